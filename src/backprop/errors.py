@@ -1,0 +1,37 @@
+"""Exception types for backprop (floor 0).
+
+Every error the library raises for a user mistake is one of these. Each subclasses the
+builtin exception PyTorch raises in the same situation, so ``except RuntimeError`` written
+for PyTorch still catches it. Messages name the operand or parameter, the rule, the value
+and a fix.
+"""
+
+from __future__ import annotations
+
+
+class BackpropError(Exception):
+    """Base class of every backprop error."""
+
+
+class ShapeError(BackpropError, ValueError):
+    """Operand shapes that do not fit the operation (matmul, broadcasting, loss targets)."""
+
+
+class DTypeError(BackpropError, TypeError):
+    """A dtype the operation cannot take, or a pair of dtypes it cannot mix."""
+
+
+class DeviceError(BackpropError, RuntimeError):
+    """A device other than the CPU."""
+
+
+class AutogradError(BackpropError, RuntimeError):
+    """Misuse of the autograd graph: backward twice, in-place change of a saved tensor, ..."""
+
+
+class GradcheckError(BackpropError, RuntimeError):
+    """An analytical gradient that disagrees with central differences."""
+
+
+class ConfigError(BackpropError, ValueError):
+    """A bad argument value (learning rate, reduction, size, ...)."""
