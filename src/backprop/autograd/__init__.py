@@ -1,0 +1,42 @@
+"""Floor 1: tensors with automatic differentiation, PyTorch's semantics, NumPy underneath.
+
+Public names are re-exported by the ``backprop`` package; import from there.
+"""
+
+from .dtypes import (
+    bool_,
+    device,
+    double,
+    dtype,
+    float32,
+    float64,
+    get_default_dtype,
+    int64,
+    long,
+    set_default_dtype,
+)
+from .function import Function, FunctionCtx, grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Size, Tensor
+
+__all__ = [
+    "Function",
+    "FunctionCtx",
+    "Size",
+    "Tensor",
+    "bool_",
+    "device",
+    "double",
+    "dtype",
+    "enable_grad",
+    "float32",
+    "float64",
+    "get_default_dtype",
+    "grad",
+    "int64",
+    "is_grad_enabled",
+    "long",
+    "no_grad",
+    "set_default_dtype",
+    "set_grad_enabled",
+]

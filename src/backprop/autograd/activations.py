@@ -1,0 +1,214 @@
+"""The activation registry: each elementwise activation g with its derivative g' (floor 1).
+
+One table serves the whole project: ``Tensor.sigmoid()``, ``nn.Sigmoid``, the δ engine's
+``g'[l](f[l])``, the CLI, the spec and the playground all look activations up here by name.
+Each entry knows how to compute a = g(f) and g'(f) from f and/or a (sigmoid and tanh use
+the output, a(1 − a) and 1 − a², as the lecture's engine would), and which of the two its
+derivative reads, so the autograd node saves only that.
+
+The lecture's step unit ``sgn`` (+1 for x > 0, −1 otherwise) is here too; its derivative is
+zero wherever it exists, which is exactly why backprop cannot train it (the lecture's
+"Caution"). We do not hide that with a surrogate gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation: ``fn(f) -> a`` and ``derivative(f, a) -> g'(f)``.
+
+    ``uses`` is ``"input"``, ``"output"`` or ``"none"``: what ``derivative`` reads (the other
+    argument may be None). ``node`` is the PyTorch name of its backward node.
+    """
+
+    name: str
+    fn: Callable
+    derivative: Callable
+    uses: str
+    node: str
+    defaults: dict = field(default_factory=dict)
+    formula: str = ""
+
+
+def _sigmoid(x, **_):
+    # exp(-|x|) never overflows; both branches are exact where they are used.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def _relu(x, **_):
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+def _step(x, **_):
+    return np.where(x > 0, 1, -1).astype(x.dtype)
+
+
+def _leaky(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def _elu_grad(x, a, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    soft = np.logaddexp(0, bx) / beta
+    return np.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+def _softplus_grad(x, a, beta=1.0, threshold=20.0):
+    bx = x * beta
+    return np.where(bx > threshold, 1.0, _sigmoid(bx)).astype(x.dtype, copy=False)
+
+
+def _gelu(x, approximate="none"):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+        return (0.5 * x * (1.0 + np.tanh(inner))).astype(x.dtype, copy=False)
+    return (0.5 * x * (1.0 + _erf(x / _SQRT2))).astype(x.dtype, copy=False)
+
+
+def _gelu_grad(x, a, approximate="none"):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+        t = np.tanh(inner)
+        dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x**2)
+        return (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner).astype(x.dtype, copy=False)
+    cdf = 0.5 * (1.0 + _erf(x / _SQRT2))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return (cdf + x * pdf).astype(x.dtype, copy=False)
+
+
+def _silu(x, **_):
+    return (x * _sigmoid(x)).astype(x.dtype, copy=False)
+
+
+def _silu_grad(x, a, **_):
+    s = _sigmoid(x)
+    return (s * (1.0 + x * (1.0 - s))).astype(x.dtype, copy=False)
+
+
+def _ones_like(x, a, **_):
+    return np.ones_like(x if x is not None else a)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "identity",
+            lambda x, **_: x,
+            lambda x, a: np.ones_like(a),
+            "output",
+            "IdentityBackward0",
+            formula="g(f) = f",
+        ),
+        Activation(
+            "step",
+            _step,
+            lambda x, a: np.zeros_like(a),
+            "output",
+            "SignBackward0",
+            formula="sgn(f) = +1 if f > 0 else -1;  g'(f) = 0 almost everywhere",
+        ),
+        Activation(
+            "sigmoid",
+            _sigmoid,
+            lambda x, a: a * (1 - a),
+            "output",
+            "SigmoidBackward0",
+            formula="σ(f) = 1/(1+e^-f);  σ'(f) = σ(f)(1-σ(f)) ≤ 0.25",
+        ),
+        Activation(
+            "tanh",
+            lambda x, **_: np.tanh(x),
+            lambda x, a: 1 - a * a,
+            "output",
+            "TanhBackward0",
+            formula="tanh(f);  tanh'(f) = 1 - tanh²(f) ≤ 1",
+        ),
+        Activation(
+            "relu",
+            _relu,
+            lambda x, a: (a > 0).astype(a.dtype),
+            "output",
+            "ReluBackward0",
+            formula="max(0, f);  g'(f) = 1 if f > 0 else 0",
+        ),
+        Activation(
+            "leaky_relu",
+            _leaky,
+            lambda x, a, negative_slope=0.01: np.where(x > 0, 1.0, negative_slope).astype(x.dtype),
+            "input",
+            "LeakyReluBackward0",
+            {"negative_slope": 0.01},
+            formula="f if f > 0 else slope·f",
+        ),
+        Activation(
+            "elu",
+            _elu,
+            _elu_grad,
+            "input",
+            "EluBackward0",
+            {"alpha": 1.0},
+            formula="f if f > 0 else α(e^f - 1)",
+        ),
+        Activation(
+            "gelu",
+            _gelu,
+            _gelu_grad,
+            "input",
+            "GeluBackward0",
+            {"approximate": "none"},
+            formula="f·Φ(f)",
+        ),
+        Activation(
+            "softplus",
+            _softplus,
+            _softplus_grad,
+            "input",
+            "SoftplusBackward0",
+            {"beta": 1.0, "threshold": 20.0},
+            formula="log(1 + e^(βf))/β",
+        ),
+        Activation(
+            "silu",
+            _silu,
+            _silu_grad,
+            "input",
+            "SiluBackward0",
+            formula="f·σ(f)",
+        ),
+    )
+}
+
+ALIASES = {"linear": "identity", "none": "identity", "sign": "step", "swish": "silu"}
+
+
+def get_activation(name: str) -> Activation:
+    """Look an activation up by name (``'relu'``, ``'tanh'``, ``'linear'``, …)."""
+    from ..errors import ConfigError
+
+    key = ALIASES.get(str(name).lower(), str(name).lower())
+    act = ACTIVATIONS.get(key)
+    if act is None:
+        choices = ", ".join(sorted(ACTIVATIONS) + sorted(ALIASES))
+        raise ConfigError(f"activation: unknown name {name!r}; choose one of {choices}.")
+    return act

@@ -1,0 +1,201 @@
+"""Dtypes, devices and type promotion (floor 1).
+
+backprop tensors hold NumPy arrays of four dtypes: float32 (the default, as in PyTorch),
+float64, int64 and bool. This module names them, keeps the default floating dtype, decides
+the result dtype of an operation the way PyTorch does, and accepts the CPU as the only
+device. It does no arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DeviceError, DTypeError
+
+
+class dtype:  # noqa: N801 - named like torch.dtype
+    """A tensor element type; ``backprop.float32`` and friends are its only instances."""
+
+    __slots__ = ("is_floating_point", "itemsize", "name", "np")
+
+    def __init__(self, name: str, np_dtype: type, is_floating_point: bool) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = is_floating_point
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"backprop.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+float32 = dtype("float32", np.float32, True)
+float64 = dtype("float64", np.float64, True)
+int64 = dtype("int64", np.int64, False)
+bool_ = dtype("bool", np.bool_, False)
+
+float = float32  # noqa: A001 - PyTorch aliases
+double = float64
+long = int64
+
+_ALL = (float32, float64, int64, bool_)
+_FROM_NP = {d.np: d for d in _ALL}
+_RANK = {bool_: 0, int64: 1, float32: 2, float64: 3}
+
+_default = float32
+
+
+def _by_name(name: str) -> dtype:
+    return {d.name: d for d in _ALL}[name]
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of new floating tensors (float32 unless changed)."""
+    return _default
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the dtype of new floating tensors: ``backprop.float32`` or ``backprop.float64``."""
+    global _default
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise DTypeError(
+            f"set_default_dtype: the default dtype must be a floating dtype "
+            f"(backprop.float32 or backprop.float64), got {d!r}."
+        )
+    _default = d
+
+
+def to_dtype(d) -> dtype:
+    """Turn backprop, NumPy, string or torch dtypes (``np.float64``, ``"float64"``) into a dtype."""
+    if isinstance(d, dtype):
+        return d
+    if isinstance(d, str):
+        name = d.removeprefix("torch.").removeprefix("backprop.")
+        aliases = {"float": "float32", "double": "float64", "long": "int64", "bool_": "bool"}
+        name = aliases.get(name, name)
+        for cand in _ALL:
+            if cand.name == name:
+                return cand
+    elif d is bool:
+        return bool_
+    elif d is int:
+        return int64
+    else:
+        text = str(d)
+        if text.startswith("torch."):
+            return to_dtype(text)
+        try:
+            npd = np.dtype(d)
+        except TypeError:
+            npd = None
+        if npd is not None and npd in _FROM_NP:
+            return _FROM_NP[npd]
+    raise DTypeError(
+        f"dtype: {d!r} is not supported; use backprop.float32, backprop.float64, "
+        f"backprop.int64 or backprop.bool."
+    )
+
+
+def from_numpy_dtype(npd: np.dtype) -> dtype:
+    """The backprop dtype that stores NumPy dtype ``npd``, or a DTypeError naming it."""
+    got = _FROM_NP.get(np.dtype(npd))
+    if got is None:
+        raise DTypeError(
+            f"tensor: NumPy dtype {np.dtype(npd)} is not supported; convert the data to "
+            f"float32, float64, int64 or bool first (e.g. array.astype(np.float32))."
+        )
+    return got
+
+
+def storage_dtype_of(array: np.ndarray) -> np.ndarray:
+    """Return ``array`` in a supported storage dtype (other ints to int64, float16 to float32)."""
+    kind = array.dtype.kind
+    if array.dtype in _FROM_NP:
+        return array
+    if kind in "iu":
+        return array.astype(np.int64)
+    if kind == "f":
+        return array.astype(np.float32 if array.dtype.itemsize < 4 else np.float64)
+    if kind == "b":
+        return array.astype(np.bool_)
+    raise DTypeError(
+        f"tensor: cannot make a tensor from data of NumPy dtype {array.dtype} "
+        f"(kind {kind!r}); tensors hold numbers: float32, float64, int64 or bool. "
+        f"Convert non-numeric columns before building a tensor."
+    )
+
+
+def result_dtype(operands) -> dtype:
+    """PyTorch's promotion for ``operands``: Tensors and Python scalars.
+
+    Tensors with dimensions win over 0-d tensors of the same category, which win over
+    Python scalars; a Python float joined to integer tensors gives the default dtype.
+    """
+    from .tensor import Tensor
+
+    dim_best = zero_best = None
+    scalar_rank = -1
+    for x in operands:
+        if isinstance(x, Tensor):
+            d = x.dtype
+            if x._data.ndim:
+                if dim_best is None or _RANK[d] > _RANK[dim_best]:
+                    dim_best = d
+            elif zero_best is None or _RANK[d] > _RANK[zero_best]:
+                zero_best = d
+        else:
+            rank = (
+                0 if isinstance(x, bool | np.bool_) else 1 if isinstance(x, int | np.integer) else 2
+            )
+            scalar_rank = max(scalar_rank, rank)
+    best = dim_best
+    if zero_best is not None and (best is None or _category(zero_best) > _category(best)):
+        best = zero_best
+    if best is None:
+        return _default if scalar_rank == 2 else (int64 if scalar_rank == 1 else bool_)
+    if scalar_rank > _category(best):
+        return _default if scalar_rank == 2 else int64
+    return best
+
+
+def _category(d: dtype) -> int:
+    return 2 if d.is_floating_point else (1 if d is int64 else 0)
+
+
+class device:  # noqa: N801 - named like torch.device
+    """A compute device. backprop runs on the CPU only; ``device('cpu')`` is accepted."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, type: str = "cpu") -> None:  # noqa: A002 - PyTorch's name
+        check_device(type)
+        self.type = "cpu"
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, device) or other == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+
+def check_device(d) -> None:
+    """Accept None, 'cpu', 'cpu:0', a backprop or torch CPU device; reject anything else."""
+    if d is None or isinstance(d, device):
+        return
+    text = str(getattr(d, "type", d))
+    if text in ("cpu", "cpu:0"):
+        return
+    raise DeviceError(
+        f"device: backprop runs on the CPU only, got device={d!r}. "
+        f"Drop the device argument or use device='cpu'; to train on a GPU, export the model "
+        f"to PyTorch."
+    )

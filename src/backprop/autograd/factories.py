@@ -1,0 +1,192 @@
+"""Tensor factories: ``tensor``, ``zeros``, ``randn``, … (floor 1).
+
+Each accepts ``dtype=``, ``device=`` (the CPU only) and ``requires_grad=`` as PyTorch's do.
+Data coming in from Python lists or NumPy arrays is checked here, where it enters: ragged
+lists, strings and objects get an error that says what was found and how to fix it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError, DTypeError, ShapeError
+from . import dtypes as _dt
+from .random import rng
+from .tensor import Tensor
+
+
+def _strip_tensors(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, list | tuple):
+        return [_strip_tensors(d) for d in data]
+    return data
+
+
+def as_array(data, dtype, who: str) -> np.ndarray:
+    """``data`` (Tensor, array, number or nested list) as an array of a supported dtype."""
+    target = None if dtype is None else _dt.to_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = _dt.storage_dtype_of(data)
+    else:
+        plain = _strip_tensors(data)
+        try:
+            arr = np.array(plain)
+        except ValueError as exc:
+            raise ShapeError(
+                f"{who}: data must be a rectangular nested list of numbers (every row the "
+                f"same length); NumPy says: {exc}"
+            ) from None
+        if arr.dtype.kind == "f" and target is None:
+            target = _dt.get_default_dtype()
+        arr = _dt.storage_dtype_of(arr)
+    if target is not None and arr.dtype != target.np:
+        arr = arr.astype(target.np)
+    return arr
+
+
+def _finish(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
+    _dt.check_device(device)
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], tuple | list):
+        size = tuple(size[0])
+    out = []
+    for n in size:
+        if not isinstance(n, int | np.integer) or n < 0:
+            raise ShapeError(
+                f"size: every size must be a non-negative whole number, got {n!r} in {tuple(size)}."
+            )
+        out.append(int(n))
+    return tuple(out)
+
+
+def _float(dtype) -> np.dtype:
+    d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+    return d.np
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (dtype inferred like PyTorch's)."""
+    arr = as_array(data, dtype, "tensor")
+    return _finish(np.array(arr, copy=True), device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with ``data`` when no conversion is needed."""
+    if isinstance(data, Tensor) and (dtype is None or _dt.to_dtype(dtype).np == data._data.dtype):
+        return data
+    return _finish(as_array(data, dtype, "as_tensor"), device, False)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (float64 arrays stay float64)."""
+    if not isinstance(array, np.ndarray):
+        raise DTypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}.")
+    _dt.from_numpy_dtype(array.dtype)
+    return Tensor._wrap(array)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float(dtype)), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float(dtype)), device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.empty(_size(size), dtype=_float(dtype)), device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = _dt.result_dtype([fill_value])
+    return _finish(np.full(_size((size,)), fill_value, dtype=_dt.to_dtype(dtype).np), device,
+                   requires_grad)  # fmt: skip
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ConfigError("arange: step must be nonzero, got 0.")
+    if dtype is None:
+        dtype = _dt.result_dtype([start, end, step])
+    arr = np.arange(start, end, step).astype(_dt.to_dtype(dtype).np)
+    return _finish(arr, device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if not isinstance(steps, int) or steps < 0:
+        raise ConfigError(f"linspace: steps must be a non-negative integer, got {steps!r}.")
+    return _finish(np.linspace(start, end, steps).astype(_float(dtype)), device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    arr = rng(generator).random(_size(size), dtype=_float(dtype))
+    return _finish(arr, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples (mean 0, variance 1)."""
+    arr = rng(generator).standard_normal(_size(size), dtype=_float(dtype))
+    return _finish(arr, device, requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:  # fmt: skip
+    """Integers uniform on [low, high)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ConfigError(f"randint: high ({high}) must be greater than low ({low}).")
+    arr = rng(generator).integers(low, high, size=_size((size,)), dtype=np.int64)
+    if dtype is not None:
+        arr = arr.astype(_dt.to_dtype(dtype).np)
+    return _finish(arr, device, requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
+    arr = rng(generator).permutation(n).astype(np.int64)
+    return _finish(arr if dtype is None else arr.astype(_dt.to_dtype(dtype).np), device, False)
+
+
+def _like(x: Tensor, dtype):
+    return x._data.dtype if dtype is None else _dt.to_dtype(dtype).np
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.zeros(x.shape, dtype=_like(x, dtype)), device, requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.ones(x.shape, dtype=_like(x, dtype)), device, requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.empty(x.shape, dtype=_like(x, dtype)), device, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.full(x.shape, fill_value, dtype=_like(x, dtype)), device, requires_grad)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(*x.shape, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(*x.shape, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)

@@ -1,0 +1,163 @@
+"""Function forms of tensor methods (``backprop.sigmoid(x)``, ``backprop.cat``, …) (floor 1).
+
+The lecture writes ``torch.sigmoid(w1*x)`` and ``torch.square(x)``; these are those
+functions. Most forward to the method of the same name; ``cat``, ``stack`` and ``where``
+take several tensors and live here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+from . import dtypes as _dt
+from . import ops
+from .tensor import Tensor, apply_op, as_tensor_operand
+
+
+def _method(name: str, doc: str):
+    def fn(input, *args, **kwargs):  # noqa: A002 - PyTorch's name
+        if not isinstance(input, Tensor):
+            raise DTypeError(
+                f"{name}(): argument 'input' must be a Tensor, got {type(input).__name__}; "
+                f"wrap it with backprop.tensor(...)."
+            )
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+_METHODS = {
+    "sigmoid": "Logistic sigmoid σ(x) = 1/(1+e^-x), elementwise.",
+    "tanh": "Hyperbolic tangent, elementwise.",
+    "relu": "max(0, x), elementwise.",
+    "exp": "e^x, elementwise.",
+    "log": "Natural logarithm, elementwise.",
+    "sqrt": "Square root, elementwise.",
+    "abs": "|x|, elementwise.",
+    "square": "x², elementwise.",
+    "neg": "−x.",
+    "pow": "x ** exponent.",
+    "clamp": "Limit values to [min, max].",
+    "clip": "Alias of clamp.",
+    "sum": "Sum of all elements, or over dim.",
+    "mean": "Mean of all elements, or over dim.",
+    "max": "Maximum; with dim returns (values, indices).",
+    "min": "Minimum; with dim returns (values, indices).",
+    "amax": "Maximum values (no indices).",
+    "argmax": "Index of the maximum.",
+    "argmin": "Index of the minimum.",
+    "var": "Variance (Bessel-corrected by default).",
+    "std": "Standard deviation (Bessel-corrected by default).",
+    "norm": "p-norm (Euclidean by default).",
+    "matmul": "Matrix product.",
+    "mm": "Product of two 2-D matrices.",
+    "maximum": "Elementwise maximum of two tensors.",
+    "minimum": "Elementwise minimum of two tensors.",
+    "softmax": "Softmax over dim.",
+    "log_softmax": "Log of softmax over dim, computed stably.",
+    "reshape": "The same elements in a new shape.",
+    "flatten": "Flatten dims start_dim..end_dim into one.",
+    "squeeze": "Remove dimensions of size 1.",
+    "unsqueeze": "Insert a dimension of size 1.",
+    "transpose": "Swap two dimensions.",
+    "permute": "Reorder dimensions.",
+    "t": "Transpose of a matrix.",
+    "clone": "A copy that stays in the graph.",
+    "detach": "The same storage without history.",
+    "isnan": "Where the values are NaN.",
+    "isinf": "Where the values are ±inf.",
+    "isfinite": "Where the values are finite.",
+    "allclose": "Whether two tensors are elementwise close.",
+    "equal": "Whether two tensors have the same shape and values.",
+    "numel": "Number of elements.",
+}
+
+globals().update({name: _method(name, doc) for name, doc in _METHODS.items()})
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _same_dtype(tensors, who: str):
+    if not tensors:
+        raise ShapeError(f"{who}: expected a non-empty list of tensors.")
+    ts = [as_tensor_operand(t) for t in tensors]
+    res = _dt.result_dtype(ts)
+    return ts, [t._data if t._data.dtype == res.np else t._data.astype(res.np) for t in ts]
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    ts, arrays = _same_dtype(list(tensors), "cat")
+    axis = ts[0]._dim(dim)
+    ref = arrays[0].shape
+    for i, a in enumerate(arrays):
+        if a.ndim != len(ref) or any(
+            n != m for j, (n, m) in enumerate(zip(a.shape, ref)) if j != axis
+        ):
+            raise ShapeError(
+                f"cat: sizes of tensors must match except in dimension {axis}; tensor 0 has "
+                f"shape {list(ref)} and tensor {i} has shape {list(a.shape)}."
+            )
+    return apply_op(ops.CatBackward0, tuple(ts), arrays=arrays, axis=axis)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dimension."""
+    ts, arrays = _same_dtype(list(tensors), "stack")
+    for i, a in enumerate(arrays):
+        if a.shape != arrays[0].shape:
+            raise ShapeError(
+                f"stack: expects each tensor to be equal size, but got {list(arrays[0].shape)} "
+                f"at entry 0 and {list(a.shape)} at entry {i}."
+            )
+    nd = arrays[0].ndim + 1
+    if not -nd <= dim < nd:
+        raise ShapeError(f"stack: dim {dim} out of range [{-nd}, {nd - 1}].")
+    return apply_op(ops.CatBackward0, tuple(ts), arrays=arrays, axis=dim % nd, stack=True)
+
+
+def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Elementwise ``input if condition else other`` (broadcasting)."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise DTypeError(
+            f"where: condition must be a bool tensor, got dtype {cond.dtype}; compare first "
+            "(x > 0)."
+        )
+    res = _dt.result_dtype([input, other])
+    a = as_tensor_operand(input, dtype=res)
+    b = as_tensor_operand(other, dtype=res)
+    xa = a._data.astype(res.np, copy=False)
+    xb = b._data.astype(res.np, copy=False)
+    try:
+        return apply_op(ops.WhereBackward0, (a, b), arrays=(xa, xb), cond=cond)
+    except ValueError:
+        raise ShapeError(
+            f"where: condition {list(cond.shape)}, input {list(xa.shape)} and other "
+            f"{list(xb.shape)} cannot be broadcast together."
+        ) from None
+
+
+def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
+    """``input @ weight.T + bias`` (PyTorch's ``F.linear``), recorded as one node."""
+    x, w = as_tensor_operand(input), as_tensor_operand(weight)
+    if x._data.dtype != w._data.dtype:
+        raise DTypeError(
+            f"linear: input dtype {x.dtype!r} and weight dtype {w.dtype!r} differ; convert the "
+            f"input (x.to({w.dtype!r})) or the model (model.to({x.dtype!r}))."
+        )
+    if x._data.ndim == 0 or x._data.shape[-1] != w._data.shape[-1]:
+        raise ShapeError(
+            f"linear: input of shape {list(x.shape)} cannot be multiplied by a weight of shape "
+            f"{list(w.shape)} (out_features, in_features): the input's last dimension must be "
+            f"{w._data.shape[-1]} (in_features). Check the data's feature count or the layer "
+            "sizes."
+        )
+    if bias is None:
+        return apply_op(ops.AddmmBackward0, (x, w))
+    return apply_op(ops.AddmmBackward0, (x, w, as_tensor_operand(bias)))
