@@ -467,8 +467,6 @@ class TensorMath:
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name
-        if self._data.ndim == 2:
-            return self.t()
         axes = tuple(reversed(range(self._data.ndim)))
         return _maybe_view(_t.apply_op(ops.PermuteBackward0, (self,), axes=axes), self)
 
