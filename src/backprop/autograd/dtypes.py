@@ -134,8 +134,7 @@ def result_dtype(operands) -> dtype:
     Tensors with dimensions win over 0-d tensors of the same category, which win over
     Python scalars; a Python float joined to integer tensors gives the default dtype.
     """
-    from .tensor import Tensor
-
+    Tensor = _tensor_class()
     dim_best = zero_best = None
     scalar_rank = -1
     for x in operands:
@@ -159,6 +158,17 @@ def result_dtype(operands) -> dtype:
     if scalar_rank > _category(best):
         return _default if scalar_rank == 2 else int64
     return best
+
+
+_TENSOR = []
+
+
+def _tensor_class():
+    if not _TENSOR:
+        from .tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
 
 
 def _category(d: dtype) -> int:

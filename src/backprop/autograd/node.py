@@ -91,7 +91,7 @@ class Node:
         for index, (counter, seen, info) in enumerate(self._versions):
             if counter.value != seen:
                 shape, dtype, producer = info
-                label = f"a {dtype} tensor of shape {list(shape)}"
+                label = f"a {np.dtype(dtype).name} tensor of shape {list(shape)}"
                 if producer is not None:
                     label += f", which is the output of {producer.name()},"
                 raise AutogradError(

@@ -490,7 +490,7 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
     )
     node._inputs_meta = tuple((t._data.shape, t._data.dtype) for t in inputs)
     versions = [
-        (inputs[i]._vc, inputs[i]._vc.value, (inputs[i].shape, inputs[i].dtype, inputs[i].grad_fn))
+        (inputs[i]._vc, inputs[i]._vc.value, (arrays[i].shape, arrays[i].dtype, inputs[i].grad_fn))
         for i in cls.saved_inputs
     ]
     if into is None:
@@ -499,7 +499,7 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
         result = into
         into.grad_fn, into._output_nr, into._requires_grad = node, 0, True
     if cls.saves_output:
-        versions.append((result._vc, result._vc.value, (result.shape, result.dtype, node)))
+        versions.append((result._vc, result._vc.value, (out.shape, out.dtype, node)))
     node._versions = tuple(versions)
     return result
 

@@ -21,10 +21,28 @@ from . import tensor as _t
 from .activations import get_activation
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+_ACTIVATION_NODES: dict = {}
+
+
+_FLOATS = (float, int)
 
 
 def _binary_arrays(a, b, op: str):
     """Both operands as Tensors plus their arrays cast to the promoted dtype."""
+    # Fast paths: two tensors of one float dtype, or a float tensor and a Python number.
+    Tensor = _t.Tensor
+    if type(a) is not bool and type(b) is not bool:
+        if isinstance(a, Tensor):
+            xa = a._data
+            if isinstance(b, Tensor):
+                if xa.dtype == b._data.dtype and xa.dtype.kind == "f":
+                    return a, b, xa, b._data
+            elif type(b) in _FLOATS and xa.dtype.kind == "f":
+                tb = Tensor._wrap(np.asarray(b, dtype=xa.dtype))
+                return a, tb, xa, tb._data
+        elif isinstance(b, Tensor) and type(a) in _FLOATS and b._data.dtype.kind == "f":
+            ta = Tensor._wrap(np.asarray(a, dtype=b._data.dtype))
+            return ta, b, ta._data, b._data
     ta = _t.as_tensor_operand(a)
     tb = _t.as_tensor_operand(b)
     res = _dt.result_dtype([a, b])
@@ -290,8 +308,10 @@ class TensorMath:
     clip = clamp
 
     def _activation(self, name: str, **options):
-        act = get_activation(name)
-        return _t.apply_op(ops.activation_node(act), (self._float_input(name),), **options)
+        node = _ACTIVATION_NODES.get(name)
+        if node is None:
+            node = _ACTIVATION_NODES[name] = ops.activation_node(get_activation(name))
+        return _t.apply_op(node, (self._float_input(name),), **options)
 
     def sigmoid(self):
         return self._activation("sigmoid")
