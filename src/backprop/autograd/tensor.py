@@ -307,6 +307,10 @@ class Tensor(TensorMath):
     def _version(self) -> int:
         return self._vc.value
 
+    def _bump_version(self) -> None:
+        """Record an in-place change made directly to ``_data`` (optimizers, the δ engine)."""
+        self._vc.value += 1
+
     @property
     def is_cuda(self) -> bool:
         return False

@@ -200,7 +200,7 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            _bump_version(p)
+            p._bump_version()  # a graph saved before this step must not backward
             yield p, p.grad._data, self.state.setdefault(p, {})
 
     # ----------------------------------------------------------- checkpoints
@@ -280,18 +280,6 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
-
-
-def _bump_version(p: Any) -> None:
-    """Count the in-place update of ``p._data``, as the core's own in-place ops do.
-
-    Without it, a graph that saved ``p`` before ``step()`` would back-propagate through the
-    updated values silently; with it the engine raises, as PyTorch does. The core exposes no
-    public way to do this yet, so this reaches for its version counter (``_vc``).
-    """
-    counter = getattr(p, "_vc", None)
-    if counter is not None:
-        counter.value += 1
 
 
 def _copy_state_value(value: Any) -> Any:
