@@ -130,6 +130,12 @@ class PowBackward1(Node):
         return ga, gb
 
 
+class PowBackward2(PowBackward1):
+    """``number ** tensor``: the base is a Python number (PyTorch names this node apart)."""
+
+    __slots__ = ()
+
+
 class MaximumBackward0(Node):
     """Elementwise maximum; ties split the gradient evenly, as PyTorch does."""
 

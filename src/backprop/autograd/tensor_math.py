@@ -130,7 +130,8 @@ class TensorMath:
         return _t.apply_op(ops.PowBackward0, (self,), arrays=(x,), p=exponent)
 
     def __rpow__(self, base):
-        return _binary(ops.PowBackward1, base, self, "pow")
+        node = ops.PowBackward1 if isinstance(base, _t.Tensor | np.ndarray) else ops.PowBackward2
+        return _binary(node, base, self, "pow")
 
     def __matmul__(self, other):
         return self.matmul(other)
