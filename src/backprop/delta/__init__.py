@@ -1,0 +1,25 @@
+"""Floor 3: the lecture's backpropagation — the explicit δ recursion over an MLP.
+
+``backward(model, x, y, loss)`` computes every gradient by δ[l] = g'(f[l]) ∘ (W[l+1] δ[l+1])
+and ∂E/∂W[l] = a[l−1] δ[l]ᵀ, without the autograd tape, and writes them into the
+Parameters' ``.grad``; ``trace`` shows every intermediate in the lecture's notation. The
+engine equals autograd (tested to 1e-12 in float64) and is the training loop's fast path.
+"""
+
+from .engine import Cache, Gradients, backward, compute, forward
+from .network import DeltaEngineError, Layer, layers
+from .trace import LayerTrace, Trace, trace
+
+__all__ = [
+    "Cache",
+    "DeltaEngineError",
+    "Gradients",
+    "Layer",
+    "LayerTrace",
+    "Trace",
+    "backward",
+    "compute",
+    "forward",
+    "layers",
+    "trace",
+]

@@ -1,0 +1,164 @@
+"""The lecture's backpropagation, made explicit: forward with a cache, backward by δ (floor 3).
+
+For layers l = 1 … L, with a batch of rows (DESIGN's notation)::
+
+    F[l] = A[l−1] W[l] + b[l]          (the lecture's f[l] = W[l]ᵀ a[l−1], one row per sample)
+    A[l] = g[l](F[l])
+    δ[L] = g'[L](F[L]) ∘ ∂E/∂ŷ         (or fused: p − y for softmax/sigmoid with CE/BCE)
+    δ[l] = g'[l](F[l]) ∘ (δ[l+1] W[l+1]ᵀ)
+    ∂E/∂W[l] = A[l−1]ᵀ δ[l]            (the lecture's a[l−1] δ[l]ᵀ, summed over rows)
+    ∂E/∂b[l] = Σ_rows δ[l]
+
+W[l] is the lecture's (n[l−1] × n[l]) matrix, i.e. ``Linear.weight.T``. The engine reads
+``weight``/``bias`` arrays and writes ``.grad`` of those very Parameters, so
+``delta.backward(model, x, y, loss)`` followed by ``optimizer.step()`` is a training step. It
+never prints: what it notices (step units that block every gradient) is returned as notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import ShapeError
+from .losses import loss_and_output_delta
+from .network import Layer, layers
+
+STEP_NOTE = (
+    "layer {l} uses the step function sgn (+1 if f > 0 else −1): its derivative is zero "
+    "wherever it exists, so δ[{l}] and every gradient below it are zero and gradient descent "
+    "cannot change those weights (the lecture's Caution: backprop needs differentiable "
+    "units). Use sigmoid, tanh or ReLU instead, or train a single layer of step units with "
+    "the perceptron rule (backprop.delta.perceptron)."
+)
+
+
+@dataclass
+class Cache:
+    """What the forward pass keeps for the backward pass: f[l] and a[l] for every layer.
+
+    ``a[0]`` is the input; ``f[0]`` is None so that indices match the lecture's.
+    """
+
+    layers: list[Layer]
+    f: list
+    a: list
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.a[-1]
+
+
+@dataclass
+class Gradients:
+    """The result of one δ-engine backward pass."""
+
+    loss: float
+    cache: Cache
+    delta: list  # δ[0] is None; δ[1..L] have the shape of f[l]
+    weight_grads: list  # ∂E/∂W[l] in the lecture's orientation (n[l−1] × n[l]); [0] None
+    bias_grads: list  # ∂E/∂b[l]; [0] None (and None for layers without bias)
+    notes: list[str] = field(default_factory=list)
+
+
+def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
+    arr = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1) if n_in == 1 else arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != n_in:
+        raise ShapeError(
+            f"delta engine: input x has shape {list(arr.shape)} but layer 1 expects rows of "
+            f"{n_in} features, i.e. shape [N, {n_in}]. Reshape x (x.reshape(-1, {n_in}))."
+        )
+    return arr.astype(dtype, copy=False)
+
+
+def forward(model, x, net: list[Layer] | None = None) -> Cache:
+    """Run the model on ``x`` (rows), keeping f[l] and a[l] for every layer."""
+    net = layers(model) if net is None else net
+    dtype = net[0].linear.weight._data.dtype
+    a = [_as_input(x, dtype, net[0].n_in)]
+    f = [None]
+    for layer in net:
+        lin = layer.linear
+        z = a[-1] @ lin.weight._data.T
+        if lin.bias is not None:
+            z += lin.bias._data
+        f.append(z)
+        a.append(_activate(layer, z))
+    return Cache(net, f, a)
+
+
+def _activate(layer: Layer, z: np.ndarray) -> np.ndarray:
+    if layer.rowwise is not None:
+        shifted = z - z.max(axis=1, keepdims=True)
+        if layer.rowwise == "log_softmax":
+            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+    return layer.activation.fn(z, **layer.options)
+
+
+def g_prime(layer: Layer, f: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """g'[l](f[l]) as the vector of the diagonal of ∂a[l]/∂f[l] (elementwise layers)."""
+    act = layer.activation
+    return act.derivative(f, a, **layer.options)
+
+
+def _rowwise_vjp(kind: str, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """δ = (∂a/∂f)ᵀ grad for a row-softmax (a = p) or row-log-softmax (a = log p)."""
+    if kind == "softmax":
+        return a * (grad - (grad * a).sum(axis=1, keepdims=True))
+    return grad - np.exp(a) * grad.sum(axis=1, keepdims=True)
+
+
+def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
+    """Gradients of ``loss(model(x), y)`` by the δ recursion, written into ``.grad``.
+
+    With ``loss=None`` the engine differentiates the output itself (the lecture's ∂ŷ/∂W,
+    seeding δ with ones), which is what the slides' scalar and vector examples compute.
+    ``accumulate=True`` adds into existing ``.grad`` as autograd does; call
+    ``optimizer.zero_grad()`` between steps.
+    """
+    grads = compute(model, x, y, loss)
+    _write_grads(grads, accumulate)
+    return grads
+
+
+def compute(model, x, y=None, loss=None, net: list[Layer] | None = None) -> Gradients:
+    """Like ``backward`` but leaves ``.grad`` untouched (returns everything instead)."""
+    cache = forward(model, x, net)
+    net = cache.layers
+    L = len(net)
+    top = net[-1]
+    value, delta_top = loss_and_output_delta(loss, top, cache.f[L], cache.a[L], y)
+    delta: list = [None] * (L + 1)
+    delta[L] = delta_top
+    for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
+        back = delta[l + 1] @ net[l].linear.weight._data  # (W[l+1] δ[l+1]) for every row
+        delta[l] = g_prime(net[l - 1], cache.f[l], cache.a[l]) * back
+    weight_grads: list = [None]
+    bias_grads: list = [None]
+    for l in range(1, L + 1):
+        weight_grads.append(cache.a[l - 1].T @ delta[l])
+        bias_grads.append(delta[l].sum(axis=0) if net[l - 1].linear.bias is not None else None)
+    notes = [STEP_NOTE.format(l=layer.index) for layer in net if layer.activation.name == "step"]
+    return Gradients(value, cache, delta, weight_grads, bias_grads, notes)
+
+
+def _write_grads(grads: Gradients, accumulate: bool) -> None:
+    for layer in grads.cache.layers:
+        lin = layer.linear
+        pairs = [(lin.weight, grads.weight_grads[layer.index].T)]
+        if lin.bias is not None:
+            pairs.append((lin.bias, grads.bias_grads[layer.index]))
+        for param, g in pairs:
+            if not param.requires_grad:
+                continue
+            g = g.astype(param._data.dtype, copy=False)
+            if param.grad is None or not accumulate:
+                param.grad = Tensor._wrap(np.array(g, copy=True))
+            else:
+                param.grad._data += g

@@ -1,0 +1,115 @@
+"""Where the δ recursion starts: the output delta δ[L] from the loss registry (floor 3).
+
+The loss owns its delta (``backprop.nn.losses``); this module asks it and joins it to the
+output layer's activation:
+
+- a loss that takes a prediction (MSE, ½MSE, L1, Huber, BCE on probabilities) gives ∂E/∂ŷ,
+  and δ[L] = g'[L](f[L]) ∘ ∂E/∂ŷ;
+- a loss that takes logits (CrossEntropy, BCEWithLogits) already gives ∂E/∂f[L] = p − y
+  (scaled by the reduction) when the last layer is linear;
+- a sigmoid output with BCE is fused the same way (BCE(σ(f)) is BCE-with-logits of f), so a
+  saturated output gives δ = p − y, exact, instead of 0/0;
+- a final softmax or log-softmax layer multiplies by its full Jacobian (not diagonal).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import ShapeError
+from .network import DeltaEngineError, Layer
+
+
+def resolve(loss):
+    """(registry entry, reduction, options) for a loss module, registry name or entry."""
+    from ..nn import losses as registry
+
+    if isinstance(loss, registry.Loss):
+        return loss, "mean", {}
+    if isinstance(loss, str):
+        return registry.get_loss(loss), "mean", {}
+    name = getattr(type(loss), "loss", None)
+    if not isinstance(name, str) or not name:
+        raise DeltaEngineError(
+            f"delta engine: {loss!r} is not a loss from backprop.nn (MSELoss, HalfMSELoss, "
+            "L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss); the "
+            "engine needs the loss's output delta from the registry. Use autograd for custom "
+            "losses: loss_fn(model(x), y).backward()."
+        )
+    entry = registry.get_loss(name)
+    options = dict(getattr(loss, "options", {}))
+    return entry, getattr(loss, "reduction", "mean"), options
+
+
+def describe_loss(loss) -> str:
+    """One line: which E, its reduction and what ∂E/∂ŷ is — the convention made explicit."""
+    if loss is None:
+        return "none — δ[l] = ∂ŷ/∂f[l], the lecture's derivatives of the output itself"
+    entry, reduction, _ = resolve(loss)
+    text = f"{entry.name}, {entry.formula}"
+    if reduction == "mean":
+        text += ";  E = mean of ℓ, so ∂E/∂ŷ = (∂ℓ/∂ŷ)/N"
+        if entry.name == "mse":
+            text += " = 2(ŷ − y)/N (PyTorch's MSELoss)"
+    else:
+        text += ";  E = sum of ℓ"
+        if entry.name == "half_mse":
+            text += ", so ∂E/∂ŷ = ŷ − y (the lecture's E = ½(ŷ − y)²)"
+    return text
+
+
+def _target(y, like: np.ndarray) -> np.ndarray:
+    if y is None:
+        raise ShapeError("delta engine: a loss needs a target y; pass y (or loss=None).")
+    arr = y._data if isinstance(y, Tensor) else np.asarray(y)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(like.dtype, copy=False)
+    return arr
+
+
+def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y):
+    """(E, δ[L]) for the output layer ``top`` with pre-activation ``f`` and output ``a``."""
+    from ..nn import losses as registry
+
+    if loss is None:
+        seed = np.ones_like(a)
+        if top.rowwise is not None:
+            raise DeltaEngineError(
+                "delta engine: loss=None differentiates ŷ itself, which needs one output; "
+                "a softmax output has one per class. Pass a loss."
+            )
+        return float("nan"), top.activation.derivative(f, a, **top.options) * seed
+
+    entry, reduction, options = resolve(loss)
+    if reduction == "none":
+        raise DeltaEngineError(
+            "delta engine: reduction='none' gives one loss per sample, not a scalar E to "
+            "differentiate; use reduction='mean' or 'sum'."
+        )
+    target = _target(y, a)
+    name = top.g_name
+    if entry.name == "bce" and name == "sigmoid":
+        # BCE(σ(f)) ≡ BCE-with-logits(f): exact δ = σ(f) − y even where σ saturates.
+        fused = registry.get_loss("bce_with_logits")
+        value = registry.loss_value("bce", a, target, reduction, **options)
+        delta = registry.output_delta(fused.name, f, target, reduction, **options)
+        return float(value), delta
+    if entry.name == "nll" and name == "log_softmax":
+        value = registry.loss_value("nll", a, target, reduction, **options)
+        delta = registry.output_delta("cross_entropy", f, target, reduction, **options)
+        return float(value), delta
+    if entry.takes == "logits" and name != "identity":
+        raise DeltaEngineError(
+            f"delta engine: {entry.name} takes raw scores (logits), but the output layer "
+            f"applies {name}. Remove the final activation (the loss applies "
+            f"{'softmax' if entry.name == 'cross_entropy' else 'sigmoid'} itself) or pick a "
+            "loss for probabilities."
+        )
+    value = registry.loss_value(entry.name, a, target, reduction, **options)
+    grad = registry.output_delta(entry.name, a, target, reduction, **options)
+    if top.rowwise is not None:
+        from .engine import _rowwise_vjp
+
+        return float(value), _rowwise_vjp(top.rowwise, a, grad)
+    return float(value), top.activation.derivative(f, a, **top.options) * grad

@@ -1,0 +1,213 @@
+"""The δ recursion laid open: every f[l], a[l], g'(f[l]), δ[l], ∂E/∂W[l], ∂E/∂b[l] (floor 3).
+
+``trace(model, x, y, loss)`` runs the δ engine and returns a ``Trace`` that holds every
+intermediate with its shape and prints, in the lecture's notation, a summary table (one row
+a layer) followed by each layer's values. W[l] is shown as the lecture's n[l−1] × n[l]
+matrix (``Linear.weight.T``; the Parameter itself keeps PyTorch's (out, in) layout). For
+every hidden layer the trace also computes δ[l] the long way, diag(g'(f[l])) · (W[l+1] δ[l+1])
+with the full diagonal matrix, and records how far it is from the Hadamard form
+g'(f[l]) ∘ (W[l+1] δ[l+1]) the engine uses (the slide "Exploiting Diagonal Matrix").
+
+With ``loss=None`` δ[l] is the lecture's ∂ŷ/∂f[l] (the slides' scalar and vector examples);
+with a loss it is ∂E/∂f[l]. Nothing here changes ``.grad``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .engine import compute, g_prime
+from .losses import describe_loss
+
+_MAX_ROWS = 4
+
+
+@dataclass
+class LayerTrace:
+    """Everything about layer l; row-shaped arrays have one row per sample."""
+
+    l: int
+    n_prev: int
+    n: int
+    g: str
+    W: np.ndarray  # n[l−1] × n[l], the lecture's orientation
+    b: np.ndarray | None
+    f: np.ndarray
+    a: np.ndarray
+    g_prime: np.ndarray | None  # None for a row-wise (softmax) output
+    back: np.ndarray | None  # W[l+1] δ[l+1] (hidden layers) — the back-propagated error
+    delta: np.ndarray
+    dW: np.ndarray  # ∂E/∂W[l] = a[l−1] δ[l]ᵀ, summed over rows; n[l−1] × n[l]
+    db: np.ndarray | None
+    diag_vs_hadamard: float | None  # max |diag(g')·v − g'∘v|; None for the output layer
+
+    @property
+    def shapes(self) -> dict[str, tuple]:
+        return {
+            "W": self.W.shape,
+            "f": self.f.shape,
+            "a": self.a.shape,
+            "delta": self.delta.shape,
+            "dW": self.dW.shape,
+            "db": None if self.db is None else self.db.shape,
+        }
+
+
+@dataclass
+class Trace:
+    """A whole backward pass in the lecture's notation; ``print(trace)`` shows it."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    y_hat: np.ndarray
+    loss: float | None
+    loss_text: str
+    layers: list[LayerTrace]
+    notes: list[str] = field(default_factory=list)
+
+    def __getitem__(self, l: int) -> LayerTrace:
+        """Layer l in the lecture's numbering (1 … L)."""
+        if not 1 <= l <= len(self.layers):
+            raise IndexError(f"trace: layers are numbered 1 … {len(self.layers)}, got {l}")
+        return self.layers[l - 1]
+
+    def __str__(self) -> str:
+        return render(self)
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(n) for n in [self.layers[0].n_prev] + [t.n for t in self.layers])
+        return f"<Trace of a {sizes} MLP on {self.x.shape[0]} sample(s), loss={self.loss}>"
+
+
+def trace(model, x, y=None, loss=None) -> Trace:
+    """Run forward and the δ recursion on ``x`` and keep every intermediate."""
+    grads = compute(model, x, y, loss)
+    cache = grads.cache
+    net = cache.layers
+    L = len(net)
+    out = []
+    for l, layer in enumerate(net, start=1):
+        lin = layer.linear
+        f, a = cache.f[l], cache.a[l]
+        gp = None if layer.rowwise else g_prime(layer, f, a)
+        back = diag_gap = None
+        if l < L:
+            back = grads.delta[l + 1] @ net[l].linear.weight._data
+            # The slide's long way: a diagonal matrix times a vector, sample by sample.
+            long_way = np.stack([np.diag(gp[i]) @ back[i] for i in range(f.shape[0])])
+            diag_gap = float(np.max(np.abs(long_way - grads.delta[l]))) if f.size else 0.0
+        out.append(
+            LayerTrace(
+                l=l,
+                n_prev=layer.n_in,
+                n=layer.n_out,
+                g=layer.g_name,
+                W=lin.weight._data.T.copy(),
+                b=None if lin.bias is None else lin.bias._data.copy(),
+                f=f,
+                a=a,
+                g_prime=gp,
+                back=back,
+                delta=grads.delta[l],
+                dW=grads.weight_grads[l],
+                db=grads.bias_grads[l],
+                diag_vs_hadamard=diag_gap,
+            )
+        )
+    y_arr = None if y is None else np.asarray(getattr(y, "_data", y))
+    return Trace(
+        x=cache.a[0],
+        y=y_arr,
+        y_hat=cache.output,
+        loss=None if loss is None else float(grads.loss),
+        loss_text=describe_loss(loss),
+        layers=out,
+        notes=grads.notes,
+    )
+
+
+# -- rendering --------------------------------------------------------------------------
+def _fmt(v: float) -> str:
+    return f"{v: .4f}" if abs(v) < 1e4 and (abs(v) >= 1e-4 or v == 0) else f"{v: .3e}"
+
+
+def _vec(row: np.ndarray) -> str:
+    return "[" + ", ".join(_fmt(float(v)) for v in np.ravel(row)) + "]"
+
+
+def _mat(m: np.ndarray, indent: int = 0) -> str:
+    """A matrix one row a line, rows aligned under the first (``indent`` = its column)."""
+    if m.ndim == 1:
+        return _vec(m)
+    sep = ",\n" + " " * (indent + 1)
+    return "[" + sep.join(_vec(r) for r in m) + "]"
+
+
+def _rows(m: np.ndarray) -> str:
+    """Row-shaped values: one bracket per sample, at most _MAX_ROWS of them."""
+    shown = [_vec(r) + "ᵀ" for r in m[:_MAX_ROWS]]
+    more = f" … ({m.shape[0] - _MAX_ROWS} more samples)" if m.shape[0] > _MAX_ROWS else ""
+    return ", ".join(shown) + more
+
+
+def _norm(m: np.ndarray) -> str:
+    return f"{float(np.linalg.norm(m)):.3e}"
+
+
+def render(t: Trace) -> str:
+    sizes = "-".join(str(n) for n in [t.layers[0].n_prev] + [lt.n for lt in t.layers])
+    n = t.x.shape[0]
+    lines = [
+        f"Backpropagation trace: {sizes} MLP, N = {n} sample(s)",
+        f"loss: {t.loss_text}" + ("" if t.loss is None else f";  E = {_fmt(t.loss).strip()}"),
+        "",
+        "  l  n[l]  g[l]          W[l] (n[l-1]×n[l])  f[l], a[l], δ[l]   ∂E/∂W[l]   ‖δ[l]‖      "
+        "‖∂E/∂W[l]‖",
+    ]
+    for lt in t.layers:
+        w_shape = f"{lt.n_prev}×{lt.n}"
+        rows = f"{n}×{lt.n}"
+        lines.append(
+            f"  {lt.l:<2} {lt.n:<5} {lt.g:<13} {w_shape:<19} {rows:<18} {w_shape:<10} "
+            f"{_norm(lt.delta):<11} {_norm(lt.dW)}"
+        )
+    lines.append("")
+    lines.append(f"a[0] = x = {_rows(t.x)}")
+    e = "ŷ" if t.loss is None else "E"
+    for lt in reversed(t.layers):
+        L = len(t.layers)
+        lines.append("")
+        lines.append(f"layer {lt.l}: g[{lt.l}] = {lt.g}, W[{lt.l}] is {lt.n_prev}×{lt.n}")
+        lines.append(f"  W[{lt.l}]      = {_mat(lt.W, 14)}")
+        if lt.b is not None:
+            lines.append(f"  b[{lt.l}]      = {_vec(lt.b)}")
+        bias = f" + b[{lt.l}]" if lt.b is not None else ""
+        lines.append(f"  f[{lt.l}]      = W[{lt.l}]ᵀ a[{lt.l - 1}]{bias} = {_rows(lt.f)}")
+        lines.append(f"  a[{lt.l}]      = g(f[{lt.l}]) = {_rows(lt.a)}")
+        if lt.g_prime is not None:
+            lines.append(f"  g'(f[{lt.l}])  = {_rows(lt.g_prime)}")
+        if lt.l == L:
+            seed = "∂ŷ/∂ŷ = 1" if t.loss is None else "∂E/∂ŷ"
+            how = f"(∂a/∂f)ᵀ {seed}" if lt.g_prime is None else f"g'(f[{lt.l}]) ∘ {seed}"
+            lines.append(f"  δ[{lt.l}]      = {how} = {_rows(lt.delta)}")
+        else:
+            lines.append(f"  W[{lt.l + 1}] δ[{lt.l + 1}] = {_rows(lt.back)}")
+            lines.append(
+                f"  δ[{lt.l}]      = g'(f[{lt.l}]) ∘ (W[{lt.l + 1}] δ[{lt.l + 1}]) = "
+                + _rows(lt.delta)
+            )
+            lines.append(
+                f"               = diag(g'(f[{lt.l}])) (W[{lt.l + 1}] δ[{lt.l + 1}])  "
+                f"(max difference {lt.diag_vs_hadamard:.1e})"
+            )
+        summed = " (summed over samples)" if n > 1 else ""
+        head = f"  ∂{e}/∂W[{lt.l}]  = a[{lt.l - 1}] δ[{lt.l}]ᵀ{summed} = "
+        lines.append(head + _mat(lt.dW, len(head)))
+        if lt.db is not None:
+            lines.append(f"  ∂{e}/∂b[{lt.l}]  = δ[{lt.l}]{summed} = {_vec(lt.db)}")
+    for note in t.notes:
+        lines.append("")
+        lines.append("note: " + note)
+    return "\n".join(lines)
