@@ -361,6 +361,8 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    if not dims:
+        return None  # PyTorch: an empty dim list reduces over every dimension
     from ..errors import ShapeError
 
     out = []
