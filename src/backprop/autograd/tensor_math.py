@@ -304,7 +304,10 @@ class TensorMath:
             if max is not None:
                 out = out.minimum(max)
             return out
-        return _t.apply_op(ops.ClampBackward1, (self,), lo=min, hi=max)
+        bounds = [b for b in (min, max) if b is not None]
+        res = _dt.result_dtype([self, *bounds])  # int tensor, float bound: a float result
+        x = self._data if self._data.dtype == res.np else self._data.astype(res.np)
+        return _t.apply_op(ops.ClampBackward1, (self,), arrays=(x,), lo=min, hi=max)
 
     clip = clamp
 
