@@ -62,10 +62,15 @@ bool = bool_  # noqa: A001 - torch.bool
 float = float32  # noqa: A001 - torch.float
 float16 = None  # not supported; present so feature checks fail clearly rather than oddly
 
+# name -> module, or (module, attribute) for a function that lives in a lazily loaded module.
+# ``backprop.gradcheck`` is the function (as ``torch.autograd.gradcheck`` is); its module is
+# ``backprop.checks``.
 _LAZY = {
     "nn": ".nn",
     "optim": ".optim",
-    "gradcheck": ".gradcheck",
+    "checks": ".checks",
+    "gradcheck": (".checks", "gradcheck"),
+    "check_gradients": (".checks", "check_gradients"),
     "errors": ".errors",
     "delta": ".delta",
     "diagnostics": ".diagnostics",
@@ -75,9 +80,12 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        module = importlib.import_module(_LAZY[name], __name__)
-        globals()[name] = module
-        return module
+        target = _LAZY[name]
+        module_name, attribute = target if isinstance(target, tuple) else (target, None)
+        module = importlib.import_module(module_name, __name__)
+        value = module if attribute is None else getattr(module, attribute)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'backprop' has no attribute {name!r}")
 
 
