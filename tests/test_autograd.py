@@ -305,3 +305,19 @@ def test_set_to_none_and_grad_assignment_checks_shape():
     a.grad = bp.zeros(3)
     (a * 2).sum().backward()
     assert a.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_custom_function_without_recording_returns_plain_results():
+    class Double(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    out = Double.apply(bp.ones(3))
+    assert out.tolist() == [2.0, 2.0, 2.0] and out.grad_fn is None
+    with bp.no_grad():
+        assert not Double.apply(bp.ones(3, requires_grad=True)).requires_grad

@@ -131,7 +131,7 @@ class Function:
                 )
         record = _gm.is_grad_enabled() and any(ctx.needs_input_grad)
         if not record:
-            results = tuple(o if o not in args else Tensor._wrap(o._data) for o in outs)
+            results = tuple(Tensor._wrap(o._data) if any(o is a for a in args) else o for o in outs)
             return results[0] if single else results
         if ctx._saved is None:
             ctx._saved = ()

@@ -68,20 +68,34 @@ def _target(y, like: np.ndarray) -> np.ndarray:
     return arr
 
 
-def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y):
-    """(E, δ[L]) for the output layer ``top`` with pre-activation ``f`` and output ``a``."""
+def _value_and_grad(name: str, x: np.ndarray, target, reduction: str, options: dict):
+    """E and ∂E/∂x for registry loss ``name``: one input check, then the entry's formulas."""
     from ..nn import losses as registry
+    from ..nn.loss_ops import prepare
 
+    entry = registry.get_loss(name)
+    x, y, opts = prepare(entry, x, target, options)
+    losses = entry.value(x, y, **opts)
+    divisor = registry.denominator(entry, x, y, losses, opts)
+    value = registry.reduce(losses, reduction, divisor)
+    grad = entry.grad(x, y, **opts)
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            grad = grad / divisor
+    return float(value), grad.astype(x.dtype, copy=False)
+
+
+def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y, resolved=None):
+    """(E, δ[L]) for the output layer ``top`` with pre-activation ``f`` and output ``a``."""
     if loss is None:
-        seed = np.ones_like(a)
         if top.rowwise is not None:
             raise DeltaEngineError(
                 "delta engine: loss=None differentiates ŷ itself, which needs one output; "
                 "a softmax output has one per class. Pass a loss."
             )
-        return float("nan"), top.activation.derivative(f, a, **top.options) * seed
+        return float("nan"), top.activation.derivative(f, a, **top.options)
 
-    entry, reduction, options = resolve(loss)
+    entry, reduction, options = resolved or resolve(loss)
     if reduction == "none":
         raise DeltaEngineError(
             "delta engine: reduction='none' gives one loss per sample, not a scalar E to "
@@ -91,14 +105,13 @@ def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y):
     name = top.g_name
     if entry.name == "bce" and name == "sigmoid":
         # BCE(σ(f)) ≡ BCE-with-logits(f): exact δ = σ(f) − y even where σ saturates.
-        fused = registry.get_loss("bce_with_logits")
-        value = registry.loss_value("bce", a, target, reduction, **options)
-        delta = registry.output_delta(fused.name, f, target, reduction, **options)
-        return float(value), delta
+        value, _ = _value_and_grad("bce", a, target, reduction, options)
+        _, delta = _value_and_grad("bce_with_logits", f, target, reduction, options)
+        return value, delta
     if entry.name == "nll" and name == "log_softmax":
-        value = registry.loss_value("nll", a, target, reduction, **options)
-        delta = registry.output_delta("cross_entropy", f, target, reduction, **options)
-        return float(value), delta
+        value, _ = _value_and_grad("nll", a, target, reduction, options)
+        _, delta = _value_and_grad("cross_entropy", f, target, reduction, options)
+        return value, delta
     if entry.takes == "logits" and name != "identity":
         raise DeltaEngineError(
             f"delta engine: {entry.name} takes raw scores (logits), but the output layer "
@@ -106,10 +119,11 @@ def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y):
             f"{'softmax' if entry.name == 'cross_entropy' else 'sigmoid'} itself) or pick a "
             "loss for probabilities."
         )
-    value = registry.loss_value(entry.name, a, target, reduction, **options)
-    grad = registry.output_delta(entry.name, a, target, reduction, **options)
+    value, grad = _value_and_grad(entry.name, a, target, reduction, options)
     if top.rowwise is not None:
         from .engine import _rowwise_vjp
 
-        return float(value), _rowwise_vjp(top.rowwise, a, grad)
-    return float(value), top.activation.derivative(f, a, **top.options) * grad
+        return value, _rowwise_vjp(top.rowwise, a, grad)
+    if name == "identity":
+        return value, grad
+    return value, top.activation.derivative(f, a, **top.options) * grad
