@@ -6,7 +6,7 @@ Parameters' ``.grad``; ``trace`` shows every intermediate in the lecture's notat
 engine equals autograd (tested to 1e-12 in float64) and is the training loop's fast path.
 """
 
-from .engine import Cache, Gradients, backward, compute, forward
+from .engine import Cache, Gradients, Plan, backward, compute, flatten_parameters, forward
 from .network import DeltaEngineError, Layer, layers
 from .trace import LayerTrace, Trace, trace
 
@@ -16,9 +16,11 @@ __all__ = [
     "Gradients",
     "Layer",
     "LayerTrace",
+    "Plan",
     "Trace",
     "backward",
     "compute",
+    "flatten_parameters",
     "forward",
     "layers",
     "trace",

@@ -127,13 +127,13 @@ def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
     return grads
 
 
-def compute(model, x, y=None, loss=None, net: list[Layer] | None = None) -> Gradients:
+def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolved=None):
     """Like ``backward`` but leaves ``.grad`` untouched (returns everything instead)."""
     cache = forward(model, x, net)
     net = cache.layers
     L = len(net)
     top = net[-1]
-    value, delta_top = loss_and_output_delta(loss, top, cache.f[L], cache.a[L], y)
+    value, delta_top = loss_and_output_delta(loss, top, cache.f[L], cache.a[L], y, resolved)
     delta: list = [None] * (L + 1)
     delta[L] = delta_top
     for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
@@ -148,17 +148,115 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None) -> Grad
     return Gradients(value, cache, delta, weight_grads, bias_grads, notes)
 
 
-def _write_grads(grads: Gradients, accumulate: bool) -> None:
+def _pairs(grads: Gradients):
+    """(Parameter, its gradient in PyTorch's orientation) for every weight and bias."""
     for layer in grads.cache.layers:
         lin = layer.linear
-        pairs = [(lin.weight, grads.weight_grads[layer.index].T)]
+        yield lin.weight, grads.weight_grads[layer.index].T
         if lin.bias is not None:
-            pairs.append((lin.bias, grads.bias_grads[layer.index]))
-        for param, g in pairs:
-            if not param.requires_grad:
+            yield lin.bias, grads.bias_grads[layer.index]
+
+
+def _write_grads(grads: Gradients, accumulate: bool) -> None:
+    for param, g in _pairs(grads):
+        if not param.requires_grad:
+            continue
+        if param.grad is None or not accumulate:
+            param.grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
+        else:
+            param.grad._data += g
+
+
+class Plan:
+    """The δ engine bound to one model and loss, for training loops.
+
+    Parsing the model and resolving the loss happen once, here, instead of on every call;
+    ``step(x, y)`` then runs ``compute`` and writes the gradients into ``.grad``. When the
+    model's parameters live in one flat buffer (``flatten_parameters``), the gradients go
+    into one flat buffer too, so an optimizer updates all of them with a single array
+    operation per formula term. Rebuild the plan if the model's layers change.
+    """
+
+    def __init__(self, model, loss=None) -> None:
+        from .losses import resolve
+
+        self.model = model
+        self.loss = loss
+        self.net = layers(model)
+        self.resolved = None if loss is None else resolve(loss)
+        self._views: dict[int, Tensor] = {}
+        self._flat = None
+
+    def compute(self, x, y=None) -> Gradients:
+        return compute(self.model, x, y, self.loss, self.net, self.resolved)
+
+    def step(self, x, y=None, accumulate: bool = True) -> float:
+        """One backward pass into ``.grad`` (accumulating, like autograd); returns E."""
+        grads = self.compute(x, y)
+        flat = _flat_grads(self)
+        for param, g in _pairs(grads):
+            if not param._requires_grad:
                 continue
-            g = g.astype(param._data.dtype, copy=False)
-            if param.grad is None or not accumulate:
-                param.grad = Tensor._wrap(np.array(g, copy=True))
+            current = param._grad
+            view = flat.get(id(param)) if flat else None
+            if current is None or not accumulate:
+                if view is not None:
+                    np.copyto(view._data, g)
+                    param._grad = view
+                else:
+                    param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
             else:
-                param.grad._data += g
+                current._data += g
+        return grads.loss
+
+
+def _flat_grads(plan: Plan) -> dict | None:
+    """Gradient views into one flat buffer, laid out like the flat parameter buffer."""
+    params = [
+        p for layer in plan.net for p in (layer.linear.weight, layer.linear.bias) if p is not None
+    ]
+    base = params[0]._data.base
+    if base is None or any(p._data.base is not base for p in params):
+        return None
+    if plan._flat is not None and plan._flat[0] is base:
+        return plan._flat[1]
+    buffer = np.zeros_like(base)
+    views = {}
+    for p in params:
+        offset = p._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        start = offset // base.itemsize
+        views[id(p)] = Tensor._wrap(buffer[start : start + p._data.size].reshape(p._data.shape))
+    plan._flat = (base, views)
+    return views
+
+
+def flatten_parameters(model) -> np.ndarray:
+    """Move every parameter of ``model`` into one contiguous buffer (values unchanged).
+
+    Each Parameter keeps its identity and shape; its ``_data`` becomes a view of the
+    returned buffer, so optimizers and the δ engine can treat all of them as one array. Do
+    this before handing out views of the parameters (``p.data``), which would keep the old
+    storage.
+    """
+    params = list(model.parameters())
+    if not params:
+        return np.zeros(0)
+    dtype = params[0]._data.dtype
+    if any(p._data.dtype != dtype for p in params):
+        from ..errors import DTypeError
+
+        raise DTypeError(
+            "flatten_parameters: all parameters must share one dtype; convert the model "
+            "first (model.float() or model.double())."
+        )
+    buffer = np.empty(sum(p._data.size for p in params), dtype=dtype)
+    offset = 0
+    for p in params:
+        n = p._data.size
+        view = buffer[offset : offset + n].reshape(p._data.shape)
+        view[...] = p._data
+        p._data = view
+        if p._grad is not None:
+            p._grad = Tensor._wrap(p._grad._data.copy())
+        offset += n
+    return buffer

@@ -20,6 +20,7 @@ import numpy as np
 
 import backprop
 from backprop.errors import ConfigError
+from backprop.optim.flat import FlatGroups
 
 __all__ = ["Optimizer"]
 
@@ -54,6 +55,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self._check_group(self.defaults)
         self.state: dict[Any, dict[str, Any]] = {}
+        self._flat = FlatGroups()
         self.param_groups: list[dict[str, Any]] = []
         if _is_tensor(params):
             raise ConfigError(
@@ -196,7 +198,20 @@ class Optimizer:
         raise NotImplementedError(f"{self._name} does not implement an update rule")
 
     def _params_with_grad(self, group: dict[str, Any]):
-        """(param, grad array, state dict) for each parameter of ``group`` with a gradient."""
+        """(param, grad array, state dict) for each parameter of ``group`` with a gradient.
+
+        When the group's parameters and gradients fill two flat buffers, this yields one
+        triple for the whole group instead (``flat.py``): same numbers, one array operation
+        per formula term.
+        """
+        index = next(i for i, g in enumerate(self.param_groups) if g is group)
+        flat = self._flat.triple(index, group, self.state)
+        if flat is not None:
+            for p in group["params"]:
+                p._bump_version()
+            yield flat
+            self._flat.after_update(index, group, self.state)
+            return
         for p in group["params"]:
             if p.grad is None:
                 continue
