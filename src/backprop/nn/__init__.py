@@ -1,0 +1,76 @@
+"""``backprop.nn`` (floor 2): PyTorch-shaped modules, activations, losses and initialisers.
+
+``import backprop.nn as nn`` runs the lecture's model code: ``nn.Module``, ``nn.Linear``,
+``nn.ReLU``, ``nn.MSELoss`` and friends, with PyTorch's names, state-dict keys, reprs and
+formulas. Activations come from the activation registry, losses from the loss registry
+(``backprop.nn.losses``, which also gives the δ engine its output delta), so every front end
+shares one definition of each. This package builds models; it does not train them (see
+``backprop.optim``) and holds no gradient rules beyond the loss registry.
+"""
+
+from . import functional, init, losses
+from .activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
+)
+from .containers import ModuleIndexError, Sequential
+from .layers import MLP, Flatten, Identity, LayerPair, Linear, mlp_layers
+from .loss_modules import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HalfMSELoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from .module import Module, ModuleAttributeError
+from .parameter import Parameter
+from .state import StateDictError
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "MLP",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Flatten",
+    "HalfMSELoss",
+    "HuberLoss",
+    "Identity",
+    "L1Loss",
+    "LayerPair",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleAttributeError",
+    "ModuleIndexError",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "StateDictError",
+    "Step",
+    "Tanh",
+    "functional",
+    "init",
+    "losses",
+    "mlp_layers",
+]

@@ -1,0 +1,391 @@
+"""The loss registry: each loss E(ŷ, y) with its output delta ∂E/∂ŷ, on NumPy arrays.
+
+One table serves the whole project. The autograd loss ops (``backprop.nn.functional``,
+the ``nn.*Loss`` modules) take their forward value *and* their backward rule from here, and
+the δ engine asks the same entry for the output delta δ = ∂E/∂ŷ that starts its recursion,
+so the two engines cannot drift apart. Losses that PyTorch fuses take raw scores:
+``cross_entropy`` takes logits (δ = softmax(x) − y) and ``bce_with_logits`` takes logits
+(δ = σ(x) − y), both exact and finite for any |x|. This file does no input checking (see
+``loss_ops.py``) and records no graph.
+
+Conventions: ``value`` returns the *unreduced* losses ℓ (elementwise losses: the input's
+shape; class losses: the input's shape without the class axis); ``grad`` returns ∂ℓᵢ/∂ŷ
+shaped like the input, so that for E = Σℓ the delta is ``grad`` and for E = mean ℓ it is
+``grad / denominator``. The lecture's E = ½(ŷ − y)² is ``half_mse``; PyTorch's ``MSELoss``
+(no ½) is ``mse``: their deltas differ by a factor of 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = [
+    "LOSSES",
+    "REDUCTIONS",
+    "Loss",
+    "get_loss",
+    "loss_value",
+    "output_delta",
+    "reduce",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss function.
+
+    Attributes:
+        name: registry key (``"mse"``).
+        value: ``value(input, target, **options) -> ℓ``, the unreduced losses.
+        grad: ``grad(input, target, **options) -> ∂ℓ/∂input``, shaped like ``input``.
+        target_grad: the same with respect to the target, or None where PyTorch has none.
+        denominator: ``denominator(input, target, **options) -> float`` that ``'mean'``
+            divides by; None means the number of elements of ℓ.
+        node: name of the autograd node (PyTorch's ``grad_fn`` name where one node does it).
+        takes: what ``input`` is: ``"prediction"``, ``"probabilities"``, ``"logits"`` or
+            ``"log_probabilities"``; for logits the delta is with respect to the logits.
+        class_axis: True for losses that reduce over the class axis (axis 1, or 0 for an
+            unbatched input): ℓ then lacks that axis.
+        defaults: the options and their default values.
+        formula: the loss and its delta, for documentation and the CLI.
+    """
+
+    name: str
+    value: Callable
+    grad: Callable
+    target_grad: Callable | None
+    node: str
+    takes: str = "prediction"
+    class_axis: bool = False
+    denominator: Callable | None = None
+    defaults: dict = field(default_factory=dict)
+    formula: str = ""
+
+
+# -- elementwise regression losses ---------------------------------------------------------
+def _mse(x, y):
+    d = x - y
+    return d * d
+
+
+def _half_mse(x, y):
+    d = x - y
+    return 0.5 * d * d
+
+
+def _huber(x, y, delta=1.0):
+    d = np.abs(x - y)
+    return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+
+
+def _huber_grad(x, y, delta=1.0):
+    return np.clip(x - y, -delta, delta)
+
+
+# -- binary cross-entropy --------------------------------------------------------------------
+_BCE_EPS = 1e-12  # PyTorch's floor on x(1 − x) in the BCE gradient
+
+
+def _log_floor(p):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), -100.0)  # PyTorch clamps log at −100: finite losses
+
+
+def _bce(x, y, weight=None):
+    loss = -(y * _log_floor(x) + (1 - y) * _log_floor(1 - x))
+    return loss if weight is None else loss * weight
+
+
+def _bce_grad(x, y, weight=None):
+    g = (x - y) / np.maximum((1 - x) * x, _BCE_EPS)
+    return g if weight is None else g * weight
+
+
+def _bce_target_grad(x, y, weight=None):
+    g = _log_floor(1 - x) - _log_floor(x)
+    return g if weight is None else g * weight
+
+
+def _softplus(x):
+    """log(1 + eˣ), exact for every x: max(x, 0) + log1p(e^−|x|)."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _bce_logits(x, y, weight=None, pos_weight=None):
+    # −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))], with −log σ(x) = softplus(−x) and
+    # −log(1 − σ(x)) = softplus(x).
+    pw = 1.0 if pos_weight is None else pos_weight
+    loss = pw * y * _softplus(-x) + (1 - y) * _softplus(x)
+    return loss if weight is None else loss * weight
+
+
+def _bce_logits_grad(x, y, weight=None, pos_weight=None):
+    pw = 1.0 if pos_weight is None else pos_weight
+    s = _sigmoid(x)
+    g = s - y if pos_weight is None else s * (pw * y + 1 - y) - pw * y
+    return g if weight is None else g * weight
+
+
+def _bce_logits_target_grad(x, y, weight=None, pos_weight=None):
+    pw = 1.0 if pos_weight is None else pos_weight
+    g = pw * _softplus(-x) - _softplus(x)
+    return g if weight is None else g * weight
+
+
+# -- class losses ------------------------------------------------------------------------------
+# Inputs are (N, C, d1, ...) or unbatched (C,); the class axis is moved last for the maths.
+def _to_last(x):
+    return x if x.ndim == 1 else np.moveaxis(x, 1, -1)
+
+
+def _from_last(x, ndim):
+    return x if ndim == 1 else np.moveaxis(x, -1, 1)
+
+
+def _log_softmax(z):
+    z = z - np.max(z, axis=-1, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+
+def _class_weights(x, target, weight, ignore_index, label_smoothing):
+    """q with ℓ = −Σ_c q_c·log p_c (class-last layout), for index or probability targets."""
+    n_classes = x.shape[-1]
+    w = np.ones(n_classes, dtype=x.dtype) if weight is None else weight
+    eps = label_smoothing
+    if target.dtype.kind == "f":  # class probabilities, same shape as the input
+        return w * ((1 - eps) * _to_last(target) + eps / n_classes)
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    onehot = np.arange(n_classes) == safe[..., None]
+    return (valid[..., None] * w) * ((1 - eps) * onehot + eps / n_classes)
+
+
+def _index_denominator(x, target, weight=None, ignore_index=-100, **_):
+    if target.dtype.kind == "f":
+        return x.size / x.shape[0 if x.ndim == 1 else 1]
+    valid = target != ignore_index
+    if weight is None:
+        return np.sum(valid, dtype=x.dtype)
+    return np.sum(weight[np.where(valid, target, 0)] * valid, dtype=x.dtype)
+
+
+def _cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    z = _to_last(x)
+    q = _class_weights(z, target, weight, ignore_index, label_smoothing)
+    return -np.sum(q * _log_softmax(z), axis=-1)
+
+
+def _cross_entropy_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    z = _to_last(x)
+    q = _class_weights(z, target, weight, ignore_index, label_smoothing)
+    p = np.exp(_log_softmax(z))
+    return _from_last(p * np.sum(q, axis=-1, keepdims=True) - q, x.ndim)
+
+
+def _cross_entropy_target_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    z = _to_last(x)
+    w = 1.0 if weight is None else weight
+    return _from_last(-(1 - label_smoothing) * w * _log_softmax(z), x.ndim)
+
+
+def _nll(x, target, weight=None, ignore_index=-100):
+    z = _to_last(x)
+    q = _class_weights(z, target, weight, ignore_index, 0.0)
+    return -np.sum(q * z, axis=-1)
+
+
+def _nll_grad(x, target, weight=None, ignore_index=-100):
+    z = _to_last(x)
+    return _from_last(-_class_weights(z, target, weight, ignore_index, 0.0), x.ndim)
+
+
+LOSSES: dict[str, Loss] = {
+    entry.name: entry
+    for entry in (
+        Loss(
+            "mse",
+            lambda x, y: _mse(x, y),
+            lambda x, y: 2 * (x - y),
+            lambda x, y: 2 * (y - x),
+            "MseLossBackward0",
+            formula="ℓ = (ŷ − y)²;  ∂ℓ/∂ŷ = 2(ŷ − y)",
+        ),
+        Loss(
+            "half_mse",
+            lambda x, y: _half_mse(x, y),
+            lambda x, y: x - y,
+            lambda x, y: y - x,
+            "HalfMseLossBackward0",
+            formula="ℓ = ½(ŷ − y)² (the lecture's E);  ∂ℓ/∂ŷ = ŷ − y",
+        ),
+        Loss(
+            "l1",
+            lambda x, y: np.abs(x - y),
+            lambda x, y: np.sign(x - y),
+            lambda x, y: np.sign(y - x),
+            "L1LossBackward0",
+            formula="ℓ = |ŷ − y|;  ∂ℓ/∂ŷ = sign(ŷ − y)",
+        ),
+        Loss(
+            "huber",
+            _huber,
+            _huber_grad,
+            lambda x, y, delta=1.0: -_huber_grad(x, y, delta),
+            "HuberLossBackward0",
+            defaults={"delta": 1.0},
+            formula="ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = ŷ − y;  ∂ℓ/∂ŷ = clip(d, −δ, δ)",
+        ),
+        Loss(
+            "bce",
+            _bce,
+            _bce_grad,
+            _bce_target_grad,
+            "BinaryCrossEntropyBackward0",
+            takes="probabilities",
+            defaults={"weight": None},
+            formula="ℓ = −w[y·log p + (1 − y)·log(1 − p)] (logs ≥ −100);  "
+            "∂ℓ/∂p = w(p − y)/max(p(1 − p), 1e-12)",
+        ),
+        Loss(
+            "bce_with_logits",
+            _bce_logits,
+            _bce_logits_grad,
+            _bce_logits_target_grad,
+            "BinaryCrossEntropyWithLogitsBackward0",
+            takes="logits",
+            defaults={"weight": None, "pos_weight": None},
+            formula="ℓ = −w[p_w·y·log σ(x) + (1 − y)·log(1 − σ(x))];  "
+            "∂ℓ/∂x = w[σ(x)(p_w·y + 1 − y) − p_w·y] (= σ(x) − y without weights)",
+        ),
+        Loss(
+            "cross_entropy",
+            _cross_entropy,
+            _cross_entropy_grad,
+            _cross_entropy_target_grad,
+            "CrossEntropyLossBackward0",
+            takes="logits",
+            class_axis=True,
+            denominator=_index_denominator,
+            defaults={"weight": None, "ignore_index": -100, "label_smoothing": 0.0},
+            formula="ℓ = −Σ_c q_c·log softmax(x)_c, q = w·((1 − ε)·y + ε/C);  "
+            "∂ℓ/∂x = softmax(x)·Σq − q (= p − y without weights or smoothing)",
+        ),
+        Loss(
+            "nll",
+            _nll,
+            _nll_grad,
+            None,
+            "NllLossBackward0",
+            takes="log_probabilities",
+            class_axis=True,
+            denominator=_index_denominator,
+            defaults={"weight": None, "ignore_index": -100},
+            formula="ℓ = −w_y·x_y;  ∂ℓ/∂x_c = −w_y·[c = y]",
+        ),
+    )
+}
+
+ALIASES = {
+    "mse_loss": "mse",
+    "mseloss": "mse",
+    "half_mse_loss": "half_mse",
+    "halfmseloss": "half_mse",
+    "l1_loss": "l1",
+    "l1loss": "l1",
+    "mae": "l1",
+    "huber_loss": "huber",
+    "huberloss": "huber",
+    "binary_cross_entropy": "bce",
+    "bceloss": "bce",
+    "binary_cross_entropy_with_logits": "bce_with_logits",
+    "bcewithlogitsloss": "bce_with_logits",
+    "crossentropyloss": "cross_entropy",
+    "ce": "cross_entropy",
+    "nll_loss": "nll",
+    "nllloss": "nll",
+}
+
+
+def get_loss(name: str) -> Loss:
+    """Look a loss up by name: ``'mse'``, ``'cross_entropy'``, ``'MSELoss'``, ``'bce'`` …"""
+    key = str(name).lower()
+    entry = LOSSES.get(ALIASES.get(key, key))
+    if entry is None:
+        raise ConfigError(
+            f"loss: unknown name {name!r}; choose one of {', '.join(sorted(LOSSES))}."
+        )
+    return entry
+
+
+def check_reduction(reduction) -> str:
+    if reduction not in REDUCTIONS:
+        raise ConfigError(
+            f"reduction: {reduction!r} is not a valid value; choose 'mean', 'sum' or 'none'."
+        )
+    return reduction
+
+
+def denominator(entry: Loss, x, target, losses, options) -> float:
+    """What ``'mean'`` divides Σℓ by: the element count, or the loss's own rule."""
+    if entry.denominator is None:
+        return losses.size
+    return entry.denominator(x, target, **options)
+
+
+def reduce(losses: np.ndarray, reduction: str, divisor) -> np.ndarray:
+    """Apply a reduction to unreduced losses ℓ: ``'none'`` → ℓ, ``'sum'`` → Σℓ, ``'mean'`` →
+    Σℓ / divisor."""
+    if reduction == "none":
+        return losses
+    total = np.sum(losses)
+    if reduction == "sum":
+        return np.asarray(total, dtype=losses.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(total / divisor, dtype=losses.dtype)
+
+
+def loss_value(name: str, input, target, reduction: str = "mean", **options) -> np.ndarray:  # noqa: A002
+    """E for NumPy arrays, reduced as asked (inputs checked as the autograd op checks them)."""
+    from .loss_ops import prepare
+
+    entry = get_loss(name)
+    x, y, opts = prepare(entry, input, target, options)
+    losses = entry.value(x, y, **opts)
+    return reduce(losses, check_reduction(reduction), denominator(entry, x, y, losses, opts))
+
+
+def output_delta(name: str, input, target, reduction: str = "mean", **options) -> np.ndarray:  # noqa: A002
+    """δ = ∂E/∂input for the scalar E = reduction(ℓ), as a NumPy array shaped like ``input``.
+
+    This is where the δ recursion starts: for losses that take a ``prediction`` it is
+    ∂E/∂ŷ (multiply by g'(f[L]) for the output layer's δ[L]); for losses that take
+    ``logits`` it already is δ[L] with respect to the output layer's f[L] (identity output).
+    ``reduction`` is ``'mean'`` (divide by the loss's denominator) or ``'sum'``.
+    """
+    from .loss_ops import prepare
+
+    entry = get_loss(name)
+    if check_reduction(reduction) == "none":
+        raise ConfigError(
+            "output_delta: reduction='none' gives one loss per element, not a scalar E; "
+            "use 'sum' (each element's own gradient) or 'mean'."
+        )
+    x, y, opts = prepare(entry, input, target, options)
+    grad = entry.grad(x, y, **opts)
+    if reduction == "mean":
+        divisor = x.size if entry.denominator is None else entry.denominator(x, y, **opts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            grad = grad / divisor
+    return grad.astype(x.dtype, copy=False)
