@@ -32,6 +32,7 @@ __all__ = [
     "loss_value",
     "output_delta",
     "reduce",
+    "value_and_delta",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -366,13 +367,14 @@ def loss_value(name: str, input, target, reduction: str = "mean", **options) -> 
     return reduce(losses, check_reduction(reduction), denominator(entry, x, y, losses, opts))
 
 
-def output_delta(name: str, input, target, reduction: str = "mean", **options) -> np.ndarray:  # noqa: A002
-    """δ = ∂E/∂input for the scalar E = reduction(ℓ), as a NumPy array shaped like ``input``.
+def value_and_delta(name: str, input, target, reduction: str = "mean", **options):  # noqa: A002
+    """``(E, δ)``: the scalar loss E = reduction(ℓ) and δ = ∂E/∂input, from NumPy arrays.
 
-    This is where the δ recursion starts: for losses that take a ``prediction`` it is
+    This is where the δ recursion starts: for losses that take a ``prediction`` δ is
     ∂E/∂ŷ (multiply by g'(f[L]) for the output layer's δ[L]); for losses that take
     ``logits`` it already is δ[L] with respect to the output layer's f[L] (identity output).
-    ``reduction`` is ``'mean'`` (divide by the loss's denominator) or ``'sum'``.
+    ``reduction`` is ``'mean'`` (divide by the loss's denominator) or ``'sum'``. Inputs are
+    checked as the autograd op checks them. E is a float, δ an array shaped like ``input``.
     """
     from .loss_ops import prepare
 
@@ -383,9 +385,15 @@ def output_delta(name: str, input, target, reduction: str = "mean", **options) -
             "use 'sum' (each element's own gradient) or 'mean'."
         )
     x, y, opts = prepare(entry, input, target, options)
+    losses = entry.value(x, y, **opts)
+    divisor = denominator(entry, x, y, losses, opts)
     grad = entry.grad(x, y, **opts)
     if reduction == "mean":
-        divisor = x.size if entry.denominator is None else entry.denominator(x, y, **opts)
         with np.errstate(invalid="ignore", divide="ignore"):
             grad = grad / divisor
-    return grad.astype(x.dtype, copy=False)
+    return float(reduce(losses, reduction, divisor)), grad.astype(x.dtype, copy=False)
+
+
+def output_delta(name: str, input, target, reduction: str = "mean", **options) -> np.ndarray:  # noqa: A002
+    """δ = ∂E/∂input for E = reduction(ℓ) ('mean' or 'sum'); see ``value_and_delta``."""
+    return value_and_delta(name, input, target, reduction, **options)[1]
