@@ -81,7 +81,8 @@ def _rowwise_of(module) -> str | None:
                 f"delta engine: {module!r} normalises over dim={dim}; the engine needs the "
                 "class dimension last (dim=-1 or 1). Use autograd (loss.backward()) instead."
             )
-        return "softmax" if isinstance(module, Softmax) else "log_softmax"
+        # LogSoftmax subclasses Softmax, so ask for the subclass first
+        return "log_softmax" if isinstance(module, LogSoftmax) else "softmax"
     return None
 
 
