@@ -189,7 +189,8 @@ def render(t: Trace) -> str:
         if lt.g_prime is not None:
             lines.append(f"  g'(f[{lt.l}])  = {_rows(lt.g_prime)}")
         if lt.l == L:
-            seed = "∂ŷ/∂ŷ = 1" if t.loss is None else "∂E/∂ŷ"
+            # no loss: the seed is ∂ŷ/∂ŷ = 1
+            seed = "1" if t.loss is None else "∂E/∂ŷ"
             how = f"(∂a/∂f)ᵀ {seed}" if lt.g_prime is None else f"g'(f[{lt.l}]) ∘ {seed}"
             lines.append(f"  δ[{lt.l}]      = {how} = {_rows(lt.delta)}")
         else:
