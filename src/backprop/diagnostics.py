@@ -76,7 +76,7 @@ def layer_report(model, x, y, loss) -> LayerReport:
                 grad_norm=float(np.linalg.norm(grads.weight_grads[l])),
                 bias_grad_norm=None if bias is None else float(np.linalg.norm(bias)),
                 delta_norm=float(np.mean(np.linalg.norm(grads.delta[l], axis=1))),
-                weight_norm=float(np.linalg.norm(layer.linear.weight._data)),
+                weight_norm=float(np.linalg.norm(layer.weight._data)),
                 saturated=saturated,
                 dead=dead,
             )
@@ -202,7 +202,7 @@ def vanishing_gradients(
             bound = []
             gmax = _MAX_DERIVATIVE.get(act, 1.0)
             for l in range(1, L):
-                w_next = np.linalg.norm(grads.cache.layers[l].linear.weight._data, 2)
+                w_next = np.linalg.norm(grads.cache.layers[l].weight._data, 2)
                 denom = gmax * w_next * per_sample[l]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     bound.append(float(np.max(np.where(denom > 0, per_sample[l - 1] / denom, 0))))

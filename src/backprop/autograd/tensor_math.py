@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from . import dtypes as _dt
 from . import grad_mode as _gm
 from . import ops
@@ -296,7 +296,10 @@ class TensorMath:
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
-            raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+            raise ConfigError(
+                "clamp: at least one of 'min' or 'max' must not be None; pass e.g. "
+                "clamp(min=0.0)."
+            )
         if isinstance(min, _t.Tensor) or isinstance(max, _t.Tensor):
             out = self
             if min is not None:
@@ -482,7 +485,7 @@ class TensorMath:
         if self._data.ndim > 2:
             raise ShapeError(
                 f"t: expects a tensor with <= 2 dimensions, but it has {self._data.ndim} "
-                "(shape {list(self.shape)}); use transpose(dim0, dim1) or permute."
+                f"(shape {list(self.shape)}); use transpose(dim0, dim1) or permute."
             )
         if self._data.ndim < 2:
             return self

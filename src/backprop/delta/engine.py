@@ -78,14 +78,13 @@ def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
 def forward(model, x, net: list[Layer] | None = None) -> Cache:
     """Run the model on ``x`` (rows), keeping f[l] and a[l] for every layer."""
     net = layers(model) if net is None else net
-    dtype = net[0].linear.weight._data.dtype
+    dtype = net[0].weight._data.dtype
     a = [_as_input(x, dtype, net[0].n_in)]
     f = [None]
     for layer in net:
-        lin = layer.linear
-        z = a[-1] @ lin.weight._data.T
-        if lin.bias is not None:
-            z += lin.bias._data
+        z = np.dot(a[-1], layer.weight._data.T)  # np.dot: far less call overhead than @
+        if layer.bias is not None:
+            z += layer.bias._data
         f.append(z)
         a.append(_activate(layer, z))
     return Cache(net, f, a)
@@ -127,8 +126,12 @@ def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
     return grads
 
 
-def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolved=None):
-    """Like ``backward`` but leaves ``.grad`` untouched (returns everything instead)."""
+def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolved=None, out=None):
+    """Like ``backward`` but leaves ``.grad`` untouched (returns everything instead).
+
+    ``out`` (used by ``Plan``) is one (weight-grad array, bias-grad array or None) pair per
+    layer, in PyTorch's (out, in) orientation, to receive ∂E/∂W[l]ᵀ and ∂E/∂b[l] in place.
+    """
     cache = forward(model, x, net)
     net = cache.layers
     L = len(net)
@@ -137,13 +140,21 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     delta: list = [None] * (L + 1)
     delta[L] = delta_top
     for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
-        back = delta[l + 1] @ net[l].linear.weight._data  # (W[l+1] δ[l+1]) for every row
+        back = np.dot(delta[l + 1], net[l].weight._data)  # (W[l+1] δ[l+1]) for every row
         delta[l] = g_prime(net[l - 1], cache.f[l], cache.a[l]) * back
     weight_grads: list = [None]
     bias_grads: list = [None]
+    ones = np.ones(delta_top.shape[0], dtype=delta_top.dtype)  # Σ over rows as one dot product
     for l in range(1, L + 1):
-        weight_grads.append(cache.a[l - 1].T @ delta[l])
-        bias_grads.append(delta[l].sum(axis=0) if net[l - 1].linear.bias is not None else None)
+        d = delta[l]
+        has_bias = net[l - 1].bias is not None
+        if out is None:
+            weight_grads.append(np.dot(cache.a[l - 1].T, d))
+            bias_grads.append(np.dot(ones, d) if has_bias else None)
+        else:
+            w_out, b_out = out[l - 1]
+            weight_grads.append(np.dot(d.T, cache.a[l - 1], out=w_out).T)
+            bias_grads.append(np.dot(ones, d, out=b_out) if has_bias else None)
     notes = [STEP_NOTE.format(l=layer.index) for layer in net if layer.activation.name == "step"]
     return Gradients(value, cache, delta, weight_grads, bias_grads, notes)
 
@@ -151,10 +162,9 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
 def _pairs(grads: Gradients):
     """(Parameter, its gradient in PyTorch's orientation) for every weight and bias."""
     for layer in grads.cache.layers:
-        lin = layer.linear
-        yield lin.weight, grads.weight_grads[layer.index].T
-        if lin.bias is not None:
-            yield lin.bias, grads.bias_grads[layer.index]
+        yield layer.weight, grads.weight_grads[layer.index].T
+        if layer.bias is not None:
+            yield layer.bias, grads.bias_grads[layer.index]
 
 
 def _write_grads(grads: Gradients, accumulate: bool) -> None:
@@ -172,9 +182,10 @@ class Plan:
 
     Parsing the model and resolving the loss happen once, here, instead of on every call;
     ``step(x, y)`` then runs ``compute`` and writes the gradients into ``.grad``. When the
-    model's parameters live in one flat buffer (``flatten_parameters``), the gradients go
-    into one flat buffer too, so an optimizer updates all of them with a single array
-    operation per formula term. Rebuild the plan if the model's layers change.
+    model's parameters live in one flat buffer (``flatten_parameters``), the gradients are
+    computed straight into one flat gradient buffer laid out the same way, so an optimizer
+    can update all of them with a single array operation per formula term. Rebuild the
+    plan if the model's layers change.
     """
 
     def __init__(self, model, loss=None) -> None:
@@ -184,50 +195,58 @@ class Plan:
         self.loss = loss
         self.net = layers(model)
         self.resolved = None if loss is None else resolve(loss)
-        self._views: dict[int, Tensor] = {}
-        self._flat = None
+        self.params = [p for layer in self.net for p in (layer.weight, layer.bias) if p is not None]
+        self._flat = None  # (parameter buffer, [(param, grad view)], out arrays per layer)
 
     def compute(self, x, y=None) -> Gradients:
         return compute(self.model, x, y, self.loss, self.net, self.resolved)
 
     def step(self, x, y=None, accumulate: bool = True) -> float:
         """One backward pass into ``.grad`` (accumulating, like autograd); returns E."""
+        flat = self._flat_views()
+        if flat is not None and (not accumulate or all(p._grad is None for p in self.params)):
+            grads = compute(self.model, x, y, self.loss, self.net, self.resolved, out=flat[2])
+            for param, view in flat[1]:
+                param._grad = view
+            return grads.loss
         grads = self.compute(x, y)
-        flat = _flat_grads(self)
         for param, g in _pairs(grads):
             if not param._requires_grad:
                 continue
-            current = param._grad
-            view = flat.get(id(param)) if flat else None
-            if current is None or not accumulate:
-                if view is not None:
-                    np.copyto(view._data, g)
-                    param._grad = view
-                else:
-                    param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
+            if param._grad is None or not accumulate:
+                param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
             else:
-                current._data += g
+                param._grad._data += g
         return grads.loss
 
-
-def _flat_grads(plan: Plan) -> dict | None:
-    """Gradient views into one flat buffer, laid out like the flat parameter buffer."""
-    params = [
-        p for layer in plan.net for p in (layer.linear.weight, layer.linear.bias) if p is not None
-    ]
-    base = params[0]._data.base
-    if base is None or any(p._data.base is not base for p in params):
-        return None
-    if plan._flat is not None and plan._flat[0] is base:
-        return plan._flat[1]
-    buffer = np.zeros_like(base)
-    views = {}
-    for p in params:
-        offset = p._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-        start = offset // base.itemsize
-        views[id(p)] = Tensor._wrap(buffer[start : start + p._data.size].reshape(p._data.shape))
-    plan._flat = (base, views)
-    return views
+    def _flat_views(self):
+        """Gradient views into one buffer laid out like the flat parameter buffer, or None."""
+        params = self.params
+        base = params[0]._data.base
+        if self._flat is not None and self._flat[0] is base:
+            return self._flat
+        if (
+            base is None
+            or any(p._data.base is not base or not p._requires_grad for p in params)
+            or base.size != sum(p._data.size for p in params)
+        ):
+            return None
+        buffer = np.zeros_like(base)
+        origin = base.__array_interface__["data"][0]
+        views = {}
+        for p in params:
+            start = (p._data.__array_interface__["data"][0] - origin) // base.itemsize
+            views[id(p)] = Tensor._wrap(buffer[start : start + p._data.size].reshape(p._data.shape))
+        pairs = [(p, views[id(p)]) for p in params]
+        out = [
+            (
+                views[id(layer.weight)]._data,
+                None if layer.bias is None else views[id(layer.bias)]._data,
+            )
+            for layer in self.net
+        ]
+        self._flat = (base, pairs, out)
+        return self._flat
 
 
 def flatten_parameters(model) -> np.ndarray:

@@ -32,14 +32,20 @@ class Layer:
     options: dict = field(default_factory=dict)
     module: object = None
     rowwise: str | None = None  # "softmax" / "log_softmax" for a final row-wise output
+    weight: object = None  # the Linear's Parameters, read once (module attribute access is slow)
+    bias: object = None
+
+    def __post_init__(self) -> None:
+        self.weight = self.linear.weight
+        self.bias = self.linear.bias
 
     @property
     def n_in(self) -> int:
-        return self.linear.weight.shape[1]
+        return self.weight.shape[1]
 
     @property
     def n_out(self) -> int:
-        return self.linear.weight.shape[0]
+        return self.weight.shape[0]
 
     @property
     def g_name(self) -> str:

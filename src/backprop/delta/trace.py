@@ -89,12 +89,11 @@ def trace(model, x, y=None, loss=None) -> Trace:
     L = len(net)
     out = []
     for l, layer in enumerate(net, start=1):
-        lin = layer.linear
         f, a = cache.f[l], cache.a[l]
         gp = None if layer.rowwise else g_prime(layer, f, a)
         back = diag_gap = None
         if l < L:
-            back = grads.delta[l + 1] @ net[l].linear.weight._data
+            back = grads.delta[l + 1] @ net[l].weight._data
             # The slide's long way: a diagonal matrix times a vector, sample by sample.
             long_way = np.stack([np.diag(gp[i]) @ back[i] for i in range(f.shape[0])])
             diag_gap = float(np.max(np.abs(long_way - grads.delta[l]))) if f.size else 0.0
@@ -104,8 +103,8 @@ def trace(model, x, y=None, loss=None) -> Trace:
                 n_prev=layer.n_in,
                 n=layer.n_out,
                 g=layer.g_name,
-                W=lin.weight._data.T.copy(),
-                b=None if lin.bias is None else lin.bias._data.copy(),
+                W=layer.weight._data.T.copy(),
+                b=None if layer.bias is None else layer.bias._data.copy(),
                 f=f,
                 a=a,
                 g_prime=gp,

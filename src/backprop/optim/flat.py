@@ -53,36 +53,19 @@ class FlatGroups:
     def triple(self, index: int, group: dict, state: dict) -> tuple | None:
         """(flat param, flat grad array, flat state dict) for group ``index``, or None."""
         params = group["params"]
-        if len(params) < 2:
-            return None
-        first = params[0]
-        if first._grad is None:
-            return None
-        pbase, gbase = first._data.base, first._grad._data.base
-        if pbase is None or gbase is None:
-            return None
-        key = tuple((id(p._data), id(p._grad._data) if p._grad is not None else 0) for p in params)
         entry = self._cache.get(index)
-        if entry is None or entry["key"] != key:
-            if not (
-                all(p._grad is not None for p in params)
-                and _covers([p._data for p in params], pbase)
-                and _covers([p._grad._data for p in params], gbase)
-            ):
-                self._cache.pop(index, None)
+        if entry is None or not _same(entry, params):
+            entry = self._build(index, params)
+            if entry is None:
                 return None
-            entry = {"key": key, "param": _FlatParam(pbase), "grad": gbase, "state": None}
-            self._cache[index] = entry
-        per_param = [state.get(p) for p in params]
-        if entry["state"] is None or entry["views"] != [id(s) for s in per_param]:
-            flat_state = _join_state(params, per_param)
+        states = entry["states"]
+        if states is None or any(state.get(p) is not s for p, s in zip(params, states)):
+            flat_state = _join_state(params, [state.get(p) for p in params])
             if flat_state is None:
                 self._cache.pop(index, None)
                 return None
             entry["state"] = flat_state
-            _share_state(params, flat_state, state)
-            entry["views"] = [id(state[p]) for p in params]
-            entry["arrays"] = _identities(flat_state)
+            self._share(entry, params, state)
         return entry["param"], entry["grad"], entry["state"]
 
     def after_update(self, index: int, group: dict, state: dict) -> None:
@@ -90,14 +73,48 @@ class FlatGroups:
         entry = self._cache.get(index)
         if entry is None:
             return
-        if _identities(entry["state"]) != entry["arrays"]:
-            _share_state(group["params"], entry["state"], state)
-            entry["views"] = [id(state[p]) for p in group["params"]]
-            entry["arrays"] = _identities(entry["state"])
+        flat_state, seen = entry["state"], entry["arrays"]
+        if len(flat_state) != len(seen) or any(flat_state.get(k) is not v for k, v in seen):
+            self._share(entry, group["params"], state)
+
+    def _build(self, index: int, params: list) -> dict | None:
+        self._cache.pop(index, None)
+        if len(params) < 2 or any(p._grad is None for p in params):
+            return None
+        pbase, gbase = params[0]._data.base, params[0]._grad._data.base
+        if pbase is None or gbase is None:
+            return None
+        if not (
+            _covers([p._data for p in params], pbase)
+            and _covers([p._grad._data for p in params], gbase)
+        ):
+            return None
+        entry = {
+            "members": [(p._data, p._grad) for p in params],
+            "param": _FlatParam(pbase),
+            "grad": gbase,
+            "state": None,
+            "states": None,
+            "arrays": (),
+        }
+        self._cache[index] = entry
+        return entry
+
+    @staticmethod
+    def _share(entry: dict, params: list, state: dict) -> None:
+        _share_state(params, entry["state"], state)
+        entry["states"] = [state[p] for p in params]
+        entry["arrays"] = tuple(entry["state"].items())
 
 
-def _identities(flat_state: dict) -> dict:
-    return {k: id(v) for k, v in flat_state.items()}
+def _same(entry: dict, params: list) -> bool:
+    members = entry["members"]
+    if len(members) != len(params):
+        return False
+    for p, (data, grad) in zip(params, members):
+        if p._data is not data or p._grad is not grad:
+            return False
+    return True
 
 
 def _join_state(params: list, per_param: list) -> dict | None:
