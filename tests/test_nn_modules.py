@@ -296,18 +296,6 @@ def test_mlp_equals_the_same_torch_sequential(rng):
     assert model.sizes == [2, 8, 8, 1]
 
 
-def test_mlp_layers_reads_linear_activation_pairs():
-    model = nn.MLP([3, 5, 2], activation=nn.LeakyReLU(0.2))
-    pairs = nn.mlp_layers(model)
-    assert [(p.linear.in_features, p.activation, p.options) for p in pairs] == [
-        (3, "leaky_relu", {"negative_slope": 0.2}),
-        (5, "identity", {}),
-    ]
-    assert pairs[0].linear is model[0]
-    with pytest.raises(ConfigError, match="Softmax"):
-        nn.mlp_layers(nn.Sequential(nn.Linear(2, 2), nn.Softmax(1)))
-
-
 def test_mlp_argument_errors():
     with pytest.raises(ConfigError, match="2 activations for 1 hidden"):
         nn.MLP([1, 4, 1], activation=["relu", "tanh"])

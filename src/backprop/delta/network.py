@@ -72,9 +72,7 @@ def _activation_of(module):
     name = getattr(type(module), "activation", None)
     if not isinstance(name, str):
         return None
-    act = get_activation(name)
-    options = {k: getattr(module, k) for k in act.defaults if hasattr(module, k)}
-    return act, options
+    return get_activation(name), dict(getattr(module, "options", {}))
 
 
 def _rowwise_of(module) -> str | None:

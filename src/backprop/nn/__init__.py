@@ -23,7 +23,7 @@ from .activation import (
     Tanh,
 )
 from .containers import ModuleIndexError, Sequential
-from .layers import MLP, Flatten, Identity, LayerPair, Linear, mlp_layers
+from .layers import MLP, Flatten, Identity, Linear
 from .loss_modules import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -50,7 +50,6 @@ __all__ = [
     "HuberLoss",
     "Identity",
     "L1Loss",
-    "LayerPair",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -72,5 +71,4 @@ __all__ = [
     "functional",
     "init",
     "losses",
-    "mlp_layers",
 ]

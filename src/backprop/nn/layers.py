@@ -3,15 +3,14 @@
 ``Linear`` holds the lecture's weights in PyTorch's layout, ``weight`` of shape
 (out, in), so state dicts map one to one; the lecture's W[l] of shape (n[l−1], n[l]) is
 ``weight.T``. ``MLP(sizes, activation)`` is a ``Sequential`` of Linear + activation modules
-built from the activation registry, and ``mlp_layers`` reads any such chain back as
-(Linear, g) pairs for the δ engine. No gradient code lives here.
+built from the activation registry (the δ engine reads such a chain as the lecture's
+layers: ``backprop.delta.layers``). No gradient code lives here.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 from ..autograd import dtypes as _dt
 from ..autograd.activations import get_activation
@@ -24,7 +23,7 @@ from .activation import ACTIVATION_MODULES
 from .containers import Sequential
 from .module import Module, Parameter
 
-__all__ = ["MLP", "Flatten", "Identity", "LayerPair", "Linear", "mlp_layers"]
+__all__ = ["MLP", "Flatten", "Identity", "Linear"]
 
 
 def _size(value, name: str, who: str) -> int:
@@ -187,45 +186,3 @@ class MLP(Sequential):
             modules.append(_activation_module(output_activation, "output_activation"))
         super().__init__(*modules)
         self.sizes = sizes
-
-
-@dataclass(frozen=True)
-class LayerPair:
-    """One lecture layer l: ``linear`` computes f[l], ``activation`` (registry name) gives g[l]."""
-
-    linear: Linear
-    activation: str
-    options: dict
-    module: Module | None
-
-
-def mlp_layers(model: Module) -> list[LayerPair]:
-    """Read a chain of Linear [+ activation] modules (an ``MLP`` or ``Sequential``) as layers.
-
-    A Linear with no activation after it gets ``'identity'``. Raises ConfigError when the
-    chain holds anything else (the δ engine then cannot run on it; autograd still can).
-    """
-    children = list(model.children()) if isinstance(model, Sequential) else [model]
-    pairs: list[LayerPair] = []
-    i = 0
-    while i < len(children):
-        layer = children[i]
-        if not isinstance(layer, Linear):
-            raise ConfigError(
-                f"mlp_layers: child {i} is {type(layer).__name__}, expected a Linear layer "
-                "(the chain must be Linear, activation, Linear, activation, ...)."
-            )
-        nxt = children[i + 1] if i + 1 < len(children) else None
-        if nxt is not None and not isinstance(nxt, Linear):
-            name = getattr(nxt, "activation", None)
-            if not isinstance(name, str) or not hasattr(nxt, "options"):
-                raise ConfigError(
-                    f"mlp_layers: child {i + 1} ({type(nxt).__name__}) is not an elementwise "
-                    "activation module from the registry."
-                )
-            pairs.append(LayerPair(layer, get_activation(name).name, dict(nxt.options), nxt))
-            i += 2
-        else:
-            pairs.append(LayerPair(layer, "identity", {}, None))
-            i += 1
-    return pairs
