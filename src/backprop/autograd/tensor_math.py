@@ -294,6 +294,8 @@ class TensorMath:
     def abs(self):
         return _t.apply_op(ops.AbsBackward0, (self,))
 
+    __abs__ = abs
+
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise ConfigError(
