@@ -35,3 +35,21 @@ class GradcheckError(BackpropError, RuntimeError):
 
 class ConfigError(BackpropError, ValueError):
     """A bad argument value (learning rate, reduction, size, ...)."""
+
+
+class DataError(BackpropError, ValueError):
+    """Training data that cannot be used: NaN/inf, wrong dimensions, empty, non-numeric.
+
+    Messages name the row and column (or the array and index) of the first bad value.
+    """
+
+
+class SpecError(BackpropError, ValueError):
+    """An experiment spec field that is missing, unknown, of the wrong type or out of range.
+
+    Messages name the field by its path (``optimizer.lr``), the rule and the value.
+    """
+
+
+class ModelFileError(BackpropError, ValueError):
+    """A model file that is missing, truncated, corrupted, foreign or holds NaN weights."""
