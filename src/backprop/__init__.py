@@ -74,7 +74,16 @@ _LAZY = {
     "errors": ".errors",
     "delta": ".delta",
     "diagnostics": ".diagnostics",
-    "utils": ".utils",
+    "data": ".data",
+    "train": ".train",
+    "io": ".io",
+    "spec": ".spec",
+    "plots": ".plots",
+    "files": ".files",
+    "run": (".spec", "run"),
+    "fit": (".train", "fit"),
+    "save": (".io", "save"),
+    "load": (".io", "load"),
 }
 
 

@@ -1,0 +1,33 @@
+"""Floor 5: the experiment spec — one JSON document for library, CLI and playground.
+
+``load(path)`` reads and checks a spec file, ``normalize(dict)`` checks a spec in memory and
+fills every default, ``run(spec)`` trains it, ``prepare(spec)`` builds the parts without
+training. ``backprop.run`` is ``run``. The lecture's y = x² run ships as
+``backprop/specs/square.json`` (``builtin("square")``).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from .runner import Run, load, prepare, run
+from .schema import SPEC_VERSION, normalize
+
+
+def builtin(name: str) -> dict:
+    """A spec shipped with the package (``square``, ``abs``, ``xor``, ``spiral``, ``digits``)."""
+    from ..errors import SpecError
+
+    names = sorted(
+        p.name.removesuffix(".json")
+        for p in resources.files("backprop.specs").iterdir()
+        if p.name.endswith(".json")
+    )
+    if name not in names:
+        raise SpecError(f"builtin spec {name!r}: unknown; choose one of {', '.join(names)}.")
+    text = resources.files("backprop.specs").joinpath(f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+__all__ = ["SPEC_VERSION", "Run", "builtin", "load", "normalize", "prepare", "run"]

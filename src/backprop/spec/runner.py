@@ -1,0 +1,252 @@
+"""Running an experiment spec: data, model, loss, optimizer, schedule, fit (floor 5).
+
+``run(spec)`` is the one place where a spec turns into a training run; the library, the
+CLI (``backprop train spec.json``) and the playground all call it, so the same spec and seed
+give the same numbers everywhere. It builds each part from the name registries (datasets,
+activations, losses, optimizers) and hands them to ``backprop.train.fit``. It prints
+nothing: pass callbacks to watch the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from .schema import fail, normalize
+
+LOSS_MODULES = {
+    "mse": "MSELoss",
+    "half_mse": "HalfMSELoss",
+    "l1": "L1Loss",
+    "huber": "HuberLoss",
+    "bce": "BCELoss",
+    "bce_with_logits": "BCEWithLogitsLoss",
+    "cross_entropy": "CrossEntropyLoss",
+    "nll": "NLLLoss",
+}
+
+
+@dataclass
+class Run:
+    """Everything a finished run produced; ``spec`` is the normalised spec that ran."""
+
+    spec: dict
+    model: Any
+    dataset: Any
+    loss: Any
+    optimizer: Any
+    history: Any
+    scheduler: Any = None
+    extra: dict = field(default_factory=dict)
+
+    def model_spec(self) -> dict:
+        """The model part of the spec plus the data's input standardisation, for io.save."""
+        from .. import io
+
+        part = io.model_spec(self.model)
+        scaler = getattr(self.dataset, "scaler", None)
+        if scaler is not None:
+            part["scaler"] = scaler.to_dict()
+        part["task"] = self.dataset.task
+        part["feature_names"] = list(self.dataset.feature_names)
+        part["target_names"] = list(self.dataset.target_names)
+        return part
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the trained model with its spec to one .safetensors file."""
+        from .. import io
+
+        return io.save(self.model, path, spec={**self.spec, "model_file": self.model_spec()})
+
+
+def load(path: str | os.PathLike) -> dict:
+    """Read and check a spec file; returns the normalised spec."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"spec file {str(p)!r}: no such file; check the path.")
+    try:
+        text = p.read_text(encoding="utf-8")
+        raw = json.loads(text)
+    except UnicodeDecodeError:
+        raise SpecError(
+            f"spec file {str(p)!r}: not UTF-8 text; a spec is a JSON document."
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"spec file {str(p)!r}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}."
+        ) from None
+    return normalize(raw)
+
+
+def dataset_for(spec: dict):
+    """Build (or load) the dataset a normalised spec names."""
+    from .. import data as datasets
+
+    d = spec["data"]
+    seed = spec["seed"] if d["seed"] is None else d["seed"]
+    if d["name"] is not None:
+        kwargs = {k: d[k] for k in ("n", "noise", "train_ratio") if d[k] is not None}
+        return datasets.make(d["name"], seed=seed, **kwargs, **d["options"])
+    kwargs = {"test_ratio": d["test_ratio"] or 0.0}
+    return datasets.from_csv(
+        d["csv"], d["target"], features=d["features"], task=d["task"],
+        standardize=d["standardize"], seed=seed, **kwargs,
+    )  # fmt: skip
+
+
+def _default_loss(dataset) -> dict:
+    if dataset.task == "regression":
+        return {"name": "mse", "reduction": "mean", "options": {}}
+    name = "bce_with_logits" if dataset.n_classes == 2 else "cross_entropy"
+    return {"name": name, "reduction": "mean", "options": {}}
+
+
+def _outputs(dataset, loss_name: str) -> int:
+    if dataset.task == "regression":
+        return dataset.y.shape[1] if dataset.y.ndim == 2 else 1
+    if loss_name in ("bce", "bce_with_logits"):
+        if dataset.n_classes != 2:
+            raise fail(
+                "loss.name",
+                f"{loss_name} is for two classes; this dataset has {dataset.n_classes} — use "
+                "cross_entropy",
+                loss_name,
+            )
+        return 1
+    return dataset.n_classes
+
+
+def model_for(spec: dict, dataset, loss_name: str):
+    """Build the network the spec describes, sized to the data, initialised from the seed."""
+    import backprop
+
+    from .. import io
+    from ..nn import Linear, init
+
+    m = spec["model"]
+    n_in, n_out = dataset.n_features, _outputs(dataset, loss_name)
+    if m["sizes"] is not None:
+        sizes = list(m["sizes"])
+        if sizes[0] != n_in or sizes[-1] != n_out:
+            raise fail(
+                "model.sizes",
+                f"must start with the data's {n_in} input feature(s) and end with {n_out} "
+                f"output(s) for {loss_name}",
+                sizes,
+            )
+    else:
+        sizes = [n_in, *m["hidden"], n_out]
+    backprop.manual_seed(spec["seed"])
+    model = io.build_model(
+        {
+            "sizes": sizes,
+            "activation": m["activation"],
+            "output_activation": m["output_activation"],
+            "bias": m["bias"],
+            "dtype": m["dtype"],
+            "activation_options": m["activation_options"],
+        }
+    )
+    if m["init"] != "default":
+        layers = [mod for mod in model.modules() if isinstance(mod, Linear)]
+        for i, lin in enumerate(layers):
+            act = m["activation"][i] if i < len(m["activation"]) else "identity"
+            gain_name = act if act in ("sigmoid", "tanh", "relu", "leaky_relu") else "linear"
+            if m["init"] == "zeros":
+                init.zeros_(lin.weight)
+            elif m["init"].startswith("kaiming"):
+                getattr(init, m["init"] + "_")(lin.weight, nonlinearity="relu")
+            else:
+                getattr(init, m["init"] + "_")(lin.weight, gain=init.calculate_gain(gain_name))
+            if lin.bias is not None:
+                init.zeros_(lin.bias)
+    return model
+
+
+def loss_for(loss_spec: dict):
+    from .. import nn
+
+    cls = getattr(nn, LOSS_MODULES[loss_spec["name"]])
+    try:
+        return cls(reduction=loss_spec["reduction"], **loss_spec["options"])
+    except TypeError as exc:
+        raise fail(
+            "loss.options", f"not accepted by {cls.__name__}: {exc}", loss_spec["options"]
+        ) from None
+
+
+def optimizer_for(opt_spec: dict, model):
+    from ..errors import ConfigError
+    from ..optim import OPTIMIZERS
+
+    cls = OPTIMIZERS[opt_spec["name"]]
+    kwargs = dict(opt_spec["options"])
+    if opt_spec["lr"] is not None:
+        kwargs["lr"] = opt_spec["lr"]
+    try:
+        return cls(model.parameters(), **kwargs)
+    except TypeError as exc:
+        raise fail(
+            "optimizer.options", f"not accepted by {cls.__name__}: {exc}", opt_spec["options"]
+        ) from None
+    except ConfigError as exc:
+        raise fail("optimizer", str(exc), opt_spec) from None
+
+
+def scheduler_for(schedule: dict | None, optimizer):
+    if schedule is None:
+        return None
+    from ..optim import lr_scheduler as ls
+
+    classes = {
+        "step": ls.StepLR,
+        "multistep": ls.MultiStepLR,
+        "exponential": ls.ExponentialLR,
+        "cosine": ls.CosineAnnealingLR,
+        "plateau": ls.ReduceLROnPlateau,
+    }
+    cls = classes[schedule["name"]]
+    try:
+        return cls(optimizer, **schedule["options"])
+    except TypeError as exc:
+        raise fail(
+            "schedule.options", f"not accepted by {cls.__name__}: {exc}", schedule["options"]
+        ) from None
+
+
+def prepare(spec) -> Run:
+    """Build every part of a run without training (``run`` = ``prepare`` + ``fit``)."""
+    spec = load(spec) if isinstance(spec, str | os.PathLike) else normalize(spec)
+    dataset = dataset_for(spec)
+    loss_spec = spec["loss"] or _default_loss(dataset)
+    spec["loss"] = loss_spec
+    model = model_for(spec, dataset, loss_spec["name"])
+    loss = loss_for(loss_spec)
+    optimizer = optimizer_for(spec["optimizer"], model)
+    scheduler = scheduler_for(spec["schedule"], optimizer)
+    return Run(spec, model, dataset, loss, optimizer, None, scheduler)
+
+
+def run(spec, *, callbacks=()) -> Run:
+    """Train what ``spec`` (a dict, or a path to a JSON file) describes; returns the Run."""
+    from ..train import EarlyStopping, fit
+
+    r = prepare(spec)
+    s = r.spec
+    cbs = list(callbacks)
+    if s["early_stopping"] is not None:
+        e = s["early_stopping"]
+        cbs.insert(0, EarlyStopping(monitor=e["monitor"], patience=e["patience"],
+                                    min_delta=e["min_delta"],
+                                    restore_best_weights=e["restore_best_weights"]))  # fmt: skip
+    r.history = fit(
+        r.model, r.dataset, r.loss, r.optimizer, epochs=s["epochs"], batch_size=s["batch_size"],
+        validation=s["validation"], callbacks=cbs, seed=s["seed"], engine=s["engine"],
+        scheduler=r.scheduler,
+    )  # fmt: skip
+    return r

@@ -1,0 +1,333 @@
+"""The experiment spec's fields, their rules and defaults, and the checker (floor 5).
+
+A spec is one JSON document. ``normalize(spec)`` checks every field — unknown fields are
+errors, each message names the field by its path (``optimizer.lr``), the rule and the
+value, with a did-you-mean for misspelt names — and returns the spec with every default
+filled in, so that the normalised document alone says exactly what will run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from ..errors import SpecError
+
+SPEC_VERSION = 1
+
+TOP = {
+    "version": SPEC_VERSION,
+    "name": "experiment",
+    "seed": 0,
+    "data": None,
+    "model": None,
+    "loss": None,
+    "optimizer": None,
+    "schedule": None,
+    "epochs": 100,
+    "batch_size": None,
+    "validation": None,
+    "early_stopping": None,
+    "engine": "auto",
+}
+DATA = {
+    "name": None,
+    "n": None,
+    "noise": None,
+    "train_ratio": None,
+    "seed": None,
+    "options": {},
+    "csv": None,
+    "target": None,
+    "features": None,
+    "task": None,
+    "test_ratio": None,
+    "standardize": True,
+}
+MODEL = {
+    "sizes": None,
+    "hidden": None,
+    "activation": "relu",
+    "output_activation": None,
+    "bias": True,
+    "init": "default",
+    "dtype": "float32",
+    "activation_options": None,
+}
+LOSS = {"name": None, "reduction": "mean", "options": {}}
+OPTIMIZER = {"name": "adam", "lr": None, "options": {}}
+SCHEDULE = {"name": None, "options": {}}
+EARLY = {"monitor": "val_loss", "patience": 10, "min_delta": 0.0, "restore_best_weights": True}
+
+INITS = (
+    "default",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "zeros",
+)
+SCHEDULES = ("step", "multistep", "exponential", "cosine", "plateau")
+ENGINES = ("auto", "delta", "autograd")
+
+
+def fail(path: str, rule: str, value: Any) -> SpecError:
+    return SpecError(f"spec field {path}: {rule}; got {value!r}.")
+
+
+def _fields(section: dict, known: dict, path: str) -> dict:
+    """``section`` with defaults filled in; unknown keys raise with a suggestion."""
+    if not isinstance(section, dict):
+        raise fail(path or "(top level)", "must be a JSON object", section)
+    for key in section:
+        if key not in known:
+            where = f"{path}.{key}" if path else key
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            raise SpecError(
+                f"spec field {where}: unknown field{hint} Known fields here: "
+                f"{', '.join(sorted(known))}."
+            )
+    return {**known, **section}
+
+
+def _int(value, path: str, low: int, high: int | None = None, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(path, "must be a whole number", value)
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise fail(path, f"must be {bound}", value)
+    return value
+
+
+def _number(value, path: str, low: float | None = None, high: float | None = None,
+            allow_none=False, strict_low=False):  # fmt: skip
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise fail(path, "must be a finite number", value)
+    if low is not None and (value < low or (strict_low and value == low)):
+        raise fail(path, f"must be {'greater than' if strict_low else 'at least'} {low}", value)
+    if high is not None and value > high:
+        raise fail(path, f"must be at most {high}", value)
+    return float(value) if isinstance(value, float) else value
+
+
+def _choice(value, path: str, choices) -> str:
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise fail(path, f"must be one of {', '.join(choices)}", value)
+    return value.lower()
+
+
+def _object(value, path: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise fail(path, "must be a JSON object of option names to values", value)
+    return dict(value)
+
+
+def _data(section, path="data") -> dict:
+    if isinstance(section, str):
+        section = {"name": section}
+    if section is None:
+        raise SpecError(
+            'spec field data: required; give a dataset, e.g. "data": {"name": "square"}.'
+        )
+    d = _fields(section, DATA, path)
+    if (d["name"] is None) == (d["csv"] is None):
+        raise fail(
+            path, "give exactly one of 'name' (a built-in dataset) or 'csv' (a file)", section
+        )
+    if d["name"] is not None:
+        from ..data import DATASETS
+
+        d["name"] = _choice(d["name"], f"{path}.name", tuple(sorted(DATASETS)))
+    else:
+        if not isinstance(d["csv"], str) or not d["csv"]:
+            raise fail(f"{path}.csv", "must be a file path", d["csv"])
+        if d["target"] is None:
+            raise fail(
+                f"{path}.target", "is required with csv: the name of the target column", None
+            )
+    d["n"] = _int(d["n"], f"{path}.n", 1, 10_000_000, allow_none=True)
+    d["noise"] = _number(d["noise"], f"{path}.noise", 0, None, allow_none=True)
+    d["train_ratio"] = _number(d["train_ratio"], f"{path}.train_ratio", 0, 1, allow_none=True)
+    d["test_ratio"] = _number(d["test_ratio"], f"{path}.test_ratio", 0, 0.9, allow_none=True)
+    d["seed"] = _int(d["seed"], f"{path}.seed", 0, allow_none=True)
+    d["options"] = _object(d["options"], f"{path}.options")
+    if d["task"] is not None:
+        d["task"] = _choice(d["task"], f"{path}.task", ("regression", "classification"))
+    if not isinstance(d["standardize"], bool):
+        raise fail(f"{path}.standardize", "must be true or false", d["standardize"])
+    return d
+
+
+def _activation_name(value, path: str) -> str:
+    from ..autograd.activations import get_activation
+    from ..errors import ConfigError
+
+    try:
+        return get_activation(value).name
+    except ConfigError as exc:
+        raise fail(path, str(exc).removeprefix("activation: "), value) from None
+
+
+def _model(section, path="model") -> dict:
+    m = _fields(section or {}, MODEL, path)
+    if m["sizes"] is not None and m["hidden"] is not None:
+        raise fail(
+            path, "give 'sizes' (all layers) or 'hidden' (hidden layers only), not both", section
+        )
+    if m["sizes"] is not None:
+        if not isinstance(m["sizes"], list) or len(m["sizes"]) < 2:
+            raise fail(
+                f"{path}.sizes",
+                "must be a list of at least two layer sizes, e.g. [1, 8, 8, 1]",
+                m["sizes"],
+            )
+        m["sizes"] = [_int(n, f"{path}.sizes[{i}]", 1, 100_000) for i, n in enumerate(m["sizes"])]
+        n_hidden = len(m["sizes"]) - 2
+    else:
+        hidden = [8, 8] if m["hidden"] is None else m["hidden"]
+        if not isinstance(hidden, list):
+            raise fail(
+                f"{path}.hidden",
+                "must be a list of hidden layer sizes, e.g. [8, 8] (or [])",
+                hidden,
+            )
+        m["hidden"] = [_int(n, f"{path}.hidden[{i}]", 1, 100_000) for i, n in enumerate(hidden)]
+        n_hidden = len(m["hidden"])
+    act = m["activation"]
+    if isinstance(act, list):
+        if len(act) != n_hidden:
+            raise fail(
+                f"{path}.activation", f"must name one activation per hidden layer ({n_hidden})", act
+            )
+        m["activation"] = [
+            _activation_name(a, f"{path}.activation[{i}]") for i, a in enumerate(act)
+        ]
+    else:
+        m["activation"] = [_activation_name(act, f"{path}.activation")] * n_hidden
+    if m["output_activation"] is not None:
+        out = m["output_activation"]
+        if isinstance(out, str) and out.lower() in ("softmax", "log_softmax"):
+            m["output_activation"] = out.lower()
+        else:
+            m["output_activation"] = _activation_name(out, f"{path}.output_activation")
+    if not isinstance(m["bias"], bool):
+        raise fail(f"{path}.bias", "must be true or false", m["bias"])
+    m["init"] = _choice(m["init"], f"{path}.init", INITS)
+    m["dtype"] = _choice(m["dtype"], f"{path}.dtype", ("float32", "float64"))
+    if m["activation_options"] is not None and not isinstance(m["activation_options"], list):
+        raise fail(
+            f"{path}.activation_options",
+            "must be a list of option objects, one per hidden layer",
+            m["activation_options"],
+        )
+    return m
+
+
+def _loss(section, path="loss") -> dict | None:
+    if section is None:
+        return None
+    if isinstance(section, str):
+        section = {"name": section}
+    loss = _fields(section, LOSS, path)
+    from ..nn.losses import LOSSES, get_loss
+
+    if loss["name"] is None:
+        raise fail(f"{path}.name", f"is required: one of {', '.join(sorted(LOSSES))}", None)
+    try:
+        loss["name"] = get_loss(loss["name"]).name
+    except Exception:
+        raise fail(
+            f"{path}.name", f"must be one of {', '.join(sorted(LOSSES))}", loss["name"]
+        ) from None
+    loss["reduction"] = _choice(loss["reduction"], f"{path}.reduction", ("mean", "sum"))
+    loss["options"] = _object(loss["options"], f"{path}.options")
+    return loss
+
+
+def _optimizer(section, path="optimizer") -> dict:
+    if isinstance(section, str):
+        section = {"name": section}
+    opt = _fields(section or {}, OPTIMIZER, path)
+    from ..optim import OPTIMIZERS
+
+    opt["name"] = _choice(opt["name"], f"{path}.name", tuple(sorted(OPTIMIZERS)))
+    opt["lr"] = _number(opt["lr"], f"{path}.lr", 0, 1e3, allow_none=True, strict_low=True)
+    opt["options"] = _object(opt["options"], f"{path}.options")
+    return opt
+
+
+def _schedule(section, path="schedule") -> dict | None:
+    if section is None:
+        return None
+    if isinstance(section, str):
+        section = {"name": section}
+    s = _fields(section, SCHEDULE, path)
+    s["name"] = _choice(s["name"], f"{path}.name", SCHEDULES)
+    s["options"] = _object(s["options"], f"{path}.options")
+    return s
+
+
+def _validation(value, path="validation"):
+    if value is None or value == "test":
+        return value
+    if isinstance(value, str):
+        raise fail(path, 'must be null, a fraction in (0, 1) or "test"', value)
+    return _number(value, path, 0, 0.9, strict_low=True)
+
+
+def _early(section, path="early_stopping") -> dict | None:
+    if section is None or section is False:
+        return None
+    if section is True:
+        section = {}
+    e = _fields(section, EARLY, path)
+    if e["monitor"] not in (
+        "loss",
+        "val_loss",
+        "accuracy",
+        "val_accuracy",
+        "rmse",
+        "val_rmse",
+        "r2",
+        "val_r2",
+    ):
+        raise fail(
+            f"{path}.monitor",
+            "must be a metric name such as val_loss or val_accuracy",
+            e["monitor"],
+        )
+    e["patience"] = _int(e["patience"], f"{path}.patience", 0)
+    e["min_delta"] = _number(e["min_delta"], f"{path}.min_delta", 0)
+    if not isinstance(e["restore_best_weights"], bool):
+        raise fail(
+            f"{path}.restore_best_weights", "must be true or false", e["restore_best_weights"]
+        )
+    return e
+
+
+def normalize(spec: dict) -> dict:
+    """Check ``spec`` and return it with every default filled in (a new dict)."""
+    s = _fields(spec, TOP, "")
+    s["version"] = _int(s["version"], "version", 1, SPEC_VERSION)
+    if not isinstance(s["name"], str) or not s["name"].strip():
+        raise fail("name", "must be a non-empty string", s["name"])
+    s["seed"] = _int(s["seed"], "seed", 0, 2**63 - 1)
+    s["data"] = _data(s["data"])
+    s["model"] = _model(s["model"])
+    s["loss"] = _loss(s["loss"])
+    s["optimizer"] = _optimizer(s["optimizer"])
+    s["schedule"] = _schedule(s["schedule"])
+    s["epochs"] = _int(s["epochs"], "epochs", 1, 10_000_000)
+    s["batch_size"] = _int(s["batch_size"], "batch_size", 1, allow_none=True)
+    s["validation"] = _validation(s["validation"])
+    s["early_stopping"] = _early(s["early_stopping"])
+    s["engine"] = _choice(s["engine"], "engine", ENGINES)
+    return s

@@ -1,0 +1,1 @@
+"""Experiment specs shipped with backprop (JSON files; read them with ``backprop.spec.builtin``)."""
