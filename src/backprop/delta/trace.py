@@ -158,12 +158,13 @@ def _norm(m: np.ndarray) -> str:
 def render(t: Trace) -> str:
     sizes = "-".join(str(n) for n in [t.layers[0].n_prev] + [lt.n for lt in t.layers])
     n = t.x.shape[0]
+    e = "ŷ" if t.loss is None else "E"
     lines = [
         f"Backpropagation trace: {sizes} MLP, N = {n} sample(s)",
         f"loss: {t.loss_text}" + ("" if t.loss is None else f";  E = {_fmt(t.loss).strip()}"),
         "",
-        "  l  n[l]  g[l]          W[l] (n[l-1]×n[l])  f[l], a[l], δ[l]   ∂E/∂W[l]   ‖δ[l]‖      "
-        "‖∂E/∂W[l]‖",
+        f"  l  n[l]  g[l]          W[l] (n[l-1]×n[l])  f[l], a[l], δ[l]   ∂{e}/∂W[l]   ‖δ[l]‖      "
+        f"‖∂{e}/∂W[l]‖",
     ]
     for lt in t.layers:
         w_shape = f"{lt.n_prev}×{lt.n}"
@@ -174,7 +175,6 @@ def render(t: Trace) -> str:
         )
     lines.append("")
     lines.append(f"a[0] = x = {_rows(t.x)}")
-    e = "ŷ" if t.loss is None else "E"
     for lt in reversed(t.layers):
         L = len(t.layers)
         lines.append("")
