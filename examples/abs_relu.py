@@ -26,17 +26,14 @@ import backprop as bp
 import backprop.nn as nn
 import backprop.optim as optim
 from backprop import delta
+from backprop.delta import lecture
 
 GRID = np.linspace(-3, 5, 201).reshape(-1, 1)
 
 
 def hand_built():
-    model = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1)).double()
-    model[0].weight._data[...] = [[1.0], [-1.0]]  # Linear.weight is W[1]ᵀ (2 × 1)
-    model[0].bias._data[...] = [-1.0, 1.0]
-    model[2].weight._data[...] = [[1.0, 1.0]]
-    model[2].bias._data[...] = [0.0]
-    return model
+    # W[1] = [1, −1], b[1] = [−1, 1]; W[2] = [1, 1]ᵀ, b[2] = 0 (the slide's construction)
+    return lecture.abs_network()
 
 
 def diagnose(model, x):

@@ -17,10 +17,10 @@ import argparse
 
 import numpy as np
 
-import backprop as bp
 import backprop.nn as nn
 import backprop.optim as optim
 from backprop import delta
+from backprop.delta import lecture
 
 WEIGHTS = (0.8, -1.3, 0.7)  # W[1], W[2], W[3]
 
@@ -31,12 +31,7 @@ def n(v):
 
 
 def build():
-    layers = []
-    for w, g in zip(WEIGHTS, (nn.Sigmoid(), nn.Sigmoid(), nn.Identity())):
-        linear = nn.Linear(1, 1, bias=False, dtype=bp.float64)
-        linear.weight._data[...] = w
-        layers += [linear, g]
-    return nn.Sequential(*layers)
+    return lecture.scalar_network(WEIGHTS)
 
 
 def main(steps=50, lr=0.5, x=0.5, y=1.0):
