@@ -1,0 +1,73 @@
+"""Argument parsing, dispatch and the one place where user errors become exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import BackpropError
+from . import commands
+
+EPILOG = """examples:
+  backprop demo                      the lecture's y = x² run: table, plots, model file
+  backprop demo spiral --epochs 200  TensorFlow Playground's spiral
+  backprop train spec.json           run an experiment spec
+  backprop train --data square --layers 1,8,8,1 --activation relu --lr 0.1 --epochs 2000
+  backprop predict runs/square-*/model.safetensors --x 1.5 -2
+  backprop summary model.safetensors
+  backprop explain scalar            the δ recursion of the lecture's scalar example
+  backprop vanishing --depths 2..20  the vanishing-gradient experiment
+  backprop gradcheck spec.json       check every parameter's gradient numerically
+
+Run 'backprop COMMAND --help' for a command's options."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors say 'backprop COMMAND: error: …' and exit 2 (as argparse does)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="backprop",
+        description="Multi-layer perceptrons and backpropagation: train, inspect and explain.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"backprop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in commands.ALL:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except BackpropError as exc:
+        return _user_error(args.command, str(exc))
+    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as exc:
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        return _user_error(args.command, f"{exc.strerror or exc}{where}")
+    except KeyboardInterrupt:
+        print("backprop: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of our output went away (| head); that is not an error of ours
+        sys.stderr.close()
+        return 0
+
+
+def _user_error(command: str, message: str) -> int:
+    print(f"backprop {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""One module per subcommand; each has ``add_parser(subparsers)`` and a ``run(args)``."""
+
+from . import demo, explain, gradcheck, predict, summary, train, vanishing
+
+ALL = (demo, train, predict, summary, explain, gradcheck, vanishing)

@@ -1,0 +1,108 @@
+"""``backprop demo``: the main job — the lecture's y = x² run, or another built-in demo."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..common import out_dir, positive_int
+
+DEMOS = ("square", "abs", "xor", "spiral", "digits")
+HELP = "run a built-in demo: the lecture's y = x² fit (default), abs, xor, spiral, digits"
+EXAMPLES = """examples:
+  backprop demo                 1-8-8-1 ReLU, Adam 0.1, 10,000 epochs on y = x² + noise
+  backprop demo abs             the |x − 1| network from two ReLUs
+  backprop demo spiral          TensorFlow Playground's spiral
+  backprop demo digits          scikit-learn's digits, 64-128-128-10
+  backprop demo --epochs 2000 --out runs/quick"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "demo",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("name", nargs="?", default="square", choices=DEMOS, help="which demo (square)")
+    p.add_argument("--epochs", type=positive_int, help="override the demo's epoch count")
+    p.add_argument("--seed", type=int, help="override the seed (0)")
+    p.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    p.set_defaults(run=run)
+
+
+def _slide_lines(epochs: int):
+    """Print like the lecture's loop: the loss every 1,000 epochs (every tenth of the run)."""
+    every = 1000 if epochs >= 5000 else max(1, epochs // 10)
+
+    def line(epoch: int, logs: dict):
+        if epoch == 1 or epoch % every == 0:
+            return f"Epoch {epoch}: training loss: {logs['loss']}"
+        return None
+
+    return line
+
+
+def run(args) -> int:
+    from ...spec import builtin
+    from ...spec import run as run_spec
+    from ..outputs import describe_files, save_run
+    from ..progress import progress_callback
+    from .train import final_line
+
+    spec = builtin(args.name)
+    if args.epochs is not None:
+        spec["epochs"] = args.epochs
+    if args.seed is not None:
+        spec["seed"] = args.seed
+    out = out_dir(args.out, args.name)
+    callback = progress_callback(
+        spec["epochs"], quiet=args.quiet, log_every=1, line_format=_slide_lines(spec["epochs"])
+    )
+    result = run_spec(spec, callbacks=[callback])
+    print(final_line(result))
+    print()
+    print(prediction_table(result))
+    written = save_run(result, out, plots=not args.no_plots)
+    if not args.quiet:
+        print()
+        print(f"files in {out}:")
+        print(describe_files(written))
+    return 0
+
+
+def prediction_table(result) -> str:
+    """Regression: five fresh points as on the slide; classification: test accuracy."""
+    import backprop as bp
+
+    ds = result.dataset
+    model = result.model
+    if ds.task == "regression" and ds.n_features == 1:
+        truth = {"square": np.square, "abs": lambda v: np.abs(v - 1), "sine": np.sin}[ds.name]
+        rng = np.random.default_rng(result.spec["seed"] + 1)
+        x2 = 5 * rng.standard_normal((5, 1)) if ds.name == "square" else rng.uniform(-3, 5, (5, 1))
+        with bp.no_grad():
+            y_pred = model(bp.tensor(x2, dtype=model_dtype(model))).numpy().astype(np.float64)
+        lines = [
+            "Five fresh points (ground truth without noise):",
+            f"  {'x':>9}  {'truth':>10}  {'prediction':>10}  {'error':>8}",
+        ]
+        for xv, yv, pv in zip(x2[:, 0], truth(x2)[:, 0], y_pred[:, 0]):
+            rel = abs(pv - yv) / abs(yv) if yv else float("nan")
+            lines.append(f"  {xv:9.4f}  {yv:10.4f}  {pv:10.4f}  {rel:8.1%}")
+        return "\n".join(lines)
+    if ds.task == "classification" and ds.x_test is not None:
+        with bp.no_grad():
+            out = model(bp.tensor(ds.x_test, dtype=model_dtype(model))).numpy()
+        pred = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
+        acc = float(np.mean(pred == ds.y_test))
+        return f"Test accuracy: {acc:.2%} on {len(ds.y_test)} held-out samples"
+    return ""
+
+
+def model_dtype(model):
+    return next(iter(model.parameters())).dtype

@@ -1,0 +1,80 @@
+"""``backprop explain``: the δ recursion of a lecture example or a model, in its notation."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..common import float_list
+
+HELP = "show every f[l], a[l], δ[l], ∂E/∂W[l] of one backward pass"
+EXAMPLES = """examples:
+  backprop explain scalar                   the slides' scalar example (1-1-1-1, no bias)
+  backprop explain vector --x 0.7,-1.2      the vector example (2-2-2-1)
+  backprop explain abs --x 2.5 --y 1.5 --loss half_mse
+  backprop explain model.safetensors --x 0.3 --y 0.09 --loss mse"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "explain",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "network",
+        nargs="?",
+        default="scalar",
+        help="scalar, vector, abs, or a .safetensors model file (default: scalar)",
+    )
+    p.add_argument("--x", type=float_list, help="one input sample, e.g. 0.5 or 0.7,-1.2")
+    p.add_argument("--y", type=float_list, help="its target (needed with --loss)")
+    p.add_argument(
+        "--loss",
+        default=None,
+        help="none (δ = ∂ŷ/∂f, as on the slides), half_mse (E = ½(ŷ − y)², the "
+        "lecture's), mse (PyTorch's), … (default: half_mse when --y is given)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="weights of the vector example (0)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ... import delta, io, nn
+    from ...delta import lecture
+    from ...errors import ConfigError
+
+    defaults = {"scalar": [0.5], "vector": [0.7, -1.2], "abs": [2.5]}
+    if args.network == "scalar":
+        model = lecture.scalar_network()
+    elif args.network == "vector":
+        model = lecture.vector_network(args.seed)
+    elif args.network == "abs":
+        model = lecture.abs_network()
+    else:
+        model = io.load(args.network).double()
+    x = args.x if args.x is not None else defaults.get(args.network)
+    if x is None:
+        raise ConfigError("--x: give one input sample for a model file, e.g. --x 0.5")
+    n_in = delta.layers(model)[0].n_in
+    if len(x) != n_in:
+        raise ConfigError(f"--x: the network takes {n_in} input(s), got {len(x)} value(s): {x}")
+    loss_name = args.loss or ("half_mse" if args.y is not None else "none")
+    if loss_name == "none":
+        loss = y = None
+    else:
+        if args.y is None:
+            raise ConfigError(f"--y: the loss {loss_name} needs a target; pass --y")
+        from ...nn.losses import get_loss
+        from ...spec.runner import LOSS_MODULES
+
+        entry = get_loss(loss_name)
+        loss = getattr(nn, LOSS_MODULES[entry.name])(
+            reduction="sum" if entry.name == "half_mse" else "mean"
+        )
+        y = np.asarray([args.y], dtype=np.float64)
+    print(delta.trace(model, np.asarray([x], dtype=np.float64), y, loss))
+    return 0

@@ -1,0 +1,179 @@
+"""``backprop train``: run an experiment spec, or one described by flags."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..common import int_list, name_list, out_dir, positive_int
+
+HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
+EXAMPLES = """examples:
+  backprop train spec.json
+  backprop train spec.json --epochs 500 --seed 3 --out runs/try3
+  backprop train --data square --layers 1,8,8,1 --activation relu --lr 0.1 --epochs 10000
+  backprop train --data spiral --hidden 16,16 --activation tanh --epochs 300 --batch-size 25
+  backprop train --csv houses.csv --target price --hidden 32,32 --validation 0.2
+output: --out DIR (default runs/<name>-<timestamp>/) gets model.safetensors, spec.json,
+history.csv, history.json and PNG plots."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("spec", nargs="?", help="an experiment spec (.json); flags below override it")
+    d = p.add_argument_group("data")
+    d.add_argument(
+        "--data",
+        help="a built-in dataset: square, abs, sine, circle, xor, gauss, "
+        "spiral, plane, multigauss, digits, iris, wine, breast_cancer, diabetes",
+    )
+    d.add_argument("--csv", help="a CSV file with a header row")
+    d.add_argument("--target", help="the CSV's target column")
+    d.add_argument("--n", type=positive_int, help="number of samples to generate")
+    d.add_argument("--noise", type=float, help="noise level of a generated dataset")
+    m = p.add_argument_group("model")
+    m.add_argument("--layers", type=int_list, help="all layer sizes, e.g. 1,8,8,1")
+    m.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 8,8")
+    m.add_argument(
+        "--activation", type=name_list, help="one name, or one per hidden layer: relu,tanh"
+    )
+    m.add_argument("--init", help="default, xavier_uniform, xavier_normal, kaiming_uniform, …")
+    t = p.add_argument_group("training")
+    t.add_argument("--loss", help="mse, half_mse, l1, huber, bce_with_logits, cross_entropy, …")
+    t.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop, adagrad")
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--epochs", type=positive_int, help="number of epochs")
+    t.add_argument("--batch-size", type=positive_int, help="minibatch size (default: full batch)")
+    t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
+    t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling)")
+    t.add_argument("--engine", choices=("auto", "delta", "autograd"), help="gradient engine")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
+    o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    o.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    o.add_argument(
+        "--log-every",
+        type=positive_int,
+        default=1,
+        help="print one line every N epochs when not on a terminal (1)",
+    )
+    p.set_defaults(run=run)
+
+
+def build_spec(args) -> dict:
+    """The spec file (if any) with the flags laid over it."""
+    import json
+    from pathlib import Path
+
+    from ...errors import ConfigError
+
+    spec: dict = {}
+    if args.spec:
+        path = Path(args.spec)
+        if not path.is_file():
+            raise ConfigError(f"spec file {args.spec!r}: no such file")
+        from ...spec import load
+
+        spec = load(path)
+    elif not (args.data or args.csv):
+        raise ConfigError(
+            "give a spec file (backprop train spec.json) or a dataset (--data NAME or --csv FILE)"
+        )
+    if args.data or args.csv:
+        if args.data and args.csv:
+            raise ConfigError("--data and --csv: give one of them, not both")
+        spec["data"] = (
+            {"name": args.data} if args.data else {"csv": args.csv, "target": args.target}
+        )
+    data = spec.setdefault("data", {})
+    for key in ("n", "noise"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    model = spec.setdefault("model", {})
+    if args.layers:
+        model.pop("hidden", None)
+        model["sizes"] = args.layers
+    if args.hidden is not None:
+        model.pop("sizes", None)
+        model["hidden"] = args.hidden
+    if args.activation:
+        model["activation"] = args.activation[0] if len(args.activation) == 1 else args.activation
+    if args.init:
+        model["init"] = args.init
+    if args.loss:
+        spec["loss"] = {"name": args.loss}
+    opt = spec.setdefault("optimizer", {})
+    if isinstance(opt, str):
+        opt = spec["optimizer"] = {"name": opt}
+    if args.optimizer:
+        opt["name"] = args.optimizer
+    if args.lr is not None:
+        opt["lr"] = args.lr
+    for key in ("epochs", "batch_size", "seed", "engine"):
+        if getattr(args, key) is not None:
+            spec[key] = getattr(args, key)
+    if args.validation is not None:
+        spec["validation"] = (
+            args.validation if args.validation == "test" else _fraction(args.validation)
+        )
+    if not args.spec:
+        spec["name"] = args.data or Path(args.csv).stem
+    return json.loads(json.dumps(spec))
+
+
+def _fraction(text: str) -> float:
+    from ...errors import ConfigError
+
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(
+            f"--validation: expected a fraction like 0.2 or 'test', got {text!r}"
+        ) from None
+
+
+def run(args) -> int:
+    from ...spec import run as run_spec
+    from ..outputs import describe_files, save_run
+    from ..progress import progress_callback
+
+    spec = build_spec(args)
+    from ...spec import normalize
+
+    spec = normalize(spec)
+    out = out_dir(args.out, spec["name"])
+    callback = progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)
+    result = run_spec(spec, callbacks=[callback])
+    print(final_line(result))
+    written = save_run(result, out, plots=not args.no_plots)
+    if not args.quiet:
+        print(describe_files(written))
+    return 0
+
+
+def final_line(result) -> str:
+    h = result.history
+    logs = {k: v[-1] for k, v in h.history.items() if v}
+    parts = [
+        f"{k} {logs[k]:.6g}"
+        for k in (
+            "loss",
+            "val_loss",
+            "accuracy",
+            "val_accuracy",
+            "rmse",
+            "val_rmse",
+            "r2",
+            "val_r2",
+        )
+        if k in logs
+    ]
+    text = f"{result.spec['name']}: {len(h)} epochs; " + ", ".join(parts)
+    if h.stop_reason:
+        text += f"\nstopped: {h.stop_reason}"
+    return text

@@ -1,0 +1,81 @@
+"""Helpers the subcommands share: argument types, output folders, loading model files."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def int_list(text: str) -> list[int]:
+    """'1,8,8,1' → [1, 8, 8, 1]; '2..20' → [2, 3, …, 20]; '2..20:2' → [2, 4, …, 20]."""
+    try:
+        if ".." in text:
+            head, _, step = text.partition(":")
+            lo, hi = head.split("..")
+            return list(range(int(lo), int(hi) + 1, int(step) if step else 1))
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers like 1,8,8,1 or a range like 2..20, got {text!r}"
+        ) from None
+
+
+def name_list(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def float_list(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def out_dir(requested: str | None, name: str) -> Path:
+    """``--out`` or ``runs/<name>-<timestamp>/``, created."""
+    if requested:
+        path = Path(requested)
+    else:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = Path("runs") / f"{name}-{stamp}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(
+            f"--out: {str(path)!r} exists and is not a folder; pick another path."
+        ) from None
+    return path
+
+
+def write_json(path: Path, data) -> Path:
+    from ..files import atomic_write_text
+
+    return atomic_write_text(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def is_model_file(path: str) -> bool:
+    return str(path).endswith(".safetensors")

@@ -1,0 +1,68 @@
+"""What a finished run leaves in its output folder: model, spec, history, plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .common import write_json
+
+
+def save_run(run, out: Path, *, plots: bool = True) -> dict[str, Path]:
+    """Write model.safetensors, spec.json, history.csv/json and the plots that fit the data."""
+    written = {
+        "model": run.save(out / "model.safetensors"),
+        "spec": write_json(out / "spec.json", run.spec),
+        "history_csv": run.history.to_csv(out / "history.csv"),
+        "history_json": run.history.to_json(out / "history.json"),
+    }
+    if plots:
+        written.update(save_plots(run, out))
+    return written
+
+
+def save_plots(run, out: Path) -> dict[str, Path]:
+    """The plots that suit the run's data; skipped (with a note) without matplotlib."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return {}
+    from .. import plots
+
+    ds = run.dataset
+    written = {
+        "loss_plot": plots.loss_curves(run.history, out / "loss.png", title=run.spec["name"])
+    }
+    if ds.task == "regression" and ds.n_features == 1:
+        truth = _truth(ds.name)
+        written["fit_plot"] = plots.fit_1d(
+            run.model, ds.x, ds.y, out / "fit.png", truth=truth, title=run.spec["name"]
+        )
+    elif ds.task == "classification" and ds.n_features == 2:
+        written["boundary_plot"] = plots.decision_boundary(
+            run.model,
+            ds.x,
+            ds.y,
+            out / "boundary.png",
+            x_test=ds.x_test,
+            y_test=ds.y_test,
+            title=run.spec["name"],
+        )
+    if sum(p.numel() for p in run.model.parameters()) <= 2000:
+        written["network_plot"] = plots.network_diagram(
+            run.model, out / "network.png", title=run.spec["name"]
+        )
+    return written
+
+
+def _truth(name: str):
+    return {
+        "square": np.square,
+        "abs": lambda x: np.abs(x - 1),
+        "sine": np.sin,
+    }.get(name)
+
+
+def describe_files(written: dict[str, Path]) -> str:
+    return "\n".join(f"  {key.replace('_', ' '):<13} {path}" for key, path in written.items())

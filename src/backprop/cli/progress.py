@@ -1,0 +1,92 @@
+"""Training progress on the terminal: a rich progress bar on a TTY, plain lines in a pipe.
+
+The fit loop never prints; it calls callbacks. ``progress_callback`` returns one that
+renders each epoch: on a terminal a rich bar with the loss in it, otherwise (CI, pipes,
+files) one clean line per reported epoch with no control characters. ``--quiet`` shows
+nothing but the final result.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+
+def _metrics_text(logs: dict) -> str:
+    parts = []
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy", "rmse", "val_rmse"):
+        value = logs.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        parts.append(f"{key} {value:.4f}" if "accuracy" in key else f"{key} {value:.6g}")
+    return "  ".join(parts)
+
+
+def progress_callback(
+    epochs: int,
+    *,
+    quiet: bool = False,
+    log_every: int = 1,
+    stream=None,
+    tty: bool | None = None,
+    line_format=None,
+):
+    """A ``backprop.train`` callback that shows progress (or nothing when ``quiet``)."""
+    from ..train import Callback
+
+    stream = stream or sys.stdout
+    tty = stream.isatty() if tty is None else tty
+
+    class Lines(Callback):
+        def on_epoch_end(self, state) -> None:
+            epoch = state.epoch
+            if quiet or (epoch % log_every and epoch != epochs):
+                return
+            if line_format is not None:
+                text = line_format(epoch, state.logs)
+                if text is None:
+                    return
+            else:
+                text = f"epoch {epoch}/{epochs}  {_metrics_text(state.logs)}"
+            print(text, file=stream, flush=True)
+
+    class Bar(Callback):
+        def on_train_begin(self, state) -> None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=stream),
+                transient=False,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=epochs, metrics="")
+
+        def on_epoch_end(self, state) -> None:
+            self.progress.update(
+                self.task, completed=state.epoch, metrics=_metrics_text(state.logs)
+            )
+            if line_format is not None:
+                text = line_format(state.epoch, state.logs)
+                if text is not None:
+                    self.progress.console.print(text, highlight=False, markup=False)
+
+        def on_train_end(self, state) -> None:
+            self.progress.stop()
+
+    if quiet:
+        return Lines()
+    return Bar() if tty else Lines()
