@@ -1,0 +1,330 @@
+"""``save``, ``read`` and ``load``: a model and its description in one safetensors file.
+
+Layout of a file written by ``save``: tensors under the state-dict keys of the MLP that
+``build_model(model_spec)`` builds (``0.weight``, ``0.bias``, ``2.weight``, …, what
+``torch.nn.Sequential`` expects too), and safetensors metadata (str -> str)::
+
+    format            "backprop"
+    backprop_version  "0.1.0"
+    model             JSON of the model spec (sizes, activations, options, bias, dtype)
+    spec              JSON of the full experiment spec, if one was given (data scaler, ...)
+    <key>             JSON of each user metadata value
+
+Reading checks, in this order: the path is a readable file; the container (``container``);
+the metadata says ``format: backprop`` (else the file is foreign and the error lists what it
+holds); the JSON fields parse and the model spec is valid; the tensor names, dtypes and
+shapes are exactly the ones the spec implies; the weights are finite (unless
+``allow_nan``). Only then is a model built.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelFileError, SpecError
+from ..files import atomic_write_bytes
+from .container import Container, parse
+from .modelspec import build_model, describe, expected_tensors, normalize_model_spec
+
+__all__ = ["FORMAT", "RESERVED", "ModelFile", "load", "read", "save"]
+
+FORMAT = "backprop"
+RESERVED = ("format", "backprop_version", "model", "spec")
+_ST_DTYPE = {"float32": "F32", "float64": "F64"}
+
+
+@dataclass
+class ModelFile:
+    """What a model file holds.
+
+    ``model`` is the rebuilt model (eval mode), ``spec`` the model part of the spec (as
+    ``model_spec`` gives it), ``metadata`` every metadata field decoded (``format``,
+    ``backprop_version``, ``model``, ``spec`` if saved, and the user's keys), ``tensors``
+    the stored arrays by state-dict key (copies, independent of the model's weights).
+    """
+
+    model: object
+    spec: dict
+    metadata: dict
+    tensors: dict[str, np.ndarray]
+    path: Path | None = None
+    full_spec: dict | None = field(default=None)  # the experiment spec given to save(spec=)
+
+    @property
+    def scaler(self) -> dict | None:
+        """``full_spec["data"]["scaler"]`` (input standardisation) if the file has one."""
+        data = (self.full_spec or {}).get("data")
+        return data.get("scaler") if isinstance(data, dict) else None
+
+
+# -- saving --------------------------------------------------------------------------------
+def save(model, path, *, spec=None, metadata=None, allow_nan: bool = False) -> Path:
+    """Write ``model`` (nn.MLP or nn.Sequential of Linear + activations) to ``path``.
+
+    ``spec`` (the full experiment spec, e.g. with ``spec["data"]["scaler"]``) and
+    ``metadata`` (a dict of JSON values) are stored as JSON. NaN/inf weights are refused
+    unless ``allow_nan=True``. Parent folders are created; the write is atomic (temp file
+    ``.NAME.*.tmp`` in the same folder, fsync, rename), so a crash leaves the old file or
+    the new one. A process killed mid-save can leave that temp file behind; it is safe to
+    delete. Returns the path.
+    """
+    import safetensors.numpy
+
+    target = Path(path)
+    who = f"io.save({str(target)!r})"
+    described, found = describe(model)
+    own_names = {id(p): name for name, p in model.named_parameters()}
+    tensors, names = {}, {}
+    for i, layer in enumerate(found):
+        for kind, param in (("weight", layer.weight), ("bias", layer.bias)):
+            if param is not None:
+                key = f"{2 * i}.{kind}"
+                tensors[key] = np.ascontiguousarray(param._data)
+                names[key] = own_names.get(id(param), key)
+    if not allow_nan:
+        _check_finite(tensors, who, "save them anyway, pass allow_nan=True", names)
+    fields = {
+        "format": FORMAT,
+        "backprop_version": _version(),
+        "model": _dumps(described, "the model spec"),
+    }
+    if spec is not None:
+        if not isinstance(spec, dict):
+            raise ModelFileError(f"{who}: spec must be a dict, got {type(spec).__name__}.")
+        fields["spec"] = _dumps(spec, "spec")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ModelFileError(f"{who}: metadata must be a dict, got {type(metadata).__name__}.")
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or key in RESERVED:
+            raise ModelFileError(
+                f"{who}: metadata key {key!r} is not allowed; keys must be strings other than "
+                f"the reserved {list(RESERVED)} (pass the experiment spec as spec=...)."
+            )
+        fields[key] = _dumps(value, f"metadata[{key!r}]")
+    if target.is_dir():
+        raise ModelFileError(
+            f"{who}: {target} is a folder; give a file path such as {target / 'model.safetensors'}."
+        )
+    data = safetensors.numpy.save(tensors, metadata=fields)
+    try:
+        return atomic_write_bytes(target, data)
+    except OSError as error:
+        raise ModelFileError(f"{who}: cannot write the file: {error}.") from error
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _json_default(value):
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    data = getattr(value, "_data", None)  # a backprop Tensor
+    if isinstance(data, np.ndarray):
+        return data.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"a {type(value).__name__} is not JSON serialisable")
+
+
+def _dumps(value, what: str) -> str:
+    try:
+        return json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ModelFileError(
+            f"io.save: {what} cannot be stored as JSON: {error}. Use numbers, strings, lists, "
+            "dicts, booleans and null (NaN and infinity are not JSON)."
+        ) from error
+
+
+def _check_finite(tensors: dict, who: str, fix: str, names: dict | None = None) -> None:
+    bad = []
+    for key, array in tensors.items():
+        if not np.issubdtype(array.dtype, np.floating):
+            continue
+        nans, infs = int(np.isnan(array).sum()), int(np.isinf(array).sum())
+        if nans or infs:
+            name = (names or {}).get(key, key)
+            shown = key if name == key else f"{key} (model's {name})"
+            bad.append(f"{shown} has {nans} NaN and {infs} inf of {array.size} values")
+    if bad:
+        raise ModelFileError(
+            f"{who}: refusing NaN/inf weights ({'; '.join(bad)}); the training probably "
+            f"diverged (lower the learning rate). To {fix}."
+        )
+
+
+# -- reading -------------------------------------------------------------------------------
+def read(path, *, allow_nan: bool = False) -> ModelFile:
+    """Check and read a model file; returns a ``ModelFile`` (model in eval mode)."""
+    return _read(path, allow_nan, None)
+
+
+def load(path, *, allow_nan: bool = False, dtype=None):
+    """The ready model (eval mode) stored in ``path``; ``dtype`` converts its weights."""
+    return _read(path, allow_nan, dtype).model
+
+
+def _read(path, allow_nan: bool, dtype) -> ModelFile:
+    target = Path(path)
+    label = str(target)
+    data = _read_bytes(target)
+    container = parse(data, label)
+    fields = _fields(container, label)
+    spec = fields["model"]
+    _check_tensors(container, spec, label)
+    tensors = _arrays(data, label)
+    if not allow_nan:
+        _check_finite(tensors, label, "load it anyway, pass allow_nan=True")
+    model = _build(spec, dtype, label)
+    model.load_state_dict(tensors)
+    model.eval()
+    return ModelFile(model, spec, fields, tensors, target, fields.get("spec"))
+
+
+def _read_bytes(target: Path) -> bytes:
+    if target.is_dir():
+        inside = sorted(p.name for p in target.glob("*.safetensors"))[:5]
+        hint = f"; model files in it: {inside}" if inside else ""
+        raise ModelFileError(f"{target}: is a folder, not a model file{hint}.")
+    if not target.exists():
+        sibling = target.with_name(target.name + ".safetensors")
+        hint = f" Did you mean {sibling}?" if sibling.is_file() else ""
+        raise ModelFileError(f"{target}: model file not found.{hint}")
+    try:
+        return target.read_bytes()
+    except OSError as error:
+        raise ModelFileError(
+            f"{target}: cannot read the file: {error.strerror or error}."
+        ) from None
+
+
+def _fields(container: Container, label: str) -> dict:
+    meta = container.metadata or {}
+    if meta.get("format") != FORMAT:
+        got = f"format {meta['format']!r}" if "format" in meta else "no format field"
+        raise ModelFileError(
+            f"{label}: not a backprop model file (its metadata has {got}, expected "
+            f"{FORMAT!r}). It holds {container.describe()}. Load such weights with "
+            "safetensors.numpy.load_file and model.load_state_dict."
+        )
+    if "model" not in meta:
+        raise ModelFileError(
+            f"{label}: the model description (metadata 'model') is missing, so the file "
+            "cannot rebuild its model; it was not written by backprop.io.save or was edited."
+        )
+    fields = {}
+    first = [key for key in RESERVED if key in meta]
+    for key in first + sorted(set(meta) - set(RESERVED)):
+        text = meta[key]
+        if key in ("format", "backprop_version"):
+            fields[key] = text
+            continue
+        try:
+            fields[key] = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as error:
+            if key not in RESERVED:
+                fields[key] = text  # a user's plain string, e.g. added by another tool
+                continue
+            raise ModelFileError(
+                f"{label}: metadata {key!r} is not valid JSON ({str(error)[:80]}); the file is "
+                "corrupted."
+            ) from None
+    try:
+        fields["model"] = normalize_model_spec(fields["model"])
+    except SpecError as error:
+        raise ModelFileError(f"{label}: the stored model description is invalid: {error}") from None
+    if "spec" in fields:
+        if not isinstance(fields["spec"], dict):
+            raise ModelFileError(
+                f"{label}: metadata 'spec' must be a JSON object; it is corrupted."
+            )
+        _check_scaler(fields["spec"], fields["model"]["sizes"][0], label)
+    return fields
+
+
+def _check_scaler(spec: dict, n_in: int, label: str) -> None:
+    """spec.data.scaler, if present: finite means and positive finite stds, one per input."""
+    data = spec.get("data")
+    scaler = data.get("scaler") if isinstance(data, dict) else None
+    if scaler is None:
+        return
+    if not isinstance(scaler, dict):
+        raise ModelFileError(f"{label}: spec.data.scaler must be a JSON object or null.")
+    for key in ("mean", "std"):
+        if key not in scaler:
+            continue
+        value = scaler[key]
+        values = value if isinstance(value, list) else [value]
+        ok = all(_finite_number(v) and (key == "mean" or v > 0) for v in values)
+        if not ok or (isinstance(value, list) and len(value) != n_in):
+            rule = "positive finite numbers" if key == "std" else "finite numbers"
+            raise ModelFileError(
+                f"{label}: spec.data.scaler.{key} must be a number or a list of {n_in} {rule} "
+                f"(one per input), got {value!r:.80}; the file is corrupted."
+            )
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_tensors(container: Container, spec: dict, label: str) -> None:
+    expected = expected_tensors(spec)
+    dtype = _ST_DTYPE[spec["dtype"]]
+    entries = container.entries
+    problems = []
+    missing = [key for key in expected if key not in entries]
+    unexpected = [key for key in entries if key not in expected]
+    if missing:
+        problems.append(f"missing tensor(s) {missing}")
+    if unexpected:
+        problems.append(f"unexpected tensor(s) {unexpected}")
+    for key, shape in expected.items():
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        if entry.shape != shape:
+            problems.append(f"{key} has shape {list(entry.shape)}, expected {list(shape)}")
+        if entry.dtype != dtype:
+            problems.append(f"{key} is {entry.dtype}, expected {dtype} ({spec['dtype']})")
+    if problems:
+        raise ModelFileError(
+            f"{label}: the tensors do not match the model description (sizes "
+            f"{spec['sizes']}, bias={spec['bias']}): {'; '.join(problems)}."
+        )
+
+
+def _arrays(data: bytes, label: str) -> dict[str, np.ndarray]:
+    import safetensors.numpy
+
+    try:
+        loaded = safetensors.numpy.load(data)
+    except Exception as error:  # the library's own checks, after ours: wrap, never leak
+        raise ModelFileError(f"{label}: safetensors cannot read the file: {error}.") from None
+    return {key: np.array(value, copy=True) for key, value in loaded.items()}
+
+
+def _build(spec: dict, dtype, label: str):
+    """Build without drawing from the global random stream (loading must not change it)."""
+    from ..autograd.random import default_generator
+
+    generator = default_generator()
+    state = generator.get_state()
+    try:
+        return build_model(spec, dtype=dtype)
+    except SpecError as error:
+        raise ModelFileError(f"{label}: cannot build the stored model: {error}") from None
+    finally:
+        generator.set_state(state)
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
