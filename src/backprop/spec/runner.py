@@ -43,24 +43,29 @@ class Run:
     scheduler: Any = None
     extra: dict = field(default_factory=dict)
 
-    def model_spec(self) -> dict:
-        """The model part of the spec plus the data's input standardisation, for io.save."""
-        from .. import io
+    def file_spec(self) -> dict:
+        """The spec as saved with the model: ``data`` gains what predicting needs.
 
-        part = io.model_spec(self.model)
-        scaler = getattr(self.dataset, "scaler", None)
-        if scaler is not None:
-            part["scaler"] = scaler.to_dict()
-        part["task"] = self.dataset.task
-        part["feature_names"] = list(self.dataset.feature_names)
-        part["target_names"] = list(self.dataset.target_names)
-        return part
+        ``data.scaler`` (the input standardisation fitted on the training rows), ``data.task``,
+        ``data.feature_names`` and ``data.target_names`` — so the file alone turns raw inputs
+        into predictions with their names (``backprop predict``).
+        """
+        ds = self.dataset
+        scaler = getattr(ds, "scaler", None)
+        data = {
+            **self.spec["data"],
+            "task": ds.task,
+            "feature_names": list(ds.feature_names),
+            "target_names": list(ds.target_names),
+            "scaler": None if scaler is None else scaler.to_dict(),
+        }
+        return {**self.spec, "data": data}
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the trained model with its spec to one .safetensors file."""
         from .. import io
 
-        return io.save(self.model, path, spec={**self.spec, "model_file": self.model_spec()})
+        return io.save(self.model, path, spec=self.file_spec())
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -69,7 +69,7 @@ def run(args) -> int:
     from ...files import atomic_write_text
 
     f = io.read(args.model)
-    model, part = f.model, (f.spec or {})
+    model, part = f.model, (f.full_spec or {}).get("data") or {}
     n_in = layers(model)[0].n_in
     features = part.get("feature_names") or [f"x{i + 1}" for i in range(n_in)]
     if args.x is not None:

@@ -30,13 +30,19 @@ def run(args) -> int:
     if is_model_file(args.model):
         f = io.read(args.model)
         print(summary(f.model, name=args.model))
-        scaler = (f.spec or {}).get("scaler")
-        if scaler:
-            print(f"input standardisation: mean {scaler['mean']}, std {scaler['std']}")
-        task = (f.spec or {}).get("task")
-        if task:
-            names = (f.spec or {}).get("target_names") or []
-            print(f"task: {task}" + (f"; targets: {', '.join(map(str, names))}" if names else ""))
+        data = (f.full_spec or {}).get("data") or {}
+        if data.get("task"):
+            names = data.get("target_names") or []
+            print(
+                f"task: {data['task']}"
+                + (f"; targets: {', '.join(map(str, names))}" if names else "")
+            )
+        if data.get("feature_names"):
+            print(f"inputs: {', '.join(map(str, data['feature_names']))}")
+        if f.scaler:
+            mean = ", ".join(f"{v:.4g}" for v in f.scaler["mean"])
+            std = ", ".join(f"{v:.4g}" for v in f.scaler["std"])
+            print(f"input standardisation: mean [{mean}], std [{std}]")
         return 0
     from ...spec import prepare
 
