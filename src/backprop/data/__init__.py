@@ -1,0 +1,37 @@
+"""Datasets for training MLPs: generators, real data, CSV files, checks and splits (floor 5).
+
+``make(name, ...)`` builds any set named in ``DATASETS`` — the lecture's ``square``, ``abs``
+and ``sine``, TensorFlow Playground's ``circle xor gauss spiral plane multigauss`` and
+scikit-learn's bundled ``digits iris wine breast_cancer diabetes`` — from a seed, and
+``from_csv`` loads a CSV file. Both return a ``Dataset`` whose arrays have passed
+``check_xy``: ``x`` float64 ``(N, d)``, ``y`` float64 ``(N, k)`` or int64 class indices
+``(N,)``. Held-out rows are split at random (stratified for classes) and feature scaling is
+fitted on the training rows only. This package prepares arrays; batching and training live
+in ``backprop.train``.
+
+Example:
+    >>> from backprop.data import make
+    >>> data = make("square", seed=0)
+    >>> data.x.shape, data.y.shape, data.x_test is None
+    ((100, 1), (100, 1), True)
+"""
+
+from __future__ import annotations
+
+from .checks import check_xy
+from .csvfile import from_csv
+from .dataset import Dataset, Standardizer, train_test_split
+from .real import OptionalDependencyError
+from .registry import DATASETS, DatasetInfo, make
+
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "DatasetInfo",
+    "OptionalDependencyError",
+    "Standardizer",
+    "check_xy",
+    "from_csv",
+    "make",
+    "train_test_split",
+]

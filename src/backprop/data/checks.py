@@ -1,0 +1,256 @@
+"""Checking data and options where they enter the library (floor 5).
+
+``check_xy`` turns user arrays into the two shapes the rest of the library trusts —
+``x`` as ``(N, d)`` float64 and ``y`` as ``(N, k)`` float64 (regression) or ``(N,)`` int64
+class indices (classification) — or raises ``DataError`` naming the row and column of the
+first bad value and the fix. The ``config_*`` helpers check option values and raise
+``ConfigError`` naming the parameter, the rule and the value. Nothing here reads files or
+makes data; see ``backprop.data.csvfile`` for the line-numbered checks of CSV files.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+
+TASKS = ("regression", "classification")
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def config_error(param: str, rule: str, value, fix: str = "") -> ConfigError:
+    """A ``ConfigError`` whose message names the parameter, the rule, the value and a fix."""
+    message = f"{param}: must be {rule}; got {value!r}."
+    if fix:
+        message += f" {fix}"
+    return ConfigError(message)
+
+
+def check_int(value, param: str, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as a Python int in ``[low, high]``; bools and non-integral numbers refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise config_error(param, "a whole number", value)
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise config_error(param, _range_text(low, high), value)
+    return value
+
+
+def check_number(
+    value, param: str, low: float | None = None, high: float | None = None, fix: str = ""
+) -> float:
+    """``value`` as a finite float in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise config_error(param, "a number", value, fix)
+    value = float(value)
+    if not math.isfinite(value):
+        raise config_error(param, "a finite number", value, fix)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise config_error(param, _range_text(low, high), value, fix)
+    return value
+
+
+def check_task(task) -> str:
+    if task not in TASKS:
+        raise config_error("task", "'regression' or 'classification'", task)
+    return task
+
+
+def _range_text(low, high) -> str:
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    if low is not None:
+        return f"at least {low}"
+    return f"at most {high}"
+
+
+# -------------------------------------------------------------------------------- data
+
+
+def check_xy(x, y, task: str, *, what: str = "data") -> tuple[np.ndarray, np.ndarray]:
+    """Validate and convert one set of inputs and targets.
+
+    Args:
+        x: inputs, shape ``(N, d)``, real numbers (a nested list, NumPy array or tensor).
+        y: targets; regression: shape ``(N, k)`` real numbers; classification: shape ``(N,)``
+            non-negative whole numbers (class indices).
+        task: ``"regression"`` or ``"classification"``.
+        what: how messages refer to this data, e.g. ``"validation data"``.
+
+    Returns:
+        ``(x, y)``: ``x`` float64 ``(N, d)``; ``y`` float64 ``(N, k)`` or int64 ``(N,)``.
+
+    Raises:
+        DataError: NaN/inf (naming the row and column of the first one), text or other
+            non-numbers, wrong number of dimensions, no rows or columns, ``x`` and ``y`` of
+            different lengths. The message says how to fix it.
+        ConfigError: an unknown ``task``.
+
+    Example:
+        >>> x, y = check_xy([[1.0], [2.0]], [[1.0], [4.0]], "regression")
+        >>> x.shape, y.dtype
+        ((2, 1), dtype('float64'))
+    """
+    check_task(task)
+    x = as_matrix(x, "x", what)
+    y = as_matrix(y, "y", what) if task == "regression" else as_labels(y, what)
+    if len(x) != len(y):
+        raise DataError(
+            f"{what}: x has {len(x)} rows but y has {len(y)}; every input row needs exactly "
+            "one target row."
+        )
+    return x, y
+
+
+def as_matrix(a, name: str, what: str) -> np.ndarray:
+    """``a`` as a finite float64 array of shape ``(N, d)`` with N, d ≥ 1, or ``DataError``."""
+    arr = _as_real_array(a, name, what)
+    if arr.ndim != 2:
+        raise DataError(f"{what}: {name} has shape {arr.shape}; {_two_d_fix(arr, name)}")
+    if arr.shape[0] == 0:
+        raise DataError(f"{what}: {name} is empty (shape {arr.shape}); give at least one row.")
+    if arr.shape[1] == 0:
+        raise DataError(
+            f"{what}: {name} has no columns (shape {arr.shape}); give at least one column."
+        )
+    _check_finite(arr, name, what)
+    return arr
+
+
+def as_labels(a, what: str) -> np.ndarray:
+    """Class labels as int64 of shape ``(N,)``, all whole numbers ≥ 0, or ``DataError``."""
+    arr = _as_real_array(a, "y", what, labels=True)
+    if arr.ndim != 1:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            fix = "flatten it with y.ravel()"
+        elif arr.ndim == 2:
+            fix = "for one-hot rows pass y.argmax(axis=1)"
+        else:
+            fix = "give one class index per row"
+        raise DataError(
+            f"{what}: classification targets y must be class indices of shape (N,); got shape "
+            f"{arr.shape}; {fix}."
+        )
+    if arr.shape[0] == 0:
+        raise DataError(f"{what}: y is empty; give at least one row.")
+    _check_finite(arr, "y", what)
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(arr != np.round(arr))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(
+                f"{what}: y at row {i} is {arr[i].item()!r}, not a class index; classification "
+                "targets are whole numbers 0..C-1 (use task 'regression' for real targets)."
+            )
+    labels = arr.astype(np.int64)
+    bad = np.flatnonzero(labels < 0)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{what}: y at row {i} is {labels[i]}, a negative class index; classes are "
+            "numbered 0..C-1 (map -1/+1 labels with (y > 0).astype(int))."
+        )
+    return labels
+
+
+def _as_real_array(a, name: str, what: str, labels: bool = False) -> np.ndarray:
+    """``a`` as a float64 array (int64 for integer ``labels``); refuses text and objects."""
+    if a is None:
+        raise DataError(f"{what}: {name} is None; give an array of numbers.")
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError):
+        raise DataError(
+            f"{what}: {name} cannot be read as an array: its rows have different lengths; "
+            "every row needs the same number of columns."
+        ) from None
+    kind = arr.dtype.kind
+    if kind in "iu":
+        return arr.astype(np.int64 if labels else np.float64)
+    if kind == "b":
+        return arr.astype(np.float64)
+    if kind == "f":
+        return arr.astype(np.float64, copy=False)
+    if kind == "O":
+        for index in np.ndindex(arr.shape):
+            value = arr[index]
+            if isinstance(value, bool | np.bool_) or (
+                isinstance(value, numbers.Real) and not isinstance(value, str)
+            ):
+                continue
+            raise DataError(
+                f"{what}: {name} at {_where(index, arr.ndim)} is {_show(value)}, not a number; "
+                "every value must be a real number — drop or encode non-numeric columns."
+            )
+        return arr.astype(np.float64)
+    if kind in "US":
+        index = (0,) * arr.ndim
+        value = arr[index].item() if arr.ndim else arr.item()
+        if labels:
+            raise DataError(
+                f"{what}: y holds text labels ({value!r} at {_where(index, arr.ndim)}); map "
+                "them to class indices 0..C-1 first, e.g. np.unique(y, return_inverse=True)[1] "
+                "(from_csv does this for you)."
+            )
+        raise DataError(
+            f"{what}: {name} holds text ({value!r} at {_where(index, arr.ndim)}); convert it "
+            f"with {name}.astype(float), or encode categories as numbers."
+        )
+    raise DataError(
+        f"{what}: {name} has dtype {arr.dtype}, not real numbers; convert it to float "
+        "(complex, dates and records are not supported)."
+    )
+
+
+def _check_finite(arr: np.ndarray, name: str, what: str) -> None:
+    if arr.dtype.kind != "f":
+        return
+    finite = np.isfinite(arr)
+    if finite.all():
+        return
+    index = tuple(int(i) for i in np.argwhere(~finite)[0])
+    value = arr[index]
+    kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    raise DataError(
+        f"{what}: {name} has {kind} at {_where(index, arr.ndim)}; remove or fill in the "
+        "missing or infinite values before training (e.g. drop the row)."
+    )
+
+
+def _show(value) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _where(index, ndim: int) -> str:
+    """``row i, column j`` (2-D), ``row i`` (1-D) or ``the only value`` (0-D)."""
+    index = (index,) if isinstance(index, int | np.integer) else tuple(index)
+    if ndim == 0 or not index:
+        return "the only value"
+    text = f"row {int(index[0])}"
+    if ndim >= 2:
+        text += f", column {int(index[1])}"
+    if ndim > 2:
+        text += f" (index {tuple(int(i) for i in index)})"
+    return text
+
+
+def _two_d_fix(arr: np.ndarray, name: str) -> str:
+    if arr.ndim == 0:
+        return f"it must be a table of shape (N, d); wrap a single value as [[{name}]]."
+    if arr.ndim == 1:
+        return (
+            f"it must be 2-D, one row per sample: use {name}.reshape(-1, 1) for N samples of "
+            f"one feature, or {name}.reshape(1, -1) for one sample."
+        )
+    return (
+        f"it must be 2-D, one row per sample: flatten each sample with "
+        f"{name}.reshape(len({name}), -1)."
+    )
