@@ -95,7 +95,7 @@ def dataset_for(spec: dict):
     d = spec["data"]
     seed = spec["seed"] if d["seed"] is None else d["seed"]
     if d["name"] is not None:
-        kwargs = {k: d[k] for k in ("n", "noise", "train_ratio") if d[k] is not None}
+        kwargs = {k: d[k] for k in ("n", "noise", "train_ratio", "test_ratio") if d[k] is not None}
         return datasets.make(d["name"], seed=seed, **kwargs, **d["options"])
     kwargs = {"test_ratio": d["test_ratio"] or 0.0}
     return datasets.from_csv(
@@ -147,16 +147,16 @@ def model_for(spec: dict, dataset, loss_name: str):
     else:
         sizes = [n_in, *m["hidden"], n_out]
     backprop.manual_seed(spec["seed"])
-    model = io.build_model(
-        {
-            "sizes": sizes,
-            "activation": m["activation"],
-            "output_activation": m["output_activation"],
-            "bias": m["bias"],
-            "dtype": m["dtype"],
-            "activation_options": m["activation_options"],
-        }
-    )
+    part = {
+        "sizes": sizes,
+        "activation": m["activation"],
+        "output_activation": m["output_activation"],
+        "bias": m["bias"],
+        "dtype": m["dtype"],
+    }
+    if m["activation_options"] is not None:
+        part["activation_options"] = m["activation_options"]
+    model = io.build_model(part)
     if m["init"] != "default":
         layers = [mod for mod in model.modules() if isinstance(mod, Linear)]
         for i, lin in enumerate(layers):

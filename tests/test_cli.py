@@ -1,0 +1,112 @@
+"""The command line as a user meets it: subprocesses, pipes (not a terminal), exit codes.
+
+User mistakes must print one line on stderr and exit 2, never a traceback; output in a
+pipe must be plain lines (no progress-bar control characters).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=None, timeout=300):
+    done = subprocess.run(
+        [sys.executable, "-m", "backprop", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or ROOT,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def assert_user_error(code, out, err, *phrases):
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines, "a user error must explain itself on stderr"
+    for phrase in phrases:
+        assert phrase in err, (phrase, err)
+
+
+def test_help_lists_every_command_with_examples():
+    code, out, _ = cli("--help")
+    assert code == 0
+    for name in ("demo", "train", "predict", "summary", "explain", "gradcheck", "vanishing"):
+        assert name in out
+    assert "examples:" in out
+    for name in ("demo", "train", "predict", "summary", "explain", "gradcheck", "vanishing"):
+        code, out, _ = cli(name, "--help")
+        assert code == 0 and "examples:" in out, name
+
+
+def test_explain_scalar_prints_the_slides_delta_recursion():
+    code, out, err = cli("explain", "scalar", "--x", "0.5")
+    assert code == 0, err
+    assert "δ[2]      = g'(f[2]) ∘ (W[3] δ[3])" in out
+    assert "∂ŷ/∂W[1]" in out and "diag(g'(f[1]))" in out
+    # the printed δ[1] equals the slide's product δ[2]·W[2]·σ'(f[1]) worked out here
+    w1, w2, w3 = 0.8, -1.3, 0.7
+    f1 = w1 * 0.5
+    a1 = 1 / (1 + np.exp(-f1))
+    f2 = w2 * a1
+    a2 = 1 / (1 + np.exp(-f2))
+    d3 = 1.0
+    d2 = d3 * w3 * a2 * (1 - a2)
+    d1 = d2 * w2 * a1 * (1 - a1)
+    line = next(line for line in out.splitlines() if line.strip().startswith("δ[1]"))
+    assert f"{d1: .4f}" in line
+
+
+def test_explain_with_a_loss_uses_the_lecture_convention():
+    code, out, err = cli("explain", "abs", "--x", "2.5", "--y", "1.0", "--loss", "half_mse")
+    assert code == 0, err
+    assert "the lecture's E = ½(ŷ − y)²" in out
+    assert "∂E/∂W[1]" in out
+
+
+def test_vanishing_table_in_a_pipe():
+    code, out, err = cli("vanishing", "--depths", "2,6", "--activations", "sigmoid,relu")
+    assert code == 0, err
+    assert "\x1b[" not in out and "\r" not in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line[:1].isdigit()}
+    sigmoid_2, relu_2 = (float(v) for v in rows["2"])
+    sigmoid_6, relu_6 = (float(v) for v in rows["6"])
+    assert sigmoid_6 < sigmoid_2 / 100  # the sigmoid's gradient vanishes with depth
+    assert relu_6 > relu_2 / 10  # ReLU's does not
+
+
+@pytest.mark.parametrize(
+    ("args", "phrases"),
+    [
+        (("explain", "vector", "--x", "1,2,3"), ("takes 2 input(s)",)),
+        (("explain", "scalar", "--loss", "mse"), ("--y",)),
+        (("vanishing", "--activations", "softmax"), ("activation",)),
+        (("vanishing", "--depths", "a..b"), ("whole numbers",)),
+        (("summary", "no-such-file.safetensors"), ("no-such-file",)),
+        (("train", "no-such-spec.json"), ("no-such-spec.json",)),
+        (("train",), ("spec file", "--data")),
+        (("demo", "nonsense"), ("invalid choice",)),
+    ],
+)
+def test_user_errors_exit_2_with_one_clear_line(args, phrases):
+    assert_user_error(*cli(*args), *phrases)
+
+
+def test_bad_spec_field_names_the_field(tmp_path):
+    spec = {"name": "x", "data": {"name": "square"}, "optimizer": {"name": "adam", "lr": -1}}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    assert_user_error(*cli("train", path), "optimizer.lr", "-1")
+    spec["model"] = {"sizez": [1, 2, 1]}
+    spec["optimizer"]["lr"] = 0.1
+    path.write_text(json.dumps(spec))
+    assert_user_error(*cli("train", path), "model.sizez", "did you mean 'sizes'")
+    path.write_text("{ not json")
+    assert_user_error(*cli("train", path), "invalid JSON", "line 1")
