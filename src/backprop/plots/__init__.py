@@ -1,0 +1,26 @@
+"""Readable PNG pictures of what the library computes, for the CLI, the playground's export
+and lecture slides: loss curves, a 1-D fit against the truth with the ReLU kinks, a 2-D
+decision boundary in TensorFlow Playground's colours, the vanishing-gradient experiment and a
+network diagram in the lecture's W[l] orientation. Each function takes plain data (a History
+or dict of lists, a model and arrays, a ``VanishingResult``), draws one figure on a
+matplotlib ``Figure`` with the Agg canvas — no pyplot, no change to matplotlib's global
+state — writes it atomically and returns the path. It is a face, not an engine: it computes
+nothing a picture does not need (model outputs come from the model, norms from the result)
+and prints nothing. matplotlib is an optional extra (``pip install "backprop-mlp[plot]"``),
+imported on first use, so ``import backprop.plots`` works without it.
+"""
+
+from ._base import PlotDependencyError
+from .boundary import decision_boundary
+from .diagram import network_diagram
+from .fit import fit_1d
+from .training import gradient_norms, loss_curves
+
+__all__ = [
+    "PlotDependencyError",
+    "decision_boundary",
+    "fit_1d",
+    "gradient_norms",
+    "loss_curves",
+    "network_diagram",
+]

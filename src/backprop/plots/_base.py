@@ -1,0 +1,149 @@
+"""What every plot shares: the lazy matplotlib import, the palette, figures, atomic saving.
+
+No pyplot and no global state: figures are ``matplotlib.figure.Figure`` objects drawn by
+``FigureCanvasAgg`` and rendered to PNG bytes in memory, then written with
+``backprop.files.atomic_write_bytes``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BackpropError, ShapeError
+
+DPI = 120
+
+# TensorFlow Playground's colours: blue for positive weights and class 1, orange for
+# negative weights and class 0, a light grey between them.
+BLUE = "#0877bd"
+ORANGE = "#f59322"
+NEUTRAL = "#e8eaeb"
+INK = "#333333"  # text, truth curves, outlines
+MUTED = "#777777"  # secondary text, reference lines
+CLASS_COLOURS = (ORANGE, BLUE, "#2e9e5b", "#8e4fa8", "#d62f2f", "#8c6d31", "#17becf", "#e377c2")
+ACTIVATION_STYLE = {  # (colour, marker) per activation, shared by every plot
+    "sigmoid": (ORANGE, "o"),
+    "tanh": ("#8e4fa8", "s"),
+    "relu": (BLUE, "^"),
+}
+OTHER_STYLES = (("#2e9e5b", "D"), ("#d62f2f", "v"), ("#8c6d31", "P"), ("#17becf", "X"))
+
+INSTALL_HINT = 'pip install "backprop-mlp[plot]"'
+
+
+class PlotDependencyError(BackpropError, ImportError):
+    """matplotlib, which the plots need, is not installed."""
+
+
+def require_matplotlib():
+    """The ``matplotlib`` module, or a PlotDependencyError that says how to install it."""
+    try:
+        import matplotlib
+        import matplotlib.figure  # noqa: F401 - checked here so a broken install fails early
+    except ImportError as exc:
+        raise PlotDependencyError(
+            f"backprop.plots needs matplotlib, which is not installed ({exc}). "
+            f"Install it with: {INSTALL_HINT}"
+        ) from exc
+    return matplotlib
+
+
+def new_figure(width: float = 8.0, height: float = 5.0):
+    """A Figure (constrained layout) with an Agg canvas attached; pyplot is not involved."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def tidy(ax) -> None:
+    """The house look of an axes: a light grid behind the data, no top/right frame."""
+    ax.grid(True, color="#dddddd", linewidth=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def save(fig, path: str | os.PathLike) -> Path:
+    """Render ``fig`` to PNG bytes and write them to ``path`` atomically; returns the path."""
+    from ..files import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """A float64 NumPy copy of an array, list or backprop Tensor."""
+    from ..autograd import Tensor
+
+    if isinstance(value, Tensor):
+        value = value.detach().numpy()
+    try:
+        return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(
+            f"{name} must be numbers (an array, list or Tensor), got {type(value).__name__}: {exc}"
+        ) from exc
+
+
+def model_dtype(model):
+    """The dtype of the model's first parameter (inputs are cast to it), else the default."""
+    from .. import get_default_dtype
+
+    for parameter in model.parameters():
+        return parameter.dtype
+    return get_default_dtype()
+
+
+def evaluate(model, inputs) -> np.ndarray:
+    """``model(inputs)`` without recording a graph, as a float64 NumPy array."""
+    from .. import no_grad, tensor
+    from ..autograd import Tensor
+
+    if not isinstance(inputs, Tensor):
+        inputs = tensor(np.asarray(inputs, dtype=np.float64), dtype=model_dtype(model))
+    with no_grad():
+        out = model(inputs)
+    return as_array(out, "the model's output")
+
+
+def first_linear(model):
+    """The model's first ``nn.Linear`` (in module order), or None."""
+    from ..nn import Linear
+
+    for module in model.modules():
+        if isinstance(module, Linear):
+            return module
+    return None
+
+
+def number(value: float) -> str:
+    """A short label for a number, with a true minus sign."""
+    text = f"{value:.3g}"
+    return text.replace("-", "\u2212")
+
+
+def log_scale(ax, which: str = "y") -> None:
+    """A log axis whose ticks read as plain numbers (0.5, 1, 2, 5) over a short range.
+
+    Over three decades or more matplotlib's 10ᵏ labels are kept; below that they would
+    leave one or two labelled ticks, so 1-2-5 ticks with plain labels are used instead.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+    if not (lo > 0 and hi > 0) or np.log10(hi / lo) >= 3:
+        return
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: number(v)))
+    axis.set_minor_formatter(NullFormatter())

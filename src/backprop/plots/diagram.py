@@ -1,0 +1,288 @@
+"""A network diagram: neurons in columns, links coloured by the sign of their weight."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._base import BLUE, DPI, INK, MUTED, ORANGE, new_figure, number, save
+
+MAX_SHOWN = 12  # units drawn per column; wider layers show their first and last few
+TINY = 4  # show_values=None writes the numbers when no layer is wider than this
+_BOX = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+# where along a link its value may go, most preferred first: near the start, then further on
+_POSITIONS = sorted(np.arange(0.18, 0.83, 0.04), key=lambda t: abs(t - 0.3))
+
+
+def _shown(n: int) -> list[int | None]:
+    """Indices of the units drawn for a layer of n units; None marks the gap."""
+    if n <= MAX_SHOWN:
+        return list(range(n))
+    half = (MAX_SHOWN - 1) // 2
+    return [*range(half), None, *range(n - (MAX_SHOWN - 1 - half), n)]
+
+
+def _layout(sizes: list[int]) -> list[dict]:
+    """Per column l: {unit index (None for the gap): y}, centred on 0, one unit apart."""
+    columns = []
+    for n in sizes:
+        slots = _shown(n)
+        top = (len(slots) - 1) / 2
+        columns.append({u: top - k for k, u in enumerate(slots)})
+    return columns
+
+
+class _Labels:
+    """Places small text boxes where they overlap earlier ones least (sizes in inches).
+
+    Made after the figure's layout is final, so that inches per data unit are exact and a
+    label along a link can be turned to the link's angle on the page.
+    """
+
+    def __init__(self, ax) -> None:
+        self.ax = ax
+        box = ax.get_window_extent()
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        self.kx = box.width / DPI / (x1 - x0)
+        self.ky = box.height / DPI / (y1 - y0)
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    @staticmethod
+    def _size(text: str, fontsize: float, angle: float = 0.0) -> tuple[float, float]:
+        """Width and height of the text's box, or of the upright box around it if turned."""
+        w, h = (0.075 * len(text) + 0.1) * fontsize / 8, 0.2 * fontsize / 8
+        c, s = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+        return w * c + h * s, w * s + h * c
+
+    def overlap(self, x: float, y: float, size: tuple[float, float]) -> float:
+        """Area (in²) a box of ``size`` at (x, y) would share with the boxes placed so far."""
+        w, h = size
+        total = 0.0
+        for bx, by, bw, bh in self.boxes:
+            dx = (w + bw) / 2 - abs(x - bx) * self.kx
+            dy = (h + bh) / 2 - abs(y - by) * self.ky
+            if dx > 0 and dy > 0:
+                total += dx * dy
+        return total
+
+    def reserve(self, x: float, y: float, width: float, height: float) -> None:
+        self.boxes.append((x, y, width, height))
+
+    def put(self, x, y, text, fontsize: float = 8, angle: float = 0.0, **style) -> None:
+        self.boxes.append((x, y, *self._size(text, fontsize, angle)))
+        self.ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            rotation=angle,
+            rotation_mode="anchor",
+            fontsize=fontsize,
+            zorder=4,
+            bbox=_BOX,
+            **style,
+        )
+
+    def on_link(self, start, end, text: str, fontsize: float = 9, **style) -> None:
+        """Along the link, near its start (read as "leaving this unit"), else where free."""
+        (x0, y0), (x1, y1) = start, end
+        angle = math.degrees(math.atan2((y1 - y0) * self.ky, (x1 - x0) * self.kx))
+        size = self._size(text, fontsize, angle)
+        best = None
+        for t in _POSITIONS:
+            x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+            cost = self.overlap(x, y, size)
+            if best is None or cost < best[0]:
+                best = (cost, x, y)
+            if cost == 0:
+                break
+        self.put(best[1], best[2], text, fontsize, angle, **style)
+
+
+def network_diagram(
+    model, path: str | os.PathLike, *, title: str | None = None, show_values: bool | None = None
+) -> Path:
+    """The MLP drawn as neurons and weighted links, in the lecture's layer numbering.
+
+    Args:
+        model: an MLP (``nn.MLP`` or ``nn.Sequential`` of Linear and activation modules).
+        path: where the PNG goes (written atomically).
+        title: the figure title.
+        show_values: write each weight on its link and each bias under its neuron; None does
+            so when no layer has more than 4 units.
+
+    Columns are layers l = 0 … L (inputs, hidden layers, outputs) with g[l] named above
+    them; the links from column l − 1 to l are W[l], of shape n[l−1]×n[l] (the lecture's
+    orientation, the transpose of ``Linear.weight``), blue where the weight is positive,
+    orange where negative, wider for larger |w|. Layers wider than 12 units show their
+    first and last units around a gap. Returns the path.
+    """
+    from ..delta import layers as read_layers
+
+    layers = read_layers(model)
+    L = len(layers)
+    sizes = [layers[0].n_in] + [layer.n_out for layer in layers]
+    if show_values is None:
+        show_values = max(sizes) <= TINY
+    columns = _layout(sizes)
+    rows = max(len(c) for c in columns)
+    top = (rows - 1) / 2
+    if show_values:  # room for the numbers: wider gaps between columns and rows
+        width, height = min(18.0, max(8.0, 2.6 * (L + 1))), min(10.0, max(5.0, rows + 2.2))
+    else:
+        width, height = min(16.0, max(8.0, 1.6 * (L + 1))), min(10.0, max(5.0, 0.55 * rows + 2.2))
+    fig = new_figure(width, height)
+    ax = fig.subplots()
+    fig.suptitle(title or f"Network {'-'.join(map(str, sizes))}", fontsize=13)
+    ax.set_xlim(-0.6, L + 0.6)
+    ax.set_ylim(-top - 1.3, top + 1.3)
+    ax.axis("off")
+
+    links = _draw_links(ax, layers, columns)
+    spacing = width / (L + 1.2)  # inches between columns: narrow columns get shorter text
+    for l, column in enumerate(columns):
+        _draw_column(ax, l, column, sizes, layers, spacing)
+        ax.text(
+            l,
+            top + 0.6,
+            _heading(l, layers, spacing),
+            ha="center",
+            va="bottom",
+            fontsize=10 if spacing >= 1.1 else 8,
+            color=INK,
+        )
+    for l in range(1, L + 1):
+        shape = rf"$W^{{[{l}]}}$" + (": " if spacing >= 2 else "\n") + f"{sizes[l - 1]}×{sizes[l]}"
+        ax.text(
+            l - 0.5,
+            -top - 0.7,
+            shape,
+            ha="center",
+            va="top",
+            fontsize=10 if spacing >= 1.1 else 8,
+            color=INK,
+        )
+    _legend(ax)
+    if show_values:
+        fig.draw_without_rendering()  # fixes the layout, so label sizes and angles are exact
+        _write_values(ax, layers, columns, links)
+    return save(fig, path)
+
+
+def _draw_links(ax, layers, columns) -> list:
+    """One LineCollection per W[l]; returns (start, end, value, colour) of every link."""
+    from matplotlib.collections import LineCollection
+
+    weights = [np.asarray(layer.weight._data, dtype=float) for layer in layers]
+    largest = max(float(np.max(np.abs(w))) for w in weights) or 1.0
+    count = sum(len(columns[l - 1]) * len(columns[l]) for l in range(1, len(layers) + 1))
+    thickest, alpha = (3.6, 0.8) if count <= 60 else (2.4, 0.6)
+    links = []
+    for l, w in enumerate(weights, start=1):
+        # w has PyTorch's (out, in) shape: w[j, i] links unit i of layer l−1 to unit j of l
+        segments, colours, widths = [], [], []
+        for i, y0 in columns[l - 1].items():
+            for j, y1 in columns[l].items():
+                if i is None or j is None:
+                    continue
+                colour = BLUE if w[j, i] >= 0 else ORANGE
+                segments.append(((l - 1, y0), (l, y1)))
+                colours.append(colour)
+                widths.append(0.4 + thickest * abs(w[j, i]) / largest)
+                links.append(((l - 1, y0), (l, y1), w[j, i], colour))
+        ax.add_collection(
+            LineCollection(segments, colors=colours, linewidths=widths, alpha=alpha, zorder=1)
+        )
+    return links
+
+
+def _draw_column(ax, l, column, sizes, layers, spacing: float) -> None:
+    """The neurons of layer l, their names (x₁, ŷ) and any gap."""
+    L = len(layers)
+    ys = [y for u, y in column.items() if u is not None]
+    size = 260 if spacing >= 1.1 else 150  # marker area, pt²
+    ax.scatter(
+        [l] * len(ys), ys, s=size, facecolor="white", edgecolor=INK, linewidths=1.4, zorder=3
+    )
+    away = 0.5 * size**0.5 + 3  # points from a neuron's centre to its name
+    for u, y in column.items():
+        if u is None:
+            ax.text(
+                l,
+                y,
+                f"⋮ {sizes[l] - len(ys)} more",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=MUTED,
+                zorder=4,
+                bbox=_BOX,
+            )
+        elif l == 0:
+            ax.annotate(
+                f"x{_sub(u + 1)}",
+                (l, y),
+                xytext=(-away, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=10,
+            )
+        elif l == L:
+            name = f"ŷ{_sub(u + 1)}" if sizes[L] > 1 else "ŷ"
+            ax.annotate(
+                name,
+                (l, y),
+                xytext=(away, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=10,
+            )
+
+
+def _heading(l: int, layers, spacing: float) -> str:
+    """ "hidden / layer 2, g = relu" over a wide column, three short lines over a narrow one."""
+    if l == 0:
+        return "input\nlayer 0" if spacing >= 2 else "input\nl = 0"
+    kind = "output" if l == len(layers) else "hidden"
+    g = layers[l - 1].g_name
+    return f"{kind}\nlayer {l}, g = {g}" if spacing >= 2 else f"{kind}\nl = {l}\n{g}"
+
+
+def _write_values(ax, layers, columns, links) -> None:
+    """Biases under their neurons, then each weight along its link, none overlapping."""
+    labels = _Labels(ax)
+    for l, column in enumerate(columns):
+        for u, y in column.items():
+            if u is not None:
+                labels.reserve(l, y, 0.3, 0.3)  # the neuron itself
+    for l in range(1, len(columns)):
+        bias = layers[l - 1].bias
+        if bias is None:
+            continue
+        values = np.asarray(bias._data, dtype=float)
+        for u, y in columns[l].items():
+            if u is not None:
+                labels.put(l, y - 0.3, f"b = {number(values[u])}", color=MUTED)
+    for start, end, value, colour in links:
+        labels.on_link(start, end, number(value), color=colour, fontweight="bold")
+
+
+def _sub(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def _legend(ax) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=BLUE, linewidth=2.5, label="w > 0"),
+        Line2D([], [], color=ORANGE, linewidth=2.5, label="w < 0"),
+        Line2D([], [], color=MUTED, linewidth=0.6, label="line width ∝ |w|"),
+    ]
+    ax.figure.legend(handles=handles, loc="outside lower right", fontsize=8, frameon=False, ncols=3)
