@@ -110,3 +110,92 @@ def test_bad_spec_field_names_the_field(tmp_path):
     assert_user_error(*cli("train", path), "model.sizez", "did you mean 'sizes'")
     path.write_text("{ not json")
     assert_user_error(*cli("train", path), "invalid JSON", "line 1")
+
+
+# -- the training side: demo, train, predict, summary, gradcheck ------------------------------
+@pytest.fixture(scope="module")
+def square_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    code, stdout, stderr = cli("demo", "--epochs", "2000", "--out", out)
+    assert code == 0, stderr
+    return out, stdout
+
+
+def test_demo_prints_the_slides_loss_lines_table_and_writes_files(square_run):
+    out, stdout = square_run
+    assert "\x1b[" not in stdout and "\r" not in stdout  # a pipe gets plain lines
+    assert stdout.startswith("Epoch 1: training loss: ")
+    assert "Epoch 2000: training loss: " in stdout
+    assert "Five fresh points" in stdout
+    rows = [line.split() for line in stdout.splitlines() if line.strip().endswith("%")]
+    assert len(rows) == 5
+    for x, truth, _prediction, _error in rows:
+        assert float(truth) == pytest.approx(float(x) ** 2, rel=1e-3)  # truth is x², noise-free
+    for name in ("model.safetensors", "spec.json", "history.csv", "history.json"):
+        assert (out / name).stat().st_size > 0, name
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    for name in ("loss.png", "fit.png", "network.png"):
+        image = imread(out / name)
+        assert image.shape[0] > 300 and image.shape[1] > 400, name
+        assert image[..., :3].std() > 0.05, f"{name} looks blank"
+
+
+def test_predict_and_summary_read_the_demo_model(square_run):
+    out, _ = square_run
+    code, stdout, stderr = cli("predict", out / "model.safetensors", "--x", "2", "-3")
+    assert code == 0, stderr
+    lines = stdout.strip().splitlines()
+    assert lines[0] == "x,y" and len(lines) == 3  # the dataset's own column names
+    preds = [float(line.split(",")[1]) for line in lines[1:]]
+    assert preds[0] == pytest.approx(4, rel=0.25) and preds[1] == pytest.approx(9, rel=0.25)
+    code, stdout, stderr = cli("summary", out / "model.safetensors")
+    assert code == 0, stderr
+    assert "1-8-8-1" in stdout and "8×8" in stdout and "total parameters: 97" in stdout
+    code, _, stderr = cli("predict", out / "model.safetensors", "--x", "1,2")
+    assert_user_error(code, "", stderr, "X has 2 features, but the model expects 1")
+
+
+def test_predict_from_csv_to_csv(square_run, tmp_path):
+    out, _ = square_run
+    data = tmp_path / "in.csv"
+    data.write_text("x\n1.5\n-2.5\n")
+    target = tmp_path / "pred.csv"
+    code, _, stderr = cli("predict", out / "model.safetensors", "--input", data, "--output", target)
+    assert code == 0, stderr
+    rows = target.read_text().strip().splitlines()
+    assert rows[0] == "x,y" and len(rows) == 3
+    data.write_text("x\n1.5\nabc\n")
+    assert_user_error(
+        *cli("predict", out / "model.safetensors", "--input", data), "line 3", "'abc'"
+    )
+
+
+def test_train_from_flags_with_classification_data(tmp_path):
+    code, stdout, stderr = cli(
+        "train", "--data", "xor", "--hidden", "8", "--activation", "tanh", "--lr", "0.05",
+        "--epochs", "40", "--batch-size", "20", "--validation", "test", "--seed", "1",
+        "--out", tmp_path, "--no-plots",
+    )  # fmt: skip
+    assert code == 0, stderr
+    epoch_lines = [line for line in stdout.splitlines() if line.startswith("epoch ")]
+    assert len(epoch_lines) == 40 and "val_accuracy" in epoch_lines[-1]
+    spec = json.loads((tmp_path / "spec.json").read_text())
+    assert spec["data"]["name"] == "xor" and spec["model"]["hidden"] == [8]
+    assert spec["loss"]["name"] == "bce_with_logits"
+
+
+def test_gradcheck_passes_on_the_lecture_network():
+    code, stdout, stderr = cli("gradcheck", "--samples", "4")
+    assert code == 0, stderr
+    assert "linear" in stdout or "0.weight" in stdout
+
+
+def test_digits_reaches_97_percent_in_a_cli_run(tmp_path):
+    pytest.importorskip("sklearn")
+    code, stdout, stderr = cli("demo", "digits", "--out", tmp_path, "--no-plots", "--quiet")
+    assert code == 0, stderr
+    line = next(line for line in stdout.splitlines() if line.startswith("Test accuracy"))
+    accuracy = float(line.split(":")[1].split("%")[0]) / 100
+    assert accuracy >= 0.97, line
