@@ -1,0 +1,521 @@
+"""The fused training loop: whole epochs of the δ engine in one compiled call (floor 3).
+
+For the models the lecture trains — ``Linear`` layers with elementwise activations (identity,
+ReLU, leaky ReLU, tanh, sigmoid), a loss among MSE, ½MSE, cross-entropy on class indices
+and BCE-with-logits, and ``SGD`` (momentum, Nesterov, weight decay), ``Adam`` or ``AdamW`` —
+``train`` runs forward pass, δ recursion, gradients and optimizer update for every minibatch
+of every epoch inside one numba kernel (``fused_kernels``), on a flat copy of the parameters
+and of the optimizer state, and writes weights, last gradients and optimizer state back, so
+afterwards the model and the optimizer hold what the NumPy path (``delta.Plan`` +
+``optimizer.step()``) leaves, to rounding. Minibatches take the rows the caller's per-epoch
+permutations give, so both paths see the same batches. It is not a training loop with
+callbacks (``backprop.train.fit`` is); ``supported`` says whether a setup qualifies and, if
+not, why, and ``fit`` falls back to the NumPy path.
+
+Compile policy. The kernel is compiled once per float dtype and cached on disk
+(``cache=True``). Measured on the project's 2-core machines: a cold compile costs
+``COLD_COMPILE_SECONDS`` (≈ 3 s), loading it from a warm cache ≈ 0.1 s plus importing numba
+(≈ 0.3 s, paid once per process). ``decide(...)`` therefore picks the compiled loop when
+
+1. the setup is supported and numba is installed, and the run's estimated NumPy time is at
+   least ``WARM_LOAD_SECONDS`` (shorter runs are over before numba would be imported), and
+2. the kernel for the dtype is already in memory or in the disk cache, or the estimated
+   NumPy time is at least ``COLD_COMPILE_SECONDS`` (the compile pays for itself).
+
+``warm_up()`` compiles ahead of time (e.g. after installing), so later runs start warm.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from .network import DeltaEngineError, layers
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "FusedResult",
+    "available",
+    "cache_state",
+    "decide",
+    "supported",
+    "train",
+    "warm_up",
+]
+
+ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3, "leaky_relu": 4}
+LOSSES = {"mse": 0, "half_mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
+OPTIMIZERS = {"SGD": 0, "Adam": 1, "AdamW": 2}
+
+# A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
+BLAS_MIN_WORK = 64 * 64 * 64
+# Seconds (2-core machine): cold compile of one dtype's kernel; import numba + cache load.
+COLD_COMPILE_SECONDS = 3.0
+WARM_LOAD_SECONDS = 0.5
+# At most this many permutation entries (epochs × N) are held at once.
+_PERM_BUDGET = 1 << 22
+
+
+def available() -> bool:
+    """True when numba is installed (checked without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+@dataclass
+class FusedResult:
+    """What ``train`` ran.
+
+    ``batch_losses[e, b]`` is E of batch b in epoch e (before that batch's update);
+    ``epoch_losses[e]`` their sample-weighted mean (their sum with ``reduction='sum'``).
+    ``stopped`` is (epoch, batch), 1-based, of the batch whose non-finite loss or gradient
+    stopped the run before its update (``guard=True``), else None.
+    """
+
+    epoch_losses: np.ndarray
+    batch_losses: np.ndarray
+    steps: int
+    seconds: float
+    stopped: tuple[int, int] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Setup:
+    net: list
+    params: list  # in the flat layout's order: W1, b1, W2, b2, …
+    dtype: np.dtype
+    meta: np.ndarray
+    slopes: np.ndarray
+    entry: object
+    reduction: str
+    options: dict
+    opt_code: int
+
+
+def _setup(model, loss, optimizer) -> _Setup | str:
+    """Everything the kernel needs, or the reason the setup is not fused."""
+    try:
+        net = layers(model)
+    except DeltaEngineError as error:
+        return str(error)
+    codes, slopes = [], []
+    for layer in net:
+        if layer.rowwise is not None:
+            return f"layer {layer.index} ends in {layer.rowwise}, which the fused loop lacks"
+        name = layer.activation.name
+        if name not in ACTIVATIONS:
+            return f"layer {layer.index}: activation {name!r} is not fused ({_names(ACTIVATIONS)})"
+        codes.append(ACTIVATIONS[name])
+        slopes.append(float(layer.options.get("negative_slope", 0.01)))
+    params = [p for layer in net for p in (layer.weight, layer.bias) if p is not None]
+    dtype = params[0]._data.dtype
+    if dtype not in (np.float32, np.float64) or any(p._data.dtype != dtype for p in params):
+        return "parameters must all be float32 or all float64"
+    if not all(p._requires_grad for p in params):
+        return "a parameter has requires_grad=False (frozen layers are not fused)"
+    reason = _check_loss(loss, net)
+    if isinstance(reason, str):
+        return reason
+    entry, reduction, options = reason
+    opt_code = _check_optimizer(optimizer, params)
+    if isinstance(opt_code, str):
+        return opt_code
+    meta = np.zeros((len(net), 6), dtype=np.int64)
+    offset = 0
+    for i, layer in enumerate(net):
+        meta[i, 0] = offset
+        offset += layer.weight._data.size
+        if layer.bias is not None:
+            meta[i, 1] = offset
+            offset += layer.bias._data.size
+        else:
+            meta[i, 1] = -1
+        meta[i, 2], meta[i, 3], meta[i, 4] = layer.n_in, layer.n_out, codes[i]
+    return _Setup(net, params, dtype, meta, np.array(slopes), entry, reduction, options, opt_code)
+
+
+def _names(table: dict) -> str:
+    return ", ".join(table)
+
+
+def _check_loss(loss, net):
+    from .losses import resolve
+
+    if loss is None:
+        return "no loss: the fused loop trains on a loss"
+    try:
+        entry, reduction, options = resolve(loss)
+    except DeltaEngineError as error:
+        return str(error)
+    if entry.name not in LOSSES:
+        return f"loss {entry.name!r} is not fused ({_names(LOSSES)})"
+    if reduction not in ("mean", "sum"):
+        return f"reduction={reduction!r}: the fused loop needs 'mean' or 'sum'"
+    for key, default in entry.defaults.items():
+        if key == "ignore_index":
+            continue  # only matters if a target equals it: checked with the data
+        value = options.get(key, default)
+        if value is not None and value != default:
+            return f"loss option {key}={value!r} is not fused (only the default {default!r})"
+    top = net[-1].activation.name
+    if entry.takes == "logits" and top != "identity":
+        return f"{entry.name} takes logits, but the output layer applies {top}"
+    return entry, reduction, options
+
+
+def _check_optimizer(optimizer, params):
+    name = type(optimizer).__name__
+    module = type(optimizer).__module__
+    if name not in OPTIMIZERS or not module.startswith("backprop.optim"):
+        return f"optimizer {name} is not fused (SGD, Adam, AdamW)"
+    if len(optimizer.param_groups) != 1:
+        return "the optimizer has several parameter groups"
+    group = optimizer.param_groups[0]
+    members = group["params"]
+    if len(members) != len(params) or {id(p) for p in members} != {id(p) for p in params}:
+        return "the optimizer's parameters are not exactly the model's"
+    if group.get("amsgrad"):
+        return "amsgrad=True is not fused"
+    states = [optimizer.state.get(p) or {} for p in params]
+    keys = {frozenset(s) for s in states}
+    if len(keys) != 1:
+        return "the optimizer state covers some parameters but not others"
+    if name != "SGD" and states[0]:
+        steps = {float(s["step"]._data) for s in states}
+        if len(steps) != 1:
+            return "the parameters' Adam step counts differ"
+    return OPTIMIZERS[name]
+
+
+def supported(model, loss, optimizer, y=None) -> bool | str:
+    """True if ``train`` can run this setup, else a one-line reason (a str).
+
+    Give the targets ``y`` to check them too (class-probability targets and targets equal
+    to ``ignore_index`` are not fused). numba must be installed.
+    """
+    if not available():
+        return "numba is not installed (pip install 'backprop-mlp[fast]')"
+    setup = _setup(model, loss, optimizer)
+    if isinstance(setup, str):
+        return setup
+    if y is not None and setup.entry.name == "cross_entropy":
+        arr = y._data if isinstance(y, Tensor) else np.asarray(y)
+        if arr.dtype.kind == "f":
+            return "class-probability targets are not fused (class indices are)"
+        ignore = setup.options.get("ignore_index", -100)
+        if arr.size and np.any(arr == ignore):
+            return f"some targets equal ignore_index={ignore}"
+    return True
+
+
+# ---------------------------------------------------------------------------- compile policy
+
+
+def _kernels():
+    from . import fused_kernels
+
+    return fused_kernels
+
+
+def cache_state(dtype=np.float32) -> str:
+    """Where the kernel for ``dtype`` would come from: 'memory', 'disk' or 'cold'.
+
+    'unavailable' without numba. Reading the disk cache's index uses numba internals; if
+    they change, the answer is 'cold' (the safe side of the policy).
+    """
+    if not available():
+        return "unavailable"
+    name = np.dtype(dtype).name
+    kernel = _kernels().train_loop
+    if any(name in str(sig[13]) for sig in kernel.signatures):
+        return "memory"
+    try:
+        index = kernel._cache._cache_file._load_index()
+        if any(name in str(key[0][13]) for key in index):
+            return "disk"
+    except Exception:  # numba internals moved: be conservative
+        pass
+    return "cold"
+
+
+def estimate_numpy_seconds(net_sizes: list[int], steps: int, batch: int) -> float:
+    """A rough NumPy-path time: ~15 µs per layer and step of Python overhead, 5 GFLOP/s."""
+    layers_ = len(net_sizes) - 1
+    macs = sum(a * b for a, b in itertools.pairwise(net_sizes))
+    return steps * (10e-6 + 15e-6 * layers_ + 6 * macs * batch / 5e9)
+
+
+def decide(model, loss, optimizer, steps: int, batch: int, y=None) -> tuple[bool, str]:
+    """(use the compiled loop?, why) — the module docstring's policy."""
+    ok = supported(model, loss, optimizer, y)
+    if ok is not True:
+        return False, ok
+    net = layers(model)
+    sizes = [net[0].n_in] + [layer.n_out for layer in net]
+    estimate = estimate_numpy_seconds(sizes, steps, batch)
+    if estimate < WARM_LOAD_SECONDS:
+        return False, f"short run (≈ {estimate:.2f} s on NumPy): not worth importing numba"
+    dtype = net[0].weight._data.dtype
+    where = cache_state(dtype)
+    if where in ("memory", "disk"):
+        return True, f"compiled kernel for {dtype.name} is in the {where} cache"
+    if estimate >= COLD_COMPILE_SECONDS:
+        return True, f"long run (≈ {estimate:.1f} s on NumPy) pays for a cold compile"
+    return False, f"cold cache and a run of ≈ {estimate:.1f} s: compiling would not pay"
+
+
+def warm_up(dtypes=(np.float32, np.float64)) -> dict[str, float]:
+    """Compile (or load from the disk cache) the kernel for each dtype; seconds per dtype."""
+    from .. import nn, optim
+
+    seconds = {}
+    for dtype in dtypes:
+        dtype = np.dtype(dtype)
+        model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+        if dtype == np.float64:
+            model = model.double()
+        opt = optim.SGD(model.parameters(), lr=0.0)
+        start = time.perf_counter()
+        train(model, nn.MSELoss(), opt, np.zeros((2, 2), dtype), np.zeros((2, 1), dtype), 1)
+        seconds[dtype.name] = time.perf_counter() - start
+    return seconds
+
+
+# ---------------------------------------------------------------------------------- training
+
+
+def _hyper(optimizer) -> np.ndarray:
+    g = optimizer.param_groups[0]
+    betas = g.get("betas", (0.9, 0.999))
+    return np.array(
+        [
+            g["lr"],
+            g.get("momentum", 0.0),
+            g.get("dampening", 0.0),
+            g.get("weight_decay", 0.0),
+            betas[0],
+            betas[1],
+            g.get("eps", 1e-8),
+            float(bool(g.get("nesterov", False))),
+            float(bool(g.get("maximize", False))),
+        ],
+        dtype=np.float64,
+    )
+
+
+def _data(setup: _Setup, x, y):
+    from ..nn.loss_ops import prepare
+
+    xa = x._data if isinstance(x, Tensor) else np.asarray(x)
+    n_in = setup.meta[0, 2]
+    if xa.ndim == 1:
+        xa = xa.reshape(-1, 1) if n_in == 1 else xa.reshape(1, -1)
+    if xa.ndim != 2 or xa.shape[1] != n_in:
+        from ..errors import ShapeError
+
+        raise ShapeError(
+            f"fused: input x has shape {list(xa.shape)} but layer 1 expects rows of {n_in} "
+            f"features, i.e. shape [N, {n_in}]. Reshape x (x.reshape(-1, {n_in}))."
+        )
+    xa = np.ascontiguousarray(xa, dtype=setup.dtype)
+    ya = y._data if isinstance(y, Tensor) else np.asarray(y)
+    if ya.dtype.kind == "f":
+        ya = ya.astype(setup.dtype, copy=False)
+    c = int(setup.meta[-1, 3])
+    like = np.zeros((xa.shape[0], c), dtype=setup.dtype)
+    _, ya, _ = prepare(setup.entry, like, ya, setup.options)
+    if setup.entry.name == "cross_entropy":
+        if ya.dtype.kind == "f":
+            raise DeltaEngineError("fused: class-probability targets are not fused")
+        if np.any(ya < 0) or np.any(ya >= c):
+            raise DeltaEngineError(
+                "fused: targets equal to ignore_index are not fused; use the NumPy path"
+            )
+        return xa, np.zeros((0, 0), setup.dtype), np.ascontiguousarray(ya, dtype=np.int64)
+    return xa, np.ascontiguousarray(ya, dtype=setup.dtype), np.zeros(0, np.int64)
+
+
+def _flat_state(setup: _Setup, optimizer):
+    """(s1, s2, step, has_buf) gathered from the optimizer's per-parameter state."""
+    size = sum(p._data.size for p in setup.params)
+    s1 = np.zeros(size, setup.dtype)
+    s2 = np.zeros(size, setup.dtype)
+    states = [optimizer.state.get(p) or {} for p in setup.params]
+    first = states[0]
+    keys = ("momentum_buffer", None) if setup.opt_code == 0 else ("exp_avg", "exp_avg_sq")
+    has = bool(first) and keys[0] in first
+    step = float(first["step"]._data) if "step" in first else 0.0
+    if has:
+        position = 0
+        for p, state in zip(setup.params, states):
+            n = p._data.size
+            s1[position : position + n] = state[keys[0]]._data.reshape(-1)
+            if keys[1] is not None:
+                s2[position : position + n] = state[keys[1]]._data.reshape(-1)
+            position += n
+    return s1, s2, step, has
+
+
+def _write_back(setup: _Setup, optimizer, theta, grad, s1, s2, step, steps_taken, mu) -> None:
+    from ..optim.optimizer import _state_tensor, _step_tensor
+
+    position = 0
+    for p in setup.params:
+        n, shape = p._data.size, p._data.shape
+        p._data[...] = theta[position : position + n].reshape(shape)
+        p._bump_version()
+        if steps_taken:
+            g = grad[position : position + n].reshape(shape)
+            if p._grad is not None and p._grad._data.shape == shape:
+                p._grad._data[...] = g
+            else:
+                p._grad = Tensor._wrap(g.copy())
+            state = optimizer.state.setdefault(p, {})
+            views = {"s1": s1[position : position + n].reshape(shape)}
+            views["s2"] = s2[position : position + n].reshape(shape)
+            if setup.opt_code == 0:
+                names = {"momentum_buffer": "s1"} if mu != 0 else {}
+            else:
+                names = {"exp_avg": "s1", "exp_avg_sq": "s2"}
+                if "step" in state:
+                    state["step"]._data[...] = step
+                else:
+                    state["step"] = _step_tensor(step)
+            for key, which in names.items():
+                if key in state:
+                    state[key]._data[...] = views[which]
+                else:
+                    state[key] = _state_tensor(views[which].copy())
+        position += n
+
+
+def _orders(shuffle_seed, permutations, n: int, size: int):
+    """A function (first epoch, count) → (count × n) row orders, or None (natural order)."""
+    if permutations is not None:
+        if callable(permutations):
+            return lambda first, count: np.stack([permutations(first + i) for i in range(count)])
+        table = np.asarray(permutations)
+        return lambda first, count: table[first : first + count]
+    if shuffle_seed is None or size >= n:
+        return None
+    rng = (
+        shuffle_seed
+        if isinstance(shuffle_seed, np.random.Generator)
+        else np.random.default_rng(shuffle_seed)
+    )
+    return lambda first, count: np.stack([rng.permutation(n) for _ in range(count)])
+
+
+def train(
+    model,
+    loss,
+    optimizer,
+    x,
+    y,
+    epochs: int,
+    batch_size: int | None = None,
+    *,
+    shuffle_seed: int | np.random.Generator | None = None,
+    permutations=None,
+    guard: bool = True,
+    chunk_epochs: int | None = None,
+    on_epochs: Callable[[int, np.ndarray], bool | None] | None = None,
+) -> FusedResult:
+    """Train ``model`` for ``epochs`` epochs in the compiled loop; weights and state written back.
+
+    Args:
+        model, loss, optimizer: a setup ``supported`` accepts (else ``DeltaEngineError``).
+        x: inputs, shape (N, n_in). y: targets as the loss takes them ((N, C) floats, or
+            (N,) class indices for cross-entropy).
+        batch_size: rows per minibatch (None: full batch); the last batch may be smaller.
+        shuffle_seed: an int or ``np.random.Generator``; epoch e's row order is then the
+            generator's e-th ``permutation(N)`` (what ``fit`` draws). None: natural order.
+            Ignored for full batches, as in ``fit``.
+        permutations: explicit row orders instead — an (epochs × N) array, or a function
+            epoch index (0-based) → permutation.
+        guard: stop before the update of the first batch whose loss or gradient is not
+            finite (the weights stay the last finite ones), as ``fit``'s NaN guard does.
+        chunk_epochs: epochs per kernel call (default: all, within a memory budget for the
+            permutations). Hyper-parameters (e.g. a scheduler's lr) are re-read between calls.
+        on_epochs: called after each kernel call with (epochs done, their epoch losses);
+            returning True stops training.
+
+    Returns:
+        ``FusedResult`` with per-epoch and per-batch losses.
+    """
+    start = time.perf_counter()
+    setup = _setup(model, loss, optimizer)
+    if isinstance(setup, str):
+        raise DeltaEngineError(f"fused: {setup}; use the NumPy path (delta.Plan).")
+    kernels = _kernels()
+    xa, y_real, y_index = _data(setup, x, y)
+    n = xa.shape[0]
+    size = n if batch_size is None else max(1, min(int(batch_size), n))
+    n_batches = math.ceil(n / size)
+    orders = _orders(shuffle_seed, permutations, n, size)
+    theta = np.concatenate([p._data.reshape(-1) for p in setup.params]).astype(setup.dtype)
+    grad = np.zeros_like(theta)
+    s1, s2, step, has_buf = _flat_state(setup, optimizer)
+    sizes = [int(setup.meta[0, 2])] + [int(v) for v in setup.meta[:, 3]]
+    offsets = np.cumsum([0] + [size * k for k in sizes]).astype(np.int64)
+    meta = setup.meta.copy()
+    for i in range(len(meta)):
+        meta[i, 5] = int(size * meta[i, 2] * meta[i, 3] >= BLAS_MIN_WORK)
+    f_ws = np.zeros(offsets[-1], setup.dtype)
+    a_ws = np.zeros(offsets[-1], setup.dtype)
+    d_ws = np.zeros(offsets[-1], setup.dtype)
+    sc = np.zeros(8, setup.dtype)
+    reduce_sum = setup.reduction == "sum"
+    loss_code = LOSSES[setup.entry.name]
+    chunk = epochs if chunk_epochs is None else max(1, int(chunk_epochs))
+    if orders is not None:
+        chunk = max(1, min(chunk, _PERM_BUDGET // max(n, 1)))
+    batch_losses = np.full((epochs, n_batches), np.nan)
+    no_orders = np.zeros((0, 0), np.int64)
+    done, steps_taken, stopped = 0, 0, None
+    mu = float(optimizer.param_groups[0].get("momentum", 0.0))
+    while done < epochs:
+        count = min(chunk, epochs - done)
+        perms = no_orders if orders is None else np.ascontiguousarray(orders(done, count), np.int64)
+        step_before = step
+        ran, stop_batch, step = kernels.train_loop(
+            xa, y_real, y_index, perms, size, count, meta, offsets, setup.slopes,
+            loss_code, reduce_sum, setup.opt_code, _hyper(optimizer), theta, grad, s1, s2,
+            step, has_buf, f_ws, a_ws, d_ws, sc, batch_losses[done : done + count], guard,
+        )  # fmt: skip
+        steps_taken += round(step - step_before)
+        has_buf = has_buf or steps_taken > 0
+        if stop_batch >= 0:
+            stopped = (done + ran + 1, stop_batch + 1)
+            done += ran + 1
+            break
+        done += count
+        if on_epochs is not None and on_epochs(
+            done, _epoch_losses(setup, batch_losses[:done], n, size)[done - count :]
+        ):
+            break
+    _write_back(setup, optimizer, theta, grad, s1, s2, step, steps_taken, mu)
+    batch_losses = batch_losses[:done]
+    return FusedResult(
+        _epoch_losses(setup, batch_losses, n, size),
+        batch_losses,
+        steps_taken,
+        time.perf_counter() - start,
+        stopped,
+    )
+
+
+def _epoch_losses(setup: _Setup, batch_losses: np.ndarray, n: int, size: int) -> np.ndarray:
+    if setup.reduction == "sum":
+        return batch_losses.sum(axis=1)
+    counts = np.full(batch_losses.shape[1], size, dtype=np.float64)
+    counts[-1] = n - size * (batch_losses.shape[1] - 1)
+    return batch_losses @ counts / n

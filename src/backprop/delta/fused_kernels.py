@@ -1,0 +1,327 @@
+"""The compiled half of ``backprop.delta.fused``: one numba kernel that trains an MLP.
+
+``train_loop`` runs epochs × minibatches of the δ engine's recursion — forward, output delta
+from the loss, δ[l] = g'[l](f[l]) ∘ (δ[l+1] W[l+1]), ∂E/∂W[l] = A[l−1]ᵀ δ[l], the optimizer's
+update — without returning to Python. It works on flat arrays only: the parameters θ and
+their gradient in one buffer each, the optimizer state in two more, and the per-layer
+quantities F[l], A[l], δ[l] in three workspaces addressed by offsets, so one compiled
+function serves every depth and width (one compilation per float dtype). The workspaces are
+feature-major (one row per unit, one column per sample: the transpose of DESIGN's rows), so
+the inner loops run along the batch even for the lecture's 8-unit layers. Small layers use
+plain loops (no call overhead); large ones call BLAS through ``np.dot``.
+
+Importing this module imports numba; ``fused`` does so only when the compiled path is used.
+The formulas are the registries' (``autograd.activations``, ``nn.losses``,
+``optim._functional``) written out elementwise, in the same order of operations; the tests
+hold them equal to the NumPy engine and to autograd.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Let LLVM reassociate sums (vectorised dot products) and fuse multiply-adds; keep NaN and
+# infinity semantics (no "nnan"/"ninf"), so a diverging run still shows up as NaN.
+_FLAGS = {"reassoc", "contract", "nsz"}
+
+IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
+MSE, HALF_MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2, 3
+SGD, ADAM, ADAMW = 0, 1, 2
+
+# Columns of the per-layer table ``meta`` (int64, one row per layer l = 1 … L).
+W_OFF, B_OFF, N_IN, N_OUT, ACT, BLAS = 0, 1, 2, 3, 4, 5
+# Entries of ``hyper`` (float64).
+LR, MOMENTUM, DAMPENING, WEIGHT_DECAY, BETA1, BETA2, EPS, NESTEROV, MAXIMIZE = range(9)
+
+
+@njit(fastmath=_FLAGS)
+def _activate(code, slope, f, a):
+    """a = g(f) elementwise (the activation registry's formulas)."""
+    zero = f.dtype.type(0)
+    one = f.dtype.type(1)
+    if code == IDENTITY:
+        a[:] = f
+    elif code == RELU:
+        for i in range(f.size):
+            v = f[i]
+            a[i] = zero if v < zero else v  # NaN stays NaN, as np.maximum(x, 0)
+    elif code == TANH:
+        for i in range(f.size):
+            a[i] = math.tanh(f[i])
+    elif code == SIGMOID:
+        for i in range(f.size):
+            v = f[i]
+            e = math.exp(-abs(v))
+            a[i] = one / (one + e) if v >= zero else e / (one + e)
+    else:  # LEAKY_RELU
+        s = f.dtype.type(slope)
+        for i in range(f.size):
+            v = f[i]
+            a[i] = v if v > zero else v * s
+
+
+@njit(fastmath=_FLAGS)
+def _times_derivative(code, slope, f, a, d):
+    """d ∘= g'(f), from the output a where the registry does (relu, tanh, sigmoid)."""
+    zero = f.dtype.type(0)
+    one = f.dtype.type(1)
+    if code == RELU:
+        for i in range(d.size):
+            d[i] *= one if a[i] > zero else zero
+    elif code == TANH:
+        for i in range(d.size):
+            d[i] *= one - a[i] * a[i]
+    elif code == SIGMOID:
+        for i in range(d.size):
+            d[i] *= a[i] * (one - a[i])
+    elif code == LEAKY_RELU:
+        s = f.dtype.type(slope)
+        for i in range(d.size):
+            d[i] *= one if f[i] > zero else s
+
+
+@njit(fastmath=_FLAGS)
+def _softplus(v):
+    """log(1 + eᵛ) = max(v, 0) + log1p(e^−|v|), exact for every v."""
+    return max(v, v * 0) + math.log1p(math.exp(-abs(v)))
+
+
+@njit(fastmath=_FLAGS)
+def _loss(code, reduce_sum, act, slope, f, a, y_real, y_index, rows, m, c, d):
+    """E of the batch (float64) and δ[L] written into ``d`` (c × m, feature-major)."""
+    dt = f.dtype.type
+    total = 0.0
+    if code == CROSS_ENTROPY:
+        divisor = 1 if reduce_sum else m
+        for n in range(m):
+            top = f[n]
+            for j in range(1, c):
+                top = max(top, f[j * m + n])
+            s = dt(0)
+            for j in range(c):
+                s += math.exp(f[j * m + n] - top)
+            target = y_index[rows[n]]
+            total += float(math.log(s) - (f[target * m + n] - top))
+            for j in range(c):
+                p = math.exp(f[j * m + n] - top) / s
+                if j == target:
+                    p -= dt(1)
+                d[j * m + n] = p / dt(divisor)
+        return total / divisor
+    divisor = 1 if reduce_sum else m * c
+    for j in range(c):
+        for n in range(m):
+            i = j * m + n
+            y = y_real[rows[n], j]
+            if code == BCE_WITH_LOGITS:
+                v = f[i]
+                total += float(y * _softplus(-v) + (dt(1) - y) * _softplus(v))
+                e = math.exp(-abs(v))
+                sig = dt(1) / (dt(1) + e) if v >= dt(0) else e / (dt(1) + e)
+                d[i] = (sig - y) / dt(divisor)
+            else:
+                diff = a[i] - y
+                if code == MSE:
+                    total += float(diff * diff)
+                    d[i] = (dt(2) * diff) / dt(divisor)
+                else:  # HALF_MSE
+                    total += float(dt(0.5) * diff * diff)
+                    d[i] = diff / dt(divisor)
+    if code in (MSE, HALF_MSE):
+        _times_derivative(act, slope, f[: m * c], a[: m * c], d[: m * c])
+    return total / divisor
+
+
+@njit(fastmath=_FLAGS)
+def _update(code, hyper, theta, grad, s1, s2, step, has_buf, sc):
+    """One optimizer step on the flat group (``optim._functional``'s formulas, in order).
+
+    SGD: s1 is the momentum buffer. Adam/AdamW: s1 = exp_avg, s2 = exp_avg_sq, ``step`` is t
+    after incrementing. Python-float scalars are rounded to θ's dtype first, as NumPy does
+    with a float32 array and a Python float.
+    """
+    maximize = hyper[MAXIMIZE] != 0
+    sc[0] = hyper[LR]
+    sc[1] = hyper[WEIGHT_DECAY]
+    lr, wd = sc[0], sc[1]
+    if code == SGD:
+        mu = hyper[MOMENTUM]
+        sc[2] = mu
+        sc[3] = 1 - hyper[DAMPENING]
+        mu_t, keep = sc[2], sc[3]
+        nesterov = hyper[NESTEROV] != 0
+        for i in range(theta.size):
+            g = -grad[i] if maximize else grad[i]
+            if hyper[WEIGHT_DECAY] != 0:
+                g = g + wd * theta[i]
+            if mu != 0:
+                b = mu_t * s1[i] + keep * g if has_buf else g
+                s1[i] = b
+                g = g + mu_t * b if nesterov else b
+            theta[i] -= lr * g
+        return
+    beta1, beta2 = hyper[BETA1], hyper[BETA2]
+    sc[2] = 1 - beta1
+    sc[3] = 1 - beta2
+    sc[4] = hyper[LR] / (1 - beta1**step)
+    sc[5] = math.sqrt(1 - beta2**step)
+    sc[6] = hyper[EPS]
+    sc[7] = 1 - hyper[LR] * hyper[WEIGHT_DECAY]
+    one_b1, one_b2, step_size, sqrt_bc2, eps, decay = sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]
+    b2 = s2.dtype.type(beta2)
+    decoupled = code == ADAMW and hyper[WEIGHT_DECAY] != 0
+    coupled = code == ADAM and hyper[WEIGHT_DECAY] != 0
+    for i in range(theta.size):
+        g = -grad[i] if maximize else grad[i]
+        if coupled:
+            g = g + wd * theta[i]
+        if decoupled:
+            theta[i] *= decay
+        m = s1[i] + one_b1 * (g - s1[i])
+        s1[i] = m
+        v = s2[i] * b2 + one_b2 * g * g
+        s2[i] = v
+        denom = math.sqrt(v) / sqrt_bc2 + eps
+        theta[i] -= step_size * (m / denom)
+
+
+@njit(fastmath=_FLAGS)
+def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
+    """F[l] = A[l−1] W[l] + b[l], feature-major: f[j, n] = b[j] + Σ_k w[j, k] a_in[k, n].
+
+    ``w`` is (n_out × n_in), PyTorch's orientation; ``a_in`` (n_in × m) and ``f``
+    (n_out × m) hold one row per unit and one column per sample, so the loops run along
+    the batch (long, contiguous, vectorised) even when layers are narrow.
+    """
+    if blas:
+        np.dot(w.reshape((n_out, n_in)), a_in.reshape((n_in, m)), f.reshape((n_out, m)))
+        if bias_off >= 0:
+            for j in range(n_out):
+                bj = theta[bias_off + j]
+                for n in range(j * m, (j + 1) * m):
+                    f[n] += bj
+        return
+    for j in range(n_out):
+        row = j * m
+        bj = theta[bias_off + j] if bias_off >= 0 else f.dtype.type(0)
+        for n in range(m):
+            f[row + n] = bj
+        for k in range(n_in):
+            wjk = w[j * n_in + k]
+            col = k * m
+            for n in range(m):
+                f[row + n] += wjk * a_in[col + n]
+
+
+@njit(fastmath=_FLAGS)
+def _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, bias_off):
+    """∂E/∂W[l]ᵀ[j, k] = Σ_n δ[j, n] a[k, n] into gw (n_out × n_in); ∂E/∂b[l] = Σ_n δ[j, n]."""
+    if blas:
+        np.dot(d.reshape((n_out, m)), a_in.reshape((n_in, m)).T, gw.reshape((n_out, n_in)))
+    else:
+        for j in range(n_out):
+            row = j * m
+            for k in range(n_in):
+                col = k * m
+                s = gw.dtype.type(0)
+                for n in range(m):
+                    s += d[row + n] * a_in[col + n]
+                gw[j * n_in + k] = s
+    if bias_off >= 0:
+        for j in range(n_out):
+            s = gw.dtype.type(0)
+            for n in range(j * m, (j + 1) * m):
+                s += d[n]
+            grad[bias_off + j] = s
+
+
+@njit(fastmath=_FLAGS)
+def _back(blas, m, n_in, n_out, d, w, d_prev):
+    """(δ[l] W[l])[k, n] = Σ_j w[j, k] δ[j, n] (n_in × m): what g'[l−1] multiplies."""
+    if blas:
+        np.dot(w.reshape((n_out, n_in)).T, d.reshape((n_out, m)), d_prev.reshape((n_in, m)))
+        return
+    d_prev[:] = 0
+    for j in range(n_out):
+        row = j * m
+        for k in range(n_in):
+            wjk = w[j * n_in + k]
+            col = k * m
+            for n in range(m):
+                d_prev[col + n] += wjk * d[row + n]
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def train_loop(
+    x, y_real, y_index, perms, batch_size, epochs, meta, offsets, slopes,
+    loss_code, reduce_sum, opt_code, hyper, theta, grad, s1, s2, step, has_buf,
+    f_ws, a_ws, d_ws, sc, losses, guard,
+):  # fmt: skip
+    """Train for ``epochs`` epochs; return (epochs run, batch of a guard stop or -1, step).
+
+    ``perms`` is (epochs × N) row orders, or (0 × 0) for the natural order. Batch b of epoch
+    e takes rows perms[e, b·bs : (b+1)·bs]. ``losses[e, b]`` receives the batch's E (before
+    its update). With ``guard`` the loop stops before the update of the first batch whose
+    loss or gradient is not finite, leaving θ and the state as they were before it.
+    """
+    n_rows = x.shape[0]
+    n_layers = meta.shape[0]
+    n0 = meta[0, N_IN]
+    c = meta[n_layers - 1, N_OUT]
+    n_batches = (n_rows + batch_size - 1) // batch_size
+    rows = np.empty(batch_size, np.int64)
+    shuffled = perms.shape[0] > 0
+    loaded = False
+    for e in range(epochs):
+        for b in range(n_batches):
+            lo = b * batch_size
+            m = min(batch_size, n_rows - lo)
+            if not loaded:
+                for i in range(m):
+                    r = perms[e, lo + i] if shuffled else lo + i
+                    rows[i] = r
+                    for k in range(n0):
+                        a_ws[k * m + i] = x[r, k]  # feature-major: one row per input
+                loaded = not shuffled and n_batches == 1  # full batch: load once
+            for li in range(n_layers):
+                n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
+                w_off = meta[li, W_OFF]
+                a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
+                f = f_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+                a = a_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+                w = theta[w_off : w_off + n_out * n_in]
+                _affine(meta[li, BLAS], m, n_in, n_out, a_in, w, meta[li, B_OFF], theta, f)
+                _activate(meta[li, ACT], slopes[li], f, a)
+            top = offsets[n_layers]
+            value = _loss(
+                loss_code, reduce_sum, meta[n_layers - 1, ACT], slopes[n_layers - 1],
+                f_ws[top:], a_ws[top:], y_real, y_index, rows, m, c, d_ws[top:],
+            )  # fmt: skip
+            losses[e, b] = value
+            if guard and not math.isfinite(value):
+                return e, b, step
+            for li in range(n_layers - 1, -1, -1):
+                n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
+                w_off, blas = meta[li, W_OFF], meta[li, BLAS]
+                d = d_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+                a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
+                gw = grad[w_off : w_off + n_out * n_in]
+                _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
+                if li > 0:
+                    w = theta[w_off : w_off + n_out * n_in]
+                    d_prev = d_ws[offsets[li] : offsets[li] + m * n_in]
+                    _back(blas, m, n_in, n_out, d, w, d_prev)
+                    f_prev = f_ws[offsets[li] : offsets[li] + m * n_in]
+                    a_prev = a_ws[offsets[li] : offsets[li] + m * n_in]
+                    _times_derivative(meta[li - 1, ACT], slopes[li - 1], f_prev, a_prev, d_prev)
+            if guard:
+                for i in range(grad.size):
+                    if not math.isfinite(grad[i]):
+                        return e, b, step
+            step += 1.0
+            _update(opt_code, hyper, theta, grad, s1, s2, step, has_buf, sc)
+            has_buf = True
+    return epochs, -1, step
