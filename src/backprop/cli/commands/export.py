@@ -1,0 +1,139 @@
+"""``backprop export``: a model file as ONNX (for ONNX Runtime) or as a PyTorch state dict.
+
+``--to onnx`` writes the graph of ``backprop.interop.to_onnx``, with the file's input
+standardisation (if it has one) as the graph's first two nodes, so the ONNX model takes raw
+inputs. ``--to torch`` writes the ``torch.nn.Sequential``'s state dict as a safetensors file
+(tensors only, no pickle: ``safetensors.torch.load_file`` reads it, nothing executes on
+load) and prints the few lines of PyTorch that rebuild the module and load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+HELP = "export a model file to ONNX or to a PyTorch state dict (safetensors)"
+EXAMPLES = """examples:
+  backprop export runs/square-*/model.safetensors --to onnx      writes model.onnx beside it
+  backprop export model.safetensors --to onnx --opset 13 --out serve/model.onnx
+  backprop export model.safetensors --to torch                   writes model.torch.safetensors
+
+ONNX: input 'input' (batch, n_in), output 'output' (batch, n_out), the model's dtype.
+torch: the state dict of torch.nn.Sequential(...) under the same keys (0.weight, 0.bias, ...);
+the command prints the PyTorch code that rebuilds the module and loads the file."""
+
+_SUFFIX = {"onnx": ".onnx", "torch": ".torch.safetensors"}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", help="a .safetensors model file written by backprop")
+    p.add_argument("--to", required=True, choices=("onnx", "torch"), help="the target format")
+    p.add_argument(
+        "--out", help="output file (default: the model's name with .onnx / .torch.safetensors)"
+    )
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17, at least 13)")
+    p.set_defaults(run=run)
+
+
+def _out_path(args) -> Path:
+    if args.out:
+        return Path(args.out)
+    source = Path(args.model)
+    stem = (
+        source.name[: -len(".safetensors")] if source.name.endswith(".safetensors") else source.stem
+    )
+    return source.with_name(stem + _SUFFIX[args.to])
+
+
+def run(args) -> int:
+    from ... import io
+    from ...errors import ConfigError
+    from ..common import is_model_file
+
+    if not is_model_file(args.model):
+        raise ConfigError(
+            f"MODEL must be a .safetensors model file written by backprop, got {args.model!r}."
+        )
+    if args.opset is not None and args.to != "onnx":
+        raise ConfigError("--opset applies to --to onnx only.")
+    f = io.read(args.model)
+    out = _out_path(args)
+    if out.resolve() == Path(args.model).resolve():
+        raise ConfigError(f"--out {str(out)!r} is the model file itself; pick another path.")
+    scaler = f.scaler
+    if args.to == "onnx":
+        return _onnx(f.model, out, args.opset, scaler)
+    return _torch(f.model, out, scaler)
+
+
+def _onnx(model, out: Path, opset, scaler) -> int:
+    from ...interop import to_onnx
+    from ...interop.onnx_export import DEFAULT_OPSET
+
+    to_onnx(model, out, opset=opset, scaler=scaler)
+    first = next(m for m in model.modules() if hasattr(m, "in_features"))
+    dtype = str(first.weight._data.dtype)
+    n_out = [m for m in model.modules() if hasattr(m, "out_features")][-1].out_features
+    print(
+        f"wrote {out} (ONNX opset {opset or DEFAULT_OPSET}): input 'input' "
+        f"[batch, {first.in_features}] {dtype} -> output 'output' [batch, {n_out}]"
+    )
+    if scaler:
+        print("the graph standardises its inputs first, (x - mean) / std: give it raw inputs")
+    return 0
+
+
+def _torch(model, out: Path, scaler) -> int:
+    from ...files import atomic_write_bytes
+    from ...interop import to_torch
+
+    try:
+        import safetensors.torch
+    except ImportError as exc:  # pragma: no cover - torch is optional at run time
+        from ...errors import ConfigError
+
+        raise ConfigError("--to torch needs PyTorch: pip install torch") from exc
+    module = to_torch(model)
+    state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
+    metadata = {"format": "pt"}
+    if scaler:
+        metadata["scaler"] = json.dumps(scaler)
+    atomic_write_bytes(out, safetensors.torch.save(state, metadata=metadata))
+    print(f"wrote {out} (PyTorch state dict, safetensors). Rebuild and load it with:\n")
+    print(torch_code(module, out, scaler))
+    return 0
+
+
+def torch_code(module, path: Path, scaler=None) -> str:
+    """Python source that rebuilds ``module`` (a flat torch Sequential) and loads ``path``."""
+    import torch
+
+    lines = ["import torch", "from safetensors.torch import load_file"]
+    parts = []
+    for child in module.children():
+        if type(child).__name__ == "TorchStep":
+            if "from backprop.interop.torch_bridge import TorchStep" not in lines:
+                lines.append("from backprop.interop.torch_bridge import TorchStep")
+            parts.append("TorchStep()")
+        else:
+            parts.append(f"torch.nn.{child!r}")
+    double = any(p.dtype == torch.float64 for p in module.parameters())
+    lines.append("")
+    lines.append("model = torch.nn.Sequential(")
+    lines.extend(f"    {p}," for p in parts)
+    lines.append(")" + (".double()" if double else ""))
+    lines.append(f"model.load_state_dict(load_file({str(path)!r}))")
+    if scaler:
+        lines.append(
+            f"# inputs were standardised in training: x = (x - mean) / std with "
+            f"mean={scaler.get('mean')}, std={scaler.get('std')}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,271 @@
+"""PyTorch bridge: ``to_torch(model)`` and ``from_torch(module)`` (floor 6).
+
+Both directions walk the module tree child by child and keep every child's name, so the
+state-dict keys are the same on both sides (``0.weight``, ``0.bias``, ``2.weight``, …) and
+``model.state_dict()`` of one loads into the other. Weights are copied (never shared) in
+their own dtype, float32 or float64. Parts: ``Linear``, ``Sequential`` (nested too),
+``Identity``, ``Flatten``, the elementwise activations of the registry with their options,
+and ``Softmax``/``LogSoftmax``. The lecture's step unit has no PyTorch module, so
+``to_torch`` gives a ``TorchStep`` (below), and ``from_torch`` reads it back.
+
+This module is not a general model converter: anything else (dropout, normalisation,
+convolutions, user modules) is refused with an error naming the part, the reason and
+what is supported.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError, DTypeError
+
+__all__ = ["SUPPORTED", "TorchStep", "from_torch", "to_torch"]
+
+SUPPORTED = (
+    "Linear, Sequential, Identity, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, "
+    "Softplus, SiLU, Softmax, LogSoftmax and the step unit"
+)
+
+
+class TorchStep(torch.nn.Module):
+    """The lecture's step unit sgn(f) as a torch module: +1 where f > 0, −1 where f ≤ 0.
+
+    Unlike ``torch.sign`` it gives −1 (not 0) at f = 0. Its gradient is zero everywhere,
+    as for backprop's ``nn.Step``: the output is ``torch.sign(f)`` where f > 0 (whose
+    backward is zero) and the constant −1 elsewhere, so the graph stays connected.
+    """
+
+    def forward(self, input):  # noqa: A002 - PyTorch's name
+        s = torch.sign(input)
+        return torch.where(input > 0, s, torch.full_like(s, -1.0))
+
+
+def _where(path: str) -> str:
+    return f"part {path!r}" if path else "the model"
+
+
+# -- backprop -> torch ------------------------------------------------------------------
+def to_torch(model):
+    """A ``torch.nn.Module`` computing what ``model`` computes, with copies of its weights.
+
+    Args:
+        model: a backprop ``nn.Sequential``/``nn.MLP`` of ``Linear`` and activation modules
+            (or one such module).
+
+    Returns:
+        ``torch.nn.Sequential`` (for a Sequential) whose children have the same names,
+        weights (same dtype), ``requires_grad`` flags and train/eval mode; the step unit
+        becomes ``TorchStep``.
+
+    Raises:
+        ConfigError: a part with no PyTorch counterpart here; the message names it.
+
+    Example::
+
+        >>> import backprop.nn as nn
+        >>> from backprop.interop import to_torch
+        >>> to_torch(nn.MLP([2, 3, 1], "tanh"))
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=3, out_features=1, bias=True)
+        )
+    """
+    out = _to_torch(model, "")
+    out.train(bool(model.training))
+    return out
+
+
+def _to_torch(module, path: str):
+    from .. import nn
+
+    tnn = torch.nn
+    if isinstance(module, nn.Sequential):
+        children = OrderedDict(
+            (name, _to_torch(child, f"{path}.{name}" if path else name))
+            for name, child in module.named_children()
+        )
+        return tnn.Sequential(children)
+    if isinstance(module, nn.Linear):
+        return _linear_to_torch(module, path)
+    simple = {
+        nn.Identity: tnn.Identity,
+        nn.Sigmoid: tnn.Sigmoid,
+        nn.Tanh: tnn.Tanh,
+    }
+    kind = type(module)
+    if kind in simple:
+        return simple[kind]()
+    if kind is nn.Step:
+        return TorchStep()
+    if kind is nn.ReLU:
+        return tnn.ReLU(inplace=module.inplace)
+    if kind is nn.SiLU:
+        return tnn.SiLU(inplace=module.inplace)
+    if kind is nn.LeakyReLU:
+        return tnn.LeakyReLU(module.negative_slope, inplace=module.inplace)
+    if kind is nn.ELU:
+        return tnn.ELU(module.alpha, inplace=module.inplace)
+    if kind is nn.GELU:
+        return tnn.GELU(approximate=module.approximate)
+    if kind is nn.Softplus:
+        return tnn.Softplus(beta=module.beta, threshold=module.threshold)
+    if kind is nn.LogSoftmax:
+        return tnn.LogSoftmax(dim=module.dim)
+    if kind is nn.Softmax:
+        return tnn.Softmax(dim=module.dim)
+    if kind is nn.Flatten:
+        return tnn.Flatten(module.start_dim, module.end_dim)
+    raise ConfigError(
+        f"to_torch: {_where(path)} ({module!r}) has no PyTorch counterpart in this bridge. "
+        f"Supported parts: {SUPPORTED}. For other modules, build the torch model yourself "
+        "and load model.state_dict() into it."
+    )
+
+
+def _linear_to_torch(module, path: str):
+    dtype = _torch_dtype(module.weight._data.dtype, path)
+    layer = torch.nn.Linear(
+        module.in_features, module.out_features, bias=module.bias is not None, dtype=dtype
+    )
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(np.array(module.weight._data, copy=True)))
+        layer.weight.requires_grad_(module.weight.requires_grad)
+        if module.bias is not None:
+            layer.bias.copy_(torch.from_numpy(np.array(module.bias._data, copy=True)))
+            layer.bias.requires_grad_(module.bias.requires_grad)
+    return layer
+
+
+def _torch_dtype(np_dtype, path: str):
+    table = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+    try:
+        return table[np.dtype(np_dtype)]
+    except KeyError:
+        raise DTypeError(
+            f"to_torch: {_where(path)} has weights of dtype {np_dtype}; only float32 and "
+            "float64 are supported. Convert with model.float() or model.double()."
+        ) from None
+
+
+# -- torch -> backprop ------------------------------------------------------------------
+def from_torch(module):
+    """A backprop model computing what the torch ``module`` computes, with copies of its weights.
+
+    Args:
+        module: a ``torch.nn.Sequential`` (nested ones too) of ``Linear`` and supported
+            activations, or one such module. Weights may live on any device; they are
+            copied to NumPy in their dtype (float32 or float64).
+
+    Returns:
+        ``backprop.nn.Sequential`` with the same child names (so the same state-dict keys),
+        weights, ``requires_grad`` flags and train/eval mode.
+
+    Raises:
+        ConfigError: a part with no backprop counterpart (``Dropout``, ``BatchNorm1d``,
+            ``Conv2d``, a user module, …); the message names it by its path.
+        DTypeError: weights that are not float32/float64.
+    """
+    if not isinstance(module, torch.nn.Module):
+        raise ConfigError(
+            f"from_torch: expected a torch.nn.Module, got {type(module).__name__}. "
+            "To load a state dict, build the model (backprop.nn.MLP) and call "
+            "model.load_state_dict(state_dict)."
+        )
+    out = _from_torch(module, "")
+    out.train(bool(module.training))
+    return out
+
+
+def _from_torch(module, path: str):
+    from .. import nn
+
+    tnn = torch.nn
+    kind = type(module)
+    if kind is tnn.Sequential:
+        children = OrderedDict(
+            (name, _from_torch(child, f"{path}.{name}" if path else name))
+            for name, child in module.named_children()
+        )
+        return nn.Sequential(children)
+    if kind is tnn.Linear:
+        return _linear_from_torch(module, path)
+    simple = {
+        tnn.Identity: nn.Identity,
+        tnn.Sigmoid: nn.Sigmoid,
+        tnn.Tanh: nn.Tanh,
+    }
+    if kind in simple:
+        return simple[kind]()
+    if kind is TorchStep:
+        return nn.Step()
+    if kind is tnn.ReLU:
+        return nn.ReLU(inplace=module.inplace)
+    if kind is tnn.SiLU:
+        return nn.SiLU(inplace=module.inplace)
+    if kind is tnn.LeakyReLU:
+        return nn.LeakyReLU(module.negative_slope, inplace=module.inplace)
+    if kind is tnn.ELU:
+        return nn.ELU(module.alpha, inplace=module.inplace)
+    if kind is tnn.GELU:
+        return nn.GELU(approximate=module.approximate)
+    if kind is tnn.Softplus:
+        return nn.Softplus(beta=module.beta, threshold=module.threshold)
+    if kind is tnn.LogSoftmax:
+        return nn.LogSoftmax(dim=module.dim)
+    if kind is tnn.Softmax:
+        return nn.Softmax(dim=module.dim)
+    if kind is tnn.Flatten:
+        return nn.Flatten(module.start_dim, module.end_dim)
+    raise ConfigError(
+        f"from_torch: {_where(path)} ({_short(module)}) has no backprop counterpart. "
+        f"Supported parts: {SUPPORTED} (exact types, not subclasses). Remove it or replace it "
+        "before converting."
+    )
+
+
+def _short(module) -> str:
+    text = repr(module)
+    return text if "\n" not in text else f"{type(module).__name__}(...)"
+
+
+def _linear_from_torch(module, path: str):
+    from .. import nn
+    from ..autograd.random import default_generator
+    from ..autograd.tensor import Tensor
+
+    arrays = {}
+    for name in ("weight", "bias"):
+        value = getattr(module, name)
+        if value is None:
+            continue
+        if value.dtype not in (torch.float32, torch.float64):
+            raise DTypeError(
+                f"from_torch: {_where(path)}.{name} has dtype {value.dtype}; only "
+                "torch.float32 and torch.float64 are supported. Convert with "
+                "module.float() or module.double() first."
+            )
+        arrays[name] = np.array(value.detach().cpu().numpy(), copy=True)
+    dtype = "float32" if arrays["weight"].dtype == np.float32 else "float64"
+    # Linear draws initial weights from the global stream; converting must not move it.
+    generator = default_generator()
+    state = generator.get_state()
+    try:
+        layer = nn.Linear(
+            module.in_features, module.out_features, bias="bias" in arrays, dtype=_bp_dtype(dtype)
+        )
+    finally:
+        generator.set_state(state)
+    for name, array in arrays.items():
+        requires_grad = getattr(module, name).requires_grad
+        setattr(layer, name, nn.Parameter(Tensor._wrap(array), requires_grad))
+    return layer
+
+
+def _bp_dtype(name: str):
+    import backprop
+
+    return getattr(backprop, name)
