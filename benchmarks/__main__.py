@@ -1,19 +1,8 @@
-"""``python -m benchmarks [--quick]``: run every benchmark and print the ratio tables."""
+"""``python -m benchmarks [--quick] [--jobs …]``: run the benchmarks and print the tables."""
 
-from __future__ import annotations
+import sys
 
-import argparse
-
-from . import lecture
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="few steps, for a smoke run")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per peer (median)")
-    args = parser.parse_args()
-    print(lecture.report(quick=args.quick, repeats=args.repeats))
-
+from . import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
