@@ -1,0 +1,186 @@
+"""The NaN guard: stop at the first non-finite loss or gradient, keep good weights, say why.
+
+``NaNGuard`` (on by default in ``fit``) looks at every batch between backward and the
+optimizer step. On the first NaN or infinity — in the loss, or in any gradient while the
+loss is finite — it asks ``fit`` to stop before that step, makes sure the model holds the
+last finite weights (it keeps a copy of the weights before every step: one array copy when
+the parameters are flat), and writes a plain-words reason: which number broke, where, and
+the likely causes (a learning rate too high, unscaled inputs or targets, an unbounded
+output under a loss that needs probabilities, a backward rule that produced NaN). It
+diagnoses one run; it does not retry or change hyper-parameters.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .callbacks import Callback, TrainState
+from .weights import WeightCopy, flat_base
+
+__all__ = ["NaNGuard"]
+
+LARGE_X = 10.0  # standardised features rarely exceed this in absolute value
+LARGE_Y = 1e3
+
+
+def _word(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return "+inf" if value > 0 else "-inf"
+
+
+def _first_bad(arrays: list) -> int | None:
+    """Index of the first array holding a NaN or infinity, or None."""
+    for i, a in enumerate(arrays):
+        if a is not None and not np.isfinite(a).all():
+            return i
+    return None
+
+
+class NaNGuard(Callback):
+    """Stop training at the exact batch where the loss or a gradient stops being finite.
+
+    ``fit(guard=True)`` adds one; ``fit(guard="raise")`` also raises ``TrainingStopped``
+    afterwards. After a stop, ``bad`` is ``"loss"`` or the name of the first non-finite
+    gradient, ``restored`` tells whether the current weights had to be replaced by the
+    copy from before the previous step (they were non-finite).
+    """
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self._weights = WeightCopy(state.parameters)
+        self._names = {id(p): name for name, p in state.model.named_parameters()}
+        self._grad_key = None
+        self._grad_arrays: list = []
+        self.first_loss: float | None = None
+        self.last_loss: float | None = None
+        self.bad: str | None = None
+        self.kind: str | None = None
+        self.restored = False
+
+    def _grads(self, params: list) -> list:
+        """The gradient arrays to check: one flat buffer when they share one."""
+        first = params[0]._grad
+        if first is not None and first is self._grad_key:
+            return self._grad_arrays
+        arrays = [None if p._grad is None else p._grad._data for p in params]
+        base = None if any(a is None for a in arrays) else flat_base(arrays)
+        self._grad_key, self._grad_arrays = first, [base] if base is not None else arrays
+        return self._grad_arrays
+
+    def on_after_backward(self, state: TrainState) -> None:
+        loss = float(state.batch_loss)
+        params = state.parameters
+        if math.isfinite(loss):
+            arrays = self._grads(params)
+            if _first_bad(arrays) is None:
+                self._weights.save()  # the last good weights: those this step starts from
+                if self.first_loss is None:
+                    self.first_loss = loss
+                self.last_loss = loss
+                return
+            index = _first_bad([None if p._grad is None else p._grad._data for p in params])
+            self.bad = self._names.get(id(params[index]), f"parameter {index}")
+            grad = params[index]._grad._data
+            kind = "NaN" if np.isnan(grad).any() else "infinite"
+        else:
+            self.bad, kind = "loss", _word(loss)
+        self.kind = kind
+        self.restored = _first_bad([p._data for p in params]) is not None
+        if self.restored:
+            self._weights.restore()
+        state.request_stop(self._explain(state, loss, kind), self)
+
+    # ------------------------------------------------------------------ explanation
+
+    def _explain(self, state: TrainState, loss: float, kind: str) -> str:
+        where = f"in epoch {state.epoch}, batch {state.batch} of {state.batches}"
+        if self.bad == "loss":
+            what = f"the training loss became {kind} {where}"
+        else:
+            what = (
+                f"the gradient of {self.bad} became {kind} {where} while the loss was "
+                f"finite ({loss:.6g})"
+            )
+        causes = self._causes(state, loss)
+        if self.restored:
+            kept = (
+                "the weights were non-finite after the previous update, so the model now holds "
+                "the weights from before that update"
+            )
+        else:
+            kept = "the model keeps the weights from before this batch (all finite)"
+        text = f"{what[0].upper()}{what[1:]}; {kept}."
+        if causes:
+            text += " Likely cause" + ("s: " if len(causes) > 1 else ": ") + "; ".join(causes) + "."
+        return text
+
+    def _causes(self, state: TrainState, loss: float) -> list[str]:
+        causes = []
+        lr = state.optimizer.param_groups[0].get("lr")
+        needs = _needs_probabilities(state)
+        if needs:
+            causes.append(needs)
+        broken_rule = self.bad != "loss" and self.kind == "NaN"
+        if broken_rule:
+            causes.append(
+                "a backward rule produced a non-finite gradient from finite values (a custom "
+                "Function's backward, or sqrt/log/division at 0 in a custom module); check "
+                "it with backprop.gradcheck"
+            )
+        if broken_rule:
+            pass
+        elif state.step == 0:
+            causes.append(
+                "it happened before any update, so the learning rate is not the cause: the "
+                "model's first forward pass on this data already overflows"
+            )
+        elif lr is not None and not needs:
+            if self.last_loss is None or self.last_loss == self.first_loss:
+                before = "" if self.last_loss is None else f" (the loss was {self.last_loss:.4g})"
+            else:
+                before = (
+                    f" (the batch loss went from {self.first_loss:.4g} to {self.last_loss:.4g})"
+                )
+            causes.append(
+                f"the learning rate lr={lr:.3g} is probably too high: the updates grew until "
+                f"the numbers overflowed{before}; try lr={lr / 10:.3g}, 10× smaller"
+            )
+        big_x = float(np.max(np.abs(state.x))) if state.x.size else 0.0
+        if big_x > LARGE_X:
+            causes.append(
+                f"the inputs are not scaled (max |x| = {big_x:.4g}); standardise each feature "
+                "(subtract its mean, divide by its standard deviation)"
+            )
+        if state.task == "regression" and state.y.dtype.kind == "f" and state.y.size:
+            big_y = float(np.max(np.abs(state.y)))
+            if big_y > LARGE_Y:
+                causes.append(
+                    f"the targets are large (max |y| = {big_y:.4g}); scale them, e.g. "
+                    "standardise y and undo it on the predictions"
+                )
+        return causes
+
+
+def _needs_probabilities(state: TrainState) -> str | None:
+    """A sentence when the loss needs (log-)probabilities the model's output cannot be."""
+    name = state.loss_name
+    if name not in ("nll", "bce"):
+        return None
+    last = None
+    for module in state.model.modules():
+        last = module
+    wanted = "LogSoftmax" if name == "nll" else "Sigmoid"
+    if type(last).__name__ == wanted:
+        return None
+    if name == "nll":
+        return (
+            "NLLLoss needs log-probabilities, but the model's output is unbounded, so the "
+            "loss can fall without limit; end the model with nn.LogSoftmax(dim=1), or use "
+            "CrossEntropyLoss on the raw outputs"
+        )
+    return (
+        "BCELoss needs probabilities in [0, 1], but the model's output is unbounded; end the "
+        "model with nn.Sigmoid(), or use BCEWithLogitsLoss on the raw outputs"
+    )
