@@ -1,0 +1,327 @@
+"""``MLPRegressor`` and ``MLPClassifier``: backprop MLPs behind scikit-learn's estimator API."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+
+from ..errors import ConfigError
+from ._base import _BaseMLP
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int, default=(100,)
+        Widths of the hidden layers; ``()`` gives a linear model.
+    activation : str, module, or list of them, default="relu"
+        Activation of the hidden layers from the registry (``"relu"``, ``"tanh"``,
+        ``"sigmoid"``, ``"gelu"``, ``"silu"``, ``"elu"``, ``"leaky_relu"``, ``"softplus"``,
+        ``"identity"``, ``"step"``), a module such as ``nn.LeakyReLU(0.2)``, or a list
+        with one per hidden layer.
+    loss : str, default=None
+        A loss of ``backprop.nn.losses`` by name ({losses}); None means ``"{default}"``.
+    loss_options : dict, default=None
+        Keyword options of the loss module (``{{"delta": 0.5}}`` for Huber, ...).
+    optimizer : str, default="adam"
+        One of ``backprop.optim.OPTIMIZERS``: sgd, adam, adamw, rmsprop, adagrad.
+    learning_rate_init : float, default=0.001
+        The optimizer's ``lr``.
+    optimizer_options : dict, default=None
+        Further optimizer options (``{{"momentum": 0.9}}``, ``{{"betas": (0.9, 0.99)}}``).
+    l1, l2 : float, default=0.0
+        Penalty ``l1·Σ|W| + ½·l2·Σ‖W‖²`` on the Linear weights (not the biases), added to
+        the gradient before each step. The loss curves report the data loss without it.
+    batch_size : int, "auto" or None, default="auto"
+        Rows per step; "auto" is ``min(200, n_samples)``, None the full batch.
+    max_iter : int, default=200
+        Epochs (passes over the data) per ``fit``.
+    shuffle : bool, default=True
+        Reshuffle the rows every epoch.
+    random_state : int, RandomState or None, default=None
+        Seeds the initial weights, the shuffles and the validation split.
+    tol, n_iter_no_change : float, int, default=1e-4, 10
+        Stop when the monitored loss (training loss, or validation loss with
+        ``early_stopping``) has not improved by more than ``tol`` for ``n_iter_no_change``
+        epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified for classifiers), monitor
+        the validation *loss* and keep the weights of its best epoch.
+    validation_fraction : float, default=0.1
+        The held-out share for ``early_stopping``.
+    warm_start : bool, default=False
+        Continue from the current weights and optimizer state on the next ``fit``.
+    dtype : {{"float32", "float64"}}, default="float64"
+        The model's dtype (float64 keeps scikit-learn's numerical tolerances).
+{extra}
+    Attributes
+    ----------
+    model_ : backprop.nn.MLP
+        The trained network (export it with ``backprop.interop.to_torch``/``to_onnx``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when ``X`` has column names
+    loss_curve_ : list of float
+        Training loss (weighted mean with ``sample_weight``) after each epoch, over all
+        ``fit``/``partial_fit`` calls since the weights were last reset.
+    validation_loss_curve_ : list of float or None
+        Validation loss after each epoch with ``early_stopping``, else None.
+    best_loss_ : float
+        The lowest value of the monitored curve.
+    n_iter_ : int
+        Epochs run since the weights were last reset.
+    history_ : backprop.train.History
+        The record of the last ``fit``/``partial_fit`` call (metrics, stop reason).
+{attributes}"""
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    __doc__ = (
+        """A multi-layer perceptron regressor trained by ``backprop.train.fit``.
+
+    Works like scikit-learn's ``MLPRegressor`` and goes past it: per-layer activations, any
+    regression loss and optimizer of backprop, L1 as well as L2, ``sample_weight`` as a
+    weighted loss, and early stopping on the validation loss. ``y`` may be (n,) or
+    (n, n_outputs); ``predict`` returns the same shape.
+    """
+        + _PARAMETERS.format(
+            losses="mse, half_mse, l1, huber",
+            default="mse",
+            extra="""    output_activation : str or None, default=None
+        Activation of the output layer (None: the identity, the usual choice).
+""",
+            attributes="""    n_outputs_ : int
+        Columns of ``y`` (1 for y of shape (n,)).
+""",
+        )
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backprop.sklearn import MLPRegressor
+    >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    >>> reg = MLPRegressor((8,), "tanh", max_iter=300, learning_rate_init=0.05,
+    ...                    random_state=0).fit(X, X[:, 0] ** 2)
+    >>> round(reg.score(X, X[:, 0] ** 2), 1) >= 0.9
+    True
+    """
+    )
+
+    _loss_kinds = ("regression",)
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        output_activation=None,
+        loss=None,
+        loss_options=None,
+        optimizer="adam",
+        learning_rate_init=0.001,
+        optimizer_options=None,
+        l1=0.0,
+        l2=0.0,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        dtype="float64",
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            loss=loss,
+            loss_options=loss_options,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            optimizer_options=optimizer_options,
+            l1=l1,
+            l2=l2,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            dtype=dtype,
+        )
+        self.output_activation = output_activation
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None):
+        """Train from scratch (or, with ``warm_start``, from the current weights)."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)`` from the current weights (new ones on the first call)."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _fit(self, X, y, sample_weight, incremental: bool):
+        self._check_params()
+        first = not hasattr(self, "model_") or not (incremental or self.warm_start)
+        X, y = self._validate_fit_input(X, y, first, multi_output=True, y_numeric=True)
+        y = np.asarray(y, dtype=np.float64)
+        targets = y.reshape(len(y), -1)
+        if first:
+            self._y_1d = y.ndim == 1
+            self.n_outputs_ = targets.shape[1]
+        elif targets.shape[1] != self.n_outputs_:
+            raise ConfigError(
+                f"{type(self).__name__}: y has {targets.shape[1]} outputs but the model was "
+                f"trained with {self.n_outputs_}; fit a new model (warm_start=False)."
+            )
+        self._train(
+            X,
+            targets,
+            sample_weight,
+            n_out=self.n_outputs_,
+            output_activation=self.output_activation,
+            incremental=incremental,
+            labels=None,
+        )
+        return self
+
+    def predict(self, X):
+        """Predictions, shape (n,) when trained on y of shape (n,), else (n, n_outputs)."""
+        X = self._check_predict_input(X)
+        out = self._forward(X)
+        return out[:, 0] if self._y_1d else out
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    __doc__ = (
+        """A multi-layer perceptron classifier trained by ``backprop.train.fit``.
+
+    Labels may be any values (``classes_`` holds them sorted). With the default
+    ``cross_entropy`` loss the network has one output (logit) per class; ``nll`` adds a
+    LogSoftmax output layer; ``bce_with_logits`` (one logit) and ``bce`` (one sigmoid
+    output) take two classes.
+    """
+        + _PARAMETERS.format(
+            losses="cross_entropy, nll, bce_with_logits, bce",
+            default="cross_entropy",
+            extra="",
+            attributes="""    classes_ : ndarray
+        The class labels, sorted.
+""",
+        )
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backprop.sklearn import MLPClassifier
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 10)
+    >>> clf = MLPClassifier((8,), "tanh", max_iter=500, learning_rate_init=0.05,
+    ...                     random_state=0).fit(X, ["no", "yes", "yes", "no"] * 10)
+    >>> clf.predict([[0.0, 1.0], [1.0, 1.0]]).tolist()
+    ['yes', 'no']
+    """
+    )
+
+    _default_loss = "cross_entropy"
+    _loss_kinds = ("class", "binary")
+
+    def fit(self, X, y, sample_weight=None):
+        """Train from scratch (or, with ``warm_start``, from the current weights)."""
+        return self._fit(X, y, sample_weight, incremental=False, classes=None)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)``; the first call needs ``classes`` (all labels)."""
+        if not hasattr(self, "model_") and classes is None:
+            raise ConfigError(
+                f"{type(self).__name__}.partial_fit: the first call needs classes=, the list of "
+                "every label the data will hold (later batches may miss some)."
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental: bool, classes):
+        self._check_params()
+        loss_name = self._loss_name()
+        first = not hasattr(self, "model_") or not (incremental or self.warm_start)
+        X, y = self._validate_fit_input(X, y, first)
+        check_classification_targets(y)
+        if first:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            self._set_classes(labels, loss_name)
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ConfigError(
+                f"{type(self).__name__}: y holds labels {unknown.tolist()} that are not among "
+                f"the classes {self.classes_.tolist()} the model was built for; fit anew "
+                "(warm_start=False) or pass every label in classes= on the first partial_fit."
+            )
+        indices = np.searchsorted(self.classes_, y)
+        binary = self._binary
+        targets = indices.astype(np.float64).reshape(-1, 1) if binary else indices
+        self._train(
+            X,
+            targets,
+            sample_weight,
+            n_out=1 if binary else len(self.classes_),
+            output_activation=self._output_activation,
+            incremental=incremental,
+            labels=indices,
+        )
+        return self
+
+    def _set_classes(self, labels: np.ndarray, loss_name: str) -> None:
+        from ..nn import LogSoftmax
+
+        if len(labels) < 2:
+            raise ConfigError(
+                f"{type(self).__name__}: y holds only one class ({labels.tolist()}); a "
+                "classifier needs at least two classes."
+            )
+        self._binary = loss_name in ("bce", "bce_with_logits")
+        if self._binary and len(labels) != 2:
+            raise ConfigError(
+                f"{type(self).__name__}: loss={loss_name!r} takes two classes, y has "
+                f"{len(labels)}; use loss='cross_entropy' for more."
+            )
+        self._output_activation = {"nll": LogSoftmax(dim=1), "bce": "sigmoid"}.get(loss_name)
+        self._loss_used = loss_name
+        self.classes_ = labels
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        X = self._check_predict_input(X)
+        out = self._forward(X)
+        loss = self._loss_used
+        if loss in ("bce", "bce_with_logits"):
+            p = out[:, 0] if loss == "bce" else _sigmoid(out[:, 0])
+            return np.column_stack([1.0 - p, p])
+        if loss == "nll":
+            return np.exp(out)
+        shifted = out - out.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """log of ``predict_proba``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class label of each row."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))

@@ -1,0 +1,97 @@
+"""What the estimators add to ``backprop.train.fit``: weighted losses and weight penalties.
+
+``fit`` trains on ``(x, y)`` and knows nothing of per-sample weights. With ``sample_weight``
+the estimators append the weights to the targets as one more column and train with
+``WeightedLoss``, which splits them off again batch by batch and computes
+
+    E = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ        (over the rows of the batch; ℓᵢ averaged over the outputs)
+
+on the autograd tape; without weights the plain registry loss (mean) runs on the δ engine.
+With all weights equal the two agree (both are the mean). ``Penalty`` adds the gradient of
+``½ l2 Σ‖W‖² + l1 Σ|W|`` (weights of the Linear layers, not biases) to ``.grad`` after
+each backward pass, before the optimizer step. Nothing here builds models or loops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..train import Callback
+
+__all__ = ["LOSS_KINDS", "Penalty", "WeightedLoss", "loss_module"]
+
+LOSS_KINDS = {
+    "mse": "regression",
+    "half_mse": "regression",
+    "l1": "regression",
+    "huber": "regression",
+    "cross_entropy": "class",
+    "nll": "class",
+    "bce": "binary",
+    "bce_with_logits": "binary",
+}
+
+
+def loss_module(name: str, options: dict | None, reduction: str = "mean"):
+    """The loss module of registry entry ``name`` with ``options`` and ``reduction``."""
+    from ..nn import loss_modules
+    from ..nn.losses import get_loss
+
+    entry = get_loss(name)
+    for cls_name in loss_modules.__all__:
+        cls = getattr(loss_modules, cls_name)
+        if getattr(cls, "loss", None) == entry.name:
+            try:
+                return cls(reduction=reduction, **(options or {}))
+            except TypeError as err:
+                raise ConfigError(
+                    f"loss_options: {options!r} do not fit {cls_name} ({err})."
+                ) from None
+    raise ConfigError(f"loss: {name!r} has no loss module.")  # pragma: no cover
+
+
+class WeightedLoss:
+    """Σ wᵢ ℓᵢ / Σ wᵢ over a batch whose targets carry the weights in their last column."""
+
+    def __init__(self, name: str, options: dict | None) -> None:
+        self.per_sample = loss_module(name, options, reduction="none")
+        self.kind = LOSS_KINDS[self.per_sample.loss]
+
+    def __call__(self, output, packed):
+        from ..autograd.tensor import Tensor
+
+        data = packed._data
+        weights = data[:, -1]
+        target = data[:, :-1]
+        if self.kind == "class":
+            target = target[:, 0].astype(np.int64)
+        per = self.per_sample(output, Tensor._wrap(target))
+        if per.ndim == 2:
+            per = per.mean(dim=1)
+        total = float(weights.sum())
+        scale = 1.0 / total if total > 0 else 0.0
+        return (per * Tensor._wrap(weights * scale)).sum()
+
+
+def pack(targets: np.ndarray, weights: np.ndarray, dtype) -> np.ndarray:
+    """Targets (N,) or (N, k) with the weights appended as a last column, in ``dtype``."""
+    column = targets.reshape(len(targets), -1)
+    return np.hstack([column.astype(dtype), weights.reshape(-1, 1).astype(dtype)])
+
+
+class Penalty(Callback):
+    """Adds l2·W + l1·sign(W) to the gradient of every Linear weight W before each step."""
+
+    def __init__(self, weights: list, l1: float, l2: float) -> None:
+        self.weights, self.l1, self.l2 = weights, float(l1), float(l2)
+
+    def on_after_backward(self, state) -> None:
+        for w in self.weights:
+            if w.grad is None:
+                continue
+            grad = w.grad._data
+            if self.l2:
+                grad += self.l2 * w._data
+            if self.l1:
+                grad += self.l1 * np.sign(w._data)
