@@ -1,5 +1,5 @@
 """One module per subcommand; each has ``add_parser(subparsers)`` and a ``run(args)``."""
 
-from . import demo, explain, export, gradcheck, predict, summary, train, vanishing
+from . import demo, explain, export, gradcheck, playground, predict, summary, train, vanishing
 
-ALL = (demo, train, predict, summary, explain, gradcheck, vanishing, export)
+ALL = (demo, train, predict, summary, explain, gradcheck, vanishing, export, playground)

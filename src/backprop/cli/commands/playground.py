@@ -1,0 +1,73 @@
+"""``backprop playground``: TensorFlow Playground's idea, trained by backprop, in the browser."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "open the browser playground: datasets, features, layers, live training and heatmaps"
+EXAMPLES = """examples:
+  backprop playground                 serve on http://127.0.0.1:8000/
+  backprop playground --open          and open it in the web browser
+  backprop playground --port 0        on any free port (the URL is printed)
+needs the web extra: pip install 'backprop-mlp[web]'"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "playground",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (8000; 0: any free)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (127.0.0.1: this machine only; 0.0.0.0 exposes it to the network)",
+    )
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    p.add_argument(
+        "--max-tabs", type=int, default=8, help="tabs that may train at once (8); more are refused"
+    )
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ...errors import ConfigError
+
+    try:
+        from ...playground.server import serve
+    except ImportError as exc:
+        raise ConfigError(
+            f"the playground needs the web extra ({exc.name} is not installed): "
+            "pip install 'backprop-mlp[web]'"
+        ) from None
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    if args.max_tabs < 1:
+        raise ConfigError(f"--max-tabs must be at least 1, got {args.max_tabs}")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"backprop playground: warning: binding {args.host} makes the playground reachable "
+            "from other machines on your network; anyone who can reach it can run training "
+            "on this computer. Use the default 127.0.0.1 unless you mean it.",
+            file=sys.stderr,
+        )
+
+    def ready(url: str) -> None:
+        print(f"backprop playground: serving on {url}  (Ctrl+C stops)", flush=True)
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    try:
+        serve(args.host, args.port, on_ready=ready, max_sessions=args.max_tabs)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "try another --port (0 picks a free one)"
+        ) from None
+    return 0

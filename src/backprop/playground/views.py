@@ -1,0 +1,308 @@
+"""What the page draws, computed from a session: points, heatmaps, curves, the network.
+
+``data_view(session)`` describes the data once per rebuild (points in the data's own
+units, the input square or interval, input-feature thumbnails, the lecture's clean target
+curve); ``snapshot(session)`` describes the network now (weights, ∂E/∂w, δ per neuron,
+per-layer gradient norms, losses, the output heatmap or curve and every neuron's
+thumbnail). Grids are downsampled and quantised to one byte per cell (base64), so a
+snapshot stays a few tens of kilobytes whatever the data size. Numbers that are not finite
+become null (JSON has no NaN).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+from . import features as feats
+
+GRID = 64  # output heatmap cells per side
+NEURON_STRIDE = 2  # neuron thumbnails use every 2nd cell: 32 × 32
+CURVE = 200  # points of the 1-D output curve
+NEURON_CURVE_STRIDE = 4  # 50 points per neuron curve
+DOMAIN_2D = (-6.0, 6.0)  # TensorFlow Playground's input square
+MAX_POINTS = 2_000  # points drawn per part (train/test); more are subsampled
+KINKED = ("relu", "leaky_relu")
+
+
+def _q(t: np.ndarray) -> str:
+    """Values in [−1, 1] as base64 bytes 0…255 (row-major)."""
+    t = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
+    q = np.clip(np.rint((np.clip(t, -1, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
+    return base64.b64encode(q.tobytes()).decode("ascii")
+
+
+def _bytes(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def _num(x, digits: int = 6):
+    if x is None:
+        return None
+    x = float(x)
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else None
+
+
+def _list(a: np.ndarray, digits: int = 4) -> list:
+    a = np.asarray(a, dtype=np.float64)
+    out = np.round(a, digits)
+    if np.isfinite(out).all():
+        return out.tolist()
+    return [_list(row, digits) for row in out] if out.ndim > 1 else [_num(v) for v in out]
+
+
+def _display(session, x: np.ndarray) -> np.ndarray:
+    """Model-space rows back to the data's own units (undo the CSV's standardisation)."""
+    scaler = session.raw.scaler
+    return x if scaler is None else scaler.inverse_transform(x)
+
+
+def _model_space(session, x: np.ndarray) -> np.ndarray:
+    scaler = session.raw.scaler
+    return x if scaler is None else scaler.transform(x)
+
+
+def domain(session) -> tuple[float, float, float, float]:
+    """(x1 low, x1 high, x2 low, x2 high) of the drawing, in the data's units."""
+    raw = session.raw
+    if raw.name in ("circle", "xor", "gauss", "spiral", "plane", "multigauss"):
+        lo, hi = DOMAIN_2D
+        return lo, hi, lo, hi
+    parts = [raw.x] if raw.x_test is None else [raw.x, raw.x_test]
+    pts = _display(session, np.concatenate(parts))
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = np.where(hi > lo, (hi - lo) * 0.06, 1.0)
+    lo, hi = lo - pad, hi + pad
+    if pts.shape[1] == 1:
+        return float(lo[0]), float(hi[0]), 0.0, 0.0
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def output_kind(session) -> str:
+    """binary (one logit), classes (softmax over C), or regression."""
+    if session.raw.task == "regression":
+        return "regression"
+    return "binary" if session.loss_name == "bce_with_logits" else "classes"
+
+
+def target_range(session) -> tuple[float, float]:
+    """The regression target's drawing range (TF Playground's −1…1 for its own sets)."""
+    raw = session.raw
+    if raw.name in ("plane", "multigauss"):
+        return -1.0, 1.0
+    y = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
+    lo, hi = float(np.min(y)), float(np.max(y))
+    return (lo - 1.0, hi + 1.0) if hi <= lo else (lo, hi)
+
+
+def _scale(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return 2.0 * (values - lo) / (hi - lo) - 1.0
+
+
+def _points(session, x, y) -> list:
+    if x is None:
+        return []
+    if len(x) > MAX_POINTS:
+        keep = np.random.default_rng(0).choice(len(x), MAX_POINTS, replace=False)
+        x, y = x[np.sort(keep)], y[np.sort(keep)]
+    pts = _display(session, x)
+    label = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
+    return np.round(np.column_stack([pts, label]), 4).tolist()
+
+
+def _grid(session):
+    """The heatmap's raw input rows (GRID² of them, row 0 at the top) in data units."""
+    x1lo, x1hi, x2lo, x2hi = domain(session)
+    a = np.linspace(x1lo, x1hi, GRID)
+    b = np.linspace(x2hi, x2lo, GRID)
+    aa, bb = np.meshgrid(a, b)
+    return np.column_stack([aa.ravel(), bb.ravel()])
+
+
+def _curve_x(session) -> np.ndarray:
+    lo, hi, _, _ = domain(session)
+    return np.linspace(lo, hi, CURVE).reshape(-1, 1)
+
+
+def _inputs(session, raw_rows: np.ndarray) -> np.ndarray:
+    """Data-unit rows → the network's inputs (standardise, then the feature maps)."""
+    return feats.transform(_model_space(session, raw_rows), session.state["features"])
+
+
+def data_view(session) -> dict:
+    """Everything about the data the page needs until the next rebuild."""
+    raw = session.raw
+    dims = session.n_inputs
+    x1lo, x1hi, x2lo, x2hi = domain(session)
+    view = {
+        "task": raw.task,
+        "kind": output_kind(session),
+        "dims": dims,
+        "name": raw.name,
+        "classes": getattr(raw, "n_classes", None) if raw.task == "classification" else None,
+        "class_names": list(raw.target_names) if raw.task == "classification" else [],
+        "feature_names": list(raw.feature_names),
+        "domain": [x1lo, x1hi, x2lo, x2hi],
+        "train": _points(session, raw.x, raw.y),
+        "test": _points(session, raw.x_test, raw.y_test),
+        "n_train": int(raw.x.shape[0]),
+        "n_test": 0 if raw.x_test is None else int(raw.x_test.shape[0]),
+        "features": [{"name": f, "label": feats.label(f, dims)} for f in feats.available(dims)],
+        "loss": session.loss_name,
+    }
+    if raw.task == "regression":
+        view["range"] = list(target_range(session))
+    if dims == 2:
+        grid = _grid(session)
+        thumbs = {}
+        mapped = feats.transform(_model_space(session, grid), feats.available(2))
+        small = mapped.reshape(GRID, GRID, -1)[::NEURON_STRIDE, ::NEURON_STRIDE]
+        for i, f in enumerate(feats.available(2)):
+            col = small[..., i]
+            m = float(np.max(np.abs(col))) or 1.0
+            thumbs[f] = _q(col / m)
+        view["feature_thumbs"] = thumbs
+        view["thumb_size"] = GRID // NEURON_STRIDE
+    else:
+        xs = _curve_x(session)
+        mapped = feats.transform(_model_space(session, xs), feats.available(1))
+        thumbs = {}
+        for i, f in enumerate(feats.available(1)):
+            col = mapped[::NEURON_CURVE_STRIDE, i]
+            thumbs[f] = _list(col, 4)
+        view["feature_curves"] = thumbs
+        view["target_curve"] = _target_curve(session)
+    return view
+
+
+def _target_curve(session) -> list | None:
+    """The lecture's noiseless function over the interval (None for CSV data)."""
+    from ..data import make
+
+    raw = session.raw
+    if raw.name not in ("square", "abs", "sine"):
+        return None
+    clean = make(raw.name, n=400, noise=0.0, seed=0, train_ratio=1.0)
+    order = np.argsort(clean.x[:, 0])
+    return np.round(np.column_stack([clean.x[order, 0], clean.y[order, 0]]), 4).tolist()
+
+
+def _output_map(session, logits: np.ndarray) -> dict:
+    """The output over the grid as [−1, 1] values (or class + confidence)."""
+    kind = output_kind(session)
+    if kind == "binary":
+        with np.errstate(over="ignore"):
+            p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        return {"kind": kind, "values": 2 * p - 1}
+    if kind == "classes":
+        z = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        c = p.shape[1]
+        conf = (p.max(axis=1) - 1 / c) / (1 - 1 / c)
+        return {"kind": kind, "cls": p.argmax(axis=1), "values": 2 * conf - 1, "probs": p}
+    lo, hi = target_range(session)
+    return {"kind": kind, "values": _scale(logits[:, 0], lo, hi)}
+
+
+def snapshot(session, full: bool = True) -> dict:
+    """The network now: numbers, history, weights and gradients, heatmaps or curves."""
+    from ..delta import forward
+
+    net = session.plan.net
+    with np.errstate(all="ignore"):  # ∂E/∂W and δ on the training set
+        grads = session.plan.compute(session.x, session.y)
+    layers = []
+    for layer in net:
+        l = layer.index
+        d = grads.delta[l]
+        layers.append(
+            {
+                "w": _list(layer.weight._data),  # PyTorch's (out, in): w[to][from]
+                "b": None if layer.bias is None else _list(layer.bias._data),
+                "gw": _list(grads.weight_grads[l].T, 5),
+                "gb": None if grads.bias_grads[l] is None else _list(grads.bias_grads[l], 5),
+                "delta": _list(np.mean(np.abs(d), axis=0), 5),
+                "norm": _num(np.sqrt(np.sum(np.square(grads.weight_grads[l], dtype=np.float64)))),
+                "activation": layer.activation.name,
+            }
+        )
+    session.grad_history.add(session.epoch, [lay["norm"] for lay in layers])
+    m = session.metrics
+    out = {
+        "seq": session.seq,
+        "epoch": session.epoch,
+        "steps": session.steps,
+        "running": session.status.running,
+        "stopped": session.status.stopped,
+        "diverged": session.status.diverged,
+        "metrics": {k: _num(v) for k, v in m.items()},
+        "batch_size": session.batch_size,
+        "sizes": [net[0].n_in] + [layer.n_out for layer in net],
+        "layers": layers,
+        "history": {
+            "epochs": session.history.x,
+            "train": [_num(r[0]) for r in session.history.rows],
+            "test": [_num(r[1]) for r in session.history.rows],
+        },
+        "grad_history": {
+            "epochs": session.grad_history.x,
+            "norms": session.grad_history.rows,
+        },
+    }
+    if not full:
+        return out
+    if session.n_inputs == 2:
+        cache = forward(session.model, _inputs(session, _grid(session)), net)
+        out["heatmap"] = _heatmap(session, cache)
+    else:
+        out["curve"] = _curve(session, net)
+    return out
+
+
+def _heatmap(session, cache) -> dict:
+    net = session.plan.net
+    omap = _output_map(session, cache.a[-1])
+    heat = {"size": GRID, "kind": omap["kind"], "values": _q(omap["values"])}
+    if omap["kind"] == "classes":
+        heat["cls"] = _bytes(omap["cls"])
+    small = GRID // NEURON_STRIDE
+    neurons = []
+    for l in range(1, len(net)):
+        a = cache.a[l].reshape(GRID, GRID, -1)[::NEURON_STRIDE, ::NEURON_STRIDE]
+        neurons.append([_q(a[..., j]) for j in range(a.shape[-1])])
+    last = omap["values"] if omap["kind"] != "classes" else None
+    if omap["kind"] == "classes":
+        probs = omap["probs"].reshape(GRID, GRID, -1)[::NEURON_STRIDE, ::NEURON_STRIDE]
+        neurons.append([_q(2 * probs[..., j] - 1) for j in range(probs.shape[-1])])
+    else:
+        grid = last.reshape(GRID, GRID)[::NEURON_STRIDE, ::NEURON_STRIDE]
+        neurons.append([_q(grid)])
+    heat["neurons"] = neurons
+    heat["neuron_size"] = small
+    return heat
+
+
+def _curve(session, net) -> dict:
+    """1-D: the network's curve, each neuron's activation and each ReLU kink."""
+    from ..delta import forward
+
+    xs = _curve_x(session)
+    cache = forward(session.model, _inputs(session, xs), net)
+    x = xs[:, 0]
+    y = cache.a[-1][:, 0]
+    neurons, kinks = [], []
+    for l in range(1, len(net) + 1):
+        a = cache.a[l]
+        neurons.append([_list(a[::NEURON_CURVE_STRIDE, j], 4) for j in range(a.shape[1])])
+        if l < len(net) and net[l - 1].activation.name in KINKED:
+            f = cache.f[l]
+            for j in range(f.shape[1]):
+                col = f[:, j]
+                idx = np.flatnonzero(np.signbit(col[:-1]) != np.signbit(col[1:]))
+                for i in idx[:8]:
+                    t = col[i] / (col[i] - col[i + 1]) if col[i] != col[i + 1] else 0.5
+                    kinks.append({"x": _num(x[i] + t * (x[i + 1] - x[i])), "layer": l, "neuron": j})
+    return {"x": _list(x, 4), "y": _list(y, 5), "neurons": neurons, "kinks": kinks[:128]}
