@@ -56,7 +56,7 @@ LOSSES = {"mse": 0, "half_mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
 OPTIMIZERS = {"SGD": 0, "Adam": 1, "AdamW": 2}
 
 # A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
-BLAS_MIN_WORK = 64 * 64 * 64
+BLAS_MIN_WORK = 16 * 16 * 16
 # Seconds (2-core machine): cold compile of one dtype's kernel; import numba + cache load.
 COLD_COMPILE_SECONDS = 3.0
 WARM_LOAD_SECONDS = 0.5
@@ -472,7 +472,7 @@ def train(
     f_ws = np.zeros(offsets[-1], setup.dtype)
     a_ws = np.zeros(offsets[-1], setup.dtype)
     d_ws = np.zeros(offsets[-1], setup.dtype)
-    sc = np.zeros(8, setup.dtype)
+    sc = np.zeros(10, setup.dtype)
     reduce_sum = setup.reduction == "sum"
     loss_code = LOSSES[setup.entry.name]
     chunk = epochs if chunk_epochs is None else max(1, int(chunk_epochs))

@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit
 
 # Let LLVM reassociate sums (vectorised dot products) and fuse multiply-adds; keep NaN and
-# infinity semantics (no "nnan"/"ninf"), so a diverging run still shows up as NaN.
+# infinity semantics (no "nnan"/"ninf"), so a diverging run still shows up as NaN. NumPy's
+# error model: x / 0 gives ±inf or NaN instead of a per-division check (which blocks SIMD).
 _FLAGS = {"reassoc", "contract", "nsz"}
 
 IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
@@ -37,7 +38,7 @@ W_OFF, B_OFF, N_IN, N_OUT, ACT, BLAS = 0, 1, 2, 3, 4, 5
 LR, MOMENTUM, DAMPENING, WEIGHT_DECAY, BETA1, BETA2, EPS, NESTEROV, MAXIMIZE = range(9)
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _activate(code, slope, f, a):
     """a = g(f) elementwise (the activation registry's formulas)."""
     zero = f.dtype.type(0)
@@ -63,7 +64,7 @@ def _activate(code, slope, f, a):
             a[i] = v if v > zero else v * s
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _times_derivative(code, slope, f, a, d):
     """d ∘= g'(f), from the output a where the registry does (relu, tanh, sigmoid)."""
     zero = f.dtype.type(0)
@@ -83,13 +84,13 @@ def _times_derivative(code, slope, f, a, d):
             d[i] *= one if f[i] > zero else s
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _softplus(v):
     """log(1 + eᵛ) = max(v, 0) + log1p(e^−|v|), exact for every v."""
     return max(v, v * 0) + math.log1p(math.exp(-abs(v)))
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _loss(code, reduce_sum, act, slope, f, a, y_real, y_index, rows, m, c, d):
     """E of the batch (float64) and δ[L] written into ``d`` (c × m, feature-major)."""
     dt = f.dtype.type
@@ -135,60 +136,67 @@ def _loss(code, reduce_sum, act, slope, f, a, y_real, y_index, rows, m, c, d):
     return total / divisor
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _update(code, hyper, theta, grad, s1, s2, step, has_buf, sc):
     """One optimizer step on the flat group (``optim._functional``'s formulas, in order).
 
     SGD: s1 is the momentum buffer. Adam/AdamW: s1 = exp_avg, s2 = exp_avg_sq, ``step`` is t
     after incrementing. Python-float scalars are rounded to θ's dtype first, as NumPy does
-    with a float32 array and a Python float.
+    with a float32 array and a Python float. The loops are branch-free so that they
+    vectorise: an option that is off contributes an exact no-op (± 0·θ, × 1).
     """
-    maximize = hyper[MAXIMIZE] != 0
+    wd = hyper[WEIGHT_DECAY]
     sc[0] = hyper[LR]
-    sc[1] = hyper[WEIGHT_DECAY]
-    lr, wd = sc[0], sc[1]
+    sc[1] = -1.0 if hyper[MAXIMIZE] != 0 else 1.0
+    sc[2] = wd if code != ADAMW else 0.0  # L2 term folded into the gradient
+    lr, sign, l2 = sc[0], sc[1], sc[2]
+    n = theta.size
     if code == SGD:
         mu = hyper[MOMENTUM]
-        sc[2] = mu
-        sc[3] = 1 - hyper[DAMPENING]
-        mu_t, keep = sc[2], sc[3]
-        nesterov = hyper[NESTEROV] != 0
-        for i in range(theta.size):
-            g = -grad[i] if maximize else grad[i]
-            if hyper[WEIGHT_DECAY] != 0:
-                g = g + wd * theta[i]
-            if mu != 0:
-                b = mu_t * s1[i] + keep * g if has_buf else g
+        sc[3] = mu
+        sc[4] = 1 - hyper[DAMPENING]
+        mu_t, keep = sc[3], sc[4]
+        if mu == 0:
+            for i in range(n):
+                theta[i] -= lr * (sign * grad[i] + l2 * theta[i])
+        elif not has_buf:
+            for i in range(n):
+                g = sign * grad[i] + l2 * theta[i]
+                s1[i] = g
+                theta[i] -= lr * (g + mu_t * g if hyper[NESTEROV] != 0 else g)
+        elif hyper[NESTEROV] != 0:
+            for i in range(n):
+                g = sign * grad[i] + l2 * theta[i]
+                b = mu_t * s1[i] + keep * g
                 s1[i] = b
-                g = g + mu_t * b if nesterov else b
-            theta[i] -= lr * g
+                theta[i] -= lr * (g + mu_t * b)
+        else:
+            for i in range(n):
+                g = sign * grad[i] + l2 * theta[i]
+                b = mu_t * s1[i] + keep * g
+                s1[i] = b
+                theta[i] -= lr * b
         return
     beta1, beta2 = hyper[BETA1], hyper[BETA2]
-    sc[2] = 1 - beta1
-    sc[3] = 1 - beta2
-    sc[4] = hyper[LR] / (1 - beta1**step)
-    sc[5] = math.sqrt(1 - beta2**step)
-    sc[6] = hyper[EPS]
-    sc[7] = 1 - hyper[LR] * hyper[WEIGHT_DECAY]
-    one_b1, one_b2, step_size, sqrt_bc2, eps, decay = sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]
-    b2 = s2.dtype.type(beta2)
-    decoupled = code == ADAMW and hyper[WEIGHT_DECAY] != 0
-    coupled = code == ADAM and hyper[WEIGHT_DECAY] != 0
-    for i in range(theta.size):
-        g = -grad[i] if maximize else grad[i]
-        if coupled:
-            g = g + wd * theta[i]
-        if decoupled:
-            theta[i] *= decay
+    sc[3] = 1 - beta1
+    sc[4] = 1 - beta2
+    sc[5] = hyper[LR] / (1 - beta1**step)
+    sc[6] = math.sqrt(1 - beta2**step)
+    sc[7] = hyper[EPS]
+    one_b1, one_b2, step_size, sqrt_bc2, eps = sc[3], sc[4], sc[5], sc[6], sc[7]
+    sc[8] = beta2
+    sc[9] = 1 - hyper[LR] * wd if code == ADAMW else 1.0  # decoupled decay
+    b2, decay = sc[8], sc[9]
+    for i in range(n):
+        g = sign * grad[i] + l2 * theta[i]
         m = s1[i] + one_b1 * (g - s1[i])
-        s1[i] = m
         v = s2[i] * b2 + one_b2 * g * g
+        s1[i] = m
         s2[i] = v
-        denom = math.sqrt(v) / sqrt_bc2 + eps
-        theta[i] -= step_size * (m / denom)
+        theta[i] = theta[i] * decay - step_size * (m / (math.sqrt(v) / sqrt_bc2 + eps))
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
     """F[l] = A[l−1] W[l] + b[l], feature-major: f[j, n] = b[j] + Σ_k w[j, k] a_in[k, n].
 
@@ -216,7 +224,7 @@ def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
                 f[row + n] += wjk * a_in[col + n]
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, bias_off):
     """∂E/∂W[l]ᵀ[j, k] = Σ_n δ[j, n] a[k, n] into gw (n_out × n_in); ∂E/∂b[l] = Σ_n δ[j, n]."""
     if blas:
@@ -238,7 +246,7 @@ def _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, bias_off):
             grad[bias_off + j] = s
 
 
-@njit(fastmath=_FLAGS)
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _back(blas, m, n_in, n_out, d, w, d_prev):
     """(δ[l] W[l])[k, n] = Σ_j w[j, k] δ[j, n] (n_in × m): what g'[l−1] multiplies."""
     if blas:
@@ -254,7 +262,7 @@ def _back(blas, m, n_in, n_out, d, w, d_prev):
                 d_prev[col + n] += wjk * d[row + n]
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def train_loop(
     x, y_real, y_index, perms, batch_size, epochs, meta, offsets, slopes,
     loss_code, reduce_sum, opt_code, hyper, theta, grad, s1, s2, step, has_buf,
