@@ -506,4 +506,5 @@ def _load_csv(csv: tuple | None, train_ratio: int, seed: int):
             raise ProtocolError(f"upload {name}: {str(exc).replace(path, name)}") from None
     finally:
         os.unlink(path)
+    data.name = os.path.splitext(os.path.basename(name))[0] or "data"
     return data, target
