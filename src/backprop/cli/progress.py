@@ -13,8 +13,10 @@ import sys
 
 
 def _metrics_text(logs: dict) -> str:
+    from ..train.metrics import METRIC_NAMES
+
     parts = []
-    for key in ("loss", "val_loss", "accuracy", "val_accuracy", "rmse", "val_rmse"):
+    for key in METRIC_NAMES[:6]:  # r² is in the final line, not in every progress line
         value = logs.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue

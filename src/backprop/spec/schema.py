@@ -289,16 +289,9 @@ def _early(section, path="early_stopping") -> dict | None:
     if section is True:
         section = {}
     e = _fields(section, EARLY, path)
-    if e["monitor"] not in (
-        "loss",
-        "val_loss",
-        "accuracy",
-        "val_accuracy",
-        "rmse",
-        "val_rmse",
-        "r2",
-        "val_r2",
-    ):
+    from ..train.metrics import METRIC_NAMES
+
+    if e["monitor"] not in METRIC_NAMES:
         raise fail(
             f"{path}.monitor",
             "must be a metric name such as val_loss or val_accuracy",

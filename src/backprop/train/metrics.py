@@ -17,6 +17,10 @@ import numpy as np
 __all__ = ["RegressionScorer", "accuracy", "predicted_classes", "r2", "regression_scores", "rmse"]
 
 
+# Every per-epoch metric fit can report, in display order (training, then validation).
+METRIC_NAMES = ("loss", "val_loss", "accuracy", "val_accuracy", "rmse", "val_rmse", "r2", "val_r2")
+
+
 def predicted_classes(output: np.ndarray, loss_name: str | None) -> np.ndarray:
     """The class the model predicts for each row (or each cell for binary outputs).
 

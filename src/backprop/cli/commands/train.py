@@ -157,22 +157,11 @@ def run(args) -> int:
 
 
 def final_line(result) -> str:
+    from ...train.metrics import METRIC_NAMES
+
     h = result.history
     logs = {k: v[-1] for k, v in h.history.items() if v}
-    parts = [
-        f"{k} {logs[k]:.6g}"
-        for k in (
-            "loss",
-            "val_loss",
-            "accuracy",
-            "val_accuracy",
-            "rmse",
-            "val_rmse",
-            "r2",
-            "val_r2",
-        )
-        if k in logs
-    ]
+    parts = [f"{k} {logs[k]:.6g}" for k in METRIC_NAMES if k in logs]
     text = f"{result.spec['name']}: {len(h)} epochs; " + ", ".join(parts)
     if h.stop_reason:
         text += f"\nstopped: {h.stop_reason}"
