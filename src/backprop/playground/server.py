@@ -239,8 +239,12 @@ class Connection:
     async def send(self, message_type: str, **fields) -> None:
         text = protocol.dumps(message_type, **fields)
         async with self.lock:
-            if not self.closed:
+            if self.closed:
+                return
+            try:
                 await self.ws.send_text(text)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self.closed = True  # the tab went away; the receive loop ends the session
 
     async def run(self) -> None:
         while True:
