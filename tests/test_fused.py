@@ -320,13 +320,23 @@ def test_supported_checks_targets():
     assert "probability" in fused.supported(model, loss, opt, np.full((3, 4), 0.25))
 
 
-def test_decide_policy():
-    model = _model("relu", 2, np.float64)
+def test_decide_policy(monkeypatch):
+    model = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
     opt = optim.Adam(model.parameters())
-    use, why = fused.decide(model, nn.MSELoss(), opt, steps=10, batch=N)
-    assert not use and "short run" in why
-    fused.warm_up((np.float64,))
-    use, why = fused.decide(model, nn.MSELoss(), opt, steps=100_000, batch=N)
-    assert use and "memory" in why
-    use, why = fused.decide(model, nn.L1Loss(), opt, steps=100_000, batch=N)
+    mse = nn.MSELoss()
+    assert fused.estimate_numpy_seconds([1, 8, 8, 1], 10_000, 100) == pytest.approx(0.55, rel=0.1)
+    fused.warm_up((np.float32,))
+    use, why = fused.decide(model, mse, opt, steps=10, batch=100)
+    assert use and "already loaded" in why  # no fixed cost left, even for a short run
+    monkeypatch.setattr(fused, "_loaded", lambda dtype: False)
+    for where, steps, expected, words in [
+        ("disk", 10, False, "short run"),
+        ("cold", 40_000, False, "would not pay"),
+        ("disk", 40_000, True, "disk cache"),
+        ("cold", 200_000, True, "pays for a cold compile"),
+    ]:
+        monkeypatch.setattr(fused, "cache_state", lambda dtype, where=where: where)
+        use, why = fused.decide(model, mse, opt, steps=steps, batch=100)
+        assert use is expected and words in why, (where, steps, why)
+    use, why = fused.decide(model, nn.L1Loss(), opt, steps=100_000, batch=100)
     assert not use and "l1" in why

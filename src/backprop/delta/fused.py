@@ -13,16 +13,21 @@ callbacks (``backprop.train.fit`` is); ``supported`` says whether a setup qualif
 not, why, and ``fit`` falls back to the NumPy path.
 
 Compile policy. The kernel is compiled once per float dtype and cached on disk
-(``cache=True``). Measured on the project's 2-core machines: a cold compile costs
-``COLD_COMPILE_SECONDS`` (≈ 3 s), loading it from a warm cache ≈ 0.1 s plus importing numba
-(≈ 0.3 s, paid once per process). ``decide(...)`` therefore picks the compiled loop when
+(``cache=True``, in ``__pycache__`` beside this file or numba's user cache). Measured on the
+project's 2-core machines (shared, so ranges): a cold compile costs 4–8 s per dtype
+(``COLD_COMPILE_SECONDS``); a warm process start costs ≈ 0.25 s to import numba plus
+≈ 0.35 s for numba's first cached load (most of it numba initialising its NumPy support,
+which imports SciPy) — ``WARM_LOAD_SECONDS`` in all; after that a second dtype loads in
+≈ 0.02 s and every further call starts at once. ``decide(...)`` therefore picks the
+compiled loop when the setup is supported, numba is installed, and
 
-1. the setup is supported and numba is installed, and the run's estimated NumPy time is at
-   least ``WARM_LOAD_SECONDS`` (shorter runs are over before numba would be imported), and
-2. the kernel for the dtype is already in memory or in the disk cache, or the estimated
-   NumPy time is at least ``COLD_COMPILE_SECONDS`` (the compile pays for itself).
+1. the kernel for the dtype is already loaded in this process (no fixed cost left), or
+2. the run's estimated NumPy time (``estimate_numpy_seconds``) is at least
+   ``WARM_LOAD_SECONDS`` and the kernel is in the disk cache, or
+3. the estimate is at least ``COLD_COMPILE_SECONDS`` (a cold compile pays for itself).
 
-``warm_up()`` compiles ahead of time (e.g. after installing), so later runs start warm.
+Short runs never import numba. ``warm_up()`` compiles ahead of time (e.g. after
+installing), so later runs start warm.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +52,7 @@ __all__ = [
     "available",
     "cache_state",
     "decide",
+    "estimate_numpy_seconds",
     "supported",
     "train",
     "warm_up",
@@ -57,9 +64,13 @@ OPTIMIZERS = {"SGD": 0, "Adam": 1, "AdamW": 2}
 
 # A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
 BLAS_MIN_WORK = 16 * 16 * 16
-# Seconds (2-core machine): cold compile of one dtype's kernel; import numba + cache load.
-COLD_COMPILE_SECONDS = 3.0
-WARM_LOAD_SECONDS = 0.5
+# Seconds (2-core machine): cold compile of one dtype's kernel; import numba + first load.
+COLD_COMPILE_SECONDS = 6.0
+WARM_LOAD_SECONDS = 1.0
+# The NumPy path's cost model (estimate_numpy_seconds), fitted to the benchmark jobs.
+NUMPY_STEP_SECONDS = 10e-6
+NUMPY_LAYER_SECONDS = 15e-6
+NUMPY_FLOPS = 20e9
 # At most this many permutation entries (epochs × N) are held at once.
 _PERM_BUDGET = 1 << 22
 
@@ -225,20 +236,28 @@ def _kernels():
     return fused_kernels
 
 
+def _loaded(dtype) -> bool:
+    """True if this process already holds the compiled kernel for ``dtype`` (no import)."""
+    module = sys.modules.get(f"{__package__}.fused_kernels")
+    if module is None:
+        return False
+    name = np.dtype(dtype).name
+    return any(name in str(sig[13]) for sig in module.train_loop.signatures)
+
+
 def cache_state(dtype=np.float32) -> str:
     """Where the kernel for ``dtype`` would come from: 'memory', 'disk' or 'cold'.
 
-    'unavailable' without numba. Reading the disk cache's index uses numba internals; if
-    they change, the answer is 'cold' (the safe side of the policy).
+    'unavailable' without numba. Reading the disk cache's index imports numba and uses its
+    internals; if they change, the answer is 'cold' (the safe side of the policy).
     """
     if not available():
         return "unavailable"
-    name = np.dtype(dtype).name
-    kernel = _kernels().train_loop
-    if any(name in str(sig[13]) for sig in kernel.signatures):
+    if _loaded(dtype):
         return "memory"
+    name = np.dtype(dtype).name
     try:
-        index = kernel._cache._cache_file._load_index()
+        index = _kernels().train_loop._cache._cache_file._load_index()
         if any(name in str(key[0][13]) for key in index):
             return "disk"
     except Exception:  # numba internals moved: be conservative
@@ -246,27 +265,33 @@ def cache_state(dtype=np.float32) -> str:
     return "cold"
 
 
-def estimate_numpy_seconds(net_sizes: list[int], steps: int, batch: int) -> float:
-    """A rough NumPy-path time: ~15 µs per layer and step of Python overhead, 5 GFLOP/s."""
-    layers_ = len(net_sizes) - 1
-    macs = sum(a * b for a, b in itertools.pairwise(net_sizes))
-    return steps * (10e-6 + 15e-6 * layers_ + 6 * macs * batch / 5e9)
+def estimate_numpy_seconds(sizes: list[int], steps: int, batch: int) -> float:
+    """A rough time of ``steps`` NumPy-path steps for layer widths ``sizes``: a fixed Python
+    cost per step and per layer, plus forward + backward FLOPs at ``NUMPY_FLOPS``."""
+    macs = sum(a * b for a, b in itertools.pairwise(sizes))
+    per_step = NUMPY_STEP_SECONDS + NUMPY_LAYER_SECONDS * (len(sizes) - 1)
+    return steps * (per_step + 6 * macs * batch / NUMPY_FLOPS)
 
 
 def decide(model, loss, optimizer, steps: int, batch: int, y=None) -> tuple[bool, str]:
-    """(use the compiled loop?, why) — the module docstring's policy."""
+    """(use the compiled loop?, why) — the module docstring's policy.
+
+    ``steps`` is the number of optimizer steps the run will take (epochs × batches per
+    epoch) and ``batch`` the rows per step.
+    """
     ok = supported(model, loss, optimizer, y)
     if ok is not True:
         return False, ok
     net = layers(model)
+    dtype = net[0].weight._data.dtype
+    if _loaded(dtype):
+        return True, f"the compiled kernel for {dtype.name} is already loaded"
     sizes = [net[0].n_in] + [layer.n_out for layer in net]
     estimate = estimate_numpy_seconds(sizes, steps, batch)
     if estimate < WARM_LOAD_SECONDS:
-        return False, f"short run (≈ {estimate:.2f} s on NumPy): not worth importing numba"
-    dtype = net[0].weight._data.dtype
-    where = cache_state(dtype)
-    if where in ("memory", "disk"):
-        return True, f"compiled kernel for {dtype.name} is in the {where} cache"
+        return False, f"short run (≈ {estimate:.2f} s on NumPy): loading numba would not pay"
+    if cache_state(dtype) == "disk":
+        return True, f"the compiled kernel for {dtype.name} is in the disk cache"
     if estimate >= COLD_COMPILE_SECONDS:
         return True, f"long run (≈ {estimate:.1f} s on NumPy) pays for a cold compile"
     return False, f"cold cache and a run of ≈ {estimate:.1f} s: compiling would not pay"
