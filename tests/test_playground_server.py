@@ -295,7 +295,7 @@ def test_page_and_static_files_are_served_with_a_strict_policy(client):
     r = client.get("/")
     assert r.status_code == 200 and "backprop" in r.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
-    for name in ("app.js", "style.css", "favicon.svg"):
+    for name in ("app.js", "draw.js", "network.js", "style.css", "favicon.svg"):
         assert client.get(f"/static/{name}").status_code == 200
 
 

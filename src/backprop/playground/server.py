@@ -17,11 +17,8 @@ import asyncio
 import base64
 import contextlib
 import ipaddress
-import json
 import logging
-import os
 import secrets
-import tempfile
 import time
 from importlib import resources
 
@@ -32,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import BackpropError
-from . import protocol, views
+from . import exports, protocol, settings, views
 from .protocol import ProtocolError
 from .session import Session
 
@@ -158,30 +155,6 @@ def create_app(*, max_sessions: int = 8, public: bool = False) -> Starlette:
     app.state.live = live
     app.add_middleware(HostCheck, public=public)
     return app
-
-
-_PREVIEWS: dict | None = None
-
-
-def previews() -> dict:
-    """Small point clouds of every built-in dataset, for the dataset buttons (made once)."""
-    global _PREVIEWS
-    if _PREVIEWS is None:
-        import numpy as np
-
-        from ..data import make
-
-        out = {}
-        for name in protocol.DATASETS:
-            if name == "csv":
-                continue
-            one_d = name in protocol.FUNCTION_SETS
-            d = make(name, n=200, seed=1) if one_d else make(name, n=220, seed=1, train_ratio=0.9)
-            y = d.y.reshape(len(d.y), -1)[:, 0].astype(np.float64)
-            x = d.x[:, :1] if one_d else d.x
-            out[name] = {"dims": x.shape[1], "points": views._list(np.column_stack([x, y]), 3)}
-        _PREVIEWS = out
-    return _PREVIEWS
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessions: int = 8):
@@ -344,8 +317,8 @@ class Connection:
             state=self.session.state,
             hash=protocol.to_url(self.session.state),
             notes=notes,
-            previews=previews(),
-            choices=_choices(),
+            previews=exports.previews(),
+            choices=exports.choices(),
         )
         await self.send("data", **views.data_view(self.session))
         await self.snapshot()
@@ -353,14 +326,12 @@ class Connection:
     async def change(self, changes: dict) -> None:
         s = self.session
         before = dict(s.state)
-        rebuild_keys = {"problem", "dataset", "classes", "noise", "train_ratio", "n", "seed",
-                        "features", "hidden", "activation", "loss"}  # fmt: skip
         notes = s.apply(changes)
         touched = {k for k in s.state if s.state[k] != before.get(k)}
-        data = bool(touched & {"problem", "dataset", "classes", "noise", "train_ratio", "n",
-                               "seed", "loss"})  # fmt: skip
-        if touched & rebuild_keys:
-            s.status.running = False
+        # the data message carries the points and the loss's output kind
+        data = bool(touched & {*settings.DATA_KEYS, "loss"})
+        if touched & {*settings.DATA_KEYS, *settings.NET_KEYS}:
+            s.status.running = False  # a new network starts paused, at epoch 0
         await self.rebuilt(notes, data=data)
 
     async def rebuilt(self, notes: list[str], data: bool) -> None:
@@ -380,13 +351,13 @@ class Connection:
         base = f"playground-{s.state['dataset']}-seed{s.state['seed']}-epoch{s.epoch}"
         gaps = s.spec_gaps()
         if what == "spec":
-            text = json.dumps(s.spec(), indent=2) + "\n"
+            text = exports.spec_text(s)
             await self.send(
                 "export", what="spec", filename=base + ".json", mime="application/json",
                 data=base64.b64encode(text.encode()).decode("ascii"), gaps=gaps,
             )  # fmt: skip
             return
-        blob = await asyncio.get_running_loop().run_in_executor(None, _model_bytes, s)
+        blob = await asyncio.get_running_loop().run_in_executor(None, exports.model_bytes, s)
         await self.send(
             "export", what="model", filename=base + ".safetensors",
             mime="application/octet-stream", data=base64.b64encode(blob).decode("ascii"),
@@ -412,59 +383,3 @@ class Connection:
             s.status.running = False
             log.exception("playground: training failed")
             await self._error(f"training stopped by an internal error: {exc}")
-
-
-def _choices() -> dict:
-    return {
-        "lr": list(protocol.LEARNING_RATES),
-        "reg_rate": list(protocol.REG_RATES),
-        "activation": list(protocol.ACTIVATIONS),
-        "optimizer": list(protocol.OPTIMIZERS),
-        "max_layers": protocol.MAX_LAYERS,
-        "max_neurons": protocol.MAX_NEURONS,
-        "max_csv_chars": protocol.MAX_CSV_CHARS,
-        "max_csv_rows": protocol.MAX_CSV_ROWS,
-        "loss_labels": _loss_labels(),
-    }
-
-
-def _loss_labels() -> dict:
-    from .session import LOSS_LABELS
-
-    return LOSS_LABELS
-
-
-def _model_bytes(session: Session) -> bytes:
-    """The trained model as a .safetensors file (what ``backprop predict`` loads)."""
-    from .. import io
-    from . import features as feats
-
-    spec = session.spec()
-    raw = session.raw
-    names = session.state["features"]
-    identity = feats.is_identity(names, session.n_inputs)
-    ascii_names = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
-                   "sinx1": "sin(x1)", "sinx2": "sin(x2)"}  # fmt: skip
-    if identity:
-        feature_names = list(raw.feature_names)
-    else:
-        feature_names = [ascii_names[f] for f in names]
-        if session.n_inputs == 1:
-            feature_names = [n.replace("x1", "x") for n in feature_names]
-    spec["feature_names"] = feature_names
-    spec["target_names"] = list(raw.target_names)
-    spec["task"] = raw.task
-    if raw.scaler is not None and identity:
-        spec["scaler"] = raw.scaler.to_dict()
-        spec["data"]["scaler"] = raw.scaler.to_dict()
-    meta = {"playground": {"features": names, "settings": session.state,
-                           "epoch": session.epoch, "not_in_spec": session.spec_gaps()}}  # fmt: skip
-    fd, path = tempfile.mkstemp(suffix=".safetensors", prefix="backprop-playground-")
-    os.close(fd)
-    try:
-        io.save(session.model, path, spec=spec, metadata=meta)
-        with open(path, "rb") as handle:
-            return handle.read()
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)

@@ -13,8 +13,6 @@ the whole training and test sets after each epoch. What the page draws is comput
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -22,28 +20,10 @@ import numpy as np
 
 from ..errors import BackpropError
 from . import features as feats
-from . import protocol
+from . import protocol, settings, uploads
 from .protocol import ProtocolError
 
-DATA_KEYS = ("problem", "dataset", "classes", "noise", "train_ratio", "n", "seed")
-NET_KEYS = ("features", "hidden", "activation", "loss")
-LIVE_KEYS = ("lr", "regularization", "reg_rate", "batch_size", "stop_epochs", "stop_loss")
-SCALE_1D = {"square": 10.0, "abs": 1.0, "sine": 1.0}  # noise 100 % = this standard deviation
-HISTORY_MAX = 400
-OPTIMIZER_SPECS = {
-    "sgd": ("sgd", {}),
-    "momentum": ("sgd", {"momentum": 0.9}),
-    "adam": ("adam", {}),
-    "rmsprop": ("rmsprop", {}),
-}
-LOSS_LABELS = {
-    "bce_with_logits": "binary cross-entropy on the logit (sigmoid + BCE fused, δ = p − y), mean",
-    "cross_entropy": "cross-entropy on the logits (softmax + CE fused, δ = p − y), mean",
-    "mse": "MSE = mean (ŷ − y)², PyTorch's convention: ∂E/∂ŷ = 2(ŷ − y)/N",
-    "half_mse": "the lecture's E = ½(ŷ − y)², averaged: ∂E/∂ŷ = (ŷ − y)/N",
-    "l1": "L1 = mean |ŷ − y|",
-    "huber": "Huber (δ = 1): quadratic near 0, linear beyond",
-}
+HISTORY_MAX = 400  # points kept per curve (older ones thinned out)
 
 
 @dataclass
@@ -93,17 +73,17 @@ class Session:
         regularisation, batch size and stop conditions change the running training.
         """
         new = {**self.state, **changes}
-        notes = _reconcile(new, changes, self.csv_dims)
+        notes = settings.reconcile(new, changes, self.csv_dims)
         changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
         if "lr" in changed and getattr(self, "epoch", 0) > 0:
             self.lr_changed = True
         old = self.state
         self.state = new
         try:
-            if rebuild or changed & set(DATA_KEYS):
+            if rebuild or changed & set(settings.DATA_KEYS):
                 self._build_data()
                 self._build_network()
-            elif changed & set(NET_KEYS):
+            elif changed & set(settings.NET_KEYS):
                 self._build_network()
             elif "optimizer" in changed:
                 self._build_optimizer()
@@ -112,7 +92,7 @@ class Session:
                     group["lr"] = new["lr"]
         except BackpropError as exc:
             self.state = old
-            if rebuild or changed & set(DATA_KEYS):
+            if rebuild or changed & set(settings.DATA_KEYS):
                 self._build_data()
                 self._build_network()
             raise ProtocolError(str(exc)) from None
@@ -132,7 +112,7 @@ class Session:
 
     def upload(self, name: str, text: str) -> list[str]:
         """Use an uploaded CSV (checked first; a bad file leaves the session as it was)."""
-        data, _ = _load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
+        data, _ = uploads.load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
         old = self.csv
         self.csv = (name, text, data.x.shape[1])
         problem = data.task
@@ -144,14 +124,14 @@ class Session:
 
     @property
     def loss_name(self) -> str:
-        return _resolve_loss(self.state, self.raw)
+        return settings.resolve_loss(self.state, self.raw)
 
     def spec(self, epochs: int | None = None, csv_path: str | None = None) -> dict:
         """The experiment spec of the current settings (``backprop train`` runs it)."""
         s = self.state
         ds = s["dataset"]
         data = self._data_spec(csv_path)
-        opt_name, options = OPTIMIZER_SPECS[s["optimizer"]]
+        opt_name, options = settings.OPTIMIZER_SPECS[s["optimizer"]]
         n_train = self.x.shape[0] if hasattr(self, "x") else None
         batch = None if n_train is not None and s["batch_size"] >= n_train else s["batch_size"]
         return {
@@ -161,7 +141,7 @@ class Session:
             "data": data,
             "model": {
                 "hidden": list(s["hidden"]),
-                "activation": [_registry_activation(a) for a in s["activation"]],
+                "activation": [settings.registry_activation(a) for a in s["activation"]],
             },
             "loss": {"name": self.loss_name},
             "optimizer": {"name": opt_name, "lr": s["lr"], "options": dict(options)},
@@ -179,7 +159,7 @@ class Session:
                 "target": self.target_col,
                 "test_ratio": round(1 - s["train_ratio"] / 100, 6),
             }
-        noise = s["noise"] * SCALE_1D[ds] / 100 if ds in SCALE_1D else s["noise"]
+        noise = s["noise"] * settings.SCALE_1D[ds] / 100 if ds in settings.SCALE_1D else s["noise"]
         data = {"name": ds, "n": s["n"], "noise": noise, "train_ratio": s["train_ratio"] / 100}
         if ds in ("gauss", "spiral"):
             data["options"] = {"classes": s["classes"]}
@@ -204,7 +184,7 @@ class Session:
 
         s = self.state
         if s["dataset"] == "csv":
-            self.raw, self.target_col = _load_csv(self.csv, s["train_ratio"], s["seed"])
+            self.raw, self.target_col = uploads.load_csv(self.csv, s["train_ratio"], s["seed"])
             if self.raw.task == "classification" and not 2 <= self.raw.n_classes <= 5:
                 raise ProtocolError(
                     f"upload: the label column has {self.raw.n_classes} classes; the "
@@ -268,16 +248,12 @@ class Session:
     def _build_optimizer(self) -> None:
         from ..optim import OPTIMIZERS
 
-        name, options = OPTIMIZER_SPECS[self.state["optimizer"]]
+        name, options = settings.OPTIMIZER_SPECS[self.state["optimizer"]]
         self.optimizer = OPTIMIZERS[name](self.model.parameters(), lr=self.state["lr"], **options)
 
     def reset(self) -> None:
         """Back to epoch 0: the same data and the same initial weights (same seed)."""
         self._build_network()
-
-    def regenerate(self, seed: int) -> None:
-        """New data and new initial weights from a new seed."""
-        self.apply({"seed": seed})
 
     # -- training ------------------------------------------------------------------------
     @property
@@ -424,87 +400,3 @@ class Session:
         self.edited = True
         self.good[...] = self.flat
         self.metrics = self._evaluate()
-
-
-def _registry_activation(name: str) -> str:
-    return "identity" if name == "linear" else name
-
-
-def _resolve_loss(state: dict, raw) -> str:
-    loss = state["loss"]
-    if raw.task == "classification":
-        if loss == "bce_with_logits" and raw.n_classes == 2:
-            return loss
-        return "cross_entropy" if loss == "cross_entropy" or raw.n_classes > 2 else (
-            "bce_with_logits")  # fmt: skip
-    return loss if loss in protocol.REGRESSION_LOSSES else "mse"
-
-
-def _reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
-    """Make the settings agree with each other (problem ↔ dataset, layers ↔ activations)."""
-    notes = []
-    ds = new["dataset"]
-    if ds == "csv" and csv_dims is None:
-        new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
-        notes.append("The link used an uploaded CSV file; upload it again to use it.")
-    elif ds != "csv":
-        problem = "classification" if ds in protocol.CLASSIFICATION_SETS else "regression"
-        if "problem" in changes and "dataset" not in changes and problem != new["problem"]:
-            new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
-        else:
-            new["problem"] = problem
-    dims = 1 if new["dataset"] in protocol.FUNCTION_SETS else 2
-    if new["dataset"] == "csv":
-        dims = csv_dims
-    kept = [f for f in new["features"] if f in feats.available(dims)]
-    if not kept:
-        kept = list(feats.DEFAULT_1D if dims == 1 else feats.DEFAULT_2D)
-    new["features"] = kept
-    acts = list(new["activation"]) or ["tanh"]
-    hidden = new["hidden"]
-    new["activation"] = [acts[min(i, len(acts) - 1)] for i in range(len(hidden))]
-    if "batch_size" in new and new["batch_size"] > new["n"]:
-        new["batch_size"] = new["n"]
-    return notes
-
-
-def _load_csv(csv: tuple | None, train_ratio: int, seed: int):
-    """(Dataset, target column) from an uploaded CSV: 1 or 2 feature columns and a target."""
-    from ..data import from_csv
-
-    if csv is None:
-        raise ProtocolError("dataset csv: upload a CSV file first.")
-    name, text = csv[0], csv[1]
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 3:
-        raise ProtocolError(
-            f"upload {name}: needs a header row and at least two data rows; found {len(lines)} "
-            "line(s)."
-        )
-    if len(lines) - 1 > protocol.MAX_CSV_ROWS:
-        raise ProtocolError(
-            f"upload {name}: {len(lines) - 1:,} data rows; the playground takes up to "
-            f"{protocol.MAX_CSV_ROWS:,}. Use a sample, or train it with 'backprop train'."
-        )
-    header = lines[0]
-    sep = max((",", ";", "\t"), key=header.count)
-    columns = [c.strip().strip('"') for c in header.split(sep)]
-    if len(columns) not in (2, 3):
-        raise ProtocolError(
-            f"upload {name}: the header has {len(columns)} columns ({', '.join(columns)[:80]}); "
-            "the playground takes 2 feature columns and a label, or 1 feature and a target "
-            "(the last column is the target)."
-        )
-    target = columns[-1]
-    fd, path = tempfile.mkstemp(suffix=".csv", prefix="backprop-playground-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        try:
-            data = from_csv(path, target, test_ratio=round(1 - train_ratio / 100, 6), seed=seed)
-        except BackpropError as exc:
-            raise ProtocolError(f"upload {name}: {str(exc).replace(path, name)}") from None
-    finally:
-        os.unlink(path)
-    data.name = os.path.splitext(os.path.basename(name))[0] or "data"
-    return data, target

@@ -1,0 +1,95 @@
+"""What the server hands the page besides snapshots: choices, previews and downloads.
+
+``choices()`` lists the page's menus (learning rates, activations, limits, loss
+conventions), ``previews()`` small point clouds of every built-in dataset for the dataset
+buttons, ``model_bytes(session)`` the trained network as a ``.safetensors`` model file
+(what ``backprop predict`` and ``backprop.io.load`` read) and ``spec_text(session)`` the
+experiment spec as JSON (what ``backprop train`` runs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from . import protocol, settings, views
+from .session import Session
+
+_PREVIEWS: dict | None = None
+
+
+def previews() -> dict:
+    """Small point clouds of every built-in dataset, for the dataset buttons (made once)."""
+    global _PREVIEWS
+    if _PREVIEWS is None:
+        from ..data import make
+
+        out = {}
+        for name in protocol.DATASETS:
+            if name == "csv":
+                continue
+            one_d = name in protocol.FUNCTION_SETS
+            d = make(name, n=200, seed=1) if one_d else make(name, n=220, seed=1, train_ratio=0.9)
+            y = d.y.reshape(len(d.y), -1)[:, 0].astype(np.float64)
+            x = d.x[:, :1] if one_d else d.x
+            out[name] = {"dims": x.shape[1], "points": views._list(np.column_stack([x, y]), 3)}
+        _PREVIEWS = out
+    return _PREVIEWS
+
+
+def spec_text(session: Session) -> str:
+    return json.dumps(session.spec(), indent=2) + "\n"
+
+
+def choices() -> dict:
+    return {
+        "lr": list(protocol.LEARNING_RATES),
+        "reg_rate": list(protocol.REG_RATES),
+        "activation": list(protocol.ACTIVATIONS),
+        "optimizer": list(protocol.OPTIMIZERS),
+        "max_layers": protocol.MAX_LAYERS,
+        "max_neurons": protocol.MAX_NEURONS,
+        "max_csv_chars": protocol.MAX_CSV_CHARS,
+        "max_csv_rows": protocol.MAX_CSV_ROWS,
+        "loss_labels": settings.LOSS_LABELS,
+    }
+
+
+def model_bytes(session: Session) -> bytes:
+    """The trained model as a .safetensors file (what ``backprop predict`` loads)."""
+    from .. import io
+    from . import features as feats
+
+    spec = session.spec()
+    raw = session.raw
+    names = session.state["features"]
+    identity = feats.is_identity(names, session.n_inputs)
+    ascii_names = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
+                   "sinx1": "sin(x1)", "sinx2": "sin(x2)"}  # fmt: skip
+    if identity:
+        feature_names = list(raw.feature_names)
+    else:
+        feature_names = [ascii_names[f] for f in names]
+        if session.n_inputs == 1:
+            feature_names = [n.replace("x1", "x") for n in feature_names]
+    spec["feature_names"] = feature_names
+    spec["target_names"] = list(raw.target_names)
+    spec["task"] = raw.task
+    if raw.scaler is not None and identity:
+        spec["scaler"] = raw.scaler.to_dict()
+        spec["data"]["scaler"] = raw.scaler.to_dict()
+    meta = {"playground": {"features": names, "settings": session.state,
+                           "epoch": session.epoch, "not_in_spec": session.spec_gaps()}}  # fmt: skip
+    fd, path = tempfile.mkstemp(suffix=".safetensors", prefix="backprop-playground-")
+    os.close(fd)
+    try:
+        io.save(session.model, path, spec=spec, metadata=meta)
+        with open(path, "rb") as handle:
+            return handle.read()
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

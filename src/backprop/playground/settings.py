@@ -1,0 +1,72 @@
+"""How the playground's settings fit together and become parts of an experiment spec.
+
+``reconcile`` makes a set of settings consistent (the problem type follows the dataset,
+one activation per hidden layer, features that exist for the data's dimension), and the
+tables here map the page's names to the registries' (``momentum`` is SGD with momentum
+0.9, ``linear`` is the ``identity`` activation). Pure functions on dicts; no training.
+"""
+
+from __future__ import annotations
+
+from . import features as feats
+from . import protocol
+
+DATA_KEYS = ("problem", "dataset", "classes", "noise", "train_ratio", "n", "seed")
+NET_KEYS = ("features", "hidden", "activation", "loss")
+SCALE_1D = {"square": 10.0, "abs": 1.0, "sine": 1.0}  # noise 100 % = this standard deviation
+OPTIMIZER_SPECS = {
+    "sgd": ("sgd", {}),
+    "momentum": ("sgd", {"momentum": 0.9}),
+    "adam": ("adam", {}),
+    "rmsprop": ("rmsprop", {}),
+}
+LOSS_LABELS = {
+    "bce_with_logits": "binary cross-entropy on the logit (sigmoid + BCE fused, δ = p − y), mean",
+    "cross_entropy": "cross-entropy on the logits (softmax + CE fused, δ = p − y), mean",
+    "mse": "MSE = mean (ŷ − y)², PyTorch's convention: ∂E/∂ŷ = 2(ŷ − y)/N",
+    "half_mse": "the lecture's E = ½(ŷ − y)², averaged: ∂E/∂ŷ = (ŷ − y)/N",
+    "l1": "L1 = mean |ŷ − y|",
+    "huber": "Huber (δ = 1): quadratic near 0, linear beyond",
+}
+
+
+def registry_activation(name: str) -> str:
+    return "identity" if name == "linear" else name
+
+
+def resolve_loss(state: dict, raw) -> str:
+    loss = state["loss"]
+    if raw.task == "classification":
+        if loss == "bce_with_logits" and raw.n_classes == 2:
+            return loss
+        return "cross_entropy" if loss == "cross_entropy" or raw.n_classes > 2 else (
+            "bce_with_logits")  # fmt: skip
+    return loss if loss in protocol.REGRESSION_LOSSES else "mse"
+
+
+def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
+    """Make the settings agree with each other (problem ↔ dataset, layers ↔ activations)."""
+    notes = []
+    ds = new["dataset"]
+    if ds == "csv" and csv_dims is None:
+        new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
+        notes.append("The link used an uploaded CSV file; upload it again to use it.")
+    elif ds != "csv":
+        problem = "classification" if ds in protocol.CLASSIFICATION_SETS else "regression"
+        if "problem" in changes and "dataset" not in changes and problem != new["problem"]:
+            new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
+        else:
+            new["problem"] = problem
+    dims = 1 if new["dataset"] in protocol.FUNCTION_SETS else 2
+    if new["dataset"] == "csv":
+        dims = csv_dims
+    kept = [f for f in new["features"] if f in feats.available(dims)]
+    if not kept:
+        kept = list(feats.DEFAULT_1D if dims == 1 else feats.DEFAULT_2D)
+    new["features"] = kept
+    acts = list(new["activation"]) or ["tanh"]
+    hidden = new["hidden"]
+    new["activation"] = [acts[min(i, len(acts) - 1)] for i in range(len(hidden))]
+    if "batch_size" in new and new["batch_size"] > new["n"]:
+        new["batch_size"] = new["n"]
+    return notes

@@ -1,0 +1,251 @@
+// backprop playground — the network view: features, neurons, links by weight or ∂E/∂w,
+// the weight/bias editor and the enlarged neuron on hover. Uses app.js and draw.js.
+"use strict";
+
+// --------------------------------------------------------------------------- network
+function nodeSize(maxNeurons) {
+  return maxNeurons <= 6 ? 40 : maxNeurons <= 10 ? 30 : 22;
+}
+
+function buildNetwork(s) {
+  const cols = $("net-columns");
+  cols.innerHTML = "";
+  const d = app.data, st = app.state;
+  const maxN = Math.max(d.features.length, ...s.sizes.slice(1));
+  const size = nodeSize(maxN);
+  cols.style.setProperty("--node", size + "px");
+  cols.classList.toggle("grad", st.view === "gradients");
+  // features column
+  const fc = column("features");
+  for (const f of d.features) {
+    const on = st.features.includes(f.name);
+    const node = document.createElement("button");
+    node.className = "node feature" + (on ? " on" : "");
+    node.dataset.feature = f.name;
+    node.setAttribute("aria-pressed", on ? "true" : "false");
+    node.setAttribute("aria-label", `Feature ${f.label}`);
+    node.title = `${f.label}: click to ${on ? "remove" : "add"}`;
+    const c = document.createElement("canvas"); c.width = size * 2; c.height = size * 2;
+    node.appendChild(c);
+    const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = f.label;
+    node.appendChild(lab);
+    node.onclick = () => {
+      const next = on ? st.features.filter((x) => x !== f.name) : [...st.features, f.name];
+      if (!next.length) { setStatus("Keep at least one input feature switched on.", "error"); return; }
+      const order = d.features.map((x) => x.name).filter((x) => next.includes(x));
+      send("set", {changes: {features: order}});
+    };
+    fc.body.appendChild(node);
+  }
+  cols.appendChild(fc.el);
+  // hidden layers and output
+  const L = s.layers.length;
+  for (let l = 1; l <= L; l++) {
+    const isOut = l === L;
+    const col = column(isOut ? "output" : "hidden");
+    if (!isOut) {
+      const head = document.createElement("div"); head.className = "layer-head";
+      const add = tinyButton("+", `Add neuron to layer ${l}`, () => changeNeurons(l - 1, +1));
+      const rem = tinyButton("−", `Remove neuron from layer ${l}`, () => changeNeurons(l - 1, -1));
+      const cnt = document.createElement("span"); cnt.className = "count"; cnt.textContent = `${s.sizes[l]} neuron${s.sizes[l] === 1 ? "" : "s"}`;
+      const sel = document.createElement("select"); sel.className = "layer-act";
+      sel.setAttribute("aria-label", `Activation of layer ${l}`);
+      for (const a of app.choices.activation) sel.add(new Option(ACT_LABELS[a] || a, a));
+      sel.value = st.activation[l - 1];
+      sel.onchange = () => {
+        const acts = [...st.activation]; acts[l - 1] = sel.value;
+        send("set", {changes: {activation: acts}});
+      };
+      head.append(add, rem, cnt, sel);
+      col.head.appendChild(head);
+    } else {
+      const head = document.createElement("div"); head.className = "layer-head";
+      head.innerHTML = `<span class="count">output</span>`;
+      col.head.appendChild(head);
+    }
+    for (let j = 0; j < s.sizes[l]; j++) {
+      const node = document.createElement("div");
+      node.className = "node neuron" + (isOut ? " out" : "");
+      node.dataset.layer = l; node.dataset.neuron = j;
+      node.setAttribute("aria-label", isOut ? `Output ${j + 1}` : `Neuron ${j + 1} of layer ${l}`);
+      const c = document.createElement("canvas"); c.width = size * 2; c.height = size * 2;
+      node.appendChild(c);
+      const bias = document.createElement("button");
+      bias.className = "bias"; bias.setAttribute("aria-label", `Bias of neuron ${j + 1} in layer ${l}`);
+      bias.onclick = (e) => { e.stopPropagation(); openEditor(e, {kind: "bias", layer: l, row: j}); };
+      node.appendChild(bias);
+      const dl = document.createElement("span"); dl.className = "delta"; node.appendChild(dl);
+      node.tabIndex = 0;  // keyboard users enlarge a neuron by focusing it
+      node.onmouseenter = node.onfocus = () => showHover(node, l, j);
+      node.onmouseleave = node.onblur = () => { $("hover").hidden = true; };
+      col.body.appendChild(node);
+    }
+    cols.appendChild(col.el);
+  }
+}
+
+function column(kind) {
+  const el = document.createElement("div"); el.className = "net-col-" + kind + " layer";
+  const head = document.createElement("div"); head.className = "layer-top";
+  const body = document.createElement("div"); body.className = "layer-body";
+  el.append(head, body);
+  return {el, head, body};
+}
+function tinyButton(text, label, fn) {
+  const b = document.createElement("button");
+  b.className = "round tiny"; b.textContent = text; b.setAttribute("aria-label", label); b.title = label;
+  b.onclick = fn;
+  return b;
+}
+function changeNeurons(i, delta) {
+  const h = [...app.state.hidden];
+  const v = h[i] + delta;
+  if (v < 1 || v > app.choices.max_neurons) return;
+  h[i] = v;
+  send("set", {changes: {hidden: h}});
+}
+
+function drawNetwork(s) {
+  const shape = JSON.stringify([s.sizes, app.state.features, app.state.activation, app.state.view, app.data.dims, app.data.features.length]);
+  if (shape !== app.shape) { buildNetwork(s); app.shape = shape; drawFeatureThumbs(); }
+  const d = app.data;
+  // neurons
+  for (const node of document.querySelectorAll(".node.neuron")) {
+    const l = Number(node.dataset.layer), j = Number(node.dataset.neuron);
+    const c = node.querySelector("canvas");
+    if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, {discrete: false});
+    else drawMiniCurve(c, s.curve.neurons[l - 1][j]);
+    const lay = s.layers[l - 1];
+    const b = node.querySelector(".bias");
+    const bv = lay.b ? lay.b[j] : 0;
+    const grad = app.state.view === "gradients";
+    const shown = grad ? (lay.gb ? lay.gb[j] : 0) : bv;
+    b.style.background = rgb(diverging(Math.max(-1, Math.min(1, grad ? Math.sign(shown) * Math.min(1, Math.abs(shown) * 20) : shown))));
+    b.title = `bias b = ${fmt(bv, 4)}` + (lay.gb ? `, ∂E/∂b = ${fmt(lay.gb[j], 4)}` : "") + " (click to change)";
+    const dl = node.querySelector(".delta");
+    dl.textContent = grad ? `δ ${short(lay.delta[j])}` : "";
+    node.title = `layer ${l}, neuron ${j + 1}: mean |δ| = ${fmt(lay.delta[j], 4)}`;
+  }
+  drawLinks(s);
+}
+
+function drawFeatureThumbs() {
+  const d = app.data;
+  for (const node of document.querySelectorAll(".node.feature")) {
+    const c = node.querySelector("canvas");
+    const f = node.dataset.feature;
+    if (d.dims === 2) paintGrid(c, decode(d.feature_thumbs[f]), d.thumb_size, {});
+    else drawMiniCurve(c, d.feature_curves[f]);
+  }
+}
+
+function drawMiniCurve(c, ys) {
+  const ctx = c.getContext("2d"), W = c.width, H = c.height;
+  ctx.fillStyle = "#fbfbfa"; ctx.fillRect(0, 0, W, H);
+  const v = ys.filter((y) => y !== null);
+  if (!v.length) return;
+  let lo = Math.min(...v), hi = Math.max(...v);
+  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  ctx.strokeStyle = rgb(POS); ctx.lineWidth = 2;
+  ctx.beginPath();
+  ys.forEach((y, i) => {
+    const px = 2 + i / (ys.length - 1) * (W - 4), py = H - 3 - (y - lo) / (hi - lo) * (H - 6);
+    i ? ctx.lineTo(px, py) : ctx.moveTo(px, py);
+  });
+  ctx.stroke();
+}
+
+function center(el, box, side) {
+  const r = el.getBoundingClientRect();
+  return {x: (side === "right" ? r.right : side === "left" ? r.left : r.left + r.width / 2) - box.left,
+    y: r.top + r.height / 2 - box.top};
+}
+
+function drawLinks(s) {
+  const svg = $("links");
+  const net = $("network");
+  const box = net.getBoundingClientRect();
+  svg.setAttribute("width", box.width); svg.setAttribute("height", box.height);
+  svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
+  const grad = app.state.view === "gradients";
+  const inputs = [...document.querySelectorAll(".node.feature.on")];
+  const layers = [];
+  for (let l = 1; l <= s.layers.length; l++) layers.push([...document.querySelectorAll(`.node.neuron[data-layer="${l}"]`)]);
+  let scale = 1;
+  if (grad) {
+    let m = 0;
+    for (const lay of s.layers) for (const row of lay.gw) for (const v of row) if (v !== null) m = Math.max(m, Math.abs(v));
+    scale = m > 0 ? 1 / m : 1;
+  }
+  const parts = [];
+  for (let l = 0; l < s.layers.length; l++) {
+    const from = l === 0 ? inputs : layers[l - 1];
+    const to = layers[l];
+    const W = grad ? s.layers[l].gw : s.layers[l].w;
+    for (let j = 0; j < to.length; j++) {
+      const b = center(to[j], box, "left");
+      for (let i = 0; i < from.length; i++) {
+        const a = center(from[i], box, "right");
+        const v = W[j][i];
+        if (v === null) continue;
+        const t = grad ? v * scale : v;
+        const width = grad ? 0.6 + 5 * Math.abs(t) : Math.min(7, 0.5 + 2.2 * Math.abs(v));
+        const color = rgb(t >= 0 ? POS : NEG, grad ? 0.25 + 0.75 * Math.abs(t) : Math.min(1, 0.35 + 0.5 * Math.abs(v)));
+        const mx = (a.x + b.x) / 2;
+        const path = `M${a.x.toFixed(1)},${a.y.toFixed(1)} C${mx.toFixed(1)},${a.y.toFixed(1)} ${mx.toFixed(1)},${b.y.toFixed(1)} ${b.x.toFixed(1)},${b.y.toFixed(1)}`;
+        const title = `w[${l + 1}] from ${i + 1} to ${j + 1}: ${fmt(s.layers[l].w[j][i], 4)}; ∂E/∂w = ${fmt(s.layers[l].gw[j][i], 4)} (click to change)`;
+        parts.push(`<path class="link${v === 0 && !grad ? " dead" : ""}" d="${path}" stroke="${color}" stroke-width="${width.toFixed(2)}" data-layer="${l + 1}" data-row="${j}" data-col="${i}"><title>${title}</title></path>`);
+        parts.push(`<path class="hit" d="${path}" data-layer="${l + 1}" data-row="${j}" data-col="${i}" aria-label="Weight from ${i + 1} to ${j + 1} in layer ${l + 1}"><title>${title}</title></path>`);
+      }
+    }
+  }
+  svg.innerHTML = parts.join("");
+  for (const p of svg.querySelectorAll("path.hit")) {
+    p.onclick = (e) => openEditor(e, {kind: "weight", layer: Number(p.dataset.layer), row: Number(p.dataset.row), col: Number(p.dataset.col)});
+  }
+}
+
+// ------------------------------------------------------------- editor and hover card
+function openEditor(ev, target) {
+  const ed = $("editor");
+  app.editing = target;
+  const lay = app.snap.layers[target.layer - 1];
+  const value = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
+  $("editor-label").textContent = target.kind === "bias"
+    ? `Bias of neuron ${target.row + 1}, layer ${target.layer}`
+    : `Weight ${target.col + 1} → ${target.row + 1}, layer ${target.layer}`;
+  const inp = $("editor-input");
+  inp.value = String(value);
+  const host = ed.parentElement.getBoundingClientRect();
+  ed.style.left = Math.min(ev.clientX - host.left, host.width - 220) + "px";
+  ed.style.top = (ev.clientY - host.top + 10) + "px";
+  ed.hidden = false;
+  inp.focus(); inp.select();
+}
+function closeEditor() { $("editor").hidden = true; app.editing = null; }
+function commitEdit() {
+  const t = app.editing;
+  if (!t) return;
+  const v = Number($("editor-input").value.replace(",", "."));
+  if (!Number.isFinite(v)) { setStatus("Type a number, e.g. 0.5 or -1.2.", "error"); return; }
+  send("edit", {...t, value: v});
+  closeEditor();
+}
+
+function showHover(node, l, j) {
+  const s = app.snap, d = app.data;
+  if (!s) return;
+  const card = $("hover"), c = $("hover-canvas");
+  if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, {});
+  else drawMiniCurve(c, s.curve.neurons[l - 1][j]);
+  const lay = s.layers[l - 1];
+  const isOut = l === s.layers.length;
+  $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
+    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}`;
+  const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect();
+  let left = r.right - host.left + 12;
+  if (left + 180 > host.width) left = r.left - host.left - 190;
+  card.style.left = left + "px";
+  card.style.top = Math.max(0, r.top - host.top - 40) + "px";
+  card.hidden = false;
+}
