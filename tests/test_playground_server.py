@@ -435,3 +435,26 @@ def test_messages_before_hello_and_too_many_tabs(client):
     finally:
         for c, _ in zip(conns, opened):
             c.__exit__(None, None, None)
+
+
+def test_cli_serves_prints_the_url_and_warns_when_exposed():
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backprop", "playground", "--port", "0", "--host", "0.0.0.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        warning = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline()).group(0)
+        assert "warning" in warning and "other machines" in warning
+        with urllib.request.urlopen(url, timeout=5) as r:
+            assert r.status == 200 and b"backprop" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
