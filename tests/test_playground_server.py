@@ -290,6 +290,20 @@ def test_csv_upload_trains_and_bad_files_are_refused():
         assert s.csv[0] == "quadrants.csv"  # a refused file leaves the session as it was
 
 
+def test_csv_spec_retrains_identically_next_to_the_file(tmp_path):
+    from backprop.spec import run
+
+    s = Session({"seed": 5, "optimizer": "adam", "lr": 0.03, "batch_size": 16})
+    s.upload("quadrants.csv", CSV_OK)
+    for _ in range(3):
+        s.step_epoch()
+    path = tmp_path / "quadrants.csv"
+    path.write_text(CSV_OK)
+    r = run(s.spec(csv_path=str(path)))
+    for a, b in zip(s.model.parameters(), r.model.parameters()):
+        np.testing.assert_array_equal(a._data, b._data)
+
+
 # -- the server -------------------------------------------------------------------------------
 def test_page_and_static_files_are_served_with_a_strict_policy(client):
     r = client.get("/")

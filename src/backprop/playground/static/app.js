@@ -271,7 +271,8 @@ function applyState(state, hash, notes) {
     b.hidden = !ofProblem;
   }
   if (notes && notes.length) setStatus(notes.join(" "), "note");
-  app.shape = "";  // the snapshot that follows every state message redraws
+  // the snapshot that follows every state message redraws (rebuilding the network's
+  // elements only when its shape changed)
 }
 
 function buildLossOptions() {
