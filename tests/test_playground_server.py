@@ -283,6 +283,7 @@ def test_csv_upload_trains_and_bad_files_are_refused():
         "a,b,c,label\n1,2,3,0\n4,5,6,1\n7,8,9,0\n": "4 columns",
         "a,b,label\n" + "1,2,0\n" * (protocol.MAX_CSV_ROWS + 1): "5,000",
         "a,b,label\n1,2,0\n": "at least two data rows",
+        "a,b,label\n" + "".join(f"{i},{i},{i % 7}\n" for i in range(70)): "7 classes",
     }
     for text, fragment in bad.items():
         with pytest.raises(ProtocolError, match=fragment):

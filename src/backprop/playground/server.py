@@ -326,7 +326,12 @@ class Connection:
     async def change(self, changes: dict) -> None:
         s = self.session
         before = dict(s.state)
-        notes = s.apply(changes)
+        try:
+            notes = s.apply(changes)
+        except ProtocolError:
+            # the page shows the refused value; put its controls back to what runs
+            await self.send("state", state=s.state, hash=protocol.to_url(s.state), notes=[])
+            raise
         touched = {k for k in s.state if s.state[k] != before.get(k)}
         # the data message carries the points and the loss's output kind
         data = bool(touched & {*settings.DATA_KEYS, "loss"})

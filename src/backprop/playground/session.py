@@ -90,12 +90,12 @@ class Session:
             elif "lr" in changed:
                 for group in self.optimizer.param_groups:
                     group["lr"] = new["lr"]
-        except BackpropError as exc:
-            self.state = old
+        except (BackpropError, ProtocolError) as exc:
+            self.state = old  # back to the settings that worked, rebuilt from scratch
             if rebuild or changed & set(settings.DATA_KEYS):
                 self._build_data()
-                self._build_network()
-            raise ProtocolError(str(exc)) from None
+            self._build_network()
+            raise ProtocolError(str(exc), getattr(exc, "field", None)) from None
         if changed & {"stop_epochs", "stop_loss"} and self.status.stopped:
             self.status.stopped = ""
         self.notes = notes
@@ -185,11 +185,6 @@ class Session:
         s = self.state
         if s["dataset"] == "csv":
             self.raw, self.target_col = uploads.load_csv(self.csv, s["train_ratio"], s["seed"])
-            if self.raw.task == "classification" and not 2 <= self.raw.n_classes <= 5:
-                raise ProtocolError(
-                    f"upload: the label column has {self.raw.n_classes} classes; the "
-                    "playground draws 2 to 5. Merge classes or use 'backprop train'."
-                )
             return
         d = self._data_spec()
         extra = d.get("options", {})

@@ -54,5 +54,10 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int):
             raise ProtocolError(f"upload {name}: {str(exc).replace(path, name)}") from None
     finally:
         os.unlink(path)
+    if data.task == "classification" and not 2 <= data.n_classes <= 5:
+        raise ProtocolError(
+            f"upload {name}: the label column {target!r} has {data.n_classes} classes; the "
+            "playground draws 2 to 5. Merge classes, or train it with 'backprop train'."
+        )
     data.name = os.path.splitext(os.path.basename(name))[0] or "data"
     return data, target
