@@ -373,11 +373,18 @@ class Connection:
     async def train(self) -> None:
         """Train in frames, a snapshot after each when the page has drawn the last ones."""
         s = self.session
+        owed = 0.0  # steps the pace allows but not yet run (slow speeds, big batches)
         try:
             while s.status.running and not self.closed and self.session is s:
                 start = time.perf_counter()
                 eps = SPEEDS[s.state["speed"]]
-                s.train(BUDGET, None if eps is None else eps * FRAME)
+                if eps is None:
+                    s.train(BUDGET)
+                else:
+                    owed = min(owed + eps * FRAME * s.steps_per_epoch(), 1e6)
+                    steps = int(owed)
+                    if steps:
+                        owed -= s.train(BUDGET, max_steps=steps)
                 if s.seq - self.acked <= IN_FLIGHT or not s.status.running:
                     await self.snapshot()
                 spent = time.perf_counter() - start

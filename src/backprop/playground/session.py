@@ -293,11 +293,15 @@ class Session:
         while self.epoch == start and not self.status.diverged:
             self.step_batch()
 
-    def train(self, seconds: float, max_epochs: float | None = None) -> int:
-        """Train for about ``seconds`` (and at most ``max_epochs``); returns the steps run."""
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.x.shape[0] / self.batch_size)
+
+    def train(self, seconds: float, max_epochs: float | None = None, max_steps=None) -> int:
+        """Train for about ``seconds``, at most ``max_epochs`` / ``max_steps``; returns steps."""
         end = time.perf_counter() + seconds
-        per_epoch = math.ceil(self.x.shape[0] / self.batch_size)
-        limit = None if max_epochs is None else max(1, round(max_epochs * per_epoch))
+        limit = max_steps
+        if max_epochs is not None:
+            limit = max(1, round(max_epochs * self.steps_per_epoch()))
         done = 0
         while not self.status.stopped and (limit is None or done < limit):
             self.step_batch()
