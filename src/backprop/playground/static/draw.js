@@ -83,7 +83,9 @@ function drawCurve(h) {
   const top = Math.max(...all), bottom = Math.min(...all);
   const log = bottom > 0 && top / bottom > 30;  // losses that fall by orders of magnitude
   const f = log ? Math.log10 : (v) => v;
-  const hi = log ? f(top) + 0.05 : top * 1.05 || 1, lo = log ? f(bottom) - 0.05 : 0;
+  const span = top - bottom || Math.abs(top) || 1;  // linear: zoom onto the range seen
+  const hi = log ? f(top) + 0.05 : top + 0.08 * span;
+  const lo = log ? f(bottom) - 0.05 : Math.max(0, bottom - 0.08 * span);
   const x0 = h.epochs[0], x1 = Math.max(h.epochs[h.epochs.length - 1], x0 + 1);
   const X = (e) => 2 + (e - x0) / (x1 - x0) * (W - 4);
   const Y = (v) => H - 2 - (f(v) - lo) / (hi - lo) * (H - 6);
@@ -100,7 +102,7 @@ function drawCurve(h) {
   line(h.train, "#222", 1.3);
   ctx.fillStyle = "#888"; ctx.font = `${10 * dpr}px system-ui, sans-serif`;
   ctx.fillText(fmt(top, 2) + (log ? "  (log scale)" : ""), 4, 11 * dpr);
-  if (log) ctx.fillText(fmt(bottom, 2), 4, H - 4);
+  if (h.epochs.length > 1) ctx.fillText(fmt(bottom, 2), 4, H - 4);
 }
 
 function drawGradnorm(g, nLayers) {
