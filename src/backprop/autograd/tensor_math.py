@@ -299,8 +299,7 @@ class TensorMath:
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise ConfigError(
-                "clamp: at least one of 'min' or 'max' must not be None; pass e.g. "
-                "clamp(min=0.0)."
+                "clamp: at least one of 'min' or 'max' must not be None; pass e.g. clamp(min=0.0)."
             )
         if isinstance(min, _t.Tensor) or isinstance(max, _t.Tensor):
             out = self
