@@ -56,6 +56,12 @@ def threads(n: int):
         torch.set_num_threads(before)
 
 
+# Pause before each timed run: OpenBLAS and OpenMP worker threads spin for a while after
+# their last call, and with several pools in one process (torch's, NumPy's and SciPy's) on a
+# 2-core machine, the previous peer's spinning threads would slow the next peer down.
+SETTLE_SECONDS = 0.3
+
+
 def measure(peers: list[Peer], steps: int, repeats: int, warmup_steps: int) -> list[Row]:
     """Warm every peer up, then time them round-robin (drifting load hits all alike)."""
     times: dict[str, list[float]] = {p.name: [] for p in peers}
@@ -67,6 +73,7 @@ def measure(peers: list[Peer], steps: int, repeats: int, warmup_steps: int) -> l
         for p in peers:
             n = p.steps or steps
             with threads(p.threads):
+                time.sleep(SETTLE_SECONDS)
                 start = time.perf_counter()
                 out = p.run(n)
                 times[p.name].append(time.perf_counter() - start)
