@@ -10,6 +10,7 @@ with the machine, versions, thread counts and BLAS kernels.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -34,12 +35,22 @@ def run_jobs(jobs, quick: bool = False, repeats: int = 5, log=print) -> list[dic
     results = []
     for job in jobs:
         start = time.perf_counter()
+        load = _load()
         log(f"[{job}] running…")
         result = _runner(job)(quick=quick, repeats=repeats)
         result["wall"] = time.perf_counter() - start
+        result["load"] = (load, _load())
         log(render_job(result))
         results.append(result)
     return results
+
+
+def _load() -> float:
+    """The 1-minute load average (other processes share this machine), NaN if unknown."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("nan")
 
 
 def render_job(result: dict) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 
 from .common import machine, table
 
@@ -154,7 +155,9 @@ def document(results: list[dict], quick: bool, repeats: int) -> str:
         "",
         f"Written by `python -m benchmarks{' --quick' if quick else ''}` on {when}; medians of "
         f"{repeats} runs per peer, peers timed round-robin in one process after a warm-up. The "
-        "machine is shared and noisy: read the ratios, not the absolute times.",
+        "machine is shared and noisy: read the ratios, not the absolute times. Each job gives "
+        "the load average around it: with other processes on a 2-core machine, the 2-thread "
+        "peers (BLAS/OpenMP threads waiting on each other) are the first to suffer.",
         "",
         "## Machine",
         "",
@@ -166,5 +169,12 @@ def document(results: list[dict], quick: bool, repeats: int) -> str:
         "",
     ]
     for result in results:
-        lines += [job_markdown(result), "", f"(job wall time {result['wall']:.0f} s)", ""]
+        before, after = result.get("load", (float("nan"), float("nan")))
+        lines += [
+            job_markdown(result),
+            "",
+            f"(job wall time {result['wall']:.0f} s; 1-minute load average {before:.1f} before, "
+            f"{after:.1f} after, on {os.cpu_count()} CPUs)",
+            "",
+        ]
     return "\n".join(lines)
