@@ -121,6 +121,10 @@ def _worker(rank, world_size, port, torch_model, x, z, steps, lr, out_path):
             losses.append(global_loss(torch.nn.functional.mse_loss(model(xt), zt)))
         if rank == 0:
             np.save(out_path, np.array(losses))
+        # tear down in order: every rank done communicating, DDP's hooks gone, then the
+        # group (gloo threads still holding work at interpreter exit can abort the process)
+        dist.barrier()
+        del model, optimizer
     finally:
         dist.destroy_process_group()
 

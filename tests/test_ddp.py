@@ -1,11 +1,12 @@
 """examples/ddp_continue.py: prototype in backprop, export, continue with PyTorch DDP (gloo, two
-processes on 127.0.0.1) — the same loss trajectory as one process on the same data."""
+processes on 127.0.0.1) — the same loss trajectory as one process on the same data.
+
+About 8 s on an idle machine, most of it two fresh interpreters importing torch."""
 
 from __future__ import annotations
 
 import itertools
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,7 @@ def example(monkeypatch):
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not built in")
 def test_ddp_trajectory_equals_one_process_and_backprop(example, capsys):
-    start = time.perf_counter()
     single, ddp, ours = example.main(prototype_epochs=20, steps=8, lr=0.1)
-    elapsed = time.perf_counter() - start
     assert len(single) == len(ddp) == 9 and len(ours) == 8
     # same full-batch mean gradient on both sides: equal up to the all-reduce's rounding
     np.testing.assert_allclose(ddp, single, rtol=1e-12, atol=0)
@@ -42,7 +41,6 @@ def test_ddp_trajectory_equals_one_process_and_backprop(example, capsys):
     printed = capsys.readouterr().out
     assert "2. exported to PyTorch: 0.weight, 0.bias, 2.weight" in printed
     assert "DDP (2 x gloo)" in printed
-    assert elapsed < 30
 
 
 def test_unequal_shards_are_refused(example):

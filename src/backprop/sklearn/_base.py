@@ -36,7 +36,7 @@ def _seeded(seed: int):
     try:
         yield
     finally:
-        generator._seed = saved_seed
+        generator.manual_seed(saved_seed)
         generator.set_state(saved_state)
 
 
