@@ -79,6 +79,7 @@ def targets(results: list[dict]) -> list[tuple[str, str, str, bool | None]]:
     if "wide" in by:
         r = by["wide"]
         peaks = r.get("peaks", {})
+        torch_1 = _find(r, "torch eager (1 thread)")
         for n in (1, 2):
             s = "" if n == 1 else "s"
             torch = _find(r, f"torch eager ({n} thread{s})")
@@ -86,15 +87,17 @@ def targets(results: list[dict]) -> list[tuple[str, str, str, bool | None]]:
             if torch and ours:
                 best = min(ours, key=lambda x: x.seconds)
                 ratio = _ratio(torch, best)
+                met = ratio >= 1.2
+                if n == 2 and torch_1 and torch.us_per_step > torch_1.us_per_step:
+                    met = None  # 2 threads slower than 1: another process held a core
                 out.append(
-                    ("wide", f"≥ 1.2× torch at {n} thread{s}", f"{ratio:.2f}× ({best.peer})",
-                     ratio >= 1.2)
-                )  # fmt: skip
+                    ("wide", f"≥ 1.2× torch at {n} thread{s}", f"{ratio:.2f}× ({best.peer})", met)
+                )
                 if n in peaks:
                     share = best.extra["gflops"] / max(peaks[n].values())
                     out.append(
                         ("wide", f"≥ 85 % of GEMM peak at {n} thread{s}", f"{share:.0%}",
-                         share >= 0.85)
+                         None if met is None else share >= 0.85)
                     )  # fmt: skip
     if "digits" in by:
         r = by["digits"]
@@ -144,7 +147,10 @@ def targets(results: list[dict]) -> list[tuple[str, str, str, bool | None]]:
 def summary(results: list[dict]) -> str:
     lines = ["## Targets (issue 6)", "", "| job | target | measured | met |", "|---|---|---|---|"]
     for job, goal, measured, met in targets(results):
-        lines.append(f"| {job} | {goal} | {measured} | {'yes' if met else 'no'} |")
+        verdict = "yes" if met else "no"
+        if met is None:
+            verdict = "not measurable: torch was slower at 2 threads than at 1 (machine busy)"
+        lines.append(f"| {job} | {goal} | {measured} | {verdict} |")
     return "\n".join(lines)
 
 
