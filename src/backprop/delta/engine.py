@@ -144,7 +144,7 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
         delta[l] = g_prime(net[l - 1], cache.f[l], cache.a[l]) * back
     weight_grads: list = [None]
     bias_grads: list = [None]
-    ones = np.ones(delta_top.shape[0], dtype=delta_top.dtype)  # Σ over rows as one dot product
+    ones = _ones(delta_top.shape[0], delta_top.dtype)  # Σ over rows as one dot product
     for l in range(1, L + 1):
         d = delta[l]
         has_bias = net[l - 1].bias is not None
@@ -157,6 +157,22 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
             bias_grads.append(np.dot(ones, d, out=b_out) if has_bias else None)
     notes = [STEP_NOTE.format(l=layer.index) for layer in net if layer.activation.name == "step"]
     return Gradients(value, cache, delta, weight_grads, bias_grads, notes)
+
+
+_ONES: dict = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    """A read-only vector of n ones (reused: training loops ask for the same few sizes)."""
+    key = (n, np.dtype(dtype))
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = np.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+        _ONES[key] = ones
+    return ones
 
 
 def _pairs(grads: Gradients):

@@ -93,11 +93,12 @@ def _prepare(entry, x: np.ndarray, target: np.ndarray, options: dict):
     return x_checked, y, opts
 
 
-def _value_and_grad(name: str, x: np.ndarray, target, reduction: str, options: dict):
-    """E and ∂E/∂x for registry loss ``name``: one input check, then the entry's formulas."""
+def _value_and_grad(name, x: np.ndarray, target, reduction: str, options: dict):
+    """E and ∂E/∂x for registry loss ``name`` (or its entry): one input check, then the
+    entry's formulas."""
     from ..nn import losses as registry
 
-    entry = registry.get_loss(name)
+    entry = registry.get_loss(name) if isinstance(name, str) else name
     x, y, opts = _prepare(entry, x, target, options)
     losses = entry.value(x, y, **opts)
     total = float(np.add.reduce(losses, axis=None))
@@ -144,7 +145,7 @@ def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y, res
             f"{'softmax' if entry.name == 'cross_entropy' else 'sigmoid'} itself) or pick a "
             "loss for probabilities."
         )
-    value, grad = _value_and_grad(entry.name, a, target, reduction, options)
+    value, grad = _value_and_grad(entry, a, target, reduction, options)
     if top.rowwise is not None:
         from .engine import _rowwise_vjp
 
