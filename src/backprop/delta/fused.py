@@ -32,6 +32,7 @@ installing), so later runs start warm.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import math
@@ -64,6 +65,10 @@ OPTIMIZERS = {"SGD": 0, "Adam": 1, "AdamW": 2}
 
 # A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
 BLAS_MIN_WORK = 16 * 16 * 16
+# Below this (largest layer's batch × n_in × n_out) BLAS runs on one thread during the loop:
+# waking a second thread for each small product costs more than it saves (digits job at 2
+# threads: 155 µs/step, at 1 thread: 89).
+SMALL_GEMM_WORK = 1 << 21
 # Seconds (2-core machine): cold compile of one dtype's kernel; import numba + first load.
 COLD_COMPILE_SECONDS = 6.0
 WARM_LOAD_SECONDS = 1.0
@@ -236,6 +241,24 @@ def _kernels():
     return fused_kernels
 
 
+_controller: list = []  # the threadpoolctl controller, made once (False without threadpoolctl)
+
+
+def _one_blas_thread():
+    """A context limiting BLAS to one thread (threadpoolctl), or a no-op without it."""
+    if not _controller:
+        try:
+            import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls: load it first)
+            from threadpoolctl import ThreadpoolController
+
+            _controller.append(ThreadpoolController())
+        except ImportError:
+            _controller.append(False)
+    if _controller[0] is False:
+        return contextlib.nullcontext()
+    return _controller[0].limit(limits=1, user_api="blas")
+
+
 def _loaded(dtype) -> bool:
     """True if this process already holds the compiled kernel for ``dtype`` (no import)."""
     module = sys.modules.get(f"{__package__}.fused_kernels")
@@ -389,9 +412,11 @@ def _flat_state(setup: _Setup, optimizer):
     return s1, s2, step, has
 
 
-def _write_back(setup: _Setup, optimizer, theta, grad, s1, s2, step, steps_taken, mu) -> None:
+def _write_back(setup: _Setup, optimizer, run, mu: float) -> None:
     from ..optim.optimizer import _state_tensor, _step_tensor
 
+    theta, grad, s1, s2, step = run.theta, run.grad, run.s1, run.s2, run.step
+    steps_taken = run.steps_taken
     position = 0
     for p in setup.params:
         n, shape = p._data.size, p._data.shape
@@ -484,58 +509,98 @@ def train(
     xa, y_real, y_index = _data(setup, x, y)
     n = xa.shape[0]
     size = n if batch_size is None else max(1, min(int(batch_size), n))
-    n_batches = math.ceil(n / size)
     orders = _orders(shuffle_seed, permutations, n, size)
-    theta = np.concatenate([p._data.reshape(-1) for p in setup.params]).astype(setup.dtype)
-    grad = np.zeros_like(theta)
-    s1, s2, step, has_buf = _flat_state(setup, optimizer)
-    sizes = [int(setup.meta[0, 2])] + [int(v) for v in setup.meta[:, 3]]
-    offsets = np.cumsum([0] + [size * k for k in sizes]).astype(np.int64)
-    meta = setup.meta.copy()
-    for i in range(len(meta)):
-        meta[i, 5] = int(size * meta[i, 2] * meta[i, 3] >= BLAS_MIN_WORK)
-    f_ws = np.zeros(offsets[-1], setup.dtype)
-    a_ws = np.zeros(offsets[-1], setup.dtype)
-    d_ws = np.zeros(offsets[-1], setup.dtype)
-    sc = np.zeros(10, setup.dtype)
-    reduce_sum = setup.reduction == "sum"
-    loss_code = LOSSES[setup.entry.name]
+    run = _Run.build(setup, optimizer, xa, y_real, y_index, size, epochs)
     chunk = epochs if chunk_epochs is None else max(1, int(chunk_epochs))
     if orders is not None:
         chunk = max(1, min(chunk, _PERM_BUDGET // max(n, 1)))
-    batch_losses = np.full((epochs, n_batches), np.nan)
-    no_orders = np.zeros((0, 0), np.int64)
-    done, steps_taken, stopped = 0, 0, None
+    widest = max(size * int(k_in) * int(k_out) for k_in, k_out in setup.meta[:, 2:4])
+    with _one_blas_thread() if widest < SMALL_GEMM_WORK else contextlib.nullcontext():
+        done = 0
+        while done < epochs and run.stopped is None:
+            count = min(chunk, epochs - done)
+            perms = None if orders is None else orders(done, count)
+            done += run.epochs(kernels, setup, optimizer, perms, done, count, guard)
+            if (
+                run.stopped is None
+                and on_epochs is not None
+                and on_epochs(done, run.epoch_losses(setup, n, size, done)[done - count :])
+            ):
+                break
     mu = float(optimizer.param_groups[0].get("momentum", 0.0))
-    while done < epochs:
-        count = min(chunk, epochs - done)
-        perms = no_orders if orders is None else np.ascontiguousarray(orders(done, count), np.int64)
-        step_before = step
-        ran, stop_batch, step = kernels.train_loop(
-            xa, y_real, y_index, perms, size, count, meta, offsets, setup.slopes,
-            loss_code, reduce_sum, setup.opt_code, _hyper(optimizer), theta, grad, s1, s2,
-            step, has_buf, f_ws, a_ws, d_ws, sc, batch_losses[done : done + count], guard,
-        )  # fmt: skip
-        steps_taken += round(step - step_before)
-        has_buf = has_buf or steps_taken > 0
-        if stop_batch >= 0:
-            stopped = (done + ran + 1, stop_batch + 1)
-            done += ran + 1
-            break
-        done += count
-        if on_epochs is not None and on_epochs(
-            done, _epoch_losses(setup, batch_losses[:done], n, size)[done - count :]
-        ):
-            break
-    _write_back(setup, optimizer, theta, grad, s1, s2, step, steps_taken, mu)
-    batch_losses = batch_losses[:done]
+    _write_back(setup, optimizer, run, mu)
     return FusedResult(
-        _epoch_losses(setup, batch_losses, n, size),
-        batch_losses,
-        steps_taken,
+        run.epoch_losses(setup, n, size, done),
+        run.losses[:done],
+        run.steps_taken,
         time.perf_counter() - start,
-        stopped,
+        run.stopped,
     )
+
+
+@dataclass
+class _Run:
+    """The flat arrays one ``train`` call works on, and how far it got."""
+
+    x: np.ndarray
+    y_real: np.ndarray
+    y_index: np.ndarray
+    size: int
+    meta: np.ndarray  # the setup's layer table with the BLAS column filled for this batch
+    offsets: np.ndarray  # where F[l], A[l], δ[l] start in the workspaces (l = 0 … L)
+    theta: np.ndarray
+    grad: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    step: float
+    has_buf: bool
+    f_ws: np.ndarray
+    a_ws: np.ndarray
+    d_ws: np.ndarray
+    sc: np.ndarray
+    losses: np.ndarray  # epochs × batches
+    steps_taken: int = 0
+    stopped: tuple[int, int] | None = None
+
+    @classmethod
+    def build(cls, setup: _Setup, optimizer, x, y_real, y_index, size: int, epochs: int):
+        theta = np.concatenate([p._data.reshape(-1) for p in setup.params]).astype(setup.dtype)
+        s1, s2, step, has_buf = _flat_state(setup, optimizer)
+        widths = [int(setup.meta[0, 2])] + [int(v) for v in setup.meta[:, 3]]
+        offsets = np.cumsum([0] + [size * k for k in widths]).astype(np.int64)
+        meta = setup.meta.copy()
+        meta[:, 5] = size * meta[:, 2] * meta[:, 3] >= BLAS_MIN_WORK
+        total = int(offsets[-1])
+        batches = math.ceil(x.shape[0] / size)
+        return cls(
+            x, y_real, y_index, size, meta, offsets, theta, np.zeros_like(theta), s1, s2,
+            step, has_buf, np.zeros(total, setup.dtype), np.zeros(total, setup.dtype),
+            np.zeros(total, setup.dtype), np.zeros(10, setup.dtype),
+            np.full((epochs, batches), np.nan),
+        )  # fmt: skip
+
+    def epochs(self, kernels, setup, optimizer, perms, first: int, count: int, guard) -> int:
+        """Run ``count`` epochs in one kernel call; the number of epochs (partly) run."""
+        perms = (
+            np.zeros((0, 0), np.int64) if perms is None else np.ascontiguousarray(perms, np.int64)
+        )
+        before = self.step
+        ran, stop_batch, self.step = kernels.train_loop(
+            self.x, self.y_real, self.y_index, perms, self.size, count, self.meta,
+            self.offsets, setup.slopes, LOSSES[setup.entry.name], setup.reduction == "sum",
+            setup.opt_code, _hyper(optimizer), self.theta, self.grad, self.s1, self.s2,
+            self.step, self.has_buf, self.f_ws, self.a_ws, self.d_ws, self.sc,
+            self.losses[first : first + count], guard,
+        )  # fmt: skip
+        self.steps_taken += round(self.step - before)
+        self.has_buf = self.has_buf or self.steps_taken > 0
+        if stop_batch >= 0:
+            self.stopped = (first + ran + 1, stop_batch + 1)
+            return ran + 1
+        return count
+
+    def epoch_losses(self, setup: _Setup, n: int, size: int, done: int) -> np.ndarray:
+        return _epoch_losses(setup, self.losses[:done], n, size)
 
 
 def _epoch_losses(setup: _Setup, batch_losses: np.ndarray, n: int, size: int) -> np.ndarray:
