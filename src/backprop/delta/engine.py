@@ -141,7 +141,8 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     delta[L] = delta_top
     for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
         back = np.dot(delta[l + 1], net[l].weight._data)  # (W[l+1] δ[l+1]) for every row
-        delta[l] = g_prime(net[l - 1], cache.f[l], cache.a[l]) * back
+        back *= g_prime(net[l - 1], cache.f[l], cache.a[l])  # in place: a fresh array
+        delta[l] = back
     weight_grads: list = [None]
     bias_grads: list = [None]
     ones = _ones(delta_top.shape[0], delta_top.dtype)  # Σ over rows as one dot product
