@@ -21,7 +21,15 @@ import numpy as np
 
 from ..errors import ConfigError
 from .callbacks import Callback, TrainingStopped, TrainState
-from .engines import autograd_step, choose_plan, evaluator, flatten, mlp_layers, probe
+from .engines import (
+    autograd_step,
+    choose_fused,
+    choose_plan,
+    evaluator,
+    flatten,
+    mlp_layers,
+    probe,
+)
 from .guard import NaNGuard
 from .history import History
 from .inputs import loss_kind, prepare
@@ -76,8 +84,10 @@ def fit(
         callbacks: ``Callback`` objects (``EarlyStopping``, ``ModelCheckpoint``, …).
         seed: seeds the per-epoch reshuffle, ``np.random.default_rng(seed).permutation``
             once per epoch, and the validation split (its own stream).
-        engine: ``"auto"`` (δ engine when it can, else autograd), ``"delta"`` or
-            ``"autograd"``. The δ engine moves the parameters into one flat buffer.
+        engine: ``"auto"`` (δ engine when it can — in the compiled loop of
+            ``delta.fused`` when numba is installed and the run pays for it — else autograd),
+            ``"delta"``, ``"fused"`` or ``"autograd"``. The δ engine moves the parameters
+            into one flat buffer.
         guard: True adds a ``NaNGuard``; ``"raise"`` also raises ``TrainingStopped`` when
             it stops; False trains without it.
         shuffle: reshuffle the rows every epoch (ignored for the full batch).
@@ -148,7 +158,14 @@ def fit(
     extra = [] if guard_cb is not None or not guard else [NaNGuard()]
     guard_cb = guard_cb or (extra[0] if extra else None)
     hooks = _hooks([*extra, *callbacks])
+    use_fused = choose_fused(
+        model, loss_fn, optimizer, engine, plan, callbacks, y, epochs, state.batches, size
+    )
+    if use_fused:
+        history.engine = state.engine = "fused"
     run = _Run(
+        fused=use_fused,
+        guard=guard_cb,
         step=plan.step if plan is not None else autograd_step(model, loss_fn),
         evaluate=evaluator(model, loss_fn, loss_name, prep.task, plan, toggle=net is None),
         x=x,
@@ -179,6 +196,8 @@ def fit(
 class _Run:
     """What the loop needs besides the state: the step, the evaluation and the data."""
 
+    fused: bool
+    guard: object
     step: Callable
     evaluate: Callable
     x: np.ndarray
@@ -207,7 +226,8 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
             history.stopped_epoch = epoch - 1 or None
             break
         order = rng.permutation(n) if run.shuffle and run.size < n else None
-        if not _run_epoch(state, hooks, run, order):
+        run_epoch = _fused_epoch if run.fused else _run_epoch
+        if not run_epoch(state, hooks, run, order):
             history.stopped_epoch, history.stopped_batch = epoch, state.batch
             break
         logs = run.evaluate(run.x, run.y, "")
@@ -253,6 +273,32 @@ def _run_epoch(state: TrainState, hooks: dict, run: _Run, order) -> bool:
     return True
 
 
+def _fused_epoch(state: TrainState, hooks: dict, run: _Run, order) -> bool:
+    """One epoch in the compiled loop (same batches, same numbers as ``_run_epoch``).
+
+    The loop stops by itself before the update of a batch whose loss or gradient is not
+    finite, with the weights of before that batch and that batch's gradients in ``.grad``;
+    the NaN guard then looks at exactly what it would have seen on the NumPy path.
+    """
+    from ..delta import fused
+
+    result = fused.train(
+        state.model, state.loss_fn, state.optimizer, run.x, run.y, 1, run.size,
+        permutations=None if order is None else order[None, :], guard=run.guard is not None,
+    )  # fmt: skip
+    losses = result.batch_losses[0]
+    if result.stopped is None:
+        state.step += len(losses)
+        state.batch, state.batch_loss = len(losses), float(losses[-1])
+        return True
+    bad = result.stopped[1]
+    state.step += bad - 1
+    state.batch, state.batch_loss = bad, float(losses[bad - 1])
+    run.guard.seen_losses([float(v) for v in losses[: bad - 1]])
+    run.guard.on_after_backward(state)
+    return False
+
+
 def _loss(loss):
     """(callable loss, registry name or None)."""
     from ..nn import loss_modules
@@ -289,8 +335,10 @@ def _check_args(epochs, batch_size, seed, engine, guard, shuffle) -> None:
     if batch_size is not None:
         whole(batch_size, "batch_size", 1, "e.g. batch_size=32, or None for the full batch.")
     whole(seed, "seed", 0, "e.g. seed=0.")
-    if engine not in ("auto", "delta", "autograd"):
-        raise ConfigError(f"fit: engine must be 'auto', 'delta' or 'autograd', got {engine!r}.")
+    if engine not in ("auto", "delta", "fused", "autograd"):
+        raise ConfigError(
+            f"fit: engine must be 'auto', 'delta', 'fused' or 'autograd', got {engine!r}."
+        )
     if guard not in (True, False, "raise"):
         raise ConfigError(f"fit: guard must be True, False or 'raise', got {guard!r}.")
     if not isinstance(shuffle, bool):

@@ -59,6 +59,14 @@ class NaNGuard(Callback):
         self.kind: str | None = None
         self.restored = False
 
+    def seen_losses(self, losses: list[float]) -> None:
+        """Batch losses that went by without this guard (the compiled loop's): all finite."""
+        if losses:
+            if self.first_loss is None:
+                self.first_loss = losses[0]
+            self.last_loss = losses[-1]
+        self._weights.save()  # the compiled loop stopped before the bad update
+
     def _grads(self, params: list) -> list:
         """The gradient arrays to check: one flat buffer when they share one."""
         first = params[0]._grad
