@@ -199,3 +199,17 @@ def test_digits_reaches_97_percent_in_a_cli_run(tmp_path):
     line = next(line for line in stdout.splitlines() if line.startswith("Test accuracy"))
     accuracy = float(line.split(":")[1].split("%")[0]) / 100
     assert accuracy >= 0.97, line
+
+
+def test_a_closed_pipe_stops_the_printing_not_the_run(tmp_path):
+    # `backprop demo | head -2`: the reader leaves early; the files must still be written
+    command = (
+        f"{sys.executable} -m backprop demo --epochs 300 --no-plots --out {tmp_path} | head -2"
+    )
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert len(done.stdout.splitlines()) == 2
+    assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "history.csv").is_file()

@@ -42,7 +42,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PipeSafe:
+    """stdout that keeps the command running when its reader goes away (``| head``).
+
+    The run's files (model, history, plots) still get written; only the printing stops.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self._closed = False
+
+    def write(self, text: str) -> int:
+        if not self._closed:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._close()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def _close(self) -> None:
+        import os
+
+        self._closed = True
+        # point the descriptor at /dev/null so the interpreter's final flush is quiet too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if not isinstance(sys.stdout, _PipeSafe):
+        sys.stdout = _PipeSafe(sys.stdout)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -58,10 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("backprop: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # the reader of our output went away (| head); that is not an error of ours
-        sys.stderr.close()
-        return 0
 
 
 def _user_error(command: str, message: str) -> int:
