@@ -84,3 +84,28 @@ def test_auto_takes_the_compiled_loop_only_when_it_pays():
     with pytest.raises(ConfigError, match="watches single batches"):
         fit(model, (x, y), nn.MSELoss(), opt, epochs=2, batch_size=10, engine="fused",
             callbacks=[Batches()])  # fmt: skip
+
+
+def test_compiled_numbers_do_not_depend_on_a_warm_cache(tmp_path):
+    # The first run compiles the kernel into an empty cache, the second loads it from there:
+    # the same data, weights and steps must give the same bits both times.
+    code = (
+        "import numpy as np, backprop as bp\n"
+        "from backprop import nn, optim, delta\n"
+        "from backprop.delta import fused\n"
+        "bp.manual_seed(0); x = 5 * bp.randn(100, 1); y = x.square() + bp.randn_like(x)\n"
+        "bp.manual_seed(1); m = nn.MLP([1, 8, 8, 1]); delta.flatten_parameters(m)\n"
+        "opt = optim.Adam(m.parameters(), lr=0.1)\n"
+        "r = fused.train(m, nn.MSELoss(), opt, x.numpy(), y.numpy(), 3000)\n"
+        "w = np.concatenate([p.numpy(force=True).ravel() for p in m.parameters()])\n"
+        "print(repr(float(r.epoch_losses[-1])), w.tobytes().hex())\n"
+    )
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
