@@ -266,12 +266,15 @@ def _visit(node: Node, grads: list, capture_at, captured, retain_graph: bool):
             "(None for inputs that need no gradient)."
         )
     checked = []
+    needs, meta = node.needs_input_grad, node._inputs_meta
     for i, g in enumerate(out):
-        if g is None or not node.needs_input_grad[i]:
+        if g is None or not needs[i]:
             checked.append(None)
             continue
-        shape, dtype = node._inputs_meta[i]
-        checked.append(_check_shape(node, i, np.asarray(g), shape, dtype))
+        shape, dtype = meta[i]
+        if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+            g = _check_shape(node, i, np.asarray(g), shape, dtype)
+        checked.append(g)
     if not retain_graph:
         node._release()
     return checked

@@ -478,21 +478,35 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
         arrays = [t._data for t in inputs]
     node = cls()
     out = node.forward(*arrays, **options)
-    record = _gm._enabled and any(t._requires_grad for t in inputs)
+    record = False
+    if _gm._enabled:
+        for t in inputs:
+            if t._requires_grad:
+                record = True
+                break
     if into is not None:
         into._write(out)
     if not record:
         if into is not None:
             return into
         return Tensor._wrap(out)
-    node.needs_input_grad = tuple(t._requires_grad for t in inputs)
-    node.next_functions = tuple(
-        (t.grad_fn, t._output_nr)
-        if t.grad_fn is not None
-        else ((t._accumulator(), 0) if t._requires_grad else (None, 0))
-        for t in inputs
-    )
-    node._inputs_meta = tuple((t._data.shape, t._data.dtype) for t in inputs)
+    # one pass over the inputs: which need a gradient, where it goes, what shape it must have
+    needs, edges, meta = [], [], []
+    for t in inputs:
+        flag = t._requires_grad
+        needs.append(flag)
+        fn = t.grad_fn
+        if fn is not None:
+            edges.append((fn, t._output_nr))
+        elif flag:
+            edges.append((t._accum or t._accumulator(), 0))
+        else:
+            edges.append((None, 0))
+        data = t._data
+        meta.append((data.shape, data.dtype))
+    node.needs_input_grad = needs
+    node.next_functions = tuple(edges)  # a tuple, as PyTorch exposes it
+    node._inputs_meta = meta
     versions = [
         (inputs[i]._vc, inputs[i]._vc.value, (arrays[i].shape, arrays[i].dtype, inputs[i].grad_fn))
         for i in cls.saved_inputs
@@ -504,7 +518,7 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
         into.grad_fn, into._output_nr, into._requires_grad = node, 0, True
     if cls.saves_output:
         versions.append((result._vc, result._vc.value, (out.shape, out.dtype, node)))
-    node._versions = tuple(versions)
+    node._versions = versions
     return result
 
 
