@@ -69,7 +69,7 @@ INITS = (
     "zeros",
 )
 SCHEDULES = ("step", "multistep", "exponential", "cosine", "plateau")
-ENGINES = ("auto", "delta", "autograd")
+ENGINES = ("auto", "delta", "fused", "autograd")
 
 
 def fail(path: str, rule: str, value: Any) -> SpecError:
@@ -86,7 +86,7 @@ def _fields(section: dict, known: dict, path: str) -> dict:
             close = difflib.get_close_matches(str(key), list(known), n=1)
             hint = f" — did you mean {close[0]!r}?" if close else ""
             raise SpecError(
-                f"spec field {where}: unknown field{hint} Known fields here: "
+                f"spec field {where}: unknown field{hint or '.'} Known fields here: "
                 f"{', '.join(sorted(known))}."
             )
     return {**known, **section}

@@ -51,7 +51,9 @@ def add_parser(sub) -> None:
     t.add_argument("--batch-size", type=positive_int, help="minibatch size (default: full batch)")
     t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
     t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling)")
-    t.add_argument("--engine", choices=("auto", "delta", "autograd"), help="gradient engine")
+    t.add_argument(
+        "--engine", choices=("auto", "delta", "fused", "autograd"), help="gradient engine"
+    )
     o = p.add_argument_group("output")
     o.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
