@@ -79,6 +79,38 @@ def to_torch(model):
     return out
 
 
+def _pairs():
+    """(backprop class, torch class, constructor keywords both share), one row per module."""
+    from .. import nn
+
+    tnn = torch.nn
+    return (
+        (nn.Identity, tnn.Identity, ()),
+        (nn.Sigmoid, tnn.Sigmoid, ()),
+        (nn.Tanh, tnn.Tanh, ()),
+        (nn.Step, TorchStep, ()),
+        (nn.ReLU, tnn.ReLU, ("inplace",)),
+        (nn.SiLU, tnn.SiLU, ("inplace",)),
+        (nn.LeakyReLU, tnn.LeakyReLU, ("negative_slope", "inplace")),
+        (nn.ELU, tnn.ELU, ("alpha", "inplace")),
+        (nn.GELU, tnn.GELU, ("approximate",)),
+        (nn.Softplus, tnn.Softplus, ("beta", "threshold")),
+        (nn.LogSoftmax, tnn.LogSoftmax, ("dim",)),
+        (nn.Softmax, tnn.Softmax, ("dim",)),
+        (nn.Flatten, tnn.Flatten, ("start_dim", "end_dim")),
+    )
+
+
+def _convert(module, to_torch: bool):
+    """The counterpart of a parameter-free module (exact type match), or None."""
+    kind = type(module)
+    for ours, theirs, keys in _pairs():
+        source, target = (ours, theirs) if to_torch else (theirs, ours)
+        if kind is source:
+            return target(**{key: getattr(module, key) for key in keys})
+    return None
+
+
 def _to_torch(module, path: str):
     from .. import nn
 
@@ -91,34 +123,9 @@ def _to_torch(module, path: str):
         return tnn.Sequential(children)
     if isinstance(module, nn.Linear):
         return _linear_to_torch(module, path)
-    simple = {
-        nn.Identity: tnn.Identity,
-        nn.Sigmoid: tnn.Sigmoid,
-        nn.Tanh: tnn.Tanh,
-    }
-    kind = type(module)
-    if kind in simple:
-        return simple[kind]()
-    if kind is nn.Step:
-        return TorchStep()
-    if kind is nn.ReLU:
-        return tnn.ReLU(inplace=module.inplace)
-    if kind is nn.SiLU:
-        return tnn.SiLU(inplace=module.inplace)
-    if kind is nn.LeakyReLU:
-        return tnn.LeakyReLU(module.negative_slope, inplace=module.inplace)
-    if kind is nn.ELU:
-        return tnn.ELU(module.alpha, inplace=module.inplace)
-    if kind is nn.GELU:
-        return tnn.GELU(approximate=module.approximate)
-    if kind is nn.Softplus:
-        return tnn.Softplus(beta=module.beta, threshold=module.threshold)
-    if kind is nn.LogSoftmax:
-        return tnn.LogSoftmax(dim=module.dim)
-    if kind is nn.Softmax:
-        return tnn.Softmax(dim=module.dim)
-    if kind is nn.Flatten:
-        return tnn.Flatten(module.start_dim, module.end_dim)
+    made = _convert(module, to_torch=True)
+    if made is not None:
+        return made
     raise ConfigError(
         f"to_torch: {_where(path)} ({module!r}) has no PyTorch counterpart in this bridge. "
         f"Supported parts: {SUPPORTED}. For other modules, build the torch model yourself "
@@ -193,33 +200,9 @@ def _from_torch(module, path: str):
         return nn.Sequential(children)
     if kind is tnn.Linear:
         return _linear_from_torch(module, path)
-    simple = {
-        tnn.Identity: nn.Identity,
-        tnn.Sigmoid: nn.Sigmoid,
-        tnn.Tanh: nn.Tanh,
-    }
-    if kind in simple:
-        return simple[kind]()
-    if kind is TorchStep:
-        return nn.Step()
-    if kind is tnn.ReLU:
-        return nn.ReLU(inplace=module.inplace)
-    if kind is tnn.SiLU:
-        return nn.SiLU(inplace=module.inplace)
-    if kind is tnn.LeakyReLU:
-        return nn.LeakyReLU(module.negative_slope, inplace=module.inplace)
-    if kind is tnn.ELU:
-        return nn.ELU(module.alpha, inplace=module.inplace)
-    if kind is tnn.GELU:
-        return nn.GELU(approximate=module.approximate)
-    if kind is tnn.Softplus:
-        return nn.Softplus(beta=module.beta, threshold=module.threshold)
-    if kind is tnn.LogSoftmax:
-        return nn.LogSoftmax(dim=module.dim)
-    if kind is tnn.Softmax:
-        return nn.Softmax(dim=module.dim)
-    if kind is tnn.Flatten:
-        return nn.Flatten(module.start_dim, module.end_dim)
+    made = _convert(module, to_torch=False)
+    if made is not None:
+        return made
     raise ConfigError(
         f"from_torch: {_where(path)} ({_short(module)}) has no backprop counterpart. "
         f"Supported parts: {SUPPORTED} (exact types, not subclasses). Remove it or replace it "
