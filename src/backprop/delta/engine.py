@@ -227,13 +227,7 @@ class Plan:
                 param._grad = view
             return grads.loss
         grads = self.compute(x, y)
-        for param, g in _pairs(grads):
-            if not param._requires_grad:
-                continue
-            if param._grad is None or not accumulate:
-                param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
-            else:
-                param._grad._data += g
+        _write_grads(grads, accumulate)
         return grads.loss
 
     def _flat_views(self):
