@@ -24,6 +24,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "loss_class",
 ]
 
 
@@ -227,3 +228,13 @@ for _cls in (
     NLLLoss,
 ):
     get_loss(_cls.loss)
+
+
+def loss_class(name: str) -> type:
+    """The loss module class of registry entry ``name`` (``'mse'`` → ``MSELoss``, …)."""
+    entry = get_loss(name)
+    for cls_name in __all__[:-1]:
+        cls = globals()[cls_name]
+        if cls.loss == entry.name:
+            return cls
+    raise AssertionError(f"loss registry entry {entry.name!r} has no module")  # pragma: no cover

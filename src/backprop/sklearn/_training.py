@@ -18,37 +18,20 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..train import Callback
+from ..train.inputs import LOSS_KINDS
 
 __all__ = ["LOSS_KINDS", "Penalty", "WeightedLoss", "loss_module"]
-
-LOSS_KINDS = {
-    "mse": "regression",
-    "half_mse": "regression",
-    "l1": "regression",
-    "huber": "regression",
-    "cross_entropy": "class",
-    "nll": "class",
-    "bce": "binary",
-    "bce_with_logits": "binary",
-}
 
 
 def loss_module(name: str, options: dict | None, reduction: str = "mean"):
     """The loss module of registry entry ``name`` with ``options`` and ``reduction``."""
-    from ..nn import loss_modules
-    from ..nn.losses import get_loss
+    from ..nn.loss_modules import loss_class
 
-    entry = get_loss(name)
-    for cls_name in loss_modules.__all__:
-        cls = getattr(loss_modules, cls_name)
-        if getattr(cls, "loss", None) == entry.name:
-            try:
-                return cls(reduction=reduction, **(options or {}))
-            except TypeError as err:
-                raise ConfigError(
-                    f"loss_options: {options!r} do not fit {cls_name} ({err})."
-                ) from None
-    raise ConfigError(f"loss: {name!r} has no loss module.")  # pragma: no cover
+    cls = loss_class(name)
+    try:
+        return cls(reduction=reduction, **(options or {}))
+    except TypeError as err:
+        raise ConfigError(f"loss_options: {options!r} do not fit {cls.__name__} ({err}).") from None
 
 
 class WeightedLoss:

@@ -18,17 +18,6 @@ from typing import Any
 from ..errors import SpecError
 from .schema import fail, normalize
 
-LOSS_MODULES = {
-    "mse": "MSELoss",
-    "half_mse": "HalfMSELoss",
-    "l1": "L1Loss",
-    "huber": "HuberLoss",
-    "bce": "BCELoss",
-    "bce_with_logits": "BCEWithLogitsLoss",
-    "cross_entropy": "CrossEntropyLoss",
-    "nll": "NLLLoss",
-}
-
 
 @dataclass
 class Run:
@@ -174,9 +163,9 @@ def model_for(spec: dict, dataset, loss_name: str):
 
 
 def loss_for(loss_spec: dict):
-    from .. import nn
+    from ..nn.loss_modules import loss_class
 
-    cls = getattr(nn, LOSS_MODULES[loss_spec["name"]])
+    cls = loss_class(loss_spec["name"])
     try:
         return cls(reduction=loss_spec["reduction"], **loss_spec["options"])
     except TypeError as exc:

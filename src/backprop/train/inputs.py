@@ -17,9 +17,9 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, ShapeError
 
-__all__ = ["Prepared", "loss_kind", "prepare", "validation_rows"]
+__all__ = ["LOSS_KINDS", "Prepared", "loss_kind", "prepare", "validation_rows"]
 
-_KINDS = {
+LOSS_KINDS = {  # what each registry loss trains: classes, one binary column, or values
     "cross_entropy": "class",
     "nll": "class",
     "bce": "binary",
@@ -33,7 +33,7 @@ _KINDS = {
 
 def loss_kind(loss_name: str | None) -> str:
     """ "class", "binary", "regression" or "custom" (a loss outside the registry)."""
-    return _KINDS.get(loss_name, "custom")
+    return LOSS_KINDS.get(loss_name, "custom")
 
 
 @dataclass

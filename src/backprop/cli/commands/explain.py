@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ... import delta, io, nn
+    from ... import delta, io
     from ...delta import lecture
     from ...errors import ConfigError
 
@@ -68,13 +68,10 @@ def run(args) -> int:
     else:
         if args.y is None:
             raise ConfigError(f"--y: the loss {loss_name} needs a target; pass --y")
-        from ...nn.losses import get_loss
-        from ...spec.runner import LOSS_MODULES
+        from ...nn.loss_modules import loss_class
 
-        entry = get_loss(loss_name)
-        loss = getattr(nn, LOSS_MODULES[entry.name])(
-            reduction="sum" if entry.name == "half_mse" else "mean"
-        )
+        cls = loss_class(loss_name)
+        loss = cls(reduction="sum" if cls.loss == "half_mse" else "mean")
         y = np.asarray([args.y], dtype=np.float64)
     print(delta.trace(model, np.asarray([x], dtype=np.float64), y, loss))
     return 0
