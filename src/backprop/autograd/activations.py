@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import stable
+from ..stable import benign_underflow
+
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -42,9 +45,7 @@ class Activation:
 
 
 def _sigmoid(x, **_):
-    # exp(-|x|) never overflows; both branches are exact where they are used.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return stable.sigmoid(x)
 
 
 def _relu(x, **_):
@@ -59,25 +60,33 @@ def _leaky(x, negative_slope=0.01):
     return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
 
 
+def _tanh_grad(x, a):
+    # (1 − a)(1 + a) equals 1 − a² but never squares a tiny a (no underflow) and keeps its
+    # digits as |a| → 1.
+    return (1 - a) * (1 + a)
+
+
+@benign_underflow
 def _elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
+@benign_underflow
 def _elu_grad(x, a, alpha=1.0):
     return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
 def _softplus(x, beta=1.0, threshold=20.0):
     bx = x * beta
-    soft = np.logaddexp(0, bx) / beta
-    return np.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+    return np.where(bx > threshold, x, stable.softplus(bx) / beta).astype(x.dtype, copy=False)
 
 
 def _softplus_grad(x, a, beta=1.0, threshold=20.0):
     bx = x * beta
-    return np.where(bx > threshold, 1.0, _sigmoid(bx)).astype(x.dtype, copy=False)
+    return np.where(bx > threshold, 1.0, stable.sigmoid(bx)).astype(x.dtype, copy=False)
 
 
+@benign_underflow
 def _gelu(x, approximate="none"):
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
@@ -85,6 +94,7 @@ def _gelu(x, approximate="none"):
     return (0.5 * x * (1.0 + _erf(x / _SQRT2))).astype(x.dtype, copy=False)
 
 
+@benign_underflow
 def _gelu_grad(x, a, approximate="none"):
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
@@ -96,12 +106,14 @@ def _gelu_grad(x, a, approximate="none"):
     return (cdf + x * pdf).astype(x.dtype, copy=False)
 
 
+@benign_underflow
 def _silu(x, **_):
-    return (x * _sigmoid(x)).astype(x.dtype, copy=False)
+    return (x * stable.sigmoid(x)).astype(x.dtype, copy=False)
 
 
+@benign_underflow
 def _silu_grad(x, a, **_):
-    s = _sigmoid(x)
+    s = stable.sigmoid(x)
     return (s * (1.0 + x * (1.0 - s))).astype(x.dtype, copy=False)
 
 
@@ -139,7 +151,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "tanh",
             lambda x, **_: np.tanh(x),
-            lambda x, a: 1 - a * a,
+            _tanh_grad,
             "output",
             "TanhBackward0",
             formula="tanh(f);  tanh'(f) = 1 - tanh²(f) ≤ 1",

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import stable
+from ..stable import benign_underflow
 from .activations import Activation
 from .node import Node
 
@@ -331,6 +333,7 @@ class ActivationBackward(Node):
             self.saved = (None, out)
         return out
 
+    @benign_underflow  # g·g'(f) of a saturated unit rounds to 0: the right answer
     def backward(self, g):
         if self.activation.uses == "none" or self.saved is None:
             return (np.zeros_like(g),)
@@ -465,12 +468,11 @@ class SoftmaxBackward0(Node):
 
     def forward(self, x, axis):
         self.axis = axis
-        z = x - np.max(x, axis=axis, keepdims=True)
-        e = np.exp(z)
-        out = e / np.sum(e, axis=axis, keepdims=True)
+        out = stable.softmax(x, axis)
         self.saved = (out,)
         return out
 
+    @benign_underflow
     def backward(self, g):
         (p,) = self.saved
         return (p * (g - np.sum(g * p, axis=self.axis, keepdims=True)),)
@@ -482,11 +484,11 @@ class LogSoftmaxBackward0(Node):
 
     def forward(self, x, axis):
         self.axis = axis
-        z = x - np.max(x, axis=axis, keepdims=True)
-        out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        out = stable.log_softmax(x, axis)
         self.saved = (out,)
         return out
 
+    @benign_underflow
     def backward(self, g):
         (logp,) = self.saved
         return (g - np.exp(logp) * np.sum(g, axis=self.axis, keepdims=True),)

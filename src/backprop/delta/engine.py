@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import stable
 from ..autograd.tensor import Tensor
 from ..errors import ShapeError
+from ..stable import benign_underflow
 from .losses import loss_and_output_delta
 from .network import Layer, layers
 
@@ -91,12 +93,10 @@ def forward(model, x, net: list[Layer] | None = None) -> Cache:
 
 
 def _activate(layer: Layer, z: np.ndarray) -> np.ndarray:
-    if layer.rowwise is not None:
-        shifted = z - z.max(axis=1, keepdims=True)
-        if layer.rowwise == "log_softmax":
-            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        e = np.exp(shifted)
-        return e / e.sum(axis=1, keepdims=True)
+    if layer.rowwise == "log_softmax":
+        return stable.log_softmax(z, axis=1)
+    if layer.rowwise == "softmax":
+        return stable.softmax(z, axis=1)
     return layer.activation.fn(z, **layer.options)
 
 
@@ -106,6 +106,7 @@ def g_prime(layer: Layer, f: np.ndarray, a: np.ndarray) -> np.ndarray:
     return act.derivative(f, a, **layer.options)
 
 
+@benign_underflow
 def _rowwise_vjp(kind: str, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """δ = (∂a/∂f)ᵀ grad for a row-softmax (a = p) or row-log-softmax (a = log p)."""
     if kind == "softmax":

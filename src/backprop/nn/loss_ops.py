@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, apply_op, as_tensor_operand
 from ..errors import AutogradError, ConfigError, DTypeError, ShapeError
+from ..stable import benign_underflow
 from .losses import Loss, check_reduction, denominator, get_loss, reduce
 
 __all__ = ["loss_op", "prepare"]
@@ -221,6 +222,7 @@ class LossBackward(Node):
     def name(self) -> str:
         return self.label
 
+    @benign_underflow  # a tiny ℓ or ∂ℓ/∂x divided by N rounds to 0: the right answer
     def forward(self, x, y, reduction="mean", options=None):
         entry = self.loss
         self.options = options or {}
@@ -243,6 +245,7 @@ class LossBackward(Node):
                 return g / self.divisor
         return g
 
+    @benign_underflow
     def backward(self, g):
         x, y = self.saved
         scale = self._scale(g, x)

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import stable
 from ..errors import ConfigError
+from ..stable import benign_underflow
 
 __all__ = [
     "LOSSES",
@@ -71,16 +73,19 @@ class Loss:
 
 
 # -- elementwise regression losses ---------------------------------------------------------
+@benign_underflow
 def _mse(x, y):
     d = x - y
     return d * d
 
 
+@benign_underflow
 def _half_mse(x, y):
     d = x - y
     return 0.5 * d * d
 
 
+@benign_underflow
 def _huber(x, y, delta=1.0):
     d = np.abs(x - y)
     return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
@@ -99,49 +104,45 @@ def _log_floor(p):
         return np.maximum(np.log(p), -100.0)  # PyTorch clamps log at −100: finite losses
 
 
+@benign_underflow
 def _bce(x, y, weight=None):
     loss = -(y * _log_floor(x) + (1 - y) * _log_floor(1 - x))
     return loss if weight is None else loss * weight
 
 
+@benign_underflow
 def _bce_grad(x, y, weight=None):
     g = (x - y) / np.maximum((1 - x) * x, _BCE_EPS)
     return g if weight is None else g * weight
 
 
+@benign_underflow
 def _bce_target_grad(x, y, weight=None):
     g = _log_floor(1 - x) - _log_floor(x)
     return g if weight is None else g * weight
 
 
-def _softplus(x):
-    """log(1 + eˣ), exact for every x: max(x, 0) + log1p(e^−|x|)."""
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
+@benign_underflow
 def _bce_logits(x, y, weight=None, pos_weight=None):
     # −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))], with −log σ(x) = softplus(−x) and
     # −log(1 − σ(x)) = softplus(x).
     pw = 1.0 if pos_weight is None else pos_weight
-    loss = pw * y * _softplus(-x) + (1 - y) * _softplus(x)
+    loss = pw * y * stable.softplus(-x) + (1 - y) * stable.softplus(x)
     return loss if weight is None else loss * weight
 
 
+@benign_underflow
 def _bce_logits_grad(x, y, weight=None, pos_weight=None):
     pw = 1.0 if pos_weight is None else pos_weight
-    s = _sigmoid(x)
+    s = stable.sigmoid(x)
     g = s - y if pos_weight is None else s * (pw * y + 1 - y) - pw * y
     return g if weight is None else g * weight
 
 
+@benign_underflow
 def _bce_logits_target_grad(x, y, weight=None, pos_weight=None):
     pw = 1.0 if pos_weight is None else pos_weight
-    g = pw * _softplus(-x) - _softplus(x)
+    g = pw * stable.softplus(-x) - stable.softplus(x)
     return g if weight is None else g * weight
 
 
@@ -155,11 +156,6 @@ def _from_last(x, ndim):
     return x if ndim == 1 else np.moveaxis(x, -1, 1)
 
 
-def _log_softmax(z):
-    z = z - np.max(z, axis=-1, keepdims=True)
-    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
-
-
 def _class_weights(x, target, weight, ignore_index, label_smoothing):
     """q with ℓ = −Σ_c q_c·log p_c (class-last layout), for index or probability targets."""
     n_classes = x.shape[-1]
@@ -169,7 +165,7 @@ def _class_weights(x, target, weight, ignore_index, label_smoothing):
         return w * ((1 - eps) * _to_last(target) + eps / n_classes)
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
-    onehot = np.arange(n_classes) == safe[..., None]
+    onehot = (np.arange(n_classes) == safe[..., None]).astype(x.dtype)  # q keeps x's dtype
     return (valid[..., None] * w) * ((1 - eps) * onehot + eps / n_classes)
 
 
@@ -182,23 +178,26 @@ def _index_denominator(x, target, weight=None, ignore_index=-100, **_):
     return np.sum(weight[np.where(valid, target, 0)] * valid, dtype=x.dtype)
 
 
+@benign_underflow
 def _cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
     z = _to_last(x)
     q = _class_weights(z, target, weight, ignore_index, label_smoothing)
-    return -np.sum(q * _log_softmax(z), axis=-1)
+    return -np.sum(q * stable.log_softmax(z), axis=-1)
 
 
+@benign_underflow
 def _cross_entropy_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
     z = _to_last(x)
     q = _class_weights(z, target, weight, ignore_index, label_smoothing)
-    p = np.exp(_log_softmax(z))
+    p = np.exp(stable.log_softmax(z))
     return _from_last(p * np.sum(q, axis=-1, keepdims=True) - q, x.ndim)
 
 
+@benign_underflow
 def _cross_entropy_target_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
     z = _to_last(x)
     w = 1.0 if weight is None else weight
-    return _from_last(-(1 - label_smoothing) * w * _log_softmax(z), x.ndim)
+    return _from_last(-(1 - label_smoothing) * w * stable.log_softmax(z), x.ndim)
 
 
 def _nll(x, target, weight=None, ignore_index=-100):

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 
+from .. import stable
 from ..errors import ConfigError
 from ._base import _BaseMLP
 
@@ -297,19 +298,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._loss_used = loss_name
         self.classes_ = labels
 
+    @stable.benign_underflow
     def predict_proba(self, X):
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
         X = self._check_predict_input(X)
         out = self._forward(X)
         loss = self._loss_used
         if loss in ("bce", "bce_with_logits"):
-            p = out[:, 0] if loss == "bce" else _sigmoid(out[:, 0])
+            p = out[:, 0] if loss == "bce" else stable.sigmoid(out[:, 0])
             return np.column_stack([1.0 - p, p])
         if loss == "nll":
             return np.exp(out)
-        shifted = out - out.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        return e / e.sum(axis=1, keepdims=True)
+        return stable.softmax(out, axis=1)
 
     def predict_log_proba(self, X):
         """log of ``predict_proba``."""
@@ -320,8 +320,3 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """The most probable class label of each row."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
