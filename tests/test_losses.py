@@ -478,3 +478,18 @@ def _bp(a):
 
 def _torch(a):
     return None if a is None else torch.tensor(a)
+
+
+def test_class_losses_keep_a_float32_input_in_float32():
+    # The class weights were built in float64, so a float32 cross-entropy computed its delta
+    # in float64 and cast it back (twice the memory, and an underflow signal on the cast).
+    from backprop.nn.losses import LOSSES
+
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    target = np.array([0, 1, 2, 1, 0])
+    for name in ("cross_entropy", "nll"):
+        entry = LOSSES[name]
+        assert entry.value(x, target).dtype == np.float32, name
+        assert entry.grad(x, target).dtype == np.float32, name
+    smoothed = LOSSES["cross_entropy"].grad(x, target, label_smoothing=0.1)
+    assert smoothed.dtype == np.float32
