@@ -465,7 +465,7 @@ def test_nonfinite_values_are_reported_at_their_row_and_column(rows, cols, bad, 
         check_xy(x, y, "regression")
     message = str(info.value)
     name = "y" if in_y else "x"
-    assert f"{name} has {kind} at row {first[0]}, column {first[1]};" in message
+    assert f"{name} at row {first[0]}, column {first[1]} is {kind}," in message
     assert re.search(r"row \d+, column \d+", message)
 
 
@@ -474,13 +474,25 @@ def test_nonfinite_values_are_reported_at_their_row_and_column(rows, cols, bad, 
 def test_nan_class_label_reported_at_its_row(rows, where, seed):
     y = np.random.default_rng(seed).integers(0, 3, rows).astype(float)
     y[where % rows] = np.nan
-    with pytest.raises(DataError, match=rf"y has NaN at row {where % rows};"):
+    with pytest.raises(DataError, match=rf"y at row {where % rows} is NaN,"):
         check_xy(np.zeros((rows, 2)), y, "classification")
+
+
+def test_class_labels_far_out_of_range_are_refused_as_given():
+    # a label of 2**40 used to make 2**40 class names (out of memory); 1e20 was shown as the
+    # int64 it wraps to (-9223372036854775808)
+    x = np.zeros((3, 1))
+    with pytest.raises(DataError, match=r"y at row 1 is class 1099511627776 but backprop"):
+        Dataset("big", "classification", x, np.array([0, 2**40, 1]))
+    with pytest.raises(DataError, match=r"y at row 0 is class 1e\+20"):
+        check_xy(x, np.array([1e20, 0.0, 1.0]), "classification")
+    with pytest.raises(DataError, match=r"x at row 2, column 0 is an integer of 401 digits"):
+        check_xy(np.array([[1], [2], [10**400]], dtype=object), np.zeros((3, 1)), "regression")
 
 
 def test_dataset_checks_its_arrays():
     x = np.ones((4, 2))
-    with pytest.raises(DataError, match="test data: x has inf at row 1, column 0"):
+    with pytest.raises(DataError, match="test data: x at row 1, column 0 is inf"):
         Dataset("mine", "regression", x, np.ones((4, 1)), x_test=np.array([[0, 0], [np.inf, 0]]),
                 y_test=np.ones((2, 1)))  # fmt: skip
     with pytest.raises(DataError, match="both x_test and y_test"):

@@ -490,6 +490,27 @@ def test_guard_explains_an_overflow_before_any_update():
     assert all(np.array_equal(a, b) for a, b in zip(before, weights(model)))
 
 
+def test_fit_reads_data_through_the_shared_checks():
+    # one reader and one finite check with backprop.data: the same words, the true value
+    x = np.linspace(-1, 1, 8).reshape(8, 1)
+    model = seeded(lambda: nn.MLP([1, 3]))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(DataError, match=r"y at row 2 is class 1e\+20 but the model has 3"):
+        fit(model, (x, np.r_[0.0, 1.0, 1e20, [0.0] * 5]), "cross_entropy", opt)
+    with pytest.raises(DataError, match=r"x at row 1, column 0 is None, not a number"):
+        fit(model, (np.array([[0.5], [None]] * 4, dtype=object), np.zeros(8)), "cross_entropy", opt)
+    h = fit(model, (x.astype(object), np.zeros(8, dtype=np.int64)), "cross_entropy", opt)
+    assert len(h) == 1  # numeric object arrays are numbers, as in datasets
+    model = seeded(lambda: nn.MLP([1, 1]))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(
+        DataError, match=r"y at row 3, column 0 is 1e\+300, which overflows float32"
+    ):
+        fit(model, (x, np.r_[0.0, 0.0, 0.0, 1e300, [0.0] * 4]), "mse", opt)
+    with pytest.raises(ShapeError, match="x_val has 3 rows but y_val has 2 rows"):
+        fit(model, (x, x), "mse", opt, validation=(x[:3], x[:2]))
+
+
 def test_docstring_examples_run():
     import doctest
     import importlib

@@ -18,6 +18,8 @@ import numpy as np
 from ..errors import ConfigError, DataError
 
 TASKS = ("regression", "classification")
+# Class indices run 0..C-1 with C at most this: the widest layer a spec may ask for.
+MAX_CLASSES = 100_000
 
 
 # ----------------------------------------------------------------------------- options
@@ -121,7 +123,7 @@ def as_matrix(a, name: str, what: str) -> np.ndarray:
         raise DataError(
             f"{what}: {name} has no columns (shape {arr.shape}); give at least one column."
         )
-    _check_finite(arr, name, what)
+    check_finite(arr, name, what)
     return arr
 
 
@@ -141,30 +143,69 @@ def as_labels(a, what: str) -> np.ndarray:
         )
     if arr.shape[0] == 0:
         raise DataError(f"{what}: y is empty; give at least one row.")
-    _check_finite(arr, "y", what)
+    return class_indices(arr, "y", what)
+
+
+def class_indices(
+    arr: np.ndarray,
+    name: str,
+    what: str,
+    *,
+    n_classes: int | None = None,
+    why: str = "",
+    ignore=None,
+) -> np.ndarray:
+    """Whole numbers ``0 ≤ v < n_classes`` as int64, or ``DataError``.
+
+    ``arr`` is a numeric array of any shape. NaN/inf, fractions, negative values and values
+    at or above ``n_classes`` (default ``MAX_CLASSES``; ``why`` says where the bound comes
+    from) are refused, except ``ignore`` (an ignore_index). The message names the first bad
+    value as given (``1e+20``, not what a cast to int64 would make of it).
+    """
+    check_finite(arr, name, what)
     if arr.dtype.kind == "f":
-        bad = np.flatnonzero(arr != np.round(arr))
+        bad = np.argwhere(arr != np.round(arr))
         if bad.size:
-            i = int(bad[0])
+            index = tuple(int(i) for i in bad[0])
             raise DataError(
-                f"{what}: y at row {i} is {arr[i].item()!r}, not a class index; classification "
-                "targets are whole numbers 0..C-1 (use task 'regression' for real targets)."
+                f"{what}: {name} at {_where(index, arr.ndim)} is {_show(arr[index])}, not a class "
+                "index; classification targets are whole numbers 0..C-1 (use a regression "
+                "loss or task 'regression' for real-valued targets)."
             )
-    labels = arr.astype(np.int64)
-    bad = np.flatnonzero(labels < 0)
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(
-            f"{what}: y at row {i} is {labels[i]}, a negative class index; classes are "
-            "numbered 0..C-1 (map -1/+1 labels with (y > 0).astype(int))."
+    if n_classes is None:
+        n_classes, why = (
+            MAX_CLASSES,
+            (
+                f"backprop supports at most {MAX_CLASSES} classes; number the classes 0..C-1, "
+                "e.g. with np.unique(y, return_inverse=True)[1]"
+            ),
         )
-    return labels
+    outside = (arr < 0) | (arr >= n_classes)
+    if ignore is not None:
+        outside &= arr != ignore
+    if outside.any():
+        index = tuple(int(i) for i in np.argwhere(outside)[0])
+        value = arr[index]
+        at = f"{what}: {name} at {_where(index, arr.ndim)} is"
+        if value < 0:
+            raise DataError(
+                f"{at} {_show(value)}, a negative class index; classes are numbered 0..C-1 (map "
+                "-1/+1 labels with (y > 0).astype(int))."
+            )
+        raise DataError(f"{at} class {_show(value)} but {why}.")
+    return arr.astype(np.int64)
 
 
-def _as_real_array(a, name: str, what: str, labels: bool = False) -> np.ndarray:
-    """``a`` as a float64 array (int64 for integer ``labels``); refuses text and objects."""
+def as_numeric(a, name: str, what: str, labels: bool = False) -> np.ndarray:
+    """``a`` as a NumPy array of booleans, integers or floats (dtype kept), or ``DataError``.
+
+    Object arrays of numbers become float64; text, ``None``, other objects, ragged lists,
+    complex numbers and dates are refused, naming the first bad value and its position
+    (``labels``: the message for text suggests mapping class labels to indices).
+    """
     if a is None:
         raise DataError(f"{what}: {name} is None; give an array of numbers.")
+    a = getattr(a, "_data", a)  # a backprop Tensor
     try:
         arr = np.asarray(a)
     except (ValueError, TypeError):
@@ -173,12 +214,8 @@ def _as_real_array(a, name: str, what: str, labels: bool = False) -> np.ndarray:
             "every row needs the same number of columns."
         ) from None
     kind = arr.dtype.kind
-    if kind in "iu":
-        return arr.astype(np.int64 if labels else np.float64)
-    if kind == "b":
-        return arr.astype(np.float64)
-    if kind == "f":
-        return arr.astype(np.float64, copy=False)
+    if kind in "biuf":
+        return arr
     if kind == "O":
         for index in np.ndindex(arr.shape):
             value = arr[index]
@@ -190,19 +227,26 @@ def _as_real_array(a, name: str, what: str, labels: bool = False) -> np.ndarray:
                 f"{what}: {name} at {_where(index, arr.ndim)} is {_show(value)}, not a number; "
                 "every value must be a real number — drop or encode non-numeric columns."
             )
-        return arr.astype(np.float64)
+        try:
+            return arr.astype(np.float64)
+        except OverflowError:
+            index = next(i for i in np.ndindex(arr.shape) if not _fits_float(arr[i]))
+            raise DataError(
+                f"{what}: {name} at {_where(index, arr.ndim)} is an integer of "
+                f"{len(str(abs(int(arr[index]))))} digits, too large for a float; rescale it."
+            ) from None
     if kind in "US":
         index = (0,) * arr.ndim
         value = arr[index].item() if arr.ndim else arr.item()
         if labels:
             raise DataError(
-                f"{what}: y holds text labels ({value!r} at {_where(index, arr.ndim)}); map "
+                f"{what}: {name} holds text labels ({value!r} at {_where(index, arr.ndim)}); map "
                 "them to class indices 0..C-1 first, e.g. np.unique(y, return_inverse=True)[1] "
                 "(from_csv does this for you)."
             )
         raise DataError(
-            f"{what}: {name} holds text ({value!r} at {_where(index, arr.ndim)}); convert it "
-            f"with {name}.astype(float), or encode categories as numbers."
+            f"{what}: {name} holds text, not numbers ({value!r} at {_where(index, arr.ndim)}); "
+            f"convert it with {name}.astype(float), or encode categories as numbers."
         )
     raise DataError(
         f"{what}: {name} has dtype {arr.dtype}, not real numbers; convert it to float "
@@ -210,18 +254,49 @@ def _as_real_array(a, name: str, what: str, labels: bool = False) -> np.ndarray:
     )
 
 
-def _check_finite(arr: np.ndarray, name: str, what: str) -> None:
+def _fits_float(value) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def _as_real_array(a, name: str, what: str, labels: bool = False) -> np.ndarray:
+    """``a`` as a float64 array (integer ``labels`` stay integers); refuses text and objects."""
+    arr = as_numeric(a, name, what, labels=labels)
+    if arr.dtype.kind in "iu" and labels:
+        return arr
+    return arr.astype(np.float64, copy=False)
+
+
+def check_finite(arr: np.ndarray, name: str, what: str, original=None) -> None:
+    """``DataError`` naming the first NaN or ±inf of ``arr`` (row, column, how many rows).
+
+    ``original`` is the array ``arr`` was cast from: a value finite there but infinite in
+    ``arr`` overflowed the cast (1e39 → float32), and the message says so.
+    """
     if arr.dtype.kind != "f":
         return
     finite = np.isfinite(arr)
     if finite.all():
         return
     index = tuple(int(i) for i in np.argwhere(~finite)[0])
+    rows = int((~finite).any(axis=tuple(range(1, arr.ndim))).sum()) if arr.ndim else 1
+    where = _where(index, arr.ndim)
+    before = None if original is None else np.asarray(original)[index]
+    if before is not None and np.isfinite(before):
+        raise DataError(
+            f"{what}: {name} at {where} is {_show(before)}, which overflows {arr.dtype} (largest "
+            f"{np.finfo(arr.dtype).max:.4g}); rescale the data (e.g. standardise it) or use "
+            f"float64 ({rows} row(s) affected)."
+        )
     value = arr[index]
     kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
     raise DataError(
-        f"{what}: {name} has {kind} at {_where(index, arr.ndim)}; remove or fill in the "
-        "missing or infinite values before training (e.g. drop the row)."
+        f"{what}: {name} at {where} is {kind}, not a finite number; remove or fill in the "
+        f"missing or infinite values before training, e.g. drop the row ({rows} row(s) "
+        "affected)."
     )
 
 

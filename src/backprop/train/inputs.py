@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.checks import as_numeric, check_finite, class_indices
 from ..errors import ConfigError, DataError, ShapeError
 
 __all__ = ["LOSS_KINDS", "Prepared", "loss_kind", "prepare", "validation_rows"]
@@ -49,33 +50,7 @@ class Prepared:
 
 
 def _array(value, what: str) -> np.ndarray:
-    arr = getattr(value, "_data", value)
-    try:
-        arr = np.asarray(arr)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"fit: {what} cannot be read as a numeric array ({err}).") from err
-    if arr.dtype.kind not in "biuf":
-        raise DataError(
-            f"fit: {what} has dtype {arr.dtype}, not numbers; convert every column to numbers "
-            "(encode text categories as integers) before training."
-        )
-    return arr
-
-
-def _check_finite(arr: np.ndarray, original: np.ndarray, what: str) -> None:
-    if arr.dtype.kind != "f":
-        return
-    finite = np.isfinite(arr)
-    if finite.all():
-        return
-    index = tuple(int(i) for i in np.argwhere(~finite)[0])
-    value = original[index]
-    where = f"row {index[0]}" + (f", column {index[1]}" if len(index) > 1 else "")
-    problem = "is not a finite number" if not np.isfinite(value) else f"overflows {arr.dtype}"
-    raise DataError(
-        f"fit: {what} at {where} is {value!r}, which {problem}; remove or impute that "
-        f"row ({int((~finite).any(axis=tuple(range(1, arr.ndim))).sum())} rows are affected)."
-    )
+    return as_numeric(value, what, "fit")
 
 
 def _inputs(x, what: str, dtype: np.dtype, n_in: int | None) -> np.ndarray:
@@ -93,60 +68,51 @@ def _inputs(x, what: str, dtype: np.dtype, n_in: int | None) -> np.ndarray:
             f"{n_in} input features; give it data with {n_in} features or build the model "
             f"with {raw.shape[1]} inputs."
         )
-    arr = raw.astype(dtype, copy=False)
-    _check_finite(arr, raw, what)
+    return _cast(raw, dtype, what)
+
+
+def _cast(raw: np.ndarray, dtype, what: str) -> np.ndarray:
+    """``raw`` in the model's dtype; a value that overflows it (1e39 → float32) is refused."""
+    with np.errstate(over="ignore"):  # check_finite reports the overflow in words
+        arr = raw.astype(dtype, copy=False)
+    check_finite(arr, what, "fit", original=raw)
     return arr
 
 
-def _class_indices(y: np.ndarray, what: str) -> np.ndarray:
+def _class_indices(y: np.ndarray, what: str, n_out: int | None, ignore) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
-    if y.dtype.kind == "f":
-        whole = np.isfinite(y) & (y == np.round(y))
-        if not whole.all():
-            row = int(np.flatnonzero(~whole)[0])
-            raise DataError(
-                f"fit: {what} at row {row} is {y[row]!r}, not a class index; classification "
-                "targets must be whole numbers 0, 1, …, C − 1."
-            )
-    return y.astype(np.int64)
+    if y.ndim != 1:
+        raise ShapeError(
+            f"fit: {what} must hold one class index per row, shape [N]; got shape {list(y.shape)}."
+        )
+    n = n_out or 0
+    why = (
+        f"the model has {n} outputs (classes 0 … {n - 1}); give the last layer one output per class"
+    )
+    return class_indices(y, what, "fit", n_classes=n, why=why, ignore=ignore)
 
 
-def _targets(y, what: str, kind: str, n_out: int | None, dtype, n_rows: int, ignore=None):
+def _targets(y, what: str, kind: str, n_out, dtype, n_rows: int, ignore=None, xname="x"):
     raw = _array(y, what)
     if raw.ndim == 0 or raw.shape[0] != n_rows:
         got = "a scalar" if raw.ndim == 0 else f"{raw.shape[0]} rows"
-        raise ShapeError(f"fit: x has {n_rows} rows but {what} has {got}; give one per sample.")
-    if raw.dtype.kind == "f":
-        _check_finite(raw, raw, what)
+        raise ShapeError(
+            f"fit: {xname} has {n_rows} rows but {what} has {got}; give one target per sample."
+        )
+    check_finite(raw, what, "fit")
     if kind == "class" and raw.ndim == 2 and raw.shape[1] > 1 and raw.dtype.kind == "f":
         if raw.shape[1] != n_out:
             raise ShapeError(
                 f"fit: {what} holds probabilities for {raw.shape[1]} classes but the model "
                 f"has {n_out} outputs; they must match."
             )
-        return raw.astype(dtype)
+        return _cast(raw, dtype, what)
     if kind == "class":
-        labels = _class_indices(raw, what)
-        if labels.ndim != 1:
-            raise ShapeError(
-                f"fit: {what} must hold one class index per row, shape [N]; got shape "
-                f"{list(raw.shape)}."
-            )
-        bad = (labels < 0) | (labels >= (n_out or 0))
-        if ignore is not None:
-            bad &= labels != ignore
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"fit: {what} at row {row} is class {labels[row]} but the model has {n_out} "
-                f"outputs (classes 0 … {(n_out or 1) - 1}); give the last layer one output "
-                "per class."
-            )
-        return labels
+        return _class_indices(raw, what, n_out, ignore)
     if kind == "binary":
         col = raw.reshape(-1, 1) if raw.ndim == 1 else raw
-        out = col.astype(dtype)
+        out = _cast(col, dtype, what)
         outside = (out < 0) | (out > 1)
         if outside.any():
             row = int(np.argwhere(outside)[0][0])
@@ -155,9 +121,9 @@ def _targets(y, what: str, kind: str, n_out: int | None, dtype, n_rows: int, ign
                 "target must lie in [0, 1] (class 0 or 1)."
             )
     elif kind == "regression":
-        out = (raw.reshape(-1, 1) if raw.ndim == 1 else raw).astype(dtype)
+        out = _cast(raw.reshape(-1, 1) if raw.ndim == 1 else raw, dtype, what)
     else:
-        return raw.astype(dtype) if raw.dtype.kind == "f" else raw.astype(np.int64)
+        return _cast(raw, dtype, what) if raw.dtype.kind == "f" else raw.astype(np.int64)
     if out.ndim != 2 or (n_out is not None and out.shape[1] != n_out):
         raise ShapeError(
             f"fit: {what} has shape {list(raw.shape)} but the model has {n_out} outputs; "
@@ -229,7 +195,7 @@ def prepare(data, validation, *, kind, n_in, n_out, dtype, seed, ignore=None) ->
 
     def convert(x, y, xname, yname):
         xa = _inputs(x, xname, dtype, n_in)
-        return xa, _targets(y, yname, kind, n_out, dtype, xa.shape[0], ignore)
+        return xa, _targets(y, yname, kind, n_out, dtype, xa.shape[0], ignore, xname)
 
     x_val = y_val = None
     if validation is None:
