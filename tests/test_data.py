@@ -478,6 +478,20 @@ def test_nan_class_label_reported_at_its_row(rows, where, seed):
         check_xy(np.zeros((rows, 2)), y, "classification")
 
 
+def test_standardizer_refuses_text_ragged_and_nonfinite_inputs():
+    # transform leaked NumPy's ValueError for text and ragged rows and passed NaN through
+    scaler = Standardizer.fit(np.array([[1.0, 2.0], [3.0, 5.0]]))
+    with pytest.raises(DataError, match=r"Standardizer\.transform: x holds text"):
+        scaler.transform([["a", "b"]])
+    with pytest.raises(DataError, match=r"Standardizer\.transform: x cannot be read"):
+        scaler.transform([[1.0, 2.0], [3.0]])
+    with pytest.raises(DataError, match=r"x at row 1, column 0 is NaN"):
+        scaler.transform([[1.0, 2.0], [np.nan, 2.0]])
+    with pytest.raises(DataError, match=r"Standardizer\.inverse_transform: x has shape \(3,\)"):
+        scaler.inverse_transform([1.0, 2.0, 3.0])
+    assert scaler.transform([[1, 2]]).tolist() == [[-1.0, -1.0]]  # integers are numbers
+
+
 def test_class_labels_far_out_of_range_are_refused_as_given():
     # a label of 2**40 used to make 2**40 class names (out of memory); 1e20 was shown as the
     # int64 it wraps to (-9223372036854775808)

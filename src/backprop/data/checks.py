@@ -295,8 +295,7 @@ def check_finite(arr: np.ndarray, name: str, what: str, original=None) -> None:
     kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
     raise DataError(
         f"{what}: {name} at {where} is {kind}, not a finite number; remove or fill in the "
-        f"missing or infinite values before training, e.g. drop the row ({rows} row(s) "
-        "affected)."
+        f"missing or infinite values, e.g. drop the row ({rows} row(s) affected)."
     )
 
 

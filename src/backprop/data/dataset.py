@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from .checks import as_matrix, check_int, check_task, check_xy, config_error
+from .checks import (
+    as_matrix,
+    as_numeric,
+    check_finite,
+    check_int,
+    check_task,
+    check_xy,
+    config_error,
+)
 
 
 @dataclass(eq=False)
@@ -64,12 +72,14 @@ class Standardizer:
         return int(self.mean.size)
 
     def transform(self, x) -> np.ndarray:
-        """``(x - mean) / std`` for ``x`` of shape ``(..., d)``; returns float64."""
-        return (self._check(x) - self.mean) / self.std
+        """``(x - mean) / std`` for finite ``x`` of shape ``(..., d)``; returns float64."""
+        x = self._check(x, "transform")
+        check_finite(x, "x", "Standardizer.transform")
+        return (x - self.mean) / self.std
 
     def inverse_transform(self, x) -> np.ndarray:
         """``x * std + mean`` for ``x`` of shape ``(..., d)``: back to the original units."""
-        return self._check(x) * self.std + self.mean
+        return self._check(x, "inverse_transform") * self.std + self.mean
 
     def to_dict(self) -> dict:
         """``{"mean": [...], "std": [...]}`` with plain floats (JSON-able)."""
@@ -85,11 +95,11 @@ class Standardizer:
             )
         return cls(d["mean"], d["std"])
 
-    def _check(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+    def _check(self, x, method: str) -> np.ndarray:
+        x = as_numeric(x, "x", f"Standardizer.{method}").astype(np.float64, copy=False)
         if x.ndim == 0 or x.shape[-1] != self.mean.size:
             raise DataError(
-                f"Standardizer: x has shape {x.shape} but the scaler was fitted on "
+                f"Standardizer.{method}: x has shape {x.shape} but the scaler was fitted on "
                 f"{self.mean.size} feature(s); give rows of {self.mean.size} values."
             )
         return x
