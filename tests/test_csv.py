@@ -162,6 +162,26 @@ def test_missing_file_and_bad_encoding(tmp_path):
         from_csv(write(tmp_path, "a,y\n\xe9,1\n", encoding="latin-1"), "y")
 
 
+def test_bad_arguments_and_unreadable_files_are_data_errors(tmp_path):
+    # these leaked TypeError (path 3, target 3) and _csv.Error (a cell over 131072 chars)
+    path = write(tmp_path, "a,y\n1,2\n3,4\n")
+    with pytest.raises(ConfigError, match="path: must be a file name"):
+        from_csv(3, "y")
+    with pytest.raises(ConfigError, match="target: must be a column name"):
+        from_csv(path, 3)
+    with pytest.raises(DataError, match="line 2 cannot be read as CSV"):
+        from_csv(write(tmp_path, "a,y\n" + "1" * 200_000 + ",2\n", "big.csv"), "y")
+
+
+def test_one_row_with_a_numeric_target_is_regression(tmp_path):
+    # one distinct value cannot be two classes: inference used to say classification and
+    # then refuse the file for having one class only
+    data = from_csv(write(tmp_path, "a,y\n1,2\n"), "y")
+    assert (data.task, data.x.shape, data.y.tolist()) == ("regression", (1, 1), [[2.0]])
+    with pytest.raises(DataError, match="one class only"):
+        from_csv(write(tmp_path, "a,y\n1,cat\n", "labels.csv"), "y")
+
+
 def test_dialects_quotes_bom_crlf_and_blank_lines(tmp_path):
     expected = [[1.0, 2.0], [3.0, 4.0]]
     for sep in (";", "\t"):

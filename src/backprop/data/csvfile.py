@@ -45,7 +45,7 @@ def from_csv(
         target: the target column's name, or a list of names (several targets: regression).
         features: the feature columns' names; default: every column that is not a target.
         task: ``"regression"`` or ``"classification"``; default: classification when the
-            target holds text, or whole numbers with at most 20 distinct values (and at most
+            target holds text, or whole numbers with 2 to 20 distinct values (and at most
             half as many as there are rows); regression otherwise. Classes are sorted
             (numerically for numbers) and ``target_names[i]`` is class ``i``'s label.
         standardize: standardise the features with a ``Standardizer`` fitted on the
@@ -72,8 +72,11 @@ def from_csv(
         raise config_error("test_ratio", "less than 1 (some rows must be left to train on)", 1.0)
     if not isinstance(standardize, bool):
         raise config_error("standardize", "true or false", standardize)
-    targets = [target] if isinstance(target, str) else list(target or [])
-    if not targets or not all(isinstance(t, str) for t in targets):
+    targets = [target] if isinstance(target, str) else target
+    if not isinstance(targets, list | tuple) or not targets:
+        raise config_error("target", "a column name or a list of column names", target)
+    targets = list(targets)
+    if not all(isinstance(t, str) for t in targets):
         raise config_error("target", "a column name or a list of column names", target)
 
     table = _Table.read(path, max_rows)
@@ -160,6 +163,8 @@ class _Table:
 
     @classmethod
     def read(cls, path, max_rows: int | None) -> _Table:
+        if not isinstance(path, str | os.PathLike):
+            raise config_error("path", "a file name (str or os.PathLike)", path)
         p = Path(path)
         where = f"CSV file {str(p)!r}"
         if not p.is_file():
@@ -179,7 +184,7 @@ class _Table:
         delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         header, header_line, rows = None, 0, []
-        for cells in reader:
+        for cells in _lines(reader, where):
             if not cells:
                 continue
             if header is None:
@@ -258,7 +263,7 @@ class _Table:
             self._first_nonfinite(values[:, None], [col])
             distinct = np.unique(values)
             whole = bool(np.all(distinct == np.round(distinct)))
-            few = len(distinct) <= min(MAX_INFERRED_CLASSES, max(2, len(values) // 2))
+            few = 2 <= len(distinct) <= min(MAX_INFERRED_CLASSES, max(2, len(values) // 2))
             if task is None:
                 task = "classification" if whole and few else "regression"
             if task == "regression":
@@ -291,18 +296,50 @@ class _Table:
             at = f"{self.where}: line {self.lines[i]}, column {self.header[j]!r}"
             if cell.lower() in _MISSING:
                 kind = "is empty" if not cell else f"is {cell!r}"
-                raise DataError(
-                    f"{at} {kind} (a missing value); fill it in or drop the row before training."
-                )
+                raise DataError(f"{at} {kind} (a missing value); fill it in or drop the row.")
             value = _to_float(cell)
             if value is None:
                 raise DataError(f"{at} holds {cell!r}, which is not a number; {fix}.")
             if not math.isfinite(value):
                 raise DataError(
                     f"{at} is {cell!r} (not finite); replace it with a finite number or drop "
-                    "the row before training."
+                    "the row."
                 )
         raise AssertionError("no bad cell found")  # pragma: no cover - callers found one
+
+
+def _lines(reader, where: str):
+    """The rows of a ``csv.reader``; its errors (a cell over the size limit, a NUL byte in
+    a quoted cell, …) become a ``DataError`` naming the line."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(
+                f"{where}: line {reader.line_num} cannot be read as CSV ({exc}); check that "
+                "quotes are closed and the file is a text table."
+            ) from None
+        yield cells
+
+
+def read_columns(path, names: list[str], purpose: str) -> np.ndarray:
+    """The columns ``names`` of a CSV file as float64 ``(N, len(names))``.
+
+    The file gets the checks of ``from_csv`` (UTF-8, a header, every row as wide as the
+    header, numbers, finite), so ``backprop predict --input`` reads files as training did.
+    ``purpose`` ends the message for a missing column (who needs them).
+    """
+    table = _Table.read(path, None)
+    missing = [name for name in names if name not in table.header]
+    if missing:
+        raise DataError(
+            f"{table.where}: missing column(s) {', '.join(missing)}; {purpose} "
+            f"{', '.join(names)} and the file has {', '.join(table.header)}."
+        )
+    cols = [table.header.index(name) for name in names]
+    return table.numbers(cols, "the inputs must be numbers")
 
 
 def _to_float(text: str) -> float | None:
