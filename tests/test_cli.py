@@ -170,6 +170,11 @@ def test_predict_from_csv_to_csv(square_run, tmp_path):
     assert_user_error(
         *cli("predict", out / "model.safetensors", "--input", data), "line 3", "'abc'"
     )
+    # the CSV reader of training: a row wider than the header was read as if it were not
+    data.write_text("x\n1.5\n2,3\n")
+    assert_user_error(*cli("predict", out / "model.safetensors", "--input", data), "line 3")
+    # NaN and inf gave NaN predictions
+    assert_user_error(*cli("predict", out / "model.safetensors", "--x", "1", "nan"), "'nan'")
 
 
 def test_train_from_flags_with_classification_data(tmp_path):

@@ -48,6 +48,10 @@ def _samples(values: list[str], n_in: int) -> np.ndarray:
             raise ConfigError(
                 f"--x: {text!r} is not a number (or comma-separated numbers)"
             ) from None
+        if not all(np.isfinite(row)):
+            raise ConfigError(
+                f"--x: {text!r} holds a value that is not a finite number; give finite numbers."
+            )
         rows.append(row)
     if n_in == 1 and all(len(r) == 1 for r in rows):
         return np.asarray(rows, dtype=np.float64)
@@ -65,6 +69,8 @@ def run(args) -> int:
 
     from ... import io
     from ...data import Standardizer
+    from ...data.checks import check_finite
+    from ...data.csvfile import read_columns
     from ...delta import layers
     from ...files import atomic_write_text
 
@@ -73,15 +79,19 @@ def run(args) -> int:
     n_in = layers(model)[0].n_in
     features = part.get("feature_names") or [f"x{i + 1}" for i in range(n_in)]
     if args.x is not None:
-        x = _samples(args.x, n_in)
-        raw = x
+        raw, source = _samples(args.x, n_in), "--x"
     else:
-        raw = _read_csv(args.input, features)
-        x = raw
+        raw = read_columns(args.input, features, "the model was trained on")
+        source = "--input"
+    x, name = raw, "x"
     if part.get("scaler"):
-        x = Standardizer.from_dict(part["scaler"]).transform(x)
+        x, name = Standardizer.from_dict(part["scaler"]).transform(x), "standardised x"
+    dtype = next(iter(model.parameters()))._data.dtype
+    with np.errstate(over="ignore"):  # check_finite says which value overflowed
+        x_model = x.astype(dtype)
+    check_finite(x_model, name, source, original=x)
     with bp.no_grad():
-        out = model(bp.tensor(x, dtype=next(iter(model.parameters())).dtype)).numpy()
+        out = model(bp.tensor(x_model)).numpy()
     out = out.astype(np.float64)
     task = part.get("task", "regression")
     names = part.get("target_names") or []
@@ -119,45 +129,3 @@ def run(args) -> int:
 
 def _num(v) -> str:
     return f"{float(v):.6g}"
-
-
-def _read_csv(path: str, features: list[str]) -> np.ndarray:
-    from ...errors import DataError
-
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataError(
-                f"{path}: the file is empty; expected a header row with {', '.join(features)}"
-            ) from None
-        missing = [f for f in features if f not in header]
-        if missing:
-            raise DataError(
-                f"{path}: missing column(s) {', '.join(missing)}; the model was trained on "
-                f"{', '.join(features)} and the file has {', '.join(header)}."
-            )
-        cols = [header.index(f) for f in features]
-        rows = []
-        for line_no, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            values = []
-            for c, name in zip(cols, features):
-                cell = row[c] if c < len(row) else ""
-                try:
-                    v = float(cell)
-                except ValueError:
-                    raise DataError(
-                        f"{path}: line {line_no}, column {name!r}: {cell!r} is not a number."
-                    ) from None
-                if not np.isfinite(v):
-                    raise DataError(
-                        f"{path}: line {line_no}, column {name!r}: {cell} is not a finite number."
-                    )
-                values.append(v)
-            rows.append(values)
-    if not rows:
-        raise DataError(f"{path}: no data rows after the header.")
-    return np.asarray(rows, dtype=np.float64)
