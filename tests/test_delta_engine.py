@@ -413,3 +413,53 @@ def test_custom_loss_and_reduction_none_are_refused():
         delta.backward(model, x, y, lambda a, b: ((a - b) ** 2).sum())
     with pytest.raises(DeltaEngineError, match="reduction"):
         delta.backward(model, x, y, nn.MSELoss(reduction="none"))
+
+
+def _overflowing_relu_net():
+    """1-2-1 ReLU net whose off unit's outgoing weight makes W δ overflow to inf.
+
+    Unit 1 is on (a = 1) and gives ŷ = 1e150 (finite loss 1e300); unit 2 is off (f = −1)
+    with outgoing weight 1e200, so (W δ)₂ = 1e200 · 2e150 = inf. PyTorch's ReLU backward
+    selects, passing 0 for the off unit; a multiply would give 0 · inf = NaN.
+    """
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1)).double()
+    with bp.no_grad():
+        net[0].weight.copy_(bp.tensor([[1.0], [-1.0]], dtype=bp.float64))
+        net[0].bias.zero_()
+        net[2].weight.copy_(bp.tensor([[1e150, 1e200]], dtype=bp.float64))
+        net[2].bias.zero_()
+    return net, np.ones((1, 1)), np.zeros((1, 1))
+
+
+def test_an_off_relu_passes_zero_when_the_upstream_gradient_overflows():
+    torch = pytest.importorskip("torch")
+    from backprop.interop import to_torch
+
+    net, x, y = _overflowing_relu_net()
+    tnet = to_torch(net)
+    tloss = torch.nn.functional.mse_loss(tnet(torch.tensor(x)), torch.tensor(y))
+    tloss.backward()
+    want = [p.grad.numpy() for p in tnet.parameters()]
+    assert all(np.isfinite(w).all() for w in want)  # torch: finite, 0 for the off unit
+
+    with np.errstate(over="ignore"):
+        grads = delta.compute(net, x, y, nn.MSELoss())
+        engine = [grads.weight_grads[1].T, grads.bias_grads[1], grads.weight_grads[2].T]
+        loss = nn.MSELoss()(net(bp.tensor(x)), bp.tensor(y))
+        loss.backward()
+    autograd = [p.grad.numpy() for p in net.parameters()]
+    for w, e, a in zip(want, engine, autograd):
+        np.testing.assert_array_equal(e, w)
+        np.testing.assert_array_equal(a, w)
+
+    fused = pytest.importorskip("backprop.delta.fused")
+    if not fused.available():
+        pytest.skip("numba is not installed")
+    net, x, y = _overflowing_relu_net()
+    sgd = optim.SGD(net.parameters(), lr=1e-300)
+    with np.errstate(over="ignore"):
+        fused.train(net, nn.MSELoss(), sgd, x, y, 1)
+    tsgd = torch.optim.SGD(tnet.parameters(), lr=1e-300)
+    tsgd.step()
+    for p, t in zip(net.parameters(), tnet.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), t.detach().numpy())

@@ -32,7 +32,8 @@ class Activation:
     """An elementwise activation: ``fn(f) -> a`` and ``derivative(f, a) -> g'(f)``.
 
     ``uses`` is ``"input"``, ``"output"`` or ``"none"``: what ``derivative`` reads (the other
-    argument may be None). ``node`` is the PyTorch name of its backward node.
+    argument may be None). ``node`` is the PyTorch name of its backward node. ``select``,
+    for piecewise-constant derivatives, is ``chain`` done by choosing instead of multiplying.
     """
 
     name: str
@@ -42,6 +43,18 @@ class Activation:
     node: str
     defaults: dict = field(default_factory=dict)
     formula: str = ""
+    select: Callable | None = None
+
+    def chain(self, g, x, a, **options):
+        """g ∘ g'(f): the upstream gradient through this unit (the δ recursion's product).
+
+        Units whose derivative is a 0/1 (or 1/slope) choice *select* g instead of
+        multiplying it, as PyTorch's threshold backward does: a unit that is off passes 0
+        even when g overflowed to ±inf, where 0 · inf would be NaN.
+        """
+        if self.select is not None:
+            return self.select(g, x, a, **options)
+        return g * self.derivative(x, a, **options)
 
 
 def _sigmoid(x, **_):
@@ -58,6 +71,14 @@ def _step(x, **_):
 
 def _leaky(x, negative_slope=0.01):
     return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+def _relu_select(g, x, a):
+    return np.where(a > 0, g, 0).astype(g.dtype, copy=False)
+
+
+def _leaky_select(g, x, a, negative_slope=0.01):
+    return np.where(x > 0, g, g * negative_slope).astype(g.dtype, copy=False)
 
 
 def _tanh_grad(x, a):
@@ -131,6 +152,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "output",
             "IdentityBackward0",
             formula="g(f) = f",
+            select=lambda g, x, a: g,
         ),
         Activation(
             "step",
@@ -139,6 +161,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "output",
             "SignBackward0",
             formula="sgn(f) = +1 if f > 0 else -1;  g'(f) = 0 almost everywhere",
+            select=lambda g, x, a: np.zeros_like(g),
         ),
         Activation(
             "sigmoid",
@@ -163,6 +186,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "output",
             "ReluBackward0",
             formula="max(0, f);  g'(f) = 1 if f > 0 else 0",
+            select=_relu_select,
         ),
         Activation(
             "leaky_relu",
@@ -172,6 +196,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "LeakyReluBackward0",
             {"negative_slope": 0.01},
             formula="f if f > 0 else slope·f",
+            select=_leaky_select,
         ),
         Activation(
             "elu",

@@ -338,7 +338,7 @@ class ActivationBackward(Node):
         if self.activation.uses == "none" or self.saved is None:
             return (np.zeros_like(g),)
         x, a = self.saved
-        return (g * self.activation.derivative(x, a, **self.options),)
+        return (self.activation.chain(g, x, a, **self.options),)
 
 
 _ACTIVATION_NODES: dict[str, type] = {}

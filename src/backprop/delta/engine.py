@@ -106,6 +106,15 @@ def g_prime(layer: Layer, f: np.ndarray, a: np.ndarray) -> np.ndarray:
     return act.derivative(f, a, **layer.options)
 
 
+def _chain(layer: Layer, f: np.ndarray, a: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """g'[l](f[l]) ∘ back; ``back`` is a fresh array, multiplied in place where possible."""
+    act = layer.activation
+    if act.select is not None:  # relu & co. choose, so an overflowed 0·inf stays 0
+        return act.select(back, f, a, **layer.options)
+    back *= act.derivative(f, a, **layer.options)
+    return back
+
+
 @benign_underflow
 def _rowwise_vjp(kind: str, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """δ = (∂a/∂f)ᵀ grad for a row-softmax (a = p) or row-log-softmax (a = log p)."""
@@ -142,8 +151,7 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     delta[L] = delta_top
     for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
         back = np.dot(delta[l + 1], net[l].weight._data)  # (W[l+1] δ[l+1]) for every row
-        back *= g_prime(net[l - 1], cache.f[l], cache.a[l])  # in place: a fresh array
-        delta[l] = back
+        delta[l] = _chain(net[l - 1], cache.f[l], cache.a[l], back)
     weight_grads: list = [None]
     bias_grads: list = [None]
     ones = _ones(delta_top.shape[0], delta_top.dtype)  # Σ over rows as one dot product

@@ -73,9 +73,10 @@ def _times_derivative(code, slope, f, a, d):
     """d ∘= g'(f), from the output a where the registry does (relu, tanh, sigmoid)."""
     zero = f.dtype.type(0)
     one = f.dtype.type(1)
-    if code == RELU:
+    if code == RELU:  # select, not multiply: an off unit passes 0 even for d = ±inf
         for i in range(d.size):
-            d[i] *= one if a[i] > zero else zero
+            if not a[i] > zero:
+                d[i] = zero
     elif code == TANH:
         for i in range(d.size):
             d[i] *= one - a[i] * a[i]

@@ -152,4 +152,4 @@ def loss_and_output_delta(loss, top: Layer, f: np.ndarray, a: np.ndarray, y, res
         return value, _rowwise_vjp(top.rowwise, a, grad)
     if name == "identity":
         return value, grad
-    return value, top.activation.derivative(f, a, **top.options) * grad
+    return value, top.activation.chain(grad, f, a, **top.options)
