@@ -3,25 +3,28 @@
 ``fit(model, data, loss, optimizer, epochs, batch_size, ...)`` runs seeded minibatch
 epochs with the δ engine for MLPs and autograd for anything else, checks the data before
 the first step, reports loss and metrics per epoch in a ``History``, and stops with a
-plain-words reason on early stopping or the first NaN/inf (``NaNGuard``). It never prints;
+plain-words reason on early stopping or the first NaN/inf (``NaNGuard``); with
+``BackupAndRestore`` a crashed run resumes from its last epoch, bit for bit. It never prints;
 ``ProgressEvents`` hands progress to whoever draws it (the CLI, the playground). Data sets,
 model files and the experiment spec live in their own packages.
 """
 
+from .backup import BackupAndRestore
 from .callbacks import (
     Callback,
     EarlyStopping,
     ModelCheckpoint,
-    ProgressEvents,
     ReduceLROnPlateau,
     TrainingStopped,
     TrainState,
 )
+from .events import ProgressEvents
 from .fit import fit
 from .guard import NaNGuard
 from .history import History
 
 __all__ = [
+    "BackupAndRestore",
     "Callback",
     "EarlyStopping",
     "History",

@@ -5,15 +5,16 @@ A ``Callback`` overrides any of ``on_train_begin``, ``on_epoch_begin``,
 ``on_epoch_end`` and ``on_train_end``; each receives the ``TrainState`` and may ask to stop
 with ``state.request_stop(reason)``. Provided here: ``EarlyStopping`` (restores the best
 weights whether or not it stopped), ``ModelCheckpoint`` (saves through ``backprop.io``),
-``ReduceLROnPlateau`` (wraps ``optim.lr_scheduler.ReduceLROnPlateau``) and
-``ProgressEvents`` (plain dict events for a printer or a browser). The NaN guard lives in
-``guard.py``. Nothing here prints.
+``ReduceLROnPlateau`` (wraps ``optim.lr_scheduler.ReduceLROnPlateau``); ``ProgressEvents``
+lives in ``events.py``, the NaN guard in ``guard.py``. A callback whose state
+must survive a crash returns it from ``state_dict`` (JSON values and NumPy arrays) and takes
+it back in ``load_state_dict``; ``BackupAndRestore`` (``backup.py``) stores it between
+epochs. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,6 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "ModelCheckpoint",
-    "ProgressEvents",
     "ReduceLROnPlateau",
     "TrainState",
     "TrainingStopped",
@@ -61,6 +61,9 @@ class TrainState:
     x: np.ndarray
     y: np.ndarray
     has_validation: bool
+    scheduler: Any = None
+    callbacks: list = field(default_factory=list)  # every callback of the run, guard included
+    rng: Any = None  # the np.random.Generator that draws each epoch's row order
     epoch: int = 0
     batch: int = 0
     step: int = 0
@@ -92,10 +95,19 @@ class Callback:
         """After the optimizer step of ``state.batch`` (``state.batch_loss`` is its loss)."""
 
     def on_epoch_end(self, state: TrainState) -> None:
-        """``state.logs`` holds the epoch's metrics, already appended to the history."""
+        """``state.logs`` holds the epoch's metrics, already appended to the history; the
+        scheduler given to ``fit`` has already stepped."""
 
     def on_train_end(self, state: TrainState) -> None:
         """After the last epoch, or after a stop."""
+
+    def state_dict(self) -> dict:
+        """What a backup must keep for a resumed run to go on exactly as this one would:
+        JSON values and NumPy arrays ({} when the callback keeps nothing across epochs)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Take back what ``state_dict`` returned (called after ``on_train_begin``)."""
 
 
 def resolve_monitor(monitor: str, state: TrainState) -> str:
@@ -145,6 +157,20 @@ class _Monitor(Callback):
         self.direction = resolve_mode(self.mode, self.monitor_used, self.who)
         self.best = math.inf if self.direction == "min" else -math.inf
         self.best_epoch: int | None = None
+
+    def _monitor_state(self) -> dict:
+        return {"monitor": self.monitor_used, "best": self.best, "best_epoch": self.best_epoch}
+
+    def _load_monitor(self, state: dict) -> None:
+        self._check_monitor(state["monitor"])
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+
+    def _check_monitor(self, saved: str) -> None:
+        if saved != self.monitor_used:
+            raise ConfigError(
+                f"{self.who}: the backup watched {saved!r}, this run watches "
+                f"{self.monitor_used!r}; give it the same monitor as the interrupted run."
+            )
 
     def _improved(self, value: float) -> bool:
         if self.direction == "min":
@@ -200,6 +226,17 @@ class EarlyStopping(_Monitor):
                     self,
                 )
         state.history.best_epoch = self.best_epoch
+
+    def state_dict(self) -> dict:
+        weights = None if self._weights is None else self._weights.arrays()
+        extra = {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "weights": weights}
+        return {**self._monitor_state(), **extra}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._load_monitor(state)
+        self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
+        if self._weights is not None:
+            self._weights.load(state["weights"])
 
     def on_train_end(self, state: TrainState) -> None:
         if self._weights is not None and self.best_epoch is not None:
@@ -258,6 +295,13 @@ class ModelCheckpoint(_Monitor):
         self._save(state.model, path, spec=self.spec, metadata=metadata)
         self.saved.append((state.epoch, path))
 
+    def state_dict(self) -> dict:
+        return {**self._monitor_state(), "saved": self.saved}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._load_monitor(state)
+        self.saved = [(int(epoch), str(path)) for epoch, path in state["saved"]]
+
 
 class ReduceLROnPlateau(_Monitor):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
@@ -307,58 +351,9 @@ class ReduceLROnPlateau(_Monitor):
     def on_epoch_end(self, state: TrainState) -> None:
         self.scheduler.step(monitored(state, self.monitor_used, self.who))
 
+    def state_dict(self) -> dict:
+        return {"monitor": self.monitor_used, "scheduler": self.scheduler.state_dict()}
 
-class ProgressEvents(Callback):
-    """Forward progress as plain dicts to ``handler`` (a printer, a progress bar, a socket).
-
-    Events: ``{"event": "train_begin", "epochs", "batches", "samples", "engine"}``,
-    ``{"event": "epoch_end", "epoch", "epochs", "loss", ..., "lr", "time"}`` (every
-    ``every`` epochs, and always the last), ``{"event": "batch_end", "epoch", "batch",
-    "batches", "loss"}`` when ``batches=True``, and ``{"event": "train_end", "epoch",
-    "epochs", "stop_reason"}``.
-    """
-
-    def __init__(self, handler: Callable[[dict], Any], every: int = 1, batches: bool = False):
-        if not callable(handler):
-            raise ConfigError(f"ProgressEvents: handler must be callable, got {handler!r}.")
-        _check_int(every, "every", "ProgressEvents", 1)
-        self.handler, self.every, self.batches = handler, every, bool(batches)
-
-    def on_train_begin(self, state: TrainState) -> None:
-        self.handler(
-            {
-                "event": "train_begin",
-                "epochs": state.epochs,
-                "batches": state.batches,
-                "samples": int(state.x.shape[0]),
-                "engine": state.engine,
-            }
-        )
-
-    def on_batch_end(self, state: TrainState) -> None:
-        if self.batches:
-            self.handler(
-                {
-                    "event": "batch_end",
-                    "epoch": state.epoch,
-                    "batch": state.batch,
-                    "batches": state.batches,
-                    "loss": state.batch_loss,
-                }
-            )
-
-    def on_epoch_end(self, state: TrainState) -> None:
-        if state.epoch % self.every == 0 or state.epoch == state.epochs or state.stop:
-            self.handler(
-                {"event": "epoch_end", "epoch": state.epoch, "epochs": state.epochs, **state.logs}
-            )
-
-    def on_train_end(self, state: TrainState) -> None:
-        self.handler(
-            {
-                "event": "train_end",
-                "epoch": state.epoch,
-                "epochs": state.epochs,
-                "stop_reason": state.stop_reason,
-            }
-        )
+    def load_state_dict(self, state: dict) -> None:
+        self._check_monitor(state["monitor"])
+        self.scheduler.load_state_dict(state["scheduler"])

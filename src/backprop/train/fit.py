@@ -81,7 +81,7 @@ def fit(
         validation: None; a fraction in (0, 1) held out at random (stratified by class for
             classification, seeded) — never the last rows; ``(x_val, y_val)``; or
             ``"test"`` for a Dataset's test part.
-        callbacks: ``Callback`` objects (``EarlyStopping``, ``ModelCheckpoint``, …).
+        callbacks: ``Callback`` objects (``EarlyStopping``, ``BackupAndRestore``, …).
         seed: seeds the per-epoch reshuffle, ``np.random.default_rng(seed).permutation``
             once per epoch, and the validation split (its own stream).
         engine: ``"auto"`` (δ engine when it can — in the compiled loop of
@@ -152,12 +152,14 @@ def fit(
         x=x,
         y=y,
         has_validation=prep.x_val is not None,
+        scheduler=scheduler,
     )
     callbacks = list(callbacks)
     guard_cb = next((cb for cb in callbacks if isinstance(cb, NaNGuard)), None)
     extra = [] if guard_cb is not None or not guard else [NaNGuard()]
     guard_cb = guard_cb or (extra[0] if extra else None)
-    hooks = _hooks([*extra, *callbacks])
+    state.callbacks = [*extra, *callbacks]
+    hooks = _hooks(state.callbacks)
     use_fused = choose_fused(
         model, loss_fn, optimizer, engine, plan, callbacks, y, epochs, state.batches, size
     )
@@ -214,10 +216,11 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
     """The epochs: hooks, batches, end-of-epoch metrics, history, scheduler."""
     history, optimizer = state.history, state.optimizer
     n = run.x.shape[0]
-    rng = np.random.default_rng(run.seed)
+    state.rng = np.random.default_rng(run.seed)
     start = time.perf_counter()
-    _call(hooks, "on_train_begin", state)
-    for epoch in range(1, state.epochs + 1):
+    _call(hooks, "on_train_begin", state)  # BackupAndRestore may resume: epoch, history, rng
+    start -= history.last("time") or 0.0
+    for epoch in range(state.epoch + 1, state.epochs + 1):
         if state.stop:
             break
         state.epoch, lr = epoch, optimizer.param_groups[0].get("lr")
@@ -225,7 +228,7 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
         if state.stop:
             history.stopped_epoch = epoch - 1 or None
             break
-        order = rng.permutation(n) if run.shuffle and run.size < n else None
+        order = state.rng.permutation(n) if run.shuffle and run.size < n else None
         run_epoch = _fused_epoch if run.fused else _run_epoch
         if not run_epoch(state, hooks, run, order):
             history.stopped_epoch, history.stopped_batch = epoch, state.batch
@@ -238,8 +241,8 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
         logs["time"] = time.perf_counter() - start
         state.logs = logs
         history.append(epoch, logs)
-        _call(hooks, "on_epoch_end", state)
         _step_scheduler(run.scheduler, logs, run.x_val is not None)
+        _call(hooks, "on_epoch_end", state)
         if state.stop:
             history.stopped_epoch = epoch
     _call(hooks, "on_train_end", state)
@@ -378,10 +381,12 @@ def _step_scheduler(scheduler, logs, has_validation) -> None:
 
 
 def _hooks(callbacks) -> dict[str, list]:
-    """For each hook, the callbacks that override it (the others are never called)."""
+    """For each hook, the callbacks that override it (the others are never called);
+    ``runs_last`` ones (BackupAndRestore) after the rest, so they see their work done."""
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise ConfigError(f"fit: callbacks must be Callback objects, got {cb!r}.")
+    callbacks = sorted(callbacks, key=lambda cb: bool(getattr(cb, "runs_last", False)))
     return {
         name: [cb for cb in callbacks if getattr(type(cb), name) is not getattr(Callback, name)]
         for name in _HOOKS

@@ -59,6 +59,13 @@ class NaNGuard(Callback):
         self.kind: str | None = None
         self.restored = False
 
+    def state_dict(self) -> dict:
+        """The batch losses its advice quotes (the first of the run, the latest)."""
+        return {"first_loss": self.first_loss, "last_loss": self.last_loss}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.first_loss, self.last_loss = state["first_loss"], state["last_loss"]
+
     def seen_losses(self, losses: list[float]) -> None:
         """Batch losses that went by without this guard (the compiled loop's): all finite."""
         if losses:

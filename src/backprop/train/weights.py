@@ -4,7 +4,8 @@
 before every step. When the parameters are views of one flat buffer (the δ engine's
 ``flatten_parameters``), a copy is a single array copy. Values are written back into the
 parameters' own storage, never rebinding it, so optimizers and the δ engine's views stay
-valid. It does not copy optimizer state.
+valid. It does not copy optimizer state. ``arrays``/``load`` expose the copy one array per
+parameter, for a training backup (``BackupAndRestore``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,29 @@ class WeightCopy:
                 np.copyto(p._data, v.reshape(p._data.shape))
         for p in self.parameters:
             p._bump_version()
+
+    def arrays(self) -> list[np.ndarray]:
+        """The saved values, one array per parameter in its shape (views of the copy)."""
+        if self.base is None:
+            return list(self.values)
+        pieces, offset = [], 0
+        for p in self.parameters:
+            size = p._data.size
+            pieces.append(self.values[offset : offset + size].reshape(p._data.shape))
+            offset += size
+        return pieces
+
+    def load(self, arrays: list) -> None:
+        """Replace the saved values by ``arrays`` (one per parameter, same shapes)."""
+        targets = self.arrays()
+        if len(arrays) != len(targets) or any(
+            np.shape(a) != t.shape for a, t in zip(arrays, targets)
+        ):
+            got = [list(np.shape(a)) for a in arrays]
+            want = [list(t.shape) for t in targets]
+            raise ValueError(f"weight copy: expected arrays of shapes {want}, got {got}")
+        for target, value in zip(targets, arrays):
+            np.copyto(target, value)
 
 
 def flat_base(arrays: list) -> np.ndarray | None:

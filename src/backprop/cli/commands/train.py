@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   backprop train --data square --layers 1,8,8,1 --activation relu --lr 0.1 --epochs 10000
   backprop train --data spiral --hidden 16,16 --activation tanh --epochs 300 --batch-size 25
   backprop train --csv houses.csv --target price --hidden 32,32 --validation 0.2
+  backprop train spec.json --backup runs/long.backup   (run it again after a crash: resumes)
 output: --out DIR (default runs/<name>-<timestamp>/) gets model.safetensors, spec.json,
 history.csv, history.json and PNG plots."""
 
@@ -56,6 +57,12 @@ def add_parser(sub) -> None:
     )
     o = p.add_argument_group("output")
     o.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
+    o.add_argument(
+        "--backup",
+        metavar="DIR",
+        help="back up the training state to DIR after every epoch; if DIR holds a backup of "
+        "this run, resume from it (deleted once training ends)",
+    )
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", "-q", action="store_true", help="print only the result")
     o.add_argument(
@@ -149,9 +156,15 @@ def run(args) -> int:
 
     spec = normalize(spec)
     out = out_dir(args.out, spec["name"])
-    callback = progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)
-    result = run_spec(spec, callbacks=[callback])
+    callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)]
+    if args.backup:
+        from ...train import BackupAndRestore
+
+        callbacks.append(BackupAndRestore(args.backup))
+    result = run_spec(spec, callbacks=callbacks)
     print(final_line(result))
+    if args.backup and callbacks[-1].resumed_epoch is not None:
+        print(f"resumed from {callbacks[-1].path} after epoch {callbacks[-1].resumed_epoch}")
     written = save_run(result, out, plots=not args.no_plots)
     if not args.quiet:
         print(describe_files(written))

@@ -1,0 +1,301 @@
+"""``BackupAndRestore``: survive a crash in the middle of ``fit`` and resume bit for bit.
+
+Keras' ``BackupAndRestore``, extended to everything the resumed run needs to produce the
+numbers the uninterrupted one would have. After every ``every``-th epoch it writes one file,
+``directory/backup.safetensors`` (``backup_file``: safetensors tensors plus JSON metadata,
+checksummed, written atomically), holding the model's parameters and buffers, the optimizer
+state (Adam's step counts and moments, momentum buffers, the groups' current lr), the
+scheduler's state, the epoch and update counters, the history so far, the state of the
+generator that draws each epoch's row order, backprop's global random state, and what every
+callback returns from ``state_dict`` (``EarlyStopping``: best value, patience count, best
+weights; ``ModelCheckpoint``: best value; ``ReduceLROnPlateau``: its scheduler; the NaN
+guard). When ``fit`` starts with a backup in the folder, the backup is read, verified and
+checked against this run — the same parameter names, shapes and dtypes, optimizer class and
+settings, scheduler class, training data, batches per epoch, loss and stateful callbacks —
+then restored, and training goes on with the next epoch. When ``fit`` returns normally
+(last epoch, or an early stop) the backup is deleted. It is not a model file (that is
+``ModelCheckpoint``) and it never retries anything itself: run the same script again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BackpropError, ConfigError, ModelFileError
+from . import backup_file
+from .callbacks import Callback, TrainState
+
+__all__ = ["FILENAME", "BackupAndRestore"]
+
+FILENAME = "backup.safetensors"
+_STATE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
+class BackupAndRestore(Callback):
+    """Back up the whole training state between epochs; resume from it after a crash.
+
+    Args:
+        directory: the folder of the backup (created when needed); the backup is the file
+            ``directory/backup.safetensors``. One folder per run: a backup of another run
+            is refused with the reason, never half-used.
+        every: write the backup after every ``every``-th epoch (1: after each epoch).
+        delete_on_finish: when ``fit`` returns normally, delete the backup (and the folder,
+            if this callback created it and it is empty). False keeps the backup of the last
+            epoch; a later ``fit`` with it restores the finished run and trains no further.
+
+    Call ``fit`` again with the same model, optimizer, scheduler, data, batch size, seed and
+    callbacks (built afresh, e.g. by the same script after a crash): it restores the backup
+    and continues, ending with the weights and history the uninterrupted run would have had,
+    bit for bit (the history's wall-clock ``time`` goes on from the backup's). Pass ``engine``
+    explicitly for that: ``"auto"`` may pick another engine in a new process (numba's cache
+    warm or cold), which changes the last bits. Callback hooks run after those of every
+    other callback, so the backup holds the epoch's finished work.
+
+    Attributes after ``fit``: ``resumed_epoch`` (the epoch restored, None on a fresh start),
+    ``written`` (backups written by this fit), ``path`` (the backup file).
+
+    Example:
+        >>> backup = BackupAndRestore("runs/spiral.backup")  # doctest: +SKIP
+        >>> fit(model, data, "cross_entropy", adam, 500, engine="delta",
+        ...     callbacks=[backup])  # after a crash, the same call resumes  # doctest: +SKIP
+    """
+
+    who = "BackupAndRestore"
+    runs_last = True
+
+    def __init__(self, directory, every: int = 1, delete_on_finish: bool = True) -> None:
+        if not isinstance(directory, str | os.PathLike) or not str(directory).strip():
+            raise ConfigError(
+                f"{self.who}: directory must be a folder path (str or pathlib.Path), got "
+                f"{directory!r}; e.g. BackupAndRestore('runs/spiral.backup')."
+            )
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(
+                f"{self.who}: every must be a whole number of epochs >= 1, got {every!r}; "
+                "e.g. every=1 to back up after each epoch."
+            )
+        if not isinstance(delete_on_finish, bool):
+            raise ConfigError(
+                f"{self.who}: delete_on_finish must be True or False, got {delete_on_finish!r}."
+            )
+        self.directory = Path(directory)
+        self.path = self.directory / FILENAME
+        self.every, self.delete_on_finish = every, delete_on_finish
+        self.resumed_epoch: int | None = None
+        self.written = 0
+        self._made_folder = False
+
+    # -- hooks -----------------------------------------------------------------------------
+    def on_train_begin(self, state: TrainState) -> None:
+        self.resumed_epoch, self.written, self._made_folder = None, 0, False
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ConfigError(
+                f"{self.who}: directory {str(self.directory)!r} is a file, not a folder; give "
+                "the path of a folder (it is created when needed)."
+            )
+        self._remove_leftovers()
+        self._run = _fingerprint(state)
+        if not self.path.exists():
+            return
+        tree = backup_file.read(self.path)
+        try:
+            self._check(state, tree)
+            self._restore(state, tree)
+        except BackpropError:
+            raise
+        except _STATE_ERRORS as error:
+            raise ModelFileError(
+                f"{self.path}: the backup's state is incomplete or malformed "
+                f"({type(error).__name__}: {str(error)[:80]}); delete it to start at epoch 1."
+            ) from None
+        self.resumed_epoch = state.epoch
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        last = state.epoch == state.epochs or state.stop
+        if state.epoch % self.every and not (last and not self.delete_on_finish):
+            return
+        if not self.written and not self.directory.exists():
+            self._made_folder = True
+        try:
+            backup_file.write(self.path, self._collect(state))
+        except TypeError as error:
+            raise ConfigError(
+                f"{self.who}: cannot back up the run: {error}, neither a JSON value nor an "
+                "array; a callback's (or the scheduler's) state_dict must return plain values "
+                "and NumPy arrays only."
+            ) from None
+        self.written += 1
+
+    def on_train_end(self, state: TrainState) -> None:
+        if not self.delete_on_finish:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self._remove_leftovers()
+        if self._made_folder:
+            with contextlib.suppress(OSError):  # not empty: someone else's files stay
+                self.directory.rmdir()
+
+    # -- writing ---------------------------------------------------------------------------
+    def _collect(self, state: TrainState) -> dict:
+        from ..autograd.random import default_generator
+
+        history = state.history
+        return {
+            "epoch": state.epoch,
+            "step": state.step,
+            "stop_reason": state.stop_reason if state.stop else None,
+            "made_folder": self._made_folder,
+            "run": self._run,
+            "model": {key: t._data for key, t in state.model.state_dict().items()},
+            "optimizer": state.optimizer.state_dict(),
+            "scheduler": None if state.scheduler is None else state.scheduler.state_dict(),
+            "history": {
+                "epochs": np.array(history.epochs, dtype=np.int64),
+                "values": {k: np.array(v, dtype=np.float64) for k, v in history.history.items()},
+                "best_epoch": history.best_epoch,
+            },
+            "shuffle_rng": state.rng.bit_generator.state,
+            "global_rng": default_generator().get_state(),
+            "callbacks": {key: s for key, cb in _keyed(state) if (s := cb.state_dict())},
+        }
+
+    def _remove_leftovers(self) -> None:
+        """Temp files of writes killed half-way (``backprop.files`` names them so)."""
+        for leftover in self.directory.glob(f".{FILENAME}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+    # -- reading ---------------------------------------------------------------------------
+    def _mismatch(self, what: str) -> ConfigError:
+        return ConfigError(
+            f"{self.who}: the backup {self.path} belongs to another run: {what}. Resume with "
+            "the model, optimizer, scheduler, data, batch size and callbacks of the "
+            f"interrupted run, or delete {self.path} to start at epoch 1."
+        )
+
+    def _check(self, state: TrainState, tree: dict) -> None:
+        """Everything that must agree between the backup and this run, before any change."""
+        saved, run = tree["run"], self._run
+        self._check_model(state, tree["model"])  # first: a dtype change changes the data too
+        if (saved["rows"], saved["features"], saved["data_crc32"]) != (
+            run["rows"], run["features"], run["data_crc32"]
+        ):  # fmt: skip
+            raise self._mismatch(
+                f"it was trained on other data ({saved['rows']} rows × {saved['features']} "
+                f"features, CRC-32 {saved['data_crc32']:08x}; this run has {run['rows']} × "
+                f"{run['features']}, {run['data_crc32']:08x})"
+            )
+        for key, what in (("batches", "batches per epoch (batch_size)"), ("loss", "loss")):
+            if saved[key] != run[key]:
+                raise self._mismatch(f"{what}: {saved[key]!r} in the backup, {run[key]!r} here")
+        if tree["epoch"] > state.epochs:
+            raise ConfigError(
+                f"{self.who}: the backup {self.path} is at epoch {tree['epoch']}, beyond the "
+                f"{state.epochs} epochs asked for; ask for at least {tree['epoch']} epochs, or "
+                f"delete {self.path} to start at epoch 1."
+            )
+        self._check_optimizer(state, saved, tree["optimizer"])
+        kind = None if state.scheduler is None else type(state.scheduler).__name__
+        if saved["scheduler"] != kind:
+            raise self._mismatch(f"scheduler {saved['scheduler']} in the backup, {kind} here")
+        have = [key for key, cb in _keyed(state) if cb.state_dict()]
+        if sorted(tree["callbacks"]) != sorted(have):
+            raise self._mismatch(
+                f"callbacks with state {sorted(tree['callbacks'])} in the backup, {sorted(have)} "
+                "here (fit adds NaNGuard unless guard=False)"
+            )
+
+    def _check_model(self, state: TrainState, saved: dict) -> None:
+        current = {key: t._data for key, t in state.model.state_dict().items()}
+        problems = [f"missing {key}" for key in current if key not in saved]
+        problems += [f"unexpected {key}" for key in saved if key not in current]
+        for key in (k for k in current if k in saved):
+            a, b = saved[key], current[key]
+            if a.shape != b.shape or a.dtype != b.dtype:
+                was, now = f"{a.dtype}{list(a.shape)}", f"{b.dtype}{list(b.shape)}"
+                problems.append(f"{key} is {was} in the backup, {now} here")
+        if problems:
+            more = f" (+{len(problems) - 4} more)" if len(problems) > 4 else ""
+            raise self._mismatch(f"the model differs: {'; '.join(problems[:4])}{more}")
+
+    def _check_optimizer(self, state: TrainState, saved: dict, optimizer_state: dict) -> None:
+        optimizer = state.optimizer
+        name = type(optimizer).__name__
+        if saved["optimizer"] != name:
+            raise self._mismatch(f"optimizer {saved['optimizer']} in the backup, {name} here")
+        changed = [
+            f"{key}={saved['defaults'].get(key)!r} in the backup, {value!r} here"
+            for key, value in optimizer.defaults.items()
+            if saved["defaults"].get(key) != value
+        ]
+        if changed:
+            raise self._mismatch(f"{name} settings differ: {'; '.join(changed)}")
+        sizes = [len(g["params"]) for g in optimizer_state["param_groups"]]
+        here = [len(g["params"]) for g in optimizer.param_groups]
+        if sizes != here:
+            raise self._mismatch(f"parameter groups of sizes {sizes} in the backup, {here} here")
+
+    def _restore(self, state: TrainState, tree: dict) -> None:
+        from ..autograd.random import default_generator
+
+        for key, cb in _keyed(state):  # first: a refusal here leaves model and optimizer as is
+            if key in tree["callbacks"]:
+                try:
+                    cb.load_state_dict(tree["callbacks"][key])
+                except Exception as error:
+                    raise ConfigError(
+                        f"{self.who}: cannot restore {key} from {self.path}: "
+                        f"{type(error).__name__}: {error}; delete the backup to start at "
+                        "epoch 1."
+                    ) from None
+        state.optimizer.load_state_dict(tree["optimizer"])
+        state.model.load_state_dict(tree["model"])
+        if state.scheduler is not None:
+            state.scheduler.load_state_dict(tree["scheduler"])
+        saved, history = tree["history"], state.history
+        history.epochs = saved["epochs"].tolist()
+        history.history = {key: values.tolist() for key, values in saved["values"].items()}
+        history.best_epoch = saved["best_epoch"]
+        state.rng.bit_generator.state = tree["shuffle_rng"]
+        default_generator().set_state(tree["global_rng"])
+        state.epoch, state.step = tree["epoch"], tree["step"]
+        self._made_folder = tree["made_folder"]
+        if tree["stop_reason"] is not None:  # a kept backup of a run that stopped early
+            state.request_stop(tree["stop_reason"])
+            history.stopped_epoch = state.epoch
+
+
+def _keyed(state: TrainState) -> list[tuple[str, Callback]]:
+    """The run's callbacks but backups, keyed ``Type#n`` (the n-th of its type)."""
+    seen: dict[str, int] = {}
+    keyed = []
+    for cb in state.callbacks:
+        if isinstance(cb, BackupAndRestore):
+            continue
+        name = type(cb).__name__
+        keyed.append((f"{name}#{seen.get(name, 0)}", cb))
+        seen[name] = seen.get(name, 0) + 1
+    return keyed
+
+
+def _fingerprint(state: TrainState) -> dict:
+    """What identifies this run's setting, stored in the backup and compared on resume."""
+    crc = 0
+    for array in (state.x, state.y):
+        crc = zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8), crc)
+    return {
+        "rows": int(state.x.shape[0]),
+        "features": int(state.x.shape[1]),
+        "data_crc32": crc,
+        "batches": state.batches,
+        "loss": state.loss_name,
+        "optimizer": type(state.optimizer).__name__,
+        "defaults": dict(state.optimizer.defaults),
+        "scheduler": None if state.scheduler is None else type(state.scheduler).__name__,
+    }

@@ -1,0 +1,72 @@
+"""``ProgressEvents``: a run's progress as plain dicts, for whoever draws it.
+
+The fit loop never prints. This callback turns its hooks into small JSON-ready dicts (train
+begin, epoch end, optionally every batch, train end) and hands them to a function — the
+CLI's progress printer, the playground's socket, a test's list. It draws nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ConfigError
+from .callbacks import Callback, TrainState, _check_int
+
+__all__ = ["ProgressEvents"]
+
+
+class ProgressEvents(Callback):
+    """Forward progress as plain dicts to ``handler`` (a printer, a progress bar, a socket).
+
+    Events: ``{"event": "train_begin", "epochs", "batches", "samples", "engine"}``,
+    ``{"event": "epoch_end", "epoch", "epochs", "loss", ..., "lr", "time"}`` (every
+    ``every`` epochs, and always the last), ``{"event": "batch_end", "epoch", "batch",
+    "batches", "loss"}`` when ``batches=True``, and ``{"event": "train_end", "epoch",
+    "epochs", "stop_reason"}``.
+    """
+
+    def __init__(self, handler: Callable[[dict], Any], every: int = 1, batches: bool = False):
+        if not callable(handler):
+            raise ConfigError(f"ProgressEvents: handler must be callable, got {handler!r}.")
+        _check_int(every, "every", "ProgressEvents", 1)
+        self.handler, self.every, self.batches = handler, every, bool(batches)
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self.handler(
+            {
+                "event": "train_begin",
+                "epochs": state.epochs,
+                "batches": state.batches,
+                "samples": int(state.x.shape[0]),
+                "engine": state.engine,
+            }
+        )
+
+    def on_batch_end(self, state: TrainState) -> None:
+        if self.batches:
+            self.handler(
+                {
+                    "event": "batch_end",
+                    "epoch": state.epoch,
+                    "batch": state.batch,
+                    "batches": state.batches,
+                    "loss": state.batch_loss,
+                }
+            )
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        if state.epoch % self.every == 0 or state.epoch == state.epochs or state.stop:
+            self.handler(
+                {"event": "epoch_end", "epoch": state.epoch, "epochs": state.epochs, **state.logs}
+            )
+
+    def on_train_end(self, state: TrainState) -> None:
+        self.handler(
+            {
+                "event": "train_end",
+                "epoch": state.epoch,
+                "epochs": state.epochs,
+                "stop_reason": state.stop_reason,
+            }
+        )
