@@ -236,7 +236,13 @@ ACTIVATIONS: dict[str, Activation] = {
     )
 }
 
-ALIASES = {"linear": "identity", "none": "identity", "sign": "step", "swish": "silu"}
+ALIASES = {
+    "linear": "identity",
+    "none": "identity",
+    "sign": "step",
+    "swish": "silu",
+    "logistic": "sigmoid",  # scikit-learn's name
+}
 
 
 def get_activation(name: str) -> Activation:

@@ -61,7 +61,10 @@ def _split(n: int, fraction: float, seed: int, labels) -> tuple[np.ndarray, np.n
     """(training rows, validation rows): round(n·fraction) rows held out at random, in
     proportion to each class's count when ``labels`` are given (largest remainders)."""
     if n < 2:
-        raise ConfigError(f"early_stopping: needs at least 2 rows to hold some out, got {n}.")
+        raise ConfigError(
+            "early_stopping=True holds out a validation part, so it needs at least 2 samples; "
+            f"got n_samples = {n}. Pass more rows or set early_stopping=False."
+        )
     rng = np.random.default_rng(seed)
     k = min(max(round(n * fraction), 1), n - 1)
     if labels is None:
