@@ -5,9 +5,9 @@ feature-count mismatch at predict time, fitting twice gives the same model, pick
 sample weights, read-only memory maps, float32 input …). ``tests/test_sklearn.py`` runs it
 check by check for small networks; here it runs whole, with ``on_fail=None`` so every result
 is counted, for five settings: scikit-learn's activation names, both optimizers, float32,
-early stopping and minibatches. Nothing may fail; scikit-learn's own skips (pandas not installed, array
-API off) and the checks that cannot hold in one setting (each with its reason in
-``SETTINGS``) are counted and printed.
+early stopping and minibatches. Nothing may fail; scikit-learn's own skips (pandas not
+installed, array API off) and the checks that cannot hold in one setting (each with its
+reason in ``SETTINGS``) are counted and printed.
 """
 
 from __future__ import annotations
