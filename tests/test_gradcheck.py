@@ -99,6 +99,17 @@ def test_error_is_a_runtime_error_and_a_backprop_error():
     assert backprop.gradcheck.GradcheckError is GradcheckError
 
 
+@pytest.mark.parametrize("eps", [0.0, -1e-6, float("nan"), float("inf"), "1e-6", True])
+def test_eps_must_be_a_positive_finite_number(eps):
+    # eps=0 was a ZeroDivisionError in check_gradients; nan and negatives checked nothing
+    x = backprop.randn(3, dtype=backprop.float64, requires_grad=True)
+    model = backprop.nn.Linear(2, 1)
+    with pytest.raises(ConfigError, match="eps must be a positive finite number"):
+        backprop.gradcheck(lambda x: x * x, x, eps=eps)
+    with pytest.raises(ConfigError, match="check_gradients: eps"):
+        backprop.check_gradients(model, backprop.nn.MSELoss(), [[1.0, 2.0]], [[1.0]], eps=eps)
+
+
 def test_wrong_backward_returns_false_when_asked():
     x = t64([0.5, -1.0, 2.0])
     assert backprop.gradcheck(WrongCube.apply, x, raise_exception=False) is False

@@ -138,6 +138,15 @@ def _as_tensors(jac: list[list]) -> tuple:
     return tuple(tuple(None if j is None else Tensor._wrap(j) for j in row) for row in jac)
 
 
+def _check_eps(eps, who: str) -> None:
+    ok = isinstance(eps, int | float | np.floating) and not isinstance(eps, bool)
+    if not (ok and 0 < eps < float("inf")):
+        raise ConfigError(
+            f"{who}: eps must be a positive finite number, the central-difference step; got "
+            f"{eps!r}. The default 1e-6 suits float64."
+        )
+
+
 def numerical_jacobian(fn, inputs, eps: float = 1e-6) -> tuple:
     """The Jacobians of ``fn`` by central differences, in float64.
 
@@ -157,6 +166,7 @@ def numerical_jacobian(fn, inputs, eps: float = 1e-6) -> tuple:
         >>> round(jac[0][0].item(), 6)
         2.0
     """
+    _check_eps(eps, "numerical_jacobian")
     prepared, checked = _prepare(inputs)
     return _as_tensors(_numerical(fn, prepared, checked, eps))
 
@@ -247,6 +257,7 @@ def gradcheck(
         >>> backprop.gradcheck(lambda x: (x * x).sum(), x)
         True
     """
+    _check_eps(eps, "gradcheck")
     prepared, checked = _prepare(inputs)
     if not checked:
         raise ConfigError(
@@ -353,6 +364,7 @@ def check_gradients(
         >>> print(result)  # doctest: +SKIP
         >>> assert result.passed  # doctest: +SKIP
     """
+    _check_eps(eps, "check_gradients")
     model = copy.deepcopy(model).double()
     x, y = _float64(x), _float64(y)
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
