@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from backprop.files import atomic_write_bytes, atomic_write_text
 
 
@@ -23,3 +25,11 @@ def test_new_files_get_the_umask_mode_and_replacements_keep_theirs(tmp_path):
         assert os.stat(path).st_mode & 0o777 == 0o640
     finally:
         os.umask(umask)
+
+
+def test_writing_over_a_folder_names_the_folder(tmp_path):
+    # os.replace named the temporary file instead ("Is a directory: .x.abc.tmp")
+    with pytest.raises(IsADirectoryError) as info:
+        atomic_write_text(tmp_path, "text")
+    assert info.value.filename == str(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == []
