@@ -93,10 +93,15 @@ def test_vanishing_table_in_a_pipe():
         (("train", "no-such-spec.json"), ("no-such-spec.json",)),
         (("train",), ("spec file", "--data")),
         (("demo", "nonsense"), ("invalid choice",)),
+        (("train", "--epochs", "0"), ("--epochs", "backprop train --help")),
+        (("gradcheck", "--eps", "0", "--samples", "2"), ("eps must be a positive",)),
+        (("vanishing", "--seed", "-1"), ("--seed", "0 or more")),
     ],
 )
 def test_user_errors_exit_2_with_one_clear_line(args, phrases):
-    assert_user_error(*cli(*args), *phrases)
+    code, out, err = cli(*args)
+    assert_user_error(code, out, err, *phrases)
+    assert len(err.strip().splitlines()) == 1, err  # argparse's usage block is left out
 
 
 def test_bad_spec_field_names_the_field(tmp_path):

@@ -23,7 +23,13 @@ Run 'backprop COMMAND --help' for a command's options."""
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but errors say 'backprop COMMAND: error: …' and exit 2 (as argparse does)."""
+    """argparse, but a usage error is one line, 'backprop COMMAND: error: …', exit status 2.
+
+    (argparse itself prints the whole usage block first; the one line points to --help.)
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as exc:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         return _user_error(args.command, f"{exc.strerror or exc}{where}")
+    except MemoryError as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        return _user_error(
+            args.command,
+            f"out of memory{detail}; ask for a smaller dataset, model or batch.",
+        )
     except KeyboardInterrupt:
         print("backprop: interrupted", file=sys.stderr)
         return 130

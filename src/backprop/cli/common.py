@@ -45,6 +45,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed(text: str) -> int:
+    """A seed: a whole number from 0 (NumPy's generators take no negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def out_dir(requested: str | None, name: str) -> Path:
     """``--out`` or ``runs/<name>-<timestamp>/``, created."""
     if requested:

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from ..common import float_list
+from ..common import float_list, seed
 
 HELP = "show every f[l], a[l], δ[l], ∂E/∂W[l] of one backward pass"
 EXAMPLES = """examples:
@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
         help="none (δ = ∂ŷ/∂f, as on the slides), half_mse (E = ½(ŷ − y)², the "
         "lecture's), mse (PyTorch's), … (default: half_mse when --y is given)",
     )
-    p.add_argument("--seed", type=int, default=0, help="weights of the vector example (0)")
+    p.add_argument("--seed", type=seed, default=0, help="weights of the vector example (0)")
     p.set_defaults(run=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from ..common import is_model_file, positive_int
+from ..common import is_model_file, positive_int, seed
 
 HELP = "check a model's gradients numerically (exit 1 if any parameter fails)"
 EXAMPLES = """examples:
@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--samples", type=positive_int, default=8, help="data rows to check on (8)")
     p.add_argument("--eps", type=float, default=1e-6, help="central-difference step (1e-6)")
-    p.add_argument("--seed", type=int, default=0, help="seed for inputs of a bare model file")
+    p.add_argument("--seed", type=seed, default=0, help="seed for inputs of a bare model file")
     p.set_defaults(run=run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import int_list, name_list, positive_int
+from ..common import int_list, name_list, positive_int, seed
 
 HELP = "per-layer gradient norms of sigmoid/tanh/ReLU networks of growing depth"
 EXAMPLES = """examples:
@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--width", type=positive_int, default=32, help="units per hidden layer (32)")
     p.add_argument("--samples", type=positive_int, default=64, help="batch size (64)")
-    p.add_argument("--seed", type=int, default=0, help="data and weights seed (0)")
+    p.add_argument("--seed", type=seed, default=0, help="data and weights seed (0)")
     p.add_argument("--plot", help="write the gradient-norm plot to this PNG file")
     p.set_defaults(run=run)
 
