@@ -20,7 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import backprop  # noqa: E402
 import backprop.nn as nn  # noqa: E402
-from backprop.errors import ConfigError  # noqa: E402
+from backprop.errors import ConfigError, DataError, DTypeError  # noqa: E402
 from backprop.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -87,6 +87,37 @@ def test_wrong_width_at_predict_time_names_both_widths():
     reg = _small(MLPRegressor).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but MLPRegressor is expecting 2"):
         reg.predict(np.ones((4, 3)))
+
+
+def test_bad_input_is_our_error_naming_the_method_and_argument():
+    # scikit-learn's own checks raised bare ValueError/TypeError; the words are kept (its
+    # estimator checks look for them) and the error is a DataError/DTypeError
+    X, y = make_regression(n_samples=10, n_features=2, random_state=0)
+    reg = _small(MLPRegressor, max_iter=2)
+    cases = [
+        ((X, y[:5]), DataError, r"MLPRegressor\.fit: X has 10 rows but y has 5"),
+        ((X * np.nan, y), DataError, r"MLPRegressor\.fit: X: Input X contains NaN"),
+        ((X, y[:, None, None]), DataError, r"MLPRegressor\.fit: y: Found array with dim 3"),
+        ((X, y.astype(str).astype(object) + "x"), DataError, r"fit: y: could not convert"),
+        ((X, y, np.full(10, np.nan)), DataError, r"fit: sample_weight: .*NaN"),
+    ]
+    for args, error, message in cases:
+        with pytest.raises(error, match=message):
+            reg.fit(*args)
+    reg.fit(X, y)
+    with pytest.raises(DataError, match=r"MLPRegressor\.predict: X: Expected 2D array"):
+        reg.predict(X[0])
+    f32 = _small(MLPRegressor, max_iter=2, dtype="float32")
+    with pytest.raises(DataError, match=r"fit: X at row 0, column 0 is 1e\+100, which overflows"):
+        f32.fit(np.full((10, 2), 1e100), y)  # was an inf in the model's input
+    f32.fit(X, y)
+    with pytest.raises(DataError, match=r"MLPRegressor\.predict: X at row 0.*overflows"):
+        f32.predict(np.full((1, 2), 1e100))  # was an inf prediction
+    clf = _small(MLPClassifier, max_iter=2)
+    with pytest.raises(DTypeError, match=r"MLPClassifier\.fit: y mixes labels of types int, str"):
+        clf.fit(X, np.array(["a", 1] * 5, dtype=object))
+    with pytest.raises(DataError, match=r"MLPClassifier\.fit: y: Unknown label type"):
+        clf.fit(X, y)
 
 
 def test_params_round_trip_and_per_layer_activations():

@@ -15,11 +15,17 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _check_y,
+    check_is_fitted,
+    validate_data,
+)
 
-from ..errors import ConfigError
+from ..data.checks import check_finite
+from ..errors import BackpropError, ConfigError, DataError, DTypeError
 from ._training import LOSS_KINDS, Penalty, WeightedLoss, loss_module, pack
 
 _DTYPES = ("float32", "float64")
@@ -38,6 +44,21 @@ def _seeded(seed: int):
     finally:
         generator.manual_seed(saved_seed)
         generator.set_state(saved_state)
+
+
+@contextlib.contextmanager
+def input_errors(estimator, method: str, argument: str):
+    """scikit-learn's input checks raise plain ValueError/TypeError; re-raise them as
+    DataError/DTypeError (which subclass those), naming the method and the argument and
+    keeping scikit-learn's words, which its own estimator checks look for."""
+    try:
+        yield
+    except (BackpropError, NotFittedError):
+        raise
+    except ValueError as exc:
+        raise DataError(f"{type(estimator).__name__}.{method}: {argument}: {exc}") from None
+    except TypeError as exc:
+        raise DTypeError(f"{type(estimator).__name__}.{method}: {argument}: {exc}") from None
 
 
 def _number(value, name: str, low: float, high: float | None = None, open_low=False) -> float:
@@ -217,7 +238,8 @@ class _BaseMLP(BaseEstimator):
             ) from None
 
     def _forward(self, X) -> np.ndarray:
-        """The model's outputs for the checked rows ``X`` (no graph), as float64."""
+        """The model's outputs for checked rows ``X`` in the model's dtype (no graph), as
+        float64."""
         import backprop
 
         from ..autograd.tensor import Tensor
@@ -227,18 +249,46 @@ class _BaseMLP(BaseEstimator):
         model.eval()
         try:
             with backprop.no_grad():
-                out = model(Tensor._wrap(np.ascontiguousarray(X, dtype=self.dtype)))
+                out = model(Tensor._wrap(X))
         finally:
             model.train(was_training)
         return np.asarray(out._data, dtype=np.float64)
 
-    # -- training -------------------------------------------------------------------
-    def _validate_fit_input(self, X, y, reset: bool, **kwargs):
-        return validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32], **kwargs)
+    # -- checking the data ------------------------------------------------------------
+    def _validate_fit_input(self, X, y, reset: bool, method: str, **y_options):
+        """Checked ``(X, y)``: scikit-learn's checks of X and of y, one argument at a time so
+        that the error names the one at fault, then the row counts."""
+        if y is None:
+            raise DataError(
+                f"{type(self).__name__}.{method}: this estimator requires y to be passed, but "
+                "the target y is None; give one target per row of X."
+            )
+        with input_errors(self, method, "X"):
+            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        with input_errors(self, method, "y"):
+            y = _check_y(y, estimator=self, **y_options)
+        if len(X) != len(y):
+            raise DataError(
+                f"{type(self).__name__}.{method}: X has {len(X)} rows but y has {len(y)}; give "
+                "one target per row (found input variables with inconsistent numbers of "
+                "samples)."
+            )
+        return X, y
 
-    def _check_predict_input(self, X):
+    def _check_predict_input(self, X, method: str):
         check_is_fitted(self, "model_")
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        with input_errors(self, method, "X"):
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._in_dtype(X, "X", method)
+
+    def _in_dtype(self, a: np.ndarray, name: str, method: str) -> np.ndarray:
+        """``a`` in the model's dtype; a value it cannot hold (1e39 in float32) is refused."""
+        with np.errstate(over="ignore"):  # check_finite names the value that overflowed
+            out = np.ascontiguousarray(a, dtype=self.dtype)
+        check_finite(out, name, f"{type(self).__name__}.{method}", original=a)
+        return out
+
+    # -- training -------------------------------------------------------------------
 
     def _train(self, X, targets, sample_weight, *, n_out, output_activation, incremental, labels):
         """Train on checked ``X`` and targets (class indices or float (N, k)); return History."""
@@ -246,6 +296,15 @@ class _BaseMLP(BaseEstimator):
         from ..train import fit as train_fit
 
         loss_name = self._loss_name()
+        method = "partial_fit" if incremental else "fit"
+        X = self._in_dtype(X, "X", method)
+        if targets.dtype.kind == "f":
+            targets = self._in_dtype(targets, "y", method)
+        if sample_weight is not None:
+            with input_errors(self, method, "sample_weight"):
+                weights = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
         continuing = (incremental or self.warm_start) and hasattr(self, "model_")
         if not continuing:
             self._random = check_random_state(self.random_state)
@@ -257,11 +316,8 @@ class _BaseMLP(BaseEstimator):
             self.validation_loss_curve_ = [] if self.early_stopping else None
             self.n_iter_ = 0
         seed = int(self._random.randint(2**31 - 1))
-        x = np.ascontiguousarray(X, dtype=self.dtype)
+        x = X
         if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
             loss = WeightedLoss(loss_name, self.loss_options)
             y = pack(targets, weights, self.dtype)
         else:

@@ -7,8 +7,8 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from .. import stable
-from ..errors import ConfigError
-from ._base import _BaseMLP
+from ..errors import ConfigError, DTypeError
+from ._base import _BaseMLP, input_errors
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -175,8 +175,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _fit(self, X, y, sample_weight, incremental: bool):
         self._check_params()
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
-        X, y = self._validate_fit_input(X, y, first, multi_output=True, y_numeric=True)
-        y = np.asarray(y, dtype=np.float64)
+        method = "partial_fit" if incremental else "fit"
+        X, y = self._validate_fit_input(X, y, first, method, multi_output=True, y_numeric=True)
+        with input_errors(self, method, "y"):
+            y = np.asarray(y, dtype=np.float64)
         targets = y.reshape(len(y), -1)
         if first:
             self._y_1d = y.ndim == 1
@@ -199,7 +201,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X):
         """Predictions, shape (n,) when trained on y of shape (n,), else (n, n_outputs)."""
-        X = self._check_predict_input(X)
+        X = self._check_predict_input(X, "predict")
         out = self._forward(X)
         return out[:, 0] if self._y_1d else out
 
@@ -254,12 +256,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._check_params()
         loss_name = self._loss_name()
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
-        X, y = self._validate_fit_input(X, y, first)
-        check_classification_targets(y)
+        method = "partial_fit" if incremental else "fit"
+        X, y = self._validate_fit_input(X, y, first, method)
+        try:
+            present = np.unique(y)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in np.ravel(y)})
+            raise DTypeError(
+                f"{type(self).__name__}.{method}: y mixes labels of types {', '.join(kinds)}, "
+                "which cannot be sorted into classes; give labels of one type (all numbers or "
+                "all strings)."
+            ) from None
+        with input_errors(self, method, "y"):
+            check_classification_targets(y)
         if first:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            with input_errors(self, method, "classes"):
+                labels = present if classes is None else np.unique(np.asarray(classes))
             self._set_classes(labels, loss_name)
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        with input_errors(self, method, "y"):
+            unknown = np.setdiff1d(present, self.classes_)
         if unknown.size:
             raise ConfigError(
                 f"{type(self).__name__}: y holds labels {unknown.tolist()} that are not among "
@@ -301,7 +316,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     @stable.benign_underflow
     def predict_proba(self, X):
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
-        X = self._check_predict_input(X)
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method: str):
+        X = self._check_predict_input(X, method)
         out = self._forward(X)
         loss = self._loss_used
         if loss in ("bce", "bce_with_logits"):
@@ -314,9 +332,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X):
         """log of ``predict_proba``."""
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(self._proba(X, "predict_log_proba"))
 
     def predict(self, X):
         """The most probable class label of each row."""
-        proba = self.predict_proba(X)
+        proba = self._proba(X, "predict")
         return self.classes_[np.argmax(proba, axis=1)]
