@@ -90,6 +90,26 @@ def test_unknown_fields_are_errors_with_a_suggestion(path, suggestion):
         normalize(with_field(path, 1))
 
 
+def test_unreadable_spec_files_and_csv_column_fields(tmp_path):
+    # json's RecursionError and ValueError (an over-long integer) were tracebacks; a target
+    # or features of the wrong type passed normalize and failed later as a TypeError
+    path = tmp_path / "spec.json"
+    path.write_text("[" * 100_000)
+    with pytest.raises(SpecError, match="nests too deeply"):
+        backprop.spec.load(path)
+    path.write_text('{"epochs": ' + "9" * 5000 + "}")
+    with pytest.raises(SpecError, match="over 4300 digits"):
+        backprop.spec.load(path)
+    with pytest.raises(SpecError, match="expected a path"):
+        backprop.spec.load(3)
+    csv = {"csv": "data.csv", "target": "y"}
+    with pytest.raises(SpecError, match=r"data\.target: must be a column name"):
+        normalize({"data": {**csv, "target": 3}})
+    with pytest.raises(SpecError, match=r"data\.features: must be a list of column names"):
+        normalize({"data": {**csv, "features": "x1"}})
+    assert normalize({"data": {**csv, "target": ["y"], "features": ["a"]}})["data"]["target"]
+
+
 def test_model_sizes_must_fit_the_data():
     spec = with_field("model", {"sizes": [2, 4, 1]})
     with pytest.raises(SpecError, match=r"model.sizes.*1 input feature"):

@@ -59,6 +59,8 @@ class Run:
 
 def load(path: str | os.PathLike) -> dict:
     """Read and check a spec file; returns the normalised spec."""
+    if not isinstance(path, str | os.PathLike):
+        raise SpecError(f"spec file: expected a path (str or os.PathLike), got {path!r}.")
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"spec file {str(p)!r}: no such file; check the path.")
@@ -73,6 +75,12 @@ def load(path: str | os.PathLike) -> dict:
         raise SpecError(
             f"spec file {str(p)!r}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}."
+        ) from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
+        deep = isinstance(exc, RecursionError)
+        why = "it nests too deeply" if deep else "it holds an integer of over 4300 digits"
+        raise SpecError(
+            f"spec file {str(p)!r}: not a spec: {why}; a spec is a small JSON object."
         ) from None
     return normalize(raw)
 

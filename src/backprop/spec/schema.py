@@ -153,6 +153,10 @@ def _data(section, path="data") -> dict:
             raise fail(
                 f"{path}.target", "is required with csv: the name of the target column", None
             )
+        if not _names(d["target"], allow_one=True):
+            raise fail(f"{path}.target", "must be a column name or a list of them", d["target"])
+        if d["features"] is not None and not _names(d["features"]):
+            raise fail(f"{path}.features", "must be a list of column names", d["features"])
     d["n"] = _int(d["n"], f"{path}.n", 1, 10_000_000, allow_none=True)
     d["noise"] = _number(d["noise"], f"{path}.noise", 0, None, allow_none=True)
     d["train_ratio"] = _number(d["train_ratio"], f"{path}.train_ratio", 0, 1, allow_none=True)
@@ -164,6 +168,13 @@ def _data(section, path="data") -> dict:
     if not isinstance(d["standardize"], bool):
         raise fail(f"{path}.standardize", "must be true or false", d["standardize"])
     return d
+
+
+def _names(value, allow_one: bool = False) -> bool:
+    """A list of strings (or, with ``allow_one``, one string)."""
+    if allow_one and isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _activation_name(value, path: str) -> str:
