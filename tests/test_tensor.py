@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.errors import DeviceError, DTypeError, ShapeError
+from backprop.errors import ConfigError, DeviceError, DTypeError, ShapeError
 
 torch = pytest.importorskip("torch")
 
@@ -218,3 +218,39 @@ def test_bad_data_gets_clear_errors():
         bp.zeros(-1)
     with pytest.raises(DTypeError, match=r"dtype"):
         bp.zeros(2, dtype="complex64")
+
+
+def test_bad_operands_and_factory_arguments_are_backprop_errors():
+    # each of these was a bare NumPy/Python ValueError or TypeError
+    t = bp.tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(DTypeError, match="integers to negative integer powers"):
+        bp.tensor([2, 3]) ** -1
+    with pytest.raises(DTypeError, match="integers to negative integer powers"):
+        2 ** bp.tensor([-1])
+    assert (bp.tensor([2.0]) ** -1).item() == 0.5  # floats may
+    with pytest.raises(DTypeError, match="exponent must be a number"):
+        t ** "2"
+    with pytest.raises(ShapeError, match="Dimension out of range"):
+        t.sum("x")
+    with pytest.raises(ShapeError, match="sizes must be whole numbers"):
+        t.reshape("x")
+    with pytest.raises(ShapeError, match="argmax: the tensor is empty"):
+        bp.zeros(0).argmax()
+    with pytest.raises(ShapeError, match="argmin: dimension 1 is empty"):
+        bp.zeros(2, 0).argmin(1)
+    with pytest.raises(DTypeError, match="fill_value must be a real number"):
+        bp.full((2,), "x")
+    with pytest.raises(ConfigError, match="eye: n must be a non-negative whole number"):
+        bp.eye(-1)
+    with pytest.raises(ConfigError, match="arange: end must be a finite real number"):
+        bp.arange(0, float("inf"))
+    with pytest.raises(ShapeError, match="more elements than any array"):
+        bp.arange(0, 1e30)
+    with pytest.raises(ConfigError, match="linspace: start"):
+        bp.linspace("a", 1, 3)
+    with pytest.raises(ConfigError, match="randint: high must be a whole number"):
+        bp.randint(0, "a", (2,))
+    with pytest.raises(ConfigError, match="randperm: n"):
+        bp.randperm(-1)
+    with pytest.raises(ShapeError, match="more elements than any array"):
+        bp.zeros(10**12, 10**12)

@@ -55,17 +55,39 @@ def _finish(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
     return t
 
 
+# More elements than this cannot be addressed (NumPy: "array is too big").
+_MAX_ELEMENTS = np.iinfo(np.intp).max // 16
+
+
 def _size(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], tuple | list):
         size = tuple(size[0])
     out = []
     for n in size:
-        if not isinstance(n, int | np.integer) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ShapeError(
                 f"size: every size must be a non-negative whole number, got {n!r} in {tuple(size)}."
             )
         out.append(int(n))
+    if int(np.prod(out, dtype=object)) > _MAX_ELEMENTS:
+        raise ShapeError(f"size: {tuple(out)} has more elements than any array can hold.")
     return tuple(out)
+
+
+def _count(n, name: str, who: str) -> int:
+    """A non-negative whole number argument (``eye``'s n, ``randperm``'s n)."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ConfigError(f"{who}: {name} must be a non-negative whole number, got {n!r}.")
+    return int(_size((n,))[0])
+
+
+def _number(value, name: str, who: str, *, whole: bool = False):
+    """A real number argument (finite), or a ConfigError naming it."""
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not np.isfinite(value):
+        rule = "a whole number" if whole else "a finite real number"
+        raise ConfigError(f"{who}: {name} must be {rule}, got {value!r}.")
+    return value
 
 
 def _float(dtype) -> np.dtype:
@@ -107,6 +129,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if not isinstance(fill_value, bool | int | float | np.number) or isinstance(
+        fill_value, complex | np.complexfloating
+    ):
+        raise DTypeError(f"full: fill_value must be a real number, got {fill_value!r}.")
     if dtype is None:
         dtype = _dt.result_dtype([fill_value])
     return _finish(np.full(_size((size,)), fill_value, dtype=_dt.to_dtype(dtype).np), device,
@@ -114,14 +140,20 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    n = _count(n, "n", "eye")
+    m = n if m is None else _count(m, "m", "eye")
+    _size((n, m))
     return _finish(np.eye(n, m, dtype=_float(dtype)), device, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
     if end is None:
         start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        _number(value, name, "arange")
     if step == 0:
         raise ConfigError("arange: step must be nonzero, got 0.")
+    _size((max(0, int(np.ceil((end - start) / step))),))
     if dtype is None:
         dtype = _dt.result_dtype([start, end, step])
     arr = np.arange(start, end, step).astype(_dt.to_dtype(dtype).np)
@@ -129,8 +161,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if not isinstance(steps, int) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ConfigError(f"linspace: steps must be a non-negative integer, got {steps!r}.")
+    _number(start, "start", "linspace")
+    _number(end, "end", "linspace")
+    _size((steps,))
     return _finish(np.linspace(start, end, steps).astype(_float(dtype)), device, requires_grad)
 
 
@@ -151,6 +186,8 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
     """Integers uniform on [low, high)."""
     if high is None:
         low, high = 0, low
+    _number(low, "low", "randint", whole=True)
+    _number(high, "high", "randint", whole=True)
     if high <= low:
         raise ConfigError(f"randint: high ({high}) must be greater than low ({low}).")
     arr = rng(generator).integers(low, high, size=_size((size,)), dtype=np.int64)
@@ -160,7 +197,7 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
 
 
 def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
-    arr = rng(generator).permutation(n).astype(np.int64)
+    arr = rng(generator).permutation(_count(n, "n", "randperm")).astype(np.int64)
     return _finish(arr if dtype is None else arr.astype(_dt.to_dtype(dtype).np), device, False)
 
 

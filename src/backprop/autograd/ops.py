@@ -371,7 +371,7 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
     out = []
     for d in dims:
         lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
-        if not lo <= d <= hi:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not lo <= d <= hi:
             raise ShapeError(
                 f"dim: Dimension out of range (expected to be in range of [{lo}, {hi}], "
                 f"but got {d}) for a tensor with {ndim} dimensions."

@@ -124,13 +124,21 @@ class TensorMath:
 
     def __pow__(self, exponent):
         if isinstance(exponent, _t.Tensor | np.ndarray):
+            _check_int_power(self, exponent)
             return _binary(ops.PowBackward1, self, exponent, "pow")
+        if not isinstance(exponent, int | float | np.number) or isinstance(exponent, complex):
+            raise DTypeError(
+                f"pow: the exponent must be a number or a Tensor, got "
+                f"{type(exponent).__name__} {exponent!r}."
+            )
         res = _dt.result_dtype([self, exponent])
+        _check_int_power(self, exponent, res)
         x = self._data if self._data.dtype == res.np else self._data.astype(res.np)
         return _t.apply_op(ops.PowBackward0, (self,), arrays=(x,), p=exponent)
 
     def __rpow__(self, base):
         node = ops.PowBackward1 if isinstance(base, _t.Tensor | np.ndarray) else ops.PowBackward2
+        _check_int_power(base, self)
         return _binary(node, base, self, "pow")
 
     def __matmul__(self, other):
@@ -386,14 +394,25 @@ class TensorMath:
         return self.max() if dim is None else self.max(dim, keepdim).values
 
     def argmax(self, dim=None, keepdim=False):
+        self._not_empty("argmax", dim)
         if dim is None:
             return _t.Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
         return _t.Tensor._wrap(np.argmax(self._data, axis=self._dim(dim), keepdims=keepdim))
 
     def argmin(self, dim=None, keepdim=False):
+        self._not_empty("argmin", dim)
         if dim is None:
             return _t.Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
         return _t.Tensor._wrap(np.argmin(self._data, axis=self._dim(dim), keepdims=keepdim))
+
+    def _not_empty(self, name: str, dim) -> None:
+        size = self._data.size if dim is None else self._data.shape[self._dim(dim)]
+        if size == 0:
+            where = "the tensor is" if dim is None else f"dimension {dim} is"
+            raise ShapeError(
+                f"{name}: {where} empty (shape {list(self.shape)}); there is no {name} of no "
+                "elements."
+            )
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """Variance with Bessel's correction by default (``correction=1``), like PyTorch."""
@@ -694,7 +713,28 @@ def _axes(x, dim):
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise ShapeError(
+                f"shape: sizes must be whole numbers (-1 for one inferred size), got {n!r} in "
+                f"{tuple(shape)}."
+            )
     return tuple(int(n) for n in shape)
+
+
+def _check_int_power(base, exponent, res=None) -> None:
+    """PyTorch's rule: integers to negative integer powers are not allowed (NumPy raises a
+    bare ValueError for them)."""
+    if res is None:
+        res = _dt.result_dtype([base, exponent])
+    if res.is_floating_point or res is _dt.bool_:
+        return
+    e = exponent._data if isinstance(exponent, _t.Tensor) else np.asarray(exponent)
+    if e.dtype.kind in "iu" and e.size and e.min() < 0:
+        raise DTypeError(
+            f"pow: integers to negative integer powers are not allowed (exponent {e.min()}); "
+            "make the base a float tensor first, e.g. t.float() ** -1."
+        )
 
 
 def _maybe_view(out, base):
