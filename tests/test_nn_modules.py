@@ -493,3 +493,14 @@ def test_register_buffer_and_delattr():
         model.register_parameter("a.b", None)
     del model.running
     assert "running" not in model.state_dict()
+
+
+def test_linear_input_that_is_not_a_tensor_or_has_no_features():
+    layer = nn.Linear(2, 3)
+    with pytest.raises(DTypeError, match=r"Linear\(in_features=2, out_features=3\): input must"):
+        layer([[1.0, 2.0]])  # was "operand: expected a Tensor", naming no layer
+    with pytest.raises(ShapeError, match="0-d tensor"):
+        layer(bp.tensor(1.0))
+    with pytest.raises(DTypeError) as info:
+        layer(bp.ones(1, 2, dtype=bp.int64))
+    assert "model.to" not in str(info.value)  # a model cannot be int64

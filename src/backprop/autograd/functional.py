@@ -147,9 +147,10 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias`` (PyTorch's ``F.linear``), recorded as one node."""
     x, w = as_tensor_operand(input), as_tensor_operand(weight)
     if x._data.dtype != w._data.dtype:
+        model_fix = f" or the model (model.to({x.dtype!r}))" if x.dtype.is_floating_point else ""
         raise DTypeError(
             f"linear: input dtype {x.dtype!r} and weight dtype {w.dtype!r} differ; convert the "
-            f"input (x.to({w.dtype!r})) or the model (model.to({x.dtype!r}))."
+            f"input (x.to({w.dtype!r})){model_fix}."
         )
     if x._data.ndim == 0 or x._data.shape[-1] != w._data.shape[-1]:
         raise ShapeError(

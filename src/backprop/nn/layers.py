@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
+
 from ..autograd import dtypes as _dt
 from ..autograd.activations import get_activation
 from ..autograd.factories import empty
@@ -82,21 +84,33 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
-        if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != self.in_features):
-            got = "a 0-d tensor" if input.ndim == 0 else f"{input.shape[-1]} features"
+        if not isinstance(input, Tensor | np.ndarray):
+            raise DTypeError(
+                f"{self._name()}: input must be a Tensor, got {type(input).__name__}; wrap the "
+                f"data with backprop.tensor(x) (shape (N, {self.in_features}))."
+            )
+        if input.ndim == 0:
+            raise ShapeError(
+                f"{self._name()}: input is a 0-d tensor (one number); the layer takes rows of "
+                f"{self.in_features} features, shape (N, {self.in_features}): reshape it, e.g. "
+                f"x.reshape(1, {self.in_features})."
+            )
+        if input.shape[-1] != self.in_features:
             hint = (
                 " A 1-D batch of numbers must be a column: x.reshape(-1, 1)."
                 if self.in_features == 1 and input.ndim == 1
                 else ""
             )
             raise ShapeError(
-                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                f"input of shape {list(input.shape)} has {got} in its last dimension, but the "
-                f"layer expects {self.in_features} (in_features). Reshape the data to "
-                f"(N, {self.in_features}) or build the layer with in_features="
-                f"{input.shape[-1] if input.ndim else '...'}.{hint}"
+                f"{self._name()}: input of shape {list(input.shape)} has {input.shape[-1]} "
+                f"features in its last dimension, but the layer expects {self.in_features} "
+                f"(in_features). Reshape the data to (N, {self.in_features}) or build the layer "
+                f"with in_features={input.shape[-1]}.{hint}"
             )
         return linear(input, self.weight, self.bias)
+
+    def _name(self) -> str:
+        return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
 
     def extra_repr(self) -> str:
         return (
