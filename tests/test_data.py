@@ -250,7 +250,7 @@ def test_noise_and_defaults_follow_the_playground():
         ({"name": "circle", "noise": -1}, ["noise", "-1"]),
         ({"name": "circle", "train_ratio": 0.95}, ["train_ratio", "0.1 and 0.9", "0.95"]),
         ({"name": "circle", "train_ratio": 50}, ["train_ratio", "50"]),
-        ({"name": "square", "n": 0}, ["n", "at least 1", "0"]),
+        ({"name": "square", "n": 0}, ["n", "between 1 and 10000000", "0"]),
         ({"name": "square", "n": 2.5}, ["n", "whole number", "2.5"]),
         ({"name": "square", "train_ratio": 0}, ["train_ratio", "0"]),
         ({"name": "spiral", "classes": 6}, ["classes", "2 and 5", "6"]),
@@ -476,6 +476,13 @@ def test_nan_class_label_reported_at_its_row(rows, where, seed):
     y[where % rows] = np.nan
     with pytest.raises(DataError, match=rf"y at row {where % rows} is NaN,"):
         check_xy(np.zeros((rows, 2)), y, "classification")
+
+
+def test_make_bounds_n_like_the_spec():
+    # n=10**12 was a MemoryError (7 TiB); one row is a valid edge case
+    with pytest.raises(ConfigError, match=r"n: must be between 1 and 10000000"):
+        make("square", n=10**12)
+    assert make("square", n=1).x.shape == (1, 1)
 
 
 def test_standardizer_refuses_text_ragged_and_nonfinite_inputs():

@@ -74,6 +74,10 @@ DATASETS: dict[str, DatasetInfo] = {
     ]
 }  # fmt: skip
 
+# The most rows a generator makes (the spec's data.n has the same bound); more would only
+# end in a MemoryError.
+MAX_ROWS = 10_000_000
+
 _GENERATORS: dict[str, Callable] = {
     "square": synthetic.square,
     "abs": synthetic.abs_shift,
@@ -209,7 +213,7 @@ def _check_n(info: DatasetInfo, n) -> int:
         rows = info.defaults["n"]
         return check_int(n, "n", 2, rows)
     low = 2 if info.kind == "playground" else 1
-    return check_int(n, "n", low)
+    return check_int(n, "n", low, MAX_ROWS)
 
 
 def _check_noise(info: DatasetInfo, noise) -> float:
