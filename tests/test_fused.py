@@ -21,7 +21,7 @@ import backprop as bp  # noqa: E402
 import backprop.nn as nn  # noqa: E402
 import backprop.optim as optim  # noqa: E402
 from backprop import delta  # noqa: E402
-from backprop.delta import DeltaEngineError, fused  # noqa: E402
+from backprop.delta import DeltaEngineError, fused, fused_policy  # noqa: E402
 
 N = 40
 N_IN = 3
@@ -328,14 +328,14 @@ def test_decide_policy(monkeypatch):
     fused.warm_up((np.float32,))
     use, why = fused.decide(model, mse, opt, steps=10, batch=100)
     assert use and "already loaded" in why  # no fixed cost left, even for a short run
-    monkeypatch.setattr(fused, "_loaded", lambda dtype: False)
+    monkeypatch.setattr(fused_policy, "_loaded", lambda dtype: False)
     for where, steps, expected, words in [
         ("disk", 10, False, "short run"),
         ("cold", 40_000, False, "would not pay"),
         ("disk", 40_000, True, "disk cache"),
         ("cold", 200_000, True, "pays for a cold compile"),
     ]:
-        monkeypatch.setattr(fused, "cache_state", lambda dtype, where=where: where)
+        monkeypatch.setattr(fused_policy, "cache_state", lambda dtype, where=where: where)
         use, why = fused.decide(model, mse, opt, steps=steps, batch=100)
         assert use is expected and words in why, (where, steps, why)
     use, why = fused.decide(model, nn.L1Loss(), opt, steps=100_000, batch=100)

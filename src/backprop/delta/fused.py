@@ -42,10 +42,7 @@ Wiring into a fit loop::
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import itertools
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,11 +50,31 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .network import DeltaEngineError, layers
+from .fused_policy import (
+    COLD_COMPILE_SECONDS,
+    NUMPY_FLOPS,
+    NUMPY_LAYER_SECONDS,
+    NUMPY_STEP_SECONDS,
+    SMALL_GEMM_WORK,
+    WARM_LOAD_SECONDS,
+    _kernels,
+    _one_blas_thread,
+    cache_state,
+    decide,
+    estimate_numpy_seconds,
+)
+from .fused_setup import ACTIVATIONS, LOSSES, OPTIMIZERS, _Setup, _setup, available, supported
+from .network import DeltaEngineError
 
 __all__ = [
     "ACTIVATIONS",
+    "COLD_COMPILE_SECONDS",
     "LOSSES",
+    "NUMPY_FLOPS",
+    "NUMPY_LAYER_SECONDS",
+    "NUMPY_STEP_SECONDS",
+    "OPTIMIZERS",
+    "WARM_LOAD_SECONDS",
     "FusedResult",
     "available",
     "cache_state",
@@ -68,30 +85,10 @@ __all__ = [
     "warm_up",
 ]
 
-ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3, "leaky_relu": 4}
-LOSSES = {"mse": 0, "half_mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
-OPTIMIZERS = {"SGD": 0, "Adam": 1, "AdamW": 2}
-
 # A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
 BLAS_MIN_WORK = 16 * 16 * 16
-# Below this (largest layer's batch × n_in × n_out) BLAS runs on one thread during the loop:
-# waking a second thread for each small product costs more than it saves (digits job at 2
-# threads: 155 µs/step, at 1 thread: 89).
-SMALL_GEMM_WORK = 1 << 21
-# Seconds (2-core machine): cold compile of one dtype's kernel; import numba + first load.
-COLD_COMPILE_SECONDS = 6.0
-WARM_LOAD_SECONDS = 1.0
-# The NumPy path's cost model (estimate_numpy_seconds), fitted to the benchmark jobs.
-NUMPY_STEP_SECONDS = 10e-6
-NUMPY_LAYER_SECONDS = 15e-6
-NUMPY_FLOPS = 20e9
 # At most this many permutation entries (epochs × N) are held at once.
 _PERM_BUDGET = 1 << 22
-
-
-def available() -> bool:
-    """True when numba is installed (checked without importing it)."""
-    return importlib.util.find_spec("numba") is not None
 
 
 @dataclass
@@ -110,223 +107,6 @@ class FusedResult:
     seconds: float
     stopped: tuple[int, int] | None = None
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Setup:
-    net: list
-    params: list  # in the flat layout's order: W1, b1, W2, b2, …
-    dtype: np.dtype
-    meta: np.ndarray
-    slopes: np.ndarray
-    entry: object
-    reduction: str
-    options: dict
-    opt_code: int
-
-
-def _setup(model, loss, optimizer) -> _Setup | str:
-    """Everything the kernel needs, or the reason the setup is not fused."""
-    try:
-        net = layers(model)
-    except DeltaEngineError as error:
-        return str(error)
-    codes, slopes = [], []
-    for layer in net:
-        if layer.rowwise is not None:
-            return f"layer {layer.index} ends in {layer.rowwise}, which the fused loop lacks"
-        name = layer.activation.name
-        if name not in ACTIVATIONS:
-            return f"layer {layer.index}: activation {name!r} is not fused ({_names(ACTIVATIONS)})"
-        codes.append(ACTIVATIONS[name])
-        slopes.append(float(layer.options.get("negative_slope", 0.01)))
-    params = [p for layer in net for p in (layer.weight, layer.bias) if p is not None]
-    dtype = params[0]._data.dtype
-    if dtype not in (np.float32, np.float64) or any(p._data.dtype != dtype for p in params):
-        return "parameters must all be float32 or all float64"
-    if not all(p._requires_grad for p in params):
-        return "a parameter has requires_grad=False (frozen layers are not fused)"
-    reason = _check_loss(loss, net)
-    if isinstance(reason, str):
-        return reason
-    entry, reduction, options = reason
-    opt_code = _check_optimizer(optimizer, params)
-    if isinstance(opt_code, str):
-        return opt_code
-    meta = np.zeros((len(net), 6), dtype=np.int64)
-    offset = 0
-    for i, layer in enumerate(net):
-        meta[i, 0] = offset
-        offset += layer.weight._data.size
-        if layer.bias is not None:
-            meta[i, 1] = offset
-            offset += layer.bias._data.size
-        else:
-            meta[i, 1] = -1
-        meta[i, 2], meta[i, 3], meta[i, 4] = layer.n_in, layer.n_out, codes[i]
-    return _Setup(net, params, dtype, meta, np.array(slopes), entry, reduction, options, opt_code)
-
-
-def _names(table: dict) -> str:
-    return ", ".join(table)
-
-
-def _check_loss(loss, net):
-    from .losses import resolve
-
-    if loss is None:
-        return "no loss: the fused loop trains on a loss"
-    try:
-        entry, reduction, options = resolve(loss)
-    except DeltaEngineError as error:
-        return str(error)
-    if entry.name not in LOSSES:
-        return f"loss {entry.name!r} is not fused ({_names(LOSSES)})"
-    if reduction not in ("mean", "sum"):
-        return f"reduction={reduction!r}: the fused loop needs 'mean' or 'sum'"
-    for key, default in entry.defaults.items():
-        if key == "ignore_index":
-            continue  # only matters if a target equals it: checked with the data
-        value = options.get(key, default)
-        if value is not None and value != default:
-            return f"loss option {key}={value!r} is not fused (only the default {default!r})"
-    top = net[-1].activation.name
-    if entry.takes == "logits" and top != "identity":
-        return f"{entry.name} takes logits, but the output layer applies {top}"
-    return entry, reduction, options
-
-
-def _check_optimizer(optimizer, params):
-    name = type(optimizer).__name__
-    module = type(optimizer).__module__
-    if name not in OPTIMIZERS or not module.startswith("backprop.optim"):
-        return f"optimizer {name} is not fused (SGD, Adam, AdamW)"
-    if len(optimizer.param_groups) != 1:
-        return "the optimizer has several parameter groups"
-    group = optimizer.param_groups[0]
-    members = group["params"]
-    if len(members) != len(params) or {id(p) for p in members} != {id(p) for p in params}:
-        return "the optimizer's parameters are not exactly the model's"
-    if group.get("amsgrad"):
-        return "amsgrad=True is not fused"
-    states = [optimizer.state.get(p) or {} for p in params]
-    keys = {frozenset(s) for s in states}
-    if len(keys) != 1:
-        return "the optimizer state covers some parameters but not others"
-    if name != "SGD" and states[0]:
-        steps = {float(s["step"]._data) for s in states}
-        if len(steps) != 1:
-            return "the parameters' Adam step counts differ"
-    return OPTIMIZERS[name]
-
-
-def supported(model, loss, optimizer, y=None) -> bool | str:
-    """True if ``train`` can run this setup, else a one-line reason (a str).
-
-    Give the targets ``y`` to check them too (class-probability targets and targets equal
-    to ``ignore_index`` are not fused). numba must be installed.
-    """
-    if not available():
-        return "numba is not installed (pip install 'backprop-mlp[fast]')"
-    setup = _setup(model, loss, optimizer)
-    if isinstance(setup, str):
-        return setup
-    if y is not None and setup.entry.name == "cross_entropy":
-        arr = y._data if isinstance(y, Tensor) else np.asarray(y)
-        if arr.dtype.kind == "f":
-            return "class-probability targets are not fused (class indices are)"
-        ignore = setup.options.get("ignore_index", -100)
-        if arr.size and np.any(arr == ignore):
-            return f"some targets equal ignore_index={ignore}"
-    return True
-
-
-# ---------------------------------------------------------------------------- compile policy
-
-
-def _kernels():
-    from . import fused_kernels
-
-    return fused_kernels
-
-
-_controller: list = []  # the threadpoolctl controller, made once (False without threadpoolctl)
-
-
-def _one_blas_thread():
-    """A context limiting BLAS to one thread (threadpoolctl), or a no-op without it."""
-    if not _controller:
-        try:
-            import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls: load it first)
-            from threadpoolctl import ThreadpoolController
-
-            _controller.append(ThreadpoolController())
-        except ImportError:
-            _controller.append(False)
-    if _controller[0] is False:
-        return contextlib.nullcontext()
-    return _controller[0].limit(limits=1, user_api="blas")
-
-
-def _loaded(dtype) -> bool:
-    """True if this process already holds the compiled kernel for ``dtype`` (no import)."""
-    module = sys.modules.get(f"{__package__}.fused_kernels")
-    if module is None:
-        return False
-    name = np.dtype(dtype).name
-    return any(name in str(sig[13]) for sig in module.train_loop.signatures)
-
-
-def cache_state(dtype=np.float32) -> str:
-    """Where the kernel for ``dtype`` would come from: 'memory', 'disk' or 'cold'.
-
-    'unavailable' without numba. Reading the disk cache's index imports numba and uses its
-    internals; if they change, the answer is 'cold' (the safe side of the policy).
-    """
-    if not available():
-        return "unavailable"
-    if _loaded(dtype):
-        return "memory"
-    name = np.dtype(dtype).name
-    try:
-        index = _kernels().train_loop._cache._cache_file._load_index()
-        if any(name in str(key[0][13]) for key in index):
-            return "disk"
-    except Exception:  # numba internals moved: be conservative
-        pass
-    return "cold"
-
-
-def estimate_numpy_seconds(sizes: list[int], steps: int, batch: int) -> float:
-    """A rough time of ``steps`` NumPy-path steps for layer widths ``sizes``: a fixed Python
-    cost per step and per layer, plus forward + backward FLOPs at ``NUMPY_FLOPS``."""
-    macs = sum(a * b for a, b in itertools.pairwise(sizes))
-    per_step = NUMPY_STEP_SECONDS + NUMPY_LAYER_SECONDS * (len(sizes) - 1)
-    return steps * (per_step + 6 * macs * batch / NUMPY_FLOPS)
-
-
-def decide(model, loss, optimizer, steps: int, batch: int, y=None) -> tuple[bool, str]:
-    """(use the compiled loop?, why) — the module docstring's policy.
-
-    ``steps`` is the number of optimizer steps the run will take (epochs × batches per
-    epoch) and ``batch`` the rows per step.
-    """
-    ok = supported(model, loss, optimizer, y)
-    if ok is not True:
-        return False, ok
-    net = layers(model)
-    dtype = net[0].weight._data.dtype
-    if _loaded(dtype):
-        return True, f"the compiled kernel for {dtype.name} is already loaded"
-    sizes = [net[0].n_in] + [layer.n_out for layer in net]
-    estimate = estimate_numpy_seconds(sizes, steps, batch)
-    if estimate < WARM_LOAD_SECONDS:
-        return False, f"short run (≈ {estimate:.2f} s on NumPy): loading numba would not pay"
-    if cache_state(dtype) == "disk":
-        return True, f"the compiled kernel for {dtype.name} is in the disk cache"
-    if estimate >= COLD_COMPILE_SECONDS:
-        return True, f"long run (≈ {estimate:.1f} s on NumPy) pays for a cold compile"
-    return False, f"cold cache and a run of ≈ {estimate:.1f} s: compiling would not pay"
 
 
 def warm_up(dtypes=(np.float32, np.float64)) -> dict[str, float]:
