@@ -450,6 +450,9 @@ def test_option_and_reduction_errors():
         nn.L1Loss(reduction="avg")
     with pytest.raises(ConfigError, match="delta must be positive"):
         F.huber_loss(x, x, delta=0.0)
+    for bad in ("1.0", [1.0], True, float("nan")):  # "1.0" and [1.0] were a TypeError
+        with pytest.raises(ConfigError, match="delta must be positive"):
+            F.huber_loss(x, x, delta=bad)
     with pytest.raises(DTypeError, match="floating point"):
         F.mse_loss(bp.tensor([1, 2]), bp.tensor([1, 2]))
     with pytest.raises(ConfigError, match="unknown name"):

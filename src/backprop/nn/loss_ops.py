@@ -94,7 +94,8 @@ def _elementwise(entry: Loss, x, y, options: dict, who: str):
     x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
     if entry.name == "huber":
         delta = options.get("delta", 1.0)
-        if not delta > 0:
+        number = isinstance(delta, int | float | np.number) and not isinstance(delta, bool)
+        if not (number and delta > 0):
             raise ConfigError(f"{who}: delta must be positive, got {delta!r}; the default is 1.0.")
         options["delta"] = float(delta)
     if entry.name == "bce":
