@@ -452,6 +452,53 @@ def test_messages_before_hello_and_too_many_tabs(client):
             c.__exit__(None, None, None)
 
 
+class Sink:
+    """A stand-in for the tab's WebSocket: keeps what the server sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+    def snapshots(self) -> list[dict]:
+        return [m for m in self.sent if m["type"] == "snapshot"]
+
+
+def test_model_export_holds_the_weights_of_the_moment_it_was_asked_for(tmp_path):
+    """The file is written on another thread; training that goes on meanwhile (the tab's
+    trainer, between the server's frames) must not reach it."""
+    import asyncio
+
+    from backprop import io
+    from backprop.playground.server import Connection
+
+    conn = Connection(Sink())
+    conn.session = s = Session({"dataset": "xor", "seed": 3, "lr": 0.1})
+    s.step_epoch()
+    asked = [p._data.copy() for p in s.model.parameters()]
+
+    async def export_while_training():
+        loop = asyncio.get_running_loop()
+        write_on_a_thread = loop.run_in_executor
+
+        def trainer_runs_meanwhile(executor, fn, *args):
+            s.train(10.0, max_steps=60)
+            return write_on_a_thread(executor, fn, *args)
+
+        loop.run_in_executor = trainer_runs_meanwhile
+        await conn.export("model")
+
+    asyncio.run(export_while_training())
+    out = conn.ws.sent[-1]
+    assert out["type"] == "export" and out["filename"].endswith("-epoch1.safetensors")
+    path = tmp_path / out["filename"]
+    path.write_bytes(base64.b64decode(out["data"]))
+    assert s.steps > 25  # the session did move on
+    for before, p in zip(asked, io.load(path).parameters(), strict=True):
+        np.testing.assert_array_equal(p._data, before)
+
+
 def test_cli_serves_prints_the_url_and_warns_when_exposed():
     import re
     import subprocess

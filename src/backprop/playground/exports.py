@@ -10,6 +10,7 @@ experiment spec as JSON (what ``backprop train`` runs).
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import tempfile
@@ -61,7 +62,15 @@ def choices() -> dict:
 
 def model_bytes(session: Session) -> bytes:
     """The trained model as a .safetensors file (what ``backprop predict`` loads)."""
-    from .. import io
+    return write_model(model_file(session))
+
+
+def model_file(session: Session) -> tuple:
+    """What the model file holds, taken now: (a copy of the network, its spec, metadata).
+
+    The server calls this between training frames and writes the file on another thread
+    (``write_model``); the copy keeps training that goes on meanwhile out of the file.
+    """
     from . import features as feats
 
     spec = session.spec()
@@ -82,12 +91,20 @@ def model_bytes(session: Session) -> bytes:
     if raw.scaler is not None and identity:
         spec["scaler"] = raw.scaler.to_dict()
         spec["data"]["scaler"] = raw.scaler.to_dict()
-    meta = {"playground": {"features": names, "settings": session.state,
+    meta = {"playground": {"features": list(names), "settings": copy.deepcopy(session.state),
                            "epoch": session.epoch, "not_in_spec": session.spec_gaps()}}  # fmt: skip
+    return copy.deepcopy(session.model), spec, meta
+
+
+def write_model(parts: tuple) -> bytes:
+    """The bytes of a .safetensors file for ``model_file``'s parts (any thread)."""
+    from .. import io
+
+    model, spec, meta = parts
     fd, path = tempfile.mkstemp(suffix=".safetensors", prefix="backprop-playground-")
     os.close(fd)
     try:
-        io.save(session.model, path, spec=spec, metadata=meta)
+        io.save(model, path, spec=spec, metadata=meta)
         with open(path, "rb") as handle:
             return handle.read()
     finally:

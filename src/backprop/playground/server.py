@@ -362,7 +362,8 @@ class Connection:
                 data=base64.b64encode(text.encode()).decode("ascii"), gaps=gaps,
             )  # fmt: skip
             return
-        blob = await asyncio.get_running_loop().run_in_executor(None, exports.model_bytes, s)
+        parts = exports.model_file(s)  # now, between training frames; written on a thread
+        blob = await asyncio.get_running_loop().run_in_executor(None, exports.write_model, parts)
         await self.send(
             "export", what="model", filename=base + ".safetensors",
             mime="application/octet-stream", data=base64.b64encode(blob).decode("ascii"),
