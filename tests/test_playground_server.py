@@ -499,6 +499,37 @@ def test_model_export_holds_the_weights_of_the_moment_it_was_asked_for(tmp_path)
         np.testing.assert_array_equal(p._data, before)
 
 
+def test_paced_speeds_keep_their_pace_on_a_busy_server():
+    """'normal' is 30 epochs/s even when other tabs make every turn of the event loop slow
+    (the pace follows the clock, not the number of frames)."""
+    import asyncio
+    import time
+
+    from backprop.playground.server import Connection
+
+    async def main():
+        conn = Connection(Sink())
+        conn.session = s = Session({"dataset": "plane", "batch_size": 25, "seed": 0})
+        assert s.steps_per_epoch() == 10 and s.state["speed"] == "normal"
+        conn.acked = 10**9  # the page draws everything at once
+
+        async def other_tabs():  # each turn of the loop spends 0.2 s on other tabs' frames
+            while True:
+                time.sleep(0.2)
+                await asyncio.sleep(0)
+
+        others = asyncio.create_task(other_tabs())
+        start = time.perf_counter()
+        await conn.handle(msg("play"))
+        await asyncio.sleep(2.0)
+        conn.stop()
+        others.cancel()
+        return s.epoch / (time.perf_counter() - start)
+
+    rate = asyncio.run(main())
+    assert 20 <= rate <= 31, rate
+
+
 def test_cli_serves_prints_the_url_and_warns_when_exposed():
     import re
     import subprocess

@@ -40,6 +40,7 @@ FRAME = 1 / 25  # seconds per frame while training
 BUDGET = 0.030  # at most this much training per frame
 SPEEDS = {"slow": 3.0, "normal": 30.0, "fast": None}  # epochs per second (None: as fast as it can)
 IN_FLIGHT = 2  # snapshots sent but not yet drawn
+BACKLOG = 2.0  # seconds of paced steps a late frame may catch up
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -374,7 +375,7 @@ class Connection:
     async def train(self) -> None:
         """Train in frames, a snapshot after each when the page has drawn the last ones."""
         s = self.session
-        owed = 0.0  # steps the pace allows but not yet run (slow speeds, big batches)
+        owed, last = 0.0, time.perf_counter()  # steps the pace allows but not yet run
         try:
             while s.status.running and not self.closed and self.session is s:
                 start = time.perf_counter()
@@ -382,10 +383,11 @@ class Connection:
                 if eps is None:
                     s.train(BUDGET)
                 else:
-                    owed = min(owed + eps * FRAME * s.steps_per_epoch(), 1e6)
+                    owed = paced(owed, eps * s.steps_per_epoch(), start - last)
                     steps = int(owed)
                     if steps:
                         owed -= s.train(BUDGET, max_steps=steps)
+                last = start
                 if s.seq - self.acked <= IN_FLIGHT or not s.status.running:
                     await self.snapshot()
                 spent = time.perf_counter() - start
@@ -396,3 +398,14 @@ class Connection:
             s.status.running = False
             log.exception("playground: training failed")
             await self._error(f"training stopped by an internal error: {exc}")
+
+
+def paced(owed: float, steps_per_second: float, elapsed: float) -> float:
+    """Steps a paced speed allows ``elapsed`` seconds after the last frame.
+
+    By the clock, not by frames: when other tabs make the frames late, each one runs more
+    steps and the speed stays what it says. At most ``BACKLOG`` seconds of steps carry over,
+    so a tab that fell behind (its frames' budget ran out, or the server stalled) does not
+    race ahead to make up more than that.
+    """
+    return min(owed + steps_per_second * elapsed, steps_per_second * BACKLOG + 1)
