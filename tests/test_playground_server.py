@@ -499,6 +499,29 @@ def test_model_export_holds_the_weights_of_the_moment_it_was_asked_for(tmp_path)
         np.testing.assert_array_equal(p._data, before)
 
 
+def test_a_second_hello_starts_the_flow_control_afresh():
+    """Snapshots stay at most two ahead of the page's acks in a new session too (the old
+    session's acknowledgements must not count)."""
+    import asyncio
+
+    from backprop.playground.server import Connection
+
+    async def main():
+        conn = Connection(Sink())
+        await conn.hello({"seed": "1", "speed": "fast"})
+        for seq in range(1, 41):  # a long first session, every snapshot drawn
+            await conn.handle(msg("ack", seq=seq))
+        await conn.hello({"seed": "2", "speed": "fast"})
+        sent = len(conn.ws.snapshots())
+        await conn.handle(msg("play"))
+        await asyncio.sleep(0.5)  # about a dozen frames, none acknowledged
+        conn.stop()
+        return [m["seq"] for m in conn.ws.snapshots()[sent:]]
+
+    seqs = asyncio.run(main())
+    assert seqs and max(seqs) <= 3, seqs  # ready's snapshot was 1; two more in flight at most
+
+
 def test_paced_speeds_keep_their_pace_on_a_busy_server():
     """'normal' is 30 epochs/s even when other tabs make every turn of the event loop slow
     (the pace follows the clock, not the number of frames)."""

@@ -307,6 +307,7 @@ class Connection:
             settings["seed"] = secrets.randbelow(1_000_000)
         self.stop()
         self.closed = False
+        self.acked = -1  # a new session's snapshots count from 1
         try:
             self.session = Session(settings)
         except ProtocolError as exc:
