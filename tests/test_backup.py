@@ -205,12 +205,13 @@ def test_the_file_is_safetensors_with_json_metadata(tmp_path):
         ({"parts_kw": {"schedule": False}}, r"scheduler StepLR in the backup, None here"),
         ({"xy": data(seed=1)}, r"trained on other data \(60 rows × 2 features"),
         ({"batch_size": 20}, r"batches per epoch \(batch_size\): 4 in the backup, 3 here"),
+        ({"validation": data(20, seed=3)}, r"validation data: False in the backup, True here"),
         ({"guard": False}, r"callbacks with state \['NaNGuard#0'\] in the backup, \[\] here"),
         ({"callbacks": [EarlyStopping("loss")]}, r"\[\] in the backup|\['EarlyStopping#0', "),
         ({"epochs": 3}, r"at epoch 4, beyond the 3 epochs asked for; ask for at least 4"),
     ],
-    ids=["sizes", "dtype", "optimizer", "lr", "scheduler", "data", "batch", "guard",
-         "callbacks", "epochs"],
+    ids=["sizes", "dtype", "optimizer", "lr", "scheduler", "data", "batch", "validation",
+         "guard", "callbacks", "epochs"],
 )  # fmt: skip
 def test_a_backup_of_another_run_is_refused_and_left_alone(tmp_path, change, message):
     with pytest.raises(Crash):

@@ -191,7 +191,11 @@ class BackupAndRestore(Callback):
                 f"features, CRC-32 {saved['data_crc32']:08x}; this run has {run['rows']} × "
                 f"{run['features']}, {run['data_crc32']:08x})"
             )
-        for key, what in (("batches", "batches per epoch (batch_size)"), ("loss", "loss")):
+        for key, what in (
+            ("batches", "batches per epoch (batch_size)"),
+            ("loss", "loss"),
+            ("validation", "validation data"),
+        ):
             if saved[key] != run[key]:
                 raise self._mismatch(f"{what}: {saved[key]!r} in the backup, {run[key]!r} here")
         if tree["epoch"] > state.epochs:
@@ -295,6 +299,7 @@ def _fingerprint(state: TrainState) -> dict:
         "data_crc32": crc,
         "batches": state.batches,
         "loss": state.loss_name,
+        "validation": state.has_validation,
         "optimizer": type(state.optimizer).__name__,
         "defaults": dict(state.optimizer.defaults),
         "scheduler": None if state.scheduler is None else type(state.scheduler).__name__,
