@@ -355,8 +355,8 @@ def test_cli_backup_resumes_a_crashed_run(tmp_path):
     assert code == 0, err
     with pytest.raises(Crash):  # crashed in epoch 6 (mid-way between StepLR steps)
         run(SPEC, callbacks=[CrashAt(6), BackupAndRestore(tmp_path / "bk")])
-    code, out, err = _cli(spec_file, "--backup", tmp_path / "bk", "--out", tmp_path / "resumed",
-                          cwd=tmp_path)  # fmt: skip
+    code, out, err = _cli(spec_file, "--backup", tmp_path / "bk", "--backup-every", "2",
+                          "--out", tmp_path / "resumed", cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     assert f"resumed from {tmp_path / 'bk' / 'backup.safetensors'} after epoch 5" in out
     (h1, w1), (h2, w2) = _outputs(tmp_path / "straight"), _outputs(tmp_path / "resumed")

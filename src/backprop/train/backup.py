@@ -43,7 +43,9 @@ class BackupAndRestore(Callback):
         directory: the folder of the backup (created when needed); the backup is the file
             ``directory/backup.safetensors``. One folder per run: a backup of another run
             is refused with the reason, never half-used.
-        every: write the backup after every ``every``-th epoch (1: after each epoch).
+        every: write the backup after every ``every``-th epoch (1: after each epoch). A
+            backup costs about a model save plus the optimizer state and an fsync — a few ms
+            for a small MLP — so give runs of thousands of tiny epochs e.g. ``every=100``.
         delete_on_finish: when ``fit`` returns normally, delete the backup (and the folder,
             if this callback created it and it is empty). False keeps the backup of the last
             epoch; a later ``fit`` with it restores the finished run and trains no further.

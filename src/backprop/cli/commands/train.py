@@ -60,8 +60,16 @@ def add_parser(sub) -> None:
     o.add_argument(
         "--backup",
         metavar="DIR",
-        help="back up the training state to DIR after every epoch; if DIR holds a backup of "
+        help="back up the training state to DIR between epochs; if DIR holds a backup of "
         "this run, resume from it (deleted once training ends)",
+    )
+    o.add_argument(
+        "--backup-every",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="with --backup: back up every N epochs (1); a backup costs a few ms, so give "
+        "thousands of tiny epochs e.g. 100",
     )
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", "-q", action="store_true", help="print only the result")
@@ -160,7 +168,7 @@ def run(args) -> int:
     if args.backup:
         from ...train import BackupAndRestore
 
-        callbacks.append(BackupAndRestore(args.backup))
+        callbacks.append(BackupAndRestore(args.backup, every=args.backup_every))
     result = run_spec(spec, callbacks=callbacks)
     print(final_line(result))
     if args.backup and callbacks[-1].resumed_epoch is not None:
