@@ -62,3 +62,19 @@ def test_a_global_seterr_is_honoured_too():
             np.exp(np.array([-1e4]))
     finally:
         np.seterr(**old)
+
+
+def test_gelu_gives_the_same_numbers_with_and_without_scipy(monkeypatch):
+    import math
+    import sys
+
+    from backprop.autograd import activations
+
+    x = np.random.default_rng(0).normal(scale=3, size=1000)
+    fast = activations._gelu(x)
+    monkeypatch.setattr(activations, "_ERF", [])
+    monkeypatch.setitem(sys.modules, "scipy.special", None)  # SciPy "not installed"
+    slow = activations._gelu(x)
+    assert activations._ERF[0].pyfunc is math.erf  # the fallback was taken
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=4e-16)
+    np.testing.assert_allclose(slow, torch.nn.functional.gelu(torch.tensor(x)).numpy(), atol=1e-15)
