@@ -499,6 +499,15 @@ def test_standardizer_refuses_text_ragged_and_nonfinite_inputs():
     assert scaler.transform([[1, 2]]).tolist() == [[-1.0, -1.0]]  # integers are numbers
 
 
+def test_standardizer_fits_huge_finite_columns():
+    # the squares of 1e300 overflowed: "Standardizer: mean and std must be finite numbers"
+    x = np.array([[1e300, 1.0], [-1e300, 2.0], [1.7e308, 3.0]])
+    scaler = Standardizer.fit(x)
+    assert np.isfinite(scaler.mean).all() and np.isfinite(scaler.std).all()
+    z = scaler.transform(x)
+    assert np.allclose(z.mean(axis=0), 0.0) and np.allclose(z.std(axis=0), 1.0)
+
+
 def test_class_labels_far_out_of_range_are_refused_as_given():
     # a label of 2**40 used to make 2**40 class names (out of memory); 1e20 was shown as the
     # int64 it wraps to (-9223372036854775808)

@@ -65,7 +65,16 @@ class Standardizer:
     def fit(cls, x) -> Standardizer:
         """Mean and (population) standard deviation of each column of ``x``, shape ``(N, d)``."""
         x = as_matrix(x, "x", "Standardizer.fit")
-        return cls(x.mean(axis=0), x.std(axis=0))
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, std = x.mean(axis=0), x.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            # the sums or squares of huge (finite, legal) values such as 1e300 overflowed:
+            # divide each column by its largest magnitude first
+            scale = np.abs(x).max(axis=0)
+            scale[scale == 0] = 1.0
+            unit = x / scale
+            mean, std = unit.mean(axis=0) * scale, unit.std(axis=0) * scale
+        return cls(mean, std)
 
     @property
     def n_features(self) -> int:
