@@ -478,6 +478,14 @@ def test_nan_class_label_reported_at_its_row(rows, where, seed):
         check_xy(np.zeros((rows, 2)), y, "classification")
 
 
+def test_test_ratio_errors_name_test_ratio():
+    # test_ratio=1.0 was reported as "train_ratio ... got 0.0"
+    for name, bad in (("square", 1.0), ("xor", 0.95), ("square", -0.1)):
+        with pytest.raises(ConfigError, match=rf"test_ratio: .*got {bad}"):
+            make(name, test_ratio=bad)
+    assert make("xor", n=10, test_ratio=0.3).x_test.shape == (3, 2)
+
+
 def test_make_bounds_n_like_the_spec():
     # n=10**12 was a MemoryError (7 TiB); one row is a valid edge case
     with pytest.raises(ConfigError, match=r"n: must be between 1 and 10000000"):

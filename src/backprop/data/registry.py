@@ -144,8 +144,8 @@ def make(
     if "test_ratio" in options:
         if train_ratio is not None:
             raise ConfigError("give train_ratio or test_ratio, not both.")
-        test = check_number(options.pop("test_ratio"), "test_ratio", 0.0, 1.0)
-        train_ratio = 1.0 - test
+        test = options.pop("test_ratio")
+        train_ratio = 1.0 - _check_test_ratio(info, test)
     allowed = sorted(k for k in info.defaults if k not in ("n", "noise", "train_ratio"))
     unknown = sorted(set(options) - set(allowed))
     if unknown:
@@ -227,6 +227,17 @@ def _check_noise(info: DatasetInfo, noise) -> float:
             )
         return value
     return check_number(noise, "noise", 0, None, "It is the standard deviation of the noise on y.")
+
+
+def _check_test_ratio(info: DatasetInfo, test) -> float:
+    """``test_ratio`` by its own name: the rule of ``train_ratio`` turned around."""
+    if info.kind == "playground":
+        return check_number(test, "test_ratio", 0.1, 0.9, "The playground holds out 10 to 90%.")
+    test = check_number(test, "test_ratio", 0.0, 1.0)
+    if test == 1.0:
+        raise config_error("test_ratio", "a fraction with 0 ≤ test_ratio < 1", test,
+                           "Some rows must be left to train on.")  # fmt: skip
+    return test
 
 
 def _check_ratio(info: DatasetInfo, ratio) -> float:
