@@ -254,3 +254,9 @@ def test_bad_operands_and_factory_arguments_are_backprop_errors():
         bp.randperm(-1)
     with pytest.raises(ShapeError, match="more elements than any array"):
         bp.zeros(10**12, 10**12)
+
+
+def test_from_numpy_names_itself_for_an_unshareable_dtype():
+    with pytest.raises(DTypeError, match=r"from_numpy: the array's dtype float16"):
+        bp.from_numpy(np.ones(2, dtype=np.float16))  # said "tensor: NumPy dtype float16 ..."
+    assert bp.from_numpy(np.ones(2)).dtype == bp.float64

@@ -112,7 +112,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing ``array``'s memory (float64 arrays stay float64)."""
     if not isinstance(array, np.ndarray):
         raise DTypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}.")
-    _dt.from_numpy_dtype(array.dtype)
+    if array.dtype not in (np.float32, np.float64, np.int64, np.bool_):
+        raise DTypeError(
+            f"from_numpy: the array's dtype {array.dtype} is not one a tensor can share; "
+            "use backprop.tensor(array) to copy it into a supported dtype, or convert it "
+            "first (array.astype(np.float32))."
+        )
     return Tensor._wrap(array)
 
 
