@@ -96,6 +96,7 @@ def test_vanishing_table_in_a_pipe():
         (("train", "--epochs", "0"), ("--epochs", "backprop train --help")),
         (("gradcheck", "--eps", "0", "--samples", "2"), ("eps must be a positive",)),
         (("vanishing", "--seed", "-1"), ("--seed", "0 or more")),
+        (("explain", "vector", "--x", "nan,1"), ("--x", "finite")),
     ],
 )
 def test_user_errors_exit_2_with_one_clear_line(args, phrases):

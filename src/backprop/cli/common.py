@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -29,10 +30,14 @@ def name_list(text: str) -> list[str]:
 
 
 def float_list(text: str) -> list[float]:
+    """'0.7,-1.2' → [0.7, -1.2]; NaN and infinities are refused (they would be traced as is)."""
     try:
-        return [float(v) for v in text.replace(",", " ").split()]
+        values = [float(v) for v in text.replace(",", " ").split()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected numbers, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
 
 
 def positive_int(text: str) -> int:
