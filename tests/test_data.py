@@ -252,6 +252,7 @@ def test_noise_and_defaults_follow_the_playground():
         ({"name": "circle", "train_ratio": 50}, ["train_ratio", "50"]),
         ({"name": "square", "n": 0}, ["n", "between 1 and 10000000", "0"]),
         ({"name": "square", "n": 2.5}, ["n", "whole number", "2.5"]),
+        ({"name": "square", "n": True}, ["n", "whole number", "True"]),  # was taken as n=1
         ({"name": "square", "train_ratio": 0}, ["train_ratio", "0"]),
         ({"name": "spiral", "classes": 6}, ["classes", "2 and 5", "6"]),
         ({"name": "circle", "classes": 3}, ["options", "circle", "classes"]),

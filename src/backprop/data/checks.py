@@ -35,7 +35,9 @@ def config_error(param: str, rule: str, value, fix: str = "") -> ConfigError:
 
 def check_int(value, param: str, low: int | None = None, high: int | None = None) -> int:
     """``value`` as a Python int in ``[low, high]``; bools and non-integral numbers refused."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, bool | np.bool_):
+        raise config_error(param, "a whole number (not true/false)", value)
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
