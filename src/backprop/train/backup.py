@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..delta.fused import available as fused_available
 from ..errors import BackpropError, ConfigError, ModelFileError
 from . import backup_file
 from .callbacks import Callback, TrainState
@@ -53,10 +54,11 @@ class BackupAndRestore(Callback):
     Call ``fit`` again with the same model, optimizer, scheduler, data, batch size, seed and
     callbacks (built afresh, e.g. by the same script after a crash): it restores the backup
     and continues, ending with the weights and history the uninterrupted run would have had,
-    bit for bit (the history's wall-clock ``time`` goes on from the backup's). Pass ``engine``
-    explicitly for that: ``"auto"`` may pick another engine in a new process (numba's cache
-    warm or cold), which changes the last bits. Callback hooks run after those of every
-    other callback, so the backup holds the epoch's finished work.
+    bit for bit (the history's wall-clock ``time`` goes on from the backup's). The backup
+    records the engine the run used, and ``fit(engine="auto")`` resumes on it (``auto`` alone
+    might choose another in a new process, by numba's cache, and change the last bits).
+    Callback hooks run after those of every other callback, so the backup holds the epoch's
+    finished work.
 
     Attributes after ``fit``: ``resumed_epoch`` (the epoch restored, None on a fresh start),
     ``written`` (backups written by this fit), ``path`` (the backup file).
@@ -151,6 +153,7 @@ class BackupAndRestore(Callback):
         return {
             "epoch": state.epoch,
             "step": state.step,
+            "engine": state.engine,
             "stop_reason": state.stop_reason if state.stop else None,
             "made_folder": self._made_folder,
             "run": self._run,
@@ -275,6 +278,29 @@ class BackupAndRestore(Callback):
         if tree["stop_reason"] is not None:  # a kept backup of a run that stopped early
             state.request_stop(tree["stop_reason"])
             history.stopped_epoch = state.epoch
+
+
+def resume_engine(callbacks, engine: str) -> str:
+    """The engine ``fit`` should use: with ``"auto"``, the one a backup it resumes recorded.
+
+    ``"auto"`` decides by what the process has (numba's kernel loaded, its disk cache warm or
+    cold), so a new process can choose another engine than the run it resumes, and the
+    numbers would differ in the last bits. An explicit engine is kept; a recorded ``"fused"``
+    without numba falls back to ``"auto"``; a backup that cannot be read is left to
+    ``on_train_begin``, which says why.
+    """
+    if engine != "auto":
+        return engine
+    for cb in callbacks:
+        if isinstance(cb, BackupAndRestore) and cb.path.is_file():
+            try:
+                recorded = backup_file.read(cb.path).get("engine")
+            except BackpropError:
+                return engine
+            if recorded == "fused" and not fused_available():
+                return engine
+            return recorded if recorded in ("delta", "fused", "autograd") else engine
+    return engine
 
 
 def _keyed(state: TrainState) -> list[tuple[str, Callback]]:

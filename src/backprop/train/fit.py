@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
+from .backup import resume_engine
 from .callbacks import Callback, TrainingStopped, TrainState
 from .engines import (
     autograd_step,
@@ -132,6 +133,8 @@ def fit(
         ignore=getattr(loss_fn, "ignore_index", None),
     )
     x, y = prep.x, prep.y
+    callbacks = list(callbacks)
+    engine = resume_engine(callbacks, engine)  # a resumed run keeps its recorded engine
     plan = choose_plan(model, loss_fn, engine, net, x, y)
     if plan is not None and flat_base([p._data for p in params]) is None:
         flatten(model)
@@ -154,7 +157,6 @@ def fit(
         has_validation=prep.x_val is not None,
         scheduler=scheduler,
     )
-    callbacks = list(callbacks)
     guard_cb = next((cb for cb in callbacks if isinstance(cb, NaNGuard)), None)
     extra = [] if guard_cb is not None or not guard else [NaNGuard()]
     guard_cb = guard_cb or (extra[0] if extra else None)
