@@ -224,3 +224,18 @@ def test_a_closed_pipe_stops_the_printing_not_the_run(tmp_path):
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert len(done.stdout.splitlines()) == 2
     assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "history.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "args, phrase",
+    [
+        (("train", "--data", "square", "--layers", ","), "--layers"),
+        (("train", "--data", "square", "--activation", ","), "--activation"),
+        (("train", "--data", "square", "--layers", "5..2"), "--layers"),
+        (("explain", "scalar", "--x", ","), "--x"),
+    ],
+)
+def test_empty_lists_are_refused_not_ignored(args, phrase, tmp_path):
+    # '--layers ,' used to parse as no list and train the default network without a word
+    assert_user_error(*cli(*args, cwd=tmp_path), phrase)
+    assert list(tmp_path.iterdir()) == []  # nothing trained, nothing written

@@ -17,16 +17,24 @@ def int_list(text: str) -> list[int]:
         if ".." in text:
             head, _, step = text.partition(":")
             lo, hi = head.split("..")
-            return list(range(int(lo), int(hi) + 1, int(step) if step else 1))
-        return [int(v) for v in text.split(",") if v.strip()]
+            values = list(range(int(lo), int(hi) + 1, int(step) if step else 1))
+        else:
+            values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
+        values = []
+    if not values:
         raise argparse.ArgumentTypeError(
             f"expected whole numbers like 1,8,8,1 or a range like 2..20, got {text!r}"
-        ) from None
+        )
+    return values
 
 
 def name_list(text: str) -> list[str]:
-    return [v.strip() for v in text.split(",") if v.strip()]
+    """'relu,tanh' → ['relu', 'tanh']; at least one name."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected one or more names like relu,tanh, got {text!r}")
+    return names
 
 
 def float_list(text: str) -> list[float]:
@@ -35,6 +43,8 @@ def float_list(text: str) -> list[float]:
         values = [float(v) for v in text.replace(",", " ").split()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected one or more numbers, got {text!r}")
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
     return values
