@@ -541,3 +541,10 @@ def test_dataset_checks_its_arrays():
     data = Dataset("mine", "classification", x, np.array([0, 1, 2, 0]))
     assert data.target_names == ["0", "1", "2"] and data.feature_names == ["x1", "x2"]
     assert "3 classes" in repr(data)
+
+
+def test_lecture_noise_has_an_upper_bound_named_noise():
+    # noise=1e308 made y = ±inf and was reported as bad data at some row, not as noise
+    with pytest.raises(ConfigError, match=r"noise: must be between 0 and"):
+        make("square", noise=1e308)
+    assert np.isfinite(make("square", noise=1e6).y).all()

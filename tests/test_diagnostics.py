@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -191,3 +192,22 @@ def test_slides_bound_on_autograds_deltas():
         rhs = 0.25 * w_next * np.linalg.norm(deltas[l + 1], axis=1)
         assert np.all(lhs <= rhs * (1 + 1e-12))
     assert np.linalg.norm(deltas[0]) < 0.1 * np.linalg.norm(deltas[-1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"seed": -1}, "seed must be a whole number >= 0"),  # was NumPy's ValueError
+        ({"depths": [0]}, "depths (each)"),
+        ({"depths": 5}, "depths must be a list"),
+        ({"activations": []}, "activations must not be empty"),
+        ({"activations": ["gelu"]}, "init={'gelu'"),  # was a KeyError
+        ({"width": 0}, "width must be a whole number >= 1"),
+        ({"samples": 2.5}, "samples must be a whole number"),
+    ],
+)
+def test_vanishing_gradients_refuses_bad_arguments_by_name(kwargs, words):
+    from backprop.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        vanishing_gradients(**kwargs)

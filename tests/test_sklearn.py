@@ -298,3 +298,10 @@ def test_float32_models_and_export():
         warnings.simplefilter("error")  # invalid params fail loudly, before training
         with pytest.raises(ConfigError, match="dtype must be"):
             _small(MLPRegressor, dtype="float16").fit(X, y)
+
+
+def test_partial_fit_refuses_a_nan_class():
+    from backprop.errors import DataError
+
+    with pytest.raises(DataError, match="classes must be finite labels"):
+        MLPClassifier(max_iter=5).partial_fit(np.zeros((2, 2)), [0, 1], classes=[0, np.nan])

@@ -11,11 +11,14 @@ norms — the sigmoid's shrink by σ' ≤ 0.25 a layer, ReLU's lack of it.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .autograd.activations import get_activation
 from .delta.engine import compute, g_prime
+from .errors import ConfigError
 
 # A unit is "saturated" where its derivative is below this fraction of the derivative's
 # maximum (σ' < 0.0125 for the sigmoid, 1 − tanh² < 0.05 for tanh).
@@ -156,6 +159,25 @@ class VanishingResult:
 DEFAULT_INIT = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "kaiming_normal"}
 
 
+def _whole(value, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ConfigError(
+            f"vanishing_gradients: {name} must be a whole number >= {low}, got {value!r}."
+        )
+    return int(value)
+
+
+def _sequence(value, name: str) -> list:
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise ConfigError(
+            f"vanishing_gradients: {name} must be a list, got {value!r}; e.g. {name}=[...]."
+        )
+    items = list(value)
+    if not items:
+        raise ConfigError(f"vanishing_gradients: {name} must not be empty.")
+    return items
+
+
 def vanishing_gradients(
     depths=range(2, 21, 2),
     activations=("sigmoid", "tanh", "relu"),
@@ -174,7 +196,17 @@ def vanishing_gradients(
     from . import nn
     from .autograd import random as _random
 
+    width, samples = _whole(width, "width", 1), _whole(samples, "samples", 1)
+    seed = _whole(seed, "seed", 0)
+    depths = [_whole(d, "depths (each)", 1) for d in _sequence(depths, "depths")]
+    activations = [get_activation(a).name for a in _sequence(activations, "activations")]
     init = {**DEFAULT_INIT, **(init or {})}
+    for act in activations:
+        if act not in init:
+            raise ConfigError(
+                f"vanishing_gradients: activation {act!r} has no initialiser; pass "
+                f"init={{{act!r}: 'xavier_normal'}} (or 'kaiming_normal')."
+            )
     data = np.random.default_rng(seed)
     x = data.standard_normal((samples, width))
     y = data.standard_normal((samples, 1))

@@ -226,7 +226,9 @@ def _check_noise(info: DatasetInfo, noise) -> float:
                 "noise", f"0 for {info.name!r}", noise, "It is measured data; leave noise out."
             )
         return value
-    return check_number(noise, "noise", 0, None, "It is the standard deviation of the noise on y.")
+    return check_number(  # far above any target of these sets; 1e308 would overflow y
+        noise, "noise", 0, 1e6, "It is the standard deviation of the noise on y."
+    )
 
 
 def _check_test_ratio(info: DatasetInfo, test) -> float:

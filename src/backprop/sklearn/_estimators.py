@@ -7,7 +7,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from .. import stable
-from ..errors import ConfigError, DTypeError
+from ..errors import ConfigError, DataError, DTypeError
 from ._base import _BaseMLP, input_errors
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -272,6 +272,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if first:
             with input_errors(self, method, "classes"):
                 labels = present if classes is None else np.unique(np.asarray(classes))
+            if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+                raise DataError(
+                    f"{type(self).__name__}.{method}: classes must be finite labels, got "
+                    f"{labels.tolist()}; drop the NaN or infinite label."
+                )
             self._set_classes(labels, loss_name)
         with input_errors(self, method, "y"):
             unknown = np.setdiff1d(present, self.classes_)
