@@ -260,3 +260,18 @@ def test_from_numpy_names_itself_for_an_unshareable_dtype():
     with pytest.raises(DTypeError, match=r"from_numpy: the array's dtype float16"):
         bp.from_numpy(np.ones(2, dtype=np.float16))  # said "tensor: NumPy dtype float16 ..."
     assert bp.from_numpy(np.ones(2)).dtype == bp.float64
+
+
+@pytest.mark.parametrize("index", [5, (0, 9), "a", 1.5, [7]])
+def test_bad_indices_raise_our_indexing_error_naming_the_shape(index):
+    from backprop.errors import IndexingError
+
+    x = bp.randn(3, 4)
+    tracked = bp.randn(3, 4, requires_grad=True).clone()
+    with pytest.raises(IndexingError, match=r"shape \[3, 4\]"):
+        x[index]
+    for target in (x, tracked):  # assignment without and with a graph
+        with pytest.raises(IndexingError, match=r"index assignment: .*shape \[3, 4\]"):
+            target[index] = 1.0
+    with pytest.raises(IndexError):  # still PyTorch's builtin for except clauses
+        x[index]

@@ -21,6 +21,10 @@ class DTypeError(BackpropError, TypeError):
     """A dtype the operation cannot take, or a pair of dtypes it cannot mix."""
 
 
+class IndexingError(BackpropError, IndexError):
+    """An index out of range or of a kind a tensor (or a list of layers) cannot take."""
+
+
 class DeviceError(BackpropError, RuntimeError):
     """A device other than the CPU."""
 

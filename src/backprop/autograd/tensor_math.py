@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..errors import ConfigError, DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, IndexingError, ShapeError
 from . import dtypes as _dt
 from . import grad_mode as _gm
 from . import ops
@@ -544,9 +544,7 @@ class TensorMath:
         try:
             out = _t.apply_op(ops.IndexBackward0, (self,), index=idx)
         except IndexError as exc:
-            raise IndexError(
-                f"index {index!r} is invalid for a tensor of shape {list(self.shape)}: {exc}"
-            ) from None
+            raise _index_error(index, self, exc) from None
         return _maybe_view(out, self) if _is_basic(idx) else out
 
     def __setitem__(self, index, value):
@@ -554,16 +552,21 @@ class TensorMath:
         v = _t.as_tensor_operand(value, dtype=self.dtype)
         varr = v._data.astype(self._data.dtype, copy=False)
         track = _gm._enabled and (self._requires_grad or v._requires_grad)
-        if not track:
-            try:
-                self._data[idx] = varr
-            except ValueError as exc:
-                raise ShapeError(f"index assignment: {exc}") from None
-            self._vc.value += 1
-            return
-        self._check_inplace("index assignment")
-        snap = self._snapshot()
-        _t.apply_op(ops.CopySlices, (snap, v), arrays=(snap._data, varr), into=self, index=idx)
+        try:
+            if not track:
+                try:
+                    self._data[idx] = varr
+                except ValueError as exc:
+                    raise ShapeError(f"index assignment: {exc}") from None
+                self._vc.value += 1
+                return
+            self._check_inplace("index assignment")
+            snap = self._snapshot()
+            _t.apply_op(ops.CopySlices, (snap, v), arrays=(snap._data, varr), into=self, index=idx)
+        except IndexError as exc:
+            if isinstance(exc, IndexingError):
+                raise
+            raise _index_error(index, self, exc, "index assignment: ") from None
 
     # -- in-place -------------------------------------------------------------------------
     def _check_inplace(self, what: str) -> None:
@@ -746,3 +749,10 @@ def _maybe_view(out, base):
     ):
         out._view_of(base)
     return out
+
+
+def _index_error(index, tensor, exc: IndexError, what: str = "") -> IndexingError:
+    """NumPy's indexing complaint, with the index and the tensor's shape named."""
+    return IndexingError(
+        f"{what}index {index!r} is invalid for a tensor of shape {list(tensor.shape)}: {exc}"
+    )

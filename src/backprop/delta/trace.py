@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import IndexingError
 from .engine import compute, g_prime
 from .losses import describe_loss
 
@@ -70,7 +71,7 @@ class Trace:
     def __getitem__(self, l: int) -> LayerTrace:
         """Layer l in the lecture's numbering (1 … L)."""
         if not 1 <= l <= len(self.layers):
-            raise IndexError(f"trace: layers are numbered 1 … {len(self.layers)}, got {l}")
+            raise IndexingError(f"trace: layers are numbered 1 … {len(self.layers)}, got {l}")
         return self.layers[l - 1]
 
     def __str__(self) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..errors import BackpropError, DTypeError
+from ..errors import DTypeError, IndexingError
 from .module import Module
 
 __all__ = ["ModuleIndexError", "Sequential"]
 
 
-class ModuleIndexError(BackpropError, IndexError):
+class ModuleIndexError(IndexingError):
     """An index outside a container's children."""
 
 
