@@ -168,15 +168,29 @@ def run(args) -> int:
     if args.backup:
         from ...train import BackupAndRestore
 
-        callbacks.append(BackupAndRestore(args.backup, every=args.backup_every))
+        backup = BackupAndRestore(args.backup, every=args.backup_every)
+        callbacks.append(backup)
+        _announce_resume(backup, spec["epochs"])
     result = run_spec(spec, callbacks=callbacks)
     print(final_line(result))
-    if args.backup and callbacks[-1].resumed_epoch is not None:
-        print(f"resumed from {callbacks[-1].path} after epoch {callbacks[-1].resumed_epoch}")
     written = save_run(result, out, plots=not args.no_plots)
     if not args.quiet:
         print(describe_files(written))
     return 0
+
+
+def _announce_resume(backup, epochs: int) -> None:
+    """Say before training starts that it goes on from a backup (fit verifies the file)."""
+    from ...errors import BackpropError
+    from ...train import backup_file
+
+    if not backup.path.is_file():
+        return
+    try:
+        done = backup_file.read(backup.path)["epoch"]
+    except (BackpropError, KeyError, TypeError):
+        return  # fit refuses it with the reason
+    print(f"resuming from {backup.path}: epoch {done} of {epochs} done", flush=True)
 
 
 def final_line(result) -> str:
