@@ -9,7 +9,6 @@ minibatches; with a folder, ModelCheckpoint every epoch and BackupAndRestore.
 """
 
 import numpy as np
-import pytest
 
 SETUP = r"""
 import hashlib
@@ -109,19 +108,6 @@ def setup_namespace() -> dict:
 
 
 NS = setup_namespace()
-
-
-def fused_available() -> bool:
-    try:
-        from backprop.delta import fused
-    except ImportError:
-        return False
-    return bool(fused.available())
-
-
-def engines():
-    no_numba = pytest.mark.skipif(not fused_available(), reason="numba is not installed")
-    return ["delta", "autograd", pytest.param("fused", marks=no_numba)]
 
 
 class Reference:

@@ -33,7 +33,8 @@ import pytest
 from backprop import io
 from backprop.train import backup_file
 
-from .resume_setup import CHILD, NS, Reference, engines, fused_available, reference, same_as
+from .engines import engines, fused_available
+from .resume_setup import CHILD, NS, Reference, reference, same_as
 
 WINDOW = 0.15  # seconds after a child's first epoch in which it is killed (a run lasts ~0.2 s)
 MODEL_TEMP = re.compile(r"^\.model\.safetensors\..+\.tmp$")

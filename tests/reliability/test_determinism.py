@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from .engines import engines
+
 SCRIPT = r"""
 import hashlib, json, sys
 import backprop
@@ -68,19 +70,6 @@ SPECS = {
         "validation": "test",
     },
 }
-
-
-def fused_available() -> bool:
-    try:
-        from backprop.delta import fused
-    except ImportError:
-        return False
-    return bool(fused.available())
-
-
-def engines():
-    no_numba = pytest.mark.skipif(not fused_available(), reason="numba is not installed")
-    return ["delta", "autograd", pytest.param("fused", marks=no_numba)]
 
 
 def in_processes(spec: dict, n: int) -> list[dict]:
