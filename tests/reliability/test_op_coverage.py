@@ -6,21 +6,27 @@ table is complete from the other side, so that a new op or a new backward node c
 in untested:
 
 1. every name in ``OP_TABLE`` has a row whose gradcheck is *on*;
-2. every backward node class in the library (each class in ``autograd.ops``, one per
-   activation in the registry, one per loss in the registry) is actually *reached* by the
-   graph of a gradchecked row: the rows are built, their graphs walked, the node types
-   collected. A node only reachable from rows with the gradcheck off counts as uncovered;
+2. every backward node class in the library (each ``Node`` subclass defined in a module of
+   ``backprop.autograd`` — the op table spans ``ops.py`` and the ``ops_*.py`` files it
+   re-exports —, one per activation in the registry, one per loss in the registry) is
+   actually *reached* by the graph of a gradchecked row: the rows are built, their graphs
+   walked, the node types collected. A node only reachable from rows with the gradcheck off
+   counts as uncovered;
 3. every loss node passes a float64 gradcheck here and equals PyTorch's gradient.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import backprop
+import backprop.autograd
 import backprop.nn.functional as F
 from backprop.autograd import ops
 from backprop.autograd.activations import ACTIVATIONS
@@ -34,6 +40,11 @@ TF = torch.nn.functional
 
 # Node classes that are templates, not nodes: each activation and loss gets its own subclass.
 TEMPLATES = {ops.ActivationBackward, loss_ops.LossBackward}
+# Node classes of backprop.autograd that are not ops, with the reason.
+NOT_OPS = {
+    "AccumulateGrad": "the sink that adds a leaf's gradient into .grad (in every graph)",
+    "_FunctionNode": "runs a user's Function.backward; tests/test_autograd.py checks Function",
+}
 # Node classes no public call creates, with the reason.
 UNREACHABLE = {
     "IdentityBackward0": "the registry's identity entry serves the δ engine (g' = 1 for a "
@@ -58,12 +69,26 @@ def node_types(case: Case) -> set[type]:
     return seen
 
 
+def autograd_modules() -> list:
+    """Every module of the ``backprop.autograd`` package (walked on disk), imported."""
+    package = backprop.autograd
+    return [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+    ]
+
+
 def library_nodes() -> set[type]:
     """Every backward node class the library can put in a graph."""
     classes = {
         cls
-        for _, cls in inspect.getmembers(ops, inspect.isclass)
-        if issubclass(cls, Node) and cls.__module__ == ops.__name__ and cls not in TEMPLATES
+        for module in autograd_modules()
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Node)
+        and cls is not Node
+        and cls.__module__ == module.__name__
+        and cls not in TEMPLATES
+        and cls.__name__ not in NOT_OPS
     }
     classes |= {ops.activation_node(act) for act in ACTIVATIONS.values()}
     return classes
@@ -93,18 +118,29 @@ def test_every_op_and_node_is_gradchecked_and_compared_with_torch():
     assert not unreached, f"backward nodes no gradchecked row reaches: {unreached}"
 
 
-def test_the_node_census_would_see_a_new_op():
-    # The census must be able to fail: a Node subclass defined in ops (as a new op would be)
-    # is counted, and no row reaches it.
+@pytest.mark.parametrize("module", autograd_modules(), ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_the_node_census_would_see_a_new_op(module):
+    # The census must be able to fail: a Node subclass defined in any module of
+    # backprop.autograd (as a new op would be) is counted, and no row reaches it.
     class NewOpBackward0(Node):
         __slots__ = ()
 
-    NewOpBackward0.__module__ = ops.__name__
-    ops.NewOpBackward0 = NewOpBackward0
+    NewOpBackward0.__module__ = module.__name__
+    module.NewOpBackward0 = NewOpBackward0
     try:
         assert NewOpBackward0 in library_nodes()
     finally:
-        del ops.NewOpBackward0
+        del module.NewOpBackward0
+
+
+def test_the_node_census_reads_every_autograd_file():
+    # A new file of ops is scanned with no change here: the census walks the package's
+    # directory, not a list of module names.
+    folder = Path(backprop.autograd.__file__).parent
+    files = {p.stem for p in folder.glob("*.py")} - {"__init__"}
+    scanned = {m.__name__.rsplit(".", 1)[-1] for m in autograd_modules()}
+    assert files == scanned
+    assert {"ops", "ops_matmul", "ops_reduce", "ops_shape"} <= scanned
 
 
 # -- loss nodes ----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from . import dtypes as _dt
-from . import ops
+from .ops_matmul import AddmmBackward0
+from .ops_shape import CatBackward0, WhereBackward0
 from .tensor import Tensor, apply_op, as_tensor_operand
 
 
@@ -103,7 +104,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"cat: sizes of tensors must match except in dimension {axis}; tensor 0 has "
                 f"shape {list(ref)} and tensor {i} has shape {list(a.shape)}."
             )
-    return apply_op(ops.CatBackward0, tuple(ts), arrays=arrays, axis=axis)
+    return apply_op(CatBackward0, tuple(ts), arrays=arrays, axis=axis)
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
@@ -118,7 +119,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     nd = arrays[0].ndim + 1
     if not -nd <= dim < nd:
         raise ShapeError(f"stack: dim {dim} out of range [{-nd}, {nd - 1}].")
-    return apply_op(ops.CatBackward0, tuple(ts), arrays=arrays, axis=dim % nd, stack=True)
+    return apply_op(CatBackward0, tuple(ts), arrays=arrays, axis=dim % nd, stack=True)
 
 
 def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -135,7 +136,7 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     xa = a._data.astype(res.np, copy=False)
     xb = b._data.astype(res.np, copy=False)
     try:
-        return apply_op(ops.WhereBackward0, (a, b), arrays=(xa, xb), cond=cond)
+        return apply_op(WhereBackward0, (a, b), arrays=(xa, xb), cond=cond)
     except ValueError:
         raise ShapeError(
             f"where: condition {list(cond.shape)}, input {list(xa.shape)} and other "
@@ -160,5 +161,5 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
             "sizes."
         )
     if bias is None:
-        return apply_op(ops.AddmmBackward0, (x, w))
-    return apply_op(ops.AddmmBackward0, (x, w, as_tensor_operand(bias)))
+        return apply_op(AddmmBackward0, (x, w))
+    return apply_op(AddmmBackward0, (x, w, as_tensor_operand(bias)))

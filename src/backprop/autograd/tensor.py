@@ -343,7 +343,7 @@ class Tensor(TensorMath):
         return self._cast(target)
 
     def _cast(self, target: _dt.dtype) -> Tensor:
-        from .ops import ToCopyBackward0
+        from .ops_shape import ToCopyBackward0
 
         if self._requires_grad and not target.is_floating_point:
             return Tensor._wrap(self._data.astype(target.np))

@@ -1,0 +1,159 @@
+"""Shape, indexing and copy ops of the op table, and ``unbroadcast`` (floor 1).
+
+reshape, permute/transpose, expand, indexing and index assignment, cat/stack, where, clone
+and dtype conversion: ops that move, select or copy values without arithmetic on them, so
+each backward rule puts the gradient back where the value came from. ``unbroadcast`` (the
+gradient of broadcasting) lives here and serves every op that broadcasts. The elementwise
+ops and ``OP_TABLE`` are in ``ops.py``, which re-exports these nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .node import Node
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` over the axes broadcasting added, so it takes ``shape`` again."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+# -- shape and indexing -------------------------------------------------------------------
+class ViewBackward0(Node):
+    """reshape / view / flatten / squeeze / unsqueeze: the gradient takes the old shape."""
+
+    __slots__ = ("shape",)
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class PermuteBackward0(Node):
+    __slots__ = ("axes", "label")
+
+    def name(self) -> str:
+        return self.label
+
+    def forward(self, x, axes, label="PermuteBackward0"):
+        self.axes, self.label = axes, label
+        return np.transpose(x, axes)
+
+    def backward(self, g):
+        return (np.transpose(g, np.argsort(self.axes)),)
+
+
+class ExpandBackward0(Node):
+    __slots__ = ("shape",)
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return (unbroadcast(g, self.shape),)
+
+
+class IndexBackward0(Node):
+    """``x[index]``, basic or advanced; repeated indices add up."""
+
+    __slots__ = ("index", "shape")
+
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        return x[index]
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        np.add.at(grad, self.index, g)
+        return (grad,)
+
+
+class CopySlices(Node):
+    """``x[index] = v`` recorded as an operation: out = x with out[index] = v."""
+
+    __slots__ = ("index", "vshape")
+
+    def forward(self, x, v, index):
+        self.index, self.vshape = index, v.shape
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def backward(self, g):
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = g.copy()
+            gx[self.index] = 0
+        gv = unbroadcast(g[self.index], self.vshape) if self.needs_input_grad[1] else None
+        return gx, gv
+
+
+class CatBackward0(Node):
+    __slots__ = ("axis", "sizes", "stack")
+
+    def name(self) -> str:
+        return "StackBackward0" if self.stack else "CatBackward0"
+
+    def forward(self, *arrays, axis=0, stack=False):
+        self.axis, self.stack = axis, stack
+        if stack:
+            self.sizes = None
+            return np.stack(arrays, axis=axis)
+        self.sizes = [a.shape[axis] for a in arrays]
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        if self.stack:
+            return tuple(np.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))
+        bounds = np.cumsum(self.sizes)[:-1]
+        return tuple(np.split(g, bounds, axis=self.axis))
+
+
+class WhereBackward0(Node):
+    __slots__ = ("cond", "shapes")
+
+    def forward(self, a, b, cond):
+        self.cond, self.shapes = cond, (a.shape, b.shape)
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        zero = np.zeros((), dtype=g.dtype)
+        return unbroadcast(np.where(self.cond, g, zero), sa), unbroadcast(
+            np.where(self.cond, zero, g), sb
+        )
+
+
+class CloneBackward0(Node):
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return (g,)
+
+
+class ToCopyBackward0(Node):
+    """A dtype conversion; the gradient goes back in the input's dtype."""
+
+    __slots__ = ()
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return (g,)
