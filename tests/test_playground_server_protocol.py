@@ -1,0 +1,86 @@
+"""The playground's messages without a server: input features, message checks, links.
+
+``protocol.parse`` refuses every malformed message with a reason the page shows; a link
+(the URL hash) round-trips every setting and a hand-edited one still opens. The sessions
+are in ``test_playground_server_sessions.py``, the web server in
+``test_playground_server.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from backprop.playground import protocol
+from backprop.playground.features import FEATURES, transform
+from backprop.playground.protocol import ProtocolError
+
+
+def msg(kind: str, **fields) -> str:
+    return json.dumps({"v": 1, "type": kind, **fields})
+
+
+def test_features_match_their_formulas():
+    x = np.array([[0.5, -2.0], [3.0, 1.5]])
+    out = transform(x, list(FEATURES))
+    a, b = x[:, 0], x[:, 1]
+    expected = np.stack([a, b, a * a, b * b, a * b, np.sin(a), np.sin(b)], axis=1)
+    np.testing.assert_allclose(out, expected)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"type": "play"}', "protocol version"),
+        ('{"v": 2, "type": "play"}', "protocol version"),
+        ('{"v": 1, "type": "fly"}', "unknown message type"),
+        ('{"v": 1, "type": "play", "x": 1}', "takes no fields"),
+        ('{"v": 1, "type": "set", "changes": {}}', "non-empty"),
+        ('{"v": 1, "type": "set", "changes": {"lr": -1}}', "between"),
+        ('{"v": 1, "type": "set", "changes": {"lr": "fast"}}', "finite number"),
+        ('{"v": 1, "type": "set", "changes": {"noise": 51}}', "between 0 and 50"),
+        ('{"v": 1, "type": "set", "changes": {"hidden": [1, 2, 3, 4, 5, 6, 7, 8, 9]}}', "at most"),
+        ('{"v": 1, "type": "set", "changes": {"hidden": [0]}}', "between 1"),
+        ('{"v": 1, "type": "set", "changes": {"features": ["x1", "x1"]}}', "twice"),
+        ('{"v": 1, "type": "set", "changes": {"dataset": "moons"}}', "one of"),
+        ('{"v": 1, "type": "set", "changes": {"nope": 1}}', "unknown"),
+        ('{"v": 1, "type": "set", "changes": {"discretize": 1}}', "true or false"),
+        ('{"v": 1, "type": "step", "unit": "year"}', "epoch"),
+        ('{"v": 1, "type": "edit", "kind": "weight", "layer": 1, "row": 0, "value": 1}', "col"),
+        ('{"v": 1, "type": "edit", "kind": "bias", "layer": 1, "row": 0, "value": 1e9}', "between"),
+        ('{"v": 1, "type": "upload", "name": "a.csv", "text": ""}', "empty"),
+        ('{"v": 1, "type": "export", "what": "weights"}', "model"),
+        ('{"v": 1, "type": "ack", "seq": -1}', "seq"),
+        ('{"v": 1, "type": "set", "changes": {"lr": NaN}}', "not valid JSON"),
+    ],
+)
+def test_parse_refuses_with_a_reason(text, fragment):
+    with pytest.raises(ProtocolError, match=fragment):
+        protocol.parse(text)
+
+
+def test_parse_accepts_and_normalises():
+    m = protocol.parse(msg("set", changes={"lr": 0.3, "activation": ["ReLU"], "hidden": [3]}))
+    assert m == {"type": "set", "changes": {"lr": 0.3, "activation": ["relu"], "hidden": [3]}}
+    assert protocol.parse(msg("step"))["unit"] == "epoch"
+
+
+def test_url_round_trip_and_bad_links_still_open():
+    state = protocol.defaults()
+    state.update(dataset="spiral", hidden=[8, 3, 2], lr=0.003, features=["x1", "x1x2"], seed=42)
+    params = dict(p.split("=", 1) for p in protocol.to_url(state).split("&"))
+    back, notes = protocol.from_url(params)
+    assert notes == []
+    assert {k: back[k] for k in state} == state
+    settings, notes = protocol.from_url({"lr": "lots", "bogus": "1", "noise": "20"})
+    assert settings == {"noise": 20}
+    assert len(notes) == 2
+
+
+def test_oversized_message_is_refused_by_parse():
+    with pytest.raises(ProtocolError, match="too large"):
+        protocol.parse("x" * (protocol.MAX_MESSAGE + 1))
