@@ -1,0 +1,158 @@
+"""Conversions and the Python protocols of ``Tensor`` (floor 1).
+
+A mixin of ``Tensor`` (``tensor.py``): dtype and device conversion (``to``, ``float``,
+``double``, ``long``, ``bool``, ``cpu``), the way out to NumPy and Python (``numpy``,
+``item``, ``tolist``, ``__array__``), and the protocols that make a tensor behave as a
+Python value (``len``, iteration, truth, ``float``/``int``/``index``, ``repr``, ``format``).
+Pickling (``__reduce_ex__``) stays in ``tensor.py`` with the class.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import AutogradError, DTypeError, ShapeError
+from . import dtypes as _dt
+from . import tensor as _t
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class TensorConversion:
+    __slots__ = ()
+
+    # -- conversion -----------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> Tensor:
+        """Convert to a dtype (``to(float64)``, ``to(other)``); devices other than the CPU fail."""
+        target = None
+        for a in (*args, kwargs.get("device"), kwargs.get("dtype")):
+            if a is None:
+                continue
+            if isinstance(a, _t.Tensor):
+                target = a.dtype
+            elif isinstance(a, _dt.dtype) or (not isinstance(a, str) and _is_dtype_like(a)):
+                target = _dt.to_dtype(a)
+            else:
+                _dt.check_device(a)
+        if target is None or target.np == self._data.dtype:
+            return self.clone() if kwargs.get("copy") else self
+        return self._cast(target)
+
+    def _cast(self, target: _dt.dtype) -> Tensor:
+        from .ops_shape import ToCopyBackward0
+
+        if self._requires_grad and not target.is_floating_point:
+            return _t.Tensor._wrap(self._data.astype(target.np))
+        return _t.apply_op(ToCopyBackward0, (self,), dtype=target.np)
+
+    def float(self) -> Tensor:
+        return self.to(_dt.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dt.float64)
+
+    def long(self) -> Tensor:
+        return self.to(_dt.int64)
+
+    def bool(self) -> Tensor:
+        return self.to(_dt.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs):
+        _dt.check_device("cuda")
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The storage as a NumPy array (shared, not copied)."""
+        if self._requires_grad and not force:
+            raise AutogradError(
+                "numpy: Can't call numpy() on Tensor that requires grad. Use "
+                "tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ShapeError(
+                f"item: a Tensor with {self._data.size} elements cannot be converted to Scalar; "
+                "index one element first (t[0].item()) or reduce (t.sum().item())."
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    # -- Python protocols ---------------------------------------------------------------
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise ShapeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise ShapeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ShapeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous; use "
+                ".any() or .all()."
+            )
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise DTypeError(
+                "only integer tensors of a single element can be converted to an index"
+            )
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        from .printing import tensor_repr
+
+        d = self._data.dtype
+        shown = d not in (_dt.get_default_dtype().np, np.dtype(np.int64), np.dtype(np.bool_))
+        return tensor_repr(
+            self._data,
+            dtype_name=repr(self.dtype) if shown else None,
+            requires_grad=self._requires_grad,
+            grad_fn_name=self.grad_fn.name() if self.grad_fn is not None else None,
+            parameter=getattr(self, "_is_param", False),
+        )
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and type(self) is _t.Tensor:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+
+def _is_dtype_like(a) -> bool:
+    try:
+        _dt.to_dtype(a)
+        return True
+    except Exception:
+        return False
