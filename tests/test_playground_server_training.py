@@ -41,7 +41,7 @@ def test_model_export_holds_the_weights_of_the_moment_it_was_asked_for(tmp_path)
     import asyncio
 
     from backprop import io
-    from backprop.playground.server import Connection
+    from backprop.playground.connection import Connection
 
     conn = Connection(Sink())
     conn.session = s = Session({"dataset": "xor", "seed": 3, "lr": 0.1})
@@ -74,7 +74,7 @@ def test_a_second_hello_starts_the_flow_control_afresh():
     session's acknowledgements must not count)."""
     import asyncio
 
-    from backprop.playground.server import Connection
+    from backprop.playground.connection import Connection
 
     async def main():
         conn = Connection(Sink())
@@ -98,7 +98,7 @@ def test_paced_speeds_keep_their_pace_on_a_busy_server():
     import asyncio
     import time
 
-    from backprop.playground.server import Connection
+    from backprop.playground.connection import Connection
 
     async def main():
         conn = Connection(Sink())
