@@ -25,7 +25,7 @@ from backprop.cli import main
 from backprop.data import from_csv
 from backprop.errors import ConfigError, DataError
 
-from .test_bad_input import SEEDS, Tally, run
+from .bad_input_harness import SEEDS, Tally, run
 
 # -- CSV files ---------------------------------------------------------------------------------
 CSV_CASES = {  # case: (expected, words one of which the message names)

@@ -5,7 +5,7 @@ that overflow float32, rows that do not match, classes out of range, a bad valid
 go to ``backprop.train.fit``, to ``backprop.data``'s ``Dataset``/``check_xy``/``Standardizer``
 and to the scikit-learn estimators' ``fit``/``predict``. Each must train (valid and edge
 inputs: one sample, one feature, y as (N,)) or raise a backprop error naming the argument;
-see ``test_bad_input.py`` for the referee.
+see ``bad_input_harness.py`` for the referee.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from backprop import data, nn, optim
 from backprop.errors import ConfigError, DataError, DTypeError, ShapeError
 from backprop.train import fit
 
-from .test_bad_input import SEEDS, Tally, run
+from .bad_input_harness import SEEDS, Tally, run
 
 # one epoch per fit: scikit-learn's ConvergenceWarning says so every time
 pytestmark = pytest.mark.filterwarnings("ignore:.*epochs ran and the loss was still improving")
