@@ -2,8 +2,9 @@
 issue 8, item 8 (``test_playground_hostile.py``, ``test_playground_load.py``).
 
 The real server (``playground.server.serve``: uvicorn on 127.0.0.1, a free port) runs in a
-subprocess with one addition: a line on its stdin is answered with how many tabs are live
-and how many ``Session`` objects exist after a garbage collection. ``Server`` starts it and
+subprocess with one addition: a line on its stdin is answered with how many tabs are live,
+how many ``Session`` objects exist after a garbage collection, and how many threads its BLAS
+may use. ``Server`` starts it and
 reads its URL, RSS, log and those counts; ``server_starter`` closes every server it started.
 The client helpers speak the protocol over real WebSockets; ``malformed`` makes the messages
 the server must refuse.
@@ -47,11 +48,21 @@ def recording_create_app(**options):
 server.create_app = recording_create_app  # serve() builds its app by this name
 
 
+def blas_threads():  # the most threads any BLAS library in this process may use
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"),
+               default=None)
+
+
 def answer():  # one line of figures for every line the test writes
     for _ in sys.stdin:
         gc.collect()
         sessions = sum(isinstance(o, Session) for o in gc.get_objects())
-        print(json.dumps({"live": len(made[0].state.live), "sessions": sessions}), flush=True)
+        print(json.dumps({"live": len(made[0].state.live), "sessions": sessions,
+                          "blas_threads": blas_threads()}), flush=True)
 
 
 threading.Thread(target=answer, daemon=True).start()
@@ -104,7 +115,7 @@ class Server:
         while True:
             s = self.stats()
             if s["live"] == s["sessions"] == live or time.monotonic() > end:
-                return s
+                return {"live": s["live"], "sessions": s["sessions"]}
             await asyncio.sleep(0.1)
 
     def log(self) -> str:

@@ -262,6 +262,8 @@ def test_ten_sessions_train_concurrently_with_bounded_memory(
         return figures
 
     rss_start = server.rss_mb()
+    blas_threads = server.stats()["blas_threads"]  # serve() runs BLAS on one thread
+    assert blas_threads in (1, None), blas_threads  # (None: threadpoolctl not installed)
     figures = asyncio.run(main())
     for tab in tabs:
         assert tab.other == [], (tab.config, tab.other[:3])
@@ -312,9 +314,9 @@ def test_ten_sessions_train_concurrently_with_bounded_memory(
         f"  all tabs: {sum(t.snapshots for t in tabs)} snapshots, {total} steps "
         f"({total / seconds:.0f} steps/s); every final state equals backprop.run of the "
         "exported spec, bit for bit",
-        f"  server RSS MB: start {rss_start:.1f}, peak {peak:.1f}, lowest in each quarter of "
-        f"the load {' / '.join(f'{q:.1f}' for q in quarter)} (last minus second "
-        f"{trend:+.1f}), "
+        f"  server BLAS threads: {blas_threads}; RSS MB: start {rss_start:.1f}, peak "
+        f"{peak:.1f}, lowest in each quarter of the load "
+        f"{' / '.join(f'{q:.1f}' for q in quarter)} (last minus second {trend:+.1f}), "
         f"after close {figures['rss_after_close']:.1f}, after {figures['churned']} short "
         f"sessions {figures['rss_after_churn']:.1f} ({churn_growth:+.1f})",
         f"  under load: {figures['answered']} malformed messages each answered with one "

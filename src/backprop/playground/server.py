@@ -161,6 +161,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
     port = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    one_blas_thread()
     config = uvicorn.Config(
         create_app(max_sessions=max_sessions, public=public),
         log_level="warning",
@@ -181,3 +182,20 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
         threading.Thread(target=announce, daemon=True).start()
     server.run(sockets=[sock])
     return url
+
+
+def one_blas_thread() -> bool:
+    """Limit this process's BLAS to one thread (threadpoolctl); False without threadpoolctl.
+
+    The playground's products are small (at most 2,000 rows × 16 × 16 in a step, the
+    heatmap's 4,096 × 16 × 16): a second BLAS thread costs more than it saves, and when the
+    cores are busy (other tabs, the browser drawing) each product waits for it. Next to one
+    busy process, the largest network's snapshot took 100 ms with two threads and 9 ms with
+    one. ``serve`` owns its process and calls this; ``create_app`` leaves the process alone.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    threadpool_limits(limits=1, user_api="blas")
+    return True
