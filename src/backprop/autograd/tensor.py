@@ -5,10 +5,11 @@ the ``grad_fn`` node that made it. Leaves that require grad receive ``.grad`` fr
 ``backward()``. This file holds the class itself — its slots, construction, metadata
 (dtype, shape, version counter) and pickling — plus ``apply_op``, the one place where an
 op from the op table is run and recorded, and ``as_tensor_operand``. The methods come from
-mixins: the autograd surface (``requires_grad``, ``grad``, hooks, ``backward``, ``detach``)
-from ``tensor_autograd.py``, conversions and the Python protocols from
-``tensor_convert.py``, the arithmetic, reductions, shape, indexing and in-place methods
-from ``tensor_math.py``.
+mixins, one file each: the autograd surface (``requires_grad``, ``grad``, hooks,
+``backward``, ``detach``) from ``tensor_autograd.py``, conversions, copies and the Python
+protocols from ``tensor_convert.py``, the operators and elementwise functions from
+``tensor_math.py``, reductions from ``tensor_reduce.py``, shape and indexing from
+``tensor_shape.py``, in-place changes from ``tensor_inplace.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from . import grad_mode as _gm
 from .node import AccumulateGrad, Node, VersionCounter
 from .tensor_autograd import TensorAutograd
 from .tensor_convert import TensorConversion
+from .tensor_inplace import TensorInPlace
 from .tensor_math import TensorMath
+from .tensor_reduce import TensorReductions
+from .tensor_shape import TensorShape
 
 
 class Size(tuple):
@@ -36,7 +40,9 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-class Tensor(TensorAutograd, TensorConversion, TensorMath):
+class Tensor(
+    TensorAutograd, TensorConversion, TensorMath, TensorReductions, TensorShape, TensorInPlace
+):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data)`` builds a float tensor of the default dtype, like ``torch.Tensor``; prefer

@@ -1,10 +1,11 @@
-"""Conversions and the Python protocols of ``Tensor`` (floor 1).
+"""Conversions, copies and the Python protocols of ``Tensor`` (floor 1).
 
 A mixin of ``Tensor`` (``tensor.py``): dtype and device conversion (``to``, ``float``,
 ``double``, ``long``, ``bool``, ``cpu``), the way out to NumPy and Python (``numpy``,
-``item``, ``tolist``, ``__array__``), and the protocols that make a tensor behave as a
-Python value (``len``, iteration, truth, ``float``/``int``/``index``, ``repr``, ``format``).
-Pickling (``__reduce_ex__``) stays in ``tensor.py`` with the class.
+``item``, ``tolist``, ``__array__``), the protocols that make a tensor behave as a Python
+value (``len``, iteration, truth, ``float``/``int``/``index``, ``repr``, ``format``), and
+copies and new tensors of the same dtype (``clone``, ``new_zeros`` …). Pickling
+(``__reduce_ex__``) stays in ``tensor.py`` with the class.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import numpy as np
 
 from ..errors import AutogradError, DTypeError, ShapeError
 from . import dtypes as _dt
+from . import ops_shape
 from . import tensor as _t
+from .tensor_shape import _shape_arg
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -148,6 +151,24 @@ class TensorConversion:
         if spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
+
+    # -- copies and new tensors ------------------------------------------------------------
+    def clone(self):
+        return _t.apply_op(ops_shape.CloneBackward0, (self,))
+
+    def new_tensor(self, data):
+        from .factories import tensor
+
+        return tensor(data, dtype=self.dtype)
+
+    def new_zeros(self, *size):
+        return _t.Tensor._wrap(np.zeros(_shape_arg(size), dtype=self._data.dtype))
+
+    def new_ones(self, *size):
+        return _t.Tensor._wrap(np.ones(_shape_arg(size), dtype=self._data.dtype))
+
+    def new_full(self, size, fill_value):
+        return _t.Tensor._wrap(np.full(_shape_arg((size,)), fill_value, dtype=self._data.dtype))
 
 
 def _is_dtype_like(a) -> bool:

@@ -1,26 +1,25 @@
-"""Arithmetic, reductions, shape and indexing methods of ``Tensor`` (floor 1).
+"""Arithmetic, comparisons and elementwise functions of ``Tensor`` (floor 1).
 
-Each method checks its operands (shapes, dtypes, dims — the message names both operands
-and the fix), decides the result dtype as PyTorch does, and runs one op of the op table
-through ``apply_op``. Methods that have no row in the op table are composed from methods
-that do (``square``, ``var``, ``norm``, ``softmax`` on top of ``exp`` … no: softmax is
-fused for stability), so they need no backward rule of their own.
+A mixin of ``Tensor`` (``tensor.py``): the operators (``+ - * / ** @``, comparisons, ``& | ^
+~``) and the elementwise functions (``exp``, ``log``, ``sqrt``, ``abs``, ``clamp``, the
+activations, ``softmax``). Each method checks its operands (shapes, dtypes — the message
+names both operands and the fix), decides the result dtype as PyTorch does, and runs one op
+of the op table through ``apply_op``. Methods that have no row in the op table are composed
+from methods that do (``square``, ``reciprocal``, ``clamp`` with tensor bounds), so they
+need no backward rule of their own. Reductions, shape and indexing, and in-place methods
+are in ``tensor_reduce.py``, ``tensor_shape.py`` and ``tensor_inplace.py``.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from ..errors import ConfigError, DTypeError, IndexingError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from . import dtypes as _dt
-from . import grad_mode as _gm
-from . import ops
+from . import ops, ops_matmul, ops_reduce
 from . import tensor as _t
 from .activations import get_activation
 
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 _ACTIVATION_NODES: dict = {}
 
 
@@ -70,22 +69,6 @@ def _binary(cls, a, b, op: str):
         if "broadcast" in str(exc):
             raise _broadcast_error(op, xa, xb) from None
         raise
-
-
-def _index_arrays(index):
-    """Turn Tensors (and lists) inside an index into NumPy arrays."""
-    if isinstance(index, tuple):
-        return tuple(_index_arrays(i) for i in index)
-    if isinstance(index, _t.Tensor):
-        return index._data
-    if isinstance(index, list):
-        return np.asarray([i._data if isinstance(i, _t.Tensor) else i for i in index])
-    return index
-
-
-def _is_basic(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, int | slice | type(None) | type(Ellipsis)) for p in parts)
 
 
 class TensorMath:
@@ -201,7 +184,7 @@ class TensorMath:
                 f"({inner_b}). Transpose an operand (.T) or check the layer sizes."
             )
         try:
-            return _t.apply_op(ops.MmBackward0, (self, other))
+            return _t.apply_op(ops_matmul.MmBackward0, (self, other))
         except ValueError as exc:
             raise _broadcast_error("matmul (batch dimensions)", a, b) from exc
 
@@ -340,389 +323,12 @@ class TensorMath:
 
     def softmax(self, dim: int):
         return _t.apply_op(
-            ops.SoftmaxBackward0, (self._float_input("softmax"),), axis=self._dim(dim)
+            ops_reduce.SoftmaxBackward0, (self._float_input("softmax"),), axis=self._dim(dim)
         )
 
     def log_softmax(self, dim: int):
         x = self._float_input("log_softmax")
-        return _t.apply_op(ops.LogSoftmaxBackward0, (x,), axis=self._dim(dim))
-
-    # -- reductions ------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        if x._data.dtype.kind in "bi":
-            return _t.Tensor._wrap(
-                np.asarray(np.sum(x._data, axis=_axes(x, dim), keepdims=keepdim))
-            )
-        return _t.apply_op(ops.SumBackward0, (x,), axes=_axes(x, dim), keepdim=keepdim)
-
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        if x._data.dtype.kind != "f":
-            raise DTypeError(
-                f"mean: could not infer output dtype; input dtype must be floating point, got "
-                f"{x.dtype!r}. Use t.float().mean() or pass dtype=backprop.float32."
-            )
-        return _t.apply_op(ops.MeanBackward0, (x,), axes=_axes(x, dim), keepdim=keepdim)
-
-    def _extreme(self, dim, keepdim, full, arg, name):
-        if isinstance(dim, _t.Tensor):
-            return self.maximum(dim) if name == "max" else self.minimum(dim)
-        if self._data.size == 0:
-            raise ShapeError(f"{name}: the tensor is empty; there is no {name} of no elements.")
-        if dim is None:
-            if self._data.dtype.kind != "f":
-                return _t.Tensor._wrap(np.asarray(full(self._data)))
-            return _t.apply_op(ops.MaxBackward1, (self,), op=full)
-        axis = self._dim(dim)
-        idx = _t.Tensor._wrap(arg(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
-        if self._data.dtype.kind != "f":
-            vals = np.take_along_axis(self._data, arg(self._data, axis=axis, keepdims=True), axis)
-            values = _t.Tensor._wrap(vals if keepdim else np.squeeze(vals, axis))
-        else:
-            values = _t.apply_op(ops.MaxBackward0, (self,), axis=axis, keepdim=keepdim, op=arg)
-        return ValuesIndices(values, idx)
-
-    def max(self, dim=None, keepdim=False):
-        """``max()`` of all elements, ``max(dim)`` → (values, indices), or ``max(other)``."""
-        return self._extreme(dim, keepdim, np.max, np.argmax, "max")
-
-    def min(self, dim=None, keepdim=False):
-        return self._extreme(dim, keepdim, np.min, np.argmin, "min")
-
-    def amax(self, dim=None, keepdim=False):
-        return self.max() if dim is None else self.max(dim, keepdim).values
-
-    def argmax(self, dim=None, keepdim=False):
-        self._not_empty("argmax", dim)
-        if dim is None:
-            return _t.Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
-        return _t.Tensor._wrap(np.argmax(self._data, axis=self._dim(dim), keepdims=keepdim))
-
-    def argmin(self, dim=None, keepdim=False):
-        self._not_empty("argmin", dim)
-        if dim is None:
-            return _t.Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
-        return _t.Tensor._wrap(np.argmin(self._data, axis=self._dim(dim), keepdims=keepdim))
-
-    def _not_empty(self, name: str, dim) -> None:
-        size = self._data.size if dim is None else self._data.shape[self._dim(dim)]
-        if size == 0:
-            where = "the tensor is" if dim is None else f"dimension {dim} is"
-            raise ShapeError(
-                f"{name}: {where} empty (shape {list(self.shape)}); there is no {name} of no "
-                "elements."
-            )
-
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """Variance with Bessel's correction by default (``correction=1``), like PyTorch."""
-        if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
-        axes = _axes(self, dim)
-        n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
-        centred = self - self.mean(dim=dim, keepdim=True)
-        return (centred * centred).sum(dim=dim, keepdim=keepdim) / max(n - correction, 0)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
-
-    def norm(self, p=2, dim=None, keepdim=False):
-        """The p-norm (default: Euclidean) over all elements or over ``dim``."""
-        if p == 2 or p == "fro":
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == float("inf"):
-            return self.abs().amax(dim=dim, keepdim=keepdim)
-        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
-
-    # -- shape ---------------------------------------------------------------------------
-    def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        try:
-            out = _t.apply_op(ops.ViewBackward0, (self,), shape=shape)
-        except ValueError:
-            raise ShapeError(
-                f"reshape: shape {list(shape)} is invalid for a tensor of shape "
-                f"{list(self.shape)} ({self._data.size} elements); the product of the new "
-                "sizes must equal the number of elements (use -1 for one inferred size)."
-            ) from None
-        return _maybe_view(out, self)
-
-    view = reshape
-
-    def view_as(self, other):
-        return self.reshape(other.shape)
-
-    reshape_as = view_as
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self._data.ndim == 0:
-            return self.reshape(1)
-        s, e = self._dim(start_dim), self._dim(end_dim)
-        shape = self._data.shape
-        return self.reshape(*shape[:s], -1, *shape[e + 1 :])
-
-    def squeeze(self, dim=None):
-        shape = self._data.shape
-        if dim is None:
-            new = tuple(n for n in shape if n != 1)
-        else:
-            dims = {self._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
-            new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
-        return self.reshape(new)
-
-    def unsqueeze(self, dim: int):
-        nd = self._data.ndim + 1
-        if not -nd <= dim < nd:
-            raise ShapeError(
-                f"unsqueeze: dim {dim} out of range [{-nd}, {nd - 1}] for a tensor of shape "
-                f"{list(self.shape)}."
-            )
-        d = dim % nd
-        shape = self._data.shape
-        return self.reshape(*shape[:d], 1, *shape[d:])
-
-    def permute(self, *dims):
-        dims = tuple(self._dim(d) for d in _shape_arg(dims))
-        if sorted(dims) != list(range(self._data.ndim)):
-            raise ShapeError(
-                f"permute: dims {list(dims)} are not a permutation of the {self._data.ndim} "
-                "dimensions."
-            )
-        return _maybe_view(_t.apply_op(ops.PermuteBackward0, (self,), axes=dims), self)
-
-    def transpose(self, dim0: int, dim1: int):
-        axes = list(range(self._data.ndim))
-        a, b = self._dim(dim0), self._dim(dim1)
-        axes[a], axes[b] = axes[b], axes[a]
-        out = _t.apply_op(
-            ops.PermuteBackward0, (self,), axes=tuple(axes), label="TransposeBackward0"
-        )
-        return _maybe_view(out, self)
-
-    def t(self):
-        if self._data.ndim > 2:
-            raise ShapeError(
-                f"t: expects a tensor with <= 2 dimensions, but it has {self._data.ndim} "
-                f"(shape {list(self.shape)}); use transpose(dim0, dim1) or permute."
-            )
-        if self._data.ndim < 2:
-            return self
-        out = _t.apply_op(ops.PermuteBackward0, (self,), axes=(1, 0), label="TBackward0")
-        return _maybe_view(out, self)
-
-    @property
-    def T(self):  # noqa: N802 - PyTorch's name
-        axes = tuple(reversed(range(self._data.ndim)))
-        return _maybe_view(_t.apply_op(ops.PermuteBackward0, (self,), axes=axes), self)
-
-    @property
-    def mT(self):  # noqa: N802 - PyTorch's name
-        return self.transpose(-2, -1)
-
-    def expand(self, *sizes):
-        sizes = _shape_arg(sizes)
-        shape = self._data.shape
-        lead = len(sizes) - len(shape)
-        full = tuple(shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
-        try:
-            out = _t.apply_op(ops.ExpandBackward0, (self,), shape=full)
-        except ValueError:
-            raise ShapeError(
-                f"expand: the expanded size {list(sizes)} must match the existing size "
-                f"{list(shape)} at non-singleton dimensions."
-            ) from None
-        return _maybe_view(out, self)
-
-    def expand_as(self, other):
-        return self.expand(other.shape)
-
-    # -- indexing -------------------------------------------------------------------------
-    def __getitem__(self, index):
-        idx = _index_arrays(index)
-        try:
-            out = _t.apply_op(ops.IndexBackward0, (self,), index=idx)
-        except IndexError as exc:
-            raise _index_error(index, self, exc) from None
-        return _maybe_view(out, self) if _is_basic(idx) else out
-
-    def __setitem__(self, index, value):
-        idx = _index_arrays(index)
-        v = _t.as_tensor_operand(value, dtype=self.dtype)
-        varr = v._data.astype(self._data.dtype, copy=False)
-        track = _gm._enabled and (self._requires_grad or v._requires_grad)
-        try:
-            if not track:
-                try:
-                    self._data[idx] = varr
-                except ValueError as exc:
-                    raise ShapeError(f"index assignment: {exc}") from None
-                self._vc.value += 1
-                return
-            self._check_inplace("index assignment")
-            snap = self._snapshot()
-            _t.apply_op(ops.CopySlices, (snap, v), arrays=(snap._data, varr), into=self, index=idx)
-        except IndexError as exc:
-            if isinstance(exc, IndexingError):
-                raise
-            raise _index_error(index, self, exc, "index assignment: ") from None
-
-    # -- in-place -------------------------------------------------------------------------
-    def _check_inplace(self, what: str) -> None:
-        from ..errors import AutogradError
-
-        if self.grad_fn is None and self._requires_grad:
-            raise AutogradError(
-                f"{what}: a leaf Variable that requires grad is being used in an in-place "
-                "operation. Update parameters inside `with backprop.no_grad():` (or through "
-                "p.data), as optimizers do."
-            )
-        if self._base is not None and (self._requires_grad or self._base._requires_grad):
-            raise AutogradError(
-                f"{what}: in-place operations on a view of a tensor that requires grad are "
-                "not supported while recording; apply it to the base tensor or to a .clone()."
-            )
-
-    def _snapshot(self):
-        """A copy of self that stands for its current value and history in the graph."""
-        t = _t.Tensor._make(self._data.copy(), self.grad_fn, self._requires_grad)
-        t._output_nr = self._output_nr
-        if self.grad_fn is None and self._requires_grad:
-            t._accum = self._accumulator()
-        return t
-
-    def _write(self, out: np.ndarray) -> None:
-        """Store an op's result into self's storage (dtype and shape checked)."""
-        if out.shape != self._data.shape:
-            raise ShapeError(
-                f"in-place operation: the result has shape {list(out.shape)} but the tensor "
-                f"being changed has shape {list(self.shape)}; in-place results cannot grow "
-                "by broadcasting. Use the out-of-place form."
-            )
-        if out.dtype != self._data.dtype and not np.can_cast(
-            out.dtype, self._data.dtype, "same_kind"
-        ):
-            raise DTypeError(
-                f"in-place operation: result type {_dt.from_numpy_dtype(out.dtype)!r} can't be "
-                f"cast to the desired output type {self.dtype!r}. Use the out-of-place form."
-            )
-        try:
-            self._data[...] = out
-        except ValueError as exc:
-            raise ShapeError(f"in-place operation: {exc}") from None
-        self._vc.value += 1
-
-    def _inplace(self, cls, *others, what: str, **options):
-        arrays = [self._data]
-        operands = [self]
-        res = _dt.result_dtype([self, *others])
-        for o in others:
-            to = _t.as_tensor_operand(o, dtype=self.dtype)
-            operands.append(to)
-            arrays.append(to._data)
-        arrays = [a if a.dtype == res.np else a.astype(res.np) for a in arrays]
-        if _gm._enabled and any(t._requires_grad for t in operands):
-            self._check_inplace(what)
-            snap = self._snapshot()
-            arrays[0] = snap._data if snap._data.dtype == res.np else snap._data.astype(res.np)
-            operands[0] = snap
-        try:
-            return _t.apply_op(cls, tuple(operands), arrays=arrays, into=self, **options)
-        except ValueError as exc:
-            if "broadcast" in str(exc):
-                raise _broadcast_error(what, self._data, arrays[-1]) from None
-            raise
-
-    def add_(self, other, *, alpha=1):
-        return self._inplace(ops.AddBackward0, other * alpha if alpha != 1 else other, what="add_")
-
-    def sub_(self, other, *, alpha=1):
-        return self._inplace(ops.SubBackward0, other * alpha if alpha != 1 else other, what="sub_")
-
-    def mul_(self, other):
-        return self._inplace(ops.MulBackward0, other, what="mul_")
-
-    def div_(self, other):
-        return self._inplace(ops.DivBackward0, other, what="div_")
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._inplace(ops.ClampBackward1, what="clamp_", lo=min, hi=max)
-
-    def fill_(self, value):
-        if _gm._enabled and self._requires_grad:
-            self._check_inplace("fill_")
-            return self.mul_(0.0).add_(value)
-        self._data.fill(value.item() if isinstance(value, _t.Tensor) else value)
-        self._vc.value += 1
-        return self
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def copy_(self, src):
-        src = _t.as_tensor_operand(src)
-        if _gm._enabled and (self._requires_grad or src._requires_grad):
-            self._check_inplace("copy_")
-            return self.mul_(0.0).add_(src)
-        self._write(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
-        return self
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        from .random import rng
-
-        self._fill_random(rng(generator).uniform(a, b, self._data.shape), "uniform_")
-        return self
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        from .random import rng
-
-        self._fill_random(rng(generator).normal(mean, std, self._data.shape), "normal_")
-        return self
-
-    def _fill_random(self, values: np.ndarray, what: str) -> None:
-        if _gm._enabled and self._requires_grad:
-            self._check_inplace(what)
-        self._data[...] = values
-        self._vc.value += 1
-
-    def clone(self):
-        return _t.apply_op(ops.CloneBackward0, (self,))
-
-    def new_tensor(self, data):
-        from .factories import tensor
-
-        return tensor(data, dtype=self.dtype)
-
-    def new_zeros(self, *size):
-        return _t.Tensor._wrap(np.zeros(_shape_arg(size), dtype=self._data.dtype))
-
-    def new_ones(self, *size):
-        return _t.Tensor._wrap(np.ones(_shape_arg(size), dtype=self._data.dtype))
-
-    def new_full(self, size, fill_value):
-        return _t.Tensor._wrap(np.full(_shape_arg((size,)), fill_value, dtype=self._data.dtype))
-
-
-def _axes(x, dim):
-    return ops.normalize_dims(dim, x._data.ndim)
-
-
-def _shape_arg(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        shape = tuple(shape[0])
-    for n in shape:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer):
-            raise ShapeError(
-                f"shape: sizes must be whole numbers (-1 for one inferred size), got {n!r} in "
-                f"{tuple(shape)}."
-            )
-    return tuple(int(n) for n in shape)
+        return _t.apply_op(ops_reduce.LogSoftmaxBackward0, (x,), axis=self._dim(dim))
 
 
 def _check_int_power(base, exponent, res=None) -> None:
@@ -738,21 +344,3 @@ def _check_int_power(base, exponent, res=None) -> None:
             f"pow: integers to negative integer powers are not allowed (exponent {e.min()}); "
             "make the base a float tensor first, e.g. t.float() ** -1."
         )
-
-
-def _maybe_view(out, base):
-    """Give ``out`` its base's version counter when NumPy made it a view of the same storage."""
-    if (
-        np.shares_memory(out._data, base._data)
-        if out._data.size < 64
-        else np.may_share_memory(out._data, base._data)
-    ):
-        out._view_of(base)
-    return out
-
-
-def _index_error(index, tensor, exc: IndexError, what: str = "") -> IndexingError:
-    """NumPy's indexing complaint, with the index and the tensor's shape named."""
-    return IndexingError(
-        f"{what}index {index!r} is invalid for a tensor of shape {list(tensor.shape)}: {exc}"
-    )

@@ -1,0 +1,118 @@
+"""Reductions of ``Tensor``: sum, mean, max/min, argmax/argmin, var, std, norm (floor 1).
+
+A mixin of ``Tensor`` (``tensor.py``). ``sum``, ``mean``, ``max`` and ``min`` run a node of
+``ops_reduce.py`` (``max(dim)`` returns ``(values, indices)``, as PyTorch's does); tensors
+of integers and booleans reduce without a graph. ``var``, ``std`` and ``norm`` are composed
+from the others, so they need no backward rule of their own.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+from . import ops_reduce
+from . import tensor as _t
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+class TensorReductions:
+    __slots__ = ()
+
+    # -- reductions ------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bi":
+            return _t.Tensor._wrap(
+                np.asarray(np.sum(x._data, axis=_axes(x, dim), keepdims=keepdim))
+            )
+        return _t.apply_op(ops_reduce.SumBackward0, (x,), axes=_axes(x, dim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind != "f":
+            raise DTypeError(
+                f"mean: could not infer output dtype; input dtype must be floating point, got "
+                f"{x.dtype!r}. Use t.float().mean() or pass dtype=backprop.float32."
+            )
+        return _t.apply_op(ops_reduce.MeanBackward0, (x,), axes=_axes(x, dim), keepdim=keepdim)
+
+    def _extreme(self, dim, keepdim, full, arg, name):
+        if isinstance(dim, _t.Tensor):
+            return self.maximum(dim) if name == "max" else self.minimum(dim)
+        if self._data.size == 0:
+            raise ShapeError(f"{name}: the tensor is empty; there is no {name} of no elements.")
+        if dim is None:
+            if self._data.dtype.kind != "f":
+                return _t.Tensor._wrap(np.asarray(full(self._data)))
+            return _t.apply_op(ops_reduce.MaxBackward1, (self,), op=full)
+        axis = self._dim(dim)
+        idx = _t.Tensor._wrap(arg(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
+        if self._data.dtype.kind != "f":
+            vals = np.take_along_axis(self._data, arg(self._data, axis=axis, keepdims=True), axis)
+            values = _t.Tensor._wrap(vals if keepdim else np.squeeze(vals, axis))
+        else:
+            values = _t.apply_op(
+                ops_reduce.MaxBackward0, (self,), axis=axis, keepdim=keepdim, op=arg
+            )
+        return ValuesIndices(values, idx)
+
+    def max(self, dim=None, keepdim=False):
+        """``max()`` of all elements, ``max(dim)`` → (values, indices), or ``max(other)``."""
+        return self._extreme(dim, keepdim, np.max, np.argmax, "max")
+
+    def min(self, dim=None, keepdim=False):
+        return self._extreme(dim, keepdim, np.min, np.argmin, "min")
+
+    def amax(self, dim=None, keepdim=False):
+        return self.max() if dim is None else self.max(dim, keepdim).values
+
+    def argmax(self, dim=None, keepdim=False):
+        self._not_empty("argmax", dim)
+        if dim is None:
+            return _t.Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
+        return _t.Tensor._wrap(np.argmax(self._data, axis=self._dim(dim), keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        self._not_empty("argmin", dim)
+        if dim is None:
+            return _t.Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
+        return _t.Tensor._wrap(np.argmin(self._data, axis=self._dim(dim), keepdims=keepdim))
+
+    def _not_empty(self, name: str, dim) -> None:
+        size = self._data.size if dim is None else self._data.shape[self._dim(dim)]
+        if size == 0:
+            where = "the tensor is" if dim is None else f"dimension {dim} is"
+            raise ShapeError(
+                f"{name}: {where} empty (shape {list(self.shape)}); there is no {name} of no "
+                "elements."
+            )
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Variance with Bessel's correction by default (``correction=1``), like PyTorch."""
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        axes = _axes(self, dim)
+        n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
+        centred = self - self.mean(dim=dim, keepdim=True)
+        return (centred * centred).sum(dim=dim, keepdim=keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The p-norm (default: Euclidean) over all elements or over ``dim``."""
+        if p == 2 or p == "fro":
+            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if p == float("inf"):
+            return self.abs().amax(dim=dim, keepdim=keepdim)
+        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+
+
+def _axes(x, dim):
+    return ops_reduce.normalize_dims(dim, x._data.ndim)
