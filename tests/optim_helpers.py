@@ -16,7 +16,6 @@ A = _M @ _M.T / 9 + np.eye(9)
 B = _rng.normal(size=9)
 W0 = _rng.normal(size=(3, 2))
 C0 = _rng.normal(size=3)
-SHAPES = [(3, 2), (3,)]
 
 
 def grad_numpy(params: list[np.ndarray], sign: float = 1.0) -> list[np.ndarray]:
