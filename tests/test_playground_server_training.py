@@ -121,3 +121,61 @@ def test_paced_speeds_keep_their_pace_on_a_busy_server():
 
     rate = asyncio.run(main())
     assert 20 <= rate <= 31, rate
+
+
+def test_ten_training_tabs_take_turns_and_the_loop_stays_responsive():
+    """Ten tabs train as fast as they can on one server: they take turns, one a pass of the
+    event loop, so a message waits for a turn or two, not for a round of every tab (it
+    waited 0.3-0.5 s behind ten 30 ms frames); a round stays about one frame, and the
+    shares are equal."""
+    import asyncio
+    import random
+    import statistics
+    import threading
+    import time
+
+    from backprop.playground.connection import Connection
+    from backprop.playground.pacing import MIN_SLICE, ROUND, Turns
+
+    turns = Turns()
+    assert turns.slice() == ROUND  # alone, a tab trains its whole frame
+    turns.training = 10
+    assert turns.slice() == pytest.approx(ROUND / 10)
+    turns.training = 100
+    assert turns.slice() == MIN_SLICE
+    turns.training = 0
+
+    def messages(loop, inbox, count: int) -> None:
+        """Another thread, as the network: a message comes in at a random moment."""
+        rng = random.Random(0)
+        for _ in range(count):
+            time.sleep(rng.uniform(0.005, 0.03))
+            loop.call_soon_threadsafe(inbox.put_nowait, time.perf_counter())
+        loop.call_soon_threadsafe(inbox.put_nowait, None)
+
+    async def main():
+        conns = []
+        for seed in range(10):
+            conn = Connection(Sink(), turns)
+            conn.session = Session({"dataset": "circle", "seed": seed, "speed": "fast"})
+            conn.acked = 10**9  # pages that draw everything at once
+            conns.append(conn)
+        for conn in conns:
+            await conn.handle(msg("play"))
+        inbox: asyncio.Queue = asyncio.Queue()  # as uvicorn hands a tab its messages
+        network = threading.Thread(target=messages, args=(asyncio.get_running_loop(), inbox, 100))
+        network.start()
+        waits, training = [], set()
+        while (sent := await inbox.get()) is not None:
+            waits.append(time.perf_counter() - sent)  # the tab's task has its message
+            training.add(turns.training)
+        network.join()
+        for conn in conns:
+            conn.stop()
+        await asyncio.sleep(0.05)
+        return waits, training, [c.session.steps for c in conns]
+
+    waits, training, steps = asyncio.run(main())
+    assert training == {10} and turns.training == 0
+    assert statistics.median(waits) < 0.02, sorted(waits)[len(waits) // 2 :]
+    assert min(steps) > 0.75 * max(steps), steps  # the same network: the same share

@@ -2,10 +2,11 @@
 
 A ``Connection`` reads the tab's messages (each checked by ``protocol.parse`` and answered,
 an ``error`` message for a refusal, never a crash), drives the tab's ``Session``, and
-trains it in frames of up to ``BUDGET`` seconds with a snapshot after each, at most
-``IN_FLIGHT`` ahead of what the page has drawn (the page acknowledges each one after
-drawing it). The slow and normal speeds count their epochs by the clock (``paced``), not
-by frames. Model files are written on another thread from a copy made between two frames.
+trains it in turns shared with the other tabs (``pacing.Turns``), with a snapshot when one
+is due (``pacing.SnapshotClock``) and the page has drawn all but ``IN_FLIGHT`` of those
+sent (the page acknowledges each one after drawing it). The slow and normal speeds count
+their epochs by the clock (``pacing.paced``), not by turns. Model files are written on
+another thread from a copy made between two turns.
 """
 
 from __future__ import annotations
@@ -21,26 +22,28 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import BackpropError
 from . import exports, protocol, settings, views
+from .pacing import FRAME, SPEEDS, SnapshotClock, Turns, paced
 from .protocol import ProtocolError
 from .session import Session
 
 log = logging.getLogger("backprop.playground")
 
-FRAME = 1 / 25  # seconds per frame while training
-BUDGET = 0.030  # at most this much training per frame
-SPEEDS = {"slow": 3.0, "normal": 30.0, "fast": None}  # epochs per second (None: as fast as it can)
 IN_FLIGHT = 2  # snapshots sent but not yet drawn
-BACKLOG = 2.0  # seconds of paced steps a late frame may catch up
 
 
 class Connection:
-    """One tab: its session, its training task and its share of the socket."""
+    """One tab: its session, its training task and its share of the socket.
 
-    def __init__(self, websocket: WebSocket) -> None:
+    ``turns`` is the server's (one for all tabs); a connection made alone gets its own.
+    """
+
+    def __init__(self, websocket: WebSocket, turns: Turns | None = None) -> None:
         self.ws = websocket
+        self.turns = Turns() if turns is None else turns
         self.session: Session | None = None
         self.lock = asyncio.Lock()
         self.trainer: asyncio.Task | None = None
+        self.clock = SnapshotClock()
         self.acked = -1
         self.closed = False
 
@@ -50,7 +53,9 @@ class Connection:
             self.trainer.cancel()
 
     async def send(self, message_type: str, **fields) -> None:
-        text = protocol.dumps(message_type, **fields)
+        await self.send_text(protocol.dumps(message_type, **fields))
+
+    async def send_text(self, text: str) -> None:
         async with self.lock:
             if self.closed:
                 return
@@ -188,9 +193,16 @@ class Connection:
         await self.snapshot()
 
     async def snapshot(self) -> None:
+        await self.send_text(self.snapshot_text())
+
+    def snapshot_text(self) -> str:
+        """The next snapshot as a message; the clock learns when it was taken."""
         s = self.session
+        start = time.perf_counter()
         s.seq += 1
-        await self.send("snapshot", **views.snapshot(s))
+        text = protocol.dumps("snapshot", **views.snapshot(s))
+        self.clock.taken(start)
+        return text
 
     async def export(self, what: str) -> None:
         s = self.session
@@ -213,39 +225,75 @@ class Connection:
 
     # -- training --------------------------------------------------------------------------
     async def train(self) -> None:
-        """Train in frames, a snapshot after each when the page has drawn the last ones."""
-        s = self.session
+        """Train in turns, with a snapshot when one is due and the page has drawn the last ones.
+
+        The turn covers the training and the snapshots' computing, not their sending: a page
+        that stopped reading holds up only its own tab.
+        """
+        s, turns = self.session, self.turns
         owed, last = 0.0, time.perf_counter()  # steps the pace allows but not yet run
+        turns.training += 1
         try:
-            while s.status.running and not self.closed and self.session is s:
-                start = time.perf_counter()
-                eps = SPEEDS[s.state["speed"]]
-                if eps is None:
-                    s.train(BUDGET)
-                else:
-                    owed = paced(owed, eps * s.steps_per_epoch(), start - last)
-                    steps = int(owed)
-                    if steps:
-                        owed -= s.train(BUDGET, max_steps=steps)
-                last = start
-                if s.seq - self.acked <= IN_FLIGHT or not s.status.running:
-                    await self.snapshot()
-                spent = time.perf_counter() - start
-                await asyncio.sleep(max(0.0, FRAME - spent) if eps is not None else 0.002)
+            while self.training(s):
+                woke = time.perf_counter()
+                async with turns.turn():
+                    if not self.training(s):
+                        break
+                    start = time.perf_counter()
+                    owed, texts = self.take_turn(owed, start - last)
+                    last = start
+                for text in texts:
+                    await self.send_text(text)
+                if SPEEDS[s.state["speed"]] is not None and owed < 1:  # on pace: rest
+                    await asyncio.sleep(self.rest(woke))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             s.status.running = False
             log.exception("playground: training failed")
             await self._error(f"training stopped by an internal error: {exc}")
+        finally:
+            turns.training -= 1
 
+    def take_turn(self, owed: float, elapsed: float) -> tuple[float, list[str]]:
+        """One turn's training, ``elapsed`` seconds after the last; returns the steps still
+        owed and the snapshots to send: one first if it was overdue (the turn came late),
+        else one at the end if it fell due in the turn, and one if training stopped."""
+        s = self.session
+        texts = [self.snapshot_text()] if self.snapshot_due() else []
+        budget = self.budget(time.perf_counter())
+        eps = SPEEDS[s.state["speed"]]
+        if eps is None:
+            s.train(budget)
+        else:
+            owed = paced(owed, eps * s.steps_per_epoch(), elapsed)
+            if int(owed):
+                owed -= s.train(budget, max_steps=int(owed))
+        if not s.status.running or (not texts and self.snapshot_due()):
+            texts.append(self.snapshot_text())
+        return owed, texts
 
-def paced(owed: float, steps_per_second: float, elapsed: float) -> float:
-    """Steps a paced speed allows ``elapsed`` seconds after the last frame.
+    def training(self, s: Session) -> bool:
+        return s.status.running and not self.closed and self.session is s
 
-    By the clock, not by frames: when other tabs make the frames late, each one runs more
-    steps and the speed stays what it says. At most ``BACKLOG`` seconds of steps carry over,
-    so a tab that fell behind (its frames' budget ran out, or the server stalled) does not
-    race ahead to make up more than that.
-    """
-    return min(owed + steps_per_second * elapsed, steps_per_second * BACKLOG + 1)
+    def drawn(self) -> bool:
+        """The page has drawn all but ``IN_FLIGHT`` of the snapshots sent."""
+        return self.session.seq - self.acked <= IN_FLIGHT
+
+    def snapshot_due(self) -> bool:
+        if not self.session.status.running:
+            return True  # training stopped on its own: show where, drawn or not
+        return self.drawn() and time.perf_counter() >= self.clock.due_at(self.turns.training)
+
+    def budget(self, now: float) -> float:
+        """This turn's training: the tab's slice, cut short when a snapshot falls due in it."""
+        budget = self.turns.slice()
+        due = self.clock.due_at(self.turns.training)
+        return min(budget, due - now) if self.drawn() and due > now else budget
+
+    def rest(self, woke: float) -> float:
+        """Seconds a paced tab on pace sleeps: to its next frame or its next snapshot."""
+        wake = woke + FRAME
+        if self.drawn():
+            wake = min(wake, self.clock.due_at(self.turns.training))
+        return max(0.0, wake - time.perf_counter())

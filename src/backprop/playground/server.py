@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket
 
 from . import protocol
 from .connection import Connection
+from .pacing import Turns
 
 log = logging.getLogger("backprop.playground")
 
@@ -106,6 +107,7 @@ def create_app(*, max_sessions: int = 8, public: bool = False) -> Starlette:
     """The playground application (wrap nothing else around it; it checks Host itself)."""
     page = resources.files("backprop.playground").joinpath("static", "index.html")
     live: set = set()
+    turns = Turns()  # the training time all tabs share
 
     async def index(request):
         return HTMLResponse(page.read_text(encoding="utf-8"), headers=HEADERS)
@@ -127,7 +129,7 @@ def create_app(*, max_sessions: int = 8, public: bool = False) -> Starlette:
             )
             await websocket.close(code=1013)
             return
-        conn = Connection(websocket)
+        conn = Connection(websocket, turns)
         live.add(conn)
         try:
             await conn.run()

@@ -1,0 +1,78 @@
+"""When each tab trains and draws: turns on the shared event loop, paces, snapshot rates.
+
+All tabs share one event loop, and training holds it. ``Turns`` hands the training out one
+turn at a time, in the order the tabs asked for it, one turn for each pass of the loop, so
+the loop reads the sockets between two turns: a message (pause, a setting) waits for a
+turn or two, not for a round of every tab. A turn trains ``ROUND`` divided among the tabs
+training (at least ``MIN_SLICE``), so a round of all tabs stays about one frame and each
+tab gets an equal share. ``paced`` counts a paced speed's steps by the clock, not by
+turns. ``SnapshotClock`` says when a tab's next snapshot is due: at most one a frame.
+Nothing here touches a socket or a session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+
+FRAME = 1 / 25  # seconds per frame: at most one snapshot a frame
+ROUND = 0.030  # seconds of training in a round of every training tab (alone: its frame)
+MIN_SLICE = 0.002  # a turn trains at least this long (past 15 tabs, a round grows)
+SPEEDS = {"slow": 3.0, "normal": 30.0, "fast": None}  # epochs per second (None: as fast as it can)
+BACKLOG = 2.0  # seconds of paced steps a late turn may catch up
+
+
+class Turns:
+    """The server's training time, one turn at a time; ``training`` tabs share it.
+
+    ``async with turns.turn():`` waits for the turn; a tab trains ``slice()`` seconds
+    while it holds it and then gives it back before it sends anything (a tab whose page
+    stopped reading must not hold the turn).
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()  # wakes its waiters first come, first served
+        self.training = 0  # tabs whose training loop runs (fast or paced)
+
+    @contextlib.asynccontextmanager
+    async def turn(self):
+        async with self._lock:
+            # Holding the turn, let the loop go round once: the other tabs queue up behind
+            # this one (a turn never waits inside, so without this each tab would find the
+            # lock free and all would train in the same pass), and the sockets are read.
+            await asyncio.sleep(0)
+            yield
+
+    def slice(self) -> float:
+        """Seconds of training in one turn: ``ROUND`` shared by the training tabs."""
+        return max(MIN_SLICE, ROUND / max(1, self.training))
+
+
+def paced(owed: float, steps_per_second: float, elapsed: float) -> float:
+    """Steps a paced speed allows ``elapsed`` seconds after the last turn.
+
+    By the clock, not by turns: when other tabs make the turns late, each one runs more
+    steps and the speed stays what it says. At most ``BACKLOG`` seconds of steps carry over,
+    so a tab that fell behind (its turns ran out, or the server stalled) does not race ahead
+    to make up more than that.
+    """
+    return min(owed + steps_per_second * elapsed, steps_per_second * BACKLOG + 1)
+
+
+class SnapshotClock:
+    """When a training tab's next snapshot is due: at most one a frame."""
+
+    def __init__(self) -> None:
+        self.last = -math.inf  # when the last snapshot was taken (perf_counter seconds)
+
+    def taken(self, at: float) -> None:
+        self.last = at
+
+    def interval(self, tabs: int) -> float:
+        """Seconds between two snapshots, ``tabs`` tabs training."""
+        return FRAME
+
+    def due_at(self, tabs: int) -> float:
+        """When the next snapshot is due, ``tabs`` tabs training."""
+        return self.last + self.interval(tabs)
