@@ -179,3 +179,62 @@ def test_ten_training_tabs_take_turns_and_the_loop_stays_responsive():
     assert training == {10} and turns.training == 0
     assert statistics.median(waits) < 0.02, sorted(waits)[len(waits) // 2 :]
     assert min(steps) > 0.75 * max(steps), steps  # the same network: the same share
+
+
+def test_snapshot_clock_spaces_snapshots_by_their_cost():
+    """At most one a frame; an expensive snapshot waits so that snapshots stay within
+    SNAPSHOT_SHARE of the tab's share of the server, but never more than SNAPSHOT_WAIT."""
+    from backprop.playground.pacing import FRAME, SNAPSHOT_SHARE, SNAPSHOT_WAIT, SnapshotClock
+
+    clock = SnapshotClock()
+    clock.taken(at=10.0, seconds=0.001)  # the default network
+    assert clock.interval(tabs=1) == FRAME and clock.due_at(tabs=1) == 10.0 + FRAME
+    assert clock.interval(tabs=10) == pytest.approx(0.001 * 10 / SNAPSHOT_SHARE)
+    clock = SnapshotClock()
+    clock.taken(at=0.0, seconds=0.070)  # the campaign's largest network, on a busy machine
+    assert clock.interval(tabs=1) == pytest.approx(0.070 / SNAPSHOT_SHARE)
+    assert clock.interval(tabs=10) == SNAPSHOT_WAIT
+    clock.taken(at=1.0, seconds=0.010)  # smoothed: one cheaper snapshot halves the gap
+    assert clock.interval(tabs=1) == pytest.approx(0.040 / SNAPSHOT_SHARE)
+
+
+def test_an_expensive_tab_gets_fewer_snapshots_and_a_cheap_one_keeps_its_rate(monkeypatch):
+    """Two tabs train together; one's snapshot takes 70 ms (the campaign's largest network):
+    its snapshots come seldom enough to stay within its budget (or one a second), the
+    other tab keeps about one a frame, and both train."""
+    import asyncio
+    import time
+
+    from backprop.playground import views
+    from backprop.playground.connection import Connection
+    from backprop.playground.pacing import FRAME, SNAPSHOT_SHARE, SNAPSHOT_WAIT, Turns
+
+    snapshot = views.snapshot
+    expensive = Session({"dataset": "spiral", "seed": 1, "speed": "fast"})
+
+    def slow_snapshot(session, *args, **kwargs):
+        if session is expensive:
+            time.sleep(0.070)
+        return snapshot(session, *args, **kwargs)
+
+    monkeypatch.setattr(views, "snapshot", slow_snapshot)
+    seconds = 2.0
+
+    async def main():
+        turns = Turns()
+        cheap, costly = Connection(Sink(), turns), Connection(Sink(), turns)
+        cheap.session = Session({"dataset": "circle", "seed": 2, "speed": "fast"})
+        costly.session = expensive
+        for conn in (cheap, costly):
+            conn.acked = 10**9  # pages that draw everything at once
+            await conn.handle(msg("play"))
+        await asyncio.sleep(seconds)
+        for conn in (cheap, costly):
+            conn.stop()
+        return [len(c.ws.snapshots()) - 1 for c in (cheap, costly)]  # after play's own
+
+    cheap_snaps, costly_snaps = asyncio.run(main())
+    gap = min(SNAPSHOT_WAIT, 0.070 * 2 / SNAPSHOT_SHARE)  # two tabs training
+    assert 1 <= costly_snaps <= seconds / gap + 1, costly_snaps  # was one a round: ~15
+    assert cheap_snaps >= 0.6 * seconds / FRAME, cheap_snaps
+    assert expensive.steps > 1000

@@ -196,12 +196,12 @@ class Connection:
         await self.send_text(self.snapshot_text())
 
     def snapshot_text(self) -> str:
-        """The next snapshot as a message; the clock learns when it was taken."""
+        """The next snapshot as a message; the clock learns when it was taken and its cost."""
         s = self.session
         start = time.perf_counter()
         s.seq += 1
         text = protocol.dumps("snapshot", **views.snapshot(s))
-        self.clock.taken(start)
+        self.clock.taken(start, time.perf_counter() - start)
         return text
 
     async def export(self, what: str) -> None:

@@ -6,8 +6,10 @@ the loop reads the sockets between two turns: a message (pause, a setting) waits
 turn or two, not for a round of every tab. A turn trains ``ROUND`` divided among the tabs
 training (at least ``MIN_SLICE``), so a round of all tabs stays about one frame and each
 tab gets an equal share. ``paced`` counts a paced speed's steps by the clock, not by
-turns. ``SnapshotClock`` says when a tab's next snapshot is due: at most one a frame.
-Nothing here touches a socket or a session.
+turns. ``SnapshotClock`` says when a tab's next snapshot is due: at most one a frame, and
+no more often than keeps its snapshots within ``SNAPSHOT_SHARE`` of its share of the
+server (their cost is measured: an expensive network's snapshots come less often, a cheap
+one's every frame). Nothing here touches a socket or a session.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ ROUND = 0.030  # seconds of training in a round of every training tab (alone: it
 MIN_SLICE = 0.002  # a turn trains at least this long (past 15 tabs, a round grows)
 SPEEDS = {"slow": 3.0, "normal": 30.0, "fast": None}  # epochs per second (None: as fast as it can)
 BACKLOG = 2.0  # seconds of paced steps a late turn may catch up
+SNAPSHOT_SHARE = 0.1  # of a tab's share of the server, at most this goes to snapshots
+SNAPSHOT_WAIT = 1.0  # but a training tab gets a snapshot at least this often (seconds)
 
 
 class Turns:
@@ -61,17 +65,26 @@ def paced(owed: float, steps_per_second: float, elapsed: float) -> float:
 
 
 class SnapshotClock:
-    """When a training tab's next snapshot is due: at most one a frame."""
+    """When a training tab's next snapshot is due, from what its snapshots cost.
+
+    At most one a frame; and at most ``SNAPSHOT_SHARE`` of the tab's share of the server
+    (one of ``tabs``) goes to snapshots: a tab whose snapshot costs ``c`` seconds waits
+    ``c · tabs / SNAPSHOT_SHARE`` between two, but never more than ``SNAPSHOT_WAIT``. Alone,
+    the default network (≈ 1 ms) keeps its snapshot a frame and the largest (≈ 9 ms) gets
+    about ten a second; with ten tabs training, ≈ 8 and ≈ 1 a second.
+    """
 
     def __init__(self) -> None:
         self.last = -math.inf  # when the last snapshot was taken (perf_counter seconds)
+        self.cost = 0.0  # seconds a snapshot takes, smoothed over the last few
 
-    def taken(self, at: float) -> None:
+    def taken(self, at: float, seconds: float) -> None:
         self.last = at
+        self.cost = seconds if self.cost == 0 else (self.cost + seconds) / 2
 
     def interval(self, tabs: int) -> float:
         """Seconds between two snapshots, ``tabs`` tabs training."""
-        return FRAME
+        return min(SNAPSHOT_WAIT, max(FRAME, self.cost * max(1, tabs) / SNAPSHOT_SHARE))
 
     def due_at(self, tabs: int) -> float:
         """When the next snapshot is due, ``tabs`` tabs training."""
