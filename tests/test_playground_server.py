@@ -17,7 +17,7 @@ import warnings
 
 import pytest
 
-from backprop.playground import protocol
+from backprop.playground import fields, protocol
 
 starlette = pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
@@ -143,7 +143,7 @@ def test_1000_malformed_messages_leave_the_server_up(client):
                             rng.choice(["changes", "url", "unit", "seq", "what", "kind"]):
                             rng.choice([None, -1, 1e308, "x" * 50, [], {}, [1, "a"], True])}),
         lambda: json.dumps({"v": 1, "type": "set", "changes": {
-            rng.choice(list(protocol.FIELDS)): rng.choice([-5, 1e9, "relu", [0, -1], None, 2.5])}}),
+            rng.choice(list(fields.FIELDS)): rng.choice([-5, 1e9, "relu", [0, -1], None, 2.5])}}),
         lambda: json.dumps({"v": 1, "type": "edit", "kind": "weight", "layer": rng.randrange(0, 9),
                             "row": rng.randrange(0, 40), "col": rng.randrange(0, 40),
                             "value": rng.uniform(-2, 2)}),

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from backprop.playground import protocol
+from backprop.playground import fields, protocol
 from backprop.playground.features import FEATURES, transform
 from backprop.playground.protocol import ProtocolError
 
@@ -70,13 +70,13 @@ def test_parse_accepts_and_normalises():
 
 
 def test_url_round_trip_and_bad_links_still_open():
-    state = protocol.defaults()
+    state = fields.defaults()
     state.update(dataset="spiral", hidden=[8, 3, 2], lr=0.003, features=["x1", "x1x2"], seed=42)
-    params = dict(p.split("=", 1) for p in protocol.to_url(state).split("&"))
-    back, notes = protocol.from_url(params)
+    params = dict(p.split("=", 1) for p in fields.to_url(state).split("&"))
+    back, notes = fields.from_url(params)
     assert notes == []
     assert {k: back[k] for k in state} == state
-    settings, notes = protocol.from_url({"lr": "lots", "bogus": "1", "noise": "20"})
+    settings, notes = fields.from_url({"lr": "lots", "bogus": "1", "noise": "20"})
     assert settings == {"noise": 20}
     assert len(notes) == 2
 

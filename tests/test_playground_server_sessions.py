@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from backprop.playground import protocol, views
+from backprop.playground import fields, protocol, views
 from backprop.playground.protocol import ProtocolError
 from backprop.playground.session import Session
 
@@ -150,8 +150,8 @@ def test_edit_weight_and_bias():
 
 
 def test_snapshots_stay_small_for_the_largest_network():
-    s = Session({"dataset": "spiral", "classes": 5, "hidden": [protocol.MAX_NEURONS]
-                 * protocol.MAX_LAYERS, "activation": ["relu"]})  # fmt: skip
+    s = Session({"dataset": "spiral", "classes": 5, "hidden": [fields.MAX_NEURONS]
+                 * fields.MAX_LAYERS, "activation": ["relu"]})  # fmt: skip
     size = len(protocol.dumps("snapshot", **views.snapshot(s)))
     assert size < 400_000, size
     default = Session({"dataset": "spiral"})

@@ -27,7 +27,7 @@ pytest.importorskip("starlette", reason="the web extra (starlette) is not instal
 pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
 ws_client = pytest.importorskip("websockets.asyncio.client", reason="websockets ≥ 13 needed")
 
-from backprop.playground import protocol  # noqa: E402
+from backprop.playground import fields  # noqa: E402
 
 SERVER = r"""
 import gc, json, sys, threading
@@ -196,7 +196,7 @@ def malformed(count: int, seed: int = 0) -> list[str | bytes]:
     bad JSON, non-objects, wrong versions and types, unknown fields, out-of-range values,
     binary frames, a bad CSV, and messages near the size limit."""
     rng = random.Random(seed)
-    fields = list(protocol.FIELDS)
+    names = list(fields.FIELDS)
     out_of_range = {
         "lr": [0, 11, -0.1, 1e9], "noise": [-1, 51], "hidden": [[0], [17], [1] * 9, [2, -1]],
         "classes": [1, 6], "n": [19, 2001, 10**12], "batch_size": [0, 2001], "seed": [-1, 2**31],
@@ -213,7 +213,7 @@ def malformed(count: int, seed: int = 0) -> list[str | bytes]:
         "float": [None, "7", True, [], {}, "NaN"],
         "list": [None, "7", 5, {}, [None], [True], [1, "a"]],
     }
-    kind_of = {k: f.kind if f.kind in wrong_type else "list" for k, f in protocol.FIELDS.items()}
+    kind_of = {k: f.kind if f.kind in wrong_type else "list" for k, f in fields.FIELDS.items()}
 
     def bad_json():
         body = "".join(chr(rng.randrange(32, 0x2FF)) for _ in range(rng.randrange(0, 60)))
@@ -229,7 +229,7 @@ def malformed(count: int, seed: int = 0) -> list[str | bytes]:
         lambda: msg(rng.choice(["play", "pause", "reset", "ping", "regenerate"]),
                     **{rng.choice(["x", "seq", "url"]): 1}),
         lambda: msg("set", changes=rng.choice([None, [], {}, "lr=1", 5])),
-        lambda: msg("set", changes={(k := rng.choice(fields)):
+        lambda: msg("set", changes={(k := rng.choice(names)):
                                     rng.choice(wrong_type[kind_of[k]])}),
         lambda: msg("set", changes={(k := rng.choice(list(out_of_range))):
                                     rng.choice(out_of_range[k])}),

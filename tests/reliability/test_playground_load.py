@@ -30,7 +30,7 @@ pytest.importorskip("starlette", reason="the web extra (starlette) is not instal
 pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
 pytest.importorskip("websockets.asyncio.client", reason="websockets ≥ 13 needed")
 
-from backprop.playground import protocol  # noqa: E402
+from backprop.playground import fields  # noqa: E402
 
 from .playground_harness import (  # noqa: E402
     Server,
@@ -106,7 +106,7 @@ class Tab:
 
 
 def expected_sizes(config: dict, data: dict) -> list[int]:
-    n_in = 1 if config["dataset"] in protocol.FUNCTION_SETS else 2
+    n_in = 1 if config["dataset"] in fields.FUNCTION_SETS else 2
     classes = config.get("classes", 2) if data["task"] == "classification" else 1
     return [n_in, *config["hidden"], 1 if classes == 2 else classes]
 

@@ -21,7 +21,7 @@ import time
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import BackpropError
-from . import exports, protocol, settings, views
+from . import exports, fields, protocol, settings, views
 from .pacing import FRAME, SPEEDS, SnapshotClock, Turns, paced
 from .protocol import ProtocolError
 from .session import Session
@@ -146,7 +146,7 @@ class Connection:
             await self.export(msg["what"])
 
     async def hello(self, url: dict) -> None:
-        settings, notes = protocol.from_url(url)
+        settings, notes = fields.from_url(url)
         if "seed" not in settings:
             settings["seed"] = secrets.randbelow(1_000_000)
         self.stop()
@@ -161,7 +161,7 @@ class Connection:
         await self.send(
             "ready",
             state=self.session.state,
-            hash=protocol.to_url(self.session.state),
+            hash=fields.to_url(self.session.state),
             notes=notes,
             previews=exports.previews(),
             choices=exports.choices(),
@@ -176,7 +176,7 @@ class Connection:
             notes = s.apply(changes)
         except ProtocolError:
             # the page shows the refused value; put its controls back to what runs
-            await self.send("state", state=s.state, hash=protocol.to_url(s.state), notes=[])
+            await self.send("state", state=s.state, hash=fields.to_url(s.state), notes=[])
             raise
         touched = {k for k in s.state if s.state[k] != before.get(k)}
         # the data message carries the points and the loss's output kind
@@ -187,7 +187,7 @@ class Connection:
 
     async def rebuilt(self, notes: list[str], data: bool) -> None:
         s = self.session
-        await self.send("state", state=s.state, hash=protocol.to_url(s.state), notes=notes)
+        await self.send("state", state=s.state, hash=fields.to_url(s.state), notes=notes)
         if data:
             await self.send("data", **views.data_view(s))
         await self.snapshot()

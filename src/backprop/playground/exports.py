@@ -17,7 +17,7 @@ import tempfile
 
 import numpy as np
 
-from . import protocol, settings, views
+from . import fields, protocol, settings, views
 from .session import Session
 
 _PREVIEWS: dict | None = None
@@ -30,10 +30,10 @@ def previews() -> dict:
         from ..data import make
 
         out = {}
-        for name in protocol.DATASETS:
+        for name in fields.DATASETS:
             if name == "csv":
                 continue
-            one_d = name in protocol.FUNCTION_SETS
+            one_d = name in fields.FUNCTION_SETS
             d = make(name, n=200, seed=1) if one_d else make(name, n=220, seed=1, train_ratio=0.9)
             y = d.y.reshape(len(d.y), -1)[:, 0].astype(np.float64)
             x = d.x[:, :1] if one_d else d.x
@@ -48,12 +48,12 @@ def spec_text(session: Session) -> str:
 
 def choices() -> dict:
     return {
-        "lr": list(protocol.LEARNING_RATES),
-        "reg_rate": list(protocol.REG_RATES),
-        "activation": list(protocol.ACTIVATIONS),
-        "optimizer": list(protocol.OPTIMIZERS),
-        "max_layers": protocol.MAX_LAYERS,
-        "max_neurons": protocol.MAX_NEURONS,
+        "lr": list(fields.LEARNING_RATES),
+        "reg_rate": list(fields.REG_RATES),
+        "activation": list(fields.ACTIVATIONS),
+        "optimizer": list(fields.OPTIMIZERS),
+        "max_layers": fields.MAX_LAYERS,
+        "max_neurons": fields.MAX_NEURONS,
         "max_csv_chars": protocol.MAX_CSV_CHARS,
         "max_csv_rows": protocol.MAX_CSV_ROWS,
         "loss_labels": settings.LOSS_LABELS,

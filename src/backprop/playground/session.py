@@ -1,6 +1,6 @@
 """One browser tab's training session: settings, data, network, the step loop, exports.
 
-A ``Session`` turns the playground's settings (``protocol.FIELDS``) into an experiment spec
+A ``Session`` turns the playground's settings (``fields.FIELDS``) into an experiment spec
 and builds every part from it with the same functions ``backprop.run`` uses (the data
 registry, ``spec.runner.model_for``, the loss and optimizer registries), so an exported
 spec trains to the same numbers with ``backprop train``. Training is the δ engine's fast
@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import BackpropError
 from . import features as feats
-from . import protocol, settings, uploads
+from . import fields, settings, uploads
 from .protocol import ProtocolError
 
 HISTORY_MAX = 400  # points kept per curve (older ones thinned out)
@@ -57,7 +57,7 @@ class Session:
     """The state of one tab: call ``apply`` with settings, ``train`` to run, ``views``."""
 
     def __init__(self, settings: dict | None = None) -> None:
-        self.state = protocol.defaults()
+        self.state = fields.defaults()
         self.csv: tuple[str, str, int] | None = None  # uploaded CSV: (name, text, columns)
         self.status = Status()
         self.seq = 0

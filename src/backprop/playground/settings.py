@@ -9,7 +9,7 @@ tables here map the page's names to the registries' (``momentum`` is SGD with mo
 from __future__ import annotations
 
 from . import features as feats
-from . import protocol
+from . import fields
 
 DATA_KEYS = ("problem", "dataset", "classes", "noise", "train_ratio", "n", "seed")
 NET_KEYS = ("features", "hidden", "activation", "loss")
@@ -41,7 +41,7 @@ def resolve_loss(state: dict, raw) -> str:
             return loss
         return "cross_entropy" if loss == "cross_entropy" or raw.n_classes > 2 else (
             "bce_with_logits")  # fmt: skip
-    return loss if loss in protocol.REGRESSION_LOSSES else "mse"
+    return loss if loss in fields.REGRESSION_LOSSES else "mse"
 
 
 def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
@@ -52,12 +52,12 @@ def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
         new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
         notes.append("The link used an uploaded CSV file; upload it again to use it.")
     elif ds != "csv":
-        problem = "classification" if ds in protocol.CLASSIFICATION_SETS else "regression"
+        problem = "classification" if ds in fields.CLASSIFICATION_SETS else "regression"
         if "problem" in changes and "dataset" not in changes and problem != new["problem"]:
             new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
         else:
             new["problem"] = problem
-    dims = 1 if new["dataset"] in protocol.FUNCTION_SETS else 2
+    dims = 1 if new["dataset"] in fields.FUNCTION_SETS else 2
     if new["dataset"] == "csv":
         dims = csv_dims
     kept = [f for f in new["features"] if f in feats.available(dims)]

@@ -1,0 +1,242 @@
+"""The playground's settings: what they are, their checks, and the link that carries them.
+
+Every setting of a session (the experiment-spec part and the UI-only switches) is described
+once in ``FIELDS``: its kind, default and range. ``check_value`` checks one value from the
+page (JSON types) against it and ``check_changes`` a ``set`` message's changes; a refusal
+is a ``ProtocolError`` whose text the page shows. ``from_url`` reads the settings from a
+page's URL hash (strings) and ``to_url`` writes them back, so a link carries the whole
+state with its seed. The messages themselves are in ``protocol``; how the settings fit
+together and become a spec, in ``settings``. This module trains nothing and draws nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+from .features import FEATURES
+
+VERSION = 1  # of the messages and of the link format (v=1 in every URL hash)
+MAX_LAYERS = 8
+MAX_NEURONS = 16
+
+CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
+REGRESSION_SETS = ("plane", "multigauss")
+FUNCTION_SETS = ("square", "abs", "sine")  # the lecture's 1-D sets (regression)
+DATASETS = (*CLASSIFICATION_SETS, *REGRESSION_SETS, *FUNCTION_SETS, "csv")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "softplus")
+CLASS_LOSSES = ("bce_with_logits", "cross_entropy")
+REGRESSION_LOSSES = ("mse", "half_mse", "l1", "huber")
+LOSSES = ("auto", *CLASS_LOSSES, *REGRESSION_LOSSES)
+OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
+REG_RATES = (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
+
+
+class ProtocolError(ValueError):
+    """A message or setting the server refuses; ``str(err)`` is shown in the page."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: its kind, default and rule. ``ui`` fields never change the training."""
+
+    kind: str  # choice, int, float, bool, int_list, choice_list, feature_list
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    ui: bool = False
+
+
+FIELDS: dict[str, Field] = {
+    "problem": Field("choice", "classification", choices=("classification", "regression")),
+    "dataset": Field("choice", "circle", choices=DATASETS),
+    "classes": Field("int", 2, 2, 5),
+    "noise": Field("int", 0, 0, 50),
+    "train_ratio": Field("int", 50, 10, 90),
+    "n": Field("int", 500, 20, 2000),
+    "batch_size": Field("int", 10, 1, 2000),
+    "seed": Field("int", 0, 0, 2**31 - 1),
+    "features": Field("feature_list", ["x1", "x2"], choices=tuple(FEATURES)),
+    "hidden": Field("int_list", [4, 2], 1, MAX_NEURONS),
+    "activation": Field("choice_list", ["tanh", "tanh"], choices=ACTIVATIONS),
+    "loss": Field("choice", "auto", choices=LOSSES),
+    "optimizer": Field("choice", "sgd", choices=OPTIMIZERS),
+    "lr": Field("float", 0.03, 1e-5, 10),
+    "regularization": Field("choice", "none", choices=("none", "l1", "l2")),
+    "reg_rate": Field("float", 0.0, 0, 10),
+    "stop_epochs": Field("int", 0, 0, 1_000_000),
+    "stop_loss": Field("float", 0.0, 0, 1e6),
+    "discretize": Field("bool", False, ui=True),
+    "show_test": Field("bool", False, ui=True),
+    "view": Field("choice", "weights", choices=("weights", "gradients"), ui=True),
+    "speed": Field("choice", "normal", choices=("slow", "normal", "fast"), ui=True),
+}
+
+
+def defaults() -> dict:
+    """A fresh copy of every setting's default."""
+    return {k: (list(f.default) if isinstance(f.default, list) else f.default)
+            for k, f in FIELDS.items()}  # fmt: skip
+
+
+def check_value(name: str, value: Any) -> Any:
+    """``value`` checked against ``FIELDS[name]`` (JSON types); returns it normalised."""
+    f = FIELDS.get(name)
+    if f is None:
+        raise ProtocolError(
+            f"setting {str(name)[:40]!r}: unknown; known settings: {', '.join(FIELDS)}.", name
+        )
+    if f.kind == "bool":
+        if not isinstance(value, bool):
+            raise ProtocolError(f"setting {name}: must be true or false; got {show(value)}.", name)
+        return value
+    if f.kind == "choice":
+        if not isinstance(value, str) or value.lower() not in f.choices:
+            raise ProtocolError(
+                f"setting {name}: must be one of {', '.join(f.choices)}; got {show(value)}.", name
+            )
+        return value.lower()
+    if f.kind == "int":
+        return _int(name, value, f)
+    if f.kind == "float":
+        return _float(name, value, f)
+    if not isinstance(value, list):
+        raise ProtocolError(f"setting {name}: must be a list; got {show(value)}.", name)
+    if f.kind == "int_list":
+        if len(value) > MAX_LAYERS:
+            raise ProtocolError(
+                f"setting {name}: at most {MAX_LAYERS} hidden layers; got {len(value)}.", name
+            )
+        return [_int(f"{name}[{i}]", v, f) for i, v in enumerate(value)]
+    if len(value) > max(MAX_LAYERS, len(FEATURES)):
+        raise ProtocolError(f"setting {name}: too many entries ({len(value)}).", name)
+    out = []
+    for i, v in enumerate(value):
+        if not isinstance(v, str) or v.lower() not in f.choices:
+            raise ProtocolError(
+                f"setting {name}[{i}]: must be one of {', '.join(f.choices)}; got {show(v)}.",
+                name,
+            )
+        out.append(v.lower() if f.kind == "choice_list" else v)
+    if f.kind == "feature_list" and len(set(out)) != len(out):
+        raise ProtocolError(f"setting {name}: lists a feature twice; got {out}.", name)
+    return out
+
+
+def _int(name: str, value: Any, f: Field) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(f"setting {name}: must be a whole number; got {show(value)}.", name)
+    if not f.low <= value <= f.high:
+        raise ProtocolError(
+            f"setting {name}: must be between {_num(f.low)} and {_num(f.high)}; got {value}.",
+            name,
+        )
+    return value
+
+
+def _float(name: str, value: Any, f: Field) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ProtocolError(f"setting {name}: must be a finite number; got {show(value)}.", name)
+    if not f.low <= value <= f.high:
+        raise ProtocolError(
+            f"setting {name}: must be between {_num(f.low)} and {_num(f.high)}; got {value}.",
+            name,
+        )
+    return float(value)
+
+
+def _num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def show(value: Any) -> str:
+    """A value as the refusal quotes it (JSON, at most 60 characters)."""
+    text = json.dumps(value) if _jsonable(value) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _jsonable(value) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_changes(changes: Any) -> dict:
+    """A ``set`` message's ``changes``: a non-empty object of known settings, each checked."""
+    if not isinstance(changes, dict) or not changes:
+        raise ProtocolError("set: 'changes' must be a non-empty object of setting: value.")
+    return {name: check_value(name, value) for name, value in changes.items()}
+
+
+# -- the URL hash ---------------------------------------------------------------------------
+def from_url(params: Any) -> tuple[dict, list[str]]:
+    """Settings from a URL hash's ``key=text`` pairs; returns (settings, notes).
+
+    Unknown keys and bad values are skipped with a note (a hand-edited link still opens),
+    never an error.
+    """
+    if not isinstance(params, dict):
+        raise ProtocolError("hello: 'url' must be an object of key: text.")
+    out: dict = {}
+    notes: list[str] = []
+    for key, text in list(params.items())[:64]:
+        if not isinstance(key, str) or not isinstance(text, str) or len(text) > 400:
+            notes.append(f"link: ignored a malformed entry {str(key)[:30]!r}.")
+            continue
+        if key == "v":
+            continue
+        f = FIELDS.get(key)
+        if f is None:
+            notes.append(f"link: ignored the unknown setting {key[:30]!r}.")
+            continue
+        try:
+            out[key] = check_value(key, _from_text(f, unquote(text)))
+        except (ProtocolError, ValueError):
+            notes.append(f"link: ignored {key}={text[:30]!r} (not a valid value); kept default.")
+    return out, notes
+
+
+def _from_text(f: Field, text: str) -> Any:
+    text = text.strip()
+    if f.kind == "bool":
+        return {"1": True, "true": True, "0": False, "false": False}[text.lower()]
+    if f.kind == "int":
+        return int(text)
+    if f.kind == "float":
+        return float(text)
+    if f.kind == "choice":
+        return text
+    items = [t for t in text.split(",") if t.strip()]
+    if f.kind == "int_list":
+        return [int(t) for t in items]
+    return [t.strip() for t in items]
+
+
+def to_url(state: dict) -> str:
+    """The URL hash (without ``#``) that reproduces ``state``: every setting, in order."""
+    parts = [f"v={VERSION}"]
+    for key, f in FIELDS.items():
+        value = state[key]
+        if f.kind == "bool":
+            text = "1" if value else "0"
+        elif isinstance(value, list):
+            text = ",".join(str(v) for v in value)
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        else:
+            text = str(value)
+        parts.append(f"{key}={quote(text, safe=',.-_')}")
+    return "&".join(parts)
