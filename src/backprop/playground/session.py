@@ -1,20 +1,15 @@
-"""One browser tab's training session: settings, data, network, the step loop, exports.
+"""One browser tab's training session: settings, data, network, the spec it exports.
 
 A ``Session`` turns the playground's settings (``fields.FIELDS``) into an experiment spec
 and builds every part from it with the same functions ``backprop.run`` uses (the data
 registry, ``spec.runner.model_for``, the loss and optimizer registries), so an exported
-spec trains to the same numbers with ``backprop train``. Training is the δ engine's fast
-path (``delta.Plan`` on flat parameters) in the same order as ``train.fit``: a seeded
-permutation per epoch, minibatches, ``zero_grad``/``step``, the loss and metrics measured on
-the whole training and test sets after each epoch. What the page draws is computed in
-``views``; this module never touches the network connection.
+spec trains to the same numbers with ``backprop train``. It trains with the step loop it
+inherits from ``training.Training`` (the δ engine's fast path in ``train.fit``'s order).
+What the page draws is computed in ``views``; this module never touches the network
+connection.
 """
 
 from __future__ import annotations
-
-import math
-import time
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,38 +17,10 @@ from ..errors import BackpropError
 from . import features as feats
 from . import fields, settings, uploads
 from .protocol import ProtocolError
-
-HISTORY_MAX = 400  # points kept per curve (older ones thinned out)
-
-
-@dataclass
-class Status:
-    running: bool = False
-    stopped: str = ""  # why training stopped on its own ("" if it did not)
-    diverged: bool = False
+from .training import Series, Status, Training
 
 
-class Series:
-    """A bounded time series: keeps at most ``limit`` points by halving its resolution."""
-
-    def __init__(self, limit: int = HISTORY_MAX) -> None:
-        self.limit, self.stride = limit, 1
-        self.x: list[int] = []
-        self.rows: list = []
-
-    def add(self, x: int, row) -> None:
-        if x % self.stride:
-            return
-        self.x.append(x)
-        self.rows.append(row)
-        if len(self.x) > self.limit:
-            self.stride *= 2
-            keep = [i for i, v in enumerate(self.x) if v % self.stride == 0]
-            self.x = [self.x[i] for i in keep]
-            self.rows = [self.rows[i] for i in keep]
-
-
-class Session:
+class Session(Training):
     """The state of one tab: call ``apply`` with settings, ``train`` to run, ``views``."""
 
     def __init__(self, settings: dict | None = None) -> None:
@@ -252,135 +219,6 @@ class Session:
     def reset(self) -> None:
         """Back to epoch 0: the same data and the same initial weights (same seed)."""
         self._build_network()
-
-    # -- training ------------------------------------------------------------------------
-    @property
-    def batch_size(self) -> int:
-        return min(self.state["batch_size"], self.x.shape[0])
-
-    def step_batch(self) -> float | None:
-        """One minibatch: zero_grad, δ-engine backward, optimizer step, regularisation."""
-        if self.status.diverged:
-            return None
-        n, size = self.x.shape[0], self.batch_size
-        if self.cursor == 0:
-            self.order = self.rng.permutation(n) if size < n else None
-        lo = self.cursor
-        if self.order is not None:
-            rows = self.order[lo : lo + size]
-            xb, yb = self.x[rows], self.y[rows]
-        else:
-            xb, yb = self.x, self.y
-        self.optimizer.zero_grad()
-        with np.errstate(all="ignore"):  # overflow is caught below, as divergence
-            value = self.plan.step(xb, yb)
-            if math.isfinite(value):
-                self.optimizer.step()
-                self._regularize()
-        if not math.isfinite(value) or not np.isfinite(self.flat).all():
-            self._diverged(value)
-            return None
-        self.steps += 1
-        self.cursor = lo + size
-        if self.cursor >= n:
-            self.cursor = 0
-            self.epoch += 1
-            self.metrics = self._evaluate()
-            self._record()
-            self._check_stop()
-        return value
-
-    def step_epoch(self) -> None:
-        """Minibatches up to the end of the current epoch."""
-        start = self.epoch
-        while self.epoch == start and not self.status.diverged:
-            self.step_batch()
-
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.x.shape[0] / self.batch_size)
-
-    def train(self, seconds: float, max_epochs: float | None = None, max_steps=None) -> int:
-        """Train for about ``seconds``, at most ``max_epochs`` / ``max_steps``; returns steps."""
-        end = time.perf_counter() + seconds
-        limit = max_steps
-        if max_epochs is not None:
-            limit = max(1, round(max_epochs * self.steps_per_epoch()))
-        done = 0
-        while not self.status.stopped and (limit is None or done < limit):
-            self.step_batch()
-            done += 1
-            if self.status.stopped or time.perf_counter() >= end:
-                break
-        return done
-
-    def _regularize(self) -> None:
-        """TF Playground's weight penalty, on weights only, after the optimizer's update.
-
-        L2 shrinks every weight by lr·rate·w; L1 moves it lr·rate towards 0 and stops at 0
-        (a proximal step), which is how L1 makes weights exactly zero.
-        """
-        kind, rate = self.state["regularization"], self.state["reg_rate"]
-        if kind == "none" or rate == 0:
-            return
-        shrink = self.state["lr"] * rate
-        for w in self.weights:
-            if kind == "l2":
-                w *= max(0.0, 1.0 - shrink)
-            else:
-                np.copysign(np.maximum(np.abs(w) - shrink, 0.0), w, out=w)
-
-    def _diverged(self, value: float) -> None:
-        self.flat[...] = self.good  # back to the last finite weights
-        what = "NaN" if math.isnan(value) else ("infinite" if math.isinf(value) else "overflowed")
-        self.status.running = False
-        self.status.diverged = True
-        self.status.stopped = (
-            f"Training diverged in epoch {self.epoch + 1}: the loss became {what} with "
-            f"learning rate {self.state['lr']:g}. The weights shown are those of epoch "
-            f"{self.epoch}. Lower the learning rate and press Reset."
-        )
-
-    def _check_stop(self) -> None:
-        s = self.state
-        self.good[...] = self.flat
-        if s["stop_epochs"] and self.epoch >= s["stop_epochs"]:
-            self.status.stopped = f"Stopped: reached {s['stop_epochs']} epochs."
-        watched = self.metrics.get("test_loss", self.metrics["loss"])
-        if s["stop_loss"] and watched is not None and watched <= s["stop_loss"]:
-            which = "test" if "test_loss" in self.metrics else "training"
-            self.status.stopped = (
-                f"Stopped: the {which} loss {watched:.4g} reached the target {s['stop_loss']:g} "
-                f"in epoch {self.epoch}."
-            )
-        if self.status.stopped:
-            self.status.running = False
-
-    def _evaluate(self) -> dict:
-        """Loss and accuracy / RMSE on the training and test sets, as ``fit`` reports them."""
-        from ..delta import forward
-        from ..nn.losses import loss_value
-        from ..train import metrics
-
-        entry, reduction, options = self.plan.resolved
-        out = {}
-        pairs = [("", self.x, self.y)]
-        if self.x_test is not None:
-            pairs.append(("test_", self.x_test, self.y_test))
-        for prefix, x, y in pairs:
-            with np.errstate(all="ignore"):
-                pred = forward(self.model, x, self.plan.net).output
-                value = float(loss_value(entry.name, pred, y, reduction, **options))
-            out[prefix + "loss"] = value if math.isfinite(value) else None
-            if self.raw.task == "classification":
-                out[prefix + "accuracy"] = metrics.accuracy(pred, y, entry.name)
-            else:
-                rmse, _ = metrics.regression_scores(pred.reshape(y.shape), y)
-                out[prefix + "rmse"] = rmse if math.isfinite(rmse) else None
-        return out
-
-    def _record(self) -> None:
-        m = self.metrics
-        self.history.add(self.epoch, (m["loss"], m.get("test_loss")))
 
     def edit(self, kind: str, layer: int, row: int, col: int | None, value: float) -> None:
         """Set one weight W (PyTorch's [row = to, col = from]) or bias of layer ``layer`` ≥ 1."""
