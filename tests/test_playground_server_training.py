@@ -135,12 +135,12 @@ def test_ten_training_tabs_take_turns_and_the_loop_stays_responsive():
     import time
 
     from backprop.playground.connection import Connection
-    from backprop.playground.pacing import MIN_SLICE, ROUND, Turns
+    from backprop.playground.pacing import MAX_SLICE, MIN_SLICE, ROUND, Turns
 
     turns = Turns()
-    assert turns.slice() == ROUND  # alone, a tab trains its whole frame
+    assert turns.slice() == MAX_SLICE  # alone, short turns, one after the other
     turns.training = 10
-    assert turns.slice() == pytest.approx(ROUND / 10)
+    assert turns.slice() == pytest.approx(ROUND / 10)  # a round of ten: about one frame
     turns.training = 100
     assert turns.slice() == MIN_SLICE
     turns.training = 0

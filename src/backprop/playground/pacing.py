@@ -4,12 +4,13 @@ All tabs share one event loop, and training holds it. ``Turns`` hands the traini
 turn at a time, in the order the tabs asked for it, one turn for each pass of the loop, so
 the loop reads the sockets between two turns: a message (pause, a setting) waits for a
 turn or two, not for a round of every tab. A turn trains ``ROUND`` divided among the tabs
-training (at least ``MIN_SLICE``), so a round of all tabs stays about one frame and each
-tab gets an equal share. ``paced`` counts a paced speed's steps by the clock, not by
-turns. ``SnapshotClock`` says when a tab's next snapshot is due: at most one a frame, and
-no more often than keeps its snapshots within ``SNAPSHOT_SHARE`` of its share of the
-server (their cost is measured: an expensive network's snapshots come less often, a cheap
-one's every frame). Nothing here touches a socket or a session.
+training, between ``MIN_SLICE`` and ``MAX_SLICE``, so a round of all tabs stays within
+about one frame, a message waits a few milliseconds, and each tab gets an equal share.
+``paced`` counts a paced speed's steps by the clock, not by turns. ``SnapshotClock`` says
+when a tab's next snapshot is due: at most one a frame, and no more often than keeps its
+snapshots within ``SNAPSHOT_SHARE`` of its share of the server (their cost is measured:
+an expensive network's snapshots come less often, a cheap one's every frame). Nothing here
+touches a socket or a session.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import contextlib
 import math
 
 FRAME = 1 / 25  # seconds per frame: at most one snapshot a frame
-ROUND = 0.030  # seconds of training in a round of every training tab (alone: its frame)
+ROUND = 0.030  # seconds of training in a round of every training tab
 MIN_SLICE = 0.002  # a turn trains at least this long (past 15 tabs, a round grows)
+MAX_SLICE = 0.005  # and at most this long (up to six tabs, more turns make a round)
 SPEEDS = {"slow": 3.0, "normal": 30.0, "fast": None}  # epochs per second (None: as fast as it can)
 BACKLOG = 2.0  # seconds of paced steps a late turn may catch up
 SNAPSHOT_SHARE = 0.1  # of a tab's share of the server, at most this goes to snapshots
@@ -49,8 +51,8 @@ class Turns:
             yield
 
     def slice(self) -> float:
-        """Seconds of training in one turn: ``ROUND`` shared by the training tabs."""
-        return max(MIN_SLICE, ROUND / max(1, self.training))
+        """Seconds of training in one turn: ``ROUND`` shared by the training tabs, 2-5 ms."""
+        return min(MAX_SLICE, max(MIN_SLICE, ROUND / max(1, self.training)))
 
 
 def paced(owed: float, steps_per_second: float, elapsed: float) -> float:
