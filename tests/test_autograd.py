@@ -127,6 +127,24 @@ def test_inplace_change_of_saved_tensor_is_caught():
         ts.sum().backward()
 
 
+def test_python_number_operand_has_no_edge_and_no_tensor():
+    # t * 2.0: the number is a constant, next_functions ((node, 0), (None, 0)) as in PyTorch
+    x, tx = both([1.0, 2.0])
+    y, ty = x.exp(), tx.exp()
+    for op in (lambda t: t * 2.0, lambda t: t + 0.5, lambda t: t - 0.5, lambda t: t / 4.0):
+        z, tz = op(y), op(ty)
+        assert z.grad_fn.name() == tz.grad_fn.name()
+        assert [n is None for n, _ in z.grad_fn.next_functions] == [False, True]
+        assert [n is None for n, _ in tz.grad_fn.next_functions] == [False, True]
+        assert z.grad_fn.next_functions[0] == (y.grad_fn, 0)
+    w = 2.0 * y  # the number on the left: y is still saved, still version-checked
+    y.add_(1.0)
+    with pytest.raises(AutogradError, match=r"saved by MulBackward0 \(saved tensor #1\)"):
+        w.sum().backward()
+    (3.0 - x * 2.0).sum().backward()
+    assert x.grad.tolist() == [-2.0, -2.0]
+
+
 def test_inplace_on_non_leaf_records_history_like_pytorch():
     a, ta = both([0.5, 1.0, 2.0])
     y = a * 3

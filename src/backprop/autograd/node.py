@@ -88,6 +88,11 @@ class Node:
                 f"graph are freed when you call .backward(); {self.name()} needed them. Specify "
                 "retain_graph=True if you need to backward through the graph a second time."
             )
+        for counter, seen, _ in self._versions:
+            if counter.value != seen:
+                self._raise_modified()
+
+    def _raise_modified(self) -> None:
         for index, (counter, seen, info) in enumerate(self._versions):
             if counter.value != seen:
                 shape, dtype, producer = info
@@ -212,12 +217,15 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> list | 
     # 3. Process nodes whose inputs are complete, newest first (as PyTorch does).
     ready = [(-n._seq, n) for n in deps if deps[n] == 0]
     heapq.heapify(ready)
+    heappop, heappush = heapq.heappop, heapq.heappush
     while ready:
-        _, node = heapq.heappop(ready)
+        node = heappop(ready)[1]
         grads = buffers.pop(node, None)
         if grads is not None:
             grads = _visit(node, grads, capture_at, captured, retain_graph)
-        for i, (child, nr) in enumerate(node.next_functions):
+        i = -1
+        for child, nr in node.next_functions:
+            i += 1
             if child is None:
                 continue
             g = grads[i] if grads is not None else None
@@ -225,20 +233,23 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> list | 
                 buf = buffers.get(child)
                 if buf is None:
                     buf = buffers[child] = [None] * child.n_outputs
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
-            deps[child] -= 1
-            if deps[child] == 0:
-                heapq.heappush(ready, (-child._seq, child))
+                    buf[nr] = g
+                else:
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+            left = deps[child] - 1
+            deps[child] = left
+            if not left:
+                heappush(ready, (-child._seq, child))
     return captured
 
 
 def _visit(node: Node, grads: list, capture_at, captured, retain_graph: bool):
     """Run one node: hooks, retained grads, captures, then its backward rule."""
-    if node._hooks:
+    if node._hooks is not None:
         for nr, hooks in node._hooks.items():
             if grads[nr] is not None:
                 grads[nr] = _run_hooks(hooks, grads[nr])
-    if node._retained:
+    if node._retained is not None:
         for nr, ref in node._retained.items():
             t = ref()
             if t is not None and grads[nr] is not None:
@@ -266,12 +277,13 @@ def _visit(node: Node, grads: list, capture_at, captured, retain_graph: bool):
             "(None for inputs that need no gradient)."
         )
     checked = []
-    needs, meta = node.needs_input_grad, node._inputs_meta
-    for i, g in enumerate(out):
-        if g is None or not needs[i]:
+    i = -1
+    for g, need, meta in zip(out, node.needs_input_grad, node._inputs_meta):
+        i += 1
+        if g is None or not need:
             checked.append(None)
             continue
-        shape, dtype = meta[i]
+        shape, dtype = meta
         if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
             g = _check_shape(node, i, np.asarray(g), shape, dtype)
         checked.append(g)

@@ -66,7 +66,10 @@ class AddBackward0(Node):
 
     def backward(self, g):
         sa, sb = self.shapes
-        return unbroadcast(g, sa), unbroadcast(g, sb)
+        needs = self.needs_input_grad
+        ga = unbroadcast(g, sa) if needs[0] else None
+        gb = unbroadcast(g, sb) if needs[1] else None
+        return ga, gb
 
 
 class SubBackward0(Node):
@@ -78,7 +81,10 @@ class SubBackward0(Node):
 
     def backward(self, g):
         sa, sb = self.shapes
-        return unbroadcast(g, sa), unbroadcast(-g, sb)
+        needs = self.needs_input_grad
+        ga = unbroadcast(g, sa) if needs[0] else None
+        gb = unbroadcast(-g, sb) if needs[1] else None
+        return ga, gb
 
 
 class MulBackward0(Node):

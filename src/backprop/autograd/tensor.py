@@ -184,7 +184,9 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
     """Run op ``cls`` on ``inputs`` (tensors) and record it when grad is needed.
 
     ``arrays`` overrides the input arrays (already cast to the result dtype); ``into`` writes
-    the result into an existing tensor in place (the in-place ops), keeping its storage.
+    the result into an existing tensor in place (the in-place ops), keeping its storage. An
+    input may be None when its array is given in ``arrays``: a constant such as the Python
+    number of ``t * 2.0``, with no edge (``(None, 0)``, as PyTorch shows it) and no version.
     """
     if arrays is None:
         arrays = [t._data for t in inputs]
@@ -193,7 +195,7 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
     record = False
     if _gm._enabled:
         for t in inputs:
-            if t._requires_grad:
+            if t is not None and t._requires_grad:
                 record = True
                 break
     if into is not None:
@@ -201,10 +203,19 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
     if not record:
         if into is not None:
             return into
-        return Tensor._wrap(out)
+        result = _new(Tensor)
+        result._init(out, None, False)
+        return result
     # one pass over the inputs: which need a gradient, where it goes, what shape it must have
     needs, edges, meta = [], [], []
     for t in inputs:
+        if t is None:
+            needs.append(False)
+            edges.append(_NO_EDGE)
+            meta.append(None)  # read only for inputs that need a gradient
+            continue
+        data = t._data
+        meta.append((data.shape, data.dtype))
         flag = t._requires_grad
         needs.append(flag)
         fn = t.grad_fn
@@ -213,25 +224,34 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
         elif flag:
             edges.append((t._accum or t._accumulator(), 0))
         else:
-            edges.append((None, 0))
-        data = t._data
-        meta.append((data.shape, data.dtype))
+            edges.append(_NO_EDGE)
     node.needs_input_grad = needs
     node.next_functions = tuple(edges)  # a tuple, as PyTorch exposes it
     node._inputs_meta = meta
-    versions = [
-        (inputs[i]._vc, inputs[i]._vc.value, (arrays[i].shape, arrays[i].dtype, inputs[i].grad_fn))
-        for i in cls.saved_inputs
-    ]
+    versions = [] if cls.saved_inputs or cls.saves_output else ()
+    for i in cls.saved_inputs:
+        t = inputs[i]
+        if t is None:  # a constant nobody else holds: it cannot change
+            versions.append(_CONSTANT_VERSION)
+        else:
+            vc, data = t._vc, arrays[i]
+            versions.append((vc, vc.value, (data.shape, data.dtype, t.grad_fn)))
     if into is None:
-        result = Tensor._make(out, node, True)
+        result = _new(Tensor)
+        result._init(out, node, True)
     else:
         result = into
         into.grad_fn, into._output_nr, into._requires_grad = node, 0, True
     if cls.saves_output:
-        versions.append((result._vc, result._vc.value, (out.shape, out.dtype, node)))
+        vc = result._vc
+        versions.append((vc, vc.value, (out.shape, out.dtype, node)))
     node._versions = versions
     return result
+
+
+_new = object.__new__
+_NO_EDGE = (None, 0)
+_CONSTANT_VERSION = (VersionCounter(), 0, ((), np.dtype(np.float64), None))
 
 
 def as_tensor_operand(x, dtype=None) -> Tensor:

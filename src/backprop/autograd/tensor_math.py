@@ -27,7 +27,11 @@ _FLOATS = (float, int)
 
 
 def _binary_arrays(a, b, op: str):
-    """Both operands as Tensors plus their arrays cast to the promoted dtype."""
+    """Both operands as Tensors plus their arrays cast to the promoted dtype.
+
+    A Python number next to a float tensor comes back as None (a constant for ``apply_op``)
+    with its 0-d array: no tensor is built for it.
+    """
     # Fast paths: two tensors of one float dtype, or a float tensor and a Python number.
     Tensor = _t.Tensor
     if type(a) is not bool and type(b) is not bool:
@@ -37,11 +41,10 @@ def _binary_arrays(a, b, op: str):
                 if xa.dtype == b._data.dtype and xa.dtype.kind == "f":
                     return a, b, xa, b._data
             elif type(b) in _FLOATS and xa.dtype.kind == "f":
-                tb = Tensor._wrap(np.asarray(b, dtype=xa.dtype))
-                return a, tb, xa, tb._data
+                return a, None, xa, np.asarray(b, dtype=xa.dtype)
         elif isinstance(b, Tensor) and type(a) in _FLOATS and b._data.dtype.kind == "f":
-            ta = Tensor._wrap(np.asarray(a, dtype=b._data.dtype))
-            return ta, b, ta._data, b._data
+            xb = b._data
+            return None, b, np.asarray(a, dtype=xb.dtype), xb
     ta = _t.as_tensor_operand(a)
     tb = _t.as_tensor_operand(b)
     res = _dt.result_dtype([a, b])
@@ -310,7 +313,8 @@ class TensorMath:
         node = _ACTIVATION_NODES.get(name)
         if node is None:
             node = _ACTIVATION_NODES[name] = ops.activation_node(get_activation(name))
-        return _t.apply_op(node, (self._float_input(name),), **options)
+        x = self if self._data.dtype.kind == "f" else self._float_input(name)
+        return _t.apply_op(node, (x,), **options)
 
     def sigmoid(self):
         return self._activation("sigmoid")
