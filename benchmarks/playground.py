@@ -6,7 +6,9 @@ Measures, for the default network (2 inputs, hidden 4-2 tanh, 500 points of whic
 train, batch 10, SGD 0.03):
 
 1. the session alone: minibatch steps per second (δ engine on flat parameters), and the
-   cost and size of one snapshot (heatmap 64², 32² per neuron, weights, ∂E/∂w, δ);
+   cost and size of one snapshot (heatmap 64², 32² per neuron, weights, ∂E/∂w, δ, and the
+   loss and ‖∂E/∂W‖ curves): as sent while training (a frame's steps apart, the curves'
+   new points only) and with the whole curves (a page that connects, resets or is shown);
 2. end to end: a real uvicorn server on 127.0.0.1 and a WebSocket client that acknowledges
    every snapshot at once (as a page that draws instantly), at speed "fast" (train as fast
    as possible) and "normal" (30 epochs/s) — snapshots/s received and steps/s trained.
@@ -31,6 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 def session_rates(seconds: float) -> dict:
     from backprop.playground import protocol, views
+    from backprop.playground.connection import Connection
     from backprop.playground.session import Session
 
     s = Session({"dataset": "spiral", "seed": 0})
@@ -41,10 +44,31 @@ def session_rates(seconds: float) -> dict:
     step_rate = steps / (time.perf_counter() - start)
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < min(seconds, 2.0):
-        text = protocol.dumps("snapshot", **views.snapshot(s))
+        text = protocol.dumps("snapshot", **views.snapshot(s))  # the whole curves
         n += 1
-    snap_ms = 1000 * (time.perf_counter() - start) / n
-    return {"steps_per_s": step_rate, "snapshot_ms": snap_ms, "snapshot_bytes": len(text)}
+    whole_ms, whole_bytes = 1000 * (time.perf_counter() - start) / n, len(text)
+    # as the server sends them while training: a frame's steps (1/25 s) between two, the
+    # curves' new points only
+    conn = Connection(None)
+    conn.session = s
+    conn.snapshot_text()
+    per_frame = max(1, round(step_rate / 25))
+    taken, sizes = [], []
+    end = time.perf_counter() + min(seconds, 2.0)
+    while time.perf_counter() < end:
+        s.train(10.0, max_steps=per_frame)
+        t0 = time.perf_counter()
+        text = conn.snapshot_text()
+        taken.append(time.perf_counter() - t0)
+        sizes.append(len(text))
+    return {
+        "steps_per_s": step_rate,
+        "snapshot_ms": 1000 * sum(taken) / len(taken),
+        "snapshot_bytes": sum(sizes) / len(sizes),
+        "whole_ms": whole_ms,
+        "whole_bytes": whole_bytes,
+        "history": len(s.history.x),
+    }
 
 
 def _free_port() -> int:
@@ -117,8 +141,10 @@ def main(argv=None) -> int:
     )
     s = session_rates(args.seconds)
     print(
-        f"session alone: {s['steps_per_s']:,.0f} steps/s; one snapshot "
-        f"{s['snapshot_ms']:.2f} ms, {s['snapshot_bytes'] / 1024:.1f} KB of JSON"
+        f"session alone: {s['steps_per_s']:,.0f} steps/s; one snapshot while training "
+        f"(new curve points only) {s['snapshot_ms']:.2f} ms, "
+        f"{s['snapshot_bytes'] / 1024:.1f} KB of JSON; with the whole curves "
+        f"({s['history']} points each) {s['whole_ms']:.2f} ms, {s['whole_bytes'] / 1024:.1f} KB"
     )
     port = _free_port()
     server, thread = start_server(port)

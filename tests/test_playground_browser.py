@@ -260,3 +260,37 @@ def test_divergence_is_stopped_and_explained(page, server):
     page.get_by_role("button", name="Reset").click()
     until(page, "!window.playground.snap.diverged")
     time.sleep(0.1)
+
+
+CURVES = """JSON.stringify([window.playground.snap.history, window.playground.snap.grad_history]
+    .map((c) => ({epochs: c.epochs, a: c.train || c.norms, b: c.test || null})))"""
+
+
+def test_curves_from_parts_equal_the_whole_and_a_hidden_tab_gets_no_snapshots(page, server):
+    """The page appends the loss and ‖∂E/∂W‖ points of each snapshot to its curves; paused,
+    they equal the whole curves the server sends on request. Hidden (Page Visibility), the
+    tab keeps training without snapshots; shown again, it gets a whole one."""
+    open_page(page, server, "dataset=spiral&speed=fast&seed=5")
+    page.get_by_role("button", name="Play").click()
+    wait_epoch(page, 60)
+    hide = "(h) => { Object.defineProperty(document, 'hidden', {value: h, configurable: true});"
+    hide += " document.dispatchEvent(new Event('visibilitychange')); }"
+    page.evaluate(hide, True)
+    time.sleep(0.3)  # the snapshots already on their way
+    seq, at = page.evaluate("window.playground.snap.seq"), epoch(page)
+    time.sleep(1.0)
+    assert page.evaluate("window.playground.snap.seq") == seq  # nothing while hidden
+    page.evaluate(hide, False)
+    until(page, f"window.playground.snap.seq > {seq}")
+    assert epoch(page) > at + 20  # it trained meanwhile
+    page.get_by_role("button", name="Pause").click()
+    until(page, "!window.playground.snap.running")
+    time.sleep(0.3)
+    parts = json.loads(page.evaluate(CURVES))
+    seq = page.evaluate("window.playground.snap.seq")
+    page.evaluate("send('resync')")
+    until(page, f"window.playground.snap.seq > {seq}")
+    whole = json.loads(page.evaluate(CURVES))
+    assert parts == whole
+    assert len(whole[0]["epochs"]) > 50 and len(whole[1]["epochs"]) > 50
+    assert whole[1]["epochs"] == whole[0]["epochs"]  # per epoch: a point each, like the losses

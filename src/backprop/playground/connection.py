@@ -46,6 +46,11 @@ class Connection:
         self.clock = SnapshotClock()
         self.acked = -1
         self.closed = False
+        # what the page holds of each curve: (the session's Series, the last epoch sent);
+        # a snapshot sends the points past it, the whole curve when the Series is new
+        self.sent: dict[str, tuple] = {}
+        self.hidden = False  # the page is hidden (Page Visibility): no snapshots, no budget
+        self.counted = False  # counted in turns.training (and in turns.hidden if hidden)
 
     def stop(self) -> None:
         self.closed = True
@@ -106,11 +111,20 @@ class Connection:
         if kind == "hello":
             await self.hello(msg["url"])
             return
+        if kind == "visibility":
+            self.set_hidden(msg["hidden"])
+            if not self.hidden and self.session is not None:
+                self.sent.clear()  # whatever happened while hidden: the whole curves
+                await self.snapshot()
+            return
         if self.session is None:
             raise ProtocolError(f"{kind}: send 'hello' first (the page does this when it opens).")
         s = self.session
         if kind == "ack":
             self.acked = max(self.acked, msg["seq"])
+        elif kind == "resync":
+            self.sent.clear()
+            await self.snapshot()
         elif kind == "set":
             await self.change(msg["changes"])
         elif kind == "play":
@@ -196,13 +210,31 @@ class Connection:
         await self.send_text(self.snapshot_text())
 
     def snapshot_text(self) -> str:
-        """The next snapshot as a message; the clock learns when it was taken and its cost."""
+        """The next snapshot as a message; the clock learns when it was taken and its cost.
+
+        The curves go as the points added since the last snapshot sent (the page appends
+        them; the socket keeps the order), whole after a new session, a rebuild or a reset
+        (a new Series), and when the page asks (``resync``) or becomes visible.
+        """
         s = self.session
         start = time.perf_counter()
         s.seq += 1
-        text = protocol.dumps("snapshot", **views.snapshot(s))
+        curves = {"history": s.history, "grad_history": s.grad_history}
+        after = {}
+        for key, series in curves.items():
+            held, last = self.sent.get(key, (None, None))
+            after[key] = last if held is series else None
+        text = protocol.dumps("snapshot", **views.snapshot(s, after=after))
+        for key, series in curves.items():
+            self.sent[key] = (series, series.x[-1] if series.x else -1)
         self.clock.taken(start, time.perf_counter() - start)
         return text
+
+    def set_hidden(self, hidden: bool) -> None:
+        """The page went hidden or visible; a training hidden tab leaves the snapshot budget."""
+        if self.counted and hidden != self.hidden:
+            self.turns.hidden += 1 if hidden else -1
+        self.hidden = hidden
 
     async def export(self, what: str) -> None:
         s = self.session
@@ -233,6 +265,8 @@ class Connection:
         s, turns = self.session, self.turns
         owed, last = 0.0, time.perf_counter()  # steps the pace allows but not yet run
         turns.training += 1
+        turns.hidden += self.hidden
+        self.counted = True
         try:
             while self.training(s):
                 woke = time.perf_counter()
@@ -254,6 +288,8 @@ class Connection:
             await self._error(f"training stopped by an internal error: {exc}")
         finally:
             turns.training -= 1
+            turns.hidden -= self.hidden
+            self.counted = False
 
     def take_turn(self, owed: float, elapsed: float) -> tuple[float, list[str]]:
         """One turn's training, ``elapsed`` seconds after the last; returns the steps still
@@ -269,7 +305,7 @@ class Connection:
             owed = paced(owed, eps * s.steps_per_epoch(), elapsed)
             if int(owed):
                 owed -= s.train(budget, max_steps=int(owed))
-        if not s.status.running or (not texts and self.snapshot_due()):
+        if (not s.status.running and not self.hidden) or (not texts and self.snapshot_due()):
             texts.append(self.snapshot_text())
         return owed, texts
 
@@ -281,19 +317,25 @@ class Connection:
         return self.session.seq - self.acked <= IN_FLIGHT
 
     def snapshot_due(self) -> bool:
+        if self.hidden:
+            return False  # the page gets a whole snapshot when it becomes visible
         if not self.session.status.running:
             return True  # training stopped on its own: show where, drawn or not
-        return self.drawn() and time.perf_counter() >= self.clock.due_at(self.turns.training)
+        return self.drawn() and time.perf_counter() >= self.clock.due_at(self.turns.showing())
+
+    def waiting(self) -> bool:
+        """A snapshot will fall due: the page is visible and has drawn the last ones."""
+        return not self.hidden and self.drawn()
 
     def budget(self, now: float) -> float:
         """This turn's training: the tab's slice, cut short when a snapshot falls due in it."""
         budget = self.turns.slice()
-        due = self.clock.due_at(self.turns.training)
-        return min(budget, due - now) if self.drawn() and due > now else budget
+        due = self.clock.due_at(self.turns.showing())
+        return min(budget, due - now) if self.waiting() and due > now else budget
 
     def rest(self, woke: float) -> float:
         """Seconds a paced tab on pace sleeps: to its next frame or its next snapshot."""
         wake = woke + FRAME
-        if self.drawn():
-            wake = min(wake, self.clock.due_at(self.turns.training))
+        if self.waiting():
+            wake = min(wake, self.clock.due_at(self.turns.showing()))
         return max(0.0, wake - time.perf_counter())

@@ -40,6 +40,7 @@ class Turns:
     def __init__(self) -> None:
         self._lock = asyncio.Lock()  # wakes its waiters first come, first served
         self.training = 0  # tabs whose training loop runs (fast or paced)
+        self.hidden = 0  # of those, tabs whose page is hidden: they take no snapshots
 
     @contextlib.asynccontextmanager
     async def turn(self):
@@ -49,6 +50,10 @@ class Turns:
             # lock free and all would train in the same pass), and the sockets are read.
             await asyncio.sleep(0)
             yield
+
+    def showing(self) -> int:
+        """Training tabs whose pages are visible: they share the snapshot budget."""
+        return self.training - self.hidden
 
     def slice(self) -> float:
         """Seconds of training in one turn: ``ROUND`` shared by the training tabs, 2-5 ms."""

@@ -17,6 +17,9 @@ Messages from the page::
     upload      {"name": file name, "text": CSV text}
     export      {"what": "model" | "spec"}
     ack         {"seq": n}                      the page drew snapshot n
+    resync                                      send the whole curves (the page lost track)
+    visibility  {"hidden": true | false}        the page was hidden or shown (no snapshots
+                                                while hidden; a whole one when shown)
 
 Messages to the page: ``ready`` (state, URL hash, dataset previews), ``state``, ``data``
 (points and feature thumbnails after a rebuild), ``snapshot``, ``export``, ``error``,
@@ -39,7 +42,7 @@ MAX_NAME = 200
 
 TYPES = (
     "hello", "set", "play", "pause", "reset", "regenerate", "ping",
-    "step", "edit", "upload", "export", "ack",
+    "step", "edit", "upload", "export", "ack", "resync", "visibility",
 )  # fmt: skip
 
 
@@ -158,6 +161,14 @@ def _ack(body: dict) -> dict:
     return {"seq": seq}
 
 
+def _visibility(body: dict) -> dict:
+    _only("visibility", body, ("hidden",))
+    hidden = body.get("hidden")
+    if not isinstance(hidden, bool):
+        raise ProtocolError(f"visibility: 'hidden' must be true or false; got {show(hidden)}.")
+    return {"hidden": hidden}
+
+
 _CHECKS = {
     "hello": _hello,
     "set": _set,
@@ -166,6 +177,7 @@ _CHECKS = {
     "upload": _upload,
     "export": _export,
     "ack": _ack,
+    "visibility": _visibility,
 }
 
 

@@ -13,6 +13,7 @@ are what it records.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 HISTORY_MAX = 400  # points kept per curve (older ones thinned out)
+GRAD_STEPS = 4  # ‖∂E/∂W‖ is recorded at the end of an epoch at least this many steps apart
 
 
 @dataclass
@@ -37,8 +39,12 @@ class Series:
         self.x: list[int] = []
         self.rows: list = []
 
+    def wants(self, x: int) -> bool:
+        """Whether ``add(x, …)`` would keep the point (so it is worth computing)."""
+        return x % self.stride == 0 and (not self.x or x > self.x[-1])
+
     def add(self, x: int, row) -> None:
-        if x % self.stride:
+        if not self.wants(x):
             return
         self.x.append(x)
         self.rows.append(row)
@@ -47,6 +53,12 @@ class Series:
             keep = [i for i, v in enumerate(self.x) if v % self.stride == 0]
             self.x = [self.x[i] for i in keep]
             self.rows = [self.rows[i] for i in keep]
+
+    def start(self, after: int | None) -> int:
+        """Index of the first point past x = ``after`` (0 for None): what a page holding
+        the points up to ``after`` lacks. Thinning keeps the order, so the page, thinning
+        its own points by ``stride``, holds exactly ``x[:start]``."""
+        return 0 if after is None else bisect.bisect_right(self.x, after)
 
 
 class Training:
@@ -177,5 +189,30 @@ class Training:
         return out
 
     def _record(self) -> None:
+        """The epoch's losses, and every few steps the layers' ‖∂E/∂W‖ on the training set.
+
+        The gradient norms are recorded here, by the training and not by the snapshots, so
+        a tab whose snapshots come rarely still gets a full chart: at the end of an epoch
+        when at least ``GRAD_STEPS`` steps have run since the last point (every epoch for
+        minibatches; every 4th with the whole set as one batch, where the extra backward
+        pass would cost about a fifth of the training), and only where the thinned series
+        keeps the point.
+        """
         m = self.metrics
         self.history.add(self.epoch, (m["loss"], m.get("test_loss")))
+        every = 1
+        while every * self.steps_per_epoch() < GRAD_STEPS:
+            every *= 2
+        if self.epoch % every == 0 and self.grad_history.wants(self.epoch):
+            with np.errstate(all="ignore"):
+                grads = self.plan.compute(self.x, self.y)
+            self.grad_history.add(self.epoch, grad_norms(grads))
+
+
+def grad_norms(grads) -> list:
+    """‖∂E/∂W[l]‖ (Frobenius) of every layer, as 6-digit floats; None where not finite."""
+    out = []
+    for g in grads.weight_grads[1:]:
+        norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
+        out.append(float(f"{norm:.6g}") if math.isfinite(norm) else None)
+    return out

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from . import features as feats
+from .training import grad_norms
 
 GRID = 64  # output heatmap cells per side
 NEURON_STRIDE = 2  # neuron thumbnails use every 2nd cell: 32 × 32
@@ -207,15 +208,22 @@ def _output_map(session, logits: np.ndarray) -> dict:
     return {"kind": kind, "values": _scale(logits[:, 0], lo, hi)}
 
 
-def snapshot(session, full: bool = True) -> dict:
-    """The network now: numbers, history, weights and gradients, heatmaps or curves."""
+def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
+    """The network now: numbers, history, weights and gradients, heatmaps or curves.
+
+    ``after`` says what the page already has of each curve (``"history"``,
+    ``"grad_history"``): the last epoch it holds, whose later points alone are sent (see
+    ``curve``); a curve not named (or None) is sent whole.
+    """
     from ..delta import forward
 
+    after = after or {}
     net = session.plan.net
     with np.errstate(all="ignore"):  # ∂E/∂W and δ on the training set
         grads = session.plan.compute(session.x, session.y)
+    norms = grad_norms(grads)
     layers = []
-    for layer in net:
+    for layer, norm in zip(net, norms, strict=True):
         l = layer.index
         d = grads.delta[l]
         layers.append(
@@ -225,11 +233,10 @@ def snapshot(session, full: bool = True) -> dict:
                 "gw": _list(grads.weight_grads[l].T, 5),
                 "gb": None if grads.bias_grads[l] is None else _list(grads.bias_grads[l], 5),
                 "delta": _list(np.mean(np.abs(d), axis=0), 5),
-                "norm": _num(np.sqrt(np.sum(np.square(grads.weight_grads[l], dtype=np.float64)))),
+                "norm": norm,
                 "activation": layer.activation.name,
             }
         )
-    session.grad_history.add(session.epoch, [lay["norm"] for lay in layers])
     m = session.metrics
     out = {
         "seq": session.seq,
@@ -242,15 +249,8 @@ def snapshot(session, full: bool = True) -> dict:
         "batch_size": session.batch_size,
         "sizes": [net[0].n_in] + [layer.n_out for layer in net],
         "layers": layers,
-        "history": {
-            "epochs": session.history.x,
-            "train": [_num(r[0]) for r in session.history.rows],
-            "test": [_num(r[1]) for r in session.history.rows],
-        },
-        "grad_history": {
-            "epochs": session.grad_history.x,
-            "norms": session.grad_history.rows,
-        },
+        "history": curve(session.history, after.get("history"), _loss_columns),
+        "grad_history": curve(session.grad_history, after.get("grad_history"), _norm_columns),
     }
     if not full:
         return out
@@ -260,6 +260,32 @@ def snapshot(session, full: bool = True) -> dict:
     else:
         out["curve"] = _curve(session, net)
     return out
+
+
+def curve(series, after: int | None, columns) -> dict:
+    """A curve's points past epoch ``after``, or all of them when ``after`` is None.
+
+    ``full`` says which: the page replaces its curve, or keeps the points it has — thinned
+    to the epochs that are multiples of ``stride``, as the server's are when the curve
+    outgrew ``HISTORY_MAX`` — checks that it then holds ``at`` of them, and appends the
+    rest (it asks for the whole curve, ``resync``, if not).
+    """
+    at = series.start(after)
+    return {
+        "full": after is None,
+        "stride": series.stride,
+        "at": at,
+        "epochs": series.x[at:],
+        **columns(series.rows[at:]),
+    }
+
+
+def _loss_columns(rows: list) -> dict:
+    return {"train": [_num(r[0]) for r in rows], "test": [_num(r[1]) for r in rows]}
+
+
+def _norm_columns(rows: list) -> dict:
+    return {"norms": rows}
 
 
 def _heatmap(session, cache) -> dict:

@@ -15,6 +15,7 @@ const $ = (id) => document.getElementById(id);
 const app = {
   ws: null, state: null, data: null, snap: null, choices: null, previews: null,
   pendingSnap: null, drawing: false, shape: "", lastHash: "", closedByServer: false,
+  curves: {}, resyncing: false,
 };
 window.playground = app;  // for the curious (and for tests): the last state and snapshot
 
@@ -25,7 +26,9 @@ function connect() {
   app.ws = ws;
   ws.onopen = () => {
     hideBanner();
+    app.curves = {}; app.resyncing = false;
     send("hello", {url: parseHash()});
+    if (document.hidden) send("visibility", {hidden: true});
   };
   ws.onmessage = (ev) => {
     let msg;
@@ -79,7 +82,7 @@ function onMessage(msg) {
       break;
     case "state": applyState(msg.state, msg.hash, msg.notes); break;
     case "data": app.data = msg; onData(); break;
-    case "snapshot": queueSnapshot(msg); break;
+    case "snapshot": if (mergeCurves(msg)) queueSnapshot(msg); break;
     case "export": download(msg); break;
     case "error":
       showError(msg.message, msg.field);
@@ -227,6 +230,8 @@ function bindControls() {
   };
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeEditor(); });
   window.addEventListener("resize", () => { app.shape = ""; if (app.snap) drawAll(app.snap); });
+  // a hidden tab gets no snapshots (training goes on); shown again, it gets a whole one
+  document.addEventListener("visibilitychange", () => send("visibility", {hidden: document.hidden}));
 }
 
 function showSlider(id, v) {
@@ -307,6 +312,41 @@ function onData() {
 }
 
 // ------------------------------------------------------------------------- snapshots
+// The loss and gradient-norm curves come whole (full) or as the points added since the
+// last snapshot: keep ours thinned to the server's stride, check we hold `at` points,
+// append. On every snapshot as it arrives (a snapshot replaced before drawing still counts).
+const CURVE_COLUMNS = {history: ["train", "test"], grad_history: ["norms"]};
+function mergeCurves(msg) {
+  for (const [name, cols] of Object.entries(CURVE_COLUMNS)) {
+    const part = msg[name];
+    let have = app.curves[name];
+    if (part.full) {
+      have = {stride: part.stride, epochs: part.epochs};
+      for (const c of cols) have[c] = part[c];
+      app.curves[name] = have;
+      if (name === "history") app.resyncing = false;
+    } else if (app.resyncing) {
+      return false;  // a whole snapshot is on its way
+    } else {
+      if (have && part.stride !== have.stride) {
+        const keep = have.epochs.map((e, i) => (e % part.stride === 0 ? i : -1)).filter((i) => i >= 0);
+        have.epochs = keep.map((i) => have.epochs[i]);
+        for (const c of cols) have[c] = keep.map((i) => have[c][i]);
+        have.stride = part.stride;
+      }
+      if (!have || have.epochs.length !== part.at) {
+        app.resyncing = true;
+        send("resync");
+        return false;
+      }
+      have.epochs.push(...part.epochs);
+      for (const c of cols) have[c].push(...part[c]);
+    }
+    msg[name] = have;
+  }
+  return true;
+}
+
 function queueSnapshot(msg) {
   app.pendingSnap = msg;
   if (!app.drawing) {
