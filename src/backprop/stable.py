@@ -26,15 +26,17 @@ import numpy as np
 __all__ = ["benign_underflow", "log_softmax", "sigmoid", "softmax", "softplus"]
 
 
-# NumPy keeps its error settings in a context variable whose values are immutable; the value
-# current at import (NumPy's default, which ignores underflow) lets the wrapper skip the
-# 1 µs ``errstate`` context when nothing was changed. Private, so guarded: without it every
+# NumPy keeps its error settings in a context variable whose values are immutable objects.
+# The wrapper remembers the last value it found ignoring underflow already (NumPy's default,
+# or a caller's errstate(all="ignore") around a whole training run) and then skips the 1 µs
+# ``errstate`` context: an identity test, 0.2 µs. The held reference keeps that object alive,
+# so the identity cannot be reused by other settings. Private, so guarded: without it every
 # call takes the ``errstate`` path, which is always correct.
 try:
     from numpy._core.umath import _extobj_contextvar as _SETTINGS
 except ImportError:  # pragma: no cover - a NumPy without it
     _SETTINGS = None
-_IGNORING = _SETTINGS.get() if _SETTINGS is not None and np.geterr()["under"] == "ignore" else None
+_ignoring: list = [None]  # the last settings object seen with underflow ignored
 
 
 def benign_underflow(fn):
@@ -42,8 +44,13 @@ def benign_underflow(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _IGNORING is not None and _SETTINGS.get() is _IGNORING:
-            return fn(*args, **kwargs)
+        if _SETTINGS is not None:
+            current = _SETTINGS.get()
+            if current is _ignoring[0]:
+                return fn(*args, **kwargs)
+            if np.geterr()["under"] == "ignore":
+                _ignoring[0] = current
+                return fn(*args, **kwargs)
         with np.errstate(under="ignore"):
             return fn(*args, **kwargs)
 

@@ -47,7 +47,8 @@ class Activation:
 
     ``uses`` is ``"input"``, ``"output"`` or ``"none"``: what ``derivative`` reads (the other
     argument may be None). ``node`` is the PyTorch name of its backward node. ``select``,
-    for piecewise-constant derivatives, is ``chain`` done by choosing instead of multiplying.
+    for piecewise-constant derivatives, is ``chain`` done by choosing instead of multiplying;
+    it writes into its ``g`` (``chain`` passes a copy, the δ engine its own fresh array).
     """
 
     name: str
@@ -64,10 +65,10 @@ class Activation:
 
         Units whose derivative is a 0/1 (or 1/slope) choice *select* g instead of
         multiplying it, as PyTorch's threshold backward does: a unit that is off passes 0
-        even when g overflowed to ±inf, where 0 · inf would be NaN.
+        even when g overflowed to ±inf, where 0 · inf would be NaN. ``g`` is not changed.
         """
         if self.select is not None:
-            return self.select(g, x, a, **options)
+            return self.select(g.copy(), x, a, **options)
         return g * self.derivative(x, a, **options)
 
 
@@ -87,12 +88,21 @@ def _leaky(x, negative_slope=0.01):
     return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
 
 
+# The selects write into g and return it; PyTorch's rules to the letter, NaN included:
+# relu passes g where not (a <= 0), leaky ReLU scales g where not (x > 0), step passes 0.
 def _relu_select(g, x, a):
-    return np.where(a > 0, g, 0).astype(g.dtype, copy=False)
+    np.putmask(g, a <= 0, 0)  # in place: as fast as the multiply it replaces
+    return g
 
 
 def _leaky_select(g, x, a, negative_slope=0.01):
-    return np.where(x > 0, g, g * negative_slope).astype(g.dtype, copy=False)
+    np.multiply(g, negative_slope, out=g, where=~(x > 0))
+    return g
+
+
+def _step_select(g, x, a):
+    g[...] = 0
+    return g
 
 
 def _tanh_grad(x, a):
@@ -175,7 +185,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "output",
             "SignBackward0",
             formula="sgn(f) = +1 if f > 0 else -1;  g'(f) = 0 almost everywhere",
-            select=lambda g, x, a: np.zeros_like(g),
+            select=_step_select,
         ),
         Activation(
             "sigmoid",

@@ -93,26 +93,17 @@ def forward(model, x, net: list[Layer] | None = None) -> Cache:
 
 
 def _activate(layer: Layer, z: np.ndarray) -> np.ndarray:
+    if layer.rowwise is None:
+        return layer.activation.fn(z, **layer.options)
     if layer.rowwise == "log_softmax":
         return stable.log_softmax(z, axis=1)
-    if layer.rowwise == "softmax":
-        return stable.softmax(z, axis=1)
-    return layer.activation.fn(z, **layer.options)
+    return stable.softmax(z, axis=1)
 
 
 def g_prime(layer: Layer, f: np.ndarray, a: np.ndarray) -> np.ndarray:
     """g'[l](f[l]) as the vector of the diagonal of ∂a[l]/∂f[l] (elementwise layers)."""
     act = layer.activation
     return act.derivative(f, a, **layer.options)
-
-
-def _chain(layer: Layer, f: np.ndarray, a: np.ndarray, back: np.ndarray) -> np.ndarray:
-    """g'[l](f[l]) ∘ back; ``back`` is a fresh array, multiplied in place where possible."""
-    act = layer.activation
-    if act.select is not None:  # relu & co. choose, so an overflowed 0·inf stays 0
-        return act.select(back, f, a, **layer.options)
-    back *= act.derivative(f, a, **layer.options)
-    return back
 
 
 @benign_underflow
@@ -151,7 +142,13 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     delta[L] = delta_top
     for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
         back = np.dot(delta[l + 1], net[l].weight._data)  # (W[l+1] δ[l+1]) for every row
-        delta[l] = _chain(net[l - 1], cache.f[l], cache.a[l], back)
+        layer = net[l - 1]  # g'[l](f[l]) ∘ back, in place (back is a fresh array):
+        select = layer.activation.select  # relu & co. choose, so 0·inf stays 0
+        if select is not None:
+            delta[l] = select(back, cache.f[l], cache.a[l], **layer.options)
+        else:
+            back *= layer.activation.derivative(cache.f[l], cache.a[l], **layer.options)
+            delta[l] = back
     weight_grads: list = [None]
     bias_grads: list = [None]
     ones = _ones(delta_top.shape[0], delta_top.dtype)  # Σ over rows as one dot product
