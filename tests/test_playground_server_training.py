@@ -120,7 +120,10 @@ def test_paced_speeds_keep_their_pace_on_a_busy_server():
         return s.epoch / (time.perf_counter() - start)
 
     rate = asyncio.run(main())
-    assert 20 <= rate <= 31, rate
+    # Pacing by frames gave 2-3 epochs/s here. By the clock it is ~30 on a quiet machine; each
+    # 0.2 s pass leaves one 5 ms turn for the 60 steps it owes, so a slow or loaded machine
+    # (CI once: 17) gets less: the bound separates the two without timing the machine.
+    assert 10 <= rate <= 31, rate
 
 
 def test_ten_training_tabs_take_turns_and_the_loop_stays_responsive():
