@@ -28,12 +28,9 @@ with warnings.catch_warnings():  # Starlette ≥ 1.x prefers httpx2; httpx still
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from backprop.playground.server import create_app, host_allowed  # noqa: E402
+from playground_helpers import msg  # noqa: E402
 
 ORIGIN = {"host": "localhost", "origin": "http://localhost"}
-
-
-def msg(kind: str, **fields) -> str:
-    return json.dumps({"v": 1, "type": kind, **fields})
 
 
 @pytest.fixture

@@ -18,25 +18,11 @@ import pytest
 from backprop.playground import views
 from backprop.playground.session import Session
 from backprop.playground.training import Series
+from playground_helpers import Sink, msg
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
 
 COLUMNS = {"history": ("train", "test"), "grad_history": ("norms",)}
-
-
-def msg(kind: str, **fields) -> str:
-    return json.dumps({"v": 1, "type": kind, **fields})
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(json.loads(text))
-
-    def snapshots(self) -> list[dict]:
-        return [m for m in self.sent if m["type"] == "snapshot"]
 
 
 def merge(have: dict | None, part: dict, columns) -> dict:

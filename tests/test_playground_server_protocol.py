@@ -8,18 +8,13 @@ are in ``test_playground_server_sessions.py``, the web server in
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from backprop.playground import fields, protocol
 from backprop.playground.features import FEATURES, transform
 from backprop.playground.protocol import ProtocolError
-
-
-def msg(kind: str, **fields) -> str:
-    return json.dumps({"v": 1, "type": kind, **fields})
+from playground_helpers import msg
 
 
 def test_features_match_their_formulas():

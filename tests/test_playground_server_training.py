@@ -8,31 +8,14 @@ loop busy. The same server over Starlette's TestClient is in ``test_playground_s
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
 import pytest
 
 from backprop.playground.session import Session
+from playground_helpers import Sink, msg
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
-
-
-def msg(kind: str, **fields) -> str:
-    return json.dumps({"v": 1, "type": kind, **fields})
-
-
-class Sink:
-    """A stand-in for the tab's WebSocket: keeps what the server sends."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(json.loads(text))
-
-    def snapshots(self) -> list[dict]:
-        return [m for m in self.sent if m["type"] == "snapshot"]
 
 
 def test_model_export_holds_the_weights_of_the_moment_it_was_asked_for(tmp_path):
