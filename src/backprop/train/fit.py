@@ -172,14 +172,11 @@ def fit(
         guard=guard_cb,
         step=plan.step if plan is not None else autograd_step(model, loss_fn),
         evaluate=evaluator(model, loss_fn, loss_name, prep.task, plan, toggle=net is None),
-        x=x,
-        y=y,
         x_val=prep.x_val,
         y_val=prep.y_val,
         size=size,
         shuffle=shuffle,
         seed=seed,
-        scheduler=scheduler,
     )
     # the guard reports overflow in words, so numpy need not warn about it as well
     quiet = np.errstate(all="ignore") if guard_cb is not None else contextlib.nullcontext()
@@ -198,26 +195,23 @@ def fit(
 
 @dataclass
 class _Run:
-    """What the loop needs besides the state: the step, the evaluation and the data."""
+    """What the loop needs besides the state: the step, the evaluation, validation, batching."""
 
     fused: bool
     guard: object
     step: Callable
     evaluate: Callable
-    x: np.ndarray
-    y: np.ndarray
     x_val: np.ndarray | None
     y_val: np.ndarray | None
     size: int
     shuffle: bool
     seed: int
-    scheduler: object
 
 
 def _train(state: TrainState, hooks: dict, run: _Run) -> None:
     """The epochs: hooks, batches, end-of-epoch metrics, history, scheduler."""
     history, optimizer = state.history, state.optimizer
-    n = run.x.shape[0]
+    n = state.x.shape[0]
     state.rng = np.random.default_rng(run.seed)
     start = time.perf_counter()
     _call(hooks, "on_train_begin", state)  # BackupAndRestore may resume: epoch, history, rng
@@ -235,7 +229,7 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
         if not run_epoch(state, hooks, run, order):
             history.stopped_epoch, history.stopped_batch = epoch, state.batch
             break
-        logs = run.evaluate(run.x, run.y, "")
+        logs = run.evaluate(state.x, state.y, "")
         if run.x_val is not None:
             logs.update(run.evaluate(run.x_val, run.y_val, "val_"))
         if lr is not None:
@@ -243,7 +237,7 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
         logs["time"] = time.perf_counter() - start
         state.logs = logs
         history.append(epoch, logs)
-        _step_scheduler(run.scheduler, logs, run.x_val is not None)
+        _step_scheduler(state.scheduler, logs, run.x_val is not None)
         _call(hooks, "on_epoch_end", state)
         if state.stop:
             history.stopped_epoch = epoch
@@ -252,7 +246,7 @@ def _train(state: TrainState, hooks: dict, run: _Run) -> None:
 
 def _run_epoch(state: TrainState, hooks: dict, run: _Run, order) -> bool:
     """One pass over the data; False if a callback stopped it before its end."""
-    x, y, size, step, optimizer = run.x, run.y, run.size, run.step, state.optimizer
+    x, y, size, step, optimizer = state.x, state.y, run.size, run.step, state.optimizer
     n = x.shape[0]
     after_backward, batch_end = hooks["on_after_backward"], hooks["on_batch_end"]
     for b, lo in enumerate(range(0, n, size)):
@@ -288,7 +282,7 @@ def _fused_epoch(state: TrainState, hooks: dict, run: _Run, order) -> bool:
     from ..delta import fused
 
     result = fused.train(
-        state.model, state.loss_fn, state.optimizer, run.x, run.y, 1, run.size,
+        state.model, state.loss_fn, state.optimizer, state.x, state.y, 1, run.size,
         permutations=None if order is None else order[None, :], guard=run.guard is not None,
     )  # fmt: skip
     losses = result.batch_losses[0]
