@@ -57,3 +57,12 @@ class SpecError(BackpropError, ValueError):
 
 class ModelFileError(BackpropError, ValueError):
     """A model file that is missing, truncated, corrupted, foreign or holds NaN weights."""
+
+
+class PathError(BackpropError, OSError):
+    """A path that cannot be used as asked: a folder or device where a file belongs, a file
+    that is too large, a read-only or full file system, a name that would leave its folder.
+
+    Messages name the parameter (``--output``, ``io.save(path)``), the path, the cause and a
+    fix. It is also an ``OSError``, so code written for the standard library still catches it.
+    """
