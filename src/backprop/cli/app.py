@@ -19,6 +19,9 @@ EPILOG = """examples:
   backprop vanishing --depths 2..20  the vanishing-gradient experiment
   backprop gradcheck spec.json       check every parameter's gradient numerically
 
+exit status: 0 done; 1 gradcheck found a wrong gradient; 2 a user error (one line on
+stderr); 3 training diverged (train, demo: the files hold the last finite weights).
+
 Run 'backprop COMMAND --help' for a command's options."""
 
 

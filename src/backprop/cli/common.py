@@ -85,6 +85,25 @@ def out_dir(requested: str | None, name: str) -> Path:
     return path
 
 
+DIVERGED = 3  # exit status of a run stopped by the NaN guard (2: user error, 1: gradcheck)
+
+
+def exit_status(command: str, run) -> int:
+    """0 for a finished run; ``DIVERGED`` (3), with one line on stderr, if it diverged."""
+    if not run.diverged:
+        return 0
+    import sys
+
+    h = run.history
+    print(
+        f"backprop {command}: training diverged in epoch {h.stopped_epoch}, batch "
+        f"{h.stopped_batch}; the files hold the last finite weights, from before that step "
+        f"(exit status {DIVERGED}); lower the learning rate.",
+        file=sys.stderr,
+    )
+    return DIVERGED
+
+
 def write_json(path: Path, data) -> Path:
     from ..files import atomic_write_text
 

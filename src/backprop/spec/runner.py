@@ -50,11 +50,34 @@ class Run:
         }
         return {**self.spec, "data": data}
 
+    @property
+    def diverged(self) -> bool:
+        """True when training stopped on a non-finite loss or gradient (the NaN guard)."""
+        return bool(getattr(self.history, "diverged", False))
+
+    def file_metadata(self) -> dict:
+        """What the model file says about how training ended, besides the spec.
+
+        After a divergence: ``stopped`` (where and why, the guard's sentence) and ``weights``
+        (which weights the file holds: the last finite ones, from before the step that
+        diverged — finite, but possibly huge, since the guard stops on NaN/inf only).
+        ``backprop summary`` shows both.
+        """
+        h = self.history
+        if not self.diverged:
+            return {}
+        where = f"epoch {h.stopped_epoch}, batch {h.stopped_batch}"
+        return {
+            "stopped": f"diverged: {h.stop_reason}",
+            "weights": f"last finite weights, from before the step that diverged ({where})",
+        }
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the trained model with its spec to one .safetensors file."""
+        """Write the trained model with its spec (and how training ended) to one file."""
         from .. import io
 
-        return io.save(self.model, path, spec=self.file_spec())
+        meta = self.file_metadata()
+        return io.save(self.model, path, spec=self.file_spec(), metadata=meta or None)
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -188,6 +188,7 @@ def fit(
     finally:
         model.train(was_training)
     history.stop_reason = state.stop_reason
+    history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)
     return history

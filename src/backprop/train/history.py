@@ -28,6 +28,8 @@ class History:
         stop_reason: None when every requested epoch ran, else a sentence saying why not.
         stopped_epoch: the epoch in which training stopped early (None if it did not).
         stopped_batch: the 1-based batch at which the NaN guard stopped (None otherwise).
+        diverged: True when the NaN guard stopped the run (a non-finite loss or gradient);
+            the model then holds the last finite weights, from before the step that diverged.
         best_epoch: the best epoch found by ``EarlyStopping`` (None without it).
         engine: ``"delta"`` or ``"autograd"``, the engine that computed the gradients.
     """
@@ -38,6 +40,7 @@ class History:
         self.stop_reason: str | None = None
         self.stopped_epoch: int | None = None
         self.stopped_batch: int | None = None
+        self.diverged = False
         self.best_epoch: int | None = None
         self.engine = engine
 
@@ -91,6 +94,7 @@ class History:
             "stop_reason": self.stop_reason,
             "stopped_epoch": self.stopped_epoch,
             "stopped_batch": self.stopped_batch,
+            "diverged": self.diverged,
             "best_epoch": self.best_epoch,
             "engine": self.engine,
         }

@@ -72,7 +72,9 @@ def run(args) -> int:
         print()
         print(f"files in {out}:")
         print(describe_files(written))
-    return 0
+    from ..common import exit_status
+
+    return exit_status("demo", result)
 
 
 def prediction_table(result) -> str:

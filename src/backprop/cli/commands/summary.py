@@ -43,6 +43,9 @@ def run(args) -> int:
             mean = ", ".join(f"{v:.4g}" for v in f.scaler["mean"])
             std = ", ".join(f"{v:.4g}" for v in f.scaler["std"])
             print(f"input standardisation: mean [{mean}], std [{std}]")
+        for key in ("stopped", "weights"):  # a run that diverged says so (Run.file_metadata)
+            if isinstance(f.metadata.get(key), str):
+                print(f"{key}: {f.metadata[key]}")
         return 0
     from ...spec import prepare
 

@@ -15,7 +15,9 @@ EXAMPLES = """examples:
   backprop train --csv houses.csv --target price --hidden 32,32 --validation 0.2
   backprop train spec.json --backup runs/long.backup   (run it again after a crash: resumes)
 output: --out DIR (default runs/<name>-<timestamp>/) gets model.safetensors, spec.json,
-history.csv, history.json and PNG plots."""
+history.csv, history.json and PNG plots.
+exit status: 0 done; 2 a user error (one line on stderr); 3 training diverged (a NaN/inf
+loss or gradient): the files hold the last finite weights, labelled so in the model file."""
 
 
 def add_parser(sub) -> None:
@@ -176,7 +178,9 @@ def run(args) -> int:
     written = save_run(result, out, plots=not args.no_plots)
     if not args.quiet:
         print(describe_files(written))
-    return 0
+    from ..common import exit_status
+
+    return exit_status("train", result)
 
 
 def _announce_resume(backup, epochs: int) -> None:

@@ -1,0 +1,105 @@
+"""A run that diverged (issue 12, item 10): exit status 3, last finite weights, labelled.
+
+``backprop train … --lr 1000`` stops on the NaN guard. It must exit non-zero (3: training
+diverged), write the weights from before the step that diverged — judged against a replay
+of the same spec in a fresh process that stops one epoch earlier, where nothing diverges —
+and say so in the model file's metadata and in ``backprop summary``.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import backprop as bp
+
+DIVERGING = [  # (flags, what): full-batch runs that overflow within a few epochs
+    (["--data", "square", "--optimizer", "sgd", "--lr", "1000"], "square, SGD lr 1000"),
+    (["--data", "sine", "--optimizer", "sgd", "--lr", "300", "--engine", "autograd"], "sine"),
+    (["--data", "square", "--optimizer", "sgd", "--lr", "500", "--engine", "delta"], "delta"),
+]
+
+
+def cli(*args, cwd):
+    done = subprocess.run(
+        [sys.executable, "-m", "backprop", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+REPLAY = """
+import json, sys
+import numpy as np
+import backprop as bp
+spec = json.load(open(sys.argv[1]))
+spec["epochs"] = int(sys.argv[2])
+r = bp.run(spec)
+np.savez(sys.argv[3], **{k: v.numpy() for k, v in r.model.state_dict().items()})
+print(r.history.diverged, len(r.history))
+"""
+
+
+@pytest.mark.parametrize("flags, what", DIVERGING, ids=[w for _, w in DIVERGING])
+def test_a_diverged_run_exits_3_and_writes_its_last_finite_weights(flags, what, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, stderr = cli("train", *flags, "--epochs", 50, "--out", out, "--no-plots", "-q",
+                               cwd=tmp_path)  # fmt: skip
+    assert code == 3, (code, stdout, stderr)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "diverged" in lines[0] and "Traceback" not in stderr, stderr
+    history = json.loads((out / "history.json").read_text())
+    assert history["diverged"] is True
+    epoch, batch = history["stopped_epoch"], history["stopped_batch"]
+    assert batch == 1  # full batch: the weights before the step are those after epoch - 1
+
+    f = bp.io.read(out / "model.safetensors")
+    assert "diverged" in f.metadata["stopped"]
+    assert "last finite weights" in f.metadata["weights"]
+    saved = {k: v for k, v in f.tensors.items()}
+    assert all(np.isfinite(v).all() for v in saved.values())
+
+    # the reference: the same spec in a fresh process, stopped before the diverging epoch
+    replay = tmp_path / "replay.npz"
+    done = subprocess.run(
+        [sys.executable, "-c", REPLAY, str(out / "spec.json"), str(epoch - 1), str(replay)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", str(epoch - 1)]
+    ref = dict(np.load(replay))
+    assert sorted(ref) == sorted(saved)
+    same = all(np.array_equal(ref[k], saved[k]) for k in ref)
+    x = np.linspace(-2, 2, 5).reshape(-1, 1)
+    with bp.no_grad():
+        pred = f.model(bp.tensor(x.astype(np.float32))).numpy()
+    print(f"diverged run ({what}): exit {code}, stopped epoch {epoch} batch {batch}, "
+          f"file == replay of {epoch - 1} epochs: {same}, predictions finite: "
+          f"{np.isfinite(pred).all()} (max |ŷ| {np.abs(pred).max():.3g})")  # fmt: skip
+    assert same
+    assert np.isfinite(pred).all()
+
+    code, stdout, stderr = cli("summary", out / "model.safetensors", cwd=tmp_path)
+    assert code == 0, stderr
+    assert "stopped: diverged" in stdout and "weights: last finite weights" in stdout
+
+
+def test_a_run_that_did_not_diverge_exits_0_without_the_label(tmp_path):
+    out = tmp_path / "run"
+    code, _, stderr = cli("train", "--data", "square", "--epochs", 3, "--out", out,
+                               "--no-plots", "-q", cwd=tmp_path)  # fmt: skip
+    assert code == 0, stderr
+    f = bp.io.read(out / "model.safetensors")
+    assert "stopped" not in f.metadata and "weights" not in f.metadata
+    assert json.loads((out / "history.json").read_text())["diverged"] is False
+
+
+def test_train_help_documents_exit_status_3(tmp_path):
+    code, stdout, _ = cli("train", "--help", cwd=tmp_path)
+    assert code == 0 and "3 training diverged" in " ".join(stdout.split())
+    code, stdout, _ = cli("--help", cwd=tmp_path)
+    assert code == 0 and "3 training diverged" in " ".join(stdout.split())
