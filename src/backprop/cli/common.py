@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import json
 import math
-from pathlib import Path
-
-from ..errors import ConfigError
 
 
 def int_list(text: str) -> list[int]:
@@ -69,20 +64,18 @@ def seed(text: str) -> int:
     return _whole_number(text, 0, "0 or more")
 
 
-def out_dir(requested: str | None, name: str) -> Path:
-    """``--out`` or ``runs/<name>-<timestamp>/``, created."""
-    if requested:
-        path = Path(requested)
-    else:
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path("runs") / f"{name}-{stamp}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise ConfigError(
-            f"--out: {str(path)!r} exists and is not a folder; pick another path."
-        ) from None
-    return path
+def out_dir(requested: str | None, name: str, *, overwrite: bool = False):
+    """The run folder to write: ``--out`` or ``runs/<name>-<timestamp>/`` (a ``RunFolder``).
+
+    Nothing is created yet: ``with folder as staging:`` checks it (a non-empty ``--out`` is
+    refused unless ``--overwrite``), locks it, and puts the run in place when it ends well.
+    """
+    from ..spec.runfolder import RunFolder, slug
+
+    if requested is not None:
+        return RunFolder(requested, overwrite=overwrite, param="--out",
+                         overwrite_flag="--overwrite")  # fmt: skip
+    return RunFolder.new(slug(name), "runs", param="name")
 
 
 DIVERGED = 3  # exit status of a run stopped by the NaN guard (2: user error, 1: gradcheck)
@@ -102,22 +95,6 @@ def exit_status(command: str, run) -> int:
         file=sys.stderr,
     )
     return DIVERGED
-
-
-def write_json(path: Path, data) -> Path:
-    from ..files import atomic_write_text
-
-    return atomic_write_text(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
-
-
-def _jsonable(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def is_model_file(path: str) -> bool:

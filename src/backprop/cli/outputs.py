@@ -1,4 +1,8 @@
-"""What a finished run leaves in its output folder: model, spec, history, plots."""
+"""What a finished run leaves in its output folder: model, spec, history, plots.
+
+The files go into the partial folder of a ``spec.runfolder.RunFolder`` (see there: the
+folder appears whole when the run is done, or not at all).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import write_json
-
 
 def save_run(run, out: Path, *, plots: bool = True) -> dict[str, Path]:
     """Write model.safetensors, spec.json, history.csv/json and the plots that fit the data."""
-    written = {
-        "model": run.save(out / "model.safetensors"),
-        "spec": write_json(out / "spec.json", run.spec),
-        "history_csv": run.history.to_csv(out / "history.csv"),
-        "history_json": run.history.to_json(out / "history.json"),
-    }
+    from ..spec.runfolder import write_files
+
+    written = write_files(run, out)
     if plots:
         written.update(save_plots(run, out))
     return written

@@ -317,12 +317,30 @@ def _early(section, path="early_stopping") -> dict | None:
     return e
 
 
+def _name(value, path: str = "name") -> str:
+    """The run's name, which picks its folder runs/<name>-<time>/: a slug, never a path."""
+    from .runfolder import is_safe_name, slug
+
+    if not is_safe_name(value):
+        raise SpecError(
+            f"spec field {path}: must be a short name of letters, digits, '.', '_' and '-' "
+            "that starts with a letter or digit, at most 64 characters (it names the run "
+            f"folder runs/<name>-<time>/, so no '/' or '..'); got {_shown(value)}. Use e.g. "
+            f"{slug(value if isinstance(value, str) else '', 'experiment')!r}."
+        )
+    return value
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:70]}… ({len(text)} characters)"
+
+
 def normalize(spec: dict) -> dict:
     """Check ``spec`` and return it with every default filled in (a new dict)."""
     s = _fields(spec, TOP, "")
     s["version"] = _int(s["version"], "version", 1, SPEC_VERSION)
-    if not isinstance(s["name"], str) or not s["name"].strip():
-        raise fail("name", "must be a non-empty string", s["name"])
+    s["name"] = _name(s["name"])
     s["seed"] = _int(s["seed"], "seed", 0, 2**63 - 1)
     s["data"] = _data(s["data"])
     s["model"] = _model(s["model"])

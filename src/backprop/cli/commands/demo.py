@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=positive_int, help="override the demo's epoch count")
     p.add_argument("--seed", type=int, help="override the seed (0)")
     p.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing run folder --out whole"
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the result")
     p.set_defaults(run=run)
@@ -59,19 +62,20 @@ def run(args) -> int:
         spec["epochs"] = args.epochs
     if args.seed is not None:
         spec["seed"] = args.seed
-    out = out_dir(args.out, args.name)
+    folder = out_dir(args.out, args.name, overwrite=args.overwrite)
     callback = progress_callback(
         spec["epochs"], quiet=args.quiet, log_every=1, line_format=_slide_lines(spec["epochs"])
     )
-    result = run_spec(spec, callbacks=[callback])
-    print(final_line(result))
-    print()
-    print(prediction_table(result))
-    written = save_run(result, out, plots=not args.no_plots)
+    with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
+        result = run_spec(spec, callbacks=[callback])
+        print(final_line(result))
+        print()
+        print(prediction_table(result))
+        written = save_run(result, staging, plots=not args.no_plots)
     if not args.quiet:
         print()
-        print(f"files in {out}:")
-        print(describe_files(written))
+        print(f"files in {folder.path}:")
+        print(describe_files(folder.final(written)))
     from ..common import exit_status
 
     return exit_status("demo", result)

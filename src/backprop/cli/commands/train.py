@@ -73,6 +73,11 @@ def add_parser(sub) -> None:
         help="with --backup: back up every N epochs (1); a backup costs a few ms, so give "
         "thousands of tiny epochs e.g. 100",
     )
+    o.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing run folder --out whole (it is refused otherwise)",
+    )
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", "-q", action="store_true", help="print only the result")
     o.add_argument(
@@ -141,7 +146,9 @@ def build_spec(args) -> dict:
             args.validation if args.validation == "test" else _fraction(args.validation)
         )
     if not args.spec:
-        spec["name"] = args.data or Path(args.csv).stem
+        from ...spec.runfolder import slug
+
+        spec["name"] = args.data or slug(Path(args.csv).stem, "csv")
     return json.loads(json.dumps(spec))
 
 
@@ -157,44 +164,61 @@ def _fraction(text: str) -> float:
 
 
 def run(args) -> int:
+    from ...spec import normalize
     from ...spec import run as run_spec
     from ..outputs import describe_files, save_run
     from ..progress import progress_callback
 
-    spec = build_spec(args)
-    from ...spec import normalize
-
-    spec = normalize(spec)
-    out = out_dir(args.out, spec["name"])
+    spec = normalize(build_spec(args))
+    folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)]
     if args.backup:
-        from ...train import BackupAndRestore
-
-        backup = BackupAndRestore(args.backup, every=args.backup_every)
-        callbacks.append(backup)
-        _announce_resume(backup, spec["epochs"])
-    result = run_spec(spec, callbacks=callbacks)
-    print(final_line(result))
-    written = save_run(result, out, plots=not args.no_plots)
+        _backup_outside(args.backup, folder.path)
+        callbacks.append(_resume_notice(args.backup, args.backup_every))
+    with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
+        result = run_spec(spec, callbacks=callbacks)
+        print(final_line(result))
+        written = save_run(result, staging, plots=not args.no_plots)
     if not args.quiet:
-        print(describe_files(written))
+        print(describe_files(folder.final(written)))
     from ..common import exit_status
 
     return exit_status("train", result)
 
 
-def _announce_resume(backup, epochs: int) -> None:
-    """Say before training starts that it goes on from a backup (fit verifies the file)."""
-    from ...errors import BackpropError
-    from ...train import backup_file
+def _backup_outside(backup: str, out) -> None:
+    """--backup inside --out would be swept away when the finished run replaces the folder."""
+    import os
+    from pathlib import Path
 
-    if not backup.path.is_file():
-        return
-    try:
-        done = backup_file.read(backup.path)["epoch"]
-    except (BackpropError, KeyError, TypeError):
-        return  # fit refuses it with the reason
-    print(f"resuming from {backup.path}: epoch {done} of {epochs} done", flush=True)
+    from ...errors import ConfigError
+
+    where = Path(os.path.realpath(backup))
+    if where == out or out in where.parents:
+        raise ConfigError(
+            f"--backup {backup!r} is inside the run folder {str(out)!r}, which is written whole "
+            f"when the run ends; put the backup beside it, e.g. --backup {out}.backup"
+        )
+
+
+def _resume_notice(directory: str, every: int):
+    """``BackupAndRestore`` that says "resuming from …" once it has verified the backup.
+
+    The backup's own check runs first (``on_train_begin``); a backup of another run is
+    refused with that reason alone, never announced.
+    """
+    from ...train import BackupAndRestore
+
+    class ResumeNotice(BackupAndRestore):
+        def on_train_begin(self, state) -> None:
+            super().on_train_begin(state)
+            if self.resumed_epoch is not None:
+                print(
+                    f"resuming from {self.path}: epoch {self.resumed_epoch} of {state.epochs} done",
+                    flush=True,
+                )
+
+    return ResumeNotice(directory, every=every)
 
 
 def final_line(result) -> str:

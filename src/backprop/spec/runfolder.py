@@ -1,0 +1,422 @@
+"""Run folders: where a training run's files land — whole, by one writer, never outside (floor 5).
+
+A run folder holds what one run wrote: ``model.safetensors``, ``spec.json``,
+``history.csv``, ``history.json`` and the plots. ``backprop train``, ``backprop demo``, the
+library (``save_run``, ``RunFolder``) and, later, the sweeps all write them through here, so
+the rules below hold everywhere:
+
+- **Names from data are slugs.** The spec's ``name`` picks the default folder
+  ``runs/<name>-<YYYYmmdd-HHMMSS>/``; it must match ``NAME_RULE`` (letters, digits, ``.``,
+  ``_``, ``-``; starts with a letter or digit; at most 64 characters), which
+  ``spec.normalize`` checks. A name the program derives itself (``--csv "my data.csv"``) goes
+  through ``slug``. A computed folder that is not a direct child of the parent it meant is
+  refused anyway (defence in depth).
+- **Complete or absent.** The run is written into a hidden sibling
+  ``.<name>.partial-<random>/`` and renamed to ``<name>`` only once every file is written,
+  the last being the marker ``.backprop-run.json`` (what was written, when, by which pid).
+  A run that fails (an exception, Ctrl-C, a full disk while plotting) removes its partial
+  folder and any parent folder it created, so a failed ``train`` leaves no empty ``--out``.
+  A killed run leaves the partial folder, marked incomplete by its name; the next writer in
+  the same parent removes it once no one holds its lock.
+- **No silent overwrite.** A non-empty folder is refused before training starts, unless
+  ``overwrite`` (``--overwrite``) is given: then the finished run replaces it whole (the old
+  folder is renamed aside, the new one renamed in, the old one deleted), so no old plot
+  stays beside new files. Only a run folder (the marker, or nothing but the files a run
+  writes) or an empty folder is replaced: ``--out ~ --overwrite`` is refused. The current
+  folder and the folders that hold it are refused as run folders.
+- **One writer per folder.** ``.<name>.lock`` beside the folder is locked with ``flock``
+  from the start of the run until its folder is in place; a second writer is refused at
+  once, naming the first one's pid and start time. The kernel drops the lock of a process
+  that died, so a stale lock file never blocks; a default folder name that is taken moves
+  on to ``<name>-<time>-2``.
+
+The parent folder must be writable (the partial folder and the lock live there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from ..errors import PathError
+
+__all__ = ["MARKER", "NAME_RULE", "RUN_FILES", "RunFolder", "is_safe_name", "save_run", "slug"]
+
+NAME_RULE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MARKER = ".backprop-run.json"
+RUN_FILES = frozenset(
+    {"model.safetensors", "spec.json", "history.csv", "history.json", "loss.png", "fit.png",
+     "boundary.png", "network.png", MARKER}
+)  # fmt: skip
+_NAME = re.compile(NAME_RULE)
+
+
+def is_safe_name(value) -> bool:
+    """True for a string that may name a run folder as is (``NAME_RULE``)."""
+    return isinstance(value, str) and _NAME.fullmatch(value) is not None
+
+
+def slug(text: str, default: str = "run") -> str:
+    """A safe folder name made from any text: 'my data (2)' → 'my-data-2'; '' → ``default``."""
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text)
+    cleaned = re.sub(r"^[^A-Za-z0-9]+", "", cleaned)[:64].rstrip("-._")
+    return cleaned if is_safe_name(cleaned) else default
+
+
+def _short(name: str) -> str:
+    """``name``, or for a long one (up to 255 bytes) its head and a hash: room for suffixes."""
+    raw = name.encode(errors="surrogateescape")
+    if len(raw) <= 150:
+        return name
+    head = raw[:100].decode(errors="ignore")
+    return head + "~" + hashlib.sha256(raw).hexdigest()[:12]
+
+
+def _aux(name: str, kind: str) -> str:
+    """The hidden sibling ``.<name>.<kind>`` of a run folder (partial folder, lock file)."""
+    return f".{_short(name)}.{kind}"
+
+
+class _Lock:
+    """An exclusive ``flock`` on a lock file, holding the owner's pid; never blocks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.fd = path, None
+
+    def try_acquire(self) -> dict | None:
+        """None when acquired; else what the file says of the holder (maybe ``{}``)."""
+        for _ in range(50):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                return holder
+            try:  # the holder before us may have unlinked the file it locked: start over
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            info = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now(),
+                    "command": " ".join(sys.argv)[:300]}  # fmt: skip
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps(info).encode())
+            self.fd = fd
+            return None
+        return {}
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)  # while locked: a waiter finds a new file and starts over
+        os.close(self.fd)
+        self.fd = None
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        info = json.loads(os.read(fd, 4096).decode() or "{}")
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _now() -> str:
+    return _dt.datetime.now().isoformat(timespec="seconds")
+
+
+class RunFolder:
+    """One run folder being written: claimed, staged, then put in place whole — or removed.
+
+    Args:
+        path: the run folder. ``RunFolder.new(name)`` picks ``runs/<name>-<time>/`` instead.
+        overwrite: replace an existing run folder (whole, once the run is finished).
+        param, overwrite_flag: how errors name the path and the way to overwrite
+            (``"--out"``, ``"--overwrite"`` for the CLI).
+
+    Use as a context manager: ``with RunFolder("runs/a") as staging:`` write the files into
+    ``staging``; on a normal exit they appear as ``runs/a`` at once, on an exception the
+    partial folder is removed. ``folder.path`` is the final folder, ``folder.final(p)`` the
+    final path of a file written into ``staging``.
+    """
+
+    def __init__(self, path, *, overwrite: bool = False, param: str = "path",
+                 overwrite_flag: str = "overwrite=True") -> None:  # fmt: skip
+        if not isinstance(path, str | os.PathLike) or not str(path).strip():
+            raise PathError(
+                f"{param}: expected a folder path (str or pathlib.Path), got {path!r}; "
+                "e.g. 'runs/try1'."
+            )
+        if "\0" in str(path):
+            raise PathError(f"{param}: {str(path)!r} holds a NUL character; give a folder path.")
+        self.requested, self.overwrite = Path(path), bool(overwrite)
+        self.param, self.flag = param, overwrite_flag
+        self.path = Path(os.path.realpath(path))
+        self.staging: Path | None = None
+        self._lock: _Lock | None = None
+        self._made: list[Path] = []
+        self._candidates: list[Path] | None = None
+        self._within: Path | None = None
+
+    @classmethod
+    def new(cls, name: str, parent="runs", *, param: str = "name") -> RunFolder:
+        """``<parent>/<name>-<YYYYmmdd-HHMMSS>/``, or ``…-2``, ``…-3`` if that one is taken."""
+        if not is_safe_name(name):
+            raise PathError(
+                f"{param}: {name!r} cannot name a run folder: use letters, digits, '.', '_' "
+                f"and '-', starting with a letter or digit (at most 64); e.g. {slug(name)!r}."
+            )
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path(parent) / f"{name}-{stamp}"
+        folder = cls(base, param=param)
+        folder._candidates = [base] + [Path(f"{base}-{i}") for i in range(2, 100)]
+        folder._within = Path(os.path.realpath(parent))
+        return folder
+
+    # -- the three steps -------------------------------------------------------------------
+    def open(self) -> Path:
+        """Check the folder, take the lock, make the partial folder; returns where to write."""
+        try:
+            for i, candidate in enumerate(self._candidates or [self.requested]):
+                self.path = Path(os.path.realpath(candidate))
+                self._check_place()
+                if self._claim(last=self._candidates is None or i == len(self._candidates) - 1):
+                    break
+            self._remove_stale()
+            self.staging = Path(tempfile.mkdtemp(prefix=_aux(self.path.name, "partial-"),
+                                                 dir=self.path.parent))  # fmt: skip
+            os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp's 0700 → what mkdir gives
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError) and not isinstance(exc, PathError):
+                raise self._os_error(exc) from None
+            raise
+        return self.staging
+
+    def commit(self) -> Path:
+        """Put the finished run in place (replacing the old folder when asked); returns it."""
+        if self.staging is None:
+            raise RuntimeError("RunFolder.commit() before open()")
+        try:
+            self._write_marker()
+            old = None
+            if self.path.exists() and any(self.path.iterdir()):
+                if not self.overwrite:  # someone who ignores the lock made it meanwhile
+                    raise PathError(
+                        f"{self.param}: {self._shown()} was filled by another program during "
+                        f"the run; the finished run is kept in {self.staging}."
+                    )
+                old = Path(tempfile.mkdtemp(prefix=_aux(self.path.name, "old-"),
+                                            dir=self.path.parent))  # fmt: skip
+                os.replace(self.path, old)  # an empty folder can be replaced by rename
+            os.replace(self.staging, self.path)
+            self.staging = None
+            _fsync_dir(self.path.parent)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except PathError:
+            self._unlock()
+            raise
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError):
+                raise self._os_error(exc) from None
+            raise
+        self._made = []
+        self._unlock()
+        return self.path
+
+    def abort(self) -> None:
+        """Remove the partial folder and the parents this run created; release the lock."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+        self._unlock()  # first: the lock file lives in the parent
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
+        self._made = []
+
+    def final(self, written: dict) -> dict:
+        """``{key: path in staging}`` → ``{key: path in the final folder}``."""
+        return {key: self.path / Path(p).name for key, p in written.items()}
+
+    def __enter__(self) -> Path:
+        return self.open()
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _shown(self) -> str:
+        return repr(str(self.requested))
+
+    def _os_error(self, exc: OSError) -> PathError:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return PathError(
+            f"{self.param}: cannot write the run folder {self._shown()}: "
+            f"{exc.strerror or exc}{where}; choose a folder you can write."
+        )
+
+    def _check_place(self) -> None:
+        path = self.path
+        if self._within is not None and path.parent != self._within:
+            raise PathError(
+                f"{self.param}: the run folder {str(path)!r} would leave {str(self._within)!r}; "
+                "a name must not hold '/' or '..'."
+            )
+        cwd = Path(os.path.realpath(os.getcwd()))
+        if path == cwd or path in cwd.parents or path.parent == path:
+            raise PathError(
+                f"{self.param}: {self._shown()} is the current folder or holds it; give a new "
+                "folder for the run, e.g. runs/try1."
+            )
+        if path.exists() and not path.is_dir():
+            raise PathError(
+                f"{self.param}: {self._shown()} exists and is not a folder; pick another path."
+            )
+        missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            self._made.append(folder)
+
+    def _claim(self, last: bool) -> bool:
+        """Lock the folder and check what is there; False: taken, try the next name."""
+        lock = _Lock(self.path.parent / _aux(self.path.name, "lock"))
+        holder = lock.try_acquire()
+        if holder is not None:
+            if not last:
+                return False
+            who = f"pid {holder['pid']}" if "pid" in holder else "another process"
+            since = f", started {holder['started']}" if "started" in holder else ""
+            raise PathError(
+                f"{self.param}: {self._shown()} is being written by another run ({who}{since}; "
+                f"lock {lock.path}); wait for it to finish or choose another folder."
+            )
+        self._lock = lock
+        found = os.listdir(self.path) if self.path.is_dir() else []
+        entries = sorted(found, key=lambda e: (e.startswith("."), e))  # visible names first
+        if not entries:
+            return True
+        if self._candidates is not None and not last:
+            self._unlock()
+            return False
+        if not self.overwrite:
+            self._unlock()
+            raise PathError(
+                f"{self.param}: {self._shown()} is not empty ({len(entries)} entries, e.g. "
+                f"{entries[0]!r}); pass {self.flag} to replace it whole, or choose another folder."
+            )
+        foreign = [e for e in entries if e not in RUN_FILES and not e.endswith(".tmp")]
+        if foreign and MARKER not in entries:
+            self._unlock()
+            raise PathError(
+                f"{self.param}: {self._shown()} holds files a run does not write (e.g. "
+                f"{foreign[0]!r}); {self.flag} replaces run folders only: choose another folder."
+            )
+        return True
+
+    def _remove_stale(self) -> None:
+        """Partial and old folders in the parent whose writer is gone (its lock is free)."""
+        pattern = re.compile(r"^\.(.+)\.(?:partial|old)-[^/]*$")
+        for entry in os.scandir(self.path.parent):
+            match = pattern.match(entry.name)
+            if not match or not entry.is_dir(follow_symlinks=False):
+                continue
+            ours = match.group(1) == _short(self.path.name)
+            other = _Lock(self.path.parent / f".{match.group(1)}.lock")
+            if ours or other.try_acquire() is None:
+                shutil.rmtree(entry.path, ignore_errors=True)
+                other.release()
+
+    def _write_marker(self) -> None:
+        files = sorted(p.name for p in self.staging.iterdir())
+        info = {"format": 1, "name": self.path.name, "files": files, "pid": os.getpid(),
+                "finished": _now()}  # fmt: skip
+        with open(self.staging / MARKER, "w", encoding="utf-8") as handle:
+            json.dump(info, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _fsync_dir(self.staging)
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_files(run, folder) -> dict[str, Path]:
+    """model.safetensors, spec.json, history.csv and history.json of ``run`` in ``folder``."""
+    from ..files import atomic_write_text
+
+    folder = Path(folder)
+    text = json.dumps(run.spec, indent=2, default=_jsonable) + "\n"
+    return {
+        "model": run.save(folder / "model.safetensors"),
+        "spec": atomic_write_text(folder / "spec.json", text),
+        "history_csv": run.history.to_csv(folder / "history.csv"),
+        "history_json": run.history.to_json(folder / "history.json"),
+    }
+
+
+def save_run(run, path, *, overwrite: bool = False) -> dict[str, Path]:
+    """Write a finished ``backprop.run`` result as a run folder (no plots); returns the files.
+
+    The folder appears whole or not at all; an existing one is refused unless ``overwrite``,
+    and a concurrent writer is refused naming its pid (see the module's rules).
+    """
+    folder = RunFolder(path, overwrite=overwrite)
+    with folder as staging:
+        written = write_files(run, staging)
+    return folder.final(written)
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
