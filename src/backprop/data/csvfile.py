@@ -4,9 +4,10 @@
 as features, infers the task unless told, maps text class labels to indices, splits off a
 random (stratified) test part and standardises the features with a scaler fitted on the
 training rows. Every bad cell is reported with the file's line number and the column's
-name before any training starts. It reads plain text with the standard ``csv`` module; it
-is not a general data-frame library (no type guessing beyond numbers vs. labels, no
-missing-value imputation).
+name before any training starts. It reads plain text with the standard ``csv`` module, from
+a regular file of at most ``reading.CSV_LIMIT`` (512 MiB; a folder, FIFO or device is
+refused before a byte is read); it is not a general data-frame library (no type guessing
+beyond numbers vs. labels, no missing-value imputation).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..reading import CSV_LIMIT, DataPathError, check_path, read_bytes
 from .checks import check_int, check_number, check_task, config_error
 from .dataset import Dataset, Standardizer, split_count, split_indices, split_rng
 
@@ -165,12 +167,12 @@ class _Table:
     def read(cls, path, max_rows: int | None) -> _Table:
         if not isinstance(path, str | os.PathLike):
             raise config_error("path", "a file name (str or os.PathLike)", path)
-        p = Path(path)
-        where = f"CSV file {str(p)!r}"
-        if not p.is_file():
-            raise DataError(f"{where}: no such file; check the path.")
+        name = check_path(path, "CSV file", DataPathError)
+        where = f"CSV file {name!r}"
+        data = read_bytes(name, label=where, limit=CSV_LIMIT, what="CSV file",
+                          error=DataPathError)  # fmt: skip
         try:
-            text = p.read_text(encoding="utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DataError(
                 f"{where}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 CSV."

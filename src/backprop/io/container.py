@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelFileError
 
-__all__ = ["ITEMSIZE", "MAX_HEADER", "Container", "Entry", "parse"]
+__all__ = ["ITEMSIZE", "MAX_HEADER", "Container", "Entry", "parse", "text_kind"]
 
 MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library applies too
 ITEMSIZE = {
@@ -80,6 +80,34 @@ def _looks_like(data: bytes) -> str:
     if data[:1] == b"\x80":
         return " (it looks like a Python pickle; never load pickles you did not write)"
     return ""
+
+
+def text_kind(data: bytes) -> str | None:
+    """``"spec"`` for a JSON object that looks like an experiment spec, else a phrase for
+    other text ("a JSON document", "a text file (CSV?) starting 'x,y'"), None for binary.
+
+    Only the first 64 KiB are looked at, so this is cheap on any file. A safetensors file
+    is never text: its first 8 bytes are a little-endian length with zero high bytes.
+    """
+    head = data[:65536]
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # a character cut at the 64 KiB edge is still text
+            return None
+        text = head[: error.start].decode("utf-8-sig", errors="ignore")
+    if any(ch in text for ch in "\0\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f"):
+        return None
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        import re
+
+        spec_keys = r'"(data|model|optimizer|epochs|version|seed|loss)"\s*:'
+        if stripped.startswith("{") and re.search(spec_keys, stripped):
+            return "spec"
+        return "a JSON document"
+    first = stripped.splitlines()[0][:40] if stripped else ""
+    return f"a text file (a CSV?) starting {first!r}" if first else "a text file"
 
 
 def parse(data: bytes, label: str) -> Container:

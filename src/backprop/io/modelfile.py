@@ -10,17 +10,20 @@ Layout of a file written by ``save``: tensors under the state-dict keys of the M
     spec              JSON of the full experiment spec, if one was given (data scaler, ...)
     <key>             JSON of each user metadata value
 
-Reading checks, in this order: the path is a readable file; the container (``container``);
-the metadata says ``format: backprop`` (else the file is foreign and the error lists what it
-holds); the JSON fields parse and the model spec is valid; the tensor names, dtypes and
-shapes are exactly the ones the spec implies; the weights are finite (unless
-``allow_nan``). Only then is a model built.
+Reading checks, in this order: the path is a regular file of at most ``MODEL_LIMIT`` bytes
+(``backprop.reading``: a FIFO, device or folder is refused before a byte is read); a JSON
+spec or a CSV given as a model is named as such; the container (``container``); the
+metadata says ``format: backprop`` (else the file is foreign and the error lists what it
+holds); the JSON fields parse and the model spec is valid; the stored experiment spec, if
+any, passes ``filespec.check_file_spec`` (so readers may trust ``ModelFile.full_spec``);
+the tensor names, dtypes and shapes are exactly the ones the spec implies; the weights are
+finite (unless ``allow_nan``). Only then is a model built.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,9 @@ import numpy as np
 
 from ..errors import ModelFileError, SpecError
 from ..files import atomic_write_bytes
-from .container import Container, parse
+from ..reading import MODEL_LIMIT, ModelFilePathError, check_path, read_bytes
+from .container import Container, parse, text_kind
+from .filespec import check_file_spec
 from .modelspec import build_model, describe, expected_tensors, normalize_model_spec
 
 __all__ = ["FORMAT", "RESERVED", "ModelFile", "load", "read", "save"]
@@ -75,7 +80,7 @@ def save(model, path, *, spec=None, metadata=None, allow_nan: bool = False) -> P
     """
     import safetensors.numpy
 
-    target = Path(path)
+    target = Path(check_path(path, "io.save(model, path)", ModelFileError))
     who = f"io.save({str(target)!r})"
     described, found = describe(model)
     own_names = {id(p): name for name, p in model.named_parameters()}
@@ -106,15 +111,12 @@ def save(model, path, *, spec=None, metadata=None, allow_nan: bool = False) -> P
                 f"the reserved {list(RESERVED)} (pass the experiment spec as spec=...)."
             )
         fields[key] = _dumps(value, f"metadata[{key!r}]")
-    if target.is_dir():
+    if os.path.isdir(target):  # os.path: no OSError for a name too long (the write says why)
         raise ModelFileError(
             f"{who}: {target} is a folder; give a file path such as {target / 'model.safetensors'}."
         )
     data = safetensors.numpy.save(tensors, metadata=fields)
-    try:
-        return atomic_write_bytes(target, data)
-    except OSError as error:
-        raise ModelFileError(f"{who}: cannot write the file: {error}.") from error
+    return atomic_write_bytes(target, data, who="io.save(model, path)")  # PathError if not
 
 
 def _version() -> str:
@@ -173,9 +175,12 @@ def load(path, *, allow_nan: bool = False, dtype=None):
 
 
 def _read(path, allow_nan: bool, dtype) -> ModelFile:
-    target = Path(path)
-    label = str(target)
-    data = _read_bytes(target)
+    who = "io.read(path)" if dtype is None else "io.load(path)"
+    text = check_path(path, who, ModelFilePathError)
+    target = Path(text)
+    label = text
+    data = _read_bytes(target, label)
+    _not_text(data, label)
     container = parse(data, label)
     fields = _fields(container, label)
     spec = fields["model"]
@@ -189,21 +194,39 @@ def _read(path, allow_nan: bool, dtype) -> ModelFile:
     return ModelFile(model, spec, fields, tensors, target, fields.get("spec"))
 
 
-def _read_bytes(target: Path) -> bytes:
-    if target.is_dir():
+def _read_bytes(target: Path, label: str) -> bytes:
+    """The file's bytes (``backprop.reading``: a regular file of at most MODEL_LIMIT)."""
+    if os.path.isdir(target):
         inside = sorted(p.name for p in target.glob("*.safetensors"))[:5]
         hint = f"; model files in it: {inside}" if inside else ""
-        raise ModelFileError(f"{target}: is a folder, not a model file{hint}.")
-    if not target.exists():
+        raise ModelFilePathError(f"{label}: is a folder, not a model file{hint}.")
+    if not os.path.lexists(target):
         sibling = target.with_name(target.name + ".safetensors")
         hint = f" Did you mean {sibling}?" if sibling.is_file() else ""
-        raise ModelFileError(f"{target}: model file not found.{hint}")
-    try:
-        return target.read_bytes()
-    except OSError as error:
+        raise ModelFilePathError(f"{label}: model file not found.{hint}")
+    return read_bytes(
+        target, label=label, limit=MODEL_LIMIT, what="model file", error=ModelFilePathError
+    )
+
+
+def _not_text(data: bytes, label: str) -> None:
+    """A JSON spec or a CSV given as a model: say what it is (before the header-length check,
+    whose number would be meaningless). A real model file passes: its header fits the file."""
+    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
+    if len(data) < 8 or 8 + n <= len(data):
+        return
+    kind = text_kind(data)
+    if kind == "spec":
         raise ModelFileError(
-            f"{target}: cannot read the file: {error.strerror or error}."
-        ) from None
+            f"{label}: this is a spec file (JSON), not a model file; did you mean "
+            f"`backprop train {label}`? A model file is the .safetensors file a training writes."
+        )
+    if kind is not None:
+        raise ModelFileError(
+            f"{label}: this is {kind}, not a model file (a model file is the binary "
+            ".safetensors file a training writes); for predictions on a CSV file use "
+            "`backprop predict MODEL --input FILE`."
+        )
 
 
 def _fields(container: Container, label: str) -> dict:
@@ -242,34 +265,8 @@ def _fields(container: Container, label: str) -> dict:
     except SpecError as error:
         raise ModelFileError(f"{label}: the stored model description is invalid: {error}") from None
     if "spec" in fields:
-        if not isinstance(fields["spec"], dict):
-            raise ModelFileError(
-                f"{label}: metadata 'spec' must be a JSON object; it is corrupted."
-            )
-        _check_scaler(fields["spec"], fields["model"]["sizes"][0], label)
+        check_file_spec(fields["spec"], fields["model"], label)
     return fields
-
-
-def _check_scaler(spec: dict, n_in: int, label: str) -> None:
-    """spec.data.scaler, if present: finite means and positive finite stds, one per input."""
-    data = spec.get("data")
-    scaler = data.get("scaler") if isinstance(data, dict) else None
-    if scaler is None:
-        return
-    if not isinstance(scaler, dict):
-        raise ModelFileError(f"{label}: spec.data.scaler must be a JSON object or null.")
-    for key in ("mean", "std"):
-        if key not in scaler:
-            continue
-        value = scaler[key]
-        values = value if isinstance(value, list) else [value]
-        ok = all(_finite_number(v) and (key == "mean" or v > 0) for v in values)
-        if not ok or (isinstance(value, list) and len(value) != n_in):
-            rule = "positive finite numbers" if key == "std" else "finite numbers"
-            raise ModelFileError(
-                f"{label}: spec.data.scaler.{key} must be a number or a list of {n_in} {rule} "
-                f"(one per input), got {value!r:.80}; the file is corrupted."
-            )
 
 
 def _no_constant(name: str):
@@ -324,7 +321,3 @@ def _build(spec: dict, dtype, label: str):
         raise ModelFileError(f"{label}: cannot build the stored model: {error}") from None
     finally:
         generator.set_state(state)
-
-
-def _finite_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

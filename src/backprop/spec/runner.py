@@ -81,30 +81,30 @@ class Run:
 
 
 def load(path: str | os.PathLike) -> dict:
-    """Read and check a spec file; returns the normalised spec."""
-    if not isinstance(path, str | os.PathLike):
-        raise SpecError(f"spec file: expected a path (str or os.PathLike), got {path!r}.")
-    p = Path(path)
-    if not p.is_file():
-        raise SpecError(f"spec file {str(p)!r}: no such file; check the path.")
+    """Read and check a spec file; returns the normalised spec.
+
+    The file must be a regular file of at most ``reading.SPEC_LIMIT`` (4 MiB) of UTF-8
+    JSON; a folder, FIFO or device is refused before a byte is read (``SpecError``, also a
+    ``PathError``).
+    """
+    from ..reading import SPEC_LIMIT, SpecPathError, check_path, read_bytes
+
+    text_path = check_path(path, "spec file", SpecPathError)
+    label = f"spec file {text_path!r}"
+    data = read_bytes(text_path, label=label, limit=SPEC_LIMIT, what="spec file",
+                      error=SpecPathError)  # fmt: skip
     try:
-        text = p.read_text(encoding="utf-8")
-        raw = json.loads(text)
+        raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise SpecError(
-            f"spec file {str(p)!r}: not UTF-8 text; a spec is a JSON document."
-        ) from None
+        raise SpecError(f"{label}: not UTF-8 text; a spec is a JSON document.") from None
     except json.JSONDecodeError as exc:
         raise SpecError(
-            f"spec file {str(p)!r}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}."
+            f"{label}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
         ) from None
     except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
         deep = isinstance(exc, RecursionError)
         why = "it nests too deeply" if deep else "it holds an integer of over 4300 digits"
-        raise SpecError(
-            f"spec file {str(p)!r}: not a spec: {why}; a spec is a small JSON object."
-        ) from None
+        raise SpecError(f"{label}: not a spec: {why}; a spec is a small JSON object.") from None
     return normalize(raw)
 
 

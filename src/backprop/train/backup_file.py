@@ -8,11 +8,12 @@ and a SHA-256 over that JSON and every tensor (name, dtype, shape, bytes) is sto
 it. Floats keep every bit (``repr`` in JSON; NaN and infinities tagged), tuples stay tuples.
 The write is atomic (``backprop.files``): a crash leaves the previous backup or the new one.
 
-``read(path)`` treats the file as untrusted: the container (``io.container``), the format
-tag, the version, the JSON and the checksum are checked before the tree is rebuilt, and
-every problem is one ``ModelFileError`` naming the file, what is wrong and the fix. Nothing
-is pickled or executed. What the tree means, and whether it fits the model, is
-``backup.BackupAndRestore``'s business.
+``read(path)`` treats the file as untrusted: it must be a regular file of at most
+``reading.BACKUP_LIMIT`` (a FIFO or device is refused before a byte is read); the container
+(``io.container``), the format tag, the version, the JSON and the checksum are checked
+before the tree is rebuilt, and every problem is one ``ModelFileError`` naming the file,
+what is wrong and the fix. Nothing is pickled or executed. What the tree means, and whether
+it fits the model, is ``backup.BackupAndRestore``'s business.
 
 Metadata (str -> str): ``format`` "backprop-backup", ``backup_version`` "1",
 ``backprop_version``, ``state`` (the JSON tree), ``sha256``.
@@ -60,13 +61,7 @@ def write(path, tree: dict) -> Path:
         "sha256": _digest(text, arrays),
     }
     data = safetensors.numpy.save(arrays, metadata=fields)
-    try:
-        return atomic_write_bytes(path, data)
-    except OSError as error:
-        raise ModelFileError(
-            f"{path}: cannot write the training backup: {error}; free some disk space or "
-            "give BackupAndRestore a folder you can write to."
-        ) from error
+    return atomic_write_bytes(path, data, who="the training backup")  # PathError if not
 
 
 def _encode(value, where: str, arrays: dict):
@@ -123,15 +118,11 @@ def _digest(text: str, arrays: dict[str, np.ndarray]) -> str:
 def read(path) -> dict:
     """The tree stored in the backup ``path``, after every check; else ModelFileError."""
     from ..io.container import parse
+    from ..reading import BACKUP_LIMIT, ModelFilePathError, check_path, read_bytes
 
-    target = Path(path)
-    label = str(target)
-    try:
-        data = target.read_bytes()
-    except OSError as error:
-        raise ModelFileError(
-            f"{label}: cannot read the training backup: {error.strerror or error}."
-        ) from None
+    label = check_path(path, "backup_file.read(path)", ModelFilePathError)
+    data = read_bytes(label, label=label, limit=BACKUP_LIMIT, what="training backup",
+                      error=ModelFilePathError, fix=_fix(label))  # fmt: skip
     try:
         container = parse(data, label)
     except ModelFileError as error:

@@ -1,0 +1,135 @@
+"""Checking the experiment spec stored in a model file, once, when the file is read.
+
+A model file may carry the full experiment spec (metadata ``spec``). ``Run.file_spec`` adds
+to its ``data`` section what predicting needs: ``task``, ``feature_names``,
+``target_names`` and ``scaler``. Readers (``backprop predict``, ``summary``, ``export``)
+use those fields as they are, so a file that lies about them must be refused here, with a
+``ModelFileError`` naming the field (``spec.data.feature_names``), the rule and the value.
+
+``check_file_spec(spec, model_spec, label)`` applies:
+
+- the fields predicting uses, wherever they are (``data.<field>``, and the top-level copies
+  that playground downloads carry): ``task`` null, ``"regression"`` or
+  ``"classification"``; ``feature_names`` null or a list of n_in strings;
+  ``target_names`` null or a list of strings, one per output (regression) or one per
+  class (classification: n_out classes, or 2 for a single logit); ``scaler`` null or
+  ``{"mean": [n_in finite numbers], "std": [n_in positive finite numbers]}``;
+- ``data`` must be a JSON object when present; ``model.sizes`` / ``model.hidden``, when
+  given, must agree with the stored model;
+- a spec that says which version it is (``version``, as every spec ``backprop.run``
+  saves) must also pass ``backprop.spec.normalize``, the checker of spec files. A partial
+  spec saved by hand (``io.save(..., spec={"data": {"scaler": ...}})``) is checked by the
+  rules above only; nothing else in it is read by backprop.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import ModelFileError, SpecError
+
+__all__ = ["ADDED", "check_file_spec"]
+
+ADDED = ("feature_names", "target_names", "scaler")  # task is a spec field already
+_TOP_COPIES = ("task", *ADDED)  # playground downloads repeat them at the top level
+TASKS = ("regression", "classification")
+
+
+def _shown(value, width: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _lie(label: str, field: str, rule: str, value) -> ModelFileError:
+    return ModelFileError(
+        f"{label}: metadata field {field} {rule}, got {type(value).__name__} {_shown(value)}; "
+        "the file is corrupted or was edited (save the model again)."
+    )
+
+
+def check_file_spec(spec, model_spec: dict, label: str) -> dict:
+    """``spec`` if every rule of the module docstring holds; else ``ModelFileError``."""
+    if not isinstance(spec, dict):
+        raise _lie(label, "'spec'", "must be a JSON object", spec)
+    sizes = model_spec["sizes"]
+    n_in, n_out = sizes[0], sizes[-1]
+    data = spec.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise _lie(label, "spec.data", "must be a JSON object", data)
+    for where, section in (("spec", spec), ("spec.data", data or {})):
+        _check_added(section, where, n_in, n_out, label)
+    _check_sizes(spec.get("model"), sizes, label)
+    if "version" in spec:
+        probe = {k: v for k, v in spec.items() if k not in _TOP_COPIES}
+        if isinstance(data, dict):
+            probe["data"] = {k: v for k, v in data.items() if k not in ADDED}
+        try:
+            from ..spec import normalize
+
+            normalize(probe)
+        except SpecError as error:
+            raise ModelFileError(
+                f"{label}: the stored experiment spec (metadata 'spec') is invalid: {error} "
+                "The file is corrupted or was edited (save the model again)."
+            ) from None
+    return spec
+
+
+def _check_added(section: dict, where: str, n_in: int, n_out: int, label: str) -> None:
+    task = section.get("task")
+    if "task" in section and task is not None and task not in TASKS:
+        raise _lie(label, f"{where}.task", f"must be null or one of {list(TASKS)}", task)
+    _names(section, "feature_names", where, n_in, "one per model input", label)
+    if task == "classification":
+        classes = n_out if n_out > 1 else 2
+        rule = f"one per class ({classes} for {n_out} output(s))"
+    else:
+        classes, rule = n_out, "one per model output"
+    _names(section, "target_names", where, classes, rule, label)
+    if "scaler" in section and section["scaler"] is not None:
+        _check_scaler(section["scaler"], f"{where}.scaler", n_in, label)
+
+
+def _names(section: dict, key: str, where: str, count: int, rule: str, label: str) -> None:
+    value = section.get(key)
+    if value is None:
+        return
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if not ok or len(value) != count:
+        raise _lie(label, f"{where}.{key}", f"must be null or a list of {count} strings ({rule})",
+                   value)  # fmt: skip
+
+
+def _check_scaler(scaler, where: str, n_in: int, label: str) -> None:
+    rule = "must be null or an object with exactly 'mean' and 'std'"
+    if not isinstance(scaler, dict):
+        raise _lie(label, where, rule, scaler)
+    for key in ("mean", "std"):
+        if key not in scaler:
+            continue
+        values = scaler[key]
+        kind = "positive finite numbers" if key == "std" else "finite numbers"
+        ok = isinstance(values, list) and len(values) == n_in
+        ok = ok and all(_finite(v) and (key == "mean" or v > 0) for v in values)
+        if not ok:
+            raise _lie(label, f"{where}.{key}", f"must be a list of {n_in} {kind} (one per input)",
+                       values)  # fmt: skip
+    if set(scaler) != {"mean", "std"}:
+        raise _lie(label, where, rule, scaler)
+
+
+def _check_sizes(model, sizes: list, label: str) -> None:
+    if not isinstance(model, dict):
+        return  # absent, or checked by normalize for a versioned spec
+    given = model.get("sizes")
+    if given is not None and given != sizes:
+        raise _lie(label, "spec.model.sizes", f"must match the stored model's sizes {sizes}",
+                   given)  # fmt: skip
+    hidden = model.get("hidden")
+    if given is None and hidden is not None and hidden != sizes[1:-1]:
+        raise _lie(label, "spec.model.hidden",
+                   f"must match the stored model's hidden sizes {sizes[1:-1]}", hidden)  # fmt: skip
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
