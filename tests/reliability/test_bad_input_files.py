@@ -265,7 +265,8 @@ def test_cli(count, tmp_path, model_file):
     @run(count, 60, 700, list(TRAIN_FLAGS), st.integers(0, 8), SEEDS)
     def train_flags(flag, which, seed):
         values = TRAIN_FLAGS[flag]
-        argv = [*base, flag, values[which % len(values)], "--out", str(tmp_path / "run")]
+        argv = [*base, flag, values[which % len(values)], "--out", str(tmp_path / "run"),
+                "--overwrite"]  # fmt: skip
         cli(tally, "train", argv, (0, 2), f"{flag} {values[which % len(values)]}")
 
     others = [
