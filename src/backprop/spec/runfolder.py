@@ -38,19 +38,17 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
-import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
-import socket
-import sys
 import tempfile
 import unicodedata
 from pathlib import Path
 
 from ..errors import PathError
+from ..locks import WriterLock, describe
 
 __all__ = ["MARKER", "NAME_RULE", "RUN_FILES", "RunFolder", "is_safe_name", "save_run", "slug"]
 
@@ -88,55 +86,6 @@ def _short(name: str) -> str:
 def _aux(name: str, kind: str) -> str:
     """The hidden sibling ``.<name>.<kind>`` of a run folder (partial folder, lock file)."""
     return f".{_short(name)}.{kind}"
-
-
-class _Lock:
-    """An exclusive ``flock`` on a lock file, holding the owner's pid; never blocks."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.fd = path, None
-
-    def try_acquire(self) -> dict | None:
-        """None when acquired; else what the file says of the holder (maybe ``{}``)."""
-        for _ in range(50):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = _read_holder(fd)
-                os.close(fd)
-                return holder
-            try:  # the holder before us may have unlinked the file it locked: start over
-                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:
-                os.close(fd)
-                continue
-            info = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now(),
-                    "command": " ".join(sys.argv)[:300]}  # fmt: skip
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps(info).encode())
-            self.fd = fd
-            return None
-        return {}
-
-    def release(self) -> None:
-        if self.fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)  # while locked: a waiter finds a new file and starts over
-        os.close(self.fd)
-        self.fd = None
-
-
-def _read_holder(fd: int) -> dict:
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        info = json.loads(os.read(fd, 4096).decode() or "{}")
-        return info if isinstance(info, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def _umask() -> int:
@@ -177,7 +126,7 @@ class RunFolder:
         self.param, self.flag = param, overwrite_flag
         self.path = Path(os.path.realpath(path))
         self.staging: Path | None = None
-        self._lock: _Lock | None = None
+        self._lock: WriterLock | None = None
         self._made: list[Path] = []
         self._candidates: list[Path] | None = None
         self._within: Path | None = None
@@ -309,16 +258,15 @@ class RunFolder:
 
     def _claim(self, last: bool) -> bool:
         """Lock the folder and check what is there; False: taken, try the next name."""
-        lock = _Lock(self.path.parent / _aux(self.path.name, "lock"))
+        lock = WriterLock(self.path.parent / _aux(self.path.name, "lock"))
         holder = lock.try_acquire()
         if holder is not None:
             if not last:
                 return False
-            who = f"pid {holder['pid']}" if "pid" in holder else "another process"
-            since = f", started {holder['started']}" if "started" in holder else ""
             raise PathError(
-                f"{self.param}: {self._shown()} is being written by another run ({who}{since}; "
-                f"lock {lock.path}); wait for it to finish or choose another folder."
+                f"{self.param}: {self._shown()} is being written by another run "
+                f"({describe(holder)}; lock {lock.path}); wait for it to finish or choose "
+                "another folder."
             )
         self._lock = lock
         found = os.listdir(self.path) if self.path.is_dir() else []
@@ -351,7 +299,7 @@ class RunFolder:
             if not match or not entry.is_dir(follow_symlinks=False):
                 continue
             ours = match.group(1) == _short(self.path.name)
-            other = _Lock(self.path.parent / f".{match.group(1)}.lock")
+            other = WriterLock(self.path.parent / f".{match.group(1)}.lock")
             if ours or other.try_acquire() is None:
                 shutil.rmtree(entry.path, ignore_errors=True)
                 other.release()
