@@ -33,7 +33,7 @@ from .engines import (
 )
 from .guard import NaNGuard
 from .history import History
-from .inputs import loss_kind, prepare
+from .inputs import check_model_and_callbacks, loss_kind, prepare
 from .weights import flat_base
 
 __all__ = ["fit"]
@@ -113,6 +113,7 @@ def fit(
         >>> len(history), history.engine, history["val_loss"][-1] < history["val_loss"][0]
         (300, 'delta', True)
     """
+    callbacks = check_model_and_callbacks(model, callbacks)
     loss_fn, loss_name = _loss(loss)
     _check_args(epochs, batch_size, seed, engine, guard, shuffle)
     params = list(model.parameters())

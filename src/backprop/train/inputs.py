@@ -18,7 +18,14 @@ import numpy as np
 from ..data.checks import as_numeric, check_finite, class_indices
 from ..errors import ConfigError, DataError, ShapeError
 
-__all__ = ["LOSS_KINDS", "Prepared", "loss_kind", "prepare", "validation_rows"]
+__all__ = [
+    "LOSS_KINDS",
+    "Prepared",
+    "check_model_and_callbacks",
+    "loss_kind",
+    "prepare",
+    "validation_rows",
+]
 
 LOSS_KINDS = {  # what each registry loss trains: classes, one binary column, or values
     "cross_entropy": "class",
@@ -155,6 +162,45 @@ def validation_rows(n: int, fraction: float, seed: int, labels=None):
         rows, strata, fraction, seed=rng, stratify=labels is not None
     )
     return train[:, 0], val[:, 0]
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def check_model_and_callbacks(model, callbacks) -> list:
+    """``fit``'s first check: ``model`` is a backprop ``nn.Module`` and ``callbacks`` an
+    iterable of ``Callback`` objects (returned as a list); else a ConfigError naming them."""
+    from ..nn import Module
+    from .callbacks import Callback
+
+    if not isinstance(model, Module):
+        torch_hint = ""
+        if type(model).__module__.startswith("torch"):
+            torch_hint = " (a PyTorch module: build the network with backprop.nn instead)"
+        raise ConfigError(
+            f"fit: model must be a backprop nn.Module such as nn.MLP([1, 8, 1]), got "
+            f"{_shown(model)}{torch_hint}; the order is fit(model, data, loss, optimizer, ...)."
+        )
+    if isinstance(callbacks, Callback):
+        raise ConfigError(
+            f"fit: callbacks must be a list of Callback objects, got one "
+            f"{type(callbacks).__name__}; pass callbacks=[it]."
+        )
+    if isinstance(callbacks, str | bytes | dict) or not hasattr(callbacks, "__iter__"):
+        raise ConfigError(
+            f"fit: callbacks must be a list of Callback objects, got {_shown(callbacks)}; "
+            "e.g. callbacks=[EarlyStopping()]."
+        )
+    callbacks = list(callbacks)
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise ConfigError(
+                f"fit: callbacks[{i}] must be a Callback object (EarlyStopping, "
+                f"ModelCheckpoint, ...), got {_shown(cb)}."
+            )
+    return callbacks
 
 
 def _pair(data, what: str):
