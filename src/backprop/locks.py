@@ -22,7 +22,9 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["WriterLock", "describe"]
+__all__ = ["WriterLock", "describe", "process_lock"]
+
+_PROCESS: dict[str, WriterLock] = {}
 
 
 class WriterLock:
@@ -61,8 +63,9 @@ class WriterLock:
             info = {"pid": os.getpid(), "host": socket.gethostname(),
                     "started": _dt.datetime.now().isoformat(timespec="seconds"),
                     "command": " ".join(sys.argv)[:300]}  # fmt: skip
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps(info).encode())
+            with contextlib.suppress(OSError):  # a full disk: the lock holds, unnamed
+                os.ftruncate(fd, 0)
+                os.write(fd, json.dumps(info).encode())
             self.fd = fd
             return None
         return {}
@@ -79,6 +82,19 @@ class WriterLock:
     def __del__(self) -> None:  # an object dropped after a failure must not keep the lock
         with contextlib.suppress(Exception):
             self.release()
+
+
+def process_lock(path) -> WriterLock:
+    """This process's one ``WriterLock`` object for ``path`` (made on first use).
+
+    For a lock an owner may leave held when it fails without a word (``fit`` calls no hook
+    after an exception): a new owner in the same process takes the lock over instead of
+    being refused by its own process. It excludes other processes, not threads.
+    """
+    key = os.path.abspath(path)
+    if key not in _PROCESS:
+        _PROCESS[key] = WriterLock(key)
+    return _PROCESS[key]
 
 
 def describe(holder: dict) -> str:

@@ -220,18 +220,25 @@ class RunFolder:
     def __exit__(self, kind, exc, tb) -> None:
         if kind is None:
             self.commit()
-        else:
-            self.abort()
+            return
+        staging = self.staging
+        self.abort()
+        if staging is not None and isinstance(exc, OSError) and _names(exc, staging):
+            raise self._os_error(_root(exc)) from exc  # name --out, not the partial folder
 
     # -- helpers ---------------------------------------------------------------------------
     def _shown(self) -> str:
         return repr(str(self.requested))
 
     def _os_error(self, exc: OSError) -> PathError:
-        where = f" ({exc.filename})" if exc.filename else ""
+        cause, fix = exc.strerror or str(exc), "choose a folder you can write"
+        if exc.errno is not None:
+            with contextlib.suppress(ImportError):
+                from ..files import explain
+
+                cause, fix = explain(exc)
         return PathError(
-            f"{self.param}: cannot write the run folder {self._shown()}: "
-            f"{exc.strerror or exc}{where}; choose a folder you can write."
+            f"{self.param}: cannot write the run folder {self._shown()}: {cause}; {fix}."
         )
 
     def _check_place(self) -> None:
@@ -318,6 +325,21 @@ class RunFolder:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def _root(exc: OSError) -> OSError:
+    """The OSError with an errno behind ``exc`` (a PathError raised from one), or ``exc``."""
+    cause = exc.__cause__
+    return cause if exc.errno is None and isinstance(cause, OSError) else exc
+
+
+def _names(exc: OSError, folder: Path) -> bool:
+    """Whether ``exc`` (or the OSError it was raised from) is about a file in ``folder``."""
+    for error in (exc, exc.__cause__):
+        for name in (getattr(error, "filename", None), getattr(error, "filename2", None)):
+            if name is not None and str(folder) in os.fsdecode(name):
+                return True
+    return str(folder) in str(exc)
 
 
 def _fsync_dir(folder: Path) -> None:
