@@ -22,9 +22,7 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["WriterLock", "describe", "process_lock"]
-
-_PROCESS: dict[str, WriterLock] = {}
+__all__ = ["WriterLock", "describe"]
 
 
 class WriterLock:
@@ -82,19 +80,6 @@ class WriterLock:
     def __del__(self) -> None:  # an object dropped after a failure must not keep the lock
         with contextlib.suppress(Exception):
             self.release()
-
-
-def process_lock(path) -> WriterLock:
-    """This process's one ``WriterLock`` object for ``path`` (made on first use).
-
-    For a lock an owner may leave held when it fails without a word (``fit`` calls no hook
-    after an exception): a new owner in the same process takes the lock over instead of
-    being refused by its own process. It excludes other processes, not threads.
-    """
-    key = os.path.abspath(path)
-    if key not in _PROCESS:
-        _PROCESS[key] = WriterLock(key)
-    return _PROCESS[key]
 
 
 def describe(holder: dict) -> str:

@@ -43,7 +43,8 @@ class BackupAndRestore(Callback):
     Args:
         directory: the folder of the backup (created when needed); the backup is the file
             ``directory/backup.safetensors``. One folder per run: a backup of another run
-            is refused with the reason, never half-used.
+            is refused with the reason, never half-used, and so is a second process
+            training with the folder at the same time (named by its pid).
         every: write the backup after every ``every``-th epoch (1: after each epoch). A
             backup costs about a model save plus the optimizer state and an fsync — a few ms
             for a small MLP — so give runs of thousands of tiny epochs e.g. ``every=100``.
@@ -93,6 +94,7 @@ class BackupAndRestore(Callback):
         self.resumed_epoch: int | None = None
         self.written = 0
         self._made_folder = False
+        self._lock = None
 
     # -- hooks -----------------------------------------------------------------------------
     def on_train_begin(self, state: TrainState) -> None:
@@ -102,6 +104,7 @@ class BackupAndRestore(Callback):
                 f"{self.who}: directory {str(self.directory)!r} is a file, not a folder; give "
                 "the path of a folder (it is created when needed)."
             )
+        self._lock_folder()  # first: the leftovers might be another writer's
         self._remove_leftovers()
         self._run = _fingerprint(state)
         if not self.path.exists():
@@ -136,6 +139,18 @@ class BackupAndRestore(Callback):
         self.written += 1
 
     def on_train_end(self, state: TrainState) -> None:
+        try:
+            self._finish()
+        finally:
+            self.release_lock()
+
+    def release_lock(self) -> None:
+        """Let another process use the folder (``fit`` calls it also when it raises)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _finish(self) -> None:
         if not self.delete_on_finish:
             return
         with contextlib.suppress(FileNotFoundError):
@@ -144,6 +159,27 @@ class BackupAndRestore(Callback):
         if self._made_folder:
             with contextlib.suppress(OSError):  # not empty: someone else's files stay
                 self.directory.rmdir()
+
+    def _lock_folder(self) -> None:
+        """One fit per backup folder at a time (``locks``: a flock beside the folder).
+
+        Another process writing this folder is refused, named by its pid: resuming its
+        backup, or writing over it, would mix two runs.
+        """
+        from ..locks import WriterLock, describe
+
+        real = Path(os.path.realpath(self.directory))
+        real.parent.mkdir(parents=True, exist_ok=True)
+        self.release_lock()
+        lock = WriterLock(real.parent / f".{real.name}.backup-lock")
+        holder = lock.try_acquire()
+        if holder is None:
+            self._lock = lock
+        else:
+            raise ConfigError(
+                f"{self.who}: the backup folder {str(self.directory)!r} is in use by another "
+                f"fit ({describe(holder)}); wait for it to end, or give each run its own folder."
+            )
 
     # -- writing ---------------------------------------------------------------------------
     def _collect(self, state: TrainState) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
-from .backup import resume_engine
+from .backup import BackupAndRestore, resume_engine
 from .callbacks import Callback, TrainingStopped, TrainState
 from .engines import (
     autograd_step,
@@ -188,6 +188,9 @@ def fit(
             _train(state, hooks, run)
     finally:
         model.train(was_training)
+        for cb in callbacks:  # after an exception no on_train_end ran: free backup folders
+            if isinstance(cb, BackupAndRestore):
+                cb.release_lock()
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:

@@ -1,0 +1,215 @@
+"""Issue 12, class "concurrent writers": N processes writing one run folder, model or backup.
+
+- **Run folder**: N ``backprop train`` processes with the same ``--out`` and different
+  seeds start at once, without and with ``--overwrite`` (over an older run with plots).
+  Judge: every exit status is 0 or 2 with one line on stderr; without ``--overwrite``
+  exactly one run wins; the folder holds exactly one run's files — the weights in
+  ``model.safetensors`` are, bit for bit, what ``backprop.run`` of the ``spec.json`` beside
+  them gives (the seed identifies the writer), ``history.json`` is that run's history, the
+  model's embedded spec has that seed; no plot of the older run is left; nothing else
+  (partial folders, locks) is left beside it.
+- **Model file**: N processes ``backprop.save`` models whose weights all equal their writer
+  number, in a loop, to one path, while another process reads it in a loop. Judge: every
+  read loads and verifies, its weights are one writer's (all equal to the writer number its
+  metadata names), and no temporary file is left.
+- **Backup**: N processes run ``fit`` with ``BackupAndRestore`` on one folder, different
+  seeds, started a little apart. Judge: a process that finishes has exactly the weights of
+  its own uninterrupted run (never another writer's resumed state); one that does not is
+  refused with one of our errors naming the other writer's pid.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+N = 4
+RUN_FILES = {"model.safetensors", "spec.json", "history.csv", "history.json"}
+PLOTS = {"loss.png", "fit.png", "network.png"}
+
+
+def train_argv(seed: int, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "backprop", "train", "--data", "square", "--n", "32",
+            "--hidden", "4", "--epochs", "300", "--engine", "delta", "--seed", str(seed),
+            "-q", "--out", str(out), *extra]  # fmt: skip
+
+
+def start_all(argvs: list[list[str]], cwd: Path, stagger: float = 0.0) -> list[tuple]:
+    procs = []
+    for i, argv in enumerate(argvs):
+        if stagger and i:
+            time.sleep(stagger)
+        procs.append(subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))  # fmt: skip
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        results.append((p.returncode, out, err))
+    return results
+
+
+def one_line_error(code: int, err: str) -> bool:
+    return code == 2 and err.count("\n") == 1 and err.startswith("backprop train: error:")
+
+
+def check_run_folder(folder: Path, plots: bool) -> int:
+    """The folder is one run's complete files; returns the seed of the run that wrote it."""
+    import backprop
+    from backprop import io
+
+    names = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
+    assert names >= RUN_FILES, f"incomplete run folder: {sorted(names)}"
+    assert names <= RUN_FILES | (PLOTS if plots else set()), f"foreign files: {sorted(names)}"
+    spec = json.loads((folder / "spec.json").read_text())
+    replay = backprop.run(spec)
+    stored = io.read(folder / "model.safetensors")
+    want = {k: t._data for k, t in replay.model.state_dict().items()}
+    for key, value in want.items():
+        assert np.array_equal(stored.tensors[key], value), f"{key}: not the weights of {spec}"
+    assert stored.full_spec["seed"] == spec["seed"]
+    history = json.loads((folder / "history.json").read_text())["history"]
+    assert history["loss"] == replay.history.history["loss"], "history of another run"
+    return spec["seed"]
+
+
+def test_one_run_folder_many_trainings(tmp_path, count):
+    rounds = count(1, 8)
+    tally = {"runs": 0, "won": 0, "refused": 0, "folders": 0}
+    for r in range(rounds):
+        for overwrite in (False, True):
+            out = tmp_path / f"r{r}-{overwrite}" / "run"
+            if overwrite:  # an older run with plots is there to be replaced whole
+                old = subprocess.run(train_argv(99, out), cwd=tmp_path, capture_output=True,
+                                     text=True, timeout=300)  # fmt: skip
+                assert old.returncode == 0, old.stderr
+                assert PLOTS & {p.name for p in out.iterdir()}
+            extra = ["--overwrite", "--no-plots"] if overwrite else []
+            argvs = [train_argv(10 * r + i, out, *extra) for i in range(N)]
+            results = start_all(argvs, tmp_path)
+            codes = [code for code, _, _ in results]
+            for code, _, err in results:
+                assert code == 0 or one_line_error(code, err), f"exit {code}: {err[-500:]}"
+            won = codes.count(0)
+            assert won == 1 if not overwrite else won >= 1, f"exit codes {codes}"
+            seed = check_run_folder(out, plots=not overwrite)
+            assert seed in [10 * r + i for i, c in enumerate(codes) if c == 0], seed
+            assert sorted(p.name for p in out.parent.iterdir()) == ["run"], "leftovers"
+            tally["runs"] += N
+            tally["won"] += won
+            tally["refused"] += N - won
+            tally["folders"] += 1
+    print(f"concurrent writers (run folder): {tally['runs']} trainings in {tally['folders']} "
+          f"folders ({N} at once, with and without --overwrite): {tally['won']} wrote, "
+          f"{tally['refused']} refused in one line; every folder one run's files")  # fmt: skip
+
+
+SAVER = r"""
+import sys, backprop as bp
+from backprop import io
+i, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+model = bp.nn.Sequential(bp.nn.Linear(3, 5), bp.nn.Tanh(), bp.nn.Linear(5, 2))
+for p in model.parameters():
+    p._data[...] = i
+for _ in range(n):
+    io.save(model, path, metadata={"writer": i})
+"""
+
+READER = r"""
+import os, sys, time
+import numpy as np
+from backprop import io
+path, seconds = sys.argv[1], float(sys.argv[2])
+reads, end = 0, time.monotonic() + seconds
+while time.monotonic() < end:
+    if not os.path.exists(path):  # before the first save; once there, it stays
+        continue
+    f = io.read(path)
+    writer = f.metadata["writer"]
+    for key, value in f.tensors.items():
+        assert np.all(value == writer), (key, writer, value)
+    reads += 1
+print(reads)
+"""
+
+
+def test_one_model_file_many_savers(tmp_path, count):
+    path = tmp_path / "m.safetensors"
+    saves = count(40, 400)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(path), "6"], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    results = start_all([[sys.executable, "-c", SAVER, str(i), str(path), str(saves)]
+                         for i in range(1, N + 1)], tmp_path)  # fmt: skip
+    out, err = reader.communicate(timeout=300)
+    for code, _, serr in results:
+        assert code == 0, serr
+    assert reader.returncode == 0, err
+    from backprop import io
+
+    final = io.read(path)
+    assert all(np.all(v == final.metadata["writer"]) for v in final.tensors.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"], "temporary files"
+    print(
+        f"concurrent writers (model file): {N} processes x {saves} saves to one path, "
+        f"{int(out)} reads meanwhile, every read one writer's weights; no temp file left"
+    )
+
+
+FITTER = r"""
+import sys, json
+import numpy as np
+import backprop as bp
+from backprop.errors import BackpropError
+from backprop.spec import prepare
+from backprop.train import BackupAndRestore, fit
+seed, folder, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+r = prepare({"name": "b", "seed": seed, "data": {"name": "square", "n": 64, "seed": 0},
+             "model": {"hidden": [8]}, "epochs": 150, "engine": "delta"})
+try:
+    fit(r.model, r.dataset, r.loss, r.optimizer, epochs=150, seed=seed, engine="delta",
+        callbacks=[BackupAndRestore(folder)])
+except BackpropError as error:
+    print(str(error), file=sys.stderr)
+    sys.exit(2)
+np.savez(out, **{k: t._data for k, t in r.model.state_dict().items()})
+"""
+
+
+def own_run(seed: int) -> dict:
+    from backprop.spec import prepare
+    from backprop.train import fit
+
+    r = prepare({"name": "b", "seed": seed, "data": {"name": "square", "n": 64, "seed": 0},
+                 "model": {"hidden": [8]}, "epochs": 150, "engine": "delta"})  # fmt: skip
+    fit(r.model, r.dataset, r.loss, r.optimizer, epochs=150, seed=seed, engine="delta")
+    return {k: t._data for k, t in r.model.state_dict().items()}
+
+
+def test_one_backup_folder_many_fits(tmp_path, count):
+    rounds = count(1, 6)
+    finished = refused = 0
+    for r in range(rounds):
+        folder = tmp_path / f"bk{r}"
+        seeds = [100 * r + i for i in range(N)]
+        argvs = [[sys.executable, "-c", FITTER, str(s), str(folder), str(tmp_path / f"w{s}.npz")]
+                 for s in seeds]  # fmt: skip
+        results = start_all(argvs, tmp_path, stagger=0.3)
+        for seed, (code, _, err) in zip(seeds, results):
+            if code == 0:
+                got = np.load(tmp_path / f"w{seed}.npz")
+                want = own_run(seed)
+                same = all(np.array_equal(got[k], v) for k, v in want.items())
+                assert same, f"seed {seed}: finished with another writer's resumed state"
+                finished += 1
+            else:
+                assert code == 2 and "pid" in err and "Traceback" not in err, err[-800:]
+                refused += 1
+        assert not folder.exists() or not any(folder.iterdir()), os.listdir(folder)
+    print(
+        f"concurrent writers (backup folder): {rounds * N} fits, {N} at a time on one "
+        f"folder: {finished} finished with their own weights, {refused} refused naming "
+        "the other writer's pid"
+    )
