@@ -202,8 +202,15 @@ def test_slides_bound_on_autograds_deltas():
         ({"depths": 5}, "depths must be a list"),
         ({"activations": []}, "activations must not be empty"),
         ({"activations": ["gelu"]}, "init={'gelu'"),  # was a KeyError
-        ({"width": 0}, "width must be a whole number >= 1"),
+        ({"width": 0}, "width must be a whole number from 1 to 4,096"),
         ({"samples": 2.5}, "samples must be a whole number"),
+        # issue 12 item 8: bounds checked before any network is built
+        ({"depths": [100_000]}, "depths (each) must be a whole number from 1 to 1,000"),
+        ({"depths": range(1, 10**9)}, "depths has more than 1,000 items"),
+        ({"width": 65_536}, "width must be a whole number from 1 to 4,096"),
+        ({"samples": 10**6}, "samples must be a whole number from 1 to 100,000"),
+        ({"depths": [1000], "width": 4096}, "numbers in memory"),
+        ({"depths": list(range(1, 1001))}, "multiply-adds"),
     ],
 )
 def test_vanishing_gradients_refuses_bad_arguments_by_name(kwargs, words):

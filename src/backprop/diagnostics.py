@@ -11,6 +11,7 @@ norms — the sigmoid's shrink by σ' ≤ 0.25 a layer, ReLU's lack of it.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from dataclasses import dataclass, field
 
@@ -158,21 +159,59 @@ class VanishingResult:
 
 DEFAULT_INIT = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "kaiming_normal"}
 
+# Bounds of vanishing_gradients, checked before any network is built. The lecture's slide
+# needs depth ≤ 20, width 32, 64 samples (3·10^7 multiply-adds in all); these sit far above
+# that and keep one call finite: a network's weights, gradients and activations in at most
+# MAX_NUMBERS float64 numbers (1 GB), and the whole experiment in MAX_WORK multiply-adds
+# (forward, backward and the spectral norm of each W[l]: about width² × (samples + width) per
+# layer) — about 20 minutes at the 0.8·10^8 a second measured on a busy 2-core machine.
+MAX_DEPTH = 1000
+MAX_WIDTH = 4096
+MAX_SAMPLES = 100_000
+MAX_NUMBERS = 125_000_000
+MAX_WORK = 10**11
 
-def _whole(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+
+def _whole(value, name: str, low: int, high: int | None = None) -> int:
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if bad or value < low or (high is not None and value > high):
+        rule = f">= {low}" if high is None else f"from {low} to {high:,}"
         raise ConfigError(
-            f"vanishing_gradients: {name} must be a whole number >= {low}, got {value!r}."
+            f"vanishing_gradients: {name} must be a whole number {rule}, got {value!r}."
         )
     return int(value)
 
 
-def _sequence(value, name: str) -> list:
+def _check_work(depths: list[int], width: int, samples: int, n_acts: int) -> None:
+    """Refuse an experiment that would not fit in memory or not end in reasonable time."""
+    deepest = max(depths)
+    numbers_ = deepest * width * (2 * width + 3 * samples)
+    if numbers_ > MAX_NUMBERS:
+        raise ConfigError(
+            f"vanishing_gradients: the deepest network (depth {deepest}, width {width}, "
+            f"{samples} samples) needs {numbers_:.2g} numbers in memory, more than the bound "
+            f"{MAX_NUMBERS:.3g} (1 GB of float64); use a smaller depth, width or samples."
+        )
+    work = n_acts * sum(depths) * width * width * (samples + width)
+    if work > MAX_WORK:
+        raise ConfigError(
+            f"vanishing_gradients: {n_acts} activation(s) × depths summing to {sum(depths)} "
+            f"× width {width}² × (samples {samples} + width) = {work:.2g} multiply-adds, more "
+            f"than the bound {MAX_WORK:.0e} (about 20 minutes here); use fewer or smaller depths "
+            "or a smaller width or samples."
+        )
+
+
+def _sequence(value, name: str, limit: int = 100) -> list:
     if isinstance(value, str) or not hasattr(value, "__iter__"):
         raise ConfigError(
             f"vanishing_gradients: {name} must be a list, got {value!r}; e.g. {name}=[...]."
         )
-    items = list(value)
+    items = list(itertools.islice(value, limit + 1))  # an endless iterator stops here too
+    if len(items) > limit:
+        raise ConfigError(
+            f"vanishing_gradients: {name} has more than {limit:,} items; give at most {limit:,}."
+        )
     if not items:
         raise ConfigError(f"vanishing_gradients: {name} must not be empty.")
     return items
@@ -196,10 +235,13 @@ def vanishing_gradients(
     from . import nn
     from .autograd import random as _random
 
-    width, samples = _whole(width, "width", 1), _whole(samples, "samples", 1)
+    width = _whole(width, "width", 1, MAX_WIDTH)
+    samples = _whole(samples, "samples", 1, MAX_SAMPLES)
     seed = _whole(seed, "seed", 0)
-    depths = [_whole(d, "depths (each)", 1) for d in _sequence(depths, "depths")]
+    depths = _sequence(depths, "depths", limit=1000)
+    depths = [_whole(d, "depths (each)", 1, MAX_DEPTH) for d in depths]
     activations = [get_activation(a).name for a in _sequence(activations, "activations")]
+    _check_work(depths, width, samples, len(activations))
     init = {**DEFAULT_INIT, **(init or {})}
     for act in activations:
         if act not in init:

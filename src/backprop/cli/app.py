@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from ..errors import BackpropError
@@ -25,11 +26,20 @@ stderr); 3 training diverged (train, demo: the files hold the last finite weight
 Run 'backprop COMMAND --help' for a command's options."""
 
 
+_NEGATIVE_VALUE = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, 'backprop COMMAND: error: …', exit status 2.
 
     (argparse itself prints the whole usage block first; the one line points to --help.)
+    A word that starts with '-' and then a digit, '.digit', 'inf' or 'nan' is a value, not
+    an option: '--x -1,2', '--x -2e3', '--x -.5' (argparse alone knows only -1 and -1.5).
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE  # argparse reads this attribute
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")

@@ -5,63 +5,128 @@ from __future__ import annotations
 import argparse
 import math
 
+# -- numbers -------------------------------------------------------------------------------
+# Every number the command line takes has a bound, checked while the arguments are parsed,
+# before any work starts; argparse puts the flag in front of the message ("argument
+# --depths: …"). The bounds sit far above any real use and low enough that the work or the
+# memory they ask for stays finite; docs/reliability.md ("Bounds") lists them and says why.
+# Flags that become spec fields are checked again by the spec schema (spec files too).
+MAX_ITEMS = 1000  # values in one comma list or range (layers, depths)
+MAX_SEED = 2**63 - 1  # the spec's bound; NumPy takes any size, a backup stores it as JSON
+MAX_WHOLE = 10_000_000  # epochs, samples, batch size, --log-every, --backup-every
 
-def int_list(text: str) -> list[int]:
-    """'1,8,8,1' → [1, 8, 8, 1]; '2..20' → [2, 3, …, 20]; '2..20:2' → [2, 4, …, 20]."""
+
+def _fail(message: str):
+    return argparse.ArgumentTypeError(message)
+
+
+def _fields(text: str, example: str) -> list[str]:
+    """The comma-separated fields of ``text``; an empty one is an error, never skipped."""
+    fields = [v.strip() for v in text.split(",")]
+    if any(not v for v in fields):
+        where = "is empty" if not text.strip() else "has an empty field (',,' or a comma at an end)"
+        raise _fail(f"{text!r} {where}; give comma-separated values like {example}")
+    return fields
+
+
+def _int(field: str, text: str, example: str) -> int:
     try:
-        if ".." in text:
-            head, _, step = text.partition(":")
-            lo, hi = head.split("..")
-            values = list(range(int(lo), int(hi) + 1, int(step) if step else 1))
-        else:
-            values = [int(v) for v in text.split(",") if v.strip()]
+        return int(field)
     except ValueError:
-        values = []
-    if not values:
-        raise argparse.ArgumentTypeError(
-            f"expected whole numbers like 1,8,8,1 or a range like 2..20, got {text!r}"
-        )
-    return values
+        inside = "" if field == text.strip() else f" in {text!r}"
+        raise _fail(f"{field!r}{inside} is not a whole number; e.g. {example}") from None
 
 
-def name_list(text: str) -> list[str]:
-    """'relu,tanh' → ['relu', 'tanh']; at least one name."""
-    names = [v.strip() for v in text.split(",") if v.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected one or more names like relu,tanh, got {text!r}")
-    return names
-
-
-def float_list(text: str) -> list[float]:
-    """'0.7,-1.2' → [0.7, -1.2]; NaN and infinities are refused (they would be traced as is)."""
-    try:
-        values = [float(v) for v in text.replace(",", " ").split()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError(f"expected one or more numbers, got {text!r}")
-    if not all(math.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
-    return values
-
-
-def _whole_number(text: str, low: int, rule: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
+def _in_range(value, low, high, text: str, fix: str):
+    if not low <= value <= high:
+        inside = "" if str(value) == text.strip() else f" (in {text!r})"
+        raise _fail(f"must be between {low:,} and {high:,}, got {value:,}{inside}; {fix}")
     return value
 
 
-def positive_int(text: str) -> int:
-    return _whole_number(text, 1, "at least 1")
+def ints(low: int, high: int, fix: str, example: str = "1,8,8,1", ranges: bool = True):
+    """An argparse type: comma list of whole numbers in [low, high], or a range 2..20[:2]."""
+
+    def parse(text: str) -> list[int]:
+        if ranges and ".." in text:
+            head, colon, step_text = text.partition(":")
+            lo_text, _, hi_text = head.partition("..")
+            if not lo_text.strip() or not hi_text.strip() or (colon and not step_text.strip()):
+                raise _fail(f"{text!r} is not a range; write it like 2..20 or 2..20:2")
+            lo, hi = _int(lo_text, text, "2..20"), _int(hi_text, text, "2..20")
+            step = _int(step_text, text, "2..20:2") if colon else 1
+            if step < 1 or lo > hi:
+                raise _fail(f"{text!r} is an empty range; write it like 2..20 or 2..20:2")
+            _in_range(lo, low, high, text, fix)
+            _in_range(hi, low, high, text, fix)
+            count = (hi - lo) // step + 1
+            if count > MAX_ITEMS:
+                raise _fail(f"{text!r} holds {count:,} values, more than {MAX_ITEMS}; {fix}")
+            return list(range(lo, hi + 1, step))
+        fields = _fields(text, example)
+        if len(fields) > MAX_ITEMS:
+            raise _fail(f"{len(fields):,} values, more than {MAX_ITEMS}; {fix}")
+        return [_in_range(_int(v, text, example), low, high, text, fix) for v in fields]
+
+    parse.__name__ = "int_list"
+    return parse
 
 
-def seed(text: str) -> int:
-    """A seed: a whole number from 0 (NumPy's generators take no negative seeds)."""
-    return _whole_number(text, 0, "0 or more")
+# layer sizes: the spec's bound (spec.schema.MAX_WIDTH)
+int_list = ints(1, 65_536, "a layer has 1 to 65,536 units")
+
+
+def name_list(text: str) -> list[str]:
+    """'relu,tanh' → ['relu', 'tanh']; at least one name, no empty field."""
+    return _fields(text, "relu,tanh")
+
+
+def _float(field: str, text: str) -> float:
+    try:
+        value = float(field)
+    except ValueError:
+        inside = "" if field == text.strip() else f" in {text!r}"
+        raise _fail(f"{field!r}{inside} is not a number; e.g. 0.5, -2 or 1e-3") from None
+    if math.isnan(value):
+        raise _fail(f"{field!r} is NaN, not a number; give finite numbers")
+    if math.isinf(value):
+        why = "is infinite" if "inf" in field.lower() else "overflows to infinity (|x| > 1.8e308)"
+        raise _fail(f"{field!r} {why}; give finite numbers")
+    return value
+
+
+def float_list(text: str) -> list[float]:
+    """'0.7,-1.2' → [0.7, -1.2]; empty fields, NaN and infinities (1e999) are refused."""
+    return [_float(v, text) for v in _fields(text, "0.7,-1.2")]
+
+
+def number(low: float, high: float, fix: str, *, above: bool = False):
+    """An argparse type: one finite number in [low, high] (or (low, high] with ``above``)."""
+
+    def parse(text: str) -> float:
+        value = _float(text.strip(), text)
+        if value < low or (above and value == low) or value > high:
+            left = "(" if above else "["
+            raise _fail(f"must be in {left}{low:g}, {high:g}], got {value:g}; {fix}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def whole(low: int, high: int, fix: str):
+    """An argparse type: one whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        return _in_range(_int(text.strip(), text, str(low)), low, high, text, fix)
+
+    parse.__name__ = "whole"
+    return parse
+
+
+positive_int = whole(1, MAX_WHOLE, "a bound far above real use that keeps every run finite")
+seed = whole(0, MAX_SEED, "a seed is a whole number from 0 to 2**63 - 1")
+port = whole(0, 65_535, "TCP ports run from 1 to 65535; 0 picks a free one")
 
 
 def out_dir(requested: str | None, name: str, *, overwrite: bool = False):

@@ -9,6 +9,7 @@ nothing: pass callbacks to watch the run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ def model_for(spec: dict, dataset, loss_name: str):
             )
     else:
         sizes = [n_in, *m["hidden"], n_out]
+    check_size(spec, len(dataset.x), sizes)
     backprop.manual_seed(spec["seed"])
     part = {
         "sizes": sizes,
@@ -191,6 +193,60 @@ def model_for(spec: dict, dataset, loss_name: str):
             if lin.bias is not None:
                 init.zeros_(lin.bias)
     return model
+
+
+MAX_SAMPLE_EPOCHS = 10**10  # epochs × training samples
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights, under 1 GB with Adam's state
+MAX_BATCH_NUMBERS = 250_000_000  # one batch's activations: rows × Σ layer sizes (1 GB)
+MAX_WORK = 10**14  # 3 multiply-adds per parameter, sample and epoch: a day at 10^9 a second
+
+
+def check_size(spec: dict, samples: int, sizes: list[int]) -> None:
+    """Refuse a run too large to end or to fit in memory, before the model is built.
+
+    The spec schema bounds each number; these bound their products, known once the data
+    (``samples`` training rows) and the layer ``sizes`` are. docs/reliability.md says why.
+    """
+    epochs = spec["epochs"]
+    params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    batch = min(spec["batch_size"] or samples, samples)
+    if epochs * samples > MAX_SAMPLE_EPOCHS:
+        raise fail(
+            "epochs",
+            f"epochs × training samples must be at most {MAX_SAMPLE_EPOCHS:.0e}, and "
+            f"{epochs:,} × {samples:,} is {epochs * samples:.2g}; ask for fewer epochs or "
+            "samples (--epochs, --n)",
+            epochs,
+        )
+    if params > MAX_PARAMETERS:
+        raise fail(
+            "model",
+            f"layer sizes {_brief(sizes)} make {params:,} parameters, more than "
+            f"{MAX_PARAMETERS:,}; use fewer or narrower layers",
+            spec["model"]["sizes"] or spec["model"]["hidden"],
+        )
+    if batch * sum(sizes) > MAX_BATCH_NUMBERS:
+        raise fail(
+            "batch_size",
+            f"one batch of {batch:,} rows through layers {_brief(sizes)} holds "
+            f"{batch * sum(sizes):.2g} activations, more than {MAX_BATCH_NUMBERS:.2g} (1 GB); "
+            "give a smaller batch_size (--batch-size) or narrower layers",
+            spec["batch_size"],
+        )
+    work = 3 * params * samples * epochs
+    if work > MAX_WORK:
+        raise fail(
+            "epochs",
+            f"{epochs:,} epochs × {samples:,} samples × {params:,} parameters is about "
+            f"{work:.2g} multiply-adds, more than {MAX_WORK:.0e} (a day at 10^9 a second); "
+            "ask for fewer epochs or samples, or a smaller model",
+            epochs,
+        )
+
+
+def _brief(sizes: list[int]) -> str:
+    text = "-".join(map(str, sizes))
+    return text if len(sizes) <= 12 else f"{sizes[0]}-…-{sizes[-1]} ({len(sizes)} layers)"
 
 
 def loss_for(loss_spec: dict):

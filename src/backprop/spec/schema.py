@@ -71,6 +71,17 @@ INITS = (
 SCHEDULES = ("step", "multistep", "exponential", "cosine", "plateau")
 ENGINES = ("auto", "delta", "fused", "autograd")
 
+# Bounds of the numbers a spec holds (docs/reliability.md, "Bounds"): far above any real run
+# (the lecture's is 1-8-8-1, 200 samples, 10,000 epochs; digits is 64-128-128-10), low enough
+# that what a spec asks for stays finite. runner.prepare checks the products once the data
+# and the model are known: epochs × samples, parameters, one batch's activations, the work.
+MAX_EPOCHS = 10_000_000
+MAX_SAMPLES = 10_000_000  # data.n and batch_size
+MAX_WIDTH = 65_536  # units in one layer
+MAX_DEPTH = 1_000  # hidden layers
+MAX_SEED = 2**63 - 1
+MAX_NOISE = 1e6
+
 
 def fail(path: str, rule: str, value: Any) -> SpecError:
     return SpecError(f"spec field {path}: {rule}; got {value!r}.")
@@ -116,6 +127,13 @@ def _number(value, path: str, low: float | None = None, high: float | None = Non
     return float(value) if isinstance(value, float) else value
 
 
+def _short(value) -> Any:
+    """A long list shown as its length (an error message stays one short line)."""
+    if isinstance(value, list) and len(value) > 10:
+        return f"a list of {len(value):,} items"
+    return value
+
+
 def _choice(value, path: str, choices) -> str:
     if not isinstance(value, str) or value.lower() not in choices:
         raise fail(path, f"must be one of {', '.join(choices)}", value)
@@ -157,11 +175,11 @@ def _data(section, path="data") -> dict:
             raise fail(f"{path}.target", "must be a column name or a list of them", d["target"])
         if d["features"] is not None and not _names(d["features"]):
             raise fail(f"{path}.features", "must be a list of column names", d["features"])
-    d["n"] = _int(d["n"], f"{path}.n", 1, 10_000_000, allow_none=True)
-    d["noise"] = _number(d["noise"], f"{path}.noise", 0, None, allow_none=True)
+    d["n"] = _int(d["n"], f"{path}.n", 1, MAX_SAMPLES, allow_none=True)
+    d["noise"] = _number(d["noise"], f"{path}.noise", 0, MAX_NOISE, allow_none=True)
     d["train_ratio"] = _number(d["train_ratio"], f"{path}.train_ratio", 0, 1, allow_none=True)
     d["test_ratio"] = _number(d["test_ratio"], f"{path}.test_ratio", 0, 0.9, allow_none=True)
-    d["seed"] = _int(d["seed"], f"{path}.seed", 0, allow_none=True)
+    d["seed"] = _int(d["seed"], f"{path}.seed", 0, MAX_SEED, allow_none=True)
     d["options"] = _object(d["options"], f"{path}.options")
     if d["task"] is not None:
         d["task"] = _choice(d["task"], f"{path}.task", ("regression", "classification"))
@@ -194,23 +212,23 @@ def _model(section, path="model") -> dict:
             path, "give 'sizes' (all layers) or 'hidden' (hidden layers only), not both", section
         )
     if m["sizes"] is not None:
-        if not isinstance(m["sizes"], list) or len(m["sizes"]) < 2:
+        if not isinstance(m["sizes"], list) or not 2 <= len(m["sizes"]) <= MAX_DEPTH + 2:
             raise fail(
                 f"{path}.sizes",
-                "must be a list of at least two layer sizes, e.g. [1, 8, 8, 1]",
-                m["sizes"],
+                f"must be a list of 2 to {MAX_DEPTH + 2} layer sizes, e.g. [1, 8, 8, 1]",
+                _short(m["sizes"]),
             )
-        m["sizes"] = [_int(n, f"{path}.sizes[{i}]", 1, 100_000) for i, n in enumerate(m["sizes"])]
+        m["sizes"] = [_int(n, f"{path}.sizes[{i}]", 1, MAX_WIDTH) for i, n in enumerate(m["sizes"])]
         n_hidden = len(m["sizes"]) - 2
     else:
         hidden = [8, 8] if m["hidden"] is None else m["hidden"]
-        if not isinstance(hidden, list):
+        if not isinstance(hidden, list) or len(hidden) > MAX_DEPTH:
             raise fail(
                 f"{path}.hidden",
-                "must be a list of hidden layer sizes, e.g. [8, 8] (or [])",
-                hidden,
+                f"must be a list of at most {MAX_DEPTH} hidden layer sizes, e.g. [8, 8] (or [])",
+                _short(hidden),
             )
-        m["hidden"] = [_int(n, f"{path}.hidden[{i}]", 1, 100_000) for i, n in enumerate(hidden)]
+        m["hidden"] = [_int(n, f"{path}.hidden[{i}]", 1, MAX_WIDTH) for i, n in enumerate(hidden)]
         n_hidden = len(m["hidden"])
     act = m["activation"]
     if isinstance(act, list):
@@ -308,7 +326,7 @@ def _early(section, path="early_stopping") -> dict | None:
             "must be a metric name such as val_loss or val_accuracy",
             e["monitor"],
         )
-    e["patience"] = _int(e["patience"], f"{path}.patience", 0)
+    e["patience"] = _int(e["patience"], f"{path}.patience", 0, MAX_EPOCHS)
     e["min_delta"] = _number(e["min_delta"], f"{path}.min_delta", 0)
     if not isinstance(e["restore_best_weights"], bool):
         raise fail(
@@ -341,14 +359,14 @@ def normalize(spec: dict) -> dict:
     s = _fields(spec, TOP, "")
     s["version"] = _int(s["version"], "version", 1, SPEC_VERSION)
     s["name"] = _name(s["name"])
-    s["seed"] = _int(s["seed"], "seed", 0, 2**63 - 1)
+    s["seed"] = _int(s["seed"], "seed", 0, MAX_SEED)
     s["data"] = _data(s["data"])
     s["model"] = _model(s["model"])
     s["loss"] = _loss(s["loss"])
     s["optimizer"] = _optimizer(s["optimizer"])
     s["schedule"] = _schedule(s["schedule"])
-    s["epochs"] = _int(s["epochs"], "epochs", 1, 10_000_000)
-    s["batch_size"] = _int(s["batch_size"], "batch_size", 1, allow_none=True)
+    s["epochs"] = _int(s["epochs"], "epochs", 1, MAX_EPOCHS)
+    s["batch_size"] = _int(s["batch_size"], "batch_size", 1, MAX_SAMPLES, allow_none=True)
     s["validation"] = _validation(s["validation"])
     s["early_stopping"] = _early(s["early_stopping"])
     s["engine"] = _choice(s["engine"], "engine", ENGINES)

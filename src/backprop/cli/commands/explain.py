@@ -30,7 +30,9 @@ def add_parser(sub) -> None:
         default="scalar",
         help="scalar, vector, abs, or a .safetensors model file (default: scalar)",
     )
-    p.add_argument("--x", type=float_list, help="one input sample, e.g. 0.5 or 0.7,-1.2")
+    p.add_argument(
+        "--x", type=float_list, help="one input sample, e.g. 0.5 or 0.7,-1.2 (finite numbers)"
+    )
     p.add_argument("--y", type=float_list, help="its target (needed with --loss)")
     p.add_argument(
         "--loss",
@@ -38,7 +40,9 @@ def add_parser(sub) -> None:
         help="none (δ = ∂ŷ/∂f, as on the slides), half_mse (E = ½(ŷ − y)², the "
         "lecture's), mse (PyTorch's), … (default: half_mse when --y is given)",
     )
-    p.add_argument("--seed", type=seed, default=0, help="weights of the vector example (0)")
+    p.add_argument(
+        "--seed", type=seed, default=0, help="weights of the vector example, 0 to 2**63-1 (0)"
+    )
     p.set_defaults(run=run)
 
 

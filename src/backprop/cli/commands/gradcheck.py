@@ -6,13 +6,16 @@ import argparse
 
 import numpy as np
 
-from ..common import is_model_file, positive_int, seed
+from ..common import is_model_file, number, seed, whole
 
 HELP = "check a model's gradients numerically (exit 1 if any parameter fails)"
 EXAMPLES = """examples:
   backprop gradcheck                  the lecture's 1-8-8-1 network on its data
   backprop gradcheck spec.json        the model and data of a spec
   backprop gradcheck model.safetensors --samples 4"""
+
+
+EPS_FIX = "below 1e-12 rounding swamps the difference; above 0.1 the step is not small"
 
 
 def add_parser(sub) -> None:
@@ -29,9 +32,21 @@ def add_parser(sub) -> None:
         default="square",
         help="a spec .json, a .safetensors model, or a built-in spec name (square)",
     )
-    p.add_argument("--samples", type=positive_int, default=8, help="data rows to check on (8)")
-    p.add_argument("--eps", type=float, default=1e-6, help="central-difference step (1e-6)")
-    p.add_argument("--seed", type=seed, default=0, help="seed for inputs of a bare model file")
+    p.add_argument(
+        "--samples",
+        type=whole(1, 10_000, "a check costs two forward passes per parameter on every row"),
+        default=8,
+        help="data rows to check on, 1 to 10,000 (8)",
+    )
+    p.add_argument(
+        "--eps",
+        type=number(1e-12, 0.1, EPS_FIX),
+        default=1e-6,
+        help="central-difference step, 1e-12 to 0.1 (1e-6)",
+    )
+    p.add_argument(
+        "--seed", type=seed, default=0, help="seed for inputs of a bare model file, 0 to 2**63-1"
+    )
     p.set_defaults(run=run)
 
 
@@ -56,6 +71,26 @@ def run(args) -> int:
         y = r.dataset.y[: args.samples]
         if r.spec["loss"]["name"] in ("bce", "bce_with_logits"):
             y = y.reshape(-1, 1).astype(np.float64)
+    _check_work(model, len(x))
     result = check_gradients(model, loss, x, y, eps=args.eps)
     print(result)
     return 0 if result.passed else 1
+
+
+MAX_PARAMETERS = 500_000  # two forward passes each: about a minute at ~50 µs a pass
+MAX_WORK = 10**11  # multiply-adds: 2 · parameters · (parameters · rows)
+
+
+def _check_work(model, rows: int) -> None:
+    """Refuse a check that would not end in reasonable time, before it starts."""
+    from ...errors import ConfigError
+
+    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    work = 2 * n * n * rows
+    if n > MAX_PARAMETERS or work > MAX_WORK:
+        raise ConfigError(
+            f"--samples: checking {n:,} parameters on {rows:,} rows takes {2 * n:,} forward "
+            f"passes and about {work:.2g} multiply-adds, more than the bounds "
+            f"{MAX_PARAMETERS:,} parameters and {MAX_WORK:.0e}; check a smaller model or "
+            "fewer --samples."
+        )

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..common import port, whole
+
+MAX_TABS = 64
+
 HELP = "open the browser playground: datasets, features, layers, live training and heatmaps"
 EXAMPLES = """examples:
   backprop playground                 serve on http://127.0.0.1:8000/
@@ -21,7 +25,9 @@ def add_parser(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (8000; 0: any free)")
+    p.add_argument(
+        "--port", type=port, default=8000, help="port to listen on, 0 to 65535 (8000; 0: any free)"
+    )
     p.add_argument(
         "--host",
         default="127.0.0.1",
@@ -29,7 +35,10 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
     p.add_argument(
-        "--max-tabs", type=int, default=8, help="tabs that may train at once (8); more are refused"
+        "--max-tabs",
+        type=whole(1, MAX_TABS, f"each tab trains on this machine; allow 1 to {MAX_TABS}"),
+        default=8,
+        help=f"tabs that may train at once, 1 to {MAX_TABS} (8); more are refused",
     )
     p.set_defaults(run=run)
 
@@ -44,10 +53,6 @@ def run(args) -> int:
             f"the playground needs the web extra ({exc.name} is not installed): "
             "pip install 'backprop-mlp[web]'"
         ) from None
-    if not 0 <= args.port <= 65535:
-        raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
-    if args.max_tabs < 1:
-        raise ConfigError(f"--max-tabs must be at least 1, got {args.max_tabs}")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"backprop playground: warning: binding {args.host} makes the playground reachable "

@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from ..common import float_list
+
 HELP = "predict with a saved model (.safetensors) for --x values or an --input CSV"
 EXAMPLES = """examples:
   backprop predict runs/square-*/model.safetensors --x 1.5 -2 3
@@ -29,32 +31,20 @@ def add_parser(sub) -> None:
     src.add_argument(
         "--x",
         nargs="+",
-        help="samples: one number each for a 1-input model, "
-        "comma-separated values per sample otherwise",
+        type=float_list,
+        metavar="X",
+        help="samples: one number each for a 1-input model, comma-separated values per "
+        "sample otherwise; finite numbers like -1, 0.5 or -2e3, no empty field",
     )
     src.add_argument("--input", help="a CSV file with the model's feature columns (header row)")
     p.add_argument("--output", help="write predictions to this CSV file instead of the screen")
     p.set_defaults(run=run)
 
 
-def _samples(values: list[str], n_in: int) -> np.ndarray:
+def _samples(rows: list[list[float]], n_in: int) -> np.ndarray:
+    """The --x samples (already parsed by ``float_list``: finite, no empty field) as X."""
     from ...errors import ConfigError
 
-    rows = []
-    for text in values:
-        try:
-            row = [float(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            raise ConfigError(
-                f"--x: {text!r} is not a number (or comma-separated numbers)"
-            ) from None
-        if not all(np.isfinite(row)):
-            raise ConfigError(
-                f"--x: {text!r} holds a value that is not a finite number; give finite numbers."
-            )
-        rows.append(row)
-    if n_in == 1 and all(len(r) == 1 for r in rows):
-        return np.asarray(rows, dtype=np.float64)
     for r in rows:
         if len(r) != n_in:
             raise ConfigError(

@@ -16,6 +16,8 @@ EXAMPLES = """examples:
   backprop train spec.json --backup runs/long.backup   (run it again after a crash: resumes)
 output: --out DIR (default runs/<name>-<timestamp>/) gets model.safetensors, spec.json,
 history.csv, history.json and PNG plots.
+limits, checked before training: epochs × samples ≤ 1e10, parameters ≤ 5e7, one batch's
+activations ≤ 2.5e8 numbers, 3 × parameters × samples × epochs ≤ 1e14 (docs/reliability.md).
 exit status: 0 done; 2 a user error (one line on stderr); 3 training diverged (a NaN/inf
 loss or gradient): the files hold the last finite weights, labelled so in the model file."""
 
@@ -37,11 +39,17 @@ def add_parser(sub) -> None:
     )
     d.add_argument("--csv", help="a CSV file with a header row")
     d.add_argument("--target", help="the CSV's target column")
-    d.add_argument("--n", type=positive_int, help="number of samples to generate")
-    d.add_argument("--noise", type=float, help="noise level of a generated dataset")
+    d.add_argument("--n", type=positive_int, help="number of samples to generate, 1 to 10,000,000")
+    d.add_argument("--noise", type=float, help="noise level of a generated dataset, 0 to 1e6")
     m = p.add_argument_group("model")
-    m.add_argument("--layers", type=int_list, help="all layer sizes, e.g. 1,8,8,1")
-    m.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 8,8")
+    m.add_argument(
+        "--layers", type=int_list, help="all layer sizes, e.g. 1,8,8,1 (each 1 to 65,536)"
+    )
+    m.add_argument(
+        "--hidden",
+        type=int_list,
+        help="hidden layer sizes, e.g. 8,8 (each 1 to 65,536; up to 1,000)",
+    )
     m.add_argument(
         "--activation", type=name_list, help="one name, or one per hidden layer: relu,tanh"
     )
@@ -49,11 +57,13 @@ def add_parser(sub) -> None:
     t = p.add_argument_group("training")
     t.add_argument("--loss", help="mse, half_mse, l1, huber, bce_with_logits, cross_entropy, …")
     t.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop, adagrad")
-    t.add_argument("--lr", type=float, help="learning rate")
-    t.add_argument("--epochs", type=positive_int, help="number of epochs")
-    t.add_argument("--batch-size", type=positive_int, help="minibatch size (default: full batch)")
+    t.add_argument("--lr", type=float, help="learning rate, above 0 and at most 1000")
+    t.add_argument("--epochs", type=positive_int, help="number of epochs, 1 to 10,000,000")
+    t.add_argument(
+        "--batch-size", type=positive_int, help="minibatch size, 1 to 10,000,000 (full batch)"
+    )
     t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
-    t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling)")
+    t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling), 0 to 2**63-1")
     t.add_argument(
         "--engine", choices=("auto", "delta", "fused", "autograd"), help="gradient engine"
     )
@@ -70,7 +80,7 @@ def add_parser(sub) -> None:
         type=positive_int,
         default=1,
         metavar="N",
-        help="with --backup: back up every N epochs (1); a backup costs a few ms, so give "
+        help="with --backup: back up every N epochs, 1 to 10^7 (1); a backup costs a few ms, give "
         "thousands of tiny epochs e.g. 100",
     )
     o.add_argument(
@@ -84,7 +94,7 @@ def add_parser(sub) -> None:
         "--log-every",
         type=positive_int,
         default=1,
-        help="print one line every N epochs when not on a terminal (1)",
+        help="print one line every N epochs when not on a terminal, 1 to 10^7 (1)",
     )
     p.set_defaults(run=run)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import int_list, name_list, positive_int, seed
+from ...diagnostics import MAX_DEPTH, MAX_SAMPLES, MAX_WIDTH, MAX_WORK
+from ..common import ints, name_list, seed, whole
 
 HELP = "per-layer gradient norms of sigmoid/tanh/ReLU networks of growing depth"
 EXAMPLES = """examples:
@@ -23,9 +24,10 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--depths",
-        type=int_list,
+        type=ints(1, MAX_DEPTH, f"a depth is 1 to {MAX_DEPTH} hidden layers", "2,5,10"),
         default=list(range(2, 21, 2)),
-        help="hidden-layer counts: 2..20, 2..20:2 or 2,5,10 (default 2..20:2)",
+        help=f"hidden-layer counts: 2..20, 2..20:2 or 2,5,10; each 1 to {MAX_DEPTH}, at most "
+        "1000 of them (default 2..20:2)",
     )
     p.add_argument(
         "--activations",
@@ -33,9 +35,20 @@ def add_parser(sub) -> None:
         default=["sigmoid", "tanh", "relu"],
         help="comma-separated (default sigmoid,tanh,relu)",
     )
-    p.add_argument("--width", type=positive_int, default=32, help="units per hidden layer (32)")
-    p.add_argument("--samples", type=positive_int, default=64, help="batch size (64)")
-    p.add_argument("--seed", type=seed, default=0, help="data and weights seed (0)")
+    p.add_argument(
+        "--width",
+        type=whole(1, MAX_WIDTH, f"give 1 to {MAX_WIDTH:,} units"),
+        default=32,
+        help=f"units per hidden layer, 1 to {MAX_WIDTH:,} (32)",
+    )
+    p.add_argument(
+        "--samples",
+        type=whole(1, MAX_SAMPLES, f"give 1 to {MAX_SAMPLES:,} samples"),
+        default=64,
+        help=f"batch size, 1 to {MAX_SAMPLES:,} (64); in all, activations × Σ depths × "
+        f"width² × (samples + width) ≤ {MAX_WORK:.0e} multiply-adds",
+    )
+    p.add_argument("--seed", type=seed, default=0, help="data and weights seed, 0 to 2**63-1 (0)")
     p.add_argument("--plot", help="write the gradient-norm plot to this PNG file")
     p.set_defaults(run=run)
 
@@ -50,8 +63,6 @@ def run(args) -> int:
     for a in acts:
         if a not in supported:
             raise ConfigError(f"--activations: {a!r} is not one of {', '.join(supported)}")
-    if not args.depths or min(args.depths) < 1:
-        raise ConfigError(f"--depths: need depths of at least 1, got {args.depths}")
     result = vanishing_gradients(
         depths=args.depths,
         activations=acts,
