@@ -13,9 +13,10 @@
   read loads and verifies, its weights are one writer's (all equal to the writer number its
   metadata names), and no temporary file is left.
 - **Backup**: N processes run ``fit`` with ``BackupAndRestore`` on one folder, different
-  seeds, started a little apart. Judge: a process that finishes has exactly the weights of
-  its own uninterrupted run (never another writer's resumed state); one that does not is
-  refused with one of our errors naming the other writer's pid.
+  seeds; the others start once the first one has written a backup. Judge: a process that
+  finishes has exactly the weights of its own uninterrupted run (never another writer's
+  resumed state); one that does not is refused with one of our errors naming the other
+  writer's pid.
 """
 
 import json
@@ -38,11 +39,9 @@ def train_argv(seed: int, out: Path, *extra: str) -> list[str]:
             "-q", "--out", str(out), *extra]  # fmt: skip
 
 
-def start_all(argvs: list[list[str]], cwd: Path, stagger: float = 0.0) -> list[tuple]:
+def start_all(argvs: list[list[str]], cwd: Path) -> list[tuple]:
     procs = []
-    for i, argv in enumerate(argvs):
-        if stagger and i:
-            time.sleep(stagger)
+    for argv in argvs:
         procs.append(subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))  # fmt: skip
     results = []
@@ -167,9 +166,9 @@ from backprop.spec import prepare
 from backprop.train import BackupAndRestore, fit
 seed, folder, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 r = prepare({"name": "b", "seed": seed, "data": {"name": "square", "n": 64, "seed": 0},
-             "model": {"hidden": [8]}, "epochs": 150, "engine": "delta"})
+             "model": {"hidden": [8]}, "epochs": 600, "engine": "delta"})
 try:
-    fit(r.model, r.dataset, r.loss, r.optimizer, epochs=150, seed=seed, engine="delta",
+    fit(r.model, r.dataset, r.loss, r.optimizer, epochs=600, seed=seed, engine="delta",
         callbacks=[BackupAndRestore(folder)])
 except BackpropError as error:
     print(str(error), file=sys.stderr)
@@ -183,8 +182,8 @@ def own_run(seed: int) -> dict:
     from backprop.train import fit
 
     r = prepare({"name": "b", "seed": seed, "data": {"name": "square", "n": 64, "seed": 0},
-                 "model": {"hidden": [8]}, "epochs": 150, "engine": "delta"})  # fmt: skip
-    fit(r.model, r.dataset, r.loss, r.optimizer, epochs=150, seed=seed, engine="delta")
+                 "model": {"hidden": [8]}, "epochs": 600, "engine": "delta"})  # fmt: skip
+    fit(r.model, r.dataset, r.loss, r.optimizer, epochs=600, seed=seed, engine="delta")
     return {k: t._data for k, t in r.model.state_dict().items()}
 
 
@@ -196,7 +195,14 @@ def test_one_backup_folder_many_fits(tmp_path, count):
         seeds = [100 * r + i for i in range(N)]
         argvs = [[sys.executable, "-c", FITTER, str(s), str(folder), str(tmp_path / f"w{s}.npz")]
                  for s in seeds]  # fmt: skip
-        results = start_all(argvs, tmp_path, stagger=0.3)
+        first = subprocess.Popen(argvs[0], cwd=tmp_path, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        end = time.monotonic() + 60
+        while not (folder / "backup.safetensors").exists() and time.monotonic() < end:
+            time.sleep(0.01)  # the others start while the first one is backing up
+        results = start_all(argvs[1:], tmp_path)
+        out, err = first.communicate(timeout=300)
+        results.insert(0, (first.returncode, out, err))
         for seed, (code, _, err) in zip(seeds, results):
             if code == 0:
                 got = np.load(tmp_path / f"w{seed}.npz")
@@ -209,7 +215,7 @@ def test_one_backup_folder_many_fits(tmp_path, count):
                 refused += 1
         assert not folder.exists() or not any(folder.iterdir()), os.listdir(folder)
     print(
-        f"concurrent writers (backup folder): {rounds * N} fits, {N} at a time on one "
-        f"folder: {finished} finished with their own weights, {refused} refused naming "
-        "the other writer's pid"
+        f"concurrent writers (backup folder): {rounds * N} fits on one folder, "
+        f"{N - 1} started while the first backed up: {finished} finished with their own "
+        f"weights, {refused} refused naming the other writer's pid"
     )
