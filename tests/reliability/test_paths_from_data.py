@@ -184,7 +184,7 @@ def test_csv_file_name_becomes_a_safe_folder(tmp_path, count):
 
 
 def _model_cases(box: Sandbox, headers: list[str]) -> tuple[int, int]:
-    """Train on a CSV with these headers; then predict, summary and export the model."""
+    """Train on a CSV with these headers, then predict, summary, export; (trained, read)."""
     csv = box.inputs / f"h{len(box.before)}.csv"
     rows = [[1.0, 2.0, 3.0], [2.0, 1.0, 4.0], [3.0, 5.0, 1.0], [4.0, 2.0, 2.0]]
     lines = [",".join(json.dumps(h) for h in headers)] + [",".join(map(str, r)) for r in rows]
@@ -197,15 +197,15 @@ def _model_cases(box: Sandbox, headers: list[str]) -> tuple[int, int]:
     assert code == 0 or one_line(err, "train"), err
     assert not box.escaped(), f"headers {headers!r}: {box.escaped()[:5]}"
     if code:
-        return 1, 0
+        return 0, 0
     model = str(out / "model.safetensors")
-    return 1, _read_model(box, model, out)
+    return 1, _read_model(box, model, "0.5,1")
 
 
-def _read_model(box: Sandbox, model: str, out: Path) -> int:
+def _read_model(box: Sandbox, model: str, x: str) -> int:
     """predict, summary, export; returns how many exited 0 (the rest: one line, exit 2)."""
     runs = 0
-    for argv in (("predict", model, "--x", "0.5,1"), ("summary", model),
+    for argv in (("predict", model, "--x", x), ("summary", model),
                  ("export", model, "--to", "torch")):  # fmt: skip
         code, err = box.cli(*argv)
         assert code == 0 or (code == 2 and one_line(err, argv[0])), f"{argv}: {code} {err!r}"
@@ -217,15 +217,16 @@ def _read_model(box: Sandbox, model: str, out: Path) -> int:
 def test_csv_headers_and_model_names(tmp_path, count):
     box = Sandbox(tmp_path)
     names = hostile_names(count(15, 150), 56, box.abs_root)
-    trained = read = 0
+    tried = trained = read = 0
     for i in range(0, len(names), 3):
         headers = [*names[i : i + 3], "target"][:3]
         if len(set(headers)) < 3:
             continue
         t, r = _model_cases(box, headers)
-        trained, read = trained + t, read + r
-    print(f"paths from data (CSV headers → model metadata): {trained} trainings, {read} "
-          "predict/summary/export runs succeeded, 0 outside")  # fmt: skip
+        tried, trained, read = tried + 1, trained + t, read + r
+    print(f"paths from data (CSV headers → model metadata): {tried} CSVs, {trained} trained "
+          f"(the rest refused in one line), {read} of {3 * trained} predict/summary/export "
+          "runs succeeded (the rest one line), 0 outside")  # fmt: skip
 
 
 def _lying_copy(source: Path, target: Path, name) -> None:
@@ -257,7 +258,7 @@ def test_model_metadata_names(tmp_path, count):
         folder.mkdir()
         model = folder / "model.safetensors"
         _lying_copy(base, model, name)
-        read += _read_model(box, str(model), folder)
+        read += _read_model(box, str(model), "0.5")
     print(
         f"paths from data (model metadata names): {len(names)} files, {3 * len(names)} "
         f"predict/summary/export runs: {read} succeeded, the rest refused in one line; "
