@@ -204,3 +204,14 @@ def test_slug(text, want):
     from backprop.spec.runfolder import is_safe_name, slug
 
     assert slug(text) == want and is_safe_name(want)
+
+
+def test_a_model_file_from_before_the_slug_rule_still_loads(tmp_path):
+    # `--csv "my data.csv"` used to name the run "my data"; readers never make a path of it
+    from backprop import io as bio
+    from backprop.spec import run
+
+    r = run({"name": "s", "data": {"name": "square", "n": 8}, "model": {"hidden": [2]},
+             "epochs": 1})  # fmt: skip
+    bio.save(r.model, tmp_path / "m.safetensors", spec={**r.file_spec(), "name": "my data"})
+    assert bio.read(tmp_path / "m.safetensors").full_spec["name"] == "my data"
