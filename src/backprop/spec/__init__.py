@@ -2,7 +2,9 @@
 
 ``load(path)`` reads and checks a spec file, ``normalize(dict)`` checks a spec in memory and
 fills every default, ``run(spec)`` trains it, ``prepare(spec)`` builds the parts without
-training. ``backprop.run`` is ``run``. The lecture's y = x² run ships as
+training. ``backprop.run`` is ``run``; ``save_run(result, folder)`` writes its run folder
+whole (``runfolder``: refused if the folder is not empty unless ``overwrite=True``, one
+writer at a time). The lecture's y = x² run ships as
 ``backprop/specs/square.json`` (``builtin("square")``).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from .runfolder import RunFolder, save_run
 from .runner import Run, load, prepare, run
 from .schema import SPEC_VERSION, normalize
 
@@ -30,4 +33,14 @@ def builtin(name: str) -> dict:
     return json.loads(text)
 
 
-__all__ = ["SPEC_VERSION", "Run", "builtin", "load", "normalize", "prepare", "run"]
+__all__ = [
+    "SPEC_VERSION",
+    "Run",
+    "RunFolder",
+    "builtin",
+    "load",
+    "normalize",
+    "prepare",
+    "run",
+    "save_run",
+]
