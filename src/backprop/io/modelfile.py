@@ -200,7 +200,7 @@ def _read_bytes(target: Path, label: str) -> bytes:
         inside = sorted(p.name for p in target.glob("*.safetensors"))[:5]
         hint = f"; model files in it: {inside}" if inside else ""
         raise ModelFilePathError(f"{label}: is a folder, not a model file{hint}.")
-    if not os.path.lexists(target):
+    if not os.path.lexists(target) and os.path.isdir(target.parent):  # else reading says
         sibling = target.with_name(target.name + ".safetensors")
         hint = f" Did you mean {sibling}?" if sibling.is_file() else ""
         raise ModelFilePathError(f"{label}: model file not found.{hint}")
