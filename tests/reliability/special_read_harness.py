@@ -76,7 +76,7 @@ READERS = {
             "--out",
             "{OUT}",
         ],
-    ),  # fmt: skip
+    ),
     "predict --input": ("csv", ["predict", "{MODEL}", "--input", "{P}"]),
 }
 
