@@ -111,9 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except BackpropError as exc:
         return _user_error(args.command, str(exc))
-    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as exc:
-        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        return _user_error(args.command, f"{exc.strerror or exc}{where}")
+    except OSError as exc:  # on a path the user chose: one line, never a traceback
+        return _user_error(args.command, _os_error(exc))
     except MemoryError as exc:
         detail = f" ({exc})" if str(exc) else ""
         return _user_error(
@@ -123,6 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("backprop: interrupted", file=sys.stderr)
         return 130
+
+
+_PLAIN = (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError)
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an OSError: what went wrong, on which path(s), and the fix."""
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = ": " + " -> ".join(str(p) for p in paths) if paths else ""
+    if isinstance(exc, _PLAIN):
+        return f"{exc.strerror or exc}{where}"
+    from ..files import explain
+
+    cause, fix = explain(exc)
+    return f"{cause}{where}; {fix}."
 
 
 def _user_error(command: str, message: str) -> int:

@@ -135,7 +135,10 @@ def to_onnx(
     input_name="input",
     output_name="output",
 ) -> Path:
-    """Write ``model`` as an ONNX file at ``path`` (atomically); returns the path.
+    """Write ``model`` as an ONNX file at ``path``; returns the path.
+
+    The write follows ``backprop.files``: a regular file is replaced atomically, a FIFO or
+    character device is streamed to, anything else is a ``PathError``.
 
     Args:
         model: a backprop ``nn.MLP``/``nn.Sequential`` of ``Linear`` and activation modules.
@@ -155,7 +158,7 @@ def to_onnx(
     proto = onnx_model(
         model, opset=opset, scaler=scaler, input_name=input_name, output_name=output_name
     )
-    return atomic_write_bytes(path, proto.SerializeToString())
+    return atomic_write_bytes(path, proto.SerializeToString(), who="to_onnx(model, path)")
 
 
 def _scaler(scaler, n_in: int) -> tuple[np.ndarray, np.ndarray]:

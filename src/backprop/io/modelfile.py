@@ -116,7 +116,10 @@ def save(model, path, *, spec=None, metadata=None, allow_nan: bool = False) -> P
             f"{who}: {target} is a folder; give a file path such as {target / 'model.safetensors'}."
         )
     data = safetensors.numpy.save(tensors, metadata=fields)
-    return atomic_write_bytes(target, data, who="io.save(model, path)")  # PathError if not
+    try:
+        return atomic_write_bytes(target, data, who="io.save(model, path)")
+    except OSError as error:  # a PathError from the writer: the path, the cause, a fix
+        raise ModelFileError(str(error)) from error
 
 
 def _version() -> str:

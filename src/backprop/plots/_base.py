@@ -72,12 +72,13 @@ def tidy(ax) -> None:
 
 
 def save(fig, path: str | os.PathLike) -> Path:
-    """Render ``fig`` to PNG bytes and write them to ``path`` atomically; returns the path."""
+    """Render ``fig`` to PNG bytes and write them to ``path`` (``backprop.files``: atomic
+    for a regular file, streamed to a FIFO or device, else ``PathError``); returns the path."""
     from ..files import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return atomic_write_bytes(path, buffer.getvalue(), who="plot path")
 
 
 def as_array(value, name: str) -> np.ndarray:

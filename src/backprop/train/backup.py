@@ -99,6 +99,12 @@ class BackupAndRestore(Callback):
     # -- hooks -----------------------------------------------------------------------------
     def on_train_begin(self, state: TrainState) -> None:
         self.resumed_epoch, self.written, self._made_folder = None, 0, False
+        try:  # a name too long, a loop, no permission: one PathError naming the folder
+            os.stat(self.directory)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise self._unusable(error) from error
         if self.directory.exists() and not self.directory.is_dir():
             raise ConfigError(
                 f"{self.who}: directory {str(self.directory)!r} is a file, not a folder; give "
@@ -107,7 +113,7 @@ class BackupAndRestore(Callback):
         self._lock_folder()  # first: the leftovers might be another writer's
         self._remove_leftovers()
         self._run = _fingerprint(state)
-        if not self.path.exists():
+        if not os.path.exists(self.path):
             return
         tree = backup_file.read(self.path)
         try:
@@ -169,10 +175,13 @@ class BackupAndRestore(Callback):
         from ..locks import WriterLock, describe
 
         real = Path(os.path.realpath(self.directory))
-        real.parent.mkdir(parents=True, exist_ok=True)
         self.release_lock()
         lock = WriterLock(real.parent / f".{real.name}.backup-lock")
-        holder = lock.try_acquire()
+        try:  # a read-only or full disk: one PathError naming the folder
+            real.parent.mkdir(parents=True, exist_ok=True)
+            holder = lock.try_acquire()
+        except OSError as error:
+            raise self._unusable(error) from error
         if holder is None:
             self._lock = lock
         else:
@@ -180,6 +189,14 @@ class BackupAndRestore(Callback):
                 f"{self.who}: the backup folder {str(self.directory)!r} is in use by another "
                 f"fit ({describe(holder)}); wait for it to end, or give each run its own folder."
             )
+
+    def _unusable(self, error: OSError):
+        """The folder cannot be used: a ``PathError`` naming it, the cause and a fix."""
+        from ..errors import PathError
+        from ..files import explain
+
+        cause, fix = explain(error)
+        return PathError(f"{self.who}: directory {str(self.directory)!r}: {cause}; {fix}.")
 
     # -- writing ---------------------------------------------------------------------------
     def _collect(self, state: TrainState) -> dict:
@@ -328,7 +345,7 @@ def resume_engine(callbacks, engine: str) -> str:
     if engine != "auto":
         return engine
     for cb in callbacks:
-        if isinstance(cb, BackupAndRestore) and cb.path.is_file():
+        if isinstance(cb, BackupAndRestore) and os.path.isfile(cb.path):
             try:
                 recorded = backup_file.read(cb.path).get("engine")
             except BackpropError:

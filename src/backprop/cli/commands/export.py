@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 HELP = "export a model file to ONNX or to a PyTorch state dict (safetensors)"
@@ -18,6 +20,7 @@ EXAMPLES = """examples:
   backprop export runs/square-*/model.safetensors --to onnx      writes model.onnx beside it
   backprop export model.safetensors --to onnx --opset 13 --out serve/model.onnx
   backprop export model.safetensors --to torch                   writes model.torch.safetensors
+  backprop export model.safetensors --to onnx --out - | ...      the ONNX bytes on stdout
 
 ONNX: input 'input' (batch, n_in), output 'output' (batch, n_out), the model's dtype.
 torch: the state dict of torch.nn.Sequential(...) under the same keys (0.weight, 0.bias, ...);
@@ -37,7 +40,9 @@ def add_parser(sub) -> None:
     p.add_argument("model", help="a .safetensors model file written by backprop")
     p.add_argument("--to", required=True, choices=("onnx", "torch"), help="the target format")
     p.add_argument(
-        "--out", help="output file (default: the model's name with .onnx / .torch.safetensors)"
+        "--out",
+        help="output file (default: the model's name with .onnx / .torch.safetensors; "
+        "'-': standard output); a FIFO or device is written to, never replaced",
     )
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17, at least 13)")
     p.set_defaults(run=run)
@@ -66,7 +71,12 @@ def run(args) -> int:
         raise ConfigError("--opset applies to --to onnx only.")
     f = io.read(args.model)
     out = _out_path(args)
-    if out.resolve() == Path(args.model).resolve():
+    if str(out) == "-" and sys.stdout.isatty():
+        raise ConfigError(
+            "--out -: standard output is a terminal, and the export is binary; redirect it "
+            "(--out - > model.onnx, or | another command) or give a file path."
+        )
+    if os.path.realpath(out) == os.path.realpath(args.model):  # realpath: no error on loops
         raise ConfigError(f"--out {str(out)!r} is the model file itself; pick another path.")
     scaler = f.scaler
     if args.to == "onnx":
@@ -74,25 +84,45 @@ def run(args) -> int:
     return _torch(f.model, out, scaler)
 
 
-def _onnx(model, out: Path, opset, scaler) -> int:
-    from ...interop import to_onnx
-    from ...interop.onnx_export import DEFAULT_OPSET
+def _write(out: Path, data: bytes) -> None:
+    """``--out``: a file by ``backprop.files``' rule, or standard output for ``-``."""
+    from ...files import atomic_write_bytes, write_stdout
 
-    to_onnx(model, out, opset=opset, scaler=scaler)
+    if str(out) == "-":
+        write_stdout(data, who="--out -")
+    else:
+        atomic_write_bytes(out, data, who="--out")
+
+
+def _onnx(model, out: Path, opset, scaler) -> int:
+    from ...interop.onnx_export import DEFAULT_OPSET, onnx_model
+
+    _write(out, onnx_model(model, opset=opset, scaler=scaler).SerializeToString())
+    say = _say(out)
     first = next(m for m in model.modules() if hasattr(m, "in_features"))
     dtype = str(first.weight._data.dtype)
     n_out = [m for m in model.modules() if hasattr(m, "out_features")][-1].out_features
-    print(
-        f"wrote {out} (ONNX opset {opset or DEFAULT_OPSET}): input 'input' "
+    say(
+        f"wrote {_name(out)} (ONNX opset {opset or DEFAULT_OPSET}): input 'input' "
         f"[batch, {first.in_features}] {dtype} -> output 'output' [batch, {n_out}]"
     )
     if scaler:
-        print("the graph standardises its inputs first, (x - mean) / std: give it raw inputs")
+        say("the graph standardises its inputs first, (x - mean) / std: give it raw inputs")
     return 0
 
 
+def _say(out: Path):
+    """print, or print to stderr when the export itself goes to stdout (``--out -``)."""
+    if str(out) == "-":
+        return lambda text="": print(text, file=sys.stderr)
+    return print
+
+
+def _name(out: Path) -> str:
+    return "standard output" if str(out) == "-" else str(out)
+
+
 def _torch(model, out: Path, scaler) -> int:
-    from ...files import atomic_write_bytes
     from ...interop import to_torch
 
     try:
@@ -106,9 +136,10 @@ def _torch(model, out: Path, scaler) -> int:
     metadata = {"format": "pt"}
     if scaler:
         metadata["scaler"] = json.dumps(scaler)
-    atomic_write_bytes(out, safetensors.torch.save(state, metadata=metadata))
-    print(f"wrote {out} (PyTorch state dict, safetensors). Rebuild and load it with:\n")
-    print(torch_code(module, out, scaler))
+    _write(out, safetensors.torch.save(state, metadata=metadata))
+    say = _say(out)
+    say(f"wrote {_name(out)} (PyTorch state dict, safetensors). Rebuild and load it with:\n")
+    say(torch_code(module, Path("model.torch.safetensors") if str(out) == "-" else out, scaler))
     return 0
 
 

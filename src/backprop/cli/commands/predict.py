@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io as _io
-import sys
 
 import numpy as np
 
@@ -37,7 +36,11 @@ def add_parser(sub) -> None:
         "sample otherwise; finite numbers like -1, 0.5 or -2e3, no empty field",
     )
     src.add_argument("--input", help="a CSV file with the model's feature columns (header row)")
-    p.add_argument("--output", help="write predictions to this CSV file instead of the screen")
+    p.add_argument(
+        "--output",
+        help="write predictions to this CSV file instead of the screen ('-': the screen); "
+        "a FIFO or device is written to, never replaced",
+    )
     p.set_defaults(run=run)
 
 
@@ -62,7 +65,7 @@ def run(args) -> int:
     from ...data.checks import check_finite
     from ...data.csvfile import read_columns
     from ...delta import layers
-    from ...files import atomic_write_text
+    from ...files import atomic_write_text, write_stdout
 
     f = io.read(args.model)
     model, part = f.model, (f.full_spec or {}).get("data") or {}
@@ -109,11 +112,11 @@ def run(args) -> int:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    if args.output:
-        path = atomic_write_text(args.output, buffer.getvalue())
+    if args.output and args.output != "-":
+        path = atomic_write_text(args.output, buffer.getvalue(), who="--output")
         print(f"wrote {len(rows)} predictions to {path}")
     else:
-        sys.stdout.write(buffer.getvalue())
+        write_stdout(buffer.getvalue())
     return 0
 
 
