@@ -126,7 +126,8 @@ def test_a_killed_writer_blocks_nothing(tmp_path):
     # a process that took the lock and made its partial folder, then died (SIGKILL)
     script = (
         "import os, sys; from backprop.spec.runfolder import RunFolder\n"
-        f"f = RunFolder({str(tmp_path / 'r')!r}); s = f.open(); (s / 'half').write_text('x')\n"
+        f"f = RunFolder({str(tmp_path / 'r')!r}); s = f.open()\n"
+        "(s / 'spec.json').write_text('{')\n"
         "os._exit(0)\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
@@ -135,7 +136,7 @@ def test_a_killed_writer_blocks_nothing(tmp_path):
     code, _, err = cli(*TRAIN, "--no-plots", "--out", "r", cwd=tmp_path)
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # leftovers removed
-    assert "half" not in {p.name for p in (tmp_path / "r").iterdir()}
+    json.loads((tmp_path / "r" / "spec.json").read_text())  # the new run's, whole
 
 
 def test_default_folders_do_not_collide(tmp_path):

@@ -94,10 +94,6 @@ def _umask() -> int:
     return mask
 
 
-def _now() -> str:
-    return _dt.datetime.now().isoformat(timespec="seconds")
-
-
 class RunFolder:
     """One run folder being written: claimed, staged, then put in place whole — or removed.
 
@@ -135,8 +131,9 @@ class RunFolder:
     def new(cls, name: str, parent="runs", *, param: str = "name") -> RunFolder:
         """``<parent>/<name>-<YYYYmmdd-HHMMSS>/``, or ``…-2``, ``…-3`` if that one is taken."""
         if not is_safe_name(name):
+            shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:70] + "…"
             raise PathError(
-                f"{param}: {name!r} cannot name a run folder: use letters, digits, '.', '_' "
+                f"{param}: {shown} cannot name a run folder: use letters, digits, '.', '_' "
                 f"and '-', starting with a letter or digit (at most 64); e.g. {slug(name)!r}."
             )
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -299,12 +296,21 @@ class RunFolder:
         return True
 
     def _remove_stale(self) -> None:
-        """Partial and old folders in the parent whose writer is gone (its lock is free)."""
-        pattern = re.compile(r"^\.(.+)\.(?:partial|old)-[^/]*$")
+        """Partial and old folders in the parent whose writer is gone (its lock is free).
+
+        Only folders named as ``open`` names them and holding nothing but run files.
+        """
+        pattern = re.compile(r"^\.(.+)\.(?:partial|old)-[a-z0-9_]{8}$")
         for entry in os.scandir(self.path.parent):
             match = pattern.match(entry.name)
             if not match or not entry.is_dir(follow_symlinks=False):
                 continue
+            try:
+                inside = os.listdir(entry.path)
+            except OSError:
+                continue
+            if any(e not in RUN_FILES and not e.endswith(".tmp") for e in inside):
+                continue  # not ours to delete
             ours = match.group(1) == _short(self.path.name)
             other = WriterLock(self.path.parent / f".{match.group(1)}.lock")
             if ours or other.try_acquire() is None:
@@ -314,7 +320,7 @@ class RunFolder:
     def _write_marker(self) -> None:
         files = sorted(p.name for p in self.staging.iterdir())
         info = {"format": 1, "name": self.path.name, "files": files, "pid": os.getpid(),
-                "finished": _now()}  # fmt: skip
+                "finished": _dt.datetime.now().isoformat(timespec="seconds")}  # fmt: skip
         with open(self.staging / MARKER, "w", encoding="utf-8") as handle:
             json.dump(info, handle, indent=1)
             handle.flush()
@@ -383,10 +389,5 @@ def save_run(run, path, *, overwrite: bool = False) -> dict[str, Path]:
 
 
 def _jsonable(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
+    """NumPy scalars and arrays as JSON values; anything else as text."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
