@@ -216,3 +216,41 @@ def test_a_model_file_from_before_the_slug_rule_still_loads(tmp_path):
              "epochs": 1})  # fmt: skip
     bio.save(r.model, tmp_path / "m.safetensors", spec={**r.file_spec(), "name": "my data"})
     assert bio.read(tmp_path / "m.safetensors").full_spec["name"] == "my data"
+
+
+def test_demo_follows_the_same_rules(tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "model.safetensors").write_text("an older run")
+    code, out, err = cli("demo", "--out", "r", cwd=tmp_path)  # 10,000 epochs if it trained
+    one_line(code, err, "not empty", "--overwrite")
+    assert out == ""
+    code, _, err = cli("demo", "--epochs", "2", "--no-plots", "-q", "--out", "r", "--overwrite",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    from backprop import io as bio
+
+    bio.load(tmp_path / "r" / "model.safetensors")
+
+
+def test_a_fit_that_raised_frees_its_backup_folder(tmp_path):
+    # no hook runs after an exception; the lock must not outlive the fit (another process
+    # resumes from the backup after a crash)
+    from backprop.spec import run
+    from backprop.train import BackupAndRestore, Callback
+
+    class Crash(Callback):
+        def on_epoch_end(self, state):
+            if state.epoch == 2:
+                raise KeyError("crash")
+
+    spec = {"name": "s", "data": {"name": "square", "n": 8}, "model": {"hidden": [2]},
+            "epochs": 4}  # fmt: skip
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    backup = BackupAndRestore(tmp_path / "bk")
+    with pytest.raises(KeyError):
+        run(spec, callbacks=[Crash(), backup])
+    done = subprocess.run([sys.executable, "-m", "backprop", "train", "s.json", "--backup", "bk",
+                           "--out", "o", "--no-plots", "-q"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("resuming from bk/backup.safetensors: epoch 1 of 4 done")
