@@ -8,19 +8,24 @@ by a killed process never blocks anyone. ``release()`` unlinks the file while st
 the lock; a process that opened the old file meanwhile notices (the inode changed) and
 starts over, so two writers never both hold "the" lock. Used by run folders
 (``spec.runfolder``) and crash backups (``train.BackupAndRestore``). Local file systems
-only: ``flock`` over NFS may not exclude anyone.
+only: ``flock`` over NFS may not exclude anyone; without ``fcntl`` (Windows) the lock
+excludes no one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import json
 import os
 import socket
 import sys
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the lock file is written but excludes no one
+    fcntl = None
 
 __all__ = ["WriterLock", "describe"]
 
@@ -43,7 +48,8 @@ class WriterLock:
         for _ in range(50):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = _read_holder(fd)
                 os.close(fd)
