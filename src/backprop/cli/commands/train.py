@@ -15,7 +15,8 @@ EXAMPLES = """examples:
   backprop train --csv houses.csv --target price --hidden 32,32 --validation 0.2
   backprop train spec.json --backup runs/long.backup   (run it again after a crash: resumes)
 output: --out DIR (default runs/<name>-<timestamp>/) gets model.safetensors, spec.json,
-history.csv, history.json and PNG plots.
+history.csv, history.json and PNG plots; it appears when the run is done, and an existing
+non-empty DIR is refused unless --overwrite, which replaces it whole.
 limits, checked before training: epochs × samples ≤ 1e10, parameters ≤ 5e7, one batch's
 activations ≤ 2.5e8 numbers, 3 × parameters × samples × epochs ≤ 1e14 (docs/reliability.md).
 exit status: 0 done; 2 a user error (one line on stderr); 3 training diverged (a NaN/inf
