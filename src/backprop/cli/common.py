@@ -107,7 +107,7 @@ def number(low: float, high: float, fix: str, *, above: bool = False):
         value = _float(text.strip(), text)
         if value < low or (above and value == low) or value > high:
             left = "(" if above else "["
-            raise _fail(f"must be in {left}{low:g}, {high:g}], got {value:g}; {fix}")
+            raise _fail(f"must be in {left}{low:g}, {high:g}], got {value!r}; {fix}")
         return value
 
     parse.__name__ = "number"
