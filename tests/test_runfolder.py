@@ -199,7 +199,7 @@ def test_library_save_run(tmp_path):
 @pytest.mark.parametrize(
     "text, want",
     [("my data", "my-data"), ("../../x", "x"), ("", "run"), ("名前", "run"), ("-rf", "rf"),
-     ("é.csv", "e.csv"), ("a" * 100, "a" * 64)],
+     ("é.csv", "e.csv"), ("a" * 100, "a" * 64), ("a-", "a-"), ("b.", "b.")],
 )  # fmt: skip
 def test_slug(text, want):
     from backprop.spec.runfolder import is_safe_name, slug

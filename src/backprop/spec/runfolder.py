@@ -67,7 +67,12 @@ def is_safe_name(value) -> bool:
 
 
 def slug(text: str, default: str = "run") -> str:
-    """A safe folder name made from any text: 'my data (2)' → 'my-data-2'; '' → ``default``."""
+    """A safe folder name made from any text: 'my data (2)' → 'my-data-2'; '' → ``default``.
+
+    A name that is safe already comes back unchanged.
+    """
+    if is_safe_name(text):
+        return text
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text)
     cleaned = re.sub(r"^[^A-Za-z0-9]+", "", cleaned)[:64].rstrip("-._")
