@@ -254,3 +254,26 @@ def test_a_fit_that_raised_frees_its_backup_folder(tmp_path):
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("resuming from bk/backup.safetensors: epoch 1 of 4 done")
+
+
+def test_a_failed_swap_puts_the_old_run_back(tmp_path, monkeypatch):
+    from backprop.errors import PathError
+    from backprop.spec import runfolder
+
+    folder = runfolder.RunFolder(tmp_path / "r")
+    with folder as staging:
+        (staging / "spec.json").write_text("old")
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(src)
+        if len(calls) == 2:  # old folder moved aside; the new one fails to move in
+            raise OSError(errno.EIO, "Input/output error", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(runfolder.os, "replace", replace)
+    new = runfolder.RunFolder(tmp_path / "r", overwrite=True)
+    with pytest.raises(PathError, match="cannot write the run folder"), new as staging:
+        (staging / "spec.json").write_text("new")
+    assert (tmp_path / "r" / "spec.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]

@@ -88,11 +88,6 @@ def _short(name: str) -> str:
     return head + "~" + hashlib.sha256(raw).hexdigest()[:12]
 
 
-def _aux(name: str, kind: str) -> str:
-    """The hidden sibling ``.<name>.<kind>`` of a run folder (partial folder, lock file)."""
-    return f".{_short(name)}.{kind}"
-
-
 def _umask() -> int:
     mask = os.umask(0o22)
     os.umask(mask)
@@ -158,7 +153,7 @@ class RunFolder:
                 if self._claim(last=self._candidates is None or i == len(self._candidates) - 1):
                     break
             self._remove_stale()
-            self.staging = Path(tempfile.mkdtemp(prefix=_aux(self.path.name, "partial-"),
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{_short(self.path.name)}.partial-",
                                                  dir=self.path.parent))  # fmt: skip
             os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp's 0700 → what mkdir gives
         except BaseException as exc:
@@ -172,16 +167,16 @@ class RunFolder:
         """Put the finished run in place (replacing the old folder when asked); returns it."""
         if self.staging is None:
             raise RuntimeError("RunFolder.commit() before open()")
+        old = None
         try:
             self._write_marker()
-            old = None
             if self.path.exists() and any(self.path.iterdir()):
                 if not self.overwrite:  # someone who ignores the lock made it meanwhile
                     raise PathError(
                         f"{self.param}: {self._shown()} was filled by another program during "
                         f"the run; the finished run is kept in {self.staging}."
                     )
-                old = Path(tempfile.mkdtemp(prefix=_aux(self.path.name, "old-"),
+                old = Path(tempfile.mkdtemp(prefix=f".{_short(self.path.name)}.old-",
                                             dir=self.path.parent))  # fmt: skip
                 os.replace(self.path, old)  # an empty folder can be replaced by rename
             os.replace(self.staging, self.path)
@@ -193,6 +188,9 @@ class RunFolder:
             self._unlock()
             raise
         except BaseException as exc:
+            if old is not None and not self.path.exists():  # put the old run back
+                with contextlib.suppress(OSError):
+                    os.replace(old, self.path)
             self.abort()
             if isinstance(exc, OSError):
                 raise self._os_error(exc) from None
@@ -267,7 +265,7 @@ class RunFolder:
 
     def _claim(self, last: bool) -> bool:
         """Lock the folder and check what is there; False: taken, try the next name."""
-        lock = WriterLock(self.path.parent / _aux(self.path.name, "lock"))
+        lock = WriterLock(self.path.parent / f".{_short(self.path.name)}.lock")
         holder = lock.try_acquire()
         if holder is not None:
             if not last:
