@@ -111,13 +111,18 @@ def cli_argv(name: str, model: Path, p: Path) -> list[str]:
         "predict --output": ["predict", str(model), "--x", "1", "--output", str(p)],
         "export onnx --out": ["export", str(model), "--to", "onnx", "--out", str(p)],
         "export torch --out": ["export", str(model), "--to", "torch", "--out", str(p)],
+        "vanishing --plot": ["vanishing", "--depths", "2..3", "--width", "4", "--samples", "8",
+                             "--plot", str(p)],
         "train --out": ["train", "--data", "square", "--n", "16", "--layers", "1,4,1",
                         "--epochs", "2", "--no-plots", "--quiet", "--out", str(p)],
     }[name]  # fmt: skip
 
 
 CLI = {"predict --output": "file", "export onnx --out": "file", "export torch --out": "file",
-       "train --out": "folder"}  # fmt: skip
+       "vanishing --plot": "file", "train --out": "folder"}  # fmt: skip
+
+
+FEW = {"missing", "fifo", "link-chardev", "loop", "full"}  # "missing" gives the reference
 
 
 def cli_in_process(argv):
@@ -252,15 +257,19 @@ def report(title, tally, failures, skipped, notes):
         print("  FAIL", line)
     for line in notes:
         print("  note", line)
-    print("  seconds per writer:", {k: round(v, 1) for k, v in TIMES.items()})
+    ours = {writer for writer, _, _ in tally}
+    print("  seconds per writer:", {k: round(v, 1) for k, v in TIMES.items() if k in ours})
 
 
-def test_library_writers(tmp_path, mounts):
+def test_library_writers(tmp_path, mounts, count):
     kinds = kinds_here(mounts)
     skipped = sorted(set(KINDS) - set(kinds)) or "none"
     tally, failures, reference, notes = [], [], {}, []
+    long = bool(count(0, 1))
     for writer, (call, form) in LIBRARY.items():
-        for kind in kinds:
+        # a plot takes 0.4 s to draw: fast mode gives it a few kinds (the writer is shared)
+        few = writer == "plots.loss_curves" and not long
+        for kind in [k for k in kinds if k in FEW] if few else kinds:
             problems = run_case(
                 writer, form, kind, tmp_path, mounts,
                 lambda p, call=call: outcome_library(call, p), reference, notes,
@@ -281,7 +290,9 @@ def test_cli_writers(tmp_path, mounts, model_file, count, monkeypatch):
     spawn = set(kinds) if long else {"fifo", "fulldev", "readonly", "directory"}
     tally, failures, reference, notes = [], [], {}, []
     for writer, form in CLI.items():
-        for kind in kinds:
+        # vanishing computes, then plots (0.4 s a case): fast mode gives it a few kinds
+        few = writer == "vanishing --plot" and not long
+        for kind in [k for k in kinds if k in FEW] if few else kinds:
             for how in ("in-process", "subprocess"):
                 slow = writer != "predict --output" and not long
                 if how == "subprocess" and (kind not in spawn or slow):
@@ -353,11 +364,14 @@ def test_device_full_is_one_line_and_the_node_stays(tmp_path, model_file):
 
 
 def test_dev_stdout_is_the_stream_not_a_file_to_replace(tmp_path, model_file):
-    """``--output /dev/stdout > log`` (and /proc/self/fd/1, /dev/fd/1): the CSV goes into the
-    log where the shell's descriptor writes; the log is neither replaced nor overwritten."""
+    """``--output /dev/stdout > log``: the CSV goes into the log where the shell's descriptor
+    writes; the log is neither replaced nor overwritten. The links are twins of /dev/stdout
+    and /dev/fd made in the temp dir: the old writer renamed a file over /dev/stdout itself."""
     expected = cli_subprocess(["predict", str(model_file), "--x", "1"], tmp_path)[1]
+    (tmp_path / "stdout").symlink_to("/proc/self/fd/1")  # what /dev/stdout is
+    (tmp_path / "fd").symlink_to("/proc/self/fd")  # what /dev/fd is
     tried = 0
-    for name in ("/dev/stdout", "/proc/self/fd/1", "/dev/fd/1"):
+    for name in (str(tmp_path / "stdout"), "/proc/self/fd/1", str(tmp_path / "fd" / "1")):
         for sink in ("file", "pipe"):
             log = tmp_path / f"log-{sink}"
             log.write_text("before\n")

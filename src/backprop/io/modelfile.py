@@ -118,8 +118,8 @@ def save(model, path, *, spec=None, metadata=None, allow_nan: bool = False) -> P
     data = safetensors.numpy.save(tensors, metadata=fields)
     try:
         return atomic_write_bytes(target, data, who="io.save(model, path)")
-    except OSError as error:  # a PathError from the writer: the path, the cause, a fix
-        raise ModelFileError(str(error)) from error
+    except OSError as error:  # the writer's PathError (path, cause, fix), as both kinds
+        raise ModelFilePathError(str(error)) from (error.__cause__ or error)
 
 
 def _version() -> str:
