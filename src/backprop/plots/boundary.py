@@ -21,6 +21,8 @@ from ._base import (
     save,
 )
 
+MAX_GRID = 2000  # points per side of the evaluation grid
+
 
 def _labels(y, name: str, n: int, classes: int | None) -> np.ndarray:
     """Class indices (N,) from (N,), (N, 1) or one-hot (N, C) labels."""
@@ -125,8 +127,11 @@ def decision_boundary(
     points = _points(x, "x")
     if (x_test is None) != (y_test is None):
         raise ConfigError("decision_boundary: give both x_test and y_test, or neither.")
-    if not isinstance(grid, int) or isinstance(grid, bool) or grid < 2:
-        raise ConfigError(f"decision_boundary: grid must be a whole number ≥ 2, got {grid!r}.")
+    if not isinstance(grid, int) or isinstance(grid, bool) or not 2 <= grid <= MAX_GRID:
+        raise ConfigError(
+            f"decision_boundary: grid must be a whole number from 2 to {MAX_GRID:,} (a "
+            f"{MAX_GRID}² grid is 4 million model evaluations), got {grid!r}."
+        )
     test = None if x_test is None else _points(x_test, "x_test")
     every = points if test is None else np.concatenate([points, test])
     lo, hi = every.min(axis=0), every.max(axis=0)
