@@ -205,8 +205,11 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def x_ok(token: str) -> bool:
     """Whether ``backprop predict --x`` takes ``token`` for a one-input float32 model."""
+    fields = token.split(",")
+    if any(not v.strip() for v in fields):
+        return False  # an empty field ('1,,', ',') is an error, never skipped (issue 12)
     try:
-        values = [float(v) for v in token.split(",") if v.strip()]
+        values = [float(v) for v in fields]
     except ValueError:
         return False
     return len(values) == 1 and math.isfinite(values[0]) and abs(values[0]) <= FLOAT32_MAX
