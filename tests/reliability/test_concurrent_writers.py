@@ -219,7 +219,7 @@ def test_one_backup_folder_many_fits(tmp_path, count):
                 refused += 1
         assert not folder.exists() or not any(folder.iterdir()), os.listdir(folder)
     print(
-        f"concurrent writers (backup folder): {rounds * N} fits on one folder, "
-        f"{N - 1} started while the first backed up: {finished} finished with their own "
+        f"concurrent writers (backup folder): {rounds * N} fits, {N} per folder "
+        f"({N - 1} started while the first backed up): {finished} finished with their own "
         f"weights, {refused} refused naming the other writer's pid"
     )
