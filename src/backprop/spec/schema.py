@@ -110,7 +110,7 @@ def _int(value, path: str, low: int, high: int | None = None, allow_none=False):
         raise fail(path, "must be a whole number", value)
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise fail(path, f"must be {bound}", value)
+        raise fail(path, f"must be {bound}", _short(value))
     return value
 
 
@@ -131,6 +131,8 @@ def _short(value) -> Any:
     """A long list shown as its length (an error message stays one short line)."""
     if isinstance(value, list) and len(value) > 10:
         return f"a list of {len(value):,} items"
+    if isinstance(value, int) and abs(value) >= 10**100:  # repr() stops at 4,300 digits
+        return f"a whole number of about {value.bit_length() * 0.30103:,.0f} digits"
     return value
 
 
