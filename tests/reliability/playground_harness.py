@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -81,12 +83,16 @@ class Server:
         self.max_tabs = max_tabs
         self.log_path = tmp_path / "server.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in close())
+        # the server's temporary files go here (TMPDIR), so a test can see what is left
+        self.temp_dir = tmp_path / "server-tmp"
+        self.temp_dir.mkdir(exist_ok=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVER, str(max_tabs)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
+            env={**os.environ, "TMPDIR": str(self.temp_dir)},
         )
         line = self.proc.stdout.readline()
         match = re.match(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -121,6 +127,23 @@ class Server:
     def log(self) -> str:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
+
+    def temp_files(self) -> list[str]:
+        """What is left in the server's temporary folder (files and folders, recursively)."""
+        return sorted(str(p.relative_to(self.temp_dir)) for p in self.temp_dir.rglob("*"))
+
+    def terminate(self, limit: float) -> float | None:
+        """SIGTERM; seconds until the process exited, or None if it had not within ``limit``
+        (then it is killed)."""
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+        return time.monotonic() - t0
 
     def close(self) -> None:
         self.proc.terminate()
@@ -169,7 +192,8 @@ def url_of(config: dict) -> dict:
 
 def connect(server: Server, **options):
     options.setdefault("origin", server.origin)
-    return ws_client.connect(server.ws_url, max_size=2**23, open_timeout=TIMEOUT, **options)
+    options.setdefault("open_timeout", TIMEOUT)
+    return ws_client.connect(server.ws_url, max_size=2**23, **options)
 
 
 async def receive(ws) -> dict:

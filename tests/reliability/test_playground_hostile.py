@@ -23,7 +23,7 @@ pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed"
 pytest.importorskip("websockets.asyncio.client", reason="websockets ≥ 13 needed")
 from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 
-from backprop.playground import protocol  # noqa: E402
+from backprop.playground import inbox, protocol  # noqa: E402
 
 from .playground_harness import (  # noqa: E402
     TIMEOUT,
@@ -46,11 +46,24 @@ def start_server(tmp_path):
 
 
 # -- hostile traffic ------------------------------------------------------------------------
-async def send_malformed(ws, messages: list, batch: int = 100) -> dict:
-    """Send ``messages`` each followed by a ping; every one must get exactly one error."""
+async def send_malformed(ws, messages: list, batch: int = 25) -> dict:
+    """Send ``messages`` each followed by a ping; every one must get exactly one error.
+
+    Within the tab's budget (``inbox``): at most ``batch`` pairs at a time, fewer than
+    ``QUEUE_MAX`` messages, and no faster than its tokens allow (a mirror of the server's
+    bucket; the server's is never emptier). Floods past the budget are
+    ``test_playground_flood.py``'s."""
     answered, refused_sets = 0, 0
+    assert 2 * batch < inbox.QUEUE_MAX
+    tokens, at = inbox.BURST, time.monotonic()
     for start in range(0, len(messages), batch):
         part = messages[start : start + batch]
+        cost = sum(2 + len(m) // inbox.TOKEN_CHARS for m in part)
+        tokens = min(inbox.BURST, tokens + (time.monotonic() - at) * inbox.RATE)
+        if tokens < cost:
+            await asyncio.sleep((cost - tokens) / inbox.RATE)
+            tokens = cost
+        tokens, at = tokens - cost, time.monotonic()
         for m in part:
             await ws.send(m)
             await ws.send(msg("ping"))

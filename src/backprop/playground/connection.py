@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import math
 import secrets
 import time
 
@@ -22,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import BackpropError
 from . import exports, fields, protocol, settings, views
+from .inbox import Inbox
 from .pacing import FRAME, SPEEDS, SnapshotClock, Turns, paced
 from .protocol import ProtocolError
 from .session import Session
@@ -29,6 +31,8 @@ from .session import Session
 log = logging.getLogger("backprop.playground")
 
 IN_FLIGHT = 2  # snapshots sent but not yet drawn
+WORK_SHARE = 0.5  # of the server's time, one tab's messages take at most this
+FLUSH_WAIT = 0.1  # seconds a change may wait for its answer while more messages queue
 
 
 class Connection:
@@ -51,6 +55,12 @@ class Connection:
         self.sent: dict[str, tuple] = {}
         self.hidden = False  # the page is hidden (Page Visibility): no snapshots, no budget
         self.counted = False  # counted in turns.training (and in turns.hidden if hidden)
+        self.inbox = Inbox()
+        # answers owed (sent by ``flush``): state notes (None: no state), data, snapshot
+        self.owed_notes: list[str] | None = None
+        self.owed_data = self.owed_snapshot = False
+        self.owed_since = 0.0
+        self.deferring = False  # more messages are queued: answer them all at once
 
     def stop(self) -> None:
         self.closed = True
@@ -70,6 +80,18 @@ class Connection:
                 self.closed = True  # the tab went away; the receive loop ends the session
 
     async def run(self) -> None:
+        """Read the tab's messages into its inbox while ``work`` answers them, until the
+        tab goes away (or floods past its budget, see ``inbox``)."""
+        worker = asyncio.create_task(self.work())
+        try:
+            await self.read()
+        finally:
+            self.closed = True
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def read(self) -> None:
         while True:
             try:
                 message = await self.ws.receive()
@@ -81,17 +103,60 @@ class Connection:
             if raw is None:
                 raw = message.get("bytes") or b""
             if len(raw) > protocol.MAX_MESSAGE:
-                self.closed = True
-                await self.ws.close(
-                    code=1009, reason=f"message over {protocol.MAX_MESSAGE} characters"
-                )
+                await self.close(1009, f"message over {protocol.MAX_MESSAGE} characters")
                 return
-            await self.handle(raw)
+            verdict = self.inbox.offer(raw, time.monotonic())
+            if verdict.close:
+                await self._error(f"Disconnected: {verdict.close}.")
+                await self.close(1008, verdict.close)
+                return
+            if verdict.tell:
+                await self._error(verdict.tell)
+            # a socket's queue hands over its messages without waiting: let the loop go
+            # round, so that one tab's queue cannot hold the others
+            await asyncio.sleep(0)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, reason=reason)
+
+    async def work(self) -> None:
+        """Answer the inbox oldest first, runs merged; what a message changes (state, data,
+        snapshot) is sent once the inbox is empty (or ``FLUSH_WAIT`` after it changed).
+        After each message the work rests as long as it took, so one tab's messages take
+        at most half of the server's time, and what comes meanwhile merges."""
+        while True:
+            if not self.inbox:
+                self.deferring = False
+                await self.flush()
+                self.inbox.ready.clear()
+                await self.inbox.ready.wait()
+                continue
+            start = time.perf_counter()
+            item = self.inbox.take()
+            self.deferring = bool(self.inbox)
+            self.inbox.busy = True
+            try:
+                await self.answer(item)
+            finally:
+                self.inbox.busy = False
+            spent = time.perf_counter() - start
+            await asyncio.sleep(spent * (1 - WORK_SHARE) / WORK_SHARE)
 
     async def handle(self, raw) -> None:
+        """Answer one message now (what ``work`` does for each, without the inbox)."""
         try:
-            msg = protocol.parse(raw)
-            await self.dispatch(msg)
+            item = protocol.parse(raw)
+        except ProtocolError as exc:
+            item = exc
+        await self.answer(item)
+
+    async def answer(self, item) -> None:
+        try:
+            if isinstance(item, ProtocolError):
+                raise item
+            await self.dispatch(item)
         except (ProtocolError, BackpropError) as exc:
             await self._error(str(exc), getattr(exc, "field", None))
         except Exception as exc:  # a bug of ours: report it, keep the connection
@@ -124,6 +189,7 @@ class Connection:
             self.acked = max(self.acked, msg["seq"])
         elif kind == "resync":
             self.sent.clear()
+            self.owed_snapshot = False  # a whole one, now
             await self.snapshot()
         elif kind == "set":
             await self.change(msg["changes"])
@@ -141,7 +207,7 @@ class Connection:
         elif kind == "step":
             s.status.running = False
             s.status.stopped = ""
-            s.step_epoch() if msg["unit"] == "epoch" else s.step_batch()
+            await self.step_epoch() if msg["unit"] == "epoch" else s.step_batch()
             await self.snapshot()
         elif kind == "reset":
             s.status.running = False
@@ -172,6 +238,7 @@ class Connection:
             notes.append(f"link: {exc} Started from the defaults instead.")
             self.session = Session({"seed": settings["seed"]})
         notes += self.session.notes
+        self.owed_notes, self.owed_data, self.owed_snapshot = None, False, False
         await self.send(
             "ready",
             state=self.session.state,
@@ -180,7 +247,8 @@ class Connection:
             previews=exports.previews(),
             choices=exports.choices(),
         )
-        await self.send("data", **views.data_view(self.session))
+        self.owe()
+        self.owed_data = True
         await self.snapshot()
 
     async def change(self, changes: dict) -> None:
@@ -200,14 +268,47 @@ class Connection:
         await self.rebuilt(notes, data=data)
 
     async def rebuilt(self, notes: list[str], data: bool) -> None:
-        s = self.session
-        await self.send("state", state=s.state, hash=fields.to_url(s.state), notes=notes)
-        if data:
-            await self.send("data", **views.data_view(s))
+        self.owe()
+        self.owed_notes = (self.owed_notes or []) + notes
+        self.owed_data = self.owed_data or data
         await self.snapshot()
 
     async def snapshot(self) -> None:
-        await self.send_text(self.snapshot_text())
+        self.owe()
+        self.owed_snapshot = True
+        await self.flush()
+
+    def owe(self) -> None:
+        if self.owed_notes is None and not (self.owed_data or self.owed_snapshot):
+            self.owed_since = time.perf_counter()
+
+    async def flush(self) -> None:
+        """Send the answers owed (state, data, snapshot, in that order), unless more
+        messages are queued and the oldest answer is younger than ``FLUSH_WAIT``."""
+        if self.session is None:
+            return
+        if self.deferring and time.perf_counter() - self.owed_since < FLUSH_WAIT:
+            return
+        s = self.session
+        notes, data, snap = self.owed_notes, self.owed_data, self.owed_snapshot
+        self.owed_notes, self.owed_data, self.owed_snapshot = None, False, False
+        if notes is not None:
+            await self.send("state", state=s.state, hash=fields.to_url(s.state), notes=notes)
+        if data:
+            await self.send("data", **views.data_view(s))
+        if snap:
+            await self.send_text(self.snapshot_text())
+
+    async def step_epoch(self) -> None:
+        """The rest of the current epoch, in turns (an epoch of 1,000 one-sample batches
+        takes a tenth of a second: other tabs are answered meanwhile)."""
+        s = self.session
+        start = s.epoch
+        while s.epoch == start and not s.status.diverged and self.session is s:
+            async with self.turns.turn():
+                left = math.ceil((s.x.shape[0] - s.cursor) / s.batch_size)
+                if not s.train(self.turns.slice(), max_steps=left):
+                    break
 
     def snapshot_text(self) -> str:
         """The next snapshot as a message; the clock learns when it was taken and its cost.

@@ -17,7 +17,7 @@ import tempfile
 
 import numpy as np
 
-from . import fields, protocol, settings, views
+from . import fields, protocol, scratch, settings, views
 from .session import Session
 
 _PREVIEWS: dict | None = None
@@ -101,7 +101,7 @@ def write_model(parts: tuple) -> bytes:
     from .. import io
 
     model, spec, meta = parts
-    fd, path = tempfile.mkstemp(suffix=".safetensors", prefix="backprop-playground-")
+    fd, path = tempfile.mkstemp(suffix=".safetensors", prefix="model-", dir=scratch.folder())
     os.close(fd)
     try:
         io.save(model, path, spec=spec, metadata=meta)

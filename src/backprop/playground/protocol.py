@@ -132,9 +132,7 @@ def _edit(body: dict) -> dict:
 
 def _upload(body: dict) -> dict:
     _only("upload", body, ("name", "text"))
-    name, text = body.get("name", "data.csv"), body.get("text")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise ProtocolError("upload: 'name' must be the file's name (text, ≤ 200 characters).")
+    name, text = upload_name(body.get("name", "data.csv")), body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ProtocolError("upload: the file is empty; a CSV needs a header row and data rows.")
     if len(text) > MAX_CSV_CHARS:
@@ -142,7 +140,23 @@ def _upload(body: dict) -> dict:
             f"upload: the file is too large ({len(text):,} characters; the playground takes "
             f"up to {MAX_CSV_CHARS:,}). Use a sample of it, or train it with 'backprop train'."
         )
-    return {"name": name.strip(), "text": text}
+    return {"name": name, "text": text}
+
+
+def upload_name(name: Any) -> str:
+    """An uploaded file's name as the server keeps it: the last part of the path (the page
+    sends the name only; any folder in it is dropped), checked. It is shown in messages and
+    becomes the ``csv`` entry of an exported spec, so it may not lead anywhere else."""
+    plain = isinstance(name, str) and len(name) <= MAX_NAME
+    plain = plain and not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name)
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() if plain else ""
+    if base in ("", ".", ".."):
+        raise ProtocolError(
+            f"upload: 'name' must be the file's name: text of at most {MAX_NAME} characters, "
+            "without control characters (NUL, newline, tab), not '.' or '..'; got "
+            f"{show(name)}. Rename the file and upload it again."
+        )
+    return base
 
 
 def _export(body: dict) -> dict:

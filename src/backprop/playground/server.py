@@ -8,7 +8,9 @@ two ahead of what the page has drawn. Safety: requests whose ``Host`` is not thi
 are refused (a defence against DNS rebinding), the WebSocket's ``Origin`` must be the
 server's own, every message is checked and answered (an ``error`` message, never a crash),
 a message over ``MAX_MESSAGE`` closes that connection only, and at most ``max_sessions``
-tabs train at once. ``serve`` runs it with uvicorn (``backprop playground``).
+tabs train at once; each tab's messages keep within a budget (``inbox``). ``serve`` runs
+it with uvicorn (``backprop playground``) and stops within about two seconds of SIGTERM or
+Ctrl+C, removing its temporary folder (``scratch``).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from . import protocol
+from . import protocol, scratch
 from .connection import Connection
 from .pacing import Turns
 
 log = logging.getLogger("backprop.playground")
 
+GRACE_SECONDS = 1.0  # at shutdown, how long the tabs' tasks may take to end
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -170,8 +173,22 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
         ws_max_size=protocol.MAX_MESSAGE + 4096,
         ws_ping_interval=20,
         lifespan="off",
+        # SIGTERM / Ctrl+C: the tabs' sockets are closed (1012) at once; what has not
+        # ended after this many seconds is cancelled, so the server stops within ~2 s
+        timeout_graceful_shutdown=GRACE_SECONDS,
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, which also removes the temporary folder when it stops (uvicorn
+        re-raises SIGTERM after its shutdown: code after ``run`` would not run)."""
+
+        async def shutdown(self, sockets=None) -> None:
+            try:
+                await super().shutdown(sockets=sockets)
+            finally:
+                scratch.remove()
+
+    server = Server(config)
     if on_ready is not None:
         import threading
 

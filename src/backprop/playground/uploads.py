@@ -12,7 +12,7 @@ import os
 import tempfile
 
 from ..errors import BackpropError
-from . import protocol
+from . import protocol, scratch
 from .protocol import ProtocolError
 
 
@@ -44,7 +44,7 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int):
             "(the last column is the target)."
         )
     target = columns[-1]
-    fd, path = tempfile.mkstemp(suffix=".csv", prefix="backprop-playground-")
+    fd, path = tempfile.mkstemp(suffix=".csv", prefix="upload-", dir=scratch.folder())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -68,7 +68,8 @@ def _model_space(session, x: np.ndarray) -> np.ndarray:
 def domain(session) -> tuple[float, float, float, float]:
     """(x1 low, x1 high, x2 low, x2 high) of the drawing, in the data's units."""
     raw = session.raw
-    if raw.name in ("circle", "xor", "gauss", "spiral", "plane", "multigauss"):
+    # by the setting, never by the data's name (an upload may be called "spiral.csv")
+    if session.state["dataset"] in ("circle", "xor", "gauss", "spiral", "plane", "multigauss"):
         lo, hi = DOMAIN_2D
         return lo, hi, lo, hi
     parts = [raw.x] if raw.x_test is None else [raw.x, raw.x_test]
@@ -91,7 +92,7 @@ def output_kind(session) -> str:
 def target_range(session) -> tuple[float, float]:
     """The regression target's drawing range (TF Playground's −1…1 for its own sets)."""
     raw = session.raw
-    if raw.name in ("plane", "multigauss"):
+    if session.state["dataset"] in ("plane", "multigauss"):
         return -1.0, 1.0
     y = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
     lo, hi = float(np.min(y)), float(np.max(y))
@@ -182,10 +183,10 @@ def _target_curve(session) -> list | None:
     """The lecture's noiseless function over the interval (None for CSV data)."""
     from ..data import make
 
-    raw = session.raw
-    if raw.name not in ("square", "abs", "sine"):
+    name = session.state["dataset"]
+    if name not in ("square", "abs", "sine"):
         return None
-    clean = make(raw.name, n=400, noise=0.0, seed=0, train_ratio=1.0)
+    clean = make(name, n=400, noise=0.0, seed=0, train_ratio=1.0)
     order = np.argsort(clean.x[:, 0])
     return np.round(np.column_stack([clean.x[order, 0], clean.y[order, 0]]), 4).tolist()
 

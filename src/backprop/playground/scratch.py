@@ -1,0 +1,87 @@
+"""Where the playground server keeps its temporary files, and their removal at shutdown.
+
+A model export is written to a file (``io.save``) and read back, and an uploaded CSV is
+written to a file for ``data.from_csv``; both files are deleted right after. They go into
+one private folder per server process (``backprop-playground-<pid>-…`` in the system's
+temporary folder, mode 0700), which ``remove()`` deletes with whatever is in it when the
+server stops (``server.serve`` calls it on shutdown, SIGTERM included; any other process
+removes it when it exits normally). A process killed
+with SIGKILL cannot clean up: the next server removes the folders whose process is gone.
+Nothing here reads a message; file names are made by ``tempfile``, never from data.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+
+PREFIX = "backprop-playground-"
+
+_lock = threading.Lock()
+_folder: str | None = None
+_removed = False
+
+
+def folder() -> str:
+    """This process's private temporary folder (made on first use)."""
+    global _folder
+    with _lock:
+        if _folder is None or not os.path.isdir(_folder):
+            if _removed:
+                raise OSError("the playground server is shutting down; no more temporary files")
+            _sweep()
+            _folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+            atexit.register(_remove_at_exit, _folder)
+        return _folder
+
+
+def remove() -> None:
+    """Delete the folder and everything in it (at shutdown; later uses raise OSError)."""
+    global _folder, _removed
+    with _lock:
+        _removed = True
+        if _folder is not None:
+            shutil.rmtree(_folder, ignore_errors=True)
+            _folder = None
+
+
+def _remove_at_exit(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)  # a process that ends normally leaves nothing
+
+
+def _sweep() -> None:
+    """Remove the folders of playground servers that died without cleaning up (SIGKILL)."""
+    root = tempfile.gettempdir()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(PREFIX):
+            continue
+        pid_text = name[len(PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        path = os.path.join(root, name)
+        try:
+            if (
+                os.path.isdir(path)
+                and not os.path.islink(path)
+                and os.stat(path).st_uid == (os.getuid())
+            ):
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
