@@ -61,8 +61,8 @@ FOLDER_RULE = {
            else "either" if kind == "dangling" else "refuse")
     for kind in FILE_RULE
 }  # fmt: skip
-NEEDS_ROOT = {"chardev", "link-chardev", "fulldev", "readonly", "readonly-missing",
-              "readonly-chardev", "full", "full-missing"}  # fmt: skip
+NEEDS_ROOT = {"chardev", "link-chardev", "fulldev"}  # mknod
+NEEDS_MOUNT = {"readonly", "readonly-missing", "readonly-chardev", "full", "full-missing"}
 KINDS = list(FILE_RULE)
 
 

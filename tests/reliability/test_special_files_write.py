@@ -34,6 +34,7 @@ from .special_write_harness import (
     FILE_RULE,
     FOLDER_RULE,
     KINDS,
+    NEEDS_MOUNT,
     NEEDS_ROOT,
     ROOT,
     FifoReader,
@@ -232,8 +233,16 @@ def run_case(writer, form, kind, base, mounts, run, reference, notes):
 
 
 def kinds_here(mounts):
-    runnable = [k for k in KINDS if (ROOT and mounts) or k not in NEEDS_ROOT]
+    runnable = [
+        k for k in KINDS if (ROOT or k not in NEEDS_ROOT) and (mounts or k not in NEEDS_MOUNT)
+    ]
     return ["missing"] + [k for k in runnable if k != "missing"]
+
+
+def skipped_kinds(kinds) -> str:
+    why = "not root" if not ROOT else "mount -t tmpfs failed"
+    left = sorted(set(KINDS) - set(kinds))
+    return f"{left} ({why})" if left else "none"
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +272,7 @@ def report(title, tally, failures, skipped, notes):
 
 def test_library_writers(tmp_path, mounts, count):
     kinds = kinds_here(mounts)
-    skipped = sorted(set(KINDS) - set(kinds)) or "none"
+    skipped = skipped_kinds(kinds)
     tally, failures, reference, notes = [], [], {}, []
     long = bool(count(0, 1))
     for writer, (call, form) in LIBRARY.items():
@@ -283,7 +292,7 @@ def test_library_writers(tmp_path, mounts, count):
 def test_cli_writers(tmp_path, mounts, model_file, count, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a default output (runs/...) lands in the temp dir
     kinds = kinds_here(mounts)
-    skipped = sorted(set(KINDS) - set(kinds)) or "none"
+    skipped = skipped_kinds(kinds)
     # fast: in-process, plus predict in a real subprocess for a few kinds; long: every case
     # as a subprocess too
     long = bool(count(0, 1))
