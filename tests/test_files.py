@@ -158,3 +158,19 @@ def test_the_cli_turns_any_os_error_into_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("backprop summary: error: the file system is read-only: /mnt/ro/x")
+
+
+def test_a_fifo_reader_that_leaves_early_is_one_error(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def read_a_little():
+        with open(fifo, "rb") as handle:
+            handle.read(10)
+
+    reader = threading.Thread(target=read_a_little, daemon=True)
+    reader.start()
+    with pytest.raises(PathError, match="the reader closed the pipe"):
+        atomic_write_bytes(fifo, b"x" * 5_000_000)
+    reader.join(10)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

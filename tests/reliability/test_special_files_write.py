@@ -339,6 +339,16 @@ def test_output_dash_is_stdout(tmp_path, model_file):
     print(f"export --out -: exit {done.returncode}, {len(done.stdout)} bytes on stdout")
     assert done.returncode == 0 and done.stdout == (tmp_path / "m.onnx").read_bytes()
     assert not (tmp_path / "-").exists()
+    main, side = os.openpty()  # stdout a terminal: the binary export is refused, not printed
+    try:
+        argv = [sys.executable, "-m", "backprop", *onnx, "--out", "-"]
+        done = subprocess.run(argv, stdout=side, stderr=subprocess.PIPE, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(side)
+        os.close(main)
+    err = done.stderr.decode()
+    print(f"export --out - on a terminal: exit {done.returncode}: {err.strip()}")
+    assert done.returncode == 2 and err.count("\n") == 1 and "terminal" in err
 
 
 def test_fifo_without_reader_fails_fast(tmp_path, model_file):
