@@ -135,7 +135,7 @@ def _follow(given: Path, who) -> tuple[Path, os.stat_result | None]:
         try:
             st = os.lstat(node)
         except FileNotFoundError:
-            if node != given and not node.parent.is_dir():
+            if node != given and not os.path.isdir(node.parent):
                 raise PathError(
                     _message(given, node, "the symlink points into a folder that does not exist",
                              "create that folder or fix the link", who)
