@@ -10,11 +10,13 @@ use those fields as they are, so a file that lies about them must be refused her
 
 - the fields predicting uses, wherever they are (``data.<field>``, and the top-level copies
   that playground downloads carry): ``task`` null, ``"regression"`` or
-  ``"classification"``; ``feature_names`` null or a list of n_in strings;
-  ``target_names`` null or a list of strings, one per output (regression) or one per
-  class (classification: n_out classes, or 2 for a single logit); ``scaler`` null or
-  ``{"mean": [n_in finite numbers], "std": [n_in positive finite numbers]}``;
-- ``data`` must be a JSON object when present; ``model.sizes`` / ``model.hidden``, when
+  ``"classification"`` (not null when ``target_names`` are given); ``feature_names``
+  null or a list of n_in strings; ``target_names`` null or a list of strings, one per
+  output (regression) or one per class (classification: n_out classes, or 2 for a single
+  logit); ``scaler`` null or ``{"mean": [n_in finite numbers], "std": [n_in positive
+  finite numbers]}``;
+- no fields other than the spec's (and the added ones above); ``data`` must be a JSON
+  object when present; ``model.sizes`` / ``model.hidden``, when
   given, must agree with the stored model;
 - a spec that says which version it is (``version``, as every spec ``backprop.run``
   saves) must also pass ``backprop.spec.normalize``, the checker of spec files. A partial
@@ -59,6 +61,7 @@ def check_file_spec(spec, model_spec: dict, label: str) -> dict:
     for where, section in (("spec", spec), ("spec.data", data or {})):
         _check_added(section, where, n_in, n_out, label)
     _check_sizes(spec.get("model"), sizes, label)
+    _check_known(spec, data, label)
     if "version" in spec:
         probe = {k: v for k, v in spec.items() if k not in _TOP_COPIES}
         if isinstance(probe.get("name"), str):  # no reader makes a path of it; files from
@@ -72,8 +75,9 @@ def check_file_spec(spec, model_spec: dict, label: str) -> dict:
 
             normalize(probe)
         except SpecError as error:
+            text = str(error) if len(str(error)) <= 300 else str(error)[:297] + "..."
             raise ModelFileError(
-                f"{label}: the stored experiment spec (metadata 'spec') is invalid: {error} "
+                f"{label}: the stored experiment spec (metadata 'spec') is invalid: {text} "
                 "The file is corrupted or was edited (save the model again)."
             ) from None
     return spec
@@ -81,8 +85,11 @@ def check_file_spec(spec, model_spec: dict, label: str) -> dict:
 
 def _check_added(section: dict, where: str, n_in: int, n_out: int, label: str) -> None:
     task = section.get("task")
-    if "task" in section and task is not None and task not in TASKS:
+    if task is not None and task not in TASKS:
         raise _lie(label, f"{where}.task", f"must be null or one of {list(TASKS)}", task)
+    if task is None and section.get("target_names") is not None:
+        raise _lie(label, f"{where}.task", f"must be one of {list(TASKS)} when target_names "
+                   "are given (they mean classes or output columns by the task)", task)  # fmt: skip
     _names(section, "feature_names", where, n_in, "one per model input", label)
     if task == "classification":
         classes = n_out if n_out > 1 else 2
@@ -120,6 +127,19 @@ def _check_scaler(scaler, where: str, n_in: int, label: str) -> None:
                        values)  # fmt: skip
     if set(scaler) != {"mean", "std"}:
         raise _lie(label, where, rule, scaler)
+
+
+def _check_known(spec: dict, data, label: str) -> None:
+    """Unknown fields are errors, as in spec files (a partial spec is checked here too)."""
+    from ..spec.schema import DATA, TOP
+
+    for where, section, known in (("spec", spec, {*TOP, *_TOP_COPIES}),
+                                  ("spec.data", data or {}, {*DATA, *ADDED})):  # fmt: skip
+        unknown = sorted(str(key) for key in section if key not in known)
+        if unknown:
+            raise _lie(label, f"{where}.{unknown[0][:40]}",
+                       f"is not a spec field (known: {', '.join(sorted(known))})",
+                       section[unknown[0]])  # fmt: skip
 
 
 def _check_sizes(model, sizes: list, label: str) -> None:

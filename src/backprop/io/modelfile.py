@@ -235,7 +235,7 @@ def _not_text(data: bytes, label: str) -> None:
 def _fields(container: Container, label: str) -> dict:
     meta = container.metadata or {}
     if meta.get("format") != FORMAT:
-        got = f"format {meta['format']!r}" if "format" in meta else "no format field"
+        got = f"format {_clip(repr(meta['format']), 80)}" if "format" in meta else "no format field"
         raise ModelFileError(
             f"{label}: not a backprop model file (its metadata has {got}, expected "
             f"{FORMAT!r}). It holds {container.describe()}. Load such weights with "
@@ -266,10 +266,18 @@ def _fields(container: Container, label: str) -> dict:
     try:
         fields["model"] = normalize_model_spec(fields["model"])
     except SpecError as error:
-        raise ModelFileError(f"{label}: the stored model description is invalid: {error}") from None
+        raise ModelFileError(
+            f"{label}: the stored model description (metadata 'model') is invalid: "
+            f"{_clip(str(error))}"
+        ) from None
     if "spec" in fields:
         check_file_spec(fields["spec"], fields["model"], label)
     return fields
+
+
+def _clip(text: str, width: int = 300) -> str:
+    """A message part cut to ``width`` characters (a lying file may hold 100 kB values)."""
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _no_constant(name: str):
@@ -321,6 +329,8 @@ def _build(spec: dict, dtype, label: str):
     try:
         return build_model(spec, dtype=dtype)
     except SpecError as error:
-        raise ModelFileError(f"{label}: cannot build the stored model: {error}") from None
+        raise ModelFileError(
+            f"{label}: cannot build the stored model: {_clip(str(error))}"
+        ) from None
     finally:
         generator.set_state(state)
