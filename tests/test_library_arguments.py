@@ -107,3 +107,11 @@ def test_spec_and_backup_paths_that_are_special_files_say_so(tmp_path):
     (tmp_path / "zero.backup").symlink_to("/dev/zero")
     with pytest.raises(ModelFileError, match="is a character device"):
         backup_file.read(tmp_path / "zero.backup")
+
+
+def test_a_model_given_as_a_spec_is_named_a_model(tmp_path):
+    path = backprop.save(nn.MLP([1, 2, 1]), tmp_path / "model.safetensors")
+    for name in ("spec.json", "model"):  # summary takes a path without .safetensors as a spec
+        (tmp_path / name).write_bytes(path.read_bytes())
+        with pytest.raises(SpecError, match=r"this is a model file \(safetensors\), not a spec"):
+            backprop.spec.load(tmp_path / name)

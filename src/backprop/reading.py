@@ -7,8 +7,9 @@ without bound:
 - the path must be a ``str`` or ``os.PathLike`` (bytes are refused: the likely mistake is
   passing the file's *contents*; a bytes path can be passed as ``os.fsdecode(path)``);
 - the target is judged by ``stat`` (a symlink is followed and its target judged) and opened
-  with ``O_NONBLOCK`` and ``O_NOCTTY``, so a FIFO without a writer cannot hang the open;
-  the open descriptor is checked again (``fstat``) so a path swapped in between is caught;
+  with ``O_NONBLOCK`` and ``O_NOCTTY``, so a FIFO without a writer cannot hang the open
+  (for the regular files that are then read, ``O_NONBLOCK`` has no effect); the open
+  descriptor is checked again (``fstat``) so a path swapped in between is caught;
 - anything but a regular file (folder, FIFO, character or block device, socket) is refused
   before a byte is read, naming what it is;
 - the size is checked against the caller's ``limit`` before reading, and at most

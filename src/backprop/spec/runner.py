@@ -94,6 +94,12 @@ def load(path: str | os.PathLike) -> dict:
     label = f"spec file {text_path!r}"
     data = read_bytes(text_path, label=label, limit=SPEC_LIMIT, what="spec file",
                       error=SpecPathError)  # fmt: skip
+    n = int.from_bytes(data[:8], "little")
+    if len(data) > 8 and 8 + n <= len(data) and data[8:9] == b"{":
+        raise SpecError(
+            f"{label}: this is a model file (safetensors), not a spec; give it to "
+            "`backprop predict`, `summary` or `export` (named .safetensors)."
+        )
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
