@@ -115,3 +115,16 @@ def test_a_model_given_as_a_spec_is_named_a_model(tmp_path):
         (tmp_path / name).write_bytes(path.read_bytes())
         with pytest.raises(SpecError, match=r"this is a model file \(safetensors\), not a spec"):
             backprop.spec.load(tmp_path / name)
+
+
+def test_a_playground_download_predicts_classes(tmp_path, capsys):
+    # the playground put task and names at the top of the stored spec, where predict and
+    # summary do not look: a classifier's file printed raw logits as a regression
+    from backprop.playground import exports
+    from backprop.playground.session import Session
+
+    path = tmp_path / "xor.safetensors"
+    path.write_bytes(exports.write_model(exports.model_file(Session({"dataset": "xor"}))))
+    assert main(["predict", str(path), "--x", "0.5,0.5"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == "x1,x2,prediction,p(0),p(1)"

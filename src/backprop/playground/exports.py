@@ -88,6 +88,9 @@ def model_file(session: Session) -> tuple:
     spec["feature_names"] = feature_names
     spec["target_names"] = list(raw.target_names)
     spec["task"] = raw.task
+    # where Run.file_spec puts them, which predict and summary read (issue 12)
+    spec["data"].update(task=raw.task, feature_names=feature_names,
+                        target_names=list(raw.target_names))  # fmt: skip
     if raw.scaler is not None and identity:
         spec["scaler"] = raw.scaler.to_dict()
         spec["data"]["scaler"] = raw.scaler.to_dict()
