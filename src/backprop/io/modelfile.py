@@ -169,16 +169,15 @@ def _check_finite(tensors: dict, who: str, fix: str, names: dict | None = None) 
 # -- reading -------------------------------------------------------------------------------
 def read(path, *, allow_nan: bool = False) -> ModelFile:
     """Check and read a model file; returns a ``ModelFile`` (model in eval mode)."""
-    return _read(path, allow_nan, None)
+    return _read(path, allow_nan, None, "io.read(path)")
 
 
 def load(path, *, allow_nan: bool = False, dtype=None):
     """The ready model (eval mode) stored in ``path``; ``dtype`` converts its weights."""
-    return _read(path, allow_nan, dtype).model
+    return _read(path, allow_nan, dtype, "load(path)").model
 
 
-def _read(path, allow_nan: bool, dtype) -> ModelFile:
-    who = "io.read(path)" if dtype is None else "io.load(path)"
+def _read(path, allow_nan: bool, dtype, who: str) -> ModelFile:
     text = check_path(path, who, ModelFilePathError)
     target = Path(text)
     label = text
