@@ -139,9 +139,13 @@ def _make(kind: str, folder: Path, source: Path) -> Path:
         os.mknod(folder / "the-zero", 0o666 | 0o020000, os.makedev(1, 5))
         path.symlink_to(folder / "the-zero")
     elif kind == "socket":
-        sock = socket.socket(socket.AF_UNIX)
-        sock.bind(str(path))  # the socket node stays after the process ends
-        sock.close()
+        sock, here = socket.socket(socket.AF_UNIX), os.getcwd()
+        os.chdir(folder)  # a relative name: AF_UNIX paths are limited to 107 bytes
+        try:
+            sock.bind(path.name)  # the socket node stays after the process ends
+        finally:
+            os.chdir(here)
+            sock.close()
     elif kind == "dangling":
         path.symlink_to(folder / "nothing-here")
     elif kind == "loop":
