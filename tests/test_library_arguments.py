@@ -128,3 +128,16 @@ def test_a_playground_download_predicts_classes(tmp_path, capsys):
     assert main(["predict", str(path), "--x", "0.5,0.5"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert header == "x1,x2,prediction,p(0),p(1)"
+
+
+def test_reading_checks_the_size_before_reading(tmp_path):
+    from backprop.reading import read_bytes
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10)
+    assert read_bytes(path, label="f", limit=10) == b"x" * 10
+    with pytest.raises(PathError, match="has 11 bytes, more than the 10 bytes a file may have"):
+        path.write_bytes(b"x" * 11)
+        read_bytes(path, label="f", limit=10)
+    proc = read_bytes("/proc/self/status", label="status", limit=1 << 20)  # st_size 0
+    assert proc.startswith(b"Name:")

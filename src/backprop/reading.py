@@ -153,7 +153,7 @@ def read_bytes(
         if kind is not None:  # the path changed between stat and open
             raise error(f"{label}: is {kind}, not a {what}; give the path of a regular file.{fix}")
         _check_size(info.st_size, limit, label, what, error, fix)
-        return _read_all(fd, limit, label, what, error, fix)
+        return _read_all(fd, info.st_size, limit, label, what, error, fix)
     finally:
         os.close(fd)
 
@@ -163,11 +163,14 @@ def read_text(path, *, encoding: str = "utf-8", **kwargs) -> str:
     return read_bytes(path, **kwargs).decode(encoding)
 
 
-def _read_all(fd: int, limit: int, label: str, what: str, error, fix: str) -> bytes:
-    chunks, total = [], 0
+def _read_all(fd: int, size: int, limit: int, label: str, what: str, error, fix: str) -> bytes:
+    """At most ``limit + 1`` bytes: first the ``size`` fstat gave (+1, to see growth) in one
+    read, so a whole file is one bytes object, never copied by the join; then chunks."""
+    chunks, total, want = [], 0, size + 1
     while total <= limit:
         try:
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            chunk = os.read(fd, min(max(want, 1), limit + 1 - total))
+            want = _CHUNK
         except OSError as exc:
             raise error(f"{label}: cannot read the {what}: {exc.strerror or exc}.") from None
         if not chunk:
