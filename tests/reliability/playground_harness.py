@@ -1,11 +1,14 @@
 """The playground's real server and a client for it, shared by the reliability tests of
-issue 8, item 8 (``test_playground_hostile.py``, ``test_playground_load.py``).
+issue 8, item 8 (``test_playground_hostile.py``, ``test_playground_load.py``) and issue 12,
+item 7 (``test_playground_flood.py``).
 
 The real server (``playground.server.serve``: uvicorn on 127.0.0.1, a free port) runs in a
 subprocess with one addition: a line on its stdin is answered with how many tabs are live,
 how many ``Session`` objects exist after a garbage collection, and how many threads its BLAS
-may use. ``Server`` starts it and
-reads its URL, RSS, log and those counts; ``server_starter`` closes every server it started.
+may use. ``Server`` starts it (with its own TMPDIR) and
+reads its URL, RSS, log and those counts, sends it SIGTERM and times its exit
+(``terminate``) and lists what it left in its temporary folder (``temp_files``);
+``server_starter`` closes every server it started.
 The client helpers speak the protocol over real WebSockets; ``malformed`` makes the messages
 the server must refuse.
 """

@@ -106,7 +106,8 @@ class Flooder:
             self.failed = f"{type(exc).__name__}: {exc}"
 
     async def _run(self, seconds: float) -> None:
-        async with connect(self.server, open_timeout=PING_TIMEOUT_S) as ws:
+        # close without waiting for the server to read the backlog (the kernel's buffers)
+        async with connect(self.server, open_timeout=PING_TIMEOUT_S, close_timeout=0.2) as ws:
             await asyncio.wait_for(hello(ws, FLOOD_TAB), PING_TIMEOUT_S)
             reader = asyncio.create_task(self._read(ws))
             end = time.monotonic() + seconds
@@ -182,17 +183,22 @@ def test_floods_leave_other_tabs_answered_and_sigterm_stops(tmp_path, long_mode)
                 await hello(watcher, {"dataset": "xor", "seed": 1})
                 for kind in kinds:
                     rows.append(await flood_one(server, watcher, kind, seconds))
+                # a model export goes through the server's temporary folder
+                await watcher.send(msg("export", what="model"))
+                while '"type":"export"' not in await asyncio.wait_for(watcher.recv(), 30):
+                    pass
                 # SIGTERM with a flood under way: the server stops within STOP_LIMIT_S
                 flooder = Flooder(server, KINDS["mixed"])
                 flooding = asyncio.create_task(flooder.run(30.0))
                 await asyncio.sleep(1.0)
+                during = server.temp_files()  # the server's folder, uploads and exports in it
                 stopped = await asyncio.to_thread(server.terminate, 10.0)
                 flooder.stop.set()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(flooding, 10)
-            return rows, stopped
+            return rows, stopped, during
 
-        rows, stopped = asyncio.run(main())
+        rows, stopped, during = asyncio.run(main())
         left = server.temp_files()
         lines = ["", "playground floods (one tab floods, another pings):"]
         for r in rows:
@@ -203,7 +209,10 @@ def test_floods_leave_other_tabs_answered_and_sigterm_stops(tmp_path, long_mode)
                 f"times{', closed: ' + r['closed'] if r['closed'] else ''}"
             )
         shown = "did not stop" if stopped is None else f"stopped in {stopped:.2f} s"
-        lines.append(f"  SIGTERM during a mixed flood: {shown}; temporary files left: {left}")
+        lines.append(
+            f"  SIGTERM during a mixed flood: {shown}; in the temporary folder before: "
+            f"{during[:3]}, after: {left}"
+        )
         example = next((r["example"] for r in rows if r["example"]), "")
         lines.append(f"  what the flooder is told: {example}")
         print("\n".join(lines))
@@ -212,5 +221,6 @@ def test_floods_leave_other_tabs_answered_and_sigterm_stops(tmp_path, long_mode)
         untold = [r["kind"] for r in rows if not r["told"] and not TOLD.search(r["closed"])]
         assert not untold, f"flooders never told they sent too much: {untold}"
         assert stopped is not None and stopped < STOP_LIMIT_S, f"SIGTERM: {shown}"
+        assert during, "the server's temporary folder was not where the test looks"
         assert left == [], f"temporary files left behind: {left}"
         assert_clean_log(server)

@@ -1,7 +1,9 @@
 """One browser tab on the server: its messages, its session, its training and snapshots.
 
-A ``Connection`` reads the tab's messages (each checked by ``protocol.parse`` and answered,
-an ``error`` message for a refusal, never a crash), drives the tab's ``Session``, and
+A ``Connection`` reads the tab's messages into its ``inbox.Inbox`` and answers them
+(``loop.MessageLoop``: each checked by ``protocol.parse``, an ``error`` message for a
+refusal, never a crash; runs of one kind merged, and what they change — state, data,
+snapshot — sent once when the inbox is empty), drives the tab's ``Session``, and
 trains it in turns shared with the other tabs (``pacing.Turns``), with a snapshot when one
 is due (``pacing.SnapshotClock``) and the page has drawn all but ``IN_FLIGHT`` of those
 sent (the page acknowledges each one after drawing it). The slow and normal speeds count
@@ -21,9 +23,9 @@ import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..errors import BackpropError
 from . import exports, fields, protocol, settings, views
 from .inbox import Inbox
+from .loop import MessageLoop
 from .pacing import FRAME, SPEEDS, SnapshotClock, Turns, paced
 from .protocol import ProtocolError
 from .session import Session
@@ -31,11 +33,10 @@ from .session import Session
 log = logging.getLogger("backprop.playground")
 
 IN_FLIGHT = 2  # snapshots sent but not yet drawn
-WORK_SHARE = 0.5  # of the server's time, one tab's messages take at most this
 FLUSH_WAIT = 0.1  # seconds a change may wait for its answer while more messages queue
 
 
-class Connection:
+class Connection(MessageLoop):
     """One tab: its session, its training task and its share of the socket.
 
     ``turns`` is the server's (one for all tabs); a connection made alone gets its own.
@@ -78,90 +79,6 @@ class Connection:
                 await self.ws.send_text(text)
             except (WebSocketDisconnect, RuntimeError, OSError):
                 self.closed = True  # the tab went away; the receive loop ends the session
-
-    async def run(self) -> None:
-        """Read the tab's messages into its inbox while ``work`` answers them, until the
-        tab goes away (or floods past its budget, see ``inbox``)."""
-        worker = asyncio.create_task(self.work())
-        try:
-            await self.read()
-        finally:
-            self.closed = True
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-
-    async def read(self) -> None:
-        while True:
-            try:
-                message = await self.ws.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                return
-            if message["type"] == "websocket.disconnect":
-                return
-            raw = message.get("text")
-            if raw is None:
-                raw = message.get("bytes") or b""
-            if len(raw) > protocol.MAX_MESSAGE:
-                await self.close(1009, f"message over {protocol.MAX_MESSAGE} characters")
-                return
-            verdict = self.inbox.offer(raw, time.monotonic())
-            if verdict.close:
-                await self._error(f"Disconnected: {verdict.close}.")
-                await self.close(1008, verdict.close)
-                return
-            if verdict.tell:
-                await self._error(verdict.tell)
-            # a socket's queue hands over its messages without waiting: let the loop go
-            # round, so that one tab's queue cannot hold the others
-            await asyncio.sleep(0)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed = True
-        with contextlib.suppress(Exception):
-            await self.ws.close(code=code, reason=reason)
-
-    async def work(self) -> None:
-        """Answer the inbox oldest first, runs merged; what a message changes (state, data,
-        snapshot) is sent once the inbox is empty (or ``FLUSH_WAIT`` after it changed).
-        After each message the work rests as long as it took, so one tab's messages take
-        at most half of the server's time, and what comes meanwhile merges."""
-        while True:
-            if not self.inbox:
-                self.deferring = False
-                await self.flush()
-                self.inbox.ready.clear()
-                await self.inbox.ready.wait()
-                continue
-            start = time.perf_counter()
-            item = self.inbox.take()
-            self.deferring = bool(self.inbox)
-            self.inbox.busy = True
-            try:
-                await self.answer(item)
-            finally:
-                self.inbox.busy = False
-            spent = time.perf_counter() - start
-            await asyncio.sleep(spent * (1 - WORK_SHARE) / WORK_SHARE)
-
-    async def handle(self, raw) -> None:
-        """Answer one message now (what ``work`` does for each, without the inbox)."""
-        try:
-            item = protocol.parse(raw)
-        except ProtocolError as exc:
-            item = exc
-        await self.answer(item)
-
-    async def answer(self, item) -> None:
-        try:
-            if isinstance(item, ProtocolError):
-                raise item
-            await self.dispatch(item)
-        except (ProtocolError, BackpropError) as exc:
-            await self._error(str(exc), getattr(exc, "field", None))
-        except Exception as exc:  # a bug of ours: report it, keep the connection
-            log.exception("playground: unexpected error")
-            await self._error(f"internal error ({type(exc).__name__}): {exc}")
 
     async def _error(self, message: str, field: str | None = None) -> None:
         with contextlib.suppress(Exception):

@@ -9,7 +9,7 @@ it on its own task; the inbox keeps three budgets:
   message sent before the tab's earlier ones were answered costs one token and one more
   per ``TOKEN_CHARS`` characters (an upload of a million characters costs 11); one that
   finds the tab's work idle costs nothing (a tab that waits for each answer cannot crowd
-  the others: its work runs one message at a time, within ``connection.WORK_SHARE``).
+  the others: its work runs one message at a time, within ``loop.WORK_SHARE``).
   Past it, messages are dropped and the tab is told
   (an ``error`` at most once every ``TELL_EVERY`` seconds, with how many were dropped);
   a tab that keeps over it for ``CLOSE_AFTER`` seconds is disconnected (1008, with the

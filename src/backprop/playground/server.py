@@ -33,6 +33,9 @@ from .pacing import Turns
 log = logging.getLogger("backprop.playground")
 
 GRACE_SECONDS = 1.0  # at shutdown, how long the tabs' tasks may take to end
+# bytes the kernel buffers per socket: uvicorn parses all the WebSocket frames of one read
+# in one go, and a 256 KB read of a flood's tiny frames held the event loop 100-200 ms
+RECEIVE_BUFFER = 16_384
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -162,6 +165,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     sock.bind((host, port))
     port = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -171,6 +175,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
         create_app(max_sessions=max_sessions, public=public),
         log_level="warning",
         ws_max_size=protocol.MAX_MESSAGE + 4096,
+        ws_per_message_deflate=False,  # nothing to gain on 127.0.0.1; a cost per frame
         ws_ping_interval=20,
         lifespan="off",
         # SIGTERM / Ctrl+C: the tabs' sockets are closed (1012) at once; what has not
