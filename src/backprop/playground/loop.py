@@ -1,0 +1,117 @@
+"""How a tab's connection reads its socket and works through its messages.
+
+``MessageLoop`` is the message side of ``connection.Connection`` (which inherits it): one
+task reads the socket into the tab's ``inbox.Inbox`` (within its budgets: a tab past them
+is told, and closed if it keeps on) and lets the event loop go round after every message,
+so that a socket's queue of thousands of messages cannot hold the other tabs; another task
+answers the inbox oldest first, runs of one kind merged, and rests after each message as
+long as it took (``WORK_SHARE``), so one tab's messages take at most half of the server's
+time while the other tabs' turns and messages come in between. It uses what
+``Connection`` has: ``ws``, ``inbox``, ``closed``, ``deferring``, ``dispatch``, ``flush``
+and ``_error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from starlette.websockets import WebSocketDisconnect
+
+from ..errors import BackpropError
+from . import protocol
+from .protocol import ProtocolError
+
+log = logging.getLogger("backprop.playground")
+
+WORK_SHARE = 0.5  # of the server's time, one tab's messages take at most this
+
+
+class MessageLoop:
+    """Reading and answering one tab's messages (mixed into ``Connection``)."""
+
+    async def run(self) -> None:
+        """Read the tab's messages into its inbox while ``work`` answers them, until the
+        tab goes away (or floods past its budget, see ``inbox``)."""
+        worker = asyncio.create_task(self.work())
+        try:
+            await self.read()
+        finally:
+            self.closed = True
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def read(self) -> None:
+        while True:
+            try:
+                message = await self.ws.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            if len(raw) > protocol.MAX_MESSAGE:
+                await self.close(1009, f"message over {protocol.MAX_MESSAGE} characters")
+                return
+            verdict = self.inbox.offer(raw, time.monotonic())
+            if verdict.close:
+                await self._error(f"Disconnected: {verdict.close}.")
+                await self.close(1008, verdict.close)
+                return
+            if verdict.tell:
+                await self._error(verdict.tell)
+            # a socket's queue hands over its messages without waiting: let the loop go
+            # round, so that one tab's queue cannot hold the others
+            await asyncio.sleep(0)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, reason=reason)
+
+    async def work(self) -> None:
+        """Answer the inbox oldest first, runs merged; what a message changes (state, data,
+        snapshot) is sent once the inbox is empty (or ``FLUSH_WAIT`` after it changed).
+        After each message the work rests as long as it took, so one tab's messages take
+        at most half of the server's time, and what comes meanwhile merges."""
+        while True:
+            if not self.inbox:
+                self.deferring = False
+                await self.flush()
+                self.inbox.ready.clear()
+                await self.inbox.ready.wait()
+                continue
+            start = time.perf_counter()
+            item = self.inbox.take()
+            self.deferring = bool(self.inbox)
+            self.inbox.busy = True
+            try:
+                await self.answer(item)
+            finally:
+                self.inbox.busy = False
+            spent = time.perf_counter() - start
+            await asyncio.sleep(spent * (1 - WORK_SHARE) / WORK_SHARE)
+
+    async def handle(self, raw) -> None:
+        """Answer one message now (what ``work`` does for each, without the inbox)."""
+        try:
+            item = protocol.parse(raw)
+        except ProtocolError as exc:
+            item = exc
+        await self.answer(item)
+
+    async def answer(self, item) -> None:
+        try:
+            if isinstance(item, ProtocolError):
+                raise item
+            await self.dispatch(item)
+        except (ProtocolError, BackpropError) as exc:
+            await self._error(str(exc), getattr(exc, "field", None))
+        except Exception as exc:  # a bug of ours: report it, keep the connection
+            log.exception("playground: unexpected error")
+            await self._error(f"internal error ({type(exc).__name__}): {exc}")
