@@ -15,16 +15,24 @@ else in the temporary folder changes.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
 import random
+import re
 
 import numpy as np
 import pytest
 
-from backprop.playground import protocol, views
-from backprop.playground.protocol import ProtocolError
-from backprop.playground.session import Session
+pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
+
+from backprop.playground import protocol, views  # noqa: E402
+from backprop.playground.connection import Connection  # noqa: E402
+from backprop.playground.protocol import ProtocolError  # noqa: E402
+from backprop.playground.session import Session  # noqa: E402
+from playground_helpers import Sink  # noqa: E402
+from playground_helpers import msg as page_msg  # noqa: E402
 
 
 def _csv(columns: int, seed: int = 0) -> str:
@@ -110,3 +118,28 @@ def test_an_upload_named_like_a_lecture_function_draws_its_own_data(name):
     assert view.get("target_curve") is None
     ys = [p[1] for p in view["train"]]
     assert max(ys) > 30  # the upload's own targets (-2.5 … 42.5), not the lecture's
+
+
+def test_export_file_names_come_from_checked_settings_only():
+    """The page saves an export under the name the server sends: built from the dataset
+    setting (a fixed choice), the seed and the epoch (numbers), never from an upload's
+    name; the exported spec's csv entry is the bare name."""
+
+    async def main():
+        conn = Connection(Sink())
+        await conn.hello({"seed": "5"})
+        names = []
+        for name in ["../../x.csv", "/etc/passwd", 'q"uote\\..\\evil.csv', "spiral.csv"]:
+            await conn.handle(page_msg("upload", name=name, text=_csv(2)))
+            for what in ("spec", "model"):
+                await conn.handle(page_msg("export", what=what))
+                sent = [m for m in conn.ws.sent if m["type"] == "export"][-1]
+                names.append(sent["filename"])
+                if what == "spec":
+                    spec = json.loads(base64.b64decode(sent["data"]))
+                    assert "/" not in spec["data"]["csv"] and "\\" not in spec["data"]["csv"]
+        return names
+
+    names = asyncio.run(main())
+    assert all(re.fullmatch(r"playground-csv-seed5-epoch0\.(json|safetensors)", n) for n in names)
+    print(f"\nexport names after hostile uploads: {sorted(set(names))}")
