@@ -38,6 +38,8 @@ function connect() {
   ws.onclose = (ev) => {
     setPlaying(false);
     if (ev.code === 1009) showBanner("The server closed the connection: a message was too large (the CSV file?). ", true);
+    else if (ev.code === 1008 && ev.reason) showBanner(`The server closed the connection: ${ev.reason}. `, true);
+    else if (ev.code === 1012) showBanner("The playground server stopped. ", true);
     else if (!app.closedByServer) showBanner("Disconnected from the playground server. Is it still running? ", true);
   };
 }
