@@ -18,6 +18,8 @@ import shutil
 import tempfile
 import threading
 
+from ..errors import PathError
+
 PREFIX = "backprop-playground-"
 
 _lock = threading.Lock()
@@ -31,7 +33,10 @@ def folder() -> str:
     with _lock:
         if _folder is None or not os.path.isdir(_folder):
             if _removed:
-                raise OSError("the playground server is shutting down; no more temporary files")
+                raise PathError(
+                    "playground: the server is stopping; its temporary folder is gone, so "
+                    "exports and uploads are refused. Start it again and reload the page."
+                )
             _sweep()
             _folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
             atexit.register(_remove_at_exit, _folder)
@@ -39,7 +44,7 @@ def folder() -> str:
 
 
 def remove() -> None:
-    """Delete the folder and everything in it (at shutdown; later uses raise OSError)."""
+    """Delete the folder and everything in it (at shutdown; later uses raise PathError)."""
     global _folder, _removed
     with _lock:
         _removed = True
