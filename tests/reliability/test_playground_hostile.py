@@ -85,13 +85,16 @@ async def send_malformed(ws, messages: list, batch: int = 25) -> dict:
 
 
 async def oversized(server: Server, text: str | bytes) -> int:
-    """The close code a lone oversized message gets (its own connection only)."""
+    """The close code a lone oversized message gets (its own connection only); -1 when the
+    connection was reset before the close frame could be read (see ``oversized_traffic``)."""
     async with connect(server) as ws:
-        await ws.send(text)
         try:
+            await ws.send(text)
             await asyncio.wait_for(ws.recv(), TIMEOUT)
         except ConnectionClosed as closed:
             return closed.rcvd.code if closed.rcvd else -1
+        except OSError:  # ECONNRESET while still sending
+            return -1
     return 0
 
 
@@ -196,8 +199,13 @@ async def oversized_traffic(server: Server) -> dict:
         await oversized(server, "z" * (2 * protocol.MAX_MESSAGE)),  # the socket's own limit
         await oversized(server, random.Random(1).randbytes(protocol.MAX_MESSAGE + 5000)),
     ]
-    assert codes == [1009] * len(codes), codes
-    return {"oversized": len(codes)}
+    # Past the socket's own limit the server refuses the frame from its header, sends 1009
+    # and closes while the client is still sending; the server reads through a 16 KB
+    # buffer (server.RECEIVE_BUFFER), so the client may be reset before it reads the
+    # close frame. Messages under that limit are read whole and always get 1009.
+    assert codes[:2] == [1009, 1009], codes
+    assert all(code in (1009, -1) for code in codes[2:]), codes
+    return {"oversized": len(codes), "oversized_reset": codes.count(-1)}
 
 
 async def hostile(server: Server, n_malformed: int) -> dict:
@@ -232,7 +240,8 @@ def test_hostile_traffic_is_refused(start_server):
     print(
         f"\nplayground hostile traffic ({seconds:.1f} s): {figures['answered']} malformed "
         f"messages each answered with one error ({figures['state_resets']} also reset the "
-        f"controls), {figures['oversized']} oversized closed with 1009, "
+        f"controls), {figures['oversized']} oversized closed with 1009 "
+        f"({figures['oversized_reset']} reset while still sending past the socket's limit), "
         f"{figures['origins']} foreign Origins refused (403), {figures['hosts']} foreign or "
         f"missing Hosts refused (HTTP 400 / WebSocket 403), {figures['cap']} tab over the "
         f"cap refused (1013); afterwards {stats['live']} live tabs, {stats['sessions']} "
