@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -62,6 +61,7 @@ def run(args) -> int:
     from ... import io
     from ...errors import ConfigError
     from ..common import is_model_file
+    from ..overlap import refuse_output_over_input
 
     if not is_model_file(args.model):
         raise ConfigError(
@@ -69,15 +69,16 @@ def run(args) -> int:
         )
     if args.opset is not None and args.to != "onnx":
         raise ConfigError("--opset applies to --to onnx only.")
-    f = io.read(args.model)
     out = _out_path(args)
+    refuse_output_over_input(
+        args.out or out, "--out", [(args.model, "the model file given as MODEL")]
+    )
+    f = io.read(args.model)
     if str(out) == "-" and sys.stdout.isatty():
         raise ConfigError(
             "--out -: standard output is a terminal, and the export is binary; redirect it "
             "(--out - > model.onnx, or | another command) or give a file path."
         )
-    if os.path.realpath(out) == os.path.realpath(args.model):  # realpath: no error on loops
-        raise ConfigError(f"--out {str(out)!r} is the model file itself; pick another path.")
     scaler = f.scaler
     if args.to == "onnx":
         return _onnx(f.model, out, args.opset, scaler)

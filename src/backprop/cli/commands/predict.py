@@ -66,7 +66,16 @@ def run(args) -> int:
     from ...data.csvfile import read_columns
     from ...delta import layers
     from ...files import atomic_write_text, write_stdout
+    from ..overlap import refuse_output_over_input
 
+    refuse_output_over_input(
+        args.output,
+        "--output",
+        [
+            (args.model, "the model file given as MODEL"),
+            (args.input, "the CSV file given as --input"),
+        ],
+    )
     f = io.read(args.model)
     model, part = f.model, (f.full_spec or {}).get("data") or {}
     n_in = layers(model)[0].n_in

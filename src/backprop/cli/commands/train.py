@@ -181,8 +181,9 @@ def run(args) -> int:
     spec = normalize(build_spec(args))
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)]
+    if args.out is not None:
+        _inputs_outside(args, spec, folder.path)
     if args.backup:
-        _backup_outside(args.backup, folder.path)
         callbacks.append(_resume_notice(args.backup, args.backup_every))
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         result = run_spec(spec, callbacks=callbacks)
@@ -195,19 +196,23 @@ def run(args) -> int:
     return exit_status("train", result)
 
 
-def _backup_outside(backup: str, out) -> None:
-    """--backup inside --out would be swept away when the finished run replaces the folder."""
-    import os
-    from pathlib import Path
+def _inputs_outside(args, spec: dict, out) -> None:
+    """No input of the run inside --out: the finished run replaces that folder whole (with
+    --overwrite) and a backup there would be swept away with it."""
+    from ..overlap import refuse_input_inside
 
-    from ...errors import ConfigError
-
-    where = Path(os.path.realpath(backup))
-    if where == out or out in where.parents:
-        raise ConfigError(
-            f"--backup {backup!r} is inside the run folder {str(out)!r}, which is written whole "
-            f"when the run ends; put the backup beside it, e.g. --backup {out}.backup"
-        )
+    csv = spec.get("data", {}).get("csv")
+    refuse_input_inside(
+        out,
+        "--out",
+        [
+            (args.spec, "the spec file given as SPEC"),
+            (args.csv, "the CSV file given as --csv"),
+            (None if args.csv else csv, "the CSV file the spec names (data.csv)"),
+            (args.backup, "the backup folder given as --backup"),
+        ],
+        "the finished run replaces that folder whole",
+    )
 
 
 def _resume_notice(directory: str, every: int):
