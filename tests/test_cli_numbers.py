@@ -85,3 +85,28 @@ def test_decision_boundary_grid_is_bounded_before_any_evaluation(tmp_path):
         plots.decision_boundary(model, x, y, tmp_path / "b.png", grid=10**6)
     assert time.perf_counter() - start < 1
     assert not (tmp_path / "b.png").exists()
+
+
+def test_whole_numbers_written_with_an_exponent_or_a_zero_fraction_are_whole():
+    """``--epochs 1e4`` means 10,000 (a student trial was refused); 10000.5 is not whole."""
+    parse = ints(1, 10**7, "fix", ranges=False)
+    rng = random.Random(11)
+    for _ in range(200):
+        n = rng.randint(1, 10**7)
+        text = rng.choice([f"{n:e}", f"{n}.0", f"{n:.6E}", str(float(n))])
+        if float(text).is_integer():  # a short mantissa may round n
+            assert parse(text) == [int(float(text))]
+    for text in ("10000.5", "1e-3", "nan", "inf", "1e999", "0x10"):
+        with pytest.raises(argparse.ArgumentTypeError, match="not a whole number"):
+            parse(text)
+    with pytest.raises(argparse.ArgumentTypeError, match=r"got 1e\+30 \(in '1e30'\)"):
+        parse("1e30")
+
+
+def test_vanishing_names_what_it_can_run_and_suggests_the_closest(capsys):
+    from backprop.cli.app import main
+
+    assert main(["vanishing", "--activations", "sigmod", "--depths", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did you mean 'sigmoid'" in err[0]
+    assert "swish" not in err[0]  # not the registry's whole list

@@ -177,7 +177,7 @@ def _replace(given: Path, node: Path, data: bytes, who, *, exists: bool) -> None
         if isinstance(error, OSError) and not isinstance(error, PathError):
             raise _error(given, node, error, who) from error
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def _stream(given: Path, data: bytes, who, *, fifo: bool) -> None:
@@ -272,7 +272,8 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk; best effort: errors are ignored."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -30,17 +30,28 @@ def _fields(text: str, example: str) -> list[str]:
 
 
 def _int(field: str, text: str, example: str) -> int:
+    """A whole number, also written with an exponent or a zero fraction: 1e4, 10000.0."""
     try:
         return int(field)
     except ValueError:
-        inside = "" if field == text.strip() else f" in {text!r}"
-        raise _fail(f"{field!r}{inside} is not a whole number; e.g. {example}") from None
+        pass
+    try:
+        value = float(field)
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value) and value.is_integer():
+        return int(value)
+    inside = "" if field == text.strip() else f" in {text!r}"
+    raise _fail(f"{field!r}{inside} is not a whole number; e.g. {example}")
 
 
 def _in_range(value, low, high, text: str, fix: str):
     if not low <= value <= high:
         inside = "" if str(value) == text.strip() else f" (in {text!r})"
-        raise _fail(f"must be between {low:,} and {high:,}, got {value:,}{inside}; {fix}")
+        # a value spelt with an exponent (1e30) is shown short; its spelling follows
+        spelt = str(value) in text or abs(value) < 10**15
+        shown = f"{value:,}" if spelt else f"{value:.3g}"
+        raise _fail(f"must be between {low:,} and {high:,}, got {shown}{inside}; {fix}")
     return value
 
 

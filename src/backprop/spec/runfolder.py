@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import errno
 import hashlib
 import json
 import os
@@ -48,6 +47,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import PathError
+from ..files import fsync_dir
 from ..locks import WriterLock, describe
 
 __all__ = ["MARKER", "NAME_RULE", "RUN_FILES", "RunFolder", "is_safe_name", "save_run", "slug"]
@@ -181,7 +181,7 @@ class RunFolder:
                 os.replace(self.path, old)  # an empty folder can be replaced by rename
             os.replace(self.staging, self.path)
             self.staging = None
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
         except PathError:
@@ -328,7 +328,7 @@ class RunFolder:
             json.dump(info, handle, indent=1)
             handle.flush()
             os.fsync(handle.fileno())
-        _fsync_dir(self.staging)
+        fsync_dir(self.staging)
 
     def _unlock(self) -> None:
         if self._lock is not None:
@@ -349,20 +349,6 @@ def _names(exc: OSError, folder: Path) -> bool:
             if name is not None and str(folder) in os.fsdecode(name):
                 return True
     return str(folder) in str(exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
 
 
 def write_files(run, folder) -> dict[str, Path]:

@@ -54,15 +54,29 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import difflib
+
     from ...autograd.activations import get_activation
-    from ...diagnostics import vanishing_gradients
+    from ...diagnostics import DEFAULT_INIT, vanishing_gradients
     from ...errors import ConfigError
 
-    supported = ("sigmoid", "tanh", "relu")
-    acts = [get_activation(a).name for a in args.activations]
-    for a in acts:
-        if a not in supported:
-            raise ConfigError(f"--activations: {a!r} is not one of {', '.join(supported)}")
+    # the experiment knows an initialiser for these only; judge the names against them
+    # before the registry does, whose message would list every activation it has
+    supported = tuple(DEFAULT_INIT)
+    acts = []
+    for given in args.activations:
+        try:
+            name = get_activation(given).name
+        except ConfigError:
+            name = given
+        if name not in supported:
+            close = difflib.get_close_matches(given.lower(), supported, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"--activations: {given!r} is not one of {', '.join(supported)} (the "
+                f"activations this experiment has an initialiser for){hint}"
+            )
+        acts.append(name)
     result = vanishing_gradients(
         depths=args.depths,
         activations=acts,
