@@ -192,5 +192,7 @@ def test_cli_export_user_errors_exit_2(tmp_path, capsys):
 
     assert main(["export", str(tmp_path / "missing.safetensors"), "--to", "onnx"]) == 2
     assert "error" in capsys.readouterr().err
-    assert main(["export", "spec.json", "--to", "onnx"]) == 2
-    assert "must be a .safetensors model file" in capsys.readouterr().err
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"data": {"name": "square"}, "epochs": 5}')
+    assert main(["export", str(spec), "--to", "onnx"]) == 2  # decided by content, not suffix
+    assert "this is a spec file (JSON), not a model file" in capsys.readouterr().err

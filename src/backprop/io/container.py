@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelFileError
 
-__all__ = ["ITEMSIZE", "MAX_HEADER", "Container", "Entry", "parse", "text_kind"]
+__all__ = ["ITEMSIZE", "MAX_HEADER", "Container", "Entry", "parse"]
 
 MAX_HEADER = 100 * 1024 * 1024  # the limit the safetensors library applies too
 ITEMSIZE = {
@@ -27,15 +27,6 @@ ITEMSIZE = {
     "U32": 4, "I32": 4, "F32": 4,
     "U64": 8, "I64": 8, "F64": 8,
 }  # fmt: skip
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"PK\x03\x04", "a ZIP archive (torch.save writes these; safetensors files are not zipped)"),
-    (b"\x1f\x8b", "a gzip file"),
-    (b"\x93NUMPY", "a NumPy .npy file"),
-    (b"\x89HDF", "an HDF5 file"),
-    (b"%PDF", "a PDF document"),
-)
 
 
 @dataclass(frozen=True)
@@ -74,40 +65,14 @@ def _fail(label: str, message: str) -> ModelFileError:
 
 
 def _looks_like(data: bytes) -> str:
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            return f" (it looks like {kind})"
-    if data[:1] == b"\x80":
-        return " (it looks like a Python pickle; never load pickles you did not write)"
-    return ""
+    """ " (it looks like a PNG image)" for a file ``backprop.filekind`` recognises, else ""."""
+    from ..filekind import of_bytes
 
-
-def text_kind(data: bytes) -> str | None:
-    """``"spec"`` for a JSON object that looks like an experiment spec, else a phrase for
-    other text ("a JSON document", "a text file (CSV?) starting 'x,y'"), None for binary.
-
-    Only the first 64 KiB are looked at, so this is cheap on any file. A safetensors file
-    is never text: its first 8 bytes are a little-endian length with zero high bytes.
-    """
-    head = data[:65536]
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:  # a character cut at the 64 KiB edge is still text
-            return None
-        text = head[: error.start].decode("utf-8-sig", errors="ignore")
-    if any(ch in text for ch in "\0\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f"):
-        return None
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        import re
-
-        spec_keys = r'"(data|model|optimizer|epochs|version|seed|loss)"\s*:'
-        if stripped.startswith("{") and re.search(spec_keys, stripped):
-            return "spec"
-        return "a JSON document"
-    first = stripped.splitlines()[0][:40] if stripped else ""
-    return f"a text file (a CSV?) starting {first!r}" if first else "a text file"
+    kind = of_bytes(data[:65536])
+    if kind.name in ("binary", "safetensors", "model", "backup", "empty"):
+        return ""
+    caution = "; never load pickles you did not write" if kind.name in ("pickle", "torch") else ""
+    return f" (it looks like {kind.phrase}{caution})"
 
 
 def parse(data: bytes, label: str) -> Container:

@@ -12,7 +12,8 @@ Layout of a file written by ``save``: tensors under the state-dict keys of the M
 
 Reading checks, in this order: the path is a regular file of at most ``MODEL_LIMIT`` bytes
 (``backprop.reading``: a FIFO, device or folder is refused before a byte is read); a JSON
-spec or a CSV given as a model is named as such; the container (``container``); the
+spec, history, CSV, ONNX file, pickle, image or backup given as a
+model is named as such (``backprop.filekind``); the container (``container``); the
 metadata says ``format: backprop`` (else the file is foreign and the error lists what it
 holds); the JSON fields parse and the model spec is valid; the stored experiment spec, if
 any, passes ``filespec.check_file_spec`` (so readers may trust ``ModelFile.full_spec``);
@@ -30,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFileError, SpecError
+from ..filekind import HEAD, of_bytes, wrong_kind
 from ..files import atomic_write_bytes
 from ..reading import MODEL_LIMIT, ModelFilePathError, check_path, read_bytes
-from .container import Container, parse, text_kind
+from .container import Container, parse
 from .filespec import check_file_spec
 from .modelspec import build_model, describe, expected_tensors, normalize_model_spec
 
@@ -212,23 +214,14 @@ def _read_bytes(target: Path, label: str) -> bytes:
 
 
 def _not_text(data: bytes, label: str) -> None:
-    """A JSON spec or a CSV given as a model: say what it is (before the header-length check,
-    whose number would be meaningless). A real model file passes: its header fits the file."""
-    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
-    if len(data) < 8 or 8 + n <= len(data):
+    """A file of another kind given as a model (a spec, a history, a CSV, ONNX, a PyTorch
+    pickle, an image, a backup): say what it is and what fits (``backprop.filekind``),
+    before the container's header-length check, whose number would be meaningless."""
+    if len(data) < 8:  # shorter than a header length: the container says "truncated"
         return
-    kind = text_kind(data)
-    if kind == "spec":
-        raise ModelFileError(
-            f"{label}: this is a spec file (JSON), not a model file; did you mean "
-            f"`backprop train {label}`? A model file is the .safetensors file a training writes."
-        )
-    if kind is not None:
-        raise ModelFileError(
-            f"{label}: this is {kind}, not a model file (a model file is the binary "
-            ".safetensors file a training writes); for predictions on a CSV file use "
-            "`backprop predict MODEL --input FILE`."
-        )
+    kind = of_bytes(data[:HEAD], label)
+    if kind.name not in ("model", "safetensors", "binary", "empty"):
+        raise ModelFileError(wrong_kind(kind, label, "model"))
 
 
 def _fields(container: Container, label: str) -> dict:

@@ -18,15 +18,20 @@ from .runner import Run, load, prepare, run
 from .schema import SPEC_VERSION, normalize
 
 
-def builtin(name: str) -> dict:
-    """A spec shipped with the package (``square``, ``abs``, ``xor``, ``spiral``, ``digits``)."""
-    from ..errors import SpecError
-
-    names = sorted(
+def builtin_names() -> list[str]:
+    """The names ``builtin`` takes, sorted."""
+    return sorted(
         p.name.removesuffix(".json")
         for p in resources.files("backprop.specs").iterdir()
         if p.name.endswith(".json")
     )
+
+
+def builtin(name: str) -> dict:
+    """A spec shipped with the package (``square``, ``abs``, ``xor``, ``spiral``, ``digits``)."""
+    from ..errors import SpecError
+
+    names = builtin_names()
     if name not in names:
         raise SpecError(f"builtin spec {name!r}: unknown; choose one of {', '.join(names)}.")
     text = resources.files("backprop.specs").joinpath(f"{name}.json").read_text(encoding="utf-8")
@@ -38,6 +43,7 @@ __all__ = [
     "Run",
     "RunFolder",
     "builtin",
+    "builtin_names",
     "load",
     "normalize",
     "prepare",

@@ -88,18 +88,16 @@ def load(path: str | os.PathLike) -> dict:
     JSON; a folder, FIFO or device is refused before a byte is read (``SpecError``, also a
     ``PathError``).
     """
+    from ..filekind import HEAD, of_bytes, wrong_kind
     from ..reading import SPEC_LIMIT, SpecPathError, check_path, read_bytes
 
     text_path = check_path(path, "spec file", SpecPathError)
     label = f"spec file {text_path!r}"
     data = read_bytes(text_path, label=label, limit=SPEC_LIMIT, what="spec file",
                       error=SpecPathError)  # fmt: skip
-    n = int.from_bytes(data[:8], "little")
-    if len(data) > 8 and 8 + n <= len(data) and data[8:9] == b"{":
-        raise SpecError(
-            f"{label}: this is a model file (safetensors), not a spec; give it to "
-            "`backprop predict`, `summary` or `export` (named .safetensors)."
-        )
+    kind = of_bytes(data[:HEAD], text_path)  # a model, history, CSV, ... named as such
+    if kind.name not in ("spec", "json", "text", "binary"):
+        raise SpecError(wrong_kind(kind, label, "spec"))
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
@@ -58,8 +59,13 @@ def run(args) -> int:
         model = lecture.vector_network(args.seed)
     elif args.network == "abs":
         model = lecture.abs_network()
+    elif os.path.lexists(args.network) or os.sep in args.network or "." in args.network:
+        model = io.load(args.network).double()  # the file's kind is checked by content
     else:
-        model = io.load(args.network).double()
+        raise ConfigError(
+            f"NETWORK {args.network!r}: no such file, and not one of scalar, vector, abs; "
+            "give one of those or a model file (.safetensors)."
+        )
     x = args.x if args.x is not None else defaults.get(args.network)
     if x is None:
         raise ConfigError("--x: give one input sample for a model file, e.g. --x 0.5")

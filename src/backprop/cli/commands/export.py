@@ -60,13 +60,8 @@ def _out_path(args) -> Path:
 def run(args) -> int:
     from ... import io
     from ...errors import ConfigError
-    from ..common import is_model_file
     from ..overlap import refuse_output_over_input
 
-    if not is_model_file(args.model):
-        raise ConfigError(
-            f"MODEL must be a .safetensors model file written by backprop, got {args.model!r}."
-        )
     if args.opset is not None and args.to != "onnx":
         raise ConfigError("--opset applies to --to onnx only.")
     out = _out_path(args)

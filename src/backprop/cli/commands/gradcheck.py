@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from ..common import is_model_file, number, seed, whole
+from ..common import number, seed, whole
 
 HELP = "check a model's gradients numerically (exit 1 if any parameter fails)"
 EXAMPLES = """examples:
@@ -54,7 +54,8 @@ def run(args) -> int:
     from ... import check_gradients, io, nn
     from ...spec import builtin, prepare
 
-    if is_model_file(args.target):
+    kind = _kind(args.target)
+    if kind == "model":
         from ...delta import layers
 
         model = io.load(args.target)
@@ -64,7 +65,7 @@ def run(args) -> int:
         y = rng.standard_normal((args.samples, net[-1].n_out))
         loss = nn.MSELoss()  # the check is of the model's gradients; any smooth loss will do
     else:
-        spec = args.target if args.target.endswith(".json") else builtin(args.target)
+        spec = builtin(args.target) if kind == "builtin" else args.target
         r = prepare(spec)
         model, loss = r.model, r.loss
         x = r.dataset.x[: args.samples]
@@ -75,6 +76,25 @@ def run(args) -> int:
     result = check_gradients(model, loss, x, y, eps=args.eps)
     print(result)
     return 0 if result.passed else 1
+
+
+def _kind(target: str) -> str:
+    """ "model", "spec" (by the file's content) or "builtin" (a name that is no file)."""
+    import os
+
+    from ...errors import ConfigError
+    from ...filekind import model_or_spec
+    from ...spec import builtin_names
+
+    if os.path.lexists(target) or os.sep in target or "." in target:
+        return model_or_spec(target, target)
+    if target in builtin_names():
+        return "builtin"
+    raise ConfigError(
+        f"TARGET {target!r}: no such file, and not a built-in spec name ("
+        f"{', '.join(builtin_names())}); give a spec .json, a model .safetensors or one of "
+        "those names."
+    )
 
 
 MAX_PARAMETERS = 500_000  # two forward passes each: about a minute at ~50 µs a pass

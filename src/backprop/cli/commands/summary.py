@@ -24,10 +24,10 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ... import io
+    from ...filekind import model_or_spec
     from ...summary import summary
-    from ..common import is_model_file
 
-    if is_model_file(args.model):
+    if model_or_spec(args.model, args.model) == "model":  # by content, not by suffix
         f = io.read(args.model)
         print(summary(f.model, name=args.model))
         data = (f.full_spec or {}).get("data") or {}
