@@ -1,18 +1,20 @@
 """The wrong kind of file (issue 12 item 11's class, found by a student trial).
 
-``summary history.json`` said "spec field history: unknown field", ``gradcheck
-history.csv`` "builtin spec 'history.csv': unknown", ``predict model.onnx`` "a header length
-of 7738135658422732808 bytes". Every command that takes a file (predict, summary, explain,
-gradcheck, export: a model; summary and gradcheck: a spec too; train: a spec) is given each
-kind of file a user has lying around: a run's history.json and history.csv, its loss.png, a
-training backup, an ONNX export, a PyTorch checkpoint (a zip holding data.pkl, as
-``torch.save`` writes) and an old-style pickle, a gzip file, a CSV, an empty file, and the
-model or the spec where the other is wanted. The property: exit 2, one line on stderr, and
-the line names what the file is. The files are made by the project's writers (the run, the
-backup, ``export --to onnx``) or by the standard library (zipfile, pickle, gzip).
+``summary history.json`` said "spec field history: unknown field", ``gradcheck history.csv``
+"builtin spec 'history.csv': unknown", ``predict model.onnx`` "a header length of
+7738135658422732808 bytes". Every command that takes a file (predict, summary, explain,
+gradcheck, export: a model; summary and gradcheck: a spec too; train: a spec; predict
+--input and train --csv: a CSV) is given each kind of file a user has lying around: a run's
+history.json and history.csv, its loss.png, a training backup, an ONNX export, a PyTorch
+checkpoint (a zip holding data.pkl, as ``torch.save`` writes) and an old-style pickle, a
+gzip file, a CSV, an empty file, and the model or the spec where the other is wanted. The
+property: exit 2, one line on stderr, and the line names what the file is. The files are
+made by the project's writers (the run, the backup, ``export --to onnx``) or by the standard
+library (zipfile, pickle, gzip).
 
-Before ``backprop.filekind``, most of these cases failed (printed by the test of the counts
-in the reliability suite; here each case is its own test).
+Before ``backprop.filekind`` 65 of these 88 cases failed; the 23 that passed (PNG, gzip,
+pickle, CSV, spec, empty and backup files given as a model, a model given to train, empty
+files given as a CSV: the readers already named these) stay as cases of the class.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ COMMANDS = {
     "gradcheck": (["gradcheck"], ["--samples", "2"], {"model", "spec"}),
     "export": (["export"], ["--to", "onnx", "--out", "out.onnx"], {"model"}),
     "train": (["train"], ["--epochs", "1", "-q", "--no-plots", "--out", "t"], {"spec"}),
+    "predict --input": (["predict", "r/model.safetensors", "--input"], [], {"csv", "history.csv"}),
+    "train --csv": (
+        ["train", "--csv"],
+        ["--target", "y", "--epochs", "1", "-q", "--no-plots", "--out", "t"],
+        {"csv", "history.csv"},
+    ),
 }
 
 
@@ -109,7 +117,8 @@ def test_a_wrong_kind_of_file_is_named(files, command, kind):
     name, phrase = KINDS[kind]
     code, out, err = cli(*before, name, *after, cwd=files)
     assert code == 2, (code, out[-300:], err)
-    assert err.count("\n") == 1 and err.startswith(f"backprop {command}: error: "), err
+    verb = command.split()[0]
+    assert err.count("\n") == 1 and err.startswith(f"backprop {verb}: error: "), err
     said = err.replace(name, "FILE").lower()  # the phrase, not the file's own name
     assert phrase.lower() in said, (phrase, err)
     assert not (files / "t").exists() and not (files / "out.onnx").exists()

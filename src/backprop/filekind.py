@@ -3,19 +3,21 @@
 A student gave ``summary`` a ``history.json``, ``gradcheck`` a ``history.csv`` and
 ``predict`` a ``model.onnx``; each got a message about something else (an unknown spec
 field, an unknown built-in spec, a header length of 7.7e18 bytes). Readers of user-named
-files (``io.read``/``load``, ``spec.load``, and the CLI's ``summary``/``gradcheck``, which
-take a model or a spec) ask ``of_bytes`` or ``sniff`` first and refuse a wrong kind with
-``wrong_kind``: one sentence naming what the file is, what was wanted, and the command or
-file that fits. The suffix is a hint only (an ``.onnx`` name); the content decides.
+files (``io.read``/``load``, ``spec.load``, the CSV reader, and the CLI's ``summary`` and
+``gradcheck``, which take a model or a spec) ask ``of_bytes`` or ``sniff`` first and refuse
+a wrong kind with ``wrong_kind``: one sentence naming what the file is, what was wanted, and
+the command or file that fits. The suffix is a hint only (an ``.onnx`` name); the content
+decides.
 
 Kinds (``Kind.name``): ``model`` and ``backup`` (safetensors with backprop's format tag),
 ``safetensors`` (any other, or a header too large to see), ``spec``, ``history`` (what
-``History.to_json`` or the run's ``history.csv`` holds), ``json``, ``csv``, ``text``,
-``onnx``, ``torch`` (a zip holding ``data.pkl``), ``zip``, ``pickle``, ``gzip``, ``png``,
-``jpeg``, ``npy``, ``hdf5``, ``pdf``, ``empty``, ``binary`` (none of these). ``sniff`` adds
-``missing`` and ``special`` (folder, FIFO, device: ``reading`` refuses those with its own
-sentence). It reads at most ``HEAD`` bytes, with ``reading``'s care (``O_NONBLOCK``, regular
-files only). It does not check that a file is valid; the readers do.
+``History.to_json`` writes), ``history-csv`` (the run's ``history.csv``), ``json``,
+``csv``, ``text``, ``onnx``, ``torch`` (a zip holding ``data.pkl``), ``zip``, ``pickle``,
+``gzip``, ``png``, ``jpeg``, ``npy``, ``hdf5``, ``pdf``, ``empty``, ``binary`` (none of
+these). ``sniff`` adds ``missing`` and ``special`` (folder, FIFO, device: ``reading``
+refuses those with its own sentence). It reads at most ``HEAD`` bytes, with ``reading``'s
+care (``O_NONBLOCK``, regular files only). It does not check that a file is valid; the
+readers do.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import re
 import stat
 from dataclasses import dataclass
 
-__all__ = ["HEAD", "Kind", "model_or_spec", "of_bytes", "sniff", "wrong_kind"]
+__all__ = ["CSV_LIKE", "HEAD", "Kind", "model_or_spec", "of_bytes", "sniff", "wrong_kind"]
 
 HEAD = 1 << 16  # bytes looked at: enough for any header a backprop file starts with
 _MAX_HEADER = 100 * 1024 * 1024  # io.container.MAX_HEADER (not imported: floor 0)
@@ -149,7 +151,7 @@ def _text(data: bytes, name: str) -> Kind | None:
     if not first:
         return None  # blank: nothing to go by
     if first.startswith("epoch,") and "loss" in first:
-        return Kind("history", "a training history (history.csv)")
+        return Kind("history-csv", "a training history (history.csv)")
     if any(sep in first for sep in ",;\t"):
         return Kind("csv", f"a text file (a CSV?) starting {first[:40]!r}")
     return Kind("text", f"a text file starting {first[:40]!r}")
@@ -160,7 +162,9 @@ _WANTS = {
     "model": "a model file (the .safetensors file a training writes)",
     "spec": "a spec file (the JSON experiment spec `backprop train` reads)",
     "model or spec": "a model file (.safetensors) or a spec file (JSON)",
+    "csv": "a CSV file (a header row, then one row per sample)",
 }
+CSV_LIKE = ("csv", "history-csv", "text", "binary", "empty")  # the CSV reader's own checks
 
 
 def wrong_kind(kind: Kind, label: str, wants: str) -> str:
@@ -171,8 +175,15 @@ def wrong_kind(kind: Kind, label: str, wants: str) -> str:
 
 def _fix(kind: Kind, label: str, wants: str) -> str:
     run_file = "model.safetensors" if wants != "spec" else "spec.json"
-    if kind.name == "history":
+    if kind.name in ("history", "history-csv"):
         return f"the run folder beside it holds {run_file}; give that."
+    if wants == "csv":
+        if kind.name in ("model", "spec"):
+            usage = "predict MODEL --input" if kind.name == "model" else "train SPEC --csv"
+            return f"it goes before the data: `backprop {usage} DATA.csv`."
+        if kind.name == "history":
+            return "the run folder beside it holds the same as history.csv."
+        return "give a UTF-8 CSV file with a header row."
     if kind.name == "spec":
         path = _path(label)
         return f"did you mean `backprop train {path}`? (summary and gradcheck take a spec too)"

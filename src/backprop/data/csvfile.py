@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..filekind import CSV_LIKE, HEAD, of_bytes, wrong_kind
 from ..reading import CSV_LIMIT, DataPathError, check_path, read_bytes
 from .checks import check_int, check_number, check_task, config_error
 from .dataset import Dataset, Standardizer, split_count, split_indices, split_rng
@@ -171,6 +172,9 @@ class _Table:
         where = f"CSV file {name!r}"
         data = read_bytes(name, label=where, limit=CSV_LIMIT, what="CSV file",
                           error=DataPathError)  # fmt: skip
+        kind = of_bytes(data[:HEAD], name)  # a model, spec, ONNX file, ... named as such
+        if kind.name not in CSV_LIKE:
+            raise DataError(wrong_kind(kind, where, "csv"))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
