@@ -79,7 +79,7 @@ def run(args) -> int:
 
 
 def _kind(target: str) -> str:
-    """ "model", "spec" (by the file's content) or "builtin" (a name that is no file)."""
+    """Which reader: "model" or "spec" (by the file's content), "builtin" (no file)."""
     import os
 
     from ...errors import ConfigError
