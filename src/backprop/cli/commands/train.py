@@ -182,7 +182,7 @@ def run(args) -> int:
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)]
     if args.out is not None:
-        _inputs_outside(args, spec, folder.path)
+        _inputs_outside(args, spec, args.out)
     if args.backup:
         callbacks.append(_resume_notice(args.backup, args.backup_every))
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
@@ -211,7 +211,9 @@ def _inputs_outside(args, spec: dict, out) -> None:
             (None if args.csv else csv, "the CSV file the spec names (data.csv)"),
             (args.backup, "the backup folder given as --backup"),
         ],
-        "the finished run replaces that folder whole",
+        "the finished run replaces that folder whole"
+        if args.overwrite
+        else "a run folder is written whole (--overwrite replaces an old one)",
     )
 
 
