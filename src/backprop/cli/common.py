@@ -171,7 +171,3 @@ def exit_status(command: str, run) -> int:
         file=sys.stderr,
     )
     return DIVERGED
-
-
-def is_model_file(path: str) -> bool:
-    return str(path).endswith(".safetensors")
