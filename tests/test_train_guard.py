@@ -203,3 +203,40 @@ def test_fit_reads_data_through_the_shared_checks():
         fit(model, (x, np.r_[0.0, 0.0, 0.0, 1e300, [0.0] * 4]), "mse", opt)
     with pytest.raises(ShapeError, match="x_val has 3 rows but y_val has 2 rows"):
         fit(model, (x, x), "mse", opt, validation=(x[:3], x[:2]))
+
+
+def test_a_diverged_run_puts_back_its_best_epoch_as_a_replay_finds_it():
+    """``backprop.run`` after a divergence keeps the epoch with the lowest training loss.
+
+    Weights are blown up (finite, 1e30) at the end of epoch 25, so epoch 26's loss is inf and
+    the guard stops there. The run must then hold the weights of the epoch with the lowest
+    loss in its history (or the starting weights), bit for bit those of a replay that trains
+    exactly that many epochs and never diverges.
+    """
+    import json as _json
+
+    import backprop as bp
+    from backprop.train import Callback
+    from backprop.train.guard import NaNGuard
+
+    class BlowUp(Callback):
+        def on_epoch_end(self, state):
+            if state.epoch == 25:
+                for p in state.parameters:
+                    p._data[...] = 1e30
+
+    spec = bp.spec.builtin("square")
+    spec["epochs"] = 40
+    r = bp.run(_json.loads(_json.dumps(spec)), callbacks=[NaNGuard(), BlowUp()])
+    assert r.diverged and r.history.stopped_epoch == 26
+    losses = r.history.history["loss"][:25]
+    best = int(np.argmin(losses)) + 1
+    assert r.extra["kept"] == (best, losses[best - 1])
+    assert 1 < best <= 25  # a mid-run epoch, not the start (else the test proves less)
+    replay = _json.loads(_json.dumps(spec))
+    replay["epochs"] = best
+    ref = bp.run(replay)
+    assert not ref.diverged
+    for (name, a), b in zip(r.model.state_dict().items(), ref.model.state_dict().values()):
+        assert np.array_equal(a.numpy(), b.numpy()), name
+    assert "weights of epoch" in r.kept_weights() and "put back" in r.history.stop_reason

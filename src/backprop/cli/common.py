@@ -166,7 +166,7 @@ def exit_status(command: str, run) -> int:
     h = run.history
     print(
         f"backprop {command}: training diverged in epoch {h.stopped_epoch}, batch "
-        f"{h.stopped_batch}; the files hold the last finite weights, from before that step "
+        f"{h.stopped_batch}; the files hold the {run.kept_weights().split(';')[0]} "
         f"(exit status {DIVERGED}); lower the learning rate.",
         file=sys.stderr,
     )

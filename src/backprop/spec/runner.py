@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,18 +61,40 @@ class Run:
         """What the model file says about how training ended, besides the spec.
 
         After a divergence: ``stopped`` (where and why, the guard's sentence) and ``weights``
-        (which weights the file holds: the last finite ones, from before the step that
-        diverged — finite, but possibly huge, since the guard stops on NaN/inf only).
-        ``backprop summary`` shows both.
+        (which weights the file holds: ``kept_weights()``). ``backprop summary`` shows both.
         """
-        h = self.history
         if not self.diverged:
             return {}
+        meta = {"stopped": f"diverged: {self.history.stop_reason}", "weights": self.kept_weights()}
+        if "kept" in self.extra:
+            epoch, loss = self.extra["kept"]
+            meta["weights_epoch"] = epoch
+            meta["weights_loss"] = loss if math.isfinite(loss) else None
+        return meta
+
+    def kept_weights(self) -> str:
+        """After a divergence, which weights the model holds, in words.
+
+        ``run`` puts back the weights of the epoch with the lowest training loss before the
+        run diverged (the guard stops on NaN/inf only, so the last finite weights may be
+        finite and useless: a learning rate of 1000 left weights that predict 1e18).
+        """
+        h = self.history
         where = f"epoch {h.stopped_epoch}, batch {h.stopped_batch}"
-        return {
-            "stopped": f"diverged: {h.stop_reason}",
-            "weights": f"last finite weights, from before the step that diverged ({where})",
-        }
+        kept = self.extra.get("kept")
+        if kept is None:  # a Run made by hand
+            return f"last finite weights, from before the step that diverged ({where})"
+        epoch, loss = kept
+        if not math.isfinite(loss):
+            return (
+                f"weights training started from (epoch {epoch}); the run diverged in {where} "
+                "before any epoch ended with a finite loss"
+            )
+        which = "weights training started from" if epoch == 0 else f"weights of epoch {epoch}"
+        return (
+            f"{which}, the lowest training loss before the divergence ({loss:.6g}); the run "
+            f"diverged in {where}"
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the trained model with its spec (and how training ended) to one file."""
@@ -320,6 +343,7 @@ def prepare(spec) -> Run:
 def run(spec, *, callbacks=()) -> Run:
     """Train what ``spec`` (a dict, or a path to a JSON file) describes; returns the Run."""
     from ..train import EarlyStopping, fit
+    from ..train.guard import NaNGuard
 
     r = prepare(spec)
     s = r.spec
@@ -329,9 +353,16 @@ def run(spec, *, callbacks=()) -> Run:
         cbs.insert(0, EarlyStopping(monitor=e["monitor"], patience=e["patience"],
                                     min_delta=e["min_delta"],
                                     restore_best_weights=e["restore_best_weights"]))  # fmt: skip
+    guard = next((cb for cb in cbs if isinstance(cb, NaNGuard)), None)
+    if guard is None:
+        guard = NaNGuard()
+        cbs.append(guard)
     r.history = fit(
         r.model, r.dataset, r.loss, r.optimizer, epochs=s["epochs"], batch_size=s["batch_size"],
         validation=s["validation"], callbacks=cbs, seed=s["seed"], engine=s["engine"],
         scheduler=r.scheduler,
     )  # fmt: skip
+    if r.diverged:  # a run's result is its best weights, not the last finite ones
+        r.extra["kept"] = guard.restore_best()
+        r.history.stop_reason += f" The run then put back the {r.kept_weights().split(';')[0]}."
     return r

@@ -58,6 +58,46 @@ class NaNGuard(Callback):
         self.bad: str | None = None
         self.kind: str | None = None
         self.restored = False
+        # the best epoch so far by training loss, for restore_best() after a divergence:
+        # the last finite weights can be finite and still useless (predicting 1e18)
+        self._state = state
+        self._start = WeightCopy(state.parameters)
+        self._best = WeightCopy(state.parameters)
+        self.start_epoch = self.best_epoch = state.epoch
+        self.best_loss = math.inf
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        loss = (state.logs or {}).get("loss")
+        if self.bad is None and loss is not None and math.isfinite(loss) and loss < self.best_loss:
+            self._best.save()
+            self.best_epoch, self.best_loss = state.epoch, float(loss)
+
+    def restore_best(self) -> tuple[int, float]:
+        """Put back the best weights the run had: those of the epoch with the lowest training
+        loss, or the weights it started from when their loss is lower (a first step can
+        already overflow). Returns (epoch, loss); epoch is ``start_epoch`` (0 unless resumed)
+        for the starting weights. Costs one forward pass over the training set."""
+        self._start.restore()
+        start = self._training_loss()
+        if math.isfinite(start) and not start >= self.best_loss:
+            self.best_epoch, self.best_loss = self.start_epoch, start
+            return self.best_epoch, self.best_loss
+        self._best.restore()
+        return self.best_epoch, self.best_loss
+
+    def _training_loss(self) -> float:
+        """The loss of the model's current weights on the whole training set."""
+        from ..autograd import Tensor, no_grad
+
+        state, model = self._state, self._state.model
+        was_training = getattr(model, "training", False)
+        model.eval()
+        try:
+            with no_grad(), np.errstate(all="ignore"):
+                value = state.loss_fn(model(Tensor._wrap(state.x)), Tensor._wrap(state.y))
+        finally:
+            model.train(was_training)
+        return float(getattr(value, "_data", value))
 
     def state_dict(self) -> dict:
         """The batch losses its advice quotes (the first of the run, the latest)."""

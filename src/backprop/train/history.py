@@ -29,7 +29,8 @@ class History:
         stopped_epoch: the epoch in which training stopped early (None if it did not).
         stopped_batch: the 1-based batch at which the NaN guard stopped (None otherwise).
         diverged: True when the NaN guard stopped the run (a non-finite loss or gradient);
-            the model then holds the last finite weights, from before the step that diverged.
+            ``fit`` leaves the last finite weights, from before the step that diverged;
+            ``backprop.run`` then puts back the best epoch's (``NaNGuard.restore_best``).
         best_epoch: the best epoch found by ``EarlyStopping`` (None without it).
         engine: ``"delta"`` or ``"autograd"``, the engine that computed the gradients.
     """
