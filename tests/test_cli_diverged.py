@@ -108,3 +108,17 @@ def test_train_help_documents_exit_status_3(tmp_path):
     assert code == 0 and "3 training diverged" in " ".join(stdout.split())
     code, stdout, _ = cli("--help", cwd=tmp_path)
     assert code == 0 and "3 training diverged" in " ".join(stdout.split())
+
+
+def test_predictions_that_overflow_get_one_warning_in_words(tmp_path):
+    """A model whose outputs overflow (weights of a diverged run) gives its predictions, and
+    one line saying how many are not finite: no NumPy RuntimeWarning, no traceback."""
+    model = bp.nn.MLP([1, 8, 1], "relu")
+    for p in model.parameters():
+        p._data[...] = 1e30
+    bp.save(model, tmp_path / "huge.safetensors")
+    code, stdout, stderr = cli("predict", "huge.safetensors", "--x", "1", "-2", cwd=tmp_path)
+    assert code == 0, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "1 of 2 predictions are not finite" in lines[0], stderr
+    assert "RuntimeWarning" not in stderr and stdout.splitlines()[1] == "1,inf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io as _io
+import sys
 
 import numpy as np
 
@@ -92,9 +93,17 @@ def run(args) -> int:
     with np.errstate(over="ignore"):  # check_finite says which value overflowed
         x_model = x.astype(dtype)
     check_finite(x_model, name, source, original=x)
-    with bp.no_grad():
+    with bp.no_grad(), np.errstate(all="ignore"):  # said below in words, once
         out = model(bp.tensor(x_model)).numpy()
     out = out.astype(np.float64)
+    bad = int((~np.isfinite(out)).any(axis=1).sum())
+    if bad:
+        print(
+            f"backprop predict: warning: {bad} of {len(out)} predictions are not finite "
+            f"(the model's outputs overflowed {dtype.name}); its weights may come from a run "
+            "that diverged: see 'backprop summary MODEL'",
+            file=sys.stderr,
+        )
     task = part.get("task", "regression")
     names = part.get("target_names") or []
     header = list(features)
