@@ -174,3 +174,30 @@ def test_a_fifo_reader_that_leaves_early_is_one_error(tmp_path):
         atomic_write_bytes(fifo, b"x" * 5_000_000)
     reader.join(10)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_follow_symlinks_false_replaces_the_link_itself(tmp_path):
+    # files the program names itself (backups, locks) must never be written through a
+    # planted link: the link is replaced, its target (and the target's folder) untouched
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "victim.txt").write_text("keep")
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "backup").symlink_to("../elsewhere/victim.txt")
+    (own / "dangling").symlink_to("../elsewhere/created")
+    atomic_write_text(own / "backup", "new", follow_symlinks=False)
+    atomic_write_text(own / "dangling", "new2", follow_symlinks=False)
+    assert (elsewhere / "victim.txt").read_text() == "keep"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["victim.txt"]
+    for name, text in (("backup", "new"), ("dangling", "new2")):
+        assert not (own / name).is_symlink() and (own / name).read_text() == text
+    assert sorted(p.name for p in own.iterdir()) == ["backup", "dangling"]
+    atomic_write_text(own / "backup", "again", follow_symlinks=False)  # a regular file
+    assert (own / "backup").read_text() == "again"
+    os.mkfifo(own / "fifo")
+    with pytest.raises(PathError, match="is a FIFO"):
+        atomic_write_text(own / "fifo", "x", follow_symlinks=False)
+    (own / "dir").mkdir()
+    with pytest.raises(PathError, match="it is a folder"):
+        atomic_write_text(own / "dir", "x", follow_symlinks=False)

@@ -67,13 +67,22 @@ _CAUSES = {  # errno -> (the cause in words, the fix)
 }
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, who: str | None = None) -> Path:
+def atomic_write_bytes(
+    path: str | os.PathLike, data: bytes, *, who: str | None = None, follow_symlinks: bool = True
+) -> Path:
     """Write ``data`` to ``path`` by the module's rule; returns ``path`` as a ``Path``.
 
     ``who`` names the argument in error messages (``"--output"``, ``"io.save(path)"``).
+    ``follow_symlinks=False`` is for files the program names itself inside folders it
+    manages (backups, lock and marker files): a symlink at the path is *replaced itself*
+    (atomically, never written through, its target untouched), a regular file or a missing
+    path is replaced as usual, and anything else (FIFO, device, folder, ...) is refused.
     Raises ``PathError`` for a path that cannot take the bytes (see the module docstring).
     """
     given = Path(path)
+    if not follow_symlinks:
+        _replace_own(given, data, who)
+        return given
     try:
         st = os.stat(given)  # the kernel follows the links, /proc/self/fd/1's magic ones too
     except FileNotFoundError:
@@ -99,10 +108,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, who: str | None 
 
 
 def atomic_write_text(
-    path: str | os.PathLike, text: str, encoding: str = "utf-8", *, who: str | None = None
+    path: str | os.PathLike,
+    text: str,
+    encoding: str = "utf-8",
+    *,
+    who: str | None = None,
+    follow_symlinks: bool = True,
 ) -> Path:
     """Write ``text`` to ``path`` by the module's rule; returns the path."""
-    return atomic_write_bytes(path, text.encode(encoding), who=who)
+    return atomic_write_bytes(path, text.encode(encoding), who=who, follow_symlinks=follow_symlinks)
 
 
 def write_stdout(data: bytes | str, *, who: str = "--output -") -> None:
@@ -152,7 +166,29 @@ def _follow(given: Path, who) -> tuple[Path, os.stat_result | None]:
     raise PathError(_message(given, None, *_CAUSES[errno.ELOOP], who))
 
 
-def _replace(given: Path, node: Path, data: bytes, who, *, exists: bool) -> None:
+def _replace_own(given: Path, data: bytes, who) -> None:
+    """``follow_symlinks=False``: replace a symlink or regular file at ``given`` itself."""
+    try:
+        st = os.lstat(given)
+    except FileNotFoundError:
+        st = None
+    except OSError as error:
+        raise _error(given, None, error, who) from error
+    if st is None or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        regular = st is not None and stat.S_ISREG(st.st_mode)
+        mode = st.st_mode & 0o777 if regular else _new_mode()  # never the link target's
+        _replace(given, given, data, who, exists=st is not None, mode=mode)
+        return
+    what = "a folder" if stat.S_ISDIR(st.st_mode) else _kind(st.st_mode)
+    raise PathError(
+        _message(given, None, f"it is {what}, not a file this program wrote",
+                 "remove or rename it (the program names this file itself)", who)
+    )  # fmt: skip
+
+
+def _replace(
+    given: Path, node: Path, data: bytes, who, *, exists: bool, mode: int | None = None
+) -> None:
     folder = node.parent if str(node.parent) else Path(".")
     if not exists and node == given:
         try:
@@ -164,7 +200,7 @@ def _replace(given: Path, node: Path, data: bytes, who, *, exists: bool) -> None
         fd, tmp = tempfile.mkstemp(prefix=f".{node.name}.", suffix=".tmp", dir=folder)
         # mkstemp makes the file 0600; give it the mode an ordinary open() would (or keep
         # the mode of the file it replaces), so saved models stay readable as usual
-        os.fchmod(fd, _mode_for(node))
+        os.fchmod(fd, _mode_for(node) if mode is None else mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -260,6 +296,10 @@ def _kind(mode: int) -> str:
         return "a socket"
     if stat.S_ISBLK(mode):
         return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
     return "not a regular file, FIFO or character device"
 
 
@@ -267,9 +307,13 @@ def _mode_for(target: Path) -> int:
     try:
         return target.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return _new_mode()
+
+
+def _new_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def fsync_dir(folder: Path) -> None:
