@@ -44,6 +44,11 @@ class BackupEpochs(Callback):
         self.seen.append(backup_file.read(self.path)["epoch"] if self.path.exists() else None)
 
 
+def Backup(folder, **options):
+    """A backup after every epoch (the default backs up by time: at most once a second)."""
+    return BackupAndRestore(folder, **{"every": 1, **options})
+
+
 def data(n=60, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 2)).astype(np.float32)
@@ -94,7 +99,7 @@ def same_run(a, b):
 # -- when it writes and deletes ------------------------------------------------------------
 def test_written_every_n_epochs_then_deleted_with_the_folder_it_made(tmp_path):
     folder = tmp_path / "run.backup"
-    backup = BackupAndRestore(folder, every=3)
+    backup = Backup(folder, every=3)
     spy = BackupEpochs(backup.path)
     train(backup, epochs=10, callbacks=[spy])
     # the value seen at the start of epoch e is the backup left by epochs 1 … e-1
@@ -104,16 +109,16 @@ def test_written_every_n_epochs_then_deleted_with_the_folder_it_made(tmp_path):
 
 
 def test_a_folder_that_existed_stays(tmp_path):
-    backup = BackupAndRestore(tmp_path)
+    backup = Backup(tmp_path)
     train(backup, epochs=2)
     assert tmp_path.is_dir() and os.listdir(tmp_path) == []
 
 
 def test_kept_backup_of_a_finished_run_restores_it_without_training(tmp_path):
-    first = train(BackupAndRestore(tmp_path, every=4, delete_on_finish=False), epochs=6)
+    first = train(Backup(tmp_path, every=4, delete_on_finish=False), epochs=6)
     assert backup_file.read(tmp_path / "backup.safetensors")["epoch"] == 6  # the last epoch
     spy = BackupEpochs(tmp_path / "none")
-    backup = BackupAndRestore(tmp_path, delete_on_finish=False)
+    backup = Backup(tmp_path, delete_on_finish=False)
     again = train(backup, epochs=6, callbacks=[spy])
     assert backup.resumed_epoch == 6 and spy.seen == []  # no epoch ran
     same_run(first, again)
@@ -122,8 +127,8 @@ def test_kept_backup_of_a_finished_run_restores_it_without_training(tmp_path):
 def test_continuing_a_kept_backup_equals_one_longer_run(tmp_path):
     sgd = {"opt": "sgd", "lr": 0.05}  # momentum buffers this time
     straight = train(None, epochs=12, parts_kw=sgd)
-    train(BackupAndRestore(tmp_path, delete_on_finish=False), 5, parts_kw=sgd)
-    backup = BackupAndRestore(tmp_path)
+    train(Backup(tmp_path, delete_on_finish=False), 5, parts_kw=sgd)
+    backup = Backup(tmp_path)
     resumed = train(backup, epochs=12, parts_kw=sgd)
     assert backup.resumed_epoch == 5
     same_run(straight, resumed)
@@ -141,8 +146,8 @@ def test_auto_resumes_on_the_engine_the_backup_recorded(tmp_path):
     assert auto.engine == "fused"  # what auto picks here for a fresh run
     straight = train(None, epochs=8, engine="delta", **kw)
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), epochs=8, callbacks=[CrashAt(4)], engine="delta", **kw)
-    resumed = train(BackupAndRestore(tmp_path), epochs=8, engine="auto", **kw)
+        train(Backup(tmp_path), epochs=8, callbacks=[CrashAt(4)], engine="delta", **kw)
+    resumed = train(Backup(tmp_path), epochs=8, engine="auto", **kw)
     assert resumed[1].engine == "delta"
     same_run(straight, resumed)
 
@@ -155,14 +160,14 @@ def test_early_stopping_state_and_stop_survive(tmp_path):
     assert straight[1].stop_reason is not None  # it stops early, and restores best weights
     crash_at = straight[1].stopped_epoch - 1  # between the best epoch and the stop
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), 40, callbacks=[early(), CrashAt(crash_at)],
+        train(Backup(tmp_path), 40, callbacks=[early(), CrashAt(crash_at)],
               parts_kw={"lr": 0.05})  # fmt: skip
-    resumed = train(BackupAndRestore(tmp_path), 40, callbacks=[early()], parts_kw={"lr": 0.05})
+    resumed = train(Backup(tmp_path), 40, callbacks=[early()], parts_kw={"lr": 0.05})
     same_run(straight, resumed)
     # a kept backup of a stopped run gives back the stop without training further
-    kept = train(BackupAndRestore(tmp_path / "k", delete_on_finish=False), 40,
+    kept = train(Backup(tmp_path / "k", delete_on_finish=False), 40,
                  callbacks=[early()], parts_kw={"lr": 0.05})  # fmt: skip
-    again = train(BackupAndRestore(tmp_path / "k"), 40, callbacks=[early()],
+    again = train(Backup(tmp_path / "k"), 40, callbacks=[early()],
                   parts_kw={"lr": 0.05})  # fmt: skip
     same_run(kept, again)
 
@@ -188,15 +193,15 @@ def test_a_user_callback_state_is_kept(tmp_path):
     straight = Counter()
     train(None, epochs=9, callbacks=[straight])
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), 9, callbacks=[Counter(), CrashAt(6)])
+        train(Backup(tmp_path), 9, callbacks=[Counter(), CrashAt(6)])
     resumed = Counter()
-    train(BackupAndRestore(tmp_path), 9, callbacks=[resumed])
+    train(Backup(tmp_path), 9, callbacks=[resumed])
     assert (resumed.count, resumed.total) == (straight.count, straight.total) == (9, straight.total)
 
 
 def test_the_file_is_safetensors_with_json_metadata(tmp_path):
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), 9, callbacks=[CrashAt(4)])
+        train(Backup(tmp_path), 9, callbacks=[CrashAt(4)])
     path = tmp_path / "backup.safetensors"
     # safetensors itself parses it (a first byte of 0x80, pickle's mark, can be a header
     # length in safetensors: 0x1180 bytes is one, so the bytes are not the test)
@@ -236,11 +241,11 @@ def test_the_file_is_safetensors_with_json_metadata(tmp_path):
 )  # fmt: skip
 def test_a_backup_of_another_run_is_refused_and_left_alone(tmp_path, change, message):
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), 9, callbacks=[CrashAt(5)])
+        train(Backup(tmp_path), 9, callbacks=[CrashAt(5)])
     before = (tmp_path / "backup.safetensors").read_bytes()
     options = {"epochs": 9, **change}
     with pytest.raises(ConfigError, match=message) as info:
-        train(BackupAndRestore(tmp_path), **options)
+        train(Backup(tmp_path), **options)
     text = str(info.value)
     assert str(tmp_path / "backup.safetensors") in text
     assert "delete" in text or "ask for at least" in text
@@ -249,12 +254,12 @@ def test_a_backup_of_another_run_is_refused_and_left_alone(tmp_path, change, mes
 
 def test_a_callback_watching_another_metric_is_refused(tmp_path):
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), 9, callbacks=[EarlyStopping("loss"), CrashAt(3)])
+        train(Backup(tmp_path), 9, callbacks=[EarlyStopping("loss"), CrashAt(3)])
     model, optimizer, scheduler = parts()
     before = weights(model)
     with pytest.raises(ConfigError, match=r"restore EarlyStopping#0 .* watched 'loss'.*'rmse'"):
         fit(model, data(), "mse", optimizer, 9, 16, seed=1, engine="delta", scheduler=scheduler,
-            callbacks=[EarlyStopping("rmse"), BackupAndRestore(tmp_path)])  # fmt: skip
+            callbacks=[EarlyStopping("rmse"), Backup(tmp_path)])  # fmt: skip
     assert all(np.array_equal(a, b) for a, b in zip(before, weights(model)))  # not half-restored
 
 
@@ -286,14 +291,14 @@ def _corrupt(kind, path, tmp_path):
 )
 def test_a_damaged_or_foreign_backup_is_refused_with_a_reason(tmp_path, kind, message):
     with pytest.raises(Crash):
-        train(BackupAndRestore(tmp_path), 9, callbacks=[CrashAt(5)])
+        train(Backup(tmp_path), 9, callbacks=[CrashAt(5)])
     path = tmp_path / "backup.safetensors"
     _corrupt(kind, path, tmp_path)
     model, optimizer, scheduler = parts()
     before = weights(model)
     with pytest.raises(ModelFileError, match=message) as info:
         fit(model, data(), "mse", optimizer, 9, 16, seed=1, engine="delta", scheduler=scheduler,
-            callbacks=[BackupAndRestore(tmp_path)])  # fmt: skip
+            callbacks=[Backup(tmp_path)])  # fmt: skip
     assert str(info.value).startswith(str(path)) and f"delete {path}" in str(info.value)
     assert all(np.array_equal(a, b) for a, b in zip(before, weights(model)))
     assert path.exists()  # evidence is kept for the user to look at
@@ -304,7 +309,7 @@ def test_leftover_temp_files_of_a_killed_write_are_removed(tmp_path):
     leftover.write_bytes(b"half a backup")
     other = tmp_path / "notes.txt"
     other.write_text("mine")
-    train(BackupAndRestore(tmp_path), epochs=2)
+    train(Backup(tmp_path), epochs=2)
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
 
 
@@ -313,7 +318,12 @@ def test_leftover_temp_files_of_a_killed_write_are_removed(tmp_path):
     [
         ({"directory": None}, r"directory must be a folder path .* got None"),
         ({"directory": ""}, r"directory must be a folder path"),
-        ({"directory": "d", "every": 0}, r"every must be a whole number of epochs >= 1, got 0"),
+        (
+            {"directory": "d", "every": 0},
+            r"every must be None \(by time\) or a whole number of "
+            r"epochs >= 1, got 0",
+        ),
+        ({"directory": "d", "seconds": -1}, r"seconds must be a number of seconds from 0 to 86400"),
         ({"directory": "d", "every": 1.5}, r"every .* got 1\.5"),
         ({"directory": "d", "every": True}, r"every .* got True"),
         ({"directory": "d", "delete_on_finish": "yes"}, r"delete_on_finish must be True or Fal"),
@@ -327,7 +337,7 @@ def test_bad_arguments_name_the_parameter(kwargs, message):
 def test_a_file_where_the_folder_should_be(tmp_path):
     (tmp_path / "taken").write_text("x")
     with pytest.raises(ConfigError, match=r"directory '.*taken' is a file, not a folder"):
-        train(BackupAndRestore(tmp_path / "taken"), epochs=1)
+        train(Backup(tmp_path / "taken"), epochs=1)
 
 
 def test_state_that_is_not_json_or_arrays_is_refused_by_name(tmp_path):
@@ -336,7 +346,7 @@ def test_state_that_is_not_json_or_arrays_is_refused_by_name(tmp_path):
             return {"when": object()}
 
     with pytest.raises(ConfigError, match=r"callbacks/Odd#0/when is a object.*state_dict"):
-        train(BackupAndRestore(tmp_path), epochs=1, callbacks=[Odd()])
+        train(Backup(tmp_path), epochs=1, callbacks=[Odd()])
 
 
 # -- the command line ----------------------------------------------------------------------
@@ -375,7 +385,7 @@ def test_cli_backup_resumes_a_crashed_run(tmp_path):
     code, _, err = _cli(spec_file, "--out", tmp_path / "straight", cwd=tmp_path)
     assert code == 0, err
     with pytest.raises(Crash):  # crashed in epoch 6 (mid-way between StepLR steps)
-        run(SPEC, callbacks=[CrashAt(6), BackupAndRestore(tmp_path / "bk")])
+        run(SPEC, callbacks=[CrashAt(6), Backup(tmp_path / "bk")])
     code, out, err = _cli(spec_file, "--backup", tmp_path / "bk", "--backup-every", "2",
                           "--out", tmp_path / "resumed", cwd=tmp_path)  # fmt: skip
     assert code == 0, err

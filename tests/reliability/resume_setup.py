@@ -51,7 +51,7 @@ def train(engine, folder=None, extra=(), noise=False, checkpoint=True):
     if folder is not None:
         if checkpoint:
             callbacks.append(ModelCheckpoint(folder / "model.safetensors", save_best_only=False))
-        callbacks.append(BackupAndRestore(folder / "backup"))
+        callbacks.append(BackupAndRestore(folder / "backup", every=1))
     history = fit(model, data(), "mse", adam, EPOCHS, BATCH, validation=0.2, seed=5,
                   engine=engine, scheduler=schedule, callbacks=callbacks)
     return model, history

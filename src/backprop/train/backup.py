@@ -1,7 +1,9 @@
 """``BackupAndRestore``: survive a crash in the middle of ``fit`` and resume bit for bit.
 
 Keras' ``BackupAndRestore``, extended to everything the resumed run needs to produce the
-numbers the uninterrupted one would have. After every ``every``-th epoch it writes one file,
+numbers the uninterrupted one would have. At the end of an epoch — by default at most once a
+second (and never more often than 20 times the last write took, so backups cost at most ~5% of
+the run however long its history grows), or after every ``every``-th epoch — it writes one file,
 ``directory/backup.safetensors`` (``backup_file``: safetensors tensors plus JSON metadata,
 checksummed, written atomically), holding the model's parameters and buffers, the optimizer
 state (Adam's step counts and moments, momentum buffers, the groups' current lr), the
@@ -12,7 +14,9 @@ weights; ``ModelCheckpoint``: best value; ``ReduceLROnPlateau``: its scheduler; 
 guard). When ``fit`` starts with a backup in the folder, the backup is read, verified and
 checked against this run — the same parameter names, shapes and dtypes, optimizer class and
 settings, scheduler class, training data, batches per epoch, loss and stateful callbacks —
-then restored, and training goes on with the next epoch. When ``fit`` returns normally
+then restored, and training goes on with the next epoch. The tree is validated field by field
+first (``backup_check``): a forged or damaged field gives one ``ModelFileError`` naming it,
+and nothing at all is restored. When ``fit`` returns normally
 (last epoch, or an early stop) the backup is deleted. It is not a model file (that is
 ``ModelCheckpoint``) and it never retries anything itself: run the same script again.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import zlib
 from pathlib import Path
 
@@ -45,9 +50,12 @@ class BackupAndRestore(Callback):
             ``directory/backup.safetensors``. One folder per run: a backup of another run
             is refused with the reason, never half-used, and so is a second process
             training with the folder at the same time (named by its pid).
-        every: write the backup after every ``every``-th epoch (1: after each epoch). A
-            backup costs about a model save plus the optimizer state and an fsync — a few ms
-            for a small MLP — so give runs of thousands of tiny epochs e.g. ``every=100``.
+        every: None (default) backs up by time: at the end of the first epoch at least
+            ``seconds`` after the last backup (or the start), and at least 20 times the last
+            write's duration, so the cost stays a small fraction of the run (a write grows
+            with the history). A whole number N backs up after every N-th epoch exactly
+            (1: after each epoch; each costs a write and an fsync, more as history grows).
+        seconds: the least time between two backups when ``every`` is None (default 1.0).
         delete_on_finish: when ``fit`` returns normally, delete the backup (and the folder,
             if this callback created it and it is empty). False keeps the backup of the last
             epoch; a later ``fit`` with it restores the finished run and trains no further.
@@ -73,16 +81,29 @@ class BackupAndRestore(Callback):
     who = "BackupAndRestore"
     runs_last = True
 
-    def __init__(self, directory, every: int = 1, delete_on_finish: bool = True) -> None:
+    def __init__(
+        self, directory, every: int | None = None, delete_on_finish: bool = True, seconds=1.0
+    ) -> None:
         if not isinstance(directory, str | os.PathLike) or not str(directory).strip():
             raise ConfigError(
                 f"{self.who}: directory must be a folder path (str or pathlib.Path), got "
                 f"{directory!r}; e.g. BackupAndRestore('runs/spiral.backup')."
             )
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        if every is not None and (
+            isinstance(every, bool) or not isinstance(every, int) or every < 1
+        ):
             raise ConfigError(
-                f"{self.who}: every must be a whole number of epochs >= 1, got {every!r}; "
-                "e.g. every=1 to back up after each epoch."
+                f"{self.who}: every must be None (by time) or a whole number of epochs >= 1, got "
+                f"{every!r}; e.g. every=1 to back up after each epoch."
+            )
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= 86400
+        ):
+            raise ConfigError(
+                f"{self.who}: seconds must be a number of seconds from 0 to 86400, got "
+                f"{seconds!r}; e.g. seconds=1.0 (at most one backup a second)."
             )
         if not isinstance(delete_on_finish, bool):
             raise ConfigError(
@@ -90,7 +111,7 @@ class BackupAndRestore(Callback):
             )
         self.directory = Path(directory)
         self.path = self.directory / FILENAME
-        self.every, self.delete_on_finish = every, delete_on_finish
+        self.every, self.delete_on_finish, self.seconds = every, delete_on_finish, float(seconds)
         self.resumed_epoch: int | None = None
         self.written = 0
         self._made_folder = False
@@ -99,6 +120,7 @@ class BackupAndRestore(Callback):
     # -- hooks -----------------------------------------------------------------------------
     def on_train_begin(self, state: TrainState) -> None:
         self.resumed_epoch, self.written, self._made_folder = None, 0, False
+        self._due = time.monotonic() + self.seconds  # by time: the first backup's moment
         try:  # a name too long, a loop, no permission: one PathError naming the folder
             os.stat(self.directory)
         except FileNotFoundError:
@@ -113,11 +135,19 @@ class BackupAndRestore(Callback):
         self._lock_folder()  # first: the leftovers might be another writer's
         self._remove_leftovers()
         self._run = _fingerprint(state)
+        if os.path.islink(self.path):  # the program's own file: never read through a link
+            raise ModelFileError(
+                f"{self.path}: a symlink, not a backup this program wrote (backups are never "
+                f"read or written through links); remove the link {self.path}, or copy the "
+                "backup it points to in its place."
+            )
         if not os.path.exists(self.path):
             return
         tree = backup_file.read(self.path)
-        try:
-            self._check(state, tree)
+        from .backup_check import check_tree
+
+        try:  # every field, and that it is this run's backup, before anything is restored
+            check_tree(tree, state, self.path, then=lambda: self._check(state, tree))
             self._restore(state, tree)
         except BackpropError:
             raise
@@ -130,10 +160,15 @@ class BackupAndRestore(Callback):
 
     def on_epoch_end(self, state: TrainState) -> None:
         last = state.epoch == state.epochs or state.stop
-        if state.epoch % self.every and not (last and not self.delete_on_finish):
+        keep = last and not self.delete_on_finish
+        if self.every is not None:
+            if state.epoch % self.every and not keep:
+                return
+        elif time.monotonic() < self._due and not keep:
             return
         if not self.written and not self.directory.exists():
             self._made_folder = True
+        began = time.monotonic()
         try:
             backup_file.write(self.path, self._collect(state))
         except TypeError as error:
@@ -143,6 +178,8 @@ class BackupAndRestore(Callback):
                 "and NumPy arrays only."
             ) from None
         self.written += 1
+        now = time.monotonic()
+        self._due = now + max(self.seconds, 20 * (now - began))
 
     def on_train_end(self, state: TrainState) -> None:
         try:
@@ -346,6 +383,8 @@ def resume_engine(callbacks, engine: str) -> str:
         return engine
     for cb in callbacks:
         if isinstance(cb, BackupAndRestore) and os.path.isfile(cb.path):
+            if os.path.islink(cb.path):  # refused by on_train_begin, with the reason
+                return engine
             try:
                 recorded = backup_file.read(cb.path).get("engine")
             except BackpropError:

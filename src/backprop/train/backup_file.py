@@ -6,7 +6,8 @@ safetensors tensor named by its place in the tree (``optimizer/state/0/exp_avg``
 becomes JSON in the file's metadata with every array replaced by a reference to its tensor,
 and a SHA-256 over that JSON and every tensor (name, dtype, shape, bytes) is stored beside
 it. Floats keep every bit (``repr`` in JSON; NaN and infinities tagged), tuples stay tuples.
-The write is atomic (``backprop.files``): a crash leaves the previous backup or the new one.
+The write is atomic (``backprop.files``): a crash leaves the previous backup or the new one;
+a symlink at the path is replaced itself, never followed (``follow_symlinks=False``).
 
 ``read(path)`` treats the file as untrusted: it must be a regular file of at most
 ``reading.BACKUP_LIMIT`` (a FIFO or device is refused before a byte is read); the container
@@ -61,7 +62,9 @@ def write(path, tree: dict) -> Path:
         "sha256": _digest(text, arrays),
     }
     data = safetensors.numpy.save(arrays, metadata=fields)
-    return atomic_write_bytes(path, data, who="the training backup")  # PathError if not
+    # the backup is the program's own file: a symlink planted at its name is replaced, never
+    # written through (its target stays untouched, no temp file appears beside it)
+    return atomic_write_bytes(path, data, who="the training backup", follow_symlinks=False)
 
 
 def _encode(value, where: str, arrays: dict):

@@ -79,10 +79,10 @@ def add_parser(sub) -> None:
     o.add_argument(
         "--backup-every",
         type=positive_int,
-        default=1,
+        default=None,
         metavar="N",
-        help="with --backup: back up every N epochs, 1 to 10^7 (1); a backup costs a few ms, give "
-        "thousands of tiny epochs e.g. 100",
+        help="with --backup: back up after every N-th epoch, 1 to 10^7 (default: by time, at "
+        "most once a second, so the cost stays small however many epochs)",
     )
     o.add_argument(
         "--overwrite",
