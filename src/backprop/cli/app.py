@@ -61,52 +61,161 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _PipeSafe:
-    """stdout that keeps the command running when its reader goes away (``| head``).
+class _SafeStream:
+    """stdout or stderr whose failure stops the printing, never the command.
 
-    The run's files (model, history, plots) still get written; only the printing stops.
+    A reader that goes away (``| head``: EPIPE), a full device (ENOSPC), an I/O error (EIO)
+    or a stream closed before the start (``>&-``: Python gives ``None``): the command runs
+    as if its output went to /dev/null, its files are still written and its exit status is
+    its own. A broken pipe is the reader's choice and passes quietly; any other failure of
+    stdout is said once on stderr ("printing stopped"). A failing stderr is silenced.
     """
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream, name: str) -> None:
         self._stream = stream
-        self._closed = False
+        self._name = name
+        self._closed = stream is None
+        self.command = "backprop"  # the prefix of the one line that says printing stopped
 
     def write(self, text: str) -> int:
         if not self._closed:
             try:
                 return self._stream.write(text)
-            except BrokenPipeError:
-                self._close()
+            except (OSError, ValueError) as exc:  # ValueError: the file object was closed
+                self._stop(exc)
         return len(text)
 
     def flush(self) -> None:
         if not self._closed:
             try:
                 self._stream.flush()
-            except BrokenPipeError:
-                self._close()
+            except (OSError, ValueError) as exc:
+                self._stop(exc)
 
-    def _close(self) -> None:
+    def isatty(self) -> bool:
+        try:
+            return not self._closed and self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def _stop(self, exc: Exception) -> None:
+        import errno
         import os
 
         self._closed = True
         # point the descriptor at /dev/null so the interpreter's final flush is quiet too
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, self._stream.fileno())
-        os.close(devnull)
+        try:
+            fd = self._stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no descriptor (a StringIO, a test)
+            pass
+        if self._name == "stdout" and getattr(exc, "errno", None) != errno.EPIPE:
+            from ..files import explain
+
+            cause = explain(exc)[0] if isinstance(exc, OSError) else str(exc)
+            goes_on = "the run" if self.command.split()[-1] in ("train", "demo") else "it"
+            print(
+                f"{self.command}: stdout: {cause}; printing stopped, {goes_on} goes on",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def __getattr__(self, name):
+        if self._stream is None:
+            raise AttributeError(f"{self._name} is closed, it has no {name}")
         return getattr(self._stream, name)
 
 
+def _reserve_standard_descriptors() -> None:
+    """Open /dev/null on a closed descriptor 0, 1 or 2 (``>&-``), so that no file the
+    command opens later (a lock, a model) gets that number and receives its printing."""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                opened = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                return
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so that cleanups run as on Ctrl+C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SIGNALS = {"SIGTERM": "terminated", "SIGHUP": "hung up"}
+
+
+def _catch_signals() -> dict:
+    """Turn SIGTERM and SIGHUP into ``Terminated`` (once: a second one during the cleanup is
+    ignored); returns the previous handlers. Outside the main thread nothing changes."""
+    import signal
+
+    fired = []
+
+    def handler(signum, frame):
+        if not fired:
+            fired.append(signum)
+            raise Terminated(signum)
+
+    previous = {}
+    for name in _SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except ValueError:  # not the main thread
+            break
+    return previous
+
+
+def _restore_signals(previous: dict) -> None:
+    import signal
+
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
 def main(argv: list[str] | None = None) -> int:
-    if not isinstance(sys.stdout, _PipeSafe):
-        sys.stdout = _PipeSafe(sys.stdout)
+    _reserve_standard_descriptors()
+    saved = sys.stdout, sys.stderr
+    out = sys.stdout if isinstance(sys.stdout, _SafeStream) else _SafeStream(sys.stdout, "stdout")
+    err = sys.stderr if isinstance(sys.stderr, _SafeStream) else _SafeStream(sys.stderr, "stderr")
+    sys.stdout, sys.stderr = out, err
+    previous = _catch_signals()
+    try:
+        return _main(argv, out)
+    except Terminated as exc:
+        import signal
+
+        print(f"backprop: {_SIGNALS[signal.Signals(exc.signum).name]}", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        _restore_signals(previous)
+        out.flush()
+        err.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None, out: _SafeStream) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    out.command = f"backprop {args.command}"
     try:
         return int(args.run(args) or 0)
     except BackpropError as exc:
