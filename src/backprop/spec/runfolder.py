@@ -47,7 +47,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import PathError
-from ..files import fsync_dir
+from ..files import atomic_write_text, fsync_dir
 from ..locks import WriterLock, describe
 
 __all__ = ["MARKER", "NAME_RULE", "RUN_FILES", "RunFolder", "is_safe_name", "save_run", "slug"]
@@ -169,20 +169,24 @@ class RunFolder:
             raise RuntimeError("RunFolder.commit() before open()")
         old = None
         try:
-            self._write_marker()
             if self.path.exists() and any(self.path.iterdir()):
-                if not self.overwrite:  # someone who ignores the lock made it meanwhile
+                foreign = _foreign(self.path) if self.overwrite else ["?"]
+                if foreign:  # someone who ignores the lock wrote there meanwhile: check again
+                    how = f"gained {foreign[0]!r}, not a run file," if self.overwrite else (
+                        "was filled by another program")  # fmt: skip
                     raise PathError(
-                        f"{self.param}: {self._shown()} was filled by another program during "
-                        f"the run; the finished run is kept in {self.staging}."
+                        f"{self.param}: {self._shown()} {how} during the run, so it is left "
+                        f"as it is; the finished run is kept in {self.staging}."
                     )
                 old = Path(tempfile.mkdtemp(prefix=f".{_short(self.path.name)}.old-",
                                             dir=self.path.parent))  # fmt: skip
+            self._write_marker(old)  # names the old folder: a kill below loses no run
+            if old is not None:
                 os.replace(self.path, old)  # an empty folder can be replaced by rename
             os.replace(self.staging, self.path)
             self.staging = None
             fsync_dir(self.path.parent)
-            if old is not None:
+            if old is not None and not _foreign(old):  # files added in the last instant stay
                 shutil.rmtree(old, ignore_errors=True)
         except PathError:
             self._unlock()
@@ -191,6 +195,9 @@ class RunFolder:
             if old is not None and not self.path.exists():  # put the old run back
                 with contextlib.suppress(OSError):
                     os.replace(old, self.path)
+            if old is not None:
+                with contextlib.suppress(OSError):
+                    old.rmdir()  # the empty placeholder, if the swap never started
             self.abort()
             if isinstance(exc, OSError):
                 raise self._os_error(exc) from None
@@ -258,6 +265,12 @@ class RunFolder:
             raise PathError(
                 f"{self.param}: {self._shown()} exists and is not a folder; pick another path."
             )
+        if path.is_dir() and os.path.ismount(path):
+            raise PathError(
+                f"{self.param}: {self._shown()} is a mount point; the finished run is renamed "
+                "into place, which a mount point cannot take: give a folder inside it, e.g. "
+                f"{str(self.requested / 'run1')!r}."
+            )
         missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
         for folder in reversed(missing):
             folder.mkdir()
@@ -276,6 +289,7 @@ class RunFolder:
                 "another folder."
             )
         self._lock = lock
+        self._recover_old()
         found = os.listdir(self.path) if self.path.is_dir() else []
         entries = sorted(found, key=lambda e: (e.startswith("."), e))  # visible names first
         if not entries:
@@ -289,8 +303,8 @@ class RunFolder:
                 f"{self.param}: {self._shown()} is not empty ({len(entries)} entries, e.g. "
                 f"{entries[0]!r}); pass {self.flag} to replace it whole, or choose another folder."
             )
-        foreign = [e for e in entries if e not in RUN_FILES and not e.endswith(".tmp")]
-        if foreign and MARKER not in entries:
+        foreign = _foreign(self.path)
+        if foreign:
             self._unlock()
             raise PathError(
                 f"{self.param}: {self._shown()} holds files a run does not write (e.g. "
@@ -299,41 +313,98 @@ class RunFolder:
         return True
 
     def _remove_stale(self) -> None:
-        """Partial and old folders in the parent whose writer is gone (its lock is free).
+        """Partial folders in the parent whose writer is gone (its lock is free).
 
-        Only folders named as ``open`` names them and holding nothing but run files.
+        Only folders named as ``open`` names them, holding nothing but run files (regular
+        files with run-file names) and no marker: a partial folder with the marker is a
+        finished run kept for the user (see ``commit``). ``.NAME.old-*`` folders are never
+        removed here (see ``_recover_old``).
         """
-        pattern = re.compile(r"^\.(.+)\.(?:partial|old)-[a-z0-9_]{8}$")
+        pattern = re.compile(r"^\.(.+)\.partial-[a-z0-9_]{8}$")
         for entry in os.scandir(self.path.parent):
             match = pattern.match(entry.name)
             if not match or not entry.is_dir(follow_symlinks=False):
                 continue
             try:
-                inside = os.listdir(entry.path)
+                if _foreign(entry.path) or os.path.lexists(os.path.join(entry.path, MARKER)):
+                    continue  # not ours to delete
             except OSError:
                 continue
-            if any(e not in RUN_FILES and not e.endswith(".tmp") for e in inside):
-                continue  # not ours to delete
             ours = match.group(1) == _short(self.path.name)
             other = WriterLock(self.path.parent / f".{match.group(1)}.lock")
-            if ours or other.try_acquire() is None:
-                shutil.rmtree(entry.path, ignore_errors=True)
-                other.release()
+            with contextlib.suppress(PathError):
+                if ours or other.try_acquire() is None:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            other.release()
 
-    def _write_marker(self) -> None:
+    def _recover_old(self) -> None:
+        """``.NAME.old-*``: an old run moved aside by an ``--overwrite`` swap that was killed.
+
+        Called holding NAME's lock. With NAME missing, the newest is renamed back to NAME
+        (the swap never finished: the old run is the one in place; the new run stays in its
+        ``.NAME.partial-*`` folder with its marker). With NAME a run whose marker says it
+        replaced that folder, and the folder holding run files only, the interrupted delete
+        is finished. Anything else is left where it is.
+        """
+        pattern = re.compile(rf"^\.{re.escape(_short(self.path.name))}\.old-[a-z0-9_]{{8}}$")
+        olds = [e for e in os.scandir(self.path.parent)
+                if pattern.match(e.name) and e.is_dir(follow_symlinks=False)]  # fmt: skip
+        olds.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns, reverse=True)
+        for entry in olds:
+            if not os.path.lexists(self.path):
+                os.replace(entry.path, self.path)
+                fsync_dir(self.path.parent)
+            elif _marker(self.path).get("replaces") == entry.name and not _foreign(entry.path):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+    def _write_marker(self, old: Path | None) -> None:
         files = sorted(p.name for p in self.staging.iterdir())
         info = {"format": 1, "name": self.path.name, "files": files, "pid": os.getpid(),
                 "finished": _dt.datetime.now().isoformat(timespec="seconds")}  # fmt: skip
-        with open(self.staging / MARKER, "w", encoding="utf-8") as handle:
-            json.dump(info, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if old is not None:
+            info["replaces"] = old.name
+        atomic_write_text(self.staging / MARKER, json.dumps(info, indent=1),
+                          who="the run folder's marker", follow_symlinks=False)  # fmt: skip
         fsync_dir(self.staging)
 
     def _unlock(self) -> None:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+_TEMP = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # atomic_write_bytes's temporary files
+
+
+def _foreign(folder) -> list[str]:
+    """Entries of ``folder`` a run does not write, visible names first.
+
+    A run file is a regular file (not followed if a link) named exactly as a run names its
+    files (``RUN_FILES`` and those the folder's marker lists), or a temporary file of one;
+    a folder, a link or anything else is foreign.
+    """
+    listed = _marker(Path(folder)).get("files")
+    names = RUN_FILES | {n for n in listed if isinstance(n, str)} if isinstance(
+        listed, list) else RUN_FILES  # fmt: skip
+    found = []
+    for entry in os.scandir(folder):
+        temp = _TEMP.match(entry.name)
+        named = entry.name in names or (temp is not None and temp.group(1) in names)
+        if not (named and entry.is_file(follow_symlinks=False)):
+            found.append(entry.name)
+    return sorted(found, key=lambda e: (e.startswith("."), e))
+
+
+def _marker(folder: Path) -> dict:
+    """The marker of a run folder (a regular file, JSON object), or {}."""
+    try:
+        path = folder / MARKER
+        if not path.is_symlink() and path.is_file() and path.stat().st_size < 65536:
+            info = json.loads(path.read_text(encoding="utf-8"))
+            return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        pass
+    return {}
 
 
 def _root(exc: OSError) -> OSError:
@@ -353,13 +424,11 @@ def _names(exc: OSError, folder: Path) -> bool:
 
 def write_files(run, folder) -> dict[str, Path]:
     """model.safetensors, spec.json, history.csv and history.json of ``run`` in ``folder``."""
-    from ..files import atomic_write_text
-
     folder = Path(folder)
     text = json.dumps(run.spec, indent=2, default=_jsonable) + "\n"
     return {
         "model": run.save(folder / "model.safetensors"),
-        "spec": atomic_write_text(folder / "spec.json", text),
+        "spec": atomic_write_text(folder / "spec.json", text, follow_symlinks=False),
         "history_csv": run.history.to_csv(folder / "history.csv"),
         "history_json": run.history.to_json(folder / "history.json"),
     }
