@@ -2,10 +2,11 @@
 
 Each case is ``{"argv": [...], "cwd": dir, "timeout": s}``; the child changes into ``cwd``,
 runs ``main(argv)`` with stdout and stderr captured, an alarm after ``timeout`` seconds and
-the address space capped at 4 GB (so a run that would allocate without bound fails fast
-instead of swapping the machine), and writes one JSON line per case: exit code (or
-``"timeout"`` / ``"raised"``), stderr, the end of stdout and the seconds it took. One child for
-all cases pays the import once; a case that hangs costs only its alarm.
+the address space capped (4 GB unless ``cap`` says otherwise; so a run that would
+allocate without bound fails fast instead of swapping the machine), and writes one JSON
+line per case: exit code (or ``"timeout"`` / ``"raised"``), stderr, the end of stdout and
+the seconds it took. One child for all cases pays the import once; a case that hangs costs
+only its alarm.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 CHILD = r"""
 import contextlib, glob, io, json, os, resource, signal, sys, time, traceback
-resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+cap = int(sys.argv[3]) if len(sys.argv) > 3 else 4 << 30
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 from backprop.cli.app import main
 
 class Timeout(BaseException):
@@ -59,13 +61,14 @@ with open(sys.argv[2], "w") as results:
 """
 
 
-def run_cases(cases: list[dict], work: Path, timeout: int = 900) -> list[dict]:
-    """Run ``cases`` in one child; returns one result dict per case, in order."""
+def run_cases(cases: list[dict], work: Path, timeout: int = 900, cap: int = 4 << 30) -> list[dict]:
+    """Run ``cases`` in one child under an address-space ``cap`` (bytes); returns one result
+    dict per case, in order."""
     spec = work / "cases.json"
     spec.write_text(json.dumps(cases))
     out = work / "results.jsonl"
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(spec), str(out)],
+        [sys.executable, "-c", CHILD, str(spec), str(out), str(cap)],
         capture_output=True,
         text=True,
         timeout=timeout,

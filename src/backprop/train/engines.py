@@ -20,6 +20,7 @@ __all__ = [
     "autograd_step",
     "choose_fused",
     "choose_plan",
+    "eval_rows",
     "evaluator",
     "flatten",
     "mlp_layers",
@@ -44,24 +45,67 @@ def autograd_step(model, loss_fn):
     return step
 
 
-def evaluator(model, loss_fn, loss_name, task, plan, toggle: bool):
+# Rows × Σ layer widths one evaluation chunk may hold (64 MB of float32 activations):
+# fit's end-of-epoch pass over the whole training and validation set runs in chunks of
+# at most this many numbers, so its memory does not grow with the number of rows.
+EVAL_NUMBERS = 2**24
+
+
+def eval_rows(net, batch: int) -> int:
+    """Rows per evaluation chunk: ``EVAL_NUMBERS`` // Σ layer widths when the δ engine can
+    read the model (``net``: ``mlp_layers``), else the training ``batch`` (whose forward
+    pass training already holds). A run whose rows fit in one chunk is evaluated in one
+    pass, as before chunking."""
+    if net is None:
+        return max(1, batch)
+    widths = net[0].n_in + sum(layer.n_out for layer in net)
+    return max(1, EVAL_NUMBERS // widths)
+
+
+def evaluator(model, loss_fn, loss_name, task, plan, toggle: bool, rows: int | None = None):
     """``evaluate(x, y, prefix) -> logs``: loss and metrics on (x, y), no graph recorded.
 
     With the δ engine the forward pass is the engine's own and the loss comes straight
     from the registry (same numbers as the autograd op, without the tape); otherwise the
-    model runs under ``no_grad`` (in eval mode when it is not a plain MLP).
+    model runs under ``no_grad`` (in eval mode when it is not a plain MLP). The rows go
+    through in chunks of at most ``rows`` (``eval_rows``): the loss is Σℓ over the chunks
+    divided by the sum of the chunks' denominators, accuracy and SS_res are summed, so the
+    numbers are those of one pass to rounding, and one pass it is when every row fits.
+    A custom loss callable gets the whole output at once (only the forward pass is chunked).
     """
     import backprop
 
     from ..autograd.tensor import Tensor
 
-    def outputs(x, y):
+    resolved = None
+    if plan is not None:
+        resolved = plan.resolved
+    elif loss_name is not None:
+        from ..delta.losses import resolve
+
+        resolved = resolve(loss_fn)
+
+    def forward(x):
         if plan is not None:
-            from ..delta import forward
+            from ..delta import forward as delta_forward
+
+            return delta_forward(model, x, plan.net).output
+        if toggle:
+            model.eval()
+        try:
+            with backprop.no_grad():
+                return model(Tensor._wrap(x))._data
+        finally:
+            if toggle:
+                model.train()
+
+    def whole(x, y):
+        """(output, E) in one pass, as before chunking: the numbers of existing runs."""
+        if resolved is not None:
             from ..nn.losses import loss_value
 
-            out = forward(model, x, plan.net).output
-            entry, reduction, options = plan.resolved
+            out = forward(x)
+            entry, reduction, options = resolved
             return out, float(loss_value(entry.name, out, y, reduction, **options))
         if toggle:
             model.eval()
@@ -76,15 +120,61 @@ def evaluator(model, loss_fn, loss_name, task, plan, toggle: bool):
 
     scorers: dict = {}
 
+    def scorer(prefix, y):
+        if scorers.get(prefix) is None or scorers[prefix].target is not y:
+            scorers[prefix] = metrics.RegressionScorer(y)
+        return scorers[prefix]
+
     def evaluate(x, y, prefix: str) -> dict:
-        out, value = outputs(x, y)
+        n = len(x)
+        if rows is None or n <= rows:
+            out, value = whole(x, y)
+            logs = {prefix + "loss": value}
+            if task == "classification":
+                logs[prefix + "accuracy"] = metrics.accuracy(out, y, loss_name)
+            elif out.size == y.size:
+                logs[prefix + "rmse"], logs[prefix + "r2"] = scorer(prefix, y)(out)
+            return logs
+        return chunked(x, y, prefix, n)
+
+    def chunked(x, y, prefix, n) -> dict:
+        from ..nn.loss_ops import prepare
+        from ..nn.losses import denominator
+
+        total = divisor = correct = 0.0
+        ss_res, outs, regression = None, [], task != "classification"
+        for lo in range(0, n, rows):
+            xc, yc = x[lo : lo + rows], y[lo : lo + rows]
+            out = forward(xc)
+            if resolved is None:  # a custom loss: keep the outputs, call it once below
+                outs.append(out)
+            else:
+                entry, _, options = resolved
+                xo, yo, opts = prepare(entry, out, yc, options)
+                losses = entry.value(xo, yo, **opts)
+                total += float(np.sum(losses, dtype=np.float64))
+                divisor += float(denominator(entry, xo, yo, losses, opts))
+            if task == "classification":
+                correct += metrics.accuracy(out, yc, loss_name) * len(xc)
+            elif out.size == yc.size:
+                part = scorer(prefix, y).residuals(out, lo)
+                ss_res = part if ss_res is None else ss_res + part
+            else:
+                regression = False
+        if resolved is None:
+            out = np.concatenate(outs)
+            with backprop.no_grad():
+                value = loss_fn(Tensor._wrap(out), Tensor._wrap(y))
+            value = float(getattr(value, "_data", value))
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = np.float64(total) / divisor if resolved[1] == "mean" else total
+                value = float(np.asarray(value, dtype=x.dtype))  # the dtype one pass gives
         logs = {prefix + "loss": value}
         if task == "classification":
-            logs[prefix + "accuracy"] = metrics.accuracy(out, y, loss_name)
-        elif out.size == y.size:
-            if scorers.get(prefix) is None or scorers[prefix].target is not y:
-                scorers[prefix] = metrics.RegressionScorer(y)
-            logs[prefix + "rmse"], logs[prefix + "r2"] = scorers[prefix](out)
+            logs[prefix + "accuracy"] = correct / n
+        elif regression:
+            logs[prefix + "rmse"], logs[prefix + "r2"] = scorer(prefix, y).scores(ss_res)
         return logs
 
     return evaluate

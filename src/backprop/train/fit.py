@@ -4,8 +4,9 @@
 recursion on flat parameters for an MLP with a registry loss, autograd for anything else —
 the numbers agree to rounding), runs zero_grad / backward / optimizer step per batch,
 measures the loss and metrics on the whole training (and validation) set at the end of
-each epoch, and calls the callbacks at fixed points. It never prints: progress leaves
-through callbacks (``ProgressEvents``). It is not a data loader or a model builder.
+each epoch (in chunks of bounded size: ``engines.eval_rows``), and calls
+the callbacks at fixed points. It never prints: progress leaves through callbacks
+(``ProgressEvents``). It is not a data loader or a model builder.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .engines import (
     autograd_step,
     choose_fused,
     choose_plan,
+    eval_rows,
     evaluator,
     flatten,
     mlp_layers,
@@ -172,7 +174,9 @@ def fit(
         fused=use_fused,
         guard=guard_cb,
         step=plan.step if plan is not None else autograd_step(model, loss_fn),
-        evaluate=evaluator(model, loss_fn, loss_name, prep.task, plan, toggle=net is None),
+        evaluate=evaluator(
+            model, loss_fn, loss_name, prep.task, plan, net is None, eval_rows(net, size)
+        ),
         x_val=prep.x_val,
         y_val=prep.y_val,
         size=size,

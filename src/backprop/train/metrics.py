@@ -66,9 +66,18 @@ class RegressionScorer:
         self.varying = self.ss_tot != 0
 
     def __call__(self, output: np.ndarray) -> tuple[float, float]:
-        d = np.asarray(output, dtype=np.float64).reshape(self.y.shape) - self.y
-        ss_res = np.einsum("ij,ij->j", d, d)
-        root = math.sqrt(float(ss_res.sum()) / d.size) if d.size else math.nan
+        return self.scores(self.residuals(output))
+
+    def residuals(self, output: np.ndarray, start: int = 0) -> np.ndarray:
+        """SS_res per output column of ``output``, the predictions for rows ``start`` on."""
+        y = self.y[start : start + len(output)]
+        d = np.asarray(output, dtype=np.float64).reshape(y.shape) - y
+        return np.einsum("ij,ij->j", d, d)
+
+    def scores(self, ss_res: np.ndarray) -> tuple[float, float]:
+        """(RMSE, R²) from SS_res per column summed over every row (``residuals``)."""
+        size = self.y.size
+        root = math.sqrt(float(ss_res.sum()) / size) if size else math.nan
         if self.varying.all():
             return root, float((1.0 - ss_res / self.ss_tot).mean())
         scores = np.where(ss_res != 0, 0.0, 1.0)
