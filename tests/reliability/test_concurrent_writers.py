@@ -1,4 +1,5 @@
-"""Issue 12, class "concurrent writers": N processes writing one run folder, model or backup.
+"""Issue 12, class "concurrent writers": N processes writing one run folder, model or backup,
+and a hostile neighbour who plants links where the program names its own files.
 
 - **Run folder**: N ``backprop train`` processes with the same ``--out`` and different
   seeds start at once, without and with ``--overwrite`` (over an older run with plots).
@@ -17,6 +18,11 @@
   finishes has exactly the weights of its own uninterrupted run (never another writer's
   resumed state); one that does not is refused with one of our errors naming the other
   writer's pid.
+- **Planted links**: a symlink (to a file, dangling, to a folder; long mode also absolute
+  and a chain) at each name the program gives its own files: the lock, the backup lock,
+  a partial and an old folder, a run file and the marker in an ``--overwrite`` target, the
+  backup file. Judge: exit 0 or one line with exit 2, the link's target tree unchanged
+  (bytes and mtimes), nothing created outside the case folder.
 """
 
 import json
@@ -223,3 +229,61 @@ def test_one_backup_folder_many_fits(tmp_path, count):
         f"({N - 1} started while the first backed up): {finished} finished with their own "
         f"weights, {refused} refused naming the other writer's pid"
     )
+
+
+# -- planted links at the names the program gives its own files (round 2, items 1, 4, 5) ---
+SPOTS = {  # where the link is planted (in case/), and the extra arguments of that run
+    "lock": ("shared/.r.lock", []),
+    "backup-lock": ("shared/.bk.backup-lock", ["--backup", "shared/bk"]),
+    "partial": ("shared/.r.partial-aaaaaaaa", []),
+    "old": ("shared/.r.old-aaaaaaaa", []),
+    "run file": ("shared/r/model.safetensors", ["--overwrite"]),
+    "marker": ("shared/r/.backprop-run.json", ["--overwrite"]),
+    "backup file": ("shared/bk/backup.safetensors", ["--backup", "shared/bk"]),
+}
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): (p.is_symlink(), p.stat(follow_symlinks=False).st_mtime_ns,
+             p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+            for p in sorted(folder.rglob("*"))}  # fmt: skip
+
+
+def test_planted_links_are_never_written_through(tmp_path, count):
+    from tests.reliability.cli_runner import run_cases
+
+    kinds = ["file", "dangling", "folder"] + (["absolute", "chain"] if count(0, 1) else [])
+    cases, plans = [], []
+    for spot, (where, extra) in SPOTS.items():
+        for kind in kinds:
+            case = tmp_path / f"c{len(cases)}"
+            victim = case / "victim"
+            (victim / "sub").mkdir(parents=True)
+            (victim / "file.txt").write_text("precious")
+            (victim / "sub" / "x").write_text("keep")
+            link = case / where
+            link.parent.mkdir(parents=True, exist_ok=True)
+            depth = "../" * where.count("/")
+            target = {"file": f"{depth}victim/file.txt", "dangling": f"{depth}victim/created",
+                      "folder": f"{depth}victim", "absolute": str(victim / "file.txt"),
+                      "chain": "hop"}[kind]  # fmt: skip
+            if kind == "chain":
+                (link.parent / "hop").symlink_to(f"{depth}victim/file.txt")
+            link.symlink_to(target)
+            argv = ["train", "--data", "square", "--n", "8", "--hidden", "2", "--epochs", "3",
+                    "--no-plots", "-q", "--out", "shared/r", *extra]  # fmt: skip
+            cases.append({"argv": argv, "cwd": str(case), "timeout": 60})
+            plans.append((spot, kind, case, snapshot(victim)))
+    rows = run_cases(cases, tmp_path)
+    tally = {"ok": 0, "refused": 0}
+    for (spot, kind, case, before), row in zip(plans, rows, strict=True):
+        what = f"{spot}/{kind}: {row}"
+        assert row["code"] in (0, 2), what
+        if row["code"] == 2:
+            assert row["stderr"].count("\n") == 1 and "error:" in row["stderr"], what
+        tally["ok" if row["code"] == 0 else "refused"] += 1
+        assert snapshot(case / "victim") == before, f"{what}: the link was written through"
+        assert sorted(p.name for p in case.iterdir()) == ["shared", "victim"], what
+    print(f"planted links at program-named paths: {len(cases)} cases "
+          f"({len(SPOTS)} spots x {len(kinds)} kinds), {tally['ok']} trained, "
+          f"{tally['refused']} refused in one line, 0 written through")  # fmt: skip
