@@ -258,3 +258,60 @@ def test_values_at_the_bounds_and_number_forms_are_accepted(tmp_path, model_file
     for b in bad:
         print("  ", b)
     assert not bad
+
+
+# sizes that come from the data, not from a flag (round 2, item 12): a CSV's columns make
+# the input layer, its labels the output layer; each must meet the flags' 65,536-unit bound
+def _csv_cases(d):
+    wide = ",".join(f"c{j}" for j in range(65_537)) + ",y\n"
+    wide += "".join(",".join(["0.5"] * 65_537) + f",{k}\n" for k in range(2))
+    (d / "wide.csv").write_text(wide)
+    labels = "x,y\n" + "".join(f"{k % 7},L{k}\n" for k in range(65_537))
+    (d / "labels.csv").write_text(labels)
+    common = ["--target", "y", "--hidden", "4", "--epochs", "1", "--batch-size", "1",
+              "--no-plots", "-q", "--out", "run"]  # fmt: skip
+    return [
+        ("65,537 feature columns", ["train", "--csv", "wide.csv", *common], "data.features"),
+        ("65,537 classes", ["train", "--csv", "labels.csv", *common], "data.target"),
+    ]
+
+
+def test_sizes_from_the_data_meet_the_flags_bounds(tmp_path, model_file):
+    d = _case_dir(tmp_path, 0, model_file)
+    named = _csv_cases(d)
+    cases = [{"argv": argv, "cwd": str(d), "timeout": 60} for _, argv, _ in named]
+    rows = run_cases(cases, tmp_path)
+    failures = []
+    for (what, _, field), row in zip(named, rows):
+        lines = [line for line in row["stderr"].splitlines() if line.strip()]
+        if row["code"] != 2 or len(lines) != 1 or f"spec field {field}:" not in lines[0]:
+            failures.append(f"{what}: exit {row['code']}, {row['stderr'][-300:]!r}")
+        elif row["seconds"] > 20 or (d / "run").exists():
+            failures.append(f"{what}: {row['seconds']:.1f} s, run folder written")
+    print(f"\nsizes from data: {len(cases)} CSVs past the layer bound, "
+          f"{len(cases) - len(failures)} refused naming the field")  # fmt: skip
+    for f in failures:
+        print("  ", f)
+    assert not failures
+
+
+def test_rows_from_the_data_meet_the_n_bound(tmp_path, monkeypatch):
+    """A CSV of more rows than ``--n`` allows is refused naming ``data`` (the bound lowered
+    to 100 here, so the file stays small: the check and the early stop of the reader are the
+    same code at 10^7)."""
+    from backprop.errors import SpecError
+    from backprop.spec import runner, schema
+
+    monkeypatch.setattr(schema, "MAX_SAMPLES", 100)
+    for n, refused in ((100, False), (101, True), (5000, True)):
+        path = tmp_path / f"rows{n}.csv"
+        path.write_text("x,y\n" + "".join(f"{k},{k % 3}.5\n" for k in range(n)))
+        spec = {"data": {"csv": str(path), "target": "y"}, "epochs": 1}
+        try:
+            runner.prepare(spec)
+            got = False
+        except SpecError as err:
+            assert str(err).startswith("spec field data:"), err
+            got = True
+        assert got == refused, (n, got)
+    print("\nrows from data: 3 CSVs around the bound (100 rows): 100 taken, 101 and 5000 refused")

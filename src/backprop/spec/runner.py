@@ -145,7 +145,10 @@ def dataset_for(spec: dict):
     if d["name"] is not None:
         kwargs = {k: d[k] for k in ("n", "noise", "train_ratio", "test_ratio") if d[k] is not None}
         return datasets.make(d["name"], seed=seed, **kwargs, **d["options"])
-    kwargs = {"test_ratio": d["test_ratio"] or 0.0}
+    from .schema import MAX_SAMPLES
+
+    # one row past the bound is enough for check_data to refuse: stop reading there
+    kwargs = {"test_ratio": d["test_ratio"] or 0.0, "max_rows": MAX_SAMPLES + 1}
     return datasets.from_csv(
         d["csv"], d["target"], features=d["features"], task=d["task"],
         standardize=d["standardize"], seed=seed, **kwargs,
@@ -183,6 +186,7 @@ def model_for(spec: dict, dataset, loss_name: str):
 
     m = spec["model"]
     n_in, n_out = dataset.n_features, _outputs(dataset, loss_name)
+    check_data(dataset, n_in, n_out)
     if m["sizes"] is not None:
         sizes = list(m["sizes"])
         if sizes[0] != n_in or sizes[-1] != n_out:
@@ -226,6 +230,42 @@ MAX_SAMPLE_EPOCHS = 10**10  # epochs × training samples
 MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights, under 1 GB with Adam's state
 MAX_BATCH_NUMBERS = 250_000_000  # one batch's activations: rows × Σ layer sizes (1 GB)
 MAX_WORK = 10**14  # 3 multiply-adds per parameter, sample and epoch: a day at 10^9 a second
+
+
+def check_data(dataset, n_in: int, n_out: int) -> None:
+    """The sizes that come from the data meet the bounds of the same sizes given as flags.
+
+    A CSV decides the input layer (one unit per feature column), the output layer (one unit
+    per class) and the number of rows; each is held to ``MAX_WIDTH`` units and
+    ``MAX_SAMPLES`` rows, as ``--layers`` and ``--n`` are (a CSV of 100,000 columns trained
+    a 100000-4-1 model).
+    """
+    from .schema import MAX_SAMPLES, MAX_WIDTH
+
+    rows = len(dataset.x) + (0 if dataset.x_test is None else len(dataset.x_test))
+    if n_in > MAX_WIDTH:
+        raise fail(
+            "data.features",
+            f"the data has {n_in:,} feature columns, and the input layer has one unit per "
+            f"feature: at most {MAX_WIDTH:,} (the bound on a layer); choose fewer columns "
+            "(data.features)",
+            n_in,
+        )
+    if n_out > MAX_WIDTH:
+        raise fail(
+            "data.target",
+            f"the target has {n_out:,} classes (or columns), and the output layer has one "
+            f"unit each: at most {MAX_WIDTH:,} (the bound on a layer); group the labels or "
+            "use task 'regression' for a numeric target",
+            n_out,
+        )
+    if rows > MAX_SAMPLES:
+        raise fail(
+            "data",
+            f"the data has {rows:,} rows, more than {MAX_SAMPLES:,} (the bound on --n); use "
+            "a sample of the rows",
+            rows,
+        )
 
 
 def check_size(spec: dict, samples: int, sizes: list[int]) -> None:
