@@ -239,3 +239,50 @@ def test_empty_lists_are_refused_not_ignored(args, phrase, tmp_path):
     # '--layers ,' used to parse as no list and train the default network without a word
     assert_user_error(*cli(*args, cwd=tmp_path), phrase)
     assert list(tmp_path.iterdir()) == []  # nothing trained, nothing written
+
+
+# -- round 2, item 13: the divergence messages and float flags say what happened --------
+def _diverge(tmp_path, **fields):
+    spec = {"data": {"name": "square"}, "model": {"sizes": [1, 8, 8, 1]}, "epochs": 20}
+    spec.update(fields)
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    code, out, err = cli("train", "s.json", "--out", "o", "--no-plots", "-q", cwd=tmp_path)
+    assert code == 3 and "Traceback" not in err, (code, out, err)
+    return out, err
+
+
+def test_a_schedule_that_overflows_the_lr_is_named_not_lr_inf_10x_smaller(tmp_path):
+    out, err = _diverge(
+        tmp_path,
+        optimizer={"name": "sgd", "lr": 0.01},
+        schedule={"name": "step", "options": {"step_size": 1, "gamma": 1e308}},
+    )
+    assert "lr=inf" not in out and "try lr=" not in out, out
+    assert "schedule" in out and "overflow" in out, out
+    assert "lower the learning rate" not in err and "schedule" in err, err
+
+
+def test_when_the_lr_is_not_the_cause_the_exit_line_does_not_blame_it(tmp_path):
+    slope = {"negative_slope": 1e308}
+    model = {"sizes": [1, 8, 8, 1], "activation": "leaky_relu"}
+    out, err = _diverge(tmp_path, model={**model, "activation_options": [slope, slope]})
+    assert "the learning rate is not the cause" in out, out
+    assert "lower the learning rate" not in err and "learning rate" not in err, err
+    # the summary line: no "experiment: 0 epochs; " with nothing after it
+    first = out.splitlines()[0]
+    assert first == "experiment: no epoch finished", out
+
+
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (("train", "--data", "square", "--lr", "1e-400"), "--lr"),
+        (("train", "--data", "square", "--noise", "-1e-400"), "--noise"),
+        (("explain", "scalar", "--x", "0.5,1e-400"), "--x"),
+        (("gradcheck", "--eps", "1e-999"), "--eps"),
+    ],
+)
+def test_a_float_flag_that_underflows_to_zero_says_so(args, flag, tmp_path):
+    code, out, err = cli(*args, cwd=tmp_path)
+    assert_user_error(code, out, err, flag, "underflows to 0")
+    assert "got 0.0" not in err

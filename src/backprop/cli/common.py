@@ -103,7 +103,17 @@ def _float(field: str, text: str) -> float:
     if math.isinf(value):
         why = "is infinite" if "inf" in field.lower() else "overflows to infinity (|x| > 1.8e308)"
         raise _fail(f"{field!r} {why}; give finite numbers")
+    if value == 0 and any(c in "123456789" for c in field.lower().partition("e")[0]):
+        raise _fail(
+            f"{field!r} underflows to 0 (no float is nonzero and smaller in size than about "
+            "4.9e-324); give a larger number, or 0 if you meant zero"
+        )
     return value
+
+
+def real(text: str) -> float:
+    """An argparse type: one finite number; the flag's range is checked by the spec."""
+    return _float(text.strip(), text)
 
 
 def float_list(text: str) -> list[float]:
@@ -167,7 +177,18 @@ def exit_status(command: str, run) -> int:
     print(
         f"backprop {command}: training diverged in epoch {h.stopped_epoch}, batch "
         f"{h.stopped_batch}; the files hold the {run.kept_weights().split(';')[0]} "
-        f"(exit status {DIVERGED}); lower the learning rate.",
+        f"(exit status {DIVERGED}); {_advice(h.stop_reason or '')}.",
         file=sys.stderr,
     )
     return DIVERGED
+
+
+def _advice(reason: str) -> str:
+    """The exit line's advice, taken from the NaN guard's reason so the two never disagree."""
+    from ..train.guard import LR_SCHEDULE, LR_TOO_HIGH
+
+    if LR_SCHEDULE in reason:
+        return "fix the learning-rate schedule (see 'stopped:' above)"
+    if LR_TOO_HIGH in reason:
+        return "lower the learning rate"
+    return "the likely causes are in the 'stopped:' line above"

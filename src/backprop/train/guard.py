@@ -23,6 +23,8 @@ __all__ = ["NaNGuard"]
 
 LARGE_X = 10.0  # standardised features rarely exceed this in absolute value
 LARGE_Y = 1e3
+LR_TOO_HIGH = "is probably too high"  # words the CLI's exit line looks for (cli.common)
+LR_SCHEDULE = "the learning-rate schedule"
 
 
 def _word(value: float) -> str:
@@ -192,16 +194,7 @@ class NaNGuard(Callback):
                 "model's first forward pass on this data already overflows"
             )
         elif lr is not None and not needs:
-            if self.last_loss is None or self.last_loss == self.first_loss:
-                before = "" if self.last_loss is None else f" (the loss was {self.last_loss:.4g})"
-            else:
-                before = (
-                    f" (the batch loss went from {self.first_loss:.4g} to {self.last_loss:.4g})"
-                )
-            causes.append(
-                f"the learning rate lr={lr:.3g} is probably too high: the updates grew until "
-                f"the numbers overflowed{before}; try lr={lr / 10:.3g}, 10× smaller"
-            )
+            causes.append(self._lr_cause(state, float(lr)))
         big_x = float(np.max(np.abs(state.x))) if state.x.size else 0.0
         if big_x > LARGE_X:
             causes.append(
@@ -216,6 +209,33 @@ class NaNGuard(Callback):
                     "standardise y and undo it on the predictions"
                 )
         return causes
+
+    def _lr_cause(self, state: TrainState, lr: float) -> str:
+        """The learning rate as a cause, in words that fit its value: a schedule that raised it
+        (up to infinity: then "10× smaller" means nothing) is named, not the lr itself."""
+        if self.last_loss is None or self.last_loss == self.first_loss:
+            before = "" if self.last_loss is None else f" (the loss was {self.last_loss:.4g})"
+        else:
+            before = f" (the batch loss went from {self.first_loss:.4g} to {self.last_loss:.4g})"
+        start = state.optimizer.param_groups[0].get("initial_lr")
+        if state.scheduler is not None and start is not None and not lr <= start:
+            where = f" from {start:.3g}"
+            if not math.isfinite(lr):
+                return (
+                    f"{LR_SCHEDULE} made the learning rate overflow to infinity{where}; "
+                    "give the schedule a factor (gamma) of at most 1"
+                )
+            return (
+                f"{LR_SCHEDULE} raised the learning rate{where} to {lr:.3g} and the updates "
+                f"grew until the numbers overflowed{before}; give the schedule a factor "
+                "(gamma) of at most 1"
+            )
+        if not math.isfinite(lr):
+            return f"the learning rate is {lr} (not a finite number); give a finite one"
+        return (
+            f"the learning rate lr={lr:.3g} {LR_TOO_HIGH}: the updates grew until "
+            f"the numbers overflowed{before}; try lr={lr / 10:.3g}, 10× smaller"
+        )
 
 
 def _needs_probabilities(state: TrainState) -> str | None:

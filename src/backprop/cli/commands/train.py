@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import int_list, name_list, out_dir, positive_int
+from ..common import int_list, name_list, out_dir, positive_int, real
 
 HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
 EXAMPLES = """examples:
@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
     d.add_argument("--csv", help="a CSV file with a header row")
     d.add_argument("--target", help="the CSV's target column")
     d.add_argument("--n", type=positive_int, help="number of samples to generate, 1 to 10,000,000")
-    d.add_argument("--noise", type=float, help="noise level of a generated dataset, 0 to 1e6")
+    d.add_argument("--noise", type=real, help="noise level of a generated dataset, 0 to 1e6")
     m = p.add_argument_group("model")
     m.add_argument(
         "--layers", type=int_list, help="all layer sizes, e.g. 1,8,8,1 (each 1 to 65,536)"
@@ -58,7 +58,7 @@ def add_parser(sub) -> None:
     t = p.add_argument_group("training")
     t.add_argument("--loss", help="mse, half_mse, l1, huber, bce_with_logits, cross_entropy, …")
     t.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop, adagrad")
-    t.add_argument("--lr", type=float, help="learning rate, above 0 and at most 1000")
+    t.add_argument("--lr", type=real, help="learning rate, above 0 and at most 1000")
     t.add_argument("--epochs", type=positive_int, help="number of epochs, 1 to 10,000,000")
     t.add_argument(
         "--batch-size", type=positive_int, help="minibatch size, 1 to 10,000,000 (full batch)"
@@ -243,7 +243,8 @@ def final_line(result) -> str:
     h = result.history
     logs = {k: v[-1] for k, v in h.history.items() if v}
     parts = [f"{k} {logs[k]:.6g}" for k in METRIC_NAMES if k in logs]
-    text = f"{result.spec['name']}: {len(h)} epochs; " + ", ".join(parts)
+    done = f"{len(h)} epoch{'s' if len(h) != 1 else ''}" if len(h) else "no epoch finished"
+    text = f"{result.spec['name']}: {done}" + ("; " + ", ".join(parts) if parts else "")
     if h.stop_reason:
         text += f"\nstopped: {h.stop_reason}"
     return text
