@@ -17,18 +17,30 @@ the rules below hold everywhere:
   A run that fails (an exception, Ctrl-C, a full disk while plotting) removes its partial
   folder and any parent folder it created, so a failed ``train`` leaves no empty ``--out``.
   A killed run leaves the partial folder, marked incomplete by its name; the next writer in
-  the same parent removes it once no one holds its lock.
+  the same parent removes it once no one holds its lock — unless it holds the marker (a
+  finished run, kept for the user) or anything that is not a run file.
 - **No silent overwrite.** A non-empty folder is refused before training starts, unless
   ``overwrite`` (``--overwrite``) is given: then the finished run replaces it whole (the old
-  folder is renamed aside, the new one renamed in, the old one deleted), so no old plot
-  stays beside new files. Only a run folder (the marker, or nothing but the files a run
-  writes) or an empty folder is replaced: ``--out ~ --overwrite`` is refused. The current
-  folder and the folders that hold it are refused as run folders.
+  folder is renamed aside to ``.<name>.old-<random>``, the new one renamed in, the old one
+  deleted), so no old plot stays beside new files. Only an empty folder or a run folder is
+  replaced: one whose every entry is a regular file named as a run names its files
+  (``runnames.foreign``; a folder named ``spec.json``, a link, ``notes.txt`` make it
+  foreign): ``--out ~ --overwrite`` is refused. The check is repeated when the run commits,
+  under the lock: a file added during training makes the commit refuse, the finished run
+  kept in its partial folder. The current folder and the folders that hold it, and a mount
+  point (it cannot be renamed over), are refused up front.
+- **A kill during the swap loses no run.** ``.<name>.old-*`` is never removed as stale.
+  The marker of the new run names the old folder it replaces (``"replaces"``). The next
+  writer of ``<name>``, holding its lock, renames the old folder back when ``<name>`` is
+  missing (the swap did not finish: the old run is the one in place, the new one stays in
+  its partial folder with its marker), or finishes deleting it when ``<name>``'s marker
+  names it and it holds run files only; any other ``.old-*`` folder is left alone.
 - **One writer per folder.** ``.<name>.lock`` beside the folder is locked with ``flock``
   from the start of the run until its folder is in place; a second writer is refused at
   once, naming the first one's pid and start time. The kernel drops the lock of a process
   that died, so a stale lock file never blocks; a default folder name that is taken moves
-  on to ``<name>-<time>-2``.
+  on to ``<name>-<time>-2``. Files the program names itself (the lock, the marker, the
+  partial and old folders) never follow a symlink planted at their name (see ``locks``).
 
 The parent folder must be writable (the partial folder and the lock live there).
 """
@@ -37,55 +49,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from pathlib import Path
 
 from ..errors import PathError
 from ..files import atomic_write_text, fsync_dir
 from ..locks import WriterLock, describe
+from .runnames import MARKER, NAME_RULE, RUN_FILES, foreign, is_safe_name, read_marker, short, slug
 
 __all__ = ["MARKER", "NAME_RULE", "RUN_FILES", "RunFolder", "is_safe_name", "save_run", "slug"]
-
-NAME_RULE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-MARKER = ".backprop-run.json"
-RUN_FILES = frozenset(
-    {"model.safetensors", "spec.json", "history.csv", "history.json", "loss.png", "fit.png",
-     "boundary.png", "network.png", MARKER}
-)  # fmt: skip
-_NAME = re.compile(NAME_RULE)
-
-
-def is_safe_name(value) -> bool:
-    """True for a string that may name a run folder as is (``NAME_RULE``)."""
-    return isinstance(value, str) and _NAME.fullmatch(value) is not None
-
-
-def slug(text: str, default: str = "run") -> str:
-    """A safe folder name made from any text: 'my data (2)' → 'my-data-2'; '' → ``default``.
-
-    A name that is safe already comes back unchanged.
-    """
-    if is_safe_name(text):
-        return text
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text)
-    cleaned = re.sub(r"^[^A-Za-z0-9]+", "", cleaned)[:64].rstrip("-._")
-    return cleaned if is_safe_name(cleaned) else default
-
-
-def _short(name: str) -> str:
-    """``name``, or for a long one (up to 255 bytes) its head and a hash: room for suffixes."""
-    raw = name.encode(errors="surrogateescape")
-    if len(raw) <= 150:
-        return name
-    head = raw[:100].decode(errors="ignore")
-    return head + "~" + hashlib.sha256(raw).hexdigest()[:12]
 
 
 def _umask() -> int:
@@ -153,7 +129,7 @@ class RunFolder:
                 if self._claim(last=self._candidates is None or i == len(self._candidates) - 1):
                     break
             self._remove_stale()
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{_short(self.path.name)}.partial-",
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{short(self.path.name)}.partial-",
                                                  dir=self.path.parent))  # fmt: skip
             os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp's 0700 → what mkdir gives
         except BaseException as exc:
@@ -170,15 +146,15 @@ class RunFolder:
         old = None
         try:
             if self.path.exists() and any(self.path.iterdir()):
-                foreign = _foreign(self.path) if self.overwrite else ["?"]
-                if foreign:  # someone who ignores the lock wrote there meanwhile: check again
-                    how = f"gained {foreign[0]!r}, not a run file," if self.overwrite else (
+                strange = foreign(self.path) if self.overwrite else ["?"]
+                if strange:  # someone who ignores the lock wrote there meanwhile: check again
+                    how = f"gained {strange[0]!r}, not a run file," if self.overwrite else (
                         "was filled by another program")  # fmt: skip
                     raise PathError(
                         f"{self.param}: {self._shown()} {how} during the run, so it is left "
                         f"as it is; the finished run is kept in {self.staging}."
                     )
-                old = Path(tempfile.mkdtemp(prefix=f".{_short(self.path.name)}.old-",
+                old = Path(tempfile.mkdtemp(prefix=f".{short(self.path.name)}.old-",
                                             dir=self.path.parent))  # fmt: skip
             self._write_marker(old)  # names the old folder: a kill below loses no run
             if old is not None:
@@ -186,7 +162,7 @@ class RunFolder:
             os.replace(self.staging, self.path)
             self.staging = None
             fsync_dir(self.path.parent)
-            if old is not None and not _foreign(old):  # files added in the last instant stay
+            if old is not None and not foreign(old):  # files added in the last instant stay
                 shutil.rmtree(old, ignore_errors=True)
         except PathError:
             self._unlock()
@@ -278,7 +254,7 @@ class RunFolder:
 
     def _claim(self, last: bool) -> bool:
         """Lock the folder and check what is there; False: taken, try the next name."""
-        lock = WriterLock(self.path.parent / f".{_short(self.path.name)}.lock")
+        lock = WriterLock(self.path.parent / f".{short(self.path.name)}.lock")
         holder = lock.try_acquire()
         if holder is not None:
             if not last:
@@ -303,12 +279,12 @@ class RunFolder:
                 f"{self.param}: {self._shown()} is not empty ({len(entries)} entries, e.g. "
                 f"{entries[0]!r}); pass {self.flag} to replace it whole, or choose another folder."
             )
-        foreign = _foreign(self.path)
-        if foreign:
+        strange = foreign(self.path)
+        if strange:
             self._unlock()
             raise PathError(
                 f"{self.param}: {self._shown()} holds files a run does not write (e.g. "
-                f"{foreign[0]!r}); {self.flag} replaces run folders only: choose another folder."
+                f"{strange[0]!r}); {self.flag} replaces run folders only: choose another folder."
             )
         return True
 
@@ -326,11 +302,11 @@ class RunFolder:
             if not match or not entry.is_dir(follow_symlinks=False):
                 continue
             try:
-                if _foreign(entry.path) or os.path.lexists(os.path.join(entry.path, MARKER)):
+                if foreign(entry.path) or os.path.lexists(os.path.join(entry.path, MARKER)):
                     continue  # not ours to delete
             except OSError:
                 continue
-            ours = match.group(1) == _short(self.path.name)
+            ours = match.group(1) == short(self.path.name)
             other = WriterLock(self.path.parent / f".{match.group(1)}.lock")
             with contextlib.suppress(PathError):
                 if ours or other.try_acquire() is None:
@@ -346,7 +322,7 @@ class RunFolder:
         replaced that folder, and the folder holding run files only, the interrupted delete
         is finished. Anything else is left where it is.
         """
-        pattern = re.compile(rf"^\.{re.escape(_short(self.path.name))}\.old-[a-z0-9_]{{8}}$")
+        pattern = re.compile(rf"^\.{re.escape(short(self.path.name))}\.old-[a-z0-9_]{{8}}$")
         olds = [e for e in os.scandir(self.path.parent)
                 if pattern.match(e.name) and e.is_dir(follow_symlinks=False)]  # fmt: skip
         olds.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns, reverse=True)
@@ -354,7 +330,7 @@ class RunFolder:
             if not os.path.lexists(self.path):
                 os.replace(entry.path, self.path)
                 fsync_dir(self.path.parent)
-            elif _marker(self.path).get("replaces") == entry.name and not _foreign(entry.path):
+            elif read_marker(self.path).get("replaces") == entry.name and not foreign(entry.path):
                 shutil.rmtree(entry.path, ignore_errors=True)
 
     def _write_marker(self, old: Path | None) -> None:
@@ -371,40 +347,6 @@ class RunFolder:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-_TEMP = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # atomic_write_bytes's temporary files
-
-
-def _foreign(folder) -> list[str]:
-    """Entries of ``folder`` a run does not write, visible names first.
-
-    A run file is a regular file (not followed if a link) named exactly as a run names its
-    files (``RUN_FILES`` and those the folder's marker lists), or a temporary file of one;
-    a folder, a link or anything else is foreign.
-    """
-    listed = _marker(Path(folder)).get("files")
-    names = RUN_FILES | {n for n in listed if isinstance(n, str)} if isinstance(
-        listed, list) else RUN_FILES  # fmt: skip
-    found = []
-    for entry in os.scandir(folder):
-        temp = _TEMP.match(entry.name)
-        named = entry.name in names or (temp is not None and temp.group(1) in names)
-        if not (named and entry.is_file(follow_symlinks=False)):
-            found.append(entry.name)
-    return sorted(found, key=lambda e: (e.startswith("."), e))
-
-
-def _marker(folder: Path) -> dict:
-    """The marker of a run folder (a regular file, JSON object), or {}."""
-    try:
-        path = folder / MARKER
-        if not path.is_symlink() and path.is_file() and path.stat().st_size < 65536:
-            info = json.loads(path.read_text(encoding="utf-8"))
-            return info if isinstance(info, dict) else {}
-    except (OSError, ValueError):
-        pass
-    return {}
 
 
 def _root(exc: OSError) -> OSError:
