@@ -104,7 +104,7 @@ def _check(tree, state, then) -> None:
     _layout(tree)
     if then is not None:
         then()
-    _history(tree["history"], epoch)
+    _history(tree["history"], epoch, _metric_names(state))
     _rng(tree["shuffle_rng"], "shuffle_rng", type(state.rng.bit_generator))
     from ..autograd.random import default_generator
 
@@ -115,6 +115,31 @@ def _check(tree, state, then) -> None:
     if state.scheduler is not None:
         _like(tree["scheduler"], state.scheduler.state_dict(), "scheduler", epoch, settings=True)
     _callbacks(tree["callbacks"], state, epoch)
+    _rates(tree, state)
+
+
+def _rates(tree, state) -> None:
+    """Each group's lr is one a scheduler of the backup set last (the ReduceLROnPlateau
+    callback's or the scheduler's ``_last_lr``), or this run's own lr when none can change it."""
+    candidates = [tree["scheduler"]] if isinstance(tree["scheduler"], dict) else []
+    candidates += [s["scheduler"] for s in tree["callbacks"].values()
+                   if isinstance(s, dict) and isinstance(s.get("scheduler"), dict)]  # fmt: skip
+    for i, (group, mine) in enumerate(
+        zip(tree["optimizer"]["param_groups"], state.optimizer.param_groups)
+    ):
+        lr = group.get("lr")
+        allowed = [c["_last_lr"][i] for c in candidates if _nth(c.get("_last_lr"), i)]
+        if not candidates:
+            allowed = [mine.get("lr")]
+        if lr not in allowed:
+            raise _Bad(
+                f"optimizer/param_groups/{i}/lr",
+                f"is {lr!r}, but no scheduler of the backup set it ({allowed} would fit)",
+            )
+
+
+def _nth(values, i: int) -> bool:
+    return isinstance(values, list) and i < len(values)
 
 
 def _layout(tree) -> None:
@@ -132,7 +157,37 @@ def _layout(tree) -> None:
         raise _Bad("callbacks", "must map callback keys to their state")
 
 
-def _history(saved, epoch: int) -> None:
+def _metric_names(state) -> set:
+    """The columns ``fit`` logs for this run: loss and the task's metrics (also ``val_``),
+    lr, time. Whether a regression gets rmse and r2 depends on the output's width: one
+    row's forward pass tells (in eval mode, global random state put back after)."""
+    from ..autograd import Tensor, no_grad
+    from ..autograd.random import default_generator
+
+    names = {"loss"}
+    if state.task == "classification":
+        names.add("accuracy")
+    else:
+        saved_rng, was_training = default_generator().get_state(), state.model.training
+        try:
+            state.model.eval()
+            with no_grad(), np.errstate(all="ignore"):
+                out = state.model(Tensor._wrap(state.x[:1]))
+            if getattr(out, "_data", out).size == state.y[:1].size:
+                names |= {"rmse", "r2"}
+        except Exception:  # a model that fails here fails in fit too, which says why
+            names |= {"rmse", "r2"}
+        finally:
+            state.model.train(was_training)
+            default_generator().set_state(saved_rng)
+    if state.has_validation:
+        names |= {f"val_{name}" for name in names}
+    if state.optimizer.param_groups[0].get("lr") is not None:
+        names.add("lr")
+    return names | {"time"}
+
+
+def _history(saved, epoch: int, names: set) -> None:
     if not isinstance(saved, dict) or set(saved) != {"epochs", "values", "best_epoch"}:
         raise _Bad("history", "must hold exactly 'epochs', 'values' and 'best_epoch'")
     epochs = saved["epochs"]
@@ -141,8 +196,8 @@ def _history(saved, epoch: int) -> None:
     if not np.array_equal(epochs, np.arange(1, epoch + 1)):
         raise _Bad("history/epochs", f"must number the epochs 1 to {epoch} (the backup's epoch)")
     values = saved["values"]
-    if not isinstance(values, dict) or (epoch and not {"loss", "time"} <= set(values)):
-        raise _Bad("history/values", "must map metric names (loss, time, ...) to arrays")
+    if not isinstance(values, dict) or (epoch and set(values) != names):
+        raise _Bad("history/values", f"must map this run's metrics {sorted(names)} to arrays")
     for key, column in values.items():
         field = f"history/values/{key}"
         if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
@@ -164,6 +219,8 @@ def _rng(saved, field: str, kind) -> None:
     """A bit generator's state as NumPy takes it, tried on a scratch generator first."""
     if not isinstance(saved, dict) or saved.get("bit_generator") != kind.__name__:
         raise _Bad(field, f"must be the state of a {kind.__name__} bit generator")
+    if any(isinstance(v, bool) for v in _leaves(saved)):
+        raise _Bad(field, "holds True/False where NumPy keeps whole numbers")
     scratch = kind()
     try:
         scratch.state = saved
@@ -172,6 +229,14 @@ def _rng(saved, field: str, kind) -> None:
         raise _Bad(field, f"is refused by NumPy ({type(error).__name__}: {error})") from None
     if not same:
         raise _Bad(field, "is not a state NumPy keeps as given")
+
+
+def _leaves(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _leaves(value)
+    else:
+        yield node
 
 
 def _optimizer(saved, state, steps: int) -> None:
@@ -207,6 +272,10 @@ def _optimizer(saved, state, steps: int) -> None:
     entries = saved["state"]
     if not isinstance(entries, dict):
         raise _Bad("optimizer/state", "must map parameter indices to their state")
+    if steps:  # after an update every trained parameter has its state (if the class keeps one)
+        for index, (p, group) in enumerate(params):
+            if p.requires_grad and index not in entries and _state_keys(optimizer, p, group):
+                raise _Bad("optimizer/state", f"lacks parameter {index}'s state")
     for index, entry in entries.items():
         field = f"optimizer/state/{index}"
         _whole(index, f"optimizer/state (index {index!r})", 0, len(params) - 1)
@@ -219,7 +288,7 @@ def _optimizer(saved, state, steps: int) -> None:
             if not isinstance(array, np.ndarray | np.generic):
                 raise _Bad(f"{field}/{key}", f"must be an array, got {_show(value)}")
             if key == "step":
-                number = float(array) if array.size == 1 and array.dtype.kind == "f" else None
+                number = float(array) if array.shape == () and array.dtype.kind == "f" else None
                 if array.shape != () or number is None or not number.is_integer():
                     raise _Bad(f"{field}/step", f"must be a whole float scalar, got {_show(array)}")
                 _whole(int(number), f"{field}/step", 0, steps)
@@ -268,7 +337,7 @@ def _like(value, template, field: str, epoch: int, settings: bool = False) -> No
         for key in template:
             sub = f"{field}/{key}"
             inner = settings or key == "scheduler"
-            if inner and key not in PROGRESS and value[key] != template[key]:
+            if settings and key not in PROGRESS and value[key] != template[key]:
                 raise _Bad(sub, f"is {_show(value[key])}, but this run has {_show(template[key])}")
             _like(value[key], template[key], sub, epoch, inner)
         return
