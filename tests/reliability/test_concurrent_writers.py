@@ -179,7 +179,7 @@ r = prepare({"name": "b", "seed": seed, "data": {"name": "square", "n": 64, "see
              "model": {"hidden": [8]}, "epochs": 600, "engine": "delta"})
 try:
     fit(r.model, r.dataset, r.loss, r.optimizer, epochs=600, seed=seed, engine="delta",
-        callbacks=[BackupAndRestore(folder)])
+        callbacks=[BackupAndRestore(folder, every=1)])  # every epoch: the others meet it
 except BackpropError as error:
     print(str(error), file=sys.stderr)
     sys.exit(2)
