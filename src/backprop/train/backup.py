@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ import numpy as np
 from ..delta.fused import available as fused_available
 from ..errors import BackpropError, ConfigError, ModelFileError
 from . import backup_file
+from .backup_check import check_tree, fingerprint
 from .callbacks import Callback, TrainState
 
 __all__ = ["FILENAME", "BackupAndRestore"]
@@ -134,7 +134,7 @@ class BackupAndRestore(Callback):
             )
         self._lock_folder()  # first: the leftovers might be another writer's
         self._remove_leftovers()
-        self._run = _fingerprint(state)
+        self._run = fingerprint(state)
         if os.path.islink(self.path):  # the program's own file: never read through a link
             raise ModelFileError(
                 f"{self.path}: a symlink, not a backup this program wrote (backups are never "
@@ -144,8 +144,6 @@ class BackupAndRestore(Callback):
         if not os.path.exists(self.path):
             return
         tree = backup_file.read(self.path)
-        from .backup_check import check_tree
-
         try:  # every field, and that it is this run's backup, before anything is restored
             check_tree(tree, state, self.path, then=lambda: self._check(state, tree))
             self._restore(state, tree)
@@ -406,21 +404,3 @@ def _keyed(state: TrainState) -> list[tuple[str, Callback]]:
         keyed.append((f"{name}#{seen.get(name, 0)}", cb))
         seen[name] = seen.get(name, 0) + 1
     return keyed
-
-
-def _fingerprint(state: TrainState) -> dict:
-    """What identifies this run's setting, stored in the backup and compared on resume."""
-    crc = 0
-    for array in (state.x, state.y):
-        crc = zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8), crc)
-    return {
-        "rows": int(state.x.shape[0]),
-        "features": int(state.x.shape[1]),
-        "data_crc32": crc,
-        "batches": state.batches,
-        "loss": state.loss_name,
-        "validation": state.has_validation,
-        "optimizer": type(state.optimizer).__name__,
-        "defaults": dict(state.optimizer.defaults),
-        "scheduler": None if state.scheduler is None else type(state.scheduler).__name__,
-    }

@@ -8,19 +8,21 @@ generators, the optimizer state against a scratch optimizer of the same class, t
 scheduler's and library callbacks' states against their own fresh ``state_dict`` — and
 raises one ``ModelFileError`` naming the field (``optimizer/param_groups/0/lr``) before any
 object of the run is touched. Whether the backup belongs to this run (data, sizes,
-settings) is ``BackupAndRestore._check``'s business; user callbacks check their own state.
+settings: ``fingerprint``, stored in every backup) is ``BackupAndRestore._check``'s
+business; user callbacks check their own state.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import zlib
 
 import numpy as np
 
 from ..errors import ModelFileError
 
-__all__ = ["check_tree"]
+__all__ = ["check_tree", "fingerprint"]
 
 TOP = {
     "epoch", "step", "engine", "stop_reason", "made_folder", "run", "model", "optimizer",
@@ -375,3 +377,21 @@ def _like(value, template, field: str, epoch: int, settings: bool = False) -> No
             raise _Bad(field, f"must be finite, got {value!r}")
         return
     raise _Bad(field, f"has an unexpected type: {_show(value)}")
+
+
+def fingerprint(state) -> dict:
+    """What identifies this run's setting, stored in the backup and compared on resume."""
+    crc = 0
+    for array in (state.x, state.y):
+        crc = zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8), crc)
+    return {
+        "rows": int(state.x.shape[0]),
+        "features": int(state.x.shape[1]),
+        "data_crc32": crc,
+        "batches": state.batches,
+        "loss": state.loss_name,
+        "validation": state.has_validation,
+        "optimizer": type(state.optimizer).__name__,
+        "defaults": dict(state.optimizer.defaults),
+        "scheduler": None if state.scheduler is None else type(state.scheduler).__name__,
+    }
