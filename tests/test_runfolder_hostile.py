@@ -61,6 +61,9 @@ def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path):
     os.mkfifo(tmp_path / ".f.lock")
     with pytest.raises(PathError, match="FIFO"):
         WriterLock(tmp_path / ".f.lock").try_acquire()
+    code, out, err = cli(*TRAIN, "--out", "f", cwd=tmp_path)
+    one_line(code, err, "--out", "FIFO", ".f.lock")
+    assert out == "" and not (tmp_path / "f").exists()
     (tmp_path / "target").write_text("x")
     os.link(tmp_path / "target", tmp_path / ".h.lock")  # a hard link: another file's name
     lock = WriterLock(tmp_path / ".h.lock")

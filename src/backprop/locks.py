@@ -109,7 +109,7 @@ class WriterLock:
             if error.errno == errno.ELOOP:  # a link planted between lstat and open
                 _unlink(self.path)
                 return None
-            raise _path_error(self.path, error) from error
+            raise  # the caller names its argument (a read-only disk, ...)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
@@ -157,13 +157,6 @@ def describe(holder: dict) -> str:
 def _unlink(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-
-
-def _path_error(path: Path, error: OSError) -> PathError:
-    from .files import explain
-
-    cause, fix = explain(error)
-    return PathError(f"cannot open the lock file {str(path)!r}: {cause}; {fix}.")
 
 
 def _read_holder(fd: int) -> dict:

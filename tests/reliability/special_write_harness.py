@@ -61,6 +61,14 @@ FOLDER_RULE = {
            else "either" if kind == "dangling" else "refuse")
     for kind in FILE_RULE
 }  # fmt: skip
+# what a writer of a file the program names itself (a backup inside --backup's folder) must
+# do (round 2, item 5): never follow a link — "relink" replaces the link itself with a
+# regular file, its target untouched; a FIFO or device there is refused, never streamed into
+OWN_RULE = {
+    kind: ("relink" if kind.startswith("link-") or kind in ("dangling", "loop")
+           else "write" if kind in ("regular", "missing", "missing-parents") else "refuse")
+    for kind in FILE_RULE
+}  # fmt: skip
 NEEDS_ROOT = {"chardev", "link-chardev", "fulldev"}  # mknod
 NEEDS_MOUNT = {"readonly", "readonly-missing", "readonly-chardev", "full", "full-missing"}
 KINDS = list(FILE_RULE)

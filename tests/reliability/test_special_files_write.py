@@ -36,6 +36,7 @@ from .special_write_harness import (
     KINDS,
     NEEDS_MOUNT,
     NEEDS_ROOT,
+    OWN_RULE,
     ROOT,
     FifoReader,
     changes,
@@ -102,7 +103,7 @@ LIBRARY = {  # name -> (call(path), "file" or "folder")
     "plots.loss_curves": (lambda p: bp.plots.loss_curves(_history(), p), "file"),
     "interop.to_onnx": (lambda p: _to_onnx(_model(), p), "file"),
     "ModelCheckpoint": (_checkpoint, "file"),
-    "backup_file.write": (_backup_file, "file"),
+    "backup_file.write": (_backup_file, "own"),
     "BackupAndRestore": (_backup, "folder"),
 }
 
@@ -196,7 +197,9 @@ def run_case(writer, form, kind, base, mounts, run, reference, notes):
     finally:
         received = reader.close() if reader else None
     after = [snapshot(r) for r in roots]
-    rule = (FILE_RULE if form == "file" else FOLDER_RULE)[kind]
+    rule = {"file": FILE_RULE, "folder": FOLDER_RULE, "own": OWN_RULE}[form][kind]
+    relink, target_path = rule == "relink", case.path if rule == "relink" else case.target
+    rule, form = ("write" if relink else rule), ("file" if form == "own" else form)
     problems = []
     if rule == "either" and got not in ("ok", "refused"):
         problems.append(f"should write or refuse naming the path, got {got}: {detail}")
@@ -204,8 +207,8 @@ def run_case(writer, form, kind, base, mounts, run, reference, notes):
         problems.append(f"should {rule}, got {got}: {detail}")
     if rule == "refuse" and got != "refused":
         problems.append(f"should refuse naming the path, got {got}: {detail}")
-    target = str(case.target)
-    allowed = {target, *(str(p) for p in case.target.parents if folder in p.parents)}
+    target = str(target_path)
+    allowed = {target, *(str(p) for p in target_path.parents if folder in p.parents)}
     for root, b, a in zip(roots, before, after):
         for rel in changes(b, a):
             where = str(root / rel)
@@ -214,20 +217,24 @@ def run_case(writer, form, kind, base, mounts, run, reference, notes):
                 continue
             if form == "folder" and (inside or (where == target and kind.endswith("missing"))):
                 continue  # what a failed run leaves in its folder is the run folder's business
-            if form == "folder" and Path(where).name.startswith(f".{case.target.name}."):
+            if form == "folder" and Path(where).name.startswith(f".{target_path.name}."):
                 notes.append(f"{writer} / {kind}: {rel} left beside the folder")
                 continue  # a run folder's lock or partial sibling (spec/runfolder.py)
             problems.append(f"{rel} changed: {b.get(rel)} -> {a.get(rel)}")
         if temp_leftovers(a):
             problems.append(f"temporary files left: {temp_leftovers(a)}")
     if rule == "write" and form == "file" and got == "ok":
-        data = case.target.read_bytes() if case.target.is_file() else None
+        own = target_path.is_file() and not target_path.is_symlink()
+        data = target_path.read_bytes() if own else None
         if data is None:
-            problems.append(f"{case.target} is not a regular file afterwards")
+            problems.append(f"{target_path} is not a regular file afterwards")
         elif reference.setdefault(writer, canonical(data)) != canonical(data):
             problems.append("the file differs from the one written to a missing path")
     TIMES[writer] = TIMES.get(writer, 0) + time.perf_counter() - started
-    if received is not None and got == "ok" and canonical(received) != reference.get(writer):
+    if relink:
+        if received:
+            problems.append(f"{len(received)} bytes were streamed through the link")
+    elif received is not None and got == "ok" and canonical(received) != reference.get(writer):
         problems.append(f"the FIFO's reader got {len(received)} bytes, not the file's")
     return problems
 

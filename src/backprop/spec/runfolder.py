@@ -255,7 +255,10 @@ class RunFolder:
     def _claim(self, last: bool) -> bool:
         """Lock the folder and check what is there; False: taken, try the next name."""
         lock = WriterLock(self.path.parent / f".{short(self.path.name)}.lock")
-        holder = lock.try_acquire()
+        try:
+            holder = lock.try_acquire()
+        except PathError as exc:  # a FIFO or device at the lock's name
+            raise PathError(f"{self.param}: {exc}") from None
         if holder is not None:
             if not last:
                 return False
