@@ -117,37 +117,45 @@ def test_overwrite_rechecks_the_folder_when_the_run_commits(tmp_path, monkeypatc
 KILL_IN_SWAP = """
 import os, sys
 from backprop.spec import runfolder
-real = os.replace
+real, point = os.replace, sys.argv.pop(1)
 def replace(src, dst):
     real(src, dst)
-    if ".old-" in os.fsdecode(dst):
+    if point == "aside" and ".old-" in os.fsdecode(dst):
         os._exit(9)  # killed after the old run moved aside, before the new one moved in
+    if point == "in" and os.path.basename(os.fsdecode(src)).startswith(".r.partial-"):
+        os._exit(9)  # killed after the new run moved in, before the old one was deleted
 runfolder.os.replace = replace
 from backprop.cli.app import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_a_kill_during_the_swap_loses_neither_run(tmp_path):
+@pytest.mark.parametrize("point", ["aside", "in"])
+def test_a_kill_during_the_swap_loses_neither_run(tmp_path, point):
     code, _, err = cli(*TRAIN, "--no-plots", "--out", "r", cwd=tmp_path)
     assert code == 0, err
     old_model = (tmp_path / "r" / "model.safetensors").read_bytes()
     argv = [*TRAIN, "--no-plots", "--seed", "7", "--out", "r", "--overwrite"]
-    done = subprocess.run([sys.executable, "-c", KILL_IN_SWAP, *argv], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-c", KILL_IN_SWAP, point, *argv], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 9, done.stderr
-    assert not (tmp_path / "r").exists()
+    assert (tmp_path / "r").exists() == (point == "in")
+    new_model = None if point == "aside" else (tmp_path / "r" / "model.safetensors").read_bytes()
     # another writer in the same parent: must not delete the moved-aside run
     code, _, err = cli(*TRAIN, "--no-plots", "--out", "other", cwd=tmp_path)
     assert code == 0, err
     olds = [p for p in tmp_path.iterdir() if ".old-" in p.name]
     partials = [p for p in tmp_path.iterdir() if ".partial-" in p.name]
     assert len(olds) == 1 and (olds[0] / "model.safetensors").read_bytes() == old_model
-    assert len(partials) == 1 and (partials[0] / ".backprop-run.json").is_file()
-    # the next writer of r puts the old run back first, then refuses as for any full folder
+    assert len(partials) == (point == "aside")  # the finished new run, with its marker
+    assert all((p / ".backprop-run.json").is_file() for p in partials)
+    # the next writer of r puts the old run back first (or, when the new run is in place
+    # and its marker names the old folder, finishes deleting it), then refuses as for any
+    # full folder
     code, _, err = cli(*TRAIN, "--no-plots", "--out", "r", cwd=tmp_path)
     one_line(code, err, "not empty")
-    assert (tmp_path / "r" / "model.safetensors").read_bytes() == old_model
+    want = old_model if point == "aside" else new_model
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == want
     assert not [p for p in tmp_path.iterdir() if ".old-" in p.name]
 
 
