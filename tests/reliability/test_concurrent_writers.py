@@ -23,6 +23,12 @@ and a hostile neighbour who plants links where the program names its own files.
   a partial and an old folder, a run file and the marker in an ``--overwrite`` target, the
   backup file. Judge: exit 0 or one line with exit 2, the link's target tree unchanged
   (bytes and mtimes), nothing created outside the case folder.
+- **Run look-alikes**: ``train --out v --overwrite`` where ``v`` holds an entry named as a
+  run file or a temporary file that is a folder (with a file inside), a link to a file or
+  to a folder, a FIFO, or a genuine marker beside a file no run wrote. Judge: exit 2 with
+  one line ("run folders only"), nothing under the case folder changed. And a file added
+  to ``v`` while an ``--overwrite`` run trains: refused at commit, the file and the
+  finished run (in its partial folder) kept.
 """
 
 import json
@@ -287,3 +293,79 @@ def test_planted_links_are_never_written_through(tmp_path, count):
     print(f"planted links at program-named paths: {len(cases)} cases "
           f"({len(SPOTS)} spots x {len(kinds)} kinds), {tally['ok']} trained, "
           f"{tally['refused']} refused in one line, 0 written through")  # fmt: skip
+
+
+# -- --overwrite over folders that only look like runs (round 2, items 2 and 3) -----------
+def plant_lookalike(folder: Path, name: str, kind: str) -> None:
+    """One entry ``name`` of ``kind`` in ``folder`` (a would-be run folder)."""
+    entry = folder / name
+    if kind == "folder":
+        (entry / "deep").mkdir(parents=True)
+        (entry / "deep" / "thesis.txt").write_text("mine")
+    elif kind == "link-file":
+        entry.symlink_to("../elsewhere/file.txt")
+    elif kind == "link-folder":
+        entry.symlink_to("../elsewhere")
+    elif kind == "fifo":
+        os.mkfifo(entry)
+    elif kind == "beside-marker":  # a genuine marker plus a file no run wrote
+        (folder / ".backprop-run.json").write_text('{"format": 1, "files": ["spec.json"]}')
+        (folder / "spec.json").write_text("{}")
+        (folder / (name + ".notes")).write_text("mine")
+
+
+def test_overwrite_never_deletes_what_a_run_did_not_write(tmp_path, count):
+    from tests.reliability.cli_runner import run_cases
+
+    names = ["spec.json", "model.safetensors", ".backprop-run.json", "x.tmp",
+             ".spec.json.abcd1234.tmp"]  # fmt: skip
+    kinds = ["folder", "link-file", "link-folder", "fifo", "beside-marker"]
+    if not count(0, 1):
+        names = names[:3] + names[4:]
+    cases, plans = [], []
+    for name in names:
+        for kind in kinds:
+            case = tmp_path / f"c{len(cases)}"
+            (case / "elsewhere").mkdir(parents=True)
+            (case / "elsewhere" / "file.txt").write_text("precious")
+            (case / "v").mkdir()
+            plant_lookalike(case / "v", name, kind)
+            argv = ["train", "--data", "square", "--n", "8", "--hidden", "2", "--epochs", "2",
+                    "--no-plots", "-q", "--out", "v", "--overwrite"]  # fmt: skip
+            cases.append({"argv": argv, "cwd": str(case), "timeout": 60})
+            plans.append((name, kind, case, snapshot(case)))
+    rows = run_cases(cases, tmp_path)
+    for (name, kind, case, before), row in zip(plans, rows, strict=True):
+        what = f"{name}/{kind}: {row}"
+        assert row["code"] == 2 and row["stderr"].count("\n") == 1, what
+        assert "run folders only" in row["stderr"], what
+        assert snapshot(case) == before, f"{what}: something changed"
+    print(f"--overwrite over run look-alikes: {len(cases)} cases ({len(names)} names x "
+          f"{len(kinds)} kinds), {len(cases)} refused in one line, 0 changed")  # fmt: skip
+
+
+def test_overwrite_rechecks_a_folder_filled_during_the_run(tmp_path, count):
+    rounds, kept = count(1, 3), 0
+    for i in range(rounds):
+        case = tmp_path / f"r{i}"
+        case.mkdir()
+        first = subprocess.run(train_argv(1, case / "v3", "--no-plots"), capture_output=True)
+        assert first.returncode == 0, first.stderr
+        argv = train_argv(2, case / "v3", "--no-plots", "--overwrite", "--epochs", "3000")
+        proc = subprocess.Popen(argv, cwd=case, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not [p for p in case.iterdir() if ".partial-" in p.name]:
+            assert time.monotonic() < deadline and proc.poll() is None, "no partial folder"
+            time.sleep(0.01)
+        (case / "v3" / "thesis.docx").write_text("mine")  # added while the run trains
+        _, err = proc.communicate(timeout=300)
+        assert one_line_error(proc.returncode, err) and "thesis.docx" in err, err
+        assert (case / "v3" / "thesis.docx").read_text() == "mine"
+        partial = [p for p in case.iterdir() if ".partial-" in p.name]
+        assert len(partial) == 1 and (partial[0] / "model.safetensors").is_file()
+        kept += 1
+    print(
+        f"--overwrite, a file added during the run: {rounds} runs, {kept} refused at commit "
+        "in one line, the file kept and the finished run kept in its partial folder"
+    )
