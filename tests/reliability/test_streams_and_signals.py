@@ -1,11 +1,13 @@
 """Issue 12, round 2, items 9-11: the CLI's standard streams and its termination signals.
 
 Streams: every command runs with stdout closed (``>&-``), stderr closed, both closed, and
-stdout or stderr on a full device (a ``mknod c 1 7`` node in the temp dir, root only). Each must
-behave as with its output going to /dev/null: the exit status of the command itself, no
-traceback, its files written; a full stdout gets ONE line on stderr saying the printing
-stopped and the run goes on. The commands run as real processes started by ``bash -c``
-with the redirection, as a user's shell would.
+stdout or stderr on a full device (a ``mknod c 1 7`` node in the temp dir, root only). A
+closed or failing stream is /dev/null: the exit status of the command itself, no traceback,
+its files written. When stdout is a run's log (train, demo) and fails, ONE line on stderr
+says the printing stopped and the run goes on; when stdout is the command's product
+(predictions, a summary, ``--out -``) and fails (not a closed pipe), the command fails as a
+failed file write does: one line naming stdout, exit 2. The commands run as real processes
+started by ``bash -c`` with the redirection, as a user's shell would.
 
 Signals: ``train --out X --backup B`` with many epochs gets SIGTERM (or SIGHUP) once it is
 under way; it must clean up as Ctrl+C does: exit 128+signal, "backprop: terminated" on
@@ -34,6 +36,8 @@ COMMANDS = [
     ("demo", "demo --epochs 3 --no-plots --out {w}/o", 0, "o/model.safetensors"),
     ("predict", "predict {w}/m/model.safetensors --x 1 -3", 0, None),
     ("predict --output", "predict {w}/m/model.safetensors --x 1 --output {w}/p.csv", 0, "p.csv"),
+    ("predict to stdout", "predict {w}/m/model.safetensors --x 1 --output -", 0, None),
+    ("export to stdout", "export {w}/m/model.safetensors --to onnx --out -", 0, None),
     ("summary", "summary {w}/m/model.safetensors", 0, None),
     ("explain", "explain scalar --x 0.5", 0, None),
     ("gradcheck", "gradcheck --samples 2", 0, None),
@@ -51,13 +55,24 @@ MODES = {  # the shell redirection that makes the stream unusable
     "stdout full": ">{w}/full",  # a character device like /dev/full (ENOSPC on write)
     "stderr full": "2>{w}/full",
 }
-FAST = {"predict", "summary", "--version", "user error"}  # with stdout closed; train: all modes
+FAST = {
+    "predict",
+    "predict to stdout",
+    "summary",
+    "--version",
+    "user error",
+}  # with stdout closed; train: all modes
 
 
 def _shell(argv: str, redirect: str, work: Path) -> tuple[int, str, str]:
     line = f"{PY} -m backprop {argv.format(w=work)} {redirect.format(w=work)}"
     done = subprocess.run(
-        ["bash", "-c", line], capture_output=True, text=True, timeout=300, cwd=work
+        ["bash", "-c", line],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=300,
+        cwd=work,
     )
     return done.returncode, done.stdout, done.stderr
 
@@ -71,13 +86,21 @@ def _case(tmp: Path, i: int, name: str, argv: str, code: int, leaves, mode: str)
         os.mknod(work / "full", 0o666 | 0o020000, os.makedev(1, 7))
     got, out, err = _shell(argv, MODES[mode], work)
     problems = []
+    log = argv.split()[0] in ("train", "demo", "playground")  # else stdout is the product
+    if mode == "stdout full" and not log and code == 0:
+        # the command's product (predictions, a summary, --out -) did not reach stdout: an
+        # error in one line, exit 2, as a failed file write (a closed stdout is /dev/null)
+        code = 2
+        lines = err.strip().splitlines()
+        if len(lines) != 1 or "stdout" not in lines[0] or "no space" not in lines[0]:
+            problems.append("the failed product write is not one line naming stdout")
     if got != code:
         problems.append(f"exit {got}, expected {code}")
     if "Traceback" in out + err or "Exception ignored" in err:
         problems.append("a traceback")
     if leaves and not (work / leaves).is_file():
         problems.append(f"{leaves} not written")
-    if mode == "stdout full" and code == 0 and name not in ("--help", "--version"):
+    if mode == "stdout full" and log and code == 0:
         lines = [x for x in err.splitlines() if "printing stopped" in x]
         if len(lines) != 1 or "no space" not in lines[0]:
             problems.append(f"stderr should say once that printing stopped: {err!r}")

@@ -62,20 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _SafeStream:
-    """stdout or stderr whose failure stops the printing, never the command.
+    """stdout or stderr that never crashes the command: its failure ends the printing.
 
-    A reader that goes away (``| head``: EPIPE), a full device (ENOSPC), an I/O error (EIO)
-    or a stream closed before the start (``>&-``: Python gives ``None``): the command runs
-    as if its output went to /dev/null, its files are still written and its exit status is
-    its own. A broken pipe is the reader's choice and passes quietly; any other failure of
-    stdout is said once on stderr ("printing stopped"). A failing stderr is silenced.
+    A stream closed before the start (``>&-``) is /dev/null. A reader that goes away
+    (``| head``: EPIPE) ends the printing quietly, the reader's choice. Any other failure of
+    stdout (ENOSPC, EIO) also ends the printing, then depends on what stdout is for: the
+    log of a run (``log``: train, demo, playground) — one line on stderr says that printing
+    stopped, the run goes on, its files are written and the exit status is the run's; the
+    command's product (predictions, a summary, ``--out -``) — ``failed`` holds the error and
+    ``main`` turns it into one error line and exit status 2, as a failed write of a file
+    would. A failing stderr is silenced.
     """
 
     def __init__(self, stream, name: str) -> None:
         self._stream = stream
         self._name = name
         self._closed = stream is None
-        self.command = "backprop"  # the prefix of the one line that says printing stopped
+        self.command = "backprop"  # the prefix of the line that says printing stopped
+        self.log = False
+        self.failed: OSError | None = None
 
     def write(self, text: str) -> int:
         if not self._closed:
@@ -111,13 +116,13 @@ class _SafeStream:
             os.close(devnull)
         except (OSError, ValueError, AttributeError):  # no descriptor (a StringIO, a test)
             pass
-        if self._name == "stdout" and getattr(exc, "errno", None) != errno.EPIPE:
-            from ..files import explain
-
-            cause = explain(exc)[0] if isinstance(exc, OSError) else str(exc)
-            goes_on = "the run" if self.command.split()[-1] in ("train", "demo") else "it"
+        if self._name != "stdout" or getattr(exc, "errno", None) == errno.EPIPE:
+            return
+        self.failed = exc if isinstance(exc, OSError) else OSError(str(exc))
+        if self.log:
             print(
-                f"{self.command}: stdout: {cause}; printing stopped, {goes_on} goes on",
+                f"{self.command}: stdout: {_os_cause(self.failed)}; printing stopped, the run "
+                "goes on",
                 file=sys.stderr,
                 flush=True,
             )
@@ -126,6 +131,15 @@ class _SafeStream:
         if self._stream is None:
             raise AttributeError(f"{self._name} is closed, it has no {name}")
         return getattr(self._stream, name)
+
+
+def _os_cause(exc: OSError) -> str:
+    from ..files import explain
+
+    return explain(exc)[0]
+
+
+LOG_COMMANDS = ("train", "demo", "playground")  # stdout is a log; the product is elsewhere
 
 
 def _reserve_standard_descriptors() -> None:
@@ -191,12 +205,28 @@ def _restore_signals(previous: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     _reserve_standard_descriptors()
     saved = sys.stdout, sys.stderr
-    out = sys.stdout if isinstance(sys.stdout, _SafeStream) else _SafeStream(sys.stdout, "stdout")
-    err = sys.stderr if isinstance(sys.stderr, _SafeStream) else _SafeStream(sys.stderr, "stderr")
+    opened: list = []  # /dev/null for a stream closed before the start (>&-)
+    out, err = (_safe(stream, name, opened) for stream, name in zip(saved, ("stdout", "stderr")))
     sys.stdout, sys.stderr = out, err
     previous = _catch_signals()
     try:
-        return _main(argv, out)
+        exiting = None
+        try:
+            code = _main(argv, out)
+        except SystemExit as exc:  # argparse: --help, --version, a usage error
+            exiting, code = exc, exc.code
+        out.flush()
+        if out.failed is not None and not out.log and code in (0, 1, None):
+            # the command's product did not reach stdout: an error, like a failed file write
+            prefix = out.command.replace("backprop", "", 1).strip()
+            from ..files import explain
+
+            cause, fix = explain(out.failed)
+            code = _user_error(prefix, f"stdout: {cause}, the output is incomplete; {fix}.")
+            exiting = exiting and SystemExit(code)
+        if exiting is not None:
+            raise exiting
+        return code
     except Terminated as exc:
         import signal
 
@@ -207,6 +237,24 @@ def main(argv: list[str] | None = None) -> int:
         out.flush()
         err.flush()
         sys.stdout, sys.stderr = saved
+        for stream in opened:
+            stream.close()
+
+
+def _safe(stream, name: str, opened: list) -> _SafeStream:
+    """``stream`` wrapped once; a closed one (None) becomes /dev/null, data output included
+    (``--output -`` with stdout closed is written nowhere, as with ``> /dev/null``)."""
+    if isinstance(stream, _SafeStream):
+        return stream
+    if stream is None:
+        import os
+
+        try:
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (closed in main)
+            opened.append(stream)
+        except OSError:
+            pass
+    return _SafeStream(stream, name)
 
 
 def _main(argv: list[str] | None, out: _SafeStream) -> int:
@@ -216,6 +264,7 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
         parser.print_help()
         return 2
     out.command = f"backprop {args.command}"
+    out.log = args.command in LOG_COMMANDS
     try:
         return int(args.run(args) or 0)
     except BackpropError as exc:
@@ -249,7 +298,7 @@ def _os_error(exc: OSError) -> str:
 
 
 def _user_error(command: str, message: str) -> int:
-    print(f"backprop {command}: error: {message}", file=sys.stderr)
+    print(f"backprop{' ' if command else ''}{command}: error: {message}", file=sys.stderr)
     return 2
 
 
