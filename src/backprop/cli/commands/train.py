@@ -238,13 +238,24 @@ def _resume_notice(directory: str, every: int):
 
 
 def final_line(result) -> str:
+    """'name: N epochs; metrics' of the weights the files hold, then the stop reason."""
+    import math
+
     from ...train.metrics import METRIC_NAMES
 
     h = result.history
-    logs = {k: v[-1] for k, v in h.history.items() if v}
+    row, kept = len(h) - 1, ""
+    epoch, loss = (getattr(result, "extra", None) or {}).get("kept") or (None, None)
+    if h.diverged and epoch is not None:  # the metrics of the weights the files hold
+        row = h.epochs.index(epoch) if epoch in h.epochs else None
+        kept = f"kept epoch {epoch}: " if row is not None else "kept the starting weights"
+    logs = {k: v[row] for k, v in h.history.items() if row is not None and -1 < row < len(v)}
     parts = [f"{k} {logs[k]:.6g}" for k in METRIC_NAMES if k in logs]
+    if row is None and loss is not None and math.isfinite(loss):
+        kept += f": loss {loss:.6g}"
     done = f"{len(h)} epoch{'s' if len(h) != 1 else ''}" if len(h) else "no epoch finished"
-    text = f"{result.spec['name']}: {done}" + ("; " + ", ".join(parts) if parts else "")
+    shown = kept + ", ".join(parts)
+    text = f"{result.spec['name']}: {done}" + (f"; {shown}" if shown else "")
     if h.stop_reason:
         text += f"\nstopped: {h.stop_reason}"
     return text
