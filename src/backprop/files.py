@@ -22,6 +22,11 @@ which applies one rule to the node at the path:
   bytes are written to that descriptor, after what was printed before.
 - **anything else** (a folder, a socket, a block device): refused.
 
+``follow_symlinks=False`` is for files the program names itself inside folders it manages
+(backup files, markers): a symlink at the path is replaced itself (atomically, its target
+untouched: a planted link never redirects the write), and only a regular file or a missing
+path is taken; a FIFO, a device or a folder there is refused.
+
 Every refusal and every ``OSError`` on the way (read-only file system, disk full,
 permission denied, name too long, a file where a folder belongs, ...) becomes one
 ``PathError`` (raised ``from`` the ``OSError``) that names the path, says the cause in words
