@@ -25,6 +25,7 @@ LARGE_X = 10.0  # standardised features rarely exceed this in absolute value
 LARGE_Y = 1e3
 LR_TOO_HIGH = "is probably too high"  # words the CLI's exit line looks for (cli.common)
 LR_SCHEDULE = "the learning-rate schedule"
+KEEP_LR = "give it settings that keep the lr at or below its start (gamma ≤ 1, eta_min ≤ lr)"
 
 
 def _word(value: float) -> str:
@@ -222,13 +223,11 @@ class NaNGuard(Callback):
             where = f" from {start:.3g}"
             if not math.isfinite(lr):
                 return (
-                    f"{LR_SCHEDULE} made the learning rate overflow to infinity{where}; "
-                    "give the schedule a factor (gamma) of at most 1"
+                    f"{LR_SCHEDULE} made the learning rate overflow to infinity{where}; {KEEP_LR}"
                 )
             return (
                 f"{LR_SCHEDULE} raised the learning rate{where} to {lr:.3g} and the updates "
-                f"grew until the numbers overflowed{before}; give the schedule a factor "
-                "(gamma) of at most 1"
+                f"grew until the numbers overflowed{before}; {KEEP_LR}"
             )
         if not math.isfinite(lr):
             return f"the learning rate is {lr} (not a finite number); give a finite one"
