@@ -1,4 +1,9 @@
-"""Argument parsing, dispatch and the one place where user errors become exit code 2."""
+"""Argument parsing, dispatch and the one place where user errors become exit code 2.
+
+Also where the command meets its process: standard streams that are closed or fail
+(``_SafeStream``: printing stops, a run goes on) and SIGTERM/SIGHUP, which unwind like
+Ctrl+C so run folders and backups clean up (exit 128 + the signal).
+"""
 
 from __future__ import annotations
 
