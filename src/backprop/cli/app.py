@@ -26,7 +26,8 @@ EPILOG = """examples:
   backprop gradcheck spec.json       check every parameter's gradient numerically
 
 exit status: 0 done; 1 gradcheck found a wrong gradient; 2 a user error (one line on
-stderr); 3 training diverged (train, demo: the files hold the last finite weights).
+stderr); 3 training diverged (train, demo: the files hold the last good weights); 130
+Ctrl+C, 143 SIGTERM, 129 SIGHUP (what the run had half-written is removed first).
 
 Run 'backprop COMMAND --help' for a command's options."""
 
