@@ -105,3 +105,33 @@ def test_train_evaluates_in_bounded_memory(tmp_path):
     row = run_cases(cases, tmp_path, cap=int(1.5 * GIB))[0]
     print(f"train under 1.5 GiB: exit {row['code']} in {row['seconds']:.1f} s")
     assert row["code"] == 0, row["stderr"]
+
+
+def test_predict_input_reads_in_bounded_memory(tmp_path):
+    """``predict --input`` on a 23 MB one-column CSV (1.5 million rows) under a 0.5 GiB
+    address-space cap: the rows used to be held as lists of strings (a 180 MB file took
+    5.2 GB); now they become numbers as they are read and the forward pass runs in chunks.
+    The predictions must be those of ``--x`` for the same values (first rows)."""
+    import csv
+
+    bp.manual_seed(0)
+    from backprop import io
+
+    io.save(nn.MLP([1, 8, 1]), tmp_path / "m.safetensors")
+    values = np.random.default_rng(0).standard_normal(1_500_000)
+    (tmp_path / "big.csv").write_text("x1\n" + "\n".join(f"{v:.12g}" for v in values) + "\n")
+    cases = [
+        {"argv": ["predict", "m.safetensors", "--input", "big.csv", "--output", "p.csv"],
+         "cwd": str(tmp_path), "timeout": 120},
+        {"argv": ["predict", "m.safetensors", "--x", *(f"{v:.12g}" for v in values[:5]),
+                  "--output", "q.csv"], "cwd": str(tmp_path), "timeout": 60},
+    ]  # fmt: skip
+    rows = run_cases(cases, tmp_path, cap=GIB // 2)
+    print(f"predict --input under 0.5 GiB: exit {rows[0]['code']} in {rows[0]['seconds']:.1f} s")
+    assert rows[0]["code"] == 0, rows[0]["stderr"]
+    assert rows[1]["code"] == 0, rows[1]["stderr"]
+    with open(tmp_path / "p.csv", newline="") as f:
+        got = list(csv.reader(f))
+    with open(tmp_path / "q.csv", newline="") as f:
+        want = list(csv.reader(f))
+    assert len(got) == len(values) + 1 and got[:6] == want

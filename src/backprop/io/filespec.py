@@ -13,8 +13,9 @@ use those fields as they are, so a file that lies about them must be refused her
   ``"classification"`` (not null when ``target_names`` are given); ``feature_names``
   null or a list of n_in strings; ``target_names`` null or a list of strings, one per
   output (regression) or one per class (classification: n_out classes, or 2 for a single
-  logit); ``scaler`` null or ``{"mean": [n_in finite numbers], "std": [n_in positive
-  finite numbers]}``;
+  logit), no name with a control character (a line break, tab or NUL: ``control``);
+  ``scaler`` null or ``{"mean": [n_in finite numbers], "std": [n_in positive finite
+  numbers]}``;
 - no fields other than the spec's (and the added ones above); ``data`` must be a JSON
   object when present; ``model.sizes`` / ``model.hidden``, when
   given, must agree with the stored model;
@@ -109,6 +110,21 @@ def _names(section: dict, key: str, where: str, count: int, rule: str, label: st
     if not ok or len(value) != count:
         raise _lie(label, f"{where}.{key}", f"must be null or a list of {count} strings ({rule})",
                    value)  # fmt: skip
+    bad = next((i for i, v in enumerate(value) if control(v)), None)
+    if bad is not None:  # a line break in a CSV header we write splits it for some readers
+        raise _lie(label, f"{where}.{key}[{bad}]", "must be a name without control "
+                   "characters (line breaks, tabs, NUL)", value[bad])  # fmt: skip
+
+
+def control(name: str) -> bool:
+    """True when ``name`` holds a control character (U+0000-U+001F, U+007F-U+009F).
+
+    Names become CSV header cells and class labels in the files ``predict`` writes; the
+    ``csv`` module quotes a newline but not a lone carriage return, and a tab or line break
+    in a column name is never meant. CSV headers (``data.from_csv``) and model files refuse
+    them; formula characters are escaped on output instead (``cli/commands/predict``).
+    """
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name)
 
 
 def _check_scaler(scaler, where: str, n_in: int, label: str) -> None:

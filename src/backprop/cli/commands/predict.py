@@ -67,6 +67,7 @@ def run(args) -> int:
     from ...data.csvfile import read_columns
     from ...delta import layers
     from ...files import atomic_write_text, write_stdout
+    from ...train.engines import eval_rows
     from ..overlap import refuse_output_over_input
 
     refuse_output_over_input(
@@ -93,50 +94,79 @@ def run(args) -> int:
     with np.errstate(over="ignore"):  # check_finite says which value overflowed
         x_model = x.astype(dtype)
     check_finite(x_model, name, source, original=x)
-    with bp.no_grad(), np.errstate(all="ignore"):  # said below in words, once
-        out = model(bp.tensor(x_model)).numpy()
-    out = out.astype(np.float64)
-    bad = int((~np.isfinite(out)).any(axis=1).sum())
+    del x
+    task = part.get("task", "regression")
+    names = part.get("target_names") or []
+    header = [cell(n) for n in features]
+    n_out = layers(model)[-1].n_out
+    if task == "classification":
+        labels = names or [str(i) for i in range(max(2, n_out))]
+        header += ["prediction"] + [f"p({c})" for c in labels]
+    else:
+        header += [cell(n) for n in names] or [
+            f"y{i + 1}" if n_out > 1 else "prediction" for i in range(n_out)
+        ]
+    buffer = _io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(header)
+    parts, bad = [buffer.getvalue()], 0
+    # rows × layer widths bounded as in fit, and rows formatted a block at a time
+    step = min(eval_rows(layers(model), len(raw)), 65_536)
+    for lo in range(0, len(raw), step):
+        with bp.no_grad(), np.errstate(all="ignore"):  # said below in words, once
+            out = model(bp.tensor(x_model[lo : lo + step])).numpy().astype(np.float64)
+        bad += int((~np.isfinite(out)).any(axis=1).sum())
+        parts.append(_rows(raw[lo : lo + step], out, task, labels if task == "classification"
+                           else None))  # fmt: skip
     if bad:
         print(
-            f"backprop predict: warning: {bad} of {len(out)} predictions are not finite "
+            f"backprop predict: warning: {bad} of {len(raw)} predictions are not finite "
             f"(the model's outputs overflowed {dtype.name}); its weights may come from a run "
             "that diverged: see 'backprop summary MODEL'",
             file=sys.stderr,
         )
-    task = part.get("task", "regression")
-    names = part.get("target_names") or []
-    header = list(features)
-    rows = []
-    if task == "classification":
-        if out.shape[1] == 1:
-            p1 = 1 / (1 + np.exp(-out[:, 0]))
-            probs = np.stack([1 - p1, p1], axis=1)
-        else:
-            e = np.exp(out - out.max(axis=1, keepdims=True))
-            probs = e / e.sum(axis=1, keepdims=True)
-        labels = names or [str(i) for i in range(probs.shape[1])]
-        header += ["prediction"] + [f"p({c})" for c in labels]
-        for xi, pi in zip(raw, probs):
-            rows.append([*map(_num, xi), labels[int(pi.argmax())], *(f"{v:.4f}" for v in pi)])
-    else:
-        targets = names or [
-            f"y{i + 1}" if out.shape[1] > 1 else "prediction" for i in range(out.shape[1])
-        ]
-        header += targets
-        for xi, yi in zip(raw, out):
-            rows.append([*map(_num, xi), *map(_num, yi)])
-    buffer = _io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    text = "".join(parts)
+    del parts
     if args.output and args.output != "-":
-        path = atomic_write_text(args.output, buffer.getvalue(), who="--output")
-        print(f"wrote {len(rows)} predictions to {path}")
+        path = atomic_write_text(args.output, text, who="--output")
+        print(f"wrote {len(raw)} predictions to {path}")
     else:
-        write_stdout(buffer.getvalue())
+        write_stdout(text)
     return 0
 
 
-def _num(v) -> str:
-    return f"{float(v):.6g}"
+def _rows(raw: np.ndarray, out: np.ndarray, task: str, labels: list[str] | None) -> str:
+    """The CSV lines of one chunk: the inputs, then the outputs (or class and probabilities)."""
+    if labels is None:
+        values = np.concatenate([raw, out], axis=1)
+        fmt = ",".join(["%.6g"] * values.shape[1]) + "\n"
+        return "".join(fmt % tuple(row) for row in values.tolist())
+    if out.shape[1] == 1:
+        p1 = 1 / (1 + np.exp(-out[:, 0]))
+        probs = np.stack([1 - p1, p1], axis=1)
+    else:
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        probs = e / e.sum(axis=1, keepdims=True)
+    quoted = [_quote(cell(c)) for c in labels]
+    fmt_x = ",".join(["%.6g"] * raw.shape[1])
+    fmt_p = ",".join(["%.4f"] * probs.shape[1])
+    return "".join(
+        f"{fmt_x % tuple(xi)},{quoted[k]},{fmt_p % tuple(pi)}\n"
+        for xi, k, pi in zip(raw.tolist(), probs.argmax(axis=1).tolist(), probs.tolist())
+    )
+
+
+def _quote(text: str) -> str:
+    """One CSV cell as the ``csv`` module writes it (quoted when it must be)."""
+    buffer = _io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([text])
+    return buffer.getvalue()[:-1]
+
+
+def cell(name) -> str:
+    """A name (a feature, target or class label from the model file) as a CSV cell that a
+    spreadsheet shows as text: one starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return gets a leading apostrophe (OWASP's advice against CSV formula
+    injection). Numbers are written by ``%`` formatting and never pass through here; control
+    characters inside names are refused when a model file is read (``io.filespec``)."""
+    text = str(name)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
