@@ -55,7 +55,8 @@ with open(sys.argv[2], "w") as results:
         seconds = time.perf_counter() - start
         out.flush()
         text = out.buffer.getvalue()[-400:].decode("utf-8", "replace")
-        row = {"code": code, "stderr": err.getvalue()[-3000:], "stdout": text, "seconds": seconds}
+        row = {"code": code, "stderr": err.getvalue()[-3000:], "stdout": text, "seconds": seconds,
+               "stdout_bytes": len(out.buffer.getvalue())}
         results.write(json.dumps(row) + "\n")
         results.flush()
 """

@@ -315,3 +315,30 @@ def test_rows_from_the_data_meet_the_n_bound(tmp_path, monkeypatch):
             got = True
         assert got == refused, (n, got)
     print("\nrows from data: 3 CSVs around the bound (100 rows): 100 taken, 101 and 5000 refused")
+
+
+def test_summary_of_a_model_with_100000_names_is_short(tmp_path):
+    """A model trained on a CSV of 100,000 columns (made by hand: the runner now refuses
+    one) and one whose single name is 100,000 characters: ``summary`` printed every name
+    and scaler value (1.39 MB); each list is abbreviated, the output stays a few KB."""
+    from backprop import io, nn
+
+    wide = 100_000
+    names = [f"column_{j}" for j in range(wide)]
+    scaler = {"mean": [0.5] * wide, "std": [2.0] * wide}
+    data = {"task": "regression", "feature_names": names, "target_names": ["y"],
+            "scaler": scaler}  # fmt: skip
+    io.save(nn.MLP([wide, 2, 1]), tmp_path / "wide.safetensors", spec={"data": data})
+    data = {"task": "classification", "feature_names": ["x" * wide], "target_names": ["a", "b"]}
+    io.save(nn.MLP([1, 2, 1]), tmp_path / "long.safetensors", spec={"data": data})
+    cases = [
+        {"argv": ["summary", name], "cwd": str(tmp_path), "timeout": 60}
+        for name in ("wide.safetensors", "long.safetensors")
+    ]
+    rows = run_cases(cases, tmp_path)
+    sizes = [r["stdout_bytes"] for r in rows]
+    print(f"\nsummary of 2 models with 100,000 names / characters: exits "
+          f"{[r['code'] for r in rows]}, stdout {sizes} bytes")  # fmt: skip
+    for row in rows:
+        assert row["code"] == 0, row["stderr"]
+        assert row["stdout_bytes"] < 10_000, row["stdout_bytes"]

@@ -33,15 +33,12 @@ def run(args) -> int:
         data = (f.full_spec or {}).get("data") or {}
         if data.get("task"):
             names = data.get("target_names") or []
-            print(
-                f"task: {data['task']}"
-                + (f"; targets: {', '.join(map(str, names))}" if names else "")
-            )
+            print(f"task: {data['task']}" + (f"; targets: {_brief(names)}" if names else ""))
         if data.get("feature_names"):
-            print(f"inputs: {', '.join(map(str, data['feature_names']))}")
+            print(f"inputs: {_brief(data['feature_names'])}")
         if f.scaler:
-            mean = ", ".join(f"{v:.4g}" for v in f.scaler["mean"])
-            std = ", ".join(f"{v:.4g}" for v in f.scaler["std"])
+            mean = _brief([f"{v:.4g}" for v in f.scaler["mean"]])
+            std = _brief([f"{v:.4g}" for v in f.scaler["std"]])
             print(f"input standardisation: mean [{mean}], std [{std}]")
         for key in ("stopped", "weights"):  # a run that diverged says so (Run.file_metadata)
             if isinstance(f.metadata.get(key), str):
@@ -52,3 +49,11 @@ def run(args) -> int:
     r = prepare(args.model)
     print(summary(r.model, name=f"{args.model} (untrained, seed {r.spec['seed']})"))
     return 0
+
+
+def _brief(items, head: int = 10, width: int = 60) -> str:
+    """A list for one line of the summary: its first ``head`` entries, each cut to ``width``
+    characters, then how many more (a CSV of 100,000 columns printed 1.4 MB of names)."""
+    shown = [str(v) if len(str(v)) <= width else str(v)[: width - 1] + "…" for v in items[:head]]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f", … ({more:,} more, {len(items):,} in all)" if more > 0 else "")
