@@ -90,17 +90,17 @@ class NaNGuard(Callback):
 
     def _training_loss(self) -> float:
         """The loss of the model's current weights on the whole training set."""
-        from ..autograd import Tensor, no_grad
+        from .engines import eval_rows, evaluator, mlp_layers
 
         state, model = self._state, self._state.model
         was_training = getattr(model, "training", False)
-        model.eval()
+        rows = eval_rows(mlp_layers(model), state.x.shape[0])  # in chunks, as fit evaluates
+        evaluate = evaluator(model, state.loss_fn, state.loss_name, None, None, True, rows)
         try:
-            with no_grad(), np.errstate(all="ignore"):
-                value = state.loss_fn(model(Tensor._wrap(state.x)), Tensor._wrap(state.y))
+            with np.errstate(all="ignore"):
+                return float(evaluate(state.x, state.y, "")["loss"])
         finally:
             model.train(was_training)
-        return float(getattr(value, "_data", value))
 
     def state_dict(self) -> dict:
         """The batch losses its advice quotes (the first of the run, the latest)."""
