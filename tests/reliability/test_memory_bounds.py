@@ -91,8 +91,9 @@ def test_chunked_evaluation_equals_one_pass(engine, count):
 
 
 def test_train_evaluates_in_bounded_memory(tmp_path):
-    """A wide hidden layer and minibatches: the end-of-epoch pass over all rows used to
-    allocate rows × width at once (1 GB here), past a 1.5 GiB address-space cap."""
+    """A wide hidden layer and minibatches: the end-of-epoch pass over all rows, and the
+    decision-boundary plot over its grid, used to allocate rows × width at once (1 GB and
+    2.6 GB here), past a 1.5 GiB address-space cap."""
     cases = [
         {
             "argv": ["train", "--data", "square", "--n", "8000", "--layers", "1,32768,1",
@@ -100,11 +101,20 @@ def test_train_evaluates_in_bounded_memory(tmp_path):
                      "--out", str(tmp_path / "run"), "--no-plots"],
             "cwd": str(tmp_path),
             "timeout": 120,
-        }
+        },
+        {  # the decision-boundary plot: a 200² grid through the wide layer (2.6 GB at once)
+            "argv": ["train", "--data", "spiral", "--n", "100", "--layers", "2,16384,1",
+                     "--batch-size", "50", "--epochs", "1", "--out", str(tmp_path / "plots")],
+            "cwd": str(tmp_path),
+            "timeout": 120,
+        },
     ]  # fmt: skip
-    row = run_cases(cases, tmp_path, cap=int(1.5 * GIB))[0]
-    print(f"train under 1.5 GiB: exit {row['code']} in {row['seconds']:.1f} s")
-    assert row["code"] == 0, row["stderr"]
+    rows = run_cases(cases, tmp_path, cap=int(1.5 * GIB))
+    for what, row in zip(("evaluation", "boundary plot"), rows):
+        print(f"train under 1.5 GiB ({what}): exit {row['code']} in {row['seconds']:.1f} s")
+    for row in rows:
+        assert row["code"] == 0, row["stderr"]
+    assert (tmp_path / "plots" / "boundary.png").is_file()
 
 
 def test_predict_input_reads_in_bounded_memory(tmp_path):

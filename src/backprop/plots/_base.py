@@ -112,8 +112,25 @@ def evaluate(model, inputs) -> np.ndarray:
     if not isinstance(inputs, Tensor):
         inputs = tensor(np.asarray(inputs, dtype=np.float64), dtype=model_dtype(model))
     with no_grad():
-        out = model(inputs)
+        out = forward_rows(model, inputs)
     return as_array(out, "the model's output")
+
+
+def forward_rows(model, inputs):
+    """``model(inputs)`` for many rows (a plot's grid), in chunks of rows × layer widths
+    bounded as ``fit``'s evaluation is (``train.engines.eval_rows``): a 200² grid through a
+    65,536-unit layer would otherwise hold 10 GB of activations at once."""
+    from ..autograd import Tensor
+    from ..train.engines import eval_rows, mlp_layers
+
+    rows = eval_rows(mlp_layers(model), 4096)
+    n = inputs.shape[0]
+    if n <= rows:
+        return model(inputs)
+    parts = [model(inputs[lo : lo + rows]) for lo in range(0, n, rows)]
+    if not all(isinstance(p, Tensor) for p in parts):
+        return model(inputs)  # not a model we can read in chunks: one pass, as before
+    return Tensor._wrap(np.concatenate([p._data for p in parts]))
 
 
 def first_linear(model):

@@ -16,6 +16,7 @@ from ._base import (
     NEUTRAL,
     ORANGE,
     as_array,
+    forward_rows,
     model_dtype,
     new_figure,
     save,
@@ -78,7 +79,7 @@ def _probabilities(model, inputs) -> np.ndarray:
     if not isinstance(inputs, Tensor):
         inputs = tensor(np.asarray(inputs, dtype=np.float64), dtype=model_dtype(model))
     with no_grad():
-        out = model(inputs)
+        out = forward_rows(model, inputs)
         if out.ndim != 2:
             raise ShapeError(
                 f"decision_boundary: the model must return (N, C) outputs, got {tuple(out.shape)}."
