@@ -243,16 +243,20 @@ class _BaseMLP(BaseEstimator):
         import backprop
 
         from ..autograd.tensor import Tensor
+        from ..train.engines import eval_rows, mlp_layers
 
         model = self.model_
         was_training = model.training
+        rows = eval_rows(mlp_layers(model), 4096)  # bounded activations, as fit evaluates
         model.eval()
         try:
             with backprop.no_grad():
-                out = model(Tensor._wrap(X))
+                parts = [model(Tensor._wrap(X[lo : lo + rows]))._data
+                         for lo in range(0, max(len(X), 1), rows)]  # fmt: skip
         finally:
             model.train(was_training)
-        return np.asarray(out._data, dtype=np.float64)
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.asarray(out, dtype=np.float64)
 
     # -- checking the data ------------------------------------------------------------
     def _validate_fit_input(self, X, y, reset: bool, method: str, **y_options):
