@@ -246,7 +246,7 @@ def test_a_fit_that_raised_frees_its_backup_folder(tmp_path):
     spec = {"name": "s", "data": {"name": "square", "n": 8}, "model": {"hidden": [2]},
             "epochs": 4}  # fmt: skip
     (tmp_path / "s.json").write_text(json.dumps(spec))
-    backup = BackupAndRestore(tmp_path / "bk")
+    backup = BackupAndRestore(tmp_path / "bk", every=1)  # a backup at epoch 1 (by time: none)
     with pytest.raises(KeyError):
         run(spec, callbacks=[Crash(), backup])
     done = subprocess.run([sys.executable, "-m", "backprop", "train", "s.json", "--backup", "bk",
