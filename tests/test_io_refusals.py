@@ -292,3 +292,23 @@ def test_random_mutations_give_model_file_error_or_a_correct_load(fuzz_file, mut
         _predict(
             file.model, backprop.ones(3, file.spec["sizes"][0], dtype=file.model[0].weight.dtype)
         )
+
+
+@pytest.mark.parametrize("bad", [[], [1], "relu", 3, None, True])
+@pytest.mark.parametrize("field", ["output_activation_options", "activation_options"])
+def test_activation_options_that_are_not_objects_are_refused_naming_the_field(tmp_path, bad, field):
+    """An outside tester's forged file: ``output_activation: relu`` with options ``[]``
+    crashed summary/predict/export with AttributeError ('list' has no attribute 'items')."""
+    model = nn.MLP([1, 4, 1], "leaky_relu")
+    backprop.save(model, tmp_path / "m.safetensors")
+    data = (tmp_path / "m.safetensors").read_bytes()
+    header, body = _split(data)
+    spec = json.loads(header["__metadata__"]["model"])
+    if field == "output_activation_options":
+        spec["output_activation"] = "leaky_relu"
+        spec[field] = bad
+    else:
+        spec[field] = [bad]
+    header["__metadata__"]["model"] = json.dumps(spec)
+    (tmp_path / "f.safetensors").write_bytes(_join(header, body))
+    _refused(tmp_path / "f.safetensors", field)

@@ -79,3 +79,14 @@ def test_url_round_trip_and_bad_links_still_open():
 def test_oversized_message_is_refused_by_parse():
     with pytest.raises(ProtocolError, match="too large"):
         protocol.parse("x" * (protocol.MAX_MESSAGE + 1))
+
+
+@pytest.mark.parametrize("text", ["maybe", "", "yes", "2", "[]"])
+def test_a_link_with_a_bad_yes_no_value_still_opens(text):
+    """``#discretize=maybe`` was a KeyError ('internal error') and the tab never started."""
+    bools = [key for key, f in fields.FIELDS.items() if f.kind == "bool"]
+    assert bools
+    for key in bools:
+        settings, notes = fields.from_url({key: text, "noise": "20"})
+        assert settings == {"noise": 20}, key
+        assert len(notes) == 1 and key in notes[0]

@@ -230,6 +230,11 @@ def _activation_name(name, where: str, rowwise: bool) -> str:
 
 
 def _options(name: str, options: dict, where: str) -> dict:
+    if not isinstance(options, dict):
+        raise SpecError(
+            f"{where}: must be a JSON object of option names to values (like {{}}), got "
+            f"{type(options).__name__} {_short(options)}."
+        )
     defaults = {"dim": -1} if name in ROWWISE else ACTIVATIONS[name].defaults
     unknown = sorted(set(options) - set(defaults))
     if unknown:
@@ -308,3 +313,8 @@ def _module(name: str, options: dict):
     if name in ROWWISE:
         return (LogSoftmax if name == "log_softmax" else Softmax)(**options)
     return ACTIVATION_MODULES[name](**options)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

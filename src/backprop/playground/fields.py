@@ -212,7 +212,10 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
 def _from_text(f: Field, text: str) -> Any:
     text = text.strip()
     if f.kind == "bool":
-        return {"1": True, "true": True, "0": False, "false": False}[text.lower()]
+        value = {"1": True, "true": True, "0": False, "false": False}.get(text.lower())
+        if value is None:
+            raise ValueError(f"not a yes/no value: {text!r}")
+        return value
     if f.kind == "int":
         return int(text)
     if f.kind == "float":
