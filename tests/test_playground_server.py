@@ -223,3 +223,19 @@ def test_cli_serves_prints_the_url_and_warns_when_exposed():
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_the_name_the_server_was_started_with_is_its_own_and_brackets_are_exact():
+    """An outside tester: ``--host vm`` printed http://vm:PORT/, which the Host check
+    refused; ``[::1]evil.com`` passed as ::1; ``--host 127.0.0.2`` warned of exposure."""
+    from backprop.playground.server import is_loopback
+
+    assert host_allowed("vm:43683", public=False, names=("vm",))
+    assert not host_allowed("vm:43683", public=False)
+    assert not host_allowed("other:43683", public=False, names=("vm",))
+    for header in ("[::1]evil.com", "[::1]:80x", "[::1]evil.com:80", "[::1"):
+        assert not host_allowed(header, public=False), header
+    assert host_allowed("[::1]", public=False)
+    assert is_loopback("127.0.0.2") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert not is_loopback("vm")  # a name is not resolved: it may point anywhere

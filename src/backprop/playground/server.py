@@ -56,17 +56,31 @@ def static_dir() -> str:
 def host_name(host_header: str) -> str:
     """The host part of a Host header ("[::1]:8000" → "::1", "localhost:80" → "localhost")."""
     h = host_header.strip().lower()
-    if h.startswith("["):
-        return h[1 : h.find("]")] if "]" in h else h
+    if h.startswith("["):  # "[addr]" or "[addr]:port", nothing else after the bracket
+        end = h.find("]")
+        rest = h[end + 1 :] if end > 0 else "?"
+        ok = rest == "" or (rest.startswith(":") and rest[1:].isdigit())
+        return h[1:end] if ok else h
     return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
 
 
-def host_allowed(host_header: str | None, public: bool) -> bool:
-    """Local names always; any IP literal too when serving beyond this machine."""
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the playground on this machine (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host_header: str | None, public: bool, names: tuple = ()) -> bool:
+    """Local names and the name the server was started with always; any IP literal too when
+    serving beyond this machine."""
     if not host_header:
         return False
     name = host_name(host_header)
-    if name in LOCAL_NAMES:
+    if name in LOCAL_NAMES or name in names:
         return True
     if public:
         try:
@@ -80,13 +94,13 @@ def host_allowed(host_header: str | None, public: bool) -> bool:
 class HostCheck:
     """ASGI middleware: refuse HTTP and WebSocket requests for a Host that is not ours."""
 
-    def __init__(self, app, public: bool) -> None:
-        self.app, self.public = app, public
+    def __init__(self, app, public: bool, names: tuple = ()) -> None:
+        self.app, self.public, self.names = app, public, names
 
     async def __call__(self, scope, receive, send):
         if scope["type"] in ("http", "websocket"):
             host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-            if not host_allowed(host, self.public):
+            if not host_allowed(host, self.public, self.names):
                 if scope["type"] == "http":
                     response = PlainTextResponse(
                         "Host not allowed: the playground answers only to localhost / 127.0.0.1.",
@@ -109,7 +123,7 @@ def origin_allowed(websocket: WebSocket) -> bool:
     return origin.strip().lower() == f"{scheme}://{host.strip().lower()}"
 
 
-def create_app(*, max_sessions: int = 8, public: bool = False) -> Starlette:
+def create_app(*, max_sessions: int = 8, public: bool = False, names: tuple = ()) -> Starlette:
     """The playground application (wrap nothing else around it; it checks Host itself)."""
     page = resources.files("backprop.playground").joinpath("static", "index.html")
     live: set = set()
@@ -151,7 +165,7 @@ def create_app(*, max_sessions: int = 8, public: bool = False) -> Starlette:
         ]
     )
     app.state.live = live
-    app.add_middleware(HostCheck, public=public)
+    app.add_middleware(HostCheck, public=public, names=names)
     return app
 
 
@@ -161,7 +175,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
 
     import uvicorn
 
-    public = host not in ("127.0.0.1", "localhost", "::1")
+    public = not is_loopback(host)
+    # the name the user started the server with is ours too (its printed URL must work)
+    names = () if host in ("0.0.0.0", "::") else (host.lower(),)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -172,7 +188,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     one_blas_thread()
     config = uvicorn.Config(
-        create_app(max_sessions=max_sessions, public=public),
+        create_app(max_sessions=max_sessions, public=public, names=names),
         log_level="warning",
         ws_max_size=protocol.MAX_MESSAGE + 4096,
         ws_per_message_deflate=False,  # nothing to gain on 127.0.0.1; a cost per frame

@@ -47,13 +47,13 @@ def run(args) -> int:
     from ...errors import ConfigError
 
     try:
-        from ...playground.server import serve
+        from ...playground.server import is_loopback, serve
     except ImportError as exc:
         raise ConfigError(
             f"the playground needs the web extra ({exc.name} is not installed): "
             "pip install 'backprop-mlp[web]'"
         ) from None
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(args.host):
         print(
             f"backprop playground: warning: binding {args.host} makes the playground reachable "
             "from other machines on your network; anyone who can reach it can run training "
