@@ -8,6 +8,7 @@ Every problem becomes a ``ProtocolError`` the page shows next to the data contro
 
 from __future__ import annotations
 
+import csv as _csv
 import os
 import tempfile
 
@@ -36,7 +37,7 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int):
         )
     header = lines[0]
     sep = max((",", ";", "\t"), key=header.count)
-    columns = [c.strip().strip('"') for c in header.split(sep)]
+    columns = [c.strip() for c in next(_csv.reader([header], delimiter=sep))]
     if len(columns) not in (2, 3):
         raise ProtocolError(
             f"upload {name}: the header has {len(columns)} columns ({', '.join(columns)[:80]}); "
@@ -51,7 +52,9 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int):
         try:
             data = from_csv(path, target, test_ratio=round(1 - train_ratio / 100, 6), seed=seed)
         except BackpropError as exc:
-            raise ProtocolError(f"upload {name}: {str(exc).replace(path, name)}") from None
+            stem = os.path.splitext(os.path.basename(path))[0]  # the temporary file's own name
+            text = str(exc).replace(path, name).replace(stem, name)
+            raise ProtocolError(f"upload {name}: {text}") from None
     finally:
         os.unlink(path)
     if data.task == "classification" and not 2 <= data.n_classes <= 5:
