@@ -153,9 +153,94 @@ def test_the_refusal_comes_before_any_work(run_folder, tmp_path):
 
 
 def test_different_files_are_still_written(run_folder, tmp_path):
-    """The rule refuses only the same file: a new name beside the model is written."""
+    """The rule refuses only the same file: a new name beside the run folder is written."""
     shutil.copytree(run_folder, tmp_path / "r")
-    code, _, err = cli("predict", "r/model.safetensors", "--x", "2", "--output", "r/p.csv",
+    code, _, err = cli("predict", "r/model.safetensors", "--x", "2", "--output", "p.csv",
                        cwd=tmp_path)  # fmt: skip
     assert code == 0, err
-    assert (tmp_path / "r" / "p.csv").read_text().startswith("x")
+    assert (tmp_path / "p.csv").read_text().startswith("x")
+
+
+# -- outputs over files of another kind, and into run folders (issue 12, HX item 1) --------
+# ``predict m --output other.safetensors`` (another trained model), ``--output myspec.json``,
+# ``export --out run6/model.safetensors`` and ``vanishing --plot other.safetensors`` replaced
+# the file, exit 0, on the code before ``overlap.refuse_foreign_output``: each case below
+# exited 0 with the file replaced there. A file of the kind the command writes (or an empty
+# one) is still replaced.
+VANISH = ["vanishing", "--depths", "2", "--width", "4", "--samples", "8"]
+COMMANDS = {
+    "predict": (["predict", "m.safetensors", "--x", "1", "--output"], "csv"),
+    "onnx": (["export", "m.safetensors", "--to", "onnx", "--out"], "onnx"),
+    "torch": (["export", "m.safetensors", "--to", "torch", "--out"], "torch"),
+    "plot": ([*VANISH, "--plot"], "png"),
+}
+WRITES = {"csv": "csv", "onnx": "onnx", "torch": "export.safetensors", "png": "p.png"}
+
+
+@pytest.fixture(scope="module")
+def kinds(run_folder, tmp_path_factory) -> Path:
+    """One file of each kind, outside any run folder (model, spec, history, CSV, ONNX, torch
+    export, PNG) plus the run folder ``r``."""
+    base = tmp_path_factory.mktemp("kinds")
+    shutil.copytree(run_folder, base / "r")
+    for name in ("model.safetensors", "spec.json", "history.json", "history.csv"):
+        shutil.copy(run_folder / name, base / name)
+    shutil.copy(run_folder / "model.safetensors", base / "m.safetensors")
+    (base / "csv").write_text("x,prediction\n1,0.5\n")
+    (base / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    code, _, err = cli("export", "m.safetensors", "--to", "onnx", "--out", "onnx", cwd=base)
+    assert code == 0, err
+    code, _, err = cli("export", "m.safetensors", "--to", "torch", "--out",
+                       "export.safetensors", cwd=base)  # fmt: skip
+    assert code == 0, err
+    return base
+
+
+FOREIGN = [
+    ("predict", "model.safetensors", "a model file"),
+    ("predict", "spec.json", "a spec file"),
+    ("predict", "history.json", "a training history"),
+    ("predict", "history.csv", "a training history"),
+    ("predict", "onnx", "an ONNX model"),
+    ("predict", "p.png", "a PNG image"),
+    ("onnx", "model.safetensors", "a model file"),
+    ("onnx", "spec.json", "a spec file"),
+    ("onnx", "csv", "a text file"),
+    ("onnx", "export.safetensors", "a torch export"),
+    ("torch", "model.safetensors", "a model file"),
+    ("torch", "onnx", "an ONNX model"),
+    ("plot", "model.safetensors", "a model file"),
+    ("plot", "csv", "a text file"),
+    ("predict", "r/new.csv", "run folder"),
+    ("predict", "r/history.json", "run folder"),
+    ("onnx", "r/model.onnx", "run folder"),
+    ("torch", "r/model.safetensors", "run folder"),
+    ("plot", "r/v.png", "run folder"),
+]
+
+
+@pytest.mark.parametrize(("command", "target", "what"), FOREIGN)
+def test_an_output_never_replaces_a_file_of_another_kind(kinds, tmp_path, command, target, what):
+    shutil.copytree(kinds, tmp_path / "k")
+    argv, _ = COMMANDS[command]
+    refused(tmp_path / "k", [*argv, target], [argv[-1], repr(target), what])
+
+
+def test_the_default_export_path_is_judged_too(kinds, tmp_path):
+    """``export m.safetensors --to onnx`` writes m.onnx: here a spec someone named so."""
+    shutil.copytree(kinds, tmp_path / "k")
+    shutil.copy(tmp_path / "k" / "spec.json", tmp_path / "k" / "m.onnx")
+    refused(tmp_path / "k", ["export", "m.safetensors", "--to", "onnx"], ["--out", "'m.onnx'"])
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("empty", [False, True])
+def test_a_file_of_the_kind_written_is_still_replaced(kinds, tmp_path, command, empty):
+    shutil.copytree(kinds, tmp_path / "k")
+    argv, writes = COMMANDS[command]
+    target = tmp_path / "k" / WRITES[writes]
+    if empty:
+        target.write_bytes(b"")
+    code, _, err = cli(*argv, target.name, cwd=tmp_path / "k")
+    assert code == 0, err
+    assert target.stat().st_size > 0

@@ -9,8 +9,18 @@ symlink, a hard link or ``./x`` is the same file as ``x``. A refusal is one ``Pa
 naming both flags and the path ("--output: 'x' is the model file given as MODEL; pick
 another path."), so the CLI prints one line and exits 2 with nothing written.
 
-``-`` (standard output) is never a file here. This module does not judge whether an output
-path is writable or of the right kind; ``backprop.files`` and ``spec.runfolder`` do.
+``-`` (standard output) is never a file here. Whether an output path is writable (FIFOs,
+devices, folders) is ``backprop.files``' rule, and a run folder ``spec.runfolder``'s.
+
+``refuse_foreign_output`` is the second rule for every output FILE flag (``predict
+--output``, ``export --out`` and its default path, ``vanishing --plot``): ``--output
+other.safetensors`` replaced another trained model with a CSV, exit 0. An existing regular
+file is replaced only when it is of the kind the command writes, judged by content
+(``backprop.filekind``): a CSV or text file for a predictions CSV, an ONNX file for ONNX, a
+``format: pt`` safetensors for a torch export, a PNG for a plot (an empty file for any).
+Anything else (a backprop model, a backup, a spec, a history, ...) is refused, and so is any
+output file inside a backprop run folder (one holding ``.backprop-run.json``): its files
+belong to the run.
 """
 
 from __future__ import annotations
@@ -20,7 +30,15 @@ from pathlib import Path
 
 from ..errors import PathError
 
-__all__ = ["refuse_input_inside", "refuse_output_over_input", "same_file"]
+__all__ = ["refuse_foreign_output", "refuse_input_inside", "refuse_output_over_input", "same_file"]
+
+# what each command writes: (kinds it may replace, phrase)
+_WRITES = {
+    "csv": (("csv", "text", "empty"), "a predictions CSV"),
+    "onnx": (("onnx", "empty"), "an ONNX model"),
+    "torch": (("safetensors", "empty"), "a torch export (safetensors)"),
+    "png": (("png", "empty"), "a PNG plot"),
+}
 
 
 def _identity(path: str):
@@ -88,3 +106,60 @@ def refuse_input_inside(folder, flag: str, inputs, why: str) -> None:
                 f"{flag}: {what} ({str(path)!r}) is inside the run folder {str(folder)!r}, "
                 f"and {why}; write the run to another folder, or move it out first."
             )
+
+
+def _run_folder(path: str) -> str | None:
+    """The backprop run folder ``path`` lies in (itself or any folder above), or None."""
+    from ..spec.runnames import MARKER
+
+    real = Path(os.path.realpath(path))
+    for folder in real.parents:
+        if os.path.lexists(folder / MARKER):
+            return str(folder)
+    return None
+
+
+def _torch_export(path: str) -> bool:
+    """Whether the safetensors file at ``path`` has ``format: pt`` (what --to torch writes)."""
+    import json
+
+    try:
+        with open(path, "rb") as handle:
+            n = int.from_bytes(handle.read(8), "little")
+            if n > 1 << 24:
+                return False
+            meta = json.loads(handle.read(n)).get("__metadata__") or {}
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == "pt"
+
+
+def refuse_foreign_output(output, flag: str, writes: str) -> None:
+    """Refuse the output file ``output`` (given as ``flag``) when it lies in a run folder, or
+    is an existing regular file of another kind than ``writes`` ("csv", "onnx", "torch",
+    "png") would replace. Missing-file, FIFO, device and ``-`` rules are ``backprop.files``'."""
+    from ..filekind import sniff
+
+    if output is None or str(output) == "-":
+        return
+    text = os.fspath(output)
+    kind = sniff(text)
+    if kind.name == "special":
+        return
+    folder = _run_folder(text)
+    if folder is not None:
+        raise PathError(
+            f"{flag}: {text!r} is inside the backprop run folder {folder!r}, whose files "
+            "belong to the run; pick a path outside it."
+        )
+    kinds, phrase = _WRITES[writes]
+    torch_ok = writes != "torch" or kind.name == "empty" or _torch_export(text)
+    if kind.name == "missing" or (kind.name in kinds and torch_ok):
+        return
+    what = kind.phrase
+    if kind.name == "safetensors":
+        what = "a torch export (safetensors)" if _torch_export(text) else what
+    raise PathError(
+        f"{flag}: {text!r} already exists and is {what}; the command writes {phrase} and "
+        "would replace it; pick another path, or delete it first."
+    )

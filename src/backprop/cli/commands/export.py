@@ -60,7 +60,7 @@ def _out_path(args) -> Path:
 def run(args) -> int:
     from ... import io
     from ...errors import ConfigError
-    from ..overlap import refuse_output_over_input
+    from ..overlap import refuse_foreign_output, refuse_output_over_input
 
     if args.opset is not None and args.to != "onnx":
         raise ConfigError("--opset applies to --to onnx only.")
@@ -68,6 +68,7 @@ def run(args) -> int:
     refuse_output_over_input(
         args.out or out, "--out", [(args.model, "the model file given as MODEL")]
     )
+    refuse_foreign_output(out, "--out", args.to)
     f = io.read(args.model)
     if str(out) == "-" and sys.stdout.isatty():
         raise ConfigError(

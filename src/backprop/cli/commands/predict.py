@@ -68,7 +68,7 @@ def run(args) -> int:
     from ...delta import layers
     from ...files import atomic_write_text, write_stdout
     from ...train.engines import eval_rows
-    from ..overlap import refuse_output_over_input
+    from ..overlap import refuse_foreign_output, refuse_output_over_input
 
     refuse_output_over_input(
         args.output,
@@ -78,6 +78,7 @@ def run(args) -> int:
             (args.input, "the CSV file given as --input"),
         ],
     )
+    refuse_foreign_output(args.output, "--output", "csv")
     f = io.read(args.model)
     model, part = f.model, (f.full_spec or {}).get("data") or {}
     n_in = layers(model)[0].n_in

@@ -77,6 +77,9 @@ def run(args) -> int:
                 f"activations this experiment has an initialiser for){hint}"
             )
         acts.append(name)
+    from ..overlap import refuse_foreign_output
+
+    refuse_foreign_output(args.plot, "--plot", "png")
     result = vanishing_gradients(
         depths=args.depths,
         activations=acts,
