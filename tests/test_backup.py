@@ -404,3 +404,31 @@ def test_cli_refuses_a_broken_backup_in_one_line(tmp_path):
                         "--out", tmp_path / "o", cwd=tmp_path)  # fmt: skip
     assert code == 2 and "Traceback" not in err, err
     assert "backup.safetensors" in err and "delete" in err
+
+
+def test_a_full_disk_at_the_first_backup_leaves_no_empty_backup_folder(tmp_path):
+    """An outside attack: on a 40 KB tmpfs, ``train --backup bk`` exited 2 cleanly but left
+    an empty ``bk/`` behind."""
+    import os
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mount -t tmpfs failed here")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "backprop", "train", "--data", "square", "--layers",
+             "1,64,64,1", "--epochs", "3", "--out", "r2", "--backup", "bk", "--backup-every",
+             "1", "--no-plots", "-q"],
+            cwd=disk, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "backup" in lines[0] and "full" in lines[0], done.stderr
+        assert sorted(os.listdir(disk)) == [], os.listdir(disk)
+    finally:
+        subprocess.run(["umount", str(disk)])

@@ -170,14 +170,24 @@ class BackupAndRestore(Callback):
         try:
             backup_file.write(self.path, self._collect(state))
         except TypeError as error:
+            self._unmake_folder()
             raise ConfigError(
                 f"{self.who}: cannot back up the run: {error}, neither a JSON value nor an "
                 "array; a callback's (or the scheduler's) state_dict must return plain values "
                 "and NumPy arrays only."
             ) from None
+        except BaseException:
+            self._unmake_folder()
+            raise
         self.written += 1
         now = time.monotonic()
         self._due = now + max(self.seconds, 20 * (now - began))
+
+    def _unmake_folder(self) -> None:
+        """After a failed first write (a full disk): no empty backup folder left behind."""
+        if self._made_folder and not self.written:
+            with contextlib.suppress(OSError):  # not empty: leave it
+                self.directory.rmdir()
 
     def on_train_end(self, state: TrainState) -> None:
         try:

@@ -226,6 +226,8 @@ def _resume_notice(directory: str, every: int):
     from ...train import BackupAndRestore
 
     class ResumeNotice(BackupAndRestore):
+        who = "--backup"  # its messages name the flag the user gave
+
         def on_train_begin(self, state) -> None:
             super().on_train_begin(state)
             if self.resumed_epoch is not None:
