@@ -19,15 +19,14 @@ files given as a CSV: the readers already named these) stay as cases of the clas
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import io
-import os
 import pickle
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from cli_helpers import cli
 
 TRAIN = ["train", "--data", "square", "--n", "8", "--hidden", "2", "--epochs", "2", "-q"]
 # kind -> (file name, a phrase its refusal must hold)
@@ -60,20 +59,6 @@ COMMANDS = {
         {"csv", "history.csv"},
     ),
 }
-
-
-def cli(*argv, cwd: Path):
-    from backprop.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

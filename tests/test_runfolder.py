@@ -5,9 +5,7 @@ dir; each test states the property a user expects and would fail on the code bef
 ``backprop.spec.runfolder`` (folders created up front, overwritten in place, mixed).
 """
 
-import contextlib
 import errno
-import io
 import json
 import os
 import subprocess
@@ -16,28 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from cli_helpers import cli, one_line
+
 TRAIN = ["train", "--data", "square", "--n", "8", "--hidden", "2", "--epochs", "2", "-q"]
-
-
-def cli(*argv, cwd: Path):
-    from backprop.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line(code, err, *phrases):
-    assert code == 2, err
-    assert err.count("\n") == 1 and err.startswith("backprop "), err
-    for phrase in phrases:
-        assert phrase in err, (phrase, err)
 
 
 def tree(folder: Path) -> dict:

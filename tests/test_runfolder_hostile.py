@@ -6,37 +6,15 @@ swap) and checks the property a user expects: nothing outside the run folder cha
 folder that is not a run is deleted, no run is lost. Each failed on the code before the fix.
 """
 
-import contextlib
-import io
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from cli_helpers import cli, one_line
+
 TRAIN = ["train", "--data", "square", "--n", "8", "--hidden", "2", "--epochs", "2", "-q"]
-
-
-def cli(*argv, cwd: Path):
-    from backprop.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line(code, err, *phrases):
-    assert code == 2, err
-    assert err.count("\n") == 1 and err.startswith("backprop "), err
-    for phrase in phrases:
-        assert phrase in err, (phrase, err)
 
 
 def test_a_planted_lock_symlink_is_never_written_through(tmp_path):
