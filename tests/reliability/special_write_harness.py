@@ -87,7 +87,7 @@ def make_case(kind: str, folder: Path, mounts: dict | None) -> Case:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / "out"
     if kind == "regular":
-        p.write_bytes(b"old content\n")
+        p.write_bytes(b"")  # empty: any writer may replace it (cli/overlap.refuse_foreign_output)
         return Case(kind, p, p)
     if kind == "missing":
         return Case(kind, p, p)

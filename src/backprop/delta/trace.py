@@ -22,7 +22,10 @@ from ..errors import IndexingError
 from .engine import compute, g_prime
 from .losses import describe_loss
 
-_MAX_ROWS = 4
+_MAX_ROWS = 4  # samples shown of row-shaped values (f, a, δ)
+_MAX_COLS = 8  # entries shown of a vector, rows and columns of a matrix (its corners)
+_MAX_LAYERS = 12  # layers printed in full (the last and first half); the table has them all
+_MAX_TABLE = 40  # rows of the summary table (the first and last half)
 
 
 @dataclass
@@ -134,15 +137,30 @@ def _fmt(v: float) -> str:
 
 
 def _vec(row: np.ndarray) -> str:
-    return "[" + ", ".join(_fmt(float(v)) for v in np.ravel(row)) + "]"
+    """A vector; past _MAX_COLS entries, the first and last _MAX_COLS // 2 and how many not."""
+    row = np.ravel(row)
+    if row.size <= _MAX_COLS:
+        return "[" + ", ".join(_fmt(float(v)) for v in row) + "]"
+    half = _MAX_COLS // 2
+    ends = [", ".join(_fmt(float(v)) for v in part) for part in (row[:half], row[-half:])]
+    return f"[{ends[0]}, … {row.size - _MAX_COLS} more …, {ends[1]}]"
 
 
 def _mat(m: np.ndarray, indent: int = 0) -> str:
-    """A matrix one row a line, rows aligned under the first (``indent`` = its column)."""
+    """A matrix one row a line, rows aligned under the first (``indent`` = its column); past
+    _MAX_COLS rows or columns, its corners and how many rows and columns were left out."""
     if m.ndim == 1:
         return _vec(m)
     sep = ",\n" + " " * (indent + 1)
-    return "[" + sep.join(_vec(r) for r in m) + "]"
+    if m.shape[0] <= _MAX_COLS:
+        body = sep.join(_vec(r) for r in m)
+    else:
+        half = _MAX_COLS // 2
+        gap = f"… {m.shape[0] - _MAX_COLS} more rows …"
+        body = sep.join([*(_vec(r) for r in m[:half]), gap, *(_vec(r) for r in m[-half:])])
+    cut = m.shape[0] > _MAX_COLS or m.shape[1] > _MAX_COLS
+    note = f"  ({m.shape[0]}×{m.shape[1]}: only the corners shown)" if cut else ""
+    return "[" + body + "]" + note
 
 
 def _rows(m: np.ndarray) -> str:
@@ -167,7 +185,12 @@ def render(t: Trace) -> str:
         f"  l  n[l]  g[l]          W[l] (n[l-1]×n[l])  f[l], a[l], δ[l]   ∂{e}/∂W[l]   ‖δ[l]‖      "
         f"‖∂{e}/∂W[l]‖",
     ]
+    L = len(t.layers)
     for lt in t.layers:
+        if L > _MAX_TABLE and _MAX_TABLE // 2 < lt.l <= L - _MAX_TABLE // 2:
+            if lt.l == _MAX_TABLE // 2 + 1:
+                lines.append(f"  … {L - _MAX_TABLE} more layers …")
+            continue
         w_shape = f"{lt.n_prev}×{lt.n}"
         rows = f"{n}×{lt.n}"
         lines.append(
@@ -177,7 +200,10 @@ def render(t: Trace) -> str:
     lines.append("")
     lines.append(f"a[0] = x = {_rows(t.x)}")
     for lt in reversed(t.layers):
-        L = len(t.layers)
+        if L > _MAX_LAYERS and _MAX_LAYERS // 2 < lt.l <= L - _MAX_LAYERS // 2:
+            if lt.l == L - _MAX_LAYERS // 2:
+                lines += ["", f"… layers {_MAX_LAYERS // 2 + 1} to {lt.l} not shown …"]
+            continue
         lines.append("")
         lines.append(f"layer {lt.l}: g[{lt.l}] = {lt.g}, W[{lt.l}] is {lt.n_prev}×{lt.n}")
         lines.append(f"  W[{lt.l}]      = {_mat(lt.W, 14)}")
