@@ -164,3 +164,107 @@ def test_no_output_flag_writes_over_an_input(run, tmp_path, long_mode):
         f"{len(made) - len(bad)} refused in one line with nothing changed, {len(bad)} not"
     )
     assert not bad, "\n".join(bad)
+
+
+# -- outputs over files of another kind, and into run folders (HX item 1) ------------------
+# Every output FILE flag is aimed at an existing file of every other kind (planted by their
+# first bytes, which is all ``filekind`` reads), spelled several ways, and at paths inside a
+# run folder. Pass: exit 2, one line naming the flag, nothing changed. Controls: a file of
+# the kind the command writes is still replaced (exit 0). On the code before
+# ``overlap.refuse_foreign_output`` every refusal case exited 0 with the file replaced.
+def _safetensors(fmt: str) -> bytes:
+    header = json.dumps({"__metadata__": {"format": fmt}}).encode()
+    return len(header).to_bytes(8, "little") + header
+
+
+PLANTED = {
+    "model": _safetensors("backprop"),
+    "backup": _safetensors("backprop-backup"),
+    "torch": _safetensors("pt"),
+    "safetensors": _safetensors("other"),
+    "spec": b'{"data": {"name": "square"}, "epochs": 3}\n',
+    "history": b'{"history": {"epochs": [1, 2]}}\n',
+    "history-csv": b"epoch,loss\n1,0.5\n",
+    "json": b'{"a": 1}\n',
+    "csv": b"a,b\n1,2\n",
+    "onnx": b"\x08\x08\x12\x04test",
+    "png": b"\x89PNG\r\n\x1a\n" + bytes(32),
+    "binary": bytes(range(256)),
+}
+WRITERS = {  # flag: (argv before the path, kinds it may replace)
+    "predict --output": (["predict", "m.safetensors", "--x", "1", "--output"], {"csv"}),
+    "export onnx --out": (["export", "m.safetensors", "--to", "onnx", "--out"], {"onnx"}),
+    "export torch --out": (["export", "m.safetensors", "--to", "torch", "--out"], {"torch"}),
+    "vanishing --plot": (
+        ["vanishing", "--depths", "2", "--width", "4", "--samples", "8", "--plot"],
+        {"png"},
+    ),
+}
+KIND_SPELLINGS = ("same", "symlink", "dot", "absolute", "hardlink")
+
+
+def kind_cases(run: Path, work: Path, spellings: int) -> tuple[list[dict], list[dict]]:
+    refuse, allow = [], []
+
+    def fresh() -> Path:
+        cwd = work / f"k{len(refuse) + len(allow)}"
+        shutil.copytree(run, cwd / "r", symlinks=True)
+        shutil.copy(run / "model.safetensors", cwd / "m.safetensors")
+        return cwd
+
+    for label, (argv, own) in WRITERS.items():
+        for kind, data in PLANTED.items():
+            for how in KIND_SPELLINGS[:spellings]:
+                cwd = fresh()
+                (cwd / f"old-{kind}").write_bytes(data)
+                out = spell(cwd, f"old-{kind}", how)
+                (allow if kind in own else refuse).append(
+                    {"argv": [*argv, out], "cwd": str(cwd), "timeout": 120,
+                     "label": f"{label}={how} over {kind}", "flag": argv[-1]})  # fmt: skip
+        for target, how in (("r/new.out", "same"), ("r/history.json", "same"),
+                            ("r/history.json", "dirlink"), ("r/new.out", "absolute")):  # fmt: skip
+            cwd = fresh()
+            out = str(cwd / target) if how == "absolute" else spell(cwd, target, how)
+            refuse.append(
+                {
+                    "argv": [*argv, out],
+                    "cwd": str(cwd),
+                    "timeout": 120,
+                    "label": f"{label}={how} in a run folder",
+                    "flag": argv[-1],
+                }
+            )
+    for to, name in (("onnx", "m.onnx"), ("torch", "m.torch.safetensors")):
+        cwd = fresh()
+        (cwd / name).write_bytes(PLANTED["model"])
+        refuse.append({"argv": ["export", "m.safetensors", "--to", to], "cwd": str(cwd),
+                       "timeout": 120, "label": f"export {to} default path over a model",
+                       "flag": "--out"})  # fmt: skip
+    return refuse, allow
+
+
+def test_no_output_replaces_a_file_of_another_kind(run, tmp_path, count):
+    pytest.importorskip("onnx")
+    pytest.importorskip("torch")
+    work = tmp_path / "kinds"
+    work.mkdir()
+    refuse, allow = kind_cases(run, work, spellings=count(2, len(KIND_SPELLINGS)))
+    before = [state(Path(c["cwd"])) for c in refuse]
+    rows = run_cases(refuse + allow, tmp_path)
+    bad = []
+    for c, row, was in zip(refuse, rows, before):
+        err = row["stderr"]
+        ok = row["code"] == 2 and err.count("\n") == 1 and c["flag"] in err
+        if not (ok and state(Path(c["cwd"])) == was):
+            bad.append(f"{c['label']}: exit {row['code']}, {err.strip()[:200]!r}")
+    for c, row in zip(allow, rows[len(refuse) :]):
+        if row["code"] != 0:
+            bad.append(f"{c['label']} (should write): exit {row['code']}, {row['stderr'][:200]!r}")
+    print(
+        f"outputs over other kinds: {len(refuse)} cases ({len(WRITERS)} output flags × "
+        f"{len(PLANTED)} kinds and run folders, default export paths), "
+        f"{len(refuse) - sum('should write' not in b for b in bad)} refused in one line with "
+        f"nothing changed; {len(allow)} over their own kind, "
+        f"{len(allow) - sum('should write' in b for b in bad)} written"
+    )
+    assert not bad, "\n".join(bad)
