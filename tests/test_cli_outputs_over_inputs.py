@@ -15,31 +15,17 @@ dir. On the code before ``cli/overlap.py`` every predict case and the train case
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from cli_helpers import cli
+
 TRAIN = ["train", "--data", "square", "--n", "8", "--hidden", "2", "--epochs", "2", "-q"]
 SPELLINGS = ("same", "dot", "symlink", "hardlink")
-
-
-def cli(*argv, cwd: Path):
-    from backprop.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
 
 
 def state(folder: Path) -> dict:
