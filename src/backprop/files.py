@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 from .errors import PathError
+from .reading import kind_of
 
 FIFO_WAIT = 2.0  # seconds a FIFO may take to get a reader before the write is refused
 MAX_LINKS = 40  # symlink hops before the path counts as a loop (the kernel's own limit)
@@ -106,7 +107,7 @@ def atomic_write_bytes(
         if st is None or stat.S_ISREG(st.st_mode):
             _replace(given, node, data, who, exists=st is not None)
             return given
-    what = "a folder" if stat.S_ISDIR(st.st_mode) else _kind(st.st_mode)
+    what = kind_of(st.st_mode)
     fix = f"give a file path such as {str(given / 'out')!r}" if stat.S_ISDIR(st.st_mode) else (
         "give the path of a regular file, a FIFO or a character device")  # fmt: skip
     raise PathError(_message(given, None, f"it is {what}", fix, who))
@@ -184,7 +185,7 @@ def _replace_own(given: Path, data: bytes, who) -> None:
         mode = st.st_mode & 0o777 if regular else _new_mode()  # never the link target's
         _replace(given, given, data, who, exists=st is not None, mode=mode)
         return
-    what = "a folder" if stat.S_ISDIR(st.st_mode) else _kind(st.st_mode)
+    what = kind_of(st.st_mode)
     raise PathError(
         _message(given, None, f"it is {what}, not a file this program wrote",
                  "remove or rename it (the program names this file itself)", who)
@@ -294,18 +295,6 @@ def _message(given: Path, node: Path | None, cause: str, fix: str, who) -> str:
     head = f"{who}: " if who else ""
     via = f" (a symlink to {str(node)!r})" if node is not None and node != given else ""
     return f"{head}cannot write {str(given)!r}{via}: {cause}; {fix}."
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    return "not a regular file, FIFO or character device"
 
 
 def _mode_for(target: Path) -> int:
