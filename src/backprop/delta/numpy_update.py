@@ -1,0 +1,142 @@
+"""The optimizer updates of the NumPy δ span loop, on flat buffers without allocation (floor 3).
+
+``NumpyLoop`` (``numpy_loop.py``) keeps θ, ∂E/∂θ and the optimizer's moments as flat arrays
+and updates them here with ``out=`` into two preallocated scratch arrays. Each function is
+``backprop.optim._functional``'s rule for SGD, Adam or AdamW written operation by operation in
+the same order (multiplications by a scalar commute exactly), so the numbers are those of
+``optimizer.step()`` bit for bit. Only the optimizers and settings listed in ``fast_kind``
+come here; every other one keeps its own ``step()``. Not an optimizer: no groups, no state
+dicts (the loop maps its flat state onto ``optimizer.state`` when it syncs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+STEP_LIMIT = 16777216.0  # 2**24: a float32 step counter stops counting here (+1 rounds back)
+
+
+def fast_kind(optimizer, params: list) -> str | None:
+    """ "sgd", "adam" or "adamw" when this module can take the optimizer's step, else None."""
+    from ..optim import SGD, Adam, AdamW
+
+    groups = optimizer.param_groups
+    if len(groups) != 1:
+        return None
+    group = groups[0]
+    mine = group["params"]
+    if len(mine) != len(params) or {id(p) for p in mine} != {id(p) for p in params}:
+        return None
+    if any(not p.requires_grad for p in params):
+        return None
+    kind = type(optimizer)
+    if kind is SGD:
+        return "sgd"
+    if kind in (Adam, AdamW) and not group["amsgrad"]:
+        return "adam" if kind is Adam else "adamw"
+    return None
+
+
+def hyper(kind: str, group: dict) -> tuple:
+    """The group's hyper-parameters as plain floats, read once per span."""
+    if kind == "sgd":
+        return (
+            float(group["lr"]),
+            float(group["momentum"]),
+            float(group["dampening"]),
+            float(group["weight_decay"]),
+            bool(group["nesterov"]),
+            bool(group["maximize"]),
+        )
+    beta1, beta2 = group["betas"]
+    return (
+        float(group["lr"]),
+        float(beta1),
+        float(beta2),
+        float(group["eps"]),
+        float(group["weight_decay"]),
+        bool(group["maximize"]),
+    )
+
+
+def direction(theta, grad, g, t, weight_decay: float, maximize: bool):
+    """g_t = ±∇f(θ) (+ λθ), as ``_functional._direction``; ``grad`` itself when unchanged."""
+    if maximize:
+        np.negative(grad, out=g)
+        if weight_decay != 0:
+            np.multiply(theta, weight_decay, out=t)
+            g += t
+        return g
+    if weight_decay != 0:
+        np.multiply(theta, weight_decay, out=g)
+        np.add(grad, g, out=g)
+        return g
+    return grad
+
+
+def sgd(theta, grad, buf, has_buf: bool, g, t, hp: tuple) -> bool:
+    """One SGD step in place; returns whether the momentum buffer now holds a value."""
+    lr, momentum, dampening, weight_decay, nesterov, maximize = hp
+    d = direction(theta, grad, g, t, weight_decay, maximize)
+    if momentum != 0:
+        if not has_buf:
+            np.copyto(buf, d)
+            has_buf = True
+        else:
+            buf *= momentum
+            np.multiply(d, 1 - dampening, out=t)
+            buf += t
+        if nesterov:
+            if d is not g:
+                np.copyto(g, d)
+            np.multiply(buf, momentum, out=t)
+            g += t
+            d = g
+        else:
+            d = buf
+    np.multiply(d, lr, out=t)
+    theta -= t
+    return has_buf
+
+
+def adam(theta, grad, m, v, g, t, step: float, hp: tuple, decoupled: bool) -> None:
+    """One Adam (``decoupled=False``) or AdamW step in place; ``step`` is t after counting."""
+    lr, beta1, beta2, eps, weight_decay, maximize = hp
+    if decoupled:
+        d = direction(theta, grad, g, t, 0.0, maximize)
+        if weight_decay != 0:
+            theta *= 1 - lr * weight_decay
+    else:
+        d = direction(theta, grad, g, t, weight_decay, maximize)
+    np.subtract(d, m, out=t)  # m ← m + (1 − β₁)(g − m)
+    t *= 1 - beta1
+    m += t
+    v *= beta2  # v ← β₂ v + ((1 − β₂) g) g
+    np.multiply(d, 1 - beta2, out=t)
+    t *= d
+    v += t
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr / bias_correction1
+    np.sqrt(v, out=t)
+    t /= math.sqrt(bias_correction2)
+    t += eps
+    np.divide(m, t, out=t)
+    t *= step_size
+    theta -= t
+
+
+def penalty(weights: list, kind: str, shrink: float, scratch: list) -> None:
+    """TF Playground's weight penalty after the update (``playground.training._regularize``)."""
+    if kind == "l2":
+        factor = max(0.0, 1.0 - shrink)
+        for w in weights:
+            w *= factor
+        return
+    for w, s in zip(weights, scratch):
+        np.abs(w, out=s)
+        s -= shrink
+        np.maximum(s, 0.0, out=s)
+        np.copysign(s, w, out=w)
