@@ -41,30 +41,24 @@ Wiring into a fit loop::
 
 from __future__ import annotations
 
-import contextlib
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from .fused_loop import FusedLoop
 from .fused_policy import (
     COLD_COMPILE_SECONDS,
     NUMPY_FLOPS,
     NUMPY_LAYER_SECONDS,
     NUMPY_STEP_SECONDS,
-    SMALL_GEMM_WORK,
     WARM_LOAD_SECONDS,
-    _kernels,
-    _one_blas_thread,
     cache_state,
     decide,
     estimate_numpy_seconds,
 )
-from .fused_setup import ACTIVATIONS, LOSSES, OPTIMIZERS, _Setup, _setup, available, supported
-from .network import DeltaEngineError
+from .fused_setup import ACTIVATIONS, LOSSES, OPTIMIZERS, available, supported
 
 __all__ = [
     "ACTIVATIONS",
@@ -85,8 +79,6 @@ __all__ = [
     "warm_up",
 ]
 
-# A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
-BLAS_MIN_WORK = 16 * 16 * 16
 # At most this many permutation entries (epochs × N) are held at once.
 _PERM_BUDGET = 1 << 22
 
@@ -127,113 +119,6 @@ def warm_up(dtypes=(np.float32, np.float64)) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------- training
-
-
-def _hyper(optimizer) -> np.ndarray:
-    g = optimizer.param_groups[0]
-    betas = g.get("betas", (0.9, 0.999))
-    return np.array(
-        [
-            g["lr"],
-            g.get("momentum", 0.0),
-            g.get("dampening", 0.0),
-            g.get("weight_decay", 0.0),
-            betas[0],
-            betas[1],
-            g.get("eps", 1e-8),
-            float(bool(g.get("nesterov", False))),
-            float(bool(g.get("maximize", False))),
-        ],
-        dtype=np.float64,
-    )
-
-
-def _data(setup: _Setup, x, y):
-    from ..nn.loss_ops import prepare
-
-    xa = x._data if isinstance(x, Tensor) else np.asarray(x)
-    n_in = setup.meta[0, 2]
-    if xa.ndim == 1:
-        xa = xa.reshape(-1, 1) if n_in == 1 else xa.reshape(1, -1)
-    if xa.ndim != 2 or xa.shape[1] != n_in:
-        from ..errors import ShapeError
-
-        raise ShapeError(
-            f"fused: input x has shape {list(xa.shape)} but layer 1 expects rows of {n_in} "
-            f"features, i.e. shape [N, {n_in}]. Reshape x (x.reshape(-1, {n_in}))."
-        )
-    xa = np.ascontiguousarray(xa, dtype=setup.dtype)
-    ya = y._data if isinstance(y, Tensor) else np.asarray(y)
-    if ya.dtype.kind == "f":
-        ya = ya.astype(setup.dtype, copy=False)
-    c = int(setup.meta[-1, 3])
-    like = np.zeros((xa.shape[0], c), dtype=setup.dtype)
-    _, ya, _ = prepare(setup.entry, like, ya, setup.options)
-    if setup.entry.name == "cross_entropy":
-        if ya.dtype.kind == "f":
-            raise DeltaEngineError("fused: class-probability targets are not fused")
-        if np.any(ya < 0) or np.any(ya >= c):
-            raise DeltaEngineError(
-                "fused: targets equal to ignore_index are not fused; use the NumPy path"
-            )
-        return xa, np.zeros((0, 0), setup.dtype), np.ascontiguousarray(ya, dtype=np.int64)
-    return xa, np.ascontiguousarray(ya, dtype=setup.dtype), np.zeros(0, np.int64)
-
-
-def _flat_state(setup: _Setup, optimizer):
-    """(s1, s2, step, has_buf) gathered from the optimizer's per-parameter state."""
-    size = sum(p._data.size for p in setup.params)
-    s1 = np.zeros(size, setup.dtype)
-    s2 = np.zeros(size, setup.dtype)
-    states = [optimizer.state.get(p) or {} for p in setup.params]
-    first = states[0]
-    keys = ("momentum_buffer", None) if setup.opt_code == 0 else ("exp_avg", "exp_avg_sq")
-    has = bool(first) and keys[0] in first
-    step = float(first["step"]._data) if "step" in first else 0.0
-    if has:
-        position = 0
-        for p, state in zip(setup.params, states):
-            n = p._data.size
-            s1[position : position + n] = state[keys[0]]._data.reshape(-1)
-            if keys[1] is not None:
-                s2[position : position + n] = state[keys[1]]._data.reshape(-1)
-            position += n
-    return s1, s2, step, has
-
-
-def _write_back(setup: _Setup, optimizer, run, mu: float) -> None:
-    from ..optim.optimizer import _state_tensor, _step_tensor
-
-    theta, grad, s1, s2, step = run.theta, run.grad, run.s1, run.s2, run.step
-    steps_taken = run.steps_taken
-    position = 0
-    for p in setup.params:
-        n, shape = p._data.size, p._data.shape
-        p._data[...] = theta[position : position + n].reshape(shape)
-        p._bump_version()
-        if steps_taken:
-            g = grad[position : position + n].reshape(shape)
-            if p._grad is not None and p._grad._data.shape == shape:
-                p._grad._data[...] = g
-            else:
-                p._grad = Tensor._wrap(g.copy())
-            state = optimizer.state.setdefault(p, {})
-            views = {"s1": s1[position : position + n].reshape(shape)}
-            views["s2"] = s2[position : position + n].reshape(shape)
-            if setup.opt_code == 0:
-                names = {"momentum_buffer": "s1"} if mu != 0 else {}
-            else:
-                names = {"exp_avg": "s1", "exp_avg_sq": "s2"}
-                if "step" in state:
-                    state["step"]._data[...] = step
-                else:
-                    state["step"] = _step_tensor(step)
-            for key, which in names.items():
-                if key in state:
-                    state[key]._data[...] = views[which]
-                else:
-                    state[key] = _state_tensor(views[which].copy())
-        position += n
 
 
 def _orders(shuffle_seed, permutations, n: int, size: int):
@@ -291,108 +176,41 @@ def train(
         ``FusedResult`` with per-epoch and per-batch losses.
     """
     start = time.perf_counter()
-    setup = _setup(model, loss, optimizer)
-    if isinstance(setup, str):
-        raise DeltaEngineError(f"fused: {setup}; use the NumPy path (delta.Plan).")
-    kernels = _kernels()
-    xa, y_real, y_index = _data(setup, x, y)
-    n = xa.shape[0]
-    size = n if batch_size is None else max(1, min(int(batch_size), n))
+    loop = FusedLoop(model, loss, optimizer, x, y, batch_size)
+    n, size, batches = loop.n, loop.size, loop.batches
     orders = _orders(shuffle_seed, permutations, n, size)
-    run = _Run.build(setup, optimizer, xa, y_real, y_index, size, epochs)
     chunk = epochs if chunk_epochs is None else max(1, int(chunk_epochs))
     if orders is not None:
         chunk = max(1, min(chunk, _PERM_BUDGET // max(n, 1)))
-    widest = max(size * int(k_in) * int(k_out) for k_in, k_out in setup.meta[:, 2:4])
-    with _one_blas_thread() if widest < SMALL_GEMM_WORK else contextlib.nullcontext():
+    losses = np.full((epochs, batches), np.nan)
+    stopped = None
+    with loop.session():
         done = 0
-        while done < epochs and run.stopped is None:
+        while done < epochs:
             count = min(chunk, epochs - done)
             perms = None if orders is None else orders(done, count)
-            done += run.epochs(kernels, setup, optimizer, perms, done, count, guard)
-            if (
-                run.stopped is None
-                and on_epochs is not None
-                and on_epochs(done, run.epoch_losses(setup, n, size, done)[done - count :])
+            out = losses[done : done + count].reshape(-1)
+            _, stop = loop.run(perms, 0, count * batches, out, guard, epoch_base=done)
+            if stop is not None:
+                stopped = (done + stop // batches + 1, stop % batches + 1)
+                done += stop // batches + 1
+                break
+            done += count
+            if on_epochs is not None and on_epochs(
+                done, _epoch_losses(loop.setup, losses[done - count : done], n, size)
             ):
                 break
-    mu = float(optimizer.param_groups[0].get("momentum", 0.0))
-    _write_back(setup, optimizer, run, mu)
+    loop.sync()
     return FusedResult(
-        run.epoch_losses(setup, n, size, done),
-        run.losses[:done],
-        run.steps_taken,
+        _epoch_losses(loop.setup, losses[:done], n, size),
+        losses[:done],
+        loop.steps_taken,
         time.perf_counter() - start,
-        run.stopped,
+        stopped,
     )
 
 
-@dataclass
-class _Run:
-    """The flat arrays one ``train`` call works on, and how far it got."""
-
-    x: np.ndarray
-    y_real: np.ndarray
-    y_index: np.ndarray
-    size: int
-    meta: np.ndarray  # the setup's layer table with the BLAS column filled for this batch
-    offsets: np.ndarray  # where F[l], A[l], δ[l] start in the workspaces (l = 0 … L)
-    theta: np.ndarray
-    grad: np.ndarray
-    s1: np.ndarray
-    s2: np.ndarray
-    step: float
-    has_buf: bool
-    f_ws: np.ndarray
-    a_ws: np.ndarray
-    d_ws: np.ndarray
-    sc: np.ndarray
-    losses: np.ndarray  # epochs × batches
-    steps_taken: int = 0
-    stopped: tuple[int, int] | None = None
-
-    @classmethod
-    def build(cls, setup: _Setup, optimizer, x, y_real, y_index, size: int, epochs: int):
-        theta = np.concatenate([p._data.reshape(-1) for p in setup.params]).astype(setup.dtype)
-        s1, s2, step, has_buf = _flat_state(setup, optimizer)
-        widths = [int(setup.meta[0, 2])] + [int(v) for v in setup.meta[:, 3]]
-        offsets = np.cumsum([0] + [size * k for k in widths]).astype(np.int64)
-        meta = setup.meta.copy()
-        meta[:, 5] = size * meta[:, 2] * meta[:, 3] >= BLAS_MIN_WORK
-        total = int(offsets[-1])
-        batches = math.ceil(x.shape[0] / size)
-        return cls(
-            x, y_real, y_index, size, meta, offsets, theta, np.zeros_like(theta), s1, s2,
-            step, has_buf, np.zeros(total, setup.dtype), np.zeros(total, setup.dtype),
-            np.zeros(total, setup.dtype), np.zeros(10, setup.dtype),
-            np.full((epochs, batches), np.nan),
-        )  # fmt: skip
-
-    def epochs(self, kernels, setup, optimizer, perms, first: int, count: int, guard) -> int:
-        """Run ``count`` epochs in one kernel call; the number of epochs (partly) run."""
-        perms = (
-            np.zeros((0, 0), np.int64) if perms is None else np.ascontiguousarray(perms, np.int64)
-        )
-        before = self.step
-        ran, stop_batch, self.step = kernels.train_loop(
-            self.x, self.y_real, self.y_index, perms, self.size, count, self.meta,
-            self.offsets, setup.slopes, LOSSES[setup.entry.name], setup.reduction == "sum",
-            setup.opt_code, _hyper(optimizer), self.theta, self.grad, self.s1, self.s2,
-            self.step, self.has_buf, self.f_ws, self.a_ws, self.d_ws, self.sc,
-            self.losses[first : first + count], guard,
-        )  # fmt: skip
-        self.steps_taken += round(self.step - before)
-        self.has_buf = self.has_buf or self.steps_taken > 0
-        if stop_batch >= 0:
-            self.stopped = (first + ran + 1, stop_batch + 1)
-            return ran + 1
-        return count
-
-    def epoch_losses(self, setup: _Setup, n: int, size: int, done: int) -> np.ndarray:
-        return _epoch_losses(setup, self.losses[:done], n, size)
-
-
-def _epoch_losses(setup: _Setup, batch_losses: np.ndarray, n: int, size: int) -> np.ndarray:
+def _epoch_losses(setup, batch_losses: np.ndarray, n: int, size: int) -> np.ndarray:
     if setup.reduction == "sum":
         return batch_losses.sum(axis=1)
     counts = np.full(batch_losses.shape[1], size, dtype=np.float64)

@@ -35,6 +35,7 @@ _FLAGS = {"contract", "nsz"}
 IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
 MSE, HALF_MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2, 3
 SGD, ADAM, ADAMW = 0, 1, 2
+PENALTY_NONE, PENALTY_L2, PENALTY_L1 = 0, 1, 2
 
 # Columns of the per-layer table ``meta`` (int64, one row per layer l = 1 … L).
 W_OFF, B_OFF, N_IN, N_OUT, ACT, BLAS = 0, 1, 2, 3, 4, 5
@@ -267,18 +268,49 @@ def _back(blas, m, n_in, n_out, d, w, d_prev):
                 d_prev[col + n] += wjk * d[row + n]
 
 
+@njit(fastmath=_FLAGS, error_model="numpy")
+def _penalize(code, shrink, meta, theta):
+    """TensorFlow Playground's weight penalty after an update, on weights only (no biases):
+    L2 scales each weight by max(0, 1 − lr·rate); L1 moves it lr·rate towards 0, stopping at
+    0 (a proximal step). ``shrink`` is lr·rate."""
+    zero = theta.dtype.type(0)
+    keep = theta.dtype.type(max(0.0, 1.0 - shrink))
+    cut = theta.dtype.type(shrink)
+    for li in range(meta.shape[0]):
+        lo = meta[li, W_OFF]
+        hi = lo + meta[li, N_IN] * meta[li, N_OUT]
+        if code == PENALTY_L2:
+            for i in range(lo, hi):
+                theta[i] *= keep
+        else:
+            for i in range(lo, hi):
+                v = theta[i]
+                m = abs(v) - cut
+                theta[i] = zero if not m > zero else (m if v > zero else -m)
+
+
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def train_loop(
-    x, y_real, y_index, perms, batch_size, epochs, meta, offsets, slopes,
+    x, y_real, y_index, perms, batch_size, first_step, n_steps, meta, offsets, slopes,
     loss_code, reduce_sum, opt_code, hyper, theta, grad, s1, s2, step, has_buf,
-    f_ws, a_ws, d_ws, sc, losses, guard,
+    f_ws, a_ws, d_ws, sc, losses, guard, previous, penalty, epoch_start, best, best_theta,
 ):  # fmt: skip
-    """Train for ``epochs`` epochs; return (epochs run, batch of a guard stop or -1, step).
+    """Take optimizer steps ``first_step`` … ``first_step + n_steps − 1``; return
+    (steps completed, index of the step a guard stopped at or −1, the Adam step t).
 
-    ``perms`` is (epochs × N) row orders, or (0 × 0) for the natural order. Batch b of epoch
-    e takes rows perms[e, b·bs : (b+1)·bs]. ``losses[e, b]`` receives the batch's E (before
-    its update). With ``guard`` the loop stops before the update of the first batch whose
-    loss or gradient is not finite, leaving θ and the state as they were before it.
+    Step s is batch b = s mod B of epoch e = s div B (B batches per epoch); ``perms`` holds
+    one row order per epoch from e = 0 (a 0 × 0 array: the natural order), and batch b of
+    epoch e takes rows perms[e, b·bs : (b+1)·bs]. ``losses[i]`` receives step i's batch E
+    (before its update). With ``guard`` the loop stops before the update of the first batch
+    whose loss or gradient is not finite, θ and the state as they were before it, and
+    ``previous`` holds θ from before the update before (to put back if that update
+    overflowed). After each update ``penalty`` = (code, lr·rate) shrinks the weights.
+
+    Best epoch (``best[0] >= 0``): at each epoch's first step θ is copied to ``epoch_start``;
+    ``best`` = [on, running Σ of the epoch's E·weight, lowest epoch E, its epoch (1-based, counted
+    from ``best[4]``, the epoch before perms' first row)]; an
+    epoch whose E is lower than the lowest so far copies ``epoch_start`` to ``best_theta``:
+    the weights the epoch started with, whose loss its E is (exactly, for one full batch).
     """
     n_rows = x.shape[0]
     n_layers = meta.shape[0]
@@ -288,53 +320,69 @@ def train_loop(
     rows = np.empty(batch_size, np.int64)
     shuffled = perms.shape[0] > 0
     loaded = False
-    for e in range(epochs):
-        for b in range(n_batches):
-            lo = b * batch_size
-            m = min(batch_size, n_rows - lo)
-            if not loaded:
-                for i in range(m):
-                    r = perms[e, lo + i] if shuffled else lo + i
-                    rows[i] = r
-                    for k in range(n0):
-                        a_ws[k * m + i] = x[r, k]  # feature-major: one row per input
-                loaded = not shuffled and n_batches == 1  # full batch: load once
-            for li in range(n_layers):
-                n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
-                w_off = meta[li, W_OFF]
-                a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
-                f = f_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
-                a = a_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+    track = best[0] > 0
+    penalty_code = int(penalty[0])
+    for i in range(n_steps):
+        s = first_step + i
+        e = s // n_batches
+        b = s - e * n_batches
+        lo = b * batch_size
+        m = min(batch_size, n_rows - lo)
+        if track and b == 0:
+            epoch_start[:] = theta
+            best[1] = 0.0
+        if not loaded:
+            for j in range(m):
+                r = perms[e, lo + j] if shuffled else lo + j
+                rows[j] = r
+                for k in range(n0):
+                    a_ws[k * m + j] = x[r, k]  # feature-major: one row per input
+            loaded = not shuffled and n_batches == 1  # full batch: load once
+        for li in range(n_layers):
+            n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
+            w_off = meta[li, W_OFF]
+            a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
+            f = f_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+            a = a_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+            w = theta[w_off : w_off + n_out * n_in]
+            _affine(meta[li, BLAS], m, n_in, n_out, a_in, w, meta[li, B_OFF], theta, f)
+            _activate(meta[li, ACT], slopes[li], f, a)
+        top = offsets[n_layers]
+        value = _loss(
+            loss_code, reduce_sum, meta[n_layers - 1, ACT], slopes[n_layers - 1],
+            f_ws[top:], a_ws[top:], y_real, y_index, rows, m, c, d_ws[top:],
+        )  # fmt: skip
+        losses[i] = value
+        if guard and not math.isfinite(value):
+            return i, i, step
+        for li in range(n_layers - 1, -1, -1):
+            n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
+            w_off, blas = meta[li, W_OFF], meta[li, BLAS]
+            d = d_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
+            a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
+            gw = grad[w_off : w_off + n_out * n_in]
+            _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
+            if li > 0:
                 w = theta[w_off : w_off + n_out * n_in]
-                _affine(meta[li, BLAS], m, n_in, n_out, a_in, w, meta[li, B_OFF], theta, f)
-                _activate(meta[li, ACT], slopes[li], f, a)
-            top = offsets[n_layers]
-            value = _loss(
-                loss_code, reduce_sum, meta[n_layers - 1, ACT], slopes[n_layers - 1],
-                f_ws[top:], a_ws[top:], y_real, y_index, rows, m, c, d_ws[top:],
-            )  # fmt: skip
-            losses[e, b] = value
-            if guard and not math.isfinite(value):
-                return e, b, step
-            for li in range(n_layers - 1, -1, -1):
-                n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
-                w_off, blas = meta[li, W_OFF], meta[li, BLAS]
-                d = d_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
-                a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
-                gw = grad[w_off : w_off + n_out * n_in]
-                _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
-                if li > 0:
-                    w = theta[w_off : w_off + n_out * n_in]
-                    d_prev = d_ws[offsets[li] : offsets[li] + m * n_in]
-                    _back(blas, m, n_in, n_out, d, w, d_prev)
-                    f_prev = f_ws[offsets[li] : offsets[li] + m * n_in]
-                    a_prev = a_ws[offsets[li] : offsets[li] + m * n_in]
-                    _times_derivative(meta[li - 1, ACT], slopes[li - 1], f_prev, a_prev, d_prev)
-            if guard:
-                for i in range(grad.size):
-                    if not math.isfinite(grad[i]):
-                        return e, b, step
-            step += 1.0
-            _update(opt_code, hyper, theta, grad, s1, s2, step, has_buf, sc)
-            has_buf = True
-    return epochs, -1, step
+                d_prev = d_ws[offsets[li] : offsets[li] + m * n_in]
+                _back(blas, m, n_in, n_out, d, w, d_prev)
+                f_prev = f_ws[offsets[li] : offsets[li] + m * n_in]
+                a_prev = a_ws[offsets[li] : offsets[li] + m * n_in]
+                _times_derivative(meta[li - 1, ACT], slopes[li - 1], f_prev, a_prev, d_prev)
+        if guard:
+            for j in range(grad.size):
+                if not math.isfinite(grad[j]):
+                    return i, i, step
+            previous[:] = theta
+        step += 1.0
+        _update(opt_code, hyper, theta, grad, s1, s2, step, has_buf, sc)
+        has_buf = True
+        if penalty_code != PENALTY_NONE and penalty[1] != 0:
+            _penalize(penalty_code, penalty[1], meta, theta)
+        if track:
+            best[1] += value if reduce_sum else value * m / n_rows
+            if b == n_batches - 1 and best[1] < best[2]:
+                best[2] = best[1]
+                best[3] = best[4] + e + 1
+                best_theta[:] = epoch_start
+    return n_steps, -1, step

@@ -31,6 +31,9 @@ NUMPY_LAYER_SECONDS = 15e-6
 NUMPY_FLOPS = 20e9
 
 
+THETA_ARG = 14  # position of θ among train_loop's arguments: its type names the dtype
+
+
 def _kernels():
     from . import fused_kernels
 
@@ -61,7 +64,7 @@ def _loaded(dtype) -> bool:
     if module is None:
         return False
     name = np.dtype(dtype).name
-    return any(name in str(sig[13]) for sig in module.train_loop.signatures)
+    return any(name in str(sig[THETA_ARG]) for sig in module.train_loop.signatures)
 
 
 def cache_state(dtype=np.float32) -> str:
@@ -77,7 +80,7 @@ def cache_state(dtype=np.float32) -> str:
     name = np.dtype(dtype).name
     try:
         index = _kernels().train_loop._cache._cache_file._load_index()
-        if any(name in str(key[0][13]) for key in index):
+        if any(name in str(key[0][THETA_ARG]) for key in index):
             return "disk"
     except Exception:  # numba internals moved: be conservative
         pass

@@ -1,0 +1,270 @@
+"""The compiled loop as ``fit``'s span runner drives it (floor 3): ``FusedLoop``.
+
+One ``FusedLoop`` is built per training run: it reads the model, loss and optimizer once
+(``fused_setup``), copies the parameters and the optimizer state into flat buffers, allocates
+the kernel's workspaces, and then takes any number of optimizer steps per ``run`` call — a
+*span* — in one call of the numba kernel (``fused_kernels.train_loop``). Between spans
+nothing is copied: ``sync`` writes weights, the last gradients and the optimizer state back
+into the model and optimizer (what the NumPy path would have left, to rounding) when someone
+needs to look, and ``reload`` reads them again after someone changed them. The same
+protocol is kept by the NumPy δ loop (``numpy_loop.NumpyLoop``) and by ``train.spans``'
+autograd loop, so ``fit``, the playground and the estimators drive all three alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from .fused_policy import SMALL_GEMM_WORK, _kernels, _one_blas_thread
+from .fused_setup import LOSSES, _Setup, _setup
+from .network import DeltaEngineError
+
+__all__ = ["PENALTIES", "FusedLoop"]
+
+# A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
+BLAS_MIN_WORK = 16 * 16 * 16
+PENALTIES = {"none": 0, "l2": 1, "l1": 2}
+
+
+def _hyper(optimizer) -> np.ndarray:
+    g = optimizer.param_groups[0]
+    betas = g.get("betas", (0.9, 0.999))
+    return np.array(
+        [
+            g["lr"],
+            g.get("momentum", 0.0),
+            g.get("dampening", 0.0),
+            g.get("weight_decay", 0.0),
+            betas[0],
+            betas[1],
+            g.get("eps", 1e-8),
+            float(bool(g.get("nesterov", False))),
+            float(bool(g.get("maximize", False))),
+        ],
+        dtype=np.float64,
+    )
+
+
+def _data(setup: _Setup, x, y):
+    from ..nn.loss_ops import prepare
+
+    xa = x._data if isinstance(x, Tensor) else np.asarray(x)
+    n_in = setup.meta[0, 2]
+    if xa.ndim == 1:
+        xa = xa.reshape(-1, 1) if n_in == 1 else xa.reshape(1, -1)
+    if xa.ndim != 2 or xa.shape[1] != n_in:
+        from ..errors import ShapeError
+
+        raise ShapeError(
+            f"fused: input x has shape {list(xa.shape)} but layer 1 expects rows of {n_in} "
+            f"features, i.e. shape [N, {n_in}]. Reshape x (x.reshape(-1, {n_in}))."
+        )
+    xa = np.ascontiguousarray(xa, dtype=setup.dtype)
+    ya = y._data if isinstance(y, Tensor) else np.asarray(y)
+    if ya.dtype.kind == "f":
+        ya = ya.astype(setup.dtype, copy=False)
+    c = int(setup.meta[-1, 3])
+    like = np.zeros((xa.shape[0], c), dtype=setup.dtype)
+    _, ya, _ = prepare(setup.entry, like, ya, setup.options)
+    if setup.entry.name == "cross_entropy":
+        if ya.dtype.kind == "f":
+            raise DeltaEngineError("fused: class-probability targets are not fused")
+        if np.any(ya < 0) or np.any(ya >= c):
+            raise DeltaEngineError(
+                "fused: targets equal to ignore_index are not fused; use the NumPy path"
+            )
+        return xa, np.zeros((0, 0), setup.dtype), np.ascontiguousarray(ya, dtype=np.int64)
+    return xa, np.ascontiguousarray(ya, dtype=setup.dtype), np.zeros(0, np.int64)
+
+
+def _flat_state(setup: _Setup, optimizer):
+    """(s1, s2, step, has_buf) gathered from the optimizer's per-parameter state."""
+    size = sum(p._data.size for p in setup.params)
+    s1 = np.zeros(size, setup.dtype)
+    s2 = np.zeros(size, setup.dtype)
+    states = [optimizer.state.get(p) or {} for p in setup.params]
+    first = states[0]
+    keys = ("momentum_buffer", None) if setup.opt_code == 0 else ("exp_avg", "exp_avg_sq")
+    has = bool(first) and keys[0] in first
+    step = float(first["step"]._data) if "step" in first else 0.0
+    if has:
+        position = 0
+        for p, state in zip(setup.params, states):
+            n = p._data.size
+            s1[position : position + n] = state[keys[0]]._data.reshape(-1)
+            if keys[1] is not None:
+                s2[position : position + n] = state[keys[1]]._data.reshape(-1)
+            position += n
+    return s1, s2, step, has
+
+
+def _write_back(setup: _Setup, optimizer, run, mu: float, grads: bool) -> None:
+    from ..optim.optimizer import _state_tensor, _step_tensor
+
+    theta, grad, s1, s2, step = run.theta, run.grad, run.s1, run.s2, run.step
+    steps_taken = run.steps_taken
+    position = 0
+    for p in setup.params:
+        n, shape = p._data.size, p._data.shape
+        if not run.in_place:
+            p._data[...] = theta[position : position + n].reshape(shape)
+        p._bump_version()
+        if grads:
+            g = grad[position : position + n].reshape(shape)
+            if p._grad is not None and p._grad._data.shape == shape:
+                p._grad._data[...] = g
+            else:
+                p._grad = Tensor._wrap(g.copy())
+        if steps_taken:
+            state = optimizer.state.setdefault(p, {})
+            views = {"s1": s1[position : position + n].reshape(shape)}
+            views["s2"] = s2[position : position + n].reshape(shape)
+            if setup.opt_code == 0:
+                names = {"momentum_buffer": "s1"} if mu != 0 else {}
+            else:
+                names = {"exp_avg": "s1", "exp_avg_sq": "s2"}
+                if "step" in state:
+                    state["step"]._data[...] = step
+                else:
+                    state["step"] = _step_tensor(step)
+            for key, which in names.items():
+                if key in state:
+                    state[key]._data[...] = views[which]
+                else:
+                    state[key] = _state_tensor(views[which].copy())
+        position += n
+
+
+def _flat_weights(setup: _Setup) -> np.ndarray | None:
+    """The model's one flat parameter buffer when the kernel can work in it directly (the
+    parameters fill it in the kernel's order, contiguous, of the kernel's dtype)."""
+    from ..optim.flat import _covers
+
+    arrays = [p._data for p in setup.params]
+    base = arrays[0].base
+    if base is None or base.dtype != setup.dtype or not _covers(arrays, base):
+        return None
+    return base
+
+
+class FusedLoop:
+    """The compiled kernel behind the span protocol (see the module docstring).
+
+    ``run(perms, first_step, n_steps, losses, guard)`` takes steps ``first_step`` …
+    ``first_step + n_steps − 1`` (step s is batch s mod B of epoch s div B, epochs counted
+    from ``perms``' first row; ``perms`` None: natural order), writes each step's batch loss
+    into ``losses`` and returns (steps taken, index of the step a guard stopped at or None).
+    A guard stop leaves the weights from before that step and its gradients; if those
+    weights are not finite (the update before overflowed) the ones before that update are
+    put back and ``restored`` is True. ``penalty`` is TensorFlow Playground's weight penalty
+    ``(kind, rate)``, kind ``"none"``, ``"l1"`` or ``"l2"``, applied after each update.
+    """
+
+    name = "fused"
+
+    def __init__(self, model, loss, optimizer, x, y, batch_size=None, *, penalty=("none", 0.0)):
+        setup = _setup(model, loss, optimizer)
+        if isinstance(setup, str):
+            raise DeltaEngineError(f"fused: {setup}; use the NumPy path (delta.Plan).")
+        self.setup, self.optimizer = setup, optimizer
+        self.kernels = _kernels()
+        self.x, self.y_real, self.y_index = _data(setup, x, y)
+        n = self.x.shape[0]
+        self.n = n
+        self.size = size = n if batch_size is None else max(1, min(int(batch_size), n))
+        self.batches = math.ceil(n / size)
+        widths = [int(setup.meta[0, 2])] + [int(v) for v in setup.meta[:, 3]]
+        self.offsets = np.cumsum([0] + [size * k for k in widths]).astype(np.int64)
+        self.meta = setup.meta.copy()
+        self.meta[:, 5] = size * self.meta[:, 2] * self.meta[:, 3] >= BLAS_MIN_WORK
+        total = int(self.offsets[-1])
+        self.f_ws, self.a_ws, self.d_ws = (np.zeros(total, setup.dtype) for _ in range(3))
+        self.sc = np.zeros(10, setup.dtype)
+        kind, rate = penalty
+        if kind not in PENALTIES:
+            raise DeltaEngineError(
+                f"fused: penalty must be one of {sorted(PENALTIES)}, got {kind!r}"
+            )
+        self.penalty_kind, self.penalty_rate = kind, float(rate)
+        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0])
+        self.epoch_start = self.best_theta = np.zeros(0, setup.dtype)
+        self.steps_taken = 0
+        self.restored = False
+        self.reload()
+        widest = max(size * int(k_in) * int(k_out) for k_in, k_out in setup.meta[:, 2:4])
+        self.small = widest < SMALL_GEMM_WORK
+
+    def session(self):
+        """A context for the whole run: BLAS on one thread when every product is small
+        (entering it costs ~0.1 ms, so once per run, not once per span)."""
+        return _one_blas_thread() if self.small else contextlib.nullcontext()
+
+    def reload(self) -> None:
+        """Read the weights and the optimizer state again (someone changed them)."""
+        setup = self.setup
+        self.theta = _flat_weights(setup)
+        self.in_place = self.theta is not None  # the model's own flat buffer: no copies
+        if not self.in_place:
+            self.theta = np.concatenate([p._data.reshape(-1) for p in setup.params])
+        if self.grad_missing():
+            self.grad = np.zeros_like(self.theta)
+        self.s1, self.s2, self.step, self.has_buf = _flat_state(setup, self.optimizer)
+        self.previous = np.zeros_like(self.theta)
+        if self.best[0]:
+            self.epoch_start = self.theta.copy()
+
+    def grad_missing(self) -> bool:
+        return getattr(self, "grad", None) is None or self.grad.shape != self.theta.shape
+
+    def track_best(self, epoch: int, loss: float = math.inf) -> None:
+        """Keep the weights of the epoch with the lowest training loss (see the kernel);
+        ``epoch`` is the number of epochs done before the next ``run``."""
+        self.best[:] = (1.0, 0.0, loss, 0.0, float(epoch))
+        self.epoch_start = self.theta.copy()
+        self.best_theta = self.theta.copy()
+
+    def best_weights(self) -> tuple[int, float, np.ndarray] | None:
+        """(epoch, its epoch loss, the weights it started with) of the lowest loss so far."""
+        if not self.best[0] or not math.isfinite(self.best[2]):
+            return None
+        return int(self.best[3]), float(self.best[2]), self.best_theta
+
+    def run(self, perms, first_step: int, n_steps: int, losses, guard: bool, epoch_base=0):
+        """Take ``n_steps`` steps in one kernel call (see the class docstring)."""
+        setup = self.setup
+        perms = (
+            np.zeros((0, 0), np.int64) if perms is None else np.ascontiguousarray(perms, np.int64)
+        )
+        self.best[4] = float(epoch_base)
+        penalty = np.array(
+            [PENALTIES[self.penalty_kind], self.optimizer.param_groups[0]["lr"] * self.penalty_rate]
+        )
+        before = self.step
+        ran, stop, self.step = self.kernels.train_loop(
+            self.x, self.y_real, self.y_index, perms, self.size, int(first_step), int(n_steps),
+            self.meta, self.offsets, setup.slopes, LOSSES[setup.entry.name],
+            setup.reduction == "sum", setup.opt_code, _hyper(self.optimizer), self.theta,
+            self.grad, self.s1, self.s2, self.step, self.has_buf, self.f_ws, self.a_ws,
+            self.d_ws, self.sc, losses, guard, self.previous, penalty, self.epoch_start,
+            self.best, self.best_theta,
+        )  # fmt: skip
+        taken = round(self.step - before)
+        self.steps_taken += taken
+        self.has_buf = self.has_buf or self.steps_taken > 0
+        self.stopped = stop >= 0
+        if stop < 0:
+            return ran, None
+        if taken and not np.isfinite(self.theta).all():
+            self.theta[...] = self.previous
+            self.restored = True
+        return ran, int(stop)
+
+    def sync(self) -> None:
+        """Write weights, the last step's gradients and the optimizer state back."""
+        mu = float(self.optimizer.param_groups[0].get("momentum", 0.0))
+        grads = self.steps_taken > 0 or getattr(self, "stopped", False)
+        _write_back(self.setup, self.optimizer, self, mu, grads)
