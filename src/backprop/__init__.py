@@ -1,101 +1,90 @@
 """backprop: multi-layer perceptrons and backpropagation, in the lecture's notation and
 PyTorch's API.
 
-``import backprop as torch`` runs the lecture's PyTorch code. ``import backprop`` loads the
-tensor floor only; ``backprop.nn``, ``backprop.optim`` and the rest load when first used.
+``import backprop as torch`` runs the lecture's PyTorch code. ``import backprop`` itself loads
+nothing but this file: every public name (``backprop.tensor``, ``backprop.Tensor``,
+``backprop.nn``, ``backprop.optim``, ``backprop.fit``, …) is looked up in ``_LAZY`` and its
+module imported on first use (PEP 562 module ``__getattr__``), so a process pays for NumPy and
+the tensor floor when it first touches a tensor, and for ``nn``, ``train`` or ``spec`` only when
+it uses them. ``dir(backprop)`` and ``from backprop import *`` see every name as before.
 """
-
-from __future__ import annotations
-
-import importlib
-
-from .autograd import (
-    Function,
-    Size,
-    Tensor,
-    device,
-    double,
-    dtype,
-    enable_grad,
-    float32,
-    float64,
-    get_default_dtype,
-    int64,
-    is_grad_enabled,
-    long,
-    no_grad,
-    set_default_dtype,
-    set_grad_enabled,
-)
-from .autograd.dtypes import bool_
-from .autograd.factories import (
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
-    tensor,
-    zeros,
-    zeros_like,
-)
-from .autograd.functional import *  # noqa: F403 - the function forms, as torch.* has them
-from .autograd.functional import cat, is_tensor, stack, where
-from .autograd.printing import get_printoptions, set_printoptions
-from .autograd.random import Generator, initial_seed, manual_seed, seed
-from .errors import BackpropError
 
 __version__ = "0.1.0"
 
-bool = bool_  # noqa: A001 - torch.bool
-float = float32  # noqa: A001 - torch.float
 float16 = None  # not supported; present so feature checks fail clearly rather than oddly
 
-# name -> module, or (module, attribute) for a function that lives in a lazily loaded module.
+_FLOOR = ".autograd"
+_FUNCTIONAL = ".autograd.functional"
+
+# name -> (module, attribute); attribute None means the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {}
+
+
+def _add(module: str, names: str, *, rename: dict[str, str] | None = None) -> None:
+    for name in names.split():
+        _LAZY[name] = (module, name)
+    for name, attribute in (rename or {}).items():
+        _LAZY[name] = (module, attribute)
+
+
+# floor 1: tensors, dtypes, grad mode, factories, function forms, printing, random
+_add(
+    _FLOOR,
+    "Function Size Tensor device double dtype enable_grad float32 float64 get_default_dtype "
+    "int64 is_grad_enabled long no_grad set_default_dtype set_grad_enabled",
+)
+_add(".autograd.dtypes", "bool_", rename={"bool": "bool_", "float": "float32"})
+_add(
+    ".autograd.factories",
+    "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like "
+    "rand rand_like randint randn randn_like randperm tensor zeros zeros_like",
+)
+_add(
+    _FUNCTIONAL,
+    "sigmoid tanh relu exp log sqrt abs square neg pow clamp clip sum mean max min amax argmax "
+    "argmin var std norm matmul mm maximum minimum softmax log_softmax reshape flatten squeeze "
+    "unsqueeze transpose permute t clone detach isnan isinf isfinite allclose equal numel "
+    "is_tensor cat stack where linear",
+)
+_add(".autograd.printing", "get_printoptions set_printoptions")
+_add(".autograd.random", "Generator initial_seed manual_seed seed")
+_add(".errors", "BackpropError")
 # ``backprop.gradcheck`` is the function (as ``torch.autograd.gradcheck`` is); its module is
 # ``backprop.checks``.
-_LAZY = {
-    "nn": ".nn",
-    "optim": ".optim",
-    "checks": ".checks",
-    "gradcheck": (".checks", "gradcheck"),
-    "check_gradients": (".checks", "check_gradients"),
-    "errors": ".errors",
-    "delta": ".delta",
-    "diagnostics": ".diagnostics",
-    "data": ".data",
-    "train": ".train",
-    "io": ".io",
-    "spec": ".spec",
-    "plots": ".plots",
-    "files": ".files",
-    "run": (".spec", "run"),
-    "fit": (".train", "fit"),
-    "save": (".io", "save"),
-    "load": (".io", "load"),
-}
+_add(".checks", "gradcheck check_gradients")
+_add(".spec", "run")
+_add(".train", "fit")
+_add(".io", "save load")
+# subpackages and modules reachable as attributes without an explicit import
+_SUBMODULES = (
+    "autograd nn optim checks errors delta diagnostics data train io spec plots files stable "
+    "reading filekind locks summary"
+)
+_LAZY.update({name: ("." + name, None) for name in _SUBMODULES.split()})
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        target = _LAZY[name]
-        module_name, attribute = target if isinstance(target, tuple) else (target, None)
-        module = importlib.import_module(module_name, __name__)
-        value = module if attribute is None else getattr(module, attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'backprop' has no attribute {name!r}")
+    import importlib
+
+    target = _LAZY.get(name)
+    if target is None:
+        if name.startswith("_"):
+            raise AttributeError(f"module 'backprop' has no attribute {name!r}")
+        # every public name of the function-form module was once star-imported here
+        # (``backprop.ShapeError`` among them); keep them reachable
+        functional = importlib.import_module(_FUNCTIONAL, __name__)
+        if not hasattr(functional, name):
+            raise AttributeError(f"module 'backprop' has no attribute {name!r}")
+        target = (_FUNCTIONAL, name)
+    module_name, attribute = target
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
