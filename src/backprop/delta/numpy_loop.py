@@ -34,7 +34,7 @@ class _Batch:
         dtype, net = loop.dtype, loop.net
         self.m = m
         self.x = np.empty((m, net[0].n_in), dtype)
-        self.y = np.empty((m,) + loop.y.shape[1:], loop.y.dtype)
+        self.y = np.empty((m, *loop.y.shape[1:]), loop.y.dtype)
         self.f = [None] + [np.empty((m, layer.n_out), dtype) for layer in net]
         self.a = [None] + [
             f if kind == "identity" else np.empty_like(f)
@@ -114,8 +114,6 @@ class NumpyLoop:
         if last != self.bs:
             self.batches[last] = _Batch(self, last)
         self.restored = False
-        self.mode = None  # "sgd" | "adam" | "adamw": the fast update; None: optimizer.step()
-        self.steps_taken = 0  # updates since construction
         self.computed = False  # whether the gradient buffer holds a step's gradients
         self.reload()
 
@@ -151,73 +149,24 @@ class NumpyLoop:
         self.scratch_w = [np.empty_like(w) for w in self.weights]
         self.previous = [np.empty_like(a) for a in ([base] if flat else self._data)]
         self.have_previous = False
-        n = total
-        self.g, self.t = np.empty(n, self.dtype), np.empty(n, self.dtype)
-        self.s1, self.s2 = np.zeros(n, self.dtype), np.zeros(n, self.dtype)
+        self.state = U.FlatState(total, self.dtype)
 
     def _bound(self) -> bool:
         return all(p._data is a for p, a in zip(self.plan.params, self._data))
 
-    # ------------------------------------------------------------ optimizer state
+    # ------------------------------------------------------------ hand-over
 
     def reload(self) -> None:
         """Re-read weights and optimizer state after someone else changed them."""
         if not hasattr(self, "_data") or not self._bound():
             self._bind()
-            self._mine = None
         self.have_previous = False
-        self.mode = (
-            U.fast_kind(self.optimizer, self.plan.params) if self.theta is not None else None
-        )
-        if self.mode is not None:
-            self._load_state()
+        self.state.load(self._fast_kind(), self.optimizer, self.plan.params, self.offsets)
 
-    def _load_state(self) -> None:
-        """Copy ``optimizer.state`` into the flat state (skipped when it is our own views)."""
-        state, params = self.optimizer.state, self.plan.params
-        if self._mine is not None and all(state.get(p) is s for p, s in zip(params, self._mine)):
-            self.step = float(self._mine[0]["step"]._data) if "step" in self._mine[0] else 0.0
-            return
-        self._mine = None
-        keys = ("momentum_buffer",) if self.mode == "sgd" else ("step", "exp_avg", "exp_avg_sq")
-        own = [state.get(p) or {} for p in params]
-        present = [all(k in s for k in keys) for s in own]
-        if any(present) and not all(present):
-            self.mode = None  # a state we cannot take over as a whole: optimizer.step() it is
-            return
-        self.has_buf = all(present)
-        self.step = float(own[0]["step"]._data) if self.has_buf and self.mode != "sgd" else 0.0
-        self.s1.fill(0)
-        self.s2.fill(0)
-        for s, o, a in zip(own, self.offsets, self._data):
-            if not s:
-                continue
-            first, second = (keys[0], None) if self.mode == "sgd" else keys[1:]
-            self.s1[o : o + a.size] = s[first]._data.reshape(-1)
-            if second is not None:
-                self.s2[o : o + a.size] = s[second]._data.reshape(-1)
-
-    def _store_state(self) -> None:
-        """Make ``optimizer.state`` hold views of the flat state, as the per-batch loop would."""
-        if self.mode is None or self.steps_taken == 0:
-            return
-        state, params = self.optimizer.state, self.plan.params
-        if self._mine is not None and all(state.get(p) is s for p, s in zip(params, self._mine)):
-            if "step" in self._mine[0]:
-                self._mine[0]["step"]._data[...] = self.step
-            return
-        mine = []
-        step = Tensor._wrap(np.array(self.step, dtype=np.float32))
-        for p, o, a in zip(params, self.offsets, self._data):
-            view = slice(o, o + a.size)
-            if self.mode == "sgd":
-                s = {} if not self.has_buf else {"momentum_buffer": _view(self.s1, view, a)}
-            else:
-                s = {"step": step, "exp_avg": _view(self.s1, view, a)}
-                s["exp_avg_sq"] = _view(self.s2, view, a)
-            state[p] = s
-            mine.append(s)
-        self._mine = mine
+    def _fast_kind(self):
+        if self.theta is None:
+            return None
+        return U.fast_kind(self.optimizer, self.plan.params)
 
     def sync(self) -> None:
         """``.grad`` = the last step's gradients; ``optimizer.state`` = the loop's state."""
@@ -227,28 +176,28 @@ class NumpyLoop:
             if p.requires_grad:
                 p._grad = t
             p._bump_version()
-        self._store_state()
+        self.state.store(self.optimizer, self.plan.params, self.offsets)
 
     # ------------------------------------------------------------ the span
 
     def run(self, perms, first_step: int, n_steps: int, losses: np.ndarray, guard: bool):
         """Steps first_step … first_step + n_steps − 1; returns (updates taken, stop index)."""
         self.restored = False
-        mode = U.fast_kind(self.optimizer, self.plan.params) if self.theta is not None else None
-        if mode != self.mode:  # the optimizer changed between spans (its groups or options)
-            self._store_state()
-            self.mode = mode
-            if mode is not None:
-                self._load_state()
+        state, mode = self.state, self._fast_kind()
+        if mode != state.mode:  # the optimizer changed between spans (its groups or options)
+            state.store(self.optimizer, self.plan.params, self.offsets)
+            state.load(mode, self.optimizer, self.plan.params, self.offsets)
         group = self.optimizer.param_groups[0]
-        hp = U.hyper(self.mode, group) if self.mode is not None else None
+        fast = state.mode is not None
+        hp = U.hyper(state.mode, group) if fast else None
         kind, rate = self.penalty
         shrink = float(group["lr"]) * rate
-        if self.mode is None:
+        if not fast:  # optimizer.step() reads .grad: ours, and None where frozen
             for p, t in zip(self.plan.params, self.grad_tensors):
-                if p.requires_grad:
-                    p._grad = t
+                p._grad = t if p.requires_grad else None
         nb, bs, n = self.nb, self.bs, self.x.shape[0]
+        if perms is not None:
+            _check_perms(perms, (first_step + n_steps - 1) // nb + 1, n)
         full = nb == 1 and perms is None
         for i in range(n_steps):
             s = first_step + i
@@ -273,15 +222,15 @@ class NumpyLoop:
                 if not (math.isfinite(value) and self._finite_gradients()):
                     self._stopped()
                     return i, i
-                for a, c in zip(
-                    [self.theta] if self.theta is not None else self._data, self.previous
-                ):
+                for a, c in zip(self._arrays(), self.previous):
                     np.copyto(c, a)
                 self.have_previous = True
-            self._update(hp)
+            if fast:
+                state.update(self.theta, self.grad, hp)
+            else:
+                self.optimizer.step()
             if kind != "none":
                 U.penalty(self.weights, kind, shrink, self.scratch_w)
-            self.steps_taken += 1
         return n_steps, None
 
     def _finite_gradients(self) -> bool:
@@ -289,24 +238,15 @@ class NumpyLoop:
             return True
         return bool(np.isfinite(self.grad).all())
 
+    def _arrays(self) -> list:
+        return [self.theta] if self.theta is not None else self._data
+
     def _stopped(self) -> None:
-        arrays = [self.theta] if self.theta is not None else self._data
+        arrays = self._arrays()
         if self.have_previous and not all(np.isfinite(a).all() for a in arrays):
             for a, c in zip(arrays, self.previous):
                 np.copyto(a, c)
             self.restored = True
-
-    def _update(self, hp) -> None:
-        mode = self.mode
-        if mode is None:
-            self.optimizer.step()
-        elif mode == "sgd":
-            self.has_buf = U.sgd(self.theta, self.grad, self.s1, self.has_buf, self.g, self.t, hp)
-        else:
-            if self.step < U.STEP_LIMIT:
-                self.step += 1.0
-            U.adam(self.theta, self.grad, self.s1, self.s2, self.g, self.t, self.step, hp,
-                   mode == "adamw")  # fmt: skip
 
     def _gradients(self, buf: _Batch, xb, yb, y_loss) -> float:
         """Forward, E, δ recursion and ∂E/∂θ into the flat gradient buffer; returns E."""
@@ -400,8 +340,14 @@ class NumpyLoop:
         )
 
 
-def _view(flat: np.ndarray, where: slice, like: np.ndarray) -> Tensor:
-    return Tensor._wrap(flat[where].reshape(like.shape))
+def _check_perms(perms, epochs: int, n: int) -> None:
+    shape = getattr(perms, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] < epochs or shape[1] != n:
+        raise ShapeError(
+            f"NumpyLoop.run: perms must be an int array of shape [epochs >= {epochs}, N={n}] "
+            f"(one row order per epoch from epoch 0), got {list(shape or [])}; pass "
+            "np.stack([rng.permutation(N) for each epoch]) or None for the natural order."
+        )
 
 
 def _rows(x, dtype, n_in: int) -> np.ndarray:
@@ -434,7 +380,7 @@ def _loss_kind(resolved, top, y: np.ndarray) -> str:
         and y.ndim == 1
         and k > 1
         and y.size
-        and 0 <= y.min()
+        and y.min() >= 0
         and y.max() < k
     ):
         return "cross_entropy"

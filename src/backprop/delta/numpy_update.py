@@ -5,8 +5,9 @@ and updates them here with ``out=`` into two preallocated scratch arrays. Each f
 ``backprop.optim._functional``'s rule for SGD, Adam or AdamW written operation by operation in
 the same order (multiplications by a scalar commute exactly), so the numbers are those of
 ``optimizer.step()`` bit for bit. Only the optimizers and settings listed in ``fast_kind``
-come here; every other one keeps its own ``step()``. Not an optimizer: no groups, no state
-dicts (the loop maps its flat state onto ``optimizer.state`` when it syncs).
+come here; every other one keeps its own ``step()``. ``FlatState`` holds the moments and maps
+them onto ``optimizer.state`` (views, PyTorch's keys) when the loop syncs. Not an optimizer:
+no groups, no checkpoints of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ..autograd.tensor import Tensor
 
 STEP_LIMIT = 16777216.0  # 2**24: a float32 step counter stops counting here (+1 rounds back)
 
@@ -140,3 +143,86 @@ def penalty(weights: list, kind: str, shrink: float, scratch: list) -> None:
         s -= shrink
         np.maximum(s, 0.0, out=s)
         np.copysign(s, w, out=w)
+
+
+class FlatState:
+    """The optimizer's state as two flat arrays laid out like θ, plus the step count t.
+
+    ``mode`` is ``fast_kind``'s answer, or None when ``optimizer.step()`` must run instead
+    (then the optimizer keeps its own state and this object holds nothing).
+    """
+
+    def __init__(self, size: int, dtype) -> None:
+        self.s1, self.s2 = np.zeros(size, dtype), np.zeros(size, dtype)  # m and v, or the buffer
+        self.g, self.t = np.empty(size, dtype), np.empty(size, dtype)  # scratch
+        self.mode: str | None = None
+        self.step = 0.0
+        self.has_buf = False
+        self.mine: list | None = None  # the state dicts we put into optimizer.state
+        self.dirty = False  # updates taken since the last store
+
+    def ours(self, state: dict, params: list) -> bool:
+        return self.mine is not None and all(state.get(p) is s for p, s in zip(params, self.mine))
+
+    def load(self, mode, optimizer, params: list, offsets: list) -> None:
+        """Take over ``optimizer.state`` (a copy, unless it already is our own views)."""
+        self.mode, self.dirty = mode, False
+        if mode is None:
+            return
+        state = optimizer.state
+        if self.ours(state, params):
+            self.step = float(self.mine[0]["step"]._data) if "step" in self.mine[0] else 0.0
+            return
+        self.mine = None
+        keys = ("momentum_buffer",) if mode == "sgd" else ("step", "exp_avg", "exp_avg_sq")
+        own = [state.get(p) or {} for p in params]
+        present = [all(k in s for k in keys) for s in own]
+        if any(present) and not all(present):
+            self.mode = None  # a state we cannot take over as a whole: optimizer.step() it is
+            return
+        self.has_buf = all(present)
+        self.step = float(own[0]["step"]._data) if self.has_buf and mode != "sgd" else 0.0
+        self.s1.fill(0)
+        self.s2.fill(0)
+        if not self.has_buf:
+            return
+        first, second = (keys[0], None) if mode == "sgd" else keys[1:]
+        for s, o, p in zip(own, offsets, params):
+            self.s1[o : o + p._data.size] = s[first]._data.reshape(-1)
+            if second is not None:
+                self.s2[o : o + p._data.size] = s[second]._data.reshape(-1)
+
+    def store(self, optimizer, params: list, offsets: list) -> None:
+        """Make ``optimizer.state`` hold views of the flat state, as the per-batch loop would."""
+        if self.mode is None or not self.dirty:
+            return
+        self.dirty = False
+        state = optimizer.state
+        if self.ours(state, params):
+            if "step" in self.mine[0]:
+                self.mine[0]["step"]._data[...] = self.step
+            return
+        mine = []
+        step = Tensor._wrap(np.array(self.step, dtype=np.float32))
+        for p, o in zip(params, offsets):
+            n, shape = p._data.size, p._data.shape
+            if self.mode == "sgd":
+                s = {}
+                if self.has_buf:
+                    s["momentum_buffer"] = Tensor._wrap(self.s1[o : o + n].reshape(shape))
+            else:
+                s = {"step": step, "exp_avg": Tensor._wrap(self.s1[o : o + n].reshape(shape))}
+                s["exp_avg_sq"] = Tensor._wrap(self.s2[o : o + n].reshape(shape))
+            state[p] = s
+            mine.append(s)
+        self.mine = mine
+
+    def update(self, theta: np.ndarray, grad: np.ndarray, hp: tuple) -> None:
+        """One step of the fast rule on θ in place."""
+        self.dirty = True
+        if self.mode == "sgd":
+            self.has_buf = sgd(theta, grad, self.s1, self.has_buf, self.g, self.t, hp)
+            return
+        if self.step < STEP_LIMIT:
+            self.step += 1.0
+        adam(theta, grad, self.s1, self.s2, self.g, self.t, self.step, hp, self.mode == "adamw")
