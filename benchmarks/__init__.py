@@ -14,12 +14,12 @@ import os
 import time
 from pathlib import Path
 
-JOBS = ("lecture", "wide", "digits", "import", "autograd", "memory")
+JOBS = ("lecture", "wide", "digits", "import", "autograd", "memory", "paths")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def _runner(job: str):
-    from . import digits, lecture, overhead, wide
+    from . import digits, lecture, overhead, user_paths, wide
 
     return {
         "lecture": lecture.run,
@@ -28,6 +28,7 @@ def _runner(job: str):
         "import": overhead.run_import,
         "autograd": overhead.run_autograd,
         "memory": overhead.run_memory,
+        "paths": user_paths.run,  # every job through every public path; its gate sets the exit
     }[job]
 
 
@@ -88,4 +89,4 @@ def main(argv: list[str] | None = None) -> int:
     if target is not None:
         target.write_text(document(results, quick=args.quick, repeats=args.repeats))
         print(f"wrote {target}")
-    return 0
+    return 1 if any(r.get("failed") for r in results) else 0

@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick] [--jobs …]``: run the benchmarks and print the tables."""
+"""``python -m benchmarks [--quick] [--jobs …]``: run the benchmarks and print the tables; the
+exit status is 1 when the user-paths gate fails (``benchmarks.user_paths``: the 2× rule)."""
 
 import sys
 

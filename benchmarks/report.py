@@ -13,6 +13,8 @@ def _find(result: dict, prefix: str):
 
 
 def job_markdown(result: dict) -> str:
+    if "markdown" in result:  # a section that renders itself (user_paths)
+        return result["markdown"]
     job = result["job"]
     lines = [f"### {result['title']}", ""]
     rows = result["rows"]
