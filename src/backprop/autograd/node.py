@@ -158,10 +158,15 @@ def _accumulate_leaf(node: AccumulateGrad, grad: np.ndarray) -> None:
         current._data += grad
 
 
-def _wrap(array: np.ndarray):
-    from .tensor import Tensor
+_TENSOR: list = []  # the Tensor class, looked up once (tensor.py imports this module)
 
-    return Tensor._wrap(array)
+
+def _wrap(array: np.ndarray):
+    if not _TENSOR:
+        from .tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]._wrap(array)
 
 
 def _run_hooks(hooks, grad: np.ndarray) -> np.ndarray:

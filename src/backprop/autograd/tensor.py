@@ -87,16 +87,20 @@ class Tensor(
         self._hooks = None
         self._retains_grad = False
 
-    @classmethod
-    def _wrap(cls, array: np.ndarray) -> Tensor:
+    @staticmethod
+    def _wrap(array: np.ndarray) -> Tensor:
         """A plain tensor around ``array`` (no copy, no history)."""
-        t = Tensor.__new__(Tensor)
-        t._init(array, None, False)
+        t = _new(Tensor)
+        t._data = array
+        t.grad_fn = t._grad = t._base = t._accum = t._hooks = None
+        t._requires_grad = t._retains_grad = False
+        t._output_nr = 0
+        t._vc = VersionCounter()
         return t
 
-    @classmethod
-    def _make(cls, array: np.ndarray, grad_fn: Node | None, requires_grad: bool) -> Tensor:
-        t = Tensor.__new__(Tensor)
+    @staticmethod
+    def _make(array: np.ndarray, grad_fn: Node | None, requires_grad: bool) -> Tensor:
+        t = _new(Tensor)
         t._init(array, grad_fn, requires_grad)
         return t
 

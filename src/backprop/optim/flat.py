@@ -7,6 +7,12 @@ once on the two buffers instead of once per tensor. This module finds such group
 the group's optimizer state flat too, while each parameter's entry in ``Optimizer.state``
 holds views of it — so ``state_dict``/``load_state_dict`` see exactly what they would see
 without the fusion, and the numbers are the same (the rules are elementwise).
+
+Parameters that do not share a buffer (a plain ``nn.Sequential`` trained by autograd) are
+*gathered* instead: their values and gradients are copied into two scratch buffers, the
+rule runs once on them, and the new values are copied back into each parameter's own
+storage. Two copies per tensor cost far less than the rule's dozen array operations per
+tensor; the parameters keep their storage (views a user holds stay live).
 """
 
 from __future__ import annotations
@@ -55,9 +61,15 @@ class FlatGroups:
         params = group["params"]
         entry = self._cache.get(index)
         if entry is None or not _same(entry, params):
-            entry = self._build(index, params)
+            shared = entry is not None and entry["states"] is not None
+            entry = self._build(index, params) or self._build_gathered(index, params)
             if entry is None:
+                if shared:
+                    _unshare_state(params, state)
                 return None
+        if entry["views"] is not None and not _gather(entry, params):
+            self._drop(index, params, state)
+            return None
         states = entry["states"]
         if states is None or any(state.get(p) is not s for p, s in zip(params, states)):
             flat_state = _join_state(params, [state.get(p) for p in params])
@@ -69,10 +81,15 @@ class FlatGroups:
         return entry["param"], entry["grad"], entry["state"]
 
     def after_update(self, index: int, group: dict, state: dict) -> None:
-        """Re-point per-parameter state at the flat state if the rule created new entries."""
+        """Copy gathered values back; re-point per-parameter state at the flat state if the
+        rule created new entries."""
         entry = self._cache.get(index)
         if entry is None:
             return
+        views = entry["views"]
+        if views is not None:
+            for p, (pv, _) in zip(group["params"], views):
+                np.copyto(p._data, pv)
         flat_state, seen = entry["state"], entry["arrays"]
         if len(flat_state) != len(seen) or any(flat_state.get(k) is not v for k, v in seen):
             self._share(entry, group["params"], state)
@@ -96,9 +113,45 @@ class FlatGroups:
             "state": None,
             "states": None,
             "arrays": (),
+            "views": None,
         }
         self._cache[index] = entry
         return entry
+
+    def _build_gathered(self, index: int, params: list) -> dict | None:
+        """Scratch buffers for parameters with storage of their own (one float dtype)."""
+        if len(params) < 2 or len({id(p) for p in params}) != len(params):
+            return None
+        dtype = params[0]._data.dtype
+        for p in params:
+            if p._grad is None or p._data.dtype != dtype or dtype.kind != "f":
+                return None
+            if not p._data.flags.writeable or p._data.base is not None:
+                return None  # a view may overlap another parameter: per-tensor updates
+        sizes = [p._data.size for p in params]
+        total = sum(sizes)
+        pbuf, gbuf = np.empty(total, dtype), np.empty(total, dtype)
+        views, position = [], 0
+        for p, n in zip(params, sizes):
+            part = slice(position, position + n)
+            views.append((pbuf[part].reshape(p._data.shape), gbuf[part].reshape(p._data.shape)))
+            position += n
+        entry = {
+            "members": [(p._data, None) for p in params],
+            "param": _FlatParam(pbuf),
+            "grad": gbuf,
+            "state": None,
+            "states": None,
+            "arrays": (),
+            "views": views,
+        }
+        self._cache[index] = entry
+        return entry
+
+    def _drop(self, index: int, params: list, state: dict) -> None:
+        """Leave the gathered path: each parameter gets state tensors of its own again."""
+        self._cache.pop(index, None)
+        _unshare_state(params, state)
 
     @staticmethod
     def _share(entry: dict, params: list, state: dict) -> None:
@@ -111,10 +164,40 @@ def _same(entry: dict, params: list) -> bool:
     members = entry["members"]
     if len(members) != len(params):
         return False
+    if entry["views"] is not None:  # gathered: gradients are new arrays every step
+        return all(p._data is data for p, (data, _) in zip(params, members))
     for p, (data, grad) in zip(params, members):
         if p._data is not data or p._grad is not grad:
             return False
     return True
+
+
+def _gather(entry: dict, params: list) -> bool:
+    """Copy the parameters and their gradients into the scratch buffers (False: a gradient
+    is missing or of another shape or dtype, so this step goes per tensor)."""
+    for p, (pv, gv) in zip(params, entry["views"]):
+        grad = p._grad
+        if grad is None or grad._data.shape != pv.shape or grad._data.dtype != pv.dtype:
+            return False
+        np.copyto(pv, p._data)
+        np.copyto(gv, grad._data)
+    return True
+
+
+def _unshare_state(params: list, state: dict) -> None:
+    """Give every parameter its own copies of the state entries it shares with others (the
+    step counters of a flat state), so that per-tensor updates count per tensor again."""
+    seen: set[int] = set()
+    for p in params:
+        own = state.get(p)
+        if not own:
+            continue
+        for k, v in list(own.items()):
+            if isinstance(v, backprop.Tensor):
+                if id(v) in seen:
+                    own[k] = backprop.Tensor._wrap(v._data.copy())
+                seen.add(id(v))
+        state[p] = dict(own)
 
 
 def _join_state(params: list, per_param: list) -> dict | None:
