@@ -1,0 +1,379 @@
+"""``delta.numpy_loop.NumpyLoop`` (the NumPy δ span loop) against the per-batch path and PyTorch.
+
+The reference is this project's existing slower path, step by step: ``optimizer.zero_grad();
+Plan.step(xb, yb); optimizer.step()`` over the same batches (the playground's own
+``_regularize`` after it for the weight penalty). The loop claims the same numbers BIT FOR
+BIT: batch losses, weights, ``.grad`` and ``optimizer.state_dict()``, whether it runs the
+steps in one span or cut anywhere, including the optimizers it hands back to
+``optimizer.step()`` (RMSprop, AMSGrad, two groups). PyTorch 2.13 is the outside oracle for a
+few steps from the same initial weights (float64 to 1e-10, float32 to 1e-5).
+"""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import backprop as bp
+import backprop.nn as nn
+import backprop.optim as optim
+from backprop.delta import DeltaEngineError, Plan, flatten_parameters
+from backprop.delta.numpy_loop import NumpyLoop
+from backprop.errors import ConfigError, ShapeError
+
+N, N_IN = 50, 3
+LOSSES = {  # name: (loss, n_out, output module or None, target kind)
+    "mse": (nn.MSELoss, 2, None, "real"),
+    "mse_sum": (lambda: nn.MSELoss(reduction="sum"), 2, None, "real"),
+    "half_mse": (nn.HalfMSELoss, 2, None, "real"),
+    "cross_entropy": (nn.CrossEntropyLoss, 4, None, "index"),
+    "bce_with_logits": (nn.BCEWithLogitsLoss, 1, None, "binary"),
+    "sigmoid_bce": (nn.BCELoss, 1, nn.Sigmoid, "binary"),
+    "log_softmax_nll": (nn.NLLLoss, 3, lambda: nn.LogSoftmax(dim=1), "index"),
+    "huber": (nn.HuberLoss, 2, None, "real"),
+}
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.05),
+    "momentum": lambda p: optim.SGD(p, lr=0.02, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    "nesterov": lambda p: optim.SGD(p, lr=0.02, momentum=0.8, nesterov=True, weight_decay=1e-2),
+    "sgd_maximize": lambda p: optim.SGD(p, lr=1e-3, momentum=0.5, maximize=True),
+    "adam": lambda p: optim.Adam(p, lr=0.01, weight_decay=1e-3),
+    "adam_maximize": lambda p: optim.Adam(p, lr=1e-3, maximize=True),
+    "adamw": lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.05),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5),  # optimizer.step() path
+    "amsgrad": lambda p: optim.Adam(p, lr=0.01, amsgrad=True),  # optimizer.step() path
+}
+BATCHING = {  # name: (batch size, shuffled)
+    "full": (N, False),
+    "partial": (16, False),  # 16 + 16 + 16 + 2
+    "shuffled": (16, True),
+    "full_shuffled": (N, True),
+}
+
+
+def _data(loss: str, dtype, seed: int = 0):
+    _, k, _, kind = LOSSES[loss]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, N_IN)).astype(dtype)
+    if kind == "real":
+        y = np.tanh(x @ rng.standard_normal((N_IN, k))).astype(dtype)
+    elif kind == "binary":
+        y = (x[:, :1] > 0).astype(dtype)
+    else:
+        y = rng.integers(0, k, N).astype(np.int64)
+    return x, y
+
+
+def _model(loss: str, dtype, act=nn.ReLU, seed: int = 3, flat: bool = True):
+    _, k, output, _ = LOSSES[loss]
+    bp.manual_seed(seed)
+    parts = [nn.Linear(N_IN, 8), act(), nn.Linear(8, 6), act(), nn.Linear(6, k)]
+    if output is not None:
+        parts.append(output())
+    model = nn.Sequential(*parts)
+    if dtype == np.float64:
+        model.double()
+    if flat:
+        flatten_parameters(model)
+    return model
+
+
+def _perms(batch: str, n_steps: int, seed: int = 1):
+    size, shuffled = BATCHING[batch]
+    if not shuffled:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(N) for _ in range(n_steps // -(-N // size) + 1)])
+
+
+def _regularize(model, lr, penalty):
+    """The playground's own penalty (``Training._regularize``) on the model's weights."""
+    from backprop.playground.training import Training
+
+    weights = [m.weight._data for m in model.modules() if isinstance(m, nn.Linear)]
+    kind, rate = penalty
+    fake = SimpleNamespace(state={"regularization": kind, "reg_rate": rate, "lr": lr})
+    fake.weights = weights
+    Training._regularize(fake)
+
+
+def _per_batch(model, loss, opt, x, y, size, perms, first, n, penalty=("none", 0.0)):
+    """The reference: one Plan.step + optimizer.step() per batch, in Python."""
+    plan, nb, losses = Plan(model, loss), -(-N // size), []
+    for s in range(first, first + n):
+        e, b = divmod(s, nb)
+        rows = np.arange(b * size, min(b * size + size, N)) if perms is None else None
+        if perms is not None:
+            rows = perms[e, b * size : (b + 1) * size]
+            xb, yb = x[rows], y[rows]
+        else:
+            xb, yb = x[rows[0] : rows[-1] + 1], y[rows[0] : rows[-1] + 1]
+        opt.zero_grad()
+        losses.append(float(plan.step(xb, yb)))
+        opt.step()
+        if penalty[0] != "none":
+            _regularize(model, opt.param_groups[0]["lr"], penalty)
+    return losses
+
+
+def _snapshot(model, opt):
+    return (
+        [p._data.copy() for p in model.parameters()],
+        [None if p.grad is None else p.grad._data.copy() for p in model.parameters()],
+        opt.state_dict(),
+    )
+
+
+def _assert_identical(got, want, what=""):
+    (pg, gg, sg), (pw, gw, sw) = got, want
+    for i, (a, b) in enumerate(zip(pg, pw)):
+        assert np.array_equal(a, b, equal_nan=True), f"{what}: parameter {i}"
+    for i, (a, b) in enumerate(zip(gg, gw)):
+        assert (a is None) == (b is None) and (a is None or np.array_equal(a, b, equal_nan=True)), (
+            f"{what}: grad {i}"
+        )
+    assert sg["state"].keys() == sw["state"].keys(), f"{what}: state keys"
+    for index, state in sw["state"].items():
+        assert sg["state"][index].keys() == state.keys(), f"{what}: state {index} keys"
+        for key, value in state.items():
+            assert np.array_equal(sg["state"][index][key]._data, value._data), f"{what}: {key}"
+    assert sg["param_groups"] == sw["param_groups"], f"{what}: param_groups"
+
+
+def _compare(loss, opt_name, dtype, batch, n=120, cuts=(7,), penalty=("none", 0.0), act=nn.ReLU):
+    x, y = _data(loss, dtype)
+    size, _ = BATCHING[batch]
+    perms = _perms(batch, n)
+    ref_model = _model(loss, dtype, act)
+    ref_opt = OPTIMIZERS[opt_name](list(ref_model.parameters()))
+    want_losses = _per_batch(
+        ref_model, LOSSES[loss][0](), ref_opt, x, y, size, perms, 0, n, penalty
+    )
+    model = _model(loss, dtype, act)
+    opt = OPTIMIZERS[opt_name](list(model.parameters()))
+    loop = NumpyLoop(model, LOSSES[loss][0](), opt, x, y, size, penalty=penalty)
+    losses = np.full(n, np.nan)
+    bounds = [0, *cuts, n]
+    for lo, hi in itertools.pairwise(bounds):
+        assert loop.run(perms, lo, hi - lo, losses[lo:], guard=True) == (hi - lo, None)
+        loop.sync()
+        loop.reload()
+    what = f"{loss}/{opt_name}/{np.dtype(dtype).name}/{batch}"
+    fast = opt_name not in ("rmsprop", "amsgrad")  # the others have a flat update of their own
+    assert (loop.state.mode is not None) == fast, f"{what}: update path {loop.state.mode}"
+    fast_loss = {"mse": "mse", "mse_sum": "mse", "half_mse": "half_mse"}
+    fast_loss["cross_entropy"] = "cross_entropy"
+    assert loop.loss_kind == fast_loss.get(loss, "generic"), f"{what}: loss path"
+    assert np.array_equal(losses, want_losses), f"{what}: batch losses"
+    _assert_identical(_snapshot(model, opt), _snapshot(ref_model, ref_opt), what)
+    return model, opt, loop
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opt_name", list(OPTIMIZERS))
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_every_optimizer_matches_the_per_batch_path_bit_for_bit(loss, opt_name, dtype):
+    _compare(loss, opt_name, dtype, "shuffled", n=200)
+
+
+@pytest.mark.parametrize("batch", list(BATCHING))
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_every_loss_and_batching_matches_bit_for_bit(loss, batch):
+    _compare(loss, "adam", np.float32, batch, n=150)
+
+
+@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid, lambda: nn.LeakyReLU(0.1), nn.Identity])
+def test_other_activations_match_bit_for_bit(act):
+    _compare("mse", "momentum", np.float64, "partial", act=act)
+    _compare("cross_entropy", "adam", np.float32, "shuffled", act=act)
+
+
+@pytest.mark.parametrize("cuts", [(1, 8), (3, 50, 51, 99), tuple(range(1, 100))])
+@pytest.mark.parametrize("batch", ["full", "shuffled"])
+def test_spans_cut_anywhere_equal_one_span(cuts, batch):
+    _compare("mse", "adam", np.float32, batch, n=100, cuts=cuts)
+    _compare("cross_entropy", "nesterov", np.float32, batch, n=100, cuts=cuts)
+
+
+def test_spans_without_sync_in_between_equal_one_span():
+    x, y = _data("mse", np.float32)
+    runs = []
+    for cuts in ((), (1, 8, 40)):
+        model = _model("mse", np.float32)
+        opt = optim.Adam(list(model.parameters()), lr=0.02)
+        loop, losses, bounds = (
+            NumpyLoop(model, nn.MSELoss(), opt, x, y, 16),
+            np.zeros(60),
+            [0, *cuts, 60],
+        )
+        for lo, hi in itertools.pairwise(bounds):
+            loop.run(None, lo, hi - lo, losses[lo:], guard=False)
+        loop.sync()
+        runs.append((losses, _snapshot(model, opt)))
+    assert np.array_equal(runs[0][0], runs[1][0])
+    _assert_identical(runs[1][1], runs[0][1], "no sync")
+
+
+@pytest.mark.parametrize("penalty", [("l1", 0.3), ("l2", 0.5)])
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_penalty_equals_the_playgrounds_regularize(penalty, opt_name):
+    model, _, _ = _compare("mse", opt_name, np.float32, "partial", n=80, penalty=penalty)
+    if penalty[0] == "l1":  # the proximal step makes weights exactly zero
+        assert any((m.weight._data == 0).any() for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def test_unflattened_model_takes_the_optimizer_step_path_with_the_same_numbers():
+    x, y = _data("mse", np.float64)
+    ref = _model("mse", np.float64)
+    ref_opt = optim.Adam(list(ref.parameters()), lr=0.01)
+    want = _per_batch(ref, nn.MSELoss(), ref_opt, x, y, 16, None, 0, 40)
+    model = _model("mse", np.float64, flat=False)
+    opt = optim.Adam(list(model.parameters()), lr=0.01)
+    loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, 16), np.zeros(40)
+    loop.run(None, 0, 40, losses, guard=False)
+    loop.sync()
+    assert loop.state.mode is None and np.array_equal(losses, want)
+    for a, b in zip(model.parameters(), ref.parameters()):
+        assert np.array_equal(a._data, b._data) and np.array_equal(a.grad._data, b.grad._data)
+
+
+def test_lr_and_state_changed_between_spans_are_read_back():
+    """A scheduler's lr, a weights restore and a loaded optimizer checkpoint between spans."""
+    x, y = _data("cross_entropy", np.float32)
+    results = []
+    for use_loop in (False, True):
+        model = _model("cross_entropy", np.float32)
+        opt = optim.Adam(list(model.parameters()), lr=0.02)
+        loop = NumpyLoop(model, nn.CrossEntropyLoss(), opt, x, y, 16) if use_loop else None
+        losses = np.zeros(90)
+
+        def span(lo, hi, model=model, opt=opt, loop=loop, losses=losses):
+            if loop is None:
+                losses[lo:hi] = _per_batch(
+                    model, nn.CrossEntropyLoss(), opt, x, y, 16, None, lo, hi - lo
+                )
+            else:
+                loop.run(None, lo, hi - lo, losses[lo:], guard=False)
+                loop.sync()
+
+        span(0, 20)
+        saved_weights, saved_opt = model.state_dict(), opt.state_dict()
+        opt.param_groups[0]["lr"] = 0.005
+        span(20, 50)
+        model.load_state_dict(saved_weights)
+        opt.load_state_dict(saved_opt)
+        if loop is not None:
+            loop.reload()
+        span(50, 90)
+        results.append((losses, _snapshot(model, opt)))
+    assert np.array_equal(results[0][0], results[1][0])
+    _assert_identical(results[1][1], results[0][1], "reload")
+
+
+def _diverging(lr, dtype=np.float32):
+    x, y = _data("mse", dtype)
+    model = _model("mse", dtype)
+    return x, y, model, optim.SGD(list(model.parameters()), lr=lr)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_guard_stops_where_the_per_batch_path_with_a_check_stops():
+    x, y, ref, ref_opt = _diverging(1e6)
+    plan, want_stop = Plan(ref, nn.MSELoss()), None
+    for s in range(200):
+        xb, yb = x[(s % 4) * 16 : (s % 4) * 16 + 16], y[(s % 4) * 16 : (s % 4) * 16 + 16]
+        ref_opt.zero_grad()
+        value = float(plan.step(xb, yb))
+        grads_ok = all(np.isfinite(p.grad._data).all() for p in ref.parameters())
+        if not (np.isfinite(value) and grads_ok):
+            want_stop = s
+            break
+        ref_opt.step()
+    assert want_stop is not None and want_stop > 0
+    _, _, model, opt = _diverging(1e6)
+    loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, 16), np.zeros(200)
+    done, stop = loop.run(None, 0, 120, losses, guard=True)
+    if stop is None:  # the stop may fall in a later span
+        done, stop = loop.run(None, 120, 80, losses[120:], guard=True)
+        done, stop = done + 120, stop + 120
+    loop.sync()
+    assert (done, stop) == (want_stop, want_stop)
+    assert not loop.restored
+    assert all(np.isfinite(p._data).all() for p in model.parameters())
+    _assert_identical(_snapshot(model, opt), _snapshot(ref, ref_opt), "guard")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_guard_restores_weights_an_update_overflowed():
+    x, y, model, opt = _diverging(1e39)  # lr is inf in float32: weights ±inf or NaN at once
+    before = [p._data.copy() for p in model.parameters()]
+    loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, N), np.zeros(5)
+    assert loop.run(None, 0, 5, losses, guard=True) == (1, 1)
+    assert loop.restored and np.isfinite(losses[0]) and not np.isfinite(losses[1])
+    for p, b in zip(model.parameters(), before):
+        assert np.array_equal(p._data, b)
+    loop.sync()
+    assert any(not np.isfinite(p.grad._data).all() for p in model.parameters())
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_without_guard_the_loop_never_stops():
+    x, y, model, opt = _diverging(1e38)
+    loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, N), np.zeros(5)
+    assert loop.run(None, 0, 5, losses, guard=False) == (5, None)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_against_pytorch(loss, dtype, tol):
+    torch = pytest.importorskip("torch")
+    x, y = _data(loss, dtype)
+    model = _model(loss, dtype)
+    tmodel = torch.nn.Sequential(
+        torch.nn.Linear(N_IN, 8), torch.nn.ReLU(), torch.nn.Linear(8, 6), torch.nn.ReLU(),
+        torch.nn.Linear(6, LOSSES[loss][1]),
+    ).to(torch.float64 if dtype == np.float64 else torch.float32)  # fmt: skip
+    with torch.no_grad():
+        for tp, p in zip(tmodel.parameters(), model.parameters()):
+            tp.copy_(torch.from_numpy(p._data.copy()))
+    opt = optim.Adam(list(model.parameters()), lr=0.01)
+    topt = torch.optim.Adam(tmodel.parameters(), lr=0.01)
+    tloss = torch.nn.MSELoss() if loss == "mse" else torch.nn.CrossEntropyLoss()
+    perms = _perms("shuffled", 12)
+    loop, losses = NumpyLoop(model, LOSSES[loss][0](), opt, x, y, 16), np.zeros(12)
+    loop.run(perms, 0, 12, losses, guard=False)
+    loop.sync()
+    for s in range(12):
+        e, b = divmod(s, 4)
+        rows = torch.from_numpy(perms[e, b * 16 : b * 16 + 16])
+        topt.zero_grad()
+        value = tloss(tmodel(torch.from_numpy(x)[rows]), torch.from_numpy(y)[rows])
+        value.backward()
+        topt.step()
+        np.testing.assert_allclose(losses[s], value.item(), rtol=tol, atol=tol)
+    for tp, p in zip(tmodel.parameters(), model.parameters()):
+        np.testing.assert_allclose(p._data, tp.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_bad_inputs_name_the_parameter():
+    x, y = _data("mse", np.float32)
+    model = _model("mse", np.float32)
+    opt = optim.SGD(list(model.parameters()), lr=0.1)
+    with pytest.raises(ConfigError, match="batch_size must be in"):
+        NumpyLoop(model, nn.MSELoss(), opt, x, y, 0)
+    with pytest.raises(ShapeError, match="x has shape"):
+        NumpyLoop(model, nn.MSELoss(), opt, x[:, :2], y, 10)
+    with pytest.raises(ShapeError, match="y has shape"):
+        NumpyLoop(model, nn.MSELoss(), opt, x, y[:10], 10)
+    with pytest.raises(ConfigError, match="penalty"):
+        NumpyLoop(model, nn.MSELoss(), opt, x, y, 10, penalty=("l3", 0.1))
+    loop = NumpyLoop(model, nn.MSELoss(), opt, x, y, 10)
+    with pytest.raises(ShapeError, match="perms must be"):
+        loop.run(np.zeros((1, N), np.int64), 0, 12, np.zeros(12), guard=False)
+    conv = nn.Sequential(nn.ReLU(), nn.Linear(N_IN, 2))
+    with pytest.raises(DeltaEngineError):
+        NumpyLoop(conv, nn.MSELoss(), opt, x, y, 10)
