@@ -377,3 +377,39 @@ def test_bad_inputs_name_the_parameter():
     conv = nn.Sequential(nn.ReLU(), nn.Linear(N_IN, 2))
     with pytest.raises(DeltaEngineError):
         NumpyLoop(conv, nn.MSELoss(), opt, x, y, 10)
+
+
+# -- delta.backward remembers the model's layers and the loss between calls -------------------
+def _autograd_grads(model, loss_fn, x, y):
+    for p in model.parameters():
+        p.grad = None
+    loss_fn(model(bp.tensor(x)), bp.tensor(y)).backward()
+    return [p.grad._data.copy() for p in model.parameters()]
+
+
+def test_backward_sees_every_change_to_the_model_and_the_loss():
+    from backprop import delta
+
+    x, y = _data("mse", np.float64)
+    model, loss_fn = _model("mse", np.float64, act=lambda: nn.LeakyReLU(0.1)), nn.MSELoss()
+
+    def check():
+        want = _autograd_grads(model, loss_fn, x, y)
+        for p in model.parameters():
+            p.grad = None
+        delta.backward(model, x, y, loss_fn)
+        for p, w in zip(model.parameters(), want):
+            np.testing.assert_allclose(p.grad._data, w, rtol=1e-12, atol=1e-14)
+
+    check()
+    check()  # the remembered layers
+    model[1].negative_slope = 0.3  # an activation's option
+    check()
+    model[2] = nn.Linear(8, 6).double()  # a part replaced
+    check()
+    model[4].weight = nn.Parameter(bp.tensor(model[4].weight._data * 2))  # a Parameter replaced
+    check()
+    model[3] = nn.Tanh()
+    check()
+    loss_fn.reduction = "sum"  # the loss's reduction
+    check()

@@ -17,6 +17,7 @@ never prints: what it notices (step units that block every gradient) is returned
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,7 +80,7 @@ def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
 
 def forward(model, x, net: list[Layer] | None = None) -> Cache:
     """Run the model on ``x`` (rows), keeping f[l] and a[l] for every layer."""
-    net = layers(model) if net is None else net
+    net = _layers_of(model) if net is None else net
     dtype = net[0].weight._data.dtype
     a = [_as_input(x, dtype, net[0].n_in)]
     f = [None]
@@ -122,7 +123,7 @@ def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
     ``accumulate=True`` adds into existing ``.grad`` as autograd does; call
     ``optimizer.zero_grad()`` between steps.
     """
-    grads = compute(model, x, y, loss)
+    grads = compute(model, x, y, loss, _layers_of(model), _resolved(loss))
     _write_grads(grads, accumulate)
     return grads
 
@@ -133,6 +134,8 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     ``out`` (used by ``Plan``) is one (weight-grad array, bias-grad array or None) pair per
     layer, in PyTorch's (out, in) orientation, to receive ∂E/∂W[l]ᵀ and ∂E/∂b[l] in place.
     """
+    if resolved is None and loss is not None:
+        resolved = _resolved(loss)
     cache = forward(model, x, net)
     net = cache.layers
     L = len(net)
@@ -192,12 +195,99 @@ def _pairs(grads: Gradients):
 
 def _write_grads(grads: Gradients, accumulate: bool) -> None:
     for param, g in _pairs(grads):
-        if not param.requires_grad:
+        if not param._requires_grad:
             continue
-        if param.grad is None or not accumulate:
-            param.grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
+        if param._grad is None or not accumulate:  # g has the parameter's shape: no check
+            param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
         else:
-            param.grad._data += g
+            param._grad._data += g
+
+
+# The hand-written loop (``zero_grad(); backward(model, x, y, loss); step()``) passes the same
+# model and loss on every call; reading them costs more than the arithmetic of a small net.
+# Both are remembered per object (weakly: a dropped model or loss frees its entry) and reused
+# while they still hold the same modules, Parameters and options.
+_NETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOSSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NAMED: dict = {}
+_SEQUENTIAL: list = []
+
+
+def _modules_of(model, out: list) -> list:
+    """The model's parts in ``network._flatten``'s order, read straight from ``_modules``."""
+    if not _SEQUENTIAL:
+        from ..nn import Sequential
+
+        _SEQUENTIAL.append(Sequential)
+    if isinstance(model, _SEQUENTIAL[0]):
+        seen = set()
+        for child in model._modules.values():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                _modules_of(child, out)
+    else:
+        out.append(model)
+    return out
+
+
+def _layers_of(model) -> list[Layer]:
+    """``layers(model)``, reused while the model still has the same parts and options."""
+    try:
+        cached = _NETS.get(model)
+    except TypeError:  # not weakly referable: read it every time
+        return layers(model)
+    parts = _modules_of(model, [])
+    if cached is not None:
+        known, net = cached
+        if (
+            len(parts) == len(known)
+            and all(a is b for a, b in zip(parts, known))
+            and all(_layer_current(layer) for layer in net)
+        ):
+            return net
+    net = layers(model)
+    _NETS[model] = (parts, net)
+    return net
+
+
+def _layer_current(layer: Layer) -> bool:
+    linear, module = layer.linear, layer.module
+    params = linear._parameters
+    if params.get("weight") is not layer.weight or params.get("bias") is not layer.bias:
+        return False
+    return module is None or layer.rowwise is not None or module.options == layer.options
+
+
+def _same(a, b) -> bool:
+    """Identity, or equality of plain values (options rebuilt on every read compare equal)."""
+    return a is b or (type(a) is type(b) and type(a) in (int, float, str, bool) and a == b)
+
+
+def _resolved(loss):
+    """``losses.resolve(loss)``, reused while the loss keeps its reduction and options."""
+    from .losses import resolve
+
+    if isinstance(loss, str):
+        found = _NAMED.get(loss)
+        if found is None:
+            found = _NAMED[loss] = resolve(loss)
+        return found
+    try:
+        cached = _LOSSES.get(loss)
+    except TypeError:
+        return resolve(loss)
+    if cached is not None:
+        _, reduction, options = cached
+        now = getattr(loss, "options", None)
+        if (
+            getattr(loss, "reduction", "mean") == reduction
+            and (now or {}).keys() == options.keys()
+            and all(_same(now[k], v) for k, v in options.items())
+        ):
+            return cached
+    found = resolve(loss)
+    _LOSSES[loss] = found
+    return found
 
 
 class Plan:
