@@ -23,7 +23,6 @@ import datetime as _dt
 import errno
 import json
 import os
-import socket
 import stat
 import sys
 from pathlib import Path
@@ -74,7 +73,7 @@ class WriterLock:
             if not same:
                 os.close(fd)
                 continue
-            info = {"pid": os.getpid(), "host": socket.gethostname(),
+            info = {"pid": os.getpid(), "host": _host(),
                     "started": _dt.datetime.now().isoformat(timespec="seconds"),
                     "command": " ".join(sys.argv)[:300]}  # fmt: skip
             with contextlib.suppress(OSError):  # a full disk: the lock holds, unnamed
@@ -166,3 +165,12 @@ def _read_holder(fd: int) -> dict:
         return info if isinstance(info, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def _host() -> str:
+    """The host name (``socket.gethostname()``'s answer; without importing socket on POSIX)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()

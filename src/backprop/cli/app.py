@@ -51,7 +51,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_EVERY = "every command"
+
+
+def build_parser(command: str | None = _EVERY) -> argparse.ArgumentParser:
+    """The parser of every command (the default), or of ``command`` only: the others get a
+    stub that carries their one-line help, enough for ``backprop --help`` and for naming
+    them, so a command does not pay for building (and importing) what it does not use.
+    ``command=None``: stubs only (no command was named)."""
     parser = _Parser(
         prog="backprop",
         description="Multi-layer perceptrons and backpropagation: train, inspect and explain.",
@@ -63,8 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"backprop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in commands.ALL:
-        module.add_parser(sub)
+        name = module.__name__.rpartition(".")[2]
+        if command in (_EVERY, name):
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=module.HELP)
     return parser
+
+
+def _command_named(argv: list[str] | None) -> str | None:
+    """The command in ``argv``: the first word that is not an option (the top-level options,
+    --help and --version, take no value). None when there is none or it is not a command."""
+    words = sys.argv[1:] if argv is None else argv
+    first = next((w for w in words if not w.startswith("-")), None)
+    return first if first in commands.NAMES else None
 
 
 class _SafeStream:
@@ -264,7 +283,7 @@ def _safe(stream, name: str, opened: list) -> _SafeStream:
 
 
 def _main(argv: list[str] | None, out: _SafeStream) -> int:
-    parser = build_parser()
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

@@ -18,11 +18,24 @@ Example:
 
 from __future__ import annotations
 
-from .checks import check_xy
-from .csvfile import from_csv
-from .dataset import Dataset, Standardizer, train_test_split
-from .real import OptionalDependencyError
-from .registry import DATASETS, DatasetInfo, make
+from .._lazy import lazy
+
+# name -> the module that holds it, imported on first use (the CSV reader only when used)
+__getattr__, __dir__ = lazy(
+    __name__,
+    {
+        "DATASETS": ".registry",
+        "Dataset": ".dataset",
+        "DatasetInfo": ".registry",
+        "OptionalDependencyError": ".real",
+        "Standardizer": ".dataset",
+        "check_xy": ".checks",
+        "from_csv": ".csvfile",
+        "make": ".registry",
+        "train_test_split": ".dataset",
+    },
+    globals(),
+)
 
 __all__ = [
     "DATASETS",

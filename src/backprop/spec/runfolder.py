@@ -369,13 +369,16 @@ def _names(exc: OSError, folder: Path) -> bool:
 
 def write_files(run, folder) -> dict[str, Path]:
     """model.safetensors, spec.json, history.csv and history.json of ``run`` in ``folder``."""
+    from .historyfiles import history_texts
+
     folder = Path(folder)
     text = json.dumps(run.spec, indent=2, default=_jsonable) + "\n"
+    csv_text, json_text = history_texts(run.history)  # History.to_csv/to_json's bytes
     return {
         "model": run.save(folder / "model.safetensors"),
         "spec": atomic_write_text(folder / "spec.json", text, follow_symlinks=False),
-        "history_csv": run.history.to_csv(folder / "history.csv"),
-        "history_json": run.history.to_json(folder / "history.json"),
+        "history_csv": atomic_write_text(folder / "history.csv", csv_text),
+        "history_json": atomic_write_text(folder / "history.json", json_text),
     }
 
 

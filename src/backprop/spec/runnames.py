@@ -11,7 +11,6 @@ folder holding foreign entries is never replaced or deleted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -53,6 +52,8 @@ def short(name: str) -> str:
     raw = name.encode(errors="surrogateescape")
     if len(raw) <= 150:
         return name
+    import hashlib  # here: it loads OpenSSL, which only a long name needs
+
     head = raw[:100].decode(errors="ignore")
     return head + "~" + hashlib.sha256(raw).hexdigest()[:12]
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ..common import out_dir, positive_int
 
 DEMOS = ("square", "abs", "xor", "spiral", "digits")
@@ -83,6 +81,8 @@ def run(args) -> int:
 
 def prediction_table(result) -> str:
     """Regression: five fresh points as on the slide; classification: test accuracy."""
+    import numpy as np
+
     import backprop as bp
 
     ds = result.dataset

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 
-import numpy as np
-
 from ..common import float_list, seed
 
 HELP = "show every f[l], a[l], δ[l], ∂E/∂W[l] of one backward pass"
@@ -48,6 +46,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import numpy as np
+
     from ... import delta, io
     from ...delta import lecture
     from ...errors import ConfigError

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ..common import number, seed, whole
 
 HELP = "check a model's gradients numerically (exit 1 if any parameter fails)"
@@ -51,6 +49,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import numpy as np
+
     from ... import check_gradients, io, nn
     from ...spec import builtin, prepare
 

@@ -6,10 +6,12 @@ import argparse
 import csv
 import io as _io
 import sys
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..common import float_list
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HELP = "predict with a saved model (.safetensors) for --x values or an --input CSV"
 EXAMPLES = """examples:
@@ -47,6 +49,8 @@ def add_parser(sub) -> None:
 
 def _samples(rows: list[list[float]], n_in: int) -> np.ndarray:
     """The --x samples (already parsed by ``float_list``: finite, no empty field) as X."""
+    import numpy as np
+
     from ...errors import ConfigError
 
     for r in rows:
@@ -59,6 +63,8 @@ def _samples(rows: list[list[float]], n_in: int) -> np.ndarray:
 
 
 def run(args) -> int:
+    import numpy as np
+
     import backprop as bp
 
     from ... import io
@@ -137,6 +143,8 @@ def run(args) -> int:
 
 def _rows(raw: np.ndarray, out: np.ndarray, task: str, labels: list[str] | None) -> str:
     """The CSV lines of one chunk: the inputs, then the outputs (or class and probabilities)."""
+    import numpy as np
+
     if labels is None:
         values = np.concatenate([raw, out], axis=1)
         fmt = ",".join(["%.6g"] * values.shape[1]) + "\n"

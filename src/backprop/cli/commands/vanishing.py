@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ...diagnostics import MAX_DEPTH, MAX_SAMPLES, MAX_WIDTH, MAX_WORK
 from ..common import ints, name_list, seed, whole
 
 HELP = "per-layer gradient norms of sigmoid/tanh/ReLU networks of growing depth"
@@ -15,6 +14,8 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub) -> None:
+    from ...diagnostics import MAX_DEPTH, MAX_SAMPLES, MAX_WIDTH, MAX_WORK
+
     p = sub.add_parser(
         "vanishing",
         help=HELP,
