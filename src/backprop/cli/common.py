@@ -164,6 +164,18 @@ def out_dir(requested: str | None, name: str, *, overwrite: bool = False):
     return RunFolder.new(slug(name), "runs", param="name")
 
 
+VERBOSE_HELP = "also say which engine computed the gradients, and why that one"
+
+
+def engine_line(history) -> str:
+    """'engine: fused: the compiled kernel …' (``--verbose``): the engine that ran and why."""
+    engine = getattr(history, "engine", "") or "unknown"
+    reason = getattr(history, "engine_reason", None)
+    if not reason:
+        return f"engine: {engine}"
+    return f"engine: {reason}" if reason.startswith(engine) else f"engine: {engine}: {reason}"
+
+
 DIVERGED = 3  # exit status of a run stopped by the NaN guard (2: user error, 1: gradcheck)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import out_dir, positive_int
+from ..common import VERBOSE_HELP, out_dir, positive_int
 
 DEMOS = ("square", "abs", "xor", "spiral", "digits")
 HELP = "run a built-in demo: the lecture's y = x² fit (default), abs, xor, spiral, digits"
@@ -33,6 +33,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    p.add_argument("--verbose", "-v", action="store_true", help=VERBOSE_HELP)
     p.set_defaults(run=run)
 
 
@@ -51,6 +52,7 @@ def _slide_lines(epochs: int):
 def run(args) -> int:
     from ...spec import builtin
     from ...spec import run as run_spec
+    from ..common import engine_line
     from ..outputs import describe_files, save_run
     from ..progress import progress_callback
     from .train import final_line
@@ -67,6 +69,8 @@ def run(args) -> int:
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         result = run_spec(spec, callbacks=[callback])
         print(final_line(result))
+        if args.verbose:
+            print(engine_line(result.history))
         print()
         print(prediction_table(result))
         written = save_run(result, staging, plots=not args.no_plots)

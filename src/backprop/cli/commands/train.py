@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import int_list, name_list, out_dir, positive_int, real
+from ..common import VERBOSE_HELP, int_list, name_list, out_dir, positive_int, real
 
 HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
 EXAMPLES = """examples:
@@ -91,6 +91,7 @@ def add_parser(sub) -> None:
     )
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    o.add_argument("--verbose", "-v", action="store_true", help=VERBOSE_HELP)
     o.add_argument(
         "--log-every",
         type=positive_int,
@@ -175,6 +176,7 @@ def _fraction(text: str) -> float:
 def run(args) -> int:
     from ...spec import normalize
     from ...spec import run as run_spec
+    from ..common import engine_line
     from ..outputs import describe_files, save_run
     from ..progress import progress_callback
 
@@ -188,6 +190,8 @@ def run(args) -> int:
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         result = run_spec(spec, callbacks=callbacks)
         print(final_line(result))
+        if args.verbose:
+            print(engine_line(result.history))
         written = save_run(result, staging, plots=not args.no_plots)
     if not args.quiet:
         print(describe_files(folder.final(written)))
