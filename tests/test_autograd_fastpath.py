@@ -114,3 +114,119 @@ def test_state_dict_round_trip_continues_like_torch():
         _step(torch, theirs, ref, x, y)
     _close(ours, theirs)
     np.testing.assert_allclose(np.asarray(saved["state"][0]["step"]), 5.0)
+
+
+# -- the makemore ops ----------------------------------------------------------------------
+def _both(array, grad=True):
+    ours = bp.tensor(array, requires_grad=grad)
+    theirs = torch.tensor(array, requires_grad=grad)
+    return ours, theirs
+
+
+def _same(ours, theirs, tol):
+    assert ours.dtype.np == np.dtype(str(theirs.dtype).replace("torch.", ""))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("shape", "ignore"), [((32, 27), -100), ((32, 27), 3), ((27,), -100), ((4, 5, 3), 1)]
+)
+def test_cross_entropy_on_class_indices_matches_torch(dtype, shape, ignore):
+    rng = np.random.default_rng(7)
+    x = (4 * rng.standard_normal(shape)).astype(dtype)
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    index_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    y = rng.integers(0, classes, index_shape)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for reduction in ("mean", "sum", "none"):
+        a, b = _both(x)
+        la = bp.nn.functional.cross_entropy(
+            a, bp.tensor(y), ignore_index=ignore, reduction=reduction
+        )
+        lb = torch.nn.functional.cross_entropy(
+            b, torch.tensor(y), ignore_index=ignore, reduction=reduction
+        )
+        _same(la, lb, tol)
+        la.sum().backward()
+        lb.sum().backward()
+        _same(a.grad, b.grad, tol)
+
+
+def test_cross_entropy_with_a_minus_inf_logit_stays_finite_like_torch():
+    x = np.array([[0.0, -np.inf, 1.0], [2.0, 0.5, -np.inf]], dtype=np.float32)
+    y = np.array([0, 1])
+    a, b = _both(x)
+    la = bp.nn.functional.cross_entropy(a, bp.tensor(y))
+    lb = torch.nn.functional.cross_entropy(b, torch.tensor(y))
+    _same(la, lb, 1e-6)
+    la.backward()
+    lb.backward()
+    _same(a.grad, b.grad, 1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index_shape", [(96,), (32, 3), (5, 0)])
+def test_embedding_lookup_backward_adds_repeated_rows_like_torch(dtype, index_shape):
+    rng = np.random.default_rng(8)
+    table = rng.standard_normal((27, 10)).astype(dtype)
+    index = rng.integers(-27, 27, index_shape)  # repeats, and negative rows from the end
+    a, b = _both(table)
+    ea, eb = a[bp.tensor(index)], b[torch.tensor(index)]
+    _same(ea, eb, 0)
+    weights = rng.standard_normal(ea.shape).astype(dtype)
+    (ea * bp.tensor(weights)).sum().backward()
+    (eb * torch.tensor(weights)).sum().backward()
+    _same(a.grad, b.grad, 1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_index_backward_of_a_1d_tensor_and_of_a_tuple_index_match_torch():
+    rng = np.random.default_rng(9)
+    v = rng.standard_normal(6)
+    m = rng.standard_normal((4, 5))
+    for x, index in ((v, np.array([0, 0, 5, -1])), (m, (np.array([1, 1, 3]), np.array([0, 0, 4])))):
+        a, b = _both(x)
+        single = isinstance(index, np.ndarray)
+        ia = bp.tensor(index) if single else tuple(map(bp.tensor, index))
+        ib = torch.tensor(index) if single else tuple(map(torch.tensor, index))
+        (a[ia] * 3).sum().backward()
+        (b[ib] * 3).sum().backward()
+        _same(a.grad, b.grad, 1e-12)
+
+
+@pytest.mark.parametrize(("sa", "sb"), [((32, 30), (30, 200)), ((7,), (7, 3)), ((2, 4, 5), (5, 3))])
+def test_matmul_gradients_match_torch(sa, sb):
+    rng = np.random.default_rng(10)
+    a, ta = _both(rng.standard_normal(sa).astype(np.float32))
+    b, tb = _both(rng.standard_normal(sb).astype(np.float32))
+    w = rng.standard_normal((a @ b).shape)
+    ((a @ b) * bp.tensor(w.astype(np.float32))).sum().backward()
+    ((ta @ tb) * torch.tensor(w.astype(np.float32))).sum().backward()
+    _same(a.grad, ta.grad, 1e-5)
+    _same(b.grad, tb.grad, 1e-5)
+
+
+def test_hand_written_sgd_through_data_matches_torch_and_keeps_rules():
+    rng = np.random.default_rng(11)
+    w0 = rng.standard_normal((3, 4)).astype(np.float32)
+    a, b = _both(w0)
+    (a * a).sum().backward()
+    (b * b).sum().backward()
+    a.data += -0.1 * a.grad
+    b.data += -0.1 * b.grad
+    _same(a, b, 1e-7)
+    assert a.grad_fn is None and a.requires_grad
+    a.data *= 2
+    b.data *= 2
+    a.data /= 4.0
+    b.data /= 4.0
+    _same(a, b, 1e-7)
+    with pytest.raises(bp.errors.AutogradError, match="leaf Variable"):
+        a += 1.0  # a leaf that requires grad, outside no_grad: refused as torch refuses
+    with pytest.raises(bp.errors.ShapeError, match="add_"):
+        bp.zeros(3).add_(bp.ones(2, 3))  # the result would grow: explained in our words
+    t = bp.zeros(2, 3, dtype=bp.float64)
+    t += bp.ones(3, dtype=bp.float64)  # broadcasting into self is fine
+    t -= 1
+    assert t._version == 2 and float(t.sum()) == 0.0

@@ -76,9 +76,30 @@ class IndexBackward0(Node):
         return x[index]
 
     def backward(self, g):
+        index = self.index
+        if type(index) is np.ndarray and index.dtype.kind in "iu" and index.size:
+            return (_add_rows(g, index, self.shape),)
         grad = np.zeros(self.shape, dtype=g.dtype)
-        np.add.at(grad, self.index, g)
+        np.add.at(grad, index, g)
         return (grad,)
+
+
+def _add_rows(g: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
+    """The gradient of ``x[index]`` for one integer array indexing axis 0 (an embedding
+    lookup): row ``index[k]`` of the result is the sum of the rows ``g[k]``. One
+    ``bincount`` over (row, column) cells instead of ``np.add.at``'s per-element loop; the
+    sums are formed in float64, then rounded once to ``g``'s dtype."""
+    n = shape[0]
+    width = int(np.prod(shape[1:], dtype=np.int64))
+    rows = index.reshape(-1)
+    if rows.min() < 0:
+        rows = rows % n  # −1 is the last row, as in the forward pass
+    cells = (rows[:, None] * width + np.arange(width)).reshape(-1)
+    sums = np.bincount(cells, weights=g.reshape(-1), minlength=n * width).reshape(shape)
+    if sums.dtype == g.dtype or np.abs(sums).max() <= np.finfo(g.dtype).max:
+        return sums.astype(g.dtype, copy=False)
+    with np.errstate(over="ignore"):  # a sum beyond float32's range is inf, as add.at gives
+        return sums.astype(g.dtype)
 
 
 class CopySlices(Node):

@@ -69,6 +69,10 @@ class TensorInPlace:
         self._vc.value += 1
 
     def _inplace(self, cls, *others, what: str, **options):
+        if len(others) == 1 and not options and self._data.dtype.kind == "f":
+            done = self._inplace_untracked(cls, others[0])
+            if done is not None:
+                return done
         arrays = [self._data]
         operands = [self]
         res = _dt.result_dtype([self, *others])
@@ -88,6 +92,32 @@ class TensorInPlace:
             if "broadcast" in str(exc):
                 raise _broadcast_error(what, self._data, arrays[-1]) from None
             raise
+
+    def _inplace_untracked(self, cls, other):
+        """``self op= other`` straight into the storage, when nothing is recorded and both
+        operands have self's float dtype (``p.data += -lr * p.grad``); None otherwise, and
+        also when NumPy refuses (the general path then raises the explained error)."""
+        ufunc = _UFUNCS.get(cls)
+        if ufunc is None:
+            return None
+        if isinstance(other, _t.Tensor):
+            if other._data.dtype != self._data.dtype:
+                return None
+            if _gm._enabled and (self._requires_grad or other._requires_grad):
+                return None
+            value = other._data
+        elif type(other) is float or type(other) is int:
+            if _gm._enabled and self._requires_grad:
+                return None
+            value = other
+        else:
+            return None
+        try:
+            ufunc(self._data, value, out=self._data)
+        except (ValueError, TypeError, OverflowError):
+            return None
+        self._vc.value += 1
+        return self
 
     def add_(self, other, *, alpha=1):
         return self._inplace(ops.AddBackward0, other * alpha if alpha != 1 else other, what="add_")
@@ -145,3 +175,11 @@ class TensorInPlace:
             self._check_inplace(what)
         self._data[...] = values
         self._vc.value += 1
+
+
+_UFUNCS = {
+    ops.AddBackward0: np.add,
+    ops.SubBackward0: np.subtract,
+    ops.MulBackward0: np.multiply,
+    ops.DivBackward0: np.true_divide,
+}

@@ -15,7 +15,7 @@ from ..autograd.node import Node
 from ..autograd.tensor import Tensor, apply_op, as_tensor_operand
 from ..errors import AutogradError, ConfigError, DTypeError, ShapeError
 from ..stable import benign_underflow
-from .losses import Loss, check_reduction, denominator, get_loss, reduce
+from .losses import Loss, check_reduction, denominator, get_loss, ordinary_divisor, reduce
 
 __all__ = ["loss_op", "prepare"]
 
@@ -156,8 +156,11 @@ def _class_target(entry: Loss, x, y, options: dict, who: str):
             )
         )
     ignore = options.get("ignore_index", -100)
-    bad = ((y < 0) | (y >= n_classes)) & (y != ignore)
-    if bad.any():
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = ((y < 0) | (y >= n_classes)) & (y != ignore)
+    else:
+        bad = None
+    if bad is not None and bad.any():
         value = int(y[bad].flat[0])
         raise ConfigError(
             f"{who}: Target {value} is out of bounds: class indices must be in [0, "
@@ -242,6 +245,8 @@ class LossBackward(Node):
                 g = np.expand_dims(g, 0 if x.ndim == 1 else 1)
             return g
         if self.reduction == "mean":
+            if ordinary_divisor(self.divisor):
+                return g / self.divisor
             with np.errstate(invalid="ignore", divide="ignore"):
                 return g / self.divisor
         return g

@@ -25,6 +25,14 @@ import numpy as np
 from .. import stable
 from ..errors import ConfigError
 from ..stable import benign_underflow
+from .class_losses import (
+    _cross_entropy,
+    _cross_entropy_grad,
+    _cross_entropy_target_grad,
+    _index_denominator,
+    _nll,
+    _nll_grad,
+)
 
 __all__ = [
     "LOSSES",
@@ -146,70 +154,7 @@ def _bce_logits_target_grad(x, y, weight=None, pos_weight=None):
     return g if weight is None else g * weight
 
 
-# -- class losses ------------------------------------------------------------------------------
-# Inputs are (N, C, d1, ...) or unbatched (C,); the class axis is moved last for the maths.
-def _to_last(x):
-    return x if x.ndim == 1 else np.moveaxis(x, 1, -1)
-
-
-def _from_last(x, ndim):
-    return x if ndim == 1 else np.moveaxis(x, -1, 1)
-
-
-def _class_weights(x, target, weight, ignore_index, label_smoothing):
-    """q with ℓ = −Σ_c q_c·log p_c (class-last layout), for index or probability targets."""
-    n_classes = x.shape[-1]
-    w = np.ones(n_classes, dtype=x.dtype) if weight is None else weight
-    eps = label_smoothing
-    if target.dtype.kind == "f":  # class probabilities, same shape as the input
-        return w * ((1 - eps) * _to_last(target) + eps / n_classes)
-    valid = target != ignore_index
-    safe = np.where(valid, target, 0)
-    onehot = (np.arange(n_classes) == safe[..., None]).astype(x.dtype)  # q keeps x's dtype
-    return (valid[..., None] * w) * ((1 - eps) * onehot + eps / n_classes)
-
-
-def _index_denominator(x, target, weight=None, ignore_index=-100, **_):
-    if target.dtype.kind == "f":
-        return x.size / x.shape[0 if x.ndim == 1 else 1]
-    valid = target != ignore_index
-    if weight is None:
-        return np.sum(valid, dtype=x.dtype)
-    return np.sum(weight[np.where(valid, target, 0)] * valid, dtype=x.dtype)
-
-
-@benign_underflow
-def _cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
-    z = _to_last(x)
-    q = _class_weights(z, target, weight, ignore_index, label_smoothing)
-    return -np.sum(q * stable.log_softmax(z), axis=-1)
-
-
-@benign_underflow
-def _cross_entropy_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
-    z = _to_last(x)
-    q = _class_weights(z, target, weight, ignore_index, label_smoothing)
-    p = np.exp(stable.log_softmax(z))
-    return _from_last(p * np.sum(q, axis=-1, keepdims=True) - q, x.ndim)
-
-
-@benign_underflow
-def _cross_entropy_target_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
-    z = _to_last(x)
-    w = 1.0 if weight is None else weight
-    return _from_last(-(1 - label_smoothing) * w * stable.log_softmax(z), x.ndim)
-
-
-def _nll(x, target, weight=None, ignore_index=-100):
-    z = _to_last(x)
-    q = _class_weights(z, target, weight, ignore_index, 0.0)
-    return -np.sum(q * z, axis=-1)
-
-
-def _nll_grad(x, target, weight=None, ignore_index=-100):
-    z = _to_last(x)
-    return _from_last(-_class_weights(z, target, weight, ignore_index, 0.0), x.ndim)
-
+# -- class losses: cross-entropy and NLL are in class_losses.py ------------------------------
 
 LOSSES: dict[str, Loss] = {
     entry.name: entry
@@ -349,11 +294,18 @@ def reduce(losses: np.ndarray, reduction: str, divisor) -> np.ndarray:
     Σℓ / divisor."""
     if reduction == "none":
         return losses
-    total = np.sum(losses)
+    total = losses.sum()
     if reduction == "sum":
         return np.asarray(total, dtype=losses.dtype)
+    if ordinary_divisor(divisor):  # no 0/0 or x/0 to hush: skip errstate's 3 µs
+        return np.asarray(total / divisor, dtype=losses.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(total / divisor, dtype=losses.dtype)
+
+
+def ordinary_divisor(divisor) -> bool:
+    """True for a finite nonzero divisor (a count, a sum of finite class weights)."""
+    return 0 < abs(divisor) < np.inf
 
 
 def loss_value(name: str, input, target, reduction: str = "mean", **options) -> np.ndarray:  # noqa: A002
