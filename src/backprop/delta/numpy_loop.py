@@ -14,6 +14,7 @@ into spans. ``sync()`` puts ``.grad`` and the optimizer state where that loop le
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -25,6 +26,12 @@ from .engine import Plan, _activate, _ones
 from .losses import loss_and_output_delta
 
 _FAST_ACTIVATIONS = ("identity", "relu", "tanh")
+# OpenBLAS runs a product on several threads once batch × n_in × n_out passes 2**18; up to
+# 2**21 (fused_policy.SMALL_GEMM_WORK) the threads cost more than they give (digits, batch 32:
+# 3.4 ms a step with two threads on this loaded 2-core machine, 0.18 ms with one).
+_THREADED_GEMM_WORK = 1 << 18
+_SMALL_GEMM_WORK = 1 << 21
+_controller: list = []  # threadpoolctl's controller, made on first need (False without it)
 
 
 class _Batch:
@@ -155,6 +162,24 @@ class NumpyLoop:
         return all(p._data is a for p, a in zip(self.plan.params, self._data))
 
     # ------------------------------------------------------------ hand-over
+
+    def session(self):
+        """A context for a whole run: BLAS on one thread when every product is small enough
+        that OpenBLAS's threads only cost (threadpoolctl, ~10 ms once a process; a no-op
+        when the products are tiny or large, or threadpoolctl is missing)."""
+        work = max(self.bs * layer.n_in * layer.n_out for layer in self.net)
+        if not _THREADED_GEMM_WORK < work < _SMALL_GEMM_WORK:
+            return contextlib.nullcontext()
+        if not _controller:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                _controller.append(False)
+            else:
+                _controller.append(ThreadpoolController())
+        if _controller[0] is False:
+            return contextlib.nullcontext()
+        return _controller[0].limit(limits=1, user_api="blas")
 
     def reload(self) -> None:
         """Re-read weights and optimizer state after someone else changed them."""
