@@ -8,7 +8,6 @@ filled in, so that the normalised document alone says exactly what will run.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
@@ -94,6 +93,8 @@ def _fields(section: dict, known: dict, path: str) -> dict:
     for key in section:
         if key not in known:
             where = f"{path}.{key}" if path else key
+            import difflib  # only an unknown field needs it
+
             close = difflib.get_close_matches(str(key), list(known), n=1)
             hint = f" — did you mean {close[0]!r}?" if close else ""
             raise SpecError(
