@@ -7,6 +7,8 @@ lists, strings and objects get an error that says what was found and how to fix 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError
@@ -69,7 +71,7 @@ def _size(size) -> tuple:
                 f"size: every size must be a non-negative whole number, got {n!r} in {tuple(size)}."
             )
         out.append(int(n))
-    if int(np.prod(out, dtype=object)) > _MAX_ELEMENTS:
+    if math.prod(out) > _MAX_ELEMENTS:  # Python ints: exact, never wraps
         raise ShapeError(f"size: {tuple(out)} has more elements than any array can hold.")
     return tuple(out)
 

@@ -191,16 +191,16 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> list | 
         if node not in deps:
             deps[node] = 0
             stack.append(node)
+    count = deps.get
     while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
-            if child in deps:
-                deps[child] += 1
-            else:
-                deps[child] = 1
-                stack.append(child)
+        for child, _ in stack.pop().next_functions:
+            if child is not None:
+                n = count(child)
+                if n is None:
+                    deps[child] = 1
+                    stack.append(child)
+                else:
+                    deps[child] = n + 1
 
     captured = None
     capture_at: dict[tuple[int, int], list[int]] = {}
@@ -219,28 +219,38 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> list | 
         buf = buffers.setdefault(node, [None] * node.n_outputs)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    # 3. Process nodes whose inputs are complete, newest first (as PyTorch does).
-    ready = [(-n._seq, n) for n in deps if deps[n] == 0]
+    # 3. Process nodes whose inputs are complete, newest first (as PyTorch does). A node
+    # with no hooks, no retained outputs and nothing captured goes the short way.
+    ready = [(-n._seq, n) for n, d in deps.items() if not d]
     heapq.heapify(ready)
     heappop, heappush = heapq.heappop, heapq.heappush
+    pop = buffers.pop
     while ready:
         node = heappop(ready)[1]
-        grads = buffers.pop(node, None)
+        grads = pop(node, None)
         if grads is not None:
-            grads = _visit(node, grads, capture_at, captured, retain_graph)
+            if capture_at or node._hooks is not None or node._retained is not None:
+                grads = _visit(node, grads, capture_at, captured, retain_graph)
+            elif type(node) is AccumulateGrad:
+                if grads[0] is not None:
+                    _accumulate_leaf(node, grads[0])
+                grads = None
+            else:
+                grads = _apply(node, grads, retain_graph)
         i = -1
         for child, nr in node.next_functions:
             i += 1
             if child is None:
                 continue
-            g = grads[i] if grads is not None else None
-            if g is not None:
-                buf = buffers.get(child)
-                if buf is None:
-                    buf = buffers[child] = [None] * child.n_outputs
-                    buf[nr] = g
-                else:
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+            if grads is not None:
+                g = grads[i]
+                if g is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.n_outputs
+                        buf[nr] = g
+                    else:
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
             left = deps[child] - 1
             deps[child] = left
             if not left:
@@ -271,27 +281,30 @@ def _visit(node: Node, grads: list, capture_at, captured, retain_graph: bool):
         if captured is None and grads[0] is not None:
             _accumulate_leaf(node, grads[0])
         return None
+    return _apply(node, grads, retain_graph)
+
+
+def _apply(node: Node, grads: list, retain_graph: bool) -> list:
+    """Call the node's backward rule; check one gradient per input, shaped like it."""
     node._check_saved()
     out = node.backward(grads[0]) if node.n_outputs == 1 else node.backward(*grads)
-    if not isinstance(out, tuple):
+    if type(out) is not tuple:
         out = (out,)
+    needs = node.needs_input_grad
     if len(out) != len(node.next_functions):
         raise AutogradError(
             f"Function {node.name()} returned {len(out)} gradients but it has "
             f"{len(node.next_functions)} inputs; backward must return one per input of forward "
             "(None for inputs that need no gradient)."
         )
-    checked = []
-    i = -1
-    for g, need, meta in zip(out, node.needs_input_grad, node._inputs_meta):
-        i += 1
-        if g is None or not need:
-            checked.append(None)
-            continue
-        shape, dtype = meta
-        if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
-            g = _check_shape(node, i, np.asarray(g), shape, dtype)
-        checked.append(g)
+    metas = node._inputs_meta
+    checked = [None] * len(out)
+    for i, g in enumerate(out):
+        if g is not None and needs[i]:
+            shape, dtype = metas[i]
+            if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+                g = _check_shape(node, i, np.asarray(g), shape, dtype)
+            checked[i] = g
     if not retain_graph:
         node._release()
     return checked
