@@ -166,7 +166,7 @@ def _compare(loss, opt_name, dtype, batch, n=120, cuts=(7,), penalty=("none", 0.
     assert (loop.state.mode is not None) == fast, f"{what}: update path {loop.state.mode}"
     fast_loss = {"mse": "mse", "mse_sum": "mse", "half_mse": "half_mse"}
     fast_loss["cross_entropy"] = "cross_entropy"
-    assert loop.loss_kind == fast_loss.get(loss, "generic"), f"{what}: loss path"
+    assert loop.stepper.loss_kind == fast_loss.get(loss, "generic"), f"{what}: loss path"
     assert np.array_equal(losses, want_losses), f"{what}: batch losses"
     _assert_identical(_snapshot(model, opt), _snapshot(ref_model, ref_opt), what)
     return model, opt, loop
@@ -413,3 +413,38 @@ def test_backward_sees_every_change_to_the_model_and_the_loss():
     check()
     loss_fn.reduction = "sum"  # the loss's reduction
     check()
+
+
+@pytest.mark.parametrize("loss", ["mse", "mse_sum"])
+def test_best_epoch_is_the_lowest_epoch_loss_of_the_per_batch_path(loss):
+    """track_best: spans as ``train.spans`` cuts them (perms from the call's first epoch,
+    ``epoch_base`` epochs before it) give the epoch whose E (Σ E_b·m_b/N, or Σ E_b for a sum)
+    is lowest, and the weights it started with, as the per-batch path measures them."""
+    x, y = _data(loss, np.float32)
+    perms, nb, epochs = _perms("shuffled", 40), 4, 10
+    ref = _model(loss, np.float32)
+    lr = 0.3 if loss == "mse" else 0.6 / N
+    ref_opt = optim.SGD(list(ref.parameters()), lr=lr, momentum=0.9)  # it overshoots: E rises
+    starts, epoch_losses = [], []
+    for e in range(epochs):
+        starts.append(np.concatenate([p._data.reshape(-1) for p in ref.parameters()]))
+        batch = _per_batch(ref, LOSSES[loss][0](), ref_opt, x, y, 16, perms, e * nb, nb)
+        sizes = [16, 16, 16, 2]
+        total = 0.0
+        for value, m in zip(batch, sizes):
+            total += value if loss == "mse_sum" else value * m / N
+        epoch_losses.append(total)
+    want = int(np.argmin(epoch_losses))
+    assert 0 < want < epochs - 1, epoch_losses  # the lowest is neither the first nor the last
+    model = _model(loss, np.float32)
+    opt = optim.SGD(list(model.parameters()), lr=lr, momentum=0.9)
+    loop = NumpyLoop(model, LOSSES[loss][0](), opt, x, y, 16)
+    loop.track_best(0)
+    losses = np.zeros(epochs * nb)
+    for lo, hi in itertools.pairwise([0, 3, 9, 10, 27, 40]):
+        first_epoch, last_epoch = lo // nb, (hi - 1) // nb
+        rows = perms[first_epoch : last_epoch + 1]
+        loop.run(rows, lo - first_epoch * nb, hi - lo, losses[lo:], False, epoch_base=first_epoch)
+    epoch, value, weights = loop.best_weights()
+    assert (epoch, value) == (want + 1, epoch_losses[want])
+    assert np.array_equal(weights, starts[want])

@@ -22,47 +22,15 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, ShapeError
 from . import numpy_update as U
-from .engine import Plan, _activate, _ones
-from .losses import loss_and_output_delta
+from .engine import Plan, _layer_current
+from .numpy_step import Step
 
-_FAST_ACTIVATIONS = ("identity", "relu", "tanh")
 # OpenBLAS runs a product on several threads once batch × n_in × n_out passes 2**18; up to
 # 2**21 (fused_policy.SMALL_GEMM_WORK) the threads cost more than they give (digits, batch 32:
 # 3.4 ms a step with two threads on this loaded 2-core machine, 0.18 ms with one).
 _THREADED_GEMM_WORK = 1 << 18
 _SMALL_GEMM_WORK = 1 << 21
 _controller: list = []  # threadpoolctl's controller, made on first need (False without it)
-
-
-class _Batch:
-    """Every array one step needs for a batch of ``m`` rows, allocated once."""
-
-    def __init__(self, loop: NumpyLoop, m: int) -> None:
-        dtype, net = loop.dtype, loop.net
-        self.m = m
-        self.x = np.empty((m, net[0].n_in), dtype)
-        self.y = np.empty((m, *loop.y.shape[1:]), loop.y.dtype)
-        self.f = [None] + [np.empty((m, layer.n_out), dtype) for layer in net]
-        self.a = [None] + [
-            f if kind == "identity" else np.empty_like(f)
-            for f, kind in zip(self.f[1:], loop.kinds[1:])
-        ]
-        self.back = [None] + [np.empty_like(f) for f in self.f[1:]]
-        self.mask = [None] + [np.empty(f.shape, bool) for f in self.f[1:]]
-        self.tmp = [None] + [np.empty_like(f) for f in self.f[1:]]
-        self.mask_f = [None] + [np.empty_like(f) for f in self.f[1:]]
-        self.ones = _ones(m, dtype)
-        k = net[-1].n_out
-        self.d = np.empty((m, k), dtype)  # loss scratch: ŷ − y, or the shifted logits
-        self.sq = np.empty((m, k), dtype)
-        self.top = np.empty((m, k), dtype)  # δ[L]
-        self.col = np.empty((m, 1), dtype)
-        self.rowloss = np.empty(m, dtype)
-        self.index = np.empty(m, np.int64)
-        self.offsets = np.arange(m, dtype=np.int64) * k
-        self.top_flat = self.top.reshape(-1)
-        self.lsm_flat = self.sq.reshape(-1)
-        self.divisor = dtype.type(m)
 
 
 class NumpyLoop:
@@ -109,22 +77,22 @@ class NumpyLoop:
             )
         self.penalty = (kind, float(rate)) if kind != "none" and rate > 0 else ("none", 0.0)
         self.bs, self.nb = int(batch_size), -(-n // int(batch_size))
-        self.kinds = [None] + [
-            layer.activation.name
-            if layer.rowwise is None and layer.activation.name in _FAST_ACTIVATIONS
-            else "generic"
-            for layer in self.net
-        ]
-        self.loss_kind = _loss_kind(self.plan.resolved, self.net[-1], self.y)
-        last = n - (self.nb - 1) * self.bs
-        self.batches = {self.bs: _Batch(self, self.bs)}
-        if last != self.bs:
-            self.batches[last] = _Batch(self, last)
+        self._plan_parts()
         self.restored = False
+        self.best = None  # [on, running epoch E, lowest epoch E, its epoch, epoch_base]
+        self._kind_key = self._kind = None  # fast_kind's answer and what it was asked about
         self.computed = False  # whether the gradient buffer holds a step's gradients
         self.reload()
 
     # ------------------------------------------------------------ binding to the model
+
+    def _plan_parts(self) -> None:
+        """The step and its batch buffers for the model's current layers."""
+        self.stepper = Step(self.plan, self.y)
+        n = self.x.shape[0]
+        last = n - (self.nb - 1) * self.bs
+        self.batches = {m: self.stepper.batch(m) for m in {self.bs, last}}
+        self._data = None
 
     def _bind(self) -> None:
         """Views of W[l], b[l] and a flat gradient buffer laid out like the parameters."""
@@ -146,19 +114,19 @@ class NumpyLoop:
             Tensor._wrap(self.grad[o : o + a.size].reshape(a.shape))
             for o, a in zip(self.offsets, self._data)
         ]
-        by_id = {id(p): t._data for p, t in zip(params, self.grad_tensors)}
-        self.wt = [None] + [layer.weight._data.T for layer in self.net]
-        self.w = [None] + [layer.weight._data for layer in self.net]
-        self.b = [None] + [None if lay.bias is None else lay.bias._data for lay in self.net]
-        self.gw = [None] + [by_id[id(layer.weight)] for layer in self.net]
-        self.gb = [None] + [None if lay.bias is None else by_id[id(lay.bias)] for lay in self.net]
+        self.stepper.bind({id(p): t._data for p, t in zip(params, self.grad_tensors)})
         self.weights = [layer.weight._data for layer in self.net]
         self.scratch_w = [np.empty_like(w) for w in self.weights]
         self.previous = [np.empty_like(a) for a in ([base] if flat else self._data)]
         self.have_previous = False
         self.state = U.FlatState(total, self.dtype)
+        self._kind_key = None
+        if self.best is not None:  # new arrays: the best epoch restarts from here
+            self.track_best(int(self.best[4]))
 
     def _bound(self) -> bool:
+        if self._data is None:
+            return False
         return all(p._data is a for p, a in zip(self.plan.params, self._data))
 
     # ------------------------------------------------------------ hand-over
@@ -183,15 +151,43 @@ class NumpyLoop:
 
     def reload(self) -> None:
         """Re-read weights and optimizer state after someone else changed them."""
-        if not hasattr(self, "_data") or not self._bound():
+        if not all(_layer_current(layer) for layer in self.net):  # Parameters replaced
+            self.plan = Plan(self.model, self.plan.loss)
+            self.net = self.plan.net
+            self._plan_parts()
+        if not self._bound():
             self._bind()
         self.have_previous = False
         self.state.load(self._fast_kind(), self.optimizer, self.plan.params, self.offsets)
 
     def _fast_kind(self):
+        """``numpy_update.fast_kind``, asked again only when the optimizer's groups changed."""
         if self.theta is None:
             return None
-        return U.fast_kind(self.optimizer, self.plan.params)
+        opt = self.optimizer
+        groups = opt.param_groups
+        group = groups[0]
+        key = (id(groups), len(groups), id(group), id(group["params"]), len(group["params"]))
+        key += (type(opt), group.get("amsgrad"))
+        if key != self._kind_key:
+            self._kind, self._kind_key = U.fast_kind(opt, self.plan.params), key
+        return self._kind
+
+    def track_best(self, epoch: int, loss: float = math.inf) -> None:
+        """Keep the weights of the epoch with the lowest training loss from now on (as the
+        compiled kernel does); ``epoch`` is the number of epochs done before the next run."""
+        self.best = [1.0, 0.0, loss, 0.0, float(epoch)]
+        self.epoch_start = [a.copy() for a in self._arrays()]
+        self.best_theta = [a.copy() for a in self._arrays()]
+
+    def best_weights(self):
+        """(epoch, its epoch E, the weights it started with) of the lowest E so far, or None;
+        the weights are one flat array (flat parameters) or one array per parameter."""
+        best = self.best
+        if best is None or not math.isfinite(best[2]):
+            return None
+        weights = self.best_theta[0] if self.theta is not None else self.best_theta
+        return int(best[3]), float(best[2]), weights
 
     def sync(self) -> None:
         """``.grad`` = the last step's gradients; ``optimizer.state`` = the loop's state."""
@@ -205,8 +201,11 @@ class NumpyLoop:
 
     # ------------------------------------------------------------ the span
 
-    def run(self, perms, first_step: int, n_steps: int, losses: np.ndarray, guard: bool):
-        """Steps first_step … first_step + n_steps − 1; returns (updates taken, stop index)."""
+    def run(self, perms, first_step: int, n_steps: int, losses, guard: bool, epoch_base=0):
+        """Steps first_step … first_step + n_steps − 1; returns (updates taken, stop index).
+
+        With ``track_best`` on, an epoch's E is Σ over its batches of E_b·m_b/N (Σ E_b for a
+        'sum' loss), and ``epoch_base`` is the number of epochs before perms' first row."""
         self.restored = False
         state, mode = self.state, self._fast_kind()
         if mode != state.mode:  # the optimizer changed between spans (its groups or options)
@@ -221,6 +220,10 @@ class NumpyLoop:
             for p, t in zip(self.plan.params, self.grad_tensors):
                 p._grad = t if p.requires_grad else None
         nb, bs, n = self.nb, self.bs, self.x.shape[0]
+        best = self.best
+        if best is not None:
+            best[4] = float(epoch_base)
+            reduce_sum = self.plan.resolved[1] == "sum"
         if perms is not None:
             _check_perms(perms, (first_step + n_steps - 1) // nb + 1, n)
         full = nb == 1 and perms is None
@@ -230,6 +233,10 @@ class NumpyLoop:
             lo = b * bs
             hi = min(lo + bs, n)
             buf = self.batches[hi - lo]
+            if best is not None and b == 0:
+                for a, c in zip(self._arrays(), self.epoch_start):
+                    np.copyto(c, a)
+                best[1] = 0.0
             if full:
                 xb, yb, y_loss = self.x, self.y, self.y
             elif perms is None:
@@ -239,8 +246,8 @@ class NumpyLoop:
                 rows = perms[e, lo:hi]
                 xb = np.take(self.x, rows, axis=0, out=buf.x)
                 yb = np.take(self.y, rows, axis=0, out=buf.y)
-                y_loss = yb if self.loss_kind != "generic" else self.y[rows]
-            value = self._gradients(buf, xb, yb, y_loss)
+                y_loss = yb if self.stepper.loss_kind != "generic" else self.y[rows]
+            value = self.stepper.gradients(buf, xb, yb, y_loss)
             self.computed = True
             losses[i] = value
             if guard:
@@ -256,6 +263,12 @@ class NumpyLoop:
                 self.optimizer.step()
             if kind != "none":
                 U.penalty(self.weights, kind, shrink, self.scratch_w)
+            if best is not None:
+                best[1] += value if reduce_sum else value * (hi - lo) / n
+                if b == nb - 1 and best[1] < best[2]:
+                    best[2], best[3] = best[1], best[4] + e + 1
+                    for c, d in zip(self.epoch_start, self.best_theta):
+                        np.copyto(d, c)
         return n_steps, None
 
     def _finite_gradients(self) -> bool:
@@ -272,97 +285,6 @@ class NumpyLoop:
             for a, c in zip(arrays, self.previous):
                 np.copyto(a, c)
             self.restored = True
-
-    def _gradients(self, buf: _Batch, xb, yb, y_loss) -> float:
-        """Forward, E, δ recursion and ∂E/∂θ into the flat gradient buffer; returns E."""
-        net, kinds, f, a = self.net, self.kinds, buf.f, buf.a
-        L = len(net)
-        prev = xb
-        for l in range(1, L + 1):
-            np.dot(prev, self.wt[l], out=f[l])
-            if self.b[l] is not None:
-                f[l] += self.b[l]
-            kind = kinds[l]
-            if kind == "relu":
-                np.maximum(f[l], 0, out=a[l])
-            elif kind == "tanh":
-                np.tanh(f[l], out=a[l])
-            elif kind == "generic":
-                a[l] = _activate(net[l - 1], f[l])
-            prev = a[l]
-        value, delta = self._loss(buf, yb, y_loss)
-        ones = buf.ones
-        for l in range(L, 0, -1):
-            np.dot(delta.T, a[l - 1] if l > 1 else xb, out=self.gw[l])
-            if self.b[l] is not None:
-                np.dot(ones, delta, out=self.gb[l])
-            if l == 1:
-                break
-            back = buf.back[l - 1]
-            np.dot(delta, self.w[l], out=back)
-            kind = kinds[l - 1]
-            if kind == "relu":
-                np.less_equal(a[l - 1], 0, out=buf.mask[l - 1])
-                np.putmask(back, buf.mask[l - 1], 0)
-            elif kind == "tanh":  # g' = (1 − a)(1 + a), as the registry's tanh
-                t, u = buf.tmp[l - 1], buf.mask_f[l - 1]
-                np.subtract(1, a[l - 1], out=t)
-                np.add(a[l - 1], 1, out=u)
-                t *= u
-                back *= t
-            elif kind == "generic":
-                layer = net[l - 2]
-                act = layer.activation
-                if act.select is not None:
-                    back = act.select(back, f[l - 1], a[l - 1], **layer.options)
-                else:
-                    back *= act.derivative(f[l - 1], a[l - 1], **layer.options)
-            delta = back
-        return value
-
-    def _loss(self, buf: _Batch, yb, y_loss):
-        """(E, δ[L]): the registry's formulas with out=, or the engine's own function."""
-        kind = self.loss_kind
-        out = buf.a[len(self.net)]
-        if kind == "mse" or kind == "half_mse":
-            d, sq, top = buf.d, buf.sq, buf.top
-            np.subtract(out, yb, out=d)
-            if kind == "mse":
-                np.multiply(d, d, out=sq)
-                np.multiply(d, 2, out=top)
-            else:
-                np.multiply(d, 0.5, out=sq)
-                sq *= d
-                np.copyto(top, d)
-            value = float(np.add.reduce(sq, axis=None))
-            if self.plan.resolved[1] == "mean":
-                value = value / sq.size
-                top /= sq.size
-            return value, top
-        if kind == "cross_entropy":
-            z, shifted, col, lsm, top = out, buf.d, buf.col, buf.sq, buf.top
-            np.max(z, axis=-1, keepdims=True, out=col)
-            np.subtract(z, col, out=shifted)
-            np.exp(shifted, out=top)
-            np.sum(top, axis=-1, keepdims=True, out=col)
-            np.log(col, out=col)
-            np.subtract(shifted, col, out=lsm)
-            index = np.add(buf.offsets, yb, out=buf.index)
-            np.take(buf.lsm_flat, index, out=buf.rowloss)
-            np.negative(buf.rowloss, out=buf.rowloss)
-            value = float(np.add.reduce(buf.rowloss, axis=None))
-            np.exp(lsm, out=top)
-            np.take(buf.top_flat, index, out=buf.rowloss)
-            buf.rowloss -= 1
-            np.put(buf.top_flat, index, buf.rowloss)
-            if self.plan.resolved[1] == "mean":
-                value = float(value / buf.divisor)
-                top /= buf.divisor
-            return value, top
-        top = self.net[-1]
-        return loss_and_output_delta(
-            self.plan.loss, top, buf.f[-1], out, y_loss, self.plan.resolved
-        )
 
 
 def _check_perms(perms, epochs: int, n: int) -> None:
@@ -383,30 +305,3 @@ def _rows(x, dtype, n_in: int) -> np.ndarray:
             f"features, shape [N, {n_in}]; reshape x (x.reshape(-1, {n_in}))."
         )
     return np.ascontiguousarray(arr, dtype=dtype)
-
-
-def _loss_kind(resolved, top, y: np.ndarray) -> str:
-    """Which of ``_loss``'s fast formulas applies ("mse", "half_mse", "cross_entropy"), or
-    "generic" (the engine's ``loss_and_output_delta``, which also checks the target)."""
-    entry, reduction, options = resolved
-    plain = all(
-        v is None or (isinstance(v, int | float) and v == entry.defaults.get(k))
-        for k, v in options.items()
-    )
-    if top.g_name != "identity" or reduction not in ("mean", "sum") or not plain:
-        return "generic"
-    k = top.n_out
-    if entry.name in ("mse", "half_mse") and y.dtype.kind == "f" and y.shape[1:] == (k,):
-        return entry.name
-    if (
-        entry.name == "cross_entropy"
-        and reduction == "mean"
-        and y.dtype == np.int64
-        and y.ndim == 1
-        and k > 1
-        and y.size
-        and y.min() >= 0
-        and y.max() < k
-    ):
-        return "cross_entropy"
-    return "generic"

@@ -1,0 +1,198 @@
+"""One training step of the δ engine into buffers allocated once (floor 3).
+
+``Step`` is ``engine.compute`` for a training loop that calls it thousands of times on
+batches of one or two sizes: the same recursion, operation for operation (so the same
+numbers, bit for bit), but f[l], a[l], δ[l] and the loss's scratch live in a ``Batch`` made
+once per batch size, and ∂E/∂W[l], ∂E/∂b[l] go straight into views of one flat gradient
+buffer. ReLU, tanh and identity layers and the MSE, ½MSE and cross-entropy (class indices)
+losses run with ``out=`` and allocate nothing; any other activation or loss calls the
+engine's own functions (``_activate``, ``select``/``derivative``, ``loss_and_output_delta``),
+which allocate but give the same numbers. Used by ``numpy_loop.NumpyLoop``; not a loop itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import Plan, _activate, _ones
+from .losses import loss_and_output_delta
+
+FAST_ACTIVATIONS = ("identity", "relu", "tanh")
+
+
+class Batch:
+    """Every array one step needs for a batch of ``m`` rows, allocated once."""
+
+    def __init__(self, step: Step, m: int) -> None:
+        dtype, net = step.dtype, step.net
+        self.m = m
+        self.x = np.empty((m, net[0].n_in), dtype)
+        self.y = np.empty((m, *step.y_shape), step.y_dtype)
+        self.f = [None] + [np.empty((m, layer.n_out), dtype) for layer in net]
+        self.a = [None] + [
+            f if kind == "identity" else np.empty_like(f)
+            for f, kind in zip(self.f[1:], step.kinds[1:])
+        ]
+        self.back = [None] + [np.empty_like(f) for f in self.f[1:]]
+        self.mask = [None] + [np.empty(f.shape, bool) for f in self.f[1:]]
+        self.tmp = [None] + [np.empty_like(f) for f in self.f[1:]]
+        self.mask_f = [None] + [np.empty_like(f) for f in self.f[1:]]
+        self.ones = _ones(m, dtype)
+        k = net[-1].n_out
+        self.d = np.empty((m, k), dtype)  # loss scratch: ŷ − y, or the shifted logits
+        self.sq = np.empty((m, k), dtype)
+        self.top = np.empty((m, k), dtype)  # δ[L]
+        self.col = np.empty((m, 1), dtype)
+        self.rowloss = np.empty(m, dtype)
+        self.index = np.empty(m, np.int64)
+        self.offsets = np.arange(m, dtype=np.int64) * k
+        self.top_flat = self.top.reshape(-1)
+        self.lsm_flat = self.sq.reshape(-1)
+        self.divisor = dtype.type(m)
+
+
+class Step:
+    """The step of one model and loss: layer kinds, the loss's fast formula, bound views."""
+
+    def __init__(self, plan: Plan, y: np.ndarray) -> None:
+        self.plan, self.net = plan, plan.net
+        self.dtype = np.dtype(self.net[0].weight._data.dtype)
+        self.y_shape, self.y_dtype = y.shape[1:], y.dtype
+        self.kinds = [None] + [
+            layer.activation.name
+            if layer.rowwise is None and layer.activation.name in FAST_ACTIVATIONS
+            else "generic"
+            for layer in self.net
+        ]
+        self.loss_kind = loss_kind(plan.resolved, self.net[-1], y)
+
+    def batch(self, m: int) -> Batch:
+        return Batch(self, m)
+
+    def bind(self, grads: dict) -> None:
+        """Read W[l], b[l] from the model again; ``grads`` maps id(Parameter) to the view of
+        the flat gradient buffer that receives its gradient."""
+        net = self.net
+        self.wt = [None] + [layer.weight._data.T for layer in net]
+        self.w = [None] + [layer.weight._data for layer in net]
+        self.b = [None] + [None if lay.bias is None else lay.bias._data for lay in net]
+        self.gw = [None] + [grads[id(layer.weight)] for layer in net]
+        self.gb = [None] + [None if lay.bias is None else grads[id(lay.bias)] for lay in net]
+
+    def gradients(self, buf: Batch, xb, yb, y_loss) -> float:
+        """Forward, E, δ recursion and ∂E/∂θ into the flat gradient buffer; returns E."""
+        net, kinds, f, a = self.net, self.kinds, buf.f, buf.a
+        L = len(net)
+        prev = xb
+        for l in range(1, L + 1):
+            np.dot(prev, self.wt[l], out=f[l])
+            if self.b[l] is not None:
+                f[l] += self.b[l]
+            kind = kinds[l]
+            if kind == "relu":
+                np.maximum(f[l], 0, out=a[l])
+            elif kind == "tanh":
+                np.tanh(f[l], out=a[l])
+            elif kind == "generic":
+                a[l] = _activate(net[l - 1], f[l])
+            prev = a[l]
+        value, delta = self._loss(buf, yb, y_loss)
+        ones = buf.ones
+        for l in range(L, 0, -1):
+            np.dot(delta.T, a[l - 1] if l > 1 else xb, out=self.gw[l])
+            if self.b[l] is not None:
+                np.dot(ones, delta, out=self.gb[l])
+            if l == 1:
+                break
+            back = buf.back[l - 1]
+            np.dot(delta, self.w[l], out=back)
+            kind = kinds[l - 1]
+            if kind == "relu":
+                np.less_equal(a[l - 1], 0, out=buf.mask[l - 1])
+                np.putmask(back, buf.mask[l - 1], 0)
+            elif kind == "tanh":  # g' = (1 − a)(1 + a), as the registry's tanh
+                t, u = buf.tmp[l - 1], buf.mask_f[l - 1]
+                np.subtract(1, a[l - 1], out=t)
+                np.add(a[l - 1], 1, out=u)
+                t *= u
+                back *= t
+            elif kind == "generic":
+                layer = net[l - 2]
+                act = layer.activation
+                if act.select is not None:
+                    back = act.select(back, f[l - 1], a[l - 1], **layer.options)
+                else:
+                    back *= act.derivative(f[l - 1], a[l - 1], **layer.options)
+            delta = back
+        return value
+
+    def _loss(self, buf: Batch, yb, y_loss):
+        """(E, δ[L]): the registry's formulas with out=, or the engine's own function."""
+        kind = self.loss_kind
+        out = buf.a[len(self.net)]
+        if kind == "mse" or kind == "half_mse":
+            d, sq, top = buf.d, buf.sq, buf.top
+            np.subtract(out, yb, out=d)
+            if kind == "mse":
+                np.multiply(d, d, out=sq)
+                np.multiply(d, 2, out=top)
+            else:
+                np.multiply(d, 0.5, out=sq)
+                sq *= d
+                np.copyto(top, d)
+            value = float(np.add.reduce(sq, axis=None))
+            if self.plan.resolved[1] == "mean":
+                value = value / sq.size
+                top /= sq.size
+            return value, top
+        if kind == "cross_entropy":
+            z, shifted, col, lsm, top = out, buf.d, buf.col, buf.sq, buf.top
+            np.max(z, axis=-1, keepdims=True, out=col)
+            np.subtract(z, col, out=shifted)
+            np.exp(shifted, out=top)
+            np.sum(top, axis=-1, keepdims=True, out=col)
+            np.log(col, out=col)
+            np.subtract(shifted, col, out=lsm)
+            index = np.add(buf.offsets, yb, out=buf.index)
+            np.take(buf.lsm_flat, index, out=buf.rowloss)
+            np.negative(buf.rowloss, out=buf.rowloss)
+            value = float(np.add.reduce(buf.rowloss, axis=None))
+            np.exp(lsm, out=top)
+            np.take(buf.top_flat, index, out=buf.rowloss)
+            buf.rowloss -= 1
+            np.put(buf.top_flat, index, buf.rowloss)
+            if self.plan.resolved[1] == "mean":
+                value = float(value / buf.divisor)
+                top /= buf.divisor
+            return value, top
+        top = self.net[-1]
+        return loss_and_output_delta(
+            self.plan.loss, top, buf.f[-1], out, y_loss, self.plan.resolved
+        )
+
+
+def loss_kind(resolved, top, y: np.ndarray) -> str:
+    """Which of ``_loss``'s fast formulas applies ("mse", "half_mse", "cross_entropy"), or
+    "generic" (the engine's ``loss_and_output_delta``, which also checks the target)."""
+    entry, reduction, options = resolved
+    plain = all(
+        v is None or (isinstance(v, int | float) and v == entry.defaults.get(k))
+        for k, v in options.items()
+    )
+    if top.g_name != "identity" or reduction not in ("mean", "sum") or not plain:
+        return "generic"
+    k = top.n_out
+    if entry.name in ("mse", "half_mse") and y.dtype.kind == "f" and y.shape[1:] == (k,):
+        return entry.name
+    if (
+        entry.name == "cross_entropy"
+        and reduction == "mean"
+        and y.dtype == np.int64
+        and y.ndim == 1
+        and k > 1
+        and y.size
+        and y.min() >= 0
+        and y.max() < k
+    ):
+        return "cross_entropy"
+    return "generic"
