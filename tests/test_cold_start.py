@@ -152,3 +152,41 @@ def test_one_command_parser_has_the_options_of_the_full_parser():
     assert build_parser(None).format_help() == full.format_help()  # backprop --help
     for command in NAMES:
         assert sub_help(build_parser(command), command) == sub_help(full, command), command
+
+
+def test_history_and_callbacks_do_not_load_the_loop():
+    loaded = _modules_after("from backprop.train import Callback, History")
+    assert "backprop.train.history" in loaded and "backprop.train.callbacks" in loaded
+    assert not {"backprop.train.fit", "backprop.train.backup", "backprop.delta"} & loaded
+
+
+def test_predict_loads_no_training_loop_and_no_run_writer(tmp_path):
+    from cli_helpers import cli
+
+    code, _, err = cli("demo", "--epochs", "2", "--no-plots", "-q", "--out", "run", cwd=tmp_path)
+    assert code == 0, err
+    model = tmp_path / "run" / "model.safetensors"
+    loaded = _modules_after(
+        f"from backprop.cli import main\nmain(['predict', {str(model)!r}, '--x', '1.5'])"
+    )
+    assert "backprop.io.modelfile" in loaded and "backprop.train.engines" in loaded
+    unused = {
+        "backprop.train.fit",
+        "backprop.spec.runner",
+        "backprop.spec.runfolder",
+        "backprop.data.csvfile",
+        "backprop.delta.trace",
+        *HEAVY,
+    }
+    assert not unused & loaded, unused & loaded
+
+
+def test_a_function_named_like_its_module_stays_the_function():
+    code = (
+        "import importlib, backprop.train.fit, backprop.delta.trace\n"
+        "import backprop.train as t, backprop.delta as d\n"
+        "assert callable(t.fit) and t.fit.__module__ == 'backprop.train.fit', t.fit\n"
+        "assert callable(d.trace) and d.trace.__module__ == 'backprop.delta.trace', d.trace\n"
+        "assert importlib.import_module('backprop.train.fit').fit is t.fit\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

@@ -12,12 +12,41 @@ and ``dir(package)`` see every name. This keeps ``import backprop.train`` from l
 from __future__ import annotations
 
 import importlib
+import sys
+import types
+
+
+class _Package(types.ModuleType):
+    """A package where a function shares its name with the submodule that defines it
+    (``backprop.train.fit``, ``backprop.delta.trace``): importing that submodule does not
+    replace the function with the module, as it would not once an eager ``from .fit import
+    fit`` had run. (The module stays in ``sys.modules``.)"""
+
+    _shadowed: frozenset = frozenset()
+
+    def __setattr__(self, name: str, value) -> None:
+        if (
+            name in type(self)._shadowed
+            and isinstance(value, types.ModuleType)
+            and value.__name__ == f"{self.__name__}.{name}"
+        ):
+            return
+        super().__setattr__(name, value)
 
 
 def lazy(package: str, table: dict, namespace: dict):
     """``(__getattr__, __dir__)`` for ``package``: ``table`` maps a name to the module that
     holds it (relative, ``".fit"``), or to ``(module, attribute)``; attribute None is the
     module itself."""
+    shadowed = frozenset(
+        name
+        for name, target in table.items()
+        if target == f".{name}" or target == (f".{name}", name)
+    )
+    if shadowed:
+        sys.modules[package].__class__ = type(
+            "LazyPackage", (_Package,), {"_shadowed": shadowed, "__module__": __name__}
+        )
 
     def __getattr__(name: str):
         target = table.get(name)

@@ -6,9 +6,21 @@ Parameters' ``.grad``; ``trace`` shows every intermediate in the lecture's notat
 engine equals autograd (tested to 1e-12 in float64) and is the training loop's fast path.
 """
 
-from .engine import Cache, Gradients, Plan, backward, compute, flatten_parameters, forward
-from .network import DeltaEngineError, Layer, layers
-from .trace import LayerTrace, Trace, trace
+from .._lazy import lazy
+
+# name -> the module that holds it, imported on first use (``trace`` only for ``explain``)
+__getattr__, __dir__ = lazy(
+    __name__,
+    {
+        **dict.fromkeys(
+            ("Cache", "Gradients", "Plan", "backward", "compute", "flatten_parameters", "forward"),
+            ".engine",
+        ),
+        **dict.fromkeys(("DeltaEngineError", "Layer", "layers"), ".network"),
+        **dict.fromkeys(("LayerTrace", "Trace", "trace"), ".trace"),
+    },
+    globals(),
+)
 
 __all__ = [
     "Cache",

@@ -66,13 +66,13 @@ def check_file_spec(spec, model_spec: dict, label: str) -> dict:
     if "version" in spec:
         probe = {k: v for k, v in spec.items() if k not in _TOP_COPIES}
         if isinstance(probe.get("name"), str):  # no reader makes a path of it; files from
-            from ..spec.runfolder import slug  # before names had to be slugs stay readable
+            from ..spec.runnames import slug  # before names had to be slugs stay readable
 
             probe["name"] = slug(probe["name"], "model")
         if isinstance(data, dict):
             probe["data"] = {k: v for k, v in data.items() if k not in ADDED}
         try:
-            from ..spec import normalize
+            from ..spec.schema import normalize
 
             normalize(probe)
         except SpecError as error:

@@ -10,16 +10,30 @@ writer at a time). The lecture's y = x² run ships as
 
 from __future__ import annotations
 
-import json
-from importlib import resources
+from .._lazy import lazy
 
-from .runfolder import RunFolder, save_run
-from .runner import Run, load, prepare, run
-from .schema import SPEC_VERSION, normalize
+# name -> the module that holds it, imported on first use (checking a spec does not load
+# the runner or the run-folder writer)
+__getattr__, __dir__ = lazy(
+    __name__,
+    {
+        "Run": ".runner",
+        "RunFolder": ".runfolder",
+        "SPEC_VERSION": ".schema",
+        "load": ".runner",
+        "normalize": ".schema",
+        "prepare": ".runner",
+        "run": ".runner",
+        "save_run": ".runfolder",
+    },
+    globals(),
+)
 
 
 def builtin_names() -> list[str]:
     """The names ``builtin`` takes, sorted."""
+    from importlib import resources
+
     return sorted(
         p.name.removesuffix(".json")
         for p in resources.files("backprop.specs").iterdir()
@@ -29,6 +43,9 @@ def builtin_names() -> list[str]:
 
 def builtin(name: str) -> dict:
     """A spec shipped with the package (``square``, ``abs``, ``xor``, ``spiral``, ``digits``)."""
+    import json
+    from importlib import resources
+
     from ..errors import SpecError
 
     names = builtin_names()

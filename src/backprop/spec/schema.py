@@ -340,7 +340,7 @@ def _early(section, path="early_stopping") -> dict | None:
 
 def _name(value, path: str = "name") -> str:
     """The run's name, which picks its folder runs/<name>-<time>/: a slug, never a path."""
-    from .runfolder import is_safe_name, slug
+    from .runnames import is_safe_name, slug
 
     if not is_safe_name(value):
         raise SpecError(

@@ -9,19 +9,27 @@ plain-words reason on early stopping or the first NaN/inf (``NaNGuard``); with
 model files and the experiment spec live in their own packages.
 """
 
-from .backup import BackupAndRestore
-from .callbacks import (
-    Callback,
-    EarlyStopping,
-    ModelCheckpoint,
-    ReduceLROnPlateau,
-    TrainingStopped,
-    TrainState,
+from .._lazy import lazy
+
+# name -> the module that holds it, imported on first use: ``from backprop.train import
+# History`` or ``Callback`` does not load the loop, the engines or the backups
+__getattr__, __dir__ = lazy(
+    __name__,
+    {
+        "BackupAndRestore": ".backup",
+        "Callback": ".callbacks",
+        "EarlyStopping": ".callbacks",
+        "History": ".history",
+        "ModelCheckpoint": ".callbacks",
+        "NaNGuard": ".guard",
+        "ProgressEvents": ".events",
+        "ReduceLROnPlateau": ".callbacks",
+        "TrainState": ".callbacks",
+        "TrainingStopped": ".callbacks",
+        "fit": ".fit",
+    },
+    globals(),
 )
-from .events import ProgressEvents
-from .fit import fit
-from .guard import NaNGuard
-from .history import History
 
 __all__ = [
     "BackupAndRestore",

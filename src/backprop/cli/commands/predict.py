@@ -68,9 +68,7 @@ def run(args) -> int:
     import backprop as bp
 
     from ... import io
-    from ...data import Standardizer
     from ...data.checks import check_finite
-    from ...data.csvfile import read_columns
     from ...delta import layers
     from ...files import atomic_write_text, write_stdout
     from ...train.engines import eval_rows
@@ -92,10 +90,14 @@ def run(args) -> int:
     if args.x is not None:
         raw, source = _samples(args.x, n_in), "--x"
     else:
+        from ...data.csvfile import read_columns
+
         raw = read_columns(args.input, features, "the model was trained on")
         source = "--input"
     x, name = raw, "x"
     if part.get("scaler"):
+        from ...data.dataset import Standardizer
+
         x, name = Standardizer.from_dict(part["scaler"]).transform(x), "standardised x"
     dtype = next(iter(model.parameters()))._data.dtype
     with np.errstate(over="ignore"):  # check_finite says which value overflowed
