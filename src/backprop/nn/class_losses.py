@@ -49,7 +49,7 @@ def _index_denominator(x, target, weight=None, ignore_index=-100, **_):
     return np.sum(weight[np.where(valid, target, 0)] * valid, dtype=x.dtype)
 
 
-def _plain_indices(target, weight, label_smoothing) -> bool:
+def plain_indices(target, weight=None, label_smoothing=0.0, **_) -> bool:
     """Class-index targets with no class weights and no smoothing: q is one-hot, so the
     sums over q reduce to picking one entry per row (same numbers, no (N, C) one-hot)."""
     return weight is None and label_smoothing == 0 and target.dtype.kind != "f"
@@ -65,38 +65,59 @@ def _pick(z, safe):
 
 
 @benign_underflow
-def _cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+def plain_cross_entropy(x, target, ignore_index=-100, **_):
+    """ℓ, the 'mean' divisor and what the gradient needs, for ``plain_indices`` targets.
+
+    ℓ = log Σ_c e^(z_c − max) − (z_t − max), i.e. −log softmax(z)_t, 0 where the target is
+    ``ignore_index``; the divisor is the number of targets that are not. The saved
+    (z − max, log Σ e^(z − max)) give softmax(z) = e^(z − max − log Σ) exactly as
+    ``stable.log_softmax`` forms it, so ``plain_cross_entropy_grad`` needs two operations.
+    """
     z = _to_last(x)
-    if _plain_indices(target, weight, label_smoothing):
-        valid = target != ignore_index
-        every = bool(valid.all())
-        safe = target if every else np.where(valid, target, 0)
-        shifted = z - z.max(axis=-1, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=-1))
-        losses = lse - _pick(shifted, safe)  # −log softmax at the target class
-        return losses if every else np.where(valid, losses, 0).astype(z.dtype, copy=False)
+    valid = target != ignore_index
+    every = bool(valid.all())
+    safe = target if every else np.where(valid, target, 0)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    losses = lse[..., 0] - _pick(shifted, safe)  # −log softmax at the target class
+    if not every:
+        losses = np.where(valid, losses, 0).astype(z.dtype, copy=False)
+    count = target.size if every else np.count_nonzero(valid)
+    return losses, z.dtype.type(count), (shifted, lse, safe, None if every else valid)
+
+
+@benign_underflow
+def plain_cross_entropy_grad(saved, ndim: int):
+    """∂ℓ/∂x = softmax(x) − onehot(target) (0 on ignored rows), from ``plain_cross_entropy``'s
+    saved values; shaped like x."""
+    shifted, lse, safe, valid = saved
+    g = np.exp(shifted - lse)
+    if g.ndim == 2:
+        g[np.arange(g.shape[0]), safe] -= 1
+    elif g.ndim == 1:
+        g[safe] -= 1
+    else:
+        idx = safe[..., None]
+        np.put_along_axis(g, idx, np.take_along_axis(g, idx, -1) - 1, -1)
+    if valid is not None:
+        g[~valid] = 0
+    return _from_last(g, ndim)
+
+
+@benign_underflow
+def _cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    if plain_indices(target, weight, label_smoothing):
+        return plain_cross_entropy(x, target, ignore_index)[0]
+    z = _to_last(x)
     q = _class_weights(z, target, weight, ignore_index, label_smoothing)
     return -np.sum(q * stable.log_softmax(z), axis=-1)
 
 
 @benign_underflow
 def _cross_entropy_grad(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    if plain_indices(target, weight, label_smoothing):
+        return plain_cross_entropy_grad(plain_cross_entropy(x, target, ignore_index)[2], x.ndim)
     z = _to_last(x)
-    if _plain_indices(target, weight, label_smoothing):
-        valid = target != ignore_index
-        every = bool(valid.all())
-        safe = target if every else np.where(valid, target, 0)
-        g = np.exp(stable.log_softmax(z))  # p; then p − onehot(target)
-        if g.ndim == 2:
-            g[np.arange(g.shape[0]), safe] -= 1
-        elif g.ndim == 1:
-            g[safe] -= 1
-        else:
-            idx = safe[..., None]
-            np.put_along_axis(g, idx, np.take_along_axis(g, idx, -1) - 1, -1)
-        if not every:
-            g[~valid] = 0
-        return _from_last(g, x.ndim)
     q = _class_weights(z, target, weight, ignore_index, label_smoothing)
     p = np.exp(stable.log_softmax(z))
     return _from_last(p * np.sum(q, axis=-1, keepdims=True) - q, x.ndim)

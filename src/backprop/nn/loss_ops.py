@@ -15,6 +15,7 @@ from ..autograd.node import Node
 from ..autograd.tensor import Tensor, apply_op, as_tensor_operand
 from ..errors import AutogradError, ConfigError, DTypeError, ShapeError
 from ..stable import benign_underflow
+from .class_losses import plain_cross_entropy, plain_cross_entropy_grad, plain_indices
 from .losses import Loss, check_reduction, denominator, get_loss, ordinary_divisor, reduce
 
 __all__ = ["loss_op", "prepare"]
@@ -234,6 +235,11 @@ class LossBackward(Node):
         self.label = entry.node
         if entry.name == "nll" and x.ndim > 2:
             self.label = "NllLoss2DBackward0"
+        if entry.name == "cross_entropy" and plain_indices(y, **self.options):
+            # the registry's own arithmetic, with the softmax kept for backward
+            losses, self.divisor, kept = plain_cross_entropy(x, y, **self.options)
+            self.saved = (x, y, kept)
+            return reduce(losses, reduction, self.divisor)
         losses = entry.value(x, y, **self.options)
         self.divisor = denominator(entry, x, y, losses, self.options)
         self.saved = (x, y)
@@ -253,10 +259,15 @@ class LossBackward(Node):
 
     @benign_underflow
     def backward(self, g):
-        x, y = self.saved
+        x, y = self.saved[:2]
         scale = self._scale(g, x)
         need = self.needs_input_grad
-        gx = self.loss.grad(x, y, **self.options) * scale if need[0] else None
+        gx = None
+        if need[0]:
+            if len(self.saved) == 3:
+                gx = plain_cross_entropy_grad(self.saved[2], x.ndim) * scale
+            else:
+                gx = self.loss.grad(x, y, **self.options) * scale
         gy = None
         if need[1]:
             gy = self.loss.target_grad(x, y, **self.options) * scale
