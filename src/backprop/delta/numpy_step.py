@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..stable import benign_underflow
 from .engine import Plan, _activate, _ones
 from .losses import loss_and_output_delta
 
@@ -126,6 +127,7 @@ class Step:
             delta = back
         return value
 
+    @benign_underflow  # as the registry's losses: e^(−200) → 0 is the right answer
     def _loss(self, buf: Batch, yb, y_loss):
         """(E, δ[L]): the registry's formulas with out=, or the engine's own function."""
         kind = self.loss_kind
