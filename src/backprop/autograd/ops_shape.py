@@ -9,6 +9,8 @@ ops and ``OP_TABLE`` are in ``ops.py``, which re-exports these nodes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .node import Node
@@ -77,7 +79,11 @@ class IndexBackward0(Node):
 
     def backward(self, g):
         index = self.index
-        if type(index) is np.ndarray and index.dtype.kind in "iu" and index.size:
+        if (
+            type(index) is np.ndarray
+            and index.dtype.kind in "iu"
+            and 0 < 4 * math.prod(self.shape) <= g.size  # many lookups per table row
+        ):
             return (_add_rows(g, index, self.shape),)
         grad = np.zeros(self.shape, dtype=g.dtype)
         np.add.at(grad, index, g)
@@ -87,10 +93,12 @@ class IndexBackward0(Node):
 def _add_rows(g: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
     """The gradient of ``x[index]`` for one integer array indexing axis 0 (an embedding
     lookup): row ``index[k]`` of the result is the sum of the rows ``g[k]``. One
-    ``bincount`` over (row, column) cells instead of ``np.add.at``'s per-element loop; the
-    sums are formed in float64, then rounded once to ``g``'s dtype."""
+    ``bincount`` over (row, column) cells instead of ``np.add.at``'s per-element loop: 3×
+    faster for 768 lookups into a 27 × 10 table, but slower once the table is about as large
+    as ``g`` (its full-table passes then cost more than they save), so the caller keeps
+    ``add.at`` there. The sums are formed in float64, then rounded once to ``g``'s dtype."""
     n = shape[0]
-    width = int(np.prod(shape[1:], dtype=np.int64))
+    width = math.prod(shape[1:])
     rows = index.reshape(-1)
     if rows.min() < 0:
         rows = rows % n  # −1 is the last row, as in the forward pass
