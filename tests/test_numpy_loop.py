@@ -1,8 +1,10 @@
 """``delta.numpy_loop.NumpyLoop`` (the NumPy δ span loop) against the per-batch path and PyTorch.
 
 The reference is this project's existing slower path, step by step: ``optimizer.zero_grad();
-Plan.step(xb, yb); optimizer.step()`` over the same batches (the playground's own
-``_regularize`` after it for the weight penalty). The loop claims the same numbers BIT FOR
+delta.backward(model, xb, yb, loss); optimizer.step()`` over the same batches (the engine's
+unbuffered recursion, ``engine.compute``; the playground's own ``_regularize`` after it for
+the weight penalty). ``Plan.step``, which now runs on the loop's buffered step, is held to
+the same reference. The loop claims the same numbers BIT FOR
 BIT: batch losses, weights, ``.grad`` and ``optimizer.state_dict()``, whether it runs the
 steps in one span or cut anywhere, including the optimizers it hands back to
 ``optimizer.step()`` (RMSprop, AMSGrad, two groups). PyTorch 2.13 is the outside oracle for a
@@ -20,6 +22,7 @@ import pytest
 import backprop as bp
 import backprop.nn as nn
 import backprop.optim as optim
+from backprop import delta
 from backprop.delta import DeltaEngineError, Plan, flatten_parameters
 from backprop.delta.numpy_loop import NumpyLoop
 from backprop.errors import ConfigError, ShapeError
@@ -101,8 +104,10 @@ def _regularize(model, lr, penalty):
 
 
 def _per_batch(model, loss, opt, x, y, size, perms, first, n, penalty=("none", 0.0)):
-    """The reference: one Plan.step + optimizer.step() per batch, in Python."""
-    plan, nb, losses = Plan(model, loss), -(-N // size), []
+    """The reference, batch by batch in Python: the lecture's hand-written step
+    ``zero_grad(); delta.backward(model, xb, yb, loss); step()`` (``engine.compute``, fresh
+    arrays, no buffers), then the playground's penalty."""
+    nb, losses = -(-N // size), []
     for s in range(first, first + n):
         e, b = divmod(s, nb)
         rows = np.arange(b * size, min(b * size + size, N)) if perms is None else None
@@ -112,7 +117,7 @@ def _per_batch(model, loss, opt, x, y, size, perms, first, n, penalty=("none", 0
         else:
             xb, yb = x[rows[0] : rows[-1] + 1], y[rows[0] : rows[-1] + 1]
         opt.zero_grad()
-        losses.append(float(plan.step(xb, yb)))
+        losses.append(float(delta.backward(model, xb, yb, loss).loss))
         opt.step()
         if penalty[0] != "none":
             _regularize(model, opt.param_groups[0]["lr"], penalty)
@@ -448,3 +453,31 @@ def test_best_epoch_is_the_lowest_epoch_loss_of_the_per_batch_path(loss):
     epoch, value, weights = loop.best_weights()
     assert (epoch, value) == (want + 1, epoch_losses[want])
     assert np.array_equal(weights, starts[want])
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy", "bce_with_logits", "log_softmax_nll"])
+def test_plan_step_equals_the_hand_written_step(loss):
+    """Plan.step (buffers per batch size) against delta.backward, bit for bit, with batches
+    of changing sizes, Tensor and 1-D-free inputs, and targets of the wrong dtype."""
+    x, y = _data(loss, np.float64)
+    runs = []
+    for use_plan in (False, True):
+        model = _model(loss, np.float64)
+        opt = optim.Adam(list(model.parameters()), lr=0.01)
+        plan, losses = Plan(model, LOSSES[loss][0]()), []
+        for s in range(30):
+            lo, hi = (s * 7) % N, (s * 7) % N + 5 + s % 11
+            xb, yb = x[lo:hi], y[lo:hi]
+            if s % 3 == 0:
+                xb, yb = bp.tensor(xb), bp.tensor(yb)
+            elif s % 3 == 1 and yb.dtype.kind == "f":
+                yb = yb.astype(np.float32)  # cast by the loss, as the engine does
+            opt.zero_grad()
+            if use_plan:
+                losses.append(float(plan.step(xb, yb)))
+            else:
+                losses.append(float(delta.backward(model, xb, yb, plan.loss).loss))
+            opt.step()
+        runs.append((losses, _snapshot(model, opt)))
+    assert runs[0][0] == runs[1][0]
+    _assert_identical(runs[1][1], runs[0][1], f"Plan.step/{loss}")

@@ -158,8 +158,8 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     for l in range(1, L + 1):
         d = delta[l]
         has_bias = net[l - 1].bias is not None
-        if out is None:
-            weight_grads.append(np.dot(cache.a[l - 1].T, d))
+        if out is None:  # (d.T a).T as with out=: the same numbers as Plan's flat buffer
+            weight_grads.append(np.dot(d.T, cache.a[l - 1]).T)
             bias_grads.append(np.dot(ones, d) if has_bias else None)
         else:
             w_out, b_out = out[l - 1]
@@ -318,13 +318,35 @@ class Plan:
         """One backward pass into ``.grad`` (accumulating, like autograd); returns E."""
         flat = self._flat_views()
         if flat is not None and (not accumulate or all(p._grad is None for p in self.params)):
-            grads = compute(self.model, x, y, self.loss, self.net, self.resolved, out=flat[2])
+            if self.resolved is None:
+                value = compute(self.model, x, y, None, self.net, None, out=flat[2]).loss
+            else:
+                value = self._buffered(x, y)
             for param, view in flat[1]:
                 param._grad = view
-            return grads.loss
+            return value
         grads = self.compute(x, y)
         _write_grads(grads, accumulate)
         return grads.loss
+
+    def _buffered(self, x, y) -> float:
+        """The same step with f[l], a[l], δ[l] in buffers kept per batch size
+        (``numpy_step.Step``: the same operations, so the same numbers)."""
+        from .numpy_step import loss_kind
+
+        step = self._step
+        xb = _as_input(x, step.dtype, self.net[0].n_in)
+        m = xb.shape[0]
+        buf = self._batches.get(m)
+        if buf is None:
+            if len(self._batches) >= 4:
+                self._batches.clear()
+            buf = self._batches[m] = step.batch(m)
+        yb = y._data if isinstance(y, Tensor) else y
+        kind = "generic"
+        if isinstance(yb, np.ndarray):
+            kind = loss_kind(self.resolved, self.net[-1], yb, rows=m)
+        return step.gradients(buf, xb, yb, y, kind)
 
     def _flat_views(self):
         """Gradient views into one buffer laid out like the flat parameter buffer, or None."""
@@ -353,6 +375,10 @@ class Plan:
             for layer in self.net
         ]
         self._flat = (base, pairs, out)
+        from .numpy_step import Step
+
+        self._step, self._batches = Step(self), {}
+        self._step.bind({id(p): view._data for p, view in pairs})
         return self._flat
 
 

@@ -27,8 +27,9 @@ class Batch:
     def __init__(self, step: Step, m: int) -> None:
         dtype, net = step.dtype, step.net
         self.m = m
-        self.x = np.empty((m, net[0].n_in), dtype)
-        self.y = np.empty((m, *step.y_shape), step.y_dtype)
+        if step.y_dtype is not None:  # where a loop gathers a shuffled batch
+            self.x = np.empty((m, net[0].n_in), dtype)
+            self.y = np.empty((m, *step.y_shape), step.y_dtype)
         self.f = [None] + [np.empty((m, layer.n_out), dtype) for layer in net]
         self.a = [None] + [
             f if kind == "identity" else np.empty_like(f)
@@ -55,17 +56,20 @@ class Batch:
 class Step:
     """The step of one model and loss: layer kinds, the loss's fast formula, bound views."""
 
-    def __init__(self, plan: Plan, y: np.ndarray) -> None:
+    def __init__(self, plan: Plan, y: np.ndarray | None = None) -> None:
+        """``y``: a loop's whole target array (its batches are gathered into buffers and
+        its loss formula is chosen once), or None: ``gradients`` is told the formula."""
         self.plan, self.net = plan, plan.net
         self.dtype = np.dtype(self.net[0].weight._data.dtype)
-        self.y_shape, self.y_dtype = y.shape[1:], y.dtype
+        self.y_shape = None if y is None else y.shape[1:]
+        self.y_dtype = None if y is None else y.dtype
         self.kinds = [None] + [
             layer.activation.name
             if layer.rowwise is None and layer.activation.name in FAST_ACTIVATIONS
             else "generic"
             for layer in self.net
         ]
-        self.loss_kind = loss_kind(plan.resolved, self.net[-1], y)
+        self.loss_kind = "generic" if y is None else loss_kind(plan.resolved, self.net[-1], y)
 
     def batch(self, m: int) -> Batch:
         return Batch(self, m)
@@ -80,8 +84,11 @@ class Step:
         self.gw = [None] + [grads[id(layer.weight)] for layer in net]
         self.gb = [None] + [None if lay.bias is None else grads[id(lay.bias)] for lay in net]
 
-    def gradients(self, buf: Batch, xb, yb, y_loss) -> float:
-        """Forward, E, δ recursion and ∂E/∂θ into the flat gradient buffer; returns E."""
+    def gradients(self, buf: Batch, xb, yb, y_loss, kind: str | None = None) -> float:
+        """Forward, E, δ recursion and ∂E/∂θ into the flat gradient buffer; returns E.
+
+        ``yb`` is the batch's target array for the fast formulas, ``y_loss`` the target as
+        the engine's loss function gets it; ``kind`` overrides the formula chosen at init."""
         net, kinds, f, a = self.net, self.kinds, buf.f, buf.a
         L = len(net)
         prev = xb
@@ -97,7 +104,7 @@ class Step:
             elif kind == "generic":
                 a[l] = _activate(net[l - 1], f[l])
             prev = a[l]
-        value, delta = self._loss(buf, yb, y_loss)
+        value, delta = self._loss(buf, yb, y_loss, kind or self.loss_kind)
         ones = buf.ones
         for l in range(L, 0, -1):
             np.dot(delta.T, a[l - 1] if l > 1 else xb, out=self.gw[l])
@@ -128,9 +135,8 @@ class Step:
         return value
 
     @benign_underflow  # as the registry's losses: e^(−200) → 0 is the right answer
-    def _loss(self, buf: Batch, yb, y_loss):
+    def _loss(self, buf: Batch, yb, y_loss, kind: str):
         """(E, δ[L]): the registry's formulas with out=, or the engine's own function."""
-        kind = self.loss_kind
         out = buf.a[len(self.net)]
         if kind == "mse" or kind == "half_mse":
             d, sq, top = buf.d, buf.sq, buf.top
@@ -173,7 +179,7 @@ class Step:
         )
 
 
-def loss_kind(resolved, top, y: np.ndarray) -> str:
+def loss_kind(resolved, top, y: np.ndarray, rows: int | None = None) -> str:
     """Which of ``_loss``'s fast formulas applies ("mse", "half_mse", "cross_entropy"), or
     "generic" (the engine's ``loss_and_output_delta``, which also checks the target)."""
     entry, reduction, options = resolved
@@ -184,7 +190,10 @@ def loss_kind(resolved, top, y: np.ndarray) -> str:
     if top.g_name != "identity" or reduction not in ("mean", "sum") or not plain:
         return "generic"
     k = top.n_out
-    if entry.name in ("mse", "half_mse") and y.dtype.kind == "f" and y.shape[1:] == (k,):
+    if rows is not None and (y.ndim == 0 or y.shape[0] != rows):
+        return "generic"  # the engine's function says what is wrong
+    same_dtype = y.dtype == top.weight._data.dtype
+    if entry.name in ("mse", "half_mse") and same_dtype and y.shape[1:] == (k,):
         return entry.name
     if (
         entry.name == "cross_entropy"
