@@ -85,6 +85,8 @@ def _count(n, name: str, who: str) -> int:
 
 def _number(value, name: str, who: str, *, whole: bool = False):
     """A real number argument (finite), or a ConfigError naming it."""
+    if type(value) is int:  # the common case: a Python int is whole and finite
+        return value
     kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
     if isinstance(value, bool) or not isinstance(value, kinds) or not np.isfinite(value):
         rule = "a whole number" if whole else "a finite real number"

@@ -28,6 +28,8 @@ def _index_arrays(index):
 
 
 def _is_basic(index) -> bool:
+    if type(index) is np.ndarray:
+        return False
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(p, int | slice | type(None) | type(Ellipsis)) for p in parts)
 

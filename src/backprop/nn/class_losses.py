@@ -74,8 +74,11 @@ def plain_cross_entropy(x, target, ignore_index=-100, **_):
     ``stable.log_softmax`` forms it, so ``plain_cross_entropy_grad`` needs two operations.
     """
     z = _to_last(x)
-    valid = target != ignore_index
-    every = bool(valid.all())
+    if ignore_index < 0 and target.size:  # no target below 0: none is a negative ignore_index
+        every = bool(target.min() >= 0)
+    else:
+        every = not (target == ignore_index).any()
+    valid = None if every else target != ignore_index
     safe = target if every else np.where(valid, target, 0)
     shifted = z - z.max(axis=-1, keepdims=True)
     lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -83,7 +86,7 @@ def plain_cross_entropy(x, target, ignore_index=-100, **_):
     if not every:
         losses = np.where(valid, losses, 0).astype(z.dtype, copy=False)
     count = target.size if every else np.count_nonzero(valid)
-    return losses, z.dtype.type(count), (shifted, lse, safe, None if every else valid)
+    return losses, z.dtype.type(count), (shifted, lse, safe, valid)
 
 
 @benign_underflow

@@ -205,7 +205,7 @@ def prepare(entry: Loss, input, target, options: dict):  # noqa: A002 - PyTorch'
     who = _WHO.get(entry.name, entry.name)
     x = _array(input, who, "input")
     y = _array(target, who, "target")
-    unknown = set(options) - set(entry.defaults)
+    unknown = options.keys() - entry.defaults.keys()
     if unknown:
         raise ConfigError(
             f"{who}: unknown option(s) {sorted(unknown)}; it takes {sorted(entry.defaults)}."
