@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from types import SimpleNamespace
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ import backprop as bp
 import backprop.nn as nn
 import backprop.optim as optim
 from backprop import delta
-from backprop.delta import DeltaEngineError, Plan, flatten_parameters
+from backprop.delta import DeltaEngineError, Plan, flatten_parameters, numpy_step
 from backprop.delta.numpy_loop import NumpyLoop
 from backprop.errors import ConfigError, ShapeError
 
@@ -162,16 +163,25 @@ def _compare(loss, opt_name, dtype, batch, n=120, cuts=(7,), penalty=("none", 0.
     loop = NumpyLoop(model, LOSSES[loss][0](), opt, x, y, size, penalty=penalty)
     losses = np.full(n, np.nan)
     bounds = [0, *cuts, n]
-    for lo, hi in itertools.pairwise(bounds):
-        assert loop.run(perms, lo, hi - lo, losses[lo:], guard=True) == (hi - lo, None)
-        loop.sync()
-        loop.reload()
+    engine_loss = []  # calls of the engine's loss function: none where a fast formula runs
+    original = numpy_step.loss_and_output_delta
+
+    def counted(*args):
+        engine_loss.append(1)
+        return original(*args)
+
+    with mock.patch.object(numpy_step, "loss_and_output_delta", counted):
+        for lo, hi in itertools.pairwise(bounds):
+            assert loop.run(perms, lo, hi - lo, losses[lo:], guard=True) == (hi - lo, None)
+            loop.sync()
+            loop.reload()
     what = f"{loss}/{opt_name}/{np.dtype(dtype).name}/{batch}"
     fast = opt_name not in ("rmsprop", "amsgrad")  # the others have a flat update of their own
     assert (loop.state.mode is not None) == fast, f"{what}: update path {loop.state.mode}"
     fast_loss = {"mse": "mse", "mse_sum": "mse", "half_mse": "half_mse"}
     fast_loss["cross_entropy"] = "cross_entropy"
     assert loop.stepper.loss_kind == fast_loss.get(loss, "generic"), f"{what}: loss path"
+    assert (len(engine_loss) == n) == (loop.stepper.loss_kind == "generic"), what
     assert np.array_equal(losses, want_losses), f"{what}: batch losses"
     _assert_identical(_snapshot(model, opt), _snapshot(ref_model, ref_opt), what)
     return model, opt, loop

@@ -343,10 +343,10 @@ class Plan:
                 self._batches.clear()
             buf = self._batches[m] = step.batch(m)
         yb = y._data if isinstance(y, Tensor) else y
-        kind = "generic"
+        formula = "generic"
         if isinstance(yb, np.ndarray):
-            kind = loss_kind(self.resolved, self.net[-1], yb, rows=m)
-        return step.gradients(buf, xb, yb, y, kind)
+            formula = loss_kind(self.resolved, self.net[-1], yb, rows=m)
+        return step.gradients(buf, xb, yb, y, formula)
 
     def _flat_views(self):
         """Gradient views into one buffer laid out like the flat parameter buffer, or None."""

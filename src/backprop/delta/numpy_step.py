@@ -84,11 +84,11 @@ class Step:
         self.gw = [None] + [grads[id(layer.weight)] for layer in net]
         self.gb = [None] + [None if lay.bias is None else grads[id(lay.bias)] for lay in net]
 
-    def gradients(self, buf: Batch, xb, yb, y_loss, kind: str | None = None) -> float:
+    def gradients(self, buf: Batch, xb, yb, y_loss, formula: str | None = None) -> float:
         """Forward, E, δ recursion and ∂E/∂θ into the flat gradient buffer; returns E.
 
         ``yb`` is the batch's target array for the fast formulas, ``y_loss`` the target as
-        the engine's loss function gets it; ``kind`` overrides the formula chosen at init."""
+        the engine's loss function gets it; ``formula`` overrides the one chosen at init."""
         net, kinds, f, a = self.net, self.kinds, buf.f, buf.a
         L = len(net)
         prev = xb
@@ -104,7 +104,7 @@ class Step:
             elif kind == "generic":
                 a[l] = _activate(net[l - 1], f[l])
             prev = a[l]
-        value, delta = self._loss(buf, yb, y_loss, kind or self.loss_kind)
+        value, delta = self._loss(buf, yb, y_loss, formula or self.loss_kind)
         ones = buf.ones
         for l in range(L, 0, -1):
             np.dot(delta.T, a[l - 1] if l > 1 else xb, out=self.gw[l])
@@ -135,13 +135,13 @@ class Step:
         return value
 
     @benign_underflow  # as the registry's losses: e^(−200) → 0 is the right answer
-    def _loss(self, buf: Batch, yb, y_loss, kind: str):
+    def _loss(self, buf: Batch, yb, y_loss, formula: str):
         """(E, δ[L]): the registry's formulas with out=, or the engine's own function."""
         out = buf.a[len(self.net)]
-        if kind == "mse" or kind == "half_mse":
+        if formula == "mse" or formula == "half_mse":
             d, sq, top = buf.d, buf.sq, buf.top
             np.subtract(out, yb, out=d)
-            if kind == "mse":
+            if formula == "mse":
                 np.multiply(d, d, out=sq)
                 np.multiply(d, 2, out=top)
             else:
@@ -153,7 +153,7 @@ class Step:
                 value = value / sq.size
                 top /= sq.size
             return value, top
-        if kind == "cross_entropy":
+        if formula == "cross_entropy":
             z, shifted, col, lsm, top = out, buf.d, buf.col, buf.sq, buf.top
             np.max(z, axis=-1, keepdims=True, out=col)
             np.subtract(z, col, out=shifted)
