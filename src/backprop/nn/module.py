@@ -87,6 +87,8 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        if not self._forward_pre_hooks and not self._forward_hooks:
+            return self.forward(*args, **kwargs)  # no hooks: the common case, one call
         for hook in list(self._forward_pre_hooks.values()):
             out = hook(self, args)
             if out is not None:
