@@ -174,6 +174,12 @@ def main(argv=None) -> int:
             args.repeats,
         )
         print(table("Makemore MLP, randint batches", results, args.steps, "torch eager (1 thread)"))
+        check = min(args.steps, 300)
+        ours, theirs = run_backprop_same_batches(check), run_torch_same_batches(check)
+        print(
+            f"\nSame batches, same weights, {check} steps: final loss backprop {ours:.6g}, "
+            f"torch {theirs:.6g} (relative difference {abs(ours - theirs) / abs(theirs):.1e})."
+        )
         print()
         results = compare(
             {"torch eager (1 thread)": handloop_torch, "backprop autograd": handloop_backprop},
