@@ -52,7 +52,8 @@ def prototype(x, z, epochs=50, lr=0.1, seed=0):
 
 
 def continue_backprop(model, x, z, steps, lr):
-    """backprop's own next ``steps`` full-batch SGD epochs: the losses after each one."""
+    """backprop's own next ``steps`` full-batch SGD epochs: the loss before each one's step
+    (fit's history reports the loss its engine computed in each epoch's forward pass)."""
     import copy
 
     import backprop.nn as nn
@@ -181,7 +182,7 @@ def main(prototype_epochs=50, steps=20, lr=0.1):
     for i, (a, b) in enumerate(zip(single, ddp)):
         print(f"   {i:>4}   {a:.15f}  {b:.15f}  {abs(a - b):.1e}")
     gap = max(abs(a - b) for a, b in zip(single, ddp))
-    handover = max(abs(a - b) for a, b in zip(single[1:], ours))
+    handover = max(abs(a - b) for a, b in zip(single[:-1], ours))
     print(f"largest difference one process vs DDP: {gap:.1e}")
     print(f"largest difference PyTorch vs continuing in backprop: {handover:.1e}")
     return single, ddp, ours

@@ -229,10 +229,13 @@ def test_a_diverged_run_puts_back_its_best_epoch_as_a_replay_finds_it():
     spec["epochs"] = 40
     r = bp.run(_json.loads(_json.dumps(spec)), callbacks=[NaNGuard(), BlowUp()])
     assert r.diverged and r.history.stopped_epoch == 26
+    # an epoch's loss is that of the weights it began with (one full batch): those after
+    # the epoch before, which the run keeps, its loss measured again on the whole set
     losses = r.history.history["loss"][:25]
-    best = int(np.argmin(losses)) + 1
-    assert r.extra["kept"] == (best, losses[best - 1])
-    assert 1 < best <= 25  # a mid-run epoch, not the start (else the test proves less)
+    best = int(np.argmin(losses))  # epochs done before the lowest-loss epoch began
+    kept_epoch, kept_loss = r.extra["kept"]
+    assert kept_epoch == best and kept_loss == pytest.approx(losses[best], rel=1e-5)
+    assert 1 < best <= 24  # a mid-run epoch, not the start (else the test proves less)
     replay = _json.loads(_json.dumps(spec))
     replay["epochs"] = best
     ref = bp.run(replay)

@@ -39,10 +39,19 @@ def progress_callback(
     stream = stream or sys.stdout
     tty = stream.isatty() if tty is None else tty
 
+    def log_epoch(self, state):
+        """The first epoch and every ``log_every``-th (and the last): the engine runs
+        uninterrupted between the lines."""
+        if state.done == 0:
+            return 1
+        return min((state.done // log_every + 1) * log_every, epochs)
+
     class Lines(Callback):
+        next_epoch = log_epoch
+
         def on_epoch_end(self, state) -> None:
             epoch = state.epoch
-            if quiet or (epoch % log_every and epoch != epochs):
+            if quiet or (epoch % log_every and epoch not in (1, epochs)):
                 return
             if line_format is not None:
                 text = line_format(epoch, state.logs)
@@ -53,6 +62,13 @@ def progress_callback(
             print(text, file=stream, flush=True)
 
     class Bar(Callback):
+        next_epoch = log_epoch
+
+        def on_progress(self, state) -> None:  # about every 0.1 s: the bar moves
+            loss = state.batch_loss
+            text = "" if loss is None else f"batch loss {loss:.6g}"
+            self.progress.update(self.task, completed=state.epoch - 1, metrics=text)
+
         def on_train_begin(self, state) -> None:
             from rich.console import Console
             from rich.progress import (

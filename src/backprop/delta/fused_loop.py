@@ -213,9 +213,8 @@ class FusedLoop:
         if self.grad_missing():
             self.grad = np.zeros_like(self.theta)
         self.s1, self.s2, self.step, self.has_buf = _flat_state(setup, self.optimizer)
-        self.previous = np.zeros_like(self.theta)
-        if self.best[0]:
-            self.epoch_start = self.theta.copy()
+        if getattr(self, "previous", None) is None or self.previous.shape != self.theta.shape:
+            self.previous = np.zeros_like(self.theta)
 
     def grad_missing(self) -> bool:
         return getattr(self, "grad", None) is None or self.grad.shape != self.theta.shape

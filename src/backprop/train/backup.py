@@ -80,6 +80,7 @@ class BackupAndRestore(Callback):
 
     who = "BackupAndRestore"
     runs_last = True
+    wants_metrics = False  # it needs the epoch's end, not a measurement of the whole set
 
     def __init__(
         self, directory, every: int | None = None, delete_on_finish: bool = True, seconds=1.0
@@ -155,6 +156,15 @@ class BackupAndRestore(Callback):
                 f"({type(error).__name__}: {str(error)[:80]}); delete it to start at epoch 1."
             ) from None
         self.resumed_epoch = state.epoch
+
+    def next_epoch(self, state: TrainState) -> int | None:
+        """Every ``every``-th epoch; by time, none (``due`` asks when a backup is due)."""
+        if self.every is None:
+            return None
+        return (state.done // self.every + 1) * self.every
+
+    def due(self, state: TrainState) -> bool:
+        return self.every is None and time.monotonic() >= self._due
 
     def on_epoch_end(self, state: TrainState) -> None:
         last = state.epoch == state.epochs or state.stop
@@ -261,6 +271,7 @@ class BackupAndRestore(Callback):
             "history": {
                 "epochs": np.array(history.epochs, dtype=np.int64),
                 "values": {k: np.array(v, dtype=np.float64) for k, v in history.history.items()},
+                "at": {k: np.array(v, dtype=np.int64) for k, v in history._at.items()},
                 "best_epoch": history.best_epoch,
             },
             "shuffle_rng": state.rng.bit_generator.state,
@@ -368,6 +379,7 @@ class BackupAndRestore(Callback):
         saved, history = tree["history"], state.history
         history.epochs = saved["epochs"].tolist()
         history.history = {key: values.tolist() for key, values in saved["values"].items()}
+        history._at = {key: at.tolist() for key, at in saved.get("at", {}).items()}
         history.best_epoch = saved["best_epoch"]
         state.rng.bit_generator.state = tree["shuffle_rng"]
         default_generator().set_state(tree["global_rng"])

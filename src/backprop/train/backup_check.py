@@ -190,24 +190,36 @@ def _metric_names(state) -> set:
 
 
 def _history(saved, epoch: int, names: set) -> None:
-    if not isinstance(saved, dict) or set(saved) != {"epochs", "values", "best_epoch"}:
-        raise _Bad("history", "must hold exactly 'epochs', 'values' and 'best_epoch'")
+    keys = {"epochs", "values", "best_epoch"}
+    if not isinstance(saved, dict) or not keys <= set(saved) <= keys | {"at"}:
+        raise _Bad("history", "must hold 'epochs', 'values', 'best_epoch' and maybe 'at'")
     epochs = saved["epochs"]
     if not isinstance(epochs, np.ndarray) or epochs.dtype != np.int64 or epochs.ndim != 1:
         raise _Bad("history/epochs", f"must be a 1-d int64 array, got {_show(epochs)}")
     if not np.array_equal(epochs, np.arange(1, epoch + 1)):
         raise _Bad("history/epochs", f"must number the epochs 1 to {epoch} (the backup's epoch)")
-    values = saved["values"]
-    if not isinstance(values, dict) or (epoch and set(values) != names):
+    values, at = saved["values"], saved.get("at", {})
+    dense = {"loss", "time"} & names
+    if not isinstance(values, dict) or (epoch and not dense <= set(values) <= names):
         raise _Bad("history/values", f"must map this run's metrics {sorted(names)} to arrays")
+    if not isinstance(at, dict) or not set(at) <= set(values) - dense:
+        raise _Bad("history/at", "must map metrics measured at some epochs only to their epochs")
     for key, column in values.items():
         field = f"history/values/{key}"
         if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
             raise _Bad("history/values", f"has a metric name {_show(key)}")
         if not isinstance(column, np.ndarray) or column.dtype != np.float64 or column.ndim != 1:
             raise _Bad(field, f"must be a 1-d float64 array, got {_show(column)}")
-        if column.shape[0] != epoch:
-            raise _Bad(field, f"has {column.shape[0]} values for {epoch} epochs")
+        length = epoch
+        if key in at:
+            where = at[key]
+            if not isinstance(where, np.ndarray) or where.dtype != np.int64 or where.ndim != 1:
+                raise _Bad(f"history/at/{key}", f"must be a 1-d int64 array, got {_show(where)}")
+            if where.size and (where[0] < 1 or where[-1] > epoch or (np.diff(where) <= 0).any()):
+                raise _Bad(f"history/at/{key}", f"must be rising epoch numbers from 1 to {epoch}")
+            length = where.shape[0]
+        if column.shape[0] != length:
+            raise _Bad(field, f"has {column.shape[0]} values for {length} epochs")
     time = values.get("time")
     if time is not None and not (np.isfinite(time).all() and (np.diff(time) >= 0).all()):
         raise _Bad("history/values/time", "must be finite seconds that never decrease")

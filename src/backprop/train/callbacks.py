@@ -64,6 +64,7 @@ class TrainState:
     scheduler: Any = None
     callbacks: list = field(default_factory=list)  # every callback of the run, guard included
     rng: Any = None  # the np.random.Generator that draws each epoch's row order
+    done: int = 0  # epochs finished: their losses are in the history
     epoch: int = 0
     batch: int = 0
     step: int = 0
@@ -100,6 +101,39 @@ class Callback:
 
     def on_train_end(self, state: TrainState) -> None:
         """After the last epoch, or after a stop."""
+
+    def on_progress(self, state: TrainState) -> None:
+        """While the engine runs, about every ``spans.TICK`` seconds: ``state.epoch`` (the
+        epoch under way), ``batch``, ``step`` and ``batch_loss`` say where training is."""
+
+    # -- when a callback needs control (fit runs the engine in spans between these) ----------
+
+    def next_epoch(self, state: TrainState) -> int | None:
+        """The first epoch after ``state.done`` at whose end this callback needs its epoch
+        hooks, with the full-set metrics measured; None: none before the last epoch.
+
+        ``fit`` asks again after every epoch end it stops at. The default keeps callbacks
+        written for an epoch-by-epoch loop exact: every epoch for a callback that overrides
+        ``on_epoch_begin`` or ``on_epoch_end``, none otherwise. A callback that needs fewer
+        (a log every 1,000 epochs) says so here, and the engine runs uninterrupted between.
+        """
+        kind = type(self)
+        if (
+            kind.on_epoch_end is not Callback.on_epoch_end
+            or kind.on_epoch_begin is not Callback.on_epoch_begin
+        ):
+            return state.done + 1
+        return None
+
+    #: whether the epochs this callback asks for need the full-set metrics measured
+    #: (``accuracy``, ``r2``, validation); a backup needs the epoch's end only
+    wants_metrics = True
+
+    def due(self, state: TrainState) -> bool:
+        """A need by time (a backup every second): True asks for the end of the epoch under
+        way. Asked between spans, about every ``spans.TICK`` seconds; the epoch hooks then see
+        the loss, lr and time, not full-set metrics."""
+        return False
 
     def state_dict(self) -> dict:
         """What a backup must keep for a resumed run to go on exactly as this one would:

@@ -18,7 +18,6 @@ from . import metrics
 
 __all__ = [
     "autograd_step",
-    "choose_fused",
     "choose_plan",
     "eval_rows",
     "evaluator",
@@ -212,9 +211,10 @@ def probe(model, x):
 
 
 def choose_plan(model, loss_fn, engine, net, x, y):
-    """A δ-engine Plan when ``engine`` allows and the model and loss fit it, else None."""
+    """(a δ-engine Plan, None) when ``engine`` allows and the model and loss fit it, else
+    (None, the reason in words)."""
     if engine == "autograd":
-        return None
+        return None, "engine='autograd' was asked for"
     from ..delta import DeltaEngineError, Plan
 
     engine = "delta" if engine == "fused" else engine
@@ -229,8 +229,8 @@ def choose_plan(model, loss_fn, engine, net, x, y):
     except DeltaEngineError as err:
         if engine == "delta":
             raise DeltaEngineError(f"fit(engine='delta'): {err}") from err
-        return None
-    return plan
+        return None, f"the δ engine cannot take this setup ({err})"
+    return plan, ""
 
 
 def flatten(model) -> None:
@@ -240,54 +240,3 @@ def flatten(model) -> None:
 
     with contextlib.suppress(DTypeError):  # mixed dtypes: the Plan works parameter by parameter
         flatten_parameters(model)
-
-
-# The compiled loop runs one epoch per call from fit (so callbacks see every epoch); a call
-# costs ~0.2 ms of set-up, which pays only over several minibatches.
-FUSED_MIN_BATCHES = 8
-
-
-def choose_fused(model, loss_fn, optimizer, engine, plan, callbacks, y, epochs, batches, size):
-    """True when fit should run its epochs in the compiled loop (``delta.fused``).
-
-    ``engine="fused"`` asks for it (an error says why it cannot run); ``"auto"`` takes it when
-    ``delta.fused.decide`` says the run pays for numba, the epochs have at least
-    ``FUSED_MIN_BATCHES`` minibatches, and no callback needs to see single batches (the NaN
-    guard is handled by the loop itself).
-    """
-    if plan is None or engine not in ("auto", "fused"):
-        return False
-    from ..delta import fused
-    from .callbacks import Callback
-    from .guard import NaNGuard
-
-    def why_not() -> str | None:
-        if not fused.available():
-            return 'numba is not installed (pip install "backprop-mlp[fast]")'
-        for cb in callbacks:
-            if isinstance(cb, NaNGuard):
-                continue
-            kind = type(cb)
-            if (
-                kind.on_batch_end is not Callback.on_batch_end
-                or kind.on_after_backward is not Callback.on_after_backward
-            ):
-                return f"callback {kind.__name__} watches single batches"
-        if engine == "fused":  # asked for: only whether it can run matters
-            ok = fused.supported(model, loss_fn, optimizer, y)
-            return None if ok is True else ok
-        use, reason = fused.decide(
-            model, loss_fn, optimizer, steps=epochs * batches, batch=size, y=y
-        )
-        if not use:
-            return reason
-        if batches < FUSED_MIN_BATCHES:
-            return f"{batches} minibatch(es) per epoch: the NumPy δ engine is as fast"
-        return None
-
-    reason = why_not()
-    if reason is None:
-        return True
-    if engine == "fused":
-        raise ConfigError(f"fit(engine='fused'): the compiled loop cannot run: {reason}.")
-    return False

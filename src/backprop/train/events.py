@@ -23,14 +23,25 @@ class ProgressEvents(Callback):
     ``{"event": "epoch_end", "epoch", "epochs", "loss", ..., "lr", "time"}`` (every
     ``every`` epochs, and always the last), ``{"event": "batch_end", "epoch", "batch",
     "batches", "loss"}`` when ``batches=True``, and ``{"event": "train_end", "epoch",
-    "epochs", "stop_reason"}``.
+    "epochs", "stop_reason"}``; with ``ticks=True`` also ``{"event": "progress", "epoch",
+    "epochs", "batch", "batches", "step", "loss"}`` about every ``spans.TICK`` seconds while
+    the engine runs (``loss`` is the latest batch's). Only ``batches=True`` makes ``fit``
+    stop at every batch; otherwise the engine runs uninterrupted between reported epochs.
     """
 
-    def __init__(self, handler: Callable[[dict], Any], every: int = 1, batches: bool = False):
+    def __init__(
+        self,
+        handler: Callable[[dict], Any],
+        every: int = 1,
+        batches: bool = False,
+        ticks: bool = False,
+    ):
         if not callable(handler):
             raise ConfigError(f"ProgressEvents: handler must be callable, got {handler!r}.")
         _check_int(every, "every", "ProgressEvents", 1)
         self.handler, self.every, self.batches = handler, every, bool(batches)
+        self.ticks = bool(ticks)
+        self.batch_hooks = self.batches  # only then must the loop stop at every batch
 
     def on_train_begin(self, state: TrainState) -> None:
         self.handler(
@@ -51,6 +62,24 @@ class ProgressEvents(Callback):
                     "epoch": state.epoch,
                     "batch": state.batch,
                     "batches": state.batches,
+                    "loss": state.batch_loss,
+                }
+            )
+
+    def next_epoch(self, state: TrainState) -> int | None:
+        """Every ``every``-th epoch and the last: the engine runs uninterrupted between."""
+        return min((state.done // self.every + 1) * self.every, state.epochs)
+
+    def on_progress(self, state: TrainState) -> None:
+        if self.ticks:
+            self.handler(
+                {
+                    "event": "progress",
+                    "epoch": state.epoch,
+                    "epochs": state.epochs,
+                    "batch": state.batch,
+                    "batches": state.batches,
+                    "step": state.step,
                     "loss": state.batch_loss,
                 }
             )

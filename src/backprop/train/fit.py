@@ -14,28 +14,18 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConfigError
 from .backup import BackupAndRestore, resume_engine
 from .callbacks import Callback, TrainingStopped, TrainState
-from .engines import (
-    autograd_step,
-    choose_fused,
-    choose_plan,
-    eval_rows,
-    evaluator,
-    flatten,
-    mlp_layers,
-    probe,
-)
+from .choice import choose_engine, make_loop
+from .engines import autograd_step, choose_plan, eval_rows, evaluator, flatten, mlp_layers, probe
 from .guard import NaNGuard
 from .history import History
 from .inputs import check_model_and_callbacks, loss_kind, prepare
+from .spans import Plan, SpanRunner
 from .weights import flat_base
 
 __all__ = ["fit"]
@@ -47,6 +37,7 @@ _HOOKS = (
     "on_batch_end",
     "on_epoch_end",
     "on_train_end",
+    "on_progress",
 )
 
 
@@ -65,6 +56,8 @@ def fit(
     guard=True,
     shuffle=True,
     scheduler=None,
+    validation_freq=1,
+    penalty=None,
 ) -> History:
     """Train ``model`` on ``data``; return the per-epoch ``History``.
 
@@ -84,24 +77,36 @@ def fit(
         validation: None; a fraction in (0, 1) held out at random (stratified by class for
             classification, seeded) — never the last rows; ``(x_val, y_val)``; or
             ``"test"`` for a Dataset's test part.
-        callbacks: ``Callback`` objects (``EarlyStopping``, ``BackupAndRestore``, …).
+        callbacks: ``Callback`` objects (``EarlyStopping``, ``BackupAndRestore``, …). Each
+            says when it needs control (``Callback.next_epoch``); in between the engine
+            runs uninterrupted (see ``train.spans``).
         seed: seeds the per-epoch reshuffle, ``np.random.default_rng(seed).permutation``
             once per epoch, and the validation split (its own stream).
-        engine: ``"auto"`` (δ engine when it can — in the compiled loop of
-            ``delta.fused`` when numba is installed and the run pays for it — else autograd),
-            ``"delta"``, ``"fused"`` or ``"autograd"``. The δ engine moves the parameters
-            into one flat buffer.
+        engine: ``"auto"`` (the compiled loop of ``delta.fused`` when numba is installed and
+            the run pays for loading it, else the NumPy δ engine when it reads the model,
+            else autograd), ``"delta"``, ``"fused"`` or ``"autograd"``. The choice and its
+            reason are in ``history.engine`` and ``history.engine_reason``.
         guard: True adds a ``NaNGuard``; ``"raise"`` also raises ``TrainingStopped`` when
             it stops; False trains without it.
         shuffle: reshuffle the rows every epoch (ignored for the full batch).
         scheduler: an ``optim.lr_scheduler`` scheduler, stepped once per epoch;
             ``ReduceLROnPlateau`` is fed ``val_loss`` (``loss`` without validation).
+        validation_freq: measure the validation metrics every this many epochs (and after
+            the last), as Keras' argument of that name; 1 measures every epoch.
+        penalty: None, or TensorFlow Playground's weight penalty ``("l2", rate)`` /
+            ``("l1", rate)``, applied to the weights (not the biases) after each update:
+            L2 scales them by 1 − lr·rate, L1 moves them lr·rate towards 0, stopping at 0.
 
-    The reported ``loss`` and metrics (``accuracy``, or ``rmse`` and ``r2``) are measured
-    on the whole training set after the epoch's updates, under ``no_grad`` — not averaged
-    over the batches while the weights changed, as Keras does — so they are the model's
-    actual end-of-epoch numbers, comparable with ``val_loss``. ``lr`` is the rate the
-    epoch trained with; ``time`` the wall seconds since training began.
+    The history's ``loss`` is computed by the engine on the way, for every epoch: the mean
+    of the epoch's batch losses, each taken in the forward pass before that batch's update
+    (for one full batch, exactly the loss of the weights the epoch began with), which is
+    what a PyTorch loop printing ``loss.item()`` reports. The full-set metrics —
+    ``accuracy``, or ``rmse`` and ``r2``, on the whole training set after the epoch's
+    updates, and all ``val_`` metrics — are measured only where asked for: at the epochs a
+    callback needs, every ``validation_freq``-th epoch with validation data, and after the
+    last epoch (``history.epochs_of(name)`` lists them). ``lr`` is the rate the epoch
+    trained with; ``time`` the wall seconds since training began (within an uninterrupted
+    span, spread evenly over its epochs).
 
     Example (the lecture's y = x², 1-8-8-1 ReLU, Adam 0.1):
         >>> import backprop as bp
@@ -112,12 +117,15 @@ def fit(
         >>> model = nn.MLP([1, 8, 8, 1])
         >>> adam = optim.Adam(model.parameters(), lr=0.1)
         >>> history = fit(model, (x, y), nn.MSELoss(), adam, epochs=300, validation=0.2)
-        >>> len(history), history.engine, history["val_loss"][-1] < history["val_loss"][0]
-        (300, 'delta', True)
+        >>> len(history), history["val_loss"][-1] < history["val_loss"][0]
+        (300, True)
+        >>> history.engine in ("fused", "delta")  # compiled if numba is loaded, else NumPy
+        True
     """
     callbacks = check_model_and_callbacks(model, callbacks)
     loss_fn, loss_name = _loss(loss)
     _check_args(epochs, batch_size, seed, engine, guard, shuffle)
+    validation_freq, penalty = _check_more(validation_freq, penalty)
     params = list(model.parameters())
     if not params:
         raise ConfigError("fit: the model has no parameters, so there is nothing to train.")
@@ -138,50 +146,61 @@ def fit(
     x, y = prep.x, prep.y
     callbacks = list(callbacks)
     engine = resume_engine(callbacks, engine)  # a resumed run keeps its recorded engine
-    plan = choose_plan(model, loss_fn, engine, net, x, y)
+    plan, plan_reason = choose_plan(model, loss_fn, engine, net, x, y)
     if plan is not None and flat_base([p._data for p in params]) is None:
         flatten(model)
-    history = History("delta" if plan is not None else "autograd")
     n = x.shape[0]
     size = n if batch_size is None else min(batch_size, n)
+    batches = math.ceil(n / size)
+    guard_cb = next((cb for cb in callbacks if isinstance(cb, NaNGuard)), None)
+    extra = [] if guard_cb is not None or not guard else [NaNGuard()]
+    guard_cb = guard_cb or (extra[0] if extra else None)
+    everyone = [*extra, *callbacks]
+    hooks = _hooks(everyone)
+    watcher = _batch_watcher(everyone)
+    choice = choose_engine(
+        model, loss_fn, optimizer, engine, plan, plan_reason, y, epochs * batches, size,
+        stepwise=watcher,
+    )  # fmt: skip
+    history = History(choice.name)
+    history.engine_reason = choice.reason
     state = TrainState(
         model=model,
         optimizer=optimizer,
         history=history,
         epochs=epochs,
-        batches=math.ceil(n / size),
+        batches=batches,
         parameters=params,
         loss_fn=loss_fn,
         loss_name=loss_name,
-        engine=history.engine,
+        engine=choice.name,
         task=prep.task,
         x=x,
         y=y,
         has_validation=prep.x_val is not None,
         scheduler=scheduler,
     )
-    guard_cb = next((cb for cb in callbacks if isinstance(cb, NaNGuard)), None)
-    extra = [] if guard_cb is not None or not guard else [NaNGuard()]
-    guard_cb = guard_cb or (extra[0] if extra else None)
-    state.callbacks = [*extra, *callbacks]
-    hooks = _hooks(state.callbacks)
-    use_fused = choose_fused(
-        model, loss_fn, optimizer, engine, plan, callbacks, y, epochs, state.batches, size
-    )
-    if use_fused:
-        history.engine = state.engine = "fused"
-    run = _Run(
-        fused=use_fused,
-        guard=guard_cb,
-        step=plan.step if plan is not None else autograd_step(model, loss_fn),
-        evaluate=evaluator(
-            model, loss_fn, loss_name, prep.task, plan, net is None, eval_rows(net, size)
+    state.callbacks = everyone
+    step = plan.step if plan is not None else autograd_step(model, loss_fn)
+    runner = SpanRunner(
+        state,
+        hooks,
+        lambda: make_loop(choice, model, loss_fn, optimizer, plan, step, x, y, size, penalty),
+        Plan(
+            evaluate=evaluator(
+                model, loss_fn, loss_name, prep.task, plan, net is None, eval_rows(net, size)
+            ),
+            x_val=prep.x_val,
+            y_val=prep.y_val,
+            size=size,
+            shuffle=shuffle,
+            seed=seed,
+            guard=guard_cb,
+            validation_freq=validation_freq,
+            reduce_sum=getattr(loss_fn, "reduction", "mean") == "sum",
+            stepwise=step if watcher is not None else None,
+            timed=[cb for cb in everyone if type(cb).due is not Callback.due],
         ),
-        x_val=prep.x_val,
-        y_val=prep.y_val,
-        size=size,
-        shuffle=shuffle,
-        seed=seed,
     )
     # the guard reports overflow in words, so numpy need not warn about it as well
     quiet = np.errstate(all="ignore") if guard_cb is not None else contextlib.nullcontext()
@@ -189,7 +208,7 @@ def fit(
     try:
         with quiet:
             model.train()
-            _train(state, hooks, run)
+            runner.train()
     finally:
         model.train(was_training)
         for cb in callbacks:  # after an exception no on_train_end ran: free backup folders
@@ -202,109 +221,19 @@ def fit(
     return history
 
 
-@dataclass
-class _Run:
-    """What the loop needs besides the state: the step, the evaluation, validation, batching."""
-
-    fused: bool
-    guard: object
-    step: Callable
-    evaluate: Callable
-    x_val: np.ndarray | None
-    y_val: np.ndarray | None
-    size: int
-    shuffle: bool
-    seed: int
-
-
-def _train(state: TrainState, hooks: dict, run: _Run) -> None:
-    """The epochs: hooks, batches, end-of-epoch metrics, history, scheduler."""
-    history, optimizer = state.history, state.optimizer
-    n = state.x.shape[0]
-    state.rng = np.random.default_rng(run.seed)
-    start = time.perf_counter()
-    _call(hooks, "on_train_begin", state)  # BackupAndRestore may resume: epoch, history, rng
-    start -= history.last("time") or 0.0
-    for epoch in range(state.epoch + 1, state.epochs + 1):
-        if state.stop:
-            break
-        state.epoch, lr = epoch, optimizer.param_groups[0].get("lr")
-        _call(hooks, "on_epoch_begin", state)
-        if state.stop:
-            history.stopped_epoch = epoch - 1 or None
-            break
-        order = state.rng.permutation(n) if run.shuffle and run.size < n else None
-        run_epoch = _fused_epoch if run.fused else _run_epoch
-        if not run_epoch(state, hooks, run, order):
-            history.stopped_epoch, history.stopped_batch = epoch, state.batch
-            break
-        logs = run.evaluate(state.x, state.y, "")
-        if run.x_val is not None:
-            logs.update(run.evaluate(run.x_val, run.y_val, "val_"))
-        if lr is not None:
-            logs["lr"] = float(lr)
-        logs["time"] = time.perf_counter() - start
-        state.logs = logs
-        history.append(epoch, logs)
-        _step_scheduler(state.scheduler, logs, run.x_val is not None)
-        _call(hooks, "on_epoch_end", state)
-        if state.stop:
-            history.stopped_epoch = epoch
-    _call(hooks, "on_train_end", state)
-
-
-def _run_epoch(state: TrainState, hooks: dict, run: _Run, order) -> bool:
-    """One pass over the data; False if a callback stopped it before its end."""
-    x, y, size, step, optimizer = state.x, state.y, run.size, run.step, state.optimizer
-    n = x.shape[0]
-    after_backward, batch_end = hooks["on_after_backward"], hooks["on_batch_end"]
-    for b, lo in enumerate(range(0, n, size)):
-        if order is not None:
-            rows = order[lo : lo + size]
-            xb, yb = x[rows], y[rows]
-        elif size < n:
-            xb, yb = x[lo : lo + size], y[lo : lo + size]
-        else:
-            xb, yb = x, y
-        optimizer.zero_grad()
-        state.batch, state.batch_loss = b + 1, step(xb, yb)
-        for cb in after_backward:
-            cb.on_after_backward(state)
-        if state.stop:
-            return False
-        optimizer.step()
-        state.step += 1
-        for cb in batch_end:
-            cb.on_batch_end(state)
-        if state.stop and lo + size < n:
-            return False
-    return True
-
-
-def _fused_epoch(state: TrainState, hooks: dict, run: _Run, order) -> bool:
-    """One epoch in the compiled loop (same batches, same numbers as ``_run_epoch``).
-
-    The loop stops by itself before the update of a batch whose loss or gradient is not
-    finite, with the weights of before that batch and that batch's gradients in ``.grad``;
-    the NaN guard then looks at exactly what it would have seen on the NumPy path.
-    """
-    from ..delta import fused
-
-    result = fused.train(
-        state.model, state.loss_fn, state.optimizer, state.x, state.y, 1, run.size,
-        permutations=None if order is None else order[None, :], guard=run.guard is not None,
-    )  # fmt: skip
-    losses = result.batch_losses[0]
-    if result.stopped is None:
-        state.step += len(losses)
-        state.batch, state.batch_loss = len(losses), float(losses[-1])
-        return True
-    bad = result.stopped[1]
-    state.step += bad - 1
-    state.batch, state.batch_loss = bad, float(losses[bad - 1])
-    run.guard.seen_losses([float(v) for v in losses[: bad - 1]])
-    run.guard.on_after_backward(state)
-    return False
+def _batch_watcher(callbacks) -> str | None:
+    """The name of a callback that must see single batches (the NaN guard need not: every
+    engine guards its batches itself), or None."""
+    for cb in callbacks:
+        if isinstance(cb, NaNGuard) or not getattr(cb, "batch_hooks", True):
+            continue
+        kind = type(cb)
+        if (
+            kind.on_batch_end is not Callback.on_batch_end
+            or kind.on_after_backward is not Callback.on_after_backward
+        ):
+            return kind.__name__
+    return None
 
 
 def _loss(loss):
@@ -353,6 +282,36 @@ def _check_args(epochs, batch_size, seed, engine, guard, shuffle) -> None:
         raise ConfigError(f"fit: shuffle must be True or False, got {shuffle!r}.")
 
 
+def _check_more(validation_freq, penalty):
+    """(validation_freq, penalty as (kind, rate)), checked."""
+    if (
+        isinstance(validation_freq, bool)
+        or not isinstance(validation_freq, numbers.Integral)
+        or validation_freq < 1
+    ):
+        raise ConfigError(
+            f"fit: validation_freq must be a whole number >= 1 (validate every that many "
+            f"epochs, and after the last), got {validation_freq!r}; e.g. validation_freq=10."
+        )
+    if penalty is None:
+        return int(validation_freq), ("none", 0.0)
+    ok = isinstance(penalty, tuple | list) and len(penalty) == 2
+    kind, rate = penalty if ok else (None, None)
+    if (
+        not ok
+        or kind not in ("l1", "l2")
+        or isinstance(rate, bool)
+        or not isinstance(rate, numbers.Real)
+        or not math.isfinite(rate)
+        or rate < 0
+    ):
+        raise ConfigError(
+            f"fit: penalty must be None or ('l1' or 'l2', rate >= 0), got {penalty!r}; "
+            "e.g. penalty=('l2', 0.001)."
+        )
+    return int(validation_freq), (kind, float(rate))
+
+
 def _check_optimizer(optimizer, params, scheduler) -> None:
     from ..optim import Optimizer
 
@@ -374,17 +333,6 @@ def _check_optimizer(optimizer, params, scheduler) -> None:
         )
 
 
-def _step_scheduler(scheduler, logs, has_validation) -> None:
-    if scheduler is None:
-        return
-    from ..optim.lr_scheduler import ReduceLROnPlateau
-
-    if isinstance(scheduler, ReduceLROnPlateau):
-        scheduler.step(logs["val_loss" if has_validation else "loss"])
-    else:
-        scheduler.step()
-
-
 def _hooks(callbacks) -> dict[str, list]:
     """For each hook, the callbacks that override it (the others are never called);
     ``runs_last`` ones (BackupAndRestore) after the rest, so they see their work done."""
@@ -392,12 +340,10 @@ def _hooks(callbacks) -> dict[str, list]:
         if not isinstance(cb, Callback):
             raise ConfigError(f"fit: callbacks must be Callback objects, got {cb!r}.")
     callbacks = sorted(callbacks, key=lambda cb: bool(getattr(cb, "runs_last", False)))
-    return {
+    hooks = {
         name: [cb for cb in callbacks if getattr(type(cb), name) is not getattr(Callback, name)]
         for name in _HOOKS
     }
-
-
-def _call(hooks, name, state) -> None:
-    for cb in hooks[name]:
-        getattr(cb, name)(state)
+    for name in ("on_after_backward", "on_batch_end"):  # batch events asked for only
+        hooks[name] = [cb for cb in hooks[name] if getattr(cb, "batch_hooks", True)]
+    return hooks

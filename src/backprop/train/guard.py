@@ -69,23 +69,35 @@ class NaNGuard(Callback):
         self.start_epoch = self.best_epoch = state.epoch
         self.best_loss = math.inf
 
-    def on_epoch_end(self, state: TrainState) -> None:
-        loss = (state.logs or {}).get("loss")
-        if self.bad is None and loss is not None and math.isfinite(loss) and loss < self.best_loss:
-            self._best.save()
-            self.best_epoch, self.best_loss = state.epoch, float(loss)
+    def next_epoch(self, state: TrainState) -> int | None:
+        return None  # the engines guard every batch themselves; no epoch end needed
+
+    def note_best(self, epoch: int, loss: float, weights) -> None:
+        """The engine's best epoch so far: ``weights`` (one flat array, or one array per
+        parameter) are those after ``epoch``, whose training loss was ``loss``."""
+        if math.isfinite(loss) and loss < self.best_loss:
+            if isinstance(weights, np.ndarray):
+                weights = _split(weights, self._state.parameters)
+            self._best.load(weights)
+            self.best_epoch, self.best_loss = epoch, float(loss)
 
     def restore_best(self) -> tuple[int, float]:
         """Put back the best weights the run had: those of the epoch with the lowest training
         loss, or the weights it started from when their loss is lower (a first step can
-        already overflow). Returns (epoch, loss); epoch is ``start_epoch`` (0 unless resumed)
-        for the starting weights. Costs one forward pass over the training set."""
+        already overflow). Returns (epoch, loss), the loss measured again on the whole
+        training set; epoch is ``start_epoch`` (0 unless resumed) for the starting weights.
+        Costs two forward passes over the training set."""
         self._start.restore()
         start = self._training_loss()
-        if math.isfinite(start) and not start >= self.best_loss:
+        best = math.inf
+        if self.best_epoch != self.start_epoch and math.isfinite(self.best_loss):
+            self._best.restore()
+            best = self._training_loss()
+        if math.isfinite(start) and not start >= best:
+            self._start.restore()
             self.best_epoch, self.best_loss = self.start_epoch, start
-            return self.best_epoch, self.best_loss
-        self._best.restore()
+        else:
+            self.best_loss = best
         return self.best_epoch, self.best_loss
 
     def _training_loss(self) -> float:
@@ -145,8 +157,8 @@ class NaNGuard(Callback):
         else:
             self.bad, kind = "loss", _word(loss)
         self.kind = kind
-        self.restored = _first_bad([p._data for p in params]) is not None
-        if self.restored:
+        self.restored = self.restored or _first_bad([p._data for p in params]) is not None
+        if self.restored and _first_bad([p._data for p in params]) is not None:
             self._weights.restore()
         state.request_stop(self._explain(state, loss, kind), self)
 
@@ -235,6 +247,14 @@ class NaNGuard(Callback):
             f"the learning rate lr={lr:.3g} {LR_TOO_HIGH}: the updates grew until "
             f"the numbers overflowed{before}; try lr={lr / 10:.3g}, 10× smaller"
         )
+
+
+def _split(flat: np.ndarray, parameters: list) -> list[np.ndarray]:
+    pieces, offset = [], 0
+    for p in parameters:
+        pieces.append(flat[offset : offset + p._data.size].reshape(p._data.shape))
+        offset += p._data.size
+    return pieces
 
 
 def _needs_probabilities(state: TrainState) -> str | None:

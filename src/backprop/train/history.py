@@ -1,10 +1,13 @@
 """What ``fit`` returns: the per-epoch record of a training run (``History``).
 
-``history.history`` is a dict of equally long lists keyed like Keras' (``loss``,
-``val_loss``, ``accuracy``, ``val_accuracy``, ``rmse``, ``r2``, ``lr``, ``time``), one entry
-per completed epoch, with ``epochs`` holding the 1-based epoch numbers; ``stop_reason``
-says in plain words why training ended early. It can be written as CSV or JSON (atomically,
-through ``backprop.files``). It records; it does not plot or print.
+``history.history`` is a dict of lists keyed like Keras' (``loss``, ``val_loss``,
+``accuracy``, ``val_accuracy``, ``rmse``, ``r2``, ``lr``, ``time``), with ``epochs`` holding
+the 1-based epoch numbers. ``loss``, ``lr`` and ``time`` have one entry per completed epoch;
+the full-set metrics (``accuracy``, ``rmse``, ``r2`` and the ``val_`` ones) only at the
+epochs where they were measured (``epochs_of(key)``), as Keras' ``validation_freq`` gives
+shorter ``val_`` lists. ``stop_reason`` says in plain words why training ended early. It
+can be written as CSV or JSON (atomically, through ``backprop.files``). It records; it does
+not plot or print.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ class History:
     """The record of one ``fit`` run.
 
     Attributes:
-        history: metric name -> list of per-epoch values (floats).
+        history: metric name -> list of values (floats), one per epoch at which the metric
+            was measured (``epochs_of(name)``; every epoch for ``loss``, ``lr``, ``time``).
+            ``loss`` is the training loss ``fit``'s engine computed on the way: the mean of
+            the epoch's batch losses, each taken in the forward pass before that batch's
+            update (for one full batch: exactly the loss of the weights the epoch began
+            with), as PyTorch scripts and Keras report it.
         epochs: the 1-based number of each recorded epoch.
         stop_reason: None when every requested epoch ran, else a sentence saying why not.
         stopped_epoch: the epoch in which training stopped early (None if it did not).
@@ -44,17 +52,57 @@ class History:
         self.diverged = False
         self.best_epoch: int | None = None
         self.engine = engine
+        self.engine_reason = ""
+        self._at: dict[str, list[int]] = {}  # epochs of the metrics not measured every epoch
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
-        """Record one epoch's values (every epoch must report the same keys)."""
-        if self.epochs and set(logs) != set(self.history):
-            raise ValueError(
-                f"History.append: epoch {epoch} reports {sorted(logs)} but earlier epochs "
-                f"reported {sorted(self.history)}; every epoch must report the same metrics."
-            )
+        """Record one epoch's values; a metric may be missing (not measured this epoch)."""
+        self.extend([epoch], {key: [value] for key, value in logs.items()})
+
+    def extend(self, epochs: list[int], columns: dict[str, list]) -> None:
+        """Record several epochs at once: ``columns`` maps each metric to one value per epoch."""
+        for key in self.history:
+            if key not in columns and key not in self._at:
+                self._at[key] = list(self.epochs)  # measured every epoch until now
+        epochs = [int(e) for e in epochs]
+        for key, values in columns.items():
+            if len(values) != len(epochs):
+                raise ValueError(
+                    f"History.extend: {key!r} has {len(values)} values for {len(epochs)} epochs"
+                )
+            if key not in self.history:
+                self.history[key] = []
+                if self.epochs:
+                    self._at[key] = []
+            self.history[key].extend(float(v) for v in values)
+            if key in self._at:
+                self._at[key].extend(epochs)
+        self.epochs.extend(epochs)
+
+    def add_measured(self, epoch: int, logs: dict[str, float]) -> None:
+        """Metrics measured at ``epoch``, the last row recorded (full-set metrics that are
+        not measured every epoch: ``epochs_of`` tells where they were)."""
+        if not self.epochs or self.epochs[-1] != epoch:
+            raise ValueError(f"History.add_measured: epoch {epoch} is not the last recorded")
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-        self.epochs.append(int(epoch))
+            if key not in self.history:
+                self.history[key] = []
+                if len(self.epochs) > 1:
+                    self._at[key] = []
+            elif key not in self._at and len(self.history[key]) != len(self.epochs) - 1:
+                self._at[key] = list(self.epochs[: len(self.history[key])])
+            self.history[key].append(float(value))
+            if key in self._at:
+                self._at[key].append(epoch)
+        for key in ("lr", "time"):  # the bookkeeping columns last, after the metrics
+            if key in self.history:
+                self.history[key] = self.history.pop(key)
+
+    def epochs_of(self, key: str) -> list[int]:
+        """The epochs at which ``key`` was measured (all of them for ``loss``)."""
+        if key not in self.history:
+            raise KeyError(key)
+        return self._at.get(key, self.epochs)
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -68,23 +116,33 @@ class History:
         return values[-1] if values else None
 
     def to_rows(self) -> list[dict]:
-        """One dict per epoch: ``{"epoch": 1, "loss": ..., ...}``."""
+        """One dict per epoch: ``{"epoch": 1, "loss": ..., ...}``; None where a metric was
+        not measured that epoch."""
         keys = list(self.history)
-        return [
-            {"epoch": epoch, **{k: self.history[k][i] for k in keys}}
-            for i, epoch in enumerate(self.epochs)
-        ]
+        lookup = {}
+        for key in keys:
+            at = self._at.get(key)
+            lookup[key] = None if at is None else dict(zip(at, self.history[key]))
+        rows = []
+        for i, epoch in enumerate(self.epochs):
+            row = {"epoch": epoch}
+            for key in keys:
+                table = lookup[key]
+                row[key] = self.history[key][i] if table is None else table.get(epoch)
+            rows.append(row)
+        return rows
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         """Write one row per epoch (header ``epoch,loss,...``), atomically; floats keep
-        every digit (``repr``), non-finite values read ``nan``/``inf``; returns the path."""
+        every digit (``repr``), non-finite values read ``nan``/``inf``, an empty cell is a
+        metric not measured that epoch; returns the path."""
         from ..files import atomic_write_text
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["epoch", *self.history])
         for row in self.to_rows():
-            writer.writerow([row["epoch"], *(repr(row[k]) for k in self.history)])
+            writer.writerow([row["epoch"], *(_cell(row[k]) for k in self.history)])
         return atomic_write_text(path, buffer.getvalue())
 
     def to_dict(self) -> dict:
@@ -92,12 +150,14 @@ class History:
         return {
             "epochs": list(self.epochs),
             "history": {k: [_finite_or_none(v) for v in vs] for k, vs in self.history.items()},
+            "measured_at": {k: list(v) for k, v in self._at.items()},
             "stop_reason": self.stop_reason,
             "stopped_epoch": self.stopped_epoch,
             "stopped_batch": self.stopped_batch,
             "diverged": self.diverged,
             "best_epoch": self.best_epoch,
             "engine": self.engine,
+            "engine_reason": self.engine_reason,
         }
 
     def to_json(self, path: str | os.PathLike) -> Path:
@@ -117,6 +177,10 @@ class History:
         if self.stop_reason is not None:
             parts.append(f"stop_reason={self.stop_reason!r}")
         return f"History({', '.join(parts)})"
+
+
+def _cell(value) -> str:
+    return "" if value is None else repr(value)
 
 
 def _finite_or_none(value: float) -> float | None:

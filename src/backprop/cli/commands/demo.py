@@ -37,9 +37,13 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def _every(epochs: int) -> int:
+    return 1000 if epochs >= 5000 else max(1, epochs // 10)
+
+
 def _slide_lines(epochs: int):
     """Print like the lecture's loop: the loss every 1,000 epochs (every tenth of the run)."""
-    every = 1000 if epochs >= 5000 else max(1, epochs // 10)
+    every = _every(epochs)
 
     def line(epoch: int, logs: dict):
         if epoch == 1 or epoch % every == 0:
@@ -64,7 +68,10 @@ def run(args) -> int:
         spec["seed"] = args.seed
     folder = out_dir(args.out, args.name, overwrite=args.overwrite)
     callback = progress_callback(
-        spec["epochs"], quiet=args.quiet, log_every=1, line_format=_slide_lines(spec["epochs"])
+        spec["epochs"],
+        quiet=args.quiet,
+        log_every=_every(spec["epochs"]),
+        line_format=_slide_lines(spec["epochs"]),
     )
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         result = run_spec(spec, callbacks=[callback])

@@ -1,0 +1,448 @@
+"""The span runner: ``fit``'s one training loop, which hands the engine whole spans of steps.
+
+DESIGN's "Training in spans". ``fit`` does not drive batches one at a time. It asks every
+callback when it next needs control (``Callback.next_epoch``: a log every 1,000 epochs, an
+early stop that watches every epoch, the end) and runs the engine — a *loop* keeping one
+protocol: the compiled kernel (``delta.fused_loop.FusedLoop``), the NumPy δ engine
+(``delta.numpy_loop.NumpyLoop``) or autograd (``PerBatchLoop`` here) — for all the steps up
+to that epoch's end in as few calls as the clock allows: calls of about ``TICK`` seconds,
+between which progress ticks (``on_progress``) and needs by time (``Callback.due``: a backup
+every second) are served. The engine computes each batch's loss in its forward pass, so
+the history's ``loss`` comes for free; the full-set metrics (accuracy, r², validation) are
+measured only at the epochs where someone asked (a callback's epoch, every
+``validation_freq``-th epoch with validation data, the last). A loop stops by itself before
+the update of a batch whose loss or gradient is not finite (the NaN guard then explains
+it) and keeps the weights of the epoch with the lowest loss for ``NaNGuard.restore_best``.
+
+How a span is cut never changes a number: each epoch's row order is drawn from the run's
+generator when the epoch starts, as in an epoch-by-epoch loop, and the loops give the same
+bits whether their steps come in one call or many — so runs, resumed runs and backups are
+reproducible to the bit whatever the clock did. Callbacks that must see single batches
+(``on_after_backward``, ``on_batch_end``) switch the run to a batch-by-batch loop with the
+same engine (``stepwise``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .callbacks import TrainState
+from .weights import WeightCopy, flat_base
+
+__all__ = ["TICK", "EngineChoice", "PerBatchLoop", "SpanRunner"]
+
+TICK = 0.1  # seconds between progress ticks (and polls of needs by time) while training
+FIRST_CHUNK = 4  # steps of the first call, which measures the engine's speed
+PERM_BUDGET = 1 << 22  # row-order entries (epochs × rows) drawn for one call at most
+
+
+@dataclass
+class EngineChoice:
+    """Which engine trains, and why, in words (``fit`` states it; ``--verbose`` prints it)."""
+
+    name: str  # "fused", "delta" or "autograd"
+    reason: str
+
+
+class PerBatchLoop:
+    """One batch per Python iteration behind the span protocol: autograd's
+    ``zero_grad``/``backward``/``step``, or the δ engine's ``Plan.step`` when no faster loop
+    takes the setup. ``step(xb, yb) -> loss`` leaves the gradients in ``.grad``."""
+
+    def __init__(self, name, step, optimizer, params, x, y, size, penalty=("none", 0.0)):
+        self.name, self.step, self.optimizer = name, step, optimizer
+        self.params = [p for p in params if p.requires_grad]
+        self.x, self.y, self.size = x, y, size
+        self.n = x.shape[0]
+        self.batches = math.ceil(self.n / size)
+        self.penalty_kind, self.penalty_rate = penalty
+        self.weights = [p._data for p in self.params if p._data.ndim >= 2]
+        self.restored = False
+        self._before: WeightCopy | None = None
+
+    def session(self):
+        return contextlib.nullcontext()
+
+    def sync(self) -> None:
+        """Nothing to write back: the loop works on the model's own tensors."""
+
+    def reload(self) -> None:
+        """Nothing to read again, for the same reason."""
+
+    def run(self, perms, first_step, n_steps, losses, guard):
+        x, y, size, n, nb = self.x, self.y, self.size, self.n, self.batches
+        zero_grad, step, update = self.optimizer.zero_grad, self.step, self.optimizer.step
+        for i in range(n_steps):
+            e, b = divmod(first_step + i, nb)
+            lo = b * size
+            if perms is not None:
+                rows = perms[e, lo : lo + size]
+                xb, yb = x[rows], y[rows]
+            elif size < n:
+                xb, yb = x[lo : lo + size], y[lo : lo + size]
+            else:
+                xb, yb = x, y
+            zero_grad()
+            value = step(xb, yb)
+            losses[i] = value
+            if guard:
+                if not (math.isfinite(value) and _finite_grads(self.params)):
+                    if self._before is not None and not _finite([p._data for p in self.params]):
+                        self._before.restore()
+                        self.restored = True
+                    return i, i
+                if self._before is None:
+                    self._before = WeightCopy(self.params)
+                else:
+                    self._before.save()
+            update()
+            if self.penalty_kind != "none" and self.penalty_rate:
+                penalize(self.weights, self.penalty_kind, self._lr() * self.penalty_rate)
+        return n_steps, None
+
+    def _lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+
+def penalize(weights: list, kind: str, shrink: float) -> None:
+    """TensorFlow Playground's penalty after an update, on weights only: L2 scales each by
+    max(0, 1 − lr·rate); L1 moves each lr·rate towards 0 and stops at 0 (a proximal step)."""
+    for w in weights:
+        if kind == "l2":
+            w *= max(0.0, 1.0 - shrink)
+        else:
+            np.copysign(np.maximum(np.abs(w) - shrink, 0.0), w, out=w)
+
+
+def _finite(arrays) -> bool:
+    base = flat_base(arrays)
+    if base is not None:
+        return bool(np.isfinite(base).all())
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def _finite_grads(params) -> bool:
+    grads = [p._grad._data for p in params if p._grad is not None]
+    return not grads or _finite(grads)
+
+
+@dataclass
+class Plan:
+    """What the runner needs besides the state and the loop."""
+
+    evaluate: object  # engines.evaluator(...)
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    size: int
+    shuffle: bool
+    seed: int
+    guard: object  # the run's NaNGuard, or None
+    validation_freq: int
+    reduce_sum: bool
+    stepwise: object = None  # (step function) when callbacks need single batches
+    timed: list = field(default_factory=list)  # callbacks with needs by time
+
+
+class SpanRunner:
+    """The epochs of one ``fit``: spans of engine steps between the moments of control."""
+
+    def __init__(self, state: TrainState, hooks: dict, make_loop, plan: Plan) -> None:
+        self.state, self.hooks, self.make_loop, self.plan = state, hooks, make_loop, plan
+        self.per_step: float | None = None
+        self.perm: np.ndarray | None = None
+        self.perm_epoch = 0
+        self.first_loss: float | None = None
+        self.last_tick = 0.0
+        self.own_best = None  # (epoch-start copy, best copy) when the loop keeps no best
+
+    # ------------------------------------------------------------------ the run
+    def train(self) -> None:
+        state, plan = self.state, self.plan
+        state.rng = np.random.default_rng(plan.seed)
+        start = time.perf_counter()
+        _call(self.hooks, "on_train_begin", state)  # BackupAndRestore may resume here
+        self.start = start - (state.history.last("time") or 0.0)
+        state.done = state.epoch
+        self.loop = None if plan.stepwise is not None else self.make_loop()
+        self._begin_best()
+        session = getattr(self.loop, "session", None)
+        with session() if session is not None else contextlib.nullcontext():
+            while state.done < state.epochs and not state.stop:
+                if not self._segment():
+                    break
+        self._hand_best()
+        _call(self.hooks, "on_train_end", state)
+
+    def _segment(self) -> bool:
+        """From the epoch after ``state.done`` to the next one someone needs; False on a stop."""
+        state, history = self.state, self.state.history
+        e0, batches = state.done, state.batches
+        if self.hooks["on_epoch_begin"]:
+            state.epoch, state.batch = e0 + 1, 0
+            _call(self.hooks, "on_epoch_begin", state)
+            if state.stop:
+                history.stopped_epoch = e0 or None
+                return False
+        target, measured = self._target(e0)
+        lr = state.optimizer.param_groups[0].get("lr")
+        self.segment_time = time.perf_counter() - self.start
+        total = (target - e0) * batches
+        losses = np.empty(total)
+        done = 0
+        while done < total:
+            n = self._chunk(done, total)
+            perms, first = self._orders(e0, done, n)
+            began = time.perf_counter()
+            if self.loop is None:
+                ran, stop = self._stepwise(perms, first, n, losses[done : done + n], e0, done)
+            else:
+                ran, stop = self._run(perms, first, n, losses[done : done + n], e0, done)
+                state.step += ran
+                self._where(e0, done + ran, losses)
+            if ran:
+                self.per_step = (time.perf_counter() - began) / ran
+                if self.first_loss is None:
+                    self.first_loss = float(losses[0])
+            done += ran
+            if stop is not None:
+                if self.loop is None:
+                    self._record(e0, done // batches, losses, lr)
+                    history.stopped_epoch, history.stopped_batch = state.epoch, state.batch
+                else:
+                    self._stopped(e0, done, losses, lr)
+                return False
+            if self.own_best is not None and done % batches == 0:
+                self._own_best_epoch(e0 + done // batches, losses[done - batches : done])
+            if done < total:
+                self._tick()
+                if any(cb.due(state) for cb in self.plan.timed):
+                    shorter = -(-done // batches) * batches  # the end of the epoch under way
+                    measured = measured and shorter == total
+                    total, target = shorter, e0 + shorter // batches
+        self._epoch_end(e0, target, losses, lr, measured)
+        return True
+
+    def _target(self, e0: int) -> tuple[int, bool]:
+        """The next epoch someone needs, and whether its full-set metrics are measured:
+        after the last epoch, at validation epochs, and where a callback that reads metrics
+        (``wants_metrics``, true unless it says otherwise) asked for the epoch."""
+        state, plan = self.state, self.plan
+        wanted = {state.epochs: True}
+        for cb in state.callbacks:
+            epoch = cb.next_epoch(state)
+            if epoch is not None:
+                epoch = max(int(epoch), e0 + 1)
+                wanted[epoch] = wanted.get(epoch, False) or getattr(cb, "wants_metrics", True)
+        if plan.x_val is not None:
+            epoch = (e0 // plan.validation_freq + 1) * plan.validation_freq
+            wanted[epoch] = True
+        if state.scheduler is not None or plan.stepwise is not None:
+            wanted.setdefault(e0 + 1, False)
+        target = min(wanted)
+        if any(cb.due(state) for cb in plan.timed):
+            return e0 + 1, wanted.get(e0 + 1, False)
+        return target, wanted[target]
+
+    def _chunk(self, done: int, total: int) -> int:
+        """Steps for the next call: about ``TICK`` seconds' worth, within the budgets."""
+        batches, remaining = self.state.batches, total - done
+        n = FIRST_CHUNK if self.per_step is None else int(TICK / max(self.per_step, 1e-9))
+        if self.plan.stepwise is not None or self.own_best is not None:
+            n = min(n, batches - done % batches)  # epoch by epoch
+        if self._shuffled():
+            n = min(n, (max(1, PERM_BUDGET // self.state.x.shape[0]) - 1) * batches + 1)
+        return max(1, min(n, remaining))
+
+    def _shuffled(self) -> bool:
+        return self.plan.shuffle and self.plan.size < self.state.x.shape[0]
+
+    def _orders(self, e0: int, done: int, n: int):
+        """(row orders for the epochs the call touches, its first step among them); each
+        epoch's order is drawn from the run's generator when the epoch starts."""
+        batches = self.state.batches
+        first_epoch = e0 + 1 + done // batches
+        last_epoch = e0 + 1 + (done + n - 1) // batches
+        first = done - (first_epoch - e0 - 1) * batches
+        if not self._shuffled():
+            return None, first
+        rng, rows = self.state.rng, self.state.x.shape[0]
+        orders = []
+        for epoch in range(first_epoch, last_epoch + 1):
+            if epoch != self.perm_epoch:
+                self.perm, self.perm_epoch = rng.permutation(rows), epoch
+            orders.append(self.perm)
+        return np.stack(orders), first
+
+    def _run(self, perms, first, n, losses, e0, done):
+        guard = self.plan.guard is not None
+        if getattr(self.loop, "track_best", None) is not None:
+            base = e0 + done // self.state.batches
+            return self.loop.run(perms, first, n, losses, guard, epoch_base=base)
+        return self.loop.run(perms, first, n, losses, guard)
+
+    def _where(self, e0: int, done: int, losses) -> None:
+        """``state.epoch``/``batch``/``batch_loss`` after ``done`` steps of the segment."""
+        state, batches = self.state, self.state.batches
+        if done:
+            state.epoch = e0 + 1 + (done - 1) // batches
+            state.batch = (done - 1) % batches + 1
+            state.batch_loss = float(losses[done - 1])
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.hooks["on_progress"] and now - self.last_tick >= TICK:
+            self.last_tick = now
+            _call(self.hooks, "on_progress", self.state)
+
+    # ------------------------------------------------------------------ epoch ends
+    def _epoch_losses(self, losses: np.ndarray, epochs: int) -> np.ndarray:
+        batches, n, size = self.state.batches, self.state.x.shape[0], self.plan.size
+        table = losses[: epochs * batches].reshape(epochs, batches)
+        if self.plan.reduce_sum:
+            return table.sum(axis=1)
+        counts = np.full(batches, size, dtype=np.float64)
+        counts[-1] = n - size * (batches - 1)
+        return table @ counts / n
+
+    def _record(self, e0: int, epochs: int, losses, lr) -> None:
+        """The history rows of ``epochs`` finished epochs (loss, lr, time: no metrics)."""
+        if epochs <= 0:
+            return
+        now = time.perf_counter() - self.start
+        times = self.segment_time + (now - self.segment_time) * np.arange(1, epochs + 1) / epochs
+        columns = {"loss": self._epoch_losses(losses, epochs).tolist()}
+        if lr is not None:
+            columns["lr"] = [float(lr)] * epochs
+        columns["time"] = times.tolist()
+        self.state.history.extend(range(e0 + 1, e0 + epochs + 1), columns)
+
+    def _epoch_end(self, e0: int, target: int, losses, lr, measured: bool) -> None:
+        """Record the segment's epochs, measure what was asked at ``target``, call the hooks."""
+        state, plan, history = self.state, self.plan, self.state.history
+        self._record(e0, target - e0, losses, lr)
+        if self.loop is not None:
+            self.loop.sync()
+        logs = {"loss": history.history["loss"][-1]}
+        if measured:
+            found = plan.evaluate(state.x, state.y, "")
+            found.pop("loss", None)  # the engine's loss is the history's (see History)
+            if plan.x_val is not None and (
+                target % plan.validation_freq == 0 or target == state.epochs
+            ):
+                found.update(plan.evaluate(plan.x_val, plan.y_val, "val_"))
+            history.add_measured(target, found)
+            logs.update(found)
+        if lr is not None:
+            logs["lr"] = float(lr)
+        logs["time"] = history.history["time"][-1]
+        state.logs = logs
+        state.epoch, state.done, state.batch = target, target, state.batches
+        _step_scheduler(state.scheduler, logs, plan.x_val is not None)
+        _call(self.hooks, "on_epoch_end", state)
+        if state.stop:
+            history.stopped_epoch = target
+        if self.loop is not None:
+            self.loop.reload()
+
+    def _stopped(self, e0: int, done: int, losses, lr) -> None:
+        """The loop stopped before the update of step ``done`` (a non-finite loss or gradient)."""
+        state, guard, batches = self.state, self.plan.guard, self.state.batches
+        self._record(e0, done // batches, losses, lr)
+        if self.loop is not None:
+            self.loop.sync()
+        state.epoch, state.batch = e0 + 1 + done // batches, done % batches + 1
+        state.batch_loss = float(losses[done])
+        finite = [float(v) for v in losses[:done] if math.isfinite(v)]
+        if self.first_loss is not None and finite:
+            finite = [self.first_loss, finite[-1]]
+        guard.seen_losses(finite)
+        guard.restored = bool(getattr(self.loop, "restored", False))
+        guard.on_after_backward(state)
+        state.history.stopped_epoch, state.history.stopped_batch = state.epoch, state.batch
+
+    # ------------------------------------------------------------------ batch by batch
+    def _stepwise(self, perms, first, n, losses, e0: int, done: int):
+        """Batch by batch, for callbacks that watch single batches: (steps taken, "stop" if a
+        callback stopped the epoch before its end, else None). Chunks end at epoch ends."""
+        state, hooks, step = self.state, self.hooks, self.plan.stepwise
+        x, y, size = state.x, state.y, self.plan.size
+        rows_total, nb, optimizer = x.shape[0], state.batches, state.optimizer
+        for i in range(n):
+            e, b = divmod(first + i, nb)
+            lo = b * size
+            if perms is not None:
+                rows = perms[e, lo : lo + size]
+                xb, yb = x[rows], y[rows]
+            elif size < rows_total:
+                xb, yb = x[lo : lo + size], y[lo : lo + size]
+            else:
+                xb, yb = x, y
+            optimizer.zero_grad()
+            state.epoch = e0 + 1 + (done + i) // nb
+            state.batch, state.batch_loss = b + 1, step(xb, yb)
+            losses[i] = state.batch_loss
+            for cb in hooks["on_after_backward"]:
+                cb.on_after_backward(state)
+            if state.stop:
+                return i, "stop"
+            optimizer.step()
+            state.step += 1
+            for cb in hooks["on_batch_end"]:
+                cb.on_batch_end(state)
+            if state.stop and b + 1 < nb:
+                return i + 1, "stop"
+        return n, None
+
+    # ------------------------------------------------------------------ the best epoch
+    def _begin_best(self) -> None:
+        guard, loop = self.plan.guard, self.loop
+        if guard is None:
+            return
+        if loop is not None and getattr(loop, "track_best", None) is not None:
+            loop.track_best(self.state.done)
+        else:
+            params = self.state.parameters
+            self.own_best = [WeightCopy(params), WeightCopy(params), math.inf, None]
+
+    def _own_best_epoch(self, epoch: int, batch_losses) -> None:
+        """Loops without a best of their own: epoch by epoch here (chunks end at epochs)."""
+        start, best, lowest, _ = self.own_best
+        loss = float(self._epoch_losses(np.asarray(batch_losses), 1)[0])
+        if math.isfinite(loss) and loss < lowest:
+            self.own_best = [best, start, loss, epoch]  # the start copy becomes the best
+        self.own_best[0].save()  # the weights the next epoch starts from
+
+    def _hand_best(self) -> None:
+        guard = self.plan.guard
+        if guard is None:
+            return
+        if self.own_best is not None:
+            _, best, loss, epoch = self.own_best
+            if epoch is not None:
+                guard.note_best(epoch - 1, loss, best.arrays())
+            return
+        found = self.loop.best_weights() if self.loop is not None else None
+        if found is not None:
+            epoch, loss, weights = found
+            guard.note_best(epoch - 1, loss, weights)
+
+
+def _step_scheduler(scheduler, logs, has_validation) -> None:
+    if scheduler is None:
+        return
+    from ..optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(logs.get("val_loss" if has_validation else "loss", logs["loss"]))
+    else:
+        scheduler.step()
+
+
+def _call(hooks, name, state) -> None:
+    for cb in hooks[name]:
+        getattr(cb, name)(state)
