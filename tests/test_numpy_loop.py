@@ -384,8 +384,10 @@ def test_bad_inputs_name_the_parameter():
         NumpyLoop(model, nn.MSELoss(), opt, x[:, :2], y, 10)
     with pytest.raises(ShapeError, match="y has shape"):
         NumpyLoop(model, nn.MSELoss(), opt, x, y[:10], 10)
-    with pytest.raises(ConfigError, match="penalty"):
-        NumpyLoop(model, nn.MSELoss(), opt, x, y, 10, penalty=("l3", 0.1))
+    for bad in (("l3", 0.1), ("l2", -1.0), ("l2", "0.1"), "l2", ("l1", float("nan"))):
+        with pytest.raises(ConfigError, match="penalty must be"):
+            NumpyLoop(model, nn.MSELoss(), opt, x, y, 10, penalty=bad)
+    NumpyLoop(model, nn.MSELoss(), opt, x, y, 10, penalty=None)
     loop = NumpyLoop(model, nn.MSELoss(), opt, x, y, 10)
     with pytest.raises(ShapeError, match="perms must be"):
         loop.run(np.zeros((1, N), np.int64), 0, 12, np.zeros(12), guard=False)

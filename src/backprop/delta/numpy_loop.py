@@ -70,11 +70,7 @@ class NumpyLoop:
             raise ConfigError(
                 f"NumpyLoop: batch_size must be in [1, N={n}], got {batch_size}; pass e.g. {n}."
             )
-        kind, rate = penalty
-        if kind not in ("none", "l1", "l2") or not float(rate) >= 0:
-            raise ConfigError(
-                f"NumpyLoop: penalty must be ('none' | 'l1' | 'l2', rate >= 0), got {penalty!r}."
-            )
+        kind, rate = ("none", 0.0) if penalty is None else _penalty(penalty)
         self.penalty = (kind, float(rate)) if kind != "none" and rate > 0 else ("none", 0.0)
         self.bs, self.nb = int(batch_size), -(-n // int(batch_size))
         self._plan_parts()
@@ -285,6 +281,18 @@ class NumpyLoop:
             for a, c in zip(arrays, self.previous):
                 np.copyto(a, c)
             self.restored = True
+
+
+def _penalty(penalty) -> tuple[str, float]:
+    ok = isinstance(penalty, tuple | list) and len(penalty) == 2
+    kind, rate = penalty if ok else (None, None)
+    if ok and kind in ("none", "l1", "l2") and isinstance(rate, int | float | np.floating):
+        if not isinstance(rate, bool) and rate >= 0 and np.isfinite(rate):
+            return kind, float(rate)
+    raise ConfigError(
+        f"NumpyLoop: penalty must be None or ('none' | 'l1' | 'l2', rate >= 0), got "
+        f"{penalty!r}; pass e.g. ('l2', 0.001)."
+    )
 
 
 def _check_perms(perms, epochs: int, n: int) -> None:
