@@ -286,9 +286,9 @@ class NumpyLoop:
 def _penalty(penalty) -> tuple[str, float]:
     ok = isinstance(penalty, tuple | list) and len(penalty) == 2
     kind, rate = penalty if ok else (None, None)
-    if ok and kind in ("none", "l1", "l2") and isinstance(rate, int | float | np.floating):
-        if not isinstance(rate, bool) and rate >= 0 and np.isfinite(rate):
-            return kind, float(rate)
+    number = isinstance(rate, int | float | np.floating) and not isinstance(rate, bool)
+    if ok and kind in ("none", "l1", "l2") and number and rate >= 0 and np.isfinite(rate):
+        return kind, float(rate)
     raise ConfigError(
         f"NumpyLoop: penalty must be None or ('none' | 'l1' | 'l2', rate >= 0), got "
         f"{penalty!r}; pass e.g. ('l2', 0.001)."
