@@ -148,8 +148,26 @@ class Plan:
     timed: list = field(default_factory=list)  # callbacks with needs by time
 
 
+@dataclass
+class _Segment:
+    """The open span: epochs ``e0`` + 1 … ``target``, ``done`` of its ``total`` steps run."""
+
+    e0: int
+    target: int
+    measured: bool
+    lr: float | None
+    time: float
+    total: int
+    losses: np.ndarray
+    done: int = 0
+
+
 class SpanRunner:
-    """The epochs of one ``fit``: spans of engine steps between the moments of control."""
+    """The epochs of one run: spans of engine steps between the moments of control.
+
+    ``fit`` calls ``train``; a caller that trains in slices (the playground, a notebook
+    widget) calls ``begin``, then ``advance(max_steps=…, seconds=…)`` as often as it likes,
+    then ``end``."""
 
     def __init__(self, state: TrainState, hooks: dict, make_loop, plan: Plan) -> None:
         self.state, self.hooks, self.make_loop, self.plan = state, hooks, make_loop, plan
@@ -162,26 +180,61 @@ class SpanRunner:
 
     # ------------------------------------------------------------------ the run
     def train(self) -> None:
+        """The whole run, as ``fit`` does it: begin, every epoch, end."""
+        self.begin()
+        self.advance()
+        self.end()
+
+    def begin(self) -> None:
+        """``on_train_begin`` (a backup may resume the run here), then the engine's loop."""
         state, plan = self.state, self.plan
         state.rng = np.random.default_rng(plan.seed)
         start = time.perf_counter()
-        _call(self.hooks, "on_train_begin", state)  # BackupAndRestore may resume here
+        _call(self.hooks, "on_train_begin", state)
         self.start = start - (state.history.last("time") or 0.0)
         state.done = state.epoch
+        self.segment: _Segment | None = None
         self.loop = None if plan.stepwise is not None else self.make_loop()
         self._begin_best()
+
+    @property
+    def finished(self) -> bool:
+        return self.state.stop or self.state.done >= self.state.epochs
+
+    def advance(self, max_steps: int | None = None, seconds: float | None = None) -> int:
+        """Train until the run is finished or stopped, or ``max_steps`` steps have run, or
+        about ``seconds`` have passed (a span may end in the middle of an epoch: the next
+        call goes on from there). Returns the steps taken."""
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        taken = 0
         session = getattr(self.loop, "session", None)
         with session() if session is not None else contextlib.nullcontext():
-            while state.done < state.epochs and not state.stop:
-                if not self._segment():
+            while not self.finished and (max_steps is None or taken < max_steps):
+                if self.segment is None and not self._open():
                     break
-        self._hand_best()
-        _call(self.hooks, "on_train_end", state)
+                room = None if max_steps is None else max_steps - taken
+                if deadline is not None:
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        break
+                    if self.per_step is not None:
+                        steps = max(1, int(left / max(self.per_step, 1e-9)))
+                        room = steps if room is None else min(room, steps)
+                ran = self._span(room)
+                taken += ran
+        return taken
 
-    def _segment(self) -> bool:
-        """From the epoch after ``state.done`` to the next one someone needs; False on a stop."""
+    def end(self) -> None:
+        """Hand the best epoch to the NaN guard, then ``on_train_end``."""
+        if self.loop is not None:
+            self.loop.sync()
+        self._hand_best()
+        _call(self.hooks, "on_train_end", self.state)
+
+    def _open(self) -> bool:
+        """Start the span of epochs up to the next one someone needs; False on a stop."""
         state, history = self.state, self.state.history
-        e0, batches = state.done, state.batches
+        e0 = state.done
         if self.hooks["on_epoch_begin"]:
             state.epoch, state.batch = e0 + 1, 0
             _call(self.hooks, "on_epoch_begin", state)
@@ -189,43 +242,59 @@ class SpanRunner:
                 history.stopped_epoch = e0 or None
                 return False
         target, measured = self._target(e0)
-        lr = state.optimizer.param_groups[0].get("lr")
-        self.segment_time = time.perf_counter() - self.start
-        total = (target - e0) * batches
-        losses = np.empty(total)
-        done = 0
-        while done < total:
-            n = self._chunk(done, total)
-            perms, first = self._orders(e0, done, n)
-            began = time.perf_counter()
-            if self.loop is None:
-                ran, stop = self._stepwise(perms, first, n, losses[done : done + n], e0, done)
-            else:
-                ran, stop = self._run(perms, first, n, losses[done : done + n], e0, done)
-                state.step += ran
-                self._where(e0, done + ran, losses)
-            if ran:
-                self.per_step = (time.perf_counter() - began) / ran
-                if self.first_loss is None:
-                    self.first_loss = float(losses[0])
-            done += ran
-            if stop is not None:
-                if self.loop is None:
-                    self._record(e0, done // batches, losses, lr)
-                    history.stopped_epoch, history.stopped_batch = state.epoch, state.batch
-                else:
-                    self._stopped(e0, done, losses, lr)
-                return False
-            if self.own_best is not None and done % batches == 0:
-                self._own_best_epoch(e0 + done // batches, losses[done - batches : done])
-            if done < total:
-                self._tick()
-                if any(cb.due(state) for cb in self.plan.timed):
-                    shorter = -(-done // batches) * batches  # the end of the epoch under way
-                    measured = measured and shorter == total
-                    total, target = shorter, e0 + shorter // batches
-        self._epoch_end(e0, target, losses, lr, measured)
+        self.segment = _Segment(
+            e0=e0,
+            target=target,
+            measured=measured,
+            lr=state.optimizer.param_groups[0].get("lr"),
+            time=time.perf_counter() - self.start,
+            total=(target - e0) * state.batches,
+            losses=np.empty((target - e0) * state.batches),
+        )
+        self.segment_time = self.segment.time
         return True
+
+    def _span(self, room: int | None) -> int:
+        """One call of the engine within the open span (at most ``room`` steps); closes the
+        span at its end epoch. Returns the steps taken."""
+        state, history, seg = self.state, self.state.history, self.segment
+        e0, batches, done, losses = seg.e0, state.batches, seg.done, seg.losses
+        n = self._chunk(done, seg.total)
+        if room is not None:
+            n = max(1, min(n, room))
+        perms, first = self._orders(e0, done, n)
+        began = time.perf_counter()
+        if self.loop is None:
+            ran, stop = self._stepwise(perms, first, n, losses[done : done + n], e0, done)
+        else:
+            ran, stop = self._run(perms, first, n, losses[done : done + n], e0, done)
+            state.step += ran
+            self._where(e0, done + ran, losses)
+        if ran:
+            self.per_step = (time.perf_counter() - began) / ran
+            if self.first_loss is None:
+                self.first_loss = float(losses[0])
+        seg.done = done = done + ran
+        if stop is not None:
+            if self.loop is None:
+                self._record(e0, done // batches, losses, seg.lr)
+                history.stopped_epoch, history.stopped_batch = state.epoch, state.batch
+            else:
+                self._stopped(e0, done, losses, seg.lr)
+            self.segment = None
+            return ran
+        if self.own_best is not None and done % batches == 0:
+            self._own_best_epoch(e0 + done // batches, losses[done - batches : done])
+        if done < seg.total:
+            self._tick()
+            if any(cb.due(state) for cb in self.plan.timed):
+                shorter = -(-done // batches) * batches  # the end of the epoch under way
+                seg.measured = seg.measured and shorter == seg.total
+                seg.total, seg.target = shorter, e0 + shorter // batches
+        if done >= seg.total:
+            self.segment = None
+            self._epoch_end(e0, seg.target, losses, seg.lr, seg.measured)
+        return ran
 
     def _target(self, e0: int) -> tuple[int, bool]:
         """The next epoch someone needs, and whether its full-set metrics are measured:
