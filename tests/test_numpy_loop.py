@@ -3,150 +3,39 @@
 The reference is this project's existing slower path, step by step: ``optimizer.zero_grad();
 delta.backward(model, xb, yb, loss); optimizer.step()`` over the same batches (the engine's
 unbuffered recursion, ``engine.compute``; the playground's own ``_regularize`` after it for
-the weight penalty). ``Plan.step``, which now runs on the loop's buffered step, is held to
-the same reference. The loop claims the same numbers BIT FOR
-BIT: batch losses, weights, ``.grad`` and ``optimizer.state_dict()``, whether it runs the
-steps in one span or cut anywhere, including the optimizers it hands back to
-``optimizer.step()`` (RMSprop, AMSGrad, two groups). PyTorch 2.13 is the outside oracle for a
-few steps from the same initial weights (float64 to 1e-10, float32 to 1e-5).
+the weight penalty; ``numpy_loop_helpers.py``). The loop claims the same numbers BIT FOR BIT:
+batch losses, weights, ``.grad`` and ``optimizer.state_dict()``, whether it runs the steps in
+one span or cut anywhere, including the optimizers it hands back to ``optimizer.step()``
+(RMSprop, AMSGrad, two parameter groups). PyTorch 2.13 is the outside oracle for a few steps
+from the same initial weights (float64 to 1e-10, float32 to 1e-5).
 """
 
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 from unittest import mock
 
 import numpy as np
 import pytest
 
-import backprop as bp
 import backprop.nn as nn
 import backprop.optim as optim
-from backprop import delta
-from backprop.delta import DeltaEngineError, Plan, flatten_parameters, numpy_step
+from backprop.delta import DeltaEngineError, Plan, numpy_step
 from backprop.delta.numpy_loop import NumpyLoop
 from backprop.errors import ConfigError, ShapeError
-
-N, N_IN = 50, 3
-LOSSES = {  # name: (loss, n_out, output module or None, target kind)
-    "mse": (nn.MSELoss, 2, None, "real"),
-    "mse_sum": (lambda: nn.MSELoss(reduction="sum"), 2, None, "real"),
-    "half_mse": (nn.HalfMSELoss, 2, None, "real"),
-    "cross_entropy": (nn.CrossEntropyLoss, 4, None, "index"),
-    "bce_with_logits": (nn.BCEWithLogitsLoss, 1, None, "binary"),
-    "sigmoid_bce": (nn.BCELoss, 1, nn.Sigmoid, "binary"),
-    "log_softmax_nll": (nn.NLLLoss, 3, lambda: nn.LogSoftmax(dim=1), "index"),
-    "huber": (nn.HuberLoss, 2, None, "real"),
-}
-OPTIMIZERS = {
-    "sgd": lambda p: optim.SGD(p, lr=0.05),
-    "momentum": lambda p: optim.SGD(p, lr=0.02, momentum=0.9, dampening=0.1, weight_decay=1e-3),
-    "nesterov": lambda p: optim.SGD(p, lr=0.02, momentum=0.8, nesterov=True, weight_decay=1e-2),
-    "sgd_maximize": lambda p: optim.SGD(p, lr=1e-3, momentum=0.5, maximize=True),
-    "adam": lambda p: optim.Adam(p, lr=0.01, weight_decay=1e-3),
-    "adam_maximize": lambda p: optim.Adam(p, lr=1e-3, maximize=True),
-    "adamw": lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.05),
-    "rmsprop": lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5),  # optimizer.step() path
-    "amsgrad": lambda p: optim.Adam(p, lr=0.01, amsgrad=True),  # optimizer.step() path
-}
-BATCHING = {  # name: (batch size, shuffled)
-    "full": (N, False),
-    "partial": (16, False),  # 16 + 16 + 16 + 2
-    "shuffled": (16, True),
-    "full_shuffled": (N, True),
-}
-
-
-def _data(loss: str, dtype, seed: int = 0):
-    _, k, _, kind = LOSSES[loss]
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((N, N_IN)).astype(dtype)
-    if kind == "real":
-        y = np.tanh(x @ rng.standard_normal((N_IN, k))).astype(dtype)
-    elif kind == "binary":
-        y = (x[:, :1] > 0).astype(dtype)
-    else:
-        y = rng.integers(0, k, N).astype(np.int64)
-    return x, y
-
-
-def _model(loss: str, dtype, act=nn.ReLU, seed: int = 3, flat: bool = True):
-    _, k, output, _ = LOSSES[loss]
-    bp.manual_seed(seed)
-    parts = [nn.Linear(N_IN, 8), act(), nn.Linear(8, 6), act(), nn.Linear(6, k)]
-    if output is not None:
-        parts.append(output())
-    model = nn.Sequential(*parts)
-    if dtype == np.float64:
-        model.double()
-    if flat:
-        flatten_parameters(model)
-    return model
-
-
-def _perms(batch: str, n_steps: int, seed: int = 1):
-    size, shuffled = BATCHING[batch]
-    if not shuffled:
-        return None
-    rng = np.random.default_rng(seed)
-    return np.stack([rng.permutation(N) for _ in range(n_steps // -(-N // size) + 1)])
-
-
-def _regularize(model, lr, penalty):
-    """The playground's own penalty (``Training._regularize``) on the model's weights."""
-    from backprop.playground.training import Training
-
-    weights = [m.weight._data for m in model.modules() if isinstance(m, nn.Linear)]
-    kind, rate = penalty
-    fake = SimpleNamespace(state={"regularization": kind, "reg_rate": rate, "lr": lr})
-    fake.weights = weights
-    Training._regularize(fake)
-
-
-def _per_batch(model, loss, opt, x, y, size, perms, first, n, penalty=("none", 0.0)):
-    """The reference, batch by batch in Python: the lecture's hand-written step
-    ``zero_grad(); delta.backward(model, xb, yb, loss); step()`` (``engine.compute``, fresh
-    arrays, no buffers), then the playground's penalty."""
-    nb, losses = -(-N // size), []
-    for s in range(first, first + n):
-        e, b = divmod(s, nb)
-        rows = np.arange(b * size, min(b * size + size, N)) if perms is None else None
-        if perms is not None:
-            rows = perms[e, b * size : (b + 1) * size]
-            xb, yb = x[rows], y[rows]
-        else:
-            xb, yb = x[rows[0] : rows[-1] + 1], y[rows[0] : rows[-1] + 1]
-        opt.zero_grad()
-        losses.append(float(delta.backward(model, xb, yb, loss).loss))
-        opt.step()
-        if penalty[0] != "none":
-            _regularize(model, opt.param_groups[0]["lr"], penalty)
-    return losses
-
-
-def _snapshot(model, opt):
-    return (
-        [p._data.copy() for p in model.parameters()],
-        [None if p.grad is None else p.grad._data.copy() for p in model.parameters()],
-        opt.state_dict(),
-    )
-
-
-def _assert_identical(got, want, what=""):
-    (pg, gg, sg), (pw, gw, sw) = got, want
-    for i, (a, b) in enumerate(zip(pg, pw)):
-        assert np.array_equal(a, b, equal_nan=True), f"{what}: parameter {i}"
-    for i, (a, b) in enumerate(zip(gg, gw)):
-        assert (a is None) == (b is None) and (a is None or np.array_equal(a, b, equal_nan=True)), (
-            f"{what}: grad {i}"
-        )
-    assert sg["state"].keys() == sw["state"].keys(), f"{what}: state keys"
-    for index, state in sw["state"].items():
-        assert sg["state"][index].keys() == state.keys(), f"{what}: state {index} keys"
-        for key, value in state.items():
-            assert np.array_equal(sg["state"][index][key]._data, value._data), f"{what}: {key}"
-    assert sg["param_groups"] == sw["param_groups"], f"{what}: param_groups"
+from numpy_loop_helpers import (
+    BATCHING,
+    LOSSES,
+    N_IN,
+    OPTIMIZERS,
+    N,
+    _assert_identical,
+    _data,
+    _model,
+    _per_batch,
+    _perms,
+    _snapshot,
+)
 
 
 def _compare(loss, opt_name, dtype, batch, n=120, cuts=(7,), penalty=("none", 0.0), act=nn.ReLU):
@@ -176,7 +65,7 @@ def _compare(loss, opt_name, dtype, batch, n=120, cuts=(7,), penalty=("none", 0.
             loop.sync()
             loop.reload()
     what = f"{loss}/{opt_name}/{np.dtype(dtype).name}/{batch}"
-    fast = opt_name not in ("rmsprop", "amsgrad")  # the others have a flat update of their own
+    fast = opt_name not in ("rmsprop", "amsgrad", "two_groups")  # the rest: a flat update here
     assert (loop.state.mode is not None) == fast, f"{what}: update path {loop.state.mode}"
     fast_loss = {"mse": "mse", "mse_sum": "mse", "half_mse": "half_mse"}
     fast_loss["cross_entropy"] = "cross_entropy"
@@ -396,42 +285,6 @@ def test_bad_inputs_name_the_parameter():
         NumpyLoop(conv, nn.MSELoss(), opt, x, y, 10)
 
 
-# -- delta.backward remembers the model's layers and the loss between calls -------------------
-def _autograd_grads(model, loss_fn, x, y):
-    for p in model.parameters():
-        p.grad = None
-    loss_fn(model(bp.tensor(x)), bp.tensor(y)).backward()
-    return [p.grad._data.copy() for p in model.parameters()]
-
-
-def test_backward_sees_every_change_to_the_model_and_the_loss():
-    from backprop import delta
-
-    x, y = _data("mse", np.float64)
-    model, loss_fn = _model("mse", np.float64, act=lambda: nn.LeakyReLU(0.1)), nn.MSELoss()
-
-    def check():
-        want = _autograd_grads(model, loss_fn, x, y)
-        for p in model.parameters():
-            p.grad = None
-        delta.backward(model, x, y, loss_fn)
-        for p, w in zip(model.parameters(), want):
-            np.testing.assert_allclose(p.grad._data, w, rtol=1e-12, atol=1e-14)
-
-    check()
-    check()  # the remembered layers
-    model[1].negative_slope = 0.3  # an activation's option
-    check()
-    model[2] = nn.Linear(8, 6).double()  # a part replaced
-    check()
-    model[4].weight = nn.Parameter(bp.tensor(model[4].weight._data * 2))  # a Parameter replaced
-    check()
-    model[3] = nn.Tanh()
-    check()
-    loss_fn.reduction = "sum"  # the loss's reduction
-    check()
-
-
 @pytest.mark.parametrize("loss", ["mse", "mse_sum"])
 def test_best_epoch_is_the_lowest_epoch_loss_of_the_per_batch_path(loss):
     """track_best: spans as ``train.spans`` cuts them (perms from the call's first epoch,
@@ -465,31 +318,3 @@ def test_best_epoch_is_the_lowest_epoch_loss_of_the_per_batch_path(loss):
     epoch, value, weights = loop.best_weights()
     assert (epoch, value) == (want + 1, epoch_losses[want])
     assert np.array_equal(weights, starts[want])
-
-
-@pytest.mark.parametrize("loss", ["mse", "cross_entropy", "bce_with_logits", "log_softmax_nll"])
-def test_plan_step_equals_the_hand_written_step(loss):
-    """Plan.step (buffers per batch size) against delta.backward, bit for bit, with batches
-    of changing sizes, Tensor and 1-D-free inputs, and targets of the wrong dtype."""
-    x, y = _data(loss, np.float64)
-    runs = []
-    for use_plan in (False, True):
-        model = _model(loss, np.float64)
-        opt = optim.Adam(list(model.parameters()), lr=0.01)
-        plan, losses = Plan(model, LOSSES[loss][0]()), []
-        for s in range(30):
-            lo, hi = (s * 7) % N, (s * 7) % N + 5 + s % 11
-            xb, yb = x[lo:hi], y[lo:hi]
-            if s % 3 == 0:
-                xb, yb = bp.tensor(xb), bp.tensor(yb)
-            elif s % 3 == 1 and yb.dtype.kind == "f":
-                yb = yb.astype(np.float32)  # cast by the loss, as the engine does
-            opt.zero_grad()
-            if use_plan:
-                losses.append(float(plan.step(xb, yb)))
-            else:
-                losses.append(float(delta.backward(model, xb, yb, plan.loss).loss))
-            opt.step()
-        runs.append((losses, _snapshot(model, opt)))
-    assert runs[0][0] == runs[1][0]
-    _assert_identical(runs[1][1], runs[0][1], f"Plan.step/{loss}")

@@ -17,7 +17,6 @@ never prints: what it notices (step units that block every gradient) is returned
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +27,7 @@ from ..errors import ShapeError
 from ..stable import benign_underflow
 from .losses import loss_and_output_delta
 from .network import Layer, layers
+from .remember import layers_of, resolved_loss
 
 STEP_NOTE = (
     "layer {l} uses the step function sgn (+1 if f > 0 else −1): its derivative is zero "
@@ -80,7 +80,7 @@ def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
 
 def forward(model, x, net: list[Layer] | None = None) -> Cache:
     """Run the model on ``x`` (rows), keeping f[l] and a[l] for every layer."""
-    net = _layers_of(model) if net is None else net
+    net = layers_of(model) if net is None else net
     dtype = net[0].weight._data.dtype
     a = [_as_input(x, dtype, net[0].n_in)]
     f = [None]
@@ -123,7 +123,7 @@ def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
     ``accumulate=True`` adds into existing ``.grad`` as autograd does; call
     ``optimizer.zero_grad()`` between steps.
     """
-    grads = compute(model, x, y, loss, _layers_of(model), _resolved(loss))
+    grads = compute(model, x, y, loss, layers_of(model), resolved_loss(loss))
     _write_grads(grads, accumulate)
     return grads
 
@@ -135,7 +135,7 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     layer, in PyTorch's (out, in) orientation, to receive ∂E/∂W[l]ᵀ and ∂E/∂b[l] in place.
     """
     if resolved is None and loss is not None:
-        resolved = _resolved(loss)
+        resolved = resolved_loss(loss)
     cache = forward(model, x, net)
     net = cache.layers
     L = len(net)
@@ -201,93 +201,6 @@ def _write_grads(grads: Gradients, accumulate: bool) -> None:
             param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
         else:
             param._grad._data += g
-
-
-# The hand-written loop (``zero_grad(); backward(model, x, y, loss); step()``) passes the same
-# model and loss on every call; reading them costs more than the arithmetic of a small net.
-# Both are remembered per object (weakly: a dropped model or loss frees its entry) and reused
-# while they still hold the same modules, Parameters and options.
-_NETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_LOSSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_NAMED: dict = {}
-_SEQUENTIAL: list = []
-
-
-def _modules_of(model, out: list) -> list:
-    """The model's parts in ``network._flatten``'s order, read straight from ``_modules``."""
-    if not _SEQUENTIAL:
-        from ..nn import Sequential
-
-        _SEQUENTIAL.append(Sequential)
-    if isinstance(model, _SEQUENTIAL[0]):
-        seen = set()
-        for child in model._modules.values():
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                _modules_of(child, out)
-    else:
-        out.append(model)
-    return out
-
-
-def _layers_of(model) -> list[Layer]:
-    """``layers(model)``, reused while the model still has the same parts and options."""
-    try:
-        cached = _NETS.get(model)
-    except TypeError:  # not weakly referable: read it every time
-        return layers(model)
-    parts = _modules_of(model, [])
-    if cached is not None:
-        known, net = cached
-        if (
-            len(parts) == len(known)
-            and all(a is b for a, b in zip(parts, known))
-            and all(_layer_current(layer) for layer in net)
-        ):
-            return net
-    net = layers(model)
-    _NETS[model] = (parts, net)
-    return net
-
-
-def _layer_current(layer: Layer) -> bool:
-    linear, module = layer.linear, layer.module
-    params = linear._parameters
-    if params.get("weight") is not layer.weight or params.get("bias") is not layer.bias:
-        return False
-    return module is None or layer.rowwise is not None or module.options == layer.options
-
-
-def _same(a, b) -> bool:
-    """Identity, or equality of plain values (options rebuilt on every read compare equal)."""
-    return a is b or (type(a) is type(b) and type(a) in (int, float, str, bool) and a == b)
-
-
-def _resolved(loss):
-    """``losses.resolve(loss)``, reused while the loss keeps its reduction and options."""
-    from .losses import resolve
-
-    if isinstance(loss, str):
-        found = _NAMED.get(loss)
-        if found is None:
-            found = _NAMED[loss] = resolve(loss)
-        return found
-    try:
-        cached = _LOSSES.get(loss)
-    except TypeError:
-        return resolve(loss)
-    if cached is not None:
-        _, reduction, options = cached
-        now = getattr(loss, "options", None)
-        if (
-            getattr(loss, "reduction", "mean") == reduction
-            and (now or {}).keys() == options.keys()
-            and all(_same(now[k], v) for k, v in options.items())
-        ):
-            return cached
-    found = resolve(loss)
-    _LOSSES[loss] = found
-    return found
 
 
 class Plan:

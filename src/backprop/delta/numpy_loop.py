@@ -22,8 +22,9 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, ShapeError
 from . import numpy_update as U
-from .engine import Plan, _layer_current
+from .engine import Plan
 from .numpy_step import Step
+from .remember import layer_current
 
 # OpenBLAS runs a product on several threads once batch × n_in × n_out passes 2**18; up to
 # 2**21 (fused_policy.SMALL_GEMM_WORK) the threads cost more than they give (digits, batch 32:
@@ -147,7 +148,7 @@ class NumpyLoop:
 
     def reload(self) -> None:
         """Re-read weights and optimizer state after someone else changed them."""
-        if not all(_layer_current(layer) for layer in self.net):  # Parameters replaced
+        if not all(layer_current(layer) for layer in self.net):  # Parameters replaced
             self.plan = Plan(self.model, self.plan.loss)
             self.net = self.plan.net
             self._plan_parts()
