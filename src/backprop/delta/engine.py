@@ -210,8 +210,10 @@ class Plan:
     ``step(x, y)`` then runs ``compute`` and writes the gradients into ``.grad``. When the
     model's parameters live in one flat buffer (``flatten_parameters``), the gradients are
     computed straight into one flat gradient buffer laid out the same way, so an optimizer
-    can update all of them with a single array operation per formula term. Rebuild the
-    plan if the model's layers change.
+    can update all of them with a single array operation per formula term, and the step
+    runs ``numpy_step.Step`` (the same operations, with f, a and δ in buffers kept per batch
+    size; ``.grad`` then holds views that the next step overwrites). Rebuild the plan if the
+    model's layers change.
     """
 
     def __init__(self, model, loss=None) -> None:
