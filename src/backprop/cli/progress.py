@@ -33,9 +33,15 @@ def progress_callback(
     tty: bool | None = None,
     line_format=None,
 ):
-    """A ``backprop.train`` callback that shows progress (or nothing when ``quiet``)."""
+    """A ``backprop.train`` callback that shows progress (or nothing when ``quiet``).
+
+    Lines (not a terminal): the first epoch, every ``log_every``-th and the last; the bar (a
+    terminal) moves by the clock. Between them the engine runs uninterrupted; ``quiet`` asks
+    ``fit`` for nothing, so nothing cuts the run into spans."""
     from ..train import Callback
 
+    if quiet:
+        return Callback()
     stream = stream or sys.stdout
     tty = stream.isatty() if tty is None else tty
 
@@ -51,7 +57,7 @@ def progress_callback(
 
         def on_epoch_end(self, state) -> None:
             epoch = state.epoch
-            if quiet or (epoch % log_every and epoch not in (1, epochs)):
+            if epoch % log_every and epoch not in (1, epochs):
                 return
             if line_format is not None:
                 text = line_format(epoch, state.logs)
@@ -105,6 +111,4 @@ def progress_callback(
         def on_train_end(self, state) -> None:
             self.progress.stop()
 
-    if quiet:
-        return Lines()
     return Bar() if tty else Lines()

@@ -250,12 +250,13 @@ def final_line(result) -> str:
     from ...train.metrics import METRIC_NAMES
 
     h = result.history
-    row, kept = len(h) - 1, ""
+    shown_epoch, kept = (h.epochs[-1] if h.epochs else None), ""
     epoch, loss = (getattr(result, "extra", None) or {}).get("kept") or (None, None)
     if h.diverged and epoch is not None:  # the metrics of the weights the files hold
-        row = h.epochs.index(epoch) if epoch in h.epochs else None
-        kept = f"kept epoch {epoch}: " if row is not None else "kept the starting weights"
-    logs = {k: v[row] for k, v in h.history.items() if row is not None and -1 < row < len(v)}
+        shown_epoch = epoch if epoch in h.epochs else None
+        kept = f"kept epoch {epoch}: " if shown_epoch is not None else "kept the starting weights"
+    row = None if shown_epoch is None else h.epochs.index(shown_epoch)
+    logs = _values_at(h, shown_epoch)
     parts = [f"{k} {logs[k]:.6g}" for k in METRIC_NAMES if k in logs]
     if row is None and loss is not None and math.isfinite(loss):
         kept += f": loss {loss:.6g}"
@@ -265,3 +266,17 @@ def final_line(result) -> str:
     if h.stop_reason:
         text += f"\nstopped: {h.stop_reason}"
     return text
+
+
+def _values_at(h, epoch) -> dict:
+    """Every metric measured at ``epoch`` (full-set metrics are measured at some epochs only)."""
+    if epoch is None:
+        return {}
+    values = {}
+    for key, column in h.history.items():
+        at = h.epochs_of(key) if hasattr(h, "epochs_of") else h.epochs
+        if len(at) == len(column) and at and at[-1] == epoch:  # the usual case: the last one
+            values[key] = column[-1]
+        elif epoch in at:
+            values[key] = column[at.index(epoch)]
+    return values
