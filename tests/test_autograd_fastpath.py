@@ -230,3 +230,20 @@ def test_hand_written_sgd_through_data_matches_torch_and_keeps_rules():
     t += bp.ones(3, dtype=bp.float64)  # broadcasting into self is fine
     t -= 1
     assert t._version == 2 and float(t.sum()) == 0.0
+
+
+def test_parameters_in_one_buffer_with_autograd_gradients_match_torch():
+    from backprop import delta
+
+    ours, theirs, x, y = _pair(3)
+    delta.flatten_parameters(ours)  # parameters share a buffer; autograd's grads do not
+    base = next(ours.parameters())._data.base
+    opt = optim.Adam(ours.parameters(), lr=0.05, weight_decay=1e-3)
+    ref = torch.optim.Adam(theirs.parameters(), lr=0.05, weight_decay=1e-3)
+    for _ in range(15):
+        _step(bp, ours, opt, x, y)
+        _step(torch, theirs, ref, x, y)
+    entry = opt._flat._cache[0]
+    assert entry["param"]._data is base, "the update did not run on the parameters' buffer"
+    assert all(pv is None for pv, _ in entry["views"])
+    _close(ours, theirs)

@@ -89,7 +89,8 @@ class FlatGroups:
         views = entry["views"]
         if views is not None:
             for p, (pv, _) in zip(group["params"], views):
-                np.copyto(p._data, pv)
+                if pv is not None:
+                    np.copyto(p._data, pv)
         flat_state, seen = entry["state"], entry["arrays"]
         if len(flat_state) != len(seen) or any(flat_state.get(k) is not v for k, v in seen):
             self._share(entry, group["params"], state)
@@ -119,22 +120,29 @@ class FlatGroups:
         return entry
 
     def _build_gathered(self, index: int, params: list) -> dict | None:
-        """Scratch buffers for parameters with storage of their own (one float dtype)."""
+        """Scratch buffers for the gradients, and for parameters with storage of their own
+        (one float dtype). Parameters that already fill one flat buffer (``delta.
+        flatten_parameters``) are updated there: only their gradients are gathered."""
         if len(params) < 2 or len({id(p) for p in params}) != len(params):
             return None
         dtype = params[0]._data.dtype
         for p in params:
             if p._grad is None or p._data.dtype != dtype or dtype.kind != "f":
                 return None
-            if not p._data.flags.writeable or p._data.base is not None:
+        pbase = params[0]._data.base
+        flat = pbase is not None and _covers([p._data for p in params], pbase)
+        for p in params:
+            if not flat and (not p._data.flags.writeable or p._data.base is not None):
                 return None  # a view may overlap another parameter: per-tensor updates
         sizes = [p._data.size for p in params]
         total = sum(sizes)
-        pbuf, gbuf = np.empty(total, dtype), np.empty(total, dtype)
+        pbuf = pbase if flat else np.empty(total, dtype)
+        gbuf = np.empty(total, dtype)
         views, position = [], 0
         for p, n in zip(params, sizes):
             part = slice(position, position + n)
-            views.append((pbuf[part].reshape(p._data.shape), gbuf[part].reshape(p._data.shape)))
+            pv = None if flat else pbuf[part].reshape(p._data.shape)
+            views.append((pv, gbuf[part].reshape(p._data.shape)))
             position += n
         entry = {
             "members": [(p._data, None) for p in params],
@@ -177,9 +185,10 @@ def _gather(entry: dict, params: list) -> bool:
     is missing or of another shape or dtype, so this step goes per tensor)."""
     for p, (pv, gv) in zip(params, entry["views"]):
         grad = p._grad
-        if grad is None or grad._data.shape != pv.shape or grad._data.dtype != pv.dtype:
+        if grad is None or grad._data.shape != gv.shape or grad._data.dtype != gv.dtype:
             return False
-        np.copyto(pv, p._data)
+        if pv is not None:
+            np.copyto(pv, p._data)
         np.copyto(gv, grad._data)
     return True
 
