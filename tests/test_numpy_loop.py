@@ -280,6 +280,10 @@ def test_bad_inputs_name_the_parameter():
     loop = NumpyLoop(model, nn.MSELoss(), opt, x, y, 10)
     with pytest.raises(ShapeError, match="perms must be"):
         loop.run(np.zeros((1, N), np.int64), 0, 12, np.zeros(12), guard=False)
+    with pytest.raises(ShapeError, match="row numbers 0 … 49"):
+        loop.run(np.full((2, N), N, np.int64), 0, 6, np.zeros(6), guard=False)
+    with pytest.raises(ShapeError, match="row numbers"):
+        loop.run(np.zeros((2, N)), 0, 6, np.zeros(6), guard=False)
     conv = nn.Sequential(nn.ReLU(), nn.Linear(N_IN, 2))
     with pytest.raises(DeltaEngineError):
         NumpyLoop(conv, nn.MSELoss(), opt, x, y, 10)

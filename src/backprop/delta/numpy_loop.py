@@ -241,8 +241,8 @@ class NumpyLoop:
                 y_loss = yb
             else:
                 rows = perms[e, lo:hi]
-                xb = np.take(self.x, rows, axis=0, out=buf.x)
-                yb = np.take(self.y, rows, axis=0, out=buf.y)
+                xb = np.take(self.x, rows, axis=0, out=buf.x, mode="clip")  # checked rows:
+                yb = np.take(self.y, rows, axis=0, out=buf.y, mode="clip")  # no temporary
                 y_loss = yb if self.stepper.loss_kind != "generic" else self.y[rows]
             value = self.stepper.gradients(buf, xb, yb, y_loss)
             self.computed = True
@@ -297,12 +297,20 @@ def _penalty(penalty) -> tuple[str, float]:
 
 
 def _check_perms(perms, epochs: int, n: int) -> None:
+    """Shape and row numbers of the epochs a call uses (np.take's mode='raise' would copy
+    every gathered batch through a temporary: the rows are checked here instead)."""
     shape = getattr(perms, "shape", None)
     if shape is None or len(shape) != 2 or shape[0] < epochs or shape[1] != n:
         raise ShapeError(
             f"NumpyLoop.run: perms must be an int array of shape [epochs >= {epochs}, N={n}] "
             f"(one row order per epoch from epoch 0), got {list(shape or [])}; pass "
             "np.stack([rng.permutation(N) for each epoch]) or None for the natural order."
+        )
+    used = perms[:epochs]
+    if used.dtype.kind not in "iu" or (n and (used.min() < 0 or used.max() >= n)):
+        raise ShapeError(
+            f"NumpyLoop.run: perms must hold row numbers 0 … {n - 1} (dtype int), got dtype "
+            f"{used.dtype} with values {used.min()} … {used.max()}; pass permutations of N."
         )
 
 

@@ -162,13 +162,13 @@ class Step:
             np.log(col, out=col)
             np.subtract(shifted, col, out=lsm)
             index = np.add(buf.offsets, yb, out=buf.index)
-            np.take(buf.lsm_flat, index, out=buf.rowloss)
+            np.take(buf.lsm_flat, index, out=buf.rowloss, mode="clip")  # valid: see loss_kind
             np.negative(buf.rowloss, out=buf.rowloss)
             value = float(np.add.reduce(buf.rowloss, axis=None))
             np.exp(lsm, out=top)
-            np.take(buf.top_flat, index, out=buf.rowloss)
+            np.take(buf.top_flat, index, out=buf.rowloss, mode="clip")
             buf.rowloss -= 1
-            np.put(buf.top_flat, index, buf.rowloss)
+            np.put(buf.top_flat, index, buf.rowloss, mode="clip")
             if self.plan.resolved[1] == "mean":
                 value = float(value / buf.divisor)
                 top /= buf.divisor
