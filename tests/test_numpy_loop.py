@@ -284,6 +284,7 @@ def test_bad_inputs_name_the_parameter():
         loop.run(np.full((2, N), N, np.int64), 0, 6, np.zeros(6), guard=False)
     with pytest.raises(ShapeError, match="row numbers"):
         loop.run(np.zeros((2, N)), 0, 6, np.zeros(6), guard=False)
+    assert loop.run(np.zeros((0, N), np.int64), 0, 0, np.zeros(0), guard=True) == (0, None)
     conv = nn.Sequential(nn.ReLU(), nn.Linear(N_IN, 2))
     with pytest.raises(DeltaEngineError):
         NumpyLoop(conv, nn.MSELoss(), opt, x, y, 10)

@@ -221,6 +221,8 @@ class NumpyLoop:
         if best is not None:
             best[4] = float(epoch_base)
             reduce_sum = self.plan.resolved[1] == "sum"
+        if n_steps <= 0:
+            return 0, None
         if perms is not None:
             _check_perms(perms, (first_step + n_steps - 1) // nb + 1, n)
         full = nb == 1 and perms is None
