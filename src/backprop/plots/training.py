@@ -32,9 +32,12 @@ _METRICS = (
 
 
 def _history_parts(history):
-    """(dict of lists, epochs or None, best_epoch, stop_reason) from a History or a dict."""
+    """(dict of lists, epochs or None, best_epoch, stop_reason) from a History, its
+    ``to_dict()`` (a history.json) or a dict of lists."""
     if isinstance(history, dict):
-        return history, history.get("epochs"), history.get("best_epoch"), history.get("stop_reason")
+        records = history.get("history")  # History.to_dict(), a history.json's content
+        records = records if isinstance(records, dict) else history
+        return records, history.get("epochs"), history.get("best_epoch"), history.get("stop_reason")
     records = getattr(history, "history", None)
     if not isinstance(records, dict):
         raise ConfigError(
@@ -48,6 +51,22 @@ def _history_parts(history):
         getattr(history, "best_epoch", None),
         getattr(history, "stop_reason", None),
     )
+
+
+def _epochs_of(history, key: str, x: np.ndarray) -> np.ndarray:
+    """The epochs at which ``key`` was measured: full-set metrics and validation may be
+    measured at some epochs only (``History.epochs_of``; ``measured_at`` in its JSON)."""
+    if isinstance(history, dict):
+        measured = history.get("measured_at")
+        if isinstance(measured, dict) and isinstance(measured.get(key), list):
+            return np.asarray(measured[key], dtype=float)
+        return x
+    if hasattr(history, "epochs_of"):
+        try:
+            return np.asarray(history.epochs_of(key), dtype=float)
+        except KeyError:
+            pass
+    return x
 
 
 def _series(records: dict, key: str) -> np.ndarray | None:
@@ -111,11 +130,12 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
     else:
         ax, ax_metric = fig.subplots(), None
     fig.suptitle(title or "Loss per epoch", fontsize=13)
-    _pair(ax, x, loss, val_loss, "loss", log=True)
+    x_val = _epochs_of(history, "val_loss", x)
+    _pair(ax, (x, x_val), loss, val_loss, "loss", log=True)
     _mark_not_finite(ax, x, loss)
     _mark_lr_changes(ax, ax_metric, x, _series(records, "lr"))
     if best_epoch is not None:
-        _mark_best(ax, ax_metric, x, loss, val_loss, best_epoch)
+        _mark_best(ax, ax_metric, x if val_loss is None else x_val, loss, val_loss, best_epoch)
     if stop_reason:
         text = textwrap.fill(f"stopped: {stop_reason}", 110)
         ax.set_title(text, loc="left", fontsize=9, color=MUTED)
@@ -124,7 +144,8 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
     if ax_metric is not None:
         key, label, percent = metric
         train, val = _series(records, key), _series(records, "val_" + key)
-        _pair(ax_metric, x, train, val, label, log=key == "rmse")
+        xs = (_epochs_of(history, key, x), _epochs_of(history, "val_" + key, x))
+        _pair(ax_metric, xs, train, val, label, log=key == "rmse")
         if percent:
             from matplotlib.ticker import PercentFormatter
 
@@ -140,11 +161,12 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
     return save(fig, path)
 
 
-def _pair(ax, x, train, val, name: str, log: bool) -> None:
-    """Training (blue, solid) and validation (orange, dashed) curves of one quantity."""
-    for values, colour, style, kind in (
-        (train, BLUE, "-", "training"),
-        (val, ORANGE, "--", "validation"),
+def _pair(ax, xs, train, val, name: str, log: bool) -> None:
+    """Training (blue, solid) and validation (orange, dashed) curves of one quantity, each
+    at its own epochs ``xs``."""
+    for x, values, colour, style, kind in (
+        (xs[0], train, BLUE, "-", "training"),
+        (xs[1], val, ORANGE, "--", "validation"),
     ):
         if values is not None:
             ax.plot(
