@@ -323,3 +323,26 @@ def test_best_epoch_is_the_lowest_epoch_loss_of_the_per_batch_path(loss):
     epoch, value, weights = loop.best_weights()
     assert (epoch, value) == (want + 1, epoch_losses[want])
     assert np.array_equal(weights, starts[want])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_non_finite_logits_give_the_engines_loss():
+    """Logits of ±inf (class 1's bias): whatever the registry's rule makes of them (+inf or
+    NaN), the loop's batch losses are the engine's: it hands such batches to the engine."""
+    x, y = _data("cross_entropy", np.float32)
+    for bias in (-np.inf, np.inf):
+        runs = []
+        for use_loop in (False, True):
+            model = _model("cross_entropy", np.float32)
+            model[4].bias._data[1] = bias  # class 1's logit is ±inf on every row
+            opt = optim.SGD(list(model.parameters()), lr=0.1)
+            if use_loop:
+                loop, losses = NumpyLoop(model, nn.CrossEntropyLoss(), opt, x, y, 16), np.zeros(3)
+                loop.run(_perms("shuffled", 3), 0, 3, losses, guard=False)
+            else:
+                losses = _per_batch(
+                    model, nn.CrossEntropyLoss(), opt, x, y, 16, _perms("shuffled", 3), 0, 3
+                )
+            runs.append(np.asarray(losses))
+        assert np.array_equal(runs[0], runs[1], equal_nan=True), (bias, runs)
+        assert not np.isfinite(runs[1]).any()

@@ -12,6 +12,8 @@ which allocate but give the same numbers. Used by ``numpy_loop.NumpyLoop``; not 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..stable import benign_underflow
@@ -161,6 +163,8 @@ class Step:
             np.sum(top, axis=-1, keepdims=True, out=col)
             np.log(col, out=col)
             np.subtract(shifted, col, out=lsm)
+            if not math.isfinite(np.add.reduce(lsm, axis=None)):  # non-finite logits: the
+                return self._engine_loss(buf, yb.copy())  # registry's own rule decides E
             index = np.add(buf.offsets, yb, out=buf.index)
             np.take(buf.lsm_flat, index, out=buf.rowloss, mode="clip")  # valid: see loss_kind
             np.negative(buf.rowloss, out=buf.rowloss)
@@ -173,10 +177,11 @@ class Step:
                 value = float(value / buf.divisor)
                 top /= buf.divisor
             return value, top
-        top = self.net[-1]
-        return loss_and_output_delta(
-            self.plan.loss, top, buf.f[-1], out, y_loss, self.plan.resolved
-        )
+        return self._engine_loss(buf, y_loss)
+
+    def _engine_loss(self, buf: Batch, y_loss):
+        plan, top = self.plan, self.net[-1]
+        return loss_and_output_delta(plan.loss, top, buf.f[-1], buf.a[-1], y_loss, plan.resolved)
 
 
 def loss_kind(resolved, top, y: np.ndarray, rows: int | None = None) -> str:
