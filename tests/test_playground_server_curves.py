@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from backprop.playground import views
+from backprop.playground.curves import Series
 from backprop.playground.session import Session
-from backprop.playground.training import Series
 from playground_helpers import Sink, msg
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")

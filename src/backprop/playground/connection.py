@@ -17,7 +17,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import math
 import secrets
 import time
 
@@ -223,8 +222,7 @@ class Connection(MessageLoop):
         start = s.epoch
         while s.epoch == start and not s.status.diverged and self.session is s:
             async with self.turns.turn():
-                left = math.ceil((s.x.shape[0] - s.cursor) / s.batch_size)
-                if not s.train(self.turns.slice(), max_steps=left):
+                if not s.train(self.turns.slice(), max_steps=s.steps_left()):
                     break
 
     def snapshot_text(self) -> str:

@@ -3,8 +3,8 @@
 A ``Session`` turns the playground's settings (``fields.FIELDS``) into an experiment spec
 and builds every part from it with the same functions ``backprop.run`` uses (the data
 registry, ``spec.runner.model_for``, the loss and optimizer registries), so an exported
-spec trains to the same numbers with ``backprop train``. It trains with the step loop it
-inherits from ``training.Training`` (the δ engine's fast path in ``train.fit``'s order).
+spec trains to the same numbers with ``backprop train``. It trains with what it inherits
+from ``training.Training``: ``fit``'s span runner on the NumPy δ engine, driven in slices.
 What the page draws is computed in ``views``; this module never touches the network
 connection.
 """
@@ -16,8 +16,9 @@ import numpy as np
 from ..errors import BackpropError
 from . import features as feats
 from . import fields, settings, uploads
+from .curves import Status
 from .protocol import ProtocolError
-from .training import Series, Status, Training
+from .training import Training
 
 
 class Session(Training):
@@ -37,12 +38,13 @@ class Session(Training):
 
         Data settings regenerate the data and the network, network settings rebuild the
         network (reset to epoch 0), the optimizer is rebuilt in place, and learning rate,
-        regularisation, batch size and stop conditions change the running training.
+        regularisation, batch size (from the next epoch) and stop conditions change the
+        running training (``Training._retune``).
         """
         new = {**self.state, **changes}
         notes = settings.reconcile(new, changes, self.csv_dims)
         changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
-        if "lr" in changed and getattr(self, "epoch", 0) > 0:
+        if "lr" in changed and getattr(self, "run", None) is not None and self.epoch > 0:
             self.lr_changed = True
         old = self.state
         self.state = new
@@ -52,11 +54,8 @@ class Session(Training):
                 self._build_network()
             elif changed & set(settings.NET_KEYS):
                 self._build_network()
-            elif "optimizer" in changed:
-                self._build_optimizer()
-            elif "lr" in changed:
-                for group in self.optimizer.param_groups:
-                    group["lr"] = new["lr"]
+            else:
+                self._retune(changed)
         except (BackpropError, ProtocolError) as exc:
             self.state = old  # back to the settings that worked, rebuilt from scratch
             if rebuild or changed & set(settings.DATA_KEYS):
@@ -163,7 +162,7 @@ class Session(Training):
         self.target_col = None
 
     def _build_network(self) -> None:
-        """Model, plan, optimizer, shuffling stream and counters, as ``fit`` would set them."""
+        """Model, plan, optimizer and the span runner that trains them, as ``fit`` would."""
         import backprop
 
         from ..data import Dataset
@@ -184,7 +183,6 @@ class Session(Training):
             feature_names=[feats.label(f, self.n_inputs) for f in names],
             target_names=raw.target_names,
         )
-        self.epoch, self.steps, self.cursor, self.order = 0, 0, 0, None
         self.edited = self.lr_changed = False
         spec = self.spec(epochs=1)
         loss_spec = {"name": spec["loss"]["name"], "reduction": "mean", "options": {}}
@@ -197,17 +195,12 @@ class Session(Training):
                        n_in=len(names), n_out=n_out, dtype=np.dtype(np.float32),
                        seed=s["seed"])  # fmt: skip
         self.x, self.y, self.x_test, self.y_test = prep.x, prep.y, prep.x_val, prep.y_val
+        self.task = prep.task
         self.plan.compute(self.x[:2], self.y[:2])
         self._build_optimizer()
         self.flat = flatten_parameters(model)
         self.weights = [layer.weight._data for layer in self.plan.net]
-        self.good = self.flat.copy()
-        self.rng = np.random.default_rng(s["seed"])
-        self.history = Series()
-        self.grad_history = Series()
-        self.status = Status()
-        self.metrics = self._evaluate()
-        self._record()
+        self._build_training()
         backprop.manual_seed(s["seed"])  # leave the global stream as model_for left it
 
     def _build_optimizer(self) -> None:
@@ -238,5 +231,5 @@ class Session(Training):
                 )
             lin.weight._data[row, col] = value
         self.edited = True
-        self.good[...] = self.flat
-        self.metrics = self._evaluate()
+        self.edits += 1  # the numbers shown are measured again
+        self._reload()

@@ -1,218 +1,293 @@
-"""How one tab's session trains: the minibatch step, epochs, regularisation, stopping.
+"""How one tab's session trains: ``fit``'s span runner, driven in slices by the connection.
 
-``Training`` is the step loop of ``session.Session`` (which inherits it): the δ engine's
-fast path (``delta.Plan`` on flat parameters) in the same order as ``train.fit`` — a seeded
-permutation per epoch, minibatches, ``zero_grad``/``step``, the loss and metrics measured on
-the whole training and test sets after each epoch — plus TensorFlow Playground's L1/L2
-penalty, divergence (a NaN or infinite loss or weight stops training and restores the last
-finite weights) and the stop conditions. It uses what ``Session._build_network`` sets up:
-``x``, ``y``, ``x_test``, ``y_test``, ``model``, ``plan``, ``optimizer``, ``flat``, ``good``,
-``weights``, ``rng``, the counters, ``history`` and ``status``. ``Status`` and ``Series``
-are what it records.
+``Training`` is mixed into ``session.Session``. The page has no step loop of its own: each
+network gets a ``train.spans.SpanRunner`` built as ``fit`` builds one — the engine picked by
+``train.choice`` (the NumPy δ engine, ``engine="delta"``, the engine an exported spec
+names, so ``backprop train`` gives the same numbers), the NaN guard (``NaNGuard``; the loop
+stops before the update of a batch whose loss or gradient is not finite), TensorFlow
+Playground's L1/L2 penalty applied by the loop after each update (``fit(penalty=…)``),
+the same seeded row order per epoch. The connection calls ``train(seconds, max_steps=…)``,
+``step_batch`` and ``step_epoch``; each is ``SpanRunner.advance``, which may stop in the
+middle of an epoch and go on from there at the next call. What the page draws comes from
+the callbacks in ``curves``; the numbers it shows (``metrics``) are measured on the current
+weights when asked. Changes between slices reach the loop: weight edits and learning-rate
+changes through ``reload()``, a new optimizer or penalty through a new loop, a new batch
+size through a new runner at the end of the epoch under way.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
-import time
-from dataclasses import dataclass
 
 import numpy as np
 
-HISTORY_MAX = 400  # points kept per curve (older ones thinned out)
-GRAD_STEPS = 4  # ‖∂E/∂W‖ is recorded at the end of an epoch at least this many steps apart
+from .curves import GradCurve, LossCurve, Series, Status, StopAtLoss
 
-
-@dataclass
-class Status:
-    running: bool = False
-    stopped: str = ""  # why training stopped on its own ("" if it did not)
-    diverged: bool = False
-
-
-class Series:
-    """A bounded time series: keeps at most ``limit`` points by halving its resolution."""
-
-    def __init__(self, limit: int = HISTORY_MAX) -> None:
-        self.limit, self.stride = limit, 1
-        self.x: list[int] = []
-        self.rows: list = []
-
-    def wants(self, x: int) -> bool:
-        """Whether ``add(x, …)`` would keep the point (so it is worth computing)."""
-        return x % self.stride == 0 and (not self.x or x > self.x[-1])
-
-    def add(self, x: int, row) -> None:
-        if not self.wants(x):
-            return
-        self.x.append(x)
-        self.rows.append(row)
-        if len(self.x) > self.limit:
-            self.stride *= 2
-            keep = [i for i, v in enumerate(self.x) if v % self.stride == 0]
-            self.x = [self.x[i] for i in keep]
-            self.rows = [self.rows[i] for i in keep]
-
-    def start(self, after: int | None) -> int:
-        """Index of the first point past x = ``after`` (0 for None): what a page holding
-        the points up to ``after`` lacks. Thinning keeps the order, so the page, thinning
-        its own points by ``stride``, holds exactly ``x[:start]``."""
-        return 0 if after is None else bisect.bisect_right(self.x, after)
+ENDLESS = 10**12  # the run's epochs when no "stop after N epochs" is set
 
 
 class Training:
-    """The step loop; mixed into ``Session``, whose settings are ``self.state``."""
+    """The training of one network; ``Session._build_network`` calls ``_build_training``."""
 
+    # -- the runner ------------------------------------------------------------------------
+    def _build_training(self) -> None:
+        """Fresh curves, status, measurements and runner for a new network (epoch 0)."""
+        self.history, self.grad_history = Series(), Series()
+        self.status = Status()
+        self.builds = getattr(self, "builds", 0) + 1
+        self.edits = 0
+        self._metrics_at, self._metrics = None, {}
+        self.batch_pending = False
+        self.run = self._runner()
+        m = self.metrics
+        self.history.add(0, (m["loss"], m.get("test_loss")))
+        with np.errstate(all="ignore"):
+            self.grad_history.add(0, self._grad_norms())
+
+    def _grad_norms(self) -> list:
+        from .curves import grad_norms
+
+        return grad_norms(self.plan.compute(self.x, self.y))
+
+    def _runner(self, before=None):
+        """A ``SpanRunner`` over this network, begun; ``before`` (a runner) hands over its
+        epochs, steps and row-order stream (a new batch size between two epochs)."""
+        from ..train.callbacks import TrainState
+        from ..train.choice import choose_engine, make_loop
+        from ..train.engines import eval_rows, evaluator
+        from ..train.fit import _hooks
+        from ..train.guard import NaNGuard
+        from ..train.history import History
+        from ..train.spans import Plan, SpanRunner
+
+        size, n = self.batch_size, self.x.shape[0]
+        has_test = self.x_test is not None
+        choice = choose_engine(
+            self.model, self.loss, self.optimizer, "delta", self.plan, "", self.y, 0, size
+        )
+        self.engine = choice
+        self.guard = NaNGuard()
+        self.loss_curve = LossCurve(self.history, lambda: bool(self.state["stop_loss"]))
+        self.stopper = StopAtLoss(lambda: self.state["stop_loss"], has_test)
+        grads = GradCurve(self.grad_history, lambda: self.plan.compute(self.x, self.y))
+        callbacks = [self.guard, self.loss_curve, grads, self.stopper]
+        history = History(choice.name)
+        history.engine_reason = choice.reason
+        state = TrainState(
+            model=self.model,
+            optimizer=self.optimizer,
+            history=history,
+            epochs=self._epochs(),
+            batches=math.ceil(n / size),
+            parameters=list(self.model.parameters()),
+            loss_fn=self.loss,
+            loss_name=type(self.loss).loss,
+            engine=choice.name,
+            task=self.task,
+            x=self.x,
+            y=self.y,
+            has_validation=has_test,
+            epoch=0 if before is None else before.state.done,
+            step=0 if before is None else before.state.step,
+        )
+        state.callbacks = callbacks
+        self.evaluate = evaluator(
+            self.model, self.loss, state.loss_name, self.task, self.plan, False,
+            eval_rows(self.plan.net, size),
+        )  # fmt: skip
+        plan = Plan(
+            evaluate=self.evaluate,
+            x_val=self.x_test,
+            y_val=self.y_test,
+            size=size,
+            shuffle=True,
+            seed=self.state["seed"],
+            guard=self.guard,
+            validation_freq=1,
+            reduce_sum=False,
+            timed=[self.stopper],
+        )
+        self.loss_curve.plan = plan
+
+        def loop():  # reads the optimizer and the penalty of the moment
+            return make_loop(choice, self.model, self.loss, self.optimizer, self.plan,
+                             self.plan.step, self.x, self.y, size, self._penalty())  # fmt: skip
+
+        runner = SpanRunner(state, _hooks(callbacks), loop, plan)
+        with np.errstate(all="ignore"):
+            runner.begin()
+        if before is not None:
+            state.rng = before.state.rng  # the row orders go on as one run's would
+        return runner
+
+    def _epochs(self) -> int:
+        return self.state["stop_epochs"] or ENDLESS
+
+    def _penalty(self):
+        kind, rate = self.state["regularization"], self.state["reg_rate"]
+        return ("none", 0.0) if kind == "none" or not rate else (kind, float(rate))
+
+    # -- what the page asks ------------------------------------------------------------------
     @property
     def batch_size(self) -> int:
         return min(self.state["batch_size"], self.x.shape[0])
 
+    @property
+    def epoch(self) -> int:
+        """Epochs finished."""
+        return self.run.state.done
+
+    @property
+    def steps(self) -> int:
+        return self.run.state.step
+
+    def steps_per_epoch(self) -> int:
+        return self.run.state.batches
+
+    def steps_left(self) -> int:
+        """Steps to the end of the epoch under way (a whole epoch between epochs)."""
+        batches, segment = self.run.state.batches, self.run.segment
+        return batches - (0 if segment is None else segment.done % batches)
+
+    @property
+    def metrics(self) -> dict:
+        """Loss and accuracy / RMSE of the current weights on the training and test sets
+        (``test_`` keys), measured as ``fit`` measures them; None where not finite."""
+        key = (self.builds, self.run.state.step, self.edits)
+        if self._metrics_at != key:
+            out = {}
+            parts = [("", self.x, self.y)]
+            if self.x_test is not None:
+                parts.append(("test_", self.x_test, self.y_test))
+            with np.errstate(all="ignore"):
+                for prefix, x, y in parts:
+                    logs = self.evaluate(x, y, prefix or "train_")
+                    for name in ("loss", "accuracy", "rmse"):
+                        value = logs.get((prefix or "train_") + name)
+                        if value is not None:
+                            out[prefix + name] = value if math.isfinite(value) else None
+            self._metrics, self._metrics_at = out, key
+        return self._metrics
+
+    # -- training in slices ------------------------------------------------------------------
+    def train(self, seconds: float | None, max_epochs: float | None = None, max_steps=None) -> int:
+        """Train for about ``seconds`` (None: no limit), at most ``max_epochs`` /
+        ``max_steps``; returns the steps taken (0 when training is stopped)."""
+        if max_epochs is not None:
+            max_steps = max(1, round(max_epochs * self.steps_per_epoch()))
+        if not self._ready():
+            return 0
+        if self.batch_pending:
+            left = self.steps_left()
+            max_steps = left if max_steps is None else min(max_steps, left)
+        with np.errstate(all="ignore"):  # overflow is the guard's to explain
+            taken = self.run.advance(max_steps=max_steps, seconds=seconds)
+        if self.batch_pending and self.steps_left() == self.run.state.batches:
+            self._new_batch_size()
+        self._stopped()
+        return taken
+
     def step_batch(self) -> float | None:
-        """One minibatch: zero_grad, δ-engine backward, optimizer step, regularisation."""
-        if self.status.diverged:
+        """One minibatch; its loss (taken before the update), or None if none ran."""
+        if not self.train(None, max_steps=1):
             return None
-        n, size = self.x.shape[0], self.batch_size
-        if self.cursor == 0:
-            self.order = self.rng.permutation(n) if size < n else None
-        lo = self.cursor
-        if self.order is not None:
-            rows = self.order[lo : lo + size]
-            xb, yb = self.x[rows], self.y[rows]
-        else:
-            xb, yb = self.x, self.y
-        self.optimizer.zero_grad()
-        with np.errstate(all="ignore"):  # overflow is caught below, as divergence
-            value = self.plan.step(xb, yb)
-            if math.isfinite(value):
-                self.optimizer.step()
-                self._regularize()
-        if not math.isfinite(value) or not np.isfinite(self.flat).all():
-            self._diverged(value)
-            return None
-        self.steps += 1
-        self.cursor = lo + size
-        if self.cursor >= n:
-            self.cursor = 0
-            self.epoch += 1
-            self.metrics = self._evaluate()
-            self._record()
-            self._check_stop()
-        return value
+        return self.run.state.batch_loss
 
     def step_epoch(self) -> None:
         """Minibatches up to the end of the current epoch."""
-        start = self.epoch
-        while self.epoch == start and not self.status.diverged:
-            self.step_batch()
+        self.train(None, max_steps=self.steps_left())
 
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.x.shape[0] / self.batch_size)
+    def _ready(self) -> bool:
+        """Whether the runner may go on. Play or a step after a stop condition was met (the
+        page clears ``status.stopped``) goes on, checking the condition at the next epoch's
+        end as before."""
+        state = self.run.state
+        if self.status.diverged:
+            return False
+        if self.batch_pending and self.steps_left() == state.batches:
+            self._new_batch_size()
+            state = self.run.state
+        if not self.status.stopped:
+            if state.stop and state.stopped_by is self.stopper:
+                state.stop, state.stop_reason, state.stopped_by = False, None, None
+            if not state.stop and state.done >= state.epochs:
+                state.epochs = state.done + 1
+        if self.run.finished:
+            self._stopped()
+            return False
+        return True
 
-    def train(self, seconds: float, max_epochs: float | None = None, max_steps=None) -> int:
-        """Train for about ``seconds``, at most ``max_epochs`` / ``max_steps``; returns steps."""
-        end = time.perf_counter() + seconds
-        limit = max_steps
-        if max_epochs is not None:
-            limit = max(1, round(max_epochs * self.steps_per_epoch()))
-        done = 0
-        while not self.status.stopped and (limit is None or done < limit):
-            self.step_batch()
-            done += 1
-            if self.status.stopped or time.perf_counter() >= end:
-                break
-        return done
-
-    def _regularize(self) -> None:
-        """TF Playground's weight penalty, on weights only, after the optimizer's update.
-
-        L2 shrinks every weight by lr·rate·w; L1 moves it lr·rate towards 0 and stops at 0
-        (a proximal step), which is how L1 makes weights exactly zero.
-        """
-        kind, rate = self.state["regularization"], self.state["reg_rate"]
-        if kind == "none" or rate == 0:
+    def _stopped(self) -> None:
+        """Put why the runner stopped, if it did, into the status the page shows."""
+        state, status = self.run.state, self.status
+        if state.stop and state.stopped_by is self.guard:
+            status.diverged = True
+            status.stopped = self._diverged_words()
+        elif state.stop:
+            status.stopped = state.stop_reason or "Stopped."
+        elif state.done >= state.epochs and self.state["stop_epochs"]:
+            status.stopped = f"Stopped: reached {self.state['stop_epochs']} epochs."
+        else:
             return
-        shrink = self.state["lr"] * rate
-        for w in self.weights:
-            if kind == "l2":
-                w *= max(0.0, 1.0 - shrink)
-            else:
-                np.copysign(np.maximum(np.abs(w) - shrink, 0.0), w, out=w)
+        status.running = False
 
-    def _diverged(self, value: float) -> None:
-        self.flat[...] = self.good  # back to the last finite weights
-        what = "NaN" if math.isnan(value) else ("infinite" if math.isinf(value) else "overflowed")
-        self.status.running = False
-        self.status.diverged = True
-        self.status.stopped = (
-            f"Training diverged in epoch {self.epoch + 1}: the loss became {what} with "
-            f"learning rate {self.state['lr']:g}. The weights shown are those of epoch "
-            f"{self.epoch}. Lower the learning rate and press Reset."
+    def _diverged_words(self) -> str:
+        """The guard's finding in the page's words, with what to do."""
+        guard, state = self.guard, self.run.state
+        kind = "NaN" if guard.kind == "NaN" else "infinite"
+        what = f"the loss became {kind}" if guard.bad == "loss" else (
+            f"the gradient of {guard.bad} became {kind}")  # fmt: skip
+        where = f"epoch {state.epoch}"
+        if state.batches > 1:
+            where += f", batch {state.batch} of {state.batches}"
+        kept = "from before the previous update" if guard.restored else "from before that batch"
+        return (
+            f"Training diverged in {where}: {what} with learning rate {self.state['lr']:g}. "
+            f"The weights shown are the last finite ones, {kept}. Lower the learning rate "
+            "and press Reset."
         )
 
-    def _check_stop(self) -> None:
+    # -- changes between slices --------------------------------------------------------------
+    def _retune(self, changed: set) -> None:
+        """Settings that change the running training: optimizer, learning rate, penalty,
+        batch size, stop conditions."""
         s = self.state
-        self.good[...] = self.flat
-        if s["stop_epochs"] and self.epoch >= s["stop_epochs"]:
-            self.status.stopped = f"Stopped: reached {s['stop_epochs']} epochs."
-        watched = self.metrics.get("test_loss", self.metrics["loss"])
-        if s["stop_loss"] and watched is not None and watched <= s["stop_loss"]:
-            which = "test" if "test_loss" in self.metrics else "training"
-            self.status.stopped = (
-                f"Stopped: the {which} loss {watched:.4g} reached the target {s['stop_loss']:g} "
-                f"in epoch {self.epoch}."
-            )
-        if self.status.stopped:
-            self.status.running = False
+        if "optimizer" in changed:
+            self._build_optimizer()
+        elif "lr" in changed:
+            for group in self.optimizer.param_groups:
+                group["lr"] = s["lr"]
+        if changed & {"optimizer", "regularization", "reg_rate"}:
+            self._new_loop()
+        elif "lr" in changed:
+            self._reload()
+        if "batch_size" in changed and self.batch_size != self.run.plan.size:
+            self.batch_pending = True  # from the next epoch on (now, between epochs)
+            if self.steps_left() == self.run.state.batches:
+                self._new_batch_size()
+        if changed & {"stop_epochs", "stop_loss"}:
+            self.run.state.epochs = self._epochs()
+            self.stopper.changed = True  # the end of the epoch under way, not of the span
 
-    def _evaluate(self) -> dict:
-        """Loss and accuracy / RMSE on the training and test sets, as ``fit`` reports them."""
-        from ..delta import forward
-        from ..nn.losses import loss_value
-        from ..train import metrics
+    def _reload(self) -> None:
+        """The loop reads the weights and the optimizer again (after an edit, a new lr)."""
+        loop = self.run.loop
+        if loop is not None:
+            loop.sync()
+            loop.reload()
 
-        entry, reduction, options = self.plan.resolved
-        out = {}
-        pairs = [("", self.x, self.y)]
-        if self.x_test is not None:
-            pairs.append(("test_", self.x_test, self.y_test))
-        for prefix, x, y in pairs:
-            with np.errstate(all="ignore"):
-                pred = forward(self.model, x, self.plan.net).output
-                value = float(loss_value(entry.name, pred, y, reduction, **options))
-            out[prefix + "loss"] = value if math.isfinite(value) else None
-            if self.raw.task == "classification":
-                out[prefix + "accuracy"] = metrics.accuracy(pred, y, entry.name)
-            else:
-                rmse, _ = metrics.regression_scores(pred.reshape(y.shape), y)
-                out[prefix + "rmse"] = rmse if math.isfinite(rmse) else None
-        return out
+    def _new_loop(self) -> None:
+        """A new loop on the same runner, with the optimizer and penalty of now; the old
+        one first leaves its optimizer state where the optimizer keeps it."""
+        run = self.run
+        if run.loop is not None:
+            run.loop.sync()
+        run.state.optimizer = self.optimizer
+        run.loop = run.make_loop()
 
-    def _record(self) -> None:
-        """The epoch's losses, and every few steps the layers' ‖∂E/∂W‖ on the training set.
-
-        The gradient norms are recorded here, by the training and not by the snapshots, so
-        a tab whose snapshots come rarely still gets a full chart: at the end of an epoch
-        when at least ``GRAD_STEPS`` steps have run since the last point (every epoch for
-        minibatches; every 4th with the whole set as one batch, where the extra backward
-        pass would cost about a fifth of the training), and only where the thinned series
-        keeps the point.
-        """
-        m = self.metrics
-        self.history.add(self.epoch, (m["loss"], m.get("test_loss")))
-        every = 1
-        while every * self.steps_per_epoch() < GRAD_STEPS:
-            every *= 2
-        if self.epoch % every == 0 and self.grad_history.wants(self.epoch):
-            with np.errstate(all="ignore"):
-                grads = self.plan.compute(self.x, self.y)
-            self.grad_history.add(self.epoch, grad_norms(grads))
-
-
-def grad_norms(grads) -> list:
-    """‖∂E/∂W[l]‖ (Frobenius) of every layer, as 6-digit floats; None where not finite."""
-    out = []
-    for g in grads.weight_grads[1:]:
-        norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
-        out.append(float(f"{norm:.6g}") if math.isfinite(norm) else None)
-    return out
+    def _new_batch_size(self) -> None:
+        """A runner with the new batch size, between two epochs, going on from this one."""
+        if self.run.loop is not None:
+            self.run.loop.sync()
+        self.batch_pending = False
+        self.run = self._runner(before=self.run)

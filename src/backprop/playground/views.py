@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import features as feats
-from .training import grad_norms
+from .curves import grad_norms
 
 GRID = 64  # output heatmap cells per side
 NEURON_STRIDE = 2  # neuron thumbnails use every 2nd cell: 32 × 32
