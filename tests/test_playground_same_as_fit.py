@@ -52,8 +52,8 @@ def _fit_like(s: Session, model, epochs: int):
 
 @pytest.mark.parametrize(("dataset", "opt", "lr", "batch", "reg", "rate"), CASES)
 def test_the_page_trains_to_fits_numbers_bit_for_bit(dataset, opt, lr, batch, reg, rate):
-    s = Session({"dataset": dataset, "optimizer": opt, "lr": lr, "batch_size": batch,
-                 "regularization": reg, "reg_rate": rate, "seed": 11, "hidden": [6, 5]})  # fmt: skip
+    s = Session({"dataset": dataset, "optimizer": opt, "lr": lr, "batch_size": batch, "seed": 11,
+                 "regularization": reg, "reg_rate": rate, "hidden": [6, 5]})  # fmt: skip
     start = copy.deepcopy(s.model)
     s.step_batch()
     s.train(None, max_steps=3)
@@ -153,7 +153,8 @@ def test_divergence_names_the_batch_and_keeps_finite_weights():
     words = s.status.stopped
     assert s.status.diverged and not s.status.running
     assert words.startswith("Training diverged in epoch ") and ", batch " in words
-    assert "learning rate 10" in words and words.endswith("Lower the learning rate and press Reset.")
+    assert "learning rate 10" in words
+    assert words.endswith("Lower the learning rate and press Reset.")
     assert np.isfinite(s.flat).all()
     assert s.train(5.0) == 0 and s.step_batch() is None
     s.reset()
