@@ -1,12 +1,11 @@
 """Shared by the NumPy δ loop tests (test_numpy_loop.py, test_delta_engine_reuse.py): small
 nets for each loss, their data, and the reference step by step — the lecture's hand-written
 ``zero_grad(); delta.backward(model, xb, yb, loss); step()`` (``engine.compute``: fresh arrays,
-no buffers), then the playground's own ``_regularize`` — with a bit-for-bit comparison of
+no buffers), then TF Playground's weight penalty as the span runner's per-batch loop applies
+it (``train.spans.penalize``, the rule the playground used) — with a bit-for-bit comparison of
 weights, ``.grad`` and ``optimizer.state_dict()`` that names what differs."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -85,20 +84,17 @@ def _perms(batch: str, n_steps: int, seed: int = 1):
 
 
 def _regularize(model, lr, penalty):
-    """The playground's own penalty (``Training._regularize``) on the model's weights."""
-    from backprop.playground.training import Training
+    """TF Playground's penalty on the model's weights, by ``train.spans.penalize``."""
+    from backprop.train.spans import penalize
 
-    weights = [m.weight._data for m in model.modules() if isinstance(m, nn.Linear)]
     kind, rate = penalty
-    fake = SimpleNamespace(state={"regularization": kind, "reg_rate": rate, "lr": lr})
-    fake.weights = weights
-    Training._regularize(fake)
+    penalize([m.weight._data for m in model.modules() if isinstance(m, nn.Linear)], kind, lr * rate)
 
 
 def _per_batch(model, loss, opt, x, y, size, perms, first, n, penalty=("none", 0.0)):
     """The reference, batch by batch in Python: the lecture's hand-written step
     ``zero_grad(); delta.backward(model, xb, yb, loss); step()`` (``engine.compute``, fresh
-    arrays, no buffers), then the playground's penalty."""
+    arrays, no buffers), then the weight penalty."""
     nb, losses = -(-N // size), []
     for s in range(first, first + n):
         e, b = divmod(s, nb)

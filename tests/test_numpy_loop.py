@@ -2,10 +2,10 @@
 
 The reference is this project's existing slower path, step by step: ``optimizer.zero_grad();
 delta.backward(model, xb, yb, loss); optimizer.step()`` over the same batches (the engine's
-unbuffered recursion, ``engine.compute``; the playground's own ``_regularize`` after it for
-the weight penalty; ``numpy_loop_helpers.py``). The loop claims the same numbers BIT FOR BIT:
-batch losses, weights, ``.grad`` and ``optimizer.state_dict()``, whether it runs the steps in
-one span or cut anywhere, including the optimizers it hands back to ``optimizer.step()``
+unbuffered recursion, ``engine.compute``; the span runner's ``penalize`` after it for TF
+Playground's weight penalty; ``numpy_loop_helpers.py``). The loop claims the same numbers BIT
+FOR BIT: batch losses, weights, ``.grad`` and ``optimizer.state_dict()``, whether it runs the
+steps in one span or cut anywhere, including the optimizers it hands back to ``optimizer.step()``
 (RMSprop, AMSGrad, two parameter groups). PyTorch 2.13 is the outside oracle for a few steps
 from the same initial weights (float64 to 1e-10, float32 to 1e-5).
 """
@@ -123,7 +123,7 @@ def test_spans_without_sync_in_between_equal_one_span():
 
 @pytest.mark.parametrize("penalty", [("l1", 0.3), ("l2", 0.5)])
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
-def test_penalty_equals_the_playgrounds_regularize(penalty, opt_name):
+def test_penalty_equals_the_span_runners_penalize(penalty, opt_name):
     model, _, _ = _compare("mse", opt_name, np.float32, "partial", n=80, penalty=penalty)
     if penalty[0] == "l1":  # the proximal step makes weights exactly zero
         assert any((m.weight._data == 0).any() for m in model.modules() if isinstance(m, nn.Linear))
