@@ -5,7 +5,7 @@ one: ``NumpyLoop.run`` takes steps s = first_step … first_step + n − 1, step
 b = s mod B of epoch e = s div B, and for each runs the lecture's recursion (``engine.py``)
 into buffers allocated once — f[l], a[l], δ[l], ∂E/∂θ and the gathered batch — then the
 optimizer's update on the flat parameter buffer (``numpy_update.py``; any other optimizer
-keeps its own ``step()``) and the playground's weight penalty. The operations are the
+keeps its own ``step()``) and TF Playground's weight penalty. The operations are the
 engine's and ``optim._functional``'s, in the same order, so a run gives the numbers of the
 per-batch loop ``zero_grad(); Plan.step(xb, yb); step()`` bit for bit, however it is cut
 into spans. ``sync()`` puts ``.grad`` and the optimizer state where that loop leaves them;

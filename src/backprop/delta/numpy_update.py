@@ -132,7 +132,7 @@ def adam(theta, grad, m, v, g, t, step: float, hp: tuple, decoupled: bool) -> No
 
 
 def penalty(weights: list, kind: str, shrink: float, scratch: list) -> None:
-    """TF Playground's weight penalty after the update (``playground.training._regularize``)."""
+    """TF Playground's weight penalty after the update, as ``train.spans.penalize`` applies it."""
     if kind == "l2":
         factor = max(0.0, 1.0 - shrink)
         for w in weights:
