@@ -248,6 +248,7 @@ def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
         "diverged": session.status.diverged,
         "metrics": {k: _num(v) for k, v in m.items()},
         "batch_size": session.batch_size,
+        "engine": session.engine.reason,  # which engine trains, and why (train.choice)
         "sizes": [net[0].n_in] + [layer.n_out for layer in net],
         "layers": layers,
         "history": curve(session.history, after.get("history"), _loss_columns),

@@ -377,6 +377,7 @@ function drawAll(s) {
   e.textContent = String(s.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
   e.dataset.value = s.epoch;
   $("steps-line").textContent = `step ${s.steps.toLocaleString("en")} · batch ${s.batch_size}`;
+  $("steps-line").title = s.engine ? `engine: ${s.engine}` : "";
   const m = s.metrics;
   setOut("train-loss", m.loss);
   setOut("test-loss", m.test_loss !== undefined ? m.test_loss : null);
