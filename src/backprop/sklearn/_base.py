@@ -338,14 +338,15 @@ class _BaseMLP(BaseEstimator):
             weights_only = [p for n, p in self.model_.named_parameters() if n.endswith("weight")]
             callbacks.append(Penalty(weights_only, self.l1, self.l2))
         if not incremental:
-            callbacks.append(
-                EarlyStopping(
-                    "val_loss" if stop_early else "loss",
-                    patience=self.n_iter_no_change,
-                    min_delta=self.tol,
-                    restore_best_weights=stop_early,
-                )
+            stopper = EarlyStopping(
+                "val_loss" if stop_early else "loss",
+                patience=self.n_iter_no_change,
+                min_delta=self.tol,
+                restore_best_weights=stop_early,
             )
+            # on the training loss it needs each epoch's end, not a pass over the whole set
+            stopper.wants_metrics = stop_early
+            callbacks.append(stopper)
         batch = self.batch_size
         if batch == "auto":
             batch = min(200, len(x))
