@@ -123,8 +123,8 @@ class FlatGroups:
         """Scratch buffers for the gradients, and for parameters with storage of their own
         (one float dtype). Parameters that already fill one flat buffer (``delta.
         flatten_parameters``) are updated there: only their gradients are gathered."""
-        if len(params) < 2 or len({id(p) for p in params}) != len(params):
-            return None
+        if len(params) < 2 or len({id(p._data) for p in params}) != len(params):
+            return None  # one tensor twice, or two sharing an array: per-tensor updates
         dtype = params[0]._data.dtype
         for p in params:
             if p._grad is None or p._data.dtype != dtype or dtype.kind != "f":
