@@ -15,6 +15,12 @@ from .spans import EngineChoice, PerBatchLoop
 
 __all__ = ["choose_engine", "make_loop"]
 
+# Rows × Σ layer widths of one batch above which the NumPy δ engine runs ``Plan.step`` per
+# batch instead of ``NumpyLoop``: the loop's preallocated buffers (several per layer) save
+# Python overhead that only small batches feel, and would cost memory that big ones do
+# (a full batch of 1.5 million rows: 725 MB against 200 MB).
+BIG_BATCH_NUMBERS = 1 << 22
+
 
 def choose_engine(model, loss_fn, optimizer, engine, plan, plan_reason, y, steps, size, *,
                   stepwise: str | None = None) -> EngineChoice:  # fmt: skip
@@ -61,8 +67,11 @@ def make_loop(choice: EngineChoice, model, loss_fn, optimizer, plan, step, x, y,
         from ..delta import DeltaEngineError
         from ..delta.numpy_loop import NumpyLoop
 
-        try:
-            return NumpyLoop(model, loss_fn, optimizer, x, y, size, penalty=penalty)
-        except DeltaEngineError:
-            return PerBatchLoop("delta", plan.step, optimizer, params, x, y, size, penalty)
+        widths = plan.net[0].n_in + sum(layer.n_out for layer in plan.net)
+        if size * widths <= BIG_BATCH_NUMBERS:
+            try:
+                return NumpyLoop(model, loss_fn, optimizer, x, y, size, penalty=penalty)
+            except DeltaEngineError:
+                pass
+        return PerBatchLoop("delta", plan.step, optimizer, params, x, y, size, penalty)
     return PerBatchLoop("autograd", step, optimizer, params, x, y, size, penalty)
