@@ -156,6 +156,7 @@ def test_divergence_names_the_batch_and_keeps_finite_weights():
     assert "learning rate 10" in words
     assert words.endswith("Lower the learning rate and press Reset.")
     assert np.isfinite(s.flat).all()
-    assert s.train(5.0) == 0 and s.step_batch() is None
+    s.status.stopped = ""  # what the page's Step does first
+    assert s.train(5.0) == 0 and s.step_batch() is None and s.status.stopped == words
     s.reset()
     assert not s.status.diverged and s.epoch == 0 and s.train(1.0, max_steps=2) == 2

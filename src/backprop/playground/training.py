@@ -202,7 +202,8 @@ class Training:
         page clears ``status.stopped``) goes on, checking the condition at the next epoch's
         end as before."""
         state = self.run.state
-        if self.status.diverged:
+        if self.status.diverged:  # until Reset; a step keeps the explanation shown
+            self._stopped()
             return False
         if self.batch_pending and self.steps_left() == state.batches:
             self._new_batch_size()
