@@ -102,6 +102,26 @@ def test_spans_cut_anywhere_equal_one_span(cuts, batch):
     _compare("cross_entropy", "nesterov", np.float32, batch, n=100, cuts=cuts)
 
 
+def test_reload_without_sync_keeps_the_loops_state():
+    """reload() right after run(), before any sync(): the updates since are not lost."""
+    x, y = _data("mse", np.float32)
+    runs = []
+    for reload_between in (False, True):
+        model = _model("mse", np.float32)
+        opt = optim.Adam(list(model.parameters()), lr=0.02)
+        loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, 16), np.zeros(40)
+        loop.run(None, 0, 10, losses, guard=False)
+        loop.sync()
+        loop.run(None, 10, 10, losses[10:], guard=False)
+        if reload_between:
+            loop.reload()
+        loop.run(None, 20, 20, losses[20:], guard=False)
+        loop.sync()
+        runs.append((losses, _snapshot(model, opt)))
+    assert np.array_equal(runs[0][0], runs[1][0])
+    _assert_identical(runs[1][1], runs[0][1], "reload without sync")
+
+
 def test_spans_without_sync_in_between_equal_one_span():
     x, y = _data("mse", np.float32)
     runs = []

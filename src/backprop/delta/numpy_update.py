@@ -165,15 +165,16 @@ class FlatState:
         return self.mine is not None and all(state.get(p) is s for p, s in zip(params, self.mine))
 
     def load(self, mode, optimizer, params: list, offsets: list) -> None:
-        """Take over ``optimizer.state`` (a copy, unless it already is our own views)."""
-        self.mode, self.dirty = mode, False
+        """Take over ``optimizer.state`` (a copy, unless it already is our own views: then
+        only t is read, and not even that while updates are still to be stored)."""
+        state = optimizer.state
+        if mode is not None and mode == self.mode and self.ours(state, params):
+            if not self.dirty and "step" in self.mine[0]:
+                self.step = float(self.mine[0]["step"]._data)
+            return
+        self.mode, self.dirty, self.mine = mode, False, None
         if mode is None:
             return
-        state = optimizer.state
-        if self.ours(state, params):
-            self.step = float(self.mine[0]["step"]._data) if "step" in self.mine[0] else 0.0
-            return
-        self.mine = None
         keys = ("momentum_buffer",) if mode == "sgd" else ("step", "exp_avg", "exp_avg_sq")
         own = [state.get(p) or {} for p in params]
         present = [all(k in s for k in keys) for s in own]
