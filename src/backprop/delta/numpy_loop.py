@@ -147,7 +147,9 @@ class NumpyLoop:
         return _controller[0].limit(limits=1, user_api="blas")
 
     def reload(self) -> None:
-        """Re-read weights and optimizer state after someone else changed them."""
+        """Re-read weights and optimizer state after someone else changed them. The state is
+        taken as ``optimizer.state`` holds it: ``sync()`` first if the loop ran since (the
+        runner does), or its updates since the last ``sync()`` are replaced."""
         if not all(layer_current(layer) for layer in self.net):  # Parameters replaced
             self.plan = Plan(self.model, self.plan.loss)
             self.net = self.plan.net
