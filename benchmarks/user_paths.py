@@ -2,10 +2,11 @@
 called directly (INTERNAL) and the peers — and a non-zero exit when a public path falls behind.
 
 ``python -m benchmarks.user_paths [--quick] [--repeats N] [--jobs lecture,digits,wide]
-[--strict]``, or the ``paths`` job of ``python -m benchmarks``. Jobs and runners live in
-``user_jobs``. In-process rows are timed round-robin after a warm-up (``common.measure``,
-median of the repeats); whole-process rows (the CLI, a plain PyTorch script, the kernel in a
-fresh process) alternate too, with their peak RSS from ``/usr/bin/time``.
+[--strict] [--write PATH]``, or the ``paths`` job of ``python -m benchmarks``. Jobs and
+runners live in ``user_jobs``, tables and targets in ``user_report``. In-process rows are
+timed round-robin after a warm-up (``common.measure``, median of the repeats); whole-process
+rows (the CLI, a plain PyTorch script, the kernel in a fresh process) alternate too, with
+their peak RSS from ``/usr/bin/time``.
 
 The 2× rule (exit status 1): a public path may be at most 2× slower per step than the
 direct use of the engine it can reach, at the same thread count and in the same scope —
@@ -235,37 +236,54 @@ def run_job(name: str, quick: bool = False, repeats: int = 5, log=None) -> dict:
         job = uj.digits_job(1 if quick else 50)
         counts, warm, process_reps = (1,), 1, (0 if quick else repeats)
     else:
-        job = uj.wide_job(1 if quick else 2, 1024 if quick else 12_800)
-        counts, warm, process_reps = (1, 2), 1, (0 if quick else 2)
+        job = uj.wide_job(1 if quick else 2, 512 if quick else 12_800)
+        counts, warm, process_reps = ((1,) if quick else (1, 2)), 1, (0 if quick else 2)
     if have("torch"):
         import torch  # noqa: F401 - so common.threads can limit its pool
 
+    peaks = _peaks(counts, quick) if name == "wide" else {}
     rows = []
     for n in counts:
         with threads(n):
             rows += measure_paths(job, paths(job, n), 1 if quick else repeats, warm)
+    notes = list(job.notes)
     if process_reps:
         rows += measure_processes(job, job.epochs, process_reps, warm=not quick)
+        notes.append(
+            f"Whole processes ({process_reps} alternating rounds"
+            f"{', after one uncounted round that warms the disk cache' if not quick else ''}): "
+            "µs/step = wall time / steps, imports included; OMP/OPENBLAS/MKL_NUM_THREADS=1 and "
+            "torch.set_num_threads(1) for every process; peak RSS from /usr/bin/time."
+        )
     result = {
         "job": f"paths-{name}",
         "name": name,
         "rows": rows,
-        "notes": list(job.notes),
+        "notes": notes,
         "title": _title(job),
         "load": (load, _load()),
         "wall": time.perf_counter() - start,
     }
     if name == "wide":
-        from .wide import flops_per_step, gemm_peak
+        from .wide import flops_per_step
 
+        after = peaks if quick else _peaks(counts, quick)  # a peak: the better of the two
         result["flops"] = flops_per_step(job.sizes, job.batch)
-        result["peaks"] = {n: gemm_peak(n, 1024 if quick else 2048) for n in counts}
+        result["peaks"] = {
+            n: {k: max(v, after[n][k]) for k, v in p.items()} for n, p in peaks.items()
+        }
     result["checks"] = gate(rows)
     result["failed"] = failed(result)
     result["markdown"] = render(result)
     if log is not None:
         log(result["markdown"])
     return result
+
+
+def _peaks(counts, quick: bool) -> dict:
+    from .wide import gemm_peak
+
+    return {n: gemm_peak(n, 512 if quick else 2048, 3 if quick else 7) for n in counts}
 
 
 def _title(job: uj.Job) -> str:
@@ -311,12 +329,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per path (median)")
     parser.add_argument("--jobs", default=",".join(JOBS), help=f"subset of {', '.join(JOBS)}")
     parser.add_argument("--strict", action="store_true", help="a missed target also fails")
+    parser.add_argument("--write", default=None, help="also write the section (Markdown) here")
     args = parser.parse_args(argv)
     jobs = [j.strip() for j in args.jobs.split(",") if j.strip()]
     if any(j not in JOBS for j in jobs) or args.repeats < 1:
         parser.error(f"--jobs takes {', '.join(JOBS)}; --repeats at least 1")
     result = run(args.quick, args.repeats, jobs, log=lambda text: print(text, "", sep="\n"))
     print(result["tail"])
+    if args.write:
+        from .common import machine
+
+        with open(args.write, "w") as f:
+            f.write("\n".join(["# User paths", "", *[f"- {m}" for m in machine()], ""]))
+            f.write(result["markdown"] + "\n")
     return exit_status(result, args.strict)
 
 

@@ -20,13 +20,27 @@ RULE = (
 )
 
 
-def _torch_ref(rows, r):
-    """The torch eager row to hold ``r`` against: same threads, same scope."""
+LOSS_NOTE = (
+    "final loss: what each path reports — History's last-epoch loss (fit, run, estimators), "
+    "the kernel's last-epoch loss (INTERNAL fused.train), the last batch's loss (hand loops, "
+    "INTERNAL delta.Plan, torch), scikit-learn's loss_ (×2 for MSE); a sanity check that "
+    "each path trained, not a comparison of learning (accuracy is)."
+)
+PEERS = ("torch eager", "scikit-learn")  # a ratio column each, when the job has the peer
+
+
+def _peer_ref(rows, r, peer: str = "torch eager"):
+    """The ``peer`` row to hold ``r`` against: same threads, same scope."""
     same = ("scope", "threads")
     for x in rows:
-        if x.peer.startswith("torch eager") and all(x.extra.get(k) == r.extra.get(k) for k in same):
+        if x.peer.startswith(peer) and all(x.extra.get(k) == r.extra.get(k) for k in same):
             return x
     return None
+
+
+def _times(peer, r) -> str:
+    ok = peer is not None and r.seconds > 0 and peer.seconds > 0
+    return _fmt(peer.us_per_step / r.us_per_step if ok else None, ".2f") + ("×" if ok else "")
 
 
 def _fmt(value, spec: str, missing: str = "-") -> str:
@@ -38,18 +52,20 @@ def _fmt(value, spec: str, missing: str = "-") -> str:
 
 
 def render(result: dict) -> str:
-    """One job's table: µs/step, × torch eager, loss, accuracy, the engine that ran, peak
-    memory (processes), GFLOP/s and share of the GEMM peak (wide), and the 2× rule."""
+    """One job's table: µs/step, × each peer (torch eager, scikit-learn), loss, accuracy, the
+    engine that ran, peak memory (processes), GFLOP/s and share of the GEMM peak (wide), and
+    the 2× rule."""
     from .user_paths import gate
 
     rows = result["rows"]
     checks = {c["path"]: c for c in gate(rows)}
     wide = "flops" in result
+    peers = [p for p in PEERS if any(r.peer.startswith(p) for r in rows)]
     head = [
         "path",
         "kind",
         "µs/step",
-        "× torch eager",
+        *[f"× {p}" for p in peers],
         "final loss",
         "test acc.",
         "engine",
@@ -65,13 +81,11 @@ def render(result: dict) -> str:
         "|" + "---|" * len(head),
     ]
     for r in rows:
-        torch = _torch_ref(rows, r)
-        ratio = torch.us_per_step / r.us_per_step if torch and r.seconds > 0 else None
         cells = [
             r.peer,
             r.extra.get("kind", ""),
             _fmt(r.us_per_step, ".1f"),
-            _fmt(ratio, ".2f") + ("×" if ratio else ""),
+            *[_times(_peer_ref(rows, r, p), r) for p in peers],
             _fmt(r.loss, ".4f"),
             _fmt(r.extra.get("accuracy"), ".4f"),
             str(r.extra.get("engine", "-")),
@@ -96,7 +110,7 @@ def render(result: dict) -> str:
     for r in rows:
         if r.note:
             lines.append(f"- {r.peer}: {r.note}")
-    for note in result.get("notes", []):
+    for note in (*result.get("notes", []), LOSS_NOTE):
         lines.append(f"- {note}")
     if wide:
         lines.append(
@@ -109,7 +123,7 @@ def render(result: dict) -> str:
     before, after = result["load"]
     lines.append(
         f"- job wall {result['wall']:.0f} s; 1-minute load average {before:.2f} before, "
-        f"{after:.2f} after, {os.cpu_count()} CPUs. {RULE}"
+        f"{after:.2f} after, {os.cpu_count()} CPUs. The 2× rule column: see the end of the section."
     )
     return "\n".join(lines)
 
@@ -198,7 +212,8 @@ def targets(results: list[dict], extra: dict, quick: bool) -> list[tuple]:
     for path in ("backprop.sklearn.MLPClassifier", "`backprop train"):
         scope = "process" if path.startswith("`") else "in-process"
         peer = "torch eager script" if scope == "process" else "torch eager (1"
-        ratio_target("digits", path, path, peer, 3, scope)
+        label = "`backprop train digits.json` process" if scope == "process" else path
+        ratio_target("digits", label, path, peer, 3, scope)
     ratio_target("digits", "MLPClassifier", "backprop.sklearn.MLPClassifier", "scikit-learn", 2)
     ours = _row(results, "digits", "backprop.sklearn.MLPClassifier")
     for peer in ("torch eager (1", "scikit-learn"):
