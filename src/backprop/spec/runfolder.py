@@ -342,9 +342,9 @@ class RunFolder:
                 "finished": _dt.datetime.now().isoformat(timespec="seconds")}  # fmt: skip
         if old is not None:
             info["replaces"] = old.name
+        # the writer fsyncs the file, then the folder (backprop.files' rule): all of staging
         atomic_write_text(self.staging / MARKER, json.dumps(info, indent=1),
                           who="the run folder's marker", follow_symlinks=False)  # fmt: skip
-        fsync_dir(self.staging)
 
     def _unlock(self) -> None:
         if self._lock is not None:
