@@ -134,8 +134,9 @@ class Training:
 
     @property
     def epoch(self) -> int:
-        """Epochs finished."""
-        return self.run.state.done
+        """Epochs finished (within a span too: the runner records them at its end)."""
+        state, segment = self.run.state, self.run.segment
+        return state.done if segment is None else segment.e0 + segment.done // state.batches
 
     @property
     def steps(self) -> int:
