@@ -183,13 +183,15 @@ def _same(entry: dict, params: list) -> bool:
 def _gather(entry: dict, params: list) -> bool:
     """Copy the parameters and their gradients into the scratch buffers (False: a gradient
     is missing or of another shape or dtype, so this step goes per tensor)."""
-    for p, (pv, gv) in zip(params, entry["views"]):
+    grads = []
+    for p, (_, gv) in zip(params, entry["views"]):
         grad = p._grad
         if grad is None or grad._data.shape != gv.shape or grad._data.dtype != gv.dtype:
             return False
-        if pv is not None:
-            np.copyto(pv, p._data)
-        np.copyto(gv, grad._data)
+        grads.append(grad._data.reshape(-1))
+    np.concatenate(grads, out=entry["grad"])  # one call fills the buffer, in order
+    if entry["views"][0][0] is not None:
+        np.concatenate([p._data.reshape(-1) for p in params], out=entry["param"]._data)
     return True
 
 
