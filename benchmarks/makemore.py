@@ -10,13 +10,16 @@ The model embeds each context character in 10 numbers (a table ``C`` of 27 × 10
 three embeddings into 30 inputs, a tanh hidden layer of 200 and 27 logits; cross-entropy on
 minibatches of 32 drawn with ``randint``; plain SGD written by hand (``p.data += -lr *
 p.grad``). The step body is written once and run with ``torch`` bound to PyTorch and to
-backprop; both peers start from the same data, the same weights and draw the same batches
-(the indices are drawn in NumPy, then handed to each library's ``randint``-free indexing, so
-that the two libraries' generators do not decide which rows each one sees).
+backprop; both peers start from the same data and the same weights.
 
-``run_backprop(steps)`` and ``run_torch(steps)`` return the final minibatch loss (a float);
-``python -m benchmarks.makemore`` times both, alternating, median of the repeats, and also
-prints the hand-written lecture loop's table (``benchmarks.handloop``).
+``run_backprop(steps)`` and ``run_torch(steps)`` (the timed job) draw each batch with the
+library's own ``torch.randint``, as the lecture does, so the two see different rows and
+their final losses differ. ``run_*_same_batches`` draw the indices once in NumPy and hand
+the same rows to both: their losses agree to float32 rounding, which ``main`` prints as a
+check that the two programs compute the same thing. All four return the final minibatch
+loss (a float). ``python -m benchmarks.makemore`` times the pair, alternating, median of
+the repeats (wall and CPU time), and also prints the hand-written lecture loop's table
+(``benchmarks.handloop``).
 """
 
 from __future__ import annotations
