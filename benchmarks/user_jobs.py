@@ -212,6 +212,22 @@ def hand_autograd(job: Job, epochs: int):
     return loss.item(), _ours(job, model)
 
 
+def hand_delta(job: Job, epochs: int):
+    """The lecture's δ loop by hand: ``delta.backward(model, x, y, loss)`` + ``Adam.step()``."""
+    from backprop import delta
+
+    model = _model(job)
+    adam = optim.Adam(model.parameters(), lr=job.lr)
+    loss_function = _loss(job)
+    x, y = bp.tensor(job.x), bp.tensor(job.y)
+    loss = float("nan")
+    for _, rows in _batches(job, epochs):
+        adam.zero_grad()
+        loss = delta.backward(model, x[rows], y[rows], loss_function).loss
+        adam.step()
+    return float(loss), _ours(job, model)
+
+
 # -- INTERNAL: the engines called directly ------------------------------------------------
 def internal_kernel(job: Job, epochs: int):
     from backprop.delta import fused

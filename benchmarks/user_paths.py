@@ -12,7 +12,8 @@ The 2× rule (exit status 1): a public path may be at most 2× slower per step t
 direct use of the engine it can reach, at the same thread count and in the same scope —
 ``fit(engine="auto"|"fused")``, ``backprop.run`` and the estimators against the best INTERNAL
 path of the job (the compiled kernel ``delta.fused.train`` when numba is installed);
-``fit(engine="delta")`` against the NumPy δ engine called directly (``delta.Plan``);
+``fit(engine="delta")`` and the hand loop on ``delta.backward`` against the NumPy δ engine
+called directly (``delta.Plan``);
 ``fit(engine="autograd")`` against the hand-written loop on autograd; the CLI's whole
 process against the kernel's whole process. A crash is also status 1. The issue's targets
 are printed as met / not met; they change the status only with ``--strict``: they are ratios
@@ -68,6 +69,7 @@ def paths(job: uj.Job, n: int = 1) -> list[Path]:
         est = "MLPClassifier" if job.classify else "MLPRegressor"
         out.append(Path(f"backprop.sklearn.{est}{t}", uj.estimator, "public", "best", (), n))
     out.append(Path(f"hand loop, autograd{t}", uj.hand_autograd, "public", None, ("autograd",), n))
+    out.append(Path(f"hand loop, delta.backward{t}", uj.hand_delta, "public", "numpy", (), n))
     if have("numba"):
         out.append(
             Path(f"INTERNAL fused.train{t}", uj.internal_kernel, "internal", None, ("best",), n)

@@ -14,9 +14,10 @@ from .common import Peer, measure, python_snippet
 RULE = (
     "2× rule (non-zero exit): a public path may be at most 2× slower per step than the "
     "direct use of the engine it can reach, same threads and scope — fit(auto|fused), "
-    "backprop.run and the estimators vs the best INTERNAL path; fit(delta) vs INTERNAL "
-    "delta.Plan; fit(autograd) vs the hand loop on autograd; the CLI process vs the INTERNAL "
-    "kernel process. A crash also exits non-zero. Missed targets only with --strict."
+    "backprop.run and the estimators vs the best INTERNAL path; fit(delta) and the "
+    "delta.backward hand loop vs INTERNAL delta.Plan; fit(autograd) vs the hand loop on "
+    "autograd; the CLI process vs the INTERNAL kernel process. A crash also exits non-zero. "
+    "Missed targets only with --strict."
 )
 
 
