@@ -46,3 +46,11 @@ def test_sparse_metrics_are_drawn_at_their_epochs(monkeypatch, tmp_path, as_json
     assert lines["validation loss"] == measured
     assert lines["training RMSE"] == measured
     assert lines["validation RMSE"] == measured
+
+
+def test_a_metric_measured_once_gets_no_panel(monkeypatch, tmp_path):
+    h = History("delta")
+    for epoch in range(1, 51):
+        h.append(epoch, {"loss": 1.0 / epoch, **({"rmse": 0.5} if epoch == 50 else {})})
+    lines = _drawn(monkeypatch, tmp_path, h)
+    assert "training loss" in lines and "training RMSE" not in lines

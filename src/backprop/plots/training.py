@@ -76,6 +76,10 @@ def _series(records: dict, key: str) -> np.ndarray | None:
     return np.array([np.nan if v is None else float(v) for v in values])
 
 
+def _curve(series) -> bool:
+    return series is not None and len(series) >= 2
+
+
 def _log_ok(*series) -> bool:
     finite = np.concatenate([s[np.isfinite(s)] for s in series if s is not None])
     return finite.size > 0 and bool(np.all(finite > 0))
@@ -115,11 +119,11 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
                 f"loss_curves: history.epochs has {len(x)} entries but the loss has {length}; "
                 "they must match."
             )
-    metric = next(
+    metric = next(  # a curve, not a lone point: a metric measured at the last epoch only
         (
             m
             for m in _METRICS
-            if _series(records, m[0]) is not None or _series(records, "val_" + m[0]) is not None
+            if _curve(_series(records, m[0])) or _curve(_series(records, "val_" + m[0]))
         ),
         None,
     )
