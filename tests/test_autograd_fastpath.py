@@ -247,3 +247,29 @@ def test_parameters_in_one_buffer_with_autograd_gradients_match_torch():
     assert entry["param"]._data is base, "the update did not run on the parameters' buffer"
     assert all(pv is None for pv, _ in entry["views"])
     _close(ours, theirs)
+
+
+def test_leaf_gradients_own_their_arrays_like_torch():
+    """A rule that passes one array to two inputs, a caller's gradient and a hook's return
+    value must not end up shared with a leaf's .grad, which later passes add into."""
+    got = {}
+    for lib in (bp, torch):
+        a, b = lib.ones(3, requires_grad=True), lib.ones(3, requires_grad=True)
+        c = lib.tensor([1.0, 2.0, 3.0])
+        ((a + b) * c).sum().backward()  # a + b hands g to both leaves
+        ((a * 2) * c).sum().backward()
+        seed = lib.tensor([1.0, 2.0, 3.0])
+        x, z = lib.ones(3, requires_grad=True), lib.ones(3, requires_grad=True)
+        (x + 0.0).backward(gradient=seed)  # passed straight through to the leaf
+        (x * 1.0).backward(gradient=lib.ones(3))
+        z.backward(gradient=seed)  # the root is the leaf
+        z.backward(gradient=seed)
+        kept = []
+        h = lib.ones(3, requires_grad=True)
+        h.register_hook(lambda g, kept=kept: kept.append(g) or g)
+        (h * 1.0).sum().backward()
+        (h * 1.0).sum().backward()
+        got[lib.__name__] = [
+            t.detach().numpy().tolist() for t in (a.grad, b.grad, seed, x.grad, z.grad, kept[0])
+        ] + [h.grad.detach().numpy().tolist()]
+    assert got["backprop"] == got["torch"]

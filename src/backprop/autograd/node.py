@@ -147,15 +147,18 @@ def _check_shape(node: Node, index: int, grad: np.ndarray, shape: tuple, dtype) 
 def _accumulate_leaf(node: AccumulateGrad, grad: np.ndarray) -> None:
     var = node.variable
     hooks = var._hooks
+    hooked = grad
     if hooks:
-        grad = _run_hooks(hooks, grad)
+        hooked = _run_hooks(hooks, grad)
     current = var._grad
     if current is None:
-        if not grad.flags.owndata or not grad.flags.writeable or grad.base is not None:
-            grad = np.array(grad, copy=True)
-        var._grad = _wrap(grad)
+        # keep the engine's own fresh array; copy a view, a read-only array, or anything a
+        # hook saw (it may have kept it, and later accumulations add into .grad in place)
+        if hooks or grad.base is not None or not grad.flags.writeable:
+            hooked = np.array(hooked, copy=True)
+        var._grad = _wrap(hooked)
     else:
-        current._data += grad
+        current._data += hooked
 
 
 _TENSOR: list = []  # the Tensor class, looked up once (tensor.py imports this module)
@@ -305,6 +308,18 @@ def _apply(node: Node, grads: list, retain_graph: bool) -> list:
             if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                 g = _check_shape(node, i, np.asarray(g), shape, dtype)
             checked[i] = g
+    if len(checked) > 1:
+        _unalias(checked)
     if not retain_graph:
         node._release()
     return checked
+
+
+def _unalias(grads: list) -> None:
+    """Copy a gradient array that a rule returned for two inputs (``a + b`` passes ``g`` to
+    both): each edge must get an array of its own, or two leaves would share one ``.grad``
+    and adding into one would change the other."""
+    for i in range(1, len(grads)):
+        g = grads[i]
+        if g is not None and any(g is h for h in grads[:i]):
+            grads[i] = g.copy()

@@ -158,7 +158,8 @@ class TensorAutograd:
                     f"backward: gradient has shape {list(g.shape)} but the tensor has shape "
                     f"{list(self.shape)}; they must match."
                 )
-            g = g.astype(self._data.dtype, copy=False)
+            # a copy: a leaf's .grad must never be the caller's array (it is added into later)
+            g = np.array(g, dtype=self._data.dtype, copy=True)
         run_backward([self], [g], bool(retain_graph))
 
     def detach(self) -> Tensor:
