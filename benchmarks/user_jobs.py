@@ -67,8 +67,8 @@ def lecture_job(epochs: int) -> Job:
         y.numpy(),
         spec=spec,
         cli=[
-            ["demo", "square", "--no-plots", "--epochs", "{epochs}"],
-            ["train", "{spec}", "--no-plots", "--epochs", "{epochs}"],
+            ["demo", "square", "--no-plots", "--epochs", "{epochs}", "-v"],
+            ["train", "{spec}", "--no-plots", "--epochs", "{epochs}", "-v"],
         ],
         notes=[
             "backprop.run and the CLI train on the spec's own square data (100 points, "
@@ -95,7 +95,7 @@ def digits_job(epochs: int) -> Job:
         data.x_test.astype(f32),
         data.y_test,
         spec=spec,
-        cli=[["train", "{spec}", "--no-plots", "--epochs", "{epochs}"]],
+        cli=[["train", "{spec}", "--no-plots", "--epochs", "{epochs}", "-v"]],
     )
 
 

@@ -109,8 +109,9 @@ def measure_paths(job: uj.Job, plist: list[Path], repeats: int, warmup: int) -> 
     return rows
 
 
-def run_process(argv: list[str], cwd: str, env: dict | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB, from /usr/bin/time) and error text ('' when it passed)."""
+def run_process(argv: list[str], cwd: str, env: dict | None = None) -> tuple:
+    """Wall seconds, peak RSS (MB, from /usr/bin/time), error text ('' when it passed) and
+    the engine the CLI names under ``--verbose`` ('engine: delta (NumPy): why'), or '-'."""
     full = {**os.environ, **(env or {})}
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
         wrap = (
@@ -124,7 +125,9 @@ def run_process(argv: list[str], cwd: str, env: dict | None = None) -> tuple[flo
         text = out.read().strip().splitlines()
     peak = float(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
     error = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-300:]}"
-    return wall, peak, error
+    said = [ln for ln in done.stdout.splitlines() if ln.startswith("engine:")]
+    engine = said[-1].split(":")[1].strip() if said else "-"
+    return wall, peak, error, engine
 
 
 def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> list[Row]:
@@ -137,7 +140,7 @@ def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> lis
                 json.dump({**job.spec, "epochs": epochs}, f)
         cases = []  # (name, argv, kind, vs, serves)
         for template in job.cli:
-            shown = " ".join(a for a in template if a not in ("{epochs}", "--epochs"))
+            shown = " ".join(a for a in template if a not in ("{epochs}", "--epochs", "-v"))
             shown = shown.replace("{spec}", f"{job.name}.json")
             cases.append(
                 (
@@ -174,9 +177,10 @@ def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> lis
         samples = {c[0]: [] for c in cases}
         peaks = {c[0]: [] for c in cases}
         errors: dict[str, str] = {}
+        engines: dict[str, str] = {}
         for rep in range(repeats + (1 if warm else 0)):
             for name, argv, *_ in cases:
-                wall, peak, error = run_process(argv, tmp, one)
+                wall, peak, error, engines[name] = run_process(argv, tmp, one)
                 if error:
                     errors.setdefault(name, error)
                 if rep > 0 or not warm:  # the first round only warms the disk cache
@@ -188,6 +192,7 @@ def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> lis
         r.extra.update(
             kind=kind, vs=vs, serves=serves, threads=1, scope="process", peak_mb=max(peaks[name])
         )
+        r.extra["engine"] = engines[name]
         if name in errors:
             r.seconds, r.note = float("nan"), "crashed: " + errors[name]
         rows.append(r)
