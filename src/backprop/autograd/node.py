@@ -308,7 +308,10 @@ def _apply(node: Node, grads: list, retain_graph: bool) -> list:
             if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                 g = _check_shape(node, i, np.asarray(g), shape, dtype)
             checked[i] = g
-    if len(checked) > 1:
+    if len(checked) == 2:  # the usual binary op: one identity test
+        if checked[1] is not None and checked[1] is checked[0]:
+            checked[1] = checked[1].copy()
+    elif len(checked) > 2:
         _unalias(checked)
     if not retain_graph:
         node._release()
