@@ -18,6 +18,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
+import backprop as bp
 import backprop.nn as nn
 import backprop.optim as optim
 from backprop.delta import DeltaEngineError, Plan, numpy_step
@@ -120,6 +121,27 @@ def test_reload_without_sync_keeps_the_loops_state():
         runs.append((losses, _snapshot(model, opt)))
     assert np.array_equal(runs[0][0], runs[1][0])
     _assert_identical(runs[1][1], runs[0][1], "reload without sync")
+
+
+def test_parameters_at_different_adam_steps_stay_with_the_optimizer():
+    x, y = _data("mse", np.float64)
+    runs = []
+    for use_loop in (False, True):
+        model = _model("mse", np.float64)
+        opt = optim.Adam(list(model.parameters()), lr=0.01)
+        _per_batch(model, nn.MSELoss(), opt, x, y, 16, None, 0, 3)
+        first = opt.state[next(iter(model.parameters()))]  # its own t, not the shared one
+        first["step"] = bp.tensor(np.array(1.0, np.float32))
+        if use_loop:
+            loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, 16), np.zeros(20)
+            assert loop.state.mode is None
+            loop.run(None, 3, 20, losses, guard=False)
+            loop.sync()
+        else:
+            losses = _per_batch(model, nn.MSELoss(), opt, x, y, 16, None, 3, 20)
+        runs.append((np.asarray(losses), _snapshot(model, opt)))
+    assert np.array_equal(runs[0][0], runs[1][0])
+    _assert_identical(runs[1][1], runs[0][1], "steps differ")
 
 
 def test_spans_without_sync_in_between_equal_one_span():

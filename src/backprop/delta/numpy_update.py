@@ -182,7 +182,11 @@ class FlatState:
             self.mode = None  # a state we cannot take over as a whole: optimizer.step() it is
             return
         self.has_buf = all(present)
-        self.step = float(own[0]["step"]._data) if self.has_buf and mode != "sgd" else 0.0
+        steps = {float(s["step"]._data) for s in own} if self.has_buf and mode != "sgd" else {0.0}
+        if len(steps) > 1:
+            self.mode = None  # parameters at different steps t: optimizer.step() keeps them
+            return
+        self.step = steps.pop()
         self.s1.fill(0)
         self.s2.fill(0)
         if not self.has_buf:
