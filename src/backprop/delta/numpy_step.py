@@ -37,10 +37,22 @@ class Batch:
             f if kind == "identity" else np.empty_like(f)
             for f, kind in zip(self.f[1:], step.kinds[1:])
         ]
-        self.back = [None] + [np.empty_like(f) for f in self.f[1:]]
-        self.mask = [None] + [np.empty(f.shape, bool) for f in self.f[1:]]
-        self.tmp = [None] + [np.empty_like(f) for f in self.f[1:]]
-        self.mask_f = [None] + [np.empty_like(f) for f in self.f[1:]]
+        self.back = [None] + [np.empty_like(f) for f in self.f[1:]]  # δ[l] for l < L
+        kinds = step.kinds
+        self.mask = (
+            [None]
+            + [  # where a ReLU is off (a ≤ 0)
+                np.empty(f.shape, bool) if kind == "relu" else None
+                for f, kind in zip(self.f[1:], kinds[1:])
+            ]
+        )
+        self.tmp = (
+            [None]
+            + [  # 1 − a and 1 + a for tanh's g'
+                (np.empty_like(f), np.empty_like(f)) if kind == "tanh" else None
+                for f, kind in zip(self.f[1:], kinds[1:])
+            ]
+        )
         self.ones = _ones(m, dtype)
         k = net[-1].n_out
         self.d = np.empty((m, k), dtype)  # loss scratch: ŷ − y, or the shifted logits
@@ -121,7 +133,7 @@ class Step:
                 np.less_equal(a[l - 1], 0, out=buf.mask[l - 1])
                 np.putmask(back, buf.mask[l - 1], 0)
             elif kind == "tanh":  # g' = (1 − a)(1 + a), as the registry's tanh
-                t, u = buf.tmp[l - 1], buf.mask_f[l - 1]
+                t, u = buf.tmp[l - 1]
                 np.subtract(1, a[l - 1], out=t)
                 np.add(a[l - 1], 1, out=u)
                 t *= u
