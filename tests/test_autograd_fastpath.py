@@ -273,3 +273,15 @@ def test_leaf_gradients_own_their_arrays_like_torch():
             t.detach().numpy().tolist() for t in (a.grad, b.grad, seed, x.grad, z.grad, kept[0])
         ] + [h.grad.detach().numpy().tolist()]
     assert got["backprop"] == got["torch"]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [((10, (3,)), {}), ((2, 9, (4, 2)), {}), ((0, 180_000, (32,)), {}), ((5,), {"size": (2,)})],
+)
+def test_randint_call_forms_match_torch(args, kwargs):
+    ours, theirs = bp.randint(*args, **kwargs), torch.randint(*args, **kwargs)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype.np == np.int64 and theirs.dtype == torch.int64
+    low, high = (0, args[0]) if len(args) == 1 or isinstance(args[1], tuple) else args[:2]
+    assert ((ours.numpy() >= low) & (ours.numpy() < high)).all()

@@ -192,16 +192,21 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:  # fmt: skip
-    """Integers uniform on [low, high)."""
+    """Integers uniform on [low, high); ``randint(high, size)`` draws from [0, high)."""
+    if isinstance(high, tuple | list) and size == ():  # torch.randint(10, (3,))
+        high, size = None, high
     if high is None:
         low, high = 0, low
     _number(low, "low", "randint", whole=True)
     _number(high, "high", "randint", whole=True)
     if high <= low:
         raise ConfigError(f"randint: high ({high}) must be greater than low ({low}).")
-    arr = rng(generator).integers(low, high, size=_size((size,)), dtype=np.int64)
+    shape = (size,) if type(size) is int and size >= 0 else _size((size,))
+    arr = rng(generator).integers(low, high, size=shape, dtype=np.int64)
     if dtype is not None:
         arr = arr.astype(_dt.to_dtype(dtype).np)
+    if device is None and not requires_grad:  # the common call: wrap, nothing to check
+        return Tensor._wrap(arr)
     return _finish(arr, device, requires_grad)
 
 

@@ -167,6 +167,8 @@ class TensorMath:
         """Matrix product with ``torch.matmul``'s rules; both operands must share a dtype."""
         other = _t.as_tensor_operand(other)
         a, b = self._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
+            return _t.apply_op(ops_matmul.MmBackward0, (self, other))  # checked: two matrices
         if a.dtype != b.dtype:
             raise DTypeError(
                 f"matmul: both operands must have the same dtype, got {self.dtype!r} and "
