@@ -7,14 +7,12 @@ accuracy for classification jobs. The backprop runners that take a model start f
 initial weights as the torch peer (``_model``) and draw the same row orders (``fit``'s
 ``np.random.default_rng(seed).permutation`` per epoch); ``backprop.run``, the CLI and the
 estimators make their own weights (their seeds), as a user's run would.
-The whole-process commands (``cli``, ``torch_script``, ``kernel_script``) are built here too.
+The whole-process commands live in ``user_scripts``.
 """
 
 from __future__ import annotations
 
 import itertools
-import shutil
-import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,97 +309,3 @@ def sklearn_peer(job: Job, epochs: int):
     if job.classify and job.x_test is not None:
         extra["accuracy"] = float(est.score(job.x_test, job.y_test))
     return float(est.loss_ * (1 if job.classify else 2)), extra  # its MSE loss is ½ MSE
-
-
-# -- whole processes ------------------------------------------------------------------------
-def backprop_command() -> list[str]:
-    """The console script next to this interpreter (what `backprop` runs), not a pyenv shim."""
-    script = Path(sys.executable).parent / "backprop"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("backprop")
-    return [found] if found else [sys.executable, "-m", "backprop"]
-
-
-def cli_argv(template: list[str], epochs: int, spec_path: str) -> list[str]:
-    """`backprop ARGS` with {epochs} and {spec} filled in."""
-    return [*backprop_command(), *(a.format(epochs=epochs, spec=spec_path) for a in template)]
-
-
-_TORCH_SCRIPT = """
-import numpy as np, torch
-torch.set_num_threads(1)
-{data}
-layers = []
-for a, b in zip({sizes}[:-1], {sizes}[1:]):
-    layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-model = torch.nn.Sequential(*layers[:-1])
-opt = torch.optim.Adam(model.parameters(), lr={lr})
-loss_fn = torch.nn.{loss}()
-rng = np.random.default_rng(0)
-for epoch in range({epochs}):
-    order = torch.from_numpy(rng.permutation(len(x))) if {batch} else slice(None)
-    for lo in range(0, len(x), {batch} or len(x)):
-        rows = order[lo:lo + {batch}] if {batch} else order
-        opt.zero_grad()
-        loss = loss_fn(model(x[rows]), y[rows])
-        loss.backward()
-        opt.step()
-print(loss.item())
-"""
-
-_DATA = {
-    "lecture": "torch.manual_seed(0)\nx = 5 * torch.randn(100, 1)\ny = x**2 + torch.randn(100, 1)",
-    "digits": (
-        "from sklearn.datasets import load_digits\n"
-        "from sklearn.model_selection import train_test_split\n"
-        "d = load_digits()\n"
-        "xa, xt, ya, yt = train_test_split(d.data, d.target, test_size=0.2, random_state=0)\n"
-        "xa = (xa - xa.mean(0)) / np.where(xa.std(0) > 0, xa.std(0), 1)\n"
-        "x = torch.tensor(xa, dtype=torch.float32); y = torch.tensor(ya)"
-    ),
-    "wide": (
-        "rng = np.random.default_rng(0)\n"
-        "x = torch.from_numpy(rng.standard_normal(({rows}, 784)).astype(np.float32))\n"
-        "y = torch.from_numpy(rng.integers(0, 10, {rows}).astype(np.int64))"
-    ),
-}
-
-
-def torch_script(job: Job, epochs: int) -> list[str] | None:
-    """The same job as a plain PyTorch script, one process (its own data, same sizes)."""
-    if job.name not in _DATA:
-        return None
-    code = _TORCH_SCRIPT.format(
-        data=_DATA[job.name].format(rows=len(job.x)),
-        sizes=job.sizes,
-        lr=job.lr,
-        epochs=epochs,
-        batch=job.batch or 0,
-        loss="MSELoss" if job.loss == "mse" else "CrossEntropyLoss",
-    )
-    return [sys.executable, "-c", code]
-
-
-_SCRIPT = """
-import sys
-sys.path[:0] = {paths!r}
-from benchmarks import user_jobs
-job = user_jobs.{maker}
-print(user_jobs.{call}(job, {epochs})[0])
-"""
-
-
-def job_script(job: Job, epochs: int, call: str = "internal_kernel") -> list[str]:
-    """``user_jobs.<call>`` on the job in a fresh process (imports and data included):
-    INTERNAL ``fused.train`` by default, or ``'fit_path("auto")'`` as a user's script."""
-    root = Path(__file__).resolve().parent.parent
-    maker = {
-        "lecture": f"lecture_job({epochs})",
-        "digits": f"digits_job({epochs})",
-        "wide": f"wide_job({epochs}, {len(job.x)})",
-    }[job.name]
-    code = _SCRIPT.format(
-        paths=[str(root), str(root / "src")], maker=maker, epochs=epochs, call=call
-    )
-    return [sys.executable, "-c", code]

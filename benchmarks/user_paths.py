@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 
 from . import user_jobs as uj
+from . import user_scripts as us
 from .common import Peer, Row, have, measure, threads
 
 LIMIT = 2.0  # the most a public path may be slower than the direct engine it can reach
@@ -145,7 +146,7 @@ def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> lis
             cases.append(
                 (
                     f"`backprop {shown}`, process",
-                    uj.cli_argv(template, epochs, spec_path),
+                    us.cli_argv(template, epochs, spec_path),
                     "public",
                     "process",
                     (),
@@ -155,7 +156,7 @@ def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> lis
             cases.append(
                 (
                     'fit(engine="auto") script, process',
-                    uj.job_script(job, epochs, 'fit_path("auto")'),
+                    us.job_script(job, epochs, 'fit_path("auto")'),
                     "public",
                     None,
                     (),
@@ -165,15 +166,18 @@ def measure_processes(job: uj.Job, epochs: int, repeats: int, warm: bool) -> lis
             cases.append(
                 (
                     "INTERNAL fused.train script, process",
-                    uj.job_script(job, epochs),
+                    us.job_script(job, epochs),
                     "internal",
                     None,
                     ("process",),
                 )
             )
-        torch_argv = uj.torch_script(job, epochs) if have("torch") else None
+        torch_argv = us.torch_script(job, epochs) if have("torch") else None
         if torch_argv:
             cases.append(("torch eager script, process", torch_argv, "peer", None, ()))
+        sklearn_argv = us.sklearn_script(job, epochs) if have("sklearn") else None
+        if sklearn_argv:
+            cases.append(("scikit-learn script, process", sklearn_argv, "peer", None, ()))
         samples = {c[0]: [] for c in cases}
         peaks = {c[0]: [] for c in cases}
         errors: dict[str, str] = {}

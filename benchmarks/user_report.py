@@ -216,6 +216,10 @@ def targets(results: list[dict], extra: dict, quick: bool) -> list[tuple]:
         label = "`backprop train digits.json` process" if scope == "process" else path
         ratio_target("digits", label, path, peer, 3, scope)
     ratio_target("digits", "MLPClassifier", "backprop.sklearn.MLPClassifier", "scikit-learn", 2)
+    ratio_target(
+        "digits", "`backprop train digits.json` process", "`backprop train",
+        "scikit-learn script", 2, "process",
+    )  # fmt: skip
     ours = _row(results, "digits", "backprop.sklearn.MLPClassifier")
     for peer in ("torch eager (1", "scikit-learn"):
         other = _row(results, "digits", peer)
