@@ -204,17 +204,29 @@ class FusedLoop:
         return _one_blas_thread() if self.small else contextlib.nullcontext()
 
     def reload(self) -> None:
-        """Read the weights and the optimizer state again (someone changed them)."""
+        """Read the weights and the optimizer state again (someone may have changed them).
+
+        Cheap when nothing moved: the weights are the model's own flat buffer, and after a
+        ``sync`` the optimizer's state tensors and the parameters' ``.grad`` are views of
+        this loop's buffers, so only their identity is checked."""
         setup = self.setup
-        self.theta = _flat_weights(setup)
-        self.in_place = self.theta is not None  # the model's own flat buffer: no copies
-        if not self.in_place:
-            self.theta = np.concatenate([p._data.reshape(-1) for p in setup.params])
+        ids = [id(p._data) for p in setup.params]
+        if not (getattr(self, "in_place", False) and ids == self._param_ids):
+            self.theta = _flat_weights(setup)
+            self.in_place = self.theta is not None  # the model's own flat buffer: no copies
+            if not self.in_place:
+                self.theta = np.concatenate([p._data.reshape(-1) for p in setup.params])
+            self._param_ids = ids
         if self.grad_missing():
             self.grad = np.zeros_like(self.theta)
-        self.s1, self.s2, self.step, self.has_buf = _flat_state(setup, self.optimizer)
         if getattr(self, "previous", None) is None or self.previous.shape != self.theta.shape:
             self.previous = np.zeros_like(self.theta)
+        if self._still_shared():
+            step = self._shared[0]
+            self.step = float(step._data) if step is not None else self.step
+        else:
+            self._shared = None
+            self.s1, self.s2, self.step, self.has_buf = _flat_state(setup, self.optimizer)
 
     def grad_missing(self) -> bool:
         return getattr(self, "grad", None) is None or self.grad.shape != self.theta.shape
@@ -263,7 +275,54 @@ class FusedLoop:
         return ran, int(stop)
 
     def sync(self) -> None:
-        """Write weights, the last step's gradients and the optimizer state back."""
+        """Write weights, the last step's gradients and the optimizer state back; the first
+        time, the optimizer's state tensors and the ``.grad`` tensors become views of this
+        loop's buffers, so later syncs only set Adam's step count."""
+        if self._still_shared():
+            step = self._shared[0]
+            if step is not None:
+                step._data[...] = self.step
+            for p in self.setup.params:
+                p._bump_version()
+            return
         mu = float(self.optimizer.param_groups[0].get("momentum", 0.0))
         grads = self.steps_taken > 0 or getattr(self, "stopped", False)
         _write_back(self.setup, self.optimizer, self, mu, grads)
+        if self.steps_taken and grads:
+            self._share(mu)
+
+    def _share(self, mu: float) -> None:
+        """Point the optimizer's state and the parameters' ``.grad`` at this loop's buffers."""
+        from ..optim.optimizer import _step_tensor
+
+        setup, state_of = self.setup, self.optimizer.state
+        adam = setup.opt_code != 0
+        names = {"exp_avg": self.s1, "exp_avg_sq": self.s2} if adam else {}
+        if not adam and mu != 0:
+            names = {"momentum_buffer": self.s1}
+        step = _step_tensor(self.step) if adam else None
+        watched, position = [], 0
+        for p in setup.params:
+            n, shape = p._data.size, p._data.shape
+            p._grad = Tensor._wrap(self.grad[position : position + n].reshape(shape))
+            state = state_of.setdefault(p, {})
+            for key, buf in names.items():
+                state[key] = Tensor._wrap(buf[position : position + n].reshape(shape))
+                watched.append((state, key, state[key]))
+            if step is not None:
+                state["step"] = step
+                watched.append((state, "step", step))
+            watched.append((p, None, p._grad))
+            position += n
+        self._shared = (step, watched)
+
+    def _still_shared(self) -> bool:
+        """True while every shared state tensor and ``.grad`` is still this loop's view."""
+        shared = getattr(self, "_shared", None)
+        if shared is None:
+            return False
+        for owner, key, tensor in shared[1]:
+            current = owner._grad if key is None else owner.get(key)
+            if current is not tensor:
+                return False
+        return True

@@ -376,7 +376,7 @@ class SpanRunner:
             return table.sum(axis=1)
         counts = np.full(batches, size, dtype=np.float64)
         counts[-1] = n - size * (batches - 1)
-        return table @ counts / n
+        return (table * counts).sum(axis=1) / n  # not a matmul: its bits depend on k
 
     def _record(self, e0: int, epochs: int, losses, lr) -> None:
         """The history rows of ``epochs`` finished epochs (loss, lr, time: no metrics)."""
