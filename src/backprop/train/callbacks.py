@@ -125,8 +125,10 @@ class Callback:
             return state.done + 1
         return None
 
-    #: whether the epochs this callback asks for need the full-set metrics measured
-    #: (``accuracy``, ``r2``, validation); a backup needs the epoch's end only
+    #: what the epochs this callback asks for need measured: True for the training set's
+    #: full-set metrics (``accuracy``, ``r2``), ``"validation"`` for the validation set's
+    #: (also measured every ``validation_freq`` epochs anyway), False for nothing (a backup
+    #: needs the epoch's end only; the engine's ``loss`` is always there)
     wants_metrics = True
 
     def due(self, state: TrainState) -> bool:
@@ -159,8 +161,15 @@ def resolve_mode(mode: str, monitor: str, who: str) -> str:
     return "max" if ("acc" in monitor or "r2" in monitor) else "min"
 
 
-def monitored(state: TrainState, key: str, who: str) -> float:
+def monitored(state: TrainState, key: str, who: str) -> float | None:
+    """The value of ``key`` this epoch; None when it is measured at other epochs only (a
+    ``val_`` metric between ``validation_freq`` epochs): the callback skips the epoch."""
     if key not in state.logs:
+        names = {"loss", *(("accuracy",) if state.task == "classification" else ("rmse", "r2"))}
+        if key in state.history.history or (
+            key.startswith("val_") and state.has_validation and key[4:] in names
+        ):
+            return None
         raise ConfigError(
             f"{who}: monitor {key!r} is not among this run's metrics "
             f"({', '.join(sorted(state.logs))}); pick one of those."
@@ -185,6 +194,15 @@ class _Monitor(Callback):
             raise ConfigError(f"{self.who}: min_delta must be a number >= 0, got {min_delta!r}.")
         resolve_mode(mode, monitor, self.who)
         self.monitor, self.mode, self.min_delta = monitor, mode, float(min_delta)
+
+    @property
+    def wants_metrics(self):
+        """What its epochs need measured: nothing for the engine's ``loss``, the validation
+        set for a ``val_`` metric, the training set's metrics otherwise."""
+        watched = getattr(self, "monitor_used", self.monitor)
+        if watched == "loss":
+            return False
+        return "validation" if watched.startswith("val_") else True
 
     def _begin(self, state: TrainState) -> None:
         self.monitor_used = resolve_monitor(self.monitor, state)
@@ -246,6 +264,8 @@ class EarlyStopping(_Monitor):
 
     def on_epoch_end(self, state: TrainState) -> None:
         value = monitored(state, self.monitor_used, self.who)
+        if value is None:
+            return
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, state.epoch, 0
             if self._weights is not None:
@@ -311,6 +331,8 @@ class ModelCheckpoint(_Monitor):
 
     def on_epoch_end(self, state: TrainState) -> None:
         value = monitored(state, self.monitor_used, self.who)
+        if value is None:
+            return
         if self.save_best_only and not self._improved(value):
             return
         if self._improved(value):
@@ -383,7 +405,9 @@ class ReduceLROnPlateau(_Monitor):
         )
 
     def on_epoch_end(self, state: TrainState) -> None:
-        self.scheduler.step(monitored(state, self.monitor_used, self.who))
+        value = monitored(state, self.monitor_used, self.who)
+        if value is not None:
+            self.scheduler.step(value)
 
     def state_dict(self) -> dict:
         return {"monitor": self.monitor_used, "scheduler": self.scheduler.state_dict()}

@@ -94,9 +94,7 @@ class History:
             self.history[key].append(float(value))
             if key in self._at:
                 self._at[key].append(epoch)
-        for key in ("lr", "time"):  # the bookkeeping columns last, after the metrics
-            if key in self.history:
-                self.history[key] = self.history.pop(key)
+        self.history = dict(sorted(self.history.items(), key=lambda kv: _rank(kv[0])))
 
     def epochs_of(self, key: str) -> list[int]:
         """The epochs at which ``key`` was measured (all of them for ``loss``)."""
@@ -177,6 +175,17 @@ class History:
         if self.stop_reason is not None:
             parts.append(f"stop_reason={self.stop_reason!r}")
         return f"History({', '.join(parts)})"
+
+
+_ORDER = ("loss", "accuracy", "rmse", "r2")
+
+
+def _rank(key: str) -> tuple:
+    """Columns in Keras' order: loss and metrics, the same for validation, then lr and time."""
+    if key in ("lr", "time"):
+        return (3, key == "time", "")
+    base, group = (key[4:], 1) if key.startswith("val_") else (key, 0)
+    return (group, _ORDER.index(base) if base in _ORDER else len(_ORDER), base)
 
 
 def _cell(value) -> str:

@@ -154,7 +154,7 @@ class _Segment:
 
     e0: int
     target: int
-    measured: bool
+    measured: object  # False, "validation" or True (Callback.wants_metrics)
     lr: float | None
     time: float
     total: int
@@ -224,6 +224,19 @@ class SpanRunner:
                 taken += ran
         return taken
 
+    def replace_loop(self, optimizer=None) -> None:
+        """Go on with a new engine loop (a new optimizer, penalty or weights' layout): the
+        old loop's work is written back first; the row order and position carry on. The
+        NaN guard's best epoch starts again from here."""
+        if self.loop is not None:
+            self.loop.sync()
+        if optimizer is not None:
+            self.state.optimizer = optimizer
+        if self.plan.stepwise is None:
+            self.loop = self.make_loop()
+        self.own_best = None
+        self._begin_best()
+
     def end(self) -> None:
         """Hand the best epoch to the NaN guard, then ``on_train_end``."""
         if self.loop is not None:
@@ -289,27 +302,27 @@ class SpanRunner:
             self._tick()
             if any(cb.due(state) for cb in self.plan.timed):
                 shorter = -(-done // batches) * batches  # the end of the epoch under way
-                seg.measured = seg.measured and shorter == seg.total
+                seg.measured = seg.measured if shorter == seg.total else False
                 seg.total, seg.target = shorter, e0 + shorter // batches
         if done >= seg.total:
             self.segment = None
             self._epoch_end(e0, seg.target, losses, seg.lr, seg.measured)
         return ran
 
-    def _target(self, e0: int) -> tuple[int, bool]:
-        """The next epoch someone needs, and whether its full-set metrics are measured:
-        after the last epoch, at validation epochs, and where a callback that reads metrics
-        (``wants_metrics``, true unless it says otherwise) asked for the epoch."""
+    def _target(self, e0: int) -> tuple[int, object]:
+        """The next epoch someone needs, and what is measured there (``_Segment.measured``:
+        False, "validation" or True, as ``Callback.wants_metrics``; the last epoch gets
+        everything)."""
         state, plan = self.state, self.plan
-        wanted = {state.epochs: True}
+        wanted: dict[int, object] = {state.epochs: True}
         for cb in state.callbacks:
             epoch = cb.next_epoch(state)
             if epoch is not None:
                 epoch = max(int(epoch), e0 + 1)
-                wanted[epoch] = wanted.get(epoch, False) or getattr(cb, "wants_metrics", True)
+                wanted[epoch] = _more(wanted.get(epoch, False), getattr(cb, "wants_metrics", True))
         if plan.x_val is not None:
             epoch = (e0 // plan.validation_freq + 1) * plan.validation_freq
-            wanted[epoch] = True
+            wanted[epoch] = _more(wanted.get(epoch, False), "validation")
         if state.scheduler is not None or plan.stepwise is not None:
             wanted.setdefault(e0 + 1, False)
         target = min(wanted)
@@ -390,20 +403,19 @@ class SpanRunner:
         columns["time"] = times.tolist()
         self.state.history.extend(range(e0 + 1, e0 + epochs + 1), columns)
 
-    def _epoch_end(self, e0: int, target: int, losses, lr, measured: bool) -> None:
+    def _epoch_end(self, e0: int, target: int, losses, lr, measured) -> None:
         """Record the segment's epochs, measure what was asked at ``target``, call the hooks."""
         state, plan, history = self.state, self.plan, self.state.history
         self._record(e0, target - e0, losses, lr)
         if self.loop is not None:
             self.loop.sync()
-        logs = {"loss": history.history["loss"][-1]}
-        if measured:
+        logs, found = {"loss": history.history["loss"][-1]}, {}
+        if measured is True:
             found = plan.evaluate(state.x, state.y, "")
             found.pop("loss", None)  # the engine's loss is the history's (see History)
-            if plan.x_val is not None and (
-                target % plan.validation_freq == 0 or target == state.epochs
-            ):
-                found.update(plan.evaluate(plan.x_val, plan.y_val, "val_"))
+        if measured and plan.x_val is not None:
+            found.update(plan.evaluate(plan.x_val, plan.y_val, "val_"))
+        if found:
             history.add_measured(target, found)
             logs.update(found)
         if lr is not None:
@@ -499,6 +511,12 @@ class SpanRunner:
         if found is not None:
             epoch, loss, weights = found
             guard.note_best(epoch - 1, loss, weights)
+
+
+def _more(a, b):
+    """The larger of two ``wants_metrics`` values: False < "validation" < True."""
+    rank = {False: 0, None: 0, "validation": 1, True: 2}
+    return a if rank.get(a, 2) >= rank.get(b, 2) else b
 
 
 def _step_scheduler(scheduler, logs, has_validation) -> None:
