@@ -291,7 +291,7 @@ def _apply(node: Node, grads: list, retain_graph: bool) -> list:
     """Call the node's backward rule; check one gradient per input, shaped like it."""
     node._check_saved()
     out = node.backward(grads[0]) if node.n_outputs == 1 else node.backward(*grads)
-    if type(out) is not tuple:
+    if not isinstance(out, tuple):
         out = (out,)
     needs = node.needs_input_grad
     if len(out) != len(node.next_functions):
