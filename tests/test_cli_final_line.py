@@ -40,3 +40,19 @@ def test_quiet_run_shows_the_same_result_line(tmp_path):
     first = next(x for x in quiet.splitlines() if x.startswith("square: "))
     assert first in loud.splitlines()
     assert "rmse" in first and "r2" in first
+
+
+def _epoch_lines(out: str) -> list[str]:
+    return [x for x in out.splitlines() if x.startswith("epoch ")]
+
+
+def test_a_long_run_logs_about_a_hundred_lines_unless_asked(tmp_path):
+    argv = ["train", "--data", "square", "--layers", "1,4,1", "--epochs", "1000", "--no-plots"]
+    code, out, err = cli(*argv, "--out", tmp_path / "a", cwd=tmp_path)
+    assert code == 0, err
+    lines = _epoch_lines(out)
+    assert lines[0].startswith("epoch 1/1000") and lines[-1].startswith("epoch 1000/1000")
+    assert len(lines) == 101  # epoch 1, then every 10th
+    code, out, err = cli(*argv, "--log-every", "1", "--out", tmp_path / "b", cwd=tmp_path)
+    assert code == 0, err
+    assert len(_epoch_lines(out)) == 1000

@@ -7,6 +7,9 @@ import argparse
 from ..common import VERBOSE_HELP, int_list, name_list, out_dir, positive_int, real
 
 HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
+# lines in a log (not a terminal) without --log-every: each is a stop of the engine and a
+# full-set pass for its metrics, so 10,000 epochs print about 100 lines, not 10,000
+LOG_LINES = 100
 EXAMPLES = """examples:
   backprop train spec.json
   backprop train spec.json --epochs 500 --seed 3 --out runs/try3
@@ -95,8 +98,10 @@ def add_parser(sub) -> None:
     o.add_argument(
         "--log-every",
         type=positive_int,
-        default=1,
-        help="print one line every N epochs when not on a terminal, 1 to 10^7 (1)",
+        default=None,
+        metavar="N",
+        help="print one line every N epochs when not on a terminal, 1 to 10^7 (default: "
+        f"every epoch up to {LOG_LINES} epochs, else about {LOG_LINES} lines)",
     )
     p.set_defaults(run=run)
 
@@ -182,7 +187,8 @@ def run(args) -> int:
 
     spec = normalize(build_spec(args))
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
-    callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=args.log_every)]
+    log_every = args.log_every or -(-spec["epochs"] // LOG_LINES)  # ⌈epochs / LOG_LINES⌉
+    callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every)]
     if args.out is not None:
         _inputs_outside(args, spec, args.out)
     if args.backup:
