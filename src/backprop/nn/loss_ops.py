@@ -168,12 +168,11 @@ def _class_target(entry: Loss, x, y, options: dict, who: str):
             f"{n_classes - 1}] for an input with {n_classes} classes (or equal ignore_index="
             f"{ignore}). Check the labels, or the model's output width."
         )
-    return y.astype(np.int64, copy=False), n_classes
+    return (y if y.dtype == np.int64 else y.astype(np.int64)), n_classes
 
 
 def _classes(entry: Loss, x, y, options: dict, who: str):
-    _float_input(x, who)
-    y, n_classes = _class_target(entry, x, y, options, who)
+    y, n_classes = _class_target(entry, x, y, options, who)  # x: float, checked by prepare
     dtype = np.result_type(x.dtype, y.dtype) if y.dtype.kind == "f" else x.dtype
     x = x.astype(dtype, copy=False)
     if options.get("weight") is not None:
@@ -186,7 +185,9 @@ def _classes(entry: Loss, x, y, options: dict, who: str):
         options["weight"] = w.astype(dtype, copy=False)
     if "ignore_index" in options:
         ignore = options["ignore_index"]
-        if not isinstance(ignore, int | np.integer) or isinstance(ignore, bool):
+        if type(ignore) is not int and (
+            not isinstance(ignore, int | np.integer) or isinstance(ignore, bool)
+        ):
             raise ConfigError(f"{who}: ignore_index must be an integer, got {ignore!r}.")
         options["ignore_index"] = int(ignore)
     smoothing = options.get("label_smoothing", 0.0)
