@@ -265,6 +265,8 @@ ALIASES = {
 
 def get_loss(name: str) -> Loss:
     """Look a loss up by name: ``'mse'``, ``'cross_entropy'``, ``'MSELoss'``, ``'bce'`` …"""
+    if type(name) is str and name in LOSSES:  # the registry's own spelling
+        return LOSSES[name]
     key = str(name).lower()
     entry = LOSSES.get(ALIASES.get(key, key))
     if entry is None:
