@@ -175,6 +175,8 @@ class TensorShape:
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
+    if all(type(n) is int for n in shape):  # view(-1, 30): already what we return
+        return tuple(shape)
     for n in shape:
         if isinstance(n, bool) or not isinstance(n, int | np.integer):
             raise ShapeError(
