@@ -73,20 +73,16 @@ class Series:
 
 
 class LossCurve(Callback):
-    """The loss curve: (training loss, test loss) at the epochs the thinned series keeps.
+    """The loss curve: (training loss, test loss) at the epochs the thinned series keeps;
+    the test loss is measured there (``wants_metrics = "validation"``), nowhere else."""
 
-    ``plan`` is the runner's ``spans.Plan``: its ``validation_freq`` is kept equal to the
-    series' stride (1 while ``every_epoch()`` — a stop-at-loss watching the test loss), so
-    the test loss is measured exactly at the epochs the curve keeps.
-    """
+    wants_metrics = "validation"
 
-    def __init__(self, series: Series, every_epoch) -> None:
-        self.series, self.every_epoch = series, every_epoch
+    def __init__(self, series: Series, every_epoch=None) -> None:
+        self.series = series
         self.plan = None
 
     def next_epoch(self, state) -> int:
-        if self.plan is not None:
-            self.plan.validation_freq = 1 if self.every_epoch() else self.series.stride
         return self.series.next_wanted(state.done)
 
     def on_epoch_end(self, state) -> None:
@@ -139,8 +135,9 @@ class StopAtLoss(Callback):
         self.changed = False
 
     @property
-    def wants_metrics(self) -> bool:
-        return self.has_test  # the test loss is measured; the training loss is the engine's
+    def wants_metrics(self):
+        # the test loss is measured; the training loss is the engine's
+        return "validation" if self.has_test else False
 
     def next_epoch(self, state) -> int | None:
         return state.done + 1 if self.target() else None

@@ -345,7 +345,7 @@ class _BaseMLP(BaseEstimator):
                 restore_best_weights=stop_early,
             )
             # on the training loss it needs each epoch's end, not a pass over the whole set
-            stopper.wants_metrics = stop_early
+            # (EarlyStopping.wants_metrics follows its monitor)
             callbacks.append(stopper)
         batch = self.batch_size
         if batch == "auto":
