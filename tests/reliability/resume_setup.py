@@ -72,7 +72,8 @@ def weights(model):
 def record(history):
     return {"epochs": history.epochs, "stop_reason": history.stop_reason,
             "stopped_epoch": history.stopped_epoch, "best_epoch": history.best_epoch,
-            "history": {k: v for k, v in history.history.items() if k != "time"}}
+            "history": {k: v for k, v in history.history.items() if k != "time"},
+            "at": {k: list(history.epochs_of(k)) for k in history.history if k != "time"}}
 """
 
 CHILD = (
@@ -85,6 +86,7 @@ from backprop.files import atomic_write_text
 
 class Ready(Callback):  # one line once this process has finished an epoch
     said = False
+    wants_metrics = False  # it reads none: the run measures what it would without it
 
     def on_epoch_end(self, state):
         if not self.said:
@@ -118,6 +120,8 @@ class Reference:
         per_epoch = {}
 
         class Record(ns["Callback"]):
+            wants_metrics = False  # it reads none: the run measures what it would without it
+
             def on_epoch_end(self, state):
                 per_epoch[state.epoch] = ns["digest"](ns["weights"](state.model))
 
