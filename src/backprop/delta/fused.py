@@ -30,13 +30,9 @@ Short runs never import numba. ``warm_up()`` compiles ahead of time (e.g. after
 installing), so later runs start warm. While the loop runs, BLAS is held to one thread when
 every layer's product is small (``SMALL_GEMM_WORK``), where a second thread only costs.
 
-Wiring into a fit loop::
-
-    use, why = fused.decide(model, loss, opt, steps=epochs * n_batches, batch=size, y=y)
-    if use:
-        result = fused.train(model, loss, opt, x, y, epochs, size,
-                             shuffle_seed=rng if shuffle else None,  # fit's own Generator
-                             chunk_epochs=1, on_epochs=after_epoch)  # per-epoch hooks
+``fit`` does not call ``train``: it builds one ``fused_loop.FusedLoop`` per run and hands
+it spans of steps between the epochs its callbacks need (``train.spans``). ``train`` runs
+whole epochs directly (benchmarks, tests, scripts that want the kernel alone).
 """
 
 from __future__ import annotations
