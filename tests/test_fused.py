@@ -324,7 +324,8 @@ def test_decide_policy(monkeypatch):
     model = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
     opt = optim.Adam(model.parameters())
     mse = nn.MSELoss()
-    assert fused.estimate_numpy_seconds([1, 8, 8, 1], 10_000, 100) == pytest.approx(0.55, rel=0.1)
+    # the NumPy span loop's measured 31.5 µs a step on the lecture job, 10,000 steps
+    assert fused.estimate_numpy_seconds([1, 8, 8, 1], 10_000, 100) == pytest.approx(0.315, rel=0.1)
     fused.warm_up((np.float32,))
     use, why = fused.decide(model, mse, opt, steps=10, batch=100)
     assert use and "already loaded" in why  # no fixed cost left, even for a short run
