@@ -278,7 +278,7 @@ class FusedLoop:
         """Write weights, the last step's gradients and the optimizer state back; the first
         time, the optimizer's state tensors and the ``.grad`` tensors become views of this
         loop's buffers, so later syncs only set Adam's step count."""
-        if self._still_shared():
+        if getattr(self, "_shared", None) is not None:  # reload() checks they still are
             step = self._shared[0]
             if step is not None:
                 step._data[...] = self.step

@@ -84,6 +84,7 @@ class History:
         not measured every epoch: ``epochs_of`` tells where they were)."""
         if not self.epochs or self.epochs[-1] != epoch:
             raise ValueError(f"History.add_measured: epoch {epoch} is not the last recorded")
+        seen = set(self.history)
         for key, value in logs.items():
             if key not in self.history:
                 self.history[key] = []
@@ -94,7 +95,8 @@ class History:
             self.history[key].append(float(value))
             if key in self._at:
                 self._at[key].append(epoch)
-        self.history = dict(sorted(self.history.items(), key=lambda kv: _rank(kv[0])))
+        if any(key not in seen for key in logs):  # a new column: back in Keras' order
+            self.history = dict(sorted(self.history.items(), key=lambda kv: _rank(kv[0])))
 
     def epochs_of(self, key: str) -> list[int]:
         """The epochs at which ``key`` was measured (all of them for ``loss``)."""
