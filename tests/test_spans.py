@@ -114,8 +114,8 @@ def test_slices_equal_one_run(engine):
     from backprop.delta import flatten_parameters
     from backprop.train.callbacks import TrainState
     from backprop.train.choice import choose_engine, make_loop
+    from backprop.train.control import hooks_for
     from backprop.train.engines import choose_plan, evaluator
-    from backprop.train.fit import _hooks
     from backprop.train.guard import NaNGuard
     from backprop.train.history import History
 
@@ -137,7 +137,7 @@ def test_slices_equal_one_run(engine):
 
     step = plan.step if plan is not None else autograd_step(model, loss)
     runner = spans.SpanRunner(
-        state, _hooks([guard]),
+        state, hooks_for([guard]),
         lambda: make_loop(choice, model, loss, opt, plan, step, x, y, 16),
         spans.Plan(evaluate=evaluator(model, loss, "mse", "regression", plan, False),
                    x_val=None, y_val=None, size=16, shuffle=True, seed=3, guard=guard,
@@ -240,6 +240,7 @@ def test_penalty_and_validation_freq_refusals():
 def test_engine_and_its_reason_are_stated():
     _, history = run("autograd", epochs=1)
     assert history.engine == "autograd" and "asked for" in history.engine_reason
+
     class Doubled(nn.Module):  # a module the δ engine cannot read
         def forward(self, x):
             return 2 * x

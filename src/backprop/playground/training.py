@@ -54,8 +54,8 @@ class Training:
         epochs, steps and row-order stream (a new batch size between two epochs)."""
         from ..train.callbacks import TrainState
         from ..train.choice import choose_engine, make_loop
+        from ..train.control import hooks_for
         from ..train.engines import eval_rows, evaluator
-        from ..train.fit import _hooks
         from ..train.guard import NaNGuard
         from ..train.history import History
         from ..train.spans import Plan, SpanRunner
@@ -113,7 +113,7 @@ class Training:
             return make_loop(choice, self.model, self.loss, self.optimizer, self.plan,
                              self.plan.step, self.x, self.y, size, self._penalty())  # fmt: skip
 
-        runner = SpanRunner(state, _hooks(callbacks), loop, plan)
+        runner = SpanRunner(state, hooks_for(callbacks), loop, plan)
         with np.errstate(all="ignore"):
             runner.begin()
         if before is not None:

@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from .backup import BackupAndRestore, resume_engine
 from .callbacks import Callback, TrainingStopped, TrainState
 from .choice import choose_engine, make_loop
+from .control import hooks_for
 from .engines import autograd_step, choose_plan, eval_rows, evaluator, flatten, mlp_layers, probe
 from .guard import NaNGuard
 from .history import History
@@ -29,16 +30,6 @@ from .spans import Plan, SpanRunner
 from .weights import flat_base
 
 __all__ = ["fit"]
-
-_HOOKS = (
-    "on_train_begin",
-    "on_epoch_begin",
-    "on_after_backward",
-    "on_batch_end",
-    "on_epoch_end",
-    "on_train_end",
-    "on_progress",
-)
 
 
 def fit(
@@ -156,7 +147,7 @@ def fit(
     extra = [] if guard_cb is not None or not guard else [NaNGuard()]
     guard_cb = guard_cb or (extra[0] if extra else None)
     everyone = [*extra, *callbacks]
-    hooks = _hooks(everyone)
+    hooks = hooks_for(everyone)
     watcher = _batch_watcher(everyone)
     choice = choose_engine(
         model, loss_fn, optimizer, engine, plan, plan_reason, y, epochs * batches, size,
@@ -331,19 +322,3 @@ def _check_optimizer(optimizer, params, scheduler) -> None:
             "fit: scheduler must be an optim.lr_scheduler scheduler built on this optimizer, "
             f"got {scheduler!r}."
         )
-
-
-def _hooks(callbacks) -> dict[str, list]:
-    """For each hook, the callbacks that override it (the others are never called);
-    ``runs_last`` ones (BackupAndRestore) after the rest, so they see their work done."""
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise ConfigError(f"fit: callbacks must be Callback objects, got {cb!r}.")
-    callbacks = sorted(callbacks, key=lambda cb: bool(getattr(cb, "runs_last", False)))
-    hooks = {
-        name: [cb for cb in callbacks if getattr(type(cb), name) is not getattr(Callback, name)]
-        for name in _HOOKS
-    }
-    for name in ("on_after_backward", "on_batch_end"):  # batch events asked for only
-        hooks[name] = [cb for cb in hooks[name] if getattr(cb, "batch_hooks", True)]
-    return hooks

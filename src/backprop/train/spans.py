@@ -31,104 +31,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .best_epoch import BestEpoch
 from .callbacks import TrainState
-from .weights import WeightCopy, flat_base
+from .control import call, more, step_scheduler
+from .loops import EngineChoice, PerBatchLoop, penalize
 
-__all__ = ["TICK", "EngineChoice", "PerBatchLoop", "SpanRunner"]
+__all__ = ["TICK", "EngineChoice", "PerBatchLoop", "Plan", "SpanRunner", "penalize"]
 
 TICK = 0.1  # seconds between progress ticks (and polls of needs by time) while training
 FIRST_CHUNK = 4  # steps of the first call, which measures the engine's speed
 PERM_BUDGET = 1 << 22  # row-order entries (epochs × rows) drawn for one call at most
-
-
-@dataclass
-class EngineChoice:
-    """Which engine trains, and why, in words (``fit`` states it; ``--verbose`` prints it)."""
-
-    name: str  # "fused", "delta" or "autograd"
-    reason: str
-
-
-class PerBatchLoop:
-    """One batch per Python iteration behind the span protocol: autograd's
-    ``zero_grad``/``backward``/``step``, or the δ engine's ``Plan.step`` when no faster loop
-    takes the setup. ``step(xb, yb) -> loss`` leaves the gradients in ``.grad``."""
-
-    def __init__(self, name, step, optimizer, params, x, y, size, penalty=("none", 0.0)):
-        self.name, self.step, self.optimizer = name, step, optimizer
-        self.params = [p for p in params if p.requires_grad]
-        self.x, self.y, self.size = x, y, size
-        self.n = x.shape[0]
-        self.batches = math.ceil(self.n / size)
-        self.penalty_kind, self.penalty_rate = penalty
-        self.weights = [p._data for p in self.params if p._data.ndim >= 2]
-        self.restored = False
-        self._before: WeightCopy | None = None
-
-    def session(self):
-        return contextlib.nullcontext()
-
-    def sync(self) -> None:
-        """Nothing to write back: the loop works on the model's own tensors."""
-
-    def reload(self) -> None:
-        """Nothing to read again, for the same reason."""
-
-    def run(self, perms, first_step, n_steps, losses, guard):
-        x, y, size, n, nb = self.x, self.y, self.size, self.n, self.batches
-        zero_grad, step, update = self.optimizer.zero_grad, self.step, self.optimizer.step
-        for i in range(n_steps):
-            e, b = divmod(first_step + i, nb)
-            lo = b * size
-            if perms is not None:
-                rows = perms[e, lo : lo + size]
-                xb, yb = x[rows], y[rows]
-            elif size < n:
-                xb, yb = x[lo : lo + size], y[lo : lo + size]
-            else:
-                xb, yb = x, y
-            zero_grad()
-            value = step(xb, yb)
-            losses[i] = value
-            if guard:
-                if not (math.isfinite(value) and _finite_grads(self.params)):
-                    if self._before is not None and not _finite([p._data for p in self.params]):
-                        self._before.restore()
-                        self.restored = True
-                    return i, i
-                if self._before is None:
-                    self._before = WeightCopy(self.params)
-                else:
-                    self._before.save()
-            update()
-            if self.penalty_kind != "none" and self.penalty_rate:
-                penalize(self.weights, self.penalty_kind, self._lr() * self.penalty_rate)
-        return n_steps, None
-
-    def _lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
-
-def penalize(weights: list, kind: str, shrink: float) -> None:
-    """TensorFlow Playground's penalty after an update, on weights only: L2 scales each by
-    max(0, 1 − lr·rate); L1 moves each lr·rate towards 0 and stops at 0 (a proximal step)."""
-    for w in weights:
-        if kind == "l2":
-            w *= max(0.0, 1.0 - shrink)
-        else:
-            np.copysign(np.maximum(np.abs(w) - shrink, 0.0), w, out=w)
-
-
-def _finite(arrays) -> bool:
-    base = flat_base(arrays)
-    if base is not None:
-        return bool(np.isfinite(base).all())
-    return all(np.isfinite(a).all() for a in arrays)
-
-
-def _finite_grads(params) -> bool:
-    grads = [p._grad._data for p in params if p._grad is not None]
-    return not grads or _finite(grads)
 
 
 @dataclass
@@ -162,7 +74,7 @@ class _Segment:
     done: int = 0
 
 
-class SpanRunner:
+class SpanRunner(BestEpoch):
     """The epochs of one run: spans of engine steps between the moments of control.
 
     ``fit`` calls ``train``; a caller that trains in slices (the playground, a notebook
@@ -190,7 +102,7 @@ class SpanRunner:
         state, plan = self.state, self.plan
         state.rng = np.random.default_rng(plan.seed)
         start = time.perf_counter()
-        _call(self.hooks, "on_train_begin", state)
+        call(self.hooks, "on_train_begin", state)
         self.start = start - (state.history.last("time") or 0.0)
         state.done = state.epoch
         self.segment: _Segment | None = None
@@ -242,7 +154,7 @@ class SpanRunner:
         if self.loop is not None:
             self.loop.sync()
         self._hand_best()
-        _call(self.hooks, "on_train_end", self.state)
+        call(self.hooks, "on_train_end", self.state)
 
     def _open(self) -> bool:
         """Start the span of epochs up to the next one someone needs; False on a stop."""
@@ -250,7 +162,7 @@ class SpanRunner:
         e0 = state.done
         if self.hooks["on_epoch_begin"]:
             state.epoch, state.batch = e0 + 1, 0
-            _call(self.hooks, "on_epoch_begin", state)
+            call(self.hooks, "on_epoch_begin", state)
             if state.stop:
                 history.stopped_epoch = e0 or None
                 return False
@@ -319,10 +231,10 @@ class SpanRunner:
             epoch = cb.next_epoch(state)
             if epoch is not None:
                 epoch = max(int(epoch), e0 + 1)
-                wanted[epoch] = _more(wanted.get(epoch, False), getattr(cb, "wants_metrics", True))
+                wanted[epoch] = more(wanted.get(epoch, False), getattr(cb, "wants_metrics", True))
         if plan.x_val is not None:
             epoch = (e0 // plan.validation_freq + 1) * plan.validation_freq
-            wanted[epoch] = _more(wanted.get(epoch, False), "validation")
+            wanted[epoch] = more(wanted.get(epoch, False), "validation")
         if state.scheduler is not None or plan.stepwise is not None:
             wanted.setdefault(e0 + 1, False)
         target = min(wanted)
@@ -379,7 +291,7 @@ class SpanRunner:
         now = time.perf_counter()
         if self.hooks["on_progress"] and now - self.last_tick >= TICK:
             self.last_tick = now
-            _call(self.hooks, "on_progress", self.state)
+            call(self.hooks, "on_progress", self.state)
 
     # ------------------------------------------------------------------ epoch ends
     def _epoch_losses(self, losses: np.ndarray, epochs: int) -> np.ndarray:
@@ -423,8 +335,8 @@ class SpanRunner:
         logs["time"] = history.history["time"][-1]
         state.logs = logs
         state.epoch, state.done, state.batch = target, target, state.batches
-        _step_scheduler(state.scheduler, logs, plan.x_val is not None)
-        _call(self.hooks, "on_epoch_end", state)
+        step_scheduler(state.scheduler, logs, plan.x_val is not None)
+        call(self.hooks, "on_epoch_end", state)
         if state.stop:
             history.stopped_epoch = target
         if self.loop is not None:
@@ -478,58 +390,3 @@ class SpanRunner:
             if state.stop and b + 1 < nb:
                 return i + 1, "stop"
         return n, None
-
-    # ------------------------------------------------------------------ the best epoch
-    def _begin_best(self) -> None:
-        guard, loop = self.plan.guard, self.loop
-        if guard is None:
-            return
-        if loop is not None and getattr(loop, "track_best", None) is not None:
-            loop.track_best(self.state.done)
-        else:
-            params = self.state.parameters
-            self.own_best = [WeightCopy(params), WeightCopy(params), math.inf, None]
-
-    def _own_best_epoch(self, epoch: int, batch_losses) -> None:
-        """Loops without a best of their own: epoch by epoch here (chunks end at epochs)."""
-        start, best, lowest, _ = self.own_best
-        loss = float(self._epoch_losses(np.asarray(batch_losses), 1)[0])
-        if math.isfinite(loss) and loss < lowest:
-            self.own_best = [best, start, loss, epoch]  # the start copy becomes the best
-        self.own_best[0].save()  # the weights the next epoch starts from
-
-    def _hand_best(self) -> None:
-        guard = self.plan.guard
-        if guard is None:
-            return
-        if self.own_best is not None:
-            _, best, loss, epoch = self.own_best
-            if epoch is not None:
-                guard.note_best(epoch - 1, loss, best.arrays())
-            return
-        found = self.loop.best_weights() if self.loop is not None else None
-        if found is not None:
-            epoch, loss, weights = found
-            guard.note_best(epoch - 1, loss, weights)
-
-
-def _more(a, b):
-    """The larger of two ``wants_metrics`` values: False < "validation" < True."""
-    rank = {False: 0, None: 0, "validation": 1, True: 2}
-    return a if rank.get(a, 2) >= rank.get(b, 2) else b
-
-
-def _step_scheduler(scheduler, logs, has_validation) -> None:
-    if scheduler is None:
-        return
-    from ..optim.lr_scheduler import ReduceLROnPlateau
-
-    if isinstance(scheduler, ReduceLROnPlateau):
-        scheduler.step(logs.get("val_loss" if has_validation else "loss", logs["loss"]))
-    else:
-        scheduler.step()
-
-
-def _call(hooks, name, state) -> None:
-    for cb in hooks[name]:
-        getattr(cb, name)(state)
