@@ -250,3 +250,56 @@ def test_engine_and_its_reason_are_stated():
     assert h.engine == "autograd" and "δ engine cannot take" in h.engine_reason
     assert h.to_dict()["engine_reason"] == h.engine_reason
     bp.manual_seed(0)
+
+
+def test_next_epoch_answers_are_checked():
+    from backprop.errors import ConfigError
+
+    for bad in (2.5, "3", float("nan"), True):
+
+        class Odd(Callback):
+            def next_epoch(self, state, bad=bad):
+                return bad
+
+        with pytest.raises(ConfigError, match=r"Odd\.next_epoch must return None or a whole"):
+            run("delta", epochs=3, callbacks=[Odd()])
+    for early in (0, -4, np.int64(1)):  # an epoch already done means "the next one"
+
+        class Early(Callback):
+            wants_metrics = False
+
+            def __init__(self):
+                self.seen = []
+
+            def next_epoch(self, state, early=early):
+                return early
+
+            def on_epoch_end(self, state):
+                self.seen.append(state.epoch)
+
+        cb = Early()
+        run("delta", epochs=4, callbacks=[cb])
+        assert cb.seen == [1, 2, 3, 4]
+
+
+def test_a_stop_asked_for_in_a_tick_keeps_the_finished_epochs_and_memory_stays_bounded(
+    monkeypatch,
+):
+    import tracemalloc
+
+    monkeypatch.setattr(spans, "TICK", 1e-3)
+
+    class Enough(Callback):
+        wants_metrics = False
+
+        def on_progress(self, state):
+            if state.step >= 2000:
+                state.request_stop("enough")
+
+    tracemalloc.start()
+    _, history = run("delta", epochs=10**9, batch_size=None, callbacks=[Enough()])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert history.stop_reason == "enough" and history.stopped_epoch >= 2000
+    assert history.epochs == list(range(1, len(history) + 1)) and len(history) >= 1999
+    assert peak < 64 * 2**20  # 10**9 epochs asked for: no buffer of that size

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ConfigError
 from .best_epoch import BestEpoch
 from .callbacks import TrainState
 from .control import call, more, step_scheduler
@@ -41,6 +43,7 @@ __all__ = ["TICK", "EngineChoice", "PerBatchLoop", "Plan", "SpanRunner", "penali
 TICK = 0.1  # seconds between progress ticks (and polls of needs by time) while training
 FIRST_CHUNK = 4  # steps of the first call, which measures the engine's speed
 PERM_BUDGET = 1 << 22  # row-order entries (epochs × rows) drawn for one call at most
+SPAN_STEPS = 1 << 20  # steps one span holds at most (its batch losses: 8 MB)
 
 
 @dataclass
@@ -58,6 +61,17 @@ class Plan:
     reduce_sum: bool
     stepwise: object = None  # (step function) when callbacks need single batches
     timed: list = field(default_factory=list)  # callbacks with needs by time
+
+
+def _whole_epoch(value, cb) -> int:
+    """A callback's ``next_epoch`` answer, checked: None or a whole epoch number (one not
+    after ``state.done`` means the next epoch)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(
+            f"fit: {type(cb).__name__}.next_epoch must return None or a whole epoch number, "
+            f"got {value!r}; e.g. return state.done + 1 for the end of the next epoch."
+        )
+    return int(value)
 
 
 @dataclass
@@ -167,6 +181,8 @@ class SpanRunner(BestEpoch):
                 history.stopped_epoch = e0 or None
                 return False
         target, measured = self._target(e0)
+        if (target - e0) * state.batches > SPAN_STEPS:  # bounded memory for the losses
+            target, measured = e0 + max(1, SPAN_STEPS // state.batches), False
         self.segment = _Segment(
             e0=e0,
             target=target,
@@ -212,6 +228,12 @@ class SpanRunner(BestEpoch):
             self._own_best_epoch(e0 + done // batches, losses[done - batches : done])
         if done < seg.total:
             self._tick()
+            if state.stop:  # asked for during a tick: the finished epochs are kept
+                self._record(e0, done // batches, losses, seg.lr)
+                history.stopped_epoch = state.epoch
+                history.stopped_batch = state.batch if state.batch < batches else None
+                self.segment = None
+                return ran
             if any(cb.due(state) for cb in self.plan.timed):
                 shorter = -(-done // batches) * batches  # the end of the epoch under way
                 seg.measured = seg.measured if shorter == seg.total else False
@@ -230,7 +252,7 @@ class SpanRunner(BestEpoch):
         for cb in state.callbacks:
             epoch = cb.next_epoch(state)
             if epoch is not None:
-                epoch = max(int(epoch), e0 + 1)
+                epoch = max(_whole_epoch(epoch, cb), e0 + 1)
                 wanted[epoch] = more(wanted.get(epoch, False), getattr(cb, "wants_metrics", True))
         if plan.x_val is not None:
             epoch = (e0 // plan.validation_freq + 1) * plan.validation_freq
