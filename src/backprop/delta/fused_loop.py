@@ -210,13 +210,18 @@ class FusedLoop:
         ``sync`` the optimizer's state tensors and the parameters' ``.grad`` are views of
         this loop's buffers, so only their identity is checked."""
         setup = self.setup
-        ids = [id(p._data) for p in setup.params]
-        if not (getattr(self, "in_place", False) and ids == self._param_ids):
+        arrays = [p._data for p in setup.params]  # held, so no id is reused while compared
+        known = getattr(self, "_arrays", None)
+        if not (
+            getattr(self, "in_place", False)
+            and known is not None
+            and all(a is b for a, b in zip(arrays, known))
+        ):
             self.theta = _flat_weights(setup)
             self.in_place = self.theta is not None  # the model's own flat buffer: no copies
             if not self.in_place:
-                self.theta = np.concatenate([p._data.reshape(-1) for p in setup.params])
-            self._param_ids = ids
+                self.theta = np.concatenate([a.reshape(-1) for a in arrays])
+        self._arrays = arrays
         if self.grad_missing():
             self.grad = np.zeros_like(self.theta)
         if getattr(self, "previous", None) is None or self.previous.shape != self.theta.shape:
@@ -278,7 +283,7 @@ class FusedLoop:
         """Write weights, the last step's gradients and the optimizer state back; the first
         time, the optimizer's state tensors and the ``.grad`` tensors become views of this
         loop's buffers, so later syncs only set Adam's step count."""
-        if getattr(self, "_shared", None) is not None:  # reload() checks they still are
+        if self.in_place and self._still_shared():
             step = self._shared[0]
             if step is not None:
                 step._data[...] = self.step
@@ -308,11 +313,11 @@ class FusedLoop:
             state = state_of.setdefault(p, {})
             for key, buf in names.items():
                 state[key] = Tensor._wrap(buf[position : position + n].reshape(shape))
-                watched.append((state, key, state[key]))
+                watched.append((p, state, key, state[key]))
             if step is not None:
                 state["step"] = step
-                watched.append((state, "step", step))
-            watched.append((p, None, p._grad))
+                watched.append((p, state, "step", step))
+            watched.append((p, None, None, p._grad))
             position += n
         self._shared = (step, watched)
 
@@ -321,8 +326,11 @@ class FusedLoop:
         shared = getattr(self, "_shared", None)
         if shared is None:
             return False
-        for owner, key, tensor in shared[1]:
-            current = owner._grad if key is None else owner.get(key)
-            if current is not tensor:
-                return False
+        state_of = self.optimizer.state
+        for p, state, key, tensor in shared[1]:
+            if key is None:
+                if p._grad is not tensor:
+                    return False
+            elif state_of.get(p) is not state or state.get(key) is not tensor:
+                return False  # the optimizer's state was replaced (load_state_dict, clear)
         return True

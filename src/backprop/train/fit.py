@@ -190,6 +190,7 @@ def fit(
             validation_freq=validation_freq,
             reduce_sum=getattr(loss_fn, "reduction", "mean") == "sum",
             stepwise=step if watcher is not None else None,
+            penalty=penalty,
             timed=[cb for cb in everyone if type(cb).due is not Callback.due],
         ),
     )

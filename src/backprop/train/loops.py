@@ -16,7 +16,7 @@ import numpy as np
 
 from .weights import WeightCopy, flat_base
 
-__all__ = ["EngineChoice", "PerBatchLoop", "penalize"]
+__all__ = ["EngineChoice", "PerBatchLoop", "penalize", "weight_arrays"]
 
 
 @dataclass
@@ -39,7 +39,6 @@ class PerBatchLoop:
         self.n = x.shape[0]
         self.batches = math.ceil(self.n / size)
         self.penalty_kind, self.penalty_rate = penalty
-        self.weights = [p._data for p in self.params if p._data.ndim >= 2]
         self.restored = False
         self._before: WeightCopy | None = None
 
@@ -80,7 +79,9 @@ class PerBatchLoop:
                     self._before.save()
             update()
             if self.penalty_kind != "none" and self.penalty_rate:
-                penalize(self.weights, self.penalty_kind, self._lr() * self.penalty_rate)
+                penalize(
+                    weight_arrays(self.params), self.penalty_kind, self._lr() * self.penalty_rate
+                )
         return n_steps, None
 
     def _lr(self) -> float:
@@ -95,6 +96,12 @@ def penalize(weights: list, kind: str, shrink: float) -> None:
             w *= max(0.0, 1.0 - shrink)
         else:
             np.copysign(np.maximum(np.abs(w) - shrink, 0.0), w, out=w)
+
+
+def weight_arrays(params) -> list:
+    """The arrays the penalty shrinks: the weight matrices, not the biases (read afresh, so
+    a parameter given new storage between spans is still penalised)."""
+    return [p._data for p in params if p._data.ndim >= 2]
 
 
 def _finite(arrays) -> bool:

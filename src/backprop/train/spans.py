@@ -36,7 +36,7 @@ from ..errors import ConfigError
 from .best_epoch import BestEpoch
 from .callbacks import TrainState
 from .control import call, more, step_scheduler
-from .loops import EngineChoice, PerBatchLoop, penalize
+from .loops import EngineChoice, PerBatchLoop, penalize, weight_arrays
 
 __all__ = ["TICK", "EngineChoice", "PerBatchLoop", "Plan", "SpanRunner", "penalize"]
 
@@ -60,6 +60,7 @@ class Plan:
     validation_freq: int
     reduce_sum: bool
     stepwise: object = None  # (step function) when callbacks need single batches
+    penalty: tuple = ("none", 0.0)  # fit's penalty, for the batch-by-batch loop
     timed: list = field(default_factory=list)  # callbacks with needs by time
 
 
@@ -406,6 +407,10 @@ class SpanRunner(BestEpoch):
             if state.stop:
                 return i, "stop"
             optimizer.step()
+            kind, rate = self.plan.penalty
+            if kind != "none" and rate:
+                lr = optimizer.param_groups[0]["lr"]
+                penalize(weight_arrays(state.parameters), kind, lr * rate)
             state.step += 1
             for cb in hooks["on_batch_end"]:
                 cb.on_batch_end(state)
