@@ -104,6 +104,7 @@ class Training:
             seed=self.state["seed"],
             guard=self.guard,
             validation_freq=1 << 40,  # the test loss only where a curve asks (curves)
+            validation_on_request=True,
             reduce_sum=False,
             timed=[self.stopper],
         )

@@ -305,13 +305,18 @@ class BackupAndRestore(Callback):
                 f"features, CRC-32 {saved['data_crc32']:08x}; this run has {run['rows']} × "
                 f"{run['features']}, {run['data_crc32']:08x})"
             )
-        for key, what in (
-            ("batches", "batches per epoch (batch_size)"),
-            ("loss", "loss"),
-            ("validation", "validation data"),
+        for key, what, default in (
+            ("batches", "batches per epoch (batch_size)", None),
+            ("loss", "loss", None),
+            ("validation", "validation data", None),
+            ("penalty", "penalty", ["none", 0.0]),
+            ("shuffle", "shuffle", True),
         ):
-            if saved[key] != run[key]:
-                raise self._mismatch(f"{what}: {saved[key]!r} in the backup, {run[key]!r} here")
+            if saved.get(key, default) != run.get(key, default):
+                raise self._mismatch(
+                    f"{what}: {saved.get(key, default)!r} in the backup, "
+                    f"{run.get(key, default)!r} here"
+                )
         if tree["epoch"] > state.epochs:
             raise ConfigError(
                 f"{self.who}: the backup {self.path} is at epoch {tree['epoch']}, beyond the "

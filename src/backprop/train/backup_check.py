@@ -32,6 +32,8 @@ RUN = {
     "rows": int, "features": int, "data_crc32": int, "batches": int, "loss": (str, type(None)),
     "validation": bool, "optimizer": str, "defaults": dict, "scheduler": (str, type(None)),
 }  # fmt: skip
+# settings recorded only when not the default (so backups of earlier versions still match)
+RUN_MAYBE = {"penalty": list, "shuffle": bool}
 # scheduler fields that change as training goes; every other field is a setting and must
 # equal this run's (a backup cannot change gamma or the base rates)
 PROGRESS = {"last_epoch", "_step_count", "_is_initial", "_last_lr", "best", "num_bad_epochs",
@@ -83,8 +85,17 @@ def _check(tree, state, then) -> None:
     for key in sorted(set(tree) - TOP, key=str):
         raise _Bad(str(key), "is not a field of a backup")
     run = tree["run"]
-    if not isinstance(run, dict) or set(run) != set(RUN):
-        raise _Bad("run", f"must hold exactly {sorted(RUN)}")
+    if not isinstance(run, dict) or not set(RUN) <= set(run) <= set(RUN) | set(RUN_MAYBE):
+        raise _Bad("run", f"must hold exactly {sorted(RUN)} (and maybe {sorted(RUN_MAYBE)})")
+    if "shuffle" in run and not isinstance(run["shuffle"], bool):
+        raise _Bad("run/shuffle", f"must be True or False, got {_show(run['shuffle'])}")
+    if "penalty" in run and not (
+        isinstance(run["penalty"], list)
+        and len(run["penalty"]) == 2
+        and run["penalty"][0] in ("l1", "l2")
+        and isinstance(run["penalty"][1], float)
+    ):
+        raise _Bad("run/penalty", f"must be ['l1' or 'l2', rate], got {_show(run['penalty'])}")
     for key, kind in RUN.items():
         if (isinstance(run[key], bool) and kind is int) or not isinstance(run[key], kind):
             raise _Bad(f"run/{key}", f"has the wrong type: {_show(run[key])}")
@@ -406,4 +417,6 @@ def fingerprint(state) -> dict:
         "optimizer": type(state.optimizer).__name__,
         "defaults": dict(state.optimizer.defaults),
         "scheduler": None if state.scheduler is None else type(state.scheduler).__name__,
+        **({} if state.penalty[0] == "none" else {"penalty": [state.penalty[0], state.penalty[1]]}),
+        **({} if state.shuffle else {"shuffle": False}),
     }

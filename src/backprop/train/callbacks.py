@@ -62,6 +62,9 @@ class TrainState:
     y: np.ndarray
     has_validation: bool
     scheduler: Any = None
+    validation_freq: int = 1  # validation metrics every this many epochs (and the last)
+    penalty: tuple = ("none", 0.0)  # fit's L1/L2 penalty (kind, rate)
+    shuffle: bool = True
     callbacks: list = field(default_factory=list)  # every callback of the run, guard included
     rng: Any = None  # the np.random.Generator that draws each epoch's row order
     done: int = 0  # epochs finished: their losses are in the history
@@ -203,6 +206,14 @@ class _Monitor(Callback):
         if watched == "loss":
             return False
         return "validation" if watched.startswith("val_") else True
+
+    def next_epoch(self, state: TrainState) -> int | None:
+        """Every epoch; watching a ``val_`` metric, the epochs it is measured at."""
+        watched = getattr(self, "monitor_used", self.monitor)
+        if watched.startswith("val_") and state.has_validation:
+            freq = state.validation_freq
+            return min((state.done // freq + 1) * freq, state.epochs)
+        return state.done + 1
 
     def _begin(self, state: TrainState) -> None:
         self.monitor_used = resolve_monitor(self.monitor, state)

@@ -48,7 +48,10 @@ def step_scheduler(scheduler, logs, has_validation) -> None:
     from ..optim.lr_scheduler import ReduceLROnPlateau
 
     if isinstance(scheduler, ReduceLROnPlateau):
-        scheduler.step(logs.get("val_loss" if has_validation else "loss", logs["loss"]))
+        # it watches val_loss, measured every validation_freq epochs: only those count
+        value = logs.get("val_loss") if has_validation else logs["loss"]
+        if value is not None:
+            scheduler.step(value)
     else:
         scheduler.step()
 

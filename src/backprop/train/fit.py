@@ -170,6 +170,9 @@ def fit(
         y=y,
         has_validation=prep.x_val is not None,
         scheduler=scheduler,
+        validation_freq=validation_freq,
+        penalty=penalty,
+        shuffle=shuffle,
     )
     state.callbacks = everyone
     step = plan.step if plan is not None else autograd_step(model, loss_fn)
@@ -201,6 +204,9 @@ def fit(
         with quiet:
             model.train()
             runner.train()
+    except BaseException:
+        runner.settle()  # weights, gradients and optimizer state agree, as far as it got
+        raise
     finally:
         model.train(was_training)
         for cb in callbacks:  # after an exception no on_train_end ran: free backup folders

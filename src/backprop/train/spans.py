@@ -61,6 +61,9 @@ class Plan:
     reduce_sum: bool
     stepwise: object = None  # (step function) when callbacks need single batches
     penalty: tuple = ("none", 0.0)  # fit's penalty, for the batch-by-batch loop
+    # validation also at epochs a callback asks it for ("validation"), not only every
+    # validation_freq epochs (the playground's curve); fit keeps Keras' rule
+    validation_on_request: bool = False
     timed: list = field(default_factory=list)  # callbacks with needs by time
 
 
@@ -122,6 +125,7 @@ class SpanRunner(BestEpoch):
         state.done = state.epoch
         self.segment: _Segment | None = None
         self.loop = None if plan.stepwise is not None else self.make_loop()
+        self.trainable = [p.requires_grad for p in state.parameters]
         self._begin_best()
 
     @property
@@ -163,6 +167,13 @@ class SpanRunner(BestEpoch):
             self.loop = self.make_loop()
         self.own_best = None
         self._begin_best()
+
+    def settle(self) -> None:
+        """After an exception (a callback's, Ctrl-C): write the loop's work back, so the
+        model and the optimizer agree on how many steps were taken."""
+        loop = getattr(self, "loop", None)
+        if loop is not None:
+            loop.sync()
 
     def end(self) -> None:
         """Hand the best epoch to the NaN guard, then ``on_train_end``."""
@@ -271,8 +282,9 @@ class SpanRunner(BestEpoch):
         n = FIRST_CHUNK if self.per_step is None else int(TICK / max(self.per_step, 1e-9))
         if self.plan.stepwise is not None or self.own_best is not None:
             n = min(n, batches - done % batches)  # epoch by epoch
-        if self._shuffled():
-            n = min(n, (max(1, PERM_BUDGET // self.state.x.shape[0]) - 1) * batches + 1)
+        if self._shuffled():  # the row orders of at most this many epochs at once
+            epochs = max(1, PERM_BUDGET // self.state.x.shape[0])
+            n = min(n, epochs * batches - done % batches)
         return max(1, min(n, remaining))
 
     def _shuffled(self) -> bool:
@@ -348,7 +360,8 @@ class SpanRunner(BestEpoch):
         if measured is True:
             found = plan.evaluate(state.x, state.y, "")
             found.pop("loss", None)  # the engine's loss is the history's (see History)
-        if measured and plan.x_val is not None:
+        validation_epoch = target % plan.validation_freq == 0 or target == state.epochs
+        if measured and plan.x_val is not None and (validation_epoch or plan.validation_on_request):
             found.update(plan.evaluate(plan.x_val, plan.y_val, "val_"))
         if found:
             history.add_measured(target, found)
@@ -363,7 +376,19 @@ class SpanRunner(BestEpoch):
         if state.stop:
             history.stopped_epoch = target
         if self.loop is not None:
+            self._check_frozen()
             self.loop.reload()
+
+    def _check_frozen(self) -> None:
+        """The δ engines train the parameters that trained at the start; a callback that
+        freezes or unfreezes one later is refused in words (autograd follows it)."""
+        now = [p.requires_grad for p in self.state.parameters]
+        if now != self.trainable and self.loop.name in ("delta", "fused"):
+            raise ConfigError(
+                f"fit: a callback changed which parameters train (requires_grad) in epoch "
+                f"{self.state.epoch}; the {self.loop.name} engine keeps the set it started "
+                "with: freeze parameters before fit, or train with engine='autograd'."
+            )
 
     def _stopped(self, e0: int, done: int, losses, lr) -> None:
         """The loop stopped before the update of step ``done`` (a non-finite loss or gradient)."""
