@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated as exc:
         import signal
 
+        from .progress import stop_bars
+
+        stop_bars()  # the cursor back, the prompt on its own line
         print(f"backprop: {_SIGNALS[signal.Signals(exc.signum).name]}", file=sys.stderr)
         return 128 + exc.signum
     finally:
@@ -303,6 +306,9 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
             f"out of memory{detail}; ask for a smaller dataset, model or batch.",
         )
     except KeyboardInterrupt:
+        from .progress import stop_bars
+
+        stop_bars()  # the cursor back, the prompt on its own line
         print("backprop: interrupted", file=sys.stderr)
         return 130
 

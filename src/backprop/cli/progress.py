@@ -24,6 +24,20 @@ def _metrics_text(logs: dict) -> str:
     return "  ".join(parts)
 
 
+_BARS: list = []  # rich progress displays on the screen now
+
+
+def stop_bars() -> None:
+    """Stop every progress display (after Ctrl+C or a signal): the cursor comes back and the
+    next line starts on a line of its own."""
+    import contextlib
+
+    while _BARS:
+        bar = _BARS.pop()
+        with contextlib.suppress(Exception):  # a closed terminal: nothing left to restore
+            bar.stop()
+
+
 def progress_callback(
     epochs: int,
     *,
@@ -72,7 +86,7 @@ def progress_callback(
 
         def on_progress(self, state) -> None:  # about every 0.1 s: the bar moves
             loss = state.batch_loss
-            text = "" if loss is None else f"batch loss {loss:.6g}"
+            text = "" if loss is None else f"loss {loss:.6g}"  # the latest batch's
             self.progress.update(self.task, completed=state.epoch - 1, metrics=text)
 
         def on_train_begin(self, state) -> None:
@@ -88,7 +102,7 @@ def progress_callback(
 
             self.progress = Progress(
                 TextColumn("[bold]training"),
-                BarColumn(),
+                BarColumn(bar_width=20),  # the whole line fits 80 columns
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[metrics]}"),
                 TimeElapsedColumn(),
@@ -97,12 +111,13 @@ def progress_callback(
                 transient=False,
             )
             self.progress.start()
+            _BARS.append(self.progress)
             self.task = self.progress.add_task("train", total=epochs, metrics="")
 
         def on_epoch_end(self, state) -> None:
-            self.progress.update(
-                self.task, completed=state.epoch, metrics=_metrics_text(state.logs)
-            )
+            loss = state.logs.get("loss")
+            text = "" if loss is None else f"loss {loss:.6g}"  # the same field as the ticks
+            self.progress.update(self.task, completed=state.epoch, metrics=text)
             if line_format is not None:
                 text = line_format(state.epoch, state.logs)
                 if text is not None:
@@ -110,5 +125,7 @@ def progress_callback(
 
         def on_train_end(self, state) -> None:
             self.progress.stop()
+            if self.progress in _BARS:
+                _BARS.remove(self.progress)
 
     return Bar() if tty else Lines()
