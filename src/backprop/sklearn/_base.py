@@ -340,7 +340,9 @@ class _BaseMLP(BaseEstimator):
         if not incremental:
             stopper = EarlyStopping(
                 "val_loss" if stop_early else "loss",
-                patience=self.n_iter_no_change,
+                # scikit-learn stops once n_iter_no_change epochs in a row did not improve
+                # and the next does not either (count > n): Keras' patience n + 1
+                patience=self.n_iter_no_change + 1,
                 min_delta=self.tol,
                 restore_best_weights=stop_early,
             )

@@ -136,6 +136,7 @@ def fit(
     )
     x, y = prep.x, prep.y
     callbacks = list(callbacks)
+    asked = engine
     engine = resume_engine(callbacks, engine)  # a resumed run keeps its recorded engine
     plan, plan_reason = choose_plan(model, loss_fn, engine, net, x, y)
     if plan is not None and flat_base([p._data for p in params]) is None:
@@ -153,6 +154,11 @@ def fit(
         model, loss_fn, optimizer, engine, plan, plan_reason, y, epochs * batches, size,
         stepwise=watcher,
     )  # fmt: skip
+    if engine != asked:  # the backup's engine, not the user's choice: say so
+        choice.reason = (
+            f"{choice.name}: the backup was trained on the {choice.name} engine, and a resumed "
+            "run keeps it (so it ends bit for bit as the uninterrupted run would)"
+        )
     history = History(choice.name)
     history.engine_reason = choice.reason
     state = TrainState(

@@ -65,6 +65,17 @@ class History:
             if key not in columns and key not in self._at:
                 self._at[key] = list(self.epochs)  # measured every epoch until now
         epochs = [int(e) for e in epochs]
+        last = self.epochs[-1] if self.epochs else 0
+        if any(b <= a for a, b in zip([last, *epochs], epochs)):
+            raise ValueError(
+                f"History: epochs must rise after the last recorded ({last}), got {epochs[:5]}"
+            )
+        for key in columns:
+            if not isinstance(key, str) or not key.isidentifier() or key == "epoch":
+                raise ValueError(
+                    f"History: a metric name must be a word other than 'epoch' (the column "
+                    f"of epoch numbers), got {key!r}"
+                )
         for key, values in columns.items():
             if len(values) != len(epochs):
                 raise ValueError(

@@ -185,6 +185,13 @@ def run(args) -> int:
     from ..outputs import describe_files, save_run
     from ..progress import progress_callback
 
+    if args.backup_every is not None and not args.backup:
+        from ...errors import ConfigError
+
+        raise ConfigError(
+            f"--backup-every {args.backup_every} needs --backup DIR (the folder to back up "
+            "to); add --backup DIR, or drop --backup-every."
+        )
     spec = normalize(build_spec(args))
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     log_every = args.log_every or -(-spec["epochs"] // LOG_LINES)  # ⌈epochs / LOG_LINES⌉

@@ -1,0 +1,51 @@
+"""Smaller defects an outside attack found this round, each compared with its reference:
+the estimators' n_iter_no_change counts epochs as scikit-learn does; History refuses column
+names and epoch numbers that would corrupt its files; --backup-every needs --backup; a
+resumed run names why its engine was chosen."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop.train import History
+from cli_helpers import cli
+
+
+@pytest.mark.parametrize("patience", [1, 3, 5])
+def test_n_iter_no_change_stops_at_scikit_learns_epoch(patience):
+    sk = pytest.importorskip("sklearn.neural_network")
+    from backprop.sklearn import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=60)
+    kw = dict(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=0.5, batch_size=60,
+              max_iter=200, tol=1e9, n_iter_no_change=patience, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.MLPRegressor(**kw).fit(X, y)
+    kw.pop("solver")
+    ours = MLPRegressor(optimizer="sgd", **kw).fit(X, y)
+    # tol = 1e9: no epoch ever improves enough, so both stop after the same count of epochs
+    # (the first epoch improves on +inf; then n + 1 epochs without improvement)
+    assert ours.n_iter_ == theirs.n_iter_ == patience + 2
+
+
+def test_history_refuses_columns_and_epochs_that_would_corrupt_its_files():
+    h = History()
+    h.append(1, {"loss": 1.0})
+    for bad in ({"epoch": 2.0}, {3: 1.0}, {"val loss": 1.0}):
+        with pytest.raises(ValueError, match="metric name"):
+            h.append(2, bad)
+    for epoch in (1, 0, -3):
+        with pytest.raises(ValueError, match="epochs must rise"):
+            h.append(epoch, {"loss": 1.0})
+    assert h.epochs == [1]
+
+
+def test_backup_every_needs_backup(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--epochs", "2", "--backup-every", "2",
+                       "--out", str(tmp_path / "r"), "--no-plots", "-q", cwd=tmp_path)  # fmt: skip
+    assert code == 2 and "--backup-every 2 needs --backup DIR" in err
+    assert not (tmp_path / "r").exists()
