@@ -341,3 +341,18 @@ def test_decide_policy(monkeypatch):
         assert use is expected and words in why, (where, steps, why)
     use, why = fused.decide(model, nn.L1Loss(), opt, steps=100_000, batch=100)
     assert not use and "l1" in why
+
+
+def test_short_runs_in_one_process_add_up_to_loading_the_kernel(monkeypatch):
+    """A notebook: each 10,000-epoch run is too short to pay for numba, but the kernel is
+    loaded once the process has spent numba's load time on NumPy runs it could have run."""
+    model = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt, mse = optim.Adam(model.parameters()), nn.MSELoss()
+    monkeypatch.setattr(fused_policy, "_loaded", lambda dtype: False)
+    monkeypatch.setattr(fused_policy, "cache_state", lambda dtype=None: "disk")
+    monkeypatch.setattr(fused_policy, "NUMPY_SPENT", [0.0])
+    use, why = fused.decide(model, mse, opt, steps=10_000, batch=100)
+    assert not use and "short run" in why
+    fused_policy.note_numpy_seconds(0.8)
+    use, why = fused.decide(model, mse, opt, steps=10_000, batch=100)
+    assert use and "already trained" in why

@@ -24,7 +24,9 @@ compiled loop when the setup is supported, numba is installed, and
 1. the kernel for the dtype is already loaded in this process (no fixed cost left), or
 2. the run's estimated NumPy time (``estimate_numpy_seconds``) is at least
    ``WARM_LOAD_SECONDS`` and the kernel is in the disk cache, or
-3. the estimate is at least ``COLD_COMPILE_SECONDS`` (a cold compile pays for itself).
+3. the estimate is at least ``COLD_COMPILE_SECONDS`` (a cold compile pays for itself), or
+4. the short NumPy runs this process has already done (a notebook, a sweep: ``fit`` counts
+   them) and this one add up to ``WARM_LOAD_SECONDS``, and the kernel is in the disk cache.
 
 Short runs never import numba. ``warm_up()`` compiles ahead of time (e.g. after
 installing), so later runs start warm. While the loop runs, BLAS is held to one thread when

@@ -89,6 +89,17 @@ def cache_state(dtype=np.float32) -> str:
     return "cold"
 
 
+# Seconds this process spent training on the NumPy path with setups the kernel takes
+# (``note_numpy_seconds``): short runs one after another — a notebook, a sweep — add up, and
+# once they cover numba's load the kernel is loaded for the next one.
+NUMPY_SPENT = [0.0]
+
+
+def note_numpy_seconds(seconds: float) -> None:
+    """Count a NumPy run the compiled loop could have taken (``fit`` calls it)."""
+    NUMPY_SPENT[0] += max(0.0, float(seconds))
+
+
 def estimate_numpy_seconds(sizes: list[int], steps: int, batch: int) -> float:
     """A rough time of ``steps`` NumPy-path steps for layer widths ``sizes``: a fixed Python
     cost per step and per layer, plus forward + backward FLOPs at ``NUMPY_FLOPS``."""
@@ -112,6 +123,14 @@ def decide(model, loss, optimizer, steps: int, batch: int, y=None) -> tuple[bool
         return True, f"the compiled kernel for {dtype.name} is already loaded"
     sizes = [net[0].n_in] + [layer.n_out for layer in net]
     estimate = estimate_numpy_seconds(sizes, steps, batch)
+    spent = NUMPY_SPENT[0]
+    if (  # a notebook, a sweep: short runs have added up, the load pays from here on
+        spent + estimate >= WARM_LOAD_SECONDS > estimate and cache_state(dtype) == "disk"
+    ):
+        return True, (
+            f"this process has already trained ≈ {spent:.1f} s on NumPy that the kernel "
+            "could have run: loading it from the disk cache pays from here on"
+        )
     if estimate < WARM_LOAD_SECONDS:
         return False, f"short run (≈ {estimate:.2f} s on NumPy): loading numba would not pay"
     if cache_state(dtype) == "disk":

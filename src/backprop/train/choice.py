@@ -49,6 +49,10 @@ def choose_engine(model, loss_fn, optimizer, engine, plan, plan_reason, y, steps
         use, reason = fused.decide(model, loss_fn, optimizer, steps=steps, batch=size, y=y)
         if use:
             return EngineChoice("fused", f"fused (compiled): {reason}")
+        if fused.supported(model, loss_fn, optimizer, y) is True:
+            choice = EngineChoice("delta", f"delta (NumPy): {reason}")
+            choice.kernel_could = True  # its seconds count towards loading the kernel
+            return choice
     if engine == "fused":
         raise ConfigError(f"fit(engine='fused'): the compiled loop cannot run: {reason}.")
     return EngineChoice("delta", f"delta (NumPy): {reason}")

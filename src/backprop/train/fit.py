@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import time
 
 import numpy as np
 
@@ -209,7 +210,12 @@ def fit(
     try:
         with quiet:
             model.train()
+            began = time.perf_counter()
             runner.train()
+            if choice.kernel_could:  # short NumPy runs add up to the kernel's load
+                from ..delta.fused_policy import note_numpy_seconds
+
+                note_numpy_seconds(time.perf_counter() - began)
     except BaseException:
         runner.settle()  # weights, gradients and optimizer state agree, as far as it got
         raise

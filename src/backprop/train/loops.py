@@ -25,6 +25,7 @@ class EngineChoice:
 
     name: str  # "fused", "delta" or "autograd"
     reason: str
+    kernel_could: bool = False  # the compiled loop could take the run (it did not pay)
 
 
 class PerBatchLoop:
