@@ -49,3 +49,15 @@ def test_backup_every_needs_backup(tmp_path):
                        "--out", str(tmp_path / "r"), "--no-plots", "-q", cwd=tmp_path)  # fmt: skip
     assert code == 2 and "--backup-every 2 needs --backup DIR" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_history_series_pairs_each_metric_with_its_epochs():
+    """A student's plt.plot(h.epochs, h["rmse"]) failed once rmse was measured at some
+    epochs only; series() gives the matching pair."""
+    h = History()
+    h.extend([1, 2, 3, 4], {"loss": [4.0, 3.0, 2.0, 1.0]})
+    h.add_measured(4, {"rmse": 0.5})
+    assert h.series("loss") == ([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0])
+    assert h.series("rmse") == ([4], [0.5])
+    with pytest.raises(KeyError):
+        h.series("accuracy")

@@ -109,6 +109,10 @@ class History:
         if any(key not in seen for key in logs):  # a new column: back in Keras' order
             self.history = dict(sorted(self.history.items(), key=lambda kv: _rank(kv[0])))
 
+    def series(self, key: str) -> tuple[list[int], list[float]]:
+        """(epochs, values) of ``key``, ready to plot: ``plt.plot(*history.series("r2"))``."""
+        return list(self.epochs_of(key)), list(self.history[key])
+
     def epochs_of(self, key: str) -> list[int]:
         """The epochs at which ``key`` was measured (all of them for ``loss``)."""
         if key not in self.history:
