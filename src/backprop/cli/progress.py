@@ -66,8 +66,22 @@ def progress_callback(
             return 1
         return min((state.done // log_every + 1) * log_every, epochs)
 
+    def compiling_note(state) -> None:
+        """A cold compile of the kernel takes seconds before the first step: say so, or the
+        first long run looks like a hang."""
+        reason = getattr(state.history, "engine_reason", "") or ""
+        if "cold compile" in reason:
+            print(
+                "compiling the training kernel once (≈ 6 s; later runs load it in ≈ 0.5 s)…",
+                file=stream,
+                flush=True,
+            )
+
     class Lines(Callback):
         next_epoch = log_epoch
+
+        def on_train_begin(self, state) -> None:
+            compiling_note(state)
 
         def on_epoch_end(self, state) -> None:
             epoch = state.epoch
@@ -90,6 +104,7 @@ def progress_callback(
             self.progress.update(self.task, completed=state.epoch - 1, metrics=text)
 
         def on_train_begin(self, state) -> None:
+            compiling_note(state)
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
