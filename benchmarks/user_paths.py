@@ -110,10 +110,18 @@ def measure_paths(job: uj.Job, plist: list[Path], repeats: int, warmup: int) -> 
     return rows
 
 
+PYCACHE = os.path.join(tempfile.gettempdir(), "bp-user-paths-pycache")
+
+
 def run_process(argv: list[str], cwd: str, env: dict | None = None) -> tuple:
     """Wall seconds, peak RSS (MB, from /usr/bin/time), error text ('' when it passed) and
     the engine the CLI names under ``--verbose`` ('engine: delta (NumPy): why'), or '-'."""
     full = {**os.environ, **(env or {})}
+    # a warm disk cache as an installed package has it: compiled bytecode kept between runs
+    # (some sandboxes set PYTHONDONTWRITEBYTECODE, which made every process compile every
+    # module from source: ~0.3 s of a 0.6 s demo); the same for every peer
+    full.pop("PYTHONDONTWRITEBYTECODE", None)
+    full.setdefault("PYTHONPYCACHEPREFIX", PYCACHE)
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
         wrap = (
             ["/usr/bin/time", "-o", out.name, "-f", "%M"] if os.path.exists("/usr/bin/time") else []
