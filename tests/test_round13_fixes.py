@@ -84,3 +84,22 @@ def test_digits_read_without_importing_scikit_learn_equal_its_loader():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["64", "False"], done.stderr
+
+
+def test_playground_export_names_what_its_spec_cannot_reproduce():
+    pytest.importorskip("starlette")
+    from backprop.playground.session import Session
+
+    s = Session({"dataset": "circle", "batch_size": 10, "optimizer": "sgd"})
+    assert s.spec_gaps() == []
+    for _ in range(3):
+        s.step_batch()
+    assert any("middle of an epoch (3 of" in g for g in s.spec_gaps())
+    s.step_epoch()
+    assert s.spec_gaps() == []  # whole epochs again: the spec reproduces the session
+    s.apply({"batch_size": 25})
+    s.apply({"optimizer": "adam"})
+    gaps = " | ".join(s.spec_gaps())
+    assert "batch size changed" in gaps and "optimizer changed" in gaps
+    s.reset()
+    assert s.spec_gaps() == []

@@ -44,8 +44,12 @@ class Session(Training):
         new = {**self.state, **changes}
         notes = settings.reconcile(new, changes, self.csv_dims)
         changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
-        if "lr" in changed and getattr(self, "run", None) is not None and self.epoch > 0:
-            self.lr_changed = True
+        if getattr(self, "run", None) is not None and self.steps > 0:  # during a run
+            if "lr" in changed:
+                self.lr_changed = True
+            for key in ("batch_size", "optimizer", "regularization", "reg_rate"):
+                if key in changed:
+                    self.changed_during.add(key)
         old = self.state
         self.state = new
         try:
@@ -145,6 +149,21 @@ class Session(Training):
             gaps.append("weights or biases typed in by hand")
         if self.lr_changed:
             gaps.append("learning-rate changes made during the run (the spec has the last one)")
+        during = getattr(self, "changed_during", set())
+        for keys, what in (
+            ({"batch_size"}, "the batch size"),
+            ({"optimizer"}, "the optimizer"),
+            ({"regularization", "reg_rate"}, "the regularisation"),
+        ):
+            if during & keys:
+                gaps.append(f"{what} changed during the run (the spec has the last setting)")
+        left = self.steps_left()
+        if self.steps and left != self.steps_per_epoch():
+            done = self.steps_per_epoch() - left
+            gaps.append(
+                f"exported in the middle of an epoch ({done} of {self.steps_per_epoch()} "
+                "batches of the next epoch done; the spec counts whole epochs)"
+            )
         return gaps
 
     # -- building --------------------------------------------------------------------------
@@ -184,6 +203,7 @@ class Session(Training):
             target_names=raw.target_names,
         )
         self.edited = self.lr_changed = False
+        self.changed_during: set[str] = set()
         spec = self.spec(epochs=1)
         loss_spec = {"name": spec["loss"]["name"], "reduction": "mean", "options": {}}
         model = model_for(normalize(spec), mapped, loss_spec["name"])
