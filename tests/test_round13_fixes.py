@@ -103,3 +103,22 @@ def test_playground_export_names_what_its_spec_cannot_reproduce():
     assert "batch size changed" in gaps and "optimizer changed" in gaps
     s.reset()
     assert s.spec_gaps() == []
+
+
+def test_the_run_folders_history_does_not_depend_on_how_the_run_was_watched(tmp_path):
+    """An attack found accuracy/r² measured at the epochs a display asked for: the files of
+    --quiet, a pipe and --log-every 7 differed. Now the measured epochs are the same."""
+    import csv
+
+    tables = []
+    for flags in (["-q"], [], ["--log-every", "7"]):
+        out = tmp_path / f"run{len(tables)}"
+        code, _, err = cli("train", "--data", "square", "--epochs", "250", "--out", out,
+                           "--no-plots", *flags, cwd=tmp_path)  # fmt: skip
+        assert code == 0, err
+        with open(out / "history.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        tables.append([{k: v for k, v in r.items() if k != "time"} for r in rows])
+    assert tables[0] == tables[1] == tables[2]
+    measured = [r["epoch"] for r in tables[0] if r["r2"]]
+    assert measured[0] == "1" and measured[-1] == "250" and 50 <= len(measured) <= 130

@@ -38,6 +38,27 @@ def stop_bars() -> None:
             bar.stop()
 
 
+MEASURES = 100  # full-set metrics (accuracy, r²) about this many times a run
+
+
+def measure_callback(epochs: int):
+    """The epochs whose full-set metrics the run folder's history holds: the first, about
+    every ``epochs / MEASURES``-th and the last — the same whatever the display (a pipe, a
+    terminal, ``--quiet``, ``--log-every``), so the files do not depend on how the run
+    was watched. The printers read the metrics where they are (``wants_metrics`` False)."""
+    from ..train import Callback
+
+    every = max(1, -(-epochs // MEASURES))
+
+    class Measure(Callback):
+        def next_epoch(self, state):
+            if state.done == 0:
+                return 1
+            return min((state.done // every + 1) * every, epochs)
+
+    return Measure()
+
+
 def progress_callback(
     epochs: int,
     *,
@@ -79,6 +100,7 @@ def progress_callback(
 
     class Lines(Callback):
         next_epoch = log_epoch
+        wants_metrics = False  # the files' metrics come from measure_callback, not the display
 
         def on_train_begin(self, state) -> None:
             compiling_note(state)
@@ -97,6 +119,7 @@ def progress_callback(
 
     class Bar(Callback):
         next_epoch = log_epoch
+        wants_metrics = False
 
         def on_progress(self, state) -> None:  # about every 0.1 s: the bar moves
             loss = state.batch_loss

@@ -58,7 +58,7 @@ def run(args) -> int:
     from ...spec import run as run_spec
     from ..common import engine_line
     from ..outputs import describe_files, save_run
-    from ..progress import progress_callback
+    from ..progress import measure_callback, progress_callback
     from .train import final_line
 
     spec = builtin(args.name)
@@ -74,7 +74,7 @@ def run(args) -> int:
         line_format=_slide_lines(spec["epochs"]),
     )
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
-        result = run_spec(spec, callbacks=[callback])
+        result = run_spec(spec, callbacks=[measure_callback(spec["epochs"]), callback])
         print(final_line(result))
         if args.verbose:
             print(engine_line(result.history))

@@ -183,7 +183,7 @@ def run(args) -> int:
     from ...spec import run as run_spec
     from ..common import engine_line
     from ..outputs import describe_files, save_run
-    from ..progress import progress_callback
+    from ..progress import measure_callback, progress_callback
 
     if args.backup_every is not None and not args.backup:
         from ...errors import ConfigError
@@ -195,7 +195,10 @@ def run(args) -> int:
     spec = normalize(build_spec(args))
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     log_every = args.log_every or -(-spec["epochs"] // LOG_LINES)  # ⌈epochs / LOG_LINES⌉
-    callbacks = [progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every)]
+    callbacks = [
+        measure_callback(spec["epochs"]),
+        progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every),
+    ]
     if args.out is not None:
         _inputs_outside(args, spec, args.out)
     if args.backup:
