@@ -119,6 +119,8 @@ class Callback:
         written for an epoch-by-epoch loop exact: every epoch for a callback that overrides
         ``on_epoch_begin`` or ``on_epoch_end``, none otherwise. A callback that needs fewer
         (a log every 1,000 epochs) says so here, and the engine runs uninterrupted between.
+        Epoch hooks also run at the epochs other callbacks need (a backup by time), so a
+        callback that acts every N epochs checks ``state.epoch`` as well.
         """
         kind = type(self)
         if (

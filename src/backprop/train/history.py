@@ -40,7 +40,8 @@ class History:
             ``fit`` leaves the last finite weights, from before the step that diverged;
             ``backprop.run`` then puts back the best epoch's (``NaNGuard.restore_best``).
         best_epoch: the best epoch found by ``EarlyStopping`` (None without it).
-        engine: ``"delta"`` or ``"autograd"``, the engine that computed the gradients.
+        engine: ``"fused"`` (the compiled kernel), ``"delta"`` (NumPy) or ``"autograd"``,
+            the engine that trained; ``engine_reason`` says why it was chosen.
     """
 
     def __init__(self, engine: str = "") -> None:

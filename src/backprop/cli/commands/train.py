@@ -23,7 +23,8 @@ non-empty DIR is refused unless --overwrite, which replaces it whole.
 limits, checked before training: epochs × samples ≤ 1e10, parameters ≤ 5e7, one batch's
 activations ≤ 2.5e8 numbers, 3 × parameters × samples × epochs ≤ 1e14 (docs/reliability.md).
 exit status: 0 done; 2 a user error (one line on stderr); 3 training diverged (a NaN/inf
-loss or gradient): the files hold the last finite weights, labelled so in the model file."""
+loss or gradient): the files hold the run's best weights — the epoch with the lowest
+training loss, or the starting weights — labelled so in the model file."""
 
 
 def add_parser(sub) -> None:
