@@ -3,10 +3,12 @@ them, the scheduler's step, and merging what callbacks want measured."""
 
 from __future__ import annotations
 
+import numbers
+
 from ..errors import ConfigError
 from .callbacks import Callback
 
-__all__ = ["HOOKS", "call", "hooks_for", "more", "step_scheduler"]
+__all__ = ["HOOKS", "call", "hooks_for", "more", "step_scheduler", "whole_epoch"]
 
 HOOKS = (
     "on_train_begin",
@@ -59,3 +61,14 @@ def step_scheduler(scheduler, logs, has_validation) -> None:
 def call(hooks, name, state) -> None:
     for cb in hooks[name]:
         getattr(cb, name)(state)
+
+
+def whole_epoch(value, cb) -> int:
+    """A callback's ``next_epoch`` answer, checked: None or a whole epoch number (one not
+    after ``state.done`` means the next epoch)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(
+            f"fit: {type(cb).__name__}.next_epoch must return None or a whole epoch number, "
+            f"got {value!r}; e.g. return state.done + 1 for the end of the next epoch."
+        )
+    return int(value)

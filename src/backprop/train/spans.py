@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -35,8 +34,9 @@ import numpy as np
 from ..errors import ConfigError
 from .best_epoch import BestEpoch
 from .callbacks import TrainState
-from .control import call, more, step_scheduler
-from .loops import EngineChoice, PerBatchLoop, penalize, weight_arrays
+from .control import call, more, step_scheduler, whole_epoch
+from .loops import EngineChoice, PerBatchLoop, penalize
+from .stepwise import Stepwise
 
 __all__ = ["TICK", "EngineChoice", "PerBatchLoop", "Plan", "SpanRunner", "penalize"]
 
@@ -67,17 +67,6 @@ class Plan:
     timed: list = field(default_factory=list)  # callbacks with needs by time
 
 
-def _whole_epoch(value, cb) -> int:
-    """A callback's ``next_epoch`` answer, checked: None or a whole epoch number (one not
-    after ``state.done`` means the next epoch)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(
-            f"fit: {type(cb).__name__}.next_epoch must return None or a whole epoch number, "
-            f"got {value!r}; e.g. return state.done + 1 for the end of the next epoch."
-        )
-    return int(value)
-
-
 @dataclass
 class _Segment:
     """The open span: epochs ``e0`` + 1 … ``target``, ``done`` of its ``total`` steps run."""
@@ -92,7 +81,7 @@ class _Segment:
     done: int = 0
 
 
-class SpanRunner(BestEpoch):
+class SpanRunner(BestEpoch, Stepwise):
     """The epochs of one run: spans of engine steps between the moments of control.
 
     ``fit`` calls ``train``; a caller that trains in slices (the playground, a notebook
@@ -264,7 +253,7 @@ class SpanRunner(BestEpoch):
         for cb in state.callbacks:
             epoch = cb.next_epoch(state)
             if epoch is not None:
-                epoch = max(_whole_epoch(epoch, cb), e0 + 1)
+                epoch = max(whole_epoch(epoch, cb), e0 + 1)
                 wanted[epoch] = more(wanted.get(epoch, False), getattr(cb, "wants_metrics", True))
         if plan.x_val is not None:
             epoch = (e0 // plan.validation_freq + 1) * plan.validation_freq
@@ -405,40 +394,3 @@ class SpanRunner(BestEpoch):
         guard.restored = bool(getattr(self.loop, "restored", False))
         guard.on_after_backward(state)
         state.history.stopped_epoch, state.history.stopped_batch = state.epoch, state.batch
-
-    # ------------------------------------------------------------------ batch by batch
-    def _stepwise(self, perms, first, n, losses, e0: int, done: int):
-        """Batch by batch, for callbacks that watch single batches: (steps taken, "stop" if a
-        callback stopped the epoch before its end, else None). Chunks end at epoch ends."""
-        state, hooks, step = self.state, self.hooks, self.plan.stepwise
-        x, y, size = state.x, state.y, self.plan.size
-        rows_total, nb, optimizer = x.shape[0], state.batches, state.optimizer
-        for i in range(n):
-            e, b = divmod(first + i, nb)
-            lo = b * size
-            if perms is not None:
-                rows = perms[e, lo : lo + size]
-                xb, yb = x[rows], y[rows]
-            elif size < rows_total:
-                xb, yb = x[lo : lo + size], y[lo : lo + size]
-            else:
-                xb, yb = x, y
-            optimizer.zero_grad()
-            state.epoch = e0 + 1 + (done + i) // nb
-            state.batch, state.batch_loss = b + 1, step(xb, yb)
-            losses[i] = state.batch_loss
-            for cb in hooks["on_after_backward"]:
-                cb.on_after_backward(state)
-            if state.stop:
-                return i, "stop"
-            optimizer.step()
-            kind, rate = self.plan.penalty
-            if kind != "none" and rate:
-                lr = optimizer.param_groups[0]["lr"]
-                penalize(weight_arrays(state.parameters), kind, lr * rate)
-            state.step += 1
-            for cb in hooks["on_batch_end"]:
-                cb.on_batch_end(state)
-            if state.stop and b + 1 < nb:
-                return i + 1, "stop"
-        return n, None
