@@ -392,8 +392,10 @@ def test_cli_backup_resumes_a_crashed_run(tmp_path):
     spec_file.write_text(json.dumps(SPEC))
     code, _, err = _cli(spec_file, "--out", tmp_path / "straight", cwd=tmp_path)
     assert code == 0, err
+    from backprop.cli.progress import measure_callback  # the CLI's metric epochs, as resumed
+
     with pytest.raises(Crash):  # crashed in epoch 6 (mid-way between StepLR steps)
-        run(SPEC, callbacks=[CrashAt(6), Backup(tmp_path / "bk")])
+        run(SPEC, callbacks=[measure_callback(12), CrashAt(6), Backup(tmp_path / "bk")])
     code, out, err = _cli(spec_file, "--backup", tmp_path / "bk", "--backup-every", "2",
                           "--out", tmp_path / "resumed", cwd=tmp_path)  # fmt: skip
     assert code == 0, err
