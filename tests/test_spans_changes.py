@@ -161,3 +161,58 @@ def test_an_exception_mid_span_leaves_weights_and_optimizer_in_step(engine):
     steps = seen["state"].step
     for p in model.parameters():
         assert float(opt.state[p]["step"]._data) == steps
+
+
+RULES = [(20, 1e-3, None), (5, 0.0, 16), (0, 0.0, None), (50, 1e-2, 9)]
+
+
+@pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+@pytest.mark.parametrize("patience, min_delta, batch", RULES)
+def test_early_stopping_on_the_loss_judged_by_the_kernel_equals_per_epoch_control(
+    patience, min_delta, batch, monkeypatch
+):
+    """The compiled loop judges EarlyStopping("loss") itself at each epoch's end (no control
+    between epochs): the same stop, counters, history and weights, bit for bit."""
+    import backprop.train.spans as spans
+
+    def run(in_engine):
+        monkeypatch.setattr(spans, "RULES_IN_ENGINE", in_engine)
+        model = seeded(lambda: nn.MLP([2, 8, 8, 1], activation="relu"))
+        stopper = EarlyStopping("loss", patience=patience, min_delta=min_delta,
+                                restore_best_weights=False)  # fmt: skip
+        x, y = data(100)
+        h = fit(model, (x.astype(np.float32), y.astype(np.float32)), "mse",
+                optim.Adam(model.parameters(), lr=0.05), 3000, batch, engine="fused",
+                callbacks=[stopper])  # fmt: skip
+        return h, flat(model), (stopper.best, stopper.wait, stopper.best_epoch,
+                                stopper.stopped_epoch)  # fmt: skip
+
+    (h1, w1, s1), (h2, w2, s2) = run(True), run(False)
+    assert h1.stop_reason is not None and h1.stop_reason == h2.stop_reason
+    assert s1 == s2 and h1.best_epoch == h2.best_epoch
+    assert h1["loss"] == h2["loss"] and np.array_equal(w1, w2)
+
+
+@pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+def test_a_run_stopped_by_the_kernels_rule_resumes_bit_for_bit(tmp_path):
+    class Crash(Callback):
+        wants_metrics = False
+
+        def on_epoch_end(self, state):
+            if state.epoch == 40:
+                raise KeyError("crash")
+
+    def run(callbacks):
+        model = seeded(lambda: nn.MLP([2, 8, 1], activation="tanh").double())
+        stopper = EarlyStopping("loss", patience=8, min_delta=1e-3, restore_best_weights=False)
+        h = fit(model, data(), "mse", optim.Adam(model.parameters(), lr=0.02), 5000, 16,
+                engine="fused", callbacks=[stopper, *callbacks])  # fmt: skip
+        return h, flat(model)
+
+    straight, w = run([BackupAndRestore(tmp_path / "a", every=1)])
+    assert straight.stop_reason is not None and straight.stopped_epoch > 40
+    with pytest.raises(KeyError):
+        run([BackupAndRestore(tmp_path / "b", every=1), Crash()])
+    resumed, w2 = run([BackupAndRestore(tmp_path / "b", every=1)])
+    assert resumed.stop_reason == straight.stop_reason and np.array_equal(w, w2)
+    assert resumed["loss"] == straight["loss"]

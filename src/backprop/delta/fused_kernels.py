@@ -311,6 +311,11 @@ def train_loop(
     from ``best[4]``, the epoch before perms' first row)]; an
     epoch whose E is lower than the lowest so far copies ``epoch_start`` to ``best_theta``:
     the weights the epoch started with, whose loss its E is (exactly, for one full batch).
+
+    Stopping rule (``best[5] > 0``): EarlyStopping on the loss, in the loop — best[6] the
+    patience, best[7] min_delta, best[8] the lowest epoch E, best[9] epochs since, best[10]
+    its epoch; when best[9] reaches the patience the loop returns after that epoch's last
+    step with −2 in place of a guard's step.
     """
     n_rows = x.shape[0]
     n_layers = meta.shape[0]
@@ -321,6 +326,8 @@ def train_loop(
     shuffled = perms.shape[0] > 0
     loaded = False
     track = best[0] > 0
+    rule = best[5] > 0
+    acc = track or rule
     penalty_code = int(penalty[0])
     for i in range(n_steps):
         s = first_step + i
@@ -328,8 +335,9 @@ def train_loop(
         b = s - e * n_batches
         lo = b * batch_size
         m = min(batch_size, n_rows - lo)
-        if track and b == 0:
-            epoch_start[:] = theta
+        if acc and b == 0:
+            if track:
+                epoch_start[:] = theta
             best[1] = 0.0
         if not loaded:
             for j in range(m):
@@ -379,10 +387,21 @@ def train_loop(
         has_buf = True
         if penalty_code != PENALTY_NONE and penalty[1] != 0:
             _penalize(penalty_code, penalty[1], meta, theta)
-        if track:
-            best[1] += value if reduce_sum else value * m / n_rows
-            if b == n_batches - 1 and best[1] < best[2]:
-                best[2] = best[1]
-                best[3] = best[4] + e + 1
-                best_theta[:] = epoch_start
+        if acc:
+            best[1] += value if reduce_sum else value * m  # in order, as spans sums them
+            if b == n_batches - 1:
+                ep = best[1] if reduce_sum else best[1] / n_rows
+                if track and ep < best[2]:
+                    best[2] = ep
+                    best[3] = best[4] + e + 1
+                    best_theta[:] = epoch_start
+                if rule:  # EarlyStopping on the loss: patience best[6], min_delta best[7]
+                    if ep < best[8] - best[7]:
+                        best[8] = ep
+                        best[9] = 0.0
+                        best[10] = best[4] + e + 1
+                    else:
+                        best[9] += 1.0
+                        if best[9] >= best[6]:
+                            return i + 1, -2, step
     return n_steps, -1, step

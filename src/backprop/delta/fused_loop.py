@@ -190,7 +190,9 @@ class FusedLoop:
                 f"fused: penalty must be one of {sorted(PENALTIES)}, got {kind!r}"
             )
         self.penalty_kind, self.penalty_rate = kind, float(rate)
-        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0])
+        # best epoch (0-4) and the loss stopping rule (5-10): see fused_kernels.train_loop
+        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0, 0.0, 0.0, 0.0, math.inf, 0.0, 0.0])
+        self.rule_fired = False
         self.epoch_start = self.best_theta = np.zeros(0, setup.dtype)
         self.steps_taken = 0
         self.restored = False
@@ -239,9 +241,20 @@ class FusedLoop:
     def track_best(self, epoch: int, loss: float = math.inf) -> None:
         """Keep the weights of the epoch with the lowest training loss (see the kernel);
         ``epoch`` is the number of epochs done before the next ``run``."""
-        self.best[:] = (1.0, 0.0, loss, 0.0, float(epoch))
+        self.best[:5] = (1.0, 0.0, loss, 0.0, float(epoch))
         self.epoch_start = self.theta.copy()
         self.best_theta = self.theta.copy()
+
+    def stop_rule(self, patience, min_delta, best, wait, best_epoch) -> None:
+        """EarlyStopping on the loss, judged in the kernel at each epoch's end (no control
+        needed between epochs): stop once ``patience`` epochs in a row did not beat the
+        best by more than ``min_delta``; the counters go on from ``best``/``wait``."""
+        self.best[5:11] = (1.0, patience, min_delta, best, wait, best_epoch or 0)
+
+    def rule_state(self) -> tuple[float, int, int | None]:
+        """(best loss, epochs since it, its epoch) of the stopping rule."""
+        epoch = int(self.best[10])
+        return float(self.best[8]), int(self.best[9]), epoch or None
 
     def best_weights(self) -> tuple[int, float, np.ndarray] | None:
         """(epoch, its epoch loss, the weights it started with) of the lowest loss so far."""
@@ -272,6 +285,9 @@ class FusedLoop:
         self.steps_taken += taken
         self.has_buf = self.has_buf or self.steps_taken > 0
         self.stopped = stop >= 0
+        if stop == -2:  # the stopping rule: after the last step of an epoch
+            self.rule_fired = True
+            return ran, None
         if stop < 0:
             return ran, None
         if taken and not np.isfinite(self.theta).all():

@@ -286,13 +286,31 @@ class EarlyStopping(_Monitor):
         else:
             self.wait += 1
             if self.wait >= self.patience:
-                self.stopped_epoch = state.epoch
-                state.request_stop(
-                    f"early stopping: {self.monitor_used} did not improve for {self.wait} "
-                    f"epochs (best {self.best:.6g} at epoch {self.best_epoch})",
-                    self,
-                )
+                self._stop(state)
         state.history.best_epoch = self.best_epoch
+
+    def _stop(self, state: TrainState) -> None:
+        self.stopped_epoch = state.epoch
+        state.request_stop(
+            f"early stopping: {self.monitor_used} did not improve for {self.wait} "
+            f"epochs (best {self.best:.6g} at epoch {self.best_epoch})",
+            self,
+        )
+
+    def loss_rule(self):
+        """(patience, min_delta, best, wait, best_epoch) when the rule can be judged by the
+        engine itself at each epoch's end — the engine's own ``loss``, minimised, no best
+        weights to keep — else None; ``fit`` then needs no control between epochs for it."""
+        if self.monitor_used != "loss" or self.direction != "min" or self._weights is not None:
+            return None
+        return self.patience, self.min_delta, self.best, self.wait, self.best_epoch
+
+    def take_rule(self, state: TrainState, rule_state, fired: bool) -> None:
+        """The engine's counters of the rule (``loss_rule``), and its stop if it fired."""
+        self.best, self.wait, self.best_epoch = rule_state
+        state.history.best_epoch = self.best_epoch
+        if fired:
+            self._stop(state)
 
     def state_dict(self) -> dict:
         weights = None if self._weights is None else self._weights.arrays()

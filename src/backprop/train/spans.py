@@ -44,6 +44,7 @@ TICK = 0.1  # seconds between progress ticks (and polls of needs by time) while 
 FIRST_CHUNK = 4  # steps of the first call, which measures the engine's speed
 PERM_BUDGET = 1 << 22  # row-order entries (epochs × rows) drawn for one call at most
 SPAN_STEPS = 1 << 20  # steps one span holds at most (its batch losses: 8 MB)
+RULES_IN_ENGINE = True  # EarlyStopping on the loss judged by the compiled loop (tests: False)
 
 
 @dataclass
@@ -116,6 +117,7 @@ class SpanRunner(BestEpoch, Stepwise):
         self.loop = None if plan.stepwise is not None else self.make_loop()
         self.trainable = [p.requires_grad for p in state.parameters]
         self._begin_best()
+        self._begin_rule()
 
     @property
     def finished(self) -> bool:
@@ -144,18 +146,41 @@ class SpanRunner(BestEpoch, Stepwise):
                 taken += ran
         return taken
 
+    def _begin_rule(self) -> None:
+        """An EarlyStopping on the engine's loss is judged by a loop that can (the compiled
+        kernel: ``stop_rule``) at each epoch's end, so it needs no control between epochs;
+        its epoch hooks then run only through ``take_rule``."""
+        self.ruled = None
+        if not RULES_IN_ENGINE or not hasattr(self.loop, "stop_rule"):
+            return
+        for cb in self.state.callbacks:
+            rule = getattr(cb, "loss_rule", None)
+            found = rule() if rule is not None else None
+            if found is not None:
+                self.loop.stop_rule(*found)
+                self.ruled = cb
+                self.hooks = {
+                    name: [c for c in cbs if c is not cb] if name == "on_epoch_end" else cbs
+                    for name, cbs in self.hooks.items()
+                }
+                return
+
     def replace_loop(self, optimizer=None) -> None:
         """Go on with a new engine loop (a new optimizer, penalty or weights' layout): the
         old loop's work is written back first; the row order and position carry on. The
         NaN guard's best epoch starts again from here."""
         if self.loop is not None:
             self.loop.sync()
+            if getattr(self, "ruled", None) is not None:  # its counters, up to here
+                self.ruled.take_rule(self.state, self.loop.rule_state(), False)
         if optimizer is not None:
             self.state.optimizer = optimizer
         if self.plan.stepwise is None:
             self.loop = self.make_loop()
         self.own_best = None
         self._begin_best()
+        if getattr(self, "ruled", None) is not None and hasattr(self.loop, "stop_rule"):
+            self.loop.stop_rule(*self.ruled.loss_rule())
 
     def settle(self) -> None:
         """After an exception (a callback's, Ctrl-C): write the loop's work back, so the
@@ -217,6 +242,8 @@ class SpanRunner(BestEpoch, Stepwise):
             if self.first_loss is None:
                 self.first_loss = float(losses[0])
         seg.done = done = done + ran
+        if self.ruled is not None and self.loop.rule_fired and done < seg.total:
+            seg.total, seg.target, seg.measured = done, e0 + done // batches, False
         if stop is not None:
             if self.loop is None:
                 self._record(e0, done // batches, losses, seg.lr)
@@ -251,6 +278,8 @@ class SpanRunner(BestEpoch, Stepwise):
         state, plan = self.state, self.plan
         wanted: dict[int, object] = {state.epochs: True}
         for cb in state.callbacks:
+            if cb is self.ruled:  # judged by the engine between epochs
+                continue
             epoch = cb.next_epoch(state)
             if epoch is not None:
                 epoch = max(whole_epoch(epoch, cb), e0 + 1)
@@ -321,11 +350,13 @@ class SpanRunner(BestEpoch, Stepwise):
     def _epoch_losses(self, losses: np.ndarray, epochs: int) -> np.ndarray:
         batches, n, size = self.state.batches, self.state.x.shape[0], self.plan.size
         table = losses[: epochs * batches].reshape(epochs, batches)
+        # summed in order (cumsum, not a pairwise sum or a matmul, whose bits depend on the
+        # shape): the compiled loop sums the same way when it judges the loss itself
         if self.plan.reduce_sum:
-            return table.sum(axis=1)
+            return np.cumsum(table, axis=1)[:, -1]
         counts = np.full(batches, size, dtype=np.float64)
         counts[-1] = n - size * (batches - 1)
-        return (table * counts).sum(axis=1) / n  # not a matmul: its bits depend on k
+        return np.cumsum(table * counts, axis=1)[:, -1] / n
 
     def _record(self, e0: int, epochs: int, losses, lr) -> None:
         """The history rows of ``epochs`` finished epochs (loss, lr, time: no metrics)."""
@@ -360,6 +391,8 @@ class SpanRunner(BestEpoch, Stepwise):
         logs["time"] = history.history["time"][-1]
         state.logs = logs
         state.epoch, state.done, state.batch = target, target, state.batches
+        if self.ruled is not None:  # the engine judged it: its counters, and its stop
+            self.ruled.take_rule(state, self.loop.rule_state(), self.loop.rule_fired)
         step_scheduler(state.scheduler, logs, plan.x_val is not None)
         call(self.hooks, "on_epoch_end", state)
         if state.stop:
