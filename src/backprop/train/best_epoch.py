@@ -1,4 +1,5 @@
-"""The NaN guard's best epoch, as the span runner keeps it (floor 5): ``BestEpoch``.
+"""What the span runner keeps for callbacks between spans (floor 5): ``BestEpoch`` — the NaN
+guard's best epoch, the loss stopping rule a loop judges itself, the trainable set.
 
 After a divergence ``backprop.run`` puts back the weights of the epoch with the lowest
 training loss (``NaNGuard.restore_best``). Loops that keep that copy themselves (the
@@ -13,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..errors import ConfigError
 from .weights import WeightCopy
 
 __all__ = ["BestEpoch"]
@@ -52,3 +54,35 @@ class BestEpoch:
         if found is not None:
             epoch, loss, weights = found
             guard.note_best(epoch - 1, loss, weights)
+
+    def _begin_rule(self) -> None:
+        """An EarlyStopping on the engine's loss is judged by a loop that can (the compiled
+        kernel: ``stop_rule``) at each epoch's end, so it needs no control between epochs;
+        its epoch hooks then run only through ``take_rule``."""
+        self.ruled = None
+        from . import spans  # its switch, which tests turn off
+
+        if not spans.RULES_IN_ENGINE or not hasattr(self.loop, "stop_rule"):
+            return
+        for cb in self.state.callbacks:
+            rule = getattr(cb, "loss_rule", None)
+            found = rule() if rule is not None else None
+            if found is not None:
+                self.loop.stop_rule(*found)
+                self.ruled = cb
+                self.hooks = {
+                    name: [c for c in cbs if c is not cb] if name == "on_epoch_end" else cbs
+                    for name, cbs in self.hooks.items()
+                }
+                return
+
+    def _check_frozen(self) -> None:
+        """The δ engines train the parameters that trained at the start; a callback that
+        freezes or unfreezes one later is refused in words (autograd follows it)."""
+        now = [p.requires_grad for p in self.state.parameters]
+        if now != self.trainable and self.loop.name in ("delta", "fused"):
+            raise ConfigError(
+                f"fit: a callback changed which parameters train (requires_grad) in epoch "
+                f"{self.state.epoch}; the {self.loop.name} engine keeps the set it started "
+                "with: freeze parameters before fit, or train with engine='autograd'."
+            )

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError
 from .best_epoch import BestEpoch
 from .callbacks import TrainState
 from .control import call, more, step_scheduler, whole_epoch
@@ -145,25 +144,6 @@ class SpanRunner(BestEpoch, Stepwise):
                 ran = self._span(room)
                 taken += ran
         return taken
-
-    def _begin_rule(self) -> None:
-        """An EarlyStopping on the engine's loss is judged by a loop that can (the compiled
-        kernel: ``stop_rule``) at each epoch's end, so it needs no control between epochs;
-        its epoch hooks then run only through ``take_rule``."""
-        self.ruled = None
-        if not RULES_IN_ENGINE or not hasattr(self.loop, "stop_rule"):
-            return
-        for cb in self.state.callbacks:
-            rule = getattr(cb, "loss_rule", None)
-            found = rule() if rule is not None else None
-            if found is not None:
-                self.loop.stop_rule(*found)
-                self.ruled = cb
-                self.hooks = {
-                    name: [c for c in cbs if c is not cb] if name == "on_epoch_end" else cbs
-                    for name, cbs in self.hooks.items()
-                }
-                return
 
     def replace_loop(self, optimizer=None) -> None:
         """Go on with a new engine loop (a new optimizer, penalty or weights' layout): the
@@ -400,17 +380,6 @@ class SpanRunner(BestEpoch, Stepwise):
         if self.loop is not None:
             self._check_frozen()
             self.loop.reload()
-
-    def _check_frozen(self) -> None:
-        """The δ engines train the parameters that trained at the start; a callback that
-        freezes or unfreezes one later is refused in words (autograd follows it)."""
-        now = [p.requires_grad for p in self.state.parameters]
-        if now != self.trainable and self.loop.name in ("delta", "fused"):
-            raise ConfigError(
-                f"fit: a callback changed which parameters train (requires_grad) in epoch "
-                f"{self.state.epoch}; the {self.loop.name} engine keeps the set it started "
-                "with: freeze parameters before fit, or train with engine='autograd'."
-            )
 
     def _stopped(self, e0: int, done: int, losses, lr) -> None:
         """The loop stopped before the update of step ``done`` (a non-finite loss or gradient)."""
