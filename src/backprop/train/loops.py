@@ -16,7 +16,7 @@ import numpy as np
 
 from .weights import WeightCopy, flat_base
 
-__all__ = ["EngineChoice", "PerBatchLoop", "penalize", "weight_arrays"]
+__all__ = ["EngineChoice", "PerBatchLoop", "batch_of", "penalize", "weight_arrays"]
 
 
 @dataclass
@@ -53,18 +53,10 @@ class PerBatchLoop:
         """Nothing to read again, for the same reason."""
 
     def run(self, perms, first_step, n_steps, losses, guard):
-        x, y, size, n, nb = self.x, self.y, self.size, self.n, self.batches
+        x, y, size, nb = self.x, self.y, self.size, self.batches
         zero_grad, step, update = self.optimizer.zero_grad, self.step, self.optimizer.step
         for i in range(n_steps):
-            e, b = divmod(first_step + i, nb)
-            lo = b * size
-            if perms is not None:
-                rows = perms[e, lo : lo + size]
-                xb, yb = x[rows], y[rows]
-            elif size < n:
-                xb, yb = x[lo : lo + size], y[lo : lo + size]
-            else:
-                xb, yb = x, y
+            _, xb, yb = batch_of(x, y, perms, first_step + i, size, nb)
             zero_grad()
             value = step(xb, yb)
             losses[i] = value
@@ -87,6 +79,19 @@ class PerBatchLoop:
 
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
+
+
+def batch_of(x, y, perms, step: int, size: int, batches: int):
+    """(batch index b, x rows, y rows) of step ``step``: batch b = step mod ``batches`` of
+    epoch step div ``batches``, in that epoch's row order ``perms[e]`` or the natural one."""
+    e, b = divmod(step, batches)
+    lo = b * size
+    if perms is not None:
+        rows = perms[e, lo : lo + size]
+        return b, x[rows], y[rows]
+    if size < x.shape[0]:
+        return b, x[lo : lo + size], y[lo : lo + size]
+    return b, x, y
 
 
 def penalize(weights: list, kind: str, shrink: float) -> None:

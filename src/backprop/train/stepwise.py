@@ -8,7 +8,7 @@ Spans still end at the epochs callbacks need; a call here never crosses an epoch
 
 from __future__ import annotations
 
-from .loops import penalize, weight_arrays
+from .loops import batch_of, penalize, weight_arrays
 
 __all__ = ["Stepwise"]
 
@@ -21,17 +21,9 @@ class Stepwise:
         callback stopped the epoch before its end, else None). Chunks end at epoch ends."""
         state, hooks, step = self.state, self.hooks, self.plan.stepwise
         x, y, size = state.x, state.y, self.plan.size
-        rows_total, nb, optimizer = x.shape[0], state.batches, state.optimizer
+        nb, optimizer = state.batches, state.optimizer
         for i in range(n):
-            e, b = divmod(first + i, nb)
-            lo = b * size
-            if perms is not None:
-                rows = perms[e, lo : lo + size]
-                xb, yb = x[rows], y[rows]
-            elif size < rows_total:
-                xb, yb = x[lo : lo + size], y[lo : lo + size]
-            else:
-                xb, yb = x, y
+            b, xb, yb = batch_of(x, y, perms, first + i, size, nb)
             optimizer.zero_grad()
             state.epoch = e0 + 1 + (done + i) // nb
             state.batch, state.batch_loss = b + 1, step(xb, yb)
