@@ -1,12 +1,12 @@
 """The fit loop: epochs of seeded minibatches, one engine for the gradients, a History back.
 
-``fit`` checks the data before any step, picks the gradient engine (the lecture's δ
-recursion on flat parameters for an MLP with a registry loss, autograd for anything else —
-the numbers agree to rounding), runs zero_grad / backward / optimizer step per batch,
-measures the loss and metrics on the whole training (and validation) set at the end of
-each epoch (in chunks of bounded size: ``engines.eval_rows``), and calls
-the callbacks at fixed points. It never prints: progress leaves through callbacks
-(``ProgressEvents``). It is not a data loader or a model builder.
+``fit`` checks the data before any step, chooses the engine once and says why
+(``choice``: the compiled kernel, the NumPy δ engine, or autograd — the numbers agree to
+rounding), and hands the run to the span runner (``spans``), which gives the engine every
+step up to the next epoch a callback needs. The history's loss is the engine's; full-set
+metrics are measured where asked (in chunks of bounded size: ``engines.eval_rows``). It
+never prints: progress leaves through callbacks (``ProgressEvents``). It is not a data
+loader or a model builder.
 """
 
 from __future__ import annotations
