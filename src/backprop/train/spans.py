@@ -198,7 +198,6 @@ class SpanRunner(BestEpoch, Stepwise):
             total=(target - e0) * state.batches,
             losses=np.empty((target - e0) * state.batches),
         )
-        self.segment_time = self.segment.time
         return True
 
     def _span(self, room: int | None) -> int:
@@ -226,10 +225,10 @@ class SpanRunner(BestEpoch, Stepwise):
             seg.total, seg.target, seg.measured = done, e0 + done // batches, False
         if stop is not None:
             if self.loop is None:
-                self._record(e0, done // batches, losses, seg.lr)
+                self._record(seg, done // batches)
                 history.stopped_epoch, history.stopped_batch = state.epoch, state.batch
             else:
-                self._stopped(e0, done, losses, seg.lr)
+                self._stopped(seg, done)
             self.segment = None
             return ran
         if self.own_best is not None and done % batches == 0:
@@ -237,7 +236,7 @@ class SpanRunner(BestEpoch, Stepwise):
         if done < seg.total:
             self._tick()
             if state.stop:  # asked for during a tick: the finished epochs are kept
-                self._record(e0, done // batches, losses, seg.lr)
+                self._record(seg, done // batches)
                 history.stopped_epoch = state.epoch
                 history.stopped_batch = state.batch if state.batch < batches else None
                 self.segment = None
@@ -248,7 +247,7 @@ class SpanRunner(BestEpoch, Stepwise):
                 seg.total, seg.target = shorter, e0 + shorter // batches
         if done >= seg.total:
             self.segment = None
-            self._epoch_end(e0, seg.target, losses, seg.lr, seg.measured)
+            self._epoch_end(seg)
         return ran
 
     def _target(self, e0: int) -> tuple[int, object]:
@@ -338,22 +337,24 @@ class SpanRunner(BestEpoch, Stepwise):
         counts[-1] = n - size * (batches - 1)
         return np.cumsum(table * counts, axis=1)[:, -1] / n
 
-    def _record(self, e0: int, epochs: int, losses, lr) -> None:
-        """The history rows of ``epochs`` finished epochs (loss, lr, time: no metrics)."""
+    def _record(self, seg: _Segment, epochs: int) -> None:
+        """The history rows of the span's first ``epochs`` epochs (loss, lr, time: no
+        metrics); the time of each is spread evenly over the span so far."""
         if epochs <= 0:
             return
         now = time.perf_counter() - self.start
-        times = self.segment_time + (now - self.segment_time) * np.arange(1, epochs + 1) / epochs
-        columns = {"loss": self._epoch_losses(losses, epochs).tolist()}
-        if lr is not None:
-            columns["lr"] = [float(lr)] * epochs
+        times = seg.time + (now - seg.time) * np.arange(1, epochs + 1) / epochs
+        columns = {"loss": self._epoch_losses(seg.losses, epochs).tolist()}
+        if seg.lr is not None:
+            columns["lr"] = [float(seg.lr)] * epochs
         columns["time"] = times.tolist()
-        self.state.history.extend(range(e0 + 1, e0 + epochs + 1), columns)
+        self.state.history.extend(range(seg.e0 + 1, seg.e0 + epochs + 1), columns)
 
-    def _epoch_end(self, e0: int, target: int, losses, lr, measured) -> None:
-        """Record the segment's epochs, measure what was asked at ``target``, call the hooks."""
+    def _epoch_end(self, seg: _Segment) -> None:
+        """Record the span's epochs, measure what was asked at its end, call the hooks."""
         state, plan, history = self.state, self.plan, self.state.history
-        self._record(e0, target - e0, losses, lr)
+        target, measured, lr = seg.target, seg.measured, seg.lr
+        self._record(seg, target - seg.e0)
         if self.loop is not None:
             self.loop.sync()
         logs, found = {"loss": history.history["loss"][-1]}, {}
@@ -381,10 +382,11 @@ class SpanRunner(BestEpoch, Stepwise):
             self._check_frozen()
             self.loop.reload()
 
-    def _stopped(self, e0: int, done: int, losses, lr) -> None:
+    def _stopped(self, seg: _Segment, done: int) -> None:
         """The loop stopped before the update of step ``done`` (a non-finite loss or gradient)."""
         state, guard, batches = self.state, self.plan.guard, self.state.batches
-        self._record(e0, done // batches, losses, lr)
+        e0, losses = seg.e0, seg.losses
+        self._record(seg, done // batches)
         if self.loop is not None:
             self.loop.sync()
         state.epoch, state.batch = e0 + 1 + done // batches, done % batches + 1
