@@ -61,6 +61,7 @@ _SUBMODULES = (
     "reading filekind locks summary"
 )
 _LAZY.update({name: ("." + name, None) for name in _SUBMODULES.split()})
+_LAZY["utils"] = (".utils", None)  # torch.utils.data code finds backprop.utils.data
 
 
 def __getattr__(name: str):
