@@ -61,7 +61,7 @@ def default_collate(batch):
         parts = {key: default_collate([d[key] for d in batch]) for key in elem}
         return _same_container(elem, parts)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=False)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch, strict=False)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
@@ -70,7 +70,7 @@ def default_collate(batch):
                 f"lengths {sorted({len(s) for s in batch})}. Pad the samples (e.g. "
                 "nn.utils.rnn.pad_sequence in a collate_fn) or batch them yourself."
             )
-        columns = [default_collate(list(s)) for s in zip(*batch, strict=False)]
+        columns = [default_collate(s) for s in zip(*batch, strict=False)]
         if isinstance(elem, tuple):
             return columns
         return _same_sequence(elem, columns)
