@@ -8,7 +8,7 @@ shares one definition of each. This package builds models; it does not train the
 ``backprop.optim``) and holds no gradient rules beyond the loss registry.
 """
 
-from . import functional, init, losses
+from . import functional, init, losses, utils
 from .activation import (
     ELU,
     GELU,
@@ -22,7 +22,16 @@ from .activation import (
     Step,
     Tanh,
 )
-from .containers import ModuleIndexError, Sequential
+from .containers import (
+    ModuleDict,
+    ModuleIndexError,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from .dropout import Dropout
+from .embedding import Embedding
 from .layers import MLP, Flatten, Identity, Linear
 from .loss_modules import (
     BCELoss,
@@ -35,6 +44,7 @@ from .loss_modules import (
     NLLLoss,
 )
 from .module import Module, ModuleAttributeError
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .state import StateDictError
 
@@ -44,21 +54,30 @@ __all__ = [
     "MLP",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
     "Flatten",
     "HalfMSELoss",
     "HuberLoss",
     "Identity",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "Module",
     "ModuleAttributeError",
+    "ModuleDict",
     "ModuleIndexError",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "SiLU",
@@ -71,4 +90,5 @@ __all__ = [
     "functional",
     "init",
     "losses",
+    "utils",
 ]

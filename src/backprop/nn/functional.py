@@ -21,22 +21,30 @@ import warnings
 from ..autograd.functional import linear
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, DTypeError
+from .dropout import dropout
+from .embedding import embedding
 from .loss_ops import loss_op
+from .normalization import batch_norm, layer_norm
 
 __all__ = [
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "dropout",
     "elu",
+    "embedding",
     "gelu",
     "half_mse_loss",
     "huber_loss",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
     "mse_loss",
     "nll_loss",
+    "one_hot",
     "relu",
     "sigmoid",
     "silu",
@@ -129,6 +137,29 @@ def log_softmax(input, dim=None, dtype=None) -> Tensor:  # noqa: A002
     x = _tensor(input, "log_softmax")
     x = x if dtype is None else x.to(dtype)
     return x.log_softmax(_softmax_dim(x, dim, "log_softmax"))
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Integer labels (any shape) → int64 one-hot vectors (shape + (num_classes,));
+    ``num_classes=-1`` takes the largest label + 1."""
+    import numpy as np
+
+    labels = _tensor(tensor, "one_hot")._data
+    if labels.dtype.kind not in "iu":
+        raise DTypeError(
+            f"one_hot: class values must be an integer tensor (int64), got dtype {labels.dtype}; "
+            "convert with .long()."
+        )
+    if labels.size and labels.min() < 0:
+        raise ConfigError(f"one_hot: Class values must be non-negative, got {labels.min()}.")
+    if num_classes == -1:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and labels.max() >= num_classes:
+        raise ConfigError(
+            f"one_hot: Class values must be smaller than num_classes: got {labels.max()} with "
+            f"num_classes={num_classes}."
+        )
+    return Tensor._wrap((labels[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
 # -- losses ---------------------------------------------------------------------------------
