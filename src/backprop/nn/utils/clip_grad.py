@@ -74,9 +74,9 @@ def clip_grad_norm_(
         )
     with np.errstate(invalid="ignore", divide="ignore"):
         coef = np.minimum(np.asarray(max_norm, dtype=dtype) / (total + dtype.type(1e-6)), 1.0)
-    for g in grads:
-        g._data *= coef.astype(g._data.dtype)
-        g._bump_version()
+        for g in grads:  # a non-finite total makes NaNs and zeros, as in torch
+            g._data *= coef.astype(g._data.dtype)
+            g._bump_version()
     return Tensor._wrap(total)
 
 
