@@ -163,36 +163,90 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
 
 # -- losses ---------------------------------------------------------------------------------
-def mse_loss(input, target, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+def legacy_reduction(size_average, reduce, reduction: str, who: str) -> str:
+    """The ``reduction`` that PyTorch's deprecated ``size_average``/``reduce`` pair stands for
+    (either None means True): both true → 'mean', only ``reduce`` → 'sum', else 'none'.
+    Warns as torch 2.13 does when either is given; returns ``reduction`` otherwise."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    mapped = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"{who}: size_average and reduce args will be deprecated, please use "
+        f"reduction='{mapped}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return mapped
+
+
+def _no_weight(weight, who: str) -> None:
+    if weight is not None:
+        raise ConfigError(
+            f"{who}: weight= is not supported by backprop for this loss; multiply the "
+            "reduction='none' losses by your weights and reduce them yourself."
+        )
+
+
+def mse_loss(  # noqa: A002
+    input,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight=None,
+) -> Tensor:
     """Mean squared error: ℓ = (ŷ − y)²; ∂E/∂ŷ = 2(ŷ − y)/N for 'mean' (no ½, as PyTorch)."""
+    _no_weight(weight, "mse_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
     return loss_op("mse", input, target, reduction)
 
 
-def half_mse_loss(input, target, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+def half_mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:  # noqa: A002
     """The lecture's E = ½(ŷ − y)²: ℓ = ½(ŷ − y)², ∂ℓ/∂ŷ = ŷ − y.
 
     'mean' gives ½·mean (half of ``mse_loss``, gradient (ŷ − y)/N); 'sum' gives Σ½(ŷ − y)²,
     the lecture's E summed over the samples, whose gradient is ŷ − y per sample.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction, "half_mse_loss")
     return loss_op("half_mse", input, target, reduction)
 
 
-def l1_loss(input, target, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(  # noqa: A002
+    input,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight=None,
+) -> Tensor:
     """Mean absolute error: ℓ = |ŷ − y|; ∂ℓ/∂ŷ = sign(ŷ − y)."""
+    _no_weight(weight, "l1_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
     return loss_op("l1", input, target, reduction)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tensor:  # noqa: A002
     """ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = ŷ − y; ∂ℓ/∂ŷ = clip(d, −δ, δ)."""
+    _no_weight(weight, "huber_loss")
     return loss_op("huber", input, target, reduction, delta=delta)
 
 
-def binary_cross_entropy(input, target, weight=None, *, reduction="mean") -> Tensor:  # noqa: A002
+def binary_cross_entropy(  # noqa: A002
+    input,  # noqa: A002
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """ℓ = −w[y·log p + (1 − y)·log(1 − p)] for probabilities p = ``input`` in [0, 1].
 
     Logs are clamped at −100 as in PyTorch. Prefer ``binary_cross_entropy_with_logits``
     on raw scores: it is exact where this saturates.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     return loss_op("bce", input, target, reduction, weight=weight)
 
 
@@ -200,7 +254,8 @@ def binary_cross_entropy_with_logits(
     input,  # noqa: A002
     target,
     weight=None,
-    *,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
     pos_weight=None,
 ) -> Tensor:
@@ -209,6 +264,8 @@ def binary_cross_entropy_with_logits(
     ℓ = −w[p_w·y·log σ(x) + (1 − y)·log(1 − σ(x))]; ``pos_weight`` p_w (shape (C,), the
     last axis) weighs the positive examples. Finite for any |x|.
     """
+    who = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(size_average, reduce, reduction, who)
     return loss_op(
         "bce_with_logits", input, target, reduction, weight=weight, pos_weight=pos_weight
     )
@@ -218,8 +275,9 @@ def cross_entropy(
     input,  # noqa: A002
     target,
     weight=None,
-    *,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -230,6 +288,7 @@ def cross_entropy(
     with q = w·((1 − ε)·y + ε/C) (y one-hot for indices). 'mean' divides by Σ w_{y_n} over
     the non-ignored samples for indices, by the number of samples for probabilities.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     return loss_op(
         "cross_entropy",
         input,
@@ -245,9 +304,11 @@ def nll_loss(
     input,  # noqa: A002
     target,
     weight=None,
-    *,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood on log-probabilities: ℓ = −w_y·x_y; 'mean' divides by Σw_y."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     return loss_op("nll", input, target, reduction, weight=weight, ignore_index=ignore_index)

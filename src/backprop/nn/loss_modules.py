@@ -1,6 +1,8 @@
 """Loss modules: ``nn.MSELoss()``, ``nn.CrossEntropyLoss()``, … and the lecture's ``HalfMSELoss``.
 
-Each module stores its options (``reduction``, class ``weight`` …) and calls the matching
+Each module stores its options (``reduction``, class ``weight`` …; the deprecated
+``size_average``/``reduce`` pair is turned into ``reduction`` with torch's warning, and the
+arguments take torch's positions) and calls the matching
 function of ``backprop.nn.functional``, whose value and gradient come from the loss
 registry (``backprop.nn.losses``); the class attribute ``loss`` names the registry entry,
 so the δ engine can ask that entry for the output delta ∂E/∂ŷ. ``weight`` and
@@ -33,9 +35,10 @@ class _Loss(Module):
 
     loss = ""
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = check_reduction(reduction)
+        who = type(self).__name__
+        self.reduction = check_reduction(F.legacy_reduction(size_average, reduce, reduction, who))
 
     @property
     def options(self) -> dict:
@@ -80,6 +83,9 @@ class HalfMSELoss(_Loss):
 
     loss = "half_mse"
 
+    def __init__(self, reduction: str = "mean", *, size_average=None, reduce=None) -> None:
+        super().__init__(size_average, reduce, reduction)  # backprop's own: reduction first
+
     def forward(self, input, target):  # noqa: A002
         return F.half_mse_loss(input, target, reduction=self.reduction)
 
@@ -99,7 +105,7 @@ class HuberLoss(_Loss):
     loss = "huber"
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     @property
@@ -118,8 +124,8 @@ class BCELoss(_Loss):
 
     loss = "bce"
 
-    def __init__(self, weight=None, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
 
     @property
@@ -139,8 +145,10 @@ class BCEWithLogitsLoss(_Loss):
 
     loss = "bce_with_logits"
 
-    def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None) -> None:
-        super().__init__(reduction)
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
@@ -167,12 +175,13 @@ class CrossEntropyLoss(_Loss):
     def __init__(
         self,
         weight=None,
-        *,
+        size_average=None,
         ignore_index: int = -100,
+        reduce=None,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -201,8 +210,10 @@ class NLLLoss(_Loss):
 
     loss = "nll"
 
-    def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _buffer(weight))
         self.ignore_index = ignore_index
 
