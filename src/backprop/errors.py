@@ -25,8 +25,13 @@ class IndexingError(BackpropError, IndexError):
     """An index out of range or of a kind a tensor (or a list of layers) cannot take."""
 
 
-class DeviceError(BackpropError, RuntimeError):
-    """A device other than the CPU."""
+class OutOfScopeError(BackpropError, NotImplementedError):
+    """A PyTorch feature outside backprop's scope (convolutions, recurrent layers, attention,
+    GPUs, compilers). Messages name the scope and point to ``backprop.interop.to_torch``."""
+
+
+class DeviceError(OutOfScopeError):
+    """A device other than the CPU (also a RuntimeError, as NotImplementedError is one)."""
 
 
 class AutogradError(BackpropError, RuntimeError):

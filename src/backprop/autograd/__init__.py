@@ -40,3 +40,18 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
 ]
+
+
+def __getattr__(name: str):
+    """``torch.autograd`` names that live on higher floors, imported on first use: the legacy
+    ``Variable`` (``backprop.legacy``) and ``gradcheck`` (``backprop.checks``, floor 4) — a
+    deliberate exception to "imports point down" (docs/architecture.md, Decisions)."""
+    if name == "Variable":
+        from ..legacy import Variable
+
+        return Variable
+    if name == "gradcheck":
+        from ..checks import gradcheck
+
+        return gradcheck
+    raise AttributeError(f"module 'backprop.autograd' has no attribute {name!r}")

@@ -205,7 +205,7 @@ def check_device(d) -> None:
     if text in ("cpu", "cpu:0"):
         return
     raise DeviceError(
-        f"device: backprop runs on the CPU only, got device={d!r}. "
+        f"device: backprop covers CPU dense MLPs and runs on the CPU only, got device={d!r}. "
         f"Drop the device argument or use device='cpu'; to train on a GPU, export the model "
-        f"to PyTorch."
+        f"to PyTorch with backprop.interop.to_torch(model)."
     )

@@ -8,7 +8,7 @@ shares one definition of each. This package builds models; it does not train the
 ``backprop.optim``) and holds no gradient rules beyond the loss registry.
 """
 
-from . import functional, init, losses, utils
+from . import functional, init, losses, out_of_scope, utils
 from .activation import (
     ELU,
     GELU,
@@ -45,8 +45,13 @@ from .loss_modules import (
 )
 from .module import Module, ModuleAttributeError
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .out_of_scope import LAYERS as _OUT_OF_SCOPE
 from .parameter import Parameter
 from .state import StateDictError
+
+# PyTorch's convolution, pooling, recurrent and attention layers: present by name, and
+# constructing one raises OutOfScopeError (see out_of_scope.py); not in __all__.
+globals().update({_n: getattr(out_of_scope, _n) for _n in _OUT_OF_SCOPE})
 
 __all__ = [
     "ELU",

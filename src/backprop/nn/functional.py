@@ -25,6 +25,7 @@ from .dropout import dropout
 from .embedding import embedding
 from .loss_ops import loss_op
 from .normalization import batch_norm, layer_norm
+from .out_of_scope import FUNCTIONS as _OUT_OF_SCOPE
 
 __all__ = [
     "batch_norm",
@@ -312,3 +313,14 @@ def nll_loss(
     """Negative log-likelihood on log-probabilities: ℓ = −w_y·x_y; 'mean' divides by Σw_y."""
     reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     return loss_op("nll", input, target, reduction, weight=weight, ignore_index=ignore_index)
+
+
+# PyTorch's convolution, pooling and attention functions: present by name, and calling one
+# raises OutOfScopeError (see out_of_scope.py); not in __all__.
+def _out_of_scope_functions() -> None:
+    from . import out_of_scope
+
+    globals().update({name: getattr(out_of_scope, name) for name in _OUT_OF_SCOPE})
+
+
+_out_of_scope_functions()
