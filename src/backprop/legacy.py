@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 
 from .autograd import dtypes as _dt
-from .autograd.tensor import Tensor
+from .autograd.tensor import Size, Tensor
 from .errors import ConfigError, DeviceError, DTypeError
 
 __all__ = [
@@ -86,8 +86,8 @@ class _TypedMeta(type):
                         f"convert it with tensor.to({cls.dtype!r})."
                     )
                 return data
-            if isinstance(data, tuple) and all(isinstance(a, int) for a in data):
-                return empty(*data, dtype=cls.dtype)  # a Size
+            if isinstance(data, Size) or type(data).__name__ == "Size":  # sizes, not data
+                return empty(*data, dtype=cls.dtype)
             if isinstance(data, int | float | bool):
                 raise DTypeError(
                     f"{name}: data must be a sequence (got {type(data).__name__}); write "

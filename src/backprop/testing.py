@@ -159,21 +159,26 @@ def _number(x):
 
 def _report(a, e, ok, exact, scalar, rtol, atol) -> str:
     kind = "equal" if exact else "close"
-    wide = np.int64 if a.dtype.kind in "biu" else np.float64
-    a64, e64 = a.astype(wide), e.astype(wide)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        abs_diff = np.abs(a64 - e64)
-        rel_diff = abs_diff / np.abs(e64)
-    if wide is np.float64:
+    # differences in the values' own dtype, as torch forms them (integers: exact, and their
+    # relative difference in float32)
+    integral = a.dtype.kind in "biu"
+    wide = np.int64 if integral else a.dtype
+    a_w, e_w = a.astype(wide), e.astype(wide)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        abs_diff = np.abs(a_w - e_w)
+        rel_diff = (abs_diff / np.abs(e_w)).astype(np.float32 if integral else wide)
+    if not integral:
         abs_diff = np.where(ok, 0.0, abs_diff)
         rel_diff = np.where(ok, 0.0, rel_diff)
     allowed_abs = "" if exact else f" (up to {atol} allowed)"
     allowed_rel = "" if exact else f" (up to {rtol} allowed)"
-    if scalar:
+    if scalar:  # torch compares scalars as Python numbers
+        x, y = _number(a.reshape(())), _number(e.reshape(()))
+        diff = abs(x - y)
+        rel = diff / abs(y) if y else (math.nan if diff != diff else math.inf)
         return (
-            f"Scalars are not {kind}!\n\nExpected {_number(e.reshape(()))} but got "
-            f"{_number(a.reshape(()))}.\nAbsolute difference: {_number(abs_diff.reshape(()))}"
-            f"{allowed_abs}\nRelative difference: {float(rel_diff.reshape(()))}{allowed_rel}"
+            f"Scalars are not {kind}!\n\nExpected {y} but got {x}.\nAbsolute difference: "
+            f"{diff}{allowed_abs}\nRelative difference: {rel}{allowed_rel}"
         )
     bad = int(np.count_nonzero(~ok))
     total = ok.size

@@ -177,9 +177,21 @@ def legacy_reduction(size_average, reduce, reduction: str, who: str) -> str:
         f"{who}: size_average and reduce args will be deprecated, please use "
         f"reduction='{mapped}' instead.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=_user_level(),
     )
     return mapped
+
+
+def _user_level() -> int:
+    """The ``stacklevel`` of the first caller outside ``backprop.nn`` (the user's line)."""
+    import os
+    import sys
+
+    here = os.path.dirname(__file__)
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _no_weight(weight, who: str) -> None:
