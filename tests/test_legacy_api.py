@@ -238,3 +238,20 @@ def test_autograd_gradcheck_is_the_checker():
     x = bp.tensor([0.3, -1.2], dtype=bp.float64, requires_grad=True)
     assert bp.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
     assert math.isfinite(x.detach().sum().item())
+
+
+# -- smooth_l1_loss (used once in the corpus, composed from Huber's loss) ------------------
+@pytest.mark.parametrize("beta", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_smooth_l1_loss_matches_torch(beta, reduction):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+    xb, xt = bp.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ob = nn.SmoothL1Loss(reduction=reduction, beta=beta)(xb, bp.tensor(y))
+    ot = torch.nn.SmoothL1Loss(reduction=reduction, beta=beta)(xt, torch.tensor(y))
+    ob.sum().backward()
+    ot.sum().backward()
+    np.testing.assert_allclose(ob.detach().numpy(), ot.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(xb.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="beta must be non-negative"):
+        F.smooth_l1_loss(xb, bp.tensor(y), beta=-1.0)

@@ -42,6 +42,7 @@ from .loss_modules import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from .module import Module, ModuleAttributeError
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -87,6 +88,7 @@ __all__ = [
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "StateDictError",

@@ -49,6 +49,7 @@ __all__ = [
     "relu",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "softplus",
     "step",
@@ -244,6 +245,27 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tenso
     """ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = ŷ − y; ∂ℓ/∂ŷ = clip(d, −δ, δ)."""
     _no_weight(weight, "huber_loss")
     return loss_op("huber", input, target, reduction, delta=delta)
+
+
+def smooth_l1_loss(  # noqa: A002
+    input,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """ℓ = ½d²/β where |d| < β, |d| − ½β elsewhere (d = ŷ − y): Huber's loss divided by β
+    (``huber_loss(..., delta=β) / β``); β = 0 is the L1 loss."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ConfigError(
+            f"smooth_l1_loss: beta must be non-negative, got {beta}; it is the width of the "
+            "quadratic part (1.0 by default)."
+        )
+    if beta == 0:
+        return loss_op("l1", input, target, reduction)
+    return loss_op("huber", input, target, reduction, delta=beta) / beta
 
 
 def binary_cross_entropy(  # noqa: A002

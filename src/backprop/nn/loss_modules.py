@@ -116,6 +116,22 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
+class SmoothL1Loss(Module):
+    """Huber's loss divided by ``beta``: ½d²/β where |d| < β, |d| − ½β elsewhere (d = ŷ − y).
+
+    Not a registry loss (the δ engine does not take it); use ``HuberLoss`` for that.
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0) -> None:
+        super().__init__()
+        who = "SmoothL1Loss"
+        self.reduction = check_reduction(F.legacy_reduction(size_average, reduce, reduction, who))
+        self.beta = beta
+
+    def forward(self, input, target):  # noqa: A002
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities in [0, 1]; prefer ``BCEWithLogitsLoss``.
 
