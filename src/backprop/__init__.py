@@ -46,6 +46,25 @@ _add(
     "unsqueeze transpose permute t clone detach isnan isinf isfinite allclose equal numel "
     "is_tensor cat stack where linear",
 )
+# the maths families' function forms (torch.sin, torch.cumsum, torch.gather, ...)
+_add(
+    ".autograd.functional_math",
+    "sin cos tan asin acos atan sinh cosh asinh acosh atanh exp2 expm1 log2 log10 log1p rsqrt "
+    "reciprocal sign sgn floor ceil round trunc frac erf erfc erfinv logit nan_to_num deg2rad "
+    "rad2deg lgamma digamma atan2 hypot fmod remainder copysign logaddexp fmax fmin xlogy "
+    "lerp addcmul addcdiv arcsin arccos arctan arcsinh arccosh arctanh arctan2 fix negative "
+    "positive absolute float_power floor_divide true_divide divide multiply subtract add sub "
+    "mul div clamp_min clamp_max eq ne lt le gt ge greater greater_equal less less_equal "
+    "not_equal isclose logical_and logical_or logical_xor logical_not isneginf isposinf "
+    "signbit bitwise_and bitwise_or bitwise_xor bitwise_not nansum nanmean prod cumsum "
+    "cumprod cummax cummin logsumexp median nanmedian sort argsort msort topk kthvalue amin "
+    "aminmax any all count_nonzero unique bincount histc histogram gather scatter scatter_add "
+    "index_select index_add masked_fill masked_select nonzero argwhere take take_along_dim "
+    "chunk split tensor_split narrow unbind roll flip fliplr flipud tril triu diag diagonal "
+    "diag_embed repeat_interleave tile broadcast_to movedim moveaxis swapaxes swapdims outer "
+    "ger dot vdot mv bmm addmm baddbmm cross trace nelement ndimension is_floating_point "
+    "column_stack dstack einsum hstack meshgrid one_hot row_stack vstack std_mean var_mean",
+)
 _add(".autograd.printing", "get_printoptions set_printoptions")
 _add(".autograd.random", "Generator initial_seed manual_seed seed")
 _add(".errors", "BackpropError")

@@ -33,13 +33,14 @@ from backprop.autograd.activations import ACTIVATIONS
 from backprop.autograd.node import AccumulateGrad, Node
 from backprop.nn import loss_ops
 from backprop.nn.losses import LOSSES
+from test_math_cases import MATH_CASES, MATH_TEMPLATES  # rows of tests/test_math_*.py
 from test_ops import CASES, COMPOSED, Case, _inputs
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 # Node classes that are templates, not nodes: each activation and loss gets its own subclass.
-TEMPLATES = {ops.ActivationBackward, loss_ops.LossBackward}
+TEMPLATES = {ops.ActivationBackward, loss_ops.LossBackward, *MATH_TEMPLATES}
 # Node classes of backprop.autograd that are not ops, with the reason.
 NOT_OPS = {
     "AccumulateGrad": "the sink that adds a leaf's gradient into .grad (in every graph)",
@@ -95,7 +96,7 @@ def library_nodes() -> set[type]:
 
 
 def test_every_op_and_node_is_gradchecked_and_compared_with_torch():
-    rows = {**CASES, **COMPOSED}
+    rows = {**CASES, **COMPOSED, **MATH_CASES}
     checked = {k: c for k, c in rows.items() if c.gradcheck is not False}
     ops_checked = {c.op for c in checked.values()}
     missing_ops = [op for op in ops.OP_TABLE if op not in ops_checked]

@@ -110,6 +110,70 @@ def _add_rows(g: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
         return sums.astype(g.dtype)
 
 
+class _BasicIndexBackward(IndexBackward0):
+    """``x[i, 1:3, None]`` with ints, slices, None and ``...`` only: no element is picked
+    twice, so the gradient is written, not added (no ``np.add.at``). PyTorch names the node
+    after the last step of the index; these subclasses carry those names."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        grad[self.index] = g
+        return (grad,)
+
+
+class SelectBackward0(_BasicIndexBackward):
+    __slots__ = ()
+
+
+class SliceBackward0(_BasicIndexBackward):
+    __slots__ = ()
+
+
+class _UnsqueezeIndexBackward(_BasicIndexBackward):
+    """``x[None]``, ``x[:, None]``: PyTorch's node is UnsqueezeBackward0."""
+
+    __slots__ = ()
+
+
+_UnsqueezeIndexBackward.__name__ = _UnsqueezeIndexBackward.__qualname__ = "UnsqueezeBackward0"
+
+
+def basic_index_node(index) -> type:
+    """The node of a basic index, named as PyTorch names it: after the last part that is not
+    a full slice ``:`` (an int selects, a slice slices, None unsqueezes)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in reversed(parts):
+        if part is None:
+            return _UnsqueezeIndexBackward
+        if isinstance(part, slice):
+            if part != slice(None):
+                return SliceBackward0
+        elif part is not Ellipsis:
+            return SelectBackward0
+    return SliceBackward0 if any(isinstance(p, slice) for p in parts) else IndexBackward0
+
+
+class SqueezeBackward0(ViewBackward0):
+    """``squeeze()`` of every size-1 dimension (``SqueezeBackward1``: of one dim,
+    ``SqueezeBackward2``: of several)."""
+
+    __slots__ = ()
+
+
+class SqueezeBackward1(ViewBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward2(ViewBackward0):
+    __slots__ = ()
+
+
+class UnsqueezeBackward0(ViewBackward0):
+    __slots__ = ()
+
+
 class CopySlices(Node):
     """``x[index] = v`` recorded as an operation: out = x with out[index] = v."""
 

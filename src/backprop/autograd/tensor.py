@@ -22,10 +22,14 @@ from . import grad_mode as _gm
 from .node import AccumulateGrad, Node, VersionCounter
 from .tensor_autograd import TensorAutograd
 from .tensor_convert import TensorConversion
+from .tensor_elementwise import TensorElementwise
+from .tensor_index import TensorIndexing
 from .tensor_inplace import TensorInPlace
+from .tensor_layout import TensorLayout
 from .tensor_math import TensorMath
 from .tensor_reduce import TensorReductions
 from .tensor_shape import TensorShape
+from .tensor_stats import TensorStats
 
 
 class Size(tuple):
@@ -41,7 +45,16 @@ class Size(tuple):
 
 
 class Tensor(
-    TensorAutograd, TensorConversion, TensorMath, TensorReductions, TensorShape, TensorInPlace
+    TensorAutograd,
+    TensorConversion,
+    TensorMath,
+    TensorReductions,
+    TensorShape,
+    TensorInPlace,
+    TensorElementwise,
+    TensorStats,
+    TensorIndexing,
+    TensorLayout,
 ):
     """An n-dimensional array that can record the operations applied to it.
 

@@ -63,8 +63,75 @@ class TensorConversion:
     def bool(self) -> Tensor:
         return self.to(_dt.bool_)
 
+    def int(self) -> Tensor:
+        """Integer conversion; backprop's only integer dtype is int64 (PyTorch: int32)."""
+        return self.to(_dt.int64)
+
+    def half(self):
+        raise DTypeError(
+            "half: float16 tensors are not supported (backprop computes in float32 and "
+            "float64 on the CPU); use .float(), or backprop.interop.to_torch for float16."
+        )
+
+    bfloat16 = half
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, PyTorch's type string ('torch.FloatTensor'); with a dtype or
+        such a string, a conversion to it."""
+        if dtype is None:
+            return _TYPE_NAMES[self._data.dtype]
+        if isinstance(dtype, str):
+            by_name = {v: k for k, v in _TYPE_NAMES.items()}
+            key = dtype if dtype.startswith("torch.") else "torch." + dtype
+            if key not in by_name:
+                raise DTypeError(
+                    f"type: unknown type string {dtype!r}; use one of "
+                    f"{', '.join(sorted(by_name))} or a dtype."
+                )
+            return self.to(_dt.from_numpy_dtype(by_name[key]))
+        return self.to(dtype)
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
+
+    # -- metadata -----------------------------------------------------------------------
+    def nelement(self) -> int:
+        return int(self._data.size)
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind != "b"
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dimension (or along ``dim``)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[self._dim(dim)]
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0])
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the base tensor's storage and this view's first."""
+        if self._base is None:
+            return 0
+        start = self._base._data.__array_interface__["data"][0]
+        return (self.data_ptr() - start) // self._data.itemsize
 
     def cpu(self) -> Tensor:
         return self
@@ -153,7 +220,7 @@ class TensorConversion:
         return repr(self)
 
     # -- copies and new tensors ------------------------------------------------------------
-    def clone(self):
+    def clone(self, *, memory_format=None):
         return _t.apply_op(ops_shape.CloneBackward0, (self,))
 
     def new_tensor(self, data):
@@ -167,8 +234,19 @@ class TensorConversion:
     def new_ones(self, *size):
         return _t.Tensor._wrap(np.ones(_shape_arg(size), dtype=self._data.dtype))
 
+    def new_empty(self, *size):
+        return self.new_zeros(*size)
+
     def new_full(self, size, fill_value):
         return _t.Tensor._wrap(np.full(_shape_arg((size,)), fill_value, dtype=self._data.dtype))
+
+
+_TYPE_NAMES = {
+    np.dtype(np.float32): "torch.FloatTensor",
+    np.dtype(np.float64): "torch.DoubleTensor",
+    np.dtype(np.int64): "torch.LongTensor",
+    np.dtype(np.bool_): "torch.BoolTensor",
+}
 
 
 def _is_dtype_like(a) -> bool:

@@ -93,6 +93,23 @@ class TensorInPlace:
                 raise _broadcast_error(what, self._data, arrays[-1]) from None
             raise
 
+    def _inplace_run(self, cls, tensors, arrays, *, what: str, **options):
+        """Run ``cls`` into self: ``tensors`` (self first; None for a number) and their
+        ``arrays`` already in the result dtype (the elementwise table's in-place forms)."""
+        operands = list(tensors)
+        arrays = list(arrays)
+        if _gm._enabled and any(t is not None and t._requires_grad for t in operands):
+            self._check_inplace(what)
+            snap = self._snapshot()
+            arrays[0] = snap._data.astype(arrays[0].dtype, copy=False)
+            operands[0] = snap
+        try:
+            return _t.apply_op(cls, tuple(operands), arrays=arrays, into=self, **options)
+        except ValueError as exc:
+            if "broadcast" in str(exc):
+                raise _broadcast_error(what, self._data, arrays[-1]) from None
+            raise
+
     def _inplace_untracked(self, cls, other):
         """``self op= other`` straight into the storage, when nothing is recorded and both
         operands have self's float dtype (``p.data += -lr * p.grad``); None otherwise, and

@@ -142,8 +142,21 @@ class TensorMath:
     def mul(self, other):
         return self * other
 
-    def div(self, other):
-        return self / other
+    def div(self, other, *, rounding_mode=None):
+        """a / b; ``rounding_mode`` "trunc" or "floor" rounds the quotient (no gradient)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ConfigError(
+                f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}."
+            )
+        from .tensor_elementwise import run
+
+        return run("div_rounding", self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+    multiply = mul
+    subtract = sub
 
     def pow(self, exponent):
         return self**exponent
@@ -151,11 +164,10 @@ class TensorMath:
     def square(self):
         return self**2
 
-    def reciprocal(self):
-        return 1.0 / self
-
     def neg(self):
         return -self
+
+    negative = neg
 
     def maximum(self, other):
         return _binary(ops.MaximumBackward0, self, other, "maximum")
@@ -229,6 +241,45 @@ class TensorMath:
         return self._compare(other, np.greater_equal)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        """Elementwise |a − b| ≤ atol + rtol·|b| (a bool tensor)."""
+        _, _, xa, xb = _binary_arrays(self, other, "isclose")
+        return _t.Tensor._wrap(np.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def _truth(self, other, fn):
+        o = _t.as_tensor_operand(other)
+        try:
+            return _t.Tensor._wrap(fn(self._data.astype(bool), o._data.astype(bool)))
+        except ValueError:
+            raise _broadcast_error("logical op", self._data, o._data) from None
+
+    def logical_and(self, other):
+        return self._truth(other, np.logical_and)
+
+    def logical_or(self, other):
+        return self._truth(other, np.logical_or)
+
+    def logical_xor(self, other):
+        return self._truth(other, np.logical_xor)
+
+    def logical_not(self):
+        return _t.Tensor._wrap(np.logical_not(self._data))
+
+    def bitwise_not(self):
+        if self._data.dtype.kind not in "bi":
+            raise DTypeError(f"bitwise_not needs a bool or integer tensor, got {self.dtype!r}")
+        return _t.Tensor._wrap(~self._data)
+
+    def isneginf(self):
+        return _t.Tensor._wrap(np.isneginf(self._data))
+
+    def isposinf(self):
+        return _t.Tensor._wrap(np.isposinf(self._data))
+
+    def signbit(self):
+        return _t.Tensor._wrap(np.signbit(self._data))
 
     def _logic(self, other, fn):
         if self._data.dtype.kind not in "bi":
@@ -242,6 +293,15 @@ class TensorMath:
         return self._logic(other, np.bitwise_or)
 
     def __xor__(self, other):
+        return self._logic(other, np.bitwise_xor)
+
+    def bitwise_and(self, other):
+        return self._logic(other, np.bitwise_and)
+
+    def bitwise_or(self, other):
+        return self._logic(other, np.bitwise_or)
+
+    def bitwise_xor(self, other):
         return self._logic(other, np.bitwise_xor)
 
     def __invert__(self):
@@ -290,7 +350,7 @@ class TensorMath:
     def abs(self):
         return _t.apply_op(ops.AbsBackward0, (self,))
 
-    __abs__ = abs
+    __abs__ = absolute = abs
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:

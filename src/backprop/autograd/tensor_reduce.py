@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from . import ops_reduce
+from . import ops_reduce, ops_stats
 from . import tensor as _t
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -67,9 +67,6 @@ class TensorReductions:
     def min(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, np.min, np.argmin, "min")
 
-    def amax(self, dim=None, keepdim=False):
-        return self.max() if dim is None else self.max(dim, keepdim).values
-
     def argmax(self, dim=None, keepdim=False):
         self._not_empty("argmax", dim)
         if dim is None:
@@ -93,15 +90,20 @@ class TensorReductions:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """Variance with Bessel's correction by default (``correction=1``), like PyTorch."""
-        if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
-        axes = _axes(self, dim)
-        n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
-        centred = self - self.mean(dim=dim, keepdim=True)
-        return (centred * centred).sum(dim=dim, keepdim=keepdim) / max(n - correction, 0)
+        return self._spread(ops_stats.VarBackward0, dim, unbiased, keepdim, correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """Standard deviation with Bessel's correction by default (``correction=1``)."""
+        return self._spread(ops_stats.StdBackward0, dim, unbiased, keepdim, correction)
+
+    def _spread(self, node, dim, unbiased, keepdim, correction):
+        if isinstance(dim, bool):  # var(False): the old positional ``unbiased``
+            dim, unbiased = None, dim
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        x = self._float_input("var")
+        axes = _axes(x, dim)
+        return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim, correction=correction)
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The p-norm (default: Euclidean) over all elements or over ``dim``."""
@@ -116,3 +118,27 @@ class TensorReductions:
 
 def _axes(x, dim):
     return ops_reduce.normalize_dims(dim, x._data.ndim)
+
+
+def numpy_names(fn):
+    """Let a reduction take NumPy's spellings too: ``keepdims=`` for ``keepdim=`` and
+    ``axis=`` for ``dim=`` (PyTorch accepts both; real scripts use them)."""
+
+    def method(self, *args, keepdims=None, axis=None, **kwargs):
+        if keepdims is not None:
+            kwargs["keepdim"] = keepdims
+        if axis is not None:
+            kwargs["dim"] = axis
+        return fn(self, *args, **kwargs)
+
+    method.__name__, method.__qualname__, method.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    method.__wrapped__ = fn
+    return method
+
+
+def _alias_all(cls, names: str) -> None:
+    for name in names.split():
+        setattr(cls, name, numpy_names(cls.__dict__[name]))
+
+
+_alias_all(TensorReductions, "sum mean max min argmax argmin var std norm")

@@ -38,10 +38,10 @@ class TensorShape:
     __slots__ = ()
 
     # -- shape ---------------------------------------------------------------------------
-    def reshape(self, *shape):
+    def reshape(self, *shape, _node=ops_shape.ViewBackward0):
         shape = _shape_arg(shape)
         try:
-            out = _t.apply_op(ops_shape.ViewBackward0, (self,), shape=shape)
+            out = _t.apply_op(_node, (self,), shape=shape)
         except ValueError:
             raise ShapeError(
                 f"reshape: shape {list(shape)} is invalid for a tensor of shape "
@@ -68,10 +68,13 @@ class TensorShape:
         shape = self._data.shape
         if dim is None:
             new = tuple(n for n in shape if n != 1)
+            node = ops_shape.SqueezeBackward0
         else:
-            dims = {self._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
+            one = isinstance(dim, int | np.integer)
+            dims = {self._dim(d) for d in ((dim,) if one else dim)}
             new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
-        return self.reshape(new)
+            node = ops_shape.SqueezeBackward1 if one else ops_shape.SqueezeBackward2
+        return self.reshape(new, _node=node)
 
     def unsqueeze(self, dim: int):
         nd = self._data.ndim + 1
@@ -82,7 +85,7 @@ class TensorShape:
             )
         d = dim % nd
         shape = self._data.shape
-        return self.reshape(*shape[:d], 1, *shape[d:])
+        return self.reshape(*shape[:d], 1, *shape[d:], _node=ops_shape.UnsqueezeBackward0)
 
     def permute(self, *dims):
         dims = tuple(self._dim(d) for d in _shape_arg(dims))
@@ -142,11 +145,13 @@ class TensorShape:
     # -- indexing -------------------------------------------------------------------------
     def __getitem__(self, index):
         idx = _index_arrays(index)
+        basic = _is_basic(idx)
+        node = ops_shape.basic_index_node(idx) if basic else ops_shape.IndexBackward0
         try:
-            out = _t.apply_op(ops_shape.IndexBackward0, (self,), index=idx)
+            out = _t.apply_op(node, (self,), index=idx)
         except IndexError as exc:
             raise _index_error(index, self, exc) from None
-        return _maybe_view(out, self) if _is_basic(idx) else out
+        return _maybe_view(out, self) if basic else out
 
     def __setitem__(self, index, value):
         idx = _index_arrays(index)

@@ -219,7 +219,7 @@ LOSSES: dict[str, Loss] = {
             _cross_entropy,
             _cross_entropy_grad,
             _cross_entropy_target_grad,
-            "CrossEntropyLossBackward0",
+            "NllLossBackward0",  # torch: log_softmax then nll_loss
             takes="logits",
             class_axis=True,
             denominator=_index_denominator,

@@ -1,0 +1,124 @@
+"""Functions that take several tensors or build new ones: hstack, vstack, column_stack,
+dstack, meshgrid, einsum, one_hot (floor 1).
+
+Stacking is ``cat`` after bringing each tensor to the needed rank (so the node is
+``CatBackward0``, as PyTorch's); ``meshgrid`` is views made by ``expand``; ``einsum`` runs
+``EinsumBackward0`` of ``ops_scatter.py``. ``one_hot`` has no gradient (its input is
+integers); ``nn.functional.one_hot`` is this function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+from . import ops_scatter
+from .functional import cat
+from .tensor import Tensor, apply_op, as_tensor_operand
+
+
+def _ranked(tensors, rank: int, who: str) -> list:
+    out = []
+    for t in tensors:
+        t = as_tensor_operand(t)
+        nd = t._data.ndim
+        if nd < rank:
+            shape = t._data.shape
+            if rank == 2:
+                new = (1, *shape) if nd == 1 else (1, 1)
+            else:  # numpy's atleast_3d: (n,) → (1, n, 1), (m, n) → (m, n, 1)
+                new = {0: (1, 1, 1), 1: (1, *shape, 1), 2: (*shape, 1)}[nd]
+            t = t.reshape(new)
+        out.append(t)
+    if not out:
+        raise ShapeError(f"{who}: expects a non-empty sequence of tensors.")
+    return out
+
+
+def hstack(tensors) -> Tensor:
+    ts = [as_tensor_operand(t) for t in tensors]
+    ts = [t.reshape(1) if t._data.ndim == 0 else t for t in ts]
+    return cat(ts, dim=0 if ts and ts[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    return cat(_ranked(tensors, 2, "vstack"), dim=0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors) -> Tensor:
+    return cat(_ranked(tensors, 3, "dstack"), dim=2)
+
+
+def column_stack(tensors) -> Tensor:
+    ts = [as_tensor_operand(t) for t in tensors]
+    ts = [t.reshape(-1, 1) if t._data.ndim < 2 else t for t in ts]
+    return cat(ts, dim=1)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids: with ``indexing='ij'`` output i varies along dimension i; with
+    ``'xy'`` the first two dimensions are swapped (NumPy's and MATLAB's convention)."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ShapeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}.")
+    ts = [as_tensor_operand(t).reshape(-1) for t in tensors]
+    sizes = [t._data.shape[0] for t in ts]
+    order = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        order[0], order[1] = 1, 0
+    shape = [sizes[order[d]] for d in range(len(ts))]
+    out = []
+    for i, t in enumerate(ts):
+        where = order.index(i)
+        view = [1] * len(ts)
+        view[where] = -1
+        out.append(t.reshape(view).expand(*shape))
+    return tuple(out)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sums of products over the letters of ``equation`` ("ij,jk->ik"); each letter at most
+    once per operand, no '...'."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if "." in eq or any(len(set(s)) != len(s) for s in inputs):
+        raise ShapeError(
+            f"einsum: {equation!r} uses '...' or repeats a letter within an operand; only "
+            "plain subscripts are supported (take a diagonal with .diagonal() first)."
+        )
+    if not arrow:
+        letters = "".join(inputs)
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ts = [as_tensor_operand(t) for t in operands]
+    if len(ts) != len(inputs):
+        raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(ts)}.")
+    dtype = np.result_type(*(t._data for t in ts))
+    arrays = [t._data.astype(dtype, copy=False) for t in ts]
+    try:
+        return apply_op(ops_scatter.EinsumBackward0, tuple(ts), arrays=arrays,
+                        inputs_letters=tuple(inputs), output_letters=rhs)  # fmt: skip
+    except ValueError as exc:
+        raise ShapeError(f"einsum: {equation!r} does not fit the operands' shapes: {exc}") from None
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Rows of zeros with a 1 at each class index: shape (*tensor.shape, num_classes), int64."""
+    x = as_tensor_operand(tensor)._data
+    if x.dtype.kind not in "iu":
+        raise DTypeError(
+            f"one_hot: expects an int64 tensor of class indices, got dtype {x.dtype}; use .long()."
+        )
+    n = int(x.max()) + 1 if num_classes == -1 and x.size else num_classes
+    if x.size and (x.min() < 0 or x.max() >= n):
+        raise DTypeError(
+            f"one_hot: class values must be in [0, {n}) for num_classes={num_classes}, got "
+            f"values from {int(x.min())} to {int(x.max())}."
+        )
+    return Tensor._wrap((x[..., None] == np.arange(max(n, 0))).astype(np.int64))

@@ -1,0 +1,142 @@
+"""Rows of the elementwise op table: binary and ternary maths with broadcasting (floor 1).
+
+atan2, hypot, fmod, remainder, copysign, logaddexp, fmax/fmin, xlogy, lerp, addcmul, addcdiv
+and division with a rounding mode. Each row gives the forward on NumPy arrays (already cast to
+the result dtype) and the gradient of each input, in the notation ``g`` (the gradient at the
+output), ``a``, ``b``, ``c`` (the inputs) and ``y`` (the output); ``unbroadcast`` in the
+template (``ops_elementwise.py``) sums the gradients back to each input's shape. The ops that
+already had nodes (add, sub, mul, div, pow, maximum, minimum) stay in ``ops.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops_elementwise import Elementwise, build_nodes
+
+
+def _atan2_grads(g, inputs, out, needs):
+    a, b = inputs
+    r2 = a * a + b * b
+    return (g * b / r2 if needs[0] else None, -g * a / r2 if needs[1] else None)
+
+
+def _hypot_grads(g, inputs, y, needs):
+    a, b = inputs
+    return (g * a / y if needs[0] else None, g * b / y if needs[1] else None)
+
+
+def _fmod_grads(g, inputs, out, needs):
+    a, b = inputs
+    return (g, -g * np.trunc(a / b) if needs[1] else None)
+
+
+def _remainder_grads(g, inputs, out, needs):
+    a, b = inputs
+    return (g, -g * np.floor(a / b) if needs[1] else None)
+
+
+def _copysign_grads(g, inputs, y, needs):
+    a = inputs[0]
+    ratio = np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a))
+    return (g * ratio, np.zeros_like(g) if needs[1] else None)
+
+
+def _logaddexp_grads(g, inputs, out, needs):
+    a, b = inputs
+    return (
+        g / (1.0 + np.exp(b - a)) if needs[0] else None,
+        g / (1.0 + np.exp(a - b)) if needs[1] else None,
+    )
+
+
+def _fmax_grads(g, inputs, out, needs, pick=np.greater_equal):
+    a, b = inputs
+    first = pick(a, b) | np.isnan(b)
+    return (np.where(first, g, 0.0), np.where(first, 0.0, g))
+
+
+def _xlogy(a, b):
+    return np.where((a == 0) & ~np.isnan(b), 0.0, a * np.log(b)).astype(np.result_type(a, b))
+
+
+def _xlogy_grads(g, inputs, out, needs):
+    a, b = inputs
+    ga = np.where((a == 0) & (b <= 0), 0.0, g * np.log(b)) if needs[0] else None
+    return (ga, g * a / b if needs[1] else None)
+
+
+def _lerp(a, b, weight=0.5):
+    return a + weight * (b - a)
+
+
+def _lerp_grads(g, inputs, out, needs, weight=0.5):
+    return (g * (1.0 - weight), g * weight)
+
+
+def _lerp3_grads(g, inputs, out, needs):
+    a, b, w = inputs
+    return (g * (1.0 - w), g * w, g * (b - a) if needs[2] else None)
+
+
+def _addcmul_grads(g, inputs, out, needs, value=1):
+    _, b, c = inputs
+    return (g, g * value * c if needs[1] else None, g * value * b if needs[2] else None)
+
+
+def _addcdiv_grads(g, inputs, out, needs, value=1):
+    _, b, c = inputs
+    return (
+        g,
+        g * value / c if needs[1] else None,
+        -g * value * b / (c * c) if needs[2] else None,
+    )
+
+
+def _div_rounding(a, b, rounding_mode="trunc"):
+    if a.dtype.kind in "iu":
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        q = np.abs(a) // np.abs(b)
+        return np.where((a < 0) != (b < 0), -q, q)
+    q = a / b
+    return np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+
+
+def _fmin_grads(g, inputs, out, needs):
+    return _fmax_grads(g, inputs, out, needs, np.less_equal)
+
+
+E = Elementwise
+BINARY = (
+    E("atan2", "Atan2Backward0", np.arctan2, _atan2_grads, arity=2, doc="angle of (b, a)"),
+    E("hypot", "HypotBackward0", np.hypot, _hypot_grads, ("input", "output"), arity=2,
+      doc="√(a² + b²)"),
+    E("fmod", "FmodBackward1", np.fmod, _fmod_grads, dtype_rule="same", arity=2,
+      scalar_node="FmodBackward0", doc="remainder of a/b, sign of a (C's fmod)"),
+    E("remainder", "RemainderBackward1", np.remainder, _remainder_grads, dtype_rule="same",
+      arity=2, scalar_node="RemainderBackward0", doc="remainder of a/b, sign of b (Python's %)"),
+    E("copysign", "CopysignBackward0", np.copysign, _copysign_grads, ("input", "output"),
+      arity=2, scalar_node="CopysignBackward1", doc="|a| with the sign of b"),
+    E("logaddexp", "LogaddexpBackward0", np.logaddexp, _logaddexp_grads, arity=2,
+      doc="log(e^a + e^b), computed stably"),
+    E("fmax", "FmaxBackward0", np.fmax, _fmax_grads, dtype_rule="same", arity=2,
+      doc="maximum that ignores NaN"),
+    E("fmin", "FminBackward0", np.fmin, _fmin_grads, dtype_rule="same", arity=2,
+      doc="minimum that ignores NaN"),
+    E("xlogy", "XlogyBackward0", _xlogy, _xlogy_grads, arity=2, scalar_node="XlogyBackward2",
+      doc="a·log b, 0 where a = 0"),
+    E("lerp", "LerpBackward0", _lerp, _lerp_grads, (), "same", arity=2,
+      doc="a + weight·(b − a), weight a number"),
+    E("lerp_tensor", "LerpBackward1", lambda a, b, w: a + w * (b - a), _lerp3_grads,
+      dtype_rule="same", arity=3, doc="a + weight·(b − a), weight a tensor"),
+    E("addcmul", "AddcmulBackward0", lambda a, b, c, value=1: a + value * (b * c),
+      _addcmul_grads, dtype_rule="same", arity=3, doc="input + value·t1·t2"),
+    E("addcdiv", "AddcdivBackward0", lambda a, b, c, value=1: a + value * (b / c),
+      _addcdiv_grads, dtype_rule="same", arity=3, doc="input + value·t1/t2"),
+    E("div_rounding", "DivBackward2", _div_rounding, None, (), "same", arity=2,
+      doc="a/b rounded towards 0 ('trunc') or down ('floor')"),
+)  # fmt: skip
+
+BINARY_BY_NAME = {row.name: row for row in BINARY}
+NODES = build_nodes(BINARY, globals())
