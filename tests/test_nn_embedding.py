@@ -143,3 +143,14 @@ def test_makemore_lookup_by_indexing_matches_torch(rows, n):
     (et * torch.tensor(g)).sum().backward()
     np.testing.assert_array_equal(eb.detach().numpy(), et.detach().numpy())
     np.testing.assert_allclose(Cb.grad.numpy(), Ct.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows, n", [(5000, 3000), (5000, 40), (70_000, 9)])
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 3}, {"scale_grad_by_freq": True}])
+def test_large_tables_accumulate_like_torch(rows, n, kwargs):
+    """Tables past the small-table bincount (the sort-and-scatter rounds), with repeats."""
+    ours, theirs = twin(rows=rows, dim=16, **kwargs)
+    idx = np.random.default_rng(rows + n).integers(0, 50, size=(n, 2))  # many repeats
+    idx[0, 0] = 3
+    run(ours, theirs, idx)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), atol=1e-5)

@@ -3,9 +3,9 @@
 ``E = weight[idx]``: a batch of indices (any shape) becomes vectors (that shape + (dim,)).
 This is the lookup table ``C[X]`` of makemore-style MLPs, written as a layer. Backward adds
 each output row's gradient into the table row it came from, so a row used k times gets the
-sum of k gradients; the ``padding_idx`` row gets none. The sums are formed by sorting the
-indices once and adding runs of equal rows (``np.add.reduceat``), which costs about as much
-as the forward pass for any table size (``np.add.at`` loops per element).
+sum of k gradients; the ``padding_idx`` row gets none. The sums avoid ``np.add.at`` (a loop
+per element): a small table takes one ``bincount`` over its cells, a large one a few
+unique-index scatters after one sort (see ``_sum_rows_by_rounds``).
 
 Options as in PyTorch: ``padding_idx`` (negative counts from the end), ``max_norm`` (rows
 that are looked up and longer than ``max_norm`` are rescaled in place, before the lookup),
@@ -42,21 +42,54 @@ class EmbeddingBackward0(Node):
         width = g.shape[-1]
         rows = self.idx.reshape(-1)
         grads = g.reshape(-1, width)
-        out = np.zeros((self.n_rows, width), dtype=g.dtype)
-        if rows.size == 0:
-            return (out,)
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        used = ordered[starts]
-        sums = np.add.reduceat(grads[order], starts, axis=0)
-        if self.scale:
-            counts = np.diff(np.r_[starts, rows.size])
-            sums /= counts[:, None].astype(g.dtype)
-        out[used] = sums
+        if self.scale and rows.size:  # each row's gradient over its count in the batch
+            counts = np.bincount(rows, minlength=self.n_rows)
+            grads = grads / counts[rows, None].astype(g.dtype)
+        if self.n_rows * width <= _SMALL_TABLE:
+            out = _sum_rows_by_cells(rows, grads, self.n_rows)
+        else:
+            out = _sum_rows_by_rounds(rows, grads, self.n_rows)
         if self.padding_idx is not None:
             out[self.padding_idx] = 0
         return (out,)
+
+
+_SMALL_TABLE = 65_536  # table cells up to which one bincount over all of them pays
+
+
+def _sum_rows_by_cells(rows: np.ndarray, grads: np.ndarray, n_rows: int) -> np.ndarray:
+    """Row sums for a small table: one ``bincount`` over (row, column) cells, summed in
+    float64 and rounded once (6 µs for makemore's 96 lookups into 27 × 10)."""
+    width = grads.shape[1]
+    cells = (rows[:, None] * width + np.arange(width)).reshape(-1)
+    sums = np.bincount(cells, weights=grads.reshape(-1), minlength=n_rows * width)
+    with np.errstate(over="ignore"):  # a float32 sum beyond range is inf, as torch's is
+        return sums.reshape(n_rows, width).astype(grads.dtype)
+
+
+def _sum_rows_by_rounds(rows: np.ndarray, grads: np.ndarray, n_rows: int) -> np.ndarray:
+    """Row sums for a large table: sort the rows once; the first use of every row is one
+    scatter, and each further round adds the k-th use of the rows used k times or more (a
+    scatter with unique indices). Rounds = the largest count, small when the table is
+    large; the additions happen in the order of the lookups, as ``np.add.at``'s do (1 ms
+    for 4096 lookups into 10 000 × 64, where ``add.at`` takes 4.5)."""
+    n = rows.size
+    out = np.zeros((n_rows, grads.shape[1]), dtype=grads.dtype)
+    if n == 0:
+        return out
+    order = np.argsort(rows, kind="stable")
+    ordered, ordered_grads = rows[order], grads[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    out[ordered[starts]] = ordered_grads[starts]
+    if starts.size < n:
+        rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        for k in range(1, int(rank.max()) + 1):
+            at = np.flatnonzero(rank == k)
+            out[ordered[at]] += ordered_grads[at]
+    return out
 
 
 def _indices(input, n_rows: int, who: str) -> np.ndarray:  # noqa: A002
