@@ -109,8 +109,8 @@ ELEMENTWISE.update({
     "addcmul_inplace": C("addcmul", randn(S, S, S), lambda m, a, b, c: (a * 1).addcmul_(b, c)),
     "float_power": C("composed", positive(S), lambda m, x: m.float_power(x, 2.5)),
     "float_power_tensor": C("composed", positive(S, (4,)), lambda m, a, b: a.float_power(b)),
-    "clamp_min_method": C("composed", apart(S), lambda m, x: x.clamp_min(0.1),
-                          name_differs="clamp(min=) node (ClampBackward1); torch: ClampMin"),
+    "clamp_min_method": C("composed", apart(S), lambda m, x: x.clamp_min(0.1)),
+    "clamp_max_function": C("composed", apart(S), lambda m, x: m.clamp_max(x, -0.1)),
 })  # fmt: skip
 
 

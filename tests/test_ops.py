@@ -409,7 +409,7 @@ def _run(case: Case, arrays, dtype, upstream_rng):
             gs = backprop.autograd.grad(
                 diff, wrt, [backprop.tensor(s) for s in seeds], allow_unused=True
             )
-            name = diff[0].grad_fn.name() if diff[0].grad_fn is not None else None
+            name = type(diff[0].grad_fn).__name__ if diff[0].grad_fn is not None else None
         results[lib] = (outs, gs, name)
     return results["backprop"], results["torch"]
 

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from . import dtypes as _dt
-from .ops_matmul import AddmmBackward0
-from .ops_shape import CatBackward0, WhereBackward0
+from .ops_matmul import AddmmBackward0, LinearNoBiasBackward
+from .ops_shape import CatBackward0, StackBackward0, WhereBackward0
 from .tensor import Tensor, apply_op, as_tensor_operand
 
 
@@ -119,7 +119,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     nd = arrays[0].ndim + 1
     if not -nd <= dim < nd:
         raise ShapeError(f"stack: dim {dim} out of range [{-nd}, {nd - 1}].")
-    return apply_op(CatBackward0, tuple(ts), arrays=arrays, axis=dim % nd, stack=True)
+    return apply_op(StackBackward0, tuple(ts), arrays=arrays, axis=dim % nd, stack=True)
 
 
 def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -161,5 +161,5 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
             "sizes."
         )
     if bias is None:
-        return apply_op(AddmmBackward0, (x, w))
+        return apply_op(LinearNoBiasBackward, (x, w))
     return apply_op(AddmmBackward0, (x, w, as_tensor_operand(bias)))

@@ -278,6 +278,16 @@ class ClampBackward1(Node):
         return (g * self.saved[0],)
 
 
+class ClampMinBackward0(ClampBackward1):
+    """``clamp_min(number)`` (``ClampMaxBackward0``: ``clamp_max``), as PyTorch names them."""
+
+    __slots__ = ()
+
+
+class ClampMaxBackward0(ClampBackward1):
+    __slots__ = ()
+
+
 class ActivationBackward(Node):
     """Backward of an elementwise activation from the registry: ``g * g'(f)``."""
 

@@ -15,25 +15,14 @@ from .ops_shape import unbroadcast
 
 
 class MmBackward0(Node):
-    """Matrix product with NumPy's ``matmul`` rules (1-D operands, batches)."""
+    """Matrix product with NumPy's ``matmul`` rules (1-D operands, batches); the subclasses
+    carry PyTorch's names for the other cases (``node_for`` picks one)."""
 
-    __slots__ = ("kind",)
+    __slots__ = ()
     saved_inputs = (0, 1)
-
-    def name(self) -> str:
-        return self.kind
 
     def forward(self, a, b):
         self.saved = (a, b)
-        self.kind = (
-            "DotBackward0"
-            if a.ndim == 1 and b.ndim == 1
-            else "MvBackward0"
-            if a.ndim == 2 and b.ndim == 1
-            else "MmBackward0"
-            if a.ndim == 2 and b.ndim == 2
-            else "BmmBackward0"
-        )
         return a @ b
 
     def backward(self, g):
@@ -56,18 +45,33 @@ class MmBackward0(Node):
         return ga, gb
 
 
+class DotBackward0(MmBackward0):
+    __slots__ = ()
+
+
+class MvBackward0(MmBackward0):
+    __slots__ = ()
+
+
+class BmmBackward0(MmBackward0):
+    __slots__ = ()
+
+
+def node_for(a_ndim: int, b_ndim: int) -> type:
+    """The node PyTorch names for ``a @ b`` of these ranks."""
+    if a_ndim == 2:
+        return MmBackward0 if b_ndim == 2 else MvBackward0 if b_ndim == 1 else BmmBackward0
+    return DotBackward0 if a_ndim == 1 and b_ndim == 1 else BmmBackward0
+
+
 class AddmmBackward0(Node):
     """``x @ weight.T + bias``: the affine map of ``nn.Linear``, one node for three ops."""
 
-    __slots__ = ("has_bias",)
+    __slots__ = ()
     saved_inputs = (0, 1)
-
-    def name(self) -> str:
-        return "AddmmBackward0" if self.has_bias else "MmBackward0"
 
     def forward(self, x, w, b=None):
         self.saved = (x, w)
-        self.has_bias = b is not None
         out = x @ w.T
         if b is not None:
             out += b
@@ -83,3 +87,12 @@ class AddmmBackward0(Node):
         if len(need) > 2 and need[2]:
             gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
         return (gx, gw, gb) if len(need) > 2 else (gx, gw)
+
+
+class LinearNoBiasBackward(AddmmBackward0):
+    """``x @ weight.T`` without a bias: PyTorch's node is ``MmBackward0``."""
+
+    __slots__ = ()
+
+
+LinearNoBiasBackward.__name__ = LinearNoBiasBackward.__qualname__ = "MmBackward0"

@@ -45,10 +45,9 @@ def _expand_back(g: np.ndarray, shape: tuple, axes, keepdim: bool) -> np.ndarray
 
 
 class SumBackward0(Node):
-    __slots__ = ("axes", "keepdim", "shape")
+    """Sum of every element (``SumBackward1``: over ``dim``, as PyTorch names the two)."""
 
-    def name(self) -> str:
-        return "SumBackward0" if self.axes is None else "SumBackward1"
+    __slots__ = ("axes", "keepdim", "shape")
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
@@ -59,10 +58,9 @@ class SumBackward0(Node):
 
 
 class MeanBackward0(Node):
-    __slots__ = ("axes", "count", "keepdim", "shape")
+    """Mean of every element (``MeanBackward1``: over ``dim``)."""
 
-    def name(self) -> str:
-        return "MeanBackward0" if self.axes is None else "MeanBackward1"
+    __slots__ = ("axes", "count", "keepdim", "shape")
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
@@ -81,9 +79,6 @@ class MaxBackward1(Node):
     saved_inputs = (0,)
     saves_output = True
 
-    def name(self) -> str:
-        return "MaxBackward1" if self.op is np.max else "MinBackward1"
-
     def forward(self, x, op=np.max):
         self.op = op
         out = op(x)
@@ -101,9 +96,6 @@ class MaxBackward0(Node):
 
     __slots__ = ("axis", "indices", "keepdim", "op", "shape")
 
-    def name(self) -> str:
-        return "MaxBackward0" if self.op is np.argmax else "MinBackward0"
-
     def forward(self, x, axis, keepdim=False, op=np.argmax):
         self.shape, self.axis, self.keepdim, self.op = x.shape, axis, keepdim, op
         idx = op(x, axis=axis, keepdims=True)
@@ -116,6 +108,22 @@ class MaxBackward0(Node):
         gk = g if self.keepdim else np.expand_dims(g, self.axis)
         np.put_along_axis(grad, self.indices, gk, axis=self.axis)
         return (grad,)
+
+
+class SumBackward1(SumBackward0):
+    __slots__ = ()
+
+
+class MeanBackward1(MeanBackward0):
+    __slots__ = ()
+
+
+class MinBackward1(MaxBackward1):
+    __slots__ = ()
+
+
+class MinBackward0(MaxBackward0):
+    __slots__ = ()
 
 
 class SoftmaxBackward0(Node):

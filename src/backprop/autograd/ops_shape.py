@@ -44,17 +44,24 @@ class ViewBackward0(Node):
 
 
 class PermuteBackward0(Node):
-    __slots__ = ("axes", "label")
+    """permute / ``.T`` (``TransposeBackward0``: transpose of two dims; ``TBackward0``: ``.t()``)."""
 
-    def name(self) -> str:
-        return self.label
+    __slots__ = ("axes",)
 
-    def forward(self, x, axes, label="PermuteBackward0"):
-        self.axes, self.label = axes, label
+    def forward(self, x, axes):
+        self.axes = axes
         return np.transpose(x, axes)
 
     def backward(self, g):
         return (np.transpose(g, np.argsort(self.axes)),)
+
+
+class TransposeBackward0(PermuteBackward0):
+    __slots__ = ()
+
+
+class TBackward0(PermuteBackward0):
+    __slots__ = ()
 
 
 class ExpandBackward0(Node):
@@ -195,10 +202,9 @@ class CopySlices(Node):
 
 
 class CatBackward0(Node):
-    __slots__ = ("axis", "sizes", "stack")
+    """cat along an existing dim (``StackBackward0``: stack along a new one)."""
 
-    def name(self) -> str:
-        return "StackBackward0" if self.stack else "CatBackward0"
+    __slots__ = ("axis", "sizes", "stack")
 
     def forward(self, *arrays, axis=0, stack=False):
         self.axis, self.stack = axis, stack
@@ -213,6 +219,10 @@ class CatBackward0(Node):
             return tuple(np.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))
         bounds = np.cumsum(self.sizes)[:-1]
         return tuple(np.split(g, bounds, axis=self.axis))
+
+
+class StackBackward0(CatBackward0):
+    __slots__ = ()
 
 
 class WhereBackward0(Node):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ConfigError, DTypeError
 from . import dtypes as _dt
-from . import ops_binary, ops_unary
+from . import ops, ops_binary, ops_unary
 from . import tensor as _t
 from .tensor_math import _broadcast_error
 
@@ -165,10 +165,14 @@ class TensorElementwise:
             return self.div(other, rounding_mode="floor")
 
     def clamp_min(self, min):  # noqa: A002 - PyTorch's name
-        return self.clamp(min=min)
+        if isinstance(min, _t.Tensor):
+            return self.clamp(min=min)
+        return self.clamp(min=min, _node=ops.ClampMinBackward0)
 
     def clamp_max(self, max):  # noqa: A002 - PyTorch's name
-        return self.clamp(max=max)
+        if isinstance(max, _t.Tensor):
+            return self.clamp(max=max)
+        return self.clamp(max=max, _node=ops.ClampMaxBackward0)
 
     def clamp_min_(self, min):  # noqa: A002
         return self.clamp_(min=min)

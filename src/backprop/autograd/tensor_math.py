@@ -201,7 +201,7 @@ class TensorMath:
                 f"({inner_b}). Transpose an operand (.T) or check the layer sizes."
             )
         try:
-            return _t.apply_op(ops_matmul.MmBackward0, (self, other))
+            return _t.apply_op(ops_matmul.node_for(a.ndim, b.ndim), (self, other))
         except ValueError as exc:
             raise _broadcast_error("matmul (batch dimensions)", a, b) from exc
 
@@ -352,7 +352,7 @@ class TensorMath:
 
     __abs__ = absolute = abs
 
-    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+    def clamp(self, min=None, max=None, *, _node=ops.ClampBackward1):  # noqa: A002
         if min is None and max is None:
             raise ConfigError(
                 "clamp: at least one of 'min' or 'max' must not be None; pass e.g. clamp(min=0.0)."
@@ -367,7 +367,7 @@ class TensorMath:
         bounds = [b for b in (min, max) if b is not None]
         res = _dt.result_dtype([self, *bounds])  # int tensor, float bound: a float result
         x = self._data if self._data.dtype == res.np else self._data.astype(res.np)
-        return _t.apply_op(ops.ClampBackward1, (self,), arrays=(x,), lo=min, hi=max)
+        return _t.apply_op(_node, (self,), arrays=(x,), lo=min, hi=max)
 
     clip = clamp
 

@@ -29,7 +29,9 @@ class TensorReductions:
             return _t.Tensor._wrap(
                 np.asarray(np.sum(x._data, axis=_axes(x, dim), keepdims=keepdim))
             )
-        return _t.apply_op(ops_reduce.SumBackward0, (x,), axes=_axes(x, dim), keepdim=keepdim)
+        axes = _axes(x, dim)
+        node = ops_reduce.SumBackward0 if axes is None else ops_reduce.SumBackward1
+        return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.to(dtype)
@@ -38,7 +40,9 @@ class TensorReductions:
                 f"mean: could not infer output dtype; input dtype must be floating point, got "
                 f"{x.dtype!r}. Use t.float().mean() or pass dtype=backprop.float32."
             )
-        return _t.apply_op(ops_reduce.MeanBackward0, (x,), axes=_axes(x, dim), keepdim=keepdim)
+        axes = _axes(x, dim)
+        node = ops_reduce.MeanBackward0 if axes is None else ops_reduce.MeanBackward1
+        return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim)
 
     def _extreme(self, dim, keepdim, full, arg, name):
         if isinstance(dim, _t.Tensor):
@@ -48,16 +52,16 @@ class TensorReductions:
         if dim is None:
             if self._data.dtype.kind != "f":
                 return _t.Tensor._wrap(np.asarray(full(self._data)))
-            return _t.apply_op(ops_reduce.MaxBackward1, (self,), op=full)
+            node = ops_reduce.MaxBackward1 if name == "max" else ops_reduce.MinBackward1
+            return _t.apply_op(node, (self,), op=full)
         axis = self._dim(dim)
         idx = _t.Tensor._wrap(arg(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
         if self._data.dtype.kind != "f":
             vals = np.take_along_axis(self._data, arg(self._data, axis=axis, keepdims=True), axis)
             values = _t.Tensor._wrap(vals if keepdim else np.squeeze(vals, axis))
         else:
-            values = _t.apply_op(
-                ops_reduce.MaxBackward0, (self,), axis=axis, keepdim=keepdim, op=arg
-            )
+            node = ops_reduce.MaxBackward0 if name == "max" else ops_reduce.MinBackward0
+            values = _t.apply_op(node, (self,), axis=axis, keepdim=keepdim, op=arg)
         return ValuesIndices(values, idx)
 
     def max(self, dim=None, keepdim=False):

@@ -100,9 +100,7 @@ class TensorShape:
         axes = list(range(self._data.ndim))
         a, b = self._dim(dim0), self._dim(dim1)
         axes[a], axes[b] = axes[b], axes[a]
-        out = _t.apply_op(
-            ops_shape.PermuteBackward0, (self,), axes=tuple(axes), label="TransposeBackward0"
-        )
+        out = _t.apply_op(ops_shape.TransposeBackward0, (self,), axes=tuple(axes))
         return _maybe_view(out, self)
 
     def t(self):
@@ -113,7 +111,7 @@ class TensorShape:
             )
         if self._data.ndim < 2:
             return self
-        out = _t.apply_op(ops_shape.PermuteBackward0, (self,), axes=(1, 0), label="TBackward0")
+        out = _t.apply_op(ops_shape.TBackward0, (self,), axes=(1, 0))
         return _maybe_view(out, self)
 
     @property
