@@ -44,7 +44,7 @@ class ViewBackward0(Node):
 
 
 class PermuteBackward0(Node):
-    """permute / ``.T`` (``TransposeBackward0``: transpose of two dims; ``TBackward0``: ``.t()``)."""
+    """permute and ``.T``; ``TransposeBackward0`` swaps two dims, ``TBackward0`` is ``.t()``."""
 
     __slots__ = ("axes",)
 
