@@ -67,6 +67,8 @@ _add(
 )
 _add(".autograd.printing", "get_printoptions set_printoptions")
 _add(".autograd.random", "Generator initial_seed manual_seed seed")
+_add(".autograd.random", "get_rng_state set_rng_state", rename={"default_generator": "_default"})
+_add(".autograd.random_factories", "normal bernoulli multinomial randint_like")
 _add(".errors", "BackpropError")
 # ``backprop.gradcheck`` is the function (as ``torch.autograd.gradcheck`` is); its module is
 # ``backprop.checks``.
@@ -119,8 +121,10 @@ __all__ = [
     "Tensor",
     "arange",
     "as_tensor",
+    "bernoulli",
     "bool_",
     "cat",
+    "default_generator",
     "device",
     "double",
     "dtype",
@@ -135,6 +139,7 @@ __all__ = [
     "full_like",
     "get_default_dtype",
     "get_printoptions",
+    "get_rng_state",
     "initial_seed",
     "int64",
     "is_grad_enabled",
@@ -142,12 +147,15 @@ __all__ = [
     "linspace",
     "long",
     "manual_seed",
+    "multinomial",
     "no_grad",
+    "normal",
     "ones",
     "ones_like",
     "rand",
     "rand_like",
     "randint",
+    "randint_like",
     "randn",
     "randn_like",
     "randperm",
@@ -155,6 +163,7 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "set_printoptions",
+    "set_rng_state",
     "stack",
     "tensor",
     "where",

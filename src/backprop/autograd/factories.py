@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError
 from . import dtypes as _dt
-from .random import rng
+from . import random_draws as _draws
+from .random import engine_of, rng
 from .tensor import Tensor
 
 
@@ -179,14 +180,24 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    arr = rng(generator).random(_size(size), dtype=_float(dtype))
+    """Uniform samples on [0, 1), PyTorch's bits for a given seed."""
+    shape, kind = _size(size), _float(dtype)
+    engine = engine_of(generator)
+    if engine is None:  # a numpy.random.Generator: NumPy's own algorithm
+        arr = rng(generator).random(shape, dtype=kind)
+    else:
+        arr = _draws.unit(engine, math.prod(shape), kind).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples (mean 0, variance 1)."""
-    arr = rng(generator).standard_normal(_size(size), dtype=_float(dtype))
+    """Standard normal samples (mean 0, variance 1), PyTorch's bits for a given seed."""
+    shape, kind = _size(size), _float(dtype)
+    engine = engine_of(generator)
+    if engine is None:
+        arr = rng(generator).standard_normal(shape, dtype=kind)
+    else:
+        arr = _draws.normal(engine, math.prod(shape), kind, 0.0, 1.0).reshape(shape)
     return _finish(arr, device, requires_grad)
 
 
@@ -202,7 +213,11 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
     if high <= low:
         raise ConfigError(f"randint: high ({high}) must be greater than low ({low}).")
     shape = (size,) if type(size) is int and size >= 0 else _size((size,))
-    arr = rng(generator).integers(low, high, size=shape, dtype=np.int64)
+    engine = engine_of(generator)
+    if engine is None:
+        arr = rng(generator).integers(low, high, size=shape, dtype=np.int64)
+    else:
+        arr = _draws.randint(engine, math.prod(shape), int(low), int(high)).reshape(shape)
     if dtype is not None:
         arr = arr.astype(_dt.to_dtype(dtype).np)
     if device is None and not requires_grad:  # the common call: wrap, nothing to check
@@ -211,7 +226,12 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
 
 
 def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
-    arr = rng(generator).permutation(_count(n, "n", "randperm")).astype(np.int64)
+    n = _count(n, "n", "randperm")
+    engine = engine_of(generator)
+    if engine is None:
+        arr = rng(generator).permutation(n).astype(np.int64)
+    else:
+        arr = _draws.randperm(engine, n)
     return _finish(arr if dtype is None else arr.astype(_dt.to_dtype(dtype).np), device, False)
 
 
@@ -235,9 +255,13 @@ def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Te
     return _finish(np.full(x.shape, fill_value, dtype=_like(x, dtype)), device, requires_grad)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(*x.shape, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)
+def rand_like(x, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    kind = dtype or x.dtype
+    return rand(*x.shape, generator=generator, dtype=kind, device=device,
+                requires_grad=requires_grad)  # fmt: skip
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(*x.shape, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)
+def randn_like(x, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    kind = dtype or x.dtype
+    return randn(*x.shape, generator=generator, dtype=kind, device=device,
+                 requires_grad=requires_grad)  # fmt: skip

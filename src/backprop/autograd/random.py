@@ -1,66 +1,119 @@
-"""Random state: one seeded NumPy generator behind every random factory (floor 1).
+"""Random state: PyTorch's CPU generator, bit for bit, behind every random factory (floor 1).
 
-``manual_seed(s)`` makes every later ``randn``, ``rand``, ``randint``, initialiser and
-shuffle reproducible. The stream is NumPy's PCG64, not PyTorch's Mersenne twister, so the
-same seed gives different numbers from PyTorch; it gives the same numbers in backprop every
-time. Functions that take a ``generator=`` accept a ``backprop.Generator`` or a
-``numpy.random.Generator`` for randomness independent of the global state.
+``manual_seed(s)`` seeds the same 32-bit Mersenne twister PyTorch 2.13 seeds, and the random
+factories (``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``bernoulli``,
+``multinomial``, the in-place ``uniform_``/``normal_``/``random_``/``bernoulli_``/
+``exponential_``, dropout masks, ``nn.init``) draw from it with PyTorch's transforms
+(``random_draws``), so a seeded script prints the numbers its author saw with PyTorch.
+
+The decision for internal users. Code of ours that wants a NumPy generator (``rng()``) gets
+``numpy.random.Generator`` over *the same* twister (``Generator.np``): one stream, as in a
+PyTorch script, so a draw anywhere moves it and ``get_state``/``set_state`` capture it all
+(backups save it for a bit-identical resume). NumPy's methods on it (``permutation``,
+``normal``) are NumPy's algorithms, not PyTorch's: only the factories listed above promise
+PyTorch's numbers. The training loop's shuffles, data sets and estimators keep their own
+``np.random.default_rng(seed)`` streams, untouched by this module, so their numbers did not
+change. ``get_state()`` is PyTorch's 5056-byte layout (the byte values in an int64 tensor,
+since backprop has no uint8): states move between the two libraries. A
+``numpy.random.Generator`` passed as ``generator=`` still works and draws with NumPy's
+algorithms.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..errors import ConfigError
+from .random_engine import Engine, as_state_bytes, state_problem
+
+__all__ = [
+    "Generator", "default_generator", "dropout_mask", "engine_of", "get_rng_state",
+    "initial_seed", "manual_seed", "rng", "seed", "set_rng_state", "state_problem",
+]  # fmt: skip
 
 
 class Generator:
-    """A seedable random stream, like ``torch.Generator``."""
+    """A seedable random stream, like ``torch.Generator`` (CPU only)."""
 
     def __init__(self, device="cpu") -> None:
-        self._seed = int(np.random.SeedSequence().entropy % (2**63))
-        self.np = np.random.default_rng(self._seed)
+        if str(device) != "cpu":
+            raise ConfigError(
+                f"Generator: device must be 'cpu', got {device!r}; backprop runs on the CPU."
+            )
+        self.device = "cpu"
+        self._engine = Engine()
+        self._np = None
 
-    def manual_seed(self, seed: int) -> Generator:
-        self._seed = _check_seed(seed)
-        self.np = np.random.default_rng(self._seed)
+    def manual_seed(self, seed) -> Generator:
+        self._engine.reseed(_check_seed(seed))
         return self
 
+    def seed(self) -> int:
+        """Seed from fresh entropy; returns the seed (as ``torch.Generator.seed``)."""
+        value = int.from_bytes(os.urandom(8), "little")
+        self._engine.reseed(value)
+        return value
+
     def initial_seed(self) -> int:
-        return self._seed
+        return self._engine.seed
 
-    def get_state(self) -> dict:
-        return self.np.bit_generator.state
+    def get_state(self):
+        """PyTorch's state layout: 5056 bytes (as int64 values; PyTorch's tensor is uint8)."""
+        from .tensor import Tensor
 
-    def set_state(self, state: dict) -> None:
-        self.np.bit_generator.state = state
+        return Tensor._wrap(self._engine.state_bytes().astype(np.int64))
 
+    def set_state(self, new_state) -> Generator:
+        self._engine.load_bytes(as_state_bytes(new_state, "Generator.set_state"))
+        return self
 
-_default = Generator()
+    def clone_state(self) -> Generator:
+        return Generator().set_state(self.get_state())
+
+    @property
+    def np(self) -> np.random.Generator:
+        """A NumPy generator drawing from this same twister (NumPy's algorithms)."""
+        if self._np is None:
+            self._np = np.random.Generator(self._engine.bits)
+        self._engine.fresh = False  # any NumPy draw moves the twister
+        return self._np
+
+    def __repr__(self) -> str:
+        return "<backprop.Generator(device='cpu')>"
 
 
 def _check_seed(seed) -> int:
-    try:
-        value = int(seed)
-    except (TypeError, ValueError):
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        try:
+            value = int(seed)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"seed: must be a whole number, got {seed!r}; pass e.g. manual_seed(0)."
+            ) from None
+        if value != seed:
+            raise ConfigError(f"seed: must be a whole number, got {seed!r}.")
+    value = int(seed)
+    if not -(2**63) <= value < 2**64:
         raise ConfigError(
-            f"seed: must be a whole number, got {seed!r}; pass e.g. manual_seed(0)."
-        ) from None
-    if value < 0:
-        value %= 2**64  # PyTorch maps negative seeds into the unsigned range too
-    return value
+            f"seed: must lie in [-2**63, 2**64), got {value}; PyTorch's range for seeds."
+        )
+    return value % 2**64  # PyTorch maps negative seeds into the unsigned range too
 
 
-def manual_seed(seed: int) -> Generator:
+_default = Generator()
+_default.seed()  # like PyTorch: the global stream starts from fresh entropy; Generator() does not
+
+
+def manual_seed(seed) -> Generator:
     """Seed the global generator; every later random call becomes reproducible."""
     return _default.manual_seed(seed)
 
 
 def seed() -> int:
     """Seed the global generator from fresh entropy; returns the seed."""
-    s = int(np.random.SeedSequence().entropy % (2**63))
-    _default.manual_seed(s)
-    return s
+    return _default.seed()
 
 
 def initial_seed() -> int:
@@ -68,18 +121,60 @@ def initial_seed() -> int:
 
 
 def default_generator() -> Generator:
+    """The global generator (``backprop.default_generator`` is the object itself)."""
     return _default
 
 
-def rng(generator=None) -> np.random.Generator:
-    """The NumPy generator to draw from: ``generator``'s, or the global one."""
+def get_rng_state():
+    return _default.get_state()
+
+
+def set_rng_state(new_state) -> None:
+    _default.set_state(new_state)
+
+
+def engine_of(generator=None):
+    """The twister to draw from, or None for a ``numpy.random.Generator`` (NumPy draws)."""
     if generator is None:
-        return _default.np
+        return _default._engine
     if isinstance(generator, Generator):
-        return generator.np
+        return generator._engine
     if isinstance(generator, np.random.Generator):
-        return generator
+        return None
     raise ConfigError(
         f"generator: expected a backprop.Generator or numpy.random.Generator, got "
         f"{type(generator).__name__}."
     )
+
+
+def rng(generator=None) -> np.random.Generator:
+    """The NumPy generator to draw from: ``generator``'s, or the global one."""
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if generator is None:
+        return _default.np
+    if isinstance(generator, Generator):
+        return generator.np
+    return engine_of(generator)  # raises the error for anything else
+
+
+def dropout_mask(shape, p: float, dtype, generator=None) -> np.ndarray:
+    """PyTorch's CPU dropout noise for an input of ``shape`` and ``dtype``.
+
+    ``noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p)``: an array of zeros and
+    ``1 / (1 - p)`` (in ``dtype``), so ``x * noise`` is ``F.dropout(x, p)``. Call it only
+    for ``0 < p < 1`` in training mode (PyTorch draws nothing otherwise).
+    """
+    from .random_draws import dropout_keep
+
+    if isinstance(p, bool) or not 0.0 < float(p) < 1.0:
+        raise ConfigError(f"dropout_mask: p must lie strictly between 0 and 1, got {p!r}.")
+    shape = tuple(int(d) for d in shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    dtype = np.dtype(dtype)
+    engine = engine_of(generator)
+    if engine is None:
+        keep = rng(generator).random(n) < 1.0 - p
+    else:
+        keep = dropout_keep(engine, n, float(p))
+    return (keep.astype(dtype) / dtype.type(1.0 - p)).reshape(shape)

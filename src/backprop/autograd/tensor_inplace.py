@@ -176,15 +176,35 @@ class TensorInPlace:
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from .random import rng
+        from .random_factories import fill_uniform
 
-        self._fill_random(rng(generator).uniform(a, b, self._data.shape), "uniform_")
+        self._fill_random(fill_uniform(self._data, a, b, generator, "uniform_"), "uniform_")
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from .random import rng
+        from .random_factories import fill_normal
 
-        self._fill_random(rng(generator).normal(mean, std, self._data.shape), "normal_")
+        self._fill_random(fill_normal(self._data, mean, std, generator, "normal_"), "normal_")
+        return self
+
+    def random_(self, from_=None, to=None, *, generator=None):
+        from .random_factories import fill_random
+
+        self._fill_random(fill_random(self._data, from_, to, generator, "random_"), "random_")
+        return self
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from .random_factories import fill_bernoulli
+
+        values = fill_bernoulli(self._data, p, generator, "bernoulli_")
+        self._fill_random(values, "bernoulli_")
+        return self
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        from .random_factories import fill_exponential
+
+        values = fill_exponential(self._data, lambd, generator, "exponential_")
+        self._fill_random(values, "exponential_")
         return self
 
     def _fill_random(self, values: np.ndarray, what: str) -> None:

@@ -3,8 +3,10 @@
 Each ``*_`` function fills a tensor in place under ``no_grad`` and returns it; the random
 ones take ``generator=`` (a ``backprop.Generator`` or ``numpy.random.Generator``) and
 otherwise draw from the global stream that ``backprop.manual_seed`` seeds. The formulas are
-PyTorch's documented ones (Glorot & Bengio 2010, He et al. 2015), so the *distributions*
-match PyTorch; the random numbers themselves do not, since the generators differ. This
+PyTorch's documented ones (Glorot & Bengio 2010, He et al. 2015), computed in the same order
+in Python floats, and the draws are PyTorch's (``autograd.random``): after the same seed the
+filled tensors equal PyTorch's bit for bit (``manual_seed(0); nn.Linear(3, 4).weight``).
+With a ``numpy.random.Generator`` the distributions match but the numbers are NumPy's. This
 module does not choose an initialiser for a layer: ``Linear.reset_parameters`` does.
 """
 

@@ -275,7 +275,7 @@ class BackupAndRestore(Callback):
                 "best_epoch": history.best_epoch,
             },
             "shuffle_rng": state.rng.bit_generator.state,
-            "global_rng": default_generator().get_state(),
+            "global_rng": default_generator().get_state()._data,  # PyTorch's 5056 state bytes
             "callbacks": {key: s for key, cb in _keyed(state) if (s := cb.state_dict())},
         }
 

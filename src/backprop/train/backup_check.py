@@ -119,9 +119,10 @@ def _check(tree, state, then) -> None:
         then()
     _history(tree["history"], epoch, _metric_names(state))
     _rng(tree["shuffle_rng"], "shuffle_rng", type(state.rng.bit_generator))
-    from ..autograd.random import default_generator
+    from ..autograd.random import state_problem
 
-    _rng(tree["global_rng"], "global_rng", type(default_generator().np.bit_generator))
+    if (problem := state_problem(tree["global_rng"])) is not None:  # PyTorch's state bytes
+        raise _Bad("global_rng", problem)
     _optimizer(tree["optimizer"], state, tree["step"])
     if (tree["scheduler"] is None) != (state.scheduler is None):
         return  # a run with another scheduler: _check names the mismatch

@@ -1,0 +1,200 @@
+"""PyTorch 2.13's CPU distributions, drawn from an ``Engine`` in PyTorch's order.
+
+Every function takes the twister ``Engine`` and returns a NumPy array with PyTorch's bits
+(see docs/architecture.md, "Random numbers"). The rules, read from ATen's CPU kernels:
+
+- uniform on [from, to): float32 takes one 32-bit draw, keeps its low 24 bits, ``x = k/2**24``
+  and returns ``fma(x, to - from, from)`` in float32 (the compiler fuses it); float64 takes a
+  64-bit draw, its low 53 bits, ``k/2**53``, the same formula in float64. A value that rounds
+  up to ``to`` becomes ``from``.
+- normal, 16 or more contiguous elements: uniforms for all, Box-Muller on blocks of 16 (8
+  pairs: ``u1`` from the first half, ``u2`` from the second), and when the size is not a
+  multiple of 16 the last 16 are drawn again and transformed again. float32 uses the SIMD
+  Cephes kernel (``random_simd``); float64 uses the C library's ``log``, ``cos``, ``sin``
+  (Python's ``math`` calls the same library; NumPy's own SIMD ``log`` differs in ~0.3 %).
+- normal, fewer than 16 elements: one double Box-Muller pair per two samples, ``u1`` for
+  the angle, ``r = sqrt(-2 log1p(-u2))``; the sine half is cached in the generator and used
+  by the next small normal draw.
+- randint: ``k % range + low`` with a 32-bit draw, or a 64-bit one when range >= 2**28.
+- randperm: Fisher-Yates from the front, ``z = draw32 % (n - i)``, swap ``i`` and ``i + z``.
+- bernoulli: ``uniform < p`` (double uniforms for a scalar or float64 ``p``, float ones for
+  float32 ``p``). PyTorch uses MKL's own stream on Intel CPUs for a scalar ``p``; these are
+  the bits of every other CPU (this one is an AMD EPYC), stated in the report.
+- exponential: ``-1/lambda * log1p(-u)`` with a double ``u``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .random_simd import box_muller16, fma32
+
+_M24, _M53 = np.uint64(2**24 - 1), np.uint64(2**53 - 1)
+_S24, _S53 = np.float32(2.0**-24), 2.0**-53
+_TWO_PI = 2.0 * math.pi
+
+
+def unit(engine, n: int, dtype) -> np.ndarray:
+    """``n`` uniforms on [0, 1) of ``dtype`` (float32 or float64), PyTorch's bits."""
+    if np.dtype(dtype) == np.float32:
+        return (engine.u32(n) & _M24).astype(np.float32) * _S24
+    return (engine.u64(n) & _M53).astype(np.float64) * _S53
+
+
+def uniform(engine, n: int, dtype, low: float, high: float) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    x = unit(engine, n, dtype)
+    if low == 0.0 and high == 1.0:
+        return x
+    lo, hi = dtype.type(low), dtype.type(high)
+    out = fma32(x, hi - lo, lo) if dtype == np.float32 else fma64(x, hi - lo, lo)
+    out[out == hi] = lo
+    return out
+
+
+def fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
+    """``a * b + c`` in float64 with the product kept exact (Dekker's split)."""
+    split = 134217729.0  # 2**27 + 1
+    ah = a * split
+    ah = ah - (ah - a)
+    al = a - ah
+    bh = b * split
+    bh = bh - (bh - b)
+    bl = b - bh
+    p = a * b
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    t = s - c
+    lost = (p - t) + (c - (s - t))
+    return s + (lost + err)
+
+
+def normal(engine, n: int, dtype, mean: float, std: float, contiguous: bool = True):
+    dtype = np.dtype(dtype)
+    if n >= 16 and contiguous:
+        return _normal_fill(engine, n, dtype, mean, std)
+    values = np.array([_normal_one(engine) for _ in range(n)], dtype=np.float64)
+    if mean != 0.0:  # PyTorch's value * std + mean, fused by the compiler
+        return fma64(values, float(std), float(mean)).astype(dtype)
+    return (values * std).astype(dtype)
+
+
+def _normal_one(engine) -> float:
+    if engine.normal is not None:
+        value, engine.normal = engine.normal, None
+    else:
+        u1, u2 = unit(engine, 2, np.float64).tolist()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = _TWO_PI * u1
+        engine.normal = r * math.sin(theta)
+        value = r * math.cos(theta)
+    return value
+
+
+def _normal_fill(engine, n: int, dtype, mean: float, std: float) -> np.ndarray:
+    u = unit(engine, n, dtype)
+    whole = n - n % 16
+    out = np.empty(n, dtype=dtype)
+    out[:whole] = _box_muller(u[:whole].reshape(-1, 16), dtype, mean, std).ravel()
+    if whole != n:  # PyTorch redraws the last 16 and transforms them again
+        tail = unit(engine, 16, dtype).reshape(1, 16)
+        out[n - 16 :] = _box_muller(tail, dtype, mean, std).ravel()
+    return out
+
+
+def _box_muller(u: np.ndarray, dtype, mean: float, std: float) -> np.ndarray:
+    if dtype == np.float32:
+        return box_muller16(u, mean, std)
+    u1 = (1.0 - u[:, :8]).ravel().tolist()
+    theta = (_TWO_PI * u[:, 8:]).ravel().tolist()
+    radius = np.sqrt(-2.0 * np.array(list(map(math.log, u1))))
+    cos = np.array(list(map(math.cos, theta))).reshape(-1, 8)
+    sin = np.array(list(map(math.sin, theta))).reshape(-1, 8)
+    radius = radius.reshape(-1, 8)
+    pair = np.concatenate([radius * cos, radius * sin], axis=1)
+    if mean == 0.0:
+        return pair * std
+    return fma64(pair, float(std), float(mean))
+
+
+def randint(engine, n: int, low: int, high: int) -> np.ndarray:
+    """``n`` integers on [low, high) as int64."""
+    span = high - low
+    raw = engine.u64(n) if span >= 2**28 else engine.u32(n)
+    return (raw % np.uint64(span)).astype(np.int64) + np.int64(low)
+
+
+def random_bits(engine, n: int, dtype) -> np.ndarray:
+    """``Tensor.random_()``: integers on [0, 2**mantissa] for floats, [0, max] for ints."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return (engine.u32(n) & np.uint64(1)).astype(np.bool_)
+    if dtype == np.float64:
+        return (engine.u64(n) % np.uint64(2**53 + 1)).astype(np.float64)
+    if dtype == np.float32:
+        return (engine.u32(n) % np.uint64(2**24 + 1)).astype(np.float32)
+    top = int(np.iinfo(dtype).max) + 1
+    raw = engine.u64(n) if dtype == np.int64 else engine.u32(n)
+    return (raw % np.uint64(top)).astype(dtype)
+
+
+def randperm(engine, n: int) -> np.ndarray:
+    """PyTorch's permutation of ``range(n)`` (CPU, n below 2**32 / 20)."""
+    if n >= 2**32 // 20:  # PyTorch's inside-out variant for huge n (not tested here)
+        perm = np.arange(n, dtype=np.int64)
+        picks = (engine.u64(n) % (np.arange(n, dtype=np.uint64) + np.uint64(1))).tolist()
+        for i, z in enumerate(picks):
+            perm[i], perm[z] = perm[z], i
+        return perm
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    steps = np.arange(n - 1, dtype=np.int64)
+    swaps = (engine.u32(n - 1) % (n - steps).astype(np.uint64)).astype(np.int64) + steps
+    perm = list(range(n))
+    for i, j in enumerate(swaps.tolist()):
+        perm[i], perm[j] = perm[j], perm[i]
+    return np.array(perm, dtype=np.int64)
+
+
+def bernoulli_scalar(engine, n: int, p: float) -> np.ndarray:
+    """``n`` draws of ``u < p`` with double uniforms (boolean array)."""
+    return unit(engine, n, np.float64) < p
+
+
+def bernoulli_tensor(engine, p: np.ndarray) -> np.ndarray:
+    """One ``u < p[i]`` per element of ``p``; uniforms of ``p``'s precision."""
+    kind = np.float32 if p.dtype == np.float32 else np.float64
+    return unit(engine, p.size, kind).reshape(p.shape) < p.astype(kind, copy=False)
+
+
+def exponential(engine, n: int, dtype, lambd: float) -> np.ndarray:
+    u = unit(engine, n, np.float64).tolist()
+    scale = -1.0 / lambd
+    return (scale * np.array(list(map(math.log1p, [-v for v in u])))).astype(dtype)
+
+
+def multinomial(engine, probs: np.ndarray, num_samples: int, replacement: bool):
+    """Row-wise category indices (int64) for a 1-D or 2-D array of weights."""
+    rows = probs.reshape(-1, probs.shape[-1])
+    if not replacement or num_samples == 1:
+        # PyTorch: argmax / top-k of p / q with q ~ Exp(1) drawn in p's dtype
+        q = exponential(engine, rows.size, rows.dtype, 1.0).reshape(rows.shape)
+        keys = rows / q
+        order = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        out = order.astype(np.int64)
+    else:
+        out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+        for i, row in enumerate(rows):
+            cum = np.cumsum(row, dtype=row.dtype)
+            cum = cum / cum[-1]
+            cum[-1] = 1
+            u = unit(engine, num_samples, np.float64)
+            out[i] = np.searchsorted(cum.astype(np.float64), u, side="left")
+    return out.reshape((*probs.shape[:-1], num_samples))
+
+
+def dropout_keep(engine, n: int, p: float) -> np.ndarray:
+    """PyTorch's dropout noise before scaling: ``bernoulli_(1 - p)`` (boolean, True = keep)."""
+    return bernoulli_scalar(engine, n, 1.0 - p)
