@@ -65,6 +65,7 @@ INDEXING: dict[str, Case] = {
     "squeeze_dim": C("reshape", randn((3, 1, 4)), lambda m, x: m.squeeze(x, 1)),
     "squeeze_dims": C("reshape", randn((3, 1, 4, 1)), lambda m, x: x.squeeze((1, 3))),
     "unsqueeze": C("reshape", randn(S), lambda m, x: m.unsqueeze(x, -1)),
+    "ravel": C("reshape", randn(S), lambda m, x: x.T.ravel()),
     "split": C("split", randn(S), lambda m, x: x.split(3, dim=1), note=SPLIT),
     "split_sizes": C("split", randn((5, 2)), lambda m, x: m.split(x, [1, 4])),
     "chunk": C("split", randn((5, 2)), lambda m, x: x.chunk(2)),
@@ -194,3 +195,16 @@ def test_refusals():
         backprop.einsum("ii->i", x)
     with pytest.raises(backprop.errors.DTypeError, match="one_hot"):
         backprop.one_hot(backprop.tensor([0, 5]), 3)
+
+
+def test_accelerator_answers_as_torch_does_without_one():
+    for name in ("is_available", "current_accelerator", "device_count"):
+        assert getattr(backprop.accelerator, name)() == getattr(torch.accelerator, name)()
+    device = (
+        backprop.accelerator.current_accelerator().type
+        if backprop.accelerator.is_available()
+        else "cpu"
+    )
+    assert device == "cpu"
+    with pytest.raises(backprop.errors.DeviceError, match="no accelerator"):
+        backprop.accelerator.current_device_index()

@@ -84,6 +84,7 @@ _SUBMODULES = (
 _LAZY.update({name: ("." + name, None) for name in _SUBMODULES.split()})
 _LAZY["utils"] = (".utils", None)  # torch.utils.data code finds backprop.utils.data
 _LAZY.update({m: ("." + m, None) for m in ("cuda", "backends", "testing", "legacy")})
+_LAZY["accelerator"] = (".accelerator", None)  # torch.accelerator on a CPU-only machine
 _add(".legacy", "FloatTensor DoubleTensor LongTensor IntTensor BoolTensor")
 _add(".legacy", "set_default_device get_default_device")
 _add(".nn.out_of_scope", "compile jit")  # out of scope: calling them raises, names say so

@@ -64,6 +64,9 @@ class TensorShape:
         shape = self._data.shape
         return self.reshape(*shape[:s], -1, *shape[e + 1 :])
 
+    def ravel(self):
+        return self.reshape(-1)
+
     def squeeze(self, dim=None):
         shape = self._data.shape
         if dim is None:
