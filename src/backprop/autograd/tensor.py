@@ -21,6 +21,7 @@ from . import dtypes as _dt
 from . import grad_mode as _gm
 from .node import AccumulateGrad, Node, VersionCounter
 from .tensor_autograd import TensorAutograd
+from .tensor_compare import TensorCompare
 from .tensor_convert import TensorConversion
 from .tensor_elementwise import TensorElementwise
 from .tensor_index import TensorIndexing
@@ -48,6 +49,7 @@ class Tensor(
     TensorAutograd,
     TensorConversion,
     TensorMath,
+    TensorCompare,
     TensorReductions,
     TensorShape,
     TensorInPlace,

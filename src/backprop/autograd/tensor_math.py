@@ -1,13 +1,15 @@
-"""Arithmetic, comparisons and elementwise functions of ``Tensor`` (floor 1).
+"""Arithmetic and the core elementwise functions of ``Tensor`` (floor 1).
 
-A mixin of ``Tensor`` (``tensor.py``): the operators (``+ - * / ** @``, comparisons, ``& | ^
-~``) and the elementwise functions (``exp``, ``log``, ``sqrt``, ``abs``, ``clamp``, the
-activations, ``softmax``). Each method checks its operands (shapes, dtypes — the message
-names both operands and the fix), decides the result dtype as PyTorch does, and runs one op
-of the op table through ``apply_op``. Methods that have no row in the op table are composed
-from methods that do (``square``, ``reciprocal``, ``clamp`` with tensor bounds), so they
-need no backward rule of their own. Reductions, shape and indexing, and in-place methods
-are in ``tensor_reduce.py``, ``tensor_shape.py`` and ``tensor_inplace.py``.
+A mixin of ``Tensor`` (``tensor.py``): the operators (``+ - * / ** @``) and the elementwise
+functions with nodes of their own in ``ops.py`` (``exp``, ``log``, ``sqrt``, ``abs``,
+``clamp``, the activations, ``softmax``). Each method checks its operands (shapes, dtypes —
+the message names both operands and the fix), decides the result dtype as PyTorch does, and
+runs one op of the op table through ``apply_op``. Methods that have no row in the op table
+are composed from methods that do (``square``, ``clamp`` with tensor bounds). The rest of the
+elementwise family (``sin`` … ``digamma``, ``atan2`` …) is in ``tensor_elementwise.py``;
+comparisons and logical operators in ``tensor_compare.py``; reductions, shape and indexing,
+and in-place methods in ``tensor_reduce.py``, ``tensor_stats.py``, ``tensor_shape.py``,
+``tensor_index.py``, ``tensor_layout.py`` and ``tensor_inplace.py``.
 """
 
 from __future__ import annotations
@@ -213,124 +215,6 @@ class TensorMath:
                 f"{list(other.shape)}; use matmul for other ranks."
             )
         return self.matmul(other)
-
-    # -- comparisons (no gradient) ----------------------------------------------------------
-    def _compare(self, other, fn):
-        _, _, xa, xb = _binary_arrays(self, other, "compare")
-        try:
-            return _t.Tensor._wrap(fn(xa, xb))
-        except ValueError:
-            raise _broadcast_error("comparison", xa, xb) from None
-
-    def __eq__(self, other):
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other):
-        return self._compare(other, np.not_equal)
-
-    def __lt__(self, other):
-        return self._compare(other, np.less)
-
-    def __le__(self, other):
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other):
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-
-    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
-        """Elementwise |a − b| ≤ atol + rtol·|b| (a bool tensor)."""
-        _, _, xa, xb = _binary_arrays(self, other, "isclose")
-        return _t.Tensor._wrap(np.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    def _truth(self, other, fn):
-        o = _t.as_tensor_operand(other)
-        try:
-            return _t.Tensor._wrap(fn(self._data.astype(bool), o._data.astype(bool)))
-        except ValueError:
-            raise _broadcast_error("logical op", self._data, o._data) from None
-
-    def logical_and(self, other):
-        return self._truth(other, np.logical_and)
-
-    def logical_or(self, other):
-        return self._truth(other, np.logical_or)
-
-    def logical_xor(self, other):
-        return self._truth(other, np.logical_xor)
-
-    def logical_not(self):
-        return _t.Tensor._wrap(np.logical_not(self._data))
-
-    def bitwise_not(self):
-        if self._data.dtype.kind not in "bi":
-            raise DTypeError(f"bitwise_not needs a bool or integer tensor, got {self.dtype!r}")
-        return _t.Tensor._wrap(~self._data)
-
-    def isneginf(self):
-        return _t.Tensor._wrap(np.isneginf(self._data))
-
-    def isposinf(self):
-        return _t.Tensor._wrap(np.isposinf(self._data))
-
-    def signbit(self):
-        return _t.Tensor._wrap(np.signbit(self._data))
-
-    def _logic(self, other, fn):
-        if self._data.dtype.kind not in "bi":
-            raise DTypeError(f"logical operators need bool or integer tensors, got {self.dtype!r}")
-        return self._compare(other, fn)
-
-    def __and__(self, other):
-        return self._logic(other, np.bitwise_and)
-
-    def __or__(self, other):
-        return self._logic(other, np.bitwise_or)
-
-    def __xor__(self, other):
-        return self._logic(other, np.bitwise_xor)
-
-    def bitwise_and(self, other):
-        return self._logic(other, np.bitwise_and)
-
-    def bitwise_or(self, other):
-        return self._logic(other, np.bitwise_or)
-
-    def bitwise_xor(self, other):
-        return self._logic(other, np.bitwise_xor)
-
-    def __invert__(self):
-        if self._data.dtype != np.bool_:
-            raise DTypeError(f"~ needs a bool tensor, got {self.dtype!r}")
-        return _t.Tensor._wrap(~self._data)
-
-    def isnan(self):
-        return _t.Tensor._wrap(np.isnan(self._data))
-
-    def isinf(self):
-        return _t.Tensor._wrap(np.isinf(self._data))
-
-    def isfinite(self):
-        return _t.Tensor._wrap(np.isfinite(self._data))
-
-    def any(self, dim=None, keepdim=False):
-        return _t.Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
-
-    def all(self, dim=None, keepdim=False):
-        return _t.Tensor._wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
-
-    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-        o = _t.as_tensor_operand(other)
-        return bool(np.allclose(self._data, o._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    def equal(self, other) -> bool:
-        o = _t.as_tensor_operand(other)
-        return self._data.shape == o._data.shape and bool(np.array_equal(self._data, o._data))
 
     # -- elementwise functions ----------------------------------------------------------
     def _float_input(self, op: str):
