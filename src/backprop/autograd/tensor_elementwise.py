@@ -71,7 +71,11 @@ def run(name: str, *operands, into=None, **options):
 
 
 def _unary_method(name: str):
+    cls = _NODES[name]
+
     def method(self):
+        if self._data.dtype.kind == "f":  # the common case: a float tensor, nothing to cast
+            return _t.apply_op(cls, (self,))
         return run(name, self)
 
     def method_(self):

@@ -23,7 +23,11 @@ class TensorReductions:
     __slots__ = ()
 
     # -- reductions ------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, keepdims=None, axis=None):
+        """Sum of all elements, or over ``dim`` (``keepdims``/``axis``: NumPy's spellings)."""
+        if keepdims is not None or axis is not None:  # the hot path skips numpy_names
+            keepdim = keepdim if keepdims is None else keepdims
+            dim = dim if axis is None else axis
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "bi":
             return _t.Tensor._wrap(
@@ -33,7 +37,11 @@ class TensorReductions:
         node = ops_reduce.SumBackward0 if axes is None else ops_reduce.SumBackward1
         return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, keepdims=None, axis=None):
+        """Mean of all elements, or over ``dim`` (``keepdims``/``axis``: NumPy's spellings)."""
+        if keepdims is not None or axis is not None:
+            keepdim = keepdim if keepdims is None else keepdims
+            dim = dim if axis is None else axis
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind != "f":
             raise DTypeError(
@@ -145,4 +153,4 @@ def _alias_all(cls, names: str) -> None:
         setattr(cls, name, numpy_names(cls.__dict__[name]))
 
 
-_alias_all(TensorReductions, "sum mean max min argmax argmin var std norm")
+_alias_all(TensorReductions, "max min argmax argmin var std norm")
