@@ -123,7 +123,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
     """``torch.normal``: tensor or float ``mean``/``std``; ``size`` when both are floats."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m, s = _data(mean), _data(std)
-        kind = _float_kind(m, s)
+        kind = _float_kind(*(_data(t) for t in (mean, std) if isinstance(t, Tensor)))
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         if isinstance(std, Tensor) and s.size and not (s >= 0).all():
             raise ConfigError("normal: std must be >= 0 everywhere.")
