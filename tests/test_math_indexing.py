@@ -1,6 +1,6 @@
 """Indexing, splitting, layout and small products against PyTorch 2.13: table rows checked by
 ``check_op`` (float64 gradcheck, values and gradients in float32 and float64, the grad_fn
-name), then the untracked ops (nonzero, one_hot, metadata) and the refusals.
+name), then the untracked ops (nonzero, comparisons, metadata) and the refusals.
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ INDEXING: dict[str, Case] = {
                  name_differs="composed (AddBackward0); torch has BaddbmmBackward0"),
     "cross": C("composed", randn((4, 3), (4, 3)), lambda m, a, b: m.cross(a, b, dim=1),
                name_differs="composed (StackBackward0); torch has LinalgCrossBackward0"),
+    "where_method": C("where", randn(S, (4,)), lambda m, x, y: x.where(x > 0, y)),
     "hstack": C("cat", randn(S, (3, 2)), lambda m, a, b: m.hstack([a, b])),
     "vstack": C("cat", randn((4,), S), lambda m, a, b: m.vstack([a, b])),
     "column_stack": C("cat", randn((3,), S), lambda m, a, b: m.column_stack([a, b])),
@@ -149,12 +150,11 @@ X = np.arange(12.0).reshape(3, 4) % 5
 @pytest.mark.parametrize("fn", [
     lambda m, x: x.nonzero(), lambda m, x: m.nonzero(x, as_tuple=True),
     lambda m, x: m.argwhere(x), lambda m, x: (x > 2).nonzero(),
-    lambda m, x: m.nn.functional.one_hot(x.long().reshape(-1), 6) if m is torch
-    else m.one_hot(x.long().reshape(-1), 6),
     lambda m, x: m.isclose(x, x + 1e-9), lambda m, x: m.logical_and(x > 1, x < 4),
     lambda m, x: m.logical_xor(x, x > 2), lambda m, x: x.logical_not(),
     lambda m, x: m.isneginf(m.log(x)), lambda m, x: m.signbit(x - 2),
     lambda m, x: m.greater_equal(x, 2), lambda m, x: m.bitwise_xor(x > 1, x < 3),
+    lambda m, x: m.where(x > 2),
 ])  # fmt: skip
 def test_untracked(fn):
     same(fn(backprop, backprop.tensor(X)), fn(torch, torch.tensor(X)))
@@ -193,8 +193,6 @@ def test_refusals():
         x.type("torch.HalfTensor")
     with pytest.raises(backprop.errors.ShapeError, match="einsum"):
         backprop.einsum("ii->i", x)
-    with pytest.raises(backprop.errors.DTypeError, match="one_hot"):
-        backprop.one_hot(backprop.tensor([0, 5]), 3)
 
 
 def test_accelerator_answers_as_torch_does_without_one():

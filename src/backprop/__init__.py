@@ -63,7 +63,7 @@ _add(
     "chunk split tensor_split narrow unbind roll flip fliplr flipud tril triu diag diagonal "
     "diag_embed repeat_interleave tile broadcast_to movedim moveaxis swapaxes swapdims outer "
     "ger dot vdot mv bmm addmm baddbmm cross trace nelement ndimension is_floating_point "
-    "column_stack dstack einsum hstack meshgrid one_hot row_stack vstack std_mean var_mean",
+    "column_stack dstack einsum hstack meshgrid row_stack vstack std_mean var_mean",
 )
 _add(".autograd.printing", "get_printoptions set_printoptions")
 _add(".autograd.random", "Generator initial_seed manual_seed seed")

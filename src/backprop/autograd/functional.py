@@ -122,8 +122,11 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return apply_op(StackBackward0, tuple(ts), arrays=arrays, axis=dim % nd, stack=True)
 
 
-def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
-    """Elementwise ``input if condition else other`` (broadcasting)."""
+def where(condition, input=None, other=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Elementwise ``input if condition else other`` (broadcasting); ``where(condition)``
+    alone is ``condition.nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        return as_tensor_operand(condition).nonzero(as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise DTypeError(

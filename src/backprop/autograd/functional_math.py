@@ -16,7 +16,6 @@ from .functional_shape import (
     einsum,
     hstack,
     meshgrid,
-    one_hot,
     row_stack,
     vstack,
 )
@@ -51,7 +50,7 @@ METHOD_NAMES = tuple(
 
 FUNCTIONS = {
     "column_stack": column_stack, "dstack": dstack, "einsum": einsum, "hstack": hstack,
-    "meshgrid": meshgrid, "one_hot": one_hot, "row_stack": row_stack, "vstack": vstack,
+    "meshgrid": meshgrid, "row_stack": row_stack, "vstack": vstack,
     "std_mean": std_mean, "var_mean": var_mean,
 }  # fmt: skip
 __all__ = [*METHOD_NAMES, *FUNCTIONS]

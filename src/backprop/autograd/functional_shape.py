@@ -1,17 +1,16 @@
 """Functions that take several tensors or build new ones: hstack, vstack, column_stack,
-dstack, meshgrid, einsum, one_hot (floor 1).
+dstack, meshgrid, einsum (floor 1).
 
 Stacking is ``cat`` after bringing each tensor to the needed rank (so the node is
 ``CatBackward0``, as PyTorch's); ``meshgrid`` is views made by ``expand``; ``einsum`` runs
-``EinsumBackward0`` of ``ops_scatter.py``. ``one_hot`` has no gradient (its input is
-integers); ``nn.functional.one_hot`` is this function.
+``EinsumBackward0`` of ``ops_scatter.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ShapeError
 from . import ops_scatter
 from .functional import cat
 from .tensor import Tensor, apply_op, as_tensor_operand
@@ -106,19 +105,3 @@ def einsum(equation: str, *operands) -> Tensor:
                         inputs_letters=tuple(inputs), output_letters=rhs)  # fmt: skip
     except ValueError as exc:
         raise ShapeError(f"einsum: {equation!r} does not fit the operands' shapes: {exc}") from None
-
-
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
-    """Rows of zeros with a 1 at each class index: shape (*tensor.shape, num_classes), int64."""
-    x = as_tensor_operand(tensor)._data
-    if x.dtype.kind not in "iu":
-        raise DTypeError(
-            f"one_hot: expects an int64 tensor of class indices, got dtype {x.dtype}; use .long()."
-        )
-    n = int(x.max()) + 1 if num_classes == -1 and x.size else num_classes
-    if x.size and (x.min() < 0 or x.max() >= n):
-        raise DTypeError(
-            f"one_hot: class values must be in [0, {n}) for num_classes={num_classes}, got "
-            f"values from {int(x.min())} to {int(x.max())}."
-        )
-    return Tensor._wrap((x[..., None] == np.arange(max(n, 0))).astype(np.int64))

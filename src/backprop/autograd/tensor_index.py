@@ -120,6 +120,12 @@ class TensorIndexing:
     def argwhere(self):
         return self.nonzero()
 
+    def where(self, condition, other):
+        """``self`` where ``condition`` is True, ``other`` elsewhere."""
+        from .functional import where
+
+        return where(condition, self, other)
+
     # -- writing ---------------------------------------------------------------------------
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, self elsewhere."""
