@@ -185,3 +185,16 @@ def test_every_row_has_a_method_an_inplace_form_and_a_function():
             continue
         assert hasattr(backprop.Tensor, row.name) and hasattr(backprop.Tensor, row.name + "_")
         assert callable(getattr(backprop, row.name))
+
+
+def test_every_function_form_is_registered_on_the_package():
+    # backprop/__init__.py lists the names literally (import backprop stays cheap); this
+    # keeps that list and functional_math's in step
+    from backprop.autograd import functional_math
+
+    missing = [n for n in functional_math.__all__ if n not in dir(backprop)]
+    assert not missing, f"add to the functional_math _add line in backprop/__init__.py: {missing}"
+    for name in functional_math.__all__:
+        assert getattr(backprop, name) is getattr(functional_math, name) or callable(
+            getattr(backprop, name)
+        )

@@ -34,7 +34,7 @@ class TensorReductions:
                 np.asarray(np.sum(x._data, axis=_axes(x, dim), keepdims=keepdim))
             )
         axes = _axes(x, dim)
-        node = ops_reduce.SumBackward0 if axes is None else ops_reduce.SumBackward1
+        node = ops_reduce.SumBackward0 if dim is None else ops_reduce.SumBackward1
         return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, keepdims=None, axis=None):
@@ -49,7 +49,7 @@ class TensorReductions:
                 f"{x.dtype!r}. Use t.float().mean() or pass dtype=backprop.float32."
             )
         axes = _axes(x, dim)
-        node = ops_reduce.MeanBackward0 if axes is None else ops_reduce.MeanBackward1
+        node = ops_reduce.MeanBackward0 if dim is None else ops_reduce.MeanBackward1
         return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim)
 
     def _extreme(self, dim, keepdim, full, arg, name):
