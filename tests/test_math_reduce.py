@@ -99,6 +99,9 @@ REDUCE: dict[str, Case] = {
     "sum_keepdims": C("sum", randn(S), lambda m, x: x.sum(1, keepdims=True)),
     "mean_axis": C("mean", randn(S), lambda m, x: m.mean(x, axis=0)),
     "max_keepdims": C("max", apart(S), lambda m, x: x.max(1, keepdims=True)),
+    "sum_dim_of_0d": C("sum", randn(()), lambda m, x: x.sum(0)),
+    "mean_dim_of_0d_keepdim": C("mean", randn(()), lambda m, x: x.mean(-1, keepdim=True)),
+    "logsumexp_0d": C("logsumexp", randn(()), lambda m, x: x.logsumexp(0)),
     "prod_keepdims": C("prod", nonzero(S), lambda m, x: x.prod(1, keepdims=True)),
 }  # fmt: skip
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import stable
+from ..errors import ShapeError
 from ..stable import benign_underflow
 from .node import Node
 
@@ -19,11 +20,11 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
     """Turn ``dim`` (None, int or sequence, negatives allowed) into sorted axes."""
     if dim is None:
         return None
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case: one valid dim
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     if not dims:
         return None  # PyTorch: an empty dim list reduces over every dimension
-    from ..errors import ShapeError
-
     out = []
     for d in dims:
         lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
@@ -33,6 +34,8 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
                 f"but got {d}) for a tensor with {ndim} dimensions."
             )
         out.append(int(d) % max(ndim, 1))
+    if not ndim:
+        return None  # dim 0 (or -1) of a 0-d tensor: its one element, as in PyTorch
     return tuple(sorted(set(out)))
 
 
