@@ -206,3 +206,18 @@ def test_accelerator_answers_as_torch_does_without_one():
     assert device == "cpu"
     with pytest.raises(backprop.errors.DeviceError, match="no accelerator"):
         backprop.accelerator.current_device_index()
+
+
+def test_devices_can_be_named_but_only_the_cpu_used():
+    # 065_tut_basics_tensorqs: torch.cuda.is_available() & (torch.device('cuda').index ...)
+    for args in (("cuda",), ("cuda:1",), ("cpu",), ("cuda", 0), ("mps",), ("cpu", 0)):
+        ours, theirs = backprop.device(*args), torch.device(*args)
+        assert (repr(ours), str(ours), ours.type, ours.index) == (
+            repr(theirs), str(theirs), theirs.type, theirs.index,
+        )  # fmt: skip
+    assert backprop.device("cuda:0") == backprop.device("cuda", 0) != backprop.device("cpu")
+    assert backprop.zeros(2).device == "cpu" == backprop.device("cpu")
+    with pytest.raises(backprop.errors.DeviceError, match="CPU only"):
+        backprop.zeros(2).to(backprop.device("cuda"))
+    with pytest.raises(backprop.errors.DeviceError, match="device string"):
+        backprop.device("cuda:x")

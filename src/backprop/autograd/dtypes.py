@@ -176,30 +176,57 @@ def _category(d: dtype) -> int:
 
 
 class device:  # noqa: N801 - named like torch.device
-    """A compute device. backprop runs on the CPU only; ``device('cpu')`` is accepted."""
+    """A compute device, as ``torch.device``: ``device('cpu')``, ``device('cuda:1')``,
+    ``device('cuda', 0)``. Any device can be named (scripts write
+    ``torch.device('cuda').index`` or keep one for later); backprop computes on the CPU only,
+    so putting a tensor or model on another device is refused (``check_device``)."""
 
-    __slots__ = ("type",)
+    __slots__ = ("index", "type")
 
-    def __init__(self, type: str = "cpu") -> None:  # noqa: A002 - PyTorch's name
-        check_device(type)
-        self.type = "cpu"
+    def __init__(self, type="cpu", index=None) -> None:  # noqa: A002 - PyTorch's name
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        text = str(type)
+        if ":" in text:
+            text, _, number = text.partition(":")
+            if index is not None or not number.isdigit():
+                raise DeviceError(
+                    f"device: expected a device string such as 'cpu', 'cuda' or 'cuda:0', got "
+                    f"{type!r}" + (" together with an index" if index is not None else "") + "."
+                )
+            index = int(number)
+        if not text.isidentifier():
+            raise DeviceError(f"device: expected a device type such as 'cpu', got {type!r}.")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise DeviceError(f"device: the index must be a whole number, got {index!r}.")
+        self.type = text
+        self.index = index
 
     def __repr__(self) -> str:
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type={self.type!r})"
+        return f"device(type={self.type!r}, index={self.index})"
 
     def __str__(self) -> str:
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, device) or other == "cpu"
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except DeviceError:
+                return False
+        if isinstance(other, device):
+            return (self.type, self.index) == (other.type, other.index)
+        return NotImplemented
 
     def __hash__(self) -> int:
-        return hash("cpu")
+        return hash((self.type, self.index))
 
 
 def check_device(d) -> None:
     """Accept None, 'cpu', 'cpu:0', a backprop or torch CPU device; reject anything else."""
-    if d is None or isinstance(d, device):
+    if d is None:
         return
     text = str(getattr(d, "type", d))
     if text in ("cpu", "cpu:0"):
