@@ -34,22 +34,38 @@ from .random_simd import box_muller16, fma32
 _M24, _M53 = np.uint64(2**24 - 1), np.uint64(2**53 - 1)
 _S24, _S53 = np.float32(2.0**-24), 2.0**-53
 _TWO_PI = 2.0 * math.pi
+_CHUNK = 16384  # elements per piece of the float32 arithmetic (fits the L2 cache)
 
 
 def unit(engine, n: int, dtype) -> np.ndarray:
     """``n`` uniforms on [0, 1) of ``dtype`` (float32 or float64), PyTorch's bits."""
     if np.dtype(dtype) == np.float32:
-        return (engine.u32(n) & _M24).astype(np.float32) * _S24
-    return (engine.u64(n) & _M53).astype(np.float64) * _S53
+        raw = engine.u32(n)
+        raw &= _M24
+        out = raw.astype(np.float32)
+        out *= _S24
+        return out
+    raw = engine.u64(n)
+    raw &= _M53
+    out = raw.astype(np.float64)
+    out *= _S53
+    return out
 
 
 def uniform(engine, n: int, dtype, low: float, high: float) -> np.ndarray:
     dtype = np.dtype(dtype)
-    x = unit(engine, n, dtype)
     if low == 0.0 and high == 1.0:
-        return x
+        return unit(engine, n, dtype)
     lo, hi = dtype.type(low), dtype.type(high)
-    out = fma32(x, hi - lo, lo) if dtype == np.float32 else fma64(x, hi - lo, lo)
+    if dtype == np.float32:  # x = k / 2**24, so x * w = k * (w / 2**24) exactly
+        raw = engine.u32(n)
+        raw &= _M24
+        out = np.empty(n, dtype=np.float32)
+        step = np.float64(hi - lo) * 2.0**-24
+        for at in range(0, n, _CHUNK):  # cache-sized pieces: large temporaries cost more
+            out[at : at + _CHUNK] = fma32(raw[at : at + _CHUNK], step, lo)
+    else:
+        out = fma64(unit(engine, n, dtype), hi - lo, lo)
     out[out == hi] = lo
     return out
 
@@ -75,22 +91,29 @@ def normal(engine, n: int, dtype, mean: float, std: float, contiguous: bool = Tr
     dtype = np.dtype(dtype)
     if n >= 16 and contiguous:
         return _normal_fill(engine, n, dtype, mean, std)
-    values = np.array([_normal_one(engine) for _ in range(n)], dtype=np.float64)
+    values = np.array(_normal_values(engine, n), dtype=np.float64)
     if mean != 0.0:  # PyTorch's value * std + mean, fused by the compiler
         return fma64(values, float(std), float(mean)).astype(dtype)
     return (values * std).astype(dtype)
 
 
-def _normal_one(engine) -> float:
-    if engine.normal is not None:
-        value, engine.normal = engine.normal, None
-    else:
-        u1, u2 = unit(engine, 2, np.float64).tolist()
+def _normal_values(engine, n: int) -> list[float]:
+    """``n`` standard normals, one Box-Muller pair per two, the spare cached in ``engine``."""
+    out = []
+    if n and engine.normal is not None:
+        out.append(engine.normal)
+        engine.normal = None
+    pairs = (n - len(out) + 1) // 2
+    u = unit(engine, 2 * pairs, np.float64).tolist()
+    for k in range(pairs):
+        u1, u2 = u[2 * k], u[2 * k + 1]
         r = math.sqrt(-2.0 * math.log1p(-u2))
         theta = _TWO_PI * u1
-        engine.normal = r * math.sin(theta)
-        value = r * math.cos(theta)
-    return value
+        out.append(r * math.cos(theta))
+        out.append(r * math.sin(theta))
+    if len(out) > n:  # the odd one out waits for the next draw
+        engine.normal = out.pop()
+    return out
 
 
 def _normal_fill(engine, n: int, dtype, mean: float, std: float) -> np.ndarray:
@@ -106,7 +129,11 @@ def _normal_fill(engine, n: int, dtype, mean: float, std: float) -> np.ndarray:
 
 def _box_muller(u: np.ndarray, dtype, mean: float, std: float) -> np.ndarray:
     if dtype == np.float32:
-        return box_muller16(u, mean, std)
+        out = np.empty_like(u)
+        rows = _CHUNK // 16
+        for at in range(0, len(u), rows):  # cache-sized pieces, as in ``uniform``
+            out[at : at + rows] = box_muller16(u[at : at + rows], mean, std)
+        return out
     u1 = (1.0 - u[:, :8]).ravel().tolist()
     theta = (_TWO_PI * u[:, 8:]).ravel().tolist()
     radius = np.sqrt(-2.0 * np.array(list(map(math.log, u1))))

@@ -80,26 +80,36 @@ def sincos_ps(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fma32(a: np.ndarray, b, c) -> np.ndarray:
     """``a * b + c`` in float32, rounded once, as ``_mm256_fmadd_ps`` rounds.
 
-    The product of two float32s is exact in float64 and the float64 sum ``s`` misses the
-    exact value by a remainder ``lost`` (TwoSum, exact). Rounding ``s`` to float32 is right
-    unless ``s`` sits exactly half-way between two float32s and ``lost`` is not zero: then
-    the exact value lies on ``lost``'s side of the half-way point.
+    The product of two float32s is exact in float64, and rounding the float64 sum ``s`` to
+    float32 is right unless ``s`` sits exactly half-way between two float32s (its low 29
+    mantissa bits are 1 followed by zeros) while the exact sum is not: then the remainder
+    the float64 addition lost (TwoSum, exact) says on which side the exact value lies.
+    Those rare elements alone are recomputed.
     """
-    p = a.astype(np.float64) * np.asarray(b, dtype=np.float64)
-    c64 = np.asarray(c, dtype=np.float64)
-    s = p + c64
-    t = s - c64
-    lost = (p - t) + (c64 - (s - t))
+    s = a.astype(np.float64)
+    s *= b
+    s += c
     out = s.astype(f32)
     half_way = (s.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)
-    fix = half_way & (lost != 0)
-    if fix.any():
-        up = lost[fix] > 0
-        near, exact = out[fix], s[fix]
-        wrong_side = (near.astype(np.float64) > exact) != up
-        toward = np.where(up, f32(np.inf), f32(-np.inf))
-        out[fix] = np.where(wrong_side, np.nextafter(near, toward), near)
+    if half_way.any():
+        at = np.flatnonzero(half_way)
+        ps = a.reshape(-1)[at].astype(np.float64) * _pick(b, at)
+        ss, cs = s.reshape(-1)[at], _pick(c, at)
+        t = ss - cs
+        lost = (ps - t) + (cs - (ss - t))
+        near = out.ravel()[at]
+        wrong_side = (lost != 0) & ((near.astype(np.float64) > ss) != (lost > 0))
+        toward = np.where(lost > 0, f32(np.inf), f32(-np.inf))
+        flat = out.reshape(-1)
+        flat[at] = np.where(wrong_side, np.nextafter(near, toward), near)
     return out
+
+
+def _pick(value, at: np.ndarray):
+    """``value`` (a number or an array shaped like the result) at flat positions ``at``."""
+    if np.ndim(value) == 0:
+        return np.float64(value)
+    return np.asarray(value, dtype=np.float64).reshape(-1)[at]
 
 
 def box_muller16(u: np.ndarray, mean: float, std: float) -> np.ndarray:
