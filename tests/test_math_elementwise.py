@@ -198,3 +198,27 @@ def test_every_function_form_is_registered_on_the_package():
         assert getattr(backprop, name) is getattr(functional_math, name) or callable(
             getattr(backprop, name)
         )
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a, out: m.matmul(a, a.T, out=out), lambda m, a, out: m.mul(a, a, out=out),
+    lambda m, a, out: m.sin(a, out=out), lambda m, a, out: m.sum(a, 1, out=out),
+    lambda m, a, out: m.clamp(a, 0.1, out=out),
+])  # fmt: skip
+def test_out_keyword_writes_into_the_given_tensor(call):
+    data = np.random.default_rng(2).standard_normal((3, 3))
+    results = []
+    for m in (backprop, torch):
+        a, out = m.tensor(data), m.empty(0, dtype=m.float64)
+        got = call(m, a, out)
+        assert got is out
+        results.append(out.numpy().copy())
+    np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+def test_out_keyword_is_refused_while_recording():
+    a = backprop.randn(3, requires_grad=True)
+    with pytest.raises(backprop.errors.AutogradError, match="out="):
+        backprop.sin(a, out=backprop.empty(3))
+    with backprop.no_grad():
+        assert backprop.sin(a, out=backprop.empty(3)).shape == (3,)

@@ -17,13 +17,14 @@ from .tensor import Tensor, apply_op, as_tensor_operand
 
 
 def _method(name: str, doc: str):
-    def fn(input, *args, **kwargs):  # noqa: A002 - PyTorch's name
+    def fn(input, *args, out=None, **kwargs):  # noqa: A002 - PyTorch's name
         if not isinstance(input, Tensor):
             raise DTypeError(
                 f"{name}(): argument 'input' must be a Tensor, got {type(input).__name__}; "
                 f"wrap it with backprop.tensor(...)."
             )
-        return getattr(input, name)(*args, **kwargs)
+        result = getattr(input, name)(*args, **kwargs)
+        return result if out is None else write_out(result, out, name)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -77,6 +78,37 @@ _METHODS = {
 }
 
 globals().update({name: _method(name, doc) for name, doc in _METHODS.items()})
+
+
+def write_out(result, out, name: str):
+    """``torch.f(..., out=t)``: the result written into ``t`` (resized to the result's shape
+    if needed, in ``t``'s dtype); like PyTorch, refused while recording a graph."""
+    from ..errors import AutogradError
+    from .grad_mode import is_grad_enabled
+
+    if isinstance(result, tuple):
+        for r, o in zip(result, out):
+            write_out(r, o, name)
+        return out
+    if not isinstance(out, Tensor):
+        raise DTypeError(f"{name}(): 'out' must be a Tensor, got {type(out).__name__}.")
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise AutogradError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad; call it without out= "
+            "(y = f(x)) or under backprop.no_grad()."
+        )
+    data = result._data
+    if not np.can_cast(data.dtype, out._data.dtype, "same_kind"):
+        raise DTypeError(
+            f"{name}(): result type {result.dtype!r} can't be cast to the desired output "
+            f"type {out.dtype!r} of 'out'."
+        )
+    if out._data.shape != data.shape:
+        out._data = np.empty(data.shape, dtype=out._data.dtype)
+    out._data[...] = data
+    out._bump_version()
+    return out
 
 
 def is_tensor(obj) -> bool:
