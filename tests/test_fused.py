@@ -21,7 +21,7 @@ import backprop as bp  # noqa: E402
 import backprop.nn as nn  # noqa: E402
 import backprop.optim as optim  # noqa: E402
 from backprop import delta  # noqa: E402
-from backprop.delta import DeltaEngineError, fused, fused_policy  # noqa: E402
+from backprop.delta import DeltaEngineError, fused, fused_loop, fused_policy  # noqa: E402
 
 N = 40
 N_IN = 3
@@ -356,3 +356,44 @@ def test_short_runs_in_one_process_add_up_to_loading_the_kernel(monkeypatch):
     fused_policy.note_numpy_seconds(0.8)
     use, why = fused.decide(model, mse, opt, steps=10_000, batch=100)
     assert use and "already trained" in why
+
+
+def test_the_kernel_file_names_the_digest_of_its_update_file():
+    """numba caches train_loop by fused_kernels.py's stamp only: an edit of fused_update.py
+    must come with an edit of fused_kernels.py (its digest there), or a stale kernel loads."""
+    import hashlib
+    from pathlib import Path
+
+    from backprop.delta import fused_kernels
+
+    source = Path(fused_kernels.__file__).with_name("fused_update.py").read_bytes()
+    assert hashlib.sha256(source).hexdigest()[:16] == fused_kernels.FUSED_UPDATE_SHA256
+
+
+@pytest.mark.parametrize("size", [64, 200])
+def test_wide_layers_through_blas_equal_numpy_and_autograd(size):
+    """Layers big enough for BLAS, the first one fed one row per sample: the same numbers as
+    the NumPy engine and autograd (float64, shuffled minibatches and the full batch)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((200, 40))
+    y = rng.integers(0, 4, 200).astype(np.int64)
+    runs = []
+    for path in ("fused", "numpy", "autograd"):
+        bp.manual_seed(2)
+        model = nn.MLP([40, 64, 32, 4], activation="relu").double()
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        loss = nn.CrossEntropyLoss()
+        if path == "fused":
+            result = fused.train(model, loss, opt, x, y, 3, size, shuffle_seed=11)
+            losses = result.batch_losses.reshape(-1)
+        elif path == "numpy":
+            losses = _numpy_path(model, loss, opt, x, y, 3, size, 11)
+        else:
+            losses = _autograd_path(model, loss, opt, x, y, 3, size, 11)
+        runs.append((model, opt, losses))
+    (fm, fo, fl), (nm, no, nl), (am, ao, al) = runs
+    assert size * 40 * 64 >= fused_loop.BLAS_MIN_WORK  # the first layer calls BLAS
+    _assert_same(fm, fo, nm, no, 1e-10)
+    _assert_same(fm, fo, am, ao, 1e-10)
+    np.testing.assert_allclose(fl, nl, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fl, al, rtol=1e-10, atol=1e-12)

@@ -23,6 +23,23 @@ import math
 import numpy as np
 from numba import njit
 
+from .fused_update import (  # noqa: F401 - the codes are part of the kernel's interface
+    ADAM,
+    ADAMW,
+    PENALTY_L1,
+    PENALTY_L2,
+    PENALTY_NONE,
+    SGD,
+    _all_finite,
+    _penalize,
+    _update,
+)
+
+# numba keys train_loop's disk cache on this file alone: a change to fused_update.py would
+# load a stale kernel. So this file names that file's digest; a test holds it current, and
+# updating it here (a change to this file) invalidates the cache.
+FUSED_UPDATE_SHA256 = "d82256643a2b0ba3"
+
 # Let LLVM fuse multiply-adds; keep NaN and infinity semantics (no "nnan"/"ninf"), so a
 # diverging run still shows up as NaN. No "reassoc": with it, the kernel compiled in a process
 # and the same kernel loaded from numba's disk cache summed in different orders, so a run's
@@ -34,13 +51,9 @@ _FLAGS = {"contract", "nsz"}
 
 IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
 MSE, HALF_MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2, 3
-SGD, ADAM, ADAMW = 0, 1, 2
-PENALTY_NONE, PENALTY_L2, PENALTY_L1 = 0, 1, 2
 
 # Columns of the per-layer table ``meta`` (int64, one row per layer l = 1 … L).
 W_OFF, B_OFF, N_IN, N_OUT, ACT, BLAS = 0, 1, 2, 3, 4, 5
-# Entries of ``hyper`` (float64).
-LR, MOMENTUM, DAMPENING, WEIGHT_DECAY, BETA1, BETA2, EPS, NESTEROV, MAXIMIZE = range(9)
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
@@ -143,66 +156,6 @@ def _loss(code, reduce_sum, act, slope, f, a, y_real, y_index, rows, m, c, d):
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
-def _update(code, hyper, theta, grad, s1, s2, step, has_buf, sc):
-    """One optimizer step on the flat group (``optim._functional``'s formulas, in order).
-
-    SGD: s1 is the momentum buffer. Adam/AdamW: s1 = exp_avg, s2 = exp_avg_sq, ``step`` is t
-    after incrementing. Python-float scalars are rounded to θ's dtype first, as NumPy does
-    with a float32 array and a Python float. The loops are branch-free so that they
-    vectorise: an option that is off contributes an exact no-op (± 0·θ, × 1).
-    """
-    wd = hyper[WEIGHT_DECAY]
-    sc[0] = hyper[LR]
-    sc[1] = -1.0 if hyper[MAXIMIZE] != 0 else 1.0
-    sc[2] = wd if code != ADAMW else 0.0  # L2 term folded into the gradient
-    lr, sign, l2 = sc[0], sc[1], sc[2]
-    n = theta.size
-    if code == SGD:
-        mu = hyper[MOMENTUM]
-        sc[3] = mu
-        sc[4] = 1 - hyper[DAMPENING]
-        mu_t, keep = sc[3], sc[4]
-        if mu == 0:
-            for i in range(n):
-                theta[i] -= lr * (sign * grad[i] + l2 * theta[i])
-        elif not has_buf:
-            for i in range(n):
-                g = sign * grad[i] + l2 * theta[i]
-                s1[i] = g
-                theta[i] -= lr * (g + mu_t * g if hyper[NESTEROV] != 0 else g)
-        elif hyper[NESTEROV] != 0:
-            for i in range(n):
-                g = sign * grad[i] + l2 * theta[i]
-                b = mu_t * s1[i] + keep * g
-                s1[i] = b
-                theta[i] -= lr * (g + mu_t * b)
-        else:
-            for i in range(n):
-                g = sign * grad[i] + l2 * theta[i]
-                b = mu_t * s1[i] + keep * g
-                s1[i] = b
-                theta[i] -= lr * b
-        return
-    beta1, beta2 = hyper[BETA1], hyper[BETA2]
-    sc[3] = 1 - beta1
-    sc[4] = 1 - beta2
-    sc[5] = hyper[LR] / (1 - beta1**step)
-    sc[6] = math.sqrt(1 - beta2**step)
-    sc[7] = hyper[EPS]
-    one_b1, one_b2, step_size, sqrt_bc2, eps = sc[3], sc[4], sc[5], sc[6], sc[7]
-    sc[8] = beta2
-    sc[9] = 1 - hyper[LR] * wd if code == ADAMW else 1.0  # decoupled decay
-    b2, decay = sc[8], sc[9]
-    for i in range(n):
-        g = sign * grad[i] + l2 * theta[i]
-        m = s1[i] + one_b1 * (g - s1[i])
-        v = s2[i] * b2 + one_b2 * g * g
-        s1[i] = m
-        s2[i] = v
-        theta[i] = theta[i] * decay - step_size * (m / (math.sqrt(v) / sqrt_bc2 + eps))
-
-
-@njit(fastmath=_FLAGS, error_model="numpy")
 def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
     """F[l] = A[l−1] W[l] + b[l], feature-major: f[j, n] = b[j] + Σ_k w[j, k] a_in[k, n].
 
@@ -212,11 +165,7 @@ def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
     """
     if blas:
         np.dot(w.reshape((n_out, n_in)), a_in.reshape((n_in, m)), f.reshape((n_out, m)))
-        if bias_off >= 0:
-            for j in range(n_out):
-                bj = theta[bias_off + j]
-                for n in range(j * m, (j + 1) * m):
-                    f[n] += bj
+        _add_bias(m, n_out, bias_off, theta, f)
         return
     for j in range(n_out):
         row = j * m
@@ -244,9 +193,39 @@ def _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, bias_off):
                 for n in range(m):
                     s += d[row + n] * a_in[col + n]
                 gw[j * n_in + k] = s
+    _bias_grads(m, n_out, d, grad, bias_off)
+
+
+@njit(fastmath=_FLAGS, error_model="numpy")
+def _affine_rows(m, n_in, n_out, a_in, w, bias_off, theta, f):
+    """``_affine`` for an input held one row per sample (m × n_in), through BLAS."""
+    np.dot(w.reshape((n_out, n_in)), a_in.reshape((m, n_in)).T, f.reshape((n_out, m)))
+    _add_bias(m, n_out, bias_off, theta, f)
+
+
+@njit(fastmath=_FLAGS, error_model="numpy")
+def _weight_grads_rows(m, n_in, n_out, a_in, d, gw, grad, bias_off):
+    """``_weight_grads`` for an input held one row per sample: ∂E/∂Wᵀ = δ A (n_out × n_in)."""
+    np.dot(d.reshape((n_out, m)), a_in.reshape((m, n_in)), gw.reshape((n_out, n_in)))
+    _bias_grads(m, n_out, d, grad, bias_off)
+
+
+@njit(fastmath=_FLAGS, error_model="numpy")
+def _add_bias(m, n_out, bias_off, theta, f):
+    """f[j, n] += b[j] (no bias: ``bias_off`` < 0)."""
     if bias_off >= 0:
         for j in range(n_out):
-            s = gw.dtype.type(0)
+            bj = theta[bias_off + j]
+            for n in range(j * m, (j + 1) * m):
+                f[n] += bj
+
+
+@njit(fastmath=_FLAGS, error_model="numpy")
+def _bias_grads(m, n_out, d, grad, bias_off):
+    """∂E/∂b[j] = Σ_n δ[j, n] (no bias: ``bias_off`` < 0)."""
+    if bias_off >= 0:
+        for j in range(n_out):
+            s = grad.dtype.type(0)
             for n in range(j * m, (j + 1) * m):
                 s += d[n]
             grad[bias_off + j] = s
@@ -266,27 +245,6 @@ def _back(blas, m, n_in, n_out, d, w, d_prev):
             col = k * m
             for n in range(m):
                 d_prev[col + n] += wjk * d[row + n]
-
-
-@njit(fastmath=_FLAGS, error_model="numpy")
-def _penalize(code, shrink, meta, theta):
-    """TensorFlow Playground's weight penalty after an update, on weights only (no biases):
-    L2 scales each weight by max(0, 1 − lr·rate); L1 moves it lr·rate towards 0, stopping at
-    0 (a proximal step). ``shrink`` is lr·rate."""
-    zero = theta.dtype.type(0)
-    keep = theta.dtype.type(max(0.0, 1.0 - shrink))
-    cut = theta.dtype.type(shrink)
-    for li in range(meta.shape[0]):
-        lo = meta[li, W_OFF]
-        hi = lo + meta[li, N_IN] * meta[li, N_OUT]
-        if code == PENALTY_L2:
-            for i in range(lo, hi):
-                theta[i] *= keep
-        else:
-            for i in range(lo, hi):
-                v = theta[i]
-                m = abs(v) - cut
-                theta[i] = zero if not m > zero else (m if v > zero else -m)
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -329,6 +287,9 @@ def train_loop(
     rule = best[5] > 0
     acc = track or rule
     penalty_code = int(penalty[0])
+    # A first layer that calls BLAS takes its input one row per sample (gathered by row
+    # copies, and BLAS reads it transposed) instead of transposing every batch by hand.
+    by_rows = meta[0, BLAS] != 0
     for i in range(n_steps):
         s = first_step + i
         e = s // n_batches
@@ -343,8 +304,12 @@ def train_loop(
             for j in range(m):
                 r = perms[e, lo + j] if shuffled else lo + j
                 rows[j] = r
-                for k in range(n0):
-                    a_ws[k * m + j] = x[r, k]  # feature-major: one row per input
+                if by_rows:
+                    for k in range(n0):
+                        a_ws[j * n0 + k] = x[r, k]  # one row per sample: a row copy
+                else:
+                    for k in range(n0):
+                        a_ws[k * m + j] = x[r, k]  # feature-major: one row per input
             loaded = not shuffled and n_batches == 1  # full batch: load once
         for li in range(n_layers):
             n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
@@ -353,7 +318,10 @@ def train_loop(
             f = f_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
             a = a_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
             w = theta[w_off : w_off + n_out * n_in]
-            _affine(meta[li, BLAS], m, n_in, n_out, a_in, w, meta[li, B_OFF], theta, f)
+            if li == 0 and by_rows:
+                _affine_rows(m, n_in, n_out, a_in, w, meta[li, B_OFF], theta, f)
+            else:
+                _affine(meta[li, BLAS], m, n_in, n_out, a_in, w, meta[li, B_OFF], theta, f)
             _activate(meta[li, ACT], slopes[li], f, a)
         top = offsets[n_layers]
         value = _loss(
@@ -369,7 +337,10 @@ def train_loop(
             d = d_ws[offsets[li + 1] : offsets[li + 1] + m * n_out]
             a_in = a_ws[offsets[li] : offsets[li] + m * n_in]
             gw = grad[w_off : w_off + n_out * n_in]
-            _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
+            if li == 0 and by_rows:
+                _weight_grads_rows(m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
+            else:
+                _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
             if li > 0:
                 w = theta[w_off : w_off + n_out * n_in]
                 d_prev = d_ws[offsets[li] : offsets[li] + m * n_in]
@@ -377,13 +348,10 @@ def train_loop(
                 f_prev = f_ws[offsets[li] : offsets[li] + m * n_in]
                 a_prev = a_ws[offsets[li] : offsets[li] + m * n_in]
                 _times_derivative(meta[li - 1, ACT], slopes[li - 1], f_prev, a_prev, d_prev)
-        if guard:
-            for j in range(grad.size):
-                if not math.isfinite(grad[j]):
-                    return i, i, step
-            previous[:] = theta
+        if guard and not _all_finite(grad):
+            return i, i, step
         step += 1.0
-        _update(opt_code, hyper, theta, grad, s1, s2, step, has_buf, sc)
+        _update(opt_code, hyper, theta, grad, s1, s2, step, has_buf, sc, guard, previous)
         has_buf = True
         if penalty_code != PENALTY_NONE and penalty[1] != 0:
             _penalize(penalty_code, penalty[1], meta, theta)
