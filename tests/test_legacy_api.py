@@ -255,3 +255,12 @@ def test_smooth_l1_loss_matches_torch(beta, reduction):
     np.testing.assert_allclose(xb.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="beta must be non-negative"):
         F.smooth_l1_loss(xb, bp.tensor(y), beta=-1.0)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor"])
+def test_tensor_type_takes_legacy_types_like_torch(name):
+    values = [0.0, 1.5, -2.0]
+    ours = bp.tensor(values).type(getattr(bp, name))
+    theirs = torch.tensor(values).type(getattr(torch, name))
+    assert ours.tolist() == theirs.tolist()
+    assert isinstance(ours, getattr(bp, name)) and ours.type() == theirs.type()

@@ -79,6 +79,8 @@ def to_dtype(d) -> dtype:
         for cand in _ALL:
             if cand.name == name:
                 return cand
+    elif isinstance(d, type) and isinstance(getattr(d, "dtype", None), dtype):
+        return d.dtype  # a legacy type such as backprop.LongTensor (x.type(LongTensor))
     elif d is bool:
         return bool_
     elif d is int:
