@@ -91,7 +91,6 @@ DIFFERENCES = {
     "smoothing term last (AddBackward0)",
     "l1_loss": "one loss node (L1LossBackward0); torch 2.13 composes |x − y| and mean "
     "(MeanBackward0)",
-    "norm": "LinalgVectorNormBackward0 in torch; composed here (SqrtBackward0)",
     "rsub_number": "torch records number − tensor as RsubBackward1; we run SubBackward0",
     "div_number_by_tensor": "torch records number / tensor as reciprocal then "
     "MulBackward0; we run DivBackward0",

@@ -205,3 +205,52 @@ class AmaxBackward0(_Reduction):
 class AminBackward0(AmaxBackward0):
     __slots__ = ()
     pick = staticmethod(np.min)
+
+
+class LinalgVectorNormBackward0(_Reduction):
+    """The p-norm ‖x‖_p = (Σ|x|^p)^(1/p) over ``axes``; ∂/∂x = x·|x|^(p−2) / ‖x‖^(p−1),
+    with 0 where the norm is 0 (PyTorch's subgradient). p = ±inf picks the largest (smallest)
+    |x| and shares the gradient among ties; p = 0 counts the nonzero elements (gradient 0)."""
+
+    __slots__ = ("p",)
+    saved_inputs = (0,)
+    saves_output = True
+
+    def forward(self, x, axes=None, keepdim=False, p=2.0):
+        self._setup(x, axes, keepdim)
+        self.p = p
+        a = np.abs(x)
+        if p == np.inf:
+            y = np.max(a, axis=axes, keepdims=keepdim)
+        elif p == -np.inf:
+            y = np.min(a, axis=axes, keepdims=keepdim)
+        elif p == 0:
+            y = np.sum(a != 0, axis=axes, keepdims=keepdim)
+        elif p == 2:
+            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        elif p == 1:
+            y = np.sum(a, axis=axes, keepdims=keepdim)
+        else:
+            y = np.sum(a**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        y = np.asarray(y, dtype=x.dtype)
+        self.saved = (x, y)
+        return y
+
+    def backward(self, g):
+        x, y = self.saved
+        p = self.p
+        gb, yb = self._back(g), self._back(y)
+        if p == 0:
+            return (np.zeros_like(x),)
+        if p in (np.inf, -np.inf):
+            mask = np.abs(x) == yb
+            ties = np.sum(mask, axis=self.axes, keepdims=True)
+            return (np.sign(x) * mask * (gb / ties),)
+        if p == 1:
+            return (np.sign(x) * gb,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                d = x / yb
+            else:
+                d = x * np.abs(x) ** (p - 2) / yb ** (p - 1)
+        return (np.where(yb == 0, 0.0, d * gb).astype(x.dtype, copy=False),)

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from . import ops_reduce, ops_stats
 from . import tensor as _t
 
@@ -117,15 +117,19 @@ class TensorReductions:
         axes = _axes(x, dim)
         return _t.apply_op(node, (x,), axes=axes, keepdim=keepdim, correction=correction)
 
-    def norm(self, p=2, dim=None, keepdim=False):
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The p-norm (default: Euclidean) over all elements or over ``dim``."""
-        if p == 2 or p == "fro":
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == float("inf"):
-            return self.abs().amax(dim=dim, keepdim=keepdim)
-        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+        if p == "fro" or p is None:
+            p = 2
+        if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, int | float):
+            raise ConfigError(
+                f"norm: p must be a number (2, 1, float('inf') …) or 'fro', got {p!r}; the "
+                "nuclear norm is outside backprop's scope."
+            )
+        x = self._float_input("norm") if dtype is None else self.to(dtype)
+        axes = _axes(x, dim)
+        return _t.apply_op(ops_stats.LinalgVectorNormBackward0, (x,), axes=axes,
+                           keepdim=keepdim, p=float(p))  # fmt: skip
 
 
 def _axes(x, dim):
