@@ -63,14 +63,19 @@ SETTLE_SECONDS = 0.3
 
 
 def measure(peers: list[Peer], steps: int, repeats: int, warmup_steps: int) -> list[Row]:
-    """Warm every peer up, then time them round-robin (drifting load hits all alike)."""
+    """Warm every peer up, then time them round-robin (drifting load hits all alike). Each
+    round starts one peer later than the one before, so no peer always runs right after the
+    same neighbour: torch's OpenMP workers and the OpenBLAS pools spin on for a while after
+    their last call, which slowed whichever peer came next at 2 threads (fit with
+    engine="auto" and engine="fused", the same engine, measured 0.76× and 1.08× torch when
+    auto always followed torch)."""
     times: dict[str, list[float]] = {p.name: [] for p in peers}
     results: dict[str, tuple] = {}
     for p in peers:
         with threads(p.threads):
             p.run(min(warmup_steps, p.steps or steps))
-    for _ in range(repeats):
-        for p in peers:
+    for r in range(repeats):
+        for p in peers[r % len(peers) :] + peers[: r % len(peers)]:
             n = p.steps or steps
             with threads(p.threads):
                 time.sleep(SETTLE_SECONDS)
