@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,7 @@ SETTLE_SECONDS = 0.3
 
 def measure(peers: list[Peer], steps: int, repeats: int, warmup_steps: int) -> list[Row]:
     """Warm every peer up, then time them round-robin (drifting load hits all alike). Each
-    round starts one peer later than the one before, so no peer always runs right after the
+    round takes the peers in a new (seeded) order, so no peer always runs right after the
     same neighbour: torch's OpenMP workers and the OpenBLAS pools spin on for a while after
     their last call, which slowed whichever peer came next at 2 threads (fit with
     engine="auto" and engine="fused", the same engine, measured 0.76× and 1.08× torch when
@@ -74,8 +75,9 @@ def measure(peers: list[Peer], steps: int, repeats: int, warmup_steps: int) -> l
     for p in peers:
         with threads(p.threads):
             p.run(min(warmup_steps, p.steps or steps))
-    for r in range(repeats):
-        for p in peers[r % len(peers) :] + peers[: r % len(peers)]:
+    order = random.Random(0)
+    for _ in range(repeats):
+        for p in order.sample(peers, len(peers)):
             n = p.steps or steps
             with threads(p.threads):
                 time.sleep(SETTLE_SECONDS)
