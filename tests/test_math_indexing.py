@@ -172,6 +172,8 @@ def test_metadata_matches_torch():
     x = backprop.tensor(X)
     assert x.type("torch.LongTensor").dtype == backprop.int64
     assert x.type(backprop.float32).dtype == backprop.float32
+    assert x.type(backprop.LongTensor).dtype == backprop.int64  # morvan 302's spelling
+    assert x.type(backprop.FloatTensor).dtype == backprop.float32
     assert x.new_empty(2, 3).shape == (2, 3) and x.clone(memory_format=None).shape == x.shape
 
 

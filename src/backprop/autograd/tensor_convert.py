@@ -76,8 +76,8 @@ class TensorConversion:
     bfloat16 = half
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
-        """With no argument, PyTorch's type string ('torch.FloatTensor'); with a dtype or
-        such a string, a conversion to it."""
+        """With no argument, PyTorch's type string ('torch.FloatTensor'); with a dtype, such
+        a string or a legacy type (``backprop.LongTensor``), a conversion to it."""
         if dtype is None:
             return _TYPE_NAMES[self._data.dtype]
         if isinstance(dtype, str):
@@ -89,6 +89,8 @@ class TensorConversion:
                     f"{', '.join(sorted(by_name))} or a dtype."
                 )
             return self.to(_dt.from_numpy_dtype(by_name[key]))
+        if isinstance(getattr(dtype, "dtype", None), _dt.dtype):  # t.type(torch.FloatTensor)
+            return self.to(dtype.dtype)
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
