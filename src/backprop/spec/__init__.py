@@ -55,11 +55,47 @@ def builtin(name: str) -> dict:
     return json.loads(text)
 
 
+def builtin_for(path) -> str | None:
+    """The built-in spec a spec argument names, or None: ``"square"`` (or ``"square.json"``)
+    when no file of that name exists, so ``backprop.run("square")`` and ``backprop train
+    square`` work wherever a spec path does. A file of that name wins (it is what was named)."""
+    import os
+
+    if not isinstance(path, str | os.PathLike):
+        return None
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        return None
+    if not isinstance(text, str) or not text or os.sep in text or "\0" in text:
+        return None
+    if (os.altsep and os.altsep in text) or os.path.lexists(text):
+        return None
+    name = text.removesuffix(".json")
+    return name if name in builtin_names() else None
+
+
+def near_builtin(path) -> str | None:
+    """A built-in spec name close to a missing spec path (``sqaure`` → ``square``), or None."""
+    import difflib
+    import os
+
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        return None
+    if not isinstance(text, str) or os.sep in text:
+        return None
+    close = difflib.get_close_matches(text.removesuffix(".json"), builtin_names(), n=1)
+    return close[0] if close else None
+
+
 __all__ = [
     "SPEC_VERSION",
     "Run",
     "RunFolder",
     "builtin",
+    "builtin_for",
     "builtin_names",
     "load",
     "normalize",

@@ -113,11 +113,24 @@ def load(path: str | os.PathLike) -> dict:
     """
     from ..filekind import HEAD, of_bytes, wrong_kind
     from ..reading import SPEC_LIMIT, SpecPathError, check_path, read_bytes
+    from . import builtin, builtin_for, builtin_names, near_builtin
 
+    name = builtin_for(path)
+    if name is not None:  # "square": the spec shipped with the package
+        return normalize(builtin(name))
     text_path = check_path(path, "spec file", SpecPathError)
     label = f"spec file {text_path!r}"
-    data = read_bytes(text_path, label=label, limit=SPEC_LIMIT, what="spec file",
-                      error=SpecPathError)  # fmt: skip
+    try:
+        data = read_bytes(text_path, label=label, limit=SPEC_LIMIT, what="spec file",
+                          error=SpecPathError)  # fmt: skip
+    except SpecPathError as exc:
+        near = None if os.path.lexists(text_path) else near_builtin(text_path)
+        if near is None:
+            raise
+        raise SpecPathError(
+            f"{exc} Did you mean the built-in spec {near!r}? (built-in: "
+            f"{', '.join(builtin_names())})"
+        ) from None
     kind = of_bytes(data[:HEAD], text_path)  # a model, history, CSV, ... named as such
     if kind.name not in ("spec", "json", "text", "binary"):
         raise SpecError(wrong_kind(kind, label, "spec"))
@@ -381,7 +394,9 @@ def prepare(spec) -> Run:
 
 
 def run(spec, *, callbacks=()) -> Run:
-    """Train what ``spec`` (a dict, or a path to a JSON file) describes; returns the Run."""
+    """Train what ``spec`` describes — a dict, a path to a JSON file, or a built-in spec's
+    name (``"square"``, used when no file of that name exists; the run's ``spec["name"]``
+    says which) — and return the Run."""
     from ..train import EarlyStopping, fit
     from ..train.guard import NaNGuard
 

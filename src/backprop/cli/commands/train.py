@@ -35,7 +35,12 @@ def add_parser(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("spec", nargs="?", help="an experiment spec (.json); flags below override it")
+    p.add_argument(
+        "spec",
+        nargs="?",
+        help="an experiment spec (.json), or a built-in one by name (square, abs, xor, "
+        "spiral, digits); flags below override it",
+    )
     d = p.add_argument_group("data")
     d.add_argument(
         "--data",
@@ -116,10 +121,12 @@ def build_spec(args) -> dict:
 
     spec: dict = {}
     if args.spec:
-        path = Path(args.spec)
-        from ...spec import load  # says what the path is: missing, a folder, a FIFO, …
+        from ...spec import builtin_for, load  # says what the path is: missing, a folder, …
 
-        spec = load(path)
+        name = builtin_for(args.spec)
+        if name is not None:  # no file of that name: the spec shipped with backprop
+            print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
+        spec = load(Path(args.spec))
     elif not (args.data or args.csv):
         raise ConfigError(
             "give a spec file (backprop train spec.json) or a dataset (--data NAME or --csv FILE)"
