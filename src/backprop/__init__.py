@@ -69,13 +69,14 @@ _add(".autograd.printing", "get_printoptions set_printoptions")
 _add(".autograd.random", "Generator initial_seed manual_seed seed")
 _add(".autograd.random", "get_rng_state set_rng_state", rename={"default_generator": "_default"})
 _add(".autograd.random_factories", "normal bernoulli multinomial randint_like")
+_LAZY["random"] = (".autograd.random_torch", None)  # torch.random
 _add(".errors", "BackpropError")
 # ``backprop.gradcheck`` is the function (as ``torch.autograd.gradcheck`` is); its module is
 # ``backprop.checks``.
 _add(".checks", "gradcheck check_gradients")
 _add(".spec", "run")
 _add(".train", "fit")
-_add(".io", "save load")
+_add(".serialization", "save load")  # model files via .io; tensor nests
 # subpackages and modules reachable as attributes without an explicit import
 _SUBMODULES = (
     "autograd nn optim checks errors delta diagnostics data train io spec plots files stable "
