@@ -186,3 +186,21 @@ def test_sampling_errors_name_the_rule():
         bp.empty(3).uniform_(1.0, 0.0)
     with pytest.raises(bp.errors.ConfigError, match="size="):
         bp.normal(0.0, 1.0)
+
+
+@mkl_bernoulli
+def test_tensor_methods_and_torch_random_module():
+    seed_both(4)
+    w = np.abs(np.cos(np.arange(12.0))).reshape(3, 4).astype(np.float32)
+    same_bits(bp.tensor(w).multinomial(2), torch.from_numpy(w).multinomial(2), np.int64)
+    same_bits(bp.tensor(w / 2).bernoulli(), torch.from_numpy(w / 2).bernoulli(), np.uint32)
+    bp.random.manual_seed(9)
+    torch.random.manual_seed(9)
+    with bp.random.fork_rng():
+        bp.randn(50)
+    with torch.random.fork_rng():
+        torch.randn(50)
+    same_bits(bp.randn(3), torch.randn(3), np.uint32)
+    assert (
+        bp.random.default_generator.initial_seed() == torch.random.default_generator.initial_seed()
+    )

@@ -207,6 +207,17 @@ class TensorInPlace:
         self._fill_random(values, "exponential_")
         return self
 
+    def bernoulli(self, p=None, *, generator=None):
+        """0/1 draws with probabilities ``self`` (or the scalar ``p``), as ``torch.bernoulli``."""
+        from .random_factories import bernoulli
+
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        from .random_factories import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def _fill_random(self, values: np.ndarray, what: str) -> None:
         if _gm._enabled and self._requires_grad:
             self._check_inplace(what)
