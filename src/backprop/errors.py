@@ -71,3 +71,18 @@ class PathError(BackpropError, OSError):
     Messages name the parameter (``--output``, ``io.save(path)``), the path, the cause and a
     fix. It is also an ``OSError``, so code written for the standard library still catches it.
     """
+
+
+class BackpropWarning(UserWarning):
+    """A run that works but will not do what its user likely wants (the command line shows
+    it as one ``warning:`` line)."""
+
+
+class StepUnitWarning(BackpropWarning):
+    """Step units in a model being trained by gradient descent: the lecture's Caution —
+    their derivative is zero, so no gradient reaches the weights below them."""
+
+
+class PoorFitWarning(BackpropWarning):
+    """A finished run that does worse than a trivial model (r² < 0: worse than predicting
+    the mean; accuracy at chance)."""

@@ -8,6 +8,7 @@ Ctrl+C so run folders and backups clean up (exit 128 + the signal).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 
@@ -294,7 +295,8 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
     out.command = f"backprop {args.command}"
     out.log = args.command in LOG_COMMANDS
     try:
-        return int(args.run(args) or 0)
+        with _warnings_as_lines(args.command):
+            return int(args.run(args) or 0)
     except BackpropError as exc:
         return _user_error(args.command, str(exc))
     except OSError as exc:  # on a path the user chose: one line, never a traceback
@@ -311,6 +313,32 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
         stop_bars()  # the cursor back, the prompt on its own line
         print("backprop: interrupted", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(command: str):
+    """backprop's own warnings (``errors.BackpropWarning``) as one line each on stderr,
+    ``backprop train: warning: ...``, once per message, instead of Python's
+    ``file:line: Category: message`` with a source line."""
+    import warnings
+
+    from ..errors import BackpropWarning
+
+    shown: set = set()
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, BackpropWarning):
+            return previous(message, category, filename, lineno, file, line)
+        text = str(message)
+        if text not in shown:
+            shown.add(text)
+            print(f"backprop {command}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", BackpropWarning)
+        warnings.showwarning = show
+        yield
 
 
 _PLAIN = (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError)

@@ -123,6 +123,7 @@ def fit(
         raise ConfigError("fit: the model has no parameters, so there is nothing to train.")
     _check_optimizer(optimizer, params, scheduler)
     net = mlp_layers(model)
+    _caution_step_units(model, net)
     n_in = None if net is None else net[0].n_in
     n_out = (lambda x: probe(model, x)) if net is None else net[-1].n_out
     prep = prepare(
@@ -340,4 +341,31 @@ def _check_optimizer(optimizer, params, scheduler) -> None:
         raise ConfigError(
             "fit: scheduler must be an optim.lr_scheduler scheduler built on this optimizer, "
             f"got {scheduler!r}."
+        )
+
+
+def _caution_step_units(model, net) -> None:
+    """The lecture's Caution as a warning: step units pass no gradient to the weights below
+    them (their derivative is zero wherever it exists), so gradient descent cannot train
+    those weights."""
+    import warnings
+
+    from ..delta.engine import STEP_NOTE
+    from ..errors import StepUnitWarning
+
+    if net is not None:
+        found = [layer.index for layer in net if layer.activation.name == "step"]
+        if found:
+            warnings.warn(STEP_NOTE.format(l=found[-1]), StepUnitWarning, stacklevel=3)
+        return
+    from ..nn import Step
+
+    if any(isinstance(m, Step) for m in model.modules()):
+        warnings.warn(
+            "the model has step units (nn.Step): their derivative is zero wherever it exists, "
+            "so no gradient reaches the weights before them and gradient descent cannot "
+            "change those weights (the lecture's Caution: backprop needs differentiable "
+            "units). Use sigmoid, tanh or ReLU instead.",
+            StepUnitWarning,
+            stacklevel=3,
         )
