@@ -179,3 +179,10 @@ def test_dicts_and_parameter_list_register_like_torch():
     assert len(ours.scales) == len(theirs.scales) == 2
     popped = ours.blocks.pop("b")
     assert isinstance(popped, nn.Linear) and list(ours.blocks.keys()) == ["a"]
+
+
+def test_parameter_list_repr_matches_torch():
+    ours = nn.ParameterList([bp.ones(2), bp.zeros(2, 3)])
+    theirs = torch.nn.ParameterList([torch.ones(2), torch.zeros(2, 3)])
+    assert repr(ours).replace("backprop.", "torch.") == repr(theirs)
+    assert repr(nn.ParameterList()) == repr(torch.nn.ParameterList())

@@ -267,8 +267,11 @@ class ParameterList(Module):
             self.append(value)
         return self
 
-    def extra_repr(self) -> str:
-        return "\n".join(_parameter_line(i, p) for i, p in enumerate(self))
+    def __repr__(self) -> str:  # torch's layout: one line per parameter, indented by four
+        lines = [_parameter_line(i, p) for i, p in enumerate(self)]
+        if not lines:
+            return f"{self._get_name()}()"
+        return f"{self._get_name()}(" + "".join(f"\n    {line}" for line in lines) + "\n)"
 
 
 class ParameterDict(Module):
