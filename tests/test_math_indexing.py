@@ -223,3 +223,21 @@ def test_devices_can_be_named_but_only_the_cpu_used():
         backprop.zeros(2).to(backprop.device("cuda"))
     with pytest.raises(backprop.errors.DeviceError, match="device string"):
         backprop.device("cuda:x")
+
+
+def test_one_element_is_a_view_and_counters_accumulate_as_in_torch():
+    # 067 (bag of words): vec[word] += 1; 042 (yunjey): correct += (pred == y).sum()
+    results = []
+    for m in (backprop, torch):
+        vec = m.zeros(4)
+        for i in (1, 3, 1):
+            vec[i] += 1
+        correct = 0
+        for _ in range(3):
+            correct += (m.tensor([1, 2, 3]) == m.tensor([1, 0, 3])).sum()
+        grid = m.zeros(2, 3)
+        grid[1, 2].add_(5.0)
+        scalar = m.tensor(2.0) + 1.0
+        scalar += 1.0
+        results.append((vec.tolist(), int(correct), grid.tolist(), float(scalar)))
+    assert results[0] == results[1]

@@ -154,6 +154,7 @@ UNTRACKED = {
     "histc": (FLOATS, lambda m, x: m.histc(x, bins=5)),
     "histc_range": (FLOATS, lambda m, x: x.histc(bins=4, min=-1, max=1)),
     "histogram": (FLOATS, lambda m, x: m.histogram(x, bins=6)),
+    "histogram_default_bins": (FLOATS, lambda m, x: m.histogram(x, density=True)),
     "histogram_range_density": (FLOATS, lambda m, x: m.histogram(x, 4, range=(-2.0, 2.0),
                                                                  density=True)),
     "histogram_weight": (FLOATS, lambda m, x: x.histogram(3, weight=x.abs())),

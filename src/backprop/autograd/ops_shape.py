@@ -120,9 +120,19 @@ def _add_rows(g: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
 class _BasicIndexBackward(IndexBackward0):
     """``x[i, 1:3, None]`` with ints, slices, None and ``...`` only: no element is picked
     twice, so the gradient is written, not added (no ``np.add.at``). PyTorch names the node
-    after the last step of the index; these subclasses carry those names."""
+    after the last step of the index; these subclasses carry those names. One element
+    (``x[i, j]``) comes back as a 0-d view, not a NumPy scalar, so ``x[i, j] += 1`` and
+    in-place ops on it work as on PyTorch's view."""
 
     __slots__ = ()
+
+    def forward(self, x, index):
+        out = x[index]
+        if type(out) is not np.ndarray:
+            index = (*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)
+            out = x[index]
+        self.shape, self.index = x.shape, index
+        return out
 
     def backward(self, g):
         grad = np.zeros(self.shape, dtype=g.dtype)

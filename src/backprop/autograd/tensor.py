@@ -211,6 +211,8 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
         arrays = [t._data for t in inputs]
     node = cls()
     out = node.forward(*arrays, **options)
+    if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; tensors hold arrays
+        out = np.asarray(out)
     record = False
     if _gm._enabled:
         for t in inputs:

@@ -269,7 +269,7 @@ class TensorStats:
         counts, _ = np.histogram(x, bins=int(bins), range=(lo, hi))
         return _plain(counts.astype(x.dtype))
 
-    def histogram(self, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
         """(hist, bin_edges): counts (or ``weight`` sums, or a density) in ``bins`` (a number
         of equal bins, or a 1-d tensor of edges), as ``numpy.histogram``."""
         x = self._data
