@@ -77,6 +77,13 @@ _add(".checks", "gradcheck check_gradients")
 _add(".spec", "run")
 _add(".train", "fit")
 _add(".serialization", "save load")  # model files via .io; tensor nests
+_add(
+    ".autograd.compat_misc",
+    "finfo inference_mode is_inference_mode_enabled set_num_threads get_num_threads "
+    "set_num_interop_threads get_num_interop_threads use_deterministic_algorithms "
+    "are_deterministic_algorithms_enabled int32 int16 int8 uint8 short",
+    rename={"int": "int32"},
+)
 # subpackages and modules reachable as attributes without an explicit import
 _SUBMODULES = (
     "autograd nn optim checks errors delta diagnostics data train io spec plots files stable "

@@ -152,6 +152,8 @@ class TensorShape:
             out = _t.apply_op(node, (self,), index=idx)
         except IndexError as exc:
             raise _index_error(index, self, exc) from None
+        if type(out._data) is not np.ndarray:  # x[i, j]: a NumPy scalar; keep a 0-d array so
+            out._data = np.asarray(out._data)  # ``x[i, j] += 1`` works (makemore's counts)
         return _maybe_view(out, self) if basic else out
 
     def __setitem__(self, index, value):
