@@ -16,7 +16,8 @@ Every function takes the twister ``Engine`` and returns a NumPy array with PyTor
   the angle, ``r = sqrt(-2 log1p(-u2))``; the sine half is cached in the generator and used
   by the next small normal draw.
 - randint: ``k % range + low`` with a 32-bit draw, or a 64-bit one when range >= 2**28.
-- randperm: Fisher-Yates from the front, ``z = draw32 % (n - i)``, swap ``i`` and ``i + z``.
+- randperm: Fisher-Yates from the front, ``z = draw32 % (n - i)``, swap ``i`` and ``i + z``
+  (the swaps applied without a Python loop: ``apply_swaps``).
 - bernoulli: ``uniform < p`` (double uniforms for a scalar or float64 ``p``, float ones for
   float32 ``p``). PyTorch uses MKL's own stream on Intel CPUs for a scalar ``p``; these are
   the bits of every other CPU (this one is an AMD EPYC), stated in the report.
@@ -179,10 +180,45 @@ def randperm(engine, n: int) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
     steps = np.arange(n - 1, dtype=np.int64)
     swaps = (engine.u32(n - 1) % (n - steps).astype(np.uint64)).astype(np.int64) + steps
-    perm = list(range(n))
-    for i, j in enumerate(swaps.tolist()):
-        perm[i], perm[j] = perm[j], perm[i]
-    return np.array(perm, dtype=np.int64)
+    return apply_swaps(swaps)
+
+
+def apply_swaps(z: np.ndarray) -> np.ndarray:
+    """``range(n)`` after ``swap(a[k], a[z[k]])`` for k = 0 .. n-2 in turn, ``z[k] >= k``.
+
+    Without the sequential loop: step k fixes position k for good, to the value that sat at
+    ``z[k]`` just before. That value is ``z[k]`` itself unless an earlier step j wrote there
+    (``z[j] == z[k]``, the latest such j): then it is ``v[j]``, the value step j carried
+    away from position j. And ``v[j]`` is j unless an earlier step wrote position j, and so
+    on. The "latest earlier step with the same target" comes from one stable sort of the
+    targets; the chains ``v[j] = v[parent]`` are resolved by pointer doubling.
+    """
+    n = len(z) + 1
+    k = np.arange(n - 1, dtype=np.int64)
+    small = np.uint16 if n <= 2**16 else np.int64  # 16-bit keys: NumPy sorts them by radix
+    order = np.argsort(z.astype(small), kind="stable")
+    target = z[order]
+    same = target[1:] == target[:-1]
+    before = np.full(n - 1, -1, dtype=np.int64)  # the latest earlier step with k's target
+    before[order[1:][same]] = order[:-1][same]
+    last = np.append(~same, True)
+    parent = np.full(n, -1, dtype=np.int64)  # the latest step that wrote position j ...
+    parent[target[last]] = order[last]
+    stay = np.flatnonzero(z == k)
+    parent[stay] = before[stay]  # ... before step j itself
+    value = np.where(parent < 0, np.arange(n), -1)
+    todo = np.flatnonzero(parent >= 0)
+    while todo.size:  # pointer doubling: about log2(chain length) rounds
+        up = parent[todo]
+        known = value[up] >= 0
+        value[todo[known]] = value[up[known]]
+        todo = todo[~known]
+        parent[todo] = parent[parent[todo]]
+    out = np.empty(n, dtype=np.int64)
+    came = np.where(before >= 0, value[np.maximum(before, 0)], z)
+    out[:-1] = np.where(z != k, came, value[:-1])
+    out[-1] = value[-1]
+    return out
 
 
 def bernoulli_scalar(engine, n: int, p: float) -> np.ndarray:
