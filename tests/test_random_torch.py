@@ -188,3 +188,23 @@ def test_bad_seeds_and_states_are_refused_with_the_rule():
         bp.set_rng_state(state)
     with pytest.raises(bp.errors.ConfigError, match="cpu"):
         bp.Generator(device="cuda")
+
+
+def test_randperm_swaps_equal_the_sequential_fisher_yates():
+    """``apply_swaps`` (no Python loop) against the loop it replaces, on edge-case swap lists."""
+    from backprop.autograd.random_draws import apply_swaps
+
+    def loop(z):
+        perm = list(range(len(z) + 1))
+        for i, j in enumerate(z.tolist()):
+            perm[i], perm[j] = perm[j], perm[i]
+        return perm
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for n in (2, 3, 5, 9, 50, 70_000):  # 70 000: past the 16-bit radix sort
+        k = np.arange(n - 1)
+        cases += [k, np.full(n - 1, n - 1), np.minimum(k + 1, n - 1)]
+        cases.append(k + rng.integers(0, 2**32, n - 1) % (n - k))
+    for z in cases:
+        assert apply_swaps(z.astype(np.int64)).tolist() == loop(z)
