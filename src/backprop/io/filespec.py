@@ -33,7 +33,9 @@ from ..errors import ModelFileError, SpecError
 
 __all__ = ["ADDED", "check_file_spec"]
 
-ADDED = ("feature_names", "target_names", "scaler")  # task is a spec field already
+# task is a spec field already; target_scaler (how the run standardised its targets) is
+# information only: the weights already undo it
+ADDED = ("feature_names", "target_names", "scaler", "target_scaler")
 _TOP_COPIES = ("task", *ADDED)  # playground downloads repeat them at the top level
 TASKS = ("regression", "classification")
 
@@ -100,6 +102,8 @@ def _check_added(section: dict, where: str, n_in: int, n_out: int, label: str) -
     _names(section, "target_names", where, classes, rule, label)
     if "scaler" in section and section["scaler"] is not None:
         _check_scaler(section["scaler"], f"{where}.scaler", n_in, label)
+    if section.get("target_scaler") is not None:
+        _check_scaler(section["target_scaler"], f"{where}.target_scaler", n_out, label, "output")
 
 
 def _names(section: dict, key: str, where: str, count: int, rule: str, label: str) -> None:
@@ -127,7 +131,7 @@ def control(name: str) -> bool:
     return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name)
 
 
-def _check_scaler(scaler, where: str, n_in: int, label: str) -> None:
+def _check_scaler(scaler, where: str, n_in: int, label: str, per: str = "input") -> None:
     rule = "must be null or an object with exactly 'mean' and 'std'"
     if not isinstance(scaler, dict):
         raise _lie(label, where, rule, scaler)
@@ -139,7 +143,7 @@ def _check_scaler(scaler, where: str, n_in: int, label: str) -> None:
         ok = isinstance(values, list) and len(values) == n_in
         ok = ok and all(_finite(v) and (key == "mean" or v > 0) for v in values)
         if not ok:
-            raise _lie(label, f"{where}.{key}", f"must be a list of {n_in} {kind} (one per input)",
+            raise _lie(label, f"{where}.{key}", f"must be a list of {n_in} {kind} (one per {per})",
                        values)  # fmt: skip
     if set(scaler) != {"mean", "std"}:
         raise _lie(label, where, rule, scaler)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from . import targets
 from .schema import fail, normalize
 
 
@@ -33,6 +34,7 @@ class Run:
     history: Any
     scheduler: Any = None
     extra: dict = field(default_factory=dict)
+    target_scaling: Any = None  # targets.TargetScaling while training on standardised y
 
     def file_spec(self) -> dict:
         """The spec as saved with the model: ``data`` gains what predicting needs.
@@ -50,6 +52,8 @@ class Run:
             "target_names": list(ds.target_names),
             "scaler": None if scaler is None else scaler.to_dict(),
         }
+        if self.target_scaling is not None:  # for the reader; the weights already undo it
+            data["target_scaler"] = self.target_scaling.to_dict()
         return {**self.spec, "data": data}
 
     @property
@@ -390,7 +394,11 @@ def prepare(spec) -> Run:
     loss = loss_for(loss_spec)
     optimizer = optimizer_for(spec["optimizer"], model)
     scheduler = scheduler_for(spec["schedule"], optimizer)
-    return Run(spec, model, dataset, loss, optimizer, None, scheduler)
+    scaling = None
+    if targets.wanted(spec, dataset):
+        targets.check_foldable(model)
+        scaling = targets.standardize(dataset)
+    return Run(spec, model, dataset, loss, optimizer, None, scheduler, target_scaling=scaling)
 
 
 def run(spec, *, callbacks=()) -> Run:
@@ -420,4 +428,6 @@ def run(spec, *, callbacks=()) -> Run:
     if r.diverged:  # a run's result is its best weights, not the last finite ones
         r.extra["kept"] = guard.restore_best()
         r.history.stop_reason += f" The run then put back the {r.kept_weights().split(';')[0]}."
+    if r.target_scaling is not None:  # the model predicts y's own units from here on
+        targets.fold(r.model, r.dataset, r.target_scaling)
     return r

@@ -43,6 +43,9 @@ DATA = {
     "task": None,
     "test_ratio": None,
     "standardize": True,
+    # regression targets: None = "auto" (a CSV's targets, yes; the built-in sets, which the
+    # lecture's numbers are in, no), or true/false
+    "standardize_target": None,
 }
 MODEL = {
     "sizes": None,
@@ -188,6 +191,12 @@ def _data(section, path="data") -> dict:
         d["task"] = _choice(d["task"], f"{path}.task", ("regression", "classification"))
     if not isinstance(d["standardize"], bool):
         raise fail(f"{path}.standardize", "must be true or false", d["standardize"])
+    if d["standardize_target"] is not None and not isinstance(d["standardize_target"], bool):
+        raise fail(
+            f"{path}.standardize_target",
+            "must be true, false or null (null: yes for a CSV's regression targets)",
+            d["standardize_target"],
+        )
     return d
 
 

@@ -40,6 +40,14 @@ def run(args) -> int:
             mean = _brief([f"{v:.4g}" for v in f.scaler["mean"]])
             std = _brief([f"{v:.4g}" for v in f.scaler["std"]])
             print(f"input standardisation: mean [{mean}], std [{std}]")
+        target = data.get("target_scaler")
+        if isinstance(target, dict):  # checked by io.read: one mean and std per output
+            mean = _brief([f"{v:.4g}" for v in target["mean"]])
+            std = _brief([f"{v:.4g}" for v in target["std"]])
+            print(
+                f"target standardisation: mean [{mean}], std [{std}] (trained on z; folded "
+                "into the last layer, so the model predicts the targets' units)"
+            )
         for key in ("stopped", "weights"):  # a run that diverged says so (Run.file_metadata)
             if isinstance(f.metadata.get(key), str):
                 print(f"{key}: {f.metadata[key]}")

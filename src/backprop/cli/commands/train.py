@@ -70,7 +70,9 @@ def add_parser(sub) -> None:
     t.add_argument("--lr", type=real, help="learning rate, above 0 and at most 1000")
     t.add_argument("--epochs", type=positive_int, help="number of epochs, 1 to 10,000,000")
     t.add_argument(
-        "--batch-size", type=positive_int, help="minibatch size, 1 to 10,000,000 (full batch)"
+        "--batch-size",
+        type=positive_int,
+        help="minibatch size, 1 to 10,000,000 (full batch)",
     )
     t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
     t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling), 0 to 2**63-1")
@@ -287,8 +289,26 @@ def final_line(result) -> str:
     done = f"{len(h)} epoch{'s' if len(h) != 1 else ''}" if len(h) else "no epoch finished"
     shown = kept + ", ".join(parts)
     text = f"{result.spec['name']}: {done}" + (f"; {shown}" if shown else "")
+    scaling = getattr(result, "target_scaling", None)
+    if scaling is not None:
+        text += "\n" + _target_note(scaling, result.dataset.target_names, logs)
     if h.stop_reason:
         text += f"\nstopped: {h.stop_reason}"
+    return text
+
+
+def _target_note(scaling, names, logs: dict) -> str:
+    """How the run standardised its targets, and its rmse back in the targets' units."""
+    names = list(names) or [f"y{i + 1}" for i in range(scaling.mean.size)]
+    text = (
+        f"targets: trained on standardized z ({scaling.describe(names)}), so loss and rmse "
+        f"are in units of z; the model file predicts {', '.join(names)}"
+    )
+    if scaling.std.size == 1:  # one column: rmse scales exactly
+        std = float(scaling.std[0])
+        back = [f"{k} {logs[k] * std:.6g}" for k in ("rmse", "val_rmse") if k in logs]
+        if back:
+            text += f" ({', '.join(back)} in {names[0]}'s units)"
     return text
 
 

@@ -1,0 +1,101 @@
+"""Standardised regression targets for a spec's run: train on z = (y − mean) / std, then fold
+the scaling into the output layer, so the model file predicts y itself.
+
+A CSV's targets are in whatever units the file has (prices in the hundreds of thousands);
+with Adam's small steps and outputs that start near 0, the output layer's bias alone would
+need ~10⁵ steps to reach the mean, and the run looked like a useless model (r² = −7.9 on a
+linear house-price file). So ``data.standardize_target`` (null: yes for a CSV's regression
+targets, no for the built-in sets, whose numbers the lecture quotes) trains on z. After
+training, ``fold`` rewrites the last Linear layer — W ← diag(std) W, b ← std ∘ b + mean — so
+``model(x)`` is in the target's units again (exact up to rounding; predict, ONNX and PyTorch
+exports need nothing new), and puts the dataset's targets back. The loss and metrics
+recorded during training are in units of z; the run says so (``Run.target_scaling``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .schema import fail
+
+
+@dataclass
+class TargetScaling:
+    """z = (y − mean) / std per target column, fitted on the training rows."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    y: np.ndarray  # the training targets as given (put back after training)
+    y_test: np.ndarray | None
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    def describe(self, names) -> str:
+        """'price = 612.3 + 178.2·z' for each target, the run's opening note."""
+        parts = [
+            f"{name} = {m:.6g} + {s:.6g}·z"
+            for name, m, s in zip(names, self.mean.tolist(), self.std.tolist())
+        ]
+        return "; ".join(parts)
+
+
+def wanted(spec: dict, dataset) -> bool:
+    """Whether this run trains on standardised targets (``data.standardize_target``)."""
+    choice = spec["data"].get("standardize_target")
+    if dataset.task != "regression":
+        if choice:
+            raise fail(
+                "data.standardize_target",
+                "applies to regression targets; this dataset is a classification task",
+                choice,
+            )
+        return False
+    return spec["data"]["csv"] is not None if choice is None else bool(choice)
+
+
+def standardize(dataset) -> TargetScaling:
+    """Replace the dataset's targets by z (training rows fit the scaling); return it."""
+    from ..data.dataset import Standardizer
+
+    y = dataset.y
+    column = y.reshape(len(y), -1)
+    fitted = Standardizer.fit(column)
+    scaling = TargetScaling(fitted.mean, fitted.std, y, dataset.y_test)
+    dataset.y = ((column - fitted.mean) / fitted.std).reshape(y.shape)
+    if dataset.y_test is not None:
+        test = dataset.y_test.reshape(len(dataset.y_test), -1)
+        dataset.y_test = ((test - fitted.mean) / fitted.std).reshape(dataset.y_test.shape)
+    return scaling
+
+
+def check_foldable(model) -> None:
+    """The last module must be a Linear layer with a bias (identity output, and a bias to
+    carry the mean) for the scaling to fold into it."""
+    from ..nn import Linear
+
+    last = list(model.modules())[-1]
+    if not isinstance(last, Linear) or last.bias is None:
+        what = type(last).__name__ if not isinstance(last, Linear) else "Linear without bias"
+        raise fail(
+            "data.standardize_target",
+            f"needs a model whose last layer is Linear with a bias (the scaling is folded "
+            f"into it after training); this one ends with {what}. Use an identity output "
+            "with a bias, or set data.standardize_target to false",
+            True,
+        )
+
+
+def fold(model, dataset, scaling: TargetScaling) -> None:
+    """Fold z's scaling into the last Linear layer and give the dataset its targets back."""
+    from ..autograd.grad_mode import no_grad
+
+    last = list(model.modules())[-1]  # a Linear with a bias: check_foldable ran in prepare
+    std, mean = scaling.std, scaling.mean
+    with no_grad():
+        w, b = last.weight._data, last.bias._data
+        w[...] = w * std.reshape(-1, 1)
+        b[...] = b * std + mean
+    dataset.y, dataset.y_test = scaling.y, scaling.y_test
