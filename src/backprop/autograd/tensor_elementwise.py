@@ -178,6 +178,56 @@ class TensorElementwise:
             return self.clamp(max=max)
         return self.clamp(max=max, _node=ops.ClampMaxBackward0)
 
+    # in-place forms of the ops with nodes of their own in ops.py
+    def exp_(self):
+        return self._inplace_run(ops.ExpBackward0, [self], [self._data], what="exp_")
+
+    def log_(self):
+        return self._inplace_run(ops.LogBackward0, [self], [self._data], what="log_")
+
+    def sqrt_(self):
+        return self._inplace_run(ops.SqrtBackward0, [self], [self._data], what="sqrt_")
+
+    def abs_(self):
+        return self._inplace_run(ops.AbsBackward0, [self], [self._data], what="abs_")
+
+    def neg_(self):
+        return self._inplace_run(ops.NegBackward0, [self], [self._data], what="neg_")
+
+    negative_ = neg_
+    absolute_ = abs_
+
+    def pow_(self, exponent):
+        if isinstance(exponent, _t.Tensor):
+            x = exponent._data.astype(self._data.dtype, copy=False)
+            return self._inplace_run(
+                ops.PowBackward1, [self, exponent], [self._data, x], what="pow_"
+            )
+        return self._inplace_run(ops.PowBackward0, [self], [self._data], what="pow_", p=exponent)
+
+    def square_(self):
+        return self.pow_(2)
+
+    def _activation_(self, name: str):
+        from .tensor_math import _ACTIVATION_NODES, get_activation
+
+        node = _ACTIVATION_NODES.get(name)
+        if node is None:
+            node = _ACTIVATION_NODES[name] = ops.activation_node(get_activation(name))
+        return self._inplace_run(node, [self], [self._data], what=name + "_")
+
+    def relu_(self):
+        return self._activation_("relu")
+
+    def sigmoid_(self):
+        return self._activation_("sigmoid")
+
+    def tanh_(self):
+        return self._activation_("tanh")
+
+    def clip_(self, min=None, max=None):  # noqa: A002
+        return self.clamp_(min, max)
+
     def clamp_min_(self, min):  # noqa: A002
         return self.clamp_(min=min)
 
