@@ -16,6 +16,8 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, DTypeError, ShapeError
@@ -23,10 +25,14 @@ from ..errors import ConfigError, DTypeError, ShapeError
 __all__ = [
     "calculate_gain",
     "constant_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -191,3 +197,119 @@ def kaiming_normal_(
     if std is None:
         return tensor
     return normal_(tensor, 0.0, std, generator)
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+    generator=None,
+) -> Tensor:  # fmt: skip
+    """N(mean, std²) restricted to [a, b], by PyTorch 2.13's rejection sampling.
+
+    When the interval holds more than 30 % of the mass: draw the whole tensor from the
+    normal, then redraw the whole tensor again and keep the new values where the old ones
+    fell outside, until none does (the same draws as PyTorch, so the same bits). Otherwise:
+    uniform candidates on [a, b], accepted where ``log u <= -(x - mean)²/(2 std²) - peak``
+    (the comparison uses float32 ``log``, which may differ from PyTorch's by an ulp).
+    """
+    from ..autograd.random_factories import fill_normal, fill_uniform
+
+    arr = _check_tensor(tensor, "trunc_normal_")._data
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_; the values' "
+            "distribution may be off.",
+            stacklevel=2,
+        )
+    kind = arr.dtype.type
+    with no_grad():
+        if _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std) > 0.3:
+            lo, hi = float(kind(a)), float(kind(b))
+            result = fill_normal(arr, mean, std, generator, "trunc_normal_")
+            while ((result < lo) | (result > hi)).any():
+                outside = (result < lo) | (result > hi)
+                fresh = fill_normal(arr, mean, std, generator, "trunc_normal_")
+                result = np.where(outside, fresh, result)
+        else:
+            peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+            def log_pdf(x):
+                z = (x - kind(mean)) / kind(std)
+                return (z * z) * kind(-0.5) - kind(peak)
+
+            result = fill_uniform(arr, a, b, generator, "trunc_normal_")
+            with np.errstate(divide="ignore"):
+                u = np.log(fill_uniform(arr, 0.0, 1.0, generator, "trunc_normal_"))
+            pending = u > log_pdf(result)
+            while pending.any():
+                candidates = fill_uniform(arr, a, b, generator, "trunc_normal_")
+                result = np.where(pending, candidates, result)
+                with np.errstate(divide="ignore"):
+                    u = np.log(fill_uniform(arr, 0.0, 1.0, generator, "trunc_normal_"))
+                pending = np.where(pending, u > log_pdf(candidates), pending)
+        tensor._fill_random(result.astype(arr.dtype, copy=False), "trunc_normal_")
+    return tensor
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix from the QR factorisation of a normal one (Saxe et al.).
+
+    The normal draws are PyTorch's; the factorisation is LAPACK's through NumPy, so the
+    values equal PyTorch's to rounding, not to the bit.
+    """
+    from ..autograd.random_factories import fill_normal
+
+    shape = tuple(_check_tensor(tensor, "orthogonal_").shape)
+    if len(shape) < 2:
+        raise ShapeError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+            f"{list(shape)}."
+        )
+    if 0 in shape:
+        return tensor
+    rows = shape[0]
+    cols = math.prod(shape) // rows
+    flat = fill_normal(np.empty((rows, cols), tensor._data.dtype), 0.0, 1.0, generator,
+                       "orthogonal_")  # fmt: skip
+    wide = rows < cols
+    q, r = np.linalg.qr(flat.T if wide else flat)
+    q = q * np.sign(np.diag(r))
+    q = q.T if wide else q
+    with no_grad():
+        tensor._fill_random((q * gain).reshape(shape).astype(tensor._data.dtype), "orthogonal_")
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """N(0, std²) with ``ceil(sparsity · rows)`` zeros in every column (Martens 2010).
+
+    As in PyTorch, the zeros' rows come from ``randperm`` on the *global* stream, whatever
+    ``generator`` the normal values were drawn from.
+    """
+    from ..autograd.factories import randperm
+
+    shape = tuple(_check_tensor(tensor, "sparse_").shape)
+    if len(shape) != 2:
+        raise ShapeError(f"sparse_: only 2-dimensional tensors are supported, got {list(shape)}.")
+    rows, cols = shape
+    zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0.0, std, generator)
+    with no_grad():
+        values = tensor._data.copy()
+        for col in range(cols):
+            values[randperm(rows)._data[:zeros], col] = 0
+        tensor._fill_random(values, "sparse_")
+    return tensor
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor), keeping the tensor's dtype."""
+    shape = tuple(_check_tensor(tensor, "eye_").shape)
+    if len(shape) != 2:
+        raise ShapeError(f"eye_: only 2-dimensional tensors are supported, got {list(shape)}.")
+    with no_grad():
+        tensor._fill_random(np.eye(*shape, dtype=tensor._data.dtype), "eye_")
+    return tensor
