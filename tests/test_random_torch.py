@@ -208,3 +208,29 @@ def test_randperm_swaps_equal_the_sequential_fisher_yates():
         cases.append(k + rng.integers(0, 2**32, n - 1) % (n - k))
     for z in cases:
         assert apply_swaps(z.astype(np.int64)).tolist() == loop(z)
+
+
+@pytest.mark.parametrize(
+    "fill,args",
+    [
+        ("uniform_", ()),
+        ("normal_", (1.0, 2.0)),
+        ("bernoulli_", (0.3,)),
+        ("random_", (0, 10)),
+        ("exponential_", ()),
+    ],
+)
+def test_fills_of_views_follow_memory_order(fill, args):
+    """A transposed or permuted view is filled in memory order, and takes the scalar normal path."""
+    views = [lambda x: x.t(), lambda x: x[:, ::2], lambda x: x.t()[::2]]
+    for shape, view in zip([(5, 7), (4, 6), (20, 30)], views, strict=True):
+        seed_both(0)
+        a, b = bp.zeros(*shape), torch.zeros(*shape)
+        getattr(view(a), fill)(*args)
+        getattr(view(b), fill)(*args)
+        same_bits(a, b, np.uint32)
+    seed_both(1)
+    a, b = bp.zeros(3, 4, 5, dtype=bp.float64), torch.zeros(3, 4, 5, dtype=torch.float64)
+    getattr(a.permute(2, 0, 1), fill)(*args)
+    getattr(b.permute(2, 0, 1), fill)(*args)
+    same_bits(a, b, np.uint64)

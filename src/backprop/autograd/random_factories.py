@@ -32,6 +32,16 @@ def _float_kind(*arrays) -> np.dtype:
     return np.result_type(*kinds)
 
 
+def in_memory_order(arr: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """``flat`` (values in draw order) laid out as ``arr``: PyTorch fills a tensor in the
+    order of its memory (a transposed view column by column), not in index order."""
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return flat.reshape(arr.shape)
+    outer_first = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]))
+    laid = flat.reshape([arr.shape[d] for d in outer_first])
+    return laid.transpose(np.argsort(outer_first))
+
+
 def fill_normal(arr: np.ndarray, mean: float, std: float, generator, who: str) -> np.ndarray:
     """Normal samples shaped and typed like ``arr`` (the ``normal_`` kernel)."""
     if arr.dtype.kind != "f":
@@ -42,7 +52,7 @@ def fill_normal(arr: np.ndarray, mean: float, std: float, generator, who: str) -
     if engine is None:
         return rng(generator).normal(mean, std, arr.shape).astype(arr.dtype)
     flat = _draws.normal(engine, arr.size, arr.dtype, mean, std, arr.flags.c_contiguous)
-    return flat.reshape(arr.shape)
+    return in_memory_order(arr, flat)
 
 
 def fill_uniform(arr: np.ndarray, low: float, high: float, generator, who: str) -> np.ndarray:
@@ -53,7 +63,7 @@ def fill_uniform(arr: np.ndarray, low: float, high: float, generator, who: str) 
     engine = engine_of(generator)
     if engine is None:
         return rng(generator).uniform(low, high, arr.shape).astype(arr.dtype)
-    return _draws.uniform(engine, arr.size, arr.dtype, low, high).reshape(arr.shape)
+    return in_memory_order(arr, _draws.uniform(engine, arr.size, arr.dtype, low, high))
 
 
 def fill_random(arr: np.ndarray, low, high, generator, who: str) -> np.ndarray:
@@ -62,13 +72,13 @@ def fill_random(arr: np.ndarray, low, high, generator, who: str) -> np.ndarray:
     if engine is None:
         engine = _NumpyAsEngine(rng(generator))
     if low is None and high is None:
-        return _draws.random_bits(engine, arr.size, arr.dtype).reshape(arr.shape)
+        return in_memory_order(arr, _draws.random_bits(engine, arr.size, arr.dtype))
     if high is None:
         low, high = 0, low
     if not int(low) < int(high):
         raise ConfigError(f"{who}: expects from < to, got from={low}, to={high}.")
     values = _draws.randint(engine, arr.size, int(low), int(high))
-    return values.astype(arr.dtype).reshape(arr.shape)
+    return in_memory_order(arr, values.astype(arr.dtype))
 
 
 class _NumpyAsEngine:
@@ -100,11 +110,16 @@ def fill_bernoulli(arr: np.ndarray, p, generator, who: str) -> np.ndarray:
             raise ConfigError(f"{who}: every p must lie in [0, 1] (PyTorch checks 0 <= p <= 1).")
         if engine is None:
             return (rng(generator).random(arr.shape) < probs).astype(arr.dtype)
-        return _draws.bernoulli_tensor(engine, np.ascontiguousarray(probs)).astype(arr.dtype)
+        if arr.flags.c_contiguous or arr.ndim < 2:
+            return _draws.bernoulli_tensor(engine, np.ascontiguousarray(probs)).astype(arr.dtype)
+        outer_first = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]))
+        laid = np.ascontiguousarray(probs.transpose(outer_first))  # p in arr's memory order
+        drawn = _draws.bernoulli_tensor(engine, laid).transpose(np.argsort(outer_first))
+        return drawn.astype(arr.dtype)
     p = _prob(p, who)
     if engine is None:
         return (rng(generator).random(arr.shape) < p).astype(arr.dtype)
-    return _draws.bernoulli_scalar(engine, arr.size, p).astype(arr.dtype).reshape(arr.shape)
+    return in_memory_order(arr, _draws.bernoulli_scalar(engine, arr.size, p).astype(arr.dtype))
 
 
 def fill_exponential(arr: np.ndarray, lambd: float, generator, who: str) -> np.ndarray:
@@ -115,7 +130,7 @@ def fill_exponential(arr: np.ndarray, lambd: float, generator, who: str) -> np.n
     engine = engine_of(generator)
     if engine is None:
         return rng(generator).exponential(1.0 / lambd, arr.shape).astype(arr.dtype)
-    return _draws.exponential(engine, arr.size, arr.dtype, lambd).reshape(arr.shape)
+    return in_memory_order(arr, _draws.exponential(engine, arr.size, arr.dtype, lambd))
 
 
 # -- public functions --------------------------------------------------------------------------
