@@ -227,6 +227,8 @@ def fit(
                 cb.release_lock()
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
+    if not history.diverged:
+        _caution_poor_fit(history, prep.task, y)
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)
     return history
@@ -369,3 +371,37 @@ def _caution_step_units(model, net) -> None:
             StepUnitWarning,
             stacklevel=3,
         )
+
+
+def _caution_poor_fit(history, task: str, y) -> None:
+    """A finished run that does no better than a model that ignores its inputs gets a
+    warning in words (``PoorFitWarning``): r² < 0 is worse than predicting the targets'
+    mean; an accuracy at most the most common class's share is what always answering that
+    class scores."""
+    import warnings
+
+    from ..errors import PoorFitWarning
+
+    last = {k: v[-1] for k, v in history.history.items() if v and v[-1] is not None}
+    advice = (
+        "It has not learned yet: try more epochs, a larger learning rate, minibatches "
+        "(batch_size), or standardised inputs and targets."
+    )
+    if task == "regression" and "r2" in last and last["r2"] < 0:
+        warnings.warn(
+            f"the trained model does worse than predicting the mean of the targets "
+            f"(r² = {last['r2']:.3g} < 0 on the training data). {advice}",
+            PoorFitWarning,
+            stacklevel=3,
+        )
+    elif task == "classification" and "accuracy" in last:
+        labels = np.asarray(y).reshape(len(y), -1)
+        labels = labels.argmax(1) if labels.shape[1] > 1 else np.rint(labels[:, 0])
+        share = np.unique(labels, return_counts=True)[1].max() / len(labels)
+        if last["accuracy"] <= share + 1e-12 and share < 1:
+            warnings.warn(
+                f"the trained model's accuracy ({last['accuracy']:.3g} on the training data) is "
+                f"no better than always answering the most common class ({share:.3g}). {advice}",
+                PoorFitWarning,
+                stacklevel=3,
+            )
