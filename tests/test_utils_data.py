@@ -302,3 +302,11 @@ def test_batch_sampler_and_lengths():
 def test_reachable_as_torch_utils_data():
     assert bp.utils.data.DataLoader is bd.DataLoader
     from backprop.utils.data import DataLoader, TensorDataset  # noqa: F401
+
+
+def test_iterator_has_next_and_len_like_torch():
+    ours = iter(bd.DataLoader(list(range(5)), batch_size=2))
+    theirs = iter(td.DataLoader(list(range(5)), batch_size=2))
+    assert len(ours) == len(theirs) == 3
+    assert next(ours).tolist() == next(theirs).tolist() == [0, 1]
+    assert [b.tolist() for b in ours] == [b.tolist() for b in theirs]

@@ -8,7 +8,9 @@ seeded script gets torch's batches: every pass starts by drawing a base seed fro
 
 Everything runs in this process. ``num_workers > 0`` is accepted and loads in-process (the
 same batches in the same order, since torch's workers only parallelise the fetching), with
-one warning; ``pin_memory`` is accepted and means nothing on the CPU. For a
+one warning; ``get_worker_info()`` is None, so an ``IterableDataset`` is read once (torch's
+workers would each read a copy unless the dataset splits itself by worker). ``pin_memory`` is
+accepted and means nothing on the CPU. For a
 ``TensorDataset`` with the default collate function a batch is fetched with one indexing per
 tensor instead of one per sample, which gives the same values.
 """
@@ -159,10 +161,10 @@ class DataLoader:
             self.worker_init_fn(0)
         if self._iterable:
             draw_seed(self.generator)  # torch draws a base seed for its workers every pass
-            return self._stream(iter(self.dataset))
+            return _LoaderIter(self._stream(iter(self.dataset)), self)
         order = iter(self._index_sampler)
         draw_seed(self.generator)
-        return self._batches(order)
+        return _LoaderIter(self._batches(order), self)
 
     def _batches(self, order):
         fetch = self._fetcher()
@@ -197,6 +199,22 @@ class DataLoader:
             if not batch or (self.drop_last and len(batch) < self.batch_size):
                 return
             yield collate(batch)
+
+
+class _LoaderIter:
+    """One pass over a loader: ``next()`` gives a batch, ``len()`` the loader's length."""
+
+    def __init__(self, batches, loader: DataLoader) -> None:
+        self._batches, self._loader = batches, loader
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 def _rows_at_once(dataset: TensorDataset):
