@@ -194,19 +194,21 @@ def apply_swaps(z: np.ndarray) -> np.ndarray:
     targets; the chains ``v[j] = v[parent]`` are resolved by pointer doubling.
     """
     n = len(z) + 1
-    k = np.arange(n - 1, dtype=np.int64)
-    small = np.uint16 if n <= 2**16 else np.int64  # 16-bit keys: NumPy sorts them by radix
-    order = np.argsort(z.astype(small), kind="stable")
+    it = np.int32 if n < 2**31 else np.int64  # narrow indices: half the memory traffic
+    z = z.astype(it)
+    k = np.arange(n - 1, dtype=it)
+    keys = z.astype(np.uint16) if n <= 2**16 else z  # 16-bit keys: NumPy sorts them by radix
+    order = np.argsort(keys, kind="stable").astype(it)
     target = z[order]
     same = target[1:] == target[:-1]
-    before = np.full(n - 1, -1, dtype=np.int64)  # the latest earlier step with k's target
+    before = np.full(n - 1, -1, dtype=it)  # the latest earlier step with k's target
     before[order[1:][same]] = order[:-1][same]
     last = np.append(~same, True)
-    parent = np.full(n, -1, dtype=np.int64)  # the latest step that wrote position j ...
+    parent = np.full(n, -1, dtype=it)  # the latest step that wrote position j ...
     parent[target[last]] = order[last]
     stay = np.flatnonzero(z == k)
     parent[stay] = before[stay]  # ... before step j itself
-    value = np.where(parent < 0, np.arange(n), -1)
+    value = np.where(parent < 0, np.arange(n, dtype=it), it(-1))
     todo = np.flatnonzero(parent >= 0)
     while todo.size:  # pointer doubling: about log2(chain length) rounds
         up = parent[todo]
