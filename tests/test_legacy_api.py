@@ -264,3 +264,12 @@ def test_tensor_type_takes_legacy_types_like_torch(name):
     theirs = torch.tensor(values).type(getattr(torch, name))
     assert ours.tolist() == theirs.tolist()
     assert isinstance(ours, getattr(bp, name)) and ours.type() == theirs.type()
+
+
+def test_backends_submodules_are_importable_modules():
+    import importlib.util
+
+    import backprop.backends.cudnn as cudnn
+
+    assert importlib.util.find_spec("backprop.backends.cudnn") is not None
+    assert cudnn is bp.backends.cudnn and cudnn.is_available() is False

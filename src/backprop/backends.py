@@ -9,6 +9,7 @@ sub-namespaces are registered as modules.
 
 from __future__ import annotations
 
+import importlib.machinery
 import sys
 import types
 
@@ -22,6 +23,7 @@ def _false() -> bool:
 def _module(name: str, doc: str, **attributes) -> types.ModuleType:
     module = types.ModuleType(f"{__name__}.{name}", doc)
     module.__dict__.update(attributes)
+    module.__spec__ = importlib.machinery.ModuleSpec(module.__name__, None)
     sys.modules[module.__name__] = module
     return module
 
