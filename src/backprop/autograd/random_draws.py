@@ -135,16 +135,37 @@ def _box_muller(u: np.ndarray, dtype, mean: float, std: float) -> np.ndarray:
         for at in range(0, len(u), rows):  # cache-sized pieces, as in ``uniform``
             out[at : at + rows] = box_muller16(u[at : at + rows], mean, std)
         return out
-    u1 = (1.0 - u[:, :8]).ravel().tolist()
-    theta = (_TWO_PI * u[:, 8:]).ravel().tolist()
-    radius = np.sqrt(-2.0 * np.array(list(map(math.log, u1))))
-    cos = np.array(list(map(math.cos, theta))).reshape(-1, 8)
-    sin = np.array(list(map(math.sin, theta))).reshape(-1, 8)
-    radius = radius.reshape(-1, 8)
-    pair = np.concatenate([radius * cos, radius * sin], axis=1)
+    radius = np.sqrt(-2.0 * libm(math.log, None, 1.0 - u[:, :8]))
+    theta = _TWO_PI * u[:, 8:]
+    pair = np.concatenate([radius * libm(math.cos, np.cos, theta),
+                           radius * libm(math.sin, np.sin, theta)], axis=1)  # fmt: skip
     if mean == 0.0:
         return pair * std
     return fma64(pair, float(std), float(mean))
+
+
+def libm(scalar, vectorised, x: np.ndarray) -> np.ndarray:
+    """``scalar`` (a ``math`` function: the C library's, as PyTorch calls it) over ``x``.
+
+    NumPy's own ``vectorised`` form is used instead when it gives the C library's bits on a
+    fixed probe of 4096 angles (NumPy's float64 sin and cos call the C library on this
+    machine: 0 differences in 10 million; its ``log`` does not, 0.3 % differ).
+    """
+    if vectorised is not None and _same_as_libm(scalar, vectorised):
+        return vectorised(x)
+    flat = np.fromiter(map(scalar, x.ravel().tolist()), dtype=np.float64, count=x.size)
+    return flat.reshape(x.shape)
+
+
+_PROBED: dict = {}
+
+
+def _same_as_libm(scalar, vectorised) -> bool:
+    if scalar not in _PROBED:
+        probe = np.random.default_rng(20260607).random(4096) * _TWO_PI
+        ours = np.fromiter(map(scalar, probe.tolist()), dtype=np.float64, count=probe.size)
+        _PROBED[scalar] = bool(np.array_equal(vectorised(probe), ours))
+    return _PROBED[scalar]
 
 
 def randint(engine, n: int, low: int, high: int) -> np.ndarray:
