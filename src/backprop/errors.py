@@ -86,3 +86,16 @@ class StepUnitWarning(BackpropWarning):
 class PoorFitWarning(BackpropWarning):
     """A finished run that does worse than a trivial model (r² < 0: worse than predicting
     the mean; accuracy at chance)."""
+
+
+def did_you_mean(value, choices) -> str:
+    """`` Did you mean 'square'?`` (a sentence to append) for a near miss among ``choices``
+    (case-insensitive), else ''. Shared by every "unknown name" message: spec fields,
+    registries, CLI flags."""
+    import difflib
+
+    if not isinstance(value, str):
+        return ""
+    names = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(value.lower(), list(names), n=1, cutoff=0.6)
+    return f" Did you mean {names[close[0]]!r}?" if close else ""

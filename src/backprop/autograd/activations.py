@@ -276,6 +276,11 @@ def get_activation(name: str) -> Activation:
     key = ALIASES.get(str(name).lower(), str(name).lower())
     act = ACTIVATIONS.get(key)
     if act is None:
-        choices = ", ".join(sorted(ACTIVATIONS) + sorted(ALIASES))
-        raise ConfigError(f"activation: unknown name {name!r}; choose one of {choices}.")
+        from ..errors import did_you_mean
+
+        names = sorted(ACTIVATIONS) + sorted(ALIASES)
+        raise ConfigError(
+            f"activation: unknown name {name!r}; choose one of {', '.join(names)}."
+            + did_you_mean(name, names)
+        )
     return act

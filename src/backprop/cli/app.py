@@ -33,6 +33,7 @@ Ctrl+C, 143 SIGTERM, 129 SIGHUP (what the run had half-written is removed first)
 Run 'backprop COMMAND --help' for a command's options."""
 
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 _NEGATIVE_VALUE = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
 
 
@@ -45,10 +46,28 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        # no prefix abbreviations: '--layer' for '--layers' would silently change meaning the
+        # day a flag starting the same way is added; a near miss gets a did-you-mean instead
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_VALUE  # argparse reads this attribute
 
+    def unrecognized(self, extra: list[str]):
+        """A usage error for words this command does not take, with the nearest flag."""
+        from ..errors import did_you_mean
+
+        flags = [o for o in self._option_string_actions if o.startswith("--")]
+        first = next((w for w in extra if w.startswith("-")), None)
+        hint = "" if first is None else did_you_mean(first.split("=", 1)[0], flags)
+        self.error(f"unrecognized arguments: {' '.join(extra)}.{hint}".rstrip("."))
+
     def error(self, message: str):
+        choice = _INVALID_CHOICE.search(message)
+        if choice is not None:  # argparse's "invalid choice: 'trian' (choose from ...)"
+            from ..errors import did_you_mean
+
+            hint = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+            message += f".{hint}" if hint else ""
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -76,6 +95,7 @@ def build_parser(command: str | None = _EVERY) -> argparse.ArgumentParser:
             module.add_parser(sub)
         else:
             sub.add_parser(name, help=module.HELP)
+    parser.commands = dict(sub.choices)  # name -> its parser, for errors that name it
     return parser
 
 
@@ -288,7 +308,9 @@ def _safe(stream, name: str, opened: list) -> _SafeStream:
 
 def _main(argv: list[str] | None, out: _SafeStream) -> int:
     parser = build_parser(_command_named(argv))
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's own parser names itself and its --help, and the nearest flag
+        parser.commands.get(getattr(args, "command", None), parser).unrecognized(extra)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

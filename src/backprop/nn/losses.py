@@ -270,8 +270,11 @@ def get_loss(name: str) -> Loss:
     key = str(name).lower()
     entry = LOSSES.get(ALIASES.get(key, key))
     if entry is None:
+        from ..errors import did_you_mean
+
         raise ConfigError(
             f"loss: unknown name {name!r}; choose one of {', '.join(sorted(LOSSES))}."
+            + did_you_mean(name, LOSSES)
         )
     return entry
 

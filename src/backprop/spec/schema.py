@@ -85,8 +85,12 @@ MAX_SEED = 2**63 - 1
 MAX_NOISE = 1e6
 
 
-def fail(path: str, rule: str, value: Any) -> SpecError:
-    return SpecError(f"spec field {path}: {rule}; got {value!r}.")
+def fail(path: str, rule: str, value: Any, choices=None) -> SpecError:
+    """'spec field PATH: RULE; got VALUE.' — with a did-you-mean when ``choices`` are given."""
+    from ..errors import did_you_mean
+
+    hint = did_you_mean(value, choices) if choices else ""
+    return SpecError(f"spec field {path}: {rule.rstrip('.')}; got {value!r}.{hint}")
 
 
 def _fields(section: dict, known: dict, path: str) -> dict:
@@ -142,7 +146,7 @@ def _short(value) -> Any:
 
 def _choice(value, path: str, choices) -> str:
     if not isinstance(value, str) or value.lower() not in choices:
-        raise fail(path, f"must be one of {', '.join(choices)}", value)
+        raise fail(path, f"must be one of {', '.join(choices)}", value, choices)
     return value.lower()
 
 
@@ -208,13 +212,14 @@ def _names(value, allow_one: bool = False) -> bool:
 
 
 def _activation_name(value, path: str) -> str:
-    from ..autograd.activations import get_activation
+    from ..autograd.activations import ACTIVATIONS, ALIASES, get_activation
     from ..errors import ConfigError
 
     try:
         return get_activation(value).name
-    except ConfigError as exc:
-        raise fail(path, str(exc).removeprefix("activation: "), value) from None
+    except ConfigError:
+        names = sorted(ACTIVATIONS) + sorted(ALIASES)
+        raise fail(path, f"must be one of {', '.join(names)}", value, names) from None
 
 
 def _model(section, path="model") -> dict:
@@ -286,7 +291,7 @@ def _loss(section, path="loss") -> dict | None:
         loss["name"] = get_loss(loss["name"]).name
     except Exception:
         raise fail(
-            f"{path}.name", f"must be one of {', '.join(sorted(LOSSES))}", loss["name"]
+            f"{path}.name", f"must be one of {', '.join(sorted(LOSSES))}", loss["name"], LOSSES
         ) from None
     loss["reduction"] = _choice(loss["reduction"], f"{path}.reduction", ("mean", "sum"))
     loss["options"] = _object(loss["options"], f"{path}.options")
