@@ -154,3 +154,30 @@ def test_large_tables_accumulate_like_torch(rows, n, kwargs):
     idx[0, 0] = 3
     run(ours, theirs, idx)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), atol=1e-5)
+
+
+def test_embedding_gradcheck():
+    """float64 central differences through the lookup (padding_idx and scale_grad_by_freq
+    change the gradient on purpose, so they are checked against torch and by hand instead)."""
+    idx = bp.tensor([[0, 2, 2], [5, 0, 2]])
+    table = bp.tensor(np.random.default_rng(0).normal(size=(6, 2)), requires_grad=True)
+    assert bp.gradcheck(lambda w: F.embedding(idx, w) ** 2, (table,))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 2}, {"scale_grad_by_freq": True}])
+def test_large_table_gradient_by_hand(kwargs):
+    """The large-table path (sort-and-scatter rounds) against sums written out with add.at."""
+    rows = 70_000
+    idx = bp.tensor([[0, 2, 2], [5, 0, 2]])
+    table = bp.tensor(np.random.default_rng(0).normal(size=(rows, 2)), requires_grad=True)
+    out = F.embedding(idx, table, **kwargs)
+    weights = bp.tensor(np.random.default_rng(1).normal(size=out.shape))
+    (out * weights).sum().backward()
+    expected = np.zeros((rows, 2))
+    np.add.at(expected, idx.numpy().reshape(-1), weights.numpy().reshape(-1, 2))
+    if kwargs.get("scale_grad_by_freq"):
+        counts = np.bincount(idx.numpy().reshape(-1), minlength=rows)
+        expected /= np.maximum(counts, 1)[:, None]
+    if "padding_idx" in kwargs:
+        expected[kwargs["padding_idx"]] = 0
+    np.testing.assert_allclose(table.grad.numpy(), expected, rtol=1e-12, atol=1e-12)

@@ -207,3 +207,32 @@ def test_dropout_masks_match_torch(seed, shape):
     ours = F.dropout(bp.ones(*shape), 0.3).numpy()
     theirs = torch.nn.functional.dropout(torch.ones(*shape), 0.3).numpy()
     np.testing.assert_array_equal(ours, theirs)
+
+
+# -- float64 central differences for the two normalisation nodes -------------------------
+def _leaves(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        bp.tensor(rng.normal(size=s) + (1.0 if i else 0.0), dtype=bp.float64, requires_grad=True)
+        for i, s in enumerate(shapes)
+    ]
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradcheck(shape, training):
+    x, w, b = _leaves(shape, (3,), (3,))
+    rm = bp.tensor([0.1, -0.2, 0.3], dtype=bp.float64)
+    rv = bp.tensor([0.5, 1.5, 2.0], dtype=bp.float64)
+
+    def fn(x, w, b):  # fresh running statistics each call: the update must not leak
+        return F.batch_norm(x, rm.clone(), rv.clone(), w, b, training=training) ** 2
+
+    assert bp.gradcheck(fn, (x, w, b))
+
+
+@pytest.mark.parametrize("normalized", [(3,), (2, 3)])
+def test_layer_norm_gradcheck(normalized):
+    x, w, b = _leaves((4, 2, 3), normalized, normalized)
+    assert bp.gradcheck(lambda x, w, b: F.layer_norm(x, normalized, w, b) ** 3, (x, w, b))
+    assert bp.gradcheck(lambda x: F.layer_norm(x, normalized).sin(), (x,))
