@@ -98,8 +98,9 @@ def from_csv(
             "at least one input column."
         )
 
-    x = table.numbers(feature_cols, "features must be numeric — leave the column out with "
-                      "features=[...] or encode it as numbers")  # fmt: skip
+    x = table.numbers(feature_cols, "features must be numeric — leave the column out "
+                      "(features=[...] in Python, data.features in a spec, --features on the "
+                      "command line) or encode it as numbers")  # fmt: skip
     if task == "classification" and len(target_cols) > 1:
         raise config_error(
             "task", "'regression' when there are several targets", task, f"Targets: {targets}."
@@ -107,7 +108,8 @@ def from_csv(
     if len(target_cols) > 1 or task == "regression":
         task = "regression"
         y = table.numbers(target_cols, "a regression target must be numeric — for class "
-                          "labels pass task='classification'")  # fmt: skip
+                          "labels pass task='classification' (data.task in a spec, --task "
+                          "on the command line)")  # fmt: skip
         target_names = list(targets)
     else:
         y, target_names, task = table.labels(target_cols[0], task)

@@ -49,6 +49,18 @@ def add_parser(sub) -> None:
     )
     d.add_argument("--csv", help="a CSV file with a header row")
     d.add_argument("--target", help="the CSV's target column")
+    d.add_argument(
+        "--features",
+        type=name_list,
+        metavar="COL,COL",
+        help="the CSV's input columns, comma-separated (default: every column but the target)",
+    )
+    d.add_argument(
+        "--task",
+        choices=("regression", "classification"),
+        help="what the CSV's target is (default: classification for text labels or a few "
+        "whole numbers, else regression)",
+    )
     d.add_argument("--n", type=positive_int, help="number of samples to generate, 1 to 10,000,000")
     d.add_argument("--noise", type=real, help="noise level of a generated dataset, 0 to 1e6")
     m = p.add_argument_group("model")
@@ -139,6 +151,12 @@ def build_spec(args) -> dict:
         spec["data"] = (
             {"name": args.data} if args.data else {"csv": args.csv, "target": args.target}
         )
+    if args.features is not None or args.task is not None:
+        if not args.csv and "csv" not in spec.get("data", {}):
+            raise ConfigError("--features and --task describe a CSV's columns; add --csv FILE")
+        for key in ("features", "task"):
+            if getattr(args, key) is not None:
+                spec["data"][key] = getattr(args, key)
     data = spec.setdefault("data", {})
     for key in ("n", "noise"):
         if getattr(args, key) is not None:
