@@ -9,7 +9,21 @@ from ..common import VERBOSE_HELP, int_list, name_list, out_dir, positive_int, r
 HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
 # lines in a log (not a terminal) without --log-every: each is a stop of the engine and a
 # full-set pass for its metrics, so 10,000 epochs print about 100 lines, not 10,000
-LOG_LINES = 100
+LOG_LINES = 40  # at most this many epoch lines when not on a terminal (a pipe, a notebook)
+
+
+def log_interval(epochs: int) -> int:
+    """Epochs between two log lines: a round number (1, 2, 5, 10, 25, 50, 100, 250, …) that
+    keeps the log to at most ``LOG_LINES`` epoch lines, so epochs read 250, 500, 750, …"""
+    scale = 1
+    while True:
+        for step in (1, 2, 5) if scale == 1 else (1, 2, 2.5, 5):
+            every = int(step * scale)
+            if every * LOG_LINES >= epochs:
+                return every
+        scale *= 10
+
+
 EXAMPLES = """examples:
   backprop train spec.json
   backprop train spec.json --epochs 500 --seed 3 --out runs/try3
@@ -121,7 +135,8 @@ def add_parser(sub) -> None:
         default=None,
         metavar="N",
         help="print one line every N epochs when not on a terminal, 1 to 10^7 (default: "
-        f"every epoch up to {LOG_LINES} epochs, else about {LOG_LINES} lines)",
+        f"every epoch up to {LOG_LINES} epochs, else a round number that gives at most "
+        f"{LOG_LINES} lines)",
     )
     p.set_defaults(run=run)
 
@@ -222,7 +237,7 @@ def run(args) -> int:
         )
     spec = normalize(build_spec(args))
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
-    log_every = args.log_every or -(-spec["epochs"] // LOG_LINES)  # ⌈epochs / LOG_LINES⌉
+    log_every = args.log_every or log_interval(spec["epochs"])
     callbacks = [
         measure_callback(spec["epochs"]),
         progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every),
