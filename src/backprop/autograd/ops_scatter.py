@@ -67,7 +67,7 @@ class EinsumBackward0(Node):
     only inside operand k are broadcast back)."""
 
     __slots__ = ("inputs_letters", "output_letters", "shapes")
-    saved_inputs = ()
+    saved_inputs = ()  # any number of operands: their versions are not checked
 
     def forward(self, *arrays, inputs_letters, output_letters):
         self.inputs_letters, self.output_letters = inputs_letters, output_letters

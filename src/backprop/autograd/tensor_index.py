@@ -157,7 +157,7 @@ class TensorIndexing:
             cls, [self], [self._data], what=what, forward=forward, adjoint=adjoint
         )
 
-    def _scatter_index(self, dim, index, src_shape, who):
+    def _scatter_index(self, dim, index, who):
         axis = self._dim(dim)
         idx = _index_array(index, who)
         if idx.ndim != self._data.ndim:
@@ -166,7 +166,7 @@ class TensorIndexing:
                 f"shape {list(idx.shape)}."
             )
         idx = _check_bounds(idx, self._data.shape[axis], axis, who)
-        return full_index(idx, axis), idx
+        return full_index(idx, axis)
 
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         """self with ``src`` (or ``value``) written at ``index`` along ``dim``."""
@@ -183,7 +183,7 @@ class TensorIndexing:
             )
         if src is None:
             src = value
-        full, _ = self._scatter_index(dim, index, None, "scatter")
+        full = self._scatter_index(dim, index, "scatter")
         if not isinstance(src, _t.Tensor):
             fill = np.asarray(src, dtype=self._data.dtype)
 
@@ -214,11 +214,11 @@ class TensorIndexing:
 
     def scatter_add(self, dim, index, src):
         """self with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
-        full, _ = self._scatter_index(dim, index, None, "scatter_add")
+        full = self._scatter_index(dim, index, "scatter_add")
         return self._write_two(ops_scatter.ScatterAddBackward0, src, full, None, "scatter_add")
 
     def scatter_add_(self, dim, index, src):
-        full, _ = self._scatter_index(dim, index, None, "scatter_add_")
+        full = self._scatter_index(dim, index, "scatter_add_")
         return self._write_two(ops_scatter.ScatterAddBackward0, src, full, self, "scatter_add_")
 
     def index_add(self, dim, index, source, *, alpha=1):
