@@ -204,3 +204,24 @@ def test_tensor_methods_and_torch_random_module():
     assert (
         bp.random.default_generator.initial_seed() == torch.random.default_generator.initial_seed()
     )
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+@pytest.mark.parametrize("name,uint", FLOATS)
+def test_cauchy_log_normal_geometric_fills(seed, name, uint):
+    seed_both(seed)
+    fills = [
+        ("cauchy_", ()),
+        ("cauchy_", (1.5, 0.3)),
+        ("log_normal_", ()),
+        ("log_normal_", (0.0, 0.5)),
+        ("geometric_", (0.3,)),
+        ("geometric_", (0.9,)),
+    ]
+    for n in (1, 3, 16, 17, 1000):  # log_normal_ always takes the scalar path and its cache
+        for fill, args in fills:
+            ours = getattr(bp.empty(n, dtype=getattr(bp, name)), fill)(*args)
+            same_bits(ours, getattr(torch.empty(n, dtype=getattr(torch, name)), fill)(*args), uint)
+    same_bits(bp.randn(3), torch.randn(3), np.uint32)
+    with pytest.raises(bp.errors.ConfigError, match="strictly between"):
+        bp.empty(2).geometric_(1.0)

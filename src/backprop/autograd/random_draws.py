@@ -284,3 +284,25 @@ def multinomial(engine, probs: np.ndarray, num_samples: int, replacement: bool):
 def dropout_keep(engine, n: int, p: float) -> np.ndarray:
     """PyTorch's dropout noise before scaling: ``bernoulli_(1 - p)`` (boolean, True = keep)."""
     return bernoulli_scalar(engine, n, 1.0 - p)
+
+
+def cauchy(engine, n: int, dtype, median: float, sigma: float) -> np.ndarray:
+    """``median + sigma * tan(pi * (u - 0.5))`` with double ``u`` (fused when median != 0)."""
+    angle = math.pi * (unit(engine, n, np.float64) - 0.5)
+    tan = libm(math.tan, None, angle)
+    out = fma64(tan, float(sigma), float(median)) if median != 0.0 else tan * sigma
+    return out.astype(dtype)
+
+
+def log_normal(engine, n: int, dtype, mean: float, std: float) -> np.ndarray:
+    """``exp`` of the scalar-path normal (always the scalar path, with its cached sample)."""
+    values = np.array(_normal_values(engine, n), dtype=np.float64)
+    shifted = fma64(values, float(std), float(mean)) if mean != 0.0 else values * std
+    return libm(math.exp, None, shifted).astype(dtype)
+
+
+def geometric(engine, n: int, dtype, p: float) -> np.ndarray:
+    """``ceil(log(u) / log1p(-p))`` with double ``u``: trials up to the first success."""
+    logs = libm(math.log, None, unit(engine, n, np.float64))
+    with np.errstate(divide="ignore"):
+        return np.ceil(logs / math.log1p(-p)).astype(dtype)

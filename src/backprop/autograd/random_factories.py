@@ -18,6 +18,7 @@ from ..errors import ConfigError, DTypeError, ShapeError
 from . import dtypes as _dt
 from . import random_draws as _draws
 from .random import engine_of, rng
+from .random_engine import Engine
 from .tensor import Tensor
 
 
@@ -131,6 +132,23 @@ def fill_exponential(arr: np.ndarray, lambd: float, generator, who: str) -> np.n
     if engine is None:
         return rng(generator).exponential(1.0 / lambd, arr.shape).astype(arr.dtype)
     return in_memory_order(arr, _draws.exponential(engine, arr.size, arr.dtype, lambd))
+
+
+def fill_other(arr: np.ndarray, kind: str, params: tuple, generator, who: str) -> np.ndarray:
+    """``cauchy_(median, sigma)``, ``log_normal_(mean, std)``, ``geometric_(p)``."""
+    if kind != "geometric" and arr.dtype.kind != "f":
+        raise DTypeError(f"{who}: needs a floating-point tensor, got {arr.dtype}.")
+    if kind == "geometric" and not 0 < params[0] < 1:
+        raise ConfigError(f"{who}: p must lie strictly between 0 and 1, got {params[0]!r}.")
+    if kind == "log_normal" and not params[1] > 0:
+        raise ConfigError(f"{who}: std must be > 0, got {params[1]!r}.")
+    engine = engine_of(generator)
+    if engine is None:
+        engine = Engine()
+        engine.reseed(int(rng(generator).integers(0, 2**63)))
+    draw = {"cauchy": _draws.cauchy, "log_normal": _draws.log_normal,
+            "geometric": _draws.geometric}[kind]  # fmt: skip
+    return in_memory_order(arr, draw(engine, arr.size, arr.dtype, *params))
 
 
 # -- public functions --------------------------------------------------------------------------

@@ -207,6 +207,21 @@ class TensorInPlace:
         self._fill_random(values, "exponential_")
         return self
 
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return self._fill_other("cauchy", (median, sigma), generator, "cauchy_")
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return self._fill_other("log_normal", (mean, std), generator, "log_normal_")
+
+    def geometric_(self, p, *, generator=None):
+        return self._fill_other("geometric", (p,), generator, "geometric_")
+
+    def _fill_other(self, kind, params, generator, what):
+        from .random_factories import fill_other
+
+        self._fill_random(fill_other(self._data, kind, params, generator, what), what)
+        return self
+
     def bernoulli(self, p=None, *, generator=None):
         """0/1 draws with probabilities ``self`` (or the scalar ``p``), as ``torch.bernoulli``."""
         from .random_factories import bernoulli
