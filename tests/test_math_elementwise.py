@@ -12,7 +12,7 @@ import pytest
 import backprop
 import test_ops
 from backprop.autograd import ops_binary, ops_unary
-from test_ops import Case, apart, check_op, nonzero, positive, randn
+from test_ops import Case, apart, check_op, nonzero, positive, randn, ties
 
 torch = pytest.importorskip("torch")
 
@@ -122,6 +122,17 @@ ELEMENTWISE.update({
     "float_power": C("composed", positive(S), lambda m, x: m.float_power(x, 2.5)),
     "float_power_tensor": C("composed", positive(S, (4,)), lambda m, a, b: a.float_power(b)),
     "clamp_min_method": C("composed", apart(S), lambda m, x: x.clamp_min(0.1)),
+    "clamp_tensor_min": C("clamp_tensor", apart(S, (4,)), lambda m, x, lo: x.clamp(min=lo)),
+    "clamp_tensor_max": C("clamp_tensor", apart(S, (3, 1)), lambda m, x, hi: m.clamp(x, max=hi)),
+    "clamp_tensor_both": C("clamp_tensor", apart(S, (4,), (3, 1)),
+                           lambda m, x, lo, hi: x.clamp(lo, hi)),
+    "clamp_tensor_ties": C("clamp_tensor", ties(S, S, S),
+                           lambda m, x, lo, hi: x.clamp(lo, hi + 0.5), gradcheck=False,
+                           note="ties pass the gradient to x, as torch's"),
+    "clamp_min_tensor": C("clamp_min_tensor", apart(S, (4,)), lambda m, x, lo: x.clamp_min(lo)),
+    "clamp_max_tensor": C("clamp_max_tensor", apart(S, S), lambda m, x, hi: m.clamp_max(x, hi)),
+    "clamp_max_tensor_ties": C("clamp_max_tensor", ties(S, S), lambda m, x, hi: x.clamp_max(hi),
+                               gradcheck=False, note="ties pass the gradient to x, as torch's"),
     "clamp_max_function": C("composed", apart(S), lambda m, x: m.clamp_max(x, -0.1)),
 })  # fmt: skip
 
@@ -193,7 +204,7 @@ def test_refusals_name_the_rule_and_the_fix():
 
 def test_every_row_has_a_method_an_inplace_form_and_a_function():
     for row in (*ops_unary.UNARY, *ops_binary.BINARY):
-        if row.name in ("lerp_tensor", "div_rounding"):
+        if row.name.endswith(("_tensor", "_rounding")):  # reached as lerp, clamp, div
             continue
         assert hasattr(backprop.Tensor, row.name) and hasattr(backprop.Tensor, row.name + "_")
         assert callable(getattr(backprop, row.name))

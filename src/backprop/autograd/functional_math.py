@@ -42,10 +42,9 @@ _EXTRA = (
     "outer ger dot vdot mv bmm addmm baddbmm cross trace "
     "nelement ndimension is_floating_point"
 )
+_INTERNAL = ("_tensor", "_rounding")  # rows reached through another name (lerp, clamp, div)
 METHOD_NAMES = tuple(
-    dict.fromkeys(
-        [*(n for n in _ROWS if n not in ("lerp_tensor", "div_rounding")), *_EXTRA.split()]
-    )
+    dict.fromkeys([*(n for n in _ROWS if not n.endswith(_INTERNAL)), *_EXTRA.split()])
 )
 
 FUNCTIONS = {

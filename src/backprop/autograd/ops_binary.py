@@ -1,7 +1,7 @@
 """Rows of the elementwise op table: binary and ternary maths with broadcasting (floor 1).
 
-atan2, hypot, fmod, remainder, copysign, logaddexp, fmax/fmin, xlogy, lerp, addcmul, addcdiv
-and division with a rounding mode. Each row gives the forward on NumPy arrays (already cast to
+atan2, hypot, fmod, remainder, copysign, logaddexp, fmax/fmin, xlogy, lerp, addcmul, addcdiv,
+clamp with tensor bounds and division with a rounding mode. Each row gives the forward on NumPy arrays (already cast to
 the result dtype) and the gradient of each input, in the notation ``g`` (the gradient at the
 output), ``a``, ``b``, ``c`` (the inputs) and ``y`` (the output); ``unbroadcast`` in the
 template (``ops_elementwise.py``) sums the gradients back to each input's shape. The ops that
@@ -103,6 +103,29 @@ def _div_rounding(a, b, rounding_mode="trunc"):
     return np.floor(q) if rounding_mode == "floor" else np.trunc(q)
 
 
+def _clamp(a, lo, hi):
+    return np.minimum(np.maximum(a, lo), hi)
+
+
+def _clamp_grads(g, inputs, out, needs):
+    a, lo, hi = inputs
+    return (
+        g * ((a >= lo) & (a <= hi)),
+        g * ((a < lo) & (lo <= hi)) if needs[1] else None,
+        g * (np.maximum(a, lo) > hi) if needs[2] else None,
+    )
+
+
+def _clamp_min_grads(g, inputs, out, needs):
+    a, lo = inputs
+    return (g * (a >= lo), g * (a < lo) if needs[1] else None)
+
+
+def _clamp_max_grads(g, inputs, out, needs):
+    a, hi = inputs
+    return (g * (a <= hi), g * (a > hi) if needs[1] else None)
+
+
 def _fmin_grads(g, inputs, out, needs):
     return _fmax_grads(g, inputs, out, needs, np.less_equal)
 
@@ -134,6 +157,12 @@ BINARY = (
       _addcmul_grads, dtype_rule="same", arity=3, doc="input + value·t1·t2"),
     E("addcdiv", "AddcdivBackward0", lambda a, b, c, value=1: a + value * (b / c),
       _addcdiv_grads, dtype_rule="same", arity=3, doc="input + value·t1/t2"),
+    E("clamp_tensor", "ClampBackward0", _clamp, _clamp_grads, dtype_rule="same", arity=3,
+      doc="min(max(x, lo), hi) with tensor bounds; ties pass the gradient to x"),
+    E("clamp_min_tensor", "ClampMinBackward1", np.maximum, _clamp_min_grads, dtype_rule="same",
+      arity=2, doc="max(x, lo) with a tensor bound; ties pass the gradient to x"),
+    E("clamp_max_tensor", "ClampMaxBackward1", np.minimum, _clamp_max_grads, dtype_rule="same",
+      arity=2, doc="min(x, hi) with a tensor bound; ties pass the gradient to x"),
     E("div_rounding", "DivBackward2", _div_rounding, None, (), "same", arity=2,
       doc="a/b rounded towards 0 ('trunc') or down ('floor')"),
 )  # fmt: skip

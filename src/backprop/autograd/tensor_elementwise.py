@@ -170,12 +170,12 @@ class TensorElementwise:
 
     def clamp_min(self, min):  # noqa: A002 - PyTorch's name
         if isinstance(min, _t.Tensor):
-            return self.clamp(min=min)
+            return run("clamp_min_tensor", self, min)
         return self.clamp(min=min, _node=ops.ClampMinBackward0)
 
     def clamp_max(self, max):  # noqa: A002 - PyTorch's name
         if isinstance(max, _t.Tensor):
-            return self.clamp(max=max)
+            return run("clamp_max_tensor", self, max)
         return self.clamp(max=max, _node=ops.ClampMaxBackward0)
 
     # in-place forms of the ops with nodes of their own in ops.py
@@ -244,7 +244,7 @@ def _decimals(decimals) -> int:
 
 
 _SPECIAL = {"round", "logit", "nan_to_num", "lerp", "lerp_tensor", "addcmul", "addcdiv",
-            "div_rounding"}  # fmt: skip
+            "div_rounding", "clamp_tensor", "clamp_min_tensor", "clamp_max_tensor"}  # fmt: skip
 for _name, _row in _ROWS.items():
     if _name in _SPECIAL:
         continue

@@ -242,7 +242,12 @@ class TensorMath:
                 "clamp: at least one of 'min' or 'max' must not be None; pass e.g. clamp(min=0.0)."
             )
         if isinstance(min, _t.Tensor) or isinstance(max, _t.Tensor):
-            out = self
+            if _dt.result_dtype([b for b in (self, min, max) if b is not None]).is_floating_point:
+                from .tensor_elementwise import run
+
+                lo = -np.inf if min is None else min
+                return run("clamp_tensor", self, lo, np.inf if max is None else max)
+            out = self  # integer tensors: no infinite bound to stand in for a missing one
             if min is not None:
                 out = out.maximum(min)
             if max is not None:
