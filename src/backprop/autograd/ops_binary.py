@@ -1,11 +1,12 @@
 """Rows of the elementwise op table: binary and ternary maths with broadcasting (floor 1).
 
 atan2, hypot, fmod, remainder, copysign, logaddexp, fmax/fmin, xlogy, lerp, addcmul, addcdiv,
-clamp with tensor bounds and division with a rounding mode. Each row gives the forward on NumPy arrays (already cast to
-the result dtype) and the gradient of each input, in the notation ``g`` (the gradient at the
-output), ``a``, ``b``, ``c`` (the inputs) and ``y`` (the output); ``unbroadcast`` in the
-template (``ops_elementwise.py``) sums the gradients back to each input's shape. The ops that
-already had nodes (add, sub, mul, div, pow, maximum, minimum) stay in ``ops.py``.
+clamp with tensor bounds and division with a rounding mode. Each row gives the forward on
+NumPy arrays (already cast to the result dtype) and the gradient of each input, in the
+notation ``g`` (the gradient at the output), ``a``, ``b``, ``c`` (the inputs) and ``y`` (the
+output); ``unbroadcast`` in the template (``ops_elementwise.py``) sums the gradients back to
+each input's shape. The ops that already had nodes (add, sub, mul, div, pow, maximum,
+minimum) stay in ``ops.py``.
 """
 
 from __future__ import annotations

@@ -249,8 +249,5 @@ class LinalgVectorNormBackward0(_Reduction):
         if p == 1:
             return (np.sign(x) * gb,)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if p == 2:
-                d = x / yb
-            else:
-                d = x * np.abs(x) ** (p - 2) / yb ** (p - 1)
+            d = x / yb if p == 2 else x * np.abs(x) ** (p - 2) / yb ** (p - 1)
         return (np.where(yb == 0, 0.0, d * gb).astype(x.dtype, copy=False),)
