@@ -121,7 +121,7 @@ class TensorReductions:
         """The p-norm (default: Euclidean) over all elements or over ``dim``."""
         if p == "fro" or p is None:
             p = 2
-        if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, int | float):
+        if isinstance(p, bool) or not isinstance(p, int | float):
             raise ConfigError(
                 f"norm: p must be a number (2, 1, float('inf') …) or 'fro', got {p!r}; the "
                 "nuclear norm is outside backprop's scope."
