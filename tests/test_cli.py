@@ -130,8 +130,9 @@ def square_run(tmp_path_factory):
 def test_demo_prints_the_slides_loss_lines_table_and_writes_files(square_run):
     out, stdout = square_run
     assert "\x1b[" not in stdout and "\r" not in stdout  # a pipe gets plain lines
-    assert stdout.startswith("Epoch 1: training loss: ")
-    assert "Epoch 2000: training loss: " in stdout
+    assert stdout.startswith("Training a 1-8-8-1 ReLU network")  # what it trains, first
+    assert stdout.splitlines()[1].startswith("Epoch 0: training loss: ")  # the slide's count
+    assert "Epoch 1800: training loss: " in stdout and "Epoch 2000:" not in stdout
     assert "Five fresh points" in stdout
     rows = [line.split() for line in stdout.splitlines() if line.strip().endswith("%")]
     assert len(rows) == 5

@@ -67,12 +67,15 @@ def progress_callback(
     stream=None,
     tty: bool | None = None,
     line_format=None,
+    zero_based: bool = False,
 ):
     """A ``backprop.train`` callback that shows progress (or nothing when ``quiet``).
 
     Lines (not a terminal): the first epoch, every ``log_every``-th and the last; the bar (a
-    terminal) moves by the clock. Between them the engine runs uninterrupted; ``quiet`` asks
-    ``fit`` for nothing, so nothing cuts the run into spans."""
+    terminal) moves by the clock. ``zero_based``: lines at epochs 1, log_every + 1, … — a
+    loop that counts from 0 and prints ``if epoch % log_every == 0``, as the lecture's does
+    (``line_format`` then decides each line). Between them the engine runs uninterrupted;
+    ``quiet`` asks ``fit`` for nothing, so nothing cuts the run into spans."""
     from ..train import Callback
 
     if quiet:
@@ -85,7 +88,8 @@ def progress_callback(
         uninterrupted between the lines."""
         if state.done == 0:
             return 1
-        return min((state.done // log_every + 1) * log_every, epochs)
+        shift = 1 if zero_based else 0
+        return min(((state.done - shift) // log_every + 1) * log_every + shift, epochs)
 
     def compiling_note(state) -> None:
         """A cold compile of the kernel takes seconds before the first step: say so, or the
@@ -107,7 +111,7 @@ def progress_callback(
 
         def on_epoch_end(self, state) -> None:
             epoch = state.epoch
-            if epoch % log_every and epoch not in (1, epochs):
+            if (epoch - zero_based) % log_every and epoch not in (1, epochs):
                 return
             if line_format is not None:
                 text = line_format(epoch, state.logs)

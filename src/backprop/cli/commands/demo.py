@@ -42,15 +42,59 @@ def _every(epochs: int) -> int:
 
 
 def _slide_lines(epochs: int):
-    """Print like the lecture's loop: the loss every 1,000 epochs (every tenth of the run)."""
+    """Print like the lecture's loop, ``for epoch in range(n_epoch)`` with
+    ``if epoch % 1000 == 0``: epochs counted from 0, the loss every 1,000 epochs (every tenth
+    of a shorter run), each the loss before that epoch's update — the engine's loss of the
+    (epoch + 1)-th epoch, exactly, for one full batch."""
     every = _every(epochs)
 
     def line(epoch: int, logs: dict):
-        if epoch == 1 or epoch % every == 0:
-            return f"Epoch {epoch}: training loss: {logs['loss']}"
+        if (epoch - 1) % every == 0:
+            return f"Epoch {epoch - 1}: training loss: {logs['loss']}"
         return None
 
     return line
+
+
+DATA_WORDS = {
+    "square": "y = x² + noise",
+    "abs": "y = |x − 1|",
+    "xor": "XOR (two classes in opposite quadrants)",
+    "spiral": "two interleaved spirals",
+    "digits": "scikit-learn's 8×8 digit images (10 classes)",
+}
+
+
+LOSS_WORDS = {
+    "mse": "MSE",
+    "cross_entropy": "cross-entropy",
+    "bce_with_logits": "binary cross-entropy",
+}
+
+
+def intro(spec: dict, state) -> str:
+    """What the demo trains, as the slide sets it up: 'Training a 1-8-8-1 ReLU network with
+    Adam (lr 0.1) for 10,000 epochs on y = x² + noise: 100 points, full batch, MSE loss.'"""
+    from ...delta.network import layers
+
+    try:
+        net = layers(state.model)
+        sizes = "-".join(str(n) for n in [net[0].n_in] + [layer.n_out for layer in net])
+    except Exception:  # a model the engine does not describe: name it by type
+        sizes = type(state.model).__name__
+    act = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}.get(
+        spec["model"]["activation"], spec["model"]["activation"]
+    )
+    opt = spec["optimizer"]
+    lr = state.optimizer.param_groups[0]["lr"]
+    rows = state.x.shape[0]
+    batch = "full batch" if state.batches == 1 else f"batches of {spec['batch_size']}"
+    data = DATA_WORDS.get(spec["data"]["name"], spec["data"]["name"])
+    loss = LOSS_WORDS.get(spec["loss"]["name"], spec["loss"]["name"])
+    return (
+        f"Training a {sizes} {act} network with {opt['name'].capitalize()} (lr {lr:g}) for "
+        f"{state.epochs:,} epochs on {data}: {rows} training points, {batch}, {loss} loss."
+    )
 
 
 def run(args) -> int:
@@ -72,9 +116,13 @@ def run(args) -> int:
         quiet=args.quiet,
         log_every=_every(spec["epochs"]),
         line_format=_slide_lines(spec["epochs"]),
+        zero_based=True,
     )
+    callbacks = [measure_callback(spec["epochs"]), callback]
+    if not args.quiet:
+        callbacks.insert(0, _Intro(spec))
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
-        result = run_spec(spec, callbacks=[measure_callback(spec["epochs"]), callback])
+        result = run_spec(spec, callbacks=callbacks)
         print(final_line(result))
         if args.verbose:
             print(engine_line(result.history))
@@ -88,6 +136,16 @@ def run(args) -> int:
     from ..common import exit_status
 
     return exit_status("demo", result)
+
+
+def _Intro(spec: dict):
+    from ...train import Callback
+
+    class Intro(Callback):
+        def on_train_begin(self, state) -> None:
+            print(intro(spec, state), flush=True)
+
+    return Intro()
 
 
 def prediction_table(result) -> str:
