@@ -385,3 +385,22 @@ def test_check_gradients_on_an_nn_mlp():
     for (_, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
         assert p.dtype == backprop.float32 and p.grad is None
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_check_gradients_names_an_mlps_parameters_as_the_lecture():
+    """W[l], b[l] beside PyTorch's names (issue 15), and the ε the slide uses is named."""
+    nn = pytest.importorskip("backprop.nn")
+    backprop.manual_seed(0)
+    model = nn.MLP([2, 4, 3, 1], activation="tanh")
+    result = check_gradients(model, nn.MSELoss(), *_data())
+    lecture = [(r.lecture, r.name) for r in result.rows]
+    linear = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    want = []
+    for index, name in enumerate(linear, start=1):
+        want += [(f"W[{index}]", f"{name}.weight"), (f"b[{index}]", f"{name}.bias")]
+    assert lecture == want
+    table = str(result).splitlines()
+    assert table[0].split()[:4] == ["lecture", "parameter", "torch", "shape"]
+    assert table[1].split()[:2] == ["W[1]", want[0][1]]
+    assert "the lecture's slide uses ε = 0.001" in str(result)
+    assert "slide uses" not in str(check_gradients(model, nn.MSELoss(), *_data(), eps=1e-3))

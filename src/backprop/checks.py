@@ -297,6 +297,7 @@ class ParameterCheck:
     max_abs_error: float
     max_rel_error: float
     passed: bool
+    lecture: str | None = None  # "W[1]", "b[1]": the lecture's name, for an MLP
 
 
 @dataclass(frozen=True)
@@ -313,11 +314,15 @@ class GradientCheckResult:
         return all(row.passed for row in self.rows)
 
     def __str__(self) -> str:
-        table = [("parameter", "shape", "max abs error", "max rel error", "passed")]
+        lecture = any(r.lecture for r in self.rows)
+        shape = "torch shape" if lecture else "shape"  # W[l] is n[l−1]×n[l]: torch's weight ᵀ
+        head = ("parameter", shape, "max abs error", "max rel error", "passed")
+        table = [(("lecture",) if lecture else ()) + head]
         for r in self.rows:
             abs_err, rel_err = f"{r.max_abs_error:.3e}", f"{r.max_rel_error:.3e}"
             verdict = "yes" if r.passed else "NO"
-            table.append((r.name, str(tuple(r.shape)), abs_err, rel_err, verdict))
+            row = (r.name, str(tuple(r.shape)), abs_err, rel_err, verdict)
+            table.append(((r.lecture or "",) if lecture else ()) + row)
         widths = [max(len(row[j]) for row in table) for j in range(len(table[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
         failed = sum(not r.passed for r in self.rows)
@@ -327,7 +332,17 @@ class GradientCheckResult:
             else f"{failed} of {len(self.rows)} parameters FAILED"
         )
         lines.append(f"{verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})")
+        if self.eps != LECTURE_EPS:
+            lines.append(
+                f"ε = {self.eps:g} here, where the lecture's slide uses ε = {LECTURE_EPS:g}: in "
+                "float64 a central difference's error is about ε² (truncation) + 1e-16/ε "
+                f"(rounding), smallest near ε = 1e-5 to 1e-6; eps={LECTURE_EPS:g} reproduces the "
+                "slide (with ReLU units a larger ε is likelier to step across a kink)"
+            )
         return "\n".join(lines)
+
+
+LECTURE_EPS = 0.001  # the slide's epsilon = 0.001
 
 
 def _float64(x):
@@ -374,6 +389,7 @@ def check_gradients(
         )
     loss = _scalar_loss(model, loss_fn, x, y)
     grads = grad(loss, [p for _, p in params], allow_unused=True)
+    names = _lecture_names(model)
     rows = []
     for (name, p), g in zip(params, grads):
         analytical = np.zeros(p.shape) if g is None else np.asarray(g._data, dtype=np.float64)
@@ -397,9 +413,27 @@ def check_gradients(
                 max_abs_error=float(np.max(err, initial=0.0)),
                 max_rel_error=float(np.max(err / scale, initial=0.0)),
                 passed=ok,
+                lecture=names.get(id(p)),
             )
         )
     return GradientCheckResult(tuple(rows), eps, atol, rtol)
+
+
+def _lecture_names(model) -> dict:
+    """id(parameter) → "W[l]" / "b[l]" for a model the δ engine reads as the lecture's MLP
+    (PyTorch's weight is W[l]ᵀ: out × in); {} for any other model."""
+    from .delta.network import DeltaEngineError, layers
+
+    try:
+        net = layers(model)
+    except DeltaEngineError:
+        return {}
+    names = {}
+    for layer in net:
+        names[id(layer.weight)] = f"W[{layer.index}]"
+        if layer.bias is not None:
+            names[id(layer.bias)] = f"b[{layer.index}]"
+    return names
 
 
 # DESIGN.md spells the floor-4 checks ``backprop.gradcheck.<name>``; ``backprop.gradcheck`` is

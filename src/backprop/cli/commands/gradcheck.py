@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
         "--eps",
         type=number(1e-12, 0.1, EPS_FIX),
         default=1e-6,
-        help="central-difference step, 1e-12 to 0.1 (1e-6)",
+        help="central-difference step, 1e-12 to 0.1 (1e-6; the lecture's slide uses 0.001)",
     )
     p.add_argument(
         "--seed", type=seed, default=0, help="seed for inputs of a bare model file, 0 to 2**63-1"
