@@ -275,3 +275,32 @@ def test_half_mse_sum_and_mse_mean_output_deltas():
     assert "2(ŷ − y)/N" in mse.loss_text and "PyTorch's MSELoss" in mse.loss_text
     assert _line(str(half), "loss:").startswith("loss: half_mse")
     assert "2(ŷ − y)/N" in _line(str(mse), "loss:")
+
+
+def test_the_trace_reads_in_the_lectures_order():
+    """Forward a[0] → f[1] → a[1] → … → ŷ first, then δ[L] → … → δ[1] (issue 15: f[3] was
+    printed before a[2] had been shown)."""
+    import re
+
+    import backprop
+    from backprop import nn
+    from backprop.delta import trace
+
+    backprop.manual_seed(0)
+    model = nn.MLP([2, 3, 3, 1], activation="tanh")
+    text = str(trace(model, np.array([[0.5, -1.0]]), np.array([[0.2]]), "half_mse"))
+    lines = text.splitlines()
+
+    def first(pattern):
+        return next(i for i, line in enumerate(lines) if re.match(pattern, line.strip()))
+
+    order = [first(r"a\[0\] = x")]
+    for l in (1, 2, 3):
+        order += [first(rf"f\[{l}\]\s+= W\[{l}\]ᵀ a\[{l - 1}\]"), first(rf"a\[{l}\]\s+= g\(")]
+    order.append(first(r"ŷ = a\[3\]"))
+    order += [first(rf"δ\[{l}\]\s+=") for l in (3, 2, 1)]
+    assert order == sorted(order), order
+    assert "column vectors (n[l]×1) of one sample" in text
+    batch = str(trace(model, np.array([[0.5, -1.0], [0.1, 0.2]]), np.array([[0.2], [0.1]]),
+                      "half_mse"))  # fmt: skip
+    assert "the N = 2 rows of F[l] = A[l−1] W[l]" in batch

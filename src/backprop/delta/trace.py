@@ -174,6 +174,25 @@ def _norm(m: np.ndarray) -> str:
     return f"{float(np.linalg.norm(m)):.3e}"
 
 
+_VECTORS = (
+    "vectors are the lecture's column vectors (n[l]×1) of one sample, written [...]ᵀ; "
+    "W[l] is n[l−1]×n[l]"
+)
+_BATCH = (
+    "vectors are the lecture's column vectors (n[l]×1), one [...]ᵀ per sample; in the batch "
+    "form they are the N = {n} rows of F[l] = A[l−1] W[l] (N×n[l])"
+)
+
+
+def _shown(layers: list) -> list:
+    """The layers printed in full, a None where the middle of a deep net is left out."""
+    L = len(layers)
+    if L <= _MAX_LAYERS:
+        return list(layers)
+    half = _MAX_LAYERS // 2
+    return [*layers[:half], None, *layers[L - half :]]
+
+
 def render(t: Trace) -> str:
     sizes = "-".join(str(n) for n in [t.layers[0].n_prev] + [lt.n for lt in t.layers])
     n = t.x.shape[0]
@@ -197,12 +216,11 @@ def render(t: Trace) -> str:
             f"  {lt.l:<2} {lt.n:<5} {lt.g:<13} {w_shape:<19} {rows:<18} {w_shape:<10} "
             f"{_norm(lt.delta):<11} {_norm(lt.dW)}"
         )
-    lines.append("")
-    lines.append(f"a[0] = x = {_rows(t.x)}")
-    for lt in reversed(t.layers):
-        if L > _MAX_LAYERS and _MAX_LAYERS // 2 < lt.l <= L - _MAX_LAYERS // 2:
-            if lt.l == L - _MAX_LAYERS // 2:
-                lines += ["", f"… layers {_MAX_LAYERS // 2 + 1} to {lt.l} not shown …"]
+    lines += ["", _VECTORS if n == 1 else _BATCH.format(n=n), "", "forward pass:"]
+    lines.append(f"  a[0] = x = {_rows(t.x)}")
+    for lt in _shown(t.layers):
+        if lt is None:
+            lines.append(f"  … layers {_MAX_LAYERS // 2 + 1} to {L - _MAX_LAYERS // 2} not shown …")
             continue
         lines.append("")
         lines.append(f"layer {lt.l}: g[{lt.l}] = {lt.g}, W[{lt.l}] is {lt.n_prev}×{lt.n}")
@@ -212,6 +230,17 @@ def render(t: Trace) -> str:
         bias = f" + b[{lt.l}]" if lt.b is not None else ""
         lines.append(f"  f[{lt.l}]      = W[{lt.l}]ᵀ a[{lt.l - 1}]{bias} = {_rows(lt.f)}")
         lines.append(f"  a[{lt.l}]      = g(f[{lt.l}]) = {_rows(lt.a)}")
+    lines.append("")
+    lines.append(f"  ŷ = a[{L}] = {_rows(t.layers[-1].a)}")
+    if t.loss is not None:
+        lines.append(f"  E = {_fmt(t.loss).strip()}  ({t.loss_text})")
+    lines += ["", f"backward pass (δ[l] = ∂{e}/∂f[l], from the output down):"]
+    for lt in reversed(_shown(t.layers)):
+        if lt is None:
+            lines.append(f"  … layers {L - _MAX_LAYERS // 2} to {_MAX_LAYERS // 2 + 1} not shown …")
+            continue
+        lines.append("")
+        lines.append(f"layer {lt.l}:")
         if lt.g_prime is not None:
             lines.append(f"  g'(f[{lt.l}])  = {_rows(lt.g_prime)}")
         if lt.l == L:
