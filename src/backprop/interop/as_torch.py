@@ -179,7 +179,9 @@ class _TorchView(types.ModuleType):
             if value is None:
                 raise MissingTorchName(_message(full)) from None
         if isinstance(value, types.ModuleType) and value.__name__.startswith(_TARGET + "."):
-            return _view_for(_torch_name(value.__name__), value)
+            value = _view_for(_torch_name(value.__name__), value)
+        if callable(value) or isinstance(value, types.ModuleType):
+            object.__setattr__(self, name, value)  # functions, classes, modules: look up once
         return value
 
     def __dir__(self):
