@@ -99,7 +99,8 @@ def test_loss_curves_plain_dict_and_odd_values(tmp_path):
     history = {"loss": [5.0, 2.0, 1.0, float("nan")], "rmse": [2.2, 1.4, 1.0, None]}
     assert_drawn(read_png(plots.loss_curves(history, tmp_path / "a.png"), (8, 7)))
     # negative losses cannot go on a log axis: drawn on a linear one instead
-    assert_drawn(read_png(plots.loss_curves({"loss": [-1.0, -2.0]}, tmp_path / "b.png"), (8, 5)))
+    negative = plots.loss_curves({"loss": [-1.0, -2.0]}, tmp_path / "b.png")
+    assert_drawn(read_png(negative, (8, 5)), 0.05)
     # a single epoch still shows a point
     assert_drawn(read_png(plots.loss_curves({"loss": [0.3]}, tmp_path / "c.png"), (8, 5)), 0.05)
 

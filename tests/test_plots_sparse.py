@@ -28,8 +28,10 @@ def _drawn(monkeypatch, tmp_path, history) -> dict:
     monkeypatch.setattr(training, "save", lambda fig, path: figures.append(fig) or path)
     training.loss_curves(history, tmp_path / "loss.png")
     (fig,) = figures
-    return {
-        line.get_label(): list(line.get_xdata())
+    return {  # "loss: training", "RMSE: validation", …: the axis's quantity, then the legend's
+        f"{ax.get_ylabel().removesuffix(' (log scale)')}: {line.get_label()}": list(
+            line.get_xdata()
+        )
         for ax in fig.axes
         for line in ax.get_lines()
         if not line.get_label().startswith("_")
@@ -42,10 +44,10 @@ def test_sparse_metrics_are_drawn_at_their_epochs(monkeypatch, tmp_path, as_json
     history = json.loads(json.dumps(h.to_dict())) if as_json else h
     lines = _drawn(monkeypatch, tmp_path, history)
     measured = [1, 25, 50, 75, 100]
-    assert lines["training loss"] == list(range(1, 101))
-    assert lines["validation loss"] == measured
-    assert lines["training RMSE"] == measured
-    assert lines["validation RMSE"] == measured
+    assert lines["loss: training"] == list(range(1, 101))
+    assert lines["loss: validation"] == measured
+    assert lines["RMSE: training"] == measured
+    assert lines["RMSE: validation"] == measured
 
 
 def test_a_metric_measured_once_gets_no_panel(monkeypatch, tmp_path):
@@ -53,4 +55,4 @@ def test_a_metric_measured_once_gets_no_panel(monkeypatch, tmp_path):
     for epoch in range(1, 51):
         h.append(epoch, {"loss": 1.0 / epoch, **({"rmse": 0.5} if epoch == 50 else {})})
     lines = _drawn(monkeypatch, tmp_path, h)
-    assert "training loss" in lines and "training RMSE" not in lines
+    assert "loss: training" in lines and "RMSE: training" not in lines

@@ -31,7 +31,13 @@ def save_plots(run, out: Path) -> dict[str, Path]:
 
     ds = run.dataset
     written = {
-        "loss_plot": plots.loss_curves(run.history, out / "loss.png", title=run.spec["name"])
+        "loss_plot": plots.loss_curves(
+            run.history,
+            out / "loss.png",
+            title=run.spec["name"],
+            loss=run.spec["loss"]["name"],
+            validation=run.spec["validation"],
+        )
     }
     if ds.task == "regression" and ds.n_features == 1:
         truth = _truth(ds.name)

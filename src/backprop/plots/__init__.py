@@ -14,7 +14,8 @@ from ._base import PlotDependencyError
 from .boundary import decision_boundary
 from .diagram import network_diagram
 from .fit import fit_1d
-from .training import gradient_norms, loss_curves
+from .training import loss_curves
+from .vanishing import gradient_norms
 
 __all__ = [
     "PlotDependencyError",

@@ -1,21 +1,20 @@
-"""Plots of numbers recorded over time or depth: loss curves and the vanishing gradients."""
+"""The loss plot: training and validation loss per epoch, named, with accuracy below."""
 
 from __future__ import annotations
 
 import os
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
 from ._base import (
-    ACTIVATION_STYLE,
     BLUE,
     INK,
     MUTED,
     ORANGE,
-    OTHER_STYLES,
     log_scale,
     new_figure,
     number,
@@ -29,6 +28,18 @@ _METRICS = (
     ("rmse", "RMSE", False),
     ("r2", "R²", False),
 )
+# losses that are the mean squared error up to a constant factor: RMSE and R² repeat them
+_SQUARED_ERROR = ("mse", "half_mse")
+_LOSS_WORDS = {
+    "mse": "MSE loss",
+    "half_mse": "½·MSE loss (the lecture's E)",
+    "l1": "L1 loss (mean |ŷ − y|)",
+    "huber": "Huber loss",
+    "bce": "binary cross-entropy loss",
+    "bce_with_logits": "binary cross-entropy loss",
+    "cross_entropy": "cross-entropy loss",
+    "nll": "negative log-likelihood loss",
+}
 
 
 def _history_parts(history):
@@ -85,8 +96,15 @@ def _log_ok(*series) -> bool:
     return finite.size > 0 and bool(np.all(finite > 0))
 
 
-def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -> Path:
-    """Training and validation loss per epoch (log scale), and accuracy or RMSE below.
+def loss_curves(
+    history,
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    loss: str | None = None,
+    validation: float | str | None = None,
+) -> Path:
+    """Training and validation loss per epoch (log scale), and accuracy below when measured.
 
     Args:
         history: a fit ``History`` (``.history`` dict of lists, ``.epochs``, optionally
@@ -96,20 +114,30 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
             present. Epochs are ``history.epochs`` (a list of epoch numbers, or a count),
             else 1, 2, …; ``best_epoch`` uses the same numbering.
         path: where the PNG goes (written atomically).
-        title: the figure title.
+        title: the figure title (by default it names the loss: "MSE loss per epoch").
+        loss: which loss the history holds: a registry name or alias (``"mse"``,
+            ``"cross_entropy"``, ``"MSELoss"``) or words; the y axis and title name it.
+            With an MSE loss an RMSE or R² panel would repeat the loss curve, so none is
+            drawn; accuracy, which the loss does not show, gets the second panel.
+        validation: the spec's ``validation``; ``"test"`` (the test set scored as the
+            validation set) makes the legend say "test set (used as validation)".
+
+    A noisy curve (it rises by more than 5 % from one epoch to the next somewhere, as Adam's
+    spikes do, over 50 epochs or more) is drawn thin and light, each epoch as it was, with
+    its centred rolling median over it; the legend gives the window.
 
     Returns the path.
     """
     records, epochs, best_epoch, stop_reason = _history_parts(history)
-    loss = _series(records, "loss")
-    if loss is None:
+    train_loss = _series(records, "loss")
+    if train_loss is None:
         keys = ", ".join(repr(k) for k in records) or "none"
         raise ConfigError(
             f"loss_curves: the history has no 'loss' list to plot (its keys: {keys}). "
             "Pass the History that fit() returned, or a dict like {'loss': [0.9, 0.5, ...]}."
         )
     val_loss = _series(records, "val_loss")
-    length = max(len(loss), 0 if val_loss is None else len(val_loss))
+    length = max(len(train_loss), 0 if val_loss is None else len(val_loss))
     if epochs is None or isinstance(epochs, int | np.integer):
         x = np.arange(1, length + 1)
     else:
@@ -119,11 +147,14 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
                 f"loss_curves: history.epochs has {len(x)} entries but the loss has {length}; "
                 "they must match."
             )
+    name, words = loss_words(loss)
+    val_word = "test set (used as validation)" if validation == "test" else "validation"
     metric = next(  # a curve, not a lone point: a metric measured at the last epoch only
         (
             m
             for m in _METRICS
-            if _curve(_series(records, m[0])) or _curve(_series(records, "val_" + m[0]))
+            if not (name in _SQUARED_ERROR and m[0] in ("rmse", "r2"))
+            and (_curve(_series(records, m[0])) or _curve(_series(records, "val_" + m[0])))
         ),
         None,
     )
@@ -133,13 +164,14 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
         ax, ax_metric = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     else:
         ax, ax_metric = fig.subplots(), None
-    fig.suptitle(title or "Loss per epoch", fontsize=13)
+    fig.suptitle(title or f"{words[0].upper()}{words[1:]} per epoch", fontsize=13)
     x_val = _epochs_of(history, "val_loss", x)
-    _pair(ax, (x, x_val), loss, val_loss, "loss", log=True)
-    _mark_not_finite(ax, x, loss)
+    _pair(ax, (x, x_val), train_loss, val_loss, words, val_word, log=True)
+    _mark_not_finite(ax, x, train_loss)
     _mark_lr_changes(ax, ax_metric, x, _series(records, "lr"))
     if best_epoch is not None:
-        _mark_best(ax, ax_metric, x if val_loss is None else x_val, loss, val_loss, best_epoch)
+        reference = (x, train_loss, "training") if val_loss is None else (x_val, val_loss, val_word)
+        _mark_best(ax, ax_metric, reference, best_epoch)
     if stop_reason:
         text = textwrap.fill(f"stopped: {stop_reason}", 110)
         ax.set_title(text, loc="left", fontsize=9, color=MUTED)
@@ -149,7 +181,7 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
         key, label, percent = metric
         train, val = _series(records, key), _series(records, "val_" + key)
         xs = (_epochs_of(history, key, x), _epochs_of(history, "val_" + key, x))
-        _pair(ax_metric, xs, train, val, label, log=key == "rmse")
+        _pair(ax_metric, xs, train, val, label, val_word, log=key == "rmse")
         if percent:
             from matplotlib.ticker import PercentFormatter
 
@@ -165,24 +197,81 @@ def loss_curves(history, path: str | os.PathLike, *, title: str | None = None) -
     return save(fig, path)
 
 
-def _pair(ax, xs, train, val, name: str, log: bool) -> None:
+def loss_words(loss: str | None) -> tuple[str | None, str]:
+    """(registry name or None, words for the axis): ``"mse"`` -> ("mse", "MSE loss")."""
+    if loss is None:
+        return None, "loss"
+    from ..nn.losses import get_loss
+
+    try:
+        name = get_loss(loss).name
+    except Exception:  # not a registered name: the caller's own words
+        return None, loss if "loss" in loss.lower() else f"{loss} loss"
+    return name, _LOSS_WORDS.get(name, f"{name} loss")
+
+
+def smoothed(values: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(centred rolling median, window in epochs) of a noisy positive curve, else None.
+
+    Noisy: 50 values or more that somewhere rise by more than 5 % from one to the next.
+    The window is about 2 % of the curve (5 to 201 values, odd); near the ends it shrinks
+    so as to stay centred (the first and last values are their own medians). NaN values
+    are left out of the medians.
+    """
+    finite = values[np.isfinite(values)]
+    if values.size < 50 or finite.size < 2 or np.any(finite <= 0):
+        return None
+    if not np.any(finite[1:] > 1.05 * finite[:-1]):
+        return None
+    window = int(min(201, max(5, values.size // 50)) // 2 * 2 + 1)
+    half = window // 2
+    out = np.full(values.size, np.nan)
+    with warnings.catch_warnings():  # a window of NaN only (a long diverged stretch) stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        windows = np.lib.stride_tricks.sliding_window_view(values, window)
+        for lo in range(0, len(windows), 4096):  # bounded memory for very long runs
+            part = np.nanmedian(windows[lo : lo + 4096], axis=1)
+            out[half + lo : half + lo + part.size] = part
+        n = values.size
+        for i in [*range(min(half, n)), *range(max(half, n - half), n)]:
+            h = min(i, n - 1 - i)  # near the ends: a shorter window, still centred
+            out[i] = np.nanmedian(values[i - h : i + h + 1])
+    return out, window
+
+
+def _pair(ax, xs, train, val, name: str, val_word: str, log: bool) -> None:
     """Training (blue, solid) and validation (orange, dashed) curves of one quantity, each
-    at its own epochs ``xs``."""
+    at its own epochs ``xs``; a noisy loss thin and light with its rolling median over it."""
     for x, values, colour, style, kind in (
         (xs[0], train, BLUE, "-", "training"),
-        (xs[1], val, ORANGE, "--", "validation"),
+        (xs[1], val, ORANGE, "--", val_word),
     ):
-        if values is not None:
+        if values is None:
+            continue
+        x = x[: len(values)]
+        smooth = smoothed(values) if log else None  # the loss, not accuracy
+        if smooth is None:
             ax.plot(
-                x[: len(values)],
+                x,
                 values,
                 color=colour,
                 linestyle=style,
                 linewidth=1.5,
                 marker="o" if len(values) <= 30 else None,
                 markersize=3.5,
-                label=f"{kind} {name}",
+                label=kind,
             )
+            continue
+        line, window = smooth
+        ax.plot(x, values, color=colour, linewidth=0.7, alpha=0.4, label=f"{kind}, each epoch")
+        ax.plot(
+            x,
+            line,
+            color=colour,
+            linestyle=style,
+            linewidth=2.0,
+            label=f"{kind}, rolling median of {window} epochs (centred)",
+        )
     if log and _log_ok(train, val):
         log_scale(ax)
         ax.set_ylabel(f"{name} (log scale)")
@@ -209,11 +298,12 @@ def _mark_not_finite(ax, x, loss) -> None:
         )
 
 
-def _mark_best(ax, ax_metric, x, loss, val_loss, best_epoch) -> None:
-    """A dotted line at the best epoch, and a dot on the curve it was chosen by."""
-    reference, which = (loss, "") if val_loss is None else (val_loss, "validation ")
-    at = np.flatnonzero(x[: len(reference)] == best_epoch)
-    value = f" ({which}loss {number(reference[at[0]])})" if at.size else ""
+def _mark_best(ax, ax_metric, reference, best_epoch) -> None:
+    """A dotted line at the best epoch, and a dot on the curve it was chosen by
+    (``reference``: its epochs, values and name)."""
+    x, values, which = reference
+    at = np.flatnonzero(x[: len(values)] == best_epoch)
+    value = f" ({which}: {number(values[at[0]])})" if at.size else ""
     ax.axvline(
         best_epoch,
         color=INK,
@@ -222,7 +312,7 @@ def _mark_best(ax, ax_metric, x, loss, val_loss, best_epoch) -> None:
         label=f"best epoch {best_epoch:g}{value}",
     )
     if at.size:
-        ax.plot([best_epoch], [reference[at[0]]], marker="o", color=INK, markersize=5)
+        ax.plot([best_epoch], [values[at[0]]], marker="o", color=INK, markersize=5)
     if ax_metric is not None:
         ax_metric.axvline(best_epoch, color=INK, linestyle=":", linewidth=1.2)
 
@@ -248,105 +338,3 @@ def _mark_lr_changes(ax, ax_metric, x, lr) -> None:
                     alpha=0.6,
                     label="learning rate changed" if n == 0 and axes is ax else None,
                 )
-
-
-# -- vanishing gradients -------------------------------------------------------------------------
-def _activation_styles(activations) -> dict:
-    others = iter(OTHER_STYLES * (1 + len(activations) // len(OTHER_STYLES)))
-    return {a: ACTIVATION_STYLE.get(a) or next(others) for a in activations}
-
-
-def gradient_norms(result, path: str | os.PathLike, *, title: str | None = None) -> Path:
-    """The vanishing-gradient experiment: ‖∂E/∂W[l]‖ per layer, and first/last ratio per depth.
-
-    Args:
-        result: a ``backprop.diagnostics.VanishingResult`` (or its ``grad_norms`` dict,
-            ``(activation, depth) -> [‖∂E/∂W[1]‖, …, ‖∂E/∂W[L]‖]``).
-        path: where the PNG goes (written atomically).
-        title: the figure title.
-
-    Left: the gradient norm of every layer l = 1 … L of the deepest network of each
-    activation (log scale). Right: ‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖ against depth (log scale), with
-    a guide falling by 0.25 a layer (the sigmoid's σ′ ≤ 0.25) from the first sigmoid point.
-    Returns the path.
-    """
-    norms = result if isinstance(result, dict) else getattr(result, "grad_norms", None)
-    if not isinstance(norms, dict) or not norms:
-        raise ConfigError(
-            "gradient_norms: the result holds no gradient norms (got "
-            f"{type(result).__name__}{'' if norms is None else ' with none'}). Pass what "
-            "backprop.diagnostics.vanishing_gradients(depths=..., activations=...) returns."
-        )
-    activations = list(dict.fromkeys(a for a, _ in norms))
-    styles = _activation_styles(activations)
-    fig = new_figure(11.0, 5.0)
-    left, right = fig.subplots(1, 2)
-    if title is None:
-        title = "Vanishing gradients"
-        if hasattr(result, "width"):
-            title += f": width {result.width}, {result.samples} samples, seed {result.seed}"
-    fig.suptitle(title, fontsize=13)
-
-    for act in activations:
-        colour, marker = styles[act]
-        depths = sorted(d for a, d in norms if a == act)
-        deepest = depths[-1]
-        values = np.asarray(norms[(act, deepest)], dtype=float)
-        layers = np.arange(1, len(values) + 1)
-        shown = values > 0
-        left.plot(
-            layers[shown],
-            values[shown],
-            color=colour,
-            marker=marker,
-            markersize=4,
-            linewidth=1.5,
-            label=f"{act}, depth {deepest} (L = {len(values)})",
-        )
-        ratios = np.array([_first_to_last(result, norms, act, d) for d in depths])
-        shown = np.isfinite(ratios) & (ratios > 0)
-        right.plot(
-            np.asarray(depths)[shown],
-            ratios[shown],
-            color=colour,
-            marker=marker,
-            markersize=5,
-            linewidth=1.5,
-            label=act,
-        )
-        if act == "sigmoid" and shown.any():
-            d0, r0 = np.asarray(depths)[shown][0], ratios[shown][0]
-            guide = np.array(depths, dtype=float)
-            right.plot(
-                guide,
-                r0 * 0.25 ** (guide - d0),
-                color=MUTED,
-                linestyle="--",
-                linewidth=1.0,
-                label="× 0.25 per layer (σ′ ≤ 0.25)",
-            )
-
-    from matplotlib.ticker import MaxNLocator
-
-    log_scale(left)
-    left.set_xlabel("layer l (1 = first hidden layer, L = output)")
-    left.set_ylabel("‖∂E/∂W[l]‖ (log scale)")
-    left.set_title("gradient reaching each layer (deepest net)", fontsize=10)
-    left.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.axhline(1.0, color=INK, linewidth=0.8, alpha=0.5, label="1 = no decay")
-    log_scale(right)
-    right.set_xlabel("depth (hidden layers)")
-    right.set_ylabel("‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖ (log scale)")
-    right.set_title("first layer's share of the last layer's gradient", fontsize=10)
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for axes in (left, right):
-        tidy(axes)
-        axes.legend(loc="best", fontsize=9, framealpha=0.9)
-    return save(fig, path)
-
-
-def _first_to_last(result, norms, activation, depth) -> float:
-    if hasattr(result, "first_to_last"):
-        return float(result.first_to_last(activation, depth))
-    values = norms[(activation, depth)]
-    return values[0] / values[-1] if values[-1] else float("nan")
