@@ -134,10 +134,10 @@ def test_fit_1d_abs_net(tmp_path, rng):
 
 
 def test_fit_1d_kinks_of_the_abs_net_are_both_at_one():
-    kinks, activation = fit._kinks(abs_net())
-    assert activation == "relu"
-    np.testing.assert_allclose(kinks, [1.0, 1.0])
-    assert fit._kinks(nn.MLP([1, 3, 1], activation="tanh")) is None  # smooth: no kinks
+    ((layer, activation, kinks),) = fit.kinks(abs_net(), -3.0, 5.0)
+    assert (layer, activation) == (1, "relu")
+    np.testing.assert_allclose(kinks, [1.0, 1.0], atol=1e-6)
+    assert fit.kinks(nn.MLP([1, 3, 1], activation="tanh"), -3.0, 5.0) == []  # smooth: no kinks
 
 
 def test_fit_1d_image_follows_the_model(tmp_path, rng):

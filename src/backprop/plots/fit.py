@@ -20,8 +20,21 @@ from ._base import (
     tidy,
 )
 
-# activations of the first layer whose graph has a corner (or a jump) where w·x + b = 0
+# activations whose graph has a corner (or a jump) where their input f crosses 0
 _KINKED = ("relu", "leaky_relu", "step")
+_WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "step": "step"}
+# (fill colour, marker) of layer l's kinks: colours apart from the curve (orange) and the
+# samples (blue), so that layer 1, 2, 3 … read apart
+LAYER_STYLES = (
+    ("#2e9e5b", "o"),
+    ("#8e4fa8", "s"),
+    ("#d62f2f", "D"),
+    ("#8c6d31", "v"),
+    ("#17becf", "P"),
+    ("#e377c2", "X"),
+)
+GRID = 2001  # points of the grid on which sign changes of f[l] are looked for
+BISECTIONS = 48  # halvings of each bracket: far below a pixel
 
 
 def _column(values, name: str, function: str) -> np.ndarray:
@@ -37,21 +50,41 @@ def _column(values, name: str, function: str) -> np.ndarray:
     return array
 
 
-def _kinks(model) -> tuple[np.ndarray, str] | None:
-    """x where each first-layer unit's w·x + b = 0, for a kinked activation; else None."""
-    from ..delta import DeltaEngineError, layers
+def kinks(model, lo: float, hi: float) -> list[tuple[int, str, np.ndarray]]:
+    """Where ŷ(x) has its corners: for every layer l whose g[l] is ReLU-like, the x in
+    [lo, hi] at which some unit's input f[l](x) crosses 0, as (l, g name, sorted xs).
+
+    Layer 1's corners are x = −b/w; a deeper layer's f[l] is a piecewise-linear function of
+    x, so its crossings are found as sign changes on a grid of 2001 points and refined by
+    bisection (two crossings of one unit within a grid step, 1/2000 of the range, would be
+    missed). f[l] is the model's own, from the δ engine's forward pass. Empty for a model
+    the δ engine does not read, or one with other than one input.
+    """
+    from ..delta import DeltaEngineError, forward, layers
 
     try:
-        first = layers(model)[0]
+        net = layers(model)
     except DeltaEngineError:
-        return None
-    if first.g_name not in _KINKED or first.n_in != 1:
-        return None
-    w = np.asarray(first.weight._data, dtype=float)[:, 0]
-    b = np.zeros_like(w) if first.bias is None else np.asarray(first.bias._data, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(w != 0, -b / w, np.nan)
-    return x[np.isfinite(x)], first.g_name
+        return []
+    if net[0].n_in != 1:
+        return []
+    grid = np.linspace(lo, hi, GRID)
+    cache = forward(model, grid[:, None], net)
+    found = []
+    for l, layer in enumerate(net, start=1):
+        if layer.g_name not in _KINKED:
+            continue
+        positive = cache.f[l] > 0
+        cell, unit = np.nonzero(positive[:-1] != positive[1:])
+        left, right = grid[cell], grid[cell + 1]
+        left_positive = positive[cell, unit]
+        for _ in range(BISECTIONS if cell.size else 0):
+            middle = 0.5 * (left + right)
+            f = forward(model, middle[:, None], net).f[l][np.arange(cell.size), unit]
+            same = (f > 0) == left_positive
+            left, right = np.where(same, middle, left), np.where(same, right, middle)
+        found.append((l, layer.g_name, np.sort(0.5 * (left + right))))
+    return found
 
 
 def fit_1d(
@@ -74,9 +107,9 @@ def fit_1d(
         truth: the true function as a callable on NumPy arrays (``np.square``), or None.
         x_range: ``(lo, hi)`` of the curves; by default the samples' range plus 5 %.
         title: the figure title.
-        show_kinks: mark with a tick on the x axis each first-hidden-layer unit's corner
-            x = −b/w (where w·x + b = 0) when that layer is ReLU-like. The lecture's
-            |x − 1| net has both at x = 1.
+        show_kinks: mark on the curve each corner of ŷ(x): where a unit's input f[l](x)
+            crosses 0 in any layer l with a ReLU-like g[l] (``kinks``), one colour and shape
+            per layer. The lecture's |x − 1| net has both of layer 1's at x = 1.
 
     Returns the path.
     """
@@ -130,52 +163,51 @@ def fit_1d(
     ax.set_xlabel("x")
     ax.set_ylabel("y, ŷ")
     tidy(ax)
-    ax.legend(loc="best", fontsize=9, framealpha=0.9)
+    handles, labels = ax.get_legend_handles_labels()
+    ncols = 2 if len(labels) > 3 else len(labels)
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=9, frameon=False)
     return save(fig, path)
 
 
 def _draw_kinks(ax, model, lo: float, hi: float) -> None:
-    found = _kinks(model)
-    if found is None:
-        return
-    at, name = found
-    inside = np.sort(at[(at >= lo) & (at <= hi)])
-    if inside.size == 0:
-        return
-    label = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "step": "step"}[name]
+    """A marker on the curve ŷ(x) at each corner, one colour and shape per layer; kinks of
+    one layer that coincide (the lecture's |x − 1| net has two at x = 1) are drawn once,
+    with their count."""
     tolerance = 1e-3 * (hi - lo)
-    groups = []  # [x, count]: coinciding kinks drawn once, with their count
-    for value in inside:
-        if groups and value - groups[-1][0] <= tolerance:
-            groups[-1][1] += 1
-        else:
-            groups.append([value, 1])
-    transform = ax.get_xaxis_transform()  # x in data, y in axes fraction
-    for n, (value, count) in enumerate(groups):
-        ax.axvline(value, color=ORANGE, linestyle=":", linewidth=1.0, alpha=0.7, zorder=1)
+    for l, name, at in kinks(model, lo, hi):
+        if at.size == 0:
+            continue
+        groups = []  # [x, count]
+        for value in at:
+            if groups and value - groups[-1][0] <= tolerance:
+                groups[-1][1] += 1
+            else:
+                groups.append([value, 1])
+        xs = np.array([g[0] for g in groups])
+        ys = evaluate(model, xs[:, None])[:, 0]
+        colour, marker = LAYER_STYLES[(l - 1) % len(LAYER_STYLES)]
         ax.plot(
-            [value],
-            [0.0],
-            transform=transform,
+            xs,
+            ys,
             linestyle="none",
-            marker="^",
-            markersize=9,
-            color=ORANGE,
+            marker=marker,
+            markersize=7,
+            color=colour,
             markeredgecolor=INK,
-            markeredgewidth=0.6,
-            clip_on=False,
+            markeredgewidth=0.7,
             zorder=6,
-            label=f"kinks of layer 1's {label} units (w·x + b = 0)" if n == 0 else None,
+            label=f"kinks of layer {l}'s {_WORDS[name]} units (f[{l}] = 0)",
         )
-        if count > 1:
-            ax.text(
-                value,
-                0.035,
-                f" ×{count}",
-                transform=transform,
-                ha="left",
-                va="bottom",
-                fontsize=9,
-                color=INK,
-                zorder=6,
-            )
+        for (value, count), y in zip(groups, ys):
+            if count > 1:
+                ax.annotate(
+                    f"×{count}",
+                    (value, y),
+                    xytext=(6, -4),
+                    textcoords="offset points",
+                    ha="left",
+                    va="top",
+                    fontsize=9,
+                    color=INK,
+                    zorder=6,
+                )
