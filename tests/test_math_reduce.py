@@ -198,3 +198,19 @@ def test_refusals():
         backprop.histogram(backprop.tensor([1, 2]), bins=2)
     with pytest.raises(backprop.errors.ShapeError, match="median"):
         backprop.tensor([]).median()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_and_mean_give_numpys_numbers_bit_for_bit(dtype):
+    # the nodes call np.add.reduce (and divide by n) instead of np.sum/np.mean: the same
+    # steps without NumPy's Python wrapper (mean over a dim: 20 -> 11 µs)
+    rng = np.random.default_rng(9)
+    cases = [((32, 27), None), ((32, 27), (1,)), ((2, 3, 4), (0, 2)), ((1000,), None), ((), None)]
+    for shape, axes in cases:
+        x = (rng.standard_normal(shape) * 1e3).astype(dtype)
+        t = backprop.tensor(x)
+        mean = t.mean() if axes is None else t.mean(axes)
+        total = t.sum() if axes is None else t.sum(axes)
+        np.testing.assert_array_equal(mean.numpy(), np.mean(x, axis=axes))
+        np.testing.assert_array_equal(total.numpy(), np.sum(x, axis=axes))
+        assert mean.numpy().dtype == np.mean(x, axis=axes).dtype == dtype

@@ -8,12 +8,16 @@ axes. The elementwise ops and ``OP_TABLE`` are in ``ops.py``, which re-exports t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import stable
 from ..errors import ShapeError
 from ..stable import benign_underflow
 from .node import Node
+
+_add_reduce = np.add.reduce
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
@@ -54,7 +58,7 @@ class SumBackward0(Node):
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return np.sum(x, axis=axes, keepdims=keepdim)
+        return _add_reduce(x, axes, keepdims=keepdim)  # np.sum's own ufunc, without its wrapper
 
     def backward(self, g):
         return (np.array(_expand_back(g, self.shape, self.axes, self.keepdim)),)
@@ -67,9 +71,13 @@ class MeanBackward0(Node):
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        self.count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-        with np.errstate(invalid="ignore"):
-            return np.mean(x, axis=axes, keepdims=keepdim).astype(x.dtype, copy=False)
+        count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
+        self.count = count
+        total = _add_reduce(x, axes, keepdims=keepdim)  # np.mean's own steps: sum, then / n
+        if count:
+            return total / count  # a Python int keeps the array's float dtype (NEP 50)
+        with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
+            return total / np.asarray(count, dtype=x.dtype)
 
     def backward(self, g):
         return (np.array(_expand_back(g, self.shape, self.axes, self.keepdim)) / self.count,)
