@@ -91,3 +91,23 @@ def test_integer_dtype_names_make_integer_tensors_with_the_same_values(name):
     theirs[0, 1] += 5
     assert ours.tolist() == theirs.tolist()
     assert ours[0].float().tolist() == theirs[0].float().tolist()
+
+
+def test_grad_mode_decorators_work_without_parentheses_as_in_torch():
+    for lib in (torch, backprop):
+
+        @lib.no_grad
+        def twice(x):
+            return x * 2
+
+        @lib.enable_grad
+        def thrice(x):
+            return x * 3
+
+        x = lib.ones(2, requires_grad=True)
+        assert twice(x).requires_grad is False and twice.__name__ == "twice"
+        with lib.no_grad():
+            assert thrice(x).requires_grad is True
+        assert (x * 2).requires_grad is True
+    with pytest.raises(TypeError, match="takes no arguments"):
+        backprop.no_grad(3)

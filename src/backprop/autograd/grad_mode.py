@@ -24,6 +24,14 @@ def set_grad_enabled_flag(mode: bool) -> None:
 class _GradModeContext:
     _mode: bool
 
+    def __new__(cls, *args):
+        # ``@no_grad`` without parentheses (torch allows it): decorate the function at once
+        if cls is not set_grad_enabled and args:
+            if len(args) == 1 and callable(args[0]):
+                return cls()(args[0])
+            raise TypeError(f"{cls.__name__}() takes no arguments (or one function to decorate)")
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self._prev = _enabled
         set_grad_enabled_flag(self._mode)
