@@ -54,9 +54,40 @@ def save_plots(run, out: Path) -> dict[str, Path]:
             y_test=ds.y_test,
             title=run.spec["name"],
         )
+    elif ds.task == "classification":
+        written.update(_class_plots(run, out))
     if sum(p.numel() for p in run.model.parameters()) <= 2000:
         written["network_plot"] = plots.network_diagram(
             run.model, out / "network.png", title=run.spec["name"]
+        )
+    return written
+
+
+def _class_plots(run, out: Path) -> dict[str, Path]:
+    """A classifier of more than two inputs (no boundary to draw): the confusion matrix of
+    the test set (else the training set) and, when the rows are images (pixel_<r>_<c>
+    features: the digits), the images it gets wrong."""
+    from .. import plots
+    from ..plots.classes import image_shape
+
+    ds = run.dataset
+    x, y, which = ds.x_test, ds.y_test, "test set"
+    if x is None or y is None or len(y) == 0:
+        x, y, which = ds.x, ds.y, "training set"
+    common = {
+        "class_names": list(ds.target_names) or None,
+        "loss": run.spec["loss"]["name"],
+        "which": which,
+    }
+    written = {
+        "confusion_plot": plots.confusion_matrix(run.model, x, y, out / "confusion.png", **common)
+    }
+    shape = image_shape(ds.feature_names)
+    if shape is not None:
+        scaler = getattr(ds, "scaler", None)
+        images = x if scaler is None else scaler.inverse_transform(x)
+        written["mistakes_plot"] = plots.misclassified(
+            run.model, x, y, out / "misclassified.png", shape=shape, images=images, **common
         )
     return written
 
@@ -70,4 +101,4 @@ def _truth(name: str):
 
 
 def describe_files(written: dict[str, Path]) -> str:
-    return "\n".join(f"  {key.replace('_', ' '):<13} {path}" for key, path in written.items())
+    return "\n".join(f"  {key.replace('_', ' '):<14} {path}" for key, path in written.items())

@@ -1,6 +1,7 @@
 """Readable PNG pictures of what the library computes, for the CLI, the playground's export
 and lecture slides: loss curves, a 1-D fit against the truth with the ReLU kinks, a 2-D
-decision boundary in TensorFlow Playground's colours, the vanishing-gradient experiment and a
+decision boundary in TensorFlow Playground's colours, a classifier's confusion matrix and
+misclassified images, the vanishing-gradient experiment and a
 network diagram in the lecture's W[l] orientation. Each function takes plain data (a History
 or dict of lists, a model and arrays, a ``VanishingResult``), draws one figure on a
 matplotlib ``Figure`` with the Agg canvas — no pyplot, no change to matplotlib's global
@@ -12,6 +13,7 @@ imported on first use, so ``import backprop.plots`` works without it.
 
 from ._base import PlotDependencyError
 from .boundary import decision_boundary
+from .classes import confusion_matrix, misclassified
 from .diagram import network_diagram
 from .fit import fit_1d
 from .training import loss_curves
@@ -19,9 +21,11 @@ from .vanishing import gradient_norms
 
 __all__ = [
     "PlotDependencyError",
+    "confusion_matrix",
     "decision_boundary",
     "fit_1d",
     "gradient_norms",
     "loss_curves",
+    "misclassified",
     "network_diagram",
 ]
