@@ -137,34 +137,37 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
     if resolved is None and loss is not None:
         resolved = resolved_loss(loss)
     cache = forward(model, x, net)
-    net = cache.layers
-    L = len(net)
-    top = net[-1]
-    value, delta_top = loss_and_output_delta(loss, top, cache.f[L], cache.a[L], y, resolved)
+    # Every list below is indexed as the lecture numbers layers, 1 … L (entry 0 unused):
+    # layer[l] holds W[l], b[l] and g[l]; f[l], a[l] (a[0] = x) and δ[l] likewise.
+    layer = [None, *cache.layers]
+    f, a = cache.f, cache.a
+    L = len(layer) - 1
+    value, delta_top = loss_and_output_delta(loss, layer[L], f[L], a[L], y, resolved)
     delta: list = [None] * (L + 1)
     delta[L] = delta_top
     for l in range(L - 1, 0, -1):  # from back [l+1] to front [l], as the lecture says
-        back = np.dot(delta[l + 1], net[l].weight._data)  # (W[l+1] δ[l+1]) for every row
-        layer = net[l - 1]  # g'[l](f[l]) ∘ back, in place (back is a fresh array):
-        select = layer.activation.select  # relu & co. choose, so 0·inf stays 0
-        if select is not None:
-            delta[l] = select(back, cache.f[l], cache.a[l], **layer.options)
+        # W[l+1] δ[l+1], one row per sample (PyTorch's weight is W[l+1]ᵀ: rows · weight)
+        back = np.dot(delta[l + 1], layer[l + 1].weight._data)
+        g = layer[l].activation  # δ[l] = g'[l](f[l]) ∘ back, in place (back is fresh):
+        if g.select is not None:  # relu & co. choose, so 0·inf stays 0
+            delta[l] = g.select(back, f[l], a[l], **layer[l].options)
         else:
-            back *= layer.activation.derivative(cache.f[l], cache.a[l], **layer.options)
+            back *= g.derivative(f[l], a[l], **layer[l].options)
             delta[l] = back
-    weight_grads: list = [None]
-    bias_grads: list = [None]
+    weight_grads: list = [None] * (L + 1)  # ∂E/∂W[l] = a[l−1] δ[l]ᵀ, summed over rows
+    bias_grads: list = [None] * (L + 1)  # ∂E/∂b[l] = δ[l], summed over rows
     ones = _ones(delta_top.shape[0], delta_top.dtype)  # Σ over rows as one dot product
+    target = [None, *out] if out is not None else None  # target[l]: layer l's buffers
     for l in range(1, L + 1):
-        d = delta[l]
-        has_bias = net[l - 1].bias is not None
-        if out is None:  # (d.T a).T as with out=: the same numbers as Plan's flat buffer
-            weight_grads.append(np.dot(d.T, cache.a[l - 1]).T)
-            bias_grads.append(np.dot(ones, d) if has_bias else None)
+        has_bias = layer[l].bias is not None
+        if target is None:  # (δᵀ a).T as with out=: the same numbers as Plan's flat buffer
+            weight_grads[l] = np.dot(delta[l].T, a[l - 1]).T
+            bias_grads[l] = np.dot(ones, delta[l]) if has_bias else None
         else:
-            w_out, b_out = out[l - 1]
-            weight_grads.append(np.dot(d.T, cache.a[l - 1], out=w_out).T)
-            bias_grads.append(np.dot(ones, d, out=b_out) if has_bias else None)
+            w_out, b_out = target[l]
+            weight_grads[l] = np.dot(delta[l].T, a[l - 1], out=w_out).T
+            bias_grads[l] = np.dot(ones, delta[l], out=b_out) if has_bias else None
+    net = cache.layers
     notes = [STEP_NOTE.format(l=layer.index) for layer in net if layer.activation.name == "step"]
     return Gradients(value, cache, delta, weight_grads, bias_grads, notes)
 
