@@ -14,7 +14,7 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
@@ -26,9 +26,14 @@ from sklearn.utils.validation import (
 
 from ..data.checks import check_finite
 from ..errors import BackpropError, ConfigError, DataError, DTypeError
+from ._params import check_params
+from ._schedule import SklearnRules, glorot
 from ._training import LOSS_KINDS, Penalty, WeightedLoss, loss_module, pack
 
-_DTYPES = ("float32", "float64")
+# float32 by default: the weights train to the same accuracy (tests/test_sklearn_vs_sklearn.py)
+# at about scikit-learn's speed or better, where float64 costs ~1.5x (benchmarks/
+# sklearn_estimators.py); dtype="float64" on request
+DEFAULT_DTYPE = "float32"
 
 
 @contextlib.contextmanager
@@ -61,101 +66,81 @@ def input_errors(estimator, method: str, argument: str):
         raise DTypeError(f"{type(estimator).__name__}.{method}: {argument}: {exc}") from None
 
 
-def _number(value, name: str, low: float, high: float | None = None, open_low=False) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    ok = ok and (value > low if open_low else value >= low)
-    ok = ok and (high is None or value < high)
-    if not ok:
-        bound = f"> {low}" if open_low else f">= {low}"
-        bound += "" if high is None else f" and < {high}"
-        raise ConfigError(f"{name} must be a number {bound}, got {value!r}.")
-    return float(value)
-
-
-def _whole(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _split(n: int, fraction: float, seed: int, labels) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows, validation rows): round(n·fraction) rows held out at random, in
-    proportion to each class's count when ``labels`` are given (largest remainders)."""
-    if n < 2:
-        raise ConfigError(
-            "early_stopping=True holds out a validation part, so it needs at least 2 samples; "
-            f"got n_samples = {n}. Pass more rows or set early_stopping=False."
-        )
-    rng = np.random.default_rng(seed)
-    k = min(max(round(n * fraction), 1), n - 1)
-    if labels is None:
-        held = rng.permutation(n)[:k]
-    else:
-        _, inverse = np.unique(labels, return_inverse=True)
-        share = np.bincount(inverse) * (k / n)
-        take = np.floor(share).astype(int)
-        take[np.argsort(take - share, kind="stable")[: k - int(take.sum())]] += 1
-        held = np.concatenate(
-            [rng.permutation(np.flatnonzero(inverse == c))[:t] for c, t in enumerate(take)]
-        )
-    mask = np.zeros(n, dtype=bool)
-    mask[held] = True
-    return np.flatnonzero(~mask), np.flatnonzero(mask)
-
-
 class _BaseMLP(BaseEstimator):
     """Shared parameters; see ``MLPRegressor`` for their meaning."""
 
-    _default_loss = "mse"
+    _default_loss = "half_mse"
 
     def __init__(
         self,
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        loss=None,
-        loss_options=None,
-        optimizer="adam",
-        learning_rate_init=0.001,
-        optimizer_options=None,
-        l1=0.0,
-        l2=0.0,
+        solver="adam",
+        alpha=0.0001,
         batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
         max_iter=200,
         shuffle=True,
         random_state=None,
         tol=1e-4,
-        n_iter_no_change=10,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
-        warm_start=False,
-        dtype="float64",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        loss=None,
+        loss_options=None,
+        optimizer=None,
+        optimizer_options=None,
+        l1=0.0,
+        l2=0.0,
+        dtype=DEFAULT_DTYPE,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.loss = loss
-        self.loss_options = loss_options
-        self.optimizer = optimizer
-        self.learning_rate_init = learning_rate_init
-        self.optimizer_options = optimizer_options
-        self.l1 = l1
-        self.l2 = l2
+        self.solver = solver
+        self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
         self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.loss = loss
+        self.loss_options = loss_options
+        self.optimizer = optimizer
+        self.optimizer_options = optimizer_options
+        self.l1 = l1
+        self.l2 = l2
         self.dtype = dtype
 
     # -- checks ---------------------------------------------------------------------
-    def _loss_name(self) -> str:
+    def _loss_name(self, default: str | None = None) -> str:
         from ..nn.losses import get_loss
 
-        name = get_loss(self._default_loss if self.loss is None else self.loss).name
+        name = get_loss(default or self._default_loss if self.loss is None else self.loss).name
         kinds = self._loss_kinds
         if LOSS_KINDS[name] not in kinds:
             allowed = sorted(n for n, k in LOSS_KINDS.items() if k in kinds)
@@ -183,29 +168,14 @@ class _BaseMLP(BaseEstimator):
         return [int(n) for n in sizes]
 
     def _check_params(self) -> None:
-        if self.dtype not in _DTYPES:
-            raise ConfigError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
-        _number(self.learning_rate_init, "learning_rate_init", 0.0, open_low=True)
-        _number(self.l1, "l1", 0.0)
-        _number(self.l2, "l2", 0.0)
-        _number(self.tol, "tol", 0.0)
-        _whole(self.max_iter, "max_iter", 1)
-        _whole(self.n_iter_no_change, "n_iter_no_change", 1)
-        _number(self.validation_fraction, "validation_fraction", 0.0, 1.0, open_low=True)
-        if self.batch_size not in ("auto", None):
-            _whole(self.batch_size, "batch_size", 1)
-        for name in ("shuffle", "early_stopping", "warm_start"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}.")
-        from ..optim import OPTIMIZERS
+        check_params(self)
 
-        if str(self.optimizer).lower() not in OPTIMIZERS:
-            raise ConfigError(
-                f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}."
-            )
+    def _solver_name(self) -> str:
+        return "sgd" if self.optimizer is None and self.solver == "sgd" else "other"
 
     # -- the model ------------------------------------------------------------------
-    def _new_model(self, n_in: int, n_out: int, output_activation, seed: int):
+    def _new_model(self, n_in: int, n_out: int, output_activation, random_state):
+        """The network, with scikit-learn's initial weights drawn from ``random_state``."""
         import backprop
 
         from ..nn import MLP
@@ -217,25 +187,63 @@ class _BaseMLP(BaseEstimator):
                 f"activation: got {len(activation)} activations for {len(hidden)} hidden "
                 f"layers {tuple(hidden)}; give one per hidden layer, or one name for all."
             )
-        with _seeded(seed):
-            return MLP(
+        with _seeded(0):  # MLP draws its own initial weights: keep the global stream
+            model = MLP(
                 [n_in, *hidden, n_out],
                 list(activation) if isinstance(activation, list | tuple) else activation,
                 output_activation,
                 dtype=getattr(backprop, self.dtype),
             )
+        glorot(model, random_state, activation)
+        return model
 
     def _new_optimizer(self, model):
+        """scikit-learn's solver as backprop's (PyTorch's) optimizer: adam is Adam(betas=
+        (beta_1, beta_2), eps=epsilon), sgd is SGD(momentum, nesterov=nesterovs_momentum);
+        ``optimizer=`` (a backprop name) replaces the solver, with ``optimizer_options``."""
         from ..optim import OPTIMIZERS
 
-        cls = OPTIMIZERS[str(self.optimizer).lower()]
         options = dict(self.optimizer_options or {})
+        if self.optimizer is not None:
+            name = str(self.optimizer).lower()
+        elif self.solver == "sgd":
+            name = "sgd"
+            momentum = float(self.momentum)
+            options = {"momentum": momentum, "nesterov": bool(self.nesterovs_momentum)
+                       and momentum > 0, **options}  # fmt: skip
+        else:
+            name = "adam"
+            options = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, **options}
+        cls = OPTIMIZERS[name]
+        self._weight_decay = float(options.pop("weight_decay", 0.0))
+        params = list(model.parameters())
+        if self.alpha:  # alpha decays the weights only: a group of its own (see _train)
+            params = [{"params": [p for n, p in model.named_parameters() if n.endswith(e)]}
+                      for e in ("weight", "bias")]  # fmt: skip
         try:
-            return cls(model.parameters(), lr=self.learning_rate_init, **options)
+            return cls(params, lr=self.learning_rate_init, **options)
         except TypeError as err:
             raise ConfigError(
                 f"optimizer_options: {options!r} do not fit {cls.__name__} ({err})."
             ) from None
+
+    # -- fitted attributes as scikit-learn's --------------------------------------------
+    def _linears(self):
+        from ..nn import Linear
+
+        if "model_" not in vars(self):
+            raise AttributeError(f"{type(self).__name__} is not fitted yet: call fit first.")
+        return [m for m in self.model_.modules() if isinstance(m, Linear)]
+
+    @property
+    def coefs_(self) -> list:
+        """The lecture's W[l] = ``weight.T``, shape (n[l-1], n[l]): views of the weights."""
+        return [m.weight._data.T for m in self._linears()]
+
+    @property
+    def intercepts_(self) -> list:
+        """The biases b[l], shape (n[l],): views of the model's."""
+        return [m.bias._data for m in self._linears()]
 
     def _forward(self, X) -> np.ndarray:
         """The model's outputs for checked rows ``X`` in the model's dtype (no graph), as
@@ -296,62 +304,75 @@ class _BaseMLP(BaseEstimator):
 
     def _train(self, X, targets, sample_weight, *, n_out, output_activation, incremental, labels):
         """Train on checked ``X`` and targets (class indices or float (N, k)); return History."""
-        from ..train import EarlyStopping
+        from sklearn.model_selection import train_test_split
+
         from ..train import fit as train_fit
 
-        loss_name = self._loss_name()
+        loss_name = self._loss_used
         method = "partial_fit" if incremental else "fit"
         X = self._in_dtype(X, "X", method)
         if targets.dtype.kind == "f":
             targets = self._in_dtype(targets, "y", method)
+        weights = None
         if sample_weight is not None:
             with input_errors(self, method, "sample_weight"):
                 weights = _check_sample_weight(
                     sample_weight, X, dtype=np.float64, ensure_non_negative=True
                 )
-        continuing = (incremental or self.warm_start) and hasattr(self, "model_")
-        if not continuing:
-            self._random = check_random_state(self.random_state)
-            self.model_ = self._new_model(
-                X.shape[1], n_out, output_activation, self._random.randint(2**31 - 1)
-            )
+        self._random = check_random_state(self.random_state)  # anew each call, as sklearn
+        if not ((incremental or self.warm_start) and "model_" in vars(self)):
+            self.model_ = self._new_model(X.shape[1], n_out, output_activation, self._random)
             self._optimizer = self._new_optimizer(self.model_)
-            self.loss_curve_ = []
-            self.validation_loss_curve_ = [] if self.early_stopping else None
-            self.n_iter_ = 0
-        seed = int(self._random.randint(2**31 - 1))
-        x = X
-        if sample_weight is not None:
-            loss = WeightedLoss(loss_name, self.loss_options)
-            y = pack(targets, weights, self.dtype)
+            self.n_layers_ = len(self._hidden()) + 2
+            self.t_, self.loss_curve_, self._no_improvement_count = 0, [], 0
+            early = self.early_stopping
+            self.validation_scores_ = [] if early else None
+            self.best_validation_score_ = -np.inf if early else None
+            self.best_loss_ = None if early else np.inf
+        x, y, validation = X, targets, None
+        if self.early_stopping and not incremental:
+            arrays = [x, y] + [a for a in (labels, weights) if a is not None]
+            parts = train_test_split(
+                *arrays,
+                random_state=self._random,
+                test_size=self.validation_fraction,
+                stratify=labels,  # classifiers: stratified by class, as scikit-learn's
+            )
+            x, x_val, y, y_val = parts[:4]
+            rest = parts[4:]
+            labels_val = None
+            if labels is not None:
+                labels_val, rest = rest[1], rest[2:]
+            weights, w_val = (rest[0], rest[1]) if weights is not None else (None, None)
+            if len(x_val) < 2:
+                raise ConfigError(
+                    f"{type(self).__name__}: early_stopping holds out validation_fraction="
+                    f"{self.validation_fraction} of {len(X)} rows, {len(x_val)} row(s); the "
+                    "validation set is too small. Raise validation_fraction or give more rows."
+                )
+            validation = (x_val, y_val if labels_val is None else labels_val, w_val)
+        batch = self._batch(len(x))
+        groups = self._optimizer.param_groups
+        for group in groups:
+            group["weight_decay"] = self._weight_decay
+        group = groups[0]  # the weights (with alpha > 0: biases are the second group)
+        if weights is not None:  # alpha/2·Σ‖W‖²/Σw in the loss, exactly (autograd runs)
+            matrices = [p for n, p in self.model_.named_parameters() if n.endswith("weight")]
+            loss = WeightedLoss(loss_name, self.loss_options, self.alpha, matrices)
+            y = pack(y, weights, self.dtype)
         else:
             loss = loss_module(loss_name, self.loss_options)
-            y = targets
-        validation = None
-        stop_early = self.early_stopping and not incremental
-        if stop_early:
-            train_rows, val_rows = _split(len(x), self.validation_fraction, seed, labels)
-            validation = (x[val_rows], y[val_rows])
-            x, y = x[train_rows], y[train_rows]
-        callbacks = []
+            # alpha as scikit-learn's: alpha/2·‖W‖²/rows added to each batch's loss, i.e.
+            # alpha/batch·W added to the weights' gradient before the step (coupled decay)
+            if len(groups) == 2:
+                group["weight_decay"] += float(self.alpha) / batch
+        batches = -(-len(x) // batch)
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn's
+        in_loss = weights is not None  # the weighted loss holds the alpha term itself
+        callbacks = [SklearnRules(self, len(x), batches, validation, incremental, in_loss)]
         if self.l1 or self.l2:
             weights_only = [p for n, p in self.model_.named_parameters() if n.endswith("weight")]
             callbacks.append(Penalty(weights_only, self.l1, self.l2))
-        if not incremental:
-            stopper = EarlyStopping(
-                "val_loss" if stop_early else "loss",
-                # scikit-learn stops once n_iter_no_change epochs in a row did not improve
-                # and the next does not either (count > n): Keras' patience n + 1
-                patience=self.n_iter_no_change + 1,
-                min_delta=self.tol,
-                restore_best_weights=stop_early,
-            )
-            # on the training loss it needs each epoch's end, not a pass over the whole set
-            # (EarlyStopping.wants_metrics follows its monitor)
-            callbacks.append(stopper)
-        batch = self.batch_size
-        if batch == "auto":
-            batch = min(200, len(x))
         history = train_fit(
             self.model_,
             (x, y),
@@ -359,33 +380,52 @@ class _BaseMLP(BaseEstimator):
             self._optimizer,
             epochs=1 if incremental else self.max_iter,
             batch_size=batch,
-            validation=validation,
             callbacks=callbacks,
-            seed=seed,
+            seed=int(self._random.randint(2**31 - 1)),
             shuffle=bool(self.shuffle),
         )
         self._record(history, incremental)
         return history
 
+    def _batch(self, n: int) -> int:
+        if self.batch_size is None:
+            return n
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(
+                f"{type(self).__name__}: batch_size={self.batch_size} is larger than the "
+                f"{n} training rows; it is clipped to {n} (as scikit-learn's: 'Got "
+                "`batch_size` less than 1 or larger than sample size. It is going to be "
+                "clipped').",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(int(self.batch_size), n)
+
+    def _validation_score(self, x_val, y_val, w_val) -> float:
+        """``score`` on the held-out rows (accuracy, or r²), from the model as it is now."""
+        out = self._forward(x_val)
+        if is_classifier(self):
+            from sklearn.metrics import accuracy_score
+
+            return float(accuracy_score(y_val, self._indices(out), sample_weight=w_val))
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y_val, out.reshape(y_val.shape), sample_weight=w_val))
+
     def _record(self, history, incremental: bool) -> None:
         self.history_ = history
-        self.loss_curve_.extend(history.history.get("loss", []))
-        if self.validation_loss_curve_ is not None and not incremental:
-            self.validation_loss_curve_.extend(history.history.get("val_loss", []))
-        self.n_iter_ += len(history)
-        curve = self.validation_loss_curve_ or self.loss_curve_
-        self.best_loss_ = min(curve) if curve else None
         name = type(self).__name__
-        if history.stop_reason and not history.stop_reason.startswith("early stopping"):
+        reason = history.stop_reason
+        if reason and not reason.startswith("early stopping"):
+            warnings.warn(f"{name}: training stopped: {reason}.", ConvergenceWarning, stacklevel=3)
+        elif not incremental and self.n_iter_ == self.max_iter:
             warnings.warn(
-                f"{name}: training stopped: {history.stop_reason}.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        elif not incremental and history.stop_reason is None:
-            warnings.warn(
-                f"{name}: max_iter={self.max_iter} epochs ran and the loss was still improving "
-                f"by more than tol={self.tol}; raise max_iter (or tol) to let it converge.",
+                f"{name}: Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                f"and the optimization hasn't converged yet: the loss still improved by more "
+                f"than tol={self.tol} within n_iter_no_change={self.n_iter_no_change} "
+                "epochs; raise max_iter (or tol).",
                 ConvergenceWarning,
                 stacklevel=3,
             )

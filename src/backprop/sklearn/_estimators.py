@@ -4,77 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from .. import stable
 from ..errors import ConfigError, DataError, DTypeError
-from ._base import _BaseMLP, input_errors
+from ._base import DEFAULT_DTYPE, _BaseMLP, input_errors
+from ._docs import PARAMETERS
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
-
-_PARAMETERS = """
-    Parameters
-    ----------
-    hidden_layer_sizes : sequence of int, default=(100,)
-        Widths of the hidden layers; ``()`` gives a linear model.
-    activation : str, module, or list of them, default="relu"
-        Activation of the hidden layers from the registry (``"relu"``, ``"tanh"``,
-        ``"sigmoid"``, ``"gelu"``, ``"silu"``, ``"elu"``, ``"leaky_relu"``, ``"softplus"``,
-        ``"identity"``, ``"step"``), a module such as ``nn.LeakyReLU(0.2)``, or a list
-        with one per hidden layer.
-    loss : str, default=None
-        A loss of ``backprop.nn.losses`` by name ({losses}); None means ``"{default}"``.
-    loss_options : dict, default=None
-        Keyword options of the loss module (``{{"delta": 0.5}}`` for Huber, ...).
-    optimizer : str, default="adam"
-        One of ``backprop.optim.OPTIMIZERS``: sgd, adam, adamw, rmsprop, adagrad.
-    learning_rate_init : float, default=0.001
-        The optimizer's ``lr``.
-    optimizer_options : dict, default=None
-        Further optimizer options (``{{"momentum": 0.9}}``, ``{{"betas": (0.9, 0.99)}}``).
-    l1, l2 : float, default=0.0
-        Penalty ``l1·Σ|W| + ½·l2·Σ‖W‖²`` on the Linear weights (not the biases), added to
-        the gradient before each step. The loss curves report the data loss without it.
-    batch_size : int, "auto" or None, default="auto"
-        Rows per step; "auto" is ``min(200, n_samples)``, None the full batch.
-    max_iter : int, default=200
-        Epochs (passes over the data) per ``fit``.
-    shuffle : bool, default=True
-        Reshuffle the rows every epoch.
-    random_state : int, RandomState or None, default=None
-        Seeds the initial weights, the shuffles and the validation split.
-    tol, n_iter_no_change : float, int, default=1e-4, 10
-        Stop when the monitored loss (training loss, or validation loss with
-        ``early_stopping``) has not improved by more than ``tol`` for ``n_iter_no_change``
-        epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows (stratified for classifiers), monitor
-        the validation *loss* and keep the weights of its best epoch.
-    validation_fraction : float, default=0.1
-        The held-out share for ``early_stopping``.
-    warm_start : bool, default=False
-        Continue from the current weights and optimizer state on the next ``fit``.
-    dtype : {{"float32", "float64"}}, default="float64"
-        The model's dtype (float64 keeps scikit-learn's numerical tolerances).
-{extra}
-    Attributes
-    ----------
-    model_ : backprop.nn.MLP
-        The trained network (export it with ``backprop.interop.to_torch``/``to_onnx``).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str, when ``X`` has column names
-    loss_curve_ : list of float
-        Training loss (weighted mean with ``sample_weight``) after each epoch, over all
-        ``fit``/``partial_fit`` calls since the weights were last reset.
-    validation_loss_curve_ : list of float or None
-        Validation loss after each epoch with ``early_stopping``, else None.
-    best_loss_ : float
-        The lowest value of the monitored curve.
-    n_iter_ : int
-        Epochs run since the weights were last reset.
-    history_ : backprop.train.History
-        The record of the last ``fit``/``partial_fit`` call (metrics, stop reason).
-{attributes}"""
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -86,15 +23,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     weighted loss, and early stopping on the validation loss. ``y`` may be (n,) or
     (n, n_outputs); ``predict`` returns the same shape.
     """
-        + _PARAMETERS.format(
-            losses="mse, half_mse, l1, huber",
-            default="mse",
+        + PARAMETERS.format(
+            losses="half_mse, mse, l1, huber",
+            default='"half_mse", scikit-learn\'s squared error ½·mean((y − ŷ)²)',
+            loss_words="½·mean((y − ŷ)²) over rows and outputs",
+            out_activation='"identity".',
             extra="""    output_activation : str or None, default=None
-        Activation of the output layer (None: the identity, the usual choice).
+        Activation of the output layer (None: the identity, scikit-learn's).
 """,
-            attributes="""    n_outputs_ : int
-        Columns of ``y`` (1 for y of shape (n,)).
-""",
+            attributes="",
         )
         + """
     Examples
@@ -116,44 +53,66 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        output_activation=None,
-        loss=None,
-        loss_options=None,
-        optimizer="adam",
-        learning_rate_init=0.001,
-        optimizer_options=None,
-        l1=0.0,
-        l2=0.0,
+        solver="adam",
+        alpha=0.0001,
         batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
         max_iter=200,
         shuffle=True,
         random_state=None,
         tol=1e-4,
-        n_iter_no_change=10,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
-        warm_start=False,
-        dtype="float64",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        loss=None,
+        loss_options=None,
+        optimizer=None,
+        optimizer_options=None,
+        l1=0.0,
+        l2=0.0,
+        dtype=DEFAULT_DTYPE,
+        output_activation=None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes,
             activation,
-            loss=loss,
-            loss_options=loss_options,
-            optimizer=optimizer,
-            learning_rate_init=learning_rate_init,
-            optimizer_options=optimizer_options,
-            l1=l1,
-            l2=l2,
+            solver=solver,
+            alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
             max_iter=max_iter,
             shuffle=shuffle,
             random_state=random_state,
             tol=tol,
-            n_iter_no_change=n_iter_no_change,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
-            warm_start=warm_start,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            loss=loss,
+            loss_options=loss_options,
+            optimizer=optimizer,
+            optimizer_options=optimizer_options,
+            l1=l1,
+            l2=l2,
             dtype=dtype,
         )
         self.output_activation = output_activation
@@ -181,8 +140,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             y = np.asarray(y, dtype=np.float64)
         targets = y.reshape(len(y), -1)
         if first:
+            self._loss_used = self._loss_name()
             self._y_1d = y.ndim == 1
             self.n_outputs_ = targets.shape[1]
+            out = self.output_activation
+            self.out_activation_ = "identity" if out is None else getattr(out, "name", str(out))
         elif targets.shape[1] != self.n_outputs_:
             raise ConfigError(
                 f"{type(self).__name__}: y has {targets.shape[1]} outputs but the model was "
@@ -215,9 +177,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     LogSoftmax output layer; ``bce_with_logits`` (one logit) and ``bce`` (one sigmoid
     output) take two classes.
     """
-        + _PARAMETERS.format(
+        + PARAMETERS.format(
             losses="cross_entropy, nll, bce_with_logits, bce",
-            default="cross_entropy",
+            default=(
+                'scikit-learn\'s log-loss: "bce_with_logits" on one output for two classes, '
+                '"cross_entropy" on one per class for more'
+            ),
+            loss_words="the mean log-loss",
+            out_activation='"logistic" for two classes (one output), "softmax" for more.',
             extra="",
             attributes="""    classes_ : ndarray
         The class labels, sorted.
@@ -254,7 +221,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _fit(self, X, y, sample_weight, incremental: bool, classes):
         self._check_params()
-        loss_name = self._loss_name()
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
         method = "partial_fit" if incremental else "fit"
         X, y = self._validate_fit_input(X, y, first, method)
@@ -269,6 +235,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             ) from None
         with input_errors(self, method, "y"):
             check_classification_targets(y)
+        if type_of_target(y) == "multilabel-indicator":
+            raise ConfigError(
+                f"{type(self).__name__}.{method}: y is a multilabel indicator matrix, which "
+                "backprop's MLPClassifier does not take yet; train one classifier per label "
+                "(sklearn.multioutput.MultiOutputClassifier), or use scikit-learn's own MLP."
+            )
         if first:
             with input_errors(self, method, "classes"):
                 labels = present if classes is None else np.unique(np.asarray(classes))
@@ -277,7 +249,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     f"{type(self).__name__}.{method}: classes must be finite labels, got "
                     f"{labels.tolist()}; drop the NaN or infinite label."
                 )
-            self._set_classes(labels, loss_name)
+            self._set_classes(labels)
         with input_errors(self, method, "y"):
             unknown = np.setdiff1d(present, self.classes_)
         if unknown.size:
@@ -300,7 +272,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         )
         return self
 
-    def _set_classes(self, labels: np.ndarray, loss_name: str) -> None:
+    def _set_classes(self, labels: np.ndarray) -> None:
         from ..nn import LogSoftmax
 
         if len(labels) < 2:
@@ -308,6 +280,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 f"{type(self).__name__}: y holds only one class ({labels.tolist()}); a "
                 "classifier needs at least two classes."
             )
+        # scikit-learn's output layer: one logistic unit for two classes, softmax for more
+        loss_name = self._loss_name("bce_with_logits" if len(labels) == 2 else "cross_entropy")
         self._binary = loss_name in ("bce", "bce_with_logits")
         if self._binary and len(labels) != 2:
             raise ConfigError(
@@ -317,6 +291,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._output_activation = {"nll": LogSoftmax(dim=1), "bce": "sigmoid"}.get(loss_name)
         self._loss_used = loss_name
         self.classes_ = labels
+        self.n_outputs_ = 1 if self._binary else len(labels)
+        self.out_activation_ = "logistic" if self._binary else "softmax"
 
     @stable.benign_underflow
     def predict_proba(self, X):
@@ -325,7 +301,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _proba(self, X, method: str):
         X = self._check_predict_input(X, method)
-        out = self._forward(X)
+        return self._proba_of(self._forward(X))
+
+    def _indices(self, out: np.ndarray) -> np.ndarray:
+        """The class index (into ``classes_``) of each row of model outputs."""
+        return np.argmax(self._proba_of(out), axis=1)
+
+    def _proba_of(self, out: np.ndarray) -> np.ndarray:
         loss = self._loss_used
         if loss in ("bce", "bce_with_logits"):
             p = out[:, 0] if loss == "bce" else stable.sigmoid(out[:, 0])

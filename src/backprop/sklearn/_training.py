@@ -4,7 +4,8 @@
 the estimators append the weights to the targets as one more column and train with
 ``WeightedLoss``, which splits them off again batch by batch and computes
 
-    E = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ        (over the rows of the batch; ℓᵢ averaged over the outputs)
+    E = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ + alpha/2·Σ‖W‖² / Σᵢ wᵢ   (over the batch's rows; ℓᵢ averaged over
+                                                  the outputs; scikit-learn's penalty)
 
 on the autograd tape; without weights the plain registry loss (mean) runs on the δ engine.
 With all weights equal the two agree (both are the mean). ``Penalty`` adds the gradient of
@@ -37,9 +38,10 @@ def loss_module(name: str, options: dict | None, reduction: str = "mean"):
 class WeightedLoss:
     """Σ wᵢ ℓᵢ / Σ wᵢ over a batch whose targets carry the weights in their last column."""
 
-    def __init__(self, name: str, options: dict | None) -> None:
+    def __init__(self, name: str, options: dict | None, alpha=0.0, weights=()) -> None:
         self.per_sample = loss_module(name, options, reduction="none")
         self.kind = LOSS_KINDS[self.per_sample.loss]
+        self.alpha, self.weights = float(alpha), list(weights)
 
     def __call__(self, output, packed):
         from ..autograd.tensor import Tensor
@@ -54,7 +56,10 @@ class WeightedLoss:
             per = per.mean(dim=1)
         total = float(weights.sum())
         scale = 1.0 / total if total > 0 else 0.0
-        return (per * Tensor._wrap(weights * scale)).sum()
+        loss = (per * Tensor._wrap(weights * scale)).sum()
+        if self.alpha and total > 0:  # scikit-learn's: alpha/2·Σ‖W‖² / Σ wᵢ of the batch
+            loss = loss + sum((w * w).sum() for w in self.weights) * (0.5 * self.alpha / total)
+        return loss
 
 
 def pack(targets: np.ndarray, weights: np.ndarray, dtype) -> np.ndarray:
