@@ -241,3 +241,11 @@ def test_one_element_is_a_view_and_counters_accumulate_as_in_torch():
         scalar += 1.0
         results.append((vec.tolist(), int(correct), grid.tolist(), float(scalar)))
     assert results[0] == results[1]
+
+
+def test_numpy_scalars_keep_their_dtype_as_in_torch():
+    for value in (np.float64(1.5), np.float32(1.5), np.int64(2), np.bool_(True)):
+        for make in ("tensor", "as_tensor"):
+            ours, theirs = getattr(backprop, make)(value), getattr(torch, make)(value)
+            assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+            assert ours.shape == () and ours.item() == theirs.item()

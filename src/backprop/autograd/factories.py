@@ -31,8 +31,8 @@ def as_array(data, dtype, who: str) -> np.ndarray:
     target = None if dtype is None else _dt.to_dtype(dtype)
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, np.ndarray):
-        arr = _dt.storage_dtype_of(data)
+    elif isinstance(data, np.ndarray | np.generic):  # a NumPy scalar keeps its dtype, as in torch
+        arr = _dt.storage_dtype_of(np.asarray(data))
     else:
         plain = _strip_tensors(data)
         try:
