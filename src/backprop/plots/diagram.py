@@ -143,28 +143,16 @@ def network_diagram(
     ax.axis("off")
 
     links = _draw_links(ax, layers, columns)
-    spacing = width / (L + 1.2)  # inches between columns: narrow columns get shorter text
+    spacing = width / (L + 1.2)  # inches between columns: narrow columns get smaller text
+    headings = [heading(l, layers) for l in range(L + 1)]
+    shapes = [weight_label(l, sizes) for l in range(1, L + 1)]
+    fontsize = _fitting_size(headings + shapes, spacing)
     for l, column in enumerate(columns):
         _draw_column(ax, l, column, sizes, layers, spacing)
-        ax.text(
-            l,
-            top + 0.6,
-            _heading(l, layers, spacing),
-            ha="center",
-            va="bottom",
-            fontsize=10 if spacing >= 1.1 else 8,
-            color=INK,
-        )
+        ax.text(l, top + 0.6, headings[l], ha="center", va="bottom", fontsize=fontsize, color=INK)
     for l in range(1, L + 1):
-        shape = rf"$W^{{[{l}]}}$" + (": " if spacing >= 2 else "\n") + f"{sizes[l - 1]}×{sizes[l]}"
         ax.text(
-            l - 0.5,
-            -top - 0.7,
-            shape,
-            ha="center",
-            va="top",
-            fontsize=10 if spacing >= 1.1 else 8,
-            color=INK,
+            l - 0.5, -top - 0.7, shapes[l - 1], ha="center", va="top", fontsize=fontsize, color=INK
         )
     _legend(ax)
     if show_values:
@@ -245,13 +233,34 @@ def _draw_column(ax, l, column, sizes, layers, spacing: float) -> None:
             )
 
 
-def _heading(l: int, layers, spacing: float) -> str:
-    """ "hidden / layer 2, g = relu" over a wide column, three short lines over a narrow one."""
+def heading(l: int, layers) -> str:
+    """The label over column l, the same in every layout, in the lecture's words and symbols:
+    "input / layer 0 / a[0] = x", "hidden / layer 1 / g[1] = relu", "output / layer L / …"."""
     if l == 0:
-        return "input\nlayer 0" if spacing >= 2 else "input\nl = 0"
+        return "input\nlayer 0\n$a^{[0]}$ = x"
     kind = "output" if l == len(layers) else "hidden"
-    g = layers[l - 1].g_name
-    return f"{kind}\nlayer {l}, g = {g}" if spacing >= 2 else f"{kind}\nl = {l}\n{g}"
+    return f"{kind}\nlayer {l}\n$g^{{[{l}]}}$ = {layers[l - 1].g_name}"
+
+
+def weight_label(l: int, sizes) -> str:
+    """The label under the links of W[l]: its name and shape n[l−1]×n[l]."""
+    return f"$W^{{[{l}]}}$\n{sizes[l - 1]}×{sizes[l]}"
+
+
+def _fitting_size(texts, spacing: float) -> float:
+    """The largest font size up to 10 pt at which the longest line of ``texts`` fits the
+    space between columns (about 0.6 em a character; a $g^{[l]}$ counts as 4)."""
+    longest = max(
+        len(
+            line.replace("$g^{[", "g[")
+            .replace("$a^{[", "a[")
+            .replace("$W^{[", "W[")
+            .replace("]}$", "")
+        )
+        for text in texts
+        for line in text.split("\n")
+    )
+    return float(min(10.0, max(6.0, 0.9 * spacing * 72 / (0.6 * longest))))
 
 
 def _write_values(ax, layers, columns, links) -> None:
