@@ -31,12 +31,17 @@ def drawn(monkeypatch, tmp_path, history, **kwargs):
 
 
 def lines(fig) -> dict:
+    """Every drawn line by its label (a raw curve's starts with "_", out of the legend)."""
     return {
         line.get_label(): np.asarray(line.get_ydata(), dtype=float)
         for ax in fig.axes
         for line in ax.get_lines()
-        if not line.get_label().startswith("_")
+        if not line.get_label().startswith("_child")
     }
+
+
+def legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def adam_like(n=600, seed=0):
@@ -100,8 +105,9 @@ def test_accuracy_keeps_its_panel_under_a_cross_entropy(monkeypatch, tmp_path):
     }
     fig = drawn(monkeypatch, tmp_path, history, loss="cross_entropy")
     assert [ax.get_ylabel() for ax in fig.axes] == ["cross-entropy loss (log scale)", "accuracy"]
-    drawn_lines = lines(fig)
-    np.testing.assert_array_equal(drawn_lines["training"][:40], history["accuracy"])
+    accuracy = {line.get_label(): line.get_ydata() for line in fig.axes[1].get_lines()}
+    np.testing.assert_array_equal(accuracy["training"], history["accuracy"])
+    np.testing.assert_array_equal(accuracy["validation"], history["val_accuracy"])
 
 
 def test_spiky_loss_drawn_raw_and_as_a_centred_rolling_median(monkeypatch, tmp_path):
@@ -109,9 +115,14 @@ def test_spiky_loss_drawn_raw_and_as_a_centred_rolling_median(monkeypatch, tmp_p
     fig = drawn(monkeypatch, tmp_path, {"loss": list(loss)}, loss="mse")
     drawn_lines = lines(fig)
     window = 13  # 600 epochs // 50 = 12, made odd
-    raw = drawn_lines["training, each epoch"]
-    label = f"training, rolling median of {window} epochs (centred)"
-    smooth = drawn_lines[label]
+    raw = drawn_lines["_training, each epoch"]
+    smooth = drawn_lines["training"]
+    # the legend says which line is which, and which smoother
+    assert legend(fig.axes[0]) == [
+        "training",
+        "thin: each epoch",
+        f"thick: rolling median of {window} epochs (centred)",
+    ]
     np.testing.assert_array_equal(raw, loss)
     half = window // 2
     # where the whole window fits: scipy's median filter, which none of us wrote
@@ -125,7 +136,7 @@ def test_spiky_loss_drawn_raw_and_as_a_centred_rolling_median(monkeypatch, tmp_p
     assert np.max(smooth[1:] / smooth[:-1]) < 1.05 < np.max(loss[1:] / loss[:-1])
     # the raw curve is the thin, light one
     styles = {line.get_label(): line for line in fig.axes[0].get_lines()}
-    thin, thick = styles["training, each epoch"], styles[label]
+    thin, thick = styles["_training, each epoch"], styles["training"]
     assert thin.get_alpha() < 1 and thin.get_linewidth() < thick.get_linewidth()
 
 

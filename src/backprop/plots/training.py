@@ -242,6 +242,7 @@ def smoothed(values: np.ndarray) -> tuple[np.ndarray, int] | None:
 def _pair(ax, xs, train, val, name: str, val_word: str, log: bool) -> None:
     """Training (blue, solid) and validation (orange, dashed) curves of one quantity, each
     at its own epochs ``xs``; a noisy loss thin and light with its rolling median over it."""
+    windows = []
     for x, values, colour, style, kind in (
         (xs[0], train, BLUE, "-", "training"),
         (xs[1], val, ORANGE, "--", val_word),
@@ -263,15 +264,21 @@ def _pair(ax, xs, train, val, name: str, val_word: str, log: bool) -> None:
             )
             continue
         line, window = smooth
-        ax.plot(x, values, color=colour, linewidth=0.7, alpha=0.4, label=f"{kind}, each epoch")
-        ax.plot(
-            x,
-            line,
-            color=colour,
-            linestyle=style,
-            linewidth=2.0,
-            label=f"{kind}, rolling median of {window} epochs (centred)",
-        )
+        # the raw curve's label starts with "_": matplotlib leaves it out of the legend,
+        # where one grey "thin: each epoch" entry speaks for both curves
+        ax.plot(x, values, color=colour, linewidth=0.7, alpha=0.4, label=f"_{kind}, each epoch")
+        ax.plot(x, line, color=colour, linestyle=style, linewidth=2.0, label=kind)
+        windows.append(window)
+    if windows:
+        ax.plot([], [], color=MUTED, linewidth=0.7, alpha=0.6, label="thin: each epoch")
+        for window in dict.fromkeys(windows):
+            ax.plot(
+                [],
+                [],
+                color=MUTED,
+                linewidth=2.0,
+                label=f"thick: rolling median of {window} epochs (centred)",
+            )
     if log and _log_ok(train, val):
         log_scale(ax)
         ax.set_ylabel(f"{name} (log scale)")
