@@ -36,6 +36,7 @@ def with_nan(*shapes):
 C = Case
 S = (3, 4)
 NAN_NOTE = "NaN inputs: no central differences"
+MODE_NOTE = "repeated values: a nudge changes which value is the mode; torch is the judge"
 REDUCE: dict[str, Case] = {
     "prod": C("prod", nonzero(S), lambda m, x: x.prod()),
     "prod_dim": C("prod", nonzero(S), lambda m, x: m.prod(x, 1)),
@@ -63,6 +64,12 @@ REDUCE: dict[str, Case] = {
     "median_keepdim": C("median", apart((2, 3, 4)), lambda m, x: x.median(0, keepdim=True)),
     "nanmedian": C("nanmedian", apart(S), lambda m, x: x.nanmedian()),
     "nanmedian_dim": C("nanmedian", apart(S), lambda m, x: x.nanmedian(1)),
+    "mode_distinct": C("mode", apart(S), lambda m, x: x.mode(1)),
+    "mode": C("mode", ties((3, 6)), lambda m, x: x.mode(1), gradcheck=False, note=MODE_NOTE),
+    "mode_keepdim_dim0": C("mode", ties((5, 3)), lambda m, x: m.mode(x, 0, keepdim=True),
+                           gradcheck=False, note=MODE_NOTE),
+    "mode_1d": C("mode", lambda rng: (np.array([3.0, 1, 1, 3, 2]),), lambda m, x: x.mode(),
+                 gradcheck=False, note=MODE_NOTE),
     "sort": C("sort", apart(S), lambda m, x: x.sort()),
     "sort_stable": C("sort", apart(S), lambda m, x: x.sort(stable=True)),
     "sort_desc_dim0": C("sort", apart(S), lambda m, x: m.sort(x, dim=0, descending=True)),

@@ -31,7 +31,7 @@ _EXTRA = (
     "logical_and logical_or logical_xor logical_not isneginf isposinf signbit "
     "bitwise_and bitwise_or bitwise_xor bitwise_not "
     # reductions
-    "nansum nanmean prod cumsum cumprod cummax cummin logsumexp median nanmedian sort "
+    "nansum nanmean prod cumsum cumprod cummax cummin logsumexp median nanmedian mode sort "
     "argsort msort topk kthvalue amin aminmax any all count_nonzero "
     "unique bincount histc histogram "
     # indexing and shape

@@ -52,7 +52,7 @@ class LinearBackward(Node):
 PICK_NODES = (
     "SortBackward0 SortBackward1 TopkBackward0 KthvalueBackward0 MedianBackward0 MedianBackward1 "
     "NanmedianBackward0 NanmedianBackward1 CummaxBackward0 CumminBackward0 GatherBackward0 "
-    "IndexSelectBackward0 TakeBackward0 MaskedSelectBackward0"
+    "IndexSelectBackward0 TakeBackward0 MaskedSelectBackward0 ModeBackward0"
 )
 LINEAR_NODES = (
     "FlipBackward0 RollBackward0 TrilBackward0 TriuBackward0 DiagonalBackward0 "

@@ -164,6 +164,36 @@ class TensorStats:
     def nanmedian(self, dim=None, keepdim=False):
         return self._median(dim, keepdim, skip_nan=True)
 
+    def mode(self, dim=-1, keepdim=False):
+        """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
+        the index of its last occurrence, as PyTorch's."""
+        if self._data.ndim == 0:
+            self._dim(dim)
+            return ValuesIndices(self.clone(), _plain(np.zeros((), dtype=np.int64)))
+        x = self._data
+        axis = self._dim(dim)
+        if x.shape[axis] == 0:
+            raise ShapeError(f"mode: dimension {dim} is empty; there is no most frequent value.")
+        xm = np.moveaxis(x, axis, -1)
+        n = xm.shape[-1]
+        order = np.argsort(xm, axis=-1, kind="stable")  # equal values keep their order
+        s = np.take_along_axis(xm, order, axis=-1)
+        pos = np.arange(n)
+        starts = np.ones(s.shape, dtype=bool)
+        starts[..., 1:] = s[..., 1:] != s[..., :-1]
+        ends = np.ones(s.shape, dtype=bool)
+        ends[..., :-1] = starts[..., 1:]
+        first = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+        last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, n), -1), axis=-1), -1)
+        best = np.argmax(last - first, axis=-1)[..., None]  # the first longest run: smallest
+        where = np.take_along_axis(order, np.take_along_axis(last, best, -1), axis=-1)
+        index = np.moveaxis(where, -1, axis)  # keepdim shape, in self's dimensions
+        full = full_index(index, axis)
+        if not keepdim:
+            index = np.squeeze(index, axis)
+            full = tuple(np.squeeze(i, axis) for i in full)
+        return ValuesIndices(_pick(self, "ModeBackward0", full), _plain(index.astype(np.int64)))
+
     def sort(self, dim=-1, descending=False, stable=False):
         """(values, indices) sorted along ``dim``; equal values keep their order."""
         axis = self._dim(dim)
