@@ -197,7 +197,11 @@ def _header(data: bytes) -> dict | None:
 
 
 def _refuse_torch_file(data: bytes, label: str) -> None:
-    if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+    # only for a file that is not safetensors: a safetensors file starts with its header's
+    # length, whose first byte may well be 0x80 (a 128-byte header), as a pickle's does
+    if _header(data) is not None or data[8:10] == b'{"':  # a header, maybe past what we read
+        return
+    if data[:4] == b"PK\x03\x04" or (data[:1] == b"\x80" and data[1:2] in b"\x02\x03\x04\x05"):
         kind = "zip archive" if data[:2] == b"PK" else "pickle"
         raise ModelFileError(
             f"load({label}): this is a PyTorch torch.save file (a {kind} holding a pickle); "
@@ -221,6 +225,9 @@ def load(f, map_location=None, *args, weights_only=None, mmap=None, pickle_modul
         try:
             with open(f, "rb") as handle:
                 data = handle.read(1 << 16)
+                size = int.from_bytes(data[:8], "little")
+                if len(data) == 1 << 16 and 0 < size <= 100_000_000:  # the whole header
+                    data += handle.read(size + 8 - len(data))
         except (OSError, ValueError):
             from .io import load as load_model
 
