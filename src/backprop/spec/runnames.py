@@ -24,7 +24,7 @@ NAME_RULE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 MARKER = ".backprop-run.json"
 RUN_FILES = frozenset(
     {"model.safetensors", "spec.json", "history.csv", "history.json", "loss.png", "fit.png",
-     "boundary.png", "network.png", MARKER}
+     "boundary.png", "network.png", "confusion.png", "misclassified.png", MARKER}
 )  # fmt: skip
 _NAME = re.compile(NAME_RULE)
 
