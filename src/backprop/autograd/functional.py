@@ -24,7 +24,7 @@ def _method(name: str, doc: str):
                 f"wrap it with backprop.tensor(...)."
             )
         result = getattr(input, name)(*args, **kwargs)
-        return result if out is None else write_out(result, out, name)
+        return result if out is None else _write_out(result, out, name)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -80,7 +80,7 @@ _METHODS = {
 globals().update({name: _method(name, doc) for name, doc in _METHODS.items()})
 
 
-def write_out(result, out, name: str):
+def _write_out(result, out, name: str):
     """``torch.f(..., out=t)``: the result written into ``t`` (resized to the result's shape
     if needed, in ``t``'s dtype); like PyTorch, refused while recording a graph."""
     from ..errors import AutogradError
@@ -88,7 +88,7 @@ def write_out(result, out, name: str):
 
     if isinstance(result, tuple):
         for r, o in zip(result, out):
-            write_out(r, o, name)
+            _write_out(r, o, name)
         return out
     if not isinstance(out, Tensor):
         raise DTypeError(f"{name}(): 'out' must be a Tensor, got {type(out).__name__}.")

@@ -8,7 +8,7 @@ shares one definition of each. This package builds models; it does not train the
 ``backprop.optim``) and holds no gradient rules beyond the loss registry.
 """
 
-from . import functional, init, losses, out_of_scope, utils
+from . import functional, init, losses
 from .activation import (
     ELU,
     GELU,
@@ -30,8 +30,6 @@ from .containers import (
     ParameterList,
     Sequential,
 )
-from .dropout import Dropout
-from .embedding import Embedding
 from .layers import MLP, Flatten, Identity, Linear
 from .loss_modules import (
     BCELoss,
@@ -45,14 +43,45 @@ from .loss_modules import (
     SmoothL1Loss,
 )
 from .module import Module, ModuleAttributeError
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .out_of_scope import LAYERS as _OUT_OF_SCOPE
 from .parameter import Parameter
 from .state import StateDictError
 
-# PyTorch's convolution, pooling, recurrent and attention layers: present by name, and
-# constructing one raises OutOfScopeError (see out_of_scope.py); not in __all__.
-globals().update({_n: getattr(out_of_scope, _n) for _n in _OUT_OF_SCOPE})
+# Layers an MLP program may use but the lecture's models do not, imported on first use so
+# that `import backprop.nn` (every CLI command, the demo) does not pay for them.
+_LATER = {
+    "Dropout": ".dropout",
+    "Embedding": ".embedding",
+    "BatchNorm1d": ".normalization",
+    "BatchNorm2d": ".normalization",
+    "LayerNorm": ".normalization",
+    "utils": (".utils", None),
+    "out_of_scope": (".out_of_scope", None),
+}
+
+
+def __getattr__(name: str):
+    """``_LATER``'s names on first use; PyTorch's convolution, pooling, recurrent and
+    attention layers are present by name, and constructing one raises OutOfScopeError (see
+    out_of_scope.py; not in ``__all__``)."""
+    import importlib
+
+    target = _LATER.get(name)
+    if target is not None:
+        module_name, attribute = target if isinstance(target, tuple) else (target, name)
+        module = importlib.import_module(module_name, __name__)
+        value = module if attribute is None else getattr(module, attribute)
+    else:
+        out_of_scope = importlib.import_module(".out_of_scope", __name__)
+        if name not in out_of_scope.LAYERS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(out_of_scope, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LATER))
+
 
 __all__ = [
     "ELU",

@@ -21,25 +21,21 @@ import warnings
 from ..autograd.functional import linear
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, DTypeError
-from .dropout import dropout
-from .embedding import embedding
 from .loss_ops import loss_op
-from .normalization import batch_norm, layer_norm
-from .out_of_scope import FUNCTIONS as _OUT_OF_SCOPE
 
 __all__ = [
-    "batch_norm",
+    "batch_norm",  # noqa: F822 - imported on first use (_LATER)
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
-    "dropout",
+    "dropout",  # noqa: F822 - imported on first use (_LATER)
     "elu",
-    "embedding",
+    "embedding",  # noqa: F822 - imported on first use (_LATER)
     "gelu",
     "half_mse_loss",
     "huber_loss",
     "l1_loss",
-    "layer_norm",
+    "layer_norm",  # noqa: F822 - imported on first use (_LATER)
     "leaky_relu",
     "linear",
     "log_softmax",
@@ -349,12 +345,27 @@ def nll_loss(
     return loss_op("nll", input, target, reduction, weight=weight, ignore_index=ignore_index)
 
 
-# PyTorch's convolution, pooling and attention functions: present by name, and calling one
-# raises OutOfScopeError (see out_of_scope.py); not in __all__.
-def _out_of_scope_functions() -> None:
-    from . import out_of_scope
+# Functions for layers the lecture's models do not use, imported on first use (so that
+# `import backprop.nn` stays cheap); PyTorch's convolution, pooling and attention functions
+# are present by name, and calling one raises OutOfScopeError (see out_of_scope.py; not in
+# __all__).
+_LATER = {
+    "dropout": ".dropout",
+    "embedding": ".embedding",
+    "batch_norm": ".normalization",
+    "layer_norm": ".normalization",
+}
 
-    globals().update({name: getattr(out_of_scope, name) for name in _OUT_OF_SCOPE})
 
+def __getattr__(name: str):
+    import importlib
 
-_out_of_scope_functions()
+    module_name = _LATER.get(name)
+    if module_name is None:
+        out_of_scope = importlib.import_module(".out_of_scope", __package__)
+        if name not in out_of_scope.FUNCTIONS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module_name = ".out_of_scope"
+    value = getattr(importlib.import_module(module_name, __package__), name)
+    globals()[name] = value
+    return value
