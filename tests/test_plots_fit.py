@@ -133,3 +133,21 @@ def test_coinciding_kinks_are_drawn_once_with_their_count(monkeypatch, tmp_path)
     (line,) = [m for m in ax.get_lines() if m.get_label().startswith("kinks of layer 1")]
     np.testing.assert_allclose(line.get_xdata(), [1.0], atol=1e-6)
     assert [t.get_text() for t in ax.texts] == ["×2"]
+
+
+def test_kinks_in_chunks_of_rows_are_the_same(monkeypatch):
+    """A wide layer's grid goes through the engine in chunks (as fit's evaluation): forced
+    here with a tiny budget, the kinks are those of one pass, crossings between chunks too."""
+    from backprop.train import engines
+
+    manual_seed(5)
+    model = nn.MLP([1, 16, 16, 1])
+    whole = fit.kinks(model, -4.0, 4.0)
+    monkeypatch.setattr(engines, "EVAL_NUMBERS", 34 * 7)  # 7 rows a chunk
+    chunked = fit.kinks(model, -4.0, 4.0)
+    assert [(l, name) for l, name, _ in chunked] == [(l, name) for l, name, _ in whole]
+    for (_, _, a), (_, _, b) in zip(whole, chunked):
+        np.testing.assert_array_equal(a, b)
+    expected = numpy_crossings(model, -4.0, 4.0)
+    for l, _, xs in chunked:
+        np.testing.assert_allclose(xs, expected[l], atol=1e-4)

@@ -60,7 +60,7 @@ def kinks(model, lo: float, hi: float) -> list[tuple[int, str, np.ndarray]]:
     missed). f[l] is the model's own, from the δ engine's forward pass. Empty for a model
     the δ engine does not read, or one with other than one input.
     """
-    from ..delta import DeltaEngineError, forward, layers
+    from ..delta import DeltaEngineError, layers
 
     try:
         net = layers(model)
@@ -69,22 +69,60 @@ def kinks(model, lo: float, hi: float) -> list[tuple[int, str, np.ndarray]]:
     if net[0].n_in != 1:
         return []
     grid = np.linspace(lo, hi, GRID)
-    cache = forward(model, grid[:, None], net)
     found = []
     for l, layer in enumerate(net, start=1):
         if layer.g_name not in _KINKED:
             continue
-        positive = cache.f[l] > 0
-        cell, unit = np.nonzero(positive[:-1] != positive[1:])
+        cell, unit, left_positive = _sign_changes(model, net[:l], grid)
         left, right = grid[cell], grid[cell + 1]
-        left_positive = positive[cell, unit]
         for _ in range(BISECTIONS if cell.size else 0):
             middle = 0.5 * (left + right)
-            f = forward(model, middle[:, None], net[:l]).f[l][np.arange(cell.size), unit]
-            same = (f > 0) == left_positive
+            same = (_f_at(model, net[:l], middle, unit) > 0) == left_positive
             left, right = np.where(same, middle, left), np.where(same, right, middle)
         found.append((l, layer.g_name, np.sort(0.5 * (left + right))))
     return found
+
+
+def _chunks(net, n: int):
+    """Row ranges of at most ``eval_rows`` rows (as ``fit``'s evaluation): a grid through a
+    32,768-unit layer holds a bounded slice of f[l] at a time, not all of it."""
+    from ..train.engines import eval_rows
+
+    rows = eval_rows(net, 4096)
+    return [(lo, min(n, lo + rows)) for lo in range(0, n, rows)]
+
+
+def _sign_changes(model, net, grid):
+    """(cell i, unit j, f[l]ⱼ(grid[i]) > 0) for each i where f[l]ⱼ > 0 differs between
+    grid[i] and grid[i + 1] (l = len(net)); chunks overlap by one point."""
+    from ..delta import forward
+
+    cells, units, signs = [], [], []
+    for lo, hi in _chunks(net, len(grid) - 1):
+        positive = forward(model, grid[lo : hi + 1, None], net).f[-1] > 0
+        cell, unit = np.nonzero(positive[:-1] != positive[1:])
+        cells.append(cell + lo)
+        units.append(unit)
+        signs.append(positive[cell, unit])
+    return np.concatenate(cells), np.concatenate(units), np.concatenate(signs)
+
+
+def _f_at(model, net, x, unit) -> np.ndarray:
+    """f[l] of unit ``unit[k]`` at ``x[k]`` for each k (l = len(net)), in chunks of rows:
+    a[l−1] from the engine's forward pass through layers 1 … l−1, then that unit's row of
+    W[l] only, f[l]ⱼ = W[l]ⱼ · a[l−1] + b[l]ⱼ, not all n[l] units of every row."""
+    from ..delta import forward
+
+    layer = net[-1]
+    weight = layer.weight._data
+    bias = None if layer.bias is None else layer.bias._data
+    out = np.empty(len(x))
+    for lo, hi in _chunks(net, len(x)):
+        rows = x[lo:hi, None]
+        a = rows.astype(weight.dtype) if len(net) == 1 else forward(model, rows, net[:-1]).a[-1]
+        f = np.einsum("ij,ij->i", a, weight[unit[lo:hi]])
+        out[lo:hi] = f if bias is None else f + bias[unit[lo:hi]]
+    return out
 
 
 def fit_1d(
