@@ -25,7 +25,7 @@ from sklearn.utils.validation import (
 )
 
 from ..data.checks import check_finite
-from ..errors import BackpropError, ConfigError, DataError, DTypeError
+from ..errors import BackpropError, ConfigError, DataError, DTypeError, OutOfScopeError
 from ._params import check_params
 from ._schedule import SklearnRules, glorot
 from ._training import LOSS_KINDS, Penalty, WeightedLoss, loss_module, pack
@@ -140,7 +140,14 @@ class _BaseMLP(BaseEstimator):
     def _loss_name(self, default: str | None = None) -> str:
         from ..nn.losses import get_loss
 
-        name = get_loss(default or self._default_loss if self.loss is None else self.loss).name
+        if self.loss == "poisson":
+            raise OutOfScopeError(
+                f"{type(self).__name__}: loss='poisson' (scikit-learn's, with an exp output) "
+                "is not implemented in backprop; use loss='squared_error' (the default)."
+            )
+        # scikit-learn's "squared_error" is ½·mean((y − ŷ)²): backprop's half_mse
+        loss = {"squared_error": "half_mse"}.get(self.loss, self.loss)
+        name = get_loss(default or self._default_loss if loss is None else loss).name
         kinds = self._loss_kinds
         if LOSS_KINDS[name] not in kinds:
             allowed = sorted(n for n, k in LOSS_KINDS.items() if k in kinds)
@@ -336,7 +343,9 @@ class _BaseMLP(BaseEstimator):
                 *arrays,
                 random_state=self._random,
                 test_size=self.validation_fraction,
-                stratify=labels,  # classifiers: stratified by class, as scikit-learn's
+                # as scikit-learn's: stratified for two classes only (n_outputs_ == 1),
+                # by its bool label column (the strings' order decides the split)
+                stratify=labels.reshape(-1, 1).astype(bool) if self._stratify() else None,
             )
             x, x_val, y, y_val = parts[:4]
             rest = parts[4:]
@@ -386,6 +395,9 @@ class _BaseMLP(BaseEstimator):
         )
         self._record(history, incremental)
         return history
+
+    def _stratify(self) -> bool:
+        return is_classifier(self) and self.n_outputs_ == 1
 
     def _batch(self, n: int) -> int:
         if self.batch_size is None:

@@ -24,8 +24,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     (n, n_outputs); ``predict`` returns the same shape.
     """
         + PARAMETERS.format(
-            losses="half_mse, mse, l1, huber",
-            default='"half_mse", scikit-learn\'s squared error ½·mean((y − ŷ)²)',
+            losses='"squared_error" (scikit-learn\'s, = "half_mse"), "mse", "l1", "huber"',
+            default='"half_mse"',
             loss_words="½·mean((y − ŷ)²) over rows and outputs",
             out_activation='"identity".',
             extra="""    output_activation : str or None, default=None
@@ -74,7 +74,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        loss=None,
+        loss="squared_error",
         loss_options=None,
         optimizer=None,
         optimizer_options=None,

@@ -65,11 +65,15 @@ class SklearnRules(Callback):
 
     def on_epoch_end(self, state) -> None:
         est = self.est
-        # the L2 term as scikit-learn adds it to each batch's loss (alpha/2 ‖W‖² / rows),
-        # weighted by rows: alpha/2 · batches · ‖W‖² / n, with W as the epoch began
-        loss = float(state.logs["loss"]) + 0.5 * self.alpha * self.batches * self.norm / self.n
-        if self.alpha:
-            self.norm = self._square_norm()
+        # the L2 term as scikit-learn adds it to each batch's loss (alpha/2 ‖W_b‖² / rows),
+        # weighted by rows: alpha/2 · Σ_b ‖W_b‖² / n over the weights W_b each batch began
+        # with. They are not kept, so Σ_b ‖W_b‖² is interpolated between the epoch's first
+        # and last: exact for one batch, else off by the curvature of ‖W‖² along the epoch
+        end = self._square_norm() if self.alpha else 0.0
+        k = self.batches
+        squares = k * self.norm + (k - 1) / 2 * (end - self.norm)
+        loss = float(state.logs["loss"]) + 0.5 * self.alpha * squares / self.n
+        self.norm = end
         est.n_iter_ += 1
         est.t_ += self.n
         est.loss_ = loss
