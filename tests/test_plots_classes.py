@@ -6,6 +6,8 @@ scikit-learn's own digits, of the class its title calls true).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
 from backprop import nn  # noqa: E402
 from backprop.cli import outputs  # noqa: E402
-from backprop.errors import ShapeError  # noqa: E402
+from backprop.errors import PoorFitWarning, ShapeError  # noqa: E402
 from backprop.plots import classes, fit, training  # noqa: E402
 from backprop.plots import diagram as diagram_module  # noqa: E402
 from backprop.spec import builtin  # noqa: E402
@@ -86,7 +88,7 @@ def test_digits_run_folder_has_the_confusion_matrix_and_the_mistakes(tmp_path, d
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(c) for c in range(10)]
     correct = np.trace(expected) / expected.sum()
     assert fig.get_suptitle() == (
-        f"Confusion matrix, test set: {len(ds.y_test)} rows, {correct:.1%} correct"
+        f"Confusion matrix, test set\n{len(ds.y_test)} rows, {correct:.1%} correct"
     )
 
     # the mistakes: as many as the matrix has off its diagonal (up to 24), in test-set order
@@ -125,3 +127,30 @@ def test_no_mistakes_and_bad_shapes(tmp_path):
         classes.misclassified(model, x, y, tmp_path / "m.png", shape=(2, 3))
     with pytest.raises(ShapeError, match="3 labels but x has 4 rows"):
         classes.confusion_matrix(model, x, y[:3], tmp_path / "c.png")
+
+
+def test_a_csv_classifier_without_test_set_names_the_rows_it_counts(tmp_path, figures):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(90, 3))
+    kinds = np.where(x[:, 0] > 0.3, "big", np.where(x[:, 2] > 0, "mid", "small"))
+    rows = ["a,b,c,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{k}" for (a, b, c), k in zip(x, kinds)]
+    (tmp_path / "cls.csv").write_text("\n".join(rows) + "\n")
+    spec = {
+        "name": "cls",
+        "data": {"csv": str(tmp_path / "cls.csv"), "target": "kind"},
+        "model": {"hidden": [4]},
+        "epochs": 2,
+        "validation": 0.2,
+    }
+    with warnings.catch_warnings():  # 2 epochs: it may not beat the majority class yet
+        warnings.simplefilter("ignore", PoorFitWarning)
+        run = run_spec(spec)
+    written = outputs.save_plots(run, tmp_path)
+    assert "confusion_plot" in written and "mistakes_plot" not in written  # not images
+    fig = figures["confusion.png"]
+    assert fig.get_suptitle().startswith("Confusion matrix, training and validation rows\n90 rows")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["big", "mid", "small"]
+    predicted = numpy_logits(run.model, run.dataset.x).argmax(axis=1)
+    expected = sklearn_metrics.confusion_matrix(run.dataset.y, predicted, labels=range(3))
+    np.testing.assert_array_equal(ax.images[0].get_array(), expected)

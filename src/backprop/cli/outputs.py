@@ -72,8 +72,9 @@ def _class_plots(run, out: Path) -> dict[str, Path]:
 
     ds = run.dataset
     x, y, which = ds.x_test, ds.y_test, "test set"
-    if x is None or y is None or len(y) == 0:
-        x, y, which = ds.x, ds.y, "training set"
+    if x is None or y is None or len(y) == 0:  # no test set: the rows fit was given
+        split = isinstance(run.spec["validation"], int | float)
+        x, y, which = ds.x, ds.y, "training and validation rows" if split else "training set"
     common = {
         "class_names": list(ds.target_names) or None,
         "loss": run.spec["loss"]["name"],

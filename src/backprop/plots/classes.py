@@ -92,7 +92,7 @@ def confusion_matrix(
     ax = fig.subplots()
     correct = np.trace(counts) / max(1, counts.sum())
     fig.suptitle(
-        title or f"Confusion matrix, {which}: {counts.sum()} rows, {correct:.1%} correct",
+        title or f"Confusion matrix, {which}\n{counts.sum()} rows, {correct:.1%} correct",
         fontsize=12,
     )
     image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(1, counts.max()))
