@@ -14,12 +14,12 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import sys
 import time
 
 import numpy as np
 
 from ..errors import ConfigError
-from .backup import BackupAndRestore, resume_engine
 from .callbacks import Callback, TrainingStopped, TrainState
 from .choice import choose_engine, make_loop
 from .control import hooks_for
@@ -139,7 +139,11 @@ def fit(
     x, y = prep.x, prep.y
     callbacks = list(callbacks)
     asked = engine
-    engine = resume_engine(callbacks, engine)  # a resumed run keeps its recorded engine
+    # no BackupAndRestore can exist unless its module was imported: a run without backups
+    # does not load the backup machinery (every CLI run pays for what fit imports)
+    backup = sys.modules.get(f"{__package__}.backup")
+    if backup is not None:
+        engine = backup.resume_engine(callbacks, engine)  # a resumed run keeps its engine
     plan, plan_reason = choose_plan(model, loss_fn, engine, net, x, y)
     if plan is not None and flat_base([p._data for p in params]) is None:
         flatten(model)
@@ -223,7 +227,7 @@ def fit(
     finally:
         model.train(was_training)
         for cb in callbacks:  # after an exception no on_train_end ran: free backup folders
-            if isinstance(cb, BackupAndRestore):
+            if backup is not None and isinstance(cb, backup.BackupAndRestore):
                 cb.release_lock()
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
