@@ -10,6 +10,7 @@ makes the optimizer, the validation split and the callbacks, and calls
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import warnings
 
@@ -311,7 +312,6 @@ class _BaseMLP(BaseEstimator):
 
     def _train(self, X, targets, sample_weight, *, n_out, output_activation, incremental, labels):
         """Train on checked ``X`` and targets (class indices or float (N, k)); return History."""
-        from sklearn.model_selection import train_test_split
 
         from ..train import fit as train_fit
 
@@ -339,26 +339,7 @@ class _BaseMLP(BaseEstimator):
         x, y, validation = X, targets, None
         if self.early_stopping and not incremental:
             arrays = [x, y] + [a for a in (labels, weights) if a is not None]
-            parts = train_test_split(
-                *arrays,
-                random_state=self._random,
-                test_size=self.validation_fraction,
-                # as scikit-learn's: stratified for two classes only (n_outputs_ == 1),
-                # by its bool label column (the strings' order decides the split)
-                stratify=labels.reshape(-1, 1).astype(bool) if self._stratify() else None,
-            )
-            x, x_val, y, y_val = parts[:4]
-            rest = parts[4:]
-            labels_val = None
-            if labels is not None:
-                labels_val, rest = rest[1], rest[2:]
-            weights, w_val = (rest[0], rest[1]) if weights is not None else (None, None)
-            if len(x_val) < 2:
-                raise ConfigError(
-                    f"{type(self).__name__}: early_stopping holds out validation_fraction="
-                    f"{self.validation_fraction} of {len(X)} rows, {len(x_val)} row(s); the "
-                    "validation set is too small. Raise validation_fraction or give more rows."
-                )
+            x, x_val, y, y_val, labels_val, weights, w_val = self._hold_out(arrays, labels)
             validation = (x_val, y_val if labels_val is None else labels_val, w_val)
         batch = self._batch(len(x))
         groups = self._optimizer.param_groups
@@ -395,6 +376,38 @@ class _BaseMLP(BaseEstimator):
         )
         self._record(history, incremental)
         return history
+
+    def _hold_out(self, arrays, labels):
+        """(x, x_val, y, y_val, labels_val, weights, w_val): scikit-learn's split, the same
+        rows for the same ``random_state`` (stratified for two classes, by its bool label
+        column). Where scikit-learn refuses (fewer than 2 rows held out, or too few for
+        stratifying) 2 rows are held out, unstratified if need be; under 4 rows, an error."""
+        from sklearn.model_selection import train_test_split
+
+        n = len(arrays[0])
+        size = self.validation_fraction
+        if math.ceil(size * n) < 2:
+            if n < 4:
+                raise ConfigError(
+                    f"{type(self).__name__}: early_stopping=True holds out a validation part, "
+                    f"which needs at least 4 rows; got n_samples = {n}. Pass more rows or set "
+                    "early_stopping=False."
+                )
+            size = 2
+        strata = labels.reshape(-1, 1).astype(bool) if self._stratify() else None
+        try:
+            parts = train_test_split(
+                *arrays, random_state=self._random, test_size=size, stratify=strata
+            )
+        except ValueError:  # a class too small to stratify (scikit-learn would refuse)
+            parts = train_test_split(*arrays, random_state=self._random, test_size=size)
+        x, x_val, y, y_val = parts[:4]
+        rest = parts[4:]
+        labels_val = None
+        if labels is not None:
+            labels_val, rest = rest[1], rest[2:]
+        weights, w_val = (rest[0], rest[1]) if rest else (None, None)
+        return x, x_val, y, y_val, labels_val, weights, w_val
 
     def _stratify(self) -> bool:
         return is_classifier(self) and self.n_outputs_ == 1

@@ -116,9 +116,10 @@ class SklearnRules(Callback):
                 self.best = [p._data.copy() for p in state.model.parameters()]
             return
         loss = est.loss_curve_[-1]
-        better = loss <= est.best_loss_ - est.tol
+        best = np.inf if est.best_loss_ is None else est.best_loss_  # partial_fit after
+        better = loss <= best - est.tol  # an early-stopping fit (scikit-learn refuses it)
         est._no_improvement_count = 0 if better else est._no_improvement_count + 1
-        est.best_loss_ = min(est.best_loss_, loss)
+        est.best_loss_ = min(best, loss)
 
     @staticmethod
     def _set_lr(state, lr: float) -> None:
