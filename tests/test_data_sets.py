@@ -276,5 +276,5 @@ def test_missing_sklearn_names_the_install_command(monkeypatch):
             make("wine")
     finally:
         real_module._load_cached.cache_clear()
-    assert 'pip install "backprop-mlp[data]"' in str(info.value)
+    assert 'pip install ".[data]"' in str(info.value)
     assert isinstance(info.value, ImportError) and isinstance(info.value, BackpropError)

@@ -311,7 +311,7 @@ def test_overwrites_atomically_and_keeps_the_old_file_on_error(tmp_path):
 
 def test_without_matplotlib_the_error_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(plots.PlotDependencyError, match=r'pip install "backprop-mlp\[plot\]"'):
+    with pytest.raises(plots.PlotDependencyError, match=r'pip install "\.\[plot\]"'):
         plots.loss_curves({"loss": [1.0]}, tmp_path / "x.png")
     with pytest.raises(ImportError):  # it is an ImportError, as code that checks expects
         plots.network_diagram(abs_net(), tmp_path / "x.png")

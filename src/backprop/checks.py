@@ -336,8 +336,9 @@ class GradientCheckResult:
             lines.append(
                 f"ε = {self.eps:g} here, where the lecture's slide uses ε = {LECTURE_EPS:g}: in "
                 "float64 a central difference's error is about ε² (truncation) + 1e-16/ε "
-                f"(rounding), smallest near ε = 1e-5 to 1e-6; eps={LECTURE_EPS:g} reproduces the "
-                "slide (with ReLU units a larger ε is likelier to step across a kink)"
+                f"(rounding), smallest near ε = 1e-5 to 1e-6 for smooth units; eps={LECTURE_EPS:g} "
+                "reproduces the slide, and on a ReLU net (no curvature between kinks) is more "
+                "accurate unless a step crosses a kink"
             )
         return "\n".join(lines)
 

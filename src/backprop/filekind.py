@@ -139,7 +139,9 @@ def _text(data: bytes, name: str) -> Kind | None:
         return None
     stripped = text.lstrip()
     if stripped.startswith("{"):
-        if re.search(r'"history"\s*:\s*\{', stripped) and re.search(r'"epochs"\s*:\s*\[', stripped):
+        # a spec's "epochs" is a number; a history's is a list, and its first key: a long
+        # run's list pushes "history" past the bytes looked at
+        if re.search(r'"epochs"\s*:\s*\[', stripped):
             return Kind("history", "a training history (history.json)")
         spec_keys = r'"(data|model|optimizer|epochs|version|seed|loss)"\s*:'
         if re.search(spec_keys, stripped):

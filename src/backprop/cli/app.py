@@ -333,7 +333,8 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
         from .progress import stop_bars
 
         stop_bars()  # the cursor back, the prompt on its own line
-        print("backprop: interrupted", file=sys.stderr)
+        lost = " (nothing saved; --backup DIR makes a run resumable)" if _training(argv) else ""
+        print(f"backprop: interrupted{lost}", file=sys.stderr)
         return 130
 
 
@@ -361,6 +362,13 @@ def _warnings_as_lines(command: str):
         warnings.simplefilter("always", BackpropWarning)
         warnings.showwarning = show
         yield
+
+
+def _training(argv) -> bool:
+    """Whether the command was a training without --backup (its work ends with it)."""
+    words = sys.argv[1:] if argv is None else [str(w) for w in argv]
+    command = next((w for w in words if not w.startswith("-")), None)
+    return command in ("train", "demo") and "--backup" not in words
 
 
 _PLAIN = (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError)

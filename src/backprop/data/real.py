@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import BackpropError
 
-INSTALL_HINT = 'pip install "backprop-mlp[data]"'
+INSTALL_HINT = 'pip install ".[data]"'
 
 # name -> (scikit-learn loader, task, documented (rows, features), description)
 SKLEARN_SETS = {

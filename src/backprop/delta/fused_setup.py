@@ -141,7 +141,7 @@ def supported(model, loss, optimizer, y=None) -> bool | str:
     to ``ignore_index`` are not fused). numba must be installed.
     """
     if not available():
-        return "numba is not installed (pip install 'backprop-mlp[fast]')"
+        return "numba is not installed (pip install '.[fast]')"
     setup = _setup(model, loss, optimizer)
     if isinstance(setup, str):
         return setup

@@ -175,8 +175,8 @@ def _norm(m: np.ndarray) -> str:
 
 
 _VECTORS = (
-    "vectors are the lecture's column vectors (n[l]×1) of one sample, written [...]ᵀ; "
-    "W[l] is n[l−1]×n[l]"
+    "vectors are the lecture's column vectors (n[l]×1) of one sample, written [...]ᵀ (the "
+    "table's batch shape N×n[l] stacks them as rows); W[l] is n[l−1]×n[l]"
 )
 _BATCH = (
     "vectors are the lecture's column vectors (n[l]×1), one [...]ᵀ per sample; in the batch "
@@ -201,7 +201,7 @@ def render(t: Trace) -> str:
         f"Backpropagation trace: {sizes} MLP, N = {n} sample(s)",
         f"loss: {t.loss_text}" + ("" if t.loss is None else f";  E = {_fmt(t.loss).strip()}"),
         "",
-        f"  l  n[l]  g[l]          W[l] (n[l-1]×n[l])  f[l], a[l], δ[l]   ∂{e}/∂W[l]   ‖δ[l]‖      "
+        f"  l  n[l]  g[l]          W[l] (n[l-1]×n[l])  batch of f, a, δ   ∂{e}/∂W[l]   ‖δ[l]‖      "
         f"‖∂{e}/∂W[l]‖",
     ]
     L = len(t.layers)

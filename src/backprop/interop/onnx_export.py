@@ -9,7 +9,7 @@ float64). Every activation of the registry is exported and checked in ONNX Runti
 the model's own forward pass (tests/test_interop_onnx.py). The file is checked with
 ``onnx.checker`` and written atomically.
 
-Needs the optional extra ``onnx`` (``pip install backprop-mlp[onnx]``); it runs no model and
+Needs the optional extra ``onnx`` (``pip install ".[onnx]"``); it runs no model and
 does not need ONNX Runtime. It exports; it does not import ONNX files back.
 """
 
@@ -40,7 +40,7 @@ def _onnx():
         import onnx
     except ImportError as exc:
         raise ConfigError(
-            "to_onnx needs the onnx package: pip install 'backprop-mlp[onnx]' (or pip install "
+            "to_onnx needs the onnx package: pip install '.[onnx]' (or pip install "
             "onnx onnxruntime)."
         ) from exc
     return onnx

@@ -7,7 +7,7 @@ or dict of lists, a model and arrays, a ``VanishingResult``), draws one figure o
 matplotlib ``Figure`` with the Agg canvas — no pyplot, no change to matplotlib's global
 state — writes it atomically and returns the path. It is a face, not an engine: it computes
 nothing a picture does not need (model outputs come from the model, norms from the result)
-and prints nothing. matplotlib is an optional extra (``pip install "backprop-mlp[plot]"``),
+and prints nothing. matplotlib is an optional extra (``pip install ".[plot]"``),
 imported on first use, so ``import backprop.plots`` works without it.
 """
 

@@ -32,7 +32,7 @@ ACTIVATION_STYLE = {  # (colour, marker) per activation, shared by every plot
 }
 OTHER_STYLES = (("#2e9e5b", "D"), ("#d62f2f", "v"), ("#8c6d31", "P"), ("#17becf", "X"))
 
-INSTALL_HINT = 'pip install "backprop-mlp[plot]"'
+INSTALL_HINT = 'pip install ".[plot]"'
 
 
 class PlotDependencyError(BackpropError, ImportError):

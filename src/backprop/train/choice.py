@@ -39,7 +39,7 @@ def choose_engine(model, loss_fn, optimizer, engine, plan, plan_reason, y, steps
     if stepwise is not None:
         reason = f"callback {stepwise} watches single batches"
     elif not fused.available():
-        reason = 'numba is not installed (pip install "backprop-mlp[fast]")'
+        reason = 'numba is not installed (pip install ".[fast]")'
     elif engine == "fused":
         ok = fused.supported(model, loss_fn, optimizer, y)
         if ok is True:

@@ -387,10 +387,17 @@ def _caution_poor_fit(history, task: str, y) -> None:
     from ..errors import PoorFitWarning
 
     last = {k: v[-1] for k, v in history.history.items() if v and v[-1] is not None}
-    advice = (
-        "It has not learned yet: try more epochs, a larger learning rate, minibatches "
-        "(batch_size), or standardised inputs and targets."
-    )
+    losses = [v for v in history.history.get("loss", []) if v is not None]
+    if len(losses) > 1 and losses[-1] > losses[0]:  # it got worse: steps too large
+        advice = (
+            f"The training loss grew from {losses[0]:.4g} to {losses[-1]:.4g}: the steps are "
+            "too large; try a smaller learning rate."
+        )
+    else:
+        advice = (
+            "It has not learned yet: try more epochs, a larger learning rate, minibatches "
+            "(batch_size), or standardised inputs and targets."
+        )
     if task == "regression" and "r2" in last and last["r2"] < 0:
         warnings.warn(
             f"the trained model does worse than predicting the mean of the targets "

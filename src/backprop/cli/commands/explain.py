@@ -53,6 +53,7 @@ def run(args) -> int:
     from ...errors import ConfigError
 
     defaults = {"scalar": [0.5], "vector": [0.7, -1.2], "abs": [2.5]}
+    scaler = None  # a model file's input standardisation, applied as predict applies it
     if args.network == "scalar":
         model = lecture.scalar_network()
     elif args.network == "vector":
@@ -60,7 +61,8 @@ def run(args) -> int:
     elif args.network == "abs":
         model = lecture.abs_network()
     elif os.path.lexists(args.network) or os.sep in args.network or "." in args.network:
-        model = io.load(args.network).double()  # the file's kind is checked by content
+        f = io.read(args.network)  # the file's kind is checked by content
+        model, scaler = f.model.double(), f.scaler
     else:
         raise ConfigError(
             f"NETWORK {args.network!r}: no such file, and not one of scalar, vector, abs; "
@@ -83,5 +85,16 @@ def run(args) -> int:
         cls = loss_class(loss_name)
         loss = cls(reduction="sum" if cls.loss == "half_mse" else "mean")
         y = np.asarray([args.y], dtype=np.float64)
-    print(delta.trace(model, np.asarray([x], dtype=np.float64), y, loss))
+    raw = np.asarray([x], dtype=np.float64)
+    if scaler:  # a[0] is what the network sees: the standardised x, as in predict
+        from ...data.dataset import Standardizer
+
+        fitted = Standardizer.from_dict(scaler)
+        raw = fitted.transform(raw)
+        shown = ", ".join(f"{v:g}" for v in x)
+        print(
+            f"inputs standardised as the model file says (as backprop predict does): "
+            f"x = [{shown}] → a[0] = (x − mean) / std\n"
+        )
+    print(delta.trace(model, raw, y, loss))
     return 0

@@ -14,7 +14,7 @@ EXAMPLES = """examples:
   backprop playground                 serve on http://127.0.0.1:8000/
   backprop playground --open          and open it in the web browser
   backprop playground --port 0        on any free port (the URL is printed)
-needs the web extra: pip install 'backprop-mlp[web]'"""
+needs the web extra: pip install '.[web]'"""
 
 
 def add_parser(sub) -> None:
@@ -51,7 +51,7 @@ def run(args) -> int:
     except ImportError as exc:
         raise ConfigError(
             f"the playground needs the web extra ({exc.name} is not installed): "
-            "pip install 'backprop-mlp[web]'"
+            "pip install '.[web]'"
         ) from None
     if not is_loopback(args.host):
         print(

@@ -136,7 +136,7 @@ def add_parser(sub) -> None:
         metavar="N",
         help="print one line every N epochs when not on a terminal, 1 to 10^7 (default: "
         f"every epoch up to {LOG_LINES} epochs, else a round number that gives at most "
-        f"{LOG_LINES} lines)",
+        f"{LOG_LINES} lines after the first epoch's)",
     )
     p.set_defaults(run=run)
 
@@ -163,12 +163,15 @@ def build_spec(args) -> dict:
     if args.data or args.csv:
         if args.data and args.csv:
             raise ConfigError("--data and --csv: give one of them, not both")
+        if args.csv and not args.target:
+            raise ConfigError(f"--csv {args.csv}: add --target COLUMN, the column to predict")
         spec["data"] = (
             {"name": args.data} if args.data else {"csv": args.csv, "target": args.target}
         )
     if args.features is not None or args.task is not None:
         if not args.csv and "csv" not in spec.get("data", {}):
-            raise ConfigError("--features and --task describe a CSV's columns; add --csv FILE")
+            given = "--features" if args.features is not None else "--task"
+            raise ConfigError(f"{given} describes a CSV's columns; add --csv FILE")
         for key in ("features", "task"):
             if getattr(args, key) is not None:
                 spec["data"][key] = getattr(args, key)
@@ -177,6 +180,12 @@ def build_spec(args) -> dict:
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     model = spec.setdefault("model", {})
+    if args.layers and args.hidden is not None:
+        raise ConfigError(
+            f"--layers {','.join(map(str, args.layers))} and --hidden "
+            f"{','.join(map(str, args.hidden))}: give one — --layers names every size "
+            "(inputs to outputs), --hidden only the hidden ones"
+        )
     if args.layers:
         model.pop("hidden", None)
         model["sizes"] = args.layers
