@@ -10,12 +10,11 @@ makes the optimizer, the validation split and the callbacks, and calls
 from __future__ import annotations
 
 import contextlib
-import math
 import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
@@ -28,7 +27,7 @@ from sklearn.utils.validation import (
 from ..data.checks import check_finite
 from ..errors import BackpropError, ConfigError, DataError, DTypeError, OutOfScopeError
 from ._params import check_params
-from ._schedule import SklearnRules, glorot
+from ._schedule import SklearnRules, batch_rows, glorot, hold_out
 from ._training import LOSS_KINDS, Penalty, WeightedLoss, loss_module, pack
 
 # float32 by default: the weights train to the same accuracy (tests/test_sklearn_vs_sklearn.py)
@@ -339,9 +338,9 @@ class _BaseMLP(BaseEstimator):
         x, y, validation = X, targets, None
         if self.early_stopping and not incremental:
             arrays = [x, y] + [a for a in (labels, weights) if a is not None]
-            x, x_val, y, y_val, labels_val, weights, w_val = self._hold_out(arrays, labels)
+            x, x_val, y, y_val, labels_val, weights, w_val = hold_out(self, arrays, labels)
             validation = (x_val, y_val if labels_val is None else labels_val, w_val)
-        batch = self._batch(len(x))
+        batch = batch_rows(self, len(x))
         groups = self._optimizer.param_groups
         for group in groups:
             group["weight_decay"] = self._weight_decay
@@ -376,68 +375,6 @@ class _BaseMLP(BaseEstimator):
         )
         self._record(history, incremental)
         return history
-
-    def _hold_out(self, arrays, labels):
-        """(x, x_val, y, y_val, labels_val, weights, w_val): scikit-learn's split, the same
-        rows for the same ``random_state`` (stratified for two classes, by its bool label
-        column). Where scikit-learn refuses (fewer than 2 rows held out, or too few for
-        stratifying) 2 rows are held out, unstratified if need be; under 4 rows, an error."""
-        from sklearn.model_selection import train_test_split
-
-        n = len(arrays[0])
-        size = self.validation_fraction
-        if math.ceil(size * n) < 2:
-            if n < 4:
-                raise ConfigError(
-                    f"{type(self).__name__}: early_stopping=True holds out a validation part, "
-                    f"which needs at least 4 rows; got n_samples = {n}. Pass more rows or set "
-                    "early_stopping=False."
-                )
-            size = 2
-        strata = labels.reshape(-1, 1).astype(bool) if self._stratify() else None
-        try:
-            parts = train_test_split(
-                *arrays, random_state=self._random, test_size=size, stratify=strata
-            )
-        except ValueError:  # a class too small to stratify (scikit-learn would refuse)
-            parts = train_test_split(*arrays, random_state=self._random, test_size=size)
-        x, x_val, y, y_val = parts[:4]
-        rest = parts[4:]
-        labels_val = None
-        if labels is not None:
-            labels_val, rest = rest[1], rest[2:]
-        weights, w_val = (rest[0], rest[1]) if rest else (None, None)
-        return x, x_val, y, y_val, labels_val, weights, w_val
-
-    def _stratify(self) -> bool:
-        return is_classifier(self) and self.n_outputs_ == 1
-
-    def _batch(self, n: int) -> int:
-        if self.batch_size is None:
-            return n
-        if self.batch_size == "auto":
-            return min(200, n)
-        if self.batch_size > n:
-            warnings.warn(
-                f"{type(self).__name__}: batch_size={self.batch_size} is larger than the "
-                f"{n} training rows; it is clipped to {n} (as scikit-learn's: 'Got "
-                "`batch_size` less than 1 or larger than sample size. It is going to be "
-                "clipped').",
-                UserWarning,
-                stacklevel=4,
-            )
-        return min(int(self.batch_size), n)
-
-    def _validation_score(self, x_val, y_val, w_val) -> float:
-        """``score`` on the held-out rows (accuracy, or r²), from the model as it is now."""
-        out = self._forward(x_val)
-        if is_classifier(self):
-            from sklearn.metrics import accuracy_score
-
-            return float(accuracy_score(y_val, self._indices(out), sample_weight=w_val))
-        from sklearn.metrics import r2_score
-
-        return float(r2_score(y_val, out.reshape(y_val.shape), sample_weight=w_val))
 
     def _record(self, history, incremental: bool) -> None:
         self.history_ = history

@@ -1,4 +1,4 @@
-"""scikit-learn's MLP training rules around ``backprop.train.fit``: ``SklearnRules``, ``glorot``.
+"""scikit-learn's MLP training rules around ``backprop.train.fit`` (``SklearnRules`` and helpers).
 
 scikit-learn's ``_fit_stochastic`` does, after each epoch: loss_ = the epoch's mean batch
 loss plus its L2 term, ``t_ += n_samples``, the stopping count (training loss not below
@@ -8,16 +8,23 @@ not above ``best_validation_score_ + tol``), the learning-rate schedule of ``sol
 of stopping, until lr <= 1e-6) and, at the end with ``early_stopping``, the best epoch's
 weights. ``SklearnRules`` is that, as a ``fit`` callback at each epoch's end; the epochs
 themselves run on backprop's engines. ``glorot`` draws scikit-learn's initial weights from
-its random stream, in its order, so a seeded estimator starts where scikit-learn's does.
+its random stream, in its order, so a seeded estimator starts where scikit-learn's does;
+``hold_out`` is its validation split (the same rows), ``batch_rows`` its batch size and
+``validation_score`` its score on the held-out rows.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+import warnings
 
+import numpy as np
+from sklearn.base import is_classifier
+
+from ..errors import ConfigError
 from ..train import Callback
 
-__all__ = ["SklearnRules", "glorot"]
+__all__ = ["SklearnRules", "batch_rows", "glorot", "hold_out", "validation_score"]
 
 
 def glorot(model, random_state, activation) -> None:
@@ -105,7 +112,7 @@ class SklearnRules(Callback):
     def _count(self, state) -> None:
         est = self.est
         if self.validation is not None:
-            score = est._validation_score(*self.validation)
+            score = validation_score(est, *self.validation)
             est.validation_scores_.append(score)
             if est.verbose:
                 print(f"Validation score: {score:f}")  # noqa: T201
@@ -139,3 +146,66 @@ class SklearnRules(Callback):
         if self.best is not None:  # scikit-learn keeps the best validation epoch's weights
             for p, best in zip(state.model.parameters(), self.best):
                 p._data[...] = best
+
+
+def hold_out(est, arrays, labels):
+    """(x, x_val, y, y_val, labels_val, weights, w_val): scikit-learn's split, the same
+    rows for the same ``random_state`` (stratified for two classes, by its bool label
+    column). Where scikit-learn refuses (fewer than 2 rows held out, or too few for
+    stratifying) 2 rows are held out, unstratified if need be; under 4 rows, an error."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(arrays[0])
+    size = est.validation_fraction
+    if math.ceil(size * n) < 2:
+        if n < 4:
+            raise ConfigError(
+                f"{type(est).__name__}: early_stopping=True holds out a validation part, "
+                f"which needs at least 4 rows; got n_samples = {n}. Pass more rows or set "
+                "early_stopping=False."
+            )
+        size = 2
+    strata = (
+        labels.reshape(-1, 1).astype(bool) if is_classifier(est) and est.n_outputs_ == 1 else None
+    )
+    try:
+        parts = train_test_split(*arrays, random_state=est._random, test_size=size, stratify=strata)
+    except ValueError:  # a class too small to stratify (scikit-learn would refuse)
+        parts = train_test_split(*arrays, random_state=est._random, test_size=size)
+    x, x_val, y, y_val = parts[:4]
+    rest = parts[4:]
+    labels_val = None
+    if labels is not None:
+        labels_val, rest = rest[1], rest[2:]
+    weights, w_val = (rest[0], rest[1]) if rest else (None, None)
+    return x, x_val, y, y_val, labels_val, weights, w_val
+
+
+def batch_rows(est, n: int) -> int:
+    """Rows per batch: "auto" is min(200, n), None all; larger than n is clipped (warned)."""
+    if est.batch_size is None:
+        return n
+    if est.batch_size == "auto":
+        return min(200, n)
+    if est.batch_size > n:
+        warnings.warn(
+            f"{type(est).__name__}: batch_size={est.batch_size} is larger than the "
+            f"{n} training rows; it is clipped to {n} (as scikit-learn's: 'Got "
+            "`batch_size` less than 1 or larger than sample size. It is going to be "
+            "clipped').",
+            UserWarning,
+            stacklevel=4,
+        )
+    return min(int(est.batch_size), n)
+
+
+def validation_score(est, x_val, y_val, w_val) -> float:
+    """``score`` on the held-out rows (accuracy, or r²), from the model as it is now."""
+    out = est._forward(x_val)
+    if is_classifier(est):
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y_val, est._indices(out), sample_weight=w_val))
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y_val, out.reshape(y_val.shape), sample_weight=w_val))
