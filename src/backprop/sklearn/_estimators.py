@@ -18,10 +18,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     __doc__ = (
         """A multi-layer perceptron regressor trained by ``backprop.train.fit``.
 
-    Works like scikit-learn's ``MLPRegressor`` and goes past it: per-layer activations, any
-    regression loss and optimizer of backprop, L1 as well as L2, ``sample_weight`` as a
-    weighted loss, and early stopping on the validation loss. ``y`` may be (n,) or
-    (n, n_outputs); ``predict`` returns the same shape.
+    Takes scikit-learn's ``MLPRegressor`` parameters with their meaning and defaults and
+    goes past it: per-layer activations, any regression loss and optimizer of backprop, an
+    extra L1/L2 penalty. ``y`` may be (n,) or (n, n_outputs); ``predict`` returns the same
+    shape.
     """
         + PARAMETERS.format(
             losses='"squared_error" (scikit-learn\'s, = "half_mse"), "mse", "l1", "huber"',
@@ -172,10 +172,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     __doc__ = (
         """A multi-layer perceptron classifier trained by ``backprop.train.fit``.
 
-    Labels may be any values (``classes_`` holds them sorted). With the default
-    ``cross_entropy`` loss the network has one output (logit) per class; ``nll`` adds a
-    LogSoftmax output layer; ``bce_with_logits`` (one logit) and ``bce`` (one sigmoid
-    output) take two classes.
+    Labels may be any values (``classes_`` holds them sorted). As scikit-learn's, two
+    classes train one logistic output (``bce_with_logits``) and more classes one output
+    (logit) per class under softmax (``cross_entropy``); ``loss="nll"`` adds a LogSoftmax
+    output layer, ``"bce"`` one sigmoid output for two classes. Multilabel indicator
+    targets are not taken yet (a clear error says what to use).
     """
         + PARAMETERS.format(
             losses="cross_entropy, nll, bce_with_logits, bce",
