@@ -11,7 +11,8 @@ follow the estimator contract and pass ``sklearn.utils.estimator_checks.check_es
 ``backprop.train.fit`` on backprop's engines (autograd when ``sample_weight`` asks for a
 weighted loss); beyond scikit-learn's MLP they take per-layer activations, every backprop
 loss and optimizer, and an extra L1/L2 penalty. Their default dtype is float32 (see the
-``dtype`` parameter). The trained network is ``est.model_``. Needs scikit-learn (``pip install scikit-learn``).
+``dtype`` parameter). The trained network is ``est.model_``. Needs scikit-learn
+(``pip install scikit-learn``).
 """
 
 try:
