@@ -101,6 +101,29 @@ def test_early_stopping_scores_the_same_validation_rows():
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_and_partial_fit_continue_as_scikit_learns(solver):
+    X, y = _digits(400)
+    params = dict(hidden_layer_sizes=(10,), solver=solver, shuffle=False, random_state=0,
+                  max_iter=4, batch_size=100, warm_start=True, learning_rate="invscaling",
+                  learning_rate_init=0.05 if solver == "sgd" else 0.005)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.MLPClassifier(**params).fit(X, y).fit(X, y)
+        ours = bp.MLPClassifier(**params, dtype="float64").fit(X, y).fit(X, y)
+        for est in (theirs, ours):
+            est.partial_fit(X[:200], y[:200])
+    assert ours.n_iter_ == theirs.n_iter_ and ours.t_ == theirs.t_
+    rtol = 1e-7 if solver == "sgd" else 3e-3  # adam: where ε sits
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=rtol)
+    if solver == "sgd":
+        for a, b in zip(ours.coefs_, theirs.coefs_):
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-9)
+    else:  # weights of always-blank pixels see only alpha's ~1e-6 gradient, where Adam's ε
+        # decides the step: compare what the weights compute
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=2e-2)
+
+
 @pytest.mark.parametrize(
     "name, data",
     [

@@ -334,6 +334,8 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = [] if early else None
             self.best_validation_score_ = -np.inf if early else None
             self.best_loss_ = None if early else np.inf
+        elif not incremental:  # scikit-learn's warm start: the weights, a new optimizer
+            self._optimizer = self._new_optimizer(self.model_)
         x, y, validation = X, targets, None
         if self.early_stopping and not incremental:
             arrays = [x, y] + [a for a in (labels, weights) if a is not None]

@@ -50,7 +50,9 @@ PARAMETERS = """
     verbose : bool or int, default=False
         Print the loss of each epoch (and the validation score), as scikit-learn's.
     warm_start : bool, default=False
-        Continue from the current weights and optimizer state on the next ``fit``.
+        The next ``fit`` starts from the current weights (with a new optimizer, as
+        scikit-learn's: Adam's moments and the learning rate start again);
+        ``partial_fit`` keeps the optimizer's state.
     momentum : float, default=0.9
     nesterovs_momentum : bool, default=True
         SGD's momentum (``solver="sgd"`` only).
