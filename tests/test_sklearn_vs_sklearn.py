@@ -151,6 +151,7 @@ def test_fitted_attributes_as_scikit_learns(name, data):
         assert ours.predict_proba(X).shape == theirs.predict_proba(X).shape
 
 
+@pytest.mark.slow  # ~13 s: twelve fits on all of digits and a 600-row regression
 def test_default_estimators_score_as_scikit_learns():
     """Defaults (shuffled rows, float32): within 0.03 of scikit-learn's accuracy and r²,
     the mean over three seeds each, on held-out rows."""
