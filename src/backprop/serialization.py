@@ -108,7 +108,11 @@ def _decode(node, arrays: dict):
     if kind == "float":
         return float(node["v"])
     if kind in ("int", "bool", "str"):
-        return node["v"]
+        value = node["v"]
+        want = {"int": int, "bool": bool, "str": str}[kind]
+        if type(value) is not want:  # noqa: E721 - bool is an int; the exact type is the rule
+            raise TypeError(f"a {kind} entry holds {type(value).__name__} {value!r}")
+        return value
     if kind in ("dict", "odict"):
         pairs = [(_decode(k, arrays), _decode(v, arrays)) for k, v in node["items"]]
         return OrderedDict(pairs) if kind == "odict" else dict(pairs)
@@ -171,7 +175,13 @@ def save(obj, f, *args, **kwargs):
     import safetensors.numpy
 
     tensors: dict = {}
-    tree = _encode(obj, tensors, "obj")
+    try:
+        tree = _encode(obj, tensors, "obj")
+    except RecursionError:
+        raise ConfigError(
+            "save: the object contains itself (a list or dict inside itself, or nested too "
+            "deeply to write); save a tree of tensors, numbers and strings."
+        ) from None
     data = safetensors.numpy.save(
         tensors, metadata={"format": TREE_FORMAT, "tree": json.dumps(tree)}
     )
@@ -215,32 +225,33 @@ def _refuse_torch_file(data: bytes, label: str) -> None:
 def load(f, map_location=None, *args, weights_only=None, mmap=None, pickle_module=None, **kwargs):
     """Load what ``save`` wrote: the tensor nest, or the model of a backprop model file."""
     _check_map_location(map_location)
+    from .reading import MODEL_LIMIT, ModelFilePathError, read_bytes
+
     if hasattr(f, "read"):
-        data, label = f.read(), repr(getattr(f, "name", "<file object>"))
+        label = repr(getattr(f, "name", "<file object>"))
+        data = f.read(MODEL_LIMIT + 1)  # a stream with no end (/dev/zero) stops here
+        if len(data) > MODEL_LIMIT:
+            raise ModelFileError(
+                f"load({label}): more than {MODEL_LIMIT >> 30} GiB; not a file save() wrote."
+            )
     else:
         if not isinstance(f, (str, os.PathLike)):
             from .io import load as load_model
 
             return load_model(f, *args, **kwargs)  # its own clear message for a bad path
-        try:
-            with open(f, "rb") as handle:
-                data = handle.read(1 << 16)
-                size = int.from_bytes(data[:8], "little")
-                if len(data) == 1 << 16 and 0 < size <= 100_000_000:  # the whole header
-                    data += handle.read(size + 8 - len(data))
-        except (OSError, ValueError):
-            from .io import load as load_model
-
-            return load_model(f, *args, **kwargs)  # missing file etc.: the model loader says
         label = repr(os.fspath(f))
+        # the project's reader: a FIFO, device or folder is refused before it is opened (a
+        # FIFO with no writer blocked open() for ever), and the size is bounded
+        data = read_bytes(
+            f, label=f"load({label})", limit=MODEL_LIMIT, what="file save() wrote",
+            param="load(f)", error=ModelFilePathError,
+        )  # fmt: skip
         header = _header(data)
         if header is None or header.get("__metadata__", {}).get("format") != TREE_FORMAT:
             _refuse_torch_file(data, label)
             from .io import load as load_model
 
             return load_model(f, *args, **kwargs)
-        with open(f, "rb") as handle:
-            data = handle.read()
     header = _header(data)
     if header is None or header.get("__metadata__", {}).get("format") != TREE_FORMAT:
         _refuse_torch_file(data, label)
@@ -255,4 +266,12 @@ def load(f, map_location=None, *args, weights_only=None, mmap=None, pickle_modul
         tree = json.loads(header["__metadata__"]["tree"])
     except Exception as error:  # noqa: BLE001 - the library's and json's own checks: wrap
         raise ModelFileError(f"load({label}): the file is damaged: {error}.") from None
-    return _decode(tree, arrays)
+    try:
+        return _decode(tree, arrays)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as err:
+        # the tree is the file's own JSON: a lying one must not reach the caller as a bare
+        # KeyError (and a value of the wrong type is caught by _decode's checks)
+        raise ModelFileError(
+            f"load({label}): the file's {TREE_FORMAT} tree is not one save() writes "
+            f"({type(err).__name__}: {err}); the file is damaged or was edited."
+        ) from None
