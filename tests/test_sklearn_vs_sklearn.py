@@ -101,6 +101,32 @@ def test_early_stopping_scores_the_same_validation_rows():
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
 
 
+@pytest.mark.parametrize("extra", [{}, {"early_stopping": True}, {"sample_weight": True}])
+def test_multilabel_as_scikit_learns(extra):
+    from sklearn.datasets import make_multilabel_classification
+
+    n = 300 if extra.get("early_stopping") else 270  # whole batches of 90 (alpha exact)
+    X, Y = make_multilabel_classification(n, 8, n_classes=4, random_state=0)
+    X = X / X.max()
+    params = dict(hidden_layer_sizes=(10,), solver="sgd", shuffle=False, random_state=0,
+                  max_iter=15, batch_size=90, learning_rate_init=0.1)  # fmt: skip
+    fit = {}
+    if extra.pop("sample_weight", False):
+        fit["sample_weight"] = np.random.default_rng(0).integers(0, 3, len(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.MLPClassifier(**params, **extra).fit(X, Y, **fit)
+        ours = bp.MLPClassifier(**params, **extra, dtype="float64").fit(X, Y, **fit)
+    assert (ours.out_activation_, ours.n_outputs_) == (theirs.out_activation_, 4)
+    assert list(ours.classes_) == list(theirs.classes_)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
+    for a, b in zip(ours.coefs_, theirs.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-10)
+    assert ours.validation_scores_ == theirs.validation_scores_
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_warm_start_and_partial_fit_continue_as_scikit_learns(solver):
     X, y = _digits(400)

@@ -28,7 +28,7 @@ from ..data.checks import check_finite
 from ..errors import BackpropError, ConfigError, DataError, DTypeError, OutOfScopeError
 from ._params import check_params
 from ._schedule import SklearnRules, batch_rows, glorot, hold_out
-from ._training import LOSS_KINDS, Penalty, WeightedLoss, loss_module, pack
+from ._training import LOSS_KINDS, Penalty, Scaled, WeightedLoss, loss_module, pack
 
 # float32 by default: the same held-out scores as float64, on digits at 1.6x its speed and
 # 2.0x scikit-learn's (benchmarks/sklearn_estimators.py); dtype="float64" on request
@@ -348,10 +348,13 @@ class _BaseMLP(BaseEstimator):
         group = groups[0]  # the weights (with alpha > 0: biases are the second group)
         if weights is not None:  # alpha/2·Σ‖W‖²/Σw in the loss, exactly (autograd runs)
             matrices = [p for n, p in self.model_.named_parameters() if n.endswith("weight")]
-            loss = WeightedLoss(loss_name, self.loss_options, self.alpha, matrices)
+            multilabel = getattr(self, "_multilabel", False)
+            loss = WeightedLoss(loss_name, self.loss_options, self.alpha, matrices, multilabel)
             y = pack(y, weights, self.dtype)
         else:
             loss = loss_module(loss_name, self.loss_options)
+            if getattr(self, "_multilabel", False):  # sklearn's: Σ over labels, mean over rows
+                loss = Scaled(loss, self.n_outputs_)
             # alpha as scikit-learn's: alpha/2·‖W‖²/rows added to each batch's loss, i.e.
             # alpha/batch·W added to the weights' gradient before the step (coupled decay)
             if len(groups) == 2:

@@ -175,8 +175,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Labels may be any values (``classes_`` holds them sorted). As scikit-learn's, two
     classes train one logistic output (``bce_with_logits``) and more classes one output
     (logit) per class under softmax (``cross_entropy``); ``loss="nll"`` adds a LogSoftmax
-    output layer, ``"bce"`` one sigmoid output for two classes. Multilabel indicator
-    targets are not taken yet (a clear error says what to use).
+    output layer, ``"bce"`` one sigmoid output for two classes. A 0/1 label matrix y of
+    shape (n, k) (multilabel) trains k logistic outputs, as scikit-learn's.
     """
         + PARAMETERS.format(
             losses="cross_entropy, nll, bce_with_logits, bce",
@@ -224,7 +224,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._check_params()
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
         method = "partial_fit" if incremental else "fit"
-        X, y = self._validate_fit_input(X, y, first, method)
+        shape = np.shape(np.asarray(y, dtype=object)) if y is not None else ()
+        wide = len(shape) == 2 and shape[1] > 1  # a label matrix: multilabel
+        X, y = self._validate_fit_input(X, y, first, method, multi_output=wide)
+        if wide:
+            return self._fit_multilabel(X, y, sample_weight, incremental, first, method)
         try:
             present = np.unique(y)
         except TypeError:
@@ -236,12 +240,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             ) from None
         with input_errors(self, method, "y"):
             check_classification_targets(y)
-        if type_of_target(y) == "multilabel-indicator":
-            raise ConfigError(
-                f"{type(self).__name__}.{method}: y is a multilabel indicator matrix, which "
-                "backprop's MLPClassifier does not take yet; train one classifier per label "
-                "(sklearn.multioutput.MultiOutputClassifier), or use scikit-learn's own MLP."
-            )
         if first:
             with input_errors(self, method, "classes"):
                 labels = present if classes is None else np.unique(np.asarray(classes))
@@ -273,6 +271,44 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         )
         return self
 
+    def _fit_multilabel(self, X, y, sample_weight, incremental, first, method):
+        """y a 0/1 matrix (n, k): k logistic outputs under binary cross-entropy, as
+        scikit-learn's (``classes_`` = 0 … k−1, ``predict`` gives the 0/1 matrix)."""
+        with input_errors(self, method, "y"):
+            check_classification_targets(y)
+        if type_of_target(y) != "multilabel-indicator":
+            raise DataError(
+                f"{type(self).__name__}.{method}: y has {y.shape[1]} columns but is not a 0/1 "
+                "label matrix (multilabel-indicator); give one label per row, y of shape (n,)."
+            )
+        k = y.shape[1]
+        if first:
+            self._loss_used = self._loss_name("bce_with_logits")
+            if self._loss_used != "bce_with_logits":
+                raise ConfigError(
+                    f"{type(self).__name__}: multilabel y trains with loss='bce_with_logits' "
+                    f"(scikit-learn's), got loss={self.loss!r}; leave loss=None."
+                )
+            self._binary, self._multilabel = False, True
+            self._output_activation = None
+            self.classes_ = np.arange(k)
+            self.n_outputs_, self.out_activation_ = k, "logistic"
+        elif not getattr(self, "_multilabel", False) or k != self.n_outputs_:
+            raise ConfigError(
+                f"{type(self).__name__}: y has {k} label columns, which does not fit the "
+                "model trained before; fit anew (warm_start=False)."
+            )
+        self._train(
+            X,
+            np.asarray(y, dtype=np.float64),
+            sample_weight,
+            n_out=k,
+            output_activation=None,
+            incremental=incremental,
+            labels=None,
+        )
+        return self
+
     def _set_classes(self, labels: np.ndarray) -> None:
         from ..nn import LogSoftmax
 
@@ -291,6 +327,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             )
         self._output_activation = {"nll": LogSoftmax(dim=1), "bce": "sigmoid"}.get(loss_name)
         self._loss_used = loss_name
+        self._multilabel = False
         self.classes_ = labels
         self.n_outputs_ = 1 if self._binary else len(labels)
         self.out_activation_ = "logistic" if self._binary else "softmax"
@@ -305,11 +342,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._proba_of(self._forward(X))
 
     def _indices(self, out: np.ndarray) -> np.ndarray:
-        """The class index (into ``classes_``) of each row of model outputs."""
+        """The class index (into ``classes_``) of each row of model outputs (multilabel:
+        the 0/1 matrix)."""
+        if getattr(self, "_multilabel", False):
+            return (out > 0).astype(int)  # σ(out) > ½
         return np.argmax(self._proba_of(out), axis=1)
 
     def _proba_of(self, out: np.ndarray) -> np.ndarray:
         loss = self._loss_used
+        if getattr(self, "_multilabel", False):
+            return stable.sigmoid(out)
         if loss in ("bce", "bce_with_logits"):
             p = out[:, 0] if loss == "bce" else stable.sigmoid(out[:, 0])
             return np.column_stack([1.0 - p, p])
@@ -324,5 +366,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X):
         """The most probable class label of each row."""
+        if getattr(self, "_multilabel", False):
+            return self._indices(self._forward(self._check_predict_input(X, "predict")))
         proba = self._proba(X, "predict")
         return self.classes_[np.argmax(proba, axis=1)]

@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..train import Callback
 from ..train.inputs import LOSS_KINDS
 
-__all__ = ["LOSS_KINDS", "Penalty", "WeightedLoss", "loss_module"]
+__all__ = ["LOSS_KINDS", "Penalty", "Scaled", "WeightedLoss", "loss_module"]
 
 
 def loss_module(name: str, options: dict | None, reduction: str = "mean"):
@@ -38,7 +38,8 @@ def loss_module(name: str, options: dict | None, reduction: str = "mean"):
 class WeightedLoss:
     """Σ wᵢ ℓᵢ / Σ wᵢ over a batch whose targets carry the weights in their last column."""
 
-    def __init__(self, name: str, options: dict | None, alpha=0.0, weights=()) -> None:
+    def __init__(self, name, options, alpha=0.0, weights=(), sum_outputs=False) -> None:
+        self.sum_outputs = sum_outputs  # multilabel: ℓᵢ summed over the labels (sklearn's)
         self.per_sample = loss_module(name, options, reduction="none")
         self.kind = LOSS_KINDS[self.per_sample.loss]
         self.alpha, self.weights = float(alpha), list(weights)
@@ -53,13 +54,25 @@ class WeightedLoss:
             target = target[:, 0].astype(np.int64)
         per = self.per_sample(output, Tensor._wrap(target))
         if per.ndim == 2:
-            per = per.mean(dim=1)
+            per = per.sum(dim=1) if self.sum_outputs else per.mean(dim=1)
         total = float(weights.sum())
         scale = 1.0 / total if total > 0 else 0.0
         loss = (per * Tensor._wrap(weights * scale)).sum()
         if self.alpha and total > 0:  # scikit-learn's: alpha/2·Σ‖W‖² / Σ wᵢ of the batch
             loss = loss + sum((w * w).sum() for w in self.weights) * (0.5 * self.alpha / total)
         return loss
+
+
+class Scaled:
+    """``factor`` times a loss module: a multilabel loss as scikit-learn's, summed over the
+    k labels and averaged over rows, is k times the mean over all elements. A plain
+    callable, so ``fit`` trains it on the autograd tape."""
+
+    def __init__(self, loss, factor: float) -> None:
+        self.inner, self.factor = loss, float(factor)
+
+    def __call__(self, output, target):
+        return self.inner(output, target) * self.factor
 
 
 def pack(targets: np.ndarray, weights: np.ndarray, dtype) -> np.ndarray:
