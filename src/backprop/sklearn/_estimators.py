@@ -185,7 +185,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 '"cross_entropy" on one per class for more'
             ),
             loss_words="the mean log-loss",
-            out_activation='"logistic" for two classes (one output), "softmax" for more.',
+            out_activation=(
+                '"logistic" for two classes (one output) and for multilabel y, "softmax" for '
+                "more classes."
+            ),
             extra="",
             attributes="""    classes_ : ndarray
         The class labels, sorted.
