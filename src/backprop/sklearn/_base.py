@@ -30,8 +30,8 @@ from ._params import check_params
 from ._schedule import SklearnRules, batch_rows, glorot, hold_out
 from ._training import LOSS_KINDS, Penalty, Scaled, WeightedLoss, loss_module, pack
 
-# float32 by default: the same held-out scores as float64, on digits at 1.6x its speed and
-# 2.0x scikit-learn's (benchmarks/sklearn_estimators.py); dtype="float64" on request
+# float32 by default: the same held-out scores as float64, on digits at 1.3-1.6x its speed
+# and 1.7-2.0x scikit-learn's (benchmarks/sklearn_estimators.py); dtype="float64" on request
 DEFAULT_DTYPE = "float32"
 
 

@@ -82,9 +82,10 @@ PARAMETERS = """
         each step (not divided by the rows; slower: it needs each batch).
     dtype : {{"float32", "float64"}}, default="float32"
         The model's dtype. float32 is the default because it reaches the same held-out
-        scores as float64 faster: on digits 1.6× float64's speed and 2.0× scikit-learn's
-        (float64: 1.2×), on a 20-feature regression 1.1× and 1.5×
-        (``python -m benchmarks.sklearn_estimators``). Predictions come back as float64.
+        scores as float64, never slower and in half the memory: on digits 1.3–1.6×
+        float64's speed and 1.7–2.0× scikit-learn's, on a 20-feature regression about
+        float64's and 1.2–1.5× scikit-learn's (two runs of
+        ``python -m benchmarks.sklearn_estimators``). Predictions come back as float64.
         Ask for float64 to compare with scikit-learn's numbers to rounding.
 {extra}
     Attributes
