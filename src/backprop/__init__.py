@@ -11,7 +11,6 @@ it uses them. ``dir(backprop)`` and ``from backprop import *`` see every name as
 
 __version__ = "0.1.0"
 
-float16 = None  # not supported; present so feature checks fail clearly rather than oddly
 
 _FLOOR = ".autograd"
 _FUNCTIONAL = ".autograd.functional"
@@ -33,7 +32,11 @@ _add(
     "Function Size Tensor device double dtype enable_grad float32 float64 get_default_dtype "
     "int64 is_grad_enabled long no_grad set_default_dtype set_grad_enabled",
 )
-_add(".autograd.dtypes", "bool_", rename={"bool": "bool_", "float": "float32"})
+_add(
+    ".autograd.dtypes",
+    "bool_ float16 bfloat16 half",  # the last three refuse any use, in words
+    rename={"bool": "bool_", "float": "float32"},
+)
 _add(
     ".autograd.factories",
     "arange as_tensor empty empty_like eye from_numpy full full_like linspace ones ones_like "

@@ -73,6 +73,11 @@ class PathError(BackpropError, OSError):
     """
 
 
+class IntegerDivisionError(BackpropError, ZeroDivisionError):
+    """An integer tensor divided by zero (``//``, ``%``, ``fmod``, ``div(rounding_mode=)``):
+    torch raises too; NumPy would quietly give 0."""
+
+
 class BackpropWarning(UserWarning):
     """A run that works but will not do what its user likely wants (the command line shows
     it as one ``warning:`` line)."""

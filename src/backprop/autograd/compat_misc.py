@@ -41,7 +41,10 @@ __all__ = [
     "use_deterministic_algorithms",
 ]
 
-int32 = int16 = int8 = uint8 = short = _dt.int64
+# int32 and int16 compute as int64 (the same values while they are in range; makemore counts
+# with torch.int32); uint8 and int8 would wrap where int64 does not, so they are refused on use
+int32 = int16 = short = _dt.int64
+uint8, int8 = _dt.uint8, _dt.int8
 
 _state = {"inference": False, "threads": os.cpu_count() or 1, "interop": os.cpu_count() or 1}
 _state["deterministic"] = False

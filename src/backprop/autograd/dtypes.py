@@ -68,10 +68,39 @@ def set_default_dtype(d: dtype) -> None:
     _default = d
 
 
+class unsupported_dtype:  # noqa: N801 - stands where torch has a dtype
+    """A torch dtype backprop does not compute in (``backprop.float16``, ``uint8``, …): it
+    exists so code that names it imports, and any use of it is refused in words — where an
+    alias (uint8 → int64) or None (float16) would change the numbers silently."""
+
+    __slots__ = ("name", "why")
+
+    def __init__(self, name: str, why: str) -> None:
+        self.name, self.why = name, why
+
+    def __repr__(self) -> str:
+        return f"backprop.{self.name}"
+
+    def refuse(self):
+        raise DTypeError(
+            f"dtype: backprop.{self.name} is not supported: {self.why}. backprop computes in "
+            "float32, float64, int64 and bool; use one of those."
+        )
+
+
+float16 = unsupported_dtype("float16", "half precision is a GPU format NumPy only emulates")
+bfloat16 = unsupported_dtype("bfloat16", "NumPy has no bfloat16")
+uint8 = unsupported_dtype("uint8", "its values wrap at 0 and 256; int64 would not")
+int8 = unsupported_dtype("int8", "its values wrap at −128 and 128; int64 would not")
+half = float16
+
+
 def to_dtype(d) -> dtype:
     """Turn backprop, NumPy, string or torch dtypes (``np.float64``, ``"float64"``) into a dtype."""
     if isinstance(d, dtype):
         return d
+    if isinstance(d, unsupported_dtype):
+        d.refuse()
     if isinstance(d, str):
         name = d.removeprefix("torch.").removeprefix("backprop.")
         aliases = {"float": "float32", "double": "float64", "long": "int64", "bool_": "bool"}
@@ -118,6 +147,11 @@ def storage_dtype_of(array: np.ndarray) -> np.ndarray:
     if array.dtype in _FROM_NP:
         return array
     if kind in "iu":
+        if kind == "u" and array.dtype.itemsize == 8 and array.size and array.max() > 2**63 - 1:
+            raise DTypeError(
+                f"tensor: the integer {int(array.max())} does not fit in int64 (at most "
+                f"2**63 - 1); torch refuses it too. Use a float tensor for such numbers."
+            )
         return array.astype(np.int64)
     if kind == "f":
         return array.astype(np.float32 if array.dtype.itemsize < 4 else np.float64)

@@ -94,7 +94,28 @@ def _addcdiv_grads(g, inputs, out, needs, value=1):
     )
 
 
+def _int_divisor(name: str, a, b) -> None:
+    """Integer division by zero has no answer: torch raises, NumPy quietly gives 0."""
+    if np.asarray(a).dtype.kind in "iub" and np.asarray(b).dtype.kind in "iub" and not np.all(b):
+        from ..errors import IntegerDivisionError
+
+        raise IntegerDivisionError(
+            f"{name}: integer division by zero (the divisor holds a 0); integers have no "
+            "infinity to give — divide floats (x.float()) or mask the zeros first."
+        )
+
+
+def _checked(name: str, ufunc):
+    def forward(a, b, **options):
+        _int_divisor(name, a, b)
+        return ufunc(a, b, **options)
+
+    forward.__name__ = ufunc.__name__
+    return forward
+
+
 def _div_rounding(a, b, rounding_mode="trunc"):
+    _int_divisor("div", a, b)
     if a.dtype.kind in "iu":
         if rounding_mode == "floor":
             return np.floor_divide(a, b)
@@ -136,10 +157,11 @@ BINARY = (
     E("atan2", "Atan2Backward0", np.arctan2, _atan2_grads, arity=2, doc="angle of (b, a)"),
     E("hypot", "HypotBackward0", np.hypot, _hypot_grads, ("input", "output"), arity=2,
       doc="√(a² + b²)"),
-    E("fmod", "FmodBackward1", np.fmod, _fmod_grads, dtype_rule="same", arity=2,
-      scalar_node="FmodBackward0", doc="remainder of a/b, sign of a (C's fmod)"),
-    E("remainder", "RemainderBackward1", np.remainder, _remainder_grads, dtype_rule="same",
-      arity=2, scalar_node="RemainderBackward0", doc="remainder of a/b, sign of b (Python's %)"),
+    E("fmod", "FmodBackward1", _checked("fmod", np.fmod), _fmod_grads, dtype_rule="same",
+      arity=2, scalar_node="FmodBackward0", doc="remainder of a/b, sign of a (C's fmod)"),
+    E("remainder", "RemainderBackward1", _checked("remainder", np.remainder), _remainder_grads,
+      dtype_rule="same", arity=2, scalar_node="RemainderBackward0",
+      doc="remainder of a/b, sign of b (Python's %)"),
     E("copysign", "CopysignBackward0", np.copysign, _copysign_grads, ("input", "output"),
       arity=2, scalar_node="CopysignBackward1", doc="|a| with the sign of b"),
     E("logaddexp", "LogaddexpBackward0", np.logaddexp, _logaddexp_grads, arity=2,

@@ -213,6 +213,8 @@ def apply_op(cls, inputs: tuple, arrays=None, into: Tensor | None = None, **opti
     out = node.forward(*arrays, **options)
     if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; tensors hold arrays
         out = np.asarray(out)
+    if out.dtype not in _dt._FROM_NP:  # NumPy's promotion left a dtype tensors do not hold
+        out = _dt.storage_dtype_of(out)  # (bool ** bool is int8): int64 / float32 / bool
     record = False
     if _gm._enabled:
         for t in inputs:
@@ -282,7 +284,13 @@ def as_tensor_operand(x, dtype=None) -> Tensor:
     if isinstance(x, np.ndarray):
         return Tensor._wrap(_dt.storage_dtype_of(x))
     if isinstance(x, bool | int | float | np.number | np.bool_):
-        return Tensor._wrap(np.asarray(x, dtype=(dtype or _dt.result_dtype([x])).np))
+        want = dtype or _dt.result_dtype([x])
+        if type(x) is int and not -(2**63) <= x < 2**63 and want.np.kind != "f":
+            raise DTypeError(
+                f"operand: the integer {x} does not fit in int64 (|x| < 2**63); torch refuses "
+                "it too. Use a float for such numbers."
+            )
+        return Tensor._wrap(np.asarray(x, dtype=want.np))
     raise DTypeError(
         f"operand: expected a Tensor, a NumPy array or a number, got {type(x).__name__}."
     )

@@ -36,7 +36,9 @@ class TensorConversion:
                 continue
             if isinstance(a, _t.Tensor):
                 target = a.dtype
-            elif isinstance(a, _dt.dtype) or (not isinstance(a, str) and _is_dtype_like(a)):
+            elif isinstance(a, _dt.dtype | _dt.unsupported_dtype) or (
+                not isinstance(a, str) and _is_dtype_like(a)
+            ):
                 target = _dt.to_dtype(a)
             else:
                 _dt.check_device(a)

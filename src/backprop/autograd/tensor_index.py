@@ -30,12 +30,17 @@ def _index_array(index, who: str) -> np.ndarray:
 
 
 def _check_bounds(idx: np.ndarray, size: int, dim: int, who: str) -> np.ndarray:
-    if idx.size and (idx.min() < -size or idx.max() >= size):
+    """``idx`` if every entry is in [0, size) — as torch's gather, scatter, index_select and
+    index_add require (NumPy would wrap a negative index silently); ``take`` alone counts
+    from the end for negatives, as torch.take does."""
+    low = -size if who == "take" else 0
+    if idx.size and (idx.min() < low or idx.max() >= size):
         bad = idx.max() if idx.max() >= size else idx.min()
         raise IndexingError(
-            f"{who}: index {int(bad)} is out of bounds for dimension {dim} with size {size}."
+            f"{who}: index {int(bad)} is out of bounds for dimension {dim} with size {size}"
+            + ("; negative indices are refused here, as in torch." if bad < 0 else ".")
         )
-    return np.where(idx < 0, idx + size, idx)
+    return np.where(idx < 0, idx + size, idx) if low < 0 else idx
 
 
 def _slice_piece(self, axis: int, start: int, stop: int, node: str):

@@ -104,6 +104,18 @@ class TensorMath:
     def __rtruediv__(self, other):
         return _binary(ops.DivBackward0, other, self, "div")
 
+    def __floordiv__(self, other):  # torch: a // b is floor_divide (rounds down)
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        return _t.as_tensor_operand(other, _dt.result_dtype([other, self])).floor_divide(self)
+
+    def __mod__(self, other):  # torch: a % b is remainder (the sign of b, as Python's %)
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return _t.as_tensor_operand(other, _dt.result_dtype([other, self])).remainder(self)
+
     def __neg__(self):
         return _t.apply_op(ops.NegBackward0, (self,))
 

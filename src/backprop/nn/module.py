@@ -403,6 +403,8 @@ class Module:
             if isinstance(arg, Tensor):
                 target = arg.dtype
                 continue
+            if isinstance(arg, _dt.unsupported_dtype):
+                arg.refuse()  # float16 and friends: said in words, not taken for a device
             try:
                 target = _dt.to_dtype(arg)
             except DTypeError:
