@@ -81,11 +81,27 @@ class Tensor(
     __array_ufunc__ = None  # NumPy defers to our reflected operators: a + t is a Tensor
     __hash__ = object.__hash__
 
-    def __init__(self, data=(), *, dtype=None, requires_grad: bool = False) -> None:
+    def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
+        """``Tensor(data)`` copies data; ``Tensor(2, 3)`` or ``Tensor(Size([2, 3]))`` is a
+        new tensor of that shape, as torch's legacy constructor (torch leaves it
+        uninitialised; here it holds zeros)."""
         from .factories import as_array
 
-        arr = as_array(data, dtype or _dt.get_default_dtype(), "Tensor")
-        self._init(np.array(arr, copy=True), None, False)
+        dtype = dtype or _dt.get_default_dtype()
+        sized = len(args) > 1 or (
+            len(args) == 1 and (isinstance(args[0], Size) or type(args[0]) is int)
+        )
+        if sized:
+            shape = tuple(args[0]) if isinstance(args[0], Size) else args
+            if not all(type(n) is int and n >= 0 for n in shape):
+                raise DTypeError(
+                    f"Tensor{args!r}: sizes must be whole numbers ≥ 0 (Tensor(2, 3)), or give "
+                    "the data as one list (Tensor([2.0, 3.0]))."
+                )
+            arr = np.zeros(shape, dtype=_dt.to_dtype(dtype).np)
+        else:
+            arr = np.array(as_array(args[0] if args else (), dtype, "Tensor"), copy=True)
+        self._init(arr, None, False)
         if requires_grad:
             self.requires_grad_(True)
 

@@ -132,6 +132,25 @@ class TensorIndexing:
         return where(condition, self, other)
 
     # -- writing ---------------------------------------------------------------------------
+    def _index_mask(self, dim, index, who: str):
+        """A bool tensor, True on the ``index`` rows along ``dim``, broadcastable to self."""
+        axis = self._dim(dim) if self._data.ndim else 0
+        size = self._data.shape[axis] if self._data.ndim else 1
+        idx = _check_bounds(_index_array(index, who).reshape(-1), size, axis, who)
+        mask = np.zeros(size, dtype=bool)
+        mask[idx] = True
+        shape = [1] * self._data.ndim
+        if shape:
+            shape[axis] = size
+        return _t.Tensor._wrap(mask.reshape(shape))
+
+    def index_fill(self, dim, index, value):
+        """A copy with ``value`` in the rows ``index`` along ``dim`` (torch's index_fill)."""
+        return self.masked_fill(self._index_mask(dim, index, "index_fill"), value)
+
+    def index_fill_(self, dim, index, value):
+        return self.masked_fill_(self._index_mask(dim, index, "index_fill_"), value)
+
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, self elsewhere."""
         return self._masked_fill(mask, value, None)

@@ -41,6 +41,7 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "nll_loss",
+    "normalize",
     "one_hot",
     "relu",
     "sigmoid",
@@ -343,6 +344,17 @@ def nll_loss(
     """Negative log-likelihood on log-probabilities: ℓ = −w_y·x_y; 'mean' divides by Σw_y."""
     reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     return loss_op("nll", input, target, reduction, weight=weight, ignore_index=ignore_index)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002 - PyTorch's names
+    """``input / max(‖input‖_p, eps)`` along ``dim`` (torch's F.normalize): unit vectors."""
+    x = _tensor(input, "normalize")
+    result = x / x.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(x)
+    if out is not None:
+        from ..autograd.functional import _write_out
+
+        return _write_out(result, out, "normalize")
+    return result
 
 
 # Functions for layers the lecture's models do not use, imported on first use (so that
