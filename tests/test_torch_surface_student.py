@@ -51,3 +51,13 @@ def test_index_fill_equals_torch_in_place_and_with_gradient():
             np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(bp.errors.IndexingError, match="out of bounds"):
         bp.zeros(2).index_fill(0, bp.tensor([2]), 1.0)
+
+
+def test_shape_and_dtype_errors_are_caught_by_torchs_except_runtimeerror():
+    wrong = (lambda m: m.nn.Linear(3, 2)(m.randn(4, 5)), lambda m: m.randn(2, 3) @ m.randn(2, 3))
+    for bad in wrong:
+        with pytest.raises(RuntimeError):
+            bad(torch)
+        with pytest.raises(RuntimeError) as caught:
+            bad(bp)
+        assert isinstance(caught.value, bp.errors.ShapeError | ValueError)

@@ -13,12 +13,16 @@ class BackpropError(Exception):
     """Base class of every backprop error."""
 
 
-class ShapeError(BackpropError, ValueError):
-    """Operand shapes that do not fit the operation (matmul, broadcasting, loss targets)."""
+class ShapeError(BackpropError, ValueError, RuntimeError):
+    """Operand shapes that do not fit the operation (matmul, broadcasting, loss targets).
+
+    Also a ``RuntimeError``, the type torch raises for these, so PyTorch code that catches
+    ``RuntimeError`` catches it on backprop too."""
 
 
-class DTypeError(BackpropError, TypeError):
-    """A dtype the operation cannot take, or a pair of dtypes it cannot mix."""
+class DTypeError(BackpropError, TypeError, RuntimeError):
+    """A dtype the operation cannot take, or a pair of dtypes it cannot mix (also a
+    ``RuntimeError``, as torch raises for these)."""
 
 
 class IndexingError(BackpropError, IndexError):
