@@ -45,11 +45,13 @@ def test_explain_of_a_csv_model_sees_what_predict_sees(houses):
     assert y_hat == pytest.approx(predicted, rel=1e-3)
 
 
-def test_export_by_default_writes_beside_the_run_folder(houses):
-    code, out, err = _cli("export", "run/model.safetensors", "--to", "onnx", cwd=houses)
+def test_export_of_a_run_folders_model_writes_into_the_current_folder(houses, tmp_path):
+    model = houses / "run" / "model.safetensors"
+    code, out, err = _cli("export", model, "--to", "onnx", cwd=tmp_path)
     assert code == 0, err
-    assert (houses / "run.onnx").stat().st_size > 0 and "run.onnx" in out
+    assert (tmp_path / "run.onnx").stat().st_size > 0 and "run.onnx" in out
     assert not (houses / "run" / "model.onnx").exists()
+    assert sorted(p.name for p in houses.iterdir()) == ["houses.csv", "run"]
 
 
 def test_a_history_file_is_named_as_one(houses):

@@ -81,7 +81,8 @@ def test_finfo_of_an_integer_dtype_is_refused_as_torch_refuses_it():
         backprop.finfo(backprop.int64)
 
 
-@pytest.mark.parametrize("name", ["int", "int32", "int16", "int8", "uint8", "short"])
+# int8 and uint8 wrap where int64 does not: refused on use (tests/test_torch_surface_attack.py)
+@pytest.mark.parametrize("name", ["int", "int32", "int16", "short"])
 def test_integer_dtype_names_make_integer_tensors_with_the_same_values(name):
     theirs = torch.zeros((2, 3), dtype=getattr(torch, name))
     ours = backprop.zeros((2, 3), dtype=getattr(backprop, name))

@@ -176,7 +176,9 @@ def outcome_library(call, path):
 
 def outcome_cli(result, path):
     code, _, err = result
-    lines = [line for line in err.splitlines() if line.strip()]
+    # backprop's warnings are lines of their own ("backprop train: warning: …"); the verdict
+    # is about the error line
+    lines = [line for line in err.splitlines() if line.strip() and ": warning: " not in line]
     if code == 0:
         return "ok", ""
     if code == 2 and len(lines) == 1 and "Traceback" not in err:

@@ -184,10 +184,11 @@ def test_termination_signal_cleans_up_like_ctrl_c(tmp_path, count, signum):
 def test_sigterm_during_demo_into_the_default_runs_folder(tmp_path):
     # no --out: the run folder is runs/square-<timestamp>/; nothing of it may stay behind
     proc = _start(["demo", "--epochs", "1000000", "--no-plots"], tmp_path)
-    first = proc.stdout.readline()  # "Epoch 1: training loss: ...": training is under way
+    proc.stdout.readline()  # "Training a 1-8-8-1 ReLU network …": what it trains
+    first = proc.stdout.readline()  # "Epoch 0: training loss: ...": training is under way
     code, _, err = _kill_when(proc, lambda: True, signal.SIGTERM)
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     print(f"SIGTERM during demo (default runs/): exit {code}, left {left}")
-    assert first.startswith("Epoch 1"), (first, err)
+    assert first.startswith("Epoch 0"), (first, err)
     assert code == 143 and err.strip().splitlines()[-1] == "backprop: terminated", err
     assert all(p == "runs" for p in left), left  # at most the empty runs/ parent

@@ -17,7 +17,7 @@ from pathlib import Path
 
 HELP = "export a model file to ONNX or to a PyTorch state dict (safetensors)"
 EXAMPLES = """examples:
-  backprop export runs/square-*/model.safetensors --to onnx      writes runs/square-*.onnx
+  backprop export runs/square-*/model.safetensors --to onnx      writes ./square-*.onnx
   backprop export model.safetensors --to onnx --opset 13 --out serve/model.onnx
   backprop export model.safetensors --to torch                   writes model.torch.safetensors
   backprop export model.safetensors --to onnx --out - | ...      the ONNX bytes on stdout
@@ -41,8 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--to", required=True, choices=("onnx", "torch"), help="the target format")
     p.add_argument(
         "--out",
-        help="output file (default: beside the model, with .onnx / .torch.safetensors — beside "
-        "its run folder, named after it, for a model in one; "
+        help="output file (default: beside the model, with .onnx / .torch.safetensors — in "
+        "the current folder, named after the run, for a model in a run folder; "
         "'-': standard output); a FIFO or device is written to, never replaced",
     )
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17, at least 13)")
@@ -51,8 +51,8 @@ def add_parser(sub) -> None:
 
 def _out_path(args) -> Path:
     """``--out``, or beside the model: model.onnx next to model.safetensors — and for a model
-    in a run folder (whose files belong to the run), next to the folder, named after it
-    (runs/square-20261207-0312.onnx)."""
+    in a run folder (whose files belong to the run; runs/ holds run folders only), in the
+    current folder, named after the run (square-20261207-0312.onnx)."""
     if args.out:
         return Path(args.out)
     from ..overlap import _run_folder
@@ -60,7 +60,7 @@ def _out_path(args) -> Path:
     source = Path(args.model)
     folder = _run_folder(os.fspath(source))
     if folder is not None:
-        return Path(folder).with_name(Path(folder).name + _SUFFIX[args.to])
+        return Path(Path(folder).name + _SUFFIX[args.to])
     stem = (
         source.name[: -len(".safetensors")] if source.name.endswith(".safetensors") else source.stem
     )
