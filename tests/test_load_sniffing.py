@@ -18,7 +18,9 @@ def test_a_header_whose_length_starts_like_a_pickle_still_loads(tmp_path, length
     tensors = safetensors.numpy.load_file(str(path))
     with safetensors.safe_open(str(path), "np") as f:
         metadata = dict(f.metadata())
-    for pad in range(length):  # find padding that makes the header exactly `length` bytes
+    safetensors.numpy.save_file(tensors, str(path), metadata={**metadata, "pad": ""})
+    base = int.from_bytes(path.read_bytes()[:8], "little")
+    for pad in range(max(0, length - base - 16), length - base + 16):  # the header's padding
         safetensors.numpy.save_file(tensors, str(path), metadata={**metadata, "pad": "x" * pad})
         size = int.from_bytes(path.read_bytes()[:8], "little")
         if size >= length:
