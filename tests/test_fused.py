@@ -397,3 +397,13 @@ def test_wide_layers_through_blas_equal_numpy_and_autograd(size):
     _assert_same(fm, fo, am, ao, 1e-10)
     np.testing.assert_allclose(fl, nl, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(fl, al, rtol=1e-10, atol=1e-12)
+
+
+def test_a_tensor_valued_loss_option_declines_to_fuse_in_words():
+    """A class weight (a Tensor) is not fused: the check says so instead of raising while
+    comparing the tensor with its None default (found by the SKLEARN helper, issue 15)."""
+    bp.manual_seed(0)
+    model = nn.MLP([2, 4, 2])
+    loss = nn.CrossEntropyLoss(weight=bp.tensor([1.0, 2.0]))
+    why = fused.supported(model, loss, optim.Adam(model.parameters()), np.zeros(3, np.int64))
+    assert isinstance(why, str) and "weight=a Tensor is not fused" in why

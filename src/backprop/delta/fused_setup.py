@@ -102,8 +102,16 @@ def _check_loss(loss, net):
         if key == "ignore_index":
             continue  # only matters if a target equals it: checked with the data
         value = options.get(key, default)
-        if value is not None and value != default:
-            return f"loss option {key}={value!r} is not fused (only the default {default!r})"
+        if value is None or value is default:
+            continue
+        if not isinstance(value, int | float | str | bool) or value != default:  # a tensor
+            # option (a class weight) is not fused either: never compare it with ==
+            shown = (
+                f"a {type(value).__name__}"
+                if not isinstance(value, int | float | str)
+                else repr(value)
+            )
+            return f"loss option {key}={shown} is not fused (only the default {default!r})"
     top = net[-1].activation.name
     if entry.takes == "logits" and top != "identity":
         return f"{entry.name} takes logits, but the output layer applies {top}"
