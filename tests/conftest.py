@@ -26,11 +26,23 @@ def rng():
 # The attack suites (tests/reliability/: many subprocesses, files, servers) and the real
 # browser's tests: a third of the suite's cases and most of its time. The quick subset
 # leaves them out; CI and `python -m pytest` run them.
-SLOW = ("reliability", "test_playground_browser.py")
+SLOW = (
+    "reliability",
+    "test_playground_browser.py",
+    "test_playground_server_training.py",  # paced training tabs: seconds each
+    "test_ddp.py",  # two gloo processes
+    "test_io_kill.py",  # SIGKILL during saves
+)
+# single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run
+# beside torch's
+SLOW_TESTS = (
+    "test_compiled_numbers_do_not_depend_on_a_warm_cache",
+    "test_square_fit_trains_and_predicts_fresh_points",
+)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = Path(str(item.fspath)).parts
-        if any(part in parts for part in SLOW):
+        if any(part in parts for part in SLOW) or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
