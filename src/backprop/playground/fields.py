@@ -27,7 +27,10 @@ CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
 REGRESSION_SETS = ("plane", "multigauss")
 FUNCTION_SETS = ("square", "abs", "sine")  # the lecture's 1-D sets (regression)
 DATASETS = (*CLASSIFICATION_SETS, *REGRESSION_SETS, *FUNCTION_SETS, "csv")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "softplus")
+ACTIVATIONS = (
+    "relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "softplus",
+    "step",  # the lecture's sgn unit: its Caution shows when a layer uses it
+)  # fmt: skip
 CLASS_LOSSES = ("bce_with_logits", "cross_entropy")
 REGRESSION_LOSSES = ("mse", "half_mse", "l1", "huber")
 LOSSES = ("auto", *CLASS_LOSSES, *REGRESSION_LOSSES)

@@ -67,6 +67,11 @@ def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
     acts = list(new["activation"]) or ["tanh"]
     hidden = new["hidden"]
     new["activation"] = [acts[min(i, len(acts) - 1)] for i in range(len(hidden))]
+    steps = [i + 1 for i, act in enumerate(new["activation"]) if act == "step"]
+    if steps and ("activation" in changes or "hidden" in changes):
+        from ..delta.engine import STEP_NOTE  # the lecture's Caution, as fit and the CLI say it
+
+        notes.append("Caution: " + STEP_NOTE.format(l=steps[-1]))
     if "batch_size" in new and new["batch_size"] > new["n"]:
         new["batch_size"] = new["n"]
     return notes

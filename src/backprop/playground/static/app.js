@@ -4,7 +4,7 @@
 
 const V = 1;
 const ACT_LABELS = {relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear",
-  leaky_relu: "Leaky ReLU", elu: "ELU", gelu: "GELU", softplus: "Softplus"};
+  leaky_relu: "Leaky ReLU", elu: "ELU", gelu: "GELU", softplus: "Softplus", step: "Step (sgn)"};
 const DATASET_LABELS = {circle: "Circle", xor: "Exclusive or", gauss: "Gaussian", spiral: "Spiral",
   plane: "Plane", multigauss: "Multi Gaussian", square: "y = x² (lecture)", abs: "y = |x − 1| (lecture)",
   sine: "y = sin x", csv: "Uploaded CSV"};
