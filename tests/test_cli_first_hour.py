@@ -76,3 +76,18 @@ def test_after_a_finite_blow_up_the_advice_is_a_smaller_learning_rate(tmp_path):
     warning = next(line for line in err.splitlines() if "warning:" in line)
     assert "grew from" in warning and "smaller learning rate" in warning
     assert "larger learning rate" not in warning
+
+
+def test_a_csv_runs_inferred_task_is_said_with_the_flag_that_changes_it(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [f"{rng.normal():.3f},{rng.integers(1, 6)}" for _ in range(60)]
+    (tmp_path / "r.csv").write_text("a,rooms\n" + "\n".join(rows) + "\n")
+    code, out, err = _cli("train", "--csv", "r.csv", "--target", "rooms", "--epochs", "2",
+                          "--no-plots", "--quiet", "--out", "o", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "task: classification (5 classes), inferred" in out and "--task regression" in out
+    code, out, err = _cli("train", "--csv", "r.csv", "--target", "rooms", "--task",
+                          "regression", "--epochs", "2", "--no-plots", "--quiet", "--out", "p",
+                          cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "inferred" not in out  # asked for: nothing to say

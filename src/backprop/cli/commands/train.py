@@ -334,6 +334,15 @@ def final_line(result) -> str:
     scaling = getattr(result, "target_scaling", None)
     if scaling is not None:
         text += "\n" + _target_note(scaling, result.dataset.target_names, logs)
+    data = result.spec.get("data") or {}
+    if data.get("csv") and data.get("task") is None:  # the reader chose: say which, and how
+        ds = result.dataset
+        other = "regression" if ds.task == "classification" else "classification"
+        what = f" ({ds.n_classes} classes)" if ds.task == "classification" else ""
+        text += (
+            f"\ntask: {ds.task}{what}, inferred from the target column's values; "
+            f"--task {other} to change it"
+        )
     if h.stop_reason:
         text += f"\nstopped: {h.stop_reason}"
     return text
