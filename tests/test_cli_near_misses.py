@@ -46,3 +46,11 @@ def test_nothing_near_gets_no_guess():
     )  # fmt: skip
     assert done.returncode == 2
     assert "unrecognized arguments: --zzzzqq" in done.stderr and "Did you mean" not in done.stderr
+
+
+def test_explain_names_the_near_builtin_network():
+    done = subprocess.run(
+        [sys.executable, "-m", "backprop", "explain", "scalr"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Did you mean 'scalar'?" in done.stderr

@@ -69,3 +69,17 @@ def test_cli_prints_the_caution_as_one_line(tmp_path):
     caution = [line for line in lines if "Caution" in line]
     assert len(caution) == 1 and caution[0].startswith("backprop train: warning: layer ")
     assert "Warning:" not in done.stderr  # no Python file:line: Category: text form
+
+
+def test_the_caution_is_not_followed_by_advice_that_cannot_help():
+    """With step units the poor-fit warning's 'train longer, raise the learning rate' cannot
+    help (no gradient reaches the weights): only the Caution is given (second trial)."""
+    from backprop.errors import PoorFitWarning
+
+    x, y = _data()
+    model = nn.MLP([2, 5, 1], activation="step")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit(model, (x, y + 100), "mse", optim.SGD(model.parameters(), lr=1e-4), 1)
+    kinds = [w.category for w in seen]
+    assert StepUnitWarning in kinds and PoorFitWarning not in kinds

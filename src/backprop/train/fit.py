@@ -231,7 +231,7 @@ def fit(
                 cb.release_lock()
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
-    if not history.diverged:
+    if not history.diverged and not _has_step_units(model, net):  # the Caution said why
         _caution_poor_fit(history, prep.task, y)
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)
@@ -348,6 +348,14 @@ def _check_optimizer(optimizer, params, scheduler) -> None:
             "fit: scheduler must be an optim.lr_scheduler scheduler built on this optimizer, "
             f"got {scheduler!r}."
         )
+
+
+def _has_step_units(model, net) -> bool:
+    if net is not None:
+        return any(layer.activation.name == "step" for layer in net)
+    from ..nn import Step
+
+    return any(isinstance(m, Step) for m in model.modules())
 
 
 def _caution_step_units(model, net) -> None:

@@ -64,9 +64,12 @@ def run(args) -> int:
         f = io.read(args.network)  # the file's kind is checked by content
         model, scaler = f.model.double(), f.scaler
     else:
+        from ...errors import did_you_mean
+
         raise ConfigError(
             f"NETWORK {args.network!r}: no such file, and not one of scalar, vector, abs; "
             "give one of those or a model file (.safetensors)."
+            + did_you_mean(args.network, ("scalar", "vector", "abs"))
         )
     x = args.x if args.x is not None else defaults.get(args.network)
     if x is None:
