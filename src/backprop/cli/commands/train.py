@@ -87,18 +87,31 @@ def add_parser(sub) -> None:
         help="hidden layer sizes, e.g. 8,8 (each 1 to 65,536; up to 1,000)",
     )
     m.add_argument(
-        "--activation", type=name_list, help="one name, or one per hidden layer: relu,tanh"
+        "--activation",
+        type=name_list,
+        help="one name, or one per hidden layer: relu,tanh (default relu)",
     )
     m.add_argument("--init", help="default, xavier_uniform, xavier_normal, kaiming_uniform, …")
     t = p.add_argument_group("training")
-    t.add_argument("--loss", help="mse, half_mse, l1, huber, bce_with_logits, cross_entropy, …")
-    t.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop, adagrad")
-    t.add_argument("--lr", type=real, help="learning rate, above 0 and at most 1000")
-    t.add_argument("--epochs", type=positive_int, help="number of epochs, 1 to 10,000,000")
+    t.add_argument(
+        "--loss",
+        help="mse, half_mse, l1, huber, bce_with_logits, cross_entropy, … (default: mse for "
+        "regression, bce_with_logits for 2 classes, cross_entropy for more)",
+    )
+    t.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop, adagrad (default adam)")
+    t.add_argument(
+        "--lr",
+        type=real,
+        help="learning rate, above 0 and at most 1000 (default: the optimizer's, 0.001 for "
+        "adam, adamw and sgd, 0.01 for rmsprop and adagrad)",
+    )
+    t.add_argument(
+        "--epochs", type=positive_int, help="number of epochs, 1 to 10,000,000 (default 100)"
+    )
     t.add_argument(
         "--batch-size",
         type=positive_int,
-        help="minibatch size, 1 to 10,000,000 (full batch)",
+        help="minibatch size, 1 to 10,000,000 (default: the full batch)",
     )
     t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
     t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling), 0 to 2**63-1")
