@@ -31,6 +31,7 @@ import sys
 import types
 
 from ..errors import BackpropError
+from ..nn import out_of_scope as _out_of_scope_names
 
 __all__ = ["MissingTorchModule", "MissingTorchName", "install", "installed", "main", "uninstall"]
 
@@ -68,47 +69,16 @@ OUT_OF_SCOPE = frozenset(
         "_ops",
     ]
 )
-#: torch.nn names outside the scope (dense MLPs): convolution, recurrent and attention layers.
+#: torch.nn names outside the scope (dense MLPs): the layers and functions nn.out_of_scope
+#: answers by name (one list for both), and those backprop does not name at all
 OUT_OF_SCOPE_NN = frozenset(
     [
-        "Conv1d",
-        "Conv2d",
-        "Conv3d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "ConvTranspose3d",
-        "MaxPool1d",
-        "MaxPool2d",
-        "MaxPool3d",
-        "AvgPool1d",
-        "AvgPool2d",
-        "AvgPool3d",
-        "AdaptiveAvgPool1d",
-        "AdaptiveAvgPool2d",
-        "AdaptiveMaxPool2d",
-        "RNN",
-        "LSTM",
-        "GRU",
-        "RNNCell",
-        "LSTMCell",
-        "GRUCell",
-        "Transformer",
-        "TransformerEncoder",
-        "TransformerDecoder",
-        "TransformerEncoderLayer",
-        "TransformerDecoderLayer",
-        "MultiheadAttention",
-        "BatchNorm2d",
+        *_out_of_scope_names.LAYERS,
+        *_out_of_scope_names.FUNCTIONS,
         "BatchNorm3d",
-        "Upsample",
-        "PixelShuffle",
         "DataParallel",
-        "conv1d",
-        "conv2d",
-        "conv3d",
-        "max_pool1d",
-        "max_pool2d",
-        "avg_pool2d",
+        "PixelShuffle",
+        "Upsample",
         "interpolate",
         "scaled_dot_product_attention",
     ]
