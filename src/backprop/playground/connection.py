@@ -22,7 +22,7 @@ import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import exports, fields, protocol, settings, views
+from . import exports, fields, lessons, protocol, settings, views
 from .inbox import Inbox
 from .loop import MessageLoop
 from .pacing import FRAME, SPEEDS, SnapshotClock, Turns, paced
@@ -45,6 +45,7 @@ class Connection(MessageLoop):
         self.ws = websocket
         self.turns = Turns() if turns is None else turns
         self.session: Session | None = None
+        self.lesson: dict | None = None  # the link's lesson (lessons.start): hidden, locked, task
         self.lock = asyncio.Lock()
         self.trainer: asyncio.Task | None = None
         self.clock = SnapshotClock()
@@ -132,9 +133,11 @@ class Connection(MessageLoop):
         elif kind == "regenerate":
             await self.change({"seed": secrets.randbelow(1_000_000)})
         elif kind == "edit":
+            lessons.check_action(self.lesson, "weights")
             s.edit(msg["kind"], msg["layer"], msg["row"], msg.get("col"), msg["value"])
             await self.snapshot()
         elif kind == "upload":
+            lessons.check_action(self.lesson, "upload", "dataset")
             s.status.running = False
             notes = s.upload(msg["name"], msg["text"])
             await self.rebuilt(notes, data=True)
@@ -142,7 +145,7 @@ class Connection(MessageLoop):
             await self.export(msg["what"])
 
     async def hello(self, url: dict) -> None:
-        settings, notes = fields.from_url(url)
+        settings, self.lesson, notes = lessons.start(url)
         if "seed" not in settings:
             settings["seed"] = secrets.randbelow(1_000_000)
         self.stop()
@@ -162,6 +165,8 @@ class Connection(MessageLoop):
             notes=notes,
             previews=exports.previews(),
             choices=exports.choices(),
+            lesson=self.lesson,
+            lessons=lessons.table(),
         )
         self.owe()
         self.owed_data = True
@@ -170,6 +175,7 @@ class Connection(MessageLoop):
     async def change(self, changes: dict) -> None:
         s = self.session
         before = dict(s.state)
+        lessons.check_locked(self.lesson, changes, s.state)
         try:
             notes = s.apply(changes)
         except ProtocolError:

@@ -1,0 +1,310 @@
+"""Lesson links and the lecture's exercises as presets.
+
+A teacher hands out a link that opens an exercise with some controls hidden or locked and
+a one-line task shown on the page. Besides the settings (``fields``), a link may carry::
+
+    lesson=abs              one of PRESETS: its settings are the start, the link's own
+                            settings override them; the page offers what the preset has
+                            (the |x − 1| preset's "show solution")
+    hide=lr,optimizer       controls the page does not show (names from CONTROLS)
+    lock=network,dataset    controls shown but not usable; the server refuses their changes
+    task=Find%20the%20...   the task, shown on the page as plain text (never HTML)
+
+TensorFlow Playground keeps one ``<control>_hide=true`` key per hidden control and has no
+locks; here ``hide`` and ``lock`` are lists, so one key says it. ``start(url)`` splits these
+keys from a link, checks them like any other input (unknown names, oversized or malformed
+values and control characters are dropped with a note; the task is at most ``MAX_TASK``
+characters) and returns the settings to start from. ``PRESETS`` are the lecture's
+exercises; where the package ships the run as a built-in spec (``backprop.run("square")``,
+``"abs"``) the preset's network, optimizer, learning rate, data size, noise and seed are
+read from that spec, so the page and the CLI cannot drift. This module trains nothing.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+from . import fields, settings
+from .fields import ProtocolError
+
+MAX_TASK = 200  # characters of the task line
+LESSON_KEYS = ("lesson", "hide", "lock", "task")
+
+# control name -> (what the "copy lesson link" dialog calls it, the settings it changes)
+CONTROLS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "presets": ("Lecture exercises (preset buttons)", ()),
+    "solution": ("Show solution button", ()),
+    "dataset": ("Dataset and problem type", ("dataset", "problem")),
+    "features": ("Input features", ("features",)),
+    "network": ("Hidden layers and neurons", ("hidden",)),
+    "activation": ("Activation", ("activation",)),
+    "lr": ("Learning rate", ("lr",)),
+    "optimizer": ("Optimizer", ("optimizer",)),
+    "regularization": ("Regularization and its rate", ("regularization", "reg_rate")),
+    "loss": ("Loss", ("loss",)),
+    "noise": ("Noise", ("noise",)),
+    "train_ratio": ("Ratio of training to test data", ("train_ratio",)),
+    "batch_size": ("Batch size", ("batch_size",)),
+    "classes": ("Classes", ("classes",)),
+    "seed": ("Seed and Regenerate", ("seed",)),
+    "upload": ("Upload CSV", ()),
+    "weights": ("Typing weights and biases", ()),
+    "view": ("Backward view", ("view",)),
+    "show_test": ("Show test data", ("show_test",)),
+    "discretize": ("Discretize output", ("discretize",)),
+    "speed": ("Speed", ("speed",)),
+    "stop": ("Stop conditions", ("stop_epochs", "stop_loss")),
+    "export": ("Exports", ()),
+    "lesson_link": ("Copy lesson link", ()),
+}
+
+
+def _from_spec(name: str) -> dict:
+    """Playground settings from the built-in spec ``name`` (what ``backprop.run`` trains)."""
+    from ..data.registry import DATASETS
+    from ..spec import builtin
+
+    spec = builtin(name)
+    data, model, opt = spec["data"], spec["model"], spec["optimizer"]
+    ds = data["name"]
+    sizes = model["sizes"]
+    hidden = list(sizes[1:-1])
+    act = model["activation"]
+    noise = data.get("noise", DATASETS[ds].defaults.get("noise", 0.0)) or 0.0
+    out = {
+        "dataset": ds,
+        "n": data.get("n", DATASETS[ds].defaults["n"]),
+        # the page's noise is a percentage of the set's scale (settings.SCALE_1D)
+        "noise": round(100 * noise / settings.SCALE_1D.get(ds, 1.0)),
+        "seed": spec["seed"],
+        "features": ["x1"],
+        "hidden": hidden,
+        "activation": [act] * len(hidden) if isinstance(act, str) else list(act),
+        "loss": spec["loss"]["name"],
+        "optimizer": opt["name"],
+        "lr": opt["lr"],
+        # null in the spec: the whole training set as one batch ("all" on the page)
+        "batch_size": spec["batch_size"] or fields.FIELDS["batch_size"].high,
+        "stop_epochs": spec["epochs"],
+    }
+    return out
+
+
+# |x − 1| = max(0, x − 1) + max(0, 1 − x): the lecture's hand-set weights, as edit messages
+# (PyTorch's layout: weight[row = to, col = from])
+ABS_SOLUTION = (
+    {"kind": "weight", "layer": 1, "row": 0, "col": 0, "value": 1.0},
+    {"kind": "bias", "layer": 1, "row": 0, "value": -1.0},
+    {"kind": "weight", "layer": 1, "row": 1, "col": 0, "value": -1.0},
+    {"kind": "bias", "layer": 1, "row": 1, "value": 1.0},
+    {"kind": "weight", "layer": 2, "row": 0, "col": 0, "value": 1.0},
+    {"kind": "weight", "layer": 2, "row": 0, "col": 1, "value": 1.0},
+    {"kind": "bias", "layer": 2, "row": 0, "value": 0.0},
+)
+
+_DEPTH = {"dataset": "circle", "noise": 0, "n": 500, "train_ratio": 50, "seed": 1,
+          "features": ["x1", "x2"], "hidden": [8] * 6, "optimizer": "sgd", "lr": 0.1,
+          "batch_size": 10, "view": "gradients", "stop_epochs": 0}  # fmt: skip
+
+
+def _presets() -> dict[str, dict]:
+    square = _from_spec("square")
+    abs_ = _from_spec("abs")
+    return {
+        "square": {
+            "title": "y = x²",
+            "text": "1-8-8-1 ReLU, Adam η = 0.1: the lecture's PyTorch example "
+            "(the built-in spec 'square').",
+            "settings": {**square, "train_ratio": 80, "view": "weights"},
+        },
+        "abs": {
+            "title": "ŷ = |x − 1|",
+            "text": "Two ReLUs, g[1] = ReLU, g[2] = I: can training find "
+            "max(0, x − 1) + max(0, 1 − x)? (the built-in spec 'abs')",
+            "settings": {**abs_, "train_ratio": 80, "view": "weights"},
+            "solution": list(ABS_SOLUTION),
+        },
+        "step": {
+            "title": "Step units: Caution",
+            "text": "sgn(x) has no useful derivative: g′ = 0, so δ[1] = 0 and the weights "
+            "below the step layer never change (backward view on).",
+            "settings": {
+                **abs_,
+                "train_ratio": 80,
+                "activation": ["step"],
+                "view": "gradients",
+                "stop_epochs": 0,
+            },
+        },
+        "sigmoid6": {
+            "title": "Sigmoid × 6",
+            "text": "Six sigmoid layers: σ′ ≤ ¼, so ‖∂E/∂W[l]‖ shrinks layer by layer "
+            "toward the input (the vanishing gradient; see the chart).",
+            "settings": {**_DEPTH, "activation": ["sigmoid"] * 6},
+        },
+        "relu6": {
+            "title": "ReLU × 6",
+            "text": "The same six layers with ReLU: g′ = 1 where a unit is on, so the "
+            "gradient reaches the first layer.",
+            "settings": {**_DEPTH, "activation": ["relu"] * 6},
+        },
+    }
+
+
+PRESETS: dict[str, dict] = _presets()
+
+
+def table() -> dict:
+    """What the page gets in ``ready``: the presets and the controls' names."""
+    return {
+        "presets": PRESETS,
+        "controls": {name: label for name, (label, _) in CONTROLS.items()},
+        "max_task": MAX_TASK,
+    }
+
+
+def empty() -> dict:
+    return {"preset": "", "hide": [], "lock": [], "task": "", "hash": ""}
+
+
+def start(url: dict) -> tuple[dict, dict, list[str]]:
+    """A link's ``key: text`` pairs → (the settings it names, its lesson, notes).
+
+    The lesson keys are taken out and checked here; the settings are checked by
+    ``fields.from_url``, on top of the preset's when the link names one.
+    """
+    if not isinstance(url, dict):
+        raise ProtocolError("hello: 'url' must be an object of key: text.")
+    rest = {k: v for k, v in url.items() if k not in LESSON_KEYS}
+    lesson, notes = read(url)
+    chosen, more = fields.from_url(rest)
+    base = dict(PRESETS[lesson["preset"]]["settings"]) if lesson["preset"] else {}
+    return {**base, **chosen}, lesson, notes + more
+
+
+def read(url: dict) -> tuple[dict, list[str]]:
+    """The lesson part of a link, checked: unknown or malformed entries dropped with a note."""
+    lesson, notes = empty(), []
+    for key in LESSON_KEYS:
+        if key not in url:
+            continue
+        raw = url[key]
+        if not isinstance(raw, str) or len(raw) > 4 * MAX_TASK:
+            notes.append(
+                f"link: ignored a malformed {key!r} entry (text of at most "
+                f"{4 * MAX_TASK} characters expected)."
+            )
+            continue
+        try:
+            text = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            notes.append(f"link: ignored {key!r}: not UTF-8 text.")
+            continue
+        if key == "task":
+            lesson["task"], note = _task(text)
+        elif key == "lesson":
+            lesson["preset"], note = _preset(text)
+        else:
+            lesson[key], note = _names(key, text)
+        if note:
+            notes.append(note)
+    # a control both hidden and locked is hidden
+    lesson["lock"] = [c for c in lesson["lock"] if c not in lesson["hide"]]
+    lesson["hash"] = to_url(lesson)
+    return lesson, notes
+
+
+def _task(text: str) -> tuple[str, str]:
+    clean = " ".join("".join(" " if _control(c) else c for c in text).split())
+    note = ""
+    if len(clean) > MAX_TASK:
+        clean = clean[: MAX_TASK - 1].rstrip() + "…"
+        note = f"link: the task was cut to {MAX_TASK} characters."
+    return clean, note
+
+
+def _control(c: str) -> bool:
+    o = ord(c)
+    return o < 32 or 0x7F <= o < 0xA0 or c in "\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+
+
+def _preset(text: str) -> tuple[str, str]:
+    name = text.strip().lower()
+    if name in PRESETS:
+        return name, ""
+    shown = fields.show(text[:40])
+    return "", (f"link: ignored lesson={shown}: not an exercise; known: {', '.join(PRESETS)}.")
+
+
+def _names(key: str, text: str) -> tuple[list[str], str]:
+    out, bad = [], []
+    for part in text.split(",")[: 4 * len(CONTROLS)]:
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name in CONTROLS:
+            if name not in out:
+                out.append(name)
+        else:
+            bad.append(fields.show(part.strip()[:30]))
+    note = ""
+    if bad:
+        note = (
+            f"link: {key}: ignored unknown control(s) {', '.join(bad[:5])}; "
+            f"known: {', '.join(CONTROLS)}."
+        )
+    return out, note
+
+
+def to_url(lesson: dict) -> str:
+    """The lesson's part of a link (without ``&`` in front; empty without a lesson)."""
+    parts = []
+    if lesson.get("preset"):
+        parts.append(f"lesson={lesson['preset']}")
+    for key in ("hide", "lock"):
+        if lesson.get(key):
+            parts.append(f"{key}={','.join(lesson[key])}")
+    if lesson.get("task"):
+        parts.append(f"task={quote(lesson['task'], safe='')}")
+    return "&".join(parts)
+
+
+def check_locked(lesson: dict | None, changes: dict, state: dict) -> None:
+    """Refuse ``set`` changes to a setting whose control the lesson locks or hides.
+
+    A value equal to the current one passes (the page sends whole lists), and so does an
+    activation list that only follows a change of the layer count (its entries kept, new
+    layers taking the last one, as the + button does).
+    """
+    if not lesson:
+        return
+    for control in (*lesson["lock"], *lesson["hide"]):
+        label, names = CONTROLS[control]
+        touched = [n for n in names if n in changes and not _same(n, changes[n], state[n])]
+        if touched:
+            how = "hidden" if control in lesson["hide"] else "locked"
+            raise ProtocolError(
+                f"set {touched[0]}: {label} is {how} by this lesson link; open the "
+                "playground without the lesson part of the link to change it.",
+                touched[0],
+            )
+
+
+def _same(name: str, new, old) -> bool:
+    if new == old:
+        return True
+    if name != "activation" or not old:
+        return False
+    return all(a == (old[i] if i < len(old) else old[-1]) for i, a in enumerate(new))
+
+
+def check_action(lesson: dict | None, *controls: str) -> None:
+    """Refuse a typed weight (``weights``) or an upload (``upload``, ``dataset``) when the
+    lesson locks or hides that control."""
+    for control in controls:
+        if lesson and (control in lesson["lock"] or control in lesson["hide"]):
+            how = "hidden" if control in lesson["hide"] else "locked"
+            raise ProtocolError(
+                f"{CONTROLS[control][0]} is {how} by this lesson link; open the playground "
+                "without the lesson part of the link to use it."
+            )
