@@ -179,8 +179,9 @@ def engine_line(history) -> str:
 DIVERGED = 3  # exit status of a run stopped by the NaN guard (2: user error, 1: gradcheck)
 
 
-def exit_status(command: str, run) -> int:
-    """0 for a finished run; ``DIVERGED`` (3), with one line on stderr, if it diverged."""
+def exit_status(command: str, run, advice: str | None = None) -> int:
+    """0 for a finished run; ``DIVERGED`` (3), with one line on stderr, if it diverged.
+    ``advice`` replaces the line's generic advice (a checked learning rate, ``lrcheck``)."""
     if not run.diverged:
         return 0
     import sys
@@ -189,7 +190,7 @@ def exit_status(command: str, run) -> int:
     print(
         f"backprop {command}: training diverged in epoch {h.stopped_epoch}, batch "
         f"{h.stopped_batch}; the files hold the {run.kept_weights().split(';')[0]} "
-        f"(exit status {DIVERGED}); {_advice(h.stop_reason or '')}.",
+        f"(exit status {DIVERGED}); {advice or _advice(h.stop_reason or '')}.",
         file=sys.stderr,
     )
     return DIVERGED

@@ -369,10 +369,11 @@ def _names(exc: OSError, folder: Path) -> bool:
 
 def write_files(run, folder) -> dict[str, Path]:
     """model.safetensors, spec.json, history.csv and history.json of ``run`` in ``folder``."""
+    from .effective import effective_spec
     from .historyfiles import history_texts
 
-    folder = Path(folder)
-    text = json.dumps(run.spec, indent=2, default=_jsonable) + "\n"
+    folder = Path(folder)  # spec.json: the defaults the run used written in (lr, n, task, …)
+    text = json.dumps(effective_spec(run), indent=2, default=_jsonable) + "\n"
     csv_text, json_text = history_texts(run.history)  # History.to_csv/to_json's bytes
     return {
         "model": run.save(folder / "model.safetensors"),

@@ -396,10 +396,18 @@ def _caution_poor_fit(history, task: str, y) -> None:
 
     last = {k: v[-1] for k, v in history.history.items() if v and v[-1] is not None}
     losses = [v for v in history.history.get("loss", []) if v is not None]
+    peak = max(losses) if losses else None
     if len(losses) > 1 and losses[-1] > losses[0]:  # it got worse: steps too large
         advice = (
             f"The training loss grew from {losses[0]:.4g} to {losses[-1]:.4g}: the steps are "
             "too large; try a smaller learning rate."
+        )
+    elif len(losses) > 1 and peak > 10 * losses[0] > 0:  # it blew up, then settled: too large
+        epochs = list(getattr(history, "epochs", None) or range(1, len(losses) + 1))
+        at = epochs[losses.index(peak)] if len(epochs) == len(losses) else losses.index(peak) + 1
+        advice = (
+            f"The training loss rose from {losses[0]:.4g} to {peak:.4g} (epoch {at}) "
+            "before it settled: the steps are too large; try a smaller learning rate."
         )
     else:
         advice = (

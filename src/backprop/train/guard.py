@@ -245,7 +245,8 @@ class NaNGuard(Callback):
             return f"the learning rate is {lr} (not a finite number); give a finite one"
         return (
             f"the learning rate lr={lr:.3g} {LR_TOO_HIGH}: the updates grew until "
-            f"the numbers overflowed{before}; try lr={lr / 10:.3g}, 10× smaller"
+            f"the numbers overflowed{before}; lower it step by step, 10× at a time (lr="
+            f"{lr / 10:.3g}, then {lr / 100:.3g}, …) until a run does not diverge"
         )
 
 

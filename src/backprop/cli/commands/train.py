@@ -278,7 +278,22 @@ def run(args) -> int:
         print(describe_files(folder.final(written)))
     from ..common import exit_status
 
-    return exit_status("train", result)
+    return exit_status("train", result, _checked_advice(result, args.quiet))
+
+
+def _checked_advice(result, quiet: bool) -> str | None:
+    """After a divergence the guard blames on the lr: a lower lr tried and found to work."""
+    if not result.diverged:
+        return None
+    from ..lrcheck import check_lower_lr
+
+    if not quiet:
+        print("checking lower learning rates on this run (nothing is saved) …", flush=True)
+    checked = check_lower_lr(result)
+    if checked is None:
+        return None
+    print(f"advice: {checked[0]}")
+    return checked[1]
 
 
 def _inputs_outside(args, spec: dict, out) -> None:

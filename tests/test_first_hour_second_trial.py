@@ -1,0 +1,74 @@
+"""The second newcomer trial's CLI findings (issue 15), each at its root: advice after a
+divergence that was checked before it is given, and a run folder's spec.json that records
+the values the run used (no ``"lr": null``), so it reproduces the run on its own."""
+
+import json
+import re
+
+import pytest
+
+from cli_helpers import cli
+
+
+@pytest.mark.parametrize("name", ["abs", "square"])
+def test_following_the_advice_after_a_divergence_gives_a_run_that_does_not_diverge(name, tmp_path):
+    code, out, err = cli("train", name, "--optimizer", "sgd", "--lr", "100", "--no-plots",
+                         "--quiet", "--out", "first", cwd=tmp_path)  # fmt: skip
+    assert code == 3, err
+    advised = re.search(r"rerun with --lr (\S+)", out)
+    assert advised, out
+    lr = float(advised.group(1))
+    assert lr < 100  # only lower values are advised
+    assert f"--lr {advised.group(1)} did not diverge" in err  # the exit line says the same
+    code, out, err = cli("train", name, "--optimizer", "sgd", "--lr", advised.group(1),
+                         "--no-plots", "--quiet", "--out", "second", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "diverged" not in out + err
+
+
+def test_the_guards_own_words_do_not_promise_that_a_tenth_is_enough(tmp_path):
+    code, out, _ = cli("train", "abs", "--optimizer", "sgd", "--lr", "100", "--no-plots",
+                       "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 3
+    stopped = next(line for line in out.splitlines() if line.startswith("stopped:"))
+    assert "try lr=10," not in stopped and "until a run does not diverge" in stopped
+    # and the tenth it names first really diverges here, which is why the CLI checks
+    code, _, _ = cli("train", "abs", "--optimizer", "sgd", "--lr", "10", "--no-plots",
+                     "--quiet", "--out", "tenth", cwd=tmp_path)  # fmt: skip
+    assert code == 3
+
+
+def _spec(folder):
+    return json.loads((folder / "spec.json").read_text())
+
+
+def test_spec_json_records_the_defaults_the_run_used_and_reproduces_it(tmp_path):
+    from backprop.optim import Adam
+
+    code, _, err = cli("train", "--data", "spiral", "--hidden", "8", "--epochs", "5",
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    spec = _spec(tmp_path / "a")
+    default_lr = Adam([__import__("backprop").zeros(1, requires_grad=True)]).param_groups[0]["lr"]
+    assert spec["optimizer"]["lr"] == default_lr
+    assert None not in (spec["data"][k] for k in ("n", "noise", "train_ratio", "seed"))
+    code, _, err = cli("train", "a/spec.json", "--no-plots", "--quiet", "--out", "b",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    first = json.loads((tmp_path / "a" / "history.json").read_text())["history"]
+    again = json.loads((tmp_path / "b" / "history.json").read_text())["history"]
+    assert first["loss"] == again["loss"]
+    assert _spec(tmp_path / "b") == spec
+
+
+def test_a_csv_runs_spec_json_names_its_task_features_and_target_scaling(tmp_path):
+    rows = [f"{i % 7},{i % 5},{3 * (i % 7) + (i % 5) + 0.5}" for i in range(60)]
+    (tmp_path / "h.csv").write_text("size,rooms,price\n" + "\n".join(rows) + "\n")
+    code, _, err = cli("train", "--csv", "h.csv", "--target", "price", "--epochs", "3",
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    spec = _spec(tmp_path / "a")
+    assert spec["optimizer"]["lr"] is not None
+    assert spec["data"]["task"] == "regression"
+    assert spec["data"]["features"] == ["size", "rooms"]
+    assert spec["data"]["standardize_target"] is True
