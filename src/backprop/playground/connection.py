@@ -274,7 +274,7 @@ class Connection(MessageLoop):
         await self.send(
             "export", what="model", filename=base + ".safetensors",
             mime="application/octet-stream", data=base64.b64encode(blob).decode("ascii"),
-            gaps=gaps,
+            gaps=gaps, predict=exports.predict_example(s),
         )  # fmt: skip
 
     # -- training --------------------------------------------------------------------------

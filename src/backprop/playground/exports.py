@@ -99,6 +99,23 @@ def model_file(session: Session) -> tuple:
     return copy.deepcopy(session.model), spec, meta
 
 
+def predict_example(session: Session) -> dict:
+    """A ``backprop predict`` argument that runs on the exported model: one sample with one
+    value per model input (x1 = 1, x2 = 2 mapped through the chosen features) and the
+    inputs' names, so the page's note is true for the model at hand."""
+    from . import features as feats
+
+    names = list(session.state["features"])
+    point = np.array([[1.0, 2.0][: session.n_inputs]])
+    if feats.is_identity(names, session.n_inputs):
+        values, inputs = point[0], list(session.raw.feature_names)
+    else:
+        values = feats.transform(point, names)[0]
+        inputs = [feats.label(f, session.n_inputs) for f in names]
+    text = ",".join(f"{v:.4g}" for v in values)
+    return {"x": text, "inputs": inputs}
+
+
 def write_model(parts: tuple) -> bytes:
     """The bytes of a .safetensors file for ``model_file``'s parts (any thread)."""
     from .. import io

@@ -142,7 +142,12 @@ class Session(Training):
         """What the spec cannot say about this session (so ``backprop train`` differs)."""
         s, gaps = self.state, []
         if not feats.is_identity(s["features"], self.n_inputs):
-            gaps.append("input features other than the raw inputs (the spec has no feature maps)")
+            chosen = ", ".join(feats.label(f, self.n_inputs) for f in s["features"])
+            raw = ", ".join(
+                feats.label(f, self.n_inputs)
+                for f in feats.available(self.n_inputs)[: self.n_inputs]
+            )
+            gaps.append(f"the input features {chosen} (the spec trains on the raw inputs {raw})")
         if s["regularization"] != "none" and s["reg_rate"] > 0:
             gaps.append(f"{s['regularization'].upper()} regularisation (not in the spec)")
         if self.edited:

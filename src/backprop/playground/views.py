@@ -19,8 +19,9 @@ import numpy as np
 from . import features as feats
 from .curves import grad_norms
 
-GRID = 64  # output heatmap cells per side
-NEURON_STRIDE = 2  # neuron thumbnails use every 2nd cell: 32 × 32
+GRID = 100  # output heatmap cells per side (legible on a projector)
+NEURON_STRIDE = 3  # neuron thumbnails use every 3rd cell: 34 × 34, both edges included
+THUMB = len(range(0, GRID, NEURON_STRIDE))
 CURVE = 200  # points of the 1-D output curve
 NEURON_CURVE_STRIDE = 4  # 50 points per neuron curve
 DOMAIN_2D = (-6.0, 6.0)  # TensorFlow Playground's input square
@@ -166,7 +167,7 @@ def data_view(session) -> dict:
             m = float(np.max(np.abs(col))) or 1.0
             thumbs[f] = _q(col / m)
         view["feature_thumbs"] = thumbs
-        view["thumb_size"] = GRID // NEURON_STRIDE
+        view["thumb_size"] = THUMB
     else:
         xs = _curve_x(session)
         mapped = feats.transform(_model_space(session, xs), feats.available(1))
@@ -296,7 +297,7 @@ def _heatmap(session, cache) -> dict:
     heat = {"size": GRID, "kind": omap["kind"], "values": _q(omap["values"])}
     if omap["kind"] == "classes":
         heat["cls"] = _bytes(omap["cls"])
-    small = GRID // NEURON_STRIDE
+    small = THUMB
     neurons = []
     for l in range(1, len(net)):
         a = cache.a[l].reshape(GRID, GRID, -1)[::NEURON_STRIDE, ::NEURON_STRIDE]

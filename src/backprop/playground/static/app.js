@@ -57,6 +57,7 @@ function parseHash() {
   return out;
 }
 function setHash(hash) {
+  if (window.lessons) hash = lessons.fullHash(hash);  // the link's lesson part stays (lessons.js)
   if (hash && hash !== app.lastHash) {
     app.lastHash = hash;
     history.replaceState(null, "", "#" + hash);
@@ -80,6 +81,7 @@ function onMessage(msg) {
     case "ready":
       app.choices = msg.choices; app.previews = msg.previews;
       buildChoices(); buildDatasets();
+      if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls
       applyState(msg.state, msg.hash, msg.notes);
       break;
     case "state": applyState(msg.state, msg.hash, msg.notes); break;
@@ -231,9 +233,25 @@ function bindControls() {
     if (e.key === "Escape") closeEditor();
   };
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeEditor(); });
-  window.addEventListener("resize", () => { app.shape = ""; if (app.snap) drawAll(app.snap); });
+  $("present").onclick = () => {
+    const on = $("present").getAttribute("aria-pressed") !== "true";
+    $("present").setAttribute("aria-pressed", String(on));
+    present();
+  };
+  window.addEventListener("resize", () => { present(); app.shape = ""; if (app.snap) drawAll(app.snap); });
   // a hidden tab gets no snapshots (training goes on); shown again, it gets a whole one
   document.addEventListener("visibilitychange", () => send("visibility", {hidden: document.hidden}));
+}
+
+// Presentation size: the whole page zoomed so the 1280 × 800 layout fills the screen (a
+// 1920 × 1080 projector: 1.35×), never below 1×.
+function present() {
+  const on = $("present").getAttribute("aria-pressed") === "true";
+  const z = on ? Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800)) : 1;
+  document.documentElement.style.zoom = z === 1 ? "" : z.toFixed(3);
+  document.body.classList.toggle("present", on);
+  app.shape = "";
+  if (app.snap && app.data) drawAll(app.snap);
 }
 
 function showSlider(id, v) {
@@ -431,7 +449,8 @@ function download(msg) {
   a.click();
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
   const how = msg.what === "model"
-    ? `Saved ${msg.filename}: backprop predict ${msg.filename} --x 1,2`
+    ? `Saved ${msg.filename}: backprop predict ${msg.filename} --x ${msg.predict.x}` +
+      ` (one sample: ${msg.predict.inputs.join(", ")}${msg.predict.inputs.length === 1 ? " is the model's input" : " are the model's inputs"}).`
     : `Saved ${msg.filename}: backprop train ${msg.filename} reproduces this run.`;
   $("export-note").textContent = how + (msg.gaps && msg.gaps.length ? ` Not in the spec: ${msg.gaps.join("; ")}.` : "");
 }

@@ -57,6 +57,7 @@ function paintGrid(canvas, bytes, size, opts = {}) {
   octx.putImageData(img, 0, 0);
   const ctx = canvas.getContext("2d");
   ctx.imageSmoothingEnabled = !discrete;
+  ctx.imageSmoothingQuality = "high";  // enlarged thumbnails stay smooth, not blocky
   ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
 }
 
@@ -73,13 +74,69 @@ function short(x) {  // a compact magnitude for small labels: 0.12, 3e-4
 }
 
 // ------------------------------------------------------------------- charts
+// Charts are a canvas holding the plot only; their tick labels are HTML beside it (never on
+// the curve, legible at any size, their contrast checkable), placed by setAxis.
+const PAD = 4;  // CSS pixels above and below the curve inside its canvas
+
+function sig(v, digits = 2) {  // a label with enough significant digits: 0.002, 0.0023, 1.5, 340
+  if (v === 0) return "0";
+  if (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4) return v.toExponential(digits - 1);
+  return String(Number(v.toPrecision(digits)));
+}
+function niceTicks(lo, hi, n = 5) {  // round numbers covering [lo, hi]
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / n, mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  const out = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return out;
+}
+// ticks: [{at: 0…1 from the top (y) or the left (x), text}]; pad: the plot's inner margin
+function setAxis(el, ticks, vertical, pad = 0) {
+  const key = JSON.stringify(ticks);
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.innerHTML = "";
+  for (const t of ticks) {
+    const span = document.createElement("span");
+    span.className = "tick" + (!vertical && t.at > 0.97 ? " end" : "");
+    span.textContent = t.text;
+    span.style[vertical ? "top" : "left"] = `calc(${pad}px + ${t.at} * (100% - ${2 * pad}px))`;
+    el.appendChild(span);
+  }
+}
+function axesOf(canvas) {
+  const box = canvas.closest(".chart");
+  return {y: box.querySelector(".y-axis"), x: box.querySelector(".x-axis")};
+}
+function epochTicks(x0, x1) {
+  const ticks = niceTicks(x0, x1, 4).filter((e) => e === Math.round(e));
+  return ticks.map((e) => ({at: (e - x0) / (x1 - x0), text: e.toLocaleString("en")}));
+}
+// y ticks of a log axis from lo to hi (log10 units): the decades inside, else the ends
+function logTicks(lo, hi, ends) {
+  let decades = [];
+  for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) decades.push(k);
+  while (decades.length > 5) decades = decades.filter((_, i) => i % 2 === 0);
+  const at = (k) => (hi - k) / (hi - lo);
+  const ticks = decades.map((k) => ({at: at(k), text: ends ? sig(10 ** k) : `1e${k}`}));
+  if (ends) {  // the curve's own top and bottom, where no decade is near them
+    for (const v of ends) {
+      const a = at(Math.log10(v));
+      if (ticks.every((t) => Math.abs(t.at - a) > 0.18)) ticks.push({at: a, text: sig(v)});
+    }
+  }
+  return ticks;
+}
+
 function drawCurve(h) {
   const c = $("curve"), ctx = c.getContext("2d");
   fitCanvas(c);
   const W = c.width, H = c.height, dpr = devicePixelRatio;
   ctx.clearRect(0, 0, W, H);
+  const axis = axesOf(c);
   const all = [...h.train, ...h.test].filter((v) => v !== null && Number.isFinite(v));
-  if (!all.length || h.epochs.length < 1) return;
+  if (!all.length || h.epochs.length < 1) { setAxis(axis.y, [], true); setAxis(axis.x, [], false); return; }
   const top = Math.max(...all), bottom = Math.min(...all);
   const log = bottom > 0 && top / bottom > 30;  // losses that fall by orders of magnitude
   const f = log ? Math.log10 : (v) => v;
@@ -88,7 +145,7 @@ function drawCurve(h) {
   const lo = log ? f(bottom) - 0.05 : Math.max(0, bottom - 0.08 * span);
   const x0 = h.epochs[0], x1 = Math.max(h.epochs[h.epochs.length - 1], x0 + 1);
   const X = (e) => 2 + (e - x0) / (x1 - x0) * (W - 4);
-  const Y = (v) => H - 2 - (f(v) - lo) / (hi - lo) * (H - 6);
+  const Y = (v) => PAD * dpr + (hi - f(v)) / (hi - lo) * (H - 2 * PAD * dpr);
   const line = (vals, color, width) => {
     ctx.strokeStyle = color; ctx.lineWidth = width * dpr; ctx.beginPath();
     let started = false;
@@ -98,11 +155,13 @@ function drawCurve(h) {
     });
     ctx.stroke();
   };
-  line(h.test, "#b0b0aa", 1.3);
-  line(h.train, "#222", 1.3);
-  ctx.fillStyle = "#888"; ctx.font = `${10 * dpr}px system-ui, sans-serif`;
-  ctx.fillText(fmt(top, 2) + (log ? "  (log scale)" : ""), 4, 11 * dpr);
-  if (h.epochs.length > 1) ctx.fillText(fmt(bottom, 2), 4, H - 4);
+  line(h.test, "#9a9a94", 1.6);
+  line(h.train, "#222", 1.6);
+  const ticks = log ? logTicks(lo, hi, [top, bottom])
+    : niceTicks(lo, hi, 3).map((v) => ({at: (hi - v) / (hi - lo), text: sig(v, 3)}));
+  setAxis(axis.y, ticks, true, PAD);
+  setAxis(axis.x, epochTicks(x0, x1), false, 2 / dpr);
+  c.closest(".chart-box").querySelector("figcaption").textContent = "Loss over the epochs" + (log ? " (log scale)" : "");
 }
 
 function drawGradnorm(g, nLayers) {
@@ -123,12 +182,14 @@ function drawGradnorm(g, nLayers) {
   if (!vals.length) return;
   let lo = Math.log10(Math.min(...vals)), hi = Math.log10(Math.max(...vals));
   if (hi - lo < 1) { lo -= 0.5; hi += 0.5; }
+  lo = Math.floor(lo * 2) / 2; hi = Math.ceil(hi * 2) / 2;  // a decade tick stays in sight
   const x0 = g.epochs[0], x1 = Math.max(g.epochs[g.epochs.length - 1], x0 + 1);
-  const X = (e) => 30 * devicePixelRatio + (e - x0) / (x1 - x0) * (W - 34 * devicePixelRatio);
-  const Y = (v) => H - 4 - (Math.log10(v) - lo) / (hi - lo) * (H - 10);
-  ctx.fillStyle = "#999"; ctx.font = `${9 * devicePixelRatio}px system-ui, sans-serif`;
-  ctx.fillText("1e" + Math.round(hi), 2, 10 * devicePixelRatio);
-  ctx.fillText("1e" + Math.round(lo), 2, H - 4);
+  const dpr = devicePixelRatio;
+  const X = (e) => 2 + (e - x0) / (x1 - x0) * (W - 4);
+  const Y = (v) => PAD * dpr + (hi - Math.log10(v)) / (hi - lo) * (H - 2 * PAD * dpr);
+  const axis = axesOf(c);
+  setAxis(axis.y, logTicks(lo, hi, null), true, PAD);
+  setAxis(axis.x, epochTicks(x0, x1), false, 2 / dpr);
   for (let l = 0; l < nLayers; l++) {
     ctx.strokeStyle = LAYER_COLORS[l % LAYER_COLORS.length]; ctx.lineWidth = 1.5 * devicePixelRatio;
     ctx.beginPath();
@@ -169,16 +230,14 @@ function drawHeatmap(s) {
   };
   for (const p of app.data.train) dot(p, false);
   if (app.state.show_test) for (const p of app.data.test) dot(p, true);
-  axes(ctx, W, H, x0, x1, y0, y1);
+  plotAxes(c, x0, x1, y0, y1);
 }
 
-function axes(ctx, W, H, x0, x1, y0, y1) {
-  ctx.fillStyle = "rgba(60,60,60,0.75)";
-  ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
-  ctx.fillText(fmt(x0, 1), 3, H - 4);
-  const t = fmt(x1, 1);
-  ctx.fillText(t, W - ctx.measureText(t).width - 3, H - 4);
-  if (y1 !== y0) ctx.fillText(fmt(y1, 1), 3, 12 * devicePixelRatio);
+// tick labels outside the plot: x below, y on the left (data units)
+function plotAxes(c, x0, x1, y0, y1) {
+  const axis = axesOf(c);
+  setAxis(axis.x, niceTicks(x0, x1, 4).map((v) => ({at: (v - x0) / (x1 - x0), text: sig(v, 3)})), false);
+  setAxis(axis.y, niceTicks(y0, y1, 4).map((v) => ({at: (y1 - v) / (y1 - y0), text: sig(v, 3)})), true);
 }
 
 function drawFunction(s) {
@@ -227,14 +286,7 @@ function drawFunction(s) {
     ctx.strokeStyle = rgb([0, 0, 0], 0.12); ctx.lineWidth = devicePixelRatio;
     ctx.beginPath(); ctx.moveTo(px, 0); ctx.lineTo(px, H - 9 * devicePixelRatio); ctx.stroke();
   }
-  ctx.fillStyle = "rgba(60,60,60,0.8)";
-  ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
-  const base = H - 13 * devicePixelRatio;  // above the kink markers
-  ctx.fillText(`x = ${fmt(x0, 1)}`, 3, base);
-  const right = `${fmt(x1, 1)}`;
-  ctx.fillText(right, W - ctx.measureText(right).width - 3, base);
-  ctx.fillText(`y = ${fmt(hi, 1)}`, 3, 12 * devicePixelRatio);
-  ctx.fillText(`${fmt(lo, 1)}`, 3, base - 13 * devicePixelRatio);
+  plotAxes(c, x0, x1, lo, hi);
 }
 
 function key(color, text, cls = "dot") {

@@ -9,6 +9,8 @@ function nodeSize(maxNeurons) {
 
 function buildNetwork(s) {
   const cols = $("net-columns");
+  hideHover();  // the hovered neuron may be gone (fewer classes, a smaller layer)
+  hideLinkTip();
   cols.innerHTML = "";
   const d = app.data, st = app.state;
   const maxN = Math.max(d.features.length, ...s.sizes.slice(1));
@@ -47,7 +49,10 @@ function buildNetwork(s) {
       const head = document.createElement("div"); head.className = "layer-head";
       const add = tinyButton("+", `Add neuron to layer ${l}`, () => changeNeurons(l - 1, +1));
       const rem = tinyButton("−", `Remove neuron from layer ${l}`, () => changeNeurons(l - 1, -1));
-      const cnt = document.createElement("span"); cnt.className = "count"; cnt.textContent = `${s.sizes[l]} neuron${s.sizes[l] === 1 ? "" : "s"}`;
+      const cnt = document.createElement("span"); cnt.className = "count";
+      const many = `${s.sizes[l]} neuron${s.sizes[l] === 1 ? "" : "s"}`;
+      cnt.textContent = L > 6 ? String(s.sizes[l]) : many;  // narrow columns: the number alone
+      cnt.title = many;
       const sel = document.createElement("select"); sel.className = "layer-act";
       sel.setAttribute("aria-label", `Activation of layer ${l}`);
       for (const a of app.choices.activation) sel.add(new Option(ACT_LABELS[a] || a, a));
@@ -72,12 +77,15 @@ function buildNetwork(s) {
       node.appendChild(c);
       const bias = document.createElement("button");
       bias.className = "bias"; bias.setAttribute("aria-label", `Bias of neuron ${j + 1} in layer ${l}`);
+      bias.tabIndex = -1;  // one Tab stop per neuron: the neuron's keys reach its bias (Enter)
       bias.onclick = (e) => { e.stopPropagation(); openEditor(e, {kind: "bias", layer: l, row: j}); };
       node.appendChild(bias);
       const dl = document.createElement("span"); dl.className = "delta"; node.appendChild(dl);
       node.tabIndex = 0;  // keyboard users enlarge a neuron by focusing it
+      node.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight Enter");
       node.onmouseenter = node.onfocus = () => showHover(node, l, j);
-      node.onmouseleave = node.onblur = () => { $("hover").hidden = true; };
+      node.onmouseleave = node.onblur = () => hideHover();
+      node.onkeydown = (e) => neuronKey(e, node, l, j);
       col.body.appendChild(node);
     }
     cols.appendChild(col.el);
@@ -127,6 +135,9 @@ function drawNetwork(s) {
     node.title = `layer ${l}, neuron ${j + 1}: mean |δ| = ${fmt(lay.delta[j], 4)}`;
   }
   drawLinks(s);
+  const h = app.hovered;
+  if (h && h.node.isConnected) showHover(h.node, h.l, h.j);
+  else if (h) hideHover();
 }
 
 function drawFeatureThumbs() {
@@ -155,6 +166,10 @@ function drawMiniCurve(c, ys) {
   ctx.stroke();
 }
 
+// Presentation size zooms the page (CSS zoom): element rectangles come in zoomed pixels,
+// lengths we set come out zoomed, so positions set from rectangles are divided by it.
+function zoom() { return Number(document.documentElement.style.zoom) || 1; }
+
 function center(el, box, side) {
   const r = el.getBoundingClientRect();
   return {x: (side === "right" ? r.right : side === "left" ? r.left : r.left + r.width / 2) - box.left,
@@ -165,7 +180,7 @@ function drawLinks(s) {
   const svg = $("links");
   const net = $("network");
   const box = net.getBoundingClientRect();
-  svg.setAttribute("width", box.width); svg.setAttribute("height", box.height);
+  svg.setAttribute("width", box.width / zoom()); svg.setAttribute("height", box.height / zoom());
   svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
   const grad = app.state.view === "gradients";
   const inputs = [...document.querySelectorAll(".node.feature.on")];
@@ -201,8 +216,64 @@ function drawLinks(s) {
   }
   svg.innerHTML = parts.join("");
   for (const p of svg.querySelectorAll("path.hit")) {
-    p.onclick = (e) => openEditor(e, {kind: "weight", layer: Number(p.dataset.layer), row: Number(p.dataset.row), col: Number(p.dataset.col)});
+    const t = {kind: "weight", layer: Number(p.dataset.layer), row: Number(p.dataset.row), col: Number(p.dataset.col)};
+    p.onclick = (e) => openEditor(e, t);
+    p.onmouseenter = (e) => showLinkTip(t, e.clientX, e.clientY);
+    p.onmousemove = (e) => showLinkTip(t, e.clientX, e.clientY);
+    p.onmouseleave = () => hideLinkTip();
   }
+  if (app.keyLink) markLink(app.keyLink);
+}
+
+// A link's tooltip: its weight (and ∂E/∂w), where the pointer is.
+function linkText(t) {
+  const lay = app.snap.layers[t.layer - 1];
+  const from = t.layer === 1 ? featureLabel(t.col) : `neuron ${t.col + 1} of layer ${t.layer - 1}`;
+  const to = t.layer === app.snap.layers.length ? `output ${t.row + 1}` : `neuron ${t.row + 1} of layer ${t.layer}`;
+  return `w = ${fmt(lay.w[t.row][t.col], 4)} · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)} · ${from} → ${to} (click to change)`;
+}
+function featureLabel(i) {
+  const on = app.state.features;
+  const f = app.data.features.find((x) => x.name === on[i]);
+  return f ? f.label : `input ${i + 1}`;
+}
+function showLinkTip(t, x, y) {
+  const tip = $("link-tip");
+  if (!tip || !app.snap) return;
+  tip.textContent = linkText(t);
+  const host = tip.parentElement.getBoundingClientRect();
+  tip.hidden = false;
+  const w = tip.offsetWidth;
+  const z = zoom();
+  tip.style.left = Math.max(0, Math.min((x - host.left) / z + 12, host.width / z - w)) + "px";
+  tip.style.top = ((y - host.top) / z + 16) + "px";
+}
+function hideLinkTip() { const tip = $("link-tip"); if (tip) tip.hidden = true; }
+
+// Keyboard: a focused neuron's ←/→ choose its bias or one of its incoming links, Enter
+// (or Space) types a new value for it. One Tab stop per neuron.
+function neuronKey(e, node, l, j) {
+  const n = app.snap.layers[l - 1].w[j].length;  // incoming links
+  const cur = app.keyLink && app.keyLink.layer === l && app.keyLink.row === j ? app.keyLink.col : -1;
+  if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+    const next = ((cur + 1 + (e.key === "ArrowRight" ? 1 : -1)) % (n + 1) + n + 1) % (n + 1) - 1;
+    app.keyLink = {kind: next < 0 ? "bias" : "weight", layer: l, row: j, col: next};
+    markLink(app.keyLink);
+    showHover(node, l, j);
+    e.preventDefault();
+  } else if (e.key === "Enter" || e.key === " ") {
+    const t = cur < 0 ? {kind: "bias", layer: l, row: j} : {kind: "weight", layer: l, row: j, col: cur};
+    const r = node.getBoundingClientRect();
+    app.editReturn = node;
+    openEditor({clientX: r.left, clientY: r.bottom}, t);
+    e.preventDefault();
+  }
+}
+function markLink(t) {
+  for (const p of document.querySelectorAll("#links path.keyed")) p.classList.remove("keyed");
+  if (!t || t.kind !== "weight") return;
+  const p = document.querySelector(`#links path.link[data-layer="${t.layer}"][data-row="${t.row}"][data-col="${t.col}"]`);
+  if (p) p.classList.add("keyed");
 }
 
 // ------------------------------------------------------------- editor and hover card
@@ -217,12 +288,17 @@ function openEditor(ev, target) {
   const inp = $("editor-input");
   inp.value = String(value);
   const host = ed.parentElement.getBoundingClientRect();
-  ed.style.left = Math.min(ev.clientX - host.left, host.width - 220) + "px";
-  ed.style.top = (ev.clientY - host.top + 10) + "px";
+  const z = zoom();
+  ed.style.left = Math.max(0, Math.min((ev.clientX - host.left) / z, host.width / z - 220)) + "px";
+  ed.style.top = ((ev.clientY - host.top) / z + 10) + "px";
   ed.hidden = false;
   inp.focus(); inp.select();
 }
-function closeEditor() { $("editor").hidden = true; app.editing = null; }
+function closeEditor() {
+  const back = app.editReturn;
+  $("editor").hidden = true; app.editing = null; app.editReturn = null;
+  if (back && back.isConnected) back.focus();
+}
 function commitEdit() {
   const t = app.editing;
   if (!t) return;
@@ -232,20 +308,29 @@ function commitEdit() {
   closeEditor();
 }
 
+function hideHover() { $("hover").hidden = true; app.hovered = null; }
+
 function showHover(node, l, j) {
   const s = app.snap, d = app.data;
   if (!s) return;
+  app.hovered = {node, l, j};
   const card = $("hover"), c = $("hover-canvas");
+  card.hidden = false;
+  fitCanvas(c);  // as many pixels as the screen shows: smooth when enlarged
   if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, {});
   else drawMiniCurve(c, s.curve.neurons[l - 1][j]);
   const lay = s.layers[l - 1];
   const isOut = l === s.layers.length;
+  const k = app.keyLink && app.keyLink.layer === l && app.keyLink.row === j ? app.keyLink : null;
+  const chosen = !k ? "" : k.kind === "bias" ? " · chosen: bias (Enter to change)"
+    : ` · chosen: ${linkText(k).replace(" (click to change)", "")} (Enter to change)`;
   $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
-    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}`;
-  const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect();
-  let left = r.right - host.left + 12;
-  if (left + 180 > host.width) left = r.left - host.left - 190;
+    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}` +
+    (chosen || (document.activeElement === node ? " · ←/→ choose the bias or a link, Enter to change it" : ""));
+  const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
+  let left = (r.right - host.left) / z + 12;
+  if (left + 180 > host.width / z) left = Math.max(0, (r.left - host.left) / z - 190);
   card.style.left = left + "px";
-  card.style.top = Math.max(0, r.top - host.top - 40) + "px";
+  card.style.top = Math.max(0, (r.top - host.top) / z - 40) + "px";
   card.hidden = false;
 }
