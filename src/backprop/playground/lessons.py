@@ -126,8 +126,8 @@ def _presets() -> dict[str, dict]:
         },
         "step": {
             "title": "Step units: Caution",
-            "text": "sgn(x) has no useful derivative: g′ = 0, so δ[1] = 0 and the weights "
-            "below the step layer never change (backward view on).",
+            "text": "sgn(x) has no useful derivative: g′ = 0, so δ[1] = 0 (the δ under "
+            "each neuron), ‖∂E/∂W[1]‖ = 0 (no point on the log chart) and W[1] never changes.",
             "settings": {
                 **abs_,
                 "train_ratio": 80,

@@ -1,0 +1,250 @@
+// backprop playground — lessons: the lecture's exercises as one-click presets, the
+// |x − 1| solution, and lesson links (controls hidden or locked, a one-line task).
+// The server checks a link's lesson part (lessons.py) and sends it in `ready`; this file
+// only shows it. Text from a link is set with textContent, never as HTML. Uses app.js.
+"use strict";
+
+// control name -> the elements it covers (`els`; buttons and inputs are disabled when
+// locked) and, when hidden, the boxes that go (`box`: a selector, or the element's
+// closest wrapper)
+const LESSON_CONTROLS = {
+  presets: {els: "#lesson-presets button", box: "#lesson-presets"},
+  solution: {els: "#lesson-solution", box: "#lesson-solution"},
+  dataset: {els: "#datasets button, #problem", box: "#datasets, #problem"},
+  features: {els: ".node.feature", box: ".node.feature:not(.on)"},
+  network: {els: "#add-layer, #remove-layer, .layer-head .round.tiny", box: "#add-layer, #remove-layer, .layer-head .round.tiny"},
+  activation: {els: "#activation-all, .layer-act", box: "#activation-all, .layer-act"},
+  lr: {els: "#lr", box: "#lr"},
+  optimizer: {els: "#optimizer", box: "#optimizer"},
+  regularization: {els: "#regularization, #reg_rate", box: "#regularization, #reg_rate"},
+  loss: {els: "#loss", box: "#loss, #loss-note"},
+  noise: {els: "#noise", box: "#noise"},
+  train_ratio: {els: "#train_ratio", box: "#train_ratio"},
+  batch_size: {els: "#batch_size", box: "#batch_size"},
+  classes: {els: "#classes", box: "#classes"},
+  seed: {els: "#seed, #regenerate", box: "#seed, #regenerate"},
+  upload: {els: "#csv", box: "#csv"},
+  weights: {els: ".node .bias", box: ""},
+  view: {els: "#view-gradients", box: "#view-gradients"},
+  show_test: {els: "#show_test", box: "#show_test"},
+  discretize: {els: "#discretize", box: "#discretize"},
+  speed: {els: "#speed", box: "#speed"},
+  stop: {els: "#stop_epochs, #stop_loss", box: "#stop_epochs, #stop_loss"},
+  export: {els: "#export-model, #export-spec", box: "#export-model, #export-spec, #export-note"},
+  lesson_link: {els: "#lesson-link", box: "#lesson-link"},
+};
+// the wrapper an input sits in (its label and value go with it)
+const LESSON_WRAPS = "label.field, .control, .checks > label, label.pill.file";
+
+const lessons = {
+  table: null, lesson: null, current: "", baseHash: "", observer: null, built: false,
+
+  onReady(msg) {
+    lessons.table = msg.lessons || null;
+    lessons.lesson = msg.lesson || {preset: "", hide: [], lock: [], task: "", hash: ""};
+    lessons.current = lessons.lesson.preset;
+    if (!lessons.table) return;
+    if (!lessons.built) lessons.build();
+    const task = $("lesson-task");
+    task.textContent = lessons.lesson.task;  // plain text, whatever the link said
+    task.hidden = !lessons.lesson.task;
+    lessons.markPreset();
+    lessons.apply();
+  },
+
+  // the address bar keeps the lesson part after the settings the server writes
+  fullHash(hash) {
+    lessons.baseHash = hash;
+    const extra = lessons.lesson && lessons.lesson.hash;
+    return extra ? `${hash}&${extra}` : hash;
+  },
+
+  build() {
+    lessons.built = true;
+    const box = $("lesson-presets");
+    box.textContent = "";
+    const head = document.createElement("span");
+    head.className = "lesson-head"; head.textContent = "Lecture exercises:";
+    box.appendChild(head);
+    for (const [name, p] of Object.entries(lessons.table.presets)) {
+      const b = document.createElement("button");
+      b.className = "pill preset"; b.dataset.preset = name;
+      b.textContent = p.title; b.title = p.text;
+      b.setAttribute("aria-label", `Exercise: ${p.title}`);
+      b.onclick = () => lessons.choose(name);
+      box.appendChild(b);
+    }
+    $("lesson-solution").onclick = lessons.showSolution;
+    $("lesson-link").onclick = lessons.openDialog;
+    lessons.observer = new MutationObserver(() => lessons.apply());
+    for (const id of ["net-columns", "datasets"]) {
+      lessons.observer.observe($(id), {childList: true, subtree: true});
+    }
+  },
+
+  choose(name) {
+    const p = lessons.table.presets[name];
+    lessons.current = name;
+    $("data-error").textContent = "";
+    // an exercise is a whole start: app.js's keep2d must not bring back the user's 2-D
+    // network when it leaves a 1-D set (its "before" is what the exercise replaces)
+    const oneD = (ds) => ["square", "abs", "sine"].includes(ds);
+    if (app.state && !oneD(p.settings.dataset)) {
+      app.kept2d = null;
+      if (oneD(app.state.dataset)) app.state = {...app.state, dataset: p.settings.dataset};
+    }
+    send("set", {changes: p.settings});
+    setStatus(p.text, "note");
+    lessons.markPreset();
+  },
+
+  markPreset() {
+    for (const b of document.querySelectorAll("#lesson-presets .preset")) {
+      const on = b.dataset.preset === lessons.current;
+      b.classList.toggle("selected", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    lessons.showSolutionButton();
+  },
+
+  // the solution fits the preset's network: offered while the page still has that shape
+  showSolutionButton() {
+    const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
+    const st = app.state;
+    const fits = !!(p && p.solution && st && st.dataset === p.settings.dataset &&
+      JSON.stringify(st.hidden) === JSON.stringify(p.settings.hidden) &&
+      JSON.stringify(st.activation) === JSON.stringify(p.settings.activation));
+    $("lesson-solution").classList.toggle("absent", !fits);
+  },
+
+  showSolution() {
+    const p = lessons.table.presets[lessons.current];
+    if (!p || !p.solution) return;
+    send("pause");
+    for (const e of p.solution) send("edit", e);
+    setStatus("The lecture's weights: ŷ = max(0, x − 1) + max(0, 1 − x), " +
+      "W[1] = (1, −1), b[1] = (−1, 1), W[2] = (1, 1), b[2] = 0: the loss is 0 (up to float32 rounding).", "note");
+  },
+
+  // hide and lock what the lesson says (again after the network or datasets are redrawn)
+  apply() {
+    const l = lessons.lesson;
+    if (!l) return;
+    lessons.showSolutionButton();
+    for (const [name, c] of Object.entries(LESSON_CONTROLS)) {
+      const hidden = l.hide.includes(name), locked = hidden || l.lock.includes(name);
+      document.body.classList.toggle("lock-" + name, locked);
+      for (const el of document.querySelectorAll(c.els)) {
+        if (locked && !el.disabled) { el.disabled = true; el.dataset.lessonLocked = "1"; }
+        else if (!locked && el.dataset.lessonLocked) { el.disabled = false; delete el.dataset.lessonLocked; }
+        if (locked) el.title = "Locked by this lesson";
+      }
+      if (!c.box) continue;
+      for (const el of document.querySelectorAll(c.box)) {
+        const box = el.closest(LESSON_WRAPS) || el;
+        box.classList.toggle("lesson-hidden", hidden);
+      }
+    }
+    // the bar goes when a lesson hides everything in it
+    const shown = (id) => { const el = $(id); return !el.hidden && el.offsetParent !== null; };
+    $("lesson-bar").classList.toggle("lesson-hidden",
+      !l.task && ["presets", "lesson_link"].every((n) => l.hide.includes(n)) && !shown("lesson-solution"));
+  },
+
+  // ------------------------------------------------------------- copy lesson link
+  openDialog() {
+    let dlg = $("lesson-dialog");
+    if (!dlg) dlg = lessons.buildDialog();
+    const l = lessons.lesson;
+    $("lesson-dialog-preset").value = lessons.current || "";
+    for (const sel of dlg.querySelectorAll("select[data-control]")) {
+      const name = sel.dataset.control;
+      sel.value = l.hide.includes(name) ? "hide" : l.lock.includes(name) ? "lock" : "show";
+    }
+    $("lesson-dialog-task").value = l.task;
+    lessons.updateLink();
+    $("lesson-dialog-copied").textContent = "";
+    dlg.showModal();
+  },
+
+  buildDialog() {
+    const dlg = document.createElement("dialog");
+    dlg.id = "lesson-dialog"; dlg.className = "lesson-dialog";
+    dlg.setAttribute("aria-labelledby", "lesson-dialog-h");
+    const h = document.createElement("h2"); h.id = "lesson-dialog-h"; h.textContent = "Copy lesson link";
+    const hint = document.createElement("p"); hint.className = "hint small";
+    hint.textContent = "The link opens this page's settings (seed included) with the controls below shown, " +
+      "locked or hidden, and your task above the page.";
+    const taskLabel = document.createElement("label"); taskLabel.className = "field wide";
+    taskLabel.htmlFor = "lesson-dialog-task";
+    const tl = document.createElement("span"); tl.className = "label"; tl.textContent = "Task (one line)";
+    const task = document.createElement("input"); task.id = "lesson-dialog-task"; task.type = "text";
+    task.maxLength = lessons.table.max_task; task.placeholder = "e.g. Find weights with zero loss";
+    taskLabel.append(tl, task);
+    const presetLabel = document.createElement("label"); presetLabel.className = "field wide";
+    const pl = document.createElement("span"); pl.className = "label"; pl.textContent = "Exercise";
+    const preset = document.createElement("select"); preset.id = "lesson-dialog-preset";
+    preset.setAttribute("aria-label", "Exercise");
+    preset.add(new Option("none (this page's settings only)", ""));
+    for (const [name, p] of Object.entries(lessons.table.presets)) preset.add(new Option(p.title, name));
+    presetLabel.append(pl, preset);
+    const grid = document.createElement("div"); grid.className = "lesson-grid";
+    for (const [name, label] of Object.entries(lessons.table.controls)) {
+      const row = document.createElement("label"); row.className = "lesson-row";
+      const span = document.createElement("span"); span.textContent = label;
+      const sel = document.createElement("select"); sel.dataset.control = name;
+      sel.setAttribute("aria-label", `${label}: shown, locked or hidden`);
+      for (const [v, t] of [["show", "shown"], ["lock", "locked"], ["hide", "hidden"]]) sel.add(new Option(t, v));
+      row.append(span, sel);
+      grid.appendChild(row);
+    }
+    const out = document.createElement("input"); out.id = "lesson-dialog-url"; out.type = "text";
+    out.readOnly = true; out.setAttribute("aria-label", "Lesson link");
+    const copy = document.createElement("button"); copy.className = "pill"; copy.textContent = "Copy link";
+    copy.id = "lesson-dialog-copy";
+    const close = document.createElement("button"); close.className = "pill"; close.textContent = "Close";
+    close.id = "lesson-dialog-close";
+    const copied = document.createElement("span"); copied.id = "lesson-dialog-copied"; copied.className = "hint small";
+    copied.setAttribute("role", "status");
+    const row = document.createElement("div"); row.className = "row"; row.append(copy, close, copied);
+    dlg.append(h, hint, taskLabel, presetLabel, grid, out, row);
+    document.body.appendChild(dlg);
+    dlg.addEventListener("input", lessons.updateLink);
+    dlg.addEventListener("change", lessons.updateLink);
+    copy.onclick = lessons.copyLink;
+    close.onclick = () => dlg.close();
+    return dlg;
+  },
+
+  linkFromDialog() {
+    const hide = [], lock = [];
+    for (const sel of document.querySelectorAll("#lesson-dialog select[data-control]")) {
+      if (sel.value === "hide") hide.push(sel.dataset.control);
+      else if (sel.value === "lock") lock.push(sel.dataset.control);
+    }
+    const parts = [];
+    const preset = $("lesson-dialog-preset").value;
+    if (preset) parts.push(`lesson=${preset}`);
+    if (hide.length) parts.push(`hide=${hide.join(",")}`);
+    if (lock.length) parts.push(`lock=${lock.join(",")}`);
+    const task = $("lesson-dialog-task").value.replace(/\s+/g, " ").trim();
+    if (task) parts.push(`task=${encodeURIComponent(task)}`);
+    const base = lessons.baseHash || location.hash.replace(/^#/, "");
+    return `${location.origin}${location.pathname}#${[base, ...parts].filter(Boolean).join("&")}`;
+  },
+
+  updateLink() { $("lesson-dialog-url").value = lessons.linkFromDialog(); },
+
+  copyLink() {
+    const out = $("lesson-dialog-url");
+    const said = $("lesson-dialog-copied");
+    const done = () => { said.textContent = "Copied."; };
+    const fallback = () => {
+      out.focus(); out.select();
+      said.textContent = document.execCommand && document.execCommand("copy") ? "Copied." : "Select the link and copy it (Ctrl+C).";
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(out.value).then(done, fallback);
+    else fallback();
+  },
+};
+window.lessons = lessons;
