@@ -68,7 +68,7 @@ def test_the_model_file_and_the_cli_give_the_targets_units(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "trained on standardized z (price = " in done.stdout
+    assert "trained on standardised z (price = " in done.stdout
     model_file = backprop.io.read(out / "model.safetensors")
     stored = model_file.full_spec["data"]["target_scaler"]
     assert stored["mean"][0] == pytest.approx(price.mean(), rel=1e-4)

@@ -37,23 +37,22 @@ def save_plots(run, out: Path) -> dict[str, Path]:
             title=run.spec["name"],
             loss=run.spec["loss"]["name"],
             validation=run.spec["validation"],
+            target_z=_target_z(run),
         )
     }
     if ds.task == "regression" and ds.n_features == 1:
         truth = _truth(ds.name)
+        names = {}
+        if (run.spec.get("data") or {}).get("csv") is not None:  # the CSV's own names
+            scaler = getattr(ds, "scaler", None)
+            names = {"x_name": ds.feature_names[0], "y_name": ds.target_names[0]}
+            if scaler is not None:
+                names["x_scaling"] = (float(scaler.mean[0]), float(scaler.std[0]))
         written["fit_plot"] = plots.fit_1d(
-            run.model, ds.x, ds.y, out / "fit.png", truth=truth, title=run.spec["name"]
+            run.model, ds.x, ds.y, out / "fit.png", truth=truth, title=run.spec["name"], **names
         )
     elif ds.task == "classification" and ds.n_features == 2:
-        written["boundary_plot"] = plots.decision_boundary(
-            run.model,
-            ds.x,
-            ds.y,
-            out / "boundary.png",
-            x_test=ds.x_test,
-            y_test=ds.y_test,
-            title=run.spec["name"],
-        )
+        written["boundary_plot"] = _boundary(run, out)
     elif ds.task == "classification":
         written.update(_class_plots(run, out))
     if sum(p.numel() for p in run.model.parameters()) <= 2000:
@@ -61,6 +60,36 @@ def save_plots(run, out: Path) -> dict[str, Path]:
             run.model, out / "network.png", title=run.spec["name"]
         )
     return written
+
+
+def _target_z(run) -> str | None:
+    """'price = 423.08 + 137.748·z' when the run trained on standardised targets."""
+    scaling = getattr(run, "target_scaling", None)
+    if scaling is None:
+        return None
+    names = list(run.dataset.target_names) or [f"y{i + 1}" for i in range(scaling.mean.size)]
+    return scaling.describe(names)
+
+
+def _boundary(run, out: Path) -> Path:
+    """The 2-D classifier's decision regions. A CSV's are drawn in its own units, axes named
+    by its columns and classes by its labels (the model still sees standardised inputs); a
+    built-in set keeps the lecture's x₁, x₂ and class numbers."""
+    from .. import plots
+
+    ds = run.dataset
+    x, x_test, transform, names = ds.x, ds.x_test, None, {}
+    if (run.spec.get("data") or {}).get("csv") is not None:
+        names = {"feature_names": ds.feature_names, "class_names": ds.target_names}
+        scaler = getattr(ds, "scaler", None)
+        if scaler is not None:  # back to the CSV's units; the grid goes through the scaler
+            x = scaler.inverse_transform(ds.x)
+            x_test = None if ds.x_test is None else scaler.inverse_transform(ds.x_test)
+            transform = scaler.transform
+    return plots.decision_boundary(
+        run.model, x, ds.y, out / "boundary.png", x_test=x_test, y_test=ds.y_test,
+        title=run.spec["name"], transform=transform, **names,
+    )  # fmt: skip
 
 
 def _class_plots(run, out: Path) -> dict[str, Path]:

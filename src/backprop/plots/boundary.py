@@ -106,6 +106,8 @@ def decision_boundary(
     grid: int = 200,
     title: str | None = None,
     transform=None,
+    feature_names=None,
+    class_names=None,
 ) -> Path:
     """A 2-D classifier's decision regions with the data on top, like TensorFlow Playground.
 
@@ -120,6 +122,10 @@ def decision_boundary(
         title: the figure title.
         transform: maps raw (M, 2) points to the model's inputs (feature maps, a scaler);
             None means the model takes the points themselves.
+        feature_names: the two axes' names (a CSV's column names); default the lecture's
+            x₁ and x₂.
+        class_names: class ``i``'s label for the legend and colour bar (a CSV's own labels,
+            such as "heavy"/"light"); default the class indices 0, 1, ….
 
     Binary models colour the plane by P(class 1) from orange (0) through grey to blue (1),
     with the 0.5 contour drawn; multi-class models by the argmax class, paler where the
@@ -150,24 +156,26 @@ def decision_boundary(
     labels = _labels(y, "y", len(points), classes)
     test_labels = None if test is None else _labels(y_test, "y_test", len(test), classes)
     colours = _class_colours(classes)
+    axes = _names(feature_names, 2, "feature_names") or ["x₁", "x₂"]
+    names = _names(class_names, classes, "class_names") or [str(c) for c in range(classes)]
 
     fig = new_figure(8.0, 6.0)
     ax = fig.subplots()
     fig.suptitle(title or "Decision boundary", fontsize=13)
     if classes == 2:
-        _binary_regions(fig, ax, gx, gy, probabilities[:, 1].reshape(gx.shape))
+        _binary_regions(fig, ax, gx, gy, probabilities[:, 1].reshape(gx.shape), names)
     else:
         _class_regions(ax, gx, gy, probabilities, colours)
-    handles = _scatter_classes(ax, points, labels, colours, "o", "white", "train")
+    handles = _scatter_classes(ax, points, labels, colours, "o", "white", "train", names)
     if test is not None:
-        handles += _scatter_classes(ax, test, test_labels, colours, "^", INK, "test")
+        handles += _scatter_classes(ax, test, test_labels, colours, "^", INK, "test", names)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ratio = (hi[1] - lo[1]) / (hi[0] - lo[0])
     if 0.6 <= ratio <= 1 / 0.6:  # round things look round, unless it wastes the page
         ax.set_aspect("equal")
-    ax.set_xlabel("x₁")
-    ax.set_ylabel("x₂")
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
     fig.legend(
         handles=handles,
         loc="outside lower center",
@@ -178,7 +186,20 @@ def decision_boundary(
     return save(fig, path)
 
 
-def _binary_regions(fig, ax, gx, gy, p1) -> None:
+def _names(names, count: int, param: str) -> list[str] | None:
+    """``count`` labels as text, or None for the defaults; another count is refused."""
+    if names is None:
+        return None
+    names = [str(n) for n in names]
+    if len(names) != count:
+        raise ConfigError(
+            f"decision_boundary: {param} needs {count} names, one per "
+            f"{'axis' if param == 'feature_names' else 'class'}; got {len(names)}: {names!r}."
+        )
+    return names
+
+
+def _binary_regions(fig, ax, gx, gy, p1, names) -> None:
     """P(class 1) from orange through grey to blue, the 0.5 contour, and a colour bar."""
     from matplotlib.colors import LinearSegmentedColormap
 
@@ -187,7 +208,7 @@ def _binary_regions(fig, ax, gx, gy, p1) -> None:
     if np.nanmin(p1) < 0.5 < np.nanmax(p1):
         ax.contour(gx, gy, p1, levels=[0.5], colors=INK, linewidths=1.2)
     bar = fig.colorbar(filled, ax=ax, shrink=0.8, ticks=np.linspace(0, 1, 6))
-    bar.set_label("P(class 1) — the 0.5 contour is the boundary")
+    bar.set_label(f"P(class {names[1]}) — the 0.5 contour is the boundary")
 
 
 def _class_regions(ax, gx, gy, probabilities, colours) -> None:
@@ -229,7 +250,7 @@ def _class_colours(classes: int) -> list:
     return [cmap(i % 20) for i in range(classes)]
 
 
-def _scatter_classes(ax, points, labels, colours, marker, edge, kind) -> list:
+def _scatter_classes(ax, points, labels, colours, marker, edge, kind, names) -> list:
     from matplotlib.lines import Line2D
 
     handles = []
@@ -254,7 +275,7 @@ def _scatter_classes(ax, points, labels, colours, marker, edge, kind) -> list:
                 markersize=7,
                 markerfacecolor=colours[c],
                 markeredgecolor=MUTED if edge == "white" else edge,
-                label=f"{kind}, class {c}",
+                label=f"{kind}, class {names[c]}",
             )
         )
     return handles

@@ -135,6 +135,9 @@ def fit_1d(
     x_range=None,
     title: str | None = None,
     show_kinks: bool = True,
+    x_name: str | None = None,
+    y_name: str | None = None,
+    x_scaling: tuple[float, float] | None = None,
 ) -> Path:
     """A 1-D regression: the samples, the true function, the network's curve ŷ(x).
 
@@ -148,6 +151,10 @@ def fit_1d(
         show_kinks: mark on the curve each corner of ŷ(x): where a unit's input f[l](x)
             crosses 0 in any layer l with a ReLU-like g[l] (``kinks``), one colour and shape
             per layer. The lecture's |x − 1| net has both of layer 1's at x = 1.
+        x_name, y_name: the input's and target's names (a CSV's columns); default the
+            lecture's x and y.
+        x_scaling: ``(mean, std)`` when ``x`` is standardised (a CSV's input): the axis
+            then says so and a second axis on top reads the input in its own units.
 
     Returns the path.
     """
@@ -198,13 +205,29 @@ def fit_1d(
     ax.set_xlim(lo, hi)
     if show_kinks:
         _draw_kinks(ax, model, lo, hi)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y, ŷ")
+    _axis_names(ax, x_name, y_name, x_scaling)
     tidy(ax)
     handles, labels = ax.get_legend_handles_labels()
     ncols = 2 if len(labels) > 3 else len(labels)
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=9, frameon=False)
     return save(fig, path)
+
+
+def _axis_names(ax, x_name, y_name, x_scaling) -> None:
+    """x and y (the lecture's), or the data's own names; a standardised input is said to
+    be one, with its own units on a second axis on top."""
+    x_name = x_name or "x"
+    if x_scaling is not None:
+        mean, std = (float(v) for v in x_scaling)
+        ax.set_xlabel(f"{x_name}, standardised: ({x_name} − {mean:.4g}) / {std:.4g}")
+        top = ax.secondary_xaxis(
+            "top", functions=(lambda z: z * std + mean, lambda v: (v - mean) / std)
+        )
+        top.set_xlabel(f"{x_name} in its own units", fontsize=9)
+    else:
+        ax.set_xlabel(x_name)
+    y_name = y_name or "y"
+    ax.set_ylabel(f"{y_name}, ŷ" if y_name == "y" else f"{y_name}: samples and predicted")
 
 
 def _draw_kinks(ax, model, lo: float, hi: float) -> None:

@@ -103,6 +103,7 @@ def loss_curves(
     title: str | None = None,
     loss: str | None = None,
     validation: float | str | None = None,
+    target_z: str | None = None,
 ) -> Path:
     """Training and validation loss per epoch (log scale), and accuracy below when measured.
 
@@ -121,6 +122,9 @@ def loss_curves(
             drawn; accuracy, which the loss does not show, gets the second panel.
         validation: the spec's ``validation``; ``"test"`` (the test set scored as the
             validation set) makes the legend say "test set (used as validation)".
+        target_z: when the run trained on standardised targets (a CSV's regression), how z
+            reads back, e.g. ``"price = 423.1 + 137.7·z"``: the loss axis then says the loss
+            is on the standardised target z, and a caption says how z relates to the target.
 
     A noisy curve (it rises by more than 5 % from one epoch to the next somewhere, as Adam's
     spikes do, over 50 epochs or more) is drawn thin and light, each epoch as it was, with
@@ -148,6 +152,8 @@ def loss_curves(
                 "they must match."
             )
     name, words = loss_words(loss)
+    if target_z:  # the loss (as the log and history.csv) is on z, not on the target itself
+        words = f"{words.removesuffix(' loss')} on the standardised target z"
     val_word = "test set (used as validation)" if validation == "test" else "validation"
     metric = next(  # a curve, not a lone point: a metric measured at the last epoch only
         (
@@ -189,6 +195,12 @@ def loss_curves(
         ax_metric.legend(loc="best", fontsize=9, framealpha=0.9)
         bottom = ax_metric
     bottom.set_xlabel("epoch")
+    if target_z:
+        caption = (
+            f"z: the target standardised for training ({target_z}); the loss here, in the log "
+            "and in history.csv is on z"
+        )
+        fig.supxlabel(textwrap.fill(caption, 100), fontsize=9, color=MUTED)
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -380,7 +380,7 @@ def _target_note(scaling, names, logs: dict) -> str:
     """How the run standardised its targets, and its rmse back in the targets' units."""
     names = list(names) or [f"y{i + 1}" for i in range(scaling.mean.size)]
     text = (
-        f"targets: trained on standardized z ({scaling.describe(names)}), so loss and rmse "
+        f"targets: trained on standardised z ({scaling.describe(names)}), so loss and rmse "
         f"are in units of z; the model file predicts {', '.join(names)}"
     )
     if scaling.std.size == 1:  # one column: rmse scales exactly
