@@ -57,6 +57,7 @@ def choices() -> dict:
         "max_csv_chars": protocol.MAX_CSV_CHARS,
         "max_csv_rows": protocol.MAX_CSV_ROWS,
         "loss_labels": settings.LOSS_LABELS,
+        "defaults": fields.defaults(),  # what a 2-D set returns to after a 1-D preset
     }
 
 

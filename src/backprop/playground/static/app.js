@@ -262,7 +262,25 @@ function showSlider(id, v) {
   } else $(id + "-out").textContent = String(v);
 }
 
+// The 1-D presets (network, features, optimizer, batch, noise) stay with the 1-D sets:
+// entering one keeps the user's 2-D settings, leaving it (by a dataset button, the problem
+// type or a link) brings them back, or the defaults when the page opened on a 1-D set.
+const KEPT_2D = ["hidden", "activation", "features", "optimizer", "lr", "batch_size", "noise"];
+const ONE_D = (st) => ["square", "abs", "sine"].includes(st.dataset);
+function keep2d(before, state) {
+  if (!before || !app.choices) return;
+  if (!ONE_D(before) && ONE_D(state)) {
+    app.kept2d = Object.fromEntries(KEPT_2D.map((k) => [k, before[k]]));
+  } else if (ONE_D(before) && !ONE_D(state) && state.dataset !== "csv") {
+    const kept = app.kept2d || Object.fromEntries(KEPT_2D.map((k) => [k, app.choices.defaults[k]]));
+    app.kept2d = null;
+    const changes = Object.fromEntries(KEPT_2D.filter((k) => JSON.stringify(kept[k]) !== JSON.stringify(state[k])).map((k) => [k, kept[k]]));
+    if (Object.keys(changes).length) send("set", {changes});
+  }
+}
+
 function applyState(state, hash, notes) {
+  keep2d(app.state, state);
   app.state = state;
   setHash(hash);
   $("lr").value = String(state.lr);
