@@ -154,7 +154,7 @@ def test_predict_and_summary_read_the_demo_model(square_run):
     code, stdout, stderr = cli("predict", out / "model.safetensors", "--x", "2", "-3")
     assert code == 0, stderr
     lines = stdout.strip().splitlines()
-    assert lines[0] == "x,y" and len(lines) == 3  # the dataset's own column names
+    assert lines[0] == "x,y (predicted)" and len(lines) == 3  # the dataset's own names
     preds = [float(line.split(",")[1]) for line in lines[1:]]
     assert preds[0] == pytest.approx(4, rel=0.25) and preds[1] == pytest.approx(9, rel=0.25)
     code, stdout, stderr = cli("summary", out / "model.safetensors")
@@ -172,7 +172,7 @@ def test_predict_from_csv_to_csv(square_run, tmp_path):
     code, _, stderr = cli("predict", out / "model.safetensors", "--input", data, "--output", target)
     assert code == 0, stderr
     rows = target.read_text().strip().splitlines()
-    assert rows[0] == "x,y" and len(rows) == 3
+    assert rows[0] == "x,y (predicted)" and len(rows) == 3
     data.write_text("x\n1.5\nabc\n")
     assert_user_error(
         *cli("predict", out / "model.safetensors", "--input", data), "line 3", "'abc'"

@@ -27,9 +27,10 @@ def _bridge():
     return torch_bridge
 
 
-def to_torch(model):
-    """A ``torch.nn.Sequential`` with copies of ``model``'s weights (see ``torch_bridge``)."""
-    return _bridge().to_torch(model)
+def to_torch(model, *, scaler=None):
+    """A ``torch.nn.Sequential`` with copies of ``model``'s weights (see ``torch_bridge``);
+    ``scaler`` (a model file's input standardisation) is folded in: raw inputs in."""
+    return _bridge().to_torch(model, scaler=scaler)
 
 
 def from_torch(module):

@@ -48,12 +48,17 @@ def _where(path: str) -> str:
 
 
 # -- backprop -> torch ------------------------------------------------------------------
-def to_torch(model):
+def to_torch(model, *, scaler=None):
     """A ``torch.nn.Module`` computing what ``model`` computes, with copies of its weights.
 
     Args:
         model: a backprop ``nn.Sequential``/``nn.MLP`` of ``Linear`` and activation modules
             (or one such module).
+        scaler: the input standardisation the model was trained behind (a model file's
+            ``scaler``, ``{"mean": [...], "std": [...]}``, or a ``Standardizer``): folded
+            into the first ``Linear`` (W' = W / std, b' = b − W' · mean, computed in
+            float64), so the torch module takes raw inputs, as ``backprop predict`` and the
+            ONNX export do. None: the module takes what the model takes.
 
     Returns:
         ``torch.nn.Sequential`` (for a Sequential) whose children have the same names,
@@ -75,8 +80,72 @@ def to_torch(model):
         )
     """
     out = _to_torch(model, "")
+    if scaler is not None:
+        fold_scaler(out, scaler)
     out.train(bool(model.training))
     return out
+
+
+def fold_scaler(module, scaler) -> None:
+    """Fold (x − mean) / std into ``module``'s first ``Linear`` in place (see ``to_torch``).
+
+    Only parts that pass each input through unchanged (``Identity``, ``Flatten``) may come
+    before that ``Linear``; it needs a bias unless every mean is 0.
+    """
+    mean, std = _mean_std(scaler)
+    first = None
+    for name, part in module.named_modules():
+        if isinstance(part, torch.nn.Linear):
+            first = (name, part)
+            break
+        if part is not module and not isinstance(
+            part, torch.nn.Sequential | torch.nn.Identity | torch.nn.Flatten
+        ):
+            raise ConfigError(
+                f"to_torch: the input standardisation goes into the first Linear, but part "
+                f"{name!r} ({_short(part)}) comes before it; give scaler=None and standardise "
+                "the inputs yourself, (x - mean) / std."
+            )
+    if first is None:
+        raise ConfigError("to_torch: the model has no Linear layer to fold the scaler into.")
+    name, layer = first
+    if layer.in_features != mean.size:
+        raise ConfigError(
+            f"to_torch: the scaler has {mean.size} means for layer {name!r}'s "
+            f"{layer.in_features} inputs; they must match."
+        )
+    weight = layer.weight.detach().cpu().numpy().astype(np.float64) / std
+    bias = -weight @ mean
+    if layer.bias is None and np.any(bias != 0):
+        raise ConfigError(
+            f"to_torch: layer {name!r} has no bias, so (x - mean) / std with mean ≠ 0 cannot "
+            "be folded into it; standardise the inputs yourself."
+        )
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(weight))
+        if layer.bias is not None:
+            current = layer.bias.detach().cpu().numpy().astype(np.float64)
+            layer.bias.copy_(torch.from_numpy(current + bias))
+
+
+def _mean_std(scaler) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) float64 from a model file's scaler dict or a ``Standardizer``."""
+    if isinstance(scaler, dict):
+        mean, std = scaler.get("mean"), scaler.get("std")
+    else:
+        mean, std = getattr(scaler, "mean", None), getattr(scaler, "std", None)
+    try:
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        std = np.asarray(std, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        mean = std = np.empty(0)
+    ok = mean.size > 0 and mean.shape == std.shape
+    if not (ok and np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
+        raise ConfigError(
+            "to_torch: scaler must be {'mean': [...], 'std': [...]} (one finite mean and one "
+            f"positive std per input, as a model file's scaler) or a Standardizer; got {scaler!r}."
+        )
+    return mean, std
 
 
 def _pairs():

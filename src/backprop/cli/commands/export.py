@@ -4,7 +4,10 @@
 standardisation (if it has one) as the graph's first two nodes, so the ONNX model takes raw
 inputs. ``--to torch`` writes the ``torch.nn.Sequential``'s state dict as a safetensors file
 (tensors only, no pickle: ``safetensors.torch.load_file`` reads it, nothing executes on
-load) and prints the few lines of PyTorch that rebuild the module and load it.
+load) and prints the few lines of PyTorch that rebuild the module and load it; the file's
+input standardisation is folded into the first Linear, so that module takes raw inputs too
+and predicts what ``backprop predict`` does (a regression's target scaling is in the model
+file's weights already).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ EXAMPLES = """examples:
 
 ONNX: input 'input' (batch, n_in), output 'output' (batch, n_out), the model's dtype.
 torch: the state dict of torch.nn.Sequential(...) under the same keys (0.weight, 0.bias, ...);
-the command prints the PyTorch code that rebuilds the module and loads the file."""
+the command prints the PyTorch code that rebuilds the module and loads the file.
+Both take raw inputs, as backprop predict does: a CSV model's input standardisation is in
+the ONNX graph, and folded into the torch module's first layer."""
 
 _SUFFIX = {"onnx": ".onnx", "torch": ".torch.safetensors"}
 
@@ -138,11 +143,11 @@ def _torch(model, out: Path, scaler) -> int:
         from ...errors import ConfigError
 
         raise ConfigError("--to torch needs PyTorch: pip install torch") from exc
-    module = to_torch(model)
+    module = to_torch(model, scaler=scaler or None)  # raw inputs in, as predict
     state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
     metadata = {"format": "pt"}
-    if scaler:
-        metadata["scaler"] = json.dumps(scaler)
+    if scaler:  # a record of what layer 0 holds now, not a step left to the reader
+        metadata["folded_input_scaler"] = json.dumps(scaler)
     _write(out, safetensors.torch.save(state, metadata=metadata))
     say = _say(out)
     say(f"wrote {_name(out)} (PyTorch state dict, safetensors). Rebuild and load it with:\n")
@@ -171,7 +176,7 @@ def torch_code(module, path: Path, scaler=None) -> str:
     lines.append(f"model.load_state_dict(load_file({str(path)!r}))")
     if scaler:
         lines.append(
-            f"# inputs were standardised in training: x = (x - mean) / std with "
-            f"mean={scaler.get('mean')}, std={scaler.get('std')}"
+            "# give it raw inputs: the training's standardisation (x - mean) / std is folded "
+            "into the first Linear"
         )
     return "\n".join(lines)

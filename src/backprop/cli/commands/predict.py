@@ -17,7 +17,9 @@ HELP = "predict with a saved model (.safetensors) for --x values or an --input C
 EXAMPLES = """examples:
   backprop predict runs/square-*/model.safetensors --x 1.5 -2 3
   backprop predict model.safetensors --x 0.5,1.0 -1,2      two samples of a 2-input model
-  backprop predict model.safetensors --input data.csv --output predictions.csv"""
+  backprop predict model.safetensors --input data.csv --output predictions.csv
+output: a CSV row per sample: its inputs, then the prediction, named after the target with
+" (predicted)" (price (predicted)); a classifier's predicted class, then p(class) each."""
 
 
 def add_parser(sub) -> None:
@@ -108,12 +110,16 @@ def run(args) -> int:
     names = part.get("target_names") or []
     header = [cell(n) for n in features]
     n_out = layers(model)[-1].n_out
+    # an output column never carries the bare target's name: "price" beside the inputs
+    # reads as the true price (second first-hour trial); it is "price (predicted)"
     if task == "classification":
         labels = names or [str(i) for i in range(max(2, n_out))]
-        header += ["prediction"] + [f"p({c})" for c in labels]
+        target = part.get("target")
+        predicted = f"{target} (predicted)" if isinstance(target, str) and target else "prediction"
+        header += [cell(predicted)] + [f"p({c})" for c in labels]
     else:
-        header += [cell(n) for n in names] or [
-            f"y{i + 1}" if n_out > 1 else "prediction" for i in range(n_out)
+        header += [cell(f"{n} (predicted)") for n in names] or [
+            f"y{i + 1} (predicted)" if n_out > 1 else "prediction" for i in range(n_out)
         ]
     buffer = _io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(header)
