@@ -285,3 +285,34 @@ def test_randint_call_forms_match_torch(args, kwargs):
     assert ours.dtype.np == np.int64 and theirs.dtype == torch.int64
     low, high = (0, args[0]) if len(args) == 1 or isinstance(args[1], tuple) else args[:2]
     assert ((ours.numpy() >= low) & (ours.numpy() < high)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (64, 33), (256, 512)])
+def test_relu_backward_with_nan_and_inf_matches_torch_bit_for_bit(dtype, shape):
+    """ReLU's backward is a select (g where a > 0 or a is NaN, +0 where a ≤ 0), not a multiply
+    by a 0/1 mask: an infinite or NaN upstream gradient where the unit is off must give 0, as in
+    PyTorch, and ±0 and NaN inputs keep PyTorch's rule (the fast bitwise select, relu_gate)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    flat_x, flat_g = x.reshape(-1), g.reshape(-1)
+    specials = [0.0, -0.0, np.nan, np.inf, -np.inf, -1.0]
+    for i, value in enumerate(specials):
+        flat_x[i] = value
+        flat_g[-1 - i] = value  # non-finite gradients where the unit is on and where it is off
+        flat_g[i] = [np.inf, -np.inf, np.nan, 2.0, np.nan, np.inf][i]
+    ours = bp.tensor(x, requires_grad=True)
+    ours.relu().backward(bp.tensor(g))
+    theirs = torch.tensor(x, requires_grad=True)
+    theirs.relu().backward(torch.tensor(g))
+    want = theirs.grad.numpy()
+    got = ours.grad.numpy()
+    assert got.dtype == want.dtype
+    assert np.array_equal(got, want, equal_nan=True)
+    finite = np.isfinite(want)
+    assert np.array_equal(np.signbit(got[finite]), np.signbit(want[finite]))  # +0 as torch's
+    # nn.ReLU and F.relu take the same path
+    ours2 = bp.tensor(x, requires_grad=True)
+    nn.ReLU()(ours2).backward(bp.tensor(g))
+    assert np.array_equal(ours2.grad.numpy(), want, equal_nan=True)

@@ -272,6 +272,26 @@ def test_without_guard_the_loop_never_stops():
     assert loop.run(None, 0, 5, losses, guard=False) == (5, None)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_without_guard_a_diverging_run_keeps_the_per_batch_numbers():
+    """Past the point a guard would stop, infinite δ meet switched-off ReLUs: the loop's
+    fast sign(a) gate would turn inf·0 into NaN where the select gives 0, so it takes the step
+    again with the select (numpy_step.Step.gradients): losses, weights and .grad stay those of
+    the per-batch path, NaN for NaN."""
+    x, y, ref, ref_opt = _diverging(1e6)
+    _, _, model, opt = _diverging(1e6)
+    loop, losses = NumpyLoop(model, nn.MSELoss(), opt, x, y, 16), np.zeros(1)
+    finite = []
+    for s in range(8):  # step by step: each step's .grad, not only the last (all NaN by then)
+        want = _per_batch(ref, nn.MSELoss(), ref_opt, x, y, 16, None, s, 1)
+        assert loop.run(None, s, 1, losses, guard=False) == (1, None)
+        loop.sync()
+        assert np.array_equal(losses, want, equal_nan=True), f"step {s}"
+        _assert_identical(_snapshot(model, opt), _snapshot(ref, ref_opt), f"step {s}")
+        finite.append(all(np.isfinite(p.grad._data).all() for p in ref.parameters()))
+    assert finite[0] and not all(finite)  # the run did diverge
+
+
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
 def test_against_pytorch(loss, dtype, tol):

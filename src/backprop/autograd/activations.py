@@ -77,7 +77,9 @@ def _sigmoid(x, **_):
 
 
 def _relu(x, **_):
-    return np.maximum(x, 0).astype(x.dtype, copy=False)
+    # against an array of zeros, not the scalar 0: NumPy's maximum vectorises only the
+    # array-array loop (256×512 float32: 30 µs against 53)
+    return np.maximum(x, np.zeros_like(x)).astype(x.dtype, copy=False)
 
 
 def _step(x, **_):
@@ -91,8 +93,33 @@ def _leaky(x, negative_slope=0.01):
 # The selects write into g and return it; PyTorch's rules to the letter, NaN included:
 # relu passes g where not (a <= 0), leaky ReLU scales g where not (x > 0), step passes 0.
 def _relu_select(g, x, a):
-    np.putmask(g, a <= 0, 0)  # in place: as fast as the multiply it replaces
+    return relu_gate(g, a, a <= 0)
+
+
+def relu_gate(g: np.ndarray, a: np.ndarray, off: np.ndarray, bits: np.ndarray | None = None):
+    """g with its entries set to +0 where ``off`` (a ≤ 0), in place; g itself is returned.
+
+    PyTorch's rule exactly (a NaN a passes g, an infinite or NaN g where off becomes 0, which a
+    multiply by a 0/1 mask would turn into NaN), as a bitwise AND of g's bits with all-ones
+    where on and zero where off. ``np.putmask`` does the same select ten to twenty times
+    slower on large arrays (256×512: 0.5–1.3 ms against 53 µs: its per-element branch
+    mispredicts on a ReLU's random on/off pattern). ``bits``: an integer scratch of g's shape
+    and item size (allocated when None). Falls back to ``putmask`` for a g that is not a
+    float array or not writable as integers of its width."""
+    kind = _BITS.get(g.dtype.itemsize)
+    if g.dtype.kind != "f" or kind is None or g.shape != off.shape:
+        np.putmask(g, off, 0)
+        return g
+    if bits is None:
+        bits = np.empty(g.shape, kind)
+    np.subtract(off, _ONE[kind], out=bits, casting="unsafe")  # off → 0, on → −1 (all ones)
+    view = g.view(kind)
+    np.bitwise_and(view, bits, out=view)
     return g
+
+
+_BITS = {2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
+_ONE = {kind: np.ones((), kind) for kind in _BITS.values()}
 
 
 def _leaky_select(g, x, a, negative_slope=0.01):

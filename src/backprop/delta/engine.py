@@ -277,7 +277,10 @@ class Plan:
         formula = "generic"
         if isinstance(yb, np.ndarray):
             formula = loss_kind(self.resolved, self.net[-1], yb, rows=m)
-        return step.gradients(buf, xb, yb, y, formula)
+        value = step.gradients(buf, xb, yb, y, formula)
+        if step.gated and not step.finite(value):  # see Step.gradients: the exact select
+            value = step.gradients(buf, xb, yb, y, formula, exact=True)
+        return value
 
     def _flat_views(self):
         """Gradient views into one buffer laid out like the flat parameter buffer, or None."""
@@ -309,7 +312,7 @@ class Plan:
         from .numpy_step import Step
 
         self._step, self._batches = Step(self), {}
-        self._step.bind({id(p): view._data for p, view in pairs})
+        self._step.bind({id(p): view._data for p, view in pairs}, flat=buffer)
         return self._flat
 
 

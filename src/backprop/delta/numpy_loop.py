@@ -111,7 +111,7 @@ class NumpyLoop:
             Tensor._wrap(self.grad[o : o + a.size].reshape(a.shape))
             for o, a in zip(self.offsets, self._data)
         ]
-        self.stepper.bind({id(p): t._data for p, t in zip(params, self.grad_tensors)})
+        self.stepper.bind({id(p): t._data for p, t in zip(params, self.grad_tensors)}, self.grad)
         self.weights = [layer.weight._data for layer in self.net]
         self.scratch_w = [np.empty_like(w) for w in self.weights]
         self.previous = [np.empty_like(a) for a in ([base] if flat else self._data)]
@@ -228,12 +228,17 @@ class NumpyLoop:
         if perms is not None:
             _check_perms(perms, (first_step + n_steps - 1) // nb + 1, n)
         full = nb == 1 and perms is None
+        gradients, update, theta, grad = self.stepper.gradients, state.update, self.theta, self.grad
+        gated = self.stepper.gated
+        check = guard or gated
         for i in range(n_steps):
-            s = first_step + i
-            e, b = divmod(s, nb)
-            lo = b * bs
-            hi = min(lo + bs, n)
-            buf = self.batches[hi - lo]
+            if full:  # one batch, the same every step: nothing to slice or gather
+                e, b, lo, hi, buf = first_step + i, 0, 0, n, self.batches[n]
+            else:
+                e, b = divmod(first_step + i, nb)
+                lo = b * bs
+                hi = min(lo + bs, n)
+                buf = self.batches[hi - lo]
             if best is not None and b == 0:
                 for a, c in zip(self._arrays(), self.epoch_start):
                     np.copyto(c, a)
@@ -248,18 +253,22 @@ class NumpyLoop:
                 xb = np.take(self.x, rows, axis=0, out=buf.x, mode="clip")  # checked rows:
                 yb = np.take(self.y, rows, axis=0, out=buf.y, mode="clip")  # no temporary
                 y_loss = yb if self.stepper.loss_kind != "generic" else self.y[rows]
-            value = self.stepper.gradients(buf, xb, yb, y_loss)
+            value = gradients(buf, xb, yb, y_loss)
             self.computed = True
+            finite = not check or (math.isfinite(value) and self._finite_gradients())
+            if not finite and gated:  # sign(a) gates meet a NaN or inf: the exact select
+                value = gradients(buf, xb, yb, y_loss, exact=True)
+                finite = math.isfinite(value) and self._finite_gradients()
             losses[i] = value
             if guard:
-                if not (math.isfinite(value) and self._finite_gradients()):
+                if not finite:
                     self._stopped()
                     return i, i
                 for a, c in zip(self._arrays(), self.previous):
                     np.copyto(c, a)
                 self.have_previous = True
             if fast:
-                state.update(self.theta, self.grad, hp)
+                update(theta, grad, hp)
             else:
                 self.optimizer.step()
             if kind != "none":

@@ -104,31 +104,53 @@ def sgd(theta, grad, buf, has_buf: bool, g, t, hp: tuple) -> bool:
     return has_buf
 
 
-def adam(theta, grad, m, v, g, t, step: float, hp: tuple, decoupled: bool) -> None:
-    """One Adam (``decoupled=False``) or AdamW step in place; ``step`` is t after counting."""
-    lr, beta1, beta2, eps, weight_decay, maximize = hp
+def adam(theta, grad, m, v, g, t, step: float, hp: tuple, decoupled: bool, k=None) -> None:
+    """One Adam (``decoupled=False``) or AdamW step in place; ``step`` is t after counting.
+
+    ``k``: a ``Scalars`` for ``hp`` and θ's dtype (made here when not given)."""
+    lr, beta1, beta2, _, weight_decay, maximize = hp  # ε is k.eps
+    if k is None:
+        k = Scalars(hp, theta.dtype)
     if decoupled:
         d = direction(theta, grad, g, t, 0.0, maximize)
         if weight_decay != 0:
             theta *= 1 - lr * weight_decay
     else:
         d = direction(theta, grad, g, t, weight_decay, maximize)
+    mul, c1, c2 = np.multiply, k.one_minus_beta1, k.one_minus_beta2
     np.subtract(d, m, out=t)  # m ← m + (1 − β₁)(g − m)
-    t *= 1 - beta1
-    m += t
-    v *= beta2  # v ← β₂ v + ((1 − β₂) g) g
-    np.multiply(d, 1 - beta2, out=t)
-    t *= d
-    v += t
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
+    mul(t, c1, out=t)
+    np.add(m, t, out=m)
+    mul(v, k.beta2, out=v)  # v ← β₂ v + ((1 − β₂) g) g
+    mul(d, c2, out=t)
+    mul(t, d, out=t)
+    np.add(v, t, out=v)
+    k.root[...] = math.sqrt(1 - beta2**step)  # √(1 − β₂ᵗ)
+    k.step_size[...] = lr / (1 - beta1**step)
     np.sqrt(v, out=t)
-    t /= math.sqrt(bias_correction2)
-    t += eps
+    np.divide(t, k.root, out=t)
+    np.add(t, k.eps, out=t)
     np.divide(m, t, out=t)
-    t *= step_size
-    theta -= t
+    mul(t, k.step_size, out=t)
+    np.subtract(theta, t, out=theta)
+
+
+class Scalars:
+    """Adam's scalars as 0-d arrays of θ's dtype, made once per span (the last two are set each
+    step). NumPy takes ``array * 0-d array`` in about half the time of ``array * float``, and
+    the result is the same: a Python float meets an array in the array's dtype (NEP 50), so
+    it is rounded to that dtype first, as the 0-d array is when it is made."""
+
+    def __init__(self, hp: tuple, dtype) -> None:
+        _, beta1, beta2, eps, _, _ = hp
+        self.hp = hp
+
+        def scalar(value):
+            return np.array(value, dtype)
+
+        self.one_minus_beta1, self.one_minus_beta2 = scalar(1 - beta1), scalar(1 - beta2)
+        self.beta2, self.eps = scalar(beta2), scalar(eps)
+        self.root, self.step_size = scalar(0.0), scalar(0.0)
 
 
 def penalty(weights: list, kind: str, shrink: float, scratch: list) -> None:
@@ -160,6 +182,7 @@ class FlatState:
         self.has_buf = False
         self.mine: list | None = None  # the state dicts we put into optimizer.state
         self.dirty = False  # updates taken since the last store
+        self.scalars: Scalars | None = None  # Adam's scalars for the span's hyper-parameters
 
     def ours(self, state: dict, params: list) -> bool:
         return self.mine is not None and all(state.get(p) is s for p, s in zip(params, self.mine))
@@ -230,4 +253,7 @@ class FlatState:
             return
         if self.step < STEP_LIMIT:
             self.step += 1.0
-        adam(theta, grad, self.s1, self.s2, self.g, self.t, self.step, hp, self.mode == "adamw")
+        k = self.scalars
+        if k is None or k.hp is not hp:  # a new span's hyper-parameters
+            k = self.scalars = Scalars(hp, theta.dtype)
+        adam(theta, grad, self.s1, self.s2, self.g, self.t, self.step, hp, self.mode == "adamw", k)
