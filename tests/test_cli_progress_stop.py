@@ -24,7 +24,7 @@ def test_an_interrupted_bar_shows_the_cursor_again():
     stop_bars()
     text = out.getvalue()
     assert not _BARS and text.rfind("\x1b[?25h") > text.rfind("\x1b[?25l")
-    assert "71999/300000" in text and "loss 0.123456" in text  # epochs finished so far
+    assert "71999/300000" in text and "loss 1.2346e-01" in text  # epochs finished so far
 
 
 def test_a_cold_compile_is_announced_before_it_starts():

@@ -72,3 +72,27 @@ def test_a_csv_runs_spec_json_names_its_task_features_and_target_scaling(tmp_pat
     assert spec["data"]["task"] == "regression"
     assert spec["data"]["features"] == ["size", "rooms"]
     assert spec["data"]["standardize_target"] is True
+
+
+SCIENTIFIC = r"-?\d\.\d{4}e[+-]\d\d"
+
+
+def test_the_demos_loss_column_has_one_format_in_every_line(tmp_path):
+    code, out, err = cli("demo", "abs", "--epochs", "600", "--no-plots", "--out", "d",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    losses = [line.split(": ")[-1] for line in out.splitlines() if line.startswith("Epoch ")]
+    assert len(losses) == 10  # from 5 down to an exact fit's 1e-14: one format all the way
+    assert all(re.fullmatch(SCIENTIFIC, loss) for loss in losses), losses
+
+
+def test_the_train_logs_metric_columns_have_one_format_in_every_line(tmp_path):
+    code, out, err = cli("train", "square", "--lr", "100", "--epochs", "400", "--no-plots",
+                         "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert len(lines) > 10
+    for line in lines:
+        fields = line.split("  ")[1:]  # 'loss 1.3165e+03', 'rmse 3.6283e+01'
+        for field in fields:
+            assert re.fullmatch(r"\w+ " + SCIENTIFIC, field), line

@@ -11,6 +11,17 @@ from __future__ import annotations
 import math
 import sys
 
+# one format per column in every log line (issue 15, second trial: '.6g' mixed 1316.49 with
+# 2.13732e+07 in one column): accuracies as fractions, every other metric in scientific
+# notation with 5 significant digits, which shows 1,316 and a 1e-14 exact fit alike
+FRACTION = ".4f"
+NUMBER = ".4e"
+
+
+def number(key: str, value: float) -> str:
+    """A logged metric as the log prints it (see ``NUMBER``)."""
+    return f"{value:{FRACTION if 'accuracy' in key else NUMBER}}"
+
 
 def _metrics_text(logs: dict) -> str:
     from ..train.metrics import METRIC_NAMES
@@ -20,7 +31,7 @@ def _metrics_text(logs: dict) -> str:
         value = logs.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
-        parts.append(f"{key} {value:.4f}" if "accuracy" in key else f"{key} {value:.6g}")
+        parts.append(f"{key} {number(key, value)}")
     return "  ".join(parts)
 
 
@@ -127,7 +138,7 @@ def progress_callback(
 
         def on_progress(self, state) -> None:  # about every 0.1 s: the bar moves
             loss = state.batch_loss
-            text = "" if loss is None else f"loss {loss:.6g}"  # the latest batch's
+            text = "" if loss is None else f"loss {loss:{NUMBER}}"  # the latest batch's
             self.progress.update(self.task, completed=state.epoch - 1, metrics=text)
 
         def on_train_begin(self, state) -> None:
@@ -158,7 +169,7 @@ def progress_callback(
 
         def on_epoch_end(self, state) -> None:
             loss = state.logs.get("loss")
-            text = "" if loss is None else f"loss {loss:.6g}"  # the same field as the ticks
+            text = "" if loss is None else f"loss {loss:{NUMBER}}"  # the same field as the ticks
             self.progress.update(self.task, completed=state.epoch, metrics=text)
             if line_format is not None:
                 text = line_format(state.epoch, state.logs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..common import VERBOSE_HELP, out_dir, positive_int
+from ..progress import NUMBER as LOSS_FORMAT  # one loss format in every line: 1.3165e+03
 
 DEMOS = ("square", "abs", "xor", "spiral", "digits")
 HELP = "run a built-in demo: the lecture's y = x² fit (default), abs, xor, spiral, digits"
@@ -45,12 +46,17 @@ def _slide_lines(epochs: int):
     """Print like the lecture's loop, ``for epoch in range(n_epoch)`` with
     ``if epoch % 1000 == 0``: epochs counted from 0, the loss every 1,000 epochs (every tenth
     of a shorter run), each the loss before that epoch's update — the engine's loss of the
-    (epoch + 1)-th epoch, exactly, for one full batch."""
+    (epoch + 1)-th epoch, exactly, for one full batch.
+
+    The loss has one format in every line, ``LOSS_FORMAT`` (5 significant digits in
+    scientific notation): the demos' losses run from 1,316 (square's first epoch) to 1e-14
+    (abs's exact fit), which no fixed-point format shows, and Python's own float text mixed
+    17-digit decimals with exponents (a newcomer trial read them as different things)."""
     every = _every(epochs)
 
     def line(epoch: int, logs: dict):
         if (epoch - 1) % every == 0:
-            return f"Epoch {epoch - 1}: training loss: {logs['loss']}"
+            return f"Epoch {epoch - 1}: training loss: {logs['loss']:{LOSS_FORMAT}}"
         return None
 
     return line
