@@ -23,7 +23,9 @@ FRAME = 1 / 25  # seconds per frame: at most one snapshot a frame
 ROUND = 0.030  # seconds of training in a round of every training tab
 MIN_SLICE = 0.002  # a turn trains at least this long (past 15 tabs, a round grows)
 MAX_SLICE = 0.005  # and at most this long (up to six tabs, more turns make a round)
-SPEEDS = {"slow": 3.0, "normal": 30.0, "fast": None}  # epochs per second (None: as fast as it can)
+# epochs per second (None: as fast as it can); "normal", the default, is TensorFlow
+# Playground's pace: one epoch per animation frame, 60 a second
+SPEEDS = {"slow": 3.0, "normal": 60.0, "fast": None}
 BACKLOG = 2.0  # seconds of paced steps a late turn may catch up
 SNAPSHOT_SHARE = 0.1  # of a tab's share of the server, at most this goes to snapshots
 SNAPSHOT_WAIT = 1.0  # but a training tab gets a snapshot at least this often (seconds)
