@@ -1,6 +1,6 @@
 """The playground's speed: training steps/s and snapshots/s, in-process and over a WebSocket.
 
-    python benchmarks/playground.py [--seconds 5]
+    python benchmarks/playground.py [--seconds 5] [--repeats 5] [--browser-only]
 
 Measures, for the default network (2 inputs, hidden 4-2 tanh, 500 points of which 250
 train, batch 10, SGD 0.03):
@@ -11,9 +11,15 @@ train, batch 10, SGD 0.03):
    new points only) and with the whole curves (a page that connects, resets or is shown);
 2. end to end: a real uvicorn server on 127.0.0.1 and a WebSocket client that acknowledges
    every snapshot at once (as a page that draws instantly), at speed "fast" (train as fast
-   as possible) and "normal" (30 epochs/s) — snapshots/s received and steps/s trained.
+   as possible) and "normal" (60 epochs/s) — snapshots/s received and steps/s trained;
+3. the page's pace (issue 16): ``backprop playground`` as its own process and headless
+   Chromium on the same machine, spiral with 2 inputs → 8 tanh → 8 tanh → 1, batch 10:
+   epochs/s the page shows, snapshots it draws and animation frames per second, at
+   "normal" (the default) and "fast", alternating, medians of ``--repeats`` runs.
 
-Targets (issue 5): ≥ 20 snapshots/s while training ≥ 200 steps/s. Prints a table.
+Targets: ≥ 20 snapshots/s while training ≥ 200 steps/s (issue 5); the default speed at
+TensorFlow Playground's one epoch per animation frame, ≈ 60 epochs/s (issue 16). Prints
+tables.
 """
 
 from __future__ import annotations
