@@ -162,7 +162,7 @@ def test_relu_gradient_does_not_vanish(vanishing):
 def test_vanishing_result_table(vanishing):
     text = str(vanishing)
     assert "sigmoid" in text and "relu" in text and "tanh" in text
-    assert len(text.splitlines()) == 3 + 4
+    assert len(text.splitlines()) == 4 + 4  # title, what depth means, caption, header; rows
     rows = vanishing.rows()
     assert len(rows) == 3 * (3 + 6 + 11 + 21)
     assert {"activation", "depth", "layer", "grad_norm", "delta_norm"} <= set(rows[0])

@@ -4,6 +4,8 @@ the values the run used (no ``"lr": null``), so it reproduces the run on its own
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -96,3 +98,20 @@ def test_the_train_logs_metric_columns_have_one_format_in_every_line(tmp_path):
         fields = line.split("  ")[1:]  # 'loss 1.3165e+03', 'rmse 3.6283e+01'
         for field in fields:
             assert re.fullmatch(r"\w+ " + SCIENTIFIC, field), line
+
+
+def test_vanishing_says_what_depth_means_and_its_table_agrees(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "backprop", "vanishing", "--help"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    text = " ".join(done.stdout.lower().split())
+    assert "depth d = the number of hidden layers" in text and "l = d + 1" in text
+    code, out, err = cli("vanishing", "--depths", "3", "--activations", "relu", cwd=tmp_path)
+    assert code == 0, err
+    assert "depth d = the number of hidden layers" in out
+    assert "at depth 3 (3 hidden layers, L = 4:" in out
+    norms = next(line for line in out.splitlines() if line.strip().startswith("relu "))
+    assert len(norms.split()) - 1 == 4  # ‖∂E/∂W[1]‖ … ‖∂E/∂W[L]‖, L = d + 1 = 4
+    from backprop.diagnostics import vanishing_gradients
+
+    result = vanishing_gradients(depths=[3], activations=["relu"], width=4, samples=2)
+    assert len(result.grad_norms[("relu", 3)]) == 4

@@ -148,6 +148,7 @@ class VanishingResult:
         lines = [
             f"Vanishing gradients: width {self.width}, {self.samples} samples, seed "
             f"{self.seed}; init {self.init}",
+            DEPTH_WORDS,
             "‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖ (1 = no decay; sigmoid shrinks by σ' ≤ 0.25 a layer)",
             "depth  " + "  ".join(f"{a:>10}" for a in acts),
         ]
@@ -156,6 +157,12 @@ class VanishingResult:
             lines.append(f"{depth:<6} " + "  ".join(cells))
         return "\n".join(lines)
 
+
+# what "depth" means here, in the lecture's notation (the CLI's --help and the table say it)
+DEPTH_WORDS = (
+    "depth d = the number of hidden layers; a depth-d network has L = d + 1 weight layers "
+    "W[1] … W[L] (layer L is the output)"
+)
 
 DEFAULT_INIT = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "kaiming_normal"}
 

@@ -14,12 +14,13 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub) -> None:
-    from ...diagnostics import MAX_DEPTH, MAX_SAMPLES, MAX_WIDTH, MAX_WORK
+    from ...diagnostics import DEPTH_WORDS, MAX_DEPTH, MAX_SAMPLES, MAX_WIDTH, MAX_WORK
 
     p = sub.add_parser(
         "vanishing",
         help=HELP,
-        description=HELP + " (the lecture's slide as an experiment).",
+        description=HELP + f" (the lecture's slide as an experiment). {DEPTH_WORDS[0].upper()}"
+        f"{DEPTH_WORDS[1:]}; --depths 5 builds 6 weight layers.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -27,8 +28,8 @@ def add_parser(sub) -> None:
         "--depths",
         type=ints(1, MAX_DEPTH, f"a depth is 1 to {MAX_DEPTH} hidden layers", "2,5,10"),
         default=list(range(2, 21, 2)),
-        help=f"hidden-layer counts: 2..20, 2..20:2 or 2,5,10; each 1 to {MAX_DEPTH}, at most "
-        "1000 of them (default 2..20:2)",
+        help=f"depths d, each the number of hidden layers (L = d + 1 weight layers): 2..20, "
+        f"2..20:2 or 2,5,10; each 1 to {MAX_DEPTH}, at most 1000 of them (default 2..20:2)",
     )
     p.add_argument(
         "--activations",
@@ -90,7 +91,10 @@ def run(args) -> int:
     )
     print(result)
     deepest = max(args.depths)
-    print(f"\nper-layer ‖∂E/∂W[l]‖ at depth {deepest} (l = 1 is the first layer):")
+    print(
+        f"\nper-layer ‖∂E/∂W[l]‖ at depth {deepest} ({deepest} hidden layers, L = "
+        f"{deepest + 1}: l = 1 is the first layer, l = {deepest + 1} the output layer):"
+    )
     for a in acts:
         norms = result.grad_norms[(a, deepest)]
         print(f"  {a:<8} " + " ".join(f"{v:.1e}" for v in norms))
