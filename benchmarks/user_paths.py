@@ -266,6 +266,12 @@ def run_job(name: str, quick: bool = False, repeats: int = 5, log=None) -> dict:
         with threads(n):
             rows += measure_paths(job, paths(job, n), 1 if quick else repeats, warm)
     notes = list(job.notes)
+    steady = {}
+    if name == "wide" and not quick:
+        from .user_steady import note, steady_state
+
+        steady = {n: steady_state(job, n, repeats) for n in counts}
+        notes.append(note(steady))
     if process_reps:
         rows += measure_processes(job, job.epochs, process_reps, warm=not quick)
         notes.append(
@@ -282,6 +288,7 @@ def run_job(name: str, quick: bool = False, repeats: int = 5, log=None) -> dict:
         "title": _title(job),
         "load": (load, _load()),
         "wall": time.perf_counter() - start,
+        "steady": steady,
     }
     if name == "wide":
         from .wide import flops_per_step

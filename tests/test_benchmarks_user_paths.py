@@ -121,3 +121,28 @@ def test_missed_targets_fail_only_when_strict():
     assert user_paths.exit_status(result, strict=True) == 1
     result["targets"] = [("wide", "fit ≥ 1.2× torch at 2 threads", "0.9×", None)]
     assert user_paths.exit_status(result, strict=True) == 0  # not measurable is not a miss
+
+
+def test_steady_state_separates_the_per_step_and_the_per_run_cost(quick, monkeypatch):
+    """Made-up peers with a known cost (10 ms/step + 60 ms/run for fit, 15 ms/step for torch):
+    the decomposition finds them back from the two run lengths (sleeps: loose bounds)."""
+    import time as clock
+
+    from benchmarks import user_steady
+
+    def fake(per_step, per_run):
+        def run(job, epochs):
+            clock.sleep(per_run + per_step * epochs * job.steps_per_epoch)
+            return 0.0, {}
+
+        return run
+
+    monkeypatch.setattr(user_jobs, "fit_path", lambda engine: fake(0.010, 0.060))
+    monkeypatch.setattr(user_jobs, "torch_eager", fake(0.015, 0.0))
+    job = user_jobs.lecture_job(5)  # full batch: 5 and 15 steps
+    found = user_steady.steady_state(job, 1, repeats=1)
+    fit_step, fit_run = found["fit"]
+    assert fit_step == pytest.approx(10_000, rel=0.3) and fit_run == pytest.approx(60, abs=25)
+    if "torch" in found:
+        assert found["ratio"] == pytest.approx(1.5, rel=0.3)
+    assert "ms/run" in user_steady.note({1: found})
