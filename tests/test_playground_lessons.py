@@ -78,6 +78,14 @@ def test_the_task_is_plain_text_one_line_and_at_most_200_characters():
     assert notes == [f"link: the task was cut to {lessons.MAX_TASK} characters."]
 
 
+def test_tensorflow_playgrounds_hide_keys_are_read_for_this_pages_controls():
+    url = {"lr_hide": "true", "noise_hide": "false", "learningRate_hide": "true",
+           "seed_hide": "maybe"}  # fmt: skip
+    _, lesson, notes = lessons.start(url)
+    assert lesson["hide"] == ["lr"] and lesson["hash"] == "hide=lr"
+    assert len(notes) == 2 and all("not a control of this page" in n for n in notes)
+
+
 def test_a_control_both_hidden_and_locked_is_hidden_and_names_are_deduplicated():
     _, lesson, _ = lessons.start({"hide": "LR,lr, lr", "lock": "lr,network,network"})
     assert lesson["hide"] == ["lr"] and lesson["lock"] == ["network"]

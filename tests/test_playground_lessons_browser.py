@@ -152,6 +152,10 @@ def test_the_abs_solution_gives_zero_loss_and_is_offered_only_for_its_network(pa
     open_page(page, server)
     assert not page.locator("#lesson-solution").is_visible()
     choose(page, "abs")
+    until(page, "location.hash.includes('lesson=abs')")  # a reload keeps the exercise
+    page.reload()
+    until(page, "window.playground && window.playground.snap && window.playground.data")
+    until(page, "window.playground.state.dataset === 'abs'")
     until(page, "document.querySelector('#lesson-solution').offsetParent")
     page.click("#lesson-solution")
     until(page, "Number(document.querySelector('#train-loss').dataset.value) < 1e-9")

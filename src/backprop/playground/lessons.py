@@ -11,7 +11,8 @@ a one-line task shown on the page. Besides the settings (``fields``), a link may
     task=Find%20the%20...   the task, shown on the page as plain text (never HTML)
 
 TensorFlow Playground keeps one ``<control>_hide=true`` key per hidden control and has no
-locks; here ``hide`` and ``lock`` are lists, so one key says it. ``start(url)`` splits these
+locks; here ``hide`` and ``lock`` are lists, so one key says it (``lr_hide=true`` is read
+too, for a control of this page). ``start(url)`` splits these
 keys from a link, checks them like any other input (unknown names, oversized or malformed
 values and control characters are dropped with a note; the task is at most ``MAX_TASK``
 characters) and returns the settings to start from. ``PRESETS`` are the lecture's
@@ -175,7 +176,7 @@ def start(url: dict) -> tuple[dict, dict, list[str]]:
     """
     if not isinstance(url, dict):
         raise ProtocolError("hello: 'url' must be an object of key: text.")
-    rest = {k: v for k, v in url.items() if k not in LESSON_KEYS}
+    rest = {k: v for k, v in url.items() if k not in LESSON_KEYS and not _tf_hide(k)}
     lesson, notes = read(url)
     chosen, more = fields.from_url(rest)
     base = dict(PRESETS[lesson["preset"]]["settings"]) if lesson["preset"] else {}
@@ -208,10 +209,21 @@ def read(url: dict) -> tuple[dict, list[str]]:
             lesson[key], note = _names(key, text)
         if note:
             notes.append(note)
+    for key in [k for k in url if _tf_hide(k)][: len(CONTROLS)]:  # TF's form: lr_hide=true
+        name, on = key[: -len("_hide")].lower(), str(url[key]).strip().lower()
+        if name not in CONTROLS or on not in ("true", "1", "false", "0"):
+            notes.append(f"link: ignored {fields.show(key[:40])}: not a control of this page "
+                         "set to true or false.")  # fmt: skip
+        elif on in ("true", "1") and name not in lesson["hide"]:
+            lesson["hide"].append(name)
     # a control both hidden and locked is hidden
     lesson["lock"] = [c for c in lesson["lock"] if c not in lesson["hide"]]
     lesson["hash"] = to_url(lesson)
     return lesson, notes
+
+
+def _tf_hide(key) -> bool:
+    return isinstance(key, str) and key.endswith("_hide")
 
 
 def _task(text: str) -> tuple[str, str]:

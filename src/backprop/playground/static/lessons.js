@@ -93,6 +93,9 @@ const lessons = {
       app.kept2d = null;
       if (oneD(app.state.dataset)) app.state = {...app.state, dataset: p.settings.dataset};
     }
+    // the address bar names the exercise too (a reload keeps its Show solution)
+    lessons.lesson = {...lessons.lesson, preset: name};
+    lessons.lesson.hash = lessons.part(lessons.lesson);
     send("set", {changes: p.settings});
     setStatus(p.text, "note");
     lessons.markPreset();
@@ -216,21 +219,26 @@ const lessons = {
     return dlg;
   },
 
+  // a lesson's part of a link, as lessons.py's to_url writes it
+  part(l) {
+    const parts = [];
+    if (l.preset) parts.push(`lesson=${l.preset}`);
+    if (l.hide.length) parts.push(`hide=${l.hide.join(",")}`);
+    if (l.lock.length) parts.push(`lock=${l.lock.join(",")}`);
+    if (l.task) parts.push(`task=${encodeURIComponent(l.task)}`);
+    return parts.join("&");
+  },
+
   linkFromDialog() {
     const hide = [], lock = [];
     for (const sel of document.querySelectorAll("#lesson-dialog select[data-control]")) {
       if (sel.value === "hide") hide.push(sel.dataset.control);
       else if (sel.value === "lock") lock.push(sel.dataset.control);
     }
-    const parts = [];
-    const preset = $("lesson-dialog-preset").value;
-    if (preset) parts.push(`lesson=${preset}`);
-    if (hide.length) parts.push(`hide=${hide.join(",")}`);
-    if (lock.length) parts.push(`lock=${lock.join(",")}`);
     const task = $("lesson-dialog-task").value.replace(/\s+/g, " ").trim();
-    if (task) parts.push(`task=${encodeURIComponent(task)}`);
+    const part = lessons.part({preset: $("lesson-dialog-preset").value, hide, lock, task});
     const base = lessons.baseHash || location.hash.replace(/^#/, "");
-    return `${location.origin}${location.pathname}#${[base, ...parts].filter(Boolean).join("&")}`;
+    return `${location.origin}${location.pathname}#${[base, part].filter(Boolean).join("&")}`;
   },
 
   updateLink() { $("lesson-dialog-url").value = lessons.linkFromDialog(); },
