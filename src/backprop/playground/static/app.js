@@ -195,8 +195,10 @@ function bindControls() {
     el.onchange = () => {
       let v = Number(el.value);
       if (id === "batch_size" && v > 100) v = 2000;
+      app.moving = {id, v};  // a state answering an earlier step must not move it back
       send("set", {changes: {[id]: v}});
     };
+    el.onblur = () => { app.moving = null; if (app.state) applyState(app.state); };
   }
   for (const id of ["show_test", "discretize"]) {
     $(id).onchange = (e) => send("set", {changes: {[id]: e.target.checked}});
@@ -293,9 +295,16 @@ function applyState(state, hash, notes) {
   $("speed").value = state.speed;
   const acts = new Set(state.activation);
   $("activation-all").value = acts.size === 1 ? state.activation[0] : (acts.size === 0 ? "tanh" : "mixed");
-  for (const id of ["train_ratio", "noise", "classes"]) { $(id).value = state[id]; showSlider(id, state[id]); }
-  $("batch_size").value = state.batch_size > 100 ? 101 : state.batch_size;
-  showSlider("batch_size", Number($("batch_size").value));
+  const moving = app.moving && document.activeElement === $(app.moving.id) ? app.moving : null;
+  if (moving && state[moving.id] === moving.v) app.moving = null;
+  for (const id of ["train_ratio", "noise", "classes"]) {
+    if (moving && moving.id === id) continue;  // still on its way: keep what the user chose
+    $(id).value = state[id]; showSlider(id, state[id]);
+  }
+  if (!(moving && moving.id === "batch_size")) {
+    $("batch_size").value = state.batch_size > 100 ? 101 : state.batch_size;
+    showSlider("batch_size", Number($("batch_size").value));
+  }
   $("show_test").checked = state.show_test;
   $("discretize").checked = state.discretize;
   $("view-gradients").checked = state.view === "gradients";
