@@ -140,7 +140,7 @@ def _presets() -> dict[str, dict]:
         "sigmoid6": {
             "title": "Sigmoid × 6",
             "text": "Six sigmoid layers: σ′ ≤ ¼, so ‖∂E/∂W[l]‖ shrinks layer by layer "
-            "toward the input (the vanishing gradient; see the chart).",
+            "toward the input (the vanishing gradient: the chart below the network).",
             "settings": {**_DEPTH, "activation": ["sigmoid"] * 6},
         },
         "relu6": {
