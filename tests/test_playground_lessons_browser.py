@@ -214,6 +214,11 @@ def test_a_lesson_link_hides_and_locks_controls_and_shows_its_task_as_text(page,
                 "#datasets button.selected", ".layer-head .round.tiny >> nth=0", "#seed",
                 "#regenerate", ".node .bias >> nth=0"):  # fmt: skip
         assert page.locator(sel).is_visible() and page.locator(sel).is_disabled(), sel
+    page.locator(".node.neuron >> nth=0").focus()  # the keyboard's way to a weight: no editing
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    assert page.locator("#editor-input").is_disabled()
+    page.keyboard.press("Escape")
     page.locator("#add-layer").click(force=True)
     page.keyboard.press("Tab")
     page.evaluate("send('set', {changes: {lr: 1}})")  # what a hand-made message would do

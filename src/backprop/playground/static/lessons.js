@@ -24,7 +24,7 @@ const LESSON_CONTROLS = {
   classes: {els: "#classes", box: "#classes"},
   seed: {els: "#seed, #regenerate", box: "#seed, #regenerate"},
   upload: {els: "#csv", box: "#csv"},
-  weights: {els: ".node .bias", box: ""},
+  weights: {els: ".node .bias, #editor-input, #editor-ok", box: ""},
   view: {els: "#view-gradients", box: "#view-gradients"},
   show_test: {els: "#show_test", box: "#show_test"},
   discretize: {els: "#discretize", box: "#discretize"},
