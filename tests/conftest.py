@@ -35,6 +35,7 @@ SLOW = (
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves
+    "test_notebooks.py",  # the lecture's notebooks, each in a fresh kernel: ~30 s
 )
 # single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run
 # beside torch's

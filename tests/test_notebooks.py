@@ -1,0 +1,65 @@
+"""The lecture as notebooks (docs/notebooks/): each one runs top to bottom in a fresh kernel.
+
+Every notebook checks the lecture's numbers in its own cells (w2.grad = 0.5, the ε = 0.001
+central differences 0.0 and 0.5, max σ' = 0.25, |x − 1| exact from two ReLUs, the δ recursion
+against autograd and central differences, …): a number that drifts raises in its cell, and
+nbclient turns that into a failure here that names the notebook, the cell and the error. The
+notebooks are stored without outputs (docs/notebooks/README.md says why), which is checked too.
+Marked slow (conftest.SLOW): the eight take about 30 s together on the 2-core machine.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "docs" / "notebooks"
+PARTS = [
+    "01_forward_propagation",
+    "02_scalar_and_vector_backprop",
+    "03_general_recursion_hadamard",
+    "04_gradient_descent_and_activations",
+    "05_vanishing_gradients",
+    "06_tensors_and_autograd",
+    "07_square_run",
+    "08_abs_by_hand_and_trained",
+]
+
+
+def test_one_notebook_per_part_of_the_lecture():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == PARTS
+
+
+@pytest.mark.parametrize("name", PARTS)
+def test_stored_without_outputs(name):
+    cells = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert code, name
+    stored = [i for i, c in enumerate(code) if c["outputs"] or c["execution_count"] is not None]
+    assert not stored, f"{name}: code cells {stored} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("name", PARTS)
+def test_notebook_runs_and_its_numbers_hold(name, tmp_path):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        pytest.fail(f"{name}: a cell failed\n{error}", pytrace=False)
+    text = "\n".join(
+        out.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.get("output_type") == "stream"
+    )
+    # each notebook states numbers and checks them where the student reads them
+    assert "✗" not in text, f"{name}: a check printed ✗\n{text}"
+    assert "✓" in text or "assert" in "".join(c.source for c in nb.cells), name
