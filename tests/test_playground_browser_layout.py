@@ -69,6 +69,14 @@ def test_a_phone_stacks_the_panels_without_sideways_scroll(sized, server, tmp_pa
     shoot(pg, tmp_path, "phone-390x844")
     pg.evaluate("window.scrollTo(0, document.querySelector('.net-col').offsetTop)")
     shoot(pg, tmp_path, "phone-390x844-network")
+    # 8 layers of 16: the network scrolls inside its panel, the page still not sideways
+    eight = ",".join(["16"] * 8)
+    pg = sized(390, 844)
+    open_page(pg, server, f"hidden={eight}&activation={eight.replace('16', 'relu')}&seed=6")
+    until(pg, "window.playground.snap.sizes.length === 10")
+    assert pg.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    pg.evaluate("window.scrollTo(0, document.querySelector('.net-col').offsetTop)")
+    shoot(pg, tmp_path, "phone-390x844-8x16")
 
 
 LAYOUT = """(() => {

@@ -83,6 +83,14 @@ function sig(v, digits = 2) {  // a label with enough significant digits: 0.002,
   if (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4) return v.toExponential(digits - 1);
   return String(Number(v.toPrecision(digits)));
 }
+// labels for evenly spaced ticks: as many decimals as their step needs (0.6949, 0.6951)
+function tickLabels(ticks) {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 0;
+  if (!step || step >= 1e5 || step < 1e-6) return ticks.map((v) => sig(v, 3));
+  const e = Math.floor(Math.log10(step) + 1e-9), m = step / 10 ** e;  // step = m·10^e, m in 1, 2, 2.5, 5
+  const dec = Math.max(0, -e + (Math.abs(m - Math.round(m)) > 1e-6 ? 1 : 0));
+  return ticks.map((v) => v.toFixed(dec));
+}
 function niceTicks(lo, hi, n = 5) {  // round numbers covering [lo, hi]
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / n, mag = 10 ** Math.floor(Math.log10(raw));
@@ -157,8 +165,8 @@ function drawCurve(h) {
   };
   line(h.test, "#9a9a94", 1.6);
   line(h.train, "#222", 1.6);
-  const ticks = log ? logTicks(lo, hi, [top, bottom])
-    : niceTicks(lo, hi, 3).map((v) => ({at: (hi - v) / (hi - lo), text: sig(v, 3)}));
+  const lin = log ? [] : niceTicks(lo, hi, 3), names = tickLabels(lin);
+  const ticks = log ? logTicks(lo, hi, [top, bottom]) : lin.map((v, i) => ({at: (hi - v) / (hi - lo), text: names[i]}));
   setAxis(axis.y, ticks, true, PAD);
   setAxis(axis.x, epochTicks(x0, x1), false, 2 / dpr);
   c.closest(".chart-box").querySelector("figcaption").textContent = "Loss over the epochs" + (log ? " (log scale)" : "");
@@ -236,8 +244,9 @@ function drawHeatmap(s) {
 // tick labels outside the plot: x below, y on the left (data units)
 function plotAxes(c, x0, x1, y0, y1) {
   const axis = axesOf(c);
-  setAxis(axis.x, niceTicks(x0, x1, 4).map((v) => ({at: (v - x0) / (x1 - x0), text: sig(v, 3)})), false);
-  setAxis(axis.y, niceTicks(y0, y1, 4).map((v) => ({at: (y1 - v) / (y1 - y0), text: sig(v, 3)})), true);
+  const xs = niceTicks(x0, x1, 4), ys = niceTicks(y0, y1, 4), xn = tickLabels(xs), yn = tickLabels(ys);
+  setAxis(axis.x, xs.map((v, i) => ({at: (v - x0) / (x1 - x0), text: xn[i]})), false);
+  setAxis(axis.y, ys.map((v, i) => ({at: (y1 - v) / (y1 - y0), text: yn[i]})), true);
 }
 
 function drawFunction(s) {

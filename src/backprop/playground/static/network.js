@@ -170,6 +170,8 @@ function drawMiniCurve(c, ys) {
 // lengths we set come out zoomed, so positions set from rectangles are divided by it.
 function zoom() { return Number(document.documentElement.style.zoom) || 1; }
 
+// box: the network's rectangle, moved by how far the network is scrolled (a phone scrolls a
+// wide network inside its panel)
 function center(el, box, side) {
   const r = el.getBoundingClientRect();
   return {x: (side === "right" ? r.right : side === "left" ? r.left : r.left + r.width / 2) - box.left,
@@ -179,8 +181,10 @@ function center(el, box, side) {
 function drawLinks(s) {
   const svg = $("links");
   const net = $("network");
-  const box = net.getBoundingClientRect();
-  svg.setAttribute("width", box.width / zoom()); svg.setAttribute("height", box.height / zoom());
+  const r = net.getBoundingClientRect(), z = zoom();
+  const box = {left: r.left - net.scrollLeft * z, top: r.top - net.scrollTop * z,
+    width: Math.max(r.width, $("net-columns").scrollWidth * z), height: r.height};  // not the svg's own size
+  svg.setAttribute("width", box.width / z); svg.setAttribute("height", box.height / z);
   svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
   const grad = app.state.view === "gradients";
   const inputs = [...document.querySelectorAll(".node.feature.on")];
