@@ -332,9 +332,12 @@ function showHover(node, l, j) {
     `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}` +
     (chosen || (document.activeElement === node ? " · ←/→ choose the bias or a link, Enter to change it" : ""));
   const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
-  let left = (r.right - host.left) / z + 12;
-  if (left + 180 > host.width / z) left = Math.max(0, (r.left - host.left) / z - 190);
+  let left = (r.right - host.left) / z + 12, top = Math.max(0, (r.top - host.top) / z - 40);
+  if (left + 180 > host.width / z) {  // no room on the right: below the neuron, off its links
+    left = Math.max(0, Math.min((r.left - host.left) / z - 40, host.width / z - 180));
+    top = (r.bottom - host.top) / z + 10;
+  }
   card.style.left = left + "px";
-  card.style.top = Math.max(0, (r.top - host.top) / z - 40) + "px";
+  card.style.top = top + "px";
   card.hidden = false;
 }
