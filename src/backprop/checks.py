@@ -159,7 +159,7 @@ def numerical_jacobian(fn, inputs, eps: float = 1e-6) -> tuple:
         ``jac[output][input]``: a float64 Tensor of shape ``(out.numel(), in.numel())``, or
         None for inputs that are not checked and for bool/integer outputs.
 
-    Example:
+    Examples:
         >>> import backprop
         >>> w = backprop.tensor([0.0], requires_grad=True)
         >>> jac = backprop.checks.numerical_jacobian(lambda w: 2 * w, w)
@@ -251,7 +251,7 @@ def gradcheck(
         GradcheckError: naming the output, the input, the element, both numbers and the
             tolerance of the worst disagreement.
 
-    Example:
+    Examples:
         >>> import backprop
         >>> x = backprop.randn(3, dtype=backprop.float64, requires_grad=True)
         >>> backprop.gradcheck(lambda x: (x * x).sum(), x)
@@ -375,7 +375,7 @@ def check_gradients(
     ``|analytical − numerical| ≤ atol + rtol·|numerical|``. The relative error reported is
     ``|analytical − numerical| / max(|analytical|, |numerical|, atol)``.
 
-    Example:
+    Examples:
         >>> result = backprop.check_gradients(model, nn.MSELoss(), x, y)  # doctest: +SKIP
         >>> print(result)  # doctest: +SKIP
         >>> assert result.passed  # doctest: +SKIP

@@ -9,7 +9,7 @@ scikit-learn's bundled ``digits iris wine breast_cancer diabetes`` — from a se
 fitted on the training rows only. This package prepares arrays; batching and training live
 in ``backprop.train``.
 
-Example:
+Examples:
     >>> from backprop.data import make
     >>> data = make("square", seed=0)
     >>> data.x.shape, data.y.shape, data.x_test is None

@@ -98,7 +98,7 @@ def check_xy(x, y, task: str, *, what: str = "data") -> tuple[np.ndarray, np.nda
             different lengths. The message says how to fix it.
         ConfigError: an unknown ``task``.
 
-    Example:
+    Examples:
         >>> x, y = check_xy([[1.0], [2.0]], [[1.0], [4.0]], "regression")
         >>> x.shape, y.dtype
         ((2, 1), dtype('float64'))

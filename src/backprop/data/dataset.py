@@ -35,7 +35,7 @@ class Standardizer:
     it maps to zero instead of dividing by zero. ``to_dict``/``from_dict`` give JSON-able
     lists, which is how a model file keeps the scaling of its inputs.
 
-    Example:
+    Examples:
         >>> s = Standardizer.fit(np.array([[1.0, 5.0], [3.0, 5.0]]))
         >>> s.mean.tolist(), s.std.tolist()
         ([2.0, 5.0], [1.0, 1.0])
@@ -242,7 +242,7 @@ def train_test_split(
     Returns:
         ``(x_a, y_a, x_b, y_b)``; both parts in random order.
 
-    Example:
+    Examples:
         >>> x, y = np.arange(10.0).reshape(10, 1), np.array([0, 1] * 5)
         >>> xa, ya, xb, yb = train_test_split(x, y, 0.6, seed=0, stratify=True)
         >>> len(xa), int(ya.sum()), len(xb)

@@ -34,7 +34,7 @@ class SGD(Optimizer):
         nesterov: Nesterov momentum; needs μ > 0 and τ = 0.
         maximize: ascend the objective instead of descending it.
 
-    Example:
+    Examples:
         >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)  # doctest: +SKIP
         >>> opt.zero_grad(); loss.backward(); opt.step()  # doctest: +SKIP
     """

@@ -52,7 +52,7 @@ def _column(values, name: str, function: str) -> np.ndarray:
 
 def kinks(model, lo: float, hi: float) -> list[tuple[int, str, np.ndarray]]:
     """Where ŷ(x) has its corners: for every layer l whose g[l] is ReLU-like, the x in
-    [lo, hi] at which some unit's input f[l](x) crosses 0, as (l, g name, sorted xs).
+    [lo, hi] at which some unit's input ``f[l](x)`` crosses 0, as (l, g name, sorted xs).
 
     Layer 1's corners are x = −b/w; a deeper layer's f[l] is a piecewise-linear function of
     x, so its crossings are found as sign changes on a grid of 2001 points and refined by
@@ -148,7 +148,7 @@ def fit_1d(
         truth: the true function as a callable on NumPy arrays (``np.square``), or None.
         x_range: ``(lo, hi)`` of the curves; by default the samples' range plus 5 %.
         title: the figure title.
-        show_kinks: mark on the curve each corner of ŷ(x): where a unit's input f[l](x)
+        show_kinks: mark on the curve each corner of ŷ(x): where a unit's input ``f[l](x)``
             crosses 0 in any layer l with a ReLU-like g[l] (``kinks``), one colour and shape
             per layer. The lecture's |x − 1| net has both of layer 1's at x = 1.
         x_name, y_name: the input's and target's names (a CSV's columns); default the

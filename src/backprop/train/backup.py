@@ -72,7 +72,7 @@ class BackupAndRestore(Callback):
     Attributes after ``fit``: ``resumed_epoch`` (the epoch restored, None on a fresh start),
     ``written`` (backups written by this fit), ``path`` (the backup file).
 
-    Example:
+    Examples:
         >>> backup = BackupAndRestore("runs/spiral.backup")  # doctest: +SKIP
         >>> fit(model, data, "cross_entropy", adam, 500, engine="delta",
         ...     callbacks=[backup])  # after a crash, the same call resumes  # doctest: +SKIP

@@ -100,7 +100,9 @@ def fit(
     trained with; ``time`` the wall seconds since training began (within an uninterrupted
     span, spread evenly over its epochs).
 
-    Example (the lecture's y = x², 1-8-8-1 ReLU, Adam 0.1):
+    Examples:
+        The lecture's y = x², 1-8-8-1 ReLU, Adam 0.1:
+
         >>> import backprop as bp
         >>> from backprop import nn, optim
         >>> _ = bp.manual_seed(0)
