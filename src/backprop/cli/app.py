@@ -14,6 +14,7 @@ import sys
 
 from ..errors import BackpropError
 from . import commands
+from .signals import SIGNALS, Terminated, catch_signals, restore_signals
 
 EPILOG = """examples:
   backprop demo                      the lecture's y = x² run: table, plots, model file
@@ -206,55 +207,13 @@ def _reserve_standard_descriptors() -> None:
                 os.close(opened)
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP, raised in the main thread so that cleanups run as on Ctrl+C."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-_SIGNALS = {"SIGTERM": "terminated", "SIGHUP": "hung up"}
-
-
-def _catch_signals() -> dict:
-    """Turn SIGTERM and SIGHUP into ``Terminated`` (once: a second one during the cleanup is
-    ignored); returns the previous handlers. Outside the main thread nothing changes."""
-    import signal
-
-    fired = []
-
-    def handler(signum, frame):
-        if not fired:
-            fired.append(signum)
-            raise Terminated(signum)
-
-    previous = {}
-    for name in _SIGNALS:
-        signum = getattr(signal, name, None)
-        if signum is None:
-            continue
-        try:
-            previous[signum] = signal.signal(signum, handler)
-        except ValueError:  # not the main thread
-            break
-    return previous
-
-
-def _restore_signals(previous: dict) -> None:
-    import signal
-
-    for signum, handler in previous.items():
-        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-
-
 def main(argv: list[str] | None = None) -> int:
     _reserve_standard_descriptors()
     saved = sys.stdout, sys.stderr
     opened: list = []  # /dev/null for a stream closed before the start (>&-)
     out, err = (_safe(stream, name, opened) for stream, name in zip(saved, ("stdout", "stderr")))
     sys.stdout, sys.stderr = out, err
-    previous = _catch_signals()
+    previous = catch_signals()
     try:
         exiting = None
         try:
@@ -279,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         from .progress import stop_bars
 
         stop_bars()  # the cursor back, the prompt on its own line
-        print(f"backprop: {_SIGNALS[signal.Signals(exc.signum).name]}", file=sys.stderr)
+        print(f"backprop: {SIGNALS[signal.Signals(exc.signum).name]}", file=sys.stderr)
         return 128 + exc.signum
     finally:
-        _restore_signals(previous)
+        restore_signals(previous)
+        from .common import INTERRUPTED
+
+        INTERRUPTED.clear()
         out.flush()
         err.flush()
         sys.stdout, sys.stderr = saved

@@ -176,6 +176,20 @@ def engine_line(history) -> str:
     return f"engine: {reason}" if reason.startswith(engine) else f"engine: {engine}: {reason}"
 
 
+# Ctrl+C seen by the CLI's SIGINT handler (signals.catch_signals) and not yet acted on. Numba's
+# compiler calls Python through ctypes callbacks (llvmlite's object-cache notify), and ctypes
+# drops an exception raised inside one ("Exception ignored on calling ctypes callback"): a
+# Ctrl+C during a cold compile vanished and the run trained on (the second trial's "Ctrl+C
+# ignored once"). The handler records each one; check_interrupt raises it again.
+INTERRUPTED: list = []
+
+
+def check_interrupt() -> None:
+    """Raise ``KeyboardInterrupt`` for a Ctrl+C that was swallowed on its way (see above)."""
+    if INTERRUPTED:
+        raise KeyboardInterrupt
+
+
 DIVERGED = 3  # exit status of a run stopped by the NaN guard (2: user error, 1: gradcheck)
 
 

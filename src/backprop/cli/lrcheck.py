@@ -12,11 +12,25 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CHEAP", "TRIES", "check_lower_lr"]
+__all__ = ["CHEAP", "TRIES", "check_lower_lr", "checked_advice"]
 
 TRIES = 6  # lr/10 … lr/10**6
 CHEAP = 2_000_000  # sample-epochs a check may run whole (square's 100 × 10,000: ≈ 1 s)
 SHORT = 100  # else at least this many epochs, and 10× the epochs the run lasted
+
+
+def checked_advice(result, quiet: bool = False) -> str | None:
+    """After a divergence the guard blames on the lr: print the advice line and return the
+    exit line's short form (None: nothing to check, the generic advice stays)."""
+    if not result.diverged:
+        return None
+    if not quiet:
+        print("checking lower learning rates on this run (nothing is saved) …", flush=True)
+    checked = check_lower_lr(result)
+    if checked is None:
+        return None
+    print(f"advice: {checked[0]}")
+    return checked[1]
 
 
 def check_lower_lr(result) -> tuple[str, str] | None:
@@ -78,6 +92,11 @@ def _diverges(spec: dict, lr: float, epochs: int) -> bool:
     trial["optimizer"] = {**opt, "lr": lr}
     trial["epochs"] = epochs
     trial["early_stopping"] = None  # a stop for patience is not a check of stability
+    from .common import check_interrupt
+    from .progress import interrupt_callback
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its poor-fit warnings are not this run's
-        return bool(run_spec(trial).diverged)
+        diverged = bool(run_spec(trial, callbacks=[interrupt_callback()]).diverged)
+    check_interrupt()
+    return diverged

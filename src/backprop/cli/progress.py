@@ -70,6 +70,26 @@ def measure_callback(epochs: int):
     return Measure()
 
 
+def interrupt_callback():
+    """A callback that raises a Ctrl+C again if it was swallowed (``common.check_interrupt``):
+    fit asks it about every ``spans.TICK`` seconds while it trains, and at the epoch ends it
+    stops at anyway; it adds no stop of its own."""
+    from ..train import Callback
+    from .common import check_interrupt
+
+    class InterruptCheck(Callback):
+        def next_epoch(self, state):
+            return None
+
+        def on_train_begin(self, state) -> None:
+            check_interrupt()
+
+        def on_progress(self, state) -> None:
+            check_interrupt()
+
+    return InterruptCheck()
+
+
 def progress_callback(
     epochs: int,
     *,

@@ -106,9 +106,9 @@ def intro(spec: dict, state) -> str:
 def run(args) -> int:
     from ...spec import builtin
     from ...spec import run as run_spec
-    from ..common import engine_line
+    from ..common import check_interrupt, engine_line
     from ..outputs import describe_files, save_run
-    from ..progress import measure_callback, progress_callback
+    from ..progress import interrupt_callback, measure_callback, progress_callback
     from .train import final_line
 
     spec = builtin(args.name)
@@ -124,11 +124,12 @@ def run(args) -> int:
         line_format=_slide_lines(spec["epochs"]),
         zero_based=True,
     )
-    callbacks = [measure_callback(spec["epochs"]), callback]
+    callbacks = [measure_callback(spec["epochs"]), callback, interrupt_callback()]
     if not args.quiet:
         callbacks.insert(0, _Intro(spec))
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         result = run_spec(spec, callbacks=callbacks)
+        check_interrupt()  # one swallowed after the last tick: the run is not saved
         print(final_line(result))
         if args.verbose:
             print(engine_line(result.history))

@@ -246,9 +246,9 @@ def _fraction(text: str) -> float:
 def run(args) -> int:
     from ...spec import normalize
     from ...spec import run as run_spec
-    from ..common import engine_line
+    from ..common import check_interrupt, engine_line
     from ..outputs import describe_files, save_run
-    from ..progress import measure_callback, progress_callback
+    from ..progress import interrupt_callback, measure_callback, progress_callback
 
     if args.backup_every is not None and not args.backup:
         from ...errors import ConfigError
@@ -263,6 +263,7 @@ def run(args) -> int:
     callbacks = [
         measure_callback(spec["epochs"]),
         progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every),
+        interrupt_callback(),  # a Ctrl+C the kernel's compile swallowed (common.INTERRUPTED)
     ]
     if args.out is not None:
         _inputs_outside(args, spec, args.out)
@@ -270,6 +271,7 @@ def run(args) -> int:
         callbacks.append(_resume_notice(args.backup, args.backup_every))
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         result = run_spec(spec, callbacks=callbacks)
+        check_interrupt()  # one swallowed after the last tick: the run is not saved
         print(final_line(result))
         if args.verbose:
             print(engine_line(result.history))
@@ -277,23 +279,9 @@ def run(args) -> int:
     if not args.quiet:
         print(describe_files(folder.final(written)))
     from ..common import exit_status
+    from ..lrcheck import checked_advice
 
-    return exit_status("train", result, _checked_advice(result, args.quiet))
-
-
-def _checked_advice(result, quiet: bool) -> str | None:
-    """After a divergence the guard blames on the lr: a lower lr tried and found to work."""
-    if not result.diverged:
-        return None
-    from ..lrcheck import check_lower_lr
-
-    if not quiet:
-        print("checking lower learning rates on this run (nothing is saved) …", flush=True)
-    checked = check_lower_lr(result)
-    if checked is None:
-        return None
-    print(f"advice: {checked[0]}")
-    return checked[1]
+    return exit_status("train", result, checked_advice(result, args.quiet))
 
 
 def _inputs_outside(args, spec: dict, out) -> None:
