@@ -14,7 +14,7 @@ pytest.importorskip("matplotlib")
 @pytest.fixture
 def figures(monkeypatch):
     """Every figure the plots save, by file name (the PNG is still written)."""
-    from backprop.plots import _base, boundary, fit, training
+    from backprop.plots import _base, boundary, diagram, fit, training
 
     seen = {}
 
@@ -22,7 +22,7 @@ def figures(monkeypatch):
         seen[str(path).rsplit("/", 1)[-1]] = fig
         return _base.save(fig, path)
 
-    for module in (boundary, fit, training):
+    for module in (boundary, diagram, fit, training):
         monkeypatch.setattr(module, "save", keep)
     return seen
 
@@ -51,12 +51,29 @@ def test_a_csv_classifiers_boundary_uses_its_columns_units_and_labels(tmp_path, 
     assert "P(class light)" in bar
 
 
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_a_csv_classifiers_network_diagram_names_its_columns_and_classes(tmp_path, figures):
+    _people(tmp_path)
+    code, _, err = cli("train", "--csv", "people.csv", "--target", "build", "--hidden", "3",
+                       "--epochs", "5", "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    texts = _texts(figures["network.png"])
+    assert "height_cm  x₁" in texts and "weight_kg  x₂" in texts
+    assert "ŷ  logit of P(light)" in texts
+    assert any(t.endswith("= x, standardised") for t in texts)
+
+
 def test_a_built_in_sets_boundary_keeps_the_lectures_notation(tmp_path, figures):
     code, _, err = cli("train", "--data", "xor", "--hidden", "4", "--epochs", "3", "--quiet",
                        "--out", "r", cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     ax = figures["boundary.png"].axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("x₁", "x₂")
+    texts = _texts(figures["network.png"])
+    assert "x₁" in texts and "ŷ" in texts and not any("standardised" in t for t in texts)
 
 
 def _houses(folder, features=("size", "rooms")):

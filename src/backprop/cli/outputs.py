@@ -57,9 +57,25 @@ def save_plots(run, out: Path) -> dict[str, Path]:
         written.update(_class_plots(run, out))
     if sum(p.numel() for p in run.model.parameters()) <= 2000:
         written["network_plot"] = plots.network_diagram(
-            run.model, out / "network.png", title=run.spec["name"]
+            run.model, out / "network.png", title=run.spec["name"], **_diagram_names(run)
         )
     return written
+
+
+def _diagram_names(run) -> dict:
+    """A CSV's column and class names for the network diagram (built-in data: the lecture's
+    x₁ … and ŷ only); a binary classifier's one output is the logit of its second class."""
+    if (run.spec.get("data") or {}).get("csv") is None:
+        return {}
+    ds = run.dataset
+    outputs = list(ds.target_names)
+    if ds.task == "classification" and len(outputs) == 2:
+        outputs = [f"logit of P({outputs[1]})"]
+    return {
+        "input_names": ds.feature_names,
+        "output_names": outputs,
+        "standardised": getattr(ds, "scaler", None) is not None,
+    }
 
 
 def _target_z(run) -> str | None:

@@ -104,7 +104,14 @@ class _Labels:
 
 
 def network_diagram(
-    model, path: str | os.PathLike, *, title: str | None = None, show_values: bool | None = None
+    model,
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    show_values: bool | None = None,
+    input_names=None,
+    output_names=None,
+    standardised: bool = False,
 ) -> Path:
     """The MLP drawn as neurons and weighted links, in the lecture's layer numbering.
 
@@ -114,6 +121,10 @@ def network_diagram(
         title: the figure title.
         show_values: write each weight on its link and each bias under its neuron; None does
             so when no layer has more than 4 units.
+        input_names, output_names: the data's names for the inputs and outputs (a CSV's
+            columns, its classes), written beside the lecture's x₁ … and ŷ …; default none.
+        standardised: the inputs are standardised before layer 1 (a CSV's): the input
+            heading says so.
 
     Columns are layers l = 0 … L (inputs, hidden layers, outputs) with g[l] named above
     them; the links from column l − 1 to l are W[l], of shape n[l−1]×n[l] (the lecture's
@@ -145,10 +156,13 @@ def network_diagram(
     links = _draw_links(ax, layers, columns)
     spacing = width / (L + 1.2)  # inches between columns: narrow columns get smaller text
     headings = [heading(l, layers) for l in range(L + 1)]
+    if standardised:
+        headings[0] += ", standardised"
+    names = {0: _names(input_names, sizes[0]), L: _names(output_names, sizes[L])}
     shapes = [weight_label(l, sizes) for l in range(1, L + 1)]
     fontsize = _fitting_size(headings + shapes, spacing)
     for l, column in enumerate(columns):
-        _draw_column(ax, l, column, sizes, layers, spacing)
+        _draw_column(ax, l, column, sizes, layers, spacing, names.get(l))
         ax.text(l, top + 0.6, headings[l], ha="center", va="bottom", fontsize=fontsize, color=INK)
     for l in range(1, L + 1):
         ax.text(
@@ -188,8 +202,15 @@ def _draw_links(ax, layers, columns) -> list:
     return links
 
 
-def _draw_column(ax, l, column, sizes, layers, spacing: float) -> None:
-    """The neurons of layer l, their names (x₁, ŷ) and any gap."""
+def _names(names, count: int) -> list[str] | None:
+    """The data's names for a column of ``count`` units, or None (other counts too)."""
+    if names is None or len(names) != count:
+        return None
+    return [str(n) if len(str(n)) <= 18 else f"{str(n)[:17]}…" for n in names]
+
+
+def _draw_column(ax, l, column, sizes, layers, spacing: float, names=None) -> None:
+    """The neurons of layer l, their names (x₁, ŷ, and the data's: "size x₁") and any gap."""
     L = len(layers)
     ys = [y for u, y in column.items() if u is not None]
     size = 260 if spacing >= 1.1 else 150  # marker area, pt²
@@ -212,7 +233,7 @@ def _draw_column(ax, l, column, sizes, layers, spacing: float) -> None:
             )
         elif l == 0:
             ax.annotate(
-                f"x{_sub(u + 1)}",
+                f"x{_sub(u + 1)}" if names is None else f"{names[u]}  x{_sub(u + 1)}",
                 (l, y),
                 xytext=(-away, 0),
                 textcoords="offset points",
@@ -222,6 +243,7 @@ def _draw_column(ax, l, column, sizes, layers, spacing: float) -> None:
             )
         elif l == L:
             name = f"ŷ{_sub(u + 1)}" if sizes[L] > 1 else "ŷ"
+            name = name if names is None else f"{name}  {names[u]}"
             ax.annotate(
                 name,
                 (l, y),
