@@ -115,3 +115,13 @@ def test_vanishing_says_what_depth_means_and_its_table_agrees(tmp_path):
 
     result = vanishing_gradients(depths=[3], activations=["relu"], width=4, samples=2)
     assert len(result.grad_norms[("relu", 3)]) == 4
+
+
+def test_the_model_files_spec_records_the_learning_rate_too(tmp_path):
+    from backprop import io
+
+    code, _, err = cli("train", "--data", "square", "--hidden", "4", "--epochs", "3",
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    saved = io.read(tmp_path / "a" / "model.safetensors").full_spec
+    assert saved["optimizer"]["lr"] == _spec(tmp_path / "a")["optimizer"]["lr"] == 0.001

@@ -43,10 +43,13 @@ class Run:
         ``data.feature_names`` and ``data.target_names`` — so the file alone turns raw inputs
         into predictions with their names (``backprop predict``).
         """
+        from .effective import effective_spec
+
         ds = self.dataset
         scaler = getattr(ds, "scaler", None)
+        spec = effective_spec(self)  # the defaults it used written in, as in spec.json
         data = {
-            **self.spec["data"],
+            **spec["data"],
             "task": ds.task,
             "feature_names": list(ds.feature_names),
             "target_names": list(ds.target_names),
@@ -54,7 +57,7 @@ class Run:
         }
         if self.target_scaling is not None:  # for the reader; the weights already undo it
             data["target_scaler"] = self.target_scaling.to_dict()
-        return {**self.spec, "data": data}
+        return {**spec, "data": data}
 
     @property
     def diverged(self) -> bool:
