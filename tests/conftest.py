@@ -36,6 +36,7 @@ SLOW = (
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves
     "test_notebooks.py",  # the lecture's notebooks, each in a fresh kernel: ~30 s
+    "test_docs_site.py",  # mkdocs build --strict: 10-30 s
 )
 # single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run
 # beside torch's
