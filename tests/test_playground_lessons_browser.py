@@ -254,6 +254,10 @@ def test_the_copy_lesson_link_dialog_builds_a_link_that_opens_the_lesson(browser
     page.select_option("select[data-control=lesson_link]", "hide")
     link = page.input_value("#lesson-dialog-url")
     assert "lesson=square" in link and "hide=lr,lesson_link" in link and "lock=network" in link
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page.click("#lesson-dialog-copy")
+    until(page, "document.querySelector('#lesson-dialog-copied').textContent === 'Copied.'")
+    assert page.evaluate("navigator.clipboard.readText()") == link
     page.click("#lesson-dialog-close")
     context, student = new_page(browser, (390, 844))
     open_page(student, link)

@@ -210,7 +210,7 @@ const lessons = {
     const copied = document.createElement("span"); copied.id = "lesson-dialog-copied"; copied.className = "hint small";
     copied.setAttribute("role", "status");
     const row = document.createElement("div"); row.className = "row"; row.append(copy, close, copied);
-    dlg.append(h, hint, taskLabel, presetLabel, grid, out, row);
+    dlg.append(h, hint, taskLabel, presetLabel, out, row, grid);  // the link first: phones scroll
     document.body.appendChild(dlg);
     dlg.addEventListener("input", lessons.updateLink);
     dlg.addEventListener("change", lessons.updateLink);
