@@ -21,7 +21,8 @@ Messages from the page::
     visibility  {"hidden": true | false}        the page was hidden or shown (no snapshots
                                                 while hidden; a whole one when shown)
 
-Messages to the page: ``ready`` (state, URL hash, dataset previews), ``state``, ``data``
+Messages to the page: ``ready`` (state, URL hash, dataset previews, the link's lesson and
+the exercises: ``lessons``), ``state``, ``data``
 (points and feature thumbnails after a rebuild), ``snapshot``, ``export``, ``error``,
 ``pong``.
 """
