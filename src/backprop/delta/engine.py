@@ -122,6 +122,19 @@ def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
     seeding δ with ones), which is what the slides' scalar and vector examples compute.
     ``accumulate=True`` adds into existing ``.grad`` as autograd does; call
     ``optimizer.zero_grad()`` between steps.
+
+    Examples:
+        The slides' scalar example (W[1], W[2], W[3] = 0.8, −1.3, 0.7; sigmoid, sigmoid,
+        identity) with the lecture's E = ½(ŷ − y)² at x = 0.5, y = 1:
+
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> from backprop.delta import lecture
+        >>> model = lecture.scalar_network((0.8, -1.3, 0.7))
+        >>> E = nn.HalfMSELoss(reduction="sum")
+        >>> grads = delta.backward(model, np.array([[0.5]]), np.array([[1.0]]), E)
+        >>> [round(m.weight.grad.item(), 6) for m in model if isinstance(m, nn.Linear)]
+        [0.018382, -0.07047, -0.245368]
     """
     grads = compute(model, x, y, loss, layers_of(model), resolved_loss(loss))
     _write_grads(grads, accumulate)

@@ -86,7 +86,19 @@ class Trace:
 
 
 def trace(model, x, y=None, loss=None) -> Trace:
-    """Run forward and the δ recursion on ``x`` and keep every intermediate."""
+    """Run forward and the δ recursion on ``x`` and keep every intermediate.
+
+    Examples:
+        >>> import numpy as np
+        >>> from backprop import delta
+        >>> from backprop.delta import lecture
+        >>> t = delta.trace(lecture.scalar_network((0.8, -1.3, 0.7)), np.array([[0.5]]))
+        >>> print(t)  # doctest: +ELLIPSIS
+        Backpropagation trace: 1-1-1-1 MLP, N = 1 sample(s)
+        ...
+        >>> round(t[3].dW.item(), 6), round(t[1].delta.item(), 6)  # ∂ŷ/∂W[3] = a[2], δ[1]
+        (0.314688, -0.047151)
+    """
     grads = compute(model, x, y, loss)
     cache = grads.cache
     net = cache.layers

@@ -164,6 +164,16 @@ class MLP(Sequential):
 
     Children are numbered like ``nn.Sequential``'s, so the state dict equals that of the
     same ``nn.Sequential`` in PyTorch (``0.weight``, ``0.bias``, ``2.weight``, …).
+
+    Examples:
+        The lecture's y = x² network, 1-8-8-1 with ReLU hidden units:
+
+        >>> from backprop import nn
+        >>> model = nn.MLP([1, 8, 8, 1], activation="relu")
+        >>> [tuple(p.shape) for p in model.parameters()]
+        [(8, 1), (8,), (8, 8), (8,), (1, 8), (1,)]
+        >>> sum(p.numel() for p in model.parameters())
+        97
     """
 
     def __init__(

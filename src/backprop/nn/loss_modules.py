@@ -79,6 +79,15 @@ class HalfMSELoss(_Loss):
     ``reduction='mean'`` (default, like every other loss) gives ½·mean(ŷ − y)² = ½·MSELoss,
     with gradient (ŷ − y)/N; ``reduction='sum'`` gives Σ½(ŷ − y)², the lecture's E added
     over the samples, with gradient ŷ − y for each sample (the lecture's δ before g').
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> y_hat = bp.tensor([[3.0]], requires_grad=True)
+        >>> E = nn.HalfMSELoss()(y_hat, bp.tensor([[1.0]]))
+        >>> E.backward()
+        >>> E.item(), y_hat.grad.item()  # ½(3 − 1)² = 2 and ∂E/∂ŷ = ŷ − y = 2
+        (2.0, 2.0)
     """
 
     loss = "half_mse"
