@@ -54,6 +54,9 @@ def test_spec_json_records_the_defaults_the_run_used_and_reproduces_it(tmp_path)
     default_lr = Adam([__import__("backprop").zeros(1, requires_grad=True)]).param_groups[0]["lr"]
     assert spec["optimizer"]["lr"] == default_lr
     assert None not in (spec["data"][k] for k in ("n", "noise", "train_ratio", "seed"))
+    from backprop.data import make
+
+    assert spec["data"]["standardize"] is (make("spiral").scaler is not None)  # what it did
     code, _, err = cli("train", "a/spec.json", "--no-plots", "--quiet", "--out", "b",
                        cwd=tmp_path)  # fmt: skip
     assert code == 0, err

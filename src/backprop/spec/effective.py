@@ -17,7 +17,7 @@ import inspect
 __all__ = ["effective_spec"]
 
 # a built-in dataset's options that make(**params) rebuilds it from; the others are the
-# spec's own keys (name, seed) or do not apply to named sets (standardize: see the schema)
+# spec's own keys (name, seed) or standardize, which a named set decides itself
 _DATA_KEYS = ("n", "noise", "train_ratio")
 
 
@@ -35,6 +35,8 @@ def effective_spec(run) -> dict:
                 if key == "train_ratio" and data.get("test_ratio") is not None:
                     continue  # the spec gave the split as test_ratio: one of the two
                 data[key] = params[key]
+        if isinstance(params.get("standardize"), bool):  # what the set did, not the schema's
+            data["standardize"] = params["standardize"]  # default (named sets keep their own)
         options = data.setdefault("options", {})
         known = {"name", "seed", "standardize", *_DATA_KEYS, "test_ratio"}
         for key, value in params.items():  # set-specific options (classes=2 for spiral)
