@@ -9,6 +9,7 @@ Marked slow (conftest.SLOW): the eight take about 30 s together on the 2-core ma
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ def test_notebook_runs_and_its_numbers_hold(name, tmp_path):
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as error:
-        pytest.fail(f"{name}: a cell failed\n{error}", pytrace=False)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # the traceback without its colours
+        pytest.fail(f"{name}: a cell failed\n{plain}", pytrace=False)
     text = "\n".join(
         out.get("text", "")
         for cell in nb.cells
