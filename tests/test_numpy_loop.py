@@ -408,3 +408,35 @@ def test_non_finite_logits_give_the_engines_loss():
             runs.append(np.asarray(losses))
         assert np.array_equal(runs[0], runs[1], equal_nan=True), (bias, runs)
         assert not np.isfinite(runs[1]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_wide_layers_take_the_select_and_keep_the_per_batch_numbers(dtype):
+    """Layers of at least numpy_step.SELECT_SIZE numbers a batch apply ReLU's g' as the
+    registry's select (a bitwise AND) instead of sign(a)·δ: the same numbers, bit for bit,
+    as the per-batch path — here 50 rows × 96 and × 90 units, Adam, shuffled batches of 48."""
+    from backprop.delta import flatten_parameters
+
+    def model():
+        bp.manual_seed(5)
+        m = nn.Sequential(nn.Linear(N_IN, 96), nn.ReLU(), nn.Linear(96, 90), nn.ReLU(),
+                          nn.Linear(90, 2))  # fmt: skip
+        if dtype == np.float64:
+            m.double()
+        flatten_parameters(m)
+        return m
+
+    x, y = _data("mse", dtype)
+    rng = np.random.default_rng(2)
+    perms = np.stack([rng.permutation(N) for _ in range(6)])
+    ref = model()
+    ref_opt = optim.Adam(list(ref.parameters()), lr=0.01)
+    want = _per_batch(ref, nn.MSELoss(), ref_opt, x, y, 48, perms, 0, 10)
+    ours = model()
+    opt = optim.Adam(list(ours.parameters()), lr=0.01)
+    loop, losses = NumpyLoop(ours, nn.MSELoss(), opt, x, y, 48), np.zeros(10)
+    assert numpy_step.SELECT_SIZE <= 48 * 90 and all(loop.batches[48].select[1:3])
+    assert loop.run(perms, 0, 10, losses, guard=True) == (10, None)
+    loop.sync()
+    assert np.array_equal(losses, want)
+    _assert_identical(_snapshot(ours, opt), _snapshot(ref, ref_opt), "wide")

@@ -22,6 +22,7 @@ from .engine import Plan, _activate, _ones
 from .losses import loss_and_output_delta
 
 FAST_ACTIVATIONS = ("identity", "relu", "tanh")
+SELECT_SIZE = 4096  # numbers in f[l] from which a ReLU's g' is the select itself (Batch)
 
 
 class Batch:
@@ -46,6 +47,9 @@ class Batch:
         relu = [kind == "relu" for kind in kinds]
         self.gate = [np.empty_like(f) if on else None for f, on in zip(self.f, relu)]  # sign(a)
         self.off = [np.empty(f.shape, bool) if on else None for f, on in zip(self.f, relu)]
+        # from 4,096 numbers on, the select (a bitwise AND) is as fast as sign(a)·δ or faster
+        # (256×512: 53 µs against 71): use it there, exact from the start
+        self.select = [on and f.size >= SELECT_SIZE for f, on in zip(self.f, relu)]
         self.bits = [  # relu_gate's integer scratch
             np.empty(f.shape, f"i{f.itemsize}") if on else None for f, on in zip(self.f, relu)
         ]
@@ -146,7 +150,7 @@ class Step:
             back = buf.back[l - 1]
             np.dot(delta, self.w[l], out=back)
             kind = kinds[l - 1]
-            if kind == "relu" and not exact:  # g' as sign(a): 1 where a > 0, 0 where a = 0
+            if kind == "relu" and not (exact or buf.select[l - 1]):  # g' as sign(a)
                 gate = buf.gate[l - 1]
                 np.sign(a[l - 1], out=gate)
                 np.multiply(back, gate, out=back)
