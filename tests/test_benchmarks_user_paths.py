@@ -123,26 +123,32 @@ def test_missed_targets_fail_only_when_strict():
     assert user_paths.exit_status(result, strict=True) == 0  # not measurable is not a miss
 
 
-def test_steady_state_separates_the_per_step_and_the_per_run_cost(quick, monkeypatch):
-    """Made-up peers with a known cost (10 ms/step + 60 ms/run for fit, 15 ms/step for torch):
-    the decomposition finds them back from the two run lengths (sleeps: loose bounds)."""
-    import time as clock
-
+def test_steady_state_separates_the_per_step_and_the_per_run_cost(monkeypatch):
+    """Made-up timings with a known cost (10 ms/step + 60 ms/run for fit, 15 ms/step for torch)
+    in place of measure(): the decomposition finds them back from the two run lengths, and each
+    peer is asked for its own epoch count."""
     from benchmarks import user_steady
 
-    def fake(per_step, per_run):
-        def run(job, epochs):
-            clock.sleep(per_run + per_step * epochs * job.steps_per_epoch)
-            return 0.0, {}
+    job = user_jobs.lecture_job(5)  # full batch: one step an epoch
+    cost = {"fit": (0.010, 0.060), "torch": (0.015, 0.0)}
+    asked = []
 
-        return run
+    def fake_measure(peers, steps, repeats, warmup_steps):
+        rows = []
+        for p in peers:
+            name, epochs = p.name.split()
+            asked.append((name, p.steps, int(epochs)))
+            per_step, per_run = cost[name]
+            rows.append(Row(p.name, per_run + per_step * p.steps * job.steps_per_epoch, p.steps))
+        return rows
 
-    monkeypatch.setattr(user_jobs, "fit_path", lambda engine: fake(0.010, 0.060))
-    monkeypatch.setattr(user_jobs, "torch_eager", fake(0.015, 0.0))
-    job = user_jobs.lecture_job(5)  # full batch: 5 and 15 steps
+    monkeypatch.setattr(user_steady, "measure", fake_measure)
     found = user_steady.steady_state(job, 1, repeats=1)
+    assert all(steps == epochs for _, steps, epochs in asked)
+    assert {e for _, _, e in asked} == {5, 5 * user_steady.LONG}
     fit_step, fit_run = found["fit"]
-    assert fit_step == pytest.approx(10_000, rel=0.3) and fit_run == pytest.approx(60, abs=25)
+    assert fit_step == pytest.approx(10_000) and fit_run == pytest.approx(60)
     if "torch" in found:
-        assert found["ratio"] == pytest.approx(1.5, rel=0.3)
+        assert found["torch"] == pytest.approx((15_000, 0.0), abs=1e-6)
+        assert found["ratio"] == pytest.approx(1.5)
     assert "ms/run" in user_steady.note({1: found})
