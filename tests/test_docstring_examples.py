@@ -64,6 +64,10 @@ def test_the_examples_added_run():
         defined("nn.layers", "MLP"),
         defined("nn.loss_modules", "HalfMSELoss"),
         defined("spec.runner", "run"),
+        defined("autograd.factories", "tensor"),
+        defined("nn.layers", "Linear"),
+        defined("nn.loss_modules", "MSELoss"),
+        defined("optim.adam", "Adam"),
     )
     runner_ = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     for obj in objects:

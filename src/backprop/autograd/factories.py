@@ -101,7 +101,20 @@ def _float(dtype) -> np.dtype:
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (dtype inferred like PyTorch's)."""
+    """A new tensor holding a copy of ``data`` (dtype inferred like PyTorch's).
+
+    Examples:
+        The lecture's autograd example, ŷ = w2·σ(w1·x) at x = w1 = w2 = 0:
+
+        >>> import backprop as torch
+        >>> x = torch.tensor([0.0])
+        >>> w1 = torch.tensor([0.0], requires_grad=True)
+        >>> w2 = torch.tensor([0.0], requires_grad=True)
+        >>> y = w2 * torch.sigmoid(w1 * x)
+        >>> y.backward()
+        >>> print(w1.grad, w2.grad, x.grad)
+        tensor([0.]) tensor([0.5000]) None
+    """
     arr = as_array(data, dtype, "tensor")
     return _finish(np.array(arr, copy=True), device, requires_grad)
 

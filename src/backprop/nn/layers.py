@@ -56,6 +56,17 @@ class Linear(Module):
     ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,).
     Both start as U(−1/√in_features, 1/√in_features), PyTorch's default (kaiming_uniform_
     with a = √5 for the weight). The forward pass is one ``AddmmBackward0`` node.
+
+    Examples:
+        The lecture's W[l] (n[l−1] × n[l]) is ``weight.T``:
+
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> layer = nn.Linear(2, 3)
+        >>> tuple(layer.weight.shape), tuple(layer.weight.T.shape)  # (out, in), W[l]
+        ((3, 2), (2, 3))
+        >>> layer(bp.ones(5, 2)).shape  # a batch of 5 samples as rows
+        backprop.Size([5, 3])
     """
 
     def __init__(

@@ -65,6 +65,15 @@ class MSELoss(_Loss):
 
     Shapes: input and target equal (any shape); output scalar, or the input's shape for
     ``reduction='none'``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> y_hat = bp.tensor([[3.0], [1.0]], requires_grad=True)
+        >>> loss = nn.MSELoss()(y_hat, bp.tensor([[1.0], [1.0]]))
+        >>> loss.backward()
+        >>> loss.item(), y_hat.grad.flatten().tolist()  # ((3−1)² + 0)/2 = 2; 2(ŷ − y)/N
+        (2.0, [2.0, 0.0])
     """
 
     loss = "mse"

@@ -37,6 +37,25 @@ class Adam(Optimizer):
         weight_decay: L2 penalty λ (default 0).
         amsgrad: use the running maximum of v_t (AMSGrad).
         maximize: ascend the objective instead of descending it.
+
+    Examples:
+        The lecture's optimizer for y = x²: Adam with lr 0.1 on the 1-8-8-1 network.
+
+        >>> import backprop as bp
+        >>> from backprop import nn, optim
+        >>> _ = bp.manual_seed(0)
+        >>> x = 5 * bp.randn(100, 1)
+        >>> y = x**2 + bp.randn(100, 1)
+        >>> model = nn.MLP([1, 8, 8, 1])
+        >>> adam = optim.Adam(model.parameters(), lr=0.1)
+        >>> loss_function = nn.MSELoss()
+        >>> for epoch in range(2000):
+        ...     adam.zero_grad()
+        ...     loss = loss_function(model(x), y)
+        ...     loss.backward()
+        ...     adam.step()
+        >>> loss.item() < 5  # from about 1,000 at the start; the noise's variance is 1
+        True
     """
 
     _update = staticmethod(F.adam)
