@@ -57,7 +57,8 @@ def _judge(text: str, features, targets, task, samples) -> str | None:
     rows = list(csv.reader(text.splitlines(keepends=True)))
     if len(rows) != samples + 1 or any(len(r) != len(rows[0]) for r in rows):
         return f"{len(rows)} rows of widths {sorted({len(r) for r in rows})}"
-    names = [*features, *(["prediction"] if task == "classification" else targets)]
+    outputs = [f"{t} (predicted)" for t in targets]  # never the bare target name (issue 15)
+    names = [*features, *(["prediction"] if task == "classification" else outputs)]
     header = rows[0][: len(names)]
     cells = header + ([r[len(features)] for r in rows[1:]] if task == "classification" else [])
     live = [c for c in cells if c[:1] in LEADS]
