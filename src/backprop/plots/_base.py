@@ -1,5 +1,7 @@
 """What every plot shares: the lazy matplotlib import, the palette, figures, atomic saving.
 
+A plot function given no path returns its Figure instead of saving it.
+
 No pyplot and no global state: figures are ``matplotlib.figure.Figure`` objects drawn by
 ``FigureCanvasAgg`` and rendered to PNG bytes in memory, then written with
 ``backprop.files.atomic_write_bytes``.
@@ -56,9 +58,10 @@ def new_figure(width: float = 8.0, height: float = 5.0):
     """A Figure (constrained layout) with an Agg canvas attached; pyplot is not involved."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    from ._figure import NotebookFigure
+
+    fig = NotebookFigure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ._base import (
     new_figure,
     save,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_GRID = 2000  # points per side of the evaluation grid
 
@@ -99,7 +103,7 @@ def decision_boundary(
     model,
     x,
     y,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     x_test=None,
     y_test=None,
@@ -108,7 +112,7 @@ def decision_boundary(
     transform=None,
     feature_names=None,
     class_names=None,
-) -> Path:
+) -> Path | Figure:
     """A 2-D classifier's decision regions with the data on top, like TensorFlow Playground.
 
     Args:
@@ -116,7 +120,7 @@ def decision_boundary(
             logits/probabilities (C classes).
         x: training points, (N, 2), in the plane drawn.
         y: their classes: (N,) or (N, 1) indices (0/1 for binary) or one-hot (N, C).
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         x_test, y_test: test points and classes, drawn with a different marker.
         grid: points per side of the evaluation grid.
         title: the figure title.
@@ -129,7 +133,7 @@ def decision_boundary(
 
     Binary models colour the plane by P(class 1) from orange (0) through grey to blue (1),
     with the 0.5 contour drawn; multi-class models by the argmax class, paler where the
-    model is less sure. Returns the path.
+    model is less sure. Returns the path, or the Figure when no path is given.
     """
     points = _points(x, "x")
     if (x_test is None) != (y_test is None):
@@ -183,7 +187,7 @@ def decision_boundary(
         fontsize=9,
         frameon=False,
     )
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def _names(names, count: int, param: str) -> list[str] | None:

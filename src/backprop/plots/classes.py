@@ -11,11 +11,15 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ShapeError
 from ._base import INK, MUTED, as_array, evaluate, new_figure, save
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _PIXEL = re.compile(r"pixel_(\d+)_(\d+)")
 
@@ -56,27 +60,27 @@ def confusion_matrix(
     model,
     x,
     y,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     class_names=None,
     loss: str | None = None,
     which: str = "test set",
     title: str | None = None,
-) -> Path:
+) -> Path | Figure:
     """The confusion matrix: row = true class, column = predicted class, each cell the count
     of rows (darker for more); the diagonal holds the correct ones.
 
     Args:
         model: a classifier (logits or probabilities out).
         x, y: the rows and their class indices 0 … C − 1.
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         class_names: a name per class (default "0", "1", …).
         loss: the loss it was trained with, which says how outputs become classes
             (``"bce_with_logits"``: logit > 0; one output column otherwise: > 0.5).
         which: what the rows are, for the title ("test set").
         title: the figure title.
 
-    Returns the path.
+    Returns the path, or the Figure when no path is given.
     """
     predicted = predictions(model, x, loss)
     labels = _labels(y, predicted, "confusion_matrix")
@@ -115,14 +119,14 @@ def confusion_matrix(
     ax.xaxis.set_label_position("top")
     ax.xaxis.tick_top()
     fig.colorbar(image, ax=ax, shrink=0.8, label="rows")
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def misclassified(
     model,
     x,
     y,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     shape: tuple[int, int],
     images=None,
@@ -131,12 +135,12 @@ def misclassified(
     which: str = "test set",
     limit: int = 24,
     title: str | None = None,
-) -> Path:
+) -> Path | Figure:
     """The rows the model gets wrong, drawn as images with their true and predicted class.
 
     Args:
         model, x, y, class_names, loss: as for ``confusion_matrix``.
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         shape: (rows, columns) of one image; a row of ``x`` holds its pixels row-major.
         images: the pixels to draw, one row per row of ``x`` (the raw values when ``x`` is
             standardised); default ``x``.
@@ -145,7 +149,7 @@ def misclassified(
             many there are in all).
         title: the figure title.
 
-    Returns the path.
+    Returns the path, or the Figure when no path is given.
     """
     predicted = predictions(model, x, loss)
     labels = _labels(y, predicted, "misclassified")
@@ -179,7 +183,7 @@ def misclassified(
             fontsize=9,
             color=INK,
         )
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def _name(names, k: int) -> str:

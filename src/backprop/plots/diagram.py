@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._base import BLUE, DPI, INK, MUTED, ORANGE, new_figure, number, save
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_SHOWN = 12  # units drawn per column; wider layers show their first and last few
 TINY = 4  # show_values=None writes the numbers when no layer is wider than this
@@ -105,19 +109,19 @@ class _Labels:
 
 def network_diagram(
     model,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str | None = None,
     show_values: bool | None = None,
     input_names=None,
     output_names=None,
     standardised: bool = False,
-) -> Path:
+) -> Path | Figure:
     """The MLP drawn as neurons and weighted links, in the lecture's layer numbering.
 
     Args:
         model: an MLP (``nn.MLP`` or ``nn.Sequential`` of Linear and activation modules).
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         title: the figure title.
         show_values: write each weight on its link and each bias under its neuron; None does
             so when no layer has more than 4 units.
@@ -130,7 +134,7 @@ def network_diagram(
     them; the links from column l − 1 to l are W[l], of shape n[l−1]×n[l] (the lecture's
     orientation, the transpose of ``Linear.weight``), blue where the weight is positive,
     orange where negative, wider for larger |w|. Layers wider than 12 units show their
-    first and last units around a gap. Returns the path.
+    first and last units around a gap. Returns the path, or the Figure when no path is given.
     """
     from ..delta import layers as read_layers
 
@@ -172,7 +176,7 @@ def network_diagram(
     if show_values:
         fig.draw_without_rendering()  # fixes the layout, so label sizes and angles are exact
         _write_values(ax, layers, columns, links)
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def _draw_links(ax, layers, columns) -> list:

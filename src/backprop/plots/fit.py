@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from ._base import (
     save,
     tidy,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # activations whose graph has a corner (or a jump) where their input f crosses 0
 _KINKED = ("relu", "leaky_relu", "step")
@@ -129,7 +133,7 @@ def fit_1d(
     model,
     x,
     y,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     truth=None,
     x_range=None,
@@ -138,13 +142,13 @@ def fit_1d(
     x_name: str | None = None,
     y_name: str | None = None,
     x_scaling: tuple[float, float] | None = None,
-) -> Path:
+) -> Path | Figure:
     """A 1-D regression: the samples, the true function, the network's curve ŷ(x).
 
     Args:
         model: a backprop module taking (N, 1) tensors and returning (N, 1).
         x, y: the samples, (N,) or (N, 1) each (arrays, lists or tensors).
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         truth: the true function as a callable on NumPy arrays (``np.square``), or None.
         x_range: ``(lo, hi)`` of the curves; by default the samples' range plus 5 %.
         title: the figure title.
@@ -156,7 +160,7 @@ def fit_1d(
         x_scaling: ``(mean, std)`` when ``x`` is standardised (a CSV's input): the axis
             then says so and a second axis on top reads the input in its own units.
 
-    Returns the path.
+    Returns the path, or the Figure when no path is given.
     """
     xs = _column(x, "x", "fit_1d")
     ys = _column(y, "y", "fit_1d")
@@ -210,7 +214,7 @@ def fit_1d(
     handles, labels = ax.get_legend_handles_labels()
     ncols = 2 if len(labels) > 3 else len(labels)
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=9, frameon=False)
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def _axis_names(ax, x_name, y_name, x_scaling) -> None:

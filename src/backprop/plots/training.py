@@ -6,6 +6,7 @@ import os
 import textwrap
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ._base import (
     save,
     tidy,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # second-panel metrics, in order of preference: (key, label, percent axis)
 _METRICS = (
@@ -98,13 +102,13 @@ def _log_ok(*series) -> bool:
 
 def loss_curves(
     history,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str | None = None,
     loss: str | None = None,
     validation: float | str | None = None,
     target_z: str | None = None,
-) -> Path:
+) -> Path | Figure:
     """Training and validation loss per epoch (log scale), and accuracy below when measured.
 
     Args:
@@ -114,7 +118,7 @@ def loss_curves(
             ``"rmse"``/``"val_rmse"``, ``"r2"``/``"val_r2"`` and ``"lr"`` are drawn when
             present. Epochs are ``history.epochs`` (a list of epoch numbers, or a count),
             else 1, 2, …; ``best_epoch`` uses the same numbering.
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         title: the figure title (by default it names the loss: "MSE loss per epoch").
         loss: which loss the history holds: a registry name or alias (``"mse"``,
             ``"cross_entropy"``, ``"MSELoss"``) or words; the y axis and title name it.
@@ -130,7 +134,7 @@ def loss_curves(
     spikes do, over 50 epochs or more) is drawn thin and light, each epoch as it was, with
     its centred rolling median over it; the legend gives the window.
 
-    Returns the path.
+    Returns the path, or the Figure when no path is given.
     """
     records, epochs, best_epoch, stop_reason = _history_parts(history)
     train_loss = _series(records, "loss")
@@ -206,7 +210,7 @@ def loss_curves(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if x[:length].max() - x[:length].min() < 2:
         ax.set_xlim(x[:length].min() - 1, x[:length].max() + 1)
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def loss_words(loss: str | None) -> tuple[str | None, str]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ConfigError
 from ._base import ACTIVATION_STYLE, INK, MUTED, OTHER_STYLES, log_scale, new_figure, save, tidy
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _activation_styles(activations) -> dict:
@@ -16,19 +20,21 @@ def _activation_styles(activations) -> dict:
     return {a: ACTIVATION_STYLE.get(a) or next(others) for a in activations}
 
 
-def gradient_norms(result, path: str | os.PathLike, *, title: str | None = None) -> Path:
+def gradient_norms(
+    result, path: str | os.PathLike | None = None, *, title: str | None = None
+) -> Path | Figure:
     """The vanishing-gradient experiment: ‖∂E/∂W[l]‖ per layer, and first/last ratio per depth.
 
     Args:
         result: a ``backprop.diagnostics.VanishingResult`` (or its ``grad_norms`` dict,
             ``(activation, depth) -> [‖∂E/∂W[1]‖, …, ‖∂E/∂W[L]‖]``).
-        path: where the PNG goes (written atomically).
+        path: where the PNG goes (written atomically); None returns the Figure instead.
         title: the figure title.
 
     Left: the gradient norm of every layer l = 1 … L of the deepest network of each
     activation (log scale). Right: ‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖ against depth (log scale), with
     a guide falling by 0.25 a layer (the sigmoid's σ′ ≤ 0.25) from the first sigmoid point.
-    Returns the path.
+    Returns the path, or the Figure when no path is given.
     """
     norms = result if isinstance(result, dict) else getattr(result, "grad_norms", None)
     if not isinstance(norms, dict) or not norms:
@@ -102,7 +108,7 @@ def gradient_norms(result, path: str | os.PathLike, *, title: str | None = None)
     for axes in (left, right):
         tidy(axes)
         axes.legend(loc="best", fontsize=9, framealpha=0.9)
-    return save(fig, path)
+    return fig if path is None else save(fig, path)
 
 
 def _first_to_last(result, norms, activation, depth) -> float:
