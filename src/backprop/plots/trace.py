@@ -1,0 +1,52 @@
+"""The trace plot: how big δ[l] and ∂E/∂W[l] are at each layer of one backward pass."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._base import BLUE, INK, ORANGE, log_scale, new_figure, save, tidy
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def trace_norms(
+    trace, path: str | os.PathLike | None = None, *, title: str | None = None
+) -> Path | Figure:
+    """‖δ[l]‖ (mean over samples) and ‖∂E/∂W[l]‖ for l = 1 … L of a ``delta.Trace``.
+
+    Args:
+        trace: what ``backprop.delta.trace`` returned.
+        path: where the PNG goes (written atomically); None returns the Figure instead.
+        title: the figure title.
+
+    Read from right to left it is the backward pass: δ[L] at the output, then each
+    δ[l] = g′(f[l]) ∘ W[l+1] δ[l+1] on the way down; a fall by a factor a layer is the
+    vanishing gradient. Log scale when the bars span more than a factor of 10.
+    Returns the path, or the Figure when no path is given.
+    """
+    layers = trace.layers
+    ls = np.array([lt.l for lt in layers])
+    delta = np.array([float(np.mean(np.linalg.norm(lt.delta, axis=1))) for lt in layers])
+    dW = np.array([float(np.linalg.norm(lt.dW)) for lt in layers])
+    e = "ŷ" if trace.loss is None else "E"
+    fig = new_figure(7.0, 4.0)
+    ax = fig.subplots()
+    sizes = "-".join(str(n) for n in [layers[0].n_prev] + [lt.n for lt in layers])
+    fig.suptitle(title or f"Backward pass of a {sizes} MLP, layer by layer", fontsize=12)
+    ax.bar(ls - 0.2, delta, width=0.4, color=ORANGE, label="‖δ[l]‖ (mean over samples)")
+    ax.bar(ls + 0.2, dW, width=0.4, color=BLUE, label=f"‖∂{e}/∂W[l]‖")
+    ax.set_xticks(ls, [f"{lt.l}\n{lt.g}" for lt in layers])
+    ax.set_xlabel("layer l and its g[l]", color=INK)
+    ax.set_ylabel("norm")
+    positive = np.concatenate([delta, dW])
+    positive = positive[positive > 0]
+    if positive.size and positive.max() / positive.min() > 10:
+        log_scale(ax)
+    tidy(ax)
+    ax.legend(loc="best", fontsize=9)
+    return fig if path is None else save(fig, path)
