@@ -342,6 +342,12 @@ class GradientCheckResult:
             )
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the table, each row green (passed) or red (failed)."""
+        from .display import gradcheck_html  # a floor above, imported when a front end asks
+
+        return gradcheck_html(self)
+
 
 LECTURE_EPS = 0.001  # the slide's epsilon = 0.001
 

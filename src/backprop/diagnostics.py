@@ -130,6 +130,18 @@ class VanishingResult:
     delta_norms: dict = field(default_factory=dict)  # (activation, depth) -> [‖δ[1]‖, …]
     bound_ratios: dict = field(default_factory=dict)  # ‖δ[l]‖ / (max g' · ‖W[l+1]‖₂ · ‖δ[l+1]‖)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: first/last ratios coloured by how much survived, and the figure."""
+        from .display import vanishing_html  # a floor above, imported when a front end asks
+
+        return vanishing_html(self)
+
+    def plot(self, path=None, **kwargs):
+        """``plots.gradient_norms``: the Figure, or the path when one is given."""
+        from .plots import gradient_norms
+
+        return gradient_norms(self, path, **kwargs)
+
     def first_to_last(self, activation: str, depth: int) -> float:
         """‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖: how much of the gradient reaches the first layer."""
         norms = self.grad_norms[(activation, depth)]

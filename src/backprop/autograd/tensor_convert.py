@@ -216,6 +216,12 @@ class TensorConversion:
             parameter=getattr(self, "_is_param", False),
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: shape, dtype, grad_fn / grad and the values, clipped."""
+        from ..display import tensor_html  # a floor above, imported when a front end asks
+
+        return tensor_html(self)
+
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and type(self) is _t.Tensor:
             return format(self._data.item(), spec)

@@ -82,7 +82,31 @@ class Trace:
 
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in [self.layers[0].n_prev] + [t.n for t in self.layers])
-        return f"<Trace of a {sizes} MLP on {self.x.shape[0]} sample(s), loss={self.loss}>"
+        loss = "no loss: δ[l] = ∂ŷ/∂f[l]" if self.loss is None else f"E = {self.loss:.6g}"
+        return f"<Trace of a {sizes} MLP on {self.x.shape[0]} sample(s), {loss}>"
+
+    # Notebook displays (backprop.display, a floor above, imported when a front end asks).
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from ..display import trace_mimebundle
+
+        return trace_mimebundle(self)
+
+    def _repr_html_(self) -> str:
+        from ..display import trace_html
+
+        return trace_html(self)
+
+    def _repr_latex_(self) -> str:
+        from ..display import trace_latex
+
+        return trace_latex(self)
+
+    def plot(self, path=None, **kwargs):
+        """‖δ[l]‖ and ‖∂E/∂W[l]‖ per layer (``plots.trace_norms``): the Figure, or the
+        path when one is given."""
+        from ..plots import trace_norms
+
+        return trace_norms(self, path, **kwargs)
 
 
 def trace(model, x, y=None, loss=None) -> Trace:

@@ -129,6 +129,19 @@ class Sequential(_ModuleSequence):
             input = module(input)  # noqa: A001
         return input
 
+    def _repr_html_(self) -> str:
+        """In a notebook: ``backprop.summary``'s table and the network diagram."""
+        from ..display import model_html  # a floor above, imported when a front end asks
+
+        return model_html(self)
+
+    def plot(self, path=None, **kwargs):
+        """The network diagram (``plots.network_diagram``): the Figure, or the path when
+        one is given."""
+        from ..plots import network_diagram
+
+        return network_diagram(self, path, **kwargs)
+
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered (their parameters are the model's) but not called in a

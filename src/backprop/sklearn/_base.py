@@ -376,6 +376,7 @@ class _BaseMLP(BaseEstimator):
             callbacks=callbacks,
             seed=int(self._random.randint(2**31 - 1)),
             shuffle=bool(self.shuffle),
+            verbose=False,  # scikit-learn's estimators are silent; no notebook bar
         )
         self._record(history, incremental)
         return history

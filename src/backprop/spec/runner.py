@@ -103,6 +103,21 @@ class Run:
             f"diverged in {where}"
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: what ran, the final metrics, the loss curve and the model."""
+        from ..display import run_html
+
+        return run_html(self)
+
+    def plot(self, path=None, **kwargs):
+        """The run's loss curves, its loss named (``plots.loss_curves``): the Figure, or
+        the path when one is given."""
+        from ..plots import loss_curves
+
+        kwargs.setdefault("loss", self.spec.get("loss", {}).get("name"))
+        kwargs.setdefault("validation", self.spec.get("validation"))
+        return loss_curves(self.history, path, **kwargs)
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the trained model with its spec (and how training ended) to one file."""
         from .. import io
@@ -404,10 +419,11 @@ def prepare(spec) -> Run:
     return Run(spec, model, dataset, loss, optimizer, None, scheduler, target_scaling=scaling)
 
 
-def run(spec, *, callbacks=()) -> Run:
+def run(spec, *, callbacks=(), verbose="auto") -> Run:
     """Train what ``spec`` describes — a dict, a path to a JSON file, or a built-in spec's
     name (``"square"``, used when no file of that name exists; the run's ``spec["name"]``
-    says which) — and return the Run.
+    says which) — and return the Run. ``verbose`` is ``fit``'s: ``"auto"`` shows a
+    progress bar in a notebook only, True always, False or 0 never.
 
     Examples:
         >>> import backprop
@@ -435,7 +451,7 @@ def run(spec, *, callbacks=()) -> Run:
     r.history = fit(
         r.model, r.dataset, r.loss, r.optimizer, epochs=s["epochs"], batch_size=s["batch_size"],
         validation=s["validation"], callbacks=cbs, seed=s["seed"], engine=s["engine"],
-        scheduler=r.scheduler,
+        scheduler=r.scheduler, verbose=verbose,
     )  # fmt: skip
     if r.diverged:  # a run's result is its best weights, not the last finite ones
         r.extra["kept"] = guard.restore_best()

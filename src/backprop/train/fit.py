@@ -50,6 +50,7 @@ def fit(
     scheduler=None,
     validation_freq=1,
     penalty=None,
+    verbose="auto",
 ) -> History:
     """Train ``model`` on ``data``; return the per-epoch ``History``.
 
@@ -88,6 +89,9 @@ def fit(
         penalty: None, or TensorFlow Playground's weight penalty ``("l2", rate)`` /
             ``("l1", rate)``, applied to the weights (not the biases) after each update:
             L2 scales them by 1 − lr·rate, L1 moves them lr·rate towards 0, stopping at 0.
+        verbose: ``"auto"`` shows a progress bar (rich) in a Jupyter notebook and nothing
+            elsewhere; True always (stderr outside a notebook); False or 0 never
+            (``backprop.display.progress``).
 
     The history's ``loss`` is computed by the engine on the way, for every epoch: the mean
     of the epoch's batch losses, each taken in the forward pass before that batch's update
@@ -117,6 +121,10 @@ def fit(
         True
     """
     callbacks = check_model_and_callbacks(model, callbacks)
+    from ..display.progress import progress_callbacks  # the bar is drawn beside the plots
+
+    bars = progress_callbacks(verbose)
+    callbacks = [*callbacks, *bars]
     loss_fn, loss_name = _loss(loss)
     _check_args(epochs, batch_size, seed, engine, guard, shuffle)
     validation_freq, penalty = _check_more(validation_freq, penalty)
@@ -231,6 +239,8 @@ def fit(
         for cb in callbacks:  # after an exception no on_train_end ran: free backup folders
             if backup is not None and isinstance(cb, backup.BackupAndRestore):
                 cb.release_lock()
+        for bar in bars:  # an exception skips on_train_end: the bar stops here
+            bar.close()
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     if not history.diverged and not _has_step_units(model, net):  # the Caution said why

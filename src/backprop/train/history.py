@@ -194,6 +194,19 @@ class History:
             parts.append(f"stop_reason={self.stop_reason!r}")
         return f"History({', '.join(parts)})"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the final metrics and the loss curve."""
+        from ..display import history_html  # beside plots, imported when a front end asks
+
+        return history_html(self)
+
+    def plot(self, path=None, **kwargs):
+        """The loss curves (``plots.loss_curves``): the Figure, or the path when one is
+        given; ``loss=`` names the loss on the axis."""
+        from ..plots import loss_curves
+
+        return loss_curves(self, path, **kwargs)
+
 
 _ORDER = ("loss", "accuracy", "rmse", "r2")
 
