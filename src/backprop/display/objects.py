@@ -124,9 +124,9 @@ def run_html(run) -> str:
     facts = [
         ("spec", s.get("name") or "(unnamed)"),
         ("data", data.get("name") or data.get("path") or "?"),
-        ("model", "-".join(map(str, s.get("model", {}).get("sizes", [])))),
+        ("model", _sizes(run.model)),
         ("loss", s.get("loss", {}).get("name", "?")),
-        ("optimizer", f"{opt.get('name', '?')}, lr {opt.get('lr')}"),
+        ("optimizer", f"{opt.get('name', '?')}, lr {opt.get('lr') or 'its default'}"),
         ("epochs", s.get("epochs")),
         ("seed", s.get("seed")),
     ]
@@ -149,6 +149,13 @@ def run_html(run) -> str:
         parts.append(figure_or_note(lambda: loss_curves(run.history, loss=loss), "loss curve"))
     parts.append(model_html(run.model))
     return box("".join(parts))
+
+
+def _sizes(model) -> str:
+    from ..summary import summary
+
+    sizes = summary(model).sizes
+    return "-".join(map(str, sizes)) if sizes else type(model).__name__
 
 
 # -- checks ----------------------------------------------------------------------------
