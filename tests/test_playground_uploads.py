@@ -38,3 +38,42 @@ def test_errors_about_the_data_name_the_upload_not_the_temporary_file():
         uploads.load_csv(("mine.csv", _rows(["a", "b", "label"], rows)), 80, 0)
     message = str(caught.value)
     assert "mine.csv" in message and "upload-" not in message, message
+
+
+def _xy_csv(x, target, names=("x1", "x2", "t")) -> str:
+    rows = [[*(repr(float(v)) for v in row), repr(float(t))] for row, t in zip(x, target)]
+    return _rows(list(names), rows)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "target_1e300",  # refused while the network is built (float32 overflow)
+        "one_column_1e39",  # a 1-D file after a 2-D one: refused with the new dimension
+    ],
+)
+def test_a_refused_upload_leaves_the_session_as_it_was(bad):
+    """Issue 16 attack, item 1: a refused upload after a good one left the session on the
+    refused file (every later change failed with its error, the spec named it)."""
+    import numpy as np
+
+    from backprop.playground.session import Session
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 2))
+    good = _xy_csv(x, (x[:, 0] > 0).astype(int), ("x1", "x2", "y"))
+    if bad == "target_1e300":
+        text = _xy_csv(x, x[:, 0] * 1e300)
+    else:
+        text = _rows(["x", "t"], [["1", "1e39"], ["2", "2"], ["3", "3"], ["4", "4"]])
+    s = Session({"seed": 1})
+    s.upload("good.csv", good)
+    state, spec = dict(s.state), s.spec()
+    weights = [p._data.copy() for p in s.model.parameters()]
+    with pytest.raises(ProtocolError, match=r"^upload bad\.csv: "):
+        s.upload("bad.csv", text)
+    assert s.csv[0] == "good.csv" and s.state == state and s.spec() == spec
+    for before, now in zip(weights, s.model.parameters()):
+        np.testing.assert_array_equal(before, now._data)
+    s.apply({"seed": 4})  # the session still takes changes
+    assert s.state["seed"] == 4 and s.raw.x.shape[1] == 2 and s.spec()["data"]["csv"] == "good.csv"

@@ -11,6 +11,8 @@ connection.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ..errors import BackpropError
@@ -33,43 +35,65 @@ class Session(Training):
         self.apply(settings or {}, rebuild=True)
 
     # -- settings ------------------------------------------------------------------------
-    def apply(self, changes: dict, rebuild: bool = False) -> list[str]:
+    def apply(self, changes: dict, rebuild: bool = False, csv: tuple | None = None) -> list[str]:
         """Merge checked ``changes`` into the settings; rebuild what they touch.
 
         Data settings regenerate the data and the network, network settings rebuild the
         network (reset to epoch 0), the optimizer is rebuilt in place, and learning rate,
         regularisation, batch size (from the next epoch) and stop conditions change the
-        running training (``Training._retune``).
+        running training (``Training._retune``). ``csv`` (an upload) replaces the uploaded
+        file in the same step. A change is all or nothing: what it builds replaces the
+        session's parts only when every part was built; a refusal leaves the session as it
+        was (``_transaction``).
         """
-        new = {**self.state, **changes}
-        notes = settings.reconcile(new, changes, self.csv_dims)
-        changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
-        if getattr(self, "run", None) is not None and self.steps > 0:  # during a run
-            if "lr" in changed:
-                self.lr_changed = True
-            for key in ("batch_size", "optimizer", "regularization", "reg_rate"):
-                if key in changed:
-                    self.changed_during.add(key)
-        old = self.state
-        self.state = new
-        try:
+        with self._transaction():
+            if csv is not None:
+                self.csv = csv
+            new = {**self.state, **changes}
+            notes = settings.reconcile(new, changes, self.csv_dims)
+            changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
+            during = getattr(self, "run", None) is not None and self.steps > 0
+            self.state = new
             if rebuild or changed & set(settings.DATA_KEYS):
                 self._build_data()
                 self._build_network()
             elif changed & set(settings.NET_KEYS):
                 self._build_network()
             else:
+                if during:  # what the spec cannot say about a run changed midway
+                    self.lr_changed = self.lr_changed or "lr" in changed
+                    self.changed_during |= changed & {
+                        "batch_size",
+                        "optimizer",
+                        "regularization",
+                        "reg_rate",
+                    }
                 self._retune(changed)
-        except (BackpropError, ProtocolError) as exc:
-            self.state = old  # back to the settings that worked, rebuilt from scratch
-            if rebuild or changed & set(settings.DATA_KEYS):
-                self._build_data()
-            self._build_network()
-            raise ProtocolError(str(exc), getattr(exc, "field", None)) from None
         if changed & {"stop_epochs", "stop_loss"} and self.status.stopped:
             self.status.stopped = ""
         self.notes = notes
         return notes
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """Run a change; on any failure put every part of the session back as it was.
+
+        The building methods replace the session's parts (data, model, plan, optimizer,
+        runner, curves) with new objects, so the parts kept here are the working ones; a
+        ``BackpropError`` becomes the ``ProtocolError`` the page shows.
+        """
+        saved = dict(self.__dict__)
+        during = set(getattr(self, "changed_during", ()))
+        try:
+            yield
+        except BaseException as exc:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            if "changed_during" in saved:
+                self.changed_during = during
+            if isinstance(exc, BackpropError) and not isinstance(exc, ProtocolError):
+                raise ProtocolError(str(exc), getattr(exc, "field", None)) from None
+            raise
 
     @property
     def n_inputs(self) -> int:
@@ -81,16 +105,16 @@ class Session(Training):
         return None if self.csv is None else self.csv[2]
 
     def upload(self, name: str, text: str) -> list[str]:
-        """Use an uploaded CSV (checked first; a bad file leaves the session as it was)."""
+        """Use an uploaded CSV; a file refused at any step leaves the session as it was."""
         data, _ = uploads.load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
-        old = self.csv
-        self.csv = (name, text, data.x.shape[1])
-        problem = data.task
         try:
-            return self.apply({"dataset": "csv", "problem": problem}, rebuild=True)
-        except ProtocolError:
-            self.csv = old
-            raise
+            return self.apply(
+                {"dataset": "csv", "problem": data.task},
+                rebuild=True,
+                csv=(name, text, data.x.shape[1]),
+            )
+        except ProtocolError as exc:
+            raise ProtocolError(f"upload {name}: {exc}", exc.field) from None
 
     @property
     def loss_name(self) -> str:
