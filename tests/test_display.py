@@ -87,6 +87,11 @@ def test_trace_clips_a_wide_layer_and_many_samples():
     assert len(rows) == 9 and r"\vdots" in rows[4]  # 30 inputs: 4 + ⋮ + 4 rows
     assert len(rows[0].split("&")) == 4  # the first 4 of 9 samples as columns
     assert "the first 4 shown" in t._repr_html_()
+    deep = delta.trace(nn.MLP([2] + [3] * 15 + [1]), bp.randn(2, 2), bp.randn(2, 1), nn.MSELoss())
+    latex = deep._repr_latex_()
+    written = sorted({int(m) for m in re.findall(r"\\delta\^\{\[(\d+)\]\} =", latex)})
+    assert written == [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]  # 16 layers: 6 + ⋮ + 6
+    assert "layers 7 to 10 not shown" in latex
 
 
 def test_model_html_is_the_summary_and_the_diagram():

@@ -26,11 +26,12 @@ STYLE = """<style>
 .bp-box .bp-pass{background:rgba(46,158,91,.22)}
 .bp-box .bp-fail{background:rgba(214,47,47,.25);font-weight:bold}
 .bp-box .bp-warn{background:rgba(245,147,34,.25)}
+.bp-box div.bp-pass,.bp-box div.bp-fail,.bp-box div.bp-warn{display:inline-block;padding:1px 6px}
 .bp-box .bp-head{font-weight:bold;margin:4px 0}
 .bp-box .bp-muted{color:#777}
-.bp-box table.bp-m{border-collapse:collapse;display:inline-table;vertical-align:middle;
- border-left:1.5px solid currentColor;border-right:1.5px solid currentColor;border-radius:6px;
- margin:1px 4px}
+.bp-box table.bp-m{border-collapse:separate;border-spacing:0;display:inline-table;
+ vertical-align:middle;border-left:1.5px solid currentColor;border-right:1.5px solid currentColor;
+ border-radius:7px;margin:1px 4px;padding:0 2px}
 .bp-box .bp-m td{padding:0 5px;text-align:right;font-variant-numeric:tabular-nums;
  white-space:nowrap;border:none}
 .bp-box .bp-eq{margin:3px 0;white-space:nowrap}

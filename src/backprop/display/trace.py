@@ -23,6 +23,7 @@ import numpy as np
 from ._html import box, clip, esc, matrix, num
 
 MAX_SAMPLES = 4  # columns (samples) shown of a vector's batch
+MAX_LAYERS = 12  # layers written out (the first and last half); ``print(trace)`` lists all
 
 
 def _columns(rows: np.ndarray) -> np.ndarray:
@@ -43,13 +44,33 @@ def _bmatrix(m: np.ndarray) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(lines) + r"\end{bmatrix}"
 
 
-def equations(t) -> list[tuple[str, str, str, np.ndarray]]:
-    """Every equation of the trace: (section, TeX left side, Unicode left side, values)."""
+def _gap(t, backward: bool) -> tuple:
+    """The line that stands for the middle layers of a deep net (values None)."""
+    L, half = len(t.layers), MAX_LAYERS // 2
+    lo, hi = (L - half, half + 1) if backward else (half + 1, L - half)
+    words = f"layers {lo} to {hi} not shown (print(trace) has every layer's norms)"
+    return ("…", f"\\vdots\\ \\text{{{words}}}", f"⋮ {words}", None)
+
+
+def _written(t) -> list:
+    """The layers written out, a None where the middle of a deep net is left out."""
+    L, half = len(t.layers), MAX_LAYERS // 2
+    if L <= MAX_LAYERS:
+        return list(t.layers)
+    return [*t.layers[:half], None, *t.layers[L - half :]]
+
+
+def equations(t) -> list[tuple]:
+    """Every equation of the trace: (section, TeX left side, Unicode left side, values);
+    values is None for the line that stands for a deep net's middle layers."""
     L = len(t.layers)
     e = "\\hat y" if t.loss is None else "E"
     eu = "ŷ" if t.loss is None else "E"
     out = [("forward", "a^{[0]} = x", "a[0] = x", _columns(t.x))]
-    for lt in t.layers:
+    for lt in _written(t):
+        if lt is None:
+            out.append(_gap(t, backward=False))
+            continue
         l = lt.l
         sec = f"layer {l}: g[{l}] = {lt.g}"
         bias_t = f" + b^{{[{l}]}}" if lt.b is not None else ""
@@ -67,7 +88,10 @@ def equations(t) -> list[tuple[str, str, str, np.ndarray]]:
         )
         out.append((sec, f"a^{{[{l}]}} = g(f^{{[{l}]}})", f"a[{l}] = g(f[{l}])", _columns(lt.a)))
     summed = len(t.x) > 1
-    for lt in reversed(t.layers):
+    for lt in reversed(_written(t)):
+        if lt is None:
+            out.append(_gap(t, backward=True))
+            continue
         l = lt.l
         sec = f"backward, layer {l}"
         if lt.g_prime is not None:
@@ -132,7 +156,10 @@ def _heading(t) -> str:
 
 def to_latex(t) -> str:
     """All the equations as one LaTeX ``aligned`` block in ``$$``."""
-    rows = [f"{lhs} &= {_bmatrix(values)}" for _, lhs, _, values in equations(t)]
+    rows = [
+        f"&{lhs}" if values is None else f"{lhs} &= {_bmatrix(values)}"
+        for _, lhs, _, values in equations(t)
+    ]
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
@@ -141,6 +168,10 @@ def to_html(t) -> str:
     parts = [f'<div class="bp-head">{esc(_heading(t))}</div>']
     section = None
     for sec, lhs, uni, values in equations(t):
+        if values is None:
+            parts.append(f'<div class="bp-muted">{esc(uni)}</div>')
+            section = None
+            continue
         if sec != section:
             parts.append(f"<h4>{esc(sec)}</h4>")
             section = sec
