@@ -96,4 +96,5 @@ class NotebookProgress(Callback):
         loss = state.history.last("loss") if state.history is not None else None
         text = "" if loss is None else f"loss {loss:.4g}"
         self.progress.update(self.task, completed=state.done, loss=text)
+        self.progress.refresh()  # rich's stop() does not redraw in Jupyter: the last frame
         self.close()
