@@ -28,6 +28,14 @@ def trace_norms(
     δ[l] = g′(f[l]) ∘ W[l+1] δ[l+1] on the way down; a fall by a factor a layer is the
     vanishing gradient. Log scale when the bars span more than a factor of 10.
     Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import delta, nn, plots
+        >>> t = delta.trace(nn.MLP([1, 4, 1]), bp.randn(5, 1), bp.randn(5, 1), nn.MSELoss())
+        >>> fig = plots.trace_norms(t)  # no path: the Figure, which a notebook shows inline
+        >>> fig.axes[0].get_xlabel(), len(fig.axes[0].patches)  # two bars a layer
+        ('layer l and its g[l]', 4)
     """
     layers = trace.layers
     ls = np.array([lt.l for lt in layers])
