@@ -7,20 +7,26 @@ equations as LaTeX and as HTML), ``_repr_html_`` on ``Tensor``/``Parameter``,
 ``VanishingResult`` — and each delegates here, imported only when a front end asks. Their
 plain ``repr`` stays a short line. ``progress`` holds the notebook progress bar of
 ``fit``/``run``. Nothing here computes: values come from the objects, pictures from
-``backprop.plots``.
+``backprop.plots``. Each module is imported on first use (``fit`` loads only ``progress``).
 """
 
-from .objects import (
-    gradcheck_html,
-    history_html,
-    model_html,
-    run_html,
-    tensor_html,
-    vanishing_html,
+from .._lazy import lazy
+
+__getattr__, __dir__ = lazy(
+    __name__,
+    {
+        "gradcheck_html": ".objects",
+        "history_html": ".objects",
+        "model_html": ".objects",
+        "run_html": ".objects",
+        "tensor_html": ".objects",
+        "vanishing_html": ".objects",
+        "trace_html": (".trace", "to_html"),
+        "trace_latex": (".trace", "to_latex"),
+        "trace_mimebundle": (".trace", "mimebundle"),
+    },
+    globals(),
 )
-from .trace import mimebundle as trace_mimebundle
-from .trace import to_html as trace_html
-from .trace import to_latex as trace_latex
 
 __all__ = [
     "gradcheck_html",

@@ -25,6 +25,8 @@ __all__ = ["NotebookProgress", "in_notebook", "progress_callbacks"]
 
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (JupyterLab, Notebook, VS Code's notebooks)."""
+    if "IPython" not in sys.modules:  # no kernel without it; spares scripts rich's import
+        return False
     from rich.console import _is_jupyter
 
     return _is_jupyter()
