@@ -37,6 +37,7 @@ SLOW = (
     "test_io_kill.py",  # SIGKILL during saves
     "test_notebooks.py",  # the lecture's notebooks, each in a fresh kernel: ~30 s
     "test_docs_site.py",  # mkdocs build --strict: 10-30 s
+    "test_playground_widget_lab.py",  # a real JupyterLab and Chromium: ~25 s
     "test_display_browser.py",  # the trace's HTML in chromium, with and without MathJax
 )
 # single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run

@@ -4,5 +4,29 @@
 ``Session`` that trains with the δ engine and streams snapshots (``views``) over a
 WebSocket in the messages of ``protocol``; the page in ``static/`` only draws. The server
 needs the ``web`` extra (starlette, uvicorn, websockets); ``session``, ``views``,
-``protocol`` and ``features`` do not.
+``protocol`` and ``features`` do not. ``widget()`` shows the same page in a notebook
+cell, trained by the kernel (``nbwidget``; the ``notebook`` extra: anywidget).
 """
+
+
+def widget(spec_or_model=None, **settings):
+    """The playground inline in a notebook cell, trained by the kernel's δ engine.
+
+    ``spec_or_model``: None (the page's defaults), a built-in spec's name (``"square"``,
+    ``"abs"``), an experiment spec (a dict, as ``backprop.run`` takes), or an ``nn.MLP`` of
+    1 or 2 inputs and 1 output (its sizes, activations and weights); ``settings`` are the
+    page's own (``dataset="spiral"``, ``hidden=[8, 8]``, ``lr=0.1``, ``seed=4``) on top.
+    ``w.model`` is the live network, ``w.spec`` the current spec. Needs the ``notebook``
+    extra (anywidget). See ``nbwidget.PlaygroundWidget``.
+
+    >>> from backprop.playground import widget
+    >>> w = widget("abs")
+    >>> w.settings["hidden"], w.settings["optimizer"]
+    ([2], 'adam')
+    >>> _ = w.train(epochs=10)
+    >>> w.epoch
+    10
+    """
+    from .nbwidget import widget as make
+
+    return make(spec_or_model, **settings)

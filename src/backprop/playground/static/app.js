@@ -22,7 +22,8 @@ window.playground = app;  // for the curious (and for tests): the last state and
 // ---------------------------------------------------------------------------- socket
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+  // in a notebook widget the kernel answers through bridge.js instead of a server
+  const ws = window.playgroundBridge ? playgroundBridge.socket() : new WebSocket(`${scheme}://${location.host}/ws`);
   app.ws = ws;
   ws.onopen = () => {
     hideBanner();
@@ -44,7 +45,8 @@ function connect() {
   };
 }
 function send(type, fields = {}) {
-  if (app.ws && app.ws.readyState === WebSocket.OPEN) app.ws.send(JSON.stringify({v: V, type, ...fields}));
+  // readyState 1 is WebSocket.OPEN (bridge.js's socket too)
+  if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify({v: V, type, ...fields}));
 }
 function parseHash() {
   const out = {};
@@ -58,7 +60,7 @@ function parseHash() {
 }
 function setHash(hash) {
   if (window.lessons) hash = lessons.fullHash(hash);  // the link's lesson part stays (lessons.js)
-  if (hash && hash !== app.lastHash) {
+  if (hash && hash !== app.lastHash && !window.playgroundBridge) {  // a widget has no address bar
     app.lastHash = hash;
     history.replaceState(null, "", "#" + hash);
   }

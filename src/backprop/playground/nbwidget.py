@@ -1,0 +1,269 @@
+"""The playground as a notebook widget: the same page, trained by the notebook's kernel.
+
+``backprop.playground.widget(spec_or_model, **settings)`` returns a ``PlaygroundWidget``
+(an anywidget) that shows the playground's own page (``static/index.html`` with its
+scripts and styles) inline in a notebook cell, in a sandboxed frame. The page is the
+server's, unchanged but for its transport: instead of a WebSocket it talks through
+``static/bridge.js`` (in the frame) and ``static/widget.js`` (anywidget's module, outside
+it) to the widget's messages. In the kernel a ``connection.Connection`` answers them
+exactly as the server does for a tab — the same checks (``protocol``), budgets
+(``inbox``), pacing, snapshots and ``Session`` — over ``CommSocket``, a WebSocket made of
+the widget's messages, on the kernel's own event loop (training runs between cells and
+pauses while a cell runs). No server, no port.
+
+``w.model`` is the live ``nn.MLP`` the δ engine trains (inspect it in the next cell),
+``w.spec`` the experiment spec of the current settings (``backprop.run(w.spec)`` trains
+it), ``w.train(epochs)``, ``w.set(**settings)``, ``w.play()``, ``w.pause()`` drive it from
+code. Needs the ``notebook`` extra (anywidget; starlette for the connection's types).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from importlib import resources
+
+import anywidget
+import traitlets
+
+from . import exports, fields, lessons, protocol, views
+from .connection import Connection
+from .nbwidget_start import checked, load_weights, model_weights, start_settings
+from .protocol import ProtocolError
+from .session import Session
+
+# the page's controls a notebook has no use for: the lesson link (a URL of a server page)
+WIDGET_LESSON = {**lessons.empty(), "hide": ["lesson_link"]}
+WIDGET_CSS = "body.widget #present { display: none; }"
+
+
+def _static(name: str) -> str:
+    return resources.files("backprop.playground").joinpath("static", name).read_text("utf-8")
+
+
+def page_html() -> str:
+    """``static/index.html`` as one self-contained document: its styles and scripts inlined
+    (scripts at the end of the body, as ``defer`` runs them), ``bridge.js`` before
+    ``app.js``; the page's own code is not copied or changed."""
+    html = _static("index.html")
+    html = re.sub(r'<link rel="icon"[^>]*>\n?', "", html)
+    html = re.sub(
+        r'<link rel="stylesheet" href="/static/([\w.]+)">',
+        lambda m: f"<style>\n{_static(m.group(1))}\n</style>",
+        html,
+    )
+    names = re.findall(r'<script src="/static/([\w.]+)" defer></script>\n?', html)
+    html = re.sub(r'<script src="/static/([\w.]+)" defer></script>\n?', "", html)
+    names.insert(names.index("app.js"), "bridge.js")
+    scripts = "".join(f"<script>\n{_static(n)}\n</script>\n" for n in names)
+    html = html.replace("</head>", f"<style>{WIDGET_CSS}</style>\n</head>", 1)
+    html = html.replace("<body>", '<body class="widget">', 1)
+    return html.replace("</body>", scripts + "</body>", 1)
+
+
+class CommSocket:
+    """What ``Connection`` needs of a WebSocket (``receive``, ``send_text``, ``close``),
+    made of the widget's messages: ``{"text": message}`` both ways."""
+
+    def __init__(self, widget: PlaygroundWidget) -> None:
+        self.widget = widget
+        self.queue: asyncio.Queue = asyncio.Queue()
+
+    def put(self, text) -> None:
+        self.queue.put_nowait(text)
+
+    async def receive(self) -> dict:
+        text = await self.queue.get()
+        if text is None:
+            return {"type": "websocket.disconnect"}
+        return {"type": "websocket.receive", "text": text}
+
+    async def send_text(self, text: str) -> None:
+        self.widget.send({"text": text})
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.widget.send({"closed": code, "reason": reason})
+        self.put(None)
+
+
+class WidgetSession(Session):
+    """A session that started from a model's weights goes back to them on Reset."""
+
+    start_weights: list | None = None
+
+    def reset(self) -> None:
+        super().reset()
+        if self.start_weights is not None:
+            load_weights(self, self.start_weights)
+
+
+class WidgetConnection(Connection):
+    """The server's ``Connection`` for one widget: the session is the widget's (made in
+    Python before any view exists), so a view's ``hello`` — a new cell output, a reload —
+    shows it as it is instead of starting another."""
+
+    async def hello(self, url: dict) -> None:
+        s = self.session
+        self.closed = False
+        self.lesson = WIDGET_LESSON
+        self.start = dict(s.state)  # what a lesson's locks compare with (none here)
+        self.acked = s.seq  # the new view has drawn nothing; snapshots count from here
+        self.sent.clear()  # the whole curves
+        self.owed_notes, self.owed_data, self.owed_snapshot = None, False, False
+        await self.send(
+            "ready", state=s.state, hash=fields.to_url(s.state), notes=s.notes,
+            previews=exports.previews(), choices=exports.choices(), lesson=self.lesson,
+            lessons=lessons.table(),
+        )  # fmt: skip
+        self.owe()
+        self.owed_data = True
+        await self.snapshot()
+
+
+class PlaygroundWidget(anywidget.AnyWidget):
+    """The playground in a notebook cell; make one with ``backprop.playground.widget``."""
+
+    _esm = _static("widget.js")
+    _page = traitlets.Unicode("").tag(sync=True)
+    height = traitlets.Int(880).tag(sync=True)  # the frame's height before the page says
+
+    def __init__(self, settings: dict, weights: list | None = None, **kwargs) -> None:
+        super().__init__(_page=page_html(), **kwargs)
+        session = WidgetSession(settings)
+        if weights is not None:
+            session.start_weights = weights
+            load_weights(session, weights)
+        self._socket: CommSocket | None = None
+        self._task: asyncio.Task | None = None
+        self._conn = WidgetConnection(None)
+        self._conn.session = session
+        self._conn.lesson = WIDGET_LESSON
+        # the thread and event loop that own the connection: the kernel's main ones
+        self._thread = threading.get_ident()
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self.on_msg(self._on_msg)
+
+    # -- what a student reads -------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        return self._conn.session
+
+    @property
+    def model(self):
+        """The live ``nn.MLP`` being trained (the page's network, weights of this moment)."""
+        return self.session.model
+
+    @property
+    def spec(self) -> dict:
+        """The experiment spec of the current settings, at the current epoch."""
+        return self.session.spec()
+
+    @property
+    def settings(self) -> dict:
+        """The playground's settings (``fields.FIELDS``), as the page shows them."""
+        return dict(self.session.state)
+
+    @property
+    def epoch(self) -> int:
+        return self.session.epoch
+
+    def __repr__(self) -> str:
+        s = self.session.state
+        net = "-".join(str(n) for n in [len(s["features"]), *s["hidden"], "out"])
+        return f"<PlaygroundWidget {s['dataset']} {net} at epoch {self.epoch}>"
+
+    # -- driving it from code ---------------------------------------------------------------
+    def train(self, epochs: int = 1) -> PlaygroundWidget:
+        """Train ``epochs`` whole epochs now, in this cell (the page shows the result)."""
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise _config(f"widget.train: epochs must be a whole number ≥ 1; got {epochs!r}.")
+        s = self.session
+        s.status.running = False
+        for _ in range(epochs):
+            s.step_epoch()
+            if s.status.diverged:
+                break
+        self._push(self._conn.snapshot_text())
+        return self
+
+    def set(self, **settings) -> PlaygroundWidget:
+        """Change settings as the page's controls do (``w.set(lr=0.1, hidden=[8, 8])``)."""
+        changes = checked(settings)
+        s, before = self.session, dict(self.session.state)
+        try:
+            notes = s.apply(changes)
+        except ProtocolError as exc:
+            raise _config(f"widget.set: {exc}") from None
+        touched = {k for k in s.state if s.state[k] != before.get(k)}
+        from .settings import DATA_KEYS, NET_KEYS
+
+        if touched & {*DATA_KEYS, *NET_KEYS}:
+            s.status.running = False
+        self._push(protocol.dumps("state", state=s.state, hash=fields.to_url(s.state), notes=notes))
+        if touched & {*DATA_KEYS, "loss"}:
+            self._push(protocol.dumps("data", **views.data_view(s)))
+        self._push(self._conn.snapshot_text())
+        return self
+
+    def play(self) -> None:
+        """Start training (in the kernel, between cells), as the page's Play button."""
+        self._local({"type": "play"})
+
+    def pause(self) -> None:
+        self._local({"type": "pause"})
+
+    # -- messages ---------------------------------------------------------------------------
+    def _push(self, text: str) -> None:
+        self.send({"text": text})
+
+    def _local(self, msg: dict) -> None:
+        self._start()
+        self._socket.put(protocol.dumps(msg.pop("type"), **msg))
+
+    def _on_msg(self, _widget, content, _buffers) -> None:
+        """A message from a view: ``{"text": ...}``, into the connection's inbox, on the
+        kernel's event loop (ipykernel 7 may call this on a subshell's thread)."""
+        text = content.get("text") if isinstance(content, dict) else None
+        if threading.get_ident() != self._thread and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._deliver, text)
+        else:
+            self._deliver(text)
+
+    def _deliver(self, text) -> None:
+        if not isinstance(text, str):
+            self._push(protocol.dumps("error", message="widget: messages are {'text': str}."))
+            return
+        self._start()
+        self._socket.put(text)
+
+    def _start(self) -> None:
+        """The connection's reading and answering, on the kernel's event loop (again after
+        it closed: a view that floods is closed as a tab is, and may reconnect)."""
+        if self._task is not None and not self._task.done():
+            return
+        if self._loop is None:
+            self._loop = asyncio.get_event_loop()
+        loop = self._loop
+        self._socket = CommSocket(self)
+        conn = self._conn
+        conn.ws, conn.closed = self._socket, False
+        conn.inbox = type(conn.inbox)()
+        self._task = loop.create_task(conn.run())
+
+
+def _config(message: str):
+    from ..errors import ConfigError
+
+    return ConfigError(message)
+
+
+def widget(spec_or_model=None, **settings) -> PlaygroundWidget:
+    """``backprop.playground.widget``: a ``PlaygroundWidget`` from a spec, model or settings."""
+    from ..nn import MLP
+
+    weights = model_weights(spec_or_model) if isinstance(spec_or_model, MLP) else None
+    return PlaygroundWidget(start_settings(spec_or_model, settings), weights)

@@ -1,0 +1,203 @@
+"""The playground widget in a real JupyterLab (issue 17's browser check).
+
+The test starts JupyterLab on 127.0.0.1 with a token (the ``notebook`` extra), writes a
+notebook into a temporary folder, and drives Debian's Chromium with Playwright: open the
+notebook, run its cells (the widget, then a ``delta.trace``), press the widget's Play
+button inside its frame and read the epoch counter rising; check the kernel's ``w.model``
+trained with it; check the trace cell's output rendered (its equations typeset by MathJax
+when the trace has a LaTeX display, else its text table). Screenshots at 1280 × 800 go to
+``$PLAYGROUND_SCREENSHOT_DIR`` when set. Marked slow (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("Debian's Chromium is not installed (apt-get install -y chromium)",
+                allow_module_level=True)  # fmt: skip
+playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+pytest.importorskip("jupyterlab", reason="the notebook extra (jupyterlab) is not installed")
+pytest.importorskip("anywidget", reason="the notebook extra (anywidget) is not installed")
+
+WIDGET_CELL = """\
+from backprop.playground import widget
+w = widget(dataset="spiral", hidden=[8, 8], seed=4, speed="fast")
+w"""
+PROBE_CELL = "print('epoch in the kernel:', w.epoch, 'W[1] sum:', float(w.model[0].weight.sum()))"
+TRACE_CELL = """\
+from backprop import delta, nn
+import backprop
+backprop.manual_seed(0)
+t = delta.trace(nn.MLP([1, 2, 1], activation="relu"), [[0.5]], [[1.0]])
+t"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def notebook(cells: list[str]) -> dict:
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": c,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for c in cells
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    (root / "widget.ipynb").write_text(json.dumps(notebook([WIDGET_CELL, PROBE_CELL, TRACE_CELL])))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".cfg"),
+           "JUPYTER_RUNTIME_DIR": str(root / ".run"), "JUPYTER_DATA_DIR": str(root / ".data"),
+           "JUPYTER_PLATFORM_DIRS": "1"}  # fmt: skip
+    env.pop("JUPYTER_TOKEN", None)
+    # no "official Jupyter news?" toast over the widget (and no request for the news)
+    news = root / ".cfg" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    log = open(root / "lab.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--ServerApp.port_retries=0", "--LabApp.extension_manager=readonly",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-3000:])
+            time.sleep(0.3)
+    try:
+        yield base, token, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def shot(page, name: str) -> None:
+    folder = os.environ.get("PLAYGROUND_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name))
+
+
+def epoch_of(frame) -> int:
+    return int(frame.locator("#epoch").get_attribute("data-value") or 0)
+
+
+def test_widget_trains_in_jupyterlab_and_the_trace_renders(lab):
+    base, token, _root = lab
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/lab/tree/widget.ipynb?token={token}")
+        page.wait_for_function(
+            "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')",
+            timeout=60_000,
+        )
+        # the kernel is up: the notebook's toolbar says Idle
+        page.wait_for_function(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.sessionContext && w.sessionContext.session &&"
+            " w.sessionContext.session.kernel &&"
+            " w.sessionContext.session.kernel.status === 'idle'; }",
+            timeout=60_000,
+        )
+        # commands are started, not awaited (a command's promise may wait on a dialog)
+        run = "(c) => { window.jupyterapp.commands.execute(c); }"
+        page.evaluate(run, "application:toggle-left-area")  # the notebook as wide as it gets
+        page.evaluate(run, "notebook:run-all-cells")
+        frame_el = page.locator("iframe[title='backprop playground']")
+        frame_el.wait_for(timeout=60_000)
+        frame = page.frame_locator("iframe[title='backprop playground']")
+        frame.locator("#play").wait_for(timeout=30_000)
+        # the page drew the kernel's first snapshot: the network and the output heatmap
+        frame.locator(".node").first.wait_for(timeout=30_000)
+        assert epoch_of(frame) == 0
+        frame_el.scroll_into_view_if_needed()
+        shot(page, "widget-lab-start.png")
+
+        frame.locator("#play").click()
+        page.wait_for_timeout(1500)
+        first = epoch_of(frame)
+        page.wait_for_timeout(1500)
+        second = epoch_of(frame)
+        assert 0 < first < second, (first, second)
+        frame_el.scroll_into_view_if_needed()
+        shot(page, "widget-lab-training.png")
+        frame.locator("#play").click()  # pause
+        page.wait_for_timeout(500)
+        shown = epoch_of(frame)
+
+        # the kernel's w is the network the page shows: run the probe cell again
+        page.evaluate(
+            "() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 1; }"
+        )
+        page.evaluate(run, "notebook:run-cell")
+        probe = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jp-Cell')[1].innerText.includes('epoch in the"
+            f" kernel: {shown}')",
+            timeout=20_000,
+        )
+        assert f"epoch in the kernel: {shown}" in probe.last.inner_text()
+
+        # the trace cell: LaTeX typeset by JupyterLab's MathJax, or the text table
+        from backprop.delta.trace import Trace
+
+        trace_out = page.locator(".jp-Cell").nth(2).locator(".jp-OutputArea-output")
+        trace_out.first.wait_for(timeout=30_000)
+        if hasattr(Trace, "_repr_mimebundle_") or hasattr(Trace, "_repr_latex_"):
+            trace_out.locator("mjx-container").first.wait_for(timeout=30_000)
+        else:
+            assert "δ" in trace_out.first.inner_text()
+        trace_out.first.scroll_into_view_if_needed()
+        shot(page, "widget-lab-trace.png")
+        browser.close()
+    assert not [e for e in errors if "backprop" in e.lower() or "playground" in e.lower()], errors
