@@ -208,3 +208,19 @@ def test_progress_bar_only_when_asked(monkeypatch, capsys):
     assert train(0) == ("", "") and train(False) == ("", "")
     with pytest.raises(bp.errors.ConfigError, match="verbose must be"):
         train("yes")
+
+
+def test_plain_reprs_stay_one_short_line():
+    bp.manual_seed(0)
+    model = nn.MLP([1, 2, 1])
+    x = bp.randn(3, 1)
+    check = bp.check_gradients(model, nn.MSELoss(), x, x)
+    v = diagnostics.vanishing_gradients(depths=(2, 6), width=4, samples=4)
+    run = bp.run({"data": {"name": "square", "n": 20}, "epochs": 2}, verbose=0)
+    t = delta.trace(model, x, x, nn.MSELoss())
+    for obj in (check, v, run, t):
+        text = repr(obj)
+        assert "\n" not in text and len(text) < 130, text
+    assert repr(check) == "<GradientCheckResult: all 4 passed (eps=1e-06); print() shows the table>"
+    assert f"sigmoid {v.first_to_last('sigmoid', 6):.2g}" in repr(v)
+    assert f"loss={run.history['loss'][-1]:.6g}" in repr(run) and "1-8-8-1 MLP" in repr(run)

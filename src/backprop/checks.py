@@ -342,6 +342,13 @@ class GradientCheckResult:
             )
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        failed = sum(not row.passed for row in self.rows)
+        verdict = (
+            f"all {len(self.rows)} passed" if not failed else f"{failed} of {len(self.rows)} FAILED"
+        )
+        return f"<GradientCheckResult: {verdict} (eps={self.eps:g}); print() shows the table>"
+
     def _repr_html_(self) -> str:
         """In a notebook: the table, each row green (passed) or red (failed)."""
         from .display import gradcheck_html  # a floor above, imported when a front end asks

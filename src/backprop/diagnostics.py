@@ -130,6 +130,20 @@ class VanishingResult:
     delta_norms: dict = field(default_factory=dict)  # (activation, depth) -> [‖δ[1]‖, …]
     bound_ratios: dict = field(default_factory=dict)  # ‖δ[l]‖ / (max g' · ‖W[l+1]‖₂ · ‖δ[l+1]‖)
 
+    def __repr__(self) -> str:
+        acts = list(dict.fromkeys(a for a, _ in self.grad_norms))
+        depths = sorted({d for _, d in self.grad_norms})
+        if not depths:
+            return f"<VanishingResult: empty, width {self.width}>"
+        deep = depths[-1]
+        ratios = ", ".join(
+            f"{a} {self.first_to_last(a, deep):.2g}" for a in acts if (a, deep) in self.grad_norms
+        )
+        return (
+            f"<VanishingResult: width {self.width}, depths {depths[0]}…{deep}; "
+            f"‖∂E/∂W[1]‖/‖∂E/∂W[L]‖ at depth {deep}: {ratios}>"
+        )
+
     def _repr_html_(self) -> str:
         """In a notebook: first/last ratios coloured by how much survived, and the figure."""
         from .display import vanishing_html  # a floor above, imported when a front end asks

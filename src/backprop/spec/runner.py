@@ -103,6 +103,18 @@ class Run:
             f"diverged in {where}"
         )
 
+    def __repr__(self) -> str:
+        """One line: the spec's name, the network, the data, epochs run and the last loss."""
+        from ..summary import summary
+
+        sizes = summary(self.model).sizes
+        net = "-".join(map(str, sizes)) + " MLP" if sizes else type(self.model).__name__
+        data = self.spec.get("data", {}).get("name") or "CSV"
+        h = self.history
+        done = "not trained" if h is None else f"{len(h)} epoch(s), loss={h.last('loss'):.6g}"
+        stop = "" if h is None or not h.stop_reason else "; stopped early"
+        return f"<Run {self.spec.get('name')!r}: {net} on {data}, {done}{stop}>"
+
     def _repr_html_(self) -> str:
         """In a notebook: what ran, the final metrics, the loss curve and the model."""
         from ..display import run_html
