@@ -39,7 +39,11 @@ def start_settings(spec_or_model=None, overrides: dict | None = None) -> dict:
     elif isinstance(spec_or_model, str):
         from ..spec import builtin
 
-        base = from_spec(builtin(spec_or_model), f"spec_or_model={spec_or_model!r}")
+        try:
+            spec = builtin(spec_or_model)
+        except BackpropError as exc:
+            raise ConfigError(f"widget: spec_or_model: {exc}") from None
+        base = from_spec(spec, f"spec_or_model={spec_or_model!r}")
     elif isinstance(spec_or_model, dict):
         base = from_spec(spec_or_model, "spec_or_model (a spec)")
     elif isinstance(spec_or_model, MLP):
