@@ -5,7 +5,8 @@ central differences 0.0 and 0.5, max σ' = 0.25, |x − 1| exact from two ReLUs,
 against autograd and central differences, …): a number that drifts raises in its cell, and
 nbclient turns that into a failure here that names the notebook, the cell and the error. The
 notebooks are stored without outputs (docs/notebooks/README.md says why), which is checked too.
-Marked slow (conftest.SLOW): the eight take about 30 s together on the 2-core machine.
+Marked slow (conftest.SLOW): the nine take about 33 s together on the 2-core machine (09,
+the playground widget, about 3 s).
 """
 
 import json
@@ -28,6 +29,7 @@ PARTS = [
     "06_tensors_and_autograd",
     "07_square_run",
     "08_abs_by_hand_and_trained",
+    "09_playground_widget",
 ]
 
 
