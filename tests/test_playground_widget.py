@@ -239,3 +239,20 @@ def test_the_page_is_the_served_pages_own_scripts_inlined():
     assert positions == sorted(positions)
     for css in re.findall(r'href="/static/([\w.]+\.css)"', index):
         assert static.joinpath(css).read_text("utf-8") in html
+
+
+def test_close_stops_the_training():
+    async def main():
+        w = widget(seed=3, speed="fast")
+        v = View(w)
+        v.send("hello", url={})
+        v.send("play")
+        await v.until(lambda: w.epoch > 2)
+        w.close()
+        await asyncio.sleep(0.05)
+        stopped = w.epoch
+        await asyncio.sleep(0.3)
+        assert w.epoch == stopped
+        assert w._task.done()
+
+    asyncio.run(main())

@@ -216,6 +216,13 @@ class PlaygroundWidget(anywidget.AnyWidget):
     def pause(self) -> None:
         self._local({"type": "pause"})
 
+    def close(self) -> None:
+        """Stop training and reading messages, then close the widget (anywidget's close)."""
+        self._conn.stop()
+        if self._socket is not None and self._task is not None and not self._task.done():
+            self._socket.put(None)  # the connection's reading ends
+        super().close()
+
     # -- messages ---------------------------------------------------------------------------
     def _push(self, text: str) -> None:
         self.send({"text": text})
