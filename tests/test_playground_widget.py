@@ -203,7 +203,7 @@ def test_an_oversized_message_closes_the_view_and_a_new_hello_reconnects():
     ("args", "kwargs", "words"),
     [
         ((42,), {}, "spec_or_model must be"),
-        (("nope",), {}, "unknown"),
+        (("nope",), {}, "neither one of the page's exercises"),
         (({"data": {"name": "digits"}, "model": {"hidden": [4]}},), {}, "playground's sets"),
         ((nn.MLP([3, 4, 1]),), {}, "1 or 2"),
         ((nn.MLP([2, 4, 1], output_activation="sigmoid"),), {}, "output"),
@@ -254,5 +254,22 @@ def test_close_stops_the_training():
         await asyncio.sleep(0.3)
         assert w.epoch == stopped
         assert w._task.done()
+
+    asyncio.run(main())
+
+
+def test_an_exercise_by_name_is_the_pages_exercise():
+    from backprop.playground import lessons
+
+    async def main():
+        w = widget("abs")
+        preset = lessons.PRESETS["abs"]["settings"]
+        assert all(w.settings[k] == v for k, v in preset.items() if k != "batch_size")
+        assert w.session.batch_size == w.session.x.shape[0]  # "all": one batch
+        v = View(w)
+        v.send("hello", url={})
+        await v.until(lambda: v.messages("ready"))
+        lesson = v.messages("ready")[0]["lesson"]
+        assert lesson["preset"] == "abs" and "lesson_link" in lesson["hide"]
 
     asyncio.run(main())

@@ -3,10 +3,12 @@
 The test starts JupyterLab on 127.0.0.1 with a token (the ``notebook`` extra), writes a
 notebook into a temporary folder, and drives Debian's Chromium with Playwright: open the
 notebook, run its cells (the widget, then a ``delta.trace``), press the widget's Play
-button inside its frame and read the epoch counter rising; check the kernel's ``w.model``
-trained with it; check the trace cell's output rendered (its equations typeset by MathJax
-when the trace has a LaTeX display, else its text table). Screenshots at 1280 × 800 go to
-``$PLAYGROUND_SCREENSHOT_DIR`` when set. Marked slow (tests/conftest.py).
+button inside its frame and read the epoch counter rising; with the file browser open (an
+output narrower than the page's 1,000 px) the three columns stay side by side; the
+kernel's ``w`` is at the epoch the page shows; the trace cell's output is rendered (its
+equations typeset by MathJax when the trace has a LaTeX display, else its text table).
+Screenshots at 1280 × 800 go to ``$PLAYGROUND_SCREENSHOT_DIR`` when set. Marked slow
+(tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -174,6 +176,18 @@ def test_widget_trains_in_jupyterlab_and_the_trace_renders(lab):
         frame.locator("#play").click()  # pause
         page.wait_for_timeout(500)
         shown = epoch_of(frame)
+
+        # with the file browser open the output is narrower than the page's three columns
+        # (1,000 px): the widget shows them scaled down rather than the phone's stacked layout
+        page.evaluate(run, "application:toggle-left-area")
+        page.wait_for_timeout(800)
+        width = frame_el.bounding_box()["width"]
+        data_box = frame.locator(".data-col").bounding_box()
+        out_box = frame.locator(".out-col").bounding_box()
+        assert width < 1000 and out_box["x"] > data_box["x"] + data_box["width"], (width, out_box)
+        frame_el.scroll_into_view_if_needed()
+        shot(page, "widget-lab-side-bar.png")
+        page.evaluate(run, "application:toggle-left-area")
 
         # the kernel's w is the network the page shows: run the probe cell again
         page.evaluate(

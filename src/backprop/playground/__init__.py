@@ -12,12 +12,13 @@ cell, trained by the kernel (``nbwidget``; the ``notebook`` extra: anywidget).
 def widget(spec_or_model=None, **settings):
     """The playground inline in a notebook cell, trained by the kernel's δ engine.
 
-    ``spec_or_model``: None (the page's defaults), a built-in spec's name (``"square"``,
-    ``"abs"``), an experiment spec (a dict, as ``backprop.run`` takes), or an ``nn.MLP`` of
-    1 or 2 inputs and 1 output (its sizes, activations and weights); ``settings`` are the
-    page's own (``dataset="spiral"``, ``hidden=[8, 8]``, ``lr=0.1``, ``seed=4``) on top.
-    ``w.model`` is the live network, ``w.spec`` the current spec. Needs the ``notebook``
-    extra (anywidget). See ``nbwidget.PlaygroundWidget``.
+    ``spec_or_model``: None (the page's defaults), the name of one of the page's exercises
+    (``"square"``, ``"abs"``, ``"step"``, ``"sigmoid6"``, ``"relu6"``) or of a built-in spec
+    (``"xor"``, ``"spiral"``), an experiment spec (a dict, as ``backprop.run`` takes), or
+    an ``nn.MLP`` of 1 or 2 inputs and 1 output (its sizes, activations and weights);
+    ``settings`` are the page's own (``dataset="spiral"``, ``hidden=[8, 8]``, ``lr=0.1``,
+    ``seed=4``) on top. ``w.model`` is the live network, ``w.spec`` the current spec.
+    Needs the ``notebook`` extra (anywidget). See ``nbwidget.PlaygroundWidget``.
 
     >>> from backprop.playground import widget
     >>> w = widget("abs")

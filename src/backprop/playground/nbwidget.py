@@ -106,7 +106,7 @@ class WidgetConnection(Connection):
     async def hello(self, url: dict) -> None:
         s = self.session
         self.closed = False
-        self.lesson = WIDGET_LESSON
+        self.lesson = self.lesson or WIDGET_LESSON  # the exercise chosen last stays
         self.start = dict(s.state)  # what a lesson's locks compare with (none here)
         self.acked = s.seq  # the new view has drawn nothing; snapshots count from here
         self.sent.clear()  # the whole curves
@@ -128,7 +128,8 @@ class PlaygroundWidget(anywidget.AnyWidget):
     _page = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(880).tag(sync=True)  # the frame's height before the page says
 
-    def __init__(self, settings: dict, weights: list | None = None, **kwargs) -> None:
+    def __init__(self, settings: dict, weights: list | None = None, preset: str = "",
+                 **kwargs) -> None:  # fmt: skip
         super().__init__(_page=page_html(), **kwargs)
         session = WidgetSession(settings)
         if weights is not None:
@@ -138,7 +139,9 @@ class PlaygroundWidget(anywidget.AnyWidget):
         self._task: asyncio.Task | None = None
         self._conn = WidgetConnection(None)
         self._conn.session = session
-        self._conn.lesson = WIDGET_LESSON
+        # an exercise opened by name is the page's exercise (its Show solution, its button)
+        lesson = {**WIDGET_LESSON, "preset": preset}
+        self._conn.lesson = {**lesson, "hash": lessons.to_url(lesson)}
         # the thread and event loop that own the connection: the kernel's main ones
         self._thread = threading.get_ident()
         try:
@@ -273,4 +276,7 @@ def widget(spec_or_model=None, **settings) -> PlaygroundWidget:
     from ..nn import MLP
 
     weights = model_weights(spec_or_model) if isinstance(spec_or_model, MLP) else None
-    return PlaygroundWidget(start_settings(spec_or_model, settings), weights)
+    named = isinstance(spec_or_model, str) and spec_or_model in lessons.PRESETS
+    return PlaygroundWidget(
+        start_settings(spec_or_model, settings), weights, preset=spec_or_model if named else ""
+    )

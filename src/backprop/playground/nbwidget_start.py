@@ -1,10 +1,12 @@
 """Where a notebook widget starts: playground settings from a spec, a model or keywords.
 
 ``backprop.playground.widget(spec_or_model, **settings)`` accepts what a student has in a
-notebook: nothing (the page's defaults), the name of a built-in spec (``"square"``,
-``"abs"``), an experiment spec (a dict, as ``backprop.run`` takes it), or a backprop
-``nn.MLP``; keyword settings (``dataset="spiral"``, ``hidden=[8, 8]``, ``lr=0.1`` …, the
-names of ``fields.FIELDS``) go on top. ``start_settings`` turns them into the checked
+notebook: nothing (the page's defaults), the name of one of the page's exercises
+(``"square"``, ``"abs"``, ``"step"``, ``"sigmoid6"``, ``"relu6"``: the settings its button
+sets) or of a built-in spec (``"xor"``, ``"spiral"``), an experiment spec (a dict, as
+``backprop.run`` takes it), or a backprop ``nn.MLP``; keyword settings
+(``dataset="spiral"``, ``hidden=[8, 8]``, ``lr=0.1`` …, the names of ``fields.FIELDS``)
+go on top. ``start_settings`` turns them into the checked
 settings a ``Session`` starts from, and ``model_weights`` copies a model's weights into
 the session's network. Anything the playground cannot show is refused with a
 ``ConfigError`` that names the parameter, the rule, the value and a fix. This module
@@ -37,13 +39,7 @@ def start_settings(spec_or_model=None, overrides: dict | None = None) -> dict:
     if spec_or_model is None:
         base = {}
     elif isinstance(spec_or_model, str):
-        from ..spec import builtin
-
-        try:
-            spec = builtin(spec_or_model)
-        except BackpropError as exc:
-            raise ConfigError(f"widget: spec_or_model: {exc}") from None
-        base = from_spec(spec, f"spec_or_model={spec_or_model!r}")
+        base = from_name(spec_or_model)
     elif isinstance(spec_or_model, dict):
         base = from_spec(spec_or_model, "spec_or_model (a spec)")
     elif isinstance(spec_or_model, MLP):
@@ -54,6 +50,22 @@ def start_settings(spec_or_model=None, overrides: dict | None = None) -> dict:
             f"an experiment spec (a dict) or a backprop nn.MLP; got {type(spec_or_model).__name__}."
         )
     return checked({**base, **(overrides or {})})
+
+
+def from_name(name: str) -> dict:
+    """The settings of one of the page's exercises (``lessons.PRESETS``: the same as its
+    button), else of a built-in spec (``backprop.spec.builtin``)."""
+    from ..spec import builtin, builtin_names
+    from .lessons import PRESETS
+
+    if name in PRESETS:
+        return dict(PRESETS[name]["settings"])
+    if name not in builtin_names():
+        raise ConfigError(
+            f"widget: spec_or_model={name!r} is neither one of the page's exercises "
+            f"({', '.join(PRESETS)}) nor a built-in spec ({', '.join(builtin_names())})."
+        )
+    return from_spec(builtin(name), f"spec_or_model={name!r}")
 
 
 def checked(changes: dict) -> dict:

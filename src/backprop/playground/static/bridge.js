@@ -28,7 +28,10 @@ window.playgroundBridge = {
 (() => {
   let last = 0;
   const tell = () => {
-    const h = Math.ceil(document.documentElement.scrollHeight);
+    // the body's own height (the frame's scrollHeight never shrinks below the frame)
+    const cs = getComputedStyle(document.body);
+    const h = Math.ceil(document.body.getBoundingClientRect().height +
+      parseFloat(cs.marginTop) + parseFloat(cs.marginBottom));
     if (h !== last) { last = h; parent.postMessage({bp: "height", height: h}, "*"); }
   };
   document.addEventListener("DOMContentLoaded", () => {
