@@ -214,4 +214,4 @@ def test_widget_trains_in_jupyterlab_and_the_trace_renders(lab):
         trace_out.first.scroll_into_view_if_needed()
         shot(page, "widget-lab-trace.png")
         browser.close()
-    assert not [e for e in errors if "backprop" in e.lower() or "playground" in e.lower()], errors
+    assert errors == []  # no script error in JupyterLab or in the widget's frame
