@@ -175,9 +175,9 @@ class PlaygroundWidget(anywidget.AnyWidget):
         return self.session.epoch
 
     def __repr__(self) -> str:
-        s = self.session.state
-        net = "-".join(str(n) for n in [len(s["features"]), *s["hidden"], "out"])
-        return f"<PlaygroundWidget {s['dataset']} {net} at epoch {self.epoch}>"
+        s, net = self.session.state, self.session.plan.net
+        sizes = "-".join(str(n) for n in [net[0].n_in, *(layer.n_out for layer in net)])
+        return f"<PlaygroundWidget {s['dataset']} {sizes} at epoch {self.epoch}>"
 
     # -- driving it from code ---------------------------------------------------------------
     def train(self, epochs: int = 1) -> PlaygroundWidget:
