@@ -57,6 +57,11 @@ def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
             new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
         else:
             new["problem"] = problem
+    # a loss of the other problem type is not kept (it would stay in the link as loss=mse
+    # after a move to a classification set): the data's own loss ("auto") instead
+    other = fields.REGRESSION_LOSSES if new["problem"] == "classification" else fields.CLASS_LOSSES
+    if new.get("loss") in other:
+        new["loss"] = "auto"
     dims = 1 if new["dataset"] in fields.FUNCTION_SETS else 2
     if new["dataset"] == "csv":
         dims = csv_dims

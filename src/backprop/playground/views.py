@@ -48,8 +48,14 @@ def _num(x, digits: int = 6):
 
 
 def _list(a: np.ndarray, digits: int = 4) -> list:
+    """``a`` as nested lists, ``digits`` decimals; a value that would round to 0 keeps three
+    significant digits instead (a vanishing δ of 1e-7 is sent as 1e-07, not as 0), so only
+    a true zero arrives as 0."""
     a = np.asarray(a, dtype=np.float64)
     out = np.round(a, digits)
+    small = (out == 0) & (a != 0) & np.isfinite(a)
+    if small.any():
+        out[small] = [float(f"{v:.3g}") for v in a[small]]
     if np.isfinite(out).all():
         return out.tolist()
     return [_list(row, digits) for row in out] if out.ndim > 1 else [_num(v) for v in out]

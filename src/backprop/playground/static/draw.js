@@ -6,7 +6,9 @@ const NEG = [232, 113, 10];   // orange: negative / class 0
 const MID = [246, 246, 244];  // near white: zero
 const POS = [26, 115, 184];   // blue: positive / class 1
 const CLASS_COLORS = [[232, 113, 10], [26, 115, 184], [46, 157, 91], [156, 77, 204], [214, 51, 108]];
-const LAYER_COLORS = ["#1a73b8", "#2e9d5b", "#e8710a", "#9c4dcc", "#d6336c", "#00897b", "#795548", "#546e7a", "#c0ca33"];
+// layers 1-9 of the gradient chart and the kink marks: hues (and for 6-8 darkness) far
+// apart, so neighbours on a projector stay apart (the old teal 6 read as green 2)
+const LAYER_COLORS = ["#1a73b8", "#2e9d5b", "#e8710a", "#9c4dcc", "#d6336c", "#6d4c2f", "#1f2328", "#8a8f95", "#b5a300"];
 
 // ---------------------------------------------------------------- colours and decoding
 function mix(a, b, t) {
@@ -47,6 +49,8 @@ function paintGrid(canvas, bytes, size, opts = {}) {
     if (opts.cls) {
       const base = CLASS_COLORS[opts.cls[i] % CLASS_COLORS.length];
       c = discrete ? mix(MID, base, 0.75) : mix(MID, base, 0.2 + 0.6 * (t + 1) / 2);
+    } else if (opts.tint) {  // one class's output: from near white (low) to its colour (high)
+      c = mix(MID, opts.tint, (t + 1) / 2);
     } else {
       if (discrete) t = t >= 0 ? 0.75 : -0.75;
       c = diverging(t);
@@ -61,16 +65,19 @@ function paintGrid(canvas, bytes, size, opts = {}) {
   ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
 }
 
+// Numbers as text: fixed decimals where they show the value, scientific notation where
+// they would not (1.23e-7, never 0.000): only a true zero reads 0.
 function fmt(x, digits = 3) {
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
-  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4)) return x.toExponential(2);
+  if (x === 0) return "0";
+  if (Math.abs(x) < 10 ** -Math.min(digits, 3) || Math.abs(x) >= 1e4) return x.toExponential(2);
   return x.toFixed(digits);
 }
 
 function short(x) {  // a compact magnitude for small labels: 0.12, 3e-4
   if (x === null || x === undefined) return "–";
   if (x === 0) return "0";
-  return Math.abs(x) >= 0.01 ? x.toFixed(2) : x.toExponential(0).replace("e", "e");
+  return Math.abs(x) >= 0.01 ? x.toFixed(2) : x.toExponential(0);
 }
 
 // ------------------------------------------------------------------- charts
@@ -148,9 +155,11 @@ function drawCurve(h) {
   const top = Math.max(...all), bottom = Math.min(...all);
   const log = bottom > 0 && top / bottom > 30;  // losses that fall by orders of magnitude
   const f = log ? Math.log10 : (v) => v;
-  const span = top - bottom || Math.abs(top) || 1;  // linear: zoom onto the range seen
-  const hi = log ? f(top) + 0.05 : top + 0.08 * span;
-  const lo = log ? f(bottom) - 0.05 : Math.max(0, bottom - 0.08 * span);
+  // linear: zoom onto the range seen, but never closer than 2 % of the loss (at epoch 0 a
+  // nearly flat curve would get ticks 0.698225, 0.698250)
+  const mid = (top + bottom) / 2, span = Math.max(top - bottom, 0.02 * Math.abs(mid)) || 1;
+  const hi = log ? f(top) + 0.05 : mid + 0.58 * span;
+  const lo = log ? f(bottom) - 0.05 : Math.max(0, mid - 0.58 * span);
   const x0 = h.epochs[0], x1 = Math.max(h.epochs[h.epochs.length - 1], x0 + 1);
   const X = (e) => 2 + (e - x0) / (x1 - x0) * (W - 4);
   const Y = (v) => PAD * dpr + (hi - f(v)) / (hi - lo) * (H - 2 * PAD * dpr);
@@ -178,12 +187,18 @@ function drawGradnorm(g, nLayers) {
   const W = c.width, H = c.height;
   ctx.clearRect(0, 0, W, H);
   const legend = $("gradnorm-legend");
-  const stamp = String(nLayers);
+  // a layer whose last norm is 0 has no point on a log scale: the legend says "= 0"
+  const last = g.norms.length ? g.norms[g.norms.length - 1] : [];
+  const zero = [...Array(nLayers).keys()].map((l) => last[l] === 0);
+  const stamp = `${nLayers} ${zero.join()}`;
   if (legend.dataset.key !== stamp) {
     legend.dataset.key = stamp;
     legend.innerHTML = "";
     for (let l = 0; l < nLayers; l++) {
-      legend.appendChild(key(LAYER_COLORS[l % LAYER_COLORS.length], l + 1 === nLayers ? "output" : "layer " + (l + 1), "swatch"));
+      const name = l + 1 === nLayers ? "output" : "layer " + (l + 1);
+      const k = key(LAYER_COLORS[l % LAYER_COLORS.length], zero[l] ? `${name} = 0 (not on a log scale)` : name, "swatch");
+      if (zero[l]) k.classList.add("zero");
+      legend.appendChild(k);
     }
   }
   const vals = g.norms.flat().filter((v) => v !== null && v > 0);
@@ -286,6 +301,8 @@ function drawFunction(s) {
     i ? ctx.lineTo(X(a), Y(b)) : ctx.moveTo(X(a), Y(b));
   });
   ctx.stroke();
+  const kinkLayers = [...new Set(cv.kinks.filter((k) => k.x !== null).map((k) => k.layer))].sort((a, b) => a - b);
+  kinkLegend(kinkLayers);
   for (const k of cv.kinks) {  // each ReLU's kink: where its input f crosses zero
     if (k.x === null) continue;
     const px = X(k.x);
@@ -308,12 +325,29 @@ function key(color, text, cls = "dot") {
   return s;
 }
 
+// the kink marks' key: one triangle per layer that has kinks in view, in that layer's colour
+function kinkLegend(layers) {
+  const box = $("kink-legend");
+  if (!box || box.dataset.key === layers.join()) return;
+  box.dataset.key = layers.join();
+  box.innerHTML = "";
+  const many = layers.length > 1;
+  layers.forEach((l, i) => {
+    const k = key(null, many ? `layer ${l}` : `ReLU kinks of layer ${l}`, "tri");
+    k.firstChild.style.borderBottomColor = LAYER_COLORS[(l - 1) % LAYER_COLORS.length];
+    if (many && i === 0) k.prepend(document.createTextNode("ReLU kinks: "));
+    box.appendChild(k);
+  });
+}
+
 function drawColorbar() {
   const bar = $("colorbar"), d = app.data;
   bar.innerHTML = "";
   if (d.dims === 1) {
     bar.append(key(rgb(POS), "training"), key(rgb(NEG), "test"), key(null, "target", "dash"),
-      key(null, "network", "line"), key(null, "ReLU kinks", "tri"));
+      key(null, "network", "line"));
+    const kinks = document.createElement("span"); kinks.id = "kink-legend"; kinks.className = "key-group";
+    bar.appendChild(kinks);
     return;
   }
   if (d.kind === "classes" || d.kind === "binary") {

@@ -1,5 +1,6 @@
 // backprop playground — the network view: features, neurons, links by weight or ∂E/∂w,
-// the weight/bias editor and the enlarged neuron on hover. Uses app.js and draw.js.
+// chosen by keyboard, scrolled on a phone. The editor and the hover card are editor.js's.
+// Uses app.js, draw.js and editor.js.
 "use strict";
 
 // --------------------------------------------------------------------------- network
@@ -121,7 +122,7 @@ function drawNetwork(s) {
   for (const node of document.querySelectorAll(".node.neuron")) {
     const l = Number(node.dataset.layer), j = Number(node.dataset.neuron);
     const c = node.querySelector("canvas");
-    if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, {discrete: false});
+    if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, neuronPaint(s, l, j));
     else drawMiniCurve(c, s.curve.neurons[l - 1][j]);
     const lay = s.layers[l - 1];
     const b = node.querySelector(".bias");
@@ -138,6 +139,13 @@ function drawNetwork(s) {
   const h = app.hovered;
   if (h && h.node.isConnected) showHover(h.node, h.l, h.j);
   else if (h) hideHover();
+}
+
+// an output neuron of a set of 3+ classes is its class's logit: drawn in that class's colour
+// (the heatmap's and the points'), not in the two-class orange/blue
+function neuronPaint(s, l, j) {
+  const classes = app.data.kind === "classes" && l === s.layers.length;
+  return classes ? {tint: CLASS_COLORS[j % CLASS_COLORS.length]} : {};
 }
 
 function drawFeatureThumbs() {
@@ -212,13 +220,14 @@ function drawLinks(s) {
         const color = rgb(t >= 0 ? POS : NEG, grad ? 0.25 + 0.75 * Math.abs(t) : Math.min(1, 0.35 + 0.5 * Math.abs(v)));
         const mx = (a.x + b.x) / 2;
         const path = `M${a.x.toFixed(1)},${a.y.toFixed(1)} C${mx.toFixed(1)},${a.y.toFixed(1)} ${mx.toFixed(1)},${b.y.toFixed(1)} ${b.x.toFixed(1)},${b.y.toFixed(1)}`;
-        const title = `w[${l + 1}] from ${i + 1} to ${j + 1}: ${fmt(s.layers[l].w[j][i], 4)}; ∂E/∂w = ${fmt(s.layers[l].gw[j][i], 4)} (click to change)`;
+        const title = `${weightName({kind: "weight", layer: l + 1, row: j, col: i})} = ${fmt(s.layers[l].w[j][i], 4)}; ∂E/∂w = ${fmt(s.layers[l].gw[j][i], 4)} (click to change)`;
         parts.push(`<path class="link${v === 0 && !grad ? " dead" : ""}" d="${path}" stroke="${color}" stroke-width="${width.toFixed(2)}" data-layer="${l + 1}" data-row="${j}" data-col="${i}"><title>${title}</title></path>`);
-        parts.push(`<path class="hit" d="${path}" data-layer="${l + 1}" data-row="${j}" data-col="${i}" aria-label="Weight from ${i + 1} to ${j + 1} in layer ${l + 1}"><title>${title}</title></path>`);
+        parts.push(`<path class="hit" d="${path}" data-layer="${l + 1}" data-row="${j}" data-col="${i}" aria-label="Weight w[${l + 1}] from ${i + 1} to ${j + 1}"><title>${title}</title></path>`);
       }
     }
   }
   svg.innerHTML = parts.join("");
+  scrollCue(net);
   for (const p of svg.querySelectorAll("path.hit")) {
     const t = {kind: "weight", layer: Number(p.dataset.layer), row: Number(p.dataset.row), col: Number(p.dataset.col)};
     p.onclick = (e) => openEditor(e, t);
@@ -229,12 +238,28 @@ function drawLinks(s) {
   if (app.keyLink) markLink(app.keyLink);
 }
 
+// A network wider than its panel scrolls sideways inside it (a phone): a fading edge on the
+// side with more and a line saying so, gone once the right end is in view.
+function scrollCue(net) {
+  const more = net.scrollWidth - net.clientWidth > 2;
+  const atEnd = net.scrollLeft + net.clientWidth >= net.scrollWidth - 2;
+  net.classList.toggle("more-right", more && !atEnd);
+  net.classList.toggle("more-left", more && net.scrollLeft > 2);
+  let cue = $("net-scroll-cue");
+  if (!cue) {
+    cue = document.createElement("p"); cue.id = "net-scroll-cue"; cue.className = "hint small scroll-cue";
+    net.after(cue);
+    net.addEventListener("scroll", () => scrollCue(net), {passive: true});
+  }
+  const layers = app.snap ? app.snap.layers.length : 0;
+  cue.textContent = more ? `Swipe or scroll sideways: the network has ${layers} layers and is wider than the screen →` : "";
+  cue.hidden = !more || atEnd;
+}
+
 // A link's tooltip: its weight (and ∂E/∂w), where the pointer is.
 function linkText(t) {
   const lay = app.snap.layers[t.layer - 1];
-  const from = t.layer === 1 ? featureLabel(t.col) : `neuron ${t.col + 1} of layer ${t.layer - 1}`;
-  const to = t.layer === app.snap.layers.length ? `output ${t.row + 1}` : `neuron ${t.row + 1} of layer ${t.layer}`;
-  return `w = ${fmt(lay.w[t.row][t.col], 4)} · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)} · ${from} → ${to} (click to change)`;
+  return `${targetText(t)} · ${weightName(t)} = ${fmt(lay.w[t.row][t.col], 4)} · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)} (click to change)`;
 }
 function featureLabel(i) {
   const on = app.state.features;
@@ -278,66 +303,4 @@ function markLink(t) {
   if (!t || t.kind !== "weight") return;
   const p = document.querySelector(`#links path.link[data-layer="${t.layer}"][data-row="${t.row}"][data-col="${t.col}"]`);
   if (p) p.classList.add("keyed");
-}
-
-// ------------------------------------------------------------- editor and hover card
-function openEditor(ev, target) {
-  const ed = $("editor");
-  app.editing = target;
-  const lay = app.snap.layers[target.layer - 1];
-  const value = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
-  $("editor-label").textContent = target.kind === "bias"
-    ? `Bias of neuron ${target.row + 1}, layer ${target.layer}`
-    : `Weight ${target.col + 1} → ${target.row + 1}, layer ${target.layer}`;
-  const inp = $("editor-input");
-  inp.value = String(value);
-  const host = ed.parentElement.getBoundingClientRect();
-  const z = zoom();
-  ed.style.left = Math.max(0, Math.min((ev.clientX - host.left) / z, host.width / z - 220)) + "px";
-  ed.style.top = ((ev.clientY - host.top) / z + 10) + "px";
-  ed.hidden = false;
-  inp.focus(); inp.select();
-}
-function closeEditor() {
-  const back = app.editReturn;
-  $("editor").hidden = true; app.editing = null; app.editReturn = null;
-  if (back && back.isConnected) back.focus();
-}
-function commitEdit() {
-  const t = app.editing;
-  if (!t) return;
-  const v = Number($("editor-input").value.replace(",", "."));
-  if (!Number.isFinite(v)) { setStatus("Type a number, e.g. 0.5 or -1.2.", "error"); return; }
-  send("edit", {...t, value: v});
-  closeEditor();
-}
-
-function hideHover() { $("hover").hidden = true; app.hovered = null; }
-
-function showHover(node, l, j) {
-  const s = app.snap, d = app.data;
-  if (!s) return;
-  app.hovered = {node, l, j};
-  const card = $("hover"), c = $("hover-canvas");
-  card.hidden = false;
-  fitCanvas(c);  // as many pixels as the screen shows: smooth when enlarged
-  if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, {});
-  else drawMiniCurve(c, s.curve.neurons[l - 1][j]);
-  const lay = s.layers[l - 1];
-  const isOut = l === s.layers.length;
-  const k = app.keyLink && app.keyLink.layer === l && app.keyLink.row === j ? app.keyLink : null;
-  const chosen = !k ? "" : k.kind === "bias" ? " · chosen: bias (Enter to change)"
-    : ` · chosen: ${linkText(k).replace(" (click to change)", "")} (Enter to change)`;
-  $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
-    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}` +
-    (chosen || (document.activeElement === node ? " · ←/→ choose the bias or a link, Enter to change it" : ""));
-  const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
-  let left = (r.right - host.left) / z + 12, top = Math.max(0, (r.top - host.top) / z - 40);
-  if (left + 180 > host.width / z) {  // no room on the right: below the neuron, off its links
-    left = Math.max(0, Math.min((r.left - host.left) / z - 40, host.width / z - 180));
-    top = (r.bottom - host.top) / z + 10;
-  }
-  card.style.left = left + "px";
-  card.style.top = top + "px";
-  card.hidden = false;
 }

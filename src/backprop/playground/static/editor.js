@@ -1,0 +1,99 @@
+// backprop playground — the weight/bias editor (opened by a click on a link or a bias, or
+// by a neuron's Enter), the enlarged neuron on hover or focus, and the lecture's names for
+// weights and biases (w[l]ᵢⱼ, b[l]ⱼ). Uses app.js, draw.js and network.js.
+"use strict";
+
+// The lecture's notation: W[l] maps layer l−1 to layer l, w[l]ᵢⱼ from neuron i to neuron j
+// (1-based), b[l]ⱼ; indices past 9 are separated by a comma (w[1]₁₀,₃).
+const SUB = "₀₁₂₃₄₅₆₇₈₉";
+function sub(...ns) {
+  const parts = ns.map((n) => String(n).split("").map((c) => SUB[Number(c)]).join(""));
+  return parts.join(ns.some((n) => n > 9) ? "," : "");
+}
+function weightName(t) {
+  return t.kind === "bias" ? `b[${t.layer}]${sub(t.row + 1)}` : `w[${t.layer}]${sub(t.col + 1, t.row + 1)}`;
+}
+function targetText(t) {
+  const L = app.snap.layers.length;
+  const to = t.layer === L ? `output ${t.row + 1}` : `neuron ${t.row + 1} of layer ${t.layer}`;
+  if (t.kind === "bias") return `bias ${weightName(t)} of ${to}`;
+  const from = t.layer === 1 ? featureLabel(t.col) : `neuron ${t.col + 1} of layer ${t.layer - 1}`;
+  return `weight ${weightName(t)}: ${from} → ${to}`;
+}
+
+// ------------------------------------------------------------- editor and hover card
+function openEditor(ev, target) {
+  const ed = $("editor");
+  app.editing = target;
+  const lay = app.snap.layers[target.layer - 1];
+  const value = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
+  const name = targetText(target);
+  $("editor-label").textContent = name[0].toUpperCase() + name.slice(1);
+  editorMessage("");
+  const inp = $("editor-input");
+  inp.value = String(value);
+  const host = ed.parentElement.getBoundingClientRect();
+  const z = zoom();
+  ed.style.left = Math.max(0, Math.min((ev.clientX - host.left) / z, host.width / z - 220)) + "px";
+  ed.style.top = ((ev.clientY - host.top) / z + 10) + "px";
+  ed.hidden = false;
+  inp.focus(); inp.select();
+}
+function closeEditor() {
+  const back = app.editReturn;
+  $("editor").hidden = true; app.editing = null; app.editReturn = null;
+  if (back && back.isConnected) back.focus();
+}
+// a value the server would refuse stays in the open editor with the reason beside it
+const EDIT_LIMIT = 10000;  // protocol.py's range for a typed weight or bias
+function commitEdit() {
+  const t = app.editing;
+  if (!t) return;
+  const raw = $("editor-input").value.trim();
+  const v = Number(raw.replace(",", "."));
+  const what = t.kind === "bias" ? "A bias" : "A weight";
+  if (raw === "" || !Number.isFinite(v)) { editorMessage(`Type a number, e.g. 0.5 or -1.2 (got “${raw.slice(0, 20)}”).`); return; }
+  if (Math.abs(v) > EDIT_LIMIT) {
+    editorMessage(`${what} must be between −${EDIT_LIMIT} and ${EDIT_LIMIT}; ${raw.slice(0, 20)} is outside. Type a smaller value.`);
+    return;
+  }
+  send("edit", {...t, value: v});
+  closeEditor();
+}
+function editorMessage(text) {
+  const m = $("editor-msg");
+  m.textContent = text;
+  m.hidden = !text;
+  if (text) $("editor-input").focus();
+}
+
+function hideHover() { $("hover").hidden = true; app.hovered = null; }
+
+function showHover(node, l, j) {
+  const s = app.snap, d = app.data;
+  if (!s) return;
+  app.hovered = {node, l, j};
+  const card = $("hover"), c = $("hover-canvas");
+  card.hidden = false;
+  fitCanvas(c);  // as many pixels as the screen shows: smooth when enlarged
+  if (d.dims === 2) paintGrid(c, decode(s.heatmap.neurons[l - 1][j]), s.heatmap.neuron_size, neuronPaint(s, l, j));
+  else drawMiniCurve(c, s.curve.neurons[l - 1][j]);
+  const lay = s.layers[l - 1];
+  const isOut = l === s.layers.length;
+  const k = app.keyLink && app.keyLink.layer === l && app.keyLink.row === j ? app.keyLink : null;
+  const chosen = !k ? "" : k.kind === "bias" ? " · chosen: bias (Enter to change)"
+    : ` · chosen: ${linkText(k).replace(" (click to change)", "")} (Enter to change)`;
+  $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
+    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}` +
+    (chosen || (matchMedia("(hover: none)").matches ? " · tap a link or the small square (the bias) to change it"
+      : node.matches(":focus-visible") ? " · ←/→ choose the bias or a link, Enter to change it" : ""));
+  const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
+  let left = (r.right - host.left) / z + 12, top = Math.max(0, (r.top - host.top) / z - 40);
+  if (left + 180 > host.width / z) {  // no room on the right: below the neuron, off its links
+    left = Math.max(0, Math.min((r.left - host.left) / z - 40, host.width / z - 180));
+    top = (r.bottom - host.top) / z + 10;
+  }
+  card.style.left = left + "px";
+  card.style.top = top + "px";
+  card.hidden = false;
+}
