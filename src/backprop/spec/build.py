@@ -1,0 +1,244 @@
+"""Turning a spec's parts into the objects a run needs (floor 5): its dataset, model, loss,
+optimizer and schedule, each from the name registries, and the size checks made before any
+work starts (``check_data``, ``check_size``: bounds in docs/reliability.md).
+
+``runner.prepare``/``runner.run`` call these in order; the playground builds its models and
+losses with them too, so a page, the CLI and the library cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .schema import fail
+
+
+def dataset_for(spec: dict):
+    """Build (or load) the dataset a normalised spec names."""
+    from .. import data as datasets
+
+    d = spec["data"]
+    seed = spec["seed"] if d["seed"] is None else d["seed"]
+    if d["name"] is not None:
+        kwargs = {k: d[k] for k in ("n", "noise", "train_ratio", "test_ratio") if d[k] is not None}
+        return datasets.make(d["name"], seed=seed, **kwargs, **d["options"])
+    from .schema import MAX_SAMPLES
+
+    # one row past the bound is enough for check_data to refuse: stop reading there
+    kwargs = {"test_ratio": d["test_ratio"] or 0.0, "max_rows": MAX_SAMPLES + 1}
+    return datasets.from_csv(
+        d["csv"], d["target"], features=d["features"], task=d["task"],
+        standardize=d["standardize"], seed=seed, **kwargs,
+    )  # fmt: skip
+
+
+def default_loss(dataset) -> dict:
+    if dataset.task == "regression":
+        return {"name": "mse", "reduction": "mean", "options": {}}
+    name = "bce_with_logits" if dataset.n_classes == 2 else "cross_entropy"
+    return {"name": name, "reduction": "mean", "options": {}}
+
+
+def _outputs(dataset, loss_name: str) -> int:
+    if dataset.task == "regression":
+        return dataset.y.shape[1] if dataset.y.ndim == 2 else 1
+    if loss_name in ("bce", "bce_with_logits"):
+        if dataset.n_classes != 2:
+            raise fail(
+                "loss.name",
+                f"{loss_name} is for two classes; this dataset has {dataset.n_classes} — use "
+                "cross_entropy",
+                loss_name,
+            )
+        return 1
+    return dataset.n_classes
+
+
+def model_for(spec: dict, dataset, loss_name: str):
+    """Build the network the spec describes, sized to the data, initialised from the seed."""
+    import backprop
+
+    from .. import io
+    from ..nn import Linear, init
+
+    m = spec["model"]
+    n_in, n_out = dataset.n_features, _outputs(dataset, loss_name)
+    check_data(dataset, n_in, n_out)
+    if m["sizes"] is not None:
+        sizes = list(m["sizes"])
+        if sizes[0] != n_in or sizes[-1] != n_out:
+            raise fail(
+                "model.sizes",
+                f"must start with the data's {n_in} input feature(s) and end with {n_out} "
+                f"output(s) for {loss_name}",
+                sizes,
+            )
+    else:
+        sizes = [n_in, *m["hidden"], n_out]
+    check_size(spec, len(dataset.x), sizes)
+    backprop.manual_seed(spec["seed"])
+    part = {
+        "sizes": sizes,
+        "activation": m["activation"],
+        "output_activation": m["output_activation"],
+        "bias": m["bias"],
+        "dtype": m["dtype"],
+    }
+    if m["activation_options"] is not None:
+        part["activation_options"] = m["activation_options"]
+    model = io.build_model(part)
+    if m["init"] != "default":
+        layers = [mod for mod in model.modules() if isinstance(mod, Linear)]
+        for i, lin in enumerate(layers):
+            act = m["activation"][i] if i < len(m["activation"]) else "identity"
+            gain_name = act if act in ("sigmoid", "tanh", "relu", "leaky_relu") else "linear"
+            if m["init"] == "zeros":
+                init.zeros_(lin.weight)
+            elif m["init"].startswith("kaiming"):
+                getattr(init, m["init"] + "_")(lin.weight, nonlinearity="relu")
+            else:
+                getattr(init, m["init"] + "_")(lin.weight, gain=init.calculate_gain(gain_name))
+            if lin.bias is not None:
+                init.zeros_(lin.bias)
+    return model
+
+
+MAX_SAMPLE_EPOCHS = 10**10  # epochs × training samples
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights, under 1 GB with Adam's state
+MAX_BATCH_NUMBERS = 250_000_000  # one batch's activations: rows × Σ layer sizes (1 GB)
+MAX_WORK = 10**14  # 3 multiply-adds per parameter, sample and epoch: a day at 10^9 a second
+
+
+def check_data(dataset, n_in: int, n_out: int) -> None:
+    """The sizes that come from the data meet the bounds of the same sizes given as flags.
+
+    A CSV decides the input layer (one unit per feature column), the output layer (one unit
+    per class) and the number of rows; each is held to ``MAX_WIDTH`` units and
+    ``MAX_SAMPLES`` rows, as ``--layers`` and ``--n`` are (a CSV of 100,000 columns trained
+    a 100000-4-1 model).
+    """
+    from .schema import MAX_SAMPLES, MAX_WIDTH
+
+    rows = len(dataset.x) + (0 if dataset.x_test is None else len(dataset.x_test))
+    if n_in > MAX_WIDTH:
+        raise fail(
+            "data.features",
+            f"the data has {n_in:,} feature columns, and the input layer has one unit per "
+            f"feature: at most {MAX_WIDTH:,} (the bound on a layer); choose fewer columns "
+            "(data.features)",
+            n_in,
+        )
+    if n_out > MAX_WIDTH:
+        raise fail(
+            "data.target",
+            f"the target has {n_out:,} classes (or columns), and the output layer has one "
+            f"unit each: at most {MAX_WIDTH:,} (the bound on a layer); group the labels or "
+            "use task 'regression' for a numeric target",
+            n_out,
+        )
+    if rows > MAX_SAMPLES:
+        raise fail(
+            "data",
+            f"the data has {rows:,} rows, more than {MAX_SAMPLES:,} (the bound on --n); use "
+            "a sample of the rows",
+            rows,
+        )
+
+
+def check_size(spec: dict, samples: int, sizes: list[int]) -> None:
+    """Refuse a run too large to end or to fit in memory, before the model is built.
+
+    The spec schema bounds each number; these bound their products, known once the data
+    (``samples`` training rows) and the layer ``sizes`` are. docs/reliability.md says why.
+    """
+    epochs = spec["epochs"]
+    params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    batch = min(spec["batch_size"] or samples, samples)
+    if epochs * samples > MAX_SAMPLE_EPOCHS:
+        raise fail(
+            "epochs",
+            f"epochs × training samples must be at most {MAX_SAMPLE_EPOCHS:.0e}, and "
+            f"{epochs:,} × {samples:,} is {epochs * samples:.2g}; ask for fewer epochs or "
+            "samples (--epochs, --n)",
+            epochs,
+        )
+    if params > MAX_PARAMETERS:
+        raise fail(
+            "model",
+            f"layer sizes {_brief(sizes)} make {params:,} parameters, more than "
+            f"{MAX_PARAMETERS:,}; use fewer or narrower layers",
+            spec["model"]["sizes"] or spec["model"]["hidden"],
+        )
+    if batch * sum(sizes) > MAX_BATCH_NUMBERS:
+        raise fail(
+            "batch_size",
+            f"one batch of {batch:,} rows through layers {_brief(sizes)} holds "
+            f"{batch * sum(sizes):.2g} activations, more than {MAX_BATCH_NUMBERS:.2g} (1 GB); "
+            "give a smaller batch_size (--batch-size) or narrower layers",
+            spec["batch_size"],
+        )
+    work = 3 * params * samples * epochs
+    if work > MAX_WORK:
+        raise fail(
+            "epochs",
+            f"{epochs:,} epochs × {samples:,} samples × {params:,} parameters is about "
+            f"{work:.2g} multiply-adds, more than {MAX_WORK:.0e} (a day at 10^9 a second); "
+            "ask for fewer epochs or samples, or a smaller model",
+            epochs,
+        )
+
+
+def _brief(sizes: list[int]) -> str:
+    text = "-".join(map(str, sizes))
+    return text if len(sizes) <= 12 else f"{sizes[0]}-…-{sizes[-1]} ({len(sizes)} layers)"
+
+
+def loss_for(loss_spec: dict):
+    from ..nn.loss_modules import loss_class
+
+    cls = loss_class(loss_spec["name"])
+    try:
+        return cls(reduction=loss_spec["reduction"], **loss_spec["options"])
+    except TypeError as exc:
+        raise fail(
+            "loss.options", f"not accepted by {cls.__name__}: {exc}", loss_spec["options"]
+        ) from None
+
+
+def optimizer_for(opt_spec: dict, model):
+    from ..errors import ConfigError
+    from ..optim import OPTIMIZERS
+
+    cls = OPTIMIZERS[opt_spec["name"]]
+    kwargs = dict(opt_spec["options"])
+    if opt_spec["lr"] is not None:
+        kwargs["lr"] = opt_spec["lr"]
+    try:
+        return cls(model.parameters(), **kwargs)
+    except TypeError as exc:
+        raise fail(
+            "optimizer.options", f"not accepted by {cls.__name__}: {exc}", opt_spec["options"]
+        ) from None
+    except ConfigError as exc:
+        raise fail("optimizer", str(exc), opt_spec) from None
+
+
+def scheduler_for(schedule: dict | None, optimizer):
+    if schedule is None:
+        return None
+    from ..optim import lr_scheduler as ls
+
+    classes = {
+        "step": ls.StepLR,
+        "multistep": ls.MultiStepLR,
+        "exponential": ls.ExponentialLR,
+        "cosine": ls.CosineAnnealingLR,
+        "plateau": ls.ReduceLROnPlateau,
+    }
+    cls = classes[schedule["name"]]
+    try:
+        return cls(optimizer, **schedule["options"])
+    except TypeError as exc:
+        raise fail(
+            "schedule.options", f"not accepted by {cls.__name__}: {exc}", schedule["options"]
+        ) from None
