@@ -21,7 +21,7 @@ def test_following_the_advice_after_a_divergence_gives_a_run_that_does_not_diver
     assert advised, out
     lr = float(advised.group(1))
     assert lr < 100  # only lower values are advised
-    assert f"--lr {advised.group(1)} did not diverge" in err  # the exit line says the same
+    assert f"--lr {advised.group(1)} learned" in err  # the exit line says the same
     code, out, err = cli("train", name, "--optimizer", "sgd", "--lr", advised.group(1),
                          "--no-plots", "--quiet", "--out", "second", cwd=tmp_path)  # fmt: skip
     assert code == 0, err

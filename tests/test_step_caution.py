@@ -24,7 +24,8 @@ def _data():
 def test_fit_warns_and_the_gradients_below_are_zero():
     x, y = _data()
     model = nn.MLP([2, 5, 4, 1], activation="step")
-    with pytest.warns(StepUnitWarning, match=r"layer 2 uses the step function.*Caution"):
+    caution = r"layers 1 and 2 use the step function.*δ\[2\].*Caution"
+    with pytest.warns(StepUnitWarning, match=caution):
         fit(model, (x, y), "mse", optim.SGD(model.parameters(), lr=0.1), 1)
     model.zero_grad()
     nn.MSELoss()(model(x), y).backward()
@@ -67,7 +68,7 @@ def test_cli_prints_the_caution_as_one_line(tmp_path):
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert all(line.startswith("backprop train: warning: ") for line in lines), done.stderr
     caution = [line for line in lines if "Caution" in line]
-    assert len(caution) == 1 and caution[0].startswith("backprop train: warning: layer ")
+    assert len(caution) == 1 and caution[0].startswith("backprop train: warning: layers 1 and 2 ")
     assert "Warning:" not in done.stderr  # no Python file:line: Category: text form
 
 

@@ -308,6 +308,7 @@ def _warnings_as_lines(command: str):
     import warnings
 
     from ..errors import BackpropWarning
+    from .words import cli_words
 
     shown: set = set()
     previous = warnings.showwarning
@@ -315,7 +316,7 @@ def _warnings_as_lines(command: str):
     def show(message, category, filename, lineno, file=None, line=None):
         if not issubclass(category, BackpropWarning):
             return previous(message, category, filename, lineno, file, line)
-        text = str(message)
+        text = cli_words(str(message))
         if text not in shown:
             shown.add(text)
             print(f"backprop {command}: warning: {text}", file=sys.stderr)
@@ -349,6 +350,9 @@ def _os_error(exc: OSError) -> str:
 
 
 def _user_error(command: str, message: str) -> int:
+    from .words import cli_words
+
+    message = cli_words(message)
     print(f"backprop{' ' if command else ''}{command}: error: {message}", file=sys.stderr)
     return 2
 

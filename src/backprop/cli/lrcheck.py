@@ -1,22 +1,27 @@
-"""After a run diverged on a learning rate too high: find a lower one that does not, by trying.
+"""After a run diverged on a learning rate too high: find a lower one that learns, by trying.
 
 The NaN guard can only guess ("try a tenth"); a tenth of a learning rate that diverged often
 diverges too (a newcomer followed "try lr=100" and hit the same wall). ``backprop train``
 therefore checks its advice before it gives it: it trains the same spec again (same data,
 seed, weights) with the learning rate 10×, 100×, … smaller, silently and without writing
-files, and names the first one that did not diverge, with how far it was checked (every
-epoch of the run when that is cheap, else the first ones). Only lower values are tried.
+files, and names the first one that LEARNS, with how far it was checked (every epoch of the
+run when that is cheap, else the first ones). Only lower values are tried.
+
+"Learns" is more than "no NaN": an lr that stays finite while the loss climbs from 1316 to
+1.6e10 is no advice (a third trial followed such advice). A trial learns when every loss is
+finite, the last one is below the first, and none rose above ``BLOWUP`` × the first.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["CHEAP", "TRIES", "check_lower_lr", "checked_advice"]
+__all__ = ["BLOWUP", "CHEAP", "TRIES", "check_lower_lr", "checked_advice", "learning_failure"]
 
 TRIES = 6  # lr/10 … lr/10**6
 CHEAP = 2_000_000  # sample-epochs a check may run whole (square's 100 × 10,000: ≈ 1 s)
 SHORT = 100  # else at least this many epochs, and 10× the epochs the run lasted
+BLOWUP = 10.0  # a loss above this many times the first one is a blow-up, even if it recovers
 
 
 def checked_advice(result, quiet: bool = False) -> str | None:
@@ -49,25 +54,25 @@ def check_lower_lr(result) -> tuple[str, str] | None:
     rows = max(1, int(result.dataset.x.shape[0]))
     stopped = int(result.history.stopped_epoch or 1)
     checked = epochs if epochs * rows <= CHEAP else min(epochs, max(SHORT, 10 * stopped))
-    diverged = []
+    failed = []
     for k in range(1, TRIES + 1):
         candidate = float(f"{lr / 10**k:.3g}")
-        if not _diverges(spec, candidate, checked):
+        verdict = _trial(spec, candidate, checked)
+        if verdict is None:
             span = f"all {epochs:,}" if checked == epochs else f"the first {checked:,}"
             span += " epochs"
-            tried = f" ({_listed(diverged)} diverged too)" if diverged else ""
+            tried = f" ({_listed(failed)})" if failed else ""
             advice = (
-                f"lr={candidate:g} trained {span} of this run without diverging{tried}: "
-                f"rerun with --lr {candidate:g}"
+                f"lr={candidate:g} trained {span} of this run with the loss finite and "
+                f"falling{tried}: rerun with --lr {candidate:g}"
             )
-            return advice, f"--lr {candidate:g} did not diverge ({span} checked)"
-        diverged.append(f"lr={candidate:g}")
-    lowest = diverged[-1]
+            return advice, f"--lr {candidate:g} learned ({span} checked)"
+        failed.append(f"lr={candidate:g} {verdict}")
     advice = (
-        f"{_listed(diverged)} all diverged too, so the learning rate is not the only cause "
-        "(see 'stopped:' above)"
+        f"no lower learning rate learned ({_listed(failed)}), so the learning rate is not "
+        "the only cause (see 'stopped:' above)"
     )
-    return advice, f"even {lowest} diverged: see the causes in 'stopped:' above"
+    return advice, "no lr down to a millionth learned: see the causes in 'stopped:' above"
 
 
 def _listed(items: list[str]) -> str:
@@ -80,8 +85,9 @@ def _start_lr(result) -> float | None:
     return None if lr is None else float(lr)
 
 
-def _diverges(spec: dict, lr: float, epochs: int) -> bool:
-    """Whether ``spec`` with this lr, trained ``epochs`` epochs, diverges (silently, no files)."""
+def _trial(spec: dict, lr: float, epochs: int) -> str | None:
+    """Train ``spec`` with this lr for ``epochs`` epochs (silently, no files): None when it
+    learned, else what went wrong ('diverged', 'loss rose 1.3e+03 → 1.6e+10', …)."""
     import copy
     import warnings
 
@@ -97,6 +103,20 @@ def _diverges(spec: dict, lr: float, epochs: int) -> bool:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its poor-fit warnings are not this run's
-        diverged = bool(run_spec(trial, callbacks=[interrupt_callback()]).diverged)
+        result = run_spec(trial, callbacks=[interrupt_callback()])
     check_interrupt()
-    return diverged
+    return learning_failure(result.history)
+
+
+def learning_failure(history) -> str | None:
+    """None when the losses in ``history`` are finite, end below where they began and never
+    rose above ``BLOWUP`` × the first; else the reason in a few words."""
+    losses = list(history["loss"]) if len(history) else []
+    if history.diverged or not losses or not all(math.isfinite(v) for v in losses):
+        return "diverged"
+    first, last, top = losses[0], losses[-1], max(losses)
+    if top > BLOWUP * first:
+        return f"blew up (loss {first:.3g} → {top:.3g})"
+    if not last < first:
+        return f"did not learn (loss {first:.3g} → {last:.3g})"
+    return None

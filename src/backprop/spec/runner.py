@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import SpecError
 from . import targets
 from .build import (  # noqa: F401 - also spec.runner's names, as before
+    CSV_BATCH_SIZE,
     MAX_BATCH_NUMBERS,
     MAX_PARAMETERS,
     MAX_SAMPLE_EPOCHS,
@@ -200,6 +201,9 @@ def prepare(spec) -> Run:
     """Build every part of a run without training (``run`` = ``prepare`` + ``fit``)."""
     spec = load(spec) if isinstance(spec, str | os.PathLike) else normalize(spec)
     dataset = dataset_for(spec)
+    spec["data"]["standardize"] = dataset.scaler is not None  # what was done, never null
+    if spec["batch_size"] is None and spec["data"]["csv"] is not None:
+        spec["batch_size"] = min(CSV_BATCH_SIZE, max(1, len(dataset.x)))
     loss_spec = spec["loss"] or default_loss(dataset)
     spec["loss"] = loss_spec
     model = model_for(spec, dataset, loss_spec["name"])

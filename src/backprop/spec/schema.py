@@ -42,7 +42,7 @@ DATA = {
     "features": None,
     "task": None,
     "test_ratio": None,
-    "standardize": True,
+    "standardize": None,  # null: the set decides (a CSV's inputs yes, square's raw x no)
     # regression targets: None = "auto" (a CSV's targets, yes; the built-in sets, which the
     # lecture's numbers are in, no), or true/false
     "standardize_target": None,
@@ -193,8 +193,13 @@ def _data(section, path="data") -> dict:
     d["options"] = _object(d["options"], f"{path}.options")
     if d["task"] is not None:
         d["task"] = _choice(d["task"], f"{path}.task", ("regression", "classification"))
-    if not isinstance(d["standardize"], bool):
-        raise fail(f"{path}.standardize", "must be true or false", d["standardize"])
+    if d["standardize"] is not None and not isinstance(d["standardize"], bool):
+        raise fail(
+            f"{path}.standardize",
+            "must be true, false or null (null: yes for a CSV's inputs, the set's own "
+            "choice for a built-in set)",
+            d["standardize"],
+        )
     if d["standardize_target"] is not None and not isinstance(d["standardize_target"], bool):
         raise fail(
             f"{path}.standardize_target",

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .callbacks import Callback, TrainingStopped, TrainState
+from .cautions import caution_poor_fit, caution_step_units, caution_still_falling, has_step_units
 from .choice import choose_engine, make_loop
 from .control import hooks_for
 from .engines import autograd_step, choose_plan, eval_rows, evaluator, flatten, mlp_layers, probe
@@ -133,7 +134,7 @@ def fit(
         raise ConfigError("fit: the model has no parameters, so there is nothing to train.")
     _check_optimizer(optimizer, params, scheduler)
     net = mlp_layers(model)
-    _caution_step_units(model, net)
+    caution_step_units(model, net)
     n_in = None if net is None else net[0].n_in
     n_out = (lambda x: probe(model, x)) if net is None else net[-1].n_out
     prep = prepare(
@@ -243,8 +244,9 @@ def fit(
             bar.close()
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
-    if not history.diverged and not _has_step_units(model, net):  # the Caution said why
-        _caution_poor_fit(history, prep.task, y)
+    quiet = history.diverged or has_step_units(model, net)  # the Caution said why
+    if not quiet and not caution_poor_fit(history, prep.task, y):
+        caution_still_falling(history)
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)
     return history
@@ -360,87 +362,3 @@ def _check_optimizer(optimizer, params, scheduler) -> None:
             "fit: scheduler must be an optim.lr_scheduler scheduler built on this optimizer, "
             f"got {scheduler!r}."
         )
-
-
-def _has_step_units(model, net) -> bool:
-    if net is not None:
-        return any(layer.activation.name == "step" for layer in net)
-    from ..nn import Step
-
-    return any(isinstance(m, Step) for m in model.modules())
-
-
-def _caution_step_units(model, net) -> None:
-    """The lecture's Caution as a warning: step units pass no gradient to the weights below
-    them (their derivative is zero wherever it exists), so gradient descent cannot train
-    those weights."""
-    import warnings
-
-    from ..delta.engine import STEP_NOTE
-    from ..errors import StepUnitWarning
-
-    if net is not None:
-        found = [layer.index for layer in net if layer.activation.name == "step"]
-        if found:
-            warnings.warn(STEP_NOTE.format(l=found[-1]), StepUnitWarning, stacklevel=3)
-        return
-    from ..nn import Step
-
-    if any(isinstance(m, Step) for m in model.modules()):
-        warnings.warn(
-            "the model has step units (nn.Step): their derivative is zero wherever it exists, "
-            "so no gradient reaches the weights before them and gradient descent cannot "
-            "change those weights (the lecture's Caution: backprop needs differentiable "
-            "units). Use sigmoid, tanh or ReLU instead.",
-            StepUnitWarning,
-            stacklevel=3,
-        )
-
-
-def _caution_poor_fit(history, task: str, y) -> None:
-    """A finished run that does no better than a model that ignores its inputs gets a
-    warning in words (``PoorFitWarning``): r² < 0 is worse than predicting the targets'
-    mean; an accuracy at most the most common class's share is what always answering that
-    class scores."""
-    import warnings
-
-    from ..errors import PoorFitWarning
-
-    last = {k: v[-1] for k, v in history.history.items() if v and v[-1] is not None}
-    losses = [v for v in history.history.get("loss", []) if v is not None]
-    peak = max(losses) if losses else None
-    if len(losses) > 1 and losses[-1] > losses[0]:  # it got worse: steps too large
-        advice = (
-            f"The training loss grew from {losses[0]:.4g} to {losses[-1]:.4g}: the steps are "
-            "too large; try a smaller learning rate."
-        )
-    elif len(losses) > 1 and peak > 10 * losses[0] > 0:  # it blew up, then settled: too large
-        epochs = list(getattr(history, "epochs", None) or range(1, len(losses) + 1))
-        at = epochs[losses.index(peak)] if len(epochs) == len(losses) else losses.index(peak) + 1
-        advice = (
-            f"The training loss rose from {losses[0]:.4g} to {peak:.4g} (epoch {at}) "
-            "before it settled: the steps are too large; try a smaller learning rate."
-        )
-    else:
-        advice = (
-            "It has not learned yet: try more epochs, a larger learning rate, minibatches "
-            "(batch_size), or standardised inputs and targets."
-        )
-    if task == "regression" and "r2" in last and last["r2"] < 0:
-        warnings.warn(
-            f"the trained model does worse than predicting the mean of the targets "
-            f"(r² = {last['r2']:.3g} < 0 on the training data). {advice}",
-            PoorFitWarning,
-            stacklevel=3,
-        )
-    elif task == "classification" and "accuracy" in last:
-        labels = np.asarray(y).reshape(len(y), -1)
-        labels = labels.argmax(1) if labels.shape[1] > 1 else np.rint(labels[:, 0])
-        share = np.unique(labels, return_counts=True)[1].max() / len(labels)
-        if last["accuracy"] <= share + 1e-12 and share < 1:
-            warnings.warn(
-                f"the trained model's accuracy ({last['accuracy']:.3g} on the training data) is "
-                f"no better than always answering the most common class ({share:.3g}). {advice}",
-                PoorFitWarning,
-                stacklevel=3,
-            )

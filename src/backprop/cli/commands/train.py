@@ -75,6 +75,12 @@ def add_parser(sub) -> None:
         help="what the CSV's target is (default: classification for text labels or a few "
         "whole numbers, else regression)",
     )
+    d.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        help="standardise the inputs, (x − mean)/std fitted on the training rows (default: "
+        "yes for a CSV and scikit-learn sets, no for the lecture's and playground sets)",
+    )
     d.add_argument("--n", type=positive_int, help="number of samples to generate, 1 to 10,000,000")
     d.add_argument("--noise", type=real, help="noise level of a generated dataset, 0 to 1e6")
     m = p.add_argument_group("model")
@@ -111,7 +117,7 @@ def add_parser(sub) -> None:
     t.add_argument(
         "--batch-size",
         type=positive_int,
-        help="minibatch size, 1 to 10,000,000 (default: the full batch)",
+        help="minibatch size, 1 to 10,000,000 (default: 32 for a CSV, else the full batch)",
     )
     t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
     t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling), 0 to 2**63-1")
@@ -189,7 +195,7 @@ def build_spec(args) -> dict:
             if getattr(args, key) is not None:
                 spec["data"][key] = getattr(args, key)
     data = spec.setdefault("data", {})
-    for key in ("n", "noise"):
+    for key in ("n", "noise", "standardize"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     model = spec.setdefault("model", {})
@@ -360,7 +366,9 @@ def final_line(result) -> str:
             f"--task {other} to change it"
         )
     if h.stop_reason:
-        text += f"\nstopped: {h.stop_reason}"
+        from ..words import cli_words
+
+        text += f"\nstopped: {cli_words(h.stop_reason)}"
     return text
 
 

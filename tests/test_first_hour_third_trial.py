@@ -1,0 +1,157 @@
+"""The third newcomer trial's findings (issue 15), each at its root: advice after a
+divergence that names an lr which learns, advice in the CLI's own words (flags and --loss
+values, not Python keywords and PyTorch classes), a spec's data.standardize that does what it
+says for a built-in set, a warning when the loss was still falling at the end, CSV defaults
+that fit a house-price file, and every step layer named in the step-unit Caution."""
+
+import json
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import backprop
+from backprop.errors import PoorFitWarning, StepUnitWarning
+from cli_helpers import cli
+
+
+def _r2(path):
+    with open(path / "history.csv") as f:
+        rows = list(__import__("csv").DictReader(f))
+    return float(rows[-1]["r2"]), [float(r["loss"]) for r in rows]
+
+
+def test_the_lr_advised_after_a_divergence_learns(tmp_path):
+    # lr=1 stays finite here but its loss grows 1316 → 1.6e10: that was the advice before
+    code, out, err = cli("train", "--data", "square", "--layers", "1,8,8,1", "--optimizer",
+                         "sgd", "--lr", "10", "--no-plots", "--quiet", "--out", "a",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 3, err
+    advised = re.search(r"rerun with --lr (\S+)", out)
+    assert advised, out
+    code, out, err = cli("train", "--data", "square", "--layers", "1,8,8,1", "--optimizer",
+                         "sgd", "--lr", advised.group(1), "--out", "b", "--no-plots",
+                         "--quiet", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    r2, losses = _r2(tmp_path / "b")
+    assert r2 > 0 and losses[-1] < losses[0] and max(losses) <= 10 * losses[0]
+
+
+def test_lrcheck_calls_a_finite_but_growing_loss_a_failure():
+    from backprop.cli.lrcheck import learning_failure
+    from backprop.train import History
+
+    h = History()
+    for epoch, loss in enumerate([1316.0, 5e4, 1.6e10], 1):
+        h.append(epoch, {"loss": loss})
+    assert learning_failure(h) is not None
+    falling = History()
+    for epoch, loss in enumerate([10.0, 5.0, 1.0], 1):
+        falling.append(epoch, {"loss": loss})
+    assert learning_failure(falling) is None
+
+
+def test_advice_on_the_cli_names_flags_and_loss_values(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--loss", "cross_entropy", "--epochs", "2",
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 2
+    assert "--loss mse" in err and "MSELoss" not in err, err
+    # a poor fit's advice: flags, not fit's keyword batch_size
+    code, out, err = cli("train", "--data", "square", "--epochs", "5", "--no-plots", "--quiet",
+                         "--out", "b", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "warning:" in err and "--epochs" in err and "(batch_size)" not in err, err
+    # the guard's "standardise each feature": a flag the CLI has
+    code, out, err = cli("train", "--data", "square", "--optimizer", "sgd", "--lr", "10",
+                         "--no-plots", "--quiet", "--out", "c", cwd=tmp_path)  # fmt: skip
+    assert "--standardize" in out and "standardise each feature" not in out, out
+
+
+def test_every_cli_phrase_is_one_the_library_prints():
+    """Each phrase the CLI rewrites occurs in the library's source: a reworded message must
+    be rewritten again, not slip past in Python's words."""
+    from pathlib import Path
+
+    from backprop.cli.words import PHRASES
+
+    root = Path(backprop.__file__).parent
+    text = " ".join(
+        " ".join(p.read_text().split()).replace('" "', "")
+        for p in root.rglob("*.py")
+        if "cli" not in p.parts
+    )
+    for python, _ in PHRASES:
+        head = python.split(",")[0][:30]
+        assert head in text, python
+
+
+def test_a_specs_standardize_does_what_it_says_for_a_builtin_set():
+    base = {"name": "sq", "epochs": 50, "optimizer": {"name": "adam", "lr": 0.01}}
+    runs = {}
+    for flag in (True, False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = backprop.run({**base, "data": {"name": "square", "standardize": flag}})
+        runs[flag] = r
+        assert r.spec["data"]["standardize"] is flag
+        assert (r.dataset.scaler is not None) is flag
+    x = runs[True].dataset.x
+    assert abs(x.mean()) < 1e-9 and abs(x.std() - 1) < 1e-9  # standardised
+    assert runs[True].history["loss"] != runs[False].history["loss"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = backprop.run("square")
+    assert plain.spec["data"]["standardize"] is (plain.dataset.scaler is not None)
+
+
+def test_cli_standardize_flag_is_recorded_in_spec_json(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--standardize", "--epochs", "20",
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    spec = json.loads((tmp_path / "a" / "spec.json").read_text())
+    assert spec["data"]["standardize"] is True
+
+
+def test_a_run_stopped_while_its_loss_was_still_falling_is_warned():
+    x = np.linspace(-2, 2, 64)[:, None]
+    y = 3 * x + 1
+    model = (backprop.manual_seed(0), backprop.nn.MLP([1, 8, 1], activation="tanh"))[1]
+    opt = backprop.optim.Adam(model.parameters(), lr=1e-3)
+    with pytest.warns(PoorFitWarning, match=r"still falling.*more epochs"):
+        h = backprop.train.fit(model, (x, y), "mse", opt, epochs=30)
+    assert h["r2"][-1] > 0  # r² above 0: the poor-fit warning alone said nothing
+    # a run that has converged says nothing
+    model = (backprop.manual_seed(0), backprop.nn.MLP([1, 8, 1], activation="tanh"))[1]
+    opt = backprop.optim.Adam(model.parameters(), lr=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PoorFitWarning)
+        backprop.train.fit(model, (x, y), "mse", opt, epochs=1500)
+
+
+def _houses(path, n=200, seed=1):
+    rng = np.random.default_rng(seed)
+    size, rooms = rng.uniform(50, 250, n), rng.integers(1, 6, n)
+    price = 3 * size + 10 * rooms + rng.normal(0, 5, n)
+    lines = ["size,rooms,price"] + [f"{a:.1f},{b},{c:.1f}" for a, b, c in zip(size, rooms, price)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_readme_house_command_at_its_defaults_fits_to_the_noise(tmp_path):
+    _houses(tmp_path / "houses.csv")
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--hidden",
+                         "32,32", "--validation", "0.2", "--no-plots", "--quiet", "--out",
+                         "h", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    rmse = float(re.search(r"val_rmse ([\d.]+) in price's units", out).group(1))
+    assert rmse < 2 * 5, out  # noise σ 5 (was 18.7 at full batch)
+
+
+def test_the_step_caution_names_every_step_layer_and_what_still_trains():
+    model = (backprop.manual_seed(0), backprop.nn.MLP([1, 4, 4, 1], activation=["step", "step"]))[1]
+    x = np.linspace(-1, 1, 16)[:, None]
+    opt = backprop.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.warns(StepUnitWarning) as caught:
+        backprop.train.fit(model, (x, x), "mse", opt, epochs=2)
+    text = str(caught[0].message)
+    assert "layers 1 and 2" in text and "W[3], b[3]" in text and "still train" in text
