@@ -273,3 +273,25 @@ def test_an_exercise_by_name_is_the_pages_exercise():
         assert lesson["preset"] == "abs" and "lesson_link" in lesson["hide"]
 
     asyncio.run(main())
+
+
+def test_the_pages_exports_come_from_the_kernel(tmp_path):
+    import base64
+
+    from backprop.io import load
+
+    async def main():
+        w = widget(dataset="xor", seed=6)
+        w.train(epochs=3)
+        v = View(w)
+        v.send("hello", url={})
+        v.send("export", what="spec")
+        v.send("export", what="model")
+        await v.until(lambda: len(v.messages("export")) == 2)
+        return w, {m["what"]: m for m in v.messages("export")}
+
+    w, got = asyncio.run(main())
+    assert json.loads(base64.b64decode(got["spec"]["data"])) == w.spec
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(base64.b64decode(got["model"]["data"]))
+    np.testing.assert_array_equal(params(load(path)), params(w.model))
