@@ -231,6 +231,8 @@ class NumpyLoop:
         gradients, update, theta, grad = self.stepper.gradients, state.update, self.theta, self.grad
         gated = self.stepper.gated
         check = guard or gated
+        keep, copyto = list(zip(self._arrays(), self.previous)), np.copyto  # the guard's copy
+        isfinite = math.isfinite
         for i in range(n_steps):
             if full:  # one batch, the same every step: nothing to slice or gather
                 e, b, lo, hi, buf = first_step + i, 0, 0, n, self.batches[n]
@@ -255,7 +257,7 @@ class NumpyLoop:
                 y_loss = yb if self.stepper.loss_kind != "generic" else self.y[rows]
             value = gradients(buf, xb, yb, y_loss)
             self.computed = True
-            finite = not check or (math.isfinite(value) and self._finite_gradients())
+            finite = not check or (isfinite(value) and self._finite_gradients())
             if not finite and gated:  # sign(a) gates meet a NaN or inf: the exact select
                 value = gradients(buf, xb, yb, y_loss, exact=True)
                 finite = math.isfinite(value) and self._finite_gradients()
@@ -264,8 +266,8 @@ class NumpyLoop:
                 if not finite:
                     self._stopped()
                     return i, i
-                for a, c in zip(self._arrays(), self.previous):
-                    np.copyto(c, a)
+                for a, c in keep:
+                    copyto(c, a)
                 self.have_previous = True
             if fast:
                 update(theta, grad, hp)
