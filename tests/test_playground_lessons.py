@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from backprop.errors import StepUnitWarning
-from backprop.playground import fields, lessons
+from backprop.playground import fields, lessons, locks
 from backprop.playground.fields import ProtocolError
 from backprop.playground.session import Session
 from backprop.spec import builtin
@@ -71,11 +71,13 @@ def test_the_task_is_plain_text_one_line_and_at_most_200_characters():
         {"task": "%3Cscript%3Ealert(1)%3C%2Fscript%3E%0A%0Dnext%E2%80%AEline"}
     )
     # kept as the characters typed (the page shows it as text), without line breaks
-    # or bidi overrides
-    assert lesson["task"] == "<script>alert(1)</script> next line"
+    # or bidi overrides (removed: they are invisible)
+    assert lesson["task"] == "<script>alert(1)</script> nextline"
     _, lesson, notes = lessons.start({"task": "a%20" * 150})
     assert len(lesson["task"]) == lessons.MAX_TASK and lesson["task"].endswith("…")
-    assert notes == [f"link: the task was cut to {lessons.MAX_TASK} characters."]
+    assert notes == [
+        f"link: the task was cut from 299 to {lessons.MAX_TASK} characters (ending '…')."
+    ]
 
 
 def test_tensorflow_playgrounds_hide_keys_are_read_for_this_pages_controls():
@@ -95,16 +97,16 @@ def test_locked_and_hidden_settings_are_refused_and_unchanged_values_pass():
     _, lesson, _ = lessons.start({"hide": "lr", "lock": "network,activation,seed"})
     state = fields.defaults()
     with pytest.raises(ProtocolError, match="Learning rate is hidden by this lesson link"):
-        lessons.check_locked(lesson, {"lr": 1.0}, state)
+        locks.check_locked(lesson, {"lr": 1.0}, state)
     with pytest.raises(ProtocolError, match="Hidden layers and neurons is locked"):
-        lessons.check_locked(lesson, {"hidden": [4]}, state)
+        locks.check_locked(lesson, {"hidden": [4]}, state)
     with pytest.raises(ProtocolError, match="Seed and Regenerate is locked"):
-        lessons.check_locked(lesson, {"seed": 12}, state)
+        locks.check_locked(lesson, {"seed": 12}, state)
     with pytest.raises(ProtocolError, match="Activation is locked"):
-        lessons.check_locked(lesson, {"activation": ["relu", "relu"]}, state)
-    lessons.check_locked(lesson, {"lr": state["lr"], "noise": 20}, state)  # no change: fine
+        locks.check_locked(lesson, {"activation": ["relu", "relu"]}, state)
+    locks.check_locked(lesson, {"lr": state["lr"], "noise": 20}, state)  # no change: fine
     with pytest.raises(ProtocolError, match="Typing weights and biases is locked"):
-        lessons.check_action(lessons.start({"lock": "weights"})[1], "weights")
+        locks.check_action(lessons.start({"lock": "weights"})[1], "weights")
 
 
 # -- the presets -----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A ``Connection`` reads the tab's messages into its ``inbox.Inbox`` and answers them
 (``loop.MessageLoop``: each checked by ``protocol.parse``, an ``error`` message for a
 refusal, never a crash; runs of one kind merged, and what they change — state, data,
-snapshot — sent once when the inbox is empty), drives the tab's ``Session``, and
+snapshot — sent once when the inbox is empty), drives the tab's ``Session`` (its changes
+checked against the lesson's locks in ``actions``), and
 trains it in turns shared with the other tabs (``pacing.Turns``), with a snapshot when one
 is due (``pacing.SnapshotClock``) and the page has drawn all but ``IN_FLIGHT`` of those
 sent (the page acknowledges each one after drawing it). The slow and normal speeds count
@@ -22,7 +23,8 @@ import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import exports, fields, lessons, protocol, settings, views
+from . import exports, fields, lessons, locks, protocol, views
+from .actions import Actions
 from .inbox import Inbox
 from .loop import MessageLoop
 from .pacing import FRAME, SPEEDS, SnapshotClock, Turns, paced
@@ -35,7 +37,7 @@ IN_FLIGHT = 2  # snapshots sent but not yet drawn
 FLUSH_WAIT = 0.1  # seconds a change may wait for its answer while more messages queue
 
 
-class Connection(MessageLoop):
+class Connection(MessageLoop, Actions):
     """One tab: its session, its training task and its share of the socket.
 
     ``turns`` is the server's (one for all tabs); a connection made alone gets its own.
@@ -46,6 +48,7 @@ class Connection(MessageLoop):
         self.turns = Turns() if turns is None else turns
         self.session: Session | None = None
         self.lesson: dict | None = None  # the link's lesson (lessons.start): hidden, locked, task
+        self.start: dict = {}  # the settings the lesson opened with (a locked activation's)
         self.lock = asyncio.Lock()
         self.trainer: asyncio.Task | None = None
         self.clock = SnapshotClock()
@@ -133,15 +136,17 @@ class Connection(MessageLoop):
         elif kind == "regenerate":
             await self.change({"seed": secrets.randbelow(1_000_000)})
         elif kind == "edit":
-            lessons.check_action(self.lesson, "weights")
+            locks.check_action(self.lesson, "weights")
             s.edit(msg["kind"], msg["layer"], msg["row"], msg.get("col"), msg["value"])
             await self.snapshot()
         elif kind == "upload":
-            lessons.check_action(self.lesson, "upload", "dataset")
-            s.status.running = False
-            notes = s.upload(msg["name"], msg["text"])
-            await self.rebuilt(notes, data=True)
+            await self.upload(msg["name"], msg["text"])  # the page changes nothing before
+        elif kind == "preset":
+            await self.refused_sends_state(self.preset, msg["name"])
+        elif kind == "solution":
+            await self.refused_sends_state(self.solution)
         elif kind == "export":
+            locks.check_action(self.lesson, "export")
             await self.export(msg["what"])
 
     async def hello(self, url: dict) -> None:
@@ -157,6 +162,7 @@ class Connection(MessageLoop):
             notes.append(f"link: {exc} Started from the defaults instead.")
             self.session = Session({"seed": settings["seed"]})
         notes += self.session.notes
+        self.start = dict(self.session.state)
         self.owed_notes, self.owed_data, self.owed_snapshot = None, False, False
         await self.send(
             "ready",
@@ -171,23 +177,6 @@ class Connection(MessageLoop):
         self.owe()
         self.owed_data = True
         await self.snapshot()
-
-    async def change(self, changes: dict) -> None:
-        s = self.session
-        before = dict(s.state)
-        lessons.check_locked(self.lesson, changes, s.state)
-        try:
-            notes = s.apply(changes)
-        except ProtocolError:
-            # the page shows the refused value; put its controls back to what runs
-            await self.send("state", state=s.state, hash=fields.to_url(s.state), notes=[])
-            raise
-        touched = {k for k in s.state if s.state[k] != before.get(k)}
-        # the data message carries the points and the loss's output kind
-        data = bool(touched & {*settings.DATA_KEYS, "loss"})
-        if touched & {*settings.DATA_KEYS, *settings.NET_KEYS}:
-            s.status.running = False  # a new network starts paused, at epoch 0
-        await self.rebuilt(notes, data=data)
 
     async def rebuilt(self, notes: list[str], data: bool) -> None:
         self.owe()
@@ -215,7 +204,7 @@ class Connection(MessageLoop):
         notes, data, snap = self.owed_notes, self.owed_data, self.owed_snapshot
         self.owed_notes, self.owed_data, self.owed_snapshot = None, False, False
         if notes is not None:
-            await self.send("state", state=s.state, hash=fields.to_url(s.state), notes=notes)
+            await self.send_state(notes)
         if data:
             await self.send("data", **views.data_view(s))
         if snap:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -22,6 +23,7 @@ from .features import FEATURES
 VERSION = 1  # of the messages and of the link format (v=1 in every URL hash)
 MAX_LAYERS = 8
 MAX_NEURONS = 16
+MAX_URL_KEYS = 64  # a link's settings read; the rest are dropped with a note
 
 CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
 REGRESSION_SETS = ("plane", "multigauss")
@@ -195,7 +197,13 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
         raise ProtocolError("hello: 'url' must be an object of key: text.")
     out: dict = {}
     notes: list[str] = []
-    for key, text in list(params.items())[:64]:
+    items = list(params.items())
+    if len(items) > MAX_URL_KEYS:
+        notes.append(
+            f"link: ignored {len(items) - MAX_URL_KEYS} entries past the first {MAX_URL_KEYS} "
+            f"({', '.join(str(k)[:20] for k, _ in items[MAX_URL_KEYS:][:5])}...)."
+        )
+    for key, text in items[:MAX_URL_KEYS]:
         if not isinstance(key, str) or not isinstance(text, str) or len(text) > 400:
             notes.append(f"link: ignored a malformed entry {str(key)[:30]!r}.")
             continue
@@ -220,15 +228,27 @@ def _from_text(f: Field, text: str) -> Any:
             raise ValueError(f"not a yes/no value: {text!r}")
         return value
     if f.kind == "int":
-        return int(text)
+        return int(_plain(text, _INT))
     if f.kind == "float":
-        return float(text)
+        return float(_plain(text, _FLOAT))
     if f.kind == "choice":
         return text
     items = [t for t in text.split(",") if t.strip()]
     if f.kind == "int_list":
-        return [int(t) for t in items]
+        return [int(_plain(t.strip(), _INT)) for t in items]
     return [t.strip() for t in items]
+
+
+_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def _plain(text: str, pattern: re.Pattern) -> str:
+    """A number as a link writes it: ASCII digits only (Python's int() and float() also
+    read '١٢٣', '５' and '1_000', which no link of ours contains)."""
+    if not pattern.fullmatch(text):
+        raise ValueError(f"not a plain number: {text!r}")
+    return text
 
 
 def to_url(state: dict) -> str:
@@ -240,8 +260,8 @@ def to_url(state: dict) -> str:
             text = "1" if value else "0"
         elif isinstance(value, list):
             text = ",".join(str(v) for v in value)
-        elif isinstance(value, float):
-            text = f"{value:g}"
+        elif isinstance(value, float):  # the shortest text that reads back as this float
+            text = repr(value).removesuffix(".0")
         else:
             text = str(value)
         parts.append(f"{key}={quote(text, safe=',.-_')}")

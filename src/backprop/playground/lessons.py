@@ -23,19 +23,21 @@ read from that spec, so the page and the CLI cannot drift. This module trains no
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import quote, unquote
 
 from . import fields, settings
 from .fields import ProtocolError
 
-MAX_TASK = 200  # characters of the task line
+MAX_TASK = 200  # characters of the task line (decoded; the dialog allows as many)
+MAX_ENCODED = 12 * MAX_TASK  # characters of a lesson entry as the link carries it
 LESSON_KEYS = ("lesson", "hide", "lock", "task")
 
 # control name -> (what the "copy lesson link" dialog calls it, the settings it changes)
 CONTROLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "presets": ("Lecture exercises (preset buttons)", ()),
     "solution": ("Show solution button", ()),
-    "dataset": ("Dataset and problem type", ("dataset", "problem")),
+    "dataset": ("Dataset, problem type and data size", ("dataset", "problem", "n")),
     "features": ("Input features", ("features",)),
     "network": ("Hidden layers and neurons", ("hidden",)),
     "activation": ("Activation", ("activation",)),
@@ -124,6 +126,8 @@ def _presets() -> dict[str, dict]:
             "max(0, x − 1) + max(0, 1 − x)? (the built-in spec 'abs')",
             "settings": {**abs_, "train_ratio": 80, "view": "weights"},
             "solution": list(ABS_SOLUTION),
+            "solution_text": "The lecture's weights: ŷ = max(0, x − 1) + max(0, 1 − x), "
+            "W[1] = (1, −1), b[1] = (−1, 1), W[2] = (1, 1), b[2] = 0",
         },
         "step": {
             "title": "Step units: Caution",
@@ -190,10 +194,12 @@ def read(url: dict) -> tuple[dict, list[str]]:
         if key not in url:
             continue
         raw = url[key]
-        if not isinstance(raw, str) or len(raw) > 4 * MAX_TASK:
+        # measured again on the decoded text; encoded, one character takes up to 12 (%XX
+        # for each of its 4 UTF-8 bytes), so this bound never cuts what the dialog allows
+        if not isinstance(raw, str) or len(raw) > MAX_ENCODED:
             notes.append(
-                f"link: ignored a malformed {key!r} entry (text of at most "
-                f"{4 * MAX_TASK} characters expected)."
+                f"link: ignored a malformed {key!r} entry (text of at most {MAX_TASK} "
+                f"characters, {MAX_ENCODED} once percent-encoded, expected)."
             )
             continue
         try:
@@ -209,7 +215,13 @@ def read(url: dict) -> tuple[dict, list[str]]:
             lesson[key], note = _names(key, text)
         if note:
             notes.append(note)
-    for key in [k for k in url if _tf_hide(k)][: len(CONTROLS)]:  # TF's form: lr_hide=true
+    tf_keys = [k for k in url if _tf_hide(k)]
+    if len(tf_keys) > len(CONTROLS):
+        notes.append(
+            f"link: ignored {len(tf_keys) - len(CONTROLS)} '_hide' entries past the first "
+            f"{len(CONTROLS)} (this page has {len(CONTROLS)} controls)."
+        )
+    for key in tf_keys[: len(CONTROLS)]:  # TF's form: lr_hide=true
         name, on = key[: -len("_hide")].lower(), str(url[key]).strip().lower()
         if name not in CONTROLS or on not in ("true", "1", "false", "0"):
             notes.append(f"link: ignored {fields.show(key[:40])}: not a control of this page "
@@ -227,17 +239,30 @@ def _tf_hide(key) -> bool:
 
 
 def _task(text: str) -> tuple[str, str]:
-    clean = " ".join("".join(" " if _control(c) else c for c in text).split())
-    note = ""
+    """One line of plain text: control characters become spaces; invisible and
+    direction-changing characters (bidi marks, embeddings and isolates, zero-width space,
+    BOM) are removed, with a note, so the task reads as it is stored."""
+    kept = "".join(" " if _control(c) else c for c in text if not _invisible(c))
+    clean = " ".join(unicodedata.normalize("NFC", kept).split())
+    notes = []
+    if any(_invisible(c) for c in text):
+        notes.append("link: removed invisible or direction-changing characters from the task.")
     if len(clean) > MAX_TASK:
+        notes.append(
+            f"link: the task was cut from {len(clean)} to {MAX_TASK} characters (ending '…')."
+        )
         clean = clean[: MAX_TASK - 1].rstrip() + "…"
-        note = f"link: the task was cut to {MAX_TASK} characters."
-    return clean, note
+    return clean, " ".join(notes)
 
 
 def _control(c: str) -> bool:
-    o = ord(c)
-    return o < 32 or 0x7F <= o < 0xA0 or c in "\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    return unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
+def _invisible(c: str) -> bool:
+    """A format character (Unicode Cf: bidi controls, zero-width space, BOM...), except
+    the zero-width (non-)joiners that Persian and emoji sequences need."""
+    return unicodedata.category(c) == "Cf" and c not in "\u200c\u200d"
 
 
 def _preset(text: str) -> tuple[str, str]:
@@ -250,7 +275,9 @@ def _preset(text: str) -> tuple[str, str]:
 
 def _names(key: str, text: str) -> tuple[list[str], str]:
     out, bad = [], []
-    for part in text.split(",")[: 4 * len(CONTROLS)]:
+    parts = text.split(",")
+    cut = len(parts) - 4 * len(CONTROLS)
+    for part in parts[: 4 * len(CONTROLS)]:
         name = part.strip().lower()
         if not name:
             continue
@@ -259,13 +286,15 @@ def _names(key: str, text: str) -> tuple[list[str], str]:
                 out.append(name)
         else:
             bad.append(fields.show(part.strip()[:30]))
-    note = ""
+    notes = []
     if bad:
-        note = (
+        notes.append(
             f"link: {key}: ignored unknown control(s) {', '.join(bad[:5])}; "
             f"known: {', '.join(CONTROLS)}."
         )
-    return out, note
+    if cut > 0:
+        notes.append(f"link: {key}: ignored {cut} entries past the first {4 * len(CONTROLS)}.")
+    return out, " ".join(notes)
 
 
 def to_url(lesson: dict) -> str:
@@ -281,42 +310,31 @@ def to_url(lesson: dict) -> str:
     return "&".join(parts)
 
 
-def check_locked(lesson: dict | None, changes: dict, state: dict) -> None:
-    """Refuse ``set`` changes to a setting whose control the lesson locks or hides.
-
-    A value equal to the current one passes (the page sends whole lists), and so does an
-    activation list that only follows a change of the layer count (its entries kept, new
-    layers taking the last one, as the + button does).
-    """
-    if not lesson:
-        return
-    for control in (*lesson["lock"], *lesson["hide"]):
-        label, names = CONTROLS[control]
-        touched = [n for n in names if n in changes and not _same(n, changes[n], state[n])]
-        if touched:
-            how = "hidden" if control in lesson["hide"] else "locked"
-            raise ProtocolError(
-                f"set {touched[0]}: {label} is {how} by this lesson link; open the "
-                "playground without the lesson part of the link to change it.",
-                touched[0],
+# -- the solution --------------------------------------------------------------------------
+def solution_misfit(preset: str, state: dict) -> str:
+    """Why ``preset``'s solution does not fit a network with these settings ("" if it does):
+    the weights are the lecture's for its data, inputs, layers and activations only."""
+    p = PRESETS.get(preset)
+    if not p or not p.get("solution"):
+        return "this exercise has no solution to show"
+    want = p["settings"]
+    for key, what in (
+        ("dataset", "dataset"),
+        ("features", "input features"),
+        ("hidden", "hidden layers"),
+        ("activation", "activations"),
+    ):
+        if state[key] != want[key]:
+            return (
+                f"the solution is for the {what} {_said(want[key])}; this network has "
+                f"{_said(state[key])}. Press the exercise's button to start it again"
             )
+    return ""
 
 
-def _same(name: str, new, old) -> bool:
-    if new == old:
-        return True
-    if name != "activation" or not old:
-        return False
-    return all(a == (old[i] if i < len(old) else old[-1]) for i, a in enumerate(new))
+def _said(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def check_action(lesson: dict | None, *controls: str) -> None:
-    """Refuse a typed weight (``weights``) or an upload (``upload``, ``dataset``) when the
-    lesson locks or hides that control."""
-    for control in controls:
-        if lesson and (control in lesson["lock"] or control in lesson["hide"]):
-            how = "hidden" if control in lesson["hide"] else "locked"
-            raise ProtocolError(
-                f"{CONTROLS[control][0]} is {how} by this lesson link; open the playground "
-                "without the lesson part of the link to use it."
-            )
+def solution_edits(preset: str) -> list[dict]:
+    return list(PRESETS[preset]["solution"])

@@ -20,6 +20,9 @@ Messages from the page::
     resync                                      send the whole curves (the page lost track)
     visibility  {"hidden": true | false}        the page was hidden or shown (no snapshots
                                                 while hidden; a whole one when shown)
+    preset      {"name": exercise}              start one of ``lessons.PRESETS`` (one change)
+    solution                                    set the exercise's solution weights (checked
+                                                against the network's shape and inputs)
 
 Messages to the page: ``ready`` (state, URL hash, dataset previews, the link's lesson and
 the exercises: ``lessons``), ``state``, ``data``
@@ -43,7 +46,7 @@ MAX_NAME = 200
 
 TYPES = (
     "hello", "set", "play", "pause", "reset", "regenerate", "ping",
-    "step", "edit", "upload", "export", "ack", "resync", "visibility",
+    "step", "edit", "upload", "export", "ack", "resync", "visibility", "preset", "solution",
 )  # fmt: skip
 
 
@@ -120,7 +123,7 @@ def _edit(body: dict) -> dict:
     for key in ("layer", "row") + (("col",) if kind == "weight" else ()):
         v = body.get(key)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10_000:
-            raise ProtocolError(f"edit: '{key}' must be a whole number ≥ 0; got {show(v)}.")
+            raise ProtocolError(f"edit: '{key}' must be a whole number 0 to 10000; got {show(v)}.")
         out[key] = v
     value = body.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -168,6 +171,14 @@ def _export(body: dict) -> dict:
     return {"what": what}
 
 
+def _preset(body: dict) -> dict:
+    _only("preset", body, ("name",))
+    name = body.get("name")
+    if not isinstance(name, str) or not 0 < len(name) <= 40:
+        raise ProtocolError(f"preset: 'name' must be an exercise's name; got {show(name)}.")
+    return {"name": name}
+
+
 def _ack(body: dict) -> dict:
     _only("ack", body, ("seq",))
     seq = body.get("seq")
@@ -192,6 +203,7 @@ _CHECKS = {
     "upload": _upload,
     "export": _export,
     "ack": _ack,
+    "preset": _preset,
     "visibility": _visibility,
 }
 

@@ -35,22 +35,27 @@ class Session(Training):
         self.apply(settings or {}, rebuild=True)
 
     # -- settings ------------------------------------------------------------------------
-    def apply(self, changes: dict, rebuild: bool = False, csv: tuple | None = None) -> list[str]:
+    def apply(
+        self, changes: dict, rebuild: bool = False, csv: tuple | None = None, guard=None
+    ) -> list[str]:
         """Merge checked ``changes`` into the settings; rebuild what they touch.
 
         Data settings regenerate the data and the network, network settings rebuild the
         network (reset to epoch 0), the optimizer is rebuilt in place, and learning rate,
         regularisation, batch size (from the next epoch) and stop conditions change the
         running training (``Training._retune``). ``csv`` (an upload) replaces the uploaded
-        file in the same step. A change is all or nothing: what it builds replaces the
-        session's parts only when every part was built; a refusal leaves the session as it
-        was (``_transaction``).
+        file in the same step; ``guard(new, old)`` may refuse the settings the change
+        results in (a lesson's locks) or set some of them. A change is all or nothing: what
+        it builds replaces the session's parts only when every part was built; a refusal
+        leaves the session as it was (``_transaction``).
         """
         with self._transaction():
             if csv is not None:
                 self.csv = csv
             new = {**self.state, **changes}
             notes = settings.reconcile(new, changes, self.csv_dims)
+            if guard is not None:
+                guard(new, self.state)
             changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
             during = getattr(self, "run", None) is not None and self.steps > 0
             self.state = new
@@ -104,7 +109,7 @@ class Session(Training):
         """Feature columns of the uploaded CSV (1 or 2), or None without one."""
         return None if self.csv is None else self.csv[2]
 
-    def upload(self, name: str, text: str) -> list[str]:
+    def upload(self, name: str, text: str, guard=None) -> list[str]:
         """Use an uploaded CSV; a file refused at any step leaves the session as it was."""
         data, _ = uploads.load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
         try:
@@ -112,6 +117,7 @@ class Session(Training):
                 {"dataset": "csv", "problem": data.task},
                 rebuild=True,
                 csv=(name, text, data.x.shape[1]),
+                guard=guard,
             )
         except ProtocolError as exc:
             raise ProtocolError(f"upload {name}: {exc}", exc.field) from None

@@ -1,0 +1,104 @@
+"""The changes a tab asks for: settings, an upload, an exercise, the exercise's solution.
+
+``Actions`` is mixed into ``connection.Connection`` (it uses its ``session``, ``lesson``,
+``start``, ``send``, ``owe``, ``owed_notes`` and ``rebuilt``). Each change is checked on
+the settings it results in against the lesson's hidden and locked controls (``locks``)
+and is all or nothing (``Session.apply``). A refused ``set`` or exercise is answered with
+the state that runs (and the lesson) before the error, so the page puts back what it
+changed ahead of the answer. An exercise is one change (its settings merged with nothing
+else); the solution is set by the server when it fits the network, and its note says the
+loss measured on it, not the loss the lecture expects.
+"""
+
+from __future__ import annotations
+
+from . import fields, lessons, locks, settings
+from .protocol import ProtocolError
+
+
+class Actions:
+    """Settings, uploads, exercises and solutions of one tab (mixed into ``Connection``)."""
+
+    async def refused_sends_state(self, action, *args) -> None:
+        """Run ``action``; when it is refused, the page gets the state that runs (and the
+        lesson) before the error, so it can put back what it changed ahead of the answer."""
+        try:
+            await action(*args)
+        except ProtocolError:
+            await self.send_state([])
+            raise
+
+    async def send_state(self, notes: list[str]) -> None:
+        s = self.session
+        await self.send(
+            "state", state=s.state, hash=fields.to_url(s.state), notes=notes, lesson=self.lesson
+        )
+
+    def guard(self, changes: dict):
+        """The lesson's locks, checked on the settings a change results in (``locks``)."""
+        return lambda new, old: locks.guard(self.lesson, new, old, changes, self.start)
+
+    async def upload(self, name: str, text: str) -> None:
+        locks.check_action(self.lesson, "upload", "dataset")
+        s = self.session
+        notes = s.upload(name, text, guard=self.guard({"dataset": "csv"}))
+        s.status.running = False
+        await self.rebuilt(notes, data=True)
+
+    async def preset(self, name: str) -> None:
+        """Start a lecture exercise: its settings as one change, checked as a whole."""
+        locks.check_action(self.lesson, "presets")
+        if name not in lessons.PRESETS:
+            raise ProtocolError(
+                f"preset: {fields.show(name)} is not an exercise; known: "
+                f"{', '.join(lessons.PRESETS)}."
+            )
+        old = self.lesson
+        lesson = dict(self.lesson or lessons.empty())
+        lesson["preset"] = name
+        lesson["hash"] = lessons.to_url(lesson)
+        self.lesson = lesson  # the state message this change sends names the exercise
+        self.owe()
+        prior = self.owed_notes
+        self.owed_notes = [lessons.PRESETS[name]["text"], *(prior or [])]
+        try:
+            await self.change(dict(lessons.PRESETS[name]["settings"]), refused_state=False)
+        except ProtocolError:
+            self.lesson, self.owed_notes = old, prior
+            raise
+
+    async def solution(self) -> None:
+        """The exercise's hand-set weights, when they fit this network; the note says the
+        loss measured on them."""
+        locks.check_action(self.lesson, "solution", "weights")
+        s = self.session
+        preset = (self.lesson or {}).get("preset", "")
+        misfit = lessons.solution_misfit(preset, s.state)
+        if misfit:
+            raise ProtocolError(f"Show solution: {misfit}.")
+        s.status.running = False
+        for e in lessons.solution_edits(preset):
+            s.edit(e["kind"], e["layer"], e["row"], e.get("col"), e["value"])
+        m = s.metrics
+        said = f"training loss {m['loss']:.3g}"
+        if m.get("test_loss") is not None:
+            said += f", test loss {m['test_loss']:.3g}"
+        await self.rebuilt([f"{lessons.PRESETS[preset]['solution_text']}: {said} (measured)."],
+                           data=False)  # fmt: skip
+
+    async def change(self, changes: dict, refused_state: bool = True) -> None:
+        s = self.session
+        before = dict(s.state)
+        try:
+            notes = s.apply(changes, guard=self.guard(changes))
+        except ProtocolError:
+            # the page shows the refused value; put its controls back to what runs
+            if refused_state:
+                await self.send_state([])
+            raise
+        touched = {k for k in s.state if s.state[k] != before.get(k)}
+        # the data message carries the points and the loss's output kind
+        data = bool(touched & {*settings.DATA_KEYS, "loss"})
+        if touched & {*settings.DATA_KEYS, *settings.NET_KEYS}:
+            s.status.running = False  # a new network starts paused, at epoch 0
+        await self.rebuilt(notes, data=data)

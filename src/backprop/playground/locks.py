@@ -1,0 +1,92 @@
+"""What a lesson link's hidden and locked controls forbid, checked on the state a change makes.
+
+A lesson (``lessons.read``) names controls from ``lessons.CONTROLS``; each control owns
+settings, and every setting of ``fields.FIELDS`` belongs to one control (``owner``). A
+``set``, an upload or a preset is checked on the settings it RESULTS in, after
+``settings.reconcile`` has made them agree: a locked setting that a change would move — by
+naming it, or through another setting (a 1-D dataset swaps the input features; a new layer
+needs an activation) — is refused, whatever the message named. A locked activation follows
+the layer count as the lesson opened it (layer i keeps its activation, new layers take the
+last), so adding and removing layers never leads to a refusal that cannot be undone; a
+message that changes the activation of a layer that exists is refused.
+Actions that are not settings (typing a weight, an upload, an export, the solution) are
+checked by ``check_action``. This module trains nothing and sends nothing.
+"""
+
+from __future__ import annotations
+
+from .fields import FIELDS, ProtocolError
+
+
+def owner(name: str) -> str:
+    """The control a setting belongs to (every setting has one)."""
+    from .lessons import CONTROLS
+
+    for control, (_, names) in CONTROLS.items():
+        if name in names:
+            return control
+    raise KeyError(name)
+
+
+def closed(lesson: dict | None) -> dict[str, str]:
+    """The lesson's unusable controls: name -> 'hidden' or 'locked'."""
+    if not lesson:
+        return {}
+    out = {c: "locked" for c in lesson["lock"]}
+    out.update({c: "hidden" for c in lesson["hide"]})
+    return out
+
+
+def guard(lesson: dict | None, new: dict, old: dict, changes: dict, start: dict) -> None:
+    """Refuse the resulting settings ``new`` if they move a locked or hidden setting.
+
+    ``old`` is the state before the change, ``changes`` what the message named, ``start``
+    the state the lesson opened with (a locked activation follows its layers). ``new`` is
+    the state after ``settings.reconcile``; a locked activation is set in it here.
+    """
+    shut = closed(lesson)
+    if not shut:
+        return
+    if "activation" in shut:
+        acts = list(start.get("activation") or old["activation"] or ["tanh"])
+        follow = [acts[min(i, len(acts) - 1)] for i in range(len(new["hidden"]))]
+        asked, kept = changes.get("activation", []), old["activation"]
+        if any(a != kept[i] for i, a in enumerate(asked[: len(kept)])):  # a layer's own
+            _refuse(lesson, "activation", shut["activation"], "activation")
+        new["activation"] = follow
+    for name in FIELDS:
+        control = owner(name)
+        if control in shut and control != "activation" and new[name] != old[name]:
+            named = name if name in changes else next(iter(changes), name)
+            _refuse(lesson, control, shut[control], name, named)
+
+
+def _refuse(lesson, control: str, how: str, name: str, named: str | None = None) -> None:
+    from .lessons import CONTROLS
+
+    label = CONTROLS[control][0]
+    through = "" if named in (None, name) else f" (it would change {name})"
+    raise ProtocolError(
+        f"set {named or name}: {label} is {how} by this lesson link{through}; open the "
+        "playground without the lesson part of the link to change it.",
+        named or name,
+    )
+
+
+def check_locked(lesson: dict | None, changes: dict, state: dict) -> None:
+    """``guard`` for changes that need no reconciling (tests, a quick check)."""
+    guard(lesson, {**state, **changes}, state, changes, state)
+
+
+def check_action(lesson: dict | None, *controls: str) -> None:
+    """Refuse an action (typing a weight: ``weights``; an upload: ``upload``, ``dataset``;
+    ``export``; the solution: ``solution``, ``weights``) the lesson locks or hides."""
+    from .lessons import CONTROLS
+
+    shut = closed(lesson)
+    for control in controls:
+        if control in shut:
+            raise ProtocolError(
+                f"{CONTROLS[control][0]} is {shut[control]} by this lesson link; open the "
+                "playground without the lesson part of the link to use it."
+            )

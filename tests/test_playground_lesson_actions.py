@@ -1,0 +1,128 @@
+"""Lesson links under attack (issue 16, the attacker's report): locks, presets, the solution.
+
+A ``Connection`` sends to a ``Sink`` (no browser, no socket). What an attacker found:
+locks checked only on the keys a message named, not on the state it made (a locked
+activation came back as tanh after removing and adding layers, then every + was refused;
+a 1-D dataset changed locked features; ``n`` and exports had no lock); "Show solution"
+was seven weight edits applied to whatever network was there, and the page claimed loss 0;
+a refused preset sent nothing back, so the page kept showing the exercise. Every test here
+failed on the code before these fixes. Numbers are checked against numpy's |x − 1|.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from backprop.playground import fields, lessons, locks
+from backprop.playground.connection import Connection
+from playground_helpers import Sink, msg
+
+
+def _open(url: dict) -> Connection:
+    conn = Connection(Sink())
+    asyncio.run(conn.handle(msg("hello", url={"v": "1", "seed": "3", **url})))
+    conn.ws.sent.clear()
+    return conn
+
+
+def _send(conn: Connection, kind: str, **body) -> list[dict]:
+    conn.ws.sent.clear()
+    asyncio.run(conn.handle(msg(kind, **body)))
+    return conn.ws.sent
+
+
+def _errors(sent: list[dict]) -> list[str]:
+    return [m["message"] for m in sent if m["type"] == "error"]
+
+
+def test_every_setting_belongs_to_a_lockable_control():
+    for name in fields.FIELDS:
+        assert locks.owner(name) in lessons.CONTROLS
+
+
+def test_all_controls_locked_refuse_n_and_exports():
+    conn = _open({"lesson": "abs", "lock": ",".join(lessons.CONTROLS)})
+    assert "locked by this lesson link" in _errors(_send(conn, "set", changes={"n": 2000}))[0]
+    assert conn.session.state["n"] != 2000
+    sent = _send(conn, "export", what="spec")
+    assert not [m for m in sent if m["type"] == "export"] and _errors(sent)
+
+
+def test_a_locked_activation_follows_the_layers_and_never_dead_ends():
+    conn = _open({"lesson": "relu6", "lock": "activation"})
+    s = conn.session
+    assert not _errors(_send(conn, "set", changes={"hidden": [], "activation": []}))
+    assert not _errors(_send(conn, "set", changes={"hidden": [8], "activation": ["tanh"]}))
+    assert s.state["hidden"] == [8] and s.state["activation"] == ["relu"]
+    assert not _errors(_send(conn, "set", changes={"hidden": [8, 2]}))
+    assert s.state["activation"] == ["relu", "relu"]
+    assert _errors(_send(conn, "set", changes={"activation": ["tanh", "tanh"]}))
+
+
+def test_locked_features_refuse_a_dataset_that_would_change_them():
+    conn = _open({"lock": "features", "dataset": "circle", "features": "x1,x2,x1x2"})
+    sent = _send(conn, "set", changes={"dataset": "sine"})
+    assert "Input features is locked" in _errors(sent)[0]
+    assert conn.session.state["features"] == ["x1", "x2", "x1x2"]
+    assert conn.session.state["dataset"] == "circle"
+    states = [m for m in sent if m["type"] == "state"]
+    assert states and states[-1]["state"]["dataset"] == "circle"  # the page rolls back
+
+
+def test_a_refused_preset_sends_the_state_and_lesson_back():
+    conn = _open({"lesson": "abs", "lock": "lr"})
+    sent = _send(conn, "preset", name="sigmoid6")
+    assert "locked by this lesson link" in _errors(sent)[0]
+    state = [m for m in sent if m["type"] == "state"][-1]
+    assert state["lesson"]["preset"] == "abs" and state["state"]["dataset"] == "abs"
+    assert conn.session.state["dataset"] == "abs"
+    sent = _send(conn, "preset", name="step")  # the same learning rate: allowed
+    assert not _errors(sent)
+    state = [m for m in sent if m["type"] == "state"][-1]
+    assert state["lesson"]["preset"] == "step" and "lesson=step" in state["lesson"]["hash"]
+    assert state["state"]["activation"] == ["step"]
+
+
+def _abs_of(conn: Connection) -> np.ndarray:
+    import backprop
+
+    x = np.linspace(-3, 5, 81, dtype=np.float32).reshape(-1, 1)
+    with backprop.no_grad():
+        return conn.session.model(backprop.tensor(x)).numpy() - np.abs(x - 1)
+
+
+def test_the_solution_is_a_server_action_that_reports_the_loss_it_measures():
+    conn = _open({"lesson": "abs"})
+    sent = _send(conn, "solution")
+    assert not _errors(sent)
+    np.testing.assert_allclose(_abs_of(conn), 0, atol=1e-6)  # numpy's |x − 1|
+    loss = conn.session.metrics["loss"]
+    note = " ".join(m for s in sent if s["type"] == "state" for m in s["notes"])
+    assert f"training loss {loss:.3g}" in note and "(measured)" in note
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"features": ["x1", "x1sq"]},  # the attacker's (a): same shape, another input
+        {"hidden": [3]},  # (b): a neuron added before the solution arrived
+        {"hidden": [2, 2], "activation": ["relu", "relu"]},  # (c): a hand-made network
+    ],
+)
+def test_the_solution_is_refused_on_a_network_it_does_not_fit(change):
+    conn = _open({"lesson": "abs"})
+    _send(conn, "set", changes=change)
+    before = [p._data.copy() for p in conn.session.model.parameters()]
+    sent = _send(conn, "solution")
+    assert "Show solution: the solution is for the" in _errors(sent)[0]
+    for b, p in zip(before, conn.session.model.parameters()):
+        np.testing.assert_array_equal(b, p._data)  # no weight was touched
+
+
+def test_the_solution_is_refused_once_when_weights_are_locked():
+    conn = _open({"lesson": "abs", "lock": "weights"})
+    errors = _errors(_send(conn, "solution"))
+    assert len(errors) == 1 and "Typing weights and biases is locked" in errors[0]
