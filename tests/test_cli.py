@@ -131,13 +131,17 @@ def test_demo_prints_the_slides_loss_lines_table_and_writes_files(square_run):
     out, stdout = square_run
     assert "\x1b[" not in stdout and "\r" not in stdout  # a pipe gets plain lines
     assert stdout.startswith("Training a 1-8-8-1 ReLU network")  # what it trains, first
-    assert stdout.splitlines()[1].startswith("Epoch 0: training loss: ")  # the slide's count
+    assert stdout.splitlines()[1].startswith("Epochs count from 0")  # and history.csv from 1
+    assert stdout.splitlines()[2].startswith("Epoch 0: training loss: ")  # the slide's count
     assert "Epoch 1800: training loss: " in stdout and "Epoch 2000:" not in stdout
     assert "Five fresh points" in stdout
-    rows = [line.split() for line in stdout.splitlines() if line.strip().endswith("%")]
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[-1:] == ["relative"])
+    rows = [line.split() for line in lines[header + 1 : header + 6]]
     assert len(rows) == 5
-    for x, truth, _prediction, _error in rows:
+    for x, truth, prediction, error, _relative in rows:
         assert float(truth) == pytest.approx(float(x) ** 2, rel=1e-3)  # truth is x², noise-free
+        assert float(error) == pytest.approx(float(prediction) - float(truth), abs=2e-4)
     for name in ("model.safetensors", "spec.json", "history.csv", "history.json"):
         assert (out / name).stat().st_size > 0, name
     pytest.importorskip("matplotlib")
@@ -263,7 +267,9 @@ def test_a_schedule_that_overflows_the_lr_is_named_not_lr_inf_10x_smaller(tmp_pa
     assert "lower the learning rate" not in err and "schedule" in err, err
     # the metrics shown are those of the weights the files hold, not the blown-up last epoch
     first = out.splitlines()[0]
-    assert "nan" not in first and "; kept epoch 1: loss " in first, out
+    assert "nan" not in first and "; kept epoch 1: rmse " in first, out
+    assert first.endswith("; training loss 1062.44"), out  # of the kept weights, as 'stopped:'
+    assert "(1062.44)" in out
 
 
 def test_when_the_lr_is_not_the_cause_the_exit_line_does_not_blame_it(tmp_path):

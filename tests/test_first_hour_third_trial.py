@@ -155,3 +155,94 @@ def test_the_step_caution_names_every_step_layer_and_what_still_trains():
         backprop.train.fit(model, (x, x), "mse", opt, epochs=2)
     text = str(caught[0].message)
     assert "layers 1 and 2" in text and "W[3], b[3]" in text and "still train" in text
+
+
+def _usage_error(argv, cwd) -> str:
+    """A usage error's line: argparse's own exit (status 2), as the shell sees it."""
+    import contextlib
+    import io
+    import os
+
+    from backprop.cli.app import main
+
+    err, old = io.StringIO(), os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as stop:
+            main(argv)
+    finally:
+        os.chdir(old)
+    assert stop.value.code == 2
+    return err.getvalue()
+
+
+def test_a_pattern_that_matched_several_model_files_is_named(tmp_path):
+    for name in ("square-a", "square-b"):
+        code, _, err = cli("demo", "--epochs", "20", "--no-plots", "--quiet", "--out",
+                           f"runs/{name}", cwd=tmp_path)  # fmt: skip
+        assert code == 0, err
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.glob("runs/*/model.safetensors"))
+    for command in (
+        ["predict", *files, "--x", "1.5"],
+        ["summary", *files],
+        ["export", *files, "--to", "onnx"],
+    ):
+        err = _usage_error(command, tmp_path)
+        assert "unrecognized arguments" not in err, err
+        assert "2 were given" in err and "newest" in err and files[-1] in err, err
+
+
+def test_the_help_examples_work_as_printed(tmp_path):
+    from backprop.cli.commands import predict, train
+
+    line = next(x for x in predict.EXAMPLES.splitlines() if "runs/square/" in x)
+    demo, _, run = line.strip().partition(" && ")
+    code, _, err = cli(*demo.split()[1:], "--epochs", "20", "--no-plots", "--quiet", cwd=tmp_path)
+    assert code == 0, err
+    code, out, err = cli(*run.split()[1:], cwd=tmp_path)
+    assert code == 0 and len(out.strip().splitlines()) == 4, err  # header + 3 rows
+    spiral = next(x for x in train.EXAMPLES.splitlines() if "--data spiral" in x).split()[1:]
+    code, out, err = cli(*spiral, "--no-plots", "--quiet", "--out", "sp", cwd=tmp_path)
+    assert code == 0, err
+    test = re.search(r"test: accuracy ([\d.]+) on the 250 held-out rows", out)
+    assert test and float(test.group(1)) > 0.9, out  # 0.728 in training at lr 0.001, no test
+
+
+def test_the_summary_line_says_which_loss_it_shows(tmp_path):
+    code, out, err = cli("train", "square", "--epochs", "300", "--no-plots", "--quiet", "--out",
+                         "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("square: "))
+    rmse = float(re.search(r"rmse ([\d.e+-]+)", line).group(1))
+    loss = float(re.search(r"training loss ([\d.e+-]+) during the last epoch \(before its update\)",
+                           line).group(1))  # fmt: skip
+    with open(tmp_path / "a" / "history.csv") as f:
+        rows = list(__import__("csv").DictReader(f))
+    assert loss == pytest.approx(float(rows[-1]["loss"]), rel=1e-5)  # history.csv's loss
+    assert rmse**2 != pytest.approx(loss, rel=1e-3)  # two different weights: so it says so
+
+
+def test_the_demo_says_which_history_row_its_epochs_are(tmp_path):
+    code, out, err = cli("demo", "--epochs", "2000", "--no-plots", "--out", "d", cwd=tmp_path)
+    assert code == 0, err
+    note = re.search(r"'Epoch (\d+)' is the loss before update (\d+), history.csv's row "
+                     r"epoch=(\d+)", out)  # fmt: skip
+    assert note, out
+    printed = float(re.search(rf"Epoch {note.group(1)}: training loss: (\S+)", out).group(1))
+    with open(tmp_path / "d" / "history.csv") as f:
+        rows = {r["epoch"]: float(r["loss"]) for r in __import__("csv").DictReader(f)}
+    assert rows[note.group(3)] == pytest.approx(printed, rel=1e-4)
+
+
+def test_digits_demo_says_validation_and_test_are_one_check(tmp_path):
+    code, out, err = cli("demo", "xor", "--epochs", "30", "--no-plots", "--out", "d",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "the same rows as val_accuracy" in out and "validation: test" in out, out
+
+
+def test_a_percentage_for_validation_gets_the_fraction_it_means(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--validation", "20", cwd=tmp_path)
+    assert code == 2 and "--validation 0.2" in err, err
+    with pytest.raises(backprop.errors.SpecError, match=r"for 80 % give 0.8"):
+        backprop.run({"data": {"name": "square", "train_ratio": 80}, "epochs": 1})

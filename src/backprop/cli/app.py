@@ -21,7 +21,8 @@ EPILOG = """examples:
   backprop demo spiral --epochs 200  TensorFlow Playground's spiral
   backprop train spec.json           run an experiment spec
   backprop train --data square --layers 1,8,8,1 --activation relu --lr 0.1 --epochs 2000
-  backprop predict runs/square-*/model.safetensors --x 1.5 -2
+  backprop demo --out runs/square   the same, its files in runs/square/
+  backprop predict runs/square/model.safetensors --x 1.5 -2
   backprop summary model.safetensors
   backprop explain scalar            the δ recursion of the lecture's scalar example
   backprop vanishing --depths 2..20  the vanishing-gradient experiment
@@ -272,7 +273,13 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
     parser = build_parser(_command_named(argv))
     args, extra = parser.parse_known_args(argv)
     if extra:  # the command's own parser names itself and its --help, and the nearest flag
-        parser.commands.get(getattr(args, "command", None), parser).unrecognized(extra)
+        own = parser.commands.get(getattr(args, "command", None), parser)
+        from .manyfiles import several_files
+
+        several = several_files(own, args, extra)
+        if several:
+            own.error(several)
+        own.unrecognized(extra)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

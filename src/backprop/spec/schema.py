@@ -131,7 +131,9 @@ def _number(value, path: str, low: float | None = None, high: float | None = Non
     if low is not None and (value < low or (strict_low and value == low)):
         raise fail(path, f"must be {'greater than' if strict_low else 'at least'} {low}", value)
     if high is not None and value > high:
-        raise fail(path, f"must be at most {high}", value)
+        percent = high <= 1 < value <= 100  # a fraction given as a percentage: 20 for 0.2
+        hint = f" (a fraction of the rows: for {value:g} % give {value / 100:g})" if percent else ""
+        raise fail(path, f"must be at most {high}{hint}", value)
     return float(value) if isinstance(value, float) else value
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "NEAR_EXACT_R2",
     "STILL_FALLING",
+    "STILL_FALLING_BY",
     "caution_poor_fit",
     "caution_step_units",
     "caution_still_falling",
@@ -26,6 +28,10 @@ __all__ = [
 
 # the share of a run's fall in the loss that its last tenth of the epochs may still bring
 STILL_FALLING = 0.02
+# or the last tenth lowered the loss by this share of its value (a loss falling 100-fold
+# over the run and 25 % in its last tenth still has a long way to go)
+STILL_FALLING_BY = 0.10
+NEAR_EXACT_R2 = 0.999  # the residual is 0.1 % of the targets' variance: nothing left to see
 
 
 def has_step_units(model, net) -> bool:
@@ -90,11 +96,13 @@ def caution_step_units(model, net) -> None:
 
 def caution_still_falling(history) -> bool:
     """A ``PoorFitWarning`` when the run stopped while its loss was still falling: its last
-    tenth of the epochs (at least one) brought more than ``STILL_FALLING`` of the whole run's
-    fall (and lowered the loss by more than 0.1 %, above rounding). A converged run has a flat
-    end (a curve e^(−t/τ) trained 5τ brings 0.4 % of its fall in its last tenth; minibatch
-    noise is below the best loss before it, which is what the last loss is compared with).
-    True when it warned."""
+    tenth of the epochs (at least one) lowered the loss by more than ``STILL_FALLING_BY``
+    of its value (unless every training row is classified right or r² ≥ ``NEAR_EXACT_R2``:
+    the loss then falls for ever), or brought more than ``STILL_FALLING`` of the whole run's
+    fall (and more than 0.1 %, above rounding). A converged run has a flat end (a curve
+    e^(−t/τ) trained 5τ brings 0.4 % of its fall in its last tenth; minibatch noise stays
+    above the best loss before it, which the last loss is compared with). True when it
+    warned."""
     import math
     import warnings
 
@@ -106,9 +114,15 @@ def caution_still_falling(history) -> bool:
     k = max(1, len(losses) // 10)
     before, last = min(losses[:-k]), losses[-1]
     total = losses[0] - last
-    if not (total > 0 and before > 0) or (before - last) <= max(
-        STILL_FALLING * total, 0.001 * before
-    ):
+    if not (total > 0 and before > 0):
+        return False
+    fell = before - last
+    # a separable set's cross-entropy, and the loss of a near-exact fit, fall for ever
+    accuracy = [v for v in history.history.get("accuracy", []) if v is not None]
+    r2 = [v for v in history.history.get("r2", []) if v is not None]
+    perfect = (bool(accuracy) and accuracy[-1] >= 1) or (bool(r2) and r2[-1] >= NEAR_EXACT_R2)
+    by_value = fell > STILL_FALLING_BY * before and not perfect
+    if not by_value and fell <= max(STILL_FALLING * total, 1e-3 * before):
         return False
     drop, share = 100 * (before - last) / before, 100 * (before - last) / total
     warnings.warn(

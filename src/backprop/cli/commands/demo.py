@@ -97,9 +97,13 @@ def intro(spec: dict, state) -> str:
     batch = "full batch" if state.batches == 1 else f"batches of {spec['batch_size']}"
     data = DATA_WORDS.get(spec["data"]["name"], spec["data"]["name"])
     loss = LOSS_WORDS.get(spec["loss"]["name"], spec["loss"]["name"])
+    every = _every(state.epochs)
     return (
         f"Training a {sizes} {act} network with {opt['name'].capitalize()} (lr {lr:g}) for "
-        f"{state.epochs:,} epochs on {data}: {rows} training points, {batch}, {loss} loss."
+        f"{state.epochs:,} epochs on {data}: {rows} training points, {batch}, {loss} loss.\n"
+        f"Epochs count from 0 as in the slide's loop (for epoch in range(n)): 'Epoch {every}' "
+        f"is the loss before update {every + 1}, history.csv's row epoch={every + 1} (the files "
+        "count epochs from 1, as Keras does)."
     )
 
 
@@ -109,7 +113,7 @@ def run(args) -> int:
     from ..common import check_interrupt, engine_line
     from ..outputs import describe_files, save_run
     from ..progress import interrupt_callback, measure_callback, progress_callback
-    from .train import final_line
+    from ..resultline import final_line
 
     spec = builtin(args.name)
     if args.epochs is not None:
@@ -170,19 +174,25 @@ def prediction_table(result) -> str:
         with bp.no_grad():
             y_pred = model(bp.tensor(x2, dtype=model_dtype(model))).numpy().astype(np.float64)
         lines = [
-            "Five fresh points (ground truth without noise):",
-            f"  {'x':>9}  {'truth':>10}  {'prediction':>10}  {'error':>8}",
+            "Five fresh points (ground truth without noise); error = prediction − truth, and "
+            "relative to |truth| only where |truth| ≥ 1 (near 0 a % means nothing):",
+            f"  {'x':>9}  {'truth':>10}  {'prediction':>10}  {'error':>9}  {'relative':>8}",
         ]
         for xv, yv, pv in zip(x2[:, 0], truth(x2)[:, 0], y_pred[:, 0]):
-            rel = abs(pv - yv) / abs(yv) if yv else float("nan")
-            lines.append(f"  {xv:9.4f}  {yv:10.4f}  {pv:10.4f}  {rel:8.1%}")
+            rel = f"{abs(pv - yv) / abs(yv):8.1%}" if abs(yv) >= 1 else f"{'—':>8}"
+            lines.append(f"  {xv:9.4f}  {yv:10.4f}  {pv:10.4f}  {pv - yv:+9.4f}  {rel}")
         return "\n".join(lines)
     if ds.task == "classification" and ds.x_test is not None:
         with bp.no_grad():
             out = model(bp.tensor(ds.x_test, dtype=model_dtype(model))).numpy()
         pred = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
         acc = float(np.mean(pred == ds.y_test))
-        return f"Test accuracy: {acc:.2%} on {len(ds.y_test)} held-out samples"
+        same = (
+            " (the same rows as val_accuracy above: one check, not two)"
+            if result.spec.get("validation") == "test"
+            else ""
+        )
+        return f"Test accuracy: {acc:.2%} on {len(ds.y_test)} held-out samples{same}"
     return ""
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 HELP = "export a model file to ONNX or to a PyTorch state dict (safetensors)"
 EXAMPLES = """examples:
-  backprop export runs/square-*/model.safetensors --to onnx      writes ./square-*.onnx
+  backprop export runs/square/model.safetensors --to onnx        writes ./square.onnx
   backprop export model.safetensors --to onnx --opset 13 --out serve/model.onnx
   backprop export model.safetensors --to torch                   writes model.torch.safetensors
   backprop export model.safetensors --to onnx --out - | ...      the ONNX bytes on stdout

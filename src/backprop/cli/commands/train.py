@@ -28,7 +28,7 @@ EXAMPLES = """examples:
   backprop train spec.json
   backprop train spec.json --epochs 500 --seed 3 --out runs/try3
   backprop train --data square --layers 1,8,8,1 --activation relu --lr 0.1 --epochs 10000
-  backprop train --data spiral --hidden 16,16 --activation tanh --epochs 300 --batch-size 25
+  backprop train --data spiral --hidden 16,16 --activation tanh --lr 0.03 --batch-size 25
   backprop train --csv houses.csv --target price --hidden 32,32 --validation 0.2
   backprop train spec.json --backup runs/long.backup   (run it again after a crash: resumes)
 output: --out DIR (default runs/<name>-<timestamp>/) gets model.safetensors, spec.json,
@@ -242,11 +242,17 @@ def _fraction(text: str) -> float:
     from ...errors import ConfigError
 
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise ConfigError(
             f"--validation: expected a fraction like 0.2 or 'test', got {text!r}"
         ) from None
+    if 1 < value <= 100:  # a percentage: say the fraction it means
+        raise ConfigError(
+            f"--validation {text}: must be a fraction of the rows, at most 0.9, got "
+            f"{value:g}; for {value:g} % of the rows give --validation {value / 100:g}"
+        )
+    return value
 
 
 def run(args) -> int:
@@ -255,6 +261,7 @@ def run(args) -> int:
     from ..common import check_interrupt, engine_line
     from ..outputs import describe_files, save_run
     from ..progress import interrupt_callback, measure_callback, progress_callback
+    from ..resultline import final_line
 
     if args.backup_every is not None and not args.backup:
         from ...errors import ConfigError
@@ -331,71 +338,3 @@ def _resume_notice(directory: str, every: int):
                 )
 
     return ResumeNotice(directory, every=every)
-
-
-def final_line(result) -> str:
-    """'name: N epochs; metrics' of the weights the files hold, then the stop reason."""
-    import math
-
-    from ...train.metrics import METRIC_NAMES
-
-    h = result.history
-    shown_epoch, kept = (h.epochs[-1] if h.epochs else None), ""
-    epoch, loss = (getattr(result, "extra", None) or {}).get("kept") or (None, None)
-    if h.diverged and epoch is not None:  # the metrics of the weights the files hold
-        shown_epoch = epoch if epoch in h.epochs else None
-        kept = f"kept epoch {epoch}: " if shown_epoch is not None else "kept the starting weights"
-    row = None if shown_epoch is None else h.epochs.index(shown_epoch)
-    logs = _values_at(h, shown_epoch)
-    parts = [f"{k} {logs[k]:.6g}" for k in METRIC_NAMES if k in logs]
-    if row is None and loss is not None and math.isfinite(loss):
-        kept += f": loss {loss:.6g}"
-    done = f"{len(h)} epoch{'s' if len(h) != 1 else ''}" if len(h) else "no epoch finished"
-    shown = kept + ", ".join(parts)
-    text = f"{result.spec['name']}: {done}" + (f"; {shown}" if shown else "")
-    scaling = getattr(result, "target_scaling", None)
-    if scaling is not None:
-        text += "\n" + _target_note(scaling, result.dataset.target_names, logs)
-    data = result.spec.get("data") or {}
-    if data.get("csv") and data.get("task") is None:  # the reader chose: say which, and how
-        ds = result.dataset
-        other = "regression" if ds.task == "classification" else "classification"
-        what = f" ({ds.n_classes} classes)" if ds.task == "classification" else ""
-        text += (
-            f"\ntask: {ds.task}{what}, inferred from the target column's values; "
-            f"--task {other} to change it"
-        )
-    if h.stop_reason:
-        from ..words import cli_words
-
-        text += f"\nstopped: {cli_words(h.stop_reason)}"
-    return text
-
-
-def _target_note(scaling, names, logs: dict) -> str:
-    """How the run standardised its targets, and its rmse back in the targets' units."""
-    names = list(names) or [f"y{i + 1}" for i in range(scaling.mean.size)]
-    text = (
-        f"targets: trained on standardised z ({scaling.describe(names)}), so loss and rmse "
-        f"are in units of z; the model file predicts {', '.join(names)}"
-    )
-    if scaling.std.size == 1:  # one column: rmse scales exactly
-        std = float(scaling.std[0])
-        back = [f"{k} {logs[k] * std:.6g}" for k in ("rmse", "val_rmse") if k in logs]
-        if back:
-            text += f" ({', '.join(back)} in {names[0]}'s units)"
-    return text
-
-
-def _values_at(h, epoch) -> dict:
-    """Every metric measured at ``epoch`` (full-set metrics are measured at some epochs only)."""
-    if epoch is None:
-        return {}
-    values = {}
-    for key, column in h.history.items():
-        at = h.epochs_of(key) if hasattr(h, "epochs_of") else h.epochs
-        if len(at) == len(column) and at and at[-1] == epoch:  # the usual case: the last one
-            values[key] = column[-1]
-        elif epoch in at:
-            values[key] = column[at.index(epoch)]
-    return values
