@@ -77,10 +77,11 @@ def test_every_cli_phrase_is_one_the_library_prints():
 
     root = Path(backprop.__file__).parent
     text = " ".join(
-        " ".join(p.read_text().split()).replace('" "', "")
+        " ".join(p.read_text().split()).replace('" "', "").replace('" f"', "")
         for p in root.rglob("*.py")
         if "cli" not in p.parts
     )
+    text = text.replace("{LECTURE_EPS:g}", "0.001")  # checks.py formats the slide's ε
     for python, _ in PHRASES:
         head = python.split(",")[0][:30]
         assert head in text, python
@@ -246,3 +247,23 @@ def test_a_percentage_for_validation_gets_the_fraction_it_means(tmp_path):
     assert code == 2 and "--validation 0.2" in err, err
     with pytest.raises(backprop.errors.SpecError, match=r"for 80 % give 0.8"):
         backprop.run({"data": {"name": "square", "train_ratio": 80}, "epochs": 1})
+
+
+def test_gradcheck_prints_the_rule_it_applies_and_the_cli_flag_for_eps(tmp_path):
+    from backprop.checks import check_gradients
+
+    # an entry whose |Δ| is above atol but within atol + rtol·|g| passes: the rule says why
+    backprop.manual_seed(0)
+    model = backprop.nn.MLP([1, 8, 8, 1], activation="relu")
+    x = np.linspace(-3, 3, 8)[:, None]
+    y = x**2
+    result = check_gradients(model, backprop.nn.MSELoss(), x, y, eps=1e-6, atol=1e-12)
+    row = max(result.rows, key=lambda r: r.max_abs_error)
+    assert row.max_abs_error > 1e-12 and result.passed  # above atol, and passed
+    text = str(result)
+    assert "≤ tol = atol + rtol·|numerical| = 1e-12 + 0.001·|numerical|" in text, text
+    assert all(0 < r.tolerance_used <= 1 for r in result.rows)
+    code, out, err = cli("gradcheck", "square", cwd=tmp_path)
+    assert code == 0, err
+    assert "--eps 0.001" in out and "eps=0.001 reproduces" not in out, out
+    assert "|Δ|/tol" in out and "atol + rtol·|numerical|" in out

@@ -334,7 +334,7 @@ def test_check_gradients_passes_and_tabulates_every_parameter():
 
     table = str(result).splitlines()
     assert table[0].split() == ["parameter", "shape", "max", "abs", "error", "max", "rel",
-                                "error", "passed"]  # fmt: skip
+                                "error", "|Δ|/tol", "passed"]  # fmt: skip
     for line, name in zip(table[1:5], before):
         assert line.startswith(name) and line.endswith("yes")
     # Aligned: every column starts at the same place on every line.

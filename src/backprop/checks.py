@@ -298,6 +298,9 @@ class ParameterCheck:
     max_rel_error: float
     passed: bool
     lecture: str | None = None  # "W[1]", "b[1]": the lecture's name, for an MLP
+    # the largest |analytical − numerical| / (atol + rtol·|numerical|) over the entries: the
+    # rule passes an entry at ≤ 1, so a max abs error above atol can pass (rtol·|g| is added)
+    tolerance_used: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -316,12 +319,13 @@ class GradientCheckResult:
     def __str__(self) -> str:
         lecture = any(r.lecture for r in self.rows)
         shape = "torch shape" if lecture else "shape"  # W[l] is n[l−1]×n[l]: torch's weight ᵀ
-        head = ("parameter", shape, "max abs error", "max rel error", "passed")
+        head = ("parameter", shape, "max abs error", "max rel error", "|Δ|/tol", "passed")
         table = [(("lecture",) if lecture else ()) + head]
         for r in self.rows:
             abs_err, rel_err = f"{r.max_abs_error:.3e}", f"{r.max_rel_error:.3e}"
             verdict = "yes" if r.passed else "NO"
-            row = (r.name, str(tuple(r.shape)), abs_err, rel_err, verdict)
+            used = f"{r.tolerance_used:.2g}"
+            row = (r.name, str(tuple(r.shape)), abs_err, rel_err, used, verdict)
             table.append(((r.lecture or "",) if lecture else ()) + row)
         widths = [max(len(row[j]) for row in table) for j in range(len(table[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
@@ -331,7 +335,12 @@ class GradientCheckResult:
             if not failed
             else f"{failed} of {len(self.rows)} parameters FAILED"
         )
-        lines.append(f"{verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})")
+        lines.append(
+            f"{verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}): an entry "
+            "passes when |Δ| = |analytical − numerical| ≤ tol = atol + rtol·|numerical| = "
+            f"{self.atol:g} + {self.rtol:g}·|numerical|, so |Δ|/tol ≤ 1 (an error above atol "
+            "passes where the gradient is large)"
+        )
         if self.eps != LECTURE_EPS:
             lines.append(
                 f"ε = {self.eps:g} here, where the lecture's slide uses ε = {LECTURE_EPS:g}: in "
@@ -419,7 +428,8 @@ def check_gradients(
             numerical[at] = (hi - lo) / (2.0 * eps)
         err = np.abs(analytical - numerical)
         scale = np.maximum(np.maximum(np.abs(analytical), np.abs(numerical)), atol)
-        ok = bool(np.all(err <= atol + rtol * np.abs(numerical)))
+        tol = atol + rtol * np.abs(numerical)
+        ok = bool(np.all(err <= tol))
         rows.append(
             ParameterCheck(
                 name=name,
@@ -428,6 +438,7 @@ def check_gradients(
                 max_rel_error=float(np.max(err / scale, initial=0.0)),
                 passed=ok,
                 lecture=names.get(id(p)),
+                tolerance_used=float(np.max(err / tol, initial=0.0)),
             )
         )
     return GradientCheckResult(tuple(rows), eps, atol, rtol)

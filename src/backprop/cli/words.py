@@ -35,6 +35,7 @@ PHRASES: tuple[tuple[str, str], ...] = (
         "for the targets).",
     ),
     ("try a smaller learning rate.", "try a smaller learning rate (--lr)."),
+    ("eps=0.001 reproduces the slide", "--eps 0.001 reproduces the slide"),
     (
         "try more epochs or a larger learning rate.",
         "try more epochs (--epochs) or a larger learning rate (--lr).",

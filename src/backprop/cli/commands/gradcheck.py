@@ -74,7 +74,9 @@ def run(args) -> int:
             y = y.reshape(-1, 1).astype(np.float64)
     _check_work(model, len(x))
     result = check_gradients(model, loss, x, y, eps=args.eps)
-    print(result)
+    from ..words import cli_words
+
+    print(cli_words(str(result)))
     return 0 if result.passed else 1
 
 
