@@ -54,7 +54,7 @@ def choices() -> dict:
         "optimizer": list(fields.OPTIMIZERS),
         "max_layers": fields.MAX_LAYERS,
         "max_neurons": fields.MAX_NEURONS,
-        "max_csv_chars": protocol.MAX_CSV_CHARS,
+        "max_csv_bytes": protocol.MAX_CSV_BYTES,
         "max_csv_rows": protocol.MAX_CSV_ROWS,
         "loss_labels": settings.LOSS_LABELS,
         "defaults": fields.defaults(),  # what a 2-D set returns to after a 1-D preset

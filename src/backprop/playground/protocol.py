@@ -39,7 +39,8 @@ from typing import Any
 from .fields import VERSION, ProtocolError, check_changes, show
 
 MAX_MESSAGE = 1_500_000  # characters of one message; larger ones close the connection
-MAX_CSV_CHARS = 1_000_000
+MAX_CSV_BYTES = 1_000_000  # of an upload message, UTF-8 (the page refuses larger ones
+# before sending: past MAX_MESSAGE bytes the transport closes the connection)
 MAX_CSV_ROWS = 5_000
 MAX_NAME = 200
 
@@ -139,10 +140,11 @@ def _upload(body: dict) -> dict:
     name, text = upload_name(body.get("name", "data.csv")), body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ProtocolError("upload: the file is empty; a CSV needs a header row and data rows.")
-    if len(text) > MAX_CSV_CHARS:
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_CSV_BYTES:
         raise ProtocolError(
-            f"upload: the file is too large ({len(text):,} characters; the playground takes "
-            f"up to {MAX_CSV_CHARS:,}). Use a sample of it, or train it with 'backprop train'."
+            f"upload: the file is too large ({size:,} bytes as UTF-8; the playground takes "
+            f"up to {MAX_CSV_BYTES:,}). Use a sample of it, or train it with 'backprop train'."
         )
     return {"name": name, "text": text}
 

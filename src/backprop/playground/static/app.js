@@ -54,7 +54,12 @@ function parseHash() {
   if (!h) return out;
   for (const part of h.split("&")) {
     const i = part.indexOf("=");
-    if (i > 0) out[decodeURIComponent(part.slice(0, i))] = part.slice(i + 1);
+    if (i <= 0) continue;
+    // a key that is not valid percent-encoding goes to the server as written: it refuses
+    // it with a note (the page never stops on a hand-edited link)
+    let key = part.slice(0, i);
+    try { key = decodeURIComponent(key); } catch (e) { /* kept as written */ }
+    out[key] = part.slice(i + 1);
   }
   return out;
 }
@@ -86,7 +91,11 @@ function onMessage(msg) {
       if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls
       applyState(msg.state, msg.hash, msg.notes);
       break;
-    case "state": applyState(msg.state, msg.hash, msg.notes); break;
+    case "state":  // the lesson as the server runs it comes with it (lessons.js)
+      if (window.lessons) lessons.onState(msg);
+      applyState(msg.state, msg.hash, msg.notes);
+      if (window.lessons && msg.lesson) lessons.markPreset();
+      break;
     case "data": app.data = msg; onData(); break;
     case "snapshot": if (mergeCurves(msg)) queueSnapshot(msg); break;
     case "export": download(msg); break;
@@ -450,18 +459,20 @@ function uploadCsv(ev) {
   ev.target.value = "";
   if (!file) return;
   $("data-error").textContent = "";
-  const max = app.choices ? app.choices.max_csv_chars : 1000000;
-  if (file.size > max * 4) {
-    $("data-error").textContent = `upload ${file.name}: the file is too large (${file.size.toLocaleString("en")} bytes; the playground takes up to ${max.toLocaleString("en")} characters).`;
-    return;
-  }
+  // the server's limit is in bytes of the message (protocol.MAX_CSV_BYTES): a larger one
+  // would close the connection, so it is refused here, before it is sent
+  const max = app.choices ? app.choices.max_csv_bytes : 1000000;
+  const tooLarge = (bytes, what) => {
+    $("data-error").textContent = `upload ${file.name}: the file is too large (${bytes.toLocaleString("en")} bytes${what}; ` +
+      `the playground takes up to ${max.toLocaleString("en")}). Use a sample of it, or train it with 'backprop train'.`;
+  };
+  if (file.size > max) { tooLarge(file.size, ""); return; }
   const reader = new FileReader();
   reader.onload = () => {
     const text = String(reader.result);
-    if (text.length > max) {
-      $("data-error").textContent = `upload ${file.name}: the file is too large (${text.length.toLocaleString("en")} characters; the playground takes up to ${max.toLocaleString("en")}).`;
-      return;
-    }
+    const body = JSON.stringify({v: V, type: "upload", name: file.name, text});
+    const bytes = new TextEncoder().encode(body).length;
+    if (bytes > max) { tooLarge(bytes, " as sent"); return; }
     send("upload", {name: file.name, text});
   };
   reader.onerror = () => { $("data-error").textContent = `upload ${file.name}: the browser could not read the file.`; };

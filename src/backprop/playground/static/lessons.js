@@ -82,23 +82,28 @@ const lessons = {
     }
   },
 
+  // An exercise is one server action ("preset"): the page changes nothing before the
+  // answer; the state that comes back names the exercise (onState), a refusal sends the
+  // state and lesson that run, so nothing is left half-chosen.
   choose(name) {
-    const p = lessons.table.presets[name];
-    lessons.current = name;
     $("data-error").textContent = "";
+    send("preset", {name});
+  },
+
+  // every state message carries the lesson as the server runs it (app.js calls this
+  // before applyState)
+  onState(msg) {
+    if (!msg.lesson || !lessons.table) return;
+    const started = msg.lesson.preset && msg.lesson.preset !== lessons.current;
+    lessons.lesson = msg.lesson;
+    lessons.current = msg.lesson.preset;
     // an exercise is a whole start: app.js's keep2d must not bring back the user's 2-D
     // network when it leaves a 1-D set (its "before" is what the exercise replaces)
     const oneD = (ds) => ["square", "abs", "sine"].includes(ds);
-    if (app.state && !oneD(p.settings.dataset)) {
+    if (started && app.state && !oneD(msg.state.dataset)) {
       app.kept2d = null;
-      if (oneD(app.state.dataset)) app.state = {...app.state, dataset: p.settings.dataset};
+      if (oneD(app.state.dataset)) app.state = {...app.state, dataset: msg.state.dataset};
     }
-    // the address bar names the exercise too (a reload keeps its Show solution)
-    lessons.lesson = {...lessons.lesson, preset: name};
-    lessons.lesson.hash = lessons.part(lessons.lesson);
-    send("set", {changes: p.settings});
-    setStatus(p.text, "note");
-    lessons.markPreset();
   },
 
   markPreset() {
@@ -114,20 +119,16 @@ const lessons = {
   showSolutionButton() {
     const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
     const st = app.state;
-    const fits = !!(p && p.solution && st && st.dataset === p.settings.dataset &&
-      JSON.stringify(st.hidden) === JSON.stringify(p.settings.hidden) &&
-      JSON.stringify(st.activation) === JSON.stringify(p.settings.activation));
+    const l = lessons.lesson;
+    const same = (k) => JSON.stringify(st[k]) === JSON.stringify(p.settings[k]);
+    // the server checks it again (lessons.solution_misfit); typing weights locked: no button
+    const fits = !!(p && p.solution && st && ["dataset", "features", "hidden", "activation"].every(same) &&
+      !(l && [...l.lock, ...l.hide].some((n) => n === "weights" || n === "solution")));
     $("lesson-solution").classList.toggle("absent", !fits);
   },
 
-  showSolution() {
-    const p = lessons.table.presets[lessons.current];
-    if (!p || !p.solution) return;
-    send("pause");
-    for (const e of p.solution) send("edit", e);
-    setStatus("The lecture's weights: ŷ = max(0, x − 1) + max(0, 1 − x), " +
-      "W[1] = (1, −1), b[1] = (−1, 1), W[2] = (1, 1), b[2] = 0: the loss is 0 (up to float32 rounding).", "note");
-  },
+  // the server sets the weights when they fit this network and says the loss it measures
+  showSolution() { send("solution"); },
 
   // hide and lock what the lesson says (again after the network or datasets are redrawn)
   apply() {

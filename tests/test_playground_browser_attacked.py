@@ -1,0 +1,84 @@
+"""The page under the attacker's issue-16 report, in Debian's Chromium (Playwright).
+
+A refused exercise click left the page showing the exercise the server did not run
+(item 7); "Show solution" claimed "the loss is 0" whatever the loss was (item 2); a link
+key with a malformed percent-escape left the page blank (item 4); a 900 KB binary file
+named .csv disconnected the tab (item 12: the page counted characters, the transport
+bytes). Each test failed on the page before these fixes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from test_playground_lessons_browser import (  # noqa: F401  (fixtures)
+    browser,
+    new_page,
+    open_page,
+    server,
+    until,
+)
+
+
+@pytest.fixture
+def page(browser):  # noqa: F811
+    context, pg = new_page(browser)
+    yield pg
+    context.close()
+
+
+def test_a_refused_exercise_leaves_the_page_on_the_one_that_runs(page, server):  # noqa: F811
+    open_page(page, server + "#lesson=abs&lock=lr")
+    page.click("#lesson-presets [data-preset=sigmoid6]")
+    until(page, "/locked by this lesson link/.test(document.querySelector('#status').textContent)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.playground.state.dataset") == "abs"
+    pressed = page.locator("#lesson-presets [aria-pressed=true]")
+    assert pressed.count() == 1 and pressed.get_attribute("data-preset") == "abs"
+    assert "lesson=abs" in page.evaluate("location.hash")
+    assert page.locator("#lesson-solution").is_visible()
+    assert page.evaluate("window.playground.data.dims") == 1  # the data drawn is abs's
+
+
+def test_show_solution_reports_the_loss_the_server_measures(page, server):  # noqa: F811
+    open_page(page, server + "#lesson=abs&noise=20")  # noise: the loss is not 0
+    page.click("#lesson-solution")
+    until(page, "/\\(measured\\)/.test(document.querySelector('#status').textContent)")
+    until(page, "Number(document.querySelector('#train-loss').dataset.value) > 0")
+    status = page.locator("#status").text_content()
+    loss = float(page.locator("#train-loss").get_attribute("data-value"))
+    assert "the loss is 0" not in status and f"training loss {loss:.3g}" in status
+
+
+def test_the_solution_button_goes_when_the_inputs_change(page, server):  # noqa: F811
+    open_page(page, server + "#lesson=abs")
+    assert page.locator("#lesson-solution").is_visible()
+    open_page(page, server + "#lesson=abs&features=x1,x1sq")
+    page.wait_for_timeout(300)
+    assert not page.locator("#lesson-solution").is_visible()
+
+
+@pytest.mark.parametrize("hash_", ["#v=1&%E0%A4%A=1&lr=1", "#v=1&%=1", "#%ZZ=3&seed=5"])
+def test_a_malformed_key_in_a_link_opens_the_page_with_a_note(browser, server, hash_):  # noqa: F811
+    context, pg = new_page(browser)
+    try:
+        open_page(pg, server + hash_)
+        assert "link: ignored" in pg.locator("#status").text_content()
+        assert not [e for e in pg.errors if "URI" in e], pg.errors
+    finally:
+        context.close()
+
+
+def test_a_large_binary_file_is_refused_in_the_page_and_the_tab_stays(page, server, tmp_path):  # noqa: F811
+    open_page(page, server)
+    big = tmp_path / "big.csv"
+    big.write_bytes(os.urandom(900_000))
+    page.set_input_files("#csv", str(big))
+    until(page, "/too large/.test(document.querySelector('#data-error').textContent)")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.playground.ws.readyState") == 1
+    assert page.locator("#banner").is_hidden()
+    page.click("#step")  # and the session still answers
+    until(page, "window.playground.snap.epoch >= 1")
