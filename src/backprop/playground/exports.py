@@ -57,6 +57,7 @@ def choices() -> dict:
         "max_csv_bytes": protocol.MAX_CSV_BYTES,
         "max_csv_rows": protocol.MAX_CSV_ROWS,
         "loss_labels": settings.LOSS_LABELS,
+        "noise_scale": settings.SCALE_1D,  # 1-D sets: noise 100 % = this σ added to y
         "defaults": fields.defaults(),  # what a 2-D set returns to after a 1-D preset
     }
 

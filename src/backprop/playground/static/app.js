@@ -85,7 +85,8 @@ function hideBanner() { $("banner").hidden = true; }
 
 function onMessage(msg) {
   switch (msg.type) {
-    case "ready":
+    case "ready":  // a new session (page opened, reconnected, a new link in this tab)
+      app.state = null; app.kept2d = null; app.shape = ""; app.curves = {}; app.resyncing = false;
       app.choices = msg.choices; app.previews = msg.previews;
       buildChoices(); buildDatasets();
       if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls
@@ -100,6 +101,7 @@ function onMessage(msg) {
     case "snapshot": if (mergeCurves(msg)) queueSnapshot(msg); break;
     case "export": download(msg); break;
     case "error":
+      if (app.editing && /^edit\b/.test(msg.message)) { editorMessage(msg.message.replace(/^edit:\s*/, "")); break; }
       showError(msg.message, msg.field);
       if (msg.fatal) { app.closedByServer = true; showBanner(msg.message, false); }
       break;
@@ -257,14 +259,26 @@ function bindControls() {
 }
 
 // Presentation size: the whole page zoomed so the 1280 × 800 layout fills the screen (a
-// 1920 × 1080 projector: 1.35×), never below 1×.
+// 1920 × 1080 projector: 1.35×), never below 1×, and no more than keeps the network's
+// charts (loss, ‖∂E/∂W[l]‖ and its legend) on the screen without scrolling.
 function present() {
   const on = $("present").getAttribute("aria-pressed") === "true";
-  const z = on ? Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800)) : 1;
-  document.documentElement.style.zoom = z === 1 ? "" : z.toFixed(3);
   document.body.classList.toggle("present", on);
+  setZoom(on ? Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800)) : 1);
+  if (on) fitPresent();
   app.shape = "";
   if (app.snap && app.data) drawAll(app.snap);
+}
+function setZoom(z) { document.documentElement.style.zoom = z === 1 ? "" : z.toFixed(3); }
+// the zoom that keeps the charts in view (rectangles are in zoomed pixels); true if changed
+function fitPresent() {
+  if (!document.body.classList.contains("present")) return false;
+  const z = Number(document.documentElement.style.zoom) || 1;
+  const bottom = $("gradnorm-legend").getBoundingClientRect().bottom + scrollY + 6;
+  const best = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800, z * innerHeight / bottom));
+  if (Math.abs(best - z) < 0.01) return false;
+  setZoom(best);
+  return true;
 }
 
 function showSlider(id, v) {
@@ -272,7 +286,16 @@ function showSlider(id, v) {
   else if (id === "batch_size") {
     const n = app.data ? app.data.n_train : 0;
     $("batch_size-out").textContent = v > 100 || (n && v >= n) ? `all (${n})` : String(v);
-  } else $(id + "-out").textContent = String(v);
+  } else if (id === "noise") $("noise-out").textContent = noiseText(v);
+  else $(id + "-out").textContent = String(v);
+}
+// The noise slider in its unit: for the lecture's 1-D sets a percentage of the set's scale,
+// the standard deviation added to y (y = x²: 10 % is σ = 1, the lecture's randn); for the
+// 2-D sets TF Playground's percentage of the points' spread.
+function noiseText(v) {
+  const ds = app.state && app.state.dataset;
+  const scale = app.choices && app.choices.noise_scale && app.choices.noise_scale[ds];
+  return scale ? `${v} % (σ = ${Number((v * scale / 100).toPrecision(3))} added to y)` : `${v} %`;
 }
 
 // The 1-D presets (network, features, optimizer, batch, noise) stay with the 1-D sets:
@@ -429,10 +452,11 @@ function setPlaying(on) {
 
 function drawAll(s) {
   setPlaying(s.running);
-  const e = $("epoch");
-  e.textContent = String(s.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
+  const e = $("epoch");  // 000,042 as TF Playground; past 999,999 grouped (1,000,000)
+  e.textContent = s.epoch > 999999 ? s.epoch.toLocaleString("en") : String(s.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
   e.dataset.value = s.epoch;
-  $("steps-line").textContent = `step ${s.steps.toLocaleString("en")} · batch ${s.batch_size}`;
+  $("steps-line").textContent = `step ${s.steps.toLocaleString("en")}`;
+  $("batch-line").textContent = `batch size ${s.batch_size}`;
   $("steps-line").title = s.engine ? `engine: ${s.engine}` : "";
   const m = s.metrics;
   setOut("train-loss", m.loss);

@@ -6,9 +6,9 @@ const NEG = [232, 113, 10];   // orange: negative / class 0
 const MID = [246, 246, 244];  // near white: zero
 const POS = [26, 115, 184];   // blue: positive / class 1
 const CLASS_COLORS = [[232, 113, 10], [26, 115, 184], [46, 157, 91], [156, 77, 204], [214, 51, 108]];
-// layers 1-9 of the gradient chart and the kink marks: hues (and for 6-8 darkness) far
-// apart, so neighbours on a projector stay apart (the old teal 6 read as green 2)
-const LAYER_COLORS = ["#1a73b8", "#2e9d5b", "#e8710a", "#9c4dcc", "#d6336c", "#6d4c2f", "#1f2328", "#8a8f95", "#b5a300"];
+// layers 1-9 of the gradient chart and the kink marks: any two of the first seven at least
+// ΔE 54 apart (CIE L*a*b*), so they stay apart on a projector (a teal 6 read as green 2)
+const LAYER_COLORS = ["#1a73b8", "#2e9d5b", "#e8710a", "#9c4dcc", "#d6336c", "#bcbd22", "#1f2328", "#6d4c2f", "#8a8f95"];
 
 // ---------------------------------------------------------------- colours and decoding
 function mix(a, b, t) {

@@ -48,6 +48,9 @@ const lessons = {
     const task = $("lesson-task");
     task.textContent = lessons.lesson.task;  // plain text, whatever the link said
     task.hidden = !lessons.lesson.task;
+    // an exercise opened from a link says what it shows, as its button does
+    const p = lessons.current && lessons.table.presets[lessons.current];
+    if (p) msg.notes = [p.text, ...(msg.notes || [])];
     lessons.markPreset();
     lessons.apply();
   },
@@ -97,6 +100,9 @@ const lessons = {
     const started = msg.lesson.preset && msg.lesson.preset !== lessons.current;
     lessons.lesson = msg.lesson;
     lessons.current = msg.lesson.preset;
+    // the address bar names the exercise too (a reload keeps its Show solution), in an
+    // entry of its own: the browser's Back returns to what was there before
+    if (started && !window.playgroundBridge) history.pushState(null, "", location.href);
     // an exercise is a whole start: app.js's keep2d must not bring back the user's 2-D
     // network when it leaves a 1-D set (its "before" is what the exercise replaces)
     const oneD = (ds) => ["square", "abs", "sine"].includes(ds);
@@ -149,10 +155,22 @@ const lessons = {
         box.classList.toggle("lesson-hidden", hidden);
       }
     }
+    // what is locked, said on the page (a phone has no tooltips)
+    const locks = $("lesson-locks") || lessons.locksLine();
+    const names = l.lock.map((n) => lessons.table.controls[n]).filter(Boolean);
+    locks.textContent = names.length ? `Locked by this lesson: ${names.join(", ")}.` : "";
+    locks.hidden = !names.length;
     // the bar goes when a lesson hides everything in it
     const shown = (id) => { const el = $(id); return !el.hidden && el.offsetParent !== null; };
-    $("lesson-bar").classList.toggle("lesson-hidden",
-      !l.task && ["presets", "lesson_link"].every((n) => l.hide.includes(n)) && !shown("lesson-solution"));
+    $("lesson-bar").classList.toggle("lesson-hidden", !l.task && !names.length &&
+      ["presets", "lesson_link"].every((n) => l.hide.includes(n)) && !shown("lesson-solution"));
+  },
+
+  locksLine() {
+    const p = document.createElement("p");
+    p.id = "lesson-locks"; p.className = "lesson-locks"; p.hidden = true;
+    $("lesson-task").after(p);
+    return p;
   },
 
   // ------------------------------------------------------------- copy lesson link
@@ -257,3 +275,16 @@ const lessons = {
   },
 };
 window.lessons = lessons;
+
+// A link opened in a tab that already shows the playground (pasted into the address bar, a
+// lesson link clicked, Back or Forward over the exercises): the page starts over from it,
+// settings, exercise, task and locks, as a new tab would. The page's own address updates
+// (replaceState) fire no hashchange.
+window.addEventListener("hashchange", () => {
+  if (window.playgroundBridge) return;
+  const h = location.hash.replace(/^#/, "");
+  if (!h || h === app.lastHash) return;
+  app.lastHash = h;
+  $("data-error").textContent = "";
+  send("hello", {url: parseHash()});
+});

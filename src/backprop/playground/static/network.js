@@ -85,13 +85,20 @@ function buildNetwork(s) {
       node.tabIndex = 0;  // keyboard users enlarge a neuron by focusing it
       node.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight Enter");
       node.onmouseenter = node.onfocus = () => showHover(node, l, j);
-      node.onmouseleave = node.onblur = () => hideHover();
+      // a tap shows the card until the next tap elsewhere (a touch screen sends mouseleave
+      // right after the tap, and no focus when the network scrolls sideways)
+      node.onpointerdown = (e) => { if (e.pointerType === "touch") { app.tapped = node; showHover(node, l, j); } };
+      node.onmouseleave = node.onblur = () => { if (app.tapped !== node) hideHover(); };
       node.onkeydown = (e) => neuronKey(e, node, l, j);
       col.body.appendChild(node);
     }
     cols.appendChild(col.el);
   }
 }
+
+document.addEventListener("pointerdown", (e) => {  // a tap elsewhere puts the card away
+  if (app.tapped && !app.tapped.contains(e.target)) { app.tapped = null; hideHover(); }
+}, true);
 
 function column(kind) {
   const el = document.createElement("div"); el.className = "net-col-" + kind + " layer";
@@ -116,7 +123,10 @@ function changeNeurons(i, delta) {
 
 function drawNetwork(s) {
   const shape = JSON.stringify([s.sizes, app.state.features, app.state.activation, app.state.view, app.data.dims, app.data.features.length]);
-  if (shape !== app.shape) { buildNetwork(s); app.shape = shape; drawFeatureThumbs(); }
+  if (shape !== app.shape) {
+    buildNetwork(s); app.shape = shape; drawFeatureThumbs();
+    if (fitPresent()) { drawAll(s); return; }  // a taller network: the zoom keeps the charts in view
+  }
   const d = app.data;
   // neurons
   for (const node of document.querySelectorAll(".node.neuron")) {
@@ -259,7 +269,7 @@ function scrollCue(net) {
 // A link's tooltip: its weight (and ∂E/∂w), where the pointer is.
 function linkText(t) {
   const lay = app.snap.layers[t.layer - 1];
-  return `${targetText(t)} · ${weightName(t)} = ${fmt(lay.w[t.row][t.col], 4)} · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)} (click to change)`;
+  return `${targetText(t)} · w = ${fmt(lay.w[t.row][t.col], 4)} · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)} (click to change)`;
 }
 function featureLabel(i) {
   const on = app.state.features;
