@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from . import dtypes as _dt
+from . import examples_binary, examples_elementwise, examples_reduce, examples_shape
 from .ops_matmul import AddmmBackward0, LinearNoBiasBackward
 from .ops_shape import CatBackward0, StackBackward0, WhereBackward0
 from .tensor import Tensor, apply_op, as_tensor_operand
@@ -27,8 +28,26 @@ def _method(name: str, doc: str):
         return result if out is None else _write_out(result, out, name)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
+    fn.__doc__ = with_example(doc, name)
     return fn
+
+
+# every function form's doctest example, by name (the tables are data only)
+EXAMPLES = {
+    **examples_elementwise.EXAMPLES,
+    **examples_binary.EXAMPLES,
+    **examples_reduce.EXAMPLES,
+    **examples_shape.EXAMPLES,
+}
+
+
+def with_example(doc: str, name: str) -> str:
+    """``doc`` followed by an ``Examples:`` section holding ``EXAMPLES[name]`` (if any)."""
+    example = EXAMPLES.get(name)
+    if example is None:
+        return doc
+    lines = [">>> import backprop as bp", *example.strip("\n").split("\n")]
+    return doc + "\n\nExamples:\n" + "\n".join("    " + line for line in lines) + "\n"
 
 
 _METHODS = {

@@ -35,12 +35,33 @@ def _ranked(tensors, rank: int, who: str) -> list:
 
 
 def hstack(tensors) -> Tensor:
+    """The tensors joined along their first dimension (1-D) or second (2-D and more).
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([1, 2])
+        >>> b = bp.tensor([3, 4])
+        >>> bp.hstack((a, b))
+        tensor([1, 2, 3, 4])
+    """
     ts = [as_tensor_operand(t) for t in tensors]
     ts = [t.reshape(1) if t._data.ndim == 0 else t for t in ts]
     return cat(ts, dim=0 if ts and ts[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
+    """The tensors, made at least 2-D, stacked as rows (``row_stack`` is the same function).
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([1, 2])
+        >>> b = bp.tensor([3, 4])
+        >>> bp.vstack((a, b))
+        tensor([[1, 2],
+                [3, 4]])
+        >>> bp.row_stack((a, b)).shape
+        backprop.Size([2, 2])
+    """
     return cat(_ranked(tensors, 2, "vstack"), dim=0)
 
 
@@ -48,10 +69,30 @@ row_stack = vstack
 
 
 def dstack(tensors) -> Tensor:
+    """The tensors, made at least 3-D, joined along the third dimension.
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([1, 2])
+        >>> b = bp.tensor([3, 4])
+        >>> bp.dstack((a, b))
+        tensor([[[1, 3],
+                 [2, 4]]])
+    """
     return cat(_ranked(tensors, 3, "dstack"), dim=2)
 
 
 def column_stack(tensors) -> Tensor:
+    """The tensors as columns: 1-D ones become columns, then joined along dimension 1.
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([1, 2])
+        >>> b = bp.tensor([3, 4])
+        >>> bp.column_stack((a, b))
+        tensor([[1, 3],
+                [2, 4]])
+    """
     ts = [as_tensor_operand(t) for t in tensors]
     ts = [t.reshape(-1, 1) if t._data.ndim < 2 else t for t in ts]
     return cat(ts, dim=1)
@@ -59,7 +100,18 @@ def column_stack(tensors) -> Tensor:
 
 def meshgrid(*tensors, indexing: str = "ij") -> tuple:
     """Coordinate grids: with ``indexing='ij'`` output i varies along dimension i; with
-    ``'xy'`` the first two dimensions are swapped (NumPy's and MATLAB's convention)."""
+    ``'xy'`` the first two dimensions are swapped (NumPy's and MATLAB's convention).
+
+    Examples:
+        >>> import backprop as bp
+        >>> xs, ys = bp.meshgrid(bp.tensor([1, 2, 3]), bp.tensor([4, 5]), indexing='xy')
+        >>> xs
+        tensor([[1, 2, 3],
+                [1, 2, 3]])
+        >>> ys
+        tensor([[4, 4, 4],
+                [5, 5, 5]])
+    """
     if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
@@ -81,7 +133,15 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
 
 def einsum(equation: str, *operands) -> Tensor:
     """Sums of products over the letters of ``equation`` ("ij,jk->ik"); each letter at most
-    once per operand, no '...'."""
+    once per operand, no '...'.
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> b = bp.tensor([1.0, -1.0])
+        >>> bp.einsum('ij,j->i', a, b)
+        tensor([-1., -1.])
+    """
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")

@@ -50,6 +50,7 @@ def set_printoptions(
     overrides it. As in PyTorch, ``sci_mode`` is always assigned, so a call that omits it
     resets it to ``None`` (automatic choice).
 
+    >>> from backprop import get_printoptions, set_printoptions
     >>> set_printoptions(precision=2)
     >>> get_printoptions()["precision"]
     2

@@ -348,10 +348,34 @@ def _linspace(lo: float, hi: float, n: int, dtype) -> np.ndarray:
 
 
 def std_mean(input, dim=None, *, correction=1, keepdim=False):  # noqa: A002
+    """``(std, mean)`` over ``dim`` (all elements by default), Bessel-corrected unless
+    ``correction=0``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> std, mean = bp.std_mean(x, dim=1)
+        >>> std
+        tensor([1., 1.])
+        >>> mean
+        tensor([2., 5.])
+    """
     return input.std(dim, keepdim=keepdim, correction=correction), input.mean(dim, keepdim)
 
 
 def var_mean(input, dim=None, *, correction=1, keepdim=False):  # noqa: A002
+    """``(var, mean)`` over ``dim`` (all elements by default), Bessel-corrected unless
+    ``correction=0``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> var, mean = bp.var_mean(x, dim=1)
+        >>> var
+        tensor([1., 1.])
+        >>> mean
+        tensor([2., 5.])
+    """
     return input.var(dim, keepdim=keepdim, correction=correction), input.mean(dim, keepdim)
 
 

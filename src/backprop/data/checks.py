@@ -99,6 +99,7 @@ def check_xy(x, y, task: str, *, what: str = "data") -> tuple[np.ndarray, np.nda
         ConfigError: an unknown ``task``.
 
     Examples:
+        >>> from backprop.data import check_xy
         >>> x, y = check_xy([[1.0], [2.0]], [[1.0], [4.0]], "regression")
         >>> x.shape, y.dtype
         ((2, 1), dtype('float64'))

@@ -36,6 +36,8 @@ class Standardizer:
     lists, which is how a model file keeps the scaling of its inputs.
 
     Examples:
+        >>> import numpy as np
+        >>> from backprop.data import Standardizer
         >>> s = Standardizer.fit(np.array([[1.0, 5.0], [3.0, 5.0]]))
         >>> s.mean.tolist(), s.std.tolist()
         ([2.0, 5.0], [1.0, 1.0])
@@ -243,6 +245,8 @@ def train_test_split(
         ``(x_a, y_a, x_b, y_b)``; both parts in random order.
 
     Examples:
+        >>> import numpy as np
+        >>> from backprop.data import train_test_split
         >>> x, y = np.arange(10.0).reshape(10, 1), np.array([0, 1] * 5)
         >>> xa, ya, xb, yb = train_test_split(x, y, 0.6, seed=0, stratify=True)
         >>> len(xa), int(ya.sum()), len(xb)

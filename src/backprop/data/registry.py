@@ -120,6 +120,7 @@ def make(
         A ``Dataset``: ``x`` float64 ``(N, d)``; ``y`` float64 ``(N, k)`` or int64 ``(N,)``.
 
     Examples:
+        >>> from backprop.data import make
         >>> data = make("spiral", noise=10, seed=3, classes=3)
         >>> data.x.shape, data.x_test.shape, data.n_classes
         ((250, 2), (250, 2), 3)

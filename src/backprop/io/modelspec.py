@@ -41,6 +41,7 @@ def model_spec(model) -> dict:
     """The model part of an experiment spec for ``model`` (an nn.MLP or nn.Sequential).
 
     >>> from backprop import nn
+    >>> from backprop.io import model_spec
     >>> model_spec(nn.MLP([1, 8, 1], "tanh"))["activation"]
     ['tanh']
 
@@ -278,6 +279,7 @@ def build_model(model_spec: dict, *, dtype=None):
 
     ``dtype`` overrides the spec's ``dtype``. Raises ``SpecError`` for a bad spec.
 
+    >>> from backprop.io import build_model
     >>> build_model({"sizes": [1, 8, 8, 1], "activation": "relu"})
     MLP(
       (0): Linear(in_features=1, out_features=8, bias=True)

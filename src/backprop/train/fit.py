@@ -109,7 +109,7 @@ def fit(
         The lecture's y = x², 1-8-8-1 ReLU, Adam 0.1:
 
         >>> import backprop as bp
-        >>> from backprop import nn, optim
+        >>> from backprop import fit, nn, optim
         >>> _ = bp.manual_seed(0)
         >>> x = 5 * bp.randn(100, 1)
         >>> y = x**2 + bp.randn(100, 1)
