@@ -82,3 +82,15 @@ def test_a_large_binary_file_is_refused_in_the_page_and_the_tab_stays(page, serv
     assert page.locator("#banner").is_hidden()
     page.click("#step")  # and the session still answers
     until(page, "window.playground.snap.epoch >= 1")
+
+
+def test_an_exercise_and_a_quick_click_do_not_make_a_hybrid_network(page, server):  # noqa: F811
+    open_page(page, server + "#hidden=4,2&activation=tanh,tanh&dataset=circle")
+    page.evaluate(
+        "document.querySelector('#lesson-presets [data-preset=abs]').click();"
+        "document.querySelector('#add-layer').click();"
+    )
+    until(page, "window.playground.state.dataset === 'abs'")
+    page.wait_for_timeout(800)
+    state = page.evaluate("window.playground.state")
+    assert state["hidden"] == [2] and state["activation"] == ["relu"], state

@@ -126,3 +126,30 @@ def test_the_solution_is_refused_once_when_weights_are_locked():
     conn = _open({"lesson": "abs", "lock": "weights"})
     errors = _errors(_send(conn, "solution"))
     assert len(errors) == 1 and "Typing weights and biases is locked" in errors[0]
+
+
+def test_a_network_change_made_before_an_exercise_arrived_is_refused_not_merged():
+    """Item 8: an exercise and a quick "+ neuron" made from the old state gave a hybrid
+    (the exercise's data, the old network plus one neuron)."""
+    conn = _open({})
+    rev = conn.session.rev
+    old = conn.session.state["hidden"]
+    _send(conn, "preset", name="abs")
+    sent = _send(conn, "set", changes={"hidden": [*old[:-1], old[-1] + 1]}, base=rev)
+    assert "made from settings that changed" in _errors(sent)[0]
+    assert conn.session.state["hidden"] == lessons.PRESETS["abs"]["settings"]["hidden"]
+    rev = [m for m in sent if m["type"] == "state"][-1]["rev"]
+    assert not _errors(_send(conn, "set", changes={"hidden": [3]}, base=rev))
+    assert conn.session.state["hidden"] == [3]
+    assert not _errors(_send(conn, "set", changes={"lr": 0.3}, base=0))  # not a list: fine
+
+
+def test_set_messages_made_from_different_states_are_not_merged():
+    from backprop.playground.inbox import Inbox
+
+    inbox = Inbox()
+    for i, base in enumerate((4, 4, 5)):
+        inbox.offer(msg("set", changes={"hidden": [i + 1]}, base=base), 0.0)
+    first, second = inbox.take(), inbox.take()
+    assert first == {"type": "set", "changes": {"hidden": [2]}, "base": 4}
+    assert second["base"] == 5 and not inbox

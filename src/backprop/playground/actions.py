@@ -15,6 +15,10 @@ from __future__ import annotations
 from . import fields, lessons, locks, settings
 from .protocol import ProtocolError
 
+# settings the page sends as whole lists made from the state it shows (a + button adds to
+# them): refused when made from a state that has changed since (``set``'s ``base``)
+STRUCTURE = ("hidden", "activation", "features")
+
 
 class Actions:
     """Settings, uploads, exercises and solutions of one tab (mixed into ``Connection``)."""
@@ -31,7 +35,12 @@ class Actions:
     async def send_state(self, notes: list[str]) -> None:
         s = self.session
         await self.send(
-            "state", state=s.state, hash=fields.to_url(s.state), notes=notes, lesson=self.lesson
+            "state",
+            state=s.state,
+            hash=fields.to_url(s.state),
+            notes=notes,
+            lesson=self.lesson,
+            rev=s.rev,
         )
 
     def guard(self, changes: dict):
@@ -86,10 +95,20 @@ class Actions:
         await self.rebuilt([f"{lessons.PRESETS[preset]['solution_text']}: {said} (measured)."],
                            data=False)  # fmt: skip
 
-    async def change(self, changes: dict, refused_state: bool = True) -> None:
+    async def change(
+        self, changes: dict, refused_state: bool = True, base: int | None = None
+    ) -> None:
         s = self.session
         before = dict(s.state)
         try:
+            stale = sorted(set(changes) & set(STRUCTURE))
+            if base is not None and base != s.rev and stale:
+                raise ProtocolError(
+                    f"set {stale[0]}: made from settings that changed before it arrived (an "
+                    "exercise or another change came first); the page now shows the network "
+                    "that runs. Make the change again.",
+                    stale[0],
+                )
             notes = s.apply(changes, guard=self.guard(changes))
         except ProtocolError:
             # the page shows the refused value; put its controls back to what runs

@@ -112,7 +112,7 @@ class Connection(MessageLoop, Actions):
             self.owed_snapshot = False  # a whole one, now
             await self.snapshot()
         elif kind == "set":
-            await self.change(msg["changes"])
+            await self.change(msg["changes"], base=msg.get("base"))
         elif kind == "play":
             if s.status.diverged:
                 raise ProtocolError("Training diverged; lower the learning rate and press Reset.")
@@ -169,6 +169,7 @@ class Connection(MessageLoop, Actions):
             state=self.session.state,
             hash=fields.to_url(self.session.state),
             notes=notes,
+            rev=self.session.rev,
             previews=exports.previews(),
             choices=exports.choices(),
             lesson=self.lesson,

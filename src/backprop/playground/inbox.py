@@ -123,6 +123,8 @@ class Inbox:
             nxt = self._peek()
             if isinstance(nxt, ProtocolError) or nxt["type"] != first["type"]:
                 break
+            if first.get("base") != nxt.get("base"):
+                break  # made from different states: each is checked on its own
             self.items.popleft()
             first = merge(first, nxt)
         return first
@@ -142,8 +144,9 @@ class Inbox:
 def merge(first: dict, then: dict) -> dict:
     """Two messages of one kind, one after the other, as one."""
     kind = first["type"]
-    if kind == "set":
-        return {"type": "set", "changes": {**first["changes"], **then["changes"]}}
+    if kind == "set":  # (of one ``base``: ``Inbox.take`` merges no others)
+        out = {"type": "set", "changes": {**first["changes"], **then["changes"]}}
+        return {**out, "base": first["base"]} if "base" in first else out
     if kind == "ack":
         return {"type": "ack", "seq": max(first["seq"], then["seq"])}
     return then  # hello and visibility: the last; the rest carry nothing to merge

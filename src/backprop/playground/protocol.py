@@ -10,7 +10,8 @@ nothing.
 Messages from the page::
 
     hello       {"url": {key: text}}            start (or restart) the tab's session
-    set         {"changes": {field: value}}     change settings (partial)
+    set         {"changes": {field: value},     change settings (partial); ``base``: the
+                 "base": rev}                   state's ``rev`` the page made lists from
     play, pause, reset, regenerate, ping
     step        {"unit": "epoch" | "batch"}
     edit        {"kind": "weight" | "bias", "layer": l, "row": j, "col": i, "value": v}
@@ -103,8 +104,14 @@ def _hello(body: dict) -> dict:
 
 
 def _set(body: dict) -> dict:
-    _only("set", body, ("changes",))
-    return {"changes": check_changes(body.get("changes"))}
+    _only("set", body, ("changes", "base"))
+    out = {"changes": check_changes(body.get("changes"))}
+    if "base" in body:  # the state (its ``rev``) the page made the changes from
+        base = body["base"]
+        if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+            raise ProtocolError(f"set: 'base' must be a whole number ≥ 0; got {show(base)}.")
+        out["base"] = base
+    return out
 
 
 def _step(body: dict) -> dict:

@@ -31,6 +31,7 @@ class Session(Training):
         self.csv: tuple[str, str, int] | None = None  # uploaded CSV: (name, text, columns)
         self.status = Status()
         self.seq = 0
+        self.rev = 0  # counts the changes made (state messages carry it)
         self.notes: list[str] = []
         self.apply(settings or {}, rebuild=True)
 
@@ -74,6 +75,7 @@ class Session(Training):
                         "reg_rate",
                     }
                 self._retune(changed)
+        self.rev += 1
         if changed & {"stop_epochs", "stop_loss"} and self.status.stopped:
             self.status.stopped = ""
         self.notes = notes

@@ -45,6 +45,11 @@ function connect() {
   };
 }
 function send(type, fields = {}) {
+  // lists made from the state shown (a + button adds to them) name that state: the server
+  // refuses them if another change came first (an exercise clicked just before)
+  if (type === "set" && app.rev !== undefined && ["hidden", "activation", "features"].some((k) => k in fields.changes)) {
+    fields = {...fields, base: app.rev};
+  }
   // readyState 1 is WebSocket.OPEN (bridge.js's socket too)
   if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify({v: V, type, ...fields}));
 }
@@ -89,10 +94,12 @@ function onMessage(msg) {
       app.state = null; app.kept2d = null; app.shape = ""; app.curves = {}; app.resyncing = false;
       app.choices = msg.choices; app.previews = msg.previews;
       buildChoices(); buildDatasets();
+      app.rev = msg.rev;
       if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls
       applyState(msg.state, msg.hash, msg.notes);
       break;
     case "state":  // the lesson as the server runs it comes with it (lessons.js)
+      app.rev = msg.rev;
       if (window.lessons) lessons.onState(msg);
       applyState(msg.state, msg.hash, msg.notes);
       if (window.lessons && msg.lesson) lessons.markPreset();
