@@ -67,7 +67,8 @@ def test_explain_scalar_prints_the_slides_delta_recursion():
 def test_explain_with_a_loss_uses_the_lecture_convention():
     code, out, err = cli("explain", "abs", "--x", "2.5", "--y", "1.0", "--loss", "half_mse")
     assert code == 0, err
-    assert "the lecture's E = ½(ŷ − y)²" in out
+    assert "ℓ = ½(ŷ − y)² (the lecture's E)" in out and "∂E/∂ŷ = ŷ − y" in out
+    assert out.count("the lecture's E") == 1, out  # once, in one line (was twice, in two)
     assert "∂E/∂W[1]" in out
 
 

@@ -55,7 +55,7 @@ def describe_loss(loss) -> str:
     else:
         text += ";  E = sum of ℓ"
         if entry.name == "half_mse":
-            text += ", so ∂E/∂ŷ = ŷ − y (the lecture's E = ½(ŷ − y)²)"
+            text += ", so ∂E/∂ŷ = ŷ − y"  # the formula already names it the lecture's E
     return text
 
 

@@ -269,7 +269,7 @@ def render(t: Trace) -> str:
     lines.append("")
     lines.append(f"  ŷ = a[{L}] = {_rows(t.layers[-1].a)}")
     if t.loss is not None:
-        lines.append(f"  E = {_fmt(t.loss).strip()}  ({t.loss_text})")
+        lines.append(f"  E = {_fmt(t.loss).strip()}  (the loss named at the top)")
     lines += ["", f"backward pass (δ[l] = ∂{e}/∂f[l], from the output down):"]
     for lt in reversed(_shown(t.layers)):
         if lt is None:
