@@ -1,4 +1,5 @@
-"""Tensor factories: ``tensor``, ``zeros``, ``randn``, … (floor 1).
+"""Tensor factories: ``tensor``, ``zeros``, ``arange``, … (floor 1); the seeded draws
+(``rand``, ``randn``, …) are in ``factories_random.py`` and re-exported here.
 
 Each accepts ``dtype=``, ``device=`` (the CPU only) and ``requires_grad=`` as PyTorch's do.
 Data coming in from Python lists or NumPy arrays is checked here, where it enters: ragged
@@ -13,8 +14,6 @@ import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError
 from . import dtypes as _dt
-from . import random_draws as _draws
-from .random import engine_of, rng
 from .tensor import Tensor
 
 
@@ -120,14 +119,36 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with ``data`` when no conversion is needed."""
+    """Like ``tensor`` but shares memory with ``data`` when no conversion is needed.
+
+    Examples:
+        >>> import backprop as bp
+        >>> import numpy as np
+        >>> a = np.array([1.0, 2.0])
+        >>> t = bp.as_tensor(a)
+        >>> a[0] = 10.0  # t shares a's memory
+        >>> t
+        tensor([10.,  2.], dtype=backprop.float64)
+    """
     if isinstance(data, Tensor) and (dtype is None or _dt.to_dtype(dtype).np == data._data.dtype):
         return data
     return _finish(as_array(data, dtype, "as_tensor"), device, False)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing ``array``'s memory (float64 arrays stay float64)."""
+    """A tensor sharing ``array``'s memory (float64 arrays stay float64).
+
+    Examples:
+        >>> import backprop as bp
+        >>> import numpy as np
+        >>> a = np.array([[1, 2], [3, 4]])
+        >>> t = bp.from_numpy(a)
+        >>> t
+        tensor([[1, 2],
+                [3, 4]])
+        >>> t.dtype
+        backprop.int64
+    """
     if not isinstance(array, np.ndarray):
         raise DTypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}.")
     if array.dtype not in (np.float32, np.float64, np.int64, np.bool_):
@@ -140,18 +161,51 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros of shape ``size`` (default float dtype unless ``dtype``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.zeros(2, 3)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
+    """
     return _finish(np.zeros(_size(size), dtype=_float(dtype)), device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones of shape ``size`` (default float dtype unless ``dtype``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.ones(2, 3)
+        tensor([[1., 1., 1.],
+                [1., 1., 1.]])
+    """
     return _finish(np.ones(_size(size), dtype=_float(dtype)), device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of shape ``size``: fill it before reading it.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.empty(2, 3).shape  # the values are whatever was in memory
+        backprop.Size([2, 3])
+    """
     return _finish(np.empty(_size(size), dtype=_float(dtype)), device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (its dtype inferred from it).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.full((2, 2), 7.0)
+        tensor([[7., 7.],
+                [7., 7.]])
+        >>> bp.full((3,), 1)
+        tensor([1, 1, 1])
+    """
     if not isinstance(fill_value, bool | int | float | np.number) or isinstance(
         fill_value, complex | np.complexfloating
     ):
@@ -163,6 +217,18 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An ``n × m`` matrix (``m = n`` by default) with ones on the diagonal.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.eye(3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.],
+                [0., 0., 1.]])
+        >>> bp.eye(2, 3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     n = _count(n, "n", "eye")
     m = n if m is None else _count(m, "m", "eye")
     _size((n, m))
@@ -170,6 +236,15 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The numbers ``start, start + step, …`` below ``end`` (``arange(end)`` starts at 0).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.arange(5)
+        tensor([0, 1, 2, 3, 4])
+        >>> bp.arange(1, 2.5, 0.5)
+        tensor([1.0000, 1.5000, 2.0000])
+    """
     if end is None:
         start, end = 0, start
     for name, value in (("start", start), ("end", end), ("step", step)):
@@ -184,6 +259,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced numbers from ``start`` to ``end``, both included.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.linspace(-1, 1, steps=5)
+        tensor([-1.0000, -0.5000,  0.0000,  0.5000,  1.0000])
+    """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ConfigError(f"linspace: steps must be a non-negative integer, got {steps!r}.")
     _number(start, "start", "linspace")
@@ -192,89 +274,60 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     return _finish(np.linspace(start, end, steps).astype(_float(dtype)), device, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1), PyTorch's bits for a given seed."""
-    shape, kind = _size(size), _float(dtype)
-    engine = engine_of(generator)
-    if engine is None:  # a numpy.random.Generator: NumPy's own algorithm
-        arr = rng(generator).random(shape, dtype=kind)
-    else:
-        arr = _draws.unit(engine, math.prod(shape), kind).reshape(shape)
-    return _finish(arr, device, requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples (mean 0, variance 1), PyTorch's bits for a given seed."""
-    shape, kind = _size(size), _float(dtype)
-    engine = engine_of(generator)
-    if engine is None:
-        arr = rng(generator).standard_normal(shape, dtype=kind)
-    else:
-        arr = _draws.normal(engine, math.prod(shape), kind, 0.0, 1.0).reshape(shape)
-    return _finish(arr, device, requires_grad)
-
-
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:  # fmt: skip
-    """Integers uniform on [low, high); ``randint(high, size)`` draws from [0, high)."""
-    if isinstance(high, tuple | list) and size == ():  # torch.randint(10, (3,))
-        high, size = None, high
-    if high is None:
-        low, high = 0, low
-    _number(low, "low", "randint", whole=True)
-    _number(high, "high", "randint", whole=True)
-    if high <= low:
-        raise ConfigError(f"randint: high ({high}) must be greater than low ({low}).")
-    shape = (size,) if type(size) is int and size >= 0 else _size((size,))
-    engine = engine_of(generator)
-    if engine is None:
-        arr = rng(generator).integers(low, high, size=shape, dtype=np.int64)
-    else:
-        arr = _draws.randint(engine, math.prod(shape), int(low), int(high)).reshape(shape)
-    if dtype is not None:
-        arr = arr.astype(_dt.to_dtype(dtype).np)
-    if device is None and not requires_grad:  # the common call: wrap, nothing to check
-        return Tensor._wrap(arr)
-    return _finish(arr, device, requires_grad)
-
-
-def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
-    n = _count(n, "n", "randperm")
-    engine = engine_of(generator)
-    if engine is None:
-        arr = rng(generator).permutation(n).astype(np.int64)
-    else:
-        arr = _draws.randperm(engine, n)
-    return _finish(arr if dtype is None else arr.astype(_dt.to_dtype(dtype).np), device, False)
-
-
 def _like(x: Tensor, dtype):
     return x._data.dtype if dtype is None else _dt.to_dtype(dtype).np
 
 
 def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of ``x``'s shape and dtype (unless ``dtype``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1, 2], [3, 4]])
+        >>> bp.zeros_like(x)
+        tensor([[0, 0],
+                [0, 0]])
+    """
     return _finish(np.zeros(x.shape, dtype=_like(x, dtype)), device, requires_grad)
 
 
 def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of ``x``'s shape and dtype (unless ``dtype``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1, 2], [3, 4]])
+        >>> bp.ones_like(x, dtype=bp.float32)
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
     return _finish(np.ones(x.shape, dtype=_like(x, dtype)), device, requires_grad)
 
 
 def empty_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of ``x``'s shape and dtype.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1, 2], [3, 4]])
+        >>> bp.empty_like(x).shape
+        backprop.Size([2, 2])
+    """
     return _finish(np.empty(x.shape, dtype=_like(x, dtype)), device, requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` in ``x``'s shape and dtype (unless ``dtype``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1, 2], [3, 4]])
+        >>> bp.full_like(x, 7)
+        tensor([[7, 7],
+                [7, 7]])
+    """
     return _finish(np.full(x.shape, fill_value, dtype=_like(x, dtype)), device, requires_grad)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    kind = dtype or x.dtype
-    return rand(*x.shape, generator=generator, dtype=kind, device=device,
-                requires_grad=requires_grad)  # fmt: skip
-
-
-def randn_like(x, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    kind = dtype or x.dtype
-    return randn(*x.shape, generator=generator, dtype=kind, device=device,
-                 requires_grad=requires_grad)  # fmt: skip
+# the seeded draws (PyTorch's bits for a seed) live in factories_random.py
+from .factories_random import rand, rand_like, randint, randn, randn_like, randperm  # noqa: E402, F401
