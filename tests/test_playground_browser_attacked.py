@@ -94,3 +94,13 @@ def test_an_exercise_and_a_quick_click_do_not_make_a_hybrid_network(page, server
     page.wait_for_timeout(800)
     state = page.evaluate("window.playground.state")
     assert state["hidden"] == [2] and state["activation"] == ["relu"], state
+
+
+def test_a_locked_weight_editor_says_so_instead_of_opening(page, server):  # noqa: F811
+    """Item 14: with weights locked, Enter on a neuron opened a disabled editor, unexplained."""
+    open_page(page, server + "#lock=weights")
+    page.focus(".node.neuron")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(200)
+    assert page.locator("#editor").is_hidden()
+    assert "Typing weights and biases is locked" in page.locator("#status").text_content()

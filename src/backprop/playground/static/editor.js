@@ -23,6 +23,14 @@ function targetText(t) {
 
 // ------------------------------------------------------------- editor and hover card
 function openEditor(ev, target) {
+  // every way in (a link's click, a bias, a neuron's Enter) stops here when a lesson link
+  // locks or hides typing weights: said in the status line, no editor that cannot be used
+  const l = window.lessons && lessons.lesson;
+  const shut = l && (l.hide.includes("weights") ? "hidden" : l.lock.includes("weights") ? "locked" : "");
+  if (shut) {
+    setStatus(`Typing weights and biases is ${shut} by this lesson link; open the playground without the lesson part of the link to use it.`, "note");
+    return;
+  }
   const ed = $("editor");
   app.editing = target;
   const lay = app.snap.layers[target.layer - 1];
