@@ -158,7 +158,7 @@ const lessons = {
     // what is locked, said on the page (a phone has no tooltips)
     const locks = $("lesson-locks") || lessons.locksLine();
     const names = l.lock.map((n) => lessons.table.controls[n]).filter(Boolean);
-    locks.textContent = names.length ? `Locked by this lesson: ${names.join(", ")}.` : "";
+    locks.textContent = names.length ? `${names.join(", ")} (by this lesson).` : "";
     locks.hidden = !names.length;
     // the bar goes when a lesson hides everything in it
     const shown = (id) => { const el = $(id); return !el.hidden && el.offsetParent !== null; };
