@@ -77,3 +77,22 @@ def test_a_refused_upload_leaves_the_session_as_it_was(bad):
         np.testing.assert_array_equal(before, now._data)
     s.apply({"seed": 4})  # the session still takes changes
     assert s.state["seed"] == 4 and s.raw.x.shape[1] == 2 and s.spec()["data"]["csv"] == "good.csv"
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-300, 1e-310, 1e30])
+def test_features_of_any_finite_size_are_standardised_like_unit_ones(scale):
+    """Issue 16 attack, item 13: features ×1e-30 kept their raw size (the scaler took a
+    spread below 2e-15 for none) and ×1e-300 went to 0 (their squares underflowed), so the
+    network saw (nearly) zero inputs and accuracy stayed at chance."""
+    import numpy as np
+
+    from backprop.playground.session import Session
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 2))
+    label = (x[:, 0] > 0).astype(int)
+    unit, scaled = Session({"seed": 1}), Session({"seed": 1})
+    unit.upload("s.csv", _xy_csv(x, label, ("x1", "x2", "y")))
+    scaled.upload("s.csv", _xy_csv(x * scale, label, ("x1", "x2", "y")))
+    np.testing.assert_allclose(scaled.raw.x, unit.raw.x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(scaled.raw.x_test, unit.raw.x_test, rtol=1e-9, atol=1e-12)

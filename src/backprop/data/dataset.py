@@ -60,8 +60,10 @@ class Standardizer:
             raise ConfigError("Standardizer: mean and std must be finite numbers.")
         if (std < 0).any():
             raise ConfigError(f"Standardizer: std must be ≥ 0; got {std.tolist()}.")
-        tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean))
-        self.std = np.where(std <= tiny, 1.0, std)
+        # no spread beyond the rounding of the mean (relative: a column of values near
+        # 1e-30 has a spread of its own size, not a zero one)
+        tiny = 10 * np.finfo(np.float64).eps * np.abs(self.mean)
+        self.std = np.where((std == 0) | (std <= tiny), 1.0, std)
 
     @classmethod
     def fit(cls, x) -> Standardizer:
@@ -69,9 +71,11 @@ class Standardizer:
         x = as_matrix(x, "x", "Standardizer.fit")
         with np.errstate(over="ignore", invalid="ignore"):
             mean, std = x.mean(axis=0), x.std(axis=0)
-        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
-            # the sums or squares of huge (finite, legal) values such as 1e300 overflowed:
-            # divide each column by its largest magnitude first
+        spread = x.max(axis=0) > x.min(axis=0) if x.size else np.zeros(x.shape[1], bool)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()) or (spread & (std == 0)).any():
+            # the sums or squares of huge (finite, legal) values such as 1e300 overflowed,
+            # or the squares of tiny ones such as 1e-300 underflowed to 0: divide each
+            # column by its largest magnitude first
             scale = np.abs(x).max(axis=0)
             scale[scale == 0] = 1.0
             unit = x / scale
