@@ -55,10 +55,22 @@ def _list(a: np.ndarray, digits: int = 4) -> list:
     out = np.round(a, digits)
     small = (out == 0) & (a != 0) & np.isfinite(a)
     if small.any():
-        out[small] = [float(f"{v:.3g}") for v in a[small]]
+        out[small] = _three_digits(a[small])
     if np.isfinite(out).all():
         return out.tolist()
     return [_list(row, digits) for row in out] if out.ndim > 1 else [_num(v) for v in out]
+
+
+def _three_digits(v: np.ndarray) -> np.ndarray:
+    """Non-zero values below 1 rounded to three significant digits, vectorised: an integer
+    divided by an exact power of ten (10**k, k ≤ 22) is the float the decimal text gives
+    (444 / 1e11 == 4.44e-09); the rare smaller values go through the text."""
+    k = 2 - np.floor(np.log10(np.abs(v)))
+    out = np.round(v * 10.0**k) / 10.0**k
+    far = k > 22
+    if far.any():
+        out[far] = [float(f"{x:.3g}") for x in v[far]]
+    return out
 
 
 def _display(session, x: np.ndarray) -> np.ndarray:
