@@ -267,3 +267,45 @@ def test_gradcheck_prints_the_rule_it_applies_and_the_cli_flag_for_eps(tmp_path)
     assert code == 0, err
     assert "--eps 0.001" in out and "eps=0.001 reproduces" not in out, out
     assert "|Δ|/tol" in out and "atol + rtol·|numerical|" in out
+
+
+def _two_feature_csv(path, n=200, seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (n, 2))
+    label = np.where(x[:, 0] + x[:, 1] + rng.normal(0, 0.3, n) > 0, "yes", "no")
+    rows = ["x1,x2,label"] + [f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(x, label)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_a_csv_classifiers_boundary_draws_its_validation_rows_and_fills_the_image(
+    tmp_path, monkeypatch
+):
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    from backprop import plots
+
+    _two_feature_csv(tmp_path / "cls.csv")
+    drawn = {}
+    original = plots.decision_boundary
+
+    def spy(model, x, y, path=None, **kwargs):
+        drawn.update(model=model, x=x, **kwargs)
+        return original(model, x, y, path, **kwargs)
+
+    monkeypatch.setattr(plots, "decision_boundary", spy)
+    code, out, err = cli("train", "--csv", "cls.csv", "--target", "label", "--validation",
+                         "0.2", "--quiet", "--out", "c", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert len(drawn["x"]) == 160 and len(drawn["x_val"]) == 40  # 200 rows, 20 % held out
+    # the squares are fit's own validation rows: their accuracy is the run's val_accuracy
+    scaler = drawn["transform"]
+    with backprop.no_grad():
+        inputs = backprop.tensor(scaler(drawn["x_val"]), dtype=backprop.float32)
+        logits = drawn["model"](inputs).numpy()[:, 0]
+    accuracy = float(np.mean((logits > 0).astype(int) == np.asarray(drawn["y_val"]).ravel()))
+    val_accuracy = float(re.search(r"val_accuracy ([\d.]+)", out).group(1))
+    assert accuracy == pytest.approx(val_accuracy, abs=1e-9)
+    image = imread(tmp_path / "c" / "boundary.png")[..., :3]
+    blank = (image.min(axis=(0, 2)) > 0.98).mean()  # columns with nothing drawn in them
+    assert blank < 0.2, blank  # was ≈ 0.4: the left third and the usual margins

@@ -95,6 +95,7 @@ def _boundary(run, out: Path) -> Path:
 
     ds = run.dataset
     x, x_test, transform, names = ds.x, ds.x_test, None, {}
+    train, val = _validation_split(run)
     if (run.spec.get("data") or {}).get("csv") is not None:
         names = {"feature_names": ds.feature_names, "class_names": ds.target_names}
         scaler = getattr(ds, "scaler", None)
@@ -102,10 +103,27 @@ def _boundary(run, out: Path) -> Path:
             x = scaler.inverse_transform(ds.x)
             x_test = None if ds.x_test is None else scaler.inverse_transform(ds.x_test)
             transform = scaler.transform
+    held = {} if val is None else {"x_val": x[val], "y_val": ds.y[val]}
+    x, y = (x, ds.y) if train is None else (x[train], ds.y[train])
     return plots.decision_boundary(
-        run.model, x, ds.y, out / "boundary.png", x_test=x_test, y_test=ds.y_test,
-        title=run.spec["name"], transform=transform, **names,
+        run.model, x, y, out / "boundary.png", x_test=x_test, y_test=ds.y_test,
+        title=run.spec["name"], transform=transform, **held, **names,
     )  # fmt: skip
+
+
+def _validation_split(run):
+    """(training rows, validation rows) of ``validation: 0.2`` — the split ``fit`` made
+    (same rows, seed and strata: ``train.inputs.validation_rows``) — or (None, None)."""
+    import numpy as np
+
+    fraction = run.spec.get("validation")
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        return None, None
+    from ..train.inputs import validation_rows
+
+    y = np.asarray(run.dataset.y)
+    labels = y if y.ndim == 1 else (y.argmax(1) if y.shape[1] > 1 else y[:, 0])
+    return validation_rows(len(y), float(fraction), run.spec["seed"], labels)
 
 
 def _class_plots(run, out: Path) -> dict[str, Path]:

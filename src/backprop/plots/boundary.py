@@ -107,6 +107,8 @@ def decision_boundary(
     *,
     x_test=None,
     y_test=None,
+    x_val=None,
+    y_val=None,
     grid: int = 200,
     title: str | None = None,
     transform=None,
@@ -122,6 +124,8 @@ def decision_boundary(
         y: their classes: (N,) or (N, 1) indices (0/1 for binary) or one-hot (N, C).
         path: where the PNG goes (written atomically); None returns the Figure instead.
         x_test, y_test: test points and classes, drawn with a different marker.
+        x_val, y_val: validation points (rows of the training data ``fit`` held out with
+            ``validation=0.2``), drawn as squares: they are not training points.
         grid: points per side of the evaluation grid.
         title: the figure title.
         transform: maps raw (M, 2) points to the model's inputs (feature maps, a scaler);
@@ -138,13 +142,16 @@ def decision_boundary(
     points = _points(x, "x")
     if (x_test is None) != (y_test is None):
         raise ConfigError("decision_boundary: give both x_test and y_test, or neither.")
+    if (x_val is None) != (y_val is None):
+        raise ConfigError("decision_boundary: give both x_val and y_val, or neither.")
     if not isinstance(grid, int) or isinstance(grid, bool) or not 2 <= grid <= MAX_GRID:
         raise ConfigError(
             f"decision_boundary: grid must be a whole number from 2 to {MAX_GRID:,} (a "
             f"{MAX_GRID}² grid is 4 million model evaluations), got {grid!r}."
         )
     test = None if x_test is None else _points(x_test, "x_test")
-    every = points if test is None else np.concatenate([points, test])
+    val = None if x_val is None else _points(x_val, "x_val")
+    every = np.concatenate([p for p in (points, test, val) if p is not None])
     lo, hi = every.min(axis=0), every.max(axis=0)
     pad = np.where(hi > lo, 0.1 * (hi - lo), 1.0)
     lo, hi = lo - pad, hi + pad
@@ -159,11 +166,17 @@ def decision_boundary(
     classes = probabilities.shape[1]
     labels = _labels(y, "y", len(points), classes)
     test_labels = None if test is None else _labels(y_test, "y_test", len(test), classes)
+    val_labels = None if val is None else _labels(y_val, "y_val", len(val), classes)
     colours = _class_colours(classes)
     axes = _names(feature_names, 2, "feature_names") or ["x₁", "x₂"]
     names = _names(class_names, classes, "class_names") or [str(c) for c in range(classes)]
 
-    fig = new_figure(8.0, 6.0)
+    ratio = (hi[1] - lo[1]) / (hi[0] - lo[0])
+    equal = 0.6 <= ratio <= 1 / 0.6  # round things look round, unless it wastes the page
+    # an equal-aspect plot ≈ 4.6 in tall is 4.6/ratio wide: the figure is made that wide
+    # (plus the axis labels and a colour bar), not 8 in with a third of it left blank
+    width = min(8.0, 4.6 / ratio + (2.9 if classes == 2 else 1.4)) if equal else 8.0
+    fig = new_figure(width, 6.0)
     ax = fig.subplots()
     fig.suptitle(title or "Decision boundary", fontsize=13)
     if classes == 2:
@@ -171,19 +184,20 @@ def decision_boundary(
     else:
         _class_regions(ax, gx, gy, probabilities, colours)
     handles = _scatter_classes(ax, points, labels, colours, "o", "white", "train", names)
+    if val is not None:
+        handles += _scatter_classes(ax, val, val_labels, colours, "s", INK, "validation", names)
     if test is not None:
         handles += _scatter_classes(ax, test, test_labels, colours, "^", INK, "test", names)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
-    ratio = (hi[1] - lo[1]) / (hi[0] - lo[0])
-    if 0.6 <= ratio <= 1 / 0.6:  # round things look round, unless it wastes the page
+    if equal:
         ax.set_aspect("equal")
     ax.set_xlabel(axes[0])
     ax.set_ylabel(axes[1])
     fig.legend(
         handles=handles,
         loc="outside lower center",
-        ncols=min(len(handles), 4),
+        ncols=min(len(handles), 2 if width < 6.5 else 4),
         fontsize=9,
         frameon=False,
     )
@@ -263,7 +277,7 @@ def _scatter_classes(ax, points, labels, colours, marker, edge, kind, names) -> 
         ax.scatter(
             points[chosen, 0],
             points[chosen, 1],
-            s=26 if marker == "o" else 34,
+            s=26 if marker == "o" else 30,
             marker=marker,
             color=colours[c],
             edgecolors=edge,
