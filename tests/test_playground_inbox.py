@@ -84,7 +84,8 @@ def test_runs_of_one_kind_merge_and_refusals_stay_in_place():
     taken = []
     while box:
         taken.append(box.take())
-    assert taken[0] == {"type": "set", "changes": {"lr": 0.3, "hidden": [3]}}
+    assert taken[0] == {"type": "set", "changes": {"lr": 0.3, "hidden": [3]},
+                        "parts": [{"lr": 0.1}, {"hidden": [3]}, {"lr": 0.3}]}  # fmt: skip
     assert taken[1] == {"type": "ack", "seq": 9}
     assert isinstance(taken[2], ProtocolError)
     assert taken[3] == {"type": "set", "changes": {"lr": 1}}

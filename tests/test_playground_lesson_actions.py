@@ -151,5 +151,24 @@ def test_set_messages_made_from_different_states_are_not_merged():
     for i, base in enumerate((4, 4, 5)):
         inbox.offer(msg("set", changes={"hidden": [i + 1]}, base=base), 0.0)
     first, second = inbox.take(), inbox.take()
-    assert first == {"type": "set", "changes": {"hidden": [2]}, "base": 4}
+    assert first["changes"] == {"hidden": [2]} and first["base"] == 4
     assert second["base"] == 5 and not inbox
+
+
+def test_a_merged_run_of_changes_keeps_the_allowed_ones_when_one_is_refused():
+    """Item 16: queued set messages were merged and refused as one (the noise change was
+    lost with the locked learning rate)."""
+    conn = _open({"lock": "lr"})
+    conn.inbox.offer(msg("set", changes={"noise": 20}), 0.0)
+    conn.inbox.offer(msg("set", changes={"lr": 1}), 0.0)
+    conn.ws.sent.clear()
+    asyncio.run(conn.answer(conn.inbox.take()))
+    errors = _errors(conn.ws.sent)
+    assert len(errors) == 1 and errors[0].startswith("set lr: Learning rate is locked")
+    assert conn.session.state["noise"] == 20 and conn.session.state["lr"] != 1
+
+
+def test_a_link_of_another_version_opens_with_a_note():
+    _, notes = fields.from_url({"v": "2", "lr": "0.1"})
+    assert len(notes) == 1 and 'version "2"' in notes[0]
+    assert fields.from_url({"v": "1"}) == ({}, [])

@@ -95,6 +95,27 @@ class Actions:
         await self.rebuilt([f"{lessons.PRESETS[preset]['solution_text']}: {said} (measured)."],
                            data=False)  # fmt: skip
 
+    async def change_merged(self, msg: dict) -> None:
+        """A ``set`` (a run of them merged by the inbox); refused as a whole, its parts are
+        made one by one, so a refused one (a locked setting) does not take the others."""
+        base, parts = msg.get("base"), msg.get("parts", ())
+        current = base is None or base == self.session.rev
+        try:
+            await self.change(msg["changes"], base=base)
+            return
+        except ProtocolError:
+            if len(parts) < 2:
+                raise
+        refused = []
+        for part in parts:  # made from the state that ran when they came: no longer stale
+            try:
+                await self.change(part, base=None if current else base)
+            except ProtocolError as exc:
+                refused.append(exc)
+        if refused:
+            text = " ".join(dict.fromkeys(str(e) for e in refused))
+            raise ProtocolError(text, refused[0].field)
+
     async def change(
         self, changes: dict, refused_state: bool = True, base: int | None = None
     ) -> None:

@@ -112,7 +112,7 @@ class Connection(MessageLoop, Actions):
             self.owed_snapshot = False  # a whole one, now
             await self.snapshot()
         elif kind == "set":
-            await self.change(msg["changes"], base=msg.get("base"))
+            await self.change_merged(msg)
         elif kind == "play":
             if s.status.diverged:
                 raise ProtocolError("Training diverged; lower the learning rate and press Reset.")

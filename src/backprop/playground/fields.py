@@ -208,6 +208,11 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
             notes.append(f"link: ignored a malformed entry {str(key)[:30]!r}.")
             continue
         if key == "v":
+            if text.strip() != str(VERSION):
+                notes.append(
+                    f"link: made for version {show(text[:20])} of the playground's links; "
+                    f"this page reads version {VERSION}: check the settings it opened with."
+                )
             continue
         f = FIELDS.get(key)
         if f is None:

@@ -145,7 +145,9 @@ def merge(first: dict, then: dict) -> dict:
     """Two messages of one kind, one after the other, as one."""
     kind = first["type"]
     if kind == "set":  # (of one ``base``: ``Inbox.take`` merges no others)
-        out = {"type": "set", "changes": {**first["changes"], **then["changes"]}}
+        # the parts are kept: a merged change refused as a whole is made part by part
+        parts = [*first.get("parts", [first["changes"]]), then["changes"]]
+        out = {"type": "set", "changes": {**first["changes"], **then["changes"]}, "parts": parts}
         return {**out, "base": first["base"]} if "base" in first else out
     if kind == "ack":
         return {"type": "ack", "seq": max(first["seq"], then["seq"])}
