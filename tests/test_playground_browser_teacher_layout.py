@@ -19,9 +19,7 @@ def fake_counts(pg, epoch: int, steps: int, batch: int) -> None:
         s.epoch = {epoch}; s.steps = {steps}; s.batch_size = {batch}; drawAll(s); }})()""")
 
 
-def test_the_header_keeps_one_row_and_its_controls_in_place_up_to_a_million_epochs(
-    sized, server, tmp_path
-):  # noqa: F811, E501
+def test_the_header_keeps_its_row_and_places_to_a_million_epochs(sized, server, tmp_path):  # noqa: F811
     pg = sized(1280, 800)
     open_page(pg, server)
     where = "[document.querySelector('header.bar').getBoundingClientRect().height, " \
@@ -97,6 +95,8 @@ def test_a_phone_shows_that_the_network_scrolls_and_speaks_of_taps(sized, server
     until(pg, "!document.querySelector('#hover').hidden")
     card = pg.locator("#hover-text").inner_text()
     assert "tap" in card and "←/→" not in card and "Enter" not in card, card
+    hint = pg.locator(".net-hint").inner_text()
+    assert "tap a neuron" in hint and "hover" not in hint, hint
     pg.locator("#net-scroll-cue").scroll_into_view_if_needed()
     shoot(pg, tmp_path, "phone-relu6-390")
     pg.evaluate(f"{net}.scrollLeft = {net}.scrollWidth")
