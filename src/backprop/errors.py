@@ -10,7 +10,16 @@ from __future__ import annotations
 
 
 class BackpropError(Exception):
-    """Base class of every backprop error."""
+    """Base class of every backprop error.
+
+    Examples:
+        >>> import backprop as bp
+        >>> try:
+        ...     bp.zeros(2, 3) @ bp.zeros(2, 3)
+        ... except bp.BackpropError as error:
+        ...     print(type(error).__name__)
+        ShapeError
+    """
 
 
 class ShapeError(BackpropError, ValueError, RuntimeError):

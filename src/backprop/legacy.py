@@ -103,20 +103,76 @@ class _TypedMeta(type):
         return f"<class 'backprop.{cls.__name__}'>"
 
 
-def _typed(name: str, dtype: _dt.dtype) -> type:
-    return _TypedMeta(name, (), {"dtype": dtype, "__module__": __name__})
+def _typed(name: str, dtype: _dt.dtype, example: str) -> type:
+    doc = (
+        f"``{name}(data)`` or ``{name}(*sizes)``: a {dtype!r} tensor (old style; prefer "
+        f"``backprop.tensor(data, dtype={dtype!r})``). ``isinstance(x, {name})`` asks whether "
+        f"``x`` is one.\n\nExamples:\n    >>> import backprop as bp\n"
+        + "".join(f"    {line}\n" for line in example.strip().split("\n"))
+    )
+    return _TypedMeta(name, (), {"dtype": dtype, "__module__": __name__, "__doc__": doc})
 
 
-FloatTensor = _typed("FloatTensor", _dt.float32)
-DoubleTensor = _typed("DoubleTensor", _dt.float64)
-LongTensor = _typed("LongTensor", _dt.int64)
-IntTensor = _typed("IntTensor", _dt.int64)  # no int32 in backprop
-BoolTensor = _typed("BoolTensor", _dt.bool_)
+FloatTensor = _typed(
+    "FloatTensor",
+    _dt.float32,
+    """
+>>> x = bp.FloatTensor([1, 2])
+>>> x
+tensor([1., 2.])
+>>> isinstance(x, bp.FloatTensor)
+True
+>>> bp.FloatTensor(2, 3).shape
+backprop.Size([2, 3])
+""",
+)
+DoubleTensor = _typed(
+    "DoubleTensor",
+    _dt.float64,
+    """
+>>> bp.DoubleTensor([1, 2])
+tensor([1., 2.], dtype=backprop.float64)
+""",
+)
+LongTensor = _typed(
+    "LongTensor",
+    _dt.int64,
+    """
+>>> bp.LongTensor([1, 2])
+tensor([1, 2])
+>>> isinstance(bp.tensor([3]), bp.LongTensor)
+True
+""",
+)
+# no int32 in backprop: IntTensor makes int64 tensors (PyTorch's print int32)
+IntTensor = _typed(
+    "IntTensor",
+    _dt.int64,
+    """
+>>> bp.IntTensor([1, 2]).tolist()
+[1, 2]
+""",
+)
+BoolTensor = _typed(
+    "BoolTensor",
+    _dt.bool_,
+    """
+>>> bp.BoolTensor([1, 0])
+tensor([ True, False])
+""",
+)
 
 
 def set_default_device(device) -> None:
     """Accepts the CPU (``"cpu"``, ``backprop.device("cpu")``, None); any other device is a
-    DeviceError, since backprop computes on the CPU only."""
+    DeviceError, since backprop computes on the CPU only.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.set_default_device('cpu')
+        >>> bp.get_default_device()
+        device(type='cpu')
+    """
     if device is None:
         return
     try:
@@ -128,5 +184,11 @@ def set_default_device(device) -> None:
 
 
 def get_default_device():
-    """Always the CPU."""
+    """Always the CPU.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.get_default_device()
+        device(type='cpu')
+    """
     return _dt.device("cpu")

@@ -144,6 +144,14 @@ def save(obj, f, *args, **kwargs):
     Extra torch keywords (``pickle_module``, ``pickle_protocol``,
     ``_use_new_zipfile_serialization``) are accepted and ignored; backprop's model-file
     keywords (``spec=``, ``metadata=``, ``allow_nan=``) go to ``backprop.io.save``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), 'weights.pt')
+        >>> bp.save({'w': bp.tensor([1.0, 2.0])}, path)
+        >>> bp.load(path)
+        {'w': tensor([1., 2.])}
     """
     torch_only = {
         "pickle_module",
@@ -223,7 +231,16 @@ def _refuse_torch_file(data: bytes, label: str) -> None:
 
 
 def load(f, map_location=None, *args, weights_only=None, mmap=None, pickle_module=None, **kwargs):
-    """Load what ``save`` wrote: the tensor nest, or the model of a backprop model file."""
+    """Load what ``save`` wrote: the tensor nest, or the model of a backprop model file.
+
+    Examples:
+        >>> import backprop as bp
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), 'x.pt')
+        >>> bp.save(bp.tensor([[1.0, 2.0]]), path)
+        >>> bp.load(path)
+        tensor([[1., 2.]])
+    """
     _check_map_location(map_location)
     from .reading import MODEL_LIMIT, ModelFilePathError, read_bytes
 

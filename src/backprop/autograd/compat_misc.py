@@ -51,7 +51,16 @@ _state["deterministic"] = False
 
 
 class inference_mode:  # noqa: N801 - PyTorch's name
-    """No graph is recorded inside (as ``no_grad``); usable as ``@inference_mode`` too."""
+    """No graph is recorded inside (as ``no_grad``); usable as ``@inference_mode`` too.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([1.0, 2.0], requires_grad=True)
+        >>> with bp.inference_mode():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
 
     def __new__(cls, mode=True):
         if callable(mode) and not isinstance(mode, bool):  # bare @inference_mode
@@ -84,7 +93,16 @@ class inference_mode:  # noqa: N801 - PyTorch's name
 
 
 def is_inference_mode_enabled() -> bool:
-    """True inside ``inference_mode()``."""
+    """True inside ``inference_mode()``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.is_inference_mode_enabled()
+        False
+        >>> with bp.inference_mode():
+        ...     print(bp.is_inference_mode_enabled())
+        True
+    """
     return _state["inference"]
 
 
@@ -95,26 +113,62 @@ def _threads(who: str, n) -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Remember ``n`` (NumPy's BLAS keeps its own pool: set OMP_NUM_THREADS to change it)."""
+    """Remember ``n`` (NumPy's BLAS keeps its own pool: set OMP_NUM_THREADS to change it).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.set_num_threads(2)
+        >>> bp.get_num_threads()
+        2
+    """
     _state["threads"] = _threads("set_num_threads", n)
 
 
 def get_num_threads() -> int:
-    """The number last set with ``set_num_threads`` (the CPU count until then)."""
+    """The number last set with ``set_num_threads`` (the CPU count until then).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.set_num_threads(2)
+        >>> bp.get_num_threads()
+        2
+    """
     return _state["threads"]
 
 
 def set_num_interop_threads(n: int) -> None:
-    """Remember ``n``; backprop runs no inter-op thread pool."""
+    """Remember ``n``; backprop runs no inter-op thread pool.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.set_num_interop_threads(1)
+        >>> bp.get_num_interop_threads()
+        1
+    """
     _state["interop"] = _threads("set_num_interop_threads", n)
 
 
 def get_num_interop_threads() -> int:
+    """The number of threads for work between operations (as set, or the default).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.get_num_interop_threads() >= 1
+        True
+    """
     return _state["interop"]
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
-    """Remember the flag; backprop's CPU ops give the same bits run after run anyway."""
+    """Remember the flag; backprop's CPU ops give the same bits run after run anyway.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.use_deterministic_algorithms(True)
+        >>> bp.are_deterministic_algorithms_enabled()
+        True
+        >>> bp.use_deterministic_algorithms(False)
+    """
     if not isinstance(mode, bool):
         raise ConfigError(
             f"use_deterministic_algorithms: mode must be True or False, got {mode!r}."
@@ -123,11 +177,32 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """Whether use_deterministic_algorithms(True) was called last.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.are_deterministic_algorithms_enabled()
+        False
+        >>> bp.use_deterministic_algorithms(True)
+        >>> bp.are_deterministic_algorithms_enabled()
+        True
+        >>> bp.use_deterministic_algorithms(False)
+    """
     return _state["deterministic"]
 
 
 class finfo:  # noqa: N801 - PyTorch's name
-    """Machine limits of a floating dtype: ``finfo(float32).eps`` and friends, as torch's."""
+    """Machine limits of a floating dtype: ``finfo(float32).eps`` and friends, as torch's.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.finfo(bp.float32).eps
+        1.1920928955078125e-07
+        >>> bp.finfo(bp.float64).max
+        1.7976931348623157e+308
+        >>> bp.finfo(bp.float32).tiny
+        1.1754943508222875e-38
+    """
 
     def __init__(self, type=None) -> None:  # noqa: A002 - PyTorch's name
         import numpy as np

@@ -14,7 +14,20 @@ from ..errors import DeviceError, DTypeError
 
 
 class dtype:  # noqa: N801 - named like torch.dtype
-    """A tensor element type; ``backprop.float32`` and friends are its only instances."""
+    """A tensor element type; ``backprop.float32`` and friends are its only instances.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([1.0, 2.0])
+        >>> x.dtype
+        backprop.float32
+        >>> bp.tensor([1, 2]).dtype
+        backprop.int64
+        >>> x.to(bp.float64).dtype
+        backprop.float64
+        >>> bp.float32.is_floating_point
+        True
+    """
 
     __slots__ = ("is_floating_point", "itemsize", "name", "np")
 
@@ -52,12 +65,28 @@ def _by_name(name: str) -> dtype:
 
 
 def get_default_dtype() -> dtype:
-    """The dtype of new floating tensors (float32 unless changed)."""
+    """The dtype of new floating tensors (float32 unless changed).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.get_default_dtype()
+        backprop.float32
+        >>> bp.tensor([1.5]).dtype
+        backprop.float32
+    """
     return _default
 
 
 def set_default_dtype(d: dtype) -> None:
-    """Set the dtype of new floating tensors: ``backprop.float32`` or ``backprop.float64``."""
+    """Set the dtype of new floating tensors: ``backprop.float32`` or ``backprop.float64``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.set_default_dtype(bp.float64)
+        >>> bp.tensor([1.5]).dtype
+        backprop.float64
+        >>> bp.set_default_dtype(bp.float32)  # back to the default
+    """
     global _default
     d = to_dtype(d)
     if not d.is_floating_point:
@@ -215,7 +244,17 @@ class device:  # noqa: N801 - named like torch.device
     """A compute device, as ``torch.device``: ``device('cpu')``, ``device('cuda:1')``,
     ``device('cuda', 0)``. Any device can be named (scripts write
     ``torch.device('cuda').index`` or keep one for later); backprop computes on the CPU only,
-    so putting a tensor or model on another device is refused (``check_device``)."""
+    so putting a tensor or model on another device is refused (``check_device``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.device('cpu')
+        device(type='cpu')
+        >>> bp.tensor([1.0]).device
+        device(type='cpu')
+        >>> bp.device('cuda', 0).index  # named, but backprop computes on the CPU
+        0
+    """
 
     __slots__ = ("index", "type")
 

@@ -104,7 +104,28 @@ class _FunctionNode(Node):
 
 
 class Function:
-    """Base class of custom operations; subclass it and call ``YourFunction.apply(...)``."""
+    """Base class of custom operations; subclass it and call ``YourFunction.apply(...)``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> class Square(bp.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...
+        ...     @staticmethod
+        ...     def backward(ctx, grad_output):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * grad_output
+        >>> x = bp.tensor([1.0, 3.0], requires_grad=True)
+        >>> y = Square.apply(x)
+        >>> y
+        tensor([1., 9.], grad_fn=<SquareBackward>)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([2., 6.])
+    """
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

@@ -131,6 +131,15 @@ def _write_out(result, out, name: str):
 
 
 def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a tensor.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.is_tensor(bp.tensor([1.0]))
+        True
+        >>> bp.is_tensor([1.0])
+        False
+    """
     return isinstance(obj, Tensor)
 
 
@@ -143,7 +152,18 @@ def _same_dtype(tensors, who: str):
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension.
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([[1, 2]])
+        >>> b = bp.tensor([[3, 4]])
+        >>> bp.cat([a, b])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> bp.cat([a, b], dim=1)
+        tensor([[1, 2, 3, 4]])
+    """
     ts, arrays = _same_dtype(list(tensors), "cat")
     axis = ts[0]._dim(dim)
     ref = arrays[0].shape
@@ -159,7 +179,19 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
-    """Join tensors of equal shape along a new dimension."""
+    """Join tensors of equal shape along a new dimension.
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([1, 2])
+        >>> b = bp.tensor([3, 4])
+        >>> bp.stack([a, b])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> bp.stack([a, b], dim=1)
+        tensor([[1, 3],
+                [2, 4]])
+    """
     ts, arrays = _same_dtype(list(tensors), "stack")
     for i, a in enumerate(arrays):
         if a.shape != arrays[0].shape:
@@ -175,7 +207,16 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 def where(condition, input=None, other=None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Elementwise ``input if condition else other`` (broadcasting); ``where(condition)``
-    alone is ``condition.nonzero(as_tuple=True)``."""
+    alone is ``condition.nonzero(as_tuple=True)``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([-1.0, 0.5, 2.0])
+        >>> bp.where(x > 0, x, 0.0)
+        tensor([0.0000, 0.5000, 2.0000])
+        >>> bp.where(x > 0)
+        (tensor([1, 2]),)
+    """
     if input is None and other is None:
         return as_tensor_operand(condition).nonzero(as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
@@ -199,7 +240,16 @@ def where(condition, input=None, other=None) -> Tensor:  # noqa: A002 - PyTorch'
 
 
 def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
-    """``input @ weight.T + bias`` (PyTorch's ``F.linear``), recorded as one node."""
+    """``input @ weight.T + bias`` (PyTorch's ``F.linear``), recorded as one node.
+
+    Examples:
+        >>> import backprop as bp
+        >>> a = bp.tensor([[1.0, 2.0]])  # one sample, two inputs
+        >>> W = bp.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, -1.0]])  # 3 outputs × 2 inputs
+        >>> b = bp.tensor([0.0, 0.5, 1.0])
+        >>> bp.linear(a, W, b)  # a Wᵀ + b
+        tensor([[ 1.0000,  3.5000, -1.0000]])
+    """
     x, w = as_tensor_operand(input), as_tensor_operand(weight)
     if x._data.dtype != w._data.dtype:
         model_fix = f" or the model (model.to({x.dtype!r}))" if x.dtype.is_floating_point else ""

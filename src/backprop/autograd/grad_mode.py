@@ -12,7 +12,16 @@ _enabled = True
 
 
 def is_grad_enabled() -> bool:
-    """True when operations on tensors that require grad record a graph."""
+    """True when operations on tensors that require grad record a graph.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.is_grad_enabled()
+        True
+        >>> with bp.no_grad():
+        ...     print(bp.is_grad_enabled())
+        False
+    """
     return _enabled
 
 
@@ -49,19 +58,52 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
-    """Operations inside record no history; use for evaluation and manual updates."""
+    """Operations inside record no history; use for evaluation and manual updates.
+
+    Examples:
+        >>> import backprop as bp
+        >>> w = bp.tensor([1.0, -1.0], requires_grad=True)
+        >>> w.sum().backward()
+        >>> with bp.no_grad():  # a gradient step is not part of the graph
+        ...     w -= 0.1 * w.grad
+        >>> w
+        tensor([ 0.9000, -1.1000], requires_grad=True)
+    """
 
     _mode = False
 
 
 class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
-    """Turn history recording back on inside a ``no_grad`` block."""
+    """Turn history recording back on inside a ``no_grad`` block.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([1.0], requires_grad=True)
+        >>> with bp.no_grad():
+        ...     with bp.enable_grad():
+        ...         y = x * 2
+        >>> y.requires_grad
+        True
+    """
 
     _mode = True
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
-    """``with set_grad_enabled(flag):`` records history when ``flag`` is true."""
+    """``with set_grad_enabled(flag):`` records history when ``flag`` is true.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([1.0], requires_grad=True)
+        >>> with bp.set_grad_enabled(False):
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+        >>> with bp.set_grad_enabled(True):
+        ...     y = x * 2
+        >>> y.requires_grad
+        True
+    """
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = bool(mode)

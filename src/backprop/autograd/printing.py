@@ -50,11 +50,14 @@ def set_printoptions(
     overrides it. As in PyTorch, ``sci_mode`` is always assigned, so a call that omits it
     resets it to ``None`` (automatic choice).
 
-    >>> from backprop import get_printoptions, set_printoptions
-    >>> set_printoptions(precision=2)
-    >>> get_printoptions()["precision"]
-    2
-    >>> set_printoptions(profile="default")
+    Examples:
+        >>> import backprop as bp
+        >>> bp.set_printoptions(precision=2)
+        >>> bp.tensor([1 / 3, 2 / 3])
+        tensor([0.33, 0.67])
+        >>> bp.set_printoptions(profile="default")
+        >>> bp.tensor([1 / 3, 2 / 3])
+        tensor([0.3333, 0.6667])
     """
     if profile is not None:
         if profile not in _PROFILES:
@@ -75,7 +78,13 @@ def set_printoptions(
 
 
 def get_printoptions() -> dict[str, Any]:
-    """The current options, as keyword arguments that :func:`set_printoptions` accepts."""
+    """The current options, as keyword arguments that :func:`set_printoptions` accepts.
+
+    Examples:
+        >>> import backprop as bp
+        >>> bp.get_printoptions()['precision']
+        4
+    """
     return dataclasses.asdict(_OPTIONS)
 
 

@@ -35,7 +35,16 @@ __all__ = [
 
 
 class Generator:
-    """A seedable random stream, like ``torch.Generator`` (CPU only)."""
+    """A seedable random stream, like ``torch.Generator`` (CPU only).
+
+    Examples:
+        >>> import backprop as bp
+        >>> g = bp.Generator().manual_seed(42)
+        >>> bp.rand(3, generator=g)
+        tensor([0.8823, 0.9150, 0.3829])
+        >>> g.initial_seed()
+        42
+    """
 
     def __init__(self, device="cpu") -> None:
         if str(device) != "cpu":
@@ -107,16 +116,42 @@ _default.seed()  # like PyTorch: the global stream starts from fresh entropy; Ge
 
 
 def manual_seed(seed) -> Generator:
-    """Seed the global generator; every later random call becomes reproducible."""
+    """Seed the global generator; every later random call becomes reproducible.
+
+    Examples:
+        >>> import backprop as bp
+        >>> _ = bp.manual_seed(0)
+        >>> a = bp.randn(3)
+        >>> _ = bp.manual_seed(0)
+        >>> bp.equal(a, bp.randn(3))  # same seed, same numbers
+        True
+        >>> a
+        tensor([ 1.5410, -0.2934, -2.1788])
+    """
     return _default.manual_seed(seed)
 
 
 def seed() -> int:
-    """Seed the global generator from fresh entropy; returns the seed."""
+    """Seed the global generator from fresh entropy; returns the seed.
+
+    Examples:
+        >>> import backprop as bp
+        >>> s = bp.seed()
+        >>> s == bp.initial_seed()
+        True
+    """
     return _default.seed()
 
 
 def initial_seed() -> int:
+    """The seed the global generator was last seeded with.
+
+    Examples:
+        >>> import backprop as bp
+        >>> _ = bp.manual_seed(7)
+        >>> bp.initial_seed()
+        7
+    """
     return _default.initial_seed()
 
 
@@ -126,10 +161,30 @@ def default_generator() -> Generator:
 
 
 def get_rng_state():
+    """The global generator's state, to give back to ``set_rng_state`` later.
+
+    Examples:
+        >>> import backprop as bp
+        >>> state = bp.get_rng_state()
+        >>> a = bp.rand(2)
+        >>> bp.set_rng_state(state)
+        >>> bp.equal(bp.rand(2), a)
+        True
+    """
     return _default.get_state()
 
 
 def set_rng_state(new_state) -> None:
+    """Restore the global generator to a state ``get_rng_state`` returned.
+
+    Examples:
+        >>> import backprop as bp
+        >>> state = bp.get_rng_state()
+        >>> a = bp.rand(2)
+        >>> bp.set_rng_state(state)  # replay the same draws
+        >>> bp.equal(bp.rand(2), a)
+        True
+    """
     _default.set_state(new_state)
 
 

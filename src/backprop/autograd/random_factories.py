@@ -153,7 +153,16 @@ def fill_other(arr: np.ndarray, kind: str, params: tuple, generator, who: str) -
 
 # -- public functions --------------------------------------------------------------------------
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
-    """``torch.normal``: tensor or float ``mean``/``std``; ``size`` when both are floats."""
+    """``torch.normal``: tensor or float ``mean``/``std``; ``size`` when both are floats.
+
+    Examples:
+        >>> import backprop as bp
+        >>> _ = bp.manual_seed(0)
+        >>> bp.normal(2.0, 0.5, size=(3,))
+        tensor([2.7705, 1.8533, 0.9106])
+        >>> bp.normal(bp.tensor([0.0, 10.0]), bp.tensor([1.0, 0.1]))
+        tensor([0.5684, 9.8915])
+    """
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m, s = _data(mean), _data(std)
         kind = _float_kind(*(_data(t) for t in (mean, std) if isinstance(t, Tensor)))
@@ -183,7 +192,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
-    """``torch.bernoulli``: 0/1 draws with probabilities ``input`` (or the scalar ``p``)."""
+    """``torch.bernoulli``: 0/1 draws with probabilities ``input`` (or the scalar ``p``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> _ = bp.manual_seed(0)
+        >>> bp.bernoulli(bp.tensor([0.0, 0.5, 0.5, 1.0]))
+        tensor([0., 0., 1., 1.])
+    """
     x = _data(input)
     if p is None:
         return Tensor._wrap(fill_bernoulli(np.empty_like(x), input, generator, "bernoulli"))
@@ -191,7 +207,15 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
-    """``torch.multinomial``: category indices drawn by the weights in each row of ``input``."""
+    """``torch.multinomial``: category indices drawn by the weights in each row of ``input``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> _ = bp.manual_seed(0)
+        >>> weights = bp.tensor([0.0, 1.0, 3.0])
+        >>> bp.multinomial(weights, 4, replacement=True)
+        tensor([2, 2, 2, 2])
+    """
     w = _data(input)
     if w.ndim not in (1, 2):
         raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {w.shape}.")
@@ -232,7 +256,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, requires_grad=False):
-    """``torch.randint_like(x, high)`` or ``(x, low, high)``: integers shaped like ``x``."""
+    """``torch.randint_like(x, high)`` or ``(x, low, high)``: integers shaped like ``x``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> _ = bp.manual_seed(0)
+        >>> bp.randint_like(bp.zeros(2, 3), 10)
+        tensor([[4., 9., 3.],
+                [0., 3., 9.]])
+    """
     from .factories import randint
 
     if high is None:

@@ -34,7 +34,20 @@ from .tensor_stats import TensorStats
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple that prints like ``backprop.Size([2, 3])``."""
+    """A tensor's shape: a tuple that prints like ``backprop.Size([2, 3])``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.zeros(2, 3)
+        >>> x.shape
+        backprop.Size([2, 3])
+        >>> x.shape[1]
+        3
+        >>> x.shape == (2, 3)
+        True
+        >>> x.shape.numel()
+        6
+    """
 
     __slots__ = ()
 
@@ -62,6 +75,19 @@ class Tensor(
 
     ``Tensor(data)`` builds a float tensor of the default dtype, like ``torch.Tensor``; prefer
     ``backprop.tensor(data, dtype=..., requires_grad=...)``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> x.shape, x.dtype
+        (backprop.Size([2, 2]), backprop.float32)
+        >>> y = (x ** 2).sum()  # E = Σ x²
+        >>> y.backward()
+        >>> x.grad  # ∂E/∂x = 2x
+        tensor([[2., 4.],
+                [6., 8.]])
+        >>> bp.Tensor([1, 2])  # the class itself builds float tensors
+        tensor([1., 2.])
     """
 
     __slots__ = (

@@ -113,7 +113,17 @@ for _name in FUNCTIONS:
 
 def compile(model=None, **kwargs):  # noqa: A001 - PyTorch's name
     """``torch.compile``: outside backprop's scope (backprop's fast path is its own fused
-    kernel, chosen by ``backprop.fit``)."""
+    kernel, chosen by ``backprop.fit``).
+
+    Examples:
+        Unlike ``torch.compile``, this refuses, and says what to do instead:
+
+        >>> import backprop as bp
+        >>> bp.compile(bp.nn.Linear(1, 1))
+        Traceback (most recent call last):
+        ...
+        backprop.errors.OutOfScopeError: backprop covers CPU dense MLPs ... torch.compile is ...
+    """
     refuse("torch.compile")
 
 

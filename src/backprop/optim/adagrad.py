@@ -33,6 +33,21 @@ class Adagrad(Optimizer):
         initial_accumulator_value: state_sum_0 (default 0).
         eps: ε added to the denominator (default 1e-10).
         maximize: ascend the objective instead of descending it.
+
+    Examples:
+        The first step is lr against the gradient's sign (g₁/√g₁²); later steps shrink as the
+        squared gradients add up:
+
+        >>> import backprop as bp
+        >>> from backprop import optim
+        >>> w = bp.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.Adagrad([w], lr=0.1)
+        >>> for step in range(2):
+        ...     opt.zero_grad()
+        ...     (w**2).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8331, -1.8311], requires_grad=True)
     """
 
     def __init__(

@@ -49,6 +49,24 @@ class Optimizer:
 
     Subclasses implement ``_check_group(group)`` (raise ``ConfigError`` on a bad value)
     and ``_update_group(group)`` (called under ``no_grad``).
+
+    Examples:
+        Every optimizer is one: parameter groups with their own options, ``zero_grad``, ``step`` and
+        a ``state_dict`` in PyTorch's layout.
+
+        >>> import backprop as bp
+        >>> from backprop import optim
+        >>> w = bp.tensor([1.0, 2.0], requires_grad=True)
+        >>> b = bp.tensor([0.5], requires_grad=True)
+        >>> opt = optim.SGD([{'params': [w]}, {'params': [b], 'lr': 0.5}], lr=0.1)
+        >>> [group['lr'] for group in opt.param_groups]
+        [0.1, 0.5]
+        >>> (w.sum() + b.sum()).backward()
+        >>> opt.step()
+        >>> w, b
+        (tensor([0.9000, 1.9000], requires_grad=True), tensor([0.], requires_grad=True))
+        >>> sorted(opt.state_dict())
+        ['param_groups', 'state']
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:

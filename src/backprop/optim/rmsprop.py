@@ -36,6 +36,16 @@ class RMSprop(Optimizer):
         momentum: momentum factor μ (default 0).
         centered: divide by an estimate of the gradient's variance instead of its second moment.
         maximize: ascend the objective instead of descending it.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import optim
+        >>> w = bp.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.RMSprop([w], lr=0.01)
+        >>> (w**2).sum().backward()
+        >>> opt.step()  # g/√(0.01·g²) = 10·sign(g): a step of 0.1
+        >>> w
+        tensor([ 0.9000, -1.9000], requires_grad=True)
     """
 
     def __init__(

@@ -35,8 +35,29 @@ class SGD(Optimizer):
         maximize: ascend the objective instead of descending it.
 
     Examples:
-        >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)  # doctest: +SKIP
-        >>> opt.zero_grad(); loss.backward(); opt.step()  # doctest: +SKIP
+        E = w₁² + w₂², so ∂E/∂w = 2w = (2, −4) and a step of lr 0.1 gives w − 0.1·2w:
+
+        >>> import backprop as bp
+        >>> from backprop import optim
+        >>> w = bp.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1)
+        >>> opt.zero_grad()
+        >>> (w**2).sum().backward()
+        >>> opt.step()
+        >>> w
+        tensor([ 0.8000, -1.6000], requires_grad=True)
+
+        With momentum 0.9 the second step adds 0.9 × the first gradient (2, −4) to the new
+        one (1.6, −3.2): w = (0.8, −1.6) − 0.1 · (3.4, −6.8):
+
+        >>> w = bp.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for step in range(2):
+        ...     opt.zero_grad()
+        ...     (w**2).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.4600, -0.9200], requires_grad=True)
     """
 
     def __init__(
