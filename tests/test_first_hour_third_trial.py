@@ -309,3 +309,10 @@ def test_a_csv_classifiers_boundary_draws_its_validation_rows_and_fills_the_imag
     image = imread(tmp_path / "c" / "boundary.png")[..., :3]
     blank = (image.min(axis=(0, 2)) > 0.98).mean()  # columns with nothing drawn in them
     assert blank < 0.2, blank  # was ≈ 0.4: the left third and the usual margins
+
+
+def test_a_regression_loss_on_a_classification_set_names_the_loss_to_use(tmp_path):
+    code, _, err = cli("train", "--data", "spiral", "--loss", "mse", "--epochs", "2",
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 2 and "loss.name" in err and "bce_with_logits" in err, err
+    assert "y has shape" not in err  # was: fit's targets-shape error

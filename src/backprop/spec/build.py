@@ -47,9 +47,20 @@ def default_loss(dataset) -> dict:
     return {"name": name, "reduction": "mean", "options": {}}
 
 
+REGRESSION_LOSSES = ("mse", "half_mse", "l1", "huber")
+
+
 def _outputs(dataset, loss_name: str) -> int:
     if dataset.task == "regression":
         return dataset.y.shape[1] if dataset.y.ndim == 2 else 1
+    if loss_name in REGRESSION_LOSSES:  # fit would only say the targets' shape is wrong
+        best = "bce_with_logits" if dataset.n_classes == 2 else "cross_entropy"
+        raise fail(
+            "loss.name",
+            f"{loss_name} is a regression loss, but this dataset is a classification task "
+            f"({dataset.n_classes} classes): use {best} (the default here) or cross_entropy",
+            loss_name,
+        )
     if loss_name in ("bce", "bce_with_logits"):
         if dataset.n_classes != 2:
             raise fail(
