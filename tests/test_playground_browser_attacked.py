@@ -104,3 +104,20 @@ def test_a_locked_weight_editor_says_so_instead_of_opening(page, server):  # noq
     page.wait_for_timeout(200)
     assert page.locator("#editor").is_hidden()
     assert "Typing weights and biases is locked" in page.locator("#status").text_content()
+
+
+LINK_START = """() => {
+  const n = document.querySelector('.node.feature.on').getBoundingClientRect();
+  const p = document.querySelector('#links path.link');
+  const s = p.getPointAtLength(0), svg = document.getElementById('links').getBoundingClientRect();
+  return {node: (n.top + n.bottom) / 2, link: svg.top + s.y};
+}"""
+
+
+def test_links_start_at_their_features_when_a_lesson_hides_the_others(page, server):  # noqa: F811
+    """Item 15: with hide=features, links started 94 px above the feature node until the
+    first training step (drawn before the hidden features' boxes went)."""
+    open_page(page, server + "#seed=1&hide=features")
+    page.wait_for_timeout(500)
+    where = page.evaluate(LINK_START)
+    assert abs(where["link"] - where["node"]) < 3, where

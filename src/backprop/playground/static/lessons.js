@@ -141,6 +141,7 @@ const lessons = {
     const l = lessons.lesson;
     if (!l) return;
     lessons.showSolutionButton();
+    let moved = false;
     for (const [name, c] of Object.entries(LESSON_CONTROLS)) {
       const hidden = l.hide.includes(name), locked = hidden || l.lock.includes(name);
       document.body.classList.toggle("lock-" + name, locked);
@@ -152,9 +153,13 @@ const lessons = {
       if (!c.box) continue;
       for (const el of document.querySelectorAll(c.box)) {
         const box = el.closest(LESSON_WRAPS) || el;
+        if (box.classList.contains("lesson-hidden") !== hidden) moved = true;
         box.classList.toggle("lesson-hidden", hidden);
       }
     }
+    // hiding or showing boxes moves the network's nodes: the links drawn before follow
+    // them now (not at the next snapshot)
+    if (moved && app.snap && app.data) drawLinks(app.snap);
     // what is locked, said on the page (a phone has no tooltips)
     const locks = $("lesson-locks") || lessons.locksLine();
     const names = l.lock.map((n) => lessons.table.controls[n]).filter(Boolean);
