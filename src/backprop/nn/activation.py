@@ -60,37 +60,111 @@ class Step(_Elementwise):
     flows back through it is zero: backpropagation cannot train the layers below a step
     unit. It is here to show exactly that (the lecture's "Caution"), not for training;
     use Sigmoid, Tanh or ReLU instead.
+
+    Examples:
+        sgn(f) by hand: −1, −1, +1; its gradient is zero everywhere, so nothing below a step unit
+        learns (PyTorch has no step module):
+
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.Step()(f)
+        >>> a
+        tensor([-1., -1.,  1.], grad_fn=<SignBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0., 0., 0.])
     """
 
     activation = "step"
 
 
 class Sigmoid(_Elementwise):
-    """σ(f) = 1 / (1 + e^−f); σ'(f) = σ(f)(1 − σ(f)) ≤ 1/4 (the vanishing gradient)."""
+    """σ(f) = 1 / (1 + e^−f); σ'(f) = σ(f)(1 − σ(f)) ≤ 1/4 (the vanishing gradient).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.Sigmoid()(f)
+        >>> a
+        tensor([0.1192, 0.5000, 0.8808], grad_fn=<SigmoidBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0.1050, 0.2500, 0.1050])
+    """
 
     activation = "sigmoid"
 
 
 class Tanh(_Elementwise):
-    """tanh(f); tanh'(f) = 1 − tanh²(f) ≤ 1."""
+    """tanh(f); tanh'(f) = 1 − tanh²(f) ≤ 1.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.Tanh()(f)
+        >>> a
+        tensor([-0.9640,  0.0000,  0.9640], grad_fn=<TanhBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0.0707, 1.0000, 0.0707])
+    """
 
     activation = "tanh"
 
 
 class ReLU(_InplaceFlag):
-    """max(0, f); g'(f) = 1 where f > 0, else 0."""
+    """max(0, f); g'(f) = 1 where f > 0, else 0.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.ReLU()(f)
+        >>> a
+        tensor([0., 0., 2.], grad_fn=<ReluBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0., 0., 1.])
+    """
 
     activation = "relu"
 
 
 class SiLU(_InplaceFlag):
-    """f · σ(f) (swish)."""
+    """f · σ(f) (swish).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.SiLU()(f)
+        >>> a
+        tensor([-0.2384,  0.0000,  1.7616], grad_fn=<SiluBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([-0.0908,  0.5000,  1.0908])
+    """
 
     activation = "silu"
 
 
 class LeakyReLU(_Elementwise):
-    """f where f > 0, ``negative_slope`` · f elsewhere."""
+    """f where f > 0, ``negative_slope`` · f elsewhere.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.LeakyReLU(0.1)(f)
+        >>> a
+        tensor([-0.2000,  0.0000,  2.0000], grad_fn=<LeakyReluBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0.1000, 0.1000, 1.0000])
+    """
 
     activation = "leaky_relu"
 
@@ -108,7 +182,19 @@ class LeakyReLU(_Elementwise):
 
 
 class ELU(_Elementwise):
-    """f where f > 0, α(e^f − 1) elsewhere."""
+    """f where f > 0, α(e^f − 1) elsewhere.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.ELU()(f)
+        >>> a
+        tensor([-0.8647,  0.0000,  2.0000], grad_fn=<EluBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0.1353, 1.0000, 1.0000])
+    """
 
     activation = "elu"
 
@@ -126,7 +212,19 @@ class ELU(_Elementwise):
 
 
 class GELU(_Elementwise):
-    """f · Φ(f), Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
+    """f · Φ(f), Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.GELU()(f)
+        >>> a
+        tensor([-0.0455,  0.0000,  1.9545], grad_fn=<GeluBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([-0.0852,  0.5000,  1.0852])
+    """
 
     activation = "gelu"
 
@@ -145,7 +243,19 @@ class GELU(_Elementwise):
 
 
 class Softplus(_Elementwise):
-    """log(1 + e^(βf)) / β, and f itself where βf > ``threshold`` (for stability)."""
+    """log(1 + e^(βf)) / β, and f itself where βf > ``threshold`` (for stability).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+        >>> a = nn.Softplus()(f)
+        >>> a
+        tensor([0.1269, 0.6931, 2.1269], grad_fn=<SoftplusBackward0>)
+        >>> a.sum().backward()
+        >>> f.grad  # g'(f)
+        tensor([0.1192, 0.5000, 0.8808])
+    """
 
     activation = "softplus"
 
@@ -168,6 +278,16 @@ class Softmax(Module):
     Not elementwise, so it has no entry in the elementwise activation registry:
     ``activation = "softmax"`` names it for the δ engine, which must treat it as a whole
     (best fused with the loss: give the logits to ``CrossEntropyLoss`` instead).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([[1.0, 2.0, 3.0]])
+        >>> p = nn.Softmax(dim=1)(f)
+        >>> p
+        tensor([[0.0900, 0.2447, 0.6652]])
+        >>> p.sum()
+        tensor(1.)
     """
 
     activation = "softmax"
@@ -184,7 +304,15 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """log softmax(f) along ``dim`` (stable); pair it with ``NLLLoss``."""
+    """log softmax(f) along ``dim`` (stable); pair it with ``NLLLoss``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([[1.0, 2.0, 3.0]])
+        >>> nn.LogSoftmax(dim=1)(f)
+        tensor([[-2.4076, -1.4076, -0.4076]])
+    """
 
     activation = "log_softmax"
 

@@ -27,7 +27,18 @@ __all__ = [
 
 
 class ModuleIndexError(IndexingError):
-    """An index outside a container's children."""
+    """An index outside a container's children.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> model = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+        >>> try:
+        ...     model[5]
+        ... except nn.ModuleIndexError as error:
+        ...     print(error)
+        index 5 is out of range for Sequential of length 2.
+    """
 
 
 class _ModuleSequence(Module):
@@ -110,6 +121,22 @@ class Sequential(_ModuleSequence):
     """``Sequential(m0, m1, ...)`` or ``Sequential(OrderedDict(name=module, ...))``.
 
     ``forward(x)`` returns ``m_last(...m1(m0(x)))``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+        >>> model
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=3, out_features=1, bias=True)
+        )
+        >>> model(bp.zeros(5, 2)).shape
+        backprop.Size([5, 1])
+        >>> [name for name, _ in model.named_parameters()]
+        ['0.weight', '0.bias', '2.weight', '2.bias']
     """
 
     def __init__(self, *args) -> None:
@@ -145,7 +172,17 @@ class Sequential(_ModuleSequence):
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered (their parameters are the model's) but not called in a
-    chain: the owner's ``forward`` decides how to use them."""
+    chain: the owner's ``forward`` decides how to use them.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+        >>> layers[0]
+        Linear(in_features=2, out_features=2, bias=True)
+    """
 
     def __init__(self, modules=None) -> None:
         super().__init__()
@@ -177,7 +214,17 @@ class ModuleList(_ModuleSequence):
 
 
 class ModuleDict(Module):
-    """A dict of named modules, registered under their keys (state-dict keys ``key.weight``)."""
+    """A dict of named modules, registered under their keys (state-dict keys ``key.weight``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> heads = nn.ModuleDict({'mean': nn.Linear(4, 1), 'scale': nn.Linear(4, 1)})
+        >>> list(heads.keys())
+        ['mean', 'scale']
+        >>> heads['mean']
+        Linear(in_features=4, out_features=1, bias=True)
+    """
 
     def __init__(self, modules=None) -> None:
         super().__init__()
@@ -241,7 +288,17 @@ def _parameter_line(key, p) -> str:
 
 class ParameterList(Module):
     """A list of parameters (tensors given are wrapped as ``Parameter``), registered under
-    '0', '1', …"""
+    '0', '1', …
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> ps = nn.ParameterList([nn.Parameter(bp.ones(2)) for _ in range(3)])
+        >>> len(ps), ps[0].shape
+        (3, backprop.Size([2]))
+        >>> [name for name, _ in ps.named_parameters()]
+        ['0', '1', '2']
+    """
 
     def __init__(self, values=None) -> None:
         super().__init__()
@@ -288,7 +345,17 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """A dict of named parameters (tensors given are wrapped as ``Parameter``)."""
+    """A dict of named parameters (tensors given are wrapped as ``Parameter``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> ps = nn.ParameterDict({'b': nn.Parameter(bp.zeros(1)), 'w': nn.Parameter(bp.ones(2))})
+        >>> list(ps.keys())
+        ['b', 'w']
+        >>> [name for name, _ in ps.named_parameters()]
+        ['b', 'w']
+    """
 
     def __init__(self, parameters=None) -> None:
         super().__init__()

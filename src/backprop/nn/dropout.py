@@ -62,7 +62,20 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
 
 class Dropout(Module):
     """Zeroes each element with probability ``p`` in training mode, scaling the rest by
-    1/(1 − p); the identity in eval mode. Input and output shapes are equal (any shape)."""
+    1/(1 − p); the identity in eval mode. Input and output shapes are equal (any shape).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> _ = bp.manual_seed(0)
+        >>> drop = nn.Dropout(p=0.5)
+        >>> drop(bp.ones(6))  # kept units scaled by 1/(1 − p)
+        tensor([0., 0., 2., 0., 0., 0.])
+        >>> drop.eval()
+        Dropout(p=0.5, inplace=False)
+        >>> drop(bp.ones(6))  # evaluation: nothing dropped
+        tensor([1., 1., 1., 1., 1., 1.])
+    """
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

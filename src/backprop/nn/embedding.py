@@ -170,6 +170,16 @@ class Embedding(Module):
 
     ``weight`` (num_embeddings, embedding_dim) starts as N(0, 1), with the ``padding_idx``
     row (if any) set to zero. Input: integer indices of any shape (*); output (*, dim).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> _ = bp.manual_seed(0)
+        >>> emb = nn.Embedding(10, 3)  # 10 words, 3 numbers each
+        >>> emb(bp.tensor([1, 4, 1])).shape
+        backprop.Size([3, 3])
+        >>> bp.equal(emb(bp.tensor([1]))[0], emb.weight[1])
+        True
     """
 
     def __init__(

@@ -35,7 +35,15 @@ def _size(value, name: str, who: str) -> int:
 
 
 class Identity(Module):
-    """Returns its input unchanged (arguments to the constructor are ignored, as in PyTorch)."""
+    """Returns its input unchanged (arguments to the constructor are ignored, as in PyTorch).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> x = bp.tensor([1.0, -1.0])
+        >>> nn.Identity()(x)
+        tensor([ 1., -1.])
+    """
 
     activation = "identity"
 
@@ -131,7 +139,15 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Flattens dims ``start_dim``..``end_dim`` into one: (N, d1, d2) → (N, d1·d2) by default."""
+    """Flattens dims ``start_dim``..``end_dim`` into one: (N, d1, d2) → (N, d1·d2) by default.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> x = bp.zeros(4, 1, 8, 8)  # 4 images of 8 × 8
+        >>> nn.Flatten()(x).shape
+        backprop.Size([4, 64])
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()

@@ -109,7 +109,16 @@ class HalfMSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error ℓ = |ŷ − y|; δ = sign(ŷ − y) (/N for 'mean')."""
+    """Mean absolute error ℓ = |ŷ − y|; δ = sign(ŷ − y) (/N for 'mean').
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> y_hat = bp.tensor([1.0, 2.0, 4.0])
+        >>> y = bp.tensor([1.0, 3.0, 1.0])
+        >>> nn.L1Loss()(y_hat, y)  # (0 + 1 + 3) / 3
+        tensor(1.3333)
+    """
 
     loss = "l1"
 
@@ -118,7 +127,16 @@ class L1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """ℓ = ½d² where |d| < delta, delta·(|d| − ½delta) elsewhere (d = ŷ − y)."""
+    """ℓ = ½d² where |d| < delta, delta·(|d| − ½delta) elsewhere (d = ŷ − y).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> y_hat = bp.tensor([1.0, 2.0, 4.0])
+        >>> y = bp.tensor([1.0, 2.5, 1.0])
+        >>> nn.HuberLoss(delta=1.0)(y_hat, y)  # (0 + ½·0.5² + (3 − ½)) / 3
+        tensor(0.8750)
+    """
 
     loss = "huber"
 
@@ -138,6 +156,14 @@ class SmoothL1Loss(Module):
     """Huber's loss divided by ``beta``: ½d²/β where |d| < β, |d| − ½β elsewhere (d = ŷ − y).
 
     Not a registry loss (the δ engine does not take it); use ``HuberLoss`` for that.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> y_hat = bp.tensor([1.0, 2.0, 4.0])
+        >>> y = bp.tensor([1.0, 2.5, 1.0])
+        >>> nn.SmoothL1Loss(beta=1.0)(y_hat, y)
+        tensor(0.8750)
     """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0) -> None:
@@ -154,6 +180,14 @@ class BCELoss(_Loss):
     """Binary cross-entropy on probabilities in [0, 1]; prefer ``BCEWithLogitsLoss``.
 
     ℓ = −w[y·log p + (1 − y)·log(1 − p)]; ``weight`` broadcasts to the input's shape.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> p = bp.tensor([0.9, 0.2])
+        >>> y = bp.tensor([1.0, 0.0])
+        >>> nn.BCELoss()(p, y)  # −(ln 0.9 + ln 0.8) / 2
+        tensor(0.1643)
     """
 
     loss = "bce"
@@ -175,6 +209,14 @@ class BCEWithLogitsLoss(_Loss):
 
     ``pos_weight`` (shape (C,), broadcast along the last axis) multiplies the positive
     term; ``weight`` broadcasts to the input's shape.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([2.0, -1.0])
+        >>> y = bp.tensor([1.0, 0.0])
+        >>> nn.BCEWithLogitsLoss()(f, y)  # BCELoss of σ(f), computed stably
+        tensor(0.2201)
     """
 
     loss = "bce_with_logits"
@@ -202,6 +244,19 @@ class CrossEntropyLoss(_Loss):
     Input (N, C) or (N, C, d1, …) or (C,) logits; target class indices (int64, (N, …)) or
     class probabilities (the input's shape). Options: ``weight`` (C,), ``ignore_index``
     (indices only), ``label_smoothing`` ε in [0, 1].
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> f = bp.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]], requires_grad=True)
+        >>> y = bp.tensor([0, 2])  # the class of each sample
+        >>> loss = nn.CrossEntropyLoss()(f, y)
+        >>> loss
+        tensor(0.8606, grad_fn=<NllLossBackward0>)
+        >>> loss.backward()
+        >>> f.grad  # (softmax(f) − one-hot(y)) / N
+        tensor([[-0.0781,  0.0571,  0.0210],
+                [ 0.1060,  0.2881, -0.3940]])
     """
 
     loss = "cross_entropy"
@@ -240,7 +295,15 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood on log-probabilities (after ``LogSoftmax``): ℓ = −w_y·x_y."""
+    """Negative log-likelihood on log-probabilities (after ``LogSoftmax``): ℓ = −w_y·x_y.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> log_p = bp.log_softmax(bp.tensor([[2.0, 0.0, -1.0]]), dim=1)
+        >>> nn.NLLLoss()(log_p, bp.tensor([0]))  # −log p₀
+        tensor(0.1698)
+    """
 
     loss = "nll"
 

@@ -24,7 +24,17 @@ __all__ = ["Module", "ModuleAttributeError"]
 
 
 class ModuleAttributeError(BackpropError, AttributeError):
-    """A module attribute used wrongly (assigned before ``Module.__init__``, or missing)."""
+    """A module attribute used wrongly (assigned before ``Module.__init__``, or missing).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> try:
+        ...     nn.Linear(1, 1).weigth
+        ... except nn.ModuleAttributeError as error:
+        ...     print(error)
+        'Linear' object has no attribute 'weigth'
+    """
 
 
 class _RemovableHandle:
@@ -61,6 +71,27 @@ class Module:
 
     Subclasses call ``super().__init__()`` first, assign ``Parameter``s, submodules and
     buffers as attributes, and define ``forward``; calling the module runs ``forward``.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> class TwoLayer(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = nn.Linear(1, 8)
+        ...         self.out = nn.Linear(8, 1)
+        ...
+        ...     def forward(self, x):
+        ...         return self.out(bp.relu(self.hidden(x)))
+        ...
+        >>> _ = bp.manual_seed(0)
+        >>> model = TwoLayer()
+        >>> model(bp.zeros(4, 1)).shape
+        backprop.Size([4, 1])
+        >>> [name for name, p in model.named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+        >>> sum(p.numel() for p in model.parameters())
+        25
     """
 
     training: bool

@@ -298,20 +298,54 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch norm for (N, C) rows of features or (N, C, L) sequences; C = num_features."""
+    """Batch norm for (N, C) rows of features or (N, C, L) sequences; C = num_features.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> bn = nn.BatchNorm1d(2)
+        >>> x = bp.tensor([[1.0, 10.0], [3.0, 30.0]])
+        >>> bn(x)  # each column to mean 0, variance 1
+        tensor([[-1.0000, -1.0000],
+                [ 1.0000,  1.0000]], grad_fn=<NativeBatchNormBackward0>)
+        >>> bn.running_mean  # 0.9·0 + 0.1·batch mean
+        tensor([0.2000, 2.0000])
+    """
 
     ranks = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch norm for (N, C, H, W) inputs, per channel C."""
+    """Batch norm for (N, C, H, W) inputs, per channel C.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> bn = nn.BatchNorm2d(3)
+        >>> x = bp.arange(24.0).reshape(2, 3, 2, 2)
+        >>> y = bn(x)
+        >>> y.mean(dim=(0, 2, 3)).abs().max() < 1e-6
+        tensor(True)
+        >>> bn.running_mean
+        tensor([0.7500, 1.1500, 1.5500])
+    """
 
     ranks = (4,)
 
 
 class LayerNorm(Module):
     """Normalise each sample over its last dims ``normalized_shape``, then γ·x̂ + β
-    (γ, β of shape ``normalized_shape`` when ``elementwise_affine``)."""
+    (γ, β of shape ``normalized_shape`` when ``elementwise_affine``).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> ln = nn.LayerNorm(3)
+        >>> x = bp.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+        >>> ln(x)  # each row to mean 0, variance 1
+        tensor([[-1.2247,  0.0000,  1.2247],
+                [-1.2247,  0.0000,  1.2247]], grad_fn=<NativeLayerNormBackward0>)
+    """
 
     def __init__(
         self,

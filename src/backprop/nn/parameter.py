@@ -22,6 +22,19 @@ class Parameter(Tensor):
 
     ``Parameter(data)`` shares ``data``'s storage (no copy) and is a leaf that requires grad
     (unless ``requires_grad=False``). ``Parameter()`` is an empty float tensor.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> w = nn.Parameter(bp.zeros(2, 3))
+        >>> w.requires_grad, w.shape
+        (True, backprop.Size([2, 3]))
+        >>> class Model(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.w = nn.Parameter(bp.ones(2))
+        >>> [name for name, _ in Model().named_parameters()]
+        ['w']
     """
 
     _is_param = True

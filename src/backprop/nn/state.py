@@ -21,7 +21,20 @@ __all__ = ["StateDictError", "load_state_dict"]
 
 
 class StateDictError(BackpropError, RuntimeError):
-    """A state dict that does not fit the module: missing/unexpected keys, wrong shapes."""
+    """A state dict that does not fit the module: missing/unexpected keys, wrong shapes.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> model = nn.Linear(2, 1)
+        >>> try:
+        ...     model.load_state_dict({'weight': bp.zeros(1, 2)})
+        ... except nn.StateDictError as error:
+        ...     print(error)
+        Error(s) in loading state_dict for Linear:
+            Missing key(s) in state_dict: "bias".
+        Fix: build the model with the sizes the checkpoint was saved from, or pass ...
+    """
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
