@@ -79,14 +79,7 @@ def model_file(session: Session) -> tuple:
     raw = session.raw
     names = session.state["features"]
     identity = feats.is_identity(names, session.n_inputs)
-    ascii_names = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
-                   "sinx1": "sin(x1)", "sinx2": "sin(x2)"}  # fmt: skip
-    if identity:
-        feature_names = list(raw.feature_names)
-    else:
-        feature_names = [ascii_names[f] for f in names]
-        if session.n_inputs == 1:
-            feature_names = [n.replace("x1", "x") for n in feature_names]
+    feature_names = input_names(session)
     spec["feature_names"] = feature_names
     spec["target_names"] = list(raw.target_names)
     spec["task"] = raw.task
@@ -101,6 +94,22 @@ def model_file(session: Session) -> tuple:
     return copy.deepcopy(session.model), spec, meta
 
 
+ASCII_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
+               "sinx1": "sin(x1)", "sinx2": "sin(x2)"}  # fmt: skip
+
+
+def input_names(session: Session) -> list[str]:
+    """The model file's names of its inputs (``backprop predict`` and ``summary`` show
+    them; the export note says the same): the data's columns, or the chosen features."""
+    from . import features as feats
+
+    names = session.state["features"]
+    if feats.is_identity(names, session.n_inputs):
+        return list(session.raw.feature_names)
+    out = [ASCII_NAMES[f] for f in names]
+    return [n.replace("x1", "x") for n in out] if session.n_inputs == 1 else out
+
+
 def predict_example(session: Session) -> dict:
     """A ``backprop predict`` argument that runs on the exported model: one sample with one
     value per model input (x1 = 1, x2 = 2 mapped through the chosen features) and the
@@ -109,13 +118,10 @@ def predict_example(session: Session) -> dict:
 
     names = list(session.state["features"])
     point = np.array([[1.0, 2.0][: session.n_inputs]])
-    if feats.is_identity(names, session.n_inputs):
-        values, inputs = point[0], list(session.raw.feature_names)
-    else:
-        values = feats.transform(point, names)[0]
-        inputs = [feats.label(f, session.n_inputs) for f in names]
-    text = ",".join(f"{v:.4g}" for v in values)
-    return {"x": text, "inputs": inputs}
+    values = feats.transform(point, names)[0]
+    # each value as Python writes a float back exactly (sin 2 = 0.9092974268256817)
+    text = ",".join(repr(float(v)).removesuffix(".0") for v in values)
+    return {"x": text, "inputs": input_names(session)}
 
 
 def write_model(parts: tuple) -> bytes:
