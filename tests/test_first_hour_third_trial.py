@@ -316,3 +316,24 @@ def test_a_regression_loss_on_a_classification_set_names_the_loss_to_use(tmp_pat
                        "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
     assert code == 2 and "loss.name" in err and "bce_with_logits" in err, err
     assert "y has shape" not in err  # was: fit's targets-shape error
+
+
+def test_a_standardised_builtin_sets_fit_plot_reads_raw_x(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from backprop import plots
+
+    drawn = {}
+    original = plots.fit_1d
+
+    def spy(model, x, y, path=None, **kwargs):
+        drawn.update(x=x, **kwargs)
+        return original(model, x, y, path, **kwargs)
+
+    monkeypatch.setattr(plots, "fit_1d", spy)
+    code, _, err = cli("train", "--data", "square", "--standardize", "--epochs", "5", "--out",
+                       "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    mean, std = drawn["x_scaling"]  # the axis says standardised, with a raw-x axis
+    z = np.asarray(drawn["x"]).ravel()
+    assert abs(z.mean()) < 1e-9 and std > 1  # square's x = 5·randn, standardised
+    assert drawn["truth"](z) == pytest.approx((z * std + mean) ** 2)  # x², of the raw x

@@ -44,10 +44,13 @@ def save_plots(run, out: Path) -> dict[str, Path]:
         truth = _truth(ds.name)
         names = {}
         if (run.spec.get("data") or {}).get("csv") is not None:  # the CSV's own names
-            scaler = getattr(ds, "scaler", None)
             names = {"x_name": ds.feature_names[0], "y_name": ds.target_names[0]}
-            if scaler is not None:
-                names["x_scaling"] = (float(scaler.mean[0]), float(scaler.std[0]))
+        scaler = getattr(ds, "scaler", None)
+        if scaler is not None:  # a CSV's, or a built-in set's with data.standardize: true
+            mean, std = float(scaler.mean[0]), float(scaler.std[0])
+            names["x_scaling"] = (mean, std)
+            if truth is not None:  # the true function is of the raw x
+                truth = (lambda f: lambda z: f(z * std + mean))(truth)
         written["fit_plot"] = plots.fit_1d(
             run.model, ds.x, ds.y, out / "fit.png", truth=truth, title=run.spec["name"], **names
         )
