@@ -72,9 +72,10 @@ class Actions:
         self.owed_notes = [lessons.PRESETS[name]["text"], *(prior or [])]
         try:
             await self.change(dict(lessons.PRESETS[name]["settings"]), refused_state=False)
-        except ProtocolError:
+        except ProtocolError as exc:
             self.lesson, self.owed_notes = old, prior
-            raise
+            title = lessons.PRESETS[name]["title"]
+            raise ProtocolError(f"Exercise {title} not started: {exc}", exc.field) from None
 
     async def solution(self) -> None:
         """The exercise's hand-set weights, when they fit this network; the note says the
