@@ -96,3 +96,17 @@ def test_features_of_any_finite_size_are_standardised_like_unit_ones(scale):
     scaled.upload("s.csv", _xy_csv(x * scale, label, ("x1", "x2", "y")))
     np.testing.assert_allclose(scaled.raw.x, unit.raw.x, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(scaled.raw.x_test, unit.raw.x_test, rtol=1e-9, atol=1e-12)
+
+
+def test_an_upload_is_measured_in_bytes_as_the_transport_counts_them():
+    """Item 12: the limits counted characters while the transport counts bytes; 400,000
+    characters of 3 UTF-8 bytes each passed the check (1.2 MB)."""
+    import json
+
+    from backprop.playground import protocol
+
+    text = "a,b\n" + "€" * 400_000
+    with pytest.raises(ProtocolError, match=r"too large \(1,200,004 bytes as UTF-8"):
+        body = {"v": 1, "type": "upload", "name": "x.csv", "text": text}
+        protocol.parse(json.dumps(body, ensure_ascii=False))  # as the page sends it
+    assert protocol.MAX_CSV_BYTES < protocol.MAX_MESSAGE  # refused in-band, never by a close
