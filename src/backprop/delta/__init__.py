@@ -13,9 +13,10 @@ __getattr__, __dir__ = lazy(
     __name__,
     {
         **dict.fromkeys(
-            ("Cache", "Gradients", "Plan", "backward", "compute", "flatten_parameters", "forward"),
+            ("Cache", "Gradients", "backward", "compute", "forward"),
             ".engine",
         ),
+        **dict.fromkeys(("Plan", "flatten_parameters"), ".plan"),
         **dict.fromkeys(("DeltaEngineError", "Layer", "layers"), ".network"),
         **dict.fromkeys(("LayerTrace", "Trace", "trace"), ".trace"),
     },

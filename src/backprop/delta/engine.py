@@ -26,7 +26,7 @@ from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from ..stable import benign_underflow
 from .losses import loss_and_output_delta
-from .network import Layer, layers
+from .network import Layer
 from .remember import layers_of, resolved_loss
 
 STEP_NOTE = (
@@ -43,6 +43,22 @@ class Cache:
     """What the forward pass keeps for the backward pass: f[l] and a[l] for every layer.
 
     ``a[0]`` is the input; ``f[0]`` is None so that indices match the lecture's.
+
+    Examples:
+        The slides' scalar network at x = 0.5 (sigmoid, sigmoid, identity); by hand: f[1] = 0.8·0.5,
+        a[1] = σ(0.4) = 0.598688, f[2] = −1.3·a[1], a[2] = σ(f[2]) = 0.314688, ŷ = 0.7·a[2]:
+
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> from backprop.delta import lecture
+        >>> model = lecture.scalar_network((0.8, -1.3, 0.7))  # the slides' W[1], W[2], W[3]
+        >>> cache = delta.forward(model, np.array([[0.5]]))
+        >>> [round(f.item(), 6) for f in cache.f[1:]]  # f[l] = W[l]ᵀ a[l−1]
+        [0.4, -0.778294, 0.220281]
+        >>> [round(a.item(), 6) for a in cache.a]  # a[0] = x, a[l] = g(f[l])
+        [0.5, 0.598688, 0.314688, 0.220281]
+        >>> cache.output  # ŷ = a[L]
+        array([[0.22028139]])
     """
 
     layers: list[Layer]
@@ -56,7 +72,25 @@ class Cache:
 
 @dataclass
 class Gradients:
-    """The result of one δ-engine backward pass."""
+    """The result of one δ-engine backward pass.
+
+    Examples:
+        The slides' scalar example at x = 0.5, y = 1 with E = ½(ŷ − y)²; the numbers are the
+        lecture's, checked by hand (math.exp):
+
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> from backprop.delta import lecture
+        >>> model = lecture.scalar_network((0.8, -1.3, 0.7))  # the slides' W[1], W[2], W[3]
+        >>> E = nn.HalfMSELoss(reduction='sum')
+        >>> g = delta.compute(model, np.array([[0.5]]), np.array([[1.0]]), E)
+        >>> round(g.loss, 6)  # ½(ŷ − y)² = ½(0.220281 − 1)²
+        0.303981
+        >>> [round(d.item(), 6) for d in g.delta[1:]]  # δ[3] = ŷ − y, δ[l] = g'(f[l]) W δ[l+1]
+        [0.036765, -0.117708, -0.779719]
+        >>> [round(w.item(), 6) for w in g.weight_grads[1:]]  # ∂E/∂W[l] = a[l−1] δ[l]
+        [0.018382, -0.07047, -0.245368]
+    """
 
     loss: float
     cache: Cache
@@ -79,7 +113,21 @@ def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
 
 
 def forward(model, x, net: list[Layer] | None = None) -> Cache:
-    """Run the model on ``x`` (rows), keeping f[l] and a[l] for every layer."""
+    """Run the model on ``x`` (rows), keeping f[l] and a[l] for every layer.
+
+    Examples:
+        >>> import backprop as bp
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 3, 1], activation='tanh')
+        >>> x = np.array([[0.0, 1.0], [2.0, -1.0]], dtype=np.float32)
+        >>> cache = delta.forward(model, x)
+        >>> [a.shape for a in cache.a]  # one row per sample
+        [(2, 2), (2, 3), (2, 1)]
+        >>> np.allclose(cache.output, model(bp.tensor(x)).detach().numpy())  # autograd's forward
+        True
+    """
     net = layers_of(model) if net is None else net
     dtype = net[0].weight._data.dtype
     a = [_as_input(x, dtype, net[0].n_in)]
@@ -146,6 +194,24 @@ def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolve
 
     ``out`` (used by ``Plan``) is one (weight-grad array, bias-grad array or None) pair per
     layer, in PyTorch's (out, in) orientation, to receive ∂E/∂W[l]ᵀ and ∂E/∂b[l] in place.
+
+    Examples:
+        The same gradients as autograd; ``weight_grads[l]`` is in the lecture's orientation (n[l−1]
+        × n[l]), the transpose of PyTorch's ``weight.grad``:
+
+        >>> import backprop as bp
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 4, 1], activation='sigmoid')
+        >>> x = bp.tensor([[0.5, -1.0], [2.0, 0.0]])
+        >>> y = bp.tensor([[1.0], [0.0]])
+        >>> g = delta.compute(model, x, y, nn.MSELoss())
+        >>> model[0].weight.grad is None  # compute leaves .grad alone
+        True
+        >>> nn.MSELoss()(model(x), y).backward()  # autograd, for comparison
+        >>> np.allclose(g.weight_grads[1].T, model[0].weight.grad.numpy())  # ∂E/∂W[1]ᵀ
+        True
     """
     if resolved is None and loss is not None:
         resolved = resolved_loss(loss)
@@ -217,145 +283,3 @@ def _write_grads(grads: Gradients, accumulate: bool) -> None:
             param._grad = Tensor._wrap(np.array(g, dtype=param._data.dtype, copy=True))
         else:
             param._grad._data += g
-
-
-# Rows × Σ layer widths above which Plan.step computes without the buffers it keeps per batch
-# size: they save Python overhead that only small batches feel and would hold memory that
-# big ones feel (a full batch of 1.5 million rows kept 590 MB).
-BUFFERED_NUMBERS = 1 << 22
-
-
-class Plan:
-    """The δ engine bound to one model and loss, for training loops.
-
-    Parsing the model and resolving the loss happen once, here, instead of on every call;
-    ``step(x, y)`` then runs ``compute`` and writes the gradients into ``.grad``. When the
-    model's parameters live in one flat buffer (``flatten_parameters``), the gradients are
-    computed straight into one flat gradient buffer laid out the same way, so an optimizer
-    can update all of them with a single array operation per formula term, and the step
-    runs ``numpy_step.Step`` (the same operations, with f, a and δ in buffers kept per batch
-    size; ``.grad`` then holds views that the next step overwrites). Rebuild the plan if the
-    model's layers change.
-    """
-
-    def __init__(self, model, loss=None) -> None:
-        from .losses import resolve
-
-        self.model = model
-        self.loss = loss
-        self.net = layers(model)
-        self.resolved = None if loss is None else resolve(loss)
-        self.params = [p for layer in self.net for p in (layer.weight, layer.bias) if p is not None]
-        self._flat = None  # (parameter buffer, [(param, grad view)], out arrays per layer)
-
-    def compute(self, x, y=None) -> Gradients:
-        return compute(self.model, x, y, self.loss, self.net, self.resolved)
-
-    def step(self, x, y=None, accumulate: bool = True) -> float:
-        """One backward pass into ``.grad`` (accumulating, like autograd); returns E."""
-        flat = self._flat_views()
-        if flat is not None and (not accumulate or all(p._grad is None for p in self.params)):
-            if self.resolved is None:
-                value = compute(self.model, x, y, None, self.net, None, out=flat[2]).loss
-            elif len(x) * self._widths > BUFFERED_NUMBERS:  # a big batch: no kept buffers
-                value = compute(self.model, x, y, self.loss, self.net, self.resolved, out=flat[2])
-                value = value.loss
-            else:
-                value = self._buffered(x, y)
-            for param, view in flat[1]:
-                param._grad = view
-            return value
-        grads = self.compute(x, y)
-        _write_grads(grads, accumulate)
-        return grads.loss
-
-    @property
-    def _widths(self) -> int:
-        return self.net[0].n_in + sum(layer.n_out for layer in self.net)
-
-    def _buffered(self, x, y) -> float:
-        """The same step with f[l], a[l], δ[l] in buffers kept per batch size
-        (``numpy_step.Step``: the same operations, so the same numbers)."""
-        from .numpy_step import loss_kind
-
-        step = self._step
-        xb = _as_input(x, step.dtype, self.net[0].n_in)
-        m = xb.shape[0]
-        buf = self._batches.get(m)
-        if buf is None:
-            if len(self._batches) >= 4:
-                self._batches.clear()
-            buf = self._batches[m] = step.batch(m)
-        yb = y._data if isinstance(y, Tensor) else y
-        formula = "generic"
-        if isinstance(yb, np.ndarray):
-            formula = loss_kind(self.resolved, self.net[-1], yb, rows=m)
-        value = step.gradients(buf, xb, yb, y, formula)
-        if step.gated and not step.finite(value):  # see Step.gradients: the exact select
-            value = step.gradients(buf, xb, yb, y, formula, exact=True)
-        return value
-
-    def _flat_views(self):
-        """Gradient views into one buffer laid out like the flat parameter buffer, or None."""
-        params = self.params
-        base = params[0]._data.base
-        if self._flat is not None and self._flat[0] is base:
-            return self._flat
-        if (
-            base is None
-            or any(p._data.base is not base or not p._requires_grad for p in params)
-            or base.size != sum(p._data.size for p in params)
-        ):
-            return None
-        buffer = np.zeros_like(base)
-        origin = base.__array_interface__["data"][0]
-        views = {}
-        for p in params:
-            start = (p._data.__array_interface__["data"][0] - origin) // base.itemsize
-            views[id(p)] = Tensor._wrap(buffer[start : start + p._data.size].reshape(p._data.shape))
-        pairs = [(p, views[id(p)]) for p in params]
-        out = [
-            (
-                views[id(layer.weight)]._data,
-                None if layer.bias is None else views[id(layer.bias)]._data,
-            )
-            for layer in self.net
-        ]
-        self._flat = (base, pairs, out)
-        from .numpy_step import Step
-
-        self._step, self._batches = Step(self), {}
-        self._step.bind({id(p): view._data for p, view in pairs}, flat=buffer)
-        return self._flat
-
-
-def flatten_parameters(model) -> np.ndarray:
-    """Move every parameter of ``model`` into one contiguous buffer (values unchanged).
-
-    Each Parameter keeps its identity and shape; its ``_data`` becomes a view of the
-    returned buffer, so optimizers and the δ engine can treat all of them as one array. Do
-    this before handing out views of the parameters (``p.data``), which would keep the old
-    storage.
-    """
-    params = list(model.parameters())
-    if not params:
-        return np.zeros(0)
-    dtype = params[0]._data.dtype
-    if any(p._data.dtype != dtype for p in params):
-        from ..errors import DTypeError
-
-        raise DTypeError(
-            "flatten_parameters: all parameters must share one dtype; convert the model "
-            "first (model.float() or model.double())."
-        )
-    buffer = np.empty(sum(p._data.size for p in params), dtype=dtype)
-    offset = 0
-    for p in params:
-        n = p._data.size
-        view = buffer[offset : offset + n].reshape(p._data.shape)
-        view[...] = p._data
-        p._data = view
-        if p._grad is not None:
-            p._grad = Tensor._wrap(p._grad._data.copy())
-        offset += n
-    return buffer

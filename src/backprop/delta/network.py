@@ -19,12 +19,31 @@ from ..errors import ConfigError
 
 
 class DeltaEngineError(ConfigError):
-    """A model or loss the δ engine cannot handle (use autograd's ``loss.backward()``)."""
+    """A model or loss the δ engine cannot handle (use autograd's ``loss.backward()``).
+
+    Examples:
+        >>> from backprop import delta, nn
+        >>> model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.Linear(2, 1))
+        >>> try:
+        ...     delta.layers(model)
+        ... except delta.DeltaEngineError as error:
+        ...     print(type(error).__name__)
+        DeltaEngineError
+    """
 
 
 @dataclass
 class Layer:
-    """Layer l of the lecture's MLP: f[l] = W[l]ᵀ a[l−1] + b[l], a[l] = g[l](f[l])."""
+    """Layer l of the lecture's MLP: f[l] = W[l]ᵀ a[l−1] + b[l], a[l] = g[l](f[l]).
+
+    Examples:
+        >>> from backprop import delta, nn
+        >>> first = delta.layers(nn.MLP([2, 4, 1], activation='relu'))[0]
+        >>> first.index, first.n_in, first.n_out, first.g_name
+        (1, 2, 4, 'relu')
+        >>> tuple(first.weight.shape)  # PyTorch's (out, in): W[l] is its transpose
+        (4, 2)
+    """
 
     index: int
     linear: object
@@ -91,7 +110,14 @@ def _rowwise_of(module) -> str | None:
 
 
 def layers(model) -> list[Layer]:
-    """The model's layers in the lecture's numbering (1 … L), or a DeltaEngineError."""
+    """The model's layers in the lecture's numbering (1 … L), or a DeltaEngineError.
+
+    Examples:
+        >>> from backprop import delta, nn
+        >>> net = delta.layers(nn.MLP([2, 4, 1], activation='sigmoid'))
+        >>> [(layer.index, layer.n_in, layer.n_out, layer.g_name) for layer in net]
+        [(1, 2, 4, 'sigmoid'), (2, 4, 1, 'identity')]
+    """
     from ..nn import Linear
 
     modules = _flatten(model)

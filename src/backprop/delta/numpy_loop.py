@@ -22,8 +22,8 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, ShapeError
 from . import numpy_update as U
-from .engine import Plan
 from .numpy_step import Step
+from .plan import Plan
 from .remember import layer_current
 
 # OpenBLAS runs a product on several threads once batch × n_in × n_out passes 2**18; up to

@@ -18,8 +18,9 @@ import numpy as np
 
 from ..autograd.activations import relu_gate
 from ..stable import benign_underflow
-from .engine import Plan, _activate, _ones
+from .engine import _activate, _ones
 from .losses import loss_and_output_delta
+from .plan import Plan
 
 FAST_ACTIVATIONS = ("identity", "relu", "tanh")
 SELECT_SIZE = 4096  # numbers in f[l] from which a ReLU's g' is the select itself (Batch)

@@ -30,7 +30,24 @@ _MAX_TABLE = 40  # rows of the summary table (the first and last half)
 
 @dataclass
 class LayerTrace:
-    """Everything about layer l; row-shaped arrays have one row per sample."""
+    """Everything about layer l; row-shaped arrays have one row per sample.
+
+    Examples:
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> from backprop.delta import lecture
+        >>> model = lecture.scalar_network((0.8, -1.3, 0.7))  # the slides' W[1], W[2], W[3]
+        >>> t = delta.trace(model, np.array([[0.5]]))  # no loss: ∂ŷ/∂W
+        >>> layer = t[2]
+        >>> layer.g, layer.f.round(6), layer.a.round(6)
+        ('sigmoid', array([[-0.778294]]), array([[0.314688]]))
+        >>> layer.g_prime.round(6)  # σ'(f) = a(1 − a)
+        array([[0.215659]])
+        >>> layer.delta.round(6)  # g'(f[2]) ∘ W[3] δ[3], δ[3] = 1
+        array([[0.150962]])
+        >>> layer.dW.round(6)  # a[1] δ[2]
+        array([[0.090379]])
+    """
 
     l: int
     n_prev: int
@@ -61,7 +78,25 @@ class LayerTrace:
 
 @dataclass
 class Trace:
-    """A whole backward pass in the lecture's notation; ``print(trace)`` shows it."""
+    """A whole backward pass in the lecture's notation; ``print(trace)`` shows it.
+
+    Examples:
+        The slides' scalar example (numbers checked by hand, see ``Gradients``); ``print(t)`` shows
+        every quantity by layer, ``t[l]`` is layer l:
+
+        >>> import numpy as np
+        >>> from backprop import delta, nn
+        >>> from backprop.delta import lecture
+        >>> model = lecture.scalar_network((0.8, -1.3, 0.7))  # the slides' W[1], W[2], W[3]
+        >>> E = nn.HalfMSELoss(reduction='sum')
+        >>> t = delta.trace(model, np.array([[0.5]]), np.array([[1.0]]), E)
+        >>> round(t.loss, 6)
+        0.303981
+        >>> t.y_hat.round(6)
+        array([[0.220281]])
+        >>> [round(t[l].dW.item(), 6) for l in (1, 2, 3)]  # the lecture's ∂E/∂W[l]
+        [0.018382, -0.07047, -0.245368]
+    """
 
     x: np.ndarray
     y: np.ndarray | None
