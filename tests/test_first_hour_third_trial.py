@@ -337,3 +337,19 @@ def test_a_standardised_builtin_sets_fit_plot_reads_raw_x(tmp_path, monkeypatch)
     z = np.asarray(drawn["x"]).ravel()
     assert abs(z.mean()) < 1e-9 and std > 1  # square's x = 5·randn, standardised
     assert drawn["truth"](z) == pytest.approx((z * std + mean) ** 2)  # x², of the raw x
+
+
+@pytest.mark.parametrize(("loss", "data", "raw"), [("bce", "xor", "bce_with_logits"),
+                                                   ("nll", "digits", "cross_entropy")])  # fmt: skip
+def test_a_probability_loss_on_raw_outputs_names_the_loss_for_raw_outputs(
+    loss, data, raw, tmp_path
+):
+    code, _, err = cli("train", "--data", data, "--loss", loss, "--epochs", "2", "--no-plots",
+                       "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 2 and f"use {raw}" in err and "output_activation" in err, err
+    # with the output it needs, the same loss trains
+    spec = {"data": {"name": "xor"}, "loss": {"name": "bce"}, "epochs": 2,
+            "model": {"hidden": [4], "output_activation": "sigmoid"}}  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert not backprop.run(spec).diverged

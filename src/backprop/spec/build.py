@@ -73,6 +73,31 @@ def _outputs(dataset, loss_name: str) -> int:
     return dataset.n_classes
 
 
+# losses that read the model's output as (log-)probabilities, and the output that makes it so
+_PROBABILITY_LOSSES = {
+    "bce": ("sigmoid", "bce_with_logits"),
+    "nll": ("log_softmax", "cross_entropy"),
+}
+
+
+def _check_output_for_loss(output: str | None, loss_name: str) -> None:
+    """bce needs a sigmoid output, nll a log_softmax one: with the default identity output
+    the loss reads raw scores as probabilities (bce fails on the first batch, nll falls
+    without limit while accuracy stays at chance)."""
+    if loss_name not in _PROBABILITY_LOSSES:
+        return
+    wanted, raw = _PROBABILITY_LOSSES[loss_name]
+    if output != wanted:
+        raise fail(
+            "loss.name",
+            f"{loss_name} reads the model's output as "
+            f"{'probabilities' if loss_name == 'bce' else 'log-probabilities'}, but the model "
+            f"ends with {output or 'identity'}: use {raw}, which takes the raw outputs (and "
+            f"is stable), or set model.output_activation to {wanted}",
+            loss_name,
+        )
+
+
 def model_for(spec: dict, dataset, loss_name: str):
     """Build the network the spec describes, sized to the data, initialised from the seed."""
     import backprop
@@ -82,6 +107,7 @@ def model_for(spec: dict, dataset, loss_name: str):
 
     m = spec["model"]
     n_in, n_out = dataset.n_features, _outputs(dataset, loss_name)
+    _check_output_for_loss(m["output_activation"], loss_name)
     check_data(dataset, n_in, n_out)
     if m["sizes"] is not None:
         sizes = list(m["sizes"])
