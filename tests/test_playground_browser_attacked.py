@@ -121,3 +121,15 @@ def test_links_start_at_their_features_when_a_lesson_hides_the_others(page, serv
     page.wait_for_timeout(500)
     where = page.evaluate(LINK_START)
     assert abs(where["link"] - where["node"]) < 3, where
+
+
+def test_a_typed_bias_names_its_network_and_is_set(page, server):  # noqa: F811
+    open_page(page, server + "#seed=1")
+    page.focus(".node.neuron")
+    page.keyboard.press("Enter")
+    until(page, "!document.querySelector('#editor').hidden")
+    page.fill("#editor-input", "1.5")
+    page.keyboard.press("Enter")
+    until(page, "window.playground.snap.layers[0].b[0] === 1.5")
+    page.click("#add-layer")  # a new network: an editor opened before would be refused
+    until(page, "window.playground.snap.net > 1")

@@ -12,6 +12,7 @@ failed on the code before these fixes. Numbers are checked against numpy's |x âˆ
 from __future__ import annotations
 
 import asyncio
+import json
 
 import numpy as np
 import pytest
@@ -28,9 +29,9 @@ def _open(url: dict) -> Connection:
     return conn
 
 
-def _send(conn: Connection, kind: str, **body) -> list[dict]:
+def _send(conn: Connection, kind_: str, **body) -> list[dict]:
     conn.ws.sent.clear()
-    asyncio.run(conn.handle(msg(kind, **body)))
+    asyncio.run(conn.handle(json.dumps({"v": 1, "type": kind_, **body})))
     return conn.ws.sent
 
 
@@ -172,3 +173,18 @@ def test_a_link_of_another_version_opens_with_a_note():
     _, notes = fields.from_url({"v": "2", "lr": "0.1"})
     assert len(notes) == 1 and 'version "2"' in notes[0]
     assert fields.from_url({"v": "1"}) == ({}, [])
+
+
+def test_a_weight_typed_on_a_network_that_has_since_changed_is_refused():
+    """Class of item 2 (b): an edit carried no network identity, so a value typed before
+    a rebuild landed on the new network."""
+    conn = _open({"hidden": "2"})
+    net = [m for m in _send(conn, "resync") if m["type"] == "snapshot"][-1]["net"]
+    _send(conn, "set", changes={"hidden": [3]})
+    before = conn.session.plan.net[0].weight._data.copy()
+    edit = {"kind": "weight", "layer": 1, "row": 0, "col": 0, "value": 2.5}
+    assert "network changed" in _errors(_send(conn, "edit", **edit, net=net))[0]
+    np.testing.assert_array_equal(conn.session.plan.net[0].weight._data, before)
+    net = [m for m in _send(conn, "resync") if m["type"] == "snapshot"][-1]["net"]
+    assert not _errors(_send(conn, "edit", **edit, net=net))
+    assert conn.session.plan.net[0].weight._data[0, 0] == 2.5

@@ -137,6 +137,11 @@ class Connection(MessageLoop, Actions):
             await self.change({"seed": secrets.randbelow(1_000_000)})
         elif kind == "edit":
             locks.check_action(self.lesson, "weights")
+            if msg.get("net", s.builds) != s.builds:
+                raise ProtocolError(
+                    "edit: the network changed after this value was typed (a new shape, an "
+                    "exercise, Reset); it was not set. Type it again on the network shown now."
+                )
             s.edit(msg["kind"], msg["layer"], msg["row"], msg.get("col"), msg["value"])
             await self.snapshot()
         elif kind == "upload":

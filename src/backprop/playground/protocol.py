@@ -14,7 +14,8 @@ Messages from the page::
                  "base": rev}                   state's ``rev`` the page made lists from
     play, pause, reset, regenerate, ping
     step        {"unit": "epoch" | "batch"}
-    edit        {"kind": "weight" | "bias", "layer": l, "row": j, "col": i, "value": v}
+    edit        {"kind": "weight" | "bias", "layer": l, "row": j, "col": i, "value": v,
+                 "net": n}                      (``net``: the snapshot's, refused if rebuilt)
     upload      {"name": file name, "text": CSV text}
     export      {"what": "model" | "spec"}
     ack         {"seq": n}                      the page drew snapshot n
@@ -123,7 +124,7 @@ def _step(body: dict) -> dict:
 
 
 def _edit(body: dict) -> dict:
-    _only("edit", body, ("kind", "layer", "row", "col", "value"))
+    _only("edit", body, ("kind", "layer", "row", "col", "value", "net"))
     kind = body.get("kind")
     if kind not in ("weight", "bias"):
         raise ProtocolError(f"edit: 'kind' must be 'weight' or 'bias'; got {show(kind)}.")
@@ -139,6 +140,11 @@ def _edit(body: dict) -> dict:
     if abs(value) > 1e4:
         raise ProtocolError(f"edit: 'value' must be between -10000 and 10000; got {value}.")
     out["value"] = float(value)
+    if "net" in body:  # the snapshot's ``net``: the network the value was typed on
+        net = body["net"]
+        if isinstance(net, bool) or not isinstance(net, int) or net < 0:
+            raise ProtocolError(f"edit: 'net' must be a whole number ≥ 0; got {show(net)}.")
+        out["net"] = net
     return out
 
 

@@ -260,6 +260,7 @@ def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
     m = session.metrics
     out = {
         "seq": session.seq,
+        "net": session.builds,  # which network: an edit names the one it was typed on
         "epoch": session.epoch,
         "steps": session.steps,
         "running": session.status.running,

@@ -32,7 +32,7 @@ function openEditor(ev, target) {
     return;
   }
   const ed = $("editor");
-  app.editing = target;
+  app.editing = {...target, net: app.snap.net};  // the network it is typed on
   const lay = app.snap.layers[target.layer - 1];
   const value = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
   const name = targetText(target);
