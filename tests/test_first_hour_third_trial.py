@@ -221,6 +221,10 @@ def test_the_summary_line_says_which_loss_it_shows(tmp_path):
         rows = list(__import__("csv").DictReader(f))
     assert loss == pytest.approx(float(rows[-1]["loss"]), rel=1e-5)  # history.csv's loss
     assert rmse**2 != pytest.approx(loss, rel=1e-3)  # two different weights: so it says so
+    code, out, err = cli("train", "square", "--epochs", "300", "--no-plots", "--out", "b",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert out.count("each before its update") == 1 and "after the epoch" in out, out
 
 
 def test_the_demo_says_which_history_row_its_epochs_are(tmp_path):

@@ -90,6 +90,13 @@ def interrupt_callback():
     return InterruptCheck()
 
 
+# the log's loss and its other metrics are of different weights (rmse² ≠ loss): say so once
+LEGEND = (
+    "(loss: the mean of the epoch's batch losses, each before its update, as history.csv "
+    "has it; rmse, r2, accuracy and val_: the weights after the epoch)"
+)
+
+
 def progress_callback(
     epochs: int,
     *,
@@ -150,6 +157,9 @@ def progress_callback(
                     return
             else:
                 text = f"epoch {epoch}/{epochs}  {_metrics_text(state.logs)}"
+                if not getattr(self, "said", False) and set(state.logs) - {"loss", "lr", "time"}:
+                    self.said = True  # once, above the first line that mixes the two kinds
+                    text = LEGEND + "\n" + text
             print(text, file=stream, flush=True)
 
     class Bar(Callback):
