@@ -148,7 +148,8 @@ def save(obj, f, *args, **kwargs):
     Examples:
         >>> import backprop as bp
         >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), 'weights.pt')
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'weights.pt')
         >>> bp.save({'w': bp.tensor([1.0, 2.0])}, path)
         >>> bp.load(path)
         {'w': tensor([1., 2.])}
@@ -236,7 +237,8 @@ def load(f, map_location=None, *args, weights_only=None, mmap=None, pickle_modul
     Examples:
         >>> import backprop as bp
         >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), 'x.pt')
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'x.pt')
         >>> bp.save(bp.tensor([[1.0, 2.0]]), path)
         >>> bp.load(path)
         tensor([[1., 2.]])

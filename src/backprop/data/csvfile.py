@@ -57,6 +57,21 @@ def from_csv(
         DataError: a missing, empty or header-only file; a row with the wrong number of
             cells; an empty, NaN, infinite or non-numeric cell (naming the line and column).
         ConfigError: an unknown column name (the message lists the columns) or a bad option.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from backprop.data import from_csv
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'houses.csv')
+        >>> rows = ['size,rooms,price', '50,2,150', '80,3,210', '120,4,330', '65,2,180']
+        >>> with open(path, 'w') as file:
+        ...     for row in rows:
+        ...         print(row, file=file)
+        >>> data = from_csv(path, target='price', standardize=False)
+        >>> data.task, data.feature_names, data.target_names
+        ('regression', ['size', 'rooms'], ['price'])
+        >>> data.x.shape, data.y.shape
+        ((4, 2), (4, 1))
     """
     seed = check_int(seed, "seed", 0)
     if task is not None:

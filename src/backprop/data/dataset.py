@@ -141,6 +141,16 @@ class Dataset:
         params: JSON-able arguments that regenerate the dataset: ``make(**params)``.
 
     Arrays are checked (and converted) when the dataset is built: see ``check_xy``.
+
+    Examples:
+        >>> from backprop.data import make
+        >>> data = make('xor', n=40, seed=0)
+        >>> data.name, data.task, data.n_classes
+        ('xor', 'classification', 2)
+        >>> data.x.shape, data.y.shape, data.y.dtype
+        ((20, 2), (20,), dtype('int64'))
+        >>> data.x_test.shape  # the held-out rows
+        (20, 2)
     """
 
     name: str

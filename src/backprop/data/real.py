@@ -41,7 +41,17 @@ SKLEARN_SETS = {
 
 
 class OptionalDependencyError(BackpropError, ImportError):
-    """A feature needs a package that is not installed; the message gives the install line."""
+    """A feature needs a package that is not installed; the message gives the install line.
+
+    Examples:
+        >>> from backprop.data import OptionalDependencyError, make
+        >>> issubclass(OptionalDependencyError, ImportError)
+        True
+        >>> try:  # the sets from scikit-learn need it installed
+        ...     data = make('iris')
+        ... except OptionalDependencyError as error:
+        ...     hint = str(error)  # names the install line
+    """
 
 
 def load_sklearn(name: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:

@@ -28,6 +28,14 @@ class DatasetInfo:
     ``kind`` is ``"lecture"``, ``"playground"`` (TensorFlow Playground's sets, noise in
     percent 0–50, ``train_ratio`` 0.1–0.9) or ``"sklearn"`` (needs scikit-learn).
     ``defaults`` holds ``n``, ``noise``, ``train_ratio`` and any set-specific options.
+
+    Examples:
+        >>> from backprop.data import DATASETS
+        >>> info = DATASETS['spiral']
+        >>> info.task, info.kind, info.dims
+        ('classification', 'playground', 2)
+        >>> sorted(info.defaults)
+        ['classes', 'n', 'noise', 'standardize', 'train_ratio']
     """
 
     name: str

@@ -53,6 +53,21 @@ class ModelFile:
     ``model_spec`` gives it), ``metadata`` every metadata field decoded (``format``,
     ``backprop_version``, ``model``, ``spec`` if saved, and the user's keys), ``tensors``
     the stored arrays by state-dict key (copies, independent of the model's weights).
+
+    Examples:
+        >>> import os, tempfile
+        >>> import backprop as bp
+        >>> from backprop import io, nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 4, 1], activation='tanh')
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'model.safetensors')
+        >>> _ = io.save(model, path)
+        >>> file = io.read(path)  # a ModelFile
+        >>> type(file.model).__name__, file.spec['activation']
+        ('MLP', ['tanh'])
+        >>> file.tensors['0.weight'].shape
+        (4, 2)
     """
 
     model: object
@@ -79,6 +94,20 @@ def save(model, path, *, spec=None, metadata=None, allow_nan: bool = False) -> P
     ``.NAME.*.tmp`` in the same folder, fsync, rename), so a crash leaves the old file or
     the new one. A process killed mid-save can leave that temp file behind; it is safe to
     delete. Returns the path.
+
+    Examples:
+        >>> import os, tempfile
+        >>> import backprop as bp
+        >>> from backprop import io, nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 4, 1], activation='tanh')
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'model.safetensors')
+        >>> io.save(model, path, metadata={'note': 'xor'}).name
+        'model.safetensors'
+        >>> loaded = io.load(path)
+        >>> bp.equal(loaded[0].weight, model[0].weight)
+        True
     """
     import safetensors.numpy
 
@@ -170,12 +199,49 @@ def _check_finite(tensors: dict, who: str, fix: str, names: dict | None = None) 
 
 # -- reading -------------------------------------------------------------------------------
 def read(path, *, allow_nan: bool = False) -> ModelFile:
-    """Check and read a model file; returns a ``ModelFile`` (model in eval mode)."""
+    """Check and read a model file; returns a ``ModelFile`` (model in eval mode).
+
+    Examples:
+        >>> import os, tempfile
+        >>> import backprop as bp
+        >>> from backprop import io, nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 4, 1], activation='tanh')
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'model.safetensors')
+        >>> _ = io.save(model, path, metadata={'note': 'xor'})
+        >>> file = io.read(path)
+        >>> file.spec['sizes'], file.metadata['note']
+        ([2, 4, 1], 'xor')
+        >>> sorted(file.tensors)
+        ['0.bias', '0.weight', '2.bias', '2.weight']
+    """
     return _read(path, allow_nan, None, "io.read(path)")
 
 
 def load(path, *, allow_nan: bool = False, dtype=None):
-    """The ready model (eval mode) stored in ``path``; ``dtype`` converts its weights."""
+    """The ready model (eval mode) stored in ``path``; ``dtype`` converts its weights.
+
+    Examples:
+        >>> import os, tempfile
+        >>> import backprop as bp
+        >>> from backprop import io, nn
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 4, 1], activation='tanh')
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'model.safetensors')
+        >>> _ = io.save(model, path)
+        >>> loaded = io.load(path)  # the model, in eval mode
+        >>> loaded
+        MLP(
+          (0): Linear(in_features=2, out_features=4, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=4, out_features=1, bias=True)
+        )
+        >>> x = bp.tensor([[0.5, -1.0]])
+        >>> bp.equal(loaded(x), model(x))
+        True
+    """
     return _read(path, allow_nan, dtype, "load(path)").model
 
 

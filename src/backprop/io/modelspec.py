@@ -146,6 +146,13 @@ def normalize_model_spec(spec, where: str = "model") -> dict:
     Accepts the shorthand a person writes (``"activation": "relu"`` for every hidden layer,
     one options dict for all, missing ``bias``/``dtype``/options). Raises ``SpecError``
     naming the field (``model.sizes[2]``), the rule and the value.
+
+    Examples:
+        >>> from backprop import io
+        >>> spec = {'sizes': [2, 4, 1], 'activation': 'tanh'}
+        >>> full = io.normalize_model_spec(spec)
+        >>> full['activation'], full['output_activation'], full['bias'], full['dtype']
+        (['tanh'], None, True, 'float32')
     """
     if not isinstance(spec, dict):
         raise SpecError(f"{where}: must be a JSON object, got {type(spec).__name__}.")
@@ -264,6 +271,12 @@ def expected_tensors(spec: dict) -> dict[str, tuple[int, ...]]:
 
     Linear layer l (from 0) is child ``2 l`` of the MLP: every hidden layer has an activation
     module after it, ``Identity`` for ``"identity"``.
+
+    Examples:
+        >>> from backprop import io
+        >>> spec = {'sizes': [2, 4, 1], 'activation': 'tanh'}
+        >>> io.expected_tensors(io.normalize_model_spec(spec))
+        {'0.weight': (4, 2), '0.bias': (4,), '2.weight': (1, 4), '2.bias': (1,)}
     """
     sizes = spec["sizes"]
     out = {}
