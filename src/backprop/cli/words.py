@@ -41,7 +41,8 @@ PHRASES: tuple[tuple[str, str], ...] = (
         "try more epochs (--epochs) or a larger learning rate (--lr).",
     ),
     (
-        "standardise each feature (subtract its mean, divide by its standard deviation)",
+        "standardise each feature (subtract its mean, divide by its standard deviation: "
+        'backprop.data.Standardizer, or "standardize": true in a spec\'s data)',
         "add --standardize (it subtracts each feature's mean and divides by its standard "
         "deviation, fitted on the training rows)",
     ),

@@ -49,6 +49,20 @@ class NaNGuard(Callback):
     afterwards. After a stop, ``bad`` is ``"loss"`` or the name of the first non-finite
     gradient, ``restored`` tells whether the current weights had to be replaced by the
     copy from before the previous step (they were non-finite).
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import fit, nn, optim, train
+        >>> _ = bp.manual_seed(0)
+        >>> x = bp.linspace(-1, 1, 20).reshape(20, 1)
+        >>> y = x**2
+        >>> model = nn.MLP([1, 8, 1], activation='tanh')
+        >>> sgd = optim.SGD(model.parameters(), lr=1e6)  # diverges
+        >>> history = fit(model, (x, y), nn.MSELoss(), sgd, epochs=50)  # fit adds a NaNGuard
+        >>> len(history) < 50
+        True
+        >>> all(bp.isfinite(p).all() for p in model.parameters())
+        True
     """
 
     def on_train_begin(self, state: TrainState) -> None:
@@ -212,7 +226,8 @@ class NaNGuard(Callback):
         if big_x > LARGE_X:
             causes.append(
                 f"the inputs are not scaled (max |x| = {big_x:.4g}); standardise each feature "
-                "(subtract its mean, divide by its standard deviation)"
+                "(subtract its mean, divide by its standard deviation: backprop.data."
+                'Standardizer, or "standardize": true in a spec\'s data)'
             )
         if state.task == "regression" and state.y.dtype.kind == "f" and state.y.size:
             big_y = float(np.max(np.abs(state.y)))
