@@ -191,6 +191,10 @@ def test_a_pattern_that_matched_several_model_files_is_named(tmp_path):
         err = _usage_error(command, tmp_path)
         assert "unrecognized arguments" not in err, err
         assert "2 were given" in err and "newest" in err and files[-1] in err, err
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("x\n1.5\n")
+    err = _usage_error(["predict", files[0], "--input", "a.csv", "b.csv"], tmp_path)
+    assert "--input is one file, but 2 were given (a.csv, b.csv)" in err, err
 
 
 def test_the_help_examples_work_as_printed(tmp_path):

@@ -276,7 +276,8 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
         own = parser.commands.get(getattr(args, "command", None), parser)
         from .manyfiles import several_files
 
-        several = several_files(own, args, extra)
+        words = sys.argv[1:] if argv is None else [str(w) for w in argv]
+        several = several_files(own, args, extra, words)
         if several:
             own.error(several)
         own.unrecognized(extra)
