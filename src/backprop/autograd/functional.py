@@ -11,7 +11,10 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from . import dtypes as _dt
-from . import examples_binary, examples_elementwise, examples_reduce, examples_shape
+from . import examples_binary as _ex_binary
+from . import examples_elementwise as _ex_elementwise
+from . import examples_reduce as _ex_reduce
+from . import examples_shape as _ex_shape
 from .ops_matmul import AddmmBackward0, LinearNoBiasBackward
 from .ops_shape import CatBackward0, StackBackward0, WhereBackward0
 from .tensor import Tensor, apply_op, as_tensor_operand
@@ -28,22 +31,22 @@ def _method(name: str, doc: str):
         return result if out is None else _write_out(result, out, name)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = with_example(doc, name)
+    fn.__doc__ = _with_example(doc, name)
     return fn
 
 
 # every function form's doctest example, by name (the tables are data only)
-EXAMPLES = {
-    **examples_elementwise.EXAMPLES,
-    **examples_binary.EXAMPLES,
-    **examples_reduce.EXAMPLES,
-    **examples_shape.EXAMPLES,
+_EXAMPLES = {
+    **_ex_elementwise.EXAMPLES,
+    **_ex_binary.EXAMPLES,
+    **_ex_reduce.EXAMPLES,
+    **_ex_shape.EXAMPLES,
 }
 
 
-def with_example(doc: str, name: str) -> str:
-    """``doc`` followed by an ``Examples:`` section holding ``EXAMPLES[name]`` (if any)."""
-    example = EXAMPLES.get(name)
+def _with_example(doc: str, name: str) -> str:
+    """``doc`` followed by an ``Examples:`` section holding ``_EXAMPLES[name]`` (if any)."""
+    example = _EXAMPLES.get(name)
     if example is None:
         return doc
     lines = [">>> import backprop as bp", *example.strip("\n").split("\n")]

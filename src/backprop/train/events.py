@@ -27,6 +27,22 @@ class ProgressEvents(Callback):
     "epochs", "batch", "batches", "step", "loss"}`` about every ``spans.TICK`` seconds while
     the engine runs (``loss`` is the latest batch's). Only ``batches=True`` makes ``fit``
     stop at every batch; otherwise the engine runs uninterrupted between reported epochs.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import fit, nn, optim, train
+        >>> _ = bp.manual_seed(0)
+        >>> x = bp.linspace(-1, 1, 20).reshape(20, 1)
+        >>> y = x**2
+        >>> model = nn.MLP([1, 8, 1], activation='tanh')
+        >>> adam = optim.Adam(model.parameters(), lr=0.05)
+        >>> events = []
+        >>> progress = train.ProgressEvents(events.append)
+        >>> _ = fit(model, (x, y), nn.MSELoss(), adam, epochs=3, callbacks=[progress])
+        >>> [event['event'] for event in events]
+        ['train_begin', 'epoch_end', 'epoch_end', 'epoch_end', 'train_end']
+        >>> events[1]['epoch'], events[1]['epochs']
+        (1, 3)
     """
 
     def __init__(

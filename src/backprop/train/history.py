@@ -42,6 +42,22 @@ class History:
         best_epoch: the best epoch found by ``EarlyStopping`` (None without it).
         engine: ``"fused"`` (the compiled kernel), ``"delta"`` (NumPy) or ``"autograd"``,
             the engine that trained; ``engine_reason`` says why it was chosen.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import fit, nn, optim, train
+        >>> _ = bp.manual_seed(0)
+        >>> x = bp.linspace(-1, 1, 20).reshape(20, 1)
+        >>> y = x**2
+        >>> model = nn.MLP([1, 8, 1], activation='tanh')
+        >>> adam = optim.Adam(model.parameters(), lr=0.05)
+        >>> history = fit(model, (x, y), nn.MSELoss(), adam, epochs=50, validation=0.25)
+        >>> len(history), sorted(history.history)[:4]
+        (50, ['loss', 'lr', 'r2', 'rmse'])
+        >>> history['val_loss'][-1] < history['val_loss'][0]
+        True
+        >>> history.epochs[:3]
+        [1, 2, 3]
     """
 
     def __init__(self, engine: str = "") -> None:
