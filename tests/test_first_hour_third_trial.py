@@ -253,6 +253,9 @@ def test_digits_demo_says_validation_and_test_are_one_check(tmp_path):
 def test_a_percentage_for_validation_gets_the_fraction_it_means(tmp_path):
     code, _, err = cli("train", "--data", "square", "--validation", "20", cwd=tmp_path)
     assert code == 2 and "--validation 0.2" in err, err
+    code, _, err = cli("train", "--data", "square", "--validation", "test", "--epochs", "1",
+                       "--no-plots", "--out", "t", cwd=tmp_path)  # fmt: skip
+    assert code == 2 and "--validation 0.2" in err and "x_val" not in err, err
     with pytest.raises(backprop.errors.SpecError, match=r"for 80 % give 0.8"):
         backprop.run({"data": {"name": "square", "train_ratio": 80}, "epochs": 1})
 

@@ -35,6 +35,10 @@ PHRASES: tuple[tuple[str, str], ...] = (
         "for the targets).",
     ),
     ("try a smaller learning rate.", "try a smaller learning rate (--lr)."),
+    (
+        "pass validation=0.2 for a random split or (x_val, y_val).",
+        "give --validation 0.2 for a random split of the training rows.",
+    ),
     ("eps=0.001 reproduces the slide", "--eps 0.001 reproduces the slide"),
     (
         "try more epochs or a larger learning rate.",
