@@ -35,6 +35,7 @@ PHRASES: tuple[tuple[str, str], ...] = (
         "for the targets).",
     ),
     ("try a smaller learning rate.", "try a smaller learning rate (--lr)."),
+    ("(or use task='regression').", "(or use --task regression)."),
     (
         "pass validation=0.2 for a random split or (x_val, y_val).",
         "give --validation 0.2 for a random split of the training rows.",
