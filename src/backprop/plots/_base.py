@@ -38,7 +38,17 @@ INSTALL_HINT = 'pip install ".[plot]"'
 
 
 class PlotDependencyError(BackpropError, ImportError):
-    """matplotlib, which the plots need, is not installed."""
+    """matplotlib, which the plots need, is not installed.
+
+    Examples:
+        >>> from backprop import nn, plots
+        >>> issubclass(plots.PlotDependencyError, ImportError)
+        True
+        >>> try:  # the plots need matplotlib (pip install 'backprop[plots]')
+        ...     fig = plots.network_diagram(nn.MLP([2, 2, 1]))
+        ... except plots.PlotDependencyError as error:
+        ...     hint = str(error)  # names the install line
+    """
 
 
 def require_matplotlib():

@@ -138,6 +138,20 @@ def decision_boundary(
     Binary models colour the plane by P(class 1) from orange (0) through grey to blue (1),
     with the 0.5 contour drawn; multi-class models by the argmax class, paler where the
     model is less sure. Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> from backprop.data import make
+        >>> data = make('xor', n=40, seed=0)
+        >>> model = nn.MLP([2, 4, 1], activation='tanh')
+        >>> fig = plots.decision_boundary(
+        ...     model, data.x, data.y,
+        ...     x_test=data.x_test, y_test=data.y_test
+        ... )
+        >>> type(fig).__name__, len(fig.axes)  # the regions and their colour bar
+        ('NotebookFigure', 2)
     """
     points = _points(x, "x")
     if (x_test is None) != (y_test is None):

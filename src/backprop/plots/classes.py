@@ -81,6 +81,23 @@ def confusion_matrix(
         title: the figure title.
 
     Returns the path, or the Figure when no path is given.
+
+    Examples:
+        Checked against scikit-learn's ``confusion_matrix`` of the same predictions:
+
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> import numpy as np
+        >>> from sklearn.metrics import confusion_matrix
+        >>> x = np.random.default_rng(0).normal(size=(6, 2))
+        >>> y = np.array([0, 1, 2, 1, 0, 2])
+        >>> model = nn.MLP([2, 4, 3], activation='tanh')
+        >>> fig = plots.confusion_matrix(model, x, y)
+        >>> counts = fig.axes[0].images[0].get_array()
+        >>> predicted = model(bp.tensor(x, dtype=bp.float32)).argmax(1).numpy()
+        >>> bool((counts == confusion_matrix(y, predicted)).all())  # scikit-learn's counts
+        True
     """
     predicted = predictions(model, x, loss)
     labels = _labels(y, predicted, "confusion_matrix")
@@ -150,6 +167,22 @@ def misclassified(
         title: the figure title.
 
     Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(6, 4))  # six 2 × 2 'images'
+        >>> y = np.array([0, 1, 2, 1, 0, 2])
+        >>> model = nn.MLP([4, 4, 3], activation='tanh')
+        >>> fig = plots.misclassified(model, x, y, shape=(2, 2))
+        >>> wrong = int((model(bp.tensor(x, dtype=bp.float32)).argmax(1).numpy() != y).sum())
+        >>> len([ax for ax in fig.axes if ax.get_title()]) == wrong  # one titled image per miss
+        True
+        >>> print(fig.axes[0].get_title())
+        true 0
+        predicted 1
     """
     predicted = predictions(model, x, loss)
     labels = _labels(y, predicted, "misclassified")

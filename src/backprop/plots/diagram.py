@@ -135,6 +135,18 @@ def network_diagram(
     orientation, the transpose of ``Linear.weight``), blue where the weight is positive,
     orange where negative, wider for larger |w|. Layers wider than 12 units show their
     first and last units around a gap. Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> model = nn.MLP([2, 3, 1], activation='tanh')
+        >>> fig = plots.network_diagram(model)  # at most 4 units a layer: values written
+        >>> labels = [text.get_text() for text in fig.axes[0].texts]
+        >>> labels[:2]
+        ['x₁', 'x₂']
+        >>> f'b = {model[0].bias[1].item():.3g}' in labels  # each bias under its neuron
+        True
     """
     from ..delta import layers as read_layers
 

@@ -161,6 +161,22 @@ def fit_1d(
             then says so and a second axis on top reads the input in its own units.
 
     Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import numpy as np
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> x = bp.linspace(-2, 2, 30).reshape(30, 1)
+        >>> y = x**2
+        >>> model = nn.MLP([1, 8, 1], activation='relu')
+        >>> fig = plots.fit_1d(model, x, y, truth=np.square)  # no path: the Figure
+        >>> [line.get_label() for line in fig.axes[0].get_lines()]
+        ['network ŷ(x)', 'true function', "kinks of layer 1's ReLU units (f[1] = 0)"]
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> plots.fit_1d(model, x, y, os.path.join(folder.name, 'fit.png')).name  # a path: the PNG
+        'fit.png'
     """
     xs = _column(x, "x", "fit_1d")
     ys = _column(y, "y", "fit_1d")

@@ -135,6 +135,19 @@ def loss_curves(
     its centred rolling median over it; the legend gives the window.
 
     Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> from backprop import fit, optim
+        >>> x = bp.linspace(-1, 1, 40).reshape(40, 1)
+        >>> model = nn.MLP([1, 8, 1], activation='tanh')
+        >>> adam = optim.Adam(model.parameters(), lr=0.05)
+        >>> history = fit(model, (x, x**2), nn.MSELoss(), adam, epochs=20, validation=0.25)
+        >>> fig = plots.loss_curves(history)
+        >>> [line.get_label() for line in fig.axes[0].get_lines()]
+        ['training', 'validation']
     """
     records, epochs, best_epoch, stop_reason = _history_parts(history)
     train_loss = _series(records, "loss")

@@ -35,6 +35,18 @@ def gradient_norms(
     activation (log scale). Right: ‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖ against depth (log scale), with
     a guide falling by 0.25 a layer (the sigmoid's σ′ ≤ 0.25) from the first sigmoid point.
     Returns the path, or the Figure when no path is given.
+
+    Examples:
+        >>> import backprop as bp
+        >>> from backprop import nn, plots
+        >>> _ = bp.manual_seed(0)
+        >>> from backprop import diagnostics
+        >>> result = diagnostics.vanishing_gradients(depths=(2, 4), width=8, samples=16)
+        >>> fig = plots.gradient_norms(result)
+        >>> for ax in fig.axes:
+        ...     print(ax.get_title())
+        gradient reaching each layer (deepest net)
+        first layer's share of the last layer's gradient
     """
     norms = result if isinstance(result, dict) else getattr(result, "grad_norms", None)
     if not isinstance(norms, dict) or not norms:
