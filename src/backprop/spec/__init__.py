@@ -31,7 +31,13 @@ __getattr__, __dir__ = lazy(
 
 
 def builtin_names() -> list[str]:
-    """The names ``builtin`` takes, sorted."""
+    """The names ``builtin`` takes, sorted.
+
+    Examples:
+        >>> from backprop import spec
+        >>> spec.builtin_names()
+        ['abs', 'digits', 'spiral', 'square', 'xor']
+    """
     from importlib import resources
 
     return sorted(
@@ -42,7 +48,14 @@ def builtin_names() -> list[str]:
 
 
 def builtin(name: str) -> dict:
-    """A spec shipped with the package (``square``, ``abs``, ``xor``, ``spiral``, ``digits``)."""
+    """A spec shipped with the package (``square``, ``abs``, ``xor``, ``spiral``, ``digits``).
+
+    Examples:
+        >>> from backprop import spec
+        >>> square = spec.builtin('square')  # the lecture's y = x²
+        >>> square['model'], square['optimizer'], square['epochs']
+        ({'sizes': [1, 8, 8, 1], 'activation': 'relu'}, {'name': 'adam', 'lr': 0.1}, 10000)
+    """
     import json
     from importlib import resources
 
@@ -58,7 +71,15 @@ def builtin(name: str) -> dict:
 def builtin_for(path) -> str | None:
     """The built-in spec a spec argument names, or None: ``"square"`` (or ``"square.json"``)
     when no file of that name exists, so ``backprop.run("square")`` and ``backprop train
-    square`` work wherever a spec path does. A file of that name wins (it is what was named)."""
+    square`` work wherever a spec path does. A file of that name wins (it is what was named).
+
+    Examples:
+        >>> from backprop import spec
+        >>> spec.builtin_for('square.json')  # no such file here: the built-in
+        'square'
+        >>> spec.builtin_for('my_experiment.json') is None
+        True
+    """
     import os
 
     if not isinstance(path, str | os.PathLike):

@@ -83,6 +83,18 @@ class RunFolder:
     ``staging``; on a normal exit they appear as ``runs/a`` at once, on an exception the
     partial folder is removed. ``folder.path`` is the final folder, ``folder.final(p)`` the
     final path of a file written into ``staging``.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from backprop import spec
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> target = os.path.join(folder.name, 'run-a')
+        >>> with spec.RunFolder(target) as staging:
+        ...     _ = (staging / 'notes.txt').write_text('hello')
+        ...     print(os.path.exists(target))  # not yet: written in a staging folder
+        False
+        >>> sorted(os.listdir(target))  # there, whole, on a normal exit
+        ['.backprop-run.json', 'notes.txt']
     """
 
     def __init__(self, path, *, overwrite: bool = False, param: str = "path",
@@ -388,6 +400,17 @@ def save_run(run, path, *, overwrite: bool = False) -> dict[str, Path]:
 
     The folder appears whole or not at all; an existing one is refused unless ``overwrite``,
     and a concurrent writer is refused naming its pid (see the module's rules).
+
+    Examples:
+        >>> import backprop
+        >>> from backprop import spec
+        >>> square = spec.builtin('square')
+        >>> square['epochs'] = 200
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> files = spec.save_run(backprop.run(square), os.path.join(folder.name, 'square'))
+        >>> sorted(files)
+        ['history_csv', 'history_json', 'model', 'spec']
     """
     folder = RunFolder(path, overwrite=overwrite)
     with folder as staging:

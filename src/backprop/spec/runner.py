@@ -38,7 +38,19 @@ from .schema import normalize
 
 @dataclass
 class Run:
-    """Everything a finished run produced; ``spec`` is the normalised spec that ran."""
+    """Everything a finished run produced; ``spec`` is the normalised spec that ran.
+
+    Examples:
+        >>> import backprop
+        >>> from backprop import spec
+        >>> square = spec.builtin('square')
+        >>> square['epochs'] = 200
+        >>> run = backprop.run(square)  # a Run
+        >>> run.spec['model']['sizes'], len(run.history)
+        ([1, 8, 8, 1], 200)
+        >>> run.history['loss'][-1] < run.history['loss'][0]
+        True
+    """
 
     spec: dict
     model: Any
@@ -158,6 +170,17 @@ def load(path: str | os.PathLike) -> dict:
     The file must be a regular file of at most ``reading.SPEC_LIMIT`` (4 MiB) of UTF-8
     JSON; a folder, FIFO or device is refused before a byte is read (``SpecError``, also a
     ``PathError``).
+
+    Examples:
+        >>> import json, os, tempfile
+        >>> from backprop import spec
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> path = os.path.join(folder.name, 'xor.json')
+        >>> with open(path, 'w') as file:
+        ...     json.dump({'data': {'name': 'xor'}, 'model': {'sizes': [2, 4, 1]}}, file)
+        >>> loaded = spec.load(path)  # checked and normalised
+        >>> loaded == spec.normalize({'data': {'name': 'xor'}, 'model': {'sizes': [2, 4, 1]}})
+        True
     """
     from ..filekind import HEAD, of_bytes, wrong_kind
     from ..reading import SPEC_LIMIT, SpecPathError, check_path, read_bytes
@@ -198,7 +221,16 @@ def load(path: str | os.PathLike) -> dict:
 
 
 def prepare(spec) -> Run:
-    """Build every part of a run without training (``run`` = ``prepare`` + ``fit``)."""
+    """Build every part of a run without training (``run`` = ``prepare`` + ``fit``).
+
+    Examples:
+        >>> from backprop import spec
+        >>> ready = spec.prepare(spec.builtin('xor'))  # model, data, loss, optimizer: no training
+        >>> type(ready.model).__name__, ready.dataset.name, type(ready.optimizer).__name__
+        ('MLP', 'xor', 'Adam')
+        >>> ready.history is None  # backprop.run = prepare + fit
+        True
+    """
     spec = load(spec) if isinstance(spec, str | os.PathLike) else normalize(spec)
     dataset = dataset_for(spec)
     spec["data"]["standardize"] = dataset.scaler is not None  # what was done, never null

@@ -379,7 +379,16 @@ def _shown(value) -> str:
 
 
 def normalize(spec: dict) -> dict:
-    """Check ``spec`` and return it with every default filled in (a new dict)."""
+    """Check ``spec`` and return it with every default filled in (a new dict).
+
+    Examples:
+        >>> from backprop import spec
+        >>> full = spec.normalize({'data': {'name': 'xor'}, 'model': {'sizes': [2, 4, 1]}})
+        >>> full['model']['activation'], full['optimizer']['name'], full['epochs'], full['seed']
+        (['relu'], 'adam', 100, 0)
+        >>> full['loss'] is None  # chosen by the task when the run starts
+        True
+    """
     s = _fields(spec, TOP, "")
     s["version"] = _int(s["version"], "version", 1, SPEC_VERSION)
     s["name"] = _name(s["name"])
