@@ -407,3 +407,42 @@ def test_a_tensor_valued_loss_option_declines_to_fuse_in_words():
     loss = nn.CrossEntropyLoss(weight=bp.tensor([1.0, 2.0]))
     why = fused.supported(model, loss, optim.Adam(model.parameters()), np.zeros(3, np.int64))
     assert isinstance(why, str) and "weight=a Tensor is not fused" in why
+
+
+def test_what_a_numpy_run_counts_towards_the_kernel_does_not_depend_on_the_clock(monkeypatch):
+    """fit counts the cost model's seconds of a NumPy run the kernel could have taken, not the
+    wall time: on a busy machine the same runs in the same order get the same engines (two
+    runs of one spec in one process stay bit-identical). A run made 50 ms slower counts the
+    same, and a run stopped halfway counts half."""
+    import time as clock
+
+    from backprop.delta import numpy_loop
+    from backprop.train import EarlyStopping, fit
+
+    monkeypatch.setattr(fused_policy, "_loaded", lambda dtype: False)
+    monkeypatch.setattr(fused_policy, "cache_state", lambda dtype=None: "cold")
+    x = np.linspace(-2, 2, 100, dtype=np.float32).reshape(-1, 1)
+    y = x**2
+    want = fused_policy.estimate_numpy_seconds([1, 8, 8, 1], 200, 100)
+    slow_run = numpy_loop.NumpyLoop.run
+
+    def slow(self, *args, **kwargs):
+        clock.sleep(0.05)
+        return slow_run(self, *args, **kwargs)
+
+    for patched in (False, True):
+        if patched:
+            monkeypatch.setattr(numpy_loop.NumpyLoop, "run", slow)
+        monkeypatch.setattr(fused_policy, "NUMPY_SPENT", [0.0])
+        model = nn.MLP([1, 8, 8, 1])
+        history = fit(model, (x, y), nn.MSELoss(), optim.Adam(model.parameters()), epochs=200)
+        assert history.engine == "delta"
+        assert fused_policy.NUMPY_SPENT[0] == pytest.approx(want, rel=1e-12)
+    monkeypatch.setattr(fused_policy, "NUMPY_SPENT", [0.0])
+    model = nn.MLP([1, 8, 8, 1])
+    stop = EarlyStopping(monitor="loss", patience=0, min_delta=1e9)  # stops after epoch 2
+    history = fit(model, (x, y), nn.MSELoss(), optim.Adam(model.parameters()), epochs=200,
+                  callbacks=[stop])  # fmt: skip
+    done = len(history.epochs)
+    assert done < 200
+    assert fused_policy.NUMPY_SPENT[0] == pytest.approx(want * done / 200, rel=1e-12)

@@ -89,9 +89,11 @@ def cache_state(dtype=np.float32) -> str:
     return "cold"
 
 
-# Seconds this process spent training on the NumPy path with setups the kernel takes
-# (``note_numpy_seconds``): short runs one after another — a notebook, a sweep — add up, and
-# once they cover numba's load the kernel is loaded for the next one.
+# Seconds this process trained on the NumPy path with setups the kernel takes, by the cost
+# model (``estimate_numpy_seconds``, not the clock, so the engine a run gets does not depend
+# on how busy the machine is; ``note_numpy_seconds``): short runs one after another — a
+# notebook, a sweep — add up, and once they cover numba's load the kernel is loaded for the
+# next one.
 NUMPY_SPENT = [0.0]
 
 

@@ -50,8 +50,12 @@ def choose_engine(model, loss_fn, optimizer, engine, plan, plan_reason, y, steps
         if use:
             return EngineChoice("fused", f"fused (compiled): {reason}")
         if fused.supported(model, loss_fn, optimizer, y) is True:
+            from ..delta.fused_policy import estimate_numpy_seconds
+
             choice = EngineChoice("delta", f"delta (NumPy): {reason}")
             choice.kernel_could = True  # its seconds count towards loading the kernel
+            sizes = [plan.net[0].n_in] + [layer.n_out for layer in plan.net]
+            choice.numpy_seconds = estimate_numpy_seconds(sizes, steps, size)
             return choice
     if engine == "fused":
         raise ConfigError(f"fit(engine='fused'): the compiled loop cannot run: {reason}.")

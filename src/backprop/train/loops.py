@@ -26,6 +26,7 @@ class EngineChoice:
     name: str  # "fused", "delta" or "autograd"
     reason: str
     kernel_could: bool = False  # the compiled loop could take the run (it did not pay)
+    numpy_seconds: float = 0.0  # then: the cost model's NumPy time of the whole run
 
 
 class PerBatchLoop:
