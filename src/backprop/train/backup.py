@@ -73,9 +73,26 @@ class BackupAndRestore(Callback):
     ``written`` (backups written by this fit), ``path`` (the backup file).
 
     Examples:
-        >>> backup = BackupAndRestore("runs/spiral.backup")  # doctest: +SKIP
-        >>> fit(model, data, "cross_entropy", adam, 500, engine="delta",
-        ...     callbacks=[backup])  # after a crash, the same call resumes  # doctest: +SKIP
+        >>> import os, tempfile
+        >>> import backprop as bp
+        >>> from backprop import fit, nn, optim, train
+        >>> folder = tempfile.TemporaryDirectory()  # deleted with the object
+        >>> def run(epochs, name):  # the same script, run again after a crash
+        ...     _ = bp.manual_seed(0)
+        ...     x = bp.linspace(-1, 1, 20).reshape(20, 1)
+        ...     model = nn.MLP([1, 8, 1], activation='tanh')
+        ...     adam = optim.Adam(model.parameters(), lr=0.05)
+        ...     path = os.path.join(folder.name, name)
+        ...     backup = train.BackupAndRestore(path, delete_on_finish=False)
+        ...     history = fit(model, (x, x**2), nn.MSELoss(), adam, epochs, callbacks=[backup])
+        ...     return backup, history
+        >>> _, first = run(5, 'a')  # stops after epoch 5, as a crash would
+        >>> backup, resumed = run(8, 'a')  # the same call again: restores, goes on at epoch 6
+        >>> backup.resumed_epoch, len(resumed)
+        (5, 8)
+        >>> _, straight = run(8, 'b')  # uninterrupted
+        >>> resumed['loss'] == straight['loss']  # bit for bit
+        True
     """
 
     who = "BackupAndRestore"
