@@ -53,5 +53,52 @@ FUNCTIONS = {
     "std_mean": std_mean, "var_mean": var_mean,
 }  # fmt: skip
 __all__ = [*METHOD_NAMES, *FUNCTIONS]
-globals().update({name: _method(name, f"{name}(input, ...): see Tensor.{name}.") for name in
-                  METHOD_NAMES})  # fmt: skip
+
+# what each function does, for the names whose Tensor method has no docstring to borrow
+_SUMMARIES = {
+    "negative": "−x", "positive": "x itself", "absolute": "|x| (alias of abs)",
+    "multiply": "a · b elementwise (alias of mul)", "mul": "a · b elementwise",
+    "subtract": "a − alpha · b elementwise (alias of sub)", "sub": "a − alpha · b elementwise",
+    "add": "a + alpha · b elementwise", "clamp_min": "max(x, min)", "clamp_max": "min(x, max)",
+    "eq": "a == b elementwise", "ne": "a != b elementwise", "not_equal": "a != b elementwise",
+    "lt": "a < b elementwise", "less": "a < b elementwise", "le": "a <= b elementwise",
+    "less_equal": "a <= b elementwise", "gt": "a > b elementwise", "greater": "a > b elementwise",
+    "ge": "a >= b elementwise", "greater_equal": "a >= b elementwise",
+    "logical_and": "a and b elementwise (nonzero is true)", "logical_or": "a or b elementwise",
+    "logical_xor": "a xor b elementwise", "logical_not": "not x elementwise",
+    "isneginf": "where x is −inf", "isposinf": "where x is +inf",
+    "signbit": "where the sign bit is set (x < 0, and −0.0)",
+    "bitwise_and": "a & b of integers or bools", "bitwise_or": "a | b of integers or bools",
+    "bitwise_xor": "a ^ b of integers or bools", "bitwise_not": "~x of integers or bools",
+    "cummax": "(values, indices) of the running maximum along dim",
+    "cummin": "(values, indices) of the running minimum along dim",
+    "nanmedian": "the median, ignoring NaN", "argsort": "the indices that sort x along dim",
+    "msort": "x sorted along dimension 0", "amin": "minimum values (no indices)",
+    "any": "whether any element (along dim) is true", "all": "whether every element is true",
+    "count_nonzero": "how many elements (along dim) are not zero",
+    "argwhere": "the indices of the nonzero elements, one row each",
+    "take_along_dim": "values picked along dim by indices (as argsort gives them)",
+    "narrow": "length elements of dim starting at start (a view)",
+    "flip": "x reversed along dims", "fliplr": "columns reversed", "flipud": "rows reversed",
+    "triu": "the upper triangle (the rest zero)", "tile": "x repeated by reps along each dim",
+    "broadcast_to": "x broadcast to a shape (a view)",
+    "movedim": "dimension source moved to destination", "moveaxis": "alias of movedim",
+    "swapaxes": "alias of transpose", "swapdims": "alias of transpose",
+    "outer": "the outer product a bᵀ of two vectors", "ger": "alias of outer",
+    "dot": "the dot product of two vectors", "vdot": "the dot product of two vectors",
+    "mv": "matrix × vector", "bmm": "a batch of matrix products",
+    "baddbmm": "beta · input + alpha · (a batch of matrix products)",
+    "nelement": "the number of elements (alias of numel)", "ndimension": "the number of dims",
+    "is_floating_point": "whether the dtype is a floating type",
+}  # fmt: skip
+
+
+def _summary(name: str) -> str:
+    """The method's first docstring line, as the function's (``sin x``, ``Running sum …``)."""
+    from .tensor import Tensor
+
+    line = _SUMMARIES.get(name) or (getattr(Tensor, name).__doc__ or "").strip().split("\n")[0]
+    return f"{line.rstrip('.')} (``input.{name}(...)``)."
+
+
+globals().update({name: _method(name, _summary(name)) for name in METHOD_NAMES})
