@@ -30,7 +30,6 @@ class ModuleIndexError(IndexingError):
     """An index outside a container's children.
 
     Examples:
-        >>> import backprop as bp
         >>> from backprop import nn
         >>> model = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
         >>> try:
@@ -175,13 +174,10 @@ class ModuleList(_ModuleSequence):
     chain: the owner's ``forward`` decides how to use them.
 
     Examples:
-        >>> import backprop as bp
         >>> from backprop import nn
         >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
         >>> len(layers), len(list(layers.parameters()))
         (3, 6)
-        >>> layers[0]
-        Linear(in_features=2, out_features=2, bias=True)
     """
 
     def __init__(self, modules=None) -> None:
@@ -217,13 +213,10 @@ class ModuleDict(Module):
     """A dict of named modules, registered under their keys (state-dict keys ``key.weight``).
 
     Examples:
-        >>> import backprop as bp
         >>> from backprop import nn
         >>> heads = nn.ModuleDict({'mean': nn.Linear(4, 1), 'scale': nn.Linear(4, 1)})
         >>> list(heads.keys())
         ['mean', 'scale']
-        >>> heads['mean']
-        Linear(in_features=4, out_features=1, bias=True)
     """
 
     def __init__(self, modules=None) -> None:
