@@ -27,7 +27,6 @@ class ModuleAttributeError(BackpropError, AttributeError):
     """A module attribute used wrongly (assigned before ``Module.__init__``, or missing).
 
     Examples:
-        >>> import backprop as bp
         >>> from backprop import nn
         >>> try:
         ...     nn.Linear(1, 1).weigth
