@@ -79,3 +79,33 @@ def test_plan_step_equals_the_hand_written_step(loss):
         runs.append((losses, _snapshot(model, opt)))
     assert runs[0][0] == runs[1][0]
     _assert_identical(runs[1][1], runs[0][1], f"Plan.step/{loss}")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf · 0 in the products: NaN rows
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "identity", "leaky_relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_rows_gives_forward_s_output_bit_for_bit(act, dtype):
+    """delta.engine.output_rows (the full-set metrics pass: buffers kept per chunk size,
+    ReLU/tanh in place) gives delta.forward's ŷ, NaN and ±inf rows included, chunk by chunk
+    through one scratch; and its answer is a buffer the next call of that size overwrites."""
+    from backprop.delta import forward, layers
+    from backprop.delta.engine import output_rows
+
+    bp.manual_seed(4)
+    model = nn.MLP([3, 7, 5, 2], activation=act)
+    if dtype == np.float64:
+        model.double()
+    net = layers(model)
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((23, 3)) * 3).astype(dtype)
+    x[4] = [np.nan, 0.0, 1.0]
+    x[9] = [np.inf, -np.inf, 0.0]
+    want = forward(model, x, net).output
+    scratch: dict = {}
+    for lo in range(0, 23, 5):
+        got = output_rows(net, x[lo : lo + 5], scratch)
+        assert np.array_equal(got, want[lo : lo + 5], equal_nan=True), lo
+    first = output_rows(net, x[:5], scratch)
+    kept = first.copy()
+    output_rows(net, x[5:10], scratch)
+    assert not np.array_equal(first, kept, equal_nan=True)  # overwritten: callers copy

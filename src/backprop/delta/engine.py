@@ -141,6 +141,36 @@ def forward(model, x, net: list[Layer] | None = None) -> Cache:
     return Cache(net, f, a)
 
 
+def output_rows(net: list[Layer], x, scratch: dict) -> np.ndarray:
+    """ŷ for the rows ``x`` by ``forward``'s operations in the same order (so the same
+    numbers), keeping no f[l] or a[l]: each layer's result goes into a buffer of ``scratch``
+    kept per (layer, row count) and ReLU, tanh and identity apply in place. For passes over
+    many chunks of rows (the full-set metrics): fresh arrays for every chunk page-faulted
+    more than they computed. The result is a buffer the next call overwrites."""
+    dtype = net[0].weight._data.dtype
+    a = _as_input(x, dtype, net[0].n_in)
+    m = a.shape[0]
+    for i, layer in enumerate(net):
+        z = scratch.get((i, m))
+        if z is None:
+            z = scratch[(i, m)] = np.empty((m, layer.n_out), dtype)
+        np.dot(a, layer.weight._data.T, out=z)
+        if layer.bias is not None:
+            z += layer.bias._data
+        name = layer.activation.name if layer.rowwise is None else None
+        if name == "relu" and not layer.options:
+            np.maximum(z, 0, out=z)
+            a = z
+        elif name == "tanh" and not layer.options:
+            np.tanh(z, out=z)
+            a = z
+        elif name == "identity":
+            a = z
+        else:
+            a = _activate(layer, z)
+    return a
+
+
 def _activate(layer: Layer, z: np.ndarray) -> np.ndarray:
     if layer.rowwise is None:
         return layer.activation.fn(z, **layer.options)

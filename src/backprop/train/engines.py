@@ -84,11 +84,15 @@ def evaluator(model, loss_fn, loss_name, task, plan, toggle: bool, rows: int | N
 
         resolved = resolve(loss_fn)
 
+    scratch: dict = {}  # the δ engine's buffers per chunk size (delta.engine.output_rows)
+
     def forward(x):
         if plan is not None:
-            from ..delta import forward as delta_forward
+            from ..delta.engine import output_rows
 
-            return delta_forward(model, x, plan.net).output
+            if len(scratch) > 4 * len(plan.net):  # other row counts: keep the memory bounded
+                scratch.clear()
+            return output_rows(plan.net, x, scratch)
         if toggle:
             model.eval()
         try:
@@ -146,7 +150,7 @@ def evaluator(model, loss_fn, loss_name, task, plan, toggle: bool, rows: int | N
             xc, yc = x[lo : lo + rows], y[lo : lo + rows]
             out = forward(xc)
             if resolved is None:  # a custom loss: keep the outputs, call it once below
-                outs.append(out)
+                outs.append(out.copy() if plan is not None else out)  # a reused buffer
             else:
                 entry, _, options = resolved
                 xo, yo, opts = prepare(entry, out, yc, options)
