@@ -270,3 +270,24 @@ def test_the_copy_lesson_link_dialog_builds_a_link_that_opens_the_lesson(browser
         "window.playground.state.seed")  # fmt: skip
     context.close()
     assert not student.errors, student.errors
+
+
+# the new session's state and network, at epoch 0 (both are null while it starts)
+FRESH = "window.playground.state && window.playground.snap && "
+FRESH += "window.playground.snap.epoch === 0 && "
+
+
+@pytest.mark.parametrize("hide", ["lr", "presets", "solution", "optimizer", "upload"])
+def test_a_lesson_link_pasted_into_an_open_tab_starts_it_and_play_trains(page, server, hide):
+    # trial 2, teacher #1: the same tab, a playground first, then a lesson link (and back)
+    open_page(page, server + "#seed=3")
+    page.goto(lesson_url(server, lesson="abs", hide=hide, lock="dataset,seed", task="Go"))
+    until(page, FRESH + "window.playground.state.dataset === 'abs'")
+    assert not page.locator(f"#{hide if hide != 'presets' else 'lesson-presets'}").is_visible()
+    page.click("#step")
+    until(page, "window.playground.snap.epoch > 0")
+    page.goto(server + "#seed=4")
+    until(page, FRESH + "window.playground.state.seed === 4")
+    assert page.locator("#lr").is_visible()
+    page.click("#step")
+    until(page, "window.playground.snap.epoch > 0")

@@ -92,6 +92,9 @@ function onMessage(msg) {
   switch (msg.type) {
     case "ready":  // a new session (page opened, reconnected, a new link in this tab)
       app.state = null; app.kept2d = null; app.shape = ""; app.curves = {}; app.resyncing = false;
+      // the old session's data and network go too: nothing (a lesson's hidden boxes moving,
+      // a resize) may draw them against the new state, which is null until applyState
+      app.data = null; app.snap = null; app.pendingSnap = null;
       app.choices = msg.choices; app.previews = msg.previews;
       buildChoices(); buildDatasets();
       app.rev = msg.rev;

@@ -159,7 +159,7 @@ const lessons = {
     }
     // hiding or showing boxes moves the network's nodes: the links drawn before follow
     // them now (not at the next snapshot)
-    if (moved && app.snap && app.data) drawLinks(app.snap);
+    if (moved && app.state && app.snap && app.data) drawLinks(app.snap);
     // what is locked, said on the page (a phone has no tooltips)
     const locks = $("lesson-locks") || lessons.locksLine();
     const names = l.lock.map((n) => lessons.table.controls[n]).filter(Boolean);
