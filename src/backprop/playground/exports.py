@@ -75,10 +75,20 @@ def model_file(session: Session) -> tuple:
     """
     from . import features as feats
 
-    spec = session.spec()
     raw = session.raw
     names = session.state["features"]
     identity = feats.is_identity(names, session.n_inputs)
+    if raw.scaler is not None and not identity:
+        # the features are made from the standardised columns ((a - mean) / std, squared...);
+        # a model file's scaler standardises its own inputs, so no file says this session
+        chosen = ", ".join(feats.label(f, session.n_inputs) for f in names)
+        raise protocol.ProtocolError(
+            f"Export model: the input features {chosen} are computed from the CSV's "
+            "standardised columns, and a model file can only standardise its raw inputs, "
+            "so `backprop predict` would answer differently from this page. Choose the raw "
+            "features (the CSV's columns) to export this model, or use Export spec."
+        )
+    spec = session.spec()
     feature_names = input_names(session)
     spec["feature_names"] = feature_names
     spec["target_names"] = list(raw.target_names)
