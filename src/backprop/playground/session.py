@@ -162,6 +162,7 @@ class Session(Training):
             return {
                 "csv": csv_path or self.csv[0],
                 "target": self.target_col,
+                "task": s["problem"],
                 "test_ratio": round(1 - s["train_ratio"] / 100, 6),
             }
         noise = s["noise"] * settings.SCALE_1D[ds] / 100 if ds in settings.SCALE_1D else s["noise"]
@@ -209,7 +210,9 @@ class Session(Training):
 
         s = self.state
         if s["dataset"] == "csv":
-            self.raw, self.target_col = uploads.load_csv(self.csv, s["train_ratio"], s["seed"])
+            self.raw, self.target_col = uploads.load_csv(
+                self.csv, s["train_ratio"], s["seed"], s["problem"]
+            )  # the problem the page says (one truth: data, training, link and export)
             return
         d = self._data_spec()
         extra = d.get("options", {})

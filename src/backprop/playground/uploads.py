@@ -17,8 +17,11 @@ from . import protocol, scratch
 from .protocol import ProtocolError
 
 
-def load_csv(csv: tuple | None, train_ratio: int, seed: int):
-    """(Dataset, target column) from an uploaded CSV: 1 or 2 feature columns and a target."""
+def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = None):
+    """(Dataset, target column) from an uploaded CSV: 1 or 2 feature columns and a target.
+
+    ``task`` is the page's problem setting (None: ``from_csv`` decides from the target, as
+    on upload); a target that cannot be that problem is refused in words."""
     from ..data import from_csv
 
     if csv is None:
@@ -50,11 +53,14 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int):
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         try:
-            data = from_csv(path, target, test_ratio=round(1 - train_ratio / 100, 6), seed=seed)
+            data = from_csv(path, target, test_ratio=round(1 - train_ratio / 100, 6), seed=seed,
+                            task=task)  # fmt: skip
         except BackpropError as exc:
             stem = os.path.splitext(os.path.basename(path))[0]  # the temporary file's own name
             text = str(exc).replace(path, name).replace(stem, name)
-            raise ProtocolError(f"upload {name}: {text}") from None
+            if task is not None:
+                text = f"as a {task} problem: {text} Choose the other problem for this file."
+            raise ProtocolError(f"upload {name}: {text}", "problem" if task else None) from None
     finally:
         os.unlink(path)
     if data.task == "classification" and not 2 <= data.n_classes <= 5:
