@@ -29,11 +29,23 @@ PACKAGES = ("nn", "optim", "delta", "train", "spec", "data", "sklearn", "plots",
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
+def _fresh_dir() -> list[str]:
+    """``dir(backprop)`` in a fresh interpreter: in this one, other tests may have looked up
+    names through backprop's fallback to its function-form module (``backprop.apply_op``,
+    grad_fn classes), which then sit in its globals and would count as public here only."""
+    import subprocess
+    import sys
+
+    code = "import backprop; print(' '.join(dir(backprop)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
 def public_names() -> dict[str, object]:
     import backprop
 
     names = {}
-    for name in dir(backprop):
+    for name in _fresh_dir():
         if not name.startswith("_"):
             names[f"backprop.{name}"] = getattr(backprop, name)
     for package in PACKAGES:

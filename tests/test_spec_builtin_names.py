@@ -17,7 +17,9 @@ def test_run_takes_a_builtin_name_and_gives_the_builtin_run(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)  # no file named "square" here
     short = {"epochs": 3, "engine": "delta"}
     by_name = backprop.spec.prepare("square")
-    assert by_name.spec == normalize(builtin("square"))
+    # prepared as the built-in spec is (prepare records what it decided, e.g. standardize)
+    assert by_name.spec == backprop.spec.prepare(builtin("square")).spec
+    assert by_name.spec["data"]["name"] == normalize(builtin("square"))["data"]["name"]
     a = backprop.run({**load("square.json"), **short})
     b = backprop.run({**builtin("square"), **short})
     assert a.spec["name"] == "square"

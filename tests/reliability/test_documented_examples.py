@@ -4,7 +4,8 @@
 read ``-1,2`` as an option. The class: every line ``backprop …`` in the epilog of
 ``backprop --help`` and of each command's ``--help`` is parsed out of the help text (not
 copied here) and run in a temp folder that holds what the examples name: ``model.safetensors``
-(a 2-input model where the line says so), ``runs/square-…/model.safetensors``, ``spec.json``,
+(a 2-input model where the line says so), ``runs/square-…/model.safetensors``,
+``runs/square/model.safetensors`` (what ``demo --out runs/square`` leaves), ``spec.json``,
 ``data.csv``, ``houses.csv``. Each must exit 0 with no traceback. Fast mode caps training at
 3 epochs without plots (``--epochs 3 --no-plots`` appended to train and demo lines); long
 mode runs every line as written. ``playground`` lines run in a subprocess on a free port
@@ -74,7 +75,7 @@ def fixtures(tmp_path_factory):
     return {"one": one, "two": two, "data.csv": csv, "houses.csv": houses, "spec": spec}
 
 
-def _folder(base, i: int, fx, description: str):
+def _folder(base, i: int, fx, description: str, command: str = ""):
     import json
 
     d = base / f"example{i}"
@@ -82,6 +83,9 @@ def _folder(base, i: int, fx, description: str):
     model = fx["two"] if "2-input" in description else fx["one"]
     shutil.copy(model / "model.safetensors", d / "model.safetensors")
     shutil.copy(fx["one"] / "model.safetensors", d / "runs/square-20261128-120000")
+    if "--out runs/square" not in command:  # what `backprop demo --out runs/square` leaves
+        (d / "runs" / "square").mkdir()
+        shutil.copy(fx["one"] / "model.safetensors", d / "runs/square")
     (d / "data.csv").write_text(fx["data.csv"])
     (d / "houses.csv").write_text(fx["houses.csv"])
     (d / "spec.json").write_text(json.dumps(fx["spec"]))
@@ -103,7 +107,7 @@ def test_every_documented_example_runs(tmp_path, fixtures, long_mode):
         argv = shlex.split(command)[1:]
         if not long_mode and argv and argv[0] in ("train", "demo"):
             argv += ["--epochs", "3", "--no-plots"]
-        d = _folder(tmp_path, i, fixtures, description)
+        d = _folder(tmp_path, i, fixtures, description, command)
         cases.append({"argv": argv, "cwd": str(d), "timeout": 300})
     start = time.perf_counter()
     rows = run_cases(cases, tmp_path, timeout=1800)

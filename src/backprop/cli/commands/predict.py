@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 HELP = "predict with a saved model (.safetensors) for --x values or an --input CSV"
 EXAMPLES = """examples:
-  backprop demo --out runs/square && backprop predict runs/square/model.safetensors --x 1.5 -2 3
+  backprop demo --out runs/square                            trains a model into runs/square/
+  backprop predict runs/square/model.safetensors --x 1.5 -2 3  three samples of it
   backprop predict model.safetensors --x 0.5,1.0 -1,2      two samples of a 2-input model
   backprop predict model.safetensors --input data.csv --output predictions.csv
 output: a CSV row per sample: its inputs, then the prediction, named after the target with
