@@ -90,3 +90,22 @@ def test_a_link_with_a_bad_yes_no_value_still_opens(text):
         settings, notes = fields.from_url({key: text, "noise": "20"})
         assert settings == {"noise": 20}, key
         assert len(notes) == 1 and key in notes[0]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('"type": "upload", "name": "a.csv", "text": "a,b\\n1,\\ud800"', "upload.text"),
+        ('"type": "upload", "name": "\\ud800.csv", "text": "a,b\\n1,2"', "upload.name"),
+        ('"type": "hello", "url": {"task": "go \\udc00"}', "hello.url.task"),
+        ('"type": "set", "changes": {"dataset": "\\udfff"}', "set.changes.dataset"),
+    ],
+)
+def test_lone_surrogates_are_refused_at_parse_naming_the_field(body, field):
+    # trial 2, attacker #3: JSON's \ud800 escape is no character; it reached the upload's
+    # file write (UnicodeEncodeError) and the model file's metadata
+    text = f'{{"v": {fields.VERSION}, {body}}}'
+    with pytest.raises(ProtocolError, match="lone UTF-16 surrogate") as err:
+        protocol.parse(text)
+    assert str(err.value).startswith(field + ":")
+    str(err.value).encode("utf-8")  # the refusal itself can be sent

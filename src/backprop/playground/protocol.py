@@ -75,9 +75,37 @@ def parse(text: Any) -> dict:
     kind = msg.get("type")
     if kind not in TYPES:
         raise ProtocolError(f"unknown message type {show(kind)}; known: {', '.join(TYPES)}.")
+    _no_lone_surrogates(kind, msg)
     check = _CHECKS.get(kind)
     body = {k: v for k, v in msg.items() if k not in ("v", "type")}
     return {"type": kind, **(check(body) if check else _no_fields(kind, body))}
+
+
+def _no_lone_surrogates(kind: str, msg: dict) -> None:
+    """Refuse text JSON's \\ud800 escapes made into lone UTF-16 surrogates: they are no
+    characters, and no file, link or page could hold them (UTF-8 cannot encode them)."""
+    todo = [(f"{kind}.{_safe(k)}", k, v) for k, v in msg.items() if k not in ("v", "type")]
+    while todo:
+        where, key, value = todo.pop()
+        for text in (key, value):
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ProtocolError(
+                        f"{where}: holds a lone UTF-16 surrogate (U+{ord(text[exc.start]):04X} "
+                        f"at character {exc.start}), which is not a character; send UTF-8 "
+                        "text (save the file or name as UTF-8 and try again).",
+                        where.split(".", 1)[1].split(".")[0],
+                    ) from None
+        if isinstance(value, dict):
+            todo += [(f"{where}.{_safe(k)}", k, v) for k, v in value.items()]
+        elif isinstance(value, list):
+            todo += [(f"{where}[{i}]", None, v) for i, v in enumerate(value)]
+
+
+def _safe(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")  # \\ud800 as 6 characters
 
 
 def _no_constant(name: str):
