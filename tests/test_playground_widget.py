@@ -295,3 +295,25 @@ def test_the_pages_exports_come_from_the_kernel(tmp_path):
     path = tmp_path / "model.safetensors"
     path.write_bytes(base64.b64decode(got["model"]["data"]))
     np.testing.assert_array_equal(params(load(path)), params(w.model))
+
+
+def test_without_the_notebook_extra_widget_says_what_to_install(monkeypatch):
+    """A kernel without anywidget: one error naming the extra (was a bare ModuleNotFoundError
+    from inside the module)."""
+    import builtins
+    import sys
+
+    from backprop.playground import WidgetDependencyError, widget
+
+    real = builtins.__import__
+
+    def without_anywidget(name, *args, **kwargs):
+        if name == "anywidget":
+            raise ModuleNotFoundError("No module named 'anywidget'", name="anywidget")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "backprop.playground.nbwidget", raising=False)
+    monkeypatch.setattr(builtins, "__import__", without_anywidget)
+    with pytest.raises(WidgetDependencyError, match=r'pip install "\.\[notebook\]"'):
+        widget("abs")
+    assert issubclass(WidgetDependencyError, ImportError)

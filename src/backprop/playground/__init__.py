@@ -8,6 +8,12 @@ needs the ``web`` extra (starlette, uvicorn, websockets); ``session``, ``views``
 cell, trained by the kernel (``nbwidget``; the ``notebook`` extra: anywidget).
 """
 
+from ..errors import BackpropError
+
+
+class WidgetDependencyError(BackpropError, ImportError):
+    """The notebook widget's packages (the ``notebook`` extra: anywidget) are missing."""
+
 
 def widget(spec_or_model=None, **settings):
     """The playground inline in a notebook cell, trained by the kernel's δ engine.
@@ -28,6 +34,12 @@ def widget(spec_or_model=None, **settings):
     >>> w.epoch
     10
     """
-    from .nbwidget import widget as make
-
+    try:
+        from .nbwidget import widget as make
+    except ModuleNotFoundError as err:  # anywidget, traitlets or starlette missing
+        raise WidgetDependencyError(
+            f"backprop.playground.widget needs the notebook extra ({err.name} is not "
+            'installed); install it with: pip install ".[notebook]" (from the project\'s '
+            "folder), then restart the kernel."
+        ) from err
     return make(spec_or_model, **settings)
