@@ -193,6 +193,8 @@ def test_messages_before_hello_and_too_many_tabs(client):
     conns = [client.websocket_connect("/ws", headers=ORIGIN) for _ in range(4)]
     opened = [c.__enter__() for c in conns[:3]]
     try:
+        for ws in opened:  # tabs are sessions: sockets that said hello
+            hello(ws)
         extra = conns[3].__enter__()
         m = json.loads(extra.receive_text())
         assert m["type"] == "error" and m["fatal"] and "Too many" in m["message"]
@@ -200,6 +202,28 @@ def test_messages_before_hello_and_too_many_tabs(client):
     finally:
         for c, _ in zip(conns, opened):
             c.__exit__(None, None, None)
+
+
+def test_sockets_without_hello_are_closed_and_hold_no_tab_slot(monkeypatch):
+    # trial 2, attacker #4: bare sockets (a valid Origin, no hello) held every slot forever
+    from backprop.playground import loop
+
+    monkeypatch.setattr(loop, "HELLO_SECONDS", 1.0)
+    with TestClient(create_app(max_sessions=2), base_url="http://localhost") as client:
+        bare = [client.websocket_connect("/ws", headers=ORIGIN) for _ in range(2)]
+        idle = [c.__enter__() for c in bare]
+        try:
+            with client.websocket_connect("/ws", headers=ORIGIN) as tab:
+                assert hello(tab, seed=1)["state"]["seed"] == 1  # a slot, though 2 are open
+            for ws in idle:
+                m = json.loads(ws.receive_text())
+                assert m["type"] == "error" and "no 'hello'" in m["message"]
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    ws.receive_text()
+                assert closed.value.code == 1008
+        finally:
+            for c in bare:
+                c.__exit__(None, None, None)
 
 
 def test_cli_serves_prints_the_url_and_warns_when_exposed():

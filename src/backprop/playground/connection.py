@@ -54,6 +54,7 @@ class Connection(MessageLoop, Actions):
         self.clock = SnapshotClock()
         self.acked = -1
         self.closed = False
+        self.greeted = False  # a 'hello' came (loop.HELLO_SECONDS: a socket without one goes)
         # what the page holds of each curve: (the session's Series, the last epoch sent);
         # a snapshot sends the points past it, the whole curve when the Series is new
         self.sent: dict[str, tuple] = {}
@@ -94,6 +95,7 @@ class Connection(MessageLoop, Actions):
             await self.send("pong")
             return
         if kind == "hello":
+            self.greeted = True
             await self.hello(msg["url"])
             return
         if kind == "visibility":

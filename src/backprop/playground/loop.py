@@ -7,8 +7,8 @@ so that a socket's queue of thousands of messages cannot hold the other tabs; an
 answers the inbox oldest first, runs of one kind merged, and rests after each message as
 long as it took (``WORK_SHARE``), so one tab's messages take at most half of the server's
 time while the other tabs' turns and messages come in between. It uses what
-``Connection`` has: ``ws``, ``inbox``, ``closed``, ``deferring``, ``dispatch``, ``flush``
-and ``_error``.
+``Connection`` has: ``ws``, ``inbox``, ``closed``, ``greeted``, ``deferring``, ``dispatch``,
+``flush`` and ``_error``. A socket that sends no ``hello`` within ``HELLO_SECONDS`` is closed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from .protocol import ProtocolError
 log = logging.getLogger("backprop.playground")
 
 WORK_SHARE = 0.5  # of the server's time, one tab's messages take at most this
+# a socket that has sent no 'hello' this long after opening is closed (the page sends it at
+# once): bare sockets may not hold the server's tab slots
+HELLO_SECONDS = 5.0
 
 
 class MessageLoop:
@@ -45,9 +48,21 @@ class MessageLoop:
                 await worker
 
     async def read(self) -> None:
+        deadline = time.monotonic() + HELLO_SECONDS
         while True:
             try:
-                message = await self.ws.receive()
+                if self.greeted:
+                    message = await self.ws.receive()
+                else:
+                    wait = max(0.0, deadline - time.monotonic())
+                    message = await asyncio.wait_for(self.ws.receive(), wait)
+            except TimeoutError:
+                await self._error(
+                    f"Disconnected: no 'hello' message within {HELLO_SECONDS:g} s of opening "
+                    "the connection (the page sends it at once). Reload the page."
+                )
+                await self.close(1008, "no hello")
+                return
             except (WebSocketDisconnect, RuntimeError):
                 return
             if message["type"] == "websocket.disconnect":

@@ -138,7 +138,10 @@ def create_app(*, max_sessions: int = 8, public: bool = False, names: tuple = ()
             await websocket.close(code=1008)
             return
         await websocket.accept()
-        if len(live) >= max_sessions:
+        # tabs are sessions (a socket that said hello); sockets still to say it are closed
+        # after loop.HELLO_SECONDS and may be as many again
+        sessions = sum(conn.session is not None for conn in live)
+        if sessions >= max_sessions or len(live) >= 2 * max_sessions:
             await websocket.send_text(
                 protocol.dumps(
                     "error",
