@@ -317,3 +317,17 @@ def test_without_the_notebook_extra_widget_says_what_to_install(monkeypatch):
     with pytest.raises(WidgetDependencyError, match=r'pip install "\.\[notebook\]"'):
         widget("abs")
     assert issubclass(WidgetDependencyError, ImportError)
+
+
+def test_one_activation_name_is_every_hidden_layer_s_as_in_nn_mlp():
+    """widget(activation="sigmoid") was refused ("must be a list") though nn.MLP takes a
+    string; one name now means every hidden layer."""
+    from backprop.playground import widget
+
+    w = widget(dataset="spiral", hidden=[8, 8], activation="sigmoid")
+    assert w.settings["activation"] == ["sigmoid", "sigmoid"]
+    assert [type(m).__name__ for m in w.model if not hasattr(m, "weight")][:2] == [
+        "Sigmoid",
+        "Sigmoid",
+    ]
+    w.close()

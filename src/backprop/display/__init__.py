@@ -1,4 +1,4 @@
-"""Rich displays for notebooks (floor 5–6, beside ``backprop.plots``): what the lecture's
+"""Rich displays for notebooks (beside ``backprop.plots``): what the lecture's
 objects show in Jupyter, VS Code and marimo.
 
 The objects expose IPython's display methods — ``Trace._repr_mimebundle_`` (the lecture's

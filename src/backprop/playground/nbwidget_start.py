@@ -49,7 +49,12 @@ def start_settings(spec_or_model=None, overrides: dict | None = None) -> dict:
             "widget: spec_or_model must be None, a built-in spec's name ('square', 'abs'), "
             f"an experiment spec (a dict) or a backprop nn.MLP; got {type(spec_or_model).__name__}."
         )
-    return checked({**base, **(overrides or {})})
+    settings = {**base, **(overrides or {})}
+    if isinstance(settings.get("activation"), str):  # one name for every hidden layer, as
+        hidden = settings.get("hidden")  # nn.MLP(activation="relu") takes it
+        count = len(hidden) if isinstance(hidden, list | tuple) else 1
+        settings["activation"] = [settings["activation"]] * count
+    return checked(settings)
 
 
 def from_name(name: str) -> dict:
