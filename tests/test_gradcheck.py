@@ -404,3 +404,25 @@ def test_check_gradients_names_an_mlps_parameters_as_the_lecture():
     assert table[1].split()[:2] == ["W[1]", want[0][1]]
     assert "the lecture's slide uses ε = 0.001" in str(result)
     assert "slide uses" not in str(check_gradients(model, nn.MSELoss(), *_data(), eps=1e-3))
+
+
+def test_a_failure_from_a_step_across_a_relu_kink_is_named():
+    """The slide's ε = 0.001 on a ReLU net: a pre-activation 0.0004 from the kink makes the
+    ±ε steps of W[1] and b[1] straddle it, so their central differences average two slopes
+    and fail; at ε = 1e-6 they pass, and the result says so instead of leaving a bare NO
+    (a student read it as backprop being wrong). Rows that fail at every ε are not named."""
+    import backprop as bp
+    from backprop import nn
+
+    model = nn.MLP([1, 2, 1], activation="relu").double()
+    with bp.no_grad():
+        model[0].weight.copy_(bp.tensor([[1.0], [1.0]], dtype=bp.float64))
+        model[0].bias.copy_(bp.tensor([-0.5, 0.3], dtype=bp.float64))
+    x = bp.tensor([[0.5004], [1.2]], dtype=bp.float64)  # f = 0.0004 for unit 1, sample 1
+    y = bp.tensor([[1.0], [2.0]], dtype=bp.float64)
+    coarse = bp.check_gradients(model, nn.MSELoss(), x, y, eps=0.001)
+    assert not coarse.passed and coarse.kinks == ("W[1]", "b[1]")
+    assert "crosses a kink" in str(coarse)
+    assert bp.check_gradients(model, nn.MSELoss(), x, y, eps=1e-6).passed
+    smooth = bp.check_gradients(nn.MLP([1, 3, 1], activation="tanh"), nn.MSELoss(), x, y, 0.001)
+    assert smooth.kinks == ()  # no kinks: nothing named
