@@ -364,3 +364,24 @@ def test_a_probability_loss_on_raw_outputs_names_the_loss_for_raw_outputs(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert not backprop.run(spec).diverged
+
+
+def test_fourth_trial_repeated_x_flags_are_all_samples_and_a_near_column_is_named(tmp_path):
+    """`predict --x 1 --x 2` printed only the row for 2 (argparse kept the last flag); a
+    misspelt --target listed the columns without naming the near one (issue 15, 4th trial)."""
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "backprop", *args], cwd=tmp_path,
+                              capture_output=True, text=True)  # fmt: skip
+
+    made = cli("demo", "--epochs", "20", "--no-plots", "--out", "runs/square", "-q")
+    assert made.returncode == 0, made.stderr
+    twice = cli("predict", "runs/square/model.safetensors", "--x", "1", "--x", "2")
+    once = cli("predict", "runs/square/model.safetensors", "--x", "1", "2")
+    assert twice.returncode == 0 and twice.stdout == once.stdout
+    assert len(twice.stdout.strip().splitlines()) == 3  # header and two samples
+    (tmp_path / "h.csv").write_text("size,rooms,price\n1,2,3\n2,3,4\n3,1,5\n4,2,6\n")
+    miss = cli("train", "--csv", "h.csv", "--target", "prize", "--epochs", "2", "--no-plots")
+    assert miss.returncode == 2 and "Did you mean 'price'?" in miss.stderr

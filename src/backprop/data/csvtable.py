@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, did_you_mean
 from ..filekind import CSV_LIKE, HEAD, of_bytes, wrong_kind
 from ..reading import CSV_LIMIT, DataPathError, check_path, read_bytes
 from .checks import config_error
@@ -129,7 +129,7 @@ class Table:
                 param,
                 f"a column of {self.where}",
                 name,
-                f"Available columns: {', '.join(self.header)}.",
+                f"Available columns: {', '.join(self.header)}.{did_you_mean(name, self.header)}",
             )
         return self.header.index(name)
 

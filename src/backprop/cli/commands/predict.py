@@ -36,6 +36,7 @@ def add_parser(sub) -> None:
     src.add_argument(
         "--x",
         nargs="+",
+        action="extend",  # --x 1 --x 2 is two samples, as --x 1 2 (not the last one only)
         type=float_list,
         metavar="X",
         help="samples: one number each for a 1-input model, comma-separated values per "
