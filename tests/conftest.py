@@ -30,6 +30,7 @@ SLOW = (
     "reliability",
     "test_playground_browser.py",
     "test_playground_browser_page.py",
+    "test_playground_browser_editor.py",
     "test_playground_browser_layout.py",
     "test_playground_lessons_browser.py",
     "test_playground_browser_attacked.py",

@@ -40,6 +40,7 @@ function openEditor(ev, target) {
   editorMessage("");
   const inp = $("editor-input");
   inp.value = String(value);
+  app.editing.shown = inp.value;  // Enter on it unchanged sends nothing (it is rounded)
   const host = ed.parentElement.getBoundingClientRect();
   const z = zoom();
   ed.style.left = Math.max(0, Math.min((ev.clientX - host.left) / z, host.width / z - 220)) + "px";
@@ -58,14 +59,22 @@ function commitEdit() {
   const t = app.editing;
   if (!t) return;
   const raw = $("editor-input").value.trim();
-  const v = Number(raw.replace(",", "."));
+  if (raw === t.shown) { closeEditor(); return; }  // not typed: the network keeps its value
+  // a decimal number (a decimal comma too: 0,5), no hex (0x1F) and no thousands
+  // separators: "1,000" could be one thousand or one, so it is refused, not guessed
+  const plain = /^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/.test(raw) && !/^[+-]?\d{1,3},\d{3}$/.test(raw);
+  const v = plain ? Number(raw.replace(",", ".")) : NaN;
   const what = t.kind === "bias" ? "A bias" : "A weight";
-  if (raw === "" || !Number.isFinite(v)) { editorMessage(`Type a number, e.g. 0.5 or -1.2 (got “${raw.slice(0, 20)}”).`); return; }
+  if (raw === "" || !Number.isFinite(v)) {
+    editorMessage(`Type a decimal number, e.g. 0.5, -1.2 or 1e-3 (no thousands separators, no hex); got “${raw.slice(0, 20)}”.`);
+    return;
+  }
   if (Math.abs(v) > EDIT_LIMIT) {
     editorMessage(`${what} must be between −${EDIT_LIMIT} and ${EDIT_LIMIT}; ${raw.slice(0, 20)} is outside. Type a smaller value.`);
     return;
   }
-  send("edit", {...t, value: v});
+  const {shown, ...target} = t;  // eslint-disable-line no-unused-vars
+  send("edit", {...target, value: v});
   closeEditor();
 }
 function editorMessage(text) {
