@@ -385,3 +385,21 @@ def test_fourth_trial_repeated_x_flags_are_all_samples_and_a_near_column_is_name
     (tmp_path / "h.csv").write_text("size,rooms,price\n1,2,3\n2,3,4\n3,1,5\n4,2,6\n")
     miss = cli("train", "--csv", "h.csv", "--target", "prize", "--epochs", "2", "--no-plots")
     assert miss.returncode == 2 and "Did you mean 'price'?" in miss.stderr
+
+
+def test_fourth_trial_hidden_given_every_size_is_named(recwarn):
+    """`--hidden 1,8,8,1` on 1-input, 1-output data silently built 1-1-8-8-1-1 (issue 15, 4th
+    trial): the run says so and names --layers; plain hidden sizes say nothing."""
+    import backprop as bp
+    from backprop.errors import BackpropWarning
+    from backprop.spec import builtin
+
+    spec = {**builtin("square"), "epochs": 1, "engine": "delta"}
+    spec["model"] = {"activation": "relu", "hidden": [1, 8, 8, 1]}
+    run = bp.run(spec)
+    assert [m.out_features for m in run.model if hasattr(m, "out_features")] == [1, 8, 8, 1, 1]
+    said = [str(w.message) for w in recwarn if issubclass(w.category, BackpropWarning)]
+    assert any("1-1-8-8-1-1" in s and "--layers 1,8,8,1" in s for s in said), said
+    recwarn.clear()
+    bp.run({**builtin("square"), "epochs": 1, "engine": "delta"})
+    assert not any("--layers" in str(w.message) for w in recwarn)

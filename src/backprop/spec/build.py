@@ -119,7 +119,22 @@ def model_for(spec: dict, dataset, loss_name: str):
                 sizes,
             )
     else:
-        sizes = [n_in, *m["hidden"], n_out]
+        hidden = list(m["hidden"])
+        sizes = [n_in, *hidden, n_out]
+        if len(hidden) >= 3 and hidden[0] == n_in and hidden[-1] == n_out and n_in <= 2:
+            import warnings
+
+            from ..errors import BackpropWarning
+
+            full = ",".join(map(str, hidden))
+            warnings.warn(
+                f"model.hidden [{full}] starts with the data's {n_in} input(s) and ends with its "
+                f"{n_out} output(s), so the network is {'-'.join(map(str, sizes))}, with "
+                f"{hidden[0]}-unit hidden layers at both ends; to give every size use "
+                f"--layers {full} (model.sizes in a spec).",
+                BackpropWarning,
+                stacklevel=2,
+            )
     check_size(spec, len(dataset.x), sizes)
     backprop.manual_seed(spec["seed"])
     part = {
