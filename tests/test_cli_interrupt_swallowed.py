@@ -50,3 +50,25 @@ def test_a_ctrl_c_swallowed_by_a_ctypes_callback_still_stops_the_run(tmp_path):
     assert "backprop: interrupted (nothing saved" in done.stderr
     assert "Traceback" not in done.stderr  # the dropped one is not shown as a crash
     assert not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_with_a_backup_says_it_is_kept_and_how_to_resume(tmp_path):
+    """With --backup, Ctrl+C said only "backprop: interrupted" (issue 15, fourth trial): it now
+    names the folder and that the same command resumes — and the same command does resume."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    argv = [sys.executable, "-m", "backprop", "train", "--data", "square", "--epochs",
+            "3000000", "--no-plots", "--backup", "bk", "--out", "run"]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any((tmp_path / "bk").glob("*")):
+        time.sleep(0.2)  # until the first backup is on disk
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "the backup in bk is kept: run the same command again to resume" in err, err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 
@@ -304,6 +305,9 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
 
         stop_bars()  # the cursor back, the prompt on its own line
         lost = " (nothing saved; --backup DIR makes a run resumable)" if _training(argv) else ""
+        kept = _backup_folder(argv)
+        if kept and os.path.isdir(kept) and os.listdir(kept):  # a backup was written: it stays
+            lost = f" (the backup in {kept} is kept: run the same command again to resume)"
         print(f"backprop: interrupted{lost}", file=sys.stderr)
         return 130
 
@@ -340,6 +344,20 @@ def _training(argv) -> bool:
     words = sys.argv[1:] if argv is None else [str(w) for w in argv]
     command = next((w for w in words if not w.startswith("-")), None)
     return command in ("train", "demo") and "--backup" not in words
+
+
+def _backup_folder(argv) -> str | None:
+    """The --backup folder of a train/demo command line, or None."""
+    words = sys.argv[1:] if argv is None else [str(w) for w in argv]
+    command = next((w for w in words if not w.startswith("-")), None)
+    if command not in ("train", "demo"):
+        return None
+    for i, word in enumerate(words):
+        if word == "--backup" and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--backup="):
+            return word.split("=", 1)[1]
+    return None
 
 
 _PLAIN = (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError)
