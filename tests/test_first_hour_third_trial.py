@@ -200,8 +200,9 @@ def test_a_pattern_that_matched_several_model_files_is_named(tmp_path):
 def test_the_help_examples_work_as_printed(tmp_path):
     from backprop.cli.commands import predict, train
 
-    line = next(x for x in predict.EXAMPLES.splitlines() if "runs/square/" in x)
-    demo, _, run = line.strip().partition(" && ")
+    lines = [re.split(r"\s{2,}", x.strip())[0] for x in predict.EXAMPLES.splitlines()]
+    demo = next(x for x in lines if x.startswith("backprop demo --out runs/square"))
+    run = next(x for x in lines if x.startswith("backprop predict runs/square/"))
     code, _, err = cli(*demo.split()[1:], "--epochs", "20", "--no-plots", "--quiet", cwd=tmp_path)
     assert code == 0, err
     code, out, err = cli(*run.split()[1:], cwd=tmp_path)
