@@ -88,7 +88,9 @@ def until(pg, expression: str, timeout: float = 15.0) -> None:
     """Poll a JavaScript expression until it is true (Playwright's wait_for_function would
     evaluate it with eval, which the page's Content-Security-Policy rightly forbids)."""
     end = time.monotonic() + timeout
-    while not pg.evaluate(f"Boolean({expression})"):
+    # a page between two sessions has no snapshot yet: an expression that throws is "not yet"
+    probe = f"(() => {{ try {{ return Boolean({expression}); }} catch (e) {{ return false; }} }})()"
+    while not pg.evaluate(probe):
         if time.monotonic() > end:
             raise AssertionError(f"timed out after {timeout} s waiting for {expression}")
         time.sleep(0.03)
