@@ -77,6 +77,22 @@ def test_trace_latex_holds_torchs_deltas_and_weight_gradients():
     assert html_escape("\\delta^{[1]} = g'(f^{[1]}) \\circ W^{[2]}\\delta^{[2]}") in html
 
 
+@pytest.mark.parametrize("loss", [None, "mse"])
+def test_trace_html_heading_names_the_loss_as_print_does(loss):
+    # the heading's loss part reads "loss: none — …" or "loss: mse, …", as print(trace)
+    # writes it (it ran on after "sample(s): " without the word "loss")
+    model = nn.MLP([2, 3, 1], activation="relu")
+    x, y = np.ones((2, 2)), np.ones((2, 1))
+    t = delta.trace(model, x, y if loss else None, loss)
+    printed = next(line for line in str(t).splitlines() if line.startswith("loss:"))
+    html = t._repr_html_()
+    head = html[: html.index("<h4>")]
+    assert html_escape(printed.split(";  E =")[0]) in head
+    assert "sample(s):" not in head
+    if loss:
+        assert f"E = {t.loss:.4g}" in head
+
+
 def test_trace_clips_a_wide_layer_and_many_samples():
     model = nn.MLP([30, 40, 1])
     x = bp.randn(9, 30)

@@ -144,14 +144,14 @@ def _sizes(t) -> str:
     return "-".join(str(n) for n in [t.layers[0].n_prev] + [lt.n for lt in t.layers])
 
 
-def _heading(t) -> str:
+def _heading(t) -> tuple[str, str]:
+    """The title and the loss line, the loss line as ``print(trace)`` writes it: ``loss:
+    none — …`` without a loss, ``loss: mse, …;  E = …`` with one."""
     n = t.x.shape[0]
     shown = f", the first {MAX_SAMPLES} shown as columns" if n > MAX_SAMPLES else ""
-    loss = "" if t.loss is None else f"; E = {num(t.loss)}"
-    return (
-        f"Backpropagation trace of a {_sizes(t)} MLP on N = {n} sample(s){shown}: "
-        f"{t.loss_text}{loss}"
-    )
+    value = "" if t.loss is None else f";  E = {num(t.loss)}"
+    title = f"Backpropagation trace of a {_sizes(t)} MLP on N = {n} sample(s){shown}"
+    return title, f"loss: {t.loss_text}{value}"
 
 
 def to_latex(t) -> str:
@@ -165,7 +165,8 @@ def to_latex(t) -> str:
 
 def to_html(t) -> str:
     """The equations by section: typeset TeX under MathJax, an HTML table otherwise."""
-    parts = [f'<div class="bp-head">{esc(_heading(t))}</div>']
+    title, loss = _heading(t)
+    parts = [f'<div class="bp-head">{esc(title)}</div><div class="bp-muted">{esc(loss)}</div>']
     section = None
     for sec, lhs, uni, values in equations(t):
         if values is None:
