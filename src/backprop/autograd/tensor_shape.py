@@ -147,6 +147,8 @@ class TensorShape:
     def __getitem__(self, index):
         idx = _index_arrays(index)
         basic = _is_basic(idx)
+        if not (self._requires_grad and _gm._enabled):  # nothing to record: NumPy's index
+            return _index_untracked(self, index, idx, basic)  # (a data loop's x[rows])
         node = ops_shape.basic_index_node(idx) if basic else ops_shape.IndexBackward0
         try:
             out = _t.apply_op(node, (self,), index=idx)
@@ -192,6 +194,24 @@ def _shape_arg(shape) -> tuple:
                 f"{tuple(shape)}."
             )
     return tuple(int(n) for n in shape)
+
+
+def _index_untracked(tensor, index, idx, basic: bool):
+    """``tensor[index]`` with no graph to record: the same result as the recorded path (a
+    basic index gives a view sharing the version counter, an int index a 0-d view), with
+    none of a node's cost, which a batch loop's ``x[rows]`` pays twice per step."""
+    try:
+        out = tensor._data[idx]
+        if basic and type(out) is not np.ndarray:  # x[i, j]: a 0-d view, not a scalar
+            out = tensor._data[(*idx, Ellipsis) if isinstance(idx, tuple) else (idx, Ellipsis)]
+    except IndexError as exc:
+        raise _index_error(index, tensor, exc) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    result = _t.Tensor._wrap(out)
+    if basic:
+        result._view_of(tensor)
+    return result
 
 
 def _maybe_view(out, base):
