@@ -1,21 +1,26 @@
 """The progress bar ``fit`` and ``run`` show in a notebook (``verbose``).
 
-Built on rich, which the library already depends on (the CLI's terminal bar is rich too):
-in a Jupyter kernel rich renders the same ``Progress`` as HTML in the cell's output, through
-an ipywidgets ``Output`` (the ``notebook`` extra installs ipywidgets; without it rich warns
-and shows the bar once, at the end). tqdm.auto would do the same with a second progress
-library and the same ipywidgets need, so rich it is.
+In a Jupyter kernel the bar is one display output updated in place (IPython's
+``display(..., display_id=True)`` and ``update``): an HTML line (a ``<progress>`` bar,
+epochs done of all, the latest loss, time spent and left) with the same line as plain text
+for front ends without HTML. It needs nothing beyond IPython — no ipywidgets — and leaves
+nothing else in the cell. rich's Jupyter support, used before, drew through an ipywidgets
+``Output`` (a widget view with blank lines around it, about 80 px) and, without
+ipywidgets, printed rich's own 'install "ipywidgets" for Jupyter support' warning into the
+cell. Outside a notebook (``verbose=True`` in a script or terminal) the bar is rich's
+terminal bar on stderr, as the CLI's. tqdm.auto would need ipywidgets as rich did.
 
 ``verbose="auto"`` (the default of ``fit`` and ``run``) shows the bar only inside a Jupyter
 kernel — scripts, tests, the CLI and the playground print nothing from ``fit``, as before;
-``True`` shows it anywhere (a terminal gets rich's terminal bar on stderr); ``False`` (or 0)
-never. The bar moves on the span runner's progress ticks (about every 0.1 s), so it never
-makes ``fit`` stop the engine at an epoch it would not stop at anyway.
+``True`` shows it anywhere; ``False`` (or 0) never. The bar moves on the span runner's
+progress ticks (about every 0.1 s), so it never makes ``fit`` stop the engine at an epoch it
+would not stop at anyway.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 from ..errors import ConfigError
 from ..train.callbacks import Callback
@@ -49,11 +54,39 @@ def progress_callbacks(verbose, who: str = "fit") -> list:
     return [NotebookProgress()] if check_verbose(verbose, who) else []
 
 
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def bar_bundle(done: int, total: int, loss: float | None, elapsed: float) -> dict:
+    """The notebook bar as a display bundle: ``text/html`` and the same line as text."""
+    from html import escape
+
+    left = elapsed * (total - done) / done if 0 < done <= total else None
+    loss_text = "" if loss is None else f"loss {loss:.4g}"
+    cells = [f"{done}/{total} epochs", loss_text, _clock(elapsed), f"{_clock(left)} left"]
+    words = "  ".join(c for c in cells if c)
+    filled = round(30 * done / total) if total else 30
+    text = f"training [{'#' * filled}{'.' * (30 - filled)}]  {words}"
+    html = (
+        '<div class="bp-progress" style="font-family:var(--jp-code-font-family,monospace);'
+        'font-size:var(--jp-code-font-size,13px);margin:0;padding:0;line-height:1.5">'
+        f'<b>training</b> <progress value="{done}" max="{max(total, 1)}" '
+        f'style="width:16em;vertical-align:middle"></progress> {escape(words)}</div>'
+    )
+    return {"text/plain": text, "text/html": html}
+
+
 class NotebookProgress(Callback):
-    """A rich progress bar: epochs done of all, the latest loss, time spent and left."""
+    """The progress bar: epochs done of all, the latest loss, time spent and left."""
 
     wants_metrics = False
-    progress = None
+    progress = None  # rich's terminal bar, outside a notebook
+    handle = None  # IPython's display handle, in a notebook
+    EVERY = 0.2  # seconds between the notebook bar's updates (the last one always)
 
     def close(self) -> None:
         """Stop the bar's display (again is harmless); ``fit`` calls it after any end."""
@@ -64,6 +97,12 @@ class NotebookProgress(Callback):
         return None  # the ticks move the bar: no epoch needs to stop the engine
 
     def on_train_begin(self, state) -> None:
+        self.total, self.started, self.shown = state.epochs, time.monotonic(), 0.0
+        if in_notebook():
+            from IPython.display import display
+
+            self.handle = display(self._bundle(0, None), raw=True, display_id=True)
+            return
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -74,7 +113,6 @@ class NotebookProgress(Callback):
             TimeRemainingColumn,
         )
 
-        console = Console() if in_notebook() else Console(file=sys.stderr)
         self.progress = Progress(
             TextColumn("[bold]training"),
             BarColumn(bar_width=30),
@@ -83,20 +121,31 @@ class NotebookProgress(Callback):
             TextColumn("{task.fields[loss]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=Console(file=sys.stderr),
             transient=False,
         )
         self.task = self.progress.add_task("fit", total=state.epochs, loss="")
         self.progress.start()
 
+    def _bundle(self, done: int, loss) -> dict:
+        return bar_bundle(done, self.total, loss, time.monotonic() - self.started)
+
+    def _show(self, done: int, loss, last: bool = False) -> None:
+        if self.handle is not None:
+            now = time.monotonic()
+            if last or now - self.shown >= self.EVERY:
+                self.shown = now
+                self.handle.update(self._bundle(done, loss), raw=True)
+        elif self.progress is not None:
+            text = "" if loss is None else f"loss {loss:.4g}"
+            self.progress.update(self.task, completed=done, loss=text)
+
     def on_progress(self, state) -> None:
-        loss = state.batch_loss
-        text = "" if loss is None else f"loss {loss:.4g}"
-        self.progress.update(self.task, completed=state.epoch - 1, loss=text)
+        self._show(state.epoch - 1, state.batch_loss)
 
     def on_train_end(self, state) -> None:
         loss = state.history.last("loss") if state.history is not None else None
-        text = "" if loss is None else f"loss {loss:.4g}"
-        self.progress.update(self.task, completed=state.done, loss=text)
-        self.progress.refresh()  # rich's stop() does not redraw in Jupyter: the last frame
+        self._show(state.done, loss, last=True)
+        if self.progress is not None:
+            self.progress.refresh()
         self.close()
