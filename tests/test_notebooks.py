@@ -67,3 +67,32 @@ def test_notebook_runs_and_its_numbers_hold(name, tmp_path):
     # each notebook states numbers and checks them where the student reads them
     assert "✗" not in text, f"{name}: a check printed ✗\n{text}"
     assert "✓" in text or "assert" in "".join(c.source for c in nb.cells), name
+
+
+def run_08_with_seeds(seeds: str, tmp_path):
+    """Notebook 08 with the seeds a student typed in place of ``range(8)``."""
+    nb = nbformat.read(NOTEBOOKS / "08_abs_by_hand_and_trained.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "range(8)" in c.source)
+    cell.source = cell.source.replace("range(8)", seeds, 1)
+    client = nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    return nb
+
+
+@pytest.mark.parametrize("seeds", ["range(2)", "[0]", "range(3)"])
+def test_08_runs_to_the_end_with_any_seed_count(seeds, tmp_path):
+    # a student's edit of the seed count: seeds 0 and 1 both end in a dead or doubled ReLU,
+    # which stopped the cell (and then the plot's cell with an IndexError)
+    nb = run_08_with_seeds(seeds, tmp_path)
+    last = nb.cells[-1]
+    text = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream")
+    assert "did not find the V" in text or "found the V" in text, text
+    assert any("image/png" in o.get("data", {}) for o in last.outputs)
+
+
+def test_08_refuses_no_seeds_in_words(tmp_path):
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as error:
+        run_08_with_seeds("range(0)", tmp_path)
+    assert "SEEDS = range(0, 0): give the seeds to try, at least one" in str(error.value)
