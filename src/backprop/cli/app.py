@@ -61,7 +61,10 @@ class _Parser(argparse.ArgumentParser):
 
         flags = [o for o in self._option_string_actions if o.startswith("--")]
         first = next((w for w in extra if w.startswith("-")), None)
-        hint = "" if first is None else did_you_mean(first.split("=", 1)[0], flags)
+        from ..spec.synonyms import flag_hint  # --learning-rate: --lr (a synonym, not a typo)
+
+        hint = "" if first is None else flag_hint(first, flags)
+        hint = hint or ("" if first is None else did_you_mean(first.split("=", 1)[0], flags))
         self.error(f"unrecognized arguments: {' '.join(extra)}.{hint}".rstrip("."))
 
     def error(self, message: str):

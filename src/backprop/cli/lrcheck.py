@@ -9,7 +9,9 @@ run when that is cheap, else the first ones). Only lower values are tried.
 
 "Learns" is more than "no NaN": an lr that stays finite while the loss climbs from 1316 to
 1.6e10 is no advice (a third trial followed such advice). A trial learns when every loss is
-finite, the last one is below the first, and none rose above ``BLOWUP`` × the first.
+finite, the last one is below the first, none rose above ``BLOWUP`` × the first, and the
+model ends better than one that ignores its inputs (r² > 0, accuracy above chance: SGD at
+lr 0.01 on square lowered the loss to the targets' variance with every ReLU dead, r² 0).
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def check_lower_lr(result) -> tuple[str, str] | None:
             tried = f" ({_listed(failed)})" if failed else ""
             advice = (
                 f"lr={candidate:g} trained {span} of this run with the loss finite and "
-                f"falling{tried}: rerun with --lr {candidate:g}"
+                f"falling, and ended better than ignoring the inputs{tried}: rerun with "
+                f"--lr {candidate:g}"
             )
             return advice, f"--lr {candidate:g} learned ({span} checked)"
         failed.append(f"lr={candidate:g} {verdict}")
@@ -105,7 +108,15 @@ def _trial(spec: dict, lr: float, epochs: int) -> str | None:
         warnings.simplefilter("ignore")  # its poor-fit warnings are not this run's
         result = run_spec(trial, callbacks=[interrupt_callback()])
     check_interrupt()
-    return learning_failure(result.history)
+    failure = learning_failure(result.history)
+    if failure is None:  # a falling loss that ends at the targets' mean is no advice either
+        from .fitcheck import poor_fit
+
+        trivial = poor_fit(result)
+        if trivial is not None:
+            metric, value = trivial
+            failure = f"learned nothing ({'r²' if metric == 'r2' else metric} {value:.3g})"
+    return failure
 
 
 def learning_failure(history) -> str | None:

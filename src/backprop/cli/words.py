@@ -27,24 +27,21 @@ PHRASES: tuple[tuple[str, str], ...] = (
         "CrossEntropyLoss on the raw outputs",
         "--loss cross_entropy on the raw outputs",
     ),
-    (
-        "try more epochs, a larger learning rate, minibatches (batch_size), or standardised "
-        "inputs and targets.",
-        "try more epochs (--epochs), a larger learning rate (--lr), minibatches (--batch-size "
-        "32), or standardised inputs (--standardize; a spec's data.standardize_target: true "
-        "for the targets).",
-    ),
-    ("try a smaller learning rate.", "try a smaller learning rate (--lr)."),
+    # train/cautions.py's advice, item by item (a run's advice names only what it did not use)
+    ("more epochs", "more epochs (--epochs)"),
+    ("a larger learning rate", "a larger learning rate (--lr)"),
+    ("a smaller learning rate", "a smaller learning rate (--lr)"),
+    ("minibatches (batch_size)", "minibatches (--batch-size 32)"),
+    ("standardised inputs", "standardised inputs (--standardize)"),
+    ("standardised targets", "standardised targets (--standardize-target)"),
+    ("Adam (it takes steps of about lr)", "--optimizer adam (it takes steps of about lr)"),
+    ("or leaky_relu, whose units cannot die", "or --activation leaky_relu, whose units cannot die"),
     ("(or use task='regression').", "(or use --task regression)."),
     (
         "pass validation=0.2 for a random split or (x_val, y_val).",
         "give --validation 0.2 for a random split of the training rows.",
     ),
     ("eps=0.001 reproduces the slide", "--eps 0.001 reproduces the slide"),
-    (
-        "try more epochs or a larger learning rate.",
-        "try more epochs (--epochs) or a larger learning rate (--lr).",
-    ),
     (
         "standardise each feature (subtract its mean, divide by its standard deviation: "
         'backprop.data.Standardizer, or "standardize": true in a spec\'s data)',
@@ -53,14 +50,20 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ),
     (
         "scale them, e.g. standardise y and undo it on the predictions",
-        "scale them: a spec's data.standardize_target: true trains on standardised y and "
-        "the model file undoes it",
+        "scale them: --standardize-target trains on standardised y and the model file undoes it",
     ),
 )
 
 
 def cli_words(text: str) -> str:
-    """``text`` with every phrase of ``PHRASES`` in the CLI's words."""
+    """``text`` with every phrase of ``PHRASES`` in the CLI's words. Text already in the
+    CLI's words stays as it is (a message may pass through twice)."""
+    kept: list[str] = []
     for python, cli in PHRASES:
+        if cli in text:  # already rewritten: hold it aside while the others are applied
+            kept.append(cli)
+            text = text.replace(cli, f"\0{len(kept) - 1}\0")
         text = text.replace(python, cli)
+    for i, cli in reversed(list(enumerate(kept))):
+        text = text.replace(f"\0{i}\0", cli)
     return text

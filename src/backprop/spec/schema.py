@@ -100,10 +100,10 @@ def _fields(section: dict, known: dict, path: str) -> dict:
     for key in section:
         if key not in known:
             where = f"{path}.{key}" if path else key
-            import difflib  # only an unknown field needs it
+            from .synonyms import nested_hint, suggest  # only an unknown field needs it
 
-            close = difflib.get_close_matches(str(key), list(known), n=1)
-            hint = f" — did you mean {close[0]!r}?" if close else ""
+            close = suggest(key, known, path)  # a synonym (learning_rate: lr) or a spelling
+            hint = f" — did you mean {close!r}{nested_hint(key, path)}?" if close else ""
             raise SpecError(
                 f"spec field {where}: unknown field{hint or '.'} Known fields here: "
                 f"{', '.join(sorted(known))}."

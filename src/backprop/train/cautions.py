@@ -78,7 +78,7 @@ def caution_step_units(model, net) -> None:
     if net is not None:
         found = [layer.index for layer in net if layer.activation.name == "step"]
         if found:
-            warnings.warn(step_note(found, len(net)), StepUnitWarning, stacklevel=3)
+            warnings.warn(step_note(found, len(net)), StepUnitWarning, stacklevel=user_stacklevel())
         return
     from ..nn import Step
 
@@ -90,7 +90,7 @@ def caution_step_units(model, net) -> None:
             "units); the layers after the last one still train, so the loss can fall while "
             "the step units learn nothing. Use sigmoid, tanh or ReLU instead.",
             StepUnitWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -131,16 +131,109 @@ def caution_still_falling(history) -> bool:
         f"{share:.2g} % of the run's whole fall, so the model has not finished learning; "
         "try more epochs or a larger learning rate.",
         PoorFitWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
     return True
 
 
-def caution_poor_fit(history, task: str, y) -> bool:
+def user_stacklevel() -> int:
+    """The ``stacklevel`` of the first caller outside the backprop package: a warning from
+    ``fit`` (called by ``backprop.run``, by an estimator …) shows the user's own line, not
+    a line of the library."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.dirname(__file__))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+# what may help a run that has not learned; each is named only when it is not the run's
+# setting already (the CLI gives its flags for these words: cli/words.py)
+MORE_EPOCHS, LARGER_LR = "more epochs", "a larger learning rate"
+MINIBATCHES, SCALED_X, SCALED_Y = (
+    "minibatches (batch_size)",
+    "standardised inputs",
+    "standardised targets",
+)
+NOT_LEARNED = "It has not learned yet: try "
+DYING = ("relu",)  # 0 with slope 0 for every f ≤ 0: a unit can stop for good
+
+
+def _standardised(values) -> bool:
+    """Whether every column looks standardised already (mean ≈ 0, std ≈ 1)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v.reshape(len(v), -1) if v.size else v
+    if v.size == 0 or v.dtype.kind not in "fiu":
+        return True
+    mean, std = v.mean(0), v.std(0)
+    return bool(np.all(np.abs(mean) < 0.2) and np.all((std > 0.5) & (std < 2)))
+
+
+def untried_advice(task: str, x=None, y=None, batch_size=None) -> str:
+    """'It has not learned yet: try more epochs, …' with only what the run did not use:
+    minibatches when it trained on the full batch, standardised inputs (targets) when they
+    are not standardised already."""
+    items = [MORE_EPOCHS, LARGER_LR]
+    n = 0 if x is None else len(x)
+    if batch_size is None or (n > 32 and batch_size >= n):
+        items.append(MINIBATCHES)
+    if x is None or not _standardised(x):
+        items.append(SCALED_X)
+    if task == "regression" and (y is None or not _standardised(y)):
+        items.append(SCALED_Y)
+    return NOT_LEARNED + _listed(items).replace(" and ", " or ") + "."
+
+
+def dead_units_note(model, x, net=None) -> str | None:
+    """When every ReLU unit of some hidden layer is 0 on every training row, the output is
+    one number for every input and no gradient reaches the layers below: say so, with the
+    fix. None otherwise (or for a model that is not a Linear + activation chain)."""
+    from ..delta import DeltaEngineError, forward, layers
+
+    if x is None or len(x) == 0:
+        return None
+    try:
+        net = layers(model) if net is None else net
+    except DeltaEngineError:
+        return None
+    rows = np.asarray(x)[:100_000]
+    cache = forward(model, rows, net)
+    for layer in net[:-1]:
+        if layer.g_name not in DYING:
+            continue
+        a = cache.a[layer.index]
+        if a.size and not np.any(a):
+            out = cache.output
+            same = np.ptp(out, axis=0).max() if out.size else 0.0
+            shown = f"ŷ = {out[0, 0]:.4g}" if out.shape[1] == 1 else "one output vector"
+            constant = (
+                f"the output is the same for every input ({shown})"
+                if same == 0
+                else ("the output no longer depends on the input")
+            )
+            below = "W[1], b[1]" if layer.index == 1 else f"W[1] … W[{layer.index}]"
+            return (
+                f"every {layer.g_name} unit of layer {layer.index} is 0 on all "
+                f"{len(rows):,} training rows (the units died: f[{layer.index}] ≤ 0 for every "
+                f"row, so g'(f) = 0 and no gradient reaches {below}), so {constant}. "
+                "Typically a learning rate too large for the first steps pushed the units' "
+                "biases negative: try a smaller learning rate, Adam (it takes "
+                "steps of about lr), standardised inputs, or leaky_relu, whose units cannot die."
+            )
+    return None
+
+
+def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
+                     batch_size=None) -> bool:  # fmt: skip
     """A finished run that does no better than a model that ignores its inputs gets a
     warning in words (``PoorFitWarning``): r² < 0 is worse than predicting the targets'
     mean; an accuracy at most the most common class's share is what always answering that
-    class scores. True when it warned."""
+    class scores. With ``model`` and ``x`` it says when the units died (the output is then
+    constant); its advice names only what the run did not use already. True when it
+    warned."""
     import warnings
 
     from ..errors import PoorFitWarning
@@ -161,28 +254,39 @@ def caution_poor_fit(history, task: str, y) -> bool:
             "before it settled: the steps are too large; try a smaller learning rate."
         )
     else:
-        advice = (
-            "It has not learned yet: try more epochs, a larger learning rate, minibatches "
-            "(batch_size), or standardised inputs and targets."
-        )
-    if task == "regression" and "r2" in last and last["r2"] < 0:
-        warnings.warn(
-            f"the trained model does worse than predicting the mean of the targets "
-            f"(r² = {last['r2']:.3g} < 0 on the training data). {advice}",
-            PoorFitWarning,
-            stacklevel=3,
-        )
-        return True
+        advice = untried_advice(task, x, y, batch_size)
+    worse = task == "regression" and "r2" in last and last["r2"] < 0
+    chance = None
     if task == "classification" and "accuracy" in last:
         labels = np.asarray(y).reshape(len(y), -1)
         labels = labels.argmax(1) if labels.shape[1] > 1 else np.rint(labels[:, 0])
         share = np.unique(labels, return_counts=True)[1].max() / len(labels)
         if last["accuracy"] <= share + 1e-12 and share < 1:
-            warnings.warn(
-                f"the trained model's accuracy ({last['accuracy']:.3g} on the training data) is "
-                f"no better than always answering the most common class ({share:.3g}). {advice}",
-                PoorFitWarning,
-                stacklevel=3,
-            )
-            return True
-    return False
+            chance = share
+    if not worse and chance is None:
+        return False
+    dead = None if model is None else dead_units_note(model, x, net)
+    if dead is not None:  # the reason the output is constant: say it first, with its fix
+        metric = f"r² = {last['r2']:.3g}" if worse else f"accuracy {last['accuracy']:.3g}"
+        warnings.warn(
+            f"the trained model's output does not depend on its input ({metric} on the "
+            f"training data): {dead}",
+            PoorFitWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return True
+    if worse:
+        warnings.warn(
+            f"the trained model does worse than predicting the mean of the targets "
+            f"(r² = {last['r2']:.3g} < 0 on the training data). {advice}",
+            PoorFitWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return True
+    warnings.warn(
+        f"the trained model's accuracy ({last['accuracy']:.3g} on the training data) is "
+        f"no better than always answering the most common class ({chance:.3g}). {advice}",
+        PoorFitWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return True

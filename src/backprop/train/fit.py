@@ -246,7 +246,10 @@ def fit(
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     quiet = history.diverged or has_step_units(model, net)  # the Caution said why
-    if not quiet and not caution_poor_fit(history, prep.task, y):
+    poor = not quiet and caution_poor_fit(
+        history, prep.task, y, model=model, x=x, net=net, batch_size=size
+    )  # a dead network is named as such; the advice leaves out what the run already did
+    if not quiet and not poor:
         caution_still_falling(history)
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)

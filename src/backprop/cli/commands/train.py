@@ -81,6 +81,13 @@ def add_parser(sub) -> None:
         help="standardise the inputs, (x − mean)/std fitted on the training rows (default: "
         "yes for a CSV and scikit-learn sets, no for the lecture's and playground sets)",
     )
+    d.add_argument(
+        "--standardize-target",
+        action=argparse.BooleanOptionalAction,
+        help="train a regression on standardised targets z = (y − mean)/std and fold the "
+        "scaling into the output layer, so the model file predicts y (default: yes for a "
+        "CSV, no for the built-in sets)",
+    )
     d.add_argument("--n", type=positive_int, help="number of samples to generate, 1 to 10,000,000")
     d.add_argument("--noise", type=real, help="noise level of a generated dataset, 0 to 1e6")
     m = p.add_argument_group("model")
@@ -195,7 +202,7 @@ def build_spec(args) -> dict:
             if getattr(args, key) is not None:
                 spec["data"][key] = getattr(args, key)
     data = spec.setdefault("data", {})
-    for key in ("n", "noise", "standardize"):
+    for key in ("n", "noise", "standardize", "standardize_target"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
     model = spec.setdefault("model", {})
@@ -235,7 +242,36 @@ def build_spec(args) -> dict:
         from ...spec.runfolder import slug
 
         spec["name"] = args.data or slug(Path(args.csv).stem, "csv")
+        if args.data:
+            _set_defaults(args, spec)
     return json.loads(json.dumps(spec))
+
+
+_ADAM = {"adam": "Adam", "adamw": "AdamW"}
+
+
+def _set_defaults(args, spec: dict) -> None:
+    """``--data NAME`` without a spec file: the training settings that fit a built-in set in
+    about a second (``spec.build.BUILTIN_SET_DEFAULTS``) for each one the flags leave open;
+    one line says which were filled in."""
+    from ...spec.build import BUILTIN_SET_DEFAULTS as chosen
+
+    filled = []
+    opt = spec["optimizer"]
+    if args.lr is None and opt.get("name", "adam").lower() in ("adam", "adamw"):
+        opt["lr"] = chosen["lr"]
+        filled.append(f"{_ADAM[opt.get('name', 'adam').lower()]} lr {opt['lr']:g}")
+    if args.epochs is None:
+        spec["epochs"] = chosen["epochs"]
+        filled.append(f"{spec['epochs']:,} epochs")
+    if args.batch_size is None:
+        spec["batch_size"] = chosen["batch_size"]
+        filled.append(f"minibatches of {spec['batch_size']}")
+    if filled and not args.quiet:
+        print(
+            f"defaults for --data {args.data}: {', '.join(filled)} (what fits a built-in set "
+            "in about a second; flags override)"
+        )
 
 
 def _fraction(text: str) -> float:
@@ -282,8 +318,11 @@ def run(args) -> int:
         _inputs_outside(args, spec, args.out)
     if args.backup:
         callbacks.append(_resume_notice(args.backup, args.backup_every))
+    from ..fitcheck import hold_poor_fit, ranked_advice
+
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
-        result = run_spec(spec, callbacks=callbacks)
+        with hold_poor_fit():  # its list of what to try: ranked_advice tries each below
+            result = run_spec(spec, callbacks=callbacks)
         check_interrupt()  # one swallowed after the last tick: the run is not saved
         print(final_line(result))
         if args.verbose:
@@ -294,7 +333,9 @@ def run(args) -> int:
     from ..common import exit_status
     from ..lrcheck import checked_advice
 
-    return exit_status("train", result, checked_advice(result, args.quiet))
+    advice = checked_advice(result, args.quiet)
+    ranked_advice(result, args.quiet)  # a run that did not learn: what helps, tried
+    return exit_status("train", result, advice)
 
 
 def _inputs_outside(args, spec: dict, out) -> None:

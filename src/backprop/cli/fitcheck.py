@@ -1,0 +1,177 @@
+"""After a run that did not learn (r² < 0, accuracy at chance): try what could help, rank it.
+
+``fit``'s warning can only list what usually helps (more epochs, a larger learning rate,
+minibatches, standardised inputs or targets), and one of those can make a run worse: on the
+lecture's square at Adam 0.001 × 100 full-batch epochs, ``--standardize`` took r² from
+−0.575 to −0.653 while ``--lr 0.01`` reached 0.99. So ``backprop train`` tries each change
+it would suggest on the same spec (same data, seed and starting weights), one at a time,
+silently and without writing files, as ``lrcheck`` does for a divergence, and prints them
+ranked by the training r² (or accuracy) each reached. A change is never suggested when it is
+the run's setting already, and one that did no better than the run is shown as such, not
+advised. A trial is run only when it is cheap (``CHEAP`` sample-epochs); the others are
+named as not tried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import sys
+
+from .lrcheck import CHEAP
+
+__all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice"]
+
+NOT_LEARNED_CLI = "It has not learned yet: 'advice:' below tries each change on this run."
+
+
+def poor_fit(result) -> tuple[str, float] | None:
+    """('r2' or 'accuracy', its value) when the run did no better than ignoring its inputs
+    (r² < 0; accuracy at most the most common class's share), else None."""
+    import numpy as np
+
+    if result.diverged:
+        return None
+    h = result.history.history
+    last = {k: v[-1] for k, v in h.items() if v and v[-1] is not None}
+    ds = result.dataset
+    if ds.task == "regression":
+        return ("r2", last["r2"]) if "r2" in last and last["r2"] < 0 else None
+    if "accuracy" not in last:
+        return None
+    y = np.asarray(ds.y).reshape(len(ds.y), -1)
+    labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
+    share = np.unique(labels, return_counts=True)[1].max() / len(labels)
+    at_chance = last["accuracy"] <= share + 1e-12 and share < 1
+    return ("accuracy", last["accuracy"]) if at_chance else None
+
+
+def candidates(result) -> list[tuple[str, dict]]:
+    """(the flags, the spec with that change) for each change that is not the run's
+    setting already."""
+    spec, ds = result.spec, result.dataset
+    rows = len(ds.x)
+    out = []
+    lr = _start_lr(result)
+    for factor in (100, 10, 0.1):  # larger when it crept, smaller when its units died
+        if lr is not None and lr * factor <= 1000:
+            changed = copy.deepcopy(spec)
+            value = float(f"{lr * factor:.3g}")
+            changed["optimizer"] = {**changed["optimizer"], "lr": value}
+            out.append((f"--lr {value:g}", changed))
+    changed = copy.deepcopy(spec)
+    changed["epochs"] = 10 * int(spec["epochs"])
+    out.append((f"--epochs {changed['epochs']}", changed))
+    batch = spec.get("batch_size")
+    if rows > 32 and (batch is None or batch > 32):
+        changed = copy.deepcopy(spec)
+        changed["batch_size"] = 32
+        out.append(("--batch-size 32", changed))
+    if getattr(ds, "scaler", None) is None:
+        changed = copy.deepcopy(spec)
+        changed["data"] = {**changed["data"], "standardize": True}
+        out.append(("--standardize", changed))
+    if ds.task == "regression" and result.target_scaling is None:
+        changed = copy.deepcopy(spec)
+        changed["data"] = {**changed["data"], "standardize_target": True}
+        out.append(("--standardize-target", changed))
+    return out
+
+
+def _start_lr(result) -> float | None:
+    group = result.optimizer.param_groups[0]
+    lr = group.get("initial_lr", group.get("lr"))
+    return None if lr is None or not math.isfinite(float(lr)) else float(lr)
+
+
+def _trial(spec: dict) -> float | None:
+    """The final training r² or accuracy of ``spec``, trained silently; None: diverged."""
+    import warnings
+
+    from ..spec import run as run_spec
+    from .common import check_interrupt
+    from .progress import interrupt_callback
+
+    spec = copy.deepcopy(spec)
+    spec["early_stopping"] = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its own warnings are not this run's
+        trial = run_spec(spec, callbacks=[interrupt_callback()])
+    check_interrupt()
+    if trial.diverged:
+        return None
+    last = {k: v[-1] for k, v in trial.history.history.items() if v and v[-1] is not None}
+    value = last.get("r2" if trial.dataset.task == "regression" else "accuracy")
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def ranked_advice(result, quiet: bool = False) -> str | None:
+    """Try every candidate on a run that did not learn; print the ranking and the advice
+    line. Returns the advice (None: the run learned, nothing to try)."""
+    found = poor_fit(result)
+    if found is None:
+        return None
+    metric, now = found
+    shown = "r²" if metric == "r2" else "accuracy"
+    if not quiet:
+        print("trying each change on this run (nothing is saved) …", flush=True)
+    rows = max(1, len(result.dataset.x))
+    tried, skipped = [], []
+    for flags, spec in candidates(result):
+        if int(spec["epochs"]) * rows > CHEAP:
+            skipped.append(flags)
+            continue
+        tried.append((flags, _trial(spec)))
+    tried.sort(key=lambda t: -math.inf if t[1] is None else t[1], reverse=True)
+    width = max((len(f) for f, _ in tried), default=0)
+    lines = []
+    for flags, value in tried:
+        if value is None:
+            verdict = "diverged: not advised"
+        elif value <= now:
+            verdict = f"{shown} {value:.3g}, no better than this run's {now:.3g}: not advised"
+        else:
+            verdict = f"{shown} {value:.3g}"
+        lines.append(f"  {flags:<{width}}  {verdict}")
+    if skipped:
+        lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
+    helped = [(f, v) for f, v in tried if v is not None and v > now]
+    if helped:
+        best, value = helped[0]
+        head = f"rerun with {best} ({shown} {value:.3g} against {now:.3g} now)"
+    elif tried:
+        head = f"no single change helped ({shown} {now:.3g} now); see the warning above"
+    else:
+        head = f"try {', '.join(skipped)} (one at a time; none was tried here)"
+    if tried:
+        print(f"advice: {head}; each change tried alone on this run:")
+        print("\n".join(lines))
+    else:
+        print(f"advice: {head}")
+    return head
+
+
+@contextlib.contextmanager
+def hold_poor_fit():
+    """While training: ``fit``'s list of what to try (``cautions.NOT_LEARNED``) is not shown,
+    as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays."""
+    import warnings
+
+    from ..train.cautions import NOT_LEARNED
+
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        if NOT_LEARNED in text:
+            text = text[: text.index(NOT_LEARNED)] + NOT_LEARNED_CLI
+            message = category(text)
+        return previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+        sys.stderr.flush()
