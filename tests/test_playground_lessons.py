@@ -224,7 +224,15 @@ def test_the_server_sends_the_lesson_and_refuses_locked_changes():
             assert "locked by this lesson link" in until(ws, "error")["message"]
             ws.send_text(
                 json.dumps(
-                    {"v": 1, "type": "edit", "kind": "bias", "layer": 1, "row": 0, "value": 1.0}
+                    {
+                        "v": 1,
+                        "type": "edit",
+                        "kind": "bias",
+                        "layer": 1,
+                        "row": 0,
+                        "value": 1.0,
+                        "net": 1,
+                    }
                 )
             )
             assert "locked by this lesson link" in until(ws, "error")["message"]

@@ -90,7 +90,8 @@ class Actions:
         for e in lessons.solution_edits(preset):
             s.edit(e["kind"], e["layer"], e["row"], e.get("col"), e["value"])
         m = s.metrics
-        said = f"training loss {m['loss']:.3g}"
+        lost = "not measured (training diverged)" if s.status.diverged else "not finite"
+        said = "training loss " + (lost if m["loss"] is None else f"{m['loss']:.3g}")
         if m.get("test_loss") is not None:
             said += f", test loss {m['test_loss']:.3g}"
         await self.rebuilt([f"{lessons.PRESETS[preset]['solution_text']}: {said} (measured)."],

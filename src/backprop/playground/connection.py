@@ -127,6 +127,11 @@ class Connection(MessageLoop, Actions):
             s.status.running = False
             await self.snapshot()
         elif kind == "step":
+            if s.status.diverged:  # as Play says it: a step would silently do nothing
+                what = "Step" if msg["unit"] == "epoch" else "1 batch"
+                raise ProtocolError(
+                    f"{what}: training diverged; lower the learning rate and press Reset."
+                )
             s.status.running = False
             s.status.stopped = ""
             await self.step_epoch() if msg["unit"] == "epoch" else s.step_batch()

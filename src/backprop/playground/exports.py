@@ -101,7 +101,16 @@ def model_file(session: Session) -> tuple:
         spec["data"]["scaler"] = raw.scaler.to_dict()
     meta = {"playground": {"features": list(names), "settings": copy.deepcopy(session.state),
                            "epoch": session.epoch, "not_in_spec": session.spec_gaps()}}  # fmt: skip
-    return copy.deepcopy(session.model), spec, meta
+    model = copy.deepcopy(session.model)
+    scaling = getattr(session, "target_scaling", None)
+    if scaling is not None:  # trained on z: the file predicts the target's units, as run's
+        from types import SimpleNamespace
+
+        from ..spec import targets
+
+        targets.fold(model, SimpleNamespace(), scaling)
+        spec["data"]["target_scaler"] = scaling.to_dict()
+    return model, spec, meta
 
 
 ASCII_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",

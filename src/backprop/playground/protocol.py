@@ -4,7 +4,8 @@ Every message between page and server is one JSON object with ``"v": 1`` (``VERS
 and a ``"type"``. ``parse(text)`` checks a message from the page — JSON, size, type, every
 field's kind and range (the settings by ``fields.check_changes``) — and returns it as a
 dict, or raises ``ProtocolError`` whose text is sent back to the page as an ``error``
-message. ``dumps`` writes a message to the page. This module trains nothing and draws
+message; a key given twice in one object is refused (``json`` would keep the last one
+silently). ``dumps`` writes a message to the page. This module trains nothing and draws
 nothing.
 
 Messages from the page::
@@ -15,7 +16,8 @@ Messages from the page::
     play, pause, reset, regenerate, ping
     step        {"unit": "epoch" | "batch"}
     edit        {"kind": "weight" | "bias", "layer": l, "row": j, "col": i, "value": v,
-                 "net": n}                      (``net``: the snapshot's, refused if rebuilt)
+                 "net": n}                      (``net``: the snapshot's, required, refused if
+                                                rebuilt; no ``col`` for a bias)
     upload      {"name": file name, "text": CSV text}
     export      {"what": "model" | "spec"}
     ack         {"seq": n}                      the page drew snapshot n
@@ -62,7 +64,13 @@ def parse(text: Any) -> dict:
     if len(text) > MAX_MESSAGE:
         raise ProtocolError(f"message too large ({len(text)} characters; limit {MAX_MESSAGE}).")
     try:
-        msg = json.loads(text, parse_constant=_no_constant)
+        msg = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_object)
+    except _Twice as exc:
+        raise ProtocolError(
+            f"message: the key {show(exc.args[0])} appears twice in one object; JSON does not "
+            "say which one counts, so the message is refused. Send each key once.",
+            exc.args[0] if isinstance(exc.args[0], str) else None,
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"message is not valid JSON ({str(exc)[:80]}).") from None
     if not isinstance(msg, dict):
@@ -108,6 +116,21 @@ def _safe(key: str) -> str:
     return key.encode("utf-8", "backslashreplace").decode("utf-8")  # \\ud800 as 6 characters
 
 
+class _Twice(Exception):
+    """A key given twice in one JSON object (``json`` would keep the last silently)."""
+
+
+def _object(pairs: list) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Twice(key)
+            seen.add(key)
+    return out
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -151,11 +174,19 @@ def _step(body: dict) -> dict:
     return {"unit": unit}
 
 
+FLOAT32_TINY = 1.1754943508222875e-38  # float32's smallest normal number
+
+
 def _edit(body: dict) -> dict:
-    _only("edit", body, ("kind", "layer", "row", "col", "value", "net"))
     kind = body.get("kind")
     if kind not in ("weight", "bias"):
         raise ProtocolError(f"edit: 'kind' must be 'weight' or 'bias'; got {show(kind)}.")
+    if kind == "bias" and "col" in body:
+        raise ProtocolError(
+            "edit: a bias has no 'col' (it belongs to one neuron: 'layer' and 'row'); got "
+            f"col={show(body['col'])}. Send a bias without 'col', or kind 'weight'."
+        )
+    _only("edit", body, ("kind", "layer", "row", "col", "value", "net"))
     out: dict = {"kind": kind}
     for key in ("layer", "row") + (("col",) if kind == "weight" else ()):
         v = body.get(key)
@@ -167,12 +198,22 @@ def _edit(body: dict) -> dict:
         raise ProtocolError(f"edit: 'value' must be a finite number; got {show(value)}.")
     if abs(value) > 1e4:
         raise ProtocolError(f"edit: 'value' must be between -10000 and 10000; got {value}.")
+    if 0 < abs(value) < FLOAT32_TINY:
+        raise ProtocolError(
+            f"edit: 'value' {value:g} is too small for the network's float32 numbers (the "
+            f"smallest is ±{FLOAT32_TINY:.3g}; {value:g} would be stored as 0 or without its "
+            "digits). Type 0, or a value of at least 1.2e-38 in size."
+        )
     out["value"] = float(value)
-    if "net" in body:  # the snapshot's ``net``: the network the value was typed on
-        net = body["net"]
-        if isinstance(net, bool) or not isinstance(net, int) or net < 0:
-            raise ProtocolError(f"edit: 'net' must be a whole number ≥ 0; got {show(net)}.")
-        out["net"] = net
+    # the snapshot's ``net``: the network the value was typed on (a value typed on another
+    # network, or naming none, is never set on the current one)
+    net = body.get("net")
+    if isinstance(net, bool) or not isinstance(net, int) or net < 0:
+        raise ProtocolError(
+            f"edit: 'net' must be the snapshot's 'net' the value was typed on (a whole number "
+            f"≥ 0); got {show(net) if 'net' in body else 'none'}. Send the snapshot's 'net'."
+        )
+    out["net"] = net
     return out
 
 

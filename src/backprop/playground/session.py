@@ -76,6 +76,13 @@ class Session(Training):
                     }
                 self._retune(changed)
         self.rev += 1
+        if self.target_scaling is not None and (csv is not None or "problem" in changed):
+            notes.append(
+                f"The target is trained standardised, as `backprop train` does for a CSV: "
+                f"{self.target_scaling.describe([self.target_col])}. The loss is in units "
+                f"of z, the RMSE in {self.target_col}'s units; an exported model predicts "
+                f"{self.target_col}."
+            )
         if changed & {"stop_epochs", "stop_loss"} and self.status.stopped:
             self.status.stopped = ""
         self.notes = notes
@@ -115,7 +122,7 @@ class Session(Training):
         """Use an uploaded CSV; a file refused at any step leaves the session as it was."""
         data, _ = uploads.load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
         try:
-            return self.apply(
+            notes = self.apply(
                 {"dataset": "csv", "problem": data.task},
                 rebuild=True,
                 csv=(name, text, data.x.shape[1]),
@@ -123,6 +130,8 @@ class Session(Training):
             )
         except ProtocolError as exc:
             raise ProtocolError(f"upload {name}: {exc}", exc.field) from None
+        self.notes = notes = uploads.constant_notes(name, self.raw) + notes
+        return notes
 
     @property
     def loss_name(self) -> str:
@@ -164,6 +173,8 @@ class Session(Training):
                 "target": self.target_col,
                 "task": s["problem"],
                 "test_ratio": round(1 - s["train_ratio"] / 100, 6),
+                # what the session trains on (a CSV's regression targets standardised)
+                "standardize_target": getattr(self, "target_scaling", None) is not None,
             }
         noise = s["noise"] * settings.SCALE_1D[ds] / 100 if ds in settings.SCALE_1D else s["noise"]
         data = {"name": ds, "n": s["n"], "noise": noise, "train_ratio": s["train_ratio"] / 100}
@@ -209,10 +220,13 @@ class Session(Training):
         from .. import data as datasets
 
         s = self.state
+        self.target_scaling = None
         if s["dataset"] == "csv":
             self.raw, self.target_col = uploads.load_csv(
                 self.csv, s["train_ratio"], s["seed"], s["problem"]
             )  # the problem the page says (one truth: data, training, link and export)
+            if self.raw.task == "regression":  # as backprop train does for a CSV's targets
+                self.target_scaling = uploads.standardized_targets(self.raw)
             return
         d = self._data_spec()
         extra = d.get("options", {})
@@ -236,9 +250,9 @@ class Session(Training):
             name=raw.name,
             task=raw.task,
             x=feats.transform(raw.x, names),
-            y=raw.y,
+            y=raw.y if self.target_scaling is None else self.target_scaling.z,
             x_test=None if raw.x_test is None else feats.transform(raw.x_test, names),
-            y_test=raw.y_test,
+            y_test=raw.y_test if self.target_scaling is None else self.target_scaling.z_test,
             feature_names=[feats.label(f, self.n_inputs) for f in names],
             target_names=raw.target_names,
         )
@@ -282,14 +296,17 @@ class Session(Training):
         if kind == "bias":
             if lin.bias is None or row >= lin.n_out:
                 raise ProtocolError(f"edit: layer {layer} has biases 0 to {lin.n_out - 1}.")
-            lin.bias._data[row] = value
+            array, at = lin.bias._data, row
         else:
             if row >= lin.n_out or col >= lin.n_in:
                 raise ProtocolError(
                     f"edit: layer {layer}'s weights go from {lin.n_in} to {lin.n_out} neurons; "
                     f"got to={row}, from={col}."
                 )
-            lin.weight._data[row, col] = value
+            array, at = lin.weight._data, (row, col)
+        if array.dtype.type(value) == array[at]:
+            return  # the value it holds (the snapshot's, sent back): nothing changes
+        array[at] = value
         self.edited = True
         self.edits += 1  # the numbers shown are measured again
         self._reload()

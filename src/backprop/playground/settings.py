@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import features as feats
 from . import fields
 
+CSV_IGNORES = ("n", "noise", "classes")  # settings of the built-in sets only
 DATA_KEYS = ("problem", "dataset", "classes", "noise", "train_ratio", "n", "seed")
 NET_KEYS = ("features", "hidden", "activation", "loss")
 SCALE_1D = {"square": 10.0, "abs": 1.0, "sine": 1.0}  # noise 100 % = this standard deviation
@@ -61,6 +62,20 @@ def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
     # after a move to a classification set): the data's own loss ("auto") instead
     other = fields.REGRESSION_LOSSES if new["problem"] == "classification" else fields.CLASS_LOSSES
     if new.get("loss") in other:
+        kind = "regression" if new["problem"] == "classification" else "classification"
+        data = "the uploaded CSV" if new["dataset"] == "csv" else f"the {new['dataset']} set"
+        if "loss" in changes and not {"dataset", "problem"} & set(changes):
+            own = fields.CLASS_LOSSES if kind == "regression" else fields.REGRESSION_LOSSES
+            raise fields.ProtocolError(
+                f"setting loss: {new['loss']} is a {kind} loss and {data} is a "
+                f"{new['problem']} problem, so it would not be used. Choose auto or one of "
+                f"{', '.join(own)}, or change the problem type first.",
+                "loss",
+            )
+        notes.append(
+            f"The loss {new['loss']} is a {kind} loss; {data} is a {new['problem']} problem: "
+            "the loss is auto (the data's own)."
+        )
         new["loss"] = "auto"
     dims = 1 if new["dataset"] in fields.FUNCTION_SETS else 2
     if new["dataset"] == "csv":
@@ -77,6 +92,15 @@ def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
         from ..delta.engine import STEP_NOTE  # the lecture's Caution, as fit and the CLI say it
 
         notes.append("Caution: " + STEP_NOTE.format(l=steps[-1]))
-    if "batch_size" in new and new["batch_size"] > new["n"]:
-        new["batch_size"] = new["n"]
+    if new["dataset"] == "csv" and "dataset" not in changes:
+        ignored = [k for k in CSV_IGNORES if k in changes]
+        if ignored:  # they would be kept and written into the link, changing nothing
+            raise fields.ProtocolError(
+                f"setting {ignored[0]}: applies to the built-in datasets; an uploaded CSV's "
+                "rows, noise and classes are the file's own, so it would change nothing. "
+                "Choose a built-in dataset to use it.",
+                ignored[0],
+            )
+    elif "batch_size" in new and new["batch_size"] > new["n"]:
+        new["batch_size"] = new["n"]  # a CSV's batch is cut to its rows when it trains
     return notes

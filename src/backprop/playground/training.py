@@ -154,8 +154,13 @@ class Training:
     @property
     def metrics(self) -> dict:
         """Loss and accuracy / RMSE of the current weights on the training and test sets
-        (``test_`` keys), measured as ``fit`` measures them; None where not finite."""
-        key = (self.builds, self.run.state.step, self.edits)
+        (``test_`` keys), measured as ``fit`` measures them; RMSE in the target's own units.
+
+        None where a set's loss is not finite (then none of that set's numbers is: an RMSE
+        of 9e19 beside a loss of None said two things) and everywhere after a divergence
+        (the snapshot's ``diverged`` says why), so no stray finite number is shown."""
+        diverged = bool(self.status.diverged)
+        key = (self.builds, self.run.state.step, self.edits, diverged)
         if self._metrics_at != key:
             out = {}
             parts = [("", self.x, self.y)]
@@ -164,12 +169,24 @@ class Training:
             with np.errstate(all="ignore"):
                 for prefix, x, y in parts:
                     logs = self.evaluate(x, y, prefix or "train_")
+                    found = {}
                     for name in ("loss", "accuracy", "rmse"):
                         value = logs.get((prefix or "train_") + name)
                         if value is not None:
-                            out[prefix + name] = value if math.isfinite(value) else None
+                            found[name] = value if math.isfinite(value) else None
+                    if "rmse" in found and found["rmse"] is not None:
+                        found["rmse"] *= self.target_std()  # z units → the target's units
+                    if diverged or found.get("loss") is None:
+                        found = dict.fromkeys(found)
+                    out.update({prefix + k: v for k, v in found.items()})
             self._metrics, self._metrics_at = out, key
         return self._metrics
+
+    def target_std(self) -> float:
+        """The factor from the trained targets' units to the data's own (1 unless the
+        session trains on standardised regression targets, ``Session.target_scaling``)."""
+        scaling = getattr(self, "target_scaling", None)
+        return 1.0 if scaling is None else float(scaling.std[0])
 
     # -- training in slices ------------------------------------------------------------------
     def train(self, seconds: float | None, max_epochs: float | None = None, max_steps=None) -> int:

@@ -4,6 +4,7 @@ The page sends the file's text; ``load_csv`` checks its shape (a header, 1 or 2 
 columns and a target as the last column, at most ``protocol.MAX_CSV_ROWS`` rows) and hands
 it to ``backprop.data.from_csv``, whose messages name the line and column of a bad cell.
 Every problem becomes a ``ProtocolError`` the page shows next to the data controls.
+``standardized_targets`` gives a regression file's targets as the session trains on them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import tempfile
 from ..errors import BackpropError
 from . import protocol, scratch
 from .protocol import ProtocolError
+
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = None):
@@ -70,3 +73,55 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
         )
     data.name = os.path.splitext(os.path.basename(name))[0] or "data"
     return data, target
+
+
+def standardized_targets(data):
+    """A CSV's regression targets as the session trains on them: z = (y − mean) / std,
+    fitted on the training rows, as ``backprop train`` does for a CSV (``spec.targets``).
+
+    In float32 a target such as 1e9 + x keeps nothing of x (float32 numbers near 1e9 are
+    64 apart), so training on y itself learned nothing; z is computed in float64 before
+    the network's float32. Returns the ``TargetScaling`` with ``z`` and ``z_test`` added;
+    ``data`` keeps its targets in the file's units (the page draws them)."""
+    import copy
+
+    import numpy as np
+
+    from ..spec import targets
+
+    shadow = copy.copy(data)
+    scaling = targets.standardize(shadow)
+    big = float(np.max(np.abs(scaling.mean) + np.abs(scaling.std)))
+    if not big < FLOAT32_MAX / 1e3:  # the exported model holds y = mean + std·z in float32
+        raise ProtocolError(
+            f"the target {data.target_names[0]!r} reaches {big:.3g}; a model's float32 numbers "
+            f"stop at {FLOAT32_MAX:.3g}. Divide the target by a power of ten (and say so) "
+            "and upload it again.",
+            "dataset",
+        )
+    scaling.z, scaling.z_test = shadow.y, shadow.y_test
+    return scaling
+
+
+def constant_notes(name: str, data) -> list[str]:
+    """Notes on columns holding one value in every row: such a feature carries nothing (its
+    standardised input is 0), and such a target leaves nothing to learn."""
+    import numpy as np
+
+    notes = []
+    x = data.x if data.x_test is None else np.concatenate([data.x, data.x_test])
+    raw = x if data.scaler is None else data.scaler.inverse_transform(x)
+    for j, column in enumerate(data.feature_names):
+        if np.all(raw[:, j] == raw[0, j]):
+            notes.append(
+                f"{name}: the column {column!r} is {raw[0, j]:g} in every row; it tells the "
+                "network nothing (its input is 0 once standardised)."
+            )
+    y = data.y if data.y_test is None else np.concatenate([data.y, data.y_test])
+    if data.task == "regression" and np.all(y == y[0]):  # one class is refused on upload
+        notes.append(
+            f"{name}: the target {data.target_names[0]!r} is {y[0][0]:g} in every row, so "
+            "there is nothing to learn (read as a regression to one number; classification "
+            "needs 2 to 5 different labels)."
+        )
+    return notes

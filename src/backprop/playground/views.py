@@ -11,13 +11,11 @@ become null (JSON has no NaN).
 
 from __future__ import annotations
 
-import base64
-import math
-
 import numpy as np
 
 from . import features as feats
 from .curves import grad_norms
+from .wire import _bytes, _exact, _list, _num, _q  # noqa: F401 - views._list, as before
 
 GRID = 100  # output heatmap cells per side (legible on a projector)
 NEURON_STRIDE = 3  # neuron thumbnails use every 3rd cell: 34 × 34, both edges included
@@ -27,50 +25,6 @@ NEURON_CURVE_STRIDE = 4  # 50 points per neuron curve
 DOMAIN_2D = (-6.0, 6.0)  # TensorFlow Playground's input square
 MAX_POINTS = 2_000  # points drawn per part (train/test); more are subsampled
 KINKED = ("relu", "leaky_relu")
-
-
-def _q(t: np.ndarray) -> str:
-    """Values in [−1, 1] as base64 bytes 0…255 (row-major)."""
-    t = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
-    q = np.clip(np.rint((np.clip(t, -1, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
-    return base64.b64encode(q.tobytes()).decode("ascii")
-
-
-def _bytes(values: np.ndarray) -> str:
-    return base64.b64encode(np.asarray(values, dtype=np.uint8).tobytes()).decode("ascii")
-
-
-def _num(x, digits: int = 6):
-    if x is None:
-        return None
-    x = float(x)
-    return float(f"{x:.{digits}g}") if math.isfinite(x) else None
-
-
-def _list(a: np.ndarray, digits: int = 4) -> list:
-    """``a`` as nested lists, ``digits`` decimals; a value that would round to 0 keeps three
-    significant digits instead (a vanishing δ of 1e-7 is sent as 1e-07, not as 0), so only
-    a true zero arrives as 0."""
-    a = np.asarray(a, dtype=np.float64)
-    out = np.round(a, digits)
-    small = (out == 0) & (a != 0) & np.isfinite(a)
-    if small.any():
-        out[small] = _three_digits(a[small])
-    if np.isfinite(out).all():
-        return out.tolist()
-    return [_list(row, digits) for row in out] if out.ndim > 1 else [_num(v) for v in out]
-
-
-def _three_digits(v: np.ndarray) -> np.ndarray:
-    """Non-zero values below 1 rounded to three significant digits, vectorised: an integer
-    divided by an exact power of ten (10**k, k ≤ 22) is the float the decimal text gives
-    (444 / 1e11 == 4.44e-09); the rare smaller values go through the text."""
-    k = 2 - np.floor(np.log10(np.abs(v)))
-    out = np.round(v * 10.0**k) / 10.0**k
-    far = k > 22
-    if far.any():
-        out[far] = [float(f"{x:.3g}") for x in v[far]]
-    return out
 
 
 def _display(session, x: np.ndarray) -> np.ndarray:
@@ -225,7 +179,16 @@ def _output_map(session, logits: np.ndarray) -> dict:
         conf = (p.max(axis=1) - 1 / c) / (1 - 1 / c)
         return {"kind": kind, "cls": p.argmax(axis=1), "values": 2 * conf - 1, "probs": p}
     lo, hi = target_range(session)
-    return {"kind": kind, "values": _scale(logits[:, 0], lo, hi)}
+    return {"kind": kind, "values": _scale(target_units(session, logits[:, 0]), lo, hi)}
+
+
+def target_units(session, out: np.ndarray) -> np.ndarray:
+    """A regression network's outputs in the target's own units: a CSV's targets are
+    trained standardised (z = (y − mean) / std, ``Session.target_scaling``), y = mean + std·z."""
+    scaling = getattr(session, "target_scaling", None)
+    if scaling is None:
+        return out
+    return np.asarray(out, dtype=np.float64) * scaling.std[0] + scaling.mean[0]
 
 
 def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
@@ -243,13 +206,17 @@ def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
         grads = session.plan.compute(session.x, session.y)
     norms = grad_norms(grads)
     layers = []
+    # PyTorch's (out, in): w[to][from]; exact, as the editor shows them
+    params = _exact([p for layer in net for p in (layer.weight._data, layer.bias._data)
+                     if p is not None])  # fmt: skip
     for layer, norm in zip(net, norms, strict=True):
         l = layer.index
         d = grads.delta[l]
+        w = params.pop(0)
         layers.append(
             {
-                "w": _list(layer.weight._data),  # PyTorch's (out, in): w[to][from]
-                "b": None if layer.bias is None else _list(layer.bias._data),
+                "w": w,
+                "b": None if layer.bias is None else params.pop(0),
                 "gw": _list(grads.weight_grads[l].T, 5),
                 "gb": None if grads.bias_grads[l] is None else _list(grads.bias_grads[l], 5),
                 "delta": _list(np.mean(np.abs(d), axis=0), 5),
@@ -261,6 +228,7 @@ def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
     out = {
         "seq": session.seq,
         "net": session.builds,  # which network: an edit names the one it was typed on
+        "edits": session.edits,  # weights set by hand on it: the page's charts start anew
         "epoch": session.epoch,
         "steps": session.steps,
         "running": session.status.running,
@@ -341,9 +309,13 @@ def _curve(session, net) -> dict:
     cache = forward(session.model, _inputs(session, xs), net)
     x = xs[:, 0]
     y = cache.a[-1][:, 0]
+    if session.raw.task == "regression":
+        y = target_units(session, y)
     neurons, kinks = [], []
     for l in range(1, len(net) + 1):
         a = cache.a[l]
+        if l == len(net) and session.raw.task == "regression":
+            a = target_units(session, a)
         neurons.append([_list(a[::NEURON_CURVE_STRIDE, j], 4) for j in range(a.shape[1])])
         if l < len(net) and net[l - 1].activation.name in KINKED:
             f = cache.f[l]

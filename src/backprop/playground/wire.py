@@ -1,0 +1,96 @@
+"""How the playground's numbers travel to the page: grids as bytes, values as short decimals.
+
+Grids are quantised to one byte per cell (base64); curves and δ get a few decimals, a value
+that would round to 0 three significant digits instead (only a true zero arrives as 0);
+weights and biases go as the shortest decimals that read back as the same float32, so the
+weight editor shows the real number. Numbers that are not finite become None (JSON has no
+NaN). ``views`` uses these; nothing here knows a session.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+
+def _q(t: np.ndarray) -> str:
+    """Values in [−1, 1] as base64 bytes 0…255 (row-major)."""
+    t = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
+    q = np.clip(np.rint((np.clip(t, -1, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
+    return base64.b64encode(q.tobytes()).decode("ascii")
+
+
+def _bytes(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def _num(x, digits: int = 6):
+    if x is None:
+        return None
+    x = float(x)
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else None
+
+
+def _list(a: np.ndarray, digits: int = 4) -> list:
+    """``a`` as nested lists, ``digits`` decimals; a value that would round to 0 keeps three
+    significant digits instead (a vanishing δ of 1e-7 is sent as 1e-07, not as 0), so only
+    a true zero arrives as 0."""
+    a = np.asarray(a, dtype=np.float64)
+    out = np.round(a, digits)
+    small = (out == 0) & (a != 0) & np.isfinite(a)
+    if small.any():
+        out[small] = _three_digits(a[small])
+    if np.isfinite(out).all():
+        return out.tolist()
+    return [_list(row, digits) for row in out] if out.ndim > 1 else [_num(v) for v in out]
+
+
+def _three_digits(v: np.ndarray) -> np.ndarray:
+    """Non-zero values below 1 rounded to three significant digits, vectorised: an integer
+    divided by an exact power of ten (10**k, k ≤ 22) is the float the decimal text gives
+    (444 / 1e11 == 4.44e-09); the rare smaller values go through the text."""
+    k = 2 - np.floor(np.log10(np.abs(v)))
+    out = np.round(v * 10.0**k) / 10.0**k
+    far = k > 22
+    if far.any():
+        out[far] = [float(f"{x:.3g}") for x in v[far]]
+    return out
+
+
+def _exact(arrays: list) -> list:
+    """Float32 arrays (weights, biases) as nested lists of the shortest decimals that read
+    back as the same float32 (0.049387928 for 0.04938792809844017 in float64), so the
+    weight editor shows a student the real number and a value sent back unchanged sets the
+    very same weight. Vectorised over all arrays at once: each value's first of 6 … 9
+    significant digits that round-trips (9 always does; a value of fewer digits, 0.5, is
+    what 6 digits round to, as float32's spacing is finer than 6 digits'); an integer over
+    an exact power of ten is the float its decimal text gives. Not finite: None."""
+    flat32 = np.concatenate([np.asarray(a, dtype=np.float32).ravel() for a in arrays])
+    v = flat32.astype(np.float64)
+    out = v.copy()
+    todo = np.flatnonzero(np.isfinite(v) & (v != 0))
+    e = np.floor(np.log10(np.abs(v[todo])))
+    for digits in range(6, 10):  # a shorter decimal is what 6 digits round to (0.5)
+        if not todo.size:
+            break
+        x = v[todo]
+        k = digits - 1 - e  # decimals kept
+        up, down = 10.0 ** np.clip(k, 0, 22), 10.0 ** np.clip(-k, 0, 22)
+        cand = np.round(x * up / down) * down / up
+        ok = (cand.astype(np.float32) == flat32[todo]) & (np.abs(k) <= 22)
+        out[todo[ok]] = cand[ok]
+        todo, e = todo[~ok], e[~ok]
+    for i in todo:  # beyond 1e±22: the text's own shortest decimal
+        out[i] = float(np.format_float_positional(flat32[i], unique=True, trim="-"))
+    values: list = out.tolist() if np.isfinite(out).all() else [_num(y, 9) for y in out]
+    lists, at = [], 0
+    for a in arrays:
+        shape = np.shape(a)
+        size = int(np.prod(shape))
+        part = values[at : at + size]
+        at += size
+        lists.append([part[r * shape[1] : (r + 1) * shape[1]] for r in range(shape[0])]
+                     if len(shape) == 2 else part)  # fmt: skip
+    return lists
