@@ -76,7 +76,8 @@ def test_the_task_is_plain_text_one_line_and_at_most_200_characters():
     _, lesson, notes = lessons.start({"task": "a%20" * 150})
     assert len(lesson["task"]) == lessons.MAX_TASK and lesson["task"].endswith("…")
     assert notes == [
-        f"link: the task was cut from 299 to {lessons.MAX_TASK} characters (ending '…')."
+        f"link: task: at most {lessons.MAX_TASK} characters ({lessons.TASK_RULE}); this one "
+        f"has 299: cut to {lessons.MAX_TASK} (ending '…'). Shorten it in “Copy lesson link…”."
     ]
 
 

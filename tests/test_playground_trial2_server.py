@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import unicodedata
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -225,3 +227,27 @@ def test_enter_on_the_snapshots_value_changes_nothing():
     answers = send(conn, "export", what="spec")
     spec = json.loads(base64.b64decode(answers[-1]["data"]))
     assert spec["epochs"] == 1
+
+
+# -- A8 / A7: the task line's length rule and what it may hold ------------------------------
+def test_the_task_length_rule_is_named_in_the_note():
+    """NFC can lengthen text: U+0958 (one UTF-16 unit, what the dialog's maxLength counted)
+    is two code points after NFC. The note says the rule the count follows, and the value."""
+    from backprop.playground import lessons
+
+    text = "\u0958" * 150
+    assert len(unicodedata.normalize("NFC", text)) == 300  # Python's own NFC: the oracle
+    _, lesson, notes = lessons.start({"task": quote(text)})
+    assert len(lesson["task"]) == lessons.MAX_TASK
+    note = next(n for n in notes if "task:" in n)
+    assert "code points after NFC" in note and "has 300" in note and "Shorten" in note
+    assert lessons.table()["task_rule"] == "nfc_code_points"
+
+
+def test_stacked_combining_marks_and_hangul_fillers_leave_the_task():
+    from backprop.playground import lessons
+
+    _, lesson, notes = lessons.start({"task": quote("a" + "\u0301" * 199 + " b\u3164\u115fc")})
+    marks = sum(unicodedata.category(c) == "Mn" for c in lesson["task"])
+    assert marks <= lessons.MAX_MARKS and lesson["task"].endswith(" bc")
+    assert any("combining mark" in n for n in notes)

@@ -30,6 +30,9 @@ from . import fields, settings
 from .fields import ProtocolError
 
 MAX_TASK = 200  # characters of the task line (decoded; the dialog allows as many)
+TASK_RULE = "counted as Unicode code points after NFC normalisation, as the dialog counts"
+MAX_MARKS = 4  # combining marks kept in a row on one character of the task
+HANGUL_FILLERS = "\u115f\u1160\u3164\uffa0"
 MAX_ENCODED = 12 * MAX_TASK  # characters of a lesson entry as the link carries it
 LESSON_KEYS = ("lesson", "hide", "lock", "task")
 
@@ -165,6 +168,8 @@ def table() -> dict:
         "presets": PRESETS,
         "controls": {name: label for name, (label, _) in CONTROLS.items()},
         "max_task": MAX_TASK,
+        "task_rule": "nfc_code_points",  # the page's dialog counts as _task does
+        "max_marks": MAX_MARKS,
     }
 
 
@@ -241,18 +246,44 @@ def _tf_hide(key) -> bool:
 def _task(text: str) -> tuple[str, str]:
     """One line of plain text: control characters become spaces; invisible and
     direction-changing characters (bidi marks, embeddings and isolates, zero-width space,
-    BOM) are removed, with a note, so the task reads as it is stored."""
+    BOM, Hangul fillers) are removed, with a note, so the task reads as it is stored.
+
+    Its length is counted in Unicode code points after NFC normalisation (``TASK_RULE``),
+    the one rule the lesson dialog counts by too; combining marks stacked past
+    ``MAX_MARKS`` on one character (a + 199 × U+0301 piled over the top bar) are removed."""
     kept = "".join(" " if _control(c) else c for c in text if not _invisible(c))
     clean = " ".join(unicodedata.normalize("NFC", kept).split())
+    clean, stacked = _unstack(clean)
     notes = []
     if any(_invisible(c) for c in text):
         notes.append("link: removed invisible or direction-changing characters from the task.")
+    if stacked:
+        notes.append(
+            f"link: removed {stacked} combining mark(s) stacked past {MAX_MARKS} on one "
+            "character of the task (they would pile over the page)."
+        )
     if len(clean) > MAX_TASK:
         notes.append(
-            f"link: the task was cut from {len(clean)} to {MAX_TASK} characters (ending '…')."
+            f"link: task: at most {MAX_TASK} characters ({TASK_RULE}); this one has "
+            f"{len(clean)}: cut to {MAX_TASK} (ending '…'). Shorten it in “Copy lesson link…”."
         )
         clean = clean[: MAX_TASK - 1].rstrip() + "…"
     return clean, " ".join(notes)
+
+
+def _unstack(text: str) -> tuple[str, int]:
+    """``text`` with at most ``MAX_MARKS`` combining marks in a row; and how many went."""
+    out, run, dropped = [], 0, 0
+    for c in text:
+        if unicodedata.category(c) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_MARKS:
+                dropped += 1
+                continue
+        else:
+            run = 0
+        out.append(c)
+    return "".join(out), dropped
 
 
 def _control(c: str) -> bool:
@@ -261,8 +292,9 @@ def _control(c: str) -> bool:
 
 def _invisible(c: str) -> bool:
     """A format character (Unicode Cf: bidi controls, zero-width space, BOM...), except
-    the zero-width (non-)joiners that Persian and emoji sequences need."""
-    return unicodedata.category(c) == "Cf" and c not in "\u200c\u200d"
+    the zero-width (non-)joiners that Persian and emoji sequences need; or a Hangul filler
+    (U+115F, U+1160, U+3164, U+FFA0: letters that draw nothing)."""
+    return (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") or c in HANGUL_FILLERS
 
 
 def _preset(text: str) -> tuple[str, str]:
