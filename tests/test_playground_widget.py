@@ -331,3 +331,29 @@ def test_one_activation_name_is_every_hidden_layer_s_as_in_nn_mlp():
         "Sigmoid",
     ]
     w.close()
+
+
+def test_the_widgets_page_speaks_of_the_notebook_not_of_an_address_bar():
+    # the footer said "The link in the address bar reproduces this setup": a notebook has
+    # no address bar; the widget's footer names what does (.spec), the served page keeps its own
+    from importlib import resources
+
+    index = resources.files("backprop.playground").joinpath("static", "index.html")
+    assert "address bar" in index.read_text("utf-8")  # the served page: a browser tab
+    shown = re.sub(r"<script>.*?</script>|<style>.*?</style>", "", page_html(), flags=re.S)
+    assert "address bar" not in shown
+    footer = re.search(r'<footer class="foot">(.*?)</footer>', shown, re.S).group(1)
+    assert "kernel" in footer and "<code>.spec</code>" in footer
+    assert "backprop.run(w.spec)" in footer
+
+
+def test_a_ping_is_answered_at_once_from_any_thread():
+    # widget.js pings to learn whether the kernel is still there (a restarted kernel never
+    # answers, and the view says so): the answer comes at once, without the event loop
+    w = widget(seed=1)
+    v = View(w)
+    t = threading.Thread(target=w._on_msg, args=(w, {"ping": 7}, []))
+    t.start()
+    t.join()
+    w._on_msg(w, {"ping": 8}, [])
+    assert v.out == [{"pong": 7}, {"pong": 8}]

@@ -46,6 +46,14 @@ backprop.manual_seed(0)
 t = delta.trace(nn.MLP([1, 2, 1], activation="relu"), [[0.5]], [[1.0]])
 t"""
 
+FIT_CELL = """\
+import backprop as bp
+from backprop import nn, optim
+bp.manual_seed(0)
+x = bp.randn(16, 1)
+m = nn.MLP([1, 3, 1])
+h = bp.fit(m, (x, x), nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1), epochs=300)"""
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -77,6 +85,7 @@ def notebook(cells: list[str]) -> dict:
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     (root / "widget.ipynb").write_text(json.dumps(notebook([WIDGET_CELL, PROBE_CELL, TRACE_CELL])))
+    (root / "restart.ipynb").write_text(json.dumps(notebook([FIT_CELL, WIDGET_CELL])))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".cfg"),
            "JUPYTER_RUNTIME_DIR": str(root / ".run"), "JUPYTER_DATA_DIR": str(root / ".data"),
@@ -215,3 +224,52 @@ def test_widget_trains_in_jupyterlab_and_the_trace_renders(lab):
         shot(page, "widget-lab-trace.png")
         browser.close()
     assert errors == []  # no script error in JupyterLab or in the widget's frame
+
+
+def test_a_restarted_kernels_widget_says_so_and_fits_bar_is_one_line(lab):
+    # the trial: a widget from before a kernel restart did nothing when clicked, silently;
+    # fit's notebook bar sat in about 80 px of blank output (rich's ipywidgets Output)
+    base, token, _root = lab
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/lab/tree/restart.ipynb?token={token}")
+        kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
+        page.wait_for_function(
+            f"() => document.querySelector('.jp-Notebook .jp-Cell') && {kernel}?.status === 'idle'",
+            timeout=60_000,
+        )
+        for command in ("application:toggle-left-area", "notebook:run-all-cells"):
+            page.evaluate("(c) => { window.jupyterapp.commands.execute(c); }", command)
+        frame = page.frame_locator("iframe[title='backprop playground']")
+        frame.locator(".node").first.wait_for(timeout=60_000)
+
+        # the bar: one line of output, nothing around it
+        fit_out = page.locator(".jp-Cell").nth(0).locator(".jp-OutputArea")
+        fit_out.locator(".bp-progress").wait_for(timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('.bp-progress').innerText.includes('300/300')",
+            timeout=30_000,
+        )
+        height = fit_out.bounding_box()["height"]
+        line = fit_out.locator(".bp-progress").bounding_box()["height"]
+        assert height <= line + 12, (height, line)
+        fit_out.scroll_into_view_if_needed()
+        shot(page, "widget-lab-fit-bar.png")
+
+        notice = page.locator(".backprop-widget-notice")
+        assert notice.is_hidden()
+        page.evaluate(f"() => {{ {kernel}.restart(); }}")
+        notice.wait_for(state="visible", timeout=30_000)
+        assert "restarted" in notice.inner_text() and "run the cell again" in notice.inner_text()
+        frame.locator("#play").click()  # still says so; nothing else happens
+        page.wait_for_timeout(500)
+        assert notice.is_visible() and "run the cell again" in notice.inner_text()
+        notice.scroll_into_view_if_needed()
+        shot(page, "widget-lab-after-restart.png")
+        browser.close()
+    assert errors == []

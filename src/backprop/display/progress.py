@@ -67,7 +67,8 @@ def bar_bundle(done: int, total: int, loss: float | None, elapsed: float) -> dic
 
     left = elapsed * (total - done) / done if 0 < done <= total else None
     loss_text = "" if loss is None else f"loss {loss:.4g}"
-    cells = [f"{done}/{total} epochs", loss_text, _clock(elapsed), f"{_clock(left)} left"]
+    spent, left = f"{_clock(elapsed)} spent", f"{_clock(left)} left"
+    cells = [f"{done}/{total} epochs", loss_text, spent, left]
     words = "  ".join(c for c in cells if c)
     filled = round(30 * done / total) if total else 30
     text = f"training [{'#' * filled}{'.' * (30 - filled)}]  {words}"

@@ -15,6 +15,12 @@ pauses while a cell runs). No server, no port.
 ``w.spec`` the experiment spec of the current settings (``backprop.run(w.spec)`` trains
 it), ``w.train(epochs)``, ``w.set(**settings)``, ``w.play()``, ``w.pause()`` drive it from
 code. Needs the ``notebook`` extra (anywidget; starlette for the connection's types).
+
+A view outlives its kernel (a restart keeps the cell's output): ``widget.js`` pings the
+kernel (``{"ping": n}``, answered at once with ``{"pong": n}``) when the front end reports
+the comm lost and after a click, and says on the widget, in words, that the kernel
+restarted and the cell must run again when no answer comes. The page's footer speaks of
+the widget's ``.spec`` and ``.model`` instead of the served page's address bar.
 """
 
 from __future__ import annotations
@@ -36,6 +42,14 @@ from .session import Session
 # the page's controls a notebook has no use for: the lesson link (a URL of a server page)
 WIDGET_LESSON = {**lessons.empty(), "hide": ["lesson_link"]}
 WIDGET_CSS = "body.widget #present { display: none; }"
+# the page's footer speaks of a server page's address bar; a notebook has none: the
+# widget's own words (the kernel trains; its .spec and .model hold the setup)
+WIDGET_FOOTER = (
+    "<footer class=\"foot\">Trained in this notebook's kernel by <code>backprop</code>'s δ "
+    "engine: δ[l] = g′(f[l]) ∘ (W[l+1] δ[l+1]), ∂E/∂W[l] = a[l−1] δ[l]ᵀ. The widget's "
+    "<code>.spec</code> reproduces this setup, seed included (<code>backprop.run(w.spec)</code>"
+    "), and its <code>.model</code> is the network as trained so far.</footer>"
+)
 
 
 def _static(name: str) -> str:
@@ -59,6 +73,8 @@ def page_html() -> str:
     scripts = "".join(f"<script>\n{_static(n)}\n</script>\n" for n in names)
     html = html.replace("</head>", f"<style>{WIDGET_CSS}</style>\n</head>", 1)
     html = html.replace("<body>", '<body class="widget">', 1)
+    footer = re.compile(r'<footer class="foot">.*?</footer>', re.S)
+    html = footer.sub(lambda _: WIDGET_FOOTER, html, count=1)
     return html.replace("</body>", scripts + "</body>", 1)
 
 
@@ -237,6 +253,11 @@ class PlaygroundWidget(anywidget.AnyWidget):
     def _on_msg(self, _widget, content, _buffers) -> None:
         """A message from a view: ``{"text": ...}``, into the connection's inbox, on the
         kernel's event loop (ipykernel 7 may call this on a subshell's thread)."""
+        if isinstance(content, dict) and "ping" in content:
+            # the view asks whether this kernel is there (widget.js): answered at once,
+            # from whichever thread got it, so a kernel training between cells answers too
+            self.send({"pong": content["ping"]})
+            return
         text = content.get("text") if isinstance(content, dict) else None
         if threading.get_ident() != self._thread and self._loop is not None:
             self._loop.call_soon_threadsafe(self._deliver, text)
