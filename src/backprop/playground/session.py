@@ -54,7 +54,7 @@ class Session(Training):
             if csv is not None:
                 self.csv = csv
             new = {**self.state, **changes}
-            notes = settings.reconcile(new, changes, self.csv_dims)
+            notes = settings.reconcile(new, changes, self.csv_dims, csv is not None)
             if guard is not None:
                 guard(new, self.state)
             changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)

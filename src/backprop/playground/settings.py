@@ -12,6 +12,7 @@ from . import features as feats
 from . import fields
 
 CSV_IGNORES = ("n", "noise", "classes")  # settings of the built-in sets only
+CLASS_SETS = ("gauss", "spiral")  # the sets with a number of classes to choose
 DATA_KEYS = ("problem", "dataset", "classes", "noise", "train_ratio", "n", "seed")
 NET_KEYS = ("features", "hidden", "activation", "loss")
 SCALE_1D = {"square": 10.0, "abs": 1.0, "sine": 1.0}  # noise 100 % = this standard deviation
@@ -45,8 +46,15 @@ def resolve_loss(state: dict, raw) -> str:
     return loss if loss in fields.REGRESSION_LOSSES else "mse"
 
 
-def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
-    """Make the settings agree with each other (problem ↔ dataset, layers ↔ activations)."""
+def reconcile(
+    new: dict, changes: dict, csv_dims: int | None, csv_changed: bool = False
+) -> list[str]:
+    """Make the settings agree with each other (problem ↔ dataset, layers ↔ activations).
+
+    A setting changed on its own that would change nothing (noise on a CSV, a regression
+    loss on a classification set, x2 on 1-D data, classes of a circle) is refused in
+    words; the same carried along with a change of dataset or problem, or by a link, is
+    dropped with a note. ``csv_changed``: an upload replaces the file in this change."""
     notes = []
     ds = new["dataset"]
     if ds == "csv" and csv_dims is None:
@@ -81,9 +89,28 @@ def reconcile(new: dict, changes: dict, csv_dims: int | None) -> list[str]:
     if new["dataset"] == "csv":
         dims = csv_dims
     kept = [f for f in new["features"] if f in feats.available(dims)]
+    gone = [f for f in new["features"] if f not in kept]
+    if gone and "features" in changes:  # chosen now, for data of one input column
+        data = "the uploaded CSV" if new["dataset"] == "csv" else f"the {new['dataset']} set"
+        said = (
+            f"setting features: {', '.join(gone)} need(s) two input columns; {data} has one "
+            f"(x). Choose among {', '.join(feats.available(dims))}."
+        )
+        if "dataset" not in changes and not csv_changed:
+            raise fields.ProtocolError(said, "features")
+        notes.append(said.replace("Choose among", "Dropped; the features are among"))
+        # (a link names its dataset: a note, and the link opens)
     if not kept:
         kept = list(feats.DEFAULT_1D if dims == 1 else feats.DEFAULT_2D)
     new["features"] = kept
+    alone = not {"dataset", "problem"} & set(changes)
+    if "classes" in changes and alone and new["dataset"] not in (*CLASS_SETS, "csv"):
+        raise fields.ProtocolError(  # a CSV's classes: CSV_IGNORES below
+            f"setting classes: applies to the Gaussian and spiral sets; the "
+            f"{new['dataset']} set has its own classes or none, so it would change "
+            "nothing. Choose Gaussian or spiral to use it.",
+            "classes",
+        )
     acts = list(new["activation"]) or ["tanh"]
     hidden = new["hidden"]
     new["activation"] = [acts[min(i, len(acts) - 1)] for i in range(len(hidden))]
