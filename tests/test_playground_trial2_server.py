@@ -274,3 +274,16 @@ def test_a_link_with_x2_on_a_1d_set_opens_with_a_note():
     ready = next(m for m in conn.ws.sent if m["type"] == "ready")
     assert ready["state"]["features"] == ["x1"]
     assert any("x2 need(s) two input columns" in n for n in ready["notes"])
+
+
+def test_a_stop_below_the_epoch_reached_is_said_not_reported_as_reached():
+    """At epoch 10, "stop after 5 epochs" trained to epoch 11 and said "reached 5 epochs"."""
+    conn = tab({"dataset": "xor", "seed": "1"})
+    for _ in range(10):
+        send(conn, "step", unit="epoch")
+    assert conn.session.epoch == 10
+    state = next(m for m in send(conn, "set", changes={"stop_epochs": 5}) if m["type"] == "state")
+    assert any("at epoch 10 already" in n for n in state["notes"])
+    send(conn, "step", unit="epoch")
+    stopped = conn.session.status.stopped
+    assert "epoch 11" in stopped and "reached 5 epochs" not in stopped

@@ -83,6 +83,12 @@ class Session(Training):
                 f"of z, the RMSE in {self.target_col}'s units; an exported model predicts "
                 f"{self.target_col}."
             )
+        stop = self.state["stop_epochs"]
+        if "stop_epochs" in changed and 0 < stop <= self.epoch:  # said, not silently past
+            notes.append(
+                f"Stop after {stop} epochs: this run is at epoch {self.epoch} already, so Play "
+                "and Step stop after one more epoch each; Reset starts again from epoch 0."
+            )
         if changed & {"stop_epochs", "stop_loss"} and self.status.stopped:
             self.status.stopped = ""
         self.notes = notes

@@ -246,7 +246,10 @@ class Training:
         elif state.stop:
             status.stopped = state.stop_reason or "Stopped."
         elif state.done >= state.epochs and self.state["stop_epochs"]:
-            status.stopped = f"Stopped: reached {self.state['stop_epochs']} epochs."
+            stop = self.state["stop_epochs"]
+            status.stopped = f"Stopped: reached {stop} epochs." if state.done == stop else (
+                f"Stopped at epoch {state.done}, past the {stop} epochs set (Reset starts "
+                "again from epoch 0).")  # fmt: skip
         else:
             return
         status.running = False
