@@ -237,7 +237,8 @@ def test_a_restarted_kernels_widget_says_so_and_fits_bar_is_one_line(lab):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base}/lab/tree/restart.ipynb?token={token}")
+        # a workspace of its own: the other test's notebook is not restored beside this one
+        page.goto(f"{base}/lab/workspaces/restart/tree/restart.ipynb?token={token}&reset")
         kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
         page.wait_for_function(
             f"() => document.querySelector('.jp-Notebook .jp-Cell') && {kernel}?.status === 'idle'",
@@ -245,11 +246,12 @@ def test_a_restarted_kernels_widget_says_so_and_fits_bar_is_one_line(lab):
         )
         for command in ("application:toggle-left-area", "notebook:run-all-cells"):
             page.evaluate("(c) => { window.jupyterapp.commands.execute(c); }", command)
-        frame = page.frame_locator("iframe[title='backprop playground']")
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        frame = panel.frame_locator("iframe[title='backprop playground']")
         frame.locator(".node").first.wait_for(timeout=60_000)
 
         # the bar: one line of output, nothing around it
-        fit_out = page.locator(".jp-Cell").nth(0).locator(".jp-OutputArea")
+        fit_out = panel.locator(".jp-Cell").nth(0).locator(".jp-OutputArea")
         fit_out.locator(".bp-progress").wait_for(timeout=30_000)
         page.wait_for_function(
             "() => document.querySelector('.bp-progress').innerText.includes('300/300')",
@@ -261,7 +263,7 @@ def test_a_restarted_kernels_widget_says_so_and_fits_bar_is_one_line(lab):
         fit_out.scroll_into_view_if_needed()
         shot(page, "widget-lab-fit-bar.png")
 
-        notice = page.locator(".backprop-widget-notice")
+        notice = panel.locator(".backprop-widget-notice")
         assert notice.is_hidden()
         page.evaluate(f"() => {{ {kernel}.restart(); }}")
         notice.wait_for(state="visible", timeout=30_000)
