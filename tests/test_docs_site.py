@@ -82,3 +82,46 @@ def test_no_page_loads_anything_from_another_host(site):
         if remote.search(p.read_text(encoding="utf-8", errors="replace"))
     ]
     assert not loading, f"pages that load from another host: {loading}"
+
+
+def test_notebook_pages_typeset_offline_without_a_failed_request(site):
+    # served from 127.0.0.1 and opened in Chromium: every request the pages make succeeds
+    # (MathJax asked for fonts/HTML-CSS/TeX/otf/MathJax_Script-Regular.otf, not shipped: 404)
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's Chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    failed, errors = [], []
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.on("response", lambda r: r.status >= 400 and failed.append((r.status, r.url)))
+            page.on("requestfailed", lambda r: failed.append(("failed", r.url)))
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            for name in ("06_tensors_and_autograd", "03_general_recursion_hadamard"):
+                page.goto(f"{base}/notebooks/{name}/")
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+                    " && document.querySelectorAll('.MathJax').length > 0",
+                    timeout=30_000,
+                )
+                page.wait_for_timeout(500)  # fonts asked for after the typesetting
+            browser.close()
+    finally:
+        server.shutdown()
+    assert failed == [] and errors == [], (failed, errors)
