@@ -287,3 +287,51 @@ def test_a_stop_below_the_epoch_reached_is_said_not_reported_as_reached():
     send(conn, "step", unit="epoch")
     stopped = conn.session.status.stopped
     assert "epoch 11" in stopped and "reached 5 epochs" not in stopped
+
+
+def test_a_model_export_says_what_its_float32_numbers_cannot_hold():
+    """The page computes y = 1e9 + x in float64; the model file's float32 bias of 1e9 holds
+    it in steps of np.spacing(float32(1e9)) = 64, so predict answers 1e+09: the export says
+    so. A target of ordinary size gets no such note."""
+    conn = tab({"seed": "1"})
+    send(conn, "upload", name="big.csv", text=BIG)
+    out = send(conn, "export", what="model")[-1]
+    step = float(np.spacing(np.float32(1e9)))
+    assert out["type"] == "export" and f"{step:g} apart" in out["precision"]
+    send(conn, "upload", name="prices.csv", text=LINEAR)
+    assert send(conn, "export", what="model")[-1]["precision"] is None
+
+
+def test_a_csv_model_on_some_of_its_columns_exports_and_predicts_as_the_page(tmp_path):
+    """A 1-D file then a 2-D one left the features at X₁ alone (one of the file's columns);
+    its export was refused as 'computed from standardised columns'. A choice or order of
+    the raw columns is the scaler's own columns: the file carries them, and `backprop
+    predict` on the file gives the page's prediction."""
+    import subprocess
+    import sys
+
+    from backprop.playground import features as feats
+
+    s = Session({"seed": 2})
+    s.upload("binary.csv", BINARY)
+    s.apply({"features": ["x2", "x1"]})
+    for _ in range(3):
+        s.step_epoch()
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(exports.model_bytes(s))
+    example = exports.predict_example(s)
+    assert example["inputs"] == ["b", "a"]
+    a, b = 0.7, -1.3
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop", "predict", str(path), "--x", f"{b},{a}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    header, row = out.stdout.strip().splitlines()[:2]
+    assert header.startswith("b,a,") and header.endswith("p(1)")
+    p1 = float(row.split(",")[-1])
+    # the page: standardise (a, b) with the session's scaler, then its features, then sigmoid
+    from backprop.delta import forward
+
+    inputs = feats.transform(s.raw.scaler.transform(np.array([[a, b]])), s.state["features"])
+    logit = forward(s.model, inputs.astype(np.float32), s.plan.net).a[-1][0, 0]
+    assert p1 == pytest.approx(1 / (1 + np.exp(-float(logit))), abs=1e-5)

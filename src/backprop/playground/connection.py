@@ -276,7 +276,7 @@ class Connection(MessageLoop, Actions):
         await self.send(
             "export", what="model", filename=base + ".safetensors",
             mime="application/octet-stream", data=base64.b64encode(blob).decode("ascii"),
-            gaps=gaps, predict=exports.predict_example(s),
+            gaps=gaps, predict=exports.predict_example(s), precision=exports.precision_note(s),
         )  # fmt: skip
 
     # -- training --------------------------------------------------------------------------

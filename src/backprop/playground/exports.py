@@ -77,8 +77,8 @@ def model_file(session: Session) -> tuple:
 
     raw = session.raw
     names = session.state["features"]
-    identity = feats.is_identity(names, session.n_inputs)
-    if raw.scaler is not None and not identity:
+    columns = raw_columns(names)  # the CSV's own columns, chosen or reordered: a scaler's
+    if raw.scaler is not None and columns is None:
         # the features are made from the standardised columns ((a - mean) / std, squared...);
         # a model file's scaler standardises its own inputs, so no file says this session
         chosen = ", ".join(feats.label(f, session.n_inputs) for f in names)
@@ -96,9 +96,11 @@ def model_file(session: Session) -> tuple:
     # where Run.file_spec puts them, which predict and summary read (issue 12)
     spec["data"].update(task=raw.task, feature_names=feature_names,
                         target_names=list(raw.target_names))  # fmt: skip
-    if raw.scaler is not None and identity:
-        spec["scaler"] = raw.scaler.to_dict()
-        spec["data"]["scaler"] = raw.scaler.to_dict()
+    if raw.scaler is not None:  # the chosen columns' own standardisation, in their order
+        whole = raw.scaler.to_dict()
+        scaler = {k: [whole[k][i] for i in columns] for k in ("mean", "std")}
+        spec["scaler"] = scaler
+        spec["data"]["scaler"] = copy.deepcopy(scaler)
     meta = {"playground": {"features": list(names), "settings": copy.deepcopy(session.state),
                            "epoch": session.epoch, "not_in_spec": session.spec_gaps()}}  # fmt: skip
     model = copy.deepcopy(session.model)
@@ -113,6 +115,34 @@ def model_file(session: Session) -> tuple:
     return model, spec, meta
 
 
+def raw_columns(names) -> list[int] | None:
+    """The data columns the features are, when each is a raw column (x1 → 0, x2 → 1: the
+    CSV's columns chosen, dropped or reordered); None when one is computed (x1², sin x2)."""
+    index = {"x1": 0, "x2": 1}
+    return [index[f] for f in names] if all(f in index for f in names) else None
+
+
+def precision_note(session: Session) -> str | None:
+    """What the model file's float32 numbers cannot hold of a standardised target: y = 1e9
+    + x is folded into a bias of 1e9, where float32 numbers are 64 apart, so ``backprop
+    predict`` answers in steps of 64 where the page (float64) draws x. None when the step
+    is below a thousandth of the target's spread."""
+    scaling = getattr(session, "target_scaling", None)
+    if scaling is None:
+        return None
+    mean, std = float(scaling.mean[0]), float(scaling.std[0])
+    step = float(np.spacing(np.float32(abs(mean))))
+    if step <= std / 1000:
+        return None
+    name = session.target_col
+    return (
+        f"The model file computes in float32, whose numbers near {mean:.6g} are {step:g} "
+        f"apart, while {name} varies by {std:.3g} (standard deviation): `backprop predict` "
+        f"answers {name} in steps of {step:g}; the page computes it in float64. Subtract "
+        f"{mean:.6g} from {name} in the file to keep its digits."
+    )
+
+
 ASCII_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
                "sinx1": "sin(x1)", "sinx2": "sin(x2)"}  # fmt: skip
 
@@ -123,6 +153,9 @@ def input_names(session: Session) -> list[str]:
     from . import features as feats
 
     names = session.state["features"]
+    columns = raw_columns(names)
+    if columns is not None and session.raw.scaler is not None:  # a CSV's columns by name
+        return [session.raw.feature_names[i] for i in columns]
     if feats.is_identity(names, session.n_inputs):
         return list(session.raw.feature_names)
     out = [ASCII_NAMES[f] for f in names]

@@ -79,7 +79,8 @@ class Session(Training):
         if self.target_scaling is not None and (csv is not None or "problem" in changed):
             notes.append(
                 f"The target is trained standardised, as `backprop train` does for a CSV: "
-                f"{self.target_scaling.describe([self.target_col])}. The loss is in units "
+                f"{self.target_col} = {float(self.target_scaling.mean[0]):.12g} + "
+                f"{float(self.target_scaling.std[0]):.6g}·z. The loss is in units "
                 f"of z, the RMSE in {self.target_col}'s units; an exported model predicts "
                 f"{self.target_col}."
             )
