@@ -44,7 +44,7 @@ class PlotDependencyError(BackpropError, ImportError):
         >>> from backprop import nn, plots
         >>> issubclass(plots.PlotDependencyError, ImportError)
         True
-        >>> try:  # the plots need matplotlib (pip install 'backprop[plots]')
+        >>> try:  # the plots need matplotlib (pip install ".[plot]")
         ...     fig = plots.network_diagram(nn.MLP([2, 2, 1]))
         ... except plots.PlotDependencyError as error:
         ...     hint = str(error)  # names the install line
