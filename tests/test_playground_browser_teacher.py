@@ -104,7 +104,7 @@ def test_an_exercise_opened_from_a_link_shows_its_note(page, server):  # noqa: F
     open_page(page, server, "lesson=sigmoid6")
     until(page, "window.playground.state.hidden.length === 6")
     note = lessons.PRESETS["sigmoid6"]["text"]
-    until(page, f"document.querySelector('#status').textContent.includes({note[:40]!r})")
+    until(page, f"document.querySelector('#lesson-note').textContent.includes({note[:40]!r})")
 
 
 def test_back_returns_to_the_exercise_before_and_no_stale_loss_stays(page, server):  # noqa: F811

@@ -94,8 +94,9 @@ function onMessage(msg) {
       app.state = null; app.kept2d = null; app.shape = ""; app.curves = {}; app.resyncing = false;
       // the old session's data and network go too: nothing (a lesson's hidden boxes moving,
       // a resize) may draw them against the new state, which is null until applyState
-      app.data = null; app.snap = null; app.pendingSnap = null;
+      app.data = null; app.snap = null; app.pendingSnap = null; app.curveBreak = null; app.lastEdits = null;
       app.choices = msg.choices; app.previews = msg.previews;
+      setStatus("");  // the old session's notes and errors go with it
       buildChoices(); buildDatasets();
       app.rev = msg.rev;
       if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls
@@ -329,10 +330,8 @@ function applyState(state, hash, notes) {
   keep2d(app.state, state);
   app.state = state;
   setHash(hash);
-  $("lr").value = String(state.lr);
-  if ($("lr").value !== String(state.lr)) { $("lr").add(new Option(String(state.lr), String(state.lr))); $("lr").value = String(state.lr); }
-  $("reg_rate").value = String(state.reg_rate);
-  if ($("reg_rate").value !== String(state.reg_rate)) { $("reg_rate").add(new Option(String(state.reg_rate), String(state.reg_rate))); $("reg_rate").value = String(state.reg_rate); }
+  showChoice($("lr"), state.lr);  // a value not in the list is labelled (controls.js)
+  showChoice($("reg_rate"), state.reg_rate);
   $("regularization").value = state.regularization;
   $("problem").value = state.problem;
   $("optimizer").value = state.optimizer;
@@ -377,8 +376,9 @@ function buildLossOptions() {
   const d = app.data;
   const options = d.task === "regression" ? ["mse", "half_mse", "l1", "huber"]
     : (d.classes === 2 ? ["bce_with_logits", "cross_entropy"] : ["cross_entropy"]);
-  const names = {mse: "MSE (mean, no ½)", half_mse: "½·MSE (the lecture's E)", l1: "L1 (mean |ŷ − y|)", huber: "Huber",
-    bce_with_logits: "Binary cross-entropy", cross_entropy: "Cross-entropy (softmax)"};
+  // short names (half the panel's width); the note below says the chosen one in full
+  const names = {mse: "MSE", half_mse: "½·MSE (E)", l1: "L1", huber: "Huber",
+    bce_with_logits: "BCE", cross_entropy: "softmax CE"};
   sel.add(new Option(`auto (${names[d.loss]})`, "auto"));
   for (const o of options) sel.add(new Option(names[o], o));
   sel.value = options.includes(app.state.loss) ? app.state.loss : "auto";
@@ -475,6 +475,7 @@ function drawAll(s) {
   setOut("test-metric", metric, app.data.task === "classification");
   if (s.stopped) setStatus(s.stopped, s.diverged ? "error" : "note");
   else if ($("status").classList.contains("error") || $("status").classList.contains("diverged")) setStatus("");
+  curveBreak(s);  // weights set by hand: the charts start anew there (draw.js)
   drawCurve(s.history);
   drawGradnorm(s.grad_history, s.layers.length);
   drawNetwork(s);

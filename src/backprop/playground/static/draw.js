@@ -144,7 +144,39 @@ function logTicks(lo, hi, ends) {
   return ticks;
 }
 
+// Weights set by hand (typed, Show solution) at epoch E: the curves before E belong to other
+// weights, so the charts start anew at E from the numbers measured on the new weights (the
+// snapshot's `edits` counts the changes to this network; a new network or Reset clears it).
+function curveBreak(s) {
+  const b = app.curveBreak, last = app.lastEdits;
+  if (b && (b.net !== s.net || s.epoch < b.epoch)) app.curveBreak = null;
+  if (last && last.net === s.net && s.edits > last.edits) {
+    app.curveBreak = {net: s.net, epoch: s.epoch, loss: [s.metrics.loss, s.metrics.test_loss ?? null],
+      norms: s.layers.map((lay) => lay.norm)};
+  }
+  app.lastEdits = {net: s.net, edits: s.edits};
+}
+// a curve's points from the break on, its first the numbers measured at the break
+function sinceBreak(h, cols, first) {
+  const b = app.curveBreak;
+  if (!b) return h;
+  const out = {epochs: [b.epoch]};
+  cols.forEach((c, k) => { out[c] = [first[k]]; });
+  h.epochs.forEach((e, i) => {
+    if (e <= b.epoch) return;
+    out.epochs.push(e);
+    for (const c of cols) out[c].push(h[c][i]);
+  });
+  return out;
+}
+function breakNote() {
+  const b = app.curveBreak;
+  return b ? `from epoch ${b.epoch.toLocaleString("en")}: weights set by hand` : "";
+}
+
 function drawCurve(h) {
+  const b = app.curveBreak;
+  if (b) h = sinceBreak(h, ["train", "test"], b.loss);
   const c = $("curve"), ctx = c.getContext("2d");
   fitCanvas(c);
   const W = c.width, H = c.height, dpr = devicePixelRatio;
@@ -171,6 +203,9 @@ function drawCurve(h) {
       if (!started) { ctx.moveTo(X(h.epochs[i]), Y(v)); started = true; } else ctx.lineTo(X(h.epochs[i]), Y(v));
     });
     ctx.stroke();
+    if (h.epochs.length === 1 && vals[0] !== null) {  // one point (a start, a break): a dot
+      ctx.fillStyle = color; ctx.fillRect(X(h.epochs[0]) - 2 * dpr, Y(vals[0]) - 2 * dpr, 4 * dpr, 4 * dpr);
+    }
   };
   line(h.test, "#9a9a94", 1.6);
   line(h.train, "#222", 1.6);
@@ -179,9 +214,11 @@ function drawCurve(h) {
   setAxis(axis.y, ticks, true, PAD);
   setAxis(axis.x, epochTicks(x0, x1), false, 2 / dpr);
   c.closest(".chart-box").querySelector("figcaption").textContent = "Loss over the epochs" + (log ? " (log scale)" : "");
+  $("curve-break").textContent = breakNote();
 }
 
 function drawGradnorm(g, nLayers) {
+  if (app.curveBreak) g = sinceBreak(g, ["norms"], [app.curveBreak.norms]);
   const c = $("gradnorm"), ctx = c.getContext("2d");
   fitCanvas(c);
   const W = c.width, H = c.height;

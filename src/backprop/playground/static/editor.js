@@ -32,6 +32,8 @@ function openEditor(ev, target) {
     return;
   }
   const ed = $("editor");
+  // the editor takes the enlarged neuron's place and the link's tooltip goes with it
+  hideHover(); hideLinkTip(); app.tapped = null;
   app.editing = {...target, net: app.snap.net};  // the network it is typed on
   const lay = app.snap.layers[target.layer - 1];
   const value = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];

@@ -35,6 +35,8 @@ const LESSON_CONTROLS = {
 };
 // the wrapper an input sits in (its label and value go with it)
 const LESSON_WRAPS = "label.field, .control, .checks > label, label.pill.file";
+// server notes an exercise's own text already says (the step exercise is the Caution)
+const COVERED = {step: (n) => /^Caution: layer 1 uses the step function/.test(n)};
 
 const lessons = {
   table: null, lesson: null, current: "", baseHash: "", observer: null, built: false,
@@ -48,9 +50,11 @@ const lessons = {
     const task = $("lesson-task");
     task.textContent = lessons.lesson.task;  // plain text, whatever the link said
     task.hidden = !lessons.lesson.task;
-    // an exercise opened from a link says what it shows, as its button does
-    const p = lessons.current && lessons.table.presets[lessons.current];
-    if (p) msg.notes = [p.text, ...(msg.notes || [])];
+    // how the link's task was stored (cut to the limit, ending '…'; marks or invisible
+    // characters removed) is for whoever made the link, in the dialog, not for the students
+    const cut = (msg.notes || []).filter((n) => /^link:.*\btask\b/.test(n));
+    lessons.cutNote = cut.join(" ");
+    msg.notes = lessons.ownNotes((msg.notes || []).filter((n) => !cut.includes(n)));
     lessons.markPreset();
     lessons.apply();
   },
@@ -97,6 +101,7 @@ const lessons = {
   // before applyState)
   onState(msg) {
     if (!msg.lesson || !lessons.table) return;
+    msg.notes = lessons.ownNotes(msg.notes || [], msg.lesson.preset);
     const started = msg.lesson.preset && msg.lesson.preset !== lessons.current;
     lessons.lesson = msg.lesson;
     lessons.current = msg.lesson.preset;
@@ -112,6 +117,40 @@ const lessons = {
     }
   },
 
+  // The exercise's text has a line of its own in the bar (lessons.showNote): a run's stop
+  // or another note in the status line does not replace it, and it is not said twice
+  ownNotes(notes, preset = lessons.current) {
+    const p = preset && lessons.table && lessons.table.presets[preset];
+    if (!p) return notes;
+    const covered = COVERED[preset] || (() => false);
+    return notes.filter((n) => n !== p.text && !covered(n));
+  },
+
+  // the current exercise's text, while the page still has the exercise's network
+  showNote() {
+    const note = $("lesson-note") || lessons.noteLine();
+    const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
+    const st = app.state;
+    const same = (k) => st && JSON.stringify(st[k]) === JSON.stringify(p.settings[k]);
+    const on = !!(p && ["dataset", "hidden", "activation"].every(same));
+    note.textContent = on ? p.text : "";
+    note.hidden = !on;
+  },
+
+  noteLine() {
+    const p = document.createElement("p");
+    p.id = "lesson-note"; p.className = "lesson-note"; p.hidden = true;
+    p.setAttribute("aria-live", "polite");
+    $("lesson-bar").appendChild(p);  // below the exercises and the tools
+    return p;
+  },
+
+  // whether the current exercise sets control `id` to `value` (the list says where it came from)
+  setsValue(id, value) {
+    const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
+    return !!(p && p.settings[id] === value);
+  },
+
   markPreset() {
     for (const b of document.querySelectorAll("#lesson-presets .preset")) {
       const on = b.dataset.preset === lessons.current;
@@ -119,6 +158,7 @@ const lessons = {
       b.setAttribute("aria-pressed", on ? "true" : "false");
     }
     lessons.showSolutionButton();
+    lessons.showNote();
   },
 
   // the solution fits the preset's network: offered while the page still has that shape
@@ -141,6 +181,7 @@ const lessons = {
     const l = lessons.lesson;
     if (!l) return;
     lessons.showSolutionButton();
+    lessons.showNote();
     let moved = false;
     for (const [name, c] of Object.entries(LESSON_CONTROLS)) {
       const hidden = l.hide.includes(name), locked = hidden || l.lock.includes(name);
@@ -184,10 +225,22 @@ const lessons = {
     if (!dlg) dlg = lessons.buildDialog();
     const l = lessons.lesson;
     $("lesson-dialog-preset").value = lessons.current || "";
+    // a page opened from a lesson link keeps its locks: a row it hides stays hidden, a row it
+    // locks can be hidden but not shown (a student's copy does not undo the lesson)
     for (const sel of dlg.querySelectorAll("select[data-control]")) {
       const name = sel.dataset.control;
       sel.value = l.hide.includes(name) ? "hide" : l.lock.includes(name) ? "lock" : "show";
+      sel.disabled = l.hide.includes(name);
+      sel.options[0].disabled = l.hide.includes(name) || l.lock.includes(name);
+      sel.closest(".lesson-row").classList.toggle("kept", l.hide.includes(name) || l.lock.includes(name));
     }
+    const kept = l.hide.length + l.lock.length;
+    const why = $("lesson-dialog-kept");
+    why.hidden = !kept;
+    why.textContent = kept ? `This page was opened from a lesson link that hides or locks ${kept} ` +
+      `control${kept === 1 ? "" : "s"} (marked ✕ below): links made here keep them hidden or locked. ` +
+      `To build a new lesson, open the playground without a lesson part: ${location.origin}${location.pathname}` : "";
+    $("lesson-dialog-cut").textContent = lessons.cutNote || "";
     $("lesson-dialog-task").value = l.task;
     lessons.updateLink();
     $("lesson-dialog-copied").textContent = "";
@@ -206,8 +259,12 @@ const lessons = {
     taskLabel.htmlFor = "lesson-dialog-task";
     const tl = document.createElement("span"); tl.className = "label"; tl.textContent = "Task (one line)";
     const task = document.createElement("input"); task.id = "lesson-dialog-task"; task.type = "text";
-    task.maxLength = lessons.table.max_task; task.placeholder = "e.g. Find weights with zero loss";
-    taskLabel.append(tl, task);
+    task.placeholder = "e.g. Find weights with zero loss";  // its length: taskLength (no maxLength: UTF-16 units)
+    const count = document.createElement("span"); count.id = "lesson-dialog-count"; count.className = "hint small";
+    count.setAttribute("aria-live", "polite");
+    const cut = document.createElement("span"); cut.id = "lesson-dialog-cut"; cut.className = "hint small";
+    taskLabel.append(tl, task, count, cut);
+    const kept = document.createElement("p"); kept.id = "lesson-dialog-kept"; kept.className = "lesson-kept"; kept.hidden = true;
     const presetLabel = document.createElement("label"); presetLabel.className = "field wide";
     const pl = document.createElement("span"); pl.className = "label"; pl.textContent = "Exercise";
     const preset = document.createElement("select"); preset.id = "lesson-dialog-preset";
@@ -234,7 +291,7 @@ const lessons = {
     const copied = document.createElement("span"); copied.id = "lesson-dialog-copied"; copied.className = "hint small";
     copied.setAttribute("role", "status");
     const row = document.createElement("div"); row.className = "row"; row.append(copy, close, copied);
-    dlg.append(h, hint, taskLabel, presetLabel, out, row, grid);  // the link first: phones scroll
+    dlg.append(h, hint, kept, taskLabel, presetLabel, out, row, grid);  // the link first: phones scroll
     document.body.appendChild(dlg);
     dlg.addEventListener("input", lessons.updateLink);
     dlg.addEventListener("change", lessons.updateLink);
@@ -254,10 +311,12 @@ const lessons = {
   },
 
   linkFromDialog() {
-    const hide = [], lock = [];
+    const hide = [], lock = [], l = lessons.lesson;
     for (const sel of document.querySelectorAll("#lesson-dialog select[data-control]")) {
-      if (sel.value === "hide") hide.push(sel.dataset.control);
-      else if (sel.value === "lock") lock.push(sel.dataset.control);
+      const name = sel.dataset.control;
+      // the page's own lesson is kept whatever a row says (openDialog disables those choices)
+      if (sel.value === "hide" || l.hide.includes(name)) hide.push(name);
+      else if (sel.value === "lock" || l.lock.includes(name)) lock.push(name);
     }
     const task = $("lesson-dialog-task").value.replace(/\s+/g, " ").trim();
     const part = lessons.part({preset: $("lesson-dialog-preset").value, hide, lock, task});
@@ -265,7 +324,18 @@ const lessons = {
     return `${location.origin}${location.pathname}#${[base, part].filter(Boolean).join("&")}`;
   },
 
-  updateLink() { $("lesson-dialog-url").value = lessons.linkFromDialog(); },
+  updateLink() {
+    $("lesson-dialog-url").value = lessons.linkFromDialog();
+    // the task counted as the server counts it (lessons.py's _task, its task_rule): characters
+    // (code points) after NFC, with invisible characters removed and spaces collapsed
+    const n = taskLength($("lesson-dialog-task").value, lessons.table.max_marks), max = lessons.table.max_task;
+    const over = n > max;
+    const count = $("lesson-dialog-count");
+    count.textContent = over ? `${n} characters: the task may have at most ${max} (counted after Unicode NFC ` +
+      `normalisation, invisible characters not counted); shorten it by ${n - max} to copy the link.` : `${n} / ${max} characters`;
+    count.classList.toggle("error", over);
+    $("lesson-dialog-copy").disabled = over;
+  },
 
   copyLink() {
     const out = $("lesson-dialog-url");
@@ -280,6 +350,22 @@ const lessons = {
   },
 };
 window.lessons = lessons;
+
+// A task's length as the server measures it (lessons.py's _task, task_rule "nfc_code_points"):
+// format characters (Cf) other than the zero-width joiners and the Hangul fillers removed,
+// control characters made spaces, Unicode NFC, runs of white space one space, trimmed,
+// combining marks past `maxMarks` in a row removed; counted in characters (code points),
+// not in UTF-16 units (an emoji is 1, not 2; NFC can make a text longer: U+0958 is 2)
+function taskLength(text, maxMarks = 4) {
+  const kept = text.replace(/[\p{Cf}\u115f\u1160\u3164\uffa0]/gu, (c) => (c === "\u200c" || c === "\u200d" ? c : ""))
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/gu, " ");
+  let n = 0, run = 0;
+  for (const c of kept.normalize("NFC").replace(/\s+/gu, " ").trim()) {
+    run = /[\p{Mn}\p{Me}]/u.test(c) ? run + 1 : 0;
+    if (run <= maxMarks) n += 1;
+  }
+  return n;
+}
 
 // A link opened in a tab that already shows the playground (pasted into the address bar, a
 // lesson link clicked, Back or Forward over the exercises): the page starts over from it,

@@ -88,6 +88,10 @@ function buildNetwork(s) {
       // a tap shows the card until the next tap elsewhere (a touch screen sends mouseleave
       // right after the tap, and no focus when the network scrolls sideways)
       node.onpointerdown = (e) => { if (e.pointerType === "touch") { app.tapped = node; showHover(node, l, j); } };
+      // its picture is a tap target of its own (a click handler): without one, a touch
+      // screen's tap adjustment moves a tap on the neuron's middle to the bias square, the
+      // one tappable thing inside it
+      c.onclick = () => { if (app.tapped === node) showHover(node, l, j); };
       node.onmouseleave = node.onblur = () => { if (app.tapped !== node) hideHover(); };
       node.onkeydown = (e) => neuronKey(e, node, l, j);
       col.body.appendChild(node);
@@ -261,8 +265,9 @@ function scrollCue(net) {
     net.after(cue);
     net.addEventListener("scroll", () => scrollCue(net), {passive: true});
   }
-  const layers = app.snap ? app.snap.layers.length : 0;
-  cue.textContent = more ? `Swipe or scroll sideways: the network has ${layers} layers and is wider than the screen →` : "";
+  const hidden = app.snap ? app.snap.layers.length - 1 : 0;  // as the panel's head counts them
+  cue.textContent = more ? `Swipe or scroll sideways: the network has ${hidden} hidden layer${hidden === 1 ? "" : "s"} ` +
+    "and is wider than the screen →" : "";
   cue.hidden = !more || atEnd;
 }
 
@@ -299,6 +304,9 @@ function neuronKey(e, node, l, j) {
     app.keyLink = {kind: next < 0 ? "bias" : "weight", layer: l, row: j, col: next};
     markLink(app.keyLink);
     showHover(node, l, j);
+    const k = app.keyLink, b = app.snap.layers[l - 1].b;
+    announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}, Enter to change`
+      : `${linkText(k).replace(" (click to change)", "")}, Enter to change`);
     e.preventDefault();
   } else if (e.key === "Enter" || e.key === " ") {
     const t = cur < 0 ? {kind: "bias", layer: l, row: j} : {kind: "weight", layer: l, row: j, col: cur};
