@@ -119,6 +119,8 @@ def test_step_and_one_batch_after_a_divergence_are_refused_in_words():
         said = errors(send(conn, "step", unit=unit))
         assert said and "diverged" in said[0] and "Reset" in said[0], unit
     assert (s.epoch, s.steps) == at
+    said = errors(send(conn, "edit", kind="bias", layer=1, row=0, value=0.5, net=s.builds))
+    assert said and "diverged" in said[0] and not s.edited
     metrics = views.snapshot(s)["metrics"]
     assert metrics and all(v is None for v in metrics.values()), metrics
 

@@ -82,6 +82,11 @@ class Actions:
         loss measured on them."""
         locks.check_action(self.lesson, "solution", "weights")
         s = self.session
+        if s.status.diverged:
+            raise ProtocolError(
+                "Show solution: training diverged; press Reset (and lower the learning "
+                "rate), then show the solution."
+            )
         preset = (self.lesson or {}).get("preset", "")
         misfit = lessons.solution_misfit(preset, s.state)
         if misfit:
@@ -90,8 +95,7 @@ class Actions:
         for e in lessons.solution_edits(preset):
             s.edit(e["kind"], e["layer"], e["row"], e.get("col"), e["value"])
         m = s.metrics
-        lost = "not measured (training diverged)" if s.status.diverged else "not finite"
-        said = "training loss " + (lost if m["loss"] is None else f"{m['loss']:.3g}")
+        said = "training loss " + ("not finite" if m["loss"] is None else f"{m['loss']:.3g}")
         if m.get("test_loss") is not None:
             said += f", test loss {m['test_loss']:.3g}"
         await self.rebuilt([f"{lessons.PRESETS[preset]['solution_text']}: {said} (measured)."],

@@ -144,6 +144,11 @@ class Connection(MessageLoop, Actions):
             await self.change({"seed": secrets.randbelow(1_000_000)})
         elif kind == "edit":
             locks.check_action(self.lesson, "weights")
+            if s.status.diverged:  # the numbers stay empty until Reset: the edit would not show
+                raise ProtocolError(
+                    "edit: training diverged, so the network's numbers are not shown; press "
+                    "Reset (and lower the learning rate), then type the value."
+                )
             if msg.get("net", s.builds) != s.builds:
                 raise ProtocolError(
                     "edit: the network changed after this value was typed (a new shape, an "
