@@ -7,7 +7,8 @@ are for the dialog, not the students; the exercise's note keeps its own line (a 
 does not replace it, the step exercise's Caution is not said twice). Layout: the output
 numbers keep their height in scientific notation; δ labels clear the bias squares; Loss
 and Speed show their choices whole; the phone's cue counts hidden layers as the panel
-does. Charts: weights set by hand start the curves anew. Controls: a value not in the
+does; a layer's activation menu shows short names where the full ones do not fit. Charts:
+weights set by hand start the curves anew. Controls: a value not in the
 learning-rate list is shown and goes again; a keyboard-chosen weight is announced; a tap
 on a neuron's middle enlarges it (the bias editor opens from the bias); the editor takes
 the place of the card and the link's tooltip. Screenshots go to
@@ -177,6 +178,24 @@ def test_loss_and_speed_show_every_choice_whole(sized, server, size):  # noqa: F
           return [...s.options].filter((o) => ctx.measureText(o.text).width > room)
             .map((o) => o.text); })""")
         assert cut == [], (hash_, cut)
+
+
+@pytest.mark.parametrize("size", SIZES[:2])
+def test_each_layers_activation_menu_shows_its_choices_whole(sized, server, size):  # noqa: F811
+    pg = sized(*size)
+    acts = ",".join(["leaky_relu"] * 4 + ["softplus"] * 4)
+    open_page(pg, server, "hidden=" + ",".join(["16"] * 8) + "&activation=" + acts)
+    until(pg, "document.querySelectorAll('.layer-act').length === 8")
+    cut = pg.evaluate("""[...document.querySelectorAll('.layer-act')].flatMap((s) => {
+      const cs = getComputedStyle(s), ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = cs.font;
+      const room = s.clientWidth - parseFloat(cs.paddingLeft) * 2 - 18;  // the arrow: 18 px
+      return [...s.options].filter((o) => ctx.measureText(o.text).width > room)
+        .map((o) => o.text); })""")
+    assert cut == []
+    # the short names keep the full one for a tooltip and a screen reader
+    opt = pg.locator(".layer-act").first.locator("option[value=leaky_relu]")
+    assert opt.get_attribute("aria-label") == "Leaky ReLU"
 
 
 def test_the_phone_cue_counts_hidden_layers_as_the_panel_does(sized, server):  # noqa: F811

@@ -98,6 +98,25 @@ function buildNetwork(s) {
     }
     cols.appendChild(col.el);
   }
+  shortActs(cols);
+}
+
+// A layer's activation menu narrower than its names (8 layers, a phone) shows short ones
+// (σ, tanh, ReLU …), the full name in each choice's tooltip and accessible name.
+const SHORT_ACTS = {relu: "ReLU", tanh: "tanh", sigmoid: "σ", linear: "lin", leaky_relu: "leaky",
+  elu: "ELU", gelu: "GELU", softplus: "soft+", step: "sgn"};
+function shortActs(cols) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  for (const sel of cols.querySelectorAll(".layer-act")) {
+    const cs = getComputedStyle(sel);
+    ctx.font = cs.font;
+    const room = sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 18;  // the arrow
+    if (Math.max(...[...sel.options].map((o) => ctx.measureText(o.text).width)) <= room) continue;
+    for (const o of sel.options) {
+      const full = ACT_LABELS[o.value] || o.value;
+      o.text = SHORT_ACTS[o.value] || full; o.title = full; o.setAttribute("aria-label", full);
+    }
+  }
 }
 
 document.addEventListener("pointerdown", (e) => {  // a tap elsewhere puts the card away
