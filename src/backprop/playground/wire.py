@@ -67,30 +67,30 @@ def _exact(arrays: list) -> list:
     significant digits that round-trips (9 always does; a value of fewer digits, 0.5, is
     what 6 digits round to, as float32's spacing is finer than 6 digits'); an integer over
     an exact power of ten is the float its decimal text gives. Not finite: None."""
-    flat32 = np.concatenate([np.asarray(a, dtype=np.float32).ravel() for a in arrays])
+    flat32 = np.concatenate([a.ravel() for a in arrays]).astype(np.float32, copy=False)
     v = flat32.astype(np.float64)
     out = v.copy()
     todo = np.flatnonzero(np.isfinite(v) & (v != 0))
     e = np.floor(np.log10(np.abs(v[todo])))
-    for digits in range(6, 10):  # a shorter decimal is what 6 digits round to (0.5)
+    near = np.abs(e) <= 13  # 10**k exact for every pass (|k| ≤ 22); the others: text
+    far, todo, e = todo[~near], todo[near], e[near]
+    for digits in (6, 7, 8, 9):  # a shorter decimal is what 6 digits round to (0.5)
         if not todo.size:
             break
-        x = v[todo]
-        k = digits - 1 - e  # decimals kept
-        up, down = 10.0 ** np.clip(k, 0, 22), 10.0 ** np.clip(-k, 0, 22)
+        x, k = v[todo], digits - 1 - e  # decimals kept
+        up, down = 10.0 ** np.maximum(k, 0), 10.0 ** np.maximum(-k, 0)
         cand = np.round(x * up / down) * down / up
-        ok = (cand.astype(np.float32) == flat32[todo]) & (np.abs(k) <= 22)
+        ok = cand.astype(np.float32) == flat32[todo]
         out[todo[ok]] = cand[ok]
         todo, e = todo[~ok], e[~ok]
-    for i in todo:  # beyond 1e±22: the text's own shortest decimal
+    for i in (*far, *todo):  # beyond 1e±13: the text's own shortest decimal
         out[i] = float(np.format_float_positional(flat32[i], unique=True, trim="-"))
     values: list = out.tolist() if np.isfinite(out).all() else [_num(y, 9) for y in out]
     lists, at = [], 0
     for a in arrays:
-        shape = np.shape(a)
-        size = int(np.prod(shape))
-        part = values[at : at + size]
-        at += size
-        lists.append([part[r * shape[1] : (r + 1) * shape[1]] for r in range(shape[0])]
-                     if len(shape) == 2 else part)  # fmt: skip
+        part, at = values[at : at + a.size], at + a.size
+        if a.ndim == 2:
+            n = a.shape[1]
+            part = [part[r * n : (r + 1) * n] for r in range(a.shape[0])]
+        lists.append(part)
     return lists
