@@ -50,6 +50,7 @@ FUSED_UPDATE_SHA256 = "d82256643a2b0ba3"
 _FLAGS = {"contract", "nsz"}
 
 IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
+PENALTY_ALPHA = 3  # scikit-learn's L2 term in the loss (after fused_update's three codes)
 MSE, HALF_MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2, 3
 
 # Columns of the per-layer table ``meta`` (int64, one row per layer l = 1 … L).
@@ -247,6 +248,18 @@ def _back(blas, m, n_in, n_out, d, w, d_prev):
                 d_prev[col + n] += wjk * d[row + n]
 
 
+@njit(fastmath=_FLAGS, error_model="numpy")
+def _square_weights(meta, theta):
+    """Σ‖W[l]‖² over the layers' weights (not biases), summed in float64."""
+    total = 0.0
+    for li in range(meta.shape[0]):
+        lo = meta[li, W_OFF]
+        for i in range(lo, lo + meta[li, N_IN] * meta[li, N_OUT]):
+            v = float(theta[i])
+            total += v * v
+    return total
+
+
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def train_loop(
     x, y_real, y_index, perms, batch_size, first_step, n_steps, meta, offsets, slopes,
@@ -262,7 +275,10 @@ def train_loop(
     (before its update). With ``guard`` the loop stops before the update of the first batch
     whose loss or gradient is not finite, θ and the state as they were before it, and
     ``previous`` holds θ from before the update before (to put back if that update
-    overflowed). After each update ``penalty`` = (code, lr·rate) shrinks the weights.
+    overflowed). After each update ``penalty`` = (code, lr·rate) shrinks the weights; with
+    code ``PENALTY_ALPHA``, ``penalty`` = (code, α) puts scikit-learn's L2 term in the loss
+    instead: α/2·Σ‖W‖²/m joins each batch's E and α/m·W each weight's gradient (m rows,
+    W as the batch found it), so ``losses`` and the rules below see it.
 
     Best epoch (``best[0] >= 0``): at each epoch's first step θ is copied to ``epoch_start``;
     ``best`` = [on, running Σ of the epoch's E·weight, lowest epoch E, its epoch (1-based, counted
@@ -273,7 +289,9 @@ def train_loop(
     Stopping rule (``best[5] > 0``): EarlyStopping on the loss, in the loop — best[6] the
     patience, best[7] min_delta, best[8] the lowest epoch E, best[9] epochs since, best[10]
     its epoch; when best[9] reaches the patience the loop returns after that epoch's last
-    step with −2 in place of a guard's step.
+    step with −2 in place of a guard's step. ``best[11] > 0`` is scikit-learn's form of the
+    rule: the count grows when E > best[8] − best[7], else resets, and best[8] follows every
+    new minimum whether or not it counted as an improvement.
     """
     n_rows = x.shape[0]
     n_layers = meta.shape[0]
@@ -287,6 +305,7 @@ def train_loop(
     rule = best[5] > 0
     acc = track or rule
     penalty_code = int(penalty[0])
+    alpha = penalty[1] if penalty_code == PENALTY_ALPHA else 0.0
     # A first layer that calls BLAS takes its input one row per sample (gathered by row
     # copies, and BLAS reads it transposed) instead of transposing every batch by hand.
     by_rows = meta[0, BLAS] != 0
@@ -328,6 +347,8 @@ def train_loop(
             loss_code, reduce_sum, meta[n_layers - 1, ACT], slopes[n_layers - 1],
             f_ws[top:], a_ws[top:], y_real, y_index, rows, m, c, d_ws[top:],
         )  # fmt: skip
+        if alpha != 0:
+            value += 0.5 * alpha * _square_weights(meta, theta) / m
         losses[i] = value
         if guard and not math.isfinite(value):
             return i, i, step
@@ -341,6 +362,10 @@ def train_loop(
                 _weight_grads_rows(m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
             else:
                 _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, meta[li, B_OFF])
+            if alpha != 0:
+                decay = theta.dtype.type(alpha / m)
+                for k in range(n_out * n_in):
+                    gw[k] += decay * theta[w_off + k]
             if li > 0:
                 w = theta[w_off : w_off + n_out * n_in]
                 d_prev = d_ws[offsets[li] : offsets[li] + m * n_in]
@@ -353,7 +378,7 @@ def train_loop(
         step += 1.0
         _update(opt_code, hyper, theta, grad, s1, s2, step, has_buf, sc, guard, previous)
         has_buf = True
-        if penalty_code != PENALTY_NONE and penalty[1] != 0:
+        if penalty_code != PENALTY_NONE and alpha == 0 and penalty[1] != 0:
             _penalize(penalty_code, penalty[1], meta, theta)
         if acc:
             best[1] += value if reduce_sum else value * m  # in order, as spans sums them
@@ -363,7 +388,14 @@ def train_loop(
                     best[2] = ep
                     best[3] = best[4] + e + 1
                     best_theta[:] = epoch_start
-                if rule:  # EarlyStopping on the loss: patience best[6], min_delta best[7]
+                if rule and best[11] > 0:  # scikit-learn's: count, then the best is the min
+                    best[9] = best[9] + 1.0 if ep > best[8] - best[7] else 0.0
+                    if ep < best[8]:
+                        best[8] = ep
+                        best[10] = best[4] + e + 1
+                    if best[9] >= best[6]:
+                        return i + 1, -2, step
+                elif rule:  # EarlyStopping on the loss: patience best[6], min_delta best[7]
                     if ep < best[8] - best[7]:
                         best[8] = ep
                         best[9] = 0.0

@@ -27,7 +27,7 @@ __all__ = ["PENALTIES", "FusedLoop"]
 
 # A layer whose batch × n_in × n_out reaches this calls BLAS; smaller ones run plain loops.
 BLAS_MIN_WORK = 16 * 16 * 16
-PENALTIES = {"none": 0, "l2": 1, "l1": 2}
+PENALTIES = {"none": 0, "l2": 1, "l1": 2, "alpha": 3}  # fused_kernels' codes
 
 
 def _hyper(optimizer) -> np.ndarray:
@@ -161,7 +161,8 @@ class FusedLoop:
     A guard stop leaves the weights from before that step and its gradients; if those
     weights are not finite (the update before overflowed) the ones before that update are
     put back and ``restored`` is True. ``penalty`` is TensorFlow Playground's weight penalty
-    ``(kind, rate)``, kind ``"none"``, ``"l1"`` or ``"l2"``, applied after each update.
+    ``(kind, rate)``, kind ``"none"``, ``"l1"`` or ``"l2"``, applied after each update, or
+    ``("alpha", α)``: scikit-learn's L2 term α/2·Σ‖W‖²/m in each batch's loss (m rows).
     """
 
     name = "fused"
@@ -190,8 +191,8 @@ class FusedLoop:
                 f"fused: penalty must be one of {sorted(PENALTIES)}, got {kind!r}"
             )
         self.penalty_kind, self.penalty_rate = kind, float(rate)
-        # best epoch (0-4) and the loss stopping rule (5-10): see fused_kernels.train_loop
-        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0, 0.0, 0.0, 0.0, math.inf, 0.0, 0.0])
+        # best epoch (0-4) and the loss stopping rule (5-11): see fused_kernels.train_loop
+        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0, 0.0, 0.0, 0.0, math.inf, 0.0, 0.0, 0.0])
         self.rule_fired = False
         self.epoch_start = self.best_theta = np.zeros(0, setup.dtype)
         self.steps_taken = 0
@@ -245,11 +246,13 @@ class FusedLoop:
         self.epoch_start = self.theta.copy()
         self.best_theta = self.theta.copy()
 
-    def stop_rule(self, patience, min_delta, best, wait, best_epoch) -> None:
+    def stop_rule(self, patience, min_delta, best, wait, best_epoch, sklearn=False) -> None:
         """EarlyStopping on the loss, judged in the kernel at each epoch's end (no control
         needed between epochs): stop once ``patience`` epochs in a row did not beat the
-        best by more than ``min_delta``; the counters go on from ``best``/``wait``."""
-        self.best[5:11] = (1.0, patience, min_delta, best, wait, best_epoch or 0)
+        best by more than ``min_delta``; the counters go on from ``best``/``wait``.
+        ``sklearn``: scikit-learn's form (``train_loop``: not above best − min_delta resets
+        the count; the best follows every new minimum)."""
+        self.best[5:12] = (1.0, patience, min_delta, best, wait, best_epoch or 0, float(sklearn))
 
     def rule_state(self) -> tuple[float, int, int | None]:
         """(best loss, epochs since it, its epoch) of the stopping rule."""
@@ -269,9 +272,9 @@ class FusedLoop:
             np.zeros((0, 0), np.int64) if perms is None else np.ascontiguousarray(perms, np.int64)
         )
         self.best[4] = float(epoch_base)
-        penalty = np.array(
-            [PENALTIES[self.penalty_kind], self.optimizer.param_groups[0]["lr"] * self.penalty_rate]
-        )
+        kind, rate = self.penalty_kind, self.penalty_rate
+        shrink = rate if kind == "alpha" else self.optimizer.param_groups[0]["lr"] * rate
+        penalty = np.array([PENALTIES[kind], shrink])
         before = self.step
         ran, stop, self.step = self.kernels.train_loop(
             self.x, self.y_real, self.y_index, perms, self.size, int(first_step), int(n_steps),

@@ -43,7 +43,8 @@ class NumpyLoop:
         optimizer: a ``backprop.optim`` optimizer over the model's parameters.
         x: (N, n_in) inputs; y: targets as ``fit`` prepares them (N rows).
         batch_size: rows per step; B = ceil(N / batch_size) steps per epoch.
-        penalty: ("none" | "l1" | "l2", rate), applied to the weights after each update.
+        penalty: ("none" | "l1" | "l2", rate), applied to the weights after each update, or
+            ("alpha", α): scikit-learn's L2 term α/2·Σ‖W‖²/m in each batch's loss (m rows).
     """
 
     name = "delta"
@@ -77,6 +78,8 @@ class NumpyLoop:
         self._plan_parts()
         self.restored = False
         self.best = None  # [on, running epoch E, lowest epoch E, its epoch, epoch_base]
+        self.rule = None  # the loss stopping rule (stop_rule), judged at each epoch's end
+        self.rule_fired = False
         self._kind_key = self._kind = None  # fast_kind's answer and what it was asked about
         self.computed = False  # whether the gradient buffer holds a step's gradients
         self.reload()
@@ -113,6 +116,8 @@ class NumpyLoop:
         ]
         self.stepper.bind({id(p): t._data for p, t in zip(params, self.grad_tensors)}, self.grad)
         self.weights = [layer.weight._data for layer in self.net]
+        grads = {id(p): t._data for p, t in zip(params, self.grad_tensors)}
+        self.weight_grads = [grads[id(layer.weight)] for layer in self.net]
         self.scratch_w = [np.empty_like(w) for w in self.weights]
         self.previous = [np.empty_like(a) for a in ([base] if flat else self._data)]
         self.have_previous = False
@@ -188,6 +193,33 @@ class NumpyLoop:
         weights = self.best_theta[0] if self.theta is not None else self.best_theta
         return int(best[3]), float(best[2]), weights
 
+    def stop_rule(self, patience, min_delta, best, wait, best_epoch, sklearn=False) -> None:
+        """The loss stopping rule, judged here at each epoch's end exactly as the compiled
+        kernel judges it (``fused_loop.FusedLoop.stop_rule``, ``fused_kernels.train_loop``):
+        the epoch's E summed in the same order, the same comparisons."""
+        self.rule = [float(patience), float(min_delta), float(best), float(wait),
+                     float(best_epoch or 0), bool(sklearn), 0.0]  # fmt: skip
+
+    def rule_state(self) -> tuple[float, int, int | None]:
+        """(best loss, epochs since it, its epoch) of the stopping rule."""
+        rule = self.rule
+        return rule[2], int(rule[3]), int(rule[4]) or None
+
+    def _judge(self, ep: float, epoch: int) -> bool:
+        """One epoch's E through the stopping rule; True when it stops the run."""
+        rule = self.rule
+        patience, delta, best = rule[0], rule[1], rule[2]
+        if rule[5]:  # scikit-learn's: count, then the best is the minimum
+            rule[3] = rule[3] + 1.0 if ep > best - delta else 0.0
+            if ep < best:
+                rule[2], rule[4] = ep, float(epoch)
+            return rule[3] >= patience
+        if ep < best - delta:
+            rule[2], rule[3], rule[4] = ep, 0.0, float(epoch)
+            return False
+        rule[3] += 1.0
+        return rule[3] >= patience
+
     def sync(self) -> None:
         """``.grad`` = the last step's gradients; ``optimizer.state`` = the loop's state."""
         if not self.computed:
@@ -215,6 +247,7 @@ class NumpyLoop:
         hp = U.hyper(state.mode, group) if fast else None
         kind, rate = self.penalty
         shrink = float(group["lr"]) * rate
+        alpha, shrinks = (rate, False) if kind == "alpha" else (0.0, kind != "none")
         if not fast:  # optimizer.step() reads .grad: ours, and None where frozen
             for p, t in zip(self.plan.params, self.grad_tensors):
                 p._grad = t if p.requires_grad else None
@@ -233,6 +266,8 @@ class NumpyLoop:
         check = guard or gated
         keep, copyto = list(zip(self._arrays(), self.previous)), np.copyto  # the guard's copy
         isfinite = math.isfinite
+        rule = self.rule
+        rule_sum = rule is not None and self.plan.resolved[1] == "sum"
         for i in range(n_steps):
             if full:  # one batch, the same every step: nothing to slice or gather
                 e, b, lo, hi, buf = first_step + i, 0, 0, n, self.batches[n]
@@ -256,10 +291,13 @@ class NumpyLoop:
                 yb = np.take(self.y, rows, axis=0, out=buf.y, mode="clip")  # no temporary
                 y_loss = yb if self.stepper.loss_kind != "generic" else self.y[rows]
             value = gradients(buf, xb, yb, y_loss)
+            if alpha:
+                value += self._alpha(alpha, hi - lo)
             self.computed = True
             finite = not check or (isfinite(value) and self._finite_gradients())
             if not finite and gated:  # sign(a) gates meet a NaN or inf: the exact select
                 value = gradients(buf, xb, yb, y_loss, exact=True)
+                value += self._alpha(alpha, hi - lo) if alpha else 0.0
                 finite = math.isfinite(value) and self._finite_gradients()
             losses[i] = value
             if guard:
@@ -273,7 +311,7 @@ class NumpyLoop:
                 update(theta, grad, hp)
             else:
                 self.optimizer.step()
-            if kind != "none":
+            if shrinks:
                 U.penalty(self.weights, kind, shrink, self.scratch_w)
             if best is not None:
                 best[1] += value if reduce_sum else value * (hi - lo) / n
@@ -281,7 +319,25 @@ class NumpyLoop:
                     best[2], best[3] = best[1], best[4] + e + 1
                     for c, d in zip(self.epoch_start, self.best_theta):
                         np.copyto(d, c)
+            if rule is not None:  # summed as the kernel and the runner sum: E·m in order
+                rule[6] = (0.0 if b == 0 else rule[6]) + (value if rule_sum else value * (hi - lo))
+                if b == nb - 1 and self._judge(
+                    rule[6] if rule_sum else rule[6] / n, epoch_base + e + 1
+                ):
+                    self.rule_fired = True
+                    return i + 1, None
         return n_steps, None
+
+    def _alpha(self, alpha: float, m: int) -> float:
+        """scikit-learn's L2 term for a batch of ``m`` rows: α/m·W added to each weight's
+        gradient; returns α/2·Σ‖W‖²/m, the term its loss gains."""
+        square = 0.0
+        for w, g, scratch in zip(self.weights, self.weight_grads, self.scratch_w):
+            flat = w.reshape(-1)
+            square += float(np.dot(flat, flat))
+            np.multiply(w, alpha / m, out=scratch)
+            g += scratch
+        return 0.5 * alpha * square / m
 
     def _finite_gradients(self) -> bool:
         if math.isfinite(np.add.reduce(self.grad)):
@@ -303,10 +359,10 @@ def _penalty(penalty) -> tuple[str, float]:
     ok = isinstance(penalty, tuple | list) and len(penalty) == 2
     kind, rate = penalty if ok else (None, None)
     number = isinstance(rate, int | float | np.floating) and not isinstance(rate, bool)
-    if ok and kind in ("none", "l1", "l2") and number and rate >= 0 and np.isfinite(rate):
+    if ok and kind in ("none", "l1", "l2", "alpha") and number and rate >= 0 and np.isfinite(rate):
         return kind, float(rate)
     raise ConfigError(
-        f"NumpyLoop: penalty must be None or ('none' | 'l1' | 'l2', rate >= 0), got "
+        f"NumpyLoop: penalty must be None or ('none' | 'l1' | 'l2' | 'alpha', rate >= 0), got "
         f"{penalty!r}; pass e.g. ('l2', 0.001)."
     )
 

@@ -222,10 +222,7 @@ class _BaseMLP(BaseEstimator):
             options = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, **options}
         cls = OPTIMIZERS[name]
         self._weight_decay = float(options.pop("weight_decay", 0.0))
-        params = list(model.parameters())
-        if self.alpha:  # alpha decays the weights only: a group of its own (see _train)
-            params = [{"params": [p for n, p in model.named_parameters() if n.endswith(e)]}
-                      for e in ("weight", "bias")]  # fmt: skip
+        params = list(model.parameters())  # alpha: in the loss (see _train), not here
         try:
             return cls(params, lr=self.learning_rate_init, **options)
         except TypeError as err:
@@ -342,10 +339,9 @@ class _BaseMLP(BaseEstimator):
             x, x_val, y, y_val, labels_val, weights, w_val = hold_out(self, arrays, labels)
             validation = (x_val, y_val if labels_val is None else labels_val, w_val)
         batch = batch_rows(self, len(x))
-        groups = self._optimizer.param_groups
-        for group in groups:
+        for group in self._optimizer.param_groups:
             group["weight_decay"] = self._weight_decay
-        group = groups[0]  # the weights (with alpha > 0: biases are the second group)
+        penalty = None
         if weights is not None:  # alpha/2·Σ‖W‖²/Σw in the loss, exactly (autograd runs)
             matrices = [p for n, p in self.model_.named_parameters() if n.endswith("weight")]
             multilabel = getattr(self, "_multilabel", False)
@@ -355,14 +351,14 @@ class _BaseMLP(BaseEstimator):
             loss = loss_module(loss_name, self.loss_options)
             if getattr(self, "_multilabel", False):  # sklearn's: Σ over labels, mean over rows
                 loss = Scaled(loss, self.n_outputs_)
-            # alpha as scikit-learn's: alpha/2·‖W‖²/rows added to each batch's loss, i.e.
-            # alpha/batch·W added to the weights' gradient before the step (coupled decay)
-            if len(groups) == 2:
-                group["weight_decay"] += float(self.alpha) / batch
+            # alpha as scikit-learn's: alpha/2·‖W‖²/m added to each batch's loss (m rows),
+            # alpha/m·W to the weights' gradient, by the engine itself (so its epoch losses
+            # are loss_curve_'s, and its loops judge the stopping rule: SklearnRules)
+            if self.alpha:
+                penalty = ("alpha", float(self.alpha))
         batches = -(-len(x) // batch)
         self.n_iter_ = 0  # epochs of this call, as scikit-learn's
-        in_loss = weights is not None  # the weighted loss holds the alpha term itself
-        callbacks = [SklearnRules(self, len(x), batches, validation, incremental, in_loss)]
+        callbacks = [SklearnRules(self, len(x), batches, validation, incremental)]
         if self.l1 or self.l2:
             weights_only = [p for n, p in self.model_.named_parameters() if n.endswith("weight")]
             callbacks.append(Penalty(weights_only, self.l1, self.l2))
@@ -377,6 +373,7 @@ class _BaseMLP(BaseEstimator):
             seed=int(self._random.randint(2**31 - 1)),
             shuffle=bool(self.shuffle),
             verbose=False,  # scikit-learn's estimators are silent; no notebook bar
+            penalty=penalty,
         )
         self._record(history, incremental)
         return history

@@ -6,11 +6,13 @@ loss plus its L2 term, ``t_ += n_samples``, the stopping count (training loss no
 not above ``best_validation_score_ + tol``), the learning-rate schedule of ``solver="sgd"``
 (``invscaling``: lr = learning_rate_init / (t_ + 1)^power_t; ``adaptive``: lr / 5 instead
 of stopping, until lr <= 1e-6) and, at the end with ``early_stopping``, the best epoch's
-weights. ``SklearnRules`` is that, as a ``fit`` callback at each epoch's end; the epochs
-themselves run on backprop's engines. ``glorot`` draws scikit-learn's initial weights from
-its random stream, in its order, so a seeded estimator starts where scikit-learn's does;
-``hold_out`` is its validation split (the same rows), ``batch_rows`` its batch size and
-``validation_score`` its score on the held-out rows.
+weights. ``SklearnRules`` is that, as a ``fit`` callback; the epochs themselves run on
+backprop's engines, which compute the L2 term in each batch's loss and judge the stopping
+count themselves, so a run needs control at epoch ends only for validation scores, sgd's
+rate schedules and verbose prints (``SklearnRules.loss_rule``). ``glorot`` draws
+scikit-learn's initial weights from its random stream, in its order, so a seeded estimator
+starts where scikit-learn's does; ``hold_out`` is its validation split (the same rows),
+``batch_rows`` its batch size and ``validation_score`` its score on the held-out rows.
 """
 
 from __future__ import annotations
@@ -51,36 +53,61 @@ class SklearnRules(Callback):
         validation: None, or ``(X_val, y_val, sample_weight_val)`` scored by
             ``est._validation_score``.
         incremental: True for ``partial_fit`` (no stopping, as scikit-learn's).
-        in_loss: the loss itself holds the L2 term (the weighted loss), so it is not added.
+
+    The L2 term is in the loss the engine computes (``fit(penalty=("alpha", α))``, or the
+    weighted loss), so the history's epoch losses are ``loss_curve_``'s, exactly.
     """
 
     wants_metrics = False  # the engine's epoch loss is all it reads
 
-    def __init__(self, est, n, batches, validation, incremental, in_loss=False) -> None:
-        self.est, self.n, self.batches, self.in_loss = est, n, batches, in_loss
+    def __init__(self, est, n, batches, validation, incremental) -> None:
+        self.est, self.n, self.batches = est, n, batches
         self.validation, self.incremental = validation, incremental
-        self.weights: list = []
         self.best = None
 
-    def _square_norm(self) -> float:
-        return float(sum(np.dot(w._data.ravel(), w._data.ravel()) for w in self.weights))
-
     def on_train_begin(self, state) -> None:
-        self.weights = [p for n, p in state.model.named_parameters() if n.endswith("weight")]
-        self.alpha = 0.0 if self.in_loss else float(self.est.alpha)
-        self.norm = self._square_norm() if self.alpha else 0.0
+        self.seen = len(state.history.history.get("loss", ()))  # epochs in loss_curve_
+
+    def loss_rule(self):
+        """scikit-learn's stopping rule on the training loss for the engine to judge at each
+        epoch's end (``train.best_epoch``; as (patience, tol, best, count, best epoch,
+        scikit-learn's form)), so the run needs no control between epochs: the engine's
+        epoch loss is ``loss_curve_``'s (L2 term included). None when an epoch's end needs
+        Python: validation scores, sgd's invscaling or adaptive rate, verbose prints,
+        partial_fit."""
+        est = self.est
+        if self.validation is not None or self.incremental or est.verbose:
+            return None
+        if est._solver_name() == "sgd" and est.learning_rate != "constant":
+            return None
+        best = np.inf if est.best_loss_ is None else est.best_loss_
+        count = est._no_improvement_count
+        return est.n_iter_no_change + 1, float(est.tol), float(best), count, None, True
+
+    def take_rule(self, state, rule_state, fired: bool) -> None:
+        """The engine's epochs so far into ``loss_curve_`` …, its counters, and its stop."""
+        self._catch_up(state)
+        est = self.est
+        est.best_loss_, est._no_improvement_count = float(rule_state[0]), int(rule_state[1])
+        if fired:
+            self._stop(state, est._solver_name() == "sgd")
+
+    def _catch_up(self, state) -> None:
+        """``loss_curve_``, ``loss_``, ``n_iter_`` and ``t_`` for the epochs the history
+        holds beyond those already counted (the engine's epoch losses, L2 term included)."""
+        est, losses = self.est, state.history.history.get("loss", [])
+        new = [float(v) for v in losses[self.seen :]]
+        if new:
+            est.loss_curve_.extend(new)
+            est.loss_ = new[-1]
+            est.n_iter_ += len(new)
+            est.t_ += self.n * len(new)
+        self.seen = len(losses)
 
     def on_epoch_end(self, state) -> None:
         est = self.est
-        # the L2 term as scikit-learn adds it to each batch's loss (alpha/2 ‖W_b‖² / rows),
-        # weighted by rows: alpha/2 · Σ_b ‖W_b‖² / n over the weights W_b each batch began
-        # with. They are not kept, so Σ_b ‖W_b‖² is interpolated between the epoch's first
-        # and last: exact for one batch, else off by the curvature of ‖W‖² along the epoch
-        end = self._square_norm() if self.alpha else 0.0
-        k = self.batches
-        squares = k * self.norm + (k - 1) / 2 * (end - self.norm)
-        loss = float(state.logs["loss"]) + 0.5 * self.alpha * squares / self.n
-        self.norm = end
+        loss = float(state.logs["loss"])  # the L2 term included (see the class docstring)
+        self.seen = len(state.history.history["loss"])
         est.n_iter_ += 1
         est.t_ += self.n
         est.loss_ = loss
@@ -93,6 +120,11 @@ class SklearnRules(Callback):
             self._set_lr(state, float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t)
         if self.incremental or est._no_improvement_count <= est.n_iter_no_change:
             return
+        self._stop(state, sgd)
+
+    def _stop(self, state, sgd: bool) -> None:
+        """The count passed n_iter_no_change: adaptive sgd divides the rate by 5, others stop."""
+        est = self.est
         what = "Validation score" if self.validation is not None else "Training loss"
         msg = (
             f"{what} did not improve more than tol={est.tol:f} for "
@@ -124,9 +156,11 @@ class SklearnRules(Callback):
             return
         loss = est.loss_curve_[-1]
         best = np.inf if est.best_loss_ is None else est.best_loss_  # partial_fit after
-        better = loss <= best - est.tol  # an early-stopping fit (scikit-learn refuses it)
-        est._no_improvement_count = 0 if better else est._no_improvement_count + 1
-        est.best_loss_ = min(best, loss)
+        # an early-stopping fit (scikit-learn refuses it); scikit-learn's comparisons, as
+        # the engines judge them (loss_rule)
+        worse = loss > best - est.tol
+        est._no_improvement_count = est._no_improvement_count + 1 if worse else 0
+        est.best_loss_ = loss if loss < best else best
 
     @staticmethod
     def _set_lr(state, lr: float) -> None:
@@ -143,6 +177,7 @@ class SklearnRules(Callback):
                         buf._data *= old / lr
 
     def on_train_end(self, state) -> None:
+        self._catch_up(state)  # epochs the engine ran after the last take_rule (none here)
         if self.best is not None:  # scikit-learn keeps the best validation epoch's weights
             for p, best in zip(state.model.parameters(), self.best):
                 p._data[...] = best

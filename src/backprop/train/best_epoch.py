@@ -56,9 +56,10 @@ class BestEpoch:
             guard.note_best(epoch - 1, loss, weights)
 
     def _begin_rule(self) -> None:
-        """An EarlyStopping on the engine's loss is judged by a loop that can (the compiled
-        kernel: ``stop_rule``) at each epoch's end, so it needs no control between epochs;
-        its epoch hooks then run only through ``take_rule``."""
+        """A stopping rule on the engine's loss (EarlyStopping's, the scikit-learn
+        estimators') is judged by a loop that can (the compiled kernel, the NumPy loop:
+        ``stop_rule``) at each epoch's end, so it needs no control between epochs; its
+        ``on_epoch_end`` then does not run: the callback hears through ``take_rule``."""
         self.ruled = None
         from . import spans  # its switch, which tests turn off
 

@@ -89,6 +89,9 @@ def fit(
         penalty: None, or TensorFlow Playground's weight penalty ``("l2", rate)`` /
             ``("l1", rate)``, applied to the weights (not the biases) after each update:
             L2 scales them by 1 − lr·rate, L1 moves them lr·rate towards 0, stopping at 0.
+            ``("alpha", α)`` is scikit-learn's L2 term instead: α/2·Σ‖W‖²/m joins each
+            batch's loss (m its rows; the history's loss includes it) and α/m·W the
+            weights' gradients before the optimizer step.
         verbose: ``"auto"`` shows a progress bar (rich) in a Jupyter notebook and nothing
             elsewhere; True always (stderr outside a notebook); False or 0 never
             (``backprop.display.progress``).
@@ -334,15 +337,15 @@ def _check_more(validation_freq, penalty):
     kind, rate = penalty if ok else (None, None)
     if (
         not ok
-        or kind not in ("l1", "l2")
+        or kind not in ("l1", "l2", "alpha")
         or isinstance(rate, bool)
         or not isinstance(rate, numbers.Real)
         or not math.isfinite(rate)
         or rate < 0
     ):
         raise ConfigError(
-            f"fit: penalty must be None or ('l1' or 'l2', rate >= 0), got {penalty!r}; "
-            "e.g. penalty=('l2', 0.001)."
+            f"fit: penalty must be None or ('l1', 'l2' or 'alpha', rate >= 0), got "
+            f"{penalty!r}; e.g. penalty=('l2', 0.001)."
         )
     return int(validation_freq), (kind, float(rate))
 

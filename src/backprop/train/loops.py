@@ -16,7 +16,7 @@ import numpy as np
 
 from .weights import WeightCopy, flat_base
 
-__all__ = ["EngineChoice", "PerBatchLoop", "batch_of", "penalize", "weight_arrays"]
+__all__ = ["EngineChoice", "PerBatchLoop", "alpha_term", "batch_of", "penalize", "weight_arrays"]
 
 
 @dataclass
@@ -60,6 +60,8 @@ class PerBatchLoop:
             _, xb, yb = batch_of(x, y, perms, first_step + i, size, nb)
             zero_grad()
             value = step(xb, yb)
+            if self.penalty_kind == "alpha" and self.penalty_rate:
+                value += alpha_term(self.params, self.penalty_rate, len(xb))
             losses[i] = value
             if guard:
                 if not (math.isfinite(value) and _finite_grads(self.params)):
@@ -72,7 +74,7 @@ class PerBatchLoop:
                 else:
                     self._before.save()
             update()
-            if self.penalty_kind != "none" and self.penalty_rate:
+            if self.penalty_kind in ("l1", "l2") and self.penalty_rate:
                 penalize(
                     weight_arrays(self.params), self.penalty_kind, self._lr() * self.penalty_rate
                 )
@@ -93,6 +95,22 @@ def batch_of(x, y, perms, step: int, size: int, batches: int):
     if size < x.shape[0]:
         return b, x[lo : lo + size], y[lo : lo + size]
     return b, x, y
+
+
+def alpha_term(params, alpha: float, m: int) -> float:
+    """scikit-learn's L2 term after the backward pass of a batch of ``m`` rows: α/m·W added
+    to the ``.grad`` of each weight matrix (not the biases); returns α/2·Σ‖W‖²/m, the term
+    the batch's loss gains (``fit(penalty=("alpha", α))``)."""
+    square = 0.0
+    for p in params:
+        w = p._data
+        if w.ndim < 2:
+            continue
+        flat = w.reshape(-1)
+        square += float(np.dot(flat, flat))
+        if p._grad is not None:
+            p._grad._data += np.multiply(w, alpha / m)
+    return 0.5 * alpha * square / m
 
 
 def penalize(weights: list, kind: str, shrink: float) -> None:

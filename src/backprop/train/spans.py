@@ -173,6 +173,8 @@ class SpanRunner(BestEpoch, Stepwise):
         """Hand the best epoch to the NaN guard, then ``on_train_end``."""
         if self.loop is not None:
             self.loop.sync()
+            if self.ruled is not None:  # the rule's counters as far as the run went
+                self.ruled.take_rule(self.state, self.loop.rule_state(), False)
         self._hand_best()
         call(self.hooks, "on_train_end", self.state)
 

@@ -2,13 +2,14 @@
 
 When a callback must see single batches (``on_after_backward``, ``on_batch_end``), the run
 goes batch by batch with the engine's step function (``Plan.step`` or autograd's) instead of
-a span loop: hooks between backward and the optimizer step, the L1/L2 penalty after it.
+a span loop: hooks between backward and the optimizer step (after scikit-learn's L2 term,
+``penalty=("alpha", α)``), the L1/L2 penalty after it.
 Spans still end at the epochs callbacks need; a call here never crosses an epoch's end.
 """
 
 from __future__ import annotations
 
-from .loops import batch_of, penalize, weight_arrays
+from .loops import alpha_term, batch_of, penalize, weight_arrays
 
 __all__ = ["Stepwise"]
 
@@ -27,14 +28,16 @@ class Stepwise:
             optimizer.zero_grad()
             state.epoch = e0 + 1 + (done + i) // nb
             state.batch, state.batch_loss = b + 1, step(xb, yb)
+            kind, rate = self.plan.penalty
+            if kind == "alpha" and rate:  # scikit-learn's L2 term, in loss and gradient
+                state.batch_loss += alpha_term(state.parameters, rate, len(xb))
             losses[i] = state.batch_loss
             for cb in hooks["on_after_backward"]:
                 cb.on_after_backward(state)
             if state.stop:
                 return i, "stop"
             optimizer.step()
-            kind, rate = self.plan.penalty
-            if kind != "none" and rate:
+            if kind in ("l1", "l2") and rate:
                 lr = optimizer.param_groups[0]["lr"]
                 penalize(weight_arrays(state.parameters), kind, lr * rate)
             state.step += 1
