@@ -27,6 +27,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import backprop.sklearn as bp  # noqa: E402
 import backprop.train.spans as spans  # noqa: E402
 from backprop.delta import fused  # noqa: E402
+from backprop.train import Callback  # noqa: E402
 
 ENGINES = [
     pytest.param(
@@ -177,3 +178,54 @@ def test_alpha_as_scikit_learns_with_an_uneven_last_batch(name, batch_size):
     assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=1e-12)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+class _Watch(Callback):
+    """Watches single batches: the run goes batch by batch (train/stepwise.py)."""
+
+    def on_after_backward(self, state):
+        pass
+
+
+FIT_ENGINES = ["delta", "autograd", "stepwise"] + (["fused"] if fused.available() else [])
+
+
+@pytest.mark.parametrize("engine", FIT_ENGINES)
+def test_fit_penalty_alpha_equals_a_pytorch_loop_with_the_term_in_its_loss(engine):
+    """``fit(penalty=("alpha", α))`` on every engine: a PyTorch loop whose loss is the mean
+    squared error plus α/2·Σ‖W‖²/m (m the batch's rows, the last batch shorter), SGD."""
+    torch = pytest.importorskip("torch")
+    from backprop import nn, optim
+    from backprop.train import fit
+
+    alpha, lr = 0.3, 0.05
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 2))
+    y = np.sin(2 * x[:, :1]) + x[:, 1:] ** 2
+    model = nn.MLP([2, 8, 1], activation="tanh").double()
+    ref = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    ref = ref.double()
+    ref.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                         for k, v in model.state_dict().items()})  # fmt: skip
+    opt = torch.optim.SGD(ref.parameters(), lr=lr)
+    epoch_losses = []
+    for _ in range(6):
+        total = 0.0
+        for lo in range(0, 50, 16):  # batches of 16, 16, 16 and 2
+            xb, yb = torch.from_numpy(x[lo : lo + 16]), torch.from_numpy(y[lo : lo + 16])
+            opt.zero_grad()
+            squares = sum((p**2).sum() for n, p in ref.named_parameters() if "weight" in n)
+            loss = torch.nn.functional.mse_loss(ref(xb), yb) + 0.5 * alpha * squares / len(xb)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(xb)
+        epoch_losses.append(total / 50)
+    name = "delta" if engine == "stepwise" else engine
+    callbacks = [_Watch()] if engine == "stepwise" else []
+    sgd = optim.SGD(model.parameters(), lr=lr)
+    history = fit(model, (x, y), "mse", sgd, 6, 16, shuffle=False, engine=name,
+                  penalty=("alpha", alpha), callbacks=callbacks)  # fmt: skip
+    np.testing.assert_allclose(history["loss"], epoch_losses, rtol=1e-12)
+    for name, p in ref.named_parameters():
+        np.testing.assert_allclose(model.state_dict()[name].numpy(), p.detach().numpy(),
+                                   rtol=1e-10, atol=1e-13)  # fmt: skip
