@@ -72,7 +72,7 @@ KINDS = {
     "step epoch": lambda i: msg("step", unit="epoch"),
     "step batch": lambda i: msg("step", unit="batch"),
     "play/pause": lambda i: msg(("play", "pause")[i % 2]),
-    "edit": lambda i: msg("edit", kind="weight", layer=1, row=0, col=0, value=i % 7 - 3.0),
+    "edit": lambda i: msg("edit", kind="weight", layer=1, row=0, col=0, value=i % 7 - 3.0, net=0),
     "export model": lambda i: msg("export", what="model"),
     "export spec": lambda i: msg("export", what="spec"),
     "upload": lambda i: msg("upload", name="flood.csv", text=CSV),
