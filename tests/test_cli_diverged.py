@@ -17,10 +17,17 @@ import pytest
 
 import backprop as bp
 
+FULL = ["--batch-size", "10000000"]  # (--data alone trains in minibatches of 32)
 DIVERGING = [  # (flags, what): full-batch runs that overflow within a few epochs
-    (["--data", "square", "--optimizer", "sgd", "--lr", "1000"], "square, SGD lr 1000"),
-    (["--data", "sine", "--optimizer", "sgd", "--lr", "300", "--engine", "autograd"], "sine"),
-    (["--data", "square", "--optimizer", "sgd", "--lr", "500", "--engine", "delta"], "delta"),
+    (["--data", "square", "--optimizer", "sgd", "--lr", "1000", *FULL], "square, SGD lr 1000"),
+    (
+        ["--data", "sine", "--optimizer", "sgd", "--lr", "300", "--engine", "autograd", *FULL],
+        "sine",
+    ),
+    (
+        ["--data", "square", "--optimizer", "sgd", "--lr", "500", "--engine", "delta", *FULL],
+        "delta",
+    ),
 ]
 
 

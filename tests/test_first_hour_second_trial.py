@@ -45,13 +45,16 @@ def _spec(folder):
 
 
 def test_spec_json_records_the_defaults_the_run_used_and_reproduces_it(tmp_path):
-    from backprop.optim import Adam
+    from backprop.optim import RMSprop
 
+    # (--data fills in Adam's lr itself, docs/cli.md; RMSprop keeps the optimizer's default)
     code, _, err = cli("train", "--data", "spiral", "--hidden", "8", "--epochs", "5",
-                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+                       "--optimizer", "rmsprop", "--no-plots", "--quiet", "--out", "a",
+                       cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     spec = _spec(tmp_path / "a")
-    default_lr = Adam([__import__("backprop").zeros(1, requires_grad=True)]).param_groups[0]["lr"]
+    zero = __import__("backprop").zeros(1, requires_grad=True)
+    default_lr = RMSprop([zero]).param_groups[0]["lr"]
     assert spec["optimizer"]["lr"] == default_lr
     assert None not in (spec["data"][k] for k in ("n", "noise", "train_ratio", "seed"))
     from backprop.data import make
@@ -124,7 +127,8 @@ def test_the_model_files_spec_records_the_learning_rate_too(tmp_path):
     from backprop import io
 
     code, _, err = cli("train", "--data", "square", "--hidden", "4", "--epochs", "3",
-                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+                       "--optimizer", "sgd", "--no-plots", "--quiet", "--out", "a",
+                       cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     saved = io.read(tmp_path / "a" / "model.safetensors").full_spec
     assert saved["optimizer"]["lr"] == _spec(tmp_path / "a")["optimizer"]["lr"] == 0.001

@@ -27,19 +27,38 @@ def save_plots(run, out: Path) -> dict[str, Path]:
         import matplotlib  # noqa: F401
     except ImportError:
         return {}
+    import warnings
+
+    with warnings.catch_warnings():  # matplotlib's layout notes are no news to the user
+        warnings.filterwarnings("ignore", r".*(constrained_layout|[Tt]ight.?layout)", UserWarning)
+        return _plots(run, out)
+
+
+def _history_in_cli_words(history) -> dict:
+    """The history as loss_curves reads it, its stop reason (the plot's caption) in the
+    CLI's words, as the terminal printed it: one source, each medium its own spelling."""
+    from .words import cli_words
+
+    data = history.to_dict()
+    if data.get("stop_reason"):
+        data["stop_reason"] = cli_words(data["stop_reason"])
+    return data
+
+
+def _plots(run, out: Path) -> dict[str, Path]:
     from .. import plots
 
     ds = run.dataset
-    written = {
-        "loss_plot": plots.loss_curves(
-            run.history,
+    written = {}
+    if len(run.history):  # a run that diverged in its first epoch has no curve to draw
+        written["loss_plot"] = plots.loss_curves(
+            _history_in_cli_words(run.history),
             out / "loss.png",
             title=run.spec["name"],
             loss=run.spec["loss"]["name"],
             validation=run.spec["validation"],
             target_z=_target_z(run),
         )
-    }
     if ds.task == "regression" and ds.n_features == 1:
         truth = _truth(ds.name)
         names = {}

@@ -52,14 +52,26 @@ def stop_bars() -> None:
 MEASURES = 100  # full-set metrics (accuracy, r²) about this many times a run
 
 
-def measure_callback(epochs: int):
-    """The epochs whose full-set metrics the run folder's history holds: the first, about
-    every ``epochs / MEASURES``-th and the last — the same whatever the display (a pipe, a
-    terminal, ``--quiet``, ``--log-every``), so the files do not depend on how the run
-    was watched. The printers read the metrics where they are (``wants_metrics`` False)."""
+def measure_every(epochs: int, log_every: int | None = None) -> int:
+    """About ``epochs / MEASURES``; with ``log_every`` (the command's default log interval
+    for this many epochs) the largest divisor of it not above that, so every default log
+    line has its rmse/accuracy (200 epochs: lines every 5, measures every 2 put rmse on
+    every other line; now every epoch)."""
+    every = max(1, -(-epochs // MEASURES))
+    if log_every:
+        every = max(d for d in range(1, min(every, log_every) + 1) if log_every % d == 0)
+    return every
+
+
+def measure_callback(epochs: int, log_every: int | None = None):
+    """The epochs whose full-set metrics the run folder's history holds: the first, every
+    ``measure_every(epochs, log_every)``-th and the last — the same whatever the display (a
+    pipe, a terminal, ``--quiet``, ``--log-every``: the caller passes the default interval,
+    never the flag), so the files do not depend on how the run was watched. The printers
+    read the metrics where they are (``wants_metrics`` False)."""
     from ..train import Callback
 
-    every = max(1, -(-epochs // MEASURES))
+    every = measure_every(epochs, log_every)
 
     class Measure(Callback):
         def next_epoch(self, state):

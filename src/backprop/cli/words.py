@@ -35,8 +35,9 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("standardised inputs", "standardised inputs (--standardize)"),
     ("standardised targets", "standardised targets (--standardize-target)"),
     ("Adam (it takes steps of about lr)", "--optimizer adam (it takes steps of about lr)"),
-    ("or leaky_relu, whose units cannot die", "or --activation leaky_relu, whose units cannot die"),
+    ("leaky_relu, whose units cannot die", "--activation leaky_relu, whose units cannot die"),
     ("(or use task='regression').", "(or use --task regression)."),
+    ("use task='regression' for a continuous target", "use --task regression"),
     (
         "pass validation=0.2 for a random split or (x_val, y_val).",
         "give --validation 0.2 for a random split of the training rows.",

@@ -159,6 +159,7 @@ class Table:
                 task = "classification" if whole and few else "regression"
             if task == "regression":
                 return values[:, None], [self.header[col]], task
+            self._continuous_classes(col, values, distinct, whole)
             names = [str(int(v)) if v == round(v) else repr(float(v)) for v in distinct]
             y = np.searchsorted(distinct, values)
         else:
@@ -173,6 +174,23 @@ class Table:
                 f"({names[0]!r}); a classifier needs at least two (or use task='regression')."
             )
         return y.astype(np.int64), names, "classification"
+
+    def _continuous_classes(self, col: int, values, distinct, whole: bool) -> None:
+        """Refuse a numeric target asked to be classes when it looks continuous: more
+        distinct values than half the rows (most classes would hold one row), or more than
+        ``MAX_INFERRED_CLASSES`` values that are not whole numbers."""
+        rows, count = len(values), len(distinct)
+        if count <= rows // 2 and (whole or count <= MAX_INFERRED_CLASSES):
+            return
+        shown = ", ".join(f"{v:g}" for v in distinct[:3])
+        kind = "whole numbers" if whole else "numbers that are not whole"
+        raise DataError(
+            f"{self.where}: target column {self.header[col]!r} holds {count:,} distinct "
+            f"{kind} in {rows:,} rows ({shown}, …): as classes that is {count:,} classes, "
+            f"{_rows_each(rows / count)} each on average, too few to learn any of them. It "
+            "looks continuous: use task='regression' for a continuous target, or make "
+            "classes from it first (e.g. a column that is 1 where it is above a threshold)."
+        )
 
     def _first_nonfinite(self, block: np.ndarray, cols: list[int]) -> None:
         bad = np.argwhere(~np.isfinite(block))
@@ -193,6 +211,10 @@ class Table:
             cell_problem(f"{self.where}: line {self.lines[i]}, column {self.header[j]!r}",
                           self._cell(i, j).strip(), fix)  # fmt: skip
         raise AssertionError("no bad cell found")  # pragma: no cover - callers found one
+
+
+def _rows_each(mean: float) -> str:
+    return "1 row" if mean < 1.05 else f"{mean:.2g} rows"
 
 
 def cell_problem(at: str, cell: str, fix: str) -> None:

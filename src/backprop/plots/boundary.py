@@ -282,10 +282,19 @@ def _class_colours(classes: int) -> list:
     return [cmap(i % 20) for i in range(classes)]
 
 
+LEGEND_CLASSES = 12  # more classes: one legend entry per kind of point, not per class
+
+
 def _scatter_classes(ax, points, labels, colours, marker, edge, kind, names) -> list:
     from matplotlib.lines import Line2D
 
     handles = []
+    if len(names) > LEGEND_CLASSES:  # a legend of 200 entries is unreadable (and overflows)
+        handles.append(
+            Line2D([], [], linestyle="none", marker=marker, markersize=7,
+                   markerfacecolor=MUTED, markeredgecolor=INK if edge != "white" else MUTED,
+                   label=f"{kind} (colour: its class; {len(names)} classes)")
+        )  # fmt: skip
     for c in np.unique(labels):
         chosen = labels == c
         ax.scatter(
@@ -298,6 +307,8 @@ def _scatter_classes(ax, points, labels, colours, marker, edge, kind, names) -> 
             linewidths=0.7,
             zorder=3,
         )
+        if len(names) > LEGEND_CLASSES:
+            continue
         handles.append(
             Line2D(
                 [],

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # activations whose graph has a corner (or a jump) where their input f crosses 0
 _KINKED = ("relu", "leaky_relu", "step")
 _WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "step": "step"}
+# a ReLU bends the curve where f crosses 0 (a kink); a step unit makes it jump there
+_CORNER = {"relu": "kinks", "leaky_relu": "kinks", "step": "jumps"}
 # (fill colour, marker) of layer l's kinks: colours apart from the curve (orange) and the
 # samples (blue), so that layer 1, 2, 3 … read apart
 LAYER_STYLES = (
@@ -277,7 +279,7 @@ def _draw_kinks(ax, model, lo: float, hi: float) -> None:
             markeredgecolor=INK,
             markeredgewidth=0.7,
             zorder=6,
-            label=f"kinks of layer {l}'s {_WORDS[name]} units (f[{l}] = 0)",
+            label=f"{_CORNER[name]} of layer {l}'s {_WORDS[name]} units (f[{l}] = 0)",
         )
         for (value, count), y in zip(groups, ys):
             if count > 1:

@@ -20,7 +20,7 @@ from .schema import fail
 CSV_BATCH_SIZE = 32
 # A built-in set trained from flags alone (``backprop train --data NAME``, no spec file): the
 # spec's defaults (Adam 0.001, 100 full-batch epochs) left square at r² −0.575 and abs at
-# −0.82. These fit every built-in set in about a second (docs/api/spec.md has the table:
+# −0.82. These fit every built-in set in about a second (docs/cli.md has the table:
 # square r² 0.997, spiral test accuracy 0.91, digits 0.94); the CLI fills in the ones the
 # user did not give and says so. ``lr`` is Adam's (and AdamW's); other optimizers keep theirs.
 BUILTIN_SET_DEFAULTS = {"lr": 0.01, "epochs": 500, "batch_size": 32}

@@ -187,7 +187,7 @@ def untried_advice(task: str, x=None, y=None, batch_size=None) -> str:
     return NOT_LEARNED + _listed(items).replace(" and ", " or ") + "."
 
 
-def dead_units_note(model, x, net=None) -> str | None:
+def dead_units_note(model, x, net=None, optimizer=None) -> str | None:
     """When every ReLU unit of some hidden layer is 0 on every training row, the output is
     one number for every input and no gradient reaches the layers below: say so, with the
     fix. None otherwise (or for a model that is not a Linear + activation chain)."""
@@ -215,19 +215,24 @@ def dead_units_note(model, x, net=None) -> str | None:
                 else ("the output no longer depends on the input")
             )
             below = "W[1], b[1]" if layer.index == 1 else f"W[1] … W[{layer.index}]"
+            fixes = ["a smaller learning rate"]
+            if not type(optimizer).__name__.startswith("Adam"):
+                fixes.append("Adam (it takes steps of about lr)")
+            if not _standardised(x):
+                fixes.append(SCALED_X)
+            fixes.append("leaky_relu, whose units cannot die")
             return (
                 f"every {layer.g_name} unit of layer {layer.index} is 0 on all "
                 f"{len(rows):,} training rows (the units died: f[{layer.index}] ≤ 0 for every "
                 f"row, so g'(f) = 0 and no gradient reaches {below}), so {constant}. "
                 "Typically a learning rate too large for the first steps pushed the units' "
-                "biases negative: try a smaller learning rate, Adam (it takes "
-                "steps of about lr), standardised inputs, or leaky_relu, whose units cannot die."
+                f"biases negative: try {_listed(fixes).replace(' and ', ' or ')}."
             )
     return None
 
 
 def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
-                     batch_size=None) -> bool:  # fmt: skip
+                     batch_size=None, optimizer=None) -> bool:  # fmt: skip
     """A finished run that does no better than a model that ignores its inputs gets a
     warning in words (``PoorFitWarning``): r² < 0 is worse than predicting the targets'
     mean; an accuracy at most the most common class's share is what always answering that
@@ -254,7 +259,7 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
             "before it settled: the steps are too large; try a smaller learning rate."
         )
     else:
-        advice = untried_advice(task, x, y, batch_size)
+        advice = None
     worse = task == "regression" and "r2" in last and last["r2"] < 0
     chance = None
     if task == "classification" and "accuracy" in last:
@@ -265,16 +270,18 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
             chance = share
     if not worse and chance is None:
         return False
-    dead = None if model is None else dead_units_note(model, x, net)
+    dead = None if model is None else dead_units_note(model, x, net, optimizer)
     if dead is not None:  # the reason the output is constant: say it first, with its fix
         metric = f"r² = {last['r2']:.3g}" if worse else f"accuracy {last['accuracy']:.3g}"
+        grew = "" if advice is None else " " + advice.split(": the steps")[0] + "."
         warnings.warn(
             f"the trained model's output does not depend on its input ({metric} on the "
-            f"training data): {dead}",
+            f"training data): {dead}{grew}",
             PoorFitWarning,
             stacklevel=user_stacklevel(),
         )
         return True
+    advice = advice or untried_advice(task, x, y, batch_size)
     if worse:
         warnings.warn(
             f"the trained model does worse than predicting the mean of the targets "

@@ -250,7 +250,7 @@ def fit(
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     quiet = history.diverged or has_step_units(model, net)  # the Caution said why
     poor = not quiet and caution_poor_fit(
-        history, prep.task, y, model=model, x=x, net=net, batch_size=size
+        history, prep.task, y, model=model, x=x, net=net, batch_size=size, optimizer=optimizer
     )  # a dead network is named as such; the advice leaves out what the run already did
     if not quiet and not poor:
         caution_still_falling(history)

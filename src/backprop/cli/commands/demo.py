@@ -33,7 +33,12 @@ def add_parser(sub) -> None:
         "--overwrite", action="store_true", help="replace an existing run folder --out whole"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the result and one line 'run folder: DIR' (no epoch lines, no file list)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help=VERBOSE_HELP)
     p.set_defaults(run=run)
 
@@ -140,10 +145,13 @@ def run(args) -> int:
         print()
         print(prediction_table(result))
         written = save_run(result, staging, plots=not args.no_plots)
+    files = folder.final(written)
     if not args.quiet:
         print()
         print(f"files in {folder.path}:")
-        print(describe_files(folder.final(written)))
+        print(describe_files(files))
+    else:  # where the files went, even when quiet
+        print(f"run folder: {folder.path}")
     from ..common import exit_status
 
     return exit_status("demo", result)

@@ -11,7 +11,7 @@ HELP = "show every f[l], a[l], δ[l], ∂E/∂W[l] of one backward pass"
 EXAMPLES = """examples:
   backprop explain scalar                   the slides' scalar example (1-1-1-1, no bias)
   backprop explain vector --x 0.7,-1.2      the vector example (2-2-2-1)
-  backprop explain abs --x 2.5 --y 1.5 --loss half_mse
+  backprop explain abs --x 2.5 --y 2 --loss half_mse   |x − 1| by hand; ŷ = 1.5, off by −0.5
   backprop explain model.safetensors --x 0.3 --y 0.09 --loss mse"""
 
 
@@ -100,4 +100,26 @@ def run(args) -> int:
             f"x = [{shown}] → a[0] = (x − mean) / std\n"
         )
     print(delta.trace(model, raw, y, loss))
+    if y is not None:
+        _exact_fit_note(model, raw, y, args.network)
     return 0
+
+
+def _exact_fit_note(model, raw, y, network: str) -> None:
+    """When ŷ = y the loss's gradient is 0, so every δ and ∂E/∂W printed is 0: say why
+    (the lecture's |x − 1| network fits every x exactly), and how to see nonzero ones."""
+    import numpy as np
+
+    from ... import delta
+
+    y_hat = delta.forward(model, raw).output
+    if not np.array_equal(y_hat.reshape(-1), np.asarray(y, dtype=np.float64).reshape(-1)):
+        return
+    shown = ", ".join(f"{v:g}" for v in y_hat.reshape(-1))
+    why = " (the lecture's hand-built |x − 1| network fits every x exactly)" * (network == "abs")
+    other = float(y_hat.reshape(-1)[0]) + 0.5
+    print(
+        f"\nnote: ŷ = y = {shown}: the network fits this sample exactly{why}, so ∂E/∂ŷ = 0 "
+        f"and every δ[l] and ∂E/∂W[l] above is 0. Give a target it misses to see the "
+        f"recursion carry an error down, e.g. --y {other:g}."
+    )

@@ -48,9 +48,11 @@ def run(args) -> int:
                 f"target standardisation: mean [{mean}], std [{std}] (trained on z; folded "
                 "into the last layer, so the model predicts the targets' units)"
             )
+        from ..words import cli_words  # the file keeps the library's words; we give flags
+
         for key in ("stopped", "weights"):  # a run that diverged says so (Run.file_metadata)
             if isinstance(f.metadata.get(key), str):
-                print(f"{key}: {f.metadata[key]}")
+                print(f"{key}: {cli_words(f.metadata[key])}")
         return 0
     from ...spec import prepare
 

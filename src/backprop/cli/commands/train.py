@@ -153,7 +153,12 @@ def add_parser(sub) -> None:
         help="replace an existing run folder --out whole (it is refused otherwise)",
     )
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    o.add_argument("--quiet", "-q", action="store_true", help="print only the result")
+    o.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the result and one line 'run folder: DIR' (no epoch lines, no file list)",
+    )
     o.add_argument("--verbose", "-v", action="store_true", help=VERBOSE_HELP)
     o.add_argument(
         "--log-every",
@@ -310,7 +315,7 @@ def run(args) -> int:
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     log_every = args.log_every or log_interval(spec["epochs"])
     callbacks = [
-        measure_callback(spec["epochs"]),
+        measure_callback(spec["epochs"], log_interval(spec["epochs"])),  # not the flag's
         progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every),
         interrupt_callback(),  # a Ctrl+C the kernel's compile swallowed (common.INTERRUPTED)
     ]
@@ -328,8 +333,8 @@ def run(args) -> int:
         if args.verbose:
             print(engine_line(result.history))
         written = save_run(result, staging, plots=not args.no_plots)
-    if not args.quiet:
-        print(describe_files(folder.final(written)))
+    files = folder.final(written)
+    print(describe_files(files) if not args.quiet else f"run folder: {folder.path}")
     from ..common import exit_status
     from ..lrcheck import checked_advice
 
