@@ -104,8 +104,8 @@ def test_keyboard_edits_weights_with_one_tab_stop_per_neuron(page, server, tmp_p
     page.keyboard.press("Enter")
     until(page, "window.playground.snap.layers[0].w[0][1] === -1.25")
     assert page.evaluate("window.playground.snap.layers[0].delta[0]") != delta  # δ view follows
-    assert (
-        page.evaluate("document.activeElement.getAttribute('aria-label')") == "Neuron 1 of layer 1"
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith(
+        "Neuron 1 of layer 1;"  # back on the neuron, its name saying what ←/→ chose
     )
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")  # back to the bias
