@@ -91,7 +91,7 @@ _add(
 # subpackages and modules reachable as attributes without an explicit import
 _SUBMODULES = (
     "autograd nn optim checks errors delta diagnostics data train io spec plots files stable "
-    "reading filekind locks summary"
+    "reading filekind locks summary sweep"
 )
 _LAZY.update({name: ("." + name, None) for name in _SUBMODULES.split()})
 _LAZY["utils"] = (".utils", None)  # torch.utils.data code finds backprop.utils.data

@@ -86,6 +86,11 @@ class PathError(BackpropError, OSError):
     """
 
 
+class SweepError(BackpropError, ValueError):
+    """A sweep's results database that cannot be used as asked: it holds another sweep, is
+    not a sweep database, or is of a newer format. Messages name the file and the fix."""
+
+
 class IntegerDivisionError(BackpropError, ZeroDivisionError):
     """An integer tensor divided by zero (``//``, ``%``, ``fmod``, ``div(rounding_mode=)``):
     torch raises too; NumPy would quietly give 0."""

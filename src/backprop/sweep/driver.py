@@ -1,0 +1,278 @@
+"""The sweep's driver: plan the trials, store them, run them, write what comes back.
+
+``sweep(spec, grid, seeds)`` checks everything before any training — the spec, every grid
+key and value, the number of trials (``grid.MAX_TRIALS``), and each configuration by
+building it once (``spec.prepare``: data, model, loss, optimizer) — then writes the sweep
+and its trials to the store, claims trials a chunk at a time, hands the chunks to an
+executor (``local.Inline`` for one worker, ``local.Pool`` for more) and writes each result
+as it arrives. ``resume(db)`` goes on with a stored sweep; ``load(db)`` reads its table.
+
+Each configuration's ``engine: "auto"`` is settled here once: the compiled kernel when numba
+is installed and the setup is one it runs (its numbers differ from the NumPy engine's in
+the last bits, and which one ``"auto"`` picks depends on what the process ran before), so
+every trial's spec names the engine it ran on and ``backprop train`` gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from ..errors import BackpropError, ConfigError, SpecError
+from . import grid as grids
+from .results import Results, parse_success
+from .store import Store, sweep_key
+
+MAX_WORKERS = 256
+LOST_TRIES = 3  # a trial whose worker died this many times is marked failed
+HEARTBEAT = 10.0  # seconds between heartbeats (and looks for dead processes' trials)
+CHUNK_MAX = 32  # trials handed to a worker at once, at most
+
+
+@dataclass
+class Progress:
+    """What a ``progress`` callback gets after each finished trial."""
+
+    done: int  # finished trials of the sweep, earlier runs included
+    failed: int
+    total: int
+    ran: int  # trials this call finished
+    elapsed: float  # seconds since this call started
+    label: str = ""  # the last trial's configuration
+    loss: float | None = None  # its final loss
+
+
+def base_spec(spec) -> dict:
+    """A spec dict, a spec file's path or a built-in spec's name, checked and normalised."""
+    import copy
+
+    from ..spec import load, normalize
+
+    if isinstance(spec, dict):
+        return normalize(copy.deepcopy(spec))
+    if isinstance(spec, str | os.PathLike):
+        return load(spec)
+    raise ConfigError(
+        f"sweep(spec=...): give a spec dict, a spec file's path or a built-in "
+        f"spec's name such as 'square'; got {type(spec).__name__}."
+    )
+
+
+def check_workers(workers) -> int:
+    if workers is None:
+        return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(
+            f"sweep workers: must be a whole number from 1 to {MAX_WORKERS} "
+            f"(default: this machine's {os.cpu_count()} cores); got {workers!r}."
+        )
+    return workers
+
+
+def plan(spec, grid=None, seeds=None) -> dict:
+    """Check a sweep and lay out its trials (no training): base, grid, seeds, configs
+    (point, label, parameters) and trials (config index, seed, spec)."""
+    base = base_spec(spec)
+    checked = grids.check_grid(base, grid)
+    seed_list = grids.parse_seeds(seeds, default=base["seed"])
+    grids.check_count(checked, seed_list)  # refused here, before any configuration is built
+    configs, trials = [], []
+    for index, point in enumerate(grids.points(checked)):
+        label = grids.label(point)
+        config_spec, parameters = _settle(base, point, label)
+        configs.append((point, label, parameters))
+        trials.extend((index, s, {**config_spec, "seed": s}) for s in seed_list)
+    return {
+        "base": base,
+        "grid": checked,
+        "seeds": seed_list,
+        "configs": configs,
+        "trials": trials,
+        "key": sweep_key(base, checked, seed_list),
+    }
+
+
+def _settle(base: dict, point: dict, label: str) -> tuple[dict, int]:
+    """One configuration's spec, built once to check it, with its engine settled."""
+    from ..spec import prepare
+
+    try:
+        spec = grids.apply(base, point)
+        ready = prepare(spec)
+    except BackpropError as exc:
+        raise SpecError(f"sweep configuration {label}: {exc}") from None
+    parameters = sum(p.numel() for p in ready.model.parameters())
+    if spec["engine"] == "auto":
+        from ..delta import fused
+
+        try:
+            ok = (
+                fused.available()
+                and fused.supported(ready.model, ready.loss, ready.optimizer, ready.dataset.y)
+                is True
+            )
+        except BackpropError:
+            ok = False
+        if ok:
+            spec["engine"] = "fused"
+    return spec, parameters
+
+
+def sweep(
+    spec, grid=None, seeds=None, *, db=None, workers=None, success=None, progress=None, chunk=None
+) -> Results:
+    """Run ``spec`` once per grid point and seed; returns the ``Results`` table.
+
+    ``spec``: a spec dict, a file's path or a built-in name ("square"). ``grid``: spec paths
+    to lists of values, ``{"model.hidden": [[8], [8, 8]], "optimizer.lr": [0.1, 0.01]}``.
+    ``seeds``: a count (10 → 0..9), "0..9", or a list (default: the spec's own seed).
+    ``db``: a SQLite file that keeps every trial (resumable; default: in memory).
+    ``workers``: processes (default: the machine's cores; 1 runs here). ``success``: a
+    criterion such as "loss<1e-3". ``progress``: called with a ``Progress`` after each trial.
+
+    Examples:
+        >>> import backprop
+        >>> square = {"data": {"name": "square", "n": 50}, "model": {"hidden": [4]},
+        ...           "optimizer": {"name": "adam", "lr": 0.1}, "epochs": 50}
+        >>> table = backprop.sweep(square, {"model.hidden": [[4], [8, 8]]}, seeds=2, workers=1)
+        >>> [(row.label, row.done) for row in table]
+        [('model.hidden=4', 2), ('model.hidden=8x8', 2)]
+    """
+    criterion_text = success
+    parse_success(criterion_text)  # a bad criterion is refused before work starts
+    workers = check_workers(workers)
+    laid = plan(spec, grid, seeds)
+    store = Store(db)
+    try:
+        store.create(
+            laid["key"],
+            laid["base"],
+            laid["grid"],
+            laid["seeds"],
+            laid["configs"],
+            laid["trials"],
+            criterion_text,
+        )
+        drive(store, workers, progress, chunk)
+        return read(store, criterion_text)
+    finally:
+        store.close()
+
+
+def resume(db, *, workers=None, success=None, progress=None, chunk=None) -> Results:
+    """Go on with the sweep stored in ``db``: finished trials are kept, the rest run."""
+    parse_success(success)
+    workers = check_workers(workers)
+    store = _existing(db)
+    try:
+        if success is not None:
+            store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (success,)))
+        drive(store, workers, progress, chunk)
+        return read(store, success)
+    finally:
+        store.close()
+
+
+def load(db, *, success=None) -> Results:
+    """The table of the sweep stored in ``db``, as far as it has run (nothing is run)."""
+    parse_success(success)
+    store = _existing(db)
+    try:
+        return read(store, success)
+    finally:
+        store.close()
+
+
+def _existing(db) -> Store:
+    from ..errors import SweepError
+
+    if db is None or not os.path.exists(os.fspath(db)):
+        raise SweepError(
+            f"sweep database {None if db is None else os.fspath(db)!r}: no such "
+            "file; give the --db file a sweep wrote."
+        )
+    store = Store(db)
+    store.plan()  # refuses a file that holds no sweep
+    return store
+
+
+def read(store: Store, success=None) -> Results:
+    laid = store.plan()
+    criterion = success if success is not None else laid["success"]
+    return Results(laid, store.configs(), store.trials(), success=criterion, path=store.path)
+
+
+def _chunk_size(todo: int, workers: int, chunk) -> int:
+    if chunk is not None:
+        return chunk
+    return max(1, min(CHUNK_MAX, todo // (workers * 4)))
+
+
+def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
+    """Run the store's ``todo`` trials to the end; returns how many this call finished."""
+    from .local import Inline, Pool
+
+    labels = {cid: lab for cid, _, lab, _ in store.configs()}
+    store.heartbeat()
+    store.reclaim_dead()
+    counts = store.counts()
+    total = sum(counts.values())
+    done, failed = counts["done"], counts["failed"]
+    executor = Inline() if workers == 1 else Pool(workers)
+    start = last_beat = time.monotonic()
+    ran = 0
+    config_of: dict[int, int] = {}
+    try:
+        while True:
+            now = time.monotonic()
+            if now - last_beat > HEARTBEAT:
+                store.heartbeat()
+                store.reclaim_dead()
+                last_beat = now
+            while executor.capacity() > 0:
+                todo = store.counts()["todo"]
+                rows = store.claim(_chunk_size(todo, workers, chunk)) if todo else []
+                if not rows:
+                    break
+                config_of.update((tid, cid) for tid, _, cid in rows)
+                executor.submit([(tid, text) for tid, text, _ in rows])
+            if executor.busy() == 0:
+                if store.reclaim_dead():  # another process died holding trials: run them
+                    continue
+                break
+            events = executor.poll(0.5)
+            finished = [(tid, row) for kind, tid, row in events if kind == "done"]
+            if finished:
+                store.finish(finished)
+            for kind, tid, why in events:
+                if kind == "error":
+                    store.fail(tid, why)
+                    failed += 1
+                elif kind == "lost":
+                    final = store.attempts(tid) >= LOST_TRIES
+                    store.fail(tid, f"{why}, {LOST_TRIES} times" if final else why, final=final)
+                    failed += final
+            for tid, row in finished:
+                done += 1
+                ran += 1
+                if progress is not None:
+                    label = labels.get(config_of.get(tid), "")
+                    progress(
+                        Progress(
+                            done,
+                            failed,
+                            total,
+                            ran,
+                            time.monotonic() - start,
+                            label,
+                            row["final_loss"],
+                        )
+                    )
+    except BaseException:
+        executor.close(wait=False)
+        store.release()
+        raise
+    executor.close()
+    store.release()
+    return ran

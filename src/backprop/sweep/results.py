@@ -1,0 +1,312 @@
+"""A sweep's results table: per configuration, the final loss over seeds and the success rate.
+
+``Results`` is what ``backprop.sweep(...)`` and ``backprop.sweep.load(db)`` return: one
+``Row`` per configuration — mean ± std (sample, n − 1) and median of the final training loss
+over its finished seeds, the success rate against a stated criterion (``"loss<1e-3"``,
+``"r2>=0.99"``: a metric of ``train.metrics``, a comparison, a number), the parameter count
+and the mean seconds per trial — plus every trial's record. It prints as a plain-text table
+(fixed columns, no colour: the same through a pipe), writes CSV (``to_csv``) and renders as
+HTML in a notebook. No pandas needed.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import operator
+import re
+import statistics
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_CRITERION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
+
+
+def parse_success(text: str | None):
+    """'loss<1e-3' → ('loss', '<', 0.001); None stays None. A bad criterion says the form."""
+    if text is None:
+        return None
+    from ..train.metrics import METRIC_NAMES
+
+    form = "write it as METRIC<NUMBER, e.g. 'loss<1e-3' or 'r2>=0.99'"
+    match = _CRITERION.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ConfigError(f"--success {text!r}: not a criterion; {form}.")
+    name, op, number = match.groups()
+    if name not in METRIC_NAMES:
+        from ..errors import did_you_mean
+
+        raise ConfigError(
+            f"--success {text!r}: {name!r} is not a metric; one of "
+            f"{', '.join(METRIC_NAMES)}.{did_you_mean(name, METRIC_NAMES)}"
+        )
+    try:
+        value = float(number)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ConfigError(f"--success {text!r}: {number!r} is not a finite number; {form}.")
+    return name, op, value
+
+
+def _mark(trial: dict, criterion) -> bool | None:
+    """Whether a finished trial meets ``criterion`` (a diverged one never does)."""
+    if criterion is None:
+        return None
+    name, op, value = criterion
+    metrics = trial.get("metrics") or {}
+    got = metrics.get(name)
+    if got is None or metrics.get("diverged") or not math.isfinite(got):
+        return False
+    return bool(_OPS[op](got, value))
+
+
+@dataclass
+class Row:
+    """One configuration over its seeds."""
+
+    config: int
+    label: str
+    point: dict
+    parameters: int | None
+    trials: int  # in the grid
+    done: int  # finished (failed ones not counted)
+    failed: int
+    diverged: int
+    mean: float
+    std: float
+    median: float
+    best: float
+    success: float | None  # fraction of finished trials that meet the criterion
+    seconds: float  # mean wall seconds per finished trial
+
+
+def _row(config, trials: list[dict], criterion) -> Row:
+    cid, point, label, parameters = config
+    done = [t for t in trials if t["status"] == "done"]
+    losses = [
+        t["final_loss"]
+        for t in done
+        if t["final_loss"] is not None
+        and math.isfinite(t["final_loss"])
+        and not t["metrics"].get("diverged")
+    ]
+    marks = [_mark(t, criterion) for t in done]
+    nan = math.nan
+    return Row(
+        config=cid,
+        label=label,
+        point=json.loads(point),
+        parameters=parameters,
+        trials=len(trials),
+        done=len(done),
+        failed=sum(t["status"] == "failed" for t in trials),
+        diverged=sum(bool(t["metrics"].get("diverged")) for t in done),
+        mean=statistics.fmean(losses) if losses else nan,
+        std=statistics.stdev(losses) if len(losses) > 1 else nan,
+        median=statistics.median(losses) if losses else nan,
+        best=min(losses) if losses else nan,
+        success=(sum(marks) / len(marks)) if criterion is not None and marks else None,
+        seconds=statistics.fmean(t["seconds"] for t in done) if done else nan,
+    )
+
+
+class Results:
+    """The table of a sweep (rows by configuration) and its trials; iterate for the rows."""
+
+    def __init__(
+        self, plan: dict, configs: list, trials: list[dict], *, success=None, path=None
+    ) -> None:
+        self.plan = plan
+        self.path = path
+        self.success = success if isinstance(success, str) or success is None else None
+        self.criterion = parse_success(self.success)
+        for t in trials:
+            t["metrics"] = (
+                json.loads(t["metrics"]) if isinstance(t["metrics"], str) else (t["metrics"] or {})
+            )
+        self._trials = trials
+        by_config: dict[int, list] = {}
+        for t in trials:
+            by_config.setdefault(t["config"], []).append(t)
+        self.rows = [_row(c, by_config.get(c[0], []), self.criterion) for c in configs]
+
+    # -- the trials -----------------------------------------------------------------------
+    @property
+    def trials(self) -> list[dict]:
+        """Every trial: id, config, seed, status, final_loss, metrics, seconds, engine, host
+        (its spec and history through ``spec(id)`` and ``history(id)``)."""
+        keep = (
+            "id",
+            "config",
+            "seed",
+            "status",
+            "final_loss",
+            "metrics",
+            "epochs",
+            "seconds",
+            "train_seconds",
+            "engine",
+            "host",
+            "error",
+        )
+        return [{k: t.get(k) for k in keep} for t in self._trials]
+
+    def _trial(self, tid: int) -> dict:
+        for t in self._trials:
+            if t["id"] == tid:
+                return t
+        raise ConfigError(
+            f"sweep trial {tid!r}: no such trial; ids run from 1 to {len(self._trials)}."
+        )
+
+    def spec(self, tid: int) -> dict:
+        """Trial ``tid``'s spec: ``backprop train`` on it gives the same numbers."""
+        return json.loads(self._trial(tid)["spec"])
+
+    def history(self, tid: int) -> dict[str, list[float]]:
+        """Trial ``tid``'s per-epoch training losses (and validation losses, if any)."""
+        from .trial import unpack_history
+
+        return unpack_history(self._trial(tid)["history"])
+
+    @property
+    def complete(self) -> bool:
+        return all(t["status"] in ("done", "failed") for t in self._trials)
+
+    def counts(self) -> dict[str, int]:
+        out = {"todo": 0, "running": 0, "done": 0, "failed": 0}
+        for t in self._trials:
+            out[t["status"]] += 1
+        return out
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i) -> Row:
+        return self.rows[i]
+
+    # -- shown ----------------------------------------------------------------------------
+    def _cells(self) -> tuple[list[str], list[list[str]]]:
+        head = ["configuration", "seeds", "final loss mean ± std", "median"]
+        if self.criterion is not None:
+            head.append(f"success ({self.success.replace(' ', '')})")
+        head += ["params", "s/trial"]
+        body = []
+        for r in self.rows:
+            seeds = f"{r.done}/{r.trials}" + (f" ({r.failed} failed)" if r.failed else "")
+            if r.diverged:
+                seeds += f" ({r.diverged} diverged)"
+            std = "" if math.isnan(r.std) else f" ± {r.std:.3g}"
+            cells = [r.label, seeds, f"{_g(r.mean)}{std}", _g(r.median)]
+            if self.criterion is not None:
+                cells.append("-" if r.success is None else f"{r.success:.0%}")
+            cells += ["-" if r.parameters is None else f"{r.parameters:,}", _g(r.seconds, 3)]
+            body.append(cells)
+        return head, body
+
+    def table(self) -> str:
+        """The results as a plain-text table, one line per configuration."""
+        head, body = self._cells()
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+        lines = [
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+            ).rstrip()
+            for row in [head, *body]
+        ]
+        counts = self.counts()
+        total = sum(counts.values())
+        note = f"{counts['done']} of {total} trials done"
+        if counts["failed"]:
+            note += f", {counts['failed']} failed"
+        if counts["todo"] or counts["running"]:
+            note += f", {counts['todo'] + counts['running']} to go (resume to finish)"
+        return "\n".join([*lines, f"({note}; final loss = the last epoch's training loss)"])
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        counts = self.counts()
+        return (
+            f"<sweep Results: {len(self.rows)} configuration(s), {counts['done']} of "
+            f"{sum(counts.values())} trial(s) done>"
+        )
+
+    def to_csv(self, path=None) -> str:
+        """One line per configuration (the point's keys as columns); written to ``path``
+        when given. Returns the CSV text."""
+        keys = list(self.plan.get("grid", {}))
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(
+            [
+                *keys,
+                "seeds_done",
+                "seeds",
+                "failed",
+                "diverged",
+                "mean_loss",
+                "std_loss",
+                "median_loss",
+                "best_loss",
+                "success_rate",
+                "parameters",
+                "seconds_per_trial",
+            ]
+        )
+        for r in self.rows:
+            w.writerow(
+                [
+                    *(
+                        json.dumps(r.point.get(k))
+                        if isinstance(r.point.get(k), list | dict)
+                        else r.point.get(k)
+                        for k in keys
+                    ),
+                    r.done,
+                    r.trials,
+                    r.failed,
+                    r.diverged,
+                    _csv(r.mean),
+                    _csv(r.std),
+                    _csv(r.median),
+                    _csv(r.best),
+                    "" if r.success is None else r.success,
+                    "" if r.parameters is None else r.parameters,
+                    _csv(r.seconds),
+                ]
+            )
+        text = out.getvalue()
+        if path is not None:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        return text
+
+    def _repr_html_(self) -> str:
+        head, body = self._cells()
+        th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body
+        )
+        return (
+            f"<table><thead><tr>{th}</tr></thead><tbody>{rows}</tbody></table>"
+            f"<p>{html.escape(self.table().splitlines()[-1])}</p>"
+        )
+
+
+def _g(value: float, digits: int = 4) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}g}"
+
+
+def _csv(value: float) -> str:
+    return "" if value is None or math.isnan(value) else repr(value)

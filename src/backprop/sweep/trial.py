@@ -1,0 +1,88 @@
+"""One trial: an ordinary spec run (``backprop.run``), and what of it the store keeps.
+
+``run_trial(spec)`` is what a worker does for each trial: it trains the spec exactly as
+``backprop.run`` (and so ``backprop train``) does, and returns its final metrics, its
+per-epoch history packed small (``pack_history``), its timing, host and engine. A spec whose
+engine is ``"auto"`` comes back with the engine that ran written in, so the stored spec names
+it and re-runs on that engine. Warnings (the step unit's zero gradient, a poor fit) are kept
+as the trial's notes, never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import time
+import warnings
+import zlib
+
+import numpy as np
+
+SERIES = ("loss", "val_loss")  # the per-epoch series a trial's history keeps
+PACK_VERSION = 1
+
+
+def pack_history(series: dict[str, list[float]]) -> bytes:
+    """Per-epoch series → bytes: a JSON header line, then each series as little-endian
+    float64, zlib-compressed. Float64 keeps every value bit for bit."""
+    names = [(name, len(values)) for name, values in series.items()]
+    head = json.dumps({"version": PACK_VERSION, "series": names}).encode() + b"\n"
+    body = b"".join(np.asarray(v, dtype="<f8").tobytes() for v in series.values())
+    return zlib.compress(head + body, 1)
+
+
+def unpack_history(blob: bytes | None) -> dict[str, list[float]]:
+    """``pack_history``'s bytes back as {name: [values]} (empty for None)."""
+    if not blob:
+        return {}
+    raw = zlib.decompress(blob)
+    head, _, body = raw.partition(b"\n")
+    meta = json.loads(head)
+    out, at = {}, 0
+    for name, n in meta["series"]:
+        out[name] = np.frombuffer(body, dtype="<f8", count=n, offset=at).tolist()
+        at += 8 * n
+    return out
+
+
+def _finite_or_none(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def run_trial(spec: dict) -> dict:
+    """Train ``spec`` (a normalised trial spec) and return the store's row for it."""
+    from ..spec import run
+
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(spec, verbose=False)
+    history = result.history
+    h = history.history
+    metrics = {}
+    for key, values in h.items():
+        if key not in ("lr", "time") and values:
+            metrics[key] = _finite_or_none(values[-1])
+    metrics["diverged"] = bool(history.diverged)
+    losses = h.get("loss") or []
+    final = float(losses[-1]) if losses else math.nan
+    ran = dict(spec)
+    if ran.get("engine", "auto") == "auto" and getattr(history, "engine", None):
+        ran["engine"] = history.engine  # the stored spec re-runs on the engine that ran
+    notes = sorted({str(w.message) for w in caught})
+    return {
+        "spec": ran,
+        "final_loss": final,
+        "metrics": metrics,
+        "history": pack_history({k: h[k] for k in SERIES if h.get(k)}),
+        "epochs": len(losses),
+        "seconds": time.perf_counter() - start,
+        "train_seconds": float(h["time"][-1]) if h.get("time") else None,
+        "host": socket.gethostname(),
+        "engine": getattr(history, "engine", None),
+        "notes": notes,
+    }
