@@ -8,10 +8,10 @@ does not replace it, the step exercise's Caution is not said twice). Layout: the
 numbers keep their height in scientific notation; δ labels clear the bias squares; Loss
 and Speed show their choices whole; the phone's cue counts hidden layers as the panel
 does; a layer's activation menu shows short names where the full ones do not fit. Charts:
-weights set by hand start the curves anew. Controls: a value not in the
-learning-rate list is shown and goes again; a keyboard-chosen weight is announced; a tap
-on a neuron's middle enlarges it (the bias editor opens from the bias); the editor takes
-the place of the card and the link's tooltip. Screenshots go to
+weights set by hand start the curves anew. Controls: a value not in the learning-rate list
+is shown and goes again; a keyboard-chosen weight is announced; a tap on a neuron's middle
+enlarges it (the bias editor opens from the bias); the editor takes the place of the card
+and the link's tooltip, and shows a weight's full value whole. Screenshots go to
 ``$PLAYGROUND_SCREENSHOT_DIR`` (else the test's tmp folder).
 """
 
@@ -294,3 +294,18 @@ def test_the_editor_takes_the_place_of_the_links_tooltip(page, server):  # noqa:
     page.mouse.click(x, y)
     until(page, "!document.querySelector('#editor').hidden")
     assert page.evaluate("document.querySelector('#link-tip').hidden")
+
+
+def test_the_editor_shows_a_weights_full_value_whole(sized, server):  # noqa: F811
+    for size in SIZES[:2]:
+        pg = sized(*size)
+        open_page(pg, server, "seed=4")
+        pg.locator(".node.neuron .bias").first.click()
+        pg.fill("#editor-input", "-0.0321615863")  # float32 keeps -0.032161586: 12 characters
+        pg.keyboard.press("Enter")
+        until(pg, "window.playground.snap.layers[0].b[0] < -0.03")
+        pg.locator(".node.neuron .bias").first.click()
+        until(pg, "!document.querySelector('#editor').hidden")
+        shown = pg.evaluate("""(() => { const i = document.querySelector('#editor-input');
+          return [i.value, i.scrollWidth <= i.clientWidth]; })()""")
+        assert shown == ["-0.032161586", True]
