@@ -99,9 +99,8 @@ def test_the_advice_is_tried_on_the_run_and_ranked(tmp_path):
 
 
 def test_the_advice_never_names_the_runs_own_setting(tmp_path):
-    now, out = _train_r2(
-        tmp_path, "--lr", "0.0001", "--epochs", "20", "--standardize", "--standardize-target"
-    )  # fmt: skip (batches of 32 already)
+    flags = ("--lr", "0.0001", "--epochs", "20", "--batch-size", "32", "--standardize")
+    now, out = _train_r2(tmp_path, *flags, "--standardize-target")
     assert now < 0
     table = _advice(out)
     assert table and not {"--batch-size 32", "--standardize", "--standardize-target"} & set(table)

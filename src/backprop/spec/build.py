@@ -21,9 +21,22 @@ CSV_BATCH_SIZE = 32
 # A built-in set trained from flags alone (``backprop train --data NAME``, no spec file): the
 # spec's defaults (Adam 0.001, 100 full-batch epochs) left square at r² −0.575 and abs at
 # −0.82. These fit every built-in set in about a second (docs/cli.md has the table:
-# square r² 0.997, spiral test accuracy 0.91, digits 0.94); the CLI fills in the ones the
-# user did not give and says so. ``lr`` is Adam's (and AdamW's); other optimizers keep theirs.
-BUILTIN_SET_DEFAULTS = {"lr": 0.01, "epochs": 500, "batch_size": 32}
+# square r² 0.999, spiral test accuracy 0.91, digits 0.94); the CLI fills in the ones the
+# user did not give and says so. The lecture's sets train full batch, as the lecture does
+# (its --lr 0.1 --epochs 10000 stays the lecture's run); the others in minibatches of 32, as a
+# CSV. ``lr`` is Adam's (and AdamW's); other optimizers keep theirs.
+BUILTIN_SET_DEFAULTS = {
+    "lecture": {"lr": 0.01, "epochs": 2000, "batch_size": None},
+    "other": {"lr": 0.01, "epochs": 500, "batch_size": 32},
+}
+
+
+def builtin_set_defaults(name: str) -> dict:
+    """The training settings ``BUILTIN_SET_DEFAULTS`` gives the built-in set ``name``."""
+    from ..data import DATASETS
+
+    kind = DATASETS[name].kind if name in DATASETS else "other"
+    return BUILTIN_SET_DEFAULTS["lecture" if kind == "lecture" else "other"]
 
 
 def dataset_for(spec: dict):

@@ -257,10 +257,11 @@ _ADAM = {"adam": "Adam", "adamw": "AdamW"}
 
 def _set_defaults(args, spec: dict) -> None:
     """``--data NAME`` without a spec file: the training settings that fit a built-in set in
-    about a second (``spec.build.BUILTIN_SET_DEFAULTS``) for each one the flags leave open;
+    about a second (``spec.build.builtin_set_defaults``) for each one the flags leave open;
     one line says which were filled in."""
-    from ...spec.build import BUILTIN_SET_DEFAULTS as chosen
+    from ...spec.build import builtin_set_defaults
 
+    chosen = builtin_set_defaults(args.data)
     filled = []
     opt = spec["optimizer"]
     if args.lr is None and opt.get("name", "adam").lower() in ("adam", "adamw"):
@@ -271,7 +272,8 @@ def _set_defaults(args, spec: dict) -> None:
         filled.append(f"{spec['epochs']:,} epochs")
     if args.batch_size is None:
         spec["batch_size"] = chosen["batch_size"]
-        filled.append(f"minibatches of {spec['batch_size']}")
+        size = spec["batch_size"]
+        filled.append("the full batch" if size is None else f"minibatches of {size}")
     if filled and not args.quiet:
         print(
             f"defaults for --data {args.data}: {', '.join(filled)} (what fits a built-in set "
