@@ -1,6 +1,17 @@
 """One module per subcommand; each has ``add_parser(subparsers)`` and a ``run(args)``."""
 
-from . import demo, explain, export, gradcheck, playground, predict, summary, train, vanishing
+from . import (
+    demo,
+    explain,
+    export,
+    gradcheck,
+    playground,
+    predict,
+    summary,
+    sweep,
+    train,
+    vanishing,
+)
 
-ALL = (demo, train, predict, summary, explain, gradcheck, vanishing, export, playground)
+ALL = (demo, train, predict, summary, explain, gradcheck, vanishing, export, playground, sweep)
 NAMES = tuple(module.__name__.rpartition(".")[2] for module in ALL)

@@ -1,0 +1,316 @@
+"""``backprop sweep``: one spec over a grid of settings and seeds, every trial in a database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "run a spec over a grid of settings and seeds; a results table, a resumable database"
+
+EXAMPLES = """examples:
+  backprop sweep square --grid model.hidden=8,8x8,16x16 --seeds 0..9
+  backprop sweep square --grid model.activation=relu,tanh,sigmoid,step --seeds 0..9 \\
+      --success "loss<1.5" --db runs/acts.db
+  backprop sweep spec.json --grid optimizer.lr=0.1,0.01 --grid optimizer.name=adam,sgd
+  backprop sweep --resume runs/acts.db          go on after a crash or Ctrl+C; print the table
+  backprop sweep --show-trial runs/acts.db 17 > trial.json && backprop train trial.json
+grid keys are spec paths (model.hidden, model.activation, optimizer.lr, optimizer.name,
+data.noise, epochs, …); layer sizes read 8x8 as two layers of 8. Every trial is an
+ordinary spec: --show-trial prints one, and backprop train gives the same numbers.
+limits: at most 10,000 trials (configurations × seeds), refused before any work.
+exit status: 0 every trial done; 1 some trials failed (the table says which); 2 a user
+error (one line on stderr); 130 Ctrl+C (finished trials are kept: --resume goes on)."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help=HELP,
+        description=HELP + ".",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "spec", nargs="?", help="an experiment spec (.json), or a built-in one by name (square, …)"
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a spec path and its values, e.g. model.hidden=8,8x8 or optimizer.lr=0.1,0.01 "
+        "(repeat for more keys: every combination runs)",
+    )
+    p.add_argument(
+        "--seeds",
+        help="seeds of each configuration: 0..9, 0,3,7 or a count (10 = 0..9); default: the "
+        "spec's seed",
+    )
+    p.add_argument(
+        "--db",
+        metavar="FILE",
+        help="the SQLite file that keeps every trial (default runs/sweep-<name>-<time>.db); "
+        "the same sweep with the same FILE resumes",
+    )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="worker processes, 1 to 256 (default: the machine's cores; 1 runs in this process)",
+    )
+    p.add_argument(
+        "--success",
+        metavar="CRITERION",
+        help="what counts as a success, e.g. 'loss<1e-3' or 'r2>=0.99' (a column of rates)",
+    )
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV to FILE")
+    p.add_argument(
+        "--resume", metavar="DB", help="go on with the sweep in DB (no SPEC or --grid needed)"
+    )
+    p.add_argument(
+        "--show", metavar="DB", help="print the table of the sweep in DB as far as it ran"
+    )
+    p.add_argument(
+        "--show-trial",
+        nargs=2,
+        metavar=("DB", "ID"),
+        help="print trial ID's spec as JSON (backprop train runs it to the same numbers)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the table")
+    p.set_defaults(run=run)
+
+
+def _workers(text: str) -> int:
+    from ..common import whole
+
+    return whole(1, 256, "a sweep runs 1 to 256 worker processes")(text)
+
+
+def run(args) -> int:
+    from ...errors import ConfigError
+
+    modes = [m for m in ("resume", "show", "show_trial") if getattr(args, m)]
+    if len(modes) > 1:
+        raise ConfigError(
+            f"--{modes[0].replace('_', '-')} and --{modes[1].replace('_', '-')}: give one of them."
+        )
+    if modes:
+        if args.spec or args.grid or args.seeds:
+            raise ConfigError(
+                f"--{modes[0].replace('_', '-')} reads the sweep from its "
+                "database; drop SPEC, --grid and --seeds."
+            )
+        if args.db:
+            raise ConfigError(
+                f"--{modes[0].replace('_', '-')} names the database itself; drop --db."
+            )
+    if args.show_trial:
+        return _show_trial(*args.show_trial)
+    if args.show:
+        from ...sweep import load
+
+        return _finish(args, load(args.show, success=args.success))
+    if args.resume:
+        return _resume(args)
+    if not args.spec:
+        raise ConfigError(
+            "give a spec (backprop sweep square --grid model.hidden=8,8x8), or "
+            "--resume DB to go on with a stored sweep."
+        )
+    return _new(args)
+
+
+def _new(args) -> int:
+    import os
+    import time
+
+    from ...sweep import grid as grids
+    from ...sweep.driver import plan
+
+    if args.spec:
+        from ...spec import builtin_for
+
+        name = builtin_for(args.spec)
+        if name is not None and not args.quiet:
+            print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
+    laid = plan(args.spec, grids.parse_grid(args.grid), args.seeds)
+    db = args.db
+    if db is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        db = os.path.join("runs", f"sweep-{laid['base']['name']}-{stamp}.db")
+        os.makedirs("runs", exist_ok=True)
+    from ...sweep.results import parse_success
+    from ...sweep.store import Store
+
+    parse_success(args.success)
+    store = Store(db)
+    try:
+        resumed = store.create(
+            laid["key"],
+            laid["base"],
+            laid["grid"],
+            laid["seeds"],
+            laid["configs"],
+            laid["trials"],
+            args.success,
+        )
+    finally:
+        store.close()
+    n_configs, n_seeds = len(laid["configs"]), len(laid["seeds"])
+    if not args.quiet:
+        what = "resuming the sweep in" if resumed else "trials go to"
+        print(
+            f"sweep: {n_configs} configuration(s) × {n_seeds} seed(s) = "
+            f"{n_configs * n_seeds} trials; {what} {db}"
+        )
+    args.resume = db
+    return _resume(args, announced=True)
+
+
+def _resume(args, announced: bool = False) -> int:
+    from ...sweep.driver import _existing as existing
+    from ...sweep.driver import check_workers, drive, read
+
+    workers = check_workers(args.workers)
+    from ...sweep.results import parse_success
+
+    parse_success(args.success)
+    store = existing(args.resume)
+    try:
+        if args.success is not None:
+            store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (args.success,)))
+        counts = store.counts()
+        total = sum(counts.values())
+        if not args.quiet and not announced:
+            print(f"sweep: {args.resume}: {counts['done']} of {total} trials done")
+        if not args.quiet and counts["done"] and announced:
+            print(f"{counts['done']} of {total} trials were done already; running the rest")
+        show = _progress(total, counts["done"] + counts["failed"], args.quiet)
+        try:
+            drive(store, workers, show, None)
+        except KeyboardInterrupt:
+            show.stop()
+            done = store.counts()["done"]
+            print(
+                f"backprop sweep: interrupted; {done} of {total} trials are kept in "
+                f"{args.resume}: backprop sweep --resume {args.resume} goes on",
+                file=sys.stderr,
+            )
+            return 130
+        show.stop()
+        results = read(store, args.success)
+    finally:
+        store.close()
+    return _finish(args, results)
+
+
+def _finish(args, results) -> int:
+    print(results.table())
+    if args.csv:
+        results.to_csv(args.csv)
+        if not args.quiet:
+            print(f"table: {args.csv}")
+    if results.path and not args.quiet:
+        print(
+            f"database: {results.path}  (backprop sweep --show-trial {results.path} ID prints "
+            "a trial's spec)"
+        )
+    return 1 if results.counts()["failed"] else 0
+
+
+def _show_trial(db: str, tid_text: str) -> int:
+    import json
+
+    from ...errors import ConfigError
+    from ...sweep import load
+
+    try:
+        tid = int(tid_text)
+    except ValueError:
+        raise ConfigError(
+            f"--show-trial {db} {tid_text}: the trial ID is a whole number, as "
+            "the database numbers trials from 1."
+        ) from None
+    spec = load(db).spec(tid)
+    print(json.dumps(spec, indent=2))
+    return 0
+
+
+class _Lines:
+    """Progress through a pipe: one line about every tenth of the trials, and the last."""
+
+    def __init__(self, total: int, before: int) -> None:
+        self.total, self.before = total, before
+        self.every = max(1, (total - before) // 10)
+
+    def __call__(self, p) -> None:
+        if p.ran % self.every and p.done + p.failed < self.total:
+            return
+        rate = p.ran / p.elapsed if p.elapsed > 0 else 0.0
+        left = (self.total - p.done - p.failed) / rate if rate else 0.0
+        print(
+            f"trials {p.done}/{self.total}  {p.elapsed:.1f} s  ({rate:.1f} trials/s, "
+            f"≈ {left:.0f} s left)  last: {p.label} loss {_loss(p.loss)}",
+            flush=True,
+        )
+
+    def stop(self) -> None:
+        pass
+
+
+class _Quiet:
+    def __call__(self, p) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class _Bar:
+    """Progress on a terminal: a rich bar over the trials."""
+
+    def __init__(self, total: int, before: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from ..progress import _BARS
+
+        self.progress = Progress(
+            TextColumn("[bold]sweep"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TextColumn("trials {task.fields[last]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stdout),
+        )
+        self.progress.start()
+        _BARS.append(self.progress)
+        self.task = self.progress.add_task("sweep", total=total, completed=before, last="")
+
+    def __call__(self, p) -> None:
+        self.progress.update(self.task, completed=p.done + p.failed, last=f"loss {_loss(p.loss)}")
+
+    def stop(self) -> None:
+        from ..progress import _BARS
+
+        self.progress.stop()
+        if self.progress in _BARS:
+            _BARS.remove(self.progress)
+
+
+def _loss(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _progress(total: int, before: int, quiet: bool):
+    if quiet:
+        return _Quiet()
+    return _Bar(total, before) if sys.stdout.isatty() else _Lines(total, before)
