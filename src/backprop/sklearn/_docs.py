@@ -17,13 +17,12 @@ PARAMETERS = """
         scikit-learn's (also across learning-rate changes). ``"lbfgs"`` is not implemented
         and says so (an ``OutOfScopeError``, a NotImplementedError).
     alpha : float, default=0.0001
-        L2 penalty as scikit-learn's: ``alpha/2·Σ‖W‖²/rows`` added to each batch's loss
-        (weights only), i.e. ``alpha/batch_size·W`` added to the weights' gradient before
-        the step: the optimizer's coupled ``weight_decay`` on a parameter group of the
-        weights (the biases are a second group without it). One difference: a last partial
-        batch uses alpha/batch_size, not alpha/its rows. With ``sample_weight`` the term is
-        in the loss, divided by the batch's Σw, exactly as scikit-learn's. alpha=0 keeps a
-        single group, which the compiled engine takes (it runs one group only).
+        L2 penalty as scikit-learn's: ``alpha/2·Σ‖W‖²/m`` added to each batch's loss
+        (weights only; m the batch's own rows, a last partial batch too), i.e.
+        ``alpha/m·W`` added to the weights' gradient before the step. The engines compute
+        it themselves (``fit(penalty=("alpha", alpha))``), the compiled one included, so the
+        epoch losses they report are ``loss_curve_``'s. With ``sample_weight`` the term is
+        in the loss, divided by the batch's Σw, exactly as scikit-learn's.
     batch_size : int, "auto" or None, default="auto"
         Rows per step; "auto" is ``min(200, n_samples)``; None (backprop) the full batch.
     learning_rate : {{"constant", "invscaling", "adaptive"}}, default="constant"
@@ -96,10 +95,12 @@ PARAMETERS = """
     intercepts_ : list of ndarray
         ``intercepts_[i]`` has shape (n[i+1],).
     loss_ : float
-        The last epoch's loss, scikit-learn's: {loss_words}, plus ``alpha/2·Σ‖W‖²/rows``,
-        per batch, mean over the epoch's batches weighted by rows. The batches' ‖W‖² are
-        interpolated between the epoch's first and last (exact for one batch; within
-        ~1e-7 relative of scikit-learn's in the tests with 6 batches).
+        The last epoch's loss, scikit-learn's: {loss_words}, plus ``alpha/2·Σ‖W‖²/m``,
+        per batch (W as the batch found it), mean over the epoch's batches weighted by
+        rows: computed by the engine in each batch's forward pass. Training stops as
+        scikit-learn's does (``tol``, ``n_iter_no_change``), judged by the engine at each
+        epoch's end, so a run without validation, sgd rate schedules or ``verbose`` goes
+        uninterrupted from start to stop.
     loss_curve_ : list of float
         ``loss_`` of each epoch since the weights were last reset.
     best_loss_ : float or None
