@@ -40,6 +40,7 @@ SLOW = (
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves
+    "test_sweep_kill.py",  # SIGKILL 20 times during a sweep, two sweeps on one database
     "test_notebooks.py",  # the lecture's notebooks, each in a fresh kernel: ~30 s
     "test_docs_site.py",  # mkdocs build --strict: 10-30 s
     "test_playground_widget_lab.py",  # a real JupyterLab and Chromium: ~25 s
