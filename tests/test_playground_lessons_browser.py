@@ -105,6 +105,8 @@ def open_page(pg, url: str) -> None:
 def choose(pg, name: str) -> dict:
     """Click exercise ``name``; wait until the server runs its settings, at epoch 0."""
     want = lessons.PRESETS[name]["settings"]
+    # the state comes before the snapshot of the new network: wait for its ``net`` too
+    net = pg.evaluate("window.playground.snap ? window.playground.snap.net : -1")
     pg.click(f"#lesson-presets [data-preset={name}]")
     acts = ",".join(want["activation"])
     sizes = ",".join(str(n) for n in [len(want["features"]), *want["hidden"], 1])
@@ -112,7 +114,8 @@ def choose(pg, name: str) -> dict:
               f"window.playground.state.activation.join() === {acts!r} && "
               f"window.playground.state.lr === {want['lr']} && "
               f"window.playground.snap.sizes.join() === {sizes!r} && "
-              "window.playground.snap.epoch === 0")  # fmt: skip
+              "window.playground.snap.epoch === 0 && "
+              f"window.playground.snap.net !== {net}")  # fmt: skip
     return pg.evaluate("window.playground.state")
 
 

@@ -1,0 +1,125 @@
+// The playground page: the dataset buttons and their previews, the choice lists, the
+// presentation size, the sliders' texts, and the 1-D presets kept apart from the 2-D
+// settings. Plain functions on the page's globals (app, $ from app.js, which loads after
+// this file and calls them).
+"use strict";
+
+function buildChoices() {
+  const lr = $("lr"); lr.innerHTML = "";
+  for (const v of app.choices.lr) lr.add(new Option(String(v), String(v)));
+  const rr = $("reg_rate"); rr.innerHTML = "";
+  for (const v of app.choices.reg_rate) rr.add(new Option(String(v), String(v)));
+}
+
+function buildDatasets() {
+  const box = $("datasets");
+  box.innerHTML = "";
+  const names = [...CLASS_SETS, ...REG_SETS, "csv"];
+  for (const name of names) {
+    const b = document.createElement("button");
+    b.className = "dataset";
+    b.dataset.name = name;
+    b.setAttribute("aria-label", "Dataset " + (DATASET_LABELS[name] || name));
+    b.title = DATASET_LABELS[name] || name;
+    const c = document.createElement("canvas");
+    c.width = 48; c.height = 48;
+    b.appendChild(c);
+    if (name !== "csv") drawPreview(c, app.previews[name], name);
+    else { b.classList.add("csv"); b.hidden = true; }
+    b.onclick = () => {
+      if (name === "csv") return;
+      $("data-error").textContent = "";
+      const changes = {dataset: name};
+      const preset = PRESETS[name];
+      if (preset && app.state.dataset !== name) Object.assign(changes, preset);
+      send("set", {changes});
+    };
+    box.appendChild(b);
+  }
+}
+// sensible starting points for the lecture's 1-D sets (the 2-D sets keep the user's network)
+const PRESETS = {
+  square: {hidden: [8, 8], activation: ["relu", "relu"], optimizer: "adam", lr: 0.1, batch_size: 2000, noise: 10},
+  abs: {hidden: [2], activation: ["relu"], optimizer: "adam", lr: 0.03, batch_size: 2000},
+  sine: {hidden: [8], activation: ["tanh"], optimizer: "adam", lr: 0.03, batch_size: 2000, noise: 10},
+};
+
+function drawPreview(canvas, prev, name) {
+  const ctx = canvas.getContext("2d");
+  const W = canvas.width;
+  ctx.fillStyle = "#fbfbfa"; ctx.fillRect(0, 0, W, W);
+  if (!prev) return;
+  const pts = prev.points;
+  if (prev.dims === 2) {
+    const reg = REG_SETS.includes(name);
+    for (const [a, b, y] of pts) {
+      const px = (a + 6) / 12 * W, py = (6 - b) / 12 * W;
+      const c = reg ? diverging(Math.max(-1, Math.min(1, y))) : CLASS_COLORS[y % 5];
+      ctx.fillStyle = rgb(c); ctx.fillRect(px - 1.2, py - 1.2, 2.4, 2.4);
+    }
+  } else {
+    const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+    ctx.fillStyle = rgb(POS);
+    for (const [a, b] of pts) {
+      ctx.fillRect(3 + (a - x0) / (x1 - x0) * (W - 6) - 1, W - 3 - (b - y0) / (y1 - y0 || 1) * (W - 6) - 1, 2, 2);
+    }
+  }
+}
+
+// Presentation size: the whole page zoomed so the 1280 × 800 layout fills the screen (a
+// 1920 × 1080 projector: 1.35×), never below 1×, and no more than keeps the network's
+// charts (loss, ‖∂E/∂W[l]‖ and its legend) on the screen without scrolling.
+function present() {
+  const on = $("present").getAttribute("aria-pressed") === "true";
+  document.body.classList.toggle("present", on);
+  setZoom(on ? Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800)) : 1);
+  if (on) fitPresent();
+  app.shape = "";
+  if (app.snap && app.data) drawAll(app.snap);
+}
+function setZoom(z) { document.documentElement.style.zoom = z === 1 ? "" : z.toFixed(3); }
+// the zoom that keeps the charts in view (rectangles are in zoomed pixels); true if changed
+function fitPresent() {
+  if (!document.body.classList.contains("present")) return false;
+  const z = Number(document.documentElement.style.zoom) || 1;
+  const bottom = $("gradnorm-legend").getBoundingClientRect().bottom + scrollY + 6;
+  const best = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800, z * innerHeight / bottom));
+  if (Math.abs(best - z) < 0.01) return false;
+  setZoom(best);
+  return true;
+}
+
+function showSlider(id, v) {
+  if (id === "train_ratio") $("train_ratio-out").textContent = v + "%";
+  else if (id === "batch_size") {
+    const n = app.data ? app.data.n_train : 0;
+    $("batch_size-out").textContent = v > 100 || (n && v >= n) ? `all (${n})` : String(v);
+  } else if (id === "noise") $("noise-out").textContent = noiseText(v);
+  else $(id + "-out").textContent = String(v);
+}
+// The noise slider in its unit: for the lecture's 1-D sets a percentage of the set's scale,
+// the standard deviation added to y (y = x²: 10 % is σ = 1, the lecture's randn); for the
+// 2-D sets TF Playground's percentage of the points' spread.
+function noiseText(v) {
+  const ds = app.state && app.state.dataset;
+  const scale = app.choices && app.choices.noise_scale && app.choices.noise_scale[ds];
+  return scale ? `${v} % (σ = ${Number((v * scale / 100).toPrecision(3))} added to y)` : `${v} %`;
+}
+
+// The 1-D presets (network, features, optimizer, batch, noise) stay with the 1-D sets:
+// entering one keeps the user's 2-D settings, leaving it (by a dataset button, the problem
+// type or a link) brings them back, or the defaults when the page opened on a 1-D set.
+const KEPT_2D = ["hidden", "activation", "features", "optimizer", "lr", "batch_size", "noise"];
+const ONE_D = (st) => ["square", "abs", "sine"].includes(st.dataset);
+function keep2d(before, state) {
+  if (!before || !app.choices) return;
+  if (!ONE_D(before) && ONE_D(state)) {
+    app.kept2d = Object.fromEntries(KEPT_2D.map((k) => [k, before[k]]));
+  } else if (ONE_D(before) && !ONE_D(state) && state.dataset !== "csv") {
+    const kept = app.kept2d || Object.fromEntries(KEPT_2D.map((k) => [k, app.choices.defaults[k]]));
+    app.kept2d = null;
+    const changes = Object.fromEntries(KEPT_2D.filter((k) => JSON.stringify(kept[k]) !== JSON.stringify(state[k])).map((k) => [k, kept[k]]));
+    if (Object.keys(changes).length) send("set", {changes});
+  }
+}
