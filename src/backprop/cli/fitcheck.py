@@ -47,6 +47,12 @@ def poor_fit(result) -> tuple[str, float] | None:
     return ("accuracy", last["accuracy"]) if at_chance else None
 
 
+def _last_metric(result) -> tuple[str, float] | None:
+    metric = "r2" if result.dataset.task == "regression" else "accuracy"
+    values = [v for v in result.history.history.get(metric, []) if v is not None]
+    return (metric, float(values[-1])) if values else None
+
+
 def candidates(result) -> list[tuple[str, dict]]:
     """(the flags, the spec with that change) for each change that is not the run's
     setting already."""
@@ -54,7 +60,7 @@ def candidates(result) -> list[tuple[str, dict]]:
     rows = len(ds.x)
     out = []
     lr = _start_lr(result)
-    for factor in (100, 10, 0.1):  # larger when it crept, smaller when its units died
+    for factor in (1000, 100, 10, 0.1):  # larger when it crept, smaller when units died
         if lr is not None and lr * factor <= 1000:
             changed = copy.deepcopy(spec)
             value = float(f"{lr * factor:.3g}")
@@ -106,10 +112,12 @@ def _trial(spec: dict) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def ranked_advice(result, quiet: bool = False) -> str | None:
+def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | None:
     """Try every candidate on a run that did not learn; print the ranking and the advice
-    line. Returns the advice (None: the run learned, nothing to try)."""
-    found = poor_fit(result)
+    line. Returns the advice (None: the run learned, nothing to try). ``promised``: the
+    warning said the advice follows (``hold_poor_fit``), so it does even when this check,
+    on every row, finds the run a little better than fit's, on the training rows."""
+    found = poor_fit(result) or (_last_metric(result) if promised else None)
     if found is None:
         return None
     metric, now = found
@@ -137,11 +145,22 @@ def ranked_advice(result, quiet: bool = False) -> str | None:
     if skipped:
         lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
     helped = [(f, v) for f, v in tried if v is not None and v > now]
+    both = None if helped else _together(result, tried, rows)
     if helped:
         best, value = helped[0]
         head = f"rerun with {best} ({shown} {value:.3g} against {now:.3g} now)"
+    elif both is not None and both[1] is not None and both[1] > now:
+        head = (
+            f"rerun with {both[0]} ({shown} {both[1]:.3g} against {now:.3g} now; no change "
+            "alone helped)"
+        )
     elif tried:
-        head = f"no single change helped ({shown} {now:.3g} now); see the warning above"
+        together = "" if both is None else f", nor {both[0]} together"
+        head = (
+            f"no change tried here helped ({shown} {now:.3g} now{together}); each was one "
+            "step from this run: try larger ones (--lr, --epochs) or another network "
+            "(--hidden, --activation)"
+        )
     else:
         head = f"try {', '.join(skipped)} (one at a time; none was tried here)"
     if tried:
@@ -152,26 +171,45 @@ def ranked_advice(result, quiet: bool = False) -> str | None:
     return head
 
 
+def _together(result, tried, rows: int) -> tuple[str, float | None] | None:
+    """When no change helped alone: the largest learning rate that did not diverge and 10×
+    the epochs, tried together (a run far from learning may need both), or None."""
+    lrs = [f for f, v in tried if f.startswith("--lr ") and v is not None]
+    epochs = next((f for f, _ in tried if f.startswith("--epochs ")), None)
+    if not lrs or epochs is None:
+        return None
+    lr = max(lrs, key=lambda f: float(f.split()[1]))
+    spec = copy.deepcopy(result.spec)
+    spec["optimizer"] = {**spec["optimizer"], "lr": float(lr.split()[1])}
+    spec["epochs"] = int(epochs.split()[1])
+    if spec["epochs"] * rows > CHEAP:
+        return None
+    return f"{lr} {epochs}", _trial(spec)
+
+
 @contextlib.contextmanager
 def hold_poor_fit():
     """While training: ``fit``'s list of what to try (``cautions.NOT_LEARNED``) is not shown,
-    as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays."""
+    as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays.
+    Yields the list of warnings so shortened (``ranked_advice``'s ``promised``)."""
     import warnings
 
     from ..train.cautions import NOT_LEARNED
 
     previous = warnings.showwarning
+    held: list[str] = []  # the warnings whose list was left to ranked_advice
 
     def show(message, category, filename, lineno, file=None, line=None):
         text = str(message)
         if NOT_LEARNED in text:
             text = text[: text.index(NOT_LEARNED)] + NOT_LEARNED_CLI
             message = category(text)
+            held.append(text)
         return previous(message, category, filename, lineno, file, line)
 
     warnings.showwarning = show
     try:
-        yield
+        yield held
     finally:
         warnings.showwarning = previous
         sys.stderr.flush()

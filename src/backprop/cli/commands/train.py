@@ -328,7 +328,7 @@ def run(args) -> int:
     from ..fitcheck import hold_poor_fit, ranked_advice
 
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
-        with hold_poor_fit():  # its list of what to try: ranked_advice tries each below
+        with hold_poor_fit() as held:  # its list of what to try: ranked_advice tries each
             result = run_spec(spec, callbacks=callbacks)
         check_interrupt()  # one swallowed after the last tick: the run is not saved
         print(final_line(result))
@@ -341,7 +341,7 @@ def run(args) -> int:
     from ..lrcheck import checked_advice
 
     advice = checked_advice(result, args.quiet)
-    ranked_advice(result, args.quiet)  # a run that did not learn: what helps, tried
+    ranked_advice(result, args.quiet, bool(held))  # a run that did not learn: what helps
     return exit_status("train", result, advice)
 
 
