@@ -264,3 +264,24 @@ def test_a_run_that_diverges_in_its_first_epoch_keeps_its_files(tmp_path):
                        cwd=tmp_path)  # fmt: skip
     assert code == 3, err
     assert (tmp_path / "f" / "model.safetensors").exists() and "loss_curves" not in err
+
+
+def test_explain_says_when_a_relu_layer_is_silent_for_the_sample(tmp_path):
+    """The help's model example (x = 0.3 on the demo's square net) printed δ[1] = 0 … with
+    no word: every unit of layer 2 was 0 there. A hand-set net with the same property."""
+    from backprop import io, nn
+
+    model = nn.MLP([1, 2, 2, 1], activation="relu")
+    with backprop.no_grad():
+        model[0].weight.copy_(backprop.tensor([[1.0], [2.0]]))
+        model[0].bias.copy_(backprop.tensor([0.0, 0.0]))
+        model[2].weight.copy_(backprop.tensor([[-1.0, -1.0], [-2.0, 0.5]]))
+        model[2].bias.copy_(backprop.tensor([0.0, -0.5]))
+    io.save(model, tmp_path / "m.safetensors")
+    x = 0.3  # a[1] = (0.3, 0.6) > 0; f[2] = (−0.9, −0.8) ≤ 0: layer 2 silent
+    code, out, err = cli("explain", "m.safetensors", "--x", x, "--y", 1, "--loss", "mse",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "note: every unit of layer 2 is 0 for this x" in out, out
+    code, out, err = cli("explain", "m.safetensors", "--x", -0.3, cwd=tmp_path)
+    assert "note: every unit of layer 1 is 0" in out  # and the first silent layer is named

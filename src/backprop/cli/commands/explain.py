@@ -102,7 +102,30 @@ def run(args) -> int:
     print(delta.trace(model, raw, y, loss))
     if y is not None:
         _exact_fit_note(model, raw, y, args.network)
+    _silent_layer_note(model, raw)
     return 0
+
+
+def _silent_layer_note(model, raw) -> None:
+    """A hidden ReLU layer with every unit at 0 for this sample stops the recursion: every
+    δ and ∂E/∂W below it is 0. Say so, so the zeros do not read as a bug."""
+    import numpy as np
+
+    from ... import delta
+
+    net = delta.layers(model)
+    cache = delta.forward(model, raw, net)
+    for layer in net[:-1]:
+        if layer.g_name == "relu" and not np.any(cache.a[layer.index]):
+            l = layer.index
+            below = "W[1]" if l == 1 else f"W[1] … W[{l}]"
+            print(
+                f"\nnote: every unit of layer {l} is 0 for this x (f[{l}] ≤ 0, where ReLU's "
+                f"slope is 0), so δ[{l}] = g'(f[{l}]) ∘ (…) = 0 and the gradients of {below} "
+                f"are 0 for this sample; ŷ is then the same for every x near it. Another --x "
+                "shows the recursion reach the first layer."
+            )
+            return
 
 
 def _exact_fit_note(model, raw, y, network: str) -> None:
