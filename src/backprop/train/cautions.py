@@ -199,36 +199,38 @@ def dead_units_note(model, x, net=None, optimizer=None) -> str | None:
         net = layers(model) if net is None else net
     except DeltaEngineError:
         return None
-    rows = np.asarray(x)[:100_000]
-    cache = forward(model, rows, net)
-    for layer in net[:-1]:
-        if layer.g_name not in DYING:
-            continue
-        a = cache.a[layer.index]
-        if a.size and not np.any(a):
-            out = cache.output
-            same = np.ptp(out, axis=0).max() if out.size else 0.0
-            shown = f"ŷ = {out[0, 0]:.4g}" if out.shape[1] == 1 else "one output vector"
-            constant = (
-                f"the output is the same for every input ({shown})"
-                if same == 0
-                else ("the output no longer depends on the input")
-            )
-            below = "W[1], b[1]" if layer.index == 1 else f"W[1] … W[{layer.index}]"
-            fixes = ["a smaller learning rate"]
-            if not type(optimizer).__name__.startswith("Adam"):
-                fixes.append("Adam (it takes steps of about lr)")
-            if not _standardised(x):
-                fixes.append(SCALED_X)
-            fixes.append("leaky_relu, whose units cannot die")
-            return (
-                f"every {layer.g_name} unit of layer {layer.index} is 0 on all "
-                f"{len(rows):,} training rows (the units died: f[{layer.index}] ≤ 0 for every "
-                f"row, so g'(f) = 0 and no gradient reaches {below}), so {constant}. "
-                "Typically a learning rate too large for the first steps pushed the units' "
-                f"biases negative: try {_listed(fixes).replace(' and ', ' or ')}."
-            )
-    return None
+    watched = [layer for layer in net[:-1] if layer.g_name in DYING]
+    if not watched:
+        return None
+    from .engines import eval_rows
+
+    x = np.asarray(x)
+    alive = dict.fromkeys(layer.index for layer in watched)  # index -> any unit nonzero
+    first = None
+    step = eval_rows(net, len(x))  # chunks of bounded size, as fit's own evaluation
+    for start in range(0, len(x), step):
+        cache = forward(model, x[start : start + step], net)
+        first = cache.output[0] if first is None else first
+        for l in alive:
+            alive[l] = alive[l] or bool(np.any(cache.a[l]))
+        if all(alive.values()):  # every watched layer has a live unit: nothing to say
+            return None
+    layer = next(layer for layer in watched if not alive[layer.index])
+    shown = f"ŷ = {first[0]:.4g}" if first.size == 1 else "one output vector"
+    below = "W[1], b[1]" if layer.index == 1 else f"W[1] … W[{layer.index}]"
+    fixes = ["a smaller learning rate"]
+    if not type(optimizer).__name__.startswith("Adam"):
+        fixes.append("Adam (it takes steps of about lr)")
+    if not _standardised(x):
+        fixes.append(SCALED_X)
+    fixes.append("leaky_relu, whose units cannot die")
+    return (
+        f"every {layer.g_name} unit of layer {layer.index} is 0 on all {len(x):,} training "
+        f"rows (the units died: f[{layer.index}] ≤ 0 for every row, so g'(f) = 0 and no "
+        f"gradient reaches {below}), so the output is one number for every row ({shown}). "
+        "Typically a learning rate too large for the first steps pushed the units' biases "
+        f"negative: try {_listed(fixes).replace(' and ', ' or ')}."
+    )
 
 
 def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
