@@ -35,6 +35,7 @@ from .best_epoch import BestEpoch
 from .callbacks import TrainState
 from .control import call, more, step_scheduler, whole_epoch
 from .loops import EngineChoice, PerBatchLoop, penalize
+from .records import Records
 from .stepwise import Stepwise
 
 __all__ = ["TICK", "EngineChoice", "PerBatchLoop", "Plan", "SpanRunner", "penalize"]
@@ -81,7 +82,7 @@ class _Segment:
     done: int = 0
 
 
-class SpanRunner(BestEpoch, Stepwise):
+class SpanRunner(BestEpoch, Records, Stepwise):
     """The epochs of one run: spans of engine steps between the moments of control.
 
     ``fit`` calls ``train``; a caller that trains in slices (the playground, a notebook
@@ -328,30 +329,6 @@ class SpanRunner(BestEpoch, Stepwise):
             call(self.hooks, "on_progress", self.state)
 
     # ------------------------------------------------------------------ epoch ends
-    def _epoch_losses(self, losses: np.ndarray, epochs: int) -> np.ndarray:
-        batches, n, size = self.state.batches, self.state.x.shape[0], self.plan.size
-        table = losses[: epochs * batches].reshape(epochs, batches)
-        # summed in order (cumsum, not a pairwise sum or a matmul, whose bits depend on the
-        # shape): the compiled loop sums the same way when it judges the loss itself
-        if self.plan.reduce_sum:
-            return np.cumsum(table, axis=1)[:, -1]
-        counts = np.full(batches, size, dtype=np.float64)
-        counts[-1] = n - size * (batches - 1)
-        return np.cumsum(table * counts, axis=1)[:, -1] / n
-
-    def _record(self, seg: _Segment, epochs: int) -> None:
-        """The history rows of the span's first ``epochs`` epochs (loss, lr, time: no
-        metrics); the time of each is spread evenly over the span so far."""
-        if epochs <= 0:
-            return
-        now = time.perf_counter() - self.start
-        times = seg.time + (now - seg.time) * np.arange(1, epochs + 1) / epochs
-        columns = {"loss": self._epoch_losses(seg.losses, epochs).tolist()}
-        if seg.lr is not None:
-            columns["lr"] = [float(seg.lr)] * epochs
-        columns["time"] = times.tolist()
-        self.state.history.extend(range(seg.e0 + 1, seg.e0 + epochs + 1), columns)
-
     def _epoch_end(self, seg: _Segment) -> None:
         """Record the span's epochs, measure what was asked at its end, call the hooks."""
         state, plan, history = self.state, self.plan, self.state.history
