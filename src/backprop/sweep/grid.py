@@ -21,8 +21,8 @@ import math
 from ..errors import ConfigError, SpecError
 
 # The most trials one sweep may hold (configurations × seeds), refused before work starts:
-# a trial's row keeps its per-epoch losses (about 40 kB for 10,000 epochs), so 10,000 trials
-# stay under half a gigabyte of database.
+# a trial's row keeps its per-epoch losses (80 kB for 10,000 epochs), so 10,000 trials
+# stay under a gigabyte of database.
 MAX_TRIALS = 10_000
 MAX_SEED = 2**63 - 1
 

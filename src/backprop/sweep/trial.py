@@ -15,7 +15,6 @@ import math
 import socket
 import time
 import warnings
-import zlib
 
 import numpy as np
 
@@ -25,19 +24,19 @@ PACK_VERSION = 1
 
 def pack_history(series: dict[str, list[float]]) -> bytes:
     """Per-epoch series → bytes: a JSON header line, then each series as little-endian
-    float64, zlib-compressed. Float64 keeps every value bit for bit."""
+    float64, which keeps every value bit for bit (80 kB for 10,000 epochs). Not compressed:
+    zlib saved a sixth of the size and cost milliseconds of the 5 ms per-trial budget."""
     names = [(name, len(values)) for name, values in series.items()]
     head = json.dumps({"version": PACK_VERSION, "series": names}).encode() + b"\n"
     body = b"".join(np.asarray(v, dtype="<f8").tobytes() for v in series.values())
-    return zlib.compress(head + body, 1)
+    return head + body
 
 
 def unpack_history(blob: bytes | None) -> dict[str, list[float]]:
     """``pack_history``'s bytes back as {name: [values]} (empty for None)."""
     if not blob:
         return {}
-    raw = zlib.decompress(blob)
-    head, _, body = raw.partition(b"\n")
+    head, _, body = bytes(blob).partition(b"\n")
     meta = json.loads(head)
     out, at = {}, 0
     for name, n in meta["series"]:
