@@ -332,11 +332,11 @@ class FusedLoop:
             state = state_of.setdefault(p, {})
             for key, buf in names.items():
                 state[key] = Tensor._wrap(buf[position : position + n].reshape(shape))
-                watched.append((p, state, key, state[key]))
+            keys = [(key, state[key]) for key in names]
             if step is not None:
                 state["step"] = step
-                watched.append((p, state, "step", step))
-            watched.append((p, None, None, p._grad))
+                keys.append(("step", step))
+            watched.append((p, state, keys, p._grad))
             position += n
         self._shared = (step, watched)
 
@@ -346,10 +346,10 @@ class FusedLoop:
         if shared is None:
             return False
         state_of = self.optimizer.state
-        for p, state, key, tensor in shared[1]:
-            if key is None:
-                if p._grad is not tensor:
-                    return False
-            elif state_of.get(p) is not state or state.get(key) is not tensor:
+        for p, state, keys, grad in shared[1]:
+            if p._grad is not grad or state_of.get(p) is not state:
                 return False  # the optimizer's state was replaced (load_state_dict, clear)
+            for key, tensor in keys:
+                if state.get(key) is not tensor:
+                    return False
         return True
