@@ -19,10 +19,10 @@ from .signals import SIGNALS, Terminated, catch_signals, restore_signals
 
 EPILOG = """examples:
   backprop demo                      the lecture's y = x² run: table, plots, model file
+  backprop demo --out runs/square    the same, its files in runs/square/
   backprop demo spiral --epochs 200  TensorFlow Playground's spiral
   backprop train spec.json           run an experiment spec
   backprop train --data square --layers 1,8,8,1 --activation relu --lr 0.1 --epochs 2000
-  backprop demo --out runs/square   the same, its files in runs/square/
   backprop predict runs/square/model.safetensors --x 1.5 -2
   backprop summary model.safetensors
   backprop explain scalar            the δ recursion of the lecture's scalar example
