@@ -229,3 +229,40 @@ def test_fit_penalty_alpha_equals_a_pytorch_loop_with_the_term_in_its_loss(engin
     for name, p in ref.named_parameters():
         np.testing.assert_allclose(model.state_dict()[name].numpy(), p.detach().numpy(),
                                    rtol=1e-10, atol=1e-13)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "patience, min_delta, batch", [(20, 1e-3, None), (5, 0.0, 16), (0, 0.0, None)]
+)
+def test_early_stopping_on_the_loss_judged_by_the_numpy_loop_equals_per_epoch_control(
+    patience, min_delta, batch, monkeypatch
+):
+    """The NumPy δ loop judges EarlyStopping("loss") (Keras' form) as the kernel does."""
+    from backprop import nn, optim
+    from backprop.train import EarlyStopping, fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 2)).astype(np.float32)
+    y = (np.sin(2 * x[:, :1]) + x[:, 1:] ** 2).astype(np.float32)
+
+    def run(in_engine):
+        monkeypatch.setattr(spans, "RULES_IN_ENGINE", in_engine)
+        import backprop as bp_root
+
+        bp_root.manual_seed(0)
+        model = nn.MLP([2, 8, 8, 1], activation="relu")
+        stop = EarlyStopping("loss", patience=patience, min_delta=min_delta,
+                             restore_best_weights=False)  # fmt: skip
+        h = fit(model, (x, y), "mse", optim.Adam(model.parameters(), lr=0.05), 3000, batch,
+                engine="delta", callbacks=[stop])  # fmt: skip
+        flat = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+        return h, flat, (stop.best, stop.wait, stop.best_epoch, stop.stopped_epoch)
+
+    ends = _epoch_ends(monkeypatch)
+    h1, w1, s1 = run(True)
+    assert len(ends) <= 2, ends  # judged in the loop: no control between epochs
+    h2, w2, s2 = run(False)
+    assert len(ends) > len(h2["loss"])  # every epoch's end, the first run's too
+    assert h1.stop_reason is not None and h1.stop_reason == h2.stop_reason
+    assert s1 == s2 and h1.best_epoch == h2.best_epoch
+    assert h1["loss"] == h2["loss"] and np.array_equal(w1, w2)

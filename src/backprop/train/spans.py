@@ -44,7 +44,7 @@ TICK = 0.1  # seconds between progress ticks (and polls of needs by time) while 
 FIRST_CHUNK = 4  # steps of the first call, which measures the engine's speed
 PERM_BUDGET = 1 << 22  # row-order entries (epochs × rows) drawn for one call at most
 SPAN_STEPS = 1 << 20  # steps one span holds at most (its batch losses: 8 MB)
-RULES_IN_ENGINE = True  # EarlyStopping on the loss judged by the compiled loop (tests: False)
+RULES_IN_ENGINE = True  # loss stopping rules judged by the compiled and NumPy loops (tests: False)
 
 
 @dataclass
