@@ -139,7 +139,8 @@ class Results:
     # -- the trials -----------------------------------------------------------------------
     @property
     def trials(self) -> list[dict]:
-        """Every trial: id, config, seed, status, final_loss, metrics, seconds, engine, host
+        """Every trial: id, config, seed, status, final_loss, metrics, seconds, engine, host,
+        finished (a Unix time)
         (its spec and history through ``spec(id)`` and ``history(id)``)."""
         keep = (
             "id",
@@ -153,6 +154,7 @@ class Results:
             "train_seconds",
             "engine",
             "host",
+            "finished",
             "error",
         )
         return [{k: t.get(k) for k in keep} for t in self._trials]
@@ -174,6 +176,19 @@ class Results:
         from .trial import unpack_history
 
         return unpack_history(self._trial(tid)["history"])
+
+    def notes(self) -> list[tuple[str, int, int, str]]:
+        """The trials' warnings (the step unit's zero gradient, units that died, a poor fit),
+        each once per configuration: (label, trials that gave it, trials done, text)."""
+        out = []
+        for row in self.rows:
+            seen: dict[str, int] = {}
+            for t in self._trials:
+                if t["config"] == row.config and t["status"] == "done":
+                    for text in json.loads(t.get("notes") or "[]"):
+                        seen[text] = seen.get(text, 0) + 1
+            out.extend((row.label, n, row.done, text) for text, n in seen.items())
+        return out
 
     @property
     def complete(self) -> bool:

@@ -206,6 +206,11 @@ def _resume(args, announced: bool = False) -> int:
 
 def _finish(args, results) -> int:
     print(results.table())
+    notes = results.notes()
+    if notes and not args.quiet:
+        print("warnings the trials gave (once per configuration):")
+        for label, n, done, text in notes:
+            print(f"  {label} ({n} of {done} trials): {text}")
     if args.csv:
         results.to_csv(args.csv)
         if not args.quiet:
