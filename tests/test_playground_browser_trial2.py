@@ -309,3 +309,19 @@ def test_the_editor_shows_a_weights_full_value_whole(sized, server):  # noqa: F8
         shown = pg.evaluate("""(() => { const i = document.querySelector('#editor-input');
           return [i.value, i.scrollWidth <= i.clientWidth]; })()""")
         assert shown == ["-0.032161586", True]
+
+
+@pytest.mark.parametrize("part", ["hide=lr&task=Hi", "lock=lr", "lesson=relu6"])
+def test_a_slider_losing_focus_keeps_the_link_of_a_lesson_page(page, server, part):  # noqa: F811
+    """Third teacher trial: on a page with a lesson part, a slider blurred without a change
+    rewrote the address to '#undefined&<lesson part>' (a reload then lost every setting)."""
+    open_page(page, server + "#v=1&dataset=spiral&seed=7&lr=0.1&" + part)
+    until(page, "window.playground.state && window.playground.state.dataset === 'spiral'")
+    before = page.evaluate("location.hash")
+    page.focus("#noise")
+    page.keyboard.press("Tab")
+    page.click("h1") if page.locator("h1").count() else page.mouse.click(5, 5)
+    page.wait_for_timeout(300)
+    after = page.evaluate("location.hash")
+    assert "undefined" not in after and "dataset=spiral" in after and "seed=7" in after, after
+    assert after == before

@@ -69,6 +69,7 @@ function parseHash() {
   return out;
 }
 function setHash(hash) {
+  if (typeof hash !== "string" || !hash) return;  // a redraw with no new hash keeps the link
   if (window.lessons) hash = lessons.fullHash(hash);  // the link's lesson part stays (lessons.js)
   if (hash && hash !== app.lastHash && !window.playgroundBridge) {  // a widget has no address bar
     app.lastHash = hash;

@@ -61,6 +61,7 @@ const lessons = {
 
   // the address bar keeps the lesson part after the settings the server writes
   fullHash(hash) {
+    if (typeof hash !== "string") return hash;  // (never "undefined&lesson=…")
     lessons.baseHash = hash;
     const extra = lessons.lesson && lessons.lesson.hash;
     return extra ? `${hash}&${extra}` : hash;
