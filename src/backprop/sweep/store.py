@@ -23,9 +23,9 @@ import sqlite3
 import time
 
 from ..errors import SweepError
+from .owners import LEASE, alive, my_owner  # noqa: F401 (LEASE: also the store's)
 
 FORMAT = 1
-LEASE = 120.0  # seconds without a heartbeat before another host's claims count as dead
 BUSY_MS = 60_000  # how long a writer waits for another's transaction
 
 DDL = """
@@ -80,36 +80,6 @@ def sweep_key(base: dict, grid: dict, seeds: list) -> str:
         {"base": base, "grid": [[k, v] for k, v in grid.items()], "seeds": seeds}, sort_keys=True
     )
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _start_time(pid: int) -> str:
-    """The process's start time (Linux: clock ticks since boot), '' where unknown: with the
-    pid it names one process, not a later one that got the same pid."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
-        return ""
-
-
-def my_owner() -> str:
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
-
-
-def _alive(owner: str, heartbeat: float | None, now: float) -> bool:
-    host, _, rest = owner.partition(":")
-    pid_text, _, started = rest.partition(":")
-    if host != socket.gethostname():
-        return heartbeat is not None and now - heartbeat < LEASE
-    try:
-        pid = int(pid_text)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:  # another user's process with that pid
-        pass
-    return _start_time(pid) == started
 
 
 class Store:
@@ -272,7 +242,7 @@ class Store:
                 r[0]
                 for r in cur.execute("SELECT DISTINCT owner FROM trial WHERE status = 'running'")
             ]
-            dead = [o for o in owners if o != self.owner and not _alive(o, beats.get(o), now)]
+            dead = [o for o in owners if o != self.owner and not alive(o, beats.get(o), now)]
             n = 0
             for o in dead:
                 n += cur.execute(
@@ -280,7 +250,7 @@ class Store:
                     "status = 'running' AND owner = ?",
                     (o,),
                 ).rowcount
-            gone = [o for o in beats if o != self.owner and not _alive(o, beats[o], now)]
+            gone = [o for o in beats if o != self.owner and not alive(o, beats[o], now)]
             cur.executemany("DELETE FROM owner WHERE id = ?", [(o,) for o in gone])
             return n
 
