@@ -277,3 +277,10 @@ def test_seeds_and_grid_words():
         "optimizer.lr": [0.1, 0.01],
         "optimizer": ["adam", "sgd"],
     }
+
+
+def test_a_spec_with_no_data_is_one_line(tmp_path):
+    spec = _write(tmp_path / "nodata.json", {"model": {"hidden": [4]}, "epochs": 5})
+    code, _out, err = cli("sweep", spec, "--grid", "epochs=5,6", "--db", "s.db", cwd=tmp_path)
+    one_line(code, err, "spec field data: required")
+    assert not (tmp_path / "s.db").exists()
