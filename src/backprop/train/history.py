@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+import operator
 import os
 from pathlib import Path
 
@@ -81,9 +82,9 @@ class History:
         for key in self.history:
             if key not in columns and key not in self._at:
                 self._at[key] = list(self.epochs)  # measured every epoch until now
-        epochs = [int(e) for e in epochs]
+        epochs = list(map(int, epochs))  # map, not a generator: 10,000 epochs a run
         last = self.epochs[-1] if self.epochs else 0
-        if any(b <= a for a, b in zip([last, *epochs], epochs)):
+        if epochs and (epochs[0] <= last or any(map(operator.le, epochs[1:], epochs))):
             raise ValueError(
                 f"History: epochs must rise after the last recorded ({last}), got {epochs[:5]}"
             )
@@ -102,7 +103,7 @@ class History:
                 self.history[key] = []
                 if self.epochs:
                     self._at[key] = []
-            self.history[key].extend(float(v) for v in values)
+            self.history[key].extend(map(float, values))
             if key in self._at:
                 self._at[key].extend(epochs)
         self.epochs.extend(epochs)
