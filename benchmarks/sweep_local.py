@@ -32,12 +32,28 @@ import time
 EPOCHS = 10_000
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the sweep's workers)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _sweep(seeds, workers: int, db) -> tuple[float, object]:
     import backprop
 
     start = time.perf_counter()
     results = backprop.sweep("square", seeds=seeds, workers=workers, db=db)
     return time.perf_counter() - start, results
+
+
+def _whole(trials: int, workers: int, db) -> tuple[float, float, object]:
+    """Figure 1: wall and CPU seconds (workers included) of the whole sweep."""
+    cpu = _cpu()
+    wall, results = _sweep(trials, workers, db)
+    return wall, _cpu() - cpu, results
 
 
 def _kernel_runs(seeds) -> float:
@@ -108,10 +124,21 @@ def main(argv=None) -> int:
     parser.add_argument("--overhead-trials", type=int, default=20)
     parser.add_argument("--sample", type=int, default=3, help="trials timed in PyTorch")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sweep-only", action="store_true", help="only figure 1")
     args = parser.parse_args(argv)
     workers = os.cpu_count() or 1
     folder = tempfile.TemporaryDirectory()
     print(f"machine: {workers} cores; load before: {_load()}")
+
+    if args.sweep_only:
+        wall, cpu, _ = _whole(args.trials, workers, os.path.join(folder.name, "sweep.db"))
+        print(
+            f"sweep: {args.trials} trials on {workers} workers in {wall:.1f} s; "
+            f"{cpu:.1f} CPU s ({cpu / args.trials * 1e3:.1f} ms a trial): on {workers} idle "
+            f"cores ≈ {cpu / workers:.1f} s"
+        )
+        print(f"load after: {_load()}")
+        return 0
 
     # 2. per-trial overhead, in this process: sweep(workers=1) against the bare kernel, and
     # within each trial: its wall time against the training time fit recorded (history time)
@@ -159,7 +186,7 @@ def main(argv=None) -> int:
 
     # 1. the whole sweep, on every core
     db = os.path.join(folder.name, "sweep.db")
-    wall, results = _sweep(args.trials, workers, db)
+    wall, cpu, results = _whole(args.trials, workers, db)
     row = results.rows[0]
     size = os.path.getsize(db) / 1e6
     torch_wall = statistics.median(theirs) * args.trials / workers
