@@ -196,6 +196,10 @@ def main(argv=None) -> int:
         f"{row.mean:.4g} ± {row.std:.3g}, median {row.median:.4g}; database {size:.1f} MB"
     )
     print(
+        f"  {cpu:.1f} CPU s in all ({cpu / args.trials * 1e3:.1f} ms a trial, workers "
+        f"included): on {workers} idle cores ≈ {cpu / workers:.1f} s"
+    )
+    print(
         f"the same sweep as a plain PyTorch loop, estimated on {workers} cores: "
         f"{torch_wall:.0f} s ({torch_wall / wall:.0f}x the sweep's wall time)"
     )
