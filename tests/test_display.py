@@ -11,6 +11,7 @@ import re
 import sys
 import types
 from html import escape as html_escape
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,13 +198,25 @@ def test_plot_functions_return_figures_and_still_save(tmp_path):
     assert isinstance(plots.loss_curves(h), Figure)
 
 
+PROJECT = Path(__file__).resolve().parents[1]  # the clone this test runs from
+
+
 def test_without_matplotlib_plot_says_how_to_install(monkeypatch):
+    # the error and the display's footer show in a notebook, whose cells run in the notebook's
+    # folder (docs/notebooks), where pip install ".[plot]" names no project: the notebook's
+    # %pip form with the project's folder, and the terminal's, as widget() says its extra
     h = bp.train.History()
     h.append(1, {"loss": 1.0})
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(plots.PlotDependencyError, match=re.escape('pip install ".[plot]"')):
+    cell = f'%pip install -e "{PROJECT}[plot]"'
+    terminal = f'in a terminal: pip install -e "{PROJECT}[plot]"'
+    with pytest.raises(plots.PlotDependencyError) as error:
         h.plot()
-    assert 'pip install ".[plot]"' in h._repr_html_()  # the table still shows
+    assert cell in str(error.value) and terminal in str(error.value)
+    page = h._repr_html_()  # the table still shows, the picture's place says how
+    assert html_escape(cell) in page and html_escape(terminal) in page
+    model_page = nn.MLP([1, 2, 1])._repr_html_()  # the model's diagram's place too
+    assert html_escape(cell) in model_page
 
 
 def test_progress_bar_only_when_asked(monkeypatch, capsys):

@@ -16,9 +16,8 @@ import importlib
 
 import numpy as np
 
+from .._extras import install_hint
 from ..errors import BackpropError
-
-INSTALL_HINT = 'pip install ".[data]"'
 
 # name -> (scikit-learn loader, task, documented (rows, features), description)
 SKLEARN_SETS = {
@@ -109,7 +108,7 @@ def _load_cached(name: str):
     except ImportError:
         raise OptionalDependencyError(
             f"dataset {name!r} comes from scikit-learn, which is not installed; install it "
-            f"with: {INSTALL_HINT}"
+            f"{install_hint('data')}"
         ) from None
     kwargs = {"scaled": False} if name == "diabetes" else {}
     bunch = getattr(datasets, loader)(**kwargs)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._extras import install_hint
 from ..autograd.tensor import Tensor
 from .network import DeltaEngineError, layers
 
@@ -149,7 +150,7 @@ def supported(model, loss, optimizer, y=None) -> bool | str:
     to ``ignore_index`` are not fused). numba must be installed.
     """
     if not available():
-        return "numba is not installed (pip install '.[fast]')"
+        return f"numba is not installed ({install_hint('fast')})"
     setup = _setup(model, loss, optimizer)
     if isinstance(setup, str):
         return setup

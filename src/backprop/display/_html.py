@@ -13,6 +13,8 @@ import html
 
 import numpy as np
 
+from .._extras import install_hint
+
 MAX_SHOWN = 8  # rows or columns of an array shown (its corners past this)
 
 STYLE = """<style>
@@ -118,5 +120,6 @@ def figure_or_note(make, alt: str) -> str:
     try:
         fig = make()
     except PlotDependencyError:
-        return '<div class="bp-muted">(the picture needs matplotlib: pip install ".[plot]")</div>'
+        hint = esc(install_hint("plot"))
+        return f'<div class="bp-muted">(the picture needs matplotlib: {hint})</div>'
     return png_img(fig, alt)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._extras import install_hint
 from ..errors import ConfigError, DTypeError
 from ..files import atomic_write_bytes
 
@@ -40,8 +41,8 @@ def _onnx():
         import onnx
     except ImportError as exc:
         raise ConfigError(
-            "to_onnx needs the onnx package: pip install '.[onnx]' (or pip install "
-            "onnx onnxruntime)."
+            f"to_onnx needs the onnx package: install it {install_hint('onnx')} (or pip "
+            "install onnx onnxruntime)."
         ) from exc
     return onnx
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._extras import install_hint
 from ..errors import BackpropError, ShapeError
 
 DPI = 120
@@ -33,8 +34,6 @@ ACTIVATION_STYLE = {  # (colour, marker) per activation, shared by every plot
     "relu": (BLUE, "^"),
 }
 OTHER_STYLES = (("#2e9e5b", "D"), ("#d62f2f", "v"), ("#8c6d31", "P"), ("#17becf", "X"))
-
-INSTALL_HINT = 'pip install ".[plot]"'
 
 
 class PlotDependencyError(BackpropError, ImportError):
@@ -59,7 +58,7 @@ def require_matplotlib():
     except ImportError as exc:
         raise PlotDependencyError(
             f"backprop.plots needs matplotlib, which is not installed ({exc}). "
-            f"Install it with: {INSTALL_HINT}"
+            f"Install it {install_hint('plot')}"
         ) from exc
     return matplotlib
 

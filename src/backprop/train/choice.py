@@ -10,6 +10,7 @@ engine's span loop (``spans``' protocol) for ``fit``, the estimators and the pla
 
 from __future__ import annotations
 
+from .._extras import install_hint
 from ..errors import ConfigError
 from .spans import EngineChoice, PerBatchLoop
 
@@ -39,7 +40,7 @@ def choose_engine(model, loss_fn, optimizer, engine, plan, plan_reason, y, steps
     if stepwise is not None:
         reason = f"callback {stepwise} watches single batches"
     elif not fused.available():
-        reason = 'numba is not installed (pip install ".[fast]")'
+        reason = f"numba is not installed ({install_hint('fast')})"
     elif engine == "fused":
         ok = fused.supported(model, loss_fn, optimizer, y)
         if ok is True:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..._extras import install_hint
 from ..common import port, whole
 
 MAX_TABS = 64
 
 HELP = "open the browser playground: datasets, features, layers, live training and heatmaps"
-EXAMPLES = """examples:
+EXAMPLES = f"""examples:
   backprop playground                 serve on http://127.0.0.1:8000/
   backprop playground --open          and open it in the web browser
   backprop playground --port 0        on any free port (the URL is printed)
-needs the web extra: pip install '.[web]'"""
+needs the web extra: {install_hint("web", notebook=False)}"""
 
 
 def add_parser(sub) -> None:
@@ -51,7 +52,7 @@ def run(args) -> int:
     except ImportError as exc:
         raise ConfigError(
             f"the playground needs the web extra ({exc.name} is not installed): "
-            "pip install '.[web]'"
+            f"{install_hint('web', notebook=False)}"
         ) from None
     if not is_loopback(args.host):
         print(
