@@ -192,3 +192,31 @@ def test_two_sweeps_on_one_database_share_its_trials(tmp_path):
     con.close()
     assert attempts == [1] * 60  # no trial was run by both
     assert len(owners) == 2  # both processes ran some
+
+
+def test_a_worker_killed_mid_trial_has_its_trials_run_again(tmp_path):
+    import sqlite3
+
+    (tmp_path / "spec.json").write_text(json.dumps(SPEC))
+    reference = _reference(tmp_path)
+    db = tmp_path / "worker.db"
+    proc = subprocess.Popen(
+        _command(tmp_path, db),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while _done(db) < 5 and time.monotonic() < deadline:  # mid-sweep, trials in hand
+        time.sleep(0.02)
+    victims = _workers_of(proc.pid)
+    assert victims, "no worker to kill"
+    os.kill(victims[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err  # the sweep itself went on
+    _same_as_reference(db, reference)
+    con = sqlite3.connect(db)
+    again = con.execute("SELECT count(*) FROM trial WHERE attempts > 1").fetchone()[0]
+    con.close()
+    assert again >= 1  # the killed worker's trials ran a second time
