@@ -42,21 +42,38 @@ def builtin_set_defaults(name: str) -> dict:
 def dataset_for(spec: dict):
     """Build (or load) the dataset a normalised spec names."""
     from .. import data as datasets
+    from . import targets
 
     d = spec["data"]
     seed = spec["seed"] if d["seed"] is None else d["seed"]
+    # loaded raw, then standardised here on the rows fit trains on (targets.training_rows:
+    # a validation fraction's rows must not shape the scaler)
     if d["name"] is not None:
-        keys = ("n", "noise", "train_ratio", "test_ratio", "standardize")
-        kwargs = {k: d[k] for k in keys if d[k] is not None}  # standardize: null = the set's
-        return datasets.make(d["name"], seed=seed, **kwargs, **d["options"])
-    from .schema import MAX_SAMPLES
+        keys = ("n", "noise", "train_ratio", "test_ratio")
+        kwargs = {k: d[k] for k in keys if d[k] is not None}
+        options = dict(d["options"])
+        wanted = d["standardize"]
+        if wanted is None:  # data.options.standardize, else the set's own default
+            wanted = options.pop("standardize", None)
+        options.pop("standardize", None)
+        if wanted is not None and not isinstance(wanted, bool):
+            raise fail("data.options.standardize", "must be true or false", wanted)
+        dataset = datasets.make(d["name"], seed=seed, **kwargs, **options, standardize=False)
+        if wanted is None:
+            wanted = datasets.DATASETS[d["name"]].defaults.get("standardize", False)
+    else:
+        from .schema import MAX_SAMPLES
 
-    # one row past the bound is enough for check_data to refuse: stop reading there
-    kwargs = {"test_ratio": d["test_ratio"] or 0.0, "max_rows": MAX_SAMPLES + 1}
-    return datasets.from_csv(
-        d["csv"], d["target"], features=d["features"], task=d["task"],
-        standardize=d["standardize"] is not False, seed=seed, **kwargs,
-    )  # fmt: skip
+        # one row past the bound is enough for check_data to refuse: stop reading there
+        kwargs = {"test_ratio": d["test_ratio"] or 0.0, "max_rows": MAX_SAMPLES + 1}
+        dataset = datasets.from_csv(
+            d["csv"], d["target"], features=d["features"], task=d["task"],
+            standardize=False, seed=seed, **kwargs,
+        )  # fmt: skip
+        wanted = d["standardize"] is not False
+    if wanted:
+        targets.standardize_inputs(dataset, targets.training_rows(spec, dataset))
+    return dataset
 
 
 def default_loss(dataset) -> dict:

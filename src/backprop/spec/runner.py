@@ -245,7 +245,7 @@ def prepare(spec) -> Run:
     scaling = None
     if targets.wanted(spec, dataset):
         targets.check_foldable(model)
-        scaling = targets.standardize(dataset)
+        scaling = targets.standardize(dataset, targets.training_rows(spec, dataset))
     return Run(spec, model, dataset, loss, optimizer, None, scheduler, target_scaling=scaling)
 
 

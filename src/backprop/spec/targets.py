@@ -10,6 +10,11 @@ training, ``fold`` rewrites the last Linear layer — W ← diag(std) W, b ← s
 ``model(x)`` is in the target's units again (exact up to rounding; predict, ONNX and PyTorch
 exports need nothing new), and puts the dataset's targets back. The loss and metrics
 recorded during training are in units of z; the run says so (``Run.target_scaling``).
+
+Both scalings — the inputs' and the targets' — are fitted on the rows the run trains on:
+with a ``validation`` fraction, ``training_rows`` gives the rows ``fit`` will keep for
+training (the same split, seed and strata), so the validation rows never leak into the
+means and standard deviations.
 """
 
 from __future__ import annotations
@@ -56,13 +61,41 @@ def wanted(spec: dict, dataset) -> bool:
     return spec["data"]["csv"] is not None if choice is None else bool(choice)
 
 
-def standardize(dataset) -> TargetScaling:
-    """Replace the dataset's targets by z (training rows fit the scaling); return it."""
+def training_rows(spec: dict, dataset):
+    """The rows of ``dataset.x`` that ``fit`` trains on: with ``validation`` a fraction, the
+    training part of fit's own split (``train.inputs.validation_rows``, stratified by class
+    as fit does); otherwise ``None`` (every row)."""
+    from ..train.inputs import validation_rows
+
+    fraction = spec.get("validation")
+    if not isinstance(fraction, float | int) or isinstance(fraction, bool):
+        return None
+    labels = dataset.y if dataset.task == "classification" and dataset.y.ndim == 1 else None
+    train, _ = validation_rows(len(dataset.x), float(fraction), spec["seed"], labels)
+    return train
+
+
+def standardize_inputs(dataset, rows=None) -> None:
+    """Standardise ``dataset.x`` (and ``x_test``) with a ``Standardizer`` fitted on the
+    training ``rows`` (``None``: all of them); store it as ``dataset.scaler``."""
+    from ..data.dataset import Standardizer
+
+    fitted = Standardizer.fit(dataset.x if rows is None else dataset.x[rows])
+    dataset.x = fitted.transform(dataset.x)
+    if dataset.x_test is not None:
+        dataset.x_test = fitted.transform(dataset.x_test)
+    dataset.scaler = fitted
+    dataset.params["standardize"] = True
+
+
+def standardize(dataset, rows=None) -> TargetScaling:
+    """Replace the dataset's targets by z, the scaling fitted on the training ``rows``
+    (``None``: all of them); return it."""
     from ..data.dataset import Standardizer
 
     y = dataset.y
     column = y.reshape(len(y), -1)
-    fitted = Standardizer.fit(column)
+    fitted = Standardizer.fit(column if rows is None else column[rows])
     scaling = TargetScaling(fitted.mean, fitted.std, y, dataset.y_test)
     dataset.y = ((column - fitted.mean) / fitted.std).reshape(y.shape)
     if dataset.y_test is not None:

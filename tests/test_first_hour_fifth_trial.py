@@ -1,0 +1,59 @@
+"""The fifth newcomer trial's top findings (issue 15): a CSV's scalers fitted on the training
+rows only (not the validation rows), poor-fit advice that never calls a rounding-level change
+help nor says "larger" after a too-large learning rate, a misspelt flag before a positional
+named as a flag, and a misspelt data set refused before any defaults are printed."""
+
+import json
+
+import numpy as np
+import pytest
+
+import backprop
+from backprop.train.inputs import validation_rows
+from cli_helpers import cli
+
+
+def _houses(folder, n=300, seed=0):
+    """A house-price file: price ≈ 3·size + 10·rooms + noise, ``n`` rows."""
+    rng = np.random.default_rng(seed)
+    size, rooms = rng.uniform(50, 250, n), rng.integers(1, 7, n)
+    price = 3 * size + 10 * rooms + rng.normal(0, 5, n)
+    rows = [f"{a:.2f},{b},{c:.2f}" for a, b, c in zip(size, rooms, price)]
+    (folder / "houses.csv").write_text("size,rooms,price\n" + "\n".join(rows) + "\n")
+    return np.loadtxt(folder / "houses.csv", delimiter=",", skiprows=1)
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.35])
+def test_validation_rows_do_not_shape_the_csv_scalers(tmp_path, fraction):
+    table = _houses(tmp_path)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--validation",
+                       fraction, "--epochs", "2", "--no-plots", "--quiet", "--out", "run",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    meta = json.loads((tmp_path / "run" / "spec.json").read_text())
+    data = backprop.io.read(tmp_path / "run" / "model.safetensors").full_spec["data"]
+    # fit's own split of the 300 rows (seed 0, no strata for regression): numpy on its rows
+    train, val = validation_rows(len(table), fraction, meta["seed"])
+    x, y = table[train, :2], table[train, 2]
+    np.testing.assert_allclose(data["scaler"]["mean"], x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(data["scaler"]["std"], x.std(0), rtol=1e-12)
+    np.testing.assert_allclose(data["target_scaler"]["mean"], [y.mean()], rtol=1e-12)
+    np.testing.assert_allclose(data["target_scaler"]["std"], [y.std()], rtol=1e-12)
+    assert len(val) == int(len(table) * fraction)
+
+
+def test_a_class_csv_scaler_is_fitted_on_fits_stratified_training_rows(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(3.0, 2.0, (120, 2))
+    label = (x[:, 0] + rng.normal(0, 1, 120) > 3).astype(int)
+    rows = [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(x, label)]
+    (tmp_path / "c.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    code, _, err = cli("train", "--csv", "c.csv", "--target", "label", "--validation", "0.25",
+                       "--epochs", "2", "--no-plots", "--quiet", "--out", "run",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    scaler = backprop.io.read(tmp_path / "run" / "model.safetensors").full_spec["data"]["scaler"]
+    table = np.loadtxt(tmp_path / "c.csv", delimiter=",", skiprows=1)
+    train, _ = validation_rows(len(table), 0.25, 0, table[:, 2].astype(int))
+    np.testing.assert_allclose(scaler["mean"], table[train, :2].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(scaler["std"], table[train, :2].std(0), rtol=1e-12)
