@@ -57,3 +57,64 @@ def test_a_class_csv_scaler_is_fitted_on_fits_stratified_training_rows(tmp_path)
     train, _ = validation_rows(len(table), 0.25, 0, table[:, 2].astype(int))
     np.testing.assert_allclose(scaler["mean"], table[train, :2].mean(0), rtol=1e-12)
     np.testing.assert_allclose(scaler["std"], table[train, :2].std(0), rtol=1e-12)
+
+
+def _trained(argv, cwd):
+    """`backprop train ARGV` in process, its spec trained (the model and its data)."""
+    import argparse
+    import os
+    import warnings
+
+    from backprop.cli.commands.train import add_parser, build_spec
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="command"))
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        args = parser.parse_args(["train", *map(str, argv), "--quiet"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return backprop.run(build_spec(args))
+    finally:
+        os.chdir(old)
+
+
+def _r2(run):
+    from sklearn.metrics import r2_score
+
+    x = backprop.tensor(run.dataset.x, dtype=backprop.float32)
+    return r2_score(np.asarray(run.dataset.y), run.model(x).detach().numpy())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--data", "square", "--lr", "1000"],
+        ["--csv", "houses.csv", "--target", "price", "--lr", "100"],
+        ["--data", "square", "--optimizer", "sgd", "--lr", "1"],
+    ],
+    ids=["square-adam-1000", "csv-adam-100", "square-sgd-1"],
+)
+def test_advice_after_too_large_an_lr_is_smaller_and_really_learns(tmp_path, argv):
+    import re
+
+    _houses(tmp_path, n=160)
+    code, out, err = cli("train", *argv, "--no-plots", "--out", "run", cwd=tmp_path)
+    assert code == 0, err
+    assert "smaller learning rate" in err  # fit's diagnosis
+    assert "larger" not in out, out
+    lr = float(argv[argv.index("--lr") + 1])
+    tried = [float(v) for v in re.findall(r"^  --lr (\S+)", out, re.M)]
+    assert tried and all(v < lr for v in tried), out
+    advice = re.search(r"^advice: rerun with ((?:--\S+ \S+ ?)+) \(", out, re.M)
+    assert advice, out
+    flags = advice.group(1).split()
+    rerun = list(argv)
+    for name, value in zip(flags[::2], flags[1::2]):
+        if name in rerun:
+            rerun[rerun.index(name) + 1] = value
+        else:
+            rerun += [name, value]
+    # the advised run, scored by scikit-learn: clearly better than predicting the mean
+    assert _r2(_trained(rerun, tmp_path)) > 0.5, (flags, out)

@@ -10,6 +10,13 @@ ranked by the training r² (or accuracy) each reached. A change is never suggest
 the run's setting already, and one that did no better than the run is shown as such, not
 advised. A trial is run only when it is cheap (``CHEAP`` sample-epochs); the others are
 named as not tried.
+
+A change counts as help only when its run ends clearly better than ignoring the inputs: r²
+above ``MARGIN`` (not r² = −8e−13, a constant model's rounding), accuracy above the most
+common class's share by ``MARGIN`` and by one row. When the run's steps were too large (its
+loss grew, or every ReLU of a layer died: fit's warning says "try a smaller learning rate"),
+the learning rates tried are lr ÷ 10, ÷ 100, ÷ 1000 and the default, never larger ones, and
+the closing advice never says "larger".
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from .lrcheck import CHEAP
 __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice"]
 
 NOT_LEARNED_CLI = "It has not learned yet: 'advice:' below tries each change on this run."
+MARGIN = 0.01  # r² above 0, or accuracy above chance, by this much: help, not rounding
 
 
 def poor_fit(result) -> tuple[str, float] | None:
@@ -53,19 +61,67 @@ def _last_metric(result) -> tuple[str, float] | None:
     return (metric, float(values[-1])) if values else None
 
 
+def steps_too_large(result) -> bool:
+    """Fit's diagnosis is "a smaller learning rate": the training loss grew (or rose 10×
+    before it settled), or every ReLU unit of some layer is 0 on every training row."""
+    from ..train.cautions import dead_units_note
+
+    losses = [v for v in result.history.history.get("loss", []) if v is not None]
+    if len(losses) > 1 and (losses[-1] > losses[0] or max(losses) > 10 * losses[0] > 0):
+        return True
+    try:
+        return dead_units_note(result.model, result.dataset.x) is not None
+    except Exception:  # a model the δ engine cannot read: no diagnosis, not a failure
+        return False
+
+
+def default_lr(result) -> float | None:
+    """The learning rate the run gets with no --lr: a built-in set's (Adam/AdamW, as
+    ``train --data NAME`` fills it in), else the optimizer's own default."""
+    import inspect
+
+    from ..optim import OPTIMIZERS
+    from ..spec.build import builtin_set_defaults
+
+    opt = result.spec["optimizer"]
+    name = opt.get("name", "adam").lower()
+    data = result.spec["data"].get("name")
+    if data is not None and name in ("adam", "adamw"):
+        return float(builtin_set_defaults(data)["lr"])
+    default = inspect.signature(OPTIMIZERS[name]).parameters.get("lr")
+    value = None if default is None else default.default
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _lr_values(result, lr: float | None) -> list[float]:
+    """The learning rates to try: ÷10, ÷100, ÷1000 and the default after too large steps;
+    else ×1000 … ×10 (a run that crept) and ÷10."""
+    if lr is None:
+        return []
+    if steps_too_large(result):
+        values = [lr / 10, lr / 100, lr / 1000, default_lr(result)]
+    else:
+        values = [lr * f for f in (1000, 100, 10, 0.1) if lr * f <= 1000]
+    out = []
+    for value in values:
+        if value is None:
+            continue
+        value = float(f"{value:.3g}")
+        if value != float(f"{lr:.3g}") and value not in out:
+            out.append(value)
+    return out
+
+
 def candidates(result) -> list[tuple[str, dict]]:
     """(the flags, the spec with that change) for each change that is not the run's
     setting already."""
     spec, ds = result.spec, result.dataset
     rows = len(ds.x)
     out = []
-    lr = _start_lr(result)
-    for factor in (1000, 100, 10, 0.1):  # larger when it crept, smaller when units died
-        if lr is not None and lr * factor <= 1000:
-            changed = copy.deepcopy(spec)
-            value = float(f"{lr * factor:.3g}")
-            changed["optimizer"] = {**changed["optimizer"], "lr": value}
-            out.append((f"--lr {value:g}", changed))
+    for value in _lr_values(result, _start_lr(result)):
+        changed = copy.deepcopy(spec)
+        changed["optimizer"] = {**changed["optimizer"], "lr": value}
+        out.append((f"--lr {value:g}", changed))
     changed = copy.deepcopy(spec)
     changed["epochs"] = 10 * int(spec["epochs"])
     out.append((f"--epochs {changed['epochs']}", changed))
@@ -132,6 +188,7 @@ def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | 
             continue
         tried.append((flags, _trial(spec)))
     tried.sort(key=lambda t: -math.inf if t[1] is None else t[1], reverse=True)
+    floor, floor_words = _help_floor(result, metric, now)
     width = max((len(f) for f, _ in tried), default=0)
     lines = []
     for flags, value in tried:
@@ -139,28 +196,38 @@ def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | 
             verdict = "diverged: not advised"
         elif value <= now:
             verdict = f"{shown} {value:.3g}, no better than this run's {now:.3g}: not advised"
+        elif value <= floor:
+            verdict = f"{shown} {value:.3g}, {floor_words}: not advised"
         else:
             verdict = f"{shown} {value:.3g}"
         lines.append(f"  {flags:<{width}}  {verdict}")
     if skipped:
         lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
-    helped = [(f, v) for f, v in tried if v is not None and v > now]
+    helped = [(f, v) for f, v in tried if v is not None and v > floor]
     both = None if helped else _together(result, tried, rows)
     if helped:
         best, value = helped[0]
         head = f"rerun with {best} ({shown} {value:.3g} against {now:.3g} now)"
-    elif both is not None and both[1] is not None and both[1] > now:
+    elif both is not None and both[1] is not None and both[1] > floor:
         head = (
             f"rerun with {both[0]} ({shown} {both[1]:.3g} against {now:.3g} now; no change "
             "alone helped)"
         )
     elif tried:
         together = "" if both is None else f", nor {both[0]} together"
-        head = (
-            f"no change tried here helped ({shown} {now:.3g} now{together}); each was one "
-            "step from this run: try larger ones (--lr, --epochs) or another network "
-            "(--hidden, --activation)"
-        )
+        if steps_too_large(result):
+            lr = _start_lr(result)
+            lower = "" if lr is None else f" below {float(f'{lr / 1000:.3g}'):g}"
+            further = (
+                f"the steps were too large: try a learning rate{lower} (--lr), "
+                "--activation leaky_relu (its units cannot die) or another network (--hidden)"
+            )
+        else:
+            further = (
+                "each was one step from this run: try larger ones (--lr, --epochs) or "
+                "another network (--hidden, --activation)"
+            )
+        head = f"no change tried here helped ({shown} {now:.3g} now{together}); {further}"
     else:
         head = f"try {', '.join(skipped)} (one at a time; none was tried here)"
     if tried:
@@ -169,6 +236,19 @@ def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | 
     else:
         print(f"advice: {head}")
     return head
+
+
+def _help_floor(result, metric: str, now: float) -> tuple[float, str]:
+    """(the value a change must exceed to count as help, why one at or below it does not)."""
+    import numpy as np
+
+    if metric == "r2":
+        return max(now, MARGIN), f"no better than predicting the mean (r² ≤ {MARGIN:g})"
+    y = np.asarray(result.dataset.y).reshape(len(result.dataset.y), -1)
+    labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
+    share = float(np.unique(labels, return_counts=True)[1].max() / len(labels))
+    floor = share + max(MARGIN, 1 / len(labels))
+    return max(now, floor), f"at chance (the most common class is {share:.3g} of the rows)"
 
 
 def _together(result, tried, rows: int) -> tuple[str, float | None] | None:
