@@ -239,6 +239,45 @@ def test_progress_bar_only_when_asked(monkeypatch, capsys):
         train("yes")
 
 
+def bar_seconds_left(monkeypatch, phases, total=3000):
+    """The notebook bar's last 'time left', in seconds, after ``phases`` of (seconds, epochs
+    per second) on a fake clock, updated every 0.1 s as the span runner's ticks do."""
+    import IPython.display
+
+    clock = [0.0]
+    lines = []
+
+    class Handle:
+        def update(self, bundle, raw):
+            lines.append(bundle["text/plain"])
+
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: Handle())
+    bar = progress.NotebookProgress()
+    bar.on_train_begin(types.SimpleNamespace(epochs=total))
+    done = 0.0
+    for seconds, rate in phases:
+        for _ in range(round(seconds / 0.1)):
+            clock[0] += 0.1
+            done += rate * 0.1
+            bar._show(int(done), 1.0)
+    h, m, s = re.search(r"(\d+):(\d\d):(\d\d) left", lines[-1]).groups()
+    return int(done), 3600 * int(h) + 60 * int(m) + int(s)
+
+
+def test_progress_time_left_follows_the_recent_rate(monkeypatch):
+    # the trial: 349 of 3,000 epochs after 8 s (a slow start), then about 100 epochs/s; the
+    # bar said 0:01:02 left and the run ended 26 s later. 4 s at 100/s after the slow start
+    # (more than the bar's 3 s window): the time left is the remaining epochs at the recent
+    # rate, not at the average since the start (which says 35 s here)
+    done, left = bar_seconds_left(monkeypatch, [(8.0, 349 / 8), (4.0, 100.0)])
+    truth = (3000 - done) / 100.0
+    assert abs(left - truth) <= 0.1 * truth, (done, left, truth)
+    done, left = bar_seconds_left(monkeypatch, [(10.0, 100.0)])  # a steady rate: the same
+    assert abs(left - (3000 - done) / 100.0) <= 1, (done, left)
+
+
 def test_plain_reprs_stay_one_short_line():
     bp.manual_seed(0)
     model = nn.MLP([1, 2, 1])

@@ -92,8 +92,8 @@ def fit(
             ``("alpha", α)`` is scikit-learn's L2 term instead: α/2·Σ‖W‖²/m joins each
             batch's loss (m its rows; the history's loss includes it) and α/m·W the
             weights' gradients before the optimizer step.
-        verbose: ``"auto"`` shows a progress bar (rich) in a Jupyter notebook and nothing
-            elsewhere; True always (stderr outside a notebook); False or 0 never
+        verbose: ``"auto"`` shows a progress bar (an HTML line) in a Jupyter notebook and
+            nothing elsewhere; True always (rich's bar on stderr outside one); False or 0 never
             (``backprop.display.progress``).
 
     The history's ``loss`` is computed by the engine on the way, for every epoch: the mean
