@@ -219,6 +219,10 @@ def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
     counts = store.counts()
     total = sum(counts.values())
     done, failed = counts["done"], counts["failed"]
+    if counts["todo"] == 0:  # all finished (or running in a live process): start no worker
+        store.release()
+        return 0
+    workers = min(workers, counts["todo"])
     executor = Inline() if workers == 1 else Pool(workers)
     start = last_beat = time.monotonic()
     ran = 0
@@ -253,22 +257,15 @@ def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
                     final = store.attempts(tid) >= LOST_TRIES
                     store.fail(tid, f"{why}, {LOST_TRIES} times" if final else why, final=final)
                     failed += final
-            for tid, row in finished:
-                done += 1
-                ran += 1
-                if progress is not None:
+            for kind, tid, row in events:
+                if kind == "done":
+                    done += 1
+                    ran += 1
+                if progress is not None and (kind != "lost" or failed_now(store, tid)):
                     label = labels.get(config_of.get(tid), "")
-                    progress(
-                        Progress(
-                            done,
-                            failed,
-                            total,
-                            ran,
-                            time.monotonic() - start,
-                            label,
-                            row["final_loss"],
-                        )
-                    )
+                    loss = row["final_loss"] if kind == "done" else None
+                    elapsed = time.monotonic() - start
+                    progress(Progress(done, failed, total, ran, elapsed, label, loss))
     except BaseException:
         executor.close(wait=False)
         store.release()
@@ -276,3 +273,9 @@ def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
     executor.close()
     store.release()
     return ran
+
+
+def failed_now(store: Store, tid: int) -> bool:
+    """Whether a lost trial was marked failed (its worker died ``LOST_TRIES`` times)."""
+    row = store.trial(tid)
+    return row is not None and row["status"] == "failed"
