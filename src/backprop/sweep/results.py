@@ -309,9 +309,19 @@ class Results:
 
     def _repr_html_(self) -> str:
         head, body = self._cells()
-        th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        side = ["left"] + ["right"] * (len(head) - 1)  # numbers line up on the right
+        th = "".join(
+            f'<th style="text-align:{a};padding:0 0.6em">{html.escape(h)}</th>'
+            for h, a in zip(head, side)
+        )
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body
+            "<tr>"
+            + "".join(
+                f'<td style="text-align:{a};padding:0 0.6em">{html.escape(c)}</td>'
+                for c, a in zip(r, side)
+            )
+            + "</tr>"
+            for r in body
         )
         return (
             f"<table><thead><tr>{th}</tr></thead><tbody>{rows}</tbody></table>"
