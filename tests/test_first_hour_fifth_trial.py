@@ -118,3 +118,18 @@ def test_advice_after_too_large_an_lr_is_smaller_and_really_learns(tmp_path, arg
             rerun += [name, value]
     # the advised run, scored by scikit-learn: clearly better than predicting the mean
     assert _r2(_trained(rerun, tmp_path)) > 0.5, (flags, out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "meant"),
+    [(["demo", "--epoch", "100"], "--epochs"), (["demo", "--seeds", "3"], "--seed")],
+)
+def test_a_misspelt_flag_before_a_positional_is_named_as_a_flag(capsys, argv, meant):
+    from backprop.cli.app import main
+
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1, err
+    assert f"unrecognized arguments: {argv[1]} {argv[2]}. Did you mean '{meant}'?" in err, err
+    assert "invalid choice" not in err

@@ -55,6 +55,23 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_VALUE  # argparse reads this attribute
 
+    def parse_known_args(self, args=None, namespace=None):
+        # the words this parser reads, for error(): a misspelt flag before a positional
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def _stray_flag(self, value: str) -> list[str] | None:
+        """[flag, value] when ``value`` (refused by a positional's choices) follows a flag
+        this command does not know: 'demo --epoch 100' misspelt --epochs, and argparse,
+        not knowing --epoch takes a value, gave 100 to the positional."""
+        words = getattr(self, "_words", [])
+        for i, word in enumerate(words[1:], 1):
+            flag = words[i - 1]
+            known = flag in self._option_string_actions
+            if word == value and flag.startswith("-") and "=" not in flag and not known:
+                return [flag, value]
+        return None
+
     def unrecognized(self, extra: list[str]):
         """A usage error for words this command does not take, with the nearest flag."""
         from ..errors import did_you_mean
@@ -71,6 +88,10 @@ class _Parser(argparse.ArgumentParser):
         choice = _INVALID_CHOICE.search(message)
         if choice is not None:  # argparse's "invalid choice: 'trian' (choose from ...)"
             from ..errors import did_you_mean
+
+            stray = self._stray_flag(choice.group(1))
+            if stray is not None:  # the value of a misspelt flag, not a bad positional
+                self.unrecognized(stray)
 
             hint = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
             message += f".{hint}" if hint else ""
