@@ -179,8 +179,8 @@ STUDENT_EDITS = {
         "08_abs_by_hand_and_trained",
         [("EPOCHS, LR = 1500, 0.1", "EPOCHS, LR = 300, 0.1")],
         [
-            "✗ none of these 8 starts found the V; try more starts (SEEDS = range(20))",
-            "more epochs",
+            "✗ none of these 8 starts found the V; try more epochs (the notebook's 1500; 300",
+            "more starts (SEEDS = range(20))",
         ],
     ),
     "09 five epochs": (
