@@ -133,3 +133,38 @@ def test_a_misspelt_flag_before_a_positional_is_named_as_a_flag(capsys, argv, me
     assert done.value.code == 2 and err.count("\n") == 1, err
     assert f"unrecognized arguments: {argv[1]} {argv[2]}. Did you mean '{meant}'?" in err, err
     assert "invalid choice" not in err
+
+
+def test_a_misspelt_data_name_is_refused_before_any_defaults_are_printed(tmp_path):
+    from cli_helpers import one_line
+
+    code, out, err = cli("train", "--data", "sqaure", "--no-plots", cwd=tmp_path)
+    one_line(code, err, "--data (spec field data.name)", "'sqaure'", "Did you mean 'square'?")
+    assert out == ""  # no "defaults for --data sqaure: …" first
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--activation", "rleu"], "--activation (spec field model.activation)"),
+        (["--activation", "relu,rleu"], "--activation (spec field model.activation[1])"),
+        (["--optimizer", "adm"], "--optimizer (spec field optimizer.name)"),
+        (["--init", "foo"], "--init (spec field model.init)"),
+        (["--lr", "-1"], "--lr (spec field optimizer.lr)"),
+    ],
+)
+def test_a_refused_flag_value_is_named_by_its_flag(tmp_path, flags, named):
+    from cli_helpers import one_line
+
+    code, _, err = cli("train", "--data", "square", *flags, "--no-plots", cwd=tmp_path)
+    one_line(code, err, f"backprop train: error: {named}: ", flags[1].split(",")[-1])
+
+
+def test_a_spec_files_own_value_is_not_blamed_on_a_flag(tmp_path):
+    from cli_helpers import one_line
+
+    spec = {"data": {"name": "square"}, "model": {"activation": "rleu"}}
+    (tmp_path / "bad.json").write_text(json.dumps(spec))
+    code, _, err = cli("train", "bad.json", "--activation", "tanh", cwd=tmp_path)
+    one_line(code, err, "error: spec field model.activation: ", "'rleu'")

@@ -186,11 +186,12 @@ def build_spec(args) -> dict:
     spec: dict = {}
     if args.spec:
         from ...spec import builtin_for, load  # says what the path is: missing, a folder, …
+        from ..flagnames import load_file
 
         name = builtin_for(args.spec)
         if name is not None:  # no file of that name: the spec shipped with backprop
             print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
-        spec = load(Path(args.spec))
+        spec = load_file(load, Path(args.spec))
     elif not (args.data or args.csv):
         raise ConfigError(
             "give a spec file (backprop train spec.json) or a dataset (--data NAME or --csv FILE)"
@@ -252,6 +253,9 @@ def build_spec(args) -> dict:
 
         spec["name"] = args.data or slug(Path(args.csv).stem, "csv")
         if args.data:
+            from ...spec import normalize
+
+            normalize(json.loads(json.dumps(spec)))  # --data sqaure: refused before defaults
             _set_defaults(args, spec)
     return json.loads(json.dumps(spec))
 
@@ -303,6 +307,13 @@ def _fraction(text: str) -> float:
 
 
 def run(args) -> int:
+    from ..flagnames import flags_named
+
+    with flags_named(args):  # a refused value given as a flag is named by the flag
+        return _run(args)
+
+
+def _run(args) -> int:
     from ...spec import normalize
     from ...spec import run as run_spec
     from ..common import check_interrupt, engine_line
