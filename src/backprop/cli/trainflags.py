@@ -1,0 +1,139 @@
+"""The spec that ``backprop train``'s flags describe: ``build_spec`` lays the flags over the
+spec file (if any), refuses a misspelt ``--data`` before anything is printed, and fills in
+a built-in set's training defaults (``spec.build.builtin_set_defaults``) the flags leave
+open, saying which.
+"""
+
+from __future__ import annotations
+
+__all__ = ["build_spec"]
+
+
+def build_spec(args) -> dict:
+    """The spec file (if any) with the flags laid over it."""
+    import json
+    from pathlib import Path
+
+    from ..errors import ConfigError
+
+    spec: dict = {}
+    if args.spec:
+        from ..spec import builtin_for, load  # says what the path is: missing, a folder, …
+        from .flagnames import load_file
+
+        name = builtin_for(args.spec)
+        if name is not None:  # no file of that name: the spec shipped with backprop
+            print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
+        spec = load_file(load, Path(args.spec))
+    elif not (args.data or args.csv):
+        raise ConfigError(
+            "give a spec file (backprop train spec.json) or a dataset (--data NAME or --csv FILE)"
+        )
+    if args.data or args.csv:
+        if args.data and args.csv:
+            raise ConfigError("--data and --csv: give one of them, not both")
+        if args.csv and not args.target:
+            raise ConfigError(f"--csv {args.csv}: add --target COLUMN, the column to predict")
+        spec["data"] = (
+            {"name": args.data} if args.data else {"csv": args.csv, "target": args.target}
+        )
+    if args.features is not None or args.task is not None:
+        if not args.csv and "csv" not in spec.get("data", {}):
+            given = "--features" if args.features is not None else "--task"
+            raise ConfigError(f"{given} describes a CSV's columns; add --csv FILE")
+        for key in ("features", "task"):
+            if getattr(args, key) is not None:
+                spec["data"][key] = getattr(args, key)
+    data = spec.setdefault("data", {})
+    for key in ("n", "noise", "standardize", "standardize_target"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    model = spec.setdefault("model", {})
+    if args.layers and args.hidden is not None:
+        raise ConfigError(
+            f"--layers {','.join(map(str, args.layers))} and --hidden "
+            f"{','.join(map(str, args.hidden))}: give one — --layers names every size "
+            "(inputs to outputs), --hidden only the hidden ones"
+        )
+    if args.layers:
+        model.pop("hidden", None)
+        model["sizes"] = args.layers
+    if args.hidden is not None:
+        model.pop("sizes", None)
+        model["hidden"] = args.hidden
+    if args.activation:
+        model["activation"] = args.activation[0] if len(args.activation) == 1 else args.activation
+    if args.init:
+        model["init"] = args.init
+    if args.loss:
+        spec["loss"] = {"name": args.loss}
+    opt = spec.setdefault("optimizer", {})
+    if isinstance(opt, str):
+        opt = spec["optimizer"] = {"name": opt}
+    if args.optimizer:
+        opt["name"] = args.optimizer
+    if args.lr is not None:
+        opt["lr"] = args.lr
+    for key in ("epochs", "batch_size", "seed", "engine"):
+        if getattr(args, key) is not None:
+            spec[key] = getattr(args, key)
+    if args.validation is not None:
+        spec["validation"] = (
+            args.validation if args.validation == "test" else _fraction(args.validation)
+        )
+    if not args.spec:
+        from ..spec.runfolder import slug
+
+        spec["name"] = args.data or slug(Path(args.csv).stem, "csv")
+        if args.data:
+            from ..spec import normalize
+
+            normalize(json.loads(json.dumps(spec)))  # --data sqaure: refused before defaults
+            _set_defaults(args, spec)
+    return json.loads(json.dumps(spec))
+
+
+_ADAM = {"adam": "Adam", "adamw": "AdamW"}
+
+
+def _set_defaults(args, spec: dict) -> None:
+    """``--data NAME`` without a spec file: the training settings that fit a built-in set in
+    about a second (``spec.build.builtin_set_defaults``) for each one the flags leave open;
+    one line says which were filled in."""
+    from ..spec.build import builtin_set_defaults
+
+    chosen = builtin_set_defaults(args.data)
+    filled = []
+    opt = spec["optimizer"]
+    if args.lr is None and opt.get("name", "adam").lower() in ("adam", "adamw"):
+        opt["lr"] = chosen["lr"]
+        filled.append(f"{_ADAM[opt.get('name', 'adam').lower()]} lr {opt['lr']:g}")
+    if args.epochs is None:
+        spec["epochs"] = chosen["epochs"]
+        filled.append(f"{spec['epochs']:,} epochs")
+    if args.batch_size is None:
+        spec["batch_size"] = chosen["batch_size"]
+        size = spec["batch_size"]
+        filled.append("the full batch" if size is None else f"minibatches of {size}")
+    if filled and not args.quiet:
+        print(
+            f"defaults for --data {args.data}: {', '.join(filled)} (what fits a built-in set "
+            "in about a second; flags override)"
+        )
+
+
+def _fraction(text: str) -> float:
+    from ..errors import ConfigError
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(
+            f"--validation: expected a fraction like 0.2 or 'test', got {text!r}"
+        ) from None
+    if 1 < value <= 100:  # a percentage: say the fraction it means
+        raise ConfigError(
+            f"--validation {text}: must be a fraction of the rows, at most 0.9, got "
+            f"{value:g}; for {value:g} % of the rows give --validation {value / 100:g}"
+        )
+    return value
