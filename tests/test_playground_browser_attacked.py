@@ -47,10 +47,13 @@ def test_show_solution_reports_the_loss_the_server_measures(page, server):  # no
     page.click("#lesson-solution")
     until(page, "/\\(measured\\)/.test(document.querySelector('#status').textContent)")
     # The note comes with the state message; the chart's loss with the snapshot after it.
-    until(page, "(() => { const m = /training loss ([0-9.e+-]+)/.exec("
-                "document.querySelector('#status').textContent); const v = Number("
-                "document.querySelector('#train-loss').dataset.value); return m && v > 0"
-                " && Math.abs(v - Number(m[1])) <= 0.005 * v; })()")
+    until(
+        page,
+        "(() => { const m = /training loss ([0-9.e+-]+)/.exec("
+        "document.querySelector('#status').textContent); const v = Number("
+        "document.querySelector('#train-loss').dataset.value); return m && v > 0"
+        " && Math.abs(v - Number(m[1])) <= 0.005 * v; })()",
+    )
     status = page.locator("#status").text_content()
     loss = float(page.locator("#train-loss").get_attribute("data-value"))
     assert "the loss is 0" not in status and f"training loss {loss:.3g}" in status
