@@ -168,3 +168,44 @@ def test_a_spec_files_own_value_is_not_blamed_on_a_flag(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(spec))
     code, _, err = cli("train", "bad.json", "--activation", "tanh", cwd=tmp_path)
     one_line(code, err, "error: spec field model.activation: ", "'rleu'")
+
+
+def _class_files(folder):
+    """A CSV with text labels, one with a continuous target, one with whole ages."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    kind = np.where(x[:, 0] > 0, "big", "small")
+    rows = [f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(x, kind)]
+    (folder / "kinds.csv").write_text("a,b,kind\n" + "\n".join(rows) + "\n")
+    age = np.clip(np.round(x[:, 0] * 15 + 40), 1, 99).astype(int)
+    rows = [f"{a:.3f},{b}" for a, b in zip(x[:, 1], age)]
+    (folder / "ages.csv").write_text("x,age\n" + "\n".join(rows) + "\n")
+    _houses(folder, n=200)
+    return {"kinds.csv": "kind", "ages.csv": "age", "houses.csv": "price"}
+
+
+def test_the_task_lines_offer_runs_when_followed(tmp_path):
+    import re
+
+    for name, target in _class_files(tmp_path).items():
+        base = ["train", "--csv", name, "--target", target, "--epochs", "2", "--no-plots"]
+        code, out, err = cli(*base, "--out", "a", "--overwrite", cwd=tmp_path)
+        assert code == 0, err
+        line = next(x for x in out.splitlines() if x.startswith("task: "))
+        offer = re.search(r"--task (\w+) to change it", line)
+        if name == "ages.csv":  # whole numbers: either task is accepted, and offered
+            assert offer, line
+        if offer:
+            code, _, err = cli(*base, "--task", offer.group(1), "--out", "b", "--overwrite",
+                               cwd=tmp_path)  # fmt: skip
+            assert code == 0, (line, err)
+
+
+def test_text_labels_with_task_regression_are_explained_in_flags(tmp_path):
+    from cli_helpers import one_line
+
+    _class_files(tmp_path)
+    code, _, err = cli("train", "--csv", "kinds.csv", "--target", "kind", "--task",
+                       "regression", "--no-plots", cwd=tmp_path)  # fmt: skip
+    one_line(code, err, "'big'", "leave out --task regression", "--task classification")
+    assert "task='" not in err

@@ -43,10 +43,16 @@ def final_line(result) -> str:
         ds = result.dataset
         other = "regression" if ds.task == "classification" else "classification"
         what = f" ({ds.n_classes} classes)" if ds.task == "classification" else ""
-        text += (
-            f"\ntask: {ds.task}{what}, inferred from the target column's values; "
-            f"--task {other} to change it"
-        )
+        if ds.task == "classification" and not all(map(_numeric, ds.target_names)):
+            # text labels ('big', 'small') are classes only: --task regression would fail
+            text += f"\ntask: {ds.task}{what}, as the target column holds text labels"
+        elif ds.task == "regression" and not _could_be_classes(ds):
+            text += f"\ntask: {ds.task}, as the target column's values are continuous"
+        else:
+            text += (
+                f"\ntask: {ds.task}{what}, inferred from the target column's values; "
+                f"--task {other} to change it"
+            )
     held_out = held_out_line(result)
     if held_out:
         text += "\n" + held_out
@@ -55,6 +61,31 @@ def final_line(result) -> str:
 
         text += f"\nstopped: {cli_words(h.stop_reason)}"
     return text
+
+
+def _could_be_classes(ds) -> bool:
+    """Whether --task classification would accept this regression target (the CSV
+    reader's rule, ``csvtable.Table._continuous_classes``, on every row read)."""
+    import numpy as np
+
+    from ..data.csvtable import MAX_INFERRED_CLASSES
+
+    parts = [p for p in (ds.y, ds.y_test) if p is not None]
+    values = np.concatenate([np.asarray(p).reshape(len(p), -1) for p in parts])
+    if values.shape[1] != 1:  # several targets: regression only
+        return False
+    distinct = np.unique(values[:, 0])
+    whole = bool(np.all(distinct == np.round(distinct)))
+    count, rows = len(distinct), len(values)
+    return 2 <= count <= rows // 2 and (whole or count <= MAX_INFERRED_CLASSES)
+
+
+def _numeric(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
 
 
 def _target_note(scaling, names, logs: dict) -> str:

@@ -39,6 +39,12 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("(or use task='regression').", "(or use --task regression)."),
     ("use task='regression' for a continuous target", "use --task regression"),
     (
+        "for class labels pass task='classification' (data.task in a spec, --task on the "
+        "command line)",
+        "for class labels leave out --task regression (text labels are read as classes) or "
+        "give --task classification",
+    ),
+    (
         "pass validation=0.2 for a random split or (x_val, y_val).",
         "give --validation 0.2 for a random split of the training rows.",
     ),
