@@ -209,3 +209,19 @@ def test_text_labels_with_task_regression_are_explained_in_flags(tmp_path):
                        "regression", "--no-plots", cwd=tmp_path)  # fmt: skip
     one_line(code, err, "'big'", "leave out --task regression", "--task classification")
     assert "task='" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "joined"),
+    [(["0.7", "-1.2"], "--x 0.7,-1.2"), (["0.7", "1.2"], "--x 0.7,1.2")],
+)
+def test_explain_inputs_split_by_spaces_get_the_comma_form(capsys, tmp_path, argv, joined):
+    from backprop.cli.app import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["explain", "vector", "--x", *argv])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1, err
+    assert f"comma-separated: {joined}" in err, err
+    code, _, err = cli("explain", "vector", *joined.split(), cwd=tmp_path)  # the hint runs
+    assert code == 0, err

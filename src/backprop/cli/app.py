@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
 
 from ..errors import BackpropError
 from . import commands
+from .parser import Parser
 from .signals import SIGNALS, Terminated, catch_signals, restore_signals
 
 EPILOG = """examples:
@@ -36,68 +36,6 @@ Ctrl+C, 143 SIGTERM, 129 SIGHUP (what the run had half-written is removed first)
 Run 'backprop COMMAND --help' for a command's options."""
 
 
-_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
-_NEGATIVE_VALUE = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, 'backprop COMMAND: error: …', exit status 2.
-
-    (argparse itself prints the whole usage block first; the one line points to --help.)
-    A word that starts with '-' and then a digit, '.digit', 'inf' or 'nan' is a value, not
-    an option: '--x -1,2', '--x -2e3', '--x -.5' (argparse alone knows only -1 and -1.5).
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        # no prefix abbreviations: '--layer' for '--layers' would silently change meaning the
-        # day a flag starting the same way is added; a near miss gets a did-you-mean instead
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = _NEGATIVE_VALUE  # argparse reads this attribute
-
-    def parse_known_args(self, args=None, namespace=None):
-        # the words this parser reads, for error(): a misspelt flag before a positional
-        self._words = list(sys.argv[1:] if args is None else args)
-        return super().parse_known_args(args, namespace)
-
-    def _stray_flag(self, value: str) -> list[str] | None:
-        """[flag, value] when ``value`` (refused by a positional's choices) follows a flag
-        this command does not know: 'demo --epoch 100' misspelt --epochs, and argparse,
-        not knowing --epoch takes a value, gave 100 to the positional."""
-        words = getattr(self, "_words", [])
-        for i, word in enumerate(words[1:], 1):
-            flag = words[i - 1]
-            known = flag in self._option_string_actions
-            if word == value and flag.startswith("-") and "=" not in flag and not known:
-                return [flag, value]
-        return None
-
-    def unrecognized(self, extra: list[str]):
-        """A usage error for words this command does not take, with the nearest flag."""
-        from ..errors import did_you_mean
-
-        flags = [o for o in self._option_string_actions if o.startswith("--")]
-        first = next((w for w in extra if w.startswith("-")), None)
-        from ..spec.synonyms import flag_hint  # --learning-rate: --lr (a synonym, not a typo)
-
-        hint = "" if first is None else flag_hint(first, flags)
-        hint = hint or ("" if first is None else did_you_mean(first.split("=", 1)[0], flags))
-        self.error(f"unrecognized arguments: {' '.join(extra)}.{hint}".rstrip("."))
-
-    def error(self, message: str):
-        choice = _INVALID_CHOICE.search(message)
-        if choice is not None:  # argparse's "invalid choice: 'trian' (choose from ...)"
-            from ..errors import did_you_mean
-
-            stray = self._stray_flag(choice.group(1))
-            if stray is not None:  # the value of a misspelt flag, not a bad positional
-                self.unrecognized(stray)
-
-            hint = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
-            message += f".{hint}" if hint else ""
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
 _EVERY = "every command"
 
 
@@ -106,7 +44,7 @@ def build_parser(command: str | None = _EVERY) -> argparse.ArgumentParser:
     stub that carries their one-line help, enough for ``backprop --help`` and for naming
     them, so a command does not pay for building (and importing) what it does not use.
     ``command=None``: stubs only (no command was named)."""
-    parser = _Parser(
+    parser = Parser(
         prog="backprop",
         description="Multi-layer perceptrons and backpropagation: train, inspect and explain.",
         epilog=EPILOG,
@@ -115,7 +53,7 @@ def build_parser(command: str | None = _EVERY) -> argparse.ArgumentParser:
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"backprop {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in commands.ALL:
         name = module.__name__.rpartition(".")[2]
         if command in (_EVERY, name):
