@@ -166,7 +166,7 @@ def test_predict_and_summary_read_the_demo_model(square_run):
     assert code == 0, stderr
     assert "1-8-8-1" in stdout and "8×8" in stdout and "total parameters: 97" in stdout
     code, _, stderr = cli("predict", out / "model.safetensors", "--x", "1,2")
-    assert_user_error(code, "", stderr, "X has 2 features, but the model expects 1")
+    assert_user_error(code, "", stderr, "a sample of 2 numbers, but the model takes 1 input (x)")
 
 
 def test_predict_from_csv_to_csv(square_run, tmp_path):

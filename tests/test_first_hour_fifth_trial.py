@@ -225,3 +225,16 @@ def test_explain_inputs_split_by_spaces_get_the_comma_form(capsys, tmp_path, arg
     assert f"comma-separated: {joined}" in err, err
     code, _, err = cli("explain", "vector", *joined.split(), cwd=tmp_path)  # the hint runs
     assert code == 0, err
+
+
+def test_predict_names_a_samples_length_in_the_users_words(tmp_path):
+    from cli_helpers import one_line
+
+    _houses(tmp_path, n=80)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", "2",
+                       "--no-plots", "--quiet", "--out", "run", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli("predict", "run/model.safetensors", "--x", "100", cwd=tmp_path)
+    one_line(code, err, "--x 100: a sample of 1 number", "takes 2 inputs (size, rooms)",
+             "--x 0.5,0.5")  # fmt: skip
+    assert "features" not in err and "X has" not in err

@@ -51,17 +51,27 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _samples(rows: list[list[float]], n_in: int) -> np.ndarray:
-    """The --x samples (already parsed by ``float_list``: finite, no empty field) as X."""
+def _samples(rows: list[list[float]], n_in: int, features=None) -> np.ndarray:
+    """The --x samples (already parsed by ``float_list``: finite, no empty field) as X;
+    a sample of the wrong length is named with the inputs the model takes."""
     import numpy as np
 
     from ...errors import ConfigError
 
     for r in rows:
         if len(r) != n_in:
+            given = ",".join(f"{v:g}" for v in r)
+            numbers = f"{len(r)} number{'s' if len(r) != 1 else ''}"
+            named = f" ({', '.join(features)})" if features else ""
+            takes = f"{n_in} input{'s' if n_in != 1 else ''}{named}"
+            if n_in == 1:
+                fix = "give each sample as one number; several samples with spaces: --x 0.5 1.5"
+            else:
+                fix = f"give each sample as {n_in} comma-separated numbers, e.g. --x " + ",".join(
+                    ["0.5"] * n_in
+                )
             raise ConfigError(
-                f"--x: X has {len(r)} features, but the model expects {n_in}; give each sample "
-                f"as {n_in} comma-separated numbers, e.g. --x " + ",".join(["0.5"] * n_in)
+                f"--x {given}: a sample of {numbers}, but the model takes {takes}; {fix}"
             )
     return np.asarray(rows, dtype=np.float64)
 
@@ -92,7 +102,7 @@ def run(args) -> int:
     n_in = layers(model)[0].n_in
     features = part.get("feature_names") or [f"x{i + 1}" for i in range(n_in)]
     if args.x is not None:
-        raw, source = _samples(args.x, n_in), "--x"
+        raw, source = _samples(args.x, n_in, part.get("feature_names")), "--x"
     else:
         from ...data.csvfile import read_columns
 
