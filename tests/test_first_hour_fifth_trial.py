@@ -238,3 +238,15 @@ def test_predict_names_a_samples_length_in_the_users_words(tmp_path):
     one_line(code, err, "--x 100: a sample of 1 number", "takes 2 inputs (size, rooms)",
              "--x 0.5,0.5")  # fmt: skip
     assert "features" not in err and "X has" not in err
+
+
+def test_the_readmes_command_table_has_every_command():
+    from pathlib import Path
+
+    from backprop.cli import commands
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    rows = [line for line in readme.read_text().splitlines() if line.startswith("| `backprop ")]
+    for module in commands.ALL:
+        name = module.__name__.rpartition(".")[2]
+        assert any(row.startswith(f"| `backprop {name}") for row in rows), name
