@@ -197,7 +197,7 @@ def test_messages_before_hello_and_too_many_tabs(client):
             hello(ws)
         extra = conns[3].__enter__()
         m = json.loads(extra.receive_text())
-        assert m["type"] == "error" and m["fatal"] and "Too many" in m["message"]
+        assert m["type"] == "error" and m["fatal"] and "already has 3 open tabs" in m["message"]
         conns[3].__exit__(None, None, None)
     finally:
         for c, _ in zip(conns, opened):
@@ -263,3 +263,44 @@ def test_the_name_the_server_was_started_with_is_its_own_and_brackets_are_exact(
     assert is_loopback("127.0.0.2") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
     assert not is_loopback("vm")  # a name is not resolved: it may point anywhere
+
+
+def test_bare_sockets_never_keep_a_real_tab_out_and_a_full_server_says_what_is_full():
+    """Third trial, attacker #1: sockets that never said hello, reopened as soon as one was
+    closed, kept 29 of 30 real tabs out with 'Too many open playground tabs' while no tab
+    was open (the cap counted every socket). Only tabs (sessions) count; the oldest waiting
+    socket makes room for a new one."""
+    cap = 8  # admission.WAITING_PER_ADDRESS × max_sessions
+    with TestClient(create_app(max_sessions=2), base_url="http://localhost") as client:
+        bare = [client.websocket_connect("/ws", headers=ORIGIN) for _ in range(cap + 3)]
+        idle = [c.__enter__() for c in bare]  # more than may wait: the oldest were closed
+        try:
+            for ws in idle[:3]:
+                m = json.loads(ws.receive_text())
+                assert m["type"] == "error" and "had not said 'hello'" in m["message"]
+            with client.websocket_connect("/ws", headers=ORIGIN) as tab:
+                assert hello(tab, seed=1)["state"]["seed"] == 1  # a tab, among bare sockets
+                with client.websocket_connect("/ws", headers=ORIGIN) as second:
+                    hello(second)
+                    with client.websocket_connect("/ws", headers=ORIGIN) as third:
+                        m = json.loads(third.receive_text())
+                        assert m["fatal"] and "already has 2 open tabs" in m["message"]
+                        assert "--max-tabs 2" in m["message"]
+        finally:
+            for c in bare:
+                c.__exit__(None, None, None)
+
+
+def test_tab_slots_are_checked_again_at_hello():
+    # sockets opened while a slot was free, saying hello after it was taken
+    with TestClient(create_app(max_sessions=1), base_url="http://localhost") as client:
+        first = client.websocket_connect("/ws", headers=ORIGIN)
+        with first as a, client.websocket_connect("/ws", headers=ORIGIN) as b:
+            hello(a)
+            b.send_text(msg("hello", url={}))
+            m = json.loads(b.receive_text())
+            assert m["type"] == "error" and m["fatal"]
+            assert "already has 1 open tab," in m["message"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                b.receive_text()
+            assert closed.value.code == 1013

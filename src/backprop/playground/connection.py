@@ -43,8 +43,9 @@ class Connection(MessageLoop, Actions):
     ``turns`` is the server's (one for all tabs); a connection made alone gets its own.
     """
 
-    def __init__(self, websocket: WebSocket, turns: Turns | None = None) -> None:
+    def __init__(self, websocket: WebSocket, turns: Turns | None = None, admit=None) -> None:
         self.ws = websocket
+        self.admit = admit  # () -> why a new tab cannot start now, or None (the server's cap)
         self.turns = Turns() if turns is None else turns
         self.session: Session | None = None
         self.lesson: dict | None = None  # the link's lesson (lessons.start): hidden, locked, task
@@ -84,6 +85,12 @@ class Connection(MessageLoop, Actions):
             except (WebSocketDisconnect, RuntimeError, OSError):
                 self.closed = True  # the tab went away; the receive loop ends the session
 
+    async def drop(self, why: str, code: int = 1008, fatal: bool = False) -> None:
+        """Tell the page why and close this connection."""
+        with contextlib.suppress(Exception):
+            await self.send("error", message=why, fatal=fatal)
+        await self.close(code, why[:100])
+
     async def _error(self, message: str, field: str | None = None) -> None:
         with contextlib.suppress(Exception):
             await self.send("error", message=message, field=field)
@@ -95,6 +102,10 @@ class Connection(MessageLoop, Actions):
             await self.send("pong")
             return
         if kind == "hello":
+            why = self.admit() if self.admit is not None and self.session is None else None
+            if why:  # the tabs' slots filled up while this socket waited to say hello
+                await self.drop(why, code=1013, fatal=True)
+                return
             self.greeted = True
             await self.hello(msg["url"])
             return

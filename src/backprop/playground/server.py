@@ -8,9 +8,10 @@ two ahead of what the page has drawn. Safety: requests whose ``Host`` is not thi
 are refused (a defence against DNS rebinding), the WebSocket's ``Origin`` must be the
 server's own, every message is checked and answered (an ``error`` message, never a crash),
 a message over ``MAX_MESSAGE`` closes that connection only, and at most ``max_sessions``
-tabs train at once; each tab's messages keep within a budget (``inbox``). ``serve`` runs
-it with uvicorn (``backprop playground``) and stops within about two seconds of SIGTERM or
-Ctrl+C, removing its temporary folder (``scratch``).
+tabs are open at once (sockets yet to say hello are capped apart: ``admission``); each
+tab's messages keep within a budget (``inbox``). ``serve`` runs it with uvicorn
+(``backprop playground``) and stops within about two seconds of SIGTERM or Ctrl+C,
+removing its temporary folder (``scratch``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from . import protocol, scratch
+from .admission import CROWDED, Admission
 from .connection import Connection
 from .pacing import Turns
 
@@ -123,10 +125,17 @@ def origin_allowed(websocket: WebSocket) -> bool:
     return origin.strip().lower() == f"{scheme}://{host.strip().lower()}"
 
 
+async def refuse(websocket: WebSocket, why: str) -> None:
+    """Tell the page why it cannot open a tab (fatal: it does not retry) and close (1013)."""
+    await websocket.send_text(protocol.dumps("error", message=why, fatal=True))
+    await websocket.close(code=1013)
+
+
 def create_app(*, max_sessions: int = 8, public: bool = False, names: tuple = ()) -> Starlette:
     """The playground application (wrap nothing else around it; it checks Host itself)."""
     page = resources.files("backprop.playground").joinpath("static", "index.html")
-    live: set = set()
+    admission = Admission(max_sessions)
+    live = admission.live
     turns = Turns()  # the training time all tabs share
 
     async def index(request):
@@ -138,22 +147,17 @@ def create_app(*, max_sessions: int = 8, public: bool = False, names: tuple = ()
             await websocket.close(code=1008)
             return
         await websocket.accept()
-        # tabs are sessions (a socket that said hello); sockets still to say it are closed
-        # after loop.HELLO_SECONDS and may be as many again
-        sessions = sum(conn.session is not None for conn in live)
-        if sessions >= max_sessions or len(live) >= 2 * max_sessions:
-            await websocket.send_text(
-                protocol.dumps(
-                    "error",
-                    message=f"Too many open playground tabs ({max_sessions}); close one and "
-                    "reload this page.",
-                    fatal=True,
-                )
-            )
-            await websocket.close(code=1013)
+        # tabs are sessions (a socket that said hello, checked again then); sockets still
+        # to say it are capped apart, the oldest closed to make room (``admission``)
+        why = admission.full()
+        if why:
+            await refuse(websocket, why)
             return
-        conn = Connection(websocket, turns)
-        live.add(conn)
+        address = websocket.client.host if websocket.client else "?"
+        for old in admission.make_room(address):
+            await old.drop(CROWDED)
+        conn = Connection(websocket, turns, admit=admission.full)
+        admission.add(conn, address)
         try:
             await conn.run()
         finally:
