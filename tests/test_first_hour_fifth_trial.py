@@ -250,3 +250,10 @@ def test_the_readmes_command_table_has_every_command():
     for module in commands.ALL:
         name = module.__name__.rpartition(".")[2]
         assert any(row.startswith(f"| `backprop {name}") for row in rows), name
+
+
+def test_a_list_flags_values_split_by_a_space_are_not_taken_for_a_spec(tmp_path):
+    from cli_helpers import one_line
+
+    code, _, err = cli("train", "--data", "square", "--hidden", "8", "8", cwd=tmp_path)
+    one_line(code, err, "SPEC '8': numbers, not a spec file", "--hidden 8,8")

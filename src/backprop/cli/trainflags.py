@@ -21,6 +21,7 @@ def build_spec(args) -> dict:
         from ..spec import builtin_for, load  # says what the path is: missing, a folder, …
         from .flagnames import load_file
 
+        _number_as_spec(args.spec)
         name = builtin_for(args.spec)
         if name is not None:  # no file of that name: the spec shipped with backprop
             print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
@@ -137,3 +138,21 @@ def _fraction(text: str) -> float:
             f"{value:g}; for {value:g} % of the rows give --validation {value / 100:g}"
         )
     return value
+
+
+def _number_as_spec(word: str) -> None:
+    """'--hidden 8 8' left the second 8 to SPEC: a number that names no file is a list
+    flag's value split by a space, not a spec file."""
+    import os
+
+    from ..errors import ConfigError
+
+    try:
+        [float(v) for v in word.split(",")]
+    except ValueError:
+        return
+    if not os.path.lexists(word):
+        raise ConfigError(
+            f"SPEC {word!r}: numbers, not a spec file; a list flag takes its values in one "
+            "word, comma-separated: --hidden 8,8, --layers 1,8,8,1, --activation relu,tanh"
+        )
