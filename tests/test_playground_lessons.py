@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -46,7 +47,6 @@ def test_a_lesson_link_is_read_and_written_back():
         ("lock", "__proto__,constructor", "unknown control"),
         ("lesson", "../../etc/passwd", "not an exercise"),
         ("lesson", "toString", "not an exercise"),
-        ("task", "x" * 5000, "malformed"),
         ("hide", "lr," * 1000, "malformed"),
         ("task", "%FF%FE", "not UTF-8"),
     ],
@@ -79,6 +79,33 @@ def test_the_task_is_plain_text_one_line_and_at_most_200_characters():
         f"link: task: at most {lessons.MAX_TASK} characters ({lessons.TASK_RULE}); this one "
         f"has 299: cut to {lessons.MAX_TASK} (ending '…'). Shorten it in “Copy lesson link…”."
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [  # third trial, attacker #3: tasks the dialog counted as 150 and 12 were dropped
+        ("\u1100\u1161\u11a8" * 150, "\uac01" * 150),  # conjoining jamo: 150 syllables
+        ("Find weights" + "\u200b" * 300, "Find weights"),
+        ("x" * 5000, "x" * (lessons.MAX_TASK - 1) + "…"),
+        ("Find " + "\u200b" * 30_000 + "weights", "Find"),  # read from its start, said so
+    ],
+    ids=["jamo", "zero-width", "5000", "30000"],
+)
+def test_a_long_task_in_a_link_is_cleaned_and_cut_never_dropped(typed, kept):
+    _, lesson, notes = lessons.start({"task": quote(typed, safe="")})
+    assert lesson["task"] == kept
+    assert all("malformed" not in n for n in notes)
+    if len(quote(typed, safe="")) > lessons.TASK_READ:
+        assert any("read from its first" in n for n in notes)
+
+
+def test_the_task_keeps_characters_newer_than_pythons_unicode_and_drops_blanks():
+    # attacker #6: 🩷 (U+1FA77, Unicode 15) is 'Cn' to Python 3.11's Unicode 14 and was
+    # removed; attacker #8: 150 Braille blanks (U+2800) were kept and looked empty
+    task = "Draw a \U0001fa77 heart: shake \U0001fae8 the weights"
+    assert lessons.start({"task": quote(task, safe="")})[1]["task"] == task
+    _, lesson, notes = lessons.start({"task": quote("\u2800" * 150, safe="")})
+    assert lesson["task"] == "" and "removed invisible" in notes[0]
 
 
 def test_tensorflow_playgrounds_hide_keys_are_read_for_this_pages_controls():

@@ -276,6 +276,26 @@ def test_the_copy_lesson_link_dialog_builds_a_link_that_opens_the_lesson(browser
     assert not student.errors, student.errors
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [  # third trial, attacker #3: the dialog counted 150 and 12; the opened links had no task
+        ("\u1100\u1161\u11a8" * 150, "\uac01" * 150),
+        ("Find weights" + "\u200b" * 300, "Find weights"),
+    ],
+    ids=["jamo", "zero-width"],
+)
+def test_a_task_the_dialog_accepts_arrives(browser, page, server, typed, shown):
+    open_page(page, server)
+    page.click("#lesson-link")
+    page.fill("#lesson-dialog-task", typed)
+    assert not page.locator("#lesson-dialog-copy").is_disabled()
+    link = page.input_value("#lesson-dialog-url")
+    context, student = new_page(browser, (1280, 800))
+    open_page(student, link)
+    assert student.locator("#lesson-task").inner_text().endswith(shown)
+    context.close()
+
+
 # the new session's state and network, at epoch 0 (both are null while it starts)
 FRESH = "window.playground.state && window.playground.snap && "
 FRESH += "window.playground.snap.epoch === 0 && "

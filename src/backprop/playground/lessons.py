@@ -32,8 +32,11 @@ from .fields import ProtocolError
 MAX_TASK = 200  # characters of the task line (decoded; the dialog allows as many)
 TASK_RULE = "counted as Unicode code points after NFC normalisation, as the dialog counts"
 MAX_MARKS = 4  # combining marks kept in a row on one character of the task
-HANGUL_FILLERS = "\u115f\u1160\u3164\uffa0"
+# letters that draw nothing: the Hangul fillers and the Braille blank (a task of 150 of
+# them looked empty)
+BLANKS = "\u115f\u1160\u3164\uffa0\u2800"
 MAX_ENCODED = 12 * MAX_TASK  # characters of a lesson entry as the link carries it
+TASK_READ = 8 * MAX_ENCODED  # of a longer task entry, what is read (and cleaned, cut)
 LESSON_KEYS = ("lesson", "hide", "lock", "task")
 
 # control name -> (what the "copy lesson link" dialog calls it, the settings it changes)
@@ -200,20 +203,33 @@ def read(url: dict) -> tuple[dict, list[str]]:
             continue
         raw = url[key]
         # measured again on the decoded text; encoded, one character takes up to 12 (%XX
-        # for each of its 4 UTF-8 bytes), so this bound never cuts what the dialog allows
-        if not isinstance(raw, str) or len(raw) > MAX_ENCODED:
+        # for each of its 4 UTF-8 bytes), so this bound never cuts what the dialog makes
+        # (it puts the task in the link as _task keeps it). A longer task is read from its
+        # first TASK_READ characters (a hand-made link: 300 zero-width spaces) and kept,
+        # cut, with a note on the page: the students never lose their task without a word
+        long_task = key == "task" and isinstance(raw, str) and len(raw) > MAX_ENCODED
+        if long_task:
+            raw = raw[:TASK_READ]
+            raw = raw[: len(raw) - 2] if "%" in raw[-2:] else raw  # no half of a %XX
+        if not isinstance(raw, str) or (len(raw) > MAX_ENCODED and not long_task):
             notes.append(
                 f"link: ignored a malformed {key!r} entry (text of at most {MAX_TASK} "
                 f"characters, {MAX_ENCODED} once percent-encoded, expected)."
             )
             continue
         try:
-            text = unquote(raw, errors="strict")
+            # a long task cut above may end inside a character's UTF-8 bytes: that one goes
+            text = unquote(raw, errors="ignore" if long_task else "strict")
         except UnicodeDecodeError:
             notes.append(f"link: ignored {key!r}: not UTF-8 text.")
             continue
         if key == "task":
             lesson["task"], note = _task(text)
+            if long_task and len(url[key]) > TASK_READ:
+                note = (
+                    f"link: the task's text was {len(url[key]):,} characters long in the link; "
+                    f"read from its first {TASK_READ:,}. {note}"
+                ).strip()
         elif key == "lesson":
             lesson["preset"], note = _preset(text)
         else:
@@ -246,7 +262,7 @@ def _tf_hide(key) -> bool:
 def _task(text: str) -> tuple[str, str]:
     """One line of plain text: control characters become spaces; invisible and
     direction-changing characters (bidi marks, embeddings and isolates, zero-width space,
-    BOM, Hangul fillers) are removed, with a note, so the task reads as it is stored.
+    BOM, Hangul fillers, Braille blank) are removed, with a note, so the task reads as it is stored.
 
     Its length is counted in Unicode code points after NFC normalisation (``TASK_RULE``),
     the one rule the lesson dialog counts by too; combining marks stacked past
@@ -287,14 +303,18 @@ def _unstack(text: str) -> tuple[str, int]:
 
 
 def _control(c: str) -> bool:
-    return unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs", "Co", "Cn")
+    """A control, line or paragraph separator, surrogate or private-use character. Not
+    Cn: Python's Unicode database (15.0 in 3.12, 14.0 in 3.11) calls characters newer than
+    it unassigned, and the students' browsers draw them (🩷 U+1FA77, Unicode 15)."""
+    return unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs", "Co")
 
 
 def _invisible(c: str) -> bool:
     """A format character (Unicode Cf: bidi controls, zero-width space, BOM...), except
-    the zero-width (non-)joiners that Persian and emoji sequences need; or a Hangul filler
-    (U+115F, U+1160, U+3164, U+FFA0: letters that draw nothing)."""
-    return (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") or c in HANGUL_FILLERS
+    the zero-width (non-)joiners that Persian and emoji sequences need; or a blank (the
+    Hangul fillers U+115F, U+1160, U+3164, U+FFA0 and the Braille blank U+2800: letters
+    that draw nothing)."""
+    return (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") or c in BLANKS
 
 
 def _preset(text: str) -> tuple[str, str]:

@@ -52,7 +52,9 @@ const lessons = {
     task.hidden = !lessons.lesson.task;
     // how the link's task was stored (cut to the limit, ending '…'; marks or invisible
     // characters removed) is for whoever made the link, in the dialog, not for the students
-    const cut = (msg.notes || []).filter((n) => /^link:.*\btask\b/.test(n));
+    // A task that lost text (cut, read from the start of an overlong entry, unreadable)
+    // is said on the page too: the students must not lose part of it without a word
+    const cut = (msg.notes || []).filter((n) => /^link:.*\btask\b/.test(n) && !/cut to|read from|ignored/.test(n));
     lessons.cutNote = cut.join(" ");
     msg.notes = lessons.ownNotes((msg.notes || []).filter((n) => !cut.includes(n)));
     lessons.markPreset();
@@ -319,7 +321,8 @@ const lessons = {
       if (sel.value === "hide" || l.hide.includes(name)) hide.push(name);
       else if (sel.value === "lock" || l.lock.includes(name)) lock.push(name);
     }
-    const task = $("lesson-dialog-task").value.replace(/\s+/g, " ").trim();
+    // as the server will keep it (taskClean): what the students see, within the link's bound
+    const task = taskClean($("lesson-dialog-task").value, lessons.table.max_marks);
     const part = lessons.part({preset: $("lesson-dialog-preset").value, hide, lock, task});
     const base = lessons.baseHash || location.hash.replace(/^#/, "");
     return `${location.origin}${location.pathname}#${[base, part].filter(Boolean).join("&")}`;
@@ -352,21 +355,25 @@ const lessons = {
 };
 window.lessons = lessons;
 
-// A task's length as the server measures it (lessons.py's _task, task_rule "nfc_code_points"):
-// format characters (Cf) other than the zero-width joiners and the Hangul fillers removed,
-// control characters made spaces, Unicode NFC, runs of white space one space, trimmed,
-// combining marks past `maxMarks` in a row removed; counted in characters (code points),
-// not in UTF-16 units (an emoji is 1, not 2; NFC can make a text longer: U+0958 is 2)
-function taskLength(text, maxMarks = 4) {
-  const kept = text.replace(/[\p{Cf}\u115f\u1160\u3164\uffa0]/gu, (c) => (c === "\u200c" || c === "\u200d" ? c : ""))
-    .replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/gu, " ");
-  let n = 0, run = 0;
+// A task as the server keeps it (lessons.py's _task, task_rule "nfc_code_points"): format
+// characters (Cf) other than the zero-width joiners and the blanks (Hangul fillers, Braille
+// blank) removed, control characters made spaces (not unassigned ones: Python may not know
+// a newer emoji), Unicode NFC, runs of white space one space, trimmed, combining marks past
+// `maxMarks` in a row removed. The dialog puts this text in the link, so that the link
+// carries at most 12 encoded characters per counted one (the server's MAX_ENCODED).
+function taskClean(text, maxMarks = 4) {
+  const kept = text.replace(/[\p{Cf}\u115f\u1160\u3164\uffa0\u2800]/gu, (c) => (c === "\u200c" || c === "\u200d" ? c : ""))
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\p{Co}]/gu, " ");
+  let out = "", run = 0;
   for (const c of kept.normalize("NFC").replace(/\s+/gu, " ").trim()) {
     run = /[\p{Mn}\p{Me}]/u.test(c) ? run + 1 : 0;
-    if (run <= maxMarks) n += 1;
+    if (run <= maxMarks) out += c;
   }
-  return n;
+  return out;
 }
+// its length, counted in characters (code points), not in UTF-16 units (an emoji is 1, not
+// 2; NFC can make a text longer: U+0958 is 2)
+function taskLength(text, maxMarks = 4) { return [...taskClean(text, maxMarks)].length; }
 
 // A link opened in a tab that already shows the playground (pasted into the address bar, a
 // lesson link clicked, Back or Forward over the exercises): the page starts over from it,
