@@ -175,6 +175,13 @@ class Connection(MessageLoop, Actions):
             await self.refused_sends_state(self.solution)
         elif kind == "export":
             locks.check_action(self.lesson, "export")
+            if s.status.diverged:  # as Play, Step and edits say it: nothing true to save
+                what = "Export model" if msg["what"] == "model" else "Export spec"
+                raise ProtocolError(
+                    f"{what}: training diverged, so this run's weights and its epoch count "
+                    "say nothing a model or 'backprop train' could repeat; lower the "
+                    "learning rate, press Reset, then export."
+                )
             await self.export(msg["what"])
 
     async def hello(self, url: dict) -> None:
