@@ -54,3 +54,15 @@ def test_exports_after_a_divergence_are_refused_in_words(what):
     assert not [m for m in answers if m["type"] == "export"]
     send(conn, "reset", **{})
     assert [m for m in send(conn, "export", what=what) if m["type"] == "export"]
+
+
+# -- A4: a CSV whose range the page cannot draw ----------------------------------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_a_csv_column_from_minus_to_plus_1e308_is_refused_whatever_the_split(seed):
+    # t7.py: accepted for some seeds, then every step answered only "... is NaN"
+    conn = tab({"seed": str(seed)})
+    answers = send(conn, "upload", name="a.csv", text="x,y\n1e308,2\n-1e308,4\n5,6\n7,8\n")
+    said = errors(answers)
+    assert said and "'x'" in said[0] and "-1e+308 to 1e+308" in said[0], said
+    assert conn.session.state["dataset"] != "csv"
+    assert [m for m in send(conn, "step", unit="epoch") if m["type"] == "snapshot"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import features as feats
+from . import uploads
 from .curves import grad_norms
 from .wire import _bytes, _exact, _list, _num, _q  # noqa: F401 - views._list, as before
 
@@ -48,7 +49,7 @@ def domain(session) -> tuple[float, float, float, float]:
     parts = [raw.x] if raw.x_test is None else [raw.x, raw.x_test]
     pts = _display(session, np.concatenate(parts))
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    pad = np.where(hi > lo, (hi - lo) * 0.06, 1.0)
+    pad = np.where(hi > lo, (hi - lo) * uploads.PAD, 1.0)
     lo, hi = lo - pad, hi + pad
     if pts.shape[1] == 1:
         return float(lo[0]), float(hi[0]), 0.0, 0.0
