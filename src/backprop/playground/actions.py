@@ -71,11 +71,24 @@ class Actions:
         prior = self.owed_notes
         self.owed_notes = [lessons.PRESETS[name]["text"], *(prior or [])]
         try:
-            await self.change(dict(lessons.PRESETS[name]["settings"]), refused_state=False)
+            await self.change(self.exercise_start(name), refused_state=False)
         except ProtocolError as exc:
             self.lesson, self.owed_notes = old, prior
             title = lessons.PRESETS[name]["title"]
             raise ProtocolError(f"Exercise {title} not started: {exc}", exc.field) from None
+
+    def exercise_start(self, name: str) -> dict:
+        """An exercise's settings; one that names no loss, started where the page's loss is
+        of the other problem type, trains with the data's own ("auto") without a note (mse
+        from y = x², kept on Sigmoid × 6's circle, was changed with a note that stayed)."""
+        start = dict(lessons.PRESETS[name]["settings"])
+        problem = (
+            "classification" if start["dataset"] in fields.CLASSIFICATION_SETS else "regression"
+        )
+        other = fields.REGRESSION_LOSSES if problem == "classification" else fields.CLASS_LOSSES
+        if "loss" not in start and self.session.state.get("loss") in other:
+            start["loss"] = "auto"
+        return start
 
     async def solution(self) -> None:
         """The exercise's hand-set weights, when they fit this network; the note says the

@@ -166,6 +166,7 @@ class Connection(MessageLoop, Actions):
                     "exercise, Reset); it was not set. Type it again on the network shown now."
                 )
             s.edit(msg["kind"], msg["layer"], msg["row"], msg.get("col"), msg["value"])
+            await self.send("edited")  # the page's editor closes on the snapshot after it
             await self.snapshot()
         elif kind == "upload":
             await self.upload(msg["name"], msg["text"])  # the page changes nothing before

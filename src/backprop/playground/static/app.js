@@ -112,6 +112,7 @@ function onMessage(msg) {
     case "data": app.data = msg; onData(); break;
     case "snapshot": if (mergeCurves(msg)) queueSnapshot(msg); break;
     case "export": download(msg); break;
+    case "edited": editAccepted(); break;  // editor.js: closes after the next snapshot
     case "error":
       if (app.editing && /^edit\b/.test(msg.message)) { editorMessage(msg.message.replace(/^edit:\s*/, "")); break; }
       showError(msg.message, msg.field);
@@ -361,6 +362,7 @@ function drawAll(s) {
   drawGradnorm(s.grad_history, s.layers.length);
   drawNetwork(s);
   if (app.data.dims === 2) drawHeatmap(s); else drawFunction(s);
+  editAnswered();  // an edit the server set: the editor closes on its value (editor.js)
 }
 
 function setOut(id, v, percent) {

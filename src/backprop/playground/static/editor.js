@@ -75,11 +75,32 @@ function commitEdit() {
     editorMessage(`${what} must be between −${EDIT_LIMIT} and ${EDIT_LIMIT}; ${raw.slice(0, 20)} is outside. Type a smaller value.`);
     return;
   }
-  const {shown, ...target} = t;  // eslint-disable-line no-unused-vars
+  const {shown, waiting, ...target} = t;  // eslint-disable-line no-unused-vars
+  editorMessage("");
+  // open until the server answers: a refusal ("edit: …") is shown in it, beside the value,
+  // even while training (the status line is cleared by the next snapshot); "edited" and
+  // the snapshot after it close it (editAnswered)
+  t.waiting = {accepted: false};
   send("edit", {...target, value: v});
+}
+// the server set the value ("edited"); the next snapshot drawn shows it
+function editAccepted() {
+  if (app.editing && app.editing.waiting) app.editing.waiting.accepted = true;
+}
+// after a snapshot is drawn: an accepted edit closes the editor, and a neuron that opened
+// it from the keyboard says the new value (its name and the live region)
+function editAnswered() {
+  const t = app.editing;
+  if (!t || !t.waiting || !t.waiting.accepted) return;
+  const back = app.editReturn;
   closeEditor();
+  const k = app.keyLink;
+  if (back && back.isConnected && k && k.layer === t.layer && k.row === t.row && back === document.activeElement) {
+    sayKeyLink(back, t.layer, t.row);
+  }
 }
 function editorMessage(text) {
+  if (app.editing) app.editing.waiting = null;  // answered (refused), or typed again
   const m = $("editor-msg");
   m.textContent = text;
   m.hidden = !text;

@@ -97,6 +97,7 @@ const lessons = {
   // state and lesson that run, so nothing is left half-chosen.
   choose(name) {
     $("data-error").textContent = "";
+    lessons.choosing = true;  // its answer clears the status line (onState)
     send("preset", {name});
   },
 
@@ -105,6 +106,9 @@ const lessons = {
   onState(msg) {
     if (!msg.lesson || !lessons.table) return;
     msg.notes = lessons.ownNotes(msg.notes || [], msg.lesson.preset);
+    // an exercise is a new start: the notes said before it go, even when it brings none of
+    // its own (its text is filtered out above: a loss note stayed over three exercises)
+    if (lessons.choosing) { lessons.choosing = false; setStatus(""); }
     const started = msg.lesson.preset && msg.lesson.preset !== lessons.current;
     lessons.lesson = msg.lesson;
     lessons.current = msg.lesson.preset;

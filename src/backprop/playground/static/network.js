@@ -323,9 +323,7 @@ function neuronKey(e, node, l, j) {
     app.keyLink = {kind: next < 0 ? "bias" : "weight", layer: l, row: j, col: next};
     markLink(app.keyLink);
     showHover(node, l, j);
-    const k = app.keyLink, b = app.snap.layers[l - 1].b;
-    announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}, Enter to change`
-      : `${linkText(k).replace(" (click to change)", "")}, Enter to change`);
+    sayKeyLink(node, l, j);
     e.preventDefault();
   } else if (e.key === "Enter" || e.key === " ") {
     const t = cur < 0 ? {kind: "bias", layer: l, row: j} : {kind: "weight", layer: l, row: j, col: cur};
@@ -334,6 +332,12 @@ function neuronKey(e, node, l, j) {
     openEditor({clientX: r.left, clientY: r.bottom}, t);
     e.preventDefault();
   }
+}
+// what the neuron's ←/→ chose and its value now (after an edit too: the new value)
+function sayKeyLink(node, l, j) {
+  const k = app.keyLink, b = app.snap.layers[l - 1].b;
+  announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}, Enter to change`
+    : `${linkText(k).replace(" (click to change)", "")}, Enter to change`);
 }
 function markLink(t) {
   for (const p of document.querySelectorAll("#links path.keyed")) p.classList.remove("keyed");
