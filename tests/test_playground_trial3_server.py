@@ -66,3 +66,58 @@ def test_a_csv_column_from_minus_to_plus_1e308_is_refused_whatever_the_split(see
     assert said and "'x'" in said[0] and "-1e+308 to 1e+308" in said[0], said
     assert conn.session.state["dataset"] != "csv"
     assert [m for m in send(conn, "step", unit="epoch") if m["type"] == "snapshot"]
+
+
+# -- A7: a split that leaves one training row ------------------------------------------------
+@pytest.mark.parametrize("rows", [8, 10, 15])
+def test_a_split_leaving_under_two_training_rows_is_refused_naming_the_train_ratio(rows):
+    # t19.py: 10-15 rows at 10 % trained on 1 row ("y = 23.13 + 1·z", std silently 1);
+    # 8 rows were refused naming "test_ratio ... got 0.9", not the page's control
+    conn = tab({"train_ratio": "10", "seed": "1"})
+    text = "x,y\n" + "\n".join(f"{i},{i * i * 0.37 + 5}" for i in range(rows))
+    answers = send(conn, "upload", name="t.csv", text=text)
+    said = errors(answers)
+    assert said and "train ratio 10 %" in said[0] and "test_ratio" not in said[0], said
+    assert [m["field"] for m in answers if m["type"] == "error"] == ["train_ratio"]
+    assert conn.session.state["dataset"] != "csv"
+
+
+# -- A8: invisible and direction-changing characters in a file -------------------------------
+ROWS = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(20))
+
+
+def test_a_files_name_and_column_names_follow_the_tasks_rule():
+    # t16.py: "report\u202egnp.csv" (shown as "reportcsv.png") and a column "a\u202eb"
+    conn = tab({"seed": "1"})
+    answers = send(conn, "upload", name="report\u202egnp.csv", text="a\u202eb,c,label\n" + ROWS)
+    assert not errors(answers)
+    data = [m for m in answers if m["type"] == "data"][-1]
+    assert data["name"] == "reportgnp"
+    assert conn.session.raw.feature_names == ["ab", "c"]
+    notes = " ".join(n for m in answers if m["type"] == "state" for n in m["notes"])
+    assert "file's name" in notes and "column names" in notes
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\u2800", "\u202e"])
+def test_a_column_named_only_by_invisible_characters_is_unnamed(blank):
+    conn = tab({"seed": "1"})
+    said = errors(send(conn, "upload", name="ok.csv", text=f"a,{blank},label\n" + ROWS))
+    assert said and "unnamed" in said[0]
+
+
+# -- A9: lists a message sends are not fixed up silently -------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"features": []}, "at least one input feature"),
+        ({"activation": ["relu"] * 5}, "5 activation(s) for 2 hidden layer(s)"),
+        ({"hidden": [3, 3], "activation": ["relu"]}, "1 activation(s) for 2 hidden"),
+        ({"dataset": "csv"}, "Upload CSV"),
+    ],
+)
+def test_mismatched_or_empty_lists_and_csv_without_a_file_are_refused(changes, said):
+    conn = tab({"seed": "1", "hidden": "4,2"})
+    before = dict(conn.session.state)
+    told = errors(send(conn, "set", changes=changes))
+    assert told and said in told[0], told
+    assert conn.session.state == before

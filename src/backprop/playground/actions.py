@@ -149,6 +149,7 @@ class Actions:
                     "that runs. Make the change again.",
                     stale[0],
                 )
+            check_lists(changes, s.state, s.csv_dims)
             notes = s.apply(changes, guard=self.guard(changes))
         except ProtocolError:
             # the page shows the refused value; put its controls back to what runs
@@ -161,3 +162,30 @@ class Actions:
         if touched & {*settings.DATA_KEYS, *settings.NET_KEYS}:
             s.status.running = False  # a new network starts paused, at epoch 0
         await self.rebuilt(notes, data=data)
+
+
+def check_lists(changes: dict, state: dict, csv_dims: int | None) -> None:
+    """What a message may not leave to be fixed up (a link still is, with a note): one
+    activation per hidden layer (the page sends both lists whole; a single one is kept
+    for a network without hidden layers), at least one input feature, and the uploaded
+    CSV only once one is uploaded (third trial, attacker #9: silently padded, cut,
+    replaced by x1, x2, or answered with a note on a link)."""
+    if "activation" in changes:
+        acts, hidden = changes["activation"], changes.get("hidden", state["hidden"])
+        if len(acts) != len(hidden) and not (not hidden and len(acts) == 1):
+            raise ProtocolError(
+                f"setting activation: {len(acts)} activation(s) for {len(hidden)} hidden "
+                "layer(s); send one per hidden layer (with 'hidden' when it changes too).",
+                "activation",
+            )
+    if "features" in changes and not changes["features"]:
+        raise ProtocolError(
+            "setting features: keep at least one input feature switched on; got [].",
+            "features",
+        )
+    if changes.get("dataset") == "csv" and csv_dims is None:
+        raise ProtocolError(
+            "setting dataset: csv is a file you upload; choose Upload CSV and pick a file "
+            "(the page's dataset then becomes it).",
+            "dataset",
+        )

@@ -23,18 +23,14 @@ read from that spec, so the page and the CLI cannot drift. This module trains no
 
 from __future__ import annotations
 
-import unicodedata
 from urllib.parse import quote, unquote
 
-from . import fields, settings
+from . import fields, plaintext, settings
 from .fields import ProtocolError
+from .plaintext import MAX_MARKS
 
 MAX_TASK = 200  # characters of the task line (decoded; the dialog allows as many)
 TASK_RULE = "counted as Unicode code points after NFC normalisation, as the dialog counts"
-MAX_MARKS = 4  # combining marks kept in a row on one character of the task
-# letters that draw nothing: the Hangul fillers and the Braille blank (a task of 150 of
-# them looked empty)
-BLANKS = "\u115f\u1160\u3164\uffa0\u2800"
 MAX_ENCODED = 12 * MAX_TASK  # characters of a lesson entry as the link carries it
 TASK_READ = 8 * MAX_ENCODED  # of a longer task entry, what is read (and cleaned, cut)
 LESSON_KEYS = ("lesson", "hide", "lock", "task")
@@ -260,18 +256,15 @@ def _tf_hide(key) -> bool:
 
 
 def _task(text: str) -> tuple[str, str]:
-    """One line of plain text: control characters become spaces; invisible and
-    direction-changing characters (bidi marks, embeddings and isolates, zero-width space,
-    BOM, Hangul fillers, Braille blank) are removed, with a note, so the task reads as it is stored.
+    """One line of plain text (``plaintext.clean``: control characters become spaces;
+    invisible and direction-changing characters, blanks and combining marks stacked past
+    ``MAX_MARKS`` are removed, with a note, so the task reads as it is stored).
 
     Its length is counted in Unicode code points after NFC normalisation (``TASK_RULE``),
-    the one rule the lesson dialog counts by too; combining marks stacked past
-    ``MAX_MARKS`` on one character (a + 199 × U+0301 piled over the top bar) are removed."""
-    kept = "".join(" " if _control(c) else c for c in text if not _invisible(c))
-    clean = " ".join(unicodedata.normalize("NFC", kept).split())
-    clean, stacked = _unstack(clean)
+    the one rule the lesson dialog counts by too (lessons.js's taskClean)."""
+    clean, invisible, stacked = plaintext.clean(text)
     notes = []
-    if any(_invisible(c) for c in text):
+    if invisible:
         notes.append("link: removed invisible or direction-changing characters from the task.")
     if stacked:
         notes.append(
@@ -285,36 +278,6 @@ def _task(text: str) -> tuple[str, str]:
         )
         clean = clean[: MAX_TASK - 1].rstrip() + "…"
     return clean, " ".join(notes)
-
-
-def _unstack(text: str) -> tuple[str, int]:
-    """``text`` with at most ``MAX_MARKS`` combining marks in a row; and how many went."""
-    out, run, dropped = [], 0, 0
-    for c in text:
-        if unicodedata.category(c) in ("Mn", "Me"):
-            run += 1
-            if run > MAX_MARKS:
-                dropped += 1
-                continue
-        else:
-            run = 0
-        out.append(c)
-    return "".join(out), dropped
-
-
-def _control(c: str) -> bool:
-    """A control, line or paragraph separator, surrogate or private-use character. Not
-    Cn: Python's Unicode database (15.0 in 3.12, 14.0 in 3.11) calls characters newer than
-    it unassigned, and the students' browsers draw them (🩷 U+1FA77, Unicode 15)."""
-    return unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs", "Co")
-
-
-def _invisible(c: str) -> bool:
-    """A format character (Unicode Cf: bidi controls, zero-width space, BOM...), except
-    the zero-width (non-)joiners that Persian and emoji sequences need; or a blank (the
-    Hangul fillers U+115F, U+1160, U+3164, U+FFA0 and the Braille blank U+2800: letters
-    that draw nothing)."""
-    return (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") or c in BLANKS
 
 
 def _preset(text: str) -> tuple[str, str]:

@@ -127,6 +127,7 @@ class Session(Training):
 
     def upload(self, name: str, text: str, guard=None) -> list[str]:
         """Use an uploaded CSV; a file refused at any step leaves the session as it was."""
+        name, text, cleaned = uploads.clean_upload(name, text)  # the page shows them
         data, _ = uploads.load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
         try:
             notes = self.apply(
@@ -137,7 +138,7 @@ class Session(Training):
             )
         except ProtocolError as exc:
             raise ProtocolError(f"upload {name}: {exc}", exc.field) from None
-        self.notes = notes = uploads.constant_notes(name, self.raw) + notes
+        self.notes = notes = cleaned + uploads.constant_notes(name, self.raw) + notes
         return notes
 
     @property

@@ -10,11 +10,12 @@ Every problem becomes a ``ProtocolError`` the page shows next to the data contro
 from __future__ import annotations
 
 import csv as _csv
+import io
 import os
 import tempfile
 
 from ..errors import BackpropError
-from . import protocol, scratch
+from . import plaintext, protocol, scratch
 from .protocol import ProtocolError
 
 FLOAT32_MAX = 3.4028234663852886e38
@@ -62,11 +63,17 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
         except BackpropError as exc:
             stem = os.path.splitext(os.path.basename(path))[0]  # the temporary file's own name
             text = str(exc).replace(path, name).replace(stem, name)
+            if text.startswith("test_ratio"):  # the page's control is the train ratio
+                raise ProtocolError(_split_words(name, train_ratio, len(lines) - 1, None),
+                                    "train_ratio") from None  # fmt: skip
             if task is not None:
                 text = f"as a {task} problem: {text} Choose the other problem for this file."
             raise ProtocolError(f"upload {name}: {text}", "problem" if task else None) from None
     finally:
         os.unlink(path)
+    if len(data.x) < 2:  # one row: nothing to standardise by, a fit through one point
+        raise ProtocolError(_split_words(name, train_ratio, len(lines) - 1, len(data.x)),
+                            "train_ratio")  # fmt: skip
     _check_ranges(name, lines, sep, columns[:-1])
     if data.task == "classification" and not 2 <= data.n_classes <= 5:
         raise ProtocolError(
@@ -75,6 +82,51 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
         )
     data.name = os.path.splitext(os.path.basename(name))[0] or "data"
     return data, target
+
+
+def clean_upload(name: str, text: str) -> tuple[str, str, list[str]]:
+    """The file's name and its header's column names by the rule for all text the page
+    shows (``plaintext.clean``, as a lesson's task): a name such as "report\u202egnp.csv"
+    (shown as "reportcsv.png") or a column named only a zero-width space (passing as
+    named) is cleaned, with a note, before anything reads it. The rows are left as they
+    are (their line numbers stay those of the file)."""
+    notes = []
+    clean_name, gone, _ = plaintext.clean(name)
+    clean_name = clean_name or "upload.csv"
+    if clean_name != name and gone:
+        notes.append(
+            f"{clean_name}: removed invisible or direction-changing characters from the "
+            "file's name."
+        )
+    lines = text.splitlines()
+    at = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if at is None:
+        return clean_name, text, notes
+    header = lines[at]
+    sep = max((",", ";", "\t"), key=header.count)
+    columns = next(_csv.reader([header], delimiter=sep))
+    cleaned = [plaintext.clean(c)[0] for c in columns]
+    if cleaned != [c.strip() for c in columns]:
+        out = io.StringIO()
+        _csv.writer(out, delimiter=sep, lineterminator="").writerow(cleaned)
+        lines[at] = out.getvalue()
+        text = "\n".join(lines) + "\n"
+        if any(plaintext.clean(c)[1] for c in columns):
+            notes.append(
+                f"{clean_name}: removed invisible or direction-changing characters from the "
+                "column names."
+            )
+    return clean_name, text, notes
+
+
+def _split_words(name: str, train_ratio: int, rows: int, kept: int | None) -> str:
+    """A split that leaves fewer than 2 training rows (or none to test), in the page's words."""
+    said = "no rows on one side" if kept is None else f"{kept} training row"
+    return (
+        f"upload {name}: the train ratio {train_ratio} % of the file's {rows} rows leaves "
+        f"{said}; training needs at least 2 rows and testing 1. Choose a train ratio nearer "
+        "50 %, or use more rows."
+    )
 
 
 def _check_ranges(name: str, lines: list[str], sep: str, features: list[str]) -> None:
