@@ -72,3 +72,12 @@ def test_after_a_keyboard_edit_the_neuron_says_its_new_value(page, server):  # n
     until(page, "document.activeElement.classList.contains('neuron')")
     until(page, "document.getElementById('sr-live').textContent.includes('w = 0.5000')", 5)
     assert "w = 0.5000" in node.get_attribute("aria-label")
+
+
+def test_a_task_read_from_the_start_of_an_overlong_entry_says_so_on_the_page(page, server):  # noqa: F811
+    # attacker #3: the server dropped the task and only the dialog held the note
+    from urllib.parse import quote
+
+    open_page(page, server, "task=" + quote("Find " + "\u200b" * 30_000 + "weights", safe=""))
+    assert page.locator("#lesson-task").inner_text().endswith("Find")
+    assert "read from its first" in page.locator("#status").inner_text()

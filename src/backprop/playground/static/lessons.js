@@ -52,9 +52,10 @@ const lessons = {
     task.hidden = !lessons.lesson.task;
     // how the link's task was stored (cut to the limit, ending '…'; marks or invisible
     // characters removed) is for whoever made the link, in the dialog, not for the students
-    // A task that lost text (cut, read from the start of an overlong entry, unreadable)
-    // is said on the page too: the students must not lose part of it without a word
-    const cut = (msg.notes || []).filter((n) => /^link:.*\btask\b/.test(n) && !/cut to|read from|ignored/.test(n));
+    // A task that lost text it does not show (read from the start of an overlong entry,
+    // unreadable) is said on the page too: the students must not lose it without a word
+    // (a task cut to the limit ends in '…')
+    const cut = (msg.notes || []).filter((n) => /^link:.*\btask\b/.test(n) && !/read from|ignored/.test(n));
     lessons.cutNote = cut.join(" ");
     msg.notes = lessons.ownNotes((msg.notes || []).filter((n) => !cut.includes(n)));
     lessons.markPreset();
