@@ -81,3 +81,39 @@ def test_a_task_read_from_the_start_of_an_overlong_entry_says_so_on_the_page(pag
     open_page(page, server, "task=" + quote("Find " + "\u200b" * 30_000 + "weights", safe=""))
     assert page.locator("#lesson-task").inner_text().endswith("Find")
     assert "read from its first" in page.locator("#status").inner_text()
+
+
+# -- T5, T6: the exports at 1280×800, their note, the network's hint ---------------------------
+def bottom(pg, selector: str) -> float:
+    return pg.evaluate(f"document.querySelector({selector!r}).getBoundingClientRect().bottom")
+
+
+def test_exports_and_stop_fields_are_in_view_at_1280x800_with_an_exercise(page, server):  # noqa: F811
+    open_page(page, server, "seed=1")  # the page's fixture is 1280×800
+    for name in ("square", "sigmoid6", "abs"):
+        exercise(page, name)
+        for selector in ("#export-model", "#export-spec", "#stop_loss"):
+            assert bottom(page, selector) <= 800, (name, selector, bottom(page, selector))
+
+
+def test_the_export_note_goes_with_its_data_and_a_spec_with_gaps_does_not_claim_the_run(
+    page,  # noqa: F811
+    server,  # noqa: F811
+):
+    open_page(page, server, "dataset=circle&seed=1&features=x1,x2,x1sq")
+    page.click("#export-spec")
+    until(page, "document.getElementById('export-note').textContent.includes('Saved')")
+    note = page.locator("#export-note").inner_text()
+    assert "Not in the spec" in note and "reproduces this run" not in note, note
+    page.click(".dataset[data-name=xor]")
+    until(
+        page, "window.playground.state.dataset === 'xor' && window.playground.data.name === 'xor'"
+    )
+    until(page, "document.getElementById('export-note').textContent === ''", 5)
+
+
+def test_the_networks_hint_offers_only_what_the_lesson_leaves(page, server):  # noqa: F811
+    open_page(page, server, "seed=1&lock=features,weights")
+    hint = page.locator(".net-hint").inner_text()
+    assert "Click a feature" not in hint and "type a value" not in hint, hint
+    assert "a neuron to enlarge it" in hint

@@ -271,6 +271,7 @@ function buildLossOptions() {
 
 function onData() {
   const d = app.data;
+  $("export-note").textContent = "";  // it named the file of the data before
   buildLossOptions();
   const csvBtn = document.querySelector(".dataset.csv");
   if (csvBtn) { csvBtn.hidden = d.name === undefined || app.state.dataset !== "csv"; }
@@ -409,7 +410,8 @@ function download(msg) {
   const how = msg.what === "model"
     ? `Saved ${msg.filename}: backprop predict ${msg.filename} --x ${msg.predict.x}` +
       ` (one sample: ${msg.predict.inputs.join(", ")}${msg.predict.inputs.length === 1 ? " is the model's input" : " are the model's inputs"}).`
-    : `Saved ${msg.filename}: backprop train ${msg.filename} reproduces this run.`;
+    : msg.gaps && msg.gaps.length ? `Saved ${msg.filename}: backprop train ${msg.filename} runs these settings, but not this run exactly.`
+      : `Saved ${msg.filename}: backprop train ${msg.filename} reproduces this run.`;
   $("export-note").textContent = how + (msg.gaps && msg.gaps.length ? ` Not in the spec: ${msg.gaps.join("; ")}.` : "");
 }
 
