@@ -89,6 +89,13 @@ def _folder(base, i: int, fx, description: str, command: str = ""):
     (d / "data.csv").write_text(fx["data.csv"])
     (d / "houses.csv").write_text(fx["houses.csv"])
     (d / "spec.json").write_text(json.dumps(fx["spec"]))
+    if "sweep --resume" in command or "sweep --show" in command:  # a sweep to go on with
+        import backprop
+
+        db = shlex.split(command)[3]
+        (d / db).parent.mkdir(parents=True, exist_ok=True)
+        grid = {"model.activation": ["relu", "tanh"], "epochs": [20]}
+        backprop.sweep("square", grid, seeds=10, db=str(d / db), workers=1)
     return d
 
 

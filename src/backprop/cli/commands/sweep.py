@@ -9,11 +9,10 @@ HELP = "run a spec over a grid of settings and seeds; a results table, a resumab
 
 EXAMPLES = """examples:
   backprop sweep square --grid model.hidden=8,8x8,16x16 --seeds 0..9
-  backprop sweep square --grid model.activation=relu,tanh,sigmoid,step --seeds 0..9 \\
-      --success "loss<1.5" --db runs/acts.db
+  backprop sweep square --grid model.activation=relu,step --success "loss<1.5" --db runs/acts.db
   backprop sweep spec.json --grid optimizer.lr=0.1,0.01 --grid optimizer.name=adam,sgd
   backprop sweep --resume runs/acts.db          go on after a crash or Ctrl+C; print the table
-  backprop sweep --show-trial runs/acts.db 17 > trial.json && backprop train trial.json
+  backprop sweep --show-trial runs/acts.db 17   trial 17's spec (save it; backprop train runs it)
 grid keys are spec paths (model.hidden, model.activation, optimizer.lr, optimizer.name,
 data.noise, epochs, …); layer sizes read 8x8 as two layers of 8. Every trial is an
 ordinary spec: --show-trial prints one, and backprop train gives the same numbers.
