@@ -247,3 +247,14 @@ def test_any_bad_cell_is_reported_at_its_line_and_column(tmp_path_factory, rows,
     with pytest.raises(DataError) as info:
         from_csv(path, "target", task="regression")
     assert f"line {i + 2}, column 'f{j}'" in str(info.value)
+
+
+def test_a_two_valued_target_is_two_classes_however_few_the_rows(tmp_path):
+    """Two distinct values are a binary target, never 'continuous': with 2 rows the
+    more-values-than-half-the-rows rule refused a 0/1 target the reader itself had inferred
+    as classes."""
+    path = tmp_path / "two.csv"
+    path.write_text("x,y\n0.5,0\n1.5,1\n")
+    for task in (None, "classification"):
+        data = from_csv(path, "y", standardize=False, task=task)
+        assert sorted(np.asarray(data.y).ravel().tolist()) == [0, 1]

@@ -176,10 +176,12 @@ class Table:
         return y.astype(np.int64), names, "classification"
 
     def _continuous_classes(self, col: int, values, distinct, whole: bool) -> None:
-        """Refuse a numeric target asked to be classes when it looks continuous: more
-        distinct values than half the rows (most classes would hold one row), or more than
-        ``MAX_INFERRED_CLASSES`` values that are not whole numbers."""
+        """Refuse a numeric target asked to be classes when it looks continuous: more than
+        two values, and more distinct values than half the rows (most classes would hold one
+        row) or more than ``MAX_INFERRED_CLASSES`` values that are not whole numbers."""
         rows, count = len(values), len(distinct)
+        if count <= 2:  # two values are two classes, however few the rows (never continuous)
+            return
         if count <= rows // 2 and (whole or count <= MAX_INFERRED_CLASSES):
             return
         shown = ", ".join(f"{v:g}" for v in distinct[:3])
