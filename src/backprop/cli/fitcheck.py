@@ -8,8 +8,8 @@ it would suggest on the same spec (same data, seed and starting weights), one at
 silently and without writing files, as ``lrcheck`` does for a divergence, and prints them
 ranked by the training r² (or accuracy) each reached. A change is never suggested when it is
 the run's setting already, and one that did no better than the run is shown as such, not
-advised. A trial is run only when it is cheap (``CHEAP`` sample-epochs); the others are
-named as not tried.
+advised. A trial is run only when it is cheap (``CHEAP`` sample-epochs, at most ``TRY_ROWS``
+rows); the others are named as not tried.
 
 A change counts as help only when its run ends clearly better than ignoring the inputs: r²
 above ``MARGIN`` (not r² = −8e−13, a constant model's rounding), accuracy above the most
@@ -32,6 +32,13 @@ __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice"]
 
 NOT_LEARNED_CLI = "It has not learned yet: 'advice:' below tries each change on this run."
 MARGIN = 0.01  # r² above 0, or accuracy above chance, by this much: help, not rounding
+# each trial reads its data again (a CSV of 1.5 million rows: seconds and a copy in memory
+# per trial), so larger data sets are not tried, only named, however few their epochs
+TRY_ROWS = 200_000
+
+
+def _cheap(epochs: int, rows: int) -> bool:
+    return epochs * rows <= CHEAP and rows <= TRY_ROWS
 
 
 def poor_fit(result) -> tuple[str, float] | None:
@@ -183,7 +190,7 @@ def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | 
     rows = max(1, len(result.dataset.x))
     tried, skipped = [], []
     for flags, spec in candidates(result):
-        if int(spec["epochs"]) * rows > CHEAP:
+        if not _cheap(int(spec["epochs"]), rows):
             skipped.append(flags)
             continue
         tried.append((flags, _trial(spec)))
@@ -229,7 +236,12 @@ def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | 
             )
         head = f"no change tried here helped ({shown} {now:.3g} now{together}); {further}"
     else:
-        head = f"try {', '.join(skipped)} (one at a time; none was tried here)"
+        why = (
+            f"{rows:,} rows are too many to try them here"
+            if rows > TRY_ROWS
+            else "none was tried here: each is longer than a quick check"
+        )
+        head = f"try {', '.join(skipped)} (one at a time; {why})"
     if tried:
         print(f"advice: {head}; each change tried alone on this run:")
         print("\n".join(lines))
@@ -262,7 +274,7 @@ def _together(result, tried, rows: int) -> tuple[str, float | None] | None:
     spec = copy.deepcopy(result.spec)
     spec["optimizer"] = {**spec["optimizer"], "lr": float(lr.split()[1])}
     spec["epochs"] = int(epochs.split()[1])
-    if spec["epochs"] * rows > CHEAP:
+    if not _cheap(spec["epochs"], rows):
         return None
     return f"{lr} {epochs}", _trial(spec)
 
