@@ -6,7 +6,9 @@ is told, and closed if it keeps on) and lets the event loop go round after every
 so that a socket's queue of thousands of messages cannot hold the other tabs; another task
 answers the inbox oldest first, runs of one kind merged, and rests after each message as
 long as it took (``WORK_SHARE``), so one tab's messages take at most half of the server's
-time while the other tabs' turns and messages come in between. It uses what
+time while the other tabs' turns and messages come in between. Heavy messages (``HEAVY``:
+rebuilds, uploads, exports) share that half among the tabs sending them
+(``pacing.Turns.heavy_until``), so many tabs rebuilding cannot take the whole server. It uses what
 ``Connection`` has: ``ws``, ``inbox``, ``closed``, ``greeted``, ``deferring``, ``dispatch``,
 ``flush`` and ``_error``. A socket that sends no ``hello`` within ``HELLO_SECONDS`` is closed.
 """
@@ -30,6 +32,19 @@ WORK_SHARE = 0.5  # of the server's time, one tab's messages take at most this
 # a socket that has sent no 'hello' this long after opening is closed (the page sends it at
 # once): bare sockets may not hold the server's tab slots
 HELLO_SECONDS = 5.0
+
+
+# messages that may rebuild the data or the network, read a file or write a model: their
+# time is shared by all tabs (``Turns.work``); pings, acks, pauses and the like are not
+HEAVY = {"set", "upload", "preset", "regenerate", "reset", "solution", "export", "hello",
+         "step", "edit"}  # fmt: skip
+
+
+HEAVY_WINDOW = 0.5  # seconds after its rest a tab still shares the heavy messages' time
+
+
+def heavy(item) -> bool:
+    return isinstance(item, dict) and item.get("type") in HEAVY
 
 
 class MessageLoop:
@@ -101,16 +116,38 @@ class MessageLoop:
                 self.inbox.ready.clear()
                 await self.inbox.ready.wait()
                 continue
-            start = time.perf_counter()
             item = self.inbox.take()
             self.deferring = bool(self.inbox)
-            self.inbox.busy = True
-            try:
-                await self.answer(item)
-            finally:
-                self.inbox.busy = False
-            spent = time.perf_counter() - start
-            await asyncio.sleep(spent * (1 - WORK_SHARE) / WORK_SHARE)
+            start = time.perf_counter()
+            await self.answer_now(item)
+            end = time.perf_counter()
+            await asyncio.sleep(self.sharing(item, end, end - start))
+
+    def sharing(self, item, now: float, spent: float) -> float:
+        """Seconds to rest after a message that took ``spent``: as long again for most, so
+        one tab's messages take at most ``WORK_SHARE`` of the server. A heavy message
+        (``HEAVY``) shares that half with the other tabs' heavy messages: those of the tabs
+        working or resting after one (within ``HEAVY_WINDOW``), so six tabs rebuilding take
+        half of the server between them, not six halves (third trial, attacker #2: another
+        tab's ping waited 2 s). A tab that has not been rebuilding is answered at once; its
+        rest afterwards is the longer."""
+        turns = getattr(self, "turns", None)
+        if turns is None or not heavy(item):
+            return spent * (1 - WORK_SHARE) / WORK_SHARE
+        until = turns.heavy_until
+        for key in [k for k, t in until.items() if now - t > HEAVY_WINDOW]:
+            del until[key]
+        tabs = 1 + sum(1 for k in until if k != id(self))
+        rest = spent * (tabs / WORK_SHARE - 1)
+        until[id(self)] = now + rest
+        return rest
+
+    async def answer_now(self, item) -> None:
+        self.inbox.busy = True
+        try:
+            await self.answer(item)
+        finally:
+            self.inbox.busy = False
 
     async def handle(self, raw) -> None:
         """Answer one message now (what ``work`` does for each, without the inbox)."""

@@ -43,6 +43,9 @@ class Turns:
         self._lock = asyncio.Lock()  # wakes its waiters first come, first served
         self.training = 0  # tabs whose training loop runs (fast or paced)
         self.hidden = 0  # of those, tabs whose page is hidden: they take no snapshots
+        # until when each tab rests after its last heavy message (a rebuild, an upload;
+        # perf_counter): the tabs sending them share loop.WORK_SHARE of the server's time
+        self.heavy_until: dict[int, float] = {}
 
     @contextlib.asynccontextmanager
     async def turn(self):
