@@ -121,3 +121,21 @@ def test_mismatched_or_empty_lists_and_csv_without_a_file_are_refused(changes, s
     told = errors(send(conn, "set", changes=changes))
     assert told and said in told[0], told
     assert conn.session.state == before
+
+
+# -- A2: heavy messages share the server's time among the tabs sending them ------------------
+def test_heavy_messages_rest_by_the_number_of_tabs_sending_them():
+    """Attacker #2: six tabs rebuilding took six halves of the server. The rest after a
+    message is worked out from the shared record (no clock is read here)."""
+    from backprop.playground.connection import Connection
+    from backprop.playground.pacing import Turns
+
+    turns = Turns()
+    a, b, c = (Connection(Sink(), turns) for _ in range(3))
+    heavy, light = {"type": "set"}, {"type": "ping"}
+    assert a.sharing(light, 10.0, 0.1) == pytest.approx(0.1)  # half the server, as before
+    assert a.sharing(heavy, 10.0, 0.1) == pytest.approx(0.1)  # alone: half as well
+    assert b.sharing(heavy, 10.05, 0.1) == pytest.approx(0.3)  # a resting: two share it
+    assert c.sharing(heavy, 10.1, 0.1) == pytest.approx(0.5)  # three
+    assert a.sharing(light, 10.1, 0.1) == pytest.approx(0.1)  # pings do not wait for them
+    assert a.sharing(heavy, 20.0, 0.1) == pytest.approx(0.1)  # long after: alone again

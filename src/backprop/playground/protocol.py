@@ -31,7 +31,8 @@ Messages from the page::
 Messages to the page: ``ready`` (state, URL hash, dataset previews, the link's lesson and
 the exercises: ``lessons``), ``state``, ``data``
 (points and feature thumbnails after a rebuild), ``snapshot``, ``export``, ``error``,
-``pong``.
+``pong``, ``edited`` (an edit was set; the snapshot after it shows it: the page's editor
+stays open until then, or until the edit's ``error``).
 """
 
 from __future__ import annotations
