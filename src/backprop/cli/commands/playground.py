@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
         "--max-tabs",
         type=whole(1, MAX_TABS, f"each tab trains on this machine; allow 1 to {MAX_TABS}"),
         default=8,
-        help=f"tabs that may train at once, 1 to {MAX_TABS} (8); more are refused",
+        help=f"tabs that may be open at once, 1 to {MAX_TABS} (8); more are refused",
     )
     p.set_defaults(run=run)
 
