@@ -40,11 +40,19 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def _default_sigint() -> None:
+    """The child's Ctrl+C as a terminal gives it: a test run started in the background by a
+    non-interactive shell (``pytest &``) inherits SIGINT ignored, and so would the child."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_a_ctrl_c_swallowed_by_a_ctypes_callback_still_stops_the_run(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, "train", "square", "--epochs", "300", "--engine",
          "delta", "--no-plots", "--out", "run"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, preexec_fn=_default_sigint,
     )  # fmt: skip
     assert done.returncode == 130, (done.returncode, done.stdout[-500:], done.stderr[-1500:])
     assert "backprop: interrupted (nothing saved" in done.stderr
@@ -63,7 +71,7 @@ def test_ctrl_c_with_a_backup_says_it_is_kept_and_how_to_resume(tmp_path):
     argv = [sys.executable, "-m", "backprop", "train", "--data", "square", "--epochs",
             "3000000", "--no-plots", "--backup", "bk", "--out", "run"]  # fmt: skip
     proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+                            text=True, preexec_fn=_default_sigint)  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any((tmp_path / "bk").glob("*")):
         time.sleep(0.2)  # until the first backup is on disk

@@ -165,7 +165,8 @@ async def tab_cap(server: Server) -> int:
                 await ws.send(msg("hello", url={"seed": str(i)}))
             m = await receive(ws)  # its error came before the close
             if m["type"] == "error":
-                assert m["fatal"] and "Too many" in m["message"], m
+                # the refusal names the flag that raises the cap
+                assert m["fatal"] and "--max-tabs" in m["message"], m
                 assert server.stats()["live"] == server.max_tabs
                 with pytest.raises(ConnectionClosed) as closed:
                     await asyncio.wait_for(ws.recv(), TIMEOUT)
