@@ -42,6 +42,15 @@ def run_one(tid: int, text: str) -> tuple:
         return ("error", tid, f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})")
 
 
+def run_chunk(chunk: list):
+    """A chunk's events, one per trial, in the chunk's order, each as soon as it is known.
+
+    Every executor (this process, the worker processes, a cluster's tasks) runs a chunk
+    through here, so a way of running several trials at once lands in one place."""
+    for tid, text in chunk:
+        yield run_one(tid, text)
+
+
 class Inline:
     """Trials run one by one in this process (``workers=1``)."""
 

@@ -1,7 +1,7 @@
 """A sweep's worker process: ``python -m backprop.sweep.worker TASK_FD RESULT_FD PARENT``.
 
 It reads chunks of trials (lists of (id, spec JSON)) from the task pipe and writes one
-event per trial to the result pipe (``local.run_one``), until it reads None, the pipe ends
+event per trial to the result pipe (``local.run_chunk``), until it reads None, the pipe ends
 or its parent is gone. It dies with its parent (Linux ``PR_SET_PDEATHSIG``; elsewhere it
 notices between trials) and ignores Ctrl+C, which the parent handles.
 """
@@ -26,7 +26,7 @@ def _die_with_parent() -> None:
 def main(argv: list[str]) -> int:
     from multiprocessing.connection import Connection
 
-    from .local import run_one
+    from .local import run_chunk
 
     task_fd, result_fd, parent = (int(a) for a in argv[:3])
     _die_with_parent()
@@ -46,11 +46,11 @@ def main(argv: list[str]) -> int:
             return 0
         if chunk is None:
             return 0
-        for tid, text in chunk:
+        for event in run_chunk(chunk):
             if os.getppid() != parent:  # the sweep is gone: nobody would write the result
                 return 0
             try:
-                results.send(run_one(tid, text))
+                results.send(event)
             except (BrokenPipeError, OSError):
                 return 0
 
