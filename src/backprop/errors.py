@@ -91,6 +91,12 @@ class SweepError(BackpropError, ValueError):
     not a sweep database, or is of a newer format. Messages name the file and the fix."""
 
 
+class ClusterError(BackpropError, RuntimeError):
+    """A sweep's cluster that cannot be used: no answer at the address, not a Dask scheduler,
+    no workers, workers without backprop (or another version), or the connection lost.
+    Messages name the address, the reason and the fix."""
+
+
 class IntegerDivisionError(BackpropError, ZeroDivisionError):
     """An integer tensor divided by zero (``//``, ``%``, ``fmod``, ``div(rounding_mode=)``):
     torch raises too; NumPy would quietly give 0."""

@@ -4,8 +4,9 @@
 key and value, the number of trials (``grid.MAX_TRIALS``), and each configuration by
 building it once (``spec.prepare``: data, model, loss, optimizer) — then writes the sweep
 and its trials to the store, claims trials a chunk at a time, hands the chunks to an
-executor (``local.Inline`` for one worker, ``local.Pool`` for more) and writes each result
-as it arrives. ``resume(db)`` goes on with a stored sweep; ``load(db)`` reads its table.
+executor (``local.Inline`` for one worker, ``local.Pool`` for more, ``cluster.DaskExecutor``
+given ``cluster=ADDRESS``) and writes each result as it arrives. ``resume(db)`` goes on with
+a stored sweep; ``load(db)`` reads its table.
 
 Each configuration's ``engine: "auto"`` is settled here once: the compiled kernel when numba
 is installed and the setup is one it runs (its numbers differ from the NumPy engine's in
@@ -59,7 +60,16 @@ def base_spec(spec) -> dict:
     )
 
 
-def check_workers(workers) -> int:
+def check_workers(workers, cluster=None) -> int:
+    if cluster is not None and workers is not None:
+        raise ConfigError(
+            f"sweep workers={workers!r} and cluster={cluster!r}: on a cluster its workers run "
+            "the trials; drop workers (or cluster, to run on this machine)."
+        )
+    if cluster is not None:
+        from .cluster import check
+
+        check(cluster)  # the address's form and the extra, before any database is made
     if workers is None:
         return os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
@@ -120,7 +130,16 @@ def _settle(base: dict, point: dict, label: str) -> tuple[dict, int]:
 
 
 def sweep(
-    spec, grid=None, seeds=None, *, db=None, workers=None, success=None, progress=None, chunk=None
+    spec,
+    grid=None,
+    seeds=None,
+    *,
+    db=None,
+    workers=None,
+    success=None,
+    progress=None,
+    chunk=None,
+    cluster=None,
 ) -> Results:
     """Run ``spec`` once per grid point and seed; returns the ``Results`` table.
 
@@ -130,6 +149,8 @@ def sweep(
     ``db``: a SQLite file that keeps every trial (resumable; default: in memory).
     ``workers``: processes (default: the machine's cores; 1 runs here). ``success``: a
     criterion such as "loss<1e-3". ``progress``: called with a ``Progress`` after each trial.
+    ``cluster``: a Dask scheduler's address ("tcp://host:8786"): the trials run on its
+    workers instead of local processes, to the same numbers (docs/sweeps.md).
 
     Examples:
         >>> import backprop
@@ -141,7 +162,7 @@ def sweep(
     """
     criterion_text = success
     parse_success(criterion_text)  # a bad criterion is refused before work starts
-    workers = check_workers(workers)
+    workers = check_workers(workers, cluster)
     laid = plan(spec, grid, seeds)
     store = Store(db)
     try:
@@ -154,21 +175,22 @@ def sweep(
             laid["trials"],
             criterion_text,
         )
-        drive(store, workers, progress, chunk)
+        drive(store, workers, progress, chunk, cluster)
         return read(store, criterion_text)
     finally:
         store.close()
 
 
-def resume(db, *, workers=None, success=None, progress=None, chunk=None) -> Results:
-    """Go on with the sweep stored in ``db``: finished trials are kept, the rest run."""
+def resume(db, *, workers=None, success=None, progress=None, chunk=None, cluster=None) -> Results:
+    """Go on with the sweep stored in ``db``: finished trials are kept, the rest run (on the
+    Dask cluster at ``cluster``, if given)."""
     parse_success(success)
-    workers = check_workers(workers)
+    workers = check_workers(workers, cluster)
     store = _existing(db)
     try:
         if success is not None:
             store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (success,)))
-        drive(store, workers, progress, chunk)
+        drive(store, workers, progress, chunk, cluster)
         return read(store, success)
     finally:
         store.close()
@@ -209,8 +231,9 @@ def _chunk_size(todo: int, workers: int, chunk) -> int:
     return max(1, min(CHUNK_MAX, todo // (workers * 4)))
 
 
-def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
-    """Run the store's ``todo`` trials to the end; returns how many this call finished."""
+def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -> int:
+    """Run the store's ``todo`` trials to the end, here or on the Dask cluster at
+    ``cluster``; returns how many this call finished."""
     from .local import Inline, Pool
 
     labels = {cid: lab for cid, _, lab, _ in store.configs()}
@@ -222,11 +245,22 @@ def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
     if counts["todo"] == 0:  # all finished (or running in a live process): start no worker
         store.release()
         return 0
-    workers = min(workers, counts["todo"])
-    executor = Inline() if workers == 1 else Pool(workers)
+    if cluster is not None:
+        from .cluster import DaskExecutor
+
+        try:
+            executor = DaskExecutor(cluster)
+        except BaseException:
+            store.release()
+            raise
+        workers = executor.workers
+    else:
+        workers = min(workers, counts["todo"])
+        executor = Inline() if workers == 1 else Pool(workers)
     start = last_beat = time.monotonic()
     ran = 0
     config_of: dict[int, int] = {}
+    ticked: set[int] = set()  # ran on a cluster, result not back yet ("ran" events)
     try:
         while True:
             now = time.monotonic()
@@ -258,14 +292,24 @@ def drive(store: Store, workers: int, progress=None, chunk=None) -> int:
                     store.fail(tid, f"{why}, {LOST_TRIES} times" if final else why, final=final)
                     failed += final
             for kind, tid, row in events:
+                shown = tid in ticked
+                if kind == "ran":
+                    ticked.add(tid)
+                else:
+                    ticked.discard(tid)
                 if kind == "done":
                     done += 1
                     ran += 1
-                if progress is not None and (kind != "lost" or failed_now(store, tid)):
+                if (
+                    progress is not None
+                    and not shown
+                    and (kind != "lost" or failed_now(store, tid))
+                ):
                     label = labels.get(config_of.get(tid), "")
-                    loss = row["final_loss"] if kind == "done" else None
+                    loss = row["final_loss"] if kind == "done" else row if kind == "ran" else None
                     elapsed = time.monotonic() - start
-                    progress(Progress(done, failed, total, ran, elapsed, label, loss))
+                    n = len(ticked)
+                    progress(Progress(done + n, failed, total, ran + n, elapsed, label, loss))
     except BaseException:
         executor.close(wait=False)
         store.release()

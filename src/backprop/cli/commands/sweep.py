@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   backprop sweep spec.json --grid optimizer.lr=0.1,0.01 --grid optimizer.name=adam,sgd
   backprop sweep --resume runs/acts.db          go on after a crash or Ctrl+C; print the table
   backprop sweep --show-trial runs/acts.db 17   trial 17's spec (save it; backprop train runs it)
+  backprop sweep square --seeds 0..99 --cluster tcp://127.0.0.1:8786   on a Dask cluster
 grid keys are spec paths (model.hidden, model.activation, optimizer.lr, optimizer.name,
 data.noise, epochs, …); layer sizes read 8x8 as two layers of 8. Every trial is an
 ordinary spec: --show-trial prints one, and backprop train gives the same numbers.
@@ -56,6 +57,13 @@ def add_parser(sub) -> None:
         type=_workers,
         metavar="N",
         help="worker processes, 1 to 256 (default: the machine's cores; 1 runs in this process)",
+    )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the trials on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://host:8786; needs the cluster extra here and backprop on every worker); "
+        "also with --resume",
     )
     p.add_argument(
         "--success",
@@ -124,7 +132,9 @@ def _new(args) -> int:
     import time
 
     from ...sweep import grid as grids
-    from ...sweep.driver import plan
+    from ...sweep.driver import check_workers, plan
+
+    check_workers(args.workers, args.cluster)  # --cluster's address and extra: before the db
 
     if args.spec:
         from ...spec import builtin_for
@@ -170,7 +180,8 @@ def _resume(args, announced: bool = False) -> int:
     from ...sweep.driver import _existing as existing
     from ...sweep.driver import check_workers, drive, read
 
-    workers = check_workers(args.workers)
+    cluster = getattr(args, "cluster", None)
+    workers = check_workers(args.workers, cluster)
     from ...sweep.results import parse_success
 
     parse_success(args.success)
@@ -184,9 +195,11 @@ def _resume(args, announced: bool = False) -> int:
             print(f"sweep: {args.resume}: {counts['done']} of {total} trials done")
         if not args.quiet and counts["done"] and announced:
             print(f"{counts['done']} of {total} trials were done already; running the rest")
+        if cluster is not None and not args.quiet and counts["todo"]:
+            print(f"cluster: {cluster} (Dask distributed)", flush=True)
         show = _progress(total, counts["done"] + counts["failed"], args.quiet)
         try:
-            drive(store, workers, show, None)
+            drive(store, workers, show, None, cluster)
         except KeyboardInterrupt:
             show.stop()
             done = store.counts()["done"]
@@ -196,6 +209,9 @@ def _resume(args, announced: bool = False) -> int:
                 file=sys.stderr,
             )
             return 130
+        except BaseException:  # a lost cluster, a full disk: the bar goes before the line
+            show.stop()
+            raise
         show.stop()
         results = read(store, args.success)
     finally:
