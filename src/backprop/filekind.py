@@ -188,6 +188,12 @@ def _fix(kind: Kind, label: str, wants: str) -> str:
         return "give a UTF-8 CSV file with a header row."
     if kind.name == "spec":
         path = _path(label)
+        beside = os.path.join(os.path.dirname(path), "model.safetensors")
+        if wants == "model" and os.path.isfile(beside):  # a run folder: its model is there
+            return (
+                f"the model this spec trained is beside it: give {beside} (`backprop train "
+                f"{path}` would train it again)."
+            )
         return f"did you mean `backprop train {path}`? (summary and gradcheck take a spec too)"
     if kind.name == "model":
         return "give it to `backprop predict`, `summary`, `explain`, `gradcheck` or `export`."

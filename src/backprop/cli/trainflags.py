@@ -82,6 +82,13 @@ def build_spec(args) -> dict:
         spec["validation"] = (
             args.validation if args.validation == "test" else _fraction(args.validation)
         )
+    csv_data = isinstance(data, dict) and data.get("csv") and not data.get("test_ratio")
+    if spec.get("validation") == "test" and csv_data:
+        raise ConfigError(  # said in the CLI's words, before the CSV is read
+            f"--validation test: checks each epoch on the data's test rows, and a CSV read "
+            f"with --csv has none (built-in sets --data NAME have them); give --validation 0.2 "
+            f"to hold out a random 20 % of {data['csv']}'s rows instead"
+        )
     if not args.spec:
         from ..spec.runfolder import slug
 

@@ -297,7 +297,7 @@ def render(t: Trace) -> str:
         lines.append(f"layer {lt.l}: g[{lt.l}] = {lt.g}, W[{lt.l}] is {lt.n_prev}×{lt.n}")
         lines.append(f"  W[{lt.l}]      = {_mat(lt.W, 14)}")
         if lt.b is not None:
-            lines.append(f"  b[{lt.l}]      = {_vec(lt.b)}")
+            lines.append(f"  b[{lt.l}]      = {_vec(lt.b)}ᵀ")  # a column, n[l]×1
         bias = f" + b[{lt.l}]" if lt.b is not None else ""
         lines.append(f"  f[{lt.l}]      = W[{lt.l}]ᵀ a[{lt.l - 1}]{bias} = {_rows(lt.f)}")
         lines.append(f"  a[{lt.l}]      = g(f[{lt.l}]) = {_rows(lt.a)}")
@@ -333,7 +333,7 @@ def render(t: Trace) -> str:
         head = f"  ∂{e}/∂W[{lt.l}]  = a[{lt.l - 1}] δ[{lt.l}]ᵀ{summed} = "
         lines.append(head + _mat(lt.dW, len(head)))
         if lt.db is not None:
-            lines.append(f"  ∂{e}/∂b[{lt.l}]  = δ[{lt.l}]{summed} = {_vec(lt.db)}")
+            lines.append(f"  ∂{e}/∂b[{lt.l}]  = δ[{lt.l}]{summed} = {_vec(lt.db)}ᵀ")
     for note in t.notes:
         lines.append("")
         lines.append("note: " + note)

@@ -167,13 +167,45 @@ def log_scale(ax, which: str = "y") -> None:
     Over three decades or more matplotlib's 10ᵏ labels are kept; below that they would
     leave one or two labelled ticks, so 1-2-5 ticks with plain labels are used instead.
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
     axis = ax.yaxis if which == "y" else ax.xaxis
     (ax.set_yscale if which == "y" else ax.set_xscale)("log")
     lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
     if not (lo > 0 and hi > 0) or np.log10(hi / lo) >= 3:
         return
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: number(v)))
+    if np.log10(hi / lo) < 1:  # under a decade: 1-2-5 ticks leave one or none in view
+        # evenly spaced round numbers (on a log axis within a decade they look nearly even),
+        # each label with the digits that tell it from its neighbours: 1316.1, 1316.2, …
+        axis.set_major_locator(MaxNLocator(nbins=6))
+        axis.set_major_formatter(_DistinctFormatter())
+    else:
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(_DistinctFormatter())  # 1000, 2000, not 1e+03, 2e+03
     axis.set_minor_formatter(NullFormatter())
+
+
+def _DistinctFormatter():
+    """A tick formatter: plain numbers (1316.2, not 1.32e+03) with the fewest significant
+    digits (3 or more) that give every tick in view its own label."""
+    from matplotlib.ticker import Formatter
+
+    class Distinct(Formatter):
+        digits = 3
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            self.digits = 3
+            while self.digits < 12 and len({self._text(v) for v in locs}) < len(locs):
+                self.digits += 1
+
+        def _text(self, value: float) -> str:
+            text = f"{value:.{self.digits}g}"
+            if "e" in text and 1e-4 <= abs(value) < 1e9:  # 1e+03 -> 1000: read as a number
+                text = f"{value:.{self.digits}f}".rstrip("0").rstrip(".")
+            return text
+
+        def __call__(self, value, pos=None):
+            return self._text(value).replace("-", "\u2212")
+
+    return Distinct()

@@ -113,6 +113,7 @@ def run(args) -> int:
         from ...data.dataset import Standardizer
 
         x, name = Standardizer.from_dict(part["scaler"]).transform(x), "standardised x"
+        _far_note(raw, x, features, part["scaler"])
     dtype = next(iter(model.parameters()))._data.dtype
     with np.errstate(over="ignore"):  # check_finite says which value overflowed
         x_model = x.astype(dtype)
@@ -159,6 +160,33 @@ def run(args) -> int:
     else:
         write_stdout(text)
     return 0
+
+
+FAR = 5.0  # standard deviations from the training mean: well outside what the model saw
+
+
+def _far_note(raw, z, features, scaler: dict) -> None:
+    """Warn (stderr) when samples lie more than ``FAR`` training standard deviations from the
+    training mean in some feature: the network extrapolates there, and its output is a guess
+    (a ReLU net goes on in straight lines, a tanh one flattens out)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        far = np.abs(z) > FAR
+    rows = int(far.any(axis=1).sum())
+    if not rows:
+        return
+    i, j = np.unravel_index(int(np.nanargmax(np.where(far, np.abs(z), -1.0))), z.shape)
+    mean, std = scaler["mean"][j], scaler["std"][j]
+    print(
+        f"backprop predict: warning: {rows} of {len(z)} sample{'s' if len(z) != 1 else ''} "
+        f"{'lies' if rows == 1 else 'lie'} far outside the inputs the model was trained on "
+        f"(e.g. {features[j]} = "
+        f"{raw[i, j]:g} is {abs(z[i, j]):.3g} standard deviations from the training mean "
+        f"{mean:.4g}, std {std:.4g}; more than {FAR:g} counts as far): a network has learnt "
+        "nothing there and extrapolates, so treat those predictions as guesses",
+        file=sys.stderr,
+    )
 
 
 def _rows(raw: np.ndarray, out: np.ndarray, task: str, labels: list[str] | None) -> str:
