@@ -1,6 +1,7 @@
 """One module per subcommand; each has ``add_parser(subparsers)`` and a ``run(args)``."""
 
 from . import (
+    compare,
     demo,
     explain,
     export,
@@ -13,5 +14,17 @@ from . import (
     vanishing,
 )
 
-ALL = (demo, train, predict, summary, explain, gradcheck, vanishing, export, playground, sweep)
+ALL = (
+    demo,
+    train,
+    predict,
+    summary,
+    explain,
+    gradcheck,
+    vanishing,
+    export,
+    playground,
+    sweep,
+    compare,
+)
 NAMES = tuple(module.__name__.rpartition(".")[2] for module in ALL)

@@ -1,0 +1,224 @@
+"""The plain words of a comparison, drawn from its numbers and never written in advance.
+
+``words(question, rows, fits)`` reads the table's rows (``results.Row``: median and spread
+of the final loss, success rate, parameters) and the refits' evidence (``compare.Fit``:
+which layers never moved from their initial weights) and says, in a few sentences:
+
+- where the knee is: the smallest network (fewest parameters) whose median final loss is
+  within the question's factor of the best median, and what the largest one buys beyond it;
+- where the lecture's own choice (8x8) stands;
+- which configurations never succeed and why, from the trials: layers whose weights never
+  moved in any trial trained again (a zero gradient below them), or else the closest any
+  seed came;
+- which configuration is the most reliable over seeds.
+
+A different table gives different words; nothing here knows which activation is which.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .grid import show
+
+
+def _g(value: float) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
+def _pct(rate) -> str:
+    return "-" if rate is None else f"{rate:.0%}"
+
+
+def _params(n) -> str:
+    return "?" if n is None else f"{n:,} parameter{'s' if n != 1 else ''}"
+
+
+def _name(row) -> str:
+    """A configuration in few words: '8x8', 'relu, 2 units'."""
+    point = row.point or {}
+    hidden = point.get("model.hidden")
+    act = point.get("model.activation")
+    if act is not None and hidden is not None:
+        units = "x".join(str(h) for h in hidden) if hidden else "no hidden layer"
+        n = sum(hidden) if hidden else 0
+        return f"{show(act)} with {units} hidden unit{'s' if n != 1 else ''}"
+    if hidden is not None:
+        return show(hidden)
+    return row.label
+
+
+def knee(rows, factor: float):
+    """(knee row, best row): the fewest-parameter row whose median final loss is at most
+    ``factor`` × the best median; (None, None) when no row has a median."""
+    ranked = [r for r in rows if r.median is not None and math.isfinite(r.median)]
+    if not ranked:
+        return None, None
+    best = min(ranked, key=lambda r: r.median)
+    near = [r for r in ranked if r.median <= factor * best.median]
+    return min(near, key=lambda r: (r.parameters or 0, r.median)), best
+
+
+def _knee_words(rows, factor: float) -> list[str]:
+    at, best = knee(rows, factor)
+    if at is None:
+        return ["No configuration finished a trial, so there is no knee to show yet."]
+    out = [
+        f"The knee: {_name(at)} ({_params(at.parameters)}) is the smallest network whose "
+        f"median final loss ({_g(at.median)}) is within {factor:g}× of the best median "
+        f"({_g(best.median)}, {_name(best)})."
+    ]
+    largest = max(rows, key=lambda r: r.parameters or 0)
+    if largest is not at and at.parameters and largest.parameters:
+        ratio = largest.parameters / at.parameters
+        gain = (
+            at.median / largest.median
+            if largest.median and math.isfinite(largest.median)
+            else math.nan
+        )
+        out.append(
+            f"Beyond it, {_name(largest)} has {ratio:.0f}× the parameters and a median loss "
+            + (
+                f"{gain:.2g}× lower ({_g(largest.median)})."
+                if gain >= 1
+                else f"{1 / gain:.2g}× higher ({_g(largest.median)})."
+                if math.isfinite(gain)
+                else "that is not finite."
+            )
+        )
+    smaller = [r for r in rows if (r.parameters or 0) < (at.parameters or 0)]
+    if smaller:
+        below = min(smaller, key=lambda r: r.median if math.isfinite(r.median) else math.inf)
+        out.append(
+            f"Below it the loss climbs: the best smaller network, {_name(below)}, has a "
+            f"median of {_g(below.median)}."
+        )
+    lecture = next((r for r in rows if (r.point or {}).get("model.hidden") == [8, 8]), None)
+    if lecture is not None:
+        where = (
+            "the knee itself"
+            if lecture is at
+            else "past the knee: it works, with more parameters than needed"
+            if (lecture.parameters or 0) > (at.parameters or 0)
+            and lecture.median <= factor * best.median
+            else "past the knee in size, but its median is not within the factor"
+            if (lecture.parameters or 0) > (at.parameters or 0)
+            else "below the knee"
+        )
+        out.append(
+            f"The lecture's 8x8 ({_params(lecture.parameters)}): median {_g(lecture.median)}, "
+            f"success {_pct(lecture.success)} of seeds — {where}."
+        )
+    return out
+
+
+def _groups(rows) -> dict[str, list]:
+    """Rows by activation when the grid has one, else each row alone."""
+    out: dict[str, list] = {}
+    for r in rows:
+        act = (r.point or {}).get("model.activation")
+        out.setdefault(show(act) if act is not None else _name(r), []).append(r)
+    return out
+
+
+def _trained_again(n: int) -> str:
+    return "the 1 trial trained again" if n == 1 else f"all {n} trials trained again"
+
+
+def _never_words(rows, fits) -> list[str]:
+    """Activations: one sentence per one that never succeeds, with why. Sizes: one
+    sentence for all of them, and one for refits whose lower layers never moved."""
+    never = []
+    for group, members in _groups(rows).items():
+        ran = [r for r in members if r.done]
+        if ran and all(r.success is not None and r.success == 0 for r in ran):
+            never.append((group, ran))
+    if not never:
+        return []
+    by_activation = any("model.activation" in (r.point or {}) for r in rows)
+    out = []
+    if not by_activation:
+        names = ", ".join(g for g, _ in never)
+        closest = min(
+            ((r.best, g) for g, ran in never for r in ran if math.isfinite(r.best)),
+            default=(math.nan, "-"),
+        )
+        out.append(
+            f"Never succeed on any seed: {names}; the closest any of them came was a final "
+            f"loss of {_g(closest[0])} ({closest[1]})."
+        )
+        stuck = [f for f in fits if f.layers > 1 and 1 in f.unmoved]
+        if stuck:
+            labels = sorted({_name(r) for r in rows for f in stuck if f.config == r.config})
+            flat = sum(float(np.ptp(f.y)) == 0.0 for f in stuck)
+            out.append(
+                f"In {len(stuck)} of {len(fits)} trials trained again ({', '.join(labels)}), "
+                "layer 1's weights and biases ended exactly at their initial values: no "
+                f"gradient reached them; {flat} of these networks output one constant."
+            )
+        return out
+    for group, ran in never:
+        trials = sum(r.done for r in ran)
+        ids = {r.config for r in ran}
+        mine = [f for f in fits if f.config in ids]
+        below = [f for f in mine if f.layers > 1 and 1 in f.unmoved]
+        if mine and len(below) == len(mine):
+            frozen = sorted({n for f in mine for n in f.unmoved})
+            layers = ", ".join(f"layer {n} (W[{n}], b[{n}])" for n in frozen)
+            out.append(
+                f"{group} never succeeds (0 of {trials} trials). Why, from the trials: in "
+                f"{_trained_again(len(mine))}, the weights and biases of {layers} ended "
+                "exactly at their initial values — the gradient reaching them was zero, so "
+                "only the layers above learnt."
+            )
+            continue
+        closest = min((r.best for r in ran if math.isfinite(r.best)), default=math.nan)
+        moved = (
+            f", though it trained (every layer's weights moved in {_trained_again(len(mine))})"
+            if mine and not any(f.unmoved for f in mine)
+            else ""
+        )
+        out.append(
+            f"{group} never succeeds (0 of {trials} trials){moved}: the closest any seed "
+            f"came was a final loss of {_g(closest)}."
+        )
+    return out
+
+
+def _reliable_words(rows) -> list[str]:
+    rated = [r for r in rows if r.done and r.success is not None]
+    if not rated:
+        return []
+    top = max(r.success for r in rated)
+    if top == 0:
+        return ["No configuration succeeded on any seed."]
+    best = sorted(
+        (r for r in rated if r.success == top),
+        key=lambda r: r.median if math.isfinite(r.median) else math.inf,
+    )
+    names = ", ".join(_name(r) for r in best[:3]) + (" …" if len(best) > 3 else "")
+    lead = best[0]
+    spread = "" if not math.isfinite(lead.std) else f", std {_g(lead.std)}"
+    return [
+        f"Most reliable over seeds: {names} — {_pct(top)} of seeds succeed "
+        f"({_name(lead)}: median final loss {_g(lead.median)}{spread})."
+    ]
+
+
+def words(question, rows, fits=()) -> list[str]:
+    """The comparison's sentences, from ``rows`` (the table) and ``fits`` (the refits)."""
+    rows = list(rows)
+    out = []
+    if question.name == "width-depth":
+        out += _knee_words(rows, question.factor)
+    out += _reliable_words(rows)
+    out += _never_words(rows, list(fits))
+    changed = [f for f in fits if not f.same]
+    if changed:
+        out.append(
+            f"Note: {len(changed)} trial(s) trained again ended at another final loss than "
+            "stored (a different engine or machine); their curves are the new run's."
+        )
+    return out
