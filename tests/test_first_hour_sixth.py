@@ -5,6 +5,7 @@ inputs; the trace writes b[l] as the lecture's column (ᵀ); a loss plot spannin
 decade gets labels that differ."""
 
 import numpy as np
+import pytest
 
 import backprop
 from cli_helpers import cli, one_line
@@ -91,3 +92,66 @@ def test_a_loss_plot_under_a_decade_has_distinct_plain_labels():
     for text in shown:  # each label is the value at its tick, to its own digits
         value = float(text.replace("\u2212", "-"))
         assert lo * 0.999 <= value <= hi * 1.001, (text, lo, hi)
+
+
+# -- exported classifiers output logits ------------------------------------------------------
+def _ring(folder, n=160):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 2))
+    label = np.where((x**2).sum(1) < 1, "inner", "outer")
+    rows = [f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(x, label)]
+    (folder / "ring.csv").write_text("a,b,ring\n" + "\n".join(rows) + "\n")
+
+
+def _predicted(folder, model, xs):
+    """predict's CSV rows for ``xs``: (class, [p(class) ...]) each."""
+    code, out, err = cli("predict", model, "--x", *xs, cwd=folder)
+    assert code == 0, err
+    rows = [line.split(",") for line in out.splitlines()[1:]]
+    n = len(xs[0].split(","))  # the inputs, then the class, then p(class) each
+    return [(r[n], [float(v) for v in r[n + 1 :]]) for r in rows]
+
+
+def test_a_binary_classifiers_onnx_export_says_its_output_is_the_logit_of_class_1(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    _ring(tmp_path)
+    _train(tmp_path, "--csv", "ring.csv", "--target", "ring", "--epochs", "30")
+    code, out, err = cli("export", "run/model.safetensors", "--to", "onnx", "--out", "m.onnx",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "raw logit" in out and "p('outer') = sigmoid(z)" in out, out
+    assert "k = 0 is 'inner', k = 1 is 'outer'" in out, out
+    xs = ["0.1,0.2", "1.5,-1.0", "-0.3,0.9"]
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    x = np.array([[float(v) for v in s.split(",")] for s in xs], dtype=np.float32)
+    z = session.run(None, {"input": x})[0][:, 0].astype(np.float64)
+    # the printed recipe, applied to ONNX Runtime's output, is what backprop predict says
+    for (label, probs), zi in zip(_predicted(tmp_path, "run/model.safetensors", xs), z):
+        np.testing.assert_allclose(probs[1], 1 / (1 + np.exp(-zi)), atol=2e-4)
+        assert label == ("outer" if zi > 0 else "inner")
+
+
+def test_a_multiclass_torch_export_says_softmax_and_argmax_in_the_classes_order(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    from backprop.interop import to_torch
+
+    _train(tmp_path, "--data", "iris", "--epochs", "3")
+    code, out, err = cli("export", "run/model.safetensors", "--to", "torch", "--out", "m.st",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    f = backprop.io.read(tmp_path / "run" / "model.safetensors")
+    names = f.full_spec["data"]["target_names"]
+    assert f"one per class ({', '.join(names)}, in that order)" in out, out
+    assert "torch.softmax(z, dim=1)" in out and "z.argmax(dim=1)" in out, out
+    module = to_torch(f.model, scaler=f.scaler)  # as export builds it: raw inputs in
+    module.load_state_dict(load_file(tmp_path / "m.st"))
+    xs = ["5.1,3.5,1.4,0.2", "6.0,2.9,4.5,1.5", "6.9,3.1,5.4,2.1"]
+    x = torch.tensor([[float(v) for v in s.split(",")] for s in xs], dtype=torch.float32)
+    with torch.no_grad():
+        z = module(x)
+    p, k = torch.softmax(z, dim=1).numpy(), z.argmax(dim=1).numpy()
+    for (label, probs), pi, ki in zip(_predicted(tmp_path, "run/model.safetensors", xs), p, k):
+        np.testing.assert_allclose(probs, pi, atol=2e-4)
+        assert label == names[ki]

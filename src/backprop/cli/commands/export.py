@@ -29,7 +29,9 @@ ONNX: input 'input' (batch, n_in), output 'output' (batch, n_out), the model's d
 torch: the state dict of torch.nn.Sequential(...) under the same keys (0.weight, 0.bias, ...);
 the command prints the PyTorch code that rebuilds the module and loads the file.
 Both take raw inputs, as backprop predict does: a CSV model's input standardisation is in
-the ONNX graph, and folded into the torch module's first layer."""
+the ONNX graph, and folded into the torch module's first layer. A classifier's output is its
+raw logits (the sigmoid or softmax was in the training loss); the command prints how to get
+probabilities and classes."""
 
 _SUFFIX = {"onnx": ".onnx", "torch": ".torch.safetensors"}
 
@@ -91,9 +93,59 @@ def run(args) -> int:
             "(--out - > model.onnx, or | another command) or give a file path."
         )
     scaler = f.scaler
-    if args.to == "onnx":
-        return _onnx(f.model, out, args.opset, scaler)
-    return _torch(f.model, out, scaler)
+    code = (_onnx if args.to == "onnx" else _torch)(f.model, out, scaler, opset=args.opset)
+    note = logits_note(f.full_spec, args.to)
+    if note and args.to == "torch":  # comments under the code above, so it pastes whole
+        import textwrap
+
+        note = "\n".join(
+            "# " + part for line in note.splitlines() for part in textwrap.wrap(line, 94)
+        )
+    if note:
+        _say(out)(note if args.to == "torch" else "\n" + note)
+    return code
+
+
+def logits_note(spec: dict | None, to: str) -> str | None:
+    """For a classifier: the exported output is the raw logits (the sigmoid or softmax sits
+    in the training loss, bce_with_logits or cross_entropy, not in the graph), which class is
+    which, and how to get probabilities and classes in the target framework."""
+    spec = spec or {}
+    loss = (spec.get("loss") or {}).get("name")
+    data = spec.get("data") or {}
+    if data.get("task") != "classification" or loss not in ("bce_with_logits", "cross_entropy"):
+        return None
+    names = [str(n) for n in data.get("target_names") or []]
+    if loss == "bce_with_logits":
+        zero, one = names if len(names) == 2 else ("0", "1")
+        head = (
+            f"output: one raw logit z per row, not a probability (the sigmoid was in the "
+            f"training loss, bce_with_logits, so it is not in the exported model): "
+            f"p({one!r}) = sigmoid(z), p({zero!r}) = 1 - p({one!r}); the class is {one!r} "
+            f"where z > 0, else {zero!r}."
+        )
+        how = (
+            "in PyTorch: z = model(x); p = torch.sigmoid(z); k = (z > 0).long()"
+            if to == "torch"
+            else "with ONNX Runtime: z = session.run(None, {'input': x})[0]; "
+            "p = 1 / (1 + np.exp(-z)); k = (z > 0).astype(int)"
+        )
+        return f"{head}\n{how}  (k = 0 is {zero!r}, k = 1 is {one!r})"
+    shown = names[:12] + (["…"] if len(names) > 12 else [])
+    order = f" ({', '.join(shown)}, in that order)" if names else ""
+    head = (
+        f"output: {len(names) or 'one'} raw logits per row, one per class{order}, not "
+        "probabilities (the softmax was in the training loss, cross_entropy, so it is not in "
+        "the exported model)."
+    )
+    how = (
+        "in PyTorch: z = model(x); p = torch.softmax(z, dim=1); k = z.argmax(dim=1)"
+        if to == "torch"
+        else "with ONNX Runtime: z = session.run(None, {'input': x})[0]; "
+        "e = np.exp(z - z.max(axis=1, keepdims=True)); p = e / e.sum(axis=1, keepdims=True); "
+        "k = z.argmax(axis=1)"
+    )
+    return f"{head}\n{how}  (k indexes the classes above)" if names else f"{head}\n{how}"
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -106,7 +158,7 @@ def _write(out: Path, data: bytes) -> None:
         atomic_write_bytes(out, data, who="--out")
 
 
-def _onnx(model, out: Path, opset, scaler) -> int:
+def _onnx(model, out: Path, scaler, *, opset=None) -> int:
     from ...interop.onnx_export import DEFAULT_OPSET, onnx_model
 
     _write(out, onnx_model(model, opset=opset, scaler=scaler).SerializeToString())
@@ -134,7 +186,7 @@ def _name(out: Path) -> str:
     return "standard output" if str(out) == "-" else str(out)
 
 
-def _torch(model, out: Path, scaler) -> int:
+def _torch(model, out: Path, scaler, *, opset=None) -> int:
     from ...interop import to_torch
 
     try:
