@@ -42,6 +42,7 @@ SLOW = (
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves
     "test_sweep_kill.py",  # SIGKILL 20 times during a sweep, two sweeps on one database
+    "test_sweep_cluster.py",  # a local Dask cluster of two workers, deadlines: ~1 min
     "test_notebooks.py",  # the lecture's notebooks, each in a fresh kernel: ~30 s
     "test_docs_site.py",  # mkdocs build --strict: 10-30 s
     "test_playground_widget_lab.py",  # a real JupyterLab and Chromium: ~25 s

@@ -129,35 +129,64 @@ def _within(seconds: float, work, what: str, address: str):
     return box["value"]
 
 
+def _identify(address: str, timeout: float) -> dict:
+    """Ask the server at ``address`` who it is, on a connection of our own that a timeout can
+    cancel: a ``Client`` stuck in its handshake, or one that failed on a wrong service,
+    blocks the interpreter's exit for twice its timeout when it is collected."""
+    import asyncio
+
+    from distributed.comm import connect as open_comm
+
+    async def ask():
+        comm = await open_comm(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    return asyncio.run(asyncio.wait_for(ask(), timeout))
+
+
 def connect(address, deadline: float = DEADLINE):
     """A Dask ``Client`` of the scheduler at ``address``, within ``deadline`` seconds."""
     distributed = _distributed()
     address = address_of(address)
-    timeout = min(CONNECT_TIMEOUT, max(1.0, deadline - 1.0))
+    end = time.monotonic() + deadline
+    fix = "start one with `dask scheduler` and `dask worker ADDRESS`, or check the address."
     refused = _refused(address)
     if refused:
-        raise ClusterError(
-            f"sweep cluster {address}: {refused}; start one with `dask scheduler` and "
-            "`dask worker ADDRESS`, or check the address."
-        )
+        raise ClusterError(f"sweep cluster {address}: {refused}; {fix}")
+    timeout = min(CONNECT_TIMEOUT, max(1.0, deadline - 1.0))
+    try:
+        who = _within(deadline, lambda: _identify(address, timeout), "connecting", address)
+    except ClusterError:
+        raise
+    except MemoryError:
+        who = "it is not a Dask scheduler (its reply is not Dask's protocol)"
+    except (OSError, TimeoutError) as exc:
+        who = f"nothing answered ({_short(exc) or f'no reply within {timeout:g} s'})"
+    except Exception as exc:
+        who = f"it is not a Dask scheduler ({type(exc).__name__}: {_short(exc)})"
+    if isinstance(who, dict) and who.get("type") != "Scheduler":
+        kind = who.get("type") or "something else"
+        who = f"that is a Dask {kind}, not the scheduler (give the scheduler's address)"
+    if isinstance(who, str):
+        raise ClusterError(f"sweep cluster {address}: {who}; {fix}")
 
     def work():
         return distributed.Client(address, timeout=timeout, set_as_default=False)
 
+    left = max(1.0, end - time.monotonic())
     try:
-        return _within(deadline, work, "connecting", address)
+        return _within(left, work, "connecting", address)
     except ClusterError:
         raise
-    except MemoryError:
-        reason = "it is not a Dask scheduler (its reply is not Dask's protocol)"
-    except OSError as exc:
-        reason = f"nothing answered ({_short(exc)})"
     except Exception as exc:
-        reason = f"it is not a Dask scheduler, or it failed ({type(exc).__name__}: {_short(exc)})"
-    raise ClusterError(
-        f"sweep cluster {address}: {reason}; start one with `dask scheduler` and "
-        "`dask worker ADDRESS`, or check the address."
-    )
+        raise ClusterError(
+            f"sweep cluster {address}: the scheduler answered but the client could not "
+            f"connect ({type(exc).__name__}: {_short(exc)}); {fix}"
+        ) from None
 
 
 def _short(exc: BaseException) -> str:

@@ -13,10 +13,11 @@ EXAMPLES = """examples:
   backprop sweep spec.json --grid optimizer.lr=0.1,0.01 --grid optimizer.name=adam,sgd
   backprop sweep --resume runs/acts.db          go on after a crash or Ctrl+C; print the table
   backprop sweep --show-trial runs/acts.db 17   trial 17's spec (save it; backprop train runs it)
-  backprop sweep square --seeds 0..99 --cluster tcp://127.0.0.1:8786   on a Dask cluster
 grid keys are spec paths (model.hidden, model.activation, optimizer.lr, optimizer.name,
 data.noise, epochs, …); layer sizes read 8x8 as two layers of 8. Every trial is an
 ordinary spec: --show-trial prints one, and backprop train gives the same numbers.
+on a cluster: --cluster tcp://HOST:8786 runs the trials on a Dask scheduler's workers (the
+same numbers; the cluster extra here and the same backprop on every worker; docs/sweeps.md).
 limits: at most 10,000 trials (configurations × seeds), refused before any work.
 exit status: 0 every trial done; 1 some trials failed (the table says which); 2 a user
 error (one line on stderr); 130 Ctrl+C (finished trials are kept: --resume goes on)."""
