@@ -155,3 +155,41 @@ def test_a_multiclass_torch_export_says_softmax_and_argmax_in_the_classes_order(
     for (label, probs), pi, ki in zip(_predicted(tmp_path, "run/model.safetensors", xs), p, k):
         np.testing.assert_allclose(probs, pi, atol=2e-4)
         assert label == names[ki]
+
+
+# -- gradcheck on step units -----------------------------------------------------------------
+STEP_SPEC = {"name": "steps", "data": {"name": "square"}, "epochs": 5,
+             "model": {"hidden": [8, 8], "activation": "step"}}  # fmt: skip
+
+
+def _zero_grads_by_torch():
+    """The lecture names of the parameters whose gradient PyTorch finds all zero, on the
+    rows gradcheck checks (the spec's first 8, its MSE loss)."""
+    torch = pytest.importorskip("torch")
+    from backprop.interop import to_torch
+    from backprop.spec import prepare
+
+    r = prepare(STEP_SPEC)
+    module = to_torch(r.model).double()
+    x, y = torch.tensor(r.dataset.x[:8]), torch.tensor(r.dataset.y[:8])
+    torch.nn.functional.mse_loss(module(x), y).backward()
+    linears = [m for m in module if isinstance(m, torch.nn.Linear)]
+    return [f"{w}[{l}]" for l, m in enumerate(linears, 1) for w, p in (("W", m.weight),
+            ("b", m.bias)) if not p.grad.abs().max() > 0]  # fmt: skip
+
+
+@pytest.mark.parametrize("eps", ["0.1", "0.001"])
+def test_gradcheck_of_step_units_says_the_lectures_caution(tmp_path, eps):
+    import json
+
+    (tmp_path / "steps.json").write_text(json.dumps(STEP_SPEC))
+    zero = _zero_grads_by_torch()
+    assert zero == ["W[1]", "b[1]", "W[2]", "b[2]"], zero
+    code, out, err = cli("gradcheck", "steps.json", "--eps", eps, cwd=tmp_path)
+    assert "Caution" in out and "step function" in out, out
+    assert "W[1], b[1], W[2] and b[2] are exactly 0" in out, out
+    assert "crosses a kink of a ReLU" not in out, out  # there is no ReLU: sgn jumped
+    if eps == "0.1":
+        assert code == 1 and "sgn jumps" in out, out
+    else:
+        assert code == 0 and "not that these layers can learn" in out, out

@@ -312,6 +312,7 @@ class GradientCheckResult:
     atol: float
     rtol: float
     kinks: tuple = ()  # rows that failed at eps but pass at KINK_EPS: a step crossed a kink
+    steps: tuple = ()  # layers (1 … L) with step units: their gradients below are 0 (Caution)
 
     @property
     def passed(self) -> bool:
@@ -349,6 +350,12 @@ class GradientCheckResult:
                 "slope jumps and a central difference averages the slopes of both sides. The "
                 "backprop gradient is the right one there; a smaller ε (1e-6) avoids the kinks"
             )
+        if self.steps:
+            from .checks_steps import step_lines
+
+            top = max(self.steps)
+            zeroed = [(r.lecture, r.passed) for r in self.rows if _layer_of(r.lecture) <= top]
+            lines.extend(step_lines(self.steps, zeroed, self.eps))
         if self.eps != LECTURE_EPS:
             lines.append(
                 f"ε = {self.eps:g} here, where the lecture's slide uses ε = {LECTURE_EPS:g}: in "
@@ -442,7 +449,17 @@ def check_gradients(
             KINK_EPS, atol, rtol,
         )  # fmt: skip
         crossed = tuple(r.lecture or r.name for r in again if r.passed)
-    return GradientCheckResult(tuple(rows), eps, atol, rtol, crossed)
+    from .checks_steps import step_layers
+
+    steps = step_layers(model)
+    if steps:  # below a step layer a failure is the jump of sgn, not a kink (checks_steps)
+        crossed = tuple(n for n in crossed if _layer_of(n) > max(steps))
+    return GradientCheckResult(tuple(rows), eps, atol, rtol, crossed, steps)
+
+
+def _layer_of(lecture: str | None) -> float:
+    """l of "W[l]" / "b[l]"; infinity for a parameter without a lecture name."""
+    return int(lecture[2:-1]) if lecture else float("inf")
 
 
 KINK_EPS = 1e-6  # the ε a failed row is checked again with (check_gradients)

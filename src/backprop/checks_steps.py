@@ -1,0 +1,60 @@
+"""The lecture's Caution in a gradient check: step units (floor 4, beside ``checks``).
+
+A step unit (sgn: +1 if f > 0 else −1) has derivative 0 wherever it exists, so δ[l] of a step
+layer is 0 and so is every gradient of W[1] … W[l] (and their biases): backprop says 0, and
+that is the derivative. A central difference agrees (0 = 0) unless its step of ±ε moves some
+f[l] across 0, where sgn jumps; then it measures the jump, (E(w + ε) − E(w − ε)) / 2ε, which
+is no derivative at all and grows as ε shrinks towards the jump. So a check of a step network
+"passes" at a small ε and "fails" at a large one, and neither says the step units can learn.
+``step_layers`` finds the layers, ``step_lines`` says this under the check's table.
+"""
+
+from __future__ import annotations
+
+__all__ = ["step_layers", "step_lines"]
+
+
+def step_layers(model) -> tuple[int, ...]:
+    """The lecture's numbers (1 … L) of the layers with step units; () for a model the δ
+    engine does not read as an MLP, or one without step units."""
+    from .delta.network import DeltaEngineError, layers
+
+    try:
+        net = layers(model)
+    except DeltaEngineError:
+        return ()
+    return tuple(layer.index for layer in net if layer.g_name == "step")
+
+
+def _listed(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def step_lines(found: tuple[int, ...], zeroed: list, eps: float) -> list[str]:
+    """The Caution for step layers ``found``; ``zeroed`` holds the check's rows (lecture
+    name, passed) of the parameters below the last step layer, whose gradients are 0."""
+    top = max(found)
+    which = ("layer " if len(found) == 1 else "layers ") + _listed([str(i) for i in found])
+    names = _listed([name for name, _ in zeroed])
+    lines = [
+        f"Caution (the lecture's): {which} {'uses' if len(found) == 1 else 'use'} the step "
+        f"function sgn, whose derivative is 0 wherever it exists, so δ[{top}] and backprop's "
+        f"gradients of {names} are exactly 0: gradient descent cannot train them, whatever "
+        "this check says (backprop needs differentiable units: sigmoid, tanh, ReLU)."
+    ]
+    failed = [name for name, passed in zeroed if not passed]
+    if failed:
+        lines.append(
+            f"{_listed(failed)} failed at ε = {eps:g} because a step of ±{eps:g} moved some "
+            f"f across 0, where sgn jumps: the central difference then measures the jump, not "
+            "a slope (not a kink of a ReLU, and not an error in backprop); a smaller ε only "
+            "hides the jump, it does not make the step units trainable."
+        )
+    else:
+        lines.append(
+            f"{names} passed because no step of ±{eps:g} crossed a jump, so both sides say 0: "
+            "the check confirms backprop computes the derivative that exists, zero, not that "
+            "these layers can learn."
+        )
+    return lines
