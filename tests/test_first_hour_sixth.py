@@ -185,7 +185,7 @@ def test_gradcheck_of_step_units_says_the_lectures_caution(tmp_path, eps):
     (tmp_path / "steps.json").write_text(json.dumps(STEP_SPEC))
     zero = _zero_grads_by_torch()
     assert zero == ["W[1]", "b[1]", "W[2]", "b[2]"], zero
-    code, out, err = cli("gradcheck", "steps.json", "--eps", eps, cwd=tmp_path)
+    code, out, _ = cli("gradcheck", "steps.json", "--eps", eps, cwd=tmp_path)
     assert "Caution" in out and "step function" in out, out
     assert "W[1], b[1], W[2] and b[2] are exactly 0" in out, out
     assert "crosses a kink of a ReLU" not in out, out  # there is no ReLU: sgn jumped
