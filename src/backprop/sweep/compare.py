@@ -310,10 +310,14 @@ def compare(
         >>> [row.label for row in answer.rows][:2]
         ['model.hidden=2 model.activation=relu', 'model.hidden=2 model.activation=tanh']
     """
-    from .driver import sweep
+    from .driver import check_workers, sweep
+    from .grid import parse_seeds
 
     q = question(name)
     base = base_spec(q, epochs)
+    seeds = q.seeds if seeds is None else seeds
+    parse_seeds(seeds)  # bad seeds or workers are refused before a directory is made
+    check_workers(workers)
     if out is not None:
         out = Path(out)
         if out.exists() and not out.is_dir():
@@ -325,7 +329,7 @@ def compare(
         results = sweep(
             base,
             q.grid,
-            q.seeds if seeds is None else seeds,
+            seeds,
             db=db,
             workers=workers,
             success=q.success,
