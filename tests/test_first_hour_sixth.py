@@ -193,3 +193,21 @@ def test_gradcheck_of_step_units_says_the_lectures_caution(tmp_path, eps):
         assert code == 1 and "sgn jumps" in out, out
     else:
         assert code == 0 and "not that these layers can learn" in out, out
+
+
+# -- examples/abs_relu.py: no kink at −4.47e15 ---------------------------------------------
+def test_abs_relu_example_prints_kinks_only_among_the_training_points(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "abs_relu.py"
+    spec = importlib.util.spec_from_file_location("abs_relu_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main(seeds=19)  # seed 18: a unit whose w shrank to ~1e-16 (kink −4.47e15)
+    rows = [ln.split() for ln in capsys.readouterr().out.splitlines()]
+    rows = [r for r in rows if len(r) > 3 and r[0].isdigit()]
+    assert len(rows) == 19
+    for r in rows:
+        for cell in (r[2].rstrip(","), r[3]):
+            assert cell in ("dead", "none") or -3 <= float(cell) <= 5, r
