@@ -20,14 +20,19 @@ bit for bit. Anything wrong is a ``ClusterError``: one line, exit 2 on the comma
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import uuid
 
 from ..errors import ClusterError
+from .dask_connect import (  # noqa: F401 (the cluster's whole surface, here)
+    DEADLINE,
+    address_of,
+    check,
+    check_workers,
+    connect,
+    short,
+)
 
-CONNECT_TIMEOUT = 10.0  # seconds Dask's own connect may take (a refused port ends here)
-DEADLINE = 12.0  # seconds for reaching the scheduler and checking its workers, in all
 PER_THREAD = 2  # chunks in flight per worker thread: one running, one waiting
 TOPIC = "backprop-sweep"  # the scheduler's event topic of the per-trial ticks
 FAILURES = "distributed.scheduler.allowed-failures"
@@ -48,253 +53,6 @@ def run_task(chunk: list, tick: str | None = None) -> list:
                 loss = event[2]["final_loss"] if event[0] == "done" else None
                 get_worker().log_event(TOPIC, (tick, event[0], event[1], loss))
     return events
-
-
-def address_of(address) -> str:
-    """``host:port`` or ``tcp://host:port`` (``tls://``, ``ucx://`` …) as Dask takes it."""
-    if not isinstance(address, str) or not address.strip():
-        raise ClusterError(
-            f"sweep cluster: give the scheduler's address, such as tcp://127.0.0.1:8786 "
-            f"(what `dask scheduler` prints); got {address!r}."
-        )
-    text = address.strip()
-    rest = text.split("://", 1)[1] if "://" in text else text
-    host, _, port = rest.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ClusterError(
-            f"sweep cluster {text!r}: the address needs a host and a port, such as "
-            "tcp://127.0.0.1:8786 (what `dask scheduler` prints)."
-        )
-    return text if "://" in text else f"tcp://{text}"
-
-
-def check(address) -> str:
-    """``address`` well formed and the extra installed (before a database is made)."""
-    address = address_of(address)
-    _distributed()
-    return address
-
-
-def _refused(address: str) -> str | None:
-    """Dask retries a refused TCP port until its timeout; one plain connect says it at once."""
-    import socket
-
-    if not address.startswith("tcp://"):
-        return None
-    host, _, port = address[len("tcp://") :].rpartition(":")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=2.0).close()
-    except ConnectionRefusedError:
-        return "connection refused (nothing listens there)"
-    except OSError:
-        return None  # unreachable, unknown host, slow: Dask's own connect says it
-    return None
-
-
-def _distributed():
-    try:
-        import distributed
-    except ImportError:
-        from .._extras import install_hint
-
-        raise ClusterError(
-            "sweep --cluster: the cluster extra (Dask distributed) is not installed; "
-            f"{install_hint('cluster', notebook=False)}"
-        ) from None
-    return distributed
-
-
-def _within(seconds: float, work, what: str, address: str):
-    """``work()`` in a daemon thread, given ``seconds``: Dask's handshake with a port that
-    accepts and never answers has no timeout of its own."""
-    box: dict = {}
-
-    def target():
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # MemoryError too: an HTTP port read as a frame length
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="backprop-cluster-connect", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        raise ClusterError(
-            f"sweep cluster {address}: no answer within {seconds:g} s while {what}; "
-            "check the address (a Dask scheduler's, e.g. tcp://HOST:8786) or start one with "
-            "`dask scheduler`."
-        )
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def _identify(address: str, timeout: float) -> dict:
-    """Ask the server at ``address`` who it is, on a connection of our own that a timeout can
-    cancel: a ``Client`` stuck in its handshake, or one that failed on a wrong service,
-    blocks the interpreter's exit for twice its timeout when it is collected."""
-    import asyncio
-
-    from distributed.comm import connect as open_comm
-
-    async def ask():
-        comm = await open_comm(address, timeout=timeout)
-        try:
-            await comm.write({"op": "identity", "reply": True})
-            return await comm.read()
-        finally:
-            comm.abort()
-
-    return asyncio.run(asyncio.wait_for(ask(), timeout))
-
-
-def connect(address, deadline: float = DEADLINE):
-    """A Dask ``Client`` of the scheduler at ``address``, within ``deadline`` seconds."""
-    distributed = _distributed()
-    address = address_of(address)
-    end = time.monotonic() + deadline
-    fix = "start one with `dask scheduler` and `dask worker ADDRESS`, or check the address."
-    refused = _refused(address)
-    if refused:
-        raise ClusterError(f"sweep cluster {address}: {refused}; {fix}")
-    timeout = min(CONNECT_TIMEOUT, max(1.0, deadline - 1.0))
-    try:
-        who = _within(deadline, lambda: _identify(address, timeout), "connecting", address)
-    except ClusterError:
-        raise
-    except MemoryError:
-        who = "it is not a Dask scheduler (its reply is not Dask's protocol)"
-    except (OSError, TimeoutError) as exc:
-        who = f"nothing answered ({_short(exc) or f'no reply within {timeout:g} s'})"
-    except Exception as exc:
-        who = f"it is not a Dask scheduler ({type(exc).__name__}: {_short(exc)})"
-    if isinstance(who, dict) and who.get("type") != "Scheduler":
-        kind = who.get("type") or "something else"
-        who = f"that is a Dask {kind}, not the scheduler (give the scheduler's address)"
-    if isinstance(who, str):
-        raise ClusterError(f"sweep cluster {address}: {who}; {fix}")
-
-    def work():
-        return distributed.Client(address, timeout=timeout, set_as_default=False)
-
-    left = max(1.0, end - time.monotonic())
-    try:
-        return _within(left, work, "connecting", address)
-    except ClusterError:
-        raise
-    except Exception as exc:
-        raise ClusterError(
-            f"sweep cluster {address}: the scheduler answered but the client could not "
-            f"connect ({type(exc).__name__}: {_short(exc)}); {fix}"
-        ) from None
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _probe():
-    """A function that reports a worker's versions. Defined inside here so that it travels
-    by value: a worker without backprop can still run it and say so."""
-
-    def versions():
-        import hashlib
-        import importlib
-        import os
-        import socket
-
-        out = {"host": socket.gethostname()}
-        for name in ("backprop", "numpy", "numba"):
-            try:
-                out[name] = str(getattr(importlib.import_module(name), "__version__", "?"))
-            except Exception:
-                out[name] = None
-        out["source"] = None
-        if out["backprop"] is not None:  # the package's Python files, so two checkouts of
-            import backprop  # one version that differ are told apart
-
-            root = os.path.dirname(os.path.abspath(backprop.__file__))
-            digest = hashlib.sha256()
-            for folder, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                for name in sorted(f for f in files if f.endswith(".py")):
-                    path = os.path.join(folder, name)
-                    digest.update(os.path.relpath(path, root).encode() + b"\0")
-                    with open(path, "rb") as f:
-                        digest.update(f.read())
-            out["source"] = digest.hexdigest()[:12]
-        return out
-
-    return versions
-
-
-def mismatch(mine: dict, theirs: dict) -> str | None:
-    """What makes a worker's versions (``_probe``) unfit to give this process's numbers."""
-    if theirs.get("backprop") is None:
-        return "backprop is not installed there"
-    for name in ("backprop", "numpy", "numba"):
-        if mine.get(name) is not None and theirs.get(name) != mine[name]:
-            there = theirs.get(name) or "not installed"
-            return f"{name} {there} there, {mine[name]} here"
-    if theirs.get("source") != mine.get("source"):
-        return (
-            f"backprop {mine['backprop']} there, but from other source files (source "
-            f"{theirs.get('source')} there, {mine.get('source')} here)"
-        )
-    return None
-
-
-def check_workers(client, address: str, deadline: float = DEADLINE) -> int:
-    """Every worker's versions match this process's; returns the cluster's worker threads."""
-    end = time.monotonic() + deadline
-
-    def wait():
-        client.wait_for_workers(1, timeout=max(1.0, end - time.monotonic()))
-
-    try:
-        _within(max(1.0, end - time.monotonic()), wait, "waiting for a worker", address)
-    except ClusterError:
-        raise
-    except Exception:
-        raise ClusterError(
-            f"sweep cluster {address}: the scheduler has no workers (none joined within "
-            f"{deadline:g} s); start some with `dask worker {address}`."
-        ) from None
-    probe = _probe()
-    mine = probe()
-    try:
-        reports = _within(
-            max(1.0, end - time.monotonic()),
-            lambda: client.run(probe, on_error="return"),
-            "asking the workers for their versions",
-            address,
-        )
-    except ClusterError:
-        raise
-    except Exception as exc:
-        raise ClusterError(
-            f"sweep cluster {address}: the workers could not be asked for their versions "
-            f"({type(exc).__name__}: {_short(exc)})."
-        ) from None
-    bad = []
-    for worker, report in sorted(reports.items()):
-        if isinstance(report, BaseException):
-            why = f"it failed to answer ({type(report).__name__}: {_short(report)})"
-        else:
-            why = mismatch(mine, report)
-        if why:
-            bad.append((worker, why))
-    if bad:
-        worker, why = bad[0]
-        more = f" (and {len(bad) - 1} more worker(s))" if len(bad) > 1 else ""
-        fix = "backprop-mlp[cluster,fast]"
-        raise ClusterError(
-            f"sweep cluster {address}: worker {worker}: {why}{more}; install the same "
-            f"{fix} {mine['backprop']} as here on every worker, so trials give this "
-            "machine's numbers."
-        )
-    return sum(client.nthreads().values()) or 1
 
 
 class DaskExecutor:
@@ -340,9 +98,17 @@ class DaskExecutor:
         from distributed import wait
 
         events = self._ticks()
-        if self.pending and not events:
-            with contextlib.suppress(TimeoutError), self.client.as_current():
-                wait(list(self.pending), timeout=timeout, return_when="FIRST_COMPLETED")
+        end = time.monotonic() + timeout
+        while self.pending and not events and not self.ticks:  # a tick ends the wait too
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                with self.client.as_current():
+                    wait(list(self.pending), timeout=min(0.1, left), return_when="FIRST_COMPLETED")
+                break
+            except TimeoutError:
+                continue
         events += self._ticks()
         for future in [f for f in self.pending if f.done()]:
             tids = self.pending.pop(future)
@@ -380,7 +146,7 @@ class DaskExecutor:
                 "(out of memory?)"
             )
             return [("lost", tid, why) for tid in tids]
-        why = f"the cluster task failed: {type(exc).__name__}: {_short(exc)}"
+        why = f"the cluster task failed: {type(exc).__name__}: {short(exc)}"
         return [("error", tid, why) for tid in tids]
 
     def _lost_scheduler(self):
