@@ -76,7 +76,9 @@ def loss_vs_parameters(configs, path=None, *, title=None, criterion=None, group_
             xs.append(params)
             meds.append(float(np.median(ys)))
             ax.annotate(label, (params, meds[-1]), textcoords="offset points", xytext=(5, 5),
-                        fontsize=8, color=colour)  # fmt: skip
+                        fontsize=8, color=colour,
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                              "alpha": 0.7})  # fmt: skip
         name = f"{group_name} {group}" if group_name else f"{group}"
         ax.plot(
             xs, meds, "-o", color=colour, markersize=6, markeredgecolor="white",
@@ -167,8 +169,9 @@ def curves(panels, truth, path=None, *, title=None, columns=5):
     axes.flat[0].set_ylim(low - pad, high + pad)
     fig.suptitle(title or "Fitted curves per configuration", fontsize=13)
     caption = (
-        "Each panel is one configuration: grey dots are the training data (of its first seed), "
-        "the thick grey dashed line the noise-free function, and each thin line one seed's trained "
+        "Each panel is one configuration: grey dots are the training data (of the first seed "
+        "shown), the thick grey dashed line the noise-free function, and each thin line one "
+        "seed's trained "
         "network ŷ(x) — blue where that seed met the success criterion, orange where not."
     )
     return _finish(fig, caption, path)
@@ -281,7 +284,15 @@ def draw(kind: str, question, results, fits, path=None):
             columns = len({r.point["model.hidden"][0] for r in rows})
         else:
             columns = len({r.point.get("model.activation") for r in rows})
-        seeds = max((len(p[4]) for p in panels), default=0)
-        title = f"Fitted curves, {seeds} seed(s) per configuration"
+        shown = max((len(p[4]) for p in panels), default=0)
+        seeds = max((r.done for r in rows), default=0)
+        title = (
+            f"Fitted curves, every seed ({seeds}) per configuration"
+            if shown >= seeds
+            else f"Fitted curves, {shown} of {seeds} seeds per configuration, from the best "
+            "final loss to the worst"
+            if shown > 1
+            else f"Fitted curves, 1 of {seeds} seeds per configuration: the median final loss"
+        )
         return curves(panels, TRUTHS[question.truth], path, title=title, columns=columns)
     raise ValueError(f"unknown sweep plot {kind!r}")

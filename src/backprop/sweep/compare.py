@@ -174,22 +174,37 @@ def refit_one(spec: dict, trial: dict, grid_x: np.ndarray) -> Fit:
 
 
 def chosen_trials(results, budget: float = REFIT_SECONDS) -> list[dict]:
-    """Finished trials to train again: the first k seeds of each configuration, the most
-    (every seed, at best; one at least) whose estimated cost fits in ``budget`` seconds.
-    A configuration's trial is estimated at the median of its stored seconds (its first
-    trial in a worker also paid the start-up)."""
+    """Finished trials to train again: k of each configuration, the most (every seed at
+    best, one at least) whose estimated cost fits in ``budget`` seconds, spread from its
+    best final loss to its worst so both outcomes show (for k = 1: the median one). A
+    trial is estimated at the median of its configuration's stored seconds (a worker's
+    first trial also paid the start-up)."""
     import statistics
 
     done = [t for t in results.trials if t["status"] == "done"]
     by_config: dict[int, list] = {}
-    for t in sorted(done, key=lambda t: t["seed"]):
+    for t in done:
         by_config.setdefault(t["config"], []).append(t)
     if not by_config:
         return []
     each = sum(statistics.median(t["seconds"] or 0.0 for t in ts) for ts in by_config.values())
     most = max(len(ts) for ts in by_config.values())
     k = most if each <= 0 else max(1, min(most, int(budget // each)))
-    return [t for ts in by_config.values() for t in ts[:k]]
+    pick = []
+    for ts in by_config.values():
+        ranked = sorted(ts, key=_loss_order)
+        if k == 1:  # one seed: the one with the median final loss
+            at = [(len(ranked) - 1) // 2]
+        else:
+            at = sorted({round(i) for i in np.linspace(0, len(ranked) - 1, min(k, len(ranked)))})
+        pick += sorted((ranked[i] for i in at), key=lambda t: t["seed"])
+    return pick
+
+
+def _loss_order(trial: dict) -> tuple:
+    loss = trial["final_loss"]
+    finite = loss is not None and math.isfinite(loss)
+    return (not finite, loss if finite else 0.0, trial["seed"])
 
 
 def refit(results, q: Question, budget: float = REFIT_SECONDS) -> list[Fit]:
@@ -199,8 +214,10 @@ def refit(results, q: Question, budget: float = REFIT_SECONDS) -> list[Fit]:
         return []
     from ..spec import prepare
 
-    first = prepare(results.spec(pick[0]["id"])).dataset.x
-    lo, hi = float(np.min(first)), float(np.max(first))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        xs = [prepare(results.spec(t["id"])).dataset.x for t in pick]
+    lo, hi = min(float(np.min(x)) for x in xs), max(float(np.max(x)) for x in xs)
     grid_x = np.linspace(lo, hi, 401)
     return [refit_one(results.spec(t["id"]), t, grid_x) for t in pick]
 

@@ -201,10 +201,24 @@ def _reliable_words(rows) -> list[str]:
     names = ", ".join(_name(r) for r in best[:3]) + (" …" if len(best) > 3 else "")
     lead = best[0]
     spread = "" if not math.isfinite(lead.std) else f", std {_g(lead.std)}"
+    whose = "" if len(best) == 1 else f"{_name(lead)}: "
     return [
         f"Most reliable over seeds: {names} — {_pct(top)} of seeds succeed "
-        f"({_name(lead)}: median final loss {_g(lead.median)}{spread})."
+        f"({whose}median final loss {_g(lead.median)}{spread})."
     ]
+
+
+def _lecture_net_words(rows) -> list[str]:
+    """Where the lecture's own |x − 1| network (relu, 2 hidden units) stands."""
+    for r in rows:
+        point = r.point or {}
+        if point.get("model.activation") == "relu" and point.get("model.hidden") == [2] and r.done:
+            return [
+                f"The lecture's network, relu with 2 hidden units ({_params(r.parameters)}): "
+                f"{_pct(r.success)} of seeds succeed; its best seed reached a final loss of "
+                f"{_g(r.best)}, its median is {_g(r.median)}."
+            ]
+    return []
 
 
 def words(question, rows, fits=()) -> list[str]:
@@ -214,6 +228,7 @@ def words(question, rows, fits=()) -> list[str]:
     if question.name == "width-depth":
         out += _knee_words(rows, question.factor)
     out += _reliable_words(rows)
+    out += _lecture_net_words(rows)
     out += _never_words(rows, list(fits))
     changed = [f for f in fits if not f.same]
     if changed:

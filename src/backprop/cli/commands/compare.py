@@ -145,15 +145,29 @@ def run(args) -> int:
     for line in answer.words:
         print(f"- {line}")
     if not args.quiet:
-        notes = answer.results.notes()
+        notes = _notes(answer.results.notes())
         if notes:
-            print("warnings the trials gave (once per configuration):")
+            print("warnings the trials gave (the first words of each, per configuration):")
             for label, n, done, text in notes:
-                short = text if len(text) <= 150 else text[:149] + "…"
-                print(f"  {label} ({n} of {done} trials): {short}")
+                print(f"  {label} ({n} of {done} trials): {text}")
         for path in answer.plots.values():
             print(f"plot: {path}")
         if answer.csv is not None:
             print(f"table: {answer.csv}")
         print(f"database: {db}  (backprop sweep --show-trial {db} ID prints a trial's spec)")
     return 1 if answer.results.counts()["failed"] else 0
+
+
+def _notes(notes: list) -> list:
+    """The trials' warnings with like ones merged: the same first clause (up to ':' or
+    ' (') of one configuration counts once, with the trials that gave any of them."""
+    merged: dict[tuple, list] = {}
+    for label, n, done, text in notes:
+        if text.startswith("model.hidden ["):
+            continue  # 'a 1-unit layer at both ends': the question's own 1x1x1, not a slip
+        head = text.split(":")[0].split(" (")[0].strip()
+        if (label, head) in merged:
+            merged[(label, head)][1] += n
+        else:
+            merged[(label, head)] = [label, n, done, head]
+    return [tuple(v) for v in merged.values()]
