@@ -9,8 +9,8 @@ success rate, parameters, time); ``backprop.sweep.load(db)`` reads a stored swee
 Above ``spec`` and ``train``, below the command line (``backprop sweep``); docs/sweeps.md
 says what a trial is, the store's tables, resuming and the limits. The rooms: ``grid``
 (keys, values, seeds, the trial count), ``driver`` (plan, claim, run, write), ``store``
-(SQLite), ``local`` (in this process or a process pool), ``trial`` (one run) and
-``results`` (the table).
+(SQLite), ``local`` (in this process or a process pool), ``cluster`` (on a Dask cluster,
+reached and checked by ``dask_connect``), ``trial`` (one run) and ``results`` (the table).
 """
 
 from __future__ import annotations
