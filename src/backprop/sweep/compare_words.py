@@ -21,8 +21,6 @@ import math
 
 import numpy as np
 
-from .grid import show
-
 
 def _g(value: float) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3g}"
@@ -42,12 +40,21 @@ def _name(row) -> str:
     hidden = point.get("model.hidden")
     act = point.get("model.activation")
     if act is not None and hidden is not None:
-        units = "x".join(str(h) for h in hidden) if hidden else "no hidden layer"
+        units = _sizes(hidden) if hidden else "no hidden layer"
         n = sum(hidden) if hidden else 0
-        return f"{show(act)} with {units} hidden unit{'s' if n != 1 else ''}"
+        return f"{_word(act)} with {units} hidden unit{'s' if n != 1 else ''}"
     if hidden is not None:
-        return show(hidden)
+        return _sizes(hidden) if hidden else "no hidden layer"
     return row.label
+
+
+def _sizes(hidden) -> str:
+    """Layer sizes as the lecture writes them: [8, 8] → 8x8."""
+    return "x".join(str(h) for h in hidden)
+
+
+def _word(value) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 def knee(rows, factor: float):
@@ -119,7 +126,7 @@ def _groups(rows) -> dict[str, list]:
     out: dict[str, list] = {}
     for r in rows:
         act = (r.point or {}).get("model.activation")
-        out.setdefault(show(act) if act is not None else _name(r), []).append(r)
+        out.setdefault(_word(act) if act is not None else _name(r), []).append(r)
     return out
 
 

@@ -68,7 +68,12 @@ def add_parser(sub) -> None:
         help="where the plots (PNG), table.csv and trials.db go (default "
         "runs/compare-QUESTION-<time>/)",
     )
-    p.add_argument("--no-plots", action="store_true", help="draw no plots (and retrain nothing)")
+    p.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="draw no plots (width-depth then trains no trial again; activations still "
+        "trains a few again for its words)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="print only the table and words")
     p.set_defaults(run=run)
 
