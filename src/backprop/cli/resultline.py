@@ -56,6 +56,11 @@ def final_line(result) -> str:
     held_out = held_out_line(result)
     if held_out:
         text += "\n" + held_out
+    from .lastepoch import last_epoch_note
+
+    note = last_epoch_note(result)
+    if note:
+        text += "\n" + note
     if h.stop_reason:
         from .words import cli_words
 

@@ -103,8 +103,13 @@ def intro(spec: dict, state) -> str:
     data = DATA_WORDS.get(spec["data"]["name"], spec["data"]["name"])
     loss = LOSS_WORDS.get(spec["loss"]["name"], spec["loss"]["name"])
     every = _every(state.epochs)
+    schedule = (spec.get("schedule") or {}).get("name")
+    if schedule == "cosine":  # spiral: Adam's late spikes die down as the lr goes to 0
+        lr_words = f"lr {lr:g}, lowered along a cosine to 0 by the last epoch"
+    else:
+        lr_words = f"lr {lr:g}" + (f", {schedule} schedule" if schedule else "")
     return (
-        f"Training a {sizes} {act} network with {opt['name'].capitalize()} (lr {lr:g}) for "
+        f"Training a {sizes} {act} network with {opt['name'].capitalize()} ({lr_words}) for "
         f"{state.epochs:,} epochs on {data}: {rows} training points, {batch}, {loss} loss.\n"
         f"Epochs count from 0 as in the slide's loop (for epoch in range(n)): 'Epoch {every}' "
         f"is the loss before update {every + 1}, history.csv's row epoch={every + 1} (the files "
@@ -123,6 +128,8 @@ def run(args) -> int:
     spec = builtin(args.name)
     if args.epochs is not None:
         spec["epochs"] = args.epochs
+        if (spec.get("schedule") or {}).get("name") == "cosine":  # still 0 at the last epoch
+            spec["schedule"]["options"]["T_max"] = args.epochs
     if args.seed is not None:
         spec["seed"] = args.seed
     folder = out_dir(args.out, args.name, overwrite=args.overwrite)

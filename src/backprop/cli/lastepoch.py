@@ -1,0 +1,98 @@
+"""A note when a run ends far from its best epoch (``backprop train`` and ``demo``).
+
+The files hold the last epoch's weights, and the result line prints their metrics. When an
+earlier epoch was clearly better — accuracy 2 points higher, or a loss less than half and 1 %
+of the run's whole fall lower — a
+reader of that line alone would never know: a seeded spiral run ended 10 epochs after a spike
+of Adam's steps at 0.964, where it had held 0.984 for 400 epochs and reached 0.992. The note
+says which epoch was best, whether the training loss jumped near the end (and where), and what
+gives a steadier end: a smaller learning rate, a schedule that lowers it, or early stopping
+that puts the best epoch's weights back (on a validation split: choosing the epoch by the test
+rows makes their score optimistic).
+"""
+
+from __future__ import annotations
+
+__all__ = ["ACCURACY_DROP", "GIVEN_BACK", "LOSS_RISE", "SPIKE", "last_epoch_note"]
+
+ACCURACY_DROP = 0.02  # the last epoch's accuracy this far below the best one: say so
+LOSS_RISE = 2.0  # or its loss this many times the best one
+GIVEN_BACK = 0.01  # a loss: the rise is at least this share of the run's whole fall
+SPIKE = 10.0  # a training loss this many times the epoch's before it is a jump
+TAIL = 0.2  # the share of the run, at its end, searched for a jump
+
+
+def _metric(h) -> tuple[str, bool] | None:
+    """The column to judge by, and whether higher is better: held-out accuracy, else
+    training accuracy, else the held-out loss, else the training loss."""
+    for key, higher in (("val_accuracy", True), ("accuracy", True), ("val_loss", False),
+                        ("loss", False)):  # fmt: skip
+        if len(h.history.get(key) or []) >= 10:
+            return key, higher
+    return None
+
+
+def _spike(h) -> tuple[int, float, float] | None:
+    """The largest jump of the training loss over one epoch in the run's last ``TAIL``
+    (epoch, loss before, loss at it), if it is at least ``SPIKE``-fold."""
+    loss = list(h.history.get("loss") or [])
+    epochs = h.epochs_of("loss") if hasattr(h, "epochs_of") else h.epochs
+    if len(loss) != len(epochs) or len(loss) < 10:
+        return None
+    start = max(1, int(len(loss) * (1 - TAIL)))
+    best = None
+    for i in range(start, len(loss)):
+        before, now = loss[i - 1], loss[i]
+        if before > 0 and now / before >= SPIKE and (best is None or now / before > best[0]):
+            best = (now / before, epochs[i], before, now)
+    return None if best is None else best[1:]
+
+
+def last_epoch_note(result) -> str | None:
+    """The note (CLI words), or None when the last epoch is about as good as the best."""
+    h = result.history
+    if h.diverged or not h.epochs:
+        return None  # the guard's own lines say what the files hold
+    found = _metric(h)
+    if found is None:
+        return None
+    key, higher = found
+    values = [float(v) for v in h.history[key]]
+    epochs = h.epochs_of(key) if hasattr(h, "epochs_of") else h.epochs
+    if len(values) != len(epochs):
+        return None
+    last = values[-1]
+    best_i = max(range(len(values)), key=values.__getitem__) if higher else min(
+        range(len(values)), key=values.__getitem__)  # fmt: skip
+    best = values[best_i]
+    if higher:
+        worse = best - last >= ACCURACY_DROP
+    else:  # and the end gave back a share of the run's fall that matters (not 1e-14 → 3e-14)
+        worse = last > LOSS_RISE * best and last - best >= GIVEN_BACK * (values[0] - best)
+    if not worse or best_i == len(values) - 1:
+        return None
+    text = (
+        f"note: the last epoch is not the best: {key} {last:.4g} at the end (epoch "
+        f"{epochs[-1]}), {best:.4g} at epoch {epochs[best_i]} (epochs as history.csv counts "
+        "them); the files hold the last epoch's weights."
+    )
+    spike = _spike(h)
+    if spike is not None:
+        epoch, before, now = spike
+        held = ""
+        if epoch - 1 in epochs:
+            held = f"; {key} {values[epochs.index(epoch - 1)]:.4g} the epoch before"
+        text += (
+            f" The training loss jumped {now / before:.0f}-fold at epoch {epoch} ({before:.3g} "
+            f"→ {now:.3g}{held}): one too-large step (Adam's steps stay near lr however small "
+            "the gradient) threw the weights off, and the run ended while recovering."
+        )
+    lr = ((result.spec.get("optimizer") or {}).get("lr")) or None
+    smaller = f"a smaller learning rate (e.g. --lr {lr / 3:.2g})" if lr else "a smaller --lr"
+    cosine = f'{{"name": "cosine", "options": {{"T_max": {h.epochs[-1]}}}}}'
+    return text + (
+        f' For a steadier end: {smaller}, or a spec\'s "schedule": {cosine}, which lowers the '
+        "lr to 0 by the last epoch; to keep the best epoch's weights, a spec's "
+        '"early_stopping": {"restore_best_weights": true} with --validation 0.2 (not the '
+        "test rows: choosing the epoch by them makes their score optimistic)."
+    )
