@@ -69,7 +69,7 @@ def test_negative_numbers_and_exponents_are_values_not_options():
     args = parser.parse_args(["predict", "m.safetensors", "--x", "0.5,1.0", "-1,2", "-2e3", "-.5"])
     assert args.x == [[0.5, 1.0], [-1.0, 2.0], [-2000.0], [-0.5]]
     args = parser.parse_args(["explain", "vector", "--x", "-0.7,-1.2", "--y", "-1E-3"])
-    assert (args.x, args.y) == ([-0.7, -1.2], [-0.001])
+    assert (args.x, args.y) == ([-0.7, -1.2], "-1E-3")  # --y: a number or a class, read later
     args = parser.parse_args(["train", "--data", "square", "-q", "--lr", "1e-3"])
     assert args.quiet and args.lr == 1e-3  # real short options still are options
 

@@ -211,3 +211,106 @@ def test_abs_relu_example_prints_kinks_only_among_the_training_points(capsys):
     for r in rows:
         for cell in (r[2].rstrip(","), r[3]):
             assert cell in ("dead", "none") or -3 <= float(cell) <= 5, r
+
+
+# -- demo spiral ends on settled weights; a run that ends far from its best says so -------------
+def _history(folder):
+    import csv
+
+    rows = list(csv.DictReader((folder / "history.csv").open()))
+    return {k: np.array([float(r[k] or "nan") for r in rows]) for k in rows[0]}
+
+
+def test_demo_spiral_ends_near_its_best_epoch(tmp_path):
+    code, out, err = cli("demo", "spiral", "--no-plots", "--quiet", "--out", "run", cwd=tmp_path)
+    assert code == 0, err
+    h = _history(tmp_path / "run")
+    acc = h["val_accuracy"]
+    assert acc[-1] >= acc.max() - 0.01, (acc[-1], acc.max(), int(acc.argmax()) + 1)
+    assert acc[int(len(acc) * 0.9) :].min() >= acc[-1] - 0.01  # no spike in its last tenth
+    assert "note: the last epoch is not the best" not in out
+
+
+def test_a_run_ending_after_a_spike_names_its_best_epoch_and_the_jump(tmp_path):
+    import json
+
+    from backprop.spec import builtin
+
+    spec = builtin("spiral")
+    spec.pop("schedule", None)  # the demo as it was: Adam 0.01 to the end, seed 0
+    (tmp_path / "spiral.json").write_text(json.dumps(spec))
+    code, out, err = cli("train", "spiral.json", "--no-plots", "--quiet", "--out", "run",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    h = _history(tmp_path / "run")
+    acc, loss = h["val_accuracy"], h["loss"]
+    best = int(acc.argmax())
+    assert acc.max() - acc[-1] >= 0.02  # the run this test is about
+    note = next(ln for ln in out.splitlines() if ln.startswith("note: the last epoch"))
+    assert f"val_accuracy {acc[-1]:.4g} at the end (epoch {len(acc)})" in note, note
+    assert f"{acc.max():.4g} at epoch {best + 1}" in note, note
+    tail = np.arange(int(len(loss) * 0.8), len(loss))
+    jump = tail[np.argmax(loss[tail] / loss[tail - 1])]  # history.csv's biggest late jump
+    assert f"jumped {loss[jump] / loss[jump - 1]:.0f}-fold at epoch {jump + 1}" in note, note
+    assert '"restore_best_weights": true' in note and "--validation 0.2" in note, note
+
+
+# -- explain on a classifier ------------------------------------------------------------------
+def _energy(out):
+    line = next(ln for ln in out.splitlines() if ln.startswith("loss:"))
+    return float(line.rsplit("E = ", 1)[1])
+
+
+def _torch_logits(folder, x):
+    torch = pytest.importorskip("torch")
+    from backprop.interop import to_torch
+
+    f = backprop.io.read(folder / "run" / "model.safetensors")
+    module = to_torch(f.model.double(), scaler=f.scaler)  # raw inputs, as predict
+    with torch.no_grad():
+        return module(torch.tensor([x], dtype=torch.float64)), f.full_spec["data"]
+
+
+def test_explain_a_multiclass_model_takes_a_class_name_or_index_and_its_own_loss(tmp_path):
+    torch = pytest.importorskip("torch")
+    _train(tmp_path, "--data", "iris", "--epochs", "3")
+    x = [6.0, 2.9, 4.5, 1.5]
+    z, data = _torch_logits(tmp_path, x)
+    names = data["target_names"]
+    k = names.index("versicolor")
+    expected = torch.nn.functional.cross_entropy(z, torch.tensor([k])).item()
+    texts = []
+    for given in ("versicolor", str(k)):
+        code, out, err = cli("explain", "run/model.safetensors", "--x", ",".join(map(str, x)),
+                             "--y", given, cwd=tmp_path)  # fmt: skip
+        assert code == 0, err
+        assert abs(_energy(out) - expected) <= 1e-4 * max(1, expected), (out, expected)
+        assert "loss cross_entropy (the model's own" in out, out
+        assert f"ŷ[k] for class k (0 {names[0]!r}, 1 {names[1]!r}, 2 {names[2]!r})" in out
+        predicted = names[int(z.argmax())]
+        assert f"the model predicts {predicted!r}" in out, out
+        texts.append(out)
+    assert texts[0].split("target:")[1].split(";")[0].endswith(f"index {k}: E = −log p[{k}]")
+    code, _, err = cli("explain", "run/model.safetensors", "--x", ",".join(map(str, x)),
+                       "--y", "3", cwd=tmp_path)  # fmt: skip
+    one_line(code, err, "--y 3", "not a class", "setosa", "0 … 2")
+
+
+def test_explain_a_binary_model_says_which_class_is_1(tmp_path):
+    torch = pytest.importorskip("torch")
+    _ring(tmp_path)
+    _train(tmp_path, "--csv", "ring.csv", "--target", "ring", "--epochs", "5")
+    z, data = _torch_logits(tmp_path, [0.1, 0.2])
+    assert data["target_names"] == ["inner", "outer"]
+    for given, y in (("inner", 0.0), ("outer", 1.0), ("1", 1.0)):
+        code, out, err = cli("explain", "run/model.safetensors", "--x", "0.1,0.2", "--y",
+                             given, cwd=tmp_path)  # fmt: skip
+        assert code == 0, err
+        expected = torch.nn.functional.binary_cross_entropy_with_logits(
+            z, torch.tensor([[y]], dtype=torch.float64)).item()  # fmt: skip
+        assert abs(_energy(out) - expected) <= 1e-4 * max(1, expected), (out, expected)
+        assert "logit of p('outer') (class 1; 'inner' is class 0)" in out, out
+        assert f"so y = {int(y)}" in out, out
+    code, _, err = cli("explain", "run/model.safetensors", "--x", "0.1,0.2", "--y", "2",
+                       cwd=tmp_path)  # fmt: skip
+    one_line(code, err, "--y 2", "inner, outer", "0 or 1")

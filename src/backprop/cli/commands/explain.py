@@ -32,12 +32,17 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--x", type=float_list, help="one input sample, e.g. 0.5 or 0.7,-1.2 (finite numbers)"
     )
-    p.add_argument("--y", type=float_list, help="its target (needed with --loss)")
+    p.add_argument(
+        "--y",
+        help="its target: a number (comma-separated for several outputs); for a classifier "
+        "model, a class as its file names it (--y 3, --y inner) or its index (needed with --loss)",
+    )
     p.add_argument(
         "--loss",
         default=None,
         help="none (δ = ∂ŷ/∂f, as on the slides), half_mse (E = ½(ŷ − y)², the "
-        "lecture's), mse (PyTorch's), … (default: half_mse when --y is given)",
+        "lecture's), mse (PyTorch's), … (default when --y is given: a classifier's own loss, "
+        "else half_mse)",
     )
     p.add_argument(
         "--seed", type=seed, default=0, help="weights of the vector example, 0 to 2**63-1 (0)"
@@ -54,6 +59,7 @@ def run(args) -> int:
 
     defaults = {"scalar": [0.5], "vector": [0.7, -1.2], "abs": [2.5]}
     scaler = None  # a model file's input standardisation, applied as predict applies it
+    file_spec = None  # a model file's experiment spec: its classes and loss
     if args.network == "scalar":
         model = lecture.scalar_network()
     elif args.network == "vector":
@@ -62,7 +68,7 @@ def run(args) -> int:
         model = lecture.abs_network()
     elif os.path.lexists(args.network) or os.sep in args.network or "." in args.network:
         f = io.read(args.network)  # the file's kind is checked by content
-        model, scaler = f.model.double(), f.scaler
+        model, scaler, file_spec = f.model.double(), f.scaler, f.full_spec
     else:
         from ...errors import did_you_mean
 
@@ -77,7 +83,13 @@ def run(args) -> int:
     n_in = delta.layers(model)[0].n_in
     if len(x) != n_in:
         raise ConfigError(f"--x: the network takes {n_in} input(s), got {len(x)} value(s): {x}")
-    loss_name = args.loss or ("half_mse" if args.y is not None else "none")
+    from ..classtarget import class_target, classes_of, footer, header
+
+    classes = classes_of(file_spec, args.loss, delta.layers(model)[-1].n_out)
+    if classes is not None and args.loss is None and args.y is None:
+        classes = None  # no target: δ = ∂ŷ/∂f, as on the slides
+    loss_name = classes.loss if classes else args.loss or ("half_mse" if args.y else "none")
+    index = None
     if loss_name == "none":
         loss = y = None
     else:
@@ -87,7 +99,10 @@ def run(args) -> int:
 
         cls = loss_class(loss_name)
         loss = cls(reduction="sum" if cls.loss == "half_mse" else "mean")
-        y = np.asarray([args.y], dtype=np.float64)
+        if classes is not None:
+            index, y = class_target(args.y, classes)
+        else:
+            y = np.asarray([_numbers(args.y)], dtype=np.float64)
     raw = np.asarray([x], dtype=np.float64)
     if scaler:  # a[0] is what the network sees: the standardised x, as in predict
         from ...data.dataset import Standardizer
@@ -99,11 +114,28 @@ def run(args) -> int:
             f"inputs standardised as the model file says (as backprop predict does): "
             f"x = [{shown}] → a[0] = (x − mean) / std\n"
         )
-    print(delta.trace(model, raw, y, loss))
-    if y is not None:
+    if index is not None:
+        print(header(classes, index, args.y.strip()))
+    traced = delta.trace(model, raw, y, loss)
+    print(traced)
+    if index is not None:
+        print(footer(classes, traced.y_hat, index))
+    elif y is not None:
         _exact_fit_note(model, raw, y, args.network)
     _silent_layer_note(model, raw)
     return 0
+
+
+def _numbers(text: str) -> list[float]:
+    """--y as numbers, its errors in the flag's words (as argparse's type= gave them)."""
+    import argparse
+
+    from ...errors import ConfigError
+
+    try:
+        return float_list(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"--y: {exc}") from None
 
 
 def _silent_layer_note(model, raw) -> None:
