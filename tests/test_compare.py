@@ -128,6 +128,18 @@ def test_the_tables_numbers_are_the_stored_trials_recomputed(tmp_path):
         assert row.seconds == pytest.approx(statistics.fmean(t[4] for t in mine))
         assert float(line["median_loss"]) == pytest.approx(row.median, rel=1e-12)
         assert float(line["success_rate"]) == pytest.approx(rate)
+    # the heatmap's cells say the same medians and rates, at (depth, width)
+    from backprop.plots import sweep as sweep_plots
+
+    fig = sweep_plots.draw("heatmap", answer.question, answer.results, [], None)
+    ax = fig.axes[0]
+    cells = {
+        (round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts
+    }
+    for row in answer.rows:
+        hidden = row.point["model.hidden"]
+        cell = cells[(len(hidden) - 1, [1, 2, 4, 8, 16].index(hidden[0]))]
+        assert cell == f"{row.median:.3g}\n{row.success:.0%} ok"
 
 
 def _numpy_forward(weights: dict, activation: str, x: np.ndarray) -> np.ndarray:
@@ -254,6 +266,8 @@ def test_a_comparison_renders_as_html_with_its_plots_and_as_text():
     assert "success = training RMSE &lt; 1e-3" in page
     assert all(f"<li>{w}" in page.replace("&#x27;", "'") for w in answer.words[:1])
     assert answer.plots == {} and set(answer.figures) == {"boxplots", "curves"}
+    # every trial trained again for the curves ended at its stored final loss, bit for bit
+    assert len(answer.fits) >= 8 and all(f.same for f in answer.fits)
 
 
 def test_unknown_questions_and_bad_flags_are_one_line_and_exit_2(tmp_path):
