@@ -89,8 +89,8 @@ def fail(path: str, rule: str, value: Any, choices=None) -> SpecError:
     """'spec field PATH: RULE; got VALUE.' — with a did-you-mean when ``choices`` are given."""
     from ..errors import did_you_mean
 
-    hint = did_you_mean(value, choices) if choices else ""
-    return SpecError(f"spec field {path}: {rule.rstrip('.')}; got {value!r}.{hint}")
+    hint = did_you_mean(value, choices) if choices and len(str(value)) <= 100 else ""
+    return SpecError(f"spec field {path}: {rule.rstrip('.')}; got {_shown(_short(value))}.{hint}")
 
 
 def _fields(section: dict, known: dict, path: str) -> dict:
@@ -126,7 +126,7 @@ def _number(value, path: str, low: float | None = None, high: float | None = Non
             allow_none=False, strict_low=False):  # fmt: skip
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise fail(path, "must be a finite number", value)
     if low is not None and (value < low or (strict_low and value == low)):
         raise fail(path, f"must be {'greater than' if strict_low else 'at least'} {low}", value)
@@ -135,6 +135,17 @@ def _number(value, path: str, low: float | None = None, high: float | None = Non
         hint = f" (a fraction of the rows: for {value:g} % give {value / 100:g})" if percent else ""
         raise fail(path, f"must be at most {high}{hint}", value)
     return float(value) if isinstance(value, float) else value
+
+
+def _finite(value: int | float) -> bool:
+    """A number a float holds: not inf or NaN, and not a whole number past 1.8e308 (which
+    ``float()`` and ``math.isfinite`` raise OverflowError on)."""
+    if isinstance(value, int):
+        return abs(value) <= MAX_FLOAT_INT
+    return math.isfinite(value)
+
+
+MAX_FLOAT_INT = int(1.7976931348623157e308)
 
 
 def _short(value) -> Any:
@@ -301,7 +312,12 @@ def _loss(section, path="loss") -> dict | None:
             f"{path}.name", f"must be one of {', '.join(sorted(LOSSES))}", loss["name"], LOSSES
         ) from None
     loss["reduction"] = _choice(loss["reduction"], f"{path}.reduction", ("mean", "sum"))
-    loss["options"] = _object(loss["options"], f"{path}.options")
+    from ..nn.loss_modules import loss_class
+    from .optiontypes import typed_options
+
+    loss["options"] = typed_options(
+        _object(loss["options"], f"{path}.options"), loss_class(loss["name"]), f"{path}.options"
+    )
     return loss
 
 
@@ -313,7 +329,11 @@ def _optimizer(section, path="optimizer") -> dict:
 
     opt["name"] = _choice(opt["name"], f"{path}.name", tuple(sorted(OPTIMIZERS)))
     opt["lr"] = _number(opt["lr"], f"{path}.lr", 0, 1e3, allow_none=True, strict_low=True)
-    opt["options"] = _object(opt["options"], f"{path}.options")
+    from .optiontypes import typed_options
+
+    opt["options"] = typed_options(
+        _object(opt["options"], f"{path}.options"), OPTIMIZERS[opt["name"]], f"{path}.options"
+    )
     return opt
 
 
