@@ -264,7 +264,7 @@ class device:  # noqa: N801 - named like torch.device
         text = str(type)
         if ":" in text:
             text, _, number = text.partition(":")
-            if index is not None or not number.isdigit():
+            if index is not None or not (number.isascii() and number.isdecimal()):
                 raise DeviceError(
                     f"device: expected a device string such as 'cpu', 'cuda' or 'cuda:0', got "
                     f"{type!r}" + (" together with an index" if index is not None else "") + "."

@@ -338,9 +338,10 @@ def _os_error(exc: OSError) -> str:
 
 
 def _user_error(command: str, message: str) -> int:
+    from ..textrules import escape
     from .words import cli_words
 
-    message = cli_words(message)
+    message = escape(cli_words(message), keep="\n\t")  # no bidi override turns the line
     print(f"backprop{' ' if command else ''}{command}: error: {message}", file=sys.stderr)
     return 2
 

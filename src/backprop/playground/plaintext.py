@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..textrules import BLANKS, control, invisible  # noqa: F401 (also this module's)
+
 MAX_MARKS = 4  # combining marks kept in a row on one character
-# letters that draw nothing: the Hangul fillers and the Braille blank (a task of 150 of
-# them looked empty)
-BLANKS = "\u115f\u1160\u3164\uffa0\u2800"
 
 
 def clean(text: str) -> tuple[str, bool, int]:
@@ -43,16 +42,3 @@ def unstack(text: str) -> tuple[str, int]:
             run = 0
         out.append(c)
     return "".join(out), dropped
-
-
-def control(c: str) -> bool:
-    """A control, line or paragraph separator, surrogate or private-use character. Not
-    Cn: Python's Unicode database (15.0 in 3.12, 14.0 in 3.11) calls characters newer than
-    it unassigned, and the students' browsers draw them (🩷 U+1FA77, Unicode 15)."""
-    return unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs", "Co")
-
-
-def invisible(c: str) -> bool:
-    """A format character (Unicode Cf: bidi controls, zero-width space, BOM...), except
-    the zero-width (non-)joiners; or a blank (``BLANKS``: letters that draw nothing)."""
-    return (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") or c in BLANKS

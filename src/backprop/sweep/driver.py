@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import BackpropError, ConfigError, SpecError
+from . import criteria, pins
 from . import grid as grids
 from .results import Results, parse_success
 from .store import Store, sweep_key
@@ -80,19 +81,22 @@ def check_workers(workers, cluster=None) -> int:
     return workers
 
 
-def plan(spec, grid=None, seeds=None) -> dict:
+def plan(spec, grid=None, seeds=None, success=None) -> dict:
     """Check a sweep and lay out its trials (no training): base, grid, seeds, configs
-    (point, label, parameters) and trials (config index, seed, spec)."""
-    base = base_spec(spec)
-    checked = grids.check_grid(base, grid)
+    (point, label, parameters) and trials (config index, seed, spec). A ``success``
+    criterion must name a metric every configuration records."""
+    base = pins.absolute(base_spec(spec))  # a data file's path: absolute, as the store pins it
     seed_list = grids.parse_seeds(seeds, default=base["seed"])
+    checked = grids.check_grid(base, grid, len(seed_list))  # counted before values are read
     grids.check_count(checked, seed_list)  # refused here, before any configuration is built
-    configs, trials = [], []
+    configs, trials, recorded = [], [], []
     for index, point in enumerate(grids.points(checked)):
         label = grids.label(point)
-        config_spec, parameters = _settle(base, point, label)
+        config_spec, parameters, names = _settle(base, point, label)
         configs.append((point, label, parameters))
+        recorded.append((label, names))
         trials.extend((index, s, {**config_spec, "seed": s}) for s in seed_list)
+    criteria.check(success, recorded)
     return {
         "base": base,
         "grid": checked,
@@ -103,8 +107,9 @@ def plan(spec, grid=None, seeds=None) -> dict:
     }
 
 
-def _settle(base: dict, point: dict, label: str) -> tuple[dict, int]:
-    """One configuration's spec, built once to check it, with its engine settled."""
+def _settle(base: dict, point: dict, label: str) -> tuple[dict, int, list[str]]:
+    """One configuration's spec, built once to check it, with its engine settled; its
+    parameter count and the metrics its runs record."""
     from ..spec import prepare
 
     try:
@@ -126,7 +131,7 @@ def _settle(base: dict, point: dict, label: str) -> tuple[dict, int]:
             ok = False
         if ok:
             spec["engine"] = "fused"
-    return spec, parameters
+    return spec, parameters, criteria.recorded(ready)
 
 
 def sweep(
@@ -163,7 +168,8 @@ def sweep(
     criterion_text = success
     parse_success(criterion_text)  # a bad criterion is refused before work starts
     workers = check_workers(workers, cluster)
-    laid = plan(spec, grid, seeds)
+    check_chunk(chunk)
+    laid = plan(spec, grid, seeds, success)
     store = Store(db)
     try:
         store.create(
@@ -186,8 +192,10 @@ def resume(db, *, workers=None, success=None, progress=None, chunk=None, cluster
     Dask cluster at ``cluster``, if given)."""
     parse_success(success)
     workers = check_workers(workers, cluster)
+    check_chunk(chunk)
     store = _existing(db)
     try:
+        criteria.check_stored(success, store)
         if success is not None:
             store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (success,)))
         drive(store, workers, progress, chunk, cluster)
@@ -201,6 +209,7 @@ def load(db, *, success=None) -> Results:
     parse_success(success)
     store = _existing(db)
     try:
+        criteria.check_stored(success, store)
         return read(store, success)
     finally:
         store.close()
@@ -222,7 +231,30 @@ def _existing(db) -> Store:
 def read(store: Store, success=None) -> Results:
     laid = store.plan()
     criterion = success if success is not None else laid["success"]
-    return Results(laid, store.configs(), store.trials(), success=criterion, path=store.path)
+    trials = store.trials(history=store.path is None)  # a file's: read when asked
+    return Results(
+        laid, store.configs(), trials, success=criterion, path=store.path, history=_history_of
+    )
+
+
+def _history_of(path: str, tid: int) -> dict:
+    """Trial ``tid``'s history, read from the database at ``path`` alone."""
+    store = Store(path)
+    try:
+        return store.history(tid)
+    finally:
+        store.close()
+
+
+def check_chunk(chunk) -> None:
+    """``chunk``: None (chosen by the sweep's size) or trials per hand-out to a worker."""
+    if chunk is not None and (
+        isinstance(chunk, bool) or not isinstance(chunk, int) or not 1 <= chunk <= grids.MAX_TRIALS
+    ):
+        raise ConfigError(
+            f"sweep chunk: trials handed to a worker at once, a whole number from 1 to "
+            f"{grids.MAX_TRIALS:,} (default: chosen by the sweep's size); got {grids.show(chunk)}."
+        )
 
 
 def _chunk_size(todo: int, workers: int, chunk) -> int:
@@ -237,6 +269,7 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
     from .local import Inline, Pool
 
     labels = {cid: lab for cid, _, lab, _ in store.configs()}
+    store.check_files()  # the data files as planned, before a trial reads them
     store.heartbeat()
     store.reclaim_dead()
     counts = store.counts()
@@ -244,7 +277,7 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
     done, failed = counts["done"], counts["failed"]
     if counts["todo"] == 0:  # all finished (or running in a live process): start no worker
         store.release()
-        return 0
+        return _others(store, workers, progress, chunk, cluster, 0)
     if cluster is not None:
         from .cluster import DaskExecutor
 
@@ -316,6 +349,15 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
         raise
     executor.close()
     store.release()
+    return _others(store, workers, progress, chunk, cluster, ran)
+
+
+def _others(store, workers, progress, chunk, cluster, ran: int) -> int:
+    """Wait for trials another live process holds (``owners.wait``); run those it let go."""
+    from .owners import wait
+
+    if wait(store, progress, Progress):  # a holder died: its trials are ours to run
+        return ran + drive(store, workers, progress, chunk, cluster)
     return ran
 
 

@@ -19,6 +19,7 @@ import json
 import math
 
 from ..errors import ConfigError, SpecError
+from ..textrules import abridge, escape
 
 # The most trials one sweep may hold (configurations × seeds), refused before work starts:
 # a trial's row keeps its per-epoch losses (80 kB for 10,000 epochs), so 10,000 trials
@@ -69,7 +70,7 @@ def check_key(key) -> str:
     """The grid key ``key`` names (``optimizer`` → ``optimizer.name``), or a SpecError."""
     if not isinstance(key, str) or not key:
         raise SpecError(
-            f"sweep grid key {key!r}: must be a spec field's path such as "
+            f"sweep grid key {_said(key)}: must be a spec field's path such as "
             "'model.hidden' or 'optimizer.lr'."
         )
     if key in FIXED:
@@ -81,7 +82,7 @@ def check_key(key) -> str:
         return key
     from ..errors import did_you_mean
 
-    hint = did_you_mean(key, list(paths))
+    hint = did_you_mean(key, list(paths)) if len(key) <= 100 else ""
     section = key.partition(".")[0]
     here = sorted(p for p in paths if p.startswith(section + "."))
     known = (
@@ -92,7 +93,12 @@ def check_key(key) -> str:
             "sections' fields (model.hidden, optimizer.lr, data.noise, …)."
         )
     )
-    raise SpecError(f"sweep grid key {key!r}: not a spec field.{hint}{known}")
+    raise SpecError(f"sweep grid key {_said(key)}: not a spec field.{hint}{known}")
+
+
+def _said(key) -> str:
+    """A key as a message quotes it: escaped (repr) and abridged."""
+    return repr(abridge(key)) if isinstance(key, str) else abridge(repr(key))
 
 
 def set_path(spec: dict, key: str, value) -> None:
@@ -129,9 +135,13 @@ def apply(base: dict, point: dict, seed: int | None = None) -> dict:
     return normalize(spec)
 
 
-def check_grid(base: dict, grid) -> dict[str, list]:
-    """``grid`` as {key: [values]} with each key checked and each value checked alone on
-    ``base`` (a normalised spec): the first bad one raises naming key, value, rule and fix."""
+def check_grid(base: dict, grid, seeds: int = 1) -> dict[str, list]:
+    """``grid`` as {key: [values]} with each key checked, the number of trials (times
+    ``seeds`` seeds) checked against ``MAX_TRIALS`` by the lists' lengths before any value is
+    looked at, then each value checked as the schema checks it: alone on ``base`` (a
+    normalised spec), or with the other keys' first values where it needs them
+    (``loss.options.delta`` with ``loss=huber``). The first bad one raises naming key,
+    value, rule and fix."""
     if grid is None:
         return {}
     if not isinstance(grid, dict):
@@ -139,36 +149,80 @@ def check_grid(base: dict, grid) -> dict[str, list]:
             f"sweep(grid=...): must be a dict of spec paths to lists of values, "
             f"e.g. {{'model.hidden': [[8], [8, 8]]}}; got {type(grid).__name__}."
         )
-    checked: dict[str, list] = {}
+    listed: dict[str, list] = {}
     for raw_key, values in grid.items():
         key = check_key(raw_key)
-        if key in checked:
+        if key in listed:
             raise SpecError(
-                f"sweep grid key {raw_key!r}: given twice (as {key!r}); give each "
+                f"sweep grid key {show(raw_key)!r}: given twice (as {key!r}); give each "
                 "key once with all its values."
             )
         if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
             raise SpecError(
                 f"sweep grid key {key!r}: its values must be a list, e.g. "
-                f"[{values!r}]; got {values!r}."
+                f"[{show(values)}]; got {show(values)}."
             )
-        values = list(values)
-        if not values:
+        listed[key] = _listed(values, MAX_TRIALS // max(1, seeds) + 1)
+        if not listed[key]:
             raise SpecError(f"sweep grid key {key!r}: no values; give at least one.")
-        seen = []
+        check_count(listed, [None] * seeds)  # by lengths: before any value is looked at
+    checked = {key: [_plain(v, key) for v in values] for key, values in listed.items()}
+    for key, values in checked.items():
+        seen: set[str] = set()
         for value in values:
-            if value in seen:
+            text = json.dumps(value, sort_keys=True)
+            if text in seen:
                 raise SpecError(
-                    f"sweep grid key {key!r}: value {show(value)} is given twice; "
+                    f"sweep grid key {key!r}: value {show(value, key)} is given twice; "
                     "each value makes one configuration, give it once."
                 )
-            seen.append(value)
-            try:
-                apply(base, {key: value})
-            except SpecError as exc:
-                raise SpecError(f"sweep grid key {key!r}, value {show(value)}: {exc}") from None
-        checked[key] = values
+            seen.add(text)
+            _check_value(base, checked, key, value)
     return checked
+
+
+def _listed(values, most: int) -> list:
+    """``values`` as a list of at most ``most`` items (more are not read: too many)."""
+    if hasattr(values, "__len__"):
+        if len(values) > most:
+            return [None] * most  # the count check refuses it, by length
+        return list(values)
+    return list(itertools.islice(values, most))
+
+
+def _plain(value, key: str):
+    """A grid value as JSON holds it: NumPy scalars and arrays as Python numbers and lists,
+    tuples as lists; a data file's path made absolute (``pins``)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, tuple | list):
+        return [_plain(v, "") for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v, "") for k, v in value.items()}
+    if key == "data.csv" and isinstance(value, str) and value:
+        from .pins import absolute_path
+
+        return absolute_path(value)
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    raise SpecError(
+        f"sweep grid key {key!r}: value {show(value)} is a {type(value).__name__}; a grid "
+        "value is a number, a string, true/false, null or a list of them."
+    )
+
+
+def _check_value(base: dict, grid: dict[str, list], key: str, value) -> None:
+    """``value`` alone on ``base``; failing that, with every other key's first value (the
+    section a value belongs to may be set by another key). Raises the value's own error."""
+    try:
+        apply(base, {key: value})
+        return
+    except SpecError as exc:
+        alone = exc
+    try:
+        apply(base, {**{k: v[0] for k, v in grid.items()}, key: value})
+    except SpecError:
+        raise SpecError(f"sweep grid key {key!r}, value {show(value, key)}: {alone}") from None
 
 
 def count(grid: dict[str, list], seeds: list[int]) -> int:
@@ -180,7 +234,7 @@ def check_count(grid: dict[str, list], seeds: list[int]) -> int:
     """The number of trials, or a ConfigError over ``MAX_TRIALS`` (before any work)."""
     n = count(grid, seeds)
     if n > MAX_TRIALS:
-        sizes = " × ".join(f"{len(v)} {k}" for k, v in grid.items()) or "1 configuration"
+        sizes = " × ".join(f"{len(v):,} {k}" for k, v in grid.items()) or "1 configuration"
         raise ConfigError(
             f"sweep: {sizes} × {len(seeds)} seed(s) = {n:,} trials, more than the maximum "
             f"of {MAX_TRIALS:,} (docs/sweeps.md, 'Limits'); sweep fewer values or seeds, or "
@@ -195,78 +249,35 @@ def points(grid: dict[str, list]) -> list[dict]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*grid.values())]
 
 
-def show(value) -> str:
-    """A grid value as the command line writes it: [8, 8] → 8x8, [] → none, 0.1 → 0.1."""
-    if isinstance(value, list) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+def show(value, key: str | None = None) -> str:
+    """A grid value as the command line writes it: a layer-size list of ``model.hidden`` or
+    ``model.sizes`` as 8x8 ([] → none), a word as itself, anything else as JSON; control
+    and direction-changing characters escaped, a long value abridged (messages stay short)."""
+    if (
+        key in SIZE_LISTS
+        and isinstance(value, list)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
-        return "x".join(map(str, value)) if value else "none"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+        text = "x".join(map(str, value)) if value else "none"
+    elif isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return abridge(escape(text))
 
 
 def label(point: dict) -> str:
     """'model.hidden=8x8 optimizer.lr=0.1' (or 'base spec' for the empty grid)."""
-    return " ".join(f"{k}={show(v)}" for k, v in point.items()) or "base spec"
+    return " ".join(f"{k}={show(v, k)}" for k, v in point.items()) or "base spec"
 
 
-# -- the command line's words ---------------------------------------------------------------
-
-
-def parse_grid(words: list[str]) -> dict[str, list]:
-    """``['model.hidden=8,8x8', 'optimizer.lr=0.1,0.01']`` → {key: [values]} (unchecked).
-
-    Values are split at commas outside brackets; each is a JSON value when it reads as one
-    (0.1, 1e-3, true, [8, 8]), else a word (relu). Layer sizes read ``8x8`` as [8, 8], a
-    bare ``8`` as [8] and ``none`` as []."""
-    grid: dict[str, list] = {}
-    for word in words:
-        key, eq, text = word.partition("=")
-        key = key.strip()
-        if not eq or not key or not text.strip():
-            raise ConfigError(
-                f"--grid {word!r}: write KEY=V1,V2,… such as "
-                "model.hidden=8,8x8 or optimizer.lr=0.1,0.01."
-            )
-        if key in grid:
-            raise ConfigError(
-                f"--grid {key}: given twice; give one --grid {key}=… with all its values."
-            )
-        full = NAMED.get(key, key)
-        grid[key] = [_value(item, full, word) for item in _split(text, word)]
-    return grid
-
-
-def _split(text: str, word: str) -> list[str]:
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    items = [item.strip() for item in items]
-    if depth != 0 or any(not item for item in items):
-        why = "has unbalanced brackets" if depth else "has an empty value (',,' or an end comma)"
-        raise ConfigError(f"--grid {word!r}: {why}; write KEY=V1,V2,… such as model.hidden=8,8x8.")
-    return items
-
-
-def _value(item: str, key: str, word: str):
-    if key in SIZE_LISTS:
-        if item.lower() in ("none", "[]"):
-            return []
-        parts = item.lower().split("x")
-        if all(p.strip().isdigit() for p in parts):
-            return [int(p) for p in parts]
-    try:
-        return json.loads(item)
-    except (json.JSONDecodeError, RecursionError):
-        pass
-    if item.startswith("[") and item.endswith("]"):  # [relu,tanh]: a list of words
-        return [_value(inner, "", word) for inner in _split(item[1:-1], word)]
-    return item
+def decimal(text: str) -> bool:
+    """ASCII digits only: what ``int()`` reads as a whole number in every locale
+    (``str.isdigit`` also takes '²' and '①', which ``int`` refuses; ``isdecimal`` '٣')."""
+    return text.isascii() and text.isdecimal()
 
 
 def parse_seeds(seeds, default: int = 0) -> list[int]:
@@ -284,7 +295,12 @@ def parse_seeds(seeds, default: int = 0) -> list[int]:
             )
         seeds = range(seeds)
     try:
-        seeds = list(seeds)
+        if hasattr(seeds, "__len__") and len(seeds) > MAX_TRIALS:
+            raise ConfigError(
+                f"sweep seeds: {len(seeds):,} seeds, more than the maximum of "
+                f"{MAX_TRIALS:,} trials (docs/sweeps.md, 'Limits'); give fewer seeds."
+            )
+        seeds = list(itertools.islice(iter(seeds), MAX_TRIALS + 1))
     except TypeError:
         raise ConfigError(
             f"sweep(seeds=...): give a count (10), a range ('0..9' or range(10)) "
@@ -292,10 +308,16 @@ def parse_seeds(seeds, default: int = 0) -> list[int]:
         ) from None
     if not seeds:
         raise ConfigError("sweep(seeds=...): no seeds; give at least one, e.g. '0..9'.")
+    if len(seeds) > MAX_TRIALS:
+        raise ConfigError(
+            f"sweep seeds: more than {MAX_TRIALS:,} seeds, the maximum of trials "
+            "(docs/sweeps.md, 'Limits'); give fewer seeds."
+        )
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
             raise ConfigError(
-                f"sweep seeds: {s!r} is not a seed; a seed is a whole number from 0 to 2**63 - 1."
+                f"sweep seeds: {show(s)} is not a seed; a seed is a whole number from 0 to "
+                "2**63 - 1."
             )
     if len(set(seeds)) != len(seeds):
         twice = next(s for s in seeds if seeds.count(s) > 1)
@@ -315,21 +337,32 @@ def _seed_text(text: str) -> list[int] | int:
         lo, dots, hi = part.strip().partition("..")
         if not dots:
             out.append(_whole(part, text, fix))
+            if len(out) > MAX_TRIALS:
+                break
             continue
         a, b = _whole(lo, text, fix), _whole(hi, text, fix)
-        if b < a or b - a >= MAX_TRIALS:
+        if b < a or len(out) + b - a >= MAX_TRIALS:
             raise ConfigError(
-                f"--seeds {text!r}: {part.strip()!r} is an empty or too long "
-                f"range (at most {MAX_TRIALS:,} seeds); {fix}."
+                f"--seeds {_shown(text)}: {_shown(part.strip())} is an empty or too long "
+                f"range (at most {MAX_TRIALS:,} seeds in all); {fix}."
             )
         out.extend(range(a, b + 1))
+        if len(out) > MAX_TRIALS:
+            break
     return out
 
 
+def _shown(text: str) -> str:
+    return repr(abridge(escape(text)))
+
+
 def _whole(part: str, text: str, fix: str) -> int:
-    try:
+    if decimal(part.strip()) and len(part.strip()) <= 30:
         return int(part.strip())
-    except ValueError:
-        raise ConfigError(
-            f"--seeds {text!r}: {part.strip()!r} is not a whole number; {fix}."
-        ) from None
+    raise ConfigError(
+        f"--seeds {_shown(text)}: {_shown(part.strip())} is not a whole number (0 to "
+        f"2**63 - 1); {fix}."
+    )
+
+
+from .gridwords import parse_grid  # noqa: E402, F401 (the command line's KEY=V1,V2 words)

@@ -41,3 +41,49 @@ def alive(owner: str, heartbeat: float | None, now: float) -> bool:
     except PermissionError:  # another user's process with that pid
         pass
     return start_time(pid) == started
+
+
+POLL = 0.5  # seconds between looks at trials another process holds
+
+
+def holders(store) -> list[str]:
+    """'host:pid' of each live process other than this one holding ``running`` trials."""
+    import time
+
+    beats = dict(store.db.execute("SELECT id, heartbeat FROM owner"))
+    rows = store.db.execute("SELECT DISTINCT owner FROM trial WHERE status = 'running'")
+    now = time.time()
+    return [
+        ":".join(o.split(":")[:2])
+        for (o,) in rows
+        if o and o != store.owner and alive(o, beats.get(o), now)
+    ]
+
+
+def wait(store, progress, make) -> bool:
+    """Wait while other live processes hold ``running`` trials of the store, calling
+    ``progress(make(...))`` as their trials finish. True when trials came back to ``todo``
+    (a holder died: the caller runs them), False when none is left running."""
+    import time
+
+    start = time.monotonic()
+    last = None
+    while True:
+        if store.reclaim_dead():
+            return True
+        counts = store.counts()
+        if counts["todo"]:
+            return True
+        if not counts["running"]:
+            return False
+        now = (counts["done"], counts["failed"])
+        if progress is not None and now != last and last is not None:
+            row = store.db.execute(
+                "SELECT c.label, t.final_loss FROM trial t JOIN config c ON c.id = t.config "
+                "WHERE t.status = 'done' ORDER BY t.finished DESC LIMIT 1"
+            ).fetchone() or ("", None)
+            total = sum(counts.values())
+            elapsed = time.monotonic() - start
+            progress(make(now[0], now[1], total, 0, elapsed, row[0], row[1]))
+        last = now
+        time.sleep(POLL)

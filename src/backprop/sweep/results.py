@@ -120,10 +120,12 @@ class Results:
     """The table of a sweep (rows by configuration) and its trials; iterate for the rows."""
 
     def __init__(
-        self, plan: dict, configs: list, trials: list[dict], *, success=None, path=None
-    ) -> None:
+        self, plan: dict, configs: list, trials: list[dict], *, success=None, path=None,
+        history=None,
+    ) -> None:  # fmt: skip
         self.plan = plan
         self.path = path
+        self._history_of = history  # (path, id) -> a trial's history, for rows without one
         self.success = success if isinstance(success, str) or success is None else None
         self.criterion = parse_success(self.success)
         for t in trials:
@@ -173,9 +175,12 @@ class Results:
 
     def history(self, tid: int) -> dict[str, list[float]]:
         """Trial ``tid``'s per-epoch training losses (and validation losses, if any)."""
-        from .trial import unpack_history
+        from .storecheck import history
 
-        return unpack_history(self._trial(tid)["history"])
+        trial = self._trial(tid)
+        if "history" not in trial and self._history_of is not None and self.path is not None:
+            return self._history_of(self.path, tid)  # read from the file when asked
+        return history(trial.get("history"), f"sweep trial {tid}'s history")
 
     def notes(self) -> list[tuple[str, int, int, str]]:
         """The trials' warnings (the step unit's zero gradient, units that died, a poor fit),
@@ -302,9 +307,10 @@ class Results:
                 ]
             )
         text = out.getvalue()
-        if path is not None:
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
+        if path is not None:  # replaced atomically (files.py; the CLI checked the path first)
+            from ..files import atomic_write_text
+
+            atomic_write_text(path, text, who="--csv")
         return text
 
     def _repr_html_(self) -> str:

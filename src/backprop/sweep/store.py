@@ -23,7 +23,9 @@ import sqlite3
 import time
 
 from ..errors import SweepError
+from . import pins, storecheck
 from .owners import LEASE, alive, my_owner  # noqa: F401 (LEASE: also the store's)
+from .paths import check_db
 
 FORMAT = 1
 BUSY_MS = 60_000  # how long a writer waits for another's transaction
@@ -71,6 +73,7 @@ CREATE TABLE trial (
 CREATE INDEX trial_status ON trial (status, seed, config);
 CREATE TABLE owner (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
                     heartbeat REAL NOT NULL);
+CREATE TABLE file (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL);
 """
 
 
@@ -89,7 +92,7 @@ class Store:
         self.path = None if path is None else os.fspath(path)
         self.label = "the in-memory store" if path is None else f"sweep database {self.path!r}"
         if self.path is not None:
-            _check_file(self.path)
+            check_db(self.path)
         try:
             self.db = sqlite3.connect(
                 self.path or ":memory:", isolation_level=None, timeout=BUSY_MS / 1000
@@ -104,6 +107,8 @@ class Store:
                 "name to --db, or the database a sweep wrote."
             ) from None
         self.owner = my_owner()
+        self._plan: dict | None = None  # the stored plan, once verified
+        self._files: dict[str, tuple[str, int]] = {}  # pinned data files: path -> (sha, bytes)
 
     def close(self) -> None:
         self.db.close()
@@ -143,6 +148,8 @@ class Store:
         Returns True when the sweep was already there (a resume)."""
         from .. import __version__
 
+        files = pins.measure(s["data"]["csv"] for _, _, s in trials if s["data"]["csv"])
+
         def work(cur):
             tables = {
                 r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -181,19 +188,19 @@ class Store:
                 "INSERT INTO trial (id, config, seed, spec) VALUES (?, ?, ?, ?)",
                 [(i + 1, c, s, json.dumps(spec)) for i, (c, s, spec) in enumerate(trials)],
             )
+            cur.executemany("INSERT INTO file VALUES (?, ?, ?)", files)
             return False
 
-        return self._write(work)
+        resumed = self._write(work)
+        self.plan()  # the file read back and checked, a resumed one above all
+        if resumed:
+            self.check_files()
+        return resumed
 
     def _check_same(self, cur, key: str) -> None:
-        row = cur.execute("SELECT key, format, base, grid, seeds FROM sweep").fetchone()
-        if row is None:
-            raise SweepError(f"{self.label}: its sweep table is empty; give a new file name.")
-        if row[1] > FORMAT:
-            raise SweepError(
-                f"{self.label}: written by a newer backprop (format {row[1]}, this "
-                f"one reads {FORMAT}); upgrade backprop to read it."
-            )
+        storecheck.structure(cur, self.label)
+        row = cur.execute("SELECT key, format, base, grid, seeds, success FROM sweep").fetchone()
+        storecheck.stored_plan(row, self.label, FORMAT)  # damaged, edited, newer: refused
         if row[0] != key:
             raise SweepError(
                 f"{self.label} holds another sweep ({describe(row)}); give a new "
@@ -201,26 +208,35 @@ class Store:
             )
 
     def plan(self) -> dict:
-        """The stored sweep: base spec, grid, seeds, success criterion and key."""
-        if not self.has_sweep():
-            raise SweepError(
-                f"{self.label}: holds no sweep (no 'sweep' table); give a database "
-                "a sweep wrote (backprop sweep SPEC --grid … --db FILE)."
-            )
-        row = self.db.execute(
-            "SELECT key, format, base, grid, seeds, success FROM sweep"
-        ).fetchone()
-        if row is None:
-            raise SweepError(f"{self.label}: its sweep table is empty; give a new file name.")
-        if row[1] > FORMAT:
-            raise SweepError(f"{self.label}: written by a newer backprop (format {row[1]}).")
-        return {
-            "key": row[0],
-            "base": json.loads(row[2]),
-            "grid": dict(json.loads(row[3])),
-            "seeds": json.loads(row[4]),
-            "success": row[5],
-        }
+        """The stored sweep: base spec, grid, seeds, success criterion and key — read once
+        and checked against itself (``storecheck``: tables, types, the key, every trial's
+        spec, the pinned files); a damaged or edited database is refused naming what."""
+        if self._plan is None:
+            storecheck.structure(self.db, self.label)
+            row = self.db.execute(
+                "SELECT key, format, base, grid, seeds, success FROM sweep"
+            ).fetchone()
+            laid = storecheck.stored_plan(row, self.label, FORMAT)
+            named = storecheck.trials(self.db, laid, self.label)
+            self._files = self._pinned(named)
+            self._plan = laid
+        success = self.db.execute("SELECT success FROM sweep").fetchone()[0]
+        return {**self._plan, "success": success}
+
+    def _pinned(self, named: list[str]) -> dict[str, tuple[str, int]]:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        rows = self.db.execute("SELECT path, sha256, bytes FROM file") if "file" in tables else []
+        pinned = {p: (h, n) for p, h, n in rows}
+        lacking = [p for p in named if p not in pinned]
+        if lacking or set(pinned) - set(named):
+            what = f"data file {lacking[0]!r} is not pinned" if lacking else "a pin is not used"
+            raise SweepError(f"{self.label}: {what} (its 'file' table); {storecheck.FIX}.")
+        return pinned
+
+    def check_files(self) -> None:
+        """The pinned data files as they were when the sweep was planned (``pins.check``)."""
+        self.plan()
+        pins.check(self._files, self.label)
 
     # -- claims ---------------------------------------------------------------------------
     def heartbeat(self) -> None:
@@ -341,15 +357,24 @@ class Store:
             "SELECT id, point, label, parameters FROM config ORDER BY id"
         ).fetchall()
 
-    def trials(self) -> list[sqlite3.Row]:
-        cur = self.db.execute("SELECT * FROM trial ORDER BY config, seed")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+    def trials(self, history: bool = False) -> list[dict]:
+        """Every trial's row; its packed history only if asked (a 10,000-epoch history is
+        80 kB: a large sweep's histories are read one at a time, ``history``)."""
+        columns = [c for c in storecheck.COLUMNS["trial"] if history or c != "history"]
+        cur = self.db.execute(f"SELECT {', '.join(columns)} FROM trial ORDER BY config, seed")
+        return [dict(zip(columns, row)) for row in cur.fetchall()]
 
     def trial(self, tid: int) -> dict | None:
         cur = self.db.execute("SELECT * FROM trial WHERE id = ?", (tid,))
         row = cur.fetchone()
         return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
+    def history(self, tid: int) -> dict[str, list[float]]:
+        """Trial ``tid``'s per-epoch series, its header checked against its bytes."""
+        row = self.db.execute("SELECT history FROM trial WHERE id = ?", (tid,)).fetchone()
+        return storecheck.history(
+            None if row is None else row[0], f"{self.label}: trial {tid}'s history"
+        )
 
 
 def _real(value):
@@ -362,25 +387,3 @@ def describe(row) -> str:
     base, grid, seeds = json.loads(row[2]), json.loads(row[3]), json.loads(row[4])
     keys = ", ".join(f"{k} ×{len(v)}" for k, v in grid) or "no grid"
     return f"spec {base.get('name')!r}, grid {keys}, {len(seeds)} seed(s)"
-
-
-def _check_file(path: str) -> None:
-    """A path that cannot be a database: a folder, or a file that is not SQLite."""
-    if os.path.isdir(path):
-        raise SweepError(
-            f"sweep database {path!r}: is a folder; give a file name such as "
-            f"{os.path.join(path, 'sweep.db')!r}."
-        )
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise SweepError(f"sweep database {path!r}: cannot be read ({exc.strerror}).") from None
-    if head and head != b"SQLite format 3\x00":
-        raise SweepError(
-            f"sweep database {path!r}: not a SQLite file (it starts with "
-            f"{head[:8]!r}); give a new file name to --db, or the database a "
-            "sweep wrote."
-        )

@@ -112,6 +112,11 @@ def run(args) -> int:
             raise ConfigError(
                 f"--{modes[0].replace('_', '-')} names the database itself; drop --db."
             )
+    if args.csv:  # before any work: never the database or the spec, a regular file
+        from ...sweep.paths import check_output
+
+        db = args.db or args.resume or args.show or (args.show_trial or [None])[0]
+        check_output(args.csv, db=db, spec=args.spec)
     if args.show_trial:
         return _show_trial(*args.show_trial)
     if args.show:
@@ -129,9 +134,6 @@ def run(args) -> int:
 
 
 def _new(args) -> int:
-    import os
-    import time
-
     from ...sweep import grid as grids
     from ...sweep.driver import check_workers, plan
 
@@ -143,16 +145,14 @@ def _new(args) -> int:
         name = builtin_for(args.spec)
         if name is not None and not args.quiet:
             print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
-    laid = plan(args.spec, grids.parse_grid(args.grid), args.seeds)
+    laid = plan(args.spec, grids.parse_grid(args.grid), args.seeds, args.success)
     db = args.db
-    if db is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        db = os.path.join("runs", f"sweep-{laid['base']['name']}-{stamp}.db")
-        os.makedirs("runs", exist_ok=True)
-    from ...sweep.results import parse_success
+    if db is None:  # a new file, never another sweep's of the same second
+        from ...sweep.paths import default_db
+
+        db = default_db(laid["base"]["name"])
     from ...sweep.store import Store
 
-    parse_success(args.success)
     store = Store(db)
     try:
         resumed = store.create(
@@ -188,6 +188,10 @@ def _resume(args, announced: bool = False) -> int:
     parse_success(args.success)
     store = existing(args.resume)
     try:
+        from ...sweep.criteria import check_stored
+        from ...sweep.owners import holders
+
+        check_stored(args.success, store)
         if args.success is not None:
             store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (args.success,)))
         counts = store.counts()
@@ -196,6 +200,13 @@ def _resume(args, announced: bool = False) -> int:
             print(f"sweep: {args.resume}: {counts['done']} of {total} trials done")
         if not args.quiet and counts["done"] and announced:
             print(f"{counts['done']} of {total} trials were done already; running the rest")
+        held = holders(store) if counts["running"] else []
+        if held and not args.quiet:
+            print(
+                f"{counts['running']} trial(s) are running in {', '.join(held)}; this run "
+                "takes the rest and waits for those (Ctrl+C stops waiting; they go on)",
+                flush=True,
+            )
         if cluster is not None and not args.quiet and counts["todo"]:
             print(f"cluster: {cluster} (Dask distributed)", flush=True)
         show = _progress(total, counts["done"] + counts["failed"], args.quiet)
@@ -253,6 +264,17 @@ def _show_trial(db: str, tid_text: str) -> int:
             "the database numbers trials from 1."
         ) from None
     spec = load(db).spec(tid)
+    if spec["data"]["csv"] is not None:
+        from ...errors import SweepError
+        from ...sweep.store import Store
+
+        store = Store(db)
+        try:
+            store.check_files()
+        except SweepError as exc:  # the spec still prints: train would read the file as is
+            print(f"backprop sweep: warning: {exc}", file=sys.stderr)
+        finally:
+            store.close()
     print(json.dumps(spec, indent=2))
     return 0
 

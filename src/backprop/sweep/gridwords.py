@@ -1,0 +1,78 @@
+"""The command line's ``--grid KEY=V1,V2,…`` words read as a grid (``grid.parse_grid``).
+
+Values are split at commas outside brackets; each is a JSON value when it reads as one,
+else a word; layer sizes read ``8x8`` as [8, 8]. The grid is checked by ``grid.check_grid``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import ConfigError
+from ..textrules import abridge, escape
+from .grid import NAMED, SIZE_LISTS, decimal
+
+
+def parse_grid(words: list[str]) -> dict[str, list]:
+    """``['model.hidden=8,8x8', 'optimizer.lr=0.1,0.01']`` → {key: [values]} (unchecked).
+
+    Values are split at commas outside brackets; each is a JSON value when it reads as one
+    (0.1, 1e-3, true, [8, 8]), else a word (relu). Layer sizes read ``8x8`` as [8, 8], a
+    bare ``8`` as [8] and ``none`` as []."""
+    grid: dict[str, list] = {}
+    for word in words:
+        key, eq, text = word.partition("=")
+        key = key.strip()
+        if not eq or not key or not text.strip():
+            raise ConfigError(
+                f"--grid {_said(word)}: write KEY=V1,V2,… such as "
+                "model.hidden=8,8x8 or optimizer.lr=0.1,0.01."
+            )
+        if key in grid:
+            raise ConfigError(
+                f"--grid {_said(key)}: given twice; give one --grid KEY=… with all its values."
+            )
+        full = NAMED.get(key, key)
+        grid[key] = [_value(item, full, word) for item in _split(text, word)]
+    return grid
+
+
+def _split(text: str, word: str) -> list[str]:
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    items = [item.strip() for item in items]
+    if depth != 0 or any(not item for item in items):
+        why = "has unbalanced brackets" if depth else "has an empty value (',,' or an end comma)"
+        raise ConfigError(
+            f"--grid {_said(word)}: {why}; write KEY=V1,V2,… such as model.hidden=8,8x8."
+        )
+    return items
+
+
+def _value(item: str, key: str, word: str):
+    if key in SIZE_LISTS:
+        if item.lower() in ("none", "[]"):
+            return []
+        parts = item.lower().split("x")
+        if all(decimal(p.strip()) for p in parts):
+            return [int(p) for p in parts]
+    try:
+        return json.loads(item)
+    except json.JSONDecodeError:
+        pass
+    except (ValueError, RecursionError) as exc:  # over 4,300 digits, nesting too deep
+        why = "nests too deeply" if isinstance(exc, RecursionError) else "is over 4,300 digits"
+        raise ConfigError(f"--grid {_said(word)}: a value {why}.") from None
+    if item.startswith("[") and item.endswith("]"):  # [relu,tanh]: a list of words
+        return [_value(inner, "", word) for inner in _split(item[1:-1], word)]
+    return item
+
+
+def _said(word: str) -> str:
+    """A command-line word in a message: quoted, escaped, abridged."""
+    return repr(abridge(escape(word)))

@@ -1,0 +1,124 @@
+"""The paths a sweep opens and writes, checked before any work: its database and its CSV.
+
+- ``check_db``: a sweep database is a regular file (or a symlink to one) or a new name in
+  an existing folder. Judged by ``os.stat``, never by opening it: a FIFO would block the
+  open for ever, a device would take SQLite's journal beside it. A missing folder and a
+  dangling symlink are named as such.
+- ``check_output``: ``--csv`` is a regular file or a new name in an existing folder, and
+  never the sweep's own database (or its WAL files) or its spec file: the table is written
+  after every trial ran, so a path that cannot take it is refused before the first one.
+- ``default_db``: ``runs/sweep-<name>-<time>.db``, or ``…-2.db``, ``…-3.db`` when taken, made
+  with ``O_EXCL`` so two sweeps started in the same second never share one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from ..errors import ConfigError, SweepError
+
+
+def _kind(mode: int) -> str:
+    from ..reading import kind_of
+
+    return kind_of(mode)
+
+
+def _new_in_folder(path: str, what: str, error) -> None:
+    """A missing path: its folder must exist (and a dangling symlink is named)."""
+    if os.path.islink(path):
+        raise error(
+            f"{what} {path!r}: a symlink to {os.readlink(path)!r}, which does not exist; "
+            "remove the link or give another file name."
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        exists = os.path.lexists(folder)
+        raise error(
+            f"{what} {path!r}: its folder {folder!r} "
+            f"{'is not a folder' if exists else 'does not exist'}; create it first "
+            "(mkdir -p) or give a file in an existing folder."
+        )
+
+
+def check_db(path: str) -> None:
+    """A path a sweep database may be at (see the module docstring); SweepError otherwise."""
+    what = "sweep database"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        _new_in_folder(path, what, SweepError)
+        return
+    except OSError as exc:
+        raise SweepError(f"{what} {path!r}: cannot be read ({exc.strerror}).") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SweepError(
+            f"{what} {path!r}: is a folder; give a file name such as "
+            f"{os.path.join(path, 'sweep.db')!r}."
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise SweepError(
+            f"{what} {path!r}: is {_kind(st.st_mode)}, not a regular file; give the file "
+            "a sweep wrote, or a new file name."
+        )
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise SweepError(f"{what} {path!r}: cannot be read ({exc.strerror}).") from None
+    if head and head != b"SQLite format 3\x00":
+        raise SweepError(
+            f"{what} {path!r}: not a SQLite file (it starts with {head[:8]!r}); give a new "
+            "file name to --db, or the database a sweep wrote."
+        )
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output(path: str, *, db: str | None = None, spec: str | None = None) -> None:
+    """``--csv PATH``: a regular file or a new one in an existing folder, not the database
+    ``db`` (nor its -wal, -shm, -journal files) nor the spec file ``spec``."""
+    who = "--csv"
+    ends = ("", "-wal", "-shm", "-journal") if db else ()
+    mine = [(db + end, "the sweep's own database") for end in ends]
+    if spec and os.path.exists(spec):
+        mine.append((spec, "the sweep's spec file"))
+    for other, what in mine:
+        if _same(path, other):
+            raise ConfigError(
+                f"{who} {path!r}: is {what}; writing the table there would destroy it. "
+                "Give another file name, e.g. results.csv."
+            )
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        _new_in_folder(path, who, ConfigError)
+        return
+    except OSError as exc:
+        raise ConfigError(f"{who} {path!r}: cannot be used ({exc.strerror}).") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(
+            f"{who} {path!r}: is {_kind(st.st_mode)}, not a regular file; give a file "
+            "name such as results.csv."
+        )
+
+
+def default_db(name: str, parent: str = "runs") -> str:
+    """A new, empty file ``<parent>/sweep-<name>-<time>[-N].db``, made here (``O_EXCL``)."""
+    os.makedirs(parent, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        path = os.path.join(parent, f"sweep-{name}-{stamp}{'' if n == 1 else f'-{n}'}.db")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return path
+    raise SweepError(f"sweep database: {parent}/sweep-{name}-{stamp}-*.db: all names taken.")

@@ -1,0 +1,81 @@
+"""Data files a sweep's trials read, pinned: absolute paths at planning, content hashed.
+
+A trial's spec may name a CSV file (``data.csv``). A relative path would mean another file
+in another folder, and a file edited between two runs of a sweep would pool two data sets
+into one row. So the plan writes each path absolute (``absolute``), the store keeps each
+file's SHA-256 and size in its ``file`` table when the sweep is made (``measure``), and
+every run of the sweep — a resume, the same command again — hashes the files again before
+a trial starts (``check``): a file that is missing, not a regular file or changed is refused
+in one line, naming it. ``backprop sweep --show-trial`` warns the same way, since ``backprop
+train`` on the trial's spec reads the file as it is now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+
+from ..errors import SweepError
+
+BLOCK = 1 << 20
+
+
+def absolute(spec: dict) -> dict:
+    """``spec`` (normalised, changed in place) with its ``data.csv`` made absolute."""
+    data = spec.get("data")
+    if isinstance(data, dict) and isinstance(data.get("csv"), str) and data["csv"]:
+        data["csv"] = absolute_path(data["csv"])
+    return spec
+
+
+def absolute_path(path: str) -> str:
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def digest(path: str, who: str) -> tuple[str, int]:
+    """(SHA-256 hex, bytes) of a regular file; a SweepError naming ``who`` otherwise."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SweepError(f"{who}: {path!r} does not exist (any more); {_fix()}.") from None
+    except OSError as exc:
+        raise SweepError(f"{who}: {path!r} cannot be read ({exc.strerror}).") from None
+    if not stat.S_ISREG(st.st_mode):
+        from ..reading import kind_of
+
+        raise SweepError(f"{who}: {path!r} is {kind_of(st.st_mode)}, not a data file.")
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(BLOCK):
+                h.update(block)
+                size += len(block)
+    except OSError as exc:
+        raise SweepError(f"{who}: {path!r} cannot be read ({exc.strerror}).") from None
+    return h.hexdigest(), size
+
+
+def measure(paths) -> list[tuple[str, str, int]]:
+    """(path, sha256, bytes) of each data file a new sweep's trials read."""
+    return [(p, *digest(p, "sweep data file")) for p in sorted(set(paths))]
+
+
+def check(pinned: dict[str, tuple[str, int]], label: str) -> None:
+    """Each pinned file as it was when the sweep was planned; a SweepError otherwise."""
+    for path, (sha, size) in sorted(pinned.items()):
+        now, n = digest(path, f"{label}: data file")
+        if now != sha:
+            raise SweepError(
+                f"{label}: data file {path!r} changed since the sweep was planned "
+                f"({size:,} bytes, sha256 {sha[:12]}…; now {n:,} bytes, {now[:12]}…): its "
+                f"trials would mix two data sets; {_fix()}."
+            )
+
+
+def _fix() -> str:
+    return (
+        "put the file back as it was to go on, or start a new sweep (a new --db file) "
+        "on the file as it is now"
+    )
