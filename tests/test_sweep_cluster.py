@@ -386,3 +386,40 @@ def test_unfit_workers_are_refused_before_the_first_chunk(tmp_path, prelude, sai
         assert con.execute("SELECT count(*) FROM trial WHERE status != 'todo'").fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_losing_the_scheduler_mid_sweep_is_one_line_and_exit_2(tmp_path):
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    db = tmp_path / "lost.db"
+    with open(tmp_path / "cluster.log", "wb") as log:
+        scheduler = _scheduler(port, log)
+        worker = _start(["-m", "distributed.cli.dask_worker", *_worker_args(addr, tmp_path)], log)
+        try:
+            _wait_for(addr, 1)
+            code = "import sys; from backprop.cli import main; sys.exit(main(sys.argv[1:]))"
+            sweep = subprocess.Popen(
+                [sys.executable, "-c", code, "sweep", "square", "--grid", "epochs=50000",
+                 "--seeds", "0..7", "--db", str(db), "-q", "--cluster", addr],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 120
+            while sweep.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(sqlite3.Error):
+                    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+                    try:
+                        sql = "SELECT count(*) FROM trial WHERE status = 'running'"
+                        if con.execute(sql).fetchone()[0]:
+                            break
+                    finally:
+                        con.close()
+                time.sleep(0.1)
+            _stop(scheduler)  # chunks are out on the worker
+            _, err = sweep.communicate(timeout=120)
+        finally:
+            for proc in (worker, scheduler):
+                _stop(proc)
+    assert sweep.returncode == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "lost the connection to the scheduler" in lines[0], err

@@ -60,7 +60,12 @@ class DaskExecutor:
 
     def __init__(self, address, deadline: float = DEADLINE) -> None:
         self.address = address_of(address)
-        self.client = connect(self.address, deadline)
+        self.quiet = _Quiet()  # Dask's own log lines (tracebacks on a lost scheduler) off
+        try:
+            self.client = connect(self.address, deadline)
+        except BaseException:
+            self.quiet.restore()
+            raise
         try:
             self.workers = check_workers(self.client, self.address, deadline)
             self.tick = uuid.uuid4().hex
@@ -69,6 +74,7 @@ class DaskExecutor:
         except BaseException:
             with contextlib.suppress(Exception):
                 self.client.close(timeout=5)
+            self.quiet.restore()
             raise
         self.pending: dict = {}  # future -> its chunk's trial ids
         self.ticked: set[int] = set()  # trials ticked and not yet back
@@ -109,6 +115,10 @@ class DaskExecutor:
                 break
             except TimeoutError:
                 continue
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # FuturesCancelledError (a BaseException): scheduler lost
+                self._lost_scheduler()
         events += self._ticks()
         for future in [f for f in self.pending if f.done()]:
             tids = self.pending.pop(future)
@@ -165,6 +175,30 @@ class DaskExecutor:
         with contextlib.suppress(Exception):
             self.client.close(timeout=5)
         self.pending = {}
+        self.quiet.restore()
+
+
+class _Quiet:
+    """Dask's client logs a traceback when it loses the scheduler; the sweep says it in one
+    line instead. Its loggers are raised to CRITICAL while the executor lives."""
+
+    NAMES = ("distributed", "distributed.client")
+
+    def __init__(self) -> None:
+        import logging
+
+        self.levels = {}
+        for name in self.NAMES:
+            logger = logging.getLogger(name)
+            self.levels[name] = logger.level
+            logger.setLevel(logging.CRITICAL)
+
+    def restore(self) -> None:
+        import logging
+
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
+        self.levels = {}
 
 
 def _allowed() -> int:

@@ -225,9 +225,7 @@ def check_workers(client, address: str, deadline: float = DEADLINE) -> int:
 
     try:
         _within(max(1.0, end - time.monotonic()), wait, "waiting for a worker", address)
-    except ClusterError:
-        raise
-    except Exception:
+    except Exception:  # Dask's timeout or ours, whichever came first
         raise ClusterError(
             f"sweep cluster {address}: the scheduler has no workers (none joined within "
             f"{deadline:g} s); start some with `dask worker {address}`."
