@@ -17,11 +17,7 @@ grid and which layers never moved from their initial weights. Above ``driver`` a
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,27 +274,9 @@ class Comparison:
         return f"<compare {self.question.name!r}: {self.results!r}>"
 
     def _repr_html_(self) -> str:
-        pictures = []
-        for kind in self.question.plots:
-            png = _png(self.plots.get(kind), self.figures.get(kind))
-            if png:
-                data = base64.b64encode(png).decode("ascii")
-                pictures.append(f'<img alt="{kind}" src="data:image/png;base64,{data}">')
-        words = "".join(f"<li>{html.escape(w)}</li>" for w in self.words)
-        head = html.escape(self.heading()).replace("\n", "<br>")
-        return f"<p><b>{head}</b></p>{self.results._repr_html_()}<ul>{words}</ul>" + "".join(
-            f"<div>{p}</div>" for p in pictures
-        )
+        from ..display.sweep import comparison_html
 
-
-def _png(path, figure) -> bytes | None:
-    if path is not None and os.path.isfile(path):
-        return Path(path).read_bytes()
-    if figure is not None:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        return buffer.getvalue()
-    return None
+        return comparison_html(self)
 
 
 def compare(
