@@ -141,7 +141,9 @@ def run_html(run) -> str:
         '<div class="bp-head">backprop run</div>',
         table(("", ""), rows, [["bp-l", "bp-l"]] * len(rows)),
     ]
-    if run.history is not None:
+    if run.history is not None and not len(run.history):
+        parts.append('<div class="bp-muted">not trained: the spec asks for 0 epochs</div>')
+    elif run.history is not None:
         from ..plots import loss_curves
 
         loss = s.get("loss", {}).get("name")

@@ -178,7 +178,8 @@ class PlaygroundWidget(anywidget.AnyWidget):
 
     @property
     def spec(self) -> dict:
-        """The experiment spec of the current settings, at the current epoch."""
+        """The experiment spec of the current settings, at the current epoch (``"epochs": 0``
+        at epoch 0: ``backprop.run`` then builds the same initial weights and trains none)."""
         return self.session.spec()
 
     @property
@@ -197,9 +198,10 @@ class PlaygroundWidget(anywidget.AnyWidget):
 
     # -- driving it from code ---------------------------------------------------------------
     def train(self, epochs: int = 1) -> PlaygroundWidget:
-        """Train ``epochs`` whole epochs now, in this cell (the page shows the result)."""
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise _config(f"widget.train: epochs must be a whole number ≥ 1; got {epochs!r}.")
+        """Train ``epochs`` whole epochs now, in this cell (the page shows the result); 0
+        trains nothing (as ``fit(epochs=0)`` and a spec's ``"epochs": 0``)."""
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise _config(f"widget.train: epochs must be a whole number ≥ 0; got {epochs!r}.")
         s = self.session
         s.status.running = False
         for _ in range(epochs):

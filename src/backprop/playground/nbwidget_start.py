@@ -66,9 +66,22 @@ def from_name(name: str) -> dict:
     if name in PRESETS:
         return dict(PRESETS[name]["settings"])
     if name not in builtin_names():
+        specs = (
+            f"the page's exercises ({', '.join(PRESETS)}) or a built-in spec "
+            f"({', '.join(builtin_names())})"
+        )
+        if name in PLAYGROUND_SETS:  # a dataset in the first slot: it goes by keyword
+            raise ConfigError(
+                f"widget: spec_or_model={name!r} is a dataset's name; give it as "
+                f"widget(dataset={name!r}) (the first argument names one of {specs})."
+            )
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(name, [*PRESETS, *builtin_names(), *PLAYGROUND_SETS])
         raise ConfigError(
             f"widget: spec_or_model={name!r} is neither one of the page's exercises "
-            f"({', '.join(PRESETS)}) nor a built-in spec ({', '.join(builtin_names())})."
+            f"({', '.join(PRESETS)}) nor a built-in spec ({', '.join(builtin_names())}), nor a "
+            f"dataset (widget(dataset=...): {', '.join(PLAYGROUND_SETS)}).{hint}"
         )
     return from_spec(builtin(name), f"spec_or_model={name!r}")
 

@@ -164,7 +164,8 @@ class Session(Training):
             },
             "loss": {"name": self.loss_name},
             "optimizer": {"name": opt_name, "lr": s["lr"], "options": dict(options)},
-            "epochs": max(1, epochs if epochs is not None else self.epoch),
+            # epoch 0 is 0: the model as initialised (a spec of 1 epoch trained one more)
+            "epochs": epochs if epochs is not None else self.epoch,
             "batch_size": batch,
             "validation": "test" if self.raw.x_test is not None else None,
             # the page trained on the NumPy δ engine; naming it keeps the numbers identical

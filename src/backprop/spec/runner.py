@@ -137,7 +137,10 @@ class Run:
         net = "-".join(map(str, sizes)) + " MLP" if sizes else type(self.model).__name__
         data = self.spec.get("data", {}).get("name") or "CSV"
         h = self.history
-        done = "not trained" if h is None else f"{len(h)} epoch(s), loss={h.last('loss'):.6g}"
+        if h is None or not len(h):
+            done = "not trained (0 epochs)" if h is not None else "not trained"
+        else:
+            done = f"{len(h)} epoch(s), loss={h.last('loss'):.6g}"
         stop = "" if h is None or not h.stop_reason else "; stopped early"
         return f"<Run {self.spec.get('name')!r}: {net} on {data}, {done}{stop}>"
 

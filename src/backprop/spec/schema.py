@@ -418,7 +418,9 @@ def normalize(spec: dict) -> dict:
     s["loss"] = _loss(s["loss"])
     s["optimizer"] = _optimizer(s["optimizer"])
     s["schedule"] = _schedule(s["schedule"])
-    s["epochs"] = _int(s["epochs"], "epochs", 1, MAX_EPOCHS)
+    # 0: build the data and the model from the seed and train nothing (the model as
+    # initialised; a notebook widget at epoch 0 says so in its spec)
+    s["epochs"] = _int(s["epochs"], "epochs", 0, MAX_EPOCHS)
     s["batch_size"] = _int(s["batch_size"], "batch_size", 1, MAX_SAMPLES, allow_none=True)
     s["validation"] = _validation(s["validation"])
     s["early_stopping"] = _early(s["early_stopping"])
