@@ -284,3 +284,25 @@ def test_unknown_questions_and_bad_flags_are_one_line_and_exit_2(tmp_path):
         backprop.compare("activation")
     with pytest.raises(ConfigError, match="compare epochs"):
         backprop.compare("activations", epochs=-5)
+
+
+def test_in_a_notebook_a_bar_moves_over_the_trials(monkeypatch):
+    import IPython.display
+
+    import backprop.display.progress as progress
+
+    shown = []
+
+    class Handle:
+        def update(self, bundle, raw=False):
+            shown.append(bundle)
+
+    def display(bundle, raw=False, display_id=False):
+        shown.append(bundle)
+        return Handle()
+
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", display)
+    backprop.compare("activations", seeds=2, epochs=20, workers=1, plots=False)
+    assert shown[0]["text/plain"].startswith("sweep [") and "/16 trials" in shown[0]["text/plain"]
+    assert "16/16 trials" in shown[-1]["text/plain"] and "<progress" in shown[-1]["text/html"]

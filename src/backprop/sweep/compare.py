@@ -297,7 +297,8 @@ def compare(
     file resumes and skips finished trials). ``workers``: processes (default: the cores).
     ``out``: a directory for the plots (PNG) and the table (``table.csv``); without it the
     plots are Figures shown in a notebook. ``plots=False`` draws none (and trains no trial
-    again). Returns a ``Comparison``: ``.results`` (the sweep's table), ``.words``, ``.plots``.
+    again). ``progress``: called after each trial (in a notebook, by default, a bar).
+    Returns a ``Comparison``: ``.results`` (the sweep's table), ``.words``, ``.plots``.
 
     Examples:
         >>> import backprop
@@ -318,6 +319,13 @@ def compare(
         if out.exists() and not out.is_dir():
             raise ConfigError(f"compare out {str(out)!r}: not a directory; give a directory.")
         out.mkdir(parents=True, exist_ok=True)
+    if progress is None:
+        from ..display.progress import in_notebook
+
+        if in_notebook():  # a bar over the trials, as fit shows one over epochs
+            from ..display.sweep import NotebookTrials
+
+            progress = NotebookTrials()
     with warnings.catch_warnings():
         # the width-1 nets' 'hidden layer of 1 unit' notice is the question, not a slip
         warnings.simplefilter("ignore")
