@@ -43,6 +43,7 @@ class Question:
     truth: str  # the noise-free function, for the curves
     plots: tuple[str, ...]
     factor: float = 1.5  # the knee: within this factor of the best median loss
+    evidence: bool = False  # the words need refits (whether layers moved) even without plots
 
 
 WIDTHS = (1, 2, 4, 8, 16)
@@ -78,6 +79,7 @@ QUESTIONS = {
         ),
         truth="abs(x-1)",
         plots=("boxplots", "curves"),
+        evidence=True,
     ),
 }
 TRUTHS = {"x**2": np.square, "abs(x-1)": lambda x: np.abs(x - 1.0)}
@@ -292,13 +294,14 @@ def compare(
 ) -> Comparison:
     """Answer the lecture's question ``name`` ("width-depth" or "activations") by experiment.
 
-    ``seeds``: a count, "0..9" or a list (default 10 seeds, 0..9). ``epochs``: fewer epochs
-    than the lecture's (a quick mode). ``db``: the SQLite file keeping every trial (the same
-    file resumes and skips finished trials). ``workers``: processes (default: the cores).
-    ``out``: a directory for the plots (PNG) and the table (``table.csv``); without it the
-    plots are Figures shown in a notebook. ``plots=False`` draws none (and trains no trial
-    again). ``progress``: called after each trial (in a notebook, by default, a bar).
-    Returns a ``Comparison``: ``.results`` (the sweep's table), ``.words``, ``.plots``.
+    ``seeds``: a count, "0..9" or a list (default 10 seeds, 0..9). ``epochs``: train this
+    many epochs instead of the question's own (fewer: a quick mode). ``db``: the SQLite
+    file keeping every trial (the same file resumes and skips finished trials).
+    ``workers``: processes (default: the cores). ``out``: a directory for the plots (PNG)
+    and the table (``table.csv``); without it the plots are Figures shown in a notebook.
+    ``plots=False`` draws none (and trains no trial again). ``progress``: called after each
+    trial (in a notebook, by default, a bar). Returns a ``Comparison``: ``.results`` (the
+    sweep's table), ``.words``, ``.plots``.
 
     Examples:
         >>> import backprop
@@ -314,6 +317,8 @@ def compare(
     seeds = q.seeds if seeds is None else seeds
     parse_seeds(seeds)  # bad seeds or workers are refused before a directory is made
     check_workers(workers)
+    if not isinstance(plots, bool):
+        raise ConfigError(f"compare plots: must be True or False; got {plots!r}.")
     if out is not None:
         out = Path(out)
         if out.exists() and not out.is_dir():
@@ -345,7 +350,7 @@ def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
     """The words, refits and plots for a finished (or partly finished) sweep."""
     from .compare_words import words
 
-    fits = refit(results, q) if (plots or q.name == "activations") else []
+    fits = refit(results, q) if (plots or q.evidence) else []
     done = Comparison(q, results, words(q, results.rows, fits))
     done.fits = fits
     if out is not None:
