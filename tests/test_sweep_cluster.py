@@ -1,6 +1,6 @@
 """Sweeps on a Dask distributed cluster (issue 18): a real two-worker cluster on 127.0.0.1,
 started as CI would start one (``dask scheduler`` + ``dask worker --nworkers 2``). Slow
-(about a minute: several clusters and deadlines; tests/conftest.py SLOW), and CI runs it.
+(about 90 s: several clusters and deadlines; tests/conftest.py SLOW), and CI runs it.
 
 The same sweep locally and on the cluster gives the same numbers bit for bit; a worker
 killed with SIGKILL mid-chunk loses nothing and duplicates nothing; the progress moves trial
@@ -423,3 +423,10 @@ def test_losing_the_scheduler_mid_sweep_is_one_line_and_exit_2(tmp_path):
     assert sweep.returncode == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "lost the connection to the scheduler" in lines[0], err
+
+
+def test_show_with_cluster_is_refused(tmp_path):
+    db = tmp_path / "shown.db"
+    backprop.sweep(SPEC, None, seeds=1, workers=1, db=db)
+    proc, _ = _cli("--show", str(db), "--cluster", "127.0.0.1:8786")
+    assert proc.returncode == 2 and "drop --cluster" in proc.stderr, proc.stderr

@@ -81,7 +81,10 @@ class DaskExecutor:
         self.checked = time.monotonic()
 
     def _on_tick(self, event) -> None:  # on the client's event loop: only append
-        _, (tick, kind, tid, loss) = event
+        try:
+            _, (tick, kind, tid, loss) = event
+        except (TypeError, ValueError):  # another program's message on the topic
+            return
         if tick == self.tick:
             self.ticks.append((kind, tid, loss))
 

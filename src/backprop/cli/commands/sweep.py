@@ -117,6 +117,11 @@ def run(args) -> int:
 
         db = args.db or args.resume or args.show or (args.show_trial or [None])[0]
         check_output(args.csv, db=db, spec=args.spec)
+    if args.cluster and (args.show or args.show_trial):
+        raise ConfigError(
+            f"--{modes[0].replace('_', '-')} only reads the database; drop --cluster "
+            "(it runs trials: a new sweep or --resume DB)."
+        )
     if args.show_trial:
         return _show_trial(*args.show_trial)
     if args.show:
