@@ -146,7 +146,7 @@ def heatmap(widths, depths, medians, success, path=None, *, title=None, criterio
     fig.suptitle(title or "Median final loss by width and depth", fontsize=13)
     caption = (
         "Each cell: the median over seeds of the final training loss (top) and the share of "
-        f"seeds that succeed (bottom; {criterion_words}). Darker is a lower loss."
+        f"seeds that succeed (bottom; {criterion_words}). Brighter (yellow) is a lower loss."
     )
     return _finish(fig, caption, path)
 
