@@ -314,3 +314,48 @@ def test_explain_a_binary_model_says_which_class_is_1(tmp_path):
     code, _, err = cli("explain", "run/model.safetensors", "--x", "0.1,0.2", "--y", "2",
                        cwd=tmp_path)  # fmt: skip
     one_line(code, err, "--y 2", "inner, outer", "0 or 1")
+
+
+# -- backprop.run({"data": "square"}) and the CLI agree ----------------------------------------
+def test_a_spec_naming_only_a_built_in_set_runs_as_train_data_does(tmp_path):
+    import json
+
+    run = backprop.run({"data": "square"}, verbose=False)
+    code, _, err = cli("train", "--data", "square", "--no-plots", "--out", "flags",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    (tmp_path / "sq.json").write_text(json.dumps({"data": "square"}))
+    code, out_file, err = cli("train", "sq.json", "--no-plots", "--out", "file", cwd=tmp_path)
+    assert code == 0, err
+    assert "defaults for data square (left out of sq.json): lr 0.01, 2,000 epochs" in out_file
+    loss = run.history.history["loss"]
+    for folder in ("flags", "file"):  # the same numbers three ways: library, flags, spec file
+        h = _history(tmp_path / folder)
+        np.testing.assert_allclose(h["loss"], loss, rtol=1e-6)
+        used = json.loads((tmp_path / folder / "spec.json").read_text())
+        assert (used["optimizer"]["lr"], used["epochs"]) == (0.01, 2000)
+    assert run.history.history["r2"][-1] > 0.99  # was −0.575 with Adam 0.001 × 100 epochs
+    assert "lr 0.01, 2,000 epochs, the full batch" in run.defaults_note
+    assert "square's own defaults" in repr(run)
+
+
+def test_settings_a_spec_gives_are_kept_even_the_generic_ones():
+    from backprop.spec import normalize
+
+    spec = normalize({"data": {"name": "circle"}, "epochs": 100, "batch_size": None,
+                      "optimizer": {"name": "adam", "lr": 0.001}})  # fmt: skip
+    assert (spec["epochs"], spec["batch_size"], spec["optimizer"]["lr"]) == (100, None, 0.001)
+    spec = normalize({"data": {"name": "circle"}, "optimizer": "sgd"})
+    assert spec["optimizer"]["lr"] is None  # SGD keeps its own lr; the set's is Adam's
+    assert (spec["epochs"], spec["batch_size"]) == (500, 32)
+    csv = normalize({"data": {"csv": "x.csv", "target": "y"}})
+    assert csv["epochs"] == 100  # a CSV is not a built-in set
+
+
+def test_the_not_learned_warning_promises_tries_only_when_they_are_made(tmp_path):
+    # 100 rows × 25,000 epochs: longer than a quick check, so no change is tried
+    _, out, err = cli("train", "--data", "square", "--lr", "1e-7", "--epochs", "25000",
+                      "--no-plots", "--quiet", "--out", "run", cwd=tmp_path)  # fmt: skip
+    assert "none was tried here" in out, out
+    assert "tries each change on this run." not in err, err
+    assert "when that is quick" in err, err

@@ -30,7 +30,12 @@ from .lrcheck import CHEAP
 
 __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice"]
 
-NOT_LEARNED_CLI = "It has not learned yet: 'advice:' below tries each change on this run."
+# said while training, before ranked_advice knows whether trying the changes is quick enough
+# (TRY_ROWS, CHEAP): so it promises what the advice line always does
+NOT_LEARNED_CLI = (
+    "It has not learned yet: 'advice:' below names what to change, and tries each change on "
+    "this run when that is quick."
+)
 MARGIN = 0.01  # r² above 0, or accuracy above chance, by this much: help, not rounding
 # each trial reads its data again (a CSV of 1.5 million rows: seconds and a copy in memory
 # per trial), so larger data sets are not tried, only named, however few their epochs

@@ -26,6 +26,8 @@ def build_spec(args) -> dict:
         if name is not None:  # no file of that name: the spec shipped with backprop
             print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
         spec = load_file(load, Path(args.spec))
+        if name is None:
+            _said_set_defaults(args)
     elif not (args.data or args.csv):
         raise ConfigError(
             "give a spec file (backprop train spec.json) or a dataset (--data NAME or --csv FILE)"
@@ -102,6 +104,31 @@ def build_spec(args) -> dict:
 
 
 _ADAM = {"adam": "Adam", "adamw": "AdamW"}
+
+
+def _said_set_defaults(args) -> None:
+    """A spec file naming a built-in set and leaving out lr, epochs or batch_size gets the
+    set's own (``spec.setdefaults``, as ``backprop.run`` does): one line says which, as for
+    ``--data NAME``; the ones a flag gives are not listed."""
+    import json
+    from pathlib import Path
+
+    from ..spec.setdefaults import listed, open_settings
+
+    try:
+        raw = json.loads(Path(args.spec).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # load_file read it already; nothing more to say
+    filled = open_settings(raw)
+    for key, flag in (("optimizer.lr", "lr"), ("epochs", "epochs"), ("batch_size", "batch_size")):
+        if getattr(args, flag, None) is not None:
+            filled.pop(key, None)
+    if filled and not args.quiet:
+        name = raw["data"] if isinstance(raw["data"], str) else raw["data"]["name"]
+        print(
+            f"defaults for data {name} (left out of {args.spec}): {listed(filled)} (what fits "
+            "a built-in set in about a second; flags override)"
+        )
 
 
 def _set_defaults(args, spec: dict) -> None:

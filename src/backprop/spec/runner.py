@@ -129,6 +129,15 @@ class Run:
             f"diverged in {where}"
         )
 
+    @property
+    def defaults_note(self) -> str | None:
+        """Which settings the spec left out and its built-in set filled in, in words
+        (``spec.setdefaults``); None when the spec gave them all."""
+        from .setdefaults import describe
+
+        filled = self.extra.get("set_defaults")
+        return describe(filled, self.spec["data"]["name"]) if filled else None
+
     def __repr__(self) -> str:
         """One line: the spec's name, the network, the data, epochs run and the last loss."""
         from ..summary import summary
@@ -142,6 +151,11 @@ class Run:
         else:
             done = f"{len(h)} epoch(s), loss={h.last('loss'):.6g}"
         stop = "" if h is None or not h.stop_reason else "; stopped early"
+        filled = self.extra.get("set_defaults")
+        if filled:
+            from .setdefaults import listed
+
+            stop += f"; {data}'s own defaults: {listed(filled)}"
         return f"<Run {self.spec.get('name')!r}: {net} on {data}, {done}{stop}>"
 
     def _repr_html_(self) -> str:
@@ -234,6 +248,9 @@ def prepare(spec) -> Run:
         >>> ready.history is None  # backprop.run = prepare + fit
         True
     """
+    from .setdefaults import open_settings
+
+    filled = {} if isinstance(spec, str | os.PathLike) else open_settings(spec)
     spec = load(spec) if isinstance(spec, str | os.PathLike) else normalize(spec)
     dataset = dataset_for(spec)
     spec["data"]["standardize"] = dataset.scaler is not None  # what was done, never null
@@ -249,7 +266,10 @@ def prepare(spec) -> Run:
     if targets.wanted(spec, dataset):
         targets.check_foldable(model)
         scaling = targets.standardize(dataset, targets.training_rows(spec, dataset))
-    return Run(spec, model, dataset, loss, optimizer, None, scheduler, target_scaling=scaling)
+    r = Run(spec, model, dataset, loss, optimizer, None, scheduler, target_scaling=scaling)
+    if filled:  # said by the run (Run.defaults_note), as the CLI says it for --data NAME
+        r.extra["set_defaults"] = filled
+    return r
 
 
 def run(spec, *, callbacks=(), verbose="auto") -> Run:

@@ -405,7 +405,9 @@ def normalize(spec: dict) -> dict:
         >>> from backprop import spec
         >>> full = spec.normalize({'data': {'name': 'xor'}, 'model': {'sizes': [2, 4, 1]}})
         >>> full['model']['activation'], full['optimizer']['name'], full['epochs'], full['seed']
-        (['relu'], 'adam', 100, 0)
+        (['relu'], 'adam', 500, 0)
+        >>> full['optimizer']['lr'], full['batch_size']  # xor's own, as the spec left them out
+        (0.01, 32)
         >>> full['loss'] is None  # chosen by the task when the run starts
         True
     """
@@ -425,4 +427,7 @@ def normalize(spec: dict) -> dict:
     s["validation"] = _validation(s["validation"])
     s["early_stopping"] = _early(s["early_stopping"])
     s["engine"] = _choice(s["engine"], "engine", ENGINES)
+    from .setdefaults import apply, open_settings
+
+    apply(s, open_settings(spec))  # a built-in set's own lr, epochs, batch size, if left out
     return s

@@ -12,7 +12,9 @@ EXAMPLES = """examples:
   backprop explain scalar                   the slides' scalar example (1-1-1-1, no bias)
   backprop explain vector --x 0.7,-1.2      the vector example (2-2-2-1)
   backprop explain abs --x 2.5 --y 2 --loss half_mse   |x − 1| by hand; ŷ = 1.5, off by −0.5
-  backprop explain model.safetensors --x 0.3 --y 0.09 --loss mse"""
+  backprop explain model.safetensors --x 0.3 --y 0.09 --loss mse
+  backprop explain iris.safetensors --x 6,2.9,4.5,1.5 --y versicolor   a classifier: --y is a
+                                            class (name or index); its own loss, cross_entropy"""
 
 
 def add_parser(sub) -> None:
