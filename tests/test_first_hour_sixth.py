@@ -359,3 +359,19 @@ def test_the_not_learned_warning_promises_tries_only_when_they_are_made(tmp_path
     assert "none was tried here" in out, out
     assert "tries each change on this run." not in err, err
     assert "when that is quick" in err, err
+
+
+def test_no_last_epoch_note_when_the_files_hold_the_best_epochs_weights():
+    from types import SimpleNamespace
+
+    from backprop.cli.lastepoch import last_epoch_note
+    from backprop.train import History
+
+    h = History()
+    for epoch, acc in enumerate([0.6, 0.8, 0.95, 0.99, 0.99, 0.98, 0.97, 0.96, 0.95, 0.9], 1):
+        h.append(epoch, {"loss": 1.0 / epoch, "val_accuracy": acc})
+    plain = SimpleNamespace(history=h, spec={"optimizer": {"lr": 0.01}, "early_stopping": None})
+    assert "0.99 at epoch 4" in last_epoch_note(plain)
+    kept = {"monitor": "val_loss", "patience": 3, "restore_best_weights": True}
+    restored = SimpleNamespace(history=h, spec={"optimizer": {"lr": 0.01}, "early_stopping": kept})
+    assert last_epoch_note(restored) is None  # the files hold epoch 4's weights: nothing to say

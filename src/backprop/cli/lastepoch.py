@@ -53,6 +53,8 @@ def last_epoch_note(result) -> str | None:
     h = result.history
     if h.diverged or not h.epochs:
         return None  # the guard's own lines say what the files hold
+    if (result.spec.get("early_stopping") or {}).get("restore_best_weights"):
+        return None  # the files hold the best epoch's weights already
     found = _metric(h)
     if found is None:
         return None
