@@ -68,4 +68,4 @@ def test_entries_past_the_limits_are_dropped_with_a_note():
 )
 def test_numbers_in_a_link_are_plain_ascii(key, text):
     chosen, notes = fields.from_url({key: text})
-    assert key not in chosen and len(notes) == 1 and "not a valid value" in notes[0]
+    assert key not in chosen and len(notes) == 1 and "in ASCII digits" in notes[0]

@@ -264,7 +264,28 @@ def open_csv(path) -> tuple[str, object]:
         )
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    return where, csv.reader(text, delimiter=delimiter)
+    return where, Records(csv.reader(text, delimiter=delimiter))
+
+
+class Records:
+    """A ``csv.reader`` whose ``line_num`` is the line the last record STARTS on.
+
+    A quoted cell may hold line breaks; ``csv.reader.line_num`` counts the lines read so
+    far, so a record spanning lines 1–2 (a header "x,\"y\nz\"") was reported at line 2.
+    Messages name the line a reader of the file finds the record on: where it starts."""
+
+    def __init__(self, reader) -> None:
+        self.reader, self.line_num = reader, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        self.line_num = self.reader.line_num + 1  # set first: a csv.Error names it too
+        cells = next(self.reader)
+        if not cells:  # a blank line: the next record starts after it
+            self.line_num = self.reader.line_num
+        return cells
 
 
 def csv_lines(reader, where: str):

@@ -24,6 +24,7 @@ VERSION = 1  # of the messages and of the link format (v=1 in every URL hash)
 MAX_LAYERS = 8
 MAX_NEURONS = 16
 MAX_URL_KEYS = 64  # a link's settings read; the rest are dropped with a note
+MAX_URL_TEXT = 400  # characters of one setting's text in a link
 
 CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
 REGRESSION_SETS = ("plane", "multigauss")
@@ -138,27 +139,38 @@ def check_value(name: str, value: Any) -> Any:
 
 
 def _int(name: str, value: Any, f: Field) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(f"setting {name}: must be a whole number; got {show(value)}.", name)
-    if not f.low <= value <= f.high:
-        raise ProtocolError(
-            f"setting {name}: must be between {_num(f.low)} and {_num(f.high)}; got {value}.",
-            name,
-        )
-    return value
+    return number(f"setting {name}", value, f.low, f.high, whole=True, field=name.split("[")[0])
 
 
 def _float(name: str, value: Any, f: Field) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ProtocolError(f"setting {name}: must be a finite number; got {show(value)}.", name)
-    if not f.low <= value <= f.high:
+    return number(f"setting {name}", value, f.low, f.high, field=name)
+
+
+def number(where: str, value: Any, low, high, whole: bool = False, field: str | None = None):
+    """A number from the wire (a message or the notebook widget, JSON types), checked
+    against ``low`` … ``high``: the one check every number of ``protocol`` goes through.
+
+    It raises nothing but ``ProtocolError`` (naming ``where``, the rule and the value, cut
+    to ``show``'s length): a JSON integer has no size limit, and one of 400 digits
+    overflowed ``math.isfinite`` and ``float`` (fourth attacker trial: "Exception in ASGI
+    application", the socket closed without a word). Integers are compared as integers,
+    never converted before they are known to be in range; ``whole`` takes a float that is
+    a whole number (1.0) as the integer, as JSON writers may send it. Returns an ``int``
+    when ``whole``, else a ``float``."""
+    kind = "a whole number" if whole else "a finite number"
+    if isinstance(value, float) and whole and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
+    if whole and not isinstance(value, int):
+        raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
+    if not low <= value <= high:
         raise ProtocolError(
-            f"setting {name}: must be between {_num(f.low)} and {_num(f.high)}; got {value}.",
-            name,
+            f"{where}: must be between {_num(low)} and {_num(high)}; got {show(value)}.", field
         )
-    return float(value)
+    return value if whole else float(value)
 
 
 def _num(x) -> str:
@@ -166,7 +178,12 @@ def _num(x) -> str:
 
 
 def show(value: Any) -> str:
-    """A value as the refusal quotes it (JSON, at most 60 characters)."""
+    """A value as the refusal quotes it (JSON, at most 60 characters; an integer too long
+    for that as its first and last digits and its count of digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**50:
+        digits = str(abs(value))
+        sign = "-" if value < 0 else ""
+        return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
     text = json.dumps(value) if _jsonable(value) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -204,8 +221,8 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
             f"({', '.join(str(k)[:20] for k, _ in items[MAX_URL_KEYS:][:5])}...)."
         )
     for key, text in items[:MAX_URL_KEYS]:
-        if not isinstance(key, str) or not isinstance(text, str) or len(text) > 400:
-            notes.append(f"link: ignored a malformed entry {str(key)[:30]!r}.")
+        if not isinstance(key, str) or not isinstance(text, str) or len(text) > MAX_URL_TEXT:
+            notes.append(_malformed(key, text))
             continue
         if key == "v":
             if text.strip() != str(VERSION):
@@ -220,9 +237,49 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
             continue
         try:
             out[key] = check_value(key, _from_text(f, unquote(text)))
-        except (ProtocolError, ValueError):
-            notes.append(f"link: ignored {key}={text[:30]!r} (not a valid value); kept default.")
+        except ProtocolError as exc:
+            rule = str(exc).split(": ", 1)[-1].split("; got ")[0].removesuffix(".")
+            notes.append(_ignored(key, text, rule))
+        except ValueError:
+            notes.append(_ignored(key, text, _WRITTEN.get(f.kind, "is not a valid value")))
     return out, notes
+
+
+_WRITTEN = {  # how a link writes a value of each kind (what _from_text reads)
+    "int": "must be a whole number in ASCII digits (e.g. 500)",
+    "float": "must be a number in ASCII digits, '.' and 'e' (e.g. 0.03 or 1e-4)",
+    "int_list": "must be whole numbers in ASCII digits, separated by commas (e.g. 4,2)",
+    "bool": "must be 1, 0, true or false",
+}
+
+
+def _ignored(key: str, text: str, rule: str) -> str:
+    return f"link: ignored {key}={_abridged(text)}: {rule}."
+
+
+def _abridged(text: str) -> str:
+    """A link's text as a note quotes it: a long run of digits as its first and last digits
+    and its count, anything else as ``show`` quotes it."""
+    digits = text.lstrip("+-")
+    if len(digits) > 20 and digits.isascii() and digits.isdigit():
+        sign = text[: len(text) - len(digits)]
+        return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
+    return show(text)
+
+
+def _malformed(key: Any, text: Any) -> str:
+    """The note for a link entry that is not ``key=text`` of at most ``MAX_URL_TEXT``
+    characters (a hand-made ``hello``: a list, a number of 400 digits)."""
+    name = show(key) if not isinstance(key, str) else key[:30]
+    if isinstance(text, str):
+        return (
+            f"link: ignored {name}={_abridged(text)}: a link's value is text of at most "
+            f"{MAX_URL_TEXT} characters; this one has {len(text):,}."
+        )
+    return (
+        f"link: ignored {name}={show(text)}: a link's value is text (key=text), not "
+        f"{type(text).__name__ if text is not None else 'null'}."
+    )
 
 
 def _from_text(f: Field, text: str) -> Any:

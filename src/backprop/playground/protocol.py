@@ -38,10 +38,10 @@ stays open until then, or until the edit's ``error``).
 from __future__ import annotations
 
 import json
-import math
+import logging
 from typing import Any
 
-from .fields import VERSION, ProtocolError, check_changes, show
+from .fields import VERSION, ProtocolError, check_changes, number, show
 
 MAX_MESSAGE = 1_500_000  # characters of one message; larger ones close the connection
 MAX_CSV_BYTES = 1_000_000  # of an upload message, UTF-8 (the page refuses larger ones
@@ -87,7 +87,16 @@ def parse(text: Any) -> dict:
     _no_lone_surrogates(kind, msg)
     check = _CHECKS.get(kind)
     body = {k: v for k, v in msg.items() if k not in ("v", "type")}
-    return {"type": kind, **(check(body) if check else _no_fields(kind, body))}
+    try:
+        return {"type": kind, **(check(body) if check else _no_fields(kind, body))}
+    except ProtocolError:
+        raise
+    except Exception as exc:  # a check of ours that failed: refused in words, and logged
+        logging.getLogger("backprop.playground").exception("playground: a check failed")
+        raise ProtocolError(
+            f"{kind}: the server could not check this message ({type(exc).__name__}); it was "
+            "not used. Reload the page; if it happens again, report it with the message."
+        ) from None
 
 
 def _no_lone_surrogates(kind: str, msg: dict) -> None:
@@ -160,10 +169,7 @@ def _set(body: dict) -> dict:
     _only("set", body, ("changes", "base"))
     out = {"changes": check_changes(body.get("changes"))}
     if "base" in body:  # the state (its ``rev``) the page made the changes from
-        base = body["base"]
-        if isinstance(base, bool) or not isinstance(base, int) or base < 0:
-            raise ProtocolError(f"set: 'base' must be a whole number ≥ 0; got {show(base)}.")
-        out["base"] = base
+        out["base"] = number("set: 'base'", body["base"], 0, 2**53, whole=True, field="base")
     return out
 
 
@@ -190,32 +196,42 @@ def _edit(body: dict) -> dict:
     _only("edit", body, ("kind", "layer", "row", "col", "value", "net"))
     out: dict = {"kind": kind}
     for key in ("layer", "row") + (("col",) if kind == "weight" else ()):
-        v = body.get(key)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10_000:
-            raise ProtocolError(f"edit: '{key}' must be a whole number 0 to 10000; got {show(v)}.")
-        out[key] = v
-    value = body.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ProtocolError(f"edit: 'value' must be a finite number; got {show(value)}.")
-    if abs(value) > 1e4:
-        raise ProtocolError(f"edit: 'value' must be between -10000 and 10000; got {value}.")
+        out[key] = number(f"edit: '{key}'", body.get(key), 0, 10_000, whole=True,
+                          field=f"edit.{key}")  # fmt: skip
+    name = weight_name(out)
+    value = number(f"edit: {name}", body.get("value"), -1e4, 1e4, field="edit.value")
     if 0 < abs(value) < FLOAT32_TINY:
         raise ProtocolError(
-            f"edit: 'value' {value:g} is too small for the network's float32 numbers (the "
+            f"edit: {name} = {value:g} is too small for the network's float32 numbers (the "
             f"smallest is ±{FLOAT32_TINY:.3g}; {value:g} would be stored as 0 or without its "
-            "digits). Type 0, or a value of at least 1.2e-38 in size."
+            "digits). Type 0, or a value of at least 1.2e-38 in size.",
+            "edit.value",
         )
-    out["value"] = float(value)
+    out["value"] = value
     # the snapshot's ``net``: the network the value was typed on (a value typed on another
     # network, or naming none, is never set on the current one)
-    net = body.get("net")
-    if isinstance(net, bool) or not isinstance(net, int) or net < 0:
+    if "net" not in body:
         raise ProtocolError(
-            f"edit: 'net' must be the snapshot's 'net' the value was typed on (a whole number "
-            f"≥ 0); got {show(net) if 'net' in body else 'none'}. Send the snapshot's 'net'."
+            "edit: 'net' must be the snapshot's 'net' the value was typed on (a whole number "
+            "≥ 0); got none. Send the snapshot's 'net'.",
+            "edit.net",
         )
-    out["net"] = net
+    out["net"] = number("edit: 'net'", body["net"], 0, 2**53, whole=True, field="edit.net")
     return out
+
+
+def weight_name(edit: dict) -> str:
+    """The edited number in the lecture's notation, as the page's editor names it: w[l]ᵢⱼ
+    from neuron i of layer l−1 to neuron j of layer l, b[l]ⱼ (1-based; PyTorch's weight
+    [row = to j, col = from i]); indices past 9 separated by a comma (w[1]₁₀,₃)."""
+    if edit["kind"] == "bias":
+        return f"b[{edit['layer']}]{_sub(edit['row'] + 1)}"
+    return f"w[{edit['layer']}]{_sub(edit['col'] + 1, edit['row'] + 1)}"
+
+
+def _sub(*numbers: int) -> str:
+    parts = [str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")) for n in numbers]
+    return ("," if any(n > 9 for n in numbers) else "").join(parts)
 
 
 def _upload(body: dict) -> dict:
@@ -266,10 +282,7 @@ def _preset(body: dict) -> dict:
 
 def _ack(body: dict) -> dict:
     _only("ack", body, ("seq",))
-    seq = body.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise ProtocolError(f"ack: 'seq' must be a whole number ≥ 0; got {show(seq)}.")
-    return {"seq": seq}
+    return {"seq": number("ack: 'seq'", body.get("seq"), 0, 2**53, whole=True, field="seq")}
 
 
 def _visibility(body: dict) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -58,17 +59,21 @@ def _remove_at_exit(path: str) -> None:
 
 
 def _sweep() -> None:
-    """Remove the folders of playground servers that died without cleaning up (SIGKILL)."""
+    """Remove the folders of playground servers that died without cleaning up (SIGKILL).
+
+    Names found in the shared temporary folder are data anyone on the machine can make: a
+    name whose process id does not parse (``_pid``) is skipped, and no entry can stop the
+    sweep, so one stranger's folder never stops this server's uploads and exports (fourth
+    attacker trial: ``backprop-playground-99999999999999999999-x`` raised OverflowError
+    from ``os.kill`` in every server, and "²" passed ``isdigit`` but not ``int``)."""
     root = tempfile.gettempdir()
     try:
         names = os.listdir(root)
     except OSError:
         return
     for name in names:
-        if not name.startswith(PREFIX):
-            continue
-        pid_text = name[len(PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+        pid = _pid(name)
+        if pid is None or pid == os.getpid() or _alive(pid):
             continue
         path = os.path.join(root, name)
         try:
@@ -78,8 +83,24 @@ def _sweep() -> None:
                 and os.stat(path).st_uid == (os.getuid())
             ):
                 shutil.rmtree(path, ignore_errors=True)
-        except OSError:
+        except (OSError, ValueError):
             continue
+
+
+_PID = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)  # ASCII digits: int() reads '²' and '١' too
+PID_MAX = 2**31 - 1  # a pid is a C int (Linux's pid_max is at most 2**22)
+
+
+def _pid(name: str) -> int | None:
+    """The process id in a folder name ``backprop-playground-<pid>-…``, or None for a name
+    that is not one of ours: another prefix, no ASCII whole number, or past ``PID_MAX``."""
+    if not isinstance(name, str) or not name.startswith(PREFIX):
+        return None
+    text = name[len(PREFIX) :].split("-", 1)[0]
+    if not _PID.fullmatch(text):
+        return None
+    pid = int(text)
+    return pid if pid <= PID_MAX else None
 
 
 def _alive(pid: int) -> bool:
@@ -87,6 +108,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
-        return True  # someone else's process
+    except (OSError, OverflowError, ValueError):
+        return True  # someone else's process, or no pid this system has: left alone
     return True

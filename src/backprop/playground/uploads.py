@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv as _csv
 import io
+import math
 import os
 import tempfile
 
 from ..errors import BackpropError
 from . import plaintext, protocol, scratch
+from .fields import FIELDS
 from .protocol import ProtocolError
 
 FLOAT32_MAX = 3.4028234663852886e38
@@ -32,20 +34,19 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
     if csv is None:
         raise ProtocolError("dataset csv: upload a CSV file first.")
     name, text = csv[0], csv[1]
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 3:
+    records = _records(text)
+    if len(records) < 3:
         raise ProtocolError(
-            f"upload {name}: needs a header row and at least two data rows; found {len(lines)} "
-            "line(s)."
+            f"upload {name}: needs a header row and at least two data rows; found "
+            f"{len(records)} row(s)."
         )
-    if len(lines) - 1 > protocol.MAX_CSV_ROWS:
+    rows = len(records) - 1
+    if rows > protocol.MAX_CSV_ROWS:
         raise ProtocolError(
-            f"upload {name}: {len(lines) - 1:,} data rows; the playground takes up to "
+            f"upload {name}: {rows:,} data rows; the playground takes up to "
             f"{protocol.MAX_CSV_ROWS:,}. Use a sample, or train it with 'backprop train'."
         )
-    header = lines[0]
-    sep = max((",", ";", "\t"), key=header.count)
-    columns = [c.strip() for c in next(_csv.reader([header], delimiter=sep))]
+    columns = [c.strip() for c in records[0]]
     if len(columns) not in (2, 3):
         raise ProtocolError(
             f"upload {name}: the header has {len(columns)} columns ({', '.join(columns)[:80]}); "
@@ -64,7 +65,7 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
             stem = os.path.splitext(os.path.basename(path))[0]  # the temporary file's own name
             text = str(exc).replace(path, name).replace(stem, name)
             if text.startswith("test_ratio"):  # the page's control is the train ratio
-                raise ProtocolError(_split_words(name, train_ratio, len(lines) - 1, None),
+                raise ProtocolError(_split_words(name, train_ratio, rows, None),
                                     "train_ratio") from None  # fmt: skip
             if task is not None:
                 text = f"as a {task} problem: {text} Choose the other problem for this file."
@@ -72,9 +73,9 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
     finally:
         os.unlink(path)
     if len(data.x) < 2:  # one row: nothing to standardise by, a fit through one point
-        raise ProtocolError(_split_words(name, train_ratio, len(lines) - 1, len(data.x)),
+        raise ProtocolError(_split_words(name, train_ratio, rows, len(data.x)),
                             "train_ratio")  # fmt: skip
-    _check_ranges(name, lines, sep, columns[:-1])
+    _check_ranges(name, records[1:], columns[:-1])
     if data.task == "classification" and not 2 <= data.n_classes <= 5:
         raise ProtocolError(
             f"upload {name}: the label column {target!r} has {data.n_classes} classes; the "
@@ -119,24 +120,52 @@ def clean_upload(name: str, text: str) -> tuple[str, str, list[str]]:
     return clean_name, text, notes
 
 
+def _records(text: str) -> list[list[str]]:
+    """The file's records (rows as CSV reads them: a quoted cell may hold a line break, so a
+    record is not a line), blank ones left out. A file CSV cannot read is left to
+    ``from_csv``, which names the line: its lines stand in for the records here."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    sep = max((",", ";", "\t"), key=lines[0].count) if lines else ","
+    try:
+        return [r for r in _csv.reader(io.StringIO(text), delimiter=sep) if r]
+    except _csv.Error:
+        return [ln.split(sep) for ln in lines]
+
+
+def train_rows(rows: int, train_ratio: int) -> int:
+    """The training rows ``from_csv`` keeps of ``rows`` at the page's train ratio (its
+    ``split_count`` of the test ratio the page sends)."""
+    return math.floor(rows * (1.0 - round(1 - train_ratio / 100, 6)) + 1e-9)
+
+
 def _split_words(name: str, train_ratio: int, rows: int, kept: int | None) -> str:
-    """A split that leaves fewer than 2 training rows (or none to test), in the page's words."""
+    """A split that leaves fewer than 2 training rows (or none to test), in the page's words:
+    the train ratios that would work for this file, or, when none does, that it has too few
+    rows (a 2-row file at 50 % was told "choose a train ratio nearer 50 %")."""
+    low, high = FIELDS["train_ratio"].low, FIELDS["train_ratio"].high
+    good = [r for r in range(low, high + 1) if 2 <= train_rows(rows, r) <= rows - 1]
     said = "no rows on one side" if kept is None else f"{kept} training row"
+    if not good:
+        return (
+            f"upload {name}: the file has {rows} data rows, too few to split into training "
+            f"and test rows (training needs at least 2 rows and testing 1, at any train "
+            f"ratio from {low} to {high} %); add rows: 3 data rows or more."
+        )
+    choose = f"{good[0]} %" if len(good) == 1 else f"{good[0]} % to {good[-1]} %"
     return (
         f"upload {name}: the train ratio {train_ratio} % of the file's {rows} rows leaves "
-        f"{said}; training needs at least 2 rows and testing 1. Choose a train ratio nearer "
-        "50 %, or use more rows."
+        f"{said}; training needs at least 2 rows and testing 1. Choose a train ratio of "
+        f"{choose}, or use more rows."
     )
 
 
-def _check_ranges(name: str, lines: list[str], sep: str, features: list[str]) -> None:
+def _check_ranges(name: str, rows: list[list[str]], features: list[str]) -> None:
     """Refuse a feature column whose range the page cannot draw: the heatmap's grid spans
     the column's raw range, all rows (training and test, whatever the split), plus
     ``PAD`` of it each side, in float64. A column from -1e308 to 1e308 overflowed there and
     wedged the tab (third trial, attacker #4: every step answered 'x ... is NaN')."""
     import numpy as np
 
-    rows = _csv.reader(lines[1:], delimiter=sep)
     values: list[list[float]] = [[] for _ in features]
     for row in rows:
         for j in range(min(len(features), len(row))):
