@@ -226,3 +226,18 @@ def test_the_train_ratios_offered_are_the_ones_that_work(rows):
     said = refused.split("Choose a train ratio of ")[1].split(",")[0]
     want = f"{ok[0]} %" if len(ok) == 1 else f"{ok[0]} % to {ok[-1]} %"
     assert said == want and ok == list(range(ok[0], ok[-1] + 1))
+
+
+# -- h: a new layer under a locked activation takes the lesson's, and says so ---------------
+def test_a_new_layer_under_a_locked_activation_says_it_takes_the_lessons():
+    conn = tab({"lock": "activation", "hidden": "4,2", "activation": "tanh,tanh", "seed": 1})
+    sent = send(conn, "set", changes={"hidden": [4, 2, 3], "activation": ["tanh", "tanh", "relu"]})
+    assert not errors(sent)
+    assert conn.session.state["activation"] == ["tanh", "tanh", "tanh"]  # the lock keeps it
+    notes = [n for m in sent if m["type"] == "state" for n in m["notes"]]
+    said = [n for n in notes if "locked by this lesson link" in n]
+    assert said and "layer 3" in said[0] and "tanh" in said[0] and "not relu" in said[0]
+    # a new layer that asks for the lesson's own activation gets no note
+    sent = send(conn, "set", changes={"hidden": [4, 2, 3, 2], "activation": ["tanh"] * 4})
+    notes = [n for m in sent if m["type"] == "state" for n in m["notes"]]
+    assert not errors(sent) and not [n for n in notes if "locked" in n]

@@ -7,8 +7,9 @@ settings, and every setting of ``fields.FIELDS`` belongs to one control (``owner
 naming it, or through another setting (a 1-D dataset swaps the input features; a new layer
 needs an activation) — is refused, whatever the message named. A locked activation follows
 the layer count as the lesson opened it (layer i keeps its activation, new layers take the
-last), so adding and removing layers never leads to a refusal that cannot be undone; a
-message that changes the activation of a layer that exists is refused.
+last, with a note when the change asked for another), so adding and removing layers never
+leads to a refusal that cannot be undone; a message that changes the activation of a layer
+that exists is refused.
 Actions that are not settings (typing a weight, an upload, an export, the solution) are
 checked by ``check_action``. This module trains nothing and sends nothing.
 """
@@ -37,28 +38,45 @@ def closed(lesson: dict | None) -> dict[str, str]:
     return out
 
 
-def guard(lesson: dict | None, new: dict, old: dict, changes: dict, start: dict) -> None:
+def guard(lesson: dict | None, new: dict, old: dict, changes: dict, start: dict) -> list[str]:
     """Refuse the resulting settings ``new`` if they move a locked or hidden setting.
 
     ``old`` is the state before the change, ``changes`` what the message named, ``start``
     the state the lesson opened with (a locked activation follows its layers). ``new`` is
-    the state after ``settings.reconcile``; a locked activation is set in it here.
+    the state after ``settings.reconcile``; a locked activation is set in it here. Returns
+    the notes for the page: a new layer that takes the locked activation where the change
+    asked for another says so (it was silent: relu became tanh).
     """
     shut = closed(lesson)
+    notes: list[str] = []
     if not shut:
-        return
+        return notes
     if "activation" in shut:
         acts = list(start.get("activation") or old["activation"] or ["tanh"])
         follow = [acts[min(i, len(acts) - 1)] for i in range(len(new["hidden"]))]
         asked, kept = changes.get("activation", []), old["activation"]
         if any(a != kept[i] for i, a in enumerate(asked[: len(kept)])):  # a layer's own
             _refuse(lesson, "activation", shut["activation"], "activation")
+        wanted = list(new["activation"])
+        moved = [i for i in range(len(kept), len(follow)) if i < len(wanted)
+                 and wanted[i] != follow[i]]  # fmt: skip
+        if moved:
+            from .lessons import CONTROLS
+
+            layers = ", ".join(str(i + 1) for i in moved)
+            notes.append(
+                f"{CONTROLS['activation'][0]} is {shut['activation']} by this lesson link: "
+                f"the new layer{'s' if len(moved) > 1 else ''} {layers} "
+                f"use{'' if len(moved) > 1 else 's'} {follow[moved[0]]}, the lesson's, not "
+                f"{wanted[moved[0]]}."
+            )
         new["activation"] = follow
     for name in FIELDS:
         control = owner(name)
         if control in shut and control != "activation" and new[name] != old[name]:
             named = name if name in changes else next(iter(changes), name)
             _refuse(lesson, control, shut[control], name, named)
+    return notes
 
 
 def _refuse(lesson, control: str, how: str, name: str, named: str | None = None) -> None:
@@ -73,9 +91,9 @@ def _refuse(lesson, control: str, how: str, name: str, named: str | None = None)
     )
 
 
-def check_locked(lesson: dict | None, changes: dict, state: dict) -> None:
+def check_locked(lesson: dict | None, changes: dict, state: dict) -> list[str]:
     """``guard`` for changes that need no reconciling (tests, a quick check)."""
-    guard(lesson, {**state, **changes}, state, changes, state)
+    return guard(lesson, {**state, **changes}, state, changes, state)
 
 
 def check_action(lesson: dict | None, *controls: str) -> None:

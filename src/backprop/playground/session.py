@@ -55,8 +55,8 @@ class Session(Training):
                 self.csv = csv
             new = {**self.state, **changes}
             notes = settings.reconcile(new, changes, self.csv_dims, csv is not None)
-            if guard is not None:
-                guard(new, self.state)
+            if guard is not None:  # may refuse, or set some (a locked activation: a note)
+                notes += guard(new, self.state) or []
             changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
             during = getattr(self, "run", None) is not None and self.steps > 0
             self.state = new
