@@ -134,6 +134,15 @@ def _by_trial(results) -> dict:
     }
 
 
+def _blobs(db) -> dict:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT config, seed, final_loss, history FROM trial")
+        return {(c, s): (loss, bytes(h)) for c, s, loss, h in rows}
+    finally:
+        con.close()
+
+
 def _one_row_each(db, n: int) -> None:
     con = sqlite3.connect(db)
     try:
@@ -152,6 +161,7 @@ def test_cluster_sweep_gives_the_local_numbers_bit_for_bit(address, tmp_path):
     )
     assert remote.counts()["done"] == 12 and remote.complete
     assert _by_trial(remote) == _by_trial(local)  # final losses and every epoch's loss
+    assert _blobs(tmp_path / "cluster.db") == _blobs(tmp_path / "local.db")  # history bytes
     assert {t["engine"] for t in remote.trials} == {"fused"}  # settled as locally
     assert [p.done for p in seen] == list(range(1, 13))  # one step per trial
     # the trials ran on the cluster's workers: each sent its tick through the scheduler
