@@ -241,3 +241,51 @@ def test_a_new_layer_under_a_locked_activation_says_it_takes_the_lessons():
     sent = send(conn, "set", changes={"hidden": [4, 2, 3, 2], "activation": ["tanh"] * 4})
     notes = [n for m in sent if m["type"] == "state" for n in m["notes"]]
     assert not errors(sent) and not [n for n in notes if "locked" in n]
+
+
+# -- j: a value typed by hand starts at rest, so the exact solution stays exact -------------
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop"])
+def test_one_step_after_the_exact_solution_keeps_it_exact(optimizer):
+    """The teacher's trial: |x − 1|, Step ×2, the lecture's weights, Step. At those weights
+    the gradient is ≈ 0 (float32 rounding), so a step must leave them where they are; the
+    velocity built before the edit (Adam's first moment, momentum) moved them (before:
+    Adam's test loss 4e-15 → 0.011, momentum's → 0.71)."""
+    import numpy as np
+
+    from backprop.playground import lessons
+
+    conn = tab({"lesson": "abs", "seed": 1, "optimizer": optimizer})
+    for _ in range(2):
+        send(conn, "step", unit="epoch")
+    assert not errors(send(conn, "solution"))
+    s = conn.session
+    exact = s.metrics["test_loss"]
+    typed = [p._data.copy() for p in s.model.parameters()]
+    for e in lessons.solution_edits("abs"):  # what the solution set: the lecture's numbers
+        lin = s.plan.net[e["layer"] - 1]
+        at = (e["row"], e["col"]) if e["kind"] == "weight" else e["row"]
+        assert (lin.weight if e["kind"] == "weight" else lin.bias)._data[at] == e["value"]
+    for _ in range(3):
+        send(conn, "step", unit="epoch")
+    moved = max(float(np.max(np.abs(p._data - t))) for p, t in zip(s.model.parameters(), typed))
+    assert moved < 1e-5 and s.metrics["test_loss"] < 1e-12 and exact < 1e-12
+
+
+def test_an_edit_rests_its_own_velocity_and_keeps_the_rest_of_the_state():
+    import numpy as np
+
+    conn = tab({"seed": 3, "optimizer": "adam"})
+    s = conn.session
+    for _ in range(2):
+        send(conn, "step", unit="epoch")
+    s.run.loop.sync()
+    weight = s.plan.net[0].weight
+    before = {k: v._data.copy() for k, v in s.optimizer.state[weight].items()}
+    assert before["exp_avg"][1, 0] != 0
+    send(conn, "edit", kind="weight", layer=1, row=1, col=0, value=0.25, net=s.builds)
+    s.run.loop.sync()
+    after = {k: v._data for k, v in s.optimizer.state[weight].items()}
+    want = before["exp_avg"].copy()
+    want[1, 0] = 0
+    assert np.array_equal(after["exp_avg"], want)
+    assert np.array_equal(after["exp_avg_sq"], before["exp_avg_sq"])

@@ -297,25 +297,56 @@ class Session(Training):
         self._build_network()
 
     def edit(self, kind: str, layer: int, row: int, col: int | None, value: float) -> None:
-        """Set one weight W (PyTorch's [row = to, col = from]) or bias of layer ``layer`` ≥ 1."""
+        """Set one weight W (PyTorch's [row = to, col = from]) or bias of layer ``layer`` ≥ 1.
+
+        A value typed by hand starts at rest: its entry of the optimizer's velocity (Adam's
+        first moment ``exp_avg``, the momentum buffer) is set to 0, its scale (Adam's
+        ``exp_avg_sq``, RMSprop's ``square_avg``) is kept. The velocity was built by the old
+        value's gradients; kept, it moved the lecture's exact |x − 1| weights away on the next
+        Step (Adam: test loss 4e-15 → 0.011; momentum → 0.71), where the gradient is ≈ 0 and
+        a student expects them to stay (fourth teacher trial)."""
+        from .protocol import weight_name
+
         net = self.plan.net
+        name = weight_name({"kind": kind, "layer": layer, "row": row, "col": col})
         if not 1 <= layer <= len(net):
-            raise ProtocolError(f"edit: layer must be 1 to {len(net)}; got {layer}.")
+            raise ProtocolError(
+                f"edit: {name}: this network has layers 1 to {len(net)}; got layer {layer}.",
+                "edit.layer",
+            )
         lin = net[layer - 1]
         if kind == "bias":
             if lin.bias is None or row >= lin.n_out:
-                raise ProtocolError(f"edit: layer {layer} has biases 0 to {lin.n_out - 1}.")
-            array, at = lin.bias._data, row
+                last = weight_name({"kind": "bias", "layer": layer, "row": lin.n_out - 1})
+                raise ProtocolError(
+                    f"edit: {name}: layer {layer} has the biases b[{layer}]₁ to {last}.",
+                    "edit.row",
+                )
+            param, at = lin.bias, row
         else:
             if row >= lin.n_out or col >= lin.n_in:
                 raise ProtocolError(
-                    f"edit: layer {layer}'s weights go from {lin.n_in} to {lin.n_out} neurons; "
-                    f"got to={row}, from={col}."
+                    f"edit: {name}: layer {layer}'s weights go from {lin.n_in} to {lin.n_out} "
+                    f"neurons; got to={row}, from={col}.",
+                    "edit.row" if row >= lin.n_out else "edit.col",
                 )
-            array, at = lin.weight._data, (row, col)
+            param, at = lin.weight, (row, col)
+        array = param._data
         if array.dtype.type(value) == array[at]:
             return  # the value it holds (the snapshot's, sent back): nothing changes
         array[at] = value
         self.edited = True
         self.edits += 1  # the numbers shown are measured again
-        self._reload()
+        loop = self.run.loop
+        if loop is not None:
+            loop.sync()  # the optimizer's state as the loop has it, then changed here
+            array[at] = value
+        for key in VELOCITY:
+            held = self.optimizer.state.get(param, {}).get(key)
+            if held is not None:
+                held._data[at] = 0
+        if loop is not None:
+            loop.reload()
+
+
+VELOCITY = ("exp_avg", "momentum_buffer")  # the optimizer state an edit sets to rest
