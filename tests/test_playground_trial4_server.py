@@ -289,3 +289,43 @@ def test_an_edit_rests_its_own_velocity_and_keeps_the_rest_of_the_state():
     want[1, 0] = 0
     assert np.array_equal(after["exp_avg"], want)
     assert np.array_equal(after["exp_avg_sq"], before["exp_avg_sq"])
+
+
+# -- k: an upload is read off the event loop ----------------------------------------------------
+def test_other_tabs_pings_are_answered_while_an_upload_is_read(monkeypatch):
+    """Reading the file is held (an Event) until another tab's ping has its pong; read on
+    the event loop (before), the pong cannot come until the read ends: the hold runs out."""
+    import threading
+
+    from backprop.playground import uploads
+    from backprop.playground.connection import Connection
+
+    real = uploads.load_csv
+    pong_first = threading.Event()
+    held: list[bool] = []
+
+    def slow_load_csv(*args, **kwargs):
+        if not held:
+            held.append(pong_first.wait(timeout=10))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "load_csv", slow_load_csv)
+    rows = "\n".join(f"{i % 7},{i % 3},{i % 2}" for i in range(4000))
+
+    async def main():
+        a, b = Connection(Sink()), Connection(Sink())
+        await a.handle(msg("hello", url={"seed": "1"}))
+        await b.handle(msg("hello", url={"seed": "2"}))
+        upload = asyncio.create_task(
+            a.handle(msg("upload", name="big.csv", text=f"x1,x2,y\n{rows}\n"))
+        )
+        await asyncio.sleep(0)  # the upload starts: reading the file (old: on this loop)
+        await b.handle(msg("ping"))
+        if any(m["type"] == "pong" for m in b.ws.sent):
+            pong_first.set()
+        await upload
+        return a
+
+    a = asyncio.run(main())
+    assert held == [True]  # the pong came while the file was being read
+    assert a.session.state["dataset"] == "csv" and not errors(a.ws.sent)

@@ -12,7 +12,9 @@ loss measured on it, not the loss the lecture expects.
 
 from __future__ import annotations
 
-from . import fields, lessons, locks, settings
+import asyncio
+
+from . import fields, lessons, locks, settings, uploads
 from .protocol import ProtocolError
 
 # settings the page sends as whole lists made from the state it shows (a + button adds to
@@ -50,7 +52,13 @@ class Actions:
     async def upload(self, name: str, text: str) -> None:
         locks.check_action(self.lesson, "upload", "dataset")
         s = self.session
-        notes = s.upload(name, text, guard=self.guard({"dataset": "csv"}))
+        ratio, seed = s.state["train_ratio"], s.state["seed"]
+        # the file is read on a thread: the other tabs (and this tab's training) go on; this
+        # tab's next message waits for this one (its work answers one at a time)
+        parsed = await asyncio.get_running_loop().run_in_executor(
+            None, uploads.prepare, name, text, ratio, seed
+        )
+        notes = s.upload(name, text, guard=self.guard({"dataset": "csv"}), parsed=parsed)
         s.status.running = False
         await self.rebuilt(notes, data=True)
 

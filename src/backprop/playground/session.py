@@ -125,10 +125,15 @@ class Session(Training):
         """Feature columns of the uploaded CSV (1 or 2), or None without one."""
         return None if self.csv is None else self.csv[2]
 
-    def upload(self, name: str, text: str, guard=None) -> list[str]:
-        """Use an uploaded CSV; a file refused at any step leaves the session as it was."""
-        name, text, cleaned = uploads.clean_upload(name, text)  # the page shows them
-        data, _ = uploads.load_csv((name, text, 0), self.state["train_ratio"], self.state["seed"])
+    def upload(self, name: str, text: str, guard=None, parsed=None) -> list[str]:
+        """Use an uploaded CSV; a file refused at any step leaves the session as it was.
+        ``parsed``: the file as ``uploads.prepare`` read it for these settings (the server
+        reads it on a thread); None reads it here."""
+        s = self.state
+        if parsed is None:
+            parsed = uploads.prepare(name, text, s["train_ratio"], s["seed"])
+        name, text, data = parsed.name, parsed.text, parsed.data  # the page shows them
+        self._csv_ready = parsed.ready
         try:
             notes = self.apply(
                 {"dataset": "csv", "problem": data.task},
@@ -138,7 +143,9 @@ class Session(Training):
             )
         except ProtocolError as exc:
             raise ProtocolError(f"upload {name}: {exc}", exc.field) from None
-        self.notes = notes = cleaned + uploads.constant_notes(name, self.raw) + notes
+        finally:
+            self._csv_ready = None
+        self.notes = notes = parsed.cleaned + uploads.constant_notes(name, self.raw) + notes
         return notes
 
     @property
@@ -231,9 +238,14 @@ class Session(Training):
         s = self.state
         self.target_scaling = None
         if s["dataset"] == "csv":
-            self.raw, self.target_col = uploads.load_csv(
-                self.csv, s["train_ratio"], s["seed"], s["problem"]
-            )  # the problem the page says (one truth: data, training, link and export)
+            ready = getattr(self, "_csv_ready", None)  # read off the loop (``upload``)
+            if ready is not None and ready[0] == (self.csv, s["train_ratio"], s["seed"],
+                                                  s["problem"]):  # fmt: skip
+                self.raw, self.target_col = ready[1]
+            else:
+                self.raw, self.target_col = uploads.load_csv(
+                    self.csv, s["train_ratio"], s["seed"], s["problem"]
+                )  # the problem the page says (one truth: data, training, link and export)
             if self.raw.task == "regression":  # as backprop train does for a CSV's targets
                 self.target_scaling = uploads.standardized_targets(self.raw)
             return
