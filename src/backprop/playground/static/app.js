@@ -1,5 +1,7 @@
 // backprop playground — the page. It draws what the server sends and sends what the user
-// does; all training happens on the server (backprop's δ engine). No build step.
+// does; all training happens on the server (backprop's δ engine). No build step. The
+// socket, the controls, the state and the snapshots are here; what the page says back is
+// notices.js's, files in and out files.js's.
 "use strict";
 
 const V = 1;
@@ -76,18 +78,6 @@ function setHash(hash) {
     history.replaceState(null, "", "#" + hash);
   }
 }
-function showBanner(text, reconnect) {
-  const b = $("banner");
-  b.textContent = text;
-  if (reconnect) {
-    const btn = document.createElement("button");
-    btn.className = "pill"; btn.textContent = "Reconnect"; btn.setAttribute("aria-label", "Reconnect");
-    btn.onclick = () => { hideBanner(); connect(); };
-    b.appendChild(btn);
-  }
-  b.hidden = false;
-}
-function hideBanner() { $("banner").hidden = true; }
 
 function onMessage(msg) {
   switch (msg.type) {
@@ -102,6 +92,7 @@ function onMessage(msg) {
       app.rev = msg.rev;
       if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls
       applyState(msg.state, msg.hash, msg.notes);
+      if (window.lessons && lessons.table) lessons.markPreset();  // what the locks refuse, on this state
       break;
     case "state":  // the lesson as the server runs it comes with it (lessons.js)
       app.rev = msg.rev;
@@ -120,18 +111,6 @@ function onMessage(msg) {
       break;
     default: break;
   }
-}
-
-function showError(text, field) {
-  const dataFields = ["dataset", "noise", "train_ratio", "classes", "n", "seed", "batch_size"];
-  const isData = /^upload|csv/i.test(text) || dataFields.includes(field);
-  if (isData) $("data-error").textContent = text;
-  else setStatus(text, "error");
-}
-function setStatus(text, kind) {
-  const s = $("status");
-  s.textContent = text || "";
-  s.className = "status" + (kind ? " " + kind : "");
 }
 
 // ----------------------------------------------------------------------------- controls
@@ -231,8 +210,11 @@ function applyState(state, hash, notes) {
     showSlider("batch_size", Number($("batch_size").value));
   }
   $("show_test").checked = state.show_test;
+  if ($("key-test")) $("key-test").hidden = !state.show_test;  // the plot's legend follows the points
   $("discretize").checked = state.discretize;
   $("view-gradients").checked = state.view === "gradients";
+  // a lesson that hides the backward view hides its chart too (editor.js backwardShown)
+  document.querySelector(".grad-panel").classList.toggle("lesson-hidden", !backwardShown());
   $("stop_epochs").value = state.stop_epochs || "";
   $("stop_loss").value = state.stop_loss || "";
   $("seed").value = state.seed;
@@ -358,6 +340,7 @@ function drawAll(s) {
   setOut("test-metric", metric, app.data.task === "classification");
   if (s.stopped) setStatus(s.stopped, s.diverged ? "error" : "note");
   else if ($("status").classList.contains("error") || $("status").classList.contains("diverged")) setStatus("");
+  stopNotice(s); roundingNote(s);  // notices.js
   curveBreak(s);  // weights set by hand: the charts start anew there (draw.js)
   drawCurve(s.history);
   drawGradnorm(s.grad_history, s.layers.length);
@@ -370,49 +353,6 @@ function setOut(id, v, percent) {
   const el = $(id);
   el.dataset.value = v === null || v === undefined ? "" : String(v);
   el.textContent = v === null || v === undefined ? "–" : (percent ? (100 * v).toFixed(1) + "%" : fmt(v));
-}
-
-// --------------------------------------------------------------------- files in/out
-function uploadCsv(ev) {
-  const file = ev.target.files[0];
-  ev.target.value = "";
-  if (!file) return;
-  $("data-error").textContent = "";
-  // the server's limit is in bytes of the message (protocol.MAX_CSV_BYTES): a larger one
-  // would close the connection, so it is refused here, before it is sent
-  const max = app.choices ? app.choices.max_csv_bytes : 1000000;
-  const tooLarge = (bytes, what) => {
-    $("data-error").textContent = `upload ${file.name}: the file is too large (${bytes.toLocaleString("en")} bytes${what}; ` +
-      `the playground takes up to ${max.toLocaleString("en")}). Use a sample of it, or train it with 'backprop train'.`;
-  };
-  if (file.size > max) { tooLarge(file.size, ""); return; }
-  const reader = new FileReader();
-  reader.onload = () => {
-    const text = String(reader.result);
-    const body = JSON.stringify({v: V, type: "upload", name: file.name, text});
-    const bytes = new TextEncoder().encode(body).length;
-    if (bytes > max) { tooLarge(bytes, " as sent"); return; }
-    send("upload", {name: file.name, text});
-  };
-  reader.onerror = () => { $("data-error").textContent = `upload ${file.name}: the browser could not read the file.`; };
-  reader.readAsText(file);
-}
-
-function download(msg) {
-  const bytes = decode(msg.data);
-  const blob = new Blob([bytes], {type: msg.mime});
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = msg.filename;
-  document.body.appendChild(a);
-  a.click();
-  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-  const how = msg.what === "model"
-    ? `Saved ${msg.filename}: backprop predict ${msg.filename} --x ${msg.predict.x}` +
-      ` (one sample: ${msg.predict.inputs.join(", ")}${msg.predict.inputs.length === 1 ? " is the model's input" : " are the model's inputs"}).`
-    : msg.gaps && msg.gaps.length ? `Saved ${msg.filename}: backprop train ${msg.filename} runs these settings, but not this run exactly.`
-      : `Saved ${msg.filename}: backprop train ${msg.filename} reproduces this run.`;
-  $("export-note").textContent = how + (msg.gaps && msg.gaps.length ? ` Not in the spec: ${msg.gaps.join("; ")}.` : "");
 }
 
 // ----------------------------------------------------------------------------- start

@@ -381,8 +381,8 @@ function drawColorbar() {
   const bar = $("colorbar"), d = app.data;
   bar.innerHTML = "";
   if (d.dims === 1) {
-    bar.append(key(rgb(POS), "training"), key(rgb(NEG), "test"), key(null, "target", "dash"),
-      key(null, "network", "line"));
+    const test = Object.assign(key(rgb(NEG), "test"), {id: "key-test", hidden: !app.state.show_test});  // while drawn
+    bar.append(key(rgb(POS), "training"), test, key(null, "target", "dash"), key(null, "network", "line"));
     const kinks = document.createElement("span"); kinks.id = "kink-legend"; kinks.className = "key-group";
     bar.appendChild(kinks);
     return;

@@ -21,14 +21,30 @@ function targetText(t) {
   return `weight ${weightName(t)}: ${from} → ${to}`;
 }
 
+// What a lesson link leaves: typing weights ("" when it may be typed, else "locked" or
+// "hidden"), and the backward view's numbers (∂E/∂w, mean |δ|, the ‖∂E/∂W[l]‖ chart), gone
+// with its checkbox unless the link turned the view on.
+function typingShut() { return window.lessons && lessons.shut ? lessons.shut("weights") : ""; }
+function backwardShown() {
+  return !(window.lessons && lessons.shut && lessons.shut("view") === "hidden") || (app.state && app.state.view === "gradients");
+}
+// the words a tooltip ends with: how to change the value, or that the lesson locks it
+function changeHint(how) {
+  const shut = typingShut();
+  return shut ? ` (typing values is ${shut} by this lesson)` : ` (${how} to change)`;
+}
+
 // ------------------------------------------------------------- editor and hover card
 function openEditor(ev, target) {
   // every way in (a link's click, a bias, a neuron's Enter) stops here when a lesson link
-  // locks or hides typing weights: said in the status line, no editor that cannot be used
-  const l = window.lessons && lessons.lesson;
-  const shut = l && (l.hide.includes("weights") ? "hidden" : l.lock.includes("weights") ? "locked" : "");
+  // locks or hides typing weights: said beside what was clicked and in the status line, no
+  // editor that cannot be used
+  const shut = typingShut();
   if (shut) {
-    setStatus(`Typing weights and biases is ${shut} by this lesson link; open the playground without the lesson part of the link to use it.`, "note");
+    const text = `Typing weights and biases is ${shut} by this lesson link; open the playground without the lesson part of the link to use it.`;
+    setStatus(text, "note");
+    notice(text, (ev.target instanceof Element && ev.target) || app.editReturn, "note");
+    app.editReturn = null;
     return;
   }
   const ed = $("editor");
@@ -121,12 +137,14 @@ function showHover(node, l, j) {
   const lay = s.layers[l - 1];
   const isOut = l === s.layers.length;
   const k = app.keyLink && app.keyLink.layer === l && app.keyLink.row === j ? app.keyLink : null;
-  const chosen = !k ? "" : k.kind === "bias" ? " · chosen: bias (Enter to change)"
-    : ` · chosen: ${linkText(k).replace(" (click to change)", "")} (Enter to change)`;
+  const shut = typingShut();
+  const chosen = !k ? "" : (k.kind === "bias" ? " · chosen: bias" : ` · chosen: ${linkText(k)}`) + changeHint("Enter");
+  const how = shut ? (node.matches(":focus-visible") ? " · ←/→ choose the bias or a link to read it" : "")
+    : matchMedia("(hover: none)").matches ? " · tap a link or the small square (the bias) to change it"
+      : node.matches(":focus-visible") ? " · ←/→ choose the bias or a link, Enter to change it" : "";
   $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
-    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)} · mean |δ| = ${fmt(lay.delta[j], 3)}` +
-    (chosen || (matchMedia("(hover: none)").matches ? " · tap a link or the small square (the bias) to change it"
-      : node.matches(":focus-visible") ? " · ←/→ choose the bias or a link, Enter to change it" : ""));
+    `${lay.activation} · b = ${fmt(lay.b ? lay.b[j] : 0, 3)}` +
+    (backwardShown() ? ` · mean |δ| = ${fmt(lay.delta[j], 3)}` : "") + (chosen || how);
   const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
   let left = (r.right - host.left) / z + 12, top = Math.max(0, (r.top - host.top) / z - 40);
   if (left + 180 > host.width / z) {  // no room on the right: below the neuron, off its links

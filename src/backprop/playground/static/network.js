@@ -151,6 +151,7 @@ function drawNetwork(s) {
     if (fitPresent()) { drawAll(s); return; }  // a taller network: the zoom keeps the charts in view
   }
   const d = app.data;
+  const backward = backwardShown();
   // neurons
   for (const node of document.querySelectorAll(".node.neuron")) {
     const l = Number(node.dataset.layer), j = Number(node.dataset.neuron);
@@ -163,10 +164,13 @@ function drawNetwork(s) {
     const grad = app.state.view === "gradients";
     const shown = grad ? (lay.gb ? lay.gb[j] : 0) : bv;
     b.style.background = rgb(diverging(Math.max(-1, Math.min(1, grad ? Math.sign(shown) * Math.min(1, Math.abs(shown) * 20) : shown))));
-    b.title = `bias b = ${fmt(bv, 4)}` + (lay.gb ? `, ∂E/∂b = ${fmt(lay.gb[j], 4)}` : "") + " (click to change)";
+    // a lesson that locks typing takes the action, not the looking: the square keeps its
+    // tooltip and says the lock; one that hides the backward view hides its numbers
+    b.title = `bias b = ${fmt(bv, 4)}` + (lay.gb && backward ? `, ∂E/∂b = ${fmt(lay.gb[j], 4)}` : "") + changeHint("click");
+    if (typingShut()) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
     const dl = node.querySelector(".delta");
     dl.textContent = grad ? `δ ${short(lay.delta[j])}` : "";
-    node.title = `layer ${l}, neuron ${j + 1}: mean |δ| = ${fmt(lay.delta[j], 4)}`;
+    node.title = backward ? `layer ${l}, neuron ${j + 1}: mean |δ| = ${fmt(lay.delta[j], 4)}` : `layer ${l}, neuron ${j + 1}`;
   }
   drawLinks(s);
   const h = app.hovered;
@@ -227,7 +231,7 @@ function drawLinks(s) {
     width: Math.max(r.width, $("net-columns").scrollWidth * z), height: r.height};  // not the svg's own size
   svg.setAttribute("width", box.width / z); svg.setAttribute("height", box.height / z);
   svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
-  const grad = app.state.view === "gradients";
+  const grad = app.state.view === "gradients", backward = backwardShown();
   const inputs = [...document.querySelectorAll(".node.feature.on")];
   const layers = [];
   for (let l = 1; l <= s.layers.length; l++) layers.push([...document.querySelectorAll(`.node.neuron[data-layer="${l}"]`)]);
@@ -253,7 +257,8 @@ function drawLinks(s) {
         const color = rgb(t >= 0 ? POS : NEG, grad ? 0.25 + 0.75 * Math.abs(t) : Math.min(1, 0.35 + 0.5 * Math.abs(v)));
         const mx = (a.x + b.x) / 2;
         const path = `M${a.x.toFixed(1)},${a.y.toFixed(1)} C${mx.toFixed(1)},${a.y.toFixed(1)} ${mx.toFixed(1)},${b.y.toFixed(1)} ${b.x.toFixed(1)},${b.y.toFixed(1)}`;
-        const title = `${weightName({kind: "weight", layer: l + 1, row: j, col: i})} = ${fmt(s.layers[l].w[j][i], 4)}; ∂E/∂w = ${fmt(s.layers[l].gw[j][i], 4)} (click to change)`;
+        const title = `${weightName({kind: "weight", layer: l + 1, row: j, col: i})} = ${fmt(s.layers[l].w[j][i], 4)}` +
+          (backward ? `; ∂E/∂w = ${fmt(s.layers[l].gw[j][i], 4)}` : "") + changeHint("click");
         parts.push(`<path class="link${v === 0 && !grad ? " dead" : ""}" d="${path}" stroke="${color}" stroke-width="${width.toFixed(2)}" data-layer="${l + 1}" data-row="${j}" data-col="${i}"><title>${title}</title></path>`);
         parts.push(`<path class="hit" d="${path}" data-layer="${l + 1}" data-row="${j}" data-col="${i}" aria-label="Weight w[${l + 1}] from ${i + 1} to ${j + 1}"><title>${title}</title></path>`);
       }
@@ -290,10 +295,12 @@ function scrollCue(net) {
   cue.hidden = !more || atEnd;
 }
 
-// A link's tooltip: its weight (and ∂E/∂w), where the pointer is.
+// A link's tooltip: its weight (and ∂E/∂w unless a lesson hides the backward view), where
+// the pointer is.
 function linkText(t) {
   const lay = app.snap.layers[t.layer - 1];
-  return `${targetText(t)} · w = ${fmt(lay.w[t.row][t.col], 4)} · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)} (click to change)`;
+  return `${targetText(t)} · w = ${fmt(lay.w[t.row][t.col], 4)}` +
+    (backwardShown() ? ` · ∂E/∂w = ${fmt(lay.gw[t.row][t.col], 4)}` : "");
 }
 function featureLabel(i) {
   const on = app.state.features;
@@ -303,7 +310,7 @@ function featureLabel(i) {
 function showLinkTip(t, x, y) {
   const tip = $("link-tip");
   if (!tip || !app.snap) return;
-  tip.textContent = linkText(t);
+  tip.textContent = linkText(t) + changeHint("click");
   const host = tip.parentElement.getBoundingClientRect();
   tip.hidden = false;
   const w = tip.offsetWidth;
@@ -336,8 +343,8 @@ function neuronKey(e, node, l, j) {
 // what the neuron's ←/→ chose and its value now (after an edit too: the new value)
 function sayKeyLink(node, l, j) {
   const k = app.keyLink, b = app.snap.layers[l - 1].b;
-  announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}, Enter to change`
-    : `${linkText(k).replace(" (click to change)", "")}, Enter to change`);
+  const hint = typingShut() ? `; typing it is ${typingShut()} by this lesson` : ", Enter to change";
+  announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}${hint}` : `${linkText(k)}${hint}`);
 }
 function markLink(t) {
   for (const p of document.querySelectorAll("#links path.keyed")) p.classList.remove("keyed");

@@ -83,7 +83,9 @@ function setZoom(z) { document.documentElement.style.zoom = z === 1 ? "" : z.toF
 function fitPresent() {
   if (!document.body.classList.contains("present")) return false;
   const z = Number(document.documentElement.style.zoom) || 1;
-  const bottom = $("gradnorm-legend").getBoundingClientRect().bottom + scrollY + 6;
+  // the lower of the two charts' legends (a lesson may hide the gradient chart)
+  const legends = [...document.querySelectorAll(".net-col .charts .legend-line")].filter((e) => e.offsetParent);
+  const bottom = Math.max(...legends.map((e) => e.getBoundingClientRect().bottom)) + scrollY + 6;
   const best = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800, z * innerHeight / bottom));
   if (Math.abs(best - z) < 0.01) return false;
   setZoom(best);
