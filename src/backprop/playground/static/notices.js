@@ -88,7 +88,9 @@ function notice(text, anchor, kind = "note") {
 function stopNotice(s) {
   const why = s.stopped || "";
   $("play").title = why ? `${why} Press to go on.` : "Play / pause";
-  if (why && why !== app.lastStopped && !s.running) notice(why, $("play"), s.diverged ? "error" : "note");
+  if (why && why !== app.lastStopped && !s.running) {
+    notice(s.diverged ? why : `${why} ▶ trains on from here; Reset starts again from epoch 0.`, $("play"), s.diverged ? "error" : "note");
+  }
   app.lastStopped = why;
 }
 
