@@ -43,12 +43,21 @@ def run_one(tid: int, text: str) -> tuple:
 
 
 def run_chunk(chunk: list):
-    """A chunk's events, one per trial, in the chunk's order, each as soon as it is known.
+    """A chunk's events, one per trial, each as soon as it is known.
 
     Every executor (this process, the worker processes, a cluster's tasks) runs a chunk
-    through here, so a way of running several trials at once lands in one place."""
-    for tid, text in chunk:
-        yield run_one(tid, text)
+    through here, so a way of running several trials at once lands in one place: trials
+    that differ only in their seed train together in the many-model kernel
+    (``batch.run_group``, rows bit for bit as alone), their events coming when the group is
+    done; the others run one by one in the chunk's order."""
+    from .batch import MIN_GROUP, plan, run_group
+
+    for run in plan(chunk):
+        if len(run) < MIN_GROUP:
+            for tid, text, _ in run:
+                yield run_one(tid, text)
+        else:
+            yield from run_group(run, run_one)
 
 
 class Inline:
@@ -65,16 +74,15 @@ class Inline:
         return len(self.queue)
 
     def submit(self, chunk: list) -> None:
-        self.queue.append(deque(chunk))
+        self.queue.append(run_chunk(chunk))
 
     def poll(self, timeout: float) -> list[tuple]:
-        if not self.queue:
-            return []
-        chunk = self.queue[0]
-        event = run_one(*chunk.popleft())
-        if not chunk:
+        while self.queue:
+            event = next(self.queue[0], None)
+            if event is not None:
+                return [event]
             self.queue.popleft()
-        return [event]
+        return []
 
     def close(self, wait: bool = True) -> None:
         self.queue.clear()

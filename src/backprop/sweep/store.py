@@ -278,7 +278,8 @@ class Store:
         def work(cur):
             rows = cur.execute(
                 "SELECT id, spec, config FROM trial WHERE status = 'todo' "
-                "ORDER BY seed, config LIMIT ?",
+                "ORDER BY seed / 8, config, seed LIMIT ?",  # seeds by eights: the many-model
+                # kernel (sweep.batch) trains a configuration's trials of a chunk together
                 (n,),
             ).fetchall()
             now = time.time()

@@ -10,6 +10,8 @@ engine's span loop (``spans``' protocol) for ``fit``, the estimators and the pla
 
 from __future__ import annotations
 
+import sys
+
 from .._extras import install_hint
 from ..errors import ConfigError
 from .spans import EngineChoice, PerBatchLoop
@@ -71,7 +73,9 @@ def make_loop(choice: EngineChoice, model, loss_fn, optimizer, plan, step, x, y,
     if choice.name == "fused":
         from ..delta.fused_loop import FusedLoop
 
-        return FusedLoop(model, loss_fn, optimizer, x, y, size, penalty=penalty)
+        loop = FusedLoop(model, loss_fn, optimizer, x, y, size, penalty=penalty)
+        many = sys.modules.get("backprop.delta.fused_many")  # a sweep's batch of runs
+        return loop if many is None else many.adopt(loop)
     if choice.name == "delta":
         from ..delta import DeltaEngineError
         from ..delta.numpy_loop import NumpyLoop
