@@ -183,7 +183,7 @@ def show(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**50:
         digits = str(abs(value))
         sign = "-" if value < 0 else ""
-        return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
+        return f'"{sign}{digits[:12]}…{digits[-4:]}" ({len(digits)} digits)'
     text = json.dumps(value) if _jsonable(value) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -263,7 +263,7 @@ def _abridged(text: str) -> str:
     digits = text.lstrip("+-")
     if len(digits) > 20 and digits.isascii() and digits.isdigit():
         sign = text[: len(text) - len(digits)]
-        return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
+        return f'"{sign}{digits[:12]}…{digits[-4:]}" ({len(digits)} digits)'
     return show(text)
 
 
