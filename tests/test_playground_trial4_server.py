@@ -329,3 +329,20 @@ def test_other_tabs_pings_are_answered_while_an_upload_is_read(monkeypatch):
     a = asyncio.run(main())
     assert held == [True]  # the pong came while the file was being read
     assert a.session.state["dataset"] == "csv" and not errors(a.ws.sent)
+
+
+def test_the_notebook_widget_takes_numpys_numbers_as_numbers():
+    """The widget shares the parser's one number check; NumPy's scalars (a notebook's
+    ``np.int64(100)``) were refused as 'must be a whole number'."""
+    pytest.importorskip("anywidget", reason="the notebook extra (anywidget) is not installed")
+    import numpy as np
+
+    from backprop.errors import ConfigError
+    from backprop.playground import widget
+
+    w = widget(seed=1)
+    w.set(n=np.int64(100), lr=np.float32(0.5), hidden=[np.int32(3)])
+    assert w.session.state["n"] == 100 and w.session.state["lr"] == 0.5
+    assert w.session.state["hidden"] == [3] and type(w.session.state["n"]) is int
+    with pytest.raises(ConfigError, match="whole number"):
+        w.set(n=np.bool_(True))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -158,6 +159,11 @@ def number(where: str, value: Any, low, high, whole: bool = False, field: str | 
     a whole number (1.0) as the integer, as JSON writers may send it. Returns an ``int``
     when ``whole``, else a ``float``."""
     kind = "a whole number" if whole else "a finite number"
+    if not isinstance(value, bool | int | float):  # NumPy's scalars (the notebook widget;
+        if isinstance(value, numbers.Integral):  # numpy.bool_ is neither, as it should be)
+            value = int(value)
+        elif isinstance(value, numbers.Real):
+            value = float(value)
     if isinstance(value, float) and whole and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
