@@ -99,7 +99,8 @@ def test_locked_typing_keeps_the_links_tooltips_and_offers_no_enter(sized, serve
     shoot(pg, tmp_path, "trial4-locked-link-hover")
     pg.mouse.click(x, y)
     until(pg, NOTICE)
-    assert "Typing weights" in pg.locator("#notice").inner_text()
+    said = pg.locator("#notice").inner_text()  # the value too: a phone's tap is its looking
+    assert "Typing weights" in said and "w[1]" in said and " = " in said, said
     assert pg.locator("#editor").is_hidden()
     bias = pg.locator(".node .bias >> nth=0")
     assert "click to change" not in bias.get_attribute("title")

@@ -40,8 +40,11 @@ function openEditor(ev, target) {
   // locks or hides typing weights: said beside what was clicked and in the status line, no
   // editor that cannot be used
   const shut = typingShut();
-  if (shut) {
-    const text = `Typing weights and biases is ${shut} by this lesson link; open the playground without the lesson part of the link to use it.`;
+  if (shut) {  // the value is still shown (a phone has no hover: its tap is the looking)
+    const lay = app.snap.layers[target.layer - 1];
+    const held = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
+    const text = `${weightName(target)} = ${fmt(held, 4)}. Typing weights and biases is ${shut} by this lesson link; ` +
+      "open the playground without the lesson part of the link to use it.";
     setStatus(text, "note");
     notice(text, (ev.target instanceof Element && ev.target) || app.editReturn, "note");
     app.editReturn = null;
