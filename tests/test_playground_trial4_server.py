@@ -201,6 +201,15 @@ def test_csv_lines_are_where_a_reader_finds_the_record(text, line):
     assert ("foo" if "foo" in text else '"') in text.splitlines()[number - 1]
 
 
+def test_a_header_name_with_a_line_break_is_refused_at_line_1_not_rewritten_broken():
+    """Cleaning the header's names rewrote its first physical line only: '"a\u200b⏎b",y'
+    became 'a⏎b",y' (a broken file, refused for its second line's quote)."""
+    conn = tab({"seed": 1})
+    text = '"a\u200b\nb",y\n1,0\n2,1\n3,0\n4,1\n'
+    said = errors(send(conn, "upload", name="d.csv", text=text))
+    assert said and "(line 1)" in said[0]["message"] and "control character" in said[0]["message"]
+
+
 # -- e: too few rows for any split is said as that --------------------------------------------
 def test_a_two_row_csv_is_refused_as_too_few_rows_not_as_a_ratio():
     conn = tab({"seed": 1, "train_ratio": 50})

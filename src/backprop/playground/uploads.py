@@ -130,7 +130,13 @@ def clean_upload(name: str, text: str) -> tuple[str, str, list[str]]:
         return clean_name, text, notes
     header = lines[at]
     sep = max((",", ";", "\t"), key=header.count)
-    columns = next(_csv.reader([header], delimiter=sep))
+    reader = _csv.reader(io.StringIO("\n".join(lines[at:])), delimiter=sep)
+    try:
+        columns = next(reader)
+    except (_csv.Error, StopIteration):
+        return clean_name, text, notes  # from_csv names what it cannot read, and where
+    if reader.line_num > 1:  # a quoted name holds a line break: from_csv refuses it at its
+        return clean_name, text, notes  # line; rewriting one line of it broke the file
     cleaned = [plaintext.clean(c)[0] for c in columns]
     if cleaned != [c.strip() for c in columns]:
         out = io.StringIO()
