@@ -94,6 +94,8 @@ def test_the_notebook_widget_refuses_a_huge_integer_in_its_words(name):
     w = widget(seed=1)
     with pytest.raises(ConfigError, match="between"):
         w.set(**{name: 10**400})
+    with pytest.raises(ConfigError, match="about 5,000 digits"):  # past int -> str's limit
+        w.set(**{name: 10**5000})
 
 
 # -- i: edits take a layer of 1.0 as settings take a count of 1.0; their errors name a field --

@@ -187,9 +187,12 @@ def show(value: Any) -> str:
     """A value as the refusal quotes it (JSON, at most 60 characters; an integer too long
     for that as its first and last digits and its count of digits)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**50:
-        digits = str(abs(value))
         sign = "-" if value < 0 else ""
-        return f'"{sign}{digits[:12]}…{digits[-4:]}" ({len(digits)} digits)'
+        if abs(value).bit_length() > 13_000:  # past Python's 4,300 digits of int -> str
+            size = f"{abs(value).bit_length() * 0.30103:,.0f}"
+            return f"a{' negative' if sign else 'n'} integer of about {size} digits"
+        digits = str(abs(value))
+        return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
     text = json.dumps(value) if _jsonable(value) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
