@@ -239,6 +239,42 @@ def _train_block(calls: list[dict], n_steps: int) -> list[Track]:
     return tracks
 
 
+# Seconds a cold compile of many_loop took on this 2-core machine (about 50 on a busy one): a
+# group trains together only when the kernel is loaded, in numba's disk cache, or the
+# group's runs alone would take longer than this (``worth``).
+COLD_COMPILE_SECONDS = 40.0
+THETA_ARG = 11  # position of θ among many_loop's arguments: its type names the dtype
+
+
+def kernel_state(dtype) -> str:
+    """Where many_loop for ``dtype`` would come from: 'memory', 'disk' or 'cold' (as
+    ``fused_policy.cache_state``; numba internals that moved read as 'cold')."""
+    from . import fused_many_kernel
+
+    name = np.dtype(dtype).name
+    kernel = fused_many_kernel.many_loop
+    if any(name in str(sig[THETA_ARG]) for sig in kernel.signatures):
+        return "memory"
+    try:
+        if any(name in str(key[0][THETA_ARG]) for key in kernel._cache._cache_file._load_index()):
+            return "disk"
+    except Exception:  # numba internals moved: be conservative
+        pass
+    return "cold"
+
+
+def worth(calls: list[dict], n_steps: int) -> bool:
+    """Whether training ``calls`` together pays: the kernel is ready, or the runs alone
+    (by a rough cost of the one-run kernel) would outlast its compile."""
+    first = calls[0]
+    if kernel_state(first["theta"].dtype) != "cold":
+        return True
+    meta, m = first["meta"], first["x"].shape[0]
+    macs = float((meta[:, 2] * meta[:, 3]).sum()) * m
+    seconds = len(calls) * n_steps * (2e-6 + 3 * macs / 5e9)
+    return seconds >= COLD_COMPILE_SECONDS
+
+
 _probed: dict = {}  # (rows, n_in, n_out, dtype) -> whether BLAS sums as the lanes do
 
 

@@ -51,7 +51,7 @@ from .fused_update import _update
 # whose functions it compiles in; a test holds them current (see fused_kernels).
 FUSED_KERNELS_SHA256 = "88cb5cce2149cc79"
 FUSED_UPDATE_SHA256 = "d82256643a2b0ba3"
-FUSED_MANY_LANES_SHA256 = "0ee5e4740017ef76"
+FUSED_MANY_LANES_SHA256 = "b42d3479e3eaa294"
 
 _FLAGS = {"contract", "nsz"}  # as fused_kernels (see there)
 

@@ -30,21 +30,21 @@ MSE, HALF_MSE, BCE_WITH_LOGITS = 0, 1, 3  # fused_kernels' loss codes these loop
 _U = tuple(np.uint64(i) for i in range(8))
 
 
-@njit(fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _load8(x, o):
     u = np.uint64(o)
     return (x[u], x[u + _U[1]], x[u + _U[2]], x[u + _U[3]],
             x[u + _U[4]], x[u + _U[5]], x[u + _U[6]], x[u + _U[7]])  # fmt: skip
 
 
-@njit(fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _store8(x, o, s):
     u = np.uint64(o)
     x[u], x[u + _U[1]], x[u + _U[2]], x[u + _U[3]] = s[0], s[1], s[2], s[3]
     x[u + _U[4]], x[u + _U[5]], x[u + _U[6]], x[u + _U[7]] = s[4], s[5], s[6], s[7]
 
 
-@njit(fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _fma8(s, x, xo, y, yo):
     """s + x·y lane by lane (one multiply-add each, as ``s += x * y`` in fused_kernels)."""
     a = _load8(x, xo)
@@ -55,7 +55,7 @@ def _fma8(s, x, xo, y, yo):
     )  # fmt: skip
 
 
-@njit(fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _add8(s, x, xo):
     a = _load8(x, xo)
     return (
@@ -64,13 +64,13 @@ def _add8(s, x, xo):
     )  # fmt: skip
 
 
-@njit(fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _zero8(x):
     z = x.dtype.type(0)
     return (z, z, z, z, z, z, z, z)
 
 
-@njit(fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _mad8(s, w, y, yo):
     """s + w·y lane by lane, ``w`` a tuple already loaded."""
     b = _load8(y, yo)

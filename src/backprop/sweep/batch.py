@@ -9,7 +9,10 @@ trial's code path runs again with its recorded steps in place of the kernel
 numbers: bit for bit what a sweep without batching stores. Anything the batch cannot take,
 and any trial whose batched run fails in any way, runs alone as before.
 
-A row's ``seconds`` and ``train_seconds`` include its share of the group's kernel time.
+A row's ``seconds`` and ``train_seconds`` include its share of the group's kernel time. On a
+machine where the many-model kernel was never compiled, a group trains together only if it
+is long enough to pay for the compile (``fused_many.worth``; about a minute, once: numba
+keeps it on disk).
 """
 
 from __future__ import annotations
@@ -77,12 +80,13 @@ def run_group(members: list[tuple], run_one):
         calls.setdefault(key, []).append((tid, text, spec, call))
         started[tid] = time.perf_counter() - began
     for group in calls.values():
-        if len(group) < MIN_GROUP:
+        epochs = group[0][2]["epochs"]
+        if len(group) < MIN_GROUP or not fused_many.worth([c for *_, c in group], epochs):
             alone.extend((tid, text) for tid, text, _, _ in group)
             continue
         began = time.perf_counter()
         try:
-            tracks = fused_many.train_many([c for *_, c in group], group[0][2]["epochs"])
+            tracks = fused_many.train_many([c for *_, c in group], epochs)
         except Exception:  # a fault of the batch, not of the trials: each runs alone
             alone.extend((tid, text) for tid, text, _, _ in group)
             continue
