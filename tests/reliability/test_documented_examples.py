@@ -6,10 +6,11 @@ read ``-1,2`` as an option. The class: every line ``backprop …`` in the epilog
 copied here) and run in a temp folder that holds what the examples name: ``model.safetensors``
 (a 2-input model where the line says so), ``runs/square-…/model.safetensors``,
 ``runs/square/model.safetensors`` (what ``demo --out runs/square`` leaves), ``spec.json``,
-``data.csv``, ``houses.csv``. Each must exit 0 with no traceback. Fast mode caps training at
-3 epochs without plots (``--epochs 3 --no-plots`` appended to train and demo lines); long
-mode runs every line as written. ``playground`` lines run in a subprocess on a free port
-until the server says it serves, then get SIGTERM.
+``data.csv``, ``houses.csv``, ``iris.safetensors`` (an iris classifier). Each must exit 0
+with no traceback. Fast mode caps training at 3 epochs without plots (``--epochs 3
+--no-plots`` appended to train and demo lines); long mode runs every line as written.
+``playground`` lines run in a subprocess on a free port until the server says it serves,
+then get SIGTERM.
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ def _model(folder, name, data, inputs):
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory):
     base = tmp_path_factory.mktemp("fixtures")
-    one, two = base / "one", base / "two"
+    one, two, iris = base / "one", base / "two", base / "iris"
     one.mkdir()
     two.mkdir()
+    iris.mkdir()
     _, features = _model(one, "square", "square", 1)
     _model(two, "xor", "xor", 2)
+    _model(iris, "iris", "iris", 4)  # a classifier whose class names are words
     rng = np.random.default_rng(0)
     csv = ",".join(features) + "\n" + "\n".join(f"{v:.3f}" for v in rng.normal(size=5)) + "\n"
     sizes, rooms = rng.uniform(50, 200, 60), rng.integers(1, 6, 60)
@@ -72,7 +75,8 @@ def fixtures(tmp_path_factory):
     houses = "size,rooms,price\n" + "\n".join(rows) + "\n"
     spec = {"name": "example", "data": {"name": "square", "n": 60}, "model": {"hidden": [4]},
             "epochs": 20}  # fmt: skip
-    return {"one": one, "two": two, "data.csv": csv, "houses.csv": houses, "spec": spec}
+    files = {"data.csv": csv, "houses.csv": houses, "spec": spec}
+    return {"one": one, "two": two, "iris": iris, **files}
 
 
 def _folder(base, i: int, fx, description: str, command: str = ""):
@@ -86,6 +90,8 @@ def _folder(base, i: int, fx, description: str, command: str = ""):
     if "--out runs/square" not in command:  # what `backprop demo --out runs/square` leaves
         (d / "runs" / "square").mkdir()
         shutil.copy(fx["one"] / "model.safetensors", d / "runs/square")
+    if "iris.safetensors" in command:
+        shutil.copy(fx["iris"] / "model.safetensors", d / "iris.safetensors")
     (d / "data.csv").write_text(fx["data.csv"])
     (d / "houses.csv").write_text(fx["houses.csv"])
     (d / "spec.json").write_text(json.dumps(fx["spec"]))
