@@ -92,6 +92,13 @@ def capture(fn):
     return None
 
 
+def lanes() -> int:
+    """Models one kernel call trains (``fused_many_lanes.LANES``)."""
+    from .fused_many_lanes import LANES
+
+    return LANES
+
+
 def batchable(call: dict, n_steps: int) -> str | None:
     """Why a captured call cannot join a group, or None."""
     if call["perms"].size or call["first_step"] != 0:

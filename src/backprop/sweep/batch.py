@@ -6,8 +6,10 @@ with no validation, schedule or early stopping, can share one many-model kernel 
 to its kernel call (``capture``), the group trains at once (``train_many``), then each
 trial's code path runs again with its recorded steps in place of the kernel
 (``replaying``). So each row is made by the same code as a trial alone, from the same
-numbers: bit for bit what a sweep without batching stores. Anything the batch cannot take,
-and any trial whose batched run fails in any way, runs alone as before.
+numbers: bit for bit what a sweep without batching stores. The kernel trains eight models a
+call, so a group trains in whole eights and the rest of it alone (a call filled up with
+copies costs as much as a full one). Anything the batch cannot take, and any trial whose
+batched run fails in any way, runs alone as before.
 
 A row's ``seconds`` and ``train_seconds`` include its share of the group's kernel time. On a
 machine where the many-model kernel was never compiled, a group trains together only if it
@@ -81,7 +83,10 @@ def run_group(members: list[tuple], run_one):
         started[tid] = time.perf_counter() - began
     for group in calls.values():
         epochs = group[0][2]["epochs"]
-        if len(group) < MIN_GROUP or not fused_many.worth([c for *_, c in group], epochs):
+        whole = len(group) - len(group) % fused_many.lanes()  # the rest would run as padding
+        alone.extend((tid, text) for tid, text, _, _ in group[whole:])
+        group = group[:whole]
+        if len(group) < max(MIN_GROUP, 1) or not fused_many.worth([c for *_, c in group], epochs):
             alone.extend((tid, text) for tid, text, _, _ in group)
             continue
         began = time.perf_counter()
