@@ -40,7 +40,17 @@ def alive(owner: str, heartbeat: float | None, now: float) -> bool:
         return False
     except PermissionError:  # another user's process with that pid
         pass
-    return start_time(pid) == started
+    return start_time(pid) == started and not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that exited and was not yet reaped by its parent: dead, though its pid
+    still answers ``kill(pid, 0)``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 POLL = 0.5  # seconds between looks at trials another process holds
