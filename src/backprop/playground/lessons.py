@@ -166,6 +166,8 @@ def table() -> dict:
     return {
         "presets": PRESETS,
         "controls": {name: label for name, (label, _) in CONTROLS.items()},
+        # the settings each control owns: the page greys out an exercise a lock would refuse
+        "settings": {name: list(keys) for name, (_, keys) in CONTROLS.items() if keys},
         "max_task": MAX_TASK,
         "task_rule": "nfc_code_points",  # the page's dialog counts as _task does
         "max_marks": MAX_MARKS,

@@ -38,14 +38,6 @@ const LESSON_CONTROLS = {
 const LESSON_WRAPS = "label.field, .control, .checks > label, label.pill.file";
 // server notes an exercise's own text already says (the step exercise is the Caution)
 const COVERED = {step: (n) => /^Caution: layer 1 uses the step function/.test(n)};
-// the settings each control owns (lessons.py's CONTROLS): an exercise that would move one of
-// a locked or hidden control is refused by the server (locks.guard), so its button says so
-// before it is clicked
-const CONTROL_SETTINGS = {dataset: ["dataset", "problem", "n"], features: ["features"], network: ["hidden"],
-  activation: ["activation"], lr: ["lr"], optimizer: ["optimizer"], regularization: ["regularization", "reg_rate"],
-  loss: ["loss"], noise: ["noise"], train_ratio: ["train_ratio"], batch_size: ["batch_size"], classes: ["classes"],
-  seed: ["seed"], view: ["view"], show_test: ["show_test"], discretize: ["discretize"], speed: ["speed"],
-  stop: ["stop_epochs", "stop_loss"]};
 
 const lessons = {
   table: null, lesson: null, current: "", baseHash: "", observer: null, built: false,
@@ -160,7 +152,10 @@ const lessons = {
   blocked(name) {
     const p = lessons.table && lessons.table.presets[name], st = app.state;
     if (!p || !st || name === lessons.current) return "";
-    for (const [control, keys] of Object.entries(CONTROL_SETTINGS)) {
+    // the settings each control owns come from the server's table (lessons.py's CONTROLS): an
+    // exercise that would move one of a locked or hidden control is refused by the server
+    // (locks.guard), so its button says so before it is clicked
+    for (const [control, keys] of Object.entries(lessons.table.settings || {})) {
       const how = lessons.shut(control);
       const moved = how && keys.find((k) => k in p.settings && JSON.stringify(p.settings[k]) !== JSON.stringify(st[k]));
       if (moved) {
