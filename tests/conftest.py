@@ -49,6 +49,7 @@ SLOW = (
     "test_playground_widget_lab.py",  # a real JupyterLab and Chromium: ~25 s
     "test_display_browser.py",  # the trace's HTML in chromium, with and without MathJax
     "test_display_kernel.py",  # fit's notebook bar in a real kernel (nbclient)
+    "test_sweep_progress_kernel.py",  # sweep's notebook bar in a real kernel (nbclient)
 )
 # single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run
 # beside torch's

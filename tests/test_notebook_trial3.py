@@ -192,3 +192,72 @@ def test_a_dataset_name_in_the_first_slot_says_to_give_it_by_keyword():
         widget("circle")
     with pytest.raises(ConfigError, match=re.escape("Did you mean 'spiral'?")):
         widget("spirals")
+
+
+# -- item 4: sweeps show progress as fit does -----------------------------------------------
+SQUARE = {
+    "data": {"name": "square", "n": 30},
+    "model": {"hidden": [4]},
+    "optimizer": {"name": "adam", "lr": 0.1},
+    "epochs": 30,
+}
+
+
+def test_sweep_progress_true_shows_a_bar_over_the_trials_on_stderr(capsys, tmp_path):
+    db = tmp_path / "s.db"
+    bp.sweep(SQUARE, {"model.hidden": [[2], [4]]}, seeds=2, workers=1, db=db, progress=True)
+    err = capsys.readouterr().err  # was TypeError: 'bool' object is not callable
+    assert "sweep" in err and "4/4" in err and "trials" in err, err
+    bp.sweep.resume(db, workers=1, progress=True)  # all done: the bar says so at once
+    assert "4/4" in capsys.readouterr().err
+    bp.sweep(SQUARE, {"model.hidden": [[2]]}, seeds=1, workers=1, progress="auto")
+    assert capsys.readouterr().err == ""  # outside a notebook "auto" shows nothing
+
+
+def test_sweep_refuses_a_bad_progress_before_any_trial(tmp_path):
+    db = tmp_path / "s.db"
+    with pytest.raises(ConfigError, match=r"sweep: progress must be 'auto'.*got 'yes'"):
+        bp.sweep(SQUARE, {"model.hidden": [[2]]}, seeds=1, workers=1, db=db, progress="yes")
+    assert not db.exists()
+
+
+def test_a_progress_function_is_still_called_per_trial():
+    seen = []
+    bp.sweep(SQUARE, {"model.hidden": [[2], [4]]}, seeds=2, workers=1, progress=seen.append)
+    assert [p.done for p in seen] == [1, 2, 3, 4] and seen[-1].total == 4
+
+
+# -- item 6: one shape message for every engine, and no fix that mixes samples --------------
+def test_every_engine_says_the_same_fix_for_a_column_given_to_a_2_input_network():
+    from backprop import delta, nn, optim
+    from backprop.errors import ShapeError
+
+    bp.manual_seed(0)
+    model = nn.MLP([2, 8, 1])
+    x = np.linspace(-3, 3, 50).reshape(-1, 1)
+    y = np.zeros((50, 1))
+    paths = {
+        "delta.trace": lambda: delta.trace(model, x),
+        "delta.backward": lambda: delta.backward(model, x, y, nn.MSELoss()),
+        "model(x)": lambda: model(bp.tensor(x, dtype=bp.float32)),
+    }
+    for engine in ("delta", "autograd", "fused"):
+        sgd = optim.SGD(model.parameters(), lr=0.1)
+        paths[f"fit {engine}"] = lambda e=engine, o=sgd: bp.fit(
+            model, (x, y), nn.MSELoss(), o, epochs=1, engine=e, verbose=False
+        )
+    said = {}
+    for name, call in paths.items():
+        with pytest.raises(ShapeError) as error:
+            call()
+        said[name] = str(error.value)
+    for name, message in said.items():
+        # 50 samples of 1 feature: x.reshape(-1, 2) made 25 samples of numbers that never
+        # belonged together (what the δ engine advised)
+        assert "reshape(-1, 2)" not in message, (name, message)
+        assert "[50, 1] has 1 feature in its last dimension" in message, (name, message)
+        assert "Give data of shape (N, 2)" in message, (name, message)
+    fixes = {m.split(" of shape ", 1)[1] for n, m in said.items() if n != "model(x)"}
+    assert len(fixes) == 1, fixes  # the same words after the name of the path
+    assert "nn.MLP([1, ...])" in fixes.pop()
+    assert "in_features=1" in said["model(x)"]

@@ -102,13 +102,13 @@ class Gradients:
 
 def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
     arr = x._data if isinstance(x, Tensor) else np.asarray(x)
+    given = arr.shape
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1) if n_in == 1 else arr.reshape(1, -1)
     if arr.ndim != 2 or arr.shape[1] != n_in:
-        raise ShapeError(
-            f"delta engine: input x has shape {list(arr.shape)} but layer 1 expects rows of "
-            f"{n_in} features, i.e. shape [N, {n_in}]. Reshape x (x.reshape(-1, {n_in}))."
-        )
+        from ..nn.shapes import wrong_width
+
+        raise ShapeError(wrong_width("delta engine", given, n_in, "input x"))
     return arr.astype(dtype, copy=False)
 
 

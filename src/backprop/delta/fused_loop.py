@@ -54,15 +54,14 @@ def _data(setup: _Setup, x, y):
 
     xa = x._data if isinstance(x, Tensor) else np.asarray(x)
     n_in = setup.meta[0, 2]
+    given = xa.shape
     if xa.ndim == 1:
         xa = xa.reshape(-1, 1) if n_in == 1 else xa.reshape(1, -1)
     if xa.ndim != 2 or xa.shape[1] != n_in:
         from ..errors import ShapeError
+        from ..nn.shapes import wrong_width
 
-        raise ShapeError(
-            f"fused: input x has shape {list(xa.shape)} but layer 1 expects rows of {n_in} "
-            f"features, i.e. shape [N, {n_in}]. Reshape x (x.reshape(-1, {n_in}))."
-        )
+        raise ShapeError(wrong_width("fused", given, n_in, "input x"))
     xa = np.ascontiguousarray(xa, dtype=setup.dtype)
     ya = y._data if isinstance(y, Tensor) else np.asarray(y)
     if ya.dtype.kind == "f":

@@ -10,6 +10,7 @@ ipywidgets, printed rich's own 'install "ipywidgets" for Jupyter support' warnin
 cell. Outside a notebook (``verbose=True`` in a script or terminal) the bar is rich's
 terminal bar on stderr, as the CLI's. tqdm.auto would need ipywidgets as rich did.
 
+``sweep``/``compare`` show the same bar over their trials (``trials.TrialBar``).
 ``verbose="auto"`` (the default of ``fit`` and ``run``) shows the bar only inside a Jupyter
 kernel — scripts, tests, the CLI and the playground print nothing from ``fit``, as before;
 ``True`` shows it anywhere; ``False`` (or 0) never. The bar moves on the span runner's
@@ -63,23 +64,33 @@ def _clock(seconds: float | None) -> str:
 
 
 def bar_bundle(
-    done: int, total: int, loss: float | None, elapsed: float, left: float | None = None
+    done: int,
+    total: int,
+    loss: float | None,
+    elapsed: float,
+    left: float | None = None,
+    *,
+    title: str = "training",
+    unit: str = "epochs",
+    note: str = "",
 ) -> dict:
     """The notebook bar as a display bundle: ``text/html`` and the same line as text.
 
-    ``left``: the seconds still to go (None: not known yet, shown as -:--:--)."""
+    ``left``: the seconds still to go (None: not known yet, shown as -:--:--). ``title`` and
+    ``unit`` name what runs ("sweep", "trials"); ``note`` goes after the count (the sweep's
+    last trial)."""
     from html import escape
 
     loss_text = "" if loss is None else f"loss {loss:.4g}"
     spent, left = f"{_clock(elapsed)} spent", f"{_clock(left)} left"
-    cells = [f"{done}/{total} epochs", loss_text, spent, left]
+    cells = [f"{done}/{total} {unit}", note, loss_text, spent, left]
     words = "  ".join(c for c in cells if c)
-    filled = round(30 * done / total) if total else 30
-    text = f"training [{'#' * filled}{'.' * (30 - filled)}]  {words}"
+    filled = min(30, round(30 * done / total)) if total else 30
+    text = f"{title} [{'#' * filled}{'.' * (30 - filled)}]  {words}"
     html = (
         '<div class="bp-progress" style="font-family:var(--jp-code-font-family,monospace);'
         'font-size:var(--jp-code-font-size,13px);margin:0;padding:0;line-height:1.5">'
-        f'<b>training</b> <progress value="{done}" max="{max(total, 1)}" '
+        f'<b>{escape(title)}</b> <progress value="{done}" max="{max(total, 1)}" '
         f'style="width:16em;vertical-align:middle"></progress> {escape(words)}</div>'
     )
     return {"text/plain": text, "text/html": html}

@@ -115,17 +115,9 @@ class Linear(Module):
                 f"x.reshape(1, {self.in_features})."
             )
         if input.shape[-1] != self.in_features:
-            hint = (
-                " A 1-D batch of numbers must be a column: x.reshape(-1, 1)."
-                if self.in_features == 1 and input.ndim == 1
-                else ""
-            )
-            raise ShapeError(
-                f"{self._name()}: input of shape {list(input.shape)} has {input.shape[-1]} "
-                f"features in its last dimension, but the layer expects {self.in_features} "
-                f"(in_features). Reshape the data to (N, {self.in_features}) or build the layer "
-                f"with in_features={input.shape[-1]}.{hint}"
-            )
+            from .shapes import wrong_width
+
+            raise ShapeError(wrong_width(self._name(), input.shape, self.in_features, layer=True))
         return linear(input, self.weight, self.bias)
 
     def _name(self) -> str:

@@ -26,6 +26,20 @@ from . import grid as grids
 from .results import Results, parse_success
 from .store import Store, sweep_key
 
+
+def trial_progress(progress, who: str):
+    """``progress=`` as the driver calls it (display/trials.py: a bar, a function or None)."""
+    from ..display.trials import trial_progress as resolve
+
+    return resolve(progress, who)
+
+
+def close_bar(progress) -> None:
+    from ..display.trials import close
+
+    close(progress)
+
+
 MAX_WORKERS = 256
 LOST_TRIES = 3  # a trial whose worker died this many times is marked failed
 HEARTBEAT = 10.0  # seconds between heartbeats (and looks for dead processes' trials)
@@ -142,7 +156,7 @@ def sweep(
     db=None,
     workers=None,
     success=None,
-    progress=None,
+    progress="auto",
     chunk=None,
     cluster=None,
 ) -> Results:
@@ -153,7 +167,9 @@ def sweep(
     ``seeds``: a count (10 → 0..9), "0..9", or a list (default: the spec's own seed).
     ``db``: a SQLite file that keeps every trial (resumable; default: in memory).
     ``workers``: processes (default: the machine's cores; 1 runs here). ``success``: a
-    criterion such as "loss<1e-3". ``progress``: called with a ``Progress`` after each trial.
+    criterion such as "loss<1e-3". ``progress``: "auto" (a bar over the trials in a notebook,
+    none elsewhere), True (a bar anywhere: rich's on stderr outside a notebook), False or None
+    (none), or a function called with a ``Progress`` after each trial (display/trials.py).
     ``cluster``: a Dask scheduler's address ("tcp://host:8786"): the trials run on its
     workers instead of local processes, to the same numbers (docs/sweeps.md).
 
@@ -169,6 +185,7 @@ def sweep(
     parse_success(criterion_text)  # a bad criterion is refused before work starts
     workers = check_workers(workers, cluster)
     check_chunk(chunk)
+    show = trial_progress(progress, "sweep")
     laid = plan(spec, grid, seeds, success)
     store = Store(db)
     try:
@@ -181,15 +198,17 @@ def sweep(
             laid["trials"],
             criterion_text,
         )
-        drive(store, workers, progress, chunk, cluster)
+        drive(store, workers, show, chunk, cluster)
         return read(store, criterion_text)
     finally:
         store.close()
+        close_bar(show)
 
 
-def resume(db, *, workers=None, success=None, progress=None, chunk=None, cluster=None) -> Results:
+def resume(db, *, workers=None, success=None, progress="auto", chunk=None, cluster=None) -> Results:
     """Go on with the sweep stored in ``db``: finished trials are kept, the rest run (on the
-    Dask cluster at ``cluster``, if given)."""
+    Dask cluster at ``cluster``, if given). ``progress``: as ``sweep``'s."""
+    show = trial_progress(progress, "resume")
     parse_success(success)
     workers = check_workers(workers, cluster)
     check_chunk(chunk)
@@ -198,10 +217,11 @@ def resume(db, *, workers=None, success=None, progress=None, chunk=None, cluster
         criteria.check_stored(success, store)
         if success is not None:
             store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (success,)))
-        drive(store, workers, progress, chunk, cluster)
+        drive(store, workers, show, chunk, cluster)
         return read(store, success)
     finally:
         store.close()
+        close_bar(show)
 
 
 def load(db, *, success=None) -> Results:
@@ -275,6 +295,8 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
     counts = store.counts()
     total = sum(counts.values())
     done, failed = counts["done"], counts["failed"]
+    if hasattr(progress, "begin"):  # a TrialBar shows at once, not after the first trial
+        progress.begin(total, done + failed)
     if counts["todo"] == 0:  # all finished (or running in a live process): start no worker
         store.release()
         return _others(store, workers, progress, chunk, cluster, 0)

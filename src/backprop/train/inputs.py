@@ -70,11 +70,9 @@ def _inputs(x, what: str, dtype: np.dtype, n_in: int | None) -> np.ndarray:
     if raw.shape[0] == 0:
         raise DataError(f"fit: {what} has no rows; there is nothing to train on.")
     if n_in is not None and raw.shape[1] != n_in:
-        raise ShapeError(
-            f"fit: {what} has {raw.shape[1]} columns but the model's first layer expects "
-            f"{n_in} input features; give it data with {n_in} features or build the model "
-            f"with {raw.shape[1]} inputs."
-        )
+        from ..nn.shapes import wrong_width
+
+        raise ShapeError(wrong_width("fit", raw.shape, n_in, what))
     return _cast(raw, dtype, what)
 
 
