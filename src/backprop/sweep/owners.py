@@ -77,16 +77,15 @@ def wait(store, progress, make) -> bool:
     import time
 
     start = time.monotonic()
-    last = None
+    last = first = None
     while True:
         if store.reclaim_dead():
             return True
         counts = store.counts()
         if counts["todo"]:
             return True
-        if not counts["running"]:
-            return False
         now = (counts["done"], counts["failed"])
+        first = first or now
         if progress is not None and now != last and last is not None:
             row = store.db.execute(
                 "SELECT c.label, t.final_loss FROM trial t JOIN config c ON c.id = t.config "
@@ -94,6 +93,9 @@ def wait(store, progress, make) -> bool:
             ).fetchone() or ("", None)
             total = sum(counts.values())
             elapsed = time.monotonic() - start
-            progress(make(now[0], now[1], total, 0, elapsed, row[0], row[1]))
+            ran = sum(now) - sum(first)  # finished by the others while this one waited
+            progress(make(now[0], now[1], total, ran, elapsed, row[0], row[1]))
+        if not counts["running"]:
+            return False
         last = now
         time.sleep(POLL)

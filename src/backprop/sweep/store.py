@@ -212,13 +212,16 @@ class Store:
         and checked against itself (``storecheck``: tables, types, the key, every trial's
         spec, the pinned files); a damaged or edited database is refused naming what."""
         if self._plan is None:
-            storecheck.structure(self.db, self.label)
-            row = self.db.execute(
-                "SELECT key, format, base, grid, seeds, success FROM sweep"
-            ).fetchone()
-            laid = storecheck.stored_plan(row, self.label, FORMAT)
-            named = storecheck.trials(self.db, laid, self.label)
-            self._files = self._pinned(named)
+            try:
+                storecheck.structure(self.db, self.label)
+                row = self.db.execute(
+                    "SELECT key, format, base, grid, seeds, success FROM sweep"
+                ).fetchone()
+                laid = storecheck.stored_plan(row, self.label, FORMAT)
+                named = storecheck.trials(self.db, laid, self.label)
+                self._files = self._pinned(named)
+            except sqlite3.DatabaseError as exc:  # a page damaged past the file's head
+                raise SweepError(f"{self.label}: damaged ({exc}); {storecheck.FIX}.") from None
             self._plan = laid
         success = self.db.execute("SELECT success FROM sweep").fetchone()[0]
         return {**self._plan, "success": success}

@@ -6,7 +6,8 @@ run or shown, the whole file is checked against itself:
 
 - **structure**: the tables ``sweep``, ``config``, ``trial`` and ``owner`` with their
   columns, and each value of the type it is written with (a spec is text, a seed a whole
-  number, a status one of four words, a history bytes);
+  number, a status one of four words; a history, when it is read, bytes its header
+  describes);
 - **the plan**: the one ``sweep`` row's base spec is a checked spec, its grid checked keys
   with lists of values, its seeds whole numbers once each, and its ``key`` the hash of those
   three (``store.sweep_key``);
@@ -44,7 +45,7 @@ TYPES = {
     "AND typeof(parameters) IN ('integer', 'null')",
     "trial": "typeof(id) = 'integer' AND typeof(config) = 'integer' AND typeof(seed) = "
     "'integer' AND typeof(spec) = 'text' AND status IN ('todo', 'running', 'done', 'failed') "
-    "AND typeof(attempts) = 'integer' AND typeof(history) IN ('blob', 'null') AND "
+    "AND typeof(attempts) = 'integer' AND "
     "typeof(metrics) IN ('text', 'null') AND typeof(notes) IN ('text', 'null') AND "
     "typeof(final_loss) IN ('real', 'integer', 'null') AND typeof(seconds) IN ('real', "
     "'integer', 'null') AND (status != 'done' OR (typeof(metrics) = 'text' AND "
@@ -244,7 +245,9 @@ def history(blob, who: str) -> dict[str, list[float]]:
 
     if not blob:
         return {}
-    head, _, body = bytes(blob).partition(b"\n")
+    if not isinstance(blob, bytes):  # checked here, not on open: reading it costs
+        raise SweepError(f"{who}: not bytes as a sweep writes it; {FIX}.")
+    head, _, body = blob.partition(b"\n")
     try:
         meta = json.loads(head)
         series = meta["series"]
