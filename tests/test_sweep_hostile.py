@@ -142,6 +142,14 @@ def test_csv_that_is_the_database_or_cannot_be_written_is_refused_before_work(tm
     assert not (tmp_path / "runs").exists()  # no trial ran, no default database made
 
 
+def test_the_library_to_csv_never_overwrites_the_database(done_db, tmp_path):
+    db = _copy(done_db, tmp_path)
+    results = backprop.sweep.load(db)
+    with pytest.raises(ConfigError, match="the sweep's own database"):
+        results.to_csv(db)
+    assert backprop.sweep.load(db).counts()["done"] == 2
+
+
 def test_csv_and_db_that_are_fifos_are_refused_without_hanging(tmp_path):
     os.mkfifo(tmp_path / "fifo")
     spec = _write(tmp_path / "s.json", SMALL)

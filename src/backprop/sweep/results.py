@@ -307,8 +307,11 @@ class Results:
                 ]
             )
         text = out.getvalue()
-        if path is not None:  # replaced atomically (files.py; the CLI checked the path first)
+        if path is not None:  # never the sweep's database; replaced atomically (files.py)
             from ..files import atomic_write_text
+            from .paths import check_output
+
+            check_output(path, db=self.path)
 
             atomic_write_text(path, text, who="--csv")
         return text
