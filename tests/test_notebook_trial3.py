@@ -261,3 +261,31 @@ def test_every_engine_says_the_same_fix_for_a_column_given_to_a_2_input_network(
     assert len(fixes) == 1, fixes  # the same words after the name of the path
     assert "nn.MLP([1, ...])" in fixes.pop()
     assert "in_features=1" in said["model(x)"]
+
+
+# -- item 8: small ones ---------------------------------------------------------------------
+def test_a_trace_or_backward_with_y_but_no_loss_says_y_would_be_ignored():
+    from backprop import delta, nn
+
+    model = nn.MLP([1, 4, 1])
+    x, y = np.ones((3, 1)), np.zeros((3, 1))
+    for call in (lambda: delta.trace(model, x, y), lambda: delta.backward(model, x, y)):
+        with pytest.raises(ConfigError, match=r"y would be ignored.*loss=nn\.HalfMSELoss"):
+            call()
+    delta.trace(model, x)  # ∂ŷ/∂W, the slides' examples: no y, no loss
+    assert delta.trace(model, x, y, nn.MSELoss()).loss > 0
+
+
+def test_04_with_a_huge_learning_rate_says_it_diverged_without_numpys_warnings():
+    import warnings
+
+    code = code_cells("04_gradient_descent_and_activations")
+    code = [s.replace("eta = 0.5", "eta = 5") for s in code]
+    loop = next(i for i, s in enumerate(code) if "for _ in range(steps)" in s)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, text = run_cells(code[: loop + 1])
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught
+    longest = max(len(word) for word in re.findall(r"[\d.]+", text))
+    assert longest < 20, text  # printed 3.78e+124 with all of its 125 digits
+    assert "✗ with η = 5 gradient descent diverged" in text, text

@@ -214,9 +214,23 @@ def backward(model, x, y=None, loss=None, accumulate: bool = True) -> Gradients:
         >>> [round(m.weight.grad.item(), 6) for m in model if isinstance(m, nn.Linear)]
         [0.018382, -0.07047, -0.245368]
     """
+    check_target_has_loss("delta.backward", y, loss)
     grads = compute(model, x, y, loss, layers_of(model), resolved_loss(loss))
     _write_grads(grads, accumulate)
     return grads
+
+
+def check_target_has_loss(who: str, y, loss) -> None:
+    """Targets without a loss would be ignored (loss=None differentiates ŷ itself): refused."""
+    if y is not None and loss is None:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"{who}: y was given but no loss, and with loss=None the engine differentiates the "
+            "output ŷ itself (the slides' ∂ŷ/∂W), so y would be ignored. Pass the loss that "
+            "compares ŷ with y, e.g. loss=nn.HalfMSELoss() (the lecture's E = ½(ŷ − y)²) or "
+            "nn.MSELoss(), or leave y out for ∂ŷ/∂W."
+        )
 
 
 def compute(model, x, y=None, loss=None, net: list[Layer] | None = None, resolved=None, out=None):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import IndexingError
-from .engine import compute, g_prime
+from .engine import check_target_has_loss, compute, g_prime
 from .losses import describe_loss
 
 _MAX_ROWS = 4  # samples shown of row-shaped values (f, a, δ)
@@ -158,6 +158,7 @@ def trace(model, x, y=None, loss=None) -> Trace:
         >>> round(t[3].dW.item(), 6), round(t[1].delta.item(), 6)  # ∂ŷ/∂W[3] = a[2], δ[1]
         (0.314688, -0.047151)
     """
+    check_target_has_loss("delta.trace", y, loss)
     grads = compute(model, x, y, loss)
     cache = grads.cache
     net = cache.layers
