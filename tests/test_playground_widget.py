@@ -324,7 +324,7 @@ def test_without_the_notebook_extra_widget_says_what_to_install(monkeypatch):
 
     root = Path(backprop.__file__).resolve().parents[2]
     assert f'%pip install -e "{root}[notebook]"' in str(error.value)
-    assert 'pip install -e ".[notebook]"' in str(error.value)
+    assert f'in a terminal: pip install -e "{root}[notebook]"' in str(error.value)
     assert issubclass(WidgetDependencyError, ImportError)
 
 

@@ -15,20 +15,6 @@ class WidgetDependencyError(BackpropError, ImportError):
     """The notebook widget's packages (the ``notebook`` extra: anywidget) are missing."""
 
 
-def _install_hint() -> str:
-    """How to install the notebook extra, said for a notebook (the error shows in one): a
-    cell's ``%pip`` runs in the notebook's folder, where ``".[notebook]"`` is no project."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[3]  # src/backprop/playground/ → the project
-    if (root / "pyproject.toml").is_file():  # a clone, installed from its folder
-        return (
-            f'in a cell with %pip install -e "{root}[notebook]" (in a terminal, from that '
-            'folder: pip install -e ".[notebook]")'
-        )
-    return 'with pip install ".[notebook]" from the project\'s folder'
-
-
 def widget(spec_or_model=None, **settings):
     """The playground inline in a notebook cell, trained by the kernel's δ engine.
 
@@ -48,11 +34,13 @@ def widget(spec_or_model=None, **settings):
     >>> w.epoch
     10
     """
+    from .._extras import install_hint
+
     try:
         from .nbwidget import widget as make
     except ModuleNotFoundError as err:  # anywidget, traitlets or starlette missing
         raise WidgetDependencyError(
             f"backprop.playground.widget needs the notebook extra ({err.name} is not "
-            f"installed); install it {_install_hint()}, then restart the kernel."
+            f"installed); install it ({install_hint('notebook')}), then restart the kernel."
         ) from err
     return make(spec_or_model, **settings)
