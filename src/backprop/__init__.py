@@ -79,6 +79,7 @@ _add(".errors", "BackpropError")
 # ``backprop.checks``.
 _add(".checks", "gradcheck check_gradients")
 _add(".spec", "run")
+_add(".spec.predicting", "predict")
 _add(".sweep.compare", "compare")
 _add(".train", "fit")
 _add(".serialization", "save load")  # model files via .io; tensor nests

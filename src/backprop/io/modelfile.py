@@ -222,6 +222,11 @@ def read(path, *, allow_nan: bool = False) -> ModelFile:
 def load(path, *, allow_nan: bool = False, dtype=None):
     """The ready model (eval mode) stored in ``path``; ``dtype`` converts its weights.
 
+    A model trained on standardised inputs (a CSV run: the file's ``data.scaler``) comes
+    back with that scaling folded into its first Linear layer (``spec.predicting``), so
+    ``model(x)`` takes x in the CSV's own units and answers as ``backprop predict`` does.
+    ``io.read(path).model`` is the network exactly as stored, which sees standardised x.
+
     Examples:
         >>> import os, tempfile
         >>> import backprop as bp
@@ -242,7 +247,12 @@ def load(path, *, allow_nan: bool = False, dtype=None):
         >>> bp.equal(loaded(x), model(x))
         True
     """
-    return _read(path, allow_nan, dtype, "load(path)").model
+    f = _read(path, allow_nan, dtype, "load(path)")
+    if f.scaler is not None:  # model(x) in the user's units, never silently in z's
+        from ..spec.predicting import fold_inputs
+
+        fold_inputs(f.model, f.scaler)
+    return f.model
 
 
 def _read(path, allow_nan: bool, dtype, who: str) -> ModelFile:

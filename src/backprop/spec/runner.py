@@ -40,6 +40,11 @@ from .schema import normalize
 class Run:
     """Everything a finished run produced; ``spec`` is the normalised spec that ran.
 
+    ``model`` is the network as it trained: on a CSV (inputs standardised by default) it
+    takes z = (x − mean) / std, not x. ``run.predict(x)`` takes x in the CSV's units and
+    answers as ``backprop predict`` does; ``backprop.load(saved)`` returns a model with the
+    scaling folded in.
+
     Examples:
         >>> import backprop
         >>> from backprop import spec
@@ -156,6 +161,8 @@ class Run:
             from .setdefaults import listed
 
             stop += f"; {data}'s own defaults: {listed(filled)}"
+        if getattr(self.dataset, "scaler", None) is not None:  # model(x) would be in z's units
+            stop += "; inputs standardised: predict with run.predict(x) (run.model sees z)"
         return f"<Run {self.spec.get('name')!r}: {net} on {data}, {done}{stop}>"
 
     def _repr_html_(self) -> str:
@@ -163,6 +170,14 @@ class Run:
         from ..display import run_html
 
         return run_html(self)
+
+    def predict(self, x, *, proba: bool = False):
+        """Predictions for inputs ``x`` in the data's own units, as ``backprop predict``
+        gives them: the run's input scaler applied first (``self.model`` itself sees the
+        standardised inputs of a CSV run). ``spec.predicting.predict`` says more."""
+        from .predicting import predict
+
+        return predict(self, x, proba=proba)
 
     def plot(self, path=None, **kwargs):
         """The run's loss curves, its loss named (``plots.loss_curves``): the Figure, or

@@ -1,0 +1,89 @@
+"""The sixth newcomer trial's findings (issue 15, brief C15D): Python predictions in the
+CSV's own units (``Run.predict``, ``backprop.predict``, ``backprop.load`` folding the
+inputs' scaling), one voice for learning-rate advice, the CSV defaults said and fitted,
+``compare``'s quick mode."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+import backprop
+from cli_helpers import cli
+
+
+def _houses(folder, n=200, seed=1):
+    """price ≈ 3·size + 10·rooms + noise, the README's example."""
+    rng = np.random.default_rng(seed)
+    size, rooms = rng.uniform(50, 200, n), rng.integers(1, 6, n)
+    price = 3 * size + 10 * rooms + rng.normal(0, 5, n)
+    rows = [f"{a:.1f},{b},{c:.1f}" for a, b, c in zip(size, rooms, price)]
+    (folder / "houses.csv").write_text("size,rooms,price\n" + "\n".join(rows) + "\n")
+    return np.column_stack([size.round(1), rooms]).astype(np.float64)
+
+
+SAMPLES = [[100.0, 3.0], [180.0, 1.0], [60.0, 5.0]]
+
+
+def _cli_predict(folder, model, column):
+    code, out, err = cli(
+        "predict", model, "--x", *[",".join(f"{v:g}" for v in s) for s in SAMPLES], cwd=folder
+    )
+    assert code == 0, err
+    return [row[column] for row in csv.DictReader(io.StringIO(out))]
+
+
+# -- 1. predictions from Python in the user's units ------------------------------------------
+def test_python_predictions_of_a_csv_run_are_the_clis_and_the_standard_scalers(
+    tmp_path, monkeypatch
+):
+    from sklearn.preprocessing import StandardScaler
+
+    x = _houses(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    spec = {"data": {"csv": "houses.csv", "target": "price"}, "model": {"hidden": [8]},
+            "epochs": 30}  # fmt: skip
+    r = backprop.run(spec)
+    r.save(tmp_path / "m.safetensors")
+    want = np.array(_cli_predict(tmp_path, "m.safetensors", "price (predicted)"), float)
+    # the arithmetic of scikit-learn's StandardScaler fitted on the training rows (all)
+    z = StandardScaler().fit(x).transform(np.array(SAMPLES))
+    with backprop.no_grad():
+        by_hand = r.model(backprop.tensor(z.astype(np.float32))).numpy()[:, 0]
+    np.testing.assert_allclose(by_hand, want, rtol=1e-5)
+    np.testing.assert_allclose(r.predict(SAMPLES)[:, 0], want, rtol=1e-5)
+    np.testing.assert_allclose(
+        backprop.predict(tmp_path / "m.safetensors", SAMPLES)[:, 0], want, rtol=1e-5
+    )
+    # the model backprop.load returns takes raw x: model(x) is predict's answer
+    with backprop.no_grad():
+        loaded = backprop.load(tmp_path / "m.safetensors")(backprop.tensor(SAMPLES)).numpy()
+    np.testing.assert_allclose(loaded[:, 0], want, rtol=1e-4)
+    assert "run.predict(x)" in repr(r)  # run.model sees z: the Run says so
+
+
+def test_a_csv_classifiers_python_predictions_are_the_clis_classes(tmp_path, monkeypatch):
+    _houses(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = backprop.run({"data": {"csv": "houses.csv", "target": "rooms"}, "epochs": 20})
+    r.save(tmp_path / "c.safetensors")
+    rows = [[s[0], s[0] * 3] for s in SAMPLES]  # inputs: size, price
+    code, out, err = cli("predict", "c.safetensors", "--x", *[f"{a:g},{b:g}" for a, b in rows],
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    want = [row["rooms (predicted)"] for row in csv.DictReader(io.StringIO(out))]
+    assert [str(k) for k in r.predict(rows)] == want
+    assert [str(k) for k in backprop.predict(tmp_path / "c.safetensors", rows)] == want
+    p = r.predict(rows, proba=True)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+
+
+def test_predict_refuses_inputs_of_the_wrong_width_in_words(tmp_path, monkeypatch):
+    from backprop.errors import ConfigError
+
+    _houses(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = backprop.run({"data": {"csv": "houses.csv", "target": "price"}, "epochs": 2})
+    with pytest.raises(ConfigError, match=r"shape \(1, 3\).*takes 2 input"):
+        r.predict([[1.0, 2.0, 3.0]])
