@@ -403,3 +403,14 @@ def test_a_bidi_override_is_escaped_in_the_error(tmp_path):
     code, _, err = cli("sweep", spec, "--grid", "model.activation=relu,re\u202elu", cwd=tmp_path)
     one_line(code, err, "re\\u202elu")
     assert "\u202e" not in err
+
+
+def test_other_decimal_checks_take_ascii_digits_only():
+    from backprop.cli.classtarget import Classes, class_target
+    from backprop.errors import ClusterError
+    from backprop.sweep import cluster
+
+    with pytest.raises(ClusterError, match="needs a host and a port"):
+        cluster.check("tcp://127.0.0.1:²")
+    with pytest.raises(ConfigError):
+        class_target("²", Classes(["cat", "dog"], "cross_entropy", "the model file"))

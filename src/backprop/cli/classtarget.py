@@ -63,7 +63,12 @@ def class_target(text: str, classes: Classes) -> tuple[int, np.ndarray]:
     text = text.strip()
     if text in names:
         index = names.index(text)
-    elif text.isdigit() and int(text) < len(names) and not any(map(_number, names)):
+    elif (
+        text.isascii()
+        and text.isdecimal()
+        and int(text) < len(names)
+        and not any(map(_number, names))
+    ):
         index = int(text)
     else:
         listed = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")

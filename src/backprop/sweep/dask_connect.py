@@ -31,7 +31,7 @@ def address_of(address) -> str:
     text = address.strip()
     rest = text.split("://", 1)[1] if "://" in text else text
     host, _, port = rest.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdecimal()) or not 0 < int(port) < 65536:
         raise ClusterError(
             f"sweep cluster {text!r}: the address needs a host and a port, such as "
             "tcp://127.0.0.1:8786 (what `dask scheduler` prints)."
