@@ -50,6 +50,7 @@ SLOW = (
     "test_display_browser.py",  # the trace's HTML in chromium, with and without MathJax
     "test_display_kernel.py",  # fit's notebook bar in a real kernel (nbclient)
     "test_sweep_progress_kernel.py",  # sweep's notebook bar in a real kernel (nbclient)
+    "test_tracebacks_kernel.py",  # a user mistake's short traceback in a real kernel
 )
 # single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run
 # beside torch's

@@ -21,6 +21,13 @@ class BackpropError(Exception):
         ShapeError
     """
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook: the traceback in a notebook without backprop's own frames (a user
+        mistake's message says the fix; ``%xmode verbose`` shows them; ``_tracebacks``)."""
+        from ._tracebacks import render
+
+        return render(self)
+
 
 class ShapeError(BackpropError, ValueError, RuntimeError):
     """Operand shapes that do not fit the operation (matmul, broadcasting, loss targets).

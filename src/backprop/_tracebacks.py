@@ -1,0 +1,68 @@
+"""Short tracebacks for user mistakes in Jupyter: the user's frames and the message.
+
+A ``BackpropError`` is a mistake in the call (the message names the parameter, the rule, the
+value and the fix), so the frames inside backprop that checked it — four or five in a
+notebook before the message: ``widget`` → ``start_settings`` → ``from_name`` → ``raise`` —
+are noise to the student who made it. IPython (JupyterLab, Notebook, VS Code's notebooks)
+asks an exception for ``_render_traceback_``; ``BackpropError`` answers with IPython's own
+formatting of the traceback without backprop's frames and one line saying how many were
+left out and how to see them (``%xmode verbose``). Nothing else changes:
+
+- only ``BackpropError`` and its subclasses; any other exception from inside backprop (a
+  bug) keeps every frame;
+- ``%xmode verbose`` shows every frame; ``%debug`` and ``sys.last_traceback`` keep the whole
+  traceback (only the display is shortened);
+- plain Python, scripts and the CLI print tracebacks as before (the hook is IPython's);
+- if anything here fails, the whole traceback is shown as Python formats it.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+import types
+
+PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def inside(tb: types.TracebackType) -> bool:
+    """Whether this traceback entry is a frame of backprop's own code."""
+    return os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(PACKAGE)
+
+
+def without_library_frames(tb: types.TracebackType | None) -> tuple:
+    """A new traceback chain of the entries outside backprop, and how many were left out."""
+    kept, hidden = [], 0
+    while tb is not None:
+        if inside(tb):
+            hidden += 1
+        else:
+            kept.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for entry in reversed(kept):
+        chain = types.TracebackType(chain, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return chain, hidden
+
+
+def render(error: BaseException) -> list[str]:
+    """IPython's structured traceback of ``error`` without backprop's frames."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        formatter = shell.InteractiveTB
+        tb = error.__traceback__
+        if getattr(formatter, "mode", "") == "Verbose":  # %xmode verbose: every frame
+            return formatter.structured_traceback(type(error), error, tb)
+        short, hidden = without_library_frames(tb)
+        if short is None or hidden == 0:
+            return formatter.structured_traceback(type(error), error, tb)
+        stb = formatter.structured_traceback(type(error), error, short)
+        note = (
+            f"({hidden} frame{'s' if hidden != 1 else ''} inside backprop not shown: the "
+            "message says what to change; %xmode verbose shows them)"
+        )
+        return [*stb[:-1], note, stb[-1]] if stb else [note]
+    except Exception:  # never make a traceback worse than Python's own
+        return ["".join(traceback.format_exception(type(error), error, error.__traceback__))]
