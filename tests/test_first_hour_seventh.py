@@ -87,3 +87,23 @@ def test_predict_refuses_inputs_of_the_wrong_width_in_words(tmp_path, monkeypatc
     r = backprop.run({"data": {"csv": "houses.csv", "target": "price"}, "epochs": 2})
     with pytest.raises(ConfigError, match=r"shape \(1, 3\).*takes 2 input"):
         r.predict([[1.0, 2.0, 3.0]])
+
+
+# -- 2. one voice for learning-rate advice -----------------------------------------------------
+def test_a_last_epoch_note_never_says_smaller_where_fit_says_larger(tmp_path):
+    _houses(tmp_path, n=300, seed=4)  # rooms as 5 classes: a run still falling at its end
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "rooms", "--validation",
+                         "0.2", "--no-plots", "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "a larger learning rate" in err and "note: the last epoch is not the best" in out
+    assert "smaller learning rate" not in out + err and "smaller --lr" not in out + err, out
+
+
+def test_a_last_epoch_note_leaves_the_learning_rate_to_the_tried_advice(tmp_path):
+    code, out, err = cli("train", "square", "--optimizer", "sgd", "--lr", "1", "--no-plots",
+                         "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code in (0, 1), err
+    note = next(ln for ln in out.splitlines() if ln.startswith("note: the last epoch"))
+    advice = next(ln for ln in out.splitlines() if ln.startswith("advice: rerun with --lr"))
+    assert "--lr" not in note and "see 'advice:' below" in note, note
+    assert advice  # the one specific lr printed is the one that was tried

@@ -89,12 +89,36 @@ def last_epoch_note(result) -> str | None:
             f"→ {now:.3g}{held}): one too-large step (Adam's steps stay near lr however small "
             "the gradient) threw the weights off, and the run ended while recovering."
         )
-    lr = ((result.spec.get("optimizer") or {}).get("lr")) or None
-    smaller = f"a smaller learning rate (e.g. --lr {lr / 3:.2g})" if lr else "a smaller --lr"
     cosine = f'{{"name": "cosine", "options": {{"T_max": {h.epochs[-1]}}}}}'
+    smaller, see = _lr_words(result)
     return text + (
-        f' For a steadier end: {smaller}, or a spec\'s "schedule": {cosine}, which lowers the '
+        f' For a steadier end: {smaller}a spec\'s "schedule": {cosine}, which lowers the '
         "lr to 0 by the last epoch; to keep the best epoch's weights, a spec's "
         '"early_stopping": {"restore_best_weights": true} with --validation 0.2 (not the '
-        "test rows: choosing the epoch by them makes their score optimistic)."
+        "test rows: choosing the epoch by them makes their score optimistic)." + see
     )
+
+
+def _lr_words(result) -> tuple[str, str]:
+    """The note's own learning-rate advice, and where else the run speaks of the lr.
+
+    One voice per run (sixth first-hour trial): when ``train`` will try learning rates
+    (``fitcheck.poor_fit``: the 'advice:' lines rank them), the note leaves the lr to them;
+    when fit warned that the loss was still falling ("a larger learning rate"), the late
+    dip is not a step too large and the note says nothing of the lr either. Otherwise its
+    "smaller" is the only lr advice printed, a direction with an example."""
+    import warnings
+
+    from ..train.cautions import caution_still_falling
+    from .fitcheck import poor_fit
+
+    if hasattr(result, "dataset") and poor_fit(result) is not None:
+        return "", " For the learning rate, see 'advice:' below: each change is tried there."
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fit has said it already; only the verdict here
+        falling = caution_still_falling(result.history)
+    if falling:
+        return "", ""
+    lr = ((result.spec.get("optimizer") or {}).get("lr")) or None
+    smaller = f"a smaller learning rate (e.g. --lr {lr / 3:.2g})" if lr else "a smaller --lr"
+    return f"{smaller}, or ", ""
