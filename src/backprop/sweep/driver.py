@@ -44,6 +44,7 @@ MAX_WORKERS = 256
 LOST_TRIES = 3  # a trial whose worker died this many times is marked failed
 HEARTBEAT = 10.0  # seconds between heartbeats (and looks for dead processes' trials)
 CHUNK_MAX = 32  # trials handed to a worker at once, at most
+BATCH = 8  # trials the many-model kernel trains at once (sweep.batch, fused_many.lanes)
 
 
 @dataclass
@@ -280,7 +281,10 @@ def check_chunk(chunk) -> None:
 def _chunk_size(todo: int, workers: int, chunk) -> int:
     if chunk is not None:
         return chunk
-    return max(1, min(CHUNK_MAX, todo // (workers * 4)))
+    size = max(1, min(CHUNK_MAX, todo // (workers * 4)))
+    if size >= BATCH // 2:  # whole eights: the many-model kernel trains a configuration's
+        size = min(CHUNK_MAX, -(-size // BATCH) * BATCH)  # trials eight at a time (batch)
+    return size
 
 
 def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -> int:
