@@ -289,3 +289,20 @@ def test_04_with_a_huge_learning_rate_says_it_diverged_without_numpys_warnings()
     longest = max(len(word) for word in re.findall(r"[\d.]+", text))
     assert longest < 20, text  # printed 3.78e+124 with all of its 125 digits
     assert "✗ with η = 5 gradient descent diverged" in text, text
+
+
+def test_trace_plot_on_a_log_axis_keeps_the_smallest_norm_visible_and_written():
+    pytest.importorskip("matplotlib")
+    from backprop import delta, nn, plots
+
+    bp.manual_seed(0)
+    model = nn.MLP([1, *[4] * 6, 1], activation="sigmoid")
+    t = delta.trace(model, bp.randn(5, 1), bp.randn(5, 1), nn.MSELoss())
+    ax = plots.trace_norms(t).axes[0]
+    assert ax.get_yscale() == "log"
+    norms = [float(np.mean(np.linalg.norm(lt.delta, axis=1))) for lt in t.layers]
+    norms += [float(np.linalg.norm(lt.dW)) for lt in t.layers]
+    # the smallest bar rose 2x above the axis' bottom, a sliver that read as zero
+    assert min(norms) / ax.get_ylim()[0] >= 9.9
+    written = sorted(text.get_text() for text in ax.texts)
+    assert written == sorted(f"{v:.2g}" for v in norms)

@@ -48,6 +48,7 @@ def trace_norms(
     fig.suptitle(title or f"Backward pass of a {sizes} MLP, layer by layer", fontsize=12)
     ax.bar(ls - 0.2, delta, width=0.4, color=ORANGE, label="‖δ[l]‖ (mean over samples)")
     ax.bar(ls + 0.2, dW, width=0.4, color=BLUE, label=f"‖∂{e}/∂W[l]‖")
+    xs, values = np.concatenate([ls - 0.2, ls + 0.2]), np.concatenate([delta, dW])
     ax.set_xticks(ls, [f"{lt.l}\n{lt.g}" for lt in layers])
     ax.set_xlabel("layer l and its g[l]", color=INK)
     ax.set_ylabel("norm")
@@ -55,6 +56,20 @@ def trace_norms(
     positive = positive[positive > 0]
     if positive.size and positive.max() / positive.min() > 10:
         log_scale(ax)
+        # a log axis has no zero: bars rise from its bottom, and matplotlib put the bottom
+        # just under the smallest value, so a δ of 4e-7 was a sliver that read as 0; a
+        # decade below the smallest keeps every bar a visible height
+        ax.set_ylim(bottom=positive.min() / 10, top=positive.max() * 3)
+    _label_bars(ax, xs, values)
     tidy(ax)
     ax.legend(loc="best", fontsize=9)
     return fig if path is None else save(fig, path)
+
+
+def _label_bars(ax, xs, values) -> None:
+    """Each bar's value written above it (a true 0 too: the step unit's zero gradient),
+    so the height need not be read off the axis."""
+    bottom = ax.get_ylim()[0]
+    for x, v in zip(xs, values, strict=True):
+        text = "0" if v == 0 else f"{v:.2g}"
+        ax.text(x, max(v, bottom), text, ha="center", va="bottom", fontsize=7, color=INK)
