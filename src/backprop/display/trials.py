@@ -87,7 +87,7 @@ class TrialBar:
             BarColumn(bar_width=30),
             MofNCompleteColumn(),
             TextColumn("trials"),
-            TextColumn("{task.fields[last]}"),
+            TextColumn("{task.fields[last]}", markup=False),  # labels may hold [ ]
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=Console(file=sys.stderr),
@@ -102,9 +102,13 @@ class TrialBar:
         self._show()
 
     def _note(self, p) -> str:
-        failed = f"{p.failed} failed" if p.failed else ""
-        last = f"last: {p.label}" if p.label else ""
-        return "  ".join(x for x in (failed, last) if x)
+        """``(1 failed; last: model.hidden=8x8, loss 0.0123)``: one group, as HTML folds
+        the spaces between the bar's words."""
+        loss = f"loss {p.loss:.4g}" if isinstance(p.loss, float | int) else ""
+        last = ", ".join(x for x in (p.label, loss) if x)
+        parts = [f"{p.failed} failed" if p.failed else "", f"last: {last}" if last else ""]
+        words = "; ".join(x for x in parts if x)
+        return f"({words})" if words else ""
 
     def _bundle(self, finished: int, total: int, p=None) -> dict:
         elapsed = time.monotonic() - self.started
@@ -112,9 +116,8 @@ class TrialBar:
         if p is not None and p.ran > 0:
             left = (total - finished) * elapsed / p.ran
         note = "" if p is None else self._note(p)
-        loss = None if p is None or not isinstance(p.loss, float | int) else float(p.loss)
         return bar_bundle(
-            finished, total, loss, elapsed, left, title="sweep", unit="trials", note=note
+            finished, total, None, elapsed, left, title="sweep", unit="trials", note=note
         )
 
     def _show(self, last: bool = False) -> None:
@@ -128,9 +131,7 @@ class TrialBar:
                 self.shown = now
                 self.handle.update(self._bundle(finished, p.total, p), raw=True)
         elif self.rich is not None:
-            loss = f"loss {p.loss:.4g}" if isinstance(p.loss, float | int) else ""
-            words = "  ".join(x for x in (self._note(p), loss) if x)
-            self.rich.update(self.task, completed=finished, last=words)
+            self.rich.update(self.task, completed=finished, last=self._note(p))
 
     def close(self) -> None:
         """The last state shown, the terminal bar stopped (again is harmless)."""
