@@ -47,7 +47,7 @@ def test_lecture_spec_ships_and_normalizes():
     ("path", "value", "phrase"),
     [
         ("seed", -1, "seed"),
-        ("epochs", 0, "epochs"),
+        ("epochs", -1, "epochs"),  # 0 is allowed: the seed's data and weights, untrained
         ("epochs", 2.5, "whole number"),
         ("batch_size", 0, "batch_size"),
         ("optimizer.lr", -0.1, "optimizer.lr"),
