@@ -93,7 +93,8 @@ def test_predict_refuses_inputs_of_the_wrong_width_in_words(tmp_path, monkeypatc
 def test_a_last_epoch_note_never_says_smaller_where_fit_says_larger(tmp_path):
     _houses(tmp_path, n=300, seed=4)  # rooms as 5 classes: a run still falling at its end
     code, out, err = cli("train", "--csv", "houses.csv", "--target", "rooms", "--validation",
-                         "0.2", "--no-plots", "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+                         "0.2", "--lr", "0.001", "--no-plots", "--quiet", "--out", "r",
+                         cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     assert "a larger learning rate" in err and "note: the last epoch is not the best" in out
     assert "smaller learning rate" not in out + err and "smaller --lr" not in out + err, out
@@ -107,3 +108,39 @@ def test_a_last_epoch_note_leaves_the_learning_rate_to_the_tried_advice(tmp_path
     advice = next(ln for ln in out.splitlines() if ln.startswith("advice: rerun with --lr"))
     assert "--lr" not in note and "see 'advice:' below" in note, note
     assert advice  # the one specific lr printed is the one that was tried
+
+
+# -- 3. a CSV's defaults: said, and fitted -----------------------------------------------------
+def test_train_csv_says_its_defaults_and_they_fit_as_well_as_a_linear_model(tmp_path):
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = _houses(tmp_path)
+    data = np.loadtxt(tmp_path / "houses.csv", delimiter=",", skiprows=1)
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--no-plots",
+                         "--out", "p", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if ln.startswith("defaults for --csv houses.csv"))
+    for said in ("hidden layers 8,8", "relu", "Adam lr 0.01", "100 epochs", "minibatches of 32"):
+        assert said in line, line
+    rmse = float(out.split("(rmse ")[1].split()[0])  # in price's units
+    linear = LinearRegression().fit(x, data[:, 2])
+    linear_rmse = float(np.sqrt(np.mean((linear.predict(x) - data[:, 2]) ** 2)))
+    assert rmse < 1.5 * linear_rmse, (rmse, linear_rmse)  # was 12.8 against 4.4
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "rooms", "--no-plots",
+                         "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    accuracy = float(out.split("accuracy ")[1].split(";")[0])
+    z = StandardScaler().fit_transform(data[:, [0, 2]])
+    logistic = LogisticRegression(max_iter=5000).fit(z, data[:, 1]).score(z, data[:, 1])
+    assert accuracy > logistic, (accuracy, logistic)  # was 0.27 against 0.44
+
+
+def test_a_csv_spec_run_from_python_gets_the_same_lr_and_says_so(tmp_path, monkeypatch):
+    _houses(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = backprop.run({"data": {"csv": "houses.csv", "target": "price"}, "epochs": 2})
+    assert r.spec["optimizer"]["lr"] == 0.01 and "lr 0.01" in r.defaults_note
+    given = backprop.run({"data": {"csv": "houses.csv", "target": "price"}, "epochs": 2,
+                          "optimizer": {"name": "adam", "lr": 0.001}})  # fmt: skip
+    assert given.spec["optimizer"]["lr"] == 0.001 and given.defaults_note is None

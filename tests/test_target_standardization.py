@@ -43,6 +43,7 @@ def test_a_csv_regression_fits_by_default_and_predicts_in_its_units(tmp_path):
     # the run's own r² (on z) is the same number: r² does not depend on the units
     assert r.history["r2"][-1] == pytest.approx(sklearn_metrics.r2_score(price, pred), abs=2e-3)
     off = _spec(tmp_path / "houses.csv", standardize_target=False)
+    off["optimizer"] = {"name": "adam", "lr": 0.001}  # Adam's own: a CSV's old default
     off = backprop.run({**off, "batch_size": len(x)})  # full batch: a CSV's old default
     assert off.target_scaling is None and off.history["r2"][-1] < 0  # the trap it fixes
 

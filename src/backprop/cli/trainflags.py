@@ -100,6 +100,8 @@ def build_spec(args) -> dict:
 
             normalize(json.loads(json.dumps(spec)))  # --data sqaure: refused before defaults
             _set_defaults(args, spec)
+        elif not args.quiet:
+            _said_csv_defaults(args, spec)
     return json.loads(json.dumps(spec))
 
 
@@ -124,10 +126,40 @@ def _said_set_defaults(args) -> None:
         if getattr(args, flag, None) is not None:
             filled.pop(key, None)
     if filled and not args.quiet:
-        name = raw["data"] if isinstance(raw["data"], str) else raw["data"]["name"]
+        name = raw["data"] if isinstance(raw["data"], str) else raw["data"].get("name")
+        name = name or raw["data"].get("csv")
         print(
             f"defaults for data {name} (left out of {args.spec}): {listed(filled)} (what fits "
             "a built-in set in about a second; flags override)"
+        )
+
+
+def _said_csv_defaults(args, spec: dict) -> None:
+    """``--csv FILE`` without a spec file: one line with the network and the training
+    settings the flags leave open, as ``--data NAME`` has (the spec's own defaults, Adam's lr
+    for a CSV ``spec.build.CSV_LR``, and its minibatches of 32)."""
+    from ..spec.build import CSV_BATCH_SIZE, CSV_LR
+    from ..spec.schema import MODEL, TOP
+
+    said = []
+    if args.layers is None and args.hidden is None:
+        said.append("hidden layers 8,8 (--hidden)")
+    if args.activation is None:
+        said.append(f"{MODEL['activation']} units (--activation)")
+    opt = spec.get("optimizer") or {}
+    name = str(opt.get("name", "adam")).lower()
+    if args.lr is None and name in _ADAM:
+        said.append(f"{_ADAM[name]} lr {CSV_LR:g} (--lr)")
+    elif args.optimizer is None:
+        said.append("Adam (--optimizer)")
+    if args.epochs is None:
+        said.append(f"{TOP['epochs']:,} epochs (--epochs)")
+    if args.batch_size is None:
+        said.append(f"minibatches of {CSV_BATCH_SIZE} (--batch-size)")
+    if said:
+        print(
+            f"defaults for --csv {args.csv}: {', '.join(said)} (what fits typical tables in "
+            "seconds, docs/cli.md; flags override)"
         )
 
 

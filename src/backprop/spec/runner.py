@@ -141,7 +141,8 @@ class Run:
         from .setdefaults import describe
 
         filled = self.extra.get("set_defaults")
-        return describe(filled, self.spec["data"]["name"]) if filled else None
+        data = self.spec["data"]
+        return describe(filled, data["name"], data.get("csv")) if filled else None
 
     def __repr__(self) -> str:
         """One line: the spec's name, the network, the data, epochs run and the last loss."""
