@@ -39,6 +39,7 @@ SLOW = (
     "test_playground_browser_trial2.py",
     "test_playground_browser_trial3.py",
     "test_playground_browser_trial4.py",
+    "test_playground_browser_trial5.py",
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves

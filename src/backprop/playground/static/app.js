@@ -14,6 +14,9 @@ const CLASS_SETS = ["circle", "xor", "gauss", "spiral"];
 const REG_SETS = ["plane", "multigauss", "square", "abs", "sine"];
 
 const $ = (id) => document.getElementById(id);
+// a setting's text as printed anywhere on the page, or the lesson's word for it when the
+// lesson hides its control (lessons.setting; a page without lessons prints it)
+const setting = (control, text, alt) => (window.lessons ? lessons.setting(control, text, alt) : text);
 const app = {
   ws: null, state: null, data: null, snap: null, choices: null, previews: null,
   pendingSnap: null, drawing: false, shape: "", lastHash: "", closedByServer: false,
@@ -257,7 +260,8 @@ function onData() {
   buildLossOptions();
   const csvBtn = document.querySelector(".dataset.csv");
   if (csvBtn) { csvBtn.hidden = d.name === undefined || app.state.dataset !== "csv"; }
-  const parts = [`${d.n_train} training and ${d.n_test} test points`];
+  const parts = [setting("train_ratio", `${d.n_train} training and ${d.n_test} test points`,
+    `${d.n_train + d.n_test} points (the training/test split is hidden by this lesson)`)];
   if (d.task === "classification") parts.push(`${d.classes} classes`);
   if (app.state.dataset === "csv") parts.unshift(`${d.name}.csv: ${d.feature_names.join(", ")}`);
   $("data-info").textContent = parts.join(" · ");
@@ -331,7 +335,7 @@ function drawAll(s) {
   e.textContent = s.epoch > 999999 ? s.epoch.toLocaleString("en") : String(s.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
   e.dataset.value = s.epoch;
   $("steps-line").textContent = `step ${s.steps.toLocaleString("en")}`;
-  $("batch-line").textContent = `batch size ${s.batch_size}`;
+  $("batch-line").textContent = setting("batch_size", `batch size ${s.batch_size}`, "batch size hidden");
   $("steps-line").title = s.engine ? `engine: ${s.engine}` : "";
   const m = s.metrics;
   setOut("train-loss", m.loss);

@@ -339,9 +339,11 @@ function drawFunction(s) {
     i ? ctx.lineTo(X(a), Y(b)) : ctx.moveTo(X(a), Y(b));
   });
   ctx.stroke();
-  const kinkLayers = [...new Set(cv.kinks.filter((k) => k.x !== null).map((k) => k.layer))].sort((a, b) => a - b);
+  // the kinks say the units are ReLUs: not drawn nor keyed while a lesson hides the activation
+  const kinks = setting("activation", cv.kinks, []);
+  const kinkLayers = [...new Set(kinks.filter((k) => k.x !== null).map((k) => k.layer))].sort((a, b) => a - b);
   kinkLegend(kinkLayers);
-  for (const k of cv.kinks) {  // each ReLU's kink: where its input f crosses zero
+  for (const k of kinks) {  // each ReLU's kink: where its input f crosses zero
     if (k.x === null) continue;
     const px = X(k.x);
     ctx.fillStyle = LAYER_COLORS[(k.layer - 1) % LAYER_COLORS.length];

@@ -147,6 +147,22 @@ const lessons = {
     return !l ? "" : l.hide.includes(control) ? "hidden" : l.lock.includes(control) ? "locked" : "";
   },
 
+  // A hidden control's setting is hidden wherever the page prints it (header, notes, keys,
+  // tooltips, the neuron card, accessible names): each such print goes through here, the
+  // value's text when shown, `alt` when the lesson hides `control`
+  setting(control, text, alt = "hidden by this lesson") {
+    return lessons.shut(control) === "hidden" ? alt : text;
+  },
+
+  // whether exercise `name`'s text may be shown: not while it describes a setting of a
+  // control the lesson hides ("1-8-8-1 ReLU, Adam η = 0.1" with the optimizer hidden)
+  tells(name) {
+    const p = lessons.table && lessons.table.presets[name];
+    if (!p || lessons.shut("presets") === "hidden") return false;
+    return !Object.entries(lessons.table.settings || {}).some(([control, keys]) =>
+      lessons.shut(control) === "hidden" && keys.some((k) => k in p.settings));
+  },
+
   // why exercise `name` cannot start under this lesson's locks ("" if it can): the first
   // locked or hidden setting it would change, in the server's words
   blocked(name) {
@@ -172,8 +188,8 @@ const lessons = {
     const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
     const st = app.state;
     const same = (k) => st && JSON.stringify(st[k]) === JSON.stringify(p.settings[k]);
-    // not when the lesson hides the exercises: the note may give away the answer to its task
-    const on = !!(p && ["dataset", "hidden", "activation"].every(same)) && lessons.shut("presets") !== "hidden";
+    // not when the lesson hides the exercises or a setting the note names (it may give away the answer)
+    const on = !!(p && ["dataset", "hidden", "activation"].every(same)) && lessons.tells(lessons.current);
     note.textContent = on ? p.text : "";
     note.hidden = !on;
   },
@@ -202,7 +218,8 @@ const lessons = {
       const why = b.disabled ? "" : lessons.blocked(b.dataset.preset);
       b.classList.toggle("blocked", !!why);
       if (why) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
-      b.title = why || lessons.table.presets[b.dataset.preset].text;
+      const p = lessons.table.presets[b.dataset.preset];
+      b.title = why || (lessons.tells(b.dataset.preset) ? p.text : p.title);
     }
     lessons.showSolutionButton();
     lessons.showNote();
