@@ -306,3 +306,25 @@ def test_in_a_notebook_a_bar_moves_over_the_trials(monkeypatch):
     backprop.compare("activations", seeds=2, epochs=20, workers=1, plots=False)
     assert shown[0]["text/plain"].startswith("sweep [") and "/16 trials" in shown[0]["text/plain"]
     assert "16/16 trials" in shown[-1]["text/plain"] and "<progress" in shown[-1]["text/html"]
+
+
+def test_words_say_when_the_budget_is_too_short_to_judge():
+    # issue 15, sixth trial: --epochs 300 --seeds 2 read "relu never succeeds" and put the
+    # knee at 16x16, where the question's own 10,000 epochs find relu best and the knee at 8
+    q = QUESTIONS["activations"]
+    none = _acts({"relu": 0.0, "tanh": 0.0, "sigmoid": 0.0, "step": 0.0})
+    said = words(q, none, epochs=300, own=10_000)
+    assert said[0].startswith("Too short to judge: no configuration succeeded in 300 epochs")
+    assert "--epochs 2,000 --seeds 3 (--quick)" in said[0]
+    some = _acts({"relu": 0.5, "tanh": 0.0, "sigmoid": 0.0, "step": 0.0})
+    assert words(q, some, epochs=300, own=10_000)[0].startswith("These trials trained 300")
+    assert not any("epochs" in w for w in words(q, some, epochs=10_000, own=10_000))
+
+
+def test_the_quick_mode_trains_the_measured_budget_and_reaches_relus_answer():
+    answer = backprop.compare("activations", quick=True, seeds=1, workers=1, plots=False)
+    assert "2,000 epochs" in answer.setup()
+    relu8 = next(r for r in answer.rows if r.label == "model.hidden=8 model.activation=relu")
+    assert relu8.success == 1.0  # 300 epochs: 0 %, "relu never succeeds"
+    with pytest.raises(ConfigError, match="quick"):
+        backprop.compare("activations", quick="yes")

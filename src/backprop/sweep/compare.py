@@ -44,6 +44,9 @@ class Question:
     plots: tuple[str, ...]
     factor: float = 1.5  # the knee: within this factor of the best median loss
     evidence: bool = False  # the words need refits (whether layers moved) even without plots
+    # (epochs, seeds) of the quick mode: measured to reach the full run's conclusions (knee,
+    # the lecture's net, which never succeed, the most reliable) in about a third of its time
+    quick: tuple[int, int] = (2000, 3)
 
 
 WIDTHS = (1, 2, 4, 8, 16)
@@ -291,6 +294,7 @@ def compare(
     out=None,
     plots=True,
     progress=None,
+    quick=False,
 ) -> Comparison:
     """Answer the lecture's question ``name`` ("width-depth" or "activations") by experiment.
 
@@ -299,6 +303,8 @@ def compare(
     file keeping every trial (the same file resumes and skips finished trials).
     ``workers``: processes (default: the cores). ``out``: a directory for the plots (PNG)
     and the table (``table.csv``); without it the plots are Figures shown in a notebook.
+    ``quick=True``: the question's quick mode (``Question.quick``: 2,000 epochs, 3 seeds,
+    measured to keep the full run's conclusions; ``seeds``/``epochs`` given win).
     ``plots=False`` draws none (and trains no trial again). ``progress``: called after each
     trial (in a notebook, by default, a bar). Returns a ``Comparison``: ``.results`` (the
     sweep's table), ``.words``, ``.plots``.
@@ -313,6 +319,11 @@ def compare(
     from .grid import parse_seeds
 
     q = question(name)
+    if not isinstance(quick, bool):
+        raise ConfigError(f"compare quick: must be True or False; got {quick!r}.")
+    if quick:
+        epochs = q.quick[0] if epochs is None else epochs
+        seeds = q.quick[1] if seeds is None else seeds
     base = base_spec(q, epochs)
     seeds = q.seeds if seeds is None else seeds
     parse_seeds(seeds)  # bad seeds or workers are refused before a directory is made
@@ -351,7 +362,11 @@ def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
     from .compare_words import words
 
     fits = refit(results, q) if (plots or q.evidence) else []
-    done = Comparison(q, results, words(q, results.rows, fits))
+    from ..spec import builtin
+
+    epochs = (results.plan.get("base") or {}).get("epochs")
+    own = builtin(q.base)["epochs"]
+    done = Comparison(q, results, words(q, results.rows, fits, epochs=epochs, own=own))
     done.fits = fits
     if out is not None:
         done.csv = Path(out) / "table.csv"

@@ -10,7 +10,9 @@ which layers never moved from their initial weights) and says, in a few sentence
 - which configurations never succeed and why, from the trials: layers whose weights never
   moved in any trial trained again (a zero gradient below them), or else the closest any
   seed came;
-- which configuration is the most reliable over seeds.
+- which configuration is the most reliable over seeds;
+- first, when the trials trained fewer epochs than the question's own, that a verdict may be
+  the short budget's (``budget_words``).
 
 A different table gives different words; nothing here knows which activation is which.
 """
@@ -228,10 +230,36 @@ def _lecture_net_words(rows) -> list[str]:
     return []
 
 
-def words(question, rows, fits=()) -> list[str]:
-    """The comparison's sentences, from ``rows`` (the table) and ``fits`` (the refits)."""
+def budget_words(rows, epochs, own, quick) -> list[str]:
+    """When the trials trained fewer epochs than the question's own: what that may do to
+    the verdicts. 300 epochs × 2 seeds of width-depth put the knee at 16x16 and gave 8x8 0 %
+    (10,000 epochs: knee at 8, 8x8 70 %), and 300 of activations had relu never succeed
+    (10,000: relu with 8 units the most reliable) — a short run reads as a network that
+    cannot learn. ``quick`` is (epochs, seeds) measured to keep the full run's words."""
+    if epochs is None or own is None or epochs >= own:
+        return []
+    rated = [r for r in rows if r.done and r.success is not None]
+    fix = f"--epochs {quick[0]:,} --seeds {quick[1]} (--quick) kept the full run's conclusions"
+    if rated and max(r.success for r in rated) == 0:
+        return [
+            f"Too short to judge: no configuration succeeded in {epochs:,} epochs (the "
+            f"question's own run trains {own:,}), so the words below tell a short budget "
+            f"apart from nothing: a network that needs more steps looks like one that cannot "
+            f"learn. {fix} when measured; judge by that or the full run."
+        ]
+    return [
+        f"These trials trained {epochs:,} epochs, not the question's {own:,}: where a "
+        "configuration never succeeds below, or the knee sits at a larger network, that may be "
+        f"the short budget rather than the network; {fix} when measured."
+    ]
+
+
+def words(question, rows, fits=(), epochs=None, own=None) -> list[str]:
+    """The comparison's sentences, from ``rows`` (the table) and ``fits`` (the refits);
+    ``epochs`` the trials trained and ``own`` the question's own (a short budget is said
+    first, ``budget_words``)."""
     rows = list(rows)
-    out = []
+    out = budget_words(rows, epochs, own, getattr(question, "quick", None) or (own, 10))
     if question.name == "width-depth":
         out += _knee_words(rows, question.factor)
     out += _reliable_words(rows)
