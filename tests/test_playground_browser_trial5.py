@@ -103,3 +103,29 @@ def test_a_hidden_activation_is_printed_nowhere(sized, server, tmp_path, size): 
     for told in ("relu", "ReLU", "kink"):
         assert told not in text, (told, [ln for ln in text.splitlines() if told in ln])
     shoot(pg, tmp_path, f"trial5-hidden-activation-{size[0]}")
+
+
+# -- 3: a notice about a value follows the value -------------------------------------------
+@pytest.mark.parametrize("size", SIZES)
+def test_a_locked_values_notice_follows_the_value(sized, server, tmp_path, size):  # noqa: F811
+    pg = sized(*size, touch=size[0] < 500)
+    opened(pg, server, "v=1&lesson=abs&lock=weights&task=Train", size)
+    bias = pg.locator("[aria-label='Bias of neuron 1 in layer 1']")
+    bias.scroll_into_view_if_needed()
+    if size[0] < 500:
+        bias.tap(force=True)
+    else:
+        bias.click(force=True)
+    until(pg, "!document.querySelector('#notice').hidden")
+    first = pg.evaluate("window.playground.snap.layers[0].b[0]")
+    # training moves the bias (a script's click: no pointer on the page, the notice stays up)
+    pg.evaluate("document.querySelector('#play').click()")
+    until(pg, f"Math.abs(window.playground.snap.layers[0].b[0] - {first}) > 0.05", timeout=30)
+    pg.evaluate("document.querySelector('#play').click()")
+    until(pg, "!window.playground.snap.running")
+    now = pg.evaluate("fmt(window.playground.snap.layers[0].b[0], 4)")
+    said = pg.locator("#status").inner_text()
+    assert f"= {now}." in said, (now, said)
+    box = pg.locator("#notice")
+    assert box.is_hidden() or f"= {now}." in box.inner_text(), box.inner_text()
+    shoot(pg, tmp_path, f"trial5-locked-notice-{size[0]}")

@@ -351,6 +351,7 @@ function drawAll(s) {
   drawNetwork(s);
   if (app.data.dims === 2) drawHeatmap(s); else drawFunction(s);
   editAnswered();  // an edit the server set: the editor closes on its value (editor.js)
+  lockedFollow(s);  // a locked value's notice says its value now (editor.js)
 }
 
 function setOut(id, v, percent) {

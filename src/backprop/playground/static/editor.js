@@ -34,6 +34,34 @@ function changeHint(how) {
   return shut ? ` (typing values is ${shut} by this lesson)` : ` (${how} to change)`;
 }
 
+// the refusal of a locked value says the value: as it is now, on every snapshot
+function lockedText(target, shut) {
+  const lay = app.snap.layers[target.layer - 1];
+  const held = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
+  return `${weightName(target)} = ${fmt(held, 4)}. Typing weights and biases is ${shut} by this lesson link; ` +
+    "open the playground without the lesson part of the link to use it.";
+}
+// A notice about a value follows the value: the status line and the notice (while up) say
+// the value the snapshot holds, not the one at the click (training moves it: b[1]₁ said
+// 0.2742 while the tooltip said −0.9766); another network, or another status, ends it.
+function lockedFollow(s) {
+  const n = app.lockedNote, shut = typingShut();
+  if (!n) return;
+  const status = $("status"), box = $("notice");
+  const target = n.target, lay = s.layers[target.layer - 1];
+  const fits = shut && lay && target.row < lay.w.length && (target.kind === "bias" || target.col < lay.w[0].length);
+  if (!fits || status.textContent !== n.text) {  // the status said something else since
+    if (box && !box.hidden && box.textContent === n.text) box.hidden = true;
+    app.lockedNote = null;
+    return;
+  }
+  const text = lockedText(target, shut);
+  if (text === n.text) return;
+  setStatus(text, "note");
+  if (box && !box.hidden && box.textContent === n.text) box.textContent = text;
+  n.text = text;
+}
+
 // ------------------------------------------------------------- editor and hover card
 function openEditor(ev, target) {
   // every way in (a link's click, a bias, a neuron's Enter) stops here when a lesson link
@@ -41,12 +69,10 @@ function openEditor(ev, target) {
   // editor that cannot be used
   const shut = typingShut();
   if (shut) {  // the value is still shown (a phone has no hover: its tap is the looking)
-    const lay = app.snap.layers[target.layer - 1];
-    const held = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
-    const text = `${weightName(target)} = ${fmt(held, 4)}. Typing weights and biases is ${shut} by this lesson link; ` +
-      "open the playground without the lesson part of the link to use it.";
+    const text = lockedText(target, shut);
     setStatus(text, "note");
     notice(text, (ev.target instanceof Element && ev.target) || app.editReturn, "note");
+    app.lockedNote = {target, text};  // followed as training moves the value (lockedFollow)
     app.editReturn = null;
     return;
   }
