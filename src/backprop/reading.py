@@ -25,6 +25,10 @@ Messages start with ``label`` (who reads, e.g. ``"CSV file 'x.csv'"``) and end w
 Size limits (the callers' defaults, documented in ``docs/reliability.md``): model files
 ``MODEL_LIMIT`` (2 GiB), training backups ``BACKUP_LIMIT`` (4 GiB: weights plus optimizer
 state), spec files ``SPEC_LIMIT`` (4 MiB), CSV files ``CSV_LIMIT`` (512 MiB).
+
+``READ_CHECK`` (a context variable, default None) is called as ``check(path, data)`` with the
+bytes ``read_bytes`` read, before they are returned: a sweep's trial checks there that a
+pinned data file's bytes are the ones it pinned (``sweep.pins.verifying``), in the same read.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from contextvars import ContextVar
 
 from .errors import DataError, ModelFileError, PathError, SpecError
+
+READ_CHECK: ContextVar = ContextVar("backprop_read_check", default=None)
 
 __all__ = [
     "BACKUP_LIMIT",
@@ -153,9 +160,13 @@ def read_bytes(
         if kind is not None:  # the path changed between stat and open
             raise error(f"{label}: is {kind}, not a {what}; give the path of a regular file.{fix}")
         _check_size(info.st_size, limit, label, what, error, fix)
-        return _read_all(fd, info.st_size, limit, label, what, error, fix)
+        data = _read_all(fd, info.st_size, limit, label, what, error, fix)
     finally:
         os.close(fd)
+    check = READ_CHECK.get()
+    if check is not None:
+        check(text, data)
+    return data
 
 
 def read_text(path, *, encoding: str = "utf-8", **kwargs) -> str:

@@ -294,6 +294,7 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
 
     labels = {cid: lab for cid, _, lab, _ in store.configs()}
     store.check_files()  # the data files as planned, before a trial reads them
+    pinned = store.pinned()  # and each trial checks the bytes it reads (pins.verifying)
     store.heartbeat()
     store.reclaim_dead()
     counts = store.counts()
@@ -333,7 +334,7 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
                 if not rows:
                     break
                 config_of.update((tid, cid) for tid, _, cid in rows)
-                executor.submit([(tid, text) for tid, text, _ in rows])
+                executor.submit([(tid, pins.attach(text, pinned)) for tid, text, _ in rows])
             if executor.busy() == 0:
                 if store.reclaim_dead():  # another process died holding trials: run them
                     continue

@@ -8,17 +8,27 @@ every run of the sweep — a resume, the same command again — hashes the files
 a trial starts (``check``): a file that is missing, not a regular file or changed is refused
 in one line, naming it. ``backprop sweep --show-trial`` warns the same way, since ``backprop
 train`` on the trial's spec reads the file as it is now.
+
+That check comes before the trials, which read the file by its path later: a file replaced
+in between would still reach them. So each trial is handed its file's pin with its spec
+(``attach``: the key ``PIN`` in the spec's JSON, taken out again by ``detach``) and checks
+the bytes it actually reads, in the same read (``verifying``, through
+``reading.READ_CHECK``): other bytes fail the trial, naming the file, and are never trained
+on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
+from contextlib import contextmanager
 
 from ..errors import SweepError
 
 BLOCK = 1 << 20
+PIN = "__pin__"  # a trial's spec JSON as handed to a worker: its data file's [sha256, bytes]
 
 
 def absolute(spec: dict) -> dict:
@@ -72,6 +82,65 @@ def check(pinned: dict[str, tuple[str, int]], label: str) -> None:
                 f"({size:,} bytes, sha256 {sha[:12]}…; now {n:,} bytes, {now[:12]}…): its "
                 f"trials would mix two data sets; {_fix()}."
             )
+
+
+def attach(text: str, pinned: dict[str, tuple[str, int]]) -> str:
+    """A trial's spec JSON with its data file's pin added (unchanged when it reads none)."""
+    if not pinned:
+        return text
+    spec = json.loads(text)
+    data = spec.get("data") if isinstance(spec, dict) else None
+    path = data.get("csv") if isinstance(data, dict) else None
+    if not isinstance(path, str) or path not in pinned:
+        return text
+    sha, size = pinned[path]
+    return json.dumps({**spec, PIN: [path, sha, size]})
+
+
+def detach(spec: dict) -> tuple[dict, tuple[str, str, int] | None]:
+    """(the spec without its pin, the pin (path, sha256, bytes) or None)."""
+    if PIN not in spec:
+        return spec, None
+    spec = dict(spec)
+    path, sha, size = spec.pop(PIN)
+    return spec, (path, sha, int(size))
+
+
+@contextmanager
+def verifying(pin: tuple[str, str, int] | None):
+    """While inside: every read of the pinned file (``reading.read_bytes``) must give the
+    bytes pinned, else a SweepError naming the file fails the trial; the block must read it
+    (a trial that did not is refused the same way, never counted as checked)."""
+    if pin is None:
+        yield
+        return
+    from ..reading import READ_CHECK
+
+    path, sha, size = pin
+    seen = []
+
+    def check(name, data: bytes) -> None:
+        if absolute_path(os.fspath(name)) != path:
+            return
+        now = hashlib.sha256(data).hexdigest()
+        if now != sha:
+            raise SweepError(
+                f"data file {path!r} changed during the sweep ({size:,} bytes, sha256 "
+                f"{sha[:12]}… when planned; this trial read {len(data):,} bytes, {now[:12]}…): "
+                f"not trained on; {_fix()}."
+            )
+        seen.append(True)
+
+    token = READ_CHECK.set(check)
+    try:
+        yield
+    finally:
+        READ_CHECK.reset(token)
+    if not seen:
+        raise SweepError(
+            f"data file {path!r}: the trial did not read it through the checked reader, so "
+            "its bytes could not be compared with the pin; not counted."
+        )
 
 
 def _fix() -> str:

@@ -236,6 +236,11 @@ class Store:
             raise SweepError(f"{self.label}: {what} (its 'file' table); {storecheck.FIX}.")
         return pinned
 
+    def pinned(self) -> dict[str, tuple[str, int]]:
+        """The pinned data files: {absolute path: (sha256, bytes)}."""
+        self.plan()
+        return dict(self._files)
+
     def check_files(self) -> None:
         """The pinned data files as they were when the sweep was planned (``pins.check``)."""
         self.plan()

@@ -5,7 +5,8 @@
 per-epoch history packed small (``pack_history``), its timing, host and engine. A spec whose
 engine is ``"auto"`` comes back with the engine that ran written in, so the stored spec names
 it and re-runs on that engine. Warnings (the step unit's zero gradient, a poor fit) are kept
-as the trial's notes, never printed.
+as the trial's notes, never printed. A spec handed over with its data file's pin
+(``pins.attach``) trains only on the bytes pinned (``pins.verifying``).
 """
 
 from __future__ import annotations
@@ -55,9 +56,11 @@ def _finite_or_none(value):
 def run_trial(spec: dict) -> dict:
     """Train ``spec`` (a normalised trial spec) and return the store's row for it."""
     from ..spec import run
+    from .pins import detach, verifying
 
+    spec, pin = detach(spec)  # its data file's pin: the bytes read must be those (pins)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, verifying(pin):
         warnings.simplefilter("always")
         result = run(spec, verbose=False)
     history = result.history
