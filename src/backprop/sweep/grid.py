@@ -150,6 +150,7 @@ def check_grid(base: dict, grid, seeds: int = 1) -> dict[str, list]:
             f"e.g. {{'model.hidden': [[8], [8, 8]]}}; got {type(grid).__name__}."
         )
     listed: dict[str, list] = {}
+    lengths: dict[str, int | None] = {}  # each key's count of values (None: more than read)
     for raw_key, values in grid.items():
         key = check_key(raw_key)
         if key in listed:
@@ -162,11 +163,12 @@ def check_grid(base: dict, grid, seeds: int = 1) -> dict[str, list]:
                 f"sweep grid key {key!r}: its values must be a list, e.g. "
                 f"[{show(values)}]; got {show(values)}."
             )
-        listed[key] = _listed(values, MAX_TRIALS // max(1, seeds) + 1)
-        if not listed[key]:
+        listed[key], lengths[key] = _listed(values, MAX_TRIALS // max(1, seeds) + 1)
+        if lengths[key] == 0:
             raise SpecError(f"sweep grid key {key!r}: no values; give at least one.")
-        check_count(listed, [None] * seeds)  # by lengths: before any value is looked at
+        _check_lengths(lengths, seeds)  # by lengths: before any value is looked at
     checked = {key: [_plain(v, key) for v in values] for key, values in listed.items()}
+    checked = {key: [sizes(v, key) for v in values] for key, values in checked.items()}
     for key, values in checked.items():
         seen: set[str] = set()
         for value in values:
@@ -181,13 +183,52 @@ def check_grid(base: dict, grid, seeds: int = 1) -> dict[str, list]:
     return checked
 
 
-def _listed(values, most: int) -> list:
-    """``values`` as a list of at most ``most`` items (more are not read: too many)."""
+def _listed(values, most: int) -> tuple[list, int | None]:
+    """``values`` as a list and its length; over ``most`` items the list is not read (the
+    count refuses it by the length), and an iterator's length is None (more than ``most``)."""
     if hasattr(values, "__len__"):
-        if len(values) > most:
-            return [None] * most  # the count check refuses it, by length
-        return list(values)
-    return list(itertools.islice(values, most))
+        n = len(values)
+        return ([] if n > most else list(values)), n
+    items = list(itertools.islice(values, most + 1))
+    return items, (None if len(items) > most else len(items))
+
+
+def _check_lengths(lengths: dict[str, int | None], seeds: int) -> None:
+    """Refuse more than ``MAX_TRIALS`` trials, counted exactly from the value counts (an
+    iterator read no further than needed counts as 'more than' what was read)."""
+    most = MAX_TRIALS // max(1, seeds) + 1
+    known = [n if n is not None else most for n in lengths.values()]
+    n = math.prod(known) * seeds
+    if n <= MAX_TRIALS:
+        return
+    over = any(v is None for v in lengths.values())
+    sizes_said = " × ".join(
+        f"{'more than ' if v is None else ''}{v if v is not None else most:,} {k}"
+        for k, v in lengths.items()
+    )
+    raise ConfigError(
+        f"sweep: {sizes_said} × {seeds:,} seed(s) = {'more than ' if over else ''}"
+        f"{n:,} trials, more than the maximum of {MAX_TRIALS:,} (docs/sweeps.md, 'Limits'); "
+        "sweep fewer values or seeds, or split the grid into several sweeps."
+    )
+
+
+def sizes(value, key: str):
+    """A layer-size value of ``model.hidden``/``model.sizes`` in the command line's forms
+    as the list the spec holds: 8 → [8], '8x8' → [8, 8], 'none' → []; anything else (and
+    every other key's value) as it is. The command line and Python read sizes alike."""
+    if key not in SIZE_LISTS:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("none", "[]"):
+            return []
+        parts = text.split("x")
+        if all(decimal(p.strip()) and len(p.strip()) <= 30 for p in parts):
+            return [int(p) for p in parts]
+    return value
 
 
 def _plain(value, key: str):

@@ -10,7 +10,7 @@ import json
 
 from ..errors import ConfigError
 from ..textrules import abridge, escape
-from .grid import NAMED, SIZE_LISTS, decimal
+from .grid import NAMED, SIZE_LISTS, sizes
 
 
 def parse_grid(words: list[str]) -> dict[str, list]:
@@ -55,12 +55,8 @@ def _split(text: str, word: str) -> list[str]:
 
 
 def _value(item: str, key: str, word: str):
-    if key in SIZE_LISTS:
-        if item.lower() in ("none", "[]"):
-            return []
-        parts = item.lower().split("x")
-        if all(decimal(p.strip()) for p in parts):
-            return [int(p) for p in parts]
+    if key in SIZE_LISTS and sizes(item, key) is not item:
+        return sizes(item, key)  # 8x8, 8, none: read as Python's grid reads them
     try:
         return json.loads(item)
     except json.JSONDecodeError:

@@ -41,9 +41,12 @@ def parse_success(text: str | None):
     if name not in METRIC_NAMES:
         from ..errors import did_you_mean
 
+        hint = did_you_mean(name, METRIC_NAMES)
+        starts = [m for m in METRIC_NAMES if m.startswith(name.lower())] if len(name) > 1 else []
+        if not hint and starts:  # 'acc' for accuracy, 'val_acc' for val_accuracy
+            hint = f" Did you mean {starts[0]!r}?"
         raise ConfigError(
-            f"--success {text!r}: {name!r} is not a metric; one of "
-            f"{', '.join(METRIC_NAMES)}.{did_you_mean(name, METRIC_NAMES)}"
+            f"--success {text!r}: {name!r} is not a metric; one of {', '.join(METRIC_NAMES)}.{hint}"
         )
     try:
         value = float(number)
@@ -51,7 +54,44 @@ def parse_success(text: str | None):
         value = math.nan
     if not math.isfinite(value):
         raise ConfigError(f"--success {text!r}: {number!r} is not a finite number; {form}.")
+    _reachable(text, name, op, value)
     return name, op, value
+
+
+# each metric's range: (lowest, highest) it can take (None: unbounded on that side)
+_RANGES = {"loss": (0.0, None), "accuracy": (0.0, 1.0), "rmse": (0.0, None), "r2": (None, 1.0)}
+
+
+def _reachable(text: str, name: str, op: str, value: float) -> None:
+    """Refuse a criterion no trial can meet (``accuracy>90``: accuracy is 0 to 1;
+    ``loss<-1``: a loss is never negative), naming the metric's range."""
+    lo, hi = _RANGES[name.removeprefix("val_")]
+    never = (
+        (op == ">" and hi is not None and value >= hi)
+        or (op == ">=" and hi is not None and value > hi)
+        or (op == "<" and lo is not None and value <= lo)
+        or (op == "<=" and lo is not None and value < lo)
+    )
+    if not never:
+        return
+    span = (
+        f"from {lo:g} to {hi:g}"
+        if lo is not None and hi is not None
+        else f"{lo:g} or more"
+        if lo is not None
+        else f"at most {hi:g}"
+    )
+    fix = (
+        f"a fraction: for 90 % write '{name}>0.9'"
+        if name.endswith("accuracy") and value > 1
+        else f"give a threshold inside that range, e.g. '{_example(name)}'"
+    )
+    raise ConfigError(f"--success {text!r}: no trial can meet it: {name} is {span}; {fix}.")
+
+
+def _example(name: str) -> str:
+    base = name.removeprefix("val_")
+    return name + {"loss": "<1e-3", "accuracy": ">0.9", "rmse": "<1e-3", "r2": ">=0.99"}[base]
 
 
 def _mark(trial: dict, criterion) -> bool | None:

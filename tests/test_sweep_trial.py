@@ -1,0 +1,93 @@
+"""Sweeps and compare against what a student/practitioner trial found (issue 18, brief SWZ):
+each test names its item and fails on the code before the fix.
+
+P4 the Python grid reads layer sizes as the command line does (8 → [8], '8x8' → [8, 8]);
+P7 the too-many-trials refusal counts every value; P8 a criterion no trial can meet is
+refused before work, with the metric's range."""
+
+from __future__ import annotations
+
+import pytest
+
+import backprop
+from backprop.errors import BackpropError
+from backprop.spec import normalize
+from backprop.sweep import grid as grids
+from backprop.sweep.results import parse_success
+
+SMALL = {
+    "name": "small",
+    "data": {"name": "square", "n": 30},
+    "model": {"hidden": [3], "activation": "relu"},
+    "optimizer": {"name": "adam", "lr": 0.1},
+    "epochs": 5,
+    "engine": "delta",
+}
+
+
+# P4: one reading of layer sizes ----------------------------------------------------------
+def test_python_grid_reads_layer_sizes_as_the_command_line_does():
+    base = normalize(SMALL)
+    words = grids.parse_grid(["model.hidden=8,8x8,none"])
+    cli = grids.check_grid(base, {grids.check_key(k): v for k, v in words.items()}, 1)
+    python = grids.check_grid(base, {"model.hidden": [8, "8x8", "none"]}, 1)
+    assert python == cli
+
+
+def test_python_sweep_runs_hidden_given_as_numbers(tmp_path):
+    table = backprop.sweep(SMALL, {"model.hidden": [2, "2x2"]}, seeds=1, workers=1)
+    same = backprop.sweep(SMALL, {"model.hidden": [[2], [2, 2]]}, seeds=1, workers=1)
+    assert [r.label for r in table] == [r.label for r in same]
+    assert [r.mean for r in table] == [r.mean for r in same]
+
+
+# P7: the count in the refusal is the real count ------------------------------------------
+@pytest.mark.parametrize("values, seeds", [(15, 1000), (15, 800), (15, 909)])
+def test_too_many_trials_says_the_real_count(values, seeds):
+    lrs = [0.001 * (i + 1) for i in range(values)]
+    with pytest.raises(BackpropError) as info:
+        grids.check_grid(normalize(SMALL), {"optimizer.lr": lrs}, seeds)
+    message = str(info.value)
+    assert f"{len(lrs)} optimizer.lr" in message
+    assert f"= {len(lrs) * seeds:,} trials" in message
+
+
+def test_compare_width_depth_counts_all_its_configurations():
+    from backprop.sweep.compare import QUESTIONS
+
+    q = QUESTIONS["width-depth"]
+    configs = 1
+    for values in q.grid.values():
+        configs *= len(values)
+    for seeds in (800, 909, 1000):
+        with pytest.raises(BackpropError) as info:
+            backprop.sweep(q.base, q.grid, seeds=seeds, workers=1, success=q.success)
+        assert f"= {configs * seeds:,} trials" in str(info.value)
+
+
+# P8: a criterion that can never be met ---------------------------------------------------
+@pytest.mark.parametrize(
+    "criterion, word",
+    [("accuracy>90", "0 to 1"), ("loss<-1", "0 or more"), ("r2>1", "at most 1")],
+)
+def test_a_criterion_no_trial_can_meet_is_refused_with_the_range(criterion, word):
+    with pytest.raises(BackpropError) as info:
+        parse_success(criterion)
+    assert word in str(info.value)
+
+
+def test_an_unmeetable_criterion_is_refused_before_the_database_is_made(tmp_path):
+    db = tmp_path / "s.db"
+    with pytest.raises(BackpropError, match="0 or more"):
+        backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, db=db, success="loss<-1")
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("criterion", ["loss<1e-3", "r2>=1", "accuracy>=1", "loss<=0"])
+def test_reachable_criteria_stay_accepted(criterion):
+    assert parse_success(criterion) is not None
+
+
+def test_a_metric_prefix_gets_a_suggestion():
+    with pytest.raises(BackpropError, match="'accuracy'"):
+        parse_success("acc>0.9")
