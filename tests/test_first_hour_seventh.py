@@ -144,3 +144,15 @@ def test_a_csv_spec_run_from_python_gets_the_same_lr_and_says_so(tmp_path, monke
     given = backprop.run({"data": {"csv": "houses.csv", "target": "price"}, "epochs": 2,
                           "optimizer": {"name": "adam", "lr": 0.001}})  # fmt: skip
     assert given.spec["optimizer"]["lr"] == 0.001 and given.defaults_note is None
+
+
+# -- 5. the dead-units warning in the target's units --------------------------------------------
+def test_the_dead_units_constant_is_the_one_predict_prints(tmp_path):
+    _houses(tmp_path)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--optimizer",
+                       "sgd", "--lr", "1", "--no-plots", "--quiet", "--out", "d",
+                       cwd=tmp_path)  # fmt: skip
+    assert code in (0, 1) and "the units died" in err, err
+    said = float(err.split("(ŷ = ")[1].split(" in the target's units")[0])
+    predicted = float(_cli_predict(tmp_path, "d/model.safetensors", "price (predicted)")[0])
+    assert said == pytest.approx(predicted, rel=1e-3)  # was z: 22 where predict gave 4207

@@ -98,6 +98,7 @@ def standardize(dataset, rows=None) -> TargetScaling:
     fitted = Standardizer.fit(column if rows is None else column[rows])
     scaling = TargetScaling(fitted.mean, fitted.std, y, dataset.y_test)
     dataset.y = ((column - fitted.mean) / fitted.std).reshape(y.shape)
+    dataset.target_scaling = scaling  # fit's cautions tell ŷ in y's units while it is z
     if dataset.y_test is not None:
         test = dataset.y_test.reshape(len(dataset.y_test), -1)
         dataset.y_test = ((test - fitted.mean) / fitted.std).reshape(dataset.y_test.shape)
@@ -132,3 +133,4 @@ def fold(model, dataset, scaling: TargetScaling) -> None:
         w[...] = w * std.reshape(-1, 1)
         b[...] = b * std + mean
     dataset.y, dataset.y_test = scaling.y, scaling.y_test
+    dataset.target_scaling = None  # y is y again

@@ -188,10 +188,12 @@ def untried_advice(task: str, x=None, y=None, batch_size=None) -> str:
     return NOT_LEARNED + _listed(items).replace(" and ", " or ") + "."
 
 
-def dead_units_note(model, x, net=None, optimizer=None) -> str | None:
+def dead_units_note(model, x, net=None, optimizer=None, y_scale=None) -> str | None:
     """When every ReLU unit of some hidden layer is 0 on every training row, the output is
     one number for every input and no gradient reaches the layers below: say so, with the
-    fix. None otherwise (or for a model that is not a Linear + activation chain)."""
+    fix. None otherwise (or for a model that is not a Linear + activation chain).
+    ``y_scale``: (mean, std) when the model trains on standardised targets z, so the
+    constant is told in the target's own units (what ``predict`` prints), z beside it."""
     from ..delta import DeltaEngineError, forward, layers
 
     if x is None or len(x) == 0:
@@ -221,6 +223,9 @@ def dead_units_note(model, x, net=None, optimizer=None) -> str | None:
             return None
     layer = next(layer for layer in watched if not alive[layer.index])
     shown = f"ŷ = {first[0]:.4g}" if first.size == 1 else "one output vector"
+    if first.size == 1 and y_scale is not None:  # trained on z: say it in y's units
+        mean, std = (float(np.ravel(v)[0]) for v in y_scale)
+        shown = f"ŷ = {first[0] * std + mean:.4g} in the target's units; z = {first[0]:.4g}"
     below = "W[1], b[1]" if layer.index == 1 else f"W[1] … W[{layer.index}]"
     fixes = ["a smaller learning rate"]
     if not type(optimizer).__name__.startswith("Adam"):
@@ -238,7 +243,7 @@ def dead_units_note(model, x, net=None, optimizer=None) -> str | None:
 
 
 def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
-                     batch_size=None, optimizer=None) -> bool:  # fmt: skip
+                     batch_size=None, optimizer=None, y_scale=None) -> bool:  # fmt: skip
     """A finished run that does no better than a model that ignores its inputs gets a
     warning in words (``PoorFitWarning``): r² < 0 is worse than predicting the targets'
     mean; an accuracy at most the most common class's share is what always answering that
@@ -276,7 +281,7 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
             chance = share
     if not worse and chance is None:
         return False
-    dead = None if model is None else dead_units_note(model, x, net, optimizer)
+    dead = None if model is None else dead_units_note(model, x, net, optimizer, y_scale)
     if dead is not None:  # the reason the output is constant: say it first, with its fix
         metric = f"r² = {last['r2']:.3g}" if worse else f"accuracy {last['accuracy']:.3g}"
         grew = "" if advice is None else " " + advice.split(": the steps")[0] + "."

@@ -250,13 +250,28 @@ def fit(
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     quiet = history.diverged or has_step_units(model, net)  # the Caution said why
     poor = not quiet and caution_poor_fit(
-        history, prep.task, y, model=model, x=x, net=net, batch_size=size, optimizer=optimizer
+        history,
+        prep.task,
+        y,
+        model=model,
+        x=x,
+        net=net,
+        batch_size=size,
+        optimizer=optimizer,
+        y_scale=_y_scale(data),
     )  # a dead network is named as such; the advice leaves out what the run already did
     if not quiet and not poor:
         caution_still_falling(history)
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)
     return history
+
+
+def _y_scale(data):
+    """(mean, std) of a dataset whose targets a spec's run standardised (``spec.targets``
+    marks it while training), for the cautions to speak in the target's units; else None."""
+    scaling = getattr(data, "target_scaling", None)
+    return None if scaling is None else (scaling.mean, scaling.std)
 
 
 def _batch_watcher(callbacks) -> str | None:
