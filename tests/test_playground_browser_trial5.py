@@ -129,3 +129,57 @@ def test_a_locked_values_notice_follows_the_value(sized, server, tmp_path, size)
     box = pg.locator("#notice")
     assert box.is_hidden() or f"= {now}." in box.inner_text(), box.inner_text()
     shoot(pg, tmp_path, f"trial5-locked-notice-{size[0]}")
+
+
+# -- 4, 5: a CSV's noise, refused changes, and its legend ----------------------------------
+def _upload_1d_csv(pg, tmp_path) -> None:
+    csv = tmp_path / "curve.csv"  # the teacher's /tmp/teacher16e-data.csv: y = x² sampled
+    rows = [f"{x / 10:.1f},{(x / 10) ** 2:.4f}" for x in range(-30, 31)]
+    csv.write_text("x,y\n" + "\n".join(rows) + "\n")
+    pg.set_input_files("#csv", str(csv))
+    until(
+        pg, "window.playground.state.dataset === 'csv' && window.playground.data.name === 'curve'"
+    )
+    until(pg, "window.playground.snap && window.playground.snap.epoch === 0")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_csvs_noise_looks_disabled_and_a_refusal_rolls_back(sized, server, tmp_path, size):  # noqa: F811
+    pg = sized(*size, touch=size[0] < 500)
+    opened(pg, server, "seed=1", size)
+    _upload_1d_csv(pg, tmp_path)
+    noise = pg.locator("#noise")
+    assert noise.is_disabled()  # noise is for the built-in sets (the server refuses it)
+    box = pg.locator("#noise").locator("xpath=..")
+    assert float(box.evaluate("(b) => getComputedStyle(b).opacity")) < 0.7
+    assert "CSV" in box.get_attribute("title")
+    shoot(pg, tmp_path, f"trial5-csv-noise-{size[0]}")
+
+
+def test_a_refused_change_puts_the_control_back(page, server, tmp_path):  # noqa: F811
+    # the class: a change the server refuses puts the control back to the server's state
+    # (a page that still offers the slider: enabled here as the old page had it)
+    pg = page
+    open_page(pg, server, "seed=1")
+    _upload_1d_csv(pg, tmp_path)
+    noise = pg.locator("#noise")
+    noise.evaluate("(n) => { n.disabled = false; n.focus(); }")
+    pg.keyboard.press("ArrowRight")
+    until(pg, "document.querySelector('#status').textContent.includes('noise') || "
+              "document.querySelector('#data-error').textContent.includes('noise')")  # fmt: skip
+    assert pg.evaluate("window.playground.state.noise") == 0
+    until(pg, "document.querySelector('#noise').value === '0'", timeout=5)
+    assert pg.locator("#noise-out").inner_text().startswith("0 %")
+
+
+def test_a_csvs_legend_lists_only_what_is_drawn(page, server, tmp_path):  # noqa: F811
+    open_page(page, server, "seed=1")
+    _upload_1d_csv(page, tmp_path)
+    legend = page.locator("#colorbar").inner_text()
+    assert "training" in legend and "network" in legend
+    assert "target" not in legend  # a CSV has no noiseless target curve to draw
+    page.click(".dataset[data-name=square]")  # the lecture's set: its target is drawn and keyed
+    until(
+        page, "window.playground.state.dataset === 'square' && window.playground.data.target_curve"
+    )
+    until(page, "document.querySelector('#colorbar').innerText.includes('target')")

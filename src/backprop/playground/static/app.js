@@ -69,7 +69,10 @@ function parseHash() {
     // it with a note (the page never stops on a hand-edited link)
     let key = part.slice(0, i);
     try { key = decodeURIComponent(key); } catch (e) { /* kept as written */ }
-    out[key] = part.slice(i + 1);
+    // a key given twice goes as a list of its texts: the server merges hide/lock and names
+    // the others (lock=lr&lock=network kept only "network" before)
+    const text = part.slice(i + 1);
+    out[key] = Object.hasOwn(out, key) ? [].concat(out[key], text) : text;
   }
   return out;
 }
@@ -109,6 +112,10 @@ function onMessage(msg) {
     case "edited": editAccepted(); break;  // editor.js: closes after the next snapshot
     case "error":
       if (app.editing && /^edit\b/.test(msg.message)) { editorMessage(msg.message.replace(/^edit:\s*/, "")); break; }
+      // a refused change puts every control back to the server's state (a slider moved by
+      // the keyboard showed a noise the server refused)
+      app.moving = null;
+      if (app.state) applyState(app.state);
       showError(msg.message, msg.field);
       if (msg.fatal) { app.closedByServer = true; showBanner(msg.message, false); }
       break;
@@ -212,6 +219,9 @@ function applyState(state, hash, notes) {
     $("batch_size").value = state.batch_size > 100 ? 101 : state.batch_size;
     showSlider("batch_size", Number($("batch_size").value));
   }
+  const loss = $("loss");
+  if (loss.options.length) loss.value = [...loss.options].some((o) => o.value === state.loss) ? state.loss : "auto";
+  notForCsv(state);
   $("show_test").checked = state.show_test;
   if ($("key-test")) $("key-test").hidden = !state.show_test;  // the plot's legend follows the points
   $("discretize").checked = state.discretize;

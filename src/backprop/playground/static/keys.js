@@ -33,7 +33,9 @@ function drawColorbar() {
   bar.innerHTML = "";
   if (d.dims === 1) {
     const test = Object.assign(key(rgb(NEG), "test"), {id: "key-test", hidden: !app.state.show_test});  // while drawn
-    bar.append(key(rgb(POS), "training"), test, key(null, "target", "dash"), key(null, "network", "line"));
+    bar.append(key(rgb(POS), "training"), test);
+    if (d.target_curve) bar.append(key(null, "target", "dash"));  // drawn: a CSV has none
+    bar.append(key(null, "network", "line"));
     const kinks = document.createElement("span"); kinks.id = "kink-legend"; kinks.className = "key-group";
     bar.appendChild(kinks);
     return;

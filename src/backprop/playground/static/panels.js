@@ -92,6 +92,23 @@ function fitPresent() {
   return true;
 }
 
+// Settings of the built-in sets only (the server's CSV_IGNORES: noise; classes' row is not
+// shown for a CSV) look disabled with an uploaded CSV, and say why.
+function notForCsv(state) {
+  const el = $("noise"), csv = state.dataset === "csv";
+  if (csv && !el.dataset.csvOff) {
+    el.dataset.csvOff = el.disabled ? "kept" : "1";
+    el.disabled = true;
+    el.closest(".control").classList.add("csv-off");
+    el.closest(".control").title = "Noise is for the built-in sets: an uploaded CSV's points are the file's.";
+  } else if (!csv && el.dataset.csvOff) {
+    if (el.dataset.csvOff === "1" && !el.dataset.lessonLocked && !document.body.classList.contains("lock-noise")) el.disabled = false;
+    delete el.dataset.csvOff;
+    el.closest(".control").classList.remove("csv-off");
+    el.closest(".control").title = "";
+  }
+}
+
 function showSlider(id, v) {
   if (id === "train_ratio") $("train_ratio-out").textContent = v + "%";
   else if (id === "batch_size") {
