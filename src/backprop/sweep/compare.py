@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, did_you_mean
+from . import compare_files as files
 
 REFIT_SECONDS = 6.0  # stored trial seconds that refits for the curves may cost, at most
 
@@ -330,11 +331,14 @@ def compare(
     check_workers(workers)
     if not isinstance(plots, bool):
         raise ConfigError(f"compare plots: must be True or False; got {plots!r}.")
+    if plots:
+        files.plots_possible()  # before any trial runs, not after them all
     if out is not None:
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise ConfigError(f"compare out {str(out)!r}: not a directory; give a directory.")
         out.mkdir(parents=True, exist_ok=True)
+        files.check(out, q, plots, db)  # table.csv and the PNGs: before any trial runs
     if progress is None:
         from ..display.progress import in_notebook
 
@@ -370,15 +374,15 @@ def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
     done.fits = fits
     if out is not None:
         done.csv = Path(out) / "table.csv"
-        results.to_csv(done.csv)
+        files.write(done.csv, results.to_csv().encode())  # checked before the trials
     if plots:
         from ..plots import sweep as sweep_plots
 
         for kind in q.plots:
-            path = None if out is None else Path(out) / f"{q.name}-{kind.replace('_', '-')}.png"
-            drawn = sweep_plots.draw(kind, q, results, fits, path)
+            path = None if out is None else Path(out) / files.png(q, kind)
+            drawn = sweep_plots.draw(kind, q, results, fits, None)
             if path is None:
                 done.figures[kind] = drawn
-            else:
-                done.plots[kind] = drawn
+            else:  # never through a link put in --out (paths.check_owned)
+                done.plots[kind] = files.write(path, drawn._repr_png_())
     return done

@@ -7,6 +7,10 @@
 - ``check_output``: ``--csv`` is a regular file or a new name in an existing folder, and
   never the sweep's own database (or its WAL files) or its spec file: the table is written
   after every trial ran, so a path that cannot take it is refused before the first one.
+- ``check_owned`` / ``write_owned``: the files a command names itself in a folder it writes
+  (``compare``'s table.csv and PNGs in ``--out``): each missing or a regular file, never a
+  symlink, never the sweep's database, judged before any work; written by replacing the
+  node itself (``files.atomic_write_bytes(follow_symlinks=False)``), never through a link.
 - ``default_db``: ``runs/sweep-<name>-<time>.db``, or ``…-2.db``, ``…-3.db`` when taken, made
   with ``O_EXCL`` so two sweeps started in the same second never share one.
 """
@@ -108,6 +112,47 @@ def check_output(path: str, *, db: str | None = None, spec: str | None = None) -
             f"{who} {path!r}: is {_kind(st.st_mode)}, not a regular file; give a file "
             "name such as results.csv."
         )
+
+
+def check_owned(folder, names, *, db=None, who: str = "compare --out") -> None:
+    """Each ``folder/name`` a file this command may write (module docstring); else a
+    ConfigError in ``who``'s words naming the file and the fix."""
+    folder = os.fspath(folder)
+    dbs = [db + end for end in ("", "-wal", "-shm", "-journal")] if db else []
+    for name in names:
+        path = os.path.join(folder, name)
+        where = f"{who} {folder!r}: {name}"
+        for other in dbs:
+            if os.path.abspath(path) == os.path.abspath(other) or _same(path, other):
+                raise ConfigError(
+                    f"{where} is the sweep's own database; writing it would destroy every "
+                    "trial. Give --db another file name, or another --out folder."
+                )
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{where} cannot be used ({exc.strerror}).") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise ConfigError(
+                f"{where} is a symlink (to {os.readlink(path)!r}); compare writes its own "
+                "files there and never through a link. Remove the link, or give another "
+                "--out folder."
+            )
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(
+                f"{where} is {_kind(st.st_mode)}, not a regular file; remove it, or give "
+                "another --out folder."
+            )
+
+
+def write_owned(path, data: bytes, who: str = "compare --out"):
+    """``data`` to ``path`` (checked by ``check_owned``): a symlink put there since is
+    replaced itself, its target untouched."""
+    from ..files import atomic_write_bytes
+
+    return atomic_write_bytes(path, data, who=who, follow_symlinks=False)
 
 
 def default_db(name: str, parent: str = "runs") -> str:

