@@ -3,6 +3,7 @@ CSV's own units (``Run.predict``, ``backprop.predict``, ``backprop.load`` foldin
 inputs' scaling), one voice for learning-rate advice, the CSV defaults said and fitted,
 ``compare``'s quick mode."""
 
+import contextlib
 import csv
 import io
 
@@ -156,3 +157,21 @@ def test_the_dead_units_constant_is_the_one_predict_prints(tmp_path):
     said = float(err.split("(ŷ = ")[1].split(" in the target's units")[0])
     predicted = float(_cli_predict(tmp_path, "d/model.safetensors", "price (predicted)")[0])
     assert said == pytest.approx(predicted, rel=1e-3)  # was z: 22 where predict gave 4207
+
+
+# -- 6. a spec field given to sweep as a flag ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "grid"),
+    [(["--epochs", "500"], "--grid epochs=500"), (["--lr=0.1"], "--grid optimizer.lr=0.1"),
+     (["--hidden", "8,8"], "--grid model.hidden=8x8"), (["--seed", "3"], "--seeds 3")],
+)  # fmt: skip
+def test_a_spec_field_given_to_sweep_as_a_flag_is_shown_as_a_grid(tmp_path, argv, grid):
+    from backprop.cli.app import main
+    from cli_helpers import one_line
+
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited, contextlib.redirect_stderr(err):
+        main(["sweep", "square", *argv])  # argparse's exit, as a usage error
+    one_line(exited.value.code, err.getvalue(), grid)
+    err = err.getvalue()
+    assert "Did you mean '--csv'" not in err, err

@@ -81,6 +81,9 @@ class Parser(argparse.ArgumentParser):
         from ..spec.synonyms import flag_hint  # --learning-rate: --lr (a synonym, not a typo)
 
         hint = "" if first is None else flag_hint(first, flags)
+        field_hint = getattr(self, "field_hint", None)  # a command's own (sweep: --grid)
+        if not hint and first is not None and field_hint is not None:
+            hint = field_hint(first, extra)
         hint = hint or ("" if first is None else did_you_mean(first.split("=", 1)[0], flags))
         self.error(f"unrecognized arguments: {' '.join(extra)}.{hint}".rstrip("."))
 

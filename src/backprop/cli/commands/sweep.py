@@ -23,6 +23,38 @@ exit status: 0 every trial done; 1 some trials failed (the table says which); 2 
 error (one line on stderr); 130 Ctrl+C (finished trials are kept: --resume goes on)."""
 
 
+# train's flags for spec fields, as grid keys (a sweep takes every field through --grid)
+_FIELDS = {"lr": "optimizer.lr", "optimizer": "optimizer.name", "hidden": "model.hidden",
+           "layers": "model.sizes", "activation": "model.activation", "init": "model.init",
+           "loss": "loss.name", "noise": "data.noise", "n": "data.n", "data": "data.name",
+           "batch-size": "batch_size", "standardize": "data.standardize"}  # fmt: skip
+
+
+def _field_hint(flag: str, extra: list[str]) -> str:
+    """' --epochs is a spec field: sweep it with --grid epochs=500' for a train flag or a
+    spec path given to sweep as a flag ('' for other words: the did-you-mean decides)."""
+    from ...spec.schema import TOP
+
+    name, _, value = flag.lstrip("-").partition("=")
+    i = extra.index(flag)
+    if not value and i + 1 < len(extra) and not extra[i + 1].startswith("--"):
+        value = extra[i + 1]
+    if name == "seed":
+        return f" A sweep's seeds are --seeds: --seeds {value or '0..9'}"
+    key = _FIELDS.get(name) or (name.replace("-", "_") if name.replace("-", "_") in TOP else None)
+    if key is None and "." in name:
+        key = name  # --model.hidden: a spec path already
+    if key is None or key in ("data", "model", "loss", "optimizer", "name", "version"):
+        return ""
+    if key in ("model.hidden", "model.sizes") and value:
+        value = value.replace(",", "x")  # train's 8,8 (one net) is the grid's 8x8
+    shown = value or "V1,V2"
+    return (
+        f" {flag.split('=')[0]} is a spec field; a sweep sets it with --grid: --grid "
+        f"{key}={shown} (several values comma-separated: every one runs)"
+    )
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "sweep",
@@ -31,6 +63,7 @@ def add_parser(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.field_hint = _field_hint  # --epochs 500: --grid epochs=500, not '--csv'
     p.add_argument(
         "spec", nargs="?", help="an experiment spec (.json), or a built-in one by name (square, …)"
     )
