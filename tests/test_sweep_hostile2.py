@@ -9,6 +9,7 @@ L6 a cluster address's errors name their cause; L7 a grid value quotes what was 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import backprop
 from cli_helpers import cli, one_line
@@ -141,3 +142,63 @@ def test_compare_asks_for_matplotlib_before_the_trials(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", real)
     one_line(code, err, "matplotlib", "--no-plots")
     assert ran == [] and not (tmp_path / "out" / "table.csv").exists()
+
+
+# L6: a cluster address's error names its cause ----------------------------------------------
+def test_a_tls_address_is_said_to_be_unsupported():
+    from backprop.errors import ClusterError
+
+    with pytest.raises(ClusterError, match=r"tls:// is not supported.*tcp://") as caught:
+        backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, cluster="tls://127.0.0.1:8786")
+    assert "not a Dask scheduler" not in str(caught.value)
+
+
+def test_a_port_past_65535_is_said_to_be_out_of_range():
+    from backprop.errors import ClusterError
+
+    with pytest.raises(ClusterError, match=r"port must be 1 to 65535; got 99999") as caught:
+        backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, cluster="127.0.0.1:99999")
+    assert "needs a host and a port" not in str(caught.value)
+
+
+def test_an_http_server_at_the_address_is_named_as_such(tmp_path):
+    import socket
+    import threading
+
+    pytest.importorskip("distributed")
+    from backprop.errors import ClusterError
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer_http():  # what a web port (or a proxy on the way) says to Dask's handshake
+        server.settimeout(20)
+        try:
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(64)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+        except OSError:
+            return
+
+    threading.Thread(target=answer_http, daemon=True).start()
+    try:
+        with pytest.raises(ClusterError, match="an HTTP server answered") as caught:
+            backprop.sweep(
+                SMALL, {"optimizer.lr": [0.1]}, seeds=1, cluster=f"tcp://127.0.0.1:{port}"
+            )
+    finally:
+        server.close()
+    assert "400 Bad Request" in str(caught.value)
+
+
+# L7: a grid value that no float holds is quoted as typed ------------------------------------
+def test_a_grid_number_past_a_float_is_quoted_as_typed(tmp_path):
+    for typed, became in (("1e-400", "0.0"), ("1e400", "inf")):
+        code, _, err = cli(
+            "sweep", "square", "--grid", f"optimizer.lr=0.1,{typed}", "--seeds", "1",
+            "--db", tmp_path / "g.db", cwd=tmp_path,
+        )  # fmt: skip
+        one_line(code, err, f"'{typed}'", "too", became)
+        assert f"value {became}" not in err and f"got {became}" not in err

@@ -22,21 +22,35 @@ DEADLINE = 12.0  # seconds for reaching the scheduler and checking its workers, 
 
 
 def address_of(address) -> str:
-    """``host:port`` or ``tcp://host:port`` (``tls://``, ``ucx://`` …) as Dask takes it."""
+    """``host:port`` or ``tcp://host:port`` as Dask takes it. Other schemes are refused:
+    ``tls://`` needs certificates a sweep is not given (Dask's ``Security``), so it would
+    fail in Dask's handshake as if the server were no scheduler."""
     if not isinstance(address, str) or not address.strip():
         raise ClusterError(
             f"sweep cluster: give the scheduler's address, such as tcp://127.0.0.1:8786 "
             f"(what `dask scheduler` prints); got {address!r}."
         )
     text = address.strip()
-    rest = text.split("://", 1)[1] if "://" in text else text
+    scheme, _, rest = text.rpartition("://")
+    if scheme and scheme.lower() != "tcp":
+        tunnel = "ssh -L 8786:localhost:8786 HOST, then tcp://127.0.0.1:8786"
+        raise ClusterError(
+            f"sweep cluster {text!r}: {scheme}:// is not supported; a sweep reaches the "
+            f"scheduler over plain tcp:// (no TLS certificates). Give a tcp:// address on a "
+            f"trusted network, or tunnel it ({tunnel})."
+        )
     host, _, port = rest.rpartition(":")
-    if not host or not (port.isascii() and port.isdecimal()) or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdecimal()):
         raise ClusterError(
             f"sweep cluster {text!r}: the address needs a host and a port, such as "
             "tcp://127.0.0.1:8786 (what `dask scheduler` prints)."
         )
-    return text if "://" in text else f"tcp://{text}"
+    if not 0 < int(port) < 65536:
+        raise ClusterError(
+            f"sweep cluster {text!r}: the port must be 1 to 65535; got {int(port)} (Dask's "
+            "scheduler listens on 8786 unless told otherwise)."
+        )
+    return f"tcp://{rest}"
 
 
 def check(address) -> str:
@@ -133,8 +147,8 @@ def connect(address, deadline: float = DEADLINE):
         who = _within(deadline, lambda: _identify(address, timeout), "connecting", address)
     except ClusterError:
         raise
-    except MemoryError:
-        who = "it is not a Dask scheduler (its reply is not Dask's protocol)"
+    except MemoryError:  # Dask read another protocol's bytes as a frame length
+        who = _not_dask(address)
     except (OSError, TimeoutError) as exc:
         who = f"nothing answered ({short(exc) or f'no reply within {timeout:g} s'})"
     except Exception as exc:
@@ -158,6 +172,31 @@ def connect(address, deadline: float = DEADLINE):
             f"sweep cluster {address}: the scheduler answered but the client could not "
             f"connect ({type(exc).__name__}: {short(exc)}); {fix}"
         ) from None
+
+
+def _not_dask(address: str, wait: float = 2.0) -> str:
+    """What answered at ``address`` when Dask could not read its reply: an HTTP server's
+    status line (a web port, or a proxy on the way that answers for every address), other
+    bytes, or nothing within ``wait`` seconds."""
+    import socket
+
+    host, _, port = address[len("tcp://") :].rpartition(":")
+    reply = b""
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=wait) as sock:
+            sock.sendall(b"\x00" * 16)  # as Dask's handshake does: the peer speaks or not
+            reply = sock.recv(120)
+    except OSError:
+        pass
+    if not reply:
+        return f"nothing answered in Dask's protocol (no reply within {wait:g} s)"
+    if reply.startswith(b"HTTP/"):
+        line = reply.split(b"\r\n", 1)[0].decode("latin-1")
+        return (
+            f"an HTTP server answered ({line!r}), not a Dask scheduler: a web port, or a "
+            "proxy on the way that answers for every address"
+        )
+    return f"it is not a Dask scheduler (it answered {reply[:16]!r}, not Dask's protocol)"
 
 
 def short(exc: BaseException) -> str:

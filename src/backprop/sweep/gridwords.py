@@ -1,12 +1,14 @@
 """The command line's ``--grid KEY=V1,V2,…`` words read as a grid (``grid.parse_grid``).
 
 Values are split at commas outside brackets; each is a JSON value when it reads as one,
-else a word; layer sizes read ``8x8`` as [8, 8]. The grid is checked by ``grid.check_grid``.
+else a word; layer sizes read ``8x8`` as [8, 8]. A number a float cannot hold (1e-400) is
+refused as typed. The grid is checked by ``grid.check_grid``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 from ..errors import ConfigError
 from ..textrules import abridge, escape
@@ -58,15 +60,31 @@ def _value(item: str, key: str, word: str):
     if key in SIZE_LISTS and sizes(item, key) is not item:
         return sizes(item, key)  # 8x8, 8, none: read as Python's grid reads them
     try:
-        return json.loads(item)
+        return json.loads(item, parse_float=lambda text: _float(text, word))
     except json.JSONDecodeError:
         pass
+    except ConfigError:  # a number a float cannot hold (_float)
+        raise
     except (ValueError, RecursionError) as exc:  # over 4,300 digits, nesting too deep
         why = "nests too deeply" if isinstance(exc, RecursionError) else "is over 4,300 digits"
         raise ConfigError(f"--grid {_said(word)}: a value {why}.") from None
     if item.startswith("[") and item.endswith("]"):  # [relu,tanh]: a list of words
         return [_value(inner, "", word) for inner in _split(item[1:-1], word)]
     return item
+
+
+def _float(text: str, word: str) -> float:
+    """A number as typed; one a float cannot hold (1e-400 would read as 0.0, 1e400 as inf)
+    is refused quoting what was typed, not the value it would have become."""
+    value = float(text)
+    mantissa = text.lower().split("e")[0]
+    if math.isinf(value) or (value == 0.0 and any(d in mantissa for d in "123456789")):
+        size = "large" if math.isinf(value) else "small"
+        raise ConfigError(
+            f"--grid {_said(word)}: {_said(text)} is too {size} for a float (it would read as "
+            f"{value}); a float holds sizes from about 5e-324 to 1.8e308."
+        )
+    return value
 
 
 def _said(word: str) -> str:
