@@ -175,3 +175,18 @@ def test_a_spec_field_given_to_sweep_as_a_flag_is_shown_as_a_grid(tmp_path, argv
     one_line(exited.value.code, err.getvalue(), grid)
     err = err.getvalue()
     assert "Did you mean '--csv'" not in err, err
+
+
+# -- 7. one true statement of the weights a diverged run keeps -----------------------------------
+def test_a_diverged_run_says_once_which_weights_it_holds_and_lowest_means_lowest(tmp_path):
+    _houses(tmp_path)
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--optimizer",
+                         "sgd", "--lr", "1000", "--no-plots", "--quiet", "--out", "div",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 3, err
+    stopped = next(ln for ln in out.splitlines() if ln.startswith("stopped: "))
+    assert "from before this batch" not in stopped, stopped  # fit's clause, replaced by run's
+    assert stopped.count("weights") == 1, stopped  # one statement of what the file holds
+    # no epoch finished: the starting weights' loss is not called the lowest, as a batch loss
+    # of the diverging epoch (0.7185 in the trial) was lower
+    assert "lowest" not in out + err and "no epoch finished before the divergence" in stopped

@@ -128,10 +128,17 @@ class Run:
                 f"weights training started from (epoch {epoch}); the run diverged in {where} "
                 "before any epoch ended with a finite loss"
             )
+        if epoch == 0 and h.stopped_epoch is not None and h.stopped_epoch <= 1:
+            # no epoch finished: nothing to compare with (a batch loss of the diverging
+            # epoch may be lower; its weights went on to diverge)
+            return (
+                f"weights training started from (training loss {loss:.6g}: no epoch finished "
+                f"before the divergence); the run diverged in {where}"
+            )
         which = "weights training started from" if epoch == 0 else f"weights of epoch {epoch}"
         return (
-            f"{which}, the lowest training loss before the divergence ({loss:.6g}); the run "
-            f"diverged in {where}"
+            f"{which}, the lowest training loss before the divergence among the finished "
+            f"epochs' weights ({loss:.6g}); the run diverged in {where}"
         )
 
     @property
@@ -323,8 +330,13 @@ def run(spec, *, callbacks=(), verbose="auto") -> Run:
         scheduler=r.scheduler, verbose=verbose,
     )  # fmt: skip
     if r.diverged:  # a run's result is its best weights, not the last finite ones
+        from ..train.guard import KEPT_BEFORE_BATCH, KEPT_BEFORE_UPDATE
+
         r.extra["kept"] = guard.restore_best()
-        r.history.stop_reason += f" The run then put back the {r.kept_weights().split(';')[0]}."
+        reason = r.history.stop_reason  # one statement of the weights kept: the run's
+        for clause in (KEPT_BEFORE_BATCH, KEPT_BEFORE_UPDATE):
+            reason = reason.replace(f"; {clause}.", ".")
+        r.history.stop_reason = f"{reason} The run put back the {r.kept_weights().split(';')[0]}."
     if r.target_scaling is not None:  # the model predicts y's own units from here on
         targets.fold(r.model, r.dataset, r.target_scaling)
     return r

@@ -42,6 +42,15 @@ def _first_bad(arrays: list) -> int | None:
     return None
 
 
+# which weights fit leaves in the model, said in the stop reason; ``backprop.run`` replaces
+# the clause when it puts back better ones (one statement of what the file holds)
+KEPT_BEFORE_UPDATE = (
+    "the weights were non-finite after the previous update, so the model now holds the "
+    "weights from before that update"
+)
+KEPT_BEFORE_BATCH = "the model keeps the weights from before this batch (all finite)"
+
+
 class NaNGuard(Callback):
     """Stop training at the exact batch where the loss or a gradient stops being finite.
 
@@ -188,13 +197,7 @@ class NaNGuard(Callback):
                 f"finite ({loss:.6g})"
             )
         causes = self._causes(state, loss)
-        if self.restored:
-            kept = (
-                "the weights were non-finite after the previous update, so the model now holds "
-                "the weights from before that update"
-            )
-        else:
-            kept = "the model keeps the weights from before this batch (all finite)"
+        kept = KEPT_BEFORE_UPDATE if self.restored else KEPT_BEFORE_BATCH
         text = f"{what[0].upper()}{what[1:]}; {kept}."
         if causes:
             text += " Likely cause" + ("s: " if len(causes) > 1 else ": ") + "; ".join(causes) + "."
