@@ -168,7 +168,7 @@ def test_an_upload_and_an_export_work_beside_a_strangers_folder(tmp_path, monkey
         ("seed", BIG[:300], "between 0 and 2147483647"),
         ("n", BIG[:300], "between 20 and 2000"),
         ("hidden", BIG, "at most 400 characters"),
-        ("seed", ["1"], "not list"),
+        ("seed", [1], "not list"),  # (["1"] is seed=1 given once: fifth attacker M1)
         ("lr", "abc", "ASCII digits"),
         ("discretize", "maybe", "1, 0, true or false"),
     ],

@@ -11,6 +11,7 @@ together and become a spec, in ``settings``. This module trains nothing and draw
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import numbers
@@ -133,7 +134,7 @@ def check_value(name: str, value: Any) -> Any:
                 f"setting {name}[{i}]: must be one of {', '.join(f.choices)}; got {show(v)}.",
                 name,
             )
-        out.append(v.lower() if f.kind == "choice_list" else v)
+        out.append(v.lower())  # feature names too: "X1" is x1 (was kept as sent: issue 16)
     if f.kind == "feature_list" and len(set(out)) != len(out):
         raise ProtocolError(f"setting {name}: lists a feature twice; got {out}.", name)
     return out
@@ -193,8 +194,25 @@ def show(value: Any) -> str:
             return f"a{' negative' if sign else 'n'} integer of about {size} digits"
         digits = str(abs(value))
         return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
+    value = _head(value)
     text = json.dumps(value) if _jsonable(value) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _head(value: Any, depth: int = 0) -> Any:
+    """As much of ``value`` as its first 60 characters of JSON can show: a list or object
+    of more than 30 entries (at least 61 characters) as its first 30, a text of more than
+    60 characters as its first 60, nested as deep as 60; so a message's value of a
+    million entries is quoted at the cost of a few (issue 16, fifth attacker H3)."""
+    if depth > 60:  # 61 brackets already fill the quote
+        return None
+    if isinstance(value, str):
+        return value[:61]
+    if isinstance(value, list):
+        return [_head(v, depth + 1) for v in value[:31]]
+    if isinstance(value, dict):
+        return {k: _head(v, depth + 1) for k, v in itertools.islice(value.items(), 31)}
+    return value
 
 
 def _jsonable(value) -> bool:

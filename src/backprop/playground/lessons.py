@@ -186,11 +186,51 @@ def start(url: dict) -> tuple[dict, dict, list[str]]:
     """
     if not isinstance(url, dict):
         raise ProtocolError("hello: 'url' must be an object of key: text.")
+    url, notes = repeated(url)
     rest = {k: v for k, v in url.items() if k not in LESSON_KEYS and not _tf_hide(k)}
-    lesson, notes = read(url)
-    chosen, more = fields.from_url(rest)
+    lesson, more = read(url)
+    chosen, most = fields.from_url(rest)
     base = dict(PRESETS[lesson["preset"]]["settings"]) if lesson["preset"] else {}
-    return {**base, **chosen}, lesson, notes + more
+    return {**base, **chosen}, lesson, notes + more + most
+
+
+MAX_REPEATS = 32  # times one key may appear in a link (the page sends a list of its texts)
+
+
+def repeated(url: dict) -> tuple[dict, list[str]]:
+    """A link's keys given more than once (the page sends their texts as a list, in order):
+    ``hide`` and ``lock`` are merged (every control any of them names: a link never drops
+    a lock without a word), a ``_hide`` key hides when any of its texts says so; any other
+    key counts when all its texts agree and is ignored, with a note, when they differ (the
+    browser would keep one silently: ``lr=0.1&lr=3``, ``lesson=abs&lesson=square``)."""
+    out, notes = {}, []
+    for key, value in url.items():
+        if not isinstance(value, list) or not value:
+            out[key] = value
+            continue
+        texts = value[:MAX_REPEATS]
+        if len(value) > MAX_REPEATS:
+            notes.append(f"link: ignored {str(key)[:30]}: given {len(value):,} times (at "
+                         f"most {MAX_REPEATS}).")  # fmt: skip
+            continue
+        if not all(isinstance(t, str) for t in texts):
+            out[key] = value  # malformed: refused with the others, in from_url's words
+            continue
+        if key in ("hide", "lock"):
+            out[key] = ",".join(texts)
+        elif _tf_hide(key):
+            on = [t for t in texts if t.strip().lower() in ("true", "1")]
+            out[key] = on[0] if on else texts[0]
+        elif len(set(texts)) == 1:
+            out[key] = texts[0]
+        else:
+            said = ", ".join(fields.show(t[:20]) for t in texts[:4])
+            notes.append(
+                f"link: ignored {str(key)[:30]}: given {len(texts)} times with different "
+                f"values ({said}{', …' if len(texts) > 4 else ''}); a link gives each key "
+                "once. Keep the one you mean."
+            )
+    return out, notes
 
 
 def read(url: dict) -> tuple[dict, list[str]]:

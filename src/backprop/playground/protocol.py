@@ -37,8 +37,10 @@ stays open until then, or until the edit's ``error``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import re
 from typing import Any
 
 from .fields import VERSION, ProtocolError, check_changes, number, show
@@ -84,11 +86,27 @@ def parse(text: Any) -> dict:
     kind = msg.get("type")
     if kind not in TYPES:
         raise ProtocolError(f"unknown message type {show(kind)}; known: {', '.join(TYPES)}.")
-    _no_lone_surrogates(kind, msg)
     check = _CHECKS.get(kind)
     body = {k: v for k, v in msg.items() if k not in ("v", "type")}
     try:
-        return {"type": kind, **(check(body) if check else _no_fields(kind, body))}
+        # the type's own check first: it refuses unknown fields and wrong kinds before
+        # anything walks the message (a ping with a list of 700,000 numbers is refused by
+        # its keys, not after a walk over every number: issue 16, fifth attacker H3)
+        suspect = _MAYBE_SURROGATE.search(text) is not None or not _utf8(text)
+        suspect = suspect and not _utf8(json.dumps(body, ensure_ascii=False))
+        try:
+            out = {"type": kind, **(check(body) if check else _no_fields(kind, body))}
+        except ProtocolError:
+            if suspect:  # a lone surrogate is the first thing to say (it names its place)
+                _no_lone_surrogates(kind, body)
+            raise
+        if suspect:
+            _no_lone_surrogates(kind, body)
+            raise ProtocolError(  # past the walk's first _WALK items
+                f"{kind}: holds a lone UTF-16 surrogate (past its first {_WALK:,} values), "
+                "which is not a character; send UTF-8 text."
+            )
+        return out
     except ProtocolError:
         raise
     except Exception as exc:  # a check of ours that failed: refused in words, and logged
@@ -99,27 +117,62 @@ def parse(text: Any) -> dict:
         ) from None
 
 
-def _no_lone_surrogates(kind: str, msg: dict) -> None:
+# JSON's \\uD800-\\uDFFF escapes (either case of the hex digits); a message without one (and
+# without raw surrogates, which a socket's UTF-8 never holds) cannot hold a lone surrogate.
+# One with one is written again (json.dumps, C) and encoded: only one that holds a lone
+# surrogate is walked, to name its place, and that walk is capped (_WALK values). Every
+# step costs within a small multiple of json.loads (issue 16, fifth attacker H3)
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_WALK = 10_000  # values looked at to name a lone surrogate's place
+
+
+def _no_lone_surrogates(kind: str, body: dict) -> None:
     """Refuse text JSON's \\ud800 escapes made into lone UTF-16 surrogates: they are no
-    characters, and no file, link or page could hold them (UTF-8 cannot encode them)."""
-    todo = [(f"{kind}.{_safe(k)}", k, v) for k, v in msg.items() if k not in ("v", "type")]
-    while todo:
-        where, key, value = todo.pop()
-        for text in (key, value):
-            if isinstance(text, str) and not text.isascii():
-                try:
-                    text.encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise ProtocolError(
-                        f"{where}: holds a lone UTF-16 surrogate (U+{ord(text[exc.start]):04X} "
-                        f"at character {exc.start}), which is not a character; send UTF-8 "
-                        "text (save the file or name as UTF-8 and try again).",
-                        where.split(".", 1)[1].split(".")[0],
-                    ) from None
-        if isinstance(value, dict):
-            todo += [(f"{where}.{_safe(k)}", k, v) for k, v in value.items()]
-        elif isinstance(value, list):
-            todo += [(f"{where}[{i}]", None, v) for i, v in enumerate(value)]
+    characters, and no file, link or page could hold them (UTF-8 cannot encode them).
+    Called on a message known to hold one (``json.dumps`` of it is no UTF-8): looks at
+    ``_WALK`` values at most, naming the first one it finds."""
+    todo: list = [((kind,), body)]  # (path as a chain of (parent, key), container)
+    limit = _WALK
+    while todo and limit > 0:
+        where, value = todo.pop()
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        pairs = itertools.islice(pairs, limit)
+        limit -= len(value)
+        for key, item in pairs:
+            for text in (key, item):
+                if type(text) is str and not text.isascii() and not _utf8(text):
+                    _refuse_surrogate(where, key, text)
+            if isinstance(item, dict | list) and item:
+                todo.append(((where, key), item))
+
+
+def _refuse_surrogate(where: tuple, key, text: str) -> None:
+    parts: list = []
+    node: tuple = (where, key)
+    while len(node) == 2:
+        node, step = node
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{_safe(step)}")
+    path = node[0] + "".join(reversed(parts))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        at = exc.start
+    raise ProtocolError(
+        f"{path}: holds a lone UTF-16 surrogate (U+{ord(text[at]):04X} at character {at}), "
+        "which is not a character; send UTF-8 text (save the file or name as UTF-8 and try "
+        "again).",
+        path.split(".", 1)[1].split(".")[0].split("[")[0] if "." in path else None,
+    ) from None
 
 
 def _safe(key: str) -> str:

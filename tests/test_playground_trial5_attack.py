@@ -1,0 +1,174 @@
+"""The server's items from issue 16's fifth attacker trial (a fresh clone, its source read).
+
+Each test drives the server as a tab does (``protocol.parse`` on the page's text, the
+link's keys through ``lessons.start``, ``Connection.handle`` with answers kept by a
+``Sink``) and checks against what the trial found or against a reference no one here wrote
+(``json.loads`` in the same process, the stdlib's ``float`` rules, Unicode's data); each
+fails on the code the trial ran (its comment says what that code did).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import sys
+import time
+
+import pytest
+
+from playground_helpers import Sink, msg
+
+pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
+
+ZEROS = 700_000  # the attacker's 1.4 MB messages
+
+
+def hostile() -> dict[str, str]:
+    zeros = ",".join(["0"] * ZEROS)
+    return {
+        "hello": '{"v":1,"type":"hello","url":{"a":[' + zeros + "]}}",
+        "ping": '{"v":1,"type":"ping","x":[' + zeros + "]}",
+        "hello+surrogate": '{"v":1,"type":"hello","url":{"a":["\\ud800",' + zeros + "]}}",
+        "set+surrogate": '{"v":1,"type":"set","changes":{"features":["\\ud800",' + zeros + "]}}",
+    }
+
+
+def tab(settings: dict | None = None):
+    from backprop.playground.connection import Connection
+
+    conn = Connection(Sink())
+    asyncio.run(conn.handle(msg("hello", url={k: str(v) for k, v in (settings or {}).items()})))
+    return conn
+
+
+def send(conn, message_type: str, /, **fields) -> list[dict]:
+    before = len(conn.ws.sent)
+    asyncio.run(conn.handle(json.dumps({"v": 1, "type": message_type, **fields})))
+    return conn.ws.sent[before:]
+
+
+def errors(answers: list[dict]) -> list[dict]:
+    return [m for m in answers if m["type"] == "error"]
+
+
+# -- H3: a check's cost is bounded by the budget it is charged --------------------------------
+# before: _no_lone_surrogates walked every element (an f-string each) before the type's
+# check: the 1.4 MB hello took 1.39 s against json.loads's 8 ms (about 170x), the ping 0.94 s
+@pytest.mark.parametrize("name", list(hostile()))
+def test_a_hostile_message_is_parsed_within_a_small_multiple_of_json_loads(name):
+    from backprop.playground import protocol
+    from backprop.playground.fields import ProtocolError
+
+    text = hostile()[name]
+    assert len(text) <= protocol.MAX_MESSAGE
+    ratios = []
+    for _ in range(5):  # side by side in one process, alternating; the median
+        t0 = time.perf_counter()
+        json.loads(text)
+        t1 = time.perf_counter()
+        with contextlib.suppress(ProtocolError):
+            protocol.parse(text)
+        t2 = time.perf_counter()
+        ratios.append((t2 - t1) / (t1 - t0))
+    assert statistics.median(ratios) < 6, ratios
+
+
+def count_calls(fn) -> int:
+    """Function calls (Python and C) made while ``fn()`` runs: the work, without a clock."""
+    calls = 0
+
+    def profile(frame, event, arg):
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 (a refusal is what some of them get)
+        pass
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize("name", list(hostile()))
+def test_parsing_a_hostile_message_makes_no_call_per_element(name):
+    from backprop.playground import protocol
+
+    text = hostile()[name]
+    calls = count_calls(lambda: protocol.parse(text))
+    assert calls < 20_000, calls  # before: 2 or more per element (1.4 million or more)
+
+
+def test_a_tab_that_sent_the_hostile_hello_is_answered_and_the_hello_costs_no_walk():
+    """The whole hello (the link read, the session made) makes no call per element either:
+    the list is a malformed link entry, noted (its value quoted from its first entries)."""
+    from backprop.playground.connection import Connection
+
+    conn = Connection(Sink())
+    text = hostile()["hello"]
+    baseline = count_calls(lambda: asyncio.run(conn.handle(msg("hello", url={"a": "1"}))))
+    calls = count_calls(lambda: asyncio.run(conn.handle(text)))
+    assert calls < baseline + 20_000, (calls, baseline)
+    ready = [m for m in conn.ws.sent if m["type"] == "ready"][-1]
+    assert "link: ignored a: given 700,000 times (at most 32)." in ready["notes"]
+
+
+# -- M1: a key given twice in a lesson link ----------------------------------------------------
+# before: the page kept the last of each key (lock=lr&lock=network -> lock=network: lr
+# silently unlocked); sent as a list, the server ignored the whole 'lock' entry as malformed
+def test_a_lock_given_twice_locks_both_and_the_refusal_says_so():
+    conn = tab()
+    send(conn, "hello", url={"v": "1", "lock": ["lr", "network"], "task": "go"})
+    ready = [m for m in conn.ws.sent if m["type"] == "ready"][-1]
+    assert ready["lesson"]["lock"] == ["lr", "network"]
+    for change in ({"lr": 3}, {"hidden": [3]}):
+        answers = send(conn, "set", changes=change)
+        assert errors(answers), change
+    assert conn.session.state["lr"] != 3
+
+
+@pytest.mark.parametrize(
+    ("key", "texts"), [("lesson", ["abs", "square"]), ("lr", ["0.1", "3"]),
+                       ("task", ["first", "second"])],
+)  # fmt: skip
+def test_a_key_given_twice_with_different_values_is_ignored_in_words(key, texts):
+    from backprop.playground import lessons
+
+    settings, lesson, notes = lessons.start({"v": "1", key: texts, "hide": ["lr", "speed"]})
+    assert lesson["hide"] == ["lr", "speed"]
+    assert key not in settings and not lesson["preset"] and not lesson["task"]
+    said = [n for n in notes if n.startswith(f"link: ignored {key}: given 2 times")]
+    assert said and all(t in said[0] for t in texts), notes
+
+
+def test_a_key_given_twice_with_one_value_counts():
+    from backprop.playground import lessons
+
+    settings, lesson, notes = lessons.start({"v": "1", "lr": ["0.1", "0.1"], "lr_hide": ["0", "1"]})
+    assert settings == {"lr": 0.1} and lesson["hide"] == ["lr"] and not notes
+
+
+def test_the_page_sends_a_repeated_key_as_a_list():
+    """app.js's parseHash (the page's half; before: ``out[key] = text``, the last kept)."""
+    from pathlib import Path
+
+    import backprop.playground
+
+    js = (Path(backprop.playground.__file__).parent / "static" / "app.js").read_text()
+    body = js[js.index("function parseHash()") :].split("\n}\n", 1)[0]
+    assert "[].concat(out[key], text)" in body
+
+
+# -- M3: feature names are read ignoring case, and stored that way ---------------------------------
+# before: ["X1", "x2"] on circle was refused with a false reason ("X1 need(s) two input
+# columns"), ["x1", "X1"] was not caught as a feature listed twice
+def test_feature_names_are_normalised_as_activations_are():
+    conn = tab({"dataset": "circle"})
+    assert not errors(send(conn, "set", changes={"features": ["X1", "x2"]}))
+    assert conn.session.state["features"] == ["x1", "x2"]
+    answers = errors(send(conn, "set", changes={"features": ["x1", "X1"]}))
+    assert answers and "lists a feature twice" in answers[0]["message"]
