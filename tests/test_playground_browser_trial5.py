@@ -183,3 +183,31 @@ def test_a_csvs_legend_lists_only_what_is_drawn(page, server, tmp_path):  # noqa
         page, "window.playground.state.dataset === 'square' && window.playground.data.target_curve"
     )
     until(page, "document.querySelector('#colorbar').innerText.includes('target')")
+
+
+# -- 6: notes do not push the exports below the fold ---------------------------------------
+IN_VIEW = """(el) => { const r = el.getBoundingClientRect();
+  return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; }"""
+
+
+def test_the_solution_note_leaves_the_exports_in_view(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "lesson=abs")
+    until(pg, "!document.querySelector('#lesson-solution').classList.contains('absent')")
+    pg.click("#lesson-solution")
+    until(pg, "document.querySelector('#status').textContent.includes('measured')")
+    for button in ("#export-model", "#export-spec"):
+        assert pg.locator(button).evaluate(IN_VIEW), button
+    shoot(pg, tmp_path, "trial5-solution-exports-1280")
+
+
+def test_a_csvs_note_leaves_the_exports_in_view(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    # a lesson's task and locks above, then the CSV's note on the standardised target (the
+    # old page left Export 15 px above the fold here: a guard of the same order as above)
+    open_page(pg, server, "lesson=abs&lock=lr&task=Fit%20it")
+    _upload_1d_csv(pg, tmp_path)
+    until(pg, "document.querySelector('#status').textContent.includes('standardised')")
+    for button in ("#export-model", "#export-spec"):
+        assert pg.locator(button).evaluate(IN_VIEW), button
+    shoot(pg, tmp_path, "trial5-csv-exports-1280")
