@@ -91,3 +91,21 @@ def test_reachable_criteria_stay_accepted(criterion):
 def test_a_metric_prefix_gets_a_suggestion():
     with pytest.raises(BackpropError, match="'accuracy'"):
         parse_success("acc>0.9")
+
+
+# P1: the first sweep on a machine compiles the kernel once, before the trials, and says so
+def test_a_cold_kernel_is_compiled_once_before_the_trials_and_said(monkeypatch, capsys):
+    from backprop.delta import fused
+
+    events = []
+    monkeypatch.setattr(fused, "cache_state", lambda dtype: "memory" if events else "cold")
+    monkeypatch.setattr(fused, "warm_up", lambda dtypes: events.append(("compile", dtypes)))
+    spec = {**SMALL, "engine": "auto"}
+    backprop.sweep(
+        spec, {"optimizer.lr": [0.1]}, seeds=2, workers=1, progress=lambda p: events.append(p)
+    )
+    assert events[0] == ("compile", ("float32",))  # once, before the first trial's progress
+    assert sum(1 for e in events if isinstance(e, tuple)) == 1
+    err = capsys.readouterr().err
+    assert "compiling the fast training kernel for this machine, once" in err
+    assert "later runs start at once" in err

@@ -67,6 +67,7 @@ class TrialBar:
         """Show the bar at once: ``before`` of ``total`` trials finished by earlier runs."""
         if self.handle is not None or self.rich is not None:
             return
+        self.started = time.monotonic()  # the ETA's clock: after a kernel compile (sweep.warm)
         if in_notebook():
             from IPython.display import display
 

@@ -300,6 +300,10 @@ def drive(store: Store, workers: int, progress=None, chunk=None, cluster=None) -
     counts = store.counts()
     total = sum(counts.values())
     done, failed = counts["done"], counts["failed"]
+    if counts["todo"] and cluster is None:  # a cold kernel: compiled here, said, unclocked
+        from .warm import warm
+
+        warm(store)
     if hasattr(progress, "begin"):  # a TrialBar shows at once, not after the first trial
         progress.begin(total, done + failed)
     if counts["todo"] == 0:  # all finished (or running in a live process): start no worker
