@@ -190,3 +190,18 @@ def test_a_diverged_run_says_once_which_weights_it_holds_and_lowest_means_lowest
     # no epoch finished: the starting weights' loss is not called the lowest, as a batch loss
     # of the diverging epoch (0.7185 in the trial) was lower
     assert "lowest" not in out + err and "no epoch finished before the divergence" in stopped
+
+
+# -- 8. gradcheck's ε note speaks of the model's own units ---------------------------------------
+@pytest.mark.parametrize(("activation", "words"), [("step", "step units"), ("tanh", "Tanh units"),
+                                                   ("relu", "ReLU units")])  # fmt: skip
+def test_gradchecks_eps_note_names_the_models_units(activation, words):
+    from backprop import nn
+
+    backprop.manual_seed(0)
+    model = nn.MLP([1, 4, 1], activation=activation)
+    x, y = backprop.randn(5, 1), backprop.randn(5, 1)
+    note = str(backprop.check_gradients(model, nn.MSELoss(), x, y)).splitlines()[-1]
+    assert note.startswith("ε = 1e-06 here") and words in note, note
+    if activation != "relu":
+        assert "ReLU" not in note, note

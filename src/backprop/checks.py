@@ -313,6 +313,7 @@ class GradientCheckResult:
     rtol: float
     kinks: tuple = ()  # rows that failed at eps but pass at KINK_EPS: a step crossed a kink
     steps: tuple = ()  # layers (1 … L) with step units: their gradients below are 0 (Caution)
+    units: tuple | None = None  # activation modules by class name ('ReLU', 'Step'); None: unknown
 
     @property
     def passed(self) -> bool:
@@ -357,12 +358,13 @@ class GradientCheckResult:
             zeroed = [(r.lecture, r.passed) for r in self.rows if _layer_of(r.lecture) <= top]
             lines.extend(step_lines(self.steps, zeroed, self.eps))
         if self.eps != LECTURE_EPS:
+            from .checks_steps import eps_units
+
             lines.append(
                 f"ε = {self.eps:g} here, where the lecture's slide uses ε = {LECTURE_EPS:g}: in "
                 "float64 a central difference's error is about ε² (truncation) + 1e-16/ε "
                 f"(rounding), smallest near ε = 1e-5 to 1e-6 for smooth units; eps={LECTURE_EPS:g} "
-                "reproduces the slide, and on a ReLU net (no curvature between kinks) is more "
-                "accurate unless a step crosses a kink"
+                f"reproduces the slide{eps_units(self.units)}"
             )
         return "\n".join(lines)
 
@@ -449,12 +451,13 @@ def check_gradients(
             KINK_EPS, atol, rtol,
         )  # fmt: skip
         crossed = tuple(r.lecture or r.name for r in again if r.passed)
-    from .checks_steps import step_layers
+    from .checks_steps import step_layers, units_of
 
     steps = step_layers(model)
     if steps:  # below a step layer a failure is the jump of sgn, not a kink (checks_steps)
         crossed = tuple(n for n in crossed if _layer_of(n) > max(steps))
-    return GradientCheckResult(tuple(rows), eps, atol, rtol, crossed, steps)
+    units = units_of(model) if hasattr(model, "modules") else None  # a bare callable: unknown
+    return GradientCheckResult(tuple(rows), eps, atol, rtol, crossed, steps, units)
 
 
 def _layer_of(lecture: str | None) -> float:

@@ -6,12 +6,14 @@ that is the derivative. A central difference agrees (0 = 0) unless its step of �
 f[l] across 0, where sgn jumps; then it measures the jump, (E(w + ε) − E(w − ε)) / 2ε, which
 is no derivative at all and grows as ε shrinks towards the jump. So a check of a step network
 "passes" at a small ε and "fails" at a large one, and neither says the step units can learn.
-``step_layers`` finds the layers, ``step_lines`` says this under the check's table.
+``step_layers`` finds the layers, ``step_lines`` says this under the check's table;
+``units_of`` and ``eps_units`` end the check's note on ε for the units the model has (it said
+"on a ReLU net" for a step model too).
 """
 
 from __future__ import annotations
 
-__all__ = ["step_layers", "step_lines"]
+__all__ = ["eps_units", "step_layers", "step_lines", "units_of"]
 
 
 def step_layers(model) -> tuple[int, ...]:
@@ -58,3 +60,49 @@ def step_lines(found: tuple[int, ...], zeroed: list, eps: float) -> list[str]:
             "these layers can learn."
         )
     return lines
+
+
+_PIECEWISE_LINEAR = {"ReLU", "LeakyReLU", "Identity", "Hardtanh", "ReLU6", "PReLU"}
+
+
+def units_of(model) -> tuple[str, ...]:
+    """The model's activation modules by class name, in order, once each: its leaves that
+    are neither Linear layers nor hold parameters of their own."""
+    from .nn import Linear
+
+    return tuple(
+        dict.fromkeys(
+            type(m).__name__
+            for m in model.modules()
+            if not isinstance(m, Linear)
+            and not list(m.children())
+            and not list(m.parameters(recurse=False))
+        )
+    )
+
+
+def eps_units(units: tuple[str, ...] | None) -> str:
+    """The end of the ε note for this model's units (``None``: a model whose modules are not
+    known)."""
+    if units is None:
+        return (
+            ", and on piecewise-linear units such as ReLU (no curvature between kinks) it is "
+            "more accurate unless a step crosses a kink"
+        )
+    if not units:
+        return ", and on a model with no activation (linear in its weights) it is as accurate"
+    names = ", ".join(units)
+    if "Step" in units:
+        return (
+            f"; this model has step units ({names}): their slope is 0 wherever it exists, so "
+            "no ε makes the difference below them meaningful (the step lines above)"
+        )
+    if set(units) <= _PIECEWISE_LINEAR:
+        return (
+            f", and on this model's {names} units (no curvature between kinks) it is more "
+            "accurate unless a step crosses a kink"
+        )
+    return (
+        f", but this model's {names} units are curved, so its truncation error (about ε² = "
+        "1e-6) is larger than ε = 1e-6's"
+    )
