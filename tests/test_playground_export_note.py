@@ -74,7 +74,7 @@ def test_a_csv_models_export_gives_the_sessions_prediction_or_is_refused(tmp_pat
     with pytest.raises(ProtocolError, match=r"standardised columns.*raw features"):
         exports.model_file(s)
     # the raw columns: the file carries the scaler and the note's command gives the page's
-    # own answer for a = 1, b = 2 (the session standardises them first)
+    # own answer for its sample (the columns' means; the session standardises them first)
     s.apply({"features": ["x1", "x2"]}, rebuild=True)
     for _ in range(3):
         s.step_epoch()
@@ -88,7 +88,7 @@ def test_a_csv_models_export_gives_the_sessions_prediction_or_is_refused(tmp_pat
     assert out.returncode == 0, out.stderr
     header, row = list(csv.reader(io.StringIO(out.stdout.strip())))
     assert header[:2] == example["inputs"] == ["a", "b"]
-    x = s.raw.scaler.transform(np.array([[1.0, 2.0]]))
+    x = s.raw.scaler.transform(np.array([[float(v) for v in example["x"].split(",")]]))
     with backprop.no_grad():
         z = float(s.model(backprop.tensor(x.astype(np.float32))).numpy().ravel()[0])
     assert float(row[header.index("p(1)")]) == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-3)

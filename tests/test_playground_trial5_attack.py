@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import statistics
+import subprocess
 import sys
 import time
 
@@ -172,3 +173,57 @@ def test_feature_names_are_normalised_as_activations_are():
     assert conn.session.state["features"] == ["x1", "x2"]
     answers = errors(send(conn, "set", changes={"features": ["x1", "X1"]}))
     assert answers and "lists a feature twice" in answers[0]["message"]
+
+
+# -- L2: numbers from files: ASCII decimal forms only, one rule for uploads and the CLI ----------
+# before: Python's float() read them silently ('1_000' -> 1000, '١٢' -> 12, '５' -> 5)
+@pytest.mark.parametrize("cell", ["1_000", "١٢", "５", "1\u00a0"])
+def test_a_csv_number_python_reads_but_no_csv_writes_is_refused_with_line_and_column(
+    cell, tmp_path
+):
+    import backprop
+    from backprop.errors import DataError
+
+    assert float(cell) == float(cell)  # the reference: Python's float() takes it
+    rows = ["1,0", f"{cell},1", "3,0", "4,1", "5,0", "6,1"]
+    text = "x1,y\n" + "\n".join(rows) + "\n"
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 3, column 'x1' holds .*ASCII digits") as err:
+        backprop.data.from_csv(str(path), "y")
+    conn = tab()
+    answers = errors(send(conn, "upload", name="t.csv", text=text))
+    assert answers and "line 3" in answers[0]["message"] and "ASCII digits" in answers[0]["message"]
+    assert conn.session.state["dataset"] != "csv"
+    # backprop train --csv says the same (one reader)
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop", "train", "--csv", str(path), "--target", "y",
+         "--epochs", "1"], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode != 0 and str(err.value) in out.stderr, out.stderr
+
+
+# -- L3: the export note's predict command uses a sample of the data -------------------------
+# before: always --x 1,2; on a CSV with x1 near 5e199 predict warned "far outside"
+def test_the_export_notes_command_runs_without_a_far_outside_warning(tmp_path):
+    import numpy as np
+
+    from backprop.playground import exports
+    from backprop.playground.session import Session
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(4e199, 6e199, 80)
+    b = rng.uniform(-1, 1, 80)
+    text = "x1,x2,y\n" + "\n".join(f"{float(u)!r},{v:.4f},{int(v > 0)}" for u, v in zip(a, b))
+    s = Session({"seed": 1})
+    s.upload("big.csv", text)
+    s.step_epoch()
+    example = exports.predict_example(s)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(exports.write_model(exports.model_file(s)))
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop", "predict", str(path), "--x", example["x"]],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "outside" not in out.stderr + out.stdout, out.stderr

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import DataError
 from .checks import check_int, check_number, check_task, config_error
-from .csvtable import BLOCK, Table, cell_problem, csv_lines, open_csv
+from .csvtable import BLOCK, SPACE, Table, cell_problem, csv_lines, open_csv
 from .dataset import Dataset, Standardizer, split_count, split_indices, split_rng
 
 
@@ -195,12 +195,14 @@ def read_columns(path, names: list[str], purpose: str) -> np.ndarray:
         if len(cells) != len(header):
             raise DataError(_width_message(where, reader.line_num, len(cells), header,
                                            header_line))  # fmt: skip
-        try:
+        try:  # csvtable.to_float's rule: ASCII decimal forms only
+            if not all(cells[j].isascii() and "_" not in cells[j] for j in cols):
+                raise ValueError("not an ASCII decimal number")
             values.extend([float(cells[j]) for j in cols])
         except ValueError:
             for j in cols:
                 cell_problem(f"{where}: line {reader.line_num}, column {header[j]!r}",
-                              cells[j].strip(), "the inputs must be numbers")  # fmt: skip
+                              cells[j].strip(SPACE), "the inputs must be numbers")  # fmt: skip
         lines.append(reader.line_num)
         if len(lines) == BLOCK:
             blocks.append(_block(where, header, cols, values, lines))

@@ -68,8 +68,8 @@ class Table:
                     "quote values that contain the separator."
                 )
             for j, cell in enumerate(cells):
-                try:
-                    value = float(cell)
+                try:  # the one rule for a file's numbers (to_float), inline for speed
+                    value = float(cell) if cell.isascii() and "_" not in cell else math.nan
                 except ValueError:
                     value = math.nan
                 if not math.isfinite(value) and j not in problems:
@@ -211,7 +211,7 @@ class Table:
         """Raise the DataError for the first bad cell of row ``i`` among ``cols``."""
         for j in cols:
             cell_problem(f"{self.where}: line {self.lines[i]}, column {self.header[j]!r}",
-                          self._cell(i, j).strip(), fix)  # fmt: skip
+                          self._cell(i, j).strip(SPACE), fix)  # fmt: skip
         raise AssertionError("no bad cell found")  # pragma: no cover - callers found one
 
 
@@ -225,6 +225,12 @@ def cell_problem(at: str, cell: str, fix: str) -> None:
         kind = "is empty" if not cell else f"is {cell!r}"
         raise DataError(f"{at} {kind} (a missing value); fill it in or drop the row.")
     value = to_float(cell)
+    if value is None and _python_float(cell):
+        raise DataError(
+            f"{at} holds {cell!r}, which is not a number as a CSV file writes one: ASCII "
+            "digits 0-9 with a sign, '.' and an exponent (1000, -0.5, 1e3), no '_' between "
+            "digits and no other script's digits; write it that way."
+        )
     if value is None:
         raise DataError(f"{at} holds {cell!r}, which is not a number; {fix}.")
     if not math.isfinite(value):
@@ -304,11 +310,29 @@ def csv_lines(reader, where: str):
         yield cells
 
 
+SPACE = " \t\n\r\x0b\x0c"  # what a cell's number may have around it (ASCII white space)
+
+
 def to_float(text: str) -> float | None:
+    """A cell's number, or None: the one rule for numbers from files (CSV tables for
+    training, uploads, predict): ASCII decimal forms only, as a link's numbers are read
+    (``1000``, ``-0.5``, ``1e3``, ``inf``/``nan``: refused later as not finite). Python's
+    ``float`` also reads ``1_000`` as 1000, ``'١٢'`` as 12 and ``'５'`` as 5: refused here,
+    in words (``cell_problem``)."""
+    if not text.isascii() or "_" in text:
+        return None
     try:
         return float(text)
     except ValueError:
         return None
+
+
+def _python_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_number(text: str) -> bool:

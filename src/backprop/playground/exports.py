@@ -164,11 +164,18 @@ def input_names(session: Session) -> list[str]:
 
 def predict_example(session: Session) -> dict:
     """A ``backprop predict`` argument that runs on the exported model: one sample with one
-    value per model input (x1 = 1, x2 = 2 mapped through the chosen features) and the
-    inputs' names, so the page's note is true for the model at hand."""
+    value per model input (x1 = 1, x2 = 2 mapped through the chosen features; for a CSV,
+    its chosen columns' means to 4 significant digits, in the file's units: 1,2 made
+    predict warn "far outside" for columns near 5e199) and the inputs' names, so the
+    page's note is true for the model at hand."""
     from . import features as feats
 
     names = list(session.state["features"])
+    columns, scaler = raw_columns(names), session.raw.scaler
+    if scaler is not None and columns is not None:  # the model file takes the CSV's units
+        mean = scaler.to_dict()["mean"]
+        text = ",".join(repr(float(f"{mean[i]:.4g}")).removesuffix(".0") for i in columns)
+        return {"x": text, "inputs": input_names(session)}
     point = np.array([[1.0, 2.0][: session.n_inputs]])
     values = feats.transform(point, names)[0]
     # each value as Python writes a float back exactly (sin 2 = 0.9092974268256817)

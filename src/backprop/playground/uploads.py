@@ -16,6 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
+from ..data.csvtable import to_float
 from ..errors import BackpropError
 from . import plaintext, protocol, scratch
 from .fields import FIELDS
@@ -200,10 +201,10 @@ def _check_ranges(name: str, rows: list[list[str]], features: list[str]) -> None
     values: list[list[float]] = [[] for _ in features]
     for row in rows:
         for j in range(min(len(features), len(row))):
-            try:
-                values[j].append(float(row[j]))
-            except ValueError:
+            value = to_float(row[j])
+            if value is None:
                 continue  # from_csv has said what it makes of such a cell
+            values[j].append(value)
     for column, vals in zip(features, values):
         if not vals:
             continue
