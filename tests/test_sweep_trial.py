@@ -109,3 +109,36 @@ def test_a_cold_kernel_is_compiled_once_before_the_trials_and_said(monkeypatch, 
     err = capsys.readouterr().err
     assert "compiling the fast training kernel for this machine, once" in err
     assert "later runs start at once" in err
+
+
+# P3: the criterion in the loss column's unit, and digits enough to tell losses apart ----
+def test_an_rmse_criterion_is_said_in_the_loss_unit_in_the_table():
+    threshold = 1e-3
+    table = backprop.sweep(
+        {**SMALL, "data": {"name": "abs", "n": 30}},
+        {"optimizer.lr": [0.1]},
+        seeds=1,
+        workers=1,
+        success=f"rmse<{threshold}",
+    )
+    head = table.table().splitlines()[0]
+    assert f"loss<{threshold**2:.0e}".replace("e-06", "e-6") in head  # mse = rmse²
+    half = backprop.sweep(
+        {**SMALL, "loss": "half_mse"},
+        {"optimizer.lr": [0.1]},
+        seeds=1,
+        workers=1,
+        success="rmse<1e-2",
+    )
+    assert "loss<5e-5" in half.table().splitlines()[0]  # ½mse = rmse²/2
+
+
+def test_compare_words_say_the_closest_loss_to_four_digits_and_the_loss_criterion():
+    answer = backprop.compare("activations", seeds=1, epochs=30, workers=1, plots=False)
+    never = [w for w in answer.words if "never succeeds" in w and "closest" in w]
+    assert never
+    for sentence in never:
+        group = sentence.split(" never")[0]
+        best = min(r.best for r in answer.rows if group in r.label)
+        assert f"final loss of {best:.4g} " in sentence
+        assert "loss < 1e-6" in sentence

@@ -364,13 +364,15 @@ def compare(
 def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
     """The words, refits and plots for a finished (or partly finished) sweep."""
     from .compare_words import words
+    from .criteria import in_loss_units
 
     fits = refit(results, q) if (plots or q.evidence) else []
     from ..spec import builtin
 
     epochs = (results.plan.get("base") or {}).get("epochs")
     own = builtin(q.base)["epochs"]
-    done = Comparison(q, results, words(q, results.rows, fits, epochs=epochs, own=own))
+    need = in_loss_units(q.success, results.plan.get("base") or {}, results.plan.get("grid"))
+    done = Comparison(q, results, words(q, results.rows, fits, epochs=epochs, own=own, need=need))
     done.fits = fits
     if out is not None:
         done.csv = Path(out) / "table.csv"

@@ -136,9 +136,17 @@ def _trained_again(n: int) -> str:
     return "the 1 trial trained again" if n == 1 else f"all {n} trials trained again"
 
 
-def _never_words(rows, fits) -> list[str]:
+def _closest(loss: float, need: str | None) -> str:
+    """The closest final loss, to 4 digits (0.0001732 vs 0.0001727), with the criterion in
+    the loss's unit when there is one (``criteria.in_loss_units``: 'loss<1e-6')."""
+    text = "-" if loss is None or not math.isfinite(loss) else f"{loss:.4g}"
+    return f"{text} (success needs about {need.replace('<', ' < ')})" if need else text
+
+
+def _never_words(rows, fits, need: str | None = None) -> list[str]:
     """Activations: one sentence per one that never succeeds, with why. Sizes: one
-    sentence for all of them, and one for refits whose lower layers never moved."""
+    sentence for all of them, and one for refits whose lower layers never moved. ``need``:
+    the criterion in the loss's unit, if it has one."""
     never = []
     for group, members in _groups(rows).items():
         ran = [r for r in members if r.done]
@@ -156,7 +164,7 @@ def _never_words(rows, fits) -> list[str]:
         )
         out.append(
             f"Never succeed on any seed: {names}; the closest any of them came was a final "
-            f"loss of {_g(closest[0])} ({closest[1]})."
+            f"loss of {_closest(closest[0], need)} ({closest[1]})."
         )
         stuck = [f for f in fits if f.layers > 1 and 1 in f.unmoved]
         if stuck:
@@ -191,7 +199,7 @@ def _never_words(rows, fits) -> list[str]:
         )
         out.append(
             f"{group} never succeeds (0 of {trials} trials){moved}: the closest any seed "
-            f"came was a final loss of {_g(closest)}."
+            f"came was a final loss of {_closest(closest, need)}."
         )
     return out
 
@@ -254,17 +262,18 @@ def budget_words(rows, epochs, own, quick) -> list[str]:
     ]
 
 
-def words(question, rows, fits=(), epochs=None, own=None) -> list[str]:
+def words(question, rows, fits=(), epochs=None, own=None, need=None) -> list[str]:
     """The comparison's sentences, from ``rows`` (the table) and ``fits`` (the refits);
     ``epochs`` the trials trained and ``own`` the question's own (a short budget is said
-    first, ``budget_words``)."""
+    first, ``budget_words``); ``need`` the criterion in the final loss's unit
+    (``criteria.in_loss_units``), said beside the closest loss of what never succeeds."""
     rows = list(rows)
     out = budget_words(rows, epochs, own, getattr(question, "quick", None) or (own, 10))
     if question.name == "width-depth":
         out += _knee_words(rows, question.factor)
     out += _reliable_words(rows)
     out += _lecture_net_words(rows)
-    out += _never_words(rows, list(fits))
+    out += _never_words(rows, list(fits), need)
     changed = [f for f in fits if not f.same]
     if changed:
         out.append(

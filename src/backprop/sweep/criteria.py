@@ -61,3 +61,35 @@ def _why(name: str) -> str:
     if name in ("rmse", "r2"):
         return " (rmse and r2 are a regression's; a classifier records accuracy)"
     return ""
+
+
+def in_loss_units(success: str | None, base: dict, grid: dict | None = None) -> str | None:
+    """A criterion on rmse said in the final loss's own unit, when the two are the same
+    numbers: 'rmse<1e-3' → 'loss<1e-6' for the mean squared error (rmse² with ``mse``,
+    rmse²/2 with ``half_mse``, mean reduction), on data whose targets are not standardised
+    (a CSV's loss is in standardised units) and a loss the grid does not vary; else None.
+    The table and the words put it beside the final loss (loss 6.763e-06 fails rmse<1e-3)."""
+    from .results import parse_success
+
+    criterion = parse_success(success)
+    if criterion is None or criterion[0] not in ("rmse", "val_rmse"):
+        return None
+    loss, data = base.get("loss") or {}, base.get("data") or {}
+    if any(str(key).startswith("loss") for key in grid or {}) or data.get("csv") is not None:
+        return None
+    if data.get("standardize_target") or loss.get("reduction", "mean") != "mean":
+        return None
+    # no loss named: a regression's default, mse (an rmse criterion passes only a regression)
+    square = {"mse": 1.0, "half_mse": 0.5}.get(loss.get("name") or "mse")
+    if square is None:
+        return None
+    name = "val_loss" if criterion[0] == "val_rmse" else "loss"
+    op, value = criterion[1], criterion[2]
+    return f"{name}{op}{_short(square * value * value)}"
+
+
+def _short(value: float) -> str:
+    """1e-06 as 1e-6, 0.5 as 0.5: a threshold as a person writes it."""
+    text = f"{value:.4g}"
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text

@@ -258,7 +258,11 @@ class Results:
     def _cells(self) -> tuple[list[str], list[list[str]]]:
         head = ["configuration", "seeds", "final loss mean ± std", "median"]
         if self.criterion is not None:
-            head.append(f"success ({self.success.replace(' ', '')})")
+            from .criteria import in_loss_units  # rmse<1e-3 ≈ loss<1e-6: the loss column's unit
+
+            same = in_loss_units(self.success, self.plan.get("base") or {}, self.plan.get("grid"))
+            said = self.success.replace(" ", "") + (f" ≈ {same}" if same else "")
+            head.append(f"success ({said})")
         head += ["params", "s/trial"]
         body = []
         for r in self.rows:
