@@ -227,3 +227,38 @@ def test_the_export_notes_command_runs_without_a_far_outside_warning(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "outside" not in out.stderr + out.stdout, out.stderr
+
+
+# -- L4: a task cut at 200 characters splits no character ------------------------------------
+# before: cut at 199 code points: 150 x U+0958 left U+0915 without its nukta before the '…',
+# a family emoji became man + ZWJ + woman
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u0958" * 150,  # NFC: U+0915 U+093C each
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467" * 60,  # a family, ZWJ-joined
+        "ab" + "\U0001f1e9\U0001f1ea" * 120,  # flags: pairs of regional indicators
+        "\U0001f44d\U0001f3fd" * 150,  # a skin-tone modifier
+        "\u2764\ufe0f" * 150,  # a variation selector
+        "\u0915\u093f" * 150,  # a spacing vowel sign (Mc, combining class 0)
+    ],
+    ids=["nukta", "family", "flags", "skin-tone", "variation", "vowel-sign"],
+)
+def test_a_long_task_is_cut_between_characters_as_unicode_segments_them(text):
+    import unicodedata
+    from urllib.parse import quote
+
+    regex = pytest.importorskip("regex")  # its \X: Unicode's extended grapheme clusters
+    from backprop.playground import lessons
+
+    _, lesson, notes = lessons.start({"task": quote(text)})
+    task = lesson["task"]
+    assert task.endswith("…") and len(task) <= lessons.MAX_TASK and notes
+    kept, whole = task[:-1], unicodedata.normalize("NFC", text)
+    clusters = regex.findall(r"\X", whole)
+    joined = ""
+    for c in clusters:  # the kept text is whole clusters of the task, and no fewer than it may
+        if len(joined + c) > lessons.MAX_TASK - 1:
+            break
+        joined += c
+    assert kept == joined.rstrip()

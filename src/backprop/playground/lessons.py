@@ -318,7 +318,7 @@ def _task(text: str) -> tuple[str, str]:
             f"link: task: at most {MAX_TASK} characters ({TASK_RULE}); this one has "
             f"{len(clean)}: cut to {MAX_TASK} (ending '…'). Shorten it in “Copy lesson link…”."
         )
-        clean = clean[: MAX_TASK - 1].rstrip() + "…"
+        clean = plaintext.cut(clean, MAX_TASK - 1).rstrip() + "…"  # no character split
     return clean, " ".join(notes)
 
 
