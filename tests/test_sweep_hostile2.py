@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import backprop
+from backprop.errors import SweepError
 from cli_helpers import cli, one_line
 
 SMALL = {
@@ -202,3 +203,73 @@ def test_a_grid_number_past_a_float_is_quoted_as_typed(tmp_path):
         )  # fmt: skip
         one_line(code, err, f"'{typed}'", "too", became)
         assert f"value {became}" not in err and f"got {became}" not in err
+
+
+# M2: stored results agree with their ranges and with their history ------------------------
+@pytest.fixture(scope="module")
+def done_db(tmp_path_factory):
+    """A finished two-trial sweep's database (copied by each test that edits it)."""
+    db = tmp_path_factory.mktemp("done") / "done.db"
+    backprop.sweep(SMALL, {"optimizer.lr": [0.1, 0.2]}, seeds=1, workers=1, db=db)
+    return db
+
+
+def _edited(done_db, tmp_path, *sql) -> str:
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "edited.db"
+    shutil.copy(done_db, db)
+    con = sqlite3.connect(db)
+    for statement in sql:
+        con.execute(statement)
+    con.commit()
+    con.close()
+    return str(db)
+
+
+def _last_loss(done_db) -> float:
+    """Trial 1's last loss as its stored history holds it (the reference for the edit)."""
+    return backprop.sweep.load(done_db).history(1)["loss"][-1]
+
+
+EDITS = {  # the attacker's edits, each refused on --show naming the trial and the field
+    "final_loss": (
+        "UPDATE trial SET final_loss = 0.001, metrics = json_set(metrics, '$.loss', 0.001) "
+        "WHERE id = 1",
+        "final_loss",
+    ),
+    "r2": ("UPDATE trial SET metrics = json_set(metrics, '$.r2', 5.0) WHERE id = 1", "r2"),
+    "seconds": ("UPDATE trial SET seconds = -5 WHERE id = 1", "seconds"),
+    "epochs": ("UPDATE trial SET epochs = 99999 WHERE id = 1", "epochs"),
+    "diverged": (
+        "UPDATE trial SET final_loss = NULL, metrics = json_set(metrics, '$.loss', "
+        "json('null'), '$.diverged', json('true')) WHERE id = 1",
+        "final_loss",
+    ),
+    "loss_alone": ("UPDATE trial SET final_loss = 0.001 WHERE id = 1", "final_loss"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edited_result_is_refused_naming_the_trial_and_field(done_db, tmp_path, edit):
+    sql, field = EDITS[edit]
+    db = _edited(done_db, tmp_path, sql)
+    code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
+    one_line(code, err, "trial 1", field)
+    assert out == "" or "0.001" not in out
+
+
+def test_a_result_edited_to_agree_with_itself_is_caught_by_its_history(done_db, tmp_path):
+    last = _last_loss(done_db)
+    sql, _ = EDITS["final_loss"]
+    db = _edited(done_db, tmp_path, sql)
+    with pytest.raises(SweepError, match=r"trial 1's history: its last loss is") as caught:
+        backprop.sweep.load(db)
+    assert repr(last) in str(caught.value)
+
+
+def test_unedited_results_agree_with_their_histories(done_db):
+    results = backprop.sweep.load(done_db)
+    for trial in results.trials:
+        assert trial["final_loss"] == results.history(trial["id"])["loss"][-1]

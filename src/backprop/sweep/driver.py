@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import BackpropError, ConfigError, SpecError
-from . import criteria, pins
+from . import criteria, pins, rowcheck
 from . import grid as grids
 from .results import Results, parse_success
 from .store import Store, sweep_key
@@ -251,6 +251,7 @@ def _existing(db) -> Store:
 
 def read(store: Store, success=None) -> Results:
     laid = store.plan()
+    rowcheck.every_history(store.db, store.label)  # the table's numbers are the histories'
     criterion = success if success is not None else laid["success"]
     trials = store.trials(history=store.path is None)  # a file's: read when asked
     return Results(

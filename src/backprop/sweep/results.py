@@ -215,12 +215,12 @@ class Results:
 
     def history(self, tid: int) -> dict[str, list[float]]:
         """Trial ``tid``'s per-epoch training losses (and validation losses, if any)."""
-        from .storecheck import history
+        from .storecheck import checked_history
 
         trial = self._trial(tid)
         if "history" not in trial and self._history_of is not None and self.path is not None:
             return self._history_of(self.path, tid)  # read from the file when asked
-        return history(trial.get("history"), f"sweep trial {tid}'s history")
+        return checked_history(trial, f"sweep trial {tid}'s history")
 
     def notes(self) -> list[tuple[str, int, int, str]]:
         """The trials' warnings (the step unit's zero gradient, units that died, a poor fit),

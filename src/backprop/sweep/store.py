@@ -379,11 +379,11 @@ class Store:
         return None if row is None else dict(zip([d[0] for d in cur.description], row))
 
     def history(self, tid: int) -> dict[str, list[float]]:
-        """Trial ``tid``'s per-epoch series, its header checked against its bytes."""
-        row = self.db.execute("SELECT history FROM trial WHERE id = ?", (tid,)).fetchone()
-        return storecheck.history(
-            None if row is None else row[0], f"{self.label}: trial {tid}'s history"
-        )
+        """Trial ``tid``'s per-epoch series, checked (``storecheck.checked_history``)."""
+        columns = ", ".join(storecheck.TRIAL)
+        row = self.db.execute(f"SELECT {columns} FROM trial WHERE id = ?", (tid,)).fetchone()
+        trial = {} if row is None else dict(zip(storecheck.TRIAL, row))
+        return storecheck.checked_history(trial, f"{self.label}: trial {tid}'s history")
 
 
 def _real(value):

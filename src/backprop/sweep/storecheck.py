@@ -15,7 +15,10 @@ run or shown, the whole file is checked against itself:
   trials are every configuration × seed once, and each trial's spec is
   ``grid.apply(base, point)`` with its seed — only the engine may differ, where the plan
   left it ``"auto"`` (the sweep settles it);
-- **the files**: every data file a trial's spec names is pinned (``pins``).
+- **the files**: every data file a trial's spec names is pinned (``pins``);
+- **the results**: a finished trial's times, epochs and metrics within their ranges and
+  agreeing with each other (``rowcheck.cheap``); against its history when that is read
+  (``rowcheck.with_history``).
 
 Anything else is refused in one line naming what is wrong — the table, the trial, the field
 — so a sweep never runs, labels or pools numbers its plan does not say.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import json
 
 from ..errors import BackpropError, SweepError
+from . import rowcheck
 
 TRIAL = ("id", "config", "seed", "spec", "status", "owner", "claimed", "attempts", "final_loss",
          "metrics", "history", "epochs", "seconds", "train_seconds", "host", "engine",
@@ -166,15 +170,18 @@ def trials(db, plan: dict, label: str) -> list[str]:
     seen = set()
     files = set()
     index = {s: i for i, s in enumerate(seeds)}
-    got = db.execute("SELECT id, config, seed, spec, metrics, notes FROM trial ORDER BY id")
-    for count, (tid, cid, seed, text, metrics, notes) in enumerate(got, 1):
+    got = db.execute(
+        "SELECT id, config, seed, spec, metrics, notes, status, final_loss, epochs, seconds, "
+        "train_seconds FROM trial ORDER BY id"
+    )
+    for count, (tid, cid, seed, text, metrics, notes, status, *results) in enumerate(got, 1):
         if tid != count or (cid, seed) in seen or not 0 <= cid < len(want) or seed not in index:
             raise SweepError(
                 f"{label}: trial {tid} (configuration {cid}, seed {seed}) is not one the "
                 f"plan makes, or is there twice; {FIX}."
             )
         seen.add((cid, seed))
-        _record(tid, metrics, notes, label)
+        measured = _record(tid, metrics, notes, label)
         spec = _json(text, f"trial {tid}'s spec", label)
         expected = {**specs[cid], "seed": seed}
         where = _differs(spec, expected)
@@ -183,6 +190,9 @@ def trials(db, plan: dict, label: str) -> list[str]:
                 f"{label}: trial {tid}'s spec is not the one its plan makes "
                 f"({rows[cid][2]}, seed {seed}): {where}; {FIX}."
             )
+        if status == "done":  # its results against their ranges (rowcheck)
+            row = dict(zip(("final_loss", "epochs", "seconds", "train_seconds"), results))
+            rowcheck.cheap(tid, row, measured, spec, label)
         if spec["data"]["csv"] is not None:
             files.add(spec["data"]["csv"])
     if len(seen) != n:
@@ -190,7 +200,7 @@ def trials(db, plan: dict, label: str) -> list[str]:
     return sorted(files)
 
 
-def _record(tid: int, metrics, notes, label: str) -> None:
+def _record(tid: int, metrics, notes, label: str) -> dict:
     """A trial's metrics ({name: number, null or bool}) and notes (a list of strings)."""
     m = {} if metrics is None else _json(metrics, f"trial {tid}'s metrics", label)
     n = [] if notes is None else _json(notes, f"trial {tid}'s notes", label)
@@ -203,6 +213,7 @@ def _record(tid: int, metrics, notes, label: str) -> None:
         raise SweepError(
             f"{label}: trial {tid}'s metrics or notes are not as a sweep writes them; {FIX}."
         )
+    return m
 
 
 def _differs(spec, expected: dict) -> str | None:
@@ -260,3 +271,14 @@ def history(blob, who: str) -> dict[str, list[float]]:
     if not ok or 8 * sum(n for _, n in series) != len(body):
         raise SweepError(f"{who}: its header does not describe its bytes; {FIX}.")
     return unpack_history(blob)
+
+
+def checked_history(trial: dict, who: str) -> dict[str, list[float]]:
+    """A trial row's history (``history``), and for a finished trial its results against
+    it (``rowcheck.with_history``)."""
+    series = history(trial.get("history"), who)
+    if trial.get("status") == "done":
+        metrics = trial.get("metrics")
+        measured = json.loads(metrics) if isinstance(metrics, str) else (metrics or {})
+        rowcheck.with_history(trial.get("id"), trial, measured, series, who)
+    return series

@@ -301,7 +301,9 @@ def _show_trial(db: str, tid_text: str) -> int:
             f"--show-trial {db} {tid_text}: the trial ID is a whole number, as "
             "the database numbers trials from 1."
         ) from None
-    spec = load(db).spec(tid)
+    results = load(db)
+    spec = results.spec(tid)
+    results.history(tid)  # its results checked against its history (sweep.rowcheck)
     if spec["data"]["csv"] is not None:
         from ...errors import SweepError
         from ...sweep.store import Store

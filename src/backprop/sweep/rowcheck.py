@@ -1,0 +1,144 @@
+"""A finished trial's results against their ranges and against its own history.
+
+A sweep's table, its success rates and its words are drawn from each finished trial's
+``final_loss``, ``metrics``, ``epochs`` and ``seconds``; its history (the per-epoch losses)
+is where those came from. An edited row must not pass as a result, so:
+
+- **on open** (``cheap``, every finished trial, from the columns already read: about 1 s per
+  10,000 trials with the rest of the open's checks): ``seconds`` and ``train_seconds`` are
+  finite and not negative; ``epochs`` is a whole number from 1 to the trial spec's
+  ``epochs``; ``metrics.diverged`` is true or false; an r² is at most 1, an accuracy from 0
+  to 1, an rmse not negative; ``final_loss`` is ``metrics.loss`` (or, when that is null, a
+  loss that was not finite: NULL for NaN, or ±inf);
+- **when a history is read** (``with_history``: ``--show-trial``, the plots, the refits,
+  ``Results.history``): ``epochs`` is the length of its loss series and ``final_loss`` and
+  ``metrics.loss`` are its last value (NULL for NaN; ``metrics.loss`` null when it is not
+  finite). Reading every 80 kB history on each open would cost more than the sweep's table.
+
+A row that fails is refused in one line naming the trial and the field.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import SweepError
+
+FIX = "the database was edited or damaged; run the sweep again with a new --db file"
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bad(label: str, tid: int, field: str, why: str) -> SweepError:
+    return SweepError(f"{label}: trial {tid}'s {field} {why}; {FIX}.")
+
+
+def cheap(tid: int, row: dict, metrics: dict, spec: dict, label: str) -> None:
+    """A finished trial's fields against their ranges and each other (module docstring)."""
+    for field in ("seconds", "train_seconds"):
+        value = row.get(field)
+        if value is None and field == "train_seconds":
+            continue
+        if not _number(value) or not math.isfinite(value) or value < 0:
+            raise _bad(label, tid, field, f"is {value!r}, not a time (finite, at least 0)")
+    epochs, most = row.get("epochs"), spec.get("epochs")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise _bad(label, tid, "epochs", f"is {epochs!r}, not a count of epochs run")
+    if isinstance(most, int) and epochs > most:
+        raise _bad(label, tid, "epochs", f"is {epochs:,}, more than its spec's {most:,}")
+    if not isinstance(metrics.get("diverged"), bool):
+        raise _bad(label, tid, "metrics.diverged", "is not true or false")
+    for name, value in metrics.items():
+        if value is None or name == "diverged":
+            continue
+        if not _number(value) or math.isnan(value):
+            raise _bad(label, tid, f"metrics.{name}", f"is {value!r}, not a number")
+        if name.endswith("r2") and value > 1:
+            raise _bad(label, tid, f"metrics.{name}", f"is {value!r}; an r² is at most 1")
+        if name.endswith("accuracy") and not 0 <= value <= 1:
+            raise _bad(label, tid, f"metrics.{name}", f"is {value!r}, not a fraction 0 to 1")
+        if name.endswith("rmse") and value < 0:
+            raise _bad(label, tid, f"metrics.{name}", f"is {value!r}; an rmse is not negative")
+    final, loss = row.get("final_loss"), metrics.get("loss")
+    if loss is not None and final != loss:
+        raise _bad(label, tid, "final_loss", f"is {final!r}, but its metrics.loss is {loss!r}")
+    if loss is None and final is not None and math.isfinite(final):
+        raise _bad(label, tid, "final_loss", f"is {final!r}, but its metrics.loss is null")
+
+
+def with_history(tid: int, row: dict, metrics: dict, history: dict, who: str) -> None:
+    """A finished trial's ``final_loss``, ``metrics.loss`` and ``epochs`` against its
+    history's loss series (module docstring)."""
+    losses = history.get("loss") or []
+    agrees(row, metrics, len(losses), losses[-1] if losses else None, who)
+
+
+def agrees(row: dict, metrics: dict, n: int, last: float | None, who: str) -> None:
+    """``with_history`` for a loss series known by its length ``n`` and last value."""
+    if not n:
+        raise SweepError(f"{who}: holds no losses for a finished trial; {FIX}.")
+    if row.get("epochs") != n:
+        raise SweepError(
+            f"{who}: {n:,} epochs of losses, but the trial's epochs is "
+            f"{row.get('epochs')!r}; {FIX}."
+        )
+    stored = None if math.isnan(last) else last
+    if row.get("final_loss") != stored:
+        raise SweepError(
+            f"{who}: its last loss is {stored!r}, but the trial's final_loss is "
+            f"{row.get('final_loss')!r}; {FIX}."
+        )
+    finite = last if math.isfinite(last) else None
+    if metrics.get("loss") != finite:
+        raise SweepError(
+            f"{who}: its last loss is {finite!r}, but the trial's metrics.loss is "
+            f"{metrics.get('loss')!r}; {FIX}."
+        )
+
+
+def every_history(db, label: str) -> None:
+    """``agrees`` for every finished trial, reading of each history only its header and
+    the loss series' last value (``Results`` from a file: the table is what users read)."""
+    import json
+
+    import numpy as np
+
+    rows = db.execute(
+        "SELECT id, final_loss, epochs, metrics, history FROM trial WHERE status = 'done'"
+    )
+    for tid, final, epochs, metrics, blob in rows:
+        who = f"{label}: trial {tid}'s history"
+        n, last = _last_loss(blob, np)
+        if n is None:  # its bytes are not as a sweep packs them: say what is wrong
+            from .storecheck import history
+
+            history(blob, who)
+            n = 0
+        agrees({"final_loss": final, "epochs": epochs}, json.loads(metrics), n, last, who)
+
+
+def _last_loss(blob, np) -> tuple[int | None, float | None]:
+    """(length, last value) of a packed history's loss series; (None, None) for bytes a
+    sweep did not pack, (0, None) for a history without losses."""
+    import json
+
+    if not isinstance(blob, bytes):
+        return (0, None) if blob is None else (None, None)
+    head, _, body = blob.partition(b"\n")
+    try:
+        series = json.loads(head)["series"]
+        sizes = [int(n) for _, n in series]
+        if 8 * sum(sizes) != len(body) or min(sizes, default=0) < 0:
+            return None, None
+        at = 0
+        for (name, n), size in zip(series, sizes):
+            if name == "loss":
+                if not n:
+                    return 0, None
+                return n, float(np.frombuffer(body, "<f8", count=1, offset=at + 8 * (n - 1))[0])
+            at += 8 * size
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None, None
+    return 0, None
