@@ -142,3 +142,26 @@ def test_compare_words_say_the_closest_loss_to_four_digits_and_the_loss_criterio
         best = min(r.best for r in answer.rows if group in r.label)
         assert f"final loss of {best:.4g} " in sentence
         assert "loss < 1e-6" in sentence
+
+
+# P2: a finished compare asked for more seeds: the fix in the caller's words -------------
+def test_compare_with_more_seeds_says_its_own_flags(tmp_path):
+    from cli_helpers import cli, one_line
+
+    args = ("compare", "activations", "--epochs", "5", "--no-plots", "--out", "q", "-q")
+    code, _, err = cli(*args, "--seeds", "1", "--workers", "1", cwd=tmp_path)
+    assert code == 0, err
+    code, _, err = cli(*args, "--seeds", "3", "--workers", "1", cwd=tmp_path)
+    one_line(code, err, "--out", "--seeds 1 --epochs 5")
+    assert "--resume" not in err  # compare has no --resume
+
+
+def test_python_callers_hear_parameters_not_flags(tmp_path):
+    db = tmp_path / "s.db"
+    backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, db=db, workers=1)
+    with pytest.raises(BackpropError) as info:
+        backprop.sweep(SMALL, {"optimizer.lr": [0.2]}, seeds=1, db=db, workers=1)
+    assert "sweep(db=" in str(info.value) and "--" not in str(info.value)
+    with pytest.raises(BackpropError) as info:
+        backprop.compare("activations", epochs=5, seeds=1, db=db, plots=False, workers=1)
+    assert "compare(db=" in str(info.value) and "--" not in str(info.value)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError, did_you_mean
 from . import compare_files as files
+from .store import OtherSweep
 
 REFIT_SECONDS = 6.0  # stored trial seconds that refits for the curves may cost, at most
 
@@ -349,15 +350,20 @@ def compare(
     with warnings.catch_warnings():
         # the width-1 nets' 'hidden layer of 1 unit' notice is the question, not a slip
         warnings.simplefilter("ignore")
-        results = sweep(
-            base,
-            q.grid,
-            seeds,
-            db=db,
-            workers=workers,
-            success=q.success,
-            progress=progress,
-        )
+        try:
+            results = sweep(
+                base,
+                q.grid,
+                seeds,
+                db=db,
+                workers=workers,
+                success=q.success,
+                progress=progress,
+            )
+        except OtherSweep as exc:  # this question with other seeds: say compare's fix
+            from .compare_words import other_run
+
+            raise exc.reworded(other_run(q, exc, cli=False)) from None
     return answer(q, results, out=out, plots=plots)
 
 

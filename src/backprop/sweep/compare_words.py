@@ -281,3 +281,27 @@ def words(question, rows, fits=(), epochs=None, own=None, need=None) -> list[str
             "stored (a different engine or machine); their curves are the new run's."
         )
     return out
+
+
+def other_run(q, exc, cli: bool) -> str:
+    """Why compare cannot go on in ``exc.where`` (``store.OtherSweep``), and the fix in the
+    caller's words: this question's run with other seeds or epochs keeps its database, so
+    more seeds need another --out (out=), or the same seeds and epochs go on with it."""
+    seeds = list(exc.seeds or [])
+    epochs = (exc.base or {}).get("epochs")
+    same_question = (exc.base or {}).get("name") == q.base
+    if seeds == list(range(len(seeds))):
+        given, py_seeds = f"--seeds {len(seeds)}", f"seeds={len(seeds)}"
+        said = f"seeds 0..{len(seeds) - 1}" if len(seeds) > 1 else "seed 0"
+    else:
+        text = ",".join(map(str, seeds))
+        given, py_seeds, said = f"--seeds {text}", f"seeds={seeds!r}", f"seeds {text}"
+    other = "another --out folder (or --db FILE)" if cli else "compare(db=...) another file"
+    if not same_question:
+        return f"compare {q.name}: {exc.where} holds another sweep ({exc.held}); give {other}."
+    again = f"{given} --epochs {epochs}" if cli else f"{py_seeds}, epochs={epochs}"
+    return (
+        f"compare {q.name}: {exc.where} holds this question's run with {said} and "
+        f"{epochs:,} epochs; a run with other seeds or epochs keeps its own database: give "
+        f"{other}, or {again} to go on with that run."
+    )

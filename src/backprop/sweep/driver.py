@@ -24,7 +24,7 @@ from ..errors import BackpropError, ConfigError, SpecError
 from . import criteria, pins, rowcheck
 from . import grid as grids
 from .results import Results, parse_success
-from .store import Store, sweep_key
+from .store import OtherSweep, Store, sweep_key
 
 
 def trial_progress(progress, who: str):
@@ -190,15 +190,21 @@ def sweep(
     laid = plan(spec, grid, seeds, success)
     store = Store(db)
     try:
-        store.create(
-            laid["key"],
-            laid["base"],
-            laid["grid"],
-            laid["seeds"],
-            laid["configs"],
-            laid["trials"],
-            criterion_text,
-        )
+        try:
+            store.create(
+                laid["key"],
+                laid["base"],
+                laid["grid"],
+                laid["seeds"],
+                laid["configs"],
+                laid["trials"],
+                criterion_text,
+            )
+        except OtherSweep as exc:  # in Python's words, not the command line's
+            raise exc.reworded(
+                f"{exc.where} holds another sweep ({exc.held}); give sweep(db=...) a new file "
+                f"name, or backprop.sweep.resume({exc.path!r}) to go on with that sweep."
+            ) from None
         drive(store, workers, show, chunk, cluster)
         return read(store, criterion_text)
     finally:

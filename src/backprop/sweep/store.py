@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import socket
 import sqlite3
 import time
@@ -202,10 +203,13 @@ class Store:
         row = cur.execute("SELECT key, format, base, grid, seeds, success FROM sweep").fetchone()
         storecheck.stored_plan(row, self.label, FORMAT)  # damaged, edited, newer: refused
         if row[0] != key:
-            raise SweepError(
-                f"{self.label} holds another sweep ({describe(row)}); give a new "
-                "file name to --db, or --resume FILE to go on with that sweep."
+            other = OtherSweep(
+                f"{self.label} holds another sweep ({describe(row)}); give a new file name "
+                f"to --db, or --resume {shlex.quote(str(self.path))} to go on with that sweep."
             )
+            other.where, other.path, other.held = self.label, self.path, describe(row)
+            other.base, other.seeds = json.loads(row[2]), json.loads(row[4])
+            raise other
 
     def plan(self) -> dict:
         """The stored sweep: base spec, grid, seeds, success criterion and key — read once
@@ -389,6 +393,21 @@ class Store:
 def _real(value):
     """SQLite stores NaN as NULL; inf stays inf."""
     return None if value != value else value
+
+
+class OtherSweep(SweepError):
+    """The database holds another sweep. It keeps what the file holds (``where``, ``path``,
+    ``held``: the words of ``describe``, ``base``, ``seeds``) so that each caller says the fix
+    in its own words: the command line's flags here, ``sweep(db=...)`` in Python
+    (``driver.sweep``), compare's --out and --seeds (``compare_words.other_run``)."""
+
+    where = path = held = base = seeds = None
+
+    def reworded(self, message: str) -> OtherSweep:
+        """The same refusal in other words (the caller's)."""
+        new = OtherSweep(message)
+        new.__dict__.update(self.__dict__)
+        return new
 
 
 def describe(row) -> str:

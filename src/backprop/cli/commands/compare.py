@@ -121,6 +121,8 @@ def run(args) -> int:
     import time
 
     from ...sweep.compare import compare, question
+    from ...sweep.compare_words import other_run
+    from ...sweep.store import OtherSweep
 
     q = question(args.question)
     out = args.out
@@ -144,6 +146,9 @@ def run(args) -> int:
             plots=not args.no_plots,
             progress=show,
         )
+    except OtherSweep as exc:  # the fix in the command line's flags
+        show.stop()
+        raise exc.reworded(other_run(q, exc, cli=True)) from None
     except KeyboardInterrupt:
         show.stop()
         print(
