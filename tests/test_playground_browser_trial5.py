@@ -211,3 +211,36 @@ def test_a_csvs_note_leaves_the_exports_in_view(sized, server, tmp_path):  # noq
     for button in ("#export-model", "#export-spec"):
         assert pg.locator(button).evaluate(IN_VIEW), button
     shoot(pg, tmp_path, "trial5-csv-exports-1280")
+
+
+# -- 7: presentation size: the gradient key in view on one line, math unbroken ---------------
+SIG6_LESSON = (
+    "v=1&lesson=sigmoid6&lock=presets,network,activation,dataset,features,lr,optimizer,weights,"
+    "loss&task=Watch%20the%20gradient%20norm%20of%20layer%201%20and%20explain%20why%20it%20is"
+    "%20so%20small%20compared%20with%20layer%206."
+)  # the teacher's /tmp/teacher16e-25.py
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 800)])
+def test_presentation_keeps_the_gradient_key_and_its_math_whole(sized, server, tmp_path, size):  # noqa: F811
+    pg = sized(*size)
+    open_page(pg, server, SIG6_LESSON)
+    pg.click("#present")
+    pg.evaluate("document.querySelector('#play').click()")
+    until(pg, "window.playground.snap.epoch > 20")
+    pg.evaluate("document.querySelector('#play').click()")
+    until(pg, "!window.playground.snap.running")
+    pg.wait_for_timeout(300)  # a refit after the key is drawn
+    keys = pg.evaluate("[...document.querySelectorAll('#gradnorm-legend .key')]"
+                       ".map((k) => { const r = k.getBoundingClientRect();"
+                       " return [k.textContent, r.top, r.bottom]; })")  # fmt: skip
+    assert [k[0] for k in keys][-1] == "output" and len(keys) == 7, keys
+    if size[0] == 1920:  # the zoom keeps the charts and their keys on the screen
+        assert len({round(k[1]) for k in keys}) == 1, keys  # one line: "output" not wrapped
+        height = pg.evaluate("innerHeight")
+        assert all(k[2] <= height for k in keys), (height, keys)
+    # the title's math is one unbroken piece at every size
+    math = pg.locator(".grad-panel summary .math")
+    assert math.inner_text() == "‖∂E/∂W[l]‖"
+    assert math.evaluate("(m) => m.getClientRects().length") == 1
+    shoot(pg, tmp_path, f"trial5-present-sig6-{size[0]}")

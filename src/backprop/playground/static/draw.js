@@ -232,12 +232,18 @@ function drawGradnorm(g, nLayers) {
   if (legend.dataset.key !== stamp) {
     legend.dataset.key = stamp;
     legend.innerHTML = "";
+    // many layers: "layer" once ("layer 1, 2, 3 … output"), so the key stays one line under
+    // the chart (at 1920 × 1080 presentation "output" wrapped below the fold); a layer whose
+    // norm is 0 is named whole
+    const short = nLayers > 4;
     for (let l = 0; l < nLayers; l++) {
-      const name = l + 1 === nLayers ? "output" : "layer " + (l + 1);
+      const name = l + 1 === nLayers ? "output" : (short && l && !zero[l] ? "" : "layer ") + (l + 1);
       const k = key(LAYER_COLORS[l % LAYER_COLORS.length], zero[l] ? `${name} = 0 (not on a log scale)` : name, "swatch");
       if (zero[l]) k.classList.add("zero");
       legend.appendChild(k);
     }
+    // a key of another height (a layer's "= 0"): presentation's zoom fits the charts again
+    requestAnimationFrame(() => { if (fitPresent() && app.snap) drawAll(app.snap); });
   }
   const vals = g.norms.flat().filter((v) => v !== null && v > 0);
   if (!vals.length) return;

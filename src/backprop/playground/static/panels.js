@@ -82,14 +82,20 @@ function setZoom(z) { document.documentElement.style.zoom = z === 1 ? "" : z.toF
 // the zoom that keeps the charts in view (rectangles are in zoomed pixels); true if changed
 function fitPresent() {
   if (!document.body.classList.contains("present")) return false;
-  const z = Number(document.documentElement.style.zoom) || 1;
-  // the lower of the two charts' legends (a lesson may hide the gradient chart)
-  const legends = [...document.querySelectorAll(".net-col .charts .legend-line")].filter((e) => e.offsetParent);
-  const bottom = Math.max(...legends.map((e) => e.getBoundingClientRect().bottom)) + scrollY + 6;
-  const best = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800, z * innerHeight / bottom));
-  if (Math.abs(best - z) < 0.01) return false;
-  setZoom(best);
-  return true;
+  let changed = false;
+  // a new zoom re-wraps the text above the charts: fitted again until it holds (3 rounds)
+  for (let round = 0; round < 3; round++) {
+    const z = Number(document.documentElement.style.zoom) || 1;
+    // the lower of the two charts' legends (a lesson may hide the gradient chart)
+    const legends = [...document.querySelectorAll(".net-col .charts .legend-line")].filter((e) => e.offsetParent);
+    if (!legends.length) return changed;
+    const bottom = Math.max(...legends.map((e) => e.getBoundingClientRect().bottom)) + scrollY + 6;
+    const best = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800, z * innerHeight / bottom));
+    if (Math.abs(best - z) < 0.01) return changed;
+    setZoom(best);
+    changed = true;
+  }
+  return changed;
 }
 
 // Settings of the built-in sets only (the server's CSV_IGNORES: noise; classes' row is not
