@@ -26,7 +26,7 @@ def _bad_cases():
     inf_xv[2, 0] = np.inf
     return {
         "NaN in x": ((nan_x, y), {}, DataError, "row 3, column 1"),
-        "x too wide": ((np.c_[x, x[:, :1]], y), {}, ShapeError, "3 columns.*2 input"),
+        "x too wide": ((np.c_[x, x[:, :1]], y), {}, ShapeError, "3 features.*expects 2"),
         "rows differ": ((x, y[:19]), {}, ShapeError, "20 rows.*19 rows"),
         "empty": ((x[:0], y[:0]), {}, DataError, "no rows"),
         "1-D x": ((x[:, 0], y), {}, DataError, "2-D"),
