@@ -54,6 +54,9 @@ def test_a_data_file_replaced_during_the_sweep_fails_the_trials_that_read_it(tmp
         if trial["status"] == "failed":
             why = trial["error"]
             assert str(data) in why and "changed during the sweep" in why, why
+    code, out, _ = cli("sweep", "--show", db, cwd=tmp_path)  # the table says why, too
+    assert code == 1 and "why trials failed" in out, out  # 1: some trials failed
+    assert f"(3 trials): SweepError: data file '{data}' changed during the sweep" in out, out
 
 
 def test_an_unchanged_data_file_trains_as_before(tmp_path):

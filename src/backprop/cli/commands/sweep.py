@@ -276,6 +276,11 @@ def _finish(args, results) -> int:
         print("warnings the trials gave (once per configuration):")
         for label, n, done, text in notes:
             print(f"  {label} ({n} of {done} trials): {text}")
+    failures = _failures(results)
+    if failures and not args.quiet:
+        print("why trials failed (once per configuration and error):")
+        for label, n, text in failures:
+            print(f"  {label} ({n} trial{'s' if n > 1 else ''}): {text}")
     if args.csv:
         results.to_csv(args.csv)
         if not args.quiet:
@@ -286,6 +291,19 @@ def _finish(args, results) -> int:
             "a trial's spec)"
         )
     return 1 if results.counts()["failed"] else 0
+
+
+def _failures(results) -> list[tuple[str, int, str]]:
+    """(label, trials, error) of the failed trials, like errors of one configuration merged."""
+    from ...textrules import abridge, escape
+
+    labels = {r.config: r.label for r in results.rows}
+    seen: dict[tuple[str, str], int] = {}
+    for t in results.trials:
+        if t["status"] == "failed":
+            key = (labels.get(t["config"], ""), abridge(escape(str(t["error"] or "?")), 400))
+            seen[key] = seen.get(key, 0) + 1
+    return [(label, n, text) for (label, text), n in seen.items()]
 
 
 def _show_trial(db: str, tid_text: str) -> int:
