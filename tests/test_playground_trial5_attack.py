@@ -262,3 +262,48 @@ def test_a_long_task_is_cut_between_characters_as_unicode_segments_them(text):
             break
         joined += c
     assert kept == joined.rstrip()
+
+
+# -- L5: the edit's refusals ------------------------------------------------------------------
+# before: the stale-network refusal had "field": null; float32's smallest normal number,
+# typed exactly (1.17549435e-38), was refused as "would be stored as 0 or without its digits"
+def test_a_stale_edit_names_its_field():
+    conn = tab({"seed": "1"})
+    answers = errors(send(conn, "edit", kind="bias", layer=1, row=0, value=0.5, net=10**6))
+    assert answers and answers[0]["field"] == "edit.net"
+
+
+def test_float32s_smallest_normal_is_set_and_a_subnormal_refused():
+    import torch
+
+    tiny = torch.finfo(torch.float32).tiny  # the oracle: PyTorch's float32
+    typed = 1.17549435e-38  # the shortest text that float32 rounds to it
+    assert torch.tensor(typed, dtype=torch.float32).item() == tiny
+    conn = tab({"seed": "1"})
+    net = conn.session.builds
+    assert not errors(send(conn, "edit", kind="bias", layer=1, row=0, value=typed, net=net))
+    assert float(conn.session.plan.net[0].bias._data[0]) == tiny
+    below = torch.nextafter(torch.tensor(tiny), torch.tensor(0.0)).item()  # a subnormal
+    answers = errors(send(conn, "edit", kind="bias", layer=1, row=0, value=below, net=net))
+    assert answers and answers[0]["field"] == "edit.value"
+
+
+# -- L8: notes in one state are unique ---------------------------------------------------------
+# before: the |x − 1| exercise clicked twice in a burst: one state with its note twice
+def test_one_state_says_each_note_once():
+    async def main():
+        from backprop.playground.connection import Connection
+
+        conn = Connection(Sink())
+        await conn.handle(msg("hello", url={"seed": "1"}))
+        conn.deferring = True  # more messages queued: the answers wait for them (flush)
+        await conn.handle(msg("preset", name="abs"))
+        await conn.handle(msg("preset", name="abs"))
+        conn.deferring = False
+        await conn.flush()
+        return conn
+
+    conn = asyncio.run(main())
+    states = [m for m in conn.ws.sent if m["type"] == "state"]
+    assert states and all(len(set(m["notes"])) == len(m["notes"]) for m in states)
+    assert any(m["notes"] for m in states)

@@ -40,7 +40,7 @@ class Actions:
             "state",
             state=s.state,
             hash=fields.to_url(s.state),
-            notes=notes,
+            notes=list(dict.fromkeys(notes)),  # each once (an exercise clicked twice in a burst)
             lesson=self.lesson,
             rev=s.rev,
         )

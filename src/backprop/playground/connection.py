@@ -163,7 +163,8 @@ class Connection(MessageLoop, Actions):
             if msg.get("net", s.builds) != s.builds:
                 raise ProtocolError(
                     "edit: the network changed after this value was typed (a new shape, an "
-                    "exercise, Reset); it was not set. Type it again on the network shown now."
+                    "exercise, Reset); it was not set. Type it again on the network shown now.",
+                    "edit.net",
                 )
             s.edit(msg["kind"], msg["layer"], msg["row"], msg.get("col"), msg["value"])
             await self.send("edited")  # the page's editor closes on the snapshot after it

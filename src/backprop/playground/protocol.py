@@ -41,6 +41,7 @@ import itertools
 import json
 import logging
 import re
+import struct
 from typing import Any
 
 from .fields import VERSION, ProtocolError, check_changes, number, show
@@ -253,11 +254,13 @@ def _edit(body: dict) -> dict:
                           field=f"edit.{key}")  # fmt: skip
     name = weight_name(out)
     value = number(f"edit: {name}", body.get("value"), -1e4, 1e4, field="edit.value")
-    if 0 < abs(value) < FLOAT32_TINY:
+    # refused when float32 holds it as 0 or a subnormal (fewer digits): float32's rounding
+    # decides, not the float64 value (1.17549435e-38 is float32's smallest normal, exactly)
+    if value != 0 and abs(struct.unpack("f", struct.pack("f", value))[0]) < FLOAT32_TINY:
         raise ProtocolError(
-            f"edit: {name} = {value:g} is too small for the network's float32 numbers (the "
-            f"smallest is ±{FLOAT32_TINY:.3g}; {value:g} would be stored as 0 or without its "
-            "digits). Type 0, or a value of at least 1.2e-38 in size.",
+            f"edit: {name} = {value!r} is too small for the network's float32 numbers (the "
+            f"smallest is ±1.1754944e-38; {value!r} would be stored as 0 or without its "
+            "digits). Type 0, or a value of at least 1.1754944e-38 in size.",
             "edit.value",
         )
     out["value"] = value
