@@ -205,3 +205,42 @@ def test_gradchecks_eps_note_names_the_models_units(activation, words):
     assert note.startswith("ε = 1e-06 here") and words in note, note
     if activation != "relu":
         assert "ReLU" not in note, note
+
+
+# -- 9. sweep warnings once per configuration; the curves' caption; predict keeps columns -------
+def test_a_sweeps_warnings_are_one_line_per_kind_and_configuration(tmp_path):
+    spec = backprop.spec.builtin("square")
+    spec["epochs"] = 500
+    grid = {"model.hidden": [[8]], "optimizer.lr": [0.01]}  # still falling at the end
+    res = backprop.sweep(spec, grid, seeds=2, db=tmp_path / "s.db", workers=1)
+    notes = res.notes()
+    kinds = [(label, text.split(":")[0]) for label, _, _, text in notes]
+    assert len(kinds) == len(set(kinds)) and notes, notes  # each seed had its own line
+    falling = next(n for n in notes if "still falling" in n[3])
+    assert falling[1] == 2 and falling[2] == 2, falling  # '(2 of 2 trials)', not 1 of 2 twice
+
+
+def test_the_curves_caption_counts_the_seeds_each_panel_draws():
+    from backprop.plots import sweep as sweep_plots
+
+    x = np.linspace(-1, 1, 5)
+    one = [("a", x, x, x, [x], [True]), ("b", x, x, x, [x], [False])]
+    fig = sweep_plots.curves(one, np.square)
+    caption = fig._supxlabel.get_text().replace("\n", " ")
+    assert "one seed per panel" in caption and "each thin line" not in caption, caption
+    three = [("a", x, x, x, [x, x, x], [True] * 3)]
+    caption = sweep_plots.curves(three, np.square)._supxlabel.get_text().replace("\n", " ")
+    assert "each thin line one seed's" in caption and "3 seeds per panel" in caption, caption
+
+
+def test_predict_input_keeps_the_users_columns_beside_the_prediction(tmp_path):
+    _houses(tmp_path)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", "5",
+                       "--no-plots", "--quiet", "--out", "m", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("predict", "m/model.safetensors", "--input", "houses.csv", cwd=tmp_path)
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    given = list(csv.reader(io.StringIO((tmp_path / "houses.csv").read_text())))
+    assert rows[0] == ["size", "rooms", "price", "price (predicted)"]
+    assert [r[:3] for r in rows] == given  # price, the target, kept as the user wrote it

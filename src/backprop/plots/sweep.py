@@ -177,11 +177,16 @@ def curves(panels, truth, path=None, *, title=None, columns=5):
     pad = 0.15 * (high - low or 1.0)
     axes.flat[0].set_ylim(low - pad, high + pad)
     fig.suptitle(title or "Fitted curves per configuration", fontsize=13)
+    per = sorted({len(p[4]) for p in panels})  # seeds drawn per panel: say how many
+    if per == [1]:
+        lines = "the thin line one seed's trained network ŷ(x) (one seed per panel)"
+    else:
+        counts = " to ".join(str(k) for k in (per[0], per[-1]) if k) if len(per) > 1 else per[0]
+        lines = f"each thin line one seed's trained network ŷ(x) ({counts} seeds per panel)"
     caption = (
         "Each panel is one configuration: grey dots are the training data (of the first seed "
-        "shown), the thick grey dashed line the noise-free function, and each thin line one "
-        "seed's trained "
-        "network ŷ(x) — blue where that seed met the success criterion, orange where not."
+        f"shown), the thick grey dashed line the noise-free function, and {lines} — blue "
+        "where that seed met the success criterion, orange where not."
     )
     return _finish(fig, caption, path)
 

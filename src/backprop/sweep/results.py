@@ -224,15 +224,26 @@ class Results:
 
     def notes(self) -> list[tuple[str, int, int, str]]:
         """The trials' warnings (the step unit's zero gradient, units that died, a poor fit),
-        each once per configuration: (label, trials that gave it, trials done, text)."""
+        each kind once per configuration: (label, trials that gave it, trials done, text).
+        A kind is the warning's first clause (up to ':' or ' ('); seeds that say the same
+        thing with their own numbers count as one warning, shown with the first trial's
+        numbers (each seed's line was printed apart, each '(1 of 2 trials)')."""
         out = []
         for row in self.rows:
-            seen: dict[str, int] = {}
+            seen: dict[str, list] = {}  # kind -> [trials, first text, texts differ]
             for t in self._trials:
                 if t["config"] == row.config and t["status"] == "done":
-                    for text in json.loads(t.get("notes") or "[]"):
-                        seen[text] = seen.get(text, 0) + 1
-            out.extend((row.label, n, row.done, text) for text, n in seen.items())
+                    for text in dict.fromkeys(json.loads(t.get("notes") or "[]")):
+                        kind = text.split(":")[0].split(" (")[0].strip()
+                        if kind in seen:
+                            seen[kind][0] += 1
+                            seen[kind][2] = seen[kind][2] or text != seen[kind][1]
+                        else:
+                            seen[kind] = [1, text, False]
+            out.extend(
+                (row.label, n, row.done, f"{text} (numbers: one trial's)" if differ else text)
+                for n, text, differ in seen.values()
+            )
         return out
 
     @property

@@ -19,8 +19,9 @@ EXAMPLES = """examples:
   backprop predict runs/square/model.safetensors --x 1.5 -2 3  three samples of it
   backprop predict model.safetensors --x 0.5,1.0 -1,2      two samples of a 2-input model
   backprop predict model.safetensors --input data.csv --output predictions.csv
-output: a CSV row per sample: its inputs, then the prediction, named after the target with
-" (predicted)" (price (predicted)); a classifier's predicted class, then p(class) each."""
+output: a CSV row per sample: its inputs (with --input, every column of the file, the target's
+too), then the prediction, named after the target with " (predicted)" (price (predicted)); a
+classifier's predicted class, then p(class) each."""
 
 
 def add_parser(sub) -> None:
@@ -134,6 +135,10 @@ def run(args) -> int:
         header += [cell(f"{n} (predicted)") for n in names] or [
             f"y{i + 1} (predicted)" if n_out > 1 else "prediction" for i in range(n_out)
         ]
+    records = None
+    if args.input is not None:  # the user's own columns (a target too) beside the prediction
+        records = _records(args.input)
+        header = [*next(records), *header[len(features) :]]
     buffer = _io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(header)
     parts, bad = [buffer.getvalue()], 0
@@ -143,8 +148,11 @@ def run(args) -> int:
         with bp.no_grad(), np.errstate(all="ignore"):  # said below in words, once
             out = model(bp.tensor(x_model[lo : lo + step])).numpy().astype(np.float64)
         bad += int((~np.isfinite(out)).any(axis=1).sum())
-        parts.append(_rows(raw[lo : lo + step], out, task, labels if task == "classification"
-                           else None))  # fmt: skip
+        shown = raw[lo : lo + step] if records is None else raw[lo : lo + step, :0]
+        text = _rows(shown, out, task, labels if task == "classification" else None)
+        if records is not None:  # each input record as read, then its prediction
+            text = _beside(records, text)
+        parts.append(text)
     if bad:
         print(
             f"backprop predict: warning: {bad} of {len(raw)} predictions are not finite "
@@ -189,13 +197,41 @@ def _far_note(raw, z, features, scaler: dict) -> None:
     )
 
 
+def _records(path):
+    """The --input file's records as lists of cells, header first, blank lines skipped: read
+    a second time (after ``read_columns`` checked it), one at a time, so the output keeps
+    every column the user gave — the target's too — without holding the file's rows."""
+    from ...data.csvtable import csv_lines, open_csv
+
+    where, reader = open_csv(path)
+    for cells in csv_lines(reader, where):
+        if cells:
+            yield [c.strip() for c in cells]
+
+
+def _beside(records, text: str) -> str:
+    """Each prediction line of ``text`` (',' then its cells) after the next input record."""
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="")
+    lines = []
+    for line in text.splitlines():
+        writer.writerow(next(records))
+        lines.append(buffer.getvalue() + line + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(lines)
+
+
 def _rows(raw: np.ndarray, out: np.ndarray, task: str, labels: list[str] | None) -> str:
-    """The CSV lines of one chunk: the inputs, then the outputs (or class and probabilities)."""
+    """The CSV lines of one chunk: the inputs, then the outputs (or class and probabilities);
+    with no input columns (``raw`` of width 0) each line starts with the comma before them."""
     import numpy as np
 
     if labels is None:
         values = np.concatenate([raw, out], axis=1)
         fmt = ",".join(["%.6g"] * values.shape[1]) + "\n"
+        if raw.shape[1] == 0:
+            fmt = "," + fmt
         return "".join(fmt % tuple(row) for row in values.tolist())
     if out.shape[1] == 1:
         p1 = 1 / (1 + np.exp(-out[:, 0]))
@@ -206,6 +242,8 @@ def _rows(raw: np.ndarray, out: np.ndarray, task: str, labels: list[str] | None)
     quoted = [_quote(cell(c)) for c in labels]
     fmt_x = ",".join(["%.6g"] * raw.shape[1])
     fmt_p = ",".join(["%.4f"] * probs.shape[1])
+    if raw.shape[1] == 0:
+        fmt_x = ""
     return "".join(
         f"{fmt_x % tuple(xi)},{quoted[k]},{fmt_p % tuple(pi)}\n"
         for xi, k, pi in zip(raw.tolist(), probs.argmax(axis=1).tolist(), probs.tolist())
