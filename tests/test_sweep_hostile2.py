@@ -8,6 +8,8 @@ L6 a cluster address's errors name their cause; L7 a grid value quotes what was 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -276,3 +278,16 @@ def test_unedited_results_agree_with_their_histories(done_db):
     results = backprop.sweep.load(done_db)
     for trial in results.trials:
         assert trial["final_loss"] == results.history(trial["id"])["loss"][-1]
+
+
+def test_sweep_csv_never_overwrites_another_sweeps_database(tmp_path):
+    other = tmp_path / "other.db"
+    backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, workers=1, db=other)
+    before = other.read_bytes()
+    (tmp_path / "link.csv").symlink_to(other)
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps(SMALL))
+    for target in ("link.csv", "other.db"):
+        code, _, err = cli("sweep", spec, "--seeds", "1", "--csv", target, cwd=tmp_path)
+        one_line(code, err, "--csv", target, "SQLite database")
+    assert other.read_bytes() == before

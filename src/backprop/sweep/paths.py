@@ -5,8 +5,9 @@
   open for ever, a device would take SQLite's journal beside it. A missing folder and a
   dangling symlink are named as such.
 - ``check_output``: ``--csv`` is a regular file or a new name in an existing folder, and
-  never the sweep's own database (or its WAL files) or its spec file: the table is written
-  after every trial ran, so a path that cannot take it is refused before the first one.
+  never the sweep's own database (or its WAL files), any other SQLite database (another
+  sweep's, named or through a link) or its spec file: the table is written after every
+  trial ran, so a path that cannot take it is refused before the first one.
 - ``check_owned`` / ``write_owned``: the files a command names itself in a folder it writes
   (``compare``'s table.csv and PNGs in ``--out``): each missing or a regular file, never a
   symlink, never the sweep's database, judged before any work; written by replacing the
@@ -112,6 +113,19 @@ def check_output(path: str, *, db: str | None = None, spec: str | None = None) -
             f"{who} {path!r}: is {_kind(st.st_mode)}, not a regular file; give a file "
             "name such as results.csv."
         )
+    if _sqlite(path):  # another sweep's database (named, or reached through a link)
+        raise ConfigError(
+            f"{who} {path!r}: is a SQLite database (another sweep's?); writing the table "
+            "there would destroy it. Give another file name, e.g. results.csv."
+        )
+
+
+def _sqlite(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def check_owned(folder, names, *, db=None, who: str = "compare --out") -> None:
