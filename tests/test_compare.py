@@ -315,7 +315,7 @@ def test_words_say_when_the_budget_is_too_short_to_judge():
     none = _acts({"relu": 0.0, "tanh": 0.0, "sigmoid": 0.0, "step": 0.0})
     said = words(q, none, epochs=300, own=10_000)
     assert said[0].startswith("Too short to judge: no configuration succeeded in 300 epochs")
-    assert "--epochs 2,000 --seeds 3 (--quick)" in said[0]
+    assert "--epochs 2000 --seeds 3 (--quick)" in said[0]
     some = _acts({"relu": 0.5, "tanh": 0.0, "sigmoid": 0.0, "step": 0.0})
     assert words(q, some, epochs=300, own=10_000)[0].startswith("These trials trained 300")
     assert not any("epochs" in w for w in words(q, some, epochs=10_000, own=10_000))
@@ -323,7 +323,7 @@ def test_words_say_when_the_budget_is_too_short_to_judge():
 
 def test_the_quick_mode_trains_the_measured_budget_and_reaches_relus_answer():
     answer = backprop.compare("activations", quick=True, seeds=1, workers=1, plots=False)
-    assert "2,000 epochs" in answer.setup()
+    assert "2,000 epochs" in answer.setup() and answer.words[0].startswith("The quick mode")
     relu8 = next(r for r in answer.rows if r.label == "model.hidden=8 model.activation=relu")
     assert relu8.success == 1.0  # 300 epochs: 0 %, "relu never succeeds"
     with pytest.raises(ConfigError, match="quick"):
