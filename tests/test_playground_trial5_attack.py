@@ -153,17 +153,6 @@ def test_a_key_given_twice_with_one_value_counts():
     assert settings == {"lr": 0.1} and lesson["hide"] == ["lr"] and not notes
 
 
-def test_the_page_sends_a_repeated_key_as_a_list():
-    """app.js's parseHash (the page's half; before: ``out[key] = text``, the last kept)."""
-    from pathlib import Path
-
-    import backprop.playground
-
-    js = (Path(backprop.playground.__file__).parent / "static" / "app.js").read_text()
-    body = js[js.index("function parseHash()") :].split("\n}\n", 1)[0]
-    assert "[].concat(out[key], text)" in body
-
-
 # -- M3: feature names are read ignoring case, and stored that way ---------------------------------
 # before: ["X1", "x2"] on circle was refused with a false reason ("X1 need(s) two input
 # columns"), ["x1", "X1"] was not caught as a feature listed twice
@@ -307,3 +296,46 @@ def test_one_state_says_each_note_once():
     states = [m for m in conn.ws.sent if m["type"] == "state"]
     assert states and all(len(set(m["notes"])) == len(m["notes"]) for m in states)
     assert any(m["notes"] for m in states)
+
+
+# -- information: what a lesson hides is not sent where that is cheap ---------------------------
+# before: with hide=view the snapshots carried every layer's gw/gb/delta; `ready` carried
+# the |x − 1| solution's weights with the solution hidden
+def snapshots_after_hello(url: dict) -> list[dict]:
+    conn = greeted(url)
+    send(conn, "step", unit="epoch")
+    return [m for m in conn.ws.sent if m["type"] == "snapshot"]
+
+
+def greeted(url: dict):
+    from backprop.playground.connection import Connection
+
+    conn = Connection(Sink())
+    asyncio.run(conn.handle(msg("hello", url={"v": "1", "seed": "1", **url})))
+    return conn
+
+
+def test_a_hidden_backward_view_sends_no_gradients_but_keeps_the_charts_norms():
+    hidden = snapshots_after_hello({"hide": "view"})
+    assert hidden and all(
+        not {"gw", "gb", "delta"} & set(lay) and "norm" in lay
+        for m in hidden for lay in m["layers"]
+    )  # fmt: skip
+    shown = snapshots_after_hello({"hide": "view", "view": "gradients"})  # the link shows them
+    assert all({"gw", "gb", "delta", "norm"} <= set(lay) for m in shown for lay in m["layers"])
+    plain = snapshots_after_hello({})
+    assert all({"gw", "gb", "delta"} <= set(lay) for m in plain for lay in m["layers"])
+
+
+@pytest.mark.parametrize("shut", [{"hide": "solution"}, {"lock": "weights"}])
+def test_ready_carries_no_solution_weights_when_the_lesson_shuts_the_solution(shut):
+    from backprop.playground import lessons
+
+    def abs_preset(conn) -> dict:
+        ready = [m for m in conn.ws.sent if m["type"] == "ready"][-1]
+        return ready["lessons"]["presets"]["abs"]
+
+    assert abs_preset(greeted({"lesson": "abs", **shut}))["solution"] is True
+    assert abs_preset(greeted({"lesson": "abs"}))["solution"] == json.loads(
+        json.dumps(lessons.solution_edits("abs"))
+    )

@@ -210,7 +210,7 @@ class Connection(MessageLoop, Actions):
             previews=exports.previews(),
             choices=exports.choices(),
             lesson=self.lesson,
-            lessons=lessons.table(),
+            lessons=lessons.table(self.lesson),
         )
         self.owe()
         self.owed_data = True
@@ -273,7 +273,8 @@ class Connection(MessageLoop, Actions):
         for key, series in curves.items():
             held, last = self.sent.get(key, (None, None))
             after[key] = last if held is series else None
-        text = protocol.dumps("snapshot", **views.snapshot(s, after=after))
+        backward = not locks.hides_backward(self.lesson, s.state)
+        text = protocol.dumps("snapshot", **views.snapshot(s, after=after, backward=backward))
         for key, series in curves.items():
             self.sent[key] = (series, series.x[-1] if series.x else -1)
         self.clock.taken(start, time.perf_counter() - start)

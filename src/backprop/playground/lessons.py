@@ -161,10 +161,17 @@ def _presets() -> dict[str, dict]:
 PRESETS: dict[str, dict] = _presets()
 
 
-def table() -> dict:
-    """What the page gets in ``ready``: the presets and the controls' names."""
+def table(lesson: dict | None = None) -> dict:
+    """What the page gets in ``ready``: the presets and the controls' names. A lesson that
+    hides or locks Show solution or typing weights (the server refuses the solution then:
+    ``locks.check_action``) gets no solution weights (``solution`` is only ``true``)."""
+    shut = {*(lesson or {}).get("hide", ()), *(lesson or {}).get("lock", ())}
+    presets = PRESETS if not shut & {"solution", "weights"} else {
+        name: {**p, "solution": True, "solution_text": ""} if p.get("solution") else p
+        for name, p in PRESETS.items()
+    }  # fmt: skip
     return {
-        "presets": PRESETS,
+        "presets": presets,
         "controls": {name: label for name, (label, _) in CONTROLS.items()},
         # the settings each control owns: the page greys out an exercise a lock would refuse
         "settings": {name: list(keys) for name, (_, keys) in CONTROLS.items() if keys},

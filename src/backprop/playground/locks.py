@@ -19,6 +19,15 @@ from __future__ import annotations
 from .fields import FIELDS, ProtocolError
 
 
+def hides_backward(lesson: dict | None, state: dict) -> bool:
+    """Whether the page shows no backward numbers (∂E/∂w, ∂E/∂b, mean |δ|): the lesson hides
+    the Backward view control and the view is the weights. The snapshots then leave them out
+    (a lesson link guides, it does not guard; what it hides is not sent where that is cheap).
+    Each layer's gradient norm and their curve (one number a layer an epoch; the page hides
+    their chart) are still sent: the curves' bookkeeping (``curves``) stays one path."""
+    return "view" in (lesson or {}).get("hide", ()) and state.get("view") != "gradients"
+
+
 def owner(name: str) -> str:
     """The control a setting belongs to (every setting has one)."""
     from .lessons import CONTROLS

@@ -192,8 +192,10 @@ def target_units(session, out: np.ndarray) -> np.ndarray:
     return np.asarray(out, dtype=np.float64) * scaling.std[0] + scaling.mean[0]
 
 
-def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
+def snapshot(session, full: bool = True, after: dict | None = None, backward: bool = True) -> dict:
     """The network now: numbers, history, weights and gradients, heatmaps or curves.
+    ``backward`` False leaves out each layer's ``gw``, ``gb`` and ``delta`` (a lesson that
+    hides the backward view: ``locks.hides_backward``).
 
     ``after`` says what the page already has of each curve (``"history"``,
     ``"grad_history"``): the last epoch it holds, whose later points alone are sent (see
@@ -225,6 +227,9 @@ def snapshot(session, full: bool = True, after: dict | None = None) -> dict:
                 "activation": layer.activation.name,
             }
         )
+        if not backward:
+            for key in ("gw", "gb", "delta"):
+                del layers[-1][key]
     m = session.metrics
     out = {
         "seq": session.seq,
