@@ -240,11 +240,11 @@ def test_controls_have_names_weights_can_be_typed_and_neurons_enlarge(page, serv
     for name in ("Play", "Step", "Reset", "Step one minibatch", "Regenerate"):
         assert page.get_by_role("button", name=name, exact=True).count() == 1
     page.locator('path.hit[data-layer="1"][data-row="0"][data-col="1"]').dispatch_event("click")
-    page.get_by_label("Value", exact=True).fill("1.5")
+    page.locator("#editor-input").fill("1.5")
     page.keyboard.press("Enter")
     until(page, "window.playground.snap.layers[0].w[0][1] === 1.5")
     page.get_by_label("Bias of neuron 2 in layer 1").click()
-    page.get_by_label("Value", exact=True).fill("-0.25")
+    page.locator("#editor-input").fill("-0.25")
     page.get_by_role("button", name="Set value").click()
     until(page, "window.playground.snap.layers[0].b[1] === -0.25")
     page.get_by_label("Neuron 1 of layer 1").hover()

@@ -33,7 +33,7 @@ def test_enter_on_the_shown_value_sends_nothing_and_odd_numbers_are_refused(page
     assert page.evaluate("window.sentEdits") == []
     for text in ("1,000", "0x1F"):
         open_bias(page)
-        page.get_by_label("Value", exact=True).fill(text)
+        page.locator("#editor-input").fill(text)
         page.keyboard.press("Enter")
         message = page.locator("#editor-msg")
         assert message.is_visible() and text in message.inner_text()
@@ -42,7 +42,7 @@ def test_enter_on_the_shown_value_sends_nothing_and_odd_numbers_are_refused(page
     assert page.evaluate("window.sentEdits") == []
     assert page.evaluate("window.playground.snap.layers[0].b[0]") == before
     open_bias(page)  # a decimal comma is still a decimal comma
-    page.get_by_label("Value", exact=True).fill("0,5")
+    page.locator("#editor-input").fill("0,5")
     page.keyboard.press("Enter")
     until(page, "window.playground.snap.layers[0].b[0] === 0.5")
     assert page.evaluate("window.sentEdits.length") == 1

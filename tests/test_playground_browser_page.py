@@ -77,7 +77,7 @@ def test_links_take_the_pointer_and_a_click_edits_the_servers_weight(page, serve
     assert re.search(r"w = -?\d", tip.inner_text())
     assert abs(float(re.search(r"w = (\S+)", tip.inner_text()).group(1)) - shown) < 1e-3
     page.mouse.click(point["x"], point["y"])
-    page.get_by_label("Value", exact=True).fill("0.75")
+    page.locator("#editor-input").fill("0.75")
     page.keyboard.press("Enter")
     until(page, f"window.playground.snap.layers[0].w[{row}][{col}] === 0.75")
     assert first_weight(export_model(page, tmp_path))[row, col] == np.float32(0.75)

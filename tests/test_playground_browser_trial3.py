@@ -36,7 +36,7 @@ def test_a_note_from_before_an_exercise_does_not_stay(page, server):  # noqa: F8
 def type_bias(pg, text: str) -> None:
     pg.locator(".node .bias >> nth=0").click()
     until(pg, EDITOR_OPEN)
-    pg.get_by_label("Value", exact=True).fill(text)
+    pg.locator("#editor-input").fill(text)
     pg.keyboard.press("Enter")
 
 
@@ -66,7 +66,7 @@ def test_after_a_keyboard_edit_the_neuron_says_its_new_value(page, server):  # n
     assert "Enter to change" in node.get_attribute("aria-label")
     page.keyboard.press("Enter")
     until(page, EDITOR_OPEN)
-    page.get_by_label("Value", exact=True).fill("0.5")
+    page.locator("#editor-input").fill("0.5")
     page.keyboard.press("Enter")
     until(page, "document.getElementById('editor').hidden")
     until(page, "document.activeElement.classList.contains('neuron')")

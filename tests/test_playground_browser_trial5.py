@@ -244,3 +244,44 @@ def test_presentation_keeps_the_gradient_key_and_its_math_whole(sized, server, t
     assert math.inner_text() == "‖∂E/∂W[l]‖"
     assert math.evaluate("(m) => m.getClientRects().length") == 1
     shoot(pg, tmp_path, f"trial5-present-sig6-{size[0]}")
+
+
+# -- 8: small things: Discretize on 1-D data, a loss change's restart, the editor's name -----
+@pytest.mark.parametrize("size", SIZES)
+def test_discretize_is_disabled_with_its_reason_on_a_1d_set(sized, server, tmp_path, size):  # noqa: F811
+    pg = sized(*size, touch=size[0] < 500)
+    opened(pg, server, "dataset=abs&seed=1", size)
+    until(pg, "window.playground.data.dims === 1")
+    box = pg.locator("#discretize")
+    assert box.is_disabled()  # a curve has nothing to discretize
+    label = box.locator("xpath=..")
+    assert "2-D" in label.get_attribute("title")
+    assert float(label.evaluate("(b) => getComputedStyle(b).opacity")) < 0.7
+    shoot(pg, tmp_path, f"trial5-discretize-1d-{size[0]}")
+    pg.locator(".dataset[data-name=plane]").click()  # a 2-D set: it applies again
+    until(pg, "window.playground.data.dims === 2")
+    until(pg, "!document.querySelector('#discretize').disabled")
+    assert not label.get_attribute("title")
+
+
+def test_a_loss_change_says_the_run_starts_again(page, server):  # noqa: F811
+    open_page(page, server, "dataset=abs&seed=1")
+    start = page.evaluate("JSON.stringify(window.playground.snap.layers.map((l) => l.w))")
+    page.click("#step")
+    page.click("#step")
+    until(page, "window.playground.snap.epoch === 2")
+    page.select_option("#loss", "huber")
+    until(page, "window.playground.state.loss === 'huber' && window.playground.snap.epoch === 0")
+    said = page.locator("#status").inner_text()
+    assert "epoch 0" in said and "epoch 2" in said, said
+    # "from the same initial weights": as Reset's epoch 0 (the page's first snapshot)
+    assert page.evaluate("JSON.stringify(window.playground.snap.layers.map((l) => l.w))") == start
+
+
+def test_the_weight_editors_field_is_named_by_its_weight(page, server):  # noqa: F811
+    open_page(page, server, "dataset=abs&seed=1")
+    page.click("[aria-label='Bias of neuron 1 in layer 1']", force=True)
+    field = page.locator("#editor-input")
+    until(page, "document.querySelector('#editor-input').offsetParent !== null")
+    assert field.get_attribute("aria-label") == "b[1]₁ value"  # not only "Value"
+    assert page.get_by_label("b[1]₁ value", exact=True).count() == 1

@@ -135,7 +135,10 @@ function bindControls() {
   $("regularization").onchange = (e) => send("set", {changes: {regularization: e.target.value}});
   $("problem").onchange = (e) => send("set", {changes: {problem: e.target.value}});
   $("optimizer").onchange = (e) => send("set", {changes: {optimizer: e.target.value}});
-  $("loss").onchange = (e) => send("set", {changes: {loss: e.target.value}});
+  $("loss").onchange = (e) => {
+    app.lossFrom = {loss: e.target.value, epoch: app.snap ? app.snap.epoch : 0};  // said when it runs
+    send("set", {changes: {loss: e.target.value}});
+  };
   $("speed").onchange = (e) => send("set", {changes: {speed: e.target.value}});
   $("activation-all").onchange = (e) => {
     const n = app.state.hidden.length;
@@ -221,7 +224,7 @@ function applyState(state, hash, notes) {
   }
   const loss = $("loss");
   if (loss.options.length) loss.value = [...loss.options].some((o) => o.value === state.loss) ? state.loss : "auto";
-  notForCsv(state);
+  notApplied(state);
   $("show_test").checked = state.show_test;
   if ($("key-test")) $("key-test").hidden = !state.show_test;  // the plot's legend follows the points
   $("discretize").checked = state.discretize;
@@ -243,6 +246,17 @@ function applyState(state, hash, notes) {
     b.hidden = !ofProblem;
   }
   if (notes && notes.length) setStatus(notes.join(" "), "note");
+  // a new loss builds a new network: the run starts again at epoch 0, said (not silently)
+  const lf = app.lossFrom;
+  if (lf && state.loss === lf.loss) {
+    app.lossFrom = null;
+    if (lf.epoch > 0) {
+      const said = $("loss").selectedOptions[0] ? $("loss").selectedOptions[0].textContent : lf.loss;
+      const text = `Loss ${said}: the network starts again at epoch 0 (it was at epoch ${lf.epoch}), ` +
+        "from the same initial weights; the loss chart is of one loss.";
+      setStatus([...(notes || []), text].join(" "), "note");
+    }
+  }
   // the snapshot that follows every state message redraws (rebuilding the network's
   // elements only when its shape changed)
 }
@@ -276,6 +290,7 @@ function onData() {
   if (app.state.dataset === "csv") parts.unshift(`${d.name}.csv: ${d.feature_names.join(", ")}`);
   $("data-info").textContent = parts.join(" · ");
   $("metric-name").textContent = d.task === "classification" ? "Test accuracy" : "Test RMSE";
+  if (app.state) notApplied(app.state);  // Discretize: for the 2-D heatmap (panels.js)
   drawColorbar();
   showSlider("batch_size", Number($("batch_size").value));
   app.shape = "";  // the snapshot that follows redraws

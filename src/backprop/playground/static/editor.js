@@ -86,6 +86,9 @@ function openEditor(ev, target) {
   $("editor-label").textContent = name[0].toUpperCase() + name.slice(1);
   editorMessage("");
   const inp = $("editor-input");
+  // its accessible name says which value (it was only "Value"); the label above says the rest
+  inp.setAttribute("aria-label", `${weightName(target)} value`);
+  inp.setAttribute("aria-describedby", "editor-label");
   inp.value = String(value);
   app.editing.shown = inp.value;  // Enter on it unchanged sends nothing (it is rounded)
   const host = ed.parentElement.getBoundingClientRect();

@@ -98,21 +98,28 @@ function fitPresent() {
   return changed;
 }
 
-// Settings of the built-in sets only (the server's CSV_IGNORES: noise; classes' row is not
-// shown for a CSV) look disabled with an uploaded CSV, and say why.
-function notForCsv(state) {
-  const el = $("noise"), csv = state.dataset === "csv";
-  if (csv && !el.dataset.csvOff) {
-    el.dataset.csvOff = el.disabled ? "kept" : "1";
+// A control that does not apply to the data looks disabled and says why on its wrapper
+// (a lesson's lock is kept: lessons.js marks its own with data-lesson-locked).
+function offFor(el, why) {
+  const box = el.closest(".control, .checks > label") || el;
+  if (why && !el.dataset.offWhy) {
+    el.dataset.offWhy = el.disabled ? "kept" : "1";
     el.disabled = true;
-    el.closest(".control").classList.add("csv-off");
-    el.closest(".control").title = "Noise is for the built-in sets: an uploaded CSV's points are the file's.";
-  } else if (!csv && el.dataset.csvOff) {
-    if (el.dataset.csvOff === "1" && !el.dataset.lessonLocked && !document.body.classList.contains("lock-noise")) el.disabled = false;
-    delete el.dataset.csvOff;
-    el.closest(".control").classList.remove("csv-off");
-    el.closest(".control").title = "";
+    box.classList.add("not-applied");
+  } else if (!why && el.dataset.offWhy) {
+    const lock = [...document.body.classList].some((c) => c.startsWith("lock-") && el.matches(LESSON_CONTROLS[c.slice(5)]?.els || "none"));
+    if (el.dataset.offWhy === "1" && !el.dataset.lessonLocked && !lock) el.disabled = false;
+    delete el.dataset.offWhy;
+    box.classList.remove("not-applied");
   }
+  if (why) box.title = why; else if (box.title && !el.dataset.offWhy) box.title = "";
+}
+// Settings of the built-in sets only (the server's CSV_IGNORES: noise; classes' row is not
+// shown for a CSV) look disabled with an uploaded CSV; Discretize is for the 2-D heatmap.
+function notApplied(state) {
+  offFor($("noise"), state.dataset === "csv" ? "Noise is for the built-in sets: an uploaded CSV's points are the file's." : "");
+  const d = app.data, oneD = d && d.dims === 1;
+  offFor($("discretize"), oneD ? "Discretize output colours the 2-D heatmap by class or sign; a 1-D set is drawn as a curve, so it changes nothing here." : "");
 }
 
 function showSlider(id, v) {
