@@ -165,3 +165,52 @@ def test_python_callers_hear_parameters_not_flags(tmp_path):
     with pytest.raises(BackpropError) as info:
         backprop.compare("activations", epochs=5, seeds=1, db=db, plots=False, workers=1)
     assert "compare(db=" in str(info.value) and "--" not in str(info.value)
+
+
+# P5/P6: a cluster address is reached before any database is made; its errors say what ---
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed when the socket goes: nothing listens
+
+
+def test_an_unreachable_cluster_leaves_no_database(tmp_path):
+    pytest.importorskip("distributed")
+    from backprop.errors import ClusterError
+
+    db = tmp_path / "s.db"
+    with pytest.raises(ClusterError, match="refused"):
+        backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, db=db, cluster=f"127.0.0.1:{_closed_port()}")
+    assert not db.exists()
+
+
+def test_a_host_name_that_does_not_resolve_is_said(tmp_path):
+    pytest.importorskip("distributed")
+    from backprop.errors import ClusterError
+
+    with pytest.raises(ClusterError, match="does not resolve"):  # RFC 6761: .invalid never
+        backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, cluster="tcp://nosuchhost.invalid:8786")
+
+
+def test_a_web_server_is_said_to_be_one():
+    pytest.importorskip("distributed")
+    import http.server
+    import threading
+
+    from backprop.errors import ClusterError
+    from backprop.sweep.dask_connect import connect
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # no request lines on the test's stderr
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ClusterError, match=r"HTTP server answered.*not a Dask scheduler"):
+            connect(f"tcp://127.0.0.1:{server.server_address[1]}", deadline=2.0)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -54,10 +54,27 @@ def address_of(address) -> str:
 
 
 def check(address) -> str:
-    """``address`` well formed and the extra installed (before a database is made)."""
+    """``address`` well formed, the extra installed and a Dask scheduler answering there
+    (``reach``): all before a database is made, so a wrong address leaves no file behind."""
     address = address_of(address)
     _distributed()
+    reach(address)
     return address
+
+
+def _resolve(address: str) -> None:
+    """A host name that does not resolve is said at once (Dask would try it until its
+    timeout, then say nothing answered)."""
+    import socket
+
+    host, _, port = address[len("tcp://") :].rpartition(":")
+    try:
+        _within(5.0, lambda: socket.getaddrinfo(host.strip("[]"), int(port)), "resolving", address)
+    except socket.gaierror as exc:
+        raise ClusterError(
+            f"sweep cluster {address}: the host name {host!r} does not resolve "
+            f"({short(exc)}); check its spelling, or give the scheduler's IP address."
+        ) from None
 
 
 def _refused(address: str) -> str | None:
@@ -133,12 +150,14 @@ def _identify(address: str, timeout: float) -> dict:
     return asyncio.run(asyncio.wait_for(ask(), timeout))
 
 
-def connect(address, deadline: float = DEADLINE):
-    """A Dask ``Client`` of the scheduler at ``address``, within ``deadline`` seconds."""
-    distributed = _distributed()
-    address = address_of(address)
-    end = time.monotonic() + deadline
-    fix = "start one with `dask scheduler` and `dask worker ADDRESS`, or check the address."
+FIX = "start one with `dask scheduler` and `dask worker ADDRESS`, or check the address."
+
+
+def reach(address: str, deadline: float = DEADLINE) -> float:
+    """A Dask scheduler answers at ``address`` (a tcp:// address), or a one-line
+    ``ClusterError`` saying what is there instead; returns the connect timeout used."""
+    fix = FIX
+    _resolve(address)
     refused = _refused(address)
     if refused:
         raise ClusterError(f"sweep cluster {address}: {refused}; {fix}")
@@ -150,7 +169,9 @@ def connect(address, deadline: float = DEADLINE):
     except MemoryError:  # Dask read another protocol's bytes as a frame length
         who = _not_dask(address)
     except (OSError, TimeoutError) as exc:
-        who = f"nothing answered ({short(exc) or f'no reply within {timeout:g} s'})"
+        who = _http(address) or (
+            f"nothing answered ({short(exc) or f'no reply within {timeout:g} s'})"
+        )
     except Exception as exc:
         who = f"it is not a Dask scheduler ({type(exc).__name__}: {short(exc)})"
     if isinstance(who, dict) and who.get("type") != "Scheduler":
@@ -158,6 +179,16 @@ def connect(address, deadline: float = DEADLINE):
         who = f"that is a Dask {kind}, not the scheduler (give the scheduler's address)"
     if isinstance(who, str):
         raise ClusterError(f"sweep cluster {address}: {who}; {fix}")
+    return timeout
+
+
+def connect(address, deadline: float = DEADLINE):
+    """A Dask ``Client`` of the scheduler at ``address``, within ``deadline`` seconds."""
+    distributed = _distributed()
+    address = address_of(address)
+    end = time.monotonic() + deadline
+    fix = FIX
+    timeout = reach(address, deadline)
 
     def work():
         return distributed.Client(address, timeout=timeout, set_as_default=False)
@@ -197,6 +228,24 @@ def _not_dask(address: str, wait: float = 2.0) -> str:
             "proxy on the way that answers for every address"
         )
     return f"it is not a Dask scheduler (it answered {reply[:16]!r}, not Dask's protocol)"
+
+
+def _http(address: str, wait: float = 2.0) -> str | None:
+    """An HTTP server's words when one listens at ``address`` (asked after Dask's handshake
+    got no reply: a web server waits for a request line, so it is silent to Dask)."""
+    import socket
+
+    host, _, port = address[len("tcp://") :].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=wait) as sock:
+            sock.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+            reply = sock.recv(120)
+    except OSError:
+        return None
+    if not reply.startswith(b"HTTP/"):
+        return None
+    line = reply.split(b"\r\n", 1)[0].decode("latin-1")
+    return f"an HTTP server answered ({line!r}), not a Dask scheduler: a web port"
 
 
 def short(exc: BaseException) -> str:
