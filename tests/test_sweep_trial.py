@@ -214,3 +214,10 @@ def test_a_web_server_is_said_to_be_one():
     finally:
         server.shutdown()
         server.server_close()
+
+
+# P9: small words -------------------------------------------------------------------------
+@pytest.mark.parametrize("key, meant", [("lr", "optimizer.lr"), ("momentum", "momentum")])
+def test_a_bare_option_key_gets_its_section(key, meant):
+    with pytest.raises(BackpropError, match=f"Did you mean '[a-z.]*{meant}'"):
+        grids.check_key(key)
