@@ -87,6 +87,18 @@ def test_hidden_training_settings_are_printed_nowhere(sized, server, tmp_path, s
     shoot(pg, tmp_path, f"trial5-hidden-training-{size[0]}")
 
 
+def test_a_hidden_split_is_not_told_by_the_full_batch(page, server, tmp_path):  # noqa: F811
+    # batch "all" is the training points' count: 80 of y = x²'s 100 points tell the split
+    open_page(page, server, "lesson=square&hide=train_ratio")
+    until(page, "window.lessons && window.lessons.lesson && window.playground.data")
+    until(page, "document.querySelector('#batch-line').textContent !== ''")
+    n_train = page.evaluate("window.playground.data.n_train")
+    text = page.evaluate(PAGE_TEXT)
+    for told in (f"batch size {n_train}", f"all ({n_train})", f"{n_train} training"):
+        assert told not in text, (told, [ln for ln in text.splitlines() if told in ln])
+    assert "batch size all" in page.locator("#batch-line").inner_text()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_a_hidden_activation_is_printed_nowhere(sized, server, tmp_path, size):  # noqa: F811
     pg = sized(*size, touch=size[0] < 500)

@@ -360,7 +360,10 @@ function drawAll(s) {
   e.textContent = s.epoch > 999999 ? s.epoch.toLocaleString("en") : String(s.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
   e.dataset.value = s.epoch;
   $("steps-line").textContent = `step ${s.steps.toLocaleString("en")}`;
-  $("batch-line").textContent = setting("batch_size", `batch size ${s.batch_size}`, "batch size hidden");
+  // "all" is the training points' count: not said while the lesson hides the split
+  const all = app.data && s.batch_size >= app.data.n_train;
+  const size = all ? setting("train_ratio", String(s.batch_size), "all") : String(s.batch_size);
+  $("batch-line").textContent = setting("batch_size", `batch size ${size}`, "batch size hidden");
   $("steps-line").title = s.engine ? `engine: ${s.engine}` : "";
   const m = s.metrics;
   setOut("train-loss", m.loss);

@@ -126,7 +126,7 @@ function showSlider(id, v) {
   if (id === "train_ratio") $("train_ratio-out").textContent = v + "%";
   else if (id === "batch_size") {
     const n = app.data ? app.data.n_train : 0;
-    $("batch_size-out").textContent = v > 100 || (n && v >= n) ? `all (${n})` : String(v);
+    $("batch_size-out").textContent = v > 100 || (n && v >= n) ? setting("train_ratio", `all (${n})`, "all") : String(v);
   } else if (id === "noise") $("noise-out").textContent = noiseText(v);
   else $(id + "-out").textContent = String(v);
 }
