@@ -221,3 +221,12 @@ def test_a_web_server_is_said_to_be_one():
 def test_a_bare_option_key_gets_its_section(key, meant):
     with pytest.raises(BackpropError, match=f"Did you mean '[a-z.]*{meant}'"):
         grids.check_key(key)
+
+
+def test_a_data_set_named_where_a_spec_goes_is_said(tmp_path):
+    from cli_helpers import cli, one_line
+
+    from backprop.spec import builtin_names
+
+    code, _, err = cli("sweep", "sine", "--grid", "optimizer.lr=0.1", cwd=tmp_path)
+    one_line(code, err, "built-in data set, not a spec", '{"data": "sine"}', *builtin_names())

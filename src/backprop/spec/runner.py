@@ -236,6 +236,14 @@ def load(path: str | os.PathLike) -> dict:
                           error=SpecPathError)  # fmt: skip
     except SpecPathError as exc:
         near = None if os.path.lexists(text_path) else near_builtin(text_path)
+        from ..data.registry import DATASETS
+
+        if near is None and not os.path.lexists(text_path) and text_path in DATASETS:
+            raise SpecPathError(  # `backprop sweep sine`: a data set where a spec goes
+                f"{exc} {text_path!r} is a built-in data set, not a spec; a spec names it "
+                f'in its data: a file (in Python, a dict) holding {{"data": "{text_path}"}}, '
+                f"or a built-in spec ({', '.join(builtin_names())})."
+            ) from None
         if near is None:
             raise
         raise SpecPathError(
