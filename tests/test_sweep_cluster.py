@@ -438,6 +438,7 @@ def test_losing_the_scheduler_mid_sweep_is_one_line_and_exit_2(tmp_path):
     assert sweep.returncode == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "lost the connection to the scheduler" in lines[0], err
+    assert f"backprop sweep --resume {db} --cluster {addr} goes on" in lines[0], err  # the file
 
 
 def test_show_with_cluster_is_refused(tmp_path):

@@ -224,9 +224,25 @@ def test_a_bare_option_key_gets_its_section(key, meant):
 
 
 def test_a_data_set_named_where_a_spec_goes_is_said(tmp_path):
-    from cli_helpers import cli, one_line
-
     from backprop.spec import builtin_names
+    from cli_helpers import cli, one_line
 
     code, _, err = cli("sweep", "sine", "--grid", "optimizer.lr=0.1", cwd=tmp_path)
     one_line(code, err, "built-in data set, not a spec", '{"data": "sine"}', *builtin_names())
+
+
+def test_a_lost_scheduler_names_the_file_and_the_call_in_python(tmp_path, monkeypatch):
+    from backprop.sweep import cluster, driver
+
+    def lose(*args, **kwargs):
+        lost = cluster.LostScheduler("lost")
+        lost.address = "tcp://127.0.0.1:8786"
+        raise lost
+
+    monkeypatch.setattr(driver, "drive", lose)
+    db = tmp_path / "s.db"
+    with pytest.raises(BackpropError) as info:
+        backprop.sweep(SMALL, {"optimizer.lr": [0.1]}, seeds=1, db=db, workers=1)
+    said = str(info.value)
+    assert f"backprop.sweep.resume({str(db)!r}, cluster='tcp://127.0.0.1:8786')" in said
+    assert "--" not in said

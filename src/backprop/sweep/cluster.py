@@ -55,6 +55,22 @@ def run_task(chunk: list, tick: str | None = None) -> list:
     return events
 
 
+class LostScheduler(ClusterError):
+    """The scheduler went away mid-sweep. ``address`` kept, so the caller names the fix in
+    its words with the database's file (``--resume FILE --cluster ADDRESS`` on the command
+    line, ``backprop.sweep.resume(FILE, cluster=ADDRESS)`` in Python)."""
+
+    address = None
+
+    def resumed_by(self, fix: str) -> LostScheduler:
+        """The same error, its fix said as ``fix`` (the caller's words)."""
+        new = LostScheduler(
+            f"sweep cluster {self.address}: lost the connection to the scheduler; {fix}"
+        )
+        new.address = self.address
+        return new
+
+
 class DaskExecutor:
     """Chunks of trials as Dask tasks on the cluster at ``address`` (see the module)."""
 
@@ -163,10 +179,12 @@ class DaskExecutor:
         return [("error", tid, why) for tid in tids]
 
     def _lost_scheduler(self):
-        raise ClusterError(
+        lost = LostScheduler(
             f"sweep cluster {self.address}: lost the connection to the scheduler; finished "
-            "trials are kept in the database: --resume DB with --cluster goes on."
+            "trials are kept in the database: resuming it with the cluster goes on."
         )
+        lost.address = self.address
+        raise lost
 
     def close(self, wait: bool = True) -> None:
         """Cancel what is still out (an interrupt), then disconnect; the cluster keeps

@@ -205,7 +205,7 @@ def sweep(
                 f"{exc.where} holds another sweep ({exc.held}); give sweep(db=...) a new file "
                 f"name, or backprop.sweep.resume({exc.path!r}) to go on with that sweep."
             ) from None
-        drive(store, workers, show, chunk, cluster)
+        _drive_said(store, workers, show, chunk, cluster)
         return read(store, criterion_text)
     finally:
         store.close()
@@ -224,11 +224,26 @@ def resume(db, *, workers=None, success=None, progress="auto", chunk=None, clust
         criteria.check_stored(success, store)
         if success is not None:
             store._write(lambda cur: cur.execute("UPDATE sweep SET success = ?", (success,)))
-        drive(store, workers, show, chunk, cluster)
+        _drive_said(store, workers, show, chunk, cluster)
         return read(store, success)
     finally:
         store.close()
         close_bar(show)
+
+
+def _drive_said(store, workers, show, chunk, cluster) -> None:
+    """``drive``, a lost scheduler's fix said in Python's words with the database's file."""
+    from .cluster import LostScheduler
+
+    try:
+        drive(store, workers, show, chunk, cluster)
+    except LostScheduler as exc:
+        if store.path is None:
+            fix = "the sweep was in memory, so its trials are gone; give db=FILE to keep them."
+        else:
+            resume = f"backprop.sweep.resume({str(store.path)!r}, cluster={exc.address!r})"
+            fix = f"finished trials are kept in {str(store.path)!r}: {resume} goes on."
+        raise exc.resumed_by(fix) from None
 
 
 def load(db, *, success=None) -> Results:

@@ -216,6 +216,7 @@ def _new(args) -> int:
 
 
 def _resume(args, announced: bool = False) -> int:
+    from ...sweep.cluster import LostScheduler
     from ...sweep.driver import _existing as existing
     from ...sweep.driver import check_workers, drive, read
 
@@ -255,10 +256,16 @@ def _resume(args, announced: bool = False) -> int:
             done = store.counts()["done"]
             print(
                 f"backprop sweep: interrupted; {done} of {total} trials are kept in "
-                f"{args.resume}: backprop sweep --resume {args.resume} goes on",
+                f"{args.resume}: {_again(args.resume, cluster)} goes on",
                 file=sys.stderr,
             )
             return 130
+        except LostScheduler as exc:  # the fix with this database's file and the cluster
+            show.stop()
+            raise exc.resumed_by(
+                f"finished trials are kept in {args.resume}: {_again(args.resume, cluster)} "
+                "goes on."
+            ) from None
         except BaseException:  # a lost cluster, a full disk: the bar goes before the line
             show.stop()
             raise
@@ -267,6 +274,14 @@ def _resume(args, announced: bool = False) -> int:
     finally:
         store.close()
     return _finish(args, results)
+
+
+def _again(db, cluster) -> str:
+    """The command that goes on with the sweep in ``db`` (on ``cluster``, if it ran there)."""
+    import shlex
+
+    on = f" --cluster {shlex.quote(cluster)}" if cluster else ""
+    return f"backprop sweep --resume {shlex.quote(str(db))}{on}"
 
 
 def _finish(args, results) -> int:
