@@ -20,11 +20,12 @@ import os
 import time
 from dataclasses import dataclass
 
-from ..errors import BackpropError, ConfigError, SpecError
+from ..errors import ConfigError
 from . import criteria, pins, rowcheck
 from . import grid as grids
+from .planning import base_spec, plan  # noqa: F401 (checks and trials, no training)
 from .results import Results, parse_success
-from .store import OtherSweep, Store, sweep_key
+from .store import OtherSweep, Store
 
 
 def trial_progress(progress, who: str):
@@ -60,22 +61,6 @@ class Progress:
     loss: float | None = None  # its final loss
 
 
-def base_spec(spec) -> dict:
-    """A spec dict, a spec file's path or a built-in spec's name, checked and normalised."""
-    import copy
-
-    from ..spec import load, normalize
-
-    if isinstance(spec, dict):
-        return normalize(copy.deepcopy(spec))
-    if isinstance(spec, str | os.PathLike):
-        return load(spec)
-    raise ConfigError(
-        f"sweep(spec=...): give a spec dict, a spec file's path or a built-in "
-        f"spec's name such as 'square'; got {type(spec).__name__}."
-    )
-
-
 def check_workers(workers, cluster=None) -> int:
     if cluster is not None and workers is not None:
         raise ConfigError(
@@ -94,59 +79,6 @@ def check_workers(workers, cluster=None) -> int:
             f"(default: this machine's {os.cpu_count()} cores); got {workers!r}."
         )
     return workers
-
-
-def plan(spec, grid=None, seeds=None, success=None) -> dict:
-    """Check a sweep and lay out its trials (no training): base, grid, seeds, configs
-    (point, label, parameters) and trials (config index, seed, spec). A ``success``
-    criterion must name a metric every configuration records."""
-    base = pins.absolute(base_spec(spec))  # a data file's path: absolute, as the store pins it
-    seed_list = grids.parse_seeds(seeds, default=base["seed"])
-    checked = grids.check_grid(base, grid, len(seed_list))  # counted before values are read
-    grids.check_count(checked, seed_list)  # refused here, before any configuration is built
-    configs, trials, recorded = [], [], []
-    for index, point in enumerate(grids.points(checked)):
-        label = grids.label(point)
-        config_spec, parameters, names = _settle(base, point, label)
-        configs.append((point, label, parameters))
-        recorded.append((label, names))
-        trials.extend((index, s, {**config_spec, "seed": s}) for s in seed_list)
-    criteria.check(success, recorded)
-    return {
-        "base": base,
-        "grid": checked,
-        "seeds": seed_list,
-        "configs": configs,
-        "trials": trials,
-        "key": sweep_key(base, checked, seed_list),
-    }
-
-
-def _settle(base: dict, point: dict, label: str) -> tuple[dict, int, list[str]]:
-    """One configuration's spec, built once to check it, with its engine settled; its
-    parameter count and the metrics its runs record."""
-    from ..spec import prepare
-
-    try:
-        spec = grids.apply(base, point)
-        ready = prepare(spec)
-    except BackpropError as exc:
-        raise SpecError(f"sweep configuration {label}: {exc}") from None
-    parameters = sum(p.numel() for p in ready.model.parameters())
-    if spec["engine"] == "auto":
-        from ..delta import fused
-
-        try:
-            ok = (
-                fused.available()
-                and fused.supported(ready.model, ready.loss, ready.optimizer, ready.dataset.y)
-                is True
-            )
-        except BackpropError:
-            ok = False
-        if ok:
-            spec["engine"] = "fused"
-    return spec, parameters, criteria.recorded(ready)
 
 
 def sweep(

@@ -1,6 +1,6 @@
 """The compiled kernel, ready before a local sweep's first trial (once per machine).
 
-A sweep settles each configuration's engine to the compiled loop (``driver._settle``), so
+A sweep settles each configuration's engine to the compiled loop (``planning._settle``), so
 on a machine where numba never compiled it, each worker process compiled it inside its first
 trial: about 10 s of CPU, a minute on a busy 2-core machine, with no word; the first
 progress line came after it with an ETA of many minutes, and the trials that paid it showed

@@ -1,0 +1,87 @@
+"""A sweep's plan: the spec, grid and seeds checked and laid out as trials, no training.
+
+``plan(spec, grid, seeds, success)`` checks everything before any work — the spec
+(``base_spec``), every grid key and value and the number of trials (``grid``), each
+configuration by building it once (``spec.prepare``: data, model, loss, optimizer) with its
+``engine: "auto"`` settled (``_settle``), and the success criterion against the metrics the
+trials record — and returns the base, grid, seeds, configurations and trials the driver
+writes to the store (``driver.sweep``; the command line's ``sweep`` calls it too).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import BackpropError, ConfigError, SpecError
+from . import criteria, pins
+from . import grid as grids
+from .store import sweep_key
+
+
+def base_spec(spec) -> dict:
+    """A spec dict, a spec file's path or a built-in spec's name, checked and normalised."""
+    import copy
+
+    from ..spec import load, normalize
+
+    if isinstance(spec, dict):
+        return normalize(copy.deepcopy(spec))
+    if isinstance(spec, str | os.PathLike):
+        return load(spec)
+    raise ConfigError(
+        f"sweep(spec=...): give a spec dict, a spec file's path or a built-in "
+        f"spec's name such as 'square'; got {type(spec).__name__}."
+    )
+
+
+def plan(spec, grid=None, seeds=None, success=None) -> dict:
+    """Check a sweep and lay out its trials (no training): base, grid, seeds, configs
+    (point, label, parameters) and trials (config index, seed, spec). A ``success``
+    criterion must name a metric every configuration records."""
+    base = pins.absolute(base_spec(spec))  # a data file's path: absolute, as the store pins it
+    seed_list = grids.parse_seeds(seeds, default=base["seed"])
+    checked = grids.check_grid(base, grid, len(seed_list))  # counted before values are read
+    grids.check_count(checked, seed_list)  # refused here, before any configuration is built
+    configs, trials, recorded = [], [], []
+    for index, point in enumerate(grids.points(checked)):
+        label = grids.label(point)
+        config_spec, parameters, names = _settle(base, point, label)
+        configs.append((point, label, parameters))
+        recorded.append((label, names))
+        trials.extend((index, s, {**config_spec, "seed": s}) for s in seed_list)
+    criteria.check(success, recorded)
+    return {
+        "base": base,
+        "grid": checked,
+        "seeds": seed_list,
+        "configs": configs,
+        "trials": trials,
+        "key": sweep_key(base, checked, seed_list),
+    }
+
+
+def _settle(base: dict, point: dict, label: str) -> tuple[dict, int, list[str]]:
+    """One configuration's spec, built once to check it, with its engine settled; its
+    parameter count and the metrics its runs record."""
+    from ..spec import prepare
+
+    try:
+        spec = grids.apply(base, point)
+        ready = prepare(spec)
+    except BackpropError as exc:
+        raise SpecError(f"sweep configuration {label}: {exc}") from None
+    parameters = sum(p.numel() for p in ready.model.parameters())
+    if spec["engine"] == "auto":
+        from ..delta import fused
+
+        try:
+            ok = (
+                fused.available()
+                and fused.supported(ready.model, ready.loss, ready.optimizer, ready.dataset.y)
+                is True
+            )
+        except BackpropError:
+            ok = False
+        if ok:
+            spec["engine"] = "fused"
+    return spec, parameters, criteria.recorded(ready)
