@@ -246,3 +246,14 @@ def test_a_lost_scheduler_names_the_file_and_the_call_in_python(tmp_path, monkey
     said = str(info.value)
     assert f"backprop.sweep.resume({str(db)!r}, cluster='tcp://127.0.0.1:8786')" in said
     assert "--" not in said
+
+
+def test_a_file_that_is_no_database_is_named_by_its_kind(tmp_path):
+    from cli_helpers import cli, one_line
+
+    table = tmp_path / "table.csv"
+    table.write_text("model.hidden,seeds_done\n8,10\n")
+    (tmp_path / "trials.db").write_bytes(b"")
+    code, _, err = cli("sweep", "--show", "table.csv", cwd=tmp_path)
+    one_line(code, err, "CSV", "trials.db beside it")
+    assert "--db" not in err and "b'" not in err  # no raw bytes, no flag of another mode

@@ -68,15 +68,20 @@ def check_db(path: str) -> None:
             f"{what} {path!r}: is {_kind(st.st_mode)}, not a regular file; give the file "
             "a sweep wrote, or a new file name."
         )
+    from ..filekind import HEAD, of_bytes
+
     try:
         with open(path, "rb") as f:
-            head = f.read(16)
+            head = f.read(HEAD)
     except OSError as exc:
         raise SweepError(f"{what} {path!r}: cannot be read ({exc.strerror}).") from None
-    if head and head != b"SQLite format 3\x00":
+    if head and head[:16] != b"SQLite format 3\x00":
+        kind = of_bytes(head, path)  # named by its content: 'a CSV table', 'a PNG image'
+        beside = os.path.join(os.path.dirname(path), "trials.db")
+        near = f" ({beside} beside it is one)" if os.path.isfile(beside) else ""
         raise SweepError(
-            f"{what} {path!r}: not a SQLite file (it starts with {head[:8]!r}); give a new "
-            "file name to --db, or the database a sweep wrote."
+            f"{what} {path!r}: this is {kind.phrase}, not a SQLite file (a sweep database is one); "
+            f"give the database file a sweep wrote{near}, or a new file name for a new sweep."
         )
 
 
