@@ -114,7 +114,7 @@ function onMessage(msg) {
       if (app.editing && /^edit\b/.test(msg.message)) { editorMessage(msg.message.replace(/^edit:\s*/, "")); break; }
       // a refused change puts every control back to the server's state (a slider moved by
       // the keyboard showed a noise the server refused)
-      app.moving = null;
+      app.moving = null; app.lossFrom = null;
       if (app.state) applyState(app.state);
       showError(msg.message, msg.field);
       if (msg.fatal) { app.closedByServer = true; showBanner(msg.message, false); }
