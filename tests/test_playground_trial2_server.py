@@ -240,7 +240,8 @@ def test_the_task_length_rule_is_named_in_the_note():
     text = "\u0958" * 150
     assert len(unicodedata.normalize("NFC", text)) == 300  # Python's own NFC: the oracle
     _, lesson, notes = lessons.start({"task": quote(text)})
-    assert len(lesson["task"]) == lessons.MAX_TASK
+    # at most 200: the cut keeps each nukta with its letter (fifth attacker L4)
+    assert lessons.MAX_TASK - 2 <= len(lesson["task"]) <= lessons.MAX_TASK
     note = next(n for n in notes if "task:" in n)
     assert "code points after NFC" in note and "has 300" in note and "Shorten" in note
     assert lessons.table()["task_rule"] == "nfc_code_points"
