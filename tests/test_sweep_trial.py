@@ -257,3 +257,9 @@ def test_a_file_that_is_no_database_is_named_by_its_kind(tmp_path):
     code, _, err = cli("sweep", "--show", "table.csv", cwd=tmp_path)
     one_line(code, err, "CSV", "trials.db beside it")
     assert "--db" not in err and "b'" not in err  # no raw bytes, no flag of another mode
+
+
+def test_a_1x1x1_grid_value_is_told_the_grid_form():
+    table = backprop.sweep(SMALL, {"model.hidden": [[1, 1, 1]]}, seeds=1, workers=1)
+    notes = [text for _, _, _, text in table.notes()]
+    assert any("model.sizes=1x1x1 in a sweep's grid" in text for text in notes), notes

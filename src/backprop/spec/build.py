@@ -174,8 +174,9 @@ def model_for(spec: dict, dataset, loss_name: str):
             warnings.warn(
                 f"model.hidden [{full}] starts with the data's {n_in} input(s) and ends with its "
                 f"{n_out} output(s), so the network is {'-'.join(map(str, sizes))}, with "
-                f"{hidden[0]}-unit hidden layers at both ends; to give every size use "
-                f"--layers {full} (model.sizes in a spec).",
+                f"{hidden[0]}-unit hidden layers at both ends; to give every size name them "
+                f"all: model.sizes [{', '.join(map(str, hidden))}] in a spec (train's --layers "
+                f"{full}; model.sizes={'x'.join(map(str, hidden))} in a sweep's grid).",
                 BackpropWarning,
                 stacklevel=2,
             )
