@@ -10,7 +10,9 @@ nothing.
 
 Messages from the page::
 
-    hello       {"url": {key: text}}            start (or restart) the tab's session
+    hello       {"url": {key: text}}            start (or restart) the tab's session; a key
+                                                the link gives more than once: a list of its
+                                                texts, in order (``lessons.repeated``)
     set         {"changes": {field: value},     change settings (partial); ``base``: the
                  "base": rev}                   state's ``rev`` the page made lists from
     play, pause, reset, regenerate, ping
