@@ -263,3 +263,20 @@ def test_a_1x1x1_grid_value_is_told_the_grid_form():
     table = backprop.sweep(SMALL, {"model.hidden": [[1, 1, 1]]}, seeds=1, workers=1)
     notes = [text for _, _, _, text in table.notes()]
     assert any("model.sizes=1x1x1 in a sweep's grid" in text for text in notes), notes
+
+
+def test_trials_csv_has_each_seeds_numbers(tmp_path):
+    import csv
+
+    from cli_helpers import cli
+
+    args = ("sweep", "abs", "--grid", "model.hidden=2,3", "--seeds", "0..2", "--db", "s.db")
+    code, _, err = cli(*args, "-q", "--trials-csv", "trials.csv", cwd=tmp_path)
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / "trials.csv").open()))
+    stored = backprop.sweep.load(tmp_path / "s.db").trials
+    assert len(rows) == len(stored) == 6
+    for row, trial in zip(rows, stored):
+        assert int(row["seed"]) == trial["seed"]
+        assert float(row["final_loss"]) == trial["final_loss"]  # in full
+        assert float(row["rmse"]) == trial["metrics"]["rmse"]

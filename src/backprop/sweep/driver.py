@@ -8,10 +8,11 @@ executor (``local.Inline`` for one worker, ``local.Pool`` for more, ``cluster.Da
 given ``cluster=ADDRESS``) and writes each result as it arrives. ``resume(db)`` goes on with
 a stored sweep; ``load(db)`` reads its table.
 
-Each configuration's ``engine: "auto"`` is settled once, at planning (``planning``): the compiled kernel when numba
-is installed and the setup is one it runs (its numbers differ from the NumPy engine's in
-the last bits, and which one ``"auto"`` picks depends on what the process ran before), so
-every trial's spec names the engine it ran on and ``backprop train`` gives the same numbers.
+Each configuration's ``engine: "auto"`` is settled once, at planning (``planning``): the
+compiled kernel when numba is installed and the setup is one it runs (its numbers differ
+from the NumPy engine's in the last bits, and which one ``"auto"`` picks depends on what the
+process ran before), so every trial's spec names the engine it ran on and ``backprop train``
+gives the same numbers.
 """
 
 from __future__ import annotations

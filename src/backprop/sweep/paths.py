@@ -92,10 +92,11 @@ def _same(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_output(path: str, *, db: str | None = None, spec: str | None = None) -> None:
-    """``--csv PATH``: a regular file or a new one in an existing folder, not the database
-    ``db`` (nor its -wal, -shm, -journal files) nor the spec file ``spec``."""
-    who = "--csv"
+def check_output(
+    path: str, *, db: str | None = None, spec: str | None = None, who: str = "--csv"
+) -> None:
+    """``--csv PATH`` (or ``who``'s): a regular file or a new one in an existing folder, not
+    the database ``db`` (nor its -wal, -shm, -journal files) nor the spec file ``spec``."""
     ends = ("", "-wal", "-shm", "-journal") if db else ()
     mine = [(db + end, "the sweep's own database") for end in ends]
     if spec and os.path.exists(spec):

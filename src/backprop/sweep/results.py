@@ -371,6 +371,13 @@ class Results:
             atomic_write_text(path, text, who="--csv")
         return text
 
+    def trials_csv(self, path=None) -> str:
+        """One line per trial — each seed's final loss, metrics, seconds (``trialcsv``);
+        written to ``path`` when given. Returns the CSV text."""
+        from . import trialcsv
+
+        return trialcsv.text(self) if path is None else trialcsv.write(self, path)
+
     def _repr_html_(self) -> str:
         head, body = self._cells()
         side = ["left"] + ["right"] * (len(head) - 1)  # numbers line up on the right

@@ -106,6 +106,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV to FILE")
     p.add_argument(
+        "--trials-csv",
+        metavar="FILE",
+        help="also write every trial (each seed's final loss, metrics, seconds) as CSV to FILE",
+    )
+    p.add_argument(
         "--resume", metavar="DB", help="go on with the sweep in DB (no SPEC or --grid needed)"
     )
     p.add_argument(
@@ -145,11 +150,14 @@ def run(args) -> int:
             raise ConfigError(
                 f"--{modes[0].replace('_', '-')} names the database itself; drop --db."
             )
-    if args.csv:  # before any work: never the database or the spec, a regular file
-        from ...sweep.paths import check_output
+    for out, flag in ((args.csv, "--csv"), (args.trials_csv, "--trials-csv")):
+        if out:  # before any work: never the database or the spec, a regular file
+            from ...sweep.paths import check_output
 
-        db = args.db or args.resume or args.show or (args.show_trial or [None])[0]
-        check_output(args.csv, db=db, spec=args.spec)
+            db = args.db or args.resume or args.show or (args.show_trial or [None])[0]
+            check_output(out, db=db, spec=args.spec, who=flag)
+    if args.csv and args.trials_csv and args.csv == args.trials_csv:
+        raise ConfigError(f"--csv and --trials-csv are both {args.csv!r}; give each its own file.")
     if args.cluster and (args.show or args.show_trial):
         raise ConfigError(
             f"--{modes[0].replace('_', '-')} only reads the database; drop --cluster "
@@ -300,6 +308,10 @@ def _finish(args, results) -> int:
         results.to_csv(args.csv)
         if not args.quiet:
             print(f"table: {args.csv}")
+    if args.trials_csv:
+        results.trials_csv(args.trials_csv)
+        if not args.quiet:
+            print(f"trials: {args.trials_csv}")
     if results.path and not args.quiet:
         print(
             f"database: {results.path}  (backprop sweep --show-trial {results.path} ID prints "

@@ -1,0 +1,75 @@
+"""A sweep's trials as CSV: one line per trial, each seed's own numbers (``--trials-csv``).
+
+The table's CSV (``Results.to_csv``, ``--csv``, compare's ``table.csv``) has one line per
+configuration — mean, std, median and best over the seeds — so the per-seed values behind a
+spread could only be read from the database. This file has one line per trial: its id, the
+configuration's label and grid values, the seed, its status, the final loss, every metric it
+recorded, its epochs, seconds, engine and host, and the error of a failed one; whether it
+met the sweep's criterion when there is one. Numbers are written in full (``repr``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+FIXED = ("trial", "configuration", "seed", "status", "final_loss")
+AFTER = ("epochs", "seconds", "train_seconds", "engine", "host", "error")
+
+
+def text(results) -> str:
+    """The CSV text of ``results`` (a ``sweep.Results``), trials in configuration order."""
+    from .results import _mark
+
+    keys = list(results.plan.get("grid", {}))
+    labels = {row.config: row.label for row in results.rows}
+    points = {row.config: row.point or {} for row in results.rows}
+    trials = results.trials
+    metrics = sorted({m for t in trials for m in (t.get("metrics") or {}) if m != "diverged"})
+    success = results.criterion is not None
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    head = [*FIXED[:2], *keys, *FIXED[2:], *metrics, "diverged"]
+    w.writerow([*head, *(["success"] if success else []), *AFTER])
+    for t in trials:
+        got = t.get("metrics") or {}
+        point = points.get(t["config"], {})
+        met = _mark(t, results.criterion) if t["status"] == "done" else None
+        w.writerow(
+            [
+                t["id"],
+                labels.get(t["config"], ""),
+                *(_cell(point.get(k)) for k in keys),
+                t["seed"],
+                t["status"],
+                _number(t.get("final_loss")),
+                *(_number(got.get(m)) for m in metrics),
+                "" if "diverged" not in got else bool(got["diverged"]),
+                *([("" if met is None else met)] if success else []),
+                *("" if t.get(k) is None else _number(t.get(k)) for k in AFTER),
+            ]
+        )
+    return out.getvalue()
+
+
+def write(results, path) -> str:
+    """Write the trials' CSV to ``path`` (never the sweep's database; atomically)."""
+    from ..files import atomic_write_text
+    from .paths import check_output
+
+    body = text(results)
+    check_output(path, db=results.path, who="--trials-csv")
+    atomic_write_text(path, body, who="--trials-csv")
+    return body
+
+
+def _cell(value):
+    return json.dumps(value) if isinstance(value, list | dict) else value
+
+
+def _number(value):
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return value
