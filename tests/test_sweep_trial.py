@@ -280,3 +280,16 @@ def test_trials_csv_has_each_seeds_numbers(tmp_path):
         assert int(row["seed"]) == trial["seed"]
         assert float(row["final_loss"]) == trial["final_loss"]  # in full
         assert float(row["rmse"]) == trial["metrics"]["rmse"]
+
+
+def test_a_csv_sweep_says_its_loss_is_on_the_standardised_target(tmp_path):
+    import numpy as np
+
+    x = np.linspace(0, 10, 40)
+    data = tmp_path / "lin.csv"
+    data.write_text("x,price\n" + "".join(f"{a:.6f},{50 + 30 * a:.6f}\n" for a in x))
+    spec = {"data": {"csv": str(data), "target": "price"}, "epochs": 3, "engine": "delta"}
+    table = backprop.sweep(spec, {"model.hidden": [[2]]}, seeds=1, workers=1)
+    assert "standardised target: price" in table.table().splitlines()[-1]
+    plain = backprop.sweep(SMALL, {"model.hidden": [[2]]}, seeds=1, workers=1)
+    assert "standardised" not in plain.table()

@@ -11,9 +11,7 @@ HTML in a notebook. No pandas needed.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import math
 import operator
@@ -305,7 +303,21 @@ class Results:
             note += f", {counts['failed']} failed"
         if counts["todo"] or counts["running"]:
             note += f", {counts['todo'] + counts['running']} to go (resume to finish)"
-        return "\n".join([*lines, f"({note}; final loss = the last epoch's training loss)"])
+        unit = self._standardised()
+        return "\n".join([*lines, f"({note}; final loss = the last epoch's training loss{unit})"])
+
+    def _standardised(self) -> str:
+        """', on the standardised target …' when a CSV's regression trained on z-scores of
+        its target column (``data.standardize_target``: null means yes for a CSV)."""
+        data = (self.plan.get("base") or {}).get("data") or {}
+        regression = any("rmse" in (t.get("metrics") or {}) for t in self._trials)
+        if data.get("csv") is None or data.get("standardize_target") is False or not regression:
+            return ""
+        target = data.get("target") or "target"
+        return (
+            f", and it and rmse are on the standardised target: {target} in units of its "
+            "standard deviation, as the runs trained on it"
+        )
 
     def __str__(self) -> str:
         return self.table()
@@ -319,49 +331,10 @@ class Results:
 
     def to_csv(self, path=None) -> str:
         """One line per configuration (the point's keys as columns); written to ``path``
-        when given. Returns the CSV text."""
-        keys = list(self.plan.get("grid", {}))
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(
-            [
-                *keys,
-                "seeds_done",
-                "seeds",
-                "failed",
-                "diverged",
-                "mean_loss",
-                "std_loss",
-                "median_loss",
-                "best_loss",
-                "success_rate",
-                "parameters",
-                "seconds_per_trial",
-            ]
-        )
-        for r in self.rows:
-            w.writerow(
-                [
-                    *(
-                        json.dumps(r.point.get(k))
-                        if isinstance(r.point.get(k), list | dict)
-                        else r.point.get(k)
-                        for k in keys
-                    ),
-                    r.done,
-                    r.trials,
-                    r.failed,
-                    r.diverged,
-                    _csv(r.mean),
-                    _csv(r.std),
-                    _csv(r.median),
-                    _csv(r.best),
-                    "" if r.success is None else r.success,
-                    "" if r.parameters is None else r.parameters,
-                    _csv(r.seconds),
-                ]
-            )
-        text = out.getvalue()
+        when given. Returns the CSV text (``trialcsv.table_text``)."""
+        from . import trialcsv
+
+        text = trialcsv.table_text(self)
         if path is not None:  # never the sweep's database; replaced atomically (files.py)
             from ..files import atomic_write_text
             from .paths import check_output

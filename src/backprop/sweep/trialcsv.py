@@ -1,4 +1,5 @@
-"""A sweep's trials as CSV: one line per trial, each seed's own numbers (``--trials-csv``).
+"""A sweep's results as CSV: the table's (``table_text``, ``--csv``) and the trials'
+(``text``: one line per trial, each seed's own numbers, ``--trials-csv``).
 
 The table's CSV (``Results.to_csv``, ``--csv``, compare's ``table.csv``) has one line per
 configuration — mean, std, median and best over the seeds — so the per-seed values behind a
@@ -73,3 +74,52 @@ def _number(value):
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(value)
     return value
+
+
+def table_text(results) -> str:
+    """The table's CSV (``Results.to_csv``): one line per configuration, the point's keys
+    as columns, then seeds, failures, loss mean/std/median/best, success, size, time."""
+    from .results import _csv
+
+    keys = list(results.plan.get("grid", {}))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(
+        [
+            *keys,
+            "seeds_done",
+            "seeds",
+            "failed",
+            "diverged",
+            "mean_loss",
+            "std_loss",
+            "median_loss",
+            "best_loss",
+            "success_rate",
+            "parameters",
+            "seconds_per_trial",
+        ]
+    )
+    for r in results.rows:
+        w.writerow(
+            [
+                *(
+                    json.dumps(r.point.get(k))
+                    if isinstance(r.point.get(k), list | dict)
+                    else r.point.get(k)
+                    for k in keys
+                ),
+                r.done,
+                r.trials,
+                r.failed,
+                r.diverged,
+                _csv(r.mean),
+                _csv(r.std),
+                _csv(r.median),
+                _csv(r.best),
+                "" if r.success is None else r.success,
+                "" if r.parameters is None else r.parameters,
+                _csv(r.seconds),
+            ]
+        )
+    return out.getvalue()
