@@ -293,3 +293,17 @@ def test_a_csv_sweep_says_its_loss_is_on_the_standardised_target(tmp_path):
     assert "standardised target: price" in table.table().splitlines()[-1]
     plain = backprop.sweep(SMALL, {"model.hidden": [[2]]}, seeds=1, workers=1)
     assert "standardised" not in plain.table()
+
+
+def test_a_spec_file_left_to_its_sets_defaults_is_told_them(tmp_path):
+    from cli_helpers import cli
+
+    (tmp_path / "sine.json").write_text('{"data": "sine"}')
+    args = ("sweep", "sine.json", "--grid", "epochs=2", "--workers", "1", "--db", "s.db")
+    code, out, err = cli(*args, cwd=tmp_path)
+    assert code == 0, err
+    said = [line for line in out.splitlines() if "built-in set sine" in line]
+    from backprop.spec.setdefaults import open_settings
+
+    lr = open_settings({"data": "sine"})["optimizer.lr"]  # the set's own, as train uses
+    assert said and f"lr {lr:g}" in said[0] and "epochs" not in said[0]  # the grid sets epochs

@@ -192,6 +192,8 @@ def _new(args) -> int:
         if name is not None and not args.quiet:
             print(f"spec: the built-in {name!r} (backprop/specs/{name}.json)")
     laid = plan(args.spec, grids.parse_grid(args.grid), args.seeds, args.success)
+    if args.spec and name is None and not args.quiet:
+        _defaults_said(args.spec, laid)
     db = args.db
     if db is None:  # a new file, never another sweep's of the same second
         from ...sweep.paths import default_db
@@ -282,6 +284,25 @@ def _resume(args, announced: bool = False) -> int:
     finally:
         store.close()
     return _finish(args, results)
+
+
+def _defaults_said(path, laid) -> None:
+    """A spec file that names a built-in set and leaves out its epochs, lr or batch gets the
+    set's own (``spec.setdefaults``), as train says for --data NAME; say which, unless the
+    grid sweeps them."""
+    import json
+
+    from ...spec.setdefaults import describe, open_settings
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except (OSError, ValueError):
+        return
+    filled = {k: v for k, v in open_settings(raw).items() if k not in laid["grid"]}
+    if filled:
+        data = laid["base"]["data"]
+        print(f"sweep: {describe(filled, data.get('name'), data.get('csv'))}")
 
 
 def _again(db, cluster) -> str:
