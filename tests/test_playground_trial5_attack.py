@@ -105,6 +105,18 @@ def test_parsing_a_hostile_message_makes_no_call_per_element(name):
     assert calls < 20_000, calls  # before: 2 or more per element (1.4 million or more)
 
 
+def test_a_deeply_nested_lone_surrogate_is_named_in_a_short_refusal():
+    """Before: its path, built for every element, was quoted whole (500 × '[0]': 1,500
+    characters of refusal)."""
+    from backprop.playground import protocol
+    from backprop.playground.fields import ProtocolError
+
+    text = '{"v":1,"type":"hello","url":{"a":' + "[" * 500 + '"\\ud800"' + "]" * 500 + "}}"
+    with pytest.raises(ProtocolError, match=r"^hello\.url\.a\[0\].*lone UTF-16") as err:
+        protocol.parse(text)
+    assert len(str(err.value)) < 300 and err.value.field == "url"
+
+
 def test_a_tab_that_sent_the_hostile_hello_is_answered_and_the_hello_costs_no_walk():
     """The whole hello (the link read, the session made) makes no call per element either:
     the list is a malformed link entry, noted (its value quoted from its first entries)."""

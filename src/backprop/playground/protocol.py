@@ -166,6 +166,9 @@ def _refuse_surrogate(where: tuple, key, text: str) -> None:
         node, step = node
         parts.append(f"[{step}]" if isinstance(step, int) else f".{_safe(step)}")
     path = node[0] + "".join(reversed(parts))
+    field = path.split(".", 1)[1].split(".")[0].split("[")[0] if "." in path else None
+    if len(path) > 120:  # nested deep: its start and its end
+        path = f"{path[:70]}…{path[-40:]}"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -174,7 +177,7 @@ def _refuse_surrogate(where: tuple, key, text: str) -> None:
         f"{path}: holds a lone UTF-16 surrogate (U+{ord(text[at]):04X} at character {at}), "
         "which is not a character; send UTF-8 text (save the file or name as UTF-8 and try "
         "again).",
-        path.split(".", 1)[1].split(".")[0].split("[")[0] if "." in path else None,
+        field,
     ) from None
 
 
