@@ -75,8 +75,9 @@ def class_target(text: str, classes: Classes) -> tuple[int, np.ndarray]:
         last = "0 or 1" if len(names) == 2 else f"0 … {len(names) - 1}"
         by_index = "" if any(map(_number, names)) else f" or its index {last}"
         raise ConfigError(
-            f"--y {text}: not a class of this model; give a class name{by_index} (its "
-            f"{len(names)} classes: {listed}), e.g. --y {names[-1]}." + did_you_mean(text, names)
+            f"--y {text or repr(text)}: not a class of this model; give a class "
+            f"name{by_index} (its {len(names)} classes: {listed}), e.g. --y {names[-1]}."
+            + did_you_mean(text, names)
         )
     if classes.binary:
         return index, np.asarray([[float(index)]])

@@ -90,7 +90,8 @@ def run(args) -> int:
     classes = classes_of(file_spec, args.loss, delta.layers(model)[-1].n_out)
     if classes is not None and args.loss is None and args.y is None:
         classes = None  # no target: δ = ∂ŷ/∂f, as on the slides
-    loss_name = classes.loss if classes else args.loss or ("half_mse" if args.y else "none")
+    given = args.y is not None  # '' too: refused below, never read as "no target"
+    loss_name = classes.loss if classes else args.loss or ("half_mse" if given else "none")
     index = None
     if loss_name == "none":
         loss = y = None
