@@ -43,7 +43,7 @@ TRACE_CELL = """\
 from backprop import delta, nn
 import backprop
 backprop.manual_seed(0)
-t = delta.trace(nn.MLP([1, 2, 1], activation="relu"), [[0.5]], [[1.0]])
+t = delta.trace(nn.MLP([1, 2, 1], activation="relu"), [[0.5]], [[1.0]], nn.HalfMSELoss())
 t"""
 
 FIT_CELL = """\
