@@ -43,27 +43,10 @@ class _Bar:
     """Progress on a terminal: a rich bar over the trials."""
 
     def __init__(self, total: int, before: int) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
+        from ..display.progress import rich_bar
         from .progress import _BARS
 
-        self.progress = Progress(
-            TextColumn("[bold]sweep"),
-            BarColumn(bar_width=20),
-            MofNCompleteColumn(),
-            TextColumn("trials {task.fields[last]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stdout),
-        )
+        self.progress = rich_bar("sweep", "trials", width=20, file=sys.stdout)
         self.progress.start()
         _BARS.append(self.progress)
         self.task = self.progress.add_task("sweep", total=total, completed=before, last="")

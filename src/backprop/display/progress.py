@@ -27,7 +27,35 @@ from collections import deque
 from ..errors import ConfigError
 from ..train.callbacks import Callback
 
-__all__ = ["NotebookProgress", "in_notebook", "progress_callbacks"]
+__all__ = ["NotebookProgress", "in_notebook", "progress_callbacks", "rich_bar"]
+
+
+def rich_bar(what: str, unit: str, *, width: int = 30, file=None, markup: bool = True):
+    """A rich bar on a terminal: ``WHAT [bar] done/total UNIT <field 'last'> elapsed left``.
+
+    The one layout of fit's bar over epochs and the sweeps' bars over trials; the caller
+    adds its task with a ``last`` field (a loss, the last trial's label). ``markup=False``
+    for fields that may hold ``[ ]`` (layer sizes), which rich would read as markup."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn(f"[bold]{what}"),
+        BarColumn(bar_width=width),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TextColumn("{task.fields[last]}", markup=markup),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr if file is None else file),
+    )
 
 
 def in_notebook() -> bool:
@@ -121,28 +149,8 @@ class NotebookProgress(Callback):
 
             self.handle = display(self._bundle(0, None), raw=True, display_id=True)
             return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("[bold]training"),
-            BarColumn(bar_width=30),
-            MofNCompleteColumn(),
-            TextColumn("epochs"),
-            TextColumn("{task.fields[loss]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-            transient=False,
-        )
-        self.task = self.progress.add_task("fit", total=state.epochs, loss="")
+        self.progress = rich_bar("training", "epochs")
+        self.task = self.progress.add_task("fit", total=state.epochs, last="")
         self.progress.start()
 
     def _bundle(self, done: int, loss) -> dict:
@@ -173,7 +181,7 @@ class NotebookProgress(Callback):
                 self.handle.update(self._bundle(done, loss), raw=True)
         elif self.progress is not None:
             text = "" if loss is None else f"loss {loss:.4g}"
-            self.progress.update(self.task, completed=done, loss=text)
+            self.progress.update(self.task, completed=done, last=text)
 
     def on_progress(self, state) -> None:
         self._show(state.epoch - 1, state.batch_loss)

@@ -18,7 +18,6 @@ driver hears of each when it ends.
 
 from __future__ import annotations
 
-import sys
 import time
 
 from ..errors import ConfigError
@@ -73,26 +72,9 @@ class TrialBar:
 
             self.handle = display(self._bundle(before, total), raw=True, display_id=True)
             return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from .progress import rich_bar
 
-        self.rich = Progress(
-            TextColumn("[bold]sweep"),
-            BarColumn(bar_width=30),
-            MofNCompleteColumn(),
-            TextColumn("trials"),
-            TextColumn("{task.fields[last]}", markup=False),  # labels may hold [ ]
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-        )
+        self.rich = rich_bar("sweep", "trials", markup=False)  # labels may hold [ ]
         self.task = self.rich.add_task("sweep", total=total, completed=before, last="")
         self.rich.start()
 
