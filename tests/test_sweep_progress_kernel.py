@@ -49,3 +49,31 @@ def test_progress_false_in_a_kernel_shows_nothing(tmp_path):
     cell = SWEEP.replace("workers=1)", "workers=1, progress=False)")
     outputs = run_cells([cell], tmp_path)[0].outputs
     assert [o.output_type for o in outputs] == ["stream"], outputs
+
+
+COMPARE = """\
+import backprop
+answer = backprop.compare("activations", seeds=2, epochs=30, workers=1, plots=False)
+print(len(answer.rows), "configurations")
+"""
+
+
+def test_a_compare_in_a_kernel_shows_sweeps_bar_once_and_ends_at_every_trial(tmp_path):
+    # compare had a notebook bar of its own (display.sweep.NotebookTrials, used when
+    # progress=None): no last trial's configuration, another layout than sweep's and fit's
+    outputs = run_cells([COMPARE], tmp_path)[0].outputs
+    bars = [o for o in outputs if o.output_type == "display_data"]
+    assert len(bars) == 1, outputs  # one output, updated in place
+    data = bars[0]["data"]
+    assert data["text/plain"].startswith("sweep [" + "#" * 30 + "]  16/16 trials"), data
+    assert "last: model.hidden=8 model.activation=step" in data["text/plain"], data
+    assert '<progress value="16" max="16"' in data["text/html"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "8 configurations" in printed
+
+
+def test_compare_progress_none_in_a_kernel_shows_nothing_as_sweeps(tmp_path):
+    cell = COMPARE.replace("plots=False)", "plots=False, progress=None)")
+    outputs = run_cells([cell], tmp_path)[0].outputs
+    assert [o.output_type for o in outputs] == ["stream"], outputs

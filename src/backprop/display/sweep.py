@@ -3,7 +3,8 @@ the plots, for a notebook.
 
 ``Comparison._repr_html_`` calls ``comparison_html``. The plots are the PNGs the comparison
 wrote (read back from ``--out``) or, without an output directory, its Figures; a comparison
-drawn without plots says how to get them.
+drawn without plots says how to get them. The bar over a comparison's trials is ``sweep``'s
+(``trials.TrialBar``).
 """
 
 from __future__ import annotations
@@ -44,51 +45,3 @@ def comparison_html(answer) -> str:
     if not answer.plots and not answer.figures:
         parts.append('<div class="bp-muted">(no plots: compare(..., plots=True) draws them)</div>')
     return box("".join(parts))
-
-
-class NotebookTrials:
-    """A sweep's progress in a notebook: one display output updated in place (IPython's
-    ``display_id``), trials done of all, the last trial's loss, time spent and left.
-    Called with the sweep's ``Progress`` after each finished trial."""
-
-    EVERY = 0.2  # seconds between updates (the last one always)
-
-    def __init__(self) -> None:
-        self.handle, self.shown = None, 0.0
-
-    @staticmethod
-    def bundle(p) -> dict:
-        from html import escape
-
-        from .progress import _clock
-
-        finished = p.done + p.failed
-        rate = p.ran / p.elapsed if p.elapsed > 0 and p.ran else 0.0
-        left = (p.total - finished) / rate if rate else None
-        loss = "" if p.loss is None else f"loss {p.loss:.4g}"
-        cells = [f"{finished}/{p.total} trials", loss, f"{_clock(p.elapsed)} spent",
-                 f"{_clock(left)} left"]  # fmt: skip
-        words = "  ".join(c for c in cells if c)
-        filled = round(30 * finished / p.total) if p.total else 30
-        html = (
-            '<div class="bp-progress" style="font-family:var(--jp-code-font-family,monospace);'
-            'font-size:var(--jp-code-font-size,13px)"><b>sweep</b> '
-            f'<progress value="{finished}" max="{max(p.total, 1)}" style="width:16em;'
-            f'vertical-align:middle"></progress> {escape(words)}</div>'
-        )
-        return {"text/plain": f"sweep [{'#' * filled}{'.' * (30 - filled)}]  {words}",
-                "text/html": html}  # fmt: skip
-
-    def __call__(self, p) -> None:
-        import time
-
-        from IPython.display import display
-
-        now = time.monotonic()
-        last = p.done + p.failed >= p.total
-        if self.handle is None:
-            self.handle = display(self.bundle(p), raw=True, display_id=True)
-            self.shown = now
-        elif last or now - self.shown >= self.EVERY:
-            self.handle.update(self.bundle(p), raw=True)
-            self.shown = now

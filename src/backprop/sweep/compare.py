@@ -151,9 +151,9 @@ def refit_one(spec: dict, trial: dict, grid_x: np.ndarray) -> Fit:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        start = [_state(layer) for layer in _linears(prepare(spec).model)]
+        start = [_state(layer) for layer in _linears(prepare(spec).net)]
         ran = run(spec, verbose=False)
-    after = [_state(layer) for layer in _linears(ran.model)]
+    after = [_state(layer) for layer in _linears(ran.net)]
     unmoved = [
         i + 1
         for i, (a, b) in enumerate(zip(start, after))
@@ -167,7 +167,7 @@ def refit_one(spec: dict, trial: dict, grid_x: np.ndarray) -> Fit:
         config=trial["config"],
         seed=trial["seed"],
         x=grid_x,
-        y=evaluate(ran.model, grid_x[:, None])[:, 0],
+        y=evaluate(ran.net, grid_x[:, None])[:, 0],
         data_x=np.asarray(ran.dataset.x, dtype=float)[:, 0],
         data_y=np.asarray(ran.dataset.y, dtype=float)[:, 0],
         unmoved=unmoved,
@@ -295,7 +295,7 @@ def compare(
     workers=None,
     out=None,
     plots=True,
-    progress=None,
+    progress="auto",
     quick=False,
 ) -> Comparison:
     """Answer the lecture's question ``name`` ("width-depth" or "activations") by experiment.
@@ -307,8 +307,10 @@ def compare(
     and the table (``table.csv``); without it the plots are Figures shown in a notebook.
     ``quick=True``: the question's quick mode (``Question.quick``: 2,000 epochs, 3 seeds,
     measured to keep the full run's conclusions; ``seeds``/``epochs`` given win).
-    ``plots=False`` draws none (and trains no trial again). ``progress``: called after each
-    trial (in a notebook, by default, a bar). Returns a ``Comparison``: ``.results`` (the
+    ``plots=False`` draws none (and trains no trial again). ``progress``: as ``sweep``'s —
+    "auto" (a bar over the trials in a notebook, the one ``sweep`` and ``fit`` show; none
+    elsewhere), True (a bar anywhere), False or None (none), or a function called with a
+    ``sweep.Progress`` after each trial. Returns a ``Comparison``: ``.results`` (the
     sweep's table), ``.words``, ``.plots``.
 
     Examples:
@@ -317,7 +319,7 @@ def compare(
         >>> [row.label for row in answer.rows][:2]
         ['model.hidden=2 model.activation=relu', 'model.hidden=2 model.activation=tanh']
     """
-    from .driver import check_workers, sweep
+    from .driver import check_workers, sweep, trial_progress
     from .grid import parse_seeds
 
     q = question(name)
@@ -330,6 +332,7 @@ def compare(
     seeds = q.seeds if seeds is None else seeds
     parse_seeds(seeds)  # bad seeds or workers are refused before a directory is made
     check_workers(workers)
+    show = trial_progress(progress, "compare")  # sweep's bar (display/trials.py), as sweep's
     if not isinstance(plots, bool):
         raise ConfigError(f"compare plots: must be True or False; got {plots!r}.")
     if plots:
@@ -340,13 +343,6 @@ def compare(
             raise ConfigError(f"compare out {str(out)!r}: not a directory; give a directory.")
         out.mkdir(parents=True, exist_ok=True)
         files.check(out, q, plots, db)  # table.csv and the PNGs: before any trial runs
-    if progress is None:
-        from ..display.progress import in_notebook
-
-        if in_notebook():  # a bar over the trials, as fit shows one over epochs
-            from ..display.sweep import NotebookTrials
-
-            progress = NotebookTrials()
     with warnings.catch_warnings():
         # the width-1 nets' 'hidden layer of 1 unit' notice is the question, not a slip
         warnings.simplefilter("ignore")
@@ -358,7 +354,7 @@ def compare(
                 db=db,
                 workers=workers,
                 success=q.success,
-                progress=progress,
+                progress=show,
             )
         except OtherSweep as exc:  # this question with other seeds: say compare's fix
             from .compare_words import other_run
