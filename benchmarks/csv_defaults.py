@@ -84,7 +84,7 @@ def score(r, task: str) -> float:
 
     ds = r.dataset
     with backprop.no_grad():
-        out = r.model(backprop.tensor(ds.x_test.astype(np.float32))).numpy().astype(float)
+        out = r.net(backprop.tensor(ds.x_test.astype(np.float32))).numpy().astype(float)
     y = np.asarray(ds.y_test, dtype=float)
     if task == "r":
         y = y.reshape(len(y), -1)

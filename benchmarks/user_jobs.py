@@ -167,7 +167,7 @@ def run_spec(job: Job, epochs: int):
     r = bp.run({**job.spec, "epochs": epochs})
     extra = {"engine": getattr(r.history, "engine", "?")}
     if job.classify:
-        extra.update(_ours(job, r.model))
+        extra.update(_ours(job, r.net))
     return float(r.history["loss"][-1]), extra
 
 

@@ -84,7 +84,7 @@ def _r2(run):
     from sklearn.metrics import r2_score
 
     x = backprop.tensor(run.dataset.x, dtype=backprop.float32)
-    return r2_score(np.asarray(run.dataset.y), run.model(x).detach().numpy())
+    return r2_score(np.asarray(run.dataset.y), run.net(x).detach().numpy())
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def _scores(run):
     ds = run.dataset
     x, y = ds.x, np.asarray(ds.y)
     xt, yt = (ds.x_test, np.asarray(ds.y_test)) if ds.x_test is not None else (x, y)
-    out = run.model(backprop.tensor(xt, dtype=backprop.float32)).detach().numpy()
+    out = run.net(backprop.tensor(xt, dtype=backprop.float32)).detach().numpy()
     if ds.task == "regression":
         ours = r2_score(yt, out)
         linear = r2_score(yt, LinearRegression().fit(x, y).predict(xt))

@@ -51,7 +51,7 @@ def test_python_predictions_of_a_csv_run_are_the_clis_and_the_standard_scalers(
     # the arithmetic of scikit-learn's StandardScaler fitted on the training rows (all)
     z = StandardScaler().fit(x).transform(np.array(SAMPLES))
     with backprop.no_grad():
-        by_hand = r.model(backprop.tensor(z.astype(np.float32))).numpy()[:, 0]
+        by_hand = r.net(backprop.tensor(z.astype(np.float32))).numpy()[:, 0]
     np.testing.assert_allclose(by_hand, want, rtol=1e-5)
     np.testing.assert_allclose(r.predict(SAMPLES)[:, 0], want, rtol=1e-5)
     np.testing.assert_allclose(
@@ -61,7 +61,7 @@ def test_python_predictions_of_a_csv_run_are_the_clis_and_the_standard_scalers(
     with backprop.no_grad():
         loaded = backprop.load(tmp_path / "m.safetensors")(backprop.tensor(SAMPLES)).numpy()
     np.testing.assert_allclose(loaded[:, 0], want, rtol=1e-4)
-    assert "run.predict(x)" in repr(r)  # run.model sees z: the Run says so
+    assert "run.predict(x)" in repr(r)  # run.net sees z: the Run says so
 
 
 def test_a_csv_classifiers_python_predictions_are_the_clis_classes(tmp_path, monkeypatch):

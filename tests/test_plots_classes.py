@@ -79,7 +79,7 @@ def test_digits_run_folder_has_the_confusion_matrix_and_the_mistakes(tmp_path, d
     assert "test set (used as validation)" in legend
 
     # the confusion matrix: scikit-learn's, of the argmax of the weights' own output
-    expected_pred = numpy_logits(digits_run.model, ds.x_test).argmax(axis=1)
+    expected_pred = numpy_logits(digits_run.net, ds.x_test).argmax(axis=1)
     expected = sklearn_metrics.confusion_matrix(ds.y_test, expected_pred, labels=range(10))
     fig = figures["confusion.png"]
     ax = fig.axes[0]
@@ -153,6 +153,6 @@ def test_a_csv_classifier_without_test_set_names_the_rows_it_counts(tmp_path, fi
     assert fig.get_suptitle().startswith("Confusion matrix, training and validation rows\n90 rows")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["big", "mid", "small"]
-    predicted = numpy_logits(run.model, run.dataset.x).argmax(axis=1)
+    predicted = numpy_logits(run.net, run.dataset.x).argmax(axis=1)
     expected = sklearn_metrics.confusion_matrix(run.dataset.y, predicted, labels=range(3))
     np.testing.assert_array_equal(ax.images[0].get_array(), expected)

@@ -191,7 +191,7 @@ def test_a_model_file_from_before_the_slug_rule_still_loads(tmp_path):
 
     r = run({"name": "s", "data": {"name": "square", "n": 8}, "model": {"hidden": [2]},
              "epochs": 1})  # fmt: skip
-    bio.save(r.model, tmp_path / "m.safetensors", spec={**r.file_spec(), "name": "my data"})
+    bio.save(r.net, tmp_path / "m.safetensors", spec={**r.file_spec(), "name": "my data"})
     assert bio.read(tmp_path / "m.safetensors").full_spec["name"] == "my data"
 
 

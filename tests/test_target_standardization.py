@@ -38,7 +38,7 @@ def test_a_csv_regression_fits_by_default_and_predicts_in_its_units(tmp_path):
     r = backprop.run(_spec(tmp_path / "houses.csv"))
     assert r.target_scaling is not None
     scaler = backprop.data.Standardizer.from_dict(r.file_spec()["data"]["scaler"])
-    pred = _predict(r.model, scaler.transform(x))[:, 0]
+    pred = _predict(r.net, scaler.transform(x))[:, 0]
     assert sklearn_metrics.r2_score(price, pred) > 0.95  # was −7.9 on raw targets
     # the run's own r² (on z) is the same number: r² does not depend on the units
     assert r.history["r2"][-1] == pytest.approx(sklearn_metrics.r2_score(price, pred), abs=2e-3)
@@ -51,11 +51,11 @@ def test_a_csv_regression_fits_by_default_and_predicts_in_its_units(tmp_path):
 def test_folding_equals_undoing_the_standardisation(tmp_path):
     _houses(tmp_path / "houses.csv", n=120)
     r = prepare({**_spec(tmp_path / "houses.csv"), "epochs": 5})
-    backprop.fit(r.model, (r.dataset.x, r.dataset.y), r.loss, r.optimizer, 5)
-    z = _predict(r.model, r.dataset.x).astype(np.float64)
+    backprop.fit(r.net, (r.dataset.x, r.dataset.y), r.loss, r.optimizer, 5)
+    z = _predict(r.net, r.dataset.x).astype(np.float64)
     scaled_y = r.dataset.y.copy()
-    targets.fold(r.model, r.dataset, r.target_scaling)
-    folded = _predict(r.model, r.dataset.x).astype(np.float64)
+    targets.fold(r.net, r.dataset, r.target_scaling)
+    folded = _predict(r.net, r.dataset.x).astype(np.float64)
     s = r.target_scaling
     np.testing.assert_allclose(folded, z * s.std + s.mean, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(r.dataset.y, scaled_y * s.std + s.mean, rtol=1e-12)

@@ -82,7 +82,7 @@ def steps_too_large(result) -> bool:
     if len(losses) > 1 and (losses[-1] > losses[0] or max(losses) > 10 * losses[0] > 0):
         return True
     try:
-        return dead_units_note(result.model, result.dataset.x) is not None
+        return dead_units_note(result.net, result.dataset.x) is not None
     except Exception:  # a model the δ engine cannot read: no diagnosis, not a failure
         return False
 

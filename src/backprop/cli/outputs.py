@@ -71,15 +71,15 @@ def _plots(run, out: Path) -> dict[str, Path]:
             if truth is not None:  # the true function is of the raw x
                 truth = (lambda f: lambda z: f(z * std + mean))(truth)
         written["fit_plot"] = plots.fit_1d(
-            run.model, ds.x, ds.y, out / "fit.png", truth=truth, title=run.spec["name"], **names
+            run.net, ds.x, ds.y, out / "fit.png", truth=truth, title=run.spec["name"], **names
         )
     elif ds.task == "classification" and ds.n_features == 2:
         written["boundary_plot"] = _boundary(run, out)
     elif ds.task == "classification":
         written.update(_class_plots(run, out))
-    if sum(p.numel() for p in run.model.parameters()) <= 2000:
+    if sum(p.numel() for p in run.net.parameters()) <= 2000:
         written["network_plot"] = plots.network_diagram(
-            run.model, out / "network.png", title=run.spec["name"], **_diagram_names(run)
+            run.net, out / "network.png", title=run.spec["name"], **_diagram_names(run)
         )
     return written
 
@@ -128,7 +128,7 @@ def _boundary(run, out: Path) -> Path:
     held = {} if val is None else {"x_val": x[val], "y_val": ds.y[val]}
     x, y = (x, ds.y) if train is None else (x[train], ds.y[train])
     return plots.decision_boundary(
-        run.model, x, y, out / "boundary.png", x_test=x_test, y_test=ds.y_test,
+        run.net, x, y, out / "boundary.png", x_test=x_test, y_test=ds.y_test,
         title=run.spec["name"], transform=transform, **held, **names,
     )  # fmt: skip
 
@@ -166,14 +166,14 @@ def _class_plots(run, out: Path) -> dict[str, Path]:
         "which": which,
     }
     written = {
-        "confusion_plot": plots.confusion_matrix(run.model, x, y, out / "confusion.png", **common)
+        "confusion_plot": plots.confusion_matrix(run.net, x, y, out / "confusion.png", **common)
     }
     shape = image_shape(ds.feature_names)
     if shape is not None:
         scaler = getattr(ds, "scaler", None)
         images = x if scaler is None else scaler.inverse_transform(x)
         written["mistakes_plot"] = plots.misclassified(
-            run.model, x, y, out / "misclassified.png", shape=shape, images=images, **common
+            run.net, x, y, out / "misclassified.png", shape=shape, images=images, **common
         )
     return written
 

@@ -33,6 +33,8 @@ def final_line(result) -> str:
     if row is None and loss is not None and math.isfinite(loss):
         kept += f": loss {loss:.6g}"
     done = f"{len(h)} epoch{'s' if len(h) != 1 else ''}" if len(h) else "no epoch finished"
+    if not len(h) and result.spec.get("epochs") == 0:  # asked for: the network as initialised
+        done = "not trained (epochs 0): the initial weights of seed " + str(result.spec["seed"])
     shown = kept + "; ".join(parts)
     text = f"{result.spec['name']}: {done}" + (f"; {shown}" if shown else "")
     scaling = getattr(result, "target_scaling", None)
@@ -140,7 +142,7 @@ def held_out_line(result) -> str | None:
     from .. import no_grad, tensor
     from ..train import metrics
 
-    model = result.model
+    model = result.net  # the network as trained: it pairs with ds.x_test (z when standardised)
     dtype = next(iter(model.parameters())).dtype
     with no_grad():
         out = model(tensor(ds.x_test, dtype=dtype)).numpy().astype(np.float64)

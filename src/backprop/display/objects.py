@@ -124,7 +124,7 @@ def run_html(run) -> str:
     facts = [
         ("spec", s.get("name") or "(unnamed)"),
         ("data", data.get("name") or data.get("path") or "?"),
-        ("model", _sizes(run.model)),
+        ("model", _sizes(run.net)),
         ("loss", s.get("loss", {}).get("name", "?")),
         ("optimizer", f"{opt.get('name', '?')}, lr {opt.get('lr') or 'its default'}"),
         ("epochs", s.get("epochs")),
@@ -149,7 +149,7 @@ def run_html(run) -> str:
         loss = s.get("loss", {}).get("name")
         parts.append(metrics_table(run.history))
         parts.append(figure_or_note(lambda: loss_curves(run.history, loss=loss), "loss curve"))
-    parts.append(model_html(run.model))
+    parts.append(model_html(run.net))
     return box("".join(parts))
 
 

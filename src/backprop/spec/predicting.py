@@ -6,7 +6,7 @@ Its targets are standardised too, but that scaling is folded into the last layer
 training (``spec.targets``), so outputs are in the target's units already. The inputs'
 scaling is kept beside the weights (``Run.dataset.scaler``, the model file's
 ``data.scaler``) because ``explain``, the trace, the fit plots and ``export`` show or need
-the network as it trained.
+the network as it trained (``Run.net``, ``io.read(path).model``).
 
 So there are two ways to feed a model inputs in the user's units, and this module holds
 both:
@@ -15,7 +15,7 @@ both:
   stored scaler, then the network: the numbers ``backprop predict`` prints.
 - ``fold_inputs(model, scaler)`` rewrites the first Linear layer, W ← W / std and
   b ← b − W (mean / std), so that ``model(x)`` takes raw x itself (exact up to rounding);
-  ``backprop.load(path)`` returns a model folded this way.
+  ``backprop.load(path)`` and ``Run.model`` are networks folded this way.
 
 A plain model with no scaler is called as it is.
 """
@@ -130,11 +130,11 @@ def _parts(source) -> tuple[Any, tuple | None, dict]:
         data = (source.full_spec or {}).get("data") or {}
         scaler = data.get("scaler")
         return source.model, None if scaler is None else _mean_std(scaler), data
-    if hasattr(source, "dataset") and hasattr(source, "model"):  # a Run
+    if hasattr(source, "dataset") and hasattr(source, "net"):  # a Run: its net takes z
         ds = source.dataset
         scaler = getattr(ds, "scaler", None)
         data = {"task": ds.task, "target_names": list(getattr(ds, "target_names", []) or [])}
-        return source.model, None if scaler is None else _mean_std(scaler), data
+        return source.net, None if scaler is None else _mean_std(scaler), data
     if callable(source) and hasattr(source, "parameters"):
         return source, None, {}
     raise ConfigError(

@@ -40,10 +40,18 @@ from .schema import normalize
 class Run:
     """Everything a finished run produced; ``spec`` is the normalised spec that ran.
 
-    ``model`` is the network as it trained: on a CSV (inputs standardised by default) it
-    takes z = (x − mean) / std, not x. ``run.predict(x)`` takes x in the CSV's units and
-    answers as ``backprop predict`` does; ``backprop.load(saved)`` returns a model with the
-    scaling folded in.
+    ``model`` takes x in the data's own units (a CSV's columns) and answers in the target's
+    units: ``run.model(x) == run.predict(x)`` (a classifier's logits) ``== backprop predict``
+    on the saved file, up to float rounding. When the run standardised its inputs (a CSV,
+    scikit-learn's sets: ``dataset.scaler`` set), ``model`` is a copy of the trained network
+    with z = (x − mean) / std folded exactly into its first layer, as ``backprop.load(saved)``
+    returns it (made again when ``net``'s weights change); otherwise it is ``net`` itself.
+
+    ``net`` is the network as it trained, taking z. It pairs with ``dataset``, whose ``x`` and
+    ``x_test`` are the standardised rows the run trained on (``dataset.y`` is in the target's
+    own units again: the targets' scaling is folded into ``net``'s last layer after
+    training). The same rows in the data's own units, for ``model``: ``run.x`` and
+    ``run.x_test``. ``run.save`` writes ``net`` with the scaler beside it.
 
     Examples:
         >>> import backprop
@@ -58,7 +66,7 @@ class Run:
     """
 
     spec: dict
-    model: Any
+    net: Any  # the network as it trained (takes z when the inputs were standardised)
     dataset: Any
     loss: Any
     optimizer: Any
@@ -66,6 +74,44 @@ class Run:
     scheduler: Any = None
     extra: dict = field(default_factory=dict)
     target_scaling: Any = None  # targets.TargetScaling while training on standardised y
+
+    @property
+    def model(self):
+        """The trained network taking x in the data's own units (``net`` with the input
+        scaling folded into its first layer; ``net`` itself when there is none)."""
+        scaler = getattr(self.dataset, "scaler", None)
+        if scaler is None:
+            return self.net
+        import numpy as np
+
+        params = [p._data for p in self.net.parameters()]
+        cached = self.extra.get("_raw_model")  # (net, folded copy, net's weights it was made of)
+        same = cached is not None and cached[0] is self.net and len(cached[2]) == len(params)
+        if same and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(cached[2], params)):
+            return cached[1]
+        import copy
+
+        from .predicting import fold_inputs
+
+        folded = copy.deepcopy(self.net)
+        fold_inputs(folded, scaler)
+        self.extra["_raw_model"] = (self.net, folded, [a.copy() for a in params])
+        return folded
+
+    @property
+    def x(self):
+        """The training inputs in the data's own units (``dataset.x`` is z when the run
+        standardised them): the rows to feed ``model``."""
+        return self._raw(self.dataset.x)
+
+    @property
+    def x_test(self):
+        """The held-out inputs in the data's own units, or None (see ``x``)."""
+        return self._raw(getattr(self.dataset, "x_test", None))
+
+    def _raw(self, z):
+        scaler = getattr(self.dataset, "scaler", None)
+        return z if z is None or scaler is None else scaler.inverse_transform(z)
 
     def file_spec(self) -> dict:
         """The spec as saved with the model: ``data`` gains what predicting needs.
@@ -155,8 +201,8 @@ class Run:
         """One line: the spec's name, the network, the data, epochs run and the last loss."""
         from ..summary import summary
 
-        sizes = summary(self.model).sizes
-        net = "-".join(map(str, sizes)) + " MLP" if sizes else type(self.model).__name__
+        sizes = summary(self.net).sizes
+        net = "-".join(map(str, sizes)) + " MLP" if sizes else type(self.net).__name__
         data = self.spec.get("data", {}).get("name") or "CSV"
         h = self.history
         if h is None or not len(h):
@@ -169,8 +215,11 @@ class Run:
             from .setdefaults import listed
 
             stop += f"; {data}'s own defaults: {listed(filled)}"
-        if getattr(self.dataset, "scaler", None) is not None:  # model(x) would be in z's units
-            stop += "; inputs standardised: predict with run.predict(x) (run.model sees z)"
+        if getattr(self.dataset, "scaler", None) is not None:  # two networks: say which is which
+            stop += (
+                "; inputs standardised in training: run.model(x) and run.predict(x) take x in "
+                "the data's units (run.x), run.net takes z (run.dataset.x)"
+            )
         return f"<Run {self.spec.get('name')!r}: {net} on {data}, {done}{stop}>"
 
     def _repr_html_(self) -> str:
@@ -181,8 +230,9 @@ class Run:
 
     def predict(self, x, *, proba: bool = False):
         """Predictions for inputs ``x`` in the data's own units, as ``backprop predict``
-        gives them: the run's input scaler applied first (``self.model`` itself sees the
-        standardised inputs of a CSV run). ``spec.predicting.predict`` says more."""
+        gives them: the run's input scaler applied, then ``net`` (a regression's values are
+        ``model(x)``'s; a classifier's are class labels). ``spec.predicting.predict`` says
+        more."""
         from .predicting import predict
 
         return predict(self, x, proba=proba)
@@ -201,7 +251,7 @@ class Run:
         from .. import io
 
         meta = self.file_metadata()
-        return io.save(self.model, path, spec=self.file_spec(), metadata=meta or None)
+        return io.save(self.net, path, spec=self.file_spec(), metadata=meta or None)
 
 
 def load(path: str | os.PathLike) -> dict:
@@ -274,7 +324,7 @@ def prepare(spec) -> Run:
     Examples:
         >>> from backprop import spec
         >>> ready = spec.prepare(spec.builtin('xor'))  # model, data, loss, optimizer: no training
-        >>> type(ready.model).__name__, ready.dataset.name, type(ready.optimizer).__name__
+        >>> type(ready.net).__name__, ready.dataset.name, type(ready.optimizer).__name__
         ('MLP', 'xor', 'Adam')
         >>> ready.history is None  # backprop.run = prepare + fit
         True
@@ -333,7 +383,7 @@ def run(spec, *, callbacks=(), verbose="auto") -> Run:
         guard = NaNGuard()
         cbs.append(guard)
     r.history = fit(
-        r.model, r.dataset, r.loss, r.optimizer, epochs=s["epochs"], batch_size=s["batch_size"],
+        r.net, r.dataset, r.loss, r.optimizer, epochs=s["epochs"], batch_size=s["batch_size"],
         validation=s["validation"], callbacks=cbs, seed=s["seed"], engine=s["engine"],
         scheduler=r.scheduler, verbose=verbose,
     )  # fmt: skip
@@ -346,5 +396,5 @@ def run(spec, *, callbacks=(), verbose="auto") -> Run:
             reason = reason.replace(f"; {clause}.", ".")
         r.history.stop_reason = f"{reason} The run put back the {r.kept_weights().split(';')[0]}."
     if r.target_scaling is not None:  # the model predicts y's own units from here on
-        targets.fold(r.model, r.dataset, r.target_scaling)
+        targets.fold(r.net, r.dataset, r.target_scaling)
     return r

@@ -67,7 +67,7 @@ def run(args) -> int:
     else:
         spec = builtin(args.target) if kind == "builtin" else args.target
         r = prepare(spec)
-        model, loss = r.model, r.loss
+        model, loss = r.net, r.loss  # r.net takes z, as r.dataset.x holds it
         x = r.dataset.x[: args.samples]
         y = r.dataset.y[: args.samples]
         if r.spec["loss"]["name"] in ("bce", "bce_with_logits"):

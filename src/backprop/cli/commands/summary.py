@@ -57,7 +57,7 @@ def run(args) -> int:
     from ...spec import prepare
 
     r = prepare(args.model)
-    print(summary(r.model, name=f"{args.model} (untrained, seed {r.spec['seed']})"))
+    print(summary(r.net, name=f"{args.model} (untrained, seed {r.spec['seed']})"))
     return 0
 
 
