@@ -94,7 +94,7 @@ def test_vanishing_table_in_a_pipe():
         (("train", "no-such-spec.json"), ("no-such-spec.json",)),
         (("train",), ("spec file", "--data")),
         (("demo", "nonsense"), ("invalid choice",)),
-        (("train", "--epochs", "0"), ("--epochs", "backprop train --help")),
+        (("train", "--epochs", "-1"), ("--epochs", "between 0 and", "backprop train --help")),
         (("gradcheck", "--eps", "0", "--samples", "2"), ("--eps", "1e-12, 0.1")),
         (("vanishing", "--seed", "-1"), ("--seed", "between 0 and")),
         (("explain", "vector", "--x", "nan,1"), ("--x", "finite")),

@@ -278,18 +278,21 @@ def test_unknown_questions_and_bad_flags_are_one_line_and_exit_2(tmp_path):
     code, _, err = _cli("compare", "activations", "--workers", "0", cwd=tmp_path)
     one_line(code, err, "--workers")
     code, _, err = _cli("compare", "activations", "--epochs", "0", cwd=tmp_path)
-    one_line(code, err, "--epochs")
+    one_line(code, err, "--epochs", "a comparison trains its networks", "train --epochs 0")
     assert not (tmp_path / "runs").exists()  # refused before any folder was made
     with pytest.raises(ConfigError, match="Did you mean 'activations'"):
         backprop.compare("activation")
     with pytest.raises(ConfigError, match="compare epochs"):
         backprop.compare("activations", epochs=-5)
+    with pytest.raises(ConfigError, match="0, a spec's untrained network, trains nothing"):
+        backprop.compare("activations", epochs=0)
 
 
 def test_in_a_notebook_a_bar_moves_over_the_trials(monkeypatch):
     import IPython.display
 
     import backprop.display.progress as progress
+    import backprop.display.trials as trials
 
     shown = []
 
@@ -302,6 +305,7 @@ def test_in_a_notebook_a_bar_moves_over_the_trials(monkeypatch):
         return Handle()
 
     monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(trials, "in_notebook", lambda: True)  # sweep's bar, compare's default
     monkeypatch.setattr(IPython.display, "display", display)
     backprop.compare("activations", seeds=2, epochs=20, workers=1, plots=False)
     assert shown[0]["text/plain"].startswith("sweep [") and "/16 trials" in shown[0]["text/plain"]

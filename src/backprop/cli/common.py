@@ -146,6 +146,7 @@ def whole(low: int, high: int, fix: str):
 
 
 positive_int = whole(1, MAX_WHOLE, "a bound far above real use that keeps every run finite")
+epoch_count = whole(0, MAX_WHOLE, "0: the initial weights, untrained; the top keeps runs finite")
 seed = whole(0, MAX_SEED, "a seed is a whole number from 0 to 2**63 - 1")
 port = whole(0, 65_535, "TCP ports run from 1 to 65535; 0 picks a free one")
 

@@ -109,7 +109,8 @@ def base_spec(q: Question, epochs=None) -> dict:
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ConfigError(
                 f"compare epochs: must be a whole number of at least 1 (the question's own "
-                f"is {spec['epochs']:,}); got {epochs!r}."
+                f"is {spec['epochs']:,}; 0, a spec's untrained network, trains nothing to "
+                f"compare); got {epochs!r}."
             )
         spec["epochs"] = epochs
     return normalize(spec)

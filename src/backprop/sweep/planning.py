@@ -17,6 +17,13 @@ from . import criteria, pins
 from . import grid as grids
 from .store import sweep_key
 
+UNTRAINED = (
+    "epochs must be at least 1 in a sweep, got 0: a sweep compares what training does, and "
+    "epochs 0 (a spec's, fit's and train's: the initial weights) trains nothing; give 1 or "
+    "more (the spec's \"epochs\", or the grid's epochs values), or run one untrained network "
+    "with backprop.run(spec) or backprop train --epochs 0"
+)
+
 
 def base_spec(spec) -> dict:
     """A spec dict, a spec file's path or a built-in spec's name, checked and normalised."""
@@ -46,6 +53,8 @@ def plan(spec, grid=None, seeds=None, success=None) -> dict:
     for index, point in enumerate(grids.points(checked)):
         label = grids.label(point)
         config_spec, parameters, names = _settle(base, point, label)
+        if config_spec["epochs"] == 0:  # a spec's 0 is one untrained network: nothing to sweep
+            raise SpecError(f"sweep configuration {label}: {UNTRAINED}")
         configs.append((point, label, parameters))
         recorded.append((label, names))
         trials.extend((index, s, {**config_spec, "seed": s}) for s in seed_list)

@@ -92,9 +92,11 @@ def _workers(text: str) -> int:
 
 
 def _epochs(text: str) -> int:
-    from ..common import positive_int
+    """1 or more: 0 (train's and a spec's untrained network) trains nothing to compare."""
+    from ..common import MAX_WHOLE, whole
 
-    return positive_int(text)
+    why = "a comparison trains its networks (train --epochs 0 saves one untrained)"
+    return whole(1, MAX_WHOLE, why)(text)
 
 
 class _Lazy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import VERBOSE_HELP, out_dir, positive_int
+from ..common import VERBOSE_HELP, epoch_count, out_dir
 from ..progress import NUMBER as LOSS_FORMAT  # one loss format in every line: 1.3165e+03
 
 DEMOS = ("square", "abs", "xor", "spiral", "digits")
@@ -26,7 +26,11 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", nargs="?", default="square", choices=DEMOS, help="which demo (square)")
-    p.add_argument("--epochs", type=positive_int, help="override the demo's epoch count")
+    p.add_argument(
+        "--epochs",
+        type=epoch_count,
+        help="override the demo's epoch count (0: the initial weights, untrained)",
+    )
     p.add_argument("--seed", type=int, help="override the seed (0)")
     p.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
     p.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import VERBOSE_HELP, int_list, name_list, out_dir, positive_int, real
+from ..common import VERBOSE_HELP, epoch_count, int_list, name_list, out_dir, positive_int, real
 from ..trainflags import build_spec  # the flags' spec (also imported from here by tests)
 
 HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
@@ -121,9 +121,9 @@ def add_parser(sub) -> None:
     )
     t.add_argument(
         "--epochs",
-        type=positive_int,
-        help="number of epochs, 1 to 10,000,000 (default 100; with --data, 2,000 for square, "
-        "abs and sine, 500 for the others)",
+        type=epoch_count,
+        help="number of epochs, 0 to 10,000,000 (0: the initial weights, untrained; default "
+        "100; with --data, 2,000 for square, abs and sine, 500 for the others)",
     )
     t.add_argument(
         "--batch-size",
