@@ -20,6 +20,7 @@ __all__ = [
     "NEAR_EXACT_R2",
     "STILL_FALLING",
     "STILL_FALLING_BY",
+    "beats_chance",
     "caution_poor_fit",
     "caution_step_units",
     "caution_still_falling",
@@ -108,7 +109,9 @@ def caution_still_falling(history) -> bool:
 
     from ..errors import PoorFitWarning
 
-    losses = [v for v in history.history.get("loss", []) if v is not None]
+    recorded = getattr(history, "recorded", None)  # not the late measurement: loss only
+    losses = recorded("loss") if recorded is not None else history.history.get("loss", [])
+    losses = [v for v in losses if v is not None]
     if len(losses) < 2 or not all(math.isfinite(v) for v in losses):
         return False
     k = max(1, len(losses) // 10)
@@ -117,11 +120,7 @@ def caution_still_falling(history) -> bool:
     if not (total > 0 and before > 0):
         return False
     fell = before - last
-    # a separable set's cross-entropy, and the loss of a near-exact fit, fall for ever
-    accuracy = [v for v in history.history.get("accuracy", []) if v is not None]
-    r2 = [v for v in history.history.get("r2", []) if v is not None]
-    perfect = (bool(accuracy) and accuracy[-1] >= 1) or (bool(r2) and r2[-1] >= NEAR_EXACT_R2)
-    by_value = fell > STILL_FALLING_BY * before and not perfect
+    by_value = fell > STILL_FALLING_BY * before and not _perfect(history)
     if not by_value and fell <= max(STILL_FALLING * total, 1e-3 * before):
         return False
     drop, share = 100 * (before - last) / before, 100 * (before - last) / total
@@ -134,6 +133,23 @@ def caution_still_falling(history) -> bool:
         stacklevel=user_stacklevel(),
     )
     return True
+
+
+def _perfect(history) -> bool:
+    """A separable set's cross-entropy, and the loss of a near-exact fit, fall for ever:
+    every training row classified right, or r² ≥ ``NEAR_EXACT_R2`` (read only when asked:
+    a history that measures its last epoch on first read measures it here)."""
+    accuracy = [v for v in history.history.get("accuracy", []) if v is not None]
+    r2 = [v for v in history.history.get("r2", []) if v is not None]
+    return (bool(accuracy) and accuracy[-1] >= 1) or (bool(r2) and r2[-1] >= NEAR_EXACT_R2)
+
+
+def majority(y) -> tuple[int, int]:
+    """(rows of the most common class, rows): always answering that class scores their
+    ratio, the accuracy at chance ``caution_poor_fit`` speaks of."""
+    labels = np.asarray(y).reshape(len(y), -1)
+    labels = labels.argmax(1) if labels.shape[1] > 1 else np.rint(labels[:, 0])
+    return int(np.unique(labels, return_counts=True)[1].max()), len(labels)
 
 
 def user_stacklevel() -> int:
@@ -274,9 +290,8 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
     worse = task == "regression" and "r2" in last and last["r2"] < 0
     chance = None
     if task == "classification" and "accuracy" in last:
-        labels = np.asarray(y).reshape(len(y), -1)
-        labels = labels.argmax(1) if labels.shape[1] > 1 else np.rint(labels[:, 0])
-        share = np.unique(labels, return_counts=True)[1].max() / len(labels)
+        most, rows = majority(y)
+        share = most / rows
         if last["accuracy"] <= share + 1e-12 and share < 1:
             chance = share
     if not worse and chance is None:
@@ -308,3 +323,17 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
         stacklevel=user_stacklevel(),
     )
     return True
+
+
+def beats_chance(history, task, evaluate, x, y) -> bool:
+    """True when the run's last weights classify more training rows right than always
+    answering the most common class would (so ``caution_poor_fit`` has nothing to say),
+    counted only as far as it takes (``evaluate.beyond``), for a history whose last epoch
+    is measured on first read; False whenever the caution must look (it then reads the
+    history, which measures the whole set as before)."""
+    if not history.measured_later or task != "classification" or y.ndim > 2:
+        return False
+    if y.ndim == 2 and y.shape[1] != 1:
+        return False
+    most, rows = majority(y)
+    return most >= rows or evaluate.beyond(x, y, most)

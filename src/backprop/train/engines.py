@@ -48,6 +48,7 @@ def autograd_step(model, loss_fn):
 # fit's end-of-epoch pass over the whole training and validation set runs in chunks of
 # at most this many numbers, so its memory does not grow with the number of rows.
 EVAL_NUMBERS = 2**24
+LATE_FIRST = 512  # rows of the first chunk of ``evaluate.beyond``
 
 
 def eval_rows(net, batch: int) -> int:
@@ -180,6 +181,22 @@ def evaluator(model, loss_fn, loss_name, task, plan, toggle: bool, rows: int | N
             logs[prefix + "rmse"], logs[prefix + "r2"] = scorer(prefix, y).scores(ss_res)
         return logs
 
+    def beyond(x, y, most: int, first: int = LATE_FIRST) -> bool:
+        """Whether more than ``most`` rows of (x, y) are classified right: True as soon as
+        the rows counted so far (in order, in chunks sized from the rate seen) exceed it,
+        False when all of them do not. ``fit``'s check against accuracy at chance."""
+        correct, lo, n, step = 0, 0, len(x), first
+        while lo < n:
+            hi = min(n, lo + step)
+            correct += round(metrics.accuracy(forward(x[lo:hi]), y[lo:hi], loss_name) * (hi - lo))
+            lo = hi
+            if correct > most:
+                return True
+            rate = max(correct / lo, 1 / lo)  # the rows still needed at the rate so far
+            step = max(first, min(rows or n, int(1.25 * (most + 1 - correct) / rate)))
+        return False
+
+    evaluate.beyond = beyond
     return evaluate
 
 
@@ -244,3 +261,39 @@ def flatten(model) -> None:
 
     with contextlib.suppress(DTypeError):  # mixed dtypes: the Plan works parameter by parameter
         flatten_parameters(model)
+
+
+def measure_later(params, evaluate, x, y):
+    """``later()`` for ``spans.Plan``: keeps the weights as they are now and returns the
+    measurement ``History.measure_later`` takes on first read — ``evaluate`` on (x, y) with
+    those weights (put in for the pass and taken out again when the model has trained on
+    since), the same numbers as a pass at the run's end."""
+
+    def later():
+        kept = [p._data.copy() for p in params]
+
+        def measure() -> dict:
+            now = [p._data for p in params]
+            same = all(
+                a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+                for a, b in zip(now, kept, strict=True)
+            )
+            if same:
+                return _train_metrics(evaluate(x, y, ""))
+            back = [a.copy() for a in now]
+            try:
+                for a, b in zip(now, kept, strict=True):
+                    np.copyto(a, b)
+                return _train_metrics(evaluate(x, y, ""))
+            finally:
+                for a, b in zip(now, back, strict=True):
+                    np.copyto(a, b)
+
+        return measure
+
+    return later
+
+
+def _train_metrics(logs: dict) -> dict:
+    logs.pop("loss", None)  # the engine's loss is the history's (see History)
+    return logs

@@ -20,10 +20,25 @@ import numpy as np
 
 from ..errors import ConfigError
 from .callbacks import Callback, TrainingStopped, TrainState
-from .cautions import caution_poor_fit, caution_step_units, caution_still_falling, has_step_units
+from .cautions import (
+    beats_chance,
+    caution_poor_fit,
+    caution_step_units,
+    caution_still_falling,
+    has_step_units,
+)
 from .choice import choose_engine, make_loop
 from .control import hooks_for
-from .engines import autograd_step, choose_plan, eval_rows, evaluator, flatten, mlp_layers, probe
+from .engines import (
+    autograd_step,
+    choose_plan,
+    eval_rows,
+    evaluator,
+    flatten,
+    measure_later,
+    mlp_layers,
+    probe,
+)
 from .guard import NaNGuard
 from .history import History
 from .inputs import check_model_and_callbacks, loss_kind, prepare
@@ -103,7 +118,8 @@ def fit(
     ``accuracy``, or ``rmse`` and ``r2``, on the whole training set after the epoch's
     updates, and all ``val_`` metrics — are measured only where asked for: at the epochs a
     callback needs, every ``validation_freq``-th epoch with validation data, and after the
-    last epoch (``history.epochs_of(name)`` lists them). ``lr`` is the rate the epoch
+    last epoch (``history.epochs_of(name)`` lists them; the last epoch's on first read when
+    no callback reads its logs: ``History``). ``lr`` is the rate the epoch
     trained with; ``time`` the wall seconds since training began (within an uninterrupted
     span, spread evenly over its epochs).
 
@@ -201,14 +217,18 @@ def fit(
     )
     state.callbacks = everyone
     step = plan.step if plan is not None else autograd_step(model, loss_fn)
+    evaluate = evaluator(
+        model, loss_fn, loss_name, prep.task, plan, net is None, eval_rows(net, size)
+    )
+    # nobody reads the last epoch's logs: its full-set metrics wait for the history's reader
+    alone = all(cb is guard_cb or cb in bars for cb in everyone)
+    late = alone and plan is not None and prep.x_val is None and scheduler is None
     runner = SpanRunner(
         state,
         hooks,
         lambda: make_loop(choice, model, loss_fn, optimizer, plan, step, x, y, size, penalty),
         Plan(
-            evaluate=evaluator(
-                model, loss_fn, loss_name, prep.task, plan, net is None, eval_rows(net, size)
-            ),
+            evaluate=evaluate,
             x_val=prep.x_val,
             y_val=prep.y_val,
             size=size,
@@ -220,6 +240,7 @@ def fit(
             stepwise=step if watcher is not None else None,
             penalty=penalty,
             timed=[cb for cb in everyone if type(cb).due is not Callback.due],
+            later=measure_later(params, evaluate, x, y) if late else None,
         ),
     )
     # the guard reports overflow in words, so numpy need not warn about it as well
@@ -249,7 +270,8 @@ def fit(
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     quiet = history.diverged or has_step_units(model, net)  # the Caution said why
-    poor = not quiet and caution_poor_fit(
+    poor = not quiet and not beats_chance(history, prep.task, evaluate, x, y)
+    poor = poor and caution_poor_fit(
         history,
         prep.task,
         y,

@@ -22,6 +22,10 @@ from pathlib import Path
 
 __all__ = ["History"]
 
+# recorded for every epoch by the run itself, never by the late measurement (whose reads
+# of these do not take it)
+RECORDED = ("loss", "lr", "time")
+
 
 class History:
     """The record of one ``fit`` run.
@@ -32,7 +36,12 @@ class History:
             ``loss`` is the training loss ``fit``'s engine computed on the way: the mean of
             the epoch's batch losses, each taken in the forward pass before that batch's
             update (for one full batch: exactly the loss of the weights the epoch began
-            with), as PyTorch scripts and Keras report it.
+            with), as PyTorch scripts and Keras report it. When ``fit`` had no callback
+            to read the last epoch's logs, that epoch's full-set metrics are measured on
+            the first read of one of them (``measured_later``), with the weights the run
+            ended with: the same numbers as a pass at the run's end (the training arrays
+            are not copied: change them in place before that read and it measures them
+            as changed).
         epochs: the 1-based number of each recorded epoch.
         stop_reason: None when every requested epoch ran, else a sentence saying why not.
         stopped_epoch: the epoch in which training stopped early (None if it did not).
@@ -62,7 +71,7 @@ class History:
     """
 
     def __init__(self, engine: str = "") -> None:
-        self.history: dict[str, list[float]] = {}
+        self._columns: dict[str, list[float]] = {}
         self.epochs: list[int] = []
         self.stop_reason: str | None = None
         self.stopped_epoch: int | None = None
@@ -72,6 +81,51 @@ class History:
         self.engine = engine
         self.engine_reason = ""
         self._at: dict[str, list[int]] = {}  # epochs of the metrics not measured every epoch
+        self._late = None  # (epoch, measure) of the last epoch's full-set metrics, not yet read
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        if self._late is not None:
+            self._settle()
+        return self._columns
+
+    @history.setter
+    def history(self, value: dict[str, list[float]]) -> None:
+        self._columns = value
+
+    def measure_later(self, epoch: int, measure) -> None:
+        """The full-set metrics of ``epoch``, the last row recorded, are ``measure()``'s
+        logs, taken on first read of the history (``fit`` ends without a pass over the
+        whole training set that nobody may read; the numbers are those the pass at the
+        run's end gives, on the weights the run ended with)."""
+        if not self.epochs or self.epochs[-1] != epoch:
+            raise ValueError(f"History.measure_later: epoch {epoch} is not the last recorded")
+        self._late = (epoch, measure)
+
+    def recorded(self, key: str) -> list[float]:
+        """The values of ``key`` recorded so far, the last epoch's late measurement not
+        taken (the run's own reads: ``loss``, ``lr``, ``time``)."""
+        return self._columns.get(key, [])
+
+    @property
+    def measured_later(self) -> bool:
+        """True while the last epoch's full-set metrics wait for their first read."""
+        return self._late is not None
+
+    def _settle(self) -> None:
+        late, self._late = self._late, None
+        try:
+            logs = late[1]()
+        except BaseException:
+            self._late = late  # read again, measured again
+            raise
+        self.add_measured(late[0], logs)
+
+    def __getstate__(self) -> dict:
+        """Pickled and copied with every number in it (the late measurement taken)."""
+        if self._late is not None:
+            self._settle()
+        return self.__dict__.copy()
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record one epoch's values; a metric may be missing (not measured this epoch)."""
@@ -129,11 +183,11 @@ class History:
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """(epochs, values) of ``key``, ready to plot: ``plt.plot(*history.series("r2"))``."""
-        return list(self.epochs_of(key)), list(self.history[key])
+        return list(self.epochs_of(key)), list(self[key])
 
     def epochs_of(self, key: str) -> list[int]:
         """The epochs at which ``key`` was measured (all of them for ``loss``)."""
-        if key not in self.history:
+        if key not in (self._columns if key in RECORDED else self.history):
             raise KeyError(key)
         return self._at.get(key, self.epochs)
 
@@ -141,11 +195,11 @@ class History:
         return len(self.epochs)
 
     def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
+        return self._columns[key] if key in RECORDED else self.history[key]
 
     def last(self, key: str) -> float | None:
         """The latest value of ``key``, or None before the first epoch."""
-        values = self.history.get(key)
+        values = self._columns.get(key) if key in RECORDED else self.history.get(key)
         return values[-1] if values else None
 
     def to_rows(self) -> list[dict]:

@@ -66,6 +66,9 @@ class Plan:
     # validation_freq epochs (the playground's curve); fit keeps Keras' rule
     validation_on_request: bool = False
     timed: list = field(default_factory=list)  # callbacks with needs by time
+    # fit with no one to read the last epoch's logs: ``later()`` -> the measurement of the
+    # weights as they are now, taken when the history is first read (``History.measure_later``)
+    later: object = None
 
 
 @dataclass
@@ -337,7 +340,9 @@ class SpanRunner(BestEpoch, Records, Stepwise):
         if self.loop is not None:
             self.loop.sync()
         logs, found = {"loss": history.history["loss"][-1]}, {}
-        if measured is True:
+        if measured is True and plan.later is not None and target == state.epochs:
+            history.measure_later(target, plan.later())  # the run's end: on first read
+        elif measured is True:
             found = plan.evaluate(state.x, state.y, "")
             found.pop("loss", None)  # the engine's loss is the history's (see History)
         validation_epoch = target % plan.validation_freq == 0 or target == state.epochs
@@ -348,7 +353,7 @@ class SpanRunner(BestEpoch, Records, Stepwise):
             logs.update(found)
         if lr is not None:
             logs["lr"] = float(lr)
-        logs["time"] = history.history["time"][-1]
+        logs["time"] = history.recorded("time")[-1]
         state.logs = logs
         state.epoch, state.done, state.batch = target, target, state.batches
         if self.ruled is not None:  # the engine judged it: its counters, and its stop
