@@ -147,3 +147,59 @@ def test_an_epoch_of_one_sample_batches_does_not_hold_the_loop():
     assert conn.ws.snapshots()[-1]["epoch"] == 1 and conn.session.steps == 1000
     print(f"\nstep epoch, 1,000 batches: {seconds:.3f} s; loop held {max(gaps):.4f} s")
     assert max(gaps) < max(0.05, seconds / 4), (max(gaps), seconds)
+
+
+def test_a_light_message_is_not_held_by_the_rest_after_a_heavy_one(monkeypatch):
+    """The load test's known defect (sessions 23-24): a tab's ``play`` waited out the rest
+    after its own ``hello`` (the hello's cost times the tabs rebuilding, 3-7 s with ten tabs),
+    so its first snapshot came seconds late. On a clock of our own (answers cost what the
+    test says, rests advance it): three other tabs rest after heavy messages; this tab's
+    hello costs 0.5 s, so its heavy rest is 0.5 × (4 / WORK_SHARE - 1) = 3.5 s. A ping behind
+    the hello waits only the hello's own 0.5 s (half of the server); a set (heavy) behind
+    that still waits out the 3.5 s, lengthened by the ping's cost and rest."""
+    import types
+
+    from backprop.playground import loop
+    from backprop.playground.pacing import Turns
+
+    clock = types.SimpleNamespace(now=100.0)
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds):  # a rest passes on our clock at once
+        clock.now += max(0.0, seconds)
+        await real_sleep(0)
+
+    fake_time = types.SimpleNamespace(perf_counter=lambda: clock.now, monotonic=lambda: clock.now)
+    monkeypatch.setattr(loop, "time", fake_time)
+    monkeypatch.setattr(loop, "asyncio", types.SimpleNamespace(sleep=sleep))
+    costs = {"hello": 0.5, "ping": 0.01, "set": 0.1}
+
+    class Tab(loop.MessageLoop):
+        def __init__(self, turns):
+            self.turns, self.inbox, self.answered = turns, inbox.Inbox(), []
+            self.closed = self.deferring = False
+
+        async def flush(self):
+            pass
+
+        async def dispatch(self, item):
+            start = clock.now
+            clock.now += costs[item["type"]]
+            self.answered.append((item["type"], start))
+
+    async def main():
+        turns = Turns()
+        turns.heavy_until.update({1: 110.0, 2: 110.0, 3: 110.0})  # resting after a rebuild
+        tab = Tab(turns)
+        for raw in (msg("hello", url={}), msg("ping"), msg("set", changes={"lr": 0.1})):
+            tab.inbox.offer(raw, clock.now)
+        worker = asyncio.get_running_loop().create_task(tab.work())
+        while len(tab.answered) < 3:
+            await real_sleep(0)
+        worker.cancel()
+        return dict(tab.answered)
+
+    started = asyncio.run(main())
+    hello_end = started["hello"] + costs["hello"]
+    assert started["ping"] == pytest.approx(hello_end + costs["hello"])  # was + 3.5 s
+    assert started["set"] >= hello_end + 3.5 + 2 * costs["ping"] - 1e-9, started

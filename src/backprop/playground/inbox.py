@@ -129,6 +129,10 @@ class Inbox:
             first = merge(first, nxt)
         return first
 
+    def peek(self) -> dict | ProtocolError:
+        """The oldest message, checked, left in place (the inbox must not be empty)."""
+        return self._peek()
+
     def _peek(self) -> dict | ProtocolError:
         item = self.items[0]
         if isinstance(item, dict | ProtocolError):

@@ -193,6 +193,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, on_ready=None, max_sessi
     port = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    warm_up()  # first: what it loads (SciPy's BLAS) is then held to one thread too
     one_blas_thread()
     config = uvicorn.Config(
         create_app(max_sessions=max_sessions, public=public, names=names),
@@ -246,3 +247,24 @@ def one_blas_thread() -> bool:
         return False
     threadpool_limits(limits=1, user_api="blas")
     return True
+
+
+def warm_up() -> None:
+    """Build, train, draw a tiny session with every activation once, before the first tab.
+
+    What the first use of a part imports or builds would otherwise run inside some tab's
+    message, on the event loop every tab shares, and be charged to that tab: the first
+    GELU imports SciPy's erf (0.4-0.6 s), which made a GELU tab's hello cost 0.7 s and,
+    with the other tabs rebuilding, kept its first snapshot back 3-7 s (the load test's
+    known defect of sessions 23-24). ``serve`` calls this before it listens.
+    """
+    from . import fields, views
+    from .session import Session
+
+    names = list(fields.ACTIVATIONS)
+    for first in range(0, len(names), fields.MAX_LAYERS):
+        chunk = names[first : first + fields.MAX_LAYERS]
+        s = Session({"n": 20, "seed": 0, "hidden": [1] * len(chunk), "activation": chunk})
+        s.step_batch()
+        views.snapshot(s, after={"history": None, "grad_history": None}, backward=True)
+        views.data_view(s)
