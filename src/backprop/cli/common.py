@@ -29,8 +29,36 @@ def _fields(text: str, example: str) -> list[str]:
     return fields
 
 
+# The files' rule for numbers (data.csvtable.to_float) holds on the command line too: ASCII
+# decimal forms only. Python's int() and float() also read 1_000 as 1000, '５' (full-width)
+# as 5 and '١٢' (Arabic-Indic) as 12; a flag refuses them in words, with the ASCII spelling.
+NUMBER_RULE = (
+    "numbers on the command line follow the files' rule: ASCII digits 0-9 with a sign, '.' "
+    "and an exponent (1000, -0.5, 1e3), no '_' between digits, no other script's digits"
+)
+
+
+def plain_number(field: str, text: str | None = None) -> str:
+    """``field`` itself when it keeps the files' rule (or is no number at all, for the
+    caller's own refusal); otherwise the refusal, as ``argparse.ArgumentTypeError`` (argparse
+    puts the flag in front), naming the value, the rule and the ASCII spelling to give."""
+    if field.isascii() and "_" not in field:
+        return field
+    try:
+        meant = repr(float(field))  # what Python would have read: the spelling to give
+    except ValueError:
+        return field  # not a number in any script: the caller says "not a number"
+    if meant.endswith(".0") and "." not in field and "e" not in field.lower():
+        meant = meant[:-2]
+    inside = "" if text is None or field == text.strip() else f" in {text!r}"
+    raise _fail(
+        f"{field!r}{inside}: {NUMBER_RULE}; it reads as {meant}: write {meant} if you meant that"
+    )
+
+
 def _int(field: str, text: str, example: str) -> int:
     """A whole number, also written with an exponent or a zero fraction: 1e4, 10000.0."""
+    plain_number(field, text)
     try:
         return int(field)
     except ValueError:
@@ -93,6 +121,7 @@ def name_list(text: str) -> list[str]:
 
 
 def _float(field: str, text: str) -> float:
+    plain_number(field, text)
     try:
         value = float(field)
     except ValueError:

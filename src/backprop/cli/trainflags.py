@@ -190,10 +190,15 @@ def _set_defaults(args, spec: dict) -> None:
 
 
 def _fraction(text: str) -> float:
+    import argparse
+
     from ..errors import ConfigError
+    from .common import plain_number
 
     try:
-        value = float(text)
+        value = float(plain_number(text.strip()))
+    except argparse.ArgumentTypeError as exc:  # 0.2 in another script's digits, 0_2
+        raise ConfigError(f"--validation: {exc}") from None
     except ValueError:
         raise ConfigError(
             f"--validation: expected a fraction like 0.2 or 'test', got {text!r}"

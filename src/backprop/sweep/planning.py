@@ -79,15 +79,14 @@ def _settle(base: dict, point: dict, label: str) -> tuple[dict, int, list[str]]:
         ready = prepare(spec)
     except BackpropError as exc:
         raise SpecError(f"sweep configuration {label}: {exc}") from None
-    parameters = sum(p.numel() for p in ready.model.parameters())
+    parameters = sum(p.numel() for p in ready.net.parameters())
     if spec["engine"] == "auto":
         from ..delta import fused
 
         try:
             ok = (
                 fused.available()
-                and fused.supported(ready.model, ready.loss, ready.optimizer, ready.dataset.y)
-                is True
+                and fused.supported(ready.net, ready.loss, ready.optimizer, ready.dataset.y) is True
             )
         except BackpropError:
             ok = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import VERBOSE_HELP, epoch_count, out_dir
+from ..common import VERBOSE_HELP, epoch_count, out_dir, seed
 from ..progress import NUMBER as LOSS_FORMAT  # one loss format in every line: 1.3165e+03
 
 DEMOS = ("square", "abs", "xor", "spiral", "digits")
@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
         type=epoch_count,
         help="override the demo's epoch count (0: the initial weights, untrained)",
     )
-    p.add_argument("--seed", type=int, help="override the seed (0)")
+    p.add_argument("--seed", type=seed, help="override the seed (0), 0 to 2**63-1")
     p.add_argument("--out", help="output folder (default runs/<name>-<timestamp>/)")
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing run folder --out whole"
@@ -185,7 +185,7 @@ def prediction_table(result) -> str:
     import backprop as bp
 
     ds = result.dataset
-    model = result.model
+    model = result.net  # the network as trained: it pairs with ds.x_test (z when standardised)
     if ds.task == "regression" and ds.n_features == 1:
         truth = {"square": np.square, "abs": lambda v: np.abs(v - 1), "sine": np.sin}[ds.name]
         rng = np.random.default_rng(result.spec["seed"] + 1)

@@ -37,6 +37,8 @@ _SUFFIX = {"onnx": ".onnx", "torch": ".torch.safetensors"}
 
 
 def add_parser(sub) -> None:
+    from ..common import whole
+
     p = sub.add_parser(
         "export",
         help=HELP,
@@ -52,7 +54,12 @@ def add_parser(sub) -> None:
         "the current folder, named after the run, for a model in a run folder; "
         "'-': standard output); a FIFO or device is written to, never replaced",
     )
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17, at least 13)")
+    p.add_argument(
+        "--opset",
+        type=whole(1, 10_000, "an ONNX opset is a small whole number, 13 or more"),
+        default=None,
+        help="ONNX opset (default 17, at least 13)",
+    )
     p.set_defaults(run=run)
 
 

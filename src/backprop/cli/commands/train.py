@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from ..common import VERBOSE_HELP, epoch_count, int_list, name_list, out_dir, positive_int, real
+from ..common import (
+    VERBOSE_HELP,
+    epoch_count,
+    int_list,
+    name_list,
+    out_dir,
+    positive_int,
+    real,
+    seed,
+)
 from ..trainflags import build_spec  # the flags' spec (also imported from here by tests)
 
 HELP = "train a network from a spec file or from flags; writes model, spec, history, plots"
@@ -132,7 +141,7 @@ def add_parser(sub) -> None:
         "other than square, abs and sine; else the full batch)",
     )
     t.add_argument("--validation", help="a fraction like 0.2 (random split) or 'test'")
-    t.add_argument("--seed", type=int, help="random seed (data, weights, shuffling), 0 to 2**63-1")
+    t.add_argument("--seed", type=seed, help="random seed (data, weights, shuffling), 0 to 2**63-1")
     t.add_argument(
         "--engine", choices=("auto", "delta", "fused", "autograd"), help="gradient engine"
     )
