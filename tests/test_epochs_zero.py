@@ -119,3 +119,19 @@ def test_the_sweep_command_says_it_too(tmp_path):
         "sweep", "s.json", "--grid", "model.hidden=2,4", "--workers", 1, cwd=tmp_path
     )
     one_line(code, err, "epochs must be at least 1 in a sweep, got 0", "backprop.run(spec)")
+
+
+def test_an_untrained_historys_loss_curve_is_refused_for_what_it_is():
+    # it said "the history has no 'loss' list to plot (its keys: 'loss')" for {"loss": []},
+    # and "Pass the History that fit() returned" for the History fit(epochs=0) returned
+    pytest.importorskip("matplotlib")
+    from backprop.errors import ConfigError
+    from backprop.plots import loss_curves
+
+    model = backprop.nn.MLP([1, 2, 1])
+    x = backprop.zeros(3, 1)
+    adam = backprop.optim.Adam(model.parameters())
+    history = backprop.fit(model, (x, x), backprop.nn.MSELoss(), adam, epochs=0, verbose=False)
+    for untrained in ({"loss": []}, history):
+        with pytest.raises(ConfigError, match="'loss' list is empty: no epoch was trained"):
+            loss_curves(untrained)

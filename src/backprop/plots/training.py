@@ -151,6 +151,14 @@ def loss_curves(
     """
     records, epochs, best_epoch, stop_reason = _history_parts(history)
     train_loss = _series(records, "loss")
+    untrained = "loss" in records and not len(records["loss"])
+    if not records and not isinstance(history, dict):  # a History of 0 epochs (fit(epochs=0))
+        untrained = not len(getattr(history, "epochs", None) or [])
+    if train_loss is None and untrained:
+        raise ConfigError(  # it said "no 'loss' list (its keys: 'loss')"
+            "loss_curves: the 'loss' list is empty: no epoch was trained (epochs 0 keeps the "
+            "initial weights), so there is no curve to draw; train 1 epoch or more first."
+        )
     if train_loss is None:
         keys = ", ".join(repr(k) for k in records) or "none"
         raise ConfigError(
