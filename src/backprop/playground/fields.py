@@ -148,6 +148,27 @@ def _float(name: str, value: Any, f: Field) -> float:
     return number(f"setting {name}", value, f.low, f.high, field=name)
 
 
+class Underflow(float):
+    """0.0 read from a literal that is not zero (``1e-400``): ``text`` is what was sent."""
+
+    text: str
+
+
+def read_float(text: str) -> float:
+    """A decimal literal as a float; a nonzero one that reads as 0 (past float64's
+    smallest, about 4.9e-324) as an ``Underflow``, which ``number`` refuses in words: the
+    rule is judged on the text, not on what ``float`` made of it (sixth attacker P7:
+    ``set stop_loss 1e-400`` silently turned the stop off; an edit of ``1E-400`` set 0)."""
+    value = float(text)
+    if value == 0 and _NONZERO.search(text.lstrip("+-").split("e")[0].split("E")[0]):
+        value = Underflow(value)
+        value.text = text[:40]
+    return value
+
+
+_NONZERO = re.compile("[1-9]")
+
+
 def number(where: str, value: Any, low, high, whole: bool = False, field: str | None = None):
     """A number from the wire (a message or the notebook widget, JSON types), checked
     against ``low`` … ``high``: the one check every number of ``protocol`` goes through.
@@ -160,6 +181,13 @@ def number(where: str, value: Any, low, high, whole: bool = False, field: str | 
     a whole number (1.0) as the integer, as JSON writers may send it. Returns an ``int``
     when ``whole``, else a ``float``."""
     kind = "a whole number" if whole else "a finite number"
+    if isinstance(value, Underflow):  # a nonzero literal that float() read as 0
+        raise ProtocolError(
+            f"{where}: {value.text} is not 0 but too small for any number here (it would be "
+            "read as 0, below float64's smallest, about 4.9e-324); type 0 for zero, or a "
+            "larger value.",
+            field,
+        )
     if not isinstance(value, bool | int | float):  # NumPy's scalars (the notebook widget;
         if isinstance(value, numbers.Integral):  # numpy.bool_ is neither, as it should be)
             value = int(value)
@@ -319,7 +347,7 @@ def _from_text(f: Field, text: str) -> Any:
     if f.kind == "int":
         return int(_plain(text, _INT))
     if f.kind == "float":
-        return float(_plain(text, _FLOAT))
+        return read_float(_plain(text, _FLOAT))
     if f.kind == "choice":
         return text
     items = [t for t in text.split(",") if t.strip()]

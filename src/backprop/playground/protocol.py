@@ -46,7 +46,7 @@ import re
 import struct
 from typing import Any
 
-from .fields import VERSION, ProtocolError, check_changes, number, show
+from .fields import VERSION, ProtocolError, check_changes, number, read_float, show
 
 MAX_MESSAGE = 1_500_000  # characters of one message; larger ones close the connection
 MAX_CSV_BYTES = 1_000_000  # of an upload message, UTF-8 (the page refuses larger ones
@@ -61,6 +61,10 @@ TYPES = (
 )  # fmt: skip
 
 
+# a negative exponent, or 300 zeros after a point: only a literal with one can read as 0
+_MAYBE_UNDERFLOW = re.compile(r"[eE]-|\.0{300}")
+
+
 def parse(text: Any) -> dict:
     """One message from the page, checked; raises ``ProtocolError`` with what is wrong."""
     if isinstance(text, bytes):
@@ -70,7 +74,12 @@ def parse(text: Any) -> dict:
     if len(text) > MAX_MESSAGE:
         raise ProtocolError(f"message too large ({len(text)} characters; limit {MAX_MESSAGE}).")
     try:
-        msg = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_object)
+        # a literal small enough to read as 0 (1e-400) is read by ``read_float``, which
+        # marks it for ``number`` to refuse; the rest at json's own speed (no call per number)
+        tiny = read_float if _MAYBE_UNDERFLOW.search(text) else None
+        msg = json.loads(
+            text, parse_constant=_no_constant, object_pairs_hook=_object, parse_float=tiny
+        )
     except _Twice as exc:
         raise ProtocolError(
             f"message: the key {show(exc.args[0])} appears twice in one object; JSON does not "

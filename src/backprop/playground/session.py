@@ -20,7 +20,7 @@ from . import features as feats
 from . import fields, settings, uploads
 from .curves import Status
 from .protocol import ProtocolError
-from .training import Training
+from .training import Training, next_id
 
 
 class Session(Training):
@@ -31,7 +31,7 @@ class Session(Training):
         self.csv: tuple[str, str, int] | None = None  # uploaded CSV: (name, text, columns)
         self.status = Status()
         self.seq = 0
-        self.rev = 0  # counts the changes made (state messages carry it)
+        self.rev = 0  # the state's id, new on every change (state messages carry it)
         self.notes: list[str] = []
         self.apply(settings or {}, rebuild=True)
 
@@ -75,7 +75,7 @@ class Session(Training):
                         "reg_rate",
                     }
                 self._retune(changed)
-        self.rev += 1
+        self.rev = next_id()  # unique in the process, not per session (P1)
         if self.target_scaling is not None and (csv is not None or "problem" in changed):
             notes.append(
                 f"The target is trained standardised, as `backprop train` does for a CSV: "

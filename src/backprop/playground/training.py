@@ -17,6 +17,7 @@ size through a new runner at the end of the epoch under way.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -24,6 +25,12 @@ import numpy as np
 from .curves import GradCurve, LossCurve, Series, Status, StopAtLoss
 
 ENDLESS = 10**12  # the run's epochs when no "stop after N epochs" is set
+
+# One count for the whole server process: a network's ``builds`` (an edit's ``net``) and a
+# state's ``rev`` (a ``set``'s ``base``) are never reused, by this session or another one
+# in the same tab (a new link's hello): per session they restarted at 1, so a value typed
+# on one network was set on the next tab's (sixth attacker trial, P1).
+next_id = itertools.count(1).__next__
 
 
 class Training:
@@ -34,7 +41,7 @@ class Training:
         """Fresh curves, status, measurements and runner for a new network (epoch 0)."""
         self.history, self.grad_history = Series(), Series()
         self.status = Status()
-        self.builds = getattr(self, "builds", 0) + 1
+        self.builds = next_id()  # unique in this process: an edit names its network
         self.edits = 0
         self._metrics_at, self._metrics = None, {}
         self.batch_pending = False

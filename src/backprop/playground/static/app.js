@@ -94,6 +94,7 @@ function onMessage(msg) {
       app.data = null; app.snap = null; app.pendingSnap = null; app.curveBreak = null; app.lastEdits = null;
       app.choices = msg.choices; app.previews = msg.previews;
       setStatus("");  // the old session's notes and errors go with it
+      editorGone();  // an editor open on the old network closes (editor.js)
       buildChoices(); buildDatasets();
       app.rev = msg.rev;
       if (window.lessons) lessons.onReady(msg);  // presets, task, hidden and locked controls

@@ -119,6 +119,11 @@ function commitEdit() {
     editorMessage(`Type a decimal number, e.g. 0.5, -1.2 or 1e-3 (no thousands separators, no hex); got “${raw.slice(0, 20)}”.`);
     return;
   }
+  // judged on the text: a nonzero value that reads as 0 (1e-400) is not typed as 0
+  if (v === 0 && /[1-9]/.test(raw.split(/[eE]/)[0])) {
+    editorMessage(`${raw.slice(0, 20)} is not 0 but too small for the network's numbers (it would be stored as 0); type 0 for zero, or a value of at least 1.1754944e-38 in size.`);
+    return;
+  }
   if (Math.abs(v) > EDIT_LIMIT) {
     editorMessage(`${what} must be between −${EDIT_LIMIT} and ${EDIT_LIMIT}; ${raw.slice(0, 20)} is outside. Type a smaller value.`);
     return;
@@ -139,6 +144,7 @@ function editAccepted() {
 // it from the keyboard says the new value (its name and the live region)
 function editAnswered() {
   const t = app.editing;
+  if (t && (!app.snap || app.snap.net !== t.net)) { editorGone(); return; }
   if (!t || !t.waiting || !t.waiting.accepted) return;
   const back = app.editReturn;
   closeEditor();
@@ -146,6 +152,14 @@ function editAnswered() {
   if (back && back.isConnected && k && k.layer === t.layer && k.row === t.row && back === document.activeElement) {
     sayKeyLink(back, t.layer, t.row);
   }
+}
+// the network the editor was opened on is gone (a new link, shape, exercise, Reset): the
+// editor closes and says so; a value typed there is never set on another network (P1)
+function editorGone() {
+  if (!app.editing) return;
+  const name = weightName(app.editing);
+  closeEditor();
+  setStatus(`The editor for ${name} closed: the network changed (a new link, shape, exercise or Reset), so nothing typed was set. Open it again on the network shown now.`, "note");
 }
 function editorMessage(text) {
   if (app.editing) app.editing.waiting = null;  // answered (refused), or typed again

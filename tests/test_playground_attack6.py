@@ -1,0 +1,100 @@
+"""Issue 16, sixth attacker and teacher trial: the server's answers (P1 guard ids, P2 big
+integer targets, P3 one rule for names, P4 the export note's example, P7 literals that read
+as 0, P8 a loss without effect, P10 ranges, P13 contradictory sets, P14 Host, P17 words,
+teacher item 1: Adam's first step against PyTorch's)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from playground_helpers import Sink, msg
+
+pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
+
+
+def tab(settings: dict | None = None):
+    from backprop.playground.connection import Connection
+
+    conn = Connection(Sink())
+    hello(conn, settings)
+    return conn
+
+
+def hello(conn, settings: dict | None = None) -> None:
+    url = {k: str(v) for k, v in (settings or {}).items()}
+    asyncio.run(conn.handle(msg("hello", url=url)))
+
+
+def send_text(conn, text: str) -> list[dict]:
+    before = len(conn.ws.sent)
+    asyncio.run(conn.handle(text))
+    return conn.ws.sent[before:]
+
+
+def send(conn, message_type: str, /, **fields) -> list[dict]:
+    return send_text(conn, json.dumps({"v": 1, "type": message_type, **fields}))
+
+
+def errors(answers: list[dict]) -> list[dict]:
+    return [m for m in answers if m["type"] == "error"]
+
+
+# -- P1: guard ids are unique in the process ---------------------------------------------------
+# before: `net` and `rev` restarted at 1 in every session: an edit typed on the first
+# network of one link was set on the first network of the next link in the same tab
+def test_an_edit_typed_on_another_links_network_is_refused():
+    conn = tab({"hidden": "4,2", "seed": "1"})
+    net = conn.session.builds
+    hello(conn, {"hidden": "4,4", "seed": "9"})
+    before = conn.session.plan.net[1].weight._data.copy()
+    answers = errors(send(conn, "edit", kind="weight", layer=2, row=0, col=0, value=3.25, net=net))
+    assert answers and answers[0]["field"] == "edit.net", answers
+    assert (conn.session.plan.net[1].weight._data == before).all()
+
+
+def test_a_set_made_from_another_sessions_state_is_refused():
+    conn = tab({"hidden": "4,2", "seed": "1"})
+    base = conn.session.rev
+    hello(conn, {"hidden": "4,4", "seed": "9"})
+    answers = errors(send(conn, "set", changes={"hidden": [4, 2, 1]}, base=base))
+    assert answers, "a set made from the old session's state was applied"
+    assert conn.session.state["hidden"] == [4, 4]
+
+
+def test_two_tabs_never_share_a_network_id():
+    a, b = tab({"seed": "1"}), tab({"seed": "1"})
+    assert a.session.builds != b.session.builds and a.session.rev != b.session.rev
+
+
+# -- P7: a nonzero literal that reads as 0 is refused in words ---------------------------------
+# before: json.loads read 1e-400 as 0.0: the edit set 0, `set stop_loss` turned the stop off
+@pytest.mark.parametrize("literal", ["1e-400", "-1E-330", "0.1e-323"])
+def test_an_edit_of_a_value_that_reads_as_zero_is_refused(literal):
+    conn = tab({"seed": "1"})
+    net = conn.session.builds
+    before = float(conn.session.plan.net[0].bias._data[0])
+    head = '{"v":1,"type":"edit","kind":"bias","layer":1,"row":0,"value":'
+    text = f'{head}{literal},"net":{net}}}'
+    answers = errors(send_text(conn, text))
+    assert answers and literal in answers[0]["message"], answers
+    assert answers[0]["field"] == "edit.value"
+    assert float(conn.session.plan.net[0].bias._data[0]) == before
+
+
+@pytest.mark.parametrize("name", ["stop_loss", "lr", "reg_rate", "noise"])
+def test_a_setting_sent_as_a_literal_that_reads_as_zero_is_refused(name):
+    conn = tab({"seed": "1", "stop_loss": "0.5"})
+    before = conn.session.state[name]
+    text = '{"v":1,"type":"set","changes":{"' + name + '":1e-400}}'
+    answers = errors(send_text(conn, text))
+    assert answers and "1e-400" in answers[0]["message"], answers
+    assert conn.session.state[name] == before
+
+
+def test_zero_written_with_an_exponent_is_still_zero():
+    conn = tab({"seed": "1", "stop_loss": "0.5"})
+    assert not errors(send_text(conn, '{"v":1,"type":"set","changes":{"stop_loss":0.0e-400}}'))
+    assert conn.session.state["stop_loss"] == 0
