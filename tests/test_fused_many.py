@@ -234,3 +234,27 @@ def test_the_kernel_file_names_the_digests_of_the_files_it_compiles_in():
         ("fused_many_lanes.py", kernel.FUSED_MANY_LANES_SHA256),
     ]:
         assert hashlib.sha256(here.with_name(name).read_bytes()).hexdigest()[:16] == digest, name
+
+
+def test_a_batched_trial_runs_its_code_once_and_keeps_its_own_warnings(monkeypatch, spy):
+    """Each trial of a batch runs its spec once (it waits at its kernel call while the
+    group trains; capture-and-replay ran each twice), and its warnings stay its own notes
+    (the runs' catch_warnings blocks nest; the rows equal the trials alone)."""
+    import backprop.spec as spec_module
+
+    runs: list[int] = []
+    real = spec_module.run
+
+    def counting(spec, **kwargs):
+        runs.append(spec["seed"])
+        return real(spec, **kwargs)
+
+    monkeypatch.setattr(spec_module, "run", counting)
+    spec = lecture(epochs=40)  # each seed warns "still falling" in its own numbers
+    chunk = _chunk(spec, range(8))
+    together = {tid: row for kind, tid, row in local.run_chunk(chunk) if kind == "done"}
+    assert spy == [8] and sorted(runs) == list(range(8))
+    alone = {tid: local.run_one(tid, text)[2] for tid, text in chunk}
+    assert len({tuple(row["notes"]) for row in alone.values() if row["notes"]}) == 8
+    for tid in alone:
+        _same_row(together[tid], alone[tid])

@@ -25,6 +25,7 @@ hyper-parameters and length. Anything else runs alone, as before.
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,16 @@ INPUTS = ("x", "y_real", "y_index", "meta", "offsets", "slopes", "loss_code", "r
           "penalty")  # fmt: skip
 LOSS_CODES = (0, 1, 3)  # mse, half_mse, bce_with_logits (fused_setup.LOSSES)
 
-_slot: list = []  # what the next FusedLoop made gets: a Capture or a Recorded (adopt)
+
+class _Slot(threading.local):
+    """What the next FusedLoop made in this thread gets (``adopt``): a kernel stand-in's
+    maker (``capture``, ``replaying``, ``fused_many_pause``), or nothing."""
+
+    def __init__(self) -> None:
+        self.makers: list = []
+
+
+_slot = _Slot()
 
 
 class Captured(Exception):  # noqa: N818 - a signal, not an error
@@ -74,21 +84,21 @@ class _Capture:
 
 def adopt(loop):
     """``make_loop``'s hook: the loop a capture or a replay is waiting for, else ``loop``."""
-    if _slot:
-        loop.kernels = _slot.pop()(loop)
+    if _slot.makers:
+        loop.kernels = _slot.makers.pop()(loop)
     return loop
 
 
 def capture(fn):
     """Run ``fn()`` until its first fused kernel call: that call (a dict), or None if it
     made none (``fn``'s own errors propagate)."""
-    _slot[:] = [_Capture]
+    _slot.makers[:] = [_Capture]
     try:
         fn()
     except Captured as stop:
         return stop.call
     finally:
-        _slot.clear()
+        _slot.makers.clear()
     return None
 
 
@@ -378,8 +388,8 @@ class _Recorded:
 @contextlib.contextmanager
 def replaying(track: Track):
     """While inside, the next ``FusedLoop`` made (``adopt``) runs from ``track``."""
-    _slot[:] = [lambda loop: _Recorded(track, loop)]
+    _slot.makers[:] = [lambda loop: _Recorded(track, loop)]
     try:
         yield
     finally:
-        _slot.clear()
+        _slot.makers.clear()

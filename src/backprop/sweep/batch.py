@@ -2,19 +2,19 @@
 
 The trials of a chunk whose specs differ only in the seed, on the fused engine, full batch,
 with no validation, schedule or early stopping, can share one many-model kernel call
-(``delta.fused_many``): each trial's ordinary code path (``trial.run_trial``) runs once up
-to its kernel call (``capture``), the group trains at once (``train_many``), then each
-trial's code path runs again with its recorded steps in place of the kernel
-(``replaying``). So each row is made by the same code as a trial alone, from the same
-numbers: bit for bit what a sweep without batching stores. The kernel trains eight models a
-call, so a group trains in whole eights and the rest of it alone (a call filled up with
-copies costs as much as a full one). Anything the batch cannot take, and any trial whose
-batched run fails in any way, runs alone as before.
+(``delta.fused_many``): each trial's ordinary code path (``trial.run_trial``) runs in a
+thread of its own up to its kernel call and waits there (``fused_many_pause.Paused``), the
+group trains at once (``train_many``), then each trial goes on with its recorded steps in
+place of the kernel and finishes. Its code runs once; each row is made by the same code as
+a trial alone, from the same numbers: bit for bit what a sweep without batching stores.
+The kernel trains eight models a call, so a group trains in whole eights and the rest of it
+alone (a call filled up with copies costs as much as a full one). Anything the batch cannot
+take, and any trial whose batched run fails in any way, runs alone as before.
 
-A row's ``seconds`` and ``train_seconds`` include its share of the group's kernel time. On a
-machine where the many-model kernel was never compiled, a group trains together only if it
-is long enough to pay for the compile (``fused_many.worth``; about a minute, once: numba
-keeps it on disk).
+A row's ``seconds`` and ``train_seconds`` include its share of the group's kernel time, not
+the time it waited while the others ran. On a machine where the many-model kernel was never
+compiled, a group trains together only if it is long enough to pay for the compile
+(``fused_many.worth``; about a minute, once: numba keeps it on disk).
 """
 
 from __future__ import annotations
@@ -64,48 +64,53 @@ def plan(chunk: list) -> list[list[tuple]]:
 
 def run_group(members: list[tuple], run_one):
     """Events of a group's trials (``run_one(tid, text)`` runs one alone): those the
-    kernel can batch together, the others alone."""
+    kernel can batch together, the others alone. Each trial's code runs once, paused at its
+    first kernel call while the group trains (``fused_many_pause``)."""
     from ..delta import fused_many
+    from ..delta.fused_many_pause import Paused, resume_all
     from .trial import run_trial
 
-    alone, calls, started = [], {}, {}
-    for tid, text, spec in members:
-        began = time.perf_counter()
-        try:
-            call = fused_many.capture(lambda text=text: run_trial(json.loads(text)))
-        except Exception:  # its own error: alone, it says so as it always did
-            call = None
-        if call is None or fused_many.batchable(call, spec["epochs"]) is not None:
-            alone.append((tid, text))
-            continue
-        key = fused_many.group_key(call, spec["epochs"])
-        calls.setdefault(key, []).append((tid, text, spec, call))
-        started[tid] = time.perf_counter() - began
-    for group in calls.values():
-        epochs = group[0][2]["epochs"]
-        whole = len(group) - len(group) % fused_many.lanes()  # the rest would run as padding
-        alone.extend((tid, text) for tid, text, _, _ in group[whole:])
-        group = group[:whole]
-        if len(group) < max(MIN_GROUP, 1) or not fused_many.worth([c for *_, c in group], epochs):
-            alone.extend((tid, text) for tid, text, _, _ in group)
-            continue
-        began = time.perf_counter()
-        try:
-            tracks = fused_many.train_many([c for *_, c in group], epochs)
-        except Exception:  # a fault of the batch, not of the trials: each runs alone
-            alone.extend((tid, text) for tid, text, _, _ in group)
-            continue
-        share = (time.perf_counter() - began) / len(group)
-        for (tid, text, _, _), track in zip(group, tracks):
-            try:
-                with fused_many.replaying(track):
-                    row = run_trial(json.loads(text))
-            except Exception:
-                yield run_one(tid, text)  # alone, from the start
+    runs: list = []  # Paused, in the order started
+    waiting: dict[bytes, list[int]] = {}  # group key -> positions in runs
+    tracks: dict[int, object] = {}  # position in runs -> its Track
+    ids: list[int] = []  # trial ids of runs, by position
+    try:
+        for tid, text, spec in members:
+            run = Paused(lambda text=text: run_trial(json.loads(text))).start()
+            if run.call is None or fused_many.batchable(run.call, spec["epochs"]) is not None:
+                run.resume(None)  # ends now (before the next starts): it runs alone
                 continue
-            row["seconds"] += share + started[tid]
+            waiting.setdefault(fused_many.group_key(run.call, spec["epochs"]), []).append(len(runs))
+            runs.append(run)
+            ids.append(tid)
+        share: dict[int, float] = {}
+        for positions in waiting.values():
+            epochs = members[0][2]["epochs"]
+            whole = len(positions) - len(positions) % fused_many.lanes()
+            group = positions[:whole]  # the rest would run as padding: alone
+            calls = [runs[at].call for at in group]
+            if len(group) < max(MIN_GROUP, 1) or not fused_many.worth(calls, epochs):
+                continue
+            began = time.perf_counter()
+            try:
+                trained = fused_many.train_many(calls, epochs)
+            except Exception:  # a fault of the batch, not of the trials: each runs alone
+                continue
+            seconds = (time.perf_counter() - began) / len(group)
+            for at, track in zip(group, trained):
+                tracks[at], share[at] = track, seconds
+    finally:
+        resume_all(runs, tracks)  # last first; those without a track unwind
+    rows = {}
+    for at, run in enumerate(runs):
+        if at in tracks and run.error is None and isinstance(run.result, dict):
+            row = run.result
+            row["seconds"] += share[at] - run.waited
             if row.get("train_seconds") is not None:
-                row["train_seconds"] += share
-            yield ("done", tid, row)
-    for tid, text in alone:
-        yield run_one(tid, text)
+                row["train_seconds"] += share[at] - run.waited
+            rows[ids[at]] = row
+    for tid, text, _ in members:
+        if tid in rows:
+            yield ("done", tid, rows[tid])
+        else:
+            yield run_one(tid, text)  # alone, from the start
