@@ -98,3 +98,18 @@ def test_zero_written_with_an_exponent_is_still_zero():
     conn = tab({"seed": "1", "stop_loss": "0.5"})
     assert not errors(send_text(conn, '{"v":1,"type":"set","changes":{"stop_loss":0.0e-400}}'))
     assert conn.session.state["stop_loss"] == 0
+
+
+# -- P14: the Host check reads a port of ASCII digits only -------------------------------------
+# before: "localhost:18931@evil.com" was read as host "localhost" and answered 200
+@pytest.mark.parametrize(
+    "host", ["localhost:18931@evil.com", "127.0.0.1:80@evil.com", "localhost:80/evil.com"]
+)
+def test_a_host_with_userinfo_or_a_strange_port_is_refused(host):
+    from starlette.testclient import TestClient
+
+    from backprop.playground.server import create_app
+
+    client = TestClient(create_app(), base_url="http://localhost")
+    assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
+    assert client.get("/", headers={"host": host}).status_code != 200

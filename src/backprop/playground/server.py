@@ -61,9 +61,16 @@ def host_name(host_header: str) -> str:
     if h.startswith("["):  # "[addr]" or "[addr]:port", nothing else after the bracket
         end = h.find("]")
         rest = h[end + 1 :] if end > 0 else "?"
-        ok = rest == "" or (rest.startswith(":") and rest[1:].isdigit())
+        ok = rest == "" or (rest.startswith(":") and _port(rest[1:]))
         return h[1:end] if ok else h
-    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+    # "name:port" only when the port is ASCII digits: "localhost:1@evil.com" (userinfo)
+    # is that whole text, a name no server has (sixth attacker P14: it was "localhost")
+    name, _, port = h.rpartition(":")
+    return name if h.count(":") == 1 and _port(port) else h
+
+
+def _port(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def is_loopback(host: str) -> bool:
