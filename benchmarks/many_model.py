@@ -17,7 +17,8 @@ goes to BLAS in the one-run kernel) and a narrow one whose layers all run in lan
 ``workers=1``), which a shared machine's load disturbs less than wall time; the load is
 printed with the figures.
 
-Run: ``python -m benchmarks.many_model [--ks 10,20,50] [--repeats 5] [--epochs 10000]``.
+Run: ``python -m benchmarks.many_model [--ks 10,20,50] [--repeats 5] [--epochs 10000]
+[--jobs lecture]``.
 """
 
 from __future__ import annotations
@@ -93,13 +94,14 @@ def main(argv=None) -> int:
     parser.add_argument("--ks", default="10,20,50")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=10_000)
+    parser.add_argument("--jobs", default="", help="only the jobs whose name starts so")
     args = parser.parse_args(argv)
     ks = [int(v) for v in args.ks.split(",")]
     from backprop.delta import fused_many
 
     fused_many.COLD_COMPILE_SECONDS = 0.0  # compile (once) even on a cold cache
     print(f"load before: {_load()}")
-    for job in JOBS:
+    for job in [j for j in JOBS if j.startswith(args.jobs)]:
         spec = _spec(job, args.epochs)
         _sweep({**spec, "epochs": 20}, 8, True)  # compile / load everything once
         _kernels({**spec, "epochs": 20}, 8)

@@ -15,7 +15,9 @@ state); ``train_many`` trains the group's captured calls together; then the call
 trial's code again with ``replaying(track)``: its ``FusedLoop`` (``adopt``, called by
 ``train.choice.make_loop``) gets the recorded steps instead of the kernel, after checking that
 its call is bit for bit the captured one (else it runs the kernel itself). Everything around
-the kernel — history, guard, notes, metrics — is the run's own code, unchanged.
+the kernel — history, guard, notes, metrics — is the run's own code, unchanged. A sweep
+runs each trial's code once instead: ``fused_many_pause`` holds each run at that first call
+in a thread of its own while the group trains, then lets it go on with its ``Track``.
 
 What a group can hold (``batchable``): full-batch runs in natural order with no penalty and
 no loss stopping rule, MSE, half-MSE or BCE-with-logits, of one shape, loss, optimizer,
