@@ -41,6 +41,7 @@ SLOW = (
     "test_playground_browser_trial4.py",
     "test_playground_browser_trial5.py",
     "test_playground_browser_trial5_attack.py",
+    "test_playground_browser_trial6.py",
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves

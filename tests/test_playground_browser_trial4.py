@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 
-from backprop.playground import lessons
+from backprop.playground import exercises
 from test_playground_browser_teacher import (  # noqa: F401
     browser,
     open_page,
@@ -238,7 +238,7 @@ def test_the_plots_legend_lists_test_points_only_when_they_are_drawn(page, serve
 # -- 13: exact weights typed by hand ------------------------------------------------------------
 def test_exact_weights_typed_by_hand_say_the_loss_is_rounding(page, server):  # noqa: F811
     open_page(page, server, "lesson=abs&seed=2")
-    for e in lessons.solution_edits("abs"):  # the lecture's weights, typed one by one
+    for e in exercises.solution_edits("abs"):  # the lecture's weights, typed one by one
         t = {k: e[k] for k in ("kind", "layer", "row", "col", "value") if e.get(k) is not None}
         page.evaluate("(t) => send('edit', {...t, net: window.playground.snap.net})", t)
         lay = f"window.playground.snap.layers[{t['layer'] - 1}]"

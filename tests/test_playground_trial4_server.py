@@ -263,7 +263,7 @@ def test_one_step_after_the_exact_solution_keeps_it_exact(optimizer):
     Adam's test loss 4e-15 → 0.011, momentum's → 0.71)."""
     import numpy as np
 
-    from backprop.playground import lessons
+    from backprop.playground import exercises
 
     conn = tab({"lesson": "abs", "seed": 1, "optimizer": optimizer})
     for _ in range(2):
@@ -272,7 +272,7 @@ def test_one_step_after_the_exact_solution_keeps_it_exact(optimizer):
     s = conn.session
     exact = s.metrics["test_loss"]
     typed = [p._data.copy() for p in s.model.parameters()]
-    for e in lessons.solution_edits("abs"):  # what the solution set: the lecture's numbers
+    for e in exercises.solution_edits("abs"):  # what the solution set: the lecture's numbers
         lin = s.plan.net[e["layer"] - 1]
         at = (e["row"], e["col"]) if e["kind"] == "weight" else e["row"]
         assert (lin.weight if e["kind"] == "weight" else lin.bias)._data[at] == e["value"]

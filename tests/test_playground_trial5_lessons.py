@@ -138,7 +138,7 @@ def test_a_hidden_backward_view_sends_no_gradients_but_keeps_the_charts_norms():
 
 @pytest.mark.parametrize("shut", [{"hide": "solution"}, {"lock": "weights"}])
 def test_ready_carries_no_solution_weights_when_the_lesson_shuts_the_solution(shut):
-    from backprop.playground import lessons
+    from backprop.playground import exercises
 
     def abs_preset(conn) -> dict:
         ready = [m for m in conn.ws.sent if m["type"] == "ready"][-1]
@@ -146,5 +146,22 @@ def test_ready_carries_no_solution_weights_when_the_lesson_shuts_the_solution(sh
 
     assert abs_preset(greeted({"lesson": "abs", **shut}))["solution"] is True
     assert abs_preset(greeted({"lesson": "abs"}))["solution"] == json.loads(
-        json.dumps(lessons.solution_edits("abs"))
+        json.dumps(exercises.solution_edits("abs"))
     )
+
+
+# -- left by the fifth pair: a hidden activation named by an exercise's title -----------------
+# before: with the activation hidden, the refusal of another exercise named it ("Exercise
+# ReLU × 6 not started"), as the page's buttons did ("Sigmoid × 6" pressed)
+def test_an_exercise_refused_under_a_hidden_activation_is_called_by_its_place():
+    from backprop.playground import exercises
+
+    conn = tab({"lesson": "sigmoid6", "hide": "activation"})
+    said = [m["message"] for m in errors(send(conn, "preset", name="relu6"))]
+    place = list(exercises.PRESETS).index("relu6") + 1  # its button's place on the page
+    assert said and said[0].startswith(f"Exercise {place} not started"), said
+    for word in ("relu", "sigmoid"):
+        assert word not in said[0].lower(), said
+    shown = tab({"lesson": "sigmoid6", "lock": "activation"})  # locked, not hidden: named
+    said = [m["message"] for m in errors(send(shown, "preset", name="relu6"))]
+    assert said and said[0].startswith("Exercise ReLU × 6 not started"), said

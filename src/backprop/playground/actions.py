@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from . import fields, lessons, locks, settings, uploads
+from . import exercises, fields, lessons, locks, settings, uploads
 from .protocol import ProtocolError
 
 # settings the page sends as whole lists made from the state it shows (a + button adds to
@@ -82,8 +82,8 @@ class Actions:
             await self.change(self.exercise_start(name), refused_state=False)
         except ProtocolError as exc:
             self.lesson, self.owed_notes = old, prior
-            title = lessons.PRESETS[name]["title"]
-            raise ProtocolError(f"Exercise {title} not started: {exc}", exc.field) from None
+            called = exercises.called(name, old)
+            raise ProtocolError(f"{called} not started: {exc}", exc.field) from None
 
     def exercise_start(self, name: str) -> dict:
         """An exercise's settings; one that names no loss, started where the page's loss is
@@ -109,11 +109,11 @@ class Actions:
                 "rate), then show the solution."
             )
         preset = (self.lesson or {}).get("preset", "")
-        misfit = lessons.solution_misfit(preset, s.state)
+        misfit = exercises.solution_misfit(preset, s.state)
         if misfit:
             raise ProtocolError(f"Show solution: {misfit}.")
         s.status.running = False
-        for e in lessons.solution_edits(preset):
+        for e in exercises.solution_edits(preset):
             s.edit(e["kind"], e["layer"], e["row"], e.get("col"), e["value"])
         m = s.metrics
         said = "training loss " + ("not finite" if m["loss"] is None else f"{m['loss']:.3g}")

@@ -6,12 +6,14 @@
 
 // control name -> the elements it covers (`els`; buttons and inputs are disabled when
 // locked) and, when hidden, the boxes that go (`box`: a selector, or the element's
-// closest wrapper)
+// closest wrapper); `answers`: locked, its elements look disabled but stay clickable and
+// focusable, and a click (or Enter) is answered with the refusal beside them
+// (lessons.refuse), as a refused exercise and locked typing are
 const LESSON_CONTROLS = {
   presets: {els: "#lesson-presets button", box: "#lesson-presets"},
   solution: {els: "#lesson-solution", box: "#lesson-solution"},
   dataset: {els: "#datasets button, #problem", box: "#datasets, #problem"},
-  features: {els: ".node.feature", box: ".node.feature:not(.on)"},
+  features: {els: ".node.feature", box: ".node.feature:not(.on)", answers: true},
   network: {els: "#add-layer, #remove-layer, .layer-head .round.tiny", box: "#add-layer, #remove-layer, .layer-head .round.tiny"},
   activation: {els: "#activation-all, .layer-act", box: "#activation-all, .layer-act"},
   lr: {els: "#lr", box: "#lr"},
@@ -88,6 +90,7 @@ const lessons = {
     }
     $("lesson-solution").onclick = lessons.showSolution;
     $("lesson-link").onclick = lessons.openDialog;
+    document.addEventListener("click", lessons.refuse, true);  // before the element's own
     lessons.observer = new MutationObserver(() => lessons.apply());
     for (const id of ["net-columns", "datasets"]) {
       lessons.observer.observe($(id), {childList: true, subtree: true});
@@ -175,11 +178,20 @@ const lessons = {
       const how = lessons.shut(control);
       const moved = how && keys.find((k) => k in p.settings && JSON.stringify(p.settings[k]) !== JSON.stringify(st[k]));
       if (moved) {
-        return `Exercise ${p.title} not started: it would change “${lessons.table.controls[control]}”, ` +
+        const t = lessons.titleOf(name);
+        return `${t === p.title ? `Exercise ${t}` : t} not started: it would change “${lessons.table.controls[control]}”, ` +
           `${how} by this lesson link; open the playground without the lesson part of the link to change it.`;
       }
     }
     return "";
+  },
+
+  // an exercise's name, or its place when the name states a setting of a control this
+  // lesson hides (exercises.py's `names`: "Sigmoid × 6" says the activation and the depth)
+  titleOf(name) {
+    const p = lessons.table.presets[name];
+    const hides = (p.names || []).some((c) => lessons.shut(c) === "hidden");
+    return hides ? `Exercise ${Object.keys(lessons.table.presets).indexOf(name) + 1}` : p.title;
   },
 
   // the current exercise's text, while the page still has the exercise's network
@@ -218,8 +230,11 @@ const lessons = {
       const why = b.disabled ? "" : lessons.blocked(b.dataset.preset);
       b.classList.toggle("blocked", !!why);
       if (why) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
-      const p = lessons.table.presets[b.dataset.preset];
-      b.title = why || (lessons.tells(b.dataset.preset) ? p.text : p.title);
+      const p = lessons.table.presets[b.dataset.preset], title = lessons.titleOf(b.dataset.preset);
+      b.textContent = title;
+      b.setAttribute("aria-label", title === p.title ? `Exercise: ${title}` : title);
+      b.title = why || (lessons.tells(b.dataset.preset) ? p.text : title === p.title ? title :
+        `${title}: its name would show a setting hidden by this lesson`);
     }
     lessons.showSolutionButton();
     lessons.showNote();
@@ -251,6 +266,7 @@ const lessons = {
       const hidden = l.hide.includes(name), locked = hidden || l.lock.includes(name);
       document.body.classList.toggle("lock-" + name, locked);
       for (const el of document.querySelectorAll(c.els)) {
+        if (c.answers) { lessons.lockAnswering(el, name, locked ? (hidden ? "hidden" : "locked") : ""); continue; }
         if (locked && !el.disabled) { el.disabled = true; el.dataset.lessonLocked = "1"; }
         else if (!locked && el.dataset.lessonLocked) { el.disabled = false; delete el.dataset.lessonLocked; }
         if (locked) el.title = "Locked by this lesson";
@@ -274,6 +290,32 @@ const lessons = {
     const shown = (id) => { const el = $(id); return !el.hidden && el.offsetParent !== null; };
     $("lesson-bar").classList.toggle("lesson-hidden", !l.task && !names.length &&
       ["presets", "lesson_link"].every((n) => l.hide.includes(n)) && !shown("lesson-solution"));
+  },
+
+  // a control of LESSON_CONTROLS with `answers`: locked (`how`), it looks disabled and
+  // says why; unlocked, it is as network.js made it
+  lockAnswering(el, control, how) {
+    if (!how) {
+      if (el.dataset.lessonRefusal) { el.removeAttribute("aria-disabled"); delete el.dataset.lessonRefusal; }
+      return;
+    }
+    const label = lessons.table.controls[control] || control;
+    const on = el.getAttribute("aria-pressed") === "true";
+    const what = el.dataset.feature ? `Feature ${el.querySelector(".flabel")?.textContent || el.dataset.feature} ` +
+      `not switched ${on ? "off" : "on"}: ` : "";
+    el.dataset.lessonRefusal = `${what}“${label}” is ${how} by this lesson link; open the playground ` +
+      "without the lesson part of the link to change it.";
+    el.setAttribute("aria-disabled", "true");
+    el.title = el.dataset.lessonRefusal;
+  },
+
+  // a click on such a control: the refusal, where the click was, and nothing else
+  refuse(e) {
+    const el = e.target instanceof Element && e.target.closest("[data-lesson-refusal]");
+    if (!el) return;
+    e.stopPropagation(); e.preventDefault();
+    setStatus(el.dataset.lessonRefusal, "error");
+    notice(el.dataset.lessonRefusal, el, "error");
   },
 
   locksLine() {
