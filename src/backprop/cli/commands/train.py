@@ -237,6 +237,12 @@ def _run(args) -> int:
 
     advice = checked_advice(result, args.quiet)
     ranked_advice(result, args.quiet, bool(held))  # a run that did not learn: what helps
+    if not held:  # a run that learned something: is a straight line still better?
+        from ..linearcheck import linear_note
+
+        note = linear_note(result)
+        if note:
+            print(note)
     return exit_status("train", result, advice)
 
 

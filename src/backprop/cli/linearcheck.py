@@ -1,0 +1,67 @@
+"""After a regression run: say, in words, when a straight line fits the rows better.
+
+A network with at least one hidden layer can represent a linear function, but a short run
+may not have found even that: the README's houses example (price ≈ 3·size + 10·rooms +
+noise) reached a training rmse of 5.16 at the CSV defaults (8x8 ReLU, Adam 0.01, 100
+epochs) where least squares gets 4.42. Nothing in r² = 0.998 tells a student so. So after a
+regression run, ``backprop train`` fits ordinary least squares (with an intercept, NumPy's
+``lstsq``) on the rows the run trained on and compares the rmse in the target's own units:
+on the validation rows when the run held some out (the honest comparison), else on the
+training rows. When the linear model's is lower by more than ``MARGIN``, one note says both
+numbers, and that a linear model is the better tool for such rows: on the houses example
+neither more epochs nor wider layers closed the gap reliably on the 40 validation rows
+(docs/cli.md has the table), so the note advises no flag. It costs one least-squares solve;
+a run that did not learn at all (r² < 0) gets ``fitcheck``'s advice instead, and a diverged
+run neither.
+"""
+
+from __future__ import annotations
+
+MARGIN = 1.10  # the network's rmse above the line's by more than 10 %: said
+MAX_ROWS = 200_000  # a larger table is not checked (the solve and the pass stay cheap)
+
+
+def linear_note(result) -> str | None:
+    """The note, or None (not a regression, diverged, too large, or the network is as good)."""
+    import numpy as np
+
+    from ..spec import targets
+
+    ds = result.dataset
+    if ds.task != "regression" or result.diverged or not len(result.history):
+        return None
+    if len(ds.x) > MAX_ROWS or ds.x.shape[1] >= len(ds.x):
+        return None
+    rows = targets.training_rows(result.spec, ds)
+    n = len(ds.x)
+    train = np.arange(n) if rows is None else np.asarray(rows)
+    held = np.setdiff1d(np.arange(n), train) if rows is not None else None
+    x, y = np.asarray(ds.x, np.float64), np.asarray(ds.y, np.float64).reshape(n, -1)
+    ones = np.ones((n, 1))
+    a = np.hstack([x, ones])
+    coef, *_ = np.linalg.lstsq(a[train], y[train], rcond=None)
+    import backprop as bp
+
+    net = result.net
+    dtype = next(iter(net.parameters()))._data.dtype
+    with bp.no_grad():
+        ours = net(bp.tensor(x.astype(dtype))).numpy().astype(np.float64)
+    on = held if held is not None and len(held) else train
+    which = "validation rows" if on is not train else "training rows"
+
+    def rmse(pred):
+        return float(np.sqrt(np.mean((pred[on] - y[on]) ** 2)))
+
+    mine, line = rmse(ours), rmse(a @ coef)
+    if not np.isfinite(mine) or not mine > MARGIN * line:
+        return None
+    names = list(ds.target_names)
+    units = f"{names[0]}'s units" if len(names) == 1 else "the targets' units"
+    rows = f"{len(train):,} training rows"
+    return (
+        f"note: a straight line fits these rows better than this network: least squares on "
+        f"the same inputs has rmse {line:.4g} on the {which}, the network {mine:.4g} "
+        f"({units}). On {rows} the network's extra freedom is not paying off: if the target "
+        "is close to linear in the inputs, a linear model (scikit-learn's LinearRegression) "
+        "is the better tool; a network earns its keep where the target bends."
+    )
