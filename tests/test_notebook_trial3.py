@@ -142,6 +142,12 @@ def test_07_an_untrained_fit_is_measured_against_the_slides_own_range():
     code = notebook_07(1)  # one epoch: trained by the loop, but far from the noise
     namespace, _ = run_cells(code[:4])
     run_cells([cell(code, "for epoch in range(n_epoch)")], namespace)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):  # a student's n_epoch: a ✗ line, the notebook goes on
+        exec(cell(code, "final training MSE"), namespace)
+    assert "✗ the training MSE" in said.getvalue(), said.getvalue()
+    assert "after n_epoch = 1 epoch(s): train longer (the slide's 10,000" in said.getvalue()
+    namespace["n_epoch"] = 10000  # the slide's own n_epoch far from the noise stops it
     with pytest.raises(AssertionError) as error, contextlib.redirect_stdout(io.StringIO()):
         exec(cell(code, "final training MSE"), namespace)
     assert "between 0.58 and 1.78" in str(error.value)

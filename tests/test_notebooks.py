@@ -188,6 +188,37 @@ STUDENT_EDITS = {
         [("EPOCHS = 30  #", "EPOCHS = 5  #")],
         ["✓ the widget trained 5 more epochs"],
     ),
+    # session 25's re-run (issue 17): another epoch count, down to 0 (the untrained network),
+    # stopped 04 and 07 with an IndexError or an AssertionError that did not name the edit
+    "04 no steps": (
+        "04_gradient_descent_and_activations",
+        [("steps = 500", "steps = 0")],
+        ["✗ steps = 0: no step taken, E stays 3.552"],
+    ),
+    "07 fewer epochs": (
+        "07_square_run",
+        [("n_epoch = 10000", "n_epoch = 100")],
+        ["✗ the training MSE", "after n_epoch = 100 epoch(s): train longer"],
+    ),
+    "07 untrained": (
+        "07_square_run",
+        [("n_epoch = 10000", "n_epoch = 0")],
+        [
+            "✗ the training MSE",
+            "✗ a fresh prediction",
+            "n_epoch = 0: no epoch trained, so no loss curve",
+        ],
+    ),
+    "08 no epochs": (
+        "08_abs_by_hand_and_trained",
+        [("EPOCHS, LR = 1500, 0.1", "EPOCHS, LR = 0, 0.1")],
+        ["✗ none of these 8 starts found the V; try more epochs (the notebook's 1500; 0 trains"],
+    ),
+    "09 deep untrained": (
+        "09_playground_widget",
+        [("SEED, EPOCHS = 1, 30", "SEED, EPOCHS = 3, 0")],
+        ["✗ ReLU reached only 50% after 0 epochs: try more epochs"],
+    ),
 }
 
 
