@@ -68,7 +68,7 @@ def _kernel_runs(seeds) -> float:
         ready = backprop.spec.prepare(spec)
         x, y = ready.dataset.x, ready.dataset.y
         start = time.perf_counter()
-        fused.train(ready.model, ready.loss, ready.optimizer, x, y, EPOCHS)
+        fused.train(ready.net, ready.loss, ready.optimizer, x, y, EPOCHS)
         total += time.perf_counter() - start
     return total
 
@@ -99,7 +99,7 @@ def _torch_runs(seeds) -> float:
         model.load_state_dict(
             {
                 k: torch.from_numpy(v.numpy(force=True).copy())
-                for k, v in ready.model.state_dict().items()
+                for k, v in ready.net.state_dict().items()
             }
         )
         adam = torch.optim.Adam(model.parameters(), lr=0.1)
