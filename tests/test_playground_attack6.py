@@ -113,3 +113,65 @@ def test_a_host_with_userinfo_or_a_strange_port_is_refused(host):
     client = TestClient(create_app(), base_url="http://localhost")
     assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
     assert client.get("/", headers={"host": host}).status_code != 200
+
+
+# -- P2: classes are told apart on the file's text, not on float64 ----------------------------
+# before: y = 10^17 + i (50 labels) came out as 4 classes; y = 10^17 + i % 2 as "one value"
+def upload(conn, name: str, text: str) -> list[dict]:
+    return send(conn, "upload", name=name, text=text)
+
+
+@pytest.mark.parametrize("labels", [range(50), [0, 1] * 25])
+def test_whole_number_labels_past_2_to_the_53_are_not_merged_silently(labels):
+    from decimal import Decimal
+
+    conn = tab({"seed": "1"})
+    rows = [f"{i / 10},{(i * 7 % 11) / 10},{10**17 + k}" for i, k in enumerate(labels)]
+    distinct = {10**17 + k for k in labels}
+    assert len({float(Decimal(v)) for v in distinct}) < len(distinct)  # float64 merges them
+    answers = upload(conn, "big.csv", "x1,x2,y\n" + "\n".join(rows) + "\n")
+    said = errors(answers)
+    assert said and "2^53" in said[0]["message"], answers
+    assert conn.session.csv is None
+
+
+# -- P3: one rule for names: a label the model file refuses is refused at upload --------------
+@pytest.mark.parametrize("label", ["\x1b]0;PWN\x07X", "\u202eevil", "a\x85b"])
+def test_a_label_with_a_control_or_invisible_character_is_refused_at_upload(label):
+    conn = tab({"seed": "1"})
+    rows = [f"{i / 10},{(i * 7 % 11) / 10},{label if i % 2 else 'plain'}" for i in range(40)]
+    said = errors(upload(conn, "labels.csv", "x1,x2,y\n" + "\n".join(rows) + "\n"))
+    assert said and "data row 2" in said[0]["message"], said
+    assert "\x1b" not in said[0]["message"] and "\u202e" not in said[0]["message"]
+
+
+# -- P10: a constant target past 2^53 draws a range, not NaN ---------------------------------
+def test_a_constant_big_target_has_a_range_that_can_be_divided_by():
+    import numpy as np
+
+    from backprop.playground import views
+    from backprop.playground.session import Session
+
+    s = Session({"seed": 1})
+    rows = [f"{i / 10},{10**17}" for i in range(30)]
+    s.upload("flat.csv", "x,y\n" + "\n".join(rows) + "\n")
+    lo, hi = views.target_range(s)
+    assert np.isfinite(lo) and np.isfinite(hi) and hi > lo
+    assert lo <= 1e17 <= hi
+
+
+def test_predict_writes_a_bidi_label_escaped(tmp_path):
+    import subprocess
+    import sys
+
+    evil = "\u202eevil"
+    rows = [f"{i / 10},{(i * 7 % 11) / 10},{evil if i % 2 else 'plain'}" for i in range(40)]
+    (tmp_path / "d.csv").write_text("x1,x2,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    run = [sys.executable, "-m", "backprop"]
+    subprocess.run([*run, "train", "--csv", str(tmp_path / "d.csv"), "--target", "y",
+                    "--epochs", "1", "--out", str(tmp_path / "r")], check=True,
+                   capture_output=True)  # fmt: skip
+    out = subprocess.run([*run, "predict", str(tmp_path / "r" / "model.safetensors"),
+                          "--x", "0.1,0.2"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    assert "\u202e" not in out and "\\u202eevil" in out, out[:300]

@@ -15,7 +15,9 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
+from .. import textrules
 from ..data.csvtable import to_float
 from ..errors import BackpropError
 from . import plaintext, protocol, scratch
@@ -56,6 +58,7 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
             "(the last column is the target)."
         )
     target = columns[-1]
+    _check_targets(name, records[1:], target)
     fd, path = tempfile.mkstemp(suffix=".csv", prefix="upload-", dir=scratch.folder())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -189,6 +192,44 @@ def _split_words(name: str, train_ratio: int, rows: int, kept: int | None) -> st
         f"{said}; training needs at least 2 rows and testing 1. Choose a train ratio of "
         f"{choose}, or use more rows."
     )
+
+
+def _check_targets(name: str, rows: list[list[str]], target: str) -> None:
+    """Refuse what the target column's text says and float64 would hide (sixth attacker):
+    a label with a control or invisible character (P3: the page took it and the model
+    file it exported refused it; one rule, ``textrules``, for labels and names), and two
+    different numbers that float64 reads as one (P2: 100000000000000000 and
+    100000000000000001 are one class; classes were counted after float64)."""
+    exact: dict[Decimal, str] = {}
+    read: dict[float, str] = {}
+    for i, row in enumerate(rows, start=1):
+        text = row[-1].strip() if row else ""
+        if any(textrules.control(c) or textrules.invisible(c) for c in text):
+            raise ProtocolError(
+                f"upload {name}: data row {i}: the label {textrules.escape(text)[:60]!r} in "
+                f"{target!r} holds a control or invisible character; labels are names the "
+                "page shows and the model file stores, which refuse them. Remove it and "
+                "upload the file again.",
+                "dataset",
+            )
+        if to_float(text) is None:
+            continue
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            continue
+        if value.is_finite() and value not in exact:
+            exact[value] = text
+            same = read.setdefault(float(value), text)
+            if Decimal(same) != value:
+                raise ProtocolError(
+                    f"upload {name}: the target {target!r} has {same} and {text}, which "
+                    "differ but are the same float64 number (it holds about 16 digits; "
+                    "whole numbers exactly only up to 2^53 = 9007199254740992), so they "
+                    "would be merged silently. Subtract a common offset, or use labels "
+                    "with fewer digits, and upload the file again.",
+                    "dataset",
+                )
 
 
 def _check_ranges(name: str, rows: list[list[str]], features: list[str]) -> None:

@@ -70,7 +70,12 @@ def target_range(session) -> tuple[float, float]:
         return -1.0, 1.0
     y = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
     lo, hi = float(np.min(y)), float(np.max(y))
-    return (lo - 1.0, hi + 1.0) if hi <= lo else (lo, hi)
+    if hi > lo:
+        return lo, hi
+    # one value: ±1 around it, or more where ±1 is below its float64 spacing (1e17 − 1 is
+    # 1e17, and the heatmap divided by 0: all NaN; sixth attacker P10)
+    pad = max(1.0, abs(lo) * 1e-6)
+    return lo - pad, hi + pad
 
 
 def _scale(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
