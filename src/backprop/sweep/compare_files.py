@@ -10,7 +10,9 @@ through.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 from .paths import check_owned, write_owned
 
@@ -47,3 +49,27 @@ def plots_possible() -> None:
         raise PlotDependencyError(
             f"compare: {exc} Or draw no plots: --no-plots (plots=False in Python)."
         ) from None
+
+
+@contextlib.contextmanager
+def undone_if_refused(*paths):
+    """Folders among ``paths`` and their parents that do not exist yet are removed again
+    when the block raises, if they are still empty: a refused compare (a FIFO --db, too many
+    seeds) leaves no empty --out behind. Only what this run made, never what existed; a
+    folder holding anything (a database with finished trials) stays."""
+    missing = []
+    for path in paths:
+        if path is None:
+            continue
+        at = Path(path).absolute()
+        while not os.path.lexists(at) and at != at.parent:
+            missing.append(at)
+            at = at.parent
+    try:
+        yield
+    except BaseException:
+        for folder in sorted(set(missing), key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty, not a folder, gone: left as is
+                if folder.is_dir() and not folder.is_symlink():
+                    folder.rmdir()
+        raise

@@ -56,7 +56,9 @@ def _sizes(hidden) -> str:
 
 
 def _word(value) -> str:
-    return value if isinstance(value, str) else str(value)
+    from .results import shown
+
+    return shown(value)
 
 
 def knee(rows, factor: float):
@@ -70,6 +72,50 @@ def knee(rows, factor: float):
     return min(near, key=lambda r: (r.parameters or 0, r.median)), best
 
 
+# a median this many times lower than the knee's says something; nearer is "about the same"
+CLEAR = 1.5
+
+
+def _versus(row, at) -> str:
+    """Row's median against the knee's in words: 'N× lower', 'N× higher' only when the ratio
+    is at least ``CLEAR`` (a 1.01 ratio printed as '1× lower' said nothing), else 'about the
+    same'."""
+    if not (row.median is not None and math.isfinite(row.median)) or row.median < 0:
+        return "that is not finite"
+    if row.median == 0 or at.median == 0:
+        same = row.median == at.median
+        return "of 0 as well" if same else f"of {_g(row.median)} (the knee's is {_g(at.median)})"
+    gain = at.median / row.median
+    if gain >= CLEAR:
+        return f"{_times(gain)} lower ({_g(row.median)})"
+    if 1 / gain >= CLEAR:
+        return f"{_times(1 / gain)} higher ({_g(row.median)})"
+    return f"about the same ({_g(row.median)} vs {_g(at.median)})"
+
+
+def _times(ratio: float) -> str:
+    """24×, 1.4×, 1,200×: a ratio as a person writes it (never 1.2e+02×)."""
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
+def _beyond(rows, at, best) -> list[str]:
+    """What the networks past the knee buy: the best median (when it is not the knee's) and
+    the largest network (when it is neither), each against the knee in ``_versus``'s words."""
+    largest = max(rows, key=lambda r: r.parameters or 0)
+    out = []
+    pairs = [(best, "Beyond it, the best median")]
+    if largest is not best:
+        pairs.append((largest, "The largest network"))
+    for row, who in pairs:
+        if row is at or not at.parameters or not row.parameters:
+            continue
+        out.append(
+            f"{who}, {_name(row)}, has {_times(row.parameters / at.parameters)} the parameters "
+            f"and a median loss {_versus(row, at)}."
+        )
+    return out
+
+
 def _knee_words(rows, factor: float) -> list[str]:
     at, best = knee(rows, factor)
     if at is None:
@@ -79,24 +125,7 @@ def _knee_words(rows, factor: float) -> list[str]:
         f"median final loss ({_g(at.median)}) is within {factor:g}× of the best median "
         f"({_g(best.median)}, {_name(best)})."
     ]
-    largest = max(rows, key=lambda r: r.parameters or 0)
-    if largest is not at and at.parameters and largest.parameters:
-        ratio = largest.parameters / at.parameters
-        gain = (
-            at.median / largest.median
-            if largest.median and math.isfinite(largest.median)
-            else math.nan
-        )
-        out.append(
-            f"Beyond it, {_name(largest)} has {ratio:.0f}× the parameters and a median loss "
-            + (
-                f"{gain:.2g}× lower ({_g(largest.median)})."
-                if gain >= 1
-                else f"{1 / gain:.2g}× higher ({_g(largest.median)})."
-                if math.isfinite(gain)
-                else "that is not finite."
-            )
-        )
+    out.extend(_beyond(rows, at, best))
     smaller = [r for r in rows if (r.parameters or 0) < (at.parameters or 0)]
     if smaller:
         below = min(smaller, key=lambda r: r.median if math.isfinite(r.median) else math.inf)

@@ -21,6 +21,21 @@ CONNECT_TIMEOUT = 10.0  # seconds Dask's own connect may take (a silent port end
 DEADLINE = 12.0  # seconds for reaching the scheduler and checking its workers, in all
 
 
+def masked(address) -> str:
+    """``address`` as a message may echo it: a user name or password in it (``user:pw@``)
+    written as ``***@``, control and direction-changing characters escaped, abridged; a
+    value that is no text as its repr."""
+    from ..textrules import abridge, escape
+
+    if not isinstance(address, str):
+        return abridge(repr(address))
+    scheme, sep, rest = address.rpartition("://")
+    where, slash, path = rest.partition("/")
+    if "@" in where:
+        where = "***@" + where.rpartition("@")[2]
+    return abridge(escape(f"{scheme}{sep}{where}{slash}{path}"))
+
+
 def address_of(address) -> str:
     """``host:port`` or ``tcp://host:port`` as Dask takes it. Other schemes are refused:
     ``tls://`` needs certificates a sweep is not given (Dask's ``Security``), so it would
@@ -28,26 +43,33 @@ def address_of(address) -> str:
     if not isinstance(address, str) or not address.strip():
         raise ClusterError(
             f"sweep cluster: give the scheduler's address, such as tcp://127.0.0.1:8786 "
-            f"(what `dask scheduler` prints); got {address!r}."
+            f"(what `dask scheduler` prints); got {masked(address)!r}."
         )
     text = address.strip()
+    said = masked(text)  # what messages echo: never a password given in the address
     scheme, _, rest = text.rpartition("://")
+    if "@" in rest.partition("/")[0]:
+        raise ClusterError(
+            f"sweep cluster {said!r}: a Dask scheduler's address takes no user name or "
+            "password (tcp:// has no login); give tcp://HOST:PORT, such as "
+            "tcp://127.0.0.1:8786."
+        )
     if scheme and scheme.lower() != "tcp":
         tunnel = "ssh -L 8786:localhost:8786 HOST, then tcp://127.0.0.1:8786"
         raise ClusterError(
-            f"sweep cluster {text!r}: {scheme}:// is not supported; a sweep reaches the "
+            f"sweep cluster {said!r}: {scheme}:// is not supported; a sweep reaches the "
             f"scheduler over plain tcp:// (no TLS certificates). Give a tcp:// address on a "
             f"trusted network, or tunnel it ({tunnel})."
         )
     host, _, port = rest.rpartition(":")
     if not host or not (port.isascii() and port.isdecimal()):
         raise ClusterError(
-            f"sweep cluster {text!r}: the address needs a host and a port, such as "
+            f"sweep cluster {said!r}: the address needs a host and a port, such as "
             "tcp://127.0.0.1:8786 (what `dask scheduler` prints)."
         )
     if not 0 < int(port) < 65536:
         raise ClusterError(
-            f"sweep cluster {text!r}: the port must be 1 to 65535; got {int(port)} (Dask's "
+            f"sweep cluster {said!r}: the port must be 1 to 65535; got {int(port)} (Dask's "
             "scheduler listens on 8786 unless told otherwise)."
         )
     return f"tcp://{rest}"

@@ -62,10 +62,17 @@ class Progress:
     loss: float | None = None  # its final loss
 
 
+def _masked(cluster) -> str:
+    from .dask_connect import masked
+
+    return masked(cluster)
+
+
 def check_workers(workers, cluster=None) -> int:
     if cluster is not None and workers is not None:
         raise ConfigError(
-            f"sweep workers={workers!r} and cluster={cluster!r}: on a cluster its workers run "
+            f"sweep workers={workers!r} and cluster={_masked(cluster)!r}: on a cluster its "
+            "workers run "
             "the trials; drop workers (or cluster, to run on this machine)."
         )
     if cluster is not None:

@@ -125,7 +125,7 @@ def verifying(pin: tuple[str, str, int] | None):
         now = hashlib.sha256(data).hexdigest()
         if now != sha:
             raise SweepError(
-                f"data file {path!r} changed during the sweep ({size:,} bytes, sha256 "
+                f"data file {path!r} {CHANGED} ({size:,} bytes, sha256 "
                 f"{sha[:12]}… when planned; this trial read {len(data):,} bytes, {now[:12]}…): "
                 f"not trained on; {_fix()}."
             )
@@ -143,8 +143,23 @@ def verifying(pin: tuple[str, str, int] | None):
         )
 
 
+# the words of a trial that failed because its data file was not as pinned: an
+# environmental failure, not the trial's own. Stored failed with them, such a trial waits:
+# once every pinned file is as pinned again, a resume re-runs it (``Store.retry_waiting``).
+CHANGED = "changed during the sweep"
+
+
+def waiting(error) -> bool:
+    """Whether a failed trial's stored error is a changed data file's (``CHANGED``)."""
+    if not isinstance(error, str):
+        return False
+    error = error.removeprefix("SweepError: ")  # as a worker's error is stored
+    return error.startswith("data file ") and CHANGED in error.partition(" (")[0]
+
+
 def _fix() -> str:
     return (
-        "put the file back as it was to go on, or start a new sweep (a new --db file) "
+        "put the file back as it was and --resume re-runs the trials that waited for it, "
+        "or start a new sweep (a new --db file) "
         "on the file as it is now"
     )

@@ -20,9 +20,39 @@ import statistics
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..textrules import escape
+
+
+def shown(text) -> str:
+    """Stored text (a label, a note, an error, a name, a path) as a terminal, a page or a
+    CSV shows it: control and direction-changing characters escaped (``textrules.escape``),
+    so an edited database cannot set a terminal's title, clear it or turn a line around."""
+    return escape(str(text))
+
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_CRITERION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
+_CRITERION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(\S+)\s*$", re.ASCII)
+
+
+def _ascii_number(text: str, number: str, form: str) -> float:
+    """The criterion's threshold by the files' rule for numbers (``csvtable.to_float``, as
+    every number flag reads since the command line took it): ASCII decimal forms only.
+    Python's float reads '１' (full-width) and '1_0' too; those are refused with the ASCII
+    spelling meant. NaN for no number at all (the caller says so)."""
+    from ..data.csvtable import to_float
+
+    value = to_float(number)
+    if value is not None:
+        return value
+    try:
+        meant = repr(float(number))
+    except ValueError:
+        return math.nan
+    raise ConfigError(
+        f"--success {text!r}: {number!r} is not written in ASCII decimal digits (numbers "
+        "follow the files' rule: digits 0-9 with a sign, '.' and an exponent, no '_', no "
+        f"other script's digits); it reads as {meant}: write that if you meant it."
+    )
 
 
 def parse_success(text: str | None):
@@ -46,10 +76,7 @@ def parse_success(text: str | None):
         raise ConfigError(
             f"--success {text!r}: {name!r} is not a metric; one of {', '.join(METRIC_NAMES)}.{hint}"
         )
-    try:
-        value = float(number)
-    except ValueError:
-        value = math.nan
+    value = _ascii_number(text, number, form)
     if not math.isfinite(value):
         raise ConfigError(f"--success {text!r}: {number!r} is not a finite number; {form}.")
     _reachable(text, name, op, value)
@@ -126,6 +153,7 @@ class Row:
 
 def _row(config, trials: list[dict], criterion) -> Row:
     cid, point, label, parameters = config
+    label = shown(label)  # stored text: every table, word, plot and CSV shows it escaped
     done = [t for t in trials if t["status"] == "done"]
     losses = [
         t["final_loss"]
@@ -232,6 +260,7 @@ class Results:
             for t in self._trials:
                 if t["config"] == row.config and t["status"] == "done":
                     for text in dict.fromkeys(json.loads(t.get("notes") or "[]")):
+                        text = shown(text)
                         kind = text.split(":")[0].split(" (")[0].strip()
                         if kind in seen:
                             seen[kind][0] += 1
@@ -242,6 +271,21 @@ class Results:
                 (row.label, n, row.done, f"{text} (numbers: one trial's)" if differ else text)
                 for n, text, differ in seen.values()
             )
+        return out
+
+    def waiting(self) -> dict[str, int]:
+        """{data file: failed trials that wait for it}: trials that failed because their
+        data file changed during the sweep (``pins.waiting``); a resume re-runs them once
+        the file is as pinned again (``Store.retry_waiting``)."""
+        from .pins import waiting
+
+        out: dict[str, int] = {}
+        for t in self._trials:
+            if t["status"] == "failed" and waiting(t.get("error")):
+                spec = t.get("spec")
+                data = (json.loads(spec) if isinstance(spec, str) else spec or {}).get("data")
+                path = str((data or {}).get("csv") or "?")
+                out[path] = out.get(path, 0) + 1
         return out
 
     @property
@@ -270,7 +314,7 @@ class Results:
             from .criteria import in_loss_units  # rmse<1e-3 ≈ loss<1e-6: the loss column's unit
 
             same = in_loss_units(self.success, self.plan.get("base") or {}, self.plan.get("grid"))
-            said = self.success.replace(" ", "") + (f" ≈ {same}" if same else "")
+            said = shown(self.success.replace(" ", "")) + (f" ≈ {same}" if same else "")
             head.append(f"success ({said})")
         head += ["params", "s/trial"]
         body = []
@@ -301,6 +345,14 @@ class Results:
         note = f"{counts['done']} of {total} trials done"
         if counts["failed"]:
             note += f", {counts['failed']} failed"
+            waits = self.waiting()
+            if waits:
+                files = ", ".join(sorted(waits))
+                note += (
+                    f" ({sum(waits.values())} of them waiting for a data file changed during "
+                    f"the sweep: {shown(files)}; put it back as it was and --resume re-runs "
+                    "them)"
+                )
         if counts["todo"] or counts["running"]:
             note += f", {counts['todo'] + counts['running']} to go (resume to finish)"
         unit = self._standardised()
@@ -313,7 +365,7 @@ class Results:
         regression = any("rmse" in (t.get("metrics") or {}) for t in self._trials)
         if data.get("csv") is None or data.get("standardize_target") is False or not regression:
             return ""
-        target = data.get("target") or "target"
+        target = shown(data.get("target") or "target")
         return (
             f", and it and rmse are on the standardised target: {target} in units of its "
             "standard deviation, as the runs trained on it"

@@ -7,9 +7,11 @@ is where those came from. An edited row must not pass as a result, so:
 - **on open** (``cheap``, every finished trial, from the columns already read: about 1 s per
   10,000 trials with the rest of the open's checks): ``seconds`` and ``train_seconds`` are
   finite and not negative; ``epochs`` is a whole number from 1 to the trial spec's
-  ``epochs``; ``metrics.diverged`` is true or false; an r² is at most 1, an accuracy from 0
-  to 1, an rmse not negative; ``final_loss`` is ``metrics.loss`` (or, when that is null, a
-  loss that was not finite: NULL for NaN, or ±inf);
+  ``epochs``; ``metrics.diverged`` is true or false; every metric is a finite number or
+  null (a trial stores a metric that is not finite as null: r² = -Infinity is an edit); an
+  r² is at most 1, an accuracy from 0 to 1, an rmse not negative; ``final_loss`` is
+  ``metrics.loss`` (or, when that is null, a loss that was not finite: NULL for NaN, or
+  ±inf);
 - **when a history is read** (``with_history``: ``--show-trial``, the plots, the refits,
   ``Results.history``): ``epochs`` is the length of its loss series and ``final_loss`` and
   ``metrics.loss`` are its last value (NULL for NaN; ``metrics.loss`` null when it is not
@@ -53,8 +55,8 @@ def cheap(tid: int, row: dict, metrics: dict, spec: dict, label: str) -> None:
     for name, value in metrics.items():
         if value is None or name == "diverged":
             continue
-        if not _number(value) or math.isnan(value):
-            raise _bad(label, tid, f"metrics.{name}", f"is {value!r}, not a number")
+        if not _number(value) or not math.isfinite(value):  # a trial stores null for those
+            raise _bad(label, tid, f"metrics.{name}", f"is {value!r}, not a finite number")
         if name.endswith("r2") and value > 1:
             raise _bad(label, tid, f"metrics.{name}", f"is {value!r}; an r² is at most 1")
         if name.endswith("accuracy") and not 0 <= value <= 1:

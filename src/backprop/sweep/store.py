@@ -261,7 +261,11 @@ class Store:
         )
 
     def reclaim_dead(self) -> int:
-        """Trials run by processes that are gone go back to ``todo``; returns how many."""
+        """Trials run by processes that are gone go back to ``todo``, and trials that waited
+        for a data file put back as pinned (``retry_waiting``); returns how many."""
+        return self._reclaim() + self.retry_waiting()
+
+    def _reclaim(self) -> int:
 
         def work(cur):
             now = time.time()
@@ -283,6 +287,26 @@ class Store:
             return n
 
         return self._write(work)
+
+    def retry_waiting(self) -> int:
+        """Failed trials that waited for a data file (``pins.waiting``) back to ``todo`` when
+        every pinned file is as pinned now; returns how many (0 while one still differs)."""
+        rows = self.db.execute("SELECT id, error FROM trial WHERE status = 'failed'").fetchall()
+        ids = [(tid,) for tid, error in rows if pins.waiting(error)]
+        if not ids:
+            return 0
+        try:
+            self.check_files()
+        except SweepError:
+            return 0  # still changed: they keep waiting (the table says so)
+        self._write(
+            lambda cur: cur.executemany(
+                "UPDATE trial SET status = 'todo', error = NULL, owner = NULL "
+                "WHERE id = ? AND status = 'failed'",
+                ids,
+            )
+        )
+        return len(ids)
 
     def claim(self, n: int) -> list[tuple[int, str, int]]:
         """Up to ``n`` trials to run, (id, spec JSON, config), now owned by this process."""

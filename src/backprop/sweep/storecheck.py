@@ -170,6 +170,7 @@ def trials(db, plan: dict, label: str) -> list[str]:
     seen = set()
     files = set()
     index = {s: i for i, s in enumerate(seeds)}
+    recorded: dict[int, set] = {}  # configuration -> the metrics its finished trials hold
     got = db.execute(
         "SELECT id, config, seed, spec, metrics, notes, status, final_loss, epochs, seconds, "
         "train_seconds FROM trial ORDER BY id"
@@ -193,11 +194,28 @@ def trials(db, plan: dict, label: str) -> list[str]:
         if status == "done":  # its results against their ranges (rowcheck)
             row = dict(zip(("final_loss", "epochs", "seconds", "train_seconds"), results))
             rowcheck.cheap(tid, row, measured, spec, label)
+            recorded.setdefault(cid, set()).update(k for k in measured if k != "diverged")
         if spec["data"]["csv"] is not None:
             files.add(spec["data"]["csv"])
     if len(seen) != n:
         raise SweepError(f"{label}: {len(seen)} trials stored, the plan makes {n}; {FIX}.")
+    _success_recorded(plan.get("success"), recorded, rows, label)
     return sorted(files)
+
+
+def _success_recorded(success, recorded: dict, rows, label: str) -> None:
+    """The stored success criterion names a metric every finished configuration records,
+    as the --success flag must (``criteria.check``): an edited 'accuracy>0.5' on a
+    regression would show 0 % success for every configuration."""
+    from . import criteria
+
+    try:
+        criteria.check(success, [(rows[c][2], sorted(names)) for c, names in recorded.items()])
+    except BackpropError as exc:
+        said = str(exc).removeprefix("--success ").rstrip(".")
+        raise SweepError(
+            f"{label}: its stored success criterion does not hold ({said}); {FIX}."
+        ) from None
 
 
 def _record(tid: int, metrics, notes, label: str) -> dict:

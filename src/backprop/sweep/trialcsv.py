@@ -32,7 +32,7 @@ def text(results) -> str:
     success = results.criterion is not None
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    head = [*FIXED[:2], *keys, *FIXED[2:], *metrics, "diverged"]
+    head = [*FIXED[:2], *map(_cell, keys), *FIXED[2:], *map(_cell, metrics), "diverged"]
     w.writerow([*head, *(["success"] if success else []), *AFTER])
     for t in trials:
         got = t.get("metrics") or {}
@@ -49,7 +49,7 @@ def text(results) -> str:
                 *(_number(got.get(m)) for m in metrics),
                 "" if "diverged" not in got else bool(got["diverged"]),
                 *([("" if met is None else met)] if success else []),
-                *("" if t.get(k) is None else _number(t.get(k)) for k in AFTER),
+                *("" if t.get(k) is None else _cell(_number(t.get(k))) for k in AFTER),
             ]
         )
     return out.getvalue()
@@ -67,7 +67,13 @@ def write(results, path) -> str:
 
 
 def _cell(value):
-    return json.dumps(value) if isinstance(value, list | dict) else value
+    """A stored value as a CSV cell: lists and dicts as JSON, text escaped as the terminal
+    table shows it (``results.shown``: a CSV is read with cat too)."""
+    from .results import shown
+
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return shown(value) if isinstance(value, str) else value
 
 
 def _number(value):
@@ -86,7 +92,7 @@ def table_text(results) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(
         [
-            *keys,
+            *map(_cell, keys),
             "seeds_done",
             "seeds",
             "failed",
@@ -103,12 +109,7 @@ def table_text(results) -> str:
     for r in results.rows:
         w.writerow(
             [
-                *(
-                    json.dumps(r.point.get(k))
-                    if isinstance(r.point.get(k), list | dict)
-                    else r.point.get(k)
-                    for k in keys
-                ),
+                *(_cell(r.point.get(k)) for k in keys),
                 r.done,
                 r.trials,
                 r.failed,

@@ -136,18 +136,11 @@ def run(args) -> int:
         print(f"compare {q.name}: {q.asks}")
         print(f"trials go to {db} (the same command with --db {db} resumes)")
     show = _Lazy(args.quiet)
+    from ...sweep.compare_files import undone_if_refused
+
     try:
-        answer = compare(
-            q.name,
-            seeds=args.seeds,
-            epochs=args.epochs,
-            quick=args.quick,
-            db=db,
-            workers=args.workers,
-            out=out,
-            plots=not args.no_plots,
-            progress=show,
-        )
+        with undone_if_refused(out, os.path.dirname(db) or None):  # no empty --out left
+            answer = _compare(compare, q, args, db, out, show)
     except OtherSweep as exc:  # the fix in the command line's flags
         show.stop()
         raise exc.reworded(other_run(q, exc, cli=True)) from None
@@ -176,6 +169,20 @@ def run(args) -> int:
             print(f"table: {answer.csv}")
         print(f"database: {db}  (backprop sweep --show-trial {db} ID prints a trial's spec)")
     return 1 if answer.results.counts()["failed"] else 0
+
+
+def _compare(compare, q, args, db, out, show):
+    return compare(
+        q.name,
+        seeds=args.seeds,
+        epochs=args.epochs,
+        quick=args.quick,
+        db=db,
+        workers=args.workers,
+        out=out,
+        plots=not args.no_plots,
+        progress=show,
+    )
 
 
 def _notes(notes: list) -> list:

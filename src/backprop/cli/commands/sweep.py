@@ -334,10 +334,10 @@ def _finish(args, results) -> int:
         if not args.quiet:
             print(f"trials: {args.trials_csv}")
     if results.path and not args.quiet:
-        print(
-            f"database: {results.path}  (backprop sweep --show-trial {results.path} ID prints "
-            "a trial's spec)"
-        )
+        from ...sweep.results import shown
+
+        path = shown(results.path)
+        print(f"database: {path}  (backprop sweep --show-trial {path} ID prints a trial's spec)")
     return 1 if results.counts()["failed"] else 0
 
 
@@ -359,7 +359,15 @@ def _show_trial(db: str, tid_text: str) -> int:
 
     from ...errors import ConfigError
     from ...sweep import load
+    from ..common import NUMBER_RULE
 
+    if not (tid_text.isascii() and tid_text.strip().isdigit()):  # int() reads '１' as 1
+        from ...textrules import abridge, escape
+
+        raise ConfigError(
+            f"--show-trial {abridge(escape(db))} {abridge(escape(tid_text))!r}: the trial ID "
+            f"is a whole number, as the database numbers trials from 1 ({NUMBER_RULE})."
+        )
     try:
         tid = int(tid_text)
     except ValueError:
