@@ -175,3 +175,47 @@ def test_predict_writes_a_bidi_label_escaped(tmp_path):
                           "--x", "0.1,0.2"], capture_output=True,
                          text=True, check=True).stdout  # fmt: skip
     assert "\u202e" not in out and "\\u202eevil" in out, out[:300]
+
+
+# -- P4: the export note's example is rounded relative to each column's spread ----------------
+# before: year = 123456789 + i % 10 gave --x 123500000,…: "1.35e+04 standard deviations from
+# the training mean 1.235e+08" (the docs promise the command never warns)
+def test_the_export_notes_example_for_a_narrow_column_far_from_zero_does_not_warn(tmp_path):
+    import subprocess
+    import sys
+
+    from backprop.playground import exports
+    from backprop.playground.session import Session
+
+    rows = [f"{123456789 + i % 10},{(i * 7 % 11) / 4},{i % 2}" for i in range(60)]
+    s = Session({"seed": 1})
+    s.upload("years.csv", "year,b,y\n" + "\n".join(rows) + "\n")
+    example = exports.predict_example(s)
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(exports.write_model(exports.model_file(s)))
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop", "predict", str(path), "--x", example["x"]],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "warning" not in out.stderr, (example, out.stderr)
+
+
+def test_the_far_warning_prints_the_value_and_the_mean_distinguishably(tmp_path):
+    import subprocess
+    import sys
+
+    from backprop.playground import exports
+    from backprop.playground.session import Session
+
+    rows = [f"{123456789 + i % 10},{(i * 7 % 11) / 4},{i % 2}" for i in range(60)]
+    s = Session({"seed": 1})
+    s.upload("years.csv", "year,b,y\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(exports.write_model(exports.model_file(s)))
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop", "predict", str(path), "--x", "123500000,1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    said = out.stderr
+    assert "year = 123500000 is" in said and "mean 123456793.5" in said, said

@@ -165,7 +165,7 @@ def input_names(session: Session) -> list[str]:
 def predict_example(session: Session) -> dict:
     """A ``backprop predict`` argument that runs on the exported model: one sample with one
     value per model input (x1 = 1, x2 = 2 mapped through the chosen features; for a CSV,
-    its chosen columns' means to 4 significant digits, in the file's units: 1,2 made
+    its chosen columns' means rounded within 1/20 of their spread, in the file's units: 1,2 made
     predict warn "far outside" for columns near 5e199) and the inputs' names, so the
     page's note is true for the model at hand."""
     from . import features as feats
@@ -173,14 +173,25 @@ def predict_example(session: Session) -> dict:
     names = list(session.state["features"])
     columns, scaler = raw_columns(names), session.raw.scaler
     if scaler is not None and columns is not None:  # the model file takes the CSV's units
-        mean = scaler.to_dict()["mean"]
-        text = ",".join(repr(float(f"{mean[i]:.4g}")).removesuffix(".0") for i in columns)
+        spread = scaler.to_dict()
+        text = ",".join(_near(spread["mean"][i], spread["std"][i]) for i in columns)
         return {"x": text, "inputs": input_names(session)}
     point = np.array([[1.0, 2.0][: session.n_inputs]])
     values = feats.transform(point, names)[0]
     # each value as Python writes a float back exactly (sin 2 = 0.9092974268256817)
     text = ",".join(repr(float(v)).removesuffix(".0") for v in values)
     return {"x": text, "inputs": input_names(session)}
+
+
+def _near(mean: float, std: float) -> str:
+    """``mean`` to the fewest significant digits (4 at least) that keep it within 1/20 of
+    ``std`` of itself: rounded relative to the column's spread, not to its size (year =
+    123456789 + i % 10 gave 123500000, 1.35e4 standard deviations out, and predict warned)."""
+    for digits in range(4, 18):
+        value = float(f"{mean:.{digits}g}")
+        if abs(value - mean) <= std / 20:
+            break
+    return repr(value).removesuffix(".0")
 
 
 def write_model(parts: tuple) -> bytes:

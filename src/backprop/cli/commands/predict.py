@@ -174,6 +174,12 @@ def run(args) -> int:
 FAR = 5.0  # standard deviations from the training mean: well outside what the model saw
 
 
+def _exact(value) -> str:
+    """A number as Python reads it back (shortest exact text): the value and the mean
+    printed to 4 digits read the same (1.235e+08 and 1.235e+08, sixth attacker P4)."""
+    return repr(float(value)).removesuffix(".0")
+
+
 def _far_note(raw, z, features, scaler: dict) -> None:
     """Warn (stderr) when samples lie more than ``FAR`` training standard deviations from the
     training mean in some feature: the network extrapolates there, and its output is a guess
@@ -191,9 +197,9 @@ def _far_note(raw, z, features, scaler: dict) -> None:
         f"backprop predict: warning: {rows} of {len(z)} sample{'s' if len(z) != 1 else ''} "
         f"{'lies' if rows == 1 else 'lie'} far outside the inputs the model was trained on "
         f"(e.g. {features[j]} = "
-        f"{raw[i, j]:g} is {abs(z[i, j]):.3g} standard deviations from the training mean "
-        f"{mean:.4g}, std {std:.4g}; more than {FAR:g} counts as far): a network has learnt "
-        "nothing there and extrapolates, so treat those predictions as guesses",
+        f"{_exact(raw[i, j])} is {abs(z[i, j]):.3g} standard deviations from the training "
+        f"mean {_exact(mean)}, std {std:.4g}; more than {FAR:g} counts as far): a network has "
+        "learnt nothing there and extrapolates, so treat those predictions as guesses",
         file=sys.stderr,
     )
 
