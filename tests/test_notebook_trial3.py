@@ -59,7 +59,7 @@ def test_a_widget_at_epoch_0_has_a_spec_that_runs_to_its_weights():
             w.session.reset()
         assert w.epoch == 0 and w.spec["epochs"] == 0, when
         run = bp.run(w.spec)
-        np.testing.assert_array_equal(weights(run.model), weights(w.model), err_msg=when)
+        np.testing.assert_array_equal(weights(run.net), weights(w.model), err_msg=when)
         assert "not trained (0 epochs)" in repr(run)
         assert "not trained" in run._repr_html_()
     w.train(2)  # and away from 0 it still counts the epochs

@@ -26,7 +26,7 @@ def test_exported_spec_trains_to_the_same_numbers():
         s.step_epoch()
     r = run(s.spec())
     ours = np.concatenate([p._data.ravel() for p in s.model.parameters()])
-    theirs = np.concatenate([p._data.ravel() for p in r.model.parameters()])
+    theirs = np.concatenate([p._data.ravel() for p in r.net.parameters()])
     np.testing.assert_array_equal(ours, theirs)
     assert r.history.last("val_loss") == pytest.approx(s.metrics["test_loss"], rel=1e-6)
     assert s.spec_gaps() == []
@@ -194,5 +194,5 @@ def test_csv_spec_retrains_identically_next_to_the_file(tmp_path):
     path = tmp_path / "quadrants.csv"
     path.write_text(CSV_OK)
     r = run(s.spec(csv_path=str(path)))
-    for a, b in zip(s.model.parameters(), r.model.parameters()):
+    for a, b in zip(s.model.parameters(), r.net.parameters()):
         np.testing.assert_array_equal(a._data, b._data)

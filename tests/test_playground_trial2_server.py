@@ -97,7 +97,7 @@ def test_a_csv_regression_trains_as_backprop_run_of_its_spec(tmp_path):
     model_path = tmp_path / "m.safetensors"
     model_path.write_bytes(exports.model_bytes(s))
     exported = io.read(model_path).model  # as stored (io.load folds the inputs' scaling in)
-    for mine, theirs in zip(exported.parameters(), run.model.parameters(), strict=True):
+    for mine, theirs in zip(exported.parameters(), run.net.parameters(), strict=True):
         np.testing.assert_allclose(mine._data, theirs._data, rtol=1e-6, atol=1e-4)
     scaler = io.read(model_path).full_spec["data"]["target_scaler"]
     assert scaler["mean"][0] == pytest.approx(float(np.mean(s.raw.y)), rel=1e-12)

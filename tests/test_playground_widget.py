@@ -103,7 +103,7 @@ def test_play_trains_the_live_model_and_run_of_its_spec_gives_the_same_weights()
     w, start = asyncio.run(main())
     assert not np.array_equal(params(w.model), start)
     r = run(w.spec)
-    np.testing.assert_array_equal(params(w.model), params(r.model))
+    np.testing.assert_array_equal(params(w.model), params(r.net))
 
 
 def test_train_from_code_equals_the_spec_run_and_sends_a_snapshot():
