@@ -174,10 +174,15 @@ def run(args) -> int:
 FAR = 5.0  # standard deviations from the training mean: well outside what the model saw
 
 
-def _exact(value) -> str:
-    """A number as Python reads it back (shortest exact text): the value and the mean
-    printed to 4 digits read the same (1.235e+08 and 1.235e+08, sixth attacker P4)."""
-    return repr(float(value)).removesuffix(".0")
+def _pair(value: float, mean: float, std: float) -> tuple[str, str]:
+    """The value and the mean to the fewest significant digits (4 at least) that tell them
+    apart and keep the mean within 1/20 of ``std`` (both read 1.235e+08 at 4 digits for
+    123500000 and 123456793.5: sixth attacker P4)."""
+    for digits in range(4, 18):
+        shown = f"{value:.{digits}g}", f"{mean:.{digits}g}"
+        if shown[0] != shown[1] and abs(float(shown[1]) - mean) <= std / 20:
+            break
+    return shown
 
 
 def _far_note(raw, z, features, scaler: dict) -> None:
@@ -193,12 +198,13 @@ def _far_note(raw, z, features, scaler: dict) -> None:
         return
     i, j = np.unravel_index(int(np.nanargmax(np.where(far, np.abs(z), -1.0))), z.shape)
     mean, std = scaler["mean"][j], scaler["std"][j]
+    value, mean_text = _pair(float(raw[i, j]), float(mean), float(std))
     print(
         f"backprop predict: warning: {rows} of {len(z)} sample{'s' if len(z) != 1 else ''} "
         f"{'lies' if rows == 1 else 'lie'} far outside the inputs the model was trained on "
         f"(e.g. {features[j]} = "
-        f"{_exact(raw[i, j])} is {abs(z[i, j]):.3g} standard deviations from the training "
-        f"mean {_exact(mean)}, std {std:.4g}; more than {FAR:g} counts as far): a network has "
+        f"{value} is {abs(z[i, j]):.3g} standard deviations from the training "
+        f"mean {mean_text}, std {std:.4g}; more than {FAR:g} counts as far): a network has "
         "learnt nothing there and extrapolates, so treat those predictions as guesses",
         file=sys.stderr,
     )
