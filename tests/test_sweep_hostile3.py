@@ -213,6 +213,21 @@ def test_a_password_in_a_cluster_address_is_never_echoed(tmp_path):
     assert secret not in str(caught.value) and "***@h:1" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "first_line", ["SECRET=hunter2\x00PATH=/bin\n", "root:hunter2:0:0:root:/root:/bin/bash\n"]
+)
+def test_a_grid_file_is_never_echoed_with_its_contents(tmp_path, first_line):
+    leaky = tmp_path / "leaky"
+    leaky.write_text(first_line + "1\n2\n")
+    good = tmp_path / "d.csv"
+    _csv(good, np.linspace(-1, 1, 20) ** 2)
+    spec = {**SMALL, "data": {"csv": str(good), "target": "y"}}
+    with pytest.raises(backprop.errors.SpecError) as caught:
+        backprop.sweep(spec, {"data.csv": [str(leaky)]}, workers=1)
+    said = str(caught.value)
+    assert "hunter2" not in said and str(leaky) in said and "left out" in said, said
+
+
 # compare's words (student trial 15g, item 6) ----------------------------------------------------
 def _rows(medians: dict):
     from test_compare import _sizes

@@ -10,7 +10,9 @@ writes to the store (``driver.sweep``; the command line's ``sweep`` calls it too
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 
 from ..errors import BackpropError, ConfigError, SpecError
 from . import criteria, pins
@@ -78,7 +80,10 @@ def _settle(base: dict, point: dict, label: str) -> tuple[dict, int, list[str]]:
         spec = grids.apply(base, point)
         ready = prepare(spec)
     except BackpropError as exc:
-        raise SpecError(f"sweep configuration {label}: {exc}") from None
+        said = str(exc)
+        if "data.csv" in point:  # a grid value names a file: never its text in the message
+            said = _without_contents(said, base, point)
+        raise SpecError(f"sweep configuration {label}: {said}") from None
     parameters = sum(p.numel() for p in ready.net.parameters())
     if spec["engine"] == "auto":
         from ..delta import fused
@@ -93,3 +98,37 @@ def _settle(base: dict, point: dict, label: str) -> tuple[dict, int, list[str]]:
         if ok:
             spec["engine"] = "fused"
     return spec, parameters, criteria.recorded(ready)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _without_contents(message: str, base: dict, point: dict) -> str:
+    """A data error about a file a grid value names, with the file's own text left out:
+    every quoted piece but the path and the spec's own words (its target, columns) becomes
+    '…', so ``--grid data.csv=/proc/self/environ`` cannot print the environment in a
+    header's complaint."""
+    data = base.get("data") or {}
+    known = {str(point["data.csv"])}
+    for value in data.values():
+        if isinstance(value, str):
+            known.add(value)
+        elif isinstance(value, list):
+            known.update(v for v in value if isinstance(v, str))
+
+    def cut(match) -> str:
+        try:
+            text = ast.literal_eval(match.group(0))
+        except (ValueError, SyntaxError):
+            return "'…'"
+        if text in known or os.path.abspath(str(text)) in {os.path.abspath(k) for k in known}:
+            return match.group(0)
+        return "'…'"
+
+    cut_message = _QUOTED.sub(cut, message)
+    head, sep, _ = cut_message.partition("Available columns: ")  # the file's first line
+    if sep:
+        cut_message = f"{head}{sep}… (the file's first line)."
+    if cut_message == message:
+        return message
+    return f"{cut_message} (the file's own text is left out: a grid value names the file)"
