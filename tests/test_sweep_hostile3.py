@@ -192,6 +192,13 @@ def test_a_refused_compare_leaves_no_out_folder(tmp_path, how):
     assert not (tmp_path / "runs").exists()  # neither --out nor its new parent
 
 
+def test_a_refused_library_compare_leaves_no_out_folder(tmp_path):
+    out = tmp_path / "new" / "o"
+    with pytest.raises(backprop.errors.ConfigError):
+        backprop.compare("activations", seeds="0..9999", out=out, plots=False, workers=1)
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_refused_compare_keeps_a_folder_that_existed(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()

@@ -342,9 +342,11 @@ def compare(
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise ConfigError(f"compare out {str(out)!r}: not a directory; give a directory.")
-        out.mkdir(parents=True, exist_ok=True)
-        files.check(out, q, plots, db)  # table.csv and the PNGs: before any trial runs
-    with warnings.catch_warnings():
+    # a refusal below (a FIFO db, too many trials) removes the empty folders made here
+    with files.undone_if_refused(out), warnings.catch_warnings():
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            files.check(out, q, plots, db)  # table.csv and the PNGs: before any trial runs
         # the width-1 nets' 'hidden layer of 1 unit' notice is the question, not a slip
         warnings.simplefilter("ignore")
         try:
