@@ -219,3 +219,39 @@ def test_the_far_warning_prints_the_value_and_the_mean_distinguishably(tmp_path)
     )  # fmt: skip
     said = out.stderr
     assert "year = 123500000 is" in said and "mean 123456793.5" in said, said
+
+
+# -- P8: a loss without effect is not kept silently ----------------------------------------------
+# before: loss=bce_with_logits stayed in the state and link with 3 classes (cross-entropy ran),
+# and under lock=loss `set classes 3` changed the loss in effect without a word
+def test_a_link_with_bce_and_three_classes_says_and_links_the_loss_that_runs():
+    conn = tab({"seed": "1", "loss": "bce_with_logits", "dataset": "spiral", "classes": "3"})
+    s = conn.session
+    assert s.state["loss"] == s.loss_name == "cross_entropy"
+    ready = next(m for m in conn.ws.sent if m["type"] == "ready")
+    assert "loss=cross_entropy" in ready["hash"], ready["hash"]
+    assert any("bce_with_logits" in n for n in ready["notes"]), ready["notes"]
+
+
+def test_a_locked_bce_loss_holds_against_more_classes():
+    conn = tab({"seed": "1", "loss": "bce_with_logits", "dataset": "spiral", "classes": "2",
+                "lock": "loss"})  # fmt: skip
+    assert conn.session.state["loss"] == "bce_with_logits"
+    said = errors(send(conn, "set", changes={"classes": 3}))
+    assert said, "the locked loss changed in effect without a refusal"
+    assert conn.session.loss_name == "bce_with_logits" and conn.session.state["classes"] == 2
+
+
+def test_bce_chosen_alone_for_three_classes_is_refused():
+    conn = tab({"seed": "1", "dataset": "spiral", "classes": "3"})
+    said = errors(send(conn, "set", changes={"loss": "bce_with_logits"}))
+    assert said and said[0]["field"] == "loss"
+
+
+# -- P13: a contradictory set is noted, not half-applied silently -------------------------------
+def test_a_set_of_a_problem_and_a_dataset_that_disagree_says_so():
+    conn = tab({"seed": "1"})
+    answers = send(conn, "set", changes={"problem": "regression", "dataset": "circle"})
+    notes = [n for m in answers for n in m.get("notes", [])]
+    said = notes + [m["message"] for m in errors(answers)]
+    assert any("regression" in n and "circle" in n for n in said), answers

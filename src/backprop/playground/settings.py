@@ -65,6 +65,12 @@ def reconcile(
         if "problem" in changes and "dataset" not in changes and problem != new["problem"]:
             new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
         else:
+            if "problem" in changes and problem != changes["problem"]:  # both, disagreeing
+                notes.append(  # said, not half-applied silently (sixth attacker P13)
+                    f"The problem {changes['problem']} does not fit the {ds} set, a "
+                    f"{problem} set: the problem is {problem}. Choose a {changes['problem']} "
+                    "dataset to use it."
+                )
             new["problem"] = problem
     # a loss of the other problem type is not kept (it would stay in the link as loss=mse
     # after a move to a classification set): the data's own loss ("auto") instead
@@ -85,6 +91,22 @@ def reconcile(
             "the loss is auto (the data's own)."
         )
         new["loss"] = "auto"
+    ds = new["dataset"]
+    if new.get("loss") == "bce_with_logits" and ds in CLASS_SETS and new["classes"] > 2:
+        # one logit tells 2 classes apart: with more, cross-entropy runs; the state (and the
+        # link, and a lock on the loss) says the loss that runs (sixth attacker P8)
+        said = (
+            f"bce_with_logits is for 2 classes (one output, a sigmoid); the {ds} set has "
+            f"{new['classes']}"
+        )
+        if "loss" in changes and not {"dataset", "classes"} & set(changes):
+            raise fields.ProtocolError(
+                f"setting loss: {said}, so it would not be used. Choose cross_entropy or "
+                "auto, or 2 classes first.",
+                "loss",
+            )
+        notes.append(f"The loss is cross_entropy: {said}.")
+        new["loss"] = "cross_entropy"
     dims = 1 if new["dataset"] in fields.FUNCTION_SETS else 2
     if new["dataset"] == "csv":
         dims = csv_dims
