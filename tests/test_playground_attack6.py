@@ -255,3 +255,23 @@ def test_a_set_of_a_problem_and_a_dataset_that_disagree_says_so():
     notes = [n for m in answers for n in m.get("notes", [])]
     said = notes + [m["message"] for m in errors(answers)]
     assert any("regression" in n and "circle" in n for n in said), answers
+
+
+# -- P17: words -------------------------------------------------------------------------------
+# before: "w[1]₁₅ … got to=4, from=0" (the name 1-based, the numbers 0-based)
+def test_an_edits_range_error_gives_its_indices_1_based_as_its_name():
+    conn = tab({"seed": "1", "hidden": "4,2"})
+    said = errors(send(conn, "edit", kind="weight", layer=1, row=4, col=0, value=0.5,
+                       net=conn.session.builds))  # fmt: skip
+    text = said[0]["message"]
+    assert "w[1]₁₅" in text and "j = 5" in text and "i = 1" in text, text
+
+
+# before: "the solution is for the hidden layers 2" (the layer sizes [2])
+def test_the_solution_misfit_names_layer_sizes():
+    from backprop.playground import exercises
+
+    preset = next(k for k, p in exercises.PRESETS.items() if p.get("solution"))
+    state = {**exercises.PRESETS[preset]["settings"], "hidden": [4, 2]}
+    said = exercises.solution_misfit(preset, state)
+    assert "hidden layer sizes" in said, said

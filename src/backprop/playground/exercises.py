@@ -128,7 +128,7 @@ def solution_misfit(preset: str, state: dict) -> str:
     for key, what in (
         ("dataset", "dataset"),
         ("features", "input features"),
-        ("hidden", "hidden layers"),
+        ("hidden", "hidden layer sizes (neurons per layer)"),
         ("activation", "activations"),
     ):
         if state[key] != want[key]:

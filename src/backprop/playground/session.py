@@ -339,7 +339,8 @@ class Session(Training):
             if row >= lin.n_out or col >= lin.n_in:
                 raise ProtocolError(
                     f"edit: {name}: layer {layer}'s weights go from {lin.n_in} to {lin.n_out} "
-                    f"neurons; got to={row}, from={col}.",
+                    f"neurons (w[{layer}]ᵢⱼ: i = 1 … {lin.n_in}, j = 1 … {lin.n_out}); got "
+                    f"i = {col + 1}, j = {row + 1}.",
                     "edit.row" if row >= lin.n_out else "edit.col",
                 )
             param, at = lin.weight, (row, col)
