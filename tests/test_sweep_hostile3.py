@@ -157,6 +157,19 @@ def test_a_metric_edited_to_an_infinity_is_refused(done_db, tmp_path, metric):
         backprop.sweep.load(db)
 
 
+def test_a_validation_loss_is_tied_to_its_history(tmp_path):
+    db = tmp_path / "val.db"
+    backprop.sweep({**SMALL, "validation": 0.2}, GRID, seeds=1, workers=1, db=db)
+    last = backprop.sweep.load(db).history(1)["val_loss"][-1]
+    con = sqlite3.connect(db)
+    con.execute("UPDATE trial SET metrics = json_set(metrics, '$.val_loss', 1e-9) WHERE id = 1")
+    con.commit()
+    con.close()
+    code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
+    one_line(code, err, "trial 1's history", "val_loss", repr(last))
+    assert out == ""
+
+
 def math_inf() -> float:
     return float("inf")
 

@@ -15,7 +15,9 @@ is where those came from. An edited row must not pass as a result, so:
 - **when a history is read** (``with_history``: ``--show-trial``, the plots, the refits,
   ``Results.history``): ``epochs`` is the length of its loss series and ``final_loss`` and
   ``metrics.loss`` are its last value (NULL for NaN; ``metrics.loss`` null when it is not
-  finite). Reading every 80 kB history on each open would cost more than the sweep's table.
+  finite), and ``metrics.val_loss`` its validation series' last value. rmse, r2 and accuracy
+  are kept in no series (measured once after the last epoch), so only a re-run ties them.
+  Reading every 80 kB history on each open would cost more than the sweep's table.
 
 A row that fails is refused in one line naming the trial and the field.
 """
@@ -75,6 +77,8 @@ def with_history(tid: int, row: dict, metrics: dict, history: dict, who: str) ->
     history's loss series (module docstring)."""
     losses = history.get("loss") or []
     agrees(row, metrics, len(losses), losses[-1] if losses else None, who)
+    val = history.get("val_loss") or []
+    _val_agrees(metrics, len(val), val[-1] if val else None, who)
 
 
 def agrees(row: dict, metrics: dict, n: int, last: float | None, who: str) -> None:
@@ -118,12 +122,36 @@ def every_history(db, label: str) -> None:
 
             history(blob, who)
             n = 0
-        agrees({"final_loss": final, "epochs": epochs}, json.loads(metrics), n, last, who)
+        measured = json.loads(metrics)
+        agrees({"final_loss": final, "epochs": epochs}, measured, n, last, who)
+        _val_agrees(measured, *_last_loss(blob, np, "val_loss"), who)
 
 
-def _last_loss(blob, np) -> tuple[int | None, float | None]:
-    """(length, last value) of a packed history's loss series; (None, None) for bytes a
-    sweep did not pack, (0, None) for a history without losses."""
+def _val_agrees(metrics: dict, n: int | None, last: float | None, who: str) -> None:
+    """``metrics.val_loss`` is the history's last validation loss (null when it was not
+    finite), and there is one exactly when the history holds a validation series: the
+    validation loss is tied to stored data as the training loss is. (rmse, r2 and
+    accuracy are measured once, after the last epoch, and kept in no series: only a
+    re-run of the trial — it gives the same numbers bit for bit — can tie them; on open
+    they are checked against their ranges, ``cheap``.)"""
+    if not n:
+        if metrics.get("val_loss") is not None:
+            raise SweepError(
+                f"{who}: holds no validation losses, but the trial's metrics.val_loss is "
+                f"{metrics['val_loss']!r}; {FIX}."
+            )
+        return
+    finite = last if math.isfinite(last) else None
+    if metrics.get("val_loss") != finite:
+        raise SweepError(
+            f"{who}: its last validation loss is {finite!r}, but the trial's "
+            f"metrics.val_loss is {metrics.get('val_loss')!r}; {FIX}."
+        )
+
+
+def _last_loss(blob, np, series_name: str = "loss") -> tuple[int | None, float | None]:
+    """(length, last value) of a packed history's loss series (or ``series_name``'s);
+    (None, None) for bytes a sweep did not pack, (0, None) for a history without it."""
     import json
 
     if not isinstance(blob, bytes):
@@ -136,7 +164,7 @@ def _last_loss(blob, np) -> tuple[int | None, float | None]:
             return None, None
         at = 0
         for (name, n), size in zip(series, sizes):
-            if name == "loss":
+            if name == series_name:
                 if not n:
                     return 0, None
                 return n, float(np.frombuffer(body, "<f8", count=1, offset=at + 8 * (n - 1))[0])
