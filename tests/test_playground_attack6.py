@@ -275,3 +275,40 @@ def test_the_solution_misfit_names_layer_sizes():
     state = {**exercises.PRESETS[preset]["settings"], "hidden": [4, 2]}
     said = exercises.solution_misfit(preset, state)
     assert "hidden layer sizes" in said, said
+
+
+# -- teacher item 1: Adam's first step on the exact |x − 1| weights, against PyTorch's ---------
+# before: the note said "training loss 5.4e-15 (measured)" beside a newer loss, and not why
+# Adam moves the weights; PyTorch's Adam makes the same lr-sized step from a rounding gradient
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_the_first_adaptive_step_on_the_exact_solution_is_pytorchs(optimizer):
+    import numpy as np
+    import torch
+
+    conn = tab({"seed": "1"})
+    send(conn, "preset", name="abs")
+    send(conn, "set", changes={"optimizer": optimizer})
+    answers = send(conn, "solution")
+    notes = [n for m in answers for n in m.get("notes", [])]
+    assert any("at epoch 0" in n for n in notes), notes
+    assert any("first step" in n and "SGD" in n for n in notes), notes
+    s = conn.session
+    assert s.state["batch_size"] >= len(s.x)  # one step per epoch: the whole training set
+    net = s.plan.net
+    before = [np.array(p._data) for lay in net for p in (lay.weight, lay.bias)]
+    grads = s.plan.compute(s.x, s.y)
+    wg, bg = grads.weight_grads, grads.bias_grads  # [l], 1-based: the lecture's W[l]
+    g = [a for lay in net for a in (wg[lay.index].T, bg[lay.index])]
+    params = [torch.nn.Parameter(torch.tensor(b, dtype=torch.float32)) for b in before]
+    for p, gi in zip(params, g, strict=True):
+        p.grad = torch.tensor(np.asarray(gi, dtype=np.float32).reshape(p.shape))
+    lr = s.state["lr"]
+    opt = (torch.optim.Adam(params, lr=lr) if optimizer == "adam"
+           else torch.optim.RMSprop(params, lr=lr))  # fmt: skip
+    opt.step()
+    send(conn, "step", unit="epoch")
+    after = [np.array(p._data) for lay in net for p in (lay.weight, lay.bias)]
+    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(after, before, strict=True))
+    assert moved > 0.3 * lr  # an lr-sized step from a rounding-sized gradient
+    for a, p in zip(after, params, strict=True):
+        np.testing.assert_allclose(a, p.detach().numpy(), rtol=1e-3, atol=1e-3 * lr)

@@ -22,6 +22,22 @@ from .protocol import ProtocolError
 STRUCTURE = ("hidden", "activation", "features")
 
 
+# Adam and RMSprop divide a step by the gradient's own running size: on their first step
+# that size is the gradient itself, so a rounding-sized gradient (1e-7) on exact weights
+# makes a step of about the learning rate (PyTorch's Adam does the same; sixth teacher trial)
+_WHY = (
+    "{name}'s first step divides each gradient by its own size ({how}), so the next Step "
+    "moves these exact weights by about {size} although their gradient is only rounding "
+    "(~1e-7); SGD (and momentum) keep them."
+)
+FIRST_STEP_FULL = {
+    "adam": _WHY.format(name="Adam", how="m̂/(√v̂ + ε) ≈ ±1", size="the learning rate"),
+    "rmsprop": _WHY.format(
+        name="RMSprop", how="g/√(0.01·g²) ≈ ±10", size="10 times the learning rate"
+    ),
+}
+
+
 class Actions:
     """Settings, uploads, exercises and solutions of one tab (mixed into ``Connection``)."""
 
@@ -119,8 +135,13 @@ class Actions:
         said = "training loss " + ("not finite" if m["loss"] is None else f"{m['loss']:.3g}")
         if m.get("test_loss") is not None:
             said += f", test loss {m['test_loss']:.3g}"
-        await self.rebuilt([f"{lessons.PRESETS[preset]['solution_text']}: {said} (measured)."],
-                           data=False)  # fmt: skip
+        # the epoch it was measured at: the note stays up while training moves the loss on
+        notes = [f"{lessons.PRESETS[preset]['solution_text']}: {said} at epoch {s.epoch} "
+                 "(measured when shown)."]  # fmt: skip
+        opt = s.state["optimizer"]
+        if opt in FIRST_STEP_FULL and s.steps == 0:  # what the next Step does, and why
+            notes.append(FIRST_STEP_FULL[opt])
+        await self.rebuilt(notes, data=False)
 
     async def change_merged(self, msg: dict) -> None:
         """A ``set`` (a run of them merged by the inbox); refused as a whole, its parts are
