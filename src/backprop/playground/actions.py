@@ -137,7 +137,7 @@ class Actions:
             said += f", test loss {m['test_loss']:.3g}"
         # the epoch it was measured at: the note stays up while training moves the loss on
         notes = [f"{lessons.PRESETS[preset]['solution_text']}: {said} at epoch {s.epoch} "
-                 "(measured when shown)."]  # fmt: skip
+                 "(measured)."]  # fmt: skip
         opt = s.state["optimizer"]
         if opt in FIRST_STEP_FULL and s.steps == 0:  # what the next Step does, and why
             notes.append(FIRST_STEP_FULL[opt])
