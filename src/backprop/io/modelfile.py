@@ -35,8 +35,6 @@ from ..errors import ModelFileError
 from ..files import atomic_write_bytes
 from ..reading import ModelFilePathError, check_path
 from .container import parse
-from .modelspec import describe
-
 from .modelread import (  # the checks of an untrusted file, in the order read runs them
     FORMAT,
     RESERVED,
@@ -47,6 +45,7 @@ from .modelread import (  # the checks of an untrusted file, in the order read r
     _not_text,
     _read_bytes,
 )
+from .modelspec import describe
 
 __all__ = ["FORMAT", "RESERVED", "ModelFile", "load", "read", "save"]
 
