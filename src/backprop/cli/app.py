@@ -181,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         exiting = None
         try:
-            code = _main(argv, out)
+            from ..apinames import cli_names
+
+            with cli_names():  # the library's messages keep the flags (apinames.python_api)
+                code = _main(argv, out)
         except SystemExit as exc:  # argparse: --help, --version, a usage error
             exiting, code = exc, exc.code
         out.flush()

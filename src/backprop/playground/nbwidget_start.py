@@ -3,7 +3,8 @@
 ``backprop.playground.widget(spec_or_model, **settings)`` accepts what a student has in a
 notebook: nothing (the page's defaults), the name of one of the page's exercises
 (``"square"``, ``"abs"``, ``"step"``, ``"sigmoid6"``, ``"relu6"``: the settings its button
-sets) or of a built-in spec (``"xor"``, ``"spiral"``), an experiment spec (a dict, as
+sets) or of a built-in spec (``"xor"``, ``"spiral"``), the name of a dataset (``"circle"``: the
+page's defaults on it, as ``dataset="circle"``), an experiment spec (a dict, as
 ``backprop.run`` takes it), or a backprop ``nn.MLP``; keyword settings
 (``dataset="spiral"``, ``hidden=[8, 8]``, ``lr=0.1`` …, the names of ``fields.FIELDS``)
 go on top. ``start_settings`` turns them into the checked
@@ -40,13 +41,20 @@ def start_settings(spec_or_model=None, overrides: dict | None = None) -> dict:
         base = {}
     elif isinstance(spec_or_model, str):
         base = from_name(spec_or_model)
+        given = (overrides or {}).get("dataset", spec_or_model)
+        if base == {"dataset": spec_or_model} and given != spec_or_model:
+            raise ConfigError(
+                f"widget: spec_or_model={spec_or_model!r} names a dataset and dataset={given!r} "
+                "another; give one of them."
+            )
     elif isinstance(spec_or_model, dict):
         base = from_spec(spec_or_model, "spec_or_model (a spec)")
     elif isinstance(spec_or_model, MLP):
         base = from_model(spec_or_model)
     else:
         raise ConfigError(
-            "widget: spec_or_model must be None, a built-in spec's name ('square', 'abs'), "
+            "widget: spec_or_model must be None, an exercise's, a built-in spec's or a "
+            "dataset's name ('abs', 'spiral', 'circle'), "
             f"an experiment spec (a dict) or a backprop nn.MLP; got {type(spec_or_model).__name__}."
         )
     settings = {**base, **(overrides or {})}
@@ -59,22 +67,16 @@ def start_settings(spec_or_model=None, overrides: dict | None = None) -> dict:
 
 def from_name(name: str) -> dict:
     """The settings of one of the page's exercises (``lessons.PRESETS``: the same as its
-    button), else of a built-in spec (``backprop.spec.builtin``)."""
+    button), else of a built-in spec (``backprop.spec.builtin``), else of a dataset's name
+    alone (``{"dataset": name}``: the page's defaults on it)."""
     from ..spec import builtin, builtin_names
     from .lessons import PRESETS
 
     if name in PRESETS:
         return dict(PRESETS[name]["settings"])
     if name not in builtin_names():
-        specs = (
-            f"the page's exercises ({', '.join(PRESETS)}) or a built-in spec "
-            f"({', '.join(builtin_names())})"
-        )
-        if name in PLAYGROUND_SETS:  # a dataset in the first slot: it goes by keyword
-            raise ConfigError(
-                f"widget: spec_or_model={name!r} is a dataset's name; give it as "
-                f"widget(dataset={name!r}) (the first argument names one of {specs})."
-            )
+        if name in PLAYGROUND_SETS:  # a dataset alone: the page's defaults on it, as
+            return {"dataset": name}  # widget(dataset=name) (an exercise or spec wins)
         from ..errors import did_you_mean
 
         hint = did_you_mean(name, [*PRESETS, *builtin_names(), *PLAYGROUND_SETS])

@@ -40,10 +40,10 @@ __getattr__, __dir__ = lazy(
 class _CallableModule(type(sys.modules[__name__])):
     """``backprop.sweep`` is both this package and the function ``sweep.run``."""
 
-    def __call__(self, spec, grid=None, seeds=None, **kwargs):
+    def __call__(self, *args, **kwargs):
         from .driver import sweep
 
-        return sweep(spec, grid, seeds, **kwargs)
+        return sweep(*args, **kwargs)  # its arguments checked there (apinames.python_api)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..apinames import python_api
 from ..errors import ConfigError, did_you_mean
 from . import compare_files as files
 from .store import OtherSweep
@@ -287,6 +288,7 @@ class Comparison:
         return comparison_html(self)
 
 
+@python_api("compare")
 def compare(
     name,
     *,

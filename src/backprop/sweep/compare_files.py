@@ -46,9 +46,9 @@ def plots_possible() -> None:
     try:
         require_matplotlib()
     except PlotDependencyError as exc:
-        raise PlotDependencyError(
-            f"compare: {exc} Or draw no plots: --no-plots (plots=False in Python)."
-        ) from None
+        said = str(exc).rstrip()
+        said += "" if said.endswith(".") else "."
+        raise PlotDependencyError(f"compare: {said} Or draw no plots: --no-plots.") from None
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from ..apinames import python_api
 from ..errors import ConfigError
 from . import criteria, pins, rowcheck
 from . import grid as grids
@@ -89,11 +90,19 @@ def check_workers(workers, cluster=None) -> int:
     return workers
 
 
+def _setting_hint(key: str) -> str:
+    from .pyargs import spec_setting_hint
+
+    return spec_setting_hint(key)
+
+
+@python_api("sweep", hint=_setting_hint)
 def sweep(
     spec,
     grid=None,
     seeds=None,
     *,
+    epochs=None,
     db=None,
     workers=None,
     success=None,
@@ -106,6 +115,7 @@ def sweep(
     ``spec``: a spec dict, a file's path or a built-in name ("square"). ``grid``: spec paths
     to lists of values, ``{"model.hidden": [[8], [8, 8]], "optimizer.lr": [0.1, 0.01]}``.
     ``seeds``: a count (10 → 0..9), "0..9", or a list (default: the spec's own seed).
+    ``epochs``: every trial trains this many epochs instead of the spec's own (as compare's).
     ``db``: a SQLite file that keeps every trial (resumable; default: in memory).
     ``workers``: processes (default: the machine's cores; 1 runs here). ``success``: a
     criterion such as "loss<1e-3". ``progress``: "auto" (a bar over the trials in a notebook,
@@ -126,6 +136,10 @@ def sweep(
     parse_success(criterion_text)  # a bad criterion is refused before work starts
     workers = check_workers(workers, cluster)
     check_chunk(chunk)
+    if epochs is not None:
+        from .pyargs import with_epochs
+
+        spec = with_epochs(spec, epochs, grid)
     show = trial_progress(progress, "sweep")
     laid = plan(spec, grid, seeds, success)
     store = Store(db)
@@ -152,6 +166,7 @@ def sweep(
         close_bar(show)
 
 
+@python_api("sweep.resume")
 def resume(db, *, workers=None, success=None, progress="auto", chunk=None, cluster=None) -> Results:
     """Go on with the sweep stored in ``db``: finished trials are kept, the rest run (on the
     Dask cluster at ``cluster``, if given). ``progress``: as ``sweep``'s."""
@@ -186,6 +201,7 @@ def _drive_said(store, workers, show, chunk, cluster) -> None:
         raise exc.resumed_by(fix) from None
 
 
+@python_api("sweep.load")
 def load(db, *, success=None) -> Results:
     """The table of the sweep stored in ``db``, as far as it has run (nothing is run)."""
     parse_success(success)
