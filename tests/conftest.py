@@ -42,13 +42,14 @@ SLOW = (
     "test_playground_browser_trial5.py",
     "test_playground_browser_trial5_attack.py",
     "test_playground_browser_trial6.py",
+    "test_playground_browser_attack6.py",
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves
     "test_sweep_kill.py",  # SIGKILL 20 times during a sweep, two sweeps on one database
     "test_sweep_cluster.py",  # a local Dask cluster of two workers, deadlines: ~1 min
     "test_notebooks.py",  # the lecture's notebooks, each in a fresh kernel: ~30 s
-    "test_docs_site.py",  # mkdocs build --strict: 10-30 s
+    "test_docs_site.py",  # mkdocs build --strict, the notebooks executed: 1-2 min
     "test_playground_widget_lab.py",  # a real JupyterLab and Chromium: ~25 s
     "test_display_browser.py",  # the trace's HTML in chromium, with and without MathJax
     "test_display_kernel.py",  # fit's notebook bar in a real kernel (nbclient)

@@ -1,0 +1,53 @@
+"""Issue 16, sixth attacker and teacher trial, on the page in Debian's Chromium: the weight
+editor and a new network (P1), a typed value that reads as 0 (P7), and the teacher's minor
+points in the editor's and network's words. Screenshots go to ``$PLAYGROUND_SCREENSHOT_DIR``
+(else the test's tmp folder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_playground_browser_teacher import (  # noqa: F401
+    browser,
+    open_page,
+    server,
+    shoot,
+    sized,
+    until,
+)
+
+EDITOR_OPEN = "!document.getElementById('editor').hidden"
+
+
+# -- P1: an editor open on one network never sets a value on another ---------------------------
+# before: the editor stayed open after a new link; Enter set 3.25 on the new network's b[1]₁
+def test_the_editor_closes_when_a_new_link_makes_a_new_network(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "v=1&hidden=4,2&seed=1")
+    pg.locator(".node .bias >> nth=0").click()
+    until(pg, EDITOR_OPEN, 5)
+    old_net = pg.evaluate("window.playground.snap.net")
+    pg.evaluate("location.hash = '#v=1&hidden=6&seed=9&dataset=xor'")
+    until(pg, f"window.playground.snap && window.playground.snap.net !== {old_net}", 15)
+    until(pg, "document.getElementById('editor').hidden", 5)
+    status = pg.locator("#status").inner_text()
+    shoot(pg, tmp_path, "attack6-editor-closed-on-new-link")
+    assert "closed" in status and "network changed" in status, status
+    assert pg.evaluate("window.playground.state.hidden.join()") == "6"
+
+
+# -- P7: a nonzero value that reads as 0 is refused in the editor -------------------------------
+@pytest.mark.parametrize("typed", ["1e-400", "-1e-330"])
+def test_a_typed_value_that_reads_as_zero_is_refused_in_words(sized, server, tmp_path, typed):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "v=1&hidden=4,2&seed=1")
+    before = pg.evaluate("window.playground.snap.layers[0].b[0]")
+    pg.locator(".node .bias >> nth=0").click()
+    until(pg, EDITOR_OPEN, 5)
+    pg.locator("#editor-input").fill(typed)
+    pg.keyboard.press("Enter")
+    until(pg, "!document.getElementById('editor-msg').hidden", 5)
+    said = pg.locator("#editor-msg").inner_text()
+    shoot(pg, tmp_path, f"attack6-editor-tiny{typed}")
+    assert typed in said and "not 0" in said, said
+    assert pg.evaluate("window.playground.snap.layers[0].b[0]") == before
