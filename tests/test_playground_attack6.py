@@ -312,3 +312,29 @@ def test_the_first_adaptive_step_on_the_exact_solution_is_pytorchs(optimizer):
     assert moved > 0.3 * lr  # an lr-sized step from a rounding-sized gradient
     for a, p in zip(after, params, strict=True):
         np.testing.assert_allclose(a, p.detach().numpy(), rtol=1e-3, atol=1e-3 * lr)
+
+
+# -- teacher's minor points (server words) ------------------------------------------------------
+# before: "price = 81605.3333333 + 35779.2·z" with literal backticks around `backprop train`
+def test_the_csv_target_note_is_plain_text_with_one_precision():
+    import re
+
+    from backprop.playground.session import Session
+
+    s = Session({"seed": 1})
+    rows = [f"{50 + i},{80000 + 1000 * (i % 7) + i / 3}" for i in range(40)]
+    notes = s.upload("houses.csv", "area,price\n" + "\n".join(rows) + "\n")
+    note = next(n for n in notes + s.notes if "standardised" in n)
+    assert "`" not in note, note
+    numbers = re.search(r"price = (\S+) \+ (\S+)·z", note).groups()
+    digits = [len(re.sub(r"\D", "", n.split("e")[0]).lstrip("0")) for n in numbers]
+    assert max(digits) <= 7, note  # 81605.3333333 had 12
+
+
+# before: "Not in the spec: L1 regularisation (not in the spec)"
+def test_a_spec_gap_does_not_say_not_in_the_spec_twice():
+    from backprop.playground.session import Session
+
+    s = Session({"seed": 1, "regularization": "l1", "reg_rate": 0.01})
+    gaps = s.spec_gaps()
+    assert any("L1" in g for g in gaps) and not any("not in the spec" in g for g in gaps), gaps

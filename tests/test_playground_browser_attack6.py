@@ -51,3 +51,29 @@ def test_a_typed_value_that_reads_as_zero_is_refused_in_words(sized, server, tmp
     shoot(pg, tmp_path, f"attack6-editor-tiny{typed}")
     assert typed in said and "not 0" in said, said
     assert pg.evaluate("window.playground.snap.layers[0].b[0]") == before
+
+
+# -- teacher's minor points on the page -------------------------------------------------------
+# before: the bias square's title said "bias b = …" (not b[1]₁) and the keyboard's bias
+# announcement had no ∂E/∂b where a weight's has ∂E/∂w; labels "δ 2e-3" beside "0.002"
+def test_the_bias_is_named_and_read_as_a_weight_is(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "v=1&hidden=4,2&seed=1&view=gradients")
+    until(pg, "document.querySelector('.node.neuron .bias').title.includes('=')", 10)
+    title = pg.locator(".node.neuron >> nth=0").locator(".bias").get_attribute("title")
+    assert title.startswith("bias b[1]₁ = ") and "∂E/∂b" in title, title
+    node = pg.locator(".node.neuron >> nth=0")
+    node.focus()
+    live = "(document.getElementById('sr-live') || {}).textContent || ''"
+    for _ in range(4):  # ←/→ go round the neuron's links and its bias
+        pg.keyboard.press("ArrowRight")
+        if "bias b[1]" in pg.evaluate(live):
+            break
+    said = pg.locator("#sr-live").inner_text()
+    shoot(pg, tmp_path, "attack6-bias-keyboard")
+    assert "∂E/∂b" in said, said
+    labels = pg.evaluate("[...document.querySelectorAll('.node .delta')].map((e) => e.textContent)")
+    means = pg.evaluate("window.playground.snap.layers.flatMap((l) => l.delta)")
+    for text, mean in zip([t for t in labels if t], means, strict=False):
+        if 0.001 <= abs(mean) < 0.01:  # the card writes these as 0.00x: the label too
+            assert "e" not in text, (text, mean)

@@ -77,10 +77,13 @@ class Session(Training):
                 self._retune(changed)
         self.rev = next_id()  # unique in the process, not per session (P1)
         if self.target_scaling is not None and (csv is not None or "problem" in changed):
-            notes.append(
-                f"The target is trained standardised, as `backprop train` does for a CSV: "
-                f"{self.target_col} = {float(self.target_scaling.mean[0]):.12g} + "
-                f"{float(self.target_scaling.std[0]):.6g}·z. The loss is in units "
+            scaling = self.target_scaling
+            mean, std = float(scaling.mean[0]), float(scaling.std[0])
+            near = (d for d in range(6, 18) if abs(float(f"{mean:.{d}g}") - mean) <= std / 1e4)
+            digits = next(near, 17)
+            notes.append(  # plain text (the page shows no Markdown), one precision for both
+                f"The target is trained standardised, as backprop train does for a CSV: "
+                f"{self.target_col} = {mean:.{digits}g} + {std:.6g}·z. The loss is in units "
                 f"of z, the RMSE in {self.target_col}'s units; an exported model predicts "
                 f"{self.target_col}."
             )
@@ -209,7 +212,7 @@ class Session(Training):
             )
             gaps.append(f"the input features {chosen} (the spec trains on the raw inputs {raw})")
         if s["regularization"] != "none" and s["reg_rate"] > 0:
-            gaps.append(f"{s['regularization'].upper()} regularisation (not in the spec)")
+            gaps.append(f"{s['regularization'].upper()} regularisation")  # the note says where
         if self.edited:
             gaps.append("weights or biases typed in by hand")
         if self.lr_changed:

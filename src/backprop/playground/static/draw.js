@@ -78,7 +78,8 @@ function fmt(x, digits = 3) {
 function short(x) {  // a compact magnitude for small labels: 0.12, 3e-4
   if (x === null || x === undefined) return "–";
   if (x === 0) return "0";
-  return Math.abs(x) >= 0.01 ? x.toFixed(2) : x.toExponential(0);
+  // as fmt writes it (the card's "mean |δ| = 0.002" beside a label "δ 2e-3" read as two)
+  return Math.abs(x) >= 0.01 ? x.toFixed(2) : Math.abs(x) >= 0.001 ? x.toFixed(3) : x.toExponential(0);
 }
 
 // ------------------------------------------------------------------- charts

@@ -189,7 +189,7 @@ function showHover(node, l, j) {
     : matchMedia("(hover: none)").matches ? " · tap a link or the small square (the bias) to change it"
       : node.matches(":focus-visible") ? " · ←/→ choose the bias or a link, Enter to change it" : "";
   $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
-    setting("activation", `${lay.activation} · `, "") + `b = ${fmt(lay.b ? lay.b[j] : 0, 3)}` +
+    setting("activation", `${lay.activation} · `, "") + `${weightName({kind: "bias", layer: l, row: j})} = ${fmt(lay.b ? lay.b[j] : 0, 3)}` +
     (backwardShown() ? ` · mean |δ| = ${fmt(lay.delta[j], 3)}` : "") + (chosen || how);
   const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
   let left = (r.right - host.left) / z + 12, top = Math.max(0, (r.top - host.top) / z - 40);

@@ -166,7 +166,7 @@ function drawNetwork(s) {
     b.style.background = rgb(diverging(Math.max(-1, Math.min(1, grad ? Math.sign(shown) * Math.min(1, Math.abs(shown) * 20) : shown))));
     // a lesson that locks typing takes the action, not the looking: the square keeps its
     // tooltip and says the lock; one that hides the backward view hides its numbers
-    b.title = `bias b = ${fmt(bv, 4)}` + (lay.gb && backward ? `, ∂E/∂b = ${fmt(lay.gb[j], 4)}` : "") + changeHint("click");
+    b.title = `bias ${weightName({kind: "bias", layer: l, row: j})} = ${fmt(bv, 4)}` + (lay.gb && backward ? `, ∂E/∂b = ${fmt(lay.gb[j], 4)}` : "") + changeHint("click");
     if (typingShut()) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
     const dl = node.querySelector(".delta");
     dl.textContent = grad ? `δ ${short(lay.delta[j])}` : "";
@@ -344,7 +344,9 @@ function neuronKey(e, node, l, j) {
 function sayKeyLink(node, l, j) {
   const k = app.keyLink, b = app.snap.layers[l - 1].b;
   const hint = typingShut() ? `; typing it is ${typingShut()} by this lesson` : ", Enter to change";
-  announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}${hint}` : `${linkText(k)}${hint}`);
+  const gb = app.snap.layers[l - 1].gb;  // ∂E/∂b as a weight's ∂E/∂w (linkText)
+  const grad = backwardShown() && gb ? ` · ∂E/∂b = ${fmt(gb[j], 4)}` : "";
+  announce(node, k.kind === "bias" ? `${targetText(k)} = ${fmt(b ? b[j] : 0, 4)}${grad}${hint}` : `${linkText(k)}${hint}`);
 }
 function markLink(t) {
   for (const p of document.querySelectorAll("#links path.keyed")) p.classList.remove("keyed");
