@@ -121,6 +121,24 @@ def test_trials_that_failed_on_a_changed_file_run_again_once_it_is_back(tmp_path
     assert again.trials[3]["final_loss"] == alone  # re-run on the pinned file: same numbers
 
 
+def test_a_trial_whose_worker_died_runs_again_on_resume(done_db, tmp_path):
+    before = backprop.sweep.load(done_db).trials[1]["final_loss"]
+    db = _edited(
+        done_db,
+        tmp_path,
+        (
+            "UPDATE trial SET status = 'failed', error = 'its worker process died (exit code "
+            "-9), 3 times', final_loss = NULL, metrics = '{}', history = NULL, epochs = NULL, "
+            "seconds = NULL, train_seconds = NULL, finished = NULL, attempts = 3 WHERE id = 2",
+        ),
+    )
+    code, out, _ = cli("sweep", "--show", db, cwd=tmp_path)
+    assert code == 1 and "1 of them lost their worker: --resume runs them again" in out, out
+    code, out, err = cli("sweep", "--resume", db, cwd=tmp_path)
+    assert code == 0, (out, err)
+    assert backprop.sweep.load(db).trials[1]["final_loss"] == before
+
+
 def test_a_trial_that_failed_for_itself_stays_failed_on_resume(done_db, tmp_path):
     db = _edited(
         done_db,

@@ -345,6 +345,11 @@ class Results:
         note = f"{counts['done']} of {total} trials done"
         if counts["failed"]:
             note += f", {counts['failed']} failed"
+            from .store import lost
+
+            n_lost = sum(t["status"] == "failed" and lost(t.get("error")) for t in self._trials)
+            if n_lost:
+                note += f" ({n_lost} of them lost their worker: --resume runs them again)"
             waits = self.waiting()
             if waits:
                 files = ", ".join(sorted(waits))

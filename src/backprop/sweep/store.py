@@ -263,7 +263,28 @@ class Store:
     def reclaim_dead(self) -> int:
         """Trials run by processes that are gone go back to ``todo``, and trials that waited
         for a data file put back as pinned (``retry_waiting``); returns how many."""
-        return self._reclaim() + self.retry_waiting()
+        return self._reclaim() + self.retry_waiting() + self._retry_lost()
+
+    def _retry_lost(self) -> int:
+        """Once per store opened to run (a resume): failed trials whose worker died each
+        time they ran (``lost``: out of memory, a killed process — the machine's doing as
+        often as the trial's) go back to ``todo`` with their tries counted afresh; a trial
+        that kills its worker again fails again after the driver's tries, until the next
+        resume. Never twice in one run (that would loop)."""
+        if getattr(self, "_lost_retried", False):
+            return 0
+        self._lost_retried = True
+        rows = self.db.execute("SELECT id, error FROM trial WHERE status = 'failed'").fetchall()
+        ids = [(tid,) for tid, error in rows if lost(error)]
+        if ids:
+            self._write(
+                lambda cur: cur.executemany(
+                    "UPDATE trial SET status = 'todo', error = NULL, owner = NULL, "
+                    "attempts = 0 WHERE id = ? AND status = 'failed'",
+                    ids,
+                )
+            )
+        return len(ids)
 
     def _reclaim(self) -> int:
 
@@ -412,6 +433,14 @@ class Store:
         row = self.db.execute(f"SELECT {columns} FROM trial WHERE id = ?", (tid,)).fetchone()
         trial = {} if row is None else dict(zip(storecheck.TRIAL, row))
         return storecheck.checked_history(trial, f"{self.label}: trial {tid}'s history")
+
+
+def lost(error) -> bool:
+    """Whether a failed trial's stored error says its worker died (``local``'s and
+    ``cluster``'s words): an environmental failure a resume runs again."""
+    return isinstance(error, str) and error.startswith(
+        ("its worker process died", "its Dask worker died")
+    )
 
 
 def _real(value):
