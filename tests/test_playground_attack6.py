@@ -338,3 +338,15 @@ def test_a_spec_gap_does_not_say_not_in_the_spec_twice():
     s = Session({"seed": 1, "regularization": "l1", "reg_rate": 0.01})
     gaps = s.spec_gaps()
     assert any("L1" in g for g in gaps) and not any("not in the spec" in g for g in gaps), gaps
+
+
+# before: a 1-D CSV's input feature was labelled "x" beside its column "area"
+def test_a_csv_inputs_are_labelled_by_their_column_names():
+    from backprop.playground import views
+    from backprop.playground.session import Session
+
+    s = Session({"seed": 1})
+    rows = [f"{50 + i},{80000 + 1000 * (i % 7) + i / 3}" for i in range(40)]
+    s.upload("houses.csv", "area,price\n" + "\n".join(rows) + "\n")
+    labels = {f["name"]: f.get("column") for f in views.data_view(s)["features"]}
+    assert labels["x1"] == "area" and "area" in labels["x1sq"], labels

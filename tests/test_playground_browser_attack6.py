@@ -77,3 +77,28 @@ def test_the_bias_is_named_and_read_as_a_weight_is(sized, server, tmp_path):  # 
     for text, mean in zip([t for t in labels if t], means, strict=False):
         if 0.001 <= abs(mean) < 0.01:  # the card writes these as 0.00x: the label too
             assert "e" not in text, (text, mean)
+
+
+# before: a CSV's inputs were labelled x / X₁, X₂ beside its columns' names
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
+def test_a_csvs_inputs_are_labelled_by_their_columns_on_the_page(sized, server, tmp_path, size):  # noqa: F811
+    pg = sized(*size, touch=size[0] < 500)
+    open_page(pg, server, "v=1&seed=1")
+    rows = [f"{50 + i},{(i * 7 % 11) / 4},{i % 2}" for i in range(60)]
+    path = tmp_path / "houses.csv"
+    path.write_text("living_area_sqft,rooms,sold\n" + "\n".join(rows) + "\n")
+    pg.set_input_files("#csv", str(path))
+    until(pg, "window.playground.state.dataset === 'csv' && window.playground.data", 15)
+    until(pg, "document.querySelector('.node.feature').title.includes('living')", 10)
+    labels = pg.evaluate(
+        "[...document.querySelectorAll('.node.feature')].map((n) => n.getAttribute('aria-label'))"
+    )
+    titles = pg.evaluate("[...document.querySelectorAll('.node.feature')].map((n) => n.title)")
+    assert any("living_" in t for t in titles), titles
+    shoot(pg, tmp_path, f"attack6-csv-labels-{size[0]}", full=True)
+    assert any("living_" in t for t in labels) and any("rooms" in t for t in labels), labels
+    wide = pg.evaluate("""[...document.querySelectorAll('.node.feature .flabel')].map((n) => {
+      const r = n.getBoundingClientRect(), p = n.closest('section').getBoundingClientRect();
+      return [n.textContent, Math.round(r.left), Math.round(p.left)]; })
+      .filter(([, left, edge]) => left < edge)""")
+    assert not wide, wide  # the labels stay in their panel

@@ -60,6 +60,26 @@ def label(name: str, n_inputs: int) -> str:
     return f.label_1d if n_inputs == 1 else f.label
 
 
+def column_label(name: str, columns: list[str]) -> str:
+    """A feature's label in an uploaded CSV's column names (area, area², sin area), which
+    the page says beside x (sixth teacher trial: a 1-D CSV's input read only "x" beside
+    the column "area"); a name past 8 characters is cut with an ellipsis."""
+    cut = [_cut(c, 8) for c in columns]
+    if len(cut) == 1:
+        text = FEATURES[name].label_1d
+        short = _cut(columns[0], 5)  # inside sin( ): less room
+        return {"x": cut[0], "x²": f"{cut[0]}²", "sin x": f"sin {short}"}.get(text, text)
+    if name == "x1x2":  # two names in one label: shorter each
+        return f"{_cut(columns[0], 4)}·{_cut(columns[1], 4)}"
+    if name.startswith("sin"):  # as the 1-D label: sin x (the brackets take room)
+        return f"sin {_cut(columns[0 if name == 'sinx1' else 1], 5)}"
+    return FEATURES[name].label.replace("X₁", cut[0]).replace("X₂", cut[1])
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def check(names, n_inputs: int) -> list[str]:
     """``names`` as a list of known ids that apply to ``n_inputs`` columns, no repeats."""
     ok = available(n_inputs)

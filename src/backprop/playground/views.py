@@ -112,6 +112,15 @@ def _inputs(session, raw_rows: np.ndarray) -> np.ndarray:
     return feats.transform(_model_space(session, raw_rows), session.state["features"])
 
 
+def _feature(session, name: str, dims: int) -> dict:
+    """A feature as the page draws it (the lecture's X₁, x: room for them on a phone) and,
+    for an uploaded CSV, in the file's column names (tooltip, accessible name)."""
+    out = {"name": name, "label": feats.label(name, dims)}
+    if session.state["dataset"] == "csv":
+        out["column"] = feats.column_label(name, list(session.raw.feature_names))
+    return out
+
+
 def data_view(session) -> dict:
     """Everything about the data the page needs until the next rebuild."""
     raw = session.raw
@@ -130,7 +139,7 @@ def data_view(session) -> dict:
         "test": _points(session, raw.x_test, raw.y_test),
         "n_train": int(raw.x.shape[0]),
         "n_test": 0 if raw.x_test is None else int(raw.x_test.shape[0]),
-        "features": [{"name": f, "label": feats.label(f, dims)} for f in feats.available(dims)],
+        "features": [_feature(session, f, dims) for f in feats.available(dims)],
         "loss": session.loss_name,
     }
     if raw.task == "regression":

@@ -26,8 +26,10 @@ function buildNetwork(s) {
     node.className = "node feature" + (on ? " on" : "");
     node.dataset.feature = f.name;
     node.setAttribute("aria-pressed", on ? "true" : "false");
-    node.setAttribute("aria-label", `Feature ${f.label}`);
-    node.title = `${f.label}: click to ${on ? "remove" : "add"}`;
+    // an uploaded CSV's inputs are named by its columns too (the drawn label stays short)
+    const named = f.column ? `${f.label} = ${f.column}` : f.label;
+    node.setAttribute("aria-label", `Feature ${named}`);
+    node.title = `${named}: click to ${on ? "remove" : "add"}`;
     const c = document.createElement("canvas"); c.width = size * 2; c.height = size * 2;
     node.appendChild(c);
     const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = f.label;
@@ -305,7 +307,7 @@ function linkText(t) {
 function featureLabel(i) {
   const on = app.state.features;
   const f = app.data.features.find((x) => x.name === on[i]);
-  return f ? f.label : `input ${i + 1}`;
+  return f ? (f.column ? `${f.label} (${f.column})` : f.label) : `input ${i + 1}`;
 }
 function showLinkTip(t, x, y) {
   const tip = $("link-tip");
