@@ -74,6 +74,22 @@ def test_notebook_pages_render_math_from_the_site(site):
     assert (site / "assets" / "mathjax" / "config" / "local" / "backprop.js").is_file()
 
 
+def test_notebook_pages_show_the_notebooks_executed(site):
+    # the fourth trial (issue 17): the pages showed code only (no output), while the README
+    # promises the lecture as executed notebooks and the prose points at printed numbers
+    for notebook in sorted((ROOT / "docs" / "notebooks").glob("*.ipynb")):
+        html = (site / "notebooks" / notebook.stem / "index.html").read_text("utf-8")
+        outputs = re.findall(r'class="[^"]*jp-OutputArea-output[^"]*"', html)
+        assert outputs, f"{notebook.name}: the page shows no output"
+        assert "Traceback" not in html, f"{notebook.name}: a cell failed on the page"
+    five = (site / "notebooks" / "05_vanishing_gradients" / "index.html").read_text("utf-8")
+    assert re.search(r"worst bound ratio \d", five), "05: no printed ratio"
+    assert "data:image/png;base64" in five  # its figures
+    nine = (site / "notebooks" / "09_playground_widget" / "index.html").read_text("utf-8")
+    assert "widget-view+json" not in nine  # the live widget needs a kernel: the page says so
+    assert "The playground widget appears here when you run this notebook in Jupyter" in nine
+
+
 def test_no_page_loads_anything_from_another_host(site):
     remote = re.compile(r'<(?:script|link|img|iframe)\b[^>]*(?:src|href)="(?:https?:)?//', re.I)
     loading = [

@@ -66,11 +66,18 @@ PYTHON_NAMES: list[tuple[str, object]] = [
 ]
 
 
+# a whole command a message offers ("or run it with backprop train --epochs 0"): kept as typed
+COMMAND = re.compile(r"backprop (?:train|sweep|compare|demo|predict|play\w*)\b[^;,()]*")
+
+
 def python_words(text: str) -> str:
-    """``text`` with each command-line flag of ``PYTHON_NAMES`` in its Python form."""
+    """``text`` with each command-line flag of ``PYTHON_NAMES`` in its Python form, except in
+    a whole command it offers (``backprop train --epochs 0`` stays one)."""
+    kept = COMMAND.findall(text)
+    parts = COMMAND.split(text)
     for pattern, python in PYTHON_NAMES:
-        text = re.sub(pattern, python, text)
-    return text
+        parts = [re.sub(pattern, python, part) for part in parts]
+    return "".join(p + (kept[i] if i < len(kept) else "") for i, p in enumerate(parts))
 
 
 def _reworded(exc: BackpropError) -> None:
