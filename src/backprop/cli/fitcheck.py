@@ -28,13 +28,26 @@ import sys
 
 from .lrcheck import CHEAP
 
-__all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice"]
+__all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice", "unfinished"]
 
 # said while training, before ranked_advice knows whether trying the changes is quick enough
 # (TRY_ROWS, CHEAP): so it promises what the advice line always does
 NOT_LEARNED_CLI = (
     "It has not learned yet: 'advice:' below names what to change, and tries each change on "
     "this run when that is quick."
+)
+# fit's other lists of what to try, and the CLI's words instead (one voice: every item of
+# such a list is a row of the 'advice:' table, which says which of them helped)
+HELD_LISTS = (
+    (
+        "has not finished learning; try ",
+        "'advice:' below tries more epochs and other learning rates on this run when that is quick",
+    ),
+    (
+        "pushed the units' biases negative: try ",
+        "'advice:' below tries each fix (smaller learning rates, leaky_relu, …) on this run "
+        "when that is quick",
+    ),
 )
 MARGIN = 0.01  # r² above 0, or accuracy above chance, by this much: help, not rounding
 # each trial reads its data again (a CSV of 1.5 million rows: seconds and a copy in memory
@@ -75,11 +88,15 @@ def _last_metric(result) -> tuple[str, float] | None:
 
 def steps_too_large(result) -> bool:
     """Fit's diagnosis is "a smaller learning rate": the training loss grew (or rose 10×
-    before it settled), or every ReLU unit of some layer is 0 on every training row."""
+    before it settled), a classifier's ended above a constant model's (``constantloss``), or
+    every ReLU unit of some layer is 0 on every training row."""
     from ..train.cautions import dead_units_note
+    from .constantloss import worse_than_constant
 
     losses = [v for v in result.history.history.get("loss", []) if v is not None]
     if len(losses) > 1 and (losses[-1] > losses[0] or max(losses) > 10 * losses[0] > 0):
+        return True
+    if worse_than_constant(result) is not None:  # a classifier's loss above a constant's
         return True
     try:
         return dead_units_note(result.net, result.dataset.x) is not None
@@ -150,7 +167,43 @@ def candidates(result) -> list[tuple[str, dict]]:
         changed = copy.deepcopy(spec)
         changed["data"] = {**changed["data"], "standardize_target": True}
         out.append(("--standardize-target", changed))
+    return _unit_changes(result) + out
+
+
+def _unit_changes(result) -> list[tuple[str, dict]]:
+    """The changes fit's Cautions name besides the lr and epochs, so the table measures
+    each fix a warning gives (one voice): step units → ReLU or tanh (the lecture's Caution);
+    ReLU units that died → leaky_relu, and Adam when the optimizer is another."""
+    spec = result.spec
+    acts = list(spec["model"]["activation"])
+    out = []
+
+    def swap(old: str, new: str) -> None:
+        names = [new if a == old else a for a in acts]
+        changed = copy.deepcopy(spec)
+        changed["model"] = {**changed["model"], "activation": names}
+        shown = names[0] if len(set(names)) == 1 else ",".join(names)
+        out.append((f"--activation {shown}", changed))
+
+    if "step" in acts:
+        swap("step", "relu")
+        swap("step", "tanh")
+    if "relu" in acts and _dead(result):
+        swap("relu", "leaky_relu")
+        if not spec["optimizer"]["name"].lower().startswith("adam"):
+            changed = copy.deepcopy(spec)
+            changed["optimizer"] = {**changed["optimizer"], "name": "adam"}
+            out.append(("--optimizer adam", changed))
     return out
+
+
+def _dead(result) -> bool:
+    from ..train.cautions import dead_units_note
+
+    try:
+        return dead_units_note(result.net, result.dataset.x) is not None
+    except Exception:  # a model the δ engine cannot read: no diagnosis
+        return False
 
 
 def _start_lr(result) -> float | None:
@@ -180,11 +233,15 @@ def _trial(spec: dict) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | None:
+def ranked_advice(
+    result, quiet: bool = False, promised: bool = False, command: str | None = None
+) -> str | None:
     """Try every candidate on a run that did not learn; print the ranking and the advice
     line. Returns the advice (None: the run learned, nothing to try). ``promised``: the
     warning said the advice follows (``hold_poor_fit``), so it does even when this check,
-    on every row, finds the run a little better than fit's, on the training rows."""
+    on every row, finds the run a little better than fit's, on the training rows.
+    ``command``: the command whose flags these are, when not the one that ran (``demo``
+    has no --lr: its advice reads 'rerun with backprop train square --lr 1')."""
     found = poor_fit(result) or (_last_metric(result) if promised else None)
     if found is None:
         return None
@@ -217,12 +274,13 @@ def ranked_advice(result, quiet: bool = False, promised: bool = False) -> str | 
         lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
     helped = [(f, v) for f, v in tried if v is not None and v > floor]
     both = None if helped else _together(result, tried, rows)
+    cmd = "" if command is None else command + " "
     if helped:
         best, value = helped[0]
-        head = f"rerun with {best} ({shown} {value:.3g} against {now:.3g} now)"
+        head = f"rerun with {cmd}{best} ({shown} {value:.3g} against {now:.3g} now)"
     elif both is not None and both[1] is not None and both[1] > floor:
         head = (
-            f"rerun with {both[0]} ({shown} {both[1]:.3g} against {now:.3g} now; no change "
+            f"rerun with {cmd}{both[0]} ({shown} {both[1]:.3g} against {now:.3g} now; no change "
             "alone helped)"
         )
     elif tried:
@@ -302,6 +360,15 @@ def hold_poor_fit():
             text = text[: text.index(NOT_LEARNED)] + NOT_LEARNED_CLI
             message = category(text)
             held.append(text)
+        else:
+            for lead, instead in HELD_LISTS:
+                if lead in text:  # its list of what to try: the 'advice:' table measures it
+                    start = text.index(lead) + len(lead) - len("try ")
+                    end = text.find(".", start)
+                    text = text[:start] + instead + ("" if end < 0 else text[end:])
+                    message = category(text)
+                    held.append(text)
+                    break
         return previous(message, category, filename, lineno, file, line)
 
     warnings.showwarning = show
@@ -310,3 +377,15 @@ def hold_poor_fit():
     finally:
         warnings.showwarning = previous
         sys.stderr.flush()
+
+
+def unfinished(result, held: list) -> None:
+    """Inside ``hold_poor_fit``, after the run: a run fit found neither poor nor still
+    falling may still be unfinished when its loss swings (``caution_falling_by_windows``:
+    ``train square --epochs 20``); its warning's list is held like fit's."""
+    if held or result.diverged or poor_fit(result) is not None:
+        return
+    from ..train.cautions import caution_falling_by_windows, has_step_units
+
+    if not has_step_units(result.net, None):
+        caution_falling_by_windows(result.history)

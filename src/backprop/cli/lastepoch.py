@@ -1,21 +1,25 @@
 """A note when a run ends far from its best epoch (``backprop train`` and ``demo``).
 
 The files hold the last epoch's weights, and the result line prints their metrics. When an
-earlier epoch was clearly better — accuracy 2 points higher, or a loss less than half and 1 %
-of the run's whole fall lower — a
-reader of that line alone would never know: a seeded spiral run ended 10 epochs after a spike
+earlier epoch was clearly better — accuracy 2 points and ``MIN_ROWS`` rows higher, or a
+loss less than half and 1 % of the run's whole fall lower — a reader of that line alone
+would never know: a seeded spiral run ended 10 epochs after a spike
 of Adam's steps at 0.964, where it had held 0.984 for 400 epochs and reached 0.992. The note
 says which epoch was best, whether the training loss jumped near the end (and where), and what
-gives a steadier end: a smaller learning rate, a schedule that lowers it, or early stopping
+gives a steadier end: a schedule that lowers the learning rate, or early stopping
 that puts the best epoch's weights back (on a validation split: choosing the epoch by the test
 rows makes their score optimistic).
 """
 
 from __future__ import annotations
 
-__all__ = ["ACCURACY_DROP", "GIVEN_BACK", "LOSS_RISE", "SPIKE", "last_epoch_note"]
+__all__ = ["ACCURACY_DROP", "GIVEN_BACK", "LOSS_RISE", "MIN_ROWS", "SPIKE", "last_epoch_note"]
 
 ACCURACY_DROP = 0.02  # the last epoch's accuracy this far below the best one: say so
+# and by at least this many rows: fewer is chance. McNemar's exact test on the rows the two
+# epochs classify differently: d rows all gone wrong (the most one-sided way a drop of d
+# rows can arise) have p = 2 · 0.5**d, below 0.05 only from d = 6 (2 of 40 rows: p = 0.5)
+MIN_ROWS = 6
 LOSS_RISE = 2.0  # or its loss this many times the best one
 GIVEN_BACK = 0.01  # a loss: the rise is at least this share of the run's whole fall
 SPIKE = 10.0  # a training loss this many times the epoch's before it is a jump
@@ -67,8 +71,11 @@ def last_epoch_note(result) -> str | None:
     best_i = max(range(len(values)), key=values.__getitem__) if higher else min(
         range(len(values)), key=values.__getitem__)  # fmt: skip
     best = values[best_i]
-    if higher:
-        worse = best - last >= ACCURACY_DROP
+    if higher:  # and more rows than chance moves between two epochs (McNemar, below)
+        rows = _rows(result, key)
+        worse = best - last >= ACCURACY_DROP and (
+            rows is None or round((best - last) * rows) >= MIN_ROWS
+        )
     else:  # and the end gave back a share of the run's fall that matters (not 1e-14 → 3e-14)
         worse = last > LOSS_RISE * best and last - best >= GIVEN_BACK * (values[0] - best)
     if not worse or best_i == len(values) - 1:
@@ -90,35 +97,54 @@ def last_epoch_note(result) -> str | None:
             "the gradient) threw the weights off, and the run ended while recovering."
         )
     cosine = f'{{"name": "cosine", "options": {{"T_max": {h.epochs[-1]}}}}}'
-    smaller, see = _lr_words(result)
+    see = _lr_words(result)
     return text + (
-        f' For a steadier end: {smaller}a spec\'s "schedule": {cosine}, which lowers the '
+        f' For a steadier end: a spec\'s "schedule": {cosine}, which lowers the '
         "lr to 0 by the last epoch; to keep the best epoch's weights, a spec's "
         '"early_stopping": {"restore_best_weights": true} with --validation 0.2 (not the '
         "test rows: choosing the epoch by them makes their score optimistic)." + see
     )
 
 
-def _lr_words(result) -> tuple[str, str]:
-    """The note's own learning-rate advice, and where else the run speaks of the lr.
+def _rows(result, key: str) -> int | None:
+    """How many rows ``key``'s accuracy counts: the validation rows for val_accuracy (the
+    split's share, or the test rows), else the training rows."""
+    ds = getattr(result, "dataset", None)
+    if ds is None:
+        return None
+    n = len(ds.x)
+    validation = result.spec.get("validation")
+    if validation == "test":
+        test = getattr(ds, "x_test", None)
+        held = 0 if test is None else len(test)
+        return held if key.startswith("val_") else n
+    if isinstance(validation, float | int) and not isinstance(validation, bool):
+        val = max(1, round(float(validation) * n))
+        return val if key.startswith("val_") else n - val
+    return None if key.startswith("val_") else n
 
-    One voice per run (sixth first-hour trial): when ``train`` will try learning rates
-    (``fitcheck.poor_fit``: the 'advice:' lines rank them), the note leaves the lr to them;
-    when fit warned that the loss was still falling ("a larger learning rate"), the late
-    dip is not a step too large and the note says nothing of the lr either. Otherwise its
-    "smaller" is the only lr advice printed, a direction with an example."""
+
+def _lr_words(result) -> str:
+    """Where the run speaks of the learning rate, if anywhere.
+
+    One voice per run (sixth and seventh first-hour trials): the note names no learning
+    rate of its own. Its "smaller lr (e.g. lr/3)" sent a student in a circle: fit's warning
+    said "larger", the larger one ended worse, and its note then said "smaller" back to the
+    start (or lr/3, lr/9, … never helping). When ``train`` tries learning rates (a run that
+    did not learn, or one still falling: the 'advice:' lines rank them), the note points
+    there; otherwise the schedule and early stopping are its advice, which do not repeat."""
     import warnings
 
-    from ..train.cautions import caution_still_falling
+    from ..train.cautions import caution_falling_by_windows, caution_still_falling
     from .fitcheck import poor_fit
 
     if hasattr(result, "dataset") and poor_fit(result) is not None:
-        return "", " For the learning rate, see 'advice:' below: each change is tried there."
+        return " For the learning rate, see 'advice:' below: each change is tried there."
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fit has said it already; only the verdict here
-        falling = caution_still_falling(result.history)
-    if falling:
-        return "", ""
-    lr = ((result.spec.get("optimizer") or {}).get("lr")) or None
-    smaller = f"a smaller learning rate (e.g. --lr {lr / 3:.2g})" if lr else "a smaller --lr"
-    return f"{smaller}, or ", ""
+        falling = caution_still_falling(result.history) or caution_falling_by_windows(
+            result.history
+        )
+    if falling and hasattr(result, "dataset"):
+        return " For more epochs or another learning rate, see 'advice:' below."
+    return ""

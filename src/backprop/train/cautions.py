@@ -21,6 +21,7 @@ __all__ = [
     "STILL_FALLING",
     "STILL_FALLING_BY",
     "beats_chance",
+    "caution_falling_by_windows",
     "caution_poor_fit",
     "caution_step_units",
     "caution_still_falling",
@@ -129,6 +130,43 @@ def caution_still_falling(history) -> bool:
         f"{len(losses)} epochs lowered it {drop:.2g} % ({before:.4g} → {last:.4g}), "
         f"{share:.2g} % of the run's whole fall, so the model has not finished learning; "
         "try more epochs or a larger learning rate.",
+        PoorFitWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return True
+
+
+def caution_falling_by_windows(history) -> bool:
+    """``caution_still_falling``'s question for a run whose loss swings (Adam at lr 0.1 on
+    square: 1316 → 213 → 435 → 180 → 252 in 20 epochs): its last loss is no record, yet the
+    run is far from done. The median of the last w epochs (w = a quarter of the run up to 25
+    epochs, a tenth of a longer one) more than ``STILL_FALLING_BY`` below the median of the
+    w before: a trend the swings do not explain (a median ignores a spike). Not called by
+    ``fit`` (it reads the last epoch's accuracy, which ``fit`` measures only when read): the
+    CLI asks it after a run fit found neither poor nor still falling. True when it warned."""
+    import math
+    import warnings
+
+    from ..errors import PoorFitWarning
+
+    recorded = getattr(history, "recorded", None)
+    losses = recorded("loss") if recorded is not None else history.history.get("loss", [])
+    losses = [v for v in losses if v is not None]
+    if not all(math.isfinite(v) for v in losses):
+        return False
+    n = len(losses)
+    w = min(n // 4, max(n // 10, 25))
+    if w < 1:
+        return False
+    now, before = float(np.median(losses[-w:])), float(np.median(losses[-2 * w : -w]))
+    if not (before > 0 and now < (1 - STILL_FALLING_BY) * before) or _perfect(history):
+        return False
+    span = "epoch" if w == 1 else f"{w} epochs"
+    warnings.warn(
+        f"the training loss was still falling when the run ended: over the last {span} of "
+        f"{n} its median was {100 * (before - now) / before:.2g} % below the {span} before "
+        f"({before:.4g} → {now:.4g}), so the model has not finished learning; try more "
+        "epochs or a larger learning rate.",
         PoorFitWarning,
         stacklevel=user_stacklevel(),
     )

@@ -147,8 +147,12 @@ def run(args) -> int:
     callbacks = [measure_callback(spec["epochs"]), callback, interrupt_callback()]
     if not args.quiet:
         callbacks.insert(0, _Intro(spec))
+    from ..fitcheck import hold_poor_fit, ranked_advice, unfinished
+
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
-        result = run_spec(spec, callbacks=callbacks)
+        with hold_poor_fit() as held:  # its lists of what to try: ranked_advice tries each
+            result = run_spec(spec, callbacks=callbacks)
+            unfinished(result, held)  # a loss that swings: is the run far from done?
         check_interrupt()  # one swallowed after the last tick: the run is not saved
         print(final_line(result))
         if args.verbose:
@@ -163,6 +167,8 @@ def run(args) -> int:
         print(describe_files(files))
     else:  # where the files went, even when quiet
         print(f"run folder: {folder.path}")
+    if held:  # an unfinished run (demo --epochs 20): what helps, in train's flags
+        ranked_advice(result, args.quiet, True, command=f"backprop train {args.name}")
     from ..common import exit_status
 
     return exit_status("demo", result)

@@ -220,11 +220,12 @@ def _run(args) -> int:
         _inputs_outside(args, spec, args.out)
     if args.backup:
         callbacks.append(_resume_notice(args.backup, args.backup_every))
-    from ..fitcheck import hold_poor_fit, ranked_advice
+    from ..fitcheck import hold_poor_fit, ranked_advice, unfinished
 
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
         with hold_poor_fit() as held:  # its list of what to try: ranked_advice tries each
             result = run_spec(spec, callbacks=callbacks)
+            unfinished(result, held)  # a loss that swings: is the run far from done?
         check_interrupt()  # one swallowed after the last tick: the run is not saved
         print(final_line(result))
         if args.verbose:
@@ -236,7 +237,17 @@ def _run(args) -> int:
     from ..lrcheck import checked_advice
 
     advice = checked_advice(result, args.quiet)
-    ranked_advice(result, args.quiet, bool(held))  # a run that did not learn: what helps
+    from ..constantloss import worse_than_constant
+
+    wild = worse_than_constant(result)  # a classifier's loss above a constant model's
+    if wild is not None:
+        import warnings
+
+        from ...errors import PoorFitWarning
+
+        warnings.warn(wild, PoorFitWarning, stacklevel=1)
+    # a run that did not learn, or is unfinished, or took too large steps: what helps
+    ranked_advice(result, args.quiet, bool(held) or wild is not None)
     if not held:  # a run that learned something: is a straight line still better?
         from ..linearcheck import linear_note
 

@@ -1,0 +1,178 @@
+"""The seventh newcomer trial's findings (issue 15, brief C15F): advice is a promise.
+
+One voice per run: every fix a warning names is a row of the 'advice:' table, which
+measures it, and no line advises what the table found not to help; a "last epoch is not the
+best" note only beyond chance (McNemar's exact test) and with no learning rate of its own
+(its lr ÷ 3 chain); a too-short run of a built-in job says it is unfinished; a classifier
+whose loss ends above a constant model's says so.
+"""
+
+import math
+import re
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+from sklearn.metrics import r2_score
+
+import backprop
+from cli_helpers import cli
+
+
+def _houses(folder, n=200, seed=1):
+    """price ≈ 3·size + 10·rooms + noise (the README's example); rooms: 5 classes."""
+    rng = np.random.default_rng(seed)
+    size, rooms = rng.uniform(50, 200, n), rng.integers(1, 6, n)
+    price = 3 * size + 10 * rooms + rng.normal(0, 5, n)
+    rows = [f"{a:.1f},{b},{c:.1f}" for a, b, c in zip(size, rooms, price)]
+    (folder / "houses.csv").write_text("size,rooms,price\n" + "\n".join(rows) + "\n")
+
+
+def _pets(folder, n=200, seed=0):
+    """Two overlapping Gaussian blobs, labels 'cat' and 'dog' (the trial's pets.csv)."""
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 2, n)
+    x = rng.normal(0, 1, (n, 2)) + 1.5 * label[:, None]
+    rows = [f"{a:.3f},{b:.3f},{'dog' if k else 'cat'}" for (a, b), k in zip(x, label)]
+    (folder / "pets.csv").write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+
+
+def _table(out: str) -> dict[str, str]:
+    """The 'advice:' table's rows: flags → verdict."""
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(r"  (--\S+(?: \S+)?)\s{2,}(.*)", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    return rows
+
+
+def _head(out: str) -> str:
+    return next(ln for ln in out.splitlines() if ln.startswith("advice: "))
+
+
+def _named_flags(text: str) -> set[str]:
+    return set(re.findall(r"--[a-z][a-z-]*", text))
+
+
+# -- 1. a too-short run of a built-in job says it is unfinished ----------------------------------
+@pytest.mark.parametrize("epochs", [10, 20, 30])
+def test_a_too_short_square_run_says_it_is_unfinished_and_what_finishes_it(tmp_path, epochs):
+    code, out, err = cli("train", "square", "--epochs", epochs, "--no-plots", "--quiet",
+                         "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "has not finished learning" in err, err
+    head = _head(out)
+    m = re.match(r"advice: rerun with (--\S+ \S+) \(r² (\S+) against (\S+) now\)", head)
+    assert m, head
+    flag, value, now = m.group(1).split(), float(m.group(2)), float(m.group(3))
+    # the promise holds: the advised run reaches that r² (scikit-learn's r2 on its rows)
+    code, _, err2 = cli("train", "square", "--epochs", epochs, *flag, "--no-plots",
+                           "--quiet", "--out", "r2", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err2
+    model = backprop.load(str(tmp_path / "r2" / "model.safetensors"))
+    r = backprop.run("square")
+    x, y = r.dataset.x, r.dataset.y
+    with backprop.no_grad():
+        pred = model(backprop.tensor(x, dtype=backprop.float32)).numpy()
+    assert r2_score(y, pred) == pytest.approx(value, abs=1e-3) and value > now
+
+
+def test_demo_with_few_epochs_says_it_is_unfinished_in_train_s_flags(tmp_path):
+    code, out, err = cli("demo", "--epochs", "20", "--no-plots", "--out", "d", cwd=tmp_path)
+    assert code == 0, err
+    assert "has not finished learning" in err, err
+    assert _head(out).startswith("advice: rerun with backprop train square --epochs "), out
+
+
+# -- 2. the still-falling warning's advice is measured, never a circle ---------------------------
+def test_an_unfinished_classifier_is_advised_only_what_helped(tmp_path):
+    _houses(tmp_path)
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "rooms", "--no-plots",
+                         "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "has not finished learning" in err and "a larger learning rate" not in err, err
+    table = _table(out)
+    # nothing advised anywhere is a row the table found not to help
+    for line in (err + out).splitlines():
+        if line.startswith("  --"):
+            continue
+        for flag in _named_flags(line):
+            for row, verdict in table.items():
+                if row.split()[0] == flag and "not advised" in verdict:
+                    assert f"{row} " not in line + " ", (row, line)
+    assert "--lr" not in next((ln for ln in out.splitlines() if ln.startswith("note:")), "")
+
+
+# -- 3. "the last epoch is not the best": beyond chance only, and no lr chain -------------------
+def test_the_last_epoch_note_needs_more_rows_than_chance_moves(tmp_path, monkeypatch):
+    _pets(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    spec = {"data": {"csv": "pets.csv", "target": "label"}, "model": {"hidden": [8]},
+            "validation": 0.2, "epochs": 20, "optimizer": {"name": "adam", "lr": 0.01}}  # fmt: skip
+    r = backprop.run(spec)
+    from backprop.cli.lastepoch import last_epoch_note
+
+    rows = 40  # 20 % of 200
+    for d in range(1, 11):  # the best epoch had d more of the 40 validation rows right
+        values = [0.8] * 20
+        values[3], values[-1] = 0.8 + d / rows, 0.8
+        r.history.history["val_accuracy"] = values
+        note = last_epoch_note(r)
+        beyond_chance = binomtest(d, d, 0.5).pvalue < 0.05  # McNemar, all d one way
+        assert (note is not None) == beyond_chance, (d, note)
+        assert note is None or "--lr" not in note, note
+
+
+# -- 4. the dead-units warning names only fixes the table measured -------------------------------
+@pytest.mark.parametrize("flags", [("--lr", "1000"), ("--optimizer", "sgd", "--lr", "1")])
+def test_every_fix_a_warning_names_is_measured_and_none_is_advised_against(tmp_path, flags):
+    _, out, err = cli("train", "--data", "square", *flags, "--no-plots", "--quiet",
+                         "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert "units died" in err, err
+    table = _table(out)
+    warned = _named_flags(next(ln for ln in err.splitlines() if "units died" in ln))
+    for flag in warned:  # a fix the warning names is a row, and not one 'not advised'
+        if flag == "--lr":
+            continue  # the warning's "smaller" lr: the table's --lr rows
+        assert not any(row.split()[0] == flag and "not advised" in v for row, v in table.items()), (
+            flag,
+            err,
+            out,
+        )
+    if "sgd" in flags:
+        assert "--optimizer adam" in table and "leaky_relu" in " ".join(table), out
+    best = re.match(r"advice: rerun with (.*?) \(", _head(out)).group(1)
+    assert "not advised" not in table[best]
+
+
+# -- 5. step units: the advice is the activation, not an lr that ties ---------------------------
+def test_step_units_are_advised_another_activation(tmp_path):
+    _, out, _ = cli("train", "--data", "square", "--layers", "1,8,8,1", "--activation",
+                         "step", "--epochs", "500", "--no-plots", "--quiet", "--out", "r",
+                         cwd=tmp_path)  # fmt: skip
+    head = _head(out)
+    assert head.startswith("advice: rerun with --activation "), head
+    assert "--lr" not in head
+
+
+# -- 12. a classifier's loss above a constant model's ------------------------------------------
+def test_a_classifier_whose_loss_ends_above_a_constant_model_s_is_told(tmp_path):
+    _pets(tmp_path)
+    code, out, err = cli("train", "--csv", "pets.csv", "--target", "label", "--lr", "50",
+                         "--no-plots", "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    import csv
+
+    history = (tmp_path / "r/history.csv").read_text().splitlines()
+    losses = [float(row["loss"]) for row in csv.DictReader(history)]
+    table = (tmp_path / "pets.csv").read_text().splitlines()
+    labels = [row["label"] for row in csv.DictReader(table)]
+    shares = np.unique(labels, return_counts=True)[1] / len(labels)
+    entropy = float(-(shares * np.log(shares)).sum())  # the best constant model's loss
+    assert losses[-1] > entropy  # the case: the run ends above it
+    line = next(ln for ln in err.splitlines() if "ignores its inputs" in ln)
+    assert f"{entropy:.3g}" in line and "steps were too large" in line, line
+    lrs = [float(v) for v in re.findall(r"--lr (\S+?)[ ;)]", _head(out) + " ")]
+    assert lrs and all(v < 50 for v in lrs), out
+    assert math.isfinite(losses[-1])
