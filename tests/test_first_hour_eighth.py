@@ -176,3 +176,61 @@ def test_a_classifier_whose_loss_ends_above_a_constant_model_s_is_told(tmp_path)
     lrs = [float(v) for v in re.findall(r"--lr (\S+?)[ ;)]", _head(out) + " ")]
     assert lrs and all(v < 50 for v in lrs), out
     assert math.isfinite(losses[-1])
+
+
+# -- 7, 8, 9: demo's train flags, percentages, the bar's first frame ----------------------------
+@pytest.mark.parametrize(
+    ("argv", "meant"),
+    [
+        (["demo", "spiral", "--lr", "0.01"], "backprop train spiral --lr 0.01"),
+        (["demo", "--batch-size", "8"], "backprop train square --batch-size 8"),
+    ],
+)
+def test_demo_points_a_train_flag_to_the_train_command_that_takes_it(capsys, argv, meant):
+    from backprop.cli.app import main
+
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1 and meant in err, err
+    assert "Did you mean" not in err
+
+
+def test_a_share_of_the_fall_is_written_as_a_percentage(tmp_path):
+    _, _, err = cli("train", "--data", "iris", "--epochs", "2", "--no-plots", "--quiet",
+                       "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert "e+" not in " ".join(re.findall(r"\S+ %", err)), err
+    assert re.search(r"\b100 % of the run's whole fall", err), err
+
+
+def test_the_bar_counts_the_epoch_whose_loss_it_shows(monkeypatch):
+    import io
+
+    import backprop.train.spans as spans
+    from backprop.cli.progress import NUMBER, progress_callback
+    from backprop.train import Callback
+
+    monkeypatch.setattr(spans, "TICK", 0.0)  # a frame after every span
+    bar = progress_callback(3000, tty=True, stream=io.StringIO(), log_every=1000)
+    frames = []
+
+    class Watch(Callback):
+        def on_train_begin(self, state):
+            real = bar.progress.update
+
+            def update(task, completed, metrics):
+                frames.append((completed, metrics))
+                return real(task, completed=completed, metrics=metrics)
+
+            bar.progress.update = update
+
+    from backprop.spec import builtin
+
+    spec = builtin("square")
+    spec["epochs"] = 3000
+    r = backprop.run(spec, callbacks=[bar, Watch()])
+    losses = r.history.history["loss"]  # full batch: an epoch's loss is its one batch's
+    shown = [(c, m) for c, m in frames if m.startswith("loss ") and c >= 1]
+    assert shown
+    for completed, metrics in shown:
+        assert metrics == f"loss {losses[completed - 1]:{NUMBER}}", (completed, metrics)

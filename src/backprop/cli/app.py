@@ -246,6 +246,7 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
         several = several_files(own, args, extra, words)
         if several:
             own.error(several)
+        own.command_words = words  # a hint may need the command's other words (demo's name)
         own.unrecognized(extra)
     if not getattr(args, "command", None):
         parser.print_help()

@@ -52,6 +52,16 @@ def stop_bars() -> None:
 MEASURES = 100  # full-set metrics (accuracy, r²) about this many times a run
 
 
+def frame_count(state) -> int:
+    """The epochs a progress frame counts as done: the latest batch's epoch when that batch
+    was its last (a full-batch run: the loss shown is that epoch's, so the count and the
+    loss name one epoch, not 'epoch 2's loss at 1/N'), else the epochs before it."""
+    batches = getattr(state, "batches", None)
+    batch = getattr(state, "batch", None)
+    done = batches is not None and batch is not None and batch >= batches
+    return state.epoch if done else state.epoch - 1
+
+
 def measure_every(epochs: int, log_every: int | None = None) -> int:
     """About ``epochs / MEASURES``; with ``log_every`` (the command's default log interval
     for this many epochs) the largest divisor of it not above that, so every default log
@@ -181,7 +191,7 @@ def progress_callback(
         def on_progress(self, state) -> None:  # about every 0.1 s: the bar moves
             loss = state.batch_loss
             text = "" if loss is None else f"loss {loss:{NUMBER}}"  # the latest batch's
-            self.progress.update(self.task, completed=state.epoch - 1, metrics=text)
+            self.progress.update(self.task, completed=frame_count(state), metrics=text)
 
         def on_train_begin(self, state) -> None:
             compiling_note(state)

@@ -127,8 +127,8 @@ def caution_still_falling(history) -> bool:
     drop, share = 100 * (before - last) / before, 100 * (before - last) / total
     warnings.warn(
         f"the training loss was still falling when the run ended: the last {k} of "
-        f"{len(losses)} epochs lowered it {drop:.2g} % ({before:.4g} → {last:.4g}), "
-        f"{share:.2g} % of the run's whole fall, so the model has not finished learning; "
+        f"{len(losses)} epochs lowered it {percent(drop)} ({before:.4g} → {last:.4g}), "
+        f"{percent(share)} of the run's whole fall, so the model has not finished learning; "
         "try more epochs or a larger learning rate.",
         PoorFitWarning,
         stacklevel=user_stacklevel(),
@@ -164,13 +164,18 @@ def caution_falling_by_windows(history) -> bool:
     span = "epoch" if w == 1 else f"{w} epochs"
     warnings.warn(
         f"the training loss was still falling when the run ended: over the last {span} of "
-        f"{n} its median was {100 * (before - now) / before:.2g} % below the {span} before "
+        f"{n} its median was {percent(100 * (before - now) / before)} below the {span} before "
         f"({before:.4g} → {now:.4g}), so the model has not finished learning; try more "
         "epochs or a larger learning rate.",
         PoorFitWarning,
         stacklevel=user_stacklevel(),
     )
     return True
+
+
+def percent(value: float) -> str:
+    """A share in per cent as a reader writes it: '5.3 %', '48 %', '100 %' (not '1e+02 %')."""
+    return f"{value:.2g} %" if abs(value) < 10 else f"{value:.0f} %"
 
 
 def _perfect(history) -> bool:

@@ -45,6 +45,26 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--verbose", "-v", action="store_true", help=VERBOSE_HELP)
     p.set_defaults(run=run)
+    p.field_hint = lambda flag, extra: _train_flag_hint(p, flag, extra)
+
+
+def _train_flag_hint(parser, flag: str, extra: list[str]) -> str:
+    """A flag ``train`` takes and ``demo`` does not (--lr 0.01): the train command that
+    runs the demo's spec with it, instead of argparse's nearest flag ('--help')."""
+    from . import train
+
+    sub = argparse.ArgumentParser(add_help=False).add_subparsers()
+    train.add_parser(sub)
+    name = flag.split("=", 1)[0]
+    if name not in sub.choices["train"]._option_string_actions:
+        return ""
+    words = list(getattr(parser, "command_words", None) or [])
+    after = words[words.index("demo") + 1 :] if "demo" in words else []
+    demo = next((w for w in after if w in DEMOS), "square")
+    return (
+        f" demo runs the lecture's job as the slide sets it; {name} is a flag of train, "
+        f"which runs the same spec with it: backprop train {demo} {' '.join(extra)}"
+    )
 
 
 def _every(epochs: int) -> int:
