@@ -234,3 +234,18 @@ def test_the_bar_counts_the_epoch_whose_loss_it_shows(monkeypatch):
     assert shown
     for completed, metrics in shown:
         assert metrics == f"loss {losses[completed - 1]:{NUMBER}}", (completed, metrics)
+
+
+# -- 11. the README's predict example runs on the README's own demo model ----------------------
+def test_the_readme_predict_example_runs_on_the_demo_model(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    found = re.search(r"`backprop predict\s+runs/square-…/model\.safetensors (--x [^`]*)`", readme)
+    assert found, "the README's predict example names the demo's model"
+    code, _, err = cli("demo", "--epochs", "3", "--no-plots", "--quiet", "--out", "d",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("predict", "d/model.safetensors", *found.group(1).split(), cwd=tmp_path)
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 1 + len(found.group(1).split()) - 1, out
