@@ -249,3 +249,17 @@ def test_the_readme_predict_example_runs_on_the_demo_model(tmp_path):
     code, out, err = cli("predict", "d/model.safetensors", *found.group(1).split(), cwd=tmp_path)
     assert code == 0, err
     assert len(out.strip().splitlines()) == 1 + len(found.group(1).split()) - 1, out
+
+
+# -- 13. the defaults line only after the arguments were accepted ------------------------------
+@pytest.mark.parametrize("bad", [("--target", "Price"), ("--target", "price", "--out", "full")])
+def test_a_refused_csv_run_prints_only_its_error(tmp_path, bad):
+    _houses(tmp_path)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("kept\n")
+    code, out, err = cli("train", "--csv", "houses.csv", *bad, "--no-plots", cwd=tmp_path)
+    assert code == 2 and err.count("\n") == 1, err
+    assert out == "", out  # no 'defaults for --csv' line before a refusal
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", "2",
+                         "--no-plots", "--out", "ok", cwd=tmp_path)  # fmt: skip
+    assert code == 0 and out.startswith("defaults for --csv houses.csv: "), out

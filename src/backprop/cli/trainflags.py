@@ -108,6 +108,17 @@ def build_spec(args) -> dict:
 _ADAM = {"adam": "Adam", "adamw": "AdamW"}
 
 
+def _say(args, text: str) -> None:
+    """A 'defaults for …' line: kept in ``args.said_lines`` when the command prints it once
+    its arguments were judged valid (``train``: when training begins, so a refused
+    --target or --out gets its one error line alone), else printed now."""
+    said = getattr(args, "said_lines", None)
+    if said is None:
+        print(text)
+    else:
+        said.append(text)
+
+
 def _said_set_defaults(args) -> None:
     """A spec file naming a built-in set and leaving out lr, epochs or batch_size gets the
     set's own (``spec.setdefaults``, as ``backprop.run`` does): one line says which, as for
@@ -128,9 +139,10 @@ def _said_set_defaults(args) -> None:
     if filled and not args.quiet:
         name = raw["data"] if isinstance(raw["data"], str) else raw["data"].get("name")
         name = name or raw["data"].get("csv")
-        print(
+        _say(
+            args,
             f"defaults for data {name} (left out of {args.spec}): {listed(filled)} (what fits "
-            "a built-in set in about a second; flags override)"
+            "a built-in set in about a second; flags override)",
         )
 
 
@@ -157,9 +169,10 @@ def _said_csv_defaults(args, spec: dict) -> None:
     if args.batch_size is None:
         said.append(f"minibatches of {CSV_BATCH_SIZE} (--batch-size)")
     if said:
-        print(
+        _say(
+            args,
             f"defaults for --csv {args.csv}: {', '.join(said)} (what fits typical tables in "
-            "seconds, docs/cli.md; flags override)"
+            "seconds, docs/cli.md; flags override)",
         )
 
 
@@ -183,9 +196,10 @@ def _set_defaults(args, spec: dict) -> None:
         size = spec["batch_size"]
         filled.append("the full batch" if size is None else f"minibatches of {size}")
     if filled and not args.quiet:
-        print(
+        _say(
+            args,
             f"defaults for --data {args.data}: {', '.join(filled)} (what fits a built-in set "
-            "in about a second; flags override)"
+            "in about a second; flags override)",
         )
 
 

@@ -208,10 +208,12 @@ def _run(args) -> int:
             f"--backup-every {args.backup_every} needs --backup DIR (the folder to back up "
             "to); add --backup DIR, or drop --backup-every."
         )
+    args.said_lines = []  # 'defaults for …': said once the data and --out were accepted
     spec = normalize(build_spec(args))
     folder = out_dir(args.out, spec["name"], overwrite=args.overwrite)
     log_every = args.log_every or log_interval(spec["epochs"])
     callbacks = [
+        _say_first(args.said_lines),
         measure_callback(spec["epochs"], log_interval(spec["epochs"])),  # not the flag's
         progress_callback(spec["epochs"], quiet=args.quiet, log_every=log_every),
         interrupt_callback(),  # a Ctrl+C the kernel's compile swallowed (common.INTERRUPTED)
@@ -255,6 +257,20 @@ def _run(args) -> int:
         if note:
             print(note)
     return exit_status("train", result, advice)
+
+
+def _say_first(lines: list[str]):
+    """Prints ``lines`` when training begins: after the spec, --out and the data (its
+    --target, its cells) were accepted, so a refused one gets its one error line alone."""
+    from ...train import Callback
+
+    class Say(Callback):
+        def on_train_begin(self, state) -> None:
+            for line in lines:
+                print(line, flush=True)
+            lines.clear()
+
+    return Say()
 
 
 def _inputs_outside(args, spec: dict, out) -> None:
