@@ -263,3 +263,15 @@ def test_a_refused_csv_run_prints_only_its_error(tmp_path, bad):
     code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", "2",
                          "--no-plots", "--out", "ok", cwd=tmp_path)  # fmt: skip
     assert code == 0 and out.startswith("defaults for --csv houses.csv: "), out
+
+
+def test_explain_writes_label_smoothing_without_the_course_s_epsilon(tmp_path):
+    _houses(tmp_path)  # rooms: 5 classes, cross-entropy
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "rooms", "--epochs", "2",
+                       "--no-plots", "--quiet", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("explain", "r/model.safetensors", "--x", "100,3", "--y", "2",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    loss = next(ln for ln in out.splitlines() if ln.startswith("loss: cross_entropy"))
+    assert "ε" not in loss and "label_smoothing" in loss, loss

@@ -224,7 +224,7 @@ LOSSES: dict[str, Loss] = {
             class_axis=True,
             denominator=_index_denominator,
             defaults={"weight": None, "ignore_index": -100, "label_smoothing": 0.0},
-            formula="ℓ = −Σ_c q_c·log softmax(x)_c, q = w·((1 − ε)·y + ε/C);  "
+            formula="ℓ = −Σ_c q_c·log softmax(x)_c, q = w·((1 − s)·y + s/C), s = label_smoothing;  "
             "∂ℓ/∂x = softmax(x)·Σq − q (= p − y without weights or smoothing)",
         ),
         Loss(
