@@ -275,3 +275,35 @@ def test_explain_writes_label_smoothing_without_the_course_s_epsilon(tmp_path):
     assert code == 0, err
     loss = next(ln for ln in out.splitlines() if ln.startswith("loss: cross_entropy"))
     assert "ε" not in loss and "label_smoothing" in loss, loss
+
+
+# -- 10. a step network's fit plot: every layer-1 jump visible, the legend truthful -------------
+def test_a_step_network_s_fit_plot_shows_every_layer_1_jump(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from backprop.plots.fit import fit_1d
+
+    r = backprop.run({"data": "square", "model": {"sizes": [1, 8, 8, 1], "activation": "step"},
+                      "epochs": 500, "seed": 0})  # fmt: skip
+    x, y = r.dataset.x, r.dataset.y
+    fig = fit_1d(r.net, x, y, truth=np.square)
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    w = r.net[0].weight.detach().numpy()[:, 0]
+    b = r.net[0].bias.detach().numpy()
+    jumps = -b / w  # numpy: where f[1] = w·x + b crosses 0
+    expected = int(np.sum((jumps >= lo) & (jumps <= hi)))
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    first = next(v for k, v in lines.items() if k.startswith("jumps of layer 1"))
+    second_label = next(k for k in lines if k.startswith("jumps of layer 2"))
+    second = lines[second_label]
+    assert "f[2] jumps across 0" in second_label and "f[2] = 0" not in second_label
+    counts = {(round(a.xy[0], 9), round(a.xy[1], 9)): int(a.get_text()[1:])
+              for a in ax.texts if a.get_text().startswith("×")}  # fmt: skip
+    xs, ys = first.get_xdata(), first.get_ydata()
+    shown = sum(counts.get((round(a, 9), round(c, 9)), 1) for a, c in zip(xs, ys))
+    assert shown == expected >= 5  # every layer-1 jump is a marker or counted in one
+    # where layer 2's marker sits on a layer-1 one, it is smaller: the layer-1 one shows
+    shared = set(np.round(xs, 6)) & set(np.round(second.get_xdata(), 6))
+    assert shared and second.get_markersize() < first.get_markersize()

@@ -110,9 +110,11 @@ def test_the_plot_marks_each_layer_on_the_curve_with_its_own_legend_entry(monkey
     for l in (1, 2):
         line = markers[f"kinks of layer {l}'s ReLU units (f[{l}] = 0)"]
         drawn = np.sort(line.get_xdata())
-        # kinks closer than 1/1000 of the range (a pixel) share one marker
+        # kinks closer than a marker's width share one marker (with their count beside it:
+        # a marker hidden under its neighbour would hide a corner)
         gap = np.abs(expected[l][:, None] - drawn[None, :]).min(axis=1)
-        assert gap.max() <= 1e-3 * (hi - lo)
+        points = fig.get_size_inches()[0] * 72 * ax.get_position().width
+        assert gap.max() <= max(1e-3, line.get_markersize() / points) * (hi - lo)
         assert np.abs(drawn[:, None] - expected[l][None, :]).min(axis=1).max() < 1e-5 * (hi - lo)
         # on the network's curve: ŷ at the kink, from the model itself
         with_grad_off = fit.evaluate(model, np.asarray(line.get_xdata())[:, None])[:, 0]

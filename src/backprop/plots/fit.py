@@ -254,12 +254,26 @@ def _axis_names(ax, x_name, y_name, x_scaling) -> None:
 
 def _draw_kinks(ax, model, lo: float, hi: float) -> None:
     """A marker on the curve ŷ(x) at each corner, one colour and shape per layer; kinks of
-    one layer that coincide (the lecture's |x − 1| net has two at x = 1) are drawn once,
-    with their count."""
-    tolerance = 1e-3 * (hi - lo)
-    for l, name, at in kinks(model, lo, hi):
+    one layer that coincide (the lecture's |x − 1| net has two at x = 1) or lie closer than
+    a marker's width are drawn once, with their count; a later layer's markers are smaller
+    and on top, so a corner two layers share shows both."""
+    # x-units per point of the axes (about: the layout is final only when drawn)
+    width = ax.figure.get_size_inches()[0] * 72 * ax.get_position().width
+    per_point = (hi - lo) / max(width, 1.0)
+    found = kinks(model, lo, hi)
+    # a unit after a step layer has a piecewise-constant f[l]: it jumps across 0 where a
+    # step below jumps (never equal to 0), at the same x: the later layers' markers are
+    # drawn smaller, on top, so each layer's marker stays visible around them
+    shown = [l for l, _, at in found if at.size]
+    for l, name, at in found:
         if at.size == 0:
             continue
+        jumps = any(n == "step" and k < l for k, n, _ in found)
+        crossing = f"f[{l}] jumps across 0" if jumps else f"f[{l}] = 0"
+        size = max(4.0, 11.0 - 3.0 * shown.index(l))
+        # corners closer than one marker are drawn once with their count (×4): a marker
+        # hidden under its neighbour would hide a corner
+        tolerance = max(1e-3 * (hi - lo), size * per_point)
         groups = []  # [x, count]
         for value in at:
             if groups and value - groups[-1][0] <= tolerance:
@@ -274,19 +288,19 @@ def _draw_kinks(ax, model, lo: float, hi: float) -> None:
             ys,
             linestyle="none",
             marker=marker,
-            markersize=7,
+            markersize=size,
             color=colour,
             markeredgecolor=INK,
             markeredgewidth=0.7,
-            zorder=6,
-            label=f"{_CORNER[name]} of layer {l}'s {_WORDS[name]} units (f[{l}] = 0)",
+            zorder=6 + 0.01 * l,
+            label=f"{_CORNER[name]} of layer {l}'s {_WORDS[name]} units ({crossing})",
         )
         for (value, count), y in zip(groups, ys):
             if count > 1:
                 ax.annotate(
                     f"×{count}",
                     (value, y),
-                    xytext=(6, -4),
+                    xytext=(6, -4 - 11 * shown.index(l)),
                     textcoords="offset points",
                     ha="left",
                     va="top",
