@@ -6,129 +6,21 @@ over its finished seeds, the success rate against a stated criterion (``"loss<1e
 ``"r2>=0.99"``: a metric of ``train.metrics``, a comparison, a number), the parameter count
 and the mean seconds per trial — plus every trial's record. It prints as a plain-text table
 (fixed columns, no colour: the same through a pipe), writes CSV (``to_csv``) and renders as
-HTML in a notebook. No pandas needed.
+HTML in a notebook (``resultstext``). No pandas needed. The criterion is read and checked by
+``success``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
-import operator
-import re
 import statistics
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..textrules import escape
-
-
-def shown(text) -> str:
-    """Stored text (a label, a note, an error, a name, a path) as a terminal, a page or a
-    CSV shows it: control and direction-changing characters escaped (``textrules.escape``),
-    so an edited database cannot set a terminal's title, clear it or turn a line around."""
-    return escape(str(text))
-
-
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_CRITERION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(\S+)\s*$", re.ASCII)
-
-
-def _ascii_number(text: str, number: str, form: str) -> float:
-    """The criterion's threshold by the files' rule for numbers (``csvtable.to_float``, as
-    every number flag reads since the command line took it): ASCII decimal forms only.
-    Python's float reads '１' (full-width) and '1_0' too; those are refused with the ASCII
-    spelling meant. NaN for no number at all (the caller says so)."""
-    from ..data.csvtable import to_float
-
-    value = to_float(number)
-    if value is not None:
-        return value
-    try:
-        meant = repr(float(number))
-    except ValueError:
-        return math.nan
-    raise ConfigError(
-        f"--success {text!r}: {number!r} is not written in ASCII decimal digits (numbers "
-        "follow the files' rule: digits 0-9 with a sign, '.' and an exponent, no '_', no "
-        f"other script's digits); it reads as {meant}: write that if you meant it."
-    )
-
-
-def parse_success(text: str | None):
-    """'loss<1e-3' → ('loss', '<', 0.001); None stays None. A bad criterion says the form."""
-    if text is None:
-        return None
-    from ..train.metrics import METRIC_NAMES
-
-    form = "write it as METRIC<NUMBER, e.g. 'loss<1e-3' or 'r2>=0.99'"
-    match = _CRITERION.match(text) if isinstance(text, str) else None
-    if match is None:
-        raise ConfigError(f"--success {text!r}: not a criterion; {form}.")
-    name, op, number = match.groups()
-    if name not in METRIC_NAMES:
-        from ..errors import did_you_mean
-
-        hint = did_you_mean(name, METRIC_NAMES)
-        starts = [m for m in METRIC_NAMES if m.startswith(name.lower())] if len(name) > 1 else []
-        if not hint and starts:  # 'acc' for accuracy, 'val_acc' for val_accuracy
-            hint = f" Did you mean {starts[0]!r}?"
-        raise ConfigError(
-            f"--success {text!r}: {name!r} is not a metric; one of {', '.join(METRIC_NAMES)}.{hint}"
-        )
-    value = _ascii_number(text, number, form)
-    if not math.isfinite(value):
-        raise ConfigError(f"--success {text!r}: {number!r} is not a finite number; {form}.")
-    _reachable(text, name, op, value)
-    return name, op, value
-
-
-# each metric's range: (lowest, highest) it can take (None: unbounded on that side)
-_RANGES = {"loss": (0.0, None), "accuracy": (0.0, 1.0), "rmse": (0.0, None), "r2": (None, 1.0)}
-
-
-def _reachable(text: str, name: str, op: str, value: float) -> None:
-    """Refuse a criterion no trial can meet (``accuracy>90``: accuracy is 0 to 1;
-    ``loss<-1``: a loss is never negative), naming the metric's range."""
-    lo, hi = _RANGES[name.removeprefix("val_")]
-    never = (
-        (op == ">" and hi is not None and value >= hi)
-        or (op == ">=" and hi is not None and value > hi)
-        or (op == "<" and lo is not None and value <= lo)
-        or (op == "<=" and lo is not None and value < lo)
-    )
-    if not never:
-        return
-    span = (
-        f"from {lo:g} to {hi:g}"
-        if lo is not None and hi is not None
-        else f"{lo:g} or more"
-        if lo is not None
-        else f"at most {hi:g}"
-    )
-    fix = (
-        f"a fraction: for 90 % write '{name}>0.9'"
-        if name.endswith("accuracy") and value > 1
-        else f"give a threshold inside that range, e.g. '{_example(name)}'"
-    )
-    raise ConfigError(f"--success {text!r}: no trial can meet it: {name} is {span}; {fix}.")
-
-
-def _example(name: str) -> str:
-    base = name.removeprefix("val_")
-    return name + {"loss": "<1e-3", "accuracy": ">0.9", "rmse": "<1e-3", "r2": ">=0.99"}[base]
-
-
-def _mark(trial: dict, criterion) -> bool | None:
-    """Whether a finished trial meets ``criterion`` (a diverged one never does)."""
-    if criterion is None:
-        return None
-    name, op, value = criterion
-    metrics = trial.get("metrics") or {}
-    got = metrics.get(name)
-    if got is None or metrics.get("diverged") or not math.isfinite(got):
-        return False
-    return bool(_OPS[op](got, value))
+from . import resultstext
+from .resultstext import _csv, _g, shown  # noqa: F401 (trialcsv and others read them here)
+from .success import _mark, parse_success  # noqa: F401 (driver, criteria, plots read them here)
 
 
 @dataclass
@@ -307,74 +199,13 @@ class Results:
     def __getitem__(self, i) -> Row:
         return self.rows[i]
 
-    # -- shown ----------------------------------------------------------------------------
+    # -- shown (resultstext) ---------------------------------------------------------------
     def _cells(self) -> tuple[list[str], list[list[str]]]:
-        head = ["configuration", "seeds", "final loss mean ± std", "median"]
-        if self.criterion is not None:
-            from .criteria import in_loss_units  # rmse<1e-3 ≈ loss<1e-6: the loss column's unit
-
-            same = in_loss_units(self.success, self.plan.get("base") or {}, self.plan.get("grid"))
-            said = shown(self.success.replace(" ", "")) + (f" ≈ {same}" if same else "")
-            head.append(f"success ({said})")
-        head += ["params", "s/trial"]
-        body = []
-        for r in self.rows:
-            seeds = f"{r.done}/{r.trials}" + (f" ({r.failed} failed)" if r.failed else "")
-            if r.diverged:
-                seeds += f" ({r.diverged} diverged)"
-            std = "" if math.isnan(r.std) else f" ± {r.std:.3g}"
-            cells = [r.label, seeds, f"{_g(r.mean)}{std}", _g(r.median)]
-            if self.criterion is not None:
-                cells.append("-" if r.success is None else f"{r.success:.0%}")
-            cells += ["-" if r.parameters is None else f"{r.parameters:,}", _g(r.seconds, 3)]
-            body.append(cells)
-        return head, body
+        return resultstext.cells(self)
 
     def table(self) -> str:
         """The results as a plain-text table, one line per configuration."""
-        head, body = self._cells()
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
-        lines = [
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
-            ).rstrip()
-            for row in [head, *body]
-        ]
-        counts = self.counts()
-        total = sum(counts.values())
-        note = f"{counts['done']} of {total} trials done"
-        if counts["failed"]:
-            note += f", {counts['failed']} failed"
-            from .store import lost
-
-            n_lost = sum(t["status"] == "failed" and lost(t.get("error")) for t in self._trials)
-            if n_lost:
-                note += f" ({n_lost} of them lost their worker: --resume runs them again)"
-            waits = self.waiting()
-            if waits:
-                files = ", ".join(sorted(waits))
-                note += (
-                    f" ({sum(waits.values())} of them waiting for a data file changed during "
-                    f"the sweep: {shown(files)}; put it back as it was and --resume re-runs "
-                    "them)"
-                )
-        if counts["todo"] or counts["running"]:
-            note += f", {counts['todo'] + counts['running']} to go (resume to finish)"
-        unit = self._standardised()
-        return "\n".join([*lines, f"({note}; final loss = the last epoch's training loss{unit})"])
-
-    def _standardised(self) -> str:
-        """', on the standardised target …' when a CSV's regression trained on z-scores of
-        its target column (``data.standardize_target``: null means yes for a CSV)."""
-        data = (self.plan.get("base") or {}).get("data") or {}
-        regression = any("rmse" in (t.get("metrics") or {}) for t in self._trials)
-        if data.get("csv") is None or data.get("standardize_target") is False or not regression:
-            return ""
-        target = shown(data.get("target") or "target")
-        return (
-            f", and it and rmse are on the standardised target: {target} in units of its "
-            "standard deviation, as the runs trained on it"
-        )
+        return resultstext.table(self)
 
     def __str__(self) -> str:
         return self.table()
@@ -409,30 +240,4 @@ class Results:
         return trialcsv.text(self) if path is None else trialcsv.write(self, path)
 
     def _repr_html_(self) -> str:
-        head, body = self._cells()
-        side = ["left"] + ["right"] * (len(head) - 1)  # numbers line up on the right
-        th = "".join(
-            f'<th style="text-align:{a};padding:0 0.6em">{html.escape(h)}</th>'
-            for h, a in zip(head, side)
-        )
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f'<td style="text-align:{a};padding:0 0.6em">{html.escape(c)}</td>'
-                for c, a in zip(r, side)
-            )
-            + "</tr>"
-            for r in body
-        )
-        return (
-            f"<table><thead><tr>{th}</tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>{html.escape(self.table().splitlines()[-1])}</p>"
-        )
-
-
-def _g(value: float, digits: int = 4) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.{digits}g}"
-
-
-def _csv(value: float) -> str:
-    return "" if value is None or math.isnan(value) else repr(value)
+        return resultstext.html_table(self)
