@@ -1,6 +1,6 @@
 """The tables of a sweep's database and the words for the sweep a file holds.
 
-``DDL`` lays out the four tables (docs/sweeps.md, "The store"): ``sweep`` (one row: the
+``DDL`` lays out the five tables (docs/sweeps.md, "The store"): ``sweep`` (one row: the
 base spec, the grid, the seeds and their hash ``key``), ``config`` (one row per grid
 point), ``trial`` (one row per configuration × seed: its spec, status, metrics, packed
 history, timing, host and engine), ``owner`` (the processes running trials now, with a
@@ -76,7 +76,7 @@ def sweep_key(base: dict, grid: dict, seeds: list) -> str:
 class OtherSweep(SweepError):
     """The database holds another sweep. It keeps what the file holds (``where``, ``path``,
     ``held``: the words of ``describe``, ``base``, ``seeds``) so that each caller says the fix
-    in its own words: the command line's flags here, ``sweep(db=...)`` in Python
+    in its own words: the command line's flags (``Store._check_same``), ``sweep(db=...)`` in Python
     (``driver.sweep``), compare's --out and --seeds (``compare_words.other_run``)."""
 
     where = path = held = base = seeds = None
