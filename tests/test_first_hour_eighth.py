@@ -156,6 +156,15 @@ def test_step_units_are_advised_another_activation(tmp_path):
     assert "--lr" not in head
 
 
+def test_step_units_too_large_to_try_are_advised_the_activation_only(tmp_path):
+    _, out, _ = cli("train", "--data", "square", "--n", "10000", "--layers", "1,8,8,1",
+                    "--activation", "step", "--epochs", "300", "--no-plots", "--quiet",
+                    "--out", "r", cwd=tmp_path)  # fmt: skip
+    head = _head(out)
+    assert head.startswith("advice: try --activation relu"), head
+    assert "--lr" not in head and "--epochs" not in head, head
+
+
 # -- 12. a classifier's loss above a constant model's ------------------------------------------
 def test_a_classifier_whose_loss_ends_above_a_constant_model_s_is_told(tmp_path):
     _pets(tmp_path)

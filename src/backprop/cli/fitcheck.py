@@ -285,7 +285,13 @@ def ranked_advice(
         )
     elif tried:
         together = "" if both is None else f", nor {both[0]} together"
-        if steps_too_large(result):
+        if "step" in result.spec["model"]["activation"]:  # no lr or epoch count trains them
+            further = (
+                "the step layers do not learn (their gradients are exactly 0), so only the "
+                "layers after the last one train, whatever the lr or epochs: change "
+                "--activation (relu, tanh, sigmoid)"
+            )
+        elif steps_too_large(result):
             lr = _start_lr(result)
             lower = "" if lr is None else f" below {float(f'{lr / 1000:.3g}'):g}"
             further = (
@@ -299,6 +305,8 @@ def ranked_advice(
             )
         head = f"no change tried here helped ({shown} {now:.3g} now{together}); {further}"
     else:
+        if "step" in result.spec["model"]["activation"]:  # only the activation trains them
+            skipped = [f for f in skipped if f.startswith("--activation")] or skipped
         why = (
             f"{rows:,} rows are too many to try them here"
             if rows > TRY_ROWS
