@@ -42,6 +42,7 @@ SLOW = (
     "test_playground_browser_trial5.py",
     "test_playground_browser_trial5_attack.py",
     "test_playground_browser_trial6.py",
+    "test_playground_teacher6.py",  # the sixth teacher's layout and lesson-link findings
     "test_playground_browser_attack6.py",
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes

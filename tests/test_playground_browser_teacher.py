@@ -95,7 +95,7 @@ def test_a_new_link_in_a_tab_that_shows_the_playground_is_applied(page, server):
     assert page.locator("#lesson-presets [data-preset=abs]").get_attribute("aria-pressed") == "true"
     page.goto(server + "#lesson=sigmoid6")  # another link: the lock and task go
     until(page, "window.playground.state.hidden.length === 6")
-    until(page, "!document.querySelector('#lr').disabled")
+    until(page, "!document.querySelector('#lr').hasAttribute('aria-disabled')")  # unlocked
     assert not page.locator("#lesson-task").is_visible()
     assert not page.locator("#lesson-locks").is_visible()
 

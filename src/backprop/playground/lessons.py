@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote
 from . import fields, plaintext
 from .exercises import PRESETS
 from .fields import ProtocolError
+from .locks import BY_TEACHER, REFUSED_WITH
 from .plaintext import MAX_MARKS
 
 MAX_TASK = 200  # characters of the task line (decoded; the dialog allows as many)
@@ -81,6 +82,8 @@ def table(lesson: dict | None = None) -> dict:
         "max_task": MAX_TASK,
         "task_rule": "nfc_code_points",  # the page's dialog counts as _task does
         "max_marks": MAX_MARKS,
+        "refused_with": {name: list(others) for name, others in REFUSED_WITH.items()},
+        "by_teacher": BY_TEACHER,  # how a refusal ends (locks.py): who chose the lock
     }
 
 

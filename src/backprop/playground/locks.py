@@ -18,6 +18,16 @@ from __future__ import annotations
 
 from .fields import FIELDS, ProtocolError
 
+# what a refusal tells the student: who chose the lock, not how to take it off (how a
+# teacher makes a link without it is in docs/playground.md and the lesson dialog)
+BY_TEACHER = "Your teacher set this for the exercise."
+
+# control -> the other controls whose lock or hiding refuses every use of it too (the
+# actions' ``check_action`` calls: an upload is refused with the dataset locked, the
+# solution with typing locked). The page draws such a control disabled with that reason
+# (lessons.js), and the lesson dialog warns when a link would show it useless.
+REFUSED_WITH: dict[str, tuple[str, ...]] = {"upload": ("dataset",), "solution": ("weights",)}
+
 
 def hides_backward(lesson: dict | None, state: dict) -> bool:
     """Whether the page shows no backward numbers (∂E/∂w, ∂E/∂b, mean |δ|): the lesson hides
@@ -94,8 +104,7 @@ def _refuse(lesson, control: str, how: str, name: str, named: str | None = None)
     label = CONTROLS[control][0]
     through = "" if named in (None, name) else f" (it would change {name})"
     raise ProtocolError(
-        f"set {named or name}: {label} is {how} by this lesson link{through}; open the "
-        "playground without the lesson part of the link to change it.",
+        f"set {named or name}: {label} is {how} by this lesson link{through}. {BY_TEACHER}",
         named or name,
     )
 
@@ -114,6 +123,5 @@ def check_action(lesson: dict | None, *controls: str) -> None:
     for control in controls:
         if control in shut:
             raise ProtocolError(
-                f"{CONTROLS[control][0]} is {shut[control]} by this lesson link; open the "
-                "playground without the lesson part of the link to use it."
+                f"{CONTROLS[control][0]} is {shut[control]} by this lesson link. {BY_TEACHER}"
             )

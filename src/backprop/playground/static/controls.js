@@ -22,7 +22,7 @@ function showChoice(sel, value) {
     sel.add(o, after || null);
   }
   sel.value = v;
-  if (!sel.dataset.lessonLocked) sel.title = why;
+  if (sel.dataset.lessonRefusal === undefined) sel.title = why;
 }
 
 // what a neuron's ←/→ chose, said to a screen reader: the neuron's name carries it (read

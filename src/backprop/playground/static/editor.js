@@ -38,8 +38,8 @@ function changeHint(how) {
 function lockedText(target, shut) {
   const lay = app.snap.layers[target.layer - 1];
   const held = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
-  return `${weightName(target)} = ${fmt(held, 4)}. Typing weights and biases is ${shut} by this lesson link; ` +
-    "open the playground without the lesson part of the link to use it.";
+  return `${weightName(target)} = ${fmt(held, 4)}. Typing weights and biases is ${shut} by this lesson link. ` +
+    lessons.byTeacher();
 }
 // A notice about a value follows the value: the status line and the notice (while up) say
 // the value the snapshot holds, not the one at the click (training moves it: b[1]₁ said

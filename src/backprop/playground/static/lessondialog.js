@@ -47,7 +47,8 @@ Object.assign(lessons, {
     const h = document.createElement("h2"); h.id = "lesson-dialog-h"; h.textContent = "Copy lesson link";
     const hint = document.createElement("p"); hint.className = "hint small";
     hint.textContent = "The link opens this page's settings (seed included) with the controls below shown, " +
-      "locked or hidden, and your task above the page.";
+      "locked or hidden, and your task above the page. A student who uses a locked control is told " +
+      "that you set it; to unlock it, hand out a new link with it shown.";
     const taskLabel = document.createElement("label"); taskLabel.className = "field wide";
     taskLabel.htmlFor = "lesson-dialog-task";
     const tl = document.createElement("span"); tl.className = "label"; tl.textContent = "Task (one line)";
@@ -85,7 +86,9 @@ Object.assign(lessons, {
     const copied = document.createElement("span"); copied.id = "lesson-dialog-copied"; copied.className = "hint small";
     copied.setAttribute("role", "status");
     const row = document.createElement("div"); row.className = "row"; row.append(copy, close, copied);
-    dlg.append(h, hint, kept, csv, taskLabel, presetLabel, out, row, grid);  // the link first: phones scroll
+    const useless = document.createElement("p"); useless.id = "lesson-dialog-useless"; useless.className = "lesson-kept";
+    useless.hidden = true; useless.setAttribute("aria-live", "polite");
+    dlg.append(h, hint, kept, csv, useless, taskLabel, presetLabel, out, row, grid);  // the link first: phones scroll
     document.body.appendChild(dlg);
     dlg.addEventListener("input", lessons.updateLink);
     dlg.addEventListener("change", lessons.updateLink);
@@ -121,6 +124,18 @@ Object.assign(lessons, {
 
   updateLink() {
     $("lesson-dialog-url").value = lessons.linkFromDialog();
+    // a control left shown that another one's lock makes useless (locks.py's REFUSED_WITH:
+    // every upload is refused while the dataset is locked): said before the link is copied
+    const how = (name) => document.querySelector(`#lesson-dialog select[data-control="${name}"]`)?.value;
+    const label = (n) => lessons.table.controls[n] || n;
+    const said = [];
+    for (const [name, others] of Object.entries(lessons.table.refused_with || {})) {
+      const by = how(name) === "show" && others.find((o) => how(o) !== "show");
+      if (by) said.push(`“${label(name)}” is shown but does nothing: every use of it is refused while ` +
+        `“${label(by)}” is ${how(by) === "hide" ? "hidden" : "locked"}. Students see it disabled; lock or hide it too.`);
+    }
+    $("lesson-dialog-useless").textContent = said.join(" ");
+    $("lesson-dialog-useless").hidden = !said.length;
     // the task counted as the server counts it (lessons.py's _task, its task_rule): characters
     // (code points) after NFC, with invisible characters removed and spaces collapsed
     const n = taskLength($("lesson-dialog-task").value, lessons.table.max_marks), max = lessons.table.max_task;

@@ -4,16 +4,16 @@
 // only shows it. Text from a link is set with textContent, never as HTML. Uses app.js.
 "use strict";
 
-// control name -> the elements it covers (`els`; buttons and inputs are disabled when
-// locked) and, when hidden, the boxes that go (`box`: a selector, or the element's
-// closest wrapper); `answers`: locked, its elements look disabled but stay clickable and
-// focusable, and a click (or Enter) is answered with the refusal beside them
-// (lessons.refuse), as a refused exercise and locked typing are
+// control name -> the elements it covers (`els`: locked, each looks and reads disabled and
+// answers a click or a key with the refusal beside it, locked.js) and, when hidden, the
+// boxes that go (`box`: a selector, or the element's closest wrapper). A control is locked
+// by its own lock and by those of the server's `refused_with` (locks.py: an upload is
+// refused while the dataset is locked)
 const LESSON_CONTROLS = {
   presets: {els: "#lesson-presets button", box: "#lesson-presets"},
   solution: {els: "#lesson-solution", box: "#lesson-solution"},
   dataset: {els: "#datasets button, #problem", box: "#datasets, #problem"},
-  features: {els: ".node.feature", box: ".node.feature:not(.on)", answers: true},
+  features: {els: ".node.feature", box: ".node.feature:not(.on)"},
   network: {els: "#add-layer, #remove-layer, .layer-head .round.tiny", box: "#add-layer, #remove-layer, .layer-head .round.tiny"},
   activation: {els: "#activation-all, .layer-act", box: "#activation-all, .layer-act"},
   lr: {els: "#lr", box: "#lr"},
@@ -35,6 +35,15 @@ const LESSON_CONTROLS = {
   stop: {els: "#stop_epochs, #stop_loss", box: "#stop_epochs, #stop_loss"},
   export: {els: "#export-model, #export-spec", box: "#export-model, #export-spec, #export-note"},
   lesson_link: {els: "#lesson-link", box: "#lesson-link"},
+};
+// what gives away a hidden setting without printing it -> the controls whose hiding hides
+// it: the step count (steps per epoch = ⌈training points / batch size⌉: "Epoch 187 · step
+// 187" said the batch was all of them) and "1 batch" (its presses to the next epoch count
+// those steps); the header then shows the epoch only
+const LESSON_DERIVED = {
+  "#steps-line": ["batch_size", "train_ratio"],
+  "#step-batch": ["batch_size", "train_ratio"],
+  "#batch-line": ["batch_size"],
 };
 // the wrapper an input sits in (its label and value go with it)
 const LESSON_WRAPS = "label.field, .control, .checks > label, label.pill.file";
@@ -90,7 +99,6 @@ const lessons = {
     }
     $("lesson-solution").onclick = lessons.showSolution;
     $("lesson-link").onclick = lessons.openDialog;
-    document.addEventListener("click", lessons.refuse, true);  // before the element's own
     lessons.observer = new MutationObserver(() => lessons.apply());
     for (const id of ["net-columns", "datasets"]) {
       lessons.observer.observe($(id), {childList: true, subtree: true});
@@ -144,6 +152,10 @@ const lessons = {
     return notes.filter((n) => n !== p.text && !covered(n));
   },
 
+  // how a refusal ends (locks.py's BY_TEACHER): who chose the lock, never how to remove it
+  // (that is for the teacher: docs/playground.md, the lesson dialog)
+  byTeacher() { return (lessons.table && lessons.table.by_teacher) || ""; },
+
   // "hidden", "locked" or "" for a control of lessons.py's CONTROLS
   shut(control) {
     const l = lessons.lesson;
@@ -180,7 +192,26 @@ const lessons = {
       if (moved) {
         const t = lessons.titleOf(name);
         return `${t === p.title ? `Exercise ${t}` : t} not started: it would change “${lessons.table.controls[control]}”, ` +
-          `${how} by this lesson link; open the playground without the lesson part of the link to change it.`;
+          `${how} by this lesson link. ${lessons.byTeacher()}`;
+      }
+    }
+    return "";
+  },
+
+  // why dataset button `b` is refused whatever the click ("" if not, or not such a button):
+  // as an exercise's (blocked), on what its click sends (panels.js's 1-D PRESETS) and the
+  // input features a switch between 1-D and 2-D data swaps
+  datasetBlocked(b) {
+    const st = app.state, name = b.classList.contains("dataset") && b.dataset.name;
+    if (!st || !name || name === "csv" || name === st.dataset || !lessons.table) return "";
+    const oneD = (d) => ["square", "abs", "sine"].includes(d);
+    const changes = {dataset: name, ...(oneD(name) ? PRESETS[name] : {})};
+    if (oneD(name) !== oneD(st.dataset)) changes.features = [];  // swapped by the server
+    for (const [control, keys] of Object.entries(lessons.table.settings || {})) {
+      const how = lessons.shut(control);
+      if (how && keys.some((k) => k in changes && JSON.stringify(changes[k]) !== JSON.stringify(st[k]))) {
+        return `Dataset ${DATASET_LABELS[name] || name} not chosen: it would change “${lessons.table.controls[control]}”, ` +
+          `${how} by this lesson link. ${lessons.byTeacher()}`;
       }
     }
     return "";
@@ -227,14 +258,18 @@ const lessons = {
       b.setAttribute("aria-pressed", on ? "true" : "false");
       // an exercise the lesson's locks refuse looks disabled and says why (a click says it
       // beside the button); it stays focusable, so the reason can be read
-      const why = b.disabled ? "" : lessons.blocked(b.dataset.preset);
-      b.classList.toggle("blocked", !!why);
-      if (why) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
       const p = lessons.table.presets[b.dataset.preset], title = lessons.titleOf(b.dataset.preset);
       b.textContent = title;
       b.setAttribute("aria-label", title === p.title ? `Exercise: ${title}` : title);
+      if (b.dataset.lessonRefusal !== undefined) continue;  // the exercises are locked (locked.js)
+      const why = lessons.blocked(b.dataset.preset);
+      b.classList.toggle("blocked", !!why);
+      if (why) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
       b.title = why || (lessons.tells(b.dataset.preset) ? p.text : title === p.title ? title :
         `${title}: its name would show a setting hidden by this lesson`);
+    }
+    if (!lessons.shut("dataset")) {  // the datasets a lock refuses, on this state
+      for (const b of document.querySelectorAll("#datasets button")) lockedControls.mark(b, lessons.datasetBlocked(b));
     }
     lessons.showSolutionButton();
     lessons.showNote();
@@ -265,18 +300,18 @@ const lessons = {
     for (const [name, c] of Object.entries(LESSON_CONTROLS)) {
       const hidden = l.hide.includes(name), locked = hidden || l.lock.includes(name);
       document.body.classList.toggle("lock-" + name, locked);
-      for (const el of document.querySelectorAll(c.els)) {
-        if (c.answers) { lessons.lockAnswering(el, name, locked ? (hidden ? "hidden" : "locked") : ""); continue; }
-        if (locked && !el.disabled) { el.disabled = true; el.dataset.lessonLocked = "1"; }
-        else if (!locked && el.dataset.lessonLocked) { el.disabled = false; delete el.dataset.lessonLocked; }
-        if (locked) el.title = "Locked by this lesson";
-      }
+      const shut = lessons.refusalOf(name, null);
+      for (const el of document.querySelectorAll(c.els)) lockedControls.mark(el, shut ? lessons.refusalOf(name, el) : lessons.datasetBlocked(el));
       if (!c.box) continue;
       for (const el of document.querySelectorAll(c.box)) {
         const box = el.closest(LESSON_WRAPS) || el;
         if (box.classList.contains("lesson-hidden") !== hidden) moved = true;
         box.classList.toggle("lesson-hidden", hidden);
       }
+    }
+    for (const [sel, controls] of Object.entries(LESSON_DERIVED)) {
+      const gone = controls.some((c) => l.hide.includes(c));
+      for (const el of document.querySelectorAll(sel)) el.classList.toggle("lesson-hidden", gone);
     }
     // hiding or showing boxes moves the network's nodes: the links drawn before follow
     // them now (not at the next snapshot)
@@ -292,30 +327,18 @@ const lessons = {
       ["presets", "lesson_link"].every((n) => l.hide.includes(n)) && !shown("lesson-solution"));
   },
 
-  // a control of LESSON_CONTROLS with `answers`: locked (`how`), it looks disabled and
-  // says why; unlocked, it is as network.js made it
-  lockAnswering(el, control, how) {
-    if (!how) {
-      if (el.dataset.lessonRefusal) { el.removeAttribute("aria-disabled"); delete el.dataset.lessonRefusal; }
-      return;
-    }
-    const label = lessons.table.controls[control] || control;
-    const on = el.getAttribute("aria-pressed") === "true";
-    const what = el.dataset.feature ? `Feature ${el.querySelector(".flabel")?.textContent || el.dataset.feature} ` +
+  // the refusal a click on `el` of control `name` gets ("" while nothing locks it): its own
+  // lock, or one of the server's `refused_with` (Upload CSV with the dataset locked)
+  refusalOf(name, el) {
+    const by = [name, ...((lessons.table.refused_with || {})[name] || [])].find((n) => lessons.shut(n));
+    if (!by) return "";
+    const how = lessons.shut(by), label = (n) => lessons.table.controls[n] || n;
+    const tail = `by this lesson link. ${lessons.byTeacher()}`;
+    if (by !== name) return `“${label(name)}” cannot be used: “${label(by)}” is ${how} ${tail}`;
+    const on = !!el && el.getAttribute("aria-pressed") === "true";
+    const what = el && el.dataset.feature ? `Feature ${el.querySelector(".flabel")?.textContent || el.dataset.feature} ` +
       `not switched ${on ? "off" : "on"}: ` : "";
-    el.dataset.lessonRefusal = `${what}“${label}” is ${how} by this lesson link; open the playground ` +
-      "without the lesson part of the link to change it.";
-    el.setAttribute("aria-disabled", "true");
-    el.title = el.dataset.lessonRefusal;
-  },
-
-  // a click on such a control: the refusal, where the click was, and nothing else
-  refuse(e) {
-    const el = e.target instanceof Element && e.target.closest("[data-lesson-refusal]");
-    if (!el) return;
-    e.stopPropagation(); e.preventDefault();
-    setStatus(el.dataset.lessonRefusal, "error");
-    notice(el.dataset.lessonRefusal, el, "error");
+    return `${what}“${label(name)}” is ${how} ${tail}`;
   },
 
   locksLine() {

@@ -47,49 +47,60 @@ function recentControl() {
   return c && c.el.isConnected && Date.now() - c.at < ANSWER_MS ? c.el : null;
 }
 
-// A notice at `anchor` (below it, or above it when the screen ends first), or at the foot of
-// the screen without one: always in view. It lets the pointer through, and goes at the next
-// click or key, or after a while.
-function notice(text, anchor, kind = "note") {
+// A notice answers the control at `anchor` in the page's flow, never over it: right after
+// the row the control sits in (the top bar, the exercises bar, a slider, a row of buttons),
+// or right below the network for a feature, neuron, link or layer head inside it; without a
+// control, below the top bar. What is below it moves down while it is up; the control used
+// never moves: it covers no control and no tooltip, and a click lands where it is aimed (a notice laid over the page covered the
+// exercises for 10 s and let clicks through it). It is scrolled into view, and goes after
+// the next click has landed, at Escape or Tab, or when the state it is about is replaced
+// (another network: a new exercise, Reset, a new dataset; a stop notice also when training
+// goes on): `noticeStale`.
+const NOTICE_ROWS = "header.bar, .lesson-bar, .net-head, .editor, .control, .row, .checks, .datasets";
+function notice(text, anchor, kind = "note", about = "") {
   let box = $("notice");
   if (!box) {
     box = document.createElement("div");
     box.id = "notice"; box.className = "notice"; box.setAttribute("role", "alert");
-    document.body.appendChild(box);
     const away = (e) => {
       if (box.hidden || Date.now() - Number(box.dataset.at) < 300) return;  // the click that made it
       if (e.type === "keydown" && e.key !== "Escape" && e.key !== "Tab") return;
       box.hidden = true;
     };
-    document.addEventListener("pointerdown", away, true);
+    document.addEventListener("click", away);  // bubbling: after the click's own work
     document.addEventListener("keydown", away, true);
   }
-  clearTimeout(app.noticeTimer);
+  const el = anchor && anchor.isConnected ? anchor : null;
+  const net = el && el.closest(".network");
+  const row = !net && el && el.closest(NOTICE_ROWS);
+  if (net) net.after(box);
+  else (row || document.querySelector("header.bar")).after(box);
   box.textContent = text;
   box.className = "notice " + kind;
   box.dataset.at = String(Date.now());
+  box.dataset.net = app.snap ? String(app.snap.net) : "";
+  box.dataset.about = about;
   box.hidden = false;
-  const z = Number(document.documentElement.style.zoom) || 1;
-  const vw = innerWidth / z, vh = innerHeight / z, w = box.offsetWidth, h = box.offsetHeight;
-  let left = (vw - w) / 2, top = vh - h - 12;
-  const r = anchor && anchor.getBoundingClientRect();
-  if (r && r.bottom > 0 && r.top < innerHeight && (r.width || r.height)) {
-    const a = {left: r.left / z, top: r.top / z, bottom: r.bottom / z};
-    left = Math.max(8, Math.min(a.left, vw - w - 8));
-    top = a.bottom + 6 + h <= vh - 4 ? a.bottom + 6 : Math.max(4, a.top - h - 6);
-  }
-  box.style.left = left + "px"; box.style.top = top + "px";
-  app.noticeTimer = setTimeout(() => { box.hidden = true; }, 10000);
+  box.scrollIntoView({block: "nearest"});
+}
+// a notice about a network that is no longer the page's, or a stop that no longer holds
+function noticeStale(s) {
+  const box = $("notice");
+  if (!box || box.hidden) return;
+  const stop = box.dataset.about === "stop" && (s.running || (s.stopped || "") !== box.dataset.why);
+  if (stop || (box.dataset.net && box.dataset.net !== String(s.net))) box.hidden = true;
 }
 
 // Training that stopped on its own (the epochs set, the stop loss, a notebook spec's epoch
-// count, a divergence) says why beside ▶, once, and ▶'s tooltip keeps it: the status line
+// count, a divergence) says why below the top bar, once, and ▶'s tooltip keeps it: the status line
 // may be out of view (a phone, a notebook's frame).
 function stopNotice(s) {
+  noticeStale(s);
   const why = s.stopped || "";
   $("play").title = why ? `${why} Press to go on.` : "Play / pause";
   if (why && why !== app.lastStopped && !s.running) {
-    notice(s.diverged ? why : `${why} ▶ trains on from here; Reset starts again from epoch 0.`, $("play"), s.diverged ? "error" : "note");
+    notice(s.diverged ? why : `${why} ▶ trains on from here; Reset starts again from epoch 0.`, $("play"), s.diverged ? "error" : "note", "stop");
+    $("notice").dataset.why = why;
   }
   app.lastStopped = why;
 }

@@ -70,14 +70,24 @@ function drawPreview(canvas, prev, name) {
 // Presentation size: the whole page zoomed so the 1280 × 800 layout fills the screen (a
 // 1920 × 1080 projector: 1.35×), never below 1×, and no more than keeps the network's
 // charts (loss, ‖∂E/∂W[l]‖ and its legend) on the screen without scrolling.
+// It is this browser's choice for its screen, kept across reloads (localStorage), never
+// in a link: a link carries the experiment, and students open it on laptops and phones.
+const PRESENT_KEY = "backprop-playground-present";
 function present() {
   const on = $("present").getAttribute("aria-pressed") === "true";
+  try { if (on) localStorage.setItem(PRESENT_KEY, "1"); else localStorage.removeItem(PRESENT_KEY); } catch (e) { /* storage off */ }
   document.body.classList.toggle("present", on);
   setZoom(on ? Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800)) : 1);
   if (on) fitPresent();
   app.shape = "";
   if (app.snap && app.data) drawAll(app.snap);
 }
+// a reload keeps the size chosen on this browser (the notebook's widget has no such button)
+document.addEventListener("DOMContentLoaded", () => {
+  let kept = false;
+  try { kept = localStorage.getItem(PRESENT_KEY) === "1"; } catch (e) { /* storage off */ }
+  if (kept && $("present")) { $("present").setAttribute("aria-pressed", "true"); present(); }
+});
 function setZoom(z) { document.documentElement.style.zoom = z === 1 ? "" : z.toFixed(3); }
 // the zoom that keeps the charts in view (rectangles are in zoomed pixels); true if changed
 function fitPresent() {
@@ -99,7 +109,7 @@ function fitPresent() {
 }
 
 // A control that does not apply to the data looks disabled and says why on its wrapper
-// (a lesson's lock is kept: lessons.js marks its own with data-lesson-locked).
+// (a lesson's lock is another thing: locked.js marks it with aria-disabled, never disabled).
 function offFor(el, why) {
   const box = el.closest(".control, .checks > label") || el;
   if (why && !el.dataset.offWhy) {
@@ -107,8 +117,7 @@ function offFor(el, why) {
     el.disabled = true;
     box.classList.add("not-applied");
   } else if (!why && el.dataset.offWhy) {
-    const lock = [...document.body.classList].some((c) => c.startsWith("lock-") && el.matches(LESSON_CONTROLS[c.slice(5)]?.els || "none"));
-    if (el.dataset.offWhy === "1" && !el.dataset.lessonLocked && !lock) el.disabled = false;
+    if (el.dataset.offWhy === "1") el.disabled = false;
     delete el.dataset.offWhy;
     box.classList.remove("not-applied");
   }
