@@ -265,3 +265,33 @@ def test_a_dataset_button_a_lock_always_refuses_looks_disabled_and_answers(sized
     pg.wait_for_timeout(500)
     assert pg.evaluate("window.playground.state.dataset") == "abs"
     assert pg.locator("#datasets button[data-name=abs]").get_attribute("aria-disabled") is None
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_upload_with_the_dataset_locked_is_drawn_disabled_and_says_why(
+    sized, server, tmp_path, size
+):
+    pg = sized(*size, touch=_phone(size))
+    open_page(pg, server, "seed=1&lock=dataset")
+    label = pg.locator("label.file")
+    assert float(label.evaluate("(l) => getComputedStyle(l).opacity")) < 0.7
+    pickers = []
+    pg.on("filechooser", lambda fc: pickers.append(fc))
+    label.scroll_into_view_if_needed()
+    label.tap(force=True) if _phone(size) else label.click(force=True)  # (aria-disabled inside)
+    until(pg, NOTICE, 5)
+    said = pg.locator("#notice").inner_text()
+    assert "Upload CSV" in said and "cannot be used" in said and "Dataset" in said, said
+    assert pg.evaluate(COVERS) == []
+    shoot(pg, tmp_path, f"teacher6-upload-dataset-locked-{size[0]}")
+    pg.wait_for_timeout(300)
+    assert pickers == []
+
+
+def test_a_hidden_class_count_is_printed_nowhere(sized, server):
+    pg = sized(1280, 800)
+    open_page(pg, server, "seed=1&dataset=gauss&classes=4&hide=classes")
+    until(pg, "window.playground.data.classes === 4")
+    for sel in ("#data-info", "#loss-note", "header"):
+        said = pg.locator(sel).inner_text()
+        assert "4 classes" not in said and "4 output" not in said, (sel, said)

@@ -275,8 +275,8 @@ function buildLossOptions() {
   for (const o of options) sel.add(new Option(names[o], o));
   sel.value = options.includes(app.state.loss) ? app.state.loss : "auto";
   $("loss-note").textContent = (app.choices.loss_labels[d.loss] || "") +
-    (d.kind === "binary" ? "; one output unit (the logit) for 2 classes."
-      : d.kind === "classes" ? `; ${d.classes} output units, one per class.` : ".");
+    (d.kind === "binary" ? `; one output unit (the logit)${setting("classes", " for 2 classes", "")}.`
+      : d.kind === "classes" ? `; ${setting("classes", `${d.classes} output units`, "one output unit")}, one per class.` : ".");
 }
 
 function onData() {
@@ -287,7 +287,7 @@ function onData() {
   if (csvBtn) { csvBtn.hidden = d.name === undefined || app.state.dataset !== "csv"; }
   const parts = [setting("train_ratio", `${d.n_train} training and ${d.n_test} test points`,
     `${d.n_train + d.n_test} points (the training/test split is hidden by this lesson)`)];
-  if (d.task === "classification") parts.push(`${d.classes} classes`);
+  if (d.task === "classification") parts.push(setting("classes", `${d.classes} classes`, "classes hidden by this lesson"));
   if (app.state.dataset === "csv") parts.unshift(`${d.name}.csv: ${d.feature_names.join(", ")}`);
   $("data-info").textContent = parts.join(" · ");
   $("metric-name").textContent = d.task === "classification" ? "Test accuracy" : "Test RMSE";
