@@ -366,8 +366,12 @@ def test_the_kernel_file_names_the_digest_of_its_update_file():
 
     from backprop.delta import fused_kernels
 
-    source = Path(fused_kernels.__file__).with_name("fused_update.py").read_bytes()
-    assert hashlib.sha256(source).hexdigest()[:16] == fused_kernels.FUSED_UPDATE_SHA256
+    for name, digest in [
+        ("fused_update.py", fused_kernels.FUSED_UPDATE_SHA256),
+        ("fma.py", fused_kernels.FMA_SHA256),
+    ]:
+        source = Path(fused_kernels.__file__).with_name(name).read_bytes()
+        assert hashlib.sha256(source).hexdigest()[:16] == digest, name
 
 
 @pytest.mark.parametrize("size", [64, 200])

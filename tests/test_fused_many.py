@@ -232,6 +232,7 @@ def test_the_kernel_file_names_the_digests_of_the_files_it_compiles_in():
         ("fused_kernels.py", kernel.FUSED_KERNELS_SHA256),
         ("fused_update.py", kernel.FUSED_UPDATE_SHA256),
         ("fused_many_lanes.py", kernel.FUSED_MANY_LANES_SHA256),
+        ("fma.py", kernel.FMA_SHA256),
     ]:
         assert hashlib.sha256(here.with_name(name).read_bytes()).hexdigest()[:16] == digest, name
 
@@ -258,3 +259,60 @@ def test_a_batched_trial_runs_its_code_once_and_keeps_its_own_warnings(monkeypat
     assert len({tuple(row["notes"]) for row in alone.values() if row["notes"]}) == 8
     for tid in alone:
         _same_row(together[tid], alone[tid])
+
+
+def _record_equals_one_run(calls, n_steps):
+    from backprop.delta.fused_kernels import train_loop
+    from backprop.delta.fused_policy import _one_blas_thread
+
+    tracks = fused_many.train_many(calls, n_steps)
+    for call, track in zip(calls, tracks):
+        a = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in call.items()}
+        a["n_steps"], a["losses"] = n_steps, np.full(n_steps, np.nan)
+        with _one_blas_thread():
+            train_loop(*[a[k] for k in fused_many.ARGS])
+        assert a["losses"].tobytes() == track.losses.tobytes()
+        for key in ("theta", "grad", "s1", "s2"):
+            assert a[key].tobytes() == getattr(track, key).tobytes(), key
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_blas_layer_runs_in_lanes_only_where_this_machine_sums_so(monkeypatch, dtype):
+    """The lecture's 8×8 middle layer goes to BLAS in the one-run kernel. Its forward and
+    backward products run in lanes only where the self-test finds this machine's BLAS
+    summing as the lanes do (its gradient then too: fma._grads_small's order); where it
+    does not, the layer runs model by model through BLAS. Both branches: bit for bit."""
+    from backprop.delta.fused_kernels import BLAS
+    from backprop.delta.fused_many_kernel import BLAS_ALL, SMALL_LANES
+
+    spec = lecture(epochs=40, model={"sizes": [1, 8, 8, 1], "dtype": dtype})
+    calls, n_steps = _calls(spec, range(3))
+    meta, m = calls[0]["meta"], calls[0]["x"].shape[0]
+    assert list(meta[:, BLAS]) == [0, 1, 0]
+    holds = fused_many.sums_as_lanes(m, 8, 8, dtype)
+    modes = fused_many._modes(meta, m, dtype)
+    assert modes[1] == (SMALL_LANES if holds else BLAS_ALL)
+    if holds:
+        _record_equals_one_run(calls, n_steps)
+    key = (m, 8, 8, np.dtype(dtype).str)
+    monkeypatch.setitem(fused_many._probed, key, False)  # as on a machine where it fails
+    assert fused_many._modes(meta, m, dtype)[1] == BLAS_ALL
+    _record_equals_one_run(calls, n_steps)
+
+
+@pytest.mark.parametrize("rows", [False, True])
+@pytest.mark.parametrize("n_in, n_out, m", [(8, 8, 100), (12, 5, 37), (16, 16, 64), (3, 9, 10)])
+def test_small_weight_gradients_equal_numpy(rows, n_in, n_out, m):
+    """fma._grads_small (the one-run kernel's gradient of a narrow BLAS layer, fixed order)
+    against NumPy's δ·Aᵀ, for an input one row per unit or one row per sample."""
+    from backprop.delta.fma import _grads_small
+
+    rng = np.random.default_rng(n_in * 100 + n_out)
+    for dtype, tol in ((np.float32, 1e-5), (np.float64, 1e-13)):
+        a = rng.standard_normal((n_in, m)).astype(dtype)
+        d = rng.standard_normal((n_out, m)).astype(dtype)
+        flat = np.ascontiguousarray(a.T if rows else a).ravel()
+        gw = np.full(n_out * n_in, np.nan, dtype)
+        _grads_small(m, n_in, n_out, flat, rows, d.ravel(), gw)
+        want = d.astype(np.float64) @ a.T.astype(np.float64)
+        np.testing.assert_allclose(gw.reshape(n_out, n_in), want, rtol=tol, atol=tol * m)

@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .fma import SMALL_GRAD, _grads_small, fma
 from .fused_update import (  # noqa: F401 - the codes are part of the kernel's interface
     ADAM,
     ADAMW,
@@ -39,6 +40,7 @@ from .fused_update import (  # noqa: F401 - the codes are part of the kernel's i
 # load a stale kernel. So this file names that file's digest; a test holds it current, and
 # updating it here (a change to this file) invalidates the cache.
 FUSED_UPDATE_SHA256 = "d82256643a2b0ba3"
+FMA_SHA256 = "efc15d29768e9e9a"  # fma.py (the small weight gradients' loop), held current as above
 
 # Let LLVM fuse multiply-adds; keep NaN and infinity semantics (no "nnan"/"ninf"), so a
 # diverging run still shows up as NaN. No "reassoc": with it, the kernel compiled in a process
@@ -183,7 +185,9 @@ def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, bias_off):
     """∂E/∂W[l]ᵀ[j, k] = Σ_n δ[j, n] a[k, n] into gw (n_out × n_in); ∂E/∂b[l] = Σ_n δ[j, n]."""
-    if blas:
+    if blas and n_in <= SMALL_GRAD and n_out <= SMALL_GRAD:
+        _grads_small(m, n_in, n_out, a_in, False, d, gw)
+    elif blas:
         np.dot(d.reshape((n_out, m)), a_in.reshape((n_in, m)).T, gw.reshape((n_out, n_in)))
     else:
         for j in range(n_out):
@@ -192,7 +196,7 @@ def _weight_grads(blas, m, n_in, n_out, a_in, d, gw, grad, bias_off):
                 col = k * m
                 s = gw.dtype.type(0)
                 for n in range(m):
-                    s += d[row + n] * a_in[col + n]
+                    s = fma(d[row + n], a_in[col + n], s)  # explicit: see vectorising
                 gw[j * n_in + k] = s
     _bias_grads(m, n_out, d, grad, bias_off)
 
@@ -207,7 +211,10 @@ def _affine_rows(m, n_in, n_out, a_in, w, bias_off, theta, f):
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _weight_grads_rows(m, n_in, n_out, a_in, d, gw, grad, bias_off):
     """``_weight_grads`` for an input held one row per sample: ∂E/∂Wᵀ = δ A (n_out × n_in)."""
-    np.dot(d.reshape((n_out, m)), a_in.reshape((m, n_in)), gw.reshape((n_out, n_in)))
+    if n_in <= SMALL_GRAD and n_out <= SMALL_GRAD:
+        _grads_small(m, n_in, n_out, a_in, True, d, gw)
+    else:
+        np.dot(d.reshape((n_out, m)), a_in.reshape((m, n_in)), gw.reshape((n_out, n_in)))
     _bias_grads(m, n_out, d, grad, bias_off)
 
 

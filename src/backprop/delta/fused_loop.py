@@ -20,7 +20,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from .fused_policy import SMALL_GEMM_WORK, _kernels, _one_blas_thread
-from .fused_setup import LOSSES, _Setup, _setup
+from .fused_setup import LOSSES, _Setup, _setup, vectorising
 from .network import DeltaEngineError
 
 __all__ = ["PENALTIES", "FusedLoop"]
@@ -275,14 +275,15 @@ class FusedLoop:
         shrink = rate if kind == "alpha" else self.optimizer.param_groups[0]["lr"] * rate
         penalty = np.array([PENALTIES[kind], shrink])
         before = self.step
-        ran, stop, self.step = self.kernels.train_loop(
-            self.x, self.y_real, self.y_index, perms, self.size, int(first_step), int(n_steps),
-            self.meta, self.offsets, setup.slopes, LOSSES[setup.entry.name],
-            setup.reduction == "sum", setup.opt_code, _hyper(self.optimizer), self.theta,
-            self.grad, self.s1, self.s2, self.step, self.has_buf, self.f_ws, self.a_ws,
-            self.d_ws, self.sc, losses, guard, self.previous, penalty, self.epoch_start,
-            self.best, self.best_theta,
-        )  # fmt: skip
+        with vectorising():  # for the compile: fma._grads_small's tuples as vectors
+            ran, stop, self.step = self.kernels.train_loop(
+                self.x, self.y_real, self.y_index, perms, self.size, int(first_step), int(n_steps),
+                self.meta, self.offsets, setup.slopes, LOSSES[setup.entry.name],
+                setup.reduction == "sum", setup.opt_code, _hyper(self.optimizer), self.theta,
+                self.grad, self.s1, self.s2, self.step, self.has_buf, self.f_ws, self.a_ws,
+                self.d_ws, self.sc, losses, guard, self.previous, penalty, self.epoch_start,
+                self.best, self.best_theta,
+            )  # fmt: skip
         taken = round(self.step - before)
         self.steps_taken += taken
         self.has_buf = self.has_buf or self.steps_taken > 0

@@ -168,27 +168,11 @@ def train_many(calls: list[dict], n_steps: int) -> list[Track]:
     return tracks
 
 
-@contextlib.contextmanager
-def _vectorising():
-    """LLVM's SLP vectoriser on while the kernel is compiled (or loaded from numba's disk
-    cache, which keeps the code so made): numba leaves it off by default
-    (``numba.core.config.SLP_VECTORIZE``, read when a function is compiled), and it is what
-    turns the kernel's eight-model tuples into vector operations. Without the switch
-    (another numba) the kernel computes the same numbers, only slower."""
-    from numba.core import config
-
-    old = getattr(config, "SLP_VECTORIZE", None)
-    config.SLP_VECTORIZE = 1
-    try:
-        yield
-    finally:
-        config.SLP_VECTORIZE = old
-
-
 def _train_block(calls: list[dict], n_steps: int) -> list[Track]:
     from .fused_kernels import BLAS, N_IN, N_OUT
     from .fused_many_kernel import BEST_THETA, GRAD, PREVIOUS, S1, S2, THETA, many_loop
     from .fused_policy import _one_blas_thread
+    from .fused_setup import vectorising
 
     first = calls[0]
     K = len(calls)
@@ -227,7 +211,7 @@ def _train_block(calls: list[dict], n_steps: int) -> list[Track]:
     stop = np.full(K, -1, np.int64)
     steps = np.zeros(K)
     session = _one_blas_thread() if first["small"] and blas.any() else contextlib.nullcontext()
-    with session, _vectorising():
+    with session, vectorising():
         modes = _modes(meta, m, dtype)
         many_loop(
             x_lanes, x_rows, y, n_steps, meta, first["offsets"], first["slopes"],
@@ -294,16 +278,18 @@ def worth(calls: list[dict], n_steps: int) -> bool:
     return seconds >= COLD_COMPILE_SECONDS
 
 
-_probed: dict = {}  # (rows, n_in, n_out, dtype) -> whether BLAS sums as the lanes do
-
-
 def _modes(meta, m: int, dtype) -> np.ndarray:
-    """How each layer runs in the kernel (``fused_many_kernel.many_loop``'s ``modes``): a
-    layer the one-run kernel hands to BLAS keeps BLAS for its weight gradient (a long sum
-    OpenBLAS splits its own way), and for its other two products where ``probe`` finds
-    BLAS summing as the lanes do on this machine, for these shapes; else all of it."""
+    """How each layer runs in the kernel (``fused_many_kernel.many_loop``'s ``modes``). A
+    layer the one-run kernel hands to BLAS runs its forward and backward products in lanes
+    only where ``probe`` finds BLAS summing as the lanes do, on this machine, for these
+    shapes and dtype (checked once per process on random data); else all of it goes to BLAS
+    model by model (``BLAS_ALL``), which is the one-run kernel's own code. Where the probe
+    holds, a narrow layer (``fma.SMALL_GRAD``) takes its weight gradient in lanes too
+    (``SMALL_LANES``: the one-run kernel's ``fma._grads_small`` order), a wider one keeps
+    BLAS for it (``BLAS_GRADS``: a long sum OpenBLAS splits its own way)."""
+    from .fma import SMALL_GRAD
     from .fused_kernels import BLAS, N_IN, N_OUT
-    from .fused_many_kernel import BLAS_ALL, BLAS_GRADS, LANES, LANES_ONLY, probe
+    from .fused_many_kernel import BLAS_ALL, BLAS_GRADS, LANES_ONLY, SMALL_LANES
 
     modes = np.full(meta.shape[0], LANES_ONLY, np.int64)
     for li in range(meta.shape[0]):
@@ -313,17 +299,29 @@ def _modes(meta, m: int, dtype) -> np.ndarray:
         if li == 0:  # the first layer reads its rows through BLAS: model by model
             continue
         n_in, n_out = int(meta[li, N_IN]), int(meta[li, N_OUT])
-        key = (m, n_in, n_out, np.dtype(dtype).str)
-        if key not in _probed:
-            rng = np.random.default_rng(0)
-            theta, a_in, d = (
-                rng.standard_normal(n * LANES).astype(dtype)
-                for n in (n_out * n_in + n_out, n_in * m, n_out * m)
-            )
-            _probed[key] = bool(probe(m, n_in, n_out, theta, a_in, d))
-        if _probed[key]:
-            modes[li] = BLAS_GRADS
+        if sums_as_lanes(m, n_in, n_out, dtype):
+            small = n_in <= SMALL_GRAD and n_out <= SMALL_GRAD
+            modes[li] = SMALL_LANES if small else BLAS_GRADS
     return modes
+
+
+_probed: dict = {}  # (rows, n_in, n_out, dtype) -> whether BLAS sums as the lanes do
+
+
+def sums_as_lanes(m: int, n_in: int, n_out: int, dtype) -> bool:
+    """Whether this machine's BLAS computes F = A W (+ b) and δW for these shapes as the
+    lanes do, bit for bit (``fused_many_kernel.probe`` on random data; kept per process)."""
+    from .fused_many_kernel import LANES, probe
+
+    key = (m, n_in, n_out, np.dtype(dtype).str)
+    if key not in _probed:
+        rng = np.random.default_rng(0)
+        theta, a_in, d = (
+            rng.standard_normal(n * LANES).astype(dtype)
+            for n in (n_out * n_in + n_out, n_in * m, n_out * m)
+        )
+        _probed[key] = bool(probe(m, n_in, n_out, theta, a_in, d))
+    return _probed[key]
 
 
 def _same(a, b) -> bool:

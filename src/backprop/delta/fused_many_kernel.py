@@ -10,11 +10,12 @@ dependent additions. The elementwise steps (activation, its derivative, the opti
 update) are the one-model kernel's own functions run over all K·P entries, so their numbers
 are its numbers by construction.
 
-A layer the one-model kernel hands to BLAS (``fused_kernels``' ``BLAS`` column) keeps BLAS
-for its weight gradient, model by model on contiguous copies with the same ``np.dot`` call:
-OpenBLAS splits that long sum its own way, which loops cannot promise to match. Its two
-other products run in lanes where ``probe`` finds BLAS summing as the lanes do (else in
-BLAS too).
+A layer the one-model kernel hands to BLAS (``fused_kernels``' ``BLAS`` column) runs its
+forward and backward products in lanes where ``probe`` finds BLAS summing as the lanes do
+on this machine (else model by model through BLAS). Its weight gradient: a narrow layer's
+(``fma.SMALL_GRAD``) is the one-model kernel's own fixed-order loop (``fma._grads_small``),
+which the lanes repeat; a wider one keeps BLAS, model by model on contiguous copies with the
+same ``np.dot`` call (OpenBLAS splits that long sum its own way).
 
 Each model has its own NaN guard: a model whose loss or gradient is not finite stops at
 that step exactly as ``train_loop`` does (its state as it was, recorded in ``out``), and the
@@ -49,9 +50,10 @@ from .fused_update import _update
 
 # numba keys this file's disk cache on this file alone, so it names the digests of the files
 # whose functions it compiles in; a test holds them current (see fused_kernels).
-FUSED_KERNELS_SHA256 = "88cb5cce2149cc79"
+FUSED_KERNELS_SHA256 = "d6bbc729f2c7290a"
 FUSED_UPDATE_SHA256 = "d82256643a2b0ba3"
-FUSED_MANY_LANES_SHA256 = "b42d3479e3eaa294"
+FUSED_MANY_LANES_SHA256 = "e2fc07d341436ece"
+FMA_SHA256 = "efc15d29768e9e9a"
 
 _FLAGS = {"contract", "nsz"}  # as fused_kernels (see there)
 
@@ -59,8 +61,9 @@ W_OFF, B_OFF, N_IN, N_OUT, ACT, BLAS = 0, 1, 2, 3, 4, 5
 # The record of each model when it stopped (or at the end): rows of ``out[k]``.
 THETA, GRAD, S1, S2, PREVIOUS, BEST_THETA = range(6)
 # How a layer's products run (``modes``): all in lanes; a BLAS layer whose weight gradient
-# goes to BLAS model by model; everything model by model through BLAS.
-LANES_ONLY, BLAS_GRADS, BLAS_ALL = 0, 1, 2
+# goes to BLAS model by model; everything model by model through BLAS; a BLAS layer narrow
+# enough for ``fma._grads_small`` (its gradient in that order) all in lanes, BLAS's F order.
+LANES_ONLY, BLAS_GRADS, BLAS_ALL, SMALL_LANES = 0, 1, 2, 3
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
@@ -205,7 +208,8 @@ def many_loop(
     stop or the end. ``best[k]``: ``train_loop``'s best[0:5] (``track``: the lowest epoch
     loss and its weights, epochs counted from best[k, 4]). ``modes[l]``: ``LANES_ONLY``,
     ``BLAS_GRADS`` (a BLAS layer whose products other than the gradient sum as the lanes
-    do: ``probe``) or ``BLAS_ALL``.
+    do: ``probe``), ``BLAS_ALL`` or ``SMALL_LANES`` (as ``BLAS_GRADS``, its gradient in
+    lanes too: ``fma._grads_small``'s order).
     """
     n_layers = meta.shape[0]
     n0 = meta[0, N_IN]
@@ -230,7 +234,7 @@ def many_loop(
             else:
                 a_in = a_ws[offsets[li] * K : (offsets[li] + m * n_in) * K]
                 _affine_lanes(m, n_in, n_out, a_in, meta[li, W_OFF], meta[li, B_OFF], theta,
-                              f_ws[lo:hi], modes[li] == BLAS_GRADS)  # fmt: skip
+                              f_ws[lo:hi], modes[li] != LANES_ONLY)  # fmt: skip
             _activate(meta[li, ACT], slopes[li], f_ws[lo:hi], a_ws[lo:hi])
         _loss_lanes(
             loss_code, reduce_sum, meta[n_layers - 1, ACT], slopes[n_layers - 1],
@@ -247,7 +251,7 @@ def many_loop(
         for li in range(n_layers - 1, -1, -1):
             n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
             d = d_ws[offsets[li + 1] * K : (offsets[li + 1] + m * n_out) * K]
-            if modes[li] != LANES_ONLY:
+            if modes[li] == BLAS_GRADS or modes[li] == BLAS_ALL:
                 _blas_backward(m, li, meta, offsets, x_rows, a_ws, d_ws, theta, grad,
                                modes[li] == BLAS_ALL, sa, sw, sb, sf, sp)  # fmt: skip
             else:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .fma import fma
 from .fused_kernels import _softplus, _times_derivative
 
 _FLAGS = {"contract", "nsz"}  # as fused_kernels (see there)
@@ -46,12 +47,13 @@ def _store8(x, o, s):
 
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _fma8(s, x, xo, y, yo):
-    """s + x·y lane by lane (one multiply-add each, as ``s += x * y`` in fused_kernels)."""
+    """s + x·y lane by lane (one multiply-add each, ``fma``, as fused_kernels' loops)."""
     a = _load8(x, xo)
     b = _load8(y, yo)
     return (
-        s[0] + a[0] * b[0], s[1] + a[1] * b[1], s[2] + a[2] * b[2], s[3] + a[3] * b[3],
-        s[4] + a[4] * b[4], s[5] + a[5] * b[5], s[6] + a[6] * b[6], s[7] + a[7] * b[7],
+        fma(a[0], b[0], s[0]), fma(a[1], b[1], s[1]), fma(a[2], b[2], s[2]),
+        fma(a[3], b[3], s[3]), fma(a[4], b[4], s[4]), fma(a[5], b[5], s[5]),
+        fma(a[6], b[6], s[6]), fma(a[7], b[7], s[7]),
     )  # fmt: skip
 
 
@@ -72,11 +74,12 @@ def _zero8(x):
 
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _mad8(s, w, y, yo):
-    """s + w·y lane by lane, ``w`` a tuple already loaded."""
+    """s + w·y lane by lane (``fma``), ``w`` a tuple already loaded."""
     b = _load8(y, yo)
     return (
-        s[0] + w[0] * b[0], s[1] + w[1] * b[1], s[2] + w[2] * b[2], s[3] + w[3] * b[3],
-        s[4] + w[4] * b[4], s[5] + w[5] * b[5], s[6] + w[6] * b[6], s[7] + w[7] * b[7],
+        fma(w[0], b[0], s[0]), fma(w[1], b[1], s[1]), fma(w[2], b[2], s[2]),
+        fma(w[3], b[3], s[3]), fma(w[4], b[4], s[4]), fma(w[5], b[5], s[5]),
+        fma(w[6], b[6], s[6]), fma(w[7], b[7], s[7]),
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ not fused, which ``fit`` reports when it falls back to the NumPy path.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from dataclasses import dataclass
 
@@ -20,6 +21,27 @@ from .network import DeltaEngineError, layers
 ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3, "leaky_relu": 4}
 LOSSES = {"mse": 0, "half_mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
 OPTIMIZERS = {"SGD": 0, "Adam": 1, "AdamW": 2}
+
+
+@contextlib.contextmanager
+def vectorising():
+    """LLVM's SLP vectoriser on while a kernel is compiled (or loaded from numba's disk
+    cache, which keeps the code so made): numba leaves it off by default
+    (``numba.core.config.SLP_VECTORIZE``, read when a function is compiled), and it is what
+    turns the kernels' eight-wide tuples (``fma._grads_small``, ``fused_many_lanes``) into
+    vector operations. No reassociation; the one-run kernel's sums over the batch are
+    explicit ``fma`` calls (``fused_kernels._weight_grads``): left to contraction
+    (``s += x * y``) some came out unfused under the switch and changed in the last bit
+    (the lanes' did not). Its forward and backward loops stay ``+=``: as ``fma`` calls they
+    were slower (lecture job 4.3 → 6.0 µs/step) and they sum the same with the switch."""
+    from numba.core import config
+
+    old = getattr(config, "SLP_VECTORIZE", None)
+    config.SLP_VECTORIZE = 1
+    try:
+        yield
+    finally:
+        config.SLP_VECTORIZE = old
 
 
 def available() -> bool:
