@@ -8,7 +8,7 @@ import io as _io
 import sys
 from typing import TYPE_CHECKING
 
-from ... import textrules
+from ...textrules import escape
 from ..common import float_list
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def run(args) -> int:
         labels = names or [str(i) for i in range(max(2, n_out))]
         target = part.get("target")
         predicted = f"{target} (predicted)" if isinstance(target, str) and target else "prediction"
-        header += [cell(predicted)] + [f"p({textrules.escape(str(c))})" for c in labels]
+        header += [cell(predicted)] + [f"p({escape(str(c))})" for c in labels]
     else:
         header += [cell(f"{n} (predicted)") for n in names] or [
             f"y{i + 1} (predicted)" if n_out > 1 else "prediction" for i in range(n_out)
@@ -278,5 +278,5 @@ def cell(name) -> str:
     characters inside names are refused when a model file is read (``io.filespec``), and
     invisible or direction-changing ones (U+202E) are written as ``\\u202e`` (a label
     printed raw turned the rest of the line around: sixth attacker P3)."""
-    text = textrules.escape(str(name))
+    text = escape(str(name))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
