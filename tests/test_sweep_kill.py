@@ -92,31 +92,80 @@ def _workers_of(pid: int) -> list[int]:
 
 
 def _done(db) -> int:
+    """Finished trials in ``db`` as another reader sees them now; -1 while it holds no
+    sweep (no file yet, or the first process still making its tables)."""
+    state = _state(db, readonly=True)
+    return -1 if state is None else sum(s == "done" for s, _, _ in state.values())
+
+
+def _state(db, *, readonly=False) -> dict | None:
+    """{trial id: (status, finished, attempts)}, or None while ``db`` holds no sweep."""
     import sqlite3
 
+    if not os.path.exists(db):
+        return None
     try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        where = f"file:{db}?mode=ro" if readonly else f"file:{db}"
+        con = sqlite3.connect(where, uri=True, timeout=30)
         try:
-            return con.execute("SELECT count(*) FROM trial WHERE status = 'done'").fetchone()[0]
+            if not con.execute("SELECT count(*) FROM sweep").fetchone()[0]:
+                return None
+            rows = con.execute("SELECT id, status, finished, attempts FROM trial")
+            return {tid: (status, finished, attempts) for tid, status, finished, attempts in rows}
         finally:
             con.close()
-    except sqlite3.Error:  # no file or no tables yet
-        return -1
+    except sqlite3.Error:  # no tables yet (the sweep's transaction has not committed)
+        return None
 
 
-def _random_moment(rng, db, proc) -> None:
-    """Sleep to a random moment of the sweep: during its start-up (a third of the kills),
-    or once 1 or 2 more trials are written, plus 0-0.1 s (while trials run, or while a
-    result is being written). Start-up takes seconds on a loaded machine, so a plain random
-    delay would rarely reach a trial."""
-    if rng.random() < 1 / 3 or _done(db) < 0:
-        time.sleep(rng.uniform(0.05, 0.6))
-        return
-    target = _done(db) + rng.randint(1, 2)
-    deadline = time.monotonic() + 120
-    while _done(db) < target and proc.poll() is None and time.monotonic() < deadline:
+START = 600  # seconds a sweep may take to start or to finish a trial on a loaded machine
+
+
+def _wait(what: str, ready, proc) -> bool:
+    """Wait until ``ready()``; False when the sweep ended first. A sweep that neither gets
+    there nor ends in ``START`` seconds fails the test (it is stuck)."""
+    deadline = time.monotonic() + START
+    while not ready():
+        if proc.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, f"the sweep did not reach {what} in {START} s"
         time.sleep(0.02)
-    time.sleep(rng.uniform(0.0, 0.1))
+    return True
+
+
+def _random_moment(rng, db, proc, phase: str) -> str:
+    """Wait for the sweep's own progress, then sleep to a random moment after it, so the
+    kills land where they are meant to at any load (a fixed delay landed every kill before
+    the sweep's tables on a loaded machine: its start-up alone takes over a second).
+
+    ``phase``: 'creating' (the file is there, the sweep's tables maybe not: 0-0.2 s after
+    the file appears; 'starting' once the file holds a sweep), 'starting' (0-0.5 s after
+    the sweep's rows are there: workers starting, first claims) or 'trials' (once 1 to 3
+    more trials are written, plus 0-0.1 s: while trials run, or while a result is being
+    written). Returns the phase aimed at."""
+    if phase == "creating" and _done(db) >= 0:
+        phase = "starting"
+    if phase == "creating":
+        if _wait("its database file", lambda: os.path.exists(db), proc):
+            time.sleep(rng.uniform(0.0, 0.2))
+        return phase
+    if not _wait("its sweep's rows", lambda: _done(db) >= 0, proc):
+        return phase
+    if phase == "starting":
+        time.sleep(rng.uniform(0.0, 0.5))
+        return phase
+    target = _done(db) + rng.randint(1, 3)
+    if _wait(f"{target} finished trials", lambda: _done(db) >= target, proc):
+        time.sleep(rng.uniform(0.0, 0.1))
+    return phase
+
+
+def _kept(before: dict, after: dict, where: str) -> None:
+    """Every trial finished before a kill is untouched after it: still done, written at the
+    same moment, claimed no more often (a finished trial is never run or counted again)."""
+    for tid, (status, finished, attempts) in before.items():
+        if status == "done":
+            assert after.get(tid) == (status, finished, attempts), (where, tid, after.get(tid))
 
 
 def test_killed_twenty_times_at_random_moments_then_resumed(tmp_path):
@@ -126,18 +175,24 @@ def test_killed_twenty_times_at_random_moments_then_resumed(tmp_path):
     db = tmp_path / "killed-1.db"
     rng = random.Random(18)
     kills = 0
-    done_before = []
+    landed = []  # (phase aimed at, trials done when killed: -1 before the sweep's rows)
+    state = None  # the database after the last kill
+    phases = ["starting"] * 4 + ["trials"] * 14
+    rng.shuffle(phases)
+    phases = ["creating"] * 2 + phases  # first: only a new file can be killed while made
     while kills < 20:
         proc = subprocess.Popen(
             _command(tmp_path, db), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        _random_moment(rng, db, proc)
+        phase = _random_moment(rng, db, proc, phases[kills])
         if proc.poll() is not None:  # finished before the kill (workers write chunks of
             assert proc.returncode == 0, proc.stderr.read()  # trials at once): this round's
             proc.stderr.close()  # database must be whole; the kills go on in a new one
+            _kept(state or {}, _state(db) or {}, f"round {rounds}, finished")
             _same_as_reference(db, reference)
             rounds += 1
             db = tmp_path / f"killed-{rounds}.db"
+            state = None
             continue
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -147,13 +202,16 @@ def test_killed_twenty_times_at_random_moments_then_resumed(tmp_path):
         while _workers_of(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _workers_of(proc.pid), "workers outlived the killed sweep"
-        if db.exists():
-            try:
-                done_before.append(backprop.sweep.load(db).counts()["done"])
-            except backprop.BackpropError:
-                done_before.append(0)  # killed while it made the file: no sweep in it yet
-    assert kills == 20 and rounds <= 5, (kills, rounds)
-    assert any(0 < n < TRIALS for n in done_before), done_before  # kills landed mid-sweep
+        now = _state(db)
+        if state is not None:
+            assert now is not None, f"kill {kills}: the sweep's rows are gone"
+            _kept(state, now, f"kill {kills}")
+        state = now
+        landed.append((phase, -1 if now is None else sum(s == "done" for s, _, _ in now.values())))
+    print("kills (phase aimed at, trials done when killed):", landed, "rounds:", rounds)
+    assert kills == 20 and rounds <= 5, (kills, rounds, landed)
+    mid = [n for _, n in landed if 0 < n < TRIALS]
+    assert len(mid) >= 10, landed  # most kills landed mid-sweep, with trials written and to go
     finished = subprocess.run(
         [
             sys.executable,
@@ -172,6 +230,7 @@ def test_killed_twenty_times_at_random_moments_then_resumed(tmp_path):
         timeout=600,
     )
     assert finished.returncode == 0, finished.stderr
+    _kept(state or {}, _state(db) or {}, "the resume")
     _same_as_reference(db, reference)
 
 
