@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..apinames import python_api
 from ..errors import SpecError
 from . import targets
 from .build import (  # noqa: F401 - also spec.runner's names, as before
@@ -353,6 +354,24 @@ def prepare(spec) -> Run:
     return r
 
 
+def _spec_hint(key: str) -> str:
+    """A sentence for run(key=...): the setting is the spec's (its place, when known)."""
+    places = {
+        "lr": "s['optimizer']['lr']",
+        "activation": "s['model']['activation']",
+        "hidden": "s['model']['sizes']",
+        "sizes": "s['model']['sizes']",
+        "optimizer": "s['optimizer']['name']",
+    }
+    places.update({k: f"s[{k!r}]" for k in ("epochs", "seed", "batch_size", "loss", "data")})
+    where = places.get(key, "s[...]")
+    return (
+        " A run's settings are the spec's: s = backprop.spec.builtin('square');"
+        f" {where} = ...; backprop.run(s)."
+    )
+
+
+@python_api("run", hint=_spec_hint)
 def run(spec, *, callbacks=(), verbose="auto") -> Run:
     """Train what ``spec`` describes — a dict, a path to a JSON file, or a built-in spec's
     name (``"square"``, used when no file of that name exists; the run's ``spec["name"]``

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+from ..apinames import python_api
 from ..errors import ConfigError
 from .callbacks import Callback, TrainingStopped, TrainState
 from .cautions import (
@@ -48,6 +49,7 @@ from .weights import flat_base
 __all__ = ["fit"]
 
 
+@python_api("fit")
 def fit(
     model,
     data,
