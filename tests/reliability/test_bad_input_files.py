@@ -206,6 +206,8 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def x_ok(token: str) -> bool:
     """Whether ``backprop predict --x`` takes ``token`` for a one-input float32 model."""
     fields = token.split(",")
+    if not token.isascii() or "_" in token:
+        return False  # the files' rule, on the command line too: ASCII digits, no '_' (issue 15)
     if any(not v.strip() for v in fields):
         return False  # an empty field ('1,,', ',') is an error, never skipped (issue 12)
     try:

@@ -39,7 +39,7 @@ FLAGS = [
     (TRAIN, "--hidden", "ints", 1, 65_536, ()),
     (TRAIN, "--layers", "ints", 1, 65_536, ()),
     (TRAIN, "--lr", "float", 0, 1000, ("optimizer.lr",)),
-    (TRAIN, "--epochs", "int", 1, 10_000_000, ()),
+    (TRAIN, "--epochs", "int", 0, 10_000_000, ()),  # 0: the untrained network (issue 17)
     (TRAIN, "--batch-size", "int", 1, 10_000_000, ()),
     (TRAIN, "--seed", "int", 0, 2**63 - 1, ("spec field seed",)),
     (TRAIN, "--log-every", "int", 1, 10_000_000, ()),

@@ -36,9 +36,15 @@ probabilities and classes."""
 _SUFFIX = {"onnx": ".onnx", "torch": ".torch.safetensors"}
 
 
-def add_parser(sub) -> None:
-    from ..common import whole
+def _opset(text: str) -> int:
+    """A whole number by the command line's rule; its range is the exporter's (13 to the newest
+    opset the installed onnx knows), said there with both bounds."""
+    from ..common import _int
 
+    return _int(text.strip(), text, "17")
+
+
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "export",
         help=HELP,
@@ -56,7 +62,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--opset",
-        type=whole(1, 10_000, "an ONNX opset is a small whole number, 13 or more"),
+        type=_opset,
         default=None,
         help="ONNX opset (default 17, at least 13)",
     )
