@@ -15,6 +15,7 @@ import contextlib
 
 import numpy as np
 
+from .. import textrules
 from ..errors import BackpropError
 from . import features as feats
 from . import fields, settings, uploads
@@ -148,6 +149,7 @@ class Session(Training):
             raise ProtocolError(f"upload {name}: {exc}", exc.field) from None
         finally:
             self._csv_ready = None
+        self.csv_renamed = parsed.renamed  # the spec names the cleaned columns (spec_gaps)
         self.notes = notes = parsed.cleaned + uploads.constant_notes(name, self.raw) + notes
         return notes
 
@@ -211,6 +213,13 @@ class Session(Training):
                 for f in feats.available(self.n_inputs)[: self.n_inputs]
             )
             gaps.append(f"the input features {chosen} (the spec trains on the raw inputs {raw})")
+        renamed = getattr(self, "csv_renamed", ()) if s["dataset"] == "csv" else ()
+        if renamed:
+            said = ", ".join(f"'{textrules.escape(a)}' as '{b}'" for a, b in renamed)
+            gaps.append(
+                f"the file's column names as cleaned on upload ({said}): the spec names "
+                "them so; rename them in your copy of the file before 'backprop train' reads it"
+            )
         if s["regularization"] != "none" and s["reg_rate"] > 0:
             gaps.append(f"{s['regularization'].upper()} regularisation")  # the note says where
         if self.edited:

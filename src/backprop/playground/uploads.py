@@ -13,6 +13,7 @@ import csv as _csv
 import io
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -101,25 +102,28 @@ class Parsed:
     cleaned: list
     data: object
     ready: tuple  # ((csv, train_ratio, seed, problem), (dataset, target column))
+    renamed: tuple = ()  # (the file's column name, the name cleaned) of each one cleaned
 
 
 def prepare(name: str, text: str, train_ratio: int, seed: int) -> Parsed:
     """Everything an upload reads from the file, without touching a session: the server
     runs it on a thread, off the event loop (a 1 MB file took ≈ 0.2 s of the loop, and
     every tab waited for it). Raises ``ProtocolError`` as ``load_csv`` does."""
-    name, text, cleaned = clean_upload(name, text)
+    name, text, cleaned, renamed = clean_upload(name, text)
     data, _ = load_csv((name, text, 0), train_ratio, seed)
     csv = (name, text, data.x.shape[1])
     raw = load_csv(csv, train_ratio, seed, data.task)  # as the session's rebuild reads it
-    return Parsed(name, text, cleaned, data, ((csv, train_ratio, seed, data.task), raw))
+    ready = ((csv, train_ratio, seed, data.task), raw)
+    return Parsed(name, text, cleaned, data, ready, renamed)
 
 
-def clean_upload(name: str, text: str) -> tuple[str, str, list[str]]:
+def clean_upload(name: str, text: str) -> tuple[str, str, list[str], tuple]:
     """The file's name and its header's column names by the rule for all text the page
     shows (``plaintext.clean``, as a lesson's task): a name such as "report\u202egnp.csv"
     (shown as "reportcsv.png") or a column named only a zero-width space (passing as
     named) is cleaned, with a note, before anything reads it. The rows are left as they
-    are (their line numbers stay those of the file)."""
+    are, byte for byte (their line numbers stay those of the file). Returns the name, the
+    text, the notes and the (file's, cleaned) names of the columns renamed."""
     notes = []
     clean_name, gone, _ = plaintext.clean(name)
     clean_name = clean_name or "upload.csv"
@@ -128,38 +132,58 @@ def clean_upload(name: str, text: str) -> tuple[str, str, list[str]]:
             f"{clean_name}: removed invisible or direction-changing characters from the "
             "file's name."
         )
-    lines = text.splitlines()
-    at = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if at is None:
-        return clean_name, text, notes
-    header = lines[at]
+    start, header = _header_line(text)
+    if header is None:
+        return clean_name, text, notes, ()
     sep = max((",", ";", "\t"), key=header.count)
-    reader = _csv.reader(io.StringIO("\n".join(lines[at:])), delimiter=sep)
+    reader = _csv.reader(io.StringIO(text[start:], newline=""), delimiter=sep)
     try:
         columns = next(reader)
     except (_csv.Error, StopIteration):
-        return clean_name, text, notes  # from_csv names what it cannot read, and where
+        return clean_name, text, notes, ()  # from_csv names what it cannot read, and where
     if reader.line_num > 1:  # a quoted name holds a line break: from_csv refuses it at its
-        return clean_name, text, notes  # line; rewriting one line of it broke the file
+        return clean_name, text, notes, ()  # line; rewriting one line of it broke the file
     cleaned = [plaintext.clean(c)[0] for c in columns]
     if cleaned != [c.strip() for c in columns]:
         out = io.StringIO()
         _csv.writer(out, delimiter=sep, lineterminator="").writerow(cleaned)
-        lines[at] = out.getvalue()
-        text = "\n".join(lines) + "\n"
+        # only the header's own characters change: the rows stay byte for byte the file's
+        # (the whole text was re-joined by str.splitlines, which also breaks lines at \x0c,
+        # \x85 or U+2028, so a cleaned header turned one row into two; seventh attacker)
+        text = text[:start] + out.getvalue() + text[start + len(header) :]
         if any(plaintext.clean(c)[1] for c in columns):
             notes.append(
                 f"{clean_name}: removed invisible or direction-changing characters from the "
                 "column names."
             )
-    return clean_name, text, notes
+    renamed = tuple((c, k) for c, k in zip(columns, cleaned) if c.strip() != k)
+    return clean_name, text, notes, renamed
+
+
+_CSV_LINES = re.compile(r"(\r\n|\r|\n)")
+
+
+def csv_lines(text: str) -> list[str]:
+    """The file's lines as CSV reads them (``from_csv``: ends at \\r, \\n or \\r\\n only;
+    ``str.splitlines`` also ends a line at \\x0b, \\x0c, \\x1c-\\x1e, \\x85, U+2028, U+2029)."""
+    return _CSV_LINES.split(text)[::2]
+
+
+def _header_line(text: str) -> tuple[int, str | None]:
+    """Where the header line starts in ``text`` and its text (first non-blank CSV line)."""
+    start = 0
+    for part in _CSV_LINES.split(text):
+        if not _CSV_LINES.fullmatch(part) and part.strip():
+            return start, part
+        start += len(part)
+    return start, None
 
 
 def _records(text: str) -> list[list[str]]:
     """The file's records (rows as CSV reads them: a quoted cell may hold a line break, so a
     record is not a line), blank ones left out. A file CSV cannot read is left to
     ``from_csv``, which names the line: its lines stand in for the records here."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in csv_lines(text) if ln.strip()]
     sep = max((",", ";", "\t"), key=lines[0].count) if lines else ","
     try:
         return [r for r in _csv.reader(io.StringIO(text), delimiter=sep) if r]
