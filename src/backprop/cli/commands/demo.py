@@ -135,9 +135,23 @@ def intro(spec: dict, state) -> str:
     return (
         f"Training a {sizes} {act} network with {opt['name'].capitalize()} ({lr_words}) for "
         f"{state.epochs:,} epochs on {data}: {rows} training points, {batch}, {loss} loss.\n"
-        f"Epochs count from 0 as in the slide's loop (for epoch in range(n)): 'Epoch {every}' "
-        f"is the loss before update {every + 1}, history.csv's row epoch={every + 1} (the files "
+        f"Epochs count from 0 as in the slide's loop (for epoch in range(n)): "
+        f"{epoch_words(every, state.batches)}, history.csv's row epoch={every + 1} (the files "
         "count epochs from 1, as Keras does)."
+    )
+
+
+def epoch_words(every: int, batches: int) -> str:
+    """What the line 'Epoch {every}' shows, in updates: one full batch makes one update per
+    epoch (the loss before update every + 1); ``batches`` minibatches make that many, and the
+    line is the mean of the batch losses of updates every·batches + 1 .. (every + 1)·batches,
+    each taken before its update (the engine's epoch loss, fit's docstring)."""
+    if batches == 1:
+        return f"'Epoch {every}' is the loss before update {every + 1}"
+    first, last = every * batches + 1, (every + 1) * batches
+    return (
+        f"'Epoch {every}' is the mean loss of updates {first:,} to {last:,} ({batches} "
+        f"minibatch updates per epoch), each taken before its update"
     )
 
 
