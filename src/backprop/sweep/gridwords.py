@@ -2,7 +2,8 @@
 
 Values are split at commas outside brackets; each is a JSON value when it reads as one,
 else a word; layer sizes read ``8x8`` as [8, 8]. A number a float cannot hold (1e-400) is
-refused as typed. The grid is checked by ``grid.check_grid``.
+refused as typed, and so are two spellings of one value (0.1 and 0.10000000000000000001).
+The grid is checked by ``grid.check_grid``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,33 @@ def parse_grid(words: list[str]) -> dict[str, list]:
                 f"--grid {_said(key)}: given twice; give one --grid KEY=… with all its values."
             )
         full = NAMED.get(key, key)
-        grid[key] = [_value(item, full, word) for item in _split(text, word)]
+        grid[key] = _once(
+            [(item, _value(item, full, word)) for item in _split(text, word)], word, full
+        )
     return grid
+
+
+def _once(read: list[tuple[str, object]], word: str, key: str) -> list:
+    """The values read, each once: two spellings that read as one value (0.1 and
+    0.10000000000000000001, 8 and [8]) are refused naming both as typed, not only the value
+    they became."""
+    from .grid import show
+
+    first: dict[str, str] = {}
+    for item, value in read:
+        text = json.dumps(value, sort_keys=True)
+        if text in first:
+            was = first[text]
+            said = (
+                f"{_said(item)} is given twice"
+                if was == item
+                else f"{_said(was)} and {_said(item)} both read as {show(value, key)}"
+            )
+            raise ConfigError(
+                f"--grid {_said(word)}: {said}; each value makes one configuration, give it once."
+            )
+        first[text] = item
+    return [value for _, value in read]
 
 
 def _split(text: str, word: str) -> list[str]:

@@ -6,8 +6,10 @@
   dangling symlink are named as such.
 - ``check_output``: ``--csv`` is a regular file or a new name in an existing folder, and
   never the sweep's own database (or its WAL files), any other SQLite database (another
-  sweep's, named or through a link) or its spec file: the table is written after every
-  trial ran, so a path that cannot take it is refused before the first one.
+  sweep's, named or through a link) or its spec file, and never a symlink (judged by
+  ``os.lstat``): the table is written after every trial ran, so a path that cannot take it
+  is refused before the first one. ``write_output`` checks again and replaces the node
+  itself, never writing through a link put there since — the rule compare's files follow.
 - ``check_owned`` / ``write_owned``: the files a command names itself in a folder it writes
   (``compare``'s table.csv and PNGs in ``--out``): each missing or a regular file, never a
   symlink, never the sweep's database, judged before any work; written by replacing the
@@ -124,6 +126,20 @@ def check_output(
             f"{who} {path!r}: is a SQLite database (another sweep's?); writing the table "
             "there would destroy it. Give another file name, e.g. results.csv."
         )
+    if os.path.islink(path):  # compare's rule (check_owned): never written through a link
+        raise ConfigError(
+            f"{who} {path!r}: is a symlink (to {os.readlink(path)!r}); sweep writes its own "
+            "files and never through a link. Remove the link, or give another file name."
+        )
+
+
+def write_output(path, text: str, *, db=None, who: str = "--csv"):
+    """``text`` to ``path`` (``--csv``, ``--trials-csv``): checked again by
+    ``check_output``, then the node itself replaced, never written through a link."""
+    from ..files import atomic_write_text
+
+    check_output(os.fspath(path), db=None if db is None else os.fspath(db), who=who)
+    return atomic_write_text(path, text, who=who, follow_symlinks=False)
 
 
 def _sqlite(path: str) -> bool:

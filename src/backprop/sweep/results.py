@@ -223,13 +223,10 @@ class Results:
         from . import trialcsv
 
         text = trialcsv.table_text(self)
-        if path is not None:  # never the sweep's database; replaced atomically (files.py)
-            from ..files import atomic_write_text
-            from .paths import check_output
+        if path is not None:  # never the database nor through a link (paths.write_output)
+            from .paths import write_output
 
-            check_output(path, db=self.path)
-
-            atomic_write_text(path, text, who="--csv")
+            write_output(path, text, db=self.path, who="--csv")
         return text
 
     def trials_csv(self, path=None) -> str:

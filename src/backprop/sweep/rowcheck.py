@@ -12,6 +12,10 @@ is where those came from. An edited row must not pass as a result, so:
   r² is at most 1, an accuracy from 0 to 1, an rmse not negative; ``final_loss`` is
   ``metrics.loss`` (or, when that is null, a loss that was not finite: NULL for NaN, or
   ±inf);
+- **on open, against the plan** (``took``, ``none_yet``): a finished trial's ``seconds``
+  fit between the sweep's creation and the trial's finish (1e308 s is an edit); a failed
+  trial holds its error and no results — no loss, metrics, epochs, seconds or finish
+  time (a todo row is overwritten when it runs; tests reset done rows to todo);
 - **when a history is read** (``with_history``: ``--show-trial``, the plots, the refits,
   ``Results.history``): ``epochs`` is the length of its loss series and ``final_loss`` and
   ``metrics.loss`` are its last value (NULL for NaN; ``metrics.loss`` null when it is not
@@ -37,6 +41,40 @@ def _number(value) -> bool:
 
 def _bad(label: str, tid: int, field: str, why: str) -> SweepError:
     return SweepError(f"{label}: trial {tid}'s {field} {why}; {FIX}.")
+
+
+RESULTS = ("final_loss", "epochs", "seconds", "train_seconds", "finished")
+SLACK = 3600.0  # seconds a clock may step (NTP, another host) between the plan and a finish
+
+
+def took(tid: int, row: dict, created, label: str) -> None:
+    """A finished trial ran after its sweep was planned and before it was written:
+    ``seconds`` (and ``train_seconds``) at most ``finished`` - ``created`` (+ ``SLACK``)."""
+    finished = row.get("finished")
+    if not _number(finished) or not math.isfinite(finished):
+        raise _bad(label, tid, "finish time", f"is {finished!r}, not a time")
+    if not _number(created) or not math.isfinite(created):
+        raise SweepError(f"{label}: its creation time is {created!r}, not a time; {FIX}.")
+    span = max(finished - created, 0.0) + SLACK
+    for field in ("seconds", "train_seconds"):
+        value = row.get(field)
+        if value is not None and value > span:
+            raise _bad(
+                label,
+                tid,
+                field,
+                f"is {value:.4g}, longer than the {span - SLACK:,.0f} s from the sweep's "
+                "start to the trial's finish",
+            )
+
+
+def none_yet(tid: int, status, row: dict, metrics, label: str) -> None:
+    """A failed trial holds no results: only ``storeclaims.finish`` writes them, with
+    status 'done', and a finished trial never goes back to failed."""
+    held = [f for f in RESULTS if row.get(f) is not None]
+    held += ["metrics"] if metrics else []  # NULL as fail() leaves it, or {}
+    if held:
+        raise _bad(label, tid, " and ".join(held), f"are stored while it is {status!r} (not done)")
 
 
 def cheap(tid: int, row: dict, metrics: dict, spec: dict, label: str) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 
 from ..errors import BackpropError, SweepError
-from . import rowcheck
+from . import paramcount, rowcheck
 
 TRIAL = ("id", "config", "seed", "spec", "status", "owner", "claimed", "attempts", "final_loss",
          "metrics", "history", "epochs", "seconds", "train_seconds", "host", "engine",
@@ -151,13 +151,14 @@ def trials(db, plan: dict, label: str) -> list[str]:
 
     base, grid, seeds = plan["base"], plan["grid"], plan["seeds"]
     want = grids.points(grid)
-    rows = db.execute("SELECT id, point, label FROM config ORDER BY id").fetchall()
+    rows = db.execute("SELECT id, point, label, parameters FROM config ORDER BY id").fetchall()
     if len(rows) != len(want):
         raise SweepError(
             f"{label}: {len(rows)} configuration(s) stored, the grid makes {len(want)}; {FIX}."
         )
     specs = []
-    for i, ((cid, point, text), point_want) in enumerate(zip(rows, want)):
+    parameters = paramcount.counter()
+    for i, ((cid, point, text, stored), point_want) in enumerate(zip(rows, want)):
         if cid != i or _json(point, f"configuration {cid}'s point", label) != point_want:
             raise SweepError(f"{label}: configuration {cid} is not the grid's point {i}; {FIX}.")
         if text != grids.label(point_want):
@@ -166,6 +167,12 @@ def trials(db, plan: dict, label: str) -> list[str]:
             specs.append(grids.apply(base, point_want))
         except BackpropError as exc:
             raise SweepError(f"{label}: configuration {text}: {exc}; {FIX}.") from None
+        derived = None if stored is None else parameters(specs[-1])
+        if derived is not None and stored != derived:  # shown in the table, CSV and plots
+            raise SweepError(
+                f"{label}: configuration {text}'s parameter count is {stored:,}, its spec "
+                f"makes {derived:,}; {FIX}."
+            )
     n = len(seeds) * len(want)
     seen = set()
     files = set()
@@ -173,8 +180,9 @@ def trials(db, plan: dict, label: str) -> list[str]:
     recorded: dict[int, set] = {}  # configuration -> the metrics its finished trials hold
     got = db.execute(
         "SELECT id, config, seed, spec, metrics, notes, status, final_loss, epochs, seconds, "
-        "train_seconds FROM trial ORDER BY id"
+        "train_seconds, finished FROM trial ORDER BY id"
     )
+    created = db.execute("SELECT created FROM sweep").fetchone()[0]
     for count, (tid, cid, seed, text, metrics, notes, status, *results) in enumerate(got, 1):
         if tid != count or (cid, seed) in seen or not 0 <= cid < len(want) or seed not in index:
             raise SweepError(
@@ -191,10 +199,13 @@ def trials(db, plan: dict, label: str) -> list[str]:
                 f"{label}: trial {tid}'s spec is not the one its plan makes "
                 f"({rows[cid][2]}, seed {seed}): {where}; {FIX}."
             )
+        row = dict(zip(rowcheck.RESULTS, results))
         if status == "done":  # its results against their ranges (rowcheck)
-            row = dict(zip(("final_loss", "epochs", "seconds", "train_seconds"), results))
             rowcheck.cheap(tid, row, measured, spec, label)
+            rowcheck.took(tid, row, created, label)
             recorded.setdefault(cid, set()).update(k for k in measured if k != "diverged")
+        elif status == "failed":  # only 'done' is written with results (storeclaims.finish)
+            rowcheck.none_yet(tid, status, row, measured, label)
         if spec["data"]["csv"] is not None:
             files.add(spec["data"]["csv"])
     if len(seen) != n:

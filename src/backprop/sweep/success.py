@@ -62,6 +62,13 @@ def parse_success(text: str | None):
             f"--success {text!r}: {name!r} is not a metric; one of {', '.join(METRIC_NAMES)}.{hint}"
         )
     value = _ascii_number(text, number, form)
+    mantissa = number.lower().split("e")[0]  # judged on the text, as --grid's numbers are
+    if math.isinf(value) or (value == 0.0 and any(d in mantissa for d in "123456789")):
+        size = "large" if math.isinf(value) else "small"
+        raise ConfigError(
+            f"--success {text!r}: {number!r} is too {size} for a float (it would read as "
+            f"{value}); a float holds sizes from about 5e-324 to 1.8e308."
+        )
     if not math.isfinite(value):
         raise ConfigError(f"--success {text!r}: {number!r} is not a finite number; {form}.")
     _reachable(text, name, op, value)

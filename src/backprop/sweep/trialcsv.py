@@ -6,7 +6,9 @@ configuration — mean, std, median and best over the seeds — so the per-seed 
 spread could only be read from the database. This file has one line per trial: its id, the
 configuration's label and grid values, the seed, its status, the final loss, every metric it
 recorded, its epochs, seconds, engine and host, and the error of a failed one; whether it
-met the sweep's criterion when there is one. Numbers are written in full (``repr``).
+met the sweep's criterion when there is one. Numbers are written in full (``repr``); a
+text cell that a spreadsheet would read as a formula (= + - @, tab, CR first) starts
+with ' (``_cell``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def text(results) -> str:
         w.writerow(
             [
                 t["id"],
-                labels.get(t["config"], ""),
+                _cell(labels.get(t["config"], "")),
                 *(_cell(point.get(k)) for k in keys),
                 t["seed"],
                 t["status"],
@@ -49,31 +51,39 @@ def text(results) -> str:
                 *(_number(got.get(m)) for m in metrics),
                 "" if "diverged" not in got else bool(got["diverged"]),
                 *([("" if met is None else met)] if success else []),
-                *("" if t.get(k) is None else _cell(_number(t.get(k))) for k in AFTER),
+                *("" if t.get(k) is None else _cell(t.get(k)) for k in AFTER),
             ]
         )
     return out.getvalue()
 
 
 def write(results, path) -> str:
-    """Write the trials' CSV to ``path`` (never the sweep's database; atomically)."""
-    from ..files import atomic_write_text
-    from .paths import check_output
+    """Write the trials' CSV to ``path`` (never the database nor through a link; atomically)."""
+    from .paths import write_output
 
     body = text(results)
-    check_output(path, db=results.path, who="--trials-csv")
-    atomic_write_text(path, body, who="--trials-csv")
+    write_output(path, body, db=results.path, who="--trials-csv")
     return body
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula (OWASP)
 
 
 def _cell(value):
     """A stored value as a CSV cell: lists and dicts as JSON, text escaped as the terminal
-    table shows it (``results.shown``: a CSV is read with cat too)."""
+    table shows it (``results.shown``: a CSV is read with cat too), floats in full; text
+    that starts as a formula would (``FORMULA``) gets a leading ' so a spreadsheet shows it
+    as text (OWASP's CSV-injection rule), never numbers (-0.5 stays a number)."""
     from .results import shown
 
+    if isinstance(value, float):
+        return _number(value)
     if isinstance(value, list | dict):
-        return json.dumps(value)
-    return shown(value) if isinstance(value, str) else value
+        value = json.dumps(value)
+    if not isinstance(value, str):
+        return value
+    text = shown(value)
+    return "'" + text if text.startswith(FORMULA) else text
 
 
 def _number(value):
