@@ -60,3 +60,75 @@ def test_the_export_says_the_columns_were_renamed():
     gaps = session.spec_gaps()
     assert any("\\u200by" in g and "rename" in g for g in gaps), gaps
     assert session.spec()["data"]["target"] == "y"
+
+
+# -- item 2: the features follow the data's dimension, or a note says they do not -------------
+# before: from the sine set (1-D, features x1), an uploaded a,b,y file or the circle set
+# trained on column 1 only, with no note (the exported model's inputs were ['a'])
+def said_or_used(session, notes) -> bool:
+    """Both input columns feed the network, or a note says the second does not."""
+    from backprop.playground.features import FEATURES
+
+    both = any(FEATURES[f].columns == 2 for f in session.state["features"])
+    return both or any("x2" in n for n in notes)
+
+
+def test_an_upload_of_two_columns_from_1d_data_uses_both():
+    from backprop.playground.session import Session
+
+    session = Session({"dataset": "sine", "seed": 1})
+    assert session.state["features"] == ["x1"]
+    notes = session.upload("ab.csv", PLAIN + "\n" + "\n".join(ROWS) + "\n")
+    assert said_or_used(session, notes), (session.state["features"], notes)
+    assert session.state["features"] == ["x1", "x2"]
+
+
+@pytest.mark.parametrize("features", [["x1"], ["x1", "sinx1"]])
+def test_a_2d_set_chosen_from_1d_data_uses_both_or_says_so(features):
+    from backprop.playground.session import Session
+
+    session = Session({"dataset": "sine", "seed": 1, "features": features})
+    notes = session.apply({"dataset": "circle"})
+    assert said_or_used(session, notes), (session.state["features"], notes)
+
+
+# -- item 3: notes and why a run stopped never name a setting the lesson hides ----------------
+# before: `#lesson=abs&hide=optimizer,lr` + Show solution printed "Adam's first step ... about
+# the learning rate"; `#hide=stop&stop_epochs=3` + Step x5 printed "Stopped at epoch 5, past
+# the 3 epochs set": the server's notes went round the page's rule (lessons.setting)
+def test_the_solution_note_names_no_hidden_setting():
+    from test_playground_attack6 import send, tab
+
+    conn = tab({"lesson": "abs", "hide": "optimizer,lr", "seed": "1"})
+    assert conn.session.state["optimizer"] in ("adam", "rmsprop")
+    answers = send(conn, "solution")
+    notes = [n for m in answers for n in m.get("notes", [])]
+    assert notes, answers
+    words = ("adam", "rmsprop", "sgd", "learning rate", "momentum")
+    assert not [n for n in notes if any(w in n.lower() for w in words)], notes
+
+
+def test_why_a_run_stopped_names_no_hidden_stop_setting():
+    import json as _json
+
+    from test_playground_attack6 import send, tab
+
+    conn = tab({"hide": "stop", "stop_epochs": "3", "seed": "1"})
+    said = []
+    for _ in range(5):
+        for m in send(conn, "step", unit="epoch"):
+            said.append(m)
+    sent = [_json.loads(t) if isinstance(t, str) else t for t in conn.ws.sent]
+    stops = [m["stopped"] for m in sent if m.get("type") == "snapshot" and m.get("stopped")]
+    stops += [m["stopped"] for m in said if m.get("stopped")]
+    assert conn.session.status.stopped  # the run did stop at the hidden 3 epochs
+    assert stops, [m.get("type") for m in sent]
+    assert not [t for t in stops if "3 epochs" in t or "epoch" in t.lower()], stops
+
+
+def test_the_same_notes_are_shown_without_the_lesson():
+    from test_playground_attack6 import send, tab
+
+    conn = tab({"lesson": "abs", "seed": "1"})
+    notes = [n for m in send(conn, "solution") for n in m.get("notes", [])]
+    assert any("first step" in n for n in notes), notes

@@ -56,7 +56,8 @@ class Actions:
             "state",
             state=s.state,
             hash=fields.to_url(s.state),
-            notes=list(dict.fromkeys(notes)),  # each once (an exercise clicked twice in a burst)
+            # each once (an exercise clicked twice in a burst); none naming a hidden setting
+            notes=locks.screen(self.lesson, notes),
             lesson=self.lesson,
             rev=s.rev,
         )

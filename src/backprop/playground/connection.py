@@ -205,7 +205,7 @@ class Connection(MessageLoop, Actions):
             "ready",
             state=self.session.state,
             hash=fields.to_url(self.session.state),
-            notes=notes,
+            notes=locks.screen(self.lesson, notes),  # none naming a hidden setting
             rev=self.session.rev,
             previews=exports.previews(),
             choices=exports.choices(),
@@ -274,7 +274,10 @@ class Connection(MessageLoop, Actions):
             held, last = self.sent.get(key, (None, None))
             after[key] = last if held is series else None
         backward = not locks.hides_backward(self.lesson, s.state)
-        text = protocol.dumps("snapshot", **views.snapshot(s, after=after, backward=backward))
+        snap = views.snapshot(s, after=after, backward=backward)
+        if snap["stopped"] and locks.names_hidden(self.lesson, snap["stopped"]):
+            snap["stopped"] = locks.STOP_HIDDEN  # why it stopped names a hidden setting
+        text = protocol.dumps("snapshot", **snap)
         for key, series in curves.items():
             self.sent[key] = (series, series.x[-1] if series.x else -1)
         self.clock.taken(start, time.perf_counter() - start)

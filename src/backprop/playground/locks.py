@@ -16,6 +16,9 @@ checked by ``check_action``. This module trains nothing and sends nothing.
 
 from __future__ import annotations
 
+import re
+
+from . import fields
 from .fields import FIELDS, ProtocolError
 
 # what a refusal tells the student: who chose the lock, not how to take it off (how a
@@ -36,6 +39,50 @@ def hides_backward(lesson: dict | None, state: dict) -> bool:
     Each layer's gradient norm and their curve (one number a layer an epoch; the page hides
     their chart) are still sent: the curves' bookkeeping (``curves``) stays one path."""
     return "view" in (lesson or {}).get("hide", ()) and state.get("view") != "gradients"
+
+
+# control -> the words by which a server note (or why a run stopped) names its setting: the
+# page prints a hidden control's setting nowhere (lessons.js ``setting``), and the server's
+# notes went round that rule ("Adam's first step ... the learning rate" with the optimizer and
+# the learning rate hidden; "Stopped at epoch 5, past the 3 epochs set" with stop hidden)
+_SETS = "|".join(d for d in fields.DATASETS if d != "csv")
+NAMED_BY: dict[str, re.Pattern] = {
+    name: re.compile(words, re.IGNORECASE)
+    for name, words in {
+        "lr": r"learning[ -]rate|\blr\b|η",
+        "optimizer": r"\b(?:adam|rmsprop|sgd|momentum|optimi[sz]er)\b",
+        "stop": r"\bstop(?:ped|s)?\b|stop_epochs|stop_loss",
+        "regularization": r"regulari[sz]ation|\bL[12]\b|reg_rate",
+        "loss": r"\b(?:" + "|".join(fields.LOSSES[1:]) + r")\b|cross-entropy",
+        "batch_size": r"\bbatch(?:es|_size)?\b",
+        "activation": r"\b(?:activations?|relu|tanh|sigmoid|step function|linear)\b",
+        "network": r"\bhidden layers?\b|\bneurons?\b",
+        "features": r"\bfeatures?\b|\bx[12]\b|sin x|x²",
+        "dataset": rf"\b(?:{_SETS})\b|\buploaded CSV\b|\bdataset\b",
+        "noise": r"\bnoise\b",
+        "train_ratio": r"\btrain(?:ing)? ratio\b|train_ratio",
+        "seed": r"\bseed\b",
+        "classes": r"\bclasses\b",
+    }.items()
+}
+NOTE_HIDDEN = "(A note naming a setting hidden by this lesson is not shown.)"
+STOP_HIDDEN = "Stopped (why names a setting hidden by this lesson; Reset starts again)."
+
+
+def names_hidden(lesson: dict | None, text: str) -> bool:
+    """Whether ``text`` names the setting of a control the lesson hides (``NAMED_BY``)."""
+    hidden = (lesson or {}).get("hide", ())
+    return any(c in NAMED_BY and NAMED_BY[c].search(text) for c in hidden)
+
+
+def screen(lesson: dict | None, notes: list[str]) -> list[str]:
+    """The server's notes as the page may print them under ``lesson``: each one naming a
+    hidden control's setting in its place says only that it is not shown (once). The link's
+    own notes ("link: ...") stay: they are about the link's text, which the page has."""
+    out = [
+        n if n.startswith("link:") or not names_hidden(lesson, n) else NOTE_HIDDEN for n in notes
+    ]
+    return list(dict.fromkeys(out))
 
 
 def owner(name: str) -> str:

@@ -55,7 +55,9 @@ class Session(Training):
             if csv is not None:
                 self.csv = csv
             new = {**self.state, **changes}
-            notes = settings.reconcile(new, changes, self.csv_dims, csv is not None)
+            old = getattr(self, "raw", None)  # the data before the change (None: first build)
+            old_dims = None if old is None else old.x.shape[1]
+            notes = settings.reconcile(new, changes, self.csv_dims, csv is not None, old_dims)
             if guard is not None:  # may refuse, or set some (a locked activation: a note)
                 notes += guard(new, self.state) or []
             changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)

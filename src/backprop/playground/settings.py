@@ -47,14 +47,19 @@ def resolve_loss(state: dict, raw) -> str:
 
 
 def reconcile(
-    new: dict, changes: dict, csv_dims: int | None, csv_changed: bool = False
+    new: dict,
+    changes: dict,
+    csv_dims: int | None,
+    csv_changed: bool = False,
+    old_dims: int | None = None,
 ) -> list[str]:
     """Make the settings agree with each other (problem ↔ dataset, layers ↔ activations).
 
     A setting changed on its own that would change nothing (noise on a CSV, a regression
     loss on a classification set, x2 on 1-D data, classes of a circle) is refused in
     words; the same carried along with a change of dataset or problem, or by a link, is
-    dropped with a note. ``csv_changed``: an upload replaces the file in this change."""
+    dropped with a note. ``csv_changed``: an upload replaces the file in this change;
+    ``old_dims``: input columns of the data before it (None: not known)."""
     notes = []
     ds = new["dataset"]
     if ds == "csv" and csv_dims is None:
@@ -124,6 +129,15 @@ def reconcile(
         # (a link names its dataset: a note, and the link opens)
     if not kept:
         kept = list(feats.DEFAULT_1D if dims == 1 else feats.DEFAULT_2D)
+    if old_dims == 1 and dims == 2 and "features" not in changes:  # 1-D data to 2-D data
+        if kept == list(feats.DEFAULT_1D):  # the raw input: the raw inputs, both columns
+            kept = list(feats.DEFAULT_2D)  # (x1 alone trained on column 1, unsaid)
+        else:  # maps of x1 only (all there are for one column)
+            data = "the uploaded CSV" if new["dataset"] == "csv" else f"the {new['dataset']} set"
+            notes.append(
+                f"The features {', '.join(kept)} were chosen for one input column; {data} "
+                "has two, and they use only the first (x1). Switch x2 on to use the second."
+            )
     new["features"] = kept
     alone = not {"dataset", "problem"} & set(changes)
     if "classes" in changes and alone and new["dataset"] not in (*CLASS_SETS, "csv"):
