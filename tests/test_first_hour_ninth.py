@@ -6,9 +6,11 @@ a run of very few epochs is unfinished; ``explain`` names a classifier's logit a
 standardised model's z; sweep's misspelt --out names --db.
 """
 
+import csv
 import math
 import re
 
+import numpy as np
 import pytest
 
 import backprop
@@ -36,3 +38,74 @@ def test_a_full_batch_demo_header_is_as_before(tmp_path):
                          cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     assert "'Epoch 1' is the loss before update 2" in out, out
+
+
+# -- 2. with a validation split the advice judges on it, and advises only a clear gain -----------
+def _houses(folder, n=200, seed=1):
+    """price ≈ 3·size + 10·rooms + noise (the README's example)."""
+    rng = np.random.default_rng(seed)
+    size, rooms = rng.uniform(50, 200, n), rng.integers(1, 6, n)
+    price = 3 * size + 10 * rooms + rng.normal(0, 5, n)
+    rows = [f"{a:.1f},{b},{c:.1f}" for a, b, c in zip(size, rooms, price)]
+    (folder / "houses.csv").write_text("size,rooms,price\n" + "\n".join(rows) + "\n")
+    return np.column_stack([size.round(1), rooms]), price.round(1)
+
+
+def _last(folder, column):
+    with open(folder / "history.csv") as f:
+        return float(list(csv.DictReader(f))[-1][column])
+
+
+def _advised(out):
+    m = re.search(r"advice: rerun with ((?:--\S+ ?\S*?)+) \(", out)
+    return None if m is None else m.group(1).split()
+
+
+def _predict_r2(folder, x, y):
+    from sklearn.metrics import r2_score
+
+    model = backprop.load(str(folder / "model.safetensors"))
+    with backprop.no_grad():
+        pred = model(backprop.tensor(x, dtype=backprop.float32)).numpy()
+    return r2_score(y, pred)
+
+
+def test_the_readme_houses_advice_is_judged_on_validation_and_a_line_note_follows(tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    from backprop.train.inputs import validation_rows
+
+    x, y = _houses(tmp_path)
+    base = ["train", "--csv", "houses.csv", "--target", "price", "--hidden", "32,32",
+            "--validation", "0.2", "--no-plots", "--quiet"]  # fmt: skip
+    code, out, err = cli(*base, "--out", "a", cwd=tmp_path)
+    assert code == 0, err
+    assert "advice: " in out and "judged on its validation rows" in out, out
+    flags = _advised(out)
+    if flags is not None:  # a promise: its validation rmse (the run's own file) clearly lower
+        code, _, err = cli(*base, *flags, "--out", "b", cwd=tmp_path)
+        assert code == 0, err
+        assert _last(tmp_path / "b", "val_rmse") * 1.1 < _last(tmp_path / "a", "val_rmse")
+    # the least-squares note is not held back by the advice (scikit-learn's line)
+    train, val = validation_rows(len(y), 0.2, 0, None)
+    line = LinearRegression().fit(x[train], y[train]).predict(x[val])
+    want = np.sqrt(np.mean((line - y[val]) ** 2))
+    found = re.search(r"least squares on the same inputs has rmse ([\d.]+) on the validation", out)
+    assert found and float(found.group(1)) == float(f"{want:.4g}"), out
+
+
+def test_square_at_lr_1_is_not_advised_a_change_that_is_no_better(tmp_path):
+    code, out, err = cli("train", "--data", "square", "--lr", 1, "--no-plots", "--quiet",
+                         "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    flags = _advised(out)
+    if flags is not None:  # then the advised run's r² (scikit-learn's) is clearly higher
+        said = re.search(r"\(r² (\S+) against (\S+) now", out)
+        assert said.group(1) != said.group(2), out  # and the line shows it is
+        code, _, err = cli("train", "--data", "square", "--lr", 1, *flags, "--no-plots",
+                           "--quiet", "--out", "b", cwd=tmp_path)  # fmt: skip
+        assert code == 0, err
+        r = backprop.run("square")
+        x, y = r.dataset.x, r.dataset.y
+        now, then = _predict_r2(tmp_path / "a", x, y), _predict_r2(tmp_path / "b", x, y)
+        assert (1 - then) * 1.1**2 < 1 - now, (now, then, out)

@@ -21,34 +21,16 @@ the closing advice never says "larger".
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
-import sys
 
+from .heldlists import hold_poor_fit, unfinished
+from .judged import advised_words, clearly_better, judged_key, judged_rows, last_value, rule_words
+from .judged import shown as shown_key
 from .lrcheck import CHEAP
 
 __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice", "unfinished"]
 
-# said while training, before ranked_advice knows whether trying the changes is quick enough
-# (TRY_ROWS, CHEAP): so it promises what the advice line always does
-NOT_LEARNED_CLI = (
-    "It has not learned yet: 'advice:' below names what to change, and tries each change on "
-    "this run when that is quick."
-)
-# fit's other lists of what to try, and the CLI's words instead (one voice: every item of
-# such a list is a row of the 'advice:' table, which says which of them helped)
-HELD_LISTS = (
-    (
-        "has not finished learning; try ",
-        "'advice:' below tries more epochs and other learning rates on this run when that is quick",
-    ),
-    (
-        "pushed the units' biases negative: try ",
-        "'advice:' below tries each fix (smaller learning rates, leaky_relu, …) on this run "
-        "when that is quick",
-    ),
-)
 MARGIN = 0.01  # r² above 0, or accuracy above chance, by this much: help, not rounding
 # each trial reads its data again (a CSV of 1.5 million rows: seconds and a copy in memory
 # per trial), so larger data sets are not tried, only named, however few their epochs
@@ -212,8 +194,9 @@ def _start_lr(result) -> float | None:
     return None if lr is None or not math.isfinite(float(lr)) else float(lr)
 
 
-def _trial(spec: dict) -> float | None:
-    """The final training r² or accuracy of ``spec``, trained silently; None: diverged."""
+def _trial(spec: dict, key: str) -> float | None:
+    """The final ``key`` (r², accuracy, or their validation values: ``judged``) of
+    ``spec``, trained silently; None: diverged."""
     import warnings
 
     from ..spec import run as run_spec
@@ -228,9 +211,7 @@ def _trial(spec: dict) -> float | None:
     check_interrupt()
     if trial.diverged:
         return None
-    last = {k: v[-1] for k, v in trial.history.history.items() if v and v[-1] is not None}
-    value = last.get("r2" if trial.dataset.task == "regression" else "accuracy")
-    return None if value is None or not math.isfinite(value) else float(value)
+    return last_value(trial.history.history, key)
 
 
 def ranked_advice(
@@ -246,7 +227,12 @@ def ranked_advice(
     if found is None:
         return None
     metric, now = found
-    shown = "r²" if metric == "r2" else "accuracy"
+    learned = poor_fit(result) is None  # here for a warning (unfinished, wild), not for r² < 0
+    key = judged_key(result)  # validation rows when the run held some out (judged.py)
+    now = last_value(result.history.history, key)
+    if now is None:
+        return None
+    shown, judged = shown_key(key), judged_rows(result, key)
     if not quiet:
         print("trying each change on this run (nothing is saved) …", flush=True)
     rows = max(1, len(result.dataset.x))
@@ -255,7 +241,7 @@ def ranked_advice(
         if not _cheap(int(spec["epochs"]), rows):
             skipped.append(flags)
             continue
-        tried.append((flags, _trial(spec)))
+        tried.append((flags, _trial(spec, key)))
     tried.sort(key=lambda t: -math.inf if t[1] is None else t[1], reverse=True)
     floor, floor_words = _help_floor(result, metric, now)
     width = max((len(f) for f, _ in tried), default=0)
@@ -264,23 +250,37 @@ def ranked_advice(
         if value is None:
             verdict = "diverged: not advised"
         elif value <= now:
-            verdict = f"{shown} {value:.3g}, no better than this run's {now:.3g}: not advised"
+            verdict = f"{shown} {value:.4g}, no better than this run's {now:.4g}: not advised"
         elif value <= floor:
             verdict = f"{shown} {value:.3g}, {floor_words}: not advised"
+        elif not clearly_better(key, value, now, judged):
+            verdict = (
+                f"{shown} {value:.4g}, not clearly better than this run's {now:.4g} "
+                f"({rule_words(key, judged)}): not advised"
+            )
         else:
             verdict = f"{shown} {value:.3g}"
         lines.append(f"  {flags:<{width}}  {verdict}")
     if skipped:
         lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
-    helped = [(f, v) for f, v in tried if v is not None and v > floor]
-    both = None if helped else _together(result, tried, rows)
+    helped = [
+        (f, v)
+        for f, v in tried
+        if v is not None and v > floor and clearly_better(key, v, now, judged)
+    ]
+    both = None if helped else _together(result, tried, rows, key, now)
     cmd = "" if command is None else command + " "
     if helped:
         best, value = helped[0]
-        head = f"rerun with {cmd}{best} ({shown} {value:.3g} against {now:.3g} now)"
-    elif both is not None and both[1] is not None and both[1] > floor:
+        head = f"rerun with {cmd}{best} ({shown} {value:.4g} against {now:.4g} now)"
+    elif (
+        both is not None
+        and both[1] is not None
+        and both[1] > floor
+        and clearly_better(key, both[1], now, judged)
+    ):
         head = (
-            f"rerun with {cmd}{both[0]} ({shown} {both[1]:.3g} against {now:.3g} now; no change "
+            f"rerun with {cmd}{both[0]} ({shown} {both[1]:.4g} against {now:.4g} now; no change "
             "alone helped)"
         )
     elif tried:
@@ -298,6 +298,10 @@ def ranked_advice(
                 f"the steps were too large: try a learning rate{lower} (--lr), "
                 "--activation leaky_relu (its units cannot die) or another network (--hidden)"
             )
+        elif learned:
+            further = "keep this run's settings: none of these changes is clearly better on " + (
+                "the validation rows" if key.startswith("val_") else "the training rows"
+            )
         else:
             further = (
                 "each was one step from this run: try larger ones (--lr, --epochs) or "
@@ -314,7 +318,11 @@ def ranked_advice(
         )
         head = f"try {', '.join(skipped)} (one at a time; {why})"
     if tried:
-        print(f"advice: {head}; each change tried alone on this run:")
+        on = "its validation rows" if key.startswith("val_") else "its training rows"
+        print(
+            f"advice: {head}; each change tried alone on this run, judged on {on} "
+            f"(advised only when clearly better: {advised_words(key, judged)}):"
+        )
         print("\n".join(lines))
     else:
         print(f"advice: {head}")
@@ -334,10 +342,11 @@ def _help_floor(result, metric: str, now: float) -> tuple[float, str]:
     return max(now, floor), f"at chance (the most common class is {share:.3g} of the rows)"
 
 
-def _together(result, tried, rows: int) -> tuple[str, float | None] | None:
-    """When no change helped alone: the largest learning rate that did not diverge and 10×
+def _together(result, tried, rows: int, key: str, now: float) -> tuple[str, float | None] | None:
+    """When no change helped alone: the largest learning rate that did not make the run worse
+    (lr 10 at r² −5.7e3 was tried with 10× the epochs) and 10×
     the epochs, tried together (a run far from learning may need both), or None."""
-    lrs = [f for f, v in tried if f.startswith("--lr ") and v is not None]
+    lrs = [f for f, v in tried if f.startswith("--lr ") and v is not None and v >= now]
     epochs = next((f for f, _ in tried if f.startswith("--epochs ")), None)
     if not lrs or epochs is None:
         return None
@@ -347,53 +356,4 @@ def _together(result, tried, rows: int) -> tuple[str, float | None] | None:
     spec["epochs"] = int(epochs.split()[1])
     if not _cheap(spec["epochs"], rows):
         return None
-    return f"{lr} {epochs}", _trial(spec)
-
-
-@contextlib.contextmanager
-def hold_poor_fit():
-    """While training: ``fit``'s list of what to try (``cautions.NOT_LEARNED``) is not shown,
-    as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays.
-    Yields the list of warnings so shortened (``ranked_advice``'s ``promised``)."""
-    import warnings
-
-    from ..train.cautions import NOT_LEARNED
-
-    previous = warnings.showwarning
-    held: list[str] = []  # the warnings whose list was left to ranked_advice
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        text = str(message)
-        if NOT_LEARNED in text:
-            text = text[: text.index(NOT_LEARNED)] + NOT_LEARNED_CLI
-            message = category(text)
-            held.append(text)
-        else:
-            for lead, instead in HELD_LISTS:
-                if lead in text:  # its list of what to try: the 'advice:' table measures it
-                    start = text.index(lead) + len(lead) - len("try ")
-                    end = text.find(".", start)
-                    text = text[:start] + instead + ("" if end < 0 else text[end:])
-                    message = category(text)
-                    held.append(text)
-                    break
-        return previous(message, category, filename, lineno, file, line)
-
-    warnings.showwarning = show
-    try:
-        yield held
-    finally:
-        warnings.showwarning = previous
-        sys.stderr.flush()
-
-
-def unfinished(result, held: list) -> None:
-    """Inside ``hold_poor_fit``, after the run: a run fit found neither poor nor still
-    falling may still be unfinished when its loss swings (``caution_falling_by_windows``:
-    ``train square --epochs 20``); its warning's list is held like fit's."""
-    if held or result.diverged or poor_fit(result) is not None:
-        return
-    from ..train.cautions import caution_falling_by_windows, has_step_units
-
-    if not has_step_units(result.net, None):
-        caution_falling_by_windows(result.history)
+    return f"{lr} {epochs}", _trial(spec, key)

@@ -250,7 +250,7 @@ def _run(args) -> int:
         warnings.warn(wild, PoorFitWarning, stacklevel=1)
     # a run that did not learn, or is unfinished, or took too large steps: what helps
     ranked_advice(result, args.quiet, bool(held) or wild is not None)
-    if not held:  # a run that learned something: is a straight line still better?
+    if True:  # a regression: is a straight line better on the rows the advice judged?
         from ..linearcheck import linear_note
 
         note = linear_note(result)

@@ -1,0 +1,89 @@
+"""While a run trains: ``fit``'s lists of what to try are held back for the 'advice:' table.
+
+``fit``'s warnings end in lists of what usually helps (more epochs, a larger learning rate,
+--standardize, …); ``fitcheck.ranked_advice`` tries each item on the run afterwards, so the
+CLI shows the warning's diagnosis and, instead of its list, the words below (one voice:
+nothing is advised that the table found not to help). Moved out of ``fitcheck`` (size).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+__all__ = ["HELD_LISTS", "NOT_LEARNED_CLI", "hold_poor_fit", "unfinished"]
+
+# said while training, before ranked_advice knows whether trying the changes is quick enough
+# (TRY_ROWS, CHEAP): so it promises what the advice line always does
+NOT_LEARNED_CLI = (
+    "It has not learned yet: 'advice:' below names what to change, and tries each change on "
+    "this run when that is quick."
+)
+# fit's other lists of what to try, and the CLI's words instead (one voice: every item of
+# such a list is a row of the 'advice:' table, which says which of them helped)
+HELD_LISTS = (
+    (
+        "has not finished learning; try ",
+        "'advice:' below tries more epochs and other learning rates on this run when that is quick",
+    ),
+    (
+        "pushed the units' biases negative: try ",
+        "'advice:' below tries each fix (smaller learning rates, leaky_relu, …) on this run "
+        "when that is quick",
+    ),
+)
+
+
+def _poor(result) -> bool:
+    from .fitcheck import poor_fit
+
+    return poor_fit(result) is not None
+
+
+@contextlib.contextmanager
+def hold_poor_fit():
+    """While training: ``fit``'s list of what to try (``cautions.NOT_LEARNED``) is not shown,
+    as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays.
+    Yields the list of warnings so shortened (``ranked_advice``'s ``promised``)."""
+    import warnings
+
+    from ..train.cautions import NOT_LEARNED
+
+    previous = warnings.showwarning
+    held: list[str] = []  # the warnings whose list was left to ranked_advice
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        if NOT_LEARNED in text:
+            text = text[: text.index(NOT_LEARNED)] + NOT_LEARNED_CLI
+            message = category(text)
+            held.append(text)
+        else:
+            for lead, instead in HELD_LISTS:
+                if lead in text:  # its list of what to try: the 'advice:' table measures it
+                    start = text.index(lead) + len(lead) - len("try ")
+                    end = text.find(".", start)
+                    text = text[:start] + instead + ("" if end < 0 else text[end:])
+                    message = category(text)
+                    held.append(text)
+                    break
+        return previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield held
+    finally:
+        warnings.showwarning = previous
+        sys.stderr.flush()
+
+
+def unfinished(result, held: list) -> None:
+    """Inside ``hold_poor_fit``, after the run: a run fit found neither poor nor still
+    falling may still be unfinished when its loss swings (``caution_falling_by_windows``:
+    ``train square --epochs 20``); its warning's list is held like fit's."""
+    if held or result.diverged or _poor(result):
+        return
+    from ..train.cautions import caution_falling_by_windows, has_step_units
+
+    if not has_step_units(result.net, None):
+        caution_falling_by_windows(result.history)
