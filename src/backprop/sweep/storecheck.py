@@ -157,7 +157,7 @@ def trials(db, plan: dict, label: str) -> list[str]:
             f"{label}: {len(rows)} configuration(s) stored, the grid makes {len(want)}; {FIX}."
         )
     specs = []
-    parameters = paramcount.counter()
+    parameters = paramcount.counter(dict(db.execute("SELECT path, sha256 FROM file")))
     for i, ((cid, point, text, stored), point_want) in enumerate(zip(rows, want)):
         if cid != i or _json(point, f"configuration {cid}'s point", label) != point_want:
             raise SweepError(f"{label}: configuration {cid} is not the grid's point {i}; {FIX}.")
