@@ -113,7 +113,7 @@ def bar_bundle(
     spent, left = f"{_clock(elapsed)} spent", f"{_clock(left)} left"
     cells = [f"{done}/{total} {unit}", note, loss_text, spent, left]
     words = "  ".join(c for c in cells if c)
-    filled = min(30, round(30 * done / total)) if total else 30
+    filled = min(30, round(30 * done / total)) if total else 0  # 0 of 0: nothing done
     text = f"{title} [{'#' * filled}{'.' * (30 - filled)}]  {words}"
     html = (
         '<div class="bp-progress" style="font-family:var(--jp-code-font-family,monospace);'
@@ -148,6 +148,9 @@ class NotebookProgress(Callback):
             from IPython.display import display
 
             self.handle = display(self._bundle(0, None), raw=True, display_id=True)
+            return
+        if not state.epochs:  # rich draws a 0-of-0 task's bar full (finished): one line
+            print(self._bundle(0, None)["text/plain"], file=sys.stderr)
             return
         self.progress = rich_bar("training", "epochs")
         self.task = self.progress.add_task("fit", total=state.epochs, last="")
