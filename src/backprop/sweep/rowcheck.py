@@ -63,7 +63,7 @@ def took(tid: int, row: dict, created, label: str) -> None:
                 label,
                 tid,
                 field,
-                f"is {value:.4g}, longer than the {span - SLACK:,.0f} s from the sweep's "
+                f"is {value:.4g}, longer than the {span - SLACK:.3g} s from the sweep's "
                 "start to the trial's finish",
             )
 
