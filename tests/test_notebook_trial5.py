@@ -21,3 +21,34 @@ def test_zero_epochs_bar_on_a_terminal_is_not_full(capsys):
     err = capsys.readouterr().err
     assert "0/0 epochs" in err
     assert "\u2501" not in err  # rich drew a 0-of-0 task as finished: a full bar
+
+
+MISSING_MATPLOTLIB = """
+import sys
+sys.modules["matplotlib"] = None  # as if not installed: the import raises ModuleNotFoundError
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+cell = "from backprop import nn, plots\\nfig = plots.network_diagram(nn.MLP([2, 2, 1]))"
+shell.run_cell(cell)
+print("KEPT", type(sys.last_value.__cause__).__name__)
+shell.run_cell("%xmode verbose")
+shell.run_cell(cell)
+"""
+
+
+def test_an_error_raised_from_an_import_error_hides_the_chain_in_ipython():
+    import re
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", MISSING_MATPLOTLIB], capture_output=True, text=True, timeout=300
+    )
+    out = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)
+    short, _, verbose = out.partition("KEPT")
+    assert "PlotDependencyError: backprop.plots needs matplotlib" in short, out
+    assert "plots/_base.py" not in short and "ModuleNotFoundError" not in short.split("(")[0]
+    assert "direct cause" not in short  # the chain was shown, backprop's import frame in it
+    assert re.search(r"inside backprop and the ModuleNotFoundError .* not shown", short)
+    assert verbose.startswith(" ModuleNotFoundError")  # only the display was shortened
+    assert "direct cause" in verbose and "plots/_base.py" in verbose  # %xmode verbose: all

@@ -8,6 +8,9 @@ asks an exception for ``_render_traceback_``; ``BackpropError`` answers with IPy
 formatting of the traceback without backprop's frames and one line saying how many were
 left out and how to see them (``%xmode verbose``). Nothing else changes:
 
+- a ``BackpropError`` raised from an ``ImportError`` (matplotlib or torch missing) shows
+  without that chained error either: its message already names the module and the
+  install line, and the chain showed backprop's frame where the import was tried;
 - only ``BackpropError`` and its subclasses; any other exception from inside backprop (a
   bug) keeps every frame;
 - ``%xmode verbose`` shows every frame; ``%debug`` and ``sys.last_traceback`` keep the whole
@@ -45,8 +48,20 @@ def without_library_frames(tb: types.TracebackType | None) -> tuple:
     return chain, hidden
 
 
+def chained_import_error(error: BaseException) -> BaseException | None:
+    """The ImportError ``error`` was raised from (``from exc`` or inside its ``except``),
+    or None. A project error raised from an ImportError says the missing module and the
+    install line in its own message, so the chain (ModuleNotFoundError, with backprop's
+    frame where the import was tried) adds nothing a student can act on."""
+    chained = error.__cause__
+    if chained is None and not error.__suppress_context__:
+        chained = error.__context__
+    return chained if isinstance(chained, ImportError) else None
+
+
 def render(error: BaseException) -> list[str]:
-    """IPython's structured traceback of ``error`` without backprop's frames."""
+    """IPython's structured traceback of ``error`` without backprop's frames (and without
+    the ImportError it was raised from, by class: ``chained_import_error``)."""
     try:
         from IPython import get_ipython
 
@@ -56,12 +71,24 @@ def render(error: BaseException) -> list[str]:
         if getattr(formatter, "mode", "") == "Verbose":  # %xmode verbose: every frame
             return formatter.structured_traceback(type(error), error, tb)
         short, hidden = without_library_frames(tb)
-        if short is None or hidden == 0:
+        cause = chained_import_error(error)
+        if short is None or (hidden == 0 and cause is None):
             return formatter.structured_traceback(type(error), error, tb)
-        stb = formatter.structured_traceback(type(error), error, short)
+        saved = error.__cause__, error.__context__, error.__suppress_context__
+        if cause is not None:  # for this display only; %debug and sys.last_value keep it
+            error.__cause__, error.__suppress_context__ = None, True
+        try:
+            stb = formatter.structured_traceback(type(error), error, short)
+        finally:
+            error.__cause__, error.__context__, error.__suppress_context__ = saved
+        parts = []
+        if hidden:
+            parts.append(f"{hidden} frame{'s' if hidden != 1 else ''} inside backprop")
+        if cause is not None:
+            parts.append(f"the {type(cause).__name__} it was raised from")
         note = (
-            f"({hidden} frame{'s' if hidden != 1 else ''} inside backprop not shown: the "
-            "message says what to change; %xmode verbose shows them)"
+            f"({' and '.join(parts)} not shown: the message says what to change; "
+            "%xmode verbose shows them)"
         )
         return [*stb[:-1], note, stb[-1]] if stb else [note]
     except Exception:  # never make a traceback worse than Python's own
