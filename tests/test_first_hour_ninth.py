@@ -109,3 +109,88 @@ def test_square_at_lr_1_is_not_advised_a_change_that_is_no_better(tmp_path):
         x, y = r.dataset.x, r.dataset.y
         now, then = _predict_r2(tmp_path / "a", x, y), _predict_r2(tmp_path / "b", x, y)
         assert (1 - then) * 1.1**2 < 1 - now, (now, then, out)
+
+
+# -- 3. a run of very few epochs is unfinished; a loss that jumps at the end is not a fit --------
+def test_three_epochs_are_unfinished_and_the_default_epochs_are_tried(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--no-plots", "--quiet", "--out", "d",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    with open(tmp_path / "d" / "history.csv") as f:
+        default = len(list(csv.DictReader(f)))  # the epochs a run without --epochs trains
+    code, out, err = cli("train", "--data", "square", "--epochs", 3, "--no-plots", "--quiet",
+                         "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "3 epochs are too few" in err and "unfinished" in err, err
+    assert re.search(rf"^  --epochs {default}\s+r² ", out, re.M), out
+
+
+def test_a_loss_that_jumps_in_the_last_epoch_is_called_no_fit(tmp_path):
+    code, out, err = cli("train", "--data", "square", "--epochs", 3, "--lr", 1, "--no-plots",
+                         "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    with open(tmp_path / "a" / "history.csv") as f:
+        losses = [float(r["loss"]) for r in csv.DictReader(f)]
+    assert losses[-1] > 10 * min(losses[:-1])  # the run's own file: it jumped at the end
+    assert "not a fit" in err and f"{losses[-1]:.4g}" in err, err
+    assert "advice: " in out, out
+
+
+# -- 4. explain: a classifier's ŷ is a logit; a standardised model's a[0] is z -------------------
+def _pets(folder, n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 2, n)
+    x = rng.normal(0, 1, (n, 2)) + 1.5 * label[:, None]
+    rows = [f"{a:.3f},{b:.3f},{'dog' if k else 'cat'}" for (a, b), k in zip(x, label)]
+    (folder / "pets.csv").write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+
+
+def test_explain_on_a_classifier_without_y_names_the_logit_and_its_probability(tmp_path):
+    _pets(tmp_path)
+    code, _, err = cli("train", "--csv", "pets.csv", "--target", "label", "--no-plots", "-q",
+                       "--out", "p", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("explain", "p/model.safetensors", "--x", "1,2", cwd=tmp_path)
+    assert code == 0, err
+    assert "logit" in out, out
+    # the probability is σ(ŷ) of the model's own output, and as explain --y dog says it
+    model = backprop.load(str(tmp_path / "p" / "model.safetensors"))
+    with backprop.no_grad():
+        z = float(model(backprop.tensor([[1.0, 2.0]], dtype=backprop.float32)).numpy()[0, 0])
+    p = 1 / (1 + math.exp(-z))
+    assert f"p('dog') = {p:.4f}" in out, (p, out)
+    code, with_y, err = cli("explain", "p/model.safetensors", "--x", "1,2", "--y", "dog",
+                            cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert f"p('dog') = {p:.4f}" in with_y
+
+
+def test_explain_on_a_standardised_model_calls_a0_z_with_its_values(tmp_path):
+    from sklearn.preprocessing import StandardScaler
+
+    x, _ = _houses(tmp_path)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--standardize",
+                       "--no-plots", "-q", "--out", "h", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("explain", "h/model.safetensors", "--x", "100,3", cwd=tmp_path)
+    assert code == 0, err
+    assert "a[0] = x =" not in out, out
+    m = re.search(r"a\[0\] = z = \[\s*(\S+),\s*(\S+)\]ᵀ", out)
+    assert m, out
+    z = StandardScaler().fit(x).transform([[100.0, 3.0]])[0]
+    assert [float(g) for g in m.groups()] == pytest.approx(z, abs=1e-4)
+
+
+# -- 5. sweep --out names --db, and that --out is compare's ---------------------------------------
+def test_sweep_out_names_db_not_quiet(tmp_path):
+    import contextlib
+    import io
+
+    from backprop.cli.app import main
+    from cli_helpers import one_line
+
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited, contextlib.redirect_stderr(err):
+        main(["sweep", "square", "--grid", "optimizer.lr=0.1,0.01", "--out", "sw1"])
+    one_line(exited.value.code, err.getvalue(), "--db", "compare")
+    assert "--quiet" not in err.getvalue(), err.getvalue()

@@ -104,6 +104,18 @@ def default_lr(result) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def default_epochs(result) -> int:
+    """The epochs the run gets with no --epochs: a built-in set's (``train --data NAME``),
+    else the spec's default (a CSV's)."""
+    from ..spec.build import builtin_set_defaults
+    from ..spec.schema import TOP
+
+    data = result.spec["data"].get("name")
+    if data is not None:
+        return int(builtin_set_defaults(data)["epochs"])
+    return int(TOP["epochs"])
+
+
 def _lr_values(result, lr: float | None) -> list[float]:
     """The learning rates to try: ÷10, ÷100, ÷1000 and the default after too large steps;
     else ×1000 … ×10 (a run that crept) and ÷10."""
@@ -136,6 +148,10 @@ def candidates(result) -> list[tuple[str, dict]]:
     changed = copy.deepcopy(spec)
     changed["epochs"] = 10 * int(spec["epochs"])
     out.append((f"--epochs {changed['epochs']}", changed))
+    if default_epochs(result) > changed["epochs"]:  # a very short run: the default, too
+        changed = copy.deepcopy(spec)
+        changed["epochs"] = default_epochs(result)
+        out.append((f"--epochs {changed['epochs']}", changed))
     batch = spec.get("batch_size")
     if rows > 32 and (batch is None or batch > 32):
         changed = copy.deepcopy(spec)

@@ -77,13 +77,61 @@ def hold_poor_fit():
         sys.stderr.flush()
 
 
+FEW_EPOCHS = 10  # fewer epochs than this: unfinished by definition, whatever the r²
+JUMP = 10  # the last epoch's loss over the lowest before it by this factor: no fit
+
+
 def unfinished(result, held: list) -> None:
     """Inside ``hold_poor_fit``, after the run: a run fit found neither poor nor still
-    falling may still be unfinished when its loss swings (``caution_falling_by_windows``:
-    ``train square --epochs 20``); its warning's list is held like fit's."""
-    if held or result.diverged or _poor(result):
+    falling may still be unfinished. A run of fewer than ``FEW_EPOCHS`` epochs is, by
+    definition (``train --data square --epochs 3``: the advice tries the set's default
+    epochs); so is one whose loss jumped by ``JUMP``× or more in its last epoch (``--epochs 3
+    --lr 1``: 1316 → 272 → 30525, its r² 0.645 a lucky snapshot after the last update); and
+    one whose loss swings (``caution_falling_by_windows``: ``train square --epochs 20``).
+    Each warning's list is held like fit's (the 'advice:' table measures it)."""
+    if result.diverged:
+        return
+    import warnings
+
+    from ..errors import PoorFitWarning
+
+    for text in (_few(result), _jumped(result)):
+        if text is not None:
+            warnings.warn(text, PoorFitWarning, stacklevel=1)
+            held.append(text)
+    if held or _poor(result):
         return
     from ..train.cautions import caution_falling_by_windows, has_step_units
 
     if not has_step_units(result.net, None):
         caution_falling_by_windows(result.history)
+
+
+def _few(result) -> str | None:
+    epochs = len(result.history)
+    if epochs >= FEW_EPOCHS:
+        return None
+    from .fitcheck import default_epochs
+
+    default = default_epochs(result)
+    tries = f"the default {default:,} epochs and " if default > epochs else ""
+    return (
+        f"{epochs} epoch{'s' if epochs != 1 else ''} are too few to call this a fit (fewer "
+        f"than {FEW_EPOCHS}): the run is unfinished whatever its score; 'advice:' below tries "
+        f"{tries}other changes on this run when that is quick."
+    )
+
+
+def _jumped(result) -> str | None:
+    losses = [v for v in result.history.history.get("loss", []) if v is not None]
+    if len(losses) < 2:
+        return None
+    low, last = min(losses[:-1]), losses[-1]
+    if not (low > 0 and last >= JUMP * low):
+        return None
+    return (
+        f"the training loss jumped {last / low:.3g}× in the last epoch (lowest {low:.4g} "
+        f"before, {last:.4g} at epoch {len(losses)}): the weights swing, so the final score is "
+        "a snapshot of an unstable run, not a fit; 'advice:' below tries smaller learning "
+        "rates on this run when that is quick."
+    )

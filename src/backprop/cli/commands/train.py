@@ -250,12 +250,11 @@ def _run(args) -> int:
         warnings.warn(wild, PoorFitWarning, stacklevel=1)
     # a run that did not learn, or is unfinished, or took too large steps: what helps
     ranked_advice(result, args.quiet, bool(held) or wild is not None)
-    if True:  # a regression: is a straight line better on the rows the advice judged?
-        from ..linearcheck import linear_note
+    from ..linearcheck import linear_note  # a straight line better on the judged rows?
 
-        note = linear_note(result)
-        if note:
-            print(note)
+    note = linear_note(result)
+    if note:
+        print(note)
     return exit_status("train", result, advice)
 
 
