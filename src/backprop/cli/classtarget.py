@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CLASS_LOSSES", "Classes", "class_target", "classes_of", "footer", "header"]
+__all__ = [
+    "CLASS_LOSSES",
+    "Classes",
+    "class_target",
+    "classes_of",
+    "footer",
+    "header",
+    "logit_note",
+]
 
 CLASS_LOSSES = ("bce_with_logits", "cross_entropy")
 
@@ -109,18 +117,40 @@ def header(classes: Classes, index: int, text: str) -> str:
     )
 
 
-def footer(classes: Classes, y_hat: np.ndarray, index: int) -> str:
-    """The probabilities ŷ gives, the class it predicts, and whether that is the target."""
+def _probabilities(classes: Classes, y_hat: np.ndarray) -> np.ndarray:
     z = np.asarray(y_hat, dtype=np.float64).reshape(-1)
-    names = classes.names
     if classes.binary:
         p1 = 1.0 / (1.0 + np.exp(-z[0]))
-        probs = np.array([1.0 - p1, p1])
-    else:
-        e = np.exp(z - z.max())
-        probs = e / e.sum()
-    top = int(probs.argmax())
+        return np.array([1.0 - p1, p1])
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _shown(classes: Classes, probs: np.ndarray) -> tuple[int, str]:
     order = np.argsort(-probs)[:3]
-    shown = ", ".join(f"p({names[k]!r}) = {probs[k]:.4f}" for k in order)
+    names = classes.names
+    return int(probs.argmax()), ", ".join(f"p({names[k]!r}) = {probs[k]:.4f}" for k in order)
+
+
+def footer(classes: Classes, y_hat: np.ndarray, index: int) -> str:
+    """The probabilities ŷ gives, the class it predicts, and whether that is the target."""
+    names = classes.names
+    top, shown = _shown(classes, _probabilities(classes, y_hat))
     verdict = "the target" if top == index else f"not the target {names[index]!r}"
     return f"\nprediction: {shown}; the model predicts {names[top]!r}, {verdict}."
+
+
+def logit_note(classes: Classes, y_hat: np.ndarray) -> str:
+    """Without --y: what ŷ is (a logit, or one logit per class), the probabilities it gives
+    and the class predicted; how to see the loss's δ."""
+    names = classes.names
+    top, shown = _shown(classes, _probabilities(classes, y_hat))
+    if classes.binary:
+        what = f"ŷ is the logit of p({names[1]!r}) (class 1; {names[0]!r} is class 0), p = σ(ŷ)"
+    else:
+        what = "ŷ holds one logit per class, p = softmax(ŷ)"
+    return (
+        f"\nclassifier, {len(names)} classes: {what}; prediction: {shown}; the model predicts "
+        f"{names[top]!r}. The δ above are ∂ŷ/∂f (no loss); --y CLASS traces the loss "
+        f"{classes.loss}, e.g. --y {names[top]}."
+    )

@@ -81,11 +81,27 @@ class Parser(argparse.ArgumentParser):
         from ..spec.synonyms import flag_hint  # --learning-rate: --lr (a synonym, not a typo)
 
         hint = "" if first is None else flag_hint(first, flags)
+        hint = hint or ("" if first is None else self._role_hint(first, flags))
         field_hint = getattr(self, "field_hint", None)  # a command's own (sweep: --grid)
         if not hint and first is not None and field_hint is not None:
             hint = field_hint(first, extra)
         hint = hint or ("" if first is None else did_you_mean(first.split("=", 1)[0], flags))
         self.error(f"unrecognized arguments: {' '.join(extra)}.{hint}".rstrip("."))
+
+    def _role_hint(self, flag: str, flags: list[str]) -> str:
+        """A flag another command uses for what this one names otherwise (``ROLE_FLAGS``):
+        sweep writes its results to --db, which compare, train and demo name --out (a
+        did-you-mean by spelling suggested --quiet)."""
+        name = flag.split("=", 1)[0]
+        alt = ROLE_FLAGS.get(name)
+        if alt is None or alt[0] not in flags or name in flags:
+            return ""
+        help_text = " ".join((self._option_string_actions[alt[0]].help or "").split())
+        help_text = help_text.split(";")[0].split(" (")[0]
+        return (
+            f" {self.prog} names its output {alt[0]} ({help_text}): {alt[0]} FILE; {name} is "
+            f"{alt[1]}"
+        )
 
     def error(self, message: str):
         choice = _INVALID_CHOICE.search(message)
@@ -99,6 +115,13 @@ class Parser(argparse.ArgumentParser):
             hint = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
             message += f".{hint}" if hint else ""
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# a flag -> (the flag a command that lacks it names the same role, whose flag it is)
+ROLE_FLAGS = {
+    "--out": ("--db", "the run folder of train, demo and compare"),
+    "-o": ("--db", "the run folder of train, demo and compare"),
+}
 
 
 def _is_number(word: str) -> bool:

@@ -105,6 +105,7 @@ class Trace:
     loss_text: str
     layers: list[LayerTrace]
     notes: list[str] = field(default_factory=list)
+    x_name: str = "x"  # what a[0] is: "z" when the input was standardised (explain)
 
     def __getitem__(self, l: int) -> LayerTrace:
         """Layer l in the lecture's numbering (1 … L)."""
@@ -289,7 +290,7 @@ def render(t: Trace) -> str:
             f"{_norm(lt.delta):<11} {_norm(lt.dW)}"
         )
     lines += ["", _VECTORS if n == 1 else _BATCH.format(n=n), "", "forward pass:"]
-    lines.append(f"  a[0] = x = {_rows(t.x)}")
+    lines.append(f"  a[0] = {t.x_name} = {_rows(t.x)}")
     for lt in _shown(t.layers):
         if lt is None:
             lines.append(f"  … layers {_MAX_LAYERS // 2 + 1} to {L - _MAX_LAYERS // 2} not shown …")

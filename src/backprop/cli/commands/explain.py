@@ -81,15 +81,19 @@ def run(args) -> int:
         )
     x = args.x if args.x is not None else defaults.get(args.network)
     if x is None:
-        raise ConfigError("--x: give one input sample for a model file, e.g. --x 0.5")
+        raise ConfigError(
+            "--x: give one input sample for a model file, e.g. --x 0.5 (and --y, its target, "
+            "to trace the loss's δ)"
+        )
     n_in = delta.layers(model)[0].n_in
     if len(x) != n_in:
         raise ConfigError(f"--x: the network takes {n_in} input(s), got {len(x)} value(s): {x}")
     from ..classtarget import class_target, classes_of, footer, header
 
     classes = classes_of(file_spec, args.loss, delta.layers(model)[-1].n_out)
+    logits = None  # a classifier without a target: ŷ is a logit, said after the trace
     if classes is not None and args.loss is None and args.y is None:
-        classes = None  # no target: δ = ∂ŷ/∂f, as on the slides
+        classes, logits = None, classes  # no target: δ = ∂ŷ/∂f, as on the slides
     given = args.y is not None  # '' too: refused below, never read as "no target"
     loss_name = classes.loss if classes else args.loss or ("half_mse" if given else "none")
     index = None
@@ -115,14 +119,20 @@ def run(args) -> int:
         shown = ", ".join(f"{v:g}" for v in x)
         print(
             f"inputs standardised as the model file says (as backprop predict does): "
-            f"x = [{shown}] → a[0] = (x − mean) / std\n"
+            f"x = [{shown}] → a[0] = z = (x − mean) / std\n"
         )
     if index is not None:
         print(header(classes, index, args.y.strip()))
     traced = delta.trace(model, raw, y, loss)
+    if scaler:
+        traced.x_name = "z"  # the standardised input, not the x typed
     print(traced)
     if index is not None:
         print(footer(classes, traced.y_hat, index))
+    elif logits is not None:
+        from ..classtarget import logit_note
+
+        print(logit_note(logits, traced.y_hat))
     elif y is not None:
         _exact_fit_note(model, raw, y, args.network)
     _silent_layer_note(model, raw)
