@@ -52,3 +52,47 @@ def test_an_error_raised_from_an_import_error_hides_the_chain_in_ipython():
     assert re.search(r"inside backprop and the ModuleNotFoundError .* not shown", short)
     assert verbose.startswith(" ModuleNotFoundError")  # only the display was shortened
     assert "direct cause" in verbose and "plots/_base.py" in verbose  # %xmode verbose: all
+
+
+def _params(model):
+    import numpy as np
+
+    return np.concatenate([np.asarray(p.data).ravel() for p in model.parameters()])
+
+
+def test_widget_spec_warns_when_a_mid_run_change_means_run_will_not_end_at_the_model():
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("anywidget")
+    from backprop.errors import BackpropWarning
+    from backprop.playground import widget
+
+    straight = widget(dataset="spiral", hidden=[8, 8], seed=4).train(epochs=7)
+    with warnings_as_list() as got:
+        spec = straight.spec
+    assert got == []  # trained with one setting throughout: the spec is the run
+    np.testing.assert_array_equal(_params(straight.model), _params(backprop.run(spec).model))
+
+    w = widget(dataset="spiral", hidden=[8, 8], seed=4).train(epochs=5)
+    w.set(lr=0.3)
+    w.train(epochs=2)
+    with pytest.warns(BackpropWarning, match=r"will not end at w\.model.*learning-rate"):
+        spec = w.spec
+    assert not np.allclose(_params(w.model), _params(backprop.run(spec).model))  # as it says
+    w0 = widget(dataset="spiral", hidden=[8, 8], seed=4)
+    spec["epochs"] = 0  # what it still reproduces: the data and the seed's start weights
+    np.testing.assert_array_equal(_params(w0.model), _params(backprop.run(spec).model))
+
+
+def warnings_as_list():
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def caught():
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            yield got
+
+    return caught()

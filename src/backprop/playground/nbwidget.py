@@ -13,7 +13,7 @@ pauses while a cell runs). No server, no port.
 
 ``w.model`` is the live ``nn.MLP`` the δ engine trains (inspect it in the next cell),
 ``w.spec`` the experiment spec of the current settings (``backprop.run(w.spec)`` trains
-it), ``w.train(epochs)``, ``w.set(**settings)``, ``w.play()``, ``w.pause()`` drive it from
+it; a warning says when a change made during the run means it will not end at ``w.model``), ``w.train(epochs)``, ``w.set(**settings)``, ``w.play()``, ``w.pause()`` drive it from
 code. Needs the ``notebook`` extra (anywidget; starlette for the connection's types).
 
 A view outlives its kernel (a restart keeps the cell's output): ``widget.js`` pings the
@@ -179,8 +179,32 @@ class PlaygroundWidget(anywidget.AnyWidget):
     @property
     def spec(self) -> dict:
         """The experiment spec of the current settings, at the current epoch (``"epochs": 0``
-        at epoch 0: ``backprop.run`` then builds the same initial weights and trains none)."""
-        return self.session.spec()
+        at epoch 0: ``backprop.run`` then builds the same initial weights and trains none).
+
+        ``backprop.run(w.spec)`` ends at ``w.model`` only when the run was trained with
+        these settings from its start. A spec holds one learning rate (and one batch size,
+        optimizer, regularisation) for every epoch, so after a change made during the run
+        (the page's LR dropdown, ``w.set(lr=...)`` after ``w.train``) — or hand-typed
+        weights, input features, an export in the middle of an epoch — it reproduces the
+        data, the network's shape and its start weights, not the weights trained: a
+        ``BackpropWarning`` says which (``Session.spec_gaps``, the page's export list)."""
+        spec = self.session.spec()
+        gaps = self.session.spec_gaps()
+        if gaps:
+            import warnings
+
+            from ..errors import BackpropWarning
+
+            warnings.warn(
+                "w.spec: backprop.run(w.spec) will not end at w.model: the spec holds the "
+                "current settings from epoch 1 on, and cannot hold "
+                + "; ".join(gaps)
+                + ". It reproduces the data, the network's shape and the seed's start weights; "
+                "w.model holds the weights trained.",
+                BackpropWarning,
+                stacklevel=2,
+            )
+        return spec
 
     @property
     def settings(self) -> dict:
