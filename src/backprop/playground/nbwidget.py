@@ -13,8 +13,9 @@ pauses while a cell runs). No server, no port.
 
 ``w.model`` is the live ``nn.MLP`` the δ engine trains (inspect it in the next cell),
 ``w.spec`` the experiment spec of the current settings (``backprop.run(w.spec)`` trains
-it; a warning says when a change made during the run means it will not end at ``w.model``), ``w.train(epochs)``, ``w.set(**settings)``, ``w.play()``, ``w.pause()`` drive it from
-code. Needs the ``notebook`` extra (anywidget; starlette for the connection's types).
+it; a warning says when a change made during the run means it will not end at
+``w.model``), ``w.train(epochs)``, ``w.set(**settings)``, ``w.play()``, ``w.pause()`` drive
+it from code. Needs the ``notebook`` extra (anywidget; starlette for the connection's types).
 
 A view outlives its kernel (a restart keeps the cell's output): ``widget.js`` pings the
 kernel (``{"ping": n}``, answered at once with ``{"pong": n}``) when the front end reports
