@@ -108,8 +108,8 @@ def unfinished(result, held: list) -> None:
 
 
 def _few(result) -> str | None:
-    epochs = len(result.history)
-    if epochs >= FEW_EPOCHS:
+    epochs = int(result.spec["epochs"])  # asked for (early stopping may end a run sooner)
+    if not 0 < epochs < FEW_EPOCHS:  # 0: the untrained network, on purpose (issue 17)
         return None
     from .fitcheck import default_epochs
 
