@@ -96,3 +96,30 @@ def warnings_as_list():
             yield got
 
     return caught()
+
+
+def test_run_display_says_loss_and_rmse_are_taken_at_two_moments_and_they_are():
+    import warnings
+
+    import numpy as np
+
+    spec = backprop.spec.builtin("square")  # one full batch: one update an epoch
+    spec["epochs"] = 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # still learning at 200 epochs: PoorFitWarning
+        run = backprop.run(spec)
+        spec["epochs"] = 199
+        before_last = backprop.run(spec)  # the weights the 200th epoch began with
+    html = run._repr_html_()
+    assert "loss: during the epoch, each batch before its update" in html
+    assert "rmse, r2: after the epoch's updates, at the weights it ended with" in html
+    x, y = run.dataset.x.astype(np.float32), run.dataset.y
+
+    def mse(r):
+        out = np.asarray(r.net(backprop.tensor(x)).detach().numpy(), dtype=np.float64)
+        return float(np.mean((out - y) ** 2))
+
+    # what the caption says, by a NumPy mean over the network's outputs at each moment
+    np.testing.assert_allclose(run.history.last("rmse"), mse(run) ** 0.5, rtol=1e-5)
+    np.testing.assert_allclose(run.history.last("loss"), mse(before_last), rtol=1e-5)
+    assert abs(run.history.last("loss") - mse(run)) > 1e-3  # not the final weights' loss

@@ -94,6 +94,13 @@ def metrics_table(history) -> str:
             cls = FAIL if not math.isfinite(value) else ""
             rows.append(([esc(key), num(value), str(at)], ["bp-l", cls, ""]))
     out = table(("metric", "final value", "at epoch"), [r for r, _ in rows], [c for _, c in rows])
+    after = [k for k in _METRICS if k != "loss" and history.last(k) is not None]
+    if "loss" in history.history and after:  # two moments of one epoch: say which is which
+        out += (
+            f'<div class="bp-muted">loss: during the epoch, each batch before its update; '
+            f"{esc(', '.join(after))}: after the epoch's updates, at the weights it ended "
+            "with</div>"
+        )
     facts = [f"{len(history)} epoch(s)"]
     if history.engine:
         facts.append(f"engine: {history.engine}")
