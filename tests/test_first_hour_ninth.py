@@ -194,3 +194,13 @@ def test_sweep_out_names_db_not_quiet(tmp_path):
         main(["sweep", "square", "--grid", "optimizer.lr=0.1,0.01", "--out", "sw1"])
     one_line(exited.value.code, err.getvalue(), "--db", "compare")
     assert "--quiet" not in err.getvalue(), err.getvalue()
+
+
+def test_a_demo_judged_on_its_test_rows_states_a_margin_of_those_rows(tmp_path):
+    code, out, err = cli("demo", "xor", "--epochs", 5, "--no-plots", "--out", "d", cwd=tmp_path)
+    assert code == 0, err
+    m = re.search(r"judged on its validation rows \(advised only when clearly better: accuracy "
+                  r"over (\S+) higher\)", out)  # fmt: skip
+    assert m, out
+    held = len(backprop.run(dict(backprop.spec.builtin("xor"), epochs=0)).dataset.x_test)
+    assert float(m.group(1)) == pytest.approx(max(0.01, 1 / held), rel=1e-2)

@@ -44,10 +44,16 @@ def judged_rows(result, key: str) -> int:
     """How many rows the judged metric is measured on (validation or training)."""
     from ..spec import targets
 
-    n = max(1, len(result.dataset.x))
-    rows = targets.training_rows(result.spec, result.dataset)
+    ds = result.dataset
+    n = max(1, len(ds.x))
+    rows = targets.training_rows(result.spec, ds)
     train = n if rows is None else len(rows)
-    return max(1, n - train if key.startswith("val_") else train)
+    if not key.startswith("val_"):
+        return train
+    if rows is None:  # validation on the held-out test rows (the built-in specs' "test")
+        held = getattr(ds, "x_test", None)
+        return n if held is None else max(1, len(held))
+    return max(1, n - train)
 
 
 def clearly_better(key: str, value: float, now: float, rows: int) -> bool:
