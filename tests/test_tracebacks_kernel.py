@@ -18,7 +18,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("anywidget")
 
-MISTAKE = "from backprop.playground import widget\nwidget('circle')"
+MISTAKE = "from backprop.playground import widget\nwidget('circel')"  # misspelt
 BUG = "import backprop._tracebacks as t\nt.inside(None)  # a bug inside backprop, not a mistake"
 
 
@@ -42,8 +42,8 @@ def errors(cells: list[str], tmp_path) -> list[str]:
 
 def test_a_mistake_shows_the_users_frame_and_the_message_not_backprops(tmp_path):
     mistake, _, verbose, bug = errors([MISTAKE, "%xmode verbose", MISTAKE, BUG], tmp_path)
-    assert "widget(dataset='circle')" in mistake  # the message
-    assert "widget('circle')" in mistake.split("ConfigError:")[0]  # the user's line
+    assert "Did you mean 'circle'?" in mistake  # the message
+    assert "widget('circel')" in mistake.split("ConfigError:")[0]  # the user's line
     assert "nbwidget_start.py" not in mistake and "backprop/playground" not in mistake, mistake
     assert re.search(r"\d frames? inside backprop not shown.*%xmode verbose", mistake)
     assert "nbwidget_start.py" in verbose  # asked for: every frame
