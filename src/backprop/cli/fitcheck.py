@@ -323,7 +323,7 @@ def ranked_advice(
                 "each was one step from this run: try larger ones (--lr, --epochs) or "
                 "another network (--hidden, --activation)"
             )
-        head = f"no change tried here helped ({shown} {now:.3g} now{together}); {further}"
+        head = f"no change tried here helped ({shown} {now:.4g} now{together}); {further}"
     else:
         if "step" in result.spec["model"]["activation"]:  # only the activation trains them
             skipped = [f for f in skipped if f.startswith("--activation")] or skipped
