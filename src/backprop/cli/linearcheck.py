@@ -44,8 +44,15 @@ def linear_note(result) -> str | None:
 
     net = result.net
     dtype = next(iter(net.parameters()))._data.dtype
+    from ..train.engines import EVAL_NUMBERS
+
+    # in chunks, as fit's own evaluation: a wide layer over every row at once ran out of
+    # memory (8,000 rows × 32,768 units = 1 GB) after the run had trained within its bounds
+    widths = sum(p.shape[0] for p in net.parameters() if len(p.shape) == 2)
+    chunk = max(1, EVAL_NUMBERS // max(1, widths))
     with bp.no_grad():
-        ours = net(bp.tensor(x.astype(dtype))).numpy().astype(np.float64)
+        parts = [net(bp.tensor(x[i : i + chunk].astype(dtype))).numpy() for i in range(0, n, chunk)]
+    ours = np.concatenate(parts).astype(np.float64)
     on = held if held is not None and len(held) else train
     which = "validation rows" if on is not train else "training rows"
 
