@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["BLOWUP", "CHEAP", "TRIES", "check_lower_lr", "checked_advice", "learning_failure"]
+__all__ = [
+    "BLOWUP",
+    "CHEAP",
+    "TRIES",
+    "check_lower_lr",
+    "checked_advice",
+    "learning_failure",
+    "settled_reason",
+]
 
 TRIES = 6  # lr/10 … lr/10**6
 CHEAP = 2_000_000  # sample-epochs a check may run whole (square's 100 × 10,000: ≈ 1 s)
@@ -26,18 +34,32 @@ SHORT = 100  # else at least this many epochs, and 10× the epochs the run laste
 BLOWUP = 10.0  # a loss above this many times the first one is a blow-up, even if it recovers
 
 
-def checked_advice(result, quiet: bool = False) -> str | None:
-    """After a divergence the guard blames on the lr: print the advice line and return the
-    exit line's short form (None: nothing to check, the generic advice stays)."""
+def checked_advice(result, quiet: bool = False) -> tuple[str, str] | None:
+    """After a divergence the guard blames on the lr: check lower learning rates (before the
+    files are written) and put the checked advice in the run's stop reason, so the model
+    file and history.json keep it (``settled_reason``). Returns (the 'advice:' line's text,
+    the exit line's short form), or None: nothing to check, the generic advice stays."""
     if not result.diverged:
         return None
     if not quiet:
         print("checking lower learning rates on this run (nothing is saved) …", flush=True)
     checked = check_lower_lr(result)
-    if checked is None:
-        return None
-    print(f"advice: {checked[0]}")
-    return checked[1]
+    if checked is not None and result.history.stop_reason:
+        result.history.stop_reason = settled_reason(result.history.stop_reason, checked[0])
+    return checked
+
+
+def settled_reason(reason: str, advice: str) -> str:
+    """The guard's stop reason with its generic advice ("lower it step by step … (lr=0.5,
+    then 0.05, …) until a run does not diverge") replaced by the checked ``advice``: the
+    model file keeps the run's final advice (``summary`` repeated 'lr=0.5' after this
+    check had found that lr=0.5 did not learn)."""
+    import re
+
+    generic = re.compile(
+        r"lower it step by step, 10× at a time \(lr=[^)]*\) until a run does not diverge"
+    )
+    return generic.sub(lambda _: "checked afterwards on this run: " + advice, reason, count=1)
 
 
 def check_lower_lr(result) -> tuple[str, str] | None:

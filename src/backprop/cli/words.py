@@ -50,6 +50,10 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ),
     ("eps=0.001 reproduces the slide", "--eps 0.001 reproduces the slide"),
     (
+        "the history's loss, each epoch's mean of its batch losses,",
+        "history.csv's loss, each epoch's mean of its batch losses,",
+    ),
+    (
         "standardise each feature (subtract its mean, divide by its standard deviation: "
         'backprop.data.Standardizer, or "standardize": true in a spec\'s data)',
         "add --standardize (it subtracts each feature's mean and divides by its standard "

@@ -25,6 +25,7 @@ LARGE_X = 10.0  # standardised features rarely exceed this in absolute value
 LARGE_Y = 1e3
 LR_TOO_HIGH = "is probably too high"  # words the CLI's exit line looks for (cli.common)
 LR_SCHEDULE = "the learning-rate schedule"
+RISE = 10.0  # an epoch's mean loss this many times the first batch's: the rise began there
 KEEP_LR = "give it settings that keep the lr at or below its start (gamma ≤ 1, eta_min ≤ lr)"
 
 
@@ -247,7 +248,7 @@ class NaNGuard(Callback):
         if self.last_loss is None or self.last_loss == self.first_loss:
             before = "" if self.last_loss is None else f" (the loss was {self.last_loss:.4g})"
         else:
-            before = f" (the batch loss went from {self.first_loss:.4g} to {self.last_loss:.4g})"
+            before = self._rise(state)
         start = state.optimizer.param_groups[0].get("initial_lr")
         if state.scheduler is not None and start is not None and not lr <= start:
             where = f" from {start:.3g}"
@@ -266,6 +267,32 @@ class NaNGuard(Callback):
             f"the numbers overflowed{before}; lower it step by step, 10× at a time (lr="
             f"{lr / 10:.3g}, then {lr / 100:.3g}, …) until a run does not diverge"
         )
+
+    def _rise(self, state: TrainState) -> str:
+        """The batch losses quoted beside the epochs' means the history holds, and the epoch
+        the loss rose from: 'went from 0.7188 to 7.5e+36 in epoch 3' read as a rise in epoch
+        3 while the history's epochs 1 and 2 (means) were already 3.96e+12 and 9.06e+25."""
+        first, last = self.first_loss, self.last_loss
+        text = (
+            f" (one batch's loss, before its update, went from {first:.4g} at the run's first "
+            f"batch to {last:.4g} at the batch before this one"
+        )
+        h = getattr(state, "history", None)
+        at = None if h is None else (h.epochs_of("loss") if hasattr(h, "epochs_of") else h.epochs)
+        means = [] if h is None else list(zip(at, h.history.get("loss") or []))
+        means = [(e, float(m)) for e, m in means if m is not None and math.isfinite(m)]
+        rose = next(((e, m) for e, m in means if first > 0 and m > RISE * first), None)
+        what = "the history's loss, each epoch's mean of its batch losses,"
+        if rose is None:
+            text += f"; it rose within epoch {state.epoch}"
+            if means:
+                text += f" ({what} was {means[-1][1]:.4g} in epoch {means[-1][0]})"
+        else:
+            e, m = rose
+            text += f"; it rose from epoch {e} on: {what} was {m:.4g} in epoch {e}"
+            if means[-1][0] != rose[0]:
+                text += f" and {means[-1][1]:.4g} in epoch {means[-1][0]}"
+        return text + ")"
 
 
 def _split(flat: np.ndarray, parameters: list) -> list[np.ndarray]:

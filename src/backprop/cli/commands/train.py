@@ -232,13 +232,17 @@ def _run(args) -> int:
         print(final_line(result))
         if args.verbose:
             print(engine_line(result.history))
+        from ..lrcheck import checked_advice  # before saving: the files keep its advice
+
+        checked = checked_advice(result, args.quiet)
         written = save_run(result, staging, plots=not args.no_plots)
     files = folder.final(written)
     print(describe_files(files) if not args.quiet else f"run folder: {folder.path}")
     from ..common import exit_status
-    from ..lrcheck import checked_advice
 
-    advice = checked_advice(result, args.quiet)
+    if checked is not None:
+        print(f"advice: {checked[0]}")
+    advice = None if checked is None else checked[1]
     from ..constantloss import worse_than_constant
 
     wild = worse_than_constant(result)  # a classifier's loss above a constant model's

@@ -1,0 +1,63 @@
+"""The eighth newcomer trial's last findings (issue 15, brief C15H, items 8, 10, 11).
+
+A divergence's words agree with the history a user can read; a model file keeps the run's
+final advice; compare says what its trial count is; messages reached from Python name
+Python's calls; a spec's misspelt fields are all named at once; the step-unit fit plot keeps
+its labels and markers apart.
+"""
+
+import csv
+import re
+
+import numpy as np
+
+from cli_helpers import cli
+from test_first_hour_ninth import _houses
+
+
+def _history(folder):
+    with open(folder / "history.csv") as f:
+        return [(int(r["epoch"]), float(r["loss"])) for r in csv.DictReader(f)]
+
+
+def _diverged(tmp_path):
+    _houses(tmp_path)
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--optimizer",
+                         "sgd", "--lr", 5, "--no-plots", "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 3, err
+    return out
+
+
+# -- 8. a divergence: the words agree with history.csv; the file keeps the final advice ---------
+def test_the_divergence_names_which_loss_it_quotes_and_the_epoch_it_rose_from(tmp_path):
+    out = _diverged(tmp_path)
+    stopped = next(line for line in out.splitlines() if line.startswith("stopped:"))
+    history = _history(tmp_path / "r")
+    assert history and all(np.isfinite(v) for _, v in history)
+    m = re.search(r"went from (\S+) at the run's first batch", stopped)
+    assert m, stopped  # which quantity: one batch's loss, where
+    first = float(m.group(1))
+    # the epoch it rose from: the first one whose mean in history.csv is far above the start
+    rose = next(e for e, v in history if v > 10 * first)
+    assert f"it rose from epoch {rose} on" in stopped, stopped
+    # every epoch mean the line quotes is history.csv's, at the epoch it names
+    quoted = re.findall(r"(\S+) in epoch (\d+)", stopped.split("history.csv's loss")[1])
+    assert quoted, stopped
+    for value, epoch in quoted:
+        assert float(value) == float(f"{dict(history)[int(epoch)]:.4g}"), (value, epoch)
+
+
+def test_summary_shows_the_runs_checked_advice_never_the_superseded_one(tmp_path):
+    out = _diverged(tmp_path)
+    advised = re.search(r"advice: (.*rerun with --lr (\S+))", out)
+    assert advised, out
+    code, summary, err = cli("summary", "r/model.safetensors", cwd=tmp_path)
+    assert code == 0, err
+    stopped = next(line for line in summary.splitlines() if line.startswith("stopped:"))
+    # the guard's untested guess named lr/10 first; the check found it did not learn
+    failed = re.findall(r"lr=(\S+) did not learn", advised.group(1))
+    assert failed, out
+    for lr in failed:
+        assert f"lr={lr}, then" not in stopped, stopped
+    assert f"rerun with --lr {advised.group(2)}" in stopped, stopped
+    assert "until a run does not diverge" not in stopped
