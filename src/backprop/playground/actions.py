@@ -24,18 +24,37 @@ STRUCTURE = ("hidden", "activation", "features")
 
 # Adam and RMSprop divide a step by the gradient's own running size: on their first step
 # that size is the gradient itself, so a rounding-sized gradient (1e-7) on exact weights
-# makes a step of about the learning rate (PyTorch's Adam does the same; sixth teacher trial)
+# makes a step of about the learning rate (PyTorch's Adam does the same; sixth teacher trial).
+# One rule for weights at a minimum, whatever set them (Show solution or typing, seventh
+# teacher: typed exact |x - 1| weights went from 5.4e-15 to test loss 0.044 with no note).
+NEAR_ZERO = 1e-6  # a training loss at most this: the weights sit at a minimum
 _WHY = (
     "{name}'s first step divides each gradient by its own size ({how}), so the next Step "
-    "moves these exact weights by about {size} although their gradient is only rounding "
-    "(~1e-7); SGD (and momentum) keep them."
+    "moves each of these weights by about {size} however small its gradient (the training "
+    "loss is {loss:.2g}); SGD (and momentum) keep weights whose gradient is about 0."
 )
-FIRST_STEP_FULL = {
-    "adam": _WHY.format(name="Adam", how="m̂/(√v̂ + ε) ≈ ±1", size="the learning rate"),
-    "rmsprop": _WHY.format(
-        name="RMSprop", how="g/√(0.01·g²) ≈ ±10", size="10 times the learning rate"
-    ),
+_FIRST = {
+    "adam": ("Adam", "m̂/(√v̂ + ε) ≈ ±1", "the learning rate"),
+    "rmsprop": ("RMSprop", "g/√(0.01·g²) ≈ ±10", "10 times the learning rate"),
 }
+# the same fact in words naming neither the optimizer nor the learning rate, for a lesson
+# that hides them (locks.screen would put "a note ... is not shown" in its place)
+_WHY_HIDDEN = (
+    "The next Step moves these weights although the training loss is {loss:.2g}: the way "
+    "this exercise trains takes a first step of a set size, however small the gradient."
+)
+
+
+def first_step_notes(session, lesson: dict | None) -> list[str]:
+    """The note on what the next Step does to weights at a minimum (training loss at most
+    ``NEAR_ZERO``) under Adam or RMSprop before their first step; [] otherwise."""
+    opt, loss = session.state["optimizer"], session.metrics.get("loss")
+    if opt not in _FIRST or session.steps or loss is None or loss > NEAR_ZERO:
+        return []
+    if {"optimizer", "lr"} & set((lesson or {}).get("hide", ())):
+        return [_WHY_HIDDEN.format(loss=loss)]
+    name, how, size = _FIRST[opt]
+    return [_WHY.format(name=name, how=how, size=size, loss=loss)]
 
 
 class Actions:
@@ -139,10 +158,15 @@ class Actions:
         # the epoch it was measured at: the note stays up while training moves the loss on
         notes = [f"{lessons.PRESETS[preset]['solution_text']}: {said} at epoch {s.epoch} "
                  "(measured)."]  # fmt: skip
-        opt = s.state["optimizer"]
-        if opt in FIRST_STEP_FULL and s.steps == 0:  # what the next Step does, and why
-            notes.append(FIRST_STEP_FULL[opt])
+        notes += first_step_notes(s, self.lesson)  # what the next Step does, and why
         await self.rebuilt(notes, data=False)
+
+    async def edited(self) -> None:
+        """After a typed weight: the editor closes on the next snapshot; weights typed to
+        a minimum get the solution's note on the next Step (``first_step_notes``)."""
+        await self.send("edited")
+        notes = first_step_notes(self.session, self.lesson)
+        await (self.rebuilt(notes, data=False) if notes else self.snapshot())
 
     async def change_merged(self, msg: dict) -> None:
         """A ``set`` (a run of them merged by the inbox); refused as a whole, its parts are

@@ -129,6 +129,7 @@ class Connection(MessageLoop, Actions):
         elif kind == "play":
             if s.status.diverged:
                 raise ProtocolError("Training diverged; lower the learning rate and press Reset.")
+            locks.hold_stop(self.lesson, s, "Play")  # a locked stop holds (borderline item)
             s.status.stopped = ""
             s.status.running = True
             if self.trainer is None or self.trainer.done():
@@ -144,6 +145,7 @@ class Connection(MessageLoop, Actions):
                     f"{what}: training diverged; lower the learning rate and press Reset."
                 )
             s.status.running = False
+            locks.hold_stop(self.lesson, s, "Step" if msg["unit"] == "epoch" else "1 batch")
             s.status.stopped = ""
             await self.step_epoch() if msg["unit"] == "epoch" else s.step_batch()
             await self.snapshot()
@@ -167,8 +169,7 @@ class Connection(MessageLoop, Actions):
                     "edit.net",
                 )
             s.edit(msg["kind"], msg["layer"], msg["row"], msg.get("col"), msg["value"])
-            await self.send("edited")  # the page's editor closes on the snapshot after it
-            await self.snapshot()
+            await self.edited()  # the page's editor closes on the snapshot after it
         elif kind == "upload":
             await self.upload(msg["name"], msg["text"])  # the page changes nothing before
         elif kind == "preset":

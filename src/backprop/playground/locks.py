@@ -172,3 +172,25 @@ def check_action(lesson: dict | None, *controls: str) -> None:
             raise ProtocolError(
                 f"{CONTROLS[control][0]} is {shut[control]} by this lesson link. {BY_TEACHER}"
             )
+
+
+def hold_stop(lesson: dict | None, session, what: str) -> None:
+    """Refuse Play, Step or 1 batch (``what``) once a run has met the stop the lesson locks
+    or hides: passing it would change what the setting means (each Play or Step went one
+    epoch past ``stop_epochs``, to epoch 8 of 5). Reset starts again from epoch 0."""
+    how = closed(lesson).get("stop")
+    stop = session.state["stop_epochs"]
+    if how is None or session.status.diverged:
+        return
+    if not (0 < stop <= session.epoch or session.status.stopped):
+        return
+    from .lessons import CONTROLS
+
+    # a hidden stop's epoch is not said (the page prints a hidden setting nowhere)
+    why = "the end this exercise sets" if how == "hidden" else (
+        f"its stop condition at epoch {session.epoch}")  # fmt: skip
+    session.status.running = False
+    raise ProtocolError(
+        f"{what}: {CONTROLS['stop'][0]} is {how} by this lesson link and the run has met "
+        f"{why}; press Reset to train again from epoch 0. {BY_TEACHER}"
+    )

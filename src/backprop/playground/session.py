@@ -138,7 +138,7 @@ class Session(Training):
         s = self.state
         if parsed is None:
             parsed = uploads.prepare(name, text, s["train_ratio"], s["seed"])
-        name, text, data = parsed.name, parsed.text, parsed.data  # the page shows them
+        given, (name, text, data) = name, (parsed.name, parsed.text, parsed.data)
         self._csv_ready = parsed.ready
         try:
             notes = self.apply(
@@ -151,7 +151,8 @@ class Session(Training):
             raise ProtocolError(f"upload {name}: {exc}", exc.field) from None
         finally:
             self._csv_ready = None
-        self.csv_renamed = parsed.renamed  # the spec names the cleaned columns (spec_gaps)
+        # the spec names the cleaned columns and file (spec_gaps)
+        self.csv_renamed = parsed.renamed + (((given, name),) if given != name else ())
         self.notes = notes = parsed.cleaned + uploads.constant_notes(name, self.raw) + notes
         return notes
 
@@ -219,7 +220,7 @@ class Session(Training):
         if renamed:
             said = ", ".join(f"'{textrules.escape(a)}' as '{b}'" for a, b in renamed)
             gaps.append(
-                f"the file's column names as cleaned on upload ({said}): the spec names "
+                f"the file's name or column names as cleaned on upload ({said}): the spec names "
                 "them so; rename them in your copy of the file before 'backprop train' reads it"
             )
         if s["regularization"] != "none" and s["reg_rate"] > 0:

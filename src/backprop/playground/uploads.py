@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from .. import textrules
 from ..data.csvtable import to_float
 from ..errors import BackpropError
-from . import plaintext, protocol, scratch
+from . import filenames, plaintext, protocol, scratch
 from .fields import FIELDS
 from .protocol import ProtocolError
 
@@ -132,6 +132,10 @@ def clean_upload(name: str, text: str) -> tuple[str, str, list[str], tuple]:
             f"{clean_name}: removed invisible or direction-changing characters from the "
             "file's name."
         )
+    portable, why = filenames.portable(clean_name)  # one rule for the spec's csv entry
+    if why:
+        notes.append(filenames.note(clean_name, portable, why))
+        clean_name = portable
     start, header = _header_line(text)
     if header is None:
         return clean_name, text, notes, ()
