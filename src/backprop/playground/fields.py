@@ -17,6 +17,7 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -148,21 +149,27 @@ def _float(name: str, value: Any, f: Field) -> float:
     return number(f"setting {name}", value, f.low, f.high, field=name)
 
 
-class Underflow(float):
-    """0.0 read from a literal that is not zero (``1e-400``): ``text`` is what was sent."""
+class Literal(float):
+    """A float read from decimal ``text``, which ``number`` judges (not what it rounds to)."""
 
     text: str
 
 
+class Underflow(Literal):
+    """0.0 read from a literal that is not zero (``1e-400``)."""
+
+
 def read_float(text: str) -> float:
-    """A decimal literal as a float; a nonzero one that reads as 0 (past float64's
-    smallest, about 4.9e-324) as an ``Underflow``, which ``number`` refuses in words: the
-    rule is judged on the text, not on what ``float`` made of it (sixth attacker P7:
-    ``set stop_loss 1e-400`` silently turned the stop off; an edit of ``1E-400`` set 0)."""
+    """A decimal literal as a ``Literal`` float; a nonzero one that reads as 0 (past
+    float64's smallest, about 4.9e-324) as an ``Underflow``, which ``number`` refuses in
+    words: the rule is judged on the text, not on what ``float`` made of it (sixth attacker
+    P7: ``set stop_loss 1e-400`` silently turned the stop off; seventh attacker 6: a link's
+    lr=0.000009999999999999999999999999, below the 1e-5 minimum, rounded to 1e-05 and was
+    taken)."""
     value = float(text)
-    if value == 0 and _NONZERO.search(text.lstrip("+-").split("e")[0].split("E")[0]):
-        value = Underflow(value)
-        value.text = text[:40]
+    zero = value == 0 and _NONZERO.search(text.lstrip("+-").split("e")[0].split("E")[0])
+    value = (Underflow if zero else Literal)(value)
+    value.text = text.strip()[:40]
     return value
 
 
@@ -201,11 +208,24 @@ def number(where: str, value: Any, low, high, whole: bool = False, field: str | 
         raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
     if whole and not isinstance(value, int):
         raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
-    if not low <= value <= high:
+    if not _within(value, low, high):
+        got = value.text if isinstance(value, Literal) else show(value)
         raise ProtocolError(
-            f"{where}: must be between {_num(low)} and {_num(high)}; got {show(value)}.", field
+            f"{where}: must be between {_num(low)} and {_num(high)}; got {got}.", field
         )
     return value if whole else float(value)
+
+
+def _within(value, low, high) -> bool:
+    """``low <= value <= high``; a ``Literal`` on its text, exactly (``Decimal``), against
+    the bounds as written (``repr``: 1e-05 is 0.00001, not its binary value)."""
+    try:
+        exact = Decimal(value.text) if isinstance(value, Literal) else None
+    except InvalidOperation:  # text float() reads but Decimal does not: judged as read
+        exact = None
+    if exact is None:
+        return low <= value <= high
+    return Decimal(repr(low)) <= exact <= Decimal(repr(high))
 
 
 def _num(x) -> str:

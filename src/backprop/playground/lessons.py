@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-from . import fields, plaintext
+from . import fields, plaintext, tflinks
 from .exercises import PRESETS
 from .fields import ProtocolError
 from .locks import BY_TEACHER, REFUSED_WITH
@@ -100,6 +100,8 @@ def start(url: dict) -> tuple[dict, dict, list[str]]:
     if not isinstance(url, dict):
         raise ProtocolError("hello: 'url' must be an object of key: text.")
     url, notes = repeated(url)
+    url, tf = tflinks.translate(url)  # TensorFlow Playground's names, read as ours
+    notes += tf
     rest = {k: v for k, v in url.items() if k not in LESSON_KEYS and not _tf_hide(k)}
     lesson, more = read(url)
     chosen, most = fields.from_url(rest)
