@@ -56,6 +56,7 @@ SLOW = (
     "test_display_kernel.py",  # fit's notebook bar in a real kernel (nbclient)
     "test_sweep_progress_kernel.py",  # sweep's notebook bar in a real kernel (nbclient)
     "test_tracebacks_kernel.py",  # a user mistake's short traceback in a real kernel
+    "test_notebook_trial6.py",  # notebooks run out of order in real kernels (nbclient)
 )
 # single tests of several seconds each: a cold numba compile, the lecture's 10,000-epoch run
 # beside torch's

@@ -185,3 +185,18 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def _in_ipython() -> None:
+    """Inside IPython (Jupyter, VS Code): a NameError names the notebook cell that defines the
+    name, and backprop's warnings print as one line (``display/ipython.py``)."""
+    import sys
+
+    if "IPython" in sys.modules:
+        from .display.ipython import install
+
+        install()
+
+
+_in_ipython()
+del _in_ipython
