@@ -61,3 +61,60 @@ def test_summary_shows_the_runs_checked_advice_never_the_superseded_one(tmp_path
         assert f"lr={lr}, then" not in stopped, stopped
     assert f"rerun with --lr {advised.group(2)}" in stopped, stopped
     assert "until a run does not diverge" not in stopped
+
+
+# -- 10. compare's count, Python's calls in Python, every misspelt field ------------------------
+def test_compare_says_what_its_trials_trained_again_are():
+    from backprop.sweep.compare import QUESTIONS, Fit
+    from backprop.sweep.compare_words import words
+    from test_compare import _acts
+
+    def fit(config, seed, unmoved):
+        grid = np.linspace(-3, 5, 5)
+        return Fit(0, config, seed, grid, grid, grid, grid, unmoved=unmoved, layers=2, same=True)
+
+    rows = _acts({"relu": 0.8, "tanh": 0.0, "sigmoid": 0.1, "step": 0.0})  # 10 trials each
+    fits = [fit(c, s, [1] if c == 3 else []) for c in range(4) for s in (0, 4, 9)]
+    said = words(QUESTIONS["activations"], rows, fits)
+    step = next(w for w in said if w.startswith("step never succeeds"))
+    # why 3: they are the step trials compare trained again, 3 of its 10, these seeds
+    assert "all 3 trials trained again" in step, step
+    assert "3 of its 10 trials" in step and "seeds 0, 4, 9" in step, step
+
+
+def test_a_spec_given_to_load_in_python_names_backprop_run(tmp_path):
+    import json
+
+    import backprop
+    from backprop.errors import ModelFileError, SpecError
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"data": "square", "epochs": 5}))
+    try:
+        backprop.load(str(spec))
+    except ModelFileError as e:
+        said = str(e)
+    assert f"backprop.run({str(spec)!r})" in said and "backprop train" not in said, said
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n3,4\n")
+    try:
+        backprop.run(str(table))
+    except SpecError as e:
+        said = str(e)
+    assert "backprop.run({" in said and "backprop train" not in said, said
+    # the command line keeps its own words
+    code, _, err = cli("predict", spec, "--x", 1, cwd=tmp_path)
+    assert code == 2 and f"backprop train {spec}" in err, err
+
+
+def test_every_misspelt_spec_field_is_named_in_one_message(tmp_path):
+    import json
+
+    spec = {"data": {"name": "square", "nosie": 0.1}, "epocs": 5, "optimiser": {"name": "sgd"},
+            "model": {"hiden": [8]}}  # fmt: skip
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    code, _, err = cli("train", "s.json", "--no-plots", "--out", "r", cwd=tmp_path)
+    assert code == 2 and err.count("\n") == 1, err
+    for wrong, right in [("epocs", "epochs"), ("optimiser", "optimizer"),
+                         ("data.nosie", "noise"), ("model.hiden", "hidden")]:  # fmt: skip
+        assert f"{wrong} (did you mean {right!r}?)" in err, (wrong, err)

@@ -73,7 +73,7 @@ def test_a_spec_given_as_a_model_is_named_a_spec(tmp_path, capsys):
     with pytest.raises(ModelFileError) as caught:
         io.read(spec)
     assert "this is a spec file (JSON)" in str(caught.value)
-    assert f"backprop train {spec}" in str(caught.value)
+    assert f"backprop.run({str(spec)!r})" in str(caught.value)  # Python's call (issue 15)
     assert "header length" not in str(caught.value)
     assert main(["predict", str(spec), "--x", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -27,7 +27,7 @@ import re
 
 from .errors import BackpropError, ConfigError, did_you_mean
 
-__all__ = ["PYTHON_NAMES", "cli_names", "python_api", "python_words"]
+__all__ = ["PYTHON_NAMES", "cli_names", "in_cli", "python_api", "python_words"]
 
 _CLI = contextvars.ContextVar("backprop_cli_names", default=False)
 
@@ -40,6 +40,12 @@ def cli_names():
         yield
     finally:
         _CLI.reset(token)
+
+
+def in_cli() -> bool:
+    """True inside ``cli_names()`` (the command line): messages name its commands and flags;
+    else a Python call, whose messages name Python's (``backprop.run``, not ``backprop train``)."""
+    return _CLI.get()
 
 
 def _resume(match: re.Match) -> str:

@@ -172,10 +172,58 @@ CSV_LIKE = ("csv", "history-csv", "text", "binary", "empty")  # the CSV reader's
 def wrong_kind(kind: Kind, label: str, wants: str) -> str:
     """One sentence: ``label`` is ``kind``, not what ``wants`` ("model", "spec", "model or
     spec"); and what to give or run instead."""
-    return f"{label}: this is {kind.phrase}, not {_WANTS[wants]}; {_fix(kind, label, wants)}"
+    from .apinames import in_cli
+
+    wanted = (
+        _WANTS[wants] if in_cli() else _WANTS[wants].replace("`backprop train`", "backprop.run")
+    )
+    return f"{label}: this is {kind.phrase}, not {wanted}; {_fix(kind, label, wants)}"
 
 
 def _fix(kind: Kind, label: str, wants: str) -> str:
+    from .apinames import in_cli  # floor 0, as this module
+
+    python = None if in_cli() else _python_fix(kind, label, wants)
+    return python or _cli_fix(kind, label, wants)
+
+
+def _python_fix(kind: Kind, label: str, wants: str) -> str | None:
+    """The fix in Python's calls, for a file refused inside a Python call (``backprop.load(
+    "spec.json")`` suggested `backprop train spec.json`); None: the command line's words fit."""
+    path = _path(label)
+    if kind.name == "spec" and wants != "csv":
+        beside = os.path.join(os.path.dirname(path), "model.safetensors")
+        if wants == "model" and os.path.isfile(beside):
+            return (
+                f"the model this spec trained is beside it: give {beside!r} "
+                f"(`backprop.run({path!r})` would train it again)."
+            )
+        return (
+            f"did you mean `backprop.run({path!r})`? (it trains the spec; run.model is the network)"
+        )
+    if kind.name == "model" and wants != "csv":
+        return (
+            f"load it with `backprop.load({path!r})`, or predict with "
+            f"`backprop.predict({path!r}, x)`."
+        )
+    if kind.name == "model":
+        return f"it is the model, not the data: `backprop.predict({path!r}, x)` with x the rows."
+    if kind.name == "spec":
+        return f"it is the spec, not the data: `backprop.run({path!r})` trains it."
+    if kind.name == "csv":
+        if wants == "spec":
+            data = f'{{"csv": {json.dumps(path)}, "target": "COLUMN"}}'
+            return f'to train on it, `backprop.run({{"data": {data}}})`.'
+        return "to predict for its rows, `backprop.predict(MODEL, x)` with x its rows as an array."
+    if kind.name == "backup":
+        return (
+            "`backprop.run(SPEC, callbacks=[backprop.train.BackupAndRestore(DIR)])` resumes from "
+            "it; the finished run's model.safetensors is in its run folder."
+        )
+    return None
+
+
+def _cli_fix(kind: Kind, label: str, wants: str) -> str:
     run_file = "model.safetensors" if wants != "spec" else "spec.json"
     if kind.name in ("history", "history-csv"):
         return f"the run folder beside it holds {run_file}; give that."

@@ -19,6 +19,7 @@ from .schemarules import (  # noqa: F401 - the field rules, schema's names as be
     _object,
     _short,
     _shown,
+    every_unknown,
     fail,
 )
 
@@ -329,6 +330,9 @@ def normalize(spec: dict) -> dict:
         >>> full['loss'] is None  # chosen by the task when the run starts
         True
     """
+    tables = {"": TOP, "data": DATA, "model": MODEL, "loss": LOSS, "optimizer": OPTIMIZER,
+              "schedule": SCHEDULE, "early_stopping": EARLY}  # fmt: skip
+    every_unknown(spec, tables)  # all of them in one message, not the first alone
     s = _fields(spec, TOP, "")
     s["version"] = _int(s["version"], "version", 1, SPEC_VERSION)
     s["name"] = _name(s["name"])

@@ -41,6 +41,35 @@ def _fields(section: dict, known: dict, path: str) -> dict:
     return {**known, **section}
 
 
+def every_unknown(spec, tables: dict) -> None:
+    """Before the fields are checked one by one: more than one unknown field (the top level's
+    and its sections', ``tables``: path -> known fields) is one message naming each with its
+    did-you-mean (a spec with 'epocs' and 'optimiser' named only the first). One unknown
+    field is left to ``_fields``, whose message is as before."""
+    if not isinstance(spec, dict):
+        return
+    from .synonyms import nested_hint, suggest
+
+    found, seen = [], []
+    for path, known in tables.items():
+        section = spec if not path else spec.get(path)
+        if not isinstance(section, dict):
+            continue
+        unknown = [key for key in section if key not in known]
+        for key in unknown:
+            close = suggest(key, known, path)
+            hint = f"did you mean {close!r}{nested_hint(key, path)}?" if close else "no close field"
+            found.append(f"{path + '.' if path else ''}{key} ({hint})")
+        if unknown:
+            where = f"in {path}" if path else "at the top level"
+            seen.append(f"{where}: {', '.join(sorted(known))}")
+    if len(found) > 1:
+        raise SpecError(
+            f"spec: {len(found)} unknown fields: {'; '.join(found)}. Known fields "
+            f"{'; '.join(seen)}."
+        )
+
+
 def _int(value, path: str, low: int, high: int | None = None, allow_none=False):
     if value is None and allow_none:
         return None

@@ -161,8 +161,18 @@ def _groups(rows) -> dict[str, list]:
     return out
 
 
-def _trained_again(n: int) -> str:
-    return "the 1 trial trained again" if n == 1 else f"all {n} trials trained again"
+def _trained_again(fits: list, of: int) -> str:
+    """'all 6 trials trained again' with what they are: a student asked why 6 (of 20)."""
+    n = len(fits)
+    seeds = ", ".join(str(s) for s in sorted({f.seed for f in fits}))
+    seeds = f"seed{'s' if ', ' in seeds else ''} {seeds}"
+    what = "the 1 trial trained again" if n == 1 else f"all {n} trials trained again"
+    if n >= of:
+        return f"{what} to look inside (every trial; {seeds})"
+    return (
+        f"{what} to look inside ({n} of its {of} trials, {seeds}, spread from the best final "
+        "loss to the worst: as many as compare's refit time allows)"
+    )
 
 
 def _closest(loss: float, need: str | None) -> str:
@@ -215,14 +225,14 @@ def _never_words(rows, fits, need: str | None = None) -> list[str]:
             layers = ", ".join(f"layer {n} (W[{n}], b[{n}])" for n in frozen)
             out.append(
                 f"{group} never succeeds (0 of {trials} trials). Why, from the trials: in "
-                f"{_trained_again(len(mine))}, the weights and biases of {layers} ended "
+                f"{_trained_again(mine, trials)}, the weights and biases of {layers} ended "
                 "exactly at their initial values — the gradient reaching them was zero, so "
                 "only the layers above learnt."
             )
             continue
         closest = min((r.best for r in ran if math.isfinite(r.best)), default=math.nan)
         moved = (
-            f", though it trained (every layer's weights moved in {_trained_again(len(mine))})"
+            f", though it trained (every layer's weights moved in {_trained_again(mine, trials)})"
             if mine and not any(f.unmoved for f in mine)
             else ""
         )
