@@ -62,7 +62,7 @@ class Session(Training):
                 notes += guard(new, self.state) or []
             changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
             during = getattr(self, "run", None) is not None and self.steps > 0
-            self.state = new
+            before, self.state = self.state, new
             if rebuild or changed & set(settings.DATA_KEYS):
                 self._build_data()
                 self._build_network()
@@ -77,6 +77,7 @@ class Session(Training):
                         "regularization",
                         "reg_rate",
                     }
+                    self.change_log = [*self.change_log, *self._logged(before, changed)]
                 self._retune(changed)
         self.rev = next_id()  # unique in the process, not per session (P1)
         if self.target_scaling is not None and (csv is not None or "problem" in changed):
@@ -228,7 +229,10 @@ class Session(Training):
         if self.edited:
             gaps.append("weights or biases typed in by hand")
         if self.lr_changed:
-            gaps.append("learning-rate changes made during the run (the spec has the last one)")
+            when = self._said_changes({"lr"})
+            gaps.append(
+                f"learning-rate changes made during the run ({when}the spec has the last one)"
+            )
         during = getattr(self, "changed_during", set())
         for keys, what in (
             ({"batch_size"}, "the batch size"),
@@ -236,7 +240,8 @@ class Session(Training):
             ({"regularization", "reg_rate"}, "the regularisation"),
         ):
             if during & keys:
-                gaps.append(f"{what} changed during the run (the spec has the last setting)")
+                when = self._said_changes(keys)
+                gaps.append(f"{what} changed during the run ({when}the spec has the last setting)")
         left = self.steps_left()
         if self.steps and left != self.steps_per_epoch():
             done = self.steps_per_epoch() - left
@@ -245,6 +250,22 @@ class Session(Training):
                 "batches of the next epoch done; the spec counts whole epochs)"
             )
         return gaps
+
+    def _logged(self, before: dict, changed: set) -> list[tuple]:
+        """The run's settings changed now, with the epoch they changed at (``spec_gaps``)."""
+        mid = self.steps_left() != self.steps_per_epoch()
+        keys = ("lr", "batch_size", "optimizer", "regularization", "reg_rate")
+        return [(k, before.get(k), self.state[k], self.epoch, mid) for k in keys if k in changed]
+
+    def _said_changes(self, keys: set) -> str:
+        """``lr changed from 0.03 to 0.3 after epoch 5; `` for the logged changes of ``keys``."""
+        said = ""
+        for key, old, new, epoch, mid in getattr(self, "change_log", ()):
+            if key in keys:
+                old, new = (f"{v:g}" if isinstance(v, float) else v for v in (old, new))
+                at = f"during epoch {epoch + 1}" if mid else f"after epoch {epoch}"
+                said += f"{key} changed from {old} to {new} {at}; "
+        return said
 
     # -- building --------------------------------------------------------------------------
     def _build_data(self) -> None:
@@ -294,6 +315,7 @@ class Session(Training):
         )
         self.edited = self.lr_changed = False
         self.changed_during: set[str] = set()
+        self.change_log: list[tuple] = []  # (key, old, new, epochs done, mid-epoch)
         spec = self.spec(epochs=1)
         loss_spec = {"name": spec["loss"]["name"], "reduction": "mean", "options": {}}
         model = model_for(normalize(spec), mapped, loss_spec["name"])
