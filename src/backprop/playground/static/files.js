@@ -44,3 +44,25 @@ function download(msg) {
       : `Saved ${msg.filename}: backprop train ${msg.filename} reproduces this run.`;
   $("export-note").textContent = how + (msg.gaps && msg.gaps.length ? ` Not in the spec: ${msg.gaps.join("; ")}.` : "");
 }
+
+// Export under a lesson that hides settings. A spec or model file names every setting (the
+// spec must, for `backprop train` to run these settings; the model keeps them in its
+// metadata), so a file left out the hidden ones would train something else. The teacher
+// who wants them kept from students locks Export (the lesson dialog's Lock); otherwise the
+// student is told, before the file is made, that it shows what the page hides.
+function exportAsked(what) {
+  const t = lessons.table, note = $("export-note");
+  const hidden = t ? Object.entries(t.settings || {})
+    .filter(([c, keys]) => keys.length && lessons.shut(c) === "hidden").map(([c]) => t.controls[c]) : [];
+  if (!hidden.length) { send("export", {what}); return; }
+  const file = what === "model" ? "model file" : "spec file";
+  note.textContent = `This ${file} names every setting, also those this lesson hides ` +
+    `(${hidden.join(", ")}): opening it shows them. `;
+  const go = document.createElement("button"), no = document.createElement("button");
+  go.className = no.className = "pill";
+  go.textContent = `Export ${what} anyway`; no.textContent = "Cancel";
+  go.onclick = () => { note.textContent = ""; send("export", {what}); };
+  no.onclick = () => { note.textContent = ""; $(`export-${what}`).focus(); };
+  note.append(go, " ", no);
+  go.focus();
+}

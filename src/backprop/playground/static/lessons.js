@@ -205,7 +205,7 @@ const lessons = {
     const st = app.state, name = b.classList.contains("dataset") && b.dataset.name;
     if (!st || !name || name === "csv" || name === st.dataset || !lessons.table) return "";
     const oneD = (d) => ["square", "abs", "sine"].includes(d);
-    const changes = {dataset: name, ...(oneD(name) ? PRESETS[name] : {})};
+    const changes = datasetChanges(name, st);  // panels.js: what the click sends
     if (oneD(name) !== oneD(st.dataset)) changes.features = [];  // swapped by the server
     for (const [control, keys] of Object.entries(lessons.table.settings || {})) {
       const how = lessons.shut(control);

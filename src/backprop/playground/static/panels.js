@@ -29,10 +29,7 @@ function buildDatasets() {
     b.onclick = () => {
       if (name === "csv") return;
       $("data-error").textContent = "";
-      const changes = {dataset: name};
-      const preset = PRESETS[name];
-      if (preset && app.state.dataset !== name) Object.assign(changes, preset);
-      send("set", {changes});
+      send("set", {changes: datasetChanges(name, app.state)});
     };
     box.appendChild(b);
   }
@@ -158,9 +155,24 @@ function keep2d(before, state) {
   if (!ONE_D(before) && ONE_D(state)) {
     app.kept2d = Object.fromEntries(KEPT_2D.map((k) => [k, before[k]]));
   } else if (ONE_D(before) && !ONE_D(state) && state.dataset !== "csv") {
-    const kept = app.kept2d || Object.fromEntries(KEPT_2D.map((k) => [k, app.choices.defaults[k]]));
+    const changes = kept2dChanges(state);  // none after a dataset button: it sent them
     app.kept2d = null;
-    const changes = Object.fromEntries(KEPT_2D.filter((k) => JSON.stringify(kept[k]) !== JSON.stringify(state[k])).map((k) => [k, kept[k]]));
     if (Object.keys(changes).length) send("set", {changes});
   }
+}
+// the user's 2-D settings that differ from `state` (the defaults if the page opened on 1-D)
+function kept2dChanges(state) {
+  const kept = app.kept2d || Object.fromEntries(KEPT_2D.map((k) => [k, app.choices.defaults[k]]));
+  return Object.fromEntries(KEPT_2D.filter((k) => JSON.stringify(kept[k]) !== JSON.stringify(state[k])).map((k) => [k, kept[k]]));
+}
+// What dataset button `name` sends from state `st`, as ONE change the server takes or refuses
+// whole: entering a 1-D set brings its preset, leaving one for a 2-D set brings back the
+// user's 2-D settings. They went as a second message after the dataset, so with the network
+// locked the data changed and the network was refused (half a change). lessons.js's
+// datasetBlocked judges the same changes.
+function datasetChanges(name, st) {
+  const changes = {dataset: name};
+  if (PRESETS[name] && st.dataset !== name) Object.assign(changes, PRESETS[name]);
+  else if (!PRESETS[name] && ONE_D(st) && name !== "csv" && app.choices) Object.assign(changes, kept2dChanges(st));
+  return changes;
 }
