@@ -45,6 +45,7 @@ SLOW = (
     "test_playground_teacher6.py",  # the sixth teacher's layout and lesson-link findings
     "test_playground_browser_attack6.py",
     "test_playground_browser_attack8.py",
+    "test_playground_teacher8.py",  # the seventh teacher's page findings, in Chromium
     "test_playground_server_training.py",  # paced training tabs: seconds each
     "test_ddp.py",  # two gloo processes
     "test_io_kill.py",  # SIGKILL during saves

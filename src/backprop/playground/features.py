@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
+from . import plaintext
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,17 @@ def label(name: str, n_inputs: int) -> str:
     return f.label_1d if n_inputs == 1 else f.label
 
 
-def column_label(name: str, columns: list[str]) -> str:
+def column_label(name: str, columns: list[str], short: bool = True) -> str:
     """A feature's label in an uploaded CSV's column names (area, area², sin area), which
     the page says beside x (sixth teacher trial: a 1-D CSV's input read only "x" beside
-    the column "area"); a name past 8 characters is cut with an ellipsis."""
+    the column "area"); a name past 8 characters is cut with an ellipsis (``short``; else
+    whole: the accessible name and the tooltip, issue 16 seventh teacher 5)."""
+    _cut = _cut_to if short else (lambda text, _limit: text)
     cut = [_cut(c, 8) for c in columns]
     if len(cut) == 1:
         text = FEATURES[name].label_1d
-        short = _cut(columns[0], 5)  # inside sin( ): less room
-        return {"x": cut[0], "x²": f"{cut[0]}²", "sin x": f"sin {short}"}.get(text, text)
+        small = _cut(columns[0], 5)  # inside sin( ): less room
+        return {"x": cut[0], "x²": f"{cut[0]}²", "sin x": f"sin {small}"}.get(text, text)
     if name == "x1x2":  # two names in one label: shorter each
         return f"{_cut(columns[0], 4)}·{_cut(columns[1], 4)}"
     if name.startswith("sin"):  # as the 1-D label: sin x (the brackets take room)
@@ -76,8 +79,8 @@ def column_label(name: str, columns: list[str]) -> str:
     return FEATURES[name].label.replace("X₁", cut[0]).replace("X₂", cut[1])
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _cut_to(text: str, limit: int) -> str:  # never inside a character drawn as one
+    return text if len(text) <= limit else plaintext.cut(text, limit - 1) + "…"
 
 
 def check(names, n_inputs: int) -> list[str]:

@@ -117,7 +117,9 @@ def _feature(session, name: str, dims: int) -> dict:
     for an uploaded CSV, in the file's column names (tooltip, accessible name)."""
     out = {"name": name, "label": feats.label(name, dims)}
     if session.state["dataset"] == "csv":
-        out["column"] = feats.column_label(name, list(session.raw.feature_names))
+        names = list(session.raw.feature_names)
+        out["column"] = feats.column_label(name, names)  # drawn (cut to fit)
+        out["column_full"] = feats.column_label(name, names, short=False)  # read out
     return out
 
 

@@ -59,7 +59,9 @@ function send(type, fields = {}) {
   if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify({v: V, type, ...fields}));
 }
 function parseHash() {
-  const out = {};
+  // no prototype: every key is the link's own, "__proto__" too (on {} its assignment set
+  // the prototype and the key vanished, where the server names it), one rule for all keys
+  const out = Object.create(null);
   const h = location.hash.replace(/^#/, "");
   if (!h) return out;
   for (const part of h.split("&")) {

@@ -87,9 +87,14 @@ function short(x) {  // a compact magnitude for small labels: 0.12, 3e-4
 // the curve, legible at any size, their contrast checkable), placed by setAxis.
 const PAD = 4;  // CSS pixels above and below the curve inside its canvas
 
-function sig(v, digits = 2) {  // a label with enough significant digits: 0.002, 0.0023, 1.5, 340
+// a label with enough significant digits: 0.002, 0.0023, 1.5, 340, 1e-6, 2.5e-7: the one
+// number format of every chart's axis (the loss chart's "1.0e-6" stood beside the gradient
+// chart's "1e-7"); no trailing zeros, no "+" in the exponent
+function sig(v, digits = 2) {
   if (v === 0) return "0";
-  if (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4) return v.toExponential(digits - 1);
+  if (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4) {
+    return v.toExponential(digits - 1).replace(/\.?0+e/, "e").replace("e+", "e");
+  }
   return String(Number(v.toPrecision(digits)));
 }
 // labels for evenly spaced ticks: as many decimals as their step needs (0.6949, 0.6951)
@@ -136,7 +141,7 @@ function logTicks(lo, hi, ends) {
   for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) decades.push(k);
   while (decades.length > 5) decades = decades.filter((_, i) => i % 2 === 0);
   const at = (k) => (hi - k) / (hi - lo);
-  const ticks = decades.map((k) => ({at: at(k), text: ends ? sig(10 ** k) : `1e${k}`}));
+  const ticks = decades.map((k) => ({at: at(k), text: sig(10 ** k)}));
   if (ends) {  // the curve's own top and bottom, where no decade is near them
     for (const v of ends) {
       const a = at(Math.log10(v));

@@ -22,9 +22,10 @@ Object.assign(lessons, {
     const kept = l.hide.length + l.lock.length;
     const why = $("lesson-dialog-kept");
     why.hidden = !kept;
+    // never the way out of the lesson (the playground's address without the lesson part): a
+    // student reads this dialog too; teachers build lessons from the plain page (docs/playground.md)
     why.textContent = kept ? `This page was opened from a lesson link that hides or locks ${kept} ` +
-      `control${kept === 1 ? "" : "s"} (marked ✕ below): links made here keep them hidden or locked. ` +
-      `To build a new lesson, open the playground without a lesson part: ${location.origin}${location.pathname}` : "";
+      `control${kept === 1 ? "" : "s"} (marked ✕ below): links made here keep them hidden or locked.` : "";
     $("lesson-dialog-cut").textContent = lessons.cutNote || "";
     // an uploaded CSV is not part of any link: said before the link is copied, with what the
     // students get instead

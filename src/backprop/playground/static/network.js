@@ -27,12 +27,15 @@ function buildNetwork(s) {
     node.dataset.feature = f.name;
     node.setAttribute("aria-pressed", on ? "true" : "false");
     // an uploaded CSV's inputs are named by its columns too (the drawn label stays short)
-    const named = f.column ? `${f.label} = ${f.column}` : f.label;
+    const named = f.column ? `${f.label} = ${f.column_full || f.column}` : f.label;
     node.setAttribute("aria-label", `Feature ${named}`);
     node.title = `${named}: click to ${on ? "remove" : "add"}`;
     const c = document.createElement("canvas"); c.width = size * 2; c.height = size * 2;
     node.appendChild(c);
-    const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = f.label;
+    // drawn as the CSV's column (area, area², sin area), cut to fit the column: the whole
+    // name is in the accessible name and the tooltip (a projector or a phone has no tooltip)
+    const lab = document.createElement("span"); lab.className = "flabel";
+    lab.textContent = f.column ? clipText(f.column, FLABEL_MAX) : f.label;
     node.appendChild(lab);
     node.onclick = () => {
       const next = on ? st.features.filter((x) => x !== f.name) : [...st.features, f.name];
@@ -43,6 +46,10 @@ function buildNetwork(s) {
     fc.body.appendChild(node);
   }
   cols.appendChild(fc.el);
+  // the labels stand left of their nodes: the column makes room for the widest (a CSV's
+  // column names are wider than X₁; a phone's scrolling panel cut them off at its edge)
+  const widest = Math.max(0, ...[...fc.el.querySelectorAll(".flabel")].map((lab) => lab.offsetWidth));
+  fc.el.style.paddingLeft = widest + 8 > 50 ? `${widest + 8}px` : "";
   // hidden layers and output
   const L = s.layers.length;
   for (let l = 1; l <= L; l++) {
@@ -124,6 +131,15 @@ function shortActs(cols) {
 document.addEventListener("pointerdown", (e) => {  // a tap elsewhere puts the card away
   if (app.tapped && !app.tapped.contains(e.target)) { app.tapped = null; hideHover(); }
 }, true);
+
+// at most `max` characters as drawn (grapheme clusters: an emoji family or a letter with
+// its marks is one, never split), the last of them "…" when the text is longer
+const FLABEL_MAX = 10;
+function clipText(text, max) {
+  const parts = typeof Intl.Segmenter === "function" ?
+    [...new Intl.Segmenter(undefined, {granularity: "grapheme"}).segment(text)].map((g) => g.segment) : [...text];
+  return parts.length <= max ? text : parts.slice(0, max - 1).join("").trimEnd() + "…";
+}
 
 function column(kind) {
   const el = document.createElement("div"); el.className = "net-col-" + kind + " layer";
@@ -279,9 +295,13 @@ function drawLinks(s) {
 }
 
 // A network wider than its panel scrolls sideways inside it (a phone): a fading edge on the
-// side with more and a line saying so, gone once the right end is in view.
+// side with more and a line saying so, gone once the right end is in view. Only a panel
+// that scrolls (style.css: a phone's overflow-x: auto) has more to show: on a wide screen
+// the panel does not scroll, and a δ label a few pixels past its edge (scrollWidth 558 vs
+// 554 at 1280 px, presentation size) put up the cue and the shadow over that label
 function scrollCue(net) {
-  const more = net.scrollWidth - net.clientWidth > 2;
+  const scrolls = /auto|scroll/.test(getComputedStyle(net).overflowX);
+  const more = scrolls && net.scrollWidth - net.clientWidth > 2;
   const atEnd = net.scrollLeft + net.clientWidth >= net.scrollWidth - 2;
   net.classList.toggle("more-right", more && !atEnd);
   net.classList.toggle("more-left", more && net.scrollLeft > 2);
@@ -307,7 +327,7 @@ function linkText(t) {
 function featureLabel(i) {
   const on = app.state.features;
   const f = app.data.features.find((x) => x.name === on[i]);
-  return f ? (f.column ? `${f.label} (${f.column})` : f.label) : `input ${i + 1}`;
+  return f ? (f.column ? `${f.label} (${f.column_full || f.column})` : f.label) : `input ${i + 1}`;
 }
 function showLinkTip(t, x, y) {
   const tip = $("link-tip");
