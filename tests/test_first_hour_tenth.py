@@ -118,3 +118,37 @@ def test_every_misspelt_spec_field_is_named_in_one_message(tmp_path):
     for wrong, right in [("epocs", "epochs"), ("optimiser", "optimizer"),
                          ("data.nosie", "noise"), ("model.hiden", "hidden")]:  # fmt: skip
         assert f"{wrong} (did you mean {right!r}?)" in err, (wrong, err)
+
+
+# -- 11. the step-unit fit plot: counts inside the axes, shared corners show both layers --------
+def test_step_fit_plot_counts_stay_off_the_ticks_and_shared_jumps_show_both_layers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import backprop
+    from backprop.plots.fit import fit_1d
+
+    r = backprop.run({"data": "square", "model": {"sizes": [1, 8, 8, 1], "activation": "step"},
+                      "seed": 0})  # fmt: skip
+    fig = fit_1d(r.net, r.dataset.x, r.dataset.y, truth=np.square)
+    ax = fig.axes[0]
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    counts = [t for t in ax.texts if t.get_text().startswith("×")]
+    assert counts
+    box = ax.get_window_extent(renderer)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() + ax.get_yticklabels()
+             if t.get_text() and t.get_visible()]  # fmt: skip
+    for text in counts:
+        extent = text.get_window_extent(renderer)
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1, text.get_text()
+        assert box.y0 <= extent.y0 and extent.y1 <= box.y1, text.get_text()
+        assert not any(extent.overlaps(tick) for tick in ticks), text.get_text()
+    # where both layers jump at one x, the later marker leaves the earlier one's fill visible
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    first = next(v for k, v in lines.items() if k.startswith("jumps of layer 1"))
+    second = next(v for k, v in lines.items() if k.startswith("jumps of layer 2"))
+    shared = set(np.round(first.get_xdata(), 6)) & set(np.round(second.get_xdata(), 6))
+    assert shared
+    covers = matplotlib.colors.to_rgba(second.get_markerfacecolor())[3] > 0
+    assert not covers or second.get_markersize() < 0.5 * first.get_markersize()

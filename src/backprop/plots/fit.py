@@ -283,6 +283,10 @@ def _draw_kinks(ax, model, lo: float, hi: float) -> None:
         xs = np.array([g[0] for g in groups])
         ys = evaluate(model, xs[:, None])[:, 0]
         colour, marker = LAYER_STYLES[(l - 1) % len(LAYER_STYLES)]
+        # a later layer's marker is an outline (its colour, no fill) inside the earlier
+        # one's: where both layers' corners fall at one x, the earlier marker's fill shows
+        # through (a filled purple square hid the green circle under it)
+        later = shown.index(l) > 0
         ax.plot(
             xs,
             ys,
@@ -290,21 +294,42 @@ def _draw_kinks(ax, model, lo: float, hi: float) -> None:
             marker=marker,
             markersize=size,
             color=colour,
-            markeredgecolor=INK,
-            markeredgewidth=0.7,
+            markerfacecolor="none" if later else colour,
+            markeredgecolor=colour if later else INK,
+            markeredgewidth=1.8 if later else 0.7,
             zorder=6 + 0.01 * l,
             label=f"{_CORNER[name]} of layer {l}'s {_WORDS[name]} units ({crossing})",
         )
-        for (value, count), y in zip(groups, ys):
-            if count > 1:
-                ax.annotate(
-                    f"×{count}",
-                    (value, y),
-                    xytext=(6, -4 - 11 * shown.index(l)),
-                    textcoords="offset points",
-                    ha="left",
-                    va="top",
-                    fontsize=9,
-                    color=INK,
-                    zorder=6,
-                )
+        _counts(ax, groups, ys, shown.index(l))
+
+
+def _counts(ax, groups, ys, row: int) -> None:
+    """'×N' beside each marker that stands for N corners, inside the axes: below the marker,
+    or above it near the bottom edge (a '×8' below a marker at the foot of the axes sat on
+    the x-axis tick '0'), and to its left near the right edge."""
+    lo_y, hi_y = ax.get_ylim()
+    lo_x, hi_x = ax.get_xlim()
+    for (value, count), y in zip(groups, ys):
+        if count < 2:
+            continue
+        low = (y - lo_y) < 0.15 * (hi_y - lo_y)
+        right = (hi_x - value) < 0.1 * (hi_x - lo_x)
+        dy = 5 + 11 * row if low else -4 - 11 * row
+        ax.annotate(
+            f"×{count}",
+            (value, y),
+            xytext=(-6 if right else 6, dy),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            va="bottom" if low else "top",
+            fontsize=9,
+            color=INK,
+            zorder=7,
+            annotation_clip=True,
+            bbox={
+                "boxstyle": "round,pad=0.1",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.8,
+            },
+        )
