@@ -137,6 +137,9 @@ def run_html(run) -> str:
         ("epochs", s.get("epochs")),
         ("seed", s.get("seed")),
     ]
+    note = run.defaults_note
+    if note:  # what the spec left out and the set filled in, and where its own run is
+        facts.append(("defaults", note + _shipped_run(run)))
     names = getattr(run.dataset, "feature_names", None)
     if names:
         facts.append(("inputs", ", ".join(map(str, names))))
@@ -158,6 +161,33 @@ def run_html(run) -> str:
         parts.append(figure_or_note(lambda: loss_curves(run.history, loss=loss), "loss curve"))
     parts.append(model_html(run.net))
     return box("".join(parts))
+
+
+def _shipped_run(run) -> str:
+    """'; the lecture's run is backprop.run('square'): lr 0.1, 10,000 epochs, the full batch,
+    a 1-8-8-1 MLP' when the spec's set ships a spec of its own that trains otherwise: the dict
+    form ``{"data": "square"}`` fills what fits in about a second (``spec.setdefaults``, as
+    ``backprop train --data square`` does), not the lecture's settings."""
+    from ..data import DATASETS
+    from ..spec import builtin, builtin_names
+    from ..spec.schema import normalize
+    from ..spec.setdefaults import listed
+
+    name = run.spec.get("data", {}).get("name")
+    if name not in builtin_names() or run.spec.get("name") == name:
+        return ""
+    shipped = normalize(builtin(name))
+    if shipped["data"]["name"] != name:
+        return ""
+    own = {"optimizer.lr": shipped["optimizer"]["lr"], "epochs": shipped["epochs"]}
+    own["batch_size"] = shipped["batch_size"]
+    model = shipped["model"]
+    net = "-".join(map(str, model["sizes"])) if model["sizes"] else f"hidden {model['hidden']}"
+    whose = "The lecture's run of" if DATASETS[name].kind == "lecture" else "The built-in spec of"
+    return (
+        f". {whose} {name} is backprop.run({name!r}) (backprop train {name}): Adam "
+        f"{listed(own)}, a {net} network, seed {shipped['seed']}"
+    )
 
 
 def _sizes(model) -> str:
