@@ -278,8 +278,9 @@ class NaNGuard(Callback):
             f"batch to {last:.4g} at the batch before this one"
         )
         h = getattr(state, "history", None)
-        at = None if h is None else (h.epochs_of("loss") if hasattr(h, "epochs_of") else h.epochs)
-        means = [] if h is None else list(zip(at, h.history.get("loss") or []))
+        losses = [] if h is None else list(h.history.get("loss") or [])
+        at = h.epochs_of("loss") if losses and hasattr(h, "epochs_of") else getattr(h, "epochs", [])
+        means = list(zip(at, losses))  # none yet when the run diverged in its first epoch
         means = [(e, float(m)) for e, m in means if m is not None and math.isfinite(m)]
         rose = next(((e, m) for e, m in means if first > 0 and m > RISE * first), None)
         what = "the history's loss, each epoch's mean of its batch losses,"
