@@ -66,8 +66,10 @@ def test_a_cell_run_after_a_restart_names_the_cell_that_defines_the_missing_name
     loop = next(i for i, s in enumerate(code) if "for epoch in range(n_epoch)" in s)
     adam = next(i for i, s in enumerate(code) if re.search(r"^adam = ", s, re.M))
     imports, other = code[0], "1 / 0"
-    forget = "del __session__\nimport os\nos.environ.pop('JPY_SESSION_NAME')"
-    cells = [imports, code[loop], other, "not_a_name_anywhere", forget, code[loop]]
+    forget = "globals().pop('__session__', None)\nimport os\nos.environ.pop('JPY_SESSION_NAME')"
+    model = next(i for i, s in enumerate(code) if re.search(r"^model = ", s, re.M))
+    again = [code[model - 1], code[model], "%reset -f", imports, code[adam]]  # ran fine, reset
+    cells = [imports, code[loop], other, "not_a_name_anywhere", *again, forget, code[loop]]
     shown = _execute(cells, tmp_path, path, monkeypatch)
     out = shown[1]
     assert "ERROR NameError: name 'adam' is not defined" in out  # the original error, kept
@@ -79,8 +81,14 @@ def test_a_cell_run_after_a_restart_names_the_cell_that_defines_the_missing_name
     # other exceptions, and a name no cell defines, are as IPython shows them: no line added
     assert "ZeroDivisionError" in shown[2] and "is defined in" not in shown[2]
     assert shown[3].splitlines()[-1] == "NameError: name 'not_a_name_anywhere' is not defined"
+    # a cell that ran without error before %reset is not called failed: run the cells above
+    assert "ERROR NameError: name 'model' is not defined" in shown[8]
+    assert shown[8].splitlines()[-1].startswith(f"'model' is defined in code cell {model + 1}")
+    assert shown[8].endswith(
+        "run the cells above this one first (Run ▸ Run All Above Selected Cell)"
+    )
     # when the notebook's file is not known, the NameError is as before
-    assert shown[5].splitlines()[-1] == "NameError: name 'adam' is not defined"
+    assert shown[10].splitlines()[-1] == "NameError: name 'adam' is not defined"
 
 
 def test_a_cell_that_failed_before_defining_a_name_is_named_as_the_one_to_fix(

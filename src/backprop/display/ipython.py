@@ -9,15 +9,16 @@ more. Installed once when backprop is imported inside IPython (``install``):
   IPython's own, unchanged, with one line added under it naming the cell of *this* notebook
   that defines the missing name — ``'trained' is defined in code cell 4 of
   07_square_run.ipynb ('trained = bp.run(…)'); run the cells above this one first (Run ▸ Run
-  All Above Selected Cell)`` — or, when that cell ran in this kernel and still did not define
-  it, that it stopped with an error. The notebook is the file the kernel belongs to
-  (ipykernel's ``__session__``, from ``JPY_SESSION_NAME``; VS Code's ``__vsc_ipynb_file__``);
-  its code cells are read with ``ast`` for names they bind at top level (assignments,
-  ``def``/``class``, imports, ``for`` and ``with`` targets, ``:=``). The line is added only
-  when the name was looked up in the notebook's own namespace and some cell binds it; when
-  the notebook cannot be found or read, or anything here fails, the traceback is IPython's
-  as before. Other exceptions never reach this code. An existing custom handler of another
-  tool is left in place (nothing installed).
+  All Above Selected Cell)`` — or, when that cell's last run in this kernel raised (a
+  ``post_run_cell`` event records each cell's outcome), that it stopped with an error. The
+  notebook is the file the kernel belongs to (ipykernel's ``__session__``, from
+  ``JPY_SESSION_NAME``; VS Code's ``__vsc_ipynb_file__``); its code cells are read with
+  ``ast`` for names they bind at top level (assignments, ``def``/``class``, imports, ``for``
+  and ``with`` targets, ``:=``). The line is added only when the name was looked up in the
+  notebook's own namespace and some cell binds it; when the notebook cannot be found or
+  read, or anything here fails, the traceback is IPython's as before. Other exceptions
+  never reach this code. An existing custom handler of another tool is left in place
+  (nothing installed).
 - **Warnings**: a ``BackpropWarning`` (``PoorFitWarning``, ``StepUnitWarning``, …) prints as
   ``PoorFitWarning: …`` — without the kernel's temporary file name
   (``/tmp/ipykernel_10220/3842576098.py:2:``) and the source line, which mean nothing to a
@@ -48,6 +49,21 @@ def install() -> None:
         return  # ours already, or another tool's handler: leave it
     shell.set_custom_exc((NameError,), _name_error)
     shell._backprop_name_hint = True
+    shell._backprop_failed = {}  # cell source -> whether its last run raised
+    shell.events.register("post_run_cell", lambda result: _record(shell, result))
+
+
+def _record(shell, result) -> None:
+    """Remember whether each cell's last run raised (a cell that stopped before defining a
+    name is named as the one to fix)."""
+    try:
+        failed = shell._backprop_failed
+        source = _norm(getattr(result.info, "raw_cell", ""))
+        failed[source] = result.error_in_exec is not None or result.error_before_exec is not None
+        while len(failed) > 1000:  # a long session: forget the oldest
+            failed.pop(next(iter(failed)))
+    except Exception:
+        pass
 
 
 def _shell():
@@ -111,8 +127,8 @@ def name_hint(shell, error: BaseException, tb) -> str | None:
     defining = [i for i, source in enumerate(cells) if name in bound_names(source)]
     if not defining:
         return None
-    history = [_norm(s) for s in shell.user_ns.get("In", [])]
-    current = history[-1] if history else ""
+    history = shell.user_ns.get("In", [])
+    current = _norm(history[-1]) if history else ""
     here = [i for i, source in enumerate(cells) if _norm(source) == current]
     defining = [i for i in defining if i not in here]
     if not defining:
@@ -122,7 +138,7 @@ def name_hint(shell, error: BaseException, tb) -> str | None:
     cell = above[-1] if above else defining[0]
     said = f"'{name}' is defined in code cell {cell + 1} of {os.path.basename(path)} "
     said += f"({_line(cells[cell], bound_names(cells[cell])[name])!r})"
-    if _norm(cells[cell]) in history[:-1]:
+    if getattr(shell, "_backprop_failed", {}).get(_norm(cells[cell])):
         return (
             f"{said}, which ran in this kernel but stopped with an error before defining it: "
             "fix that error and run that cell again"
