@@ -21,6 +21,7 @@ import math
 __all__ = [
     "BLOWUP",
     "CHEAP",
+    "SEE_ADVICE",
     "TRIES",
     "check_lower_lr",
     "checked_advice",
@@ -36,30 +37,30 @@ BLOWUP = 10.0  # a loss above this many times the first one is a blow-up, even i
 
 def checked_advice(result, quiet: bool = False) -> tuple[str, str] | None:
     """After a divergence the guard blames on the lr: check lower learning rates (before the
-    files are written) and put the checked advice in the run's stop reason, so the model
-    file and history.json keep it (``settled_reason``). Returns (the 'advice:' line's text,
-    the exit line's short form), or None: nothing to check, the generic advice stays."""
+    result line and the files). Returns (the 'advice:' line's text, the exit line's short
+    form), or None: nothing to check, the generic advice stays. ``settled_reason`` then puts
+    it in place of the guard's untested guess, on screen and in the files."""
     if not result.diverged:
         return None
     if not quiet:
         print("checking lower learning rates on this run (nothing is saved) …", flush=True)
-    checked = check_lower_lr(result)
-    if checked is not None and result.history.stop_reason:
-        result.history.stop_reason = settled_reason(result.history.stop_reason, checked[0])
-    return checked
+    return check_lower_lr(result)
+
+
+SEE_ADVICE = "lower it to the learning rate 'advice:' below names, checked on this run"
 
 
 def settled_reason(reason: str, advice: str) -> str:
     """The guard's stop reason with its generic advice ("lower it step by step … (lr=0.5,
-    then 0.05, …) until a run does not diverge") replaced by the checked ``advice``: the
-    model file keeps the run's final advice (``summary`` repeated 'lr=0.5' after this
-    check had found that lr=0.5 did not learn)."""
+    then 0.05, …) until a run does not diverge") replaced by ``advice``: on screen
+    ``SEE_ADVICE``, in the model file and history.json the checked advice itself, so
+    ``summary`` never repeats 'lr=0.5' after this check found that lr=0.5 did not learn."""
     import re
 
     generic = re.compile(
         r"lower it step by step, 10× at a time \(lr=[^)]*\) until a run does not diverge"
     )
-    return generic.sub(lambda _: "checked afterwards on this run: " + advice, reason, count=1)
+    return generic.sub(lambda _: advice, reason, count=1)
 
 
 def check_lower_lr(result) -> tuple[str, str] | None:

@@ -229,12 +229,18 @@ def _run(args) -> int:
             result = run_spec(spec, callbacks=callbacks)
             unfinished(result, held)  # a loss that swings: is the run far from done?
         check_interrupt()  # one swallowed after the last tick: the run is not saved
+        from ..lrcheck import SEE_ADVICE, checked_advice, settled_reason
+
+        checked = checked_advice(result, args.quiet)  # before the result line and the files
+        reason = result.history.stop_reason
+        if checked is not None and reason:  # one voice: never the guard's untested guess
+            result.history.stop_reason = settled_reason(reason, SEE_ADVICE)
         print(final_line(result))
         if args.verbose:
             print(engine_line(result.history))
-        from ..lrcheck import checked_advice  # before saving: the files keep its advice
-
-        checked = checked_advice(result, args.quiet)
+        if checked is not None and reason:
+            done = "checked afterwards on this run: " + checked[0]
+            result.history.stop_reason = settled_reason(reason, done)
         written = save_run(result, staging, plots=not args.no_plots)
     files = folder.final(written)
     print(describe_files(files) if not args.quiet else f"run folder: {folder.path}")
