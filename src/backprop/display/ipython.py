@@ -123,8 +123,8 @@ def name_hint(shell, error: BaseException, tb) -> str | None:
     path = notebook_path(shell.user_ns)
     if path is None:
         return None
-    cells = code_cells(path)
-    defining = [i for i, source in enumerate(cells) if name in bound_names(source)]
+    cells, binds = _read(path)
+    defining = [i for i, names in enumerate(binds) if name in names]
     if not defining:
         return None
     history = shell.user_ns.get("In", [])
@@ -137,7 +137,7 @@ def name_hint(shell, error: BaseException, tb) -> str | None:
     above = [i for i in defining if where is None or i < where]
     cell = above[-1] if above else defining[0]
     said = f"'{name}' is defined in code cell {cell + 1} of {os.path.basename(path)} "
-    said += f"({_line(cells[cell], bound_names(cells[cell])[name])!r})"
+    said += f"({_line(cells[cell], binds[cell][name])!r})"
     if getattr(shell, "_backprop_failed", {}).get(_norm(cells[cell])):
         return (
             f"{said}, which ran in this kernel but stopped with an error before defining it: "
@@ -165,6 +165,20 @@ def notebook_path(namespace: dict) -> str | None:
             if os.path.isfile(candidate):
                 return candidate
     return None
+
+
+_READ: dict = {}  # path -> ((mtime, size), cells, names bound): read again when saved
+
+
+def _read(path: str) -> tuple[list[str], list[dict[str, int]]]:
+    """The notebook's code cells and the names each binds, parsed once per saved version."""
+    stat = os.stat(path)
+    key = (stat.st_mtime_ns, stat.st_size)
+    kept = _READ.get(path)
+    if kept is None or kept[0] != key:
+        cells = code_cells(path)
+        kept = _READ[path] = (key, cells, [bound_names(source) for source in cells])
+    return kept[1], kept[2]
 
 
 def code_cells(path: str) -> list[str]:
