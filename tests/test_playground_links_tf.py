@@ -117,3 +117,10 @@ def test_a_task_of_one_long_zwj_chain_keeps_the_emoji_that_fit():
     assert kept.count("👩") >= lessons.MAX_TASK // 2 - 1
     assert not kept[:-1].endswith("\u200d")  # no dangling joiner before the "…"
     assert len(notes) == 1 and "cut to" in notes[0]
+
+
+def test_a_long_number_is_judged_on_its_whole_text():
+    text = "10." + "0" * 60 + "1"  # past 40 characters: a judged prefix would read 10
+    assert Decimal(text) > Decimal(repr(fields.FIELDS["lr"].high))
+    chosen, _, notes = lessons.start({"lr": text})
+    assert "lr" not in chosen and any("must be between" in n for n in notes), notes

@@ -160,16 +160,14 @@ class Underflow(Literal):
 
 
 def read_float(text: str) -> float:
-    """A decimal literal as a ``Literal`` float; a nonzero one that reads as 0 (past
-    float64's smallest, about 4.9e-324) as an ``Underflow``, which ``number`` refuses in
-    words: the rule is judged on the text, not on what ``float`` made of it (sixth attacker
-    P7: ``set stop_loss 1e-400`` silently turned the stop off; seventh attacker 6: a link's
-    lr=0.000009999999999999999999999999, below the 1e-5 minimum, rounded to 1e-05 and was
-    taken)."""
+    """A decimal literal as a ``Literal`` (whole ``text``: judged, quoted cut to 40); one
+    that is nonzero but reads as 0 (past float64's 4.9e-324) as an ``Underflow``, refused in
+    words (sixth attacker P7: ``set stop_loss 1e-400`` turned the stop off; seventh attacker
+    6: a link's lr=0.0000099999…, below the 1e-5 minimum, was taken as 1e-05)."""
     value = float(text)
     zero = value == 0 and _NONZERO.search(text.lstrip("+-").split("e")[0].split("E")[0])
     value = (Underflow if zero else Literal)(value)
-    value.text = text.strip()[:40]
+    value.text = text.strip()
     return value
 
 
@@ -190,7 +188,7 @@ def number(where: str, value: Any, low, high, whole: bool = False, field: str | 
     kind = "a whole number" if whole else "a finite number"
     if isinstance(value, Underflow):  # a nonzero literal that float() read as 0
         raise ProtocolError(
-            f"{where}: {value.text} is not 0 but too small for any number here (it would be "
+            f"{where}: {value.text[:40]} is not 0 but too small for any number here (it would be "
             "read as 0, below float64's smallest, about 4.9e-324); type 0 for zero, or a "
             "larger value.",
             field,
@@ -209,7 +207,7 @@ def number(where: str, value: Any, low, high, whole: bool = False, field: str | 
     if whole and not isinstance(value, int):
         raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
     if not _within(value, low, high):
-        got = value.text if isinstance(value, Literal) else show(value)
+        got = show(value) if not isinstance(value, Literal) else value.text[:40]
         raise ProtocolError(
             f"{where}: must be between {_num(low)} and {_num(high)}; got {got}.", field
         )
