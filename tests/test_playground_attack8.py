@@ -144,3 +144,45 @@ def test_typed_weights_away_from_a_minimum_get_no_note():
     answers = send(conn, "edit", net=conn.session.builds, kind="weight", layer=1, row=0,
                    col=0, value=0.5)  # fmt: skip
     assert not [n for m in answers for n in m.get("notes", []) if "first step" in n]
+
+
+# -- attacker 11: a tab's snapshot picture is made off the event loop ------------------------------
+# before: every edit's snapshot ran the 100 x 100 grid through all 8 layers of 16 on the event
+# loop, one block of 0.1-0.6 s; a tab flooding edits held every other tab's ping that long
+BIG = {"dataset": "spiral", "hidden": "16,16,16,16,16,16,16,16", "activation": "tanh",
+       "features": "x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2", "seed": "7"}  # fmt: skip
+
+
+def test_an_edits_snapshot_is_drawn_on_a_thread_with_the_same_numbers(monkeypatch):
+    import json
+    import threading
+
+    from backprop.playground import views
+    from test_playground_attack6 import send, tab
+
+    conn = tab(BIG)
+    where, picture = [], views.picture
+
+    def recorded(*args):
+        where.append(threading.current_thread() is threading.main_thread())
+        return picture(*args)
+
+    monkeypatch.setattr(views, "picture", recorded)
+    answers = send(conn, "edit", net=conn.session.builds, kind="weight", layer=3, row=2,
+                   col=1, value=0.25)  # fmt: skip
+    snaps = [m for m in answers if m["type"] == "snapshot"]
+    assert snaps and where and not any(where), where  # made, and not on the loop's thread
+    here = json.loads(json.dumps(views.snapshot(conn.session)))  # the path as before
+    assert snaps[-1]["heatmap"] == here["heatmap"]
+
+
+def test_the_pictures_weights_are_a_copy():
+    from backprop.playground import views
+    from test_playground_attack6 import tab
+
+    s = tab(BIG).session
+    rows, net = views.picture_rows(s)
+    before = views.picture(s, rows, net)
+    s.plan.net[0].weight._data[:] += 1.0  # the session trains on meanwhile
+    assert views.picture(s, rows, net) == before
+    assert views.picture(s, *views.picture_rows(s)) != before

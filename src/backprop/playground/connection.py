@@ -247,7 +247,7 @@ class Connection(MessageLoop, Actions):
         if data:
             await self.send("data", **views.data_view(s))
         if snap:
-            await self.send_text(self.snapshot_text())
+            await self.send_text(await self.snapshot_off())
 
     async def step_epoch(self) -> None:
         """The rest of the current epoch, in turns (an epoch of 1,000 one-sample batches
@@ -259,8 +259,9 @@ class Connection(MessageLoop, Actions):
                 if not s.train(self.turns.slice(), max_steps=s.steps_left()):
                     break
 
-    def snapshot_text(self) -> str:
-        """The next snapshot as a message; the clock learns when it was taken and its cost.
+    def snapshot_text(self, drawn=None, spent: float = 0.0) -> str:
+        """The next snapshot as a message; the clock learns when it was taken and its cost
+        (with ``spent``, the seconds ``drawn``, its picture, took on a thread).
 
         The curves go as the points added since the last snapshot sent (the page appends
         them; the socket keeps the order), whole after a new session, a rebuild or a reset
@@ -275,13 +276,13 @@ class Connection(MessageLoop, Actions):
             held, last = self.sent.get(key, (None, None))
             after[key] = last if held is series else None
         backward = not locks.hides_backward(self.lesson, s.state)
-        snap = views.snapshot(s, after=after, backward=backward)
+        snap = views.snapshot(s, after=after, backward=backward, drawn=drawn)
         if snap["stopped"] and locks.names_hidden(self.lesson, snap["stopped"]):
             snap["stopped"] = locks.STOP_HIDDEN  # why it stopped names a hidden setting
         text = protocol.dumps("snapshot", **snap)
         for key, series in curves.items():
             self.sent[key] = (series, series.x[-1] if series.x else -1)
-        self.clock.taken(start, time.perf_counter() - start)
+        self.clock.taken(start, time.perf_counter() - start + spent)
         return text
 
     def set_hidden(self, hidden: bool) -> None:

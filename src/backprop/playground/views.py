@@ -208,17 +208,46 @@ def target_units(session, out: np.ndarray) -> np.ndarray:
     return np.asarray(out, dtype=np.float64) * scaling.std[0] + scaling.mean[0]
 
 
-def snapshot(session, full: bool = True, after: dict | None = None, backward: bool = True) -> dict:
+def picture_rows(session) -> tuple[np.ndarray, list]:
+    """The rows the picture (heatmap or curve) runs the network on, and the network's
+    layers with their weights copied: ``picture(s, *picture_rows(s))`` may run on a thread
+    while the session trains on (``MessageLoop.snapshot_off``)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    grid = _grid(session) if session.n_inputs == 2 else _curve_x(session)
+    frozen = []
+    for layer in session.plan.net:
+        w = layer.weight._data.copy()
+        bias = None if layer.bias is None else SimpleNamespace(_data=layer.bias._data.copy())
+        linear = SimpleNamespace(weight=SimpleNamespace(_data=w, shape=w.shape), bias=bias)
+        frozen.append(dataclasses.replace(layer, linear=linear))
+    return _inputs(session, grid), frozen
+
+
+def picture(session, rows: np.ndarray, net: list) -> dict:
+    """The output heatmap (2-D) or curve (1-D) with every neuron's thumbnail, from the
+    network ``net`` on ``rows`` (``picture_rows``). It reads the session's data settings
+    only, so it may run on a thread while the session trains on."""
+    from ..delta import forward
+
+    cache = forward(None, rows, net)
+    if session.n_inputs == 2:
+        return {"heatmap": _heatmap(session, cache)}
+    return {"curve": _curve(session, cache)}
+
+
+def snapshot(session, full: bool = True, after: dict | None = None, backward: bool = True,
+             drawn: dict | None = None) -> dict:  # fmt: skip
     """The network now: numbers, history, weights and gradients, heatmaps or curves.
     ``backward`` False leaves out each layer's ``gw``, ``gb`` and ``delta`` (a lesson that
     hides the backward view: ``locks.hides_backward``).
 
     ``after`` says what the page already has of each curve (``"history"``,
     ``"grad_history"``): the last epoch it holds, whose later points alone are sent (see
-    ``curve``); a curve not named (or None) is sent whole.
+    ``curve``); a curve not named (or None) is sent whole. ``drawn``: the ``picture``
+    made already (None: made here).
     """
-    from ..delta import forward
-
     after = after or {}
     net = session.plan.net
     with np.errstate(all="ignore"):  # ∂E/∂W and δ on the training set
@@ -266,11 +295,7 @@ def snapshot(session, full: bool = True, after: dict | None = None, backward: bo
     }
     if not full:
         return out
-    if session.n_inputs == 2:
-        cache = forward(session.model, _inputs(session, _grid(session)), net)
-        out["heatmap"] = _heatmap(session, cache)
-    else:
-        out["curve"] = _curve(session, net)
+    out.update(drawn if drawn is not None else picture(session, *picture_rows(session)))
     return out
 
 
@@ -323,13 +348,10 @@ def _heatmap(session, cache) -> dict:
     return heat
 
 
-def _curve(session, net) -> dict:
+def _curve(session, cache) -> dict:
     """1-D: the network's curve, each neuron's activation and each ReLU kink."""
-    from ..delta import forward
-
-    xs = _curve_x(session)
-    cache = forward(session.model, _inputs(session, xs), net)
-    x = xs[:, 0]
+    net = session.plan.net
+    x = _curve_x(session)[:, 0]
     y = cache.a[-1][:, 0]
     if session.raw.task == "regression":
         y = target_units(session, y)
