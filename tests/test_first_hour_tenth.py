@@ -152,3 +152,36 @@ def test_step_fit_plot_counts_stay_off_the_ticks_and_shared_jumps_show_both_laye
     assert shared
     covers = matplotlib.colors.to_rgba(second.get_markerfacecolor())[3] > 0
     assert not covers or second.get_markersize() < 0.5 * first.get_markersize()
+
+
+# -- the advice's one judge: the rows it counts are fit's own split's -------------------------
+def _classes_csv(folder, n=103, seed=3):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    label = (a + 0.3 * rng.normal(size=n) > 0).astype(int)
+    rows = [f"{x:.4f},{y:.4f},{c}" for x, y, c in zip(a, b, label)]
+    (folder / "c.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    return label
+
+
+def test_the_last_epoch_note_and_the_advice_count_fits_own_validation_rows(tmp_path):
+    import backprop
+    from backprop.cli.fitcheck import _help_floor
+    from backprop.cli.judged import Judge
+    from backprop.cli.lastepoch import _rows
+    from backprop.train.inputs import validation_rows
+
+    label = _classes_csv(tmp_path)  # 103 rows × 0.3 = 30.9: fit holds out floor() = 30
+    r = backprop.run({"data": {"csv": str(tmp_path / "c.csv"), "target": "label",
+                               "task": "classification"},
+                      "validation": 0.3, "epochs": 3, "seed": 0})  # fmt: skip
+    train, val = validation_rows(len(label), 0.3, 0, r.dataset.y)  # fit's own split
+    assert _rows(r, "val_accuracy") == len(val)  # round(30.9) = 31 before
+    assert _rows(r, "accuracy") == len(train)
+    judge = Judge.of(r)
+    assert judge.key == "val_accuracy" and judge.rows == len(val)
+    # 'at chance' with a validation split: above the most common class by one JUDGED row
+    # (the validation rows), not one of every row (1/103 before)
+    share = np.bincount(label).max() / len(label)
+    floor, _ = _help_floor(r, "accuracy", 0.0, judge)
+    assert floor == share + max(0.01, 1 / len(val))

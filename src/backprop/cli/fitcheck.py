@@ -6,17 +6,18 @@ lecture's square at Adam 0.001 × 100 full-batch epochs, ``--standardize`` took 
 −0.575 to −0.653 while ``--lr 0.01`` reached 0.99. So ``backprop train`` tries each change
 it would suggest on the same spec (same data, seed and starting weights), one at a time,
 silently and without writing files, as ``lrcheck`` does for a divergence, and prints them
-ranked by the training r² (or accuracy) each reached. A change is never suggested when it is
-the run's setting already, and one that did no better than the run is shown as such, not
-advised. A trial is run only when it is cheap (``CHEAP`` sample-epochs, at most ``TRY_ROWS``
-rows); the others are named as not tried.
+ranked by what ``judged.Judge`` judges on (validation r² or accuracy when the run held rows
+out, else training), advising one only when the judge calls it clearly better. A change is
+never suggested when it is the run's setting already, and one that did no better than the
+run is shown as such, not advised. A trial is run only when it is cheap (``CHEAP``
+sample-epochs, at most ``TRY_ROWS`` rows); the others are named as not tried.
 
 A change counts as help only when its run ends clearly better than ignoring the inputs: r²
 above ``MARGIN`` (not r² = −8e−13, a constant model's rounding), accuracy above the most
-common class's share by ``MARGIN`` and by one row. When the run's steps were too large (its
-loss grew, or every ReLU of a layer died: fit's warning says "try a smaller learning rate"),
-the learning rates tried are lr ÷ 10, ÷ 100, ÷ 1000 and the default, never larger ones, and
-the closing advice never says "larger".
+common class's share by the judge's margin (``MARGIN`` and one judged row). When the run's
+steps were too large (its loss grew, or every ReLU of a layer died: fit's warning says "try
+a smaller learning rate"), the learning rates tried are lr ÷ 10, ÷ 100, ÷ 1000 and the
+default, never larger ones, and the closing advice never says "larger".
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ import copy
 import math
 
 from .heldlists import hold_poor_fit, unfinished
-from .judged import advised_words, clearly_better, judged_key, judged_rows, last_value, rule_words
-from .judged import shown as shown_key
+from .judged import MARGIN, Judge
 from .lrcheck import CHEAP
 
 __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice", "unfinished"]
 
-MARGIN = 0.01  # r² above 0, or accuracy above chance, by this much: help, not rounding
 # each trial reads its data again (a CSV of 1.5 million rows: seconds and a copy in memory
 # per trial), so larger data sets are not tried, only named, however few their epochs
 TRY_ROWS = 200_000
@@ -44,7 +43,6 @@ def _cheap(epochs: int, rows: int) -> bool:
 def poor_fit(result) -> tuple[str, float] | None:
     """('r2' or 'accuracy', its value) when the run did no better than ignoring its inputs
     (r² < 0; accuracy at most the most common class's share), else None."""
-    import numpy as np
 
     if result.diverged:
         return None
@@ -55,9 +53,7 @@ def poor_fit(result) -> tuple[str, float] | None:
         return ("r2", last["r2"]) if "r2" in last and last["r2"] < 0 else None
     if "accuracy" not in last:
         return None
-    y = np.asarray(ds.y).reshape(len(ds.y), -1)
-    labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
-    share = np.unique(labels, return_counts=True)[1].max() / len(labels)
+    share = Judge.chance(result)
     at_chance = last["accuracy"] <= share + 1e-12 and share < 1
     return ("accuracy", last["accuracy"]) if at_chance else None
 
@@ -210,8 +206,8 @@ def _start_lr(result) -> float | None:
     return None if lr is None or not math.isfinite(float(lr)) else float(lr)
 
 
-def _trial(spec: dict, key: str) -> float | None:
-    """The final ``key`` (r², accuracy, or their validation values: ``judged``) of
+def _trial(spec: dict, judge: Judge) -> float | None:
+    """The final judged metric (r², accuracy, or their validation values: ``Judge``) of
     ``spec``, trained silently; None: diverged."""
     import warnings
 
@@ -227,7 +223,7 @@ def _trial(spec: dict, key: str) -> float | None:
     check_interrupt()
     if trial.diverged:
         return None
-    return last_value(trial.history.history, key)
+    return judge.trial(trial.history.history)
 
 
 def ranked_advice(
@@ -244,11 +240,11 @@ def ranked_advice(
         return None
     metric, now = found
     learned = poor_fit(result) is None  # here for a warning (unfinished, wild), not for r² < 0
-    key = judged_key(result)  # validation rows when the run held some out (judged.py)
-    now = last_value(result.history.history, key)
+    judge = Judge.of(result)  # validation rows when the run held some out (judged.py)
+    now = judge.now(result)
     if now is None:
         return None
-    shown, judged = shown_key(key), judged_rows(result, key)
+    shown = judge.shown
     if not quiet:
         print("trying each change on this run (nothing is saved) …", flush=True)
     rows = max(1, len(result.dataset.x))
@@ -257,9 +253,9 @@ def ranked_advice(
         if not _cheap(int(spec["epochs"]), rows):
             skipped.append(flags)
             continue
-        tried.append((flags, _trial(spec, key)))
+        tried.append((flags, _trial(spec, judge)))
     tried.sort(key=lambda t: -math.inf if t[1] is None else t[1], reverse=True)
-    floor, floor_words = _help_floor(result, metric, now)
+    floor, floor_words = _help_floor(result, metric, now, judge)
     width = max((len(f) for f, _ in tried), default=0)
     lines = []
     for flags, value in tried:
@@ -269,10 +265,10 @@ def ranked_advice(
             verdict = f"{shown} {value:.4g}, no better than this run's {now:.4g}: not advised"
         elif value <= floor:
             verdict = f"{shown} {value:.3g}, {floor_words}: not advised"
-        elif not clearly_better(key, value, now, judged):
+        elif not judge.clearly_better(value, now):
             verdict = (
                 f"{shown} {value:.4g}, not clearly better than this run's {now:.4g} "
-                f"({rule_words(key, judged)}): not advised"
+                f"({judge.rule_words()}): not advised"
             )
         else:
             verdict = f"{shown} {value:.3g}"
@@ -280,11 +276,9 @@ def ranked_advice(
     if skipped:
         lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
     helped = [
-        (f, v)
-        for f, v in tried
-        if v is not None and v > floor and clearly_better(key, v, now, judged)
+        (f, v) for f, v in tried if v is not None and v > floor and judge.clearly_better(v, now)
     ]
-    both = None if helped else _together(result, tried, rows, key, now)
+    both = None if helped else _together(result, tried, rows, judge, now)
     cmd = "" if command is None else command + " "
     if helped:
         best, value = helped[0]
@@ -293,7 +287,7 @@ def ranked_advice(
         both is not None
         and both[1] is not None
         and both[1] > floor
-        and clearly_better(key, both[1], now, judged)
+        and judge.clearly_better(both[1], now)
     ):
         head = (
             f"rerun with {cmd}{both[0]} ({shown} {both[1]:.4g} against {now:.4g} now; no change "
@@ -316,7 +310,7 @@ def ranked_advice(
             )
         elif learned:
             further = "keep this run's settings: none of these changes is clearly better on " + (
-                "the validation rows" if key.startswith("val_") else "the training rows"
+                "the validation rows" if judge.validation else "the training rows"
             )
         else:
             further = (
@@ -334,10 +328,9 @@ def ranked_advice(
         )
         head = f"try {', '.join(skipped)} (one at a time; {why})"
     if tried:
-        on = "its validation rows" if key.startswith("val_") else "its training rows"
         print(
-            f"advice: {head}; each change tried alone on this run, judged on {on} "
-            f"(advised only when clearly better: {advised_words(key, judged)}):"
+            f"advice: {head}; each change tried alone on this run, judged on {judge.on} "
+            f"(advised only when clearly better: {judge.advised_words()}):"
         )
         print("\n".join(lines))
     else:
@@ -345,20 +338,20 @@ def ranked_advice(
     return head
 
 
-def _help_floor(result, metric: str, now: float) -> tuple[float, str]:
-    """(the value a change must exceed to count as help, why one at or below it does not)."""
-    import numpy as np
-
+def _help_floor(result, metric: str, now: float, judge: Judge) -> tuple[float, str]:
+    """(the value a change must exceed to count as help, why one at or below it does not):
+    above r² 0, or above the most common class's share by the judge's accuracy margin (one
+    row of those judged: with a validation split it counted one of every row)."""
     if metric == "r2":
         return max(now, MARGIN), f"no better than predicting the mean (r² ≤ {MARGIN:g})"
-    y = np.asarray(result.dataset.y).reshape(len(result.dataset.y), -1)
-    labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
-    share = float(np.unique(labels, return_counts=True)[1].max() / len(labels))
-    floor = share + max(MARGIN, 1 / len(labels))
+    share = Judge.chance(result)
+    floor = share + judge.accuracy_margin()
     return max(now, floor), f"at chance (the most common class is {share:.3g} of the rows)"
 
 
-def _together(result, tried, rows: int, key: str, now: float) -> tuple[str, float | None] | None:
+def _together(
+    result, tried, rows: int, judge: Judge, now: float
+) -> tuple[str, float | None] | None:
     """When no change helped alone: the largest learning rate that did not make the run worse
     (lr 10 at r² −5.7e3 was tried with 10× the epochs) and 10×
     the epochs, tried together (a run far from learning may need both), or None."""
@@ -372,4 +365,4 @@ def _together(result, tried, rows: int, key: str, now: float) -> tuple[str, floa
     spec["epochs"] = int(epochs.split()[1])
     if not _cheap(spec["epochs"], rows):
         return None
-    return f"{lr} {epochs}", _trial(spec, key)
+    return f"{lr} {epochs}", _trial(spec, judge)

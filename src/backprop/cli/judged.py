@@ -1,83 +1,149 @@
-"""What the 'advice:' table judges a run on, and when a change counts as clearly better.
+"""The one owner of what the CLI's advice judges a run on, and of what counts as better.
 
-With a validation split the table judges every run, this one and each trial, on the
-validation rows (``val_r2``, ``val_accuracy``): the training metric rewards fitting the
-noise, and the README's houses example was advised ``--epochs 1000`` on a training r² of
-0.999 against 0.999 that made its validation rmse worse (4.504 → 4.580). Without one, it
-judges on the training rows, as before.
+Every advice line asks a ``Judge`` (``Judge.of(result)``): the 'advice:' table
+(``fitcheck``), the least-squares note (``linearcheck``) and the last-epoch note
+(``lastepoch``). It answers two questions:
 
-A change is advised only when it is clearly better, not when it wins the third digit:
+- what is judged: with a validation split, the validation rows (``val_r2``,
+  ``val_accuracy``; the held-out test rows when a built-in set validates on them), else the
+  training rows. The training metric rewards fitting the noise: the README's houses example
+  was advised ``--epochs 1000`` on a training r² of 0.999 against 0.999 that made its
+  validation rmse worse (4.504 → 4.580);
+- what counts as better (a change is advised only when clearly better, not when it wins the
+  third digit):
 
-- r²: its rmse on the judged rows is more than ``RMSE_GAIN`` (10 %) below the run's — the
-  unexplained share 1 − r² smaller by a factor over 1.1² = 1.21 (r² 0.9990 → at least
-  0.99917); the same 10 % the least-squares note (``linearcheck``) asks of a straight line;
-- accuracy: higher by more than ``fitcheck.MARGIN`` (0.01) and by more than one judged row.
+  - r²: its rmse on the judged rows is more than ``RMSE_GAIN`` (10 %) below the run's — the
+    unexplained share 1 − r² smaller by a factor over 1.1² = 1.21 (r² 0.9990 → at least
+    0.99917); a straight line must beat the network by the same 10 % for the least-squares
+    note;
+  - accuracy: higher by more than ``MARGIN`` (0.01) and by more than one judged row.
+
+``MARGIN`` is also how far above "no better than ignoring the inputs" (r² 0, or the most
+common class's share) a run must end to count as learning at all.
 """
 
 from __future__ import annotations
 
-RMSE_GAIN = 1.10  # the run's rmse over the change's by more than this: clearly better
+import math
+from dataclasses import dataclass
 
+__all__ = ["MARGIN", "RMSE_GAIN", "Judge", "held_out_rows", "last_value", "training_count"]
 
-def judged_key(result) -> str:
-    """'val_r2' / 'val_accuracy' when the run held rows out, else 'r2' / 'accuracy'."""
-    metric = "r2" if result.dataset.task == "regression" else "accuracy"
-    values = result.history.history.get("val_" + metric, [])
-    return "val_" + metric if any(v is not None for v in values) else metric
-
-
-def shown(key: str) -> str:
-    """The key in words: 'validation r²', 'accuracy'."""
-    base = "r²" if key.endswith("r2") else "accuracy"
-    return "validation " + base if key.startswith("val_") else base
+RMSE_GAIN = 1.10  # the run's rmse over the change's (or the line's) by more than this
+MARGIN = 0.01  # accuracy higher by more than this (and one row); r² above 0 by this much
 
 
 def last_value(history: dict, key: str) -> float | None:
-    import math
-
+    """The last finite value of ``key`` in a history's dict, else None."""
     values = [v for v in history.get(key, []) if v is not None]
     value = float(values[-1]) if values else None
     return value if value is not None and math.isfinite(value) else None
 
 
-def judged_rows(result, key: str) -> int:
-    """How many rows the judged metric is measured on (validation or training)."""
+@dataclass(frozen=True)
+class Judge:
+    """What a run's advice judges on (``key``, counted on ``rows`` rows) and the margins."""
+
+    key: str  # 'val_r2', 'val_accuracy' with a validation split; else 'r2', 'accuracy'
+    rows: int  # how many rows the judged metric counts
+    train_rows: int  # how many rows the run trained on
+
+    @classmethod
+    def of(cls, result) -> Judge:
+        """The judge of ``result`` (a ``Run``): validation when the run held rows out."""
+        metric = "r2" if result.dataset.task == "regression" else "accuracy"
+        values = result.history.history.get("val_" + metric, [])
+        key = "val_" + metric if any(v is not None for v in values) else metric
+        held = held_out_rows(result)
+        train = training_count(result)
+        rows = (held or train) if key.startswith("val_") else train
+        return cls(key, max(1, rows), max(1, train))
+
+    # -- what is judged --------------------------------------------------------------------
+    @property
+    def validation(self) -> bool:
+        """True when the judged rows are held out (a validation split or the test rows)."""
+        return self.key.startswith("val_")
+
+    @property
+    def regression(self) -> bool:
+        return self.key.endswith("r2")
+
+    @property
+    def shown(self) -> str:
+        """The judged metric in words: 'validation r²', 'accuracy'."""
+        base = "r²" if self.regression else "accuracy"
+        return "validation " + base if self.validation else base
+
+    @property
+    def on(self) -> str:
+        """The rows in words: 'its validation rows', 'its training rows'."""
+        return "its validation rows" if self.validation else "its training rows"
+
+    def now(self, result) -> float | None:
+        """The run's own last value of the judged metric."""
+        return last_value(result.history.history, self.key)
+
+    def trial(self, history: dict) -> float | None:
+        """A trial's last value of the judged metric (the same key: same split and seed)."""
+        return last_value(history, self.key)
+
+    @staticmethod
+    def chance(result) -> float:
+        """A classifier's share of its most common class: the accuracy of ignoring the
+        inputs (on every row: the run's own labels)."""
+        import numpy as np
+
+        y = np.asarray(result.dataset.y).reshape(len(result.dataset.y), -1)
+        labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
+        return float(np.unique(labels, return_counts=True)[1].max() / len(labels))
+
+    # -- what counts as better -------------------------------------------------------------
+    def accuracy_margin(self) -> float:
+        """Higher by more than this: max(``MARGIN``, one judged row)."""
+        return max(MARGIN, 1 / self.rows)
+
+    def clearly_better(self, value: float, now: float) -> bool:
+        """A change's ``value`` against the run's ``now``, by the rule in the docstring."""
+        if self.regression:
+            return (1 - value) * RMSE_GAIN**2 < (1 - now)
+        return value > now + self.accuracy_margin()
+
+    @staticmethod
+    def rmse_clearly_lower(rmse: float, than: float) -> bool:
+        """An rmse (a straight line's) clearly below another (the network's): by over 10 %."""
+        return math.isfinite(than) and than > RMSE_GAIN * rmse
+
+    def rule_words(self) -> str:
+        """The margin a change missed, as the table's row says it."""
+        if self.regression:
+            return f"rmse not over {RMSE_GAIN - 1:.0%} lower"
+        return f"not over {self.accuracy_margin():.3g} higher ({self.rows:,} rows)"
+
+    def advised_words(self) -> str:
+        """The margin, as the table's header says it."""
+        if self.regression:
+            return f"rmse over {RMSE_GAIN - 1:.0%} lower"
+        return f"accuracy over {self.accuracy_margin():.3g} higher"
+
+
+def training_count(result) -> int:
+    """How many rows the run trained on (every row, or the training part of its split)."""
+    from ..spec import targets
+
+    rows = targets.training_rows(result.spec, result.dataset)
+    return len(result.dataset.x) if rows is None else len(rows)
+
+
+def held_out_rows(result) -> int | None:
+    """How many rows a run's validation metrics count: a fraction's split (fit's own, so
+    floor(n · fraction)), or the held-out test rows (``validation: "test"``); None: none."""
     from ..spec import targets
 
     ds = result.dataset
-    n = max(1, len(ds.x))
-    rows = targets.training_rows(result.spec, ds)
-    train = n if rows is None else len(rows)
-    if not key.startswith("val_"):
-        return train
-    if rows is None:  # validation on the held-out test rows (the built-in specs' "test")
+    validation = result.spec.get("validation")
+    if validation == "test":
         held = getattr(ds, "x_test", None)
-        return n if held is None else max(1, len(held))
-    return max(1, n - train)
-
-
-def clearly_better(key: str, value: float, now: float, rows: int) -> bool:
-    """The rule in the module docstring."""
-    from .fitcheck import MARGIN
-
-    if key.endswith("r2"):
-        return (1 - value) * RMSE_GAIN**2 < (1 - now)
-    return value > now + max(MARGIN, 1 / rows)
-
-
-def rule_words(key: str, rows: int) -> str:
-    """The margin, as the table says it."""
-    from .fitcheck import MARGIN
-
-    if key.endswith("r2"):
-        return f"rmse not over {RMSE_GAIN - 1:.0%} lower"
-    return f"not over {max(MARGIN, 1 / rows):.3g} higher ({rows:,} rows)"
-
-
-def advised_words(key: str, rows: int) -> str:
-    """The margin, as the table's header says it."""
-    from .fitcheck import MARGIN
-
-    if key.endswith("r2"):
-        return f"rmse over {RMSE_GAIN - 1:.0%} lower"
-    return f"accuracy over {max(MARGIN, 1 / rows):.3g} higher"
+        return None if held is None else len(held)
+    rows = targets.training_rows(result.spec, ds)
+    return None if rows is None else len(ds.x) - len(rows)

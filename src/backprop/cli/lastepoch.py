@@ -107,21 +107,17 @@ def last_epoch_note(result) -> str | None:
 
 
 def _rows(result, key: str) -> int | None:
-    """How many rows ``key``'s accuracy counts: the validation rows for val_accuracy (the
-    split's share, or the test rows), else the training rows."""
-    ds = getattr(result, "dataset", None)
-    if ds is None:
+    """How many rows ``key``'s accuracy counts, as the advice's ``Judge`` counts them: the
+    validation rows for val_accuracy (fit's split, floor(n · fraction): round() here had
+    counted one more on some sizes; or the test rows), else the training rows."""
+    from .judged import held_out_rows, training_count
+
+    if getattr(result, "dataset", None) is None:
         return None
-    n = len(ds.x)
-    validation = result.spec.get("validation")
-    if validation == "test":
-        test = getattr(ds, "x_test", None)
-        held = 0 if test is None else len(test)
-        return held if key.startswith("val_") else n
-    if isinstance(validation, float | int) and not isinstance(validation, bool):
-        val = max(1, round(float(validation) * n))
-        return val if key.startswith("val_") else n - val
-    return None if key.startswith("val_") else n
+    held = held_out_rows(result)
+    if key.startswith("val_"):
+        return held
+    return training_count(result)
 
 
 def _lr_words(result) -> str:

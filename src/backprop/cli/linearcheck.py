@@ -7,7 +7,8 @@ epochs) where least squares gets 4.42. Nothing in r² = 0.998 tells a student so
 regression run, ``backprop train`` fits ordinary least squares (with an intercept, NumPy's
 ``lstsq``) on the rows the run trained on and compares the rmse in the target's own units:
 on the validation rows when the run held some out (the honest comparison), else on the
-training rows. When the linear model's is lower by more than ``MARGIN``, one note says both
+training rows (``judged.Judge`` says which). When the linear model's is clearly lower (the
+judge's margin: more than 10 %), one note says both
 numbers, and that a linear model is the better tool for such rows: on the houses example
 neither more epochs nor wider layers closed the gap reliably on the 40 validation rows
 (docs/cli.md has the table), so the note advises no flag. It costs one least-squares solve;
@@ -17,7 +18,8 @@ run neither.
 
 from __future__ import annotations
 
-MARGIN = 1.10  # the network's rmse above the line's by more than 10 %: said
+from .judged import RMSE_GAIN as MARGIN  # noqa: F401 - the judge's 10 %, as before
+
 MAX_ROWS = 200_000  # a larger table is not checked (the solve and the pass stay cheap)
 
 
@@ -26,6 +28,7 @@ def linear_note(result) -> str | None:
     import numpy as np
 
     from ..spec import targets
+    from .judged import Judge
 
     ds = result.dataset
     if ds.task != "regression" or result.diverged or not len(result.history):
@@ -53,14 +56,16 @@ def linear_note(result) -> str | None:
     with bp.no_grad():
         parts = [net(bp.tensor(x[i : i + chunk].astype(dtype))).numpy() for i in range(0, n, chunk)]
     ours = np.concatenate(parts).astype(np.float64)
-    on = held if held is not None and len(held) else train
+    # the judge's rows: the validation split's when there is one (a built-in set's test rows
+    # are not among ds.x: the line is then compared on the training rows, said so)
+    on = held if Judge.of(result).validation and held is not None and len(held) else train
     which = "validation rows" if on is not train else "training rows"
 
     def rmse(pred):
         return float(np.sqrt(np.mean((pred[on] - y[on]) ** 2)))
 
     mine, line = rmse(ours), rmse(a @ coef)
-    if not np.isfinite(mine) or not mine > MARGIN * line:
+    if not Judge.rmse_clearly_lower(line, mine):
         return None
     names = list(ds.target_names)
     units = f"{names[0]}'s units" if len(names) == 1 else "the targets' units"
