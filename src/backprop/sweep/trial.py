@@ -64,14 +64,16 @@ def run_trial(spec: dict) -> dict:
         warnings.simplefilter("always")
         result = run(spec, verbose=False)
     history = result.history
-    h = history.history
+    names = history.names()  # its columns read as arrays: no 10,000-float lists
+    h = {key: history.column(key) for key in names if key in SERIES}
     metrics = {}
-    for key, values in h.items():
-        if key not in ("lr", "time") and values:
-            metrics[key] = _finite_or_none(values[-1])
+    for key in names:
+        value = history.last(key)
+        if key not in ("lr", "time") and value is not None:
+            metrics[key] = _finite_or_none(value)
     metrics["diverged"] = bool(history.diverged)
-    losses = h.get("loss") or []
-    final = float(losses[-1]) if losses else math.nan
+    losses = h.get("loss", ())
+    final = float(losses[-1]) if len(losses) else math.nan
     ran = dict(spec)
     if ran.get("engine", "auto") == "auto" and getattr(history, "engine", None):
         ran["engine"] = history.engine  # the stored spec re-runs on the engine that ran
@@ -80,10 +82,10 @@ def run_trial(spec: dict) -> dict:
         "spec": ran,
         "final_loss": final,
         "metrics": metrics,
-        "history": pack_history({k: h[k] for k in SERIES if h.get(k)}),
+        "history": pack_history({k: h[k] for k in SERIES if len(h.get(k, ()))}),
         "epochs": len(losses),
         "seconds": time.perf_counter() - start,
-        "train_seconds": float(h["time"][-1]) if h.get("time") else None,
+        "train_seconds": None if history.last("time") is None else float(history.last("time")),
         "host": socket.gethostname(),
         "engine": getattr(history, "engine", None),
         "notes": notes,

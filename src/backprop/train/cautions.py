@@ -105,19 +105,16 @@ def caution_still_falling(history) -> bool:
     e^(−t/τ) trained 5τ brings 0.4 % of its fall in its last tenth; minibatch noise stays
     above the best loss before it, which the last loss is compared with). True when it
     warned."""
-    import math
     import warnings
 
     from ..errors import PoorFitWarning
 
-    recorded = getattr(history, "recorded", None)  # not the late measurement: loss only
-    losses = recorded("loss") if recorded is not None else history.history.get("loss", [])
-    losses = [v for v in losses if v is not None]
-    if len(losses) < 2 or not all(math.isfinite(v) for v in losses):
+    losses = recorded_losses(history)  # not the late measurement: loss only
+    if len(losses) < 2 or not np.isfinite(losses).all():
         return False
     k = max(1, len(losses) // 10)
-    before, last = min(losses[:-k]), losses[-1]
-    total = losses[0] - last
+    before, last = float(losses[:-k].min()), float(losses[-1])
+    total = float(losses[0]) - last
     if not (total > 0 and before > 0):
         return False
     fell = before - last
@@ -144,15 +141,12 @@ def caution_falling_by_windows(history) -> bool:
     w before: a trend the swings do not explain (a median ignores a spike). Not called by
     ``fit`` (it reads the last epoch's accuracy, which ``fit`` measures only when read): the
     CLI asks it after a run fit found neither poor nor still falling. True when it warned."""
-    import math
     import warnings
 
     from ..errors import PoorFitWarning
 
-    recorded = getattr(history, "recorded", None)
-    losses = recorded("loss") if recorded is not None else history.history.get("loss", [])
-    losses = [v for v in losses if v is not None]
-    if not all(math.isfinite(v) for v in losses):
+    losses = recorded_losses(history)
+    if not np.isfinite(losses).all():
         return False
     n = len(losses)
     w = min(n // 4, max(n // 10, 25))
@@ -173,6 +167,27 @@ def caution_falling_by_windows(history) -> bool:
     return True
 
 
+def recorded_losses(history) -> np.ndarray:
+    """The run's recorded training losses (not the late measurement) as a float64 array,
+    Nones left out: a ``History``'s column without building its list (10,000 epochs)."""
+    column = getattr(history, "column", None)
+    if column is not None:
+        try:
+            return column("loss")
+        except KeyError:
+            return np.empty(0)
+    recorded = getattr(history, "recorded", None)
+    losses = recorded("loss") if recorded is not None else history.history.get("loss", [])
+    return np.array([v for v in losses if v is not None], dtype=np.float64)
+
+
+def _last_values(history) -> dict:
+    """Each metric's latest value (None-valued ones left out), late measurement taken."""
+    if hasattr(history, "column"):  # a History: from its arrays, no lists
+        return {k: v for k in history.names() if (v := history.last(k)) is not None}
+    return {k: v[-1] for k, v in history.history.items() if v and v[-1] is not None}
+
+
 def percent(value: float) -> str:
     """A share in per cent as a reader writes it: '5.3 %', '48 %', '100 %' (not '1e+02 %')."""
     return f"{value:.2g} %" if abs(value) < 10 else f"{value:.0f} %"
@@ -182,6 +197,9 @@ def _perfect(history) -> bool:
     """A separable set's cross-entropy, and the loss of a near-exact fit, fall for ever:
     every training row classified right, or r² ≥ ``NEAR_EXACT_R2`` (read only when asked:
     a history that measures its last epoch on first read measures it here)."""
+    if hasattr(history, "column"):  # a History holds no None: its last values, no lists
+        accuracy, r2 = history.last("accuracy"), history.last("r2")
+        return (accuracy is not None and accuracy >= 1) or (r2 is not None and r2 >= NEAR_EXACT_R2)
     accuracy = [v for v in history.history.get("accuracy", []) if v is not None]
     r2 = [v for v in history.history.get("r2", []) if v is not None]
     return (bool(accuracy) and accuracy[-1] >= 1) or (bool(r2) and r2[-1] >= NEAR_EXACT_R2)
@@ -313,17 +331,23 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
 
     from ..errors import PoorFitWarning
 
-    last = {k: v[-1] for k, v in history.history.items() if v and v[-1] is not None}
-    losses = [v for v in history.history.get("loss", []) if v is not None]
-    peak = max(losses) if losses else None
-    if len(losses) > 1 and losses[-1] > losses[0]:  # it got worse: steps too large
+    last = _last_values(history)
+    series, peak, at = recorded_losses(history), None, None
+    count, losses = len(series), [float(v) for v in series[:: max(1, len(series) - 1)]]
+    if count and np.isfinite(series).all():  # the peak max() and index() find, in NumPy
+        peak, at = float(series.max()), int(series.argmax())
+    elif count:  # a NaN among them: Python's max(), as ever
+        listed = series.tolist()
+        peak = max(listed)
+        at = listed.index(peak)
+    if count > 1 and losses[-1] > losses[0]:  # it got worse: steps too large
         advice = (
             f"The training loss grew from {losses[0]:.4g} to {losses[-1]:.4g}: the steps are "
             "too large; try a smaller learning rate."
         )
-    elif len(losses) > 1 and peak > 10 * losses[0] > 0:  # it blew up, then settled: too large
-        epochs = list(getattr(history, "epochs", None) or range(1, len(losses) + 1))
-        at = epochs[losses.index(peak)] if len(epochs) == len(losses) else losses.index(peak) + 1
+    elif count > 1 and peak > 10 * losses[0] > 0:  # it blew up, then settled: too large
+        epochs = list(getattr(history, "epochs", None) or range(1, count + 1))
+        at = epochs[at] if len(epochs) == count else at + 1
         advice = (
             f"The training loss rose from {losses[0]:.4g} to {peak:.4g} (epoch {at}) "
             "before it settled: the steps are too large; try a smaller learning rate."

@@ -8,6 +8,10 @@ epochs where they were measured (``epochs_of(key)``), as Keras' ``validation_fre
 shorter ``val_`` lists. ``stop_reason`` says in plain words why training ended early. It
 can be written as CSV or JSON (atomically, through ``backprop.files``). It records; it does
 not plot or print.
+
+A run hands it whole spans of epochs as NumPy arrays (10,000 epochs in one call); those are
+kept as arrays until a list of them is read (``_flush``), so a run whose history is read only
+as arrays (``column``: the sweep's trials, the cautions) never builds 10,000-float lists.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import math
 import operator
 import os
+import sys
 from pathlib import Path
 
 __all__ = ["History"]
@@ -82,16 +87,47 @@ class History:
         self.engine_reason = ""
         self._at: dict[str, list[int]] = {}  # epochs of the metrics not measured every epoch
         self._late = None  # (epoch, measure) of the last epoch's full-set metrics, not yet read
+        self._arrays: dict[str, list] = {}  # float64 arrays recorded after _columns[key]
 
     @property
     def history(self) -> dict[str, list[float]]:
         if self._late is not None:
             self._settle()
+        if self._arrays:
+            self._flush()
         return self._columns
 
     @history.setter
     def history(self, value: dict[str, list[float]]) -> None:
+        self._arrays = {}
         self._columns = value
+
+    def _flush(self) -> None:
+        """The arrays recorded and not yet listed, appended to their lists (as floats)."""
+        arrays, self._arrays = self._arrays, {}
+        for key, parts in arrays.items():
+            for part in parts:
+                self._columns[key].extend(part.tolist())
+
+    def names(self) -> list[str]:
+        """The names of ``history`` (the late measurement taken), without building lists."""
+        if self._late is not None:
+            self._settle()
+        return list(self._columns)
+
+    def column(self, key: str):
+        """Every value of ``key`` as a float64 NumPy array (the late measurement taken for
+        metrics other than ``loss``, ``lr``, ``time``), without building its list."""
+        import numpy as np
+
+        if key not in RECORDED and self._late is not None:
+            self._settle()
+        if key not in self._columns:
+            raise KeyError(key)
+        listed, parts = self._columns[key], self._arrays.get(key, [])
+        if not listed and len(parts) == 1:
+            return parts[0]
+        return np.concatenate([np.asarray(listed, dtype=np.float64), *parts])
 
     def measure_later(self, epoch: int, measure) -> None:
         """The full-set metrics of ``epoch``, the last row recorded, are ``measure()``'s
@@ -105,6 +141,8 @@ class History:
     def recorded(self, key: str) -> list[float]:
         """The values of ``key`` recorded so far, the last epoch's late measurement not
         taken (the run's own reads: ``loss``, ``lr``, ``time``)."""
+        if key in self._arrays:
+            self._flush()
         return self._columns.get(key, [])
 
     @property
@@ -125,20 +163,31 @@ class History:
         """Pickled and copied with every number in it (the late measurement taken)."""
         if self._late is not None:
             self._settle()
+        self._flush()
         return self.__dict__.copy()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_arrays", {})
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record one epoch's values; a metric may be missing (not measured this epoch)."""
         self.extend([epoch], {key: [value] for key, value in logs.items()})
 
     def extend(self, epochs: list[int], columns: dict[str, list]) -> None:
-        """Record several epochs at once: ``columns`` maps each metric to one value per epoch."""
-        for key in self.history:
+        """Record several epochs at once: ``columns`` maps each metric to one value per
+        epoch (a list, or a NumPy array: kept as an array until a list is read)."""
+        if self._late is not None:
+            self._settle()
+        for key in self._columns:
             if key not in columns and key not in self._at:
                 self._at[key] = list(self.epochs)  # measured every epoch until now
-        epochs = list(map(int, epochs))  # map, not a generator: 10,000 epochs a run
+        rising = isinstance(epochs, range) and epochs.step == 1  # a span's epochs: ints
+        epochs = list(epochs) if rising else list(map(int, epochs))  # 10,000 epochs a run
         last = self.epochs[-1] if self.epochs else 0
-        if epochs and (epochs[0] <= last or any(map(operator.le, epochs[1:], epochs))):
+        if epochs and (
+            epochs[0] <= last or (not rising and any(map(operator.le, epochs[1:], epochs)))
+        ):
             raise ValueError(
                 f"History: epochs must rise after the last recorded ({last}), got {epochs[:5]}"
             )
@@ -153,11 +202,17 @@ class History:
                 raise ValueError(
                     f"History.extend: {key!r} has {len(values)} values for {len(epochs)} epochs"
                 )
-            if key not in self.history:
-                self.history[key] = []
+            if key not in self._columns:
+                self._columns[key] = []
                 if self.epochs:
                     self._at[key] = []
-            self.history[key].extend(map(float, values))
+            if _is_array(values):
+                if len(values):
+                    self._arrays.setdefault(key, []).append(values.astype("f8", copy=False))
+            else:
+                if key in self._arrays:
+                    self._flush()
+                self._columns[key].extend(map(float, values))
             if key in self._at:
                 self._at[key].extend(epochs)
         self.epochs.extend(epochs)
@@ -167,19 +222,24 @@ class History:
         not measured every epoch: ``epochs_of`` tells where they were)."""
         if not self.epochs or self.epochs[-1] != epoch:
             raise ValueError(f"History.add_measured: epoch {epoch} is not the last recorded")
-        seen = set(self.history)
+        if self._late is not None:
+            self._settle()
+        if any(key in self._arrays for key in logs):
+            self._flush()
+        columns = self._columns
+        seen = set(columns)
         for key, value in logs.items():
-            if key not in self.history:
-                self.history[key] = []
+            if key not in columns:
+                columns[key] = []
                 if len(self.epochs) > 1:
                     self._at[key] = []
-            elif key not in self._at and len(self.history[key]) != len(self.epochs) - 1:
-                self._at[key] = list(self.epochs[: len(self.history[key])])
-            self.history[key].append(float(value))
+            elif key not in self._at and len(columns[key]) != len(self.epochs) - 1:
+                self._at[key] = list(self.epochs[: len(columns[key])])
+            columns[key].append(float(value))
             if key in self._at:
                 self._at[key].append(epoch)
         if any(key not in seen for key in logs):  # a new column: back in Keras' order
-            self.history = dict(sorted(self.history.items(), key=lambda kv: _rank(kv[0])))
+            self._columns = dict(sorted(columns.items(), key=lambda kv: _rank(kv[0])))
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """(epochs, values) of ``key``, ready to plot: ``plt.plot(*history.series("r2"))``."""
@@ -187,7 +247,9 @@ class History:
 
     def epochs_of(self, key: str) -> list[int]:
         """The epochs at which ``key`` was measured (all of them for ``loss``)."""
-        if key not in (self._columns if key in RECORDED else self.history):
+        if key not in RECORDED and self._late is not None:
+            self._settle()
+        if key not in self._columns:
             raise KeyError(key)
         return self._at.get(key, self.epochs)
 
@@ -195,11 +257,18 @@ class History:
         return len(self.epochs)
 
     def __getitem__(self, key: str) -> list[float]:
+        if key in self._arrays:
+            self._flush()
         return self._columns[key] if key in RECORDED else self.history[key]
 
     def last(self, key: str) -> float | None:
         """The latest value of ``key``, or None before the first epoch."""
-        values = self._columns.get(key) if key in RECORDED else self.history.get(key)
+        if key not in RECORDED and self._late is not None:
+            self._settle()
+        parts = self._arrays.get(key)
+        if parts:
+            return float(parts[-1][-1])
+        values = self._columns.get(key)
         return values[-1] if values else None
 
     def to_rows(self) -> list[dict]:
@@ -288,6 +357,12 @@ def _rank(key: str) -> tuple:
         return (3, key == "time", "")
     base, group = (key[4:], 1) if key.startswith("val_") else (key, 0)
     return (group, _ORDER.index(base) if base in _ORDER else len(_ORDER), base)
+
+
+def _is_array(values) -> bool:
+    """True for a NumPy array (NumPy is not imported for it: a history may be made without)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(values, np.ndarray)
 
 
 def _cell(value) -> str:

@@ -7,7 +7,8 @@ history and the loops agree to the bit. NumPy's ``cumsum`` adds in that order ov
 spans; the few epochs of a span that a callback needing every epoch leaves are added in
 Python floats instead, the same additions without the cost of tiny array calls (a quarter
 of such an epoch's bookkeeping on the lecture job). Each epoch's time is spread evenly over
-the span.
+the span. Long spans' columns go to the history as NumPy arrays, which it keeps as arrays
+until a list is read (``History.column`` reads them without one).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class Records:
     """``_epoch_losses`` and ``_record`` of ``SpanRunner`` (uses its state and plan)."""
 
     def _epoch_losses(self, losses: np.ndarray, epochs: int):
-        """The first ``epochs`` epochs' losses from a span's batch losses (a sequence)."""
+        """The first ``epochs`` epochs' losses from a span's batch losses (a sequence): a
+        list of floats for a small span, else a NumPy array."""
         batches, n, size = self.state.batches, self.state.x.shape[0], self.plan.size
         total = self.plan.reduce_sum
         if epochs * batches <= SMALL_SPAN:  # the additions cumsum makes, one by one
@@ -42,10 +44,10 @@ class Records:
         # summed in order (cumsum, not a pairwise sum or a matmul, whose bits depend on the
         # shape): the compiled loop sums the same way when it judges the loss itself
         if total:
-            return np.cumsum(table, axis=1)[:, -1].tolist()
+            return np.cumsum(table, axis=1)[:, -1]
         counts = np.full(batches, size, dtype=np.float64)
         counts[-1] = n - size * (batches - 1)
-        return (np.cumsum(table * counts, axis=1)[:, -1] / n).tolist()
+        return np.cumsum(table * counts, axis=1)[:, -1] / n
 
     def _record(self, seg, epochs: int) -> None:
         """The history rows of the span's first ``epochs`` epochs (loss, lr, time: no
@@ -54,9 +56,13 @@ class Records:
             return
         now = time.perf_counter() - self.start
         span = now - seg.time
-        times = [seg.time + span * k / epochs for k in range(1, epochs + 1)]
         columns = {"loss": self._epoch_losses(seg.losses, epochs)}
-        if seg.lr is not None:
-            columns["lr"] = [float(seg.lr)] * epochs
-        columns["time"] = times
+        if epochs * self.state.batches <= SMALL_SPAN:  # as the losses: Python floats
+            if seg.lr is not None:
+                columns["lr"] = [float(seg.lr)] * epochs
+            columns["time"] = [seg.time + span * k / epochs for k in range(1, epochs + 1)]
+        else:  # NumPy arrays, kept so by the history (the same operations, element by element)
+            if seg.lr is not None:
+                columns["lr"] = np.full(epochs, float(seg.lr))
+            columns["time"] = seg.time + span * np.arange(1, epochs + 1, dtype=np.float64) / epochs
         self.state.history.extend(range(seg.e0 + 1, seg.e0 + epochs + 1), columns)

@@ -339,7 +339,7 @@ class SpanRunner(BestEpoch, Records, Stepwise):
         self._record(seg, target - seg.e0)
         if self.loop is not None:
             self.loop.sync()
-        logs, found = {"loss": history.history["loss"][-1]}, {}
+        logs, found = {"loss": history.last("loss")}, {}
         if measured is True and plan.later is not None and target == state.epochs:
             history.measure_later(target, plan.later())  # the run's end: on first read
         elif measured is True:
@@ -353,7 +353,7 @@ class SpanRunner(BestEpoch, Records, Stepwise):
             logs.update(found)
         if lr is not None:
             logs["lr"] = float(lr)
-        logs["time"] = history.recorded("time")[-1]
+        logs["time"] = history.last("time")
         state.logs = logs
         state.epoch, state.done, state.batch = target, target, state.batches
         if self.ruled is not None:  # the engine judged it: its counters, and its stop
