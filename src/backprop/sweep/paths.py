@@ -1,9 +1,11 @@
 """The paths a sweep opens and writes, checked before any work: its database and its CSV.
 
-- ``check_db``: a sweep database is a regular file (or a symlink to one) or a new name in
-  an existing folder. Judged by ``os.stat``, never by opening it: a FIFO would block the
-  open for ever, a device would take SQLite's journal beside it. A missing folder and a
-  dangling symlink are named as such.
+- ``check_db``: a sweep database is a regular file or a new name in an existing folder,
+  and never a symlink (judged by ``os.lstat``, the ``--csv`` rule: SQLite would make a
+  database of, or write into, whatever the link points to — an empty file became one).
+  Judged by ``os.stat``, never by opening it: a FIFO would block the open for ever, a
+  device would take SQLite's journal beside it. A missing folder and a dangling symlink
+  are named as such.
 - ``check_output``: ``--csv`` is a regular file or a new name in an existing folder, and
   never the sweep's own database (or its WAL files), any other SQLite database (another
   sweep's, named or through a link) or its spec file, and never a symlink (judged by
@@ -60,6 +62,13 @@ def check_db(path: str) -> None:
         return
     except OSError as exc:
         raise SweepError(f"{what} {path!r}: cannot be read ({exc.strerror}).") from None
+    if os.path.islink(path):  # the output-file rule (check_output): never through a link
+        kind = _kind(st.st_mode) or ("an empty file" if st.st_size == 0 else "a file")
+        raise SweepError(
+            f"{what} {path!r}: is a symlink (to {os.readlink(path)!r}, {kind}); a sweep "
+            "writes its database itself and never through a link. Give the file it points "
+            "to, or a new file name."
+        )
     if stat.S_ISDIR(st.st_mode):
         raise SweepError(
             f"{what} {path!r}: is a folder; give a file name such as "
