@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
-from .fma import fma
+from .fma import _put8, _row8, fma
 from .fused_kernels import _softplus, _times_derivative
 
 _FLAGS = {"contract", "nsz"}  # as fused_kernels (see there)
@@ -26,30 +25,16 @@ MSE, HALF_MSE, BCE_WITH_LOGITS = 0, 1, 3  # fused_kernels' loss codes these loop
 # Eight models' values as one tuple (numba keeps it in registers): each loop below loads
 # into tuples, computes and stores, so LLVM's SLP vectoriser makes each line one vector
 # operation over the eight models (``many_loop`` is compiled with it: ``fused_many``).
-# Offsets as unsigned integers: numba then indexes without a negative-index check, so the
-# eight loads are consecutive (and a slice instead would count references to its array).
-_U = tuple(np.uint64(i) for i in range(8))
-
-
-@njit(fastmath=_FLAGS, error_model="numpy")
-def _load8(x, o):
-    u = np.uint64(o)
-    return (x[u], x[u + _U[1]], x[u + _U[2]], x[u + _U[3]],
-            x[u + _U[4]], x[u + _U[5]], x[u + _U[6]], x[u + _U[7]])  # fmt: skip
-
-
-@njit(fastmath=_FLAGS, error_model="numpy")
-def _store8(x, o, s):
-    u = np.uint64(o)
-    x[u], x[u + _U[1]], x[u + _U[2]], x[u + _U[3]] = s[0], s[1], s[2], s[3]
-    x[u + _U[4]], x[u + _U[5]], x[u + _U[6]], x[u + _U[7]] = s[4], s[5], s[6], s[7]
+# The loads and stores are fma.py's ``_row8`` and ``_put8``: offsets as unsigned integers, so
+# numba indexes without a negative-index check and the eight loads are consecutive (a slice
+# instead would count references to its array).
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _fma8(s, x, xo, y, yo):
     """s + x·y lane by lane (one multiply-add each, ``fma``, as fused_kernels' loops)."""
-    a = _load8(x, xo)
-    b = _load8(y, yo)
+    a = _row8(x, xo)
+    b = _row8(y, yo)
     return (
         fma(a[0], b[0], s[0]), fma(a[1], b[1], s[1]), fma(a[2], b[2], s[2]),
         fma(a[3], b[3], s[3]), fma(a[4], b[4], s[4]), fma(a[5], b[5], s[5]),
@@ -59,7 +44,7 @@ def _fma8(s, x, xo, y, yo):
 
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _add8(s, x, xo):
-    a = _load8(x, xo)
+    a = _row8(x, xo)
     return (
         s[0] + a[0], s[1] + a[1], s[2] + a[2], s[3] + a[3],
         s[4] + a[4], s[5] + a[5], s[6] + a[6], s[7] + a[7],
@@ -75,7 +60,7 @@ def _zero8(x):
 @njit(fastmath=_FLAGS, error_model="numpy")
 def _mad8(s, w, y, yo):
     """s + w·y lane by lane (``fma``), ``w`` a tuple already loaded."""
-    b = _load8(y, yo)
+    b = _row8(y, yo)
     return (
         fma(w[0], b[0], s[0]), fma(w[1], b[1], s[1]), fma(w[2], b[2], s[2]),
         fma(w[3], b[3], s[3]), fma(w[4], b[4], s[4]), fma(w[5], b[5], s[5]),
@@ -93,32 +78,32 @@ def _affine_lanes(m, n_in, n_out, a_in, w_off, b_off, theta, f, bias_last):
     used where ``probe`` found BLAS summing so)."""
     for j in range(n_out):
         first = b_off >= 0 and not bias_last
-        start = _load8(theta, (b_off + j) * K) if first else _zero8(theta)
+        start = _row8(theta, (b_off + j) * K) if first else _zero8(theta)
         for n in range(m):
-            _store8(f, (j * m + n) * K, start)
+            _put8(f, (j * m + n) * K, start)
         wb = (w_off + j * n_in) * K
         i = 0
         while i + 4 <= n_in:
-            w0, w1 = _load8(theta, wb + i * K), _load8(theta, wb + (i + 1) * K)
-            w2, w3 = _load8(theta, wb + (i + 2) * K), _load8(theta, wb + (i + 3) * K)
+            w0, w1 = _row8(theta, wb + i * K), _row8(theta, wb + (i + 1) * K)
+            w2, w3 = _row8(theta, wb + (i + 2) * K), _row8(theta, wb + (i + 3) * K)
             for n in range(m):
                 fb = (j * m + n) * K
-                s = _mad8(_load8(f, fb), w0, a_in, (i * m + n) * K)
+                s = _mad8(_row8(f, fb), w0, a_in, (i * m + n) * K)
                 s = _mad8(s, w1, a_in, ((i + 1) * m + n) * K)
                 s = _mad8(s, w2, a_in, ((i + 2) * m + n) * K)
-                _store8(f, fb, _mad8(s, w3, a_in, ((i + 3) * m + n) * K))
+                _put8(f, fb, _mad8(s, w3, a_in, ((i + 3) * m + n) * K))
             i += 4
         while i < n_in:
-            w0 = _load8(theta, wb + i * K)
+            w0 = _row8(theta, wb + i * K)
             for n in range(m):
                 fb = (j * m + n) * K
-                _store8(f, fb, _mad8(_load8(f, fb), w0, a_in, (i * m + n) * K))
+                _put8(f, fb, _mad8(_row8(f, fb), w0, a_in, (i * m + n) * K))
             i += 1
         if b_off >= 0 and bias_last:
-            bias = _load8(theta, (b_off + j) * K)
+            bias = _row8(theta, (b_off + j) * K)
             for n in range(m):
                 fb = (j * m + n) * K
-                _store8(f, fb, _add8(bias, f, fb))
+                _put8(f, fb, _add8(bias, f, fb))
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
@@ -131,21 +116,21 @@ def _grads_lanes(m, n_in, n_out, a_in, d, w_off, b_off, grad):
     for n in range(m):
         for j in range(n_out):
             db = (j * m + n) * K
-            dv = _load8(d, db)
+            dv = _row8(d, db)
             gb = (w_off + j * n_in) * K
             i = 0
             while i + 4 <= n_in:
                 for q in range(4):
                     g = gb + (i + q) * K
-                    _store8(grad, g, _mad8(_load8(grad, g), dv, a_in, ((i + q) * m + n) * K))
+                    _put8(grad, g, _mad8(_row8(grad, g), dv, a_in, ((i + q) * m + n) * K))
                 i += 4
             while i < n_in:
                 g = gb + i * K
-                _store8(grad, g, _mad8(_load8(grad, g), dv, a_in, (i * m + n) * K))
+                _put8(grad, g, _mad8(_row8(grad, g), dv, a_in, (i * m + n) * K))
                 i += 1
             if b_off >= 0:
                 bb = (b_off + j) * K
-                _store8(grad, bb, _add8(_load8(grad, bb), d, db))
+                _put8(grad, bb, _add8(_row8(grad, bb), d, db))
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
@@ -155,22 +140,22 @@ def _back_lanes(m, n_in, n_out, d, w_off, theta, d_prev):
     for i in range(n_in):
         j = 0
         while j + 4 <= n_out:
-            w0 = _load8(theta, (w_off + j * n_in + i) * K)
-            w1 = _load8(theta, (w_off + (j + 1) * n_in + i) * K)
-            w2 = _load8(theta, (w_off + (j + 2) * n_in + i) * K)
-            w3 = _load8(theta, (w_off + (j + 3) * n_in + i) * K)
+            w0 = _row8(theta, (w_off + j * n_in + i) * K)
+            w1 = _row8(theta, (w_off + (j + 1) * n_in + i) * K)
+            w2 = _row8(theta, (w_off + (j + 2) * n_in + i) * K)
+            w3 = _row8(theta, (w_off + (j + 3) * n_in + i) * K)
             for n in range(m):
                 pb = (i * m + n) * K
-                s = _mad8(_load8(d_prev, pb), w0, d, (j * m + n) * K)
+                s = _mad8(_row8(d_prev, pb), w0, d, (j * m + n) * K)
                 s = _mad8(s, w1, d, ((j + 1) * m + n) * K)
                 s = _mad8(s, w2, d, ((j + 2) * m + n) * K)
-                _store8(d_prev, pb, _mad8(s, w3, d, ((j + 3) * m + n) * K))
+                _put8(d_prev, pb, _mad8(s, w3, d, ((j + 3) * m + n) * K))
             j += 4
         while j < n_out:
-            w0 = _load8(theta, (w_off + j * n_in + i) * K)
+            w0 = _row8(theta, (w_off + j * n_in + i) * K)
             for n in range(m):
                 pb = (i * m + n) * K
-                _store8(d_prev, pb, _mad8(_load8(d_prev, pb), w0, d, (j * m + n) * K))
+                _put8(d_prev, pb, _mad8(_row8(d_prev, pb), w0, d, (j * m + n) * K))
             j += 1
 
 
