@@ -278,7 +278,8 @@ class NaNGuard(Callback):
             f"batch to {last:.4g} at the batch before this one"
         )
         h = getattr(state, "history", None)
-        losses = [] if h is None else list(h.history.get("loss") or [])
+        series = None if h is None else h.history.get("loss")
+        losses = [] if series is None else list(series)  # a list, or a NumPy array
         at = h.epochs_of("loss") if losses and hasattr(h, "epochs_of") else getattr(h, "epochs", [])
         means = list(zip(at, losses))  # none yet when the run diverged in its first epoch
         means = [(e, float(m)) for e, m in means if m is not None and math.isfinite(m)]
