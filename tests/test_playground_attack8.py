@@ -157,21 +157,24 @@ def test_an_edits_snapshot_is_drawn_on_a_thread_with_the_same_numbers(monkeypatc
     import json
     import threading
 
+    from backprop import delta
     from backprop.playground import views
     from test_playground_attack6 import send, tab
 
     conn = tab(BIG)
-    where, picture = [], views.picture
+    where, forward = [], delta.forward
 
-    def recorded(*args):
-        where.append(threading.current_thread() is threading.main_thread())
-        return picture(*args)
+    def recorded(model, x, *rest):
+        if len(x) == views.GRID**2:  # the picture's grid (not the training rows)
+            where.append(threading.current_thread() is threading.main_thread())
+        return forward(model, x, *rest)
 
-    monkeypatch.setattr(views, "picture", recorded)
+    monkeypatch.setattr(delta, "forward", recorded)
     answers = send(conn, "edit", net=conn.session.builds, kind="weight", layer=3, row=2,
                    col=1, value=0.25)  # fmt: skip
     snaps = [m for m in answers if m["type"] == "snapshot"]
     assert snaps and where and not any(where), where  # made, and not on the loop's thread
+    monkeypatch.setattr(delta, "forward", forward)
     here = json.loads(json.dumps(views.snapshot(conn.session)))  # the path as before
     assert snaps[-1]["heatmap"] == here["heatmap"]
 

@@ -164,20 +164,26 @@ class MessageLoop:
         return rest
 
     async def snapshot_off(self) -> str:
-        """``snapshot_text`` with its picture (the 100 x 100 grid through every layer, each
-        neuron's thumbnail: ``views.picture``) made on a thread from a copy of the weights:
-        on 8 layers of 16 it is one block of 0.1-0.6 s (load 1-17), and a tab flooding
-        edits made one after each, holding every other tab's ping that long (seventh
-        attacker, item 11). NumPy lets the event loop go on meanwhile. This tab's work waits
-        for it (nothing rebuilds the network meanwhile); a network rebuilt all the same is
-        drawn from the weights of now."""
+        """``snapshot_text`` with its picture's forward pass (the 100 x 100 grid through
+        every layer) on a thread, from a copy of the weights, when it is large
+        (``views.PICTURE_THREAD_MACS``): on 8 layers of 16 it was one block of 0.1-0.6 s
+        of the event loop (load 1-17), and a tab flooding edits made one after each,
+        holding every other tab's ping that long (seventh attacker, item 11). NumPy lets
+        the event loop go on meanwhile; the thumbnails are cut from it here. This tab's
+        work waits for it (nothing rebuilds the network meanwhile); a network rebuilt all
+        the same is drawn from the weights of now."""
+        from ..delta import forward
+
         s = self.session
+        if views.picture_macs(s) <= views.PICTURE_THREAD_MACS:
+            return self.snapshot_text()
         built, start = s.builds, time.perf_counter()
-        drawn = await asyncio.to_thread(views.picture, s, *views.picture_rows(s))
+        rows, net = views.picture_rows(s)
+        cache = await asyncio.to_thread(forward, None, rows, net)
         spent = time.perf_counter() - start
         if self.session is not s or s.builds != built:
-            drawn, spent = None, 0.0
-        return self.snapshot_text(drawn, spent)
+            return self.snapshot_text()
+        return self.snapshot_text(views.picture(s, rows, net, cache), spent)
 
     async def answer_now(self, item) -> None:
         self.inbox.busy = True

@@ -210,8 +210,8 @@ def target_units(session, out: np.ndarray) -> np.ndarray:
 
 def picture_rows(session) -> tuple[np.ndarray, list]:
     """The rows the picture (heatmap or curve) runs the network on, and the network's
-    layers with their weights copied: ``picture(s, *picture_rows(s))`` may run on a thread
-    while the session trains on (``MessageLoop.snapshot_off``)."""
+    layers with their weights copied: ``delta.forward(None, *picture_rows(s))`` may run on a
+    thread while the session trains on (``MessageLoop.snapshot_off``)."""
     import dataclasses
     from types import SimpleNamespace
 
@@ -225,13 +225,26 @@ def picture_rows(session) -> tuple[np.ndarray, list]:
     return _inputs(session, grid), frozen
 
 
-def picture(session, rows: np.ndarray, net: list) -> dict:
+PICTURE_THREAD_MACS = 2_000_000  # a picture's forward pass past this many multiply-adds
+# runs on a thread (``MessageLoop.snapshot_off``): 8 layers of 16 on 7 features take 19 M
+# (0.1-0.6 s at load 1-17); the default 2-4-2-1 network takes 0.18 M, less than a thread's
+# hand-over costs when the event loop is busy training (each NumPy call there waits for the
+# loop to let go of the interpreter: a whole picture on a thread held a tab's answer 4.6 s)
+
+
+def picture_macs(session) -> int:
+    """Multiply-adds of the picture's forward pass (rows x weights)."""
+    rows = GRID * GRID if session.n_inputs == 2 else CURVE
+    return rows * sum(layer.n_in * layer.n_out for layer in session.plan.net)
+
+
+def picture(session, rows: np.ndarray, net: list, cache=None) -> dict:
     """The output heatmap (2-D) or curve (1-D) with every neuron's thumbnail, from the
-    network ``net`` on ``rows`` (``picture_rows``). It reads the session's data settings
-    only, so it may run on a thread while the session trains on."""
+    network ``net`` on ``rows`` (``picture_rows``); ``cache``: its forward pass, made
+    already (on a thread: ``delta.forward(None, rows, net)``)."""
     from ..delta import forward
 
-    cache = forward(None, rows, net)
+    cache = forward(None, rows, net) if cache is None else cache
     if session.n_inputs == 2:
         return {"heatmap": _heatmap(session, cache)}
     return {"curve": _curve(session, cache)}
