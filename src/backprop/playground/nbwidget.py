@@ -37,6 +37,7 @@ import traitlets
 from . import exports, fields, lessons, protocol, views
 from .connection import Connection
 from .nbwidget_start import checked, load_weights, model_weights, start_settings
+from .nbwidget_views import Views
 from .protocol import ProtocolError
 from .session import Session
 
@@ -118,7 +119,16 @@ class WidgetSession(Session):
 class WidgetConnection(Connection):
     """The server's ``Connection`` for one widget: the session is the widget's (made in
     Python before any view exists), so a view's ``hello`` — a new cell output, a reload —
-    shows it as it is instead of starting another."""
+    shows it as it is instead of starting another. Training pauses when the last view
+    that showed it has gone (``nbwidget_views``: the tab closed or reloaded)."""
+
+    views: Views | None = None
+
+    def training(self, s: Session) -> bool:
+        if super().training(s) and self.views is not None and self.views.all_gone():
+            s.status.running = False  # nobody sees it: paused where the student left it
+            self.views.paused = True
+        return super().training(s)
 
     async def hello(self, url: dict) -> None:
         s = self.session
@@ -156,6 +166,7 @@ class PlaygroundWidget(anywidget.AnyWidget):
         self._task: asyncio.Task | None = None
         self._conn = WidgetConnection(None)
         self._conn.session = session
+        self._views = self._conn.views = Views()
         # an exercise opened by name is the page's exercise (its Show solution, its button)
         lesson = {**WIDGET_LESSON, "preset": preset}
         self._conn.lesson = {**lesson, "hash": lessons.to_url(lesson)}
@@ -174,7 +185,19 @@ class PlaygroundWidget(anywidget.AnyWidget):
 
     @property
     def model(self):
-        """The live ``nn.MLP`` being trained (the page's network, weights of this moment)."""
+        """The live ``nn.MLP`` being trained (the page's network, weights of this moment);
+        while the widget plays they change between cells, and a warning says so."""
+        if self.session.status.running:
+            import warnings
+
+            from ..errors import BackpropWarning
+
+            warnings.warn(
+                f"w.model: the widget is playing ({self._where()}), so these weights change "
+                f"between cells (epoch {self.epoch} now); w.pause() holds them still.",
+                BackpropWarning,
+                stacklevel=2,
+            )
         return self.session.model
 
     @property
@@ -219,7 +242,19 @@ class PlaygroundWidget(anywidget.AnyWidget):
     def __repr__(self) -> str:
         s, net = self.session.state, self.session.plan.net
         sizes = "-".join(str(n) for n in [net[0].n_in, *(layer.n_out for layer in net)])
-        return f"<PlaygroundWidget {s['dataset']} {sizes} at epoch {self.epoch}>"
+        if self.session.status.running:
+            state = f", playing ({self._where()}): w.pause() stops it"
+        elif self._views.paused:
+            state = (", paused when its last view closed (the tab closed or reloaded): show w "
+                     "again and press ▶, or w.play()")  # fmt: skip
+        else:
+            state = ""
+        return f"<PlaygroundWidget {s['dataset']} {sizes} at epoch {self.epoch}{state}>"
+
+    def _where(self) -> str:
+        if self._views.live():
+            return "training in the kernel between cells"
+        return "training in the kernel between cells with no view showing it"
 
     # -- driving it from code ---------------------------------------------------------------
     def train(self, epochs: int = 1) -> PlaygroundWidget:
@@ -256,7 +291,9 @@ class PlaygroundWidget(anywidget.AnyWidget):
         return self
 
     def play(self) -> None:
-        """Start training (in the kernel, between cells), as the page's Play button."""
+        """Start training (in the kernel, between cells), as the page's Play button; with
+        no view showing the widget it trains in the background until ``w.pause()``."""
+        self._views.unseen_play()
         self._local({"type": "play"})
 
     def pause(self) -> None:
@@ -284,6 +321,9 @@ class PlaygroundWidget(anywidget.AnyWidget):
             # the view asks whether this kernel is there (widget.js): answered at once,
             # from whichever thread got it, so a kernel training between cells answers too
             self.send({"pong": content["ping"]})
+            return
+        if isinstance(content, dict) and "view" in content:
+            self._views.heard(content)  # a view's heartbeat or goodbye (nbwidget_views)
             return
         text = content.get("text") if isinstance(content, dict) else None
         if threading.get_ident() != self._thread and self._loop is not None:

@@ -11,6 +11,9 @@ const LAYOUT = 1001;
 const MIN_SCALED = 600;
 // a kernel that answers no ping in this time is taken for gone (restarted, shut down)
 const PING_WAIT = 4000;
+// a kernel is not told when a tab closes or reloads: each view says it is there this often,
+// and goodbye when removed; training pauses when no view is left (nbwidget_views.py)
+const ALIVE_EVERY = 2000;
 const GONE = "This widget's kernel restarted or stopped, so nothing here trains or answers " +
   "any more: run the cell again for a live widget.";
 const SLOW = "No answer from the kernel yet: a cell is still running (the widget answers when " +
@@ -91,10 +94,21 @@ function render({model, el}) {
   };
   window.addEventListener("message", fromFrame);
   model.on("msg:custom", fromKernel);
+  const viewId = Math.random().toString(36).slice(2, 12);
+  const alive = () => { try { model.send({view: viewId, hidden: document.hidden}); } catch (e) { /* gone */ } };
+  const goodbye = () => { try { model.send({view: viewId, gone: true}); } catch (e) { /* gone */ } };
+  alive();
+  const beat = setInterval(alive, ALIVE_EVERY);
+  document.addEventListener("visibilitychange", alive);
+  window.addEventListener("pagehide", goodbye);
   // ipywidgets' model events: the front end lost the kernel's comm (restart, shutdown)
   model.on("comm_live_update", lost);
   model.on("comm:close", lost);
   return () => {
+    clearInterval(beat);
+    document.removeEventListener("visibilitychange", alive);
+    window.removeEventListener("pagehide", goodbye);
+    goodbye();
     resized.disconnect();
     if (waiting !== null) clearTimeout(waiting);
     window.removeEventListener("message", fromFrame);
