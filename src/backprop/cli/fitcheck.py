@@ -31,6 +31,17 @@ from .lrcheck import CHEAP
 
 __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice", "unfinished"]
 
+KEEP = "keep this run's settings"  # the advice tried the changes: none clearly better
+
+
+def settled(advice: str | None) -> bool:
+    """True when ``ranked_advice``'s ``advice`` tried the changes a warning named (more
+    epochs, other lrs) on a run that learned and none was clearly better: the warning's
+    'unfinished' is then measured away (the README's houses run, still falling at epoch
+    100, gains nothing clear from 10x the epochs), so ``Judge.finished`` may hold."""
+    return advice is not None and KEEP in advice
+
+
 # each trial reads its data again (a CSV of 1.5 million rows: seconds and a copy in memory
 # per trial), so larger data sets are not tried, only named, however few their epochs
 TRY_ROWS = 200_000
@@ -309,7 +320,7 @@ def ranked_advice(
                 "--activation leaky_relu (its units cannot die) or another network (--hidden)"
             )
         elif learned:
-            further = "keep this run's settings: none of these changes is clearly better on " + (
+            further = f"{KEEP}: none of these changes is clearly better on " + (
                 "the validation rows" if judge.validation else "the training rows"
             )
         else:

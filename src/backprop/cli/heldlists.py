@@ -78,7 +78,8 @@ def hold_poor_fit():
 
 
 FEW_EPOCHS = 10  # fewer epochs than this: unfinished by definition, whatever the r²
-JUMP = 10  # the last epoch's loss over the lowest before it by this factor: no fit
+JUMP = 10  # the last epoch's loss over the one before (or over the lowest since it rose
+# and stayed up) by this factor: no fit
 
 
 def unfinished(result, held: list) -> None:
@@ -86,7 +87,8 @@ def unfinished(result, held: list) -> None:
     falling may still be unfinished. A run of fewer than ``FEW_EPOCHS`` epochs is, by
     definition (``train --data square --epochs 3``: the advice tries the set's default
     epochs); so is one whose loss jumped by ``JUMP``× or more in its last epoch (``--epochs 3
-    --lr 1``: 1316 → 272 → 30525, its r² 0.645 a lucky snapshot after the last update); and
+    --lr 1``: 1316 → 272 → 30525, its r² 0.645 a lucky snapshot after the last update) or
+    rose that far above its lowest earlier and stayed there (``_jumped``); and
     one whose loss swings (``caution_falling_by_windows``: ``train square --epochs 20``).
     Each warning's list is held like fit's (the 'advice:' table measures it)."""
     if result.diverged:
@@ -123,15 +125,34 @@ def _few(result) -> str | None:
 
 
 def _jumped(result) -> str | None:
+    """A jump in the last epoch (its loss ``JUMP``× the epoch before's), or a loss that rose
+    earlier and stayed ``JUMP``× above its lowest (``square --lr 1000``: 1316 at epoch 1,
+    5.15e20 at epoch 2, flat near 2.1e7 from epoch 40: not a jump 'in the last epoch').
+    Epochs are history.csv's (1 = the first)."""
     losses = [v for v in result.history.history.get("loss", []) if v is not None]
     if len(losses) < 2:
         return None
-    low, last = min(losses[:-1]), losses[-1]
+    before, last = losses[-2], losses[-1]
+    if before > 0 and last >= JUMP * before:
+        return (
+            f"the training loss jumped {last / before:.3g}× in the last epoch ({before:.4g} at "
+            f"epoch {len(losses) - 1}, {last:.4g} at epoch {len(losses)}): the weights swing, "
+            "so the final score is a snapshot of an unstable run, not a fit; 'advice:' below "
+            "tries smaller learning rates on this run when that is quick."
+        )
+    low = min(losses[:-1])
     if not (low > 0 and last >= JUMP * low):
         return None
+    at = losses.index(low)  # 0-based; epoch at + 1
+    # the epoch it rose in to stay: the last one that crossed JUMP × its lowest from below
+    rose = max(i for i in range(at + 1, len(losses)) if losses[i - 1] < JUMP * low)
+    peak = max(losses[rose:])
+    top = losses.index(peak, rose)
+    peak_words = "" if top == rose else f", peak {peak:.4g} at epoch {top + 1}"
     return (
-        f"the training loss jumped {last / low:.3g}× in the last epoch (lowest {low:.4g} "
-        f"before, {last:.4g} at epoch {len(losses)}): the weights swing, so the final score is "
-        "a snapshot of an unstable run, not a fit; 'advice:' below tries smaller learning "
-        "rates on this run when that is quick."
+        f"the training loss rose in epoch {rose + 1} ({losses[rose - 1]:.4g} at epoch {rose} → "
+        f"{losses[rose]:.4g}{peak_words}) and never came back: {last:.4g} at epoch "
+        f"{len(losses)}, {last / low:.3g}× its lowest ({low:.4g}, epoch {at + 1}); the steps "
+        "threw the weights far off, so the final score is not a fit; 'advice:' below tries "
+        "smaller learning rates on this run when that is quick."
     )

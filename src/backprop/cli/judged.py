@@ -20,6 +20,14 @@ Every advice line asks a ``Judge`` (``Judge.of(result)``): the 'advice:' table
 
 ``MARGIN`` is also how far above "no better than ignoring the inputs" (r² 0, or the most
 common class's share) a run must end to count as learning at all.
+
+A comparison with another model (the least-squares note's straight line) only means
+something for a run that finished (``Judge.finished``): not diverged, learned, and given no
+verdict of its own while it trained (too few epochs, still falling, a jump, dead units: the
+warnings ``heldlists.hold_poor_fit`` collects, unless the 'advice:' table tried their fixes
+and none was clearly better: ``fitcheck.settled``). Otherwise that verdict is the message:
+``train --data square --lr 1000`` (units died, r² −2.7e4) was told a line "is the better
+tool", ``--epochs 3`` on the houses CSV that the network's freedom "is not paying off".
 """
 
 from __future__ import annotations
@@ -97,6 +105,19 @@ class Judge:
         y = np.asarray(result.dataset.y).reshape(len(result.dataset.y), -1)
         labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
         return float(np.unique(labels, return_counts=True)[1].max() / len(labels))
+
+    def finished(self, result, verdicts) -> bool:
+        """True when ``result`` may be compared with another model: it did not diverge, its
+        judged metric is above ignoring the inputs (r² > ``MARGIN``; a classifier above
+        the most common class's share), and ``verdicts`` (the run's own warnings that it is
+        unfinished or no fit) is empty."""
+        if result.diverged or verdicts:
+            return False
+        now = self.now(result)
+        if now is None:
+            return False
+        floor = 0.0 if self.regression else self.chance(result)
+        return now > floor + MARGIN
 
     # -- what counts as better -------------------------------------------------------------
     def accuracy_margin(self) -> float:

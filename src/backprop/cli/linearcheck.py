@@ -11,9 +11,10 @@ training rows (``judged.Judge`` says which). When the linear model's is clearly 
 judge's margin: more than 10 %), one note says both
 numbers, and that a linear model is the better tool for such rows: on the houses example
 neither more epochs nor wider layers closed the gap reliably on the 40 validation rows
-(docs/cli.md has the table), so the note advises no flag. It costs one least-squares solve;
-a run that did not learn at all (r² < 0) gets ``fitcheck``'s advice instead, and a diverged
-run neither.
+(docs/cli.md has the table), so the note advises no flag. It costs one least-squares solve.
+It is said only of a finished run (``Judge.finished``): one that diverged, did not learn or
+got its own verdict while training (unfinished, jumped, dead units) gets that verdict and
+``fitcheck``'s advice instead, never a comparison with a line.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from .judged import RMSE_GAIN as MARGIN  # noqa: F401 - the judge's 10 %, as bef
 MAX_ROWS = 200_000  # a larger table is not checked (the solve and the pass stay cheap)
 
 
-def linear_note(result) -> str | None:
-    """The note, or None (not a regression, diverged, too large, or the network is as good)."""
+def linear_note(result, verdicts) -> str | None:
+    """The note, or None (not a regression, not finished by ``Judge.finished`` given the
+    run's own ``verdicts``, too large, or the network is as good)."""
     import numpy as np
 
     from ..spec import targets
     from .judged import Judge
 
     ds = result.dataset
-    if ds.task != "regression" or result.diverged or not len(result.history):
+    if ds.task != "regression" or not len(result.history):
+        return None
+    if not Judge.of(result).finished(result, verdicts):
         return None
     if len(ds.x) > MAX_ROWS or ds.x.shape[1] >= len(ds.x):
         return None

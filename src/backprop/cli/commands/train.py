@@ -259,10 +259,13 @@ def _run(args) -> int:
 
         warnings.warn(wild, PoorFitWarning, stacklevel=1)
     # a run that did not learn, or is unfinished, or took too large steps: what helps
-    ranked_advice(result, args.quiet, bool(held) or wild is not None)
+    tried = ranked_advice(result, args.quiet, bool(held) or wild is not None)
+    from ..fitcheck import settled
     from ..linearcheck import linear_note  # a straight line better on the judged rows?
 
-    note = linear_note(result)
+    # the run's own verdicts, unless the advice tried their fixes and none helped clearly
+    verdicts = [] if settled(tried) else [*held, *filter(None, (wild, checked))]
+    note = linear_note(result, verdicts)  # only of a finished run (Judge.finished)
     if note:
         print(note)
     return exit_status("train", result, advice)

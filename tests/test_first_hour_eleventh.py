@@ -1,0 +1,72 @@
+"""The ninth CLI student's findings (issue 15, brief C15I).
+
+The least-squares note is said only of a finished run; a loss that rose early and stayed
+high is not called a jump 'in the last epoch' (the words agree with history.csv); --hidden's
+errors give a hidden-sizes example and the advice tries a warning's named fix; the loss
+plot's median is the median it claims; explain's missing --x has the model's input count;
+train --help states the learning rates the runs use.
+"""
+
+import csv
+import re
+
+import numpy as np
+
+from cli_helpers import cli
+from test_first_hour_ninth import _houses
+
+LINE_NOTE = "a straight line fits these rows better"
+
+
+def _losses(folder):
+    with open(folder / "history.csv") as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+# -- 1. the least-squares note only after a finished, non-diverged run -----------------------------
+def test_no_line_note_after_a_run_whose_units_died_at_lr_1000(tmp_path):
+    code, out, err = cli("train", "--data", "square", "--lr", 1000, "--no-plots", "--quiet",
+                         "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "warning: " in err  # the run's own verdict is the message
+    assert LINE_NOTE not in out, out
+
+
+def test_no_line_note_after_a_three_epoch_run(tmp_path):
+    _houses(tmp_path)
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", 3,
+                         "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "too few to call this a fit" in err, err
+    assert LINE_NOTE not in out, out
+
+
+# -- 2. 'jumped in the last epoch' compares the last epoch with the one before ------------------
+def test_a_loss_that_rose_early_and_stayed_is_not_a_last_epoch_jump(tmp_path):
+    code, _out, err = cli("train", "--data", "square", "--lr", 1000, "--no-plots", "--quiet",
+                         "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    losses = _losses(tmp_path / "a")
+    jumped = losses[-1] >= 10 * losses[-2]
+    assert ("in the last epoch" in err) == jumped, err
+    assert not jumped  # flat at the end: history.csv's last two epochs
+    m = re.search(r"rose in epoch (\d+) \((\S+) at epoch (\d+) → (\S+?)[,)]", err)
+    assert m, err
+    rose, before, at, after = int(m[1]), float(m[2]), int(m[3]), float(m[4])
+    assert at == rose - 1
+    assert before == float(f"{losses[at - 1]:.4g}") and after == float(f"{losses[rose - 1]:.4g}")
+    low = min(losses[:-1])
+    assert all(v >= 10 * low for v in losses[rose - 1 :])  # and stayed high since
+    assert losses[rose - 2] < 10 * low
+
+
+def test_a_jump_in_the_last_epoch_quotes_the_epoch_before(tmp_path):
+    code, _out, err = cli("train", "--data", "square", "--epochs", 3, "--lr", 1, "--no-plots",
+                         "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    losses = _losses(tmp_path / "a")
+    m = re.search(r"jumped (\S+)× in the last epoch \((\S+) at epoch (\d+), (\S+) at epoch", err)
+    assert m and losses[-1] >= 10 * losses[-2], err
+    assert float(m[2]) == float(f"{losses[-2]:.4g}") and int(m[3]) == len(losses) - 1
+    assert float(m[1]) == float(f"{losses[-1] / losses[-2]:.3g}")
+    assert np.isfinite(losses).all()
