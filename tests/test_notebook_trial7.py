@@ -128,3 +128,82 @@ def test_a_busy_kernel_is_not_taken_for_a_closed_tab(monkeypatch):
     for _ in range(120):
         clock[0] += 0.5
         assert not views.all_gone()
+
+
+# -- item 5: 07's fresh-point ✓ claims what it tests -------------------------------------------
+FRESH = [5.367788791656494, 0.8833026885986328, -0.6179562211036682, 4.864236831665039,
+         5.316009998321533]  # fmt: skip
+SLIDE = [29.595108032226562, 0.8340979814529419, 0.5545129179954529, 23.755483627319336,
+         28.972129821777344]  # fmt: skip  # the slide's own trained model's predictions
+
+
+def _said(fn, *args) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        fn(*args)
+    return out.getvalue()
+
+
+def test_the_slides_own_predictions_follow_x2_and_a_flat_network_does_not():
+    import numpy as np
+
+    import backprop as torch
+    from backprop.display.lecture import LectureCheckError, say_fresh
+
+    x2 = torch.tensor([[v] for v in FRESH])
+    slide = torch.tensor([[v] for v in SLIDE])
+    assert "✓ the fresh predictions follow x²" in _said(say_fresh, x2, slide, SLIDE, 10000)
+    # the student's 50 epochs: flat at −0.245 near 0, every point within 3 σ of x² —
+    # the old check's ✓; a constant near x² where it is small is not "x²"
+    flat = np.square(np.array(FRESH))
+    flat[1] = flat[2] = -0.245
+    said = _said(say_fresh, x2, torch.tensor(flat[:, None]), SLIDE, 50)
+    assert "✓" not in said and "✗ a fresh prediction does not follow x²" in said, said
+    assert "x = 0.883" in said and "x = -0.618" in said and "flat there" in said, said
+    with pytest.raises(LectureCheckError, match="flat there"):
+        _said(say_fresh, x2, torch.tensor(flat[:, None]), SLIDE, 10000)
+    assert isinstance(LectureCheckError("x"), AssertionError)  # the notebook tests catch it
+
+
+def test_07_after_50_epochs_no_check_says_the_network_is_fine():
+    import contextlib
+    import io
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs/notebooks/07_square_run.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    upto = next(i for i, s in enumerate(code) if "y2 = torch.square(x2)" in s)
+    namespace: dict = {}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for source in code[: upto + 1]:
+            exec(source.replace("n_epoch = 10000", "n_epoch = 50"), namespace)
+    lines = out.getvalue().splitlines()
+    verdicts = [line for line in lines if line[:1] in "✓✗" and "parameters" not in line]
+    assert len(verdicts) == 2 and all(v.startswith("✗") for v in verdicts), verdicts
+    assert "flat there" in verdicts[1], verdicts
+
+
+# -- item 4: no bare assert a student's edit can reach; every verdict marked -------------------
+def test_no_notebook_cell_holds_an_assert_statement():
+    import ast
+    import json
+    from pathlib import Path
+
+    found = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "docs/notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            tree = ast.parse("\n".join(
+                "pass" if line.lstrip().startswith(("%", "!")) else line
+                for line in source.splitlines()
+            ))  # fmt: skip
+            found += [f"{path.name} cell {i}" for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+    assert not found, found

@@ -170,6 +170,16 @@ STUDENT_EDITS = {
         [("DEPTHS = (2, 5, 10, 20)", "DEPTHS = (2, 5, 10, 30)")],
         ["at depth 30", "✓ the sigmoid's first-layer gradient vanishes"],
     ),
+    # student17f: one depth gave a plain parenthesised line and unmarked bound ratios
+    "05 one depth": (
+        "05_vanishing_gradients",
+        [("DEPTHS = (2, 5, 10, 20)", "DEPTHS = (3,)")],
+        [
+            "ℹ one depth only, 3: give DEPTHS two or more depths",
+            "✓ sigmoid: every ‖δ[l]‖ within the slide's bound",
+            "✓ relu: every ‖δ[l]‖ within the slide's bound",
+        ],
+    ),
     "06 another point": (
         "06_tensors_and_autograd",
         [("w1_0, w2_0, x_0 = 0.7, -1.3, 2.0", "w1_0, w2_0, x_0 = 0.7, -1.3, -1.0")],
@@ -198,7 +208,11 @@ STUDENT_EDITS = {
     "07 fewer epochs": (
         "07_square_run",
         [("n_epoch = 10000", "n_epoch = 100")],
-        ["✗ the training MSE", "after n_epoch = 100 epoch(s): train longer"],
+        [
+            "✗ the training MSE",
+            "after n_epoch = 100 epoch(s): train longer",
+            "✗ a fresh prediction does not follow x²",  # flat near x = 0 (student17f)
+        ],
     ),
     "07 untrained": (
         "07_square_run",
