@@ -11,8 +11,9 @@ import csv
 import re
 
 import numpy as np
+import pytest
 
-from cli_helpers import cli
+from cli_helpers import cli, one_line
 from test_first_hour_ninth import _houses
 
 LINE_NOTE = "a straight line fits these rows better"
@@ -70,3 +71,41 @@ def test_a_jump_in_the_last_epoch_quotes_the_epoch_before(tmp_path):
     assert float(m[2]) == float(f"{losses[-2]:.4g}") and int(m[3]) == len(losses) - 1
     assert float(m[1]) == float(f"{losses[-1] / losses[-2]:.3g}")
     assert np.isfinite(losses).all()
+
+
+# -- 3. a warning's named fix is tried first; --hidden's example is hidden sizes ---------------
+def test_hidden_that_names_every_size_is_advised_the_warnings_layers_fix(tmp_path):
+    from sklearn.metrics import r2_score
+
+    import backprop
+
+    code, out, err = cli("train", "--data", "square", "--hidden", "1,8,8,1", "--no-plots",
+                         "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "--layers 1,8,8,1" in err  # the warning names the fix …
+    rows = [line.split()[:2] for line in out.splitlines() if line.startswith("  --")]
+    assert rows and rows[0] == ["--layers", "1,8,8,1"], out  # … and the table tries it first
+    m = re.search(r"advice: rerun with --layers 1,8,8,1 \(r² (\S+) against", out)
+    assert m, out
+    code, _, err = cli("train", "--data", "square", "--layers", "1,8,8,1", "--no-plots",
+                       "--quiet", "--out", "b", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    ds = backprop.data.make("square", seed=0)
+    model = backprop.load(str(tmp_path / "b" / "model.safetensors"))
+    with backprop.no_grad():
+        pred = model(backprop.tensor(np.asarray(ds.x, np.float32))).numpy()
+    assert float(m[1]) == float(f"{r2_score(ds.y, pred):.4g}")  # scikit-learn's r²
+
+
+@pytest.mark.parametrize("value", ["8,,8", "8,x"])
+def test_hiddens_error_example_is_hidden_sizes(tmp_path, value):
+    import contextlib
+    import io
+
+    from backprop.cli.app import main
+
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited, contextlib.redirect_stderr(err):
+        main(["train", "--data", "square", "--hidden", value, "--out", str(tmp_path / "a")])
+    one_line(exited.value.code, err.getvalue(), "--hidden", "e.g. 8,8" if "x" in value else "8,8")
+    assert "1,8,8,1" not in err.getvalue()  # --layers' value, wrong for --hidden

@@ -113,6 +113,8 @@ def ints(low: int, high: int, fix: str, example: str = "1,8,8,1", ranges: bool =
 
 # layer sizes: the spec's bound (spec.schema.MAX_WIDTH)
 int_list = ints(1, 65_536, "a layer has 1 to 65,536 units")
+# hidden sizes only: its example must not be every size (1,8,8,1 is --layers' value)
+hidden_list = ints(1, 65_536, "a layer has 1 to 65,536 units", "8,8")
 
 
 def name_list(text: str) -> list[str]:

@@ -172,43 +172,9 @@ def candidates(result) -> list[tuple[str, dict]]:
         changed = copy.deepcopy(spec)
         changed["data"] = {**changed["data"], "standardize_target": True}
         out.append(("--standardize-target", changed))
-    return _unit_changes(result) + out
+    from .namedfixes import named_fixes, unit_changes
 
-
-def _unit_changes(result) -> list[tuple[str, dict]]:
-    """The changes fit's Cautions name besides the lr and epochs, so the table measures
-    each fix a warning gives (one voice): step units → ReLU or tanh (the lecture's Caution);
-    ReLU units that died → leaky_relu, and Adam when the optimizer is another."""
-    spec = result.spec
-    acts = list(spec["model"]["activation"])
-    out = []
-
-    def swap(old: str, new: str) -> None:
-        names = [new if a == old else a for a in acts]
-        changed = copy.deepcopy(spec)
-        changed["model"] = {**changed["model"], "activation": names}
-        shown = names[0] if len(set(names)) == 1 else ",".join(names)
-        out.append((f"--activation {shown}", changed))
-
-    if "step" in acts:
-        swap("step", "relu")
-        swap("step", "tanh")
-    if "relu" in acts and _dead(result):
-        swap("relu", "leaky_relu")
-        if not spec["optimizer"]["name"].lower().startswith("adam"):
-            changed = copy.deepcopy(spec)
-            changed["optimizer"] = {**changed["optimizer"], "name": "adam"}
-            out.append(("--optimizer adam", changed))
-    return out
-
-
-def _dead(result) -> bool:
-    from ..train.cautions import dead_units_note
-
-    try:
-        return dead_units_note(result.net, result.dataset.x) is not None
-    except Exception:  # a model the δ engine cannot read: no diagnosis
-        return False
+    return named_fixes(result) + unit_changes(result) + out
 
 
 def _start_lr(result) -> float | None:

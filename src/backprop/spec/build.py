@@ -165,7 +165,7 @@ def model_for(spec: dict, dataset, loss_name: str):
     else:
         hidden = list(m["hidden"])
         sizes = [n_in, *hidden, n_out]
-        if len(hidden) >= 3 and hidden[0] == n_in and hidden[-1] == n_out and n_in <= 2:
+        if hidden_names_every_size(hidden, n_in, n_out):
             import warnings
 
             from ..errors import BackpropWarning
@@ -347,3 +347,10 @@ def scheduler_for(schedule: dict | None, optimizer):
         raise fail(
             "schedule.options", f"not accepted by {cls.__name__}: {exc}", schedule["options"]
         ) from None
+
+
+def hidden_names_every_size(hidden: list, n_in: int, n_out: int) -> bool:
+    """True when ``model.hidden`` looks like every size (``--hidden 1,8,8,1`` on one input
+    and one output): the build warns and names ``model.sizes`` (``--layers``) as the fix,
+    and the CLI's advice tries that fix first (``cli.fitcheck``)."""
+    return len(hidden) >= 3 and hidden[0] == n_in and hidden[-1] == n_out and n_in <= 2

@@ -7,6 +7,7 @@ import argparse
 from ..common import (
     VERBOSE_HELP,
     epoch_count,
+    hidden_list,
     int_list,
     name_list,
     out_dir,
@@ -106,7 +107,7 @@ def add_parser(sub) -> None:
     )
     m.add_argument(
         "--hidden",
-        type=int_list,
+        type=hidden_list,
         help="hidden layer sizes, e.g. 8,8 (each 1 to 65,536; up to 1,000)",
     )
     m.add_argument(
