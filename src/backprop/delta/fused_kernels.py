@@ -159,6 +159,32 @@ def _loss(code, reduce_sum, act, slope, f, a, y_real, y_index, rows, m, c, d):
 
 
 @njit(fastmath=_FLAGS, error_model="numpy")
+def _count_right(code, a, y_real, y_index, rows, m, c):
+    """How many of the batch's ``m`` rows the output ``a`` (c × m, feature-major) classifies
+    right, by ``train.metrics.accuracy``'s rule: the first largest output (the first NaN, as
+    NumPy's argmax) against the class index for cross-entropy; one output column against a
+    0/1 target (> 0.5): the logit > 0 for BCE with logits, the output > 0.5 otherwise."""
+    right = 0
+    if code == CROSS_ENTROPY:
+        for n in range(m):
+            top, at = a[n], 0
+            if top == top:
+                for j in range(1, c):
+                    v = a[j * m + n]
+                    if v != v:
+                        at = j
+                        break
+                    if v > top:
+                        top, at = v, j
+            right += at == y_index[rows[n]]
+        return right
+    cut = 0.0 if code == BCE_WITH_LOGITS else 0.5
+    for n in range(m):
+        right += (a[n] > cut) == (y_real[rows[n], 0] > 0.5)
+    return right
+
+
+@njit(fastmath=_FLAGS, error_model="numpy")
 def _affine(blas, m, n_in, n_out, a_in, w, bias_off, theta, f):
     """F[l] = A[l−1] W[l] + b[l], feature-major: f[j, n] = b[j] + Σ_k w[j, k] a_in[k, n].
 
@@ -299,6 +325,12 @@ def train_loop(
     step with −2 in place of a guard's step. ``best[11] > 0`` is scikit-learn's form of the
     rule: the count grows when E > best[8] − best[7], else resets, and best[8] follows every
     new minimum whether or not it counted as an improvement.
+
+    Rows right (``best[12] > 0``; cross-entropy, or one output column): each step counts the
+    rows of its batch that its forward pass classified right (``_count_right``, before the
+    update, as the loss); best[13] the epoch's count so far, best[14] its rows so far; at an
+    epoch's last step best[15] is the count of an epoch whose every row was counted (else
+    −1) and best[16] that epoch (counted from ``best[4]`` as above).
     """
     n_rows = x.shape[0]
     n_layers = meta.shape[0]
@@ -311,6 +343,7 @@ def train_loop(
     track = best[0] > 0
     rule = best[5] > 0
     acc = track or rule
+    counting = best[12] > 0
     penalty_code = int(penalty[0])
     alpha = penalty[1] if penalty_code == PENALTY_ALPHA else 0.0
     # A first layer that calls BLAS takes its input one row per sample (gathered by row
@@ -359,6 +392,14 @@ def train_loop(
         losses[i] = value
         if guard and not math.isfinite(value):
             return i, i, step
+        if counting:
+            if b == 0:
+                best[13] = best[14] = 0.0
+            best[13] += _count_right(loss_code, a_ws[top:], y_real, y_index, rows, m, c)
+            best[14] += m
+            if b == n_batches - 1:
+                best[15] = best[13] if best[14] == n_rows else -1.0
+                best[16] = best[4] + e + 1
         for li in range(n_layers - 1, -1, -1):
             n_in, n_out = meta[li, N_IN], meta[li, N_OUT]
             w_off, blas = meta[li, W_OFF], meta[li, BLAS]

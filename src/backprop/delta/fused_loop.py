@@ -190,8 +190,10 @@ class FusedLoop:
                 f"fused: penalty must be one of {sorted(PENALTIES)}, got {kind!r}"
             )
         self.penalty_kind, self.penalty_rate = kind, float(rate)
-        # best epoch (0-4) and the loss stopping rule (5-11): see fused_kernels.train_loop
-        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0, 0.0, 0.0, 0.0, math.inf, 0.0, 0.0, 0.0])
+        # best epoch (0-4), the loss stopping rule (5-11), rows right (12-16): see
+        # fused_kernels.train_loop
+        self.best = np.array([0.0, 0.0, math.inf, 0.0, 0.0, 0.0, 0.0, 0.0, math.inf, 0.0, 0.0, 0.0,
+                              0.0, 0.0, 0.0, -1.0, 0.0])  # fmt: skip
         self.rule_fired = False
         self.epoch_start = self.best_theta = np.zeros(0, setup.dtype)
         self.steps_taken = 0
@@ -257,6 +259,21 @@ class FusedLoop:
         """(best loss, epochs since it, its epoch) of the stopping rule."""
         epoch = int(self.best[10])
         return float(self.best[8]), int(self.best[9]), epoch or None
+
+    def count_right(self) -> bool:
+        """Count, from the next step on, the rows each batch's forward pass classifies right
+        (before its update, as the loss); see ``right_last_epoch``. Only for cross-entropy or
+        one output column (``train.metrics.accuracy``'s rules); False when not counted."""
+        if self.setup.entry.name != "cross_entropy" and int(self.setup.meta[-1, 3]) != 1:
+            return False
+        self.best[12] = 1.0
+        return True
+
+    def right_last_epoch(self) -> tuple[int, int] | None:
+        """(epoch, rows right) of the last epoch whose every batch was counted, or None."""
+        if not self.best[12] or self.best[15] < 0:
+            return None
+        return int(self.best[16]), int(self.best[15])
 
     def best_weights(self) -> tuple[int, float, np.ndarray] | None:
         """(epoch, its epoch loss, the weights it started with) of the lowest loss so far."""

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..errors import ConfigError, ShapeError
 from . import numpy_update as U
-from .numpy_step import Step
+from .numpy_step import RightCounter, Step
 from .plan import Plan
 from .remember import layer_current
 
@@ -80,6 +80,7 @@ class NumpyLoop:
         self.best = None  # [on, running epoch E, lowest epoch E, its epoch, epoch_base]
         self.rule = None  # the loss stopping rule (stop_rule), judged at each epoch's end
         self.rule_fired = False
+        self.counter = None  # rows right (count_right): [running, rows, last epoch's, epoch]
         self._kind_key = self._kind = None  # fast_kind's answer and what it was asked about
         self.computed = False  # whether the gradient buffer holds a step's gradients
         self.reload()
@@ -193,6 +194,21 @@ class NumpyLoop:
         weights = self.best_theta[0] if self.theta is not None else self.best_theta
         return int(best[3]), float(best[2]), weights
 
+    def count_right(self) -> bool:
+        """Count the rows each batch's forward pass classifies right (before its update, as
+        the compiled kernel's ``count_right``); False when ``accuracy`` has other rules here."""
+        name, k = self.plan.resolved[0].name, self.net[-1].n_out
+        if not RightCounter.fits(name, k, self.y):
+            return False
+        self.counter = (RightCounter(name, k, self.y), [0, 0, -1, 0])
+        return True
+
+    def right_last_epoch(self) -> tuple[int, int] | None:
+        """(epoch, rows right) of the last epoch whose every batch was counted, or None."""
+        if self.counter is None or self.counter[1][2] < 0:
+            return None
+        return self.counter[1][3], self.counter[1][2]
+
     def stop_rule(self, patience, min_delta, best, wait, best_epoch, sklearn=False) -> None:
         """The loss stopping rule, judged here at each epoch's end exactly as the compiled
         kernel judges it (``fused_loop.FusedLoop.stop_rule``, ``fused_kernels.train_loop``):
@@ -266,7 +282,7 @@ class NumpyLoop:
         check = guard or gated
         keep, copyto = list(zip(self._arrays(), self.previous)), np.copyto  # the guard's copy
         isfinite = math.isfinite
-        rule = self.rule
+        rule, counter = self.rule, self.counter
         rule_sum = rule is not None and self.plan.resolved[1] == "sum"
         for i in range(n_steps):
             if full:  # one batch, the same every step: nothing to slice or gather
@@ -307,6 +323,14 @@ class NumpyLoop:
                 for a, c in keep:
                     copyto(c, a)
                 self.have_previous = True
+            if counter is not None:  # rows right, summed per epoch as the kernel sums them
+                tally = counter[1]
+                if b == 0:
+                    tally[0] = tally[1] = 0
+                tally[0] += counter[0].count(buf.a[-1], yb)
+                tally[1] += hi - lo
+                if b == nb - 1:
+                    tally[2], tally[3] = (tally[0] if tally[1] == n else -1), epoch_base + e + 1
             if fast:
                 update(theta, grad, hp)
             else:

@@ -262,3 +262,37 @@ def loss_kind(resolved, top, y: np.ndarray, rows: int | None = None) -> str:
     ):
         return "cross_entropy"
     return "generic"
+
+
+class RightCounter:
+    """Rows each batch's forward pass classifies right, by ``train.metrics.accuracy``'s rule,
+    into buffers made once per batch size: the first largest output against a class index
+    (several output columns), or one output column against a 0/1 float target (> 0.5): the
+    logit > 0 for BCE with logits, the output > 0.5 otherwise. ``NumpyLoop`` sums it per
+    epoch, as the compiled kernel does (``fused_kernels._count_right``)."""
+
+    def __init__(self, loss_name: str, k: int, y: np.ndarray) -> None:
+        self.argmax = k > 1
+        self.cut = 0.0 if loss_name == "bce_with_logits" else 0.5
+        self.buffers: dict = {}
+
+    @staticmethod
+    def fits(loss_name: str, k: int, y: np.ndarray) -> bool:
+        """Whether the rule above is the whole of ``accuracy``'s for this loss and target."""
+        if k > 1:
+            binary = loss_name in ("bce", "bce_with_logits")
+            return not binary and y.ndim == 1 and y.dtype.kind in "iu"
+        return y.dtype.kind == "f" and (y.ndim == 1 or y.shape[1:] == (1,))
+
+    def count(self, out: np.ndarray, yb: np.ndarray) -> int:
+        m = out.shape[0]
+        bufs = self.buffers.get(m)
+        if bufs is None:
+            bufs = self.buffers[m] = (np.empty(m, np.int64), np.empty(m, bool), np.empty(m, bool))
+        pred, same, truth = bufs
+        if self.argmax:
+            np.argmax(out, axis=1, out=pred)
+            return int(np.count_nonzero(np.equal(pred, yb, out=same)))
+        np.greater(out.reshape(m), self.cut, out=same)
+        np.greater(yb.reshape(m), 0.5, out=truth)
+        return int(np.count_nonzero(np.equal(same, truth, out=same)))

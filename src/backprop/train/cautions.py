@@ -14,6 +14,8 @@ flags (``cli/words.py``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -384,7 +386,8 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
         )
         return True
     warnings.warn(
-        f"the trained model's accuracy ({last['accuracy']:.3g} on the training data) is "
+        f"the trained model's accuracy ({last['accuracy']:.3g} on the training data, "
+        "measured at its final weights) is "
         f"no better than always answering the most common class ({chance:.3g}). {advice}",
         PoorFitWarning,
         stacklevel=user_stacklevel(),
@@ -392,15 +395,32 @@ def caution_poor_fit(history, task: str, y, *, model=None, x=None, net=None,
     return True
 
 
-def beats_chance(history, task, evaluate, x, y) -> bool:
-    """True when the run's last weights classify more training rows right than always
-    answering the most common class would (so ``caution_poor_fit`` has nothing to say),
-    counted only as far as it takes (``evaluate.beyond``), for a history whose last epoch
-    is measured on first read; False whenever the caution must look (it then reads the
-    history, which measures the whole set as before)."""
+def chance_margin(most: int, rows: int) -> float:
+    """Rows right above the most common class's ``most`` of ``rows`` that an in-training
+    count must clear to stand for the final weights: 1 % of the rows or three standard
+    deviations of a count at chance (binomial, p = most / rows), whichever is larger."""
+    share = most / rows
+    return max(0.01 * rows, 3.0 * math.sqrt(rows * share * (1.0 - share)))
+
+
+def beats_chance(history, task, evaluate, x, y, counted=None) -> bool:
+    """True when the run's model classifies more training rows right than always answering
+    the most common class would (so ``caution_poor_fit`` has nothing to say), for a history
+    whose last epoch is measured on first read; False whenever the caution must look (it
+    then reads the history, which measures the whole set at the final weights).
+
+    ``counted``: (epoch, rows right) the engine counted during the run's last epoch, each
+    batch before its update (Keras' accuracy during an epoch; ``FusedLoop.count_right``).
+    Clearly above chance (``chance_margin``) it answers True with no pass over the data;
+    otherwise the final weights are counted, only as far as it takes (``evaluate.beyond``)."""
     if not history.measured_later or task != "classification" or y.ndim > 2:
         return False
     if y.ndim == 2 and y.shape[1] != 1:
         return False
     most, rows = majority(y)
-    return most >= rows or evaluate.beyond(x, y, most)
+    if most >= rows:
+        return True
+    last = counted is not None and counted[0] == history.epochs[-1]
+    if last and counted[1] > most + chance_margin(most, rows):
+        return True
+    return evaluate.beyond(x, y, most)

@@ -228,7 +228,10 @@ def fit(
     runner = SpanRunner(
         state,
         hooks,
-        lambda: make_loop(choice, model, loss_fn, optimizer, plan, step, x, y, size, penalty),
+        lambda: _counting(
+            make_loop(choice, model, loss_fn, optimizer, plan, step, x, y, size, penalty),
+            late and prep.task == "classification",
+        ),
         Plan(
             evaluate=evaluate,
             x_val=prep.x_val,
@@ -272,7 +275,8 @@ def fit(
     history.stop_reason = state.stop_reason
     history.diverged = guard_cb is not None and state.stopped_by is guard_cb
     quiet = history.diverged or has_step_units(model, net)  # the Caution said why
-    poor = not quiet and not beats_chance(history, prep.task, evaluate, x, y)
+    counted = getattr(runner.loop, "right_last_epoch", lambda: None)()
+    poor = not quiet and not beats_chance(history, prep.task, evaluate, x, y, counted)
     poor = poor and caution_poor_fit(
         history,
         prep.task,
@@ -289,6 +293,14 @@ def fit(
     if guard == "raise" and guard_cb is not None and state.stopped_by is guard_cb:
         raise TrainingStopped(state.stop_reason, history)
     return history
+
+
+def _counting(loop, on: bool):
+    """``loop``, counting the rows its batches classify right when ``on`` (for the caution
+    at chance, ``beats_chance``) and it can."""
+    if on and hasattr(loop, "count_right"):
+        loop.count_right()
+    return loop
 
 
 def _y_scale(data):
