@@ -144,3 +144,27 @@ def test_a_run_at_chance_still_pays_the_pass_and_warns(engine, forward_rows):
         history = _fit(x, y, [4, 8, 2], loss, lambda p: optim.SGD(p, lr=1e-4), 3, 50, engine)
     assert sum(forward_rows) >= len(x)  # counted at the final weights, every row
     assert history["accuracy"][-1] <= np.bincount(y).max() / len(y)
+
+
+def test_a_count_near_chance_or_of_another_epoch_pays_the_exact_pass():
+    from types import SimpleNamespace
+
+    from backprop.train.cautions import beats_chance, chance_margin
+
+    y = np.repeat(np.arange(4), [400, 300, 200, 100])  # the most common class: 400 of 1,000
+    asked = []
+
+    def beyond(x, y, most):
+        asked.append(most)
+        return False
+
+    evaluate = SimpleNamespace(beyond=beyond)
+    history = SimpleNamespace(measured_later=True, epochs=[1, 2, 3])
+    margin = chance_margin(400, 1000)
+    assert margin == max(10, 3 * np.sqrt(1000 * 0.4 * 0.6))  # 3 sd (46.5) over 1 % (10)
+    clear = int(400 + margin) + 1
+    assert beats_chance(history, "classification", evaluate, None, y, (3, clear))
+    assert asked == []  # clearly above chance in its last epoch: no pass
+    for counted in [(3, clear - 1), (2, clear), None]:  # near chance; an earlier epoch
+        assert not beats_chance(history, "classification", evaluate, None, y, counted)
+    assert asked == [400, 400, 400]
