@@ -234,8 +234,7 @@ def check_lists(changes: dict, state: dict, csv_dims: int | None) -> None:
             )
     if "features" in changes and not changes["features"]:
         raise ProtocolError(
-            "setting features: keep at least one input feature switched on; got [].",
-            "features",
+            f"setting features: {fields.NOT_EMPTY['features']}; got [].", "features"
         )
     if changes.get("dataset") == "csv" and csv_dims is None:
         raise ProtocolError(

@@ -6,22 +6,29 @@ page (JSON types) against it and ``check_changes`` a ``set`` message's changes; 
 is a ``ProtocolError`` whose text the page shows. ``from_url`` reads the settings from a
 page's URL hash (strings) and ``to_url`` writes them back, so a link carries the whole
 state with its seed. The messages themselves are in ``protocol``; how the settings fit
-together and become a spec, in ``settings``. This module trains nothing and draws nothing.
+together and become a spec, in ``settings``; how a number is judged and a value quoted, in
+``literals`` (re-exported here). This module trains nothing and draws nothing.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import math
-import numbers
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, unquote
 
 from .features import FEATURES
+from .literals import (  # noqa: F401 (re-exported: fields is where the protocol's names live)
+    BigInteger,
+    Literal,
+    ProtocolError,
+    Underflow,
+    number,
+    quote_literal,
+    read_float,
+    show,
+    show_key,
+)
 
 VERSION = 1  # of the messages and of the link format (v=1 in every URL hash)
 MAX_LAYERS = 8
@@ -45,12 +52,11 @@ LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 REG_RATES = (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 
 
-class ProtocolError(ValueError):
-    """A message or setting the server refuses; ``str(err)`` is shown in the page."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+# a list no setting may leave empty: its rule, in a set's refusal and a link's note alike
+NOT_EMPTY = {
+    "features": "keep at least one input feature switched on",
+    "activation": "name an activation for each hidden layer (e.g. tanh,tanh)",
+}
 
 
 @dataclass(frozen=True)
@@ -149,126 +155,6 @@ def _float(name: str, value: Any, f: Field) -> float:
     return number(f"setting {name}", value, f.low, f.high, field=name)
 
 
-class Literal(float):
-    """A float read from decimal ``text``, which ``number`` judges (not what it rounds to)."""
-
-    text: str
-
-
-class Underflow(Literal):
-    """0.0 read from a literal that is not zero (``1e-400``)."""
-
-
-def read_float(text: str) -> float:
-    """A decimal literal as a ``Literal`` (whole ``text``: judged, quoted cut to 40); one
-    that is nonzero but reads as 0 (past float64's 4.9e-324) as an ``Underflow``, refused in
-    words (sixth attacker P7: ``set stop_loss 1e-400`` turned the stop off; seventh attacker
-    6: a link's lr=0.0000099999…, below the 1e-5 minimum, was taken as 1e-05)."""
-    value = float(text)
-    zero = value == 0 and _NONZERO.search(text.lstrip("+-").split("e")[0].split("E")[0])
-    value = (Underflow if zero else Literal)(value)
-    value.text = text.strip()
-    return value
-
-
-_NONZERO = re.compile("[1-9]")
-
-
-def number(where: str, value: Any, low, high, whole: bool = False, field: str | None = None):
-    """A number from the wire (a message or the notebook widget, JSON types), checked
-    against ``low`` … ``high``: the one check every number of ``protocol`` goes through.
-
-    It raises nothing but ``ProtocolError`` (naming ``where``, the rule and the value, cut
-    to ``show``'s length): a JSON integer has no size limit, and one of 400 digits
-    overflowed ``math.isfinite`` and ``float`` (fourth attacker trial: "Exception in ASGI
-    application", the socket closed without a word). Integers are compared as integers,
-    never converted before they are known to be in range; ``whole`` takes a float that is
-    a whole number (1.0) as the integer, as JSON writers may send it. Returns an ``int``
-    when ``whole``, else a ``float``."""
-    kind = "a whole number" if whole else "a finite number"
-    if isinstance(value, Underflow):  # a nonzero literal that float() read as 0
-        raise ProtocolError(
-            f"{where}: {value.text[:40]} is not 0 but too small for any number here (it would be "
-            "read as 0, below float64's smallest, about 4.9e-324); type 0 for zero, or a "
-            "larger value.",
-            field,
-        )
-    if not isinstance(value, bool | int | float):  # NumPy's scalars (the notebook widget;
-        if isinstance(value, numbers.Integral):  # numpy.bool_ is neither, as it should be)
-            value = int(value)
-        elif isinstance(value, numbers.Real):
-            value = float(value)
-    if isinstance(value, float) and whole and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
-    if whole and not isinstance(value, int):
-        raise ProtocolError(f"{where}: must be {kind}; got {show(value)}.", field)
-    if not _within(value, low, high):
-        got = show(value) if not isinstance(value, Literal) else value.text[:40]
-        raise ProtocolError(
-            f"{where}: must be between {_num(low)} and {_num(high)}; got {got}.", field
-        )
-    return value if whole else float(value)
-
-
-def _within(value, low, high) -> bool:
-    """``low <= value <= high``; a ``Literal`` on its text, exactly (``Decimal``), against
-    the bounds as written (``repr``: 1e-05 is 0.00001, not its binary value)."""
-    try:
-        exact = Decimal(value.text) if isinstance(value, Literal) else None
-    except InvalidOperation:  # text float() reads but Decimal does not: judged as read
-        exact = None
-    if exact is None:
-        return low <= value <= high
-    return Decimal(repr(low)) <= exact <= Decimal(repr(high))
-
-
-def _num(x) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def show(value: Any) -> str:
-    """A value as the refusal quotes it (JSON, at most 60 characters; an integer too long
-    for that as its first and last digits and its count of digits)."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**50:
-        sign = "-" if value < 0 else ""
-        if abs(value).bit_length() > 13_000:  # past Python's 4,300 digits of int -> str
-            size = f"{abs(value).bit_length() * 0.30103:,.0f}"
-            return f"a{' negative' if sign else 'n'} integer of about {size} digits"
-        digits = str(abs(value))
-        return f"{sign}{digits[:12]}…{digits[-4:]} ({len(digits)} digits)"
-    value = _head(value)
-    text = json.dumps(value) if _jsonable(value) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _head(value: Any, depth: int = 0) -> Any:
-    """As much of ``value`` as its first 60 characters of JSON can show: a list or object
-    of more than 30 entries (at least 61 characters) as its first 30, a text of more than
-    60 characters as its first 60, nested as deep as 60; so a message's value of a
-    million entries is quoted at the cost of a few (issue 16, fifth attacker H3)."""
-    if depth > 60:  # 61 brackets already fill the quote
-        return None
-    if isinstance(value, str):
-        return value[:61]
-    if isinstance(value, list):
-        return [_head(v, depth + 1) for v in value[:31]]
-    if isinstance(value, dict):
-        return {k: _head(v, depth + 1) for k, v in itertools.islice(value.items(), 31)}
-    return value
-
-
-def _jsonable(value) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 def check_changes(changes: Any) -> dict:
     """A ``set`` message's ``changes``: a non-empty object of known settings, each checked."""
     if not isinstance(changes, dict) or not changes:
@@ -291,7 +177,7 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
     if len(items) > MAX_URL_KEYS:
         notes.append(
             f"link: ignored {len(items) - MAX_URL_KEYS} entries past the first {MAX_URL_KEYS} "
-            f"({', '.join(str(k)[:20] for k, _ in items[MAX_URL_KEYS:][:5])}...)."
+            f"({', '.join(show_key(k, 20) for k, _ in items[MAX_URL_KEYS:][:5])}...)."
         )
     for key, text in items[:MAX_URL_KEYS]:
         if not isinstance(key, str) or not isinstance(text, str) or len(text) > MAX_URL_TEXT:
@@ -306,10 +192,14 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
             continue
         f = FIELDS.get(key)
         if f is None:
-            notes.append(f"link: ignored the unknown setting {key[:30]!r}.")
+            notes.append(f"link: ignored the unknown setting {show(key[:30])}.")
             continue
         try:
-            out[key] = check_value(key, _from_text(f, unquote(text)))
+            value = check_value(key, _from_text(f, unquote(text)))
+            if value == [] and key in NOT_EMPTY:  # features=, ",,", "%20": set's refusal
+                notes.append(_ignored(key, text, NOT_EMPTY[key]))
+                continue
+            out[key] = value
         except ProtocolError as exc:
             rule = str(exc).split(": ", 1)[-1].split("; got ")[0].removesuffix(".")
             notes.append(_ignored(key, text, rule))
@@ -337,13 +227,15 @@ def _abridged(text: str) -> str:
     if len(digits) > 20 and digits.isascii() and digits.isdigit():
         sign = text[: len(text) - len(digits)]
         return f'"{sign}{digits[:12]}…{digits[-4:]}" ({len(digits)} digits)'
+    if len(text) > 40 and _FLOAT.fullmatch(text.strip()):  # its start and its end
+        return f'"{quote_literal(text.strip())}"'
     return show(text)
 
 
 def _malformed(key: Any, text: Any) -> str:
     """The note for a link entry that is not ``key=text`` of at most ``MAX_URL_TEXT``
     characters (a hand-made ``hello``: a list, a number of 400 digits)."""
-    name = show(key) if not isinstance(key, str) else key[:30]
+    name = show_key(key)
     if isinstance(text, str):
         return (
             f"link: ignored {name}={_abridged(text)}: a link's value is text of at most "

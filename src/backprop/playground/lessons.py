@@ -125,8 +125,8 @@ def repeated(url: dict) -> tuple[dict, list[str]]:
             continue
         texts = value[:MAX_REPEATS]
         if len(value) > MAX_REPEATS:
-            notes.append(f"link: ignored {str(key)[:30]}: given {len(value):,} times (at "
-                         f"most {MAX_REPEATS}).")  # fmt: skip
+            notes.append(f"link: ignored {fields.show_key(key)}: given {len(value):,} "
+                         f"times (at most {MAX_REPEATS}).")  # fmt: skip
             continue
         if not all(isinstance(t, str) for t in texts):
             out[key] = value  # malformed: refused with the others, in from_url's words
@@ -141,7 +141,7 @@ def repeated(url: dict) -> tuple[dict, list[str]]:
         else:
             said = ", ".join(fields.show(t[:20]) for t in texts[:4])
             notes.append(
-                f"link: ignored {str(key)[:30]}: given {len(texts)} times with different "
+                f"link: ignored {fields.show_key(key)}: given {len(texts)} times with different "
                 f"values ({said}{', …' if len(texts) > 4 else ''}); a link gives each key "
                 "once. Keep the one you mean."
             )

@@ -46,7 +46,15 @@ import re
 import struct
 from typing import Any
 
-from .fields import VERSION, ProtocolError, check_changes, number, read_float, show
+from .fields import (
+    VERSION,
+    BigInteger,
+    ProtocolError,
+    check_changes,
+    number,
+    read_float,
+    show,
+)
 
 MAX_MESSAGE = 1_500_000  # characters of one message; larger ones close the connection
 MAX_CSV_BYTES = 1_000_000  # of an upload message, UTF-8 (the page refuses larger ones
@@ -61,8 +69,17 @@ TYPES = (
 )  # fmt: skip
 
 
-# a negative exponent, or 300 zeros after a point: only a literal with one can read as 0
-_MAYBE_UNDERFLOW = re.compile(r"[eE]-|\.0{300}")
+# A literal's float is its text, as far as any range here can tell, when it has at most 15
+# digits (float64 keeps 15 significant digits: distinct such decimals are distinct floats, in
+# order) and an exponent of at most two digits (no underflow, no overflow). A message with a
+# float (JSON's "." or "e" before a digit) that may be another (16 digits or dots in a row,
+# e-400, 1e308, "1." and 300 zeros) has every float read by ``read_float`` and judged on its
+# whole text (eighth attacker 1: 10.0000000000000000001 was taken as 10, "1" and 400 zeros
+# "e-400" judged on its first 40 characters); the rest at json's own speed (no Python call per
+# number: a message of 370,000 floats 0.17 s, not 1.3 s; the scans are C: 0.007 s over
+# 700,000 zeros, where json.loads takes 0.13 s)
+_FLOATS = re.compile(r"[.eE][+-]?[0-9]")
+_INEXACT = re.compile(r"[0-9.]{16}|[eE][+-]?[0-9]{3}")
 
 
 def parse(text: Any) -> dict:
@@ -76,10 +93,9 @@ def parse(text: Any) -> dict:
     try:
         # a literal small enough to read as 0 (1e-400) is read by ``read_float``, which
         # marks it for ``number`` to refuse; the rest at json's own speed (no call per number)
-        tiny = read_float if _MAYBE_UNDERFLOW.search(text) else None
-        msg = json.loads(
-            text, parse_constant=_no_constant, object_pairs_hook=_object, parse_float=tiny
-        )
+        inexact = _FLOATS.search(text) and _INEXACT.search(text)
+        exact = read_float if inexact else None
+        msg = _loads(text, exact)
     except _Twice as exc:
         raise ProtocolError(
             f"message: the key {show(exc.args[0])} appears twice in one object; JSON does not "
@@ -87,7 +103,9 @@ def parse(text: Any) -> dict:
             exc.args[0] if isinstance(exc.args[0], str) else None,
         ) from None
     except (ValueError, RecursionError) as exc:
-        raise ProtocolError(f"message is not valid JSON ({str(exc)[:80]}).") from None
+        why = str(exc)
+        why = why if len(why) <= 80 else why[: why.rfind(" ", 0, 80)] + " …"
+        raise ProtocolError(f"message is not valid JSON ({why}).") from None
     if not isinstance(msg, dict):
         raise ProtocolError("a message must be a JSON object with 'v' and 'type'.")
     if msg.get("v") != VERSION:
@@ -207,6 +225,26 @@ def _object(pairs: list) -> dict:
                 raise _Twice(key)
             seen.add(key)
     return out
+
+
+def _loads(text: str, exact) -> Any:
+    """``json.loads`` with this protocol's rules; an integer past Python's 4,300 digits (valid
+    JSON, which ``int()`` refuses to read) read again as a ``BigInteger`` for ``number`` to
+    refuse as out of range, naming its field (only then: no call per integer)."""
+    hooks = {"parse_constant": _no_constant, "object_pairs_hook": _object, "parse_float": exact}
+    try:
+        return json.loads(text, **hooks)
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+    return json.loads(text, parse_int=_int, **hooks)
+
+
+def _int(text: str) -> int | BigInteger:
+    try:
+        return int(text)
+    except ValueError:  # past sys.get_int_max_str_digits()
+        return BigInteger(text)
 
 
 def _no_constant(name: str):

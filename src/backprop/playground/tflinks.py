@@ -22,6 +22,7 @@ import re
 import zlib
 
 from . import features as page_features
+from .fields import DATASETS, NOT_EMPTY, show
 
 # TF's name -> this page's setting, for a value that means the same (TF's text is ours)
 RENAMED = {
@@ -52,18 +53,29 @@ CONTROLS = {
     "learningRate": "lr", "regularizationRate": "regularization", "batchSize": "batch_size",
     "percTrainData": "train_ratio", "networkShape": "network", "numHiddenLayers": "network",
     "showTestData": "show_test", "problem": "dataset", "regDataset": "dataset",
-    **{name: "features" for name in FEATURES},
+    **{name: ("features" if ours else None) for name, ours in FEATURES.items()},
     "playButton": None, "stepButton": None, "resetButton": None,
 }  # fmt: skip
-# names only TF writes: one of them makes the link a TF link (dataset, noise, activation,
-# regularization, discretize, problem and seed are shared names)
+# names only TF writes: one of them (or its ``_hide``) makes the link a TF link (dataset,
+# noise, activation, regularization, discretize, problem and seed are shared names, and
+# ``problem_hide`` is this page's form too: eighth attacker 2, ``seed=abc&problem_hide=true``
+# read abc as TF's seed)
 OWN = {*RENAMED, *FEATURES, *NOTHING_ASKED, "regDataset"}
-_TF_SEED = re.compile(r"0\.([0-9]{1,9})")  # Math.random().toFixed(5), TF's own seeds
+OWN_CONTROLS = set(CONTROLS) - {"problem"}  # in a TF link, problem_hide hides the dataset
+_TF_SEED = re.compile(r"0\.([0-9]{5})")  # Math.random().toFixed(5): TF's own seeds
+TRUE = ("true", "1")  # a _hide text that hides (lessons.py's rule for this page's _hide)
+# TF's classification sets: with problem=regression TF draws regDataset, not these; a link
+# naming one of this page's other sets (square, plane, ...) keeps it (this page's name wins)
+TF_CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
 
 
 def is_tf(url: dict) -> bool:
     """Whether a link's keys include one only TensorFlow Playground writes."""
-    return any(k in OWN or (_hide_of(k) in CONTROLS) for k in url if isinstance(k, str))
+    return any(k in OWN or _hide_of(k) in OWN_CONTROLS for k in url if isinstance(k, str))
+
+
+def _on(text: str | None) -> bool:
+    return text is not None and text.lower() in TRUE
 
 
 def _hide_of(key) -> str | None:
@@ -92,12 +104,12 @@ def translate(url: dict) -> tuple[dict, list[str]]:
             continue  # read below, together
         elif key in NOTHING_ASKED:
             if text is not None and text.lower() != NOTHING_ASKED[key]:
-                missing.append(f"{key}={text[:20]}")
+                missing.append(f"{key}={show(text[:20])}")
         elif hide in CONTROLS:
             ours = CONTROLS[hide]
-            if text == "true" and ours is None:
-                missing.append(key)
-            elif text == "true" and f"{ours}_hide" not in url:
+            if _on(text) and ours is None:
+                missing.append(key)  # cosX_hide: no counterpart (it hid the features row)
+            elif _on(text) and f"{ours}_hide" not in url:
                 out[f"{ours}_hide"] = "true"
         elif key == "seed" and text is not None and not text.isdigit() and text:
             out["seed"], note = _seed(text)
@@ -106,7 +118,9 @@ def translate(url: dict) -> tuple[dict, list[str]]:
             out[key] = value
     features, lost = _features(url)
     missing += lost
-    if features is not None and "features" not in url:
+    if features == [] and "features" not in url:  # x=false&y=false&...: none left on
+        said.append(f"Its input features are all off: {NOT_EMPTY['features']}.")
+    elif features is not None and "features" not in url:
         out["features"] = ",".join(features)
     dataset, lost = _dataset(url)
     missing += lost
@@ -137,18 +151,23 @@ def _dataset(url: dict) -> tuple[str | None, list[str]]:
     """The data set: TF keeps one of each kind and uses ``regDataset`` for regression."""
     if _text(url.get("problem")) != "regression":
         return None, []
+    ours = (_text(url.get("dataset")) or "").lower()
+    if ours in DATASETS and ours not in TF_CLASSIFICATION_SETS:
+        return None, []  # this page's own set (square, plane, ...): the link's name wins
     reg = _text(url.get("regDataset")) or "reg-plane"
     if REG_SETS.get(reg):
         return REG_SETS[reg], []
-    return "plane", [f"regDataset={reg[:20]} (opened with the plane)"]
+    return "plane", [f"regDataset={show(reg[:20])} (opened with the plane)"]
 
 
 def _seed(text: str) -> tuple[str, str]:
-    """TF's seed is any text (its own are decimals such as 0.27263); this page's is a whole
-    number: the decimal's digits, or another text's CRC-32, so one link gives one data set."""
+    """TF's seed is any text (its own are Math.random().toFixed(5), such as 0.27263); this
+    page's is a whole number: the five decimals as written, or another text's CRC-32 (0.5
+    and 0.05 are not TF's form, and each is its own seed: both were 5), so one link gives
+    one data set."""
     m = _TF_SEED.fullmatch(text)
     seed = int(m.group(1)) if m else zlib.crc32(text.encode("utf-8", "replace")) & 0x7FFFFFFF
     return str(seed), (
-        f"Its seed {text[:20]} is seed {seed} here: the same link gives the same points "
+        f"Its seed {show(text[:20])} is seed {seed} here: the same link gives the same points "
         "each time, not TensorFlow Playground's points."
     )
