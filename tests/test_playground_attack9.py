@@ -25,15 +25,16 @@ def ready(conn) -> dict:
 
 
 def raw_set(conn, name: str, literal: str) -> list[dict]:
-    return send_text(conn, '{"v":1,"type":"set","changes":{"%s":%s}}' % (name, literal))
+    return send_text(conn, f'{{"v":1,"type":"set","changes":{{"{name}":{literal}}}}}')
 
 
 def raw_edit(conn, kind: str, literal: str) -> list[dict]:
     col = ',"col":0' if kind == "weight" else ""
+    net = conn.session.builds
     return send_text(
         conn,
-        '{"v":1,"type":"edit","kind":"%s","layer":1,"row":0%s,"value":%s,"net":%d}'
-        % (kind, col, literal, conn.session.builds),
+        f'{{"v":1,"type":"edit","kind":"{kind}","layer":1,"row":0{col},"value":{literal},'
+        f'"net":{net}}}',
     )
 
 
@@ -236,3 +237,38 @@ def test_tf_seeds_that_differ_as_text_open_different_data():
              for t in ("0.5", "0.05", "0.50000", "0.05000", "0.00005")}  # fmt: skip
     assert seeds["0.50000"] == 50000 and seeds["0.05000"] == 5000 and seeds["0.00005"] == 5
     assert len(set(seeds.values())) == len(seeds), seeds
+
+
+# -- item 3: an upload that changes the loss in effect goes through set's loss rule ------------
+# before: loss=bce_with_logits, a 3-class upload: the state, menu and link said bce, training
+# ran cross_entropy, no note; and lock=loss let it through
+THREE = "a,b,y\n" + "\n".join(f"{i / 10},{(i * 7 % 10) / 10},{i % 3}" for i in range(60)) + "\n"
+
+
+def test_a_three_class_upload_under_bce_says_and_links_the_loss_that_runs():
+    conn = tab({"loss": "bce_with_logits", "seed": "1"})
+    answers = send(conn, "upload", name="three.csv", text=THREE)
+    state = [m for m in answers if m["type"] == "state"][-1]
+    assert state["state"]["loss"] == conn.session.loss_name == "cross_entropy"
+    assert "loss=cross_entropy" in state["hash"]
+    # the words set's rule gives for the gauss set with 3 classes (the existing path)
+    same = send(tab({"loss": "bce_with_logits", "dataset": "gauss"}), "set", changes={"classes": 3})
+    rule = next(n for m in same if m["type"] == "state" for n in m["notes"] if "bce_with" in n)
+    said = [n for n in state["notes"] if "bce_with_logits" in n]
+    assert said and said[0].split(";")[0] == rule.split(";")[0], (said, rule)
+
+
+def test_a_three_class_upload_is_refused_under_a_locked_bce_loss():
+    conn = tab({"loss": "bce_with_logits", "lock": "loss", "seed": "1"})
+    answers = errors(send(conn, "upload", name="three.csv", text=THREE))
+    assert answers and "locked" in answers[0]["message"], answers
+    assert conn.session.state["dataset"] != "csv"
+    assert conn.session.loss_name == conn.session.state["loss"] == "bce_with_logits"
+
+
+def test_bce_chosen_alone_on_a_three_class_upload_is_refused():
+    conn = tab({"seed": "1"})
+    send(conn, "upload", name="three.csv", text=THREE)
+    answers = errors(send(conn, "set", changes={"loss": "bce_with_logits"}))
+    assert answers and answers[0]["field"] == "loss", answers
+    assert conn.session.state["loss"] != "bce_with_logits"

@@ -29,7 +29,7 @@ class Session(Training):
 
     def __init__(self, settings: dict | None = None) -> None:
         self.state = fields.defaults()
-        self.csv: tuple[str, str, int] | None = None  # uploaded CSV: (name, text, columns)
+        self.csv: tuple | None = None  # uploaded CSV: (name, text, columns, classes or None)
         self.status = Status()
         self.seq = 0
         self.rev = 0  # the state's id, new on every change (state messages carry it)
@@ -57,7 +57,9 @@ class Session(Training):
             new = {**self.state, **changes}
             old = getattr(self, "raw", None)  # the data before the change (None: first build)
             old_dims = None if old is None else old.x.shape[1]
-            notes = settings.reconcile(new, changes, self.csv_dims, csv is not None, old_dims)
+            notes = settings.reconcile(
+                new, changes, self.csv_dims, csv is not None, old_dims, self.csv and self.csv[3]
+            )
             if guard is not None:  # may refuse, or set some (a locked activation: a note)
                 notes += guard(new, self.state) or []
             changed = {k for k in new if new[k] != self.state.get(k)} | set(changes)
@@ -145,7 +147,7 @@ class Session(Training):
             notes = self.apply(
                 {"dataset": "csv", "problem": data.task},
                 rebuild=True,
-                csv=(name, text, data.x.shape[1]),
+                csv=(name, text, data.x.shape[1], uploads.classes(data)),
                 guard=guard,
             )
         except ProtocolError as exc:

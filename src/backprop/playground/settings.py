@@ -52,6 +52,7 @@ def reconcile(
     csv_dims: int | None,
     csv_changed: bool = False,
     old_dims: int | None = None,
+    csv_classes: int | None = None,
 ) -> list[str]:
     """Make the settings agree with each other (problem ↔ dataset, layers ↔ activations).
 
@@ -59,7 +60,8 @@ def reconcile(
     loss on a classification set, x2 on 1-D data, classes of a circle) is refused in
     words; the same carried along with a change of dataset or problem, or by a link, is
     dropped with a note. ``csv_changed``: an upload replaces the file in this change;
-    ``old_dims``: input columns of the data before it (None: not known)."""
+    ``old_dims``: input columns of the data before it (None: not known); ``csv_classes``:
+    the uploaded file's classes (None: a regression target or no file)."""
     notes = []
     ds = new["dataset"]
     if ds == "csv" and csv_dims is None:
@@ -97,17 +99,17 @@ def reconcile(
         )
         new["loss"] = "auto"
     ds = new["dataset"]
-    if new.get("loss") == "bce_with_logits" and ds in CLASS_SETS and new["classes"] > 2:
+    classes = new["classes"] if ds in CLASS_SETS else csv_classes if ds == "csv" else None
+    if new.get("loss") == "bce_with_logits" and classes and classes > 2:
         # one logit tells 2 classes apart: with more, cross-entropy runs; the state (and the
-        # link, and a lock on the loss) says the loss that runs (sixth attacker P8)
-        said = (
-            f"bce_with_logits is for 2 classes (one output, a sigmoid); the {ds} set has "
-            f"{new['classes']}"
-        )
+        # link, and a lock on the loss) says the loss that runs (sixth attacker P8); an
+        # upload of 3 classes too (eighth attacker 3: the state said bce, cross_entropy ran)
+        data = "the uploaded CSV" if ds == "csv" else f"the {ds} set"
+        said = f"bce_with_logits is for 2 classes (one output, a sigmoid); {data} has {classes}"
         if "loss" in changes and not {"dataset", "classes"} & set(changes):
             raise fields.ProtocolError(
                 f"setting loss: {said}, so it would not be used. Choose cross_entropy or "
-                "auto, or 2 classes first.",
+                f"auto{', or 2 classes first' if ds != 'csv' else ''}.",
                 "loss",
             )
         notes.append(f"The loss is cross_entropy: {said}.")

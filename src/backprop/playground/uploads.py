@@ -29,6 +29,11 @@ FLOAT32_MAX = 3.4028234663852886e38
 PAD = 0.06  # of a column's range, the drawing's margin each side (views.domain)
 
 
+def classes(data) -> int | None:
+    """An uploaded file's classes as the loss rule reads them (None: a regression target)."""
+    return data.n_classes if data.task == "classification" else None
+
+
 def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = None):
     """(Dataset, target column) from an uploaded CSV: 1 or 2 feature columns and a target.
 
