@@ -109,3 +109,61 @@ def test_hiddens_error_example_is_hidden_sizes(tmp_path, value):
         main(["train", "--data", "square", "--hidden", value, "--out", str(tmp_path / "a")])
     one_line(exited.value.code, err.getvalue(), "--hidden", "e.g. 8,8" if "x" in value else "8,8")
     assert "1,8,8,1" not in err.getvalue()  # --layers' value, wrong for --hidden
+
+
+# -- 5. explain's missing --x: an example with the model's input count --------------------------
+def test_explains_missing_x_example_runs_on_a_two_input_model(tmp_path):
+    import shlex
+
+    _houses(tmp_path)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", 5,
+                       "--no-plots", "--quiet", "--out", "m", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli("explain", "m/model.safetensors", cwd=tmp_path)
+    assert code == 2, err
+    m = re.search(r"e\.g\. (--x[ =]\S+)", err)
+    assert m, err
+    example = shlex.split(m[1].replace("=", " ", 1))
+    assert len(example[1].split(",")) == 2  # the comma form, two inputs
+    code, _, err = cli("explain", "m/model.safetensors", *example, cwd=tmp_path)
+    assert code == 0, err
+
+
+# -- 6. train --help states the learning rates the runs use -------------------------------------
+def _help_lr(tmp_path):
+    import contextlib
+    import io
+
+    from backprop.cli.app import main
+
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited, contextlib.redirect_stdout(out):
+        main(["train", "--help"])
+    assert exited.value.code == 0
+    text = " ".join(out.getvalue().split())
+    start = text.index("--lr LR learning rate")  # the option's entry, not the usage line
+    return text[start : text.index("--epochs EPOCHS", start)]
+
+
+def _spec_lr(tmp_path, *flags):
+    import json
+
+    code, _, err = cli("train", *flags, "--epochs", 0, "--no-plots", "--quiet", "--out", "s",
+                       "--overwrite", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    return json.loads((tmp_path / "s" / "spec.json").read_text())["optimizer"]["lr"]
+
+
+def test_train_help_states_the_lr_a_csv_and_a_builtin_run_use(tmp_path):
+    _houses(tmp_path)
+    said = _help_lr(tmp_path)
+    csv_ = ["--csv", "houses.csv", "--target", "price"]
+    for optimizer in ("adam", "adamw"):  # what a run without --lr gets, as its spec.json says
+        on_csv = _spec_lr(tmp_path, *csv_, "--optimizer", optimizer)
+        on_set = _spec_lr(tmp_path, "--data", "square", "--optimizer", optimizer)
+        m = re.search(rf"{optimizer}\b[^;]*: (\S+) with --data or --csv", said)
+        assert m and float(m[1]) == on_csv == on_set, said
+    for optimizer in ("sgd", "rmsprop", "adagrad"):  # their own default, whatever the data
+        lr = _spec_lr(tmp_path, *csv_, "--optimizer", optimizer)
+        m = re.search(rf"(\S+) for [a-z, ]*\b{optimizer}\b", said)
+        assert m and float(m[1]) == lr, (optimizer, said)

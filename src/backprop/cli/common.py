@@ -251,3 +251,21 @@ def _advice(reason: str) -> str:
     if LR_TOO_HIGH in reason:
         return "lower the learning rate"
     return "the likely causes are in the 'stopped:' line above"
+
+
+class LazyHelp(str):
+    """A flag's help computed when --help is shown (``HelpFormatter``), from the rule it
+    states: it may import what a run's startup avoids (the optimizers, the data sets)."""
+
+    def __new__(cls, make):
+        text = super().__new__(cls, "(computed when shown)")
+        text.make = make
+        return text
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``RawDescriptionHelpFormatter`` that computes a ``LazyHelp`` when it is shown."""
+
+    def _get_help_string(self, action):
+        text = action.help
+        return text.make() if isinstance(text, LazyHelp) else text

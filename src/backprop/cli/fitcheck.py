@@ -94,18 +94,20 @@ def steps_too_large(result) -> bool:
 
 
 def default_lr(result) -> float | None:
-    """The learning rate the run gets with no --lr: a built-in set's (Adam/AdamW, as
-    ``train --data NAME`` fills it in), else the optimizer's own default."""
+    """The learning rate the run gets with no --lr: what ``spec.setdefaults`` fills in for
+    Adam/AdamW on a built-in set or a CSV, else the optimizer's own default."""
     import inspect
 
     from ..optim import OPTIMIZERS
-    from ..spec.build import builtin_set_defaults
+    from ..spec.setdefaults import open_settings
 
     opt = result.spec["optimizer"]
     name = opt.get("name", "adam").lower()
-    data = result.spec["data"].get("name")
-    if data is not None and name in ("adam", "adamw"):
-        return float(builtin_set_defaults(data)["lr"])
+    data = result.spec["data"]
+    section = {"csv": data["csv"]} if data.get("csv") else {"name": data.get("name")}
+    filled = open_settings({"data": section, "optimizer": name}).get("optimizer.lr")
+    if filled is not None:
+        return float(filled)
     default = inspect.signature(OPTIMIZERS[name]).parameters.get("lr")
     value = None if default is None else default.default
     return float(value) if isinstance(value, int | float) else None

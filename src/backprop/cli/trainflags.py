@@ -108,6 +108,44 @@ def build_spec(args) -> dict:
 _ADAM = {"adam": "Adam", "adamw": "AdamW"}
 
 
+def lr_help() -> str:
+    """--lr's help, from the rules a run follows (never restated): each optimizer's own
+    default lr, and what ``spec.setdefaults.open_settings`` fills in for Adam and AdamW on a
+    built-in set (--data) and on a CSV (--csv)."""
+    import inspect
+
+    from ..data import DATASETS
+    from ..optim import OPTIMIZERS
+    from ..spec.setdefaults import open_settings
+
+    def both(names: list[str]) -> str:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    own: dict[float, list[str]] = {}
+    for name, cls in OPTIMIZERS.items():
+        own.setdefault(float(inspect.signature(cls).parameters["lr"].default), []).append(name)
+    filled: dict[str, dict[str, set]] = {}
+    for name in _ADAM:
+        for flag, data in [("--data", {"name": n}) for n in DATASETS] + [("--csv", {"csv": "t"})]:
+            value = open_settings({"data": data, "optimizer": name}).get("optimizer.lr")
+            if value is not None:
+                filled.setdefault(name, {}).setdefault(flag, set()).add(float(value))
+    by_rule: dict[str, list[str]] = {}
+    for name, flags in filled.items():
+        said = {flag: " or ".join(f"{v:g}" for v in sorted(vs)) for flag, vs in flags.items()}
+        if len(set(said.values())) == 1:  # one value for --data and --csv: said once
+            rule = f"{next(iter(said.values()))} with {' or '.join(said)}"
+        else:
+            rule = "; ".join(f"{v} with {flag}" for flag, v in said.items())
+        by_rule.setdefault(rule, []).append(name)
+    plain = ", ".join(f"{v:g} for {both(names)}" for v, names in own.items())
+    runs = "; ".join(f"{both(names)}: {rule}" for rule, names in by_rule.items())
+    return (
+        f"learning rate, above 0 and at most 1000 (default: the optimizer's own, {plain}; "
+        f"{runs}, as for a spec file naming a built-in set or a CSV without an lr)"
+    )
+
+
 def _say(args, text: str) -> None:
     """A 'defaults for …' line: kept in ``args.said_lines`` when the command prints it once
     its arguments were judged valid (``train``: when training begins, so a refused

@@ -80,14 +80,17 @@ def run(args) -> int:
             + did_you_mean(args.network, ("scalar", "vector", "abs"))
         )
     x = args.x if args.x is not None else defaults.get(args.network)
+    n_in = delta.layers(model)[0].n_in
     if x is None:
         raise ConfigError(
-            "--x: give one input sample for a model file, e.g. --x 0.5 (and --y, its target, "
-            "to trace the loss's δ)"
+            f"--x: give one input sample for a model file: {_count(n_in)}, e.g. "
+            f"{_x_example(n_in, scaler)} (and --y, its target, to trace the loss's δ)"
         )
-    n_in = delta.layers(model)[0].n_in
     if len(x) != n_in:
-        raise ConfigError(f"--x: the network takes {n_in} input(s), got {len(x)} value(s): {x}")
+        raise ConfigError(
+            f"--x: the network takes {n_in} input(s), got {len(x)} value(s): {x}; give "
+            f"{_count(n_in)}, e.g. {_x_example(n_in, scaler)}"
+        )
     from ..classtarget import class_target, classes_of, footer, header
 
     classes = classes_of(file_spec, args.loss, delta.layers(model)[-1].n_out)
@@ -191,3 +194,15 @@ def _exact_fit_note(model, raw, y, network: str) -> None:
         f"and every δ[l] and ∂E/∂W[l] above is 0. Give a target it misses to see the "
         f"recursion carry an error down, e.g. --y {other:g}."
     )
+
+
+def _x_example(n_in: int, scaler: dict | None) -> str:
+    """An --x with the model's input count: its training inputs' means when the file keeps
+    them (a standardised model), else 0.5 each; ``--x=`` when it starts with a minus."""
+    values = scaler["mean"] if scaler and len(scaler.get("mean", [])) == n_in else [0.5] * n_in
+    text = ",".join(f"{float(f'{v:.3g}'):g}" for v in values)
+    return f"--x={text}" if text.startswith("-") else f"--x {text}"
+
+
+def _count(n_in: int) -> str:
+    return "one number" if n_in == 1 else f"{n_in} numbers, comma-separated"

@@ -6,6 +6,7 @@ import argparse
 
 from ..common import (
     VERBOSE_HELP,
+    HelpFormatter,
     epoch_count,
     hidden_list,
     int_list,
@@ -58,7 +59,7 @@ def add_parser(sub) -> None:
         help=HELP,
         description=HELP + ".",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,  # computes --lr's help from the rule
     )
     p.add_argument(
         "spec",
@@ -123,12 +124,10 @@ def add_parser(sub) -> None:
         "regression, bce_with_logits for 2 classes, cross_entropy for more)",
     )
     t.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop, adagrad (default adam)")
-    t.add_argument(
-        "--lr",
-        type=real,
-        help="learning rate, above 0 and at most 1000 (default: the optimizer's, 0.001 for "
-        "adam, adamw and sgd, 0.01 for rmsprop and adagrad; with --data and adam, 0.01)",
-    )
+    from ..common import LazyHelp
+    from ..trainflags import lr_help
+
+    t.add_argument("--lr", type=real, help=LazyHelp(lr_help))  # the rule's own defaults
     t.add_argument(
         "--epochs",
         type=epoch_count,
