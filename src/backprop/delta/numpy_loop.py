@@ -80,7 +80,7 @@ class NumpyLoop:
         self.best = None  # [on, running epoch E, lowest epoch E, its epoch, epoch_base]
         self.rule = None  # the loss stopping rule (stop_rule), judged at each epoch's end
         self.rule_fired = False
-        self.counter = None  # rows right (count_right): [running, rows, last epoch's, epoch]
+        self.counter = None  # rows right (count_right)
         self._kind_key = self._kind = None  # fast_kind's answer and what it was asked about
         self.computed = False  # whether the gradient buffer holds a step's gradients
         self.reload()
@@ -200,14 +200,12 @@ class NumpyLoop:
         name, k = self.plan.resolved[0].name, self.net[-1].n_out
         if not RightCounter.fits(name, k, self.y):
             return False
-        self.counter = (RightCounter(name, k, self.y), [0, 0, -1, 0])
+        self.counter = RightCounter(name, k)
         return True
 
     def right_last_epoch(self) -> tuple[int, int] | None:
         """(epoch, rows right) of the last epoch whose every batch was counted, or None."""
-        if self.counter is None or self.counter[1][2] < 0:
-            return None
-        return self.counter[1][3], self.counter[1][2]
+        return None if self.counter is None else self.counter.last
 
     def stop_rule(self, patience, min_delta, best, wait, best_epoch, sklearn=False) -> None:
         """The loss stopping rule, judged here at each epoch's end exactly as the compiled
@@ -324,13 +322,7 @@ class NumpyLoop:
                     copyto(c, a)
                 self.have_previous = True
             if counter is not None:  # rows right, summed per epoch as the kernel sums them
-                tally = counter[1]
-                if b == 0:
-                    tally[0] = tally[1] = 0
-                tally[0] += counter[0].count(buf.a[-1], yb)
-                tally[1] += hi - lo
-                if b == nb - 1:
-                    tally[2], tally[3] = (tally[0] if tally[1] == n else -1), epoch_base + e + 1
+                counter.add(buf.a[-1], yb, b == 0, b == nb - 1, n, epoch_base + e + 1)
             if fast:
                 update(theta, grad, hp)
             else:

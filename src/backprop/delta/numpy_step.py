@@ -271,10 +271,22 @@ class RightCounter:
     logit > 0 for BCE with logits, the output > 0.5 otherwise. ``NumpyLoop`` sums it per
     epoch, as the compiled kernel does (``fused_kernels._count_right``)."""
 
-    def __init__(self, loss_name: str, k: int, y: np.ndarray) -> None:
+    def __init__(self, loss_name: str, k: int) -> None:
         self.argmax = k > 1
         self.cut = 0.0 if loss_name == "bce_with_logits" else 0.5
         self.buffers: dict = {}
+        self.right = self.rows = 0  # the epoch under way, so far
+        self.last: tuple[int, int] | None = None  # (epoch, rows right) of the last whole one
+
+    def add(self, out, yb, first: bool, final: bool, n: int, epoch: int) -> None:
+        """One batch of an epoch: its first (the count starts again), its last (an epoch
+        whose ``n`` rows were all counted becomes ``last``)."""
+        if first:
+            self.right = self.rows = 0
+        self.right += self.count(out, yb)
+        self.rows += out.shape[0]
+        if final:
+            self.last = (epoch, self.right) if self.rows == n else None
 
     @staticmethod
     def fits(loss_name: str, k: int, y: np.ndarray) -> bool:
