@@ -272,3 +272,30 @@ def test_bce_chosen_alone_on_a_three_class_upload_is_refused():
     answers = errors(send(conn, "set", changes={"loss": "bce_with_logits"}))
     assert answers and answers[0]["field"] == "loss", answers
     assert conn.session.state["loss"] != "bce_with_logits"
+
+
+# -- item 7: an upload name changed in any way is said; one left hidden or empty is renamed -----
+# before: folders were dropped, marks cut and invisible characters removed without the "save
+# your copy under that name" note; "\u200b.csv" became ".csv", a hidden file on Unix
+@pytest.mark.parametrize(
+    "name",
+    ["../../etc/passwd.csv", "C:\\Users\\a.csv", "a" + "\u0301" * 8 + ".csv", "\u200b.csv",
+     "\u202e.csv", "e\u0301.csv", " x.csv", "data\u3164.csv"],
+)  # fmt: skip
+def test_an_upload_name_changed_in_any_way_is_said(name):
+    conn = tab({"seed": "1"})
+    answers = send(conn, "upload", name=name, text=THREE)
+    kept = conn.session.spec()["data"]["csv"]
+    assert kept != name and kept and not kept.startswith(".")
+    assert "/" not in kept and "\\" not in kept
+    notes = [n for m in answers if m["type"] == "state" for n in m["notes"]]
+    said = [n for n in notes if "save your copy under that name" in n and repr(kept) in n]
+    assert said and not invisible(said[0]), notes
+
+
+def test_an_upload_name_kept_as_given_has_no_note():
+    conn = tab({"seed": "1"})
+    answers = send(conn, "upload", name="three.csv", text=THREE)
+    notes = [n for m in answers if m["type"] == "state" for n in m["notes"]]
+    assert conn.session.spec()["data"]["csv"] == "three.csv"
+    assert not [n for n in notes if "save your copy" in n], notes

@@ -2,9 +2,14 @@
 
 An upload's name becomes the ``csv`` entry of the spec a student exports and runs with
 ``backprop train`` next to the file, on whatever system they use. ``protocol.upload_name``
-keeps the last part of the path (folders after ``/`` or ``\\`` dropped, control characters
-refused); ``plaintext.clean`` removes invisible characters. ``portable`` then makes a name
-that means the same file on Windows as elsewhere, each change said in a note:
+refuses control characters, '.' and '..'; ``kept`` is the one rule after it: the last part
+of the path (folders after ``/`` or ``\\`` dropped), ``plaintext.clean`` (invisible
+characters removed, more than 4 combining marks on a letter cut, NFC), then ``portable``;
+a name left empty is ``upload.csv``, one made hidden (``\u200b.csv`` -> ``.csv``) gets
+``upload`` before its dot. Any change at all, whatever made it, is said in one note that
+tells the student to save their copy under the name the spec gives (eighth attacker 7:
+``../../etc/passwd.csv``, ``C:\\Users\\a.csv`` and a name with 8 marks were changed
+silently). ``portable`` makes a name that means the same file on Windows as elsewhere:
 
 - characters Windows does not allow in a name (``< > : " | ? *``) become ``_``: a colon
   made ``C:evil.csv`` a file in drive C's current folder and ``x.csv:ads`` a hidden
@@ -19,6 +24,11 @@ that means the same file on Windows as elsewhere, each change said in a note:
 from __future__ import annotations
 
 import re
+import unicodedata
+
+from ..textrules import invisible
+from . import plaintext
+from .plaintext import MAX_MARKS
 
 FORBIDDEN = '<>:"|?*'
 DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
@@ -50,9 +60,47 @@ def portable(name: str) -> tuple[str, list[str]]:
     return out, why
 
 
+def kept(given: str) -> tuple[str, list[str]]:
+    """(the name the session and spec keep for an upload named ``given``, the note: [] when
+    it is kept as given)."""
+    base = given.replace("\\", "/").rsplit("/", 1)[-1]
+    why = [f"removed the folders before it ({quoted(given[: len(given) - len(base)])[:60]}"
+           "; a spec names a file beside it)"] if base != given else []  # fmt: skip
+    name, gone, marks = plaintext.clean(base)
+    if gone:
+        why.append("removed invisible or direction-changing characters")
+    if marks:
+        why.append(f"removed {marks} combining mark(s) past {MAX_MARKS} on one letter")
+    if " ".join(base.split()) != base:
+        why.append("removed spaces at its ends or joined a run of them")
+    if unicodedata.normalize("NFC", base) != base and not gone and not marks:
+        why.append("wrote its accented letters in one Unicode form (NFC)")
+    name, windows = portable(name) if name else (name, [])
+    why += windows
+    if not name:
+        name = DEFAULT
+        why.append(f"nothing was left of it, so it is {DEFAULT}")
+    elif name.startswith(".") and not base.startswith("."):
+        name = "upload" + name
+        why.append("a name starting with '.' is a hidden file: added 'upload' before it")
+    if name == given:
+        return name, []
+    return name, [note(given, name, why)]
+
+
+def quoted(name: str) -> str:
+    """A name as a note quotes it: Python's repr, invisible characters escaped too."""
+    # repr escapes Cf and controls; the letters that draw nothing (U+3164) are printable
+    return "".join(_escaped(c) if invisible(c) else c for c in repr(name))
+
+
+def _escaped(c: str) -> str:
+    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+
+
 def note(original: str, name: str, why: list[str]) -> str:
-    """The note an upload shows for a name ``portable`` changed."""
+    """The note an upload shows for a name ``kept`` changed."""
     return (
-        f"{name}: the file's name {original!r} was changed: {'; '.join(why)}. The exported "
-        f"spec names the file {name!r}: save your copy under that name beside it."
+        f"{name}: the file's name {quoted(original)} was changed: {'; '.join(why)}. The "
+        f"exported spec names the file {name!r}: save your copy under that name beside it."
     )

@@ -357,9 +357,9 @@ def _upload(body: dict) -> dict:
 
 
 def upload_name(name: Any) -> str:
-    """An uploaded file's name as the server keeps it: the last part of the path (the page
-    sends the name only; any folder in it is dropped), checked. It is shown in messages and
-    becomes the ``csv`` entry of an exported spec, so it may not lead anywhere else."""
+    """An uploaded file's name, checked: its last part (after any folder; the page sends
+    the name only) is a name. ``filenames.kept`` makes it the name the session and the
+    exported spec keep (folders dropped, ...), saying any change in a note."""
     plain = isinstance(name, str) and len(name) <= MAX_NAME
     plain = plain and not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name)
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() if plain else ""
@@ -369,7 +369,7 @@ def upload_name(name: Any) -> str:
             "without control characters (NUL, newline, tab), not '.' or '..'; got "
             f"{show(name)}. Rename the file and upload it again."
         )
-    return base
+    return name
 
 
 def _export(body: dict) -> dict:

@@ -129,18 +129,7 @@ def clean_upload(name: str, text: str) -> tuple[str, str, list[str], tuple]:
     named) is cleaned, with a note, before anything reads it. The rows are left as they
     are, byte for byte (their line numbers stay those of the file). Returns the name, the
     text, the notes and the (file's, cleaned) names of the columns renamed."""
-    notes = []
-    clean_name, gone, _ = plaintext.clean(name)
-    clean_name = clean_name or "upload.csv"
-    if clean_name != name and gone:
-        notes.append(
-            f"{clean_name}: removed invisible or direction-changing characters from the "
-            "file's name."
-        )
-    portable, why = filenames.portable(clean_name)  # one rule for the spec's csv entry
-    if why:
-        notes.append(filenames.note(clean_name, portable, why))
-        clean_name = portable
+    clean_name, notes = filenames.kept(name)  # one rule for the spec's csv entry
     start, header = _header_line(text)
     if header is None:
         return clean_name, text, notes, ()
