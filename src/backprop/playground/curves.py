@@ -133,6 +133,7 @@ class StopAtLoss(Callback):
     def __init__(self, target, has_test: bool) -> None:
         self.target, self.has_test = target, has_test
         self.changed = False
+        self.passed = False  # Play after it stopped here: met, so trains on (until changed)
 
     @property
     def wants_metrics(self):
@@ -140,7 +141,7 @@ class StopAtLoss(Callback):
         return "validation" if self.has_test else False
 
     def next_epoch(self, state) -> int | None:
-        return state.done + 1 if self.target() else None
+        return state.done + 1 if self.target() and not self.passed else None
 
     def due(self, state) -> bool:
         changed, self.changed = self.changed, False
@@ -148,7 +149,7 @@ class StopAtLoss(Callback):
 
     def on_epoch_end(self, state) -> None:
         goal = self.target()
-        if not goal:
+        if not goal or self.passed:
             return
         key = "val_loss" if self.has_test else "loss"
         watched = state.logs.get(key)

@@ -97,7 +97,7 @@ class Session(Training):
         if "stop_epochs" in changed and 0 < stop <= self.epoch:  # said, not silently past
             notes.append(
                 f"Stop after {stop} epochs: this run is at epoch {self.epoch} already, so Play "
-                "and Step stop after one more epoch each; Reset starts again from epoch 0."
+                f"trains on from here; Reset starts again from epoch 0 and stops at {stop}."
             )
         if changed & {"stop_epochs", "stop_loss"} and self.status.stopped:
             self.status.stopped = ""

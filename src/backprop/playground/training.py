@@ -75,7 +75,9 @@ class Training:
         self.engine = choice
         self.guard = NaNGuard()
         self.loss_curve = LossCurve(self.history, lambda: bool(self.state["stop_loss"]))
+        passed = before is not None and self.stopper.passed  # a met loss target stays passed
         self.stopper = StopAtLoss(lambda: self.state["stop_loss"], has_test)
+        self.stopper.passed = passed
         grads = GradCurve(self.grad_history, lambda: self.plan.compute(self.x, self.y))
         callbacks = [self.guard, self.loss_curve, grads, self.stopper]
         history = History(choice.name)
@@ -84,7 +86,7 @@ class Training:
             model=self.model,
             optimizer=self.optimizer,
             history=history,
-            epochs=self._epochs(),
+            epochs=self._epochs(0 if before is None else before.state.done),
             batches=math.ceil(n / size),
             parameters=list(self.model.parameters()),
             loss_fn=self.loss,
@@ -128,8 +130,11 @@ class Training:
             state.rng = before.state.rng  # the row orders go on as one run's would
         return runner
 
-    def _epochs(self) -> int:
-        return self.state["stop_epochs"] or ENDLESS
+    def _epochs(self, done: int = 0) -> int:
+        """The run's epochs: ``stop_epochs`` while the run has not reached it; a stop the run
+        met or passed is a pause point, not a wall, so from there it trains on (P1)."""
+        stop = self.state["stop_epochs"]
+        return stop if stop > done else ENDLESS
 
     def _penalty(self):
         kind, rate = self.state["regularization"], self.state["reg_rate"]
@@ -225,8 +230,8 @@ class Training:
 
     def _ready(self) -> bool:
         """Whether the runner may go on. Play or a step after a stop condition was met (the
-        page clears ``status.stopped``) goes on, checking the condition at the next epoch's
-        end as before."""
+        page clears ``status.stopped``) trains on from there: the stop met is passed (the
+        epochs set, the loss target until it is changed or Reset), the next one still holds."""
         state = self.run.state
         if self.status.diverged:  # until Reset; a step keeps the explanation shown
             self._stopped()
@@ -237,8 +242,9 @@ class Training:
         if not self.status.stopped:
             if state.stop and state.stopped_by is self.stopper:
                 state.stop, state.stop_reason, state.stopped_by = False, None, None
+                self.stopper.passed = True
             if not state.stop and state.done >= state.epochs:
-                state.epochs = state.done + 1
+                state.epochs = self._epochs(state.done)
         if self.run.finished:
             self._stopped()
             return False
@@ -253,10 +259,8 @@ class Training:
         elif state.stop:
             status.stopped = state.stop_reason or "Stopped."
         elif state.done >= state.epochs and self.state["stop_epochs"]:
-            stop = self.state["stop_epochs"]
-            status.stopped = f"Stopped: reached {stop} epochs." if state.done == stop else (
-                f"Stopped at epoch {state.done}, past the {stop} epochs set (Reset starts "
-                "again from epoch 0).")  # fmt: skip
+            # one sentence: the page adds what Play and Reset do (notices.js)
+            status.stopped = f"Stopped: reached {self.state['stop_epochs']} epochs."
         else:
             return
         status.running = False
@@ -296,7 +300,8 @@ class Training:
             if self.steps_left() == self.run.state.batches:
                 self._new_batch_size()
         if changed & {"stop_epochs", "stop_loss"}:
-            self.run.state.epochs = self._epochs()
+            self.run.state.epochs = self._epochs(self.run.state.done)
+            self.stopper.passed = False  # a new target is armed again
             self.stopper.changed = True  # the end of the epoch under way, not of the span
 
     def _reload(self) -> None:

@@ -99,7 +99,10 @@ function stopNotice(s) {
   const why = s.stopped || "";
   $("play").title = why ? `${why} Press to go on.` : "Play / pause";
   if (why && why !== app.lastStopped && !s.running) {
-    notice(s.diverged ? why : `${why} ▶ trains on from here; Reset starts again from epoch 0.`, $("play"), s.diverged ? "error" : "note", "stop");
+    // a stop the lesson locks or hides holds (locks.hold_stop): only Reset goes on
+    const held = window.lessons && lessons.shut("stop");
+    const next = held ? "Reset starts again from epoch 0." : "▶ trains on from here; Reset starts again from epoch 0.";
+    notice(s.diverged ? why : `${why} ${next}`, $("play"), s.diverged ? "error" : "note", "stop");
     $("notice").dataset.why = why;
   }
   app.lastStopped = why;
