@@ -27,6 +27,7 @@ import numpy as np
 from ..apinames import python_api
 from ..errors import ConfigError, did_you_mean
 from . import compare_files as files
+from .paths import check_folder
 from .store import OtherSweep
 
 REFIT_SECONDS = 6.0  # stored trial seconds that refits for the curves may cost, at most
@@ -342,8 +343,7 @@ def compare(
         files.plots_possible()  # before any trial runs, not after them all
     if out is not None:
         out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"compare out {str(out)!r}: not a directory; give a directory.")
+        check_folder(out, who="compare out")  # the CLI's --out rule (paths.check_folder)
     # a refusal below (a FIFO db, too many trials) removes the empty folders made here
     with files.undone_if_refused(out), warnings.catch_warnings():
         if out is not None:

@@ -16,6 +16,13 @@
   (``compare``'s table.csv and PNGs in ``--out``): each missing or a regular file, never a
   symlink, never the sweep's database, judged before any work; written by replacing the
   node itself (``files.atomic_write_bytes(follow_symlinks=False)``), never through a link.
+- ``check_folder``: ``compare --out`` is a folder this process can write into, or a new
+  name whose nearest existing folder is one (made later); judged before the first line is
+  printed: a dangling symlink is named as such (as ``check_db`` names one), a file, device
+  or ``/proc/self`` is "not a directory you can write a sweep into" (eighth attacker 9:
+  ``/dev/null`` printed "trials go to /dev/null/trials.db" first, a dangling link was
+  "file exists", ``/proc/self`` "not a sweep database"). Writing is judged by making and
+  removing a file there (``os.access`` says yes to root on ``/proc``).
 - ``default_db``: ``runs/sweep-<name>-<time>.db``, or ``…-2.db``, ``…-3.db`` when taken, made
   with ``O_EXCL`` so two sweeps started in the same second never share one.
 """
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import time
 
 from ..errors import ConfigError, SweepError
@@ -198,6 +206,36 @@ def write_owned(path, data: bytes, who: str = "compare --out"):
     from ..files import atomic_write_bytes
 
     return atomic_write_bytes(path, data, who=who, follow_symlinks=False)
+
+
+def check_folder(path, who: str = "compare --out") -> None:
+    """A folder ``who`` may write its files into, or one it may make (module docstring);
+    ConfigError otherwise, naming the path, what it is and the fix."""
+    path = os.fspath(path)
+    at = os.path.abspath(path)
+    while not os.path.lexists(at) and at != os.path.dirname(at):
+        at = os.path.dirname(at)  # the nearest part of the path that exists
+    where = f"{who} {path!r}" + ("" if at == os.path.abspath(path) else f": {at!r}")
+    if os.path.islink(at) and not os.path.exists(at):
+        raise ConfigError(
+            f"{where} is a symlink to {os.readlink(at)!r}, which does not exist (a dangling "
+            "link); remove the link or give another folder."
+        )
+    st = os.stat(at)
+    if not stat.S_ISDIR(st.st_mode):
+        raise ConfigError(
+            f"{where} is {_kind(st.st_mode) or 'a file'}, not a directory you can write a sweep "
+            "into; give a folder (a new name is made as one)."
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".backprop-probe-", dir=at)
+    except OSError as exc:
+        raise ConfigError(
+            f"{where} is not a directory you can write a sweep into ({exc.strerror}); give a "
+            "folder you can write."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def default_db(name: str, parent: str = "runs") -> str:

@@ -124,6 +124,7 @@ def run(args) -> int:
 
     from ...sweep.compare import compare, question
     from ...sweep.compare_words import other_run
+    from ...sweep.paths import check_folder
     from ...sweep.store import OtherSweep
 
     q = question(args.question)
@@ -131,6 +132,7 @@ def run(args) -> int:
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = os.path.join("runs", f"compare-{q.name}-{stamp}")
+    check_folder(out)  # before the first line names a path in it (sweep/paths.py)
     db = args.db or os.path.join(out, "trials.db")
     if not args.quiet:
         print(f"compare {q.name}: {q.asks}")
