@@ -167,3 +167,54 @@ def test_train_help_states_the_lr_a_csv_and_a_builtin_run_use(tmp_path):
         lr = _spec_lr(tmp_path, *csv_, "--optimizer", optimizer)
         m = re.search(rf"(\S+) for [a-z, ]*\b{optimizer}\b", said)
         assert m and float(m[1]) == lr, (optimizer, said)
+
+
+# -- 4. the loss plot's thick line is the median it claims; one line when they coincide ---------
+def _loss_figure(monkeypatch, tmp_path, losses):
+    from backprop.plots import training
+
+    figures = []
+    monkeypatch.setattr(training, "save", lambda fig, path: figures.append(fig))
+    training.loss_curves({"loss": list(losses)}, tmp_path / "loss.png", loss="mse")
+    (fig,) = figures
+    ax = fig.axes[0]
+    drawn = {line.get_label(): np.asarray(line.get_ydata(), float) for line in ax.get_lines()}
+    return fig, ax, drawn, [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_thick_line_is_the_rolling_median_at_the_ends_and_past_a_spike(monkeypatch, tmp_path):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    code, _, err = cli("train", "--data", "square", "--lr", 1000, "--no-plots", "--quiet",
+                       "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    losses = np.asarray(_losses(tmp_path / "a"))
+    _, _, drawn, legend = _loss_figure(monkeypatch, tmp_path, losses)
+    m = re.search(
+        r"rolling median of (\d+) epochs \(centred; fewer at the ends\)", " ".join(legend)
+    )
+    assert m, legend
+    window = int(m[1])
+    # scipy's median filter of the curve padded with NaN: at the ends, the values there are
+    want = ndimage.generic_filter(losses, np.nanmedian, size=window, mode="constant", cval=np.nan)
+    np.testing.assert_allclose(drawn["training"], want, rtol=1e-12)
+    assert drawn["training"][0] != losses[0]  # never the raw first value (1316)
+    assert drawn["training"].max() < 1e-3 * losses.max()  # the epoch-2 spike stays thin
+
+
+def test_a_median_that_draws_over_the_curve_is_one_line_in_the_legend(monkeypatch, tmp_path):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    # a notebook's smooth fall over 6 decades with one small bump: 'noisy' by the plot's rule
+    losses = 1e4 * np.exp(-np.arange(300) / 30) + 0.01
+    losses[150] *= 1.1
+    assert np.any(losses[1:] > 1.05 * losses[:-1])
+    fig, ax, drawn, legend = _loss_figure(monkeypatch, tmp_path, losses)
+    window = int(min(201, max(5, losses.size // 50)) // 2 * 2 + 1)
+    median = ndimage.generic_filter(losses, np.nanmedian, size=window, mode="constant", cval=np.nan)
+    fig.canvas.draw()
+    x = np.arange(1, losses.size + 1)
+    raw_px = ax.transData.transform(np.column_stack([x, losses]))[:, 1]
+    med_px = ax.transData.transform(np.column_stack([x, median]))[:, 1]
+    height = ax.get_window_extent().height
+    assert np.abs(raw_px - med_px).max() < 0.01 * height  # they would draw as one line …
+    assert legend == ["training"]  # … so one is drawn and named
+    np.testing.assert_array_equal(drawn["training"], losses)
