@@ -79,7 +79,8 @@ def test_a_view_that_says_goodbye_pauses_it_soon(monkeypatch):
         w._on_msg(w, _text("hello", url={}), [])
         w._on_msg(w, _text("play"), [])
         await _until(lambda: w.epoch > 2)
-        _beat(w, gone=True)  # the cell's output cleared
+        _beat(w, gone=True)  # the page unloads: pagehide, then visibilitychange (hidden)
+        _beat(w, hidden=True)
         await _until(lambda: not w.session.status.running, seconds=5)
         w.close()
 

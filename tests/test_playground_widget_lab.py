@@ -54,6 +54,8 @@ x = bp.randn(16, 1)
 m = nn.MLP([1, 3, 1])
 h = bp.fit(m, (x, x), nn.MSELoss(), optim.SGD(m.parameters(), lr=0.1), epochs=300)"""
 
+BIG_CELL = 'from backprop.playground import widget\nbig = widget("spiral", hidden=[16] * 8)\nbig'
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -86,6 +88,8 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     (root / "widget.ipynb").write_text(json.dumps(notebook([WIDGET_CELL, PROBE_CELL, TRACE_CELL])))
     (root / "restart.ipynb").write_text(json.dumps(notebook([FIT_CELL, WIDGET_CELL])))
+    (root / "big.ipynb").write_text(json.dumps(notebook([BIG_CELL])))
+    (root / "reload.ipynb").write_text(json.dumps(notebook([WIDGET_CELL, "print(w)"])))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".cfg"),
            "JUPYTER_RUNTIME_DIR": str(root / ".run"), "JUPYTER_DATA_DIR": str(root / ".data"),
@@ -273,5 +277,107 @@ def test_a_restarted_kernels_widget_says_so_and_fits_bar_is_one_line(lab):
         assert notice.is_visible() and "run the cell again" in notice.inner_text()
         notice.scroll_into_view_if_needed()
         shot(page, "widget-lab-after-restart.png")
+        browser.close()
+    assert errors == []
+
+
+def _open(p, base: str, token: str, name: str):
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.on("dialog", lambda d: d.accept())  # "leave the page?" on the reload
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    stem = name.split(".")[0]
+    page.goto(f"{base}/lab/workspaces/{stem}/tree/{name}?token={token}&reset")
+    kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
+    page.wait_for_function(
+        f"() => document.querySelector('.jp-Notebook .jp-Cell') && {kernel}?.status === 'idle'",
+        timeout=60_000,
+    )
+    return browser, page, errors
+
+
+def test_the_largest_widget_shows_its_whole_network_scrolled_with_a_cue(lab):
+    # student17f: widget("spiral", hidden=[16] * 8) at 1280 x 800 with the file browser open:
+    # the last layers' controls and the output node were cut off, nothing said so
+    base, token, _root = lab
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser, page, errors = _open(p, base, token, "big.ipynb")
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        frame_el = page.locator("iframe[title='backprop playground']")
+        frame = page.frame_locator("iframe[title='backprop playground']")
+        frame.locator(".net-col-output .node").first.wait_for(state="attached", timeout=60_000)
+        page.wait_for_timeout(500)
+        assert frame_el.bounding_box()["width"] < 1000  # the file browser is open
+        frame_el.scroll_into_view_if_needed()
+        shot(page, "widget-lab-big-start.png")
+        net = frame.locator(".network")
+        cue = frame.locator("#net-scroll-cue")
+        assert cue.is_visible() and "8 hidden layers" in cue.inner_text(), cue.inner_text()
+        net.evaluate("n => { n.scrollLeft = n.scrollWidth; }")
+        page.wait_for_timeout(300)
+        box, out = net.bounding_box(), frame.locator(".net-col-output .node").bounding_box()
+        assert box["x"] <= out["x"] and out["x"] + out["width"] <= box["x"] + box["width"] + 1
+        last = frame.locator(".layer-head select").last.bounding_box()  # 8th layer's activation
+        assert last["x"] + last["width"] <= box["x"] + box["width"] + 1, (last, box)
+        assert cue.is_hidden()  # at the right end: nothing more to see
+        heads = frame.locator(".layer-head")  # every layer's ± buttons inside the panel
+        for i in range(heads.count()):
+            head = heads.nth(i).bounding_box()
+            assert head["y"] >= box["y"] - 1, (i, head, box)
+        shot(page, "widget-lab-big-scrolled.png")
+        browser.close()
+    assert errors == []
+
+
+def test_a_reloaded_tab_leaves_the_widget_paused_and_print_says_so(lab):
+    # student17f: a tab reloaded while the widget played left the kernel training with
+    # nothing on screen, and w.model changing between cells
+    base, token, _root = lab
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser, page, errors = _open(p, base, token, "reload.ipynb")
+        # the file browser closed: Playwright's click misses in a scaled frame (its point is
+        # computed without the frame's CSS transform: "<button id=step> intercepts")
+        for command in ("application:toggle-left-area", "notebook:run-all-cells"):
+            page.evaluate("(c) => { window.jupyterapp.commands.execute(c); }", command)
+        frame = page.frame_locator("iframe[title='backprop playground']")
+        frame.locator(".node").first.wait_for(timeout=60_000)
+        frame.locator("#play").click()
+        page.wait_for_timeout(1500)
+        assert epoch_of(frame) > 0
+        page.reload()
+        kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
+        page.wait_for_function(
+            f"() => document.querySelector('.jp-Notebook .jp-Cell') && {kernel}?.status === 'idle'",
+            timeout=60_000,
+        )
+        assert page.locator("iframe[title='backprop playground']").count() == 0  # no view
+        said = ""
+        for _ in range(30):  # the kernel pauses ~10 s after the last view's heartbeat
+            page.evaluate(
+                "() => { const n = window.jupyterapp.shell.currentWidget;"
+                " n.content.activeCellIndex = 1;"
+                " window.jupyterapp.commands.execute('notebook:run-cell'); }"
+            )
+            page.wait_for_timeout(1000)
+            out = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")
+            said = out.last.inner_text()
+            if "paused" in said:
+                break
+        shot(page, "widget-lab-reloaded.png")
+        frames = page.locator("iframe[title='backprop playground']").count()
+        assert "paused when its last view closed" in said, (said, frames)
+        page.wait_for_timeout(1500)
+        page.evaluate(
+            "() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 1;"
+            " window.jupyterapp.commands.execute('notebook:run-cell'); }"
+        )
+        page.wait_for_timeout(1000)
+        again = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output").last.inner_text()
+        assert again == said  # the same epoch: nothing trains unseen
         browser.close()
     assert errors == []

@@ -43,7 +43,22 @@ from .session import Session
 
 # the page's controls a notebook has no use for: the lesson link (a URL of a server page)
 WIDGET_LESSON = {**lessons.empty(), "hide": ["lesson_link"]}
-WIDGET_CSS = "body.widget #present { display: none; }"
+# the network panel scrolls sideways at every width, with the page's own cue and fading edge
+# (network.js's scrollCue): the widget lays the page out 1,001 px wide when its cell is
+# narrower, where 8 hidden layers of 16 need ~470 px of a 335 px panel and six of 8 (the
+# ReLU × 6 exercise) ~440 px: the last layers and the output were cut off, with no cue (the
+# served page scrolls it only below 1,001 px, style.css). The columns keep 6 px clear on the
+# right: the output's δ label reached 3 px past them (a cue for 3 px, backward view). The
+# layers' heads are the scrolling network's (style.css's narrow rules): inside it, 64 px
+# tall, ± side by side (60 px; above 1,000 px they stood 12-37 px above the panel, cut off)
+WIDGET_CSS = (
+    "body.widget #present { display: none; }\n"
+    "body.widget .network { overflow-x: auto; overflow-y: hidden; padding-bottom: 4px; }\n"
+    "body.widget .network .net-columns { padding-right: 6px; }\n"
+    "body.widget .layer-top { height: 64px; }\n"
+    "body.widget .layer-head { max-width: 80px; }\n"
+    "body.widget .net-columns .layer { min-width: 50px; }"
+)
 # the page's footer speaks of a server page's address bar; a notebook has none: the
 # widget's own words (the kernel trains; its .spec and .model hold the setup)
 WIDGET_FOOTER = (

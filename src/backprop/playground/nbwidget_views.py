@@ -36,6 +36,7 @@ class Views:
         self.had = False  # a view has shown the widget since it was last all gone
         self.paused = False  # training paused because every view had gone
         self.checked: float | None = None
+        self.left: set[str] = set()  # views that said goodbye: a later heartbeat is stale
         self.lock = threading.Lock()
 
     def heard(self, content: dict) -> None:
@@ -44,8 +45,11 @@ class Views:
         now = self.clock()
         with self.lock:
             if content.get("gone"):
+                self.left.add(key)
                 if key in self.seen:
                     self.seen[key] = (now - GONE_AFTER + GRACE, False)
+                return
+            if key in self.left:  # the unloading page's last visibilitychange, after goodbye
                 return
             self.seen[key] = (now, bool(content.get("hidden")))
             self.had, self.paused = True, False

@@ -95,8 +95,17 @@ function render({model, el}) {
   window.addEventListener("message", fromFrame);
   model.on("msg:custom", fromKernel);
   const viewId = Math.random().toString(36).slice(2, 12);
-  const alive = () => { try { model.send({view: viewId, hidden: document.hidden}); } catch (e) { /* gone */ } };
-  const goodbye = () => { try { model.send({view: viewId, gone: true}); } catch (e) { /* gone */ } };
+  // (a page unloading fires pagehide, then visibilitychange: a view that said goodbye is gone)
+  let left = false;
+  const alive = () => {
+    if (left) return;
+    try { model.send({view: viewId, hidden: document.hidden}); } catch (e) { /* gone */ }
+  };
+  const goodbye = () => {
+    if (left) return;
+    left = true;
+    try { model.send({view: viewId, gone: true}); } catch (e) { /* gone */ }
+  };
   alive();
   const beat = setInterval(alive, ALIVE_EVERY);
   document.addEventListener("visibilitychange", alive);
