@@ -218,3 +218,40 @@ def test_a_median_that_draws_over_the_curve_is_one_line_in_the_legend(monkeypatc
     assert np.abs(raw_px - med_px).max() < 0.01 * height  # they would draw as one line …
     assert legend == ["training"]  # … so one is drawn and named
     np.testing.assert_array_equal(drawn["training"], losses)
+
+
+# -- minor: one verdict for a few-epoch run; no mixed 'still falling'; did-you-mean; summary --
+def test_a_three_epoch_run_gets_one_unfinished_verdict(tmp_path):
+    _houses(tmp_path)
+    code, _, err = cli("train", "--csv", "houses.csv", "--target", "price", "--epochs", 3,
+                       "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "3 epochs are too few" in err, err
+    assert "still falling" not in err, err
+
+
+def test_still_falling_quotes_the_share_of_the_fall_only_as_a_reason(tmp_path):
+    from backprop.train.cautions import STILL_FALLING
+
+    code, _, err = cli("demo", "square", "--epochs", 100, "--no-plots", "--out", "d",
+                       cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    line = next(x for x in err.splitlines() if "still falling" in x)
+    m = re.search(r"(\S+) % of the run's whole fall", line)
+    assert m is None or float(m[1]) > 100 * STILL_FALLING, line  # never '0.14 %, so … not'
+
+
+def test_validation_misspelt_gets_did_you_mean(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--validation", "tset", "--no-plots",
+                       "--out", "a", cwd=tmp_path)  # fmt: skip
+    one_line(code, err, "--validation", "Did you mean 'test'?")
+
+
+def test_summary_of_a_run_folders_spec_names_the_model_beside_it(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--epochs", 0, "--no-plots", "--quiet",
+                       "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("summary", "r/spec.json", cwd=tmp_path)
+    assert code == 0, err
+    assert "(untrained, seed 0)" in out
+    assert "r/model.safetensors" in out.replace("\\", "/"), out

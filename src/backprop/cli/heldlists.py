@@ -19,11 +19,12 @@ NOT_LEARNED_CLI = (
     "It has not learned yet: 'advice:' below names what to change, and tries each change on "
     "this run when that is quick."
 )
+FALLING = "has not finished learning; try "  # fit's 'still falling' verdict
 # fit's other lists of what to try, and the CLI's words instead (one voice: every item of
 # such a list is a row of the 'advice:' table, which says which of them helped)
 HELD_LISTS = (
     (
-        "has not finished learning; try ",
+        FALLING,
         "'advice:' below tries more epochs and other learning rates on this run when that is quick",
     ),
     (
@@ -41,10 +42,12 @@ def _poor(result) -> bool:
 
 
 @contextlib.contextmanager
-def hold_poor_fit():
+def hold_poor_fit(epochs: int | None = None):
     """While training: ``fit``'s list of what to try (``cautions.NOT_LEARNED``) is not shown,
     as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays.
-    Yields the list of warnings so shortened (``ranked_advice``'s ``promised``)."""
+    Yields the list of warnings so shortened (``ranked_advice``'s ``promised``). A run of
+    fewer than ``FEW_EPOCHS`` ``epochs`` gets one verdict, ``unfinished``'s 'too few epochs':
+    fit's 'still falling' is not shown beside it (houses --epochs 3 got both)."""
     import warnings
 
     from ..train.cautions import NOT_LEARNED
@@ -59,6 +62,8 @@ def hold_poor_fit():
             message = category(text)
             held.append(text)
         else:
+            if FALLING in text and epochs is not None and 0 < epochs < FEW_EPOCHS:
+                return None  # the few-epochs verdict says it (one voice)
             for lead, instead in HELD_LISTS:
                 if lead in text:  # its list of what to try: the 'advice:' table measures it
                     start = text.index(lead) + len(lead) - len("try ")

@@ -252,8 +252,11 @@ def _fraction(text: str) -> float:
     except argparse.ArgumentTypeError as exc:  # 0.2 in another script's digits, 0_2
         raise ConfigError(f"--validation: {exc}") from None
     except ValueError:
+        from ..errors import did_you_mean
+
         raise ConfigError(
-            f"--validation: expected a fraction like 0.2 or 'test', got {text!r}"
+            f"--validation: expected a fraction like 0.2 or 'test', got {text!r}."
+            + did_you_mean(text.strip(), ("test",))
         ) from None
     if 1 < value <= 100:  # a percentage: say the fraction it means
         raise ConfigError(

@@ -184,7 +184,7 @@ def run(args) -> int:
     from ..fitcheck import hold_poor_fit, ranked_advice, unfinished
 
     with folder as staging:  # refuses a non-empty --out, or one another run writes, up front
-        with hold_poor_fit() as held:  # its lists of what to try: ranked_advice tries each
+        with hold_poor_fit(spec["epochs"]) as held:  # its lists: ranked_advice tries each
             result = run_spec(spec, callbacks=callbacks)
             unfinished(result, held)  # a loss that swings: is the run far from done?
         check_interrupt()  # one swallowed after the last tick: the run is not saved

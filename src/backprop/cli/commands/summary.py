@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 HELP = "layers, shapes (lecture and PyTorch orientation) and parameter counts of a model"
 EXAMPLES = """examples:
@@ -58,6 +59,12 @@ def run(args) -> int:
 
     r = prepare(args.model)
     print(summary(r.net, name=f"{args.model} (untrained, seed {r.spec['seed']})"))
+    beside = os.path.join(os.path.dirname(args.model), "model.safetensors")
+    if os.path.isfile(beside):  # a run folder: the trained model is there (as predict says)
+        print(
+            f"the model this spec trained is beside it: backprop summary {beside} shows the "
+            "trained one (its inputs and scaling)"
+        )
     return 0
 
 
