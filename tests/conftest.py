@@ -39,6 +39,7 @@ SLOW = (
     "test_playground_browser_trial2.py",
     "test_playground_browser_trial3.py",
     "test_playground_browser_trial4.py",
+    "test_playground_browser_teacher9.py",
     "test_playground_browser_trial5.py",
     "test_playground_browser_trial5_attack.py",
     "test_playground_browser_trial6.py",

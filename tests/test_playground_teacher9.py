@@ -67,3 +67,56 @@ def test_a_stop_below_the_epoch_reached_is_passed_and_said_once():
     assert len(said) == 1 and "trains on" in said[0], state["notes"]
     send(conn, "step", unit="epoch")
     assert conn.session.epoch == 5 and not conn.session.status.stopped
+
+
+# -- P2: a CSV page's lesson link: what students really get, and no exercise mark ----------------
+# before: y = x² -> Upload CSV kept lesson=square on the teacher's page and in its link; the
+# dialog named the Circle dataset while the fresh page opened on the plane
+HOUSES = "size,rooms,price\n" + "".join(f"{50 + i},{1 + i % 4},{100 + 3 * i}\n" for i in range(40))
+
+
+def test_an_upload_clears_the_exercise_mark_on_the_page_and_in_its_link():
+    conn = tab({"seed": "1"})
+    assert not errors(send(conn, "preset", name="square"))
+    assert conn.lesson["preset"] == "square"
+    answers = send(conn, "upload", name="houses.csv", text=HOUSES)
+    assert not errors(answers), errors(answers)
+    state = [m for m in answers if m["type"] == "state"][-1]
+    assert state["state"]["dataset"] == "csv"
+    assert state["lesson"]["preset"] == "" and "lesson=" not in state["lesson"]["hash"]
+
+
+@pytest.mark.parametrize("problem", ["regression", "classification"])
+def test_the_dialogs_fallback_is_the_dataset_a_csv_link_opens_on(problem):
+    from backprop.playground import lessons
+
+    conn = tab({"dataset": "csv", "problem": problem, "seed": "1", "lesson": "square"})
+    got = conn.session.state["dataset"]
+    assert got != "csv"
+    assert lessons.table(conn.lesson)["csv_instead"][problem] == got
+    assert conn.lesson["preset"] == ""  # the fresh page is not y = x² on the plane
+
+
+# -- P3: a link names an exercise only on that exercise's data and network ------------------------
+# before: hidden=4,2&activation=tanh,tanh&lesson=sigmoid6 showed "Sigmoid × 6" on a 4-2 tanh
+# circle net; lesson=step on the |x - 1| ReLU net showed "Step units" active
+@pytest.mark.parametrize(
+    "link",
+    [
+        {"dataset": "circle", "hidden": "4,2", "activation": "tanh,tanh", "lesson": "sigmoid6"},
+        {"dataset": "abs", "features": "x1", "hidden": "2", "activation": "relu", "lesson": "step"},
+    ],
+)
+def test_a_link_naming_an_exercise_the_page_is_not_set_up_as_marks_none(link):
+    from backprop.playground.session import Session  # noqa: F401  (the tab's own)
+
+    conn = tab({**link, "seed": "1"})
+    assert conn.lesson["preset"] == "" and "lesson=" not in conn.lesson["hash"]
+    said = [m for m in conn.ws.sent if isinstance(m, dict) and m.get("type") == "ready"]
+    notes = said[-1]["notes"] if said else []
+    assert any("is not marked" in n for n in notes), notes
+
+
+def test_a_link_set_up_as_its_exercise_keeps_the_mark():
+    conn = tab({"lesson": "abs", "seed": "2"})
+    assert conn.lesson["preset"] == "abs"

@@ -71,6 +71,7 @@ class Actions:
 
     async def send_state(self, notes: list[str]) -> None:
         s = self.session
+        self.lesson, _ = lessons.marked(self.lesson, s.state)  # an upload replaced its data
         await self.send(
             "state",
             state=s.state,

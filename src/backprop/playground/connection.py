@@ -200,6 +200,10 @@ class Connection(MessageLoop, Actions):
             notes.append(f"link: {exc} Started from the defaults instead.")
             self.session = Session({"seed": settings["seed"]})
         notes += self.session.notes
+        # a link names an exercise only on its data and network (brief PGO, teacher 8 P2/P3)
+        network = lessons.EXERCISE_NETWORK
+        self.lesson, dropped = lessons.marked(self.lesson, self.session.state, network)
+        notes += [dropped] if dropped else []
         self.start = dict(self.session.state)
         self.owed_notes, self.owed_data, self.owed_snapshot = None, False, False
         await self.send(

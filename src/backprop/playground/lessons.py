@@ -25,10 +25,11 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from . import fields, plaintext, tflinks
-from .exercises import PRESETS
+from .exercises import PRESETS, called
 from .fields import ProtocolError
 from .locks import BY_TEACHER, REFUSED_WITH
 from .plaintext import MAX_MARKS
+from .settings import CSV_INSTEAD
 
 MAX_TASK = 200  # characters of the task line (decoded; the dialog allows as many)
 TASK_RULE = "counted as Unicode code points after NFC normalisation, as the dialog counts"
@@ -84,11 +85,36 @@ def table(lesson: dict | None = None) -> dict:
         "max_marks": MAX_MARKS,
         "refused_with": {name: list(others) for name, others in REFUSED_WITH.items()},
         "by_teacher": BY_TEACHER,  # how a refusal ends (locks.py): who chose the lock
+        "csv_instead": CSV_INSTEAD,  # what a link from a CSV page opens on, by problem
     }
 
 
 def empty() -> dict:
     return {"preset": "", "hide": [], "lock": [], "task": "", "hash": ""}
+
+
+EXERCISE_NETWORK = ("dataset", "hidden", "activation")  # what makes a page an exercise
+
+
+def marked(lesson: dict | None, state: dict, keys=("dataset",)) -> tuple[dict | None, str]:
+    """``lesson`` with its exercise mark only while ``state`` has the exercise's ``keys``
+    (a link: its data and network, ``EXERCISE_NETWORK``; a change: its data, which an
+    upload or another dataset replaces), and the note saying a mark was dropped ("").
+    A page marked "y = x²" on an uploaded CSV, or "Sigmoid × 6" on a 4-2 tanh net, named
+    an exercise it was not set up as; its link carried ``lesson=`` on."""
+    name = (lesson or {}).get("preset")
+    if not name or name not in PRESETS:
+        return lesson, ""
+    want = PRESETS[name]["settings"]
+    if all(state.get(k) == want[k] for k in keys if k in want):
+        return lesson, ""
+    lesson = {**lesson, "preset": ""}
+    lesson["hash"] = to_url(lesson)
+    what = "data" if keys == ("dataset",) else "data and network"
+    return lesson, (
+        f"{called(name, lesson)} is not marked: this page's {what} are not the "
+        "exercise's; its button starts it."
+    )
 
 
 def start(url: dict) -> tuple[dict, dict, list[str]]:

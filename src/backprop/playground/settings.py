@@ -32,6 +32,11 @@ LOSS_LABELS = {
 }
 
 
+# the dataset a link to an uploaded CSV opens on (a link cannot carry the file), by problem;
+# the lesson dialog names it (lessons.table)
+CSV_INSTEAD = {"classification": "circle", "regression": "plane"}
+
+
 def registry_activation(name: str) -> str:
     return "identity" if name == "linear" else name
 
@@ -65,7 +70,7 @@ def reconcile(
     notes = []
     ds = new["dataset"]
     if ds == "csv" and csv_dims is None:
-        new["dataset"] = "circle" if new["problem"] == "classification" else "plane"
+        new["dataset"] = CSV_INSTEAD[new["problem"]]
         notes.append("The link used an uploaded CSV file; upload it again to use it.")
     elif ds != "csv":
         problem = "classification" if ds in fields.CLASSIFICATION_SETS else "regression"

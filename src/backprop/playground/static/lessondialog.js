@@ -9,7 +9,7 @@ Object.assign(lessons, {
     let dlg = $("lesson-dialog");
     if (!dlg) dlg = lessons.buildDialog();
     const l = lessons.lesson;
-    $("lesson-dialog-preset").value = lessons.current || "";
+    lessons.dialogExercises();
     // a page opened from a lesson link keeps its locks: a row it hides stays hidden, a row it
     // locks can be hidden but not shown (a student's copy does not undo the lesson)
     for (const sel of dlg.querySelectorAll("select[data-control]")) {
@@ -30,15 +30,46 @@ Object.assign(lessons, {
     // an uploaded CSV is not part of any link: said before the link is copied, with what the
     // students get instead
     const csv = $("lesson-dialog-csv"), onCsv = app.state && app.state.dataset === "csv";
-    const instead = app.choices && DATASET_LABELS[app.choices.defaults.dataset];
+    // the server's own rule (settings.CSV_INSTEAD, by problem), not the page's default set
+    const insteadOf = onCsv && (lessons.table.csv_instead || {})[app.state.problem];
+    const instead = insteadOf && (DATASET_LABELS[insteadOf] || insteadOf);
     csv.hidden = !onCsv;
-    csv.textContent = onCsv ? `This page trains on the uploaded file ${app.data && app.data.name ? app.data.name + ".csv" : "(CSV)"}, ` +
-      `which a link cannot carry: students who open this link get the ${instead || "default"} dataset instead. ` +
-      "Give them the file to upload, or choose one of the built-in datasets before copying the link." : "";
+    csv.textContent = onCsv ? `This page trains on the uploaded file ${app.data && app.data.name ? app.data.name + ".csv" : "(CSV)"}: ` +
+      `the data is not in the link (a link cannot carry a file), so students who open it get the ${instead || "default"} ` +
+      "dataset instead, with this page's other settings. Give them the file to upload, or choose one of the " +
+      "built-in datasets before copying the link." : "";
     $("lesson-dialog-task").value = l.task;
     lessons.updateLink();
     $("lesson-dialog-copied").textContent = "";
     dlg.showModal();
+  },
+
+  // whether this page is set up as exercise `name` (its data and network: lessons.py's
+  // EXERCISE_NETWORK): only then may the link name it
+  setUpAs(name) {
+    const p = lessons.table.presets[name], st = app.state;
+    return !!(p && st && ["dataset", "hidden", "activation"].every((k) =>
+      !(k in p.settings) || JSON.stringify(st[k]) === JSON.stringify(p.settings[k])));
+  },
+
+  // the Exercise menu names only what the link will set up: the exercise this page is set
+  // up as; the others are offered on the page (their button sets them up), and none while
+  // the lesson locks or hides the exercises (a student's copy cannot start one)
+  dialogExercises() {
+    const sel = $("lesson-dialog-preset"), shut = lessons.shut("presets");
+    for (const o of sel.options) {
+      if (!o.value) continue;
+      const ok = !shut && lessons.setUpAs(o.value);
+      o.disabled = !ok;
+      o.textContent = lessons.table.presets[o.value].title + (ok || shut ? "" : " (start it on the page first)");
+    }
+    // the page's own exercise, kept (as its locks are) when the lesson shuts the menu
+    sel.value = lessons.current && lessons.setUpAs(lessons.current) ? lessons.current : "";
+    sel.disabled = !!shut;
+    $("lesson-dialog-preset-why").textContent = shut ? `The exercises are ${shut} by this lesson link: links made ` +
+      "here keep this page's exercise." :
+      "A link names an exercise only while this page is set up as it: to link another one, close this " +
+      "dialog, start it with its button (and change what you like), then copy the link.";
   },
 
   buildDialog() {
@@ -67,7 +98,9 @@ Object.assign(lessons, {
     preset.setAttribute("aria-label", "Exercise");
     preset.add(new Option("none (this page's settings only)", ""));
     for (const [name, p] of Object.entries(lessons.table.presets)) preset.add(new Option(p.title, name));
-    presetLabel.append(pl, preset);
+    const presetWhy = document.createElement("span"); presetWhy.id = "lesson-dialog-preset-why";
+    presetWhy.className = "hint small";
+    presetLabel.append(pl, preset, presetWhy);
     const grid = document.createElement("div"); grid.className = "lesson-grid";
     for (const [name, label] of Object.entries(lessons.table.controls)) {
       const row = document.createElement("label"); row.className = "lesson-row";
@@ -118,7 +151,11 @@ Object.assign(lessons, {
     }
     // as the server will keep it (taskClean): what the students see, within the link's bound
     const task = taskClean($("lesson-dialog-task").value, lessons.table.max_marks);
-    const part = lessons.part({preset: $("lesson-dialog-preset").value, hide, lock, task});
+    const chosen = $("lesson-dialog-preset").value;  // never one the page is not set up as
+    const mine = !lessons.shut("presets") || chosen === lessons.current;
+    const preset = chosen && mine && lessons.setUpAs(chosen) ? chosen : "";
+    if (chosen !== preset) $("lesson-dialog-preset").value = preset;  // shows what the link says
+    const part = lessons.part({preset, hide, lock, task});
     const base = lessons.baseHash || location.hash.replace(/^#/, "");
     return `${location.origin}${location.pathname}#${[base, part].filter(Boolean).join("&")}`;
   },

@@ -1,0 +1,96 @@
+"""Issue 16, brief PGO (the eighth teacher), on the page in Debian's Chromium: Play after a
+stop trains on, the lesson dialog on a CSV page names the dataset students really get, its
+Exercise menu names only what the page is set up as. Screenshots go to
+``$PLAYGROUND_SCREENSHOT_DIR`` (else tmp)."""
+
+from __future__ import annotations
+
+from test_playground_browser_teacher import (  # noqa: F401
+    browser,
+    open_page,
+    server,
+    shoot,
+    sized,
+    until,
+)
+
+EPOCH = "Number(document.getElementById('epoch').dataset.value)"
+HOUSES = "size,rooms,price\n" + "".join(f"{50 + i},{1 + i % 4},{100 + 3 * i}\n" for i in range(40))
+
+
+# -- P1: before, Play after the stop at 3 trained to epoch 4 and stopped, the Reset sentence twice
+def test_play_after_a_stop_trains_on_and_says_reset_once(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "seed=1&stop_epochs=3&speed=normal")
+    pg.locator("#play").click()
+    until(pg, "!document.getElementById('notice').hidden", 20)
+    said = pg.locator("#notice").inner_text()
+    assert said.count("Reset starts again") == 1, said
+    shoot(pg, tmp_path, "teacher9-stop-notice")
+    pg.locator("#play").click()
+    until(pg, f"{EPOCH} >= 12", 20)  # on past the stop, not one epoch
+    assert pg.evaluate("window.playground.snap.running"), pg.evaluate("window.playground.snap")
+    pg.locator("#play").click()  # pause
+
+
+# -- P2: before, the dialog said Circle for a regression CSV whose link opens on the plane
+def test_the_csv_pages_dialog_names_the_dataset_students_get(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "seed=1")
+    pg.evaluate("send('preset', {name: 'square'})")
+    until(pg, "window.playground.state.dataset === 'square'")
+    path = tmp_path / "houses.csv"
+    path.write_text(HOUSES)
+    pg.set_input_files("#csv", str(path))
+    until(pg, "window.playground.state.dataset === 'csv'", 20)
+    pressed = pg.locator("#lesson-presets [aria-pressed=true]").count()
+    assert pressed == 0  # y = x² is no longer marked
+    pg.evaluate("lessons.openDialog()")
+    said = pg.locator("#lesson-dialog-csv").inner_text()
+    assert "Plane" in said and "Circle" not in said and "not in the link" in said, said
+    url = pg.locator("#lesson-dialog-url").input_value()
+    assert "lesson=" not in url, url
+    shoot(pg, tmp_path, "teacher9-csv-dialog")
+    student = sized(1280, 800)
+    open_page(student, server, url.split("#", 1)[1])
+    assert student.evaluate("window.playground.state.dataset") == "plane"
+
+
+# -- P3: before, the default page's dialog offered Sigmoid × 6 and wrote lesson=sigmoid6 on a
+# 4-2 tanh net; a student's dialog with the exercises locked could choose one
+def test_the_dialog_names_only_the_exercise_the_page_is_set_up_as(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "seed=1&hidden=4,2&activation=tanh,tanh")
+    pg.evaluate("lessons.openDialog()")
+    offered = pg.evaluate(
+        "[...document.querySelectorAll('#lesson-dialog-preset option')]"
+        ".filter((o) => o.value && !o.disabled).map((o) => o.value)"
+    )
+    assert offered == [], offered
+    pg.evaluate(
+        "(() => { const s = document.getElementById('lesson-dialog-preset'); s.value = 'sigmoid6';"
+        " s.dispatchEvent(new Event('change', {bubbles: true})); })()"
+    )
+    assert "lesson=" not in pg.locator("#lesson-dialog-url").input_value()
+    shoot(pg, tmp_path, "teacher9-dialog-exercises")
+    pg.evaluate("document.getElementById('lesson-dialog').close()")
+    pg.evaluate("send('preset', {name: 'sigmoid6'})")
+    until(pg, "window.playground.state.hidden.length === 6")
+    pg.evaluate("lessons.openDialog()")
+    assert pg.locator("#lesson-dialog-preset").input_value() == "sigmoid6"
+    assert "lesson=sigmoid6" in pg.locator("#lesson-dialog-url").input_value()
+
+
+def test_a_students_dialog_with_the_exercises_locked_chooses_none(sized, server, tmp_path):  # noqa: F811
+    pg = sized(390, 844, touch=True)
+    open_page(pg, server, "v=1&lesson=abs&lock=presets&seed=2")
+    pg.evaluate("lessons.openDialog()")
+    assert pg.locator("#lesson-dialog-preset").is_disabled()
+    assert "locked by this lesson" in pg.locator("#lesson-dialog-preset-why").inner_text()
+    assert "lesson=abs" in pg.locator("#lesson-dialog-url").input_value()  # its own, kept
+    pg.evaluate(
+        "(() => { const s = document.getElementById('lesson-dialog-preset'); s.disabled = false;"
+        " s.value = 'step'; s.dispatchEvent(new Event('change', {bubbles: true})); })()"
+    )
+    assert "lesson=step" not in pg.locator("#lesson-dialog-url").input_value()
+    shoot(pg, tmp_path, "teacher9-student-dialog")
