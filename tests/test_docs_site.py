@@ -141,3 +141,44 @@ def test_notebook_pages_typeset_offline_without_a_failed_request(site):
     finally:
         server.shutdown()
     assert failed == [] and errors == [], (failed, errors)
+
+
+def test_notebook_code_fits_its_column_at_1280_px(site):
+    # student17f: the code column was ~570 px at 1280 x 800, and most cells of 05, 07 and 09
+    # scrolled sideways; the notebooks' lines are at most 100 characters (ruff), so none may
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's Chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    scrolling = {}
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            for nb in sorted((ROOT / "docs" / "notebooks").glob("*.ipynb")):
+                page.goto(f"{base}/notebooks/{nb.stem}/")
+                wide = page.evaluate(
+                    "() => [...document.querySelectorAll('.jp-InputArea pre')]"
+                    ".filter(p => p.scrollWidth > p.clientWidth + 1).length"
+                )
+                if wide:
+                    scrolling[nb.stem] = wide
+            browser.close()
+    finally:
+        server.shutdown()
+    assert not scrolling, f"code cells that scroll sideways at 1280 px: {scrolling}"
