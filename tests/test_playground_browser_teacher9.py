@@ -94,3 +94,39 @@ def test_a_students_dialog_with_the_exercises_locked_chooses_none(sized, server,
     )
     assert "lesson=step" not in pg.locator("#lesson-dialog-url").input_value()
     shoot(pg, tmp_path, "teacher9-student-dialog")
+
+
+# -- P5: before, lock=solution left Show solution undrawn (display: none) while the locks line
+# listed it; locked.js's rule: a locked control is drawn disabled and answers with the refusal
+def test_a_locked_show_solution_is_drawn_disabled_and_answers(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "v=1&lesson=abs&lock=solution&seed=2")
+    button = pg.locator("#lesson-solution")
+    until(pg, "document.getElementById('lesson-solution').offsetParent !== null", 5)
+    assert button.get_attribute("aria-disabled") == "true"
+    assert "Show solution" in pg.locator("#lesson-locks").inner_text()
+    before = pg.evaluate("JSON.stringify(window.playground.snap.weights)")
+    button.click(force=True)  # aria-disabled: Playwright would wait for it to be enabled
+    until(pg, "!document.getElementById('notice').hidden", 5)
+    assert "by this lesson" in pg.locator("#notice").inner_text()
+    pg.wait_for_timeout(500)
+    assert pg.evaluate("JSON.stringify(window.playground.snap.weights)") == before
+    shoot(pg, tmp_path, "teacher9-solution-locked")
+
+
+# -- P4: before, on a phone with lock=weights the refused tap on a bias also enlarged the
+# neuron, whose card covered the refusal
+def test_a_refused_bias_tap_on_a_phone_opens_no_card(sized, server, tmp_path):  # noqa: F811
+    pg = sized(390, 844, touch=True)
+    open_page(pg, server, "v=1&dataset=abs&problem=regression&features=x1&hidden=2&activation=relu"
+              "&optimizer=adam&lr=0.05&seed=2&lesson=abs&lock=weights")  # fmt: skip
+    bias = pg.locator(".node.neuron[data-layer='1'][data-neuron='0'] .bias")
+    bias.scroll_into_view_if_needed()
+    bias.tap(force=True)  # aria-disabled (locked): Playwright would wait
+    until(pg, "!document.getElementById('notice').hidden", 5)
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("document.getElementById('hover').hidden"), "the card covers the refusal"
+    shoot(pg, tmp_path, "teacher9-phone-bias-refused")
+    # a tap on the neuron itself still enlarges it
+    pg.locator(".node.neuron[data-layer='1'][data-neuron='1'] canvas").tap()
+    until(pg, "!document.getElementById('hover').hidden", 5)

@@ -281,9 +281,11 @@ const lessons = {
     const st = app.state;
     const l = lessons.lesson;
     const same = (k) => JSON.stringify(st[k]) === JSON.stringify(p.settings[k]);
-    // the server checks it again (lessons.solution_misfit); typing weights locked: no button
+    // the server checks it again (lessons.solution_misfit). Locked (itself, or typing weights:
+    // locks.REFUSED_WITH) it is drawn disabled and answers with the refusal (locked.js's one
+    // rule, apply marks it); hidden (itself: LESSON_CONTROLS' box, or the weights) it is not drawn
     const fits = !!(p && p.solution && st && ["dataset", "features", "hidden", "activation"].every(same) &&
-      !(l && [...l.lock, ...l.hide].some((n) => n === "weights" || n === "solution")));
+      !(l && l.hide.includes("weights")));
     $("lesson-solution").classList.toggle("absent", !fits);
   },
 

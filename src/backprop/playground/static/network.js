@@ -88,7 +88,13 @@ function buildNetwork(s) {
       const bias = document.createElement("button");
       bias.className = "bias"; bias.setAttribute("aria-label", `Bias of neuron ${j + 1} in layer ${l}`);
       bias.tabIndex = -1;  // one Tab stop per neuron: the neuron's keys reach its bias (Enter)
-      bias.onclick = (e) => { e.stopPropagation(); openEditor(e, {kind: "bias", layer: l, row: j}); };
+      bias.onclick = (e) => {
+        e.stopPropagation();
+        // a refused tap (typing locked) answers beside the bias: no enlarged card over it (a
+        // touch screen's tap also sends mouseenter, which enlarges the neuron)
+        if (app.pointer === "touch" && typingShut()) { app.tapped = null; hideHover(); }
+        openEditor(e, {kind: "bias", layer: l, row: j});
+      };
       node.appendChild(bias);
       const dl = document.createElement("span"); dl.className = "delta"; node.appendChild(dl);
       node.tabIndex = 0;  // keyboard users enlarge a neuron by focusing it
@@ -96,7 +102,11 @@ function buildNetwork(s) {
       node.onmouseenter = node.onfocus = () => showHover(node, l, j);
       // a tap shows the card until the next tap elsewhere (a touch screen sends mouseleave
       // right after the tap, and no focus when the network scrolls sideways)
-      node.onpointerdown = (e) => { if (e.pointerType === "touch") { app.tapped = node; showHover(node, l, j); } };
+      node.onpointerdown = (e) => {
+        app.pointer = e.pointerType;
+        if (e.pointerType !== "touch" || (typingShut() && e.target === bias)) return;
+        app.tapped = node; showHover(node, l, j);
+      };
       // its picture is a tap target of its own (a click handler): without one, a touch
       // screen's tap adjustment moves a tap on the neuron's middle to the bias square, the
       // one tappable thing inside it
