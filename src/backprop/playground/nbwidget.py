@@ -22,6 +22,10 @@ kernel (``{"ping": n}``, answered at once with ``{"pong": n}``) when the front e
 the comm lost and after a click, and says on the widget, in words, that the kernel
 restarted and the cell must run again when no answer comes. The page's footer speaks of
 the widget's ``.spec`` and ``.model`` instead of the served page's address bar.
+
+A kernel is not told when a tab closes or reloads, so each view sends a heartbeat and says
+goodbye when removed (``nbwidget_views``): training pauses when the last view that showed
+it has gone, and ``print(w)`` says so (or that it plays, and ``w.pause()`` stops it).
 """
 
 from __future__ import annotations
