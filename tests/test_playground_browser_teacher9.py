@@ -130,3 +130,20 @@ def test_a_refused_bias_tap_on_a_phone_opens_no_card(sized, server, tmp_path):  
     # a tap on the neuron itself still enlarges it
     pg.locator(".node.neuron[data-layer='1'][data-neuron='1'] canvas").tap()
     until(pg, "!document.getElementById('hover').hidden", 5)
+
+
+# -- P6: before, the y = sin x button replaced optimizer, lr, batch, noise and network silently
+def test_a_1d_dataset_button_says_what_its_preset_set(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1280, 800)
+    open_page(pg, server, "seed=1&dataset=plane&problem=regression&optimizer=sgd&lr=0.3")
+    pg.locator(".dataset[data-name=sine]").click()
+    until(pg, "window.playground.state.dataset === 'sine'")
+    said = pg.locator("#status").inner_text()
+    lr = pg.evaluate("window.playground.state.lr")
+    assert "y = sin x set its own starting settings" in said, said
+    assert f"learning rate {lr:g}" in said and "optimizer Adam" in said, said
+    assert "come back" in said and "noise 10 %" in said, said
+    shoot(pg, tmp_path, "teacher9-sine-preset")
+    pg.locator(".dataset[data-name=plane]").click()
+    until(pg, "window.playground.state.dataset === 'plane'")
+    until(pg, "window.playground.state.lr === 0.3 && window.playground.state.optimizer === 'sgd'")

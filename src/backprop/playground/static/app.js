@@ -204,7 +204,8 @@ function bindControls() {
 }
 
 function applyState(state, hash, notes) {
-  keep2d(app.state, state);
+  const preset = keep2d(app.state, state);  // panels.js: a 1-D dataset's preset, said
+  if (preset) notes = [...(notes || []), preset];
   app.state = state;
   setHash(hash);
   showChoice($("lr"), state.lr);  // a value not in the list is labelled (controls.js)

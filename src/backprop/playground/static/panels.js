@@ -29,6 +29,7 @@ function buildDatasets() {
     b.onclick = () => {
       if (name === "csv") return;
       $("data-error").textContent = "";
+      app.datasetClicked = name;  // its preset, if any, is said when the state comes (keep2d)
       send("set", {changes: datasetChanges(name, app.state)});
     };
     box.appendChild(b);
@@ -150,15 +151,39 @@ function noiseText(v) {
 // type or a link) brings them back, or the defaults when the page opened on a 1-D set.
 const KEPT_2D = ["hidden", "activation", "features", "optimizer", "lr", "batch_size", "noise"];
 const ONE_D = (st) => ["square", "abs", "sine"].includes(st.dataset);
+// Returns the note a 1-D dataset button's preset gets (it replaced the user's settings:
+// said, not silent), or "".
 function keep2d(before, state) {
-  if (!before || !app.choices) return;
+  if (!before || !app.choices) return "";
+  const clicked = app.datasetClicked === state.dataset;
+  app.datasetClicked = "";
   if (!ONE_D(before) && ONE_D(state)) {
     app.kept2d = Object.fromEntries(KEPT_2D.map((k) => [k, before[k]]));
+    return clicked ? presetNote(before, state) : "";
   } else if (ONE_D(before) && !ONE_D(state) && state.dataset !== "csv") {
     const changes = kept2dChanges(state);  // none after a dataset button: it sent them
     app.kept2d = null;
     if (Object.keys(changes).length) send("set", {changes});
   }
+  return "";
+}
+// "y = sin x set its own settings: network 8 Tanh, optimizer Adam, …; your settings come back
+// with a 2-D dataset." Only what changed, and no setting a lesson hides (lessons.setting).
+function presetNote(before, state) {
+  const hides = (c) => window.lessons && lessons.shut && lessons.shut(c) === "hidden";
+  const said = [];
+  const moved = (k) => JSON.stringify(before[k]) !== JSON.stringify(state[k]);
+  if ((moved("hidden") || moved("activation")) && !hides("network") && !hides("activation")) {
+    const acts = [...new Set(state.activation)].map((a) => ACT_LABELS[a] || a).join("/");
+    said.push(`network ${state.hidden.join("-")} ${acts}`);
+  }
+  if (moved("optimizer") && !hides("optimizer")) said.push(`optimizer ${[...$("optimizer").options].find((o) => o.value === state.optimizer)?.textContent || state.optimizer}`);
+  if (moved("lr") && !hides("lr")) said.push(`learning rate ${state.lr}`);
+  if (moved("batch_size") && !hides("batch_size")) said.push(`batch size ${state.batch_size > 100 ? "all" : state.batch_size}`);
+  if (moved("noise") && !hides("noise")) said.push(`noise ${state.noise} %`);
+  if (!said.length) return "";
+  return `${DATASET_LABELS[state.dataset] || state.dataset} set its own starting settings: ${said.join(", ")}. ` +
+    "Your previous settings come back when you choose a 2-D dataset.";
 }
 // the user's 2-D settings that differ from `state` (the defaults if the page opened on 1-D)
 function kept2dChanges(state) {
