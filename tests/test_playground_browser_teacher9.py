@@ -147,3 +147,16 @@ def test_a_1d_dataset_button_says_what_its_preset_set(sized, server, tmp_path): 
     pg.locator(".dataset[data-name=plane]").click()
     until(pg, "window.playground.state.dataset === 'plane'")
     until(pg, "window.playground.state.lr === 0.3 && window.playground.state.optimizer === 'sgd'")
+
+
+# -- P7: before, a phone's hint said "Click … Click … Tap" (only the neuron's verb followed the
+# input); the hint names the input's verbs throughout
+def test_the_network_hint_names_the_inputs_verbs(sized, server):  # noqa: F811
+    phone = sized(390, 844, touch=True)
+    open_page(phone, server, "seed=1")
+    said = phone.locator(".net-hint").inner_text()
+    assert "Click" not in said and "Hover" not in said and said.count("Tap") == 3, said
+    laptop = sized(1280, 800)
+    open_page(laptop, server, "seed=1")
+    said = laptop.locator(".net-hint").inner_text()
+    assert "Tap" not in said and said.count("Click") == 2 and "Hover over" in said, said

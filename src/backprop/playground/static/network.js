@@ -138,6 +138,12 @@ function shortActs(cols) {
   }
 }
 
+// the hints name the input last used ("Tap" after a touch, "Click" after a mouse: style.css)
+document.addEventListener("pointerdown", (e) => {
+  if (e.pointerType === "pen") return;
+  document.body.classList.toggle("by-touch", e.pointerType === "touch");
+  document.body.classList.toggle("by-mouse", e.pointerType === "mouse");
+}, true);
 document.addEventListener("pointerdown", (e) => {  // a tap elsewhere puts the card away
   if (app.tapped && !app.tapped.contains(e.target)) { app.tapped = null; hideHover(); }
 }, true);
