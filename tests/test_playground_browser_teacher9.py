@@ -160,3 +160,20 @@ def test_the_network_hint_names_the_inputs_verbs(sized, server):  # noqa: F811
     open_page(laptop, server, "seed=1")
     said = laptop.locator(".net-hint").inner_text()
     assert "Tap" not in said and said.count("Click") == 2 and "Hover over" in said, said
+
+
+# -- P9: before, at 1920 x 1080 with 6 layers the loss chart's wrapped last line was at the
+# bottom edge and the network's card went 26 px past it (the zoom measured the legends only)
+def test_presentation_size_keeps_the_whole_network_card_in_view(sized, server, tmp_path):  # noqa: F811
+    pg = sized(1920, 1080)
+    open_page(pg, server, "seed=1&lesson=sigmoid6")
+    pg.locator("#present").click()
+    until(pg, "document.body.classList.contains('present')")
+    pg.wait_for_timeout(500)
+    low = pg.evaluate(
+        "[innerHeight, document.querySelector('.net-col').getBoundingClientRect().bottom,"
+        " ...[...document.querySelectorAll('.net-col .charts > *')]"
+        ".map((e) => e.getBoundingClientRect().bottom)]"
+    )
+    assert max(low[1:]) <= low[0], low
+    shoot(pg, tmp_path, "teacher9-present-1920-6-layers")

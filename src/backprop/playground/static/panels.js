@@ -95,7 +95,11 @@ function fitPresent() {
   for (let round = 0; round < 3; round++) {
     const z = Number(document.documentElement.style.zoom) || 1;
     // the lower of the two charts' legends (a lesson may hide the gradient chart)
-    const legends = [...document.querySelectorAll(".net-col .charts .legend-line")].filter((e) => e.offsetParent);
+    // and every line under them (the loss chart's note wraps to a second line with 6 layers
+    // at 1920: it was left past the bottom edge, the page scrolled 79 px)
+    // and the network's card's edge below them
+    const legends = [...document.querySelectorAll(".net-col .charts .legend-line, .net-col .charts > *, .net-col")]
+      .filter((e) => e.offsetParent);
     if (!legends.length) return changed;
     const bottom = Math.max(...legends.map((e) => e.getBoundingClientRect().bottom)) + scrollY + 6;
     const best = Math.max(1, Math.min(innerWidth / 1280, innerHeight / 800, z * innerHeight / bottom));
