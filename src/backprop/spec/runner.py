@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ from .build import (  # noqa: F401 - also spec.runner's names, as before
     scheduler_for,
 )
 from .schema import normalize
+
+# The network builder ``prepare`` calls: ``model_for``, or for the length of a sweep's trial
+# its per-configuration builder (``sweep.prepared.model_for``: the same weights bit for bit)
+MODEL_FOR: ContextVar = ContextVar("MODEL_FOR", default=None)
 
 
 @dataclass
@@ -340,7 +345,7 @@ def prepare(spec) -> Run:
         spec["batch_size"] = min(CSV_BATCH_SIZE, max(1, len(dataset.x)))
     loss_spec = spec["loss"] or default_loss(dataset)
     spec["loss"] = loss_spec
-    model = model_for(spec, dataset, loss_spec["name"])
+    model = (MODEL_FOR.get() or model_for)(spec, dataset, loss_spec["name"])
     loss = loss_for(loss_spec)
     optimizer = optimizer_for(spec["optimizer"], model)
     scheduler = scheduler_for(spec["schedule"], optimizer)

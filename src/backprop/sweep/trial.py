@@ -46,6 +46,21 @@ def unpack_history(blob: bytes | None) -> dict[str, list[float]]:
     return out
 
 
+_NAMES: list = []  # what a trial calls, bound on the first trial (the imports run once)
+
+
+def _names() -> tuple:
+    """(backprop.spec, pins.detach, pins.verifying, prepared.model_for, runner.MODEL_FOR)."""
+    if not _NAMES:
+        from .. import spec as specs
+        from ..spec.runner import MODEL_FOR
+        from .pins import detach, verifying
+        from .prepared import model_for
+
+        _NAMES.extend((specs, detach, verifying, model_for, MODEL_FOR))
+    return tuple(_NAMES)
+
+
 def _finite_or_none(value):
     if value is None:
         return None
@@ -55,14 +70,16 @@ def _finite_or_none(value):
 
 def run_trial(spec: dict) -> dict:
     """Train ``spec`` (a normalised trial spec) and return the store's row for it."""
-    from ..spec import run
-    from .pins import detach, verifying
-
+    specs, detach, verifying, model_for, models = _names()
     spec, pin = detach(spec)  # its data file's pin: the bytes read must be those (pins)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught, verifying(pin):
-        warnings.simplefilter("always")
-        result = run(spec, verbose=False)
+    token = models.set(model_for)  # the network's structure made once per configuration
+    try:
+        with warnings.catch_warnings(record=True) as caught, verifying(pin):
+            warnings.simplefilter("always")
+            result = specs.run(spec, verbose=False)  # looked up each time: a test may wrap it
+    finally:
+        models.reset(token)
     history = result.history
     names = history.names()  # its columns read as arrays: no 10,000-float lists
     h = {key: history.column(key) for key in names if key in SERIES}
