@@ -47,7 +47,8 @@ def hold_poor_fit(epochs: int | None = None):
     as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays.
     Yields the list of warnings so shortened (``ranked_advice``'s ``promised``). A run of
     fewer than ``FEW_EPOCHS`` ``epochs`` gets one verdict, ``unfinished``'s 'too few epochs':
-    fit's 'still falling' is not shown beside it (houses --epochs 3 got both)."""
+    fit's 'still falling' and 'worse than the mean … not learned yet' are not shown beside it
+    (houses --epochs 3, square --epochs 3 --seed 1 got both)."""
     import warnings
 
     from ..train.cautions import NOT_LEARNED
@@ -57,12 +58,15 @@ def hold_poor_fit(epochs: int | None = None):
 
     def show(message, category, filename, lineno, file=None, line=None):
         text = str(message)
+        few = epochs is not None and 0 < epochs < FEW_EPOCHS
+        if few and NOT_LEARNED in text:
+            return None  # 'worse than the mean … not learned yet': the few-epochs verdict says it
         if NOT_LEARNED in text:
             text = text[: text.index(NOT_LEARNED)] + NOT_LEARNED_CLI
             message = category(text)
             held.append(text)
         else:
-            if FALLING in text and epochs is not None and 0 < epochs < FEW_EPOCHS:
+            if FALLING in text and few:
                 return None  # the few-epochs verdict says it (one voice)
             for lead, instead in HELD_LISTS:
                 if lead in text:  # its list of what to try: the 'advice:' table measures it
