@@ -80,6 +80,8 @@ def last_epoch_note(result) -> str | None:
         worse = last > LOSS_RISE * best and last - best >= GIVEN_BACK * (values[0] - best)
     if not worse or best_i == len(values) - 1:
         return None
+    if best_i == 0 or _never_trained(h):  # restoring the best epoch restores untrained
+        return None  # weights (sgd --lr 1 on square: only epoch 1 was good): the run diverged
     text = (
         f"note: the last epoch is not the best: {key} {last:.4g} at the end (epoch "
         f"{epochs[-1]}), {best:.4g} at epoch {epochs[best_i]} (epochs as history.csv counts "
@@ -104,6 +106,13 @@ def last_epoch_note(result) -> str | None:
         '"early_stopping": {"restore_best_weights": true} with --validation 0.2 (not the '
         "test rows: choosing the epoch by them makes their score optimistic)." + see
     )
+
+
+def _never_trained(h) -> bool:
+    """The training loss was lowest in its first epoch (before the updates took the weights
+    off): the run diverged from the start, so no epoch holds trained weights worth keeping."""
+    loss = [float(v) for v in h.history.get("loss") or [] if v is not None]
+    return len(loss) > 1 and min(range(len(loss)), key=loss.__getitem__) == 0
 
 
 def _rows(result, key: str) -> int | None:
