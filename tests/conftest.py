@@ -32,6 +32,7 @@ SLOW = (
     "test_playground_browser_page.py",
     "test_playground_browser_editor.py",
     "test_playground_browser_layout.py",
+    "test_playground_browser_layout2.py",
     "test_playground_lessons_browser.py",
     "test_playground_browser_attacked.py",
     "test_playground_browser_teacher.py",

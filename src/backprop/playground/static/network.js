@@ -329,7 +329,7 @@ function scrollCue(net) {
   }
   const hidden = app.snap ? app.snap.layers.length - 1 : 0;  // as the panel's head counts them
   cue.textContent = more ? `Swipe or scroll sideways: the network has ${hidden} hidden layer${hidden === 1 ? "" : "s"} ` +
-    "and is wider than the screen →" : "";
+    `and is wider than ${innerWidth > 1000 ? "its panel" : "the screen"} →` : "";
   cue.hidden = !more || atEnd;
 }
 
