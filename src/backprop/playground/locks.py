@@ -176,8 +176,10 @@ def check_action(lesson: dict | None, *controls: str) -> None:
 
 def hold_stop(lesson: dict | None, session, what: str) -> None:
     """Refuse Play, Step or 1 batch (``what``) once a run has met the stop the lesson locks
-    or hides: passing it would change what the setting means (each Play or Step went one
-    epoch past ``stop_epochs``, to epoch 8 of 5). Reset starts again from epoch 0."""
+    or hides (``stop_epochs`` reached, or the loss target met). Without such a lesson a stop
+    met is a pause point, not a wall: Play and Step train on from it until the next stop set
+    or a pause (``training``'s epochs, ``curves.StopAtLoss.passed``). A lesson's locked or
+    hidden stop is the exercise's end, so it holds: only Reset, from epoch 0, goes on."""
     how = closed(lesson).get("stop")
     stop = session.state["stop_epochs"]
     if how is None or session.status.diverged:
