@@ -93,8 +93,8 @@ _add(
 # subpackages and modules reachable as attributes without an explicit import
 _SUBMODULES = (
     "autograd nn optim checks errors delta diagnostics data train io spec plots files stable "
-    "reading filekind locks summary sweep"
-)
+    "reading filekind locks summary sweep interop playground display sklearn"
+)  # every ``backprop.X.name`` the README and docs write works after ``import backprop``
 _LAZY.update({name: ("." + name, None) for name in _SUBMODULES.split()})
 _LAZY["utils"] = (".utils", None)  # torch.utils.data code finds backprop.utils.data
 _LAZY.update({m: ("." + m, None) for m in ("cuda", "backends", "testing", "legacy")})
