@@ -114,8 +114,14 @@ def unfinished(result, held: list) -> None:
         return
     from ..train.cautions import caution_falling_by_windows, has_step_units
 
-    if not has_step_units(result.net, None):
-        caution_falling_by_windows(result.history)
+    if not has_step_units(result.net, None) and caution_falling_by_windows(result.history):
+        return  # unfinished: dead units are no verdict on a run still learning
+    from .deadunits import some_dead_warning
+
+    some = some_dead_warning(result)  # some ReLU units never active, and a poor fit
+    if some is not None:
+        warnings.warn(some, PoorFitWarning, stacklevel=1)
+        held.append(some)
 
 
 def _few(result) -> str | None:

@@ -52,7 +52,13 @@ def unit_changes(result) -> list[tuple[str, dict]]:
     if "step" in acts:
         swap("step", "relu")
         swap("step", "tanh")
-    if "relu" in acts and dead(result):
+    from .deadunits import dead_counts, some_dead_changes
+
+    some = "relu" in acts and not dead(result) and bool(dead_counts(result))
+    if some:  # some units never active (deadunits): another seed, more units, leaky_relu
+        out.extend(some_dead_changes(result))
+        swap("relu", "leaky_relu")
+    if "relu" in acts and not some and dead(result):
         swap("relu", "leaky_relu")
         if not spec["optimizer"]["name"].lower().startswith("adam"):
             changed = copy.deepcopy(spec)

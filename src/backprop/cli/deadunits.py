@@ -1,0 +1,107 @@
+"""Some ReLU units never active, and a poor fit: the warning and the changes the advice tries.
+
+``train.cautions.dead_units_note`` speaks when EVERY ReLU unit of a layer is 0 on every
+training row (the output is then one number). A net with only SOME units dead is quieter but
+as stuck: ``demo abs --seed 1`` (a 1-2-1 ReLU net) has one of its two hidden units 0 on all
+200 rows, its loss flat at 0.911 from epoch 300 and r² 0.275, and nothing said so. Here, after
+the run (``heldlists.unfinished``): how many units of which layer never activate, when the fit
+is poor (r² or accuracy below ``POOR``), and the known fixes as rows of the 'advice:' table
+(another seed, leaky_relu, more units), each judged there by the ``Judge``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+__all__ = ["POOR", "dead_counts", "some_dead_changes", "some_dead_warning"]
+
+POOR = 0.9  # r² (or accuracy) below this with dead units: the dead units are a reason to say
+
+
+def dead_counts(result) -> list[tuple[int, int, int]]:
+    """(layer, units never active, units) for each ReLU hidden layer where some but not all
+    units are 0 on every training row (all dead: ``dead_units_note`` says it)."""
+    from ..delta import DeltaEngineError, forward, layers
+    from ..train.cautions import DYING
+
+    x = getattr(getattr(result, "dataset", None), "x", None)
+    if x is None or len(x) == 0:
+        return []
+    try:
+        net = layers(result.net)
+        watched = [layer for layer in net[:-1] if layer.g_name in DYING]
+        if not watched:
+            return []
+        alive: dict[int, np.ndarray] = {}
+        x = np.asarray(x)
+        for start in range(0, len(x), 4096):
+            cache = forward(result.net, x[start : start + 4096], net)
+            for layer in watched:
+                live = np.any(np.asarray(cache.a[layer.index]) != 0, axis=0)
+                seen = alive.get(layer.index)
+                alive[layer.index] = live if seen is None else seen | live
+    except (DeltaEngineError, Exception):  # a model the δ engine cannot read: no diagnosis
+        return []
+    out = []
+    for index, live in alive.items():
+        units, dead = live.size, int(live.size - np.count_nonzero(live))
+        if 0 < dead < units:
+            out.append((index, dead, units))
+    return out
+
+
+def _score(result) -> tuple[str, float] | None:
+    task = result.dataset.task
+    metric = "r2" if task == "regression" else "accuracy"
+    values = [v for v in result.history.history.get(metric, []) if v is not None]
+    return (metric, float(values[-1])) if values else None
+
+
+def some_dead_warning(result) -> str | None:
+    """The warning's words, or None (no layer with some units dead, or the fit is good)."""
+    if result.diverged:
+        return None
+    counts = dead_counts(result)
+    score = _score(result) if counts else None
+    if not counts or score is None or not score[1] < POOR:
+        return None
+    rows = len(result.dataset.x)
+    said = "; ".join(
+        f"{dead} of the {units} relu units of layer {index} never "
+        f"{'activates' if dead == 1 else 'activate'} on any of the "
+        f"{rows:,} training rows (f[{index}] ≤ 0 for every row: they pass no gradient and "
+        "add nothing to the output)"
+        for index, dead, units in counts
+    )
+    shown = "r²" if score[0] == "r2" else "accuracy"
+    return (
+        f"{said}, and the fit is poor ({shown} {score[1]:.3g} < {POOR}): the live units are "
+        "too few to draw the target, and the loss cannot leave where it stopped; 'advice:' "
+        "below tries another seed, leaky_relu and more units on this run when that is quick."
+    )
+
+
+def some_dead_changes(result) -> list[tuple[str, dict]]:
+    """Another seed, and more units (twice each hidden layer's), as 'advice:' rows (leaky_relu:
+    ``namedfixes.unit_changes``)."""
+    if not dead_counts(result):
+        return []
+    spec, out = result.spec, []
+    changed = copy.deepcopy(spec)
+    seed = int(spec.get("seed") or 0)
+    changed["seed"] = seed + 1
+    out.append((f"--seed {seed + 1}", changed))
+    model = spec["model"]
+    changed = copy.deepcopy(spec)
+    if model.get("hidden"):
+        hidden = [2 * int(h) for h in model["hidden"]]
+        changed["model"] = {**model, "hidden": hidden}
+        out.append((f"--hidden {','.join(map(str, hidden))}", changed))
+    elif model.get("sizes"):
+        sizes = list(model["sizes"])
+        sizes = [sizes[0], *(2 * int(s) for s in sizes[1:-1]), sizes[-1]]
+        changed["model"] = {**model, "sizes": sizes}
+        out.append((f"--layers {','.join(map(str, sizes))}", changed))
+    return out
