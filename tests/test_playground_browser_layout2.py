@@ -57,3 +57,34 @@ def test_the_network_shows_whole_or_scrolls_with_the_cue(sized, server, tmp_path
             assert end["out"] <= end["right"] + 0.5, (name, width, end)  # reachable
         else:  # the whole network shows: no cue
             assert not got["cue"], (name, width, got)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_csvs_feature_names_use_the_room_the_column_has(sized, server, tmp_path, width):  # noqa: F811
+    pg = sized(width, 844)
+    open_page(pg, server, "seed=1")
+    rows = [f"{50 + i},{(i * 7 % 11) / 4},{i % 2}" for i in range(60)]
+    path = tmp_path / "houses.csv"
+    path.write_text("living_area_sqft,rooms,sold\n" + "\n".join(rows) + "\n")
+    pg.set_input_files("#csv", str(path))
+    until(pg, "window.playground.state.dataset === 'csv' && window.playground.data", 15)
+    until(pg, "document.querySelector('.node.feature').title.includes('living')", 10)
+    got = pg.evaluate("""(() => {
+      const net = document.querySelector('.network');
+      return {panel: net.clientWidth, page: document.scrollingElement.scrollWidth - innerWidth,
+        labels: [...document.querySelectorAll('.flabel')].map((l) => [l.textContent,
+          l.getBoundingClientRect().left - net.getBoundingClientRect().left + net.scrollLeft,
+          l.closest('.node').getAttribute('aria-label')])};
+    })()""")
+    pg.evaluate("window.scrollTo(0, document.querySelector('.net-col').offsetTop)")
+    shoot(pg, tmp_path, f"layout2-csv-{width}")
+    assert got["page"] <= 0, got
+    texts = {t for t, _, _ in got["labels"]}
+    assert all(left >= 0 for _, left, _ in got["labels"]), got  # none cut at the panel's edge
+    assert all("living_area_sqft" in name for t, _, name in got["labels"] if "liv" in t), got
+    if width > 1000:  # room for the whole names (it drew "living_…", "liv…·roo…")
+        assert {"living_area_sqft", "living_area_sqft²"} <= texts, got
+        assert any(t.endswith("·rooms") and len(t) > 10 for t in texts), got  # rooms whole
+    else:  # a phone: cut to the room, never under the 8 characters the server cut to
+        first = next(t for t, _, _ in got["labels"] if t.startswith("liv"))
+        assert len(first) >= 8, got

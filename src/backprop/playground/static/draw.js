@@ -366,3 +366,35 @@ function drawFunction(s) {
   }
   plotAxes(c, x0, x1, lo, hi);
 }
+
+// A CSV's feature labels (area, area², sin area, area·rooms) drawn as long as the features
+// column has room for: up to a fifth of the network panel, at most the 120 px of the
+// column's title (it cut every name to 8 characters, "size·roo…", on a 1,280 px page with
+// room for the whole). Each column name is cut alike (features.column_label's shapes), the
+// whole name stays in the accessible name and the tooltip. Fitted once per name and room.
+const fittedLabels = new Map();
+function fitColumnLabels(col, features, panelWidth) {
+  const full = (n) => (features.find((f) => f.name === n) || {}).column_full || "";
+  const cols = [full("x1"), full("x2")];
+  const room = Math.round(Math.min(120, Math.max(50, panelWidth * 0.2)));
+  const shape = (name, n) => {
+    const c = name.includes("2") && name !== "x1x2" ? cols[1] : cols[0];
+    if (name === "x1x2") {  // a short name whole, the rest of the room to the other
+      const [la, lb] = cols.map((t) => [...t].length);
+      const kb = lb <= n - 4 ? lb : Math.max(Math.ceil(n / 2), n - la);
+      return `${clipText(cols[0], Math.max(4, n - Math.min(lb, kb)))}·${clipText(cols[1], kb)}`;
+    }
+    if (name.startsWith("sin")) return `sin ${clipText(c, Math.max(3, n - 3))}`;
+    return name.endsWith("sq") ? `${clipText(c, n)}²` : clipText(c, n);
+  };
+  for (const node of col.querySelectorAll(".node.feature")) {
+    const lab = node.querySelector(".flabel"), name = node.dataset.feature;
+    const key = `${name}|${cols.join("|")}|${room}`;
+    if (fittedLabels.has(key)) { lab.textContent = fittedLabels.get(key); continue; }
+    for (let n = Math.max(...cols.map((c) => [...c].length)) + 1; n >= 4; n--) {
+      lab.textContent = shape(name, n);
+      if (lab.offsetWidth <= room) break;
+    }
+    fittedLabels.set(key, lab.textContent);
+  }
+}

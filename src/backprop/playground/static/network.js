@@ -35,7 +35,7 @@ function buildNetwork(s) {
     // drawn as the CSV's column (area, area², sin area), cut to fit the column: the whole
     // name is in the accessible name and the tooltip (a projector or a phone has no tooltip)
     const lab = document.createElement("span"); lab.className = "flabel";
-    lab.textContent = f.column ? clipText(f.column, FLABEL_MAX) : f.label;
+    lab.textContent = f.column || f.label;  // a CSV's: fitted below (fitColumnLabels)
     node.appendChild(lab);
     node.onclick = () => {
       const next = on ? st.features.filter((x) => x !== f.name) : [...st.features, f.name];
@@ -46,6 +46,7 @@ function buildNetwork(s) {
     fc.body.appendChild(node);
   }
   cols.appendChild(fc.el);
+  if (d.features.some((f) => f.column)) fitColumnLabels(fc.el, d.features, $("network").clientWidth);
   // the labels stand left of their nodes: the column makes room for the widest (a CSV's
   // column names are wider than X₁; a phone's scrolling panel cut them off at its edge)
   const widest = Math.max(0, ...[...fc.el.querySelectorAll(".flabel")].map((lab) => lab.offsetWidth));
@@ -150,7 +151,6 @@ document.addEventListener("pointerdown", (e) => {  // a tap elsewhere puts the c
 
 // at most `max` characters as drawn (grapheme clusters: an emoji family or a letter with
 // its marks is one, never split), the last of them "…" when the text is longer
-const FLABEL_MAX = 10;
 function clipText(text, max) {
   const parts = typeof Intl.Segmenter === "function" ?
     [...new Intl.Segmenter(undefined, {granularity: "grapheme"}).segment(text)].map((g) => g.segment) : [...text];
