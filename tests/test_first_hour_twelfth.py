@@ -67,3 +67,51 @@ def test_some_dead_relu_units_with_a_poor_fit_are_counted_and_their_fixes_tried(
     table = out[out.index("advice:") :]
     for fix in ("--seed 1", "--hidden 4", "--activation leaky_relu"):
         assert f"  {fix} " in table, table
+
+
+# -- item 4: a training-accuracy 'last epoch is not the best' note only beyond chance -----------
+def _unlearnable(tmp_path, rows=200):
+    import numpy as np
+
+    rng = np.random.default_rng(1)  # a drop of 6 rows of 200 (the student's)
+    size, rooms = rng.uniform(40, 250, rows).round(1), rng.integers(1, 6, rows)
+    cities = ("Paris", "Lyon", "Nice")
+    lines = ["size,rooms,city"] + [
+        f"{s},{r},{cities[i % 3]}" for i, (s, r) in enumerate(zip(size, rooms))
+    ]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_a_training_accuracy_drop_within_chance_gets_no_last_epoch_note(tmp_path):
+    import math
+
+    _unlearnable(tmp_path)
+    code, out, err = cli("train", "--csv", "t.csv", "--target", "city", "--no-plots", "--quiet",
+                         "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    with open(tmp_path / "a" / "history.csv") as f:
+        acc = [float(r["accuracy"]) for r in csv.DictReader(f) if r["accuracy"]]
+    best, last = max(acc), acc[-1]
+    drop = round((best - last) * 200)
+    # the premise: a drop the old rule (>= 6 rows and 2 points) called real, within 2 binomial
+    # standard deviations of a count of 200 rows at the best accuracy
+    assert best - last >= 0.02 and drop >= 6, (best, last)
+    assert drop <= 2 * math.sqrt(200 * best * (1 - best)), (best, last)
+    assert "last epoch is not the best" not in out + err, out
+
+
+def test_a_training_accuracy_note_without_validation_says_it_is_judged_on_training_rows(
+    tmp_path, monkeypatch
+):
+    import backprop
+    from backprop.cli.lastepoch import last_epoch_note
+
+    _unlearnable(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = backprop.run({"data": {"csv": "t.csv", "target": "city"}, "epochs": 20})
+    values = [0.5] * 20
+    values[3] = 0.9  # 80 of 200 rows: far beyond chance
+    r.history.history["accuracy"] = values
+    r.history._at.pop("accuracy", None)  # measured at every epoch, as the CLI's runs are
+    note = last_epoch_note(r)
+    assert note is not None and "judged on the training rows" in note, note

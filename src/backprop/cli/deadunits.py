@@ -78,7 +78,7 @@ def some_dead_warning(result) -> str | None:
     shown = "r²" if score[0] == "r2" else "accuracy"
     return (
         f"{said}, and the fit is poor ({shown} {score[1]:.3g} < {POOR}): the live units are "
-        "too few to draw the target, and the loss cannot leave where it stopped; 'advice:' "
+        "perhaps too few to draw the target; 'advice:' "
         "below tries another seed, leaky_relu and more units on this run when that is quick."
     )
 

@@ -13,6 +13,8 @@ rows makes their score optimistic).
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["ACCURACY_DROP", "GIVEN_BACK", "LOSS_RISE", "MIN_ROWS", "SPIKE", "last_epoch_note"]
 
 ACCURACY_DROP = 0.02  # the last epoch's accuracy this far below the best one: say so
@@ -73,17 +75,18 @@ def last_epoch_note(result) -> str | None:
     best = values[best_i]
     if higher:  # and more rows than chance moves between two epochs (McNemar, below)
         rows = _rows(result, key)
-        worse = best - last >= ACCURACY_DROP and (
-            rows is None or round((best - last) * rows) >= MIN_ROWS
-        )
+        worse = best - last >= ACCURACY_DROP and (rows is None or _beyond_chance(best, last, rows))
     else:  # and the end gave back a share of the run's fall that matters (not 1e-14 → 3e-14)
         worse = last > LOSS_RISE * best and last - best >= GIVEN_BACK * (values[0] - best)
     if not worse or best_i == len(values) - 1:
         return None
     if best_i == 0 or _never_trained(h):  # restoring the best epoch restores untrained
         return None  # weights (sgd --lr 1 on square: only epoch 1 was good): the run diverged
+    judged = ""
+    if not key.startswith("val_") and not (result.spec.get("validation") or None):
+        judged = " judged on the training rows (the run held none out),"
     text = (
-        f"note: the last epoch is not the best: {key} {last:.4g} at the end (epoch "
+        f"note: the last epoch is not the best:{judged} {key} {last:.4g} at the end (epoch "
         f"{epochs[-1]}), {best:.4g} at epoch {epochs[best_i]} (epochs as history.csv counts "
         "them); the files hold the last epoch's weights."
     )
@@ -106,6 +109,14 @@ def last_epoch_note(result) -> str | None:
         '"early_stopping": {"restore_best_weights": true} with --validation 0.2 (not the '
         "test rows: choosing the epoch by them makes their score optimistic)." + see
     )
+
+
+def _beyond_chance(best: float, last: float, rows: int) -> bool:
+    """The drop is more rows than chance moves: at least ``MIN_ROWS`` (McNemar's exact test)
+    and more than two binomial standard deviations of a count at the best accuracy,
+    2·sqrt(n·p·(1 − p)) (6 rows of 200 at p 0.54 is 0.85 of one: within chance)."""
+    drop, p = round((best - last) * rows), min(max(best, 0.0), 1.0)
+    return drop >= MIN_ROWS and drop > 2.0 * math.sqrt(rows * p * (1.0 - p))
 
 
 def _never_trained(h) -> bool:
