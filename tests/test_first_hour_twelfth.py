@@ -115,3 +115,19 @@ def test_a_training_accuracy_note_without_validation_says_it_is_judged_on_traini
     r.history._at.pop("accuracy", None)  # measured at every epoch, as the CLI's runs are
     note = last_epoch_note(r)
     assert note is not None and "judged on the training rows" in note, note
+
+
+# -- item 6: predict on a built-in spec's name says to train it first ----------------------------
+def test_predict_on_a_builtin_specs_name_says_train_it_first_and_the_advice_works(tmp_path):
+    from backprop.spec import builtin
+    from cli_helpers import one_line
+
+    assert builtin("square")  # the premise: 'square' is a built-in spec's name
+    code, _, err = cli("predict", "square", "--x", 1, cwd=tmp_path)
+    one_line(code, err, "'square' is a built-in spec", "backprop train square --out runs/square")
+    # the advice, followed, works
+    code, _, err = cli("train", "square", "--out", "runs/square", "--epochs", 20, "--no-plots",
+                       "--quiet", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("predict", "runs/square/model.safetensors", "--x", 1, cwd=tmp_path)
+    assert code == 0 and out.strip(), err

@@ -78,6 +78,26 @@ def _samples(rows: list[list[float]], n_in: int, features=None) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+def _refuse_spec_name(model: str) -> None:
+    """MODEL names a built-in spec ('square') and no file: it is a recipe to train, not a
+    trained model; say so, with the two commands (it said 'model file not found')."""
+    import os
+    from importlib import resources
+
+    from ...reading import ModelFilePathError
+
+    name = str(model)
+    if os.path.exists(name) or not name.isidentifier():
+        return
+    if not resources.files("backprop.specs").joinpath(f"{name}.json").is_file():
+        return
+    raise ModelFilePathError(
+        f"MODEL {name!r} is a built-in spec (how to train a network), not a trained model: "
+        f"train it first with 'backprop train {name} --out runs/{name}', then predict with "
+        f"'backprop predict runs/{name}/model.safetensors'."
+    )
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -99,6 +119,7 @@ def run(args) -> int:
         ],
     )
     refuse_foreign_output(args.output, "--output", "csv")
+    _refuse_spec_name(args.model)
     f = io.read(args.model)
     model, part = f.model, (f.full_spec or {}).get("data") or {}
     n_in = layers(model)[0].n_in
