@@ -248,14 +248,14 @@ def test_the_activation_words_take_the_reason_from_the_trials_not_the_names():
     step = next(w for w in said if w.startswith("step never succeeds"))
     assert "all 2 trials trained again" in step and "layer 1 (W[1], b[1])" in step
     tanh = next(w for w in said if w.startswith("tanh never succeeds"))
-    assert "though it trained" in tanh and "W[1]" not in tanh
+    assert "It trained, though" in tanh and "W[1]" not in tanh
     assert said[0].startswith("Most reliable over seeds: relu with 2 hidden units — 80%")
     # a made-up outcome: the evidence says tanh's first layer is the frozen one
     rows = _acts({"relu": 0.0, "tanh": 0.0, "sigmoid": 1.0, "step": 0.5})
     said = words(q, rows, [_fit(0, []), _fit(1, [1]), _fit(2, []), _fit(3, [])])
     assert not any(w.startswith("step never") for w in said)
     assert "layer 1 (W[1], b[1])" in next(w for w in said if w.startswith("tanh never"))
-    assert "though it trained" in next(w for w in said if w.startswith("relu never"))
+    assert "It trained, though" in next(w for w in said if w.startswith("relu never"))
     assert said[0].startswith("Most reliable over seeds: sigmoid")
 
 

@@ -131,3 +131,18 @@ def test_predict_on_a_builtin_specs_name_says_train_it_first_and_the_advice_work
     assert code == 0, err
     code, out, err = cli("predict", "runs/square/model.safetensors", "--x", 1, cwd=tmp_path)
     assert code == 0 and out.strip(), err
+
+
+# -- item 8: compare's 'never succeeds' sentence nests no parentheses ---------------------------
+def test_compares_never_succeeds_sentence_nests_no_parentheses():
+    from test_compare import QUESTIONS, _acts, _fit, words
+
+    rows = _acts({"relu": 0.8, "tanh": 0.0, "sigmoid": 0.1, "step": 0.0})
+    said = words(QUESTIONS["activations"], rows, [_fit(0, []), _fit(1, []), _fit(2, [])])
+    tanh = next(w for w in said if w.startswith("tanh never succeeds"))
+    assert "It trained, though: every layer's weights moved" in tanh, tanh
+    depth, deepest = 0, 0
+    for ch in tanh:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        deepest = max(deepest, depth)
+    assert deepest == 1 and depth == 0, tanh

@@ -231,14 +231,14 @@ def _never_words(rows, fits, need: str | None = None) -> list[str]:
             )
             continue
         closest = min((r.best for r in ran if math.isfinite(r.best)), default=math.nan)
-        moved = (
-            f", though it trained (every layer's weights moved in {_trained_again(mine, trials)})"
+        moved = (  # a sentence of its own: inside parentheses it nested three deep
+            f" It trained, though: every layer's weights moved in {_trained_again(mine, trials)}."
             if mine and not any(f.unmoved for f in mine)
             else ""
         )
         out.append(
-            f"{group} never succeeds (0 of {trials} trials){moved}: the closest any seed "
-            f"came was a final loss of {_closest(closest, need)}."
+            f"{group} never succeeds (0 of {trials} trials): the closest any seed came was a "
+            f"final loss of {_closest(closest, need)}.{moved}"
         )
     return out
 
