@@ -146,3 +146,36 @@ def test_compares_never_succeeds_sentence_nests_no_parentheses():
         depth += {"(": 1, ")": -1}.get(ch, 0)
         deepest = max(deepest, depth)
     assert deepest == 1 and depth == 0, tanh
+
+
+# -- item 7: the bar never redraws an older frame after an epoch line --------------------------
+def test_the_bar_never_goes_back_after_an_epoch_line():
+    import io
+    import itertools
+    import re
+
+    import backprop
+    from backprop.cli.progress import progress_callback
+    from backprop.spec import builtin
+
+    class Terminal(io.StringIO):
+        def isatty(self):  # rich draws its live bar as on a terminal
+            return True
+
+    stream = Terminal()
+
+    def line(epoch, logs):
+        return f"Epoch {epoch}" if epoch % 1000 == 0 else None
+
+    bar = progress_callback(10000, tty=True, stream=stream, log_every=1000, line_format=line)
+    spec = builtin("square")
+    spec["epochs"] = 10000
+    backprop.run(spec, callbacks=[bar])
+    drawn = re.findall(r"(\d+)/10000|Epoch (\d+)", stream.getvalue())
+    counts = [int(n) if n else None for n, _ in drawn]
+    assert len(counts) > 5 and "Epoch 5000" in stream.getvalue()
+    back = [(a, b) for a, b in itertools.pairwise(counts) if None not in (a, b) and b < a]
+    assert not back, back[:3]  # never an older frame
+    for i, (_, line) in enumerate(drawn):  # the frame after 'Epoch N' counts N at least
+        after = next((c for c in counts[i + 1 :] if c is not None), None)
+        assert not line or after is None or after >= int(line), (line, after)

@@ -222,10 +222,12 @@ def progress_callback(
         def on_epoch_end(self, state) -> None:
             loss = state.logs.get("loss")
             text = "" if loss is None else f"loss {loss:{NUMBER}}"  # the same field as the ticks
-            self.progress.update(self.task, completed=state.epoch, metrics=text)
+            if state.epoch >= self.progress.tasks[0].completed:  # never an older frame
+                self.progress.update(self.task, completed=state.epoch, metrics=text)
             if line_format is not None:
                 text = line_format(state.epoch, state.logs)
-                if text is not None:
+                if text is not None:  # the bar redrawn under the line is this frame, not
+                    self.progress.refresh()  # the last one rich's clock drew
                     self.progress.console.print(text, highlight=False, markup=False)
 
         def on_train_end(self, state) -> None:
