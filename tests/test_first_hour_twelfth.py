@@ -179,3 +179,18 @@ def test_the_bar_never_goes_back_after_an_epoch_line():
     for i, (_, line) in enumerate(drawn):  # the frame after 'Epoch N' counts N at least
         after = next((c for c in counts[i + 1 :] if c is not None), None)
         assert not line or after is None or after >= int(line), (line, after)
+
+
+# -- item 3: the least-squares note says when the compared (last) epoch jumped ------------------
+def test_the_line_note_says_the_last_epoch_jumped(tmp_path):
+    from test_first_hour_ninth import _houses
+
+    _houses(tmp_path)
+    code, out, err = cli("train", "--csv", "houses.csv", "--target", "price", "--validation",
+                         0.2, "--no-plots", "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    with open(tmp_path / "a" / "history.csv") as f:
+        val = [float(r["val_loss"]) for r in csv.DictReader(f) if r["val_loss"]]
+    note = next(ln for ln in out.splitlines() if ln.startswith("note: a straight line"))
+    assert val[-1] >= 1.2 * val[-2], val[-2:]  # the premise: the last epoch jumped
+    assert f"val_loss rose {val[-1] / val[-2] - 1:.0%} in that epoch" in note, note

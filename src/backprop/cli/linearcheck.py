@@ -80,4 +80,22 @@ def linear_note(result, verdicts) -> str | None:
         f"({units}). On {rows} the network's extra freedom is not paying off: if the target "
         "is close to linear in the inputs, a linear model (scikit-learn's LinearRegression) "
         "is the better tool; a network earns its keep where the target bends."
+    ) + _last_jump(result, "val_loss" if which == "validation rows" else "loss")
+
+
+LAST_RISE = 1.2  # the last epoch's judged loss this much above the epoch before's: say so
+
+
+def _last_jump(result, key: str) -> str:
+    """The note compares the LAST epoch's network: when that epoch's ``key`` rose over the
+    one before by ``LAST_RISE`` or more (houses --validation 0.2: val_loss +66 % in epoch
+    100, where epoch 99's network beat the line), say so beside it."""
+    values = [v for v in result.history.history.get(key) or [] if v is not None]
+    if len(values) < 2 or not values[-2] > 0 or values[-1] < LAST_RISE * values[-2]:
+        return ""
+    before, last = float(values[-2]), float(values[-1])
+    return (
+        f" The network compared is the last epoch's, and its {key} rose "
+        f"{last / before - 1:.0%} in that epoch ({before:.4g} → {last:.4g}): one epoch's "
+        "swing may decide this comparison."
     )
