@@ -229,7 +229,6 @@ def _run(args) -> int:
             spec["epochs"]
         ) as held:  # its list of what to try: ranked_advice tries each
             result = run_spec(spec, callbacks=callbacks)
-            unfinished(result, held)  # a loss that swings: is the run far from done?
         check_interrupt()  # one swallowed after the last tick: the run is not saved
         from ..lrcheck import SEE_ADVICE, checked_advice, settled_reason
 
@@ -245,6 +244,12 @@ def _run(args) -> int:
             result.history.stop_reason = settled_reason(reason, done)
         written = save_run(result, staging, plots=not args.no_plots)
     files = folder.final(written)
+    # the CLI's own verdicts on the run (too few epochs, a jump, units that never activate)
+    # once its files are kept: a run whose --out is refused at the end says one line
+    # (test_concurrent_writers), never a verdict pointing to an 'advice:' that cannot follow
+    with hold_poor_fit(spec["epochs"]) as later:  # its 'try …' lists left to the advice
+        unfinished(result, held)
+    held.extend(later)
     print(describe_files(files) if not args.quiet else f"run folder: {folder.path}")
     from ..common import exit_status
 
