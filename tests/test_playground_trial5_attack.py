@@ -11,12 +11,9 @@ L4, what a lesson hides) are in test_playground_trial5_lessons.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import statistics
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -57,24 +54,9 @@ def errors(answers: list[dict]) -> list[dict]:
 
 # -- H3: a check's cost is bounded by the budget it is charged --------------------------------
 # before: _no_lone_surrogates walked every element (an f-string each) before the type's
-# check: the 1.4 MB hello took 1.39 s against json.loads's 8 ms (about 170x), the ping 0.94 s
-@pytest.mark.parametrize("name", list(hostile()))
-def test_a_hostile_message_is_parsed_within_a_small_multiple_of_json_loads(name):
-    from backprop.playground import protocol
-    from backprop.playground.fields import ProtocolError
-
-    text = hostile()[name]
-    assert len(text) <= protocol.MAX_MESSAGE
-    ratios = []
-    for _ in range(5):  # side by side in one process, alternating; the median
-        t0 = time.perf_counter()
-        json.loads(text)
-        t1 = time.perf_counter()
-        with contextlib.suppress(ProtocolError):
-            protocol.parse(text)
-        t2 = time.perf_counter()
-        ratios.append((t2 - t1) / (t1 - t0))
-    assert statistics.median(ratios) < 6, ratios
+# check: the 1.4 MB hello took 1.39 s against json.loads's 8 ms (about 170x), the ping 0.94 s.
+# Counted in calls, not timed: a clock ratio failed CI under load (median 6.3 against a
+# bound of 6 in stop 24's run); the count is the same on any machine.
 
 
 def count_calls(fn) -> int:
