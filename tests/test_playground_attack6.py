@@ -5,41 +5,11 @@ teacher item 1: Adam's first step against PyTorch's)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import pytest
 
-from playground_helpers import Sink, msg
+from playground_helpers import errors, hello, send, send_text, tab
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
-
-
-def tab(settings: dict | None = None):
-    from backprop.playground.connection import Connection
-
-    conn = Connection(Sink())
-    hello(conn, settings)
-    return conn
-
-
-def hello(conn, settings: dict | None = None) -> None:
-    url = {k: str(v) for k, v in (settings or {}).items()}
-    asyncio.run(conn.handle(msg("hello", url=url)))
-
-
-def send_text(conn, text: str) -> list[dict]:
-    before = len(conn.ws.sent)
-    asyncio.run(conn.handle(text))
-    return conn.ws.sent[before:]
-
-
-def send(conn, message_type: str, /, **fields) -> list[dict]:
-    return send_text(conn, json.dumps({"v": 1, "type": message_type, **fields}))
-
-
-def errors(answers: list[dict]) -> list[dict]:
-    return [m for m in answers if m["type"] == "error"]
 
 
 # -- P1: guard ids are unique in the process ---------------------------------------------------

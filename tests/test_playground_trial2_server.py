@@ -8,7 +8,6 @@ file's own values, float32 as NumPy rounds it.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import unicodedata
@@ -20,7 +19,7 @@ import pytest
 from backprop.playground import exports, views
 from backprop.playground.protocol import ProtocolError, parse
 from backprop.playground.session import Session
-from playground_helpers import Sink, msg
+from playground_helpers import error_messages, send, tab
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
 
@@ -32,26 +31,6 @@ LINEAR = "a,b,price\n" + "\n".join(
     f"{a:.4f},{b:.4f},{500 + 80 * a - 30 * b + 5 * np.sin(3 * a):.4f}" for a, b in P2
 )
 BINARY = "a,b,label\n" + "\n".join(f"{a:.3f},{b:.3f},{int(a * b > 0)}" for a, b in P2)
-
-
-def tab(settings: dict | None = None):
-    """A connection with a session, as after the page's ``hello``."""
-    from backprop.playground.connection import Connection
-
-    conn = Connection(Sink())
-    asyncio.run(conn.handle(msg("hello", url={k: str(v) for k, v in (settings or {}).items()})))
-    return conn
-
-
-def send(conn, message_type: str, /, **fields) -> list[dict]:
-    """One message from the page; the messages the server answered with."""
-    before = len(conn.ws.sent)
-    asyncio.run(conn.handle(json.dumps({"v": 1, "type": message_type, **fields})))
-    return conn.ws.sent[before:]
-
-
-def errors(answers: list[dict]) -> list[str]:
-    return [m["message"] for m in answers if m["type"] == "error"]
 
 
 # -- A6: regression targets in float32 ------------------------------------------------------
@@ -116,10 +95,10 @@ def test_step_and_one_batch_after_a_divergence_are_refused_in_words():
     assert s.status.diverged
     at = (s.epoch, s.steps)
     for unit in ("epoch", "batch"):
-        said = errors(send(conn, "step", unit=unit))
+        said = error_messages(send(conn, "step", unit=unit))
         assert said and "diverged" in said[0] and "Reset" in said[0], unit
     assert (s.epoch, s.steps) == at
-    said = errors(send(conn, "edit", kind="bias", layer=1, row=0, value=0.5, net=s.builds))
+    said = error_messages(send(conn, "edit", kind="bias", layer=1, row=0, value=0.5, net=s.builds))
     assert said and "diverged" in said[0] and not s.edited
     metrics = views.snapshot(s)["metrics"]
     assert metrics and all(v is None for v in metrics.values()), metrics
@@ -133,7 +112,7 @@ def test_built_in_data_settings_on_a_csv_are_refused_and_stay_out_of_the_link(ch
     before = dict(conn.session.state)
     answers = send(conn, "set", changes=change)
     (key,) = change
-    said = errors(answers)
+    said = error_messages(answers)
     assert said and f"setting {key}" in said[0] and "built-in dataset" in said[0]
     assert conn.session.state == before
     states = [m for m in answers if m["type"] == "state"]
@@ -176,7 +155,7 @@ def test_an_edit_refused_at_parse_changes_nothing_over_the_socket():
         {"kind": "weight", "layer": 1, "row": 0, "col": 0, "value": 1.5},  # no net
         {"kind": "weight", "layer": 1, "row": 0, "col": 0, "value": 1e-50, "net": s.builds},
     ):
-        assert errors(send(conn, "edit", **bad))
+        assert error_messages(send(conn, "edit", **bad))
     for b, p in zip(before, s.model.parameters(), strict=True):
         np.testing.assert_array_equal(b, p._data)
     assert not s.edited
@@ -186,11 +165,11 @@ def test_an_edit_refused_at_parse_changes_nothing_over_the_socket():
 def test_a_regression_loss_on_a_classification_csv_is_refused_in_words():
     conn = tab({"seed": "2"})
     send(conn, "upload", name="mine.csv", text=BINARY)
-    said = errors(send(conn, "set", changes={"loss": "mse"}))
+    said = error_messages(send(conn, "set", changes={"loss": "mse"}))
     assert said and "setting loss: mse is a regression loss" in said[0]
     assert conn.session.state["loss"] == "auto" and conn.session.loss_name == "bce_with_logits"
-    said = errors(send(conn, "set", changes={"dataset": "circle"}))
-    said = errors(send(conn, "set", changes={"loss": "half_mse"}))
+    said = error_messages(send(conn, "set", changes={"dataset": "circle"}))
+    said = error_messages(send(conn, "set", changes={"loss": "half_mse"}))
     assert said and "circle set is a classification problem" in said[0]
 
 
@@ -221,7 +200,7 @@ def test_enter_on_the_snapshots_value_changes_nothing():
     snap = views.snapshot(s)
     before = [p._data.copy() for p in s.model.parameters()]
     value = snap["layers"][0]["w"][1][0]
-    assert not errors(send(conn, "edit", kind="weight", layer=1, row=1, col=0, value=value,
+    assert not error_messages(send(conn, "edit", kind="weight", layer=1, row=1, col=0, value=value,
                            net=snap["net"]))  # fmt: skip
     for b, p in zip(before, s.model.parameters(), strict=True):
         np.testing.assert_array_equal(b, p._data)
@@ -267,7 +246,7 @@ def test_stacked_combining_marks_and_hangul_fillers_leave_the_task():
 def test_a_setting_that_would_change_nothing_is_refused(settings, change, words):
     conn = tab({**settings, "seed": "3"})
     before = dict(conn.session.state)
-    said = errors(send(conn, "set", changes=change))
+    said = error_messages(send(conn, "set", changes=change))
     assert said and words in said[0]
     assert conn.session.state == before
 

@@ -7,34 +7,11 @@ on the code the trial ran.
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import pytest
 
-from playground_helpers import Sink, msg
+from playground_helpers import Sink, error_messages, send, tab
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
-
-
-def tab(settings: dict | None = None):
-    """A connection with a session, as after the page's ``hello``."""
-    from backprop.playground.connection import Connection
-
-    conn = Connection(Sink())
-    asyncio.run(conn.handle(msg("hello", url={k: str(v) for k, v in (settings or {}).items()})))
-    return conn
-
-
-def send(conn, message_type: str, /, **fields) -> list[dict]:
-    """One message from the page; the messages the server answered with."""
-    before = len(conn.ws.sent)
-    asyncio.run(conn.handle(json.dumps({"v": 1, "type": message_type, **fields})))
-    return conn.ws.sent[before:]
-
-
-def errors(answers: list[dict]) -> list[str]:
-    return [m["message"] for m in answers if m["type"] == "error"]
 
 
 # -- A5: exports after a divergence --------------------------------------------------------
@@ -49,7 +26,7 @@ def test_exports_after_a_divergence_are_refused_in_words(what):
     send(conn, "step", unit="epoch")
     assert conn.session.status.diverged
     answers = send(conn, "export", what=what)
-    said = errors(answers)
+    said = error_messages(answers)
     assert said and "diverged" in said[0] and "Reset" in said[0]
     assert not [m for m in answers if m["type"] == "export"]
     send(conn, "reset", **{})
@@ -62,7 +39,7 @@ def test_a_csv_column_from_minus_to_plus_1e308_is_refused_whatever_the_split(see
     # t7.py: accepted for some seeds, then every step answered only "... is NaN"
     conn = tab({"seed": str(seed)})
     answers = send(conn, "upload", name="a.csv", text="x,y\n1e308,2\n-1e308,4\n5,6\n7,8\n")
-    said = errors(answers)
+    said = error_messages(answers)
     assert said and "'x'" in said[0] and "-1e+308 to 1e+308" in said[0], said
     assert conn.session.state["dataset"] != "csv"
     assert [m for m in send(conn, "step", unit="epoch") if m["type"] == "snapshot"]
@@ -76,7 +53,7 @@ def test_a_split_leaving_under_two_training_rows_is_refused_naming_the_train_rat
     conn = tab({"train_ratio": "10", "seed": "1"})
     text = "x,y\n" + "\n".join(f"{i},{i * i * 0.37 + 5}" for i in range(rows))
     answers = send(conn, "upload", name="t.csv", text=text)
-    said = errors(answers)
+    said = error_messages(answers)
     assert said and "train ratio 10 %" in said[0] and "test_ratio" not in said[0], said
     assert [m["field"] for m in answers if m["type"] == "error"] == ["train_ratio"]
     assert conn.session.state["dataset"] != "csv"
@@ -90,7 +67,7 @@ def test_a_files_name_and_column_names_follow_the_tasks_rule():
     # t16.py: "report\u202egnp.csv" (shown as "reportcsv.png") and a column "a\u202eb"
     conn = tab({"seed": "1"})
     answers = send(conn, "upload", name="report\u202egnp.csv", text="a\u202eb,c,label\n" + ROWS)
-    assert not errors(answers)
+    assert not error_messages(answers)
     data = [m for m in answers if m["type"] == "data"][-1]
     assert data["name"] == "reportgnp"
     assert conn.session.raw.feature_names == ["ab", "c"]
@@ -101,7 +78,7 @@ def test_a_files_name_and_column_names_follow_the_tasks_rule():
 @pytest.mark.parametrize("blank", ["\u200b", "\u2800", "\u202e"])
 def test_a_column_named_only_by_invisible_characters_is_unnamed(blank):
     conn = tab({"seed": "1"})
-    said = errors(send(conn, "upload", name="ok.csv", text=f"a,{blank},label\n" + ROWS))
+    said = error_messages(send(conn, "upload", name="ok.csv", text=f"a,{blank},label\n" + ROWS))
     assert said and "unnamed" in said[0]
 
 
@@ -118,7 +95,7 @@ def test_a_column_named_only_by_invisible_characters_is_unnamed(blank):
 def test_mismatched_or_empty_lists_and_csv_without_a_file_are_refused(changes, said):
     conn = tab({"seed": "1", "hidden": "4,2"})
     before = dict(conn.session.state)
-    told = errors(send(conn, "set", changes=changes))
+    told = error_messages(send(conn, "set", changes=changes))
     assert told and said in told[0], told
     assert conn.session.state == before
 

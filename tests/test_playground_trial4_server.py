@@ -15,35 +15,11 @@ import tempfile
 
 import pytest
 
-from playground_helpers import Sink, msg
+from playground_helpers import Sink, errors, msg, send, send_text, tab
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
 
 BIG = "1" + "0" * 400  # a JSON integer no float holds (10**400)
-
-
-def tab(settings: dict | None = None):
-    """A connection with a session, as after the page's ``hello``."""
-    from backprop.playground.connection import Connection
-
-    conn = Connection(Sink())
-    asyncio.run(conn.handle(msg("hello", url={k: str(v) for k, v in (settings or {}).items()})))
-    return conn
-
-
-def send_text(conn, text: str) -> list[dict]:
-    """One message from the page as its raw text; the messages the server answered with."""
-    before = len(conn.ws.sent)
-    asyncio.run(conn.handle(text))
-    return conn.ws.sent[before:]
-
-
-def send(conn, message_type: str, /, **fields) -> list[dict]:
-    return send_text(conn, json.dumps({"v": 1, "type": message_type, **fields}))
-
-
-def errors(answers: list[dict]) -> list[dict]:
-    return [m for m in answers if m["type"] == "error"]
 
 
 # -- a: an integer too large for a float -----------------------------------------------------

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from playground_helpers import Sink, msg
+from playground_helpers import Sink, errors, msg, send, tab
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
 
@@ -32,24 +32,6 @@ def hostile() -> dict[str, str]:
         "hello+surrogate": '{"v":1,"type":"hello","url":{"a":["\\ud800",' + zeros + "]}}",
         "set+surrogate": '{"v":1,"type":"set","changes":{"features":["\\ud800",' + zeros + "]}}",
     }
-
-
-def tab(settings: dict | None = None):
-    from backprop.playground.connection import Connection
-
-    conn = Connection(Sink())
-    asyncio.run(conn.handle(msg("hello", url={k: str(v) for k, v in (settings or {}).items()})))
-    return conn
-
-
-def send(conn, message_type: str, /, **fields) -> list[dict]:
-    before = len(conn.ws.sent)
-    asyncio.run(conn.handle(json.dumps({"v": 1, "type": message_type, **fields})))
-    return conn.ws.sent[before:]
-
-
-def errors(answers: list[dict]) -> list[dict]:
-    return [m for m in answers if m["type"] == "error"]
 
 
 # -- H3: a check's cost is bounded by the budget it is charged --------------------------------

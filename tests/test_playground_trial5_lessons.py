@@ -14,27 +14,9 @@ import json
 
 import pytest
 
-from playground_helpers import Sink, msg
+from playground_helpers import Sink, errors, msg, send, tab
 
 pytest.importorskip("starlette", reason="the web extra (starlette) is not installed")
-
-
-def tab(settings: dict | None = None):
-    from backprop.playground.connection import Connection
-
-    conn = Connection(Sink())
-    asyncio.run(conn.handle(msg("hello", url={k: str(v) for k, v in (settings or {}).items()})))
-    return conn
-
-
-def send(conn, message_type: str, /, **fields) -> list[dict]:
-    before = len(conn.ws.sent)
-    asyncio.run(conn.handle(json.dumps({"v": 1, "type": message_type, **fields})))
-    return conn.ws.sent[before:]
-
-
-def errors(answers: list[dict]) -> list[dict]:
-    return [m for m in answers if m["type"] == "error"]
 
 
 # -- M1: a key given twice in a lesson link ----------------------------------------------------
