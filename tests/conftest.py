@@ -75,3 +75,14 @@ def pytest_collection_modifyitems(config, items):
         parts = Path(str(item.fspath)).parts
         if any(part in parts for part in SLOW) or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def done_db(tmp_path_factory):
+    """A finished two-trial regression sweep's database, made once (tests/sweep_helpers.py:
+    ``edited`` copies it before a test changes it)."""
+    from sweep_helpers import GRID, SMALL
+
+    db = tmp_path_factory.mktemp("done") / "done.db"
+    backprop.sweep(SMALL, GRID, seeds=1, workers=1, db=db)
+    return db

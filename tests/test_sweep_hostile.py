@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,35 +23,7 @@ import pytest
 import backprop
 from backprop.errors import ConfigError, SpecError, SweepError
 from cli_helpers import cli, one_line
-
-SMALL = {
-    "name": "small",
-    "data": {"name": "square", "n": 30},
-    "model": {"hidden": [3], "activation": "relu"},
-    "optimizer": {"name": "adam", "lr": 0.1},
-    "epochs": 20,
-    "engine": "delta",
-}
-GRID = {"optimizer.lr": [0.1, 0.2]}
-
-
-@pytest.fixture(scope="module")
-def done_db(tmp_path_factory):
-    """A finished two-trial sweep's database (copied by each test that edits it)."""
-    db = tmp_path_factory.mktemp("done") / "done.db"
-    backprop.sweep(SMALL, GRID, seeds=1, workers=1, db=db)
-    return db
-
-
-def _copy(done_db, tmp_path, *sql) -> str:
-    db = tmp_path / "edited.db"
-    shutil.copy(done_db, db)
-    con = sqlite3.connect(db)
-    for statement in sql:
-        con.execute(statement)
-    con.commit()
-    con.close()
-    return str(db)
+from sweep_helpers import GRID, SMALL, edited
 
 
 def _write(path, spec) -> str:
@@ -62,7 +33,7 @@ def _write(path, spec) -> str:
 
 # 1. stored state is checked against the plan ------------------------------------------------
 def test_an_edited_trial_spec_is_refused_naming_the_trial(done_db, tmp_path):
-    db = _copy(
+    db = edited(
         done_db,
         tmp_path,
         "UPDATE trial SET spec = json_set(spec, '$.optimizer.lr', 0.5, '$.epochs', 5, "
@@ -84,7 +55,7 @@ def test_an_edited_trial_spec_is_refused_naming_the_trial(done_db, tmp_path):
     ],
 )
 def test_a_plan_that_does_not_hold_is_refused(done_db, tmp_path, sql):
-    db = _copy(done_db, tmp_path, sql)
+    db = edited(done_db, tmp_path, sql)
     with pytest.raises(SweepError, match="edited or damaged"):
         backprop.sweep.load(db)
 
@@ -143,7 +114,7 @@ def test_csv_that_is_the_database_or_cannot_be_written_is_refused_before_work(tm
 
 
 def test_the_library_to_csv_never_overwrites_the_database(done_db, tmp_path):
-    db = _copy(done_db, tmp_path)
+    db = edited(done_db, tmp_path)
     results = backprop.sweep.load(db)
     with pytest.raises(ConfigError, match="the sweep's own database"):
         results.to_csv(db)
@@ -213,7 +184,7 @@ def test_a_resume_waits_for_trials_a_live_process_holds(done_db, tmp_path):
     try:
         time.sleep(0.3)
         owner = f"{os.uname().nodename}:{holder.pid}:{start_time(holder.pid)}"
-        db = _copy(
+        db = edited(
             done_db,
             tmp_path,
             f"UPDATE trial SET status = 'running', owner = '{owner}', final_loss = NULL",
@@ -250,7 +221,7 @@ def test_a_resume_waits_for_trials_a_live_process_holds(done_db, tmp_path):
     ],
 )
 def test_a_damaged_database_is_one_line_naming_what(done_db, tmp_path, sql):
-    db = _copy(done_db, tmp_path, sql)
+    db = edited(done_db, tmp_path, sql)
     code, _, err = cli("sweep", "--show", db, cwd=tmp_path)
     one_line(code, err, "sweep database")
     code, _, err = cli("sweep", "--show-trial", db, "2", cwd=tmp_path)
@@ -265,7 +236,7 @@ def test_a_foreign_sweep_table_and_a_lying_history_header(done_db, tmp_path):
     code, _, err = cli("sweep", "--show", foreign, cwd=tmp_path)
     one_line(code, err, "no column")
     header = json.dumps({"version": 1, "series": [["loss", 10**6]]})
-    db = _copy(done_db, tmp_path, f"UPDATE trial SET history = CAST('{header}' AS BLOB)")
+    db = edited(done_db, tmp_path, f"UPDATE trial SET history = CAST('{header}' AS BLOB)")
     with pytest.raises(SweepError, match="header does not describe its bytes"):
         backprop.sweep.load(db).history(1)
 

@@ -16,15 +16,7 @@ import pytest
 import backprop
 from backprop.errors import SweepError
 from cli_helpers import cli, one_line
-
-SMALL = {
-    "name": "small",
-    "data": {"name": "square", "n": 30},
-    "model": {"hidden": [3], "activation": "relu"},
-    "optimizer": {"name": "adam", "lr": 0.1},
-    "epochs": 20,
-    "engine": "delta",
-}
+from sweep_helpers import SMALL, edited
 
 
 def _csv(path, targets) -> None:
@@ -211,26 +203,6 @@ def test_a_grid_number_past_a_float_is_quoted_as_typed(tmp_path):
 
 
 # M2: stored results agree with their ranges and with their history ------------------------
-@pytest.fixture(scope="module")
-def done_db(tmp_path_factory):
-    """A finished two-trial sweep's database (copied by each test that edits it)."""
-    db = tmp_path_factory.mktemp("done") / "done.db"
-    backprop.sweep(SMALL, {"optimizer.lr": [0.1, 0.2]}, seeds=1, workers=1, db=db)
-    return db
-
-
-def _edited(done_db, tmp_path, *sql) -> str:
-    import shutil
-    import sqlite3
-
-    db = tmp_path / "edited.db"
-    shutil.copy(done_db, db)
-    con = sqlite3.connect(db)
-    for statement in sql:
-        con.execute(statement)
-    con.commit()
-    con.close()
-    return str(db)
 
 
 def _last_loss(done_db) -> float:
@@ -259,7 +231,7 @@ EDITS = {  # the attacker's edits, each refused on --show naming the trial and t
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_an_edited_result_is_refused_naming_the_trial_and_field(done_db, tmp_path, edit):
     sql, field = EDITS[edit]
-    db = _edited(done_db, tmp_path, sql)
+    db = edited(done_db, tmp_path, sql)
     code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
     one_line(code, err, "trial 1", field)
     assert out == "" or "0.001" not in out
@@ -268,7 +240,7 @@ def test_an_edited_result_is_refused_naming_the_trial_and_field(done_db, tmp_pat
 def test_a_result_edited_to_agree_with_itself_is_caught_by_its_history(done_db, tmp_path):
     last = _last_loss(done_db)
     sql, _ = EDITS["final_loss"]
-    db = _edited(done_db, tmp_path, sql)
+    db = edited(done_db, tmp_path, sql)
     with pytest.raises(SweepError, match=r"trial 1's history: its last loss is") as caught:
         backprop.sweep.load(db)
     assert repr(last) in str(caught.value)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 
 import numpy as np
@@ -22,36 +21,9 @@ from backprop.errors import SweepError
 from backprop.sweep.compare import QUESTIONS
 from backprop.sweep.compare_words import words
 from cli_helpers import cli, one_line
+from sweep_helpers import GRID, SMALL, edited
 
-SMALL = {
-    "name": "small",
-    "data": {"name": "square", "n": 30},
-    "model": {"hidden": [3], "activation": "relu"},
-    "optimizer": {"name": "adam", "lr": 0.1},
-    "epochs": 20,
-    "engine": "delta",
-}
-GRID = {"optimizer.lr": [0.1, 0.2]}
 ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b[31m red \u202e gnirts"
-
-
-@pytest.fixture(scope="module")
-def done_db(tmp_path_factory):
-    """A finished two-trial regression sweep's database (copied by each test that edits it)."""
-    db = tmp_path_factory.mktemp("done3") / "done.db"
-    backprop.sweep(SMALL, GRID, seeds=1, workers=1, db=db)
-    return db
-
-
-def _edited(done_db, tmp_path, *sql) -> str:
-    db = tmp_path / "edited.db"
-    shutil.copy(done_db, db)
-    con = sqlite3.connect(db)
-    for statement, *params in sql:
-        con.execute(statement, *params)
-    con.commit()
-    con.close()
-    return str(db)
 
 
 def _raw(text: str) -> bool:
@@ -61,14 +33,14 @@ def _raw(text: str) -> bool:
 
 # S5: every stored text a terminal shows goes through textrules.escape --------------------
 def test_stored_notes_are_escaped_on_show(done_db, tmp_path):
-    db = _edited(done_db, tmp_path, ("UPDATE trial SET notes = ?", (json.dumps([ESCAPES]),)))
+    db = edited(done_db, tmp_path, ("UPDATE trial SET notes = ?", (json.dumps([ESCAPES]),)))
     code, out, _ = cli("sweep", "--show", db, cwd=tmp_path)
     assert code == 0 and "PWNED" in out, out
     assert not _raw(out) and "\\x1b" in out and "\\u202e" in out
 
 
 def test_a_stored_error_is_escaped_in_the_trials_csv(done_db, tmp_path):
-    db = _edited(
+    db = edited(
         done_db,
         tmp_path,
         (
@@ -123,7 +95,7 @@ def test_trials_that_failed_on_a_changed_file_run_again_once_it_is_back(tmp_path
 
 def test_a_trial_whose_worker_died_runs_again_on_resume(done_db, tmp_path):
     before = backprop.sweep.load(done_db).trials[1]["final_loss"]
-    db = _edited(
+    db = edited(
         done_db,
         tmp_path,
         (
@@ -140,7 +112,7 @@ def test_a_trial_whose_worker_died_runs_again_on_resume(done_db, tmp_path):
 
 
 def test_a_trial_that_failed_for_itself_stays_failed_on_resume(done_db, tmp_path):
-    db = _edited(
+    db = edited(
         done_db,
         tmp_path,
         (
@@ -156,7 +128,7 @@ def test_a_trial_that_failed_for_itself_stays_failed_on_resume(done_db, tmp_path
 
 # S9 + S16: what the table shows is checked against what the sweep records, on open -------
 def test_a_stored_criterion_on_a_metric_never_recorded_is_refused(done_db, tmp_path):
-    db = _edited(done_db, tmp_path, ("UPDATE sweep SET success = 'accuracy>0.5'",))
+    db = edited(done_db, tmp_path, ("UPDATE sweep SET success = 'accuracy>0.5'",))
     code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
     one_line(code, err, "success criterion", "'accuracy>0.5'", "record loss, r2, rmse")
     assert out == ""
@@ -168,7 +140,7 @@ def test_a_metric_edited_to_an_infinity_is_refused(done_db, tmp_path, metric):
     metrics = json.loads(con.execute("SELECT metrics FROM trial WHERE id = 1").fetchone()[0])
     con.close()
     metrics[metric] = -math_inf() if metric == "r2" else math_inf()
-    db = _edited(
+    db = edited(
         done_db, tmp_path, ("UPDATE trial SET metrics = ? WHERE id = 1", (json.dumps(metrics),))
     )
     with pytest.raises(SweepError, match=rf"trial 1's (metrics\.{metric}|final_loss)"):

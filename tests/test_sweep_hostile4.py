@@ -13,42 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import sqlite3
 
 import pytest
 
 import backprop
 from cli_helpers import cli, one_line
-
-SMALL = {
-    "name": "small",
-    "data": {"name": "square", "n": 30},
-    "model": {"hidden": [3], "activation": "relu"},
-    "optimizer": {"name": "adam", "lr": 0.1},
-    "epochs": 20,
-    "engine": "delta",
-}
-GRID = {"optimizer.lr": [0.1, 0.2]}
-
-
-@pytest.fixture(scope="module")
-def done_db(tmp_path_factory):
-    """A finished two-trial regression sweep's database (copied by each test that edits it)."""
-    db = tmp_path_factory.mktemp("done4") / "done.db"
-    backprop.sweep(SMALL, GRID, seeds=1, workers=1, db=db)
-    return db
-
-
-def _edited(done_db, tmp_path, *sql) -> str:
-    db = tmp_path / "edited.db"
-    shutil.copy(done_db, db)
-    con = sqlite3.connect(db)
-    for statement, *params in sql:
-        con.execute(statement, *params)
-    con.commit()
-    con.close()
-    return str(db)
+from sweep_helpers import SMALL, edited
 
 
 # 1. one output-file rule: never written through a link -----------------------------------
@@ -80,7 +50,7 @@ def test_the_library_writes_no_csv_through_a_link(done_db, tmp_path):
 
 # 2. values the plan derives, checked on open ---------------------------------------------
 def test_an_edited_parameter_count_is_refused(done_db, tmp_path):
-    db = _edited(done_db, tmp_path, ("UPDATE config SET parameters = ? WHERE id = 1", (2**63 - 1,)))
+    db = edited(done_db, tmp_path, ("UPDATE config SET parameters = ? WHERE id = 1", (2**63 - 1,)))
     code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
     one_line(code, err, "optimizer.lr=0.2", "parameter count", f"{2**63 - 1:,}", "10")
     assert out == ""
@@ -108,14 +78,14 @@ def test_the_derived_count_is_the_built_networks(spec):
 
 
 def test_seconds_past_the_sweeps_own_span_are_refused(done_db, tmp_path):
-    db = _edited(done_db, tmp_path, ("UPDATE trial SET seconds = 1e308 WHERE id = 2",))
+    db = edited(done_db, tmp_path, ("UPDATE trial SET seconds = 1e308 WHERE id = 2",))
     code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
     one_line(code, err, "trial 2's seconds", "1e+308", "sweep's start")
     assert out == ""
 
 
 def test_a_failed_trial_holding_results_is_refused(done_db, tmp_path):
-    db = _edited(
+    db = edited(
         done_db, tmp_path, ("UPDATE trial SET status = 'failed', error = 'boom' WHERE id = 1",)
     )
     code, out, err = cli("sweep", "--show", db, cwd=tmp_path)
@@ -131,7 +101,7 @@ def test_a_stored_error_is_never_a_spreadsheet_formula_and_numbers_stay_numbers(
     first = tmp_path / "first.db"
     backprop.sweep(spec, {"epochs": [1]}, seeds=2, workers=1, db=first)
     formula = '=HYPERLINK("http://x")'
-    db = _edited(
+    db = edited(
         first,
         tmp_path,
         (
