@@ -11,8 +11,6 @@ spec file and a command line get the same suggestion. Each entry maps what peopl
 
 from __future__ import annotations
 
-import difflib
-
 __all__ = ["FIELD_SYNONYMS", "flag_hint", "suggest"]
 
 _EPOCHS = ("n_epochs", "num_epochs", "nb_epochs", "max_epochs", "epoch_count", "max_iter",
@@ -115,6 +113,8 @@ def suggest(key, known, section: str = "") -> str | None:
     target = FIELD_SYNONYMS.get(section.rpartition(".")[2], {}).get(word)
     if target is not None and target in known:
         return target
+    import difflib  # a misspelt key only: a run that spells its spec right never loads it
+
     close = difflib.get_close_matches(str(key), list(known), n=1)
     return close[0] if close else None
 
