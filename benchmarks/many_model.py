@@ -1,7 +1,9 @@
 """The many-model kernel (issue 18): K trials of one configuration trained at once.
 
-Through the public path: ``backprop.sweep(spec, seeds=K, workers=1)`` with the trials of a
-chunk batched (``sweep.batch``, the default) against the same sweep with batching off
+Through the public path: ``backprop.sweep(spec, seeds=K, workers=1)`` with its default chunk
+(the driver's own choice, as a user gets it; ``--chunk K`` gives every trial to one chunk,
+the method before session 27) and the trials of a chunk batched (``sweep.batch``, the
+default) against the same sweep with batching off
 (``sweep.batch.MIN_GROUP`` set beyond K: every trial alone, as before), alternating in one
 process, median of ``repeats``; seconds per trial and their ratio (target ≥ 2× on the
 lecture job). Beside it, labelled INTERNAL: the kernel alone — ``fused_many.train_many`` on
@@ -45,14 +47,14 @@ def _spec(job: str, epochs: int) -> dict:
     return specs.normalize(spec)
 
 
-def _sweep(spec: dict, k: int, batched: bool) -> float:
+def _sweep(spec: dict, k: int, batched: bool, chunk: int | None = None) -> float:
     """CPU seconds per trial of a K-seed sweep through backprop.sweep (in this process)."""
     import backprop
     from backprop.sweep import batch
 
     batch.MIN_GROUP = 2 if batched else 10**9
     start = time.process_time()
-    results = backprop.sweep(spec, seeds=k, workers=1, chunk=k)
+    results = backprop.sweep(spec, seeds=k, workers=1, chunk=chunk)
     seconds = time.process_time() - start
     assert sum(row.done for row in results) == k
     return seconds / k
@@ -95,6 +97,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=10_000)
     parser.add_argument("--jobs", default="", help="only the jobs whose name starts so")
+    parser.add_argument("--chunk", default="default", help="'default' (the sweep's) or 'k'")
     args = parser.parse_args(argv)
     ks = [int(v) for v in args.ks.split(",")]
     from backprop.delta import fused_many
@@ -115,8 +118,9 @@ def main(argv=None) -> int:
         for k in ks:
             rows = {"batched": [], "alone": [], "many": [], "one": []}
             for _ in range(args.repeats):
-                rows["batched"].append(_sweep(spec, k, True))
-                rows["alone"].append(_sweep(spec, k, False))
+                chunk = k if args.chunk == "k" else None
+                rows["batched"].append(_sweep(spec, k, True, chunk))
+                rows["alone"].append(_sweep(spec, k, False, chunk))
                 many, one = _kernels(spec, k)
                 rows["many"].append(many)
                 rows["one"].append(one)
@@ -132,7 +136,7 @@ def main(argv=None) -> int:
                 flush=True,
             )
     print(f"\nload after: {_load()}")
-    print(json.dumps({"repeats": args.repeats, "ks": ks}))
+    print(json.dumps({"repeats": args.repeats, "ks": ks, "chunk": args.chunk}))
     return 0
 
 

@@ -43,11 +43,16 @@ def _set_rng_state(state) -> None:
     random.setstate(state[2])
 
 
+ALONE = "alone"  # ``resume``'s answer for a run left out of the group: its own kernel
+
+
 class _Waiting:
-    """The kernel stand-in of a paused run: waits at the first call for its ``Track``."""
+    """The kernel stand-in of a paused run: waits at the first call for its ``Track``
+    (or ``ALONE``: the loop's own kernel, as if it had never waited)."""
 
     def __init__(self, run: Paused, loop) -> None:
         self.run, self.loop, self.recorded = run, loop, None
+        self.own = loop.kernels  # ``adopt`` replaces it with this stand-in after this
 
     def train_loop(self, *args):
         if self.recorded is not None:
@@ -57,8 +62,8 @@ class _Waiting:
         call["small"] = bool(getattr(self.loop, "small", False))
         track = run._wait(call)
         if track is None:
-            raise Captured(call)  # not trained with the group: unwind (the run goes alone)
-        self.recorded = _Recorded(track, self.loop)
+            raise Captured(call)  # unwind: the caller runs it again or not at all
+        self.recorded = self.own if track is ALONE else _Recorded(track, self.loop)
         return self.recorded.train_loop(*args)
 
 
@@ -67,8 +72,9 @@ class Paused:
 
     After ``start``: ``call`` is that call (a dict, as ``capture`` gives), or None if the
     run ended without one (``result``/``error`` then hold how). ``resume(track)`` lets it
-    go on with ``track``'s steps (None: it unwinds, its ``error`` a ``Captured``) and
-    returns when it has finished; ``waited`` is the seconds it spent waiting."""
+    go on with ``track``'s steps (``ALONE``: with its own kernel, from the call it waited
+    at; None: it unwinds, its ``error`` a ``Captured``) and returns when it has finished;
+    ``waited`` is the seconds it spent waiting."""
 
     def __init__(self, fn) -> None:
         self.fn = fn

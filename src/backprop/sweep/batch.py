@@ -8,8 +8,10 @@ group trains at once (``train_many``), then each trial goes on with its recorded
 place of the kernel and finishes. Its code runs once; each row is made by the same code as
 a trial alone, from the same numbers: bit for bit what a sweep without batching stores.
 The kernel trains eight models a call, so a group trains in whole eights and the rest of it
-alone (a call filled up with copies costs as much as a full one). Anything the batch cannot
-take, and any trial whose batched run fails in any way, runs alone as before.
+alone (a call filled up with copies costs as much as a full one): a paused run left out goes
+on from its kernel call with the one-run kernel (``fused_many_pause.ALONE``), its code
+before that call run once, not again from the start. Anything the batch cannot take, and any
+trial whose batched run fails in any way, runs alone from the start as before.
 
 A row's ``seconds`` and ``train_seconds`` include its share of the group's kernel time, not
 the time it waited while the others ran. On a machine where the many-model kernel was never
@@ -67,18 +69,20 @@ def run_group(members: list[tuple], run_one):
     kernel can batch together, the others alone. Each trial's code runs once, paused at its
     first kernel call while the group trains (``fused_many_pause``)."""
     from ..delta import fused_many
-    from ..delta.fused_many_pause import Paused, resume_all
+    from ..delta.fused_many_pause import ALONE, Paused, resume_all
     from .trial import run_trial
 
     runs: list = []  # Paused, in the order started
     waiting: dict[bytes, list[int]] = {}  # group key -> positions in runs
     tracks: dict[int, object] = {}  # position in runs -> its Track
     ids: list[int] = []  # trial ids of runs, by position
+    ended: dict[int, object] = {}  # trial id -> a run that went on alone at once
     try:
         for tid, text, spec in members:
             run = Paused(lambda text=text: run_trial(json.loads(text))).start()
             if run.call is None or fused_many.batchable(run.call, spec["epochs"]) is not None:
-                run.resume(None)  # ends now (before the next starts): it runs alone
+                run.resume(ALONE)  # ends now (before the next starts), on its own kernel
+                ended[tid] = run
                 continue
             waiting.setdefault(fused_many.group_key(run.call, spec["epochs"]), []).append(len(runs))
             runs.append(run)
@@ -99,16 +103,21 @@ def run_group(members: list[tuple], run_one):
             seconds = (time.perf_counter() - began) / len(group)
             for at, track in zip(group, trained):
                 tracks[at], share[at] = track, seconds
+        for at in range(len(runs)):  # left out of every group: each its own kernel, from
+            tracks.setdefault(at, ALONE)  # where it waits (its code before it runs once)
     finally:
-        resume_all(runs, tracks)  # last first; those without a track unwind
+        resume_all(runs, tracks)  # last first; those without a track (an error) unwind
     rows = {}
     for at, run in enumerate(runs):
         if at in tracks and run.error is None and isinstance(run.result, dict):
             row = run.result
-            row["seconds"] += share[at] - run.waited
+            row["seconds"] += share.get(at, 0.0) - run.waited
             if row.get("train_seconds") is not None:
-                row["train_seconds"] += share[at] - run.waited
+                row["train_seconds"] += share.get(at, 0.0) - run.waited
             rows[ids[at]] = row
+    for tid, run in ended.items():
+        if run.error is None and isinstance(run.result, dict):
+            rows[tid] = run.result  # it never waited: its seconds are its own
     for tid, text, _ in members:
         if tid in rows:
             yield ("done", tid, rows[tid])
