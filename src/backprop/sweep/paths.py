@@ -1,8 +1,10 @@
 """The paths a sweep opens and writes, checked before any work: its database and its CSV.
 
-- ``check_db``: a sweep database is a regular file or a new name in an existing folder,
-  and never a symlink (judged by ``os.lstat``, the ``--csv`` rule: SQLite would make a
-  database of, or write into, whatever the link points to — an empty file became one).
+- ``check_db``: a sweep database is a regular file or a new name in an existing folder;
+  a symlink only to a SQLite file that already exists (``_links_to_a_database``: reading or
+  going on with a sweep through a link is what the file itself allows), never to nothing,
+  an empty or another file (SQLite would make a database of whatever the link points to —
+  an empty file became one).
   Judged by ``os.stat``, never by opening it: a FIFO would block the open for ever, a
   device would take SQLite's journal beside it. A missing folder and a dangling symlink
   are named as such.
@@ -70,12 +72,13 @@ def check_db(path: str) -> None:
         return
     except OSError as exc:
         raise SweepError(f"{what} {path!r}: cannot be read ({exc.strerror}).") from None
-    if os.path.islink(path):  # the output-file rule (check_output): never through a link
+    if os.path.islink(path) and not _links_to_a_database(st, path):
         kind = _kind(st.st_mode) or ("an empty file" if st.st_size == 0 else "a file")
         raise SweepError(
             f"{what} {path!r}: is a symlink (to {os.readlink(path)!r}, {kind}); a sweep "
-            "writes its database itself and never through a link. Give the file it points "
-            "to, or a new file name."
+            "makes a new database itself and never through a link (a link is followed only "
+            "to a SQLite database that already exists). Give the file it points to, or a "
+            "new file name."
         )
     if stat.S_ISDIR(st.st_mode):
         raise SweepError(
@@ -102,6 +105,21 @@ def check_db(path: str) -> None:
             f"{what} {path!r}: this is {kind.phrase}, not a SQLite file (a sweep database is one); "
             f"give the database file a sweep wrote{near}, or a new file name for a new sweep."
         )
+
+
+def _links_to_a_database(st: os.stat_result, path: str) -> bool:
+    """Whether a symlink's target (``st``: its ``os.stat``) is a regular file that already
+    is a SQLite database: the one case ``check_db`` follows a link (``--resume``, ``--show``
+    and ``--db`` of a sweep that exists, as on the file itself; SQLite puts its -wal and
+    -shm files beside the file, not the link). A link is never followed to make a new one:
+    to nothing, an empty or any other file (SQLite would make a database of it)."""
+    if not stat.S_ISREG(st.st_mode) or st.st_size < 16:
+        return False
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _same(a: str, b: str) -> bool:
