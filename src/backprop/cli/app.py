@@ -217,6 +217,21 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout, sys.stderr = saved
         for stream in opened:
             stream.close()
+        if argv is None:  # the process's own command: it ends when this returns
+            _leave_heap_to_exit()
+
+
+def _leave_heap_to_exit() -> None:
+    """Freeze the garbage collector's heap (``gc.freeze``) as the command returns to the
+    console script (``sys.exit(main())``): the objects of the run die with the process, and
+    the interpreter's exit no longer traces them through its final collections (measured,
+    demo square --no-plots under load 6: 48 -> 15 ms from main's return to the process's end,
+    median of 7). atexit handlers still run, files are already closed, and streams are still
+    flushed by the interpreter. Only when ``argv`` is None: a caller that passes its argv (a
+    test, a notebook) keeps a collectable heap."""
+    import gc
+
+    gc.freeze()
 
 
 def _safe(stream, name: str, opened: list) -> _SafeStream:
