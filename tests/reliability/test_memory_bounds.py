@@ -100,13 +100,13 @@ def test_train_evaluates_in_bounded_memory(tmp_path):
                      "--batch-size", "1000", "--epochs", "1",
                      "--out", str(tmp_path / "run"), "--no-plots"],
             "cwd": str(tmp_path),
-            "timeout": 120,
+            "timeout": 300,
         },
         {  # the decision-boundary plot: a 200² grid through the wide layer (2.6 GB at once)
             "argv": ["train", "--data", "spiral", "--n", "100", "--layers", "2,16384,1",
                      "--batch-size", "50", "--epochs", "1", "--out", str(tmp_path / "plots")],
             "cwd": str(tmp_path),
-            "timeout": 120,
+            "timeout": 300,
         },
     ]  # fmt: skip
     rows = run_cases(cases, tmp_path, cap=int(1.5 * GIB))
@@ -132,7 +132,7 @@ def test_predict_input_reads_in_bounded_memory(tmp_path):
     (tmp_path / "big.csv").write_text("x1\n" + "\n".join(f"{v:.12g}" for v in values) + "\n")
     cases = [
         {"argv": ["predict", "m.safetensors", "--input", "big.csv", "--output", "p.csv"],
-         "cwd": str(tmp_path), "timeout": 120},
+         "cwd": str(tmp_path), "timeout": 300},
         {"argv": ["predict", "m.safetensors", "--x", *(f"{v:.12g}" for v in values[:5]),
                   "--output", "q.csv"], "cwd": str(tmp_path), "timeout": 60},
     ]  # fmt: skip
@@ -158,7 +158,7 @@ def test_train_csv_reads_in_bounded_memory(tmp_path):
     (tmp_path / "t.csv").write_text("x,y\n" + text + "\n")
     argv = ["train", "--csv", "t.csv", "--target", "y", "--epochs", "1", "--out", "run",
             "--no-plots", "-q"]  # fmt: skip
-    row = run_cases([{"argv": argv, "cwd": str(tmp_path), "timeout": 120}], tmp_path,
+    row = run_cases([{"argv": argv, "cwd": str(tmp_path), "timeout": 300}], tmp_path,
                     cap=int(0.7 * GIB))[0]  # fmt: skip
     print(f"train --csv under 0.7 GiB: exit {row['code']} in {row['seconds']:.1f} s")
     assert row["code"] == 0, row["stderr"]
