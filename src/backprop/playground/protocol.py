@@ -5,8 +5,8 @@ and a ``"type"``. ``parse(text)`` checks a message from the page — JSON, size,
 field's kind and range (the settings by ``fields.check_changes``) — and returns it as a
 dict, or raises ``ProtocolError`` whose text is sent back to the page as an ``error``
 message; a key given twice in one object is refused (``json`` would keep the last one
-silently). ``dumps`` writes a message to the page. This module trains nothing and draws
-nothing.
+silently). ``dumps`` (``wire.dumps``) writes a message to the page. This module trains
+nothing and draws nothing.
 
 Messages from the page::
 
@@ -55,6 +55,7 @@ from .fields import (
     read_float,
     show,
 )
+from .wire import dumps  # noqa: F401 - protocol.dumps, as the callers know it
 
 MAX_MESSAGE = 1_500_000  # characters of one message; larger ones close the connection
 MAX_CSV_BYTES = 1_000_000  # of an upload message, UTF-8 (the page refuses larger ones
@@ -412,19 +413,3 @@ _CHECKS = {
     "preset": _preset,
     "visibility": _visibility,
 }
-
-
-def dumps(message_type: str, /, **fields) -> str:
-    """A message to the page as JSON text (values must be finite: JSON has no NaN)."""
-    body = {"v": VERSION, "type": message_type, **fields}
-    return json.dumps(body, default=_default, allow_nan=False, separators=(",", ":"))
-
-
-def _default(value):
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -21,12 +21,11 @@ from decimal import Decimal, InvalidOperation
 from .. import textrules
 from ..data.csvtable import to_float
 from ..errors import BackpropError
-from . import filenames, plaintext, protocol, scratch
+from . import drawable, filenames, plaintext, protocol, scratch
 from .fields import FIELDS
 from .protocol import ProtocolError
 
 FLOAT32_MAX = 3.4028234663852886e38
-PAD = 0.06  # of a column's range, the drawing's margin each side (views.domain)
 
 
 def classes(data) -> int | None:
@@ -45,12 +44,12 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
         raise ProtocolError("dataset csv: upload a CSV file first.")
     name, text = csv[0], csv[1]
     records = _records(text)
-    if len(records) < 3:
+    rows = len(records) - 1  # the first record is the header
+    if rows < 2:
+        found = "no data rows" if rows < 1 else "1 data row"
         raise ProtocolError(
-            f"upload {name}: needs a header row and at least two data rows; found "
-            f"{len(records)} row(s)."
+            f"upload {name}: needs a header row and at least two data rows; found {found}."
         )
-    rows = len(records) - 1
     if rows > protocol.MAX_CSV_ROWS:
         raise ProtocolError(
             f"upload {name}: {rows:,} data rows; the playground takes up to "
@@ -86,7 +85,7 @@ def load_csv(csv: tuple | None, train_ratio: int, seed: int, task: str | None = 
     if len(data.x) < 2:  # one row: nothing to standardise by, a fit through one point
         raise ProtocolError(_split_words(name, train_ratio, rows, len(data.x)),
                             "train_ratio")  # fmt: skip
-    _check_ranges(name, records[1:], columns[:-1])
+    drawable.check(name, data)  # what the page gets of it: drawn and sent, or refused here
     if data.task == "classification" and not 2 <= data.n_classes <= 5:
         raise ProtocolError(
             f"upload {name}: the label column {target!r} has {data.n_classes} classes; the "
@@ -254,37 +253,6 @@ def _check_targets(name: str, rows: list[list[str]], target: str) -> None:
                 )
 
 
-def _check_ranges(name: str, rows: list[list[str]], features: list[str]) -> None:
-    """Refuse a feature column whose range the page cannot draw: the heatmap's grid spans
-    the column's raw range, all rows (training and test, whatever the split), plus
-    ``PAD`` of it each side, in float64. A column from -1e308 to 1e308 overflowed there and
-    wedged the tab (third trial, attacker #4: every step answered 'x ... is NaN')."""
-    import numpy as np
-
-    values: list[list[float]] = [[] for _ in features]
-    for row in rows:
-        for j in range(min(len(features), len(row))):
-            value = to_float(row[j])
-            if value is None:
-                continue  # from_csv has said what it makes of such a cell
-            values[j].append(value)
-    for column, vals in zip(features, values):
-        if not vals:
-            continue
-        lo, hi = min(vals), max(vals)
-        with np.errstate(over="ignore"):
-            span = np.float64(hi) - np.float64(lo)
-            edges = (np.float64(lo) - PAD * span, np.float64(hi) + PAD * span)
-        if not (np.isfinite(span) and all(np.isfinite(e) for e in edges)):
-            raise ProtocolError(
-                f"upload {name}: the column {column!r} runs from {lo:.3g} to {hi:.3g}; the "
-                f"page draws that range and {PAD:.0%} more each side, which overflows its "
-                f"numbers (at most {np.finfo(np.float64).max:.3g}). Divide the column by a "
-                "power of ten (and say so) and upload it again.",
-                "dataset",
-            )
-
-
 def standardized_targets(data):
     """A CSV's regression targets as the session trains on them: z = (y − mean) / std,
     fitted on the training rows, as ``backprop train`` does for a CSV (``spec.targets``).
@@ -309,6 +277,7 @@ def standardized_targets(data):
             "and upload it again.",
             "dataset",
         )
+    drawable.check_targets(data, shadow.y_test)  # a test row's outlier, in the page's words
     scaling.z, scaling.z_test = shadow.y, shadow.y_test
     return scaling
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import drawable
 from . import features as feats
-from . import uploads
 from .curves import grad_norms
-from .wire import _bytes, _exact, _list, _num, _q  # noqa: F401 - views._list, as before
+from .wire import _bytes, _exact, _list, _num, _q, rounded  # noqa: F401 - views._list
 
 GRID = 100  # output heatmap cells per side (legible on a projector)
 NEURON_STRIDE = 3  # neuron thumbnails use every 3rd cell: 34 × 34, both edges included
@@ -46,12 +46,8 @@ def domain(session) -> tuple[float, float, float, float]:
     if session.state["dataset"] in ("circle", "xor", "gauss", "spiral", "plane", "multigauss"):
         lo, hi = DOMAIN_2D
         return lo, hi, lo, hi
-    parts = [raw.x] if raw.x_test is None else [raw.x, raw.x_test]
-    pts = _display(session, np.concatenate(parts))
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    pad = np.where(hi > lo, (hi - lo) * uploads.PAD, 1.0)
-    lo, hi = lo - pad, hi + pad
-    if pts.shape[1] == 1:
+    lo, hi = drawable.edges(*drawable.column_ranges(raw))  # the rule the upload was checked by
+    if len(lo) == 1:
         return float(lo[0]), float(hi[0]), 0.0, 0.0
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
@@ -90,7 +86,7 @@ def _points(session, x, y) -> list:
         x, y = x[np.sort(keep)], y[np.sort(keep)]
     pts = _display(session, x)
     label = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
-    return np.round(np.column_stack([pts, label]), 4).tolist()
+    return rounded(np.column_stack([pts, label]), 4).tolist()
 
 
 def _grid(session):
@@ -178,7 +174,7 @@ def _target_curve(session) -> list | None:
         return None
     clean = make(name, n=400, noise=0.0, seed=0, train_ratio=1.0)
     order = np.argsort(clean.x[:, 0])
-    return np.round(np.column_stack([clean.x[order, 0], clean.y[order, 0]]), 4).tolist()
+    return rounded(np.column_stack([clean.x[order, 0], clean.y[order, 0]]), 4).tolist()
 
 
 def _output_map(session, logits: np.ndarray) -> dict:

@@ -4,15 +4,20 @@ Grids are quantised to one byte per cell (base64); curves and δ get a few decim
 that would round to 0 three significant digits instead (only a true zero arrives as 0);
 weights and biases go as the shortest decimals that read back as the same float32, so the
 weight editor shows the real number. Numbers that are not finite become None (JSON has no
-NaN). ``views`` uses these; nothing here knows a session.
+NaN). ``views`` uses these; ``dumps`` writes a message (``protocol.dumps``) and refuses, in
+words naming its place, one that still holds such a number. Nothing here knows a session.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import math
 
 import numpy as np
+
+from .fields import VERSION, ProtocolError
 
 
 def _q(t: np.ndarray) -> str:
@@ -33,12 +38,26 @@ def _num(x, digits: int = 6):
     return float(f"{x:.{digits}g}") if math.isfinite(x) else None
 
 
+WHOLE = 2.0**52  # float64 numbers this large are whole: decimals to round there are none
+
+
+def rounded(a, digits: int) -> np.ndarray:
+    """``np.round(a, digits)`` that never overflows: NumPy scales by ``10**digits`` first,
+    so 1e308 rounded to 4 decimals came back as inf (an uploaded column the page then never
+    got: attacker 9, item 1); a number of at least 2^52 is whole and stays as it is."""
+    a = np.asarray(a, dtype=np.float64)
+    big = np.abs(a) >= WHOLE
+    if not big.any():
+        return np.round(a, digits)
+    return np.where(big, a, np.round(np.where(big, 0.0, a), digits))
+
+
 def _list(a: np.ndarray, digits: int = 4) -> list:
     """``a`` as nested lists, ``digits`` decimals; a value that would round to 0 keeps three
     significant digits instead (a vanishing δ of 1e-7 is sent as 1e-07, not as 0), so only
     a true zero arrives as 0."""
     a = np.asarray(a, dtype=np.float64)
-    out = np.round(a, digits)
+    out = rounded(a, digits)
     small = (out == 0) & (a != 0) & np.isfinite(a)
     if small.any():
         out[small] = _three_digits(a[small])
@@ -94,3 +113,48 @@ def _exact(arrays: list) -> list:
             part = [part[r * n : (r + 1) * n] for r in range(a.shape[0])]
         lists.append(part)
     return lists
+
+
+def dumps(message_type: str, /, **fields) -> str:
+    """A message to the page as JSON text. JSON has no NaN nor infinity: a message holding
+    one is not sent, and ``ProtocolError`` names its place (the views send None for a
+    number that is not finite; one that reaches here is a fault of the server's, said in
+    words, not an "internal error (ValueError)")."""
+    body = {"v": VERSION, "type": message_type, **fields}
+    try:
+        return json.dumps(body, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        where = _not_finite(fields, message_type)
+        if where is None:
+            raise
+    logging.getLogger("backprop.playground").error("playground: unsendable %s", where[0])
+    raise ProtocolError(
+        f"the server could not send its {message_type!r} message: {where[0]} is "
+        f"{where[1]!r}, a number JSON cannot carry; nothing of it was sent. This is the "
+        "server's fault: please report it with what you did; Reset or reload the page."
+    )
+
+
+def _not_finite(value, path: str) -> tuple[str, float] | None:
+    """The first place in a message (``data.train[1][0]``) holding a float that is not
+    finite, and that float; None if there is none."""
+    todo = [(path, value)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, np.ndarray | np.generic):
+            value = value.tolist()
+        if isinstance(value, dict):
+            todo.extend((f"{path}.{k}", v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list | tuple):
+            todo.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, float) and not math.isfinite(value):
+            return path, value
+    return None
+
+
+def _default(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
