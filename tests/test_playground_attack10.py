@@ -144,3 +144,44 @@ def test_an_upload_too_short_says_how_many_data_rows_it_has(text, found):
     conn = tab({"seed": "1"})
     said = refused(conn, upload(conn, text))
     assert "two data rows" in said and found in said, said
+
+
+# -- item 8: a link value dropped or repaired gets a note --------------------------------------
+def ready_notes(conn) -> list[str]:
+    return [m for m in conn.ws.sent if m["type"] == "ready"][-1]["notes"]
+
+
+def test_a_links_surplus_activation_is_left_out_with_a_note():
+    conn = tab({"hidden": "8,8", "activation": "tanh,relu,sigmoid", "seed": "1"})
+    assert conn.session.state["activation"] == ["tanh", "relu"]
+    notes = [n for n in ready_notes(conn) if "sigmoid" in n]
+    assert notes and "2 hidden layers" in notes[0], ready_notes(conn)
+
+
+def test_a_links_missing_activation_is_repeated_with_a_note():
+    conn = tab({"hidden": "8,8,8", "activation": "tanh,relu", "seed": "1"})
+    assert conn.session.state["activation"] == ["tanh", "relu", "relu"]
+    notes = [n for n in ready_notes(conn) if "tanh,relu" in n]
+    assert notes and "3 hidden layers" in notes[0], ready_notes(conn)
+
+
+def test_one_activation_for_every_layer_is_tfs_form_and_needs_no_note():
+    conn = tab({"hidden": "8,8", "activation": "relu", "seed": "1"})
+    assert conn.session.state["activation"] == ["relu", "relu"]
+    assert not [n for n in ready_notes(conn) if "activation" in n], ready_notes(conn)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "state", "value"),
+    [
+        ("networkShape", "4,,4", "hidden", [4, 4]),
+        ("hidden", "4,", "hidden", [4]),
+        ("activation", "relu,", "activation", ["relu", "relu"]),
+        ("features", "x1,,x2", "features", ["x1", "x2"]),
+    ],
+)
+def test_an_empty_entry_of_a_links_list_is_left_out_with_a_note(key, text, state, value):
+    conn = tab({key: text, "seed": "1"})
+    assert conn.session.state[state] == value
+    notes = [n for n in ready_notes(conn) if text in n and "empty" in n]
+    assert notes, ready_notes(conn)

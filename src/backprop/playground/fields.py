@@ -200,6 +200,12 @@ def from_url(params: Any) -> tuple[dict, list[str]]:
                 notes.append(_ignored(key, text, NOT_EMPTY[key]))
                 continue
             out[key] = value
+            if f.kind.endswith("list") and _empty_entries(text):  # "4,,4", "relu,": said
+                read = ",".join(str(v) for v in value) or "none"
+                notes.append(
+                    f"link: {key}={_abridged(text)}: left out the empty entries between "
+                    f"its commas; read as {read}."
+                )
         except ProtocolError as exc:
             rule = str(exc).split(": ", 1)[-1].split("; got ")[0].removesuffix(".")
             notes.append(_ignored(key, text, rule))
@@ -264,6 +270,12 @@ def _from_text(f: Field, text: str) -> Any:
     if f.kind == "int_list":
         return [int(_plain(t.strip(), _INT)) for t in items]
     return [t.strip() for t in items]
+
+
+def _empty_entries(text: str) -> bool:
+    """A link's list with an empty entry ("4,,4", "relu,"); "" (no hidden layer) is none."""
+    text = unquote(text).strip()
+    return bool(text) and any(not t.strip() for t in text.split(","))
 
 
 _INT = re.compile(r"[+-]?[0-9]+", re.ASCII)

@@ -157,6 +157,8 @@ def reconcile(
     acts = list(new["activation"]) or ["tanh"]
     hidden = new["hidden"]
     new["activation"] = [acts[min(i, len(acts) - 1)] for i in range(len(hidden))]
+    if "activation" in changes and len(acts) > 1 and len(acts) != len(hidden):
+        notes.append(_activations_fitted(acts, hidden, new["activation"]))
     steps = [i + 1 for i, act in enumerate(new["activation"]) if act == "step"]
     if steps and ("activation" in changes or "hidden" in changes):
         from ..delta.engine import STEP_NOTE  # the lecture's Caution, as fit and the CLI say it
@@ -174,3 +176,24 @@ def reconcile(
     elif "batch_size" in new and new["batch_size"] > new["n"]:
         new["batch_size"] = new["n"]  # a CSV's batch is cut to its rows when it trains
     return notes
+
+
+def _activations_fitted(given: list, hidden: list, used: list) -> str:
+    """The note for activations that are not one per hidden layer, from a link or a
+    widget's keywords (a ``set`` message's are refused: ``actions.check_lists``); one name
+    for all layers is TF's form, no note."""
+    said = (
+        f"activation: {len(given)} given ({','.join(given)}) for "
+        f"{len(hidden)} hidden layer{'s' if len(hidden) != 1 else ''} "
+        f"({','.join(map(str, hidden)) or 'none'}): "
+    )
+    if len(given) > len(hidden):
+        left = given[len(hidden) :]
+        return said + (
+            f"used {','.join(used) or 'none'} and left out {','.join(left)}. Give one "
+            "activation per hidden layer."
+        )
+    return said + (
+        f"the last one, {given[-1]}, is used for the layers after it ({','.join(used)}). "
+        "Give one activation per hidden layer."
+    )
