@@ -92,6 +92,7 @@ class _SafeStream:
         self.command = "backprop"  # the prefix of the line that says printing stopped
         self.log = False
         self.failed: OSError | None = None
+        self.cut = False  # stdout's reader went away (EPIPE): progress.say_folder_if_cut
 
     def write(self, text: str) -> int:
         if not self._closed:
@@ -127,7 +128,10 @@ class _SafeStream:
             os.close(devnull)
         except (OSError, ValueError, AttributeError):  # no descriptor (a StringIO, a test)
             pass
-        if self._name != "stdout" or getattr(exc, "errno", None) == errno.EPIPE:
+        if self._name != "stdout":
+            return
+        if getattr(exc, "errno", None) == errno.EPIPE:
+            self.cut = True  # quiet now; a run's log says its folder on stderr at the end
             return
         self.failed = exc if isinstance(exc, OSError) else OSError(str(exc))
         if self.log:

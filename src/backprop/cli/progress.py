@@ -8,6 +8,7 @@ nothing but the final result.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 
@@ -236,3 +237,25 @@ def progress_callback(
                 _BARS.remove(self.progress)
 
     return Bar() if tty else Lines()
+
+
+def say_folder_if_cut(command: str, folder) -> bool:
+    """After a run: when stdout stopped taking its log — its reader went away
+    (``train … | head -2``: EPIPE) or it failed (a full device) — say once on stderr that
+    the run went on to its end and where its folder is, the line the log no longer carries.
+    stdout is flushed first, so a reader gone before the last lines is noticed. True if
+    said."""
+    out = sys.stdout
+    with contextlib.suppress(OSError, ValueError):
+        out.flush()
+    cut, failed = getattr(out, "cut", False), getattr(out, "failed", None)
+    if not (cut is True or failed is not None):
+        return False
+    # a failed stdout has said its 'printing stopped' line already (app._SafeStream)
+    why = "stdout: its reader closed the pipe, so printing stopped there; " if cut else ""
+    print(
+        f"backprop {command}: {why}the run went on to its end: run folder: {folder}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return True

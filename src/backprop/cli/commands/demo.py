@@ -204,6 +204,9 @@ def run(args) -> int:
     if held:  # an unfinished run (demo --epochs 20): what helps, in train's flags
         ranked_advice(result, args.quiet, True, command=f"backprop train {args.name}")
     from ..common import exit_status
+    from ..progress import say_folder_if_cut
+
+    say_folder_if_cut("demo", folder.path)  # '| head' kept the slide, not the folder line
 
     return exit_status("demo", result)
 

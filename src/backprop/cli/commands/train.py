@@ -275,6 +275,9 @@ def _run(args) -> int:
     note = linear_note(result, verdicts)  # only of a finished run (Judge.finished)
     if note:
         print(note)
+    from ..progress import say_folder_if_cut
+
+    say_folder_if_cut("train", folder.path)  # '| head -2' kept the log, not the folder line
     return exit_status("train", result, advice)
 
 
