@@ -69,6 +69,7 @@ PYTHON_NAMES: list[tuple[str, object]] = [
     (r"--db\b", "db="),
     (r"another --out folder", "another out= folder"),
     (r"--out\b", "out="),
+    (r"--overwrite\b", "overwrite=True"),
 ]
 
 

@@ -187,12 +187,13 @@ PLANTED = {
     "history-csv": b"epoch,loss\n1,0.5\n",
     "json": b'{"a": 1}\n',
     "csv": b"a,b\n1,2\n",
+    "predictions": b"x,y (predicted)\n1,2\n",  # what predict writes (backprop.replacing)
     "onnx": b"\x08\x08\x12\x04test",
     "png": b"\x89PNG\r\n\x1a\n" + bytes(32),
     "binary": bytes(range(256)),
 }
 WRITERS = {  # flag: (argv before the path, kinds it may replace)
-    "predict --output": (["predict", "m.safetensors", "--x", "1", "--output"], {"csv"}),
+    "predict --output": (["predict", "m.safetensors", "--x", "1", "--output"], {"predictions"}),
     "export onnx --out": (["export", "m.safetensors", "--to", "onnx", "--out"], {"onnx"}),
     "export torch --out": (["export", "m.safetensors", "--to", "torch", "--out"], {"torch"}),
     "vanishing --plot": (

@@ -16,11 +16,12 @@ devices, folders) is ``backprop.files``' rule, and a run folder ``spec.runfolder
 --output``, ``export --out`` and its default path, ``vanishing --plot``): ``--output
 other.safetensors`` replaced another trained model with a CSV, exit 0. An existing regular
 file is replaced only when it is of the kind the command writes, judged by content
-(``backprop.filekind``): a CSV or text file for a predictions CSV, an ONNX file for ONNX, a
-``format: pt`` safetensors for a torch export, a PNG for a plot (an empty file for any).
-Anything else (a backprop model, a backup, a spec, a history, ...) is refused, and so is any
-output file inside a backprop run folder (one holding ``.backprop-run.json``): its files
-belong to the run.
+(``backprop.replacing``, the rule every output file follows): a CSV whose header has a
+prediction column for a predictions CSV, an ONNX file for ONNX, a ``format: pt``
+safetensors for a torch export, a PNG for a plot (an empty file for any), or with
+``--overwrite``. Anything else (a backprop model, a backup, a spec, a history, ...) is
+refused, and so is any output file inside a backprop run folder (one holding
+``.backprop-run.json``): its files belong to the run.
 """
 
 from __future__ import annotations
@@ -31,14 +32,6 @@ from pathlib import Path
 from ..errors import PathError
 
 __all__ = ["refuse_foreign_output", "refuse_input_inside", "refuse_output_over_input", "same_file"]
-
-# what each command writes: (kinds it may replace, phrase)
-_WRITES = {
-    "csv": (("csv", "text", "empty"), "a predictions CSV"),
-    "onnx": (("onnx", "empty"), "an ONNX model"),
-    "torch": (("safetensors", "empty"), "a torch export (safetensors)"),
-    "png": (("png", "empty"), "a PNG plot"),
-}
 
 
 def _identity(path: str):
@@ -119,32 +112,18 @@ def _run_folder(path: str) -> str | None:
     return None
 
 
-def _torch_export(path: str) -> bool:
-    """Whether the safetensors file at ``path`` has ``format: pt`` (what --to torch writes)."""
-    import json
-
-    try:
-        with open(path, "rb") as handle:
-            n = int.from_bytes(handle.read(8), "little")
-            if n > 1 << 24:
-                return False
-            meta = json.loads(handle.read(n)).get("__metadata__") or {}
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return False
-    return isinstance(meta, dict) and meta.get("format") == "pt"
-
-
-def refuse_foreign_output(output, flag: str, writes: str) -> None:
+def refuse_foreign_output(output, flag: str, writes: str, *, overwrite: bool = False) -> None:
     """Refuse the output file ``output`` (given as ``flag``) when it lies in a run folder, or
-    is an existing regular file of another kind than ``writes`` ("csv", "onnx", "torch",
-    "png") would replace. Missing-file, FIFO, device and ``-`` rules are ``backprop.files``'."""
+    is an existing file that an output of ``writes`` ("csv", "onnx", "torch", "png", ...)
+    may not replace (``backprop.replacing``: not of its kind) and ``overwrite`` is not given.
+    Missing-file, FIFO, device and ``-`` rules are ``backprop.files``'."""
     from ..filekind import sniff
+    from ..replacing import refuse
 
     if output is None or str(output) == "-":
         return
     text = os.fspath(output)
-    kind = sniff(text)
-    if kind.name == "special":
+    if sniff(text).name == "special":
         return
     folder = _run_folder(text)
     if folder is not None:
@@ -152,14 +131,4 @@ def refuse_foreign_output(output, flag: str, writes: str) -> None:
             f"{flag}: {text!r} is inside the backprop run folder {folder!r}, whose files "
             "belong to the run; pick a path outside it."
         )
-    kinds, phrase = _WRITES[writes]
-    torch_ok = writes != "torch" or kind.name == "empty" or _torch_export(text)
-    if kind.name == "missing" or (kind.name in kinds and torch_ok):
-        return
-    what = kind.phrase
-    if kind.name == "safetensors":
-        what = "a torch export (safetensors)" if _torch_export(text) else what
-    raise PathError(
-        f"{flag}: {text!r} already exists and is {what}; the command writes {phrase} and "
-        "would replace it; pick another path, or delete it first."
-    )
+    refuse(text, flag, writes, overwrite=overwrite)

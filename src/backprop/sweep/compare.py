@@ -301,6 +301,7 @@ def compare(
     plots=True,
     progress="auto",
     quick=False,
+    overwrite=False,
 ) -> Comparison:
     """Answer the lecture's question ``name`` ("width-depth" or "activations") by experiment.
 
@@ -309,6 +310,8 @@ def compare(
     file keeping every trial (the same file resumes and skips finished trials).
     ``workers``: processes (default: the cores). ``out``: a directory for the plots (PNG)
     and the table (``table.csv``); without it the plots are Figures shown in a notebook.
+    An existing table.csv or PNG there is replaced only if compare wrote it (a sweep table,
+    a PNG: ``backprop.replacing``), or with ``overwrite=True``.
     ``quick=True``: the question's quick mode (``Question.quick``: 2,000 epochs, 3 seeds,
     measured to keep the full run's conclusions; ``seeds``/``epochs`` given win).
     ``plots=False`` draws none (and trains no trial again). ``progress``: as ``sweep``'s —
@@ -348,7 +351,7 @@ def compare(
     with files.undone_if_refused(out), warnings.catch_warnings():
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            files.check(out, q, plots, db)  # table.csv and the PNGs: before any trial runs
+            files.check(out, q, plots, db, overwrite)  # table.csv, PNGs: before any trial
         # the width-1 nets' 'hidden layer of 1 unit' notice is the question, not a slip
         warnings.simplefilter("ignore")
         try:

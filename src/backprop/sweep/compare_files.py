@@ -2,10 +2,11 @@
 
 ``check`` runs before the first trial: each file is missing or a regular file, never a
 symlink and never the sweep's database (``paths.check_owned``), in compare's own words (it
-has no ``--csv``); ``plots_possible`` asks for matplotlib then too, so a missing extra is
-said before minutes of training, not after. ``write`` replaces the file itself
-(``paths.write_owned``): a link put there after the check is replaced, never written
-through.
+has no ``--csv``), and one that exists is of the kind compare writes there (a sweep table,
+a PNG) unless ``--overwrite`` (``backprop.replacing``); ``plots_possible`` asks for
+matplotlib then too, so a missing extra is said before minutes of training, not after.
+``write`` replaces the file itself (``paths.write_owned``): a link put there after the
+check is replaced, never written through.
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ def written(q, plots: bool) -> list[str]:
     return [TABLE, *(png(q, kind) for kind in (q.plots if plots else ()))]
 
 
-def check(out, q, plots: bool, db) -> None:
-    """Every file compare will write in ``out`` can take it (``paths.check_owned``)."""
-    check_owned(out, written(q, plots), db=None if db is None else os.fspath(db))
+def check(out, q, plots: bool, db, overwrite: bool = False) -> None:
+    """Every file compare will write in ``out`` can take it (``paths.check_owned``), and
+    each that exists is one compare wrote (a sweep table, a PNG) unless ``overwrite``
+    (``backprop.replacing``: a folder of compare's own outputs is run again freely)."""
+    from ..replacing import refuse
+
+    names = written(q, plots)
+    check_owned(out, names, db=None if db is None else os.fspath(db))
+    for name in names:
+        writes = "sweep-table" if name == TABLE else "png"
+        refuse(os.path.join(os.fspath(out), name), "--out", writes, overwrite=overwrite)
 
 
 def write(path, data: bytes):

@@ -130,10 +130,16 @@ def _same(a: str, b: str) -> bool:
 
 
 def check_output(
-    path: str, *, db: str | None = None, spec: str | None = None, who: str = "--csv"
+    path: str,
+    *,
+    db: str | None = None,
+    spec: str | None = None,
+    who: str = "--csv",
+    overwrite: bool = False,
 ) -> None:
     """``--csv PATH`` (or ``who``'s): a regular file or a new one in an existing folder, not
-    the database ``db`` (nor its -wal, -shm, -journal files) nor the spec file ``spec``."""
+    the database ``db`` (nor its -wal, -shm, -journal files) nor the spec file ``spec``; an
+    existing file only if it is the CSV ``who`` writes (``replacing``) or ``overwrite``."""
     ends = ("", "-wal", "-shm", "-journal") if db else ()
     mine = [(db + end, "the sweep's own database") for end in ends]
     if spec and os.path.exists(spec):
@@ -166,14 +172,19 @@ def check_output(
             f"{who} {path!r}: is a symlink (to {os.readlink(path)!r}); sweep writes its own "
             "files and never through a link. Remove the link, or give another file name."
         )
+    from ..replacing import refuse
+
+    writes = "sweep-trials" if who == "--trials-csv" else "sweep-table"
+    refuse(path, who, writes, overwrite=overwrite)
 
 
-def write_output(path, text: str, *, db=None, who: str = "--csv"):
+def write_output(path, text: str, *, db=None, who: str = "--csv", overwrite: bool = False):
     """``text`` to ``path`` (``--csv``, ``--trials-csv``): checked again by
     ``check_output``, then the node itself replaced, never written through a link."""
     from ..files import atomic_write_text
 
-    check_output(os.fspath(path), db=None if db is None else os.fspath(db), who=who)
+    db = None if db is None else os.fspath(db)
+    check_output(os.fspath(path), db=db, who=who, overwrite=overwrite)
     return atomic_write_text(path, text, who=who, follow_symlinks=False)
 
 

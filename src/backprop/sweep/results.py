@@ -217,24 +217,27 @@ class Results:
             f"{sum(counts.values())} trial(s) done>"
         )
 
-    def to_csv(self, path=None) -> str:
+    def to_csv(self, path=None, *, overwrite: bool = False) -> str:
         """One line per configuration (the point's keys as columns); written to ``path``
-        when given. Returns the CSV text (``trialcsv.table_text``)."""
+        when given (an existing file only if it is such a table, or with ``overwrite``:
+        ``backprop.replacing``). Returns the CSV text (``trialcsv.table_text``)."""
         from . import trialcsv
 
         text = trialcsv.table_text(self)
         if path is not None:  # never the database nor through a link (paths.write_output)
             from .paths import write_output
 
-            write_output(path, text, db=self.path, who="--csv")
+            write_output(path, text, db=self.path, who="--csv", overwrite=overwrite)
         return text
 
-    def trials_csv(self, path=None) -> str:
+    def trials_csv(self, path=None, *, overwrite: bool = False) -> str:
         """One line per trial — each seed's final loss, metrics, seconds (``trialcsv``);
-        written to ``path`` when given. Returns the CSV text."""
+        written to ``path`` when given (as ``to_csv``). Returns the CSV text."""
         from . import trialcsv
 
-        return trialcsv.text(self) if path is None else trialcsv.write(self, path)
+        if path is None:
+            return trialcsv.text(self)
+        return trialcsv.write(self, path, overwrite=overwrite)
 
     def _repr_html_(self) -> str:
         return resultstext.html_table(self)

@@ -57,12 +57,12 @@ def text(results) -> str:
     return out.getvalue()
 
 
-def write(results, path) -> str:
+def write(results, path, *, overwrite: bool = False) -> str:
     """Write the trials' CSV to ``path`` (never the database nor through a link; atomically)."""
     from .paths import write_output
 
     body = text(results)
-    write_output(path, body, db=results.path, who="--trials-csv")
+    write_output(path, body, db=results.path, who="--trials-csv", overwrite=overwrite)
     return body
 
 

@@ -76,6 +76,12 @@ def add_parser(sub) -> None:
         "runs/compare-QUESTION-<time>/)",
     )
     p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace table.csv and the PNGs in --out even when they are not ones compare "
+        "wrote (they are refused otherwise; compare's own are replaced when run again)",
+    )
+    p.add_argument(
         "--no-plots",
         action="store_true",
         help="draw no plots (width-depth then trains no trial again; activations still "
@@ -184,6 +190,7 @@ def _compare(compare, q, args, db, out, show):
         out=out,
         plots=not args.no_plots,
         progress=show,
+        overwrite=args.overwrite,
     )
 
 

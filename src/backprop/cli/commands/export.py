@@ -58,7 +58,13 @@ def add_parser(sub) -> None:
         "--out",
         help="output file (default: beside the model, with .onnx / .torch.safetensors — in "
         "the current folder, named after the run, for a model in a run folder; "
-        "'-': standard output); a FIFO or device is written to, never replaced",
+        "'-': standard output); a FIFO or device is written to, never replaced; an existing "
+        "file only if it is of the kind --to writes (or with --overwrite)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out even when it is not a file this command wrote",
     )
     p.add_argument(
         "--opset",
@@ -98,7 +104,7 @@ def run(args) -> int:
     refuse_output_over_input(
         args.out or out, "--out", [(args.model, "the model file given as MODEL")]
     )
-    refuse_foreign_output(out, "--out", args.to)
+    refuse_foreign_output(out, "--out", args.to, overwrite=args.overwrite)
     f = io.read(args.model)
     if str(out) == "-" and sys.stdout.isatty():
         raise ConfigError(

@@ -104,11 +104,21 @@ def add_parser(sub) -> None:
         metavar="CRITERION",
         help="what counts as a success, e.g. 'loss<1e-3' or 'r2>=0.99' (a column of rates)",
     )
-    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV to FILE")
+    p.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write the table as CSV to FILE (an existing FILE only if it is such a "
+        "table, or with --overwrite)",
+    )
     p.add_argument(
         "--trials-csv",
         metavar="FILE",
         help="also write every trial (each seed's final loss, metrics, seconds) as CSV to FILE",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --csv and --trials-csv files even when they are not ones sweep wrote",
     )
     p.add_argument(
         "--resume", metavar="DB", help="go on with the sweep in DB (no SPEC or --grid needed)"
@@ -155,7 +165,7 @@ def run(args) -> int:
             from ...sweep.paths import check_output
 
             db = args.db or args.resume or args.show or (args.show_trial or [None])[0]
-            check_output(out, db=db, spec=args.spec, who=flag)
+            check_output(out, db=db, spec=args.spec, who=flag, overwrite=args.overwrite)
     if args.csv and args.trials_csv and args.csv == args.trials_csv:
         raise ConfigError(f"--csv and --trials-csv are both {args.csv!r}; give each its own file.")
     if args.cluster and (args.show or args.show_trial):
@@ -326,11 +336,11 @@ def _finish(args, results) -> int:
         for label, n, text in failures:
             print(f"  {label} ({n} trial{'s' if n > 1 else ''}): {text}")
     if args.csv:
-        results.to_csv(args.csv)
+        results.to_csv(args.csv, overwrite=args.overwrite)
         if not args.quiet:
             print(f"table: {args.csv}")
     if args.trials_csv:
-        results.trials_csv(args.trials_csv)
+        results.trials_csv(args.trials_csv, overwrite=args.overwrite)
         if not args.quiet:
             print(f"trials: {args.trials_csv}")
     if results.path and not args.quiet:

@@ -51,7 +51,16 @@ def add_parser(sub) -> None:
         f"width² × (samples + width) ≤ {MAX_WORK:.0e} multiply-adds",
     )
     p.add_argument("--seed", type=seed, default=0, help="data and weights seed, 0 to 2**63-1 (0)")
-    p.add_argument("--plot", help="write the gradient-norm plot to this PNG file")
+    p.add_argument(
+        "--plot",
+        help="write the gradient-norm plot to this PNG file (an existing one only if it is "
+        "a PNG, or with --overwrite)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --plot even when it is not a file this command wrote",
+    )
     p.set_defaults(run=run)
 
 
@@ -81,7 +90,7 @@ def run(args) -> int:
         acts.append(name)
     from ..overlap import refuse_foreign_output
 
-    refuse_foreign_output(args.plot, "--plot", "png")
+    refuse_foreign_output(args.plot, "--plot", "png", overwrite=args.overwrite)
     result = vanishing_gradients(
         depths=args.depths,
         activations=acts,

@@ -1,0 +1,137 @@
+"""May an output replace the file already at its path? One rule for every file a command writes.
+
+``compare --out DIR`` replaced the user's own ``DIR/table.csv``, and ``sweep --csv`` /
+``--trials-csv`` any regular file (a model among them), without a word, while ``predict
+--output`` refused the same. Every output FILE (``predict --output``, ``export --out``,
+``vanishing --plot``, ``sweep --csv`` and ``--trials-csv``, compare's ``table.csv`` and
+PNGs in ``--out``) now asks ``foreign`` before any work:
+
+- a missing path, or an empty file: written freely;
+- a file of the kind this output writes, recognised by its content (``filekind`` for the
+  binary kinds; the header row for the CSVs, since a predictions CSV, a sweep's table and its
+  trials each start with their own columns): replaced, as re-running a command is normal;
+- anything else (the user's own CSV or notes, a model, a spec, another command's CSV): refused
+  in one line naming the flag, the file, what it is, what would replace it and the fixes
+  (another path, deleting it, or ``--overwrite``), unless ``overwrite`` is given.
+
+Folders, FIFOs and devices (``special``) are not judged here: ``backprop.files`` writes into
+FIFOs and devices and refuses the rest. Floor 0: imports only ``filekind`` and ``errors``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from .errors import PathError
+from .filekind import Kind, sniff
+
+__all__ = ["WRITES", "foreign", "refuse", "sweep_table_header"]
+
+# the sweep table's columns after the grid's keys (trialcsv.table_text writes them)
+_TABLE_TAIL = (
+    "seeds_done",
+    "seeds",
+    "failed",
+    "diverged",
+    "mean_loss",
+    "std_loss",
+    "median_loss",
+    "best_loss",
+    "success_rate",
+    "parameters",
+    "seconds_per_trial",
+)
+_TRIALS_HEAD = ("trial", "configuration")  # trialcsv.text: then the grid's keys, then "seed"
+
+
+def sweep_table_header(cells: list[str]) -> bool:
+    """Whether a CSV header row is a sweep table's (``--csv``, compare's table.csv)."""
+    return tuple(cells[-len(_TABLE_TAIL) :]) == _TABLE_TAIL
+
+
+def _sweep_trials_header(cells: list[str]) -> bool:
+    return tuple(cells[:2]) == _TRIALS_HEAD and "seed" in cells and "final_loss" in cells
+
+
+def _predictions_header(cells: list[str]) -> bool:
+    """predict's header: the inputs, then "prediction", "NAME (predicted)" or "y1 (predicted)"."""
+    return any(c == "prediction" or c.endswith(" (predicted)") for c in cells)
+
+
+def _header(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline(1 << 16)
+    except (OSError, UnicodeDecodeError):
+        return []
+    try:
+        return next(csv.reader([first]), [])
+    except csv.Error:
+        return []
+
+
+def _torch_export(path: str) -> bool:
+    """Whether the safetensors file at ``path`` has ``format: pt`` (what --to torch writes)."""
+    import json
+
+    try:
+        with open(path, "rb") as handle:
+            n = int.from_bytes(handle.read(8), "little")
+            if n > 1 << 24:
+                return False
+            meta = json.loads(handle.read(n)).get("__metadata__") or {}
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == "pt"
+
+
+# what each output writes: (its phrase, the file kinds it may be, the content check)
+WRITES = {
+    "csv": ("a predictions CSV", ("csv",), lambda p: _predictions_header(_header(p))),
+    "sweep-table": ("a sweep's table (CSV)", ("csv",), lambda p: sweep_table_header(_header(p))),
+    "sweep-trials": (
+        "a sweep's trials (CSV)",
+        ("csv",),
+        lambda p: _sweep_trials_header(_header(p)),
+    ),
+    "onnx": ("an ONNX model", ("onnx",), None),
+    "torch": ("a torch export (safetensors)", ("safetensors",), _torch_export),
+    "png": ("a PNG plot", ("png",), None),
+}
+
+
+def foreign(path, writes: str) -> Kind | None:
+    """The kind of the file at ``path`` when an output of ``writes`` (a ``WRITES`` key) may
+    not replace it; None when it may (missing, empty, its own kind, or not a regular file:
+    ``backprop.files``' rule)."""
+    text = os.fspath(path)
+    kind = sniff(text)
+    if kind.name in ("missing", "special", "empty"):
+        return None
+    _, kinds, check = WRITES[writes]
+    if kind.name in kinds and (check is None or check(text)):
+        return None
+    if kind.name == "safetensors" and _torch_export(text):
+        return Kind("torch-export", "a torch export (safetensors)")
+    csvs = ("csv", "sweep-table", "sweep-trials")  # which CSV it is, when a CSV is refused
+    if kind.name == "csv" and writes in csvs and _header(text):
+        for name in csvs:
+            if name != writes and WRITES[name][2](text):
+                return Kind(name, WRITES[name][0])
+    return kind
+
+
+def refuse(path, flag: str, writes: str, *, overwrite: bool = False, how: str = "--overwrite"):
+    """``PathError`` when ``foreign`` says no and ``overwrite`` is not given; ``how`` names
+    the way to replace it anyway (the CLI's ``--overwrite``)."""
+    if overwrite or path is None or os.fspath(path) == "-":
+        return
+    kind = foreign(path, writes)
+    if kind is None:
+        return
+    raise PathError(
+        f"{flag}: {os.fspath(path)!r} already exists and is {kind.phrase}; the command writes "
+        f"{WRITES[writes][0]} and would replace it; pick another path, delete it first, or "
+        f"give {how} to replace it."
+    )
