@@ -285,10 +285,39 @@ def _error(given: Path, node: Path | None, error: OSError, who) -> PathError:
 
 
 def _cause(error: OSError) -> tuple[str, str]:
+    if error.errno == errno.ENOENT:
+        made = _not_made(error)
+        if made is not None:
+            return made
     if error.errno in _CAUSES:
         return _CAUSES[error.errno]
     words = error.strerror or str(error) or type(error).__name__
     return words[:1].lower() + words[1:], "choose another path"
+
+
+def _not_made(error: OSError) -> tuple[str, str] | None:
+    """ENOENT from making a file or folder in a folder that exists: /proc and /sys answer so
+    (``--output /proc/1/status`` was told "a folder on the path does not exist"). None when
+    the folder is really missing, or the error names no file."""
+    name = error.filename
+    if not isinstance(name, str | os.PathLike):
+        return None
+    folder = os.path.dirname(os.path.abspath(name))
+    if not os.path.isdir(folder):
+        return None
+    for mount in ("/proc", "/sys"):
+        with contextlib.suppress(OSError):
+            if os.stat(folder).st_dev == os.stat(mount).st_dev:
+                return (
+                    f"{folder!r} is in {mount}, the kernel's virtual file system, where no "
+                    "file can be written or made (its entries exist but are not regular files)",
+                    "write to a folder on an ordinary disk",
+                )
+    return (
+        f"the folder {folder!r} exists, but the system would not make a new entry in it "
+        "('No such file or directory': a virtual or special file system)",
+        "write to a folder on an ordinary disk",
+    )
 
 
 def _message(given: Path, node: Path | None, cause: str, fix: str, who) -> str:

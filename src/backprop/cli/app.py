@@ -274,6 +274,7 @@ def _main(argv: list[str] | None, out: _SafeStream) -> int:
     out.log = args.command in LOG_COMMANDS
     try:
         with _warnings_as_lines(args.command):
+            getattr(parser, "commands", {}).get(args.command, parser).refuse_empty_paths(args)
             return int(args.run(args) or 0)
     except BackpropError as exc:
         return _user_error(args.command, str(exc))

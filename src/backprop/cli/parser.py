@@ -103,6 +103,20 @@ class Parser(argparse.ArgumentParser):
             f"{alt[1]}"
         )
 
+    def refuse_empty_paths(self, args) -> None:
+        """A ConfigError for a file or folder flag given an empty word (``--output ""``
+        printed to the screen, ``--csv ""`` wrote nothing, both silently): ``PATH_FLAGS``."""
+        from ..errors import ConfigError
+
+        for action in self._actions:
+            flag = next((o for o in action.option_strings if o.startswith("--")), None)
+            if flag in PATH_FLAGS and getattr(args, action.dest, None) == "":
+                screen = " (or '-' for the screen)" if flag == "--output" else ""
+                raise ConfigError(
+                    f"{flag} '': an empty word names no file or folder; give a path{screen}, "
+                    f"or drop {flag}."
+                )
+
     def error(self, message: str):
         choice = _INVALID_CHOICE.search(message)
         if choice is not None:  # argparse's "invalid choice: 'trian' (choose from ...)"
@@ -116,6 +130,10 @@ class Parser(argparse.ArgumentParser):
             message += f".{hint}" if hint else ""
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
+
+# flags whose value is a file or folder path: an empty one is refused (refuse_empty_paths)
+PATH_FLAGS = frozenset(("--output", "--out", "--csv", "--trials-csv", "--db", "--plot",
+                        "--backup", "--input", "--resume", "--show"))  # fmt: skip
 
 # a flag -> (the flag a command that lacks it names the same role, whose flag it is)
 ROLE_FLAGS = {

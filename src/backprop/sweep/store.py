@@ -42,14 +42,12 @@ class Store(Claims):
             if self.path is not None:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")  # a crashed process loses nothing
-        except sqlite3.DatabaseError as exc:
-            raise SweepError(
-                f"{self.label}: not a sweep database ({exc}); give a new file "
-                "name to --db, or the database a sweep wrote."
-            ) from None
+        except sqlite3.DatabaseError as exc:  # check_db let only a SQLite head through
+            raise SweepError(storecheck.damaged(self.path, self.label, exc)) from None
         self.owner = my_owner()
         self._plan: dict | None = None  # the stored plan, once verified
         self._files: dict[str, tuple[str, int]] = {}  # pinned data files: path -> (sha, bytes)
+        self._missing = None  # storecheck.MissingTrials: deleted rows, made again on resume
 
     def close(self) -> None:
         self.db.close()
@@ -162,7 +160,10 @@ class Store(Claims):
                     "SELECT key, format, base, grid, seeds, success FROM sweep"
                 ).fetchone()
                 laid = storecheck.stored_plan(row, self.label, FORMAT)
-                named = storecheck.trials(self.db, laid, self.label)
+                try:
+                    named = storecheck.trials(self.db, laid, self.label)
+                except storecheck.MissingTrials as exc:  # refused on reading, made on resume
+                    self._missing, named = exc, exc.files
                 self._files = self._pinned(named)
             except sqlite3.DatabaseError as exc:  # a page damaged past the file's head
                 raise SweepError(f"{self.label}: damaged ({exc}); {storecheck.FIX}.") from None
@@ -192,7 +193,40 @@ class Store(Claims):
 
     def counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT status, count(*) FROM trial GROUP BY status")
-        return {"todo": 0, "running": 0, "done": 0, "failed": 0, **dict(rows)}
+        counts = {"todo": 0, "running": 0, "done": 0, "failed": 0, **dict(rows)}
+        counts["todo"] += 0 if self._missing is None else len(self._missing.gone)
+        return counts
+
+    def reclaim_dead(self) -> int:
+        """``Claims.reclaim_dead``, after making the trial rows ``plan`` found deleted again
+        (as todo, each with its configuration's spec and its seed): going on runs them."""
+        made = 0
+        if self._missing is not None:
+            gone, self._missing = self._missing.gone, None
+            stored = self.db.execute("SELECT config, spec FROM trial GROUP BY config")
+            specs = {cid: json.loads(text) for cid, text in stored}  # a sibling's, engine too
+            laid = self.plan()
+
+            def work(cur):
+                from . import grid as grids
+
+                points = grids.points(laid["grid"])
+                for tid, cid, seed in gone:
+                    spec = specs.get(cid) or grids.apply(laid["base"], points[cid])
+                    cur.execute(
+                        "INSERT INTO trial (id, config, seed, spec) VALUES (?, ?, ?, ?)",
+                        (tid, cid, seed, json.dumps({**spec, "seed": seed})),
+                    )
+                return len(gone)
+
+            made = self._write(work)
+        return made + super().reclaim_dead()
+
+    def _refuse_missing(self) -> None:
+        """Reading a sweep whose trial rows were deleted: say which, and that resume runs it."""
+        if self._missing is not None:
+            said = str(self._missing).replace("(--resume)", f"(--resume {self.path})")
+            raise SweepError(said)
 
     def configs(self) -> list[tuple]:
         return self.db.execute(
@@ -202,6 +236,7 @@ class Store(Claims):
     def trials(self, history: bool = False) -> list[dict]:
         """Every trial's row; its packed history only if asked (a 10,000-epoch history is
         80 kB: a large sweep's histories are read one at a time, ``history``)."""
+        self._refuse_missing()
         columns = [c for c in storecheck.COLUMNS["trial"] if history or c != "history"]
         cur = self.db.execute(f"SELECT {', '.join(columns)} FROM trial ORDER BY config, seed")
         return [dict(zip(columns, row)) for row in cur.fetchall()]

@@ -27,6 +27,7 @@ Anything else is refused in one line naming what is wrong — the table, the tri
 from __future__ import annotations
 
 import json
+import os
 
 from ..errors import BackpropError, SweepError
 from . import paramcount, rowcheck
@@ -183,13 +184,16 @@ def trials(db, plan: dict, label: str) -> list[str]:
         "train_seconds, finished FROM trial ORDER BY id"
     )
     created = db.execute("SELECT created FROM sweep").fetchone()[0]
-    for count, (tid, cid, seed, text, metrics, notes, status, *results) in enumerate(got, 1):
-        if tid != count or (cid, seed) in seen or not 0 <= cid < len(want) or seed not in index:
+    ids = set()
+    for tid, cid, seed, text, metrics, notes, status, *results in got:
+        legit = isinstance(tid, int) and 1 <= tid <= n and tid > max(ids, default=0)
+        if not legit or (cid, seed) in seen or not 0 <= cid < len(want) or seed not in index:
             raise SweepError(
                 f"{label}: trial {tid} (configuration {cid}, seed {seed}) is not one the "
                 f"plan makes, or is there twice; {FIX}."
             )
         seen.add((cid, seed))
+        ids.add(tid)
         measured = _record(tid, metrics, notes, label)
         spec = _json(text, f"trial {tid}'s spec", label)
         expected = {**specs[cid], "seed": seed}
@@ -208,10 +212,43 @@ def trials(db, plan: dict, label: str) -> list[str]:
             rowcheck.none_yet(tid, status, row, measured, label)
         if spec["data"]["csv"] is not None:
             files.add(spec["data"]["csv"])
+    _success_recorded(plan.get("success"), recorded, rows, label)
+    gone = _missing(ids, seen, seeds, len(want))
+    if gone:
+        raise MissingTrials(label, gone, sorted(files))
     if len(seen) != n:
         raise SweepError(f"{label}: {len(seen)} trials stored, the plan makes {n}; {FIX}.")
-    _success_recorded(plan.get("success"), recorded, rows, label)
     return sorted(files)
+
+
+class MissingTrials(SweepError):
+    """Trial rows deleted from a database whose other rows hold: ``gone`` lists each as
+    (id, configuration, seed) by the plan's order (trial k is configuration (k-1) // S,
+    seed seeds[(k-1) % S]); ``files``: the data files the stored trials name. Reading
+    (``--show``, ``load``) refuses naming them; going on (``--resume``) makes them again
+    (``Store.reclaim_dead``) and runs them, as resume runs any trial not finished."""
+
+    def __init__(self, label: str, gone: list[tuple[int, int, int]], files: list[str]):
+        tid, cid, seed = gone[0]
+        more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""
+        super().__init__(
+            f"{label}: trial {tid} (configuration {cid}, seed {seed}){more} is missing from its "
+            "'trial' table (the database was edited or damaged); going on with the sweep "
+            "(--resume) makes it again and runs it."
+        )
+        self.gone, self.files = gone, files
+
+
+def _missing(ids: set, seen: set, seeds: list, n_configs: int) -> list[tuple[int, int, int]]:
+    """The (id, configuration, seed) of trials the plan makes but the table lacks, when the
+    stored ones sit at their plan ids; [] when none is missing or they do not."""
+    order = [(c, s) for c in range(n_configs) for s in seeds]
+    lacking = [k for k in range(1, len(order) + 1) if k not in ids]
+    if not lacking or {order[k - 1] for k in lacking} & seen:
+        return []
+    if len(lacking) + len(seen) != len(order):
+        return []
+    return [(k, *order[k - 1]) for k in lacking]
 
 
 def _success_recorded(success, recorded: dict, rows, label: str) -> None:
@@ -311,3 +348,26 @@ def checked_history(trial: dict, who: str) -> dict[str, list[float]]:
         measured = json.loads(metrics) if isinstance(metrics, str) else (metrics or {})
         rowcheck.with_history(trial.get("id"), trial, measured, series, who)
     return series
+
+
+def damaged(path: str | None, label: str, exc: Exception) -> str:
+    """The refusal for a file that starts as a SQLite database but SQLite cannot read (a
+    copy cut short, pages overwritten): damaged, with its length against the length its
+    header records when it is short ("not a sweep database" said it was something else)."""
+    why = ""
+    try:
+        with open(path or "", "rb") as f:
+            head = f.read(100)
+            size = os.fstat(f.fileno()).st_size
+        page = int.from_bytes(head[16:18], "big")
+        page = 65536 if page == 1 else page
+        pages = int.from_bytes(head[28:32], "big")
+        if len(head) < 100 or size < page * pages:
+            want = f"; its header records {page * pages:,}" if len(head) >= 100 else ""
+            why = f": cut short, {size:,} bytes{want}"
+    except (OSError, ValueError):
+        pass
+    return (
+        f"{label}: damaged ({exc}{why}); SQLite cannot read it. Restore it from a copy, or "
+        "give --db a new file name for a new sweep."
+    )

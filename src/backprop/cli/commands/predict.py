@@ -48,7 +48,13 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--output",
         help="write predictions to this CSV file instead of the screen ('-': the screen); "
-        "a FIFO or device is written to, never replaced",
+        "a FIFO or device is written to, never replaced; an existing file only if it is a "
+        "predictions CSV (or with --overwrite)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --output even when it is not a file this command wrote",
     )
     p.set_defaults(run=run)
 
@@ -118,7 +124,7 @@ def run(args) -> int:
             (args.input, "the CSV file given as --input"),
         ],
     )
-    refuse_foreign_output(args.output, "--output", "csv")
+    refuse_foreign_output(args.output, "--output", "csv", overwrite=args.overwrite)
     _refuse_spec_name(args.model)
     f = io.read(args.model)
     model, part = f.model, (f.full_spec or {}).get("data") or {}
@@ -163,23 +169,25 @@ def run(args) -> int:
         header = [*next(records), *header[len(features) :]]
     buffer = _io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(header)
-    parts, bad = [buffer.getvalue()], 0
+    parts, bad, first_bad = [buffer.getvalue()], 0, None
     # rows × layer widths bounded as in fit, and rows formatted a block at a time
     step = min(eval_rows(layers(model), len(raw)), 65_536)
     for lo in range(0, len(raw), step):
         with bp.no_grad(), np.errstate(all="ignore"):  # said below in words, once
             out = model(bp.tensor(x_model[lo : lo + step])).numpy().astype(np.float64)
-        bad += int((~np.isfinite(out)).any(axis=1).sum())
+        rows_bad = (~np.isfinite(out)).any(axis=1)
+        if first_bad is None and rows_bad.any():
+            first_bad = lo + int(rows_bad.argmax())
+        bad += int(rows_bad.sum())
         shown = raw[lo : lo + step] if records is None else raw[lo : lo + step, :0]
         text = _rows(shown, out, task, labels if task == "classification" else None)
         if records is not None:  # each input record as read, then its prediction
             text = _beside(records, text)
         parts.append(text)
     if bad:
+        why = _why_not_finite(model, x_model[first_bad], raw[first_bad], features, dtype)
         print(
-            f"backprop predict: warning: {bad} of {len(raw)} predictions are not finite "
-            f"(the model's outputs overflowed {dtype.name}); its weights may come from a run "
-            "that diverged: see 'backprop summary MODEL'",
+            f"backprop predict: warning: {bad} of {len(raw)} predictions are not finite; {why}",
             file=sys.stderr,
         )
     text = "".join(parts)
@@ -190,6 +198,49 @@ def run(args) -> int:
     else:
         write_stdout(text)
     return 0
+
+
+def _why_not_finite(model, x_row, raw_row, features, dtype) -> str:
+    """Why a prediction came out inf or NaN, in words (``--x 3e38`` was blamed on the
+    weights): the weights, when they are not finite or overflow even on the same sample
+    scaled down to size 1 (a diverged run); else the input's size, with the float64 value
+    of the same sample when that is finite."""
+    import copy
+
+    import numpy as np
+
+    import backprop as bp
+
+    params = [p._data for p in model.parameters()]
+    size = float(np.max(np.abs(x_row)))
+    small = x_row / size if size > 1 else x_row
+    with bp.no_grad(), np.errstate(all="ignore"):
+        fine = np.isfinite(model(bp.tensor(small[None, :])).numpy()).all()
+    if not fine or not all(np.isfinite(p).all() for p in params):
+        largest = max(float(np.max(np.abs(p))) for p in params)
+        return (
+            f"the model's weights (largest |w| = {largest:.3g}) overflow {dtype.name} even on "
+            "inputs of size 1: they may come from a run that diverged; see 'backprop "
+            "summary MODEL'"
+        )
+    j = int(np.argmax(np.abs(raw_row)))
+    value = f"{features[j]} = {raw_row[j]:g}"
+    limit = f"{float(np.finfo(dtype).max):.2g}".replace("+", "")
+    with bp.no_grad(), np.errstate(all="ignore"):
+        wide = copy.deepcopy(model).double()
+        again = wide(bp.tensor(np.asarray(x_row, dtype=np.float64)[None, :])).numpy()
+    if np.isfinite(again).all():
+        return (
+            f"the input (e.g. {value}) is so large that the network's layers overflowed "
+            f"{dtype.name}, whose range is ±{limit} (in float64 the same sample gives "
+            f"{float(again.ravel()[0]):.6g}); the weights are finite and give finite outputs on "
+            "inputs of size 1: give inputs nearer the data the model was trained on"
+        )
+    return (
+        f"the input (e.g. {value}) is so large that the network's layers overflow even in "
+        "float64 (range ±1.8e308); the weights are finite: give inputs nearer the data the "
+        "model was trained on"
+    )
 
 
 FAR = 5.0  # standard deviations from the training mean: well outside what the model saw
