@@ -66,6 +66,8 @@ def build_spec(args) -> dict:
         model["hidden"] = args.hidden
     if args.activation:
         model["activation"] = args.activation[0] if len(args.activation) == 1 else args.activation
+    elif args.layers or args.hidden is not None:
+        _fit_activations_to_depth(model, args)
     if args.init:
         model["init"] = args.init
     if args.loss:
@@ -238,6 +240,33 @@ def _set_defaults(args, spec: dict) -> None:
             args,
             f"defaults for --data {args.data}: {', '.join(filled)} (what fits a built-in set "
             "in about a second; flags override)",
+        )
+
+
+def _fit_activations_to_depth(model: dict, args) -> None:
+    """A spec's activations, one per hidden layer, made to fit the depth --hidden/--layers
+    give: one name for every layer stays one name; a list of different names cannot be
+    stretched or cut without guessing, so it is refused with the fix (--activation)."""
+    from ..errors import ConfigError
+
+    names = model.get("activation")
+    if not isinstance(names, list):
+        return
+    if len(set(names)) <= 1:  # the spec's "relu" as the loader spelt it out: ['relu', 'relu']
+        model["activation"] = names[0] if names else "relu"
+        return
+    depth = len(args.hidden) if args.hidden is not None else len(args.layers) - 2
+    if depth != len(names):
+        given = (
+            f"--hidden {','.join(map(str, args.hidden))}"
+            if args.hidden is not None
+            else (f"--layers {','.join(map(str, args.layers))}")
+        )
+        layers = "1 hidden layer" if depth == 1 else f"{depth} hidden layers"
+        raise ConfigError(
+            f"{given} gives {layers}, and the spec names one activation per hidden layer "
+            f"for {len(names)} ({','.join(names)}): add --activation, one name for every "
+            f"layer (--activation {names[0]}) or one per hidden layer"
         )
 
 
