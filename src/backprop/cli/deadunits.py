@@ -7,6 +7,15 @@ as stuck: ``demo abs --seed 1`` (a 1-2-1 ReLU net) has one of its two hidden uni
 the run (``heldlists.unfinished``): how many units of which layer never activate, when the fit
 is poor (r² or accuracy below ``POOR``), and the known fixes as rows of the 'advice:' table
 (another seed, leaky_relu, more units), each judged there by the ``Judge``.
+
+The rule (docs/cli.md, "Units that never activate"), the same for regression and
+classification: a layer counts when at least ``SHARE`` of its units are dead on every
+training row — the rows the check ran on, never the validation rows — and the score (r², or
+the training accuracy) is below ``POOR``. Two dead units of 8 leave 6 to draw the target: on
+noisy data (a pass/fail CSV, accuracy 0.876 with 2 of 8 dead) reviving them (another seed,
+leaky_relu, twice the units) moved the validation accuracy by one row of 44 or made it worse,
+so they are no reason to give; a 1-2-1 net with 1 of its 2 units dead (``demo abs --seed
+1``) has one left.
 """
 
 from __future__ import annotations
@@ -17,18 +26,32 @@ import numpy as np
 
 from .common import MAX_SEED
 
-__all__ = ["POOR", "dead_counts", "some_dead_changes", "some_dead_warning"]
+__all__ = ["POOR", "SHARE", "dead_counts", "some_dead_changes", "some_dead_warning", "training_x"]
 
 POOR = 0.9  # r² (or accuracy) below this with dead units: the dead units are a reason to say
+SHARE = 0.5  # at least this share of a layer's units dead: its width is halved or worse
+
+
+def training_x(result):
+    """The rows the run trained on: the dataset's, less ``validation: 0.2``'s held-out rows
+    (fit's own split: ``spec.targets.training_rows``); None without data."""
+    x = getattr(getattr(result, "dataset", None), "x", None)
+    if x is None:
+        return None
+    from ..spec.targets import training_rows
+
+    rows = training_rows(getattr(result, "spec", None) or {}, result.dataset)
+    return x if rows is None else np.asarray(x)[rows]
 
 
 def dead_counts(result) -> list[tuple[int, int, int]]:
-    """(layer, units never active, units) for each ReLU hidden layer where some but not all
-    units are 0 on every training row (all dead: ``dead_units_note`` says it)."""
+    """(layer, units never active, units) for each ReLU hidden layer where at least
+    ``SHARE`` but not all of its units are 0 on every training row (all dead:
+    ``dead_units_note`` says it; fewer: the live ones still draw the target)."""
     from ..delta import DeltaEngineError, forward, layers
     from ..train.cautions import DYING
 
-    x = getattr(getattr(result, "dataset", None), "x", None)
+    x = training_x(result)
     if x is None or len(x) == 0:
         return []
     try:
@@ -49,7 +72,7 @@ def dead_counts(result) -> list[tuple[int, int, int]]:
     out = []
     for index, live in alive.items():
         units, dead = live.size, int(live.size - np.count_nonzero(live))
-        if 0 < dead < units:
+        if SHARE * units <= dead < units:
             out.append((index, dead, units))
     return out
 
@@ -69,7 +92,7 @@ def some_dead_warning(result) -> str | None:
     score = _score(result) if counts else None
     if not counts or score is None or not score[1] < POOR:
         return None
-    rows = len(result.dataset.x)
+    rows = len(training_x(result))  # the rows the check ran on (not the validation rows)
     said = "; ".join(
         f"{dead} of the {units} relu units of layer {index} never "
         f"{'activates' if dead == 1 else 'activate'} on any of the "
