@@ -65,8 +65,10 @@ def test_some_dead_relu_units_with_a_poor_fit_are_counted_and_their_fixes_tried(
     assert said, err
     assert (int(said[1]), int(said[2]), int(said[3].replace(",", ""))) == (dead, 2, len(x))
     table = out[out.index("advice:") :]
-    for fix in ("--seed 1", "--hidden 4", "--activation leaky_relu"):
+    for fix in ("--hidden 4", "--activation leaky_relu"):
         assert f"  {fix} " in table, table
+    # another seed draws abs's other rows: named, not scored as this run (C15K item 1)
+    assert "not tried: --seed 1 (another seed also draws" in table, table
 
 
 # -- item 4: a training-accuracy 'last epoch is not the best' note only beyond chance -----------

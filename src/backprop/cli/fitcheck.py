@@ -12,9 +12,12 @@ never suggested when it is the run's setting already, and one that did no better
 run is shown as such, not advised. A trial is run only when it is cheap (``CHEAP``
 sample-epochs, at most ``TRY_ROWS`` rows); the others are named as not tried.
 
-A change counts as help only when its run ends clearly better than ignoring the inputs: r²
-above ``MARGIN`` (not r² = −8e−13, a constant model's rounding), accuracy above the most
-common class's share by the judge's margin (``MARGIN`` and one judged row). When the run's
+A change counts as help only when its run ends clearly better than ignoring the inputs
+(``Judge.learned``: r² above 0.174, the mean's rmse over 10 % higher; accuracy above the most
+common class's share by ``MARGIN`` and one judged row). A change that would train or be
+judged on other rows (another ``--seed`` draws another validation split, and a built-in
+set's other rows: ``judged.same_rows``) is not tried but named, with why: its score would
+not be this run's with one change. When the run's
 steps were too large (its loss grew, or every ReLU of a layer died: fit's warning says "try
 a smaller learning rate"), the learning rates tried are lr ÷ 10, ÷ 100, ÷ 1000 and the
 default, never larger ones, and the closing advice never says "larger".
@@ -26,7 +29,7 @@ import copy
 import math
 
 from .heldlists import hold_poor_fit, unfinished
-from .judged import MARGIN, Judge
+from .judged import Judge, same_rows
 from .lrcheck import CHEAP
 
 __all__ = ["candidates", "hold_poor_fit", "poor_fit", "ranked_advice", "unfinished"]
@@ -64,8 +67,10 @@ def poor_fit(result) -> tuple[str, float] | None:
         return ("r2", last["r2"]) if "r2" in last and last["r2"] < 0 else None
     if "accuracy" not in last:
         return None
-    share = Judge.chance(result)
-    at_chance = last["accuracy"] <= share + 1e-12 and share < 1
+    judge = Judge.of(result)
+    share = Judge.chance_share(result)  # counted: 0.1 + 1e-12 was a tolerance of floats
+    right = round(last["accuracy"] * judge.train_rows)
+    at_chance = right <= share * judge.train_rows and share < 1
     return ("accuracy", last["accuracy"]) if at_chance else None
 
 
@@ -217,7 +222,7 @@ def ranked_advice(
     found = poor_fit(result) or (_last_metric(result) if promised else None)
     if found is None:
         return None
-    metric, now = found
+    _, now = found
     learned = poor_fit(result) is None  # here for a warning (unfinished, wild), not for r² < 0
     judge = Judge.of(result)  # validation rows when the run held some out (judged.py)
     now = judge.now(result)
@@ -227,14 +232,17 @@ def ranked_advice(
     if not quiet:
         print("trying each change on this run (nothing is saved) …", flush=True)
     rows = max(1, len(result.dataset.x))
-    tried, skipped = [], []
+    tried, skipped, moved = [], [], []
     for flags, spec in candidates(result):
+        if not same_rows(result.spec, spec):  # its score would be on other rows
+            moved.append(flags)
+            continue
         if not _cheap(int(spec["epochs"]), rows):
             skipped.append(flags)
             continue
         tried.append((flags, _trial(spec, judge)))
     tried.sort(key=lambda t: -math.inf if t[1] is None else t[1], reverse=True)
-    floor, floor_words = _help_floor(result, metric, now, judge)
+    floor_words = judge.floor_words(result)
     width = max((len(f) for f, _ in tried), default=0)
     lines = []
     for flags, value in tried:
@@ -242,7 +250,7 @@ def ranked_advice(
             verdict = "diverged: not advised"
         elif value <= now:
             verdict = f"{shown} {value:.4g}, no better than this run's {now:.4g}: not advised"
-        elif value <= floor:
+        elif not judge.learned(result, value):
             verdict = f"{shown} {value:.3g}, {floor_words}: not advised"
         elif not judge.clearly_better(value, now):
             verdict = (
@@ -254,20 +262,15 @@ def ranked_advice(
         lines.append(f"  {flags:<{width}}  {verdict}")
     if skipped:
         lines.append(f"  not tried (longer than a quick check): {', '.join(skipped)}")
-    helped = [
-        (f, v) for f, v in tried if v is not None and v > floor and judge.clearly_better(v, now)
-    ]
+    if moved:
+        lines.append(f"  not tried: {', '.join(moved)} ({_other_rows(result)})")
+    helped = [(f, v) for f, v in tried if _helps(result, judge, v, now)]
     both = None if helped else _together(result, tried, rows, judge, now)
     cmd = "" if command is None else command + " "
     if helped:
         best, value = helped[0]
         head = f"rerun with {cmd}{best} ({shown} {value:.4g} against {now:.4g} now)"
-    elif (
-        both is not None
-        and both[1] is not None
-        and both[1] > floor
-        and judge.clearly_better(both[1], now)
-    ):
+    elif both is not None and _helps(result, judge, both[1], now):
         head = (
             f"rerun with {cmd}{both[0]} ({shown} {both[1]:.4g} against {now:.4g} now; no change "
             "alone helped)"
@@ -308,8 +311,9 @@ def ranked_advice(
         head = f"try {', '.join(skipped)} (one at a time; {why})"
     if tried:
         print(
-            f"advice: {head}; each change tried alone on this run, judged on {judge.on} "
-            f"(advised only when clearly better: {judge.advised_words()}):"
+            f"advice: {head}; each change tried alone on this run, judged on {judge.on}"
+            f"{judge.unheld_words()} (advised only when clearly better: "
+            f"{judge.advised_words()}):"
         )
         print("\n".join(lines))
     else:
@@ -317,15 +321,19 @@ def ranked_advice(
     return head
 
 
-def _help_floor(result, metric: str, now: float, judge: Judge) -> tuple[float, str]:
-    """(the value a change must exceed to count as help, why one at or below it does not):
-    above r² 0, or above the most common class's share by the judge's accuracy margin (one
-    row of those judged: with a validation split it counted one of every row)."""
-    if metric == "r2":
-        return max(now, MARGIN), f"no better than predicting the mean (r² ≤ {MARGIN:g})"
-    share = Judge.chance(result)
-    floor = share + judge.accuracy_margin()
-    return max(now, floor), f"at chance (the most common class is {share:.3g} of the rows)"
+def _helps(result, judge: Judge, value: float | None, now: float) -> bool:
+    """A trial's ``value`` helps: it learned (``Judge.learned``) and is clearly better."""
+    return value is not None and judge.learned(result, value) and judge.clearly_better(value, now)
+
+
+def _other_rows(result) -> str:
+    """Why a change that moves the rows is not tried, in words."""
+    if isinstance(result.spec.get("validation"), int | float):
+        return (
+            "another seed also draws another validation split, so its score would be on "
+            "other rows: not this run with one change"
+        )
+    return "another seed also draws the data set's rows, so its score would be on other rows"
 
 
 def _together(

@@ -105,8 +105,9 @@ def unfinished(result, held: list) -> None:
     import warnings
 
     from ..errors import PoorFitWarning
+    from .namedfixes import vanishing_warning
 
-    for text in (_few(result), _jumped(result)):
+    for text in (_few(result), _jumped(result), vanishing_warning(result)):
         if text is not None:
             warnings.warn(text, PoorFitWarning, stacklevel=1)
             held.append(text)

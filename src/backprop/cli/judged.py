@@ -16,10 +16,21 @@ Every advice line asks a ``Judge`` (``Judge.of(result)``): the 'advice:' table
     unexplained share 1 − r² smaller by a factor over 1.1² = 1.21 (r² 0.9990 → at least
     0.99917); a straight line must beat the network by the same 10 % for the least-squares
     note;
-  - accuracy: higher by more than ``MARGIN`` (0.01) and by more than one judged row.
+  - accuracy: higher by more than ``MARGIN`` (0.01) and by more than one judged row,
+    compared as ROW COUNTS (integers): in floats 26/29 − 25/29 = 0.034482758620689724 came
+    out above 1/29 = 0.034482758620689655, and a one-row gain was advised against this rule.
 
-``MARGIN`` is also how far above "no better than ignoring the inputs" (r² 0, or the most
-common class's share) a run must end to count as learning at all.
+The same rule says whether a run (or a change, or a lower learning rate after a divergence)
+learned at all (``Judge.learned``): clearly better than ignoring the inputs, i.e. than
+predicting the mean (r² 0: its rmse more than 10 % lower, so r² above 1 − 1/1.21 ≈ 0.174)
+or than always answering the most common class (by ``MARGIN`` and one judged row). Before,
+"learned" meant r² above 0.01: ``--lr 0.1`` after ``square --optimizer sgd --lr 100
+--activation tanh`` was said to have "learned" at r² 0.0134.
+
+A change tried must keep the rows (``same_rows``): another ``--seed`` also draws another
+validation split (and a built-in set's own rows), so its score was on other rows (houses
+``--validation 0.2``: "rerun with --seed 1 (validation r² 0.9968 against 0.9858 now)", whose
+target scaler showed another split). Such a change is named as not tried, with why.
 
 A comparison with another model (the least-squares note's straight line) only means
 something for a run that finished (``Judge.finished``): not diverged, learned, and given no
@@ -32,13 +43,24 @@ tool", ``--epochs 3`` on the houses CSV that the network's freedom "is not payin
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
-__all__ = ["MARGIN", "RMSE_GAIN", "Judge", "held_out_rows", "last_value", "training_count"]
+__all__ = [
+    "MARGIN",
+    "RMSE_GAIN",
+    "Judge",
+    "held_out_rows",
+    "last_value",
+    "same_rows",
+    "training_count",
+]
 
 RMSE_GAIN = 1.10  # the run's rmse over the change's (or the line's) by more than this
-MARGIN = 0.01  # accuracy higher by more than this (and one row); r² above 0 by this much
+MARGIN = 0.01  # accuracy higher by more than this (and one row)
+_SHARE = Fraction(1, 100)  # MARGIN as an exact fraction of the judged rows
 
 
 def last_value(history: dict, key: str) -> float | None:
@@ -88,6 +110,17 @@ class Judge:
         """The rows in words: 'its validation rows', 'its training rows'."""
         return "its validation rows" if self.validation else "its training rows"
 
+    def unheld_words(self) -> str:
+        """Beside ``on``: what training rows cannot show, and the flag that shows it ('' when
+        the rows are held out). The last-epoch note says the same ('the run held none out')."""
+        if self.validation:
+            return ""
+        return (
+            ", as the run held none out: a change that fits their noise (more epochs, more "
+            "units) scores higher on them without predicting new rows better; --validation "
+            "0.2 judges each change on rows it did not train on"
+        )
+
     def now(self, result) -> float | None:
         """The run's own last value of the judged metric."""
         return last_value(result.history.history, self.key)
@@ -100,24 +133,45 @@ class Judge:
     def chance(result) -> float:
         """A classifier's share of its most common class: the accuracy of ignoring the
         inputs (on every row: the run's own labels)."""
+        return float(Judge.chance_share(result))
+
+    @staticmethod
+    def chance_share(result) -> Fraction:
+        """``chance`` as an exact fraction: the most common class's count over every row."""
         import numpy as np
 
         y = np.asarray(result.dataset.y).reshape(len(result.dataset.y), -1)
         labels = y.argmax(1) if y.shape[1] > 1 else np.rint(y[:, 0])
-        return float(np.unique(labels, return_counts=True)[1].max() / len(labels))
+        return Fraction(int(np.unique(labels, return_counts=True)[1].max()), len(labels))
 
     def finished(self, result, verdicts) -> bool:
-        """True when ``result`` may be compared with another model: it did not diverge, its
-        judged metric is above ignoring the inputs (r² > ``MARGIN``; a classifier above
-        the most common class's share), and ``verdicts`` (the run's own warnings that it is
-        unfinished or no fit) is empty."""
+        """True when ``result`` may be compared with another model: it did not diverge, it
+        learned (``learned``: clearly better than ignoring the inputs), and ``verdicts`` (the
+        run's own warnings that it is unfinished or no fit) is empty."""
         if result.diverged or verdicts:
             return False
         now = self.now(result)
-        if now is None:
-            return False
-        floor = 0.0 if self.regression else self.chance(result)
-        return now > floor + MARGIN
+        return now is not None and self.learned(result, now)
+
+    def learned(self, result, value: float) -> bool:
+        """``value`` (the judged metric of the run, a change or a lower lr) is clearly better
+        than ignoring the inputs, by the rule of ``clearly_better``: r² against the mean's
+        0, accuracy against the most common class's share (counted on every row)."""
+        if self.regression:
+            return self.clearly_better(value, 0.0)
+        return self._rows_above(self.count(value), self.chance_share(result))
+
+    # -- what counts as better -------------------------------------------------------------
+    def count(self, accuracy: float) -> int:
+        """The judged rows an ``accuracy`` counts right: it is k / ``rows`` up to rounding
+        (relative error about 1e-16 · rows), so rounding gives k back exactly."""
+        return round(accuracy * self.rows)
+
+    def _rows_above(self, right: int, than: Fraction) -> bool:
+        """``right`` of the judged rows beats a share ``than`` of them by more than one row
+        and by more than ``MARGIN`` of them, in exact arithmetic."""
+        gain = right - than * self.rows  # in rows
+        return gain > 1 and gain > _SHARE * self.rows
 
     # -- what counts as better -------------------------------------------------------------
     def accuracy_margin(self) -> float:
@@ -125,10 +179,11 @@ class Judge:
         return max(MARGIN, 1 / self.rows)
 
     def clearly_better(self, value: float, now: float) -> bool:
-        """A change's ``value`` against the run's ``now``, by the rule in the docstring."""
+        """A change's ``value`` against the run's ``now``, by the rule in the docstring
+        (accuracies as counts of the judged rows)."""
         if self.regression:
             return (1 - value) * RMSE_GAIN**2 < (1 - now)
-        return value > now + self.accuracy_margin()
+        return self._rows_above(self.count(value), Fraction(self.count(now), self.rows))
 
     @staticmethod
     def rmse_clearly_lower(rmse: float, than: float) -> bool:
@@ -140,6 +195,17 @@ class Judge:
         if self.regression:
             return f"rmse not over {RMSE_GAIN - 1:.0%} lower"
         return f"not over {self.accuracy_margin():.3g} higher ({self.rows:,} rows)"
+
+    def floor_words(self, result) -> str:
+        """Why a change at or below ``learned``'s floor is no help, in words."""
+        if self.regression:
+            least = 1 - 1 / RMSE_GAIN**2
+            return (
+                f"no better than predicting the mean (rmse not over {RMSE_GAIN - 1:.0%} below "
+                f"the mean's: r² ≤ {least:.3f})"
+            )
+        share = float(self.chance_share(result))
+        return f"at chance (the most common class is {share:.3g} of the rows)"
 
     def advised_words(self) -> str:
         """The margin, as the table's header says it."""
@@ -168,3 +234,22 @@ def held_out_rows(result) -> int | None:
         return None if held is None else len(held)
     rows = targets.training_rows(result.spec, ds)
     return None if rows is None else len(ds.x) - len(rows)
+
+
+def same_rows(spec: dict, other: dict) -> bool:
+    """True when ``other`` (a change tried) trains and is judged on the rows ``spec`` does:
+    the same data section (standardising aside), the same data seed (a CSV's matters only
+    for its test split), the same validation, and a validation fraction's split seed (the
+    run's ``seed``: ``train.inputs.validation_rows``) the same."""
+    return _rows_key(spec) == _rows_key(other)
+
+
+def _rows_key(spec: dict) -> str:
+    data = {k: v for k, v in spec["data"].items() if k not in ("standardize", "standardize_target")}
+    if data.get("seed") is None:
+        data["seed"] = spec.get("seed")  # the data's seed follows the run's (spec.effective)
+    if data.get("csv") is not None and not data.get("test_ratio"):
+        data["seed"] = None  # a CSV's rows are its rows: the seed only draws a test split
+    split = spec.get("validation")
+    fraction = isinstance(split, int | float) and not isinstance(split, bool)
+    return json.dumps([data, split, spec.get("seed") if fraction else None], default=str)

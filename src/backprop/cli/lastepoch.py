@@ -14,6 +14,7 @@ rows makes their score optimistic).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 __all__ = ["ACCURACY_DROP", "GIVEN_BACK", "LOSS_RISE", "MIN_ROWS", "SPIKE", "last_epoch_note"]
 
@@ -75,7 +76,7 @@ def last_epoch_note(result) -> str | None:
     best = values[best_i]
     if higher:  # and more rows than chance moves between two epochs (McNemar, below)
         rows = _rows(result, key)
-        worse = best - last >= ACCURACY_DROP and (rows is None or _beyond_chance(best, last, rows))
+        worse = _dropped(best, last, rows) and (rows is None or _beyond_chance(best, last, rows))
     else:  # and the end gave back a share of the run's fall that matters (not 1e-14 → 3e-14)
         worse = last > LOSS_RISE * best and last - best >= GIVEN_BACK * (values[0] - best)
     if not worse or best_i == len(values) - 1:
@@ -109,6 +110,15 @@ def last_epoch_note(result) -> str | None:
         '"early_stopping": {"restore_best_weights": true} with --validation 0.2 (not the '
         "test rows: choosing the epoch by them makes their score optimistic)." + see
     )
+
+
+def _dropped(best: float, last: float, rows: int | None) -> bool:
+    """The accuracy fell by ``ACCURACY_DROP`` or more: compared in rows (integers) when the
+    count is known, as the advice's ``Judge`` compares margins (floats slip by 1e-17)."""
+    if rows is None:
+        return best - last >= ACCURACY_DROP
+    drop = round(best * rows) - round(last * rows)
+    return drop >= Fraction(ACCURACY_DROP).limit_denominator(1000) * rows
 
 
 def _beyond_chance(best: float, last: float, rows: int) -> bool:

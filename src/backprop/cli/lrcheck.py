@@ -10,8 +10,15 @@ run when that is cheap, else the first ones). Only lower values are tried.
 "Learns" is more than "no NaN": an lr that stays finite while the loss climbs from 1316 to
 1.6e10 is no advice (a third trial followed such advice). A trial learns when every loss is
 finite, the last one is below the first, none rose above ``BLOWUP`` × the first, and the
-model ends better than one that ignores its inputs (r² > 0, accuracy above chance: SGD at
-lr 0.01 on square lowered the loss to the targets' variance with every ReLU dead, r² 0).
+model learned by the advice's one rule (``judged.Judge.learned``: clearly better than one
+that ignores its inputs, r² above 0.174, accuracy above chance by a margin). SGD at lr 0.01
+on square lowered the loss to the targets' variance with every ReLU dead (r² 0); after
+``square --optimizer sgd --lr 100 --activation tanh`` diverged, lr 0.1 was said to have
+"learned" at r² 0.0134 (above 0, not clearly above the mean).
+
+The guard's other causes are not the lr's: "the inputs are not scaled … add --standardize"
+is checked too (``standardize_verdict``: the run's lr with --standardize, as long as the lr
+check), and the stop message says what that check found.
 """
 
 from __future__ import annotations
@@ -44,7 +51,38 @@ def checked_advice(result, quiet: bool = False) -> tuple[str, str] | None:
         return None
     if not quiet:
         print("checking lower learning rates on this run (nothing is saved) …", flush=True)
-    return check_lower_lr(result)
+    checked = check_lower_lr(result)
+    if checked is not None:
+        _check_standardize(result)
+    return checked
+
+
+UNSCALED = "the inputs are not scaled"  # the guard's cause that names standardising
+
+
+def _check_standardize(result) -> None:
+    """The guard's "the inputs are not scaled … standardise" is a guess like its lr: train
+    the run's spec with standardised inputs at the run's own lr (as long as the lr check)
+    and put what that did beside the suggestion in the stop reason."""
+    reason = result.history.stop_reason or ""
+    lr = _start_lr(result)
+    if UNSCALED not in reason or lr is None or result.spec["data"].get("standardize"):
+        return
+    import copy
+
+    spec = copy.deepcopy(result.spec)
+    spec["data"] = {**spec["data"], "standardize": True}
+    verdict = _trial(spec, lr, _checked_epochs(result))
+    said = "it learned" if verdict is None else f"it {verdict}"
+    end = reason.find(")", reason.index(UNSCALED))  # the suggestion ends its parenthesis
+    end = reason.find(")", end + 1) if end >= 0 else -1
+    if end < 0:
+        return
+    result.history.stop_reason = (
+        reason[: end + 1]
+        + f" (checked on this run: with it, at lr={lr:g}, {said})"
+        + reason[end + 1 :]
+    )
 
 
 SEE_ADVICE = "lower it to the learning rate 'advice:' below names, checked on this run"
@@ -76,9 +114,7 @@ def check_lower_lr(result) -> tuple[str, str] | None:
         return None
     spec = result.spec
     epochs = int(spec["epochs"])
-    rows = max(1, int(result.dataset.x.shape[0]))
-    stopped = int(result.history.stopped_epoch or 1)
-    checked = epochs if epochs * rows <= CHEAP else min(epochs, max(SHORT, 10 * stopped))
+    checked = _checked_epochs(result)
     failed = []
     for k in range(1, TRIES + 1):
         candidate = float(f"{lr / 10**k:.3g}")
@@ -89,7 +125,7 @@ def check_lower_lr(result) -> tuple[str, str] | None:
             tried = f" ({_listed(failed)})" if failed else ""
             advice = (
                 f"lr={candidate:g} trained {span} of this run with the loss finite and "
-                f"falling, and ended better than ignoring the inputs{tried}: rerun with "
+                f"falling, and ended clearly better than ignoring the inputs{tried}: rerun with "
                 f"--lr {candidate:g}"
             )
             return advice, f"--lr {candidate:g} learned ({span} checked)"
@@ -99,6 +135,14 @@ def check_lower_lr(result) -> tuple[str, str] | None:
         "the only cause (see 'stopped:' above)"
     )
     return advice, "no lr down to a millionth learned: see the causes in 'stopped:' above"
+
+
+def _checked_epochs(result) -> int:
+    """Every epoch of the run when that is cheap, else the first ones (``SHORT``, 10×)."""
+    epochs = int(result.spec["epochs"])
+    rows = max(1, int(result.dataset.x.shape[0]))
+    stopped = int(result.history.stopped_epoch or 1)
+    return epochs if epochs * rows <= CHEAP else min(epochs, max(SHORT, 10 * stopped))
 
 
 def _listed(items: list[str]) -> str:
@@ -133,12 +177,13 @@ def _trial(spec: dict, lr: float, epochs: int) -> str | None:
     check_interrupt()
     failure = learning_failure(result.history)
     if failure is None:  # a falling loss that ends at the targets' mean is no advice either
-        from .fitcheck import poor_fit
+        from .judged import Judge
 
-        trivial = poor_fit(result)
-        if trivial is not None:
-            metric, value = trivial
-            failure = f"learned nothing ({'r²' if metric == 'r2' else metric} {value:.3g})"
+        judge = Judge.of(result)
+        value = judge.now(result)
+        if value is None or not judge.learned(result, value):
+            shown = "nothing" if value is None else f"{judge.shown} {value:.3g}"
+            failure = f"learned nothing clearly ({shown}: not clearly above ignoring the inputs)"
     return failure
 
 
