@@ -72,6 +72,10 @@ def run_group(members: list[tuple], run_one):
     from ..delta.fused_many_pause import ALONE, Paused, resume_all
     from .trial import run_trial
 
+    if len(members) < fused_many.lanes():  # no eight to train together: each alone, its
+        for tid, text, _ in members:  # event as it ends (paused, all would end together)
+            yield run_one(tid, text)
+        return
     runs: list = []  # Paused, in the order started
     waiting: dict[bytes, list[int]] = {}  # group key -> positions in runs
     tracks: dict[int, object] = {}  # position in runs -> its Track
