@@ -208,6 +208,7 @@ def test_without_matplotlib_plot_says_how_to_install(monkeypatch):
     h = bp.train.History()
     h.append(1, {"loss": 1.0})
     monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setattr("backprop._extras.in_kernel", lambda: True)  # h.plot() in a kernel
     cell = f'%pip install -e "{PROJECT}[plot]"'
     terminal = f'in a terminal: pip install -e "{PROJECT}[plot]"'
     with pytest.raises(plots.PlotDependencyError) as error:

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from cli_helpers import cli
+from cli_helpers import cli, one_line
 
 
 # -- item 10: `train … | head -2`: the run ends, keeps its files and says its folder ---------
@@ -99,3 +99,119 @@ def test_one_dead_unit_of_eight_on_noisy_data_is_not_blamed_for_the_fit(tmp_path
     # the data's own ceiling: the right model family fitted on every row stays under 0.9
     assert LogisticRegression().fit(x, y).score(x, y) < 0.9
     assert "never activate" not in err, err
+
+
+# -- item 4: a constant CSV column is named at training time; no fake std afterwards ---------
+def _houses_with_a_year(path, rows=120):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    size, rooms, age = (
+        rng.uniform(40, 250, rows),
+        rng.integers(1, 6, rows),
+        rng.uniform(0, 80, rows),
+    )
+    price = 3 * size + 10 * rooms - age + rng.normal(0, 10, rows)
+    lines = ["size,rooms,age,year,price"] + [
+        f"{s:.1f},{r},{a:.0f},2024,{p:.1f}" for s, r, a, p in zip(size, rooms, age, price)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_constant_csv_column_is_named_at_training_and_never_shown_a_fake_std(tmp_path):
+    from safetensors.torch import load_file
+
+    _houses_with_a_year(tmp_path / "h.csv")
+    flags = ("--csv", "h.csv", "--target", "price", "--validation", 0.2, "--no-plots", "--quiet")
+    code, _, err = cli("train", *flags, "--out", "a", cwd=tmp_path)
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "'year' is 2024" in line]
+    assert len(said) == 1 and "--features size,rooms,age" in said[0], err
+    # the claim it makes, checked with PyTorch's tensors: the weights from year never moved
+    code, _, err0 = cli("train", *flags, "--epochs", 0, "--out", "b", cwd=tmp_path)
+    assert code == 0, err0
+    trained, start = (load_file(tmp_path / d / "model.safetensors")["0.weight"] for d in "ab")
+    assert (trained[:, 3] == start[:, 3]).all() and not (trained[:, 0] == start[:, 0]).all()
+    code, out, err = cli("summary", "a/model.safetensors", cwd=tmp_path)
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("input standardisation"))
+    assert line.endswith("constant in training (2024)]"), line
+    code, out, err = cli("predict", "a/model.safetensors", "--x", "150,3,20,1990", cwd=tmp_path)
+    assert code == 0, err
+    assert "standard deviations" not in err, err  # std 1 was the scaler's guard, not data
+    assert "year a value it never had in training (e.g. 1990; it was 2024" in err, err
+    code, out, err = cli("predict", "a/model.safetensors", "--x", "150,3,20,2024", cwd=tmp_path)
+    assert code == 0 and err == "", err
+
+
+# -- item 12: one plural rule, counted files, install lines for where they are read ----------
+def test_one_epoch_is_too_few_in_the_singular(tmp_path):
+    code, out, err = cli("train", "--data", "square", "--epochs", 1, "--no-plots", "--quiet",
+                         "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert "1 epoch is too few" in err and "1 epoch are" not in err, err
+    assert out.startswith("square: 1 epoch;"), out
+
+
+def test_a_refused_out_counts_the_files_ls_shows_and_names_the_run_marker(tmp_path):
+    code, _, err = cli("train", "--data", "square", "--epochs", 10, "--no-plots", "--quiet",
+                       "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    shown = [n for n in os.listdir(tmp_path / "a") if not n.startswith(".")]  # what ls shows
+    code, _, err = cli("train", "--data", "square", "--epochs", 10, "--no-plots", "--quiet",
+                       "--out", "a", cwd=tmp_path)  # fmt: skip
+    one_line(code, err, f"({len(shown)} files and the run marker .backprop-run.json, e.g.")
+
+
+def test_install_lines_say_the_notebook_form_only_inside_a_kernel(monkeypatch):
+    import types
+
+    from backprop._extras import in_kernel, install_hint
+
+    assert not in_kernel()  # pytest is no kernel
+    assert install_hint("data").startswith("in a terminal: pip install")
+    assert "%pip" not in install_hint("data")
+    fake = types.ModuleType("IPython")  # a kernel's shell, as ipykernel's has
+    fake.get_ipython = lambda: types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert in_kernel() and install_hint("data").startswith("in a notebook cell: %pip install")
+    fake.get_ipython = lambda: types.SimpleNamespace()  # IPython in a terminal: no kernel
+    assert "%pip" not in install_hint("data")
+
+
+def test_demo_digits_without_scikit_learn_names_the_data_extra(tmp_path, monkeypatch):
+    from backprop.data import real
+
+    real._load_cached.cache_clear()
+    monkeypatch.setattr(real, "_digits_file", lambda: None)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    try:
+        code, _, err = cli("demo", "digits", "--no-plots", "--out", "d", cwd=tmp_path)
+    finally:
+        real._load_cached.cache_clear()
+    one_line(code, err, "data extra", "[data]", "in a terminal: pip install")
+    assert "notebook" not in err, err
+
+
+def test_gradcheck_on_tanh_says_which_eps_has_the_larger_error_and_it_is_true(tmp_path):
+    import json
+
+    import torch
+
+    spec = {"name": "t", "data": {"name": "square"}, "epochs": 10,
+            "model": {"sizes": [1, 4, 1], "activation": "tanh"}}  # fmt: skip
+    (tmp_path / "t.json").write_text(json.dumps(spec))
+    code, out, err = cli("gradcheck", "t.json", cwd=tmp_path)
+    assert code == 0, err
+    assert ("at the slide's ε = 0.001 the truncation error alone is about ε² = 1e-06, larger "
+            "than the about 1e-10 (ε² + 1e-16/ε) at ε = 1e-06 used here") in out, out  # fmt: skip
+    assert "larger than ε = 1e-6's" not in out  # the garbled sentence
+    # the claim, measured: a float64 central difference of tanh against its exact slope
+    x = torch.linspace(-2, 2, 41, dtype=torch.float64)
+    exact = 1 - torch.tanh(x) ** 2
+
+    def worst(e):
+        return ((torch.tanh(x + e) - torch.tanh(x - e)) / (2 * e) - exact).abs().max().item()
+
+    assert 1e-8 < worst(1e-3) < 1e-6 and worst(1e-6) < 1e-9 < worst(1e-3)

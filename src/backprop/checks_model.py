@@ -95,7 +95,7 @@ class GradientCheckResult:
                 f"ε = {self.eps:g} here, where the lecture's slide uses ε = {LECTURE_EPS:g}: in "
                 "float64 a central difference's error is about ε² (truncation) + 1e-16/ε "
                 f"(rounding), smallest near ε = 1e-5 to 1e-6 for smooth units; eps={LECTURE_EPS:g} "
-                f"reproduces the slide{eps_units(self.units)}"
+                f"reproduces the slide{eps_units(self.units, self.eps, LECTURE_EPS)}"
             )
         return "\n".join(lines)
 

@@ -81,9 +81,9 @@ def units_of(model) -> tuple[str, ...]:
     )
 
 
-def eps_units(units: tuple[str, ...] | None) -> str:
+def eps_units(units: tuple[str, ...] | None, eps: float = 1e-6, lecture: float = 1e-3) -> str:
     """The end of the ε note for this model's units (``None``: a model whose modules are not
-    known)."""
+    known), the check run at ``eps`` against the slide's ``lecture`` ε."""
     if units is None:
         return (
             ", and on piecewise-linear units such as ReLU (no curvature between kinks) it is "
@@ -102,7 +102,13 @@ def eps_units(units: tuple[str, ...] | None) -> str:
             f", and on this model's {names} units (no curvature between kinks) it is more "
             "accurate unless a step crosses a kink"
         )
+
+    def error(e: float) -> float:  # a central difference's error: truncation + rounding
+        return e * e + 1e-16 / e
+
+    better = "larger" if error(lecture) > error(eps) else "no smaller"
     return (
-        f", but this model's {names} units are curved, so its truncation error (about ε² = "
-        "1e-6) is larger than ε = 1e-6's"
+        f", but this model's {names} units are curved: at the slide's ε = {lecture:g} the "
+        f"truncation error alone is about ε² = {lecture * lecture:.0e}, {better} than the "
+        f"about {error(eps):.0e} (ε² + 1e-16/ε) at ε = {eps:g} used here"
     )

@@ -129,14 +129,15 @@ def _few(result) -> str | None:
     epochs = int(result.spec["epochs"])  # asked for (early stopping may end a run sooner)
     if not 0 < epochs < FEW_EPOCHS:  # 0: the untrained network, on purpose (issue 17)
         return None
+    from ..plural import agree, counted
     from .fitcheck import default_epochs
 
     default = default_epochs(result)
     tries = f"the default {default:,} epochs and " if default > epochs else ""
     return (
-        f"{epochs} epoch{'s' if epochs != 1 else ''} are too few to call this a fit (fewer "
-        f"than {FEW_EPOCHS}): the run is unfinished whatever its score; 'advice:' below tries "
-        f"{tries}other changes on this run when that is quick."
+        f"{counted(epochs, 'epoch')} {agree(epochs, 'is', 'are')} too few to call this a fit "
+        f"(fewer than {FEW_EPOCHS}): the run is unfinished whatever its score; 'advice:' below "
+        f"tries {tries}other changes on this run when that is quick."
     )
 
 

@@ -9,6 +9,7 @@ def final_line(result) -> str:
     """'name: N epochs; metrics' of the weights the files hold, then the stop reason."""
     import math
 
+    from ..plural import counted
     from ..train.metrics import METRIC_NAMES
 
     h = result.history
@@ -32,7 +33,7 @@ def final_line(result) -> str:
         parts.append(during + (" (before its update)" if after else ""))
     if row is None and loss is not None and math.isfinite(loss):
         kept += f": loss {loss:.6g}"
-    done = f"{len(h)} epoch{'s' if len(h) != 1 else ''}" if len(h) else "no epoch finished"
+    done = counted(len(h), "epoch") if len(h) else "no epoch finished"
     if not len(h) and result.spec.get("epochs") == 0:  # asked for: the network as initialised
         done = "not trained (epochs 0): the initial weights of seed " + str(result.spec["seed"])
     shown = kept + "; ".join(parts)

@@ -107,8 +107,8 @@ def _load_cached(name: str):
         datasets = importlib.import_module("sklearn.datasets")
     except ImportError:
         raise OptionalDependencyError(
-            f"dataset {name!r} comes from scikit-learn, which is not installed; install it "
-            f"{install_hint('data')}"
+            f"dataset {name!r} comes from scikit-learn, which is not installed; it comes with "
+            f"backprop's data extra: install it {install_hint('data')}"
         ) from None
     kwargs = {"scaled": False} if name == "diabetes" else {}
     bunch = getattr(datasets, loader)(**kwargs)

@@ -120,6 +120,6 @@ def figure_or_note(make, alt: str) -> str:
     try:
         fig = make()
     except PlotDependencyError:
-        hint = esc(install_hint("plot"))
+        hint = esc(install_hint("plot", notebook=True))  # read in a notebook
         return f'<div class="bp-muted">(the picture needs matplotlib: {hint})</div>'
     return png_img(fig, alt)

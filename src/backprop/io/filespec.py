@@ -15,7 +15,8 @@ use those fields as they are, so a file that lies about them must be refused her
   output (regression) or one per class (classification: n_out classes, or 2 for a single
   logit), no name with a control character (a line break, tab or NUL: ``control``);
   ``scaler`` null or ``{"mean": [n_in finite numbers], "std": [n_in positive finite
-  numbers]}``;
+  numbers]}``; ``constant_inputs`` null or a list of distinct input indices (0 to n_in − 1):
+  the columns with one value on every training row (their scaler mean is that value);
 - no fields other than the spec's (and the added ones above); ``data`` must be a JSON
   object when present; ``model.sizes`` / ``model.hidden``, when
   given, must agree with the stored model;
@@ -35,7 +36,7 @@ __all__ = ["ADDED", "check_file_spec"]
 
 # task is a spec field already; target_scaler (how the run standardised its targets) is
 # information only: the weights already undo it
-ADDED = ("feature_names", "target_names", "scaler", "target_scaler")
+ADDED = ("feature_names", "target_names", "scaler", "target_scaler", "constant_inputs")
 _TOP_COPIES = ("task", *ADDED)  # playground downloads repeat them at the top level
 TASKS = ("regression", "classification")
 
@@ -104,6 +105,14 @@ def _check_added(section: dict, where: str, n_in: int, n_out: int, label: str) -
         _check_scaler(section["scaler"], f"{where}.scaler", n_in, label)
     if section.get("target_scaler") is not None:
         _check_scaler(section["target_scaler"], f"{where}.target_scaler", n_out, label, "output")
+    constant = section.get("constant_inputs")
+    if constant is not None and not (
+        isinstance(constant, list)
+        and all(type(j) is int and 0 <= j < n_in for j in constant)
+        and len(set(constant)) == len(constant)
+    ):
+        raise _lie(label, f"{where}.constant_inputs", f"must be null or a list of distinct "
+                   f"input indices from 0 to {n_in - 1}", constant)  # fmt: skip
 
 
 def _names(section: dict, key: str, where: str, count: int, rule: str, label: str) -> None:

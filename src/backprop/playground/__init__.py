@@ -41,6 +41,7 @@ def widget(spec_or_model=None, **settings):
     except ModuleNotFoundError as err:  # anywidget, traitlets or starlette missing
         raise WidgetDependencyError(
             f"backprop.playground.widget needs the notebook extra ({err.name} is not "
-            f"installed); install it ({install_hint('notebook')}), then restart the kernel."
+            f"installed); install it ({install_hint('notebook', notebook=True)}), then restart "
+            "the kernel."
         ) from err
     return make(spec_or_model, **settings)

@@ -79,6 +79,9 @@ def dataset_for(spec: dict):
             standardize=False, seed=seed, **kwargs,
         )  # fmt: skip
         wanted = d["standardize"] is not False
+        # a column with one value on the training rows: said by run, kept in the model file
+        rows = targets.training_rows(spec, dataset)
+        dataset.constant_columns = targets.constant_columns(dataset, rows)
     if wanted:
         targets.standardize_inputs(dataset, targets.training_rows(spec, dataset))
     return dataset

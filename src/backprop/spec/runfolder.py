@@ -291,7 +291,7 @@ class RunFolder:
         if not self.overwrite:
             self._unlock()
             raise PathError(
-                f"{self.param}: {self._shown()} is not empty ({len(entries)} entries, e.g. "
+                f"{self.param}: {self._shown()} is not empty ({_counted_as_ls(entries)}, e.g. "
                 f"{entries[0]!r}); pass {self.flag} to replace it whole, or choose another folder."
             )
         strange = foreign(self.path)
@@ -381,3 +381,19 @@ def _names(exc: OSError, folder: Path) -> bool:
 
 # the files of a finished run, written into a folder: runfiles (runfolder's names, as before)
 from .runfiles import _jsonable, save_run, write_files  # noqa: E402, F401
+
+
+def _counted_as_ls(entries: list[str]) -> str:
+    """The folder's entries as ``ls`` shows them, the hidden ones named apart: '7 files and
+    the run marker' (the run's own hidden .backprop-run.json), '2 files and 1 hidden entry'."""
+    from ..plural import counted
+
+    visible = [e for e in entries if not e.startswith(".")]
+    hidden = [e for e in entries if e.startswith(".")]
+    parts = [counted(len(visible), "file")] if visible else []
+    if MARKER in hidden:
+        parts.append(f"the run marker {MARKER}")
+        hidden.remove(MARKER)
+    if hidden:
+        parts.append(counted(len(hidden), "hidden entry", "hidden entries"))
+    return " and ".join(parts)

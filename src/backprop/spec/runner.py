@@ -140,6 +140,9 @@ class Run:
         }
         if self.target_scaling is not None:  # for the reader; the weights already undo it
             data["target_scaler"] = self.target_scaling.to_dict()
+        constant = getattr(ds, "constant_columns", None)
+        if constant:  # inputs with one value in training: summary and predict say so
+            data["constant_inputs"] = [j for j, _ in constant]
         return {**spec, "data": data}
 
     @property
@@ -396,6 +399,13 @@ def run(spec, *, callbacks=(), verbose="auto") -> Run:
 
     r = prepare(spec)
     s = r.spec
+    constant = getattr(r.dataset, "constant_columns", None)
+    if constant:  # a CSV column with one value on the training rows carries nothing
+        import warnings
+
+        from ..errors import BackpropWarning
+
+        warnings.warn(targets.constant_note(r.dataset, constant), BackpropWarning, stacklevel=2)
     cbs = list(callbacks)
     if s["early_stopping"] is not None:
         e = s["early_stopping"]

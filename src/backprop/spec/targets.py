@@ -75,6 +75,40 @@ def training_rows(spec: dict, dataset):
     return train
 
 
+def constant_columns(dataset, rows=None) -> list[tuple[int, float]]:
+    """(index, value) of each input column that holds one value on every training ``rows``
+    (``None``: all rows), read before any scaling. Such a column carries no information: the
+    scaler's guard gives it std 1 and z = 0 on every row, so the weights from it get a zero
+    gradient and stay as initialised (a CSV's 'year' = 2024 in every row)."""
+    x = np.asarray(dataset.x if rows is None else dataset.x[rows])
+    if x.ndim != 2 or len(x) < 2:
+        return []
+    same = np.all(x == x[:1], axis=0)
+    return [(int(j), float(x[0, j])) for j in np.flatnonzero(same)]
+
+
+def constant_note(dataset, columns: list[tuple[int, float]]) -> str:
+    """The training-time warning for ``constant_columns``: each named with its value, and
+    the fix (leave them out), in one sentence for all of them."""
+    names = list(dataset.feature_names)
+    said = ", ".join(f"'{names[j]}' is {v:g}" for j, v in columns)
+    kept = [n for j, n in enumerate(names) if j not in {c for c, _ in columns}]
+    one = len(columns) == 1
+    keep = (
+        f"--features {','.join(kept)} (data.features in a spec, features=[...] in Python)"
+        if kept
+        else "give the CSV a column that varies (every input is constant)"
+    )
+    it = "it" if one else "they"
+    return (
+        f"{'a CSV column holds' if one else f'{len(columns)} CSV columns hold'} one value on "
+        f"every training row ({said}): {it} {'carries' if one else 'carry'} no information "
+        f"(0 on every row once standardised: the weights from {'it' if one else 'them'} never "
+        f"learn), and a prediction for another value is a guess; leave "
+        f"{'it' if one else 'them'} out: {keep}."
+    )
+
+
 def standardize_inputs(dataset, rows=None) -> None:
     """Standardise ``dataset.x`` (and ``x_test``) with a ``Standardizer`` fitted on the
     training ``rows`` (``None``: all of them); store it as ``dataset.scaler``."""

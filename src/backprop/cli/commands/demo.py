@@ -111,6 +111,7 @@ def intro(spec: dict, state) -> str:
     """What the demo trains, as the slide sets it up: 'Training a 1-8-8-1 ReLU network with
     Adam (lr 0.1) for 10,000 epochs on y = x² + noise: 100 points, full batch, MSE loss.'"""
     from ...delta.network import layers
+    from ...plural import counted
 
     try:
         net = layers(state.model)
@@ -127,6 +128,7 @@ def intro(spec: dict, state) -> str:
     data = DATA_WORDS.get(spec["data"]["name"], spec["data"]["name"])
     loss = LOSS_WORDS.get(spec["loss"]["name"], spec["loss"]["name"])
     every = _every(state.epochs)
+    every = every if every < state.epochs else 0  # a line the run prints (--epochs 1: 0)
     schedule = (spec.get("schedule") or {}).get("name")
     if schedule == "cosine":  # spiral: Adam's late spikes die down as the lr goes to 0
         lr_words = f"lr {lr:g}, lowered along a cosine to 0 by the last epoch"
@@ -134,7 +136,8 @@ def intro(spec: dict, state) -> str:
         lr_words = f"lr {lr:g}" + (f", {schedule} schedule" if schedule else "")
     return (
         f"Training a {sizes} {act} network with {opt['name'].capitalize()} ({lr_words}) for "
-        f"{state.epochs:,} epochs on {data}: {rows} training points, {batch}, {loss} loss.\n"
+        f"{counted(state.epochs, 'epoch', grouped=True)} on {data}: "
+        f"{counted(rows, 'training point')}, {batch}, {loss} loss.\n"
         f"Epochs count from 0 as in the slide's loop (for epoch in range(n)): "
         f"{epoch_words(every, state.batches)}, history.csv's row epoch={every + 1} (the files "
         "count epochs from 1, as Keras does)."

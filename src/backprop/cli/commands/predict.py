@@ -142,7 +142,9 @@ def run(args) -> int:
         from ...data.dataset import Standardizer
 
         x, name = Standardizer.from_dict(part["scaler"]).transform(x), "standardised x"
-        _far_note(raw, x, features, part["scaler"])
+        constant = part.get("constant_inputs") or []  # one value in training: no std
+        _far_note(raw, x, features, part["scaler"], constant)
+        _constant_note(raw, features, part["scaler"], constant)
     dtype = next(iter(model.parameters()))._data.dtype
     with np.errstate(over="ignore"):  # check_finite says which value overflowed
         x_model = x.astype(dtype)
@@ -257,14 +259,40 @@ def _pair(value: float, mean: float, std: float) -> tuple[str, str]:
     return shown
 
 
-def _far_note(raw, z, features, scaler: dict) -> None:
+def _constant_note(raw, features, scaler: dict, constant) -> None:
+    """Warn (stderr) when a sample gives a column that was constant in training
+    (``constant_inputs``) another value: the weights from it never learnt (its z was 0 on
+    every training row), so what the value changes in the output is untrained."""
+    import numpy as np
+
+    for j in constant:
+        value = float(scaler["mean"][j])
+        other = ~np.isclose(raw[:, j], value, rtol=1e-12, atol=0.0)  # the mean of n copies
+        rows = int(np.count_nonzero(other))
+        if not rows:
+            continue
+        seen = float(raw[int(np.argmax(other)), j])
+        print(
+            f"backprop predict: warning: {rows} of {len(raw)} sample{'s' if len(raw) != 1 else ''}"
+            f" {'gives' if rows == 1 else 'give'} {features[j]} a value it never had in "
+            f"training (e.g. {seen:g}; it was {value:g} on every training row): the weights "
+            f"from {features[j]} never learnt, so the prediction's change is untrained, a "
+            f"guess; retrain without {features[j]} (--features), so that no value of it "
+            "moves the prediction",
+            file=sys.stderr,
+        )
+
+
+def _far_note(raw, z, features, scaler: dict, constant=()) -> None:
     """Warn (stderr) when samples lie more than ``FAR`` training standard deviations from the
     training mean in some feature: the network extrapolates there, and its output is a guess
-    (a ReLU net goes on in straight lines, a tanh one flattens out)."""
+    (a ReLU net goes on in straight lines, a tanh one flattens out). A column constant in
+    training has no standard deviation (its std 1 is the scaler's guard): ``_constant_note``."""
     import numpy as np
 
     with np.errstate(invalid="ignore"):
         far = np.abs(z) > FAR
+    far[:, list(constant)] = False
     rows = int(far.any(axis=1).sum())
     if not rows:
         return

@@ -39,7 +39,13 @@ def run(args) -> int:
             print(f"inputs: {_brief(data['feature_names'])}")
         if f.scaler:
             mean = _brief([f"{v:.4g}" for v in f.scaler["mean"]])
-            std = _brief([f"{v:.4g}" for v in f.scaler["std"]])
+            constant = set(data.get("constant_inputs") or [])  # std 1 is the scaler's guard
+            std = _brief(
+                [
+                    f"constant in training ({m:.4g})" if j in constant else f"{v:.4g}"
+                    for j, (m, v) in enumerate(zip(f.scaler["mean"], f.scaler["std"]))
+                ]
+            )
             print(f"input standardisation: mean [{mean}], std [{std}]")
         target = data.get("target_scaler")
         if isinstance(target, dict):  # checked by io.read: one mean and std per output
