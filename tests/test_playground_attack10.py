@@ -165,8 +165,12 @@ def test_a_links_missing_activation_is_repeated_with_a_note():
     assert notes and "3 hidden layers" in notes[0], ready_notes(conn)
 
 
-def test_one_activation_for_every_layer_is_tfs_form_and_needs_no_note():
-    conn = tab({"hidden": "8,8", "activation": "relu", "seed": "1"})
+@pytest.mark.parametrize("names", ["relu", "relu,relu,relu"])
+def test_one_activation_for_every_layer_is_tfs_form_and_needs_no_note(names):
+    """One name, or one name repeated (the widget's keywords carry the default list: the
+    largest widget, hidden=[16] * 8, said '3 given (tanh,tanh,tanh) … Give one activation
+    per hidden layer' though nothing was given)."""
+    conn = tab({"hidden": "8,8", "activation": names, "seed": "1"})
     assert conn.session.state["activation"] == ["relu", "relu"]
     assert not [n for n in ready_notes(conn) if "activation" in n], ready_notes(conn)
 

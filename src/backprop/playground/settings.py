@@ -157,7 +157,7 @@ def reconcile(
     acts = list(new["activation"]) or ["tanh"]
     hidden = new["hidden"]
     new["activation"] = [acts[min(i, len(acts) - 1)] for i in range(len(hidden))]
-    if "activation" in changes and len(acts) > 1 and len(acts) != len(hidden):
+    if "activation" in changes and len(set(acts)) > 1 and len(acts) != len(hidden):
         notes.append(_activations_fitted(acts, hidden, new["activation"]))
     steps = [i + 1 for i, act in enumerate(new["activation"]) if act == "step"]
     if steps and ("activation" in changes or "hidden" in changes):
@@ -181,7 +181,7 @@ def reconcile(
 def _activations_fitted(given: list, hidden: list, used: list) -> str:
     """The note for activations that are not one per hidden layer, from a link or a
     widget's keywords (a ``set`` message's are refused: ``actions.check_lists``); one name
-    for all layers is TF's form, no note."""
+    for all layers, or one name repeated, is TF's form: no note."""
     said = (
         f"activation: {len(given)} given ({','.join(given)}) for "
         f"{len(hidden)} hidden layer{'s' if len(hidden) != 1 else ''} "
