@@ -215,3 +215,51 @@ def test_gradcheck_on_tanh_says_which_eps_has_the_larger_error_and_it_is_true(tm
         return ((torch.tanh(x + e) - torch.tanh(x - e)) / (2 * e) - exact).abs().max().item()
 
     assert 1e-8 < worst(1e-3) < 1e-6 and worst(1e-6) < 1e-9 < worst(1e-3)
+
+
+# -- item 11: vanishing takes the step unit (zeros, said why) and explains tanh's growth ------
+def _torch_ratio(act, depth, seed, gain):
+    """‖∂E/∂W[1]‖ / ‖∂E/∂W[L]‖ of a width-32 MLP on 64 samples, built and differentiated by
+    PyTorch alone (Xavier normal, zero biases, MSE)."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(64, 32, generator=g, dtype=torch.float64)
+    y = torch.randn(64, 1, generator=g, dtype=torch.float64)
+    sizes = [32] * (depth + 1) + [1]
+    weights = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        w = torch.empty(n_out, n_in, dtype=torch.float64)
+        torch.nn.init.xavier_normal_(w, gain=gain, generator=g)
+        weights.append(w.requires_grad_())
+    a = x
+    for w in weights[:-1]:
+        f = a @ w.T
+        a = torch.tanh(f) if act == "tanh" else torch.sign(f)  # sign: the step, slope 0
+    torch.nn.functional.mse_loss(a @ weights[-1].T, y).backward()
+    return (weights[0].grad.norm() / weights[-1].grad.norm()).item()
+
+
+def test_vanishing_takes_the_step_unit_and_says_its_ratio_is_zero(tmp_path):
+    code, out, err = cli("vanishing", "--activations", "step,tanh", "--depths", "2,4",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit()]
+    assert [float(r[2]) for r in rows] == [0.0, 0.0], out  # the step column: exactly 0
+    assert _torch_ratio("step", 4, 0, 1.0) == 0.0  # PyTorch's autograd agrees: slope 0
+    assert "step: ‖∂E/∂W[l]‖ is exactly 0 for every hidden layer" in out, out
+
+
+def test_vanishing_explains_tanhs_growing_ratio_and_torch_shows_the_same_drift(tmp_path):
+    import statistics
+
+    code, out, err = cli("vanishing", "--activations", "tanh", "--depths", "2,20",
+                         cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    ratio = float(next(line.split()[1] for line in out.splitlines() if line.startswith("20 ")))
+    assert ratio > 1, out  # the premise (3.66 with seed 0)
+    assert f"tanh: the ratio is {ratio:.3g} at depth 20, above 1" in out, out
+    # the note's reason, measured with PyTorch alone: gain 5/3 drifts up, gain 1 does not
+    drift = statistics.median(_torch_ratio("tanh", 20, s, 5 / 3) for s in range(9))
+    plain = statistics.median(_torch_ratio("tanh", 20, s, 1.0) for s in range(9))
+    assert drift > 2 and plain < 2 and drift > plain, (drift, plain)

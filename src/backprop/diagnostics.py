@@ -169,7 +169,11 @@ class VanishingResult:
         ]
 
     def __str__(self) -> str:
-        acts = sorted({a for a, _ in self.grad_norms}, key=["sigmoid", "tanh", "relu"].index)
+        order = list(DEFAULT_INIT)  # sigmoid, tanh, relu, step; any other after them
+        acts = sorted(
+            {a for a, _ in self.grad_norms},
+            key=lambda a: (order.index(a) if a in order else len(order), a),
+        )
         depths = sorted({d for _, d in self.grad_norms})
         lines = [
             f"Vanishing gradients: width {self.width}, {self.samples} samples, seed "
@@ -190,7 +194,13 @@ DEPTH_WORDS = (
     "W[1] … W[L] (layer L is the output)"
 )
 
-DEFAULT_INIT = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "kaiming_normal"}
+DEFAULT_INIT = {
+    "sigmoid": "xavier_normal",
+    "tanh": "xavier_normal",
+    "relu": "kaiming_normal",
+    "step": "xavier_normal",  # the lecture's extreme case: its gradients are 0, whatever init
+}
+_GAIN_OF = {"step": "linear"}  # calculate_gain knows no step; sgn keeps ±1: gain 1
 
 # Bounds of vanishing_gradients, checked before any network is built. The lecture's slide
 # needs depth ≤ 20, width 32, 64 samples (3·10^7 multiply-adds in all); these sit far above
@@ -297,7 +307,8 @@ def vanishing_gradients(
                     if "kaiming" in init[act]:
                         initialiser(module.weight, nonlinearity="relu")
                     else:
-                        initialiser(module.weight, gain=nn.init.calculate_gain(act))
+                        gain = nn.init.calculate_gain(_GAIN_OF.get(act, act))
+                        initialiser(module.weight, gain=gain)
                     nn.init.zeros_(module.bias)
             grads = compute(model, x, y, loss)
             L = len(grads.cache.layers)

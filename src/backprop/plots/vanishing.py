@@ -79,7 +79,8 @@ def gradient_norms(
             marker=marker,
             markersize=4,
             linewidth=1.5,
-            label=f"{act}, depth {deepest} (L = {len(values)})",
+            label=f"{act}, depth {deepest} (L = {len(values)})"
+            + ("" if shown[:-1].any() else ": 0 below layer L, not drawn"),
         )
         ratios = np.array([_first_to_last(result, norms, act, d) for d in depths])
         shown = np.isfinite(ratios) & (ratios > 0)
@@ -90,7 +91,7 @@ def gradient_norms(
             marker=marker,
             markersize=5,
             linewidth=1.5,
-            label=act,
+            label=act if shown.any() else f"{act}: 0 at every depth (a log scale has no 0)",
         )
         if act == "sigmoid" and shown.any():
             d0, r0 = np.asarray(depths)[shown][0], ratios[shown][0]

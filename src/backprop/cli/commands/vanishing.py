@@ -35,7 +35,8 @@ def add_parser(sub) -> None:
         "--activations",
         type=name_list,
         default=["sigmoid", "tanh", "relu"],
-        help="comma-separated (default sigmoid,tanh,relu)",
+        help="comma-separated: sigmoid, tanh, relu, step (default sigmoid,tanh,relu; step, "
+        "the lecture's extreme case, passes no gradient at all)",
     )
     p.add_argument(
         "--width",
@@ -107,8 +108,44 @@ def run(args) -> int:
     for a in acts:
         norms = result.grad_norms[(a, deepest)]
         print(f"  {a:<8} " + " ".join(f"{v:.1e}" for v in norms))
+    for line in notes(result, acts, deepest):
+        print(line)
     if args.plot:
         from ... import plots
 
         print(f"\nplot: {plots.gradient_norms(result, args.plot)}")
     return 0
+
+
+def notes(result, acts: list[str], deepest: int) -> list[str]:
+    """What the numbers mean where they surprise: step's zeros (the lecture's extreme case),
+    and a tanh ratio above 1 (its gradient grows going back instead of vanishing)."""
+    out = []
+    if "step" in acts:
+        hidden = [
+            v for (a, _), norms in result.grad_norms.items() if a == "step" for v in norms[:-1]
+        ]
+        if not any(hidden):
+            out.append(
+                "\nstep: ‖∂E/∂W[l]‖ is exactly 0 for every hidden layer at every depth, so its "
+                "ratio is 0, not small: the step's derivative is 0 wherever it exists, and "
+                "δ[l] = g'(f[l]) ∘ (W[l+1] δ[l+1]) = 0 below the output layer, whatever the "
+                "weights. Only W[L] gets a gradient; gradient descent cannot train the layers "
+                "below (the lecture's Caution), which is why networks use units with a slope "
+                "(sigmoid, tanh, ReLU)."
+            )
+    if "tanh" in acts and deepest > 1:
+        ratio = result.first_to_last("tanh", deepest)
+        if ratio > 1:
+            per_layer = ratio ** (1 / deepest)
+            out.append(
+                f"\ntanh: the ratio is {ratio:.3g} at depth {deepest}, above 1: the gradient "
+                f"grows going back, about ×{per_layer:.3g} a layer, instead of vanishing. "
+                "tanh'(0) = 1 where sigmoid's σ' is at most 0.25, and Xavier's init with "
+                "tanh's gain 5/3 makes each layer's factor, ‖W[l+1]‖ times the mean tanh'(f[l]), "
+                "a little above 1: δ is multiplied by it once a layer (PyTorch's xavier_normal_ "
+                "with gain 5/3 drifts the same way; with gain 1 the ratio stays near 1). tanh "
+                "gradients vanish when its units saturate (|f| large, tanh' near 0), which this "
+                "init avoids."
+            )
+    return out
