@@ -6,6 +6,7 @@ checked; a run whose stdout reader went away says its folder on stderr; vanishin
 step unit; small words (one plural rule, counted files, install hints, the ε sentence).
 """
 
+import itertools
 import os
 import subprocess
 import sys
@@ -228,7 +229,7 @@ def _torch_ratio(act, depth, seed, gain):
     y = torch.randn(64, 1, generator=g, dtype=torch.float64)
     sizes = [32] * (depth + 1) + [1]
     weights = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         w = torch.empty(n_out, n_in, dtype=torch.float64)
         torch.nn.init.xavier_normal_(w, gain=gain, generator=g)
         weights.append(w.requires_grad_())
@@ -289,3 +290,14 @@ def test_demo_abs_says_first_that_its_seed_finds_the_two_relus_and_most_do_not(t
             assert r2 > 0.999 or r2 < 0.5, (s, r2)  # found, or stuck with a dead unit
             fits += [s] if r2 > 0.999 else []
     assert tuple(fits) == ABS_SEEDS_FIT and 2 in fits and not {0, 1, 3} & set(fits)
+
+
+def test_a_csvs_column_problems_come_in_one_message(tmp_path):
+    rows = ["size,city,country,age,price", "61.5,York,UK,15,201.5", "144.3,Leeds,UK,,422.1",
+            "90.0,Hull,UK,30,300.2", "70.0,York,UK,12,250.0"]  # fmt: skip
+    (tmp_path / "h.csv").write_text("\n".join(rows) + "\n")
+    code, _, err = cli("train", "--csv", "h.csv", "--target", "price", "--no-plots",
+                       "--out", "a", cwd=tmp_path)  # fmt: skip
+    one_line(code, err, "3 columns cannot be read as numbers", "column 'city' holds 'York'",
+             "column 'country' holds 'UK'", "line 3, column 'age' is empty (a missing value)",
+             "(the columns left then: size, age)", "fill it in or drop the row")  # fmt: skip

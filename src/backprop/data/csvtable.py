@@ -134,13 +134,46 @@ class Table:
         return self.header.index(name)
 
     def numbers(self, cols: list[int], fix: str) -> np.ndarray:
-        """The cells of ``cols`` as float64 ``(N, len(cols))``; the first bad cell (by row,
-        then by position in ``cols``) is an error."""
+        """The cells of ``cols`` as float64 ``(N, len(cols))``. A bad cell is an error: one
+        column's first bad cell alone, or every bad column's first bad cell in one message
+        (a text column, a constant text column and a missing value were three runs)."""
         bad = [(self.problems[j][0], k) for k, j in enumerate(cols) if j in self.problems]
-        if bad:
-            i, k = min(bad)
+        if len(bad) == 1:
+            i, k = bad[0]
             self._bad_cell(i, [cols[k]], fix)
+        if bad:
+            self._bad_columns([cols[k] for _, k in sorted(bad, key=lambda b: b[1])], cols, fix)
         return self.values[:, cols]
+
+    def _bad_columns(self, cols: list[int], asked: list[int], fix: str):
+        """One DataError naming the first bad cell of each of ``cols`` (in their order), each
+        kind of fix once, and which of the ``asked`` columns hold no text."""
+        said, kinds, text = [], [], []
+        for j in cols:
+            i = self.problems[j][0]
+            cell = self._cell(i, j).strip(SPACE)
+            value = None if cell.lower() in MISSING else to_float(cell)
+            if cell.lower() in MISSING:
+                what = f"{'is empty' if not cell else f'is {cell!r}'} (a missing value)"
+                kind = "missing"
+            elif value is None:
+                what, kind = f"holds {cell!r}", "text"
+                text.append(j)
+            else:
+                what, kind = f"is {cell!r} (not finite)", "infinite"
+            said.append(f"line {self.lines[i]}, column {self.header[j]!r} {what}")
+            kinds += [kind] if kind not in kinds else []
+        numeric = [self.header[j] for j in asked if j not in text]
+        kept = f" (the columns left then: {', '.join(numeric)})" if text and numeric else ""
+        fixes = {
+            "text": f"a cell that is no number: {fix}{kept}",
+            "missing": "a missing value: fill it in or drop the row",
+            "infinite": "an infinite value: replace it with a finite number or drop the row",
+        }
+        raise DataError(
+            f"{self.where}: {len(cols)} columns cannot be read as numbers (each one's first "
+            f"bad cell): {'; '.join(said)}. For {'; for '.join(fixes[k] for k in kinds)}."
+        )
 
     def labels(self, col: int, task: str | None) -> tuple[np.ndarray, list[str], str]:
         """Class indices ``(N,)``, class names and task for one target column."""
