@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from cli_helpers import cli, one_line
 
 
@@ -301,3 +303,40 @@ def test_a_csvs_column_problems_come_in_one_message(tmp_path):
     one_line(code, err, "3 columns cannot be read as numbers", "column 'city' holds 'York'",
              "column 'country' holds 'UK'", "line 3, column 'age' is empty (a missing value)",
              "(the columns left then: size, age)", "fill it in or drop the row")  # fmt: skip
+
+
+def test_the_confusion_plot_of_a_split_run_shows_the_validation_rows_alone(tmp_path, monkeypatch):
+    import csv
+
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file
+    from sklearn.metrics import accuracy_score
+
+    import backprop.plots as plots
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(150, 3))
+    label = np.array(["a", "b", "c"])[(x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5)]
+    lines = ["u,v,w,k"] + [f"{a:.3f},{b:.3f},{c:.3f},{k}" for (a, b, c), k in zip(x, label)]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    seen = {}
+    real = plots.confusion_matrix
+
+    def record(net, xs, ys, path, **kw):
+        seen.update(x=np.array(xs), y=np.array(ys), which=kw.get("which"))
+        return real(net, xs, ys, path, **kw)
+
+    monkeypatch.setattr(plots, "confusion_matrix", record)
+    code, _, err = cli("train", "--csv", "c.csv", "--target", "k", "--validation", 0.3,
+                       "--quiet", "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert len(seen["y"]) == 45 and seen["which"] == "validation rows (45 held out)", seen
+    state = load_file(tmp_path / "a" / "model.safetensors")  # PyTorch's forward: the oracle
+    a = torch.tensor(seen["x"], dtype=torch.float32)
+    for i in (0, 2):
+        a = torch.relu(a @ state[f"{i}.weight"].T + state[f"{i}.bias"])
+    pred = (a @ state["4.weight"].T + state["4.bias"]).argmax(1).numpy()
+    with open(tmp_path / "a" / "history.csv") as f:
+        val_accuracy = float(list(csv.DictReader(f))[-1]["val_accuracy"])
+    assert accuracy_score(seen["y"], pred) == pytest.approx(val_accuracy, abs=1e-6)

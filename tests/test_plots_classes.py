@@ -150,9 +150,14 @@ def test_a_csv_classifier_without_test_set_names_the_rows_it_counts(tmp_path, fi
     written = outputs.save_plots(run, tmp_path)
     assert "confusion_plot" in written and "mistakes_plot" not in written  # not images
     fig = figures["confusion.png"]
-    assert fig.get_suptitle().startswith("Confusion matrix, training and validation rows\n90 rows")
+    # the held-out rows alone (issue 15, C15L: it mixed training and validation rows), the
+    # split fit made (train.inputs.validation_rows, stratified by class)
+    from backprop.train.inputs import validation_rows
+
+    _, val = validation_rows(90, 0.2, run.spec["seed"], run.dataset.y)
+    assert fig.get_suptitle().startswith("Confusion matrix, validation rows (18 held out)\n18 rows")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["big", "mid", "small"]
-    predicted = numpy_logits(run.net, run.dataset.x).argmax(axis=1)
-    expected = sklearn_metrics.confusion_matrix(run.dataset.y, predicted, labels=range(3))
+    predicted = numpy_logits(run.net, run.dataset.x[val]).argmax(axis=1)
+    expected = sklearn_metrics.confusion_matrix(run.dataset.y[val], predicted, labels=range(3))
     np.testing.assert_array_equal(ax.images[0].get_array(), expected)

@@ -150,16 +150,20 @@ def _validation_split(run):
 
 def _class_plots(run, out: Path) -> dict[str, Path]:
     """A classifier of more than two inputs (no boundary to draw): the confusion matrix of
-    the test set (else the training set) and, when the rows are images (pixel_<r>_<c>
-    features: the digits), the images it gets wrong."""
+    the test set (else the validation rows of a ``validation: 0.2`` split, the rows the
+    network never trained on; else the training set) and, when the rows are images
+    (pixel_<r>_<c> features: the digits), the images it gets wrong."""
     from .. import plots
     from ..plots.classes import image_shape
 
     ds = run.dataset
     x, y, which = ds.x_test, ds.y_test, "test set"
     if x is None or y is None or len(y) == 0:  # no test set: the rows fit was given
-        split = isinstance(run.spec["validation"], int | float)
-        x, y, which = ds.x, ds.y, "training and validation rows" if split else "training set"
+        _, val = _validation_split(run)
+        if val is None:
+            x, y, which = ds.x, ds.y, "training set"
+        else:  # the held-out rows, never mixed with the ones it trained on
+            x, y, which = ds.x[val], ds.y[val], f"validation rows ({len(val):,} held out)"
     common = {
         "class_names": list(ds.target_names) or None,
         "loss": run.spec["loss"]["name"],
