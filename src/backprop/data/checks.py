@@ -213,8 +213,8 @@ def as_numeric(a, name: str, what: str, labels: bool = False) -> np.ndarray:
         arr = np.asarray(a)
     except (ValueError, TypeError):
         raise DataError(
-            f"{what}: {name} cannot be read as an array: its rows have different lengths; "
-            "every row needs the same number of columns."
+            f"{what}: {name} cannot be read as an array: its rows have different lengths"
+            f"{_ragged_rows(a)}; every row needs the same number of columns."
         ) from None
     kind = arr.dtype.kind
     if kind in "biuf":
@@ -238,8 +238,9 @@ def as_numeric(a, name: str, what: str, labels: bool = False) -> np.ndarray:
                 f"{what}: {name} at {_where(index, arr.ndim)} is an integer of "
                 f"{len(str(abs(int(arr[index]))))} digits, too large for a float; rescale it."
             ) from None
-    if kind in "US":
-        index = (0,) * arr.ndim
+    if kind in "US":  # the first value that is not a number written as text, else the first
+        index = next((i for i in np.ndindex(arr.shape) if not _reads_as_float(arr[i])), None)
+        index = (0,) * arr.ndim if index is None else index
         value = arr[index].item() if arr.ndim else arr.item()
         if labels:
             raise DataError(
@@ -247,14 +248,43 @@ def as_numeric(a, name: str, what: str, labels: bool = False) -> np.ndarray:
                 "them to class indices 0..C-1 first, e.g. np.unique(y, return_inverse=True)[1] "
                 "(from_csv does this for you)."
             )
+        fix = (  # numbers written as text convert; words do not
+            f"convert it with {name}.astype(float)"
+            if _reads_as_float(value)
+            else "give numbers there, or encode categories as numbers"
+        )
         raise DataError(
             f"{what}: {name} holds text, not numbers ({value!r} at {_where(index, arr.ndim)}); "
-            f"convert it with {name}.astype(float), or encode categories as numbers."
+            f"{fix}."
         )
     raise DataError(
         f"{what}: {name} has dtype {arr.dtype}, not real numbers; convert it to float "
         "(complex, dates and records are not supported)."
     )
+
+
+def _ragged_rows(a) -> str:
+    """`` (row 0 has 2 values, row 1 has 1)``: the first two rows whose lengths differ."""
+    try:
+        lengths = [len(row) if hasattr(row, "__len__") else 1 for row in a]
+    except TypeError:
+        return ""
+    first = next((i for i, n in enumerate(lengths) if n != lengths[0]), None)
+    if first is None:
+        return ""
+
+    def values(n: int) -> str:
+        return f"{n} value{'' if n == 1 else 's'}"
+
+    return f" (row 0 has {values(lengths[0])}, row {first} has {values(lengths[first])})"
+
+
+def _reads_as_float(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _fits_float(value) -> bool:

@@ -100,9 +100,31 @@ class Gradients:
     notes: list[str] = field(default_factory=list)
 
 
+def as_numbers(value, name: str) -> np.ndarray:
+    """``value`` (a Tensor, array or nested list) as an array of numbers: the one reader
+    every entry of the δ engine uses for x and y, the one ``fit`` uses (``as_numeric``), so
+    text and ragged rows get backprop's message naming the value or the rows, not NumPy's.
+    (``data.checks`` needs only NumPy and the errors: no floor above this one is loaded.)"""
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value
+    from ..data.checks import as_numeric
+
+    return as_numeric(value, name, "delta engine")
+
+
 def _as_input(x, dtype: np.dtype, n_in: int) -> np.ndarray:
-    arr = x._data if isinstance(x, Tensor) else np.asarray(x)
+    arr = as_numbers(x, "x")
     given = arr.shape
+    if arr.ndim == 0:  # as nn.Linear and PyTorch: a network takes rows, not one number
+        one = arr.item()
+        raise ShapeError(
+            f"delta engine: input x is one number ({one!r}), but the network takes rows: "
+            f"shape (N, {n_in}), one row per sample with its {n_in} "
+            f"feature{'' if n_in == 1 else 's'}"
+            + (f". For one sample give [[{one!r}]] (np.array([[{one!r}]]))." if n_in == 1 else ".")
+        )
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1) if n_in == 1 else arr.reshape(1, -1)
     if arr.ndim != 2 or arr.shape[1] != n_in:

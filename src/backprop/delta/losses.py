@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
 from ..errors import ShapeError
 from .network import DeltaEngineError, Layer
 
@@ -62,7 +61,9 @@ def describe_loss(loss) -> str:
 def _target(y, like: np.ndarray) -> np.ndarray:
     if y is None:
         raise ShapeError("delta engine: a loss needs a target y; pass y (or loss=None).")
-    arr = y._data if isinstance(y, Tensor) else np.asarray(y)
+    from .engine import as_numbers
+
+    arr = as_numbers(y, "y")
     if arr.dtype.kind == "f":
         arr = arr.astype(like.dtype, copy=False)
     return arr
