@@ -9,6 +9,7 @@ PyTorch refuse it, with the call that works. Kernel tests (nbclient) reuse
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from backprop import delta, nn
@@ -57,3 +58,80 @@ def test_ragged_rows_get_backprops_error_naming_the_rows_not_numpys():
         said = _said(call)
         assert "sequence" not in said and "inhomogeneous" not in said, said
         assert "row 0" in said and "row 1" in said, said
+
+
+# -- 2. Ctrl-C during fit ------------------------------------------------------------------
+
+
+def test_ctrl_c_in_fit_keeps_the_epochs_done_and_the_weights_and_stays_a_keyboardinterrupt():
+    import backprop as bp
+    from backprop import fit, optim
+    from backprop.train import Callback
+
+    class CtrlC(Callback):  # Ctrl-C arriving while epoch 4's end is handled
+        def on_epoch_end(self, state):
+            if state.epoch == 4:
+                raise KeyboardInterrupt
+
+    bp.manual_seed(0)
+    x = bp.linspace(-1, 1, 20).reshape(20, 1)
+    model = nn.MLP([1, 8, 1])
+    sgd = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(KeyboardInterrupt) as caught:  # a script still stops, the CLI exits 130
+        fit(model, (x, x**2), nn.MSELoss(), sgd, epochs=100, callbacks=[CtrlC()], verbose=False)
+    stop = caught.value
+    assert "interrupted after epoch 4 of 100" in str(stop) and "keeps its weights" in str(stop)
+    assert len(stop.history) == 4
+    # the weights are those of 4 full-batch epochs: the same run for 4 epochs gives them
+    kept = [p.detach().numpy().copy() for p in model.parameters()]
+    bp.manual_seed(0)
+    again = nn.MLP([1, 8, 1])
+    fit(again, (x, x**2), nn.MSELoss(), optim.SGD(again.parameters(), lr=0.1), 4, verbose=False)
+    for a, b in zip(kept, again.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b.detach().numpy())
+
+
+LONG = """import signal, threading
+import backprop as bp
+from backprop import fit, nn, optim
+bp.manual_seed(0)
+x = bp.linspace(-3, 3, 100).reshape(100, 1)
+y = x**2
+long_model = nn.MLP([1, 64, 64, 1], activation="relu")
+long_opt = optim.Adam(long_model.parameters(), lr=0.001)
+threading.Timer(8, lambda: signal.raise_signal(signal.SIGINT)).start()  # Kernel > Interrupt
+h_long = fit(long_model, (x, y), nn.MSELoss(), long_opt, epochs=1_000_000, verbose=True)"""
+
+
+def _kernel_outputs(cells, folder, notebook, monkeypatch):
+    """Each cell's outputs (``test_notebook_trial6._execute``'s text) and its display data."""
+    from test_notebook_trial6 import _execute
+
+    return _execute(cells, folder, notebook, monkeypatch)
+
+
+@pytest.mark.slow
+def test_an_interrupted_fit_in_a_kernel_is_one_message_and_the_next_cell_says_interrupted(
+    tmp_path, monkeypatch
+):
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
+    # the student's notebook: a markdown cell first, so JupyterLab's count differs from code's
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# My work"),
+        nbformat.v4.new_code_cell(LONG),
+        nbformat.v4.new_markdown_cell("Now look at the history."),
+        nbformat.v4.new_code_cell("print(h_long)"),
+    ]
+    path = tmp_path / "student.ipynb"
+    nbformat.write(nb, path)
+    shown = _kernel_outputs([LONG, "print(h_long)"], tmp_path, path, monkeypatch)
+    stopped, after = shown
+    assert "interrupted after epoch" in stopped and "keeps its weights" in stopped, stopped
+    for inner in ("spans.py", "numpy_loop.py", "numpy_step.py", "fused", "apinames.py"):
+        assert inner not in stopped, stopped  # no engine frames
+    assert "frames inside backprop not shown; %xmode verbose" in stopped
+    hint = after.splitlines()[-1]
+    assert "'h_long' is defined in cell 2 of student.ipynb" in hint, hint  # all cells counted
+    assert "Cell 2/4" in hint and "was interrupted" in hint and "fix that" not in hint, hint

@@ -11,8 +11,10 @@ left out and how to see them (``%xmode verbose``). Nothing else changes:
 - a ``BackpropError`` raised from an ``ImportError`` (matplotlib or torch missing) shows
   without that chained error either: its message already names the module and the
   install line, and the chain showed backprop's frame where the import was tried;
-- only ``BackpropError`` and its subclasses; any other exception from inside backprop (a
-  bug) keeps every frame;
+- ``fit``'s Ctrl-C (``train.interrupt.FitInterrupted``, a ``KeyboardInterrupt``) shows the
+  same way: where it stopped and what is kept, without the engine's frames;
+- only ``BackpropError`` and its subclasses (and that interrupt); any other exception from
+  inside backprop (a bug) keeps every frame;
 - ``%xmode verbose`` shows every frame; ``%debug`` and ``sys.last_traceback`` keep the whole
   traceback (only the display is shortened);
 - plain Python, scripts and the CLI print tracebacks as before (the hook is IPython's);
@@ -86,10 +88,8 @@ def render(error: BaseException) -> list[str]:
             parts.append(f"{hidden} frame{'s' if hidden != 1 else ''} inside backprop")
         if cause is not None:
             parts.append(f"the {type(cause).__name__} it was raised from")
-        note = (
-            f"({' and '.join(parts)} not shown: the message says what to change; "
-            "%xmode verbose shows them)"
-        )
+        said = "" if isinstance(error, KeyboardInterrupt) else ": the message says what to change"
+        note = f"({' and '.join(parts)} not shown{said}; %xmode verbose shows them)"
         return [*stb[:-1], note, stb[-1]] if stb else [note]
     except Exception:  # never make a traceback worse than Python's own
         return ["".join(traceback.format_exception(type(error), error, error.__traceback__))]

@@ -7,10 +7,11 @@ more. Installed once when backprop is imported inside IPython (``install``):
 
 - **NameError** (IPython's ``set_custom_exc`` for ``NameError`` only): the traceback is
   IPython's own, unchanged, with one line added under it naming the cell of *this* notebook
-  that defines the missing name — ``'trained' is defined in code cell 4 of
-  07_square_run.ipynb ('trained = bp.run(…)'); run the cells above this one first (Run ▸ Run
-  All Above Selected Cell)`` — or, when that cell's last run in this kernel raised (a
-  ``post_run_cell`` event records each cell's outcome), that it stopped with an error. The
+  that defines the missing name — ``'trained' is defined in cell 9 of 07_square_run.ipynb
+  (every cell counted, as JupyterLab's 'Cell 9/19'): 'trained = bp.run(…)'; run the cells
+  above this one first (Run ▸ Run All Above Selected Cell)`` — or, when that cell's last run
+  in this kernel raised (a ``post_run_cell`` event records each cell's outcome), that it
+  stopped with an error, or was interrupted (nothing to fix: run it again). The
   notebook is the file the kernel belongs to (ipykernel's ``__session__``, from
   ``JPY_SESSION_NAME``; VS Code's ``__vsc_ipynb_file__``); its code cells are read with
   ``ast`` for names they bind at top level (assignments, ``def``/``class``, imports, ``for``
@@ -59,7 +60,9 @@ def _record(shell, result) -> None:
     try:
         failed = shell._backprop_failed
         source = _norm(getattr(result.info, "raw_cell", ""))
-        failed[source] = result.error_in_exec is not None or result.error_before_exec is not None
+        error = result.error_in_exec or result.error_before_exec
+        # "interrupted" (Ctrl-C, Kernel ▸ Interrupt: nothing to fix), True (an error), False
+        failed[source] = "interrupted" if isinstance(error, KeyboardInterrupt) else bool(error)
         while len(failed) > 1000:  # a long session: forget the oldest
             failed.pop(next(iter(failed)))
     except Exception:
@@ -136,9 +139,19 @@ def name_hint(shell, error: BaseException, tb) -> str | None:
     where = here[-1] if here else None
     above = [i for i in defining if where is None or i < where]
     cell = above[-1] if above else defining[0]
-    said = f"'{name}' is defined in code cell {cell + 1} of {os.path.basename(path)} "
-    said += f"({_line(cells[cell], binds[cell][name])!r})"
-    if getattr(shell, "_backprop_failed", {}).get(_norm(cells[cell])):
+    number, total = cell_number(path, cell)
+    said = (  # numbered as JupyterLab's status bar numbers cells ("Cell 7/19"), markdown too
+        f"'{name}' is defined in cell {number} of {os.path.basename(path)} (every cell "
+        f"counted, as JupyterLab's 'Cell {number}/{total}'): "
+        f"{_line(cells[cell], binds[cell][name])!r}"
+    )
+    failed = getattr(shell, "_backprop_failed", {}).get(_norm(cells[cell]))
+    if failed == "interrupted":
+        return (
+            f"{said}, which ran in this kernel but was interrupted before defining it: "
+            "run that cell again to let it finish"
+        )
+    if failed:
         return (
             f"{said}, which ran in this kernel but stopped with an error before defining it: "
             "fix that error and run that cell again"
@@ -176,21 +189,36 @@ def _read(path: str) -> tuple[list[str], list[dict[str, int]]]:
     key = (stat.st_mtime_ns, stat.st_size)
     kept = _READ.get(path)
     if kept is None or kept[0] != key:
-        cells = code_cells(path)
-        kept = _READ[path] = (key, cells, [bound_names(source) for source in cells])
+        cells, numbers, total = _code_cells(path)
+        binds = [bound_names(source) for source in cells]
+        kept = _READ[path] = (key, cells, binds, numbers, total)
     return kept[1], kept[2]
+
+
+def cell_number(path: str, index: int) -> tuple[int, int]:
+    """(the number JupyterLab's status bar shows for code cell ``index`` — every cell
+    counted, markdown too, from 1 —, the number of cells), from the last ``_read``."""
+    kept = _READ[path]
+    return kept[3][index], kept[4]
 
 
 def code_cells(path: str) -> list[str]:
     """The sources of the notebook's code cells, in order (saved version on disk)."""
+    return _code_cells(path)[0]
+
+
+def _code_cells(path: str) -> tuple[list[str], list[int], int]:
+    """The code cells' sources, each one's number among all cells (1-based), all cells."""
     with open(path, encoding="utf-8") as handle:
         notebook = json.load(handle)
-    cells = []
-    for cell in notebook.get("cells", []):
+    cells, numbers = [], []
+    everything = notebook.get("cells", [])
+    for number, cell in enumerate(everything, start=1):
         if cell.get("cell_type") == "code":
             source = cell.get("source", "")
             cells.append("".join(source) if isinstance(source, list) else str(source))
-    return cells
+            numbers.append(number)
+    return cells, numbers, len(everything)
 
 
 def bound_names(source: str) -> dict[str, int]:

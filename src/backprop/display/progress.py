@@ -101,16 +101,17 @@ def bar_bundle(
     title: str = "training",
     unit: str = "epochs",
     note: str = "",
+    stopped: str = "",
 ) -> dict:
     """The notebook bar as a display bundle: ``text/html`` and the same line as text.
 
     ``left``: the seconds still to go (None: not known yet, shown as -:--:--). ``title`` and
     ``unit`` name what runs ("sweep", "trials"); ``note`` goes after the count (the sweep's
-    last trial)."""
+    last trial); ``stopped`` ("interrupted") takes the place of the time left."""
     from html import escape
 
     loss_text = "" if loss is None else f"loss {loss:.4g}"
-    spent, left = f"{_clock(elapsed)} spent", f"{_clock(left)} left"
+    spent, left = f"{_clock(elapsed)} spent", stopped or f"{_clock(left)} left"
     cells = [f"{done}/{total} {unit}", note, loss_text, spent, left]
     words = "  ".join(c for c in cells if c)
     filled = min(30, round(30 * done / total)) if total else 0  # 0 of 0: nothing done
@@ -188,6 +189,19 @@ class NotebookProgress(Callback):
 
     def on_progress(self, state) -> None:
         self._show(state.epoch - 1, state.batch_loss)
+
+    def stopped(self, state, why: str) -> None:
+        """The bar's last state when the run ends early (``why``: "interrupted"): the epochs
+        finished and ``why`` where the time left was, not a clock still counting down."""
+        history = state.history
+        done = len(history.epochs) if history is not None else 0
+        loss = history.last("loss") if done else None
+        if self.handle is not None:
+            now = time.monotonic()
+            bundle = bar_bundle(done, self.total, loss, now - self.started, stopped=why)
+            self.handle.update(bundle, raw=True)
+        elif self.progress is not None:
+            self.progress.update(self.task, completed=done, last=why)
 
     def on_train_end(self, state) -> None:
         loss = state.history.last("loss") if state.history is not None else None

@@ -262,6 +262,15 @@ def fit(
                 # runs in the same order choose the same engines however busy the machine
                 done = len(history.epochs) / max(1, epochs)
                 note_numpy_seconds(choice.numpy_seconds * min(1.0, done))
+    except KeyboardInterrupt as stop:  # Ctrl-C: the epochs finished are kept; one line
+        from .interrupt import FitInterrupted, interrupted
+
+        runner.settle(keep_epochs=True)
+        for bar in bars:
+            bar.stopped(state, "interrupted")
+        if isinstance(stop, FitInterrupted):  # an inner fit's (a callback's): as it is
+            raise
+        raise interrupted(history, epochs) from None
     except BaseException:
         runner.settle()  # weights, gradients and optimizer state agree, as far as it got
         raise

@@ -166,12 +166,17 @@ class SpanRunner(BestEpoch, Records, Stepwise):
         if getattr(self, "ruled", None) is not None and hasattr(self.loop, "stop_rule"):
             self.loop.stop_rule(*self.ruled.loss_rule())
 
-    def settle(self) -> None:
+    def settle(self, keep_epochs: bool = False) -> None:
         """After an exception (a callback's, Ctrl-C): write the loop's work back, so the
-        model and the optimizer agree on how many steps were taken."""
+        model and the optimizer agree on how many steps were taken; ``keep_epochs`` (Ctrl-C)
+        records the open span's finished epochs in the history too."""
         loop = getattr(self, "loop", None)
         if loop is not None:
             loop.sync()
+        seg = getattr(self, "segment", None)
+        if keep_epochs and seg is not None:
+            self._record(seg, seg.done // self.state.batches)
+            self.segment = None
 
     def end(self) -> None:
         """Hand the best epoch to the NaN guard, then ``on_train_end``."""
