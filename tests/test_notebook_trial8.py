@@ -135,3 +135,58 @@ def test_an_interrupted_fit_in_a_kernel_is_one_message_and_the_next_cell_says_in
     hint = after.splitlines()[-1]
     assert "'h_long' is defined in cell 2 of student.ipynb" in hint, hint  # all cells counted
     assert "Cell 2/4" in hint and "was interrupted" in hint and "fix that" not in hint, hint
+
+
+# -- 3. a spec run leaves the caller's random stream alone ---------------------------------
+
+
+def _next_draws_after(call) -> tuple:
+    import backprop as bp
+
+    bp.manual_seed(123)
+    bp.randn(3)
+    call()
+    return bp.randn(3).numpy(), bp.initial_seed()
+
+
+def test_run_and_a_sweep_leave_the_global_stream_as_torch_fork_rng_does():
+    import warnings
+
+    import backprop as bp
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(123)  # the anchor: a block under fork_rng leaves the stream where it was
+    torch.randn(3)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        torch.randn(100)
+    anchor = torch.randn(3)
+    torch.manual_seed(123)
+    torch.randn(3)
+    assert torch.equal(anchor, torch.randn(3))
+
+    expected = _next_draws_after(lambda: None)
+    spec = {"data": {"name": "square"}, "epochs": 3, "seed": 7}
+    runs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = _next_draws_after(lambda: runs.append(bp.run(spec, verbose=False)))
+        np.testing.assert_array_equal(got[0], expected[0])
+        assert got[1] == 123
+        grid = {"optimizer.lr": [0.01, 0.1]}
+        got = _next_draws_after(lambda: bp.sweep(spec, grid, workers=1, progress=False))
+        np.testing.assert_array_equal(got[0], expected[0])
+    # the spec's seed still makes the start: the same weights whatever the stream held,
+    # and those of PyTorch's nn.Linear layers after torch.manual_seed(7) (1-8-8-1)
+    from backprop.spec import prepare
+
+    bp.manual_seed(99)
+    first = [p.detach().numpy() for p in prepare(spec).net.parameters()]
+    bp.randn(50)
+    second = [p.detach().numpy() for p in prepare(spec).net.parameters()]
+    torch.manual_seed(7)
+    layers = [torch.nn.Linear(1, 8), torch.nn.Linear(8, 8), torch.nn.Linear(8, 1)]
+    theirs = [p.detach().numpy() for layer in layers for p in layer.parameters()]
+    for a, b, c in zip(first, second, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)

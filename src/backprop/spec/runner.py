@@ -9,6 +9,7 @@ nothing: pass callbacks to watch the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -338,6 +339,30 @@ def prepare(spec) -> Run:
         >>> ready.history is None  # backprop.run = prepare + fit
         True
     """
+    with _callers_stream_kept():
+        return _prepare(spec)
+
+
+@contextlib.contextmanager
+def _callers_stream_kept():
+    """The global random stream as the caller left it, afterwards (``torch.random.fork_rng``'s
+    promise): building a spec's network seeds the stream with the spec's seed, so the
+    weights are the seed's, but that was a side effect on the caller's next draws (after
+    ``manual_seed(123)``, ``run("square")`` left the stream at seed 0's). Training draws
+    nothing from the global stream (``fit`` has its own generator from the seed), so a run's
+    numbers are the same with the stream put back."""
+    from ..autograd.random import default_generator
+
+    generator = default_generator()
+    seed, state = generator.initial_seed(), generator.get_state()
+    try:
+        yield
+    finally:
+        generator.manual_seed(seed)
+        generator.set_state(state)
+
+
+def _prepare(spec) -> Run:
     from .setdefaults import open_settings
 
     filled = {} if isinstance(spec, str | os.PathLike) else open_settings(spec)
