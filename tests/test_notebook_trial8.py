@@ -190,3 +190,38 @@ def test_run_and_a_sweep_leave_the_global_stream_as_torch_fork_rng_does():
     for a, b, c in zip(first, second, theirs, strict=True):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+# -- 4. notebook 07: the data cell run again after the loop --------------------------------
+
+DATA_AGAIN = """
+x = 5 * torch.randn(100, 1)
+y = torch.square(x) + torch.randn_like(x)
+adam = optim.Adam(model.parameters(), lr=1e-1)
+loss_function = nn.MSELoss()
+"""
+
+
+def test_notebook_07s_check_names_the_data_cell_when_it_ran_again_after_the_loop():
+    from test_notebook_trial6 import NOTEBOOKS, nbformat
+
+    from backprop.display.lecture import LectureCheckError
+
+    cells = nbformat.read(NOTEBOOKS / "07_square_run.ipynb", 4).cells
+    code = [c.source for c in cells if c.cell_type == "code"]
+    model_cell = next(s for s in code if "model = MultilayerPerceptron(1, 8)" in s)
+    data_cell = next(s for s in code if "x = 5 * torch.randn(100, 1)" in s)
+    loop_cell = next(s for s in code if "for epoch in range(n_epoch)" in s)
+    check_cell = next(s for s in code if "final = trained_mse(" in s)
+    imports = code[0].replace("from IPython.display import Image, display", "")
+    cls = next(s for s in code if "class MultilayerPerceptron" in s)
+    ns: dict = {}
+    for source in (imports, cls, model_cell, data_cell, loop_cell.replace("10000", "300")):
+        exec(source, ns)
+    exec(check_cell.replace("say_training_mse(final, n_epoch)", ""), ns)  # the loop's network
+    exec(data_cell, ns)  # the student's re-run: new x and y, a new adam
+    with pytest.raises(LectureCheckError) as caught:
+        exec(check_cell, ns)
+    said = str(caught.value)
+    assert "data" in said and "after the training loop" in said, said
+    assert "far above the noise" not in said  # not blamed on the fit

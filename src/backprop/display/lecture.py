@@ -3,7 +3,8 @@
 The notebook's cells are the slides' code; what checks them lives here so a student reads
 the lecture, not guard code: ``trained_mse`` finds the training MSE of the network the
 training loop trained (and says which cells to run again when an earlier cell was re-run
-and made another network, data or optimizer), ``say_training_mse`` and ``say_fresh`` print
+and made another network, or new data and a new optimizer: Adam's steps fall short of the
+loop's epochs), ``say_training_mse`` and ``say_fresh`` print
 the ✓/✗ lines. A ✓ claims only what it tested: ``say_fresh`` needs the fresh predictions
 near x² *and* rising as x² rises, so a network that is flat over part of the range (the
 same prediction at x = 0.883 and x = −0.618, as after 50 epochs) gets a ✗ that says so,
@@ -51,7 +52,28 @@ def trained_mse(model, x, y, loss_function, optimizer, losses) -> float:
             f"the model's training MSE is {now:.6g}, but the training loop's last epoch had "
             f"{losses[-1]:.4g}: this is not the network the loop trained. {RERUN}"
         )
+    steps = _steps_taken(optimizer)
+    if losses and steps is not None and steps < len(losses):  # more: the loop ran again
+        raise LectureCheckError(
+            f"adam has taken {steps:,} step(s) but the training loop ran {len(losses):,} "
+            "epoch(s): the data and optimizer cell (x = 5 * torch.randn(100, 1) … adam = "
+            "optim.Adam(…)) ran again after the training loop, so x and y are new data this "
+            "network never trained on (and adam a new optimizer). Run the training loop "
+            "again, then this cell."
+        )
     return now
+
+
+def _steps_taken(optimizer) -> int | None:
+    """The steps an optimizer that counts them (Adam & co.) has taken, else None (SGD)."""
+    params = optimizer.param_groups[0]["params"]
+    state = optimizer.state.get(params[0]) if params else None
+    if not optimizer.state:
+        return 0 if "betas" in optimizer.param_groups[0] else None  # Adam before its 1st step
+    if state is None or "step" not in state:
+        return None
+    step = state["step"]
+    return int(float(step.item() if hasattr(step, "item") else step))
 
 
 def say_training_mse(final: float, n_epoch: int) -> None:
