@@ -203,9 +203,8 @@ loss_function = nn.MSELoss()
 
 
 def test_notebook_07s_check_names_the_data_cell_when_it_ran_again_after_the_loop():
-    from test_notebook_trial6 import NOTEBOOKS, nbformat
-
     from backprop.display.lecture import LectureCheckError
+    from test_notebook_trial6 import NOTEBOOKS, nbformat
 
     cells = nbformat.read(NOTEBOOKS / "07_square_run.ipynb", 4).cells
     code = [c.source for c in cells if c.cell_type == "code"]
