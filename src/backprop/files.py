@@ -243,25 +243,23 @@ def _stream(given: Path, data: bytes, who, *, fifo: bool) -> None:
 
 
 def _own_stream(given: Path, st: os.stat_result | None) -> int | None:
-    """1 or 2 when ``given`` is a symlink to this process's own stdout or stderr.
+    """1 or 2 when ``given`` is a symlink to this process's own stdout or stderr
+    (``replacing.own_stream``), after flushing what was printed before.
 
     ``/dev/stdout`` is such a link (through ``/proc/self/fd/1``); when stdout is a file
     (``cmd > log``), replacing that file would cut the log off from the shell, and opening
     it anew would write from its first byte: the bytes go to the descriptor instead.
     """
-    if st is None or not os.path.islink(given):
+    from .replacing import own_stream
+
+    if st is None:
         return None
-    for fd in (1, 2):
-        try:
-            own = os.fstat(fd)
-        except OSError:
-            continue
-        if (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino):
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()  # what was printed before comes first
-            return fd
-    return None
+    fd = own_stream(given)
+    if fd is not None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()  # what was printed before comes first
+    return fd
 
 
 def _write_all(fd: int, given: Path, data: bytes, who) -> None:

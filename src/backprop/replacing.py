@@ -26,7 +26,7 @@ import os
 from .errors import PathError
 from .filekind import Kind, sniff
 
-__all__ = ["WRITES", "foreign", "refuse", "sweep_table_header"]
+__all__ = ["WRITES", "foreign", "own_stream", "refuse", "sweep_table_header"]
 
 # the sweep table's columns after the grid's keys (trialcsv.table_text writes them)
 _TABLE_TAIL = (
@@ -101,11 +101,35 @@ WRITES = {
 }
 
 
+def own_stream(path) -> int | None:
+    """1 or 2 when ``path`` is a symlink to this process's own stdout or stderr
+    (``/dev/stdout``, ``/proc/self/fd/1``, ``/dev/fd/2``): whatever it is (a terminal, a pipe,
+    ``> log``), an output there is written into the stream, never replaces a file
+    (``backprop.files`` writes to the descriptor)."""
+    text = os.fspath(path)
+    if not os.path.islink(text):
+        return None
+    try:
+        target = os.stat(text)  # the kernel follows /proc/self/fd/1's magic link
+    except (OSError, ValueError):
+        return None
+    for fd in (1, 2):
+        try:
+            own = os.fstat(fd)
+        except OSError:
+            continue
+        if (own.st_dev, own.st_ino) == (target.st_dev, target.st_ino):
+            return fd
+    return None
+
+
 def foreign(path, writes: str) -> Kind | None:
     """The kind of the file at ``path`` when an output of ``writes`` (a ``WRITES`` key) may
-    not replace it; None when it may (missing, empty, its own kind, or not a regular file:
-    ``backprop.files``' rule)."""
+    not replace it; None when it may (missing, empty, its own kind, this process's own
+    stdout or stderr, or not a regular file: ``backprop.files``' rule)."""
     text = os.fspath(path)
+    if own_stream(text) is not None:
+        return None
     kind = sniff(text)
     if kind.name in ("missing", "special", "empty"):
         return None
