@@ -96,6 +96,9 @@ def test_a_2d_set_chosen_from_1d_data_uses_both_or_says_so(features):
 # before: `#lesson=abs&hide=optimizer,lr` + Show solution printed "Adam's first step ... about
 # the learning rate"; `#hide=stop&stop_epochs=3` + Step x5 printed "Stopped at epoch 5, past
 # the 3 epochs set": the server's notes went round the page's rule (lessons.setting)
+# One exception since the tenth teacher (brief PGQ item 6): the note on Adam's first step at a
+# minimum names the optimizer whatever the lesson hides ("the way this exercise trains takes a
+# first step of a set size" told neither student nor teacher that SGD keeps the weights).
 def test_the_solution_note_names_no_hidden_setting():
     from test_playground_attack6 import send, tab
 
@@ -105,7 +108,8 @@ def test_the_solution_note_names_no_hidden_setting():
     notes = [n for m in answers for n in m.get("notes", [])]
     assert notes, answers
     words = ("adam", "rmsprop", "sgd", "learning rate", "momentum")
-    assert not [n for n in notes if any(w in n.lower() for w in words)], notes
+    others = [n for n in notes if "first step has a set size" not in n]
+    assert others and not [n for n in others if any(w in n.lower() for w in words)], notes
 
 
 def test_why_a_run_stopped_names_no_hidden_stop_setting():

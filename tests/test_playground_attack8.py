@@ -130,11 +130,13 @@ def test_typed_exact_weights_get_the_solutions_first_step_note(optimizer):
     assert moved > 0.3 * conn.session.state["lr"]
 
 
-def test_typed_exact_weights_under_a_hidden_optimizer_get_a_note_naming_neither():
+# Since the tenth teacher (brief PGQ item 6) the note names Adam and SGD even when the lesson
+# hides them: "the way this exercise trains" told neither student nor teacher what to change.
+def test_typed_exact_weights_under_a_hidden_optimizer_get_a_note_naming_it():
     _, typed = typed_solution({"optimizer": "adam", "hide": "optimizer,lr"})
-    words = ("adam", "rmsprop", "sgd", "learning rate", "momentum", "not shown")
     said = [n for n in typed if "first step" in n]
-    assert said and not [n for n in said if any(w in n.lower() for w in words)], typed
+    assert said and all("Adam" in n and "SGD" in n and "hides" in n for n in said), typed
+    assert not [n for n in typed if "not shown" in n], typed
 
 
 def test_typed_weights_away_from_a_minimum_get_no_note():

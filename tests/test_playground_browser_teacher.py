@@ -129,8 +129,9 @@ def test_vanishing_gradients_print_as_their_value_not_as_zero(page, server):  # 
     choose(page, "sigmoid6")  # gradients view: δ under each neuron
     labels = page.evaluate("[...document.querySelectorAll('.node.neuron[data-layer=\"1\"] .delta')]"
                            ".map((e) => e.textContent)")  # fmt: skip
-    assert labels and all(lab.startswith("δ ") and lab != "δ 0" for lab in labels), labels
-    assert all(float(lab[2:]) < 1e-4 for lab in labels), labels  # tiny, and said so
+    # "|δ| …": the mean |δ| over the training points (brief PGQ; was "δ …")
+    assert labels and all(lab.startswith("|δ| ") and lab != "|δ| 0" for lab in labels), labels
+    assert all(float(lab[4:]) < 1e-4 for lab in labels), labels  # tiny, and said so
     title = page.locator('.node.neuron[data-layer="1"]').first.get_attribute("title")
     assert "= 0.000" not in title and "e-" in title, title
 

@@ -40,19 +40,21 @@ def type_bias(pg, text: str) -> None:
     pg.keyboard.press("Enter")
 
 
-def test_a_refused_edit_keeps_the_editor_open_with_its_reason_while_training(page, server):  # noqa: F811
+def test_a_refused_edit_keeps_the_editor_open_with_its_reason_training_paused(page, server):  # noqa: F811
     open_page(page, server, "dataset=spiral&seed=1")
     before = page.evaluate("window.playground.snap.layers[0].b[0]")
     page.click("#play")
     until(page, "window.playground.snap.running && window.playground.snap.epoch > 2")
     type_bias(page, "1e-40")
     until(page, "!document.getElementById('editor-msg').hidden")
-    page.wait_for_timeout(1500)  # snapshots keep coming while it trains
-    assert page.evaluate("window.playground.snap.running")
+    # since brief PGQ training waits while the editor is open (its value was old when Set)
+    until(page, "!window.playground.snap.running")
+    page.wait_for_timeout(1500)  # snapshots after the pause leave the reason in place
     assert page.locator("#editor").is_visible()
     said = page.locator("#editor-msg").inner_text()
     assert "1e-40" in said or "float32" in said or "small" in said, said
     page.keyboard.press("Escape")
+    until(page, "window.playground.snap.running")  # trains on once the editor closes
     page.click("#play")  # pause
     until(page, "!window.playground.snap.running")
     assert page.evaluate("window.playground.snap.layers[0].b[0]") != 1e-40 or before == 1e-40

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from . import exercises, fields, lessons, locks, settings, uploads
+from .notes import about, held, names_hidden
 from .protocol import ProtocolError
 
 # settings the page sends as whole lists made from the state it shows (a + button adds to
@@ -29,20 +30,21 @@ STRUCTURE = ("hidden", "activation", "features")
 # teacher: typed exact |x - 1| weights went from 5.4e-15 to test loss 0.044 with no note).
 NEAR_ZERO = 1e-6  # a training loss at most this: the weights sit at a minimum
 _WHY = (
-    "{name}'s first step divides each gradient by its own size ({how}), so the next Step "
-    "moves each of these weights by about {size} however small its gradient (the training "
-    "loss is {loss:.2g}); SGD (and momentum) keep weights whose gradient is about 0."
+    "{name}'s first step has a set size: it divides each gradient by its own size ({how}), so "
+    "the next Step moves each of these weights by about {size} however small its gradient (the "
+    "training loss is {loss:.2g}). Choose SGD (or momentum) for a step proportional to the "
+    "gradient: they keep weights whose gradient is about 0."
 )
 _FIRST = {
     "adam": ("Adam", "m̂/(√v̂ + ε) ≈ ±1", "the learning rate"),
     "rmsprop": ("RMSprop", "g/√(0.01·g²) ≈ ±10", "10 times the learning rate"),
 }
-# the same fact in words naming neither the optimizer nor the learning rate, for a lesson
-# that hides them (locks.screen would put "a note ... is not shown" in its place)
-_WHY_HIDDEN = (
-    "The next Step moves these weights although the training loss is {loss:.2g}: the way "
-    "this exercise trains takes a first step of a set size, however small the gradient."
-)
+# said whole even when the lesson hides the optimizer or the learning rate (tenth teacher: "the
+# way this exercise trains takes a first step of a set size" told neither the student that it
+# meant Adam nor the teacher that SGD keeps these weights); the only note that names a hidden
+# setting (``notes.names_hidden``), for what the student sees the weights do would be a mystery
+_FOR_TEACHER = " (This lesson link hides {what}; its author can make a link with SGD.)"
+_CONTROL = {"optimizer": "the optimizer", "lr": "the learning rate"}
 
 
 def first_step_notes(session, lesson: dict | None) -> list[str]:
@@ -51,10 +53,13 @@ def first_step_notes(session, lesson: dict | None) -> list[str]:
     opt, loss = session.state["optimizer"], session.metrics.get("loss")
     if opt not in _FIRST or session.steps or loss is None or loss > NEAR_ZERO:
         return []
-    if {"optimizer", "lr"} & set((lesson or {}).get("hide", ())):
-        return [_WHY_HIDDEN.format(loss=loss)]
     name, how, size = _FIRST[opt]
-    return [_WHY.format(name=name, how=how, size=size, loss=loss)]
+    text = _WHY.format(name=name, how=how, size=size, loss=loss)
+    hidden = [_CONTROL[c] for c in _CONTROL if c in (lesson or {}).get("hide", ())]
+    if not hidden:
+        return [about("weights", text)]
+    text += _FOR_TEACHER.format(what=" and ".join(hidden))
+    return [names_hidden(about("weights", text))]
 
 
 class Actions:
@@ -72,12 +77,14 @@ class Actions:
     async def send_state(self, notes: list[str]) -> None:
         s = self.session
         self.lesson, _ = lessons.marked(self.lesson, s.state)  # an upload replaced its data
+        # each once (an exercise clicked twice in a burst); none naming a hidden setting
+        notes = locks.screen(self.lesson, notes)
         await self.send(
             "state",
             state=s.state,
             hash=fields.to_url(s.state),
-            # each once (an exercise clicked twice in a burst); none naming a hidden setting
-            notes=locks.screen(self.lesson, notes),
+            notes=notes,
+            held=held(s, notes),  # the notes about the weights or data, and which (notes.py)
             lesson=self.lesson,
             rev=s.rev,
         )
@@ -156,9 +163,9 @@ class Actions:
         said = "training loss " + ("not finite" if m["loss"] is None else f"{m['loss']:.3g}")
         if m.get("test_loss") is not None:
             said += f", test loss {m['test_loss']:.3g}"
-        # the epoch it was measured at: the note stays up while training moves the loss on
-        notes = [f"{lessons.PRESETS[preset]['solution_text']}: {said} at epoch {s.epoch} "
-                 "(measured)."]  # fmt: skip
+        # the epoch it was measured at; it ends when the weights change (notes.py)
+        text = f"{lessons.PRESETS[preset]['solution_text']}: {said} at epoch {s.epoch} (measured)."
+        notes = [about("weights", text)]
         notes += first_step_notes(s, self.lesson)  # what the next Step does, and why
         await self.rebuilt(notes, data=False)
 

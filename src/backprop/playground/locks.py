@@ -78,9 +78,13 @@ def names_hidden(lesson: dict | None, text: str) -> bool:
 def screen(lesson: dict | None, notes: list[str]) -> list[str]:
     """The server's notes as the page may print them under ``lesson``: each one naming a
     hidden control's setting in its place says only that it is not shown (once). The link's
-    own notes ("link: ...") stay: they are about the link's text, which the page has."""
+    own notes ("link: ...") stay: they are about the link's text, which the page has, and so
+    does a note marked ``notes.names_hidden`` (Adam's first step at a minimum)."""
     out = [
-        n if n.startswith("link:") or not names_hidden(lesson, n) else NOTE_HIDDEN for n in notes
+        n
+        if n.startswith("link:") or getattr(n, "names_hidden", False) or not names_hidden(lesson, n)
+        else NOTE_HIDDEN
+        for n in notes
     ]
     return list(dict.fromkeys(out))
 

@@ -20,6 +20,7 @@ from ..errors import BackpropError
 from . import features as feats
 from . import fields, settings, uploads
 from .curves import Status
+from .notes import about
 from .protocol import ProtocolError
 from .training import Training, next_id
 
@@ -83,16 +84,8 @@ class Session(Training):
                 self._retune(changed)
         self.rev = next_id()  # unique in the process, not per session (P1)
         if self.target_scaling is not None and (csv is not None or "problem" in changed):
-            scaling = self.target_scaling
-            mean, std = float(scaling.mean[0]), float(scaling.std[0])
-            near = (d for d in range(6, 18) if abs(float(f"{mean:.{d}g}") - mean) <= std / 1e4)
-            digits = next(near, 17)
-            notes.append(  # plain text (the page shows no Markdown), one precision for both
-                f"The target is trained standardised, as backprop train does for a CSV: "
-                f"{self.target_col} = {mean:.{digits}g} + {std:.6g}·z. The loss is in units "
-                f"of z, the RMSE in {self.target_col}'s units; an exported model predicts "
-                f"{self.target_col}."
-            )
+            said = uploads.standardised_note(self.target_col, self.target_scaling)
+            notes.append(about("data", said))  # it ends with this data (notes.py)
         stop = self.state["stop_epochs"]
         if "stop_epochs" in changed and 0 < stop <= self.epoch:  # said, not silently past
             notes.append(
@@ -156,7 +149,8 @@ class Session(Training):
             self._csv_ready = None
         # the spec names the cleaned columns and file (spec_gaps)
         self.csv_renamed = parsed.renamed + (((given, name),) if given != name else ())
-        self.notes = notes = parsed.cleaned + uploads.constant_notes(name, self.raw) + notes
+        said = parsed.cleaned + uploads.constant_notes(name, self.raw)  # about this file
+        self.notes = notes = [about("data", n) for n in said] + notes
         return notes
 
     @property
@@ -275,6 +269,7 @@ class Session(Training):
 
         s = self.state
         self.target_scaling = None
+        self.data_id = next_id()  # a note about the data ends with it (notes.py)
         if s["dataset"] == "csv":
             ready = getattr(self, "_csv_ready", None)  # read off the loop (``upload``)
             if ready is not None and ready[0] == (self.csv, s["train_ratio"], s["seed"],

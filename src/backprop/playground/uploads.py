@@ -304,3 +304,16 @@ def constant_notes(name: str, data) -> list[str]:
             "needs 2 to 5 different labels)."
         )
     return notes
+
+
+def standardised_note(target: str, scaling) -> str:
+    """The note that a regression CSV's target trains standardised, z = (y − mean) / std, in
+    plain text (the page shows no Markdown), mean and std to one precision."""
+    mean, std = float(scaling.mean[0]), float(scaling.std[0])
+    near = (d for d in range(6, 18) if abs(float(f"{mean:.{d}g}") - mean) <= std / 1e4)
+    digits = next(near, 17)
+    return (
+        f"The target is trained standardised, as backprop train does for a CSV: "
+        f"{target} = {mean:.{digits}g} + {std:.6g}·z. The loss is in units of z, the RMSE in "
+        f"{target}'s units; an exported model predicts {target}."
+    )

@@ -125,6 +125,7 @@ def data_view(session) -> dict:
     dims = session.n_inputs
     x1lo, x1hi, x2lo, x2hi = domain(session)
     view = {
+        "id": session.data_id,  # a note about the data ends with it (notes.py)
         "task": raw.task,
         "kind": output_kind(session),
         "dims": dims,
@@ -132,6 +133,7 @@ def data_view(session) -> dict:
         "classes": getattr(raw, "n_classes", None) if raw.task == "classification" else None,
         "class_names": list(raw.target_names) if raw.task == "classification" else [],
         "feature_names": list(raw.feature_names),
+        "target_name": session.target_col,  # a CSV's target column (its plot's y axis)
         "domain": [x1lo, x1hi, x2lo, x2hi],
         "train": _points(session, raw.x, raw.y),
         "test": _points(session, raw.x_test, raw.y_test),

@@ -106,10 +106,10 @@ function onMessage(msg) {
     case "state":  // the lesson as the server runs it comes with it (lessons.js)
       app.rev = msg.rev;
       if (window.lessons) lessons.onState(msg);
-      applyState(msg.state, msg.hash, msg.notes);
+      applyState(msg.state, msg.hash, msg.notes); holdNotes(msg);  // notices.js
       if (window.lessons && msg.lesson) lessons.markPreset();
       break;
-    case "data": app.data = msg; onData(); break;
+    case "data": app.data = msg; endHeld("data", msg.id); onData(); break;
     case "snapshot": if (mergeCurves(msg)) queueSnapshot(msg); break;
     case "export": download(msg); break;
     case "edited": editAccepted(); break;  // editor.js: closes after the next snapshot
@@ -295,7 +295,7 @@ function onData() {
   $("data-info").textContent = parts.join(" · ");
   $("metric-name").textContent = d.task === "classification" ? "Test accuracy" : "Test RMSE";
   if (app.state) notApplied(app.state);  // Discretize: for the 2-D heatmap (panels.js)
-  drawColorbar();
+  drawColorbar(); plotAxisNames();  // panels.js
   showSlider("batch_size", Number($("batch_size").value));
   app.shape = "";  // the snapshot that follows redraws
 }
@@ -376,7 +376,7 @@ function drawAll(s) {
   setOut("test-metric", metric, app.data.task === "classification");
   if (s.stopped) setStatus(s.stopped, s.diverged ? "error" : "note");
   else if ($("status").classList.contains("error") || $("status").classList.contains("diverged")) setStatus("");
-  stopNotice(s); roundingNote(s);  // notices.js
+  stopNotice(s); endHeld("weights", `${s.net}/${s.edits}/${s.steps}`); roundingNote(s);  // notices.js
   curveBreak(s);  // weights set by hand: the charts start anew there (draw.js)
   drawCurve(s.history);
   drawGradnorm(s.grad_history, s.layers.length);

@@ -75,11 +75,13 @@ function fmt(x, digits = 3) {
   return x.toFixed(digits);
 }
 
-function short(x) {  // a compact magnitude for small labels: 0.12, 3e-4
+function short(x) {  // a compact magnitude for small labels, 2 significant digits: 0.12, 0.0023, 1.4e-4
   if (x === null || x === undefined) return "–";
   if (x === 0) return "0";
-  // as fmt writes it (the card's "mean |δ| = 0.002" beside a label "δ 2e-3" read as two)
-  return Math.abs(x) >= 0.01 ? x.toFixed(2) : Math.abs(x) >= 0.001 ? x.toFixed(3) : x.toExponential(0);
+  // fixed where fmt is (a label "δ 2e-3" beside the card's 0.002 read as two); "δ 2e-9" was too coarse
+  const a = Math.abs(x);
+  if (a >= 0.001 && a < 1e4) return a < 100 ? x.toPrecision(2) : x.toFixed(0);  // 0.0020, 34, 340
+  return x.toExponential(1).replace("e+", "e");
 }
 
 // ------------------------------------------------------------------- charts
@@ -391,7 +393,8 @@ function fitColumnLabels(col, features, panelWidth) {
     const lab = node.querySelector(".flabel"), name = node.dataset.feature;
     const key = `${name}|${cols.join("|")}|${room}`;
     if (fittedLabels.has(key)) { lab.textContent = fittedLabels.get(key); continue; }
-    for (let n = Math.max(...cols.map((c) => [...c].length)) + 1; n >= 4; n--) {
+    // from a length where every shape is whole (the longest name + 1 cut "hours·sleep" to "hou…·sl…")
+    for (let n = cols.reduce((a, c) => a + [...c].length, 0) + 5; n >= 4; n--) {
       lab.textContent = shape(name, n);
       if (lab.offsetWidth <= room) break;
     }

@@ -51,14 +51,14 @@ function lockedFollow(s) {
   const target = n.target, lay = s.layers[target.layer - 1];
   const fits = shut && lay && target.row < lay.w.length && (target.kind === "bias" || target.col < lay.w[0].length);
   if (!fits || status.textContent !== n.text) {  // the status said something else since
-    if (box && !box.hidden && box.textContent === n.text) box.hidden = true;
+    if (box && !box.hidden && box.textContent === n.text) { box.hidden = true; echoed(); }
     app.lockedNote = null;
     return;
   }
   const text = lockedText(target, shut);
   if (text === n.text) return;
   setStatus(text, "note");
-  if (box && !box.hidden && box.textContent === n.text) box.textContent = text;
+  if (box && !box.hidden && box.textContent === n.text) { box.textContent = text; echoed(); }
   n.text = text;
 }
 
@@ -80,6 +80,9 @@ function openEditor(ev, target) {
   // the editor takes the enlarged neuron's place and the link's tooltip goes with it
   hideHover(); hideLinkTip(); app.tapped = null;
   app.editing = {...target, net: app.snap.net};  // the network it is typed on
+  // training waits while a value is typed (the value shown would be old when Set) and goes
+  // on when the editor closes; the snapshot after the pause puts the value it stopped at
+  if (app.snap.running) { send("pause"); app.editing.resume = true; }
   const lay = app.snap.layers[target.layer - 1];
   const value = target.kind === "bias" ? (lay.b ? lay.b[target.row] : 0) : lay.w[target.row][target.col];
   const name = targetText(target);
@@ -100,6 +103,7 @@ function openEditor(ev, target) {
 }
 function closeEditor() {
   const back = app.editReturn;
+  if (app.editing && app.editing.resume) send("play");  // paused for the editor (openEditor)
   $("editor").hidden = true; app.editing = null; app.editReturn = null;
   if (back && back.isConnected) back.focus();
 }
@@ -128,7 +132,7 @@ function commitEdit() {
     editorMessage(`${what} must be between −${EDIT_LIMIT} and ${EDIT_LIMIT}; ${raw.slice(0, 20)} is outside. Type a smaller value.`);
     return;
   }
-  const {shown, waiting, ...target} = t;  // eslint-disable-line no-unused-vars
+  const {shown, waiting, resume, ...target} = t;  // eslint-disable-line no-unused-vars
   editorMessage("");
   // open until the server answers: a refusal ("edit: …") is shown in it, beside the value,
   // even while training (the status line is cleared by the next snapshot); "edited" and
@@ -145,6 +149,13 @@ function editAccepted() {
 function editAnswered() {
   const t = app.editing;
   if (t && (!app.snap || app.snap.net !== t.net)) { editorGone(); return; }
+  const inp = $("editor-input");
+  if (t && !t.waiting && inp.value === t.shown) {  // untyped: the value the network holds now
+    const lay = app.snap.layers[t.layer - 1];
+    const now = String(t.kind === "bias" ? (lay.b ? lay.b[t.row] : 0) : lay.w[t.row][t.col]);
+    const all = inp.selectionStart === 0 && inp.selectionEnd === inp.value.length;
+    if (now !== t.shown) { inp.value = t.shown = now; if (all) inp.select(); }
+  }
   if (!t || !t.waiting || !t.waiting.accepted) return;
   const back = app.editReturn;
   closeEditor();
@@ -158,6 +169,7 @@ function editAnswered() {
 function editorGone() {
   if (!app.editing) return;
   const name = weightName(app.editing);
+  app.editing.resume = false;  // a new network starts paused
   closeEditor();
   setStatus(`The editor for ${name} closed: the network changed (a new link, shape, exercise or Reset), so nothing typed was set. Open it again on the network shown now.`, "note");
 }
@@ -173,7 +185,7 @@ function hideHover() { $("hover").hidden = true; app.hovered = null; }
 
 function showHover(node, l, j) {
   const s = app.snap, d = app.data;
-  if (!s) return;
+  if (!s || app.editing) return;  // no card over (or beside) the open editor
   app.hovered = {node, l, j};
   const card = $("hover"), c = $("hover-canvas");
   card.hidden = false;
@@ -190,7 +202,7 @@ function showHover(node, l, j) {
       : node.matches(":focus-visible") ? " · ←/→ choose the bias or a link, Enter to change it" : "";
   $("hover-text").textContent = `${isOut ? "output " + (j + 1) : `layer ${l}, neuron ${j + 1}`} · ` +
     setting("activation", `${lay.activation} · `, "") + `${weightName({kind: "bias", layer: l, row: j})} = ${fmt(lay.b ? lay.b[j] : 0, 3)}` +
-    (backwardShown() ? ` · mean |δ| = ${fmt(lay.delta[j], 3)}` : "") + (chosen || how);
+    (backwardShown() ? ` · mean |δ| = ${fmt(lay.delta[j], 4)}` : "") + (chosen || how);
   const host = card.parentElement.getBoundingClientRect(), r = node.getBoundingClientRect(), z = zoom();
   let left = (r.right - host.left) / z + 12, top = Math.max(0, (r.top - host.top) / z - 40);
   if (left + 180 > host.width / z) {  // no room on the right: below the neuron, off its links

@@ -162,6 +162,7 @@ Object.assign(lessons, {
 
   updateLink() {
     $("lesson-dialog-url").value = lessons.linkFromDialog();
+    lessons.solutionRow();
     // a control left shown that another one's lock makes useless (locks.py's REFUSED_WITH:
     // every upload is refused while the dataset is locked): said before the link is copied
     const how = (name) => document.querySelector(`#lesson-dialog select[data-control="${name}"]`)?.value;
@@ -183,6 +184,20 @@ Object.assign(lessons, {
       `normalisation, invisible characters not counted); shorten it by ${n - max} to copy the link.` : `${n} / ${max} characters`;
     count.classList.toggle("error", over);
     $("lesson-dialog-copy").disabled = over;
+  },
+
+  // Show solution exists where the exercise has the lecture's exact weights (ŷ = |x − 1|
+  // only: no other exercise has weights a student could check as exact); elsewhere its row
+  // says there is none, not "shown" for a button students never get (tenth teacher, on XOR)
+  solutionRow() {
+    const sel = document.querySelector('#lesson-dialog select[data-control="solution"]');
+    if (!sel) return;
+    const p = lessons.table.presets[$("lesson-dialog-preset").value];
+    const none = !(p && p.solution), label = lessons.table.controls.solution;
+    const said = none ? `${label}: none in this link (only the ŷ = |x − 1| exercise has a solution)` : label;
+    sel.previousElementSibling.textContent = said;
+    sel.setAttribute("aria-label", `${said}: shown, locked or hidden`);
+    sel.closest(".lesson-row").classList.toggle("no-solution", none);
   },
 
   copyLink() {

@@ -18,6 +18,7 @@ function buildNetwork(s) {
   const size = nodeSize(maxN);
   cols.style.setProperty("--node", size + "px");
   cols.classList.toggle("grad", st.view === "gradients");
+  document.querySelector(".net-hint").classList.toggle("grad", st.view === "gradients");  // its legend
   // features column
   const fc = column("features");
   for (const f of d.features) {
@@ -203,7 +204,8 @@ function drawNetwork(s) {
     b.title = `bias ${weightName({kind: "bias", layer: l, row: j})} = ${fmt(bv, 4)}` + (lay.gb && backward ? `, ∂E/∂b = ${fmt(lay.gb[j], 4)}` : "") + changeHint("click");
     if (typingShut()) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
     const dl = node.querySelector(".delta");
-    dl.textContent = grad ? `δ ${short(lay.delta[j])}` : "";
+    dl.textContent = grad ? `|δ| ${short(lay.delta[j])}` : "";  // the mean over the points
+    dl.title = grad ? `mean |δ| over the training points = ${fmt(lay.delta[j], 4)}` : "";
     node.title = backward ? `layer ${l}, neuron ${j + 1}: mean |δ| = ${fmt(lay.delta[j], 4)}` : `layer ${l}, neuron ${j + 1}`;
   }
   drawLinks(s);
@@ -347,7 +349,7 @@ function featureLabel(i) {
 }
 function showLinkTip(t, x, y) {
   const tip = $("link-tip");
-  if (!tip || !app.snap) return;
+  if (!tip || !app.snap || app.editing) return;  // the editor is open: its label says it
   tip.textContent = linkText(t) + changeHint("click");
   const host = tip.parentElement.getBoundingClientRect();
   tip.hidden = false;

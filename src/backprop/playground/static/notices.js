@@ -30,6 +30,14 @@ function setStatus(text, kind) {
   const s = $("status");
   s.textContent = text || "";
   s.className = "status" + (kind ? " " + kind : "");
+  echoed();
+}
+// A refusal is drawn once: while the notice beside the control says it, the status line's
+// copy is not drawn (the tenth teacher saw one twice, below the network and in Output); it
+// is drawn again when the notice goes (the status line keeps it for the record)
+function echoed() {
+  const box = $("notice"), s = $("status");
+  s.classList.toggle("echo", !!box && !box.hidden && s.textContent !== "" && box.textContent === s.textContent);
 }
 
 // The control the user last clicked, changed or pressed Enter on (a refusal from the server
@@ -65,7 +73,7 @@ function notice(text, anchor, kind = "note", about = "") {
     const away = (e) => {
       if (box.hidden || Date.now() - Number(box.dataset.at) < 300) return;  // the click that made it
       if (e.type === "keydown" && e.key !== "Escape" && e.key !== "Tab") return;
-      box.hidden = true;
+      box.hidden = true; echoed();
     };
     document.addEventListener("click", away);  // bubbling: after the click's own work
     document.addEventListener("keydown", away, true);
@@ -80,7 +88,7 @@ function notice(text, anchor, kind = "note", about = "") {
   box.dataset.at = String(Date.now());
   box.dataset.net = app.snap ? String(app.snap.net) : "";
   box.dataset.about = about;
-  box.hidden = false;
+  box.hidden = false; echoed();
   box.scrollIntoView({block: "nearest"});
 }
 // a notice about a network that is no longer the page's, or a stop that no longer holds
@@ -88,7 +96,7 @@ function noticeStale(s) {
   const box = $("notice");
   if (!box || box.hidden) return;
   const stop = box.dataset.about === "stop" && (s.running || (s.stopped || "") !== box.dataset.why);
-  if (stop || (box.dataset.net && box.dataset.net !== String(s.net))) box.hidden = true;
+  if (stop || (box.dataset.net && box.dataset.net !== String(s.net))) { box.hidden = true; echoed(); }
 }
 
 // Training that stopped on its own (the epochs set, the stop loss, a notebook spec's epoch
@@ -122,4 +130,25 @@ function roundingNote(s) {
     const rest = text.replace(ROUNDING, "").trim();
     setStatus(rest, rest ? "note" : "");
   }
+}
+
+// What clears a note (docs/playground.md, notes.py): a note about the weights (the |x − 1|
+// solution's measured loss, what the next Step does) goes when a snapshot shows other weights
+// (a Step, training, an edit, Reset, a new network); a note about the data (a CSV's
+// standardised target) when a data message brings other data (an upload, another dataset).
+// Others stay until the next note replaces them. `held`: the state message's, as shown.
+function holdNotes(msg) {
+  if (!(msg.notes && msg.notes.length)) return;  // the status line kept what it said
+  const text = $("status").textContent;
+  app.held = (msg.held || []).filter((h) => text.includes(h.text));
+}
+function endHeld(ends, at) {
+  const gone = (app.held || []).filter((h) => h.ends === ends && String(h.at) !== String(at));
+  if (!gone.length) return;
+  app.held = app.held.filter((h) => !gone.includes(h));
+  const st = $("status");
+  let text = st.textContent;
+  for (const h of gone) text = text.replace(h.text, "");
+  text = text.replace(/\s{2,}/g, " ").trim();
+  if (text !== st.textContent) setStatus(text, text ? (st.classList.contains("error") ? "error" : "note") : "");
 }

@@ -205,3 +205,15 @@ function datasetChanges(name, st) {
   else if (!PRESETS[name] && ONE_D(st) && name !== "csv" && app.choices) Object.assign(changes, kept2dChanges(st));
   return changes;
 }
+
+// An uploaded CSV's plot names its axes by the file's columns (the 1-D plot had none: which
+// was temperature, which yield?): → the first feature column, ↑ the second one on the 2-D
+// heatmap, or the target a regression's curve draws.
+function plotAxisNames() {
+  const d = app.data, el = $("plot-axes");
+  const cols = d.feature_names || [];
+  const up = d.dims === 2 ? cols[1] : (d.task === "regression" ? d.target_name : "");
+  const said = app.state.dataset === "csv" && cols.length ? `→ ${cols[0]}` + (up ? ` · ↑ ${up}` : "") : "";
+  el.textContent = said;
+  el.hidden = !said;
+}
