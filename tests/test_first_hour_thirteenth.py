@@ -100,7 +100,7 @@ def test_the_vanishing_case_says_why_and_tries_relu(tmp_path):
 def test_a_constant_output_is_within_the_rounding_of_the_mean():
     from sklearn.metrics import r2_score
 
-    from backprop.train.cautions import mean_rounding
+    from backprop.train.poorfit import mean_rounding
 
     rng = np.random.default_rng(0)
     y = rng.uniform(-11, 11, 100) ** 2 + rng.normal(0, 1, 100)

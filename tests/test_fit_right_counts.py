@@ -149,7 +149,7 @@ def test_a_run_at_chance_still_pays_the_pass_and_warns(engine, forward_rows):
 def test_a_count_near_chance_or_of_another_epoch_pays_the_exact_pass():
     from types import SimpleNamespace
 
-    from backprop.train.cautions import beats_chance, chance_margin
+    from backprop.train.poorfit import beats_chance, chance_margin
 
     y = np.repeat(np.arange(4), [400, 300, 200, 100])  # the most common class: 400 of 1,000
     asked = []

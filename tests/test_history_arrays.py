@@ -15,7 +15,7 @@ import pytest
 
 import backprop as bp
 from backprop import fit, nn, optim
-from backprop.train import cautions, records
+from backprop.train import cautions, poorfit, records
 from backprop.train.history import History
 
 
@@ -96,7 +96,7 @@ def test_cautions_say_the_same_on_arrays(curve):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fell = cautions.caution_still_falling(h)
-            poor = cautions.caution_poor_fit(h, "regression", np.zeros((4, 1)))
+            poor = poorfit.caution_poor_fit(h, "regression", np.zeros((4, 1)))
         said.append((fell, poor, [str(w.message) for w in caught]))
     assert said[0] == said[1] and said[0][1]
 

@@ -1,6 +1,6 @@
 """Some ReLU units never active, and a poor fit: the warning and the changes the advice tries.
 
-``train.cautions.dead_units_note`` speaks when EVERY ReLU unit of a layer is 0 on every
+``train.poorfit.dead_units_note`` speaks when EVERY ReLU unit of a layer is 0 on every
 training row (the output is then one number). A net with only SOME units dead is quieter but
 as stuck: ``demo abs --seed 1`` (a 1-2-1 ReLU net) has one of its two hidden units 0 on all
 200 rows, its loss flat at 0.911 from epoch 300 and r² 0.275, and nothing said so. Here, after
@@ -49,7 +49,7 @@ def dead_counts(result) -> list[tuple[int, int, int]]:
     ``SHARE`` but not all of its units are 0 on every training row (all dead:
     ``dead_units_note`` says it; fewer: the live ones still draw the target)."""
     from ..delta import DeltaEngineError, forward, layers
-    from ..train.cautions import DYING
+    from ..train.poorfit import DYING
 
     x = training_x(result)
     if x is None or len(x) == 0:

@@ -84,7 +84,7 @@ def steps_too_large(result) -> bool:
     """Fit's diagnosis is "a smaller learning rate": the training loss grew (or rose 10×
     before it settled), a classifier's ended above a constant model's (``constantloss``), or
     every ReLU unit of some layer is 0 on every training row."""
-    from ..train.cautions import dead_units_note
+    from ..train.poorfit import dead_units_note
     from .constantloss import worse_than_constant
 
     losses = [v for v in result.history.history.get("loss", []) if v is not None]

@@ -43,7 +43,7 @@ def _poor(result) -> bool:
 
 @contextlib.contextmanager
 def hold_poor_fit(epochs: int | None = None):
-    """While training: ``fit``'s list of what to try (``cautions.NOT_LEARNED``) is not shown,
+    """While training: ``fit``'s list of what to try (``poorfit.NOT_LEARNED``) is not shown,
     as ``ranked_advice`` tries each item afterwards; the warning's first sentence stays.
     Yields the list of warnings so shortened (``ranked_advice``'s ``promised``). A run of
     fewer than ``FEW_EPOCHS`` ``epochs`` gets one verdict, ``unfinished``'s 'too few epochs':
@@ -51,7 +51,7 @@ def hold_poor_fit(epochs: int | None = None):
     (houses --epochs 3, square --epochs 3 --seed 1 got both)."""
     import warnings
 
-    from ..train.cautions import NOT_LEARNED
+    from ..train.poorfit import NOT_LEARNED
 
     previous = warnings.showwarning
     held: list[str] = []  # the warnings whose list was left to ranked_advice

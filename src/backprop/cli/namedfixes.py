@@ -82,7 +82,7 @@ def unit_changes(result) -> list[tuple[str, dict]]:
 
 
 def dead(result) -> bool:
-    from ..train.cautions import dead_units_note
+    from ..train.poorfit import dead_units_note
 
     try:
         return dead_units_note(result.net, result.dataset.x) is not None

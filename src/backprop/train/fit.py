@@ -21,13 +21,7 @@ import numpy as np
 from ..apinames import python_api
 from ..errors import ConfigError
 from .callbacks import Callback, TrainingStopped, TrainState
-from .cautions import (
-    beats_chance,
-    caution_poor_fit,
-    caution_step_units,
-    caution_still_falling,
-    has_step_units,
-)
+from .cautions import caution_step_units, caution_still_falling, has_step_units
 from .choice import choose_engine, make_loop
 from .control import hooks_for
 from .engines import (
@@ -43,6 +37,7 @@ from .engines import (
 from .guard import NaNGuard
 from .history import History
 from .inputs import check_model_and_callbacks, loss_kind, prepare
+from .poorfit import beats_chance, caution_poor_fit
 from .spans import Plan, SpanRunner
 from .weights import flat_base
 
