@@ -224,3 +224,160 @@ def test_notebook_07s_check_names_the_data_cell_when_it_ran_again_after_the_loop
     said = str(caught.value)
     assert "data" in said and "after the training loop" in said, said
     assert "far above the noise" not in said  # not blamed on the fit
+
+
+# -- 8. figures: overlapping weight labels, legend samples, layouts, a figure twice --------
+
+
+def _label_clashes(fig) -> tuple[list, list]:
+    """(pairs of weight labels whose drawn boxes overlap, labels that a link other than
+    their own crosses), from what matplotlib drew (boxes turned with their text)."""
+    from matplotlib.path import Path as MPath
+
+    fig.canvas.draw()  # boxes as drawn
+    ax = fig.axes[0]
+    boxes = []
+    for text in ax.texts:
+        patch = text.get_bbox_patch()
+        if patch is None or text.get_text().startswith(("b =", "W")):
+            continue
+        outline = patch.get_path().transformed(patch.get_transform())
+        boxes.append((text.get_text(), MPath(outline.vertices), text.get_color()))
+    from matplotlib.collections import LineCollection
+
+    links = [  # every link as drawn, in the display's pixels
+        MPath(ax.transData.transform(segment))
+        for collection in ax.collections
+        if isinstance(collection, LineCollection)
+        for segment in collection.get_segments()
+    ]
+    overlaps = [
+        (a, b)
+        for i, (a, pa, _) in enumerate(boxes)
+        for b, pb, _ in boxes[i + 1 :]
+        if pa.intersects_path(pb, filled=True)
+    ]
+    # each label sits on its own link: a box crossed by two or more links sits on a crossing
+    crossed = [(a, pa) for a, pa, _ in boxes if sum(pa.intersects_path(p, True) for p in links) > 1]
+    # ... which is fair only when no place on its link (its middle 18-82 %, where values are
+    # written) is free of other links and labels: the drawn box slid along the link, checked
+    # with matplotlib's own geometry, not the placement's estimates
+    from matplotlib.collections import PathCollection
+
+    neurons = [  # the drawn circles (scatter sizes are points², radius = √s / 2 points)
+        MPath.circle(ax.transData.transform(xy), np.sqrt(size) / 2 * fig.dpi / 72)
+        for collection in ax.collections
+        if isinstance(collection, PathCollection)
+        for xy, size in zip(
+            collection.get_offsets(),
+            np.broadcast_to(collection.get_sizes(), (len(collection.get_offsets()),)),
+            strict=True,
+        )
+    ]
+    unfair = []
+    for name, box in crossed:
+        centre = box.vertices[:4].mean(axis=0)
+        own = min(links, key=lambda p: _distance(centre, *p.vertices[:2]))
+        start, end = own.vertices[:2]
+        others = [p for p in links if p is not own]
+        labels = [pb for b, pb, _ in boxes if b != name] + neurons
+        for t in np.linspace(0.18, 0.82, 65):
+            moved = MPath(box.vertices - centre + start + t * (end - start))
+            if not any(moved.intersects_path(p, True) for p in [*others, *labels]):
+                unfair.append((name, round(float(t), 2)))  # a free place it did not take
+                break
+    return overlaps, unfair
+
+
+def _distance(point, a, b) -> float:
+    a, b, point = np.asarray(a), np.asarray(b), np.asarray(point)
+    t = np.clip(np.dot(point - a, b - a) / np.dot(b - a, b - a), 0, 1)
+    return float(np.hypot(*(a + t * (b - a) - point)))
+
+
+def test_notebook_01s_diagram_has_no_weight_labels_over_each_other():
+    import backprop as bp
+    from backprop.plots import network_diagram
+
+    bp.manual_seed(0)  # notebook 01's 2-3-3-1 network
+    model = nn.Sequential(
+        nn.Linear(2, 3, bias=False),
+        nn.Sigmoid(),
+        nn.Linear(3, 3, bias=False),
+        nn.Sigmoid(),
+        nn.Linear(3, 1, bias=False),
+    ).double()
+    fig = network_diagram(model, title="2-3-3-1, no biases")
+    assert len([t for t in fig.axes[0].texts if t.get_bbox_patch() is not None]) >= 18
+    overlaps, on_crossings = _label_clashes(fig)  # a crossing only where no free stretch is
+    assert overlaps == [] and on_crossings == [], (overlaps, on_crossings)
+
+
+def test_a_lone_loss_curves_legend_samples_have_its_colour():
+    from backprop.plots import loss_curves
+
+    noisy = np.exp(-np.linspace(0, 3, 800)) * 10 + np.random.default_rng(0).exponential(1, 800)
+    lines = loss_curves({"loss": list(noisy)}, None, loss="mse").axes[0].get_lines()
+    colour = {line.get_label(): line.get_color() for line in lines}
+    assert colour["thin: each epoch"] == colour["training"], colour
+    assert (
+        colour["thick: rolling median of 17 epochs (centred; fewer at the ends)"]
+        == colour["training"]
+    )
+
+
+def _code(name: str) -> list[str]:
+    from test_notebook_trial6 import NOTEBOOKS, nbformat
+
+    cells = nbformat.read(NOTEBOOKS / f"{name}.ipynb", 4).cells
+    return [c.source for c in cells if c.cell_type == "code"]
+
+
+def test_notebook_04s_activation_panels_keep_their_tick_labels_off_the_neighbour():
+    code = _code("04_gradient_descent_and_activations")
+    cell = next(s for s in code if "axes = fig.subplots(1, 4)" in s)
+    ns: dict = {}
+    exec(code[0], ns)
+    exec(cell.split("figures = Path(")[0], ns)  # the figure, not its file
+    fig = ns["fig"]
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.savefig(io.BytesIO(), dpi=80)  # as the cell saves it: the layout is made then
+    renderer = fig.canvas.get_renderer()
+    for left, right in zip(fig.axes, fig.axes[1:], strict=False):
+        edge = left.get_window_extent(renderer).x1  # the left panel's frame
+        nearest = right.yaxis.get_tightbbox(renderer).x0  # its drawn tick labels' left end
+        assert nearest > edge + 2, (right.get_title(), nearest, edge)  # a gap, in pixels
+
+
+def test_no_notebook_shows_a_result_and_then_its_plot_again():
+    """A bare result whose display includes its figure, then ``result.plot()``: twice."""
+    import ast
+
+    from test_notebook_trial6 import NOTEBOOKS
+
+    twice = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        shown = set()
+        for source in _code(path.stem):
+            try:
+                body = ast.parse("\n".join(ln for ln in source.splitlines() if ln[:1] not in "%!"))
+            except SyntaxError:
+                continue
+            last = (
+                body.body[-1].value if body.body and isinstance(body.body[-1], ast.Expr) else None
+            )
+            if isinstance(last, ast.Name):
+                shown.add(last.id)
+            elif (
+                isinstance(last, ast.Call)
+                and isinstance(last.func, ast.Attribute)
+                and last.func.attr == "plot"
+                and isinstance(last.func.value, ast.Name)
+                and last.func.value.id in shown
+            ):
+                twice.append((path.name, ast.unparse(last)))
+    assert twice == [], twice

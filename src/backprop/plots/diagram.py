@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 MAX_SHOWN = 12  # units drawn per column; wider layers show their first and last few
 TINY = 4  # show_values=None writes the numbers when no layer is wider than this
-_BOX = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+_PAD = 0.12  # the label box's pad, a fraction of the font size
+_BOX = {"boxstyle": f"round,pad={_PAD}", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 # where along a link its value may go, most preferred first: near the start, then further on
 _POSITIONS = sorted(np.arange(0.18, 0.83, 0.04), key=lambda t: abs(t - 0.3))
 
@@ -46,37 +47,74 @@ class _Labels:
     label along a link can be turned to the link's angle on the page.
     """
 
-    def __init__(self, ax) -> None:
+    def __init__(self, ax, links=()) -> None:
         self.ax = ax
         box = ax.get_window_extent()
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
         self.kx = box.width / DPI / (x1 - x0)
         self.ky = box.height / DPI / (y1 - y0)
         self.boxes: list[tuple[float, float, float, float]] = []
+        self.links = [(start, end) for start, end, *_ in links]  # lines a label should not sit on
+        self._ends = None
+        self._sizes: dict = {}  # (text, font size, weight) -> measured (width, height)
 
-    @staticmethod
-    def _size(text: str, fontsize: float, angle: float = 0.0) -> tuple[float, float]:
-        """Width and height of the text's box, or of the upright box around it if turned."""
-        w, h = (0.075 * len(text) + 0.1) * fontsize / 8, 0.2 * fontsize / 8
+    def crossings(self, x, y, start, end, size: tuple[float, float]) -> int:
+        """How many other links pass through a label of unturned ``size`` (inches) at (x, y),
+        turned along the link start → end: a label on a crossing hides which line is which."""
+        if self._ends is None:  # every link's ends in inches, once: (n, 2 ends, 2)
+            self._ends = np.array(self.links, dtype=float).reshape(-1, 2, 2) * [self.kx, self.ky]
+        ux, uy = (end[0] - start[0]) * self.kx, (end[1] - start[1]) * self.ky
+        norm = math.hypot(ux, uy) or 1.0
+        ux, uy = ux / norm, uy / norm
+        d = self._ends - [x * self.kx, y * self.ky]  # the links in the label's own frame:
+        u = d[..., 0] * ux + d[..., 1] * uy  # along the label
+        v = -d[..., 0] * uy + d[..., 1] * ux  # across it
+        mine = np.array([start, end], dtype=float) * [self.kx, self.ky]
+        own = np.all(self._ends == mine, axis=(1, 2))  # the label's own link
+        hits = _clips(u, v, size[0] / 2, size[1] / 2)
+        return int(np.count_nonzero(hits & ~own))
+
+    def _size(self, text: str, fontsize: float, angle: float = 0.0, **style):
+        """Width and height of the text's box (as drawn: the renderer's measure of the text
+        plus the box's pad), or of the upright box around it if turned."""
+        w, h = self._measured(text, fontsize, style.get("fontweight"))
         c, s = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
         return w * c + h * s, w * s + h * c
 
     def overlap(self, x: float, y: float, size: tuple[float, float]) -> float:
         """Area (in²) a box of ``size`` at (x, y) would share with the boxes placed so far."""
-        w, h = size
-        total = 0.0
-        for bx, by, bw, bh in self.boxes:
-            dx = (w + bw) / 2 - abs(x - bx) * self.kx
-            dy = (h + bh) / 2 - abs(y - by) * self.ky
-            if dx > 0 and dy > 0:
-                total += dx * dy
-        return total
+        if not self.boxes:
+            return 0.0
+        b = np.asarray(self.boxes)  # (x, y, width, height) of each box placed
+        dx = (size[0] + b[:, 2]) / 2 - np.abs(x - b[:, 0]) * self.kx
+        dy = (size[1] + b[:, 3]) / 2 - np.abs(y - b[:, 1]) * self.ky
+        return float(np.sum(np.where((dx > 0) & (dy > 0), dx * dy, 0.0)))
+
+    def _measured(self, text: str, fontsize: float, weight) -> tuple[float, float]:
+        """The unturned box in inches; the old estimate when no renderer can measure."""
+        key = (text, fontsize, weight)
+        if key not in self._sizes:
+            self._sizes[key] = self._measure(text, fontsize, weight)
+        return self._sizes[key]
+
+    def _measure(self, text: str, fontsize: float, weight) -> tuple[float, float]:
+        try:
+            from matplotlib.font_manager import FontProperties
+
+            renderer = self.ax.figure.canvas.get_renderer()
+            font = FontProperties(size=fontsize, weight=weight or "normal")
+            w, h, _ = renderer.get_text_width_height_descent(text, font, ismath=False)
+            pad = 2 * _PAD * fontsize * renderer.points_to_pixels(1.0)
+            dpi = self.ax.figure.dpi  # and a hair more: boxes that only touch still read apart
+            return (w + pad) / dpi + 0.03, (h + pad) / dpi + 0.02
+        except Exception:  # never lose a label over a measurement
+            return (0.075 * len(text) + 0.1) * fontsize / 8, 0.2 * fontsize / 8
 
     def reserve(self, x: float, y: float, width: float, height: float) -> None:
         self.boxes.append((x, y, width, height))
 
     def put(self, x, y, text, fontsize: float = 8, angle: float = 0.0, **style) -> None:
-        self.boxes.append((x, y, *self._size(text, fontsize, angle)))
+        self.boxes.append((x, y, *self._size(text, fontsize, angle, **style)))
         self.ax.text(
             x,
             y,
@@ -95,16 +133,42 @@ class _Labels:
         """Along the link, near its start (read as "leaving this unit"), else where free."""
         (x0, y0), (x1, y1) = start, end
         angle = math.degrees(math.atan2((y1 - y0) * self.ky, (x1 - x0) * self.kx))
-        size = self._size(text, fontsize, angle)
+        size = self._size(text, fontsize, angle, **style)
+        flat = self._size(text, fontsize, **style)
         best = None
-        for t in _POSITIONS:
+        for t in _POSITIONS:  # the first free place: no label under it, no line across it
             x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-            cost = self.overlap(x, y, size)
+            # no label under another first, then as few lines across it as can be
+            covered = self.overlap(x, y, size)
+            if covered > 0 and best is not None and not best[0][0]:
+                continue  # a place with no label under it is known: this one cannot win
+            cost = (covered > 0, self.crossings(x, y, start, end, flat), covered)
             if best is None or cost < best[0]:
                 best = (cost, x, y)
-            if cost == 0:
+            if cost == (False, 0, 0.0):
                 break
         self.put(best[1], best[2], text, fontsize, angle, **style)
+
+
+def _clips(u, v, w: float, h: float):
+    """For segments given by their ends' coordinates ``u``, ``v`` (n × 2 arrays), whether
+    each passes through the box |u| ≤ w, |v| ≤ h (Liang–Barsky, all at once)."""
+    lo, hi = np.zeros(len(u)), np.ones(len(u))
+    du, dv = u[:, 1] - u[:, 0], v[:, 1] - v[:, 0]
+    inside = np.ones(len(u), dtype=bool)
+    for step, room in (
+        (-du, u[:, 0] + w),
+        (du, w - u[:, 0]),
+        (-dv, v[:, 0] + h),
+        (dv, h - v[:, 0]),
+    ):
+        flat = step == 0
+        inside &= ~(flat & (room < 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(flat, 0.0, room / np.where(flat, 1.0, step))
+        lo = np.where(~flat & (step < 0), np.maximum(lo, t), lo)
+        hi = np.where(~flat & (step > 0), np.minimum(hi, t), hi)
+    return inside & (lo <= hi)
 
 
 def network_diagram(
@@ -303,7 +367,7 @@ def _fitting_size(texts, spacing: float) -> float:
 
 def _write_values(ax, layers, columns, links) -> None:
     """Biases under their neurons, then each weight along its link, none overlapping."""
-    labels = _Labels(ax)
+    labels = _Labels(ax, links)
     for l, column in enumerate(columns):
         for u, y in column.items():
             if u is not None:

@@ -289,7 +289,7 @@ SAME = 0.01  # a median within 1 % of the log axis's height of the curve draws o
 def _pair(ax, xs, train, val, name: str, val_word: str, log: bool) -> None:
     """Training (blue, solid) and validation (orange, dashed) curves of one quantity, each
     at its own epochs ``xs``; a noisy loss thin and light with its rolling median over it."""
-    windows = []
+    windows, colours = [], []
     for x, values, colour, style, kind in (
         (xs[0], train, BLUE, "-", "training"),
         (xs[1], val, ORANGE, "--", val_word),
@@ -316,13 +316,17 @@ def _pair(ax, xs, train, val, name: str, val_word: str, log: bool) -> None:
         ax.plot(x, values, color=colour, linewidth=0.7, alpha=0.4, label=f"_{kind}, each epoch")
         ax.plot(x, line, color=colour, linestyle=style, linewidth=2.0, label=kind)
         windows.append(window)
+        colours.append(colour)
     if windows:
-        ax.plot([], [], color=MUTED, linewidth=0.7, alpha=0.6, label="thin: each epoch")
+        # one curve: its own colour (grey samples beside a blue line read as another curve);
+        # two curves (training and validation): grey speaks for both
+        sample = colours[0] if len(set(colours)) == 1 else MUTED
+        ax.plot([], [], color=sample, linewidth=0.7, alpha=0.6, label="thin: each epoch")
         for window in dict.fromkeys(windows):
             ax.plot(
                 [],
                 [],
-                color=MUTED,
+                color=sample,
                 linewidth=2.0,
                 label=f"thick: rolling median of {window} epochs (centred; fewer at the ends)",
             )
