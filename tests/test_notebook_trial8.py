@@ -15,6 +15,7 @@ import pytest
 from backprop import delta, nn
 from backprop.delta import lecture
 from backprop.errors import BackpropError
+from test_playground_browser import browser, page, server  # noqa: F401  (fixtures)
 
 
 def _said(fn, *args) -> str:
@@ -381,3 +382,30 @@ def test_no_notebook_shows_a_result_and_then_its_plot_again():
             ):
                 twice.append((path.name, ast.unparse(last)))
     assert twice == [], twice
+
+
+# -- 7. the page: a change that starts the network again says so; the chip follows the note
+
+
+@pytest.mark.slow
+def test_a_change_that_restarts_a_playing_network_says_so_and_the_exercise_chip_lets_go(
+    page,  # noqa: F811
+    server,  # noqa: F811
+):
+    from test_playground_browser import open_page, until
+    from test_playground_browser_teacher import choose
+
+    open_page(page, server)
+    choose(page, "square")
+    assert page.locator("#lesson-presets .preset.selected").count() == 1
+    page.click("#play")
+    until(page, "window.playground.snap.running && window.playground.snap.epoch > 20")
+    page.select_option("#activation-all", "tanh")
+    until(page, "window.playground.state.activation.join() === 'tanh,tanh'")
+    until(page, "window.playground.snap.epoch === 0 && !window.playground.snap.running")
+    until(page, "document.getElementById('status').textContent.includes('epoch 0')", 5)
+    status = page.locator("#status").inner_text()
+    assert "Activation" in status and "starts again at epoch 0" in status, status
+    assert "paused" in status and "▶" in status, status
+    assert page.locator("#lesson-note").is_hidden()  # the exercise's text went ...
+    assert page.locator("#lesson-presets .preset.selected").count() == 0  # ... so did its chip

@@ -55,8 +55,32 @@ function send(type, fields = {}) {
   if (type === "set" && app.rev !== undefined && ["hidden", "activation", "features"].some((k) => k in fields.changes)) {
     fields = {...fields, base: app.rev};
   }
+  // a change may start the network again: what it was doing is said then (drawAll, restarted)
+  if (type === "set" && app.snap) {
+    app.setFrom = {epoch: app.snap.epoch, running: app.snap.running, rev: app.rev, keys: Object.keys(fields.changes)};
+  }
   // readyState 1 is WebSocket.OPEN (bridge.js's socket too)
   if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify({v: V, type, ...fields}));
+}
+
+// The first snapshot after the server answered a change: if the change built a new network
+// (epoch 0 again) while it had trained or was playing, the status line says so, and that it
+// is paused (it was silent: the student saw the counter at 000,000 and ▶, nothing else).
+// A new loss has its own line (applyState).
+function restarted(s) {
+  const sf = app.setFrom;
+  if (!sf || app.rev === sf.rev) return;  // the server has not answered the change yet
+  app.setFrom = null;
+  if (s.epoch !== 0 || !(sf.epoch > 0 || sf.running) || sf.keys.includes("loss")) return;
+  const label = (k) => {
+    const el = document.querySelector(`label[for="${k}"]`) || document.querySelector(`label[for="${k}-all"]`);
+    const name = el ? el.textContent.trim() : k.replace(/_/g, " ");
+    return name.charAt(0).toUpperCase() + name.slice(1);
+  };
+  const what = [...new Set(sf.keys.map(label))].join(", ");
+  const paused = sf.running && !s.running ? " It is paused: ▶ trains it." : "";
+  setStatus(`${what} changed: the network starts again at epoch 0 (it was at epoch ${sf.epoch}), ` +
+    `from its initial weights.${paused}`, "note");
 }
 function parseHash() {
   // no prototype: every key is the link's own, "__proto__" too (on {} its assignment set
@@ -376,6 +400,7 @@ function drawAll(s) {
   setOut("test-metric", metric, app.data.task === "classification");
   if (s.stopped) setStatus(s.stopped, s.diverged ? "error" : "note");
   else if ($("status").classList.contains("error") || $("status").classList.contains("diverged")) setStatus("");
+  restarted(s);
   stopNotice(s); endHeld("weights", `${s.net}/${s.edits}/${s.steps}`); roundingNote(s);  // notices.js
   curveBreak(s);  // weights set by hand: the charts start anew there (draw.js)
   drawCurve(s.history);

@@ -229,12 +229,24 @@ const lessons = {
   showNote() {
     const note = $("lesson-note") || lessons.noteLine();
     const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
-    const st = app.state;
-    const same = (k) => st && JSON.stringify(st[k]) === JSON.stringify(p.settings[k]);
     // not when the lesson hides the exercises or a setting the note names (it may give away the answer)
-    const on = !!(p && ["dataset", "hidden", "activation"].every(same)) && lessons.tells(lessons.current);
+    const on = lessons.stillSet() && lessons.tells(lessons.current);
     note.textContent = on ? p.text : "";
     note.hidden = !on;
+    // the exercise's chip is lit while the page still shows the exercise, as its note is
+    for (const b of document.querySelectorAll("#lesson-presets .preset")) {
+      const lit = b.dataset.preset === lessons.current && lessons.stillSet();
+      b.classList.toggle("selected", lit);
+      b.setAttribute("aria-pressed", lit ? "true" : "false");
+    }
+  },
+
+  // whether the page still shows the current exercise: its data, layers and activations
+  stillSet() {
+    const p = lessons.current && lessons.table && lessons.table.presets[lessons.current];
+    const st = app.state;
+    const same = (k) => st && JSON.stringify(st[k]) === JSON.stringify(p.settings[k]);
+    return !!(p && ["dataset", "hidden", "activation"].every(same));
   },
 
   noteLine() {
