@@ -44,6 +44,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import PathError
@@ -74,7 +75,12 @@ _CAUSES = {  # errno -> (the cause in words, the fix)
 
 
 def atomic_write_bytes(
-    path: str | os.PathLike, data: bytes, *, who: str | None = None, follow_symlinks: bool = True
+    path: str | os.PathLike,
+    data: bytes,
+    *,
+    who: str | None = None,
+    follow_symlinks: bool = True,
+    guard: Callable[[], None] | None = None,
 ) -> Path:
     """Write ``data`` to ``path`` by the module's rule; returns ``path`` as a ``Path``.
 
@@ -83,11 +89,15 @@ def atomic_write_bytes(
     manages (backups, lock and marker files): a symlink at the path is *replaced itself*
     (atomically, never written through, its target untouched), a regular file or a missing
     path is replaced as usual, and anything else (FIFO, device, folder, ...) is refused.
+    ``guard`` (``replacing.guard``: may this output replace what is at the path?) is called
+    at write time, after the bytes are in the temporary file and just before the rename, so
+    a file that appeared at the path while the command worked is judged too; it raises to
+    refuse, and the old file stays. Streams (FIFOs, devices, stdout) are not judged.
     Raises ``PathError`` for a path that cannot take the bytes (see the module docstring).
     """
     given = Path(path)
     if not follow_symlinks:
-        _replace_own(given, data, who)
+        _replace_own(given, data, who, guard)
         return given
     try:
         st = os.stat(given)  # the kernel follows the links, /proc/self/fd/1's magic ones too
@@ -105,7 +115,7 @@ def atomic_write_bytes(
     if st is None or stat.S_ISREG(st.st_mode):
         node, st = _follow(given, who)
         if st is None or stat.S_ISREG(st.st_mode):
-            _replace(given, node, data, who, exists=st is not None)
+            _replace(given, node, data, who, exists=st is not None, guard=guard)
             return given
     what = kind_of(st.st_mode)
     fix = f"give a file path such as {str(given / 'out')!r}" if stat.S_ISDIR(st.st_mode) else (
@@ -120,9 +130,11 @@ def atomic_write_text(
     *,
     who: str | None = None,
     follow_symlinks: bool = True,
+    guard: Callable[[], None] | None = None,
 ) -> Path:
     """Write ``text`` to ``path`` by the module's rule; returns the path."""
-    return atomic_write_bytes(path, text.encode(encoding), who=who, follow_symlinks=follow_symlinks)
+    data = text.encode(encoding)
+    return atomic_write_bytes(path, data, who=who, follow_symlinks=follow_symlinks, guard=guard)
 
 
 def write_stdout(data: bytes | str, *, who: str = "--output -") -> None:
@@ -172,7 +184,7 @@ def _follow(given: Path, who) -> tuple[Path, os.stat_result | None]:
     raise PathError(_message(given, None, *_CAUSES[errno.ELOOP], who))
 
 
-def _replace_own(given: Path, data: bytes, who) -> None:
+def _replace_own(given: Path, data: bytes, who, guard=None) -> None:
     """``follow_symlinks=False``: replace a symlink or regular file at ``given`` itself."""
     try:
         st = os.lstat(given)
@@ -183,7 +195,7 @@ def _replace_own(given: Path, data: bytes, who) -> None:
     if st is None or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
         regular = st is not None and stat.S_ISREG(st.st_mode)
         mode = st.st_mode & 0o777 if regular else _new_mode()  # never the link target's
-        _replace(given, given, data, who, exists=st is not None, mode=mode)
+        _replace(given, given, data, who, exists=st is not None, mode=mode, guard=guard)
         return
     what = kind_of(st.st_mode)
     raise PathError(
@@ -193,7 +205,7 @@ def _replace_own(given: Path, data: bytes, who) -> None:
 
 
 def _replace(
-    given: Path, node: Path, data: bytes, who, *, exists: bool, mode: int | None = None
+    given: Path, node: Path, data: bytes, who, *, exists: bool, mode: int | None = None, guard=None
 ) -> None:
     folder = node.parent if str(node.parent) else Path(".")
     if not exists and node == given:
@@ -211,6 +223,8 @@ def _replace(
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if guard is not None:  # judged now, not only before the work (a file may have come)
+            guard()
         os.replace(tmp, node)
     except BaseException as error:
         if tmp is not None:

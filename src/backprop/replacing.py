@@ -4,7 +4,9 @@
 ``--trials-csv`` any regular file (a model among them), without a word, while ``predict
 --output`` refused the same. Every output FILE (``predict --output``, ``export --out``,
 ``vanishing --plot``, ``sweep --csv`` and ``--trials-csv``, compare's ``table.csv`` and
-PNGs in ``--out``) now asks ``foreign`` before any work:
+PNGs in ``--out``) now asks ``foreign`` before any work, and again at write time
+(``guard``, which ``backprop.files`` calls just before its rename: a file put at the path
+while the command worked was replaced):
 
 - a missing path, or an empty file: written freely;
 - a file of the kind this output writes, recognised by its content (``filekind`` for the
@@ -26,7 +28,9 @@ import os
 from .errors import PathError
 from .filekind import Kind, sniff
 
-__all__ = ["WRITES", "foreign", "own_stream", "refuse", "sweep_table_header"]
+__all__ = ["WRITES", "foreign", "guard", "own_stream", "refuse", "sweep_table_header"]
+
+PRODUCER = "backprop"  # the mark backprop's exports carry (torch metadata, ONNX producer_name)
 
 # the sweep table's columns after the grid's keys (trialcsv.table_text writes them)
 _TABLE_TAIL = (
@@ -72,7 +76,10 @@ def _header(path: str) -> list[str]:
 
 
 def _torch_export(path: str) -> bool:
-    """Whether the safetensors file at ``path`` has ``format: pt`` (what --to torch writes)."""
+    """Whether the safetensors file at ``path`` is backprop's torch export: its metadata has
+    ``producer: backprop`` (``export --to torch`` writes it beside ``format: pt``, which
+    transformers' ``save_pretrained`` writes too; an export older than the mark is then a
+    safetensors file, replaced only with ``--overwrite``)."""
     import json
 
     try:
@@ -83,7 +90,9 @@ def _torch_export(path: str) -> bool:
             meta = json.loads(handle.read(n)).get("__metadata__") or {}
     except (OSError, ValueError, AttributeError, RecursionError):
         return False
-    return isinstance(meta, dict) and meta.get("format") == "pt"
+    if not isinstance(meta, dict):
+        return False
+    return meta.get("format") == "pt" and meta.get("producer") == PRODUCER
 
 
 # what each output writes: (its phrase, the file kinds it may be, the content check)
@@ -159,3 +168,13 @@ def refuse(path, flag: str, writes: str, *, overwrite: bool = False, how: str = 
         f"{WRITES[writes][0]} and would replace it; pick another path, delete it first, or "
         f"give {how} to replace it."
     )
+
+
+def guard(path, flag: str, writes: str, *, overwrite: bool = False, how: str = "--overwrite"):
+    """``refuse`` for ``backprop.files``' ``guard=``: judged at write time, just before the
+    rename, so a file put at ``path`` while the command worked (minutes of training, a big
+    ``--input``) is judged too, not only what was there when it started; None when
+    ``overwrite`` is given (nothing to judge)."""
+    if overwrite or path is None or os.fspath(path) == "-":
+        return None
+    return lambda: refuse(path, flag, writes, overwrite=overwrite, how=how)

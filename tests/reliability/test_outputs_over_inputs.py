@@ -172,15 +172,16 @@ def test_no_output_flag_writes_over_an_input(run, tmp_path, long_mode):
 # run folder. Pass: exit 2, one line naming the flag, nothing changed. Controls: a file of
 # the kind the command writes is still replaced (exit 0). On the code before
 # ``overlap.refuse_foreign_output`` every refusal case exited 0 with the file replaced.
-def _safetensors(fmt: str) -> bytes:
-    header = json.dumps({"__metadata__": {"format": fmt}}).encode()
+def _safetensors(fmt: str, **more) -> bytes:
+    header = json.dumps({"__metadata__": {"format": fmt, **more}}).encode()
     return len(header).to_bytes(8, "little") + header
 
 
 PLANTED = {
     "model": _safetensors("backprop"),
     "backup": _safetensors("backprop-backup"),
-    "torch": _safetensors("pt"),
+    "torch": _safetensors("pt", producer="backprop"),  # export --to torch's mark
+    "format-pt": _safetensors("pt"),  # transformers' save_pretrained, an old export
     "safetensors": _safetensors("other"),
     "spec": b'{"data": {"name": "square"}, "epochs": 3}\n',
     "history": b'{"history": {"epochs": [1, 2]}}\n',

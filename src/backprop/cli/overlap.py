@@ -31,7 +31,13 @@ from pathlib import Path
 
 from ..errors import PathError
 
-__all__ = ["refuse_foreign_output", "refuse_input_inside", "refuse_output_over_input", "same_file"]
+__all__ = [
+    "foreign_output_guard",
+    "refuse_foreign_output",
+    "refuse_input_inside",
+    "refuse_output_over_input",
+    "same_file",
+]
 
 
 def _identity(path: str):
@@ -132,3 +138,12 @@ def refuse_foreign_output(output, flag: str, writes: str, *, overwrite: bool = F
             "belong to the run; pick a path outside it."
         )
     refuse(text, flag, writes, overwrite=overwrite)
+
+
+def foreign_output_guard(output, flag: str, writes: str, *, overwrite: bool = False):
+    """``refuse_foreign_output`` again at write time, for ``backprop.files``' ``guard=``:
+    the check before the work is kept (no minutes of work for a refused path), and this one
+    judges what is at the path when the bytes go there (a file that came meanwhile)."""
+    if output is None or str(output) == "-":
+        return None
+    return lambda: refuse_foreign_output(output, flag, writes, overwrite=overwrite)

@@ -83,14 +83,20 @@ def tidy(ax) -> None:
         ax.spines[side].set_visible(False)
 
 
-def save(fig, path: str | os.PathLike) -> Path:
+def save(fig, path: str | os.PathLike, *, who: str = "plot path", guard=None) -> Path:
     """Render ``fig`` to PNG bytes and write them to ``path`` (``backprop.files``: atomic
-    for a regular file, streamed to a FIFO or device, else ``PathError``); returns the path."""
+    for a regular file, streamed to a FIFO or device, else ``PathError``; ``guard`` judged
+    at write time, ``replacing.guard``); returns the path."""
     from ..files import atomic_write_bytes
 
+    return atomic_write_bytes(path, png_bytes(fig), who=who, guard=guard)
+
+
+def png_bytes(fig) -> bytes:
+    """``fig`` as PNG bytes."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
-    return atomic_write_bytes(path, buffer.getvalue(), who="plot path")
+    return buffer.getvalue()
 
 
 def as_array(value, name: str) -> np.ndarray:

@@ -368,10 +368,10 @@ def compare(
             from .compare_words import other_run
 
             raise exc.reworded(other_run(q, exc, cli=False)) from None
-    return answer(q, results, out=out, plots=plots)
+    return answer(q, results, out=out, plots=plots, overwrite=overwrite)
 
 
-def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
+def answer(q: Question, results, *, out=None, plots=True, overwrite=False) -> Comparison:
     """The words, refits and plots for a finished (or partly finished) sweep."""
     from .compare_words import words
     from .criteria import in_loss_units
@@ -386,7 +386,7 @@ def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
     done.fits = fits
     if out is not None:
         done.csv = Path(out) / "table.csv"
-        files.write(done.csv, results.to_csv().encode())  # checked before the trials
+        files.write(done.csv, results.to_csv().encode(), overwrite)  # and before the trials
     if plots:
         from ..plots import sweep as sweep_plots
 
@@ -396,5 +396,5 @@ def answer(q: Question, results, *, out=None, plots=True) -> Comparison:
             if path is None:
                 done.figures[kind] = drawn
             else:  # never through a link put in --out (paths.check_owned)
-                done.plots[kind] = files.write(path, drawn._repr_png_())
+                done.plots[kind] = files.write(path, drawn._repr_png_(), overwrite)
     return done

@@ -43,9 +43,14 @@ def check(out, q, plots: bool, db, overwrite: bool = False) -> None:
         refuse(os.path.join(os.fspath(out), name), "--out", writes, overwrite=overwrite)
 
 
-def write(path, data: bytes):
-    """``data`` to ``path`` in ``--out``, never through a link (``paths.write_owned``)."""
-    return write_owned(path, data)
+def write(path, data: bytes, overwrite: bool = False):
+    """``data`` to ``path`` in ``--out``, never through a link (``paths.write_owned``),
+    judged again at write time as ``check`` judged it before the trials (a file put there
+    while they ran is the user's, ``backprop.replacing.guard``)."""
+    from ..replacing import guard
+
+    writes = "sweep-table" if os.path.basename(os.fspath(path)) == TABLE else "png"
+    return write_owned(path, data, guard=guard(path, "--out", writes, overwrite=overwrite))
 
 
 def plots_possible() -> None:

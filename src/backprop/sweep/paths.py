@@ -229,12 +229,12 @@ def check_owned(folder, names, *, db=None, who: str = "compare --out") -> None:
             )
 
 
-def write_owned(path, data: bytes, who: str = "compare --out"):
+def write_owned(path, data: bytes, who: str = "compare --out", guard=None):
     """``data`` to ``path`` (checked by ``check_owned``): a symlink put there since is
-    replaced itself, its target untouched."""
+    replaced itself, its target untouched; ``guard`` judged at write time."""
     from ..files import atomic_write_bytes
 
-    return atomic_write_bytes(path, data, who=who, follow_symlinks=False)
+    return atomic_write_bytes(path, data, who=who, follow_symlinks=False, guard=guard)
 
 
 def check_folder(path, who: str = "compare --out") -> None:

@@ -96,7 +96,7 @@ def _out_path(args) -> Path:
 def run(args) -> int:
     from ... import io
     from ...errors import ConfigError
-    from ..overlap import refuse_foreign_output, refuse_output_over_input
+    from ..overlap import foreign_output_guard, refuse_foreign_output, refuse_output_over_input
 
     if args.opset is not None and args.to != "onnx":
         raise ConfigError("--opset applies to --to onnx only.")
@@ -112,7 +112,9 @@ def run(args) -> int:
             "(--out - > model.onnx, or | another command) or give a file path."
         )
     scaler = f.scaler
-    code = (_onnx if args.to == "onnx" else _torch)(f.model, out, scaler, opset=args.opset)
+    guard = foreign_output_guard(out, "--out", args.to, overwrite=args.overwrite)
+    export = _onnx if args.to == "onnx" else _torch
+    code = export(f.model, out, scaler, opset=args.opset, guard=guard)
     note = logits_note(f.full_spec, args.to)
     if note and args.to == "torch":  # comments under the code above, so it pastes whole
         import textwrap
@@ -167,20 +169,21 @@ def logits_note(spec: dict | None, to: str) -> str | None:
     return f"{head}\n{how}  (k indexes the classes above)" if names else f"{head}\n{how}"
 
 
-def _write(out: Path, data: bytes) -> None:
-    """``--out``: a file by ``backprop.files``' rule, or standard output for ``-``."""
+def _write(out: Path, data: bytes, guard=None) -> None:
+    """``--out``: a file by ``backprop.files``' rule (``guard`` judged at write time), or
+    standard output for ``-``."""
     from ...files import atomic_write_bytes, write_stdout
 
     if str(out) == "-":
         write_stdout(data, who="--out -")
     else:
-        atomic_write_bytes(out, data, who="--out")
+        atomic_write_bytes(out, data, who="--out", guard=guard)
 
 
-def _onnx(model, out: Path, scaler, *, opset=None) -> int:
+def _onnx(model, out: Path, scaler, *, opset=None, guard=None) -> int:
     from ...interop.onnx_export import DEFAULT_OPSET, onnx_model
 
-    _write(out, onnx_model(model, opset=opset, scaler=scaler).SerializeToString())
+    _write(out, onnx_model(model, opset=opset, scaler=scaler).SerializeToString(), guard)
     say = _say(out)
     first = next(m for m in model.modules() if hasattr(m, "in_features"))
     dtype = str(first.weight._data.dtype)
@@ -205,8 +208,9 @@ def _name(out: Path) -> str:
     return "standard output" if str(out) == "-" else str(out)
 
 
-def _torch(model, out: Path, scaler, *, opset=None) -> int:
+def _torch(model, out: Path, scaler, *, opset=None, guard=None) -> int:
     from ...interop import to_torch
+    from ...replacing import PRODUCER
 
     try:
         import safetensors.torch
@@ -216,10 +220,12 @@ def _torch(model, out: Path, scaler, *, opset=None) -> int:
         raise ConfigError("--to torch needs PyTorch: pip install torch") from exc
     module = to_torch(model, scaler=scaler or None)  # raw inputs in, as predict
     state = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
-    metadata = {"format": "pt"}
+    # "producer" is backprop's mark: transformers' save_pretrained writes format: pt too,
+    # and only a file with the mark is replaced as an earlier export (backprop.replacing)
+    metadata = {"format": "pt", "producer": PRODUCER}
     if scaler:  # a record of what layer 0 holds now, not a step left to the reader
         metadata["folded_input_scaler"] = json.dumps(scaler)
-    _write(out, safetensors.torch.save(state, metadata=metadata))
+    _write(out, safetensors.torch.save(state, metadata=metadata), guard)
     say = _say(out)
     say(f"wrote {_name(out)} (PyTorch state dict, safetensors). Rebuild and load it with:\n")
     say(torch_code(module, Path("model.torch.safetensors") if str(out) == "-" else out, scaler))

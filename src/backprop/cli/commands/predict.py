@@ -114,7 +114,7 @@ def run(args) -> int:
     from ...delta import layers
     from ...files import atomic_write_text, write_stdout
     from ...train.engines import eval_rows
-    from ..overlap import refuse_foreign_output, refuse_output_over_input
+    from ..overlap import foreign_output_guard, refuse_foreign_output, refuse_output_over_input
 
     refuse_output_over_input(
         args.output,
@@ -195,7 +195,8 @@ def run(args) -> int:
     text = "".join(parts)
     del parts
     if args.output and args.output != "-":
-        path = atomic_write_text(args.output, text, who="--output")
+        guard = foreign_output_guard(args.output, "--output", "csv", overwrite=args.overwrite)
+        path = atomic_write_text(args.output, text, who="--output", guard=guard)
         print(f"wrote {len(raw)} predictions to {path}")
     else:
         write_stdout(text)

@@ -112,8 +112,12 @@ def run(args) -> int:
         print(line)
     if args.plot:
         from ... import plots
+        from ...plots._base import save
+        from ..overlap import foreign_output_guard
 
-        print(f"\nplot: {plots.gradient_norms(result, args.plot)}")
+        guard = foreign_output_guard(args.plot, "--plot", "png", overwrite=args.overwrite)
+        figure = plots.gradient_norms(result)
+        print(f"\nplot: {save(figure, args.plot, who='--plot', guard=guard)}")
     return 0
 
 

@@ -1,0 +1,115 @@
+"""Attacker 10's defects in the output-replacing rule (``backprop.replacing``).
+
+1. any ``format: pt`` safetensors (transformers' save_pretrained writes it too) was taken
+   for backprop's torch export and replaced;
+2. vanishing ``--plot``, compare ``--out`` and predict ``--output`` judged the path only
+   before the work: a file put there while the command ran was replaced;
+3. a user's CSV with any column named ``prediction`` or ``* (predicted)`` counted as a
+   predictions CSV;
+4. any PNG counted as a plot of ours, any ONNX file as our export;
+5. ``train --out DIR --overwrite`` judged a run folder by file names only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import cli, one_line
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    """A small trained square model (no input scaler), saved by the CLI."""
+    work = tmp_path_factory.mktemp("model")
+    code, _, err = cli("train", "square", "--epochs", "30", "--out", "r", "--no-plots", "-q",
+                       cwd=work)  # fmt: skip
+    assert code == 0, err
+    return work / "r" / "model.safetensors"
+
+
+USER_CSV = "name,salary\nann,100\n"
+
+
+# -- item 2: a file that appears at the output path while the command works ----------------
+def test_predict_judges_the_output_again_when_it_writes(model, tmp_path, monkeypatch):
+    import backprop.data.checks as checks
+
+    real = checks.check_finite
+
+    def planting(*args, **kwargs):  # runs between the first check and the write
+        (tmp_path / "p.csv").write_text(USER_CSV)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "check_finite", planting)
+    code, _, err = cli("predict", model, "--x", "1", "--output", "p.csv", cwd=tmp_path)
+    one_line(code, err, "--output", "'p.csv'", "a predictions CSV", "--overwrite")
+    assert (tmp_path / "p.csv").read_text() == USER_CSV
+    assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]  # no temporary file left
+
+
+def test_vanishing_judges_the_plot_again_when_it_writes(model, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import backprop.diagnostics as diagnostics
+
+    real = diagnostics.vanishing_gradients
+
+    def planting(*args, **kwargs):
+        model_bytes = model.read_bytes()
+        (tmp_path / "v.png").write_bytes(model_bytes)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(diagnostics, "vanishing_gradients", planting)
+    code, _, err = cli("vanishing", "--depths", "1,2", "--width", "4", "--samples", "16",
+                       "--plot", "v.png", cwd=tmp_path)  # fmt: skip
+    assert code == 2, err
+    assert "--plot" in err and "'v.png'" in err and "--overwrite" in err, err
+    assert (tmp_path / "v.png").read_bytes() == model.read_bytes()
+
+
+def test_compare_judges_its_table_again_when_it_writes(tmp_path, monkeypatch):
+    import backprop.sweep.compare_files as files
+
+    real = files.check
+
+    def planting(out, *args, **kwargs):  # compare checks, then trains: a file comes
+        real(out, *args, **kwargs)
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "table.csv").write_text(USER_CSV)
+
+    monkeypatch.setattr(files, "check", planting)
+    code, _, err = cli("compare", "activations", "--epochs", "5", "--seeds", "1", "--workers",
+                       "1", "--out", "cmp", "--no-plots", "-q", cwd=tmp_path)  # fmt: skip
+    assert code == 2, err
+    assert "--out" in err and "table.csv" in err and "--overwrite" in err, err
+    assert (tmp_path / "cmp" / "table.csv").read_text() == USER_CSV
+
+
+# -- item 1: only backprop's own torch export is replaced as one -----------------------------
+def _metadata(path: Path) -> dict:
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    return json.loads(raw[8 : 8 + n]).get("__metadata__") or {}
+
+
+def test_export_torch_refuses_another_programs_format_pt_safetensors(model, tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    # what transformers' save_pretrained writes: a state dict with metadata format: pt
+    save_file({"w": torch.ones(2, 2)}, str(tmp_path / "hf.safetensors"), metadata={"format": "pt"})
+    before = (tmp_path / "hf.safetensors").read_bytes()
+    code, _, err = cli("export", model, "--to", "torch", "--out", "hf.safetensors", cwd=tmp_path)
+    one_line(code, err, "--out", "'hf.safetensors'", "--overwrite")
+    assert (tmp_path / "hf.safetensors").read_bytes() == before
+    for _ in range(2):  # a new file, then backprop's own export: replaced
+        code, _, err = cli("export", model, "--to", "torch", "--out", "t.safetensors",
+                           cwd=tmp_path)  # fmt: skip
+        assert code == 0, err
+    assert _metadata(tmp_path / "t.safetensors") == {"format": "pt", "producer": "backprop"}
+    code, _, err = cli("export", model, "--to", "torch", "--out", "hf.safetensors",
+                       "--overwrite", cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    assert _metadata(tmp_path / "hf.safetensors")["producer"] == "backprop"
