@@ -113,3 +113,40 @@ def test_export_torch_refuses_another_programs_format_pt_safetensors(model, tmp_
                        "--overwrite", cwd=tmp_path)  # fmt: skip
     assert code == 0, err
     assert _metadata(tmp_path / "hf.safetensors")["producer"] == "backprop"
+
+
+# -- item 3: a predictions CSV is predict's exact layout, not any "prediction" column -------
+@pytest.mark.parametrize(
+    "header",
+    [
+        "x,prediction,notes",  # the user's notes after the column
+        "prediction,x",  # no input column before it
+        "x,y (predicted),comment",
+        "x,label (predicted),p(a),notes",  # classification: only p(...) after, and ≥ 2 of them
+        "x,label (predicted),p(a)",
+        "x,prediction,y (predicted)",  # "prediction" is predict's name for a lone output
+    ],
+)
+def test_predict_refuses_a_users_csv_with_a_prediction_column(model, tmp_path, header):
+    text = header + "\n" + ",".join("1" for _ in header.split(",")) + "\n"
+    (tmp_path / "mine.csv").write_text(text)
+    code, _, err = cli("predict", model, "--x", "1", "--output", "mine.csv", cwd=tmp_path)
+    one_line(code, err, "--output", "'mine.csv'", "a predictions CSV", "--overwrite")
+    assert (tmp_path / "mine.csv").read_text() == text
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "x1,x2,prediction",  # what predict writes for one unnamed output
+        "x,y1 (predicted),y2 (predicted)",
+        "id,x,price (predicted)",  # --input: the user's columns first, then the prediction
+        "x1,x2,label (predicted),p(cat),p(dog)",  # a classifier's, escaped class names
+        "x1,x2,prediction,p(0),p(1),p(2)",
+    ],
+)
+def test_predict_still_replaces_the_layouts_it_writes(model, tmp_path, header):
+    (tmp_path / "p.csv").write_text(header + "\n")
+    code, _, err = cli("predict", model, "--x", "1", "--output", "p.csv", cwd=tmp_path)
+    assert code == 0, err
+    assert (tmp_path / "p.csv").read_text().startswith("x,y (predicted)\n1,")

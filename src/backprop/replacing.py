@@ -58,9 +58,26 @@ def _sweep_trials_header(cells: list[str]) -> bool:
     return tuple(cells[:2]) == _TRIALS_HEAD and "seed" in cells and "final_loss" in cells
 
 
+def _predicted(cell: str) -> bool:
+    return cell == "prediction" or cell.endswith(" (predicted)")
+
+
 def _predictions_header(cells: list[str]) -> bool:
-    """predict's header: the inputs, then "prediction", "NAME (predicted)" or "y1 (predicted)"."""
-    return any(c == "prediction" or c.endswith(" (predicted)") for c in cells)
+    """predict's header, exactly as it writes it: one or more input columns (the features,
+    or ``--input``'s own header), then either the regression outputs ("prediction" for a
+    lone unnamed one, else each "NAME (predicted)" / "y1 (predicted)") and nothing after,
+    or a classifier's one predicted column followed only by its ``p(CLASS)`` columns (two
+    or more). Any other CSV with such a column is the user's (a "prediction" column then
+    notes was replaced)."""
+    first = next((i for i, c in enumerate(cells) if _predicted(c)), None)
+    if not first:  # none, or no input column before it
+        return False
+    tail = cells[first:]
+    if all(c.startswith("p(") and c.endswith(")") for c in tail[1:]) and len(tail) >= 3:
+        return True  # a classifier's: the predicted class, then its probabilities
+    if tail == ["prediction"]:
+        return True
+    return all(c.endswith(" (predicted)") for c in tail)
 
 
 def _header(path: str) -> list[str]:
