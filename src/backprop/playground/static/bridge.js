@@ -13,6 +13,15 @@ window.playgroundBridge = {
       if (ev.source !== parent || !ev.data || typeof ev.data !== "object") return;
       const d = ev.data;
       if (d.bp === "msg" && typeof d.text === "string" && sock.onmessage) sock.onmessage({data: d.text});
+      else if (d.bp === "gone") {  // the kernel is gone (widget.js): nothing plays any more
+        const play = document.getElementById("play");
+        if (d.on && typeof setPlaying === "function") setPlaying(false);
+        // greyed, still clickable: a click asks the kernel again (widget.js says what it finds)
+        if (play) {
+          play.classList.toggle("gone", !!d.on);
+          play.title = d.on ? "The kernel is gone: run the widget's cell again" : "Play / pause";
+        }
+      }
       else if (d.bp === "closed" && sock.readyState === 1) {
         sock.readyState = 3;
         if (sock.onclose) sock.onclose({code: d.code || 1000, reason: d.reason || ""});

@@ -60,6 +60,8 @@ function render({model, el}) {
     notice.textContent = text;
     notice.hidden = !text;
     frame.style.opacity = text === GONE ? "0.45" : "";
+    // the page inside: ▶ greyed while the kernel is gone (its last state said ⏸: playing)
+    if (frame.contentWindow) frame.contentWindow.postMessage({bp: "gone", on: text === GONE}, "*");
   };
   const ping = (text) => {
     if (waiting !== null) return;
