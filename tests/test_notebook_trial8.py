@@ -412,11 +412,12 @@ def test_a_change_that_restarts_a_playing_network_says_so_and_the_exercise_chip_
 
 
 @pytest.mark.slow
-def test_a_playing_widget_whose_kernel_restarted_shows_play_greyed_not_pause(tmp_path):
+def test_a_playing_widget_whose_kernel_restarted_shows_play_greyed_not_pause(
+    tmp_path,
+    browser,  # noqa: F811
+):
     """The dead widget kept ⏸ under its 'kernel restarted' notice (the student's screenshot)."""
     import json
-
-    from playwright.sync_api import sync_playwright
 
     import test_playground_widget_lab as wl
 
@@ -424,27 +425,34 @@ def test_a_playing_widget_whose_kernel_restarted_shows_play_greyed_not_pause(tmp
     base, token, root = next(lab)
     try:
         (root / "dead.ipynb").write_text(json.dumps(wl.notebook([wl.WIDGET_CELL])))
-        with sync_playwright() as p:
-            browser, page, errors = wl._open(p, base, token, "dead.ipynb")
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-            frame = panel.frame_locator("iframe[title='backprop playground']")
-            frame.locator(".node").first.wait_for(timeout=60_000)
-            play = frame.locator("#play")
-            play.dispatch_event("click")
-            for _ in range(300):  # playing: the button offers Pause
-                if play.get_attribute("aria-label") == "Pause":
-                    break
-                page.wait_for_timeout(100)
-            assert play.get_attribute("aria-label") == "Pause"
-            kernel = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-            page.evaluate(f"() => {{ {kernel}.restart(); }}")
-            panel.locator(".backprop-widget-notice").wait_for(state="visible", timeout=30_000)
-            page.wait_for_timeout(300)
-            assert play.get_attribute("aria-label") == "Play"  # ▶, not ⏸
-            assert "run the widget's cell again" in play.get_attribute("title")  # and why
-            assert "gone" in play.get_attribute("class")
-            browser.close()
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/lab/workspaces/dead/tree/dead.ipynb?token={token}&reset")
+        kernel = "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel"
+        page.wait_for_function(
+            f"() => document.querySelector('.jp-Notebook .jp-Cell') && {kernel}?.status === 'idle'",
+            timeout=60_000,
+        )
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        frame = panel.frame_locator("iframe[title='backprop playground']")
+        frame.locator(".node").first.wait_for(timeout=60_000)
+        play = frame.locator("#play")
+        play.dispatch_event("click")
+        for _ in range(300):  # playing: the button offers Pause
+            if play.get_attribute("aria-label") == "Pause":
+                break
+            page.wait_for_timeout(100)
+        assert play.get_attribute("aria-label") == "Pause"
+        kernel = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        page.evaluate(f"() => {{ {kernel}.restart(); }}")
+        panel.locator(".backprop-widget-notice").wait_for(state="visible", timeout=30_000)
+        page.wait_for_timeout(300)
+        assert play.get_attribute("aria-label") == "Play"  # ▶, not ⏸
+        assert "run the widget's cell again" in play.get_attribute("title")  # and why
+        assert "gone" in play.get_attribute("class")
+        page.close()
         assert errors == []
     finally:
         next(lab, None)
