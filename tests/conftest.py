@@ -70,11 +70,48 @@ SLOW_TESTS = (
 )
 
 
+# Tests that judge the playground server's latency (a ping's p99 under a flood, answers
+# while ten tabs train, a paced tab's rate): with two test workers (addopts -n 2) the other
+# worker's tests take the second core, and these failed beside it (p99 0.68 s against 0.25 s).
+# Each runs ALONE: the other worker waits between its tests until it is done (``_alone``).
+ALONE = (
+    "test_playground_flood.py",
+    "test_playground_load.py",
+    "test_playground_hostile.py",
+    "test_playground_server_training.py",
+    "test_playground_server_curves.py",
+    "test_playground_inbox.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = Path(str(item.fspath)).parts
         if any(part in parts for part in SLOW) or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+        if parts[-1] in ALONE:
+            item.add_marker(pytest.mark.alone)
+
+
+@pytest.fixture(autouse=True)
+def _alone(request, tmp_path_factory):
+    """Under pytest-xdist, every test holds a shared lock on one file of the run's temporary
+    root while it runs, and an ``alone`` test an exclusive one: it starts when the other
+    workers' tests have ended and they start their next when it has (flock: the kernel
+    releases it if a worker dies). Without workers, nothing."""
+    if not hasattr(request.config, "workerinput"):
+        yield
+        return
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # one folder for all workers of this run
+    mode = fcntl.LOCK_EX if request.node.get_closest_marker("alone") else fcntl.LOCK_SH
+    with open(root / "backprop-alone.lock", "a") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
