@@ -150,3 +150,55 @@ def test_predict_still_replaces_the_layouts_it_writes(model, tmp_path, header):
     code, _, err = cli("predict", model, "--x", "1", "--output", "p.csv", cwd=tmp_path)
     assert code == 0, err
     assert (tmp_path / "p.csv").read_text().startswith("x,y (predicted)\n1,")
+
+
+# -- item 4: a PNG or an ONNX file is replaced only when backprop wrote it ------------------
+def _png_software(path: Path) -> str | None:
+    """The PNG's tEXt 'Software' value, read by Pillow (not by our own parser)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.text.get("Software")
+
+
+def test_vanishing_plot_refuses_a_png_backprop_did_not_write(tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("PIL")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    fig.savefig(tmp_path / "photo.png")  # a PNG of someone else's (matplotlib's own mark)
+    plt.close(fig)
+    before = (tmp_path / "photo.png").read_bytes()
+    argv = ("vanishing", "--depths", "1,2", "--width", "4", "--samples", "16", "--plot")
+    code, _, err = cli(*argv, "photo.png", cwd=tmp_path)
+    one_line(code, err, "--plot", "'photo.png'", "a PNG", "--overwrite")
+    assert (tmp_path / "photo.png").read_bytes() == before
+    for _ in range(2):  # a new plot, then its own: replaced
+        code, _, err = cli(*argv, "v.png", cwd=tmp_path)
+        assert code == 0, err
+    assert _png_software(tmp_path / "v.png").startswith("backprop")
+    code, _, err = cli(*argv, "photo.png", "--overwrite", cwd=tmp_path)
+    assert code == 0, err
+
+
+def test_export_onnx_refuses_an_onnx_model_another_program_made(model, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y])
+    onnx.save(helper.make_model(graph, producer_name="pytorch"), str(tmp_path / "theirs.onnx"))
+    before = (tmp_path / "theirs.onnx").read_bytes()
+    code, _, err = cli("export", model, "--to", "onnx", "--out", "theirs.onnx", cwd=tmp_path)
+    one_line(code, err, "--out", "'theirs.onnx'", "--overwrite")
+    assert (tmp_path / "theirs.onnx").read_bytes() == before
+    for _ in range(2):
+        code, _, err = cli("export", model, "--to", "onnx", "--out", "m.onnx", cwd=tmp_path)
+        assert code == 0, err
+    assert onnx.load(str(tmp_path / "m.onnx")).producer_name == "backprop"
+

@@ -173,7 +173,8 @@ def kinds(run_folder, tmp_path_factory) -> Path:
         shutil.copy(run_folder / name, base / name)
     shutil.copy(run_folder / "model.safetensors", base / "m.safetensors")
     (base / "csv").write_text("x,prediction\n1,0.5\n")
-    (base / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    code, _, err = cli(*VANISH, "--plot", "p.png", cwd=base)  # a plot backprop drew (its mark)
+    assert code == 0, err
     code, _, err = cli("export", "m.safetensors", "--to", "onnx", "--out", "onnx", cwd=base)
     assert code == 0, err
     code, _, err = cli("export", "m.safetensors", "--to", "torch", "--out",

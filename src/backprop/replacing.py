@@ -9,9 +9,12 @@ PNGs in ``--out``) now asks ``foreign`` before any work, and again at write time
 while the command worked was replaced):
 
 - a missing path, or an empty file: written freely;
-- a file of the kind this output writes, recognised by its content (``filekind`` for the
-  binary kinds; the header row for the CSVs, since a predictions CSV, a sweep's table and its
-  trials each start with their own columns): replaced, as re-running a command is normal;
+- a file of the kind this output writes, recognised by its content: the header row for the
+  CSVs (predict's exact layout, a sweep's table and its trials each have their own columns),
+  and backprop's own mark for the binary kinds (a PNG's tEXt ``Software: backprop VERSION``,
+  an ONNX ``producer_name`` ``backprop``, a torch export's ``producer: backprop`` metadata:
+  a photo, another program's ONNX model or transformers' ``format: pt`` file is the user's):
+  replaced, as re-running a command is normal;
 - anything else (the user's own CSV or notes, a model, a spec, another command's CSV): refused
   in one line naming the flag, the file, what it is, what would replace it and the fixes
   (another path, deleting it, or ``--overwrite``), unless ``overwrite`` is given.
@@ -112,6 +115,83 @@ def _torch_export(path: str) -> bool:
     return meta.get("format") == "pt" and meta.get("producer") == PRODUCER
 
 
+def _top_fields(data: bytes):
+    """``(field number, bytes)`` of a protobuf message's top-level length-delimited fields,
+    in order, until the data end or stop making sense (ONNX's ModelProto: 2 is
+    producer_name)."""
+    at = 0
+
+    def varint():
+        nonlocal at
+        value = shift = 0
+        while at < len(data) and shift < 64:
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+        raise ValueError("cut short")
+
+    try:
+        while at < len(data):
+            tag = varint()
+            field, wire = tag >> 3, tag & 7
+            if wire == 0:
+                varint()
+            elif wire == 1:
+                at += 8
+            elif wire == 5:
+                at += 4
+            elif wire == 2:
+                n = varint()
+                yield field, data[at : at + n]
+                at += n
+            else:
+                return
+    except ValueError:
+        return
+
+
+def onnx_producer(path) -> str | None:
+    """The ``producer_name`` of the ONNX model at ``path`` (None when it has none)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1 << 16)  # producer_name (field 2) comes before the graph
+    except OSError:
+        return None
+    for field, value in _top_fields(data):
+        if field == 2:
+            return value.decode("utf-8", "replace")
+        if field > 2:
+            return None
+    return None
+
+
+def png_software(path) -> str | None:
+    """The PNG's tEXt ``Software`` value (None when it has none): the chunks before the
+    image data, as the PNG specification lays them out."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1 << 16)
+    except OSError:
+        return None
+    at = 8  # after the signature
+    while at + 8 <= len(data):
+        n = int.from_bytes(data[at : at + 4], "big")
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + n]
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        if kind == b"tEXt" and body.startswith(b"Software\x00"):
+            return body[9:].decode("latin-1")
+        at += 12 + n
+    return None
+
+
+def _ours(text: str | None) -> bool:
+    return text is not None and (text == PRODUCER or text.startswith(PRODUCER + " "))
+
+
 # what each output writes: (its phrase, the file kinds it may be, the content check)
 WRITES = {
     "csv": ("a predictions CSV", ("csv",), lambda p: _predictions_header(_header(p))),
@@ -121,9 +201,9 @@ WRITES = {
         ("csv",),
         lambda p: _sweep_trials_header(_header(p)),
     ),
-    "onnx": ("an ONNX model", ("onnx",), None),
+    "onnx": ("an ONNX model", ("onnx",), lambda p: _ours(onnx_producer(p))),
     "torch": ("a torch export (safetensors)", ("safetensors",), _torch_export),
-    "png": ("a PNG plot", ("png",), None),
+    "png": ("a PNG plot", ("png",), lambda p: _ours(png_software(p))),
 }
 
 
@@ -164,6 +244,14 @@ def foreign(path, writes: str) -> Kind | None:
         return None
     if kind.name == "safetensors" and _torch_export(text):
         return Kind("torch-export", "a torch export (safetensors)")
+    if kind.name == "onnx" and writes == "onnx":
+        made = onnx_producer(text)
+        return Kind("onnx", f"an ONNX model made by {made!r}, not by backprop" if made else
+                    "an ONNX model that does not say backprop made it")  # fmt: skip
+    if kind.name == "png" and writes == "png":
+        made = png_software(text)
+        return Kind("png", f"a PNG image made by {made!r}, not a backprop plot" if made else
+                    "a PNG image that does not say backprop drew it")  # fmt: skip
     csvs = ("csv", "sweep-table", "sweep-trials")  # which CSV it is, when a CSV is refused
     if kind.name == "csv" and writes in csvs and _header(text):
         for name in csvs:

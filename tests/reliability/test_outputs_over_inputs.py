@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,11 @@ def _safetensors(fmt: str, **more) -> bytes:
     return len(header).to_bytes(8, "little") + header
 
 
+def _chunk(kind: bytes, body: bytes) -> bytes:  # a PNG chunk, laid out as the PNG spec says
+    crc = zlib.crc32(kind + body).to_bytes(4, "big")
+    return len(body).to_bytes(4, "big") + kind + body + crc
+
+
 PLANTED = {
     "model": _safetensors("backprop"),
     "backup": _safetensors("backprop-backup"),
@@ -189,8 +195,10 @@ PLANTED = {
     "json": b'{"a": 1}\n',
     "csv": b"a,b\n1,2\n",
     "predictions": b"x,y (predicted)\n1,2\n",  # what predict writes (backprop.replacing)
-    "onnx": b"\x08\x08\x12\x04test",
-    "png": b"\x89PNG\r\n\x1a\n" + bytes(32),
+    "onnx": b"\x08\x08\x12\x08backprop",  # producer_name, as the exporter writes it
+    "onnx-other": b"\x08\x08\x12\x04test",  # another program's ONNX model
+    "png": b"\x89PNG\r\n\x1a\n" + _chunk(b"tEXt", b"Software\x00backprop 1.0") + bytes(32),
+    "png-photo": b"\x89PNG\r\n\x1a\n" + bytes(32),  # no mark: a user's picture
     "binary": bytes(range(256)),
 }
 WRITERS = {  # flag: (argv before the path, kinds it may replace)

@@ -16,12 +16,13 @@ devices, folders) is ``backprop.files``' rule, and a run folder ``spec.runfolder
 --output``, ``export --out`` and its default path, ``vanishing --plot``): ``--output
 other.safetensors`` replaced another trained model with a CSV, exit 0. An existing regular
 file is replaced only when it is of the kind the command writes, judged by content
-(``backprop.replacing``, the rule every output file follows): a CSV whose header has a
-prediction column for a predictions CSV, an ONNX file for ONNX, a ``format: pt``
-safetensors for a torch export, a PNG for a plot (an empty file for any), or with
-``--overwrite``. Anything else (a backprop model, a backup, a spec, a history, ...) is
-refused, and so is any output file inside a backprop run folder (one holding
-``.backprop-run.json``): its files belong to the run.
+(``backprop.replacing``, the rule every output file follows): predict's own header for a
+predictions CSV, an ONNX file whose producer is backprop for ONNX, a safetensors marked
+``producer: backprop`` for a torch export, a PNG marked ``Software: backprop`` for a plot
+(an empty file for any), or with ``--overwrite``; judged before the work and again at write
+time (``foreign_output_guard``). Anything else (a backprop model, a backup, a spec, a
+history, ...) is refused, and so is any output file inside a backprop run folder (one
+holding ``.backprop-run.json``): its files belong to the run.
 """
 
 from __future__ import annotations

@@ -93,10 +93,23 @@ def save(fig, path: str | os.PathLike, *, who: str = "plot path", guard=None) ->
 
 
 def png_bytes(fig) -> bytes:
-    """``fig`` as PNG bytes."""
+    """``fig`` as PNG bytes, marked as backprop's (tEXt ``Software: backprop VERSION``): an
+    output replaces a PNG only with that mark (``backprop.replacing``), never a user's."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": software()})
     return buffer.getvalue()
+
+
+def software() -> str:
+    """``backprop VERSION``, the mark in every PNG backprop draws."""
+    from ..replacing import PRODUCER
+
+    try:
+        from importlib.metadata import version
+
+        return f"{PRODUCER} {version('backprop-mlp')}"
+    except Exception:  # not installed as a distribution: the mark alone
+        return PRODUCER
 
 
 def as_array(value, name: str) -> np.ndarray:

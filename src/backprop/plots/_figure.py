@@ -9,8 +9,6 @@ once matplotlib is known to be installed (``_base.new_figure``).
 
 from __future__ import annotations
 
-import io
-
 from matplotlib.figure import Figure
 
 __all__ = ["NotebookFigure"]
@@ -20,8 +18,6 @@ class NotebookFigure(Figure):
     """A matplotlib Figure that renders itself as PNG in a notebook."""
 
     def _repr_png_(self) -> bytes:
-        from ._base import DPI
+        from ._base import png_bytes
 
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=DPI)
-        return buffer.getvalue()
+        return png_bytes(self)

@@ -4,7 +4,9 @@
 epochs with the δ engine for MLPs and autograd for anything else, checks the data before
 the first step, reports loss and metrics per epoch in a ``History``, and stops with a
 plain-words reason on early stopping or the first NaN/inf (``NaNGuard``); with
-``BackupAndRestore`` a crashed run resumes from its last epoch, bit for bit. It never prints;
+``BackupAndRestore`` a crashed run resumes from its last epoch, bit for bit; Ctrl-C (a
+notebook's Kernel ▸ Interrupt) raises ``FitInterrupted``, a ``KeyboardInterrupt`` that keeps
+the model's weights and carries the ``History`` so far. It never prints;
 ``ProgressEvents`` hands progress to whoever draws it (the CLI, the playground). Data sets,
 model files and the experiment spec live in their own packages.
 """
@@ -19,6 +21,7 @@ __getattr__, __dir__ = lazy(
         "BackupAndRestore": ".backup",
         "Callback": ".callbacks",
         "EarlyStopping": ".monitors",
+        "FitInterrupted": ".interrupt",
         "History": ".history",
         "ModelCheckpoint": ".monitors",
         "NaNGuard": ".guard",
@@ -35,6 +38,7 @@ __all__ = [
     "BackupAndRestore",
     "Callback",
     "EarlyStopping",
+    "FitInterrupted",
     "History",
     "ModelCheckpoint",
     "NaNGuard",
