@@ -201,4 +201,3 @@ def test_export_onnx_refuses_an_onnx_model_another_program_made(model, tmp_path)
         code, _, err = cli("export", model, "--to", "onnx", "--out", "m.onnx", cwd=tmp_path)
         assert code == 0, err
     assert onnx.load(str(tmp_path / "m.onnx")).producer_name == "backprop"
-
