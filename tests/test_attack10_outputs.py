@@ -201,3 +201,20 @@ def test_export_onnx_refuses_an_onnx_model_another_program_made(model, tmp_path)
         code, _, err = cli("export", model, "--to", "onnx", "--out", "m.onnx", cwd=tmp_path)
         assert code == 0, err
     assert onnx.load(str(tmp_path / "m.onnx")).producer_name == "backprop"
+
+
+# -- item 5: --overwrite replaces a run folder, which a run marks -------------------------
+def test_train_overwrite_keeps_a_folder_without_the_run_marker(model, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "model.safetensors").write_bytes(model.read_bytes())  # named as a run names them
+    (mine / "spec.json").write_text('{"my": "notes"}\n')
+    argv = ("train", "square", "--epochs", "2", "--no-plots", "-q", "--out", "mine")
+    code, _, err = cli(*argv, "--overwrite", cwd=tmp_path)
+    one_line(code, err, "'mine'", ".backprop-run.json", "--overwrite")
+    assert sorted(p.name for p in mine.iterdir()) == ["model.safetensors", "spec.json"]
+    assert (mine / "spec.json").read_text() == '{"my": "notes"}\n'
+    code, _, err = cli(*argv[:-1], "run", cwd=tmp_path)  # a run folder: replaced whole
+    assert code == 0, err
+    code, _, err = cli(*argv[:-1], "run", "--overwrite", cwd=tmp_path)
+    assert code == 0, err

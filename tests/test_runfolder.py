@@ -198,6 +198,7 @@ def test_a_model_file_from_before_the_slug_rule_still_loads(tmp_path):
 def test_demo_follows_the_same_rules(tmp_path):
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "model.safetensors").write_text("an older run")
+    (tmp_path / "r" / ".backprop-run.json").write_text('{"files": ["model.safetensors"]}')
     code, out, err = cli("demo", "--out", "r", cwd=tmp_path)  # 10,000 epochs if it trained
     one_line(code, err, "not empty", "--overwrite")
     assert out == ""

@@ -23,9 +23,11 @@ the rules below hold everywhere:
   ``overwrite`` (``--overwrite``) is given: then the finished run replaces it whole (the old
   folder is renamed aside to ``.<name>.old-<random>``, the new one renamed in, the old one
   deleted), so no old plot stays beside new files. Only an empty folder or a run folder is
-  replaced: one whose every entry is a regular file named as a run names its files
-  (``runnames.foreign``; a folder named ``spec.json``, a link, ``notes.txt`` make it
-  foreign): ``--out ~ --overwrite`` is refused. The check is repeated when the run commits,
+  replaced: one holding the run marker and whose every entry is a regular file named as a
+  run names its files (``runnames.foreign``; a folder named ``spec.json``, a link,
+  ``notes.txt`` make it foreign, and so does a missing marker: a user's folder of a
+  ``model.safetensors`` and a ``spec.json`` was replaced): ``--out ~ --overwrite`` is
+  refused. The check is repeated when the run commits,
   under the lock: a file added during training makes the commit refuse, the finished run
   kept in its partial folder. The current folder and the folders that hold it, and a mount
   point (it cannot be renamed over), are refused up front.
@@ -159,6 +161,8 @@ class RunFolder:
         try:
             if self.path.exists() and any(self.path.iterdir()):
                 strange = foreign(self.path) if self.overwrite else ["?"]
+                if not strange and not _marked(self.path):  # replaced by an unmarked one
+                    strange = [MARKER + " (missing)"]
                 if strange:  # someone who ignores the lock wrote there meanwhile: check again
                     how = f"gained {strange[0]!r}, not a run file," if self.overwrite else (
                         "was filled by another program")  # fmt: skip
@@ -301,6 +305,13 @@ class RunFolder:
                 f"{self.param}: {self._shown()} holds files a run does not write (e.g. "
                 f"{strange[0]!r}); {self.flag} replaces run folders only: choose another folder."
             )
+        if not _marked(self.path):  # named as run files, but no run made the folder
+            self._unlock()
+            raise PathError(
+                f"{self.param}: {self._shown()} has no run marker {MARKER}, so no backprop "
+                f"run made it ({_counted_as_ls(entries)}, e.g. {entries[0]!r}); {self.flag} "
+                "replaces run folders only: choose another folder, or move its files out."
+            )
         return True
 
     def _remove_stale(self) -> None:
@@ -362,6 +373,12 @@ class RunFolder:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def _marked(folder: Path) -> bool:
+    """Whether ``folder`` holds the run marker (a regular file, not a link): a run made it."""
+    marker = folder / MARKER
+    return marker.is_file() and not marker.is_symlink()
 
 
 def _root(exc: OSError) -> OSError:
