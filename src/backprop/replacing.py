@@ -35,8 +35,8 @@ __all__ = ["WRITES", "foreign", "guard", "own_stream", "refuse", "sweep_table_he
 
 PRODUCER = "backprop"  # the mark backprop's exports carry (torch metadata, ONNX producer_name)
 
-# the sweep table's columns after the grid's keys (trialcsv.table_text writes them)
-_TABLE_TAIL = (
+# the sweep table's columns after the grid's keys (trialcsv.table_text writes these)
+TABLE_TAIL = (
     "seeds_done",
     "seeds",
     "failed",
@@ -54,7 +54,7 @@ _TRIALS_HEAD = ("trial", "configuration")  # trialcsv.text: then the grid's keys
 
 def sweep_table_header(cells: list[str]) -> bool:
     """Whether a CSV header row is a sweep table's (``--csv``, compare's table.csv)."""
-    return tuple(cells[-len(_TABLE_TAIL) :]) == _TABLE_TAIL
+    return tuple(cells[-len(TABLE_TAIL) :]) == TABLE_TAIL
 
 
 def _sweep_trials_header(cells: list[str]) -> bool:

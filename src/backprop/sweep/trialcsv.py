@@ -18,6 +18,8 @@ import io
 import json
 import math
 
+from ..replacing import TABLE_TAIL
+
 FIXED = ("trial", "configuration", "seed", "status", "final_loss")
 AFTER = ("epochs", "seconds", "train_seconds", "engine", "host", "error")
 
@@ -100,22 +102,7 @@ def table_text(results) -> str:
     keys = list(results.plan.get("grid", {}))
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(
-        [
-            *map(_cell, keys),
-            "seeds_done",
-            "seeds",
-            "failed",
-            "diverged",
-            "mean_loss",
-            "std_loss",
-            "median_loss",
-            "best_loss",
-            "success_rate",
-            "parameters",
-            "seconds_per_trial",
-        ]
-    )
+    w.writerow([*map(_cell, keys), *TABLE_TAIL])  # the columns replacing knows it by
     for r in results.rows:
         w.writerow(
             [
