@@ -84,23 +84,6 @@ ALONE = (
 )
 
 
-# The longest files (30-70 s each in a two-worker run, 8 December 2026) go first: with
-# --dist loadfile the workers take whole files in collection order, and these coming last
-# left one worker running them alone for minutes at the end.
-FIRST = (
-    "test_memory_bounds.py",
-    "test_documented_examples.py",
-    "test_sweep_kill.py",
-    "test_sklearn_contract.py",
-    "test_fused_many.py",
-    "test_docs_site.py",
-    "test_notebooks.py",
-    "test_notebook_trial8_browser.py",
-    "test_fit_fused.py",
-    "test_sklearn_vs_sklearn.py",
-)
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = Path(str(item.fspath)).parts
@@ -108,8 +91,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if parts[-1] in ALONE:
             item.add_marker(pytest.mark.alone)
-    rank = {name: at for at, name in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(FIRST)))  # stable
 
 
 @pytest.fixture(autouse=True)
