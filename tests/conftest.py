@@ -123,3 +123,15 @@ def done_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("done") / "done.db"
     backprop.sweep(SMALL, GRID, seeds=1, workers=1, db=db)
     return db
+
+
+@pytest.fixture(scope="session")
+def square_model_file(tmp_path_factory):
+    """A small trained square model (no input scaler), saved by the CLI: made once."""
+    from cli_helpers import cli
+
+    work = tmp_path_factory.mktemp("square-model")
+    code, _, err = cli("train", "square", "--epochs", "30", "--out", "r", "--no-plots", "-q",
+                       cwd=work)  # fmt: skip
+    assert code == 0, err
+    return work / "r" / "model.safetensors"

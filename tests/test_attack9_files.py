@@ -26,14 +26,10 @@ from cli_helpers import cli, one_line
 from sweep_helpers import edited
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    """A small trained square model (no input scaler), saved by the CLI."""
-    work = tmp_path_factory.mktemp("model")
-    code, _, err = cli("train", "square", "--epochs", "30", "--out", "r", "--no-plots", "-q",
-                       cwd=work)  # fmt: skip
-    assert code == 0, err
-    return work / "r" / "model.safetensors"
+@pytest.fixture
+def model(square_model_file) -> Path:
+    """A small trained square model (no input scaler): conftest's, made once a session."""
+    return square_model_file
 
 
 # -- items 2 and 3: outputs over files the command did not write ---------------------------

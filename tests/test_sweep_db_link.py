@@ -15,15 +15,7 @@ import pytest
 import backprop
 from backprop.errors import SweepError
 from cli_helpers import cli, one_line
-
-SMALL = {
-    "name": "small",
-    "data": {"name": "square", "n": 30},
-    "model": {"hidden": [3], "activation": "relu"},
-    "optimizer": {"name": "adam", "lr": 0.1},
-    "epochs": 20,
-    "engine": "delta",
-}
+from sweep_helpers import SMALL
 
 
 def _linked_empty(tmp_path):
